@@ -1,0 +1,46 @@
+"""deltarule: multi-layer perceptrons trained by backpropagation.
+
+Exact (the classic tutorial's numbers to the last digit, gradients checked
+against finite differences), fast, friendly, and able to show its work.
+"""
+
+from .activations import ACTIVATIONS, Activation, get_activation, register_activation
+from .exceptions import (
+    ConvergenceWarning,
+    DeltaruleError,
+    DivergenceError,
+    IncompatibleFormatError,
+    InputError,
+    NotFittedError,
+    UnknownNameError,
+)
+from .gradcheck import GradientCheckResult, check_gradients
+from .losses import FUSED_PAIRS, LOSSES, Loss, get_loss, register_loss
+from .network import Network
+from .parameters import ParameterLayout
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "ConvergenceWarning",
+    "DeltaruleError",
+    "DivergenceError",
+    "FUSED_PAIRS",
+    "GradientCheckResult",
+    "IncompatibleFormatError",
+    "InputError",
+    "LOSSES",
+    "Loss",
+    "Network",
+    "NotFittedError",
+    "ParameterLayout",
+    "UnknownNameError",
+    "__version__",
+    "check_gradients",
+    "get_activation",
+    "get_loss",
+    "register_activation",
+    "register_loss",
+]

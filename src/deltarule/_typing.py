@@ -1,0 +1,15 @@
+"""Array aliases and small shared protocols used across the package."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.floating]
+"""A floating-point NumPy array (float32 or float64)."""
+
+ArrayLike = npt.ArrayLike
+DTypeLike = Union[str, type, np.dtype]
+SeedLike = Union[None, int, np.random.Generator]

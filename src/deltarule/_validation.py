@@ -1,0 +1,191 @@
+"""Every check of user input, and its message.
+
+Public entry points call these; inner code trusts what they return. Each
+message says what was received, what was expected and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .exceptions import InputError, UnknownNameError
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """Return ``dtype`` as float32 or float64, or raise a clear error."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise InputError(
+            f"dtype={dtype!r} is not a NumPy dtype; expected 'float32' or 'float64'."
+        ) from exc
+    if resolved not in FLOAT_DTYPES:
+        raise InputError(
+            f"dtype={dtype!r} is not supported; expected 'float32' (default, fastest) or "
+            "'float64' (exact). Pass dtype='float32' or dtype='float64'."
+        )
+    return resolved
+
+
+def lookup(registry: Mapping[str, Any], name: str, kind: str) -> Any:
+    """Look ``name`` up in ``registry``; an unknown name lists the known ones."""
+    if not isinstance(name, str):
+        raise InputError(
+            f"{kind} must be given by name (a string) or as a {kind} object; "
+            f"received {type(name).__name__} {name!r}."
+        )
+    key = name.lower()
+    if key in registry:
+        return registry[key]
+    close = difflib.get_close_matches(key, list(registry), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UnknownNameError(
+        f"unknown {kind} {name!r}; expected one of: {', '.join(sorted(registry))}.{hint}"
+    )
+
+
+def as_float_array(
+    data: Any, name: str, dtype: np.dtype, *, ndim: tuple[int, ...] = (1, 2)
+) -> np.ndarray:
+    """Convert ``data`` to a finite float array of the given dtype.
+
+    Raises
+    ------
+    InputError
+        For non-numeric data, empty data, wrong dimensionality or NaN/inf values.
+    """
+    if hasattr(data, "sparse") or type(data).__module__.startswith("scipy.sparse"):
+        raise InputError(
+            f"{name} is a sparse matrix; deltarule needs dense data. "
+            f"Convert it with {name}.toarray()."
+        )
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as exc:  # ragged lists and the like
+        raise InputError(
+            f"{name} could not be read as a numeric array ({exc}); expected a rectangular "
+            "array of numbers. Check that every row has the same length."
+        ) from exc
+    if array.dtype.kind not in "biuf":
+        raise InputError(
+            f"{name} has dtype {array.dtype} (non-numeric); expected numbers. "
+            "Encode text or categories as numbers first (e.g. one-hot encoding)."
+        )
+    if array.ndim not in ndim:
+        raise InputError(
+            f"{name} has {array.ndim} dimension(s) (shape {array.shape}); expected "
+            f"{' or '.join(str(d) for d in ndim)}. Reshape it, e.g. {name}.reshape(-1, 1) "
+            "for a single feature."
+        )
+    if array.size == 0:
+        raise InputError(f"{name} is empty (shape {array.shape}); expected at least one sample.")
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise InputError(
+            f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)}); "
+            "expected finite numbers. Remove or impute the missing values."
+        )
+    return array
+
+
+def check_features(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a 2-D finite float array with ``n_features`` columns."""
+    array = as_float_array(X, name, dtype)
+    if array.ndim == 1:
+        if n_features == 1:
+            array = array.reshape(-1, 1)
+        elif array.shape[0] == n_features:
+            array = array.reshape(1, -1)
+        else:
+            raise InputError(
+                f"{name} is 1-D with {array.shape[0]} values but the network expects "
+                f"{n_features} features; pass a 2-D array of shape (n_samples, {n_features})."
+            )
+    if array.shape[1] != n_features:
+        raise InputError(
+            f"{name} has {array.shape[1]} features but the network expects {n_features}; "
+            f"received {name}.shape={array.shape}. Pass data with {n_features} columns or "
+            f"build the network with n_inputs={array.shape[1]}."
+        )
+    return array
+
+
+def check_targets(
+    y: Any, n_samples: int, n_outputs: int, dtype: np.dtype, name: str = "y"
+) -> np.ndarray:
+    """Return targets as a 2-D finite float array of shape (n_samples, n_outputs)."""
+    array = as_float_array(y, name, dtype)
+    if array.ndim == 1:
+        if n_outputs == 1:
+            array = array.reshape(-1, 1)
+        elif array.shape[0] == n_outputs and n_samples == 1:
+            array = array.reshape(1, -1)
+        else:
+            raise InputError(
+                f"{name} is 1-D with {array.shape[0]} values but the network has {n_outputs} "
+                f"outputs; pass targets of shape (n_samples, {n_outputs}) (one-hot encode "
+                "class labels)."
+            )
+    if array.shape[0] != n_samples:
+        raise InputError(
+            f"X has {n_samples} samples but {name} has {array.shape[0]}; they must have the "
+            "same number of rows."
+        )
+    if array.shape[1] != n_outputs:
+        raise InputError(
+            f"{name} has {array.shape[1]} columns but the network has {n_outputs} outputs; "
+            f"received {name}.shape={array.shape}. Build the network with "
+            f"n_outputs={array.shape[1]} or pass matching targets."
+        )
+    return array
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> np.ndarray | None:
+    """Return per-sample weights as a 1-D non-negative float array, or None."""
+    if sample_weight is None:
+        return None
+    weights = as_float_array(sample_weight, "sample_weight", dtype, ndim=(1,))
+    if weights.shape[0] != n_samples:
+        raise InputError(
+            f"sample_weight has {weights.shape[0]} values but there are {n_samples} samples; "
+            "pass one weight per sample."
+        )
+    if (weights < 0).any():
+        raise InputError("sample_weight has negative values; expected weights >= 0.")
+    if not weights.any():
+        raise InputError("sample_weight is all zeros; at least one sample must have weight > 0.")
+    return weights
+
+
+def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float > 0 (or >= 0), or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise InputError(f"{name} must be a finite number; received {value!r}.")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InputError(f"{name} must be {bound}; received {value!r}.")
+    return float(value)
+
+
+def check_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int >= ``minimum``, or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name} must be an integer >= {minimum}; received {value!r}.")
+    if value < minimum:
+        raise InputError(f"{name} must be >= {minimum}; received {value!r}.")
+    return int(value)
+
+
+def check_fraction(value: Any, name: str) -> float:
+    """Return ``value`` as a float in [0, 1), or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise InputError(f"{name} must be a number in [0, 1); received {value!r}.")
+    return float(value)

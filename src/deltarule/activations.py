@@ -1,0 +1,258 @@
+r"""Activation functions: each one object holding its function and its derivative.
+
+An :class:`Activation` maps a layer's net input :math:`z` to its output
+:math:`a = f(z)`; backpropagation needs :math:`\partial a / \partial z`. Keeping
+both in one object, under one registry name, means they cannot drift apart.
+Element-wise activations give ``derivative(z, a)`` (written from the cached
+output ``a`` where that is cheaper, e.g. :math:`\sigma' = a(1-a)`); softmax,
+which mixes a row's entries, gives a vector-Jacobian product instead.
+
+Every built-in is numerically stable: no overflow warnings and no NaN for
+inputs up to :math:`\pm 10^4` in float32 and float64.
+
+Examples
+--------
+>>> import numpy as np
+>>> from deltarule.activations import get_activation
+>>> sig = get_activation("sigmoid")
+>>> z = np.array([0.0, 2.0])
+>>> a = sig(z)
+>>> bool(np.allclose(sig.derivative(z, a), a * (1 - a)))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ._typing import Array
+from ._validation import lookup
+from .exceptions import InputError
+
+__all__ = [
+    "Activation",
+    "ACTIVATIONS",
+    "get_activation",
+    "register_activation",
+]
+
+
+@dataclass(frozen=True)
+class Activation:
+    r"""An activation function together with its derivative.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    function : callable ``(z) -> a``
+        The activation, applied to an array of net inputs of shape
+        (n_samples, n_units); returns an array of the same shape and dtype.
+    derivative : callable ``(z, a) -> f'(z)`` or None
+        Element-wise derivative :math:`\partial a/\partial z`, given both the net
+        input ``z`` and the output ``a = f(z)``. None for activations that are
+        not element-wise (softmax), which give ``jacobian_product`` instead.
+    jacobian_product : callable ``(z, a, grad_a) -> grad_z`` or None
+        Vector-Jacobian product :math:`\partial E/\partial z` from
+        :math:`\partial E/\partial a`, for activations that mix a row's entries.
+
+    Examples
+    --------
+    A user-defined activation, the cube:
+
+    >>> cube = Activation("cube", lambda z: z**3, lambda z, a: 3 * z**2)
+    >>> float(cube(np.array([2.0]))[0])
+    8.0
+    """
+
+    name: str
+    function: Callable[[Array], Array]
+    derivative: Callable[[Array, Array], Array] | None = None
+    jacobian_product: Callable[[Array, Array, Array], Array] | None = None
+
+    def __post_init__(self) -> None:
+        if not callable(self.function):
+            raise InputError(f"Activation {self.name!r}: function must be callable.")
+        if (self.derivative is None) == (self.jacobian_product is None):
+            raise InputError(
+                f"Activation {self.name!r}: give exactly one of derivative(z, a) (element-wise) "
+                "or jacobian_product(z, a, grad_a)."
+            )
+
+    @property
+    def elementwise(self) -> bool:
+        """True when the derivative is element-wise (every activation but softmax)."""
+        return self.derivative is not None
+
+    def __call__(self, z: Array) -> Array:
+        """Return :math:`f(z)`."""
+        return self.function(z)
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        r"""Return :math:`\partial E/\partial z = \partial E/\partial a \cdot f'(z)`.
+
+        Parameters
+        ----------
+        z, a, grad_a : ndarray of shape (n_samples, n_units)
+            Net input, output and the gradient of the error with respect to the output.
+        """
+        if self.derivative is not None:
+            return grad_a * self.derivative(z, a)
+        return self.jacobian_product(z, a, grad_a)  # type: ignore[misc]
+
+
+def _ones_like(z: Array, a: Array) -> Array:
+    return np.ones_like(z)
+
+
+def _relu_derivative(z: Array, a: Array) -> Array:
+    return (z > 0).astype(z.dtype)
+
+
+_LEAKY_SLOPE = 0.01
+
+
+def _leaky_relu(z: Array) -> Array:
+    return np.where(z > 0, z, z * z.dtype.type(_LEAKY_SLOPE))
+
+
+def _leaky_relu_derivative(z: Array, a: Array) -> Array:
+    return np.where(z > 0, z.dtype.type(1), z.dtype.type(_LEAKY_SLOPE))
+
+
+def _elu(z: Array) -> Array:
+    return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
+
+
+def _elu_derivative(z: Array, a: Array) -> Array:
+    return np.where(z > 0, z.dtype.type(1), a + 1)
+
+
+# Klambauer et al. (2017), "Self-Normalizing Neural Networks".
+_SELU_ALPHA = 1.6732632423543772
+_SELU_SCALE = 1.0507009873554805
+
+
+def _selu(z: Array) -> Array:
+    t = z.dtype.type
+    return t(_SELU_SCALE) * np.where(z > 0, z, t(_SELU_ALPHA) * np.expm1(np.minimum(z, 0)))
+
+
+def _selu_derivative(z: Array, a: Array) -> Array:
+    t = z.dtype.type
+    return np.where(z > 0, t(_SELU_SCALE), a + t(_SELU_SCALE * _SELU_ALPHA))
+
+
+_SQRT_HALF = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+def _gelu(z: Array) -> Array:
+    # The exact GELU, z * Phi(z) (Hendrycks & Gimpel, 2016).
+    t = z.dtype.type
+    return t(0.5) * z * (t(1) + special.erf(z * t(_SQRT_HALF)))
+
+
+def _gelu_derivative(z: Array, a: Array) -> Array:
+    t = z.dtype.type
+    cdf = t(0.5) * (t(1) + special.erf(z * t(_SQRT_HALF)))
+    return cdf + z * t(_INV_SQRT_2PI) * np.exp(t(-0.5) * z * z)
+
+
+def _softplus(z: Array) -> Array:
+    return np.logaddexp(z.dtype.type(0), z)
+
+
+def _silu(z: Array) -> Array:
+    return z * special.expit(z)
+
+
+def _silu_derivative(z: Array, a: Array) -> Array:
+    s = special.expit(z)
+    return s * (1 + z * (1 - s))
+
+
+def _softsign_derivative(z: Array, a: Array) -> Array:
+    d = 1 + np.abs(z)
+    return 1 / (d * d)
+
+
+def _hard_sigmoid(z: Array) -> Array:
+    # relu6(z + 3) / 6, the definition of PyTorch and Keras 3.
+    t = z.dtype.type
+    return np.clip(z * t(1 / 6) + t(0.5), t(0), t(1))
+
+
+def _hard_sigmoid_derivative(z: Array, a: Array) -> Array:
+    t = z.dtype.type
+    return np.where((z > -3) & (z < 3), t(1 / 6), t(0))
+
+
+def _softmax(z: Array) -> Array:
+    shifted = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def _softmax_jacobian_product(z: Array, a: Array, grad_a: Array) -> Array:
+    # J = diag(a) - a a^T, so J^T g = a * (g - <g, a>).
+    return a * (grad_a - (grad_a * a).sum(axis=-1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, Activation] = {}
+"""The registry: name -> :class:`Activation`. Aliases map to the same object."""
+
+
+def register_activation(
+    activation: Activation, *, aliases: tuple[str, ...] = (), overwrite: bool = False
+) -> Activation:
+    """Add ``activation`` to the registry under its name (and ``aliases``).
+
+    Raises
+    ------
+    InputError
+        If the name is taken and ``overwrite`` is False.
+    """
+    if not isinstance(activation, Activation):
+        raise InputError(
+            f"register_activation expects an Activation; received {type(activation).__name__}."
+        )
+    for key in (activation.name, *aliases):
+        key = key.lower()
+        if key in ACTIVATIONS and not overwrite:
+            raise InputError(
+                f"an activation named {key!r} is already registered; pick another name or "
+                "pass overwrite=True."
+            )
+        ACTIVATIONS[key] = activation
+    return activation
+
+
+def get_activation(activation: str | Activation) -> Activation:
+    """Return the :class:`Activation` for a registry name, or the object itself."""
+    if isinstance(activation, Activation):
+        return activation
+    return lookup(ACTIVATIONS, activation, "activation")
+
+
+for _act, _aliases in [
+    (Activation("identity", lambda z: z, _ones_like), ("linear",)),
+    (Activation("sigmoid", special.expit, lambda z, a: a * (1 - a)), ("logistic",)),
+    (Activation("tanh", np.tanh, lambda z, a: 1 - a * a), ()),
+    (Activation("relu", lambda z: np.maximum(z, 0), _relu_derivative), ()),
+    (Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative), ()),
+    (Activation("elu", _elu, _elu_derivative), ()),
+    (Activation("selu", _selu, _selu_derivative), ()),
+    (Activation("gelu", _gelu, _gelu_derivative), ()),
+    (Activation("softplus", _softplus, lambda z, a: special.expit(z)), ()),
+    (Activation("silu", _silu, _silu_derivative), ("swish",)),
+    (Activation("softsign", lambda z: z / (1 + np.abs(z)), _softsign_derivative), ()),
+    (Activation("hard_sigmoid", _hard_sigmoid, _hard_sigmoid_derivative), ()),
+    (Activation("softmax", _softmax, jacobian_product=_softmax_jacobian_product), ()),
+]:
+    register_activation(_act, aliases=_aliases)

@@ -1,0 +1,39 @@
+"""Exceptions and warnings raised by deltarule.
+
+Every error a user can cause is one of these (or a built-in ``ValueError`` /
+``TypeError`` subclass of them), and its message says what was received, what
+was expected and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class DeltaruleError(Exception):
+    """Base class of every error deltarule raises on purpose."""
+
+
+class InputError(DeltaruleError, ValueError):
+    """Data, shapes or arguments given by the user are not usable."""
+
+
+class UnknownNameError(DeltaruleError, KeyError):
+    """A name (activation, loss, optimizer, ...) is not in its registry."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly.
+        return str(self.args[0]) if self.args else ""
+
+
+class NotFittedError(DeltaruleError, ValueError, AttributeError):
+    """A model was used before it was trained."""
+
+
+class IncompatibleFormatError(DeltaruleError, ValueError):
+    """A model or checkpoint file is corrupt, foreign, or of an unknown format version."""
+
+
+class DivergenceError(DeltaruleError, FloatingPointError):
+    """Training produced a non-finite loss and could not go on."""
+
+
+class ConvergenceWarning(UserWarning):
+    """Training stopped at its iteration limit while the loss was still improving."""

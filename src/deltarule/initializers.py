@@ -1,0 +1,87 @@
+r"""Seeded weight initialisations.
+
+Each initializer is a function ``(shape, fan_in, fan_out, rng, dtype) -> ndarray``
+in the :data:`INITIALIZERS` registry. Randomness comes only from the
+``numpy.random.Generator`` passed in (principle 8: no hidden state).
+
+======================  ============================================================
+name                    distribution
+======================  ============================================================
+small_uniform           :math:`U(-0.1, 0.1)`, the tutorial's "small random values"
+glorot_uniform          :math:`U(-l, l)`, :math:`l = \sqrt{6/(n_{in}+n_{out})}` (Glorot & Bengio, 2010)
+glorot_normal           :math:`N(0, 2/(n_{in}+n_{out}))`
+he_uniform              :math:`U(-l, l)`, :math:`l = \sqrt{6/n_{in}}` (He et al., 2015)
+he_normal               :math:`N(0, 2/n_{in})`
+lecun_uniform           :math:`U(-l, l)`, :math:`l = \sqrt{3/n_{in}}` (LeCun et al., 1998)
+lecun_normal            :math:`N(0, 1/n_{in})`
+zeros                   all zero (biases)
+======================  ============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ._typing import SeedLike
+from ._validation import lookup
+from .exceptions import InputError
+
+Initializer = Callable[[tuple, int, int, np.random.Generator, np.dtype], np.ndarray]
+
+__all__ = ["INITIALIZERS", "get_initializer", "make_rng", "Initializer"]
+
+
+def make_rng(seed: SeedLike) -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from an int seed, a Generator, or None (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise InputError(f"seed must be a non-negative integer; received {seed!r}.")
+        return np.random.default_rng(seed)
+    raise InputError(
+        f"seed must be None, a non-negative int or a numpy.random.Generator; received "
+        f"{type(seed).__name__} {seed!r}."
+    )
+
+
+def _uniform(limit_fn: Callable[[int, int], float]) -> Initializer:
+    def init(shape, fan_in, fan_out, rng, dtype):  # noqa: ANN001
+        limit = limit_fn(fan_in, fan_out)
+        return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+    return init
+
+
+def _normal(std_fn: Callable[[int, int], float]) -> Initializer:
+    def init(shape, fan_in, fan_out, rng, dtype):  # noqa: ANN001
+        return (rng.standard_normal(size=shape) * std_fn(fan_in, fan_out)).astype(dtype)
+
+    return init
+
+
+def _zeros(shape, fan_in, fan_out, rng, dtype):  # noqa: ANN001
+    return np.zeros(shape, dtype=dtype)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "small_uniform": _uniform(lambda i, o: 0.1),
+    "glorot_uniform": _uniform(lambda i, o: np.sqrt(6.0 / (i + o))),
+    "glorot_normal": _normal(lambda i, o: np.sqrt(2.0 / (i + o))),
+    "he_uniform": _uniform(lambda i, o: np.sqrt(6.0 / i)),
+    "he_normal": _normal(lambda i, o: np.sqrt(2.0 / i)),
+    "lecun_uniform": _uniform(lambda i, o: np.sqrt(3.0 / i)),
+    "lecun_normal": _normal(lambda i, o: np.sqrt(1.0 / i)),
+    "zeros": _zeros,
+}
+INITIALIZERS["xavier_uniform"] = INITIALIZERS["glorot_uniform"]
+INITIALIZERS["xavier_normal"] = INITIALIZERS["glorot_normal"]
+
+
+def get_initializer(name: str | Initializer) -> Initializer:
+    """Return an initializer by registry name, or a user's callable unchanged."""
+    if callable(name):
+        return name
+    return lookup(INITIALIZERS, name, "initializer")

@@ -1,0 +1,272 @@
+r"""Loss functions: each one object holding its value and its gradient.
+
+A :class:`Loss` gives, for every sample :math:`i`, a loss :math:`\ell_i` and
+its gradient :math:`\partial \ell_i/\partial o_i` with respect to the network
+output. A batch's error is the weighted mean
+
+.. math:: E = \frac{\sum_i s_i \ell_i}{\sum_i s_i}
+
+over per-sample weights :math:`s_i` (all 1 by default, so for a single
+example :math:`E = \ell`). The tutorial's error is ``half_squared_error``:
+:math:`\ell = \tfrac12 \sum_k (t_k - o_k)^2`.
+
+Fused output pairs
+------------------
+For three (output activation, loss) pairs the chain rule collapses to a short,
+stable expression for :math:`\partial \ell/\partial z` at the output net input
+:math:`z`; :data:`FUSED_PAIRS` names them, and the test suite checks each equals
+the general chain rule:
+
+=================  =========================  =========================
+activation         loss                       :math:`\partial\ell/\partial z`
+=================  =========================  =========================
+identity           half_squared_error         :math:`o - t`
+sigmoid            binary_crossentropy        :math:`(o - t)/K`
+softmax            categorical_crossentropy   :math:`o\sum_k t_k - t` (:math:`= o - t` one-hot)
+=================  =========================  =========================
+
+Their values are computed from :math:`z` with log-sum-exp, so they stay finite
+even when the probabilities round to 0 or 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ._typing import Array
+from ._validation import lookup
+from .exceptions import InputError
+
+__all__ = [
+    "Loss",
+    "FusedPair",
+    "LOSSES",
+    "FUSED_PAIRS",
+    "get_loss",
+    "register_loss",
+    "huber",
+    "reduce_weighted",
+]
+
+
+def reduce_weighted(per_sample: Array, sample_weight: Array | None) -> float:
+    r"""Return :math:`\sum_i s_i \ell_i / \sum_i s_i` (the plain mean when weights are None)."""
+    if sample_weight is None:
+        return float(per_sample.mean())
+    return float(per_sample @ sample_weight / sample_weight.sum())
+
+
+def batch_scale(n_samples: int, sample_weight: Array | None, dtype: np.dtype) -> Array:
+    r"""Per-sample factors :math:`s_i/\sum_j s_j` that turn per-sample gradients into ``dE``.
+
+    Returns an array of shape (n_samples, 1).
+    """
+    if sample_weight is None:
+        return np.full((n_samples, 1), 1.0 / n_samples, dtype=dtype)
+    return (sample_weight / sample_weight.sum()).astype(dtype, copy=False)[:, None]
+
+
+@dataclass(frozen=True)
+class Loss:
+    r"""A loss: per-sample value and its gradient with respect to the output.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    value : callable ``(output, target) -> ndarray of shape (n_samples,)``
+        Per-sample loss :math:`\ell_i` for outputs and targets of shape
+        (n_samples, n_outputs).
+    gradient : callable ``(output, target) -> ndarray of shape (n_samples, n_outputs)``
+        :math:`\partial \ell_i/\partial o_i`, row by row.
+
+    Examples
+    --------
+    A user-defined loss, the quartic error:
+
+    >>> quartic = Loss("quartic", lambda o, t: ((o - t) ** 4).sum(axis=1),
+    ...                lambda o, t: 4 * (o - t) ** 3)
+    >>> float(quartic(np.array([[2.0]]), np.array([[0.0]])))
+    16.0
+    """
+
+    name: str
+    value: Callable[[Array, Array], Array]
+    gradient: Callable[[Array, Array], Array]
+
+    def __post_init__(self) -> None:
+        if not (callable(self.value) and callable(self.gradient)):
+            raise InputError(f"Loss {self.name!r}: value and gradient must be callable.")
+
+    def __call__(self, output: Array, target: Array, sample_weight: Array | None = None) -> float:
+        """Return the batch error :math:`E` (weighted mean of the per-sample losses)."""
+        return reduce_weighted(self.value(output, target), sample_weight)
+
+    def output_gradient(
+        self, output: Array, target: Array, sample_weight: Array | None = None
+    ) -> Array:
+        r"""Return :math:`\partial E/\partial o`, shape (n_samples, n_outputs)."""
+        scale = batch_scale(output.shape[0], sample_weight, output.dtype)
+        return self.gradient(output, target) * scale
+
+
+@dataclass(frozen=True)
+class FusedPair:
+    r"""A (output activation, loss) pair whose gradient at the net input is short and stable.
+
+    ``value(z, t)`` is the per-sample loss computed from the output net input
+    :math:`z`; ``delta(z, o, t)`` is :math:`\partial\ell_i/\partial z_i`.
+    """
+
+    activation: str
+    loss: str
+    value: Callable[[Array, Array], Array]
+    delta: Callable[[Array, Array, Array], Array]
+
+
+def _eps(x: Array) -> float:
+    return float(np.finfo(x.dtype).eps)
+
+
+def _half_squared(o: Array, t: Array) -> Array:
+    r = o - t
+    return 0.5 * np.einsum("ij,ij->i", r, r)
+
+
+def _mse(o: Array, t: Array) -> Array:
+    r = o - t
+    return np.einsum("ij,ij->i", r, r) / o.shape[1]
+
+
+def _mae(o: Array, t: Array) -> Array:
+    return np.abs(o - t).mean(axis=1)
+
+
+def huber(delta: float = 1.0) -> Loss:
+    r"""Return the Huber loss with threshold ``delta``.
+
+    .. math:: h(r) = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\
+              \delta(|r| - \tfrac12\delta) & \text{otherwise} \end{cases}
+
+    averaged over the outputs; :math:`r = o - t`.
+    """
+    if not delta > 0:
+        raise InputError(f"huber delta must be > 0; received {delta!r}.")
+
+    def value(o: Array, t: Array) -> Array:
+        a = np.abs(o - t)
+        quad = np.minimum(a, delta)
+        return (0.5 * quad * quad + delta * (a - quad)).mean(axis=1)
+
+    def gradient(o: Array, t: Array) -> Array:
+        return np.clip(o - t, -delta, delta) / o.shape[1]
+
+    return Loss("huber", value, gradient)
+
+
+def _bce(o: Array, t: Array) -> Array:
+    eps = _eps(o)
+    p = np.clip(o, eps, 1 - eps)
+    return -(t * np.log(p) + (1 - t) * np.log1p(-p)).mean(axis=1)
+
+
+def _bce_gradient(o: Array, t: Array) -> Array:
+    eps = _eps(o)
+    p = np.clip(o, eps, 1 - eps)
+    return (p - t) / (p * (1 - p)) / o.shape[1]
+
+
+def _cce(o: Array, t: Array) -> Array:
+    p = np.clip(o, _eps(o), None)
+    return -(t * np.log(p)).sum(axis=1)
+
+
+def _cce_gradient(o: Array, t: Array) -> Array:
+    return -t / np.clip(o, _eps(o), None)
+
+
+def _poisson(o: Array, t: Array) -> Array:
+    # Mean Poisson deviance 2 (t log(t/o) - t + o), with t log t = 0 at t = 0.
+    mu = np.clip(o, _eps(o), None)
+    return (2 * (special.xlogy(t, t) - special.xlogy(t, mu) - t + mu)).mean(axis=1)
+
+
+def _poisson_gradient(o: Array, t: Array) -> Array:
+    mu = np.clip(o, _eps(o), None)
+    return 2 * (1 - t / mu) / o.shape[1]
+
+
+LOSSES: dict[str, Loss] = {}
+"""The registry: name -> :class:`Loss`. Aliases map to the same object."""
+
+
+def register_loss(loss: Loss, *, aliases: tuple[str, ...] = (), overwrite: bool = False) -> Loss:
+    """Add ``loss`` to the registry under its name (and ``aliases``)."""
+    if not isinstance(loss, Loss):
+        raise InputError(f"register_loss expects a Loss; received {type(loss).__name__}.")
+    for key in (loss.name, *aliases):
+        key = key.lower()
+        if key in LOSSES and not overwrite:
+            raise InputError(
+                f"a loss named {key!r} is already registered; pick another name or pass "
+                "overwrite=True."
+            )
+        LOSSES[key] = loss
+    return loss
+
+
+def get_loss(loss: str | Loss) -> Loss:
+    """Return the :class:`Loss` for a registry name, or the object itself."""
+    if isinstance(loss, Loss):
+        return loss
+    return lookup(LOSSES, loss, "loss")
+
+
+for _loss, _aliases in [
+    (
+        Loss("half_squared_error", _half_squared, lambda o, t: o - t),
+        ("squared_error", "sse", "tutorial"),
+    ),
+    (Loss("mse", _mse, lambda o, t: 2 * (o - t) / o.shape[1]), ("mean_squared_error",)),
+    (Loss("mae", _mae, lambda o, t: np.sign(o - t) / o.shape[1]), ("mean_absolute_error",)),
+    (huber(1.0), ()),
+    (Loss("binary_crossentropy", _bce, _bce_gradient), ("bce", "log_loss_binary")),
+    (Loss("categorical_crossentropy", _cce, _cce_gradient), ("cce", "cross_entropy", "log_loss")),
+    (Loss("poisson", _poisson, _poisson_gradient), ("poisson_deviance",)),
+]:
+    register_loss(_loss, aliases=_aliases)
+
+
+def _bce_from_logits(z: Array, t: Array) -> Array:
+    return (np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean(axis=1)
+
+
+def _cce_from_logits(z: Array, t: Array) -> Array:
+    log_p = z - special.logsumexp(z, axis=1, keepdims=True)
+    return -(t * log_p).sum(axis=1)
+
+
+FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {
+    ("identity", "half_squared_error"): FusedPair(
+        "identity", "half_squared_error", lambda z, t: _half_squared(z, t), lambda z, o, t: o - t
+    ),
+    ("sigmoid", "binary_crossentropy"): FusedPair(
+        "sigmoid", "binary_crossentropy", _bce_from_logits, lambda z, o, t: (o - t) / o.shape[1]
+    ),
+    ("softmax", "categorical_crossentropy"): FusedPair(
+        "softmax",
+        "categorical_crossentropy",
+        _cce_from_logits,
+        lambda z, o, t: o * t.sum(axis=1, keepdims=True) - t,
+    ),
+}
+"""(activation name, loss name) -> :class:`FusedPair`."""
+
+
+def fused_pair(activation_name: str, loss_name: str) -> FusedPair | None:
+    """Return the fused pair for an output activation and loss, or None."""
+    return FUSED_PAIRS.get((activation_name, loss_name))

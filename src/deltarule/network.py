@@ -1,0 +1,454 @@
+r"""The multi-layer perceptron: forward, backward, loss and gradient, predict.
+
+A :class:`Network` is a stack of :class:`~deltarule.layers.Dense` layers whose
+parameters all live in one flat buffer (:mod:`deltarule.parameters`). The
+backward pass applies the chain rule layer by layer, from the output error
+signal :math:`\delta^{(L)} = \partial E/\partial z^{(L)}` back to the first
+layer, :math:`\delta^{(l)} = (\delta^{(l+1)} W^{(l+1)}) \odot f_l'(z^{(l)})`.
+
+Examples
+--------
+>>> import numpy as np
+>>> import deltarule as dr
+>>> net = dr.Network([2, 3, 1], activation="tanh", seed=0, dtype="float64")
+>>> X = np.array([[0.0, 1.0], [1.0, 0.0]])
+>>> y = np.array([[1.0], [1.0]])
+>>> loss, grad = net.loss_and_gradient(X, y)
+>>> grad.shape == net.parameters.shape
+True
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from ._typing import Array, ArrayLike, DTypeLike, SeedLike
+from ._validation import check_dtype, check_features, check_sample_weight, check_targets
+from .activations import Activation, get_activation
+from .exceptions import InputError
+from .initializers import get_initializer, make_rng
+from .layers import Dense, DenseCache
+from .losses import Loss, batch_scale, fused_pair, get_loss, reduce_weighted
+from .parameters import ParameterLayout
+
+if TYPE_CHECKING:
+    from .training import History
+
+__all__ = ["Network", "Observer"]
+
+
+class Observer(Protocol):
+    """Receives the real intermediate values of a forward/backward pass (used by ``explain``)."""
+
+    def on_forward(self, index: int, layer: Dense, cache: DenseCache) -> None: ...
+
+    def on_loss(self, value: float, output: Array, target: Array, delta: Array) -> None: ...
+
+    def on_backward(
+        self, index: int, layer: Dense, delta: Array, grad_weight: Array, grad_bias: Array | None
+    ) -> None: ...
+
+
+def _per_layer(value: Any, n: int, name: str) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise InputError(f"{name} has {len(value)} entries; expected one per layer ({n}).")
+        return list(value)
+    return [value] * n
+
+
+def _default_loss(output_activation: Activation) -> str:
+    return {
+        "softmax": "categorical_crossentropy",
+        "sigmoid": "binary_crossentropy",
+    }.get(output_activation.name, "half_squared_error")
+
+
+class Network:
+    r"""A multi-layer perceptron with all parameters in one flat buffer.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Widths from input to output, e.g. ``[784, 256, 10]``; at least two entries.
+    activation : str, Activation, or sequence of them
+        Hidden-layer activation (one for all, or one per hidden layer).
+    output_activation : str or Activation, default "identity"
+        The output layer's activation.
+    loss : str or Loss, default "auto"
+        "auto" picks categorical cross-entropy for softmax outputs, binary
+        cross-entropy for sigmoid outputs and the tutorial's
+        :math:`\tfrac12\sum(t-o)^2` otherwise.
+    use_bias : bool or sequence of bool
+        Bias per layer.
+    dropout : float or sequence of float
+        Dropout rate of each hidden layer's output during training.
+    initializer : str or callable, default "glorot_uniform"
+        Weight initialisation (see :mod:`deltarule.initializers`).
+    bias_initializer : str or callable, default "zeros"
+    dtype : {"float32", "float64"}
+        Parameter and computation dtype, kept end to end.
+    seed : int, Generator or None
+        Source of the initial weights.
+
+    Attributes
+    ----------
+    parameters : ndarray of shape (n_parameters,)
+        The flat buffer. ``weights[i]`` and ``biases[i]`` are views into it.
+    layout : ParameterLayout
+        Names ("W1", "b1", "W2", ...), shapes and offsets in the buffer.
+    trainable : ndarray of bool, shape (n_parameters,)
+        False where a parameter is frozen (see :meth:`freeze`).
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: str | Activation | Sequence[str | Activation] = "relu",
+        output_activation: str | Activation = "identity",
+        loss: str | Loss = "auto",
+        use_bias: bool | Sequence[bool] = True,
+        dropout: float | Sequence[float] = 0.0,
+        initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        dtype: DTypeLike = "float32",
+        seed: SeedLike = None,
+    ) -> None:
+        sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple)) else None
+        if (
+            sizes is None
+            or len(sizes) < 2
+            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in sizes)
+            or min(sizes) < 1
+        ):
+            raise InputError(
+                f"layer_sizes must be a list of at least two positive integers (inputs, ..., "
+                f"outputs); received {layer_sizes!r}. Example: Network([4, 16, 3])."
+            )
+        n_layers = len(sizes) - 1
+        hidden = _per_layer(activation, n_layers - 1, "activation") if n_layers > 1 else []
+        activations = [get_activation(a) for a in hidden] + [get_activation(output_activation)]
+        biases = _per_layer(use_bias, n_layers, "use_bias")
+        drops = _per_layer(dropout, n_layers - 1, "dropout") if n_layers > 1 else []
+        for rate in drops:
+            if not (isinstance(rate, (int, float)) and 0 <= rate < 1):
+                raise InputError(f"dropout rates must be in [0, 1); received {rate!r}.")
+        drops = [float(d) for d in drops] + [0.0]
+        self.dtype: np.dtype = check_dtype(dtype)
+        self.layers: tuple[Dense, ...] = tuple(
+            Dense(int(sizes[i]), int(sizes[i + 1]), activations[i], bool(biases[i]), drops[i])
+            for i in range(n_layers)
+        )
+        output_act = self.layers[-1].activation
+        self.loss: Loss = get_loss(_default_loss(output_act) if loss == "auto" else loss)
+        entries: list[tuple[str, tuple[int, ...]]] = []
+        for i, layer in enumerate(self.layers, start=1):
+            entries.append((f"W{i}", (layer.n_outputs, layer.n_inputs)))
+            if layer.use_bias:
+                entries.append((f"b{i}", (layer.n_outputs,)))
+        self.layout = ParameterLayout(entries)
+        self.parameters: Array = self.layout.allocate(self.dtype)
+        self.trainable: np.ndarray = np.ones(self.layout.size, dtype=bool)
+        self._bind_views()
+        self.initialize(initializer, bias_initializer, seed)
+
+    # ------------------------------------------------------------------ layout
+    def _bind_views(self) -> None:
+        self.weights: list[Array] = []
+        self.biases: list[Array | None] = []
+        for i, layer in enumerate(self.layers, start=1):
+            self.weights.append(self.layout.view(self.parameters, f"W{i}"))
+            self.biases.append(self.layout.view(self.parameters, f"b{i}") if layer.use_bias else None)
+
+    def _views(self, params: Array) -> tuple[list[Array], list[Array | None]]:
+        if params is self.parameters:
+            return self.weights, self.biases
+        weights = [self.layout.view(params, f"W{i}") for i in range(1, len(self.layers) + 1)]
+        biases = [
+            self.layout.view(params, f"b{i}") if layer.use_bias else None
+            for i, layer in enumerate(self.layers, start=1)
+        ]
+        return weights, biases
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_inputs
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_outputs
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [self.layers[0].n_inputs] + [layer.n_outputs for layer in self.layers]
+
+    @property
+    def n_parameters(self) -> int:
+        return self.layout.size
+
+    @property
+    def weight_mask(self) -> np.ndarray:
+        """Flat bool mask, True on weights (not biases): where L1/L2 penalties apply."""
+        return self.layout.mask([f"W{i}" for i in range(1, len(self.layers) + 1)])
+
+    def initialize(
+        self, initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros", seed: SeedLike = None
+    ) -> Network:
+        """Draw new weights and biases in place from ``seed``; returns self."""
+        rng = make_rng(seed)
+        w_init, b_init = get_initializer(initializer), get_initializer(bias_initializer)
+        for layer, weight, bias in zip(self.layers, self.weights, self.biases):
+            fan_in, fan_out = layer.n_inputs, layer.n_outputs
+            weight[...] = w_init(weight.shape, fan_in, fan_out, rng, self.dtype)
+            if bias is not None:
+                bias[...] = b_init(bias.shape, fan_in, fan_out, rng, self.dtype)
+        return self
+
+    def set_parameters(self, values: Mapping[str, ArrayLike]) -> Network:
+        """Copy named tensors ("W1", "b1", ...) into the buffer, checking shapes; returns self.
+
+        Weights ``W{i}`` have shape (n_outputs, n_inputs): row ``j`` holds the weights into
+        neuron ``j``.
+        """
+        for name, value in values.items():
+            target = self.layout.view(self.parameters, name)
+            array = np.asarray(value, dtype=self.dtype)
+            if array.shape != target.shape:
+                raise InputError(
+                    f"{name} has shape {array.shape}; the network expects {target.shape} "
+                    "(weights are (n_outputs, n_inputs))."
+                )
+            if not np.isfinite(array).all():
+                raise InputError(f"{name} contains NaN or infinity; expected finite numbers.")
+            target[...] = array
+        return self
+
+    def get_parameters(self) -> dict[str, Array]:
+        """Return a copy of every named tensor."""
+        return {s.name: self.layout.view(self.parameters, s.name).copy() for s in self.layout.specs}
+
+    def freeze(self, *names: str) -> Network:
+        """Exclude the named tensors from training (e.g. ``freeze("b1", "b2")``); returns self."""
+        for name in names:
+            self.trainable[self.layout[name].slice] = False
+        return self
+
+    def unfreeze(self, *names: str) -> Network:
+        """Make the named tensors (all, when none named) trainable again; returns self."""
+        for name in names or self.layout.names:
+            self.trainable[self.layout[name].slice] = True
+        return self
+
+    # -------------------------------------------------------------- computation
+    def forward(
+        self,
+        X: Array,
+        params: Array | None = None,
+        *,
+        rng: np.random.Generator | None = None,
+        observer: Observer | None = None,
+    ) -> tuple[Array, list[DenseCache]]:
+        """Run the forward pass on trusted, validated input.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_inputs), of the network's dtype
+        params : ndarray of shape (n_parameters,), optional
+            Parameters to use instead of the network's own buffer.
+        rng : Generator, optional
+            Enables dropout (training only).
+        observer : Observer, optional
+            Told every layer's cache.
+
+        Returns
+        -------
+        output : ndarray of shape (n_samples, n_outputs)
+        caches : list of DenseCache, one per layer
+        """
+        weights, biases = self._views(self.parameters if params is None else params)
+        caches = []
+        out = X
+        for index, (layer, weight, bias) in enumerate(zip(self.layers, weights, biases)):
+            out, cache = layer.forward(weight, bias, out, rng)
+            caches.append(cache)
+            if observer is not None:
+                observer.on_forward(index, layer, cache)
+        return out, caches
+
+    def backward(
+        self,
+        caches: list[DenseCache],
+        target: Array,
+        sample_weight: Array | None = None,
+        params: Array | None = None,
+        *,
+        out: Array | None = None,
+        observer: Observer | None = None,
+    ) -> tuple[float, Array]:
+        """Return ``(E, dE/dθ)`` from the caches of :meth:`forward`.
+
+        The gradient is written into ``out`` (a flat buffer) when given.
+        """
+        params = self.parameters if params is None else params
+        weights, _ = self._views(params)
+        grad = self.layout.allocate(self.dtype) if out is None else out
+        grad_weights, grad_biases = self._views(grad)
+        last = caches[-1]
+        pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
+        scale = batch_scale(target.shape[0], sample_weight, self.dtype)
+        if pair is not None:
+            loss = reduce_weighted(pair.value(last.net, target), sample_weight)
+            delta = pair.delta(last.net, last.out, target) * scale
+            grad_out = None
+        else:
+            loss = self.loss(last.out, target, sample_weight)
+            grad_out = self.loss.gradient(last.out, target) * scale
+            delta = None
+        for index in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[index]
+            grad_out, delta = layer.backward(
+                weights[index],
+                caches[index],
+                grad_out,
+                grad_weights[index],
+                grad_biases[index],
+                delta=delta,
+                need_input_grad=index > 0,
+            )
+            if observer is not None:
+                if index == len(self.layers) - 1:
+                    observer.on_loss(loss, last.out, target, delta)
+                observer.on_backward(index, layer, delta, grad_weights[index], grad_biases[index])
+            delta = None
+        return loss, grad
+
+    def loss_and_gradient(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        params: Array | None = None,
+        out: Array | None = None,
+        observer: Observer | None = None,
+    ) -> tuple[float, Array]:
+        r"""Return the error :math:`E` and its gradient over the flat parameter vector.
+
+        A pure function of ``params`` (the network's own buffer by default) and the data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+        params : ndarray of shape (n_parameters,), optional
+        out : ndarray of shape (n_parameters,), optional
+            Buffer the gradient is written into.
+
+        Returns
+        -------
+        loss : float
+        gradient : ndarray of shape (n_parameters,)
+        """
+        X, y, sw = self.validate(X, y, sample_weight)
+        _, caches = self.forward(X, params, observer=observer)
+        return self.backward(caches, y, sw, params, out=out, observer=observer)
+
+    def validate(
+        self, X: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None
+    ) -> tuple[Array, Array | None, Array | None]:
+        """Check and convert data for this network (clear errors on bad input)."""
+        X = check_features(X, self.n_inputs, self.dtype)
+        y = None if y is None else check_targets(y, X.shape[0], self.n_outputs, self.dtype)
+        sw = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        return X, y, sw
+
+    def predict(self, X: ArrayLike) -> Array:
+        """Return the network's outputs for ``X``, shape (n_samples, n_outputs)."""
+        X, _, _ = self.validate(X)
+        return self.forward(X)[0]
+
+    def evaluate(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Return the error :math:`E` on ``(X, y)`` without computing a gradient."""
+        X, y, sw = self.validate(X, y, sample_weight)
+        return self.evaluate_params(self.parameters, X, y, sw)
+
+    def evaluate_params(
+        self, params: Array, X: Array, y: Array, sample_weight: Array | None = None
+    ) -> float:
+        """Return :math:`E(\theta)` for a flat parameter vector on trusted, validated data."""
+        output, caches = self.forward(X, params)
+        pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
+        if pair is not None:
+            return reduce_weighted(pair.value(caches[-1].net, y), sample_weight)
+        return self.loss(output, y, sample_weight)
+
+    def fit(self, X: ArrayLike, y: ArrayLike, **kwargs: Any) -> History:
+        """Train in place; see :func:`deltarule.training.fit` for the arguments."""
+        from .training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    # ------------------------------------------------------------------- misc
+    def config(self) -> dict[str, Any]:
+        """Return the architecture as plain JSON-able data (no weights)."""
+        return {
+            "layer_sizes": self.layer_sizes,
+            "activations": [layer.activation.name for layer in self.layers],
+            "use_bias": [layer.use_bias for layer in self.layers],
+            "dropout": [layer.dropout for layer in self.layers[:-1]],
+            "loss": self.loss.name,
+            "dtype": self.dtype.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Network:
+        """Build a network (zero weights) from :meth:`config` output."""
+        acts = list(config["activations"])
+        return cls(
+            config["layer_sizes"],
+            activation=acts[:-1] if len(acts) > 1 else "identity",
+            output_activation=acts[-1],
+            loss=config["loss"],
+            use_bias=list(config["use_bias"]),
+            dropout=list(config.get("dropout", [])) or 0.0,
+            initializer="zeros",
+            dtype=config["dtype"],
+        )
+
+    def copy(self) -> Network:
+        """Return an independent copy (own buffer, same values and frozen set)."""
+        new = _copy.copy(self)
+        new.parameters = self.parameters.copy()
+        new.trainable = self.trainable.copy()
+        new._bind_views()
+        return new
+
+    def astype(self, dtype: DTypeLike) -> Network:
+        """Return a copy computing in ``dtype``."""
+        new = _copy.copy(self)
+        new.dtype = check_dtype(dtype)
+        new.parameters = self.parameters.astype(new.dtype)
+        new.trainable = self.trainable.copy()
+        new._bind_views()
+        return new
+
+    def summary(self) -> str:
+        """Return a Keras-like table of layers, shapes and parameter counts."""
+        lines = [f"{'layer':<8}{'shape':<14}{'activation':<14}{'params':>8}"]
+        for i, layer in enumerate(self.layers, start=1):
+            n = layer.n_inputs * layer.n_outputs + (layer.n_outputs if layer.use_bias else 0)
+            shape = f"{layer.n_inputs} -> {layer.n_outputs}"
+            lines.append(f"{'dense' + str(i):<8}{shape:<14}{layer.activation.name:<14}{n:>8}")
+        frozen = int((~self.trainable).sum())
+        lines.append(f"total parameters: {self.n_parameters} ({frozen} frozen), dtype {self.dtype}")
+        lines.append(f"loss: {self.loss.name}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        acts = ",".join(layer.activation.name for layer in self.layers)
+        return f"Network({self.layer_sizes}, activations=[{acts}], loss={self.loss.name!r}, dtype={self.dtype.name})"
