@@ -1,0 +1,89 @@
+"""The ``deltarule`` command line: one module per subcommand.
+
+Each subcommand module defines ``register(subparsers)``, which adds its parser
+and sets ``func`` (a callable taking the parsed namespace and returning an exit
+status). This module only dispatches and turns errors into one line
+``error: ...`` on stderr with exit status 2 (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser", "add_common", "SUBCOMMANDS", "EXIT_USAGE"]
+
+EXIT_USAGE = 2
+SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw")
+"""Subcommand modules under ``deltarule.cli``, in the order ``--help`` lists them."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors follow the one-line ``error: ...`` rule."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Add the options every subcommand accepts (``--debug``) to a subcommand parser."""
+    parser.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every available subcommand registered."""
+    parser = _Parser(
+        prog="deltarule",
+        description="Train multi-layer perceptrons by backpropagation, and watch them learn.",
+        epilog="Example: deltarule train data.csv --target label --out model.safetensors",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=_version())
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"deltarule.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"deltarule.cli.{name}":
+                continue  # subcommand not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"deltarule {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except Exception as exc:  # one line for the user; --debug for the traceback
+        if args.debug:
+            raise
+        from ..exceptions import DeltaruleError
+
+        known = isinstance(exc, (DeltaruleError, OSError, ValueError, KeyError, TypeError))
+        text = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        if not known:
+            text = f"{type(exc).__name__}: {text} (this is a bug; rerun with --debug and report it)"
+        sys.stderr.write(f"error: {text}\n")
+        return EXIT_USAGE
