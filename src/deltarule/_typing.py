@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 import numpy.typing as npt
 
@@ -11,5 +9,5 @@ Array = npt.NDArray[np.floating]
 """A floating-point NumPy array (float32 or float64)."""
 
 ArrayLike = npt.ArrayLike
-DTypeLike = Union[str, type, np.dtype]
-SeedLike = Union[None, int, np.random.Generator]
+DTypeLike = str | type | np.dtype
+SeedLike = None | int | np.random.Generator

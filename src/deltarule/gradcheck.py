@@ -5,7 +5,8 @@ For every parameter :math:`\theta_i` of the flat buffer,
 .. math:: g_i^{num} = \frac{E(\theta + h e_i) - E(\theta - h e_i)}{2h}
 
 is computed in float64 and compared with the backprop gradient :math:`g_i`
-through the relative error :math:`|g_i - g_i^{num}| / \max(|g_i| + |g_i^{num}|, \epsilon)`.
+through the relative error :math:`|g_i - g_i^{num}| / \max(|g_i| + |g_i^{num}|, s)`, where
+the floor :math:`s` is a small fraction of the largest gradient entry.
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ def check_gradients(
     y: ArrayLike,
     sample_weight: ArrayLike | None = None,
     *,
-    step: float = 1e-6,
+    step: float = 1e-5,
     tolerance: float = 1e-6,
     floor: float = 1e-8,
+    relative_floor: float = 1e-3,
 ) -> GradientCheckResult:
     """Compare backprop's gradient with central finite differences, in float64.
 
@@ -80,8 +82,10 @@ def check_gradients(
         Finite-difference step :math:`h`.
     tolerance : float
         Largest acceptable relative error for :attr:`GradientCheckResult.passed`.
-    floor : float
-        Denominator floor, so that two near-zero gradients count as equal.
+    floor, relative_floor : float
+        The denominator is at least ``max(floor, relative_floor * max|g|)``: entries far
+        smaller than the largest gradient entry are judged on that scale, so the
+        finite differences' round-off in near-zero entries is not counted as error.
 
     Returns
     -------
@@ -109,7 +113,8 @@ def check_gradients(
         minus = net.evaluate_params(theta, X64, y64, sw)
         theta[i] = original
         numeric[i] = (plus - minus) / (2 * step)
-    denom = np.maximum(np.abs(analytic) + np.abs(numeric), floor)
+    scale = max(floor, relative_floor * float(np.abs(analytic).max(initial=0.0)))
+    denom = np.maximum(np.abs(analytic) + np.abs(numeric), scale)
     rel = np.abs(analytic - numeric) / denom
     per_tensor = {s.name: float(rel[s.slice].max()) for s in net.layout.specs}
     return GradientCheckResult(per_tensor, analytic, numeric, tolerance)

@@ -8,7 +8,7 @@ in the :data:`INITIALIZERS` registry. Randomness comes only from the
 name                    distribution
 ======================  ============================================================
 small_uniform           :math:`U(-0.1, 0.1)`, the tutorial's "small random values"
-glorot_uniform          :math:`U(-l, l)`, :math:`l = \sqrt{6/(n_{in}+n_{out})}` (Glorot & Bengio, 2010)
+glorot_uniform          :math:`U(-l, l)`, :math:`l = \sqrt{6/(n_{in}+n_{out})}` (Glorot, 2010)
 glorot_normal           :math:`N(0, 2/(n_{in}+n_{out}))`
 he_uniform              :math:`U(-l, l)`, :math:`l = \sqrt{6/n_{in}}` (He et al., 2015)
 he_normal               :math:`N(0, 2/n_{in})`
@@ -34,7 +34,7 @@ __all__ = ["INITIALIZERS", "get_initializer", "make_rng", "Initializer"]
 
 
 def make_rng(seed: SeedLike) -> np.random.Generator:
-    """Return a ``numpy.random.Generator`` from an int seed, a Generator, or None (fresh entropy)."""
+    """Return a ``numpy.random.Generator`` from an int seed, a Generator, or None (fresh)."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):

@@ -162,7 +162,9 @@ class Network:
         self.biases: list[Array | None] = []
         for i, layer in enumerate(self.layers, start=1):
             self.weights.append(self.layout.view(self.parameters, f"W{i}"))
-            self.biases.append(self.layout.view(self.parameters, f"b{i}") if layer.use_bias else None)
+            self.biases.append(
+                self.layout.view(self.parameters, f"b{i}") if layer.use_bias else None
+            )
 
     def _views(self, params: Array) -> tuple[list[Array], list[Array | None]]:
         if params is self.parameters:
@@ -196,7 +198,10 @@ class Network:
         return self.layout.mask([f"W{i}" for i in range(1, len(self.layers) + 1)])
 
     def initialize(
-        self, initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros", seed: SeedLike = None
+        self,
+        initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        seed: SeedLike = None,
     ) -> Network:
         """Draw new weights and biases in place from ``seed``; returns self."""
         rng = make_rng(seed)
@@ -300,12 +305,11 @@ class Network:
         last = caches[-1]
         pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
         scale = batch_scale(target.shape[0], sample_weight, self.dtype)
+        loss = self.error(caches, target, sample_weight)
         if pair is not None:
-            loss = reduce_weighted(pair.value(last.net, target), sample_weight)
             delta = pair.delta(last.net, last.out, target) * scale
             grad_out = None
         else:
-            loss = self.loss(last.out, target, sample_weight)
             grad_out = self.loss.gradient(last.out, target) * scale
             delta = None
         for index in range(len(self.layers) - 1, -1, -1):
@@ -381,11 +385,45 @@ class Network:
         self, params: Array, X: Array, y: Array, sample_weight: Array | None = None
     ) -> float:
         """Return :math:`E(\theta)` for a flat parameter vector on trusted, validated data."""
-        output, caches = self.forward(X, params)
+        _, caches = self.forward(X, params)
+        return self.error(caches, y, sample_weight)
+
+    def error(
+        self, caches: list[DenseCache], target: Array, sample_weight: Array | None = None
+    ) -> float:
+        """Return :math:`E` from :meth:`forward`'s caches (log-sum-exp stable for fused pairs)."""
+        last = caches[-1]
         pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
         if pair is not None:
-            return reduce_weighted(pair.value(caches[-1].net, y), sample_weight)
-        return self.loss(output, y, sample_weight)
+            return reduce_weighted(pair.value(last.net, target), sample_weight)
+        return self.loss(last.out, target, sample_weight)
+
+    def jacobian(self, caches: list[DenseCache], params: Array | None = None) -> Array:
+        r"""Return the per-sample Jacobian :math:`\partial o_{ik}/\partial\theta`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples * n_outputs, n_parameters)
+            Row ``i * n_outputs + k`` is the gradient of output ``k`` of sample ``i``
+            (used by Levenberg–Marquardt).
+        """
+        weights, _ = self._views(self.parameters if params is None else params)
+        n, n_out = caches[-1].out.shape
+        jac = np.zeros((n, n_out, self.layout.size), dtype=self.dtype)
+        for k in range(n_out):
+            grad_out = np.zeros((n, n_out), dtype=self.dtype)
+            grad_out[:, k] = 1
+            for index in range(len(self.layers) - 1, -1, -1):
+                layer, cache = self.layers[index], caches[index]
+                if cache.dropout_mask is not None:
+                    grad_out = grad_out * cache.dropout_mask
+                delta = layer.activation.backward(cache.net, cache.activated, grad_out)
+                spec = self.layout[f"W{index + 1}"]
+                jac[:, k, spec.slice] = np.einsum("ij,ik->ijk", delta, cache.inputs).reshape(n, -1)
+                if layer.use_bias:
+                    jac[:, k, self.layout[f"b{index + 1}"].slice] = delta
+                grad_out = delta @ weights[index]
+        return jac.reshape(n * n_out, -1)
 
     def fit(self, X: ArrayLike, y: ArrayLike, **kwargs: Any) -> History:
         """Train in place; see :func:`deltarule.training.fit` for the arguments."""
@@ -451,4 +489,7 @@ class Network:
 
     def __repr__(self) -> str:
         acts = ",".join(layer.activation.name for layer in self.layers)
-        return f"Network({self.layer_sizes}, activations=[{acts}], loss={self.loss.name!r}, dtype={self.dtype.name})"
+        return (
+            f"Network({self.layer_sizes}, activations=[{acts}], loss={self.loss.name!r}, "
+            f"dtype={self.dtype.name})"
+        )

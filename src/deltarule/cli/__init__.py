@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 __all__ = ["main", "build_parser", "add_common", "SUBCOMMANDS", "EXIT_USAGE"]
@@ -56,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """Show a warning as one line ``warning: ...`` (no source location) at the command line."""
+    sys.stderr.write(f"warning: {message}\n")
+
+
 def _version() -> str:
     from .. import __version__
 
@@ -66,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.showwarning = _one_line_warning
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_USAGE

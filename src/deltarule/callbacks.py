@@ -1,0 +1,405 @@
+"""Callbacks: everything the training loop does besides training.
+
+The loop (:mod:`deltarule.training`) calls, in order, ``on_train_begin``,
+then per epoch ``on_epoch_begin`` and ``on_epoch_end`` — which returns None to
+continue or a string, the reason to stop — and finally ``on_train_end``.
+Printing, stopping rules, learning-rate changes, logging and checkpoints are
+all callbacks; the loop never changes to add one.
+
+A callback reads and may change the :class:`TrainingState` (e.g. its
+``learning_rate``); it may also restore weights in place at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+from .exceptions import InputError
+from .history import EpochRecord, History
+
+__all__ = [
+    "TrainingState",
+    "Callback",
+    "ProgressBar",
+    "EarlyStopping",
+    "TargetError",
+    "AllCorrect",
+    "GradientNormBelow",
+    "TimeLimit",
+    "TerminateOnNaN",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
+    "CSVLogger",
+    "ModelCheckpoint",
+]
+
+
+@dataclass
+class TrainingState:
+    """The run as callbacks see it.
+
+    Attributes
+    ----------
+    network : Network
+    optimizer : Optimizer
+    optimizer_state : dict
+    learning_rate : float
+        Used by the next epoch; callbacks may change it.
+    base_learning_rate : float
+    epoch : int
+        Number of completed epochs (1-based epoch of the last record).
+    max_epochs : int
+    X, y, sample_weight : arrays
+        Training data, validated.
+    X_val, y_val : arrays or None
+    history : History
+        Records so far.
+    """
+
+    network: Any
+    optimizer: Any
+    optimizer_state: dict
+    learning_rate: float
+    base_learning_rate: float
+    max_epochs: int
+    X: Array
+    y: Array
+    sample_weight: Array | None = None
+    X_val: Array | None = None
+    y_val: Array | None = None
+    epoch: int = 0
+    history: History = field(default_factory=History)
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        """Called before each epoch (``state.epoch`` epochs are done)."""
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        """Called after each epoch; return a reason (str) to stop, None to go on."""
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        """Called once after the last epoch (also after a stop or an interruption)."""
+
+
+def _format_record(record: EpochRecord, max_epochs: int) -> str:
+    parts = [f"epoch {record.epoch}/{max_epochs}", f"loss {record.loss:.6g}"]
+    parts += [f"{k} {v:.4g}" for k, v in record.metrics.items()]
+    if record.val_loss is not None:
+        parts.append(f"val_loss {record.val_loss:.6g}")
+    parts += [f"val_{k} {v:.4g}" for k, v in record.val_metrics.items()]
+    parts.append(f"{record.seconds:.2f}s")
+    return " - ".join(parts)
+
+
+class ProgressBar(Callback):
+    """Show progress: a live tqdm bar on a terminal, one plain line per epoch otherwise.
+
+    Parameters
+    ----------
+    verbose : int
+        0 prints nothing; 1 a bar (or lines when not a terminal); 2 always plain lines.
+    stream : file, default sys.stderr
+    every : int
+        Plain mode prints every ``every``-th epoch (and the last).
+    """
+
+    def __init__(self, verbose: int = 1, stream: Any = None, every: int = 1) -> None:
+        self.verbose, self.stream, self.every = verbose, stream, max(1, every)
+        self._bar: Any = None
+
+    def _out(self) -> Any:
+        return self.stream if self.stream is not None else sys.stderr
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self._bar = None
+        stream = self._out()
+        if self.verbose == 1 and getattr(stream, "isatty", lambda: False)():
+            from tqdm.auto import tqdm  # optional dependency, imported when a bar is shown
+
+            self._bar = tqdm(total=state.max_epochs, file=stream, unit="epoch", leave=True)
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if self.verbose == 0:
+            return None
+        if self._bar is not None:
+            post = {"loss": f"{record.loss:.4g}"}
+            if record.val_loss is not None:
+                post["val_loss"] = f"{record.val_loss:.4g}"
+            post.update({f"val_{k}": f"{v:.3g}" for k, v in record.val_metrics.items()})
+            self._bar.set_postfix(post, refresh=False)
+            self._bar.update(1)
+        elif record.epoch % self.every == 0 or record.epoch == state.max_epochs:
+            print(_format_record(record, state.max_epochs), file=self._out(), flush=True)
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        if self.verbose and history.stop_reason:
+            print(f"stopped: {history.stop_reason}", file=self._out(), flush=True)
+
+
+def _better(mode: str, monitor: str) -> str:
+    if mode == "auto":
+        name = monitor[4:] if monitor.startswith("val_") else monitor
+        gains = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "r2")
+        return "max" if name in gains else "min"
+    if mode not in ("min", "max"):
+        raise InputError(f"mode must be 'min', 'max' or 'auto'; received {mode!r}.")
+    return mode
+
+
+def _monitored(record: EpochRecord, monitor: str) -> float:
+    value = record.get(monitor)
+    if value is None:
+        hint = (
+            " Pass validation_split or validation_data, or monitor the training 'loss'."
+            if monitor.startswith("val_")
+            else " Add it to metrics=[...]."
+        )
+        raise InputError(f"cannot monitor {monitor!r}: this run does not compute it.{hint}")
+    return float(value)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` (default True) the weights of the best epoch are
+    restored when training ends — whatever ended it, max epochs included
+    (cf. keras-team/keras#12511).
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = True,
+    ) -> None:
+        if patience < 0 or min_delta < 0:
+            raise InputError("patience and min_delta must be >= 0.")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.mode = _better(mode, monitor)
+        self.restore_best_weights = restore_best_weights
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self._best_params: Array | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.best, self.best_epoch, self.wait = None, None, 0
+        self._best_params = np.empty_like(state.network.parameters)
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        value = _monitored(record, self.monitor)
+        if not math.isfinite(value):
+            return None
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, record.epoch, 0
+            np.copyto(self._best_params, state.network.parameters)
+            return None
+        self.wait += 1
+        if self.wait >= self.patience:
+            return (
+                f"no improvement of {self.monitor} by more than {self.min_delta:g} "
+                f"for {self.patience} epochs (best {self.best:.6g} at epoch {self.best_epoch})"
+            )
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        if self.restore_best_weights and self.best_epoch is not None:
+            np.copyto(state.network.parameters, self._best_params)
+            history.best_epoch = self.best_epoch
+
+
+class TargetError(Callback):
+    """Stop once ``monitor`` (the training error by default) is at most ``target``.
+
+    The tutorial's "until the error is minimum"; FANN's ``desired_error``.
+    """
+
+    def __init__(self, target: float, monitor: str = "loss") -> None:
+        self.target, self.monitor = float(target), monitor
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        value = _monitored(record, self.monitor)
+        if value <= self.target:
+            return f"target error reached ({self.monitor} {value:.6g} <= {self.target:g})"
+        return None
+
+
+class AllCorrect(Callback):
+    """Stop when every training example is classified correctly (the tutorial's pseudocode)."""
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        from .metrics import all_correct
+
+        if all_correct(state.network.forward(state.X)[0], state.y):
+            return "every training example classified correctly"
+        return None
+
+
+class GradientNormBelow(Callback):
+    """Stop when the epoch's gradient norm falls below ``threshold`` (R neuralnet's rule)."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = float(threshold)
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if record.gradient_norm < self.threshold:
+            return f"gradient norm {record.gradient_norm:.3g} below {self.threshold:g}"
+        return None
+
+
+class TimeLimit(Callback):
+    """Stop after ``seconds`` of wall-clock time (checked at the end of each epoch)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = float(seconds)
+        self._start = 0.0
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if time.perf_counter() - self._start >= self.seconds:
+            return f"time limit of {self.seconds:g} s reached"
+        return None
+
+
+class TerminateOnNaN(Callback):
+    """Stop when the epoch's loss is NaN or infinite."""
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if not math.isfinite(record.loss):
+            return f"loss became {record.loss} at epoch {record.epoch}"
+        return None
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate before each epoch from ``schedule(epoch, base_lr)`` (0-based epoch)."""
+
+    def __init__(self, schedule: Any) -> None:
+        self.schedule = schedule
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        state.learning_rate = float(self.schedule(state.epoch, state.base_learning_rate))
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        min_delta: float = 1e-4,
+        min_lr: float = 0.0,
+        mode: str = "auto",
+    ) -> None:
+        if not 0 < factor < 1:
+            raise InputError(f"factor must be in (0, 1); received {factor!r}.")
+        self.monitor, self.factor, self.patience = monitor, factor, int(patience)
+        self.min_delta, self.min_lr, self.mode = min_delta, min_lr, _better(mode, monitor)
+        self.best: float | None = None
+        self.wait = 0
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        value = _monitored(record, self.monitor)
+        sign = 1 if self.mode == "min" else -1
+        if self.best is None or sign * value < sign * self.best - self.min_delta:
+            self.best, self.wait = value, 0
+            return None
+        self.wait += 1
+        if self.wait >= self.patience:
+            state.learning_rate = max(state.learning_rate * self.factor, self.min_lr)
+            self.wait = 0
+        return None
+
+
+class CSVLogger(Callback):
+    """Append one CSV row per epoch to ``path`` (flushed each epoch)."""
+
+    def __init__(self, path: str | Path, append: bool = False) -> None:
+        self.path, self.append = Path(path), append
+        self._file: Any = None
+        self._writer: Any = None
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        row = record.as_dict()
+        if self._writer is None:
+            exists = self.append and self.path.exists() and self.path.stat().st_size > 0
+            self._file = self.path.open("a" if self.append else "w", newline="")
+            self._writer = csv.DictWriter(self._file, fieldnames=list(row))
+            if not exists:
+                self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = self._writer = None
+
+
+class ModelCheckpoint(Callback):
+    """Save the model during training: the best only, or every ``every`` epochs.
+
+    ``path`` may contain ``{epoch}``. Files are written atomically by
+    :func:`deltarule.io.save_model`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        every: int = 1,
+        mode: str = "auto",
+    ) -> None:
+        self.path, self.monitor, self.save_best_only = str(path), monitor, save_best_only
+        self.every, self.mode = max(1, int(every)), _better(mode, monitor)
+        self.best: float | None = None
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if self.save_best_only:
+            value = _monitored(record, self.monitor)
+            sign = 1 if self.mode == "min" else -1
+            if self.best is not None and not sign * value < sign * self.best:
+                return None
+            self.best = value
+        elif record.epoch % self.every:
+            return None
+        from .io import save_model  # an edge: imported only when a checkpoint is written
+
+        target = self.path.format(epoch=record.epoch)
+        save_model(state.network, target, training={"epoch": record.epoch, **record.as_dict()})
+        self.saved.append(target)
+        return None

@@ -1,0 +1,190 @@
+"""Built-in real datasets that install offline.
+
+* ``digits`` — scikit-learn's bundled 8×8 handwritten digits (1,797 samples, 64 features,
+  10 classes), pixel values scaled to [0, 1];
+* ``iris``, ``wine``, ``breast_cancer`` (classification) and ``diabetes`` (regression)
+  from scikit-learn, standardised;
+* ``fashion-mnist`` — Zalando's Fashion-MNIST (60,000 + 10,000 images of 28×28 pixels, 10
+  classes), read from the IDX files of Debian's ``dataset-fashion-mnist`` package
+  (or any folder holding the four files), pixels scaled to [0, 1].
+
+scikit-learn is an optional dependency, imported only when one of its datasets is asked for.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .exceptions import InputError
+
+__all__ = ["Dataset", "load_dataset", "DATASETS", "read_idx", "FASHION_MNIST_DIRS"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split with class names.
+
+    Attributes
+    ----------
+    X_train, X_test : ndarray of shape (n, n_features), float32
+    y_train, y_test : ndarray of shape (n,)
+        Integer class labels (classification) or float targets (regression).
+    classes : list of str or None
+    task : str
+    name : str
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: list[str] | None
+    task: str
+    name: str
+
+
+def _sklearn(name: str):  # noqa: ANN202
+    try:
+        from sklearn import datasets
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError(
+            f"the built-in dataset {name!r} comes from scikit-learn, which is not installed; "
+            "install it with: pip install 'deltarule[cli]'"
+        ) from exc
+    return getattr(datasets, f"load_{name}")()
+
+
+def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, stratify: bool):  # noqa: ANN202
+    rng = np.random.default_rng(seed)
+    test = []
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
+    for members in groups:
+        members = rng.permutation(members)
+        test.extend(members[: int(round(test_fraction * members.size))])
+    test_idx = np.sort(np.asarray(test, dtype=int))
+    train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
+    return X[train_idx], y[train_idx], X[test_idx], y[test_idx]
+
+
+def _from_sklearn(name: str, seed: int) -> Dataset:
+    bunch = _sklearn(name)
+    X = np.asarray(bunch.data, dtype=np.float64)
+    classification = name != "diabetes"
+    y = np.asarray(bunch.target, dtype=np.int64 if classification else np.float64)
+    Xtr, ytr, Xte, yte = _split(X, y, 0.2, seed, classification)
+    if name == "digits":
+        Xtr, Xte = Xtr / 16.0, Xte / 16.0
+    else:  # standardise with training statistics only
+        mean, std = Xtr.mean(axis=0), Xtr.std(axis=0)
+        std[std == 0] = 1.0
+        Xtr, Xte = (Xtr - mean) / std, (Xte - mean) / std
+    classes = [str(c) for c in getattr(bunch, "target_names", [])] if classification else None
+    return Dataset(
+        Xtr.astype(np.float32),
+        ytr,
+        Xte.astype(np.float32),
+        yte,
+        classes,
+        "classification" if classification else "regression",
+        name,
+    )
+
+
+FASHION_MNIST_DIRS = ("/usr/share/dataset-fashion-mnist", "/usr/share/fashion-mnist")
+"""Where Debian's dataset-fashion-mnist package is looked for."""
+
+_FASHION_FILES = {
+    "X_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "X_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (optionally gzip-compressed) of unsigned bytes into an array."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise InputError(f"{path} is not an IDX file of unsigned bytes (bad magic number).")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    offset = 4 + 4 * ndim
+    expected = int(np.prod(dims)) if dims else 0
+    if len(data) - offset != expected:
+        raise InputError(
+            f"{path} declares shape {tuple(dims)} ({expected} bytes) but holds "
+            f"{len(data) - offset} bytes of data; the file is truncated or corrupt."
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def _find_fashion(data_dir: str | Path | None) -> dict[str, Path]:
+    folders = [Path(data_dir)] if data_dir else [Path(d) for d in FASHION_MNIST_DIRS]
+    for folder in folders:
+        found = {}
+        for key, stem in _FASHION_FILES.items():
+            hits = [p for p in (folder / stem, folder / f"{stem}.gz") if p.is_file()]
+            hits += sorted(folder.rglob(f"{stem}*")) if folder.is_dir() and not hits else []
+            if hits:
+                found[key] = hits[0]
+        if len(found) == 4:
+            return found
+    where = f"in {data_dir}" if data_dir else "in " + " or ".join(FASHION_MNIST_DIRS)
+    raise InputError(
+        f"Fashion-MNIST was not found {where}. Install Debian's package with "
+        "'sudo apt-get install dataset-fashion-mnist', or pass --data-dir pointing to a folder "
+        "with the four IDX files (train-images-idx3-ubyte[.gz], ...)."
+    )
+
+
+def _fashion_mnist(data_dir: str | Path | None) -> Dataset:
+    files = _find_fashion(data_dir)
+    arrays = {key: read_idx(path) for key, path in files.items()}
+
+    def images(a: np.ndarray) -> np.ndarray:
+        return (a.reshape(a.shape[0], -1) / np.float32(255)).astype(np.float32)
+
+    return Dataset(
+        images(arrays["X_train"]),
+        arrays["y_train"].astype(np.int64),
+        images(arrays["X_test"]),
+        arrays["y_test"].astype(np.int64),
+        FASHION_CLASSES,
+        "classification",
+        "fashion-mnist",
+    )
+
+
+DATASETS = ("digits", "iris", "wine", "breast_cancer", "diabetes", "fashion-mnist")
+
+
+def load_dataset(
+    name: str = "digits", *, seed: int = 0, data_dir: str | Path | None = None
+) -> Dataset:
+    """Load a built-in dataset by name (see the module docstring); ``seed`` fixes the split."""
+    key = name.lower().replace("_", "-")
+    if key in ("fashion-mnist", "fashion", "fashionmnist"):
+        return _fashion_mnist(data_dir)
+    key = key.replace("-", "_")
+    if key not in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
+        raise InputError(f"unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}.")
+    return _from_sklearn(key, seed)

@@ -1,0 +1,113 @@
+"""Training history as plain data: one frozen record per epoch.
+
+Examples
+--------
+>>> h = History([EpochRecord(1, 0.5, None, {}, {}, 0.1, 0.2, 0.01)], "max epochs (1) reached")
+>>> h.as_dict()["loss"]
+[0.5]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["EpochRecord", "History"]
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """What one epoch produced.
+
+    Attributes
+    ----------
+    epoch : int
+        1-based epoch number (counting across warm-started calls).
+    loss : float
+        Mean training error over the epoch's batches, penalties included.
+    val_loss : float or None
+        Error on the validation set after the epoch, when there is one.
+    metrics, val_metrics : mapping of str to float
+        Training metrics (from the epoch's batch outputs) and validation metrics.
+    learning_rate : float
+        Learning rate used during the epoch.
+    gradient_norm : float
+        Euclidean norm of the epoch's mean gradient.
+    seconds : float
+        Wall time of the epoch.
+    """
+
+    epoch: int
+    loss: float
+    val_loss: float | None
+    metrics: Mapping[str, float]
+    val_metrics: Mapping[str, float]
+    learning_rate: float
+    gradient_norm: float
+    seconds: float
+
+    def get(self, key: str) -> float | None:
+        """Return a monitored value by name: "loss", "val_loss", "accuracy", "val_accuracy", ..."""
+        if key in ("loss", "val_loss", "learning_rate", "gradient_norm", "seconds", "epoch"):
+            return getattr(self, key)
+        if key.startswith("val_"):
+            return self.val_metrics.get(key[4:])
+        return self.metrics.get(key)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flatten to one dict: metrics as ``name`` and ``val_name`` keys."""
+        row: dict[str, Any] = {
+            "epoch": self.epoch,
+            "loss": self.loss,
+            "val_loss": self.val_loss,
+            "learning_rate": self.learning_rate,
+            "gradient_norm": self.gradient_norm,
+            "seconds": self.seconds,
+        }
+        row.update(self.metrics)
+        row.update({f"val_{k}": v for k, v in self.val_metrics.items()})
+        return row
+
+
+@dataclass
+class History:
+    """The records of a training run and why it stopped.
+
+    Attributes
+    ----------
+    records : list of EpochRecord
+    stop_reason : str
+        E.g. "target error 0.001 reached", "max epochs (200) reached".
+    best_epoch : int or None
+        Epoch whose weights were restored by early stopping, if any.
+    """
+
+    records: list[EpochRecord] = field(default_factory=list)
+    stop_reason: str = ""
+    best_epoch: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[EpochRecord]:
+        return iter(self.records)
+
+    def __getitem__(self, index: int) -> EpochRecord:
+        return self.records[index]
+
+    @property
+    def loss(self) -> list[float]:
+        return [r.loss for r in self.records]
+
+    @property
+    def val_loss(self) -> list[float | None]:
+        return [r.val_loss for r in self.records]
+
+    def as_dict(self) -> dict[str, list[Any]]:
+        """Return a dict of lists (one list per column), like Keras' ``history.history``."""
+        rows = [r.as_dict() for r in self.records]
+        keys: list[str] = []
+        for row in rows:
+            keys.extend(k for k in row if k not in keys)
+        return {k: [row.get(k) for row in rows] for k in keys}

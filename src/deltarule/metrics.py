@@ -1,0 +1,343 @@
+r"""Metrics: how good a network's outputs are, scored as scikit-learn scores them.
+
+Every metric reads *network outputs* and *targets as the network sees them*,
+both of shape (n_samples, n_outputs), and returns a Python float. Classification
+metrics first turn rows into class labels: :math:`[o > 0.5]` for one column
+(a sigmoid output), :math:`\arg\max_k o_k` for several (softmax, or the
+tutorial's 0.01/0.99 targets), and :math:`[o_k > 0.5]` column by column for
+multi-label 0/1 targets, read from the targets by :func:`is_multilabel` unless
+the caller passes ``multilabel=True`` or ``False``. With per-sample weights
+:math:`s_i` every average over samples is weighted,
+:math:`\bar m = \sum_i s_i m_i / \sum_i s_i`. Precision, recall and F1 are macro
+averages over the classes present in the true or predicted labels (every column
+for multi-label), a class with an empty denominator scoring 0, as scikit-learn
+does with ``zero_division=0``.
+
+Examples
+--------
+>>> import numpy as np
+>>> output = np.array([[0.9, 0.1], [0.4, 0.6], [0.7, 0.3]])
+>>> target = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+>>> accuracy(output, target)
+0.6666666666666666
+>>> get_metric("f1_macro")(output, target)
+0.6666666666666666
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+from ._validation import FLOAT_DTYPES, as_float_array, check_int, check_sample_weight, lookup
+from .exceptions import InputError
+
+__all__ = [
+    "Metric", "METRICS", "get_metric", "is_multilabel",
+    "predicted_labels", "target_labels", "all_correct", "confusion_matrix",
+    "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1",
+    "mean_squared_error", "mean_absolute_error", "r2",
+]  # fmt: skip
+
+THRESHOLD = 0.5
+"""A single output (or a multi-label column) predicts class 1 when it is above this."""
+
+TASKS = ("classification", "regression")
+F64 = np.dtype(np.float64)
+
+
+def _as_2d(data: Any, name: str) -> Array:
+    array = as_float_array(data, name, F64)
+    return array.reshape(-1, 1) if array.ndim == 1 else array
+
+
+def _check_pair(output: Any, target: Any, sample_weight: Any) -> tuple[Array, Array, Array | None]:
+    """Return output, target (float64, 2-D, same shape) and the sample weights."""
+    o, t = _as_2d(output, "output"), _as_2d(target, "target")
+    if o.shape != t.shape:
+        raise InputError(
+            f"output has shape {o.shape} but target has shape {t.shape}; expected the same "
+            "shape (n_samples, n_outputs). Encode targets as the network sees them: one-hot "
+            "rows for classes, one 0/1 column for a single sigmoid output."
+        )
+    return o, t, check_sample_weight(sample_weight, o.shape[0], o.dtype)
+
+
+def is_multilabel(target: Any) -> bool:
+    """Return True when ``target`` has several 0/1 columns and some row has not exactly one 1.
+
+    A batch with one label in every row reads as one-hot: pass ``multilabel=True`` then.
+    """
+    t = _as_2d(target, "target")
+    binary = np.isin(t, (0.0, 1.0)).all()
+    return bool(t.shape[1] > 1 and binary and (t.sum(axis=1) != 1).any())
+
+
+def _labels(array: Array, multilabel: bool) -> np.ndarray:
+    if multilabel:
+        return (array > THRESHOLD).astype(np.int64)
+    if array.shape[1] == 1:
+        return (array[:, 0] > THRESHOLD).astype(np.int64)
+    return array.argmax(axis=1)
+
+
+def predicted_labels(output: Any, multilabel: bool = False) -> np.ndarray:
+    """Return int64 class labels of shape (n_samples,) for outputs (n_samples, n_outputs).
+
+    ``argmax`` over several columns (softmax), ``output > 0.5`` for one column;
+    with ``multilabel=True`` each column is thresholded alone, shape (n_samples, n_outputs).
+    """
+    return _labels(_as_2d(output, "output"), multilabel)
+
+
+def target_labels(target: Any, multilabel: bool = False) -> np.ndarray:
+    """Return class labels for one-hot or 0/1 targets; same rules as :func:`predicted_labels`."""
+    return _labels(_as_2d(target, "target"), multilabel)
+
+
+def _classify(
+    output: Any, target: Any, sample_weight: Any, multilabel: bool | None
+) -> tuple[np.ndarray, np.ndarray, Array | None, int, bool]:
+    """Return true labels, predicted labels, weights, number of classes, multi-label flag."""
+    o, t, w = _check_pair(output, target, sample_weight)
+    ml = is_multilabel(t) if multilabel is None else bool(multilabel)
+    return _labels(t, ml), _labels(o, ml), w, max(2, o.shape[1]), ml
+
+
+def all_correct(output: Any, target: Any, *, multilabel: bool | None = None) -> bool:
+    """Return True when every example is classified correctly (the tutorial's stopping rule).
+
+    Real-valued targets (such as the tutorial's 0.01/0.99) are labelled the same
+    way: ``argmax`` for several columns, ``> 0.5`` for one.
+    """
+    y_true, y_pred, *_ = _classify(output, target, None, multilabel)
+    return bool(np.array_equal(y_true, y_pred))
+
+
+def _confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int, w: Array | None) -> np.ndarray:
+    counts = np.bincount(y_true * n + y_pred, weights=w, minlength=n * n).reshape(n, n)
+    return counts if w is not None else counts.astype(np.int64)
+
+
+def _check_labels(labels: Any, name: str) -> np.ndarray:
+    array = as_float_array(labels, name, F64, ndim=(1,))
+    if (array < 0).any() or (array != np.round(array)).any():
+        bad = array[(array < 0) | (array != np.round(array))][0]
+        raise InputError(
+            f"{name} must hold class indices 0, 1, ..., n_classes - 1; received {bad:g}. "
+            "Turn outputs and targets into indices with predicted_labels / target_labels."
+        )
+    return array.astype(np.int64)
+
+
+def confusion_matrix(
+    y_true_labels: Any, y_pred_labels: Any, n_classes: int | None = None, sample_weight: Any = None
+) -> np.ndarray:
+    r"""Return the confusion matrix :math:`C_{jk} = \sum_i s_i [y_i = j][\hat y_i = k]`.
+
+    Rows are true classes, columns predicted ones, as in scikit-learn.
+
+    ``y_true_labels`` and ``y_pred_labels`` hold class indices of shape (n_samples,)
+    (see :func:`target_labels`); ``n_classes`` defaults to the largest label plus one.
+    Returns int64 counts of shape (n_classes, n_classes), float64 when weighted.
+    """
+    y_true = _check_labels(y_true_labels, "y_true_labels")
+    y_pred = _check_labels(y_pred_labels, "y_pred_labels")
+    if y_true.shape != y_pred.shape:
+        raise InputError(
+            f"y_true_labels has {y_true.size} labels but y_pred_labels has {y_pred.size}; "
+            "pass one true and one predicted label per sample."
+        )
+    largest = int(max(y_true.max(), y_pred.max()))
+    n = largest + 1 if n_classes is None else check_int(n_classes, "n_classes")
+    if largest >= n:
+        raise InputError(
+            f"labels go up to {largest} but n_classes={n}; expected labels below n_classes. "
+            f"Pass n_classes={largest + 1} or leave it out."
+        )
+    return _confusion(y_true, y_pred, n, check_sample_weight(sample_weight, y_true.size, F64))
+
+
+def _mean(values: np.ndarray, w: Array | None) -> float:
+    return float(np.average(values, weights=w))
+
+
+def _divide(numerator: Array, denominator: Array) -> Array:
+    """Element-wise ratio, 0 where the denominator is 0 (``zero_division=0``)."""
+    out = np.zeros_like(numerator, dtype=np.float64)
+    return np.divide(numerator, denominator, out=out, where=denominator != 0)
+
+
+def _class_counts(
+    output: Any, target: Any, sample_weight: Any, multilabel: bool | None
+) -> tuple[Array, Array, Array]:
+    """Return (true positives, predicted, actual) weighted counts of each class averaged over."""
+    y_true, y_pred, w, n, ml = _classify(output, target, sample_weight, multilabel)
+    if ml:
+        weights = np.ones(y_true.shape[0]) if w is None else w
+        return weights @ (y_true & y_pred), weights @ y_pred, weights @ y_true
+    cm = _confusion(y_true, y_pred, n, w)
+    present = np.zeros(n, dtype=bool)
+    present[y_true], present[y_pred] = True, True  # presence ignores weights, as in sklearn
+    return np.diag(cm)[present], cm.sum(axis=0)[present], cm.sum(axis=1)[present]
+
+
+def accuracy(
+    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+) -> float:
+    r"""Fraction of examples classified correctly, :math:`\sum_i s_i [\hat y_i = y_i]/\sum_i s_i`.
+
+    For multi-label targets an example counts only if every column is right
+    (subset accuracy).
+    """
+    y_true, y_pred, w, _, ml = _classify(output, target, sample_weight, multilabel)
+    return _mean((y_true == y_pred).all(axis=1) if ml else y_true == y_pred, w)
+
+
+def _balanced(y_true: np.ndarray, y_pred: np.ndarray, w: Array | None, n: int) -> float:
+    cm = _confusion(y_true, y_pred, n, w)
+    support = cm.sum(axis=1)
+    seen = support > 0
+    return float(np.mean(np.diag(cm)[seen] / support[seen]))
+
+
+def balanced_accuracy(
+    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+) -> float:
+    r"""Mean recall over the classes in the targets, :math:`\frac1K\sum_k C_{kk}/\sum_j C_{kj}`.
+
+    Multi-label: the mean of each column's binary balanced accuracy.
+    """
+    y_true, y_pred, w, n, ml = _classify(output, target, sample_weight, multilabel)
+    if ml:
+        columns = range(y_true.shape[1])
+        return float(np.mean([_balanced(y_true[:, k], y_pred[:, k], w, 2) for k in columns]))
+    return _balanced(y_true, y_pred, w, n)
+
+
+def precision(
+    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+) -> float:
+    r"""Macro precision :math:`\frac1K\sum_k TP_k/(TP_k + FP_k)`."""
+    tp, predicted, _ = _class_counts(output, target, sample_weight, multilabel)
+    return float(_divide(tp, predicted).mean())
+
+
+def recall(
+    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+) -> float:
+    r"""Macro recall :math:`\frac1K\sum_k TP_k/(TP_k + FN_k)`."""
+    tp, _, actual = _class_counts(output, target, sample_weight, multilabel)
+    return float(_divide(tp, actual).mean())
+
+
+def f1(
+    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+) -> float:
+    r"""Macro F1 :math:`\frac1K\sum_k 2TP_k/(2TP_k + FP_k + FN_k)`."""
+    tp, predicted, actual = _class_counts(output, target, sample_weight, multilabel)
+    return float(_divide(2 * tp, predicted + actual).mean())
+
+
+def log_loss(
+    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+) -> float:
+    r"""Cross-entropy of the output probabilities, clipped to :math:`[\epsilon, 1-\epsilon]`.
+
+    Several columns: :math:`-\sum_k t_k \log o_k` per example. One column or
+    multi-label: each column is a binary problem with probabilities
+    :math:`(1 - o_k, o_k)`, and the per-column losses are averaged. Then the
+    weighted mean over examples. :math:`\epsilon` is the machine epsilon of the
+    output's dtype, as in ``sklearn.metrics.log_loss``.
+    """
+    dtype = np.asarray(output).dtype
+    eps = np.finfo(dtype if dtype in FLOAT_DTYPES else np.float64).eps
+    o, t, w = _check_pair(output, target, sample_weight)
+    ml = is_multilabel(t) if multilabel is None else bool(multilabel)
+    if ml or o.shape[1] == 1:
+        p, q = np.clip(o, eps, 1 - eps), np.clip(1 - o, eps, 1 - eps)
+        per_sample = -(t * np.log(p) + (1 - t) * np.log(q)).mean(axis=1)
+    else:
+        per_sample = -(t * np.log(np.clip(o, eps, 1 - eps))).sum(axis=1)
+    return _mean(per_sample, w)
+
+
+def mean_squared_error(output: Any, target: Any, sample_weight: Any = None) -> float:
+    r"""Mean squared error :math:`\frac{1}{K}\sum_k \overline{(t_k - o_k)^2}`."""
+    o, t, w = _check_pair(output, target, sample_weight)
+    return float(np.average((t - o) ** 2, axis=0, weights=w).mean())
+
+
+def mean_absolute_error(output: Any, target: Any, sample_weight: Any = None) -> float:
+    r"""Mean absolute error :math:`\frac{1}{K}\sum_k \overline{|t_k - o_k|}`."""
+    o, t, w = _check_pair(output, target, sample_weight)
+    return float(np.average(np.abs(t - o), axis=0, weights=w).mean())
+
+
+def r2(output: Any, target: Any, sample_weight: Any = None) -> float:
+    r"""Coefficient of determination :math:`R^2_k = 1 - \sum_i s_i (t_{ik} - o_{ik})^2 /
+    \sum_i s_i (t_{ik} - \bar t_k)^2`, averaged uniformly over the outputs.
+
+    An output whose target is constant scores 1.0 if predicted exactly and 0.0
+    otherwise (scikit-learn's ``force_finite``); so does a single sample, where
+    scikit-learn returns NaN.
+    """
+    o, t, w = _check_pair(output, target, sample_weight)
+    weight = 1.0 if w is None else w[:, None]
+    numerator = (weight * (t - o) ** 2).sum(axis=0)
+    denominator = (weight * (t - np.average(t, axis=0, weights=w)) ** 2).sum(axis=0)
+    scores = np.where(numerator == 0, 1.0, 0.0)
+    valid = (numerator != 0) & (denominator != 0)
+    scores[valid] = 1 - numerator[valid] / denominator[valid]
+    return float(scores.mean())
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named metric ``function(output, target, sample_weight) -> float``.
+
+    ``greater_is_better`` says which way is an improvement (True for accuracy,
+    False for errors); ``task`` is ``"classification"`` or ``"regression"``.
+    """
+
+    name: str
+    function: Callable[[Array, Array, Array | None], float]
+    greater_is_better: bool
+    task: str
+
+    def __post_init__(self) -> None:
+        if not callable(self.function):
+            raise InputError(f"Metric {self.name!r}: function must be callable.")
+        if self.task not in TASKS:
+            raise InputError(f"Metric {self.name!r}: task={self.task!r}; expected one of {TASKS}.")
+
+    def __call__(self, output: Any, target: Any, sample_weight: Any = None) -> float:
+        return float(self.function(output, target, sample_weight))
+
+
+METRICS: dict[str, Metric] = {}
+"""The registry: name -> :class:`Metric`. Aliases map to the same object."""
+
+for _metric, _aliases in [
+    (Metric("accuracy", accuracy, True, "classification"), ("acc", "accuracy_score")),
+    (Metric("balanced_accuracy", balanced_accuracy, True, "classification"), ("balanced_acc",)),
+    (Metric("log_loss", log_loss, False, "classification"), ("cross_entropy", "logloss")),
+    (Metric("precision", precision, True, "classification"), ("precision_macro",)),
+    (Metric("recall", recall, True, "classification"), ("recall_macro",)),
+    (Metric("f1", f1, True, "classification"), ("f1_macro", "f1_score")),
+    (Metric("mse", mean_squared_error, False, "regression"), ("mean_squared_error",)),
+    (Metric("mae", mean_absolute_error, False, "regression"), ("mean_absolute_error",)),
+    (Metric("r2", r2, True, "regression"), ("r2_score", "r_squared")),
+]:
+    METRICS.update(dict.fromkeys((_metric.name, *_aliases), _metric))
+
+
+def get_metric(metric: str | Metric) -> Metric:
+    """Return the :class:`Metric` for a registry name, or the object itself (a custom metric)."""
+    if isinstance(metric, Metric):
+        return metric
+    return lookup(METRICS, metric, "metric")

@@ -1,0 +1,205 @@
+r"""Full-batch solvers: L-BFGS and Levenberg–Marquardt.
+
+Unlike the first-order rules of :mod:`deltarule.optimizers`, these run their
+own iterations over the whole training set. The training loop hands a solver
+an ``objective(params) -> (E, dE/dθ)`` and an ``on_iteration(E, grad)``
+reporter (one call per iteration, which becomes one epoch record and may ask
+to stop); the solver updates ``network.parameters`` in place.
+
+L-BFGS
+    Limited-memory BFGS with bound-free line search (Liu & Nocedal, 1989),
+    through :func:`scipy.optimize.minimize` (``method="L-BFGS-B"``).
+Levenberg–Marquardt
+    For squared-error losses :math:`E = \tfrac12\lVert r(\theta)\rVert^2`
+    (Levenberg, 1944; Marquardt, 1963; MATLAB's ``trainlm``): with the
+    Jacobian :math:`J = \partial r/\partial\theta`, each iteration solves
+
+    .. math:: (J^\top J + \mu I)\,\Delta = -J^\top r
+
+    and accepts :math:`\theta + \Delta` if it lowers :math:`E` (then
+    :math:`\mu \leftarrow \mu\cdot\mu_{dec}`), else raises
+    :math:`\mu \leftarrow \mu\cdot\mu_{inc}` and tries again. Its cost grows with
+    :math:`n_{samples} \cdot n_{outputs} \cdot n_{parameters}^2`: meant for small networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import linalg, optimize
+
+from ._typing import Array
+from .exceptions import InputError
+
+__all__ = ["FullBatchSolver", "LBFGS", "LevenbergMarquardt", "SOLVERS", "get_solver"]
+
+Objective = Callable[[Array], "tuple[float, Array]"]
+Reporter = Callable[[float, Array], "str | None"]
+
+
+class FullBatchSolver:
+    """Base class of solvers that drive their own full-batch iterations."""
+
+    name = "solver"
+    learning_rate = 0.0
+
+    def run(
+        self,
+        network: Any,
+        data: Any,
+        objective: Objective,
+        on_iteration: Reporter,
+        max_iter: int,
+        interrupt: Any,
+    ) -> str:
+        """Iterate at most ``max_iter`` times; return the reason for stopping."""
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name, **{k: v for k, v in vars(self).items() if not k.startswith("_")}}
+
+
+class LBFGS(FullBatchSolver):
+    """L-BFGS through scipy.optimize (full batch).
+
+    Parameters
+    ----------
+    memory : int
+        Number of correction pairs kept (scipy's ``maxcor``).
+    max_fun : int
+        Maximum number of loss evaluations (scikit-learn's ``max_fun``).
+    tol : float
+        Stop when the relative reduction of the loss falls below this (``ftol``)
+        or the projected gradient's largest entry below it (``gtol``).
+    """
+
+    name = "lbfgs"
+
+    def __init__(self, memory: int = 10, max_fun: int = 15000, tol: float = 1e-9) -> None:
+        self.memory, self.max_fun, self.tol = int(memory), int(max_fun), float(tol)
+
+    def run(self, network, data, objective, on_iteration, max_iter, interrupt) -> str:  # noqa: ANN001
+        last: dict[str, Any] = {}
+
+        def fun(x: Array) -> tuple[float, Array]:
+            np.copyto(network.parameters, x, casting="unsafe")
+            loss, grad = objective(network.parameters)
+            last.update(x=x.copy(), grad=grad.copy())
+            return loss, grad.astype(np.float64)
+
+        stop: list[str] = []
+
+        def callback(intermediate_result: optimize.OptimizeResult) -> None:
+            x = intermediate_result.x
+            if not np.array_equal(x, last.get("x")):
+                fun(x)
+            np.copyto(network.parameters, x, casting="unsafe")
+            reason = on_iteration(float(intermediate_result.fun), last["grad"])
+            if reason or interrupt.requested:
+                stop.append(reason or "interrupted (Ctrl-C)")
+                raise StopIteration
+
+        options = {
+            "maxiter": max_iter,
+            "maxfun": self.max_fun,
+            "maxcor": self.memory,
+            "ftol": self.tol,
+            "gtol": self.tol,
+        }
+        x0 = network.parameters.astype(np.float64)
+        result = optimize.minimize(
+            fun, x0, jac=True, method="L-BFGS-B", callback=callback, options=options
+        )
+        np.copyto(network.parameters, result.x, casting="unsafe")
+        if stop:
+            return stop[0]
+        if result.nit >= max_iter:
+            return f"max epochs ({max_iter}) reached"
+        return f"L-BFGS stopped: {result.message}"
+
+
+_SQUARED_LOSSES = {"half_squared_error": 1.0, "mse": 2.0}
+
+
+class LevenbergMarquardt(FullBatchSolver):
+    """Levenberg–Marquardt for squared-error losses on small networks.
+
+    Parameters
+    ----------
+    mu : float
+        Initial damping (MATLAB trainlm: 0.001).
+    mu_dec, mu_inc : float
+        Damping factors after a successful / failed step (0.1 and 10).
+    mu_max : float
+        Give up when the damping exceeds this (1e10).
+    """
+
+    name = "lm"
+
+    def __init__(
+        self, mu: float = 1e-3, mu_dec: float = 0.1, mu_inc: float = 10.0, mu_max: float = 1e10
+    ) -> None:
+        self.mu, self.mu_dec, self.mu_inc, self.mu_max = mu, mu_dec, mu_inc, mu_max
+
+    def _residuals(self, network: Any, data: Any, params: Array) -> tuple[Array, Array, float]:
+        """Return (r, J, E) at params, with E = ½‖r‖² equal to the network's error."""
+        output, caches = network.forward(data.X, params)
+        n, k = output.shape
+        c = _SQUARED_LOSSES[network.loss.name] / (k if network.loss.name == "mse" else 1)
+        w = np.ones(n) if data.sample_weight is None else data.sample_weight.astype(np.float64)
+        row = np.sqrt(c * w / w.sum())
+        r = ((output - data.y) * row[:, None]).ravel().astype(np.float64)
+        jac = network.jacobian(caches, params).astype(np.float64) * np.repeat(row, k)[:, None]
+        return r, jac[:, network.trainable], 0.5 * float(r @ r)
+
+    def run(self, network, data, objective, on_iteration, max_iter, interrupt) -> str:  # noqa: ANN001
+        if network.loss.name not in _SQUARED_LOSSES:
+            raise InputError(
+                f"Levenberg–Marquardt needs a squared-error loss (half_squared_error or mse); "
+                f"the network uses {network.loss.name!r}. Use optimizer='lbfgs' or 'adam'."
+            )
+        params = network.parameters
+        mu = self.mu
+        for _ in range(max_iter):
+            r, jac, error = self._residuals(network, data, params)
+            g = jac.T @ r
+            a = jac.T @ jac
+            while True:
+                step = linalg.solve(a + mu * np.eye(a.shape[0]), -g, assume_a="pos")
+                candidate = params.copy()
+                candidate[network.trainable] += step.astype(params.dtype)
+                new_error = network.evaluate_params(candidate, data.X, data.y, data.sample_weight)
+                if new_error < error:
+                    np.copyto(params, candidate)
+                    mu *= self.mu_dec
+                    break
+                mu *= self.mu_inc
+                if mu > self.mu_max:
+                    return (
+                        f"Levenberg–Marquardt stopped: damping exceeded {self.mu_max:g} "
+                        "(no step lowers the error)"
+                    )
+            loss, grad = objective(params)
+            reason = on_iteration(loss, grad)
+            if reason or interrupt.requested:
+                return reason or "interrupted (Ctrl-C)"
+        return f"max epochs ({max_iter}) reached"
+
+
+SOLVERS: dict[str, type[FullBatchSolver]] = {
+    "lbfgs": LBFGS,
+    "l-bfgs": LBFGS,
+    "lm": LevenbergMarquardt,
+    "levenberg_marquardt": LevenbergMarquardt,
+}
+
+
+def get_solver(solver: Any, **kwargs: Any) -> FullBatchSolver | None:
+    """Return a solver for a name in :data:`SOLVERS` or a solver object; None otherwise."""
+    if isinstance(solver, FullBatchSolver):
+        return solver
+    if isinstance(solver, str) and solver.lower() in SOLVERS:
+        return SOLVERS[solver.lower()](**kwargs)
+    return None

@@ -1,0 +1,617 @@
+r"""The one training loop.
+
+Each epoch runs the delta rule over the data in batches — forward pass, error,
+backward pass, update :math:`\theta \leftarrow \theta - \eta\,\partial E/\partial\theta`
+(or another optimizer's rule) — and produces one frozen
+:class:`~deltarule.history.EpochRecord`. Everything else (printing, stopping
+rules, schedules, checkpoints) is a :mod:`callback <deltarule.callbacks>`.
+
+* ``batch_size=1``: online training, one example at a time (the tutorial's pseudocode);
+* ``batch_size=B``: mini-batches; ``batch_size=None``: full batch.
+
+Full-batch solvers (L-BFGS, Levenberg–Marquardt) drive their own iterations;
+each iteration is reported as one epoch through the same callbacks.
+
+Examples
+--------
+>>> import numpy as np, deltarule as dr
+>>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+>>> y = np.array([[0], [1], [1], [0]], dtype=float)
+>>> net = dr.Network([2, 4, 1], activation="tanh", output_activation="sigmoid", seed=1)
+>>> history = net.fit(X, y, epochs=2000, batch_size=None, optimizer="adam",
+...                   learning_rate=0.05, seed=0, verbose=0)
+>>> bool((net.predict(X).round() == y).all())
+True
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array, ArrayLike, SeedLike
+from ._validation import check_fraction, check_int, check_positive
+from .callbacks import (
+    AllCorrect,
+    Callback,
+    EarlyStopping,
+    GradientNormBelow,
+    LearningRateScheduler,
+    ProgressBar,
+    TargetError,
+    TimeLimit,
+    TrainingState,
+)
+from .exceptions import ConvergenceWarning, InputError
+from .history import EpochRecord, History
+from .initializers import make_rng
+from .metrics import get_metric, target_labels
+from .network import Network
+from .optimizers import get_optimizer
+from .solvers import FullBatchSolver, get_solver
+
+__all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
+
+CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
+
+
+@dataclass(frozen=True)
+class _Data:
+    X: Array
+    y: Array
+    sample_weight: Array | None
+
+
+class _Interrupt:
+    """Turns the first Ctrl-C into a flag checked between batches (never a half-done update)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:  # a second Ctrl-C: the user really wants out
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _class_weights(y: Array, class_weight: Any) -> Array:
+    labels = target_labels(y)
+    n_classes = max(int(labels.max()) + 1, y.shape[1] if y.shape[1] > 1 else 2)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise InputError(
+                f"class_weight must be a dict or 'balanced'; received {class_weight!r}."
+            )
+        counts = np.bincount(labels, minlength=n_classes).astype(float)
+        table = np.where(
+            counts > 0, len(labels) / (np.count_nonzero(counts) * np.maximum(counts, 1)), 0
+        )
+    elif isinstance(class_weight, dict):
+        table = np.ones(n_classes)
+        for key, value in class_weight.items():
+            if not (isinstance(key, (int, np.integer)) and 0 <= key < n_classes):
+                raise InputError(
+                    f"class_weight key {key!r} is not a class index in [0, {n_classes}); "
+                    "keys are class indices (the column of the one-hot target)."
+                )
+            table[key] = check_positive(value, f"class_weight[{key}]", allow_zero=True)
+    else:
+        raise InputError(f"class_weight must be a dict or 'balanced'; received {class_weight!r}.")
+    return table[labels]
+
+
+def _split(
+    data: _Data, fraction: float, rng: np.random.Generator, stratify: bool
+) -> tuple[_Data, _Data]:
+    n = data.X.shape[0]
+    if stratify:
+        labels = target_labels(data.y)
+        val_idx = []
+        for c in np.unique(labels):
+            members = rng.permutation(np.flatnonzero(labels == c))
+            val_idx.extend(members[: int(round(fraction * members.size))])
+        val = np.sort(np.asarray(val_idx, dtype=int))
+    else:
+        val = np.sort(rng.permutation(n)[: int(round(fraction * n))])
+    if val.size == 0 or val.size == n:
+        raise InputError(
+            f"validation_split={fraction} leaves {val.size} of {n} samples for validation; "
+            "both parts need at least one sample. Use more data or another fraction."
+        )
+    train = np.setdiff1d(np.arange(n), val)
+
+    def take(idx: Array) -> _Data:
+        sw = None if data.sample_weight is None else data.sample_weight[idx]
+        return _Data(data.X[idx], data.y[idx], sw)
+
+    return take(train), take(val)
+
+
+class Trainer:
+    """Trains one network; keeps the optimizer state and random streams between calls.
+
+    Parameters
+    ----------
+    network : Network
+    optimizer : str or Optimizer or FullBatchSolver, default "adam"
+        A first-order rule from :mod:`deltarule.optimizers`, or "lbfgs" / "lm".
+    learning_rate : float, optional
+        Base learning rate (the optimizer's default when None).
+    batch_size : int or None, default 32
+        1 for online training, None for full batch.
+    shuffle : bool
+        Reshuffle the examples each epoch (from ``seed``).
+    seed : int, Generator or None
+        Source of shuffling, dropout and the validation split.
+    l2, l1 : float
+        Penalties :math:`\\tfrac{\\lambda_2}{2}\\lVert W\\rVert^2 + \\lambda_1 \\lVert W\\rVert_1`
+        on weights (not biases), added to each batch's error.
+    max_norm : float, optional
+        After each update, rescale every neuron's incoming weight vector to norm at most this.
+    metrics : sequence of str, optional
+        Reported each epoch; default ["accuracy"] for classification losses.
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        optimizer: Any = "adam",
+        learning_rate: float | None = None,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        seed: SeedLike = None,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        max_norm: float | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(network, Network):
+            raise InputError(f"expected a deltarule Network; received {type(network).__name__}.")
+        self.network = network
+        self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size")
+        self.shuffle = bool(shuffle)
+        self.l2 = check_positive(l2, "l2", allow_zero=True)
+        self.l1 = check_positive(l1, "l1", allow_zero=True)
+        self.max_norm = None if max_norm is None else check_positive(max_norm, "max_norm")
+        kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+        if learning_rate is not None:
+            check_positive(learning_rate, "learning_rate")
+        solver = get_solver(optimizer)
+        self.optimizer: Any = solver if solver is not None else get_optimizer(optimizer, **kwargs)
+        self.optimizer_state: dict = (
+            {} if solver is not None else self.optimizer.init(network.parameters)
+        )
+        self.learning_rate = float(getattr(self.optimizer, "learning_rate", 0.0) or 0.0)
+        classification = network.loss.name in CLASSIFICATION_LOSSES
+        names = list(metrics) if metrics is not None else (["accuracy"] if classification else [])
+        self.metrics = [get_metric(m) for m in names]
+        self.classification = classification
+        rng = make_rng(seed)
+        self._shuffle_rng, self._dropout_rng, self._split_rng = rng.spawn(3)
+        self.epochs_done = 0
+        self._grad = network.layout.allocate(network.dtype)
+        self._grad_sum = network.layout.allocate(network.dtype)
+        self._weight_mask = network.weight_mask.astype(network.dtype)
+
+    # ----------------------------------------------------------------- batches
+    def _penalty(self, params: Array, grad: Array) -> float:
+        extra = 0.0
+        if self.l2:
+            w = params * self._weight_mask
+            extra += 0.5 * self.l2 * float(w @ w)
+            grad += self.l2 * w
+        if self.l1:
+            w = params * self._weight_mask
+            extra += self.l1 * float(np.abs(w).sum())
+            grad += self.l1 * np.sign(w)
+        return extra
+
+    def _apply_max_norm(self) -> None:
+        for weight in self.network.weights:
+            norms = np.sqrt((weight * weight).sum(axis=1, keepdims=True))
+            np.multiply(weight, np.minimum(1, self.max_norm / np.maximum(norms, 1e-12)), out=weight)
+
+    def _step(self, xb: Array, yb: Array, swb: Array | None, lr: float) -> tuple[float, Array]:
+        """One forward/backward/update on a batch; returns (loss, output)."""
+        net = self.network
+        params, grad = net.parameters, self._grad
+        dropout = self._dropout_rng if any(layer.dropout for layer in net.layers) else None
+        output, caches = net.forward(xb, rng=dropout)
+        loss, _ = net.backward(caches, yb, swb, out=grad)
+        if self.l1 or self.l2:
+            loss += self._penalty(params, grad)
+        if not math.isfinite(loss):
+            return loss, output
+        frozen = not net.trainable.all()
+        if frozen:
+            grad[~net.trainable] = 0
+            kept = params[~net.trainable].copy()
+        self.optimizer.update(params, grad, self.optimizer_state, lr, loss)
+        if frozen:
+            params[~net.trainable] = kept
+        if self.max_norm is not None:
+            self._apply_max_norm()
+        return loss, output
+
+    def _epoch(self, data: _Data, lr: float, interrupt: _Interrupt) -> tuple[float, Any, Array]:
+        """Run one epoch; returns (mean loss, outputs in visiting order or None, order)."""
+        n = data.X.shape[0]
+        order = self._shuffle_rng.permutation(n) if self.shuffle else np.arange(n)
+        X, y = (data.X[order], data.y[order]) if self.shuffle else (data.X, data.y)
+        sw = None if data.sample_weight is None else data.sample_weight[order]
+        bs = n if self.batch_size is None else self.batch_size
+        dtype = self.network.dtype
+        outputs = np.empty((n, self.network.n_outputs), dtype) if self.metrics else None
+        self._grad_sum.fill(0)
+        loss_sum = weight_sum = 0.0
+        seen = 0
+        for start in range(0, n, bs):
+            seen = min(start + bs, n)
+            swb = None if sw is None else sw[start:seen]
+            loss, out = self._step(X[start:seen], y[start:seen], swb, lr)
+            weight = float(seen - start) if swb is None else float(swb.sum())
+            loss_sum += loss * weight
+            weight_sum += weight
+            if not math.isfinite(loss):
+                break
+            self._grad_sum += dtype.type(weight) * self._grad
+            if outputs is not None:
+                outputs[start:seen] = out
+            if interrupt.requested:
+                break
+        self._grad_sum /= dtype.type(max(weight_sum, 1e-300))
+        kept = outputs[:seen] if outputs is not None else None
+        return loss_sum / max(weight_sum, 1e-300), kept, order[:seen]
+
+    # ------------------------------------------------------------------ epochs
+    def _metrics(self, output: Array | None, target: Array, sw: Array | None) -> dict[str, float]:
+        if output is None or output.shape[0] == 0:
+            return {}
+        return {m.name: float(m.function(output, target, sw)) for m in self.metrics}
+
+    def _validate(self, val: _Data | None) -> tuple[float | None, dict[str, float]]:
+        if val is None:
+            return None, {}
+        output, caches = self.network.forward(val.X)
+        loss = self.network.error(caches, val.y, val.sample_weight)
+        return loss, self._metrics(output, val.y, val.sample_weight)
+
+    def _record(
+        self,
+        loss: float,
+        output: Any,
+        order: Array,
+        data: _Data,
+        val: _Data | None,
+        lr: float,
+        t0: float,
+    ) -> EpochRecord:
+        sw = None if data.sample_weight is None else data.sample_weight[order]
+        metrics = self._metrics(output, data.y[order], sw) if output is not None else {}
+        val_loss, val_metrics = self._validate(val)
+        self.epochs_done += 1
+        return EpochRecord(
+            epoch=self.epochs_done,
+            loss=float(loss),
+            val_loss=val_loss,
+            metrics=metrics,
+            val_metrics=val_metrics,
+            learning_rate=lr,
+            gradient_norm=float(np.sqrt(self._grad_sum @ self._grad_sum)),
+            seconds=time.perf_counter() - t0,
+        )
+
+    def _prepare(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: Any,
+        class_weight: Any,
+        validation_split: float,
+        validation_data: Any,
+    ) -> tuple[_Data, _Data | None]:
+        X, y, sw = self.network.validate(X, y, sample_weight)
+        if class_weight is not None:
+            cw = _class_weights(y, class_weight).astype(self.network.dtype)
+            sw = cw if sw is None else sw * cw
+        data = _Data(X, y, sw)
+        if validation_data is not None:
+            if validation_split:
+                raise InputError("give validation_split or validation_data, not both.")
+            Xv, yv, *rest = validation_data
+            Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None)
+            return data, _Data(Xv, yv, swv)
+        if check_fraction(validation_split, "validation_split") > 0:
+            return _split(data, validation_split, self._split_rng, self.classification)
+        return data, None
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        epochs: int = 200,
+        sample_weight: ArrayLike | None = None,
+        class_weight: Any = None,
+        validation_split: float = 0.0,
+        validation_data: tuple | None = None,
+        callbacks: Sequence[Callback] = (),
+        verbose: int = 1,
+        warn_convergence: bool = True,
+    ) -> History:
+        """Train for up to ``epochs`` epochs; returns the :class:`History` of this call.
+
+        Stops early when a callback says so; the reason is ``history.stop_reason``.
+        Ctrl-C stops cleanly after the current batch.
+        """
+        epochs = check_int(epochs, "epochs")
+        data, val = self._prepare(
+            X, y, sample_weight, class_weight, validation_split, validation_data
+        )
+        state = TrainingState(
+            self.network,
+            self.optimizer,
+            self.optimizer_state,
+            self.learning_rate,
+            self.learning_rate,
+            self.epochs_done + epochs,
+            data.X,
+            data.y,
+            data.sample_weight,
+            None if val is None else val.X,
+            None if val is None else val.y,
+            self.epochs_done,
+        )
+        cbs = [*callbacks, ProgressBar(verbose)]
+        for cb in cbs:
+            cb.on_train_begin(state)
+        run = self._run_solver if isinstance(self.optimizer, FullBatchSolver) else self._run_epochs
+        try:
+            reason = run(data, val, state, cbs, epochs)
+        except BaseException:
+            state.history.stop_reason = "stopped by an error"
+            for cb in cbs:
+                cb.on_train_end(state.history, state)
+            raise
+        self.learning_rate = state.learning_rate
+        state.history.stop_reason = reason
+        for cb in cbs:
+            cb.on_train_end(state.history, state)
+        if warn_convergence and reason.startswith("max epochs"):
+            _warn_if_improving(state.history, state.learning_rate)
+        return state.history
+
+    def _end_epoch(
+        self, record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]
+    ) -> str | None:
+        state.history.records.append(record)
+        state.epoch = record.epoch
+        reasons = [cb.on_epoch_end(record, state) for cb in cbs]
+        return next((r for r in reasons if r), None)
+
+    def _run_epochs(
+        self,
+        data: _Data,
+        val: _Data | None,
+        state: TrainingState,
+        cbs: Sequence[Callback],
+        epochs: int,
+    ) -> str:
+        net = self.network
+        last_good = net.parameters.copy()
+        with _Interrupt() as interrupt:
+            for _ in range(epochs):
+                for cb in cbs:
+                    cb.on_epoch_begin(state)
+                lr, t0 = state.learning_rate, time.perf_counter()
+                np.copyto(last_good, net.parameters)
+                loss, output, order = self._epoch(data, lr, interrupt)
+                if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
+                    np.copyto(net.parameters, last_good)
+                    return _diverged(loss, self.epochs_done + 1, lr)
+                record = self._record(loss, output, order, data, val, lr, t0)
+                reason = self._end_epoch(record, state, cbs)
+                if interrupt.requested:
+                    return f"interrupted (Ctrl-C) during epoch {record.epoch}"
+                if reason:
+                    return reason
+        return f"max epochs ({state.max_epochs}) reached"
+
+    def _run_solver(
+        self,
+        data: _Data,
+        val: _Data | None,
+        state: TrainingState,
+        cbs: Sequence[Callback],
+        epochs: int,
+    ) -> str:
+        net = self.network
+        t0 = [time.perf_counter()]
+
+        def objective(params: Array) -> tuple[float, Array]:
+            """E and dE/dθ (penalties included, frozen entries zero) at ``params``."""
+            _, caches = net.forward(data.X, params)
+            loss, grad = net.backward(caches, data.y, data.sample_weight, params, out=self._grad)
+            if self.l1 or self.l2:
+                loss += self._penalty(params, grad)
+            grad[~net.trainable] = 0
+            return loss, grad
+
+        def on_iteration(loss: float, grad: Array) -> str | None:
+            """Report one solver iteration (network parameters already updated) as an epoch."""
+            np.copyto(self._grad_sum, grad)
+            record = self._record(loss, None, np.arange(0), data, val, 0.0, t0[0])
+            if self.metrics:
+                out = net.forward(data.X)[0]
+                record = replace(record, metrics=self._metrics(out, data.y, data.sample_weight))
+            t0[0] = time.perf_counter()
+            return self._end_epoch(record, state, cbs)
+
+        with _Interrupt() as interrupt:
+            return self.optimizer.run(net, data, objective, on_iteration, epochs, interrupt)
+
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> EpochRecord:
+        """One pass over the given data, continuing the optimizer state; returns its record."""
+        history = self.fit(
+            X, y, epochs=1, sample_weight=sample_weight, verbose=0, warn_convergence=False
+        )
+        if not history.records:
+            raise InputError(f"partial_fit made no update: {history.stop_reason}")
+        return history.records[-1]
+
+
+def _diverged(loss: float, epoch: int, lr: float) -> str:
+    message = (
+        f"training diverged at epoch {epoch}: the loss became {loss} (non-finite values); the "
+        f"weights of the last finite epoch were restored. Try a lower learning rate "
+        f"(now {lr:g}), standardise the inputs, or clip large targets."
+    )
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+    return message
+
+
+def _warn_if_improving(history: History, lr: float) -> None:
+    losses = history.loss
+    if len(losses) < 4:
+        return
+    k = max(1, len(losses) // 10)
+    old, new = losses[-1 - k], losses[-1]
+    if not (math.isfinite(old) and math.isfinite(new)) or old <= 0:
+        return
+    drop = (old - new) / abs(old)
+    if drop > 1e-3:
+        warnings.warn(
+            f"training stopped at the maximum number of epochs ({len(losses)}) while the "
+            f"training loss was still falling: {drop:.1%} lower over the last {k} epochs "
+            f"({old:.4g} -> {new:.4g}). Raise epochs, raise the learning rate (now {lr:g}), "
+            "or add a stopping rule (target_error, early_stopping).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def fit(
+    network: Network,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    epochs: int = 200,
+    batch_size: int | None = 32,
+    optimizer: Any = "adam",
+    learning_rate: float | None = None,
+    schedule: Any = None,
+    shuffle: bool = True,
+    seed: SeedLike = None,
+    sample_weight: ArrayLike | None = None,
+    class_weight: Any = None,
+    validation_split: float = 0.0,
+    validation_data: tuple | None = None,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    max_norm: float | None = None,
+    metrics: Sequence[str] | None = None,
+    target_error: float | None = None,
+    stop_when_all_correct: bool = False,
+    min_gradient_norm: float | None = None,
+    early_stopping: bool = False,
+    patience: int = 10,
+    monitor: str | None = None,
+    min_delta: float = 0.0,
+    restore_best_weights: bool = True,
+    time_limit: float | None = None,
+    callbacks: Sequence[Callback] = (),
+    verbose: int = 1,
+) -> History:
+    """Train ``network`` in place by backpropagation; returns its :class:`History`.
+
+    Parameters
+    ----------
+    network : Network
+    X : array-like of shape (n_samples, n_inputs)
+    y : array-like of shape (n_samples, n_outputs)
+    epochs : int
+        Maximum number of passes over the data.
+    batch_size : int or None
+        1 = online (one example at a time), None = full batch.
+    optimizer, learning_rate, shuffle, seed, l2, l1, max_norm, metrics
+        See :class:`Trainer`.
+    schedule : str or Schedule, optional
+        Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch.
+    sample_weight : array-like of shape (n_samples,), optional
+    class_weight : dict or "balanced", optional
+        Weights by class index (column of the one-hot target).
+    validation_split : float
+        Fraction held out (stratified for classification) for validation.
+    validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+    target_error : float, optional
+        Stop when the training error is at most this (the tutorial's rule).
+    stop_when_all_correct : bool
+        Stop when every training example is classified correctly.
+    min_gradient_norm : float, optional
+        Stop when the epoch's gradient norm is below this (R neuralnet's ``threshold``).
+    early_stopping : bool
+        Stop when ``monitor`` (val_loss if there is validation, else loss) has not improved
+        by ``min_delta`` for ``patience`` epochs; restores the best weights.
+    time_limit : float, optional
+        Seconds of wall-clock time.
+    callbacks : sequence of Callback
+    verbose : int
+        0 silent, 1 progress bar (plain lines when not a terminal), 2 plain lines.
+
+    Returns
+    -------
+    History
+    """
+    trainer = Trainer(
+        network, optimizer, learning_rate, batch_size, shuffle, seed, l2, l1, max_norm, metrics
+    )
+    has_val = bool(validation_split) or validation_data is not None
+    stops: list[Callback] = []
+    if schedule is not None:
+        from .schedules import get_schedule
+
+        stops.append(LearningRateScheduler(get_schedule(schedule)))
+    if target_error is not None:
+        stops.append(TargetError(check_positive(target_error, "target_error", allow_zero=True)))
+    if stop_when_all_correct:
+        stops.append(AllCorrect())
+    if min_gradient_norm is not None:
+        stops.append(GradientNormBelow(check_positive(min_gradient_norm, "min_gradient_norm")))
+    if early_stopping:
+        watched = monitor or ("val_loss" if has_val else "loss")
+        stops.append(
+            EarlyStopping(watched, patience, min_delta, restore_best_weights=restore_best_weights)
+        )
+    if time_limit is not None:
+        stops.append(TimeLimit(check_positive(time_limit, "time_limit")))
+    return trainer.fit(
+        X,
+        y,
+        epochs=epochs,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
+        validation_split=validation_split,
+        validation_data=validation_data,
+        callbacks=[*stops, *callbacks],
+        verbose=verbose,
+    )

@@ -1,0 +1,21 @@
+"""Shared fixtures: seeded generators and small datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+def unique_entries(registry: dict) -> list:
+    """Registry values without alias duplicates, in insertion order."""
+    seen, out = set(), []
+    for value in registry.values():
+        if id(value) not in seen:
+            seen.add(id(value))
+            out.append(value)
+    return out

@@ -1,0 +1,151 @@
+"""Contract tests over every registered activation, plus oracle values from PyTorch."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import unique_entries
+
+from deltarule import InputError, UnknownNameError
+from deltarule.activations import ACTIVATIONS, Activation, get_activation, register_activation
+
+ALL = unique_entries(ACTIVATIONS)
+IDS = [a.name for a in ALL]
+
+
+def numeric_vjp(act: Activation, z: np.ndarray, g: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences of sum(g * f(z)) with respect to each entry of z."""
+    out = np.empty_like(z)
+    for idx in np.ndindex(z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += h
+        zm[idx] -= h
+        out[idx] = ((g * act(zp)).sum() - (g * act(zm)).sum()) / (2 * h)
+    return out
+
+
+def sample_inputs(rng: np.random.Generator, name: str) -> np.ndarray:
+    z = rng.uniform(-4, 4, size=(5, 4))
+    if name in ("relu", "leaky_relu", "elu", "selu", "hard_sigmoid"):
+        # keep clear of the kinks (0, and ±3 for hard_sigmoid) where the derivative jumps
+        z = np.where(np.abs(z) < 0.05, 0.5, z)
+        z = np.where(np.abs(np.abs(z) - 3) < 0.05, 2.0, z)
+    return z
+
+
+@pytest.mark.parametrize("act", ALL, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shape_and_dtype_kept(act: Activation, dtype: type, rng: np.random.Generator) -> None:
+    z = rng.normal(size=(6, 3)).astype(dtype)
+    a = act(z)
+    g = rng.normal(size=(6, 3)).astype(dtype)
+    back = act.backward(z, a, g)
+    assert a.shape == z.shape and a.dtype == dtype
+    assert back.shape == z.shape and back.dtype == dtype
+
+
+@pytest.mark.parametrize("act", ALL, ids=IDS)
+def test_derivative_matches_finite_differences(act: Activation, rng: np.random.Generator) -> None:
+    z = sample_inputs(rng, act.name)
+    g = rng.normal(size=z.shape)
+    analytic = act.backward(z, act(z), g)
+    numeric = numeric_vjp(act, z, g)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("act", ALL, ids=IDS)
+def test_batch_equals_rows_one_by_one(act: Activation, rng: np.random.Generator) -> None:
+    z = rng.normal(size=(7, 4))
+    g = rng.normal(size=(7, 4))
+    a = act(z)
+    back = act.backward(z, a, g)
+    for i in range(z.shape[0]):
+        row = z[i : i + 1]
+        np.testing.assert_allclose(act(row), a[i : i + 1], rtol=1e-14, atol=0)
+        np.testing.assert_allclose(
+            act.backward(row, act(row), g[i : i + 1]), back[i : i + 1], rtol=1e-12, atol=1e-15
+        )
+
+
+@pytest.mark.parametrize("act", ALL, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stable_for_huge_inputs(act: Activation, dtype: type) -> None:
+    z = np.array([[-1e4, -100.0, -1.0, 0.0, 1.0, 100.0, 1e4]], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise", under="ignore"):
+            a = act(z)
+            d = act.backward(z, a, np.ones_like(z))
+    assert np.isfinite(a).all() and np.isfinite(d).all()
+
+
+TORCH_NAMES = {
+    "identity": "identity",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+    "elu": "elu",
+    "selu": "selu",
+    "gelu": "gelu",
+    "softplus": "softplus",
+    "silu": "silu",
+    "softsign": "softsign",
+    "hard_sigmoid": "hardsigmoid",
+    "softmax": "softmax",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_NAMES))
+def test_values_and_gradients_match_pytorch(name: str, rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    fn = torch.nn.functional
+    z = sample_inputs(rng, name)
+    g = rng.normal(size=z.shape)
+    tz = torch.tensor(z, requires_grad=True)
+    tname = TORCH_NAMES[name]
+    if tname == "identity":
+        ta = tz * 1
+    elif tname == "softmax":
+        ta = torch.softmax(tz, dim=1)
+    elif tname in ("sigmoid", "tanh"):
+        ta = getattr(torch, tname)(tz)
+    else:
+        ta = getattr(fn, tname)(tz)
+    ta.backward(torch.tensor(g))
+    act = get_activation(name)
+    # torch's hardsigmoid uses a float32 constant 1/6 even in float64, hence the looser bound.
+    rtol = 1e-7 if name == "hard_sigmoid" else 1e-10
+    np.testing.assert_allclose(act(z), ta.detach().numpy(), rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(act.backward(z, act(z), g), tz.grad.numpy(), rtol=rtol, atol=1e-12)
+
+
+def test_aliases_resolve_to_the_same_object() -> None:
+    assert get_activation("logistic") is get_activation("sigmoid")
+    assert get_activation("swish") is get_activation("silu")
+    assert get_activation("SIGMOID") is get_activation("sigmoid")
+
+
+def test_unknown_name_lists_known_ones_and_suggests() -> None:
+    with pytest.raises(UnknownNameError) as info:
+        get_activation("sigmod")
+    message = str(info.value)
+    assert "sigmod" in message and "relu" in message and "Did you mean 'sigmoid'" in message
+
+
+def test_user_defined_activation_registers_and_rejects_duplicates() -> None:
+    cube = Activation("cube_test", lambda z: z**3, lambda z, a: 3 * z**2)
+    register_activation(cube)
+    try:
+        assert get_activation("cube_test") is cube
+        with pytest.raises(InputError, match="already registered"):
+            register_activation(cube)
+    finally:
+        ACTIVATIONS.pop("cube_test")
+
+
+def test_activation_needs_exactly_one_derivative_form() -> None:
+    with pytest.raises(InputError, match="exactly one"):
+        Activation("bad", np.tanh)

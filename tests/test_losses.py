@@ -1,0 +1,143 @@
+"""Contract tests over every registered loss, the fused pairs, and PyTorch oracle values."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import unique_entries
+
+from deltarule.activations import get_activation
+from deltarule.losses import FUSED_PAIRS, LOSSES, Loss, get_loss, huber
+
+ALL = unique_entries(LOSSES)
+IDS = [loss.name for loss in ALL]
+
+
+def outputs_and_targets(name: str, rng: np.random.Generator, n: int = 6, k: int = 3):
+    if name == "categorical_crossentropy":
+        o = get_activation("softmax")(rng.normal(size=(n, k)))
+        t = np.eye(k)[rng.integers(0, k, size=n)]
+    elif name == "binary_crossentropy":
+        o = rng.uniform(0.05, 0.95, size=(n, k))
+        t = rng.integers(0, 2, size=(n, k)).astype(float)
+    elif name == "poisson":
+        o = rng.uniform(0.2, 3.0, size=(n, k))
+        t = rng.poisson(1.5, size=(n, k)).astype(float)
+    else:
+        o, t = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+        if name == "mae":
+            o = np.where(np.abs(o - t) < 0.05, o + 0.2, o)
+    return o, t
+
+
+@pytest.mark.parametrize("loss", ALL, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shapes_and_dtype(loss: Loss, dtype: type, rng: np.random.Generator) -> None:
+    o, t = (a.astype(dtype) for a in outputs_and_targets(loss.name, rng))
+    assert loss.value(o, t).shape == (o.shape[0],)
+    g = loss.output_gradient(o, t)
+    assert g.shape == o.shape and g.dtype == dtype
+    assert isinstance(loss(o, t), float)
+
+
+@pytest.mark.parametrize("loss", ALL, ids=IDS)
+def test_gradient_matches_finite_differences(loss: Loss, rng: np.random.Generator) -> None:
+    o, t = outputs_and_targets(loss.name, rng)
+    w = rng.uniform(0.5, 2.0, size=o.shape[0])
+    analytic = loss.output_gradient(o, t, w)
+    numeric = np.empty_like(o)
+    h = 1e-6
+    for idx in np.ndindex(o.shape):
+        op, om = o.copy(), o.copy()
+        op[idx] += h
+        om[idx] -= h
+        numeric[idx] = (loss(op, t, w) - loss(om, t, w)) / (2 * h)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("loss", ALL, ids=IDS)
+def test_batch_equals_rows_one_by_one(loss: Loss, rng: np.random.Generator) -> None:
+    o, t = outputs_and_targets(loss.name, rng)
+    per_sample = loss.value(o, t)
+    grads = loss.gradient(o, t)
+    for i in range(o.shape[0]):
+        np.testing.assert_allclose(loss(o[i : i + 1], t[i : i + 1]), per_sample[i], rtol=1e-13)
+        np.testing.assert_allclose(loss.gradient(o[i : i + 1], t[i : i + 1]), grads[i : i + 1])
+    np.testing.assert_allclose(loss(o, t), per_sample.mean(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("loss", ALL, ids=IDS)
+def test_integer_sample_weights_equal_repeated_rows(loss: Loss, rng: np.random.Generator) -> None:
+    o, t = outputs_and_targets(loss.name, rng)
+    counts = np.array([1, 3, 0, 2, 1, 4])
+    repeated = np.repeat(np.arange(o.shape[0]), counts)
+    np.testing.assert_allclose(loss(o, t, counts.astype(float)), loss(o[repeated], t[repeated]))
+
+
+def test_tutorial_error_is_half_sum_of_squares() -> None:
+    loss = get_loss("half_squared_error")
+    o = np.array([[0.75136507, 0.772928465]])
+    t = np.array([[0.01, 0.99]])
+    # The tutorial's E_o1 = 0.274811083 and E_o2 = 0.023560026.
+    assert loss(o, t) == pytest.approx(0.274811083 + 0.023560026, abs=1e-9)
+
+
+@pytest.mark.parametrize("key", sorted(FUSED_PAIRS))
+def test_fused_pair_equals_general_chain_rule(
+    key: tuple[str, str], rng: np.random.Generator
+) -> None:
+    act, loss = get_activation(key[0]), get_loss(key[1])
+    pair = FUSED_PAIRS[key]
+    z = rng.normal(size=(6, 3))
+    o = act(z)
+    _, t = outputs_and_targets(loss.name, rng)
+    general = act.backward(z, o, loss.gradient(o, t))
+    np.testing.assert_allclose(pair.delta(z, o, t), general, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pair.value(z, t), loss.value(o, t), rtol=1e-9)
+
+
+@pytest.mark.parametrize("key", sorted(FUSED_PAIRS))
+def test_fused_values_stable_for_huge_logits(key: tuple[str, str]) -> None:
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]])
+    t = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = FUSED_PAIRS[key].value(z, t)
+    assert np.isfinite(values).all()
+    if key[1] != "half_squared_error":
+        assert values.max() > 1e3  # confidently wrong costs ~|z|, not a clipped log(eps)
+
+
+def test_huber_threshold_changes_shape() -> None:
+    o, t = np.array([[3.0]]), np.array([[0.0]])
+    assert huber(1.0)(o, t) == pytest.approx(1.0 * (3 - 0.5))
+    assert huber(5.0)(o, t) == pytest.approx(0.5 * 9)
+
+
+TORCH_CASES = ["mse", "mae", "huber", "binary_crossentropy", "categorical_crossentropy", "poisson"]
+
+
+@pytest.mark.parametrize("name", TORCH_CASES)
+def test_values_match_pytorch(name: str, rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    fn = torch.nn.functional
+    o, t = outputs_and_targets(name, rng)
+    to, tt = torch.tensor(o), torch.tensor(t)
+    expected = {
+        "mse": lambda: fn.mse_loss(to, tt),
+        "mae": lambda: fn.l1_loss(to, tt),
+        "huber": lambda: fn.huber_loss(to, tt, delta=1.0),
+        "binary_crossentropy": lambda: fn.binary_cross_entropy(to, tt),
+        "categorical_crossentropy": lambda: fn.nll_loss(torch.log(to), tt.argmax(1)),
+        # torch's poisson_nll_loss lacks the t*log(t) - t terms of the deviance; add them back.
+        "poisson": lambda: (
+            2
+            * (
+                fn.poisson_nll_loss(to, tt, log_input=False, full=False, eps=0)
+                + torch.mean(torch.special.xlogy(tt, tt) - tt)
+            )
+        ),
+    }[name]()
+    assert get_loss(name)(o, t) == pytest.approx(float(expected), rel=1e-10)

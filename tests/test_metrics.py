@@ -1,0 +1,386 @@
+"""Tests for deltarule.metrics: every metric against scikit-learn's, plus the registry contract."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+
+from deltarule.exceptions import InputError, UnknownNameError
+from deltarule.metrics import (
+    METRICS,
+    Metric,
+    accuracy,
+    all_correct,
+    confusion_matrix,
+    f1,
+    get_metric,
+    is_multilabel,
+    log_loss,
+    predicted_labels,
+    r2,
+    target_labels,
+)
+
+SEEDS = [0, 1, 2, 3, 4]
+CLASSIFICATION = sorted({m.name for m in METRICS.values() if m.task == "classification"})
+REGRESSION = sorted({m.name for m in METRICS.values() if m.task == "regression"})
+
+
+# --- data as the network sees it ---------------------------------------------------------
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def binary_case(rng, n):
+    """One sigmoid output and a 0/1 target column."""
+    return _sigmoid(rng.normal(size=(n, 1))), rng.integers(0, 2, size=(n, 1)).astype(float)
+
+
+def multiclass_case(rng, n, n_classes=4):
+    """Softmax outputs and one-hot targets (small n, so some classes may be missing)."""
+    z = rng.normal(size=(n, n_classes))
+    output = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return output, np.eye(n_classes)[rng.integers(0, n_classes, size=n)]
+
+
+def multilabel_case(rng, n, n_labels=3):
+    """Independent sigmoid outputs and 0/1 targets; row 0 has no label so it is multi-label."""
+    target = rng.integers(0, 2, size=(n, n_labels)).astype(float)
+    target[0] = 0.0
+    return _sigmoid(rng.normal(size=(n, n_labels))), target
+
+
+def regression_case(rng, n, n_outputs=3):
+    target = rng.normal(size=(n, n_outputs)) * [1.0, 3.0, 0.5]
+    return target + rng.normal(scale=0.7, size=target.shape), target
+
+
+CASES = {"binary": binary_case, "multiclass": multiclass_case, "multilabel": multilabel_case}
+
+
+def make(kind, seed, weighted):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(6, 40))
+    output, target = (CASES.get(kind) or regression_case)(rng, n)
+    weight = None
+    if weighted:
+        weight = rng.uniform(0.1, 3.0, size=n)
+        weight[rng.integers(0, n)] = 0.0  # a zero weight must not break anything
+    return output, target, weight
+
+
+# --- the scikit-learn oracle ----------------------------------------------------------
+
+
+def sk_labels(kind, output, target):
+    if kind == "binary":
+        return target[:, 0].astype(int), (output[:, 0] > 0.5).astype(int)
+    if kind == "multiclass":
+        return target.argmax(axis=1), output.argmax(axis=1)
+    return target.astype(int), (output > 0.5).astype(int)
+
+
+def sk_classification(name, kind, output, target, w):
+    y_true, y_pred = sk_labels(kind, output, target)
+    macro = {"average": "macro", "zero_division": 0, "sample_weight": w}
+    if name == "accuracy":
+        return skm.accuracy_score(y_true, y_pred, sample_weight=w)
+    if name in ("precision", "recall", "f1"):
+        scorer = {"precision": skm.precision_score, "recall": skm.recall_score}
+        return scorer.get(name, skm.f1_score)(y_true, y_pred, **macro)
+    columns = range(target.shape[1])
+    if name == "balanced_accuracy":
+        if kind != "multilabel":
+            return skm.balanced_accuracy_score(y_true, y_pred, sample_weight=w)
+        return np.mean(
+            [
+                skm.balanced_accuracy_score(y_true[:, k], y_pred[:, k], sample_weight=w)
+                for k in columns
+            ]
+        )
+    assert name == "log_loss"
+    if kind == "multiclass":
+        return skm.log_loss(y_true, output, labels=list(columns), sample_weight=w)
+    return np.mean(
+        [skm.log_loss(target[:, k], output[:, k], labels=[0, 1], sample_weight=w) for k in columns]
+    )
+
+
+def sk_regression(name, output, target, w):
+    scorer = {"mse": skm.mean_squared_error, "mae": skm.mean_absolute_error, "r2": skm.r2_score}
+    return scorer[name](target, output, sample_weight=w)
+
+
+# --- agreement with scikit-learn ------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # sklearn: classes missing from y_true
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("kind", list(CASES))
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_classification_metric_matches_sklearn(name, kind, seed, weighted):
+    output, target, w = make(kind, seed, weighted)
+    ours = METRICS[name](output, target, w)
+    assert type(ours) is float
+    assert ours == pytest.approx(sk_classification(name, kind, output, target, w), rel=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", REGRESSION)
+def test_regression_metric_matches_sklearn(name, seed, weighted):
+    output, target, w = make("regression", seed, weighted)
+    ours = METRICS[name](output, target, w)
+    assert type(ours) is float
+    assert ours == pytest.approx(sk_regression(name, output, target, w), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_single_output_regression_accepts_1d(seed):
+    output, target, _ = make("regression", seed, False)
+    for name in REGRESSION:
+        expected = sk_regression(name, output[:, 0], target[:, 0], None)
+        assert METRICS[name](output[:, 0], target[:, 0]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_r2_constant_target_follows_sklearn():
+    target = np.column_stack([np.full(5, 2.0), np.arange(5.0)])
+    exact = target.copy()
+    off = target + [[0.1, 0.0]]
+    assert r2(exact, target) == skm.r2_score(target, exact) == 1.0
+    assert r2(off, target) == pytest.approx(skm.r2_score(target, off))  # (0.0 + 1.0) / 2
+    assert r2(off, target) == 0.5
+
+
+def test_log_loss_clips_like_sklearn():
+    output = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    target = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    expected = skm.log_loss(target.argmax(axis=1), output)
+    assert math.isfinite(log_loss(output, target))
+    assert log_loss(output, target) == pytest.approx(expected, rel=1e-12)
+    single = np.array([[1.0], [0.0]])
+    assert log_loss(single, 1 - single) == pytest.approx(skm.log_loss([0, 1], single[:, 0]))
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_float32_outputs_use_float32_eps_and_return_floats(seed):
+    output, target, w = make("multiclass", seed, True)
+    output[0] = np.eye(4)[(target[0].argmax() + 1) % 4]  # a confident mistake: clipping matters
+    out32 = output.astype(np.float32)
+    expected = skm.log_loss(target.argmax(axis=1), out32, labels=range(4), sample_weight=w)
+    assert log_loss(out32, target, w) == pytest.approx(expected, rel=1e-5)
+    for name in CLASSIFICATION:
+        value = METRICS[name](out32, target.astype(np.float32), w)
+        assert type(value) is float
+
+
+# --- confusion matrix -----------------------------------------------------------------
+
+
+labels_and_weights = st.integers(1, 30).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 4), min_size=n, max_size=n),
+        st.lists(st.integers(0, 4), min_size=n, max_size=n),
+        st.none() | st.lists(st.floats(0.1, 10.0), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labels_and_weights)
+def test_confusion_matrix_matches_sklearn(data):
+    y_true, y_pred, w = data
+    ours = confusion_matrix(y_true, y_pred, n_classes=5, sample_weight=w)
+    expected = skm.confusion_matrix(y_true, y_pred, labels=range(5), sample_weight=w)
+    assert ours.shape == (5, 5)
+    assert ours.dtype == (np.int64 if w is None else np.float64)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
+def test_confusion_matrix_default_size_is_largest_label_plus_one():
+    cm = confusion_matrix([0, 2, 2], [2, 2, 0])
+    np.testing.assert_array_equal(cm, [[0, 0, 1], [0, 0, 0], [1, 0, 1]])
+
+
+# --- labels and the stopping rule -----------------------------------------------------
+
+
+def test_labels_rules():
+    assert predicted_labels(np.array([[0.5], [0.51], [0.2]])).tolist() == [0, 1, 0]
+    assert predicted_labels(np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1]])).tolist() == [1, 0]
+    multi = predicted_labels(np.array([[0.7, 0.6, 0.1]]), multilabel=True)
+    assert multi.shape == (1, 3) and multi.tolist() == [[1, 1, 0]]
+    assert target_labels(np.eye(3)[[2, 0]]).tolist() == [2, 0]
+    assert target_labels([1.0, 0.0]).tolist() == [1, 0]  # 1-D: a single column
+
+
+def test_is_multilabel():
+    assert not is_multilabel(np.eye(3))  # one-hot
+    assert not is_multilabel(np.array([[0.0], [1.0]]))  # a single column
+    assert not is_multilabel(np.array([[0.01, 0.99]]))  # the tutorial's targets
+    assert not is_multilabel(np.array([[1.5, 3.0]]))  # regression values
+    assert is_multilabel(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
+    assert is_multilabel(np.array([[0.0, 0.0], [0.0, 1.0]]))
+
+
+def test_all_correct_tutorial_targets():
+    target = np.array([[0.01, 0.99], [0.99, 0.01]])
+    assert all_correct(np.array([[0.3, 0.4], [0.8, 0.1]]), target)
+    assert not all_correct(np.array([[0.3, 0.4], [0.1, 0.8]]), target)
+
+
+def test_all_correct_single_sigmoid_xor():
+    target = np.array([[0.0], [1.0], [1.0], [0.0]])
+    assert all_correct(np.array([[0.1], [0.9], [0.6], [0.4]]), target)
+    assert not all_correct(np.array([[0.1], [0.9], [0.5], [0.4]]), target)  # 0.5 is not > 0.5
+    assert not all_correct(np.array([[0.1], [0.9], [0.4], [0.4]]), target)
+
+
+def test_all_correct_multilabel_needs_every_column():
+    target = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    assert all_correct(np.array([[0.9, 0.8, 0.2], [0.1, 0.3, 0.4]]), target)
+    assert not all_correct(np.array([[0.9, 0.4, 0.2], [0.1, 0.3, 0.4]]), target)
+    # Argmax would call the first row right; per-column thresholds do not.
+    assert accuracy(np.array([[0.9, 0.4, 0.2], [0.1, 0.3, 0.4]]), target) == 0.5
+
+
+def test_multilabel_flag_overrides_inference():
+    # Every row has one label, so it reads as one-hot; multilabel=True thresholds each column.
+    target = np.eye(2)
+    output = np.array([[0.9, 0.8], [0.1, 0.7]])
+    assert accuracy(output, target) == 1.0
+    assert accuracy(output, target, multilabel=True) == 0.5
+    assert all_correct(output, target) and not all_correct(output, target, multilabel=True)
+
+
+def test_all_correct_regression_uses_argmax():
+    target = np.array([[3.0, 1.0], [0.5, 2.0]])
+    assert all_correct(np.array([[9.0, 0.0], [-1.0, 0.0]]), target)
+    assert not all_correct(np.array([[0.0, 9.0], [-1.0, 0.0]]), target)
+
+
+# --- registry contract ----------------------------------------------------------------
+
+
+def _data_for(metric, seed):
+    kind = "multiclass" if metric.task == "classification" else "regression"
+    return make(kind, seed, weighted=seed % 2 == 1)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_registry_contract(name, seed):
+    metric = METRICS[name]
+    assert isinstance(metric, Metric) and metric.task in ("classification", "regression")
+    assert METRICS[metric.name] is metric and get_metric(name.upper()) is metric
+    assert get_metric(metric) is metric
+    output, target, w = _data_for(metric, seed)
+    random_score, perfect_score = metric(output, target, w), metric(target, target, w)
+    assert type(random_score) is float and math.isfinite(random_score)
+    assert math.isfinite(perfect_score)
+    if metric.greater_is_better:
+        assert perfect_score >= random_score
+    else:
+        assert perfect_score <= random_score
+
+
+def test_plain_functions_are_the_registered_ones():
+    assert METRICS["acc"].function is accuracy
+    assert METRICS["f1_macro"].function is f1
+    assert METRICS["f1_macro"] is METRICS["f1"]
+
+
+def test_custom_metric_object_passes_through_get_metric():
+    custom = Metric("max_error", lambda o, t, w: float(np.abs(o - t).max()), False, "regression")
+    assert get_metric(custom) is custom
+    assert custom(np.array([[1.0], [2.0]]), np.array([[1.0], [5.0]])) == 3.0
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+def test_unknown_metric_name():
+    with pytest.raises(UnknownNameError, match=r"unknown metric 'acuracy'.*accuracy") as info:
+        get_metric("acuracy")
+    assert "Did you mean 'accuracy'" in str(info.value)
+    with pytest.raises(InputError, match="received int"):
+        get_metric(3)
+
+
+def test_shape_mismatch_says_received_expected_and_fix():
+    with pytest.raises(InputError) as info:
+        accuracy(np.zeros((4, 3)), np.zeros((4, 2)))
+    message = str(info.value)
+    assert "(4, 3)" in message and "(4, 2)" in message
+    assert "expected the same shape" in message and "one-hot" in message
+    with pytest.raises(InputError, match=r"\(3, 1\)"):
+        METRICS["mse"](np.zeros(3), np.zeros((4, 1)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"sample_weight": [1.0, 2.0]}, "sample_weight has 2 values but there are 3 samples"),
+        ({"sample_weight": [0.0, 0.0, 0.0]}, "all zeros"),
+        ({"sample_weight": [1.0, -1.0, 1.0]}, "negative"),
+    ],
+)
+def test_bad_sample_weight(kwargs, pattern):
+    with pytest.raises(InputError, match=pattern):
+        f1(np.eye(3), np.eye(3), **kwargs)
+
+
+def test_bad_arrays():
+    with pytest.raises(InputError, match="3 dimension"):
+        accuracy(np.zeros((2, 2, 2)), np.zeros((2, 2, 2)))
+    with pytest.raises(InputError, match="NaN"):
+        r2(np.array([[np.nan], [1.0]]), np.array([[0.0], [1.0]]))
+    with pytest.raises(InputError, match="empty"):
+        log_loss(np.zeros((0, 2)), np.zeros((0, 2)))
+
+
+def test_confusion_matrix_bad_labels():
+    with pytest.raises(InputError, match=r"received -1.*predicted_labels"):
+        confusion_matrix([0, -1], [0, 1])
+    with pytest.raises(InputError, match="received 0.5"):
+        confusion_matrix([0, 1], [0, 0.5])
+    with pytest.raises(InputError, match=r"up to 3 but n_classes=2.*n_classes=4"):
+        confusion_matrix([0, 3], [0, 1], n_classes=2)
+    with pytest.raises(InputError, match="2 labels but y_pred_labels has 3"):
+        confusion_matrix([0, 1], [0, 1, 1])
+    with pytest.raises(InputError, match="dimension"):
+        confusion_matrix(np.eye(2), np.eye(2))
+
+
+def test_metric_rejects_unknown_task():
+    with pytest.raises(InputError, match=r"task='ranking'.*expected one of"):
+        Metric("ndcg", lambda o, t, w: 0.0, True, "ranking")
+
+
+def test_metrics_module_does_not_import_sklearn():
+    import deltarule.metrics as module
+
+    with open(module.__file__) as handle:
+        assert not re.search(r"^\s*(import|from)\s+sklearn", handle.read(), re.MULTILINE)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_macro_average_over_present_classes(name):
+    # Class 3 never occurs; class 2 only predicted; class 1 only in a zero-weight sample.
+    target = np.eye(4)[[0, 0, 1, 0, 0]]
+    output = np.eye(4)[[0, 2, 1, 2, 0]] * 0.7 + 0.075
+    w = np.array([1.0, 2.0, 0.0, 1.0, 0.5])
+    for weight in (None, w):
+        expected = sk_classification(name, "multiclass", output, target, weight)
+        assert METRICS[name](output, target, weight) == pytest.approx(expected, rel=1e-12)

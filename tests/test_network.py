@@ -1,0 +1,235 @@
+"""The network: flat buffer and views, dtype, initialisation, gradient checks, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import InputError, Network, UnknownNameError
+from deltarule.initializers import INITIALIZERS
+
+CASES = [
+    ([3, 2], "identity", "identity", "half_squared_error"),
+    ([3, 4, 2], "tanh", "identity", "mse"),
+    ([3, 5, 4, 2], "sigmoid", "sigmoid", "binary_crossentropy"),
+    ([3, 4, 4, 4, 3], "gelu", "softmax", "categorical_crossentropy"),
+    ([3, 6, 2], "elu", "softplus", "poisson"),
+    ([3, 4, 3, 2], "silu", "identity", "huber"),
+    ([3, 4, 2], "softsign", "sigmoid", "half_squared_error"),
+    ([3, 5, 3], "selu", "softmax", "categorical_crossentropy"),
+    ([3, 4, 2], "leaky_relu", "identity", "mae"),
+]
+
+
+def data_for(net: Network, rng: np.random.Generator, n: int = 7):
+    X = rng.normal(size=(n, net.n_inputs))
+    k = net.n_outputs
+    loss = net.loss.name
+    if loss == "categorical_crossentropy":
+        y = np.eye(k)[rng.integers(0, k, n)]
+    elif loss == "binary_crossentropy":
+        y = rng.integers(0, 2, size=(n, k)).astype(float)
+    elif loss == "poisson":
+        y = rng.poisson(1.0, size=(n, k)).astype(float)
+    else:
+        y = rng.normal(size=(n, k))
+    return X, y
+
+
+@pytest.mark.parametrize("sizes,hidden,out,loss", CASES, ids=[c[3] + str(len(c[0])) for c in CASES])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_whole_network_gradient_check(sizes, hidden, out, loss, dtype, rng) -> None:
+    net = Network(sizes, activation=hidden, output_activation=out, loss=loss, dtype=dtype, seed=3)
+    X, y = data_for(net, rng)
+    weights = rng.uniform(0.5, 2, size=X.shape[0])
+    result = dr.check_gradients(net, X, y, weights)
+    assert result.passed, str(result)
+    assert set(result.max_relative_error) == set(net.layout.names)
+
+
+def test_gradient_check_detects_a_wrong_derivative(rng) -> None:
+    wrong = dr.Activation("wrong_tanh", np.tanh, lambda z, a: 1 - a)  # should be 1 - a**2
+    net = Network([3, 4, 1], activation=wrong, seed=0, dtype="float64")
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    result = dr.check_gradients(net, X, y)
+    assert not result.passed
+    assert result.max_relative_error["W1"] > 1e-3
+    assert result.max_relative_error["W2"] < 1e-6  # the output layer does not use it
+
+
+def test_user_defined_loss_works_end_to_end(rng) -> None:
+    quartic = dr.Loss(
+        "quartic", lambda o, t: ((o - t) ** 4).sum(axis=1), lambda o, t: 4 * (o - t) ** 3
+    )
+    net = Network([2, 3, 1], activation="tanh", loss=quartic, dtype="float64", seed=1)
+    X, y = rng.normal(size=(6, 2)), rng.normal(size=(6, 1))
+    assert dr.check_gradients(net, X, y).passed
+
+
+def test_parameters_live_in_one_flat_buffer_with_views() -> None:
+    net = Network([4, 3, 2], seed=0)
+    assert net.parameters.ndim == 1 and net.parameters.size == 4 * 3 + 3 + 3 * 2 + 2
+    for tensor in [*net.weights, *(b for b in net.biases if b is not None)]:
+        assert np.shares_memory(tensor, net.parameters)
+    net.weights[1][0, 0] = 42.0
+    assert net.parameters[net.layout["W2"].offset] == 42.0
+    assert net.layout.names == ["W1", "b1", "W2", "b2"]
+
+
+def test_gradient_mirrors_the_buffer_and_can_be_written_in_place(rng) -> None:
+    net = Network([4, 3, 2], seed=0, dtype="float64")
+    X, y = rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+    out = np.zeros_like(net.parameters)
+    loss, grad = net.loss_and_gradient(X, y, out=out)
+    assert grad is out and grad.shape == net.parameters.shape
+    assert loss == pytest.approx(net.evaluate(X, y))
+
+
+def test_loss_and_gradient_is_a_pure_function_of_params(rng) -> None:
+    net = Network([3, 4, 1], activation="tanh", seed=0, dtype="float64")
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    other = rng.normal(size=net.parameters.shape)
+    before = net.parameters.copy()
+    loss, grad = net.loss_and_gradient(X, y, params=other)
+    np.testing.assert_array_equal(net.parameters, before)
+    twin = net.copy()
+    twin.parameters[...] = other
+    loss2, grad2 = twin.loss_and_gradient(X, y)
+    assert loss == loss2
+    np.testing.assert_array_equal(grad, grad2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dtype_is_kept_end_to_end(dtype, rng) -> None:
+    net = Network([3, 4, 2], activation="relu", output_activation="softmax", dtype=dtype, seed=0)
+    X = rng.normal(size=(5, 3))  # float64 input is converted to the network's dtype
+    y = np.eye(2)[rng.integers(0, 2, 5)]
+    assert net.parameters.dtype == dtype
+    assert net.predict(X).dtype == dtype
+    _, grad = net.loss_and_gradient(X, y)
+    assert grad.dtype == dtype
+    _, caches = net.forward(X.astype(dtype))
+    assert all(c.net.dtype == dtype and c.out.dtype == dtype for c in caches)
+
+
+def test_default_dtype_is_float32() -> None:
+    assert Network([2, 2]).parameters.dtype == np.float32
+
+
+def test_bias_per_layer_is_optional() -> None:
+    net = Network([3, 4, 2], use_bias=[False, True], seed=0)
+    assert net.layout.names == ["W1", "W2", "b2"] and net.biases[0] is None
+
+
+def test_each_layer_its_own_activation() -> None:
+    net = Network([3, 4, 4, 2], activation=["relu", "tanh"], output_activation="sigmoid")
+    assert [layer.activation.name for layer in net.layers] == ["relu", "tanh", "sigmoid"]
+
+
+@pytest.mark.parametrize("name", sorted(set(INITIALIZERS) - {"zeros"}))
+def test_initializers_are_seeded_and_scaled(name) -> None:
+    a = Network([200, 100, 10], initializer=name, seed=7, dtype="float64")
+    b = Network([200, 100, 10], initializer=name, seed=7, dtype="float64")
+    c = Network([200, 100, 10], initializer=name, seed=8, dtype="float64")
+    np.testing.assert_array_equal(a.parameters, b.parameters)
+    assert not np.array_equal(a.parameters, c.parameters)
+    w = a.weights[0]
+    expected_std = {
+        "small_uniform": 0.1 / np.sqrt(3),
+        "glorot_uniform": np.sqrt(2 / 300),
+        "xavier_uniform": np.sqrt(2 / 300),
+        "glorot_normal": np.sqrt(2 / 300),
+        "xavier_normal": np.sqrt(2 / 300),
+        "he_uniform": np.sqrt(2 / 200),
+        "he_normal": np.sqrt(2 / 200),
+        "lecun_uniform": np.sqrt(1 / 200),
+        "lecun_normal": np.sqrt(1 / 200),
+    }[name]
+    assert w.std() == pytest.approx(expected_std, rel=0.05)
+    assert np.all(a.biases[0] == 0)
+
+
+def test_seed_accepts_a_generator() -> None:
+    a = Network([3, 3], seed=np.random.default_rng(5))
+    b = Network([3, 3], seed=np.random.default_rng(5))
+    np.testing.assert_array_equal(a.parameters, b.parameters)
+
+
+def test_set_parameters_checks_shapes() -> None:
+    net = Network([2, 3, 1])
+    with pytest.raises(InputError, match=r"W1 has shape \(2, 3\); the network expects \(3, 2\)"):
+        net.set_parameters({"W1": np.zeros((2, 3))})
+    with pytest.raises(InputError, match="no parameter named 'W9'"):
+        net.set_parameters({"W9": 1})
+
+
+def test_freeze_marks_parameters_not_trainable() -> None:
+    net = Network([2, 2, 2]).freeze("b1", "b2")
+    assert (~net.trainable).sum() == 4
+    net.unfreeze()
+    assert net.trainable.all()
+
+
+def test_config_round_trip_and_copy_independence() -> None:
+    net = Network([3, 4, 2], activation="tanh", output_activation="softmax", use_bias=[True, False])
+    twin = Network.from_config(net.config())
+    assert twin.config() == net.config()
+    copy = net.copy()
+    copy.parameters[0] += 1
+    assert copy.parameters[0] != net.parameters[0]
+    assert np.shares_memory(copy.weights[0], copy.parameters)
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize(
+    "X,fragment",
+    [
+        (np.zeros((4, 5)), "X has 5 features but the network expects 3"),
+        (np.array([[1.0, np.nan, 2.0]]), "NaN or infinity"),
+        (np.array([[1.0, np.inf, 2.0]]), "NaN or infinity"),
+        (np.array([["a", "b", "c"]]), "non-numeric"),
+        (np.zeros((0, 3)), "empty"),
+        (np.zeros((2, 3, 1)), "3 dimension"),
+        ([[1, 2, 3], [1, 2]], "rectangular"),
+    ],
+)
+def test_bad_features_get_clear_errors(X, fragment) -> None:
+    net = Network([3, 2])
+    with pytest.raises(InputError, match=fragment):
+        net.predict(X)
+
+
+def test_bad_targets_get_clear_errors() -> None:
+    net = Network([3, 2])
+    X = np.zeros((4, 3))
+    with pytest.raises(InputError, match="X has 4 samples but y has 3"):
+        net.loss_and_gradient(X, np.zeros((3, 2)))
+    with pytest.raises(InputError, match="y has 3 columns but the network has 2 outputs"):
+        net.loss_and_gradient(X, np.zeros((4, 3)))
+    with pytest.raises(InputError, match="NaN"):
+        net.loss_and_gradient(X, np.full((4, 2), np.nan))
+    with pytest.raises(InputError, match="sample_weight has 2 values"):
+        net.loss_and_gradient(X, np.zeros((4, 2)), np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,fragment",
+    [
+        ({"activation": "sigmod"}, UnknownNameError, "Did you mean 'sigmoid'"),
+        ({"loss": "msee"}, UnknownNameError, "unknown loss 'msee'"),
+        ({"dtype": "int32"}, InputError, "float32"),
+        ({"initializer": "glorot"}, UnknownNameError, "initializer"),
+        ({"dropout": 1.5}, InputError, "dropout"),
+        ({"seed": "abc"}, InputError, "seed"),
+    ],
+)
+def test_bad_construction_gets_clear_errors(kwargs, error, fragment) -> None:
+    with pytest.raises(error, match=fragment):
+        Network([3, 4, 2], **kwargs)
+
+
+@pytest.mark.parametrize("sizes", [[3], [3, 0, 2], "34", [3, 2.5], []])
+def test_bad_layer_sizes(sizes) -> None:
+    with pytest.raises(InputError, match="layer_sizes must be a list of at least two positive"):
+        Network(sizes)
