@@ -417,7 +417,8 @@ class Trainer:
     ) -> str:
         net = self.network
         last_good = net.parameters.copy()
-        with _Interrupt() as interrupt:
+        # Overflow is detected below (non-finite loss or weights) and reported with a hint.
+        with _Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
             for _ in range(epochs):
                 for cb in cbs:
                     cb.on_epoch_begin(state)
@@ -503,8 +504,9 @@ def _warn_if_improving(history: History, lr: float) -> None:
         warnings.warn(
             f"training stopped at the maximum number of epochs ({len(losses)}) while the "
             f"training loss was still falling: {drop:.1%} lower over the last {k} epochs "
-            f"({old:.4g} -> {new:.4g}). Raise epochs, raise the learning rate (now {lr:g}), "
-            "or add a stopping rule (target_error, early_stopping).",
+            f"({old:.4g} -> {new:.4g}). Raise epochs"
+            + (f", raise the learning rate (now {lr:g})" if lr else "")
+            + ", or add a stopping rule (target_error, early_stopping).",
             ConvergenceWarning,
             stacklevel=3,
         )

@@ -1,0 +1,481 @@
+"""The training loop: modes, weights, stopping rules, validation, history, faults."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.callbacks import CSVLogger, EarlyStopping, ReduceLROnPlateau, TrainingState
+from deltarule.history import EpochRecord
+from deltarule.training import Trainer, fit
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
+
+
+def regression_data(rng: np.random.Generator, n: int = 40):
+    X = rng.normal(size=(n, 3))
+    y = np.stack([X[:, 0] - 2 * X[:, 1], np.sin(X[:, 2])], axis=1)
+    return X, y
+
+
+def classification_data(rng: np.random.Generator, n: int = 60, k: int = 3):
+    labels = rng.integers(0, k, n)
+    X = rng.normal(size=(n, 2)) + labels[:, None] * 2.0
+    return X, np.eye(k)[labels], labels
+
+
+def quiet(**kwargs):
+    return {"verbose": 0, **kwargs}
+
+
+def test_xor_learned_by_a_2_2_1_network_online() -> None:
+    net = dr.Network(
+        [2, 2, 1],
+        activation="sigmoid",
+        output_activation="sigmoid",
+        loss="half_squared_error",
+        seed=1,
+        dtype="float64",
+    )
+    history = net.fit(
+        XOR_X,
+        XOR_Y,
+        epochs=20_000,
+        batch_size=1,
+        optimizer="sgd",
+        learning_rate=0.5,
+        target_error=0.005,
+        metrics=[],
+        seed=0,
+        verbose=0,
+    )
+    assert history.stop_reason.startswith("target error reached")
+    np.testing.assert_array_equal(net.predict(XOR_X).round(), XOR_Y)
+
+
+@pytest.mark.parametrize("batch_size,updates", [(1, 40), (16, 3), (None, 1), (40, 1)])
+def test_modes_make_the_expected_number_of_updates(batch_size, updates, rng) -> None:
+    X, y = regression_data(rng)
+    trainer = Trainer(dr.Network([3, 4, 2], seed=0), "sgd", 0.01, batch_size, seed=0)
+    trainer.fit(X, y, epochs=1, verbose=0)
+    assert trainer.optimizer_state["step"] == updates
+
+
+def test_full_batch_gradient_descent_equals_the_delta_rule_by_hand(rng) -> None:
+    X, y = regression_data(rng)
+    net = dr.Network([3, 5, 2], activation="tanh", seed=0, dtype="float64")
+    manual = net.copy()
+    net.fit(X, y, epochs=5, batch_size=None, optimizer="sgd", learning_rate=0.1, **quiet())
+    for _ in range(5):
+        _, grad = manual.loss_and_gradient(X, y)
+        manual.parameters -= 0.1 * grad
+    np.testing.assert_allclose(net.parameters, manual.parameters, rtol=1e-12)
+
+
+def test_online_without_shuffle_visits_examples_in_order(rng) -> None:
+    X, y = regression_data(rng, n=6)
+    net = dr.Network([3, 4, 2], activation="tanh", seed=0, dtype="float64")
+    manual = net.copy()
+    net.fit(
+        X, y, epochs=2, batch_size=1, shuffle=False, optimizer="sgd", learning_rate=0.05, **quiet()
+    )
+    for _ in range(2):
+        for i in range(len(X)):
+            _, grad = manual.loss_and_gradient(X[i : i + 1], y[i : i + 1])
+            manual.parameters -= 0.05 * grad
+    np.testing.assert_allclose(net.parameters, manual.parameters, rtol=1e-12)
+
+
+def _run(seed, rng_data):
+    X, y, _ = classification_data(rng_data)
+    net = dr.Network([2, 8, 3], activation="relu", output_activation="softmax", dropout=0.2, seed=4)
+    history = net.fit(X, y, epochs=5, batch_size=8, seed=seed, validation_split=0.2, **quiet())
+    rows = [{k: v for k, v in r.as_dict().items() if k != "seconds"} for r in history]
+    return net.parameters.copy(), rows
+
+
+def test_same_seed_gives_bitwise_identical_weights_and_history() -> None:
+    a = _run(7, np.random.default_rng(0))
+    b = _run(7, np.random.default_rng(0))
+    assert a[0].tobytes() == b[0].tobytes()
+    assert a[1] == b[1]
+    c = _run(8, np.random.default_rng(0))
+    assert a[0].tobytes() != c[0].tobytes()
+
+
+def test_integer_sample_weights_equal_duplicated_rows_full_batch(rng) -> None:
+    X, y = regression_data(rng, n=10)
+    counts = rng.integers(1, 4, size=10)
+    a = dr.Network([3, 4, 2], seed=0, dtype="float64")
+    b = a.copy()
+    a.fit(X, y, sample_weight=counts, epochs=3, batch_size=None, optimizer="sgd", **quiet())
+    b.fit(
+        np.repeat(X, counts, 0),
+        np.repeat(y, counts, 0),
+        epochs=3,
+        batch_size=None,
+        optimizer="sgd",
+        **quiet(),
+    )
+    np.testing.assert_allclose(a.parameters, b.parameters, rtol=1e-12)
+
+
+def test_balanced_class_weight_equals_hand_computed_sample_weights(rng) -> None:
+    X, y, labels = classification_data(rng, n=30)
+    counts = np.bincount(labels, minlength=3)
+    weights = len(labels) / (3 * counts[labels])
+    a = dr.Network([2, 4, 3], output_activation="softmax", seed=0, dtype="float64")
+    b = a.copy()
+    a.fit(X, y, class_weight="balanced", epochs=2, batch_size=None, **quiet())
+    b.fit(X, y, sample_weight=weights, epochs=2, batch_size=None, **quiet())
+    np.testing.assert_allclose(a.parameters, b.parameters, rtol=1e-12)
+
+
+def test_class_weight_dict_and_bad_keys(rng) -> None:
+    X, y, _ = classification_data(rng, n=30)
+    net = dr.Network([2, 4, 3], output_activation="softmax", seed=0)
+    net.fit(X, y, class_weight={0: 2.0, 2: 0.5}, epochs=1, **quiet())
+    with pytest.raises(dr.InputError, match="class_weight key 5 is not a class index"):
+        net.fit(X, y, class_weight={5: 1.0}, epochs=1, **quiet())
+
+
+# ---------------------------------------------------------------- stopping
+def test_every_example_classified_correctly_stops() -> None:
+    net = dr.Network([2, 4, 1], activation="tanh", output_activation="sigmoid", seed=1)
+    history = net.fit(
+        XOR_X,
+        XOR_Y,
+        epochs=5000,
+        batch_size=None,
+        learning_rate=0.05,
+        stop_when_all_correct=True,
+        **quiet(),
+    )
+    assert history.stop_reason == "every training example classified correctly"
+    assert len(history) < 5000
+    np.testing.assert_array_equal(net.predict(XOR_X) > 0.5, XOR_Y > 0.5)
+
+
+def test_gradient_norm_threshold_stops(rng) -> None:
+    X, y = regression_data(rng)
+    history = dr.Network([3, 2], seed=0, dtype="float64").fit(
+        X,
+        y,
+        epochs=10_000,
+        batch_size=None,
+        optimizer="sgd",
+        learning_rate=0.1,
+        min_gradient_norm=1e-3,
+        **quiet(),
+    )
+    assert history.stop_reason.startswith("gradient norm")
+    assert history[-1].gradient_norm < 1e-3 <= history[-2].gradient_norm
+
+
+def test_time_limit_stops(rng) -> None:
+    X, y = regression_data(rng)
+    history = dr.Network([3, 2], seed=0).fit(X, y, epochs=10**6, time_limit=0.2, **quiet())
+    assert history.stop_reason.startswith("time limit")
+
+
+def test_max_epochs_reported(rng) -> None:
+    X, y = regression_data(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = dr.Network([3, 2], seed=0).fit(X, y, epochs=3, **quiet())
+    assert history.stop_reason == "max epochs (3) reached" and len(history) == 3
+
+
+def _record(epoch: int, val_loss: float) -> EpochRecord:
+    return EpochRecord(epoch, 1.0, val_loss, {}, {}, 0.1, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("stop_by_patience", [True, False])
+def test_early_stopping_restores_the_best_weights(stop_by_patience) -> None:
+    net = dr.Network([1, 1], use_bias=False)
+    state = TrainingState(net, None, {}, 0.1, 0.1, 5, np.zeros((1, 1)), np.zeros((1, 1)))
+    stopper = EarlyStopping("val_loss", patience=2 if stop_by_patience else 10)
+    stopper.on_train_begin(state)
+    reasons = []
+    for epoch, value in enumerate([3.0, 2.0, 1.0, 2.0, 2.5], start=1):
+        net.parameters[:] = epoch  # the weights "after" each epoch
+        reasons.append(stopper.on_epoch_end(_record(epoch, value), state))
+    assert (reasons[-1] is not None) == stop_by_patience
+    history = dr.training.History()
+    stopper.on_train_end(history, state)
+    assert net.parameters[0] == 3.0 and history.best_epoch == 3
+
+
+def test_early_stopping_in_fit_keeps_best_validation_loss(rng) -> None:
+    X, y, _ = classification_data(rng, n=80)
+    net = dr.Network([2, 32, 3], output_activation="softmax", seed=0)
+    history = net.fit(
+        X,
+        y,
+        epochs=300,
+        learning_rate=0.05,
+        validation_split=0.25,
+        early_stopping=True,
+        patience=5,
+        seed=0,
+        **quiet(),
+    )
+    assert history.best_epoch is not None
+    best = min(v for v in history.val_loss)
+    assert history[history.best_epoch - 1].val_loss == best
+    val = net.evaluate(X, y)  # the restored weights are used afterwards
+    assert math.isfinite(val)
+
+
+def test_monitoring_an_unavailable_value_is_a_clear_error(rng) -> None:
+    X, y = regression_data(rng)
+    with pytest.raises(dr.InputError, match="cannot monitor 'val_loss'.*validation_split"):
+        dr.Network([3, 2]).fit(X, y, epochs=2, early_stopping=True, monitor="val_loss", **quiet())
+
+
+# ---------------------------------------------------------------- validation & history
+def test_validation_split_is_stratified_and_reported(rng) -> None:
+    X, y, labels = classification_data(rng, n=90)
+    net = dr.Network([2, 4, 3], output_activation="softmax", seed=0)
+    trainer = Trainer(net, seed=0)
+    train, val = trainer._prepare(X, y, None, None, 0.2, None)
+    val_counts = np.bincount(val.y.argmax(1), minlength=3)
+    expected = np.round(0.2 * np.bincount(labels, minlength=3))
+    np.testing.assert_array_equal(val_counts, expected)
+    history = trainer.fit(X, y, epochs=2, validation_split=0.2, verbose=0, warn_convergence=False)
+    row = history.as_dict()
+    for key in (
+        "epoch",
+        "loss",
+        "val_loss",
+        "accuracy",
+        "val_accuracy",
+        "learning_rate",
+        "gradient_norm",
+        "seconds",
+    ):
+        assert len(row[key]) == 2, key
+
+
+def test_validation_data_and_too_small_split(rng) -> None:
+    X, y = regression_data(rng, n=3)
+    net = dr.Network([3, 2])
+    history = net.fit(X, y, epochs=1, validation_data=(X, y), **quiet())
+    assert history[0].val_loss == pytest.approx(net.evaluate(X, y), rel=1e-6)
+    with pytest.raises(dr.InputError, match="validation_split=0.1 leaves 0 of 3 samples"):
+        net.fit(X, y, epochs=1, validation_split=0.1, **quiet())
+
+
+def test_csv_logger_writes_one_row_per_epoch(rng, tmp_path) -> None:
+    X, y = regression_data(rng)
+    path = tmp_path / "log.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dr.Network([3, 2]).fit(X, y, epochs=4, callbacks=[CSVLogger(path)], **quiet())
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("epoch,loss") and len(lines) == 5
+
+
+def test_progress_prints_plain_lines_when_not_a_terminal(rng, capsys) -> None:
+    X, y = regression_data(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dr.Network([3, 2]).fit(X, y, epochs=3, verbose=1)
+    err = capsys.readouterr().err
+    assert "epoch 1/3 - loss" in err and "stopped: max epochs (3) reached" in err
+    dr.Network([3, 2]).fit(X, y, epochs=3, verbose=0, time_limit=100)
+    assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------- learning rates
+def test_schedule_sets_the_learning_rate_per_epoch(rng) -> None:
+    pytest.importorskip("deltarule.schedules")
+    from deltarule.schedules import get_schedule
+
+    X, y = regression_data(rng)
+    sched = get_schedule("step", step_size=2, gamma=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = dr.Network([3, 2]).fit(
+            X, y, epochs=5, learning_rate=0.1, schedule=sched, **quiet()
+        )
+    assert [r.learning_rate for r in history] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_reduce_lr_on_plateau_lowers_the_rate() -> None:
+    net = dr.Network([1, 1])
+    state = TrainingState(net, None, {}, 1.0, 1.0, 10, np.zeros((1, 1)), np.zeros((1, 1)))
+    cb = ReduceLROnPlateau("val_loss", factor=0.5, patience=2)
+    for epoch, value in enumerate([1.0, 1.0, 1.0, 1.0, 1.0], start=1):
+        cb.on_epoch_end(_record(epoch, value), state)
+    assert state.learning_rate == 0.5 * 0.5 or state.learning_rate == 0.5
+
+
+# ---------------------------------------------------------------- regularisation
+def test_l2_penalty_step_equals_hand_computation(rng) -> None:
+    X, y = regression_data(rng)
+    net = dr.Network([3, 4, 2], seed=0, dtype="float64")
+    manual = net.copy()
+    net.fit(X, y, epochs=1, batch_size=None, optimizer="sgd", learning_rate=0.1, l2=0.3, **quiet())
+    _, grad = manual.loss_and_gradient(X, y)
+    grad += 0.3 * manual.parameters * manual.weight_mask  # weights only, not biases
+    np.testing.assert_allclose(net.parameters, manual.parameters - 0.1 * grad, rtol=1e-12)
+
+
+def test_frozen_parameters_never_move_even_with_weight_decay(rng) -> None:
+    X, y = regression_data(rng)
+    net = dr.Network([3, 4, 2], seed=0, bias_initializer="he_uniform").freeze("W1", "b2")
+    before = net.get_parameters()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net.fit(X, y, epochs=3, optimizer="adamw", l2=0.1, **quiet())
+    after = net.get_parameters()
+    np.testing.assert_array_equal(before["W1"], after["W1"])
+    np.testing.assert_array_equal(before["b2"], after["b2"])
+    assert not np.array_equal(before["W2"], after["W2"])
+
+
+def test_max_norm_bounds_each_neurons_weights(rng) -> None:
+    X, y = regression_data(rng)
+    net = dr.Network([3, 8, 2], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net.fit(X, y, epochs=5, learning_rate=0.5, max_norm=0.5, **quiet())
+    for w in net.weights:
+        assert np.sqrt((w.astype(float) ** 2).sum(axis=1)).max() <= 0.5 + 1e-6
+
+
+def test_dropout_applies_only_during_training(rng) -> None:
+    X, y, _ = classification_data(rng)
+    net = dr.Network([2, 16, 3], output_activation="softmax", dropout=0.5, seed=0)
+    np.testing.assert_array_equal(net.predict(X), net.predict(X))
+    _, caches = net.forward(X.astype(np.float32), rng=np.random.default_rng(0))
+    mask = caches[0].dropout_mask
+    assert set(np.unique(mask)) == {0.0, 2.0}
+    assert dr.check_gradients(net, X, y).passed  # no dropout outside training
+
+
+# ---------------------------------------------------------------- faults
+def test_divergence_stops_restores_finite_weights_and_says_what_to_try(rng) -> None:
+    X, y = regression_data(rng)
+    X = X * 1e3
+    net = dr.Network([3, 8, 2], seed=0)
+    with pytest.warns(dr.ConvergenceWarning, match="lower learning rate|standardise"):
+        history = net.fit(X, y, epochs=50, optimizer="sgd", learning_rate=10.0, **quiet())
+    assert "diverged" in history.stop_reason
+    assert np.isfinite(net.parameters).all()
+
+
+def test_convergence_warning_says_by_how_much(rng) -> None:
+    X, y = regression_data(rng)
+    with pytest.warns(dr.ConvergenceWarning, match=r"still falling: .*% lower over the last"):
+        dr.Network([3, 2], seed=0).fit(X, y, epochs=20, optimizer="sgd", **quiet())
+
+
+def test_sigint_stops_cleanly_after_the_current_batch(tmp_path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(
+        textwrap.dedent("""
+        import sys, numpy as np, deltarule as dr
+        from deltarule.callbacks import Callback
+        class Ready(Callback):
+            def on_epoch_end(self, record, state):
+                if record.epoch == 2:
+                    print("ready", flush=True)
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(2000, 20)); y = rng.normal(size=(2000, 1))
+        net = dr.Network([20, 64, 1], seed=0)
+        h = net.fit(X, y, epochs=100000, batch_size=16, callbacks=[Ready()], verbose=0)
+        print(h.stop_reason)
+        print(len(h), bool(np.isfinite(net.parameters).all()), net.evaluate(X, y) < 10)
+    """)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    reason, summary = out.strip().splitlines()[-2:]
+    assert reason.startswith("interrupted (Ctrl-C) during epoch")
+    epochs, finite, sane = summary.split()
+    assert int(epochs) >= 2 and finite == "True" and sane == "True"
+
+
+# ---------------------------------------------------------------- solvers
+def _sincos(n: int = 200):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1.5, 1.5, size=(n, 2))
+    return X, (np.sin(X[:, 0]) * np.cos(X[:, 1]))[:, None]
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "lm"])
+def test_full_batch_solvers_fit_a_smooth_surface(solver) -> None:
+    X, y = _sincos()
+    net = dr.Network([2, 10, 1], activation="tanh", seed=0, dtype="float64")
+    history = net.fit(X, y, epochs=300, optimizer=solver, target_error=1e-5, **quiet())
+    pred = net.predict(X)
+    r2 = 1 - ((pred - y) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert r2 > 0.95, (r2, history.stop_reason)
+    assert len(history) <= 300
+    losses = history.loss
+    assert losses[-1] < losses[0]
+
+
+def test_levenberg_marquardt_refuses_non_squared_losses(rng) -> None:
+    X, y, _ = classification_data(rng)
+    net = dr.Network([2, 3, 3], output_activation="softmax")
+    with pytest.raises(dr.InputError, match="Levenberg–Marquardt needs a squared-error loss"):
+        net.fit(X, y, optimizer="lm", epochs=2, **quiet())
+
+
+# ---------------------------------------------------------------- continuing
+def test_partial_fit_continues_the_optimizer_state(rng) -> None:
+    X, y = regression_data(rng)
+    trainer = Trainer(dr.Network([3, 4, 2], seed=0), "adam", batch_size=10, seed=0)
+    first = trainer.partial_fit(X, y)
+    second = trainer.partial_fit(X, y)
+    assert (first.epoch, second.epoch) == (1, 2)
+    assert trainer.optimizer_state["step"] == 8
+
+
+def test_warm_start_continues_from_current_weights(rng) -> None:
+    X, y = regression_data(rng)
+    net = dr.Network([3, 4, 2], seed=0, dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net.fit(X, y, epochs=30, **quiet())
+        after_first = net.evaluate(X, y)
+        net.fit(X, y, epochs=30, **quiet())
+    assert net.evaluate(X, y) < after_first
+
+
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"epochs": 0}, "epochs must be >= 1"),
+        ({"batch_size": 0}, "batch_size must be >= 1"),
+        ({"validation_split": 1.5}, "validation_split must be a number in"),
+        ({"learning_rate": -1.0}, "learning_rate must be > 0"),
+        ({"optimizer": "adamm"}, "unknown optimizer 'adamm'"),
+        ({"class_weight": "equal"}, "class_weight must be a dict or 'balanced'"),
+    ],
+)
+def test_bad_training_arguments(kwargs, fragment, rng) -> None:
+    X, y = regression_data(rng)
+    with pytest.raises(dr.DeltaruleError, match=fragment):
+        fit(dr.Network([3, 2]), X, y, **{"epochs": 1, "verbose": 0, **kwargs})
