@@ -316,9 +316,25 @@ def test_reduce_lr_on_plateau_lowers_the_rate() -> None:
     net = dr.Network([1, 1])
     state = TrainingState(net, None, {}, 1.0, 1.0, 10, np.zeros((1, 1)), np.zeros((1, 1)))
     cb = ReduceLROnPlateau("val_loss", factor=0.5, patience=2)
-    for epoch, value in enumerate([1.0, 1.0, 1.0, 1.0, 1.0], start=1):
+    rates = []
+    for epoch, value in enumerate([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], start=1):
+        state.epoch = epoch
         cb.on_epoch_end(_record(epoch, value), state)
-    assert state.learning_rate == 0.5 * 0.5 or state.learning_rate == 0.5
+        rates.append(state.learning_rate)
+    # torch's rule: reduce once more than `patience` epochs failed to improve, then restart.
+    assert rates == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+
+
+def test_optimizer_object_with_a_learning_rate(rng) -> None:
+    from deltarule.optimizers import Adam
+
+    X, y = regression_data(rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = dr.Network([3, 2]).fit(
+            X, y, epochs=2, optimizer=Adam(), learning_rate=0.1, **quiet()
+        )
+    assert history[0].learning_rate == 0.1
 
 
 # ---------------------------------------------------------------- regularisation

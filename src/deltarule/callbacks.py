@@ -311,7 +311,12 @@ class LearningRateScheduler(Callback):
 
 
 class ReduceLROnPlateau(Callback):
-    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
+
+    The rule (patience, min_delta, cooldown, min_lr) is
+    :class:`deltarule.schedules.ReduceOnPlateau`; this callback feeds it the
+    monitored value each epoch and applies its rate.
+    """
 
     def __init__(
         self,
@@ -321,24 +326,23 @@ class ReduceLROnPlateau(Callback):
         min_delta: float = 1e-4,
         min_lr: float = 0.0,
         mode: str = "auto",
+        cooldown: int = 0,
     ) -> None:
-        if not 0 < factor < 1:
-            raise InputError(f"factor must be in (0, 1); received {factor!r}.")
-        self.monitor, self.factor, self.patience = monitor, factor, int(patience)
-        self.min_delta, self.min_lr, self.mode = min_delta, min_lr, _better(mode, monitor)
-        self.best: float | None = None
-        self.wait = 0
+        from .schedules import ReduceOnPlateau
+
+        self.monitor = monitor
+        self.plateau = ReduceOnPlateau(
+            factor=factor,
+            patience=patience,
+            min_delta=min_delta,
+            min_lr=min_lr,
+            mode=_better(mode, monitor),
+            cooldown=cooldown,
+        )
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
-        value = _monitored(record, self.monitor)
-        sign = 1 if self.mode == "min" else -1
-        if self.best is None or sign * value < sign * self.best - self.min_delta:
-            self.best, self.wait = value, 0
-            return None
-        self.wait += 1
-        if self.wait >= self.patience:
-            state.learning_rate = max(state.learning_rate * self.factor, self.min_lr)
-            self.wait = 0
+        if self.plateau.observe(_monitored(record, self.monitor)):
+            state.learning_rate = self.plateau(state.epoch, state.base_learning_rate)
         return None
 
 

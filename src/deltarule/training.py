@@ -191,15 +191,20 @@ class Trainer:
         self.l2 = check_positive(l2, "l2", allow_zero=True)
         self.l1 = check_positive(l1, "l1", allow_zero=True)
         self.max_norm = None if max_norm is None else check_positive(max_norm, "max_norm")
-        kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
         if learning_rate is not None:
             check_positive(learning_rate, "learning_rate")
         solver = get_solver(optimizer)
-        self.optimizer: Any = solver if solver is not None else get_optimizer(optimizer, **kwargs)
-        self.optimizer_state: dict = (
-            {} if solver is not None else self.optimizer.init(network.parameters)
-        )
-        self.learning_rate = float(getattr(self.optimizer, "learning_rate", 0.0) or 0.0)
+        if solver is not None:
+            self.optimizer: Any = solver
+            self.optimizer_state: dict = {}
+        else:
+            by_name = isinstance(optimizer, str) and learning_rate is not None
+            kwargs = {"learning_rate": learning_rate} if by_name else {}
+            self.optimizer = get_optimizer(optimizer, **kwargs)
+            self.optimizer_state = self.optimizer.init(network.parameters)
+        # The base rate handed to every update (schedules scale it); Rprop ignores it.
+        default = float(getattr(self.optimizer, "learning_rate", 0.0) or 0.0)
+        self.learning_rate = default if learning_rate is None else float(learning_rate)
         classification = network.loss.name in CLASSIFICATION_LOSSES
         names = list(metrics) if metrics is not None else (["accuracy"] if classification else [])
         self.metrics = [get_metric(m) for m in names]

@@ -1,0 +1,240 @@
+"""Learning-rate schedules: formulas, torch.optim.lr_scheduler agreement, state, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from deltarule.exceptions import InputError, UnknownNameError
+from deltarule.schedules import (
+    SCHEDULES,
+    CosineDecay,
+    ReduceOnPlateau,
+    Schedule,
+    constant,
+    cosine,
+    exponential,
+    get_schedule,
+    inverse_scaling,
+    schedule_from_config,
+    step,
+)
+
+BASE = 0.1
+EPOCHS = range(40)
+
+
+def rates(schedule: Schedule, epochs=EPOCHS, base: float = BASE) -> list[float]:
+    return [schedule(e, base) for e in epochs]
+
+
+def torch_rates(make, epochs: int, values=None) -> list[float]:
+    """Per-epoch rates of a torch scheduler (stepped after each epoch) on a dummy SGD."""
+    torch = pytest.importorskip("torch")
+    param = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([param], lr=BASE)
+    scheduler = make(torch.optim.lr_scheduler, opt)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # e.g. SequentialLR's deprecations
+        for e in range(epochs):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            scheduler.step(values[e]) if values is not None else scheduler.step()
+    return out
+
+
+# --- Formulas, written out here independently ---
+
+
+def test_constant():
+    assert rates(constant()) == [BASE] * len(EPOCHS)
+
+
+def test_step_formula_and_torch():
+    got = rates(step(7, gamma=0.5))
+    np.testing.assert_allclose(got, [BASE * 0.5 ** (e // 7) for e in EPOCHS], rtol=1e-15)
+    assert got[6] == BASE and got[7] == BASE / 2
+    expected = torch_rates(lambda s, o: s.StepLR(o, step_size=7, gamma=0.5), len(EPOCHS))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_exponential_formula_and_torch():
+    got = rates(exponential(0.9))
+    np.testing.assert_allclose(got, [BASE * 0.9**e for e in EPOCHS], rtol=1e-15)
+    expected = torch_rates(lambda s, o: s.ExponentialLR(o, gamma=0.9), len(EPOCHS))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_inverse_scaling_formula():
+    got = rates(inverse_scaling(power_t=0.25))
+    np.testing.assert_allclose(got, [BASE / (e + 1) ** 0.25 for e in EPOCHS], rtol=1e-15)
+    assert inverse_scaling()(3, 1.0) == 0.5  # sklearn's default power_t = 0.5: 1/sqrt(4)
+    assert rates(inverse_scaling(power_t=0.0)) == [BASE] * len(EPOCHS)
+
+
+def test_cosine_without_warmup_formula_and_torch():
+    got = rates(cosine(30, min_lr=0.01))
+    half = [0.01 + (BASE - 0.01) * (1 + math.cos(math.pi * min(e, 30) / 30)) / 2 for e in EPOCHS]
+    np.testing.assert_allclose(got, half, rtol=1e-14)
+    assert got[0] == BASE and got[15] == pytest.approx((BASE + 0.01) / 2, rel=1e-14)
+    assert got[30:] == [pytest.approx(0.01, rel=1e-14)] * 10  # stays at min_lr after the end
+    expected = torch_rates(lambda s, o: s.CosineAnnealingLR(o, T_max=30, eta_min=0.01), 31)
+    np.testing.assert_allclose(got[:31], expected, rtol=1e-9, atol=1e-15)
+
+
+def test_cosine_with_warmup_formula_and_torch():
+    got = rates(cosine(20, warmup_epochs=4))
+    assert got[:5] == pytest.approx([BASE / 5, 2 * BASE / 5, 3 * BASE / 5, 4 * BASE / 5, BASE])
+    tail = [BASE * (1 + math.cos(math.pi * min(e - 4, 16) / 16)) / 2 for e in EPOCHS[4:]]
+    np.testing.assert_allclose(got[4:], tail, rtol=1e-14, atol=1e-17)
+
+    def make(s, o):
+        warm = s.LinearLR(o, start_factor=1 / 5, end_factor=1.0, total_iters=4)
+        return s.SequentialLR(o, [warm, s.CosineAnnealingLR(o, T_max=16)], milestones=[4])
+
+    np.testing.assert_allclose(got[:20], torch_rates(make, 20), rtol=1e-9, atol=1e-15)
+
+
+# --- Reduce on plateau ---
+
+# Falls, then a plateau, a small improvement below min_delta, a real improvement, a long plateau.
+LOSSES = [1.0, 0.8, 0.7, 0.7, 0.71, 0.69995, 0.7, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6,
+          0.59, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]  # fmt: skip
+
+
+def plateau_run(sched: ReduceOnPlateau, values) -> tuple[list[float], list[bool]]:
+    lrs, reduced = [], []
+    for e, value in enumerate(values):
+        lrs.append(sched(e, BASE))
+        reduced.append(sched.observe(value))
+    return lrs, reduced
+
+
+def test_reduce_on_plateau_scripted():
+    lrs, reduced = plateau_run(ReduceOnPlateau(factor=0.5, patience=2, min_delta=1e-3), LOSSES)
+    # Best 0.7 at epoch 2; epochs 3, 4, 5 do not improve by 1e-3 -> reduce after epoch 5.
+    # 0.6 at epoch 7 is better; 8-10 are not -> reduce; 11-13 -> reduce; 0.59 at 16 is better.
+    assert [e for e, r in enumerate(reduced) if r] == [5, 10, 13, 19, 22, 25, 28]
+    assert lrs[5] == BASE and lrs[6] == BASE / 2 and lrs[11] == BASE / 4
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(factor=0.5, patience=2, min_delta=1e-3),
+        dict(factor=0.5, patience=1, min_delta=0.0, cooldown=2),
+        dict(factor=0.2, patience=0, min_delta=1e-4, min_lr=1e-3),
+        dict(factor=0.5, patience=1, min_delta=1e-3, mode="max"),
+    ],
+)
+def test_reduce_on_plateau_agrees_with_torch(kwargs):
+    values = [-v for v in LOSSES] if kwargs.get("mode") == "max" else LOSSES
+    lrs, _ = plateau_run(ReduceOnPlateau(**kwargs), values)
+
+    def make(s, o):
+        return s.ReduceLROnPlateau(
+            o, mode=kwargs.get("mode", "min"), factor=kwargs["factor"],
+            patience=kwargs["patience"], threshold=kwargs["min_delta"], threshold_mode="abs",
+            cooldown=kwargs.get("cooldown", 0), min_lr=kwargs.get("min_lr", 0.0),
+        )  # fmt: skip
+
+    np.testing.assert_allclose(lrs, torch_rates(make, len(values), values), rtol=1e-12)
+
+
+def test_reduce_on_plateau_state_round_trip_resumes_identically():
+    kwargs = dict(factor=0.5, patience=1, cooldown=1)
+    whole, _ = plateau_run(ReduceOnPlateau(**kwargs), LOSSES)
+    first = ReduceOnPlateau(**kwargs)
+    plateau_run(first, LOSSES[:12])
+    saved = json.loads(json.dumps(first.state_dict()))
+    resumed = schedule_from_config(json.loads(json.dumps(first.config())))
+    resumed.load_state_dict(saved)
+    assert resumed.state_dict() == first.state_dict()
+    rest = []
+    for e in range(12, len(LOSSES)):
+        rest.append(resumed(e, BASE))
+        resumed.observe(LOSSES[e])
+    assert rest == whole[12:]
+    fresh = ReduceOnPlateau().state_dict()
+    assert fresh == {"best": None, "bad_epochs": 0, "cooldown_left": 0, "reductions": 0}
+
+
+# --- Contract over every registry entry ---
+
+NON_DEFAULT = {
+    "constant": {},
+    "step": dict(step_size=3, gamma=0.5),
+    "exponential": dict(gamma=0.8),
+    "inverse_scaling": dict(power_t=0.3),
+    "cosine": dict(total_epochs=12, warmup_epochs=2, min_lr=1e-3),
+    "reduce_on_plateau": dict(
+        factor=0.3, patience=1, min_delta=0.01, min_lr=1e-4, mode="max", cooldown=2
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_contract(name):
+    cls = SCHEDULES[name]
+    sched = get_schedule(name, **NON_DEFAULT[cls.name])
+    config = json.loads(json.dumps(sched.config()))
+    rebuilt = schedule_from_config(config)
+    assert rebuilt == sched and config["name"] == cls.name and repr(rebuilt) == repr(sched)
+    values = rates(sched, range(15))
+    assert all(type(v) is float and v > 0 for v in values)
+    assert values == rates(rebuilt, range(15))
+    assert rates(sched, [3, 0, 3], base=np.float32(0.5)) == rates(sched, [3, 0, 3], base=0.5)
+    if cls is not ReduceOnPlateau:  # pure: no state, observe changes nothing
+        assert sched.state_dict() == {} and sched.observe(1.0) is False
+        assert rates(sched, range(15)) == values
+
+
+def test_non_default_table_covers_every_schedule():
+    assert set(NON_DEFAULT) == {cls.name for cls in SCHEDULES.values()}
+
+
+# --- Bad input ---
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, message",
+    [
+        ("step", dict(step_size=0), r"step_size must be >= 1; received 0"),
+        ("step", dict(step_size=2.5), r"step_size must be an integer"),
+        ("step", dict(step_size=2, gamma=-0.1), r"gamma must be > 0; received -0.1"),
+        ("exponential", dict(gamma=0.0), r"gamma must be > 0"),
+        ("inverse_scaling", dict(power_t=-1), r"power_t must be >= 0"),
+        ("cosine", dict(total_epochs=10, warmup_epochs=10), r"warmup_epochs=10 must be less"),
+        ("cosine", dict(total_epochs=10, min_lr=-1.0), r"min_lr must be >= 0"),
+        ("plateau", dict(factor=1.0), r"factor must be in \(0, 1\)"),
+        ("plateau", dict(patience=-1), r"patience must be >= 0"),
+        ("plateau", dict(mode="avg"), r"mode must be 'min' \(for a loss\) or 'max'"),
+        ("plateau", dict(cooldown=1.5), r"cooldown must be an integer"),
+        ("step", dict(gamma=0.5), r"'step' is missing a required hyper-parameter.*step_size"),
+        ("constant", dict(gamma=0.5), r"'constant' has no hyper-parameter\(s\) gamma"),
+        ("cosine", dict(total=3), r"has no hyper-parameter\(s\) total; expected some of"),
+    ],
+)
+def test_bad_hyperparameters(name, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        get_schedule(name, **kwargs)
+
+
+def test_bad_epoch_names_and_configs():
+    sched = get_schedule("exponential", gamma=0.5)
+    with pytest.raises(InputError, match="epoch must be >= 0; received -1"):
+        sched(-1, BASE)
+    with pytest.raises(InputError, match="epoch must be an integer"):
+        sched(1.5, BASE)
+    with pytest.raises(UnknownNameError, match="unknown schedule 'cosin'.*Did you mean 'cosine'"):
+        get_schedule("cosin")
+    with pytest.raises(InputError, match="were given with a schedule object"):
+        get_schedule(CosineDecay(5), total_epochs=6)
+    with pytest.raises(InputError, match="mapping with a 'name'"):
+        schedule_from_config({"gamma": 0.5})
+    assert get_schedule(sched) is sched
