@@ -495,3 +495,49 @@ def test_bad_training_arguments(kwargs, fragment, rng) -> None:
     X, y = regression_data(rng)
     with pytest.raises(dr.DeltaruleError, match=fragment):
         fit(dr.Network([3, 2]), X, y, **{"epochs": 1, "verbose": 0, **kwargs})
+
+
+def test_l1_penalty_step_equals_hand_computation(rng) -> None:
+    X, y = regression_data(rng)
+    net = dr.Network([3, 4, 2], seed=0, dtype="float64")
+    manual = net.copy()
+    net.fit(X, y, epochs=1, batch_size=None, optimizer="sgd", learning_rate=0.1, l1=0.2, **quiet())
+    _, grad = manual.loss_and_gradient(X, y)
+    grad += 0.2 * np.sign(manual.parameters) * manual.weight_mask
+    np.testing.assert_allclose(net.parameters, manual.parameters - 0.1 * grad, rtol=1e-12)
+
+
+class _Terminal:
+    """A text stream that says it is a terminal, to see the live bar."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_on_a_terminal_shows_loss_and_validation(rng) -> None:
+    from deltarule.callbacks import ProgressBar
+
+    X, y, _ = classification_data(rng)
+    stream = _Terminal()
+    net = dr.Network([2, 4, 3], output_activation="softmax", seed=0)
+    net.fit(
+        X,
+        y,
+        epochs=3,
+        validation_split=0.2,
+        time_limit=100,
+        verbose=0,
+        callbacks=[ProgressBar(1, stream=stream)],
+    )
+    text = "".join(stream.parts)
+    assert "3/3" in text and "loss=" in text and "val_accuracy=" in text
