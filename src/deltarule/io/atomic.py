@@ -1,0 +1,128 @@
+"""Atomic file writes: a save either completes or leaves the old file untouched.
+
+Data is written to a temporary file in the target's directory, flushed and
+fsync'ed, then moved onto the target with :func:`os.replace`, which is atomic
+on POSIX and Windows. If anything goes wrong before the move (an exception, a
+full disk, Ctrl-C), the temporary file is removed and the previous file, if
+any, is still there, whole. A crash of the machine itself can at worst leave a
+stray ``.<name>.<random>.tmp`` file next to the target.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> target = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+>>> with atomic_open(target, "w") as f:
+...     _ = f.write("hello")
+>>> target.read_text()
+'hello'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..exceptions import InputError
+
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text"]
+
+
+def resolve_target(path: str | os.PathLike[str]) -> Path:
+    """Return the real path a save to ``path`` writes, checking it can be written.
+
+    Symbolic links are followed, so saving over a link updates the file it points to.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is a directory or its parent directory does not exist.
+    """
+    target = Path(os.path.realpath(os.fspath(path)))
+    if target.is_dir():
+        raise InputError(
+            f"cannot save to {os.fspath(path)!r}: it is a directory; expected a file path "
+            "such as 'model.safetensors'."
+        )
+    if not target.parent.is_dir():
+        raise InputError(
+            f"cannot save to {os.fspath(path)!r}: the directory {str(target.parent)!r} does "
+            "not exist. Create it first (e.g. mkdir -p) or choose another path."
+        )
+    return target
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """Create a new, empty temporary file next to ``target``; return (fd, path)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            # Mode 0o666 lets the umask decide permissions, as for a normal open().
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:  # pragma: no cover - 48 random bits collided
+            continue
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable where the platform allows it (POSIX only)."""
+    if os.name != "posix":  # pragma: no cover
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open ``path`` for writing so that the file appears only once complete.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to create or replace.
+    mode : {"wb", "w"}
+        Binary, or text in UTF-8.
+
+    Yields
+    ------
+    file object
+        A temporary file in the same directory; on a clean exit it is flushed,
+        fsync'ed and moved onto ``path``. On any exception (``KeyboardInterrupt``
+        included) it is deleted and ``path`` is left as it was.
+    """
+    if mode not in ("wb", "w"):
+        raise InputError(f"atomic_open supports mode 'wb' or 'w'; received {mode!r}.")
+    target = resolve_target(path)
+    fd, temp = _create_temp(target)
+    try:
+        text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
+        with os.fdopen(fd, mode, **text) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_directory(target.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | bytearray | memoryview) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_open`)."""
+    with atomic_open(path, "w") as handle:
+        handle.write(text)

@@ -1,0 +1,292 @@
+"""Reading users' data files for the command line: tables (CSV, TSV, Parquet) and .npz arrays.
+
+The parsing is done by pandas and pyarrow (imported only when needed); this
+module's job is to turn every way a file can be unusable into an
+:class:`~deltarule.exceptions.InputError` that says what is wrong, what was
+expected and how to fix it: a missing file, an empty one, a header without
+rows, a line with too many fields, bytes that are not UTF-8, duplicate or
+empty column names, an .npz without ``X`` and ``y``.
+
+Text files are read as UTF-8 (a byte-order mark is fine) with any line endings.
+A row with *fewer* fields than the header is read with missing values at its
+end (pandas' behaviour); preprocessing then reports them by column and row.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "data.csv"
+>>> _ = path.write_text("x,label\\n1.5,a\\n2.0,b\\n")
+>>> read_table(path).shape
+(2, 2)
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import zipfile
+import zlib
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..exceptions import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["TABLE_FORMATS", "read_npz", "read_table"]
+
+TABLE_FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+"""File extension -> table format read by :func:`read_table`."""
+
+_SEPARATORS = {"csv": ",", "tsv": "\t"}
+_CORRUPT = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _require(module: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"reading data files needs the optional dependency {module!r}, which is not "
+            "installed; install it with: pip install 'deltarule[cli]'"
+        ) from exc
+
+
+def _check_file(path: str | os.PathLike[str], expected: str) -> Path:
+    file = Path(path)
+    if not file.exists():
+        raise InputError(
+            f"no such file: {os.fspath(path)!r} (looked in {file.absolute().parent}); "
+            "check the path and the current directory."
+        )
+    if file.is_dir():
+        raise InputError(f"{os.fspath(path)!r} is a directory; expected a data file ({expected}).")
+    if file.stat().st_size == 0:
+        raise InputError(f"{os.fspath(path)!r} is empty (0 bytes); expected {expected}.")
+    return file
+
+
+def _table_format(file: Path, format: str | None) -> str:
+    supported = ", ".join(TABLE_FORMATS)
+    if format is not None:
+        if format not in _SEPARATORS and format != "parquet":
+            raise InputError(
+                f"format={format!r} is not supported; expected 'csv', 'tsv' or 'parquet'."
+            )
+        return format
+    fmt = TABLE_FORMATS.get(file.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"cannot tell the format of {str(file)!r} from its extension {file.suffix!r}; "
+            f"supported extensions: {supported} (or .npz for arrays). Rename the file or pass "
+            "the format explicitly (--format csv)."
+        )
+    return fmt
+
+
+def _first_bad_line(file: Path) -> tuple[int, int]:
+    """Return (line number, byte) of the first byte that is not UTF-8."""
+    with open(file, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, line[exc.start]
+    return 0, 0  # pragma: no cover - pandas saw a bad byte, so there is one
+
+
+def _parse_error(file: Path, exc: Exception, sep: str) -> InputError:
+    match = _RAGGED.search(str(exc))
+    if match is None:
+        return InputError(f"{str(file)!r} could not be read as a table ({exc}).")
+    expected, line, saw = match.groups()
+    return InputError(
+        f"{str(file)!r}: line {line} has {saw} fields but the header has {expected}; expected "
+        f"every line to have {expected}. Check that line for an unquoted {sep!r} inside a value "
+        "(quote such values) or a missing column name in the header."
+    )
+
+
+def _read_delimited(file: Path, fmt: str) -> tuple[pd.DataFrame, list[Any]]:
+    """Return the frame and the header's raw names (before pandas renames duplicates)."""
+    pd = _require("pandas")
+    sep = _SEPARATORS[fmt]
+    options: dict[str, Any] = {"sep": sep, "encoding": "utf-8-sig"}
+    try:
+        # Reading the header with the first row, headerless, makes a first row with more
+        # fields than the header a ParserError; pandas would silently make it an index.
+        raw = pd.read_csv(file, header=None, nrows=2, dtype=str, keep_default_na=False, **options)
+        frame = pd.read_csv(file, low_memory=False, index_col=False, **options)
+    except UnicodeDecodeError as exc:
+        line, byte = _first_bad_line(file)
+        raise InputError(
+            f"{str(file)!r} is not UTF-8 text: line {line} contains the byte 0x{byte:02x}; "
+            "expected UTF-8 (a byte-order mark is fine). Re-save the file as UTF-8 (Excel: "
+            "'CSV UTF-8'; or iconv -f latin1 -t utf-8 old.csv > new.csv)."
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(
+            f"{str(file)!r} has no header line; expected a first line of column names "
+            "followed by rows of values."
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise _parse_error(file, exc, sep) from exc
+    return frame, list(raw.iloc[0])
+
+
+def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
+    pd = _require("pandas")
+    _require("pyarrow")
+    try:
+        frame = pd.read_parquet(file, engine="pyarrow")
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid / ArrowIOError
+        raise InputError(
+            f"{str(file)!r} could not be read as Parquet ({str(exc)[:200]}); expected a Parquet "
+            "file. If it is text, rename it to .csv or pass --format csv."
+        ) from exc
+    return frame, list(frame.columns)
+
+
+def _check_names(file: Path, names: list[Any]) -> None:
+    for index, name in enumerate(names, start=1):
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(
+                f"{str(file)!r}: column {index} has no name; every column needs a unique name "
+                "in the header. (A nameless first column is usually a row index written by "
+                "pandas' to_csv; re-save with index=False or name the column.)"
+            )
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if repeated:
+        positions = [i for i, other in enumerate(names, start=1) if other == repeated[0]]
+        raise InputError(
+            f"{str(file)!r}: the column name {repeated[0]!r} appears {len(positions)} times "
+            f"(columns {', '.join(map(str, positions))}); column names must be unique. "
+            "Rename the duplicates."
+        )
+
+
+def read_table(path: str | os.PathLike[str], *, format: str | None = None) -> pd.DataFrame:
+    """Read a table of named columns from CSV, TSV or Parquet.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The extension picks the format (see :data:`TABLE_FORMATS`).
+    format : {"csv", "tsv", "parquet"}, optional
+        Overrides the extension.
+
+    Returns
+    -------
+    pandas.DataFrame
+        At least one row; unique, non-empty column names from the header line.
+
+    Raises
+    ------
+    InputError
+        For any unusable file, with what is wrong and how to fix it.
+    """
+    file = _check_file(path, "a CSV, TSV or Parquet file with a header line and rows")
+    fmt = _table_format(file, format)
+    frame, names = _read_parquet(file) if fmt == "parquet" else _read_delimited(file, fmt)
+    _check_names(file, names)
+    if len(frame) == 0:
+        raise InputError(
+            f"{str(file)!r} has a header (columns {', '.join(map(str, names))}) but no data "
+            "rows; expected at least one row below the header."
+        )
+    return frame
+
+
+def _load_member(npz: Any, key: str, file: Path) -> np.ndarray:
+    try:
+        return npz[key]
+    except ValueError as exc:  # object arrays need pickle, which is refused
+        if "allow_pickle" not in str(exc):
+            raise
+        raise InputError(
+            f"array {key!r} in {str(file)!r} holds Python objects, which deltarule does not "
+            "load (that would need pickle); expected a numeric (or, for y, string) array. "
+            "Convert it with .astype(float) or .astype(str) before np.savez."
+        ) from exc
+
+
+def _check_arrays(X: np.ndarray, y: np.ndarray, file: Path) -> None:
+    if X.dtype.kind not in "biuf" or X.ndim not in (1, 2) or X.size == 0:
+        raise InputError(
+            f"X in {str(file)!r} has dtype {X.dtype} and shape {X.shape}; expected a non-empty "
+            "numeric array of shape (n_samples, n_features)."
+        )
+    if y.dtype.kind not in "biufUS" or y.ndim not in (1, 2):
+        raise InputError(
+            f"y in {str(file)!r} has dtype {y.dtype} and shape {y.shape}; expected numbers or "
+            "labels of shape (n_samples,) or (n_samples, n_outputs)."
+        )
+    if len(X) != len(y):
+        raise InputError(
+            f"{str(file)!r} has {len(X)} rows in X but {len(y)} in y; they must match."
+        )
+
+
+def _members(npz: Any, file: Path, expected: str) -> tuple[np.ndarray, np.ndarray]:
+    missing = [key for key in ("X", "y") if key not in npz.files]
+    if missing:
+        raise InputError(
+            f"{str(file)!r} has arrays {npz.files} but lacks {' and '.join(missing)}; "
+            f"expected {expected}."
+        )
+    try:
+        return _load_member(npz, "X", file), _load_member(npz, "y", file)
+    except _CORRUPT as exc:
+        raise InputError(f"{str(file)!r} is corrupt ({exc}); expected {expected}.") from exc
+
+
+def read_npz(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Read features ``X`` and targets ``y`` from an .npz file (never unpickling anything).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Written e.g. by ``np.savez(path, X=X, y=y)``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features) or (n_samples,)
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+
+    Raises
+    ------
+    InputError
+        For a missing, foreign or corrupt file, missing arrays or object arrays.
+    """
+    expected = "an .npz file with arrays X and y (np.savez(path, X=X, y=y))"
+    file = _check_file(path, expected)
+    # Open the file here: np.load(path) leaks its handle when the zip is corrupt.
+    with open(file, "rb") as handle:
+        try:
+            npz = np.load(handle, allow_pickle=False)
+        except _CORRUPT as exc:
+            raise InputError(
+                f"{str(file)!r} is not a readable .npz file ({exc}); expected {expected}."
+            ) from exc
+        if not hasattr(npz, "files"):  # a bare .npy array
+            raise InputError(
+                f"{str(file)!r} holds a single array, not named arrays; expected {expected}."
+            )
+        with npz:
+            X, y = _members(npz, file, expected)
+    _check_arrays(X, y, file)
+    return X, y

@@ -1,0 +1,384 @@
+"""deltarule model files: weights as safetensors, everything else as a versioned JSON header.
+
+A model file is a plain safetensors file (:mod:`deltarule.io.safetensors`), so
+it holds data only and PyTorch users can load it. Tensors are named as in
+``torch.nn.Sequential(nn.Linear, act, nn.Linear, ...)`` state dicts by layer:
+
+    layers.{i}.weight   shape (n_outputs, n_inputs)   (deltarule's ``W{i+1}``)
+    layers.{i}.bias     shape (n_outputs,)            (deltarule's ``b{i+1}``)
+    extra.{name}        anything else saved alongside (e.g. optimizer state)
+
+The safetensors metadata entry ``"deltarule"`` is a JSON object::
+
+    {"format": "deltarule.model", "format_version": 1, "library_version": "0.1.0",
+     "architecture": Network.config(), "frozen": ["layers.0.bias"],
+     "preprocessing": {...} | null, "classes": [...] | null,
+     "training": {...} | null, "created": "2025-01-01T12:00:00+00:00"}
+
+Loading checks every part and fails with an
+:class:`~deltarule.exceptions.IncompatibleFormatError` saying what is wrong; a
+file from a newer deltarule fails with a hint to upgrade.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import deltarule as dr
+>>> net = dr.Network([2, 3, 1], activation="tanh", seed=0)
+>>> path = save_model(net, pathlib.Path(tempfile.mkdtemp()) / "model.safetensors")
+>>> loaded = load_model(path)
+>>> bool((loaded.network.parameters == net.parameters).all())
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..activations import ACTIVATIONS
+from ..exceptions import DeltaruleError, IncompatibleFormatError, InputError
+from ..losses import LOSSES
+from ..network import Network
+from .safetensors import (
+    DTYPES,
+    Fail,
+    make_fail,
+    read_safetensors,
+    read_safetensors_header,
+    write_safetensors,
+)
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "LoadedModel", "load_model", "model_header", "save_model"]
+
+FORMAT = "deltarule.model"
+FORMAT_VERSION = 1
+METADATA_KEY = "deltarule"
+EXTRA_PREFIX = "extra."
+_KIND = "deltarule model file"
+_DTYPE_CODES = {"float32": "F32", "float64": "F64"}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """Everything a model file holds.
+
+    Attributes
+    ----------
+    network : Network
+        Weights, biases and frozen tensors restored.
+    preprocessing, classes, training : dict, list, dict or None
+        As given to :func:`save_model`.
+    header : dict
+        The full JSON header.
+    extra_tensors : dict of str to ndarray
+        Tensors saved under ``extra.``, with the prefix removed.
+    """
+
+    network: Network
+    preprocessing: dict[str, Any] | None
+    classes: list[Any] | None
+    training: dict[str, Any] | None
+    header: dict[str, Any]
+    extra_tensors: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _tensor_table(sizes: list[int], use_bias: list[bool]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Map each file tensor name to (layout name, shape), in layer order."""
+    table = {}
+    for i, (n_inputs, n_outputs) in enumerate(zip(sizes[:-1], sizes[1:])):
+        table[f"layers.{i}.weight"] = (f"W{i + 1}", (n_outputs, n_inputs))
+        if use_bias[i]:
+            table[f"layers.{i}.bias"] = (f"b{i + 1}", (n_outputs,))
+    return table
+
+
+def _jsonable(value: Any, where: str) -> Any:
+    """Return ``value`` as plain JSON data; non-finite floats become None (JSON has no NaN)."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (np.generic, np.ndarray)) and value.dtype.kind in "biufUS":
+        return _jsonable(value.tolist(), where)
+    if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
+        return {key: _jsonable(item, f"{where}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    raise InputError(
+        f"{where} holds {type(value).__name__} {value!r:.80}, which a model file cannot store; "
+        "expected JSON data (dicts with string keys, lists, strings, numbers, booleans, None)."
+    )
+
+
+def _frozen(network: Network, table: dict[str, tuple[str, tuple[int, ...]]]) -> list[str]:
+    frozen = []
+    for file_name, (layout_name, _) in table.items():
+        mask = network.trainable[network.layout[layout_name].slice]
+        if not mask.any():
+            frozen.append(file_name)
+        elif not mask.all():
+            raise InputError(
+                f"{layout_name} is only partly frozen (network.trainable); model files store "
+                f"freezing per tensor. Use network.freeze({layout_name!r}) or "
+                f"network.unfreeze({layout_name!r}) before saving."
+            )
+    return frozen
+
+
+def _extra(extra_tensors: Mapping[str, np.ndarray] | None) -> dict[str, np.ndarray]:
+    if extra_tensors is None:
+        return {}
+    if not isinstance(extra_tensors, Mapping):
+        raise InputError(
+            f"extra_tensors must be a dict of name -> array; received "
+            f"{type(extra_tensors).__name__}."
+        )
+    return {f"{EXTRA_PREFIX}{name}": np.asarray(value) for name, value in extra_tensors.items()}
+
+
+def save_model(
+    network: Network,
+    path: str | os.PathLike[str],
+    *,
+    preprocessing: dict[str, Any] | None = None,
+    classes: list[Any] | None = None,
+    training: dict[str, Any] | None = None,
+    extra_tensors: Mapping[str, np.ndarray] | None = None,
+) -> Path:
+    """Save ``network`` (and what is needed to use it) to a model file, atomically.
+
+    Parameters
+    ----------
+    network : Network
+    path : str or path-like
+        Conventionally ending in ``.safetensors``. An existing file is replaced
+        only once the new one is complete.
+    preprocessing : dict, optional
+        JSON-able preprocessing state (e.g. ``TabularPreprocessor.to_dict()``).
+    classes : list, optional
+        Class labels, in output order.
+    training : dict, optional
+        JSON-able training record (settings, history). Non-finite floats are stored as null.
+    extra_tensors : dict of str to ndarray, optional
+        Stored as ``extra.{name}``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    if not isinstance(network, Network):
+        raise InputError(
+            f"save_model expects a deltarule Network; received {type(network).__name__}."
+        )
+    table = _tensor_table(network.layer_sizes, [layer.use_bias for layer in network.layers])
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": _library_version(),
+        "architecture": _jsonable(network.config(), "architecture"),
+        "frozen": _frozen(network, table),
+        "preprocessing": _checked_field(preprocessing, dict, "preprocessing"),
+        "classes": _checked_field(classes, list, "classes"),
+        "training": _checked_field(training, dict, "training"),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    tensors = {
+        name: network.layout.view(network.parameters, layout_name)
+        for name, (layout_name, _) in table.items()
+    }
+    tensors.update(_extra(extra_tensors))
+    text = json.dumps(header, ensure_ascii=False, allow_nan=False)
+    write_safetensors(path, tensors, {METADATA_KEY: text})
+    return Path(path)
+
+
+def _checked_field(value: Any, kind: type, name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, tuple) and kind is list:
+        value = list(value)
+    if not isinstance(value, kind if kind is list else Mapping):
+        raise InputError(
+            f"{name} must be a {kind.__name__} or None; received {type(value).__name__}."
+        )
+    return _jsonable(value, name)
+
+
+def _library_version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _check_header(metadata: dict[str, str], path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the validated JSON header of a model file."""
+    fail = make_fail(path, _KIND)
+    if METADATA_KEY not in metadata:
+        fail(
+            f"its safetensors metadata has no {METADATA_KEY!r} entry (found "
+            f"{sorted(metadata) or 'none'}); it was written by another program"
+        )
+    try:
+        header = json.loads(metadata[METADATA_KEY])
+    except ValueError as exc:
+        fail(f"its {METADATA_KEY!r} metadata is not valid JSON ({exc})")
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        found = header.get("format") if isinstance(header, dict) else header
+        fail(f"its header names format {found!r:.80}; expected {FORMAT!r}")
+    version = header.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise IncompatibleFormatError(
+            f"{os.fspath(path)} was written by a newer deltarule (format version {version}, "
+            f"library {header.get('library_version', 'unknown')}; this version reads "
+            f"{FORMAT_VERSION}); upgrade with pip install -U deltarule."
+        )
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        fail(f"its format_version is {version!r}; expected an integer from 1 to {FORMAT_VERSION}")
+    _check_fields(header, fail)
+    return header
+
+
+def _check_fields(header: dict[str, Any], fail: Fail) -> None:
+    expected = {
+        "architecture": (dict,),
+        "frozen": (list,),
+        "preprocessing": (dict, type(None)),
+        "classes": (list, type(None)),
+        "training": (dict, type(None)),
+    }
+    for name, kinds in expected.items():
+        if name not in header or not isinstance(header[name], kinds):
+            found = type(header[name]).__name__ if name in header else "nothing"
+            fail(
+                f"its header field {name!r} is {found}; expected "
+                f"{' or '.join('null' if k is type(None) else k.__name__ for k in kinds)}"
+            )
+
+
+def model_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the validated JSON header of a model file without reading its weights."""
+    _, metadata = read_safetensors_header(path, kind=_KIND)
+    return _check_header(metadata, path)
+
+
+def _positive_ints(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    )
+
+
+def _expected_tensors(architecture: dict[str, Any], fail: Fail) -> dict[str, tuple[int, ...]]:
+    """Return {file tensor name: shape} implied by the architecture, before building anything."""
+    sizes, use_bias = architecture.get("layer_sizes"), architecture.get("use_bias")
+    if not _positive_ints(sizes) or len(sizes) < 2:
+        fail(
+            f"its architecture has layer_sizes {sizes!r:.80}; expected a list of at least two "
+            "positive integers"
+        )
+    if not (
+        isinstance(use_bias, list)
+        and len(use_bias) == len(sizes) - 1
+        and all(isinstance(b, bool) for b in use_bias)
+    ):
+        fail(f"its architecture has use_bias {use_bias!r:.80}; expected {len(sizes) - 1} booleans")
+    return {name: shape for name, (_, shape) in _tensor_table(sizes, use_bias).items()}
+
+
+def _check_tensors(
+    tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]], dtype: Any, fail: Fail
+) -> None:
+    if not isinstance(dtype, str) or dtype not in _DTYPE_CODES:
+        fail(f"its architecture has dtype {dtype!r:.40}; expected 'float32' or 'float64'")
+    missing = [name for name in expected if name not in tensors]
+    unexpected = [n for n in tensors if n not in expected and not n.startswith(EXTRA_PREFIX)]
+    if missing or unexpected:
+        fail(
+            f"it lacks tensors {missing} and/or has unexpected tensors {unexpected}; the "
+            f"architecture needs exactly {list(expected)} (plus any '{EXTRA_PREFIX}*')"
+        )
+    code = _DTYPE_CODES[dtype]
+    for name, shape in expected.items():
+        array = tensors[name]
+        if array.shape != shape:
+            fail(
+                f"tensor {name!r} has shape {array.shape}; the architecture needs {shape} "
+                "(weights are (n_outputs, n_inputs))"
+            )
+        if array.dtype != DTYPES[code]:
+            found = next(c for c, d in DTYPES.items() if d == array.dtype)
+            fail(f"tensor {name!r} is {found}; the architecture's dtype {dtype} needs {code}")
+
+
+def _check_registered(architecture: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    activations, loss = architecture.get("activations"), architecture.get("loss")
+    names = activations if isinstance(activations, list) else []
+    for kind, name, registry in [
+        *(("activation", a, ACTIVATIONS) for a in names),
+        ("loss", loss, LOSSES),
+    ]:
+        if isinstance(name, str) and name.lower() not in registry:
+            raise IncompatibleFormatError(
+                f"{os.fspath(path)} uses the {kind} {name!r}, which is not registered in this "
+                f"Python session; register it with deltarule.register_{kind}(...) under the "
+                f"name {name!r} before loading the model."
+            )
+
+
+def _build_network(
+    header: dict[str, Any], tensors: dict[str, np.ndarray], path: str | os.PathLike[str]
+) -> Network:
+    fail = make_fail(path, _KIND)
+    architecture = header["architecture"]
+    expected = _expected_tensors(architecture, fail)
+    _check_tensors(tensors, expected, architecture.get("dtype"), fail)
+    _check_registered(architecture, path)
+    try:
+        network = Network.from_config(architecture)
+    except (DeltaruleError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        fail(f"its architecture cannot be built ({exc})")
+    table = _tensor_table(architecture["layer_sizes"], architecture["use_bias"])
+    for file_name, (layout_name, _) in table.items():
+        network.layout.view(network.parameters, layout_name)[...] = tensors[file_name]
+    for file_name in header["frozen"]:
+        if not isinstance(file_name, str) or file_name not in table:
+            fail(f"its header freezes {file_name!r:.80}, which is not one of {list(table)}")
+        network.freeze(table[file_name][0])
+    return network
+
+
+def load_model(path: str | os.PathLike[str]) -> LoadedModel:
+    """Load a model file written by :func:`save_model`.
+
+    Raises
+    ------
+    IncompatibleFormatError
+        If the file is not a deltarule model file, is corrupt, was written by a
+        newer deltarule, or uses an activation or loss not registered in this session.
+    InputError
+        If ``path`` does not exist or is a directory.
+    """
+    tensors, metadata = read_safetensors(path, kind=_KIND)
+    header = _check_header(metadata, path)
+    network = _build_network(header, tensors, path)
+    extra = {
+        name[len(EXTRA_PREFIX) :]: array
+        for name, array in tensors.items()
+        if name.startswith(EXTRA_PREFIX)
+    }
+    return LoadedModel(
+        network=network,
+        preprocessing=header["preprocessing"],
+        classes=header["classes"],
+        training=header["training"],
+        header=header,
+        extra_tensors=extra,
+    )

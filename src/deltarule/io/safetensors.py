@@ -1,0 +1,344 @@
+"""A dependency-free reader and writer of the safetensors format.
+
+Safetensors (Hugging Face) stores named tensors as plain data, so loading a
+file can never run code, unlike pickle. A file is::
+
+    8 bytes      N, the header length, unsigned little-endian
+    N bytes      UTF-8 JSON: {"name": {"dtype": "F32", "shape": [2, 3],
+                 "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}}
+    the rest     raw little-endian C-order tensor data; offsets count from here
+
+The reader checks every claim the header makes against the file's real size
+before it allocates anything, so a truncated, corrupt, foreign or hostile file
+(a pickle, a zip, random bytes) is refused with an
+:class:`~deltarule.exceptions.IncompatibleFormatError` that says what is wrong.
+The writer produces byte-for-byte what the ``safetensors`` package writes
+(tensors ordered by dtype size then name, header padded with spaces to a
+multiple of 8) and is atomic (:mod:`deltarule.io.atomic`).
+
+Examples
+--------
+>>> import tempfile, pathlib, numpy as np
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "t.safetensors"
+>>> write_safetensors(path, {"w": np.eye(2, dtype=np.float32)}, {"note": "hi"})
+>>> tensors, metadata = read_safetensors(path)
+>>> tensors["w"].tolist(), metadata
+([[1.0, 0.0], [0.0, 1.0]], {'note': 'hi'})
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from math import prod
+from typing import Any, BinaryIO, NoReturn
+
+import numpy as np
+
+from ..exceptions import IncompatibleFormatError, InputError
+from .atomic import atomic_open
+
+__all__ = [
+    "DTYPES",
+    "DEFAULT_MAX_HEADER_BYTES",
+    "read_safetensors",
+    "read_safetensors_header",
+    "write_safetensors",
+]
+
+DTYPES: dict[str, np.dtype] = {
+    code: np.dtype(spec)
+    for code, spec in [
+        ("BOOL", "?"),
+        ("U8", "u1"),
+        ("I8", "i1"),
+        ("I16", "<i2"),
+        ("U16", "<u2"),
+        ("F16", "<f2"),
+        ("I32", "<i4"),
+        ("U32", "<u4"),
+        ("F32", "<f4"),
+        ("F64", "<f8"),
+        ("I64", "<i8"),
+        ("U64", "<u8"),
+    ]
+}
+"""Safetensors dtype codes this module reads and writes, in the ``safetensors``
+package's own dtype order (the writer puts larger ranks first)."""
+
+_RANK = {code: rank for rank, code in enumerate(DTYPES)}
+_CODE = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
+DEFAULT_MAX_HEADER_BYTES = 100_000_000
+_ENTRY_FIELDS = {"dtype", "shape", "data_offsets"}
+
+Fail = Callable[[str], NoReturn]
+TensorInfo = tuple[str, str, tuple[int, ...], int, int]  # name, dtype, shape, begin, end
+
+
+def make_fail(path: str | os.PathLike[str], kind: str) -> Fail:
+    def fail(reason: str) -> NoReturn:
+        raise IncompatibleFormatError(f"{os.fspath(path)} is not a valid {kind}: {reason}.")
+
+    return fail
+
+
+def _sniff(first: bytes) -> str:
+    """Name a well-known foreign format from a file's first bytes ('' if none)."""
+    if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return (
+            "; it looks like a Python pickle (e.g. torch.save or joblib output), which "
+            "deltarule never loads because unpickling can run arbitrary code"
+        )
+    if first[:4] == b"PK\x03\x04":
+        return "; it looks like a zip archive (an .npz, or a PyTorch .pt/.pth file)"
+    if first[:6] == b"\x93NUMPY":
+        return "; it looks like a NumPy .npy file"
+    return ""
+
+
+def _parse_json(raw: bytes, fail: Fail) -> dict[str, Any]:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            fail(f"its header repeats the key {next(k for k in keys if keys.count(k) > 1)!r}")
+        return dict(pairs)
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(f"its header is not UTF-8 text (invalid byte at position {exc.start})")
+    try:
+        header = json.loads(text, object_pairs_hook=no_duplicates)
+    except (ValueError, RecursionError) as exc:
+        fail(f"its header is not valid JSON ({str(exc)[:200]})")
+    if not isinstance(header, dict):
+        fail(f"its header is a JSON {type(header).__name__}; expected a JSON object")
+    return header
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_entry(name: str, entry: Any, data_length: int, fail: Fail) -> TensorInfo:
+    if not isinstance(entry, dict) or set(entry) != _ENTRY_FIELDS:
+        got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+        fail(f"tensor {name!r} is described by {got}; expected dtype, shape and data_offsets")
+    code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if not isinstance(code, str) or code not in DTYPES:
+        fail(f"tensor {name!r} has dtype {code!r}; expected one of {', '.join(DTYPES)}")
+    if not isinstance(shape, list) or not all(_is_count(s) for s in shape):
+        fail(f"tensor {name!r} has shape {shape!r}; expected a list of non-negative integers")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))):
+        fail(f"tensor {name!r} has data_offsets {offsets!r}; expected [begin, end]")
+    begin, end = offsets
+    if not begin <= end <= data_length:
+        fail(
+            f"tensor {name!r} claims bytes [{begin:,}, {end:,}) but the data section has "
+            f"{data_length:,} bytes; the file is truncated or corrupt"
+        )
+    itemsize = DTYPES[code].itemsize
+    if len(shape) > 32 or prod(s for s in shape if s) * itemsize >= 2**63:
+        fail(f"tensor {name!r} has shape {shape}, which no array can have")
+    expected = prod(shape) * itemsize
+    if end - begin != expected:
+        fail(
+            f"tensor {name!r} ({code}, shape {shape}) needs {expected:,} bytes but its offsets "
+            f"span {end - begin:,}"
+        )
+    return name, code, tuple(shape), begin, end
+
+
+def _check_layout(infos: list[TensorInfo], data_length: int, fail: Fail) -> list[TensorInfo]:
+    """Sort tensors by offset and check they tile the data section exactly."""
+    ordered = sorted(infos, key=lambda info: (info[3], info[4]))
+    cursor = 0
+    for name, _, _, begin, end in ordered:
+        if begin != cursor:
+            problem = "overlaps the previous tensor" if begin < cursor else "leaves a gap"
+            fail(f"tensor {name!r} starts at byte {begin:,} and {problem} (expected {cursor:,})")
+        cursor = end
+    if cursor != data_length:
+        fail(f"the tensors cover {cursor:,} bytes but the data section has {data_length:,}")
+    return ordered
+
+
+def _check_metadata(metadata: Any, fail: Fail) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        fail("its __metadata__ is not a JSON object of strings")
+    return dict(metadata)
+
+
+def _read_layout(
+    handle: BinaryIO, size: int, limit: int, fail: Fail
+) -> tuple[list[TensorInfo], dict[str, str]]:
+    """Read and validate the header of an open file of ``size`` bytes."""
+    first = handle.read(8)
+    if size < 8 or len(first) < 8:
+        fail(f"it has {size:,} bytes; a safetensors file starts with an 8-byte header length")
+    n = int.from_bytes(first, "little")
+    if 8 + n > size:
+        fail(
+            f"its header declares {n:,} bytes but the file has {size:,} bytes; the file is "
+            f"truncated or corrupt{_sniff(first + handle.read(8))}"
+        )
+    if n > limit:
+        fail(
+            f"its header has {n:,} bytes, more than the limit of {limit:,} "
+            "(raise max_header_bytes if you trust the file)"
+        )
+    header = _parse_json(handle.read(n), fail)
+    metadata = _check_metadata(header.pop("__metadata__", None), fail)
+    data_length = size - 8 - n
+    infos = [_check_entry(name, entry, data_length, fail) for name, entry in header.items()]
+    return _check_layout(infos, data_length, fail), metadata
+
+
+def _open_checked(path: str | os.PathLike[str]) -> BinaryIO:
+    if not os.path.exists(path):
+        raise InputError(f"no file at {os.fspath(path)!r}; check the path and try again.")
+    if os.path.isdir(path):
+        raise InputError(f"{os.fspath(path)!r} is a directory; expected a .safetensors file.")
+    return open(path, "rb")
+
+
+def read_safetensors_header(
+    path: str | os.PathLike[str],
+    *,
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    kind: str = "safetensors file",
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Read and validate only the header of a safetensors file.
+
+    Returns
+    -------
+    tensors : dict
+        ``{name: {"dtype": code, "shape": [...], "data_offsets": [begin, end]}}``, in file order.
+    metadata : dict of str to str
+
+    Raises
+    ------
+    IncompatibleFormatError
+        If the file is not a well-formed safetensors file (``kind`` names what was expected).
+    """
+    fail = make_fail(path, kind)
+    with _open_checked(path) as handle:
+        infos, metadata = _read_layout(
+            handle, os.fstat(handle.fileno()).st_size, max_header_bytes, fail
+        )
+    tensors = {
+        name: {"dtype": code, "shape": list(shape), "data_offsets": [begin, end]}
+        for name, code, shape, begin, end in infos
+    }
+    return tensors, metadata
+
+
+def read_safetensors(
+    path: str | os.PathLike[str],
+    *,
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    kind: str = "safetensors file",
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read every tensor and the metadata of a safetensors file.
+
+    The header is validated in full before any tensor memory is allocated, and
+    then at most the file's own size is allocated. No handle stays open.
+
+    Parameters
+    ----------
+    path : str or path-like
+    max_header_bytes : int, default 100 MB
+        Largest header accepted.
+    kind : str
+        What the file should be, for error messages (e.g. "deltarule model file").
+
+    Returns
+    -------
+    tensors : dict of str to ndarray
+        Fresh, writable, little-endian arrays, in file order.
+    metadata : dict of str to str
+
+    Raises
+    ------
+    IncompatibleFormatError
+        If the file is truncated, corrupt or not safetensors at all.
+    """
+    fail = make_fail(path, kind)
+    tensors: dict[str, np.ndarray] = {}
+    with _open_checked(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        infos, metadata = _read_layout(handle, size, max_header_bytes, fail)
+        for name, code, shape, begin, end in infos:
+            array = np.empty(shape, dtype=DTYPES[code])
+            if end > begin and handle.readinto(array.reshape(-1).view(np.uint8)) != end - begin:
+                fail(f"tensor {name!r} ends early; the file changed while it was read")
+            tensors[name] = array
+    return tensors, metadata
+
+
+def _tensor_code(name: Any, value: Any) -> tuple[np.ndarray, str]:
+    if not isinstance(name, str) or not name or name == "__metadata__":
+        raise InputError(
+            f"tensor names must be non-empty strings other than '__metadata__'; received {name!r}."
+        )
+    array = np.asarray(value)
+    code = _CODE.get((array.dtype.kind, array.dtype.itemsize))
+    if code is None:
+        raise InputError(
+            f"tensor {name!r} has dtype {array.dtype}, which safetensors cannot store here; "
+            f"expected one of {', '.join(str(d) for d in DTYPES.values())}."
+        )
+    return np.asarray(array, dtype=DTYPES[code], order="C"), code
+
+
+def _header_bytes(arrays: dict[str, tuple[np.ndarray, str]], metadata: dict[str, str]) -> bytes:
+    header: dict[str, Any] = {"__metadata__": metadata} if metadata else {}
+    offset = 0
+    for name, (array, code) in arrays.items():
+        header[name] = {
+            "dtype": code,
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + array.nbytes],
+        }
+        offset += array.nbytes
+    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return raw + b" " * (-len(raw) % 8)
+
+
+def write_safetensors(
+    path: str | os.PathLike[str],
+    tensors: Mapping[str, np.ndarray],
+    metadata: Mapping[str, str] | None = None,
+) -> None:
+    """Write named tensors and string metadata to ``path`` as a safetensors file, atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+    tensors : mapping of str to ndarray
+        Bool, integer or float arrays (see :data:`DTYPES`); stored little-endian, C order.
+    metadata : mapping of str to str, optional
+
+    Raises
+    ------
+    InputError
+        For an unsupported dtype, a bad name or non-string metadata.
+    """
+    if not isinstance(metadata, (Mapping, type(None))) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in (metadata or {}).items()
+    ):
+        raise InputError(
+            f"safetensors metadata must map strings to strings; received {metadata!r:.200}."
+        )
+    checked = {name: _tensor_code(name, value) for name, value in tensors.items()}
+    order = sorted(checked, key=lambda name: (-_RANK[checked[name][1]], name))
+    arrays = {name: checked[name] for name in order}
+    header = _header_bytes(arrays, dict(sorted((metadata or {}).items())))
+    with atomic_open(path, "wb") as handle:
+        handle.write(len(header).to_bytes(8, "little"))
+        handle.write(header)
+        for array, _ in arrays.values():
+            handle.write(memoryview(array.reshape(-1)).cast("B"))

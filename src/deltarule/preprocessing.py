@@ -1,0 +1,424 @@
+"""Tabular preprocessing that travels inside the model file.
+
+:class:`TabularPreprocessor` turns a table of named columns into the numbers
+a network needs, and its outputs back into labels, with state that is plain
+JSON (so a model file stays data). What it learns in :meth:`~TabularPreprocessor.fit`:
+
+* the feature columns, by name and order (every column except the target);
+* numeric columns: mean and standard deviation, to standardise
+  :math:`x' = (x - \\mu) / \\sigma` (a constant column gets :math:`\\sigma = 1`);
+* text, categorical and boolean columns: their sorted categories, one-hot
+  encoded; a category never seen in training becomes an all-zero row;
+* the task: "classification" for text or boolean targets and integer targets
+  with few distinct values (at most 20, and at most half the rows),
+  "regression" otherwise; and, for classification, the sorted class labels;
+* missing values are an error by default; ``impute="mean"``, ``"median"`` or
+  ``"most_frequent"`` fills numeric columns with that statistic of the
+  training data (categorical columns always with their most frequent value),
+  and standardisation is then learned on the filled column.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"age": [20, 40, 60], "pet": ["cat", "dog", "cat"], "y": [0.5, 1.5, 2.5]})
+>>> prep = TabularPreprocessor().fit(df, target="y")
+>>> prep.task, prep.output_names
+('regression', ['age', 'pet=cat', 'pet=dog'])
+>>> prep.transform(df).shape
+(3, 3)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .exceptions import IncompatibleFormatError, InputError, NotFittedError
+
+__all__ = ["TabularPreprocessor"]
+
+TASKS = ("auto", "classification", "regression")
+IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
+MAX_CLASSES = 20
+_STATE_TYPE, _STATE_VERSION = "tabular", 1
+_WAS_NUMERIC = "The column held numbers when the model was trained; fix the value."
+
+
+def _pandas() -> Any:
+    try:
+        import pandas
+    except ImportError as exc:  # pragma: no cover - pandas is installed with deltarule[cli]
+        raise ImportError(
+            "tabular preprocessing needs pandas; install it with pip install 'deltarule[cli]'"
+        ) from exc
+    return pandas
+
+
+def _python(value: Any) -> Any:
+    """Return a NumPy scalar as the plain Python value (JSON-able)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _sorted(values: Any) -> list[Any]:
+    values = [_python(v) for v in values]
+    try:
+        return sorted(values)
+    except TypeError:  # mixed types in one column
+        return sorted(values, key=lambda v: (type(v).__name__, str(v)))
+
+
+def _where(mask: Any) -> str:
+    row = int(np.flatnonzero(np.asarray(mask))[0]) + 1
+    return f"row {row} (line {row + 1} of a CSV file with a header)"
+
+
+def _missing_error(name: Any, mask: Any) -> InputError:
+    return InputError(
+        f"column {name!r} has {int(mask.sum())} missing value(s), the first at {_where(mask)}; "
+        "expected a value in every row. Fill them in, drop those rows, or impute them with "
+        "impute='mean', 'median' or 'most_frequent' (--impute on the command line)."
+    )
+
+
+def _most_frequent(series: Any) -> Any:
+    """The most frequent value (the smallest one on ties, like ``Series.mode()[0]``)."""
+    counts = series.value_counts()
+    return _sorted(counts.index[counts == counts.max()])[0]
+
+
+def _is_numeric(series: Any) -> bool:
+    types = _pandas().api.types
+    if types.is_datetime64_any_dtype(series) or types.is_timedelta64_dtype(series):
+        raise InputError(
+            f"column {series.name!r} holds dates or times; expected numbers or "
+            "text. Convert it to numbers first (e.g. year, day of week)."
+        )
+    return types.is_numeric_dtype(series) and not types.is_bool_dtype(series)
+
+
+def _as_numbers(series: Any, what: str, fix: str) -> Any:
+    """Return ``series`` as floats; text in it is an error naming the first offending row."""
+    if not _is_numeric(series):
+        numbers = _pandas().to_numeric(series.astype(object), errors="coerce")
+        bad = numbers.isna() & series.notna()
+        if bad.any():
+            raise InputError(
+                f"{what} holds text ({series[bad].iloc[0]!r} at {_where(bad)}); expected "
+                f"numbers. {fix}"
+            )
+        series = numbers
+    values = series.astype(float)
+    if np.isinf(values).any():
+        raise InputError(
+            f"{what} holds infinity at {_where(np.isinf(values))}; expected finite numbers."
+        )
+    return values
+
+
+def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
+    missing = series.isna()
+    if missing.all():
+        raise InputError(f"column {series.name!r} has no values at all; drop it from the data.")
+    if missing.any() and impute is None:
+        raise _missing_error(series.name, missing)
+    if not _is_numeric(series):
+        present = series[~missing].astype(object)
+        fill = _most_frequent(present) if impute else None
+        return {
+            "name": _python(series.name),
+            "kind": "categorical",
+            "categories": _sorted(present.unique()),
+            "fill": fill,
+        }
+    values = _as_numbers(series, f"column {series.name!r}", "")
+    fill = None
+    if impute is not None:
+        present = values[~missing]
+        stat = {"mean": present.mean, "median": present.median}.get(impute)
+        fill = float(stat() if stat else _most_frequent(present))
+        values = values.fillna(fill)
+    std = float(values.std(ddof=0))
+    return {
+        "name": _python(series.name),
+        "kind": "numeric",
+        "mean": float(values.mean()),
+        "std": std if std > 0 and np.isfinite(std) else 1.0,
+        "fill": fill,
+    }
+
+
+def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
+    """Return the task and (for classification) the sorted class labels."""
+    missing = series.isna()
+    if missing.any():
+        raise InputError(
+            f"the target column {series.name!r} is missing a value at "
+            f"{_where(missing)}; every row needs a target. Drop those "
+            "rows or fill them in."
+        )
+    task = _detect_task(series) if task == "auto" else task
+    if task == "regression":
+        _as_numbers(
+            series,
+            f"the target {series.name!r}",
+            "Regression needs numeric targets; for labels pass task='classification'.",
+        )
+        return task, None
+    classes = _sorted(series.astype(object).unique())
+    if len(classes) < 2:
+        raise InputError(
+            f"the target {series.name!r} has a single class ({classes[0]!r}); "
+            "classification needs at least two. Check the target column, or "
+            "pass task='regression'."
+        )
+    return task, classes
+
+
+def _detect_task(series: Any) -> str:
+    types = _pandas().api.types
+    if not _is_numeric(series):
+        return "classification"
+    if types.is_integer_dtype(series):
+        distinct = series.nunique()
+        if distinct <= MAX_CLASSES and distinct <= len(series) / 2:
+            return "classification"
+    return "regression"
+
+
+class TabularPreprocessor:
+    """Standardise numeric columns, one-hot encode the others, encode the target.
+
+    All state is JSON-able (:meth:`to_dict` / :meth:`from_dict`) and is stored
+    in the model file. See the module docstring for what is learned.
+
+    Attributes
+    ----------
+    target : str
+        Name of the target column.
+    task : {"classification", "regression"}
+    impute : {None, "mean", "median", "most_frequent"}
+    columns : list of dict
+        Per feature column: name, kind ("numeric" or "categorical") and its statistics.
+    classes : list or None
+        Sorted class labels (classification only), in output order.
+    """
+
+    def __init__(self) -> None:
+        self.target: Any = None
+        self.task: str | None = None
+        self.impute: str | None = None
+        self.columns: list[dict[str, Any]] = []
+        self.classes: list[Any] | None = None
+
+    # ----------------------------------------------------------------- fitting
+    def fit(
+        self, df: Any, target: Any, *, task: str = "auto", impute: str | None = None
+    ) -> TabularPreprocessor:
+        """Learn columns, statistics, task and classes from ``df``; returns self.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Training table, including the target column.
+        target : str
+            Name of the target column; every other column is a feature.
+        task : {"auto", "classification", "regression"}
+        impute : {None, "mean", "median", "most_frequent"}
+            None makes any missing feature value an error.
+        """
+        frame = self._frame(df)
+        if task not in TASKS:
+            raise InputError(f"task={task!r} is not one of {', '.join(TASKS)}.")
+        if impute is not None and impute not in IMPUTE_STRATEGIES:
+            raise InputError(
+                f"impute={impute!r} is not supported; expected None or one of "
+                f"{', '.join(IMPUTE_STRATEGIES)}."
+            )
+        if target not in frame.columns:
+            raise InputError(
+                f"there is no target column {target!r}; the data has columns "
+                f"{', '.join(map(str, frame.columns))}. Pick one of them."
+            )
+        features = [name for name in frame.columns if name != target]
+        if not features:
+            raise InputError(
+                f"the data has only the target column {target!r}; expected at "
+                "least one feature column besides it."
+            )
+        task, classes = _fit_target(frame[target], task)
+        columns = [_fit_column(frame[name], impute) for name in features]
+        self.target, self.task, self.impute = _python(target), task, impute
+        self.columns, self.classes = columns, classes
+        return self
+
+    def fit_transform(self, df: Any, target: Any, **options: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Fit on ``df`` and return ``(transform(df), transform_target(df[target]))``."""
+        self.fit(df, target, **options)
+        return self.transform(df), self.transform_target(df[target])
+
+    # ------------------------------------------------------------- transforms
+    @staticmethod
+    def _frame(df: Any) -> Any:
+        if not isinstance(df, _pandas().DataFrame):
+            raise InputError(
+                f"expected a pandas DataFrame with named columns; received {type(df).__name__}."
+            )
+        if len(df) == 0:
+            raise InputError("the data has no rows; expected at least one.")
+        if df.columns.duplicated().any():
+            raise InputError(
+                f"the data has duplicate column names "
+                f"{list(df.columns[df.columns.duplicated()])}; rename them."
+            )
+        return df
+
+    def _check_fitted(self) -> None:
+        if self.task is None:
+            raise NotFittedError("this TabularPreprocessor is not fitted; call fit(df, target).")
+
+    def transform(self, df: Any, dtype: Any = np.float64) -> np.ndarray:
+        """Return the features of ``df`` as an array of shape (n_samples, n_features_out).
+
+        Columns are taken by name, in any order; extra columns are ignored.
+        """
+        self._check_fitted()
+        frame = self._frame(df)
+        names = self.feature_names
+        lacking = [name for name in names if name not in frame.columns]
+        if lacking:
+            raise InputError(
+                f"the model needs columns {', '.join(map(str, names))}; the data "
+                f"lacks {', '.join(map(str, lacking))}."
+            )
+        blocks = [self._transform_column(frame[c["name"]], c) for c in self.columns]
+        return np.concatenate(blocks, axis=1).astype(dtype, copy=False)
+
+    def _transform_column(self, series: Any, state: dict[str, Any]) -> np.ndarray:
+        missing = series.isna()
+        if missing.any() and state["fill"] is None:
+            raise _missing_error(series.name, missing)
+        if state["kind"] == "numeric":
+            values = _as_numbers(series, f"column {series.name!r}", _WAS_NUMERIC)
+            values = values.fillna(state["fill"]) if missing.any() else values
+            return ((values.to_numpy() - state["mean"]) / state["std"])[:, None]
+        values = series.astype(object).where(~missing, state["fill"])
+        if all(isinstance(c, str) for c in state["categories"]):
+            values = values.map(str)  # text at fit, but this file's column parsed as numbers
+        codes = _pandas().Index(state["categories"], dtype=object).get_indexer(values)
+        onehot = np.zeros((len(values), len(state["categories"])))
+        rows = np.flatnonzero(codes >= 0)
+        onehot[rows, codes[rows]] = 1.0
+        return onehot
+
+    def transform_target(self, y: Any) -> np.ndarray:
+        """Encode targets: one-hot (one 0/1 column for two classes) or a float column."""
+        self._check_fitted()
+        series = _pandas().Series(y).reset_index(drop=True).rename(self.target)
+        if series.isna().any():
+            raise InputError(
+                f"the target {self.target!r} is missing a value at "
+                f"{_where(series.isna())}; every row needs a target."
+            )
+        if self.task == "regression":
+            return _as_numbers(series, f"the target {self.target!r}", "").to_numpy()[:, None]
+        codes = _pandas().Index(self.classes, dtype=object).get_indexer(series.astype(object))
+        if (codes < 0).any():
+            raise InputError(
+                f"the target label {series[codes < 0].iloc[0]!r} at "
+                f"{_where(codes < 0)} was not seen in training; the model "
+                f"knows {self.classes}."
+            )
+        if len(self.classes) == 2:
+            return (codes == 1).astype(np.float64)[:, None]
+        return np.eye(len(self.classes))[codes]
+
+    def inverse_target(self, outputs: Any) -> np.ndarray:
+        """Turn network outputs back into labels (argmax, or > 0.5 for two classes) or values."""
+        self._check_fitted()
+        out = np.asarray(outputs, dtype=np.float64)
+        out = out[:, None] if out.ndim == 1 else out
+        if out.ndim != 2 or out.shape[1] != self.n_outputs:
+            raise InputError(
+                f"outputs have shape {out.shape}; expected (n_samples, {self.n_outputs})."
+            )
+        if self.task == "regression":
+            return out[:, 0]
+        index = (out[:, 0] > 0.5).astype(int) if len(self.classes) == 2 else out.argmax(axis=1)
+        return np.asarray(self.classes)[index]
+
+    # ------------------------------------------------------------- properties
+    @property
+    def feature_names(self) -> list[Any]:
+        """The input columns the model needs, in order."""
+        return [column["name"] for column in self.columns]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the columns :meth:`transform` returns ("age", "pet=cat", ...)."""
+        return [
+            str(c["name"]) if c["kind"] == "numeric" else f"{c['name']}={category}"
+            for c in self.columns
+            for category in (c.get("categories") or [None])
+        ]
+
+    @property
+    def n_features_out(self) -> int:
+        """Width of :meth:`transform`'s output (the network's n_inputs)."""
+        return len(self.output_names)
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of :meth:`transform_target`'s output (the network's n_outputs)."""
+        self._check_fitted()
+        if self.task == "regression":
+            return 1
+        return 1 if len(self.classes) == 2 else len(self.classes)
+
+    # ------------------------------------------------------------------- state
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fitted state as plain JSON data."""
+        self._check_fitted()
+        return {
+            "type": _STATE_TYPE,
+            "version": _STATE_VERSION,
+            "target": self.target,
+            "task": self.task,
+            "impute": self.impute,
+            "classes": self.classes,
+            "columns": [dict(c) for c in self.columns],
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> TabularPreprocessor:
+        """Rebuild a preprocessor from :meth:`to_dict` output (e.g. read from a model file)."""
+        try:
+            ok = state["type"] == _STATE_TYPE and state["version"] == _STATE_VERSION
+            ok = ok and state["task"] in TASKS[1:] and state["impute"] in (None, *IMPUTE_STRATEGIES)
+            ok = ok and all(_valid_column(c) for c in state["columns"]) and bool(state["columns"])
+            ok = ok and (state["classes"] is None) == (state["task"] == "regression")
+        except (KeyError, TypeError):
+            ok = False
+        if not ok:
+            raise IncompatibleFormatError(
+                f"the preprocessing state is malformed or of an unknown "
+                f"version; received {state!r:.200}."
+            )
+        new = cls()
+        new.target, new.task, new.impute = state["target"], state["task"], state["impute"]
+        new.classes = None if state["classes"] is None else list(state["classes"])
+        new.columns = [dict(c) for c in state["columns"]]
+        return new
+
+
+def _valid_column(column: dict[str, Any]) -> bool:
+    if not {"name", "kind", "fill"} <= set(column):
+        return False
+    if column["kind"] == "numeric":
+        return isinstance(column["mean"], float) and isinstance(column["std"], float)
+    categories = column.get("categories")
+    return (
+        column["kind"] == "categorical"
+        and isinstance(categories, list)
+        and all(isinstance(c, (str, int, float, bool)) for c in categories)
+    )

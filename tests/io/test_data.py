@@ -1,0 +1,208 @@
+"""Data readers: every way a user's file can be unusable gets a message that says how to fix it."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from deltarule.exceptions import InputError
+from deltarule.io.data import read_npz, read_table
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.fixture
+def write(tmp_path):
+    def write(name: str, content: bytes | str):
+        path = tmp_path / name
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return path
+
+    return write
+
+
+# ---------------------------------------------------------------- tables
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("d.csv", "age,city,y\n30,Paris,1\n40,Rome,0\n"),
+        ("d.txt", "age,city,y\n30,Paris,1\n40,Rome,0\n"),
+        ("d.csv", "age,city,y\r\n30,Paris,1\r\n40,Rome,0\r\n"),
+        ("d.csv", "\ufeffage,city,y\n30,Paris,1\n40,Rome,0"),
+        ("d.tsv", "age\tcity\ty\n30\tParis\t1\n40\tRome\t0\n"),
+        ("d.TAB", "age\tcity\ty\r\n30\tParis\t1\r\n40\tRome\t0\r\n"),
+    ],
+)
+def test_reads_delimited_text(write, name, content):
+    frame = read_table(write(name, content))
+    assert list(frame.columns) == ["age", "city", "y"]
+    assert frame["age"].tolist() == [30, 40]
+    assert frame["city"].tolist() == ["Paris", "Rome"]
+
+
+def test_reads_parquet(tmp_path):
+    pytest.importorskip("pyarrow")
+    expected = pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"], "c": [True, False]})
+    for name in ("d.parquet", "d.pq"):
+        expected.to_parquet(tmp_path / name)
+        pd.testing.assert_frame_equal(read_table(tmp_path / name), expected)
+
+
+def test_format_override(write):
+    path = write("data.dat", "a;b\n1;2\n")
+    with pytest.raises(InputError, match=r"extension '.dat'; supported extensions: .csv, .txt"):
+        read_table(path)
+    frame = read_table(write("data.dat", "a\tb\n1\t2\n"), format="tsv")
+    assert list(frame.columns) == ["a", "b"]
+    with pytest.raises(InputError, match="format='xlsx' is not supported"):
+        read_table(path, format="xlsx")
+
+
+def test_quoted_fields_and_utf8(write):
+    frame = read_table(write("d.csv", 'name,note\n"Smith, J.",café ☕\n'))
+    assert frame.iloc[0].tolist() == ["Smith, J.", "café ☕"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("e.csv", b"", "is empty \\(0 bytes\\)"),
+        ("e.csv", b"\n\n\n", "has no header line"),
+        ("h.csv", b"a,b,c\n", "has a header \\(columns a, b, c\\) but no data rows"),
+        (
+            "r.csv",
+            b"a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3,4,5\n",
+            "line 4 has 5 fields but the header has 4",
+        ),
+        ("f.csv", b"a,b\n1,2,3\n4,5\n", "line 2 has 3 fields but the header has 2"),
+        ("t.csv", b"a,b,\n1,2,\n", "column 3 has no name"),
+        ("l.csv", b"a,b\n1,x\n2,caf\xe9\n", "not UTF-8 text: line 3 contains the byte 0xe9"),
+        ("l.csv", b"a,\xff\n1,2\n", "line 1 contains the byte 0xff"),
+        ("d.csv", b"a,b,a\n1,2,3\n", "'a' appears 2 times \\(columns 1, 3\\)"),
+        ("u.csv", b",a,b\n0,1,2\n", "column 1 has no name.*index=False"),
+        ("u.csv", b"a, ,b\n0,1,2\n", "column 2 has no name"),
+        ("p.parquet", b"a,b\n1,2\n", "could not be read as Parquet"),
+    ],
+)
+def test_unusable_tables(write, name, content, message):
+    with pytest.raises(InputError, match=message):
+        read_table(write(name, content))
+
+
+def test_messages_say_what_to_do(write):
+    with pytest.raises(InputError) as info:
+        read_table(write("l.csv", b"a\n\xe9\n"))
+    assert "expected UTF-8" in str(info.value) and "Re-save the file as UTF-8" in str(info.value)
+    with pytest.raises(InputError) as info:
+        read_table(write("r.csv", b"a,b\n1,2,3\n"))
+    assert "quote such values" in str(info.value)
+
+
+def test_short_rows_become_missing_values(write):
+    frame = read_table(write("s.csv", "a,b,c\n1,2,3\n4,5\n"))
+    assert frame["c"].isna().tolist() == [False, True]
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError, match="no such file: .*check the path"):
+        read_table(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match="is a directory"):
+        read_table(tmp_path)
+    with pytest.raises(InputError, match="no such file"):
+        read_npz(tmp_path / "missing.npz")
+
+
+# ---------------------------------------------------------------- npz
+def test_read_npz(tmp_path):
+    X, y = np.arange(6.0).reshape(3, 2), np.array(["a", "b", "a"])
+    np.savez(tmp_path / "d.npz", X=X, y=y, extra=np.zeros(1))
+    X2, y2 = read_npz(tmp_path / "d.npz")
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+    np.savez_compressed(tmp_path / "c.npz", X=X, y=np.array([1, 0, 1]))
+    assert read_npz(tmp_path / "c.npz")[1].tolist() == [1, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"X": np.zeros((2, 2))}, r"lacks y; expected an .npz file with arrays X and y"),
+        ({"features": np.zeros(2), "target": np.zeros(2)}, "lacks X and y"),
+        ({"X": np.array([{"a": 1}, None], dtype=object), "y": np.zeros(2)}, "Python objects"),
+        ({"X": np.zeros((2, 2)), "y": np.array([1, "a"], dtype=object)}, "'y'.*Python objects"),
+        ({"X": np.array(["a", "b"]), "y": np.zeros(2)}, "X in .* has dtype <U1"),
+        ({"X": np.zeros((0, 2)), "y": np.zeros(0)}, "non-empty"),
+        ({"X": np.zeros((2, 2, 2)), "y": np.zeros(2)}, "shape \\(2, 2, 2\\)"),
+        ({"X": np.zeros((2, 2)), "y": np.zeros(3)}, "2 rows in X but 3 in y"),
+    ],
+)
+def test_unusable_npz(tmp_path, arrays, message):
+    np.savez(tmp_path / "d.npz", **arrays)
+    with pytest.raises(InputError, match=message):
+        read_npz(tmp_path / "d.npz")
+
+
+class _Marker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_npz_never_unpickles(tmp_path):
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "d.npz"
+    path.write_bytes(pickle.dumps({"X": _Marker(str(marker))}))
+    with pytest.raises(InputError, match="not a readable .npz"):
+        read_npz(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"just text", "not a readable .npz"),
+        (b"PK\x03\x04garbage", "not a readable .npz"),
+        (b"", "is empty"),
+    ],
+)
+def test_foreign_npz(tmp_path, content, message):
+    path = tmp_path / "d.npz"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_npz(path)
+
+
+def test_bare_npy_is_refused(tmp_path):
+    path = tmp_path / "d.npz"
+    with open(path, "wb") as handle:
+        np.save(handle, np.zeros(3))
+    with pytest.raises(InputError, match="holds a single array"):
+        read_npz(path)
+
+
+def test_truncated_npz(tmp_path):
+    np.savez(tmp_path / "d.npz", X=np.zeros((50, 4)), y=np.zeros(50))
+    content = (tmp_path / "d.npz").read_bytes()
+    for cut in (10, len(content) // 2, len(content) - 10):
+        (tmp_path / "t.npz").write_bytes(content[:cut])
+        with pytest.raises(InputError):
+            read_npz(tmp_path / "t.npz")
+
+
+def test_pandas_is_imported_only_when_reading(tmp_path, monkeypatch):
+    code = (
+        "import sys, deltarule.io, deltarule.preprocessing; "
+        "assert 'pandas' not in sys.modules and 'pyarrow' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    path = tmp_path / "d.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(ImportError, match="pip install 'deltarule\\[cli\\]'"):
+        read_table(path)

@@ -1,0 +1,418 @@
+"""Model files: round trips, PyTorch interoperability, and refusal of bad or foreign files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import deltarule as dr
+from deltarule.exceptions import IncompatibleFormatError, InputError
+from deltarule.io import FORMAT_VERSION, LoadedModel, load_model, model_header, save_model
+from deltarule.io.safetensors import read_safetensors, write_safetensors
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def make_network(dtype="float32", use_bias=True) -> dr.Network:
+    return dr.Network(
+        [3, 5, 4, 2], activation=["tanh", "relu"], use_bias=use_bias, dtype=dtype, seed=1
+    )
+
+
+def rewrite(path: Path, *, header=None, tensors=None, drop=(), metadata=None) -> Path:
+    """Rewrite a model file with a modified header and/or tensors."""
+    stored, meta = read_safetensors(path)
+    head = json.loads(meta["deltarule"])
+    head.update(header or {})
+    stored.update(tensors or {})
+    for name in drop:
+        del stored[name]
+    write_safetensors(path, stored, metadata or {"deltarule": json.dumps(head)})
+    return path
+
+
+@pytest.fixture
+def saved(tmp_path) -> Path:
+    return save_model(make_network(), tmp_path / "model.safetensors")
+
+
+# ------------------------------------------------------------------ round trip
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("use_bias", [True, False, [True, False, True]])
+def test_round_trip(tmp_path, dtype, use_bias):
+    net = make_network(dtype, use_bias)
+    net.freeze("W2")
+    path = save_model(
+        net,
+        tmp_path / "m.safetensors",
+        classes=["a", "b"],
+        preprocessing={"mean": [1.0, 2.0]},
+        training={"epochs": 4},
+    )
+    loaded = load_model(path)
+    assert isinstance(loaded, LoadedModel)
+    assert loaded.network.config() == net.config()
+    assert loaded.network.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(loaded.network.parameters, net.parameters)
+    np.testing.assert_array_equal(loaded.network.trainable, net.trainable)
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    np.testing.assert_array_equal(loaded.network.predict(X), net.predict(X))
+    assert loaded.classes == ["a", "b"]
+    assert loaded.preprocessing == {"mean": [1.0, 2.0]}
+    assert loaded.training == {"epochs": 4}
+    assert loaded.extra_tensors == {}
+    assert loaded.header["frozen"] == ["layers.1.weight"]
+    assert loaded.header["library_version"] == dr.__version__
+
+
+def test_tensor_names_shapes_and_header(saved):
+    tensors, metadata = read_safetensors(saved)
+    assert {name: t.shape for name, t in tensors.items()} == {
+        "layers.0.weight": (5, 3),
+        "layers.0.bias": (5,),
+        "layers.1.weight": (4, 5),
+        "layers.1.bias": (4,),
+        "layers.2.weight": (2, 4),
+        "layers.2.bias": (2,),
+    }
+    assert all(t.dtype == np.float32 for t in tensors.values())
+    header = json.loads(metadata["deltarule"])
+    assert header["format"] == "deltarule.model" and header["format_version"] == 1
+    assert header["architecture"] == make_network().config()
+    assert header == model_header(saved)
+
+
+def test_extra_tensors_round_trip(tmp_path):
+    extra = {"adam.m": np.arange(4.0), "step": np.array(3, dtype=np.int64)}
+    path = save_model(make_network(), tmp_path / "m.safetensors", extra_tensors=extra)
+    loaded = load_model(path)
+    assert set(loaded.extra_tensors) == {"adam.m", "step"}
+    np.testing.assert_array_equal(loaded.extra_tensors["adam.m"], extra["adam.m"])
+    assert loaded.extra_tensors["step"].shape == ()
+
+
+def test_json_values_are_made_plain(tmp_path):
+    training = {
+        "loss": [np.float32(0.5), float("nan"), np.inf],
+        "n": np.int64(3),
+        "lr": np.array([0.1, 0.2]),
+        "flags": (True, None),
+    }
+    path = save_model(
+        make_network(),
+        tmp_path / "m.safetensors",
+        training=training,
+        classes=(np.int64(0), np.int64(1)),
+    )
+    loaded = load_model(path)
+    assert loaded.training == {
+        "loss": [0.5, None, None],
+        "n": 3,
+        "lr": [0.1, 0.2],
+        "flags": [True, None],
+    }
+    assert loaded.classes == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"training": {"fn": print}}, r"training\['fn'\] holds builtin_function_or_method"),
+        ({"preprocessing": [1, 2]}, "preprocessing must be a dict"),
+        ({"classes": "ab"}, "classes must be a list"),
+        ({"training": {1: "x"}}, "training holds dict"),
+        ({"extra_tensors": [np.zeros(2)]}, "extra_tensors must be a dict"),
+        ({"extra_tensors": {"o": np.array([None])}}, "dtype object"),
+    ],
+)
+def test_save_refuses_unstorable_values(tmp_path, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        save_model(make_network(), tmp_path / "m.safetensors", **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_non_network_and_partial_freezing(tmp_path):
+    with pytest.raises(InputError, match="expects a deltarule Network"):
+        save_model({"W1": np.zeros(2)}, tmp_path / "m.safetensors")
+    net = make_network()
+    net.trainable[:3] = False
+    with pytest.raises(InputError, match="W1 is only partly frozen"):
+        save_model(net, tmp_path / "m.safetensors")
+
+
+def test_golden_v1_file_still_loads():
+    loaded = load_model(FIXTURES / "model_v1.safetensors")
+    net = loaded.network
+    assert net.layer_sizes == [3, 4, 2] and net.dtype == np.float64
+    np.testing.assert_array_equal(net.weights[0], np.arange(12).reshape(4, 3) / 10)
+    np.testing.assert_array_equal(net.biases[1], [0.5, -0.5])
+    assert net.trainable[net.layout["b1"].slice].sum() == 0
+    assert int((~net.trainable).sum()) == 4
+    assert loaded.classes == ["no", "yes"]
+    assert loaded.training == {"epochs": 3, "loss": [0.9, 0.5, 0.25]}
+    np.testing.assert_array_equal(loaded.extra_tensors["adam.m"], [1, 2, 3])
+    assert net.layers[-1].activation.name == "softmax"
+
+
+# ----------------------------------------------------------- interoperability
+def test_huggingface_and_torch_load_our_file(tmp_path):
+    st_numpy = pytest.importorskip("safetensors.numpy")
+    st_torch = pytest.importorskip("safetensors.torch")
+    torch = pytest.importorskip("torch")
+    net = dr.Network([3, 6, 2], activation="tanh", dtype="float32", seed=3)
+    path = save_model(net, tmp_path / "m.safetensors")
+    arrays = st_numpy.load_file(str(path))
+    np.testing.assert_array_equal(arrays["layers.0.weight"], net.weights[0])
+    state = st_torch.load_file(str(path))
+    model = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2))
+    model.load_state_dict(
+        {f"{2 * int(k.split('.')[1])}.{k.split('.')[2]}": v for k, v in state.items()}
+    )
+    X = np.random.default_rng(0).normal(size=(8, 3)).astype(np.float32)
+    with torch.no_grad():
+        theirs = model(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(net.predict(X), theirs, rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------- hostile / broken
+class _Marker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (os.makedirs, (self.path,))
+
+
+def test_pickle_under_safetensors_name_is_refused(tmp_path):
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps({"state_dict": _Marker(str(marker))}))
+    for reader in (load_model, model_header):
+        with pytest.raises(IncompatibleFormatError, match="not a valid deltarule model file"):
+            reader(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.01, 0.1, 0.5, 0.9, 0.999])
+def test_truncated_files_are_refused(saved, fraction):
+    content = saved.read_bytes()
+    saved.write_bytes(content[: int(len(content) * fraction)])
+    with pytest.raises(IncompatibleFormatError, match="deltarule model file"):
+        load_model(saved)
+
+
+def test_giant_declared_header(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(struct.pack("<Q", 10**15) + b"{}" * 617)
+    with pytest.raises(IncompatibleFormatError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert message.startswith(f"{path} is not a valid deltarule model file: its header declares")
+    assert "1,000,000,000,000,000 bytes but the file has 1,242 bytes" in message
+
+
+def test_newer_format_version_says_upgrade(saved):
+    rewrite(saved, header={"format_version": 7, "library_version": "9.0"})
+    for reader in (load_model, model_header):
+        with pytest.raises(IncompatibleFormatError) as info:
+            reader(saved)
+        message = str(info.value)
+        assert "written by a newer deltarule (format version 7" in message
+        assert f"this version reads {FORMAT_VERSION}" in message
+        assert "pip install -U deltarule" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"header": {"format_version": 0}}, "format_version is 0"),
+        ({"header": {"format_version": "1"}}, "format_version is '1'"),
+        ({"header": {"format_version": True}}, "format_version is True"),
+        ({"header": {"format": "keras"}}, "names format 'keras'; expected 'deltarule.model'"),
+        ({"metadata": {"format": "pt"}}, r"has no 'deltarule' entry \(found \['format'\]\)"),
+        ({"metadata": {"deltarule": "{not json"}}, "'deltarule' metadata is not valid JSON"),
+        ({"metadata": {"deltarule": "[1]"}}, "names format \\[1\\]"),
+        ({"header": {"frozen": "all"}}, "field 'frozen' is str; expected list"),
+        ({"header": {"classes": {"a": 1}}}, "field 'classes' is dict; expected list or null"),
+        ({"header": {"frozen": ["layers.9.bias"]}}, "freezes 'layers.9.bias'"),
+        ({"drop": ["layers.1.bias"]}, r"lacks tensors \['layers.1.bias'\]"),
+        ({"tensors": {"optimizer.m": np.zeros(2)}}, r"unexpected tensors \['optimizer.m'\]"),
+        (
+            {"tensors": {"layers.0.weight": np.zeros((3, 5), np.float32)}},
+            r"'layers.0.weight' has shape \(3, 5\); the architecture needs \(5, 3\)",
+        ),
+        (
+            {"tensors": {"layers.0.bias": np.zeros(5, np.float64)}},
+            "'layers.0.bias' is F64; the architecture's dtype float32 needs F32",
+        ),
+        ({"tensors": {"layers.0.bias": np.zeros(5, np.int32)}}, "is I32"),
+    ],
+)
+def test_inconsistent_files_are_refused(saved, change, message):
+    rewrite(saved, **change)
+    with pytest.raises(IncompatibleFormatError, match=message):
+        load_model(saved)
+
+
+@pytest.mark.parametrize(
+    ("architecture", "message"),
+    [
+        ({"layer_sizes": [3, 0, 2]}, "layer_sizes \\[3, 0, 2\\]"),
+        ({"layer_sizes": "big"}, "layer_sizes 'big'"),
+        ({"use_bias": [True]}, "expected 3 booleans"),
+        ({"dtype": "int8"}, "dtype 'int8'"),
+        ({"activations": ["tanh", "relu"]}, "cannot be built"),
+        ({"dropout": [2.0, 0.0]}, "cannot be built"),
+        ({"layer_sizes": [10**9, 10**9, 4, 2]}, "lacks tensors|has shape"),
+    ],
+)
+def test_invalid_architecture_is_refused_before_building(saved, architecture, message):
+    header = json.loads(read_safetensors(saved)[1]["deltarule"])
+    rewrite(saved, header={"architecture": {**header["architecture"], **architecture}})
+    with pytest.raises(IncompatibleFormatError, match=message):
+        load_model(saved)
+
+
+def test_unregistered_activation_says_to_register_it(tmp_path):
+    cube = dr.Activation("cube_for_io_test", lambda z: z**3, lambda z, a: 3 * z**2)
+    net = dr.Network([2, 3, 1], activation=cube, seed=0)
+    path = save_model(net, tmp_path / "m.safetensors")
+    with pytest.raises(IncompatibleFormatError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "activation 'cube_for_io_test'" in message
+    assert "deltarule.register_activation" in message and "before loading" in message
+    dr.register_activation(cube)
+    try:
+        np.testing.assert_array_equal(load_model(path).network.parameters, net.parameters)
+    finally:
+        del dr.ACTIVATIONS["cube_for_io_test"]
+
+
+def test_unregistered_loss_says_to_register_it(saved):
+    header = json.loads(read_safetensors(saved)[1]["deltarule"])
+    rewrite(saved, header={"architecture": {**header["architecture"], "loss": "my_loss"}})
+    with pytest.raises(IncompatibleFormatError, match="loss 'my_loss'.*register_loss"):
+        load_model(saved)
+
+
+def test_foreign_safetensors_file(tmp_path):
+    path = tmp_path / "bert.safetensors"
+    write_safetensors(path, {"embeddings": np.zeros((4, 2), np.float32)}, {"format": "pt"})
+    with pytest.raises(IncompatibleFormatError, match="written by another program"):
+        load_model(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no file at"):
+        load_model(tmp_path / "nope.safetensors")
+
+
+# --------------------------------------------------------------- atomic save
+def test_interrupted_save_keeps_previous_file(saved, monkeypatch):
+    before = saved.read_bytes()
+    other = dr.Network([3, 2], seed=5)
+
+    def broken_replace(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(KeyboardInterrupt):
+        save_model(other, saved)
+    assert saved.read_bytes() == before
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]
+    monkeypatch.undo()
+    load_model(saved)
+
+
+class _FailingWriter:
+    """A file that writes its first chunks, then fails like a full disk."""
+
+    def __init__(self, handle, fail_at: int) -> None:
+        self.handle, self.calls, self.fail_at = handle, 0, fail_at
+
+    def write(self, data):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise OSError("No space left on device")
+        return self.handle.write(data)
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3, 5])
+def test_failure_mid_write_keeps_previous_file(saved, monkeypatch, fail_at):
+    import deltarule.io.safetensors as module
+
+    before = saved.read_bytes()
+    real_open = module.atomic_open
+
+    @contextlib.contextmanager
+    def failing_open(path, mode="wb"):
+        with real_open(path, mode) as handle:
+            yield _FailingWriter(handle, fail_at)
+
+    monkeypatch.setattr(module, "atomic_open", failing_open)
+    with pytest.raises(OSError, match="No space"):
+        save_model(make_network(), saved)
+    assert saved.read_bytes() == before
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 8)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+_fields = st.sampled_from(
+    ["layer_sizes", "activations", "use_bias", "dropout", "loss", "dtype", "frozen", "format"]
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.dictionaries(_fields, _json, min_size=1, max_size=3))
+def test_any_mangled_header_gives_a_clean_error(saved, changes):
+    header = json.loads(read_safetensors(saved)[1]["deltarule"])
+    architecture = {**header["architecture"], **changes}
+    top = {key: value for key, value in changes.items() if key in ("frozen", "format")}
+    path = saved.with_name("mangled.safetensors")
+    path.write_bytes(saved.read_bytes())
+    rewrite(path, header={"architecture": architecture, **top})
+    try:
+        load_model(path)
+    except IncompatibleFormatError:
+        pass
+
+
+def test_model_with_tabular_preprocessing_round_trip(tmp_path):
+    pd = pytest.importorskip("pandas")
+    from deltarule.preprocessing import TabularPreprocessor
+
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": list("abab"), "y": list("uvvu")})
+    prep = TabularPreprocessor().fit(df, "y")
+    net = dr.Network([prep.n_features_out, 4, prep.n_outputs], output_activation="sigmoid", seed=0)
+    path = save_model(
+        net, tmp_path / "m.safetensors", preprocessing=prep.to_dict(), classes=prep.classes
+    )
+    loaded = load_model(path)
+    again = TabularPreprocessor.from_dict(loaded.preprocessing)
+    X = again.transform(df)
+    np.testing.assert_array_equal(X, prep.transform(df))
+    labels = again.inverse_target(loaded.network.predict(X))
+    assert labels.tolist() == prep.inverse_target(net.predict(prep.transform(df))).tolist()
+    assert loaded.classes == ["u", "v"]

@@ -1,0 +1,360 @@
+"""TabularPreprocessor: what it learns, how it transforms, and its errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from deltarule.exceptions import IncompatibleFormatError, InputError, NotFittedError
+from deltarule.preprocessing import TabularPreprocessor
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.fixture
+def frame():
+    return pd.DataFrame(
+        {
+            "age": [20, 30, 40, 50, 60, 70],
+            "city": ["Paris", "Rome", "Paris", "Oslo", "Rome", "Paris"],
+            "member": [True, False, True, True, False, False],
+            "income": [1.0, 2.0, 3.0, 4.0, 5.0, 6.5],
+            "label": ["no", "yes", "no", "maybe", "yes", "no"],
+        }
+    )
+
+
+def json_round_trip(prep: TabularPreprocessor) -> TabularPreprocessor:
+    return TabularPreprocessor.from_dict(json.loads(json.dumps(prep.to_dict())))
+
+
+# ------------------------------------------------------------------ learning
+def test_learns_columns_statistics_and_classes(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    assert prep.task == "classification"
+    assert prep.classes == ["maybe", "no", "yes"]
+    assert prep.feature_names == ["age", "city", "member", "income"]
+    assert prep.output_names == [
+        "age",
+        "city=Oslo",
+        "city=Paris",
+        "city=Rome",
+        "member=False",
+        "member=True",
+        "income",
+    ]
+    age = prep.columns[0]
+    assert age["mean"] == pytest.approx(frame["age"].mean())
+    assert age["std"] == pytest.approx(frame["age"].std(ddof=0))
+    assert prep.n_features_out == 7 and prep.n_outputs == 3
+
+
+def test_transform_standardises_and_one_hot_encodes(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    X = prep.transform(frame)
+    assert X.shape == (6, 7) and X.dtype == np.float64
+    np.testing.assert_allclose(X[:, 0].mean(), 0, atol=1e-12)
+    np.testing.assert_allclose(X[:, 0].std(), 1)
+    np.testing.assert_array_equal(X[:, 1:4], pd.get_dummies(frame["city"]).to_numpy(float))
+    np.testing.assert_array_equal(X[:, 5], frame["member"].to_numpy(float))
+    assert prep.transform(frame, dtype=np.float32).dtype == np.float32
+
+
+def test_any_column_order_and_extra_columns(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    shuffled = frame[["income", "label", "member", "city", "age"]].assign(unused=1)
+    np.testing.assert_array_equal(prep.transform(shuffled), prep.transform(frame))
+    without_target = frame.drop(columns="label")
+    np.testing.assert_array_equal(prep.transform(without_target), prep.transform(frame))
+
+
+def test_missing_columns_are_named(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    with pytest.raises(
+        InputError,
+        match="the model needs columns age, city, member, income; the data lacks city, income",
+    ):
+        prep.transform(frame.drop(columns=["city", "income"]))
+
+
+def test_unknown_category_is_an_all_zero_block(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    new = frame.head(2).assign(city=["Lima", "Rome"])
+    X = prep.transform(new)
+    np.testing.assert_array_equal(X[0, 1:4], [0, 0, 0])
+    np.testing.assert_array_equal(X[1, 1:4], [0, 0, 1])
+
+
+def test_constant_column_has_unit_std(frame):
+    prep = TabularPreprocessor().fit(frame.assign(const=3.0), "label")
+    assert prep.columns[-1]["std"] == 1.0
+    assert (prep.transform(frame.assign(const=3.0))[:, -1] == 0).all()
+
+
+def test_bool_target_and_integer_features(frame):
+    prep = TabularPreprocessor().fit(frame, "member")
+    assert prep.task == "classification" and prep.classes == [False, True]
+    Y = prep.transform_target(frame["member"])
+    assert Y.shape == (6, 1)
+    np.testing.assert_array_equal(Y[:, 0], frame["member"].to_numpy(float))
+
+
+# ------------------------------------------------------------------- targets
+def test_target_encoding_and_inverse(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    Y = prep.transform_target(frame["label"])
+    np.testing.assert_array_equal(Y, pd.get_dummies(frame["label"]).to_numpy(float))
+    assert prep.inverse_target(Y).tolist() == frame["label"].tolist()
+    noisy = Y * 0.6 + 0.1
+    assert prep.inverse_target(noisy).tolist() == frame["label"].tolist()
+
+
+def test_two_classes_use_one_column(frame):
+    df = frame.assign(label=["a", "b", "a", "a", "b", "b"])
+    prep = TabularPreprocessor().fit(df, "label")
+    Y = prep.transform_target(df["label"])
+    assert Y.shape == (6, 1) and prep.n_outputs == 1
+    np.testing.assert_array_equal(Y[:, 0], [0, 1, 0, 0, 1, 1])
+    assert prep.inverse_target([0.2, 0.9, 0.4, 0.1, 0.7, 0.51]).tolist() == list("abaabb")
+
+
+def test_regression_target(frame):
+    prep = TabularPreprocessor().fit(frame, "income")
+    assert prep.task == "regression" and prep.classes is None and prep.n_outputs == 1
+    Y = prep.transform_target(frame["income"])
+    np.testing.assert_array_equal(Y[:, 0], frame["income"])
+    np.testing.assert_array_equal(prep.inverse_target(Y), frame["income"])
+    with pytest.raises(InputError, match=r"expected \(n_samples, 1\)"):
+        prep.inverse_target(np.zeros((6, 2)))
+
+
+def test_unseen_target_label(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    with pytest.raises(InputError, match="label 'perhaps' at row 2 .* knows"):
+        prep.transform_target(["no", "perhaps"])
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["a", "b"] * 10, "classification"),
+        ([True, False] * 10, "classification"),
+        ([0, 1, 2, 3] * 5, "classification"),
+        (list(range(20)), "regression"),  # 20 classes > half of 20 rows
+        (list(range(21)) * 2, "regression"),  # 21 distinct values > 20
+        (list(range(20)) * 2, "classification"),
+        ([0.0, 1.0] * 10, "regression"),  # floats are regression unless forced
+        (np.linspace(0, 1, 20), "regression"),
+    ],
+)
+def test_task_detection(values, expected):
+    df = pd.DataFrame({"x": np.arange(len(values)), "y": values})
+    assert TabularPreprocessor().fit(df, "y").task == expected
+
+
+def test_task_override(frame):
+    prep = TabularPreprocessor().fit(frame, "age", task="classification")
+    assert prep.task == "classification" and prep.classes == [20, 30, 40, 50, 60, 70]
+    prep = TabularPreprocessor().fit(frame.assign(k=[1, 2, 1, 2, 1, 2]), "k", task="regression")
+    assert prep.task == "regression"
+    with pytest.raises(InputError, match="holds text .*task='classification'"):
+        TabularPreprocessor().fit(frame, "label", task="regression")
+    with pytest.raises(InputError, match="task='guess' is not one of"):
+        TabularPreprocessor().fit(frame, "label", task="guess")
+
+
+# ------------------------------------------------------------ missing values
+@pytest.fixture
+def holes():
+    return pd.DataFrame(
+        {
+            "a": [1.0, np.nan, 3.0, 10.0, 3.0, np.nan],
+            "b": ["x", "y", None, "y", "z", "y"],
+            "t": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        }
+    )
+
+
+def test_missing_values_are_an_error_by_default(holes):
+    with pytest.raises(InputError) as info:
+        TabularPreprocessor().fit(holes, "t")
+    message = str(info.value)
+    assert "column 'a' has 2 missing value(s), the first at row 2 (line 3" in message
+    assert "impute='mean'" in message
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent"])
+def test_imputation_matches_pandas(holes, strategy):
+    prep = TabularPreprocessor().fit(holes, "t", impute=strategy)
+    expected = {
+        "mean": holes["a"].mean(),
+        "median": holes["a"].median(),
+        "most_frequent": holes["a"].mode()[0],
+    }[strategy]
+    assert prep.columns[0]["fill"] == pytest.approx(expected)
+    assert prep.columns[1]["fill"] == holes["b"].mode()[0] == "y"
+    filled = holes["a"].fillna(expected)
+    assert prep.columns[0]["mean"] == pytest.approx(filled.mean())
+    assert prep.columns[0]["std"] == pytest.approx(filled.std(ddof=0))
+    X = prep.transform(holes)
+    assert np.isfinite(X).all()
+    np.testing.assert_allclose(X[1, 0], (expected - filled.mean()) / filled.std(ddof=0))
+    np.testing.assert_array_equal(X[2, 1:], [0, 1, 0])  # the missing "b" became "y"
+
+
+def test_most_frequent_tie_takes_smallest_like_pandas():
+    df = pd.DataFrame({"a": [3.0, 1.0, 3.0, 1.0, np.nan], "t": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    prep = TabularPreprocessor().fit(df, "t", impute="most_frequent")
+    assert prep.columns[0]["fill"] == df["a"].mode()[0] == 1.0
+
+
+def test_missing_values_at_transform(holes):
+    complete = holes.dropna()
+    prep = TabularPreprocessor().fit(complete, "t")
+    with pytest.raises(
+        InputError, match="column 'a' has 2 missing value\\(s\\), the first at row 2"
+    ):
+        prep.transform(holes)
+    imputing = TabularPreprocessor().fit(complete, "t", impute="median")
+    assert np.isfinite(imputing.transform(holes)).all()
+
+
+def test_target_with_missing_values(holes):
+    with pytest.raises(InputError, match="target column 'b' is missing a value at row 3"):
+        TabularPreprocessor().fit(holes, "b", impute="mean")
+    prep = TabularPreprocessor().fit(holes.dropna(), "b", impute="mean")
+    with pytest.raises(InputError, match="missing a value at row 2"):
+        prep.transform_target(["x", None])
+
+
+def test_entirely_missing_column(holes):
+    with pytest.raises(InputError, match="column 'e' has no values at all"):
+        TabularPreprocessor().fit(holes.assign(e=np.nan), "t", impute="mean")
+
+
+# ------------------------------------------------------------------- errors
+def test_unknown_target_lists_columns(frame):
+    with pytest.raises(
+        InputError, match="no target column 'price'; the data has columns age, city"
+    ):
+        TabularPreprocessor().fit(frame, "price")
+
+
+def test_single_class(frame):
+    with pytest.raises(InputError, match="single class \\('x'\\)"):
+        TabularPreprocessor().fit(frame.assign(label="x"), "label")
+
+
+def test_text_in_a_numeric_column(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    bad = frame.assign(age=["20", "30", "forty", "50", "60", "70"])
+    with pytest.raises(InputError, match="'age' holds text \\('forty' at row 3 .*held numbers"):
+        prep.transform(bad)
+    as_text = frame.assign(age=frame["age"].astype(str))
+    np.testing.assert_array_equal(prep.transform(as_text), prep.transform(frame))
+
+
+def test_other_bad_input(frame):
+    with pytest.raises(InputError, match="expected a pandas DataFrame"):
+        TabularPreprocessor().fit(frame.to_numpy(), "label")
+    with pytest.raises(InputError, match="only the target column"):
+        TabularPreprocessor().fit(frame[["label"]], "label")
+    with pytest.raises(InputError, match="impute='zero' is not supported"):
+        TabularPreprocessor().fit(frame, "label", impute="zero")
+    with pytest.raises(InputError, match="holds dates"):
+        TabularPreprocessor().fit(frame.assign(d=pd.Timestamp("2024-01-01")), "label")
+    with pytest.raises(InputError, match="infinity at row 1"):
+        TabularPreprocessor().fit(frame.assign(age=[np.inf, 1, 2, 3, 4, 5]), "label")
+    with pytest.raises(InputError, match="no rows"):
+        TabularPreprocessor().fit(frame.head(0), "label")
+    with pytest.raises(NotFittedError):
+        TabularPreprocessor().transform(frame)
+
+
+# -------------------------------------------------------------------- state
+@pytest.mark.parametrize("target", ["label", "income", "member"])
+def test_json_round_trip(frame, target, holes):
+    prep = TabularPreprocessor().fit(frame, target)
+    again = json_round_trip(prep)
+    assert again.to_dict() == prep.to_dict()
+    np.testing.assert_array_equal(again.transform(frame), prep.transform(frame))
+    np.testing.assert_array_equal(
+        again.transform_target(frame[target]), prep.transform_target(frame[target])
+    )
+    imputing = TabularPreprocessor().fit(holes, "t", impute="mean")
+    np.testing.assert_array_equal(
+        json_round_trip(imputing).transform(holes), imputing.transform(holes)
+    )
+
+
+def test_integer_class_labels_survive_json():
+    df = pd.DataFrame({"x": np.arange(12.0), "y": [3, 1, 2] * 4})
+    prep = json_round_trip(TabularPreprocessor().fit(df, "y"))
+    assert prep.classes == [1, 2, 3]
+    assert prep.inverse_target(prep.transform_target(df["y"])).tolist() == df["y"].tolist()
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"type": "tabular", "version": 2},
+        {
+            "type": "tabular",
+            "version": 1,
+            "target": "y",
+            "task": "magic",
+            "impute": None,
+            "classes": None,
+            "columns": [],
+        },
+        {
+            "type": "tabular",
+            "version": 1,
+            "target": "y",
+            "task": "regression",
+            "impute": None,
+            "classes": None,
+            "columns": [{"name": "a", "kind": "numeric"}],
+        },
+        "not a dict",
+    ],
+)
+def test_malformed_state(state):
+    with pytest.raises(IncompatibleFormatError, match="preprocessing state is malformed"):
+        TabularPreprocessor.from_dict(state)
+
+
+def test_row_numbers_match_the_csv_file(tmp_path):
+    from deltarule.io.data import read_table
+
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,y\n1,x,0.5\n2,y,1.5\n,x,2.5\n")
+    with pytest.raises(InputError, match="first at row 3 \\(line 4 of a CSV file"):
+        TabularPreprocessor().fit(read_table(path), "y")
+    lines = path.read_text().splitlines()
+    assert lines[3].startswith(",")
+
+
+def test_text_categories_match_numbers_parsed_from_a_later_file():
+    train = pd.DataFrame({"code": ["A1", "12", "B7", "12"], "y": [1.0, 2.0, 3.0, 4.0]})
+    prep = TabularPreprocessor().fit(train, "y")
+    later = pd.DataFrame({"code": [12, 7]})  # a file where every code looked numeric
+    np.testing.assert_array_equal(prep.transform(later), [[1, 0, 0], [0, 0, 0]])
+
+
+def test_json_state_categories_must_be_scalars(frame):
+    state = TabularPreprocessor().fit(frame, "label").to_dict()
+    state["columns"][1]["categories"] = [{"a": 1}]
+    with pytest.raises(IncompatibleFormatError):
+        TabularPreprocessor.from_dict(state)
+
+
+def test_integer_column_names_from_a_numpy_array():
+    df = pd.DataFrame(np.c_[np.arange(8.0), np.arange(8) % 2])
+    prep = TabularPreprocessor().fit(df, 1)
+    state = json.loads(json.dumps(prep.to_dict()))
+    assert state["target"] == 1 and state["columns"][0]["name"] == 0
+    assert TabularPreprocessor.from_dict(state).transform(df).shape == (8, 1)
