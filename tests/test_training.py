@@ -541,3 +541,52 @@ def test_progress_bar_on_a_terminal_shows_loss_and_validation(rng) -> None:
     )
     text = "".join(stream.parts)
     assert "3/3" in text and "loss=" in text and "val_accuracy=" in text
+
+
+def test_model_checkpoint_saves_best_and_optimizer_state(rng, tmp_path) -> None:
+    from deltarule.callbacks import ModelCheckpoint
+    from deltarule.io import load_model
+
+    X, y, _ = classification_data(rng, n=80)
+    net = dr.Network([2, 8, 3], output_activation="softmax", seed=0)
+    every = ModelCheckpoint(tmp_path / "e{epoch}.safetensors", every=2)
+    best = ModelCheckpoint(tmp_path / "best.safetensors", save_best_only=True)
+    history = net.fit(
+        X,
+        y,
+        epochs=6,
+        validation_split=0.25,
+        learning_rate=0.05,
+        seed=0,
+        callbacks=[every, best],
+        **quiet(),
+    )
+    assert [p.rsplit("/", 1)[-1] for p in every.saved] == [
+        "e2.safetensors",
+        "e4.safetensors",
+        "e6.safetensors",
+    ]
+    loaded = load_model(tmp_path / "e6.safetensors")
+    np.testing.assert_array_equal(loaded.network.parameters, net.parameters)
+    assert {"optimizer.m", "optimizer.v"} <= set(loaded.extra_tensors)
+    assert loaded.training["trainer"]["epochs_done"] == 6
+    best_epoch = int(np.argmin(history.val_loss)) + 1
+    assert load_model(tmp_path / "best.safetensors").training["epoch"] == best_epoch
+
+
+def test_restored_trainer_continues_bitwise_identically(rng) -> None:
+    X, y, _ = classification_data(rng, n=64)
+    make = lambda: dr.Network([2, 8, 3], output_activation="softmax", dropout=0.3, seed=0)  # noqa: E731
+    straight = make()
+    Trainer(straight, "adam", 0.01, 8, seed=3).fit(
+        X, y, epochs=6, verbose=0, warn_convergence=False
+    )
+    first = make()
+    t1 = Trainer(first, "adam", 0.01, 8, seed=3)
+    t1.fit(X, y, epochs=3, verbose=0, warn_convergence=False)
+    tensors, meta = t1.checkpoint_state()
+    resumed = first.copy()
+    t2 = Trainer(resumed, "adam", 0.01, 8, seed=999).restore_state(tensors, meta)
+    history = t2.fit(X, y, epochs=3, verbose=0, warn_convergence=False)
+    assert [r.epoch for r in history] == [4, 5, 6]
+    assert resumed.parameters.tobytes() == straight.parameters.tobytes()

@@ -63,6 +63,8 @@ class TrainingState:
     X_val, y_val : arrays or None
     history : History
         Records so far.
+    trainer : Trainer
+        The trainer running the loop (for checkpoints of its full state).
     """
 
     network: Any
@@ -78,6 +80,7 @@ class TrainingState:
     y_val: Array | None = None
     epoch: int = 0
     history: History = field(default_factory=History)
+    trainer: Any = None
 
 
 class Callback:
@@ -376,7 +379,10 @@ class ModelCheckpoint(Callback):
     """Save the model during training: the best only, or every ``every`` epochs.
 
     ``path`` may contain ``{epoch}``. Files are written atomically by
-    :func:`deltarule.io.save_model`.
+    :func:`deltarule.io.save_model`; besides the weights they hold the optimizer
+    state (as ``extra.optimizer.*`` tensors) and the trainer's state (epochs,
+    learning rate, random streams) in the header's ``training.trainer``, so
+    :meth:`deltarule.training.Trainer.restore_state` can resume from them.
     """
 
     def __init__(
@@ -404,6 +410,10 @@ class ModelCheckpoint(Callback):
         from .io import save_model  # an edge: imported only when a checkpoint is written
 
         target = self.path.format(epoch=record.epoch)
-        save_model(state.network, target, training={"epoch": record.epoch, **record.as_dict()})
+        training: dict[str, Any] = {"epoch": record.epoch, "record": record.as_dict()}
+        extra = None
+        if state.trainer is not None and hasattr(state.trainer, "checkpoint_state"):
+            extra, training["trainer"] = state.trainer.checkpoint_state()
+        save_model(state.network, target, training=training, extra_tensors=extra)
         self.saved.append(target)
         return None

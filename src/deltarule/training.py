@@ -216,6 +216,62 @@ class Trainer:
         self._grad_sum = network.layout.allocate(network.dtype)
         self._weight_mask = network.weight_mask.astype(network.dtype)
 
+    # -------------------------------------------------------------- checkpoints
+    def checkpoint_state(self) -> tuple[dict[str, Array], dict[str, Any]]:
+        """Return what resuming needs: optimizer state tensors and plain JSON-able data.
+
+        Returns
+        -------
+        tensors : dict of str to ndarray
+            ``optimizer.<name>`` for each array of the optimizer state.
+        meta : dict
+            Optimizer config and scalar state, epochs done, learning rate, the
+            random streams' states and the trainer's settings.
+        """
+        tensors = {
+            f"optimizer.{k}": v
+            for k, v in self.optimizer_state.items()
+            if isinstance(v, np.ndarray)
+        }
+        scalars = {k: v for k, v in self.optimizer_state.items() if not isinstance(v, np.ndarray)}
+        rngs = (self._shuffle_rng, self._dropout_rng, self._split_rng)
+        meta = {
+            "optimizer": self.optimizer.config(),
+            "optimizer_scalars": scalars,
+            "epochs_done": self.epochs_done,
+            "learning_rate": self.learning_rate,
+            "rng": [r.bit_generator.state for r in rngs],
+            "settings": {
+                "batch_size": self.batch_size,
+                "shuffle": self.shuffle,
+                "l2": self.l2,
+                "l1": self.l1,
+                "max_norm": self.max_norm,
+                "metrics": [m.name for m in self.metrics],
+            },
+        }
+        return tensors, meta
+
+    def restore_state(self, tensors: dict[str, Array], meta: dict[str, Any]) -> Trainer:
+        """Resume from :meth:`checkpoint_state` output (same network layout); returns self."""
+        state = self.optimizer.init(self.network.parameters) if self.optimizer_state else {}
+        for key in list(state):
+            if isinstance(state[key], np.ndarray):
+                saved = tensors.get(f"optimizer.{key}")
+                if saved is None or saved.shape != state[key].shape:
+                    raise InputError(
+                        f"the checkpoint lacks optimizer state {key!r} of shape "
+                        f"{state[key].shape}; it was written for another optimizer or network."
+                    )
+                state[key][...] = saved
+        state.update(meta.get("optimizer_scalars", {}))
+        self.optimizer_state = state
+        self.epochs_done = int(meta["epochs_done"])
+        self.learning_rate = float(meta["learning_rate"])
+        for rng, saved in zip((self._shuffle_rng, self._dropout_rng, self._split_rng), meta["rng"]):
+            rng.bit_generator.state = saved
+        return self
+
     # ----------------------------------------------------------------- batches
     def _penalty(self, params: Array, grad: Array) -> float:
         extra = 0.0
