@@ -568,7 +568,7 @@ def test_model_checkpoint_saves_best_and_optimizer_state(rng, tmp_path) -> None:
     ]
     loaded = load_model(tmp_path / "e6.safetensors")
     np.testing.assert_array_equal(loaded.network.parameters, net.parameters)
-    assert {"optimizer.m", "optimizer.v"} <= set(loaded.extra_tensors)
+    assert {"optimizer.first_moment", "optimizer.second_moment"} <= set(loaded.extra_tensors)
     assert loaded.training["trainer"]["epochs_done"] == 6
     best_epoch = int(np.argmin(history.val_loss)) + 1
     assert load_model(tmp_path / "best.safetensors").training["epoch"] == best_epoch

@@ -228,10 +228,10 @@ class Trainer:
             Optimizer config and scalar state, epochs done, learning rate, the
             random streams' states and the trainer's settings.
         """
-        tensors = {
+        tensors = {  # scratch buffers hold no state worth keeping
             f"optimizer.{k}": v
             for k, v in self.optimizer_state.items()
-            if isinstance(v, np.ndarray)
+            if isinstance(v, np.ndarray) and k != "scratch"
         }
         scalars = {k: v for k, v in self.optimizer_state.items() if not isinstance(v, np.ndarray)}
         rngs = (self._shuffle_rng, self._dropout_rng, self._split_rng)
@@ -256,7 +256,7 @@ class Trainer:
         """Resume from :meth:`checkpoint_state` output (same network layout); returns self."""
         state = self.optimizer.init(self.network.parameters) if self.optimizer_state else {}
         for key in list(state):
-            if isinstance(state[key], np.ndarray):
+            if isinstance(state[key], np.ndarray) and key != "scratch":
                 saved = tensors.get(f"optimizer.{key}")
                 if saved is None or saved.shape != state[key].shape:
                     raise InputError(
