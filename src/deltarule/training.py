@@ -440,6 +440,7 @@ class Trainer:
             None if val is None else val.X,
             None if val is None else val.y,
             self.epochs_done,
+            trainer=self,
         )
         cbs = [*callbacks, ProgressBar(verbose)]
         for cb in cbs:
