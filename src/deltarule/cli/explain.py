@@ -1,0 +1,190 @@
+"""``deltarule explain``: backpropagation step by step, from the real computation.
+
+Without options it walks the tutorial's 2-2-2 network (forward pass, error,
+chain rule for every weight, update). ``--example linear`` shows the one-weight
+example; ``--model FILE --input ROW [--target ROW]`` explains one example of a
+saved model. When no ``--target`` is given, softmax and sigmoid models use
+their own predicted class; other models need ``--target``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from . import add_common
+
+FORMATS = ("text", "markdown", "html", "json")
+
+EPILOG = """examples:
+  deltarule explain
+  deltarule explain --steps 10000 --format html --out walk.html
+  deltarule explain --format json
+  deltarule explain --example linear --plot error.png
+  deltarule explain --model model.safetensors --input 0.1,0.7,0.3 --target 0,1
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``explain`` subcommand."""
+    parser = subparsers.add_parser(
+        "explain",
+        help="show backpropagation step by step",
+        description="Show backpropagation step by step, with the numbers the network really\n"
+        "computes: the tutorial's 2-2-2 network by default. Without --target, a softmax or\n"
+        "sigmoid model explains its own predicted class; other models need --target.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--example",
+        choices=("tutorial", "linear"),
+        default=None,
+        help="a textbook example (default: tutorial)",
+    )
+    parser.add_argument("--model", metavar="MODEL", help="a saved model file to explain")
+    parser.add_argument("--input", metavar="ROW", help="with --model: the input, e.g. 0.1,0.7")
+    parser.add_argument("--target", metavar="ROW", help="with --model: the desired output")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=0.5,
+        metavar="ETA",
+        help="learning rate of the update (default: 0.5, the tutorial's)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="go on training for N updates in all and show the error",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="save a plot (.png or .svg): E(W) for --example linear, "
+        "else the error curve (needs --steps)",
+    )
+    parser.add_argument(
+        "--max-neurons",
+        type=int,
+        default=8,
+        metavar="N",
+        help="summarise layers wider than N neurons (default: 8)",
+    )
+    add_common(parser)
+    parser.set_defaults(func=run)
+
+
+def parse_row(text: str, option: str) -> np.ndarray:
+    """Parse ``"0.1,0.7,0.3"`` into a 1-D float array."""
+    from ..exceptions import InputError
+
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise InputError(
+            f"{option} must be comma-separated numbers such as 0.05,0.1; received {text!r}."
+        )
+    return np.array(values)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    from ..exceptions import InputError
+
+    if args.model and args.example:
+        raise InputError("give either --model or --example, not both.")
+    if args.model and args.input is None:
+        raise InputError("--model needs --input ROW (the example to explain, e.g. 0.1,0.7).")
+    if not args.model and (args.input is not None or args.target is not None):
+        raise InputError("--input and --target go with --model MODEL.")
+    if args.plot and args.example != "linear" and args.steps <= 0:
+        raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
+
+
+def _load_network(path: str) -> Any:
+    from ..exceptions import InputError
+
+    try:
+        from ..io import load_model
+    except ImportError as exc:
+        raise InputError(
+            "reading model files needs deltarule.io, which this installation does not have."
+        ) from exc
+    return load_model(path).network
+
+
+def _plot_curve(trace: Any, path: str) -> None:
+    from ..exceptions import InputError
+    from ..explain._output import save_atomic
+    from ..explain._plots import error_figure
+
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".png", ".svg"):
+        raise InputError(f"--plot file must end in .png or .svg; received {path!r}.")
+    xs, ys = zip(*trace.curve)
+    fig = error_figure(
+        xs,
+        ys,
+        xlabel="updates",
+        ylabel="error E",
+        title="error during training",
+        logx=True,
+        logy=True,
+    )
+    save_atomic(path, lambda handle: fig.savefig(handle, format=suffix[1:]))
+
+
+def _explain(args: argparse.Namespace) -> str:
+    from .. import explain
+
+    if args.example == "linear":
+        return explain.explain_linear(args.format, learning_rate=args.learning_rate, plot=args.plot)
+    if args.model:
+        network = _load_network(args.model)
+        x = parse_row(args.input, "--input")
+        y = None if args.target is None else parse_row(args.target, "--target")
+        if args.plot:
+            X, _, _ = network.validate(x)
+            target = y if y is not None else explain.default_target(network, network.predict(X))[0]
+            _plot_curve(
+                explain.trace(network, X, target, args.learning_rate, steps=args.steps), args.plot
+            )
+        return explain.explain_example(
+            network,
+            x,
+            y,
+            learning_rate=args.learning_rate,
+            steps=args.steps,
+            format=args.format,
+            max_neurons=args.max_neurons,
+            title=os.path.basename(args.model),
+        )
+    trace = explain.tutorial_trace(args.learning_rate, steps=args.steps)
+    if args.plot:
+        _plot_curve(trace, args.plot)
+    return explain.render(trace, args.format, max_neurons=args.max_neurons)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Explain, then print or write the result; returns the exit status."""
+    _check_options(args)
+    text = _explain(args)
+    if args.out:
+        from ..explain._output import write_atomic
+
+        write_atomic(args.out, text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,173 @@
+"""``explain``: backpropagation shown step by step, from the real computation.
+
+The network's own forward/backward code reports every value to an observer
+(:class:`Recorder`); :func:`trace` keeps them as plain data (:class:`Trace`);
+renderers turn the data into text, Markdown, HTML or JSON. Nothing here is a
+second implementation of backpropagation.
+
+Public functions
+----------------
+explain_tutorial(format="text", *, learning_rate=0.5, steps=0)
+    The tutorial's 2-2-2 walk (forward, error, chain rule for every weight, update).
+explain_linear(format="text", *, learning_rate=0.5, plot=None)
+    The tutorial's one-weight example ``output = W·x``.
+explain_example(network, x, y=None, ...)
+    One example's walk through any network (a per-layer summary when wide).
+draw_network(network, path=None)
+    A diagram of the network with its weights (SVG; PNG through matplotlib).
+
+Examples
+--------
+>>> text = explain_tutorial()
+>>> "∂E_total/∂w5" in text and "w5⁺" in text
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .._typing import ArrayLike
+from .._validation import check_int
+from ..exceptions import InputError
+from ..network import Network
+from ..textbook import TUTORIAL_LEARNING_RATE, tutorial_network
+from .draw import Diagram, diagram_svg, draw_network, save_diagram
+from .events import LayerBackward, LayerForward, LossRecord, Trace, neuron_labels
+from .expr import fmt
+from .linear import LinearWalk, linear_walk, plot_linear, render_linear
+from .recorder import Recorder, trace
+from .render import FORMATS, MAX_NEURONS, layer_summary, render, to_json_data
+
+__all__ = [
+    "Diagram",
+    "FORMATS",
+    "LayerBackward",
+    "LayerForward",
+    "LinearWalk",
+    "LossRecord",
+    "MAX_NEURONS",
+    "Recorder",
+    "Trace",
+    "default_target",
+    "diagram_svg",
+    "draw_network",
+    "explain_example",
+    "explain_linear",
+    "explain_tutorial",
+    "layer_summary",
+    "linear_walk",
+    "neuron_labels",
+    "plot_linear",
+    "render",
+    "render_linear",
+    "save_diagram",
+    "to_json_data",
+    "trace",
+    "tutorial_trace",
+]
+
+
+def tutorial_trace(learning_rate: float = TUTORIAL_LEARNING_RATE, *, steps: int = 0) -> Trace:
+    """Trace the tutorial's 2-2-2 network on its one example (see :mod:`deltarule.textbook`)."""
+    net, X, y = tutorial_network()
+    inputs = ", ".join(f"i{k + 1} = {fmt(v)}" for k, v in enumerate(X[0]))
+    targets = ", ".join(f"target_o{k + 1} = {fmt(v)}" for k, v in enumerate(y[0]))
+    biases = f"b1 = {fmt(net.biases[0][0])}, b2 = {fmt(net.biases[1][0])}"
+    note = f"Inputs {inputs}; {targets}; biases {biases} (held fixed)."
+    return trace(net, X, y, learning_rate, steps=steps, title="the tutorial network", note=note)
+
+
+def explain_tutorial(
+    format: str = "text", *, learning_rate: float = TUTORIAL_LEARNING_RATE, steps: int = 0
+) -> str:
+    """Return the tutorial's walk rendered as ``text``, ``markdown``, ``html`` or ``json``."""
+    return render(tutorial_trace(learning_rate, steps=steps), format)
+
+
+def explain_linear(
+    format: str = "text",
+    *,
+    learning_rate: float = TUTORIAL_LEARNING_RATE,
+    plot: str | os.PathLike[str] | None = None,
+) -> str:
+    """Return the one-weight example rendered; ``plot`` also saves E(W) with the steps."""
+    walk = linear_walk(learning_rate)
+    if plot is not None:
+        plot_linear(walk, plot)
+    return render_linear(walk, format)
+
+
+def default_target(network: Network, output: np.ndarray) -> tuple[np.ndarray, str]:
+    """Choose a target when none is given: the network's own predicted class.
+
+    Softmax outputs get the one-hot of the argmax, sigmoid outputs their rounding
+    to 0/1. Any other output has no "predicted class", so a target is required.
+
+    Returns
+    -------
+    target : ndarray of shape (1, n_outputs)
+    note : str
+        A sentence saying what was chosen.
+    """
+    name = network.layers[-1].activation.name
+    if name == "softmax":
+        target = np.zeros_like(output)
+        target[0, int(np.argmax(output[0]))] = 1
+        return target, "No target was given: the target is the predicted class (argmax, one-hot)."
+    if name == "sigmoid":
+        return (output >= 0.5).astype(output.dtype), (
+            "No target was given: the target is the prediction rounded to 0 or 1."
+        )
+    raise InputError(
+        f"no target given, and the network's {name} output has no predicted class to use; "
+        "pass the desired output (y=..., or --target on the command line)."
+    )
+
+
+def explain_example(
+    network: Network,
+    x: ArrayLike,
+    y: ArrayLike | None = None,
+    *,
+    learning_rate: float = TUTORIAL_LEARNING_RATE,
+    steps: int = 0,
+    format: str = "text",
+    max_neurons: int = MAX_NEURONS,
+    title: str = "one example",
+) -> str:
+    """Explain one example's forward and backward pass through ``network``.
+
+    Parameters
+    ----------
+    network : Network
+        Not changed: the trace runs on a copy of its parameters.
+    x : array-like of shape (n_inputs,) or (1, n_inputs)
+    y : array-like of shape (n_outputs,) or (1, n_outputs), optional
+        The desired output. When omitted, softmax and sigmoid networks use their own
+        predicted class (:func:`default_target`); other networks need ``y``.
+    learning_rate, steps
+        As in :func:`trace`.
+    format : {"text", "markdown", "html", "json"}
+    max_neurons : int, default 8
+        Networks with a wider layer get a per-layer summary instead of every weight.
+    title : str
+
+    Returns
+    -------
+    str
+    """
+    max_neurons = check_int(max_neurons, "max_neurons")
+    X, _, _ = network.validate(x)
+    if X.shape[0] != 1:
+        raise InputError(
+            f"explain_example explains one example; received {X.shape[0]} rows. "
+            "Pass a single row (shape (n_inputs,))."
+        )
+    note = ""
+    if y is None:
+        y, note = default_target(network, network.forward(X)[0])
+    result = trace(network, X, y, learning_rate, steps=steps, title=title, note=note)
+    return render(result, format, max_neurons=max_neurons)

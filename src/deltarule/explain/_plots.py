@@ -1,0 +1,94 @@
+"""Matplotlib figures for explain (error curves), built without pyplot or global state.
+
+Imported only when a plot is asked for: matplotlib is an optional dependency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..exceptions import InputError
+
+__all__ = ["error_figure", "diagram_figure"]
+
+
+def error_figure(
+    xs: Sequence[float],
+    ys: Sequence[float],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    markers: tuple[Sequence[float], Sequence[float]] | None = None,
+    logx: bool = False,
+    logy: bool = False,
+) -> Any:
+    """Return a matplotlib Figure with the curve (xs, ys) and optional marker points."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise InputError(
+            "plots need matplotlib; install it with pip install 'deltarule[cli]'."
+        ) from exc
+    fig = Figure(figsize=(6.4, 4.0), dpi=120)
+    ax = fig.add_subplot()
+    ax.plot(xs, ys, color="#1f5fa8", linewidth=2, label=ylabel)
+    if markers is not None:
+        ax.plot(*markers, "o-", color="#c0392b", markersize=4, linewidth=1, label="steps")
+        ax.legend()
+    ax.set_xscale("symlog" if logx else "linear")
+    ax.set_yscale("log" if logy else "linear")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def diagram_figure(plan: Any) -> Any:
+    """Return a matplotlib Figure drawing a :class:`~deltarule.explain.diagram.Layout`."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
+
+    from .diagram import POSITIVE, RADIUS, colour, short
+
+    fig = Figure(figsize=(plan.width / 100, plan.height / 100), dpi=150)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, plan.width)
+    ax.set_ylim(plan.height, 0)
+    ax.set_axis_off()
+    for edge in plan.edges:
+        (x1, y1), (x2, y2) = edge.start, edge.end
+        style = {"linestyle": "--" if edge.bias else "-", "zorder": 1}
+        ax.plot(
+            [x1, x2], [y1, y2], color=colour(edge.value), lw=plan.edge_width(edge) * 0.7, **style
+        )
+        if plan.labelled:
+            x, y = x1 + (x2 - x1) * edge.place, y1 + (y2 - y1) * edge.place
+            box = {"facecolor": "white", "edgecolor": "none", "pad": 0.5}
+            ax.text(
+                x,
+                y - 3,
+                short(edge.value),
+                color=colour(edge.value),
+                fontsize=6,
+                ha="center",
+                va="bottom",
+                zorder=3,
+                bbox=box,
+            )
+    for x, y, name in plan.neurons:
+        ax.add_patch(Circle((x, y), RADIUS, facecolor="#fdfdfd", edgecolor="#333", zorder=2))
+        ax.text(x, y, name, ha="center", va="center", fontsize=7, weight="bold", zorder=4)
+    for x, y in plan.bias_nodes:
+        ax.add_patch(
+            Circle((x, y), RADIUS * 0.7, facecolor="#eef3fb", edgecolor=POSITIVE, zorder=2)
+        )
+        ax.text(x, y, "1", ha="center", va="center", fontsize=7, zorder=4)
+    for x, y, text in plan.captions:
+        ax.text(x, y, text, ha="center", va="bottom", fontsize=7, color="#555")
+    for x, y in plan.ellipses:
+        ax.text(x, y, "⋮", ha="center", va="center", fontsize=12)
+    return fig

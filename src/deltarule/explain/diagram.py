@@ -1,0 +1,207 @@
+"""A network diagram as data: which neurons and edges go where, with what values.
+
+:class:`Diagram` holds the weights, biases and (optionally) gradients to show;
+:func:`layout` places them — layers as columns, inputs on the left, a bias
+node "1" above each layer — and returns a :class:`Layout` that the SVG writer
+(:mod:`.draw`) and the matplotlib one (:mod:`._plots`) both draw, so the two
+pictures agree. Layers wider than ``max_neurons`` keep their first neurons, a
+"⋮" and the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._typing import Array
+from ..network import Network
+from .events import Trace, neuron_labels, weight_label
+from .expr import fmt
+
+__all__ = ["Diagram", "Edge", "Layout", "layout", "colour", "short"]
+
+COLUMN_GAP, ROW_GAP, RADIUS, MARGIN = 200, 70, 20, 60
+POSITIVE, NEGATIVE, NEUTRAL = "#1f5fa8", "#c0392b", "#888888"
+MAX_LABELLED_EDGES = 40
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """The data a diagram shows: weights, biases, activations and optional gradients."""
+
+    weights: tuple[Array, ...]
+    biases: tuple[Array | None, ...]
+    activations: tuple[str, ...]
+    gradients: tuple[Array, ...] | None = None
+    bias_gradients: tuple[Array | None, ...] | None = None
+    title: str = ""
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """Widths from inputs to outputs."""
+        return [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
+
+    @classmethod
+    def from_network(cls, network: Network, title: str = "") -> Diagram:
+        """The diagram of a network's current weights."""
+        return cls(
+            tuple(np.array(w) for w in network.weights),
+            tuple(None if b is None else np.array(b) for b in network.biases),
+            tuple(layer.activation.name for layer in network.layers),
+            title=title,
+        )
+
+    @classmethod
+    def from_trace(cls, trace: Trace, *, after: bool = False, title: str = "") -> Diagram:
+        """The traced network before (with gradients) or after its update."""
+        vector = trace.updated if after else trace.parameters
+        n = len(trace.forward)
+        names = trace.layout.names
+
+        def tensors(vec: Array, prefix: str) -> tuple:
+            return tuple(
+                trace.tensor(vec, f"{prefix}{i}") if f"{prefix}{i}" in names else None
+                for i in range(1, n + 1)
+            )
+
+        return cls(
+            tensors(vector, "W"),
+            tensors(vector, "b"),
+            tuple(rec.activation for rec in trace.forward),
+            None if after else tensors(trace.gradient, "W"),
+            None if after else tensors(trace.gradient, "b"),
+            title,
+        )
+
+
+def _shown(n: int, max_neurons: int) -> list[int | None]:
+    """Neuron indices drawn for a layer of ``n``; None marks the "⋮" slot."""
+    if n <= max_neurons:
+        return list(range(n))
+    return [*range(max_neurons - 2), None, n - 1]
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One drawn edge: a weight, or a bias from a bias node."""
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    value: float
+    tooltip: str
+    bias: bool
+    place: float
+    """Where along the edge its value is written (0 = start, 1 = end)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything a backend (SVG, matplotlib) needs to draw a diagram."""
+
+    width: float
+    height: float
+    neurons: tuple[tuple[float, float, str], ...]
+    bias_nodes: tuple[tuple[float, float], ...]
+    ellipses: tuple[tuple[float, float], ...]
+    captions: tuple[tuple[float, float, str], ...]
+    edges: tuple[Edge, ...]
+    scale: float
+    labelled: bool
+
+    def edge_width(self, edge: Edge) -> float:
+        """Stroke width in pixels, growing with |w|."""
+        return 0.6 + 3.4 * abs(edge.value) / self.scale
+
+
+def _positions(sizes: list[int], max_neurons: int) -> tuple[list[dict], list, float, float]:
+    """Neuron positions per layer, "⋮" positions, width and height."""
+    slots = [_shown(n, max_neurons) for n in sizes]
+    tallest = max(len(s) for s in slots)
+    height = 2 * MARGIN + 40 + (tallest - 1) * ROW_GAP
+    width = 2 * MARGIN + (len(sizes) - 1) * COLUMN_GAP
+    positions, ellipses = [], []
+    for layer, slot in enumerate(slots):
+        x = MARGIN + layer * COLUMN_GAP
+        top = MARGIN + 40 + (tallest - len(slot)) * ROW_GAP / 2
+        layer_pos = {}
+        for k, index in enumerate(slot):
+            if index is None:
+                ellipses.append((x, top + k * ROW_GAP))
+            else:
+                layer_pos[index] = (x, top + k * ROW_GAP)
+        positions.append(layer_pos)
+    return positions, ellipses, width, height
+
+
+def _tooltip(diagram: Diagram, layer: int, j: int, i: int | None) -> str:
+    labels = neuron_labels(diagram.layer_sizes)
+    if i is None:
+        text = f"bias of {labels[layer][j]} = {fmt(diagram.biases[layer - 1][j])}"
+        grads = diagram.bias_gradients
+        if grads is not None and grads[layer - 1] is not None:
+            text += f"\n∂E/∂b = {fmt(grads[layer - 1][j])}"
+        return text
+    name = weight_label(diagram.layer_sizes, layer, j, i)
+    text = f"{name} = {fmt(diagram.weights[layer - 1][j, i])} ({labels[layer - 1][i]} → "
+    text += f"{labels[layer][j]})"
+    if diagram.gradients is not None:
+        text += f"\n∂E/∂{name} = {fmt(diagram.gradients[layer - 1][j, i])}"
+    return text
+
+
+def _edges(diagram: Diagram, positions: list[dict], bias_nodes: list) -> list[Edge]:
+    edges = []
+    for layer, weight in enumerate(diagram.weights, start=1):
+        source, target = positions[layer - 1], positions[layer]
+        for k, (j, end) in enumerate(target.items()):
+            # Stagger the value labels so those of edges meeting at a neuron do not collide.
+            place = 0.2 + 0.6 * (k + 0.5) / len(target)
+            for i, start in source.items():
+                tip = _tooltip(diagram, layer, j, i)
+                edges.append(Edge(start, end, float(weight[j, i]), tip, False, place))
+            bias = diagram.biases[layer - 1]
+            if bias is not None:
+                tip, start = _tooltip(diagram, layer, j, None), bias_nodes[layer - 1]
+                edges.append(Edge(start, end, float(bias[j]), tip, True, 0.3 + place / 2))
+    return edges
+
+
+def layout(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "auto") -> Layout:
+    """Place neurons, bias nodes and edges (layers as columns, inputs on the left)."""
+    sizes = diagram.layer_sizes
+    positions, ellipses, width, height = _positions(sizes, max_neurons)
+    bias_nodes = [
+        None if diagram.biases[k - 1] is None else (MARGIN + (k - 0.5) * COLUMN_GAP, MARGIN - 20.0)
+        for k in range(1, len(sizes))
+    ]
+    edges = _edges(diagram, positions, bias_nodes)
+    labels = neuron_labels(sizes)
+    neurons = tuple(
+        (x, y, labels[layer][j]) for layer, pos in enumerate(positions) for j, (x, y) in pos.items()
+    )
+    captions = tuple(
+        (MARGIN + layer * COLUMN_GAP, height - 12, "inputs" if layer == 0 else act)
+        for layer, act in enumerate(("", *diagram.activations))
+    )
+    return Layout(
+        width=width,
+        height=height,
+        neurons=neurons,
+        bias_nodes=tuple(node for node in bias_nodes if node is not None),
+        ellipses=tuple(ellipses),
+        captions=captions,
+        edges=tuple(edges),
+        scale=max((abs(e.value) for e in edges), default=1.0) or 1.0,
+        labelled=len(edges) <= MAX_LABELLED_EDGES if show_values == "auto" else bool(show_values),
+    )
+
+
+def colour(value: float) -> str:
+    """Blue for positive values, red for negative ones, grey for zero."""
+    return POSITIVE if value > 0 else NEGATIVE if value < 0 else NEUTRAL
+
+
+def short(value: float) -> str:
+    """A weight written on its edge: five significant digits."""
+    return f"{value:.5g}"

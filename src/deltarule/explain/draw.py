@@ -1,0 +1,154 @@
+"""Network diagrams with their weights, in the manner of R neuralnet's ``plot.nn``.
+
+Neurons are labelled circles in columns (inputs ``i*``, hidden ``h*``, outputs
+``o*``); every weight is an edge labelled with its value, its stroke width
+growing with :math:`|w|` and its colour giving the sign (blue positive, red
+negative); biases come from a node "1" above each layer, on dashed edges.
+Hovering an edge shows its name, value and, when known, its gradient.
+SVG is written by hand; PNG goes through matplotlib (imported only then).
+Layers wider than ``max_neurons`` show their first neurons, a "⋮" and the last.
+
+Examples
+--------
+>>> from deltarule.textbook import tutorial_network
+>>> net, _, _ = tutorial_network()
+>>> svg = draw_network(net)
+>>> svg.count("<circle") >= 6 and "w5 = 0.4" in svg
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from ..exceptions import InputError
+from ..network import Network
+from ._output import save_atomic, write_atomic
+from .diagram import POSITIVE, RADIUS, Diagram, Edge, Layout, colour, layout, short
+from .svgplot import svg_root
+
+__all__ = ["Diagram", "draw_network", "diagram_svg", "save_diagram"]
+
+
+def _edge_svg(edge: Edge, plan: Layout) -> str:
+    (x1, y1), (x2, y2) = edge.start, edge.end
+    dash = ' stroke-dasharray="5 3"' if edge.bias else ""
+    coords = f'x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"'
+    paint = f'stroke="{colour(edge.value)}" stroke-width="{plan.edge_width(edge):.2f}"'
+    parts = [
+        f'<g class="edge"><title>{escape(edge.tooltip)}</title>',
+        f"<line {coords} {paint}{dash}/>",
+        f'<line {coords} stroke="transparent" stroke-width="10" pointer-events="stroke"/>',
+    ]
+    if plan.labelled:
+        x, y = x1 + (x2 - x1) * edge.place, y1 + (y2 - y1) * edge.place
+        parts.append(
+            f'<text x="{x:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{colour(edge.value)}" '
+            f'stroke="white" stroke-width="3" paint-order="stroke">{short(edge.value)}</text>'
+        )
+    return "".join(parts) + "</g>"
+
+
+def _nodes_svg(plan: Layout) -> list[str]:
+    parts = [
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{RADIUS * 0.7:.1f}" fill="#eef3fb" '
+        f'stroke="{POSITIVE}"/><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">1</text>'
+        for x, y in plan.bias_nodes
+    ]
+    parts += [
+        f'<g class="neuron"><title>{escape(name)}</title>'
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{RADIUS}" fill="#fdfdfd" stroke="#333" '
+        f'stroke-width="1.5"/><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
+        f'font-weight="bold">{escape(name)}</text></g>'
+        for x, y, name in plan.neurons
+    ]
+    parts += [
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="#555">{escape(text)}</text>'
+        for x, y, text in plan.captions
+    ]
+    parts += [
+        f'<text x="{x:.1f}" y="{y + 6:.1f}" text-anchor="middle" font-size="20">⋮</text>'
+        for x, y in plan.ellipses
+    ]
+    return parts
+
+
+def diagram_svg(
+    diagram: Diagram,
+    *,
+    max_neurons: int = 12,
+    show_values: bool | str = "auto",
+    standalone: bool = False,
+) -> str:
+    """Return the diagram as one ``<svg>`` element (``standalone`` for a ``.svg`` file).
+
+    ``show_values="auto"`` writes weights on the edges when there are at most 40 of them.
+    """
+    plan = layout(diagram, max_neurons, show_values)
+    parts = [svg_root(plan.width, plan.height, "network", standalone=standalone)]
+    parts.append(f"<title>{escape(diagram.title or 'network diagram')}</title>")
+    parts += [_edge_svg(edge, plan) for edge in plan.edges]
+    parts += _nodes_svg(plan)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def save_diagram(
+    diagram: Diagram,
+    path: str | os.PathLike[str],
+    *,
+    max_neurons: int = 12,
+    show_values: bool | str = "auto",
+) -> Path:
+    """Write the diagram to ``path``: ``.svg`` (hand-written) or ``.png`` (matplotlib)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".svg":
+        svg = diagram_svg(
+            diagram, max_neurons=max_neurons, show_values=show_values, standalone=True
+        )
+        return write_atomic(target, '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n")
+    if suffix == ".png":
+        from ._plots import diagram_figure
+
+        fig = diagram_figure(layout(diagram, max_neurons, show_values))
+        return save_atomic(target, lambda handle: fig.savefig(handle, format="png"))
+    raise InputError(
+        f"cannot draw to {str(path)!r}: the file name must end in .svg or .png "
+        f"(received {suffix or 'no extension'!r})."
+    )
+
+
+def draw_network(
+    network: Network,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    max_neurons: int = 12,
+    show_values: bool | str = "auto",
+    title: str = "",
+) -> str:
+    """Draw ``network`` with its weights; write it to ``path`` (.svg or .png) when given.
+
+    Parameters
+    ----------
+    network : Network
+    path : str or path-like, optional
+        Where to write the picture; the extension picks the format.
+    max_neurons : int, default 12
+        Widest layer drawn in full.
+    show_values : bool or "auto"
+        Write each weight on its edge ("auto": when there are at most 40 edges).
+    title : str
+        Tooltip title of the picture.
+
+    Returns
+    -------
+    str
+        The standalone SVG text (also when a PNG is written).
+    """
+    diagram = Diagram.from_network(network, title=title)
+    if path is not None:
+        save_diagram(diagram, path, max_neurons=max_neurons, show_values=show_values)
+    return diagram_svg(diagram, max_neurons=max_neurons, show_values=show_values, standalone=True)

@@ -1,0 +1,257 @@
+r"""The tutorial's one-weight example: ``output = W·x`` on 0→0, 1→2, 2→4.
+
+The tutorial tries W = 3, then W = 4 (worse), then W = 2 (no error), and
+concludes that training means finding the direction in which the error falls.
+:func:`linear_walk` computes its error tables through the real network
+(:func:`deltarule.textbook.linear_error_table`) and then lets gradient descent
+find that direction from the slope alone: from W = 3 it calls the network's
+``loss_and_gradient`` and steps :math:`W \leftarrow W - \eta\,dE/dW` until the
+steps become negligible. The network's error is
+:math:`E = \tfrac12\cdot\tfrac13\sum_x (Wx - t)^2`, half the mean of the
+tutorial's square-error column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, check_positive
+from ..exceptions import InputError
+from ..textbook import linear_data, linear_error_table, linear_network
+from ._output import save_atomic
+from .expr import fmt
+
+__all__ = ["LinearWalk", "linear_walk", "render_linear", "plot_linear", "TABLE_WEIGHTS", "FOOTNOTE"]
+
+TABLE_WEIGHTS = (3.0, 4.0, 2.0)
+"""The weights the tutorial's tables try, in its order."""
+
+FOOTNOTE = (
+    "The tutorial's own W = 2 table has typos in the row for input 1: it prints 3 as the "
+    "model output for W = 2 (2·1 = 2) and 2 and 4 as the absolute and square errors for "
+    "W = 3 (they are 1 and 1, as its first table says). The values here are computed by "
+    "the network."
+)
+
+
+@dataclass(frozen=True)
+class LinearWalk:
+    """The one-weight example: error tables, the descent from W = 3, and the error curve.
+
+    Attributes
+    ----------
+    tables : dict of float to list of dict
+        For W = 3, 4, 2: rows with ``input``, ``desired``, ``output``,
+        ``absolute_error``, ``square_error``.
+    errors : dict of float to float
+        The network's error E for each table's W.
+    descent : tuple of (step, W, E, dE/dW)
+        Gradient descent from W = 3, one row per step (the last row is where it stopped).
+    learning_rate : float
+    curve : tuple of (W, E)
+        The error against W, through the network, for plotting.
+    converged : bool
+        Whether the steps became negligible before the step limit.
+    """
+
+    tables: dict[float, list[dict[str, float]]]
+    errors: dict[float, float]
+    descent: tuple[tuple[int, float, float, float], ...]
+    learning_rate: float
+    curve: tuple[tuple[float, float], ...]
+    converged: bool = True
+
+    @property
+    def final(self) -> tuple[int, float, float, float]:
+        """The row where gradient descent stopped."""
+        return self.descent[-1]
+
+
+def linear_walk(
+    learning_rate: float = 0.5,
+    *,
+    start: float = 3.0,
+    tolerance: float = 1e-6,
+    max_steps: int = 1000,
+) -> LinearWalk:
+    r"""Compute the one-weight example through the real network.
+
+    Gradient descent stops when a step :math:`|\eta\,dE/dW|` is below ``tolerance``,
+    or after ``max_steps`` steps.
+    """
+    learning_rate = check_positive(learning_rate, "learning_rate")
+    max_steps = check_int(max_steps, "max_steps")
+    X, y = linear_data()
+    net = linear_network(start)
+    descent, converged = [], False
+    for step in range(max_steps + 1):
+        error, gradient = net.loss_and_gradient(X, y)
+        descent.append((step, float(net.parameters[0]), float(error), float(gradient[0])))
+        converged = bool(abs(learning_rate * gradient[0]) < tolerance)
+        if converged or step == max_steps or not np.isfinite(error):
+            break
+        net.parameters[net.trainable] -= learning_rate * gradient[net.trainable]
+    grid = np.linspace(0.5, 3.5, 61)
+    curve = tuple((float(w), net.evaluate_params(np.array([w]), X, y)) for w in grid)
+    return LinearWalk(
+        tables={w: linear_error_table(w) for w in TABLE_WEIGHTS},
+        errors={w: linear_network(w).evaluate(X, y) for w in TABLE_WEIGHTS},
+        descent=tuple(descent),
+        learning_rate=learning_rate,
+        curve=curve,
+        converged=converged,
+    )
+
+
+_COLUMNS = ("input", "desired", "output", "absolute_error", "square_error")
+_HEADERS = ("input", "desired output", "model output", "absolute error", "square error")
+
+
+def table_rows(walk: LinearWalk, w: float) -> list[list[str]]:
+    """One W's table, formatted."""
+    return [[fmt(row[c]) for c in _COLUMNS] for row in walk.tables[w]]
+
+
+def stop_sentence(walk: LinearWalk) -> str:
+    """Where gradient descent stopped."""
+    step, w, error, _ = walk.final
+    if walk.converged:
+        where = "the steps have become negligible at the global minimum (W = 2, E = 0)"
+    else:
+        where = "still moving when the step limit was reached (try a smaller learning rate)"
+    return f"W = {w:.4f} after {step} steps, error {error:.2g}: {where}."
+
+
+def _descent_rows(walk: LinearWalk) -> list[tuple[int, float, float, float] | None]:
+    """The descent's rows; a long one keeps its first 10 and last 5, None marking the gap."""
+    rows: list[tuple[int, float, float, float] | None] = list(walk.descent)
+    return rows if len(rows) <= 30 else [*rows[:10], None, *rows[-5:]]
+
+
+def _fill(text: str, indent: str = "") -> str:
+    """Wrap at 88 columns, never inside an equation such as "W = 3"."""
+    protected = re.sub(r"(\S) = (\S+)", "\\1\u00a0=\u00a0\\2", text)
+    return textwrap.fill(protected, 88, subsequent_indent=indent).replace("\u00a0", " ")
+
+
+def _text(walk: LinearWalk) -> str:
+    lines = [
+        "The one-weight model: output = W·x on the tutorial's data (computed by the network)",
+        "",
+    ]
+    for w in TABLE_WEIGHTS:
+        rows = [list(_HEADERS), *table_rows(walk, w)]
+        widths = [max(len(r[k]) for r in rows) for k in range(len(_HEADERS))]
+        lines.append(f"W = {fmt(w)}" + (" *" if w == 2 else ""))
+        lines += ["  " + "  ".join(c.ljust(n) for c, n in zip(r, widths)).rstrip() for r in rows]
+        total = sum(r["square_error"] for r in walk.tables[w])
+        lines += [
+            f"  sum of square errors = {fmt(total)}; the network's E = ½·mean = "
+            f"{fmt(walk.errors[w])}",
+            "",
+        ]
+    lines += [
+        "Raising W from 3 to 4 made the error worse; lowering it to 2 removed it. Gradient",
+        "descent finds the direction from the slope alone: W⁺ = W − η·dE/dW, "
+        f"η = {walk.learning_rate:g}.",
+        "",
+        f"  {'step':>5}  {'W':<14}{'E':<16}dE/dW",
+    ]
+    for row in _descent_rows(walk):
+        if row is None:
+            lines.append(f"  {'...':>5}")
+            continue
+        step, w, error, grad = row
+        lines.append(f"  {step:>5}  {fmt(w):<14}{fmt(error):<16}{fmt(grad)}")
+    lines += ["", _fill(stop_sentence(walk)), "", _fill("* " + FOOTNOTE, "  ")]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(walk: LinearWalk) -> str:
+    lines = ["# The one-weight model: $\\mathrm{output} = W \\cdot x$", ""]
+    lines += [
+        "Error tables computed by the network, "
+        "$E = \\frac{1}{2}\\cdot\\frac{1}{3}\\sum_x (Wx - t)^2$.",
+        "",
+    ]
+    for w in TABLE_WEIGHTS:
+        lines += [f"### W = {fmt(w)}" + ("[^typos]" if w == 2 else ""), ""]
+        lines += ["| " + " | ".join(_HEADERS) + " |", "|" + "---|" * len(_HEADERS)]
+        lines += ["| " + " | ".join(r) + " |" for r in table_rows(walk, w)]
+        lines += ["", f"$E = {fmt(walk.errors[w])}$", ""]
+    lines += [
+        "## Gradient descent from W = 3",
+        "",
+        f"$W^{{+}} = W - \\eta \\frac{{dE}}{{dW}}$, $\\eta = {walk.learning_rate:g}$",
+        "",
+        "| step | W | E | dE/dW |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        "| ... | | | |"
+        if row is None
+        else "| {} | {} | {} | {} |".format(row[0], *map(fmt, row[1:]))
+        for row in _descent_rows(walk)
+    ]
+    lines += ["", stop_sentence(walk), "", f"[^typos]: {FOOTNOTE}"]
+    return "\n".join(lines) + "\n"
+
+
+def linear_json(walk: LinearWalk) -> dict[str, Any]:
+    """The walk as JSON-able data."""
+    step, w, error, _ = walk.final
+    return {
+        "example": "linear",
+        "model": "output = W*x",
+        "tables": {fmt(w): walk.tables[w] for w in TABLE_WEIGHTS},
+        "errors": {fmt(w): walk.errors[w] for w in TABLE_WEIGHTS},
+        "learning_rate": walk.learning_rate,
+        "descent": [{"step": s, "W": x, "error": e, "gradient": g} for s, x, e, g in walk.descent],
+        "steps": step,
+        "final_W": w,
+        "final_error": error,
+        "total_error": walk.descent[0][2],
+        "note": FOOTNOTE,
+    }
+
+
+def render_linear(walk: LinearWalk, format: str = "text") -> str:
+    """Render the one-weight example as text, Markdown, HTML or JSON."""
+    if format == "text":
+        return _text(walk)
+    if format == "markdown":
+        return _markdown(walk)
+    if format == "json":
+        return json.dumps(linear_json(walk), indent=2) + "\n"
+    if format == "html":
+        from .html import linear_html
+
+        return linear_html(walk)
+    raise InputError(f"unknown format {format!r}; expected text, markdown, html or json.")
+
+
+def plot_linear(walk: LinearWalk, path: str | os.PathLike[str]) -> Path:
+    """Plot the error against W with the descent's steps (PNG or SVG, via matplotlib)."""
+    target = Path(path)
+    if target.suffix.lower() not in (".png", ".svg"):
+        raise InputError(f"--plot file must end in .png or .svg; received {str(path)!r}.")
+    from ._plots import error_figure
+
+    fig = error_figure(
+        [p[0] for p in walk.curve],
+        [p[1] for p in walk.curve],
+        xlabel="W",
+        ylabel="error E",
+        title="E(W) for output = W·x",
+        markers=([d[1] for d in walk.descent], [d[2] for d in walk.descent]),
+    )
+    fmt_name = target.suffix.lower()[1:]
+    return save_atomic(target, lambda handle: fig.savefig(handle, format=fmt_name))

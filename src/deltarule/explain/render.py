@@ -1,0 +1,272 @@
+"""Rendering a recorded trace as text, Markdown or JSON (HTML lives in :mod:`.html`).
+
+Renderers read a :class:`~deltarule.explain.events.Trace` and nothing else.
+A network wider than ``max_neurons`` in any layer is shown as a per-layer
+summary (activation range, gradient norms) instead of weight by weight.
+
+Examples
+--------
+>>> from deltarule.explain import trace
+>>> from deltarule.textbook import tutorial_network
+>>> net, X, y = tutorial_network()
+>>> text = render(trace(net, X, y), "text")
+>>> "E_total = E_o1 + E_o2 = 0.274811083 + 0.023560026 = 0.298371109" in text
+True
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int
+from ..exceptions import InputError
+from .events import Trace
+from .expr import Expr, Num, fmt, to_latex, to_text
+from .walk import NBSP, Note, Section, Step, updates, walk
+
+__all__ = ["render", "to_text_report", "to_markdown", "to_json_data", "layer_summary", "FORMATS"]
+
+FORMATS = ("text", "markdown", "html", "json")
+"""The output formats of ``explain``."""
+
+MAX_NEURONS = 8
+"""Widest layer shown weight by weight; wider networks get a per-layer summary."""
+
+
+def render(trace: Trace, format: str = "text", *, max_neurons: int = MAX_NEURONS) -> str:
+    """Render ``trace`` as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``."""
+    max_neurons = check_int(max_neurons, "max_neurons")
+    if format == "text":
+        return to_text_report(trace, max_neurons=max_neurons)
+    if format == "markdown":
+        return to_markdown(trace, max_neurons=max_neurons)
+    if format == "json":
+        return json.dumps(to_json_data(trace), indent=2) + "\n"
+    if format == "html":
+        from .html import to_html
+
+        return to_html(trace, max_neurons=max_neurons)
+    raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}.")
+
+
+def is_wide(trace: Trace, max_neurons: int) -> bool:
+    """True when some layer has more than ``max_neurons`` neurons (or inputs)."""
+    return max(trace.layer_sizes) > max_neurons
+
+
+def header_lines(trace: Trace) -> list[str]:
+    """The lines that say what was traced."""
+    acts = ", ".join(rec.activation for rec in trace.forward)
+    sizes = "-".join(str(s) for s in trace.layer_sizes)
+    eta = f"learning rate η = {trace.learning_rate:g}"
+    lines = [f"layers {sizes} ({acts}), loss {trace.loss.name}, {eta}"]
+    if trace.note:
+        lines.append(trace.note)
+    return lines
+
+
+def step_line(step: Step, printer: Callable[[Expr], str]) -> str:
+    """One walk line, ``lhs = formula = numbers = value``, printed by ``printer``."""
+    pieces = [printer(step.lhs), *(printer(p) for p in step.parts)]
+    value = printer(Num(float(step.value)))
+    if pieces[-1] != value:
+        pieces.append(value)
+    deduped = [p for k, p in enumerate(pieces) if k == 0 or p != pieces[k - 1]]
+    return " = ".join(deduped)
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    wrapped = textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent)
+    return wrapped.replace(NBSP, " ")
+
+
+def to_text_report(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
+    """Render the walk (or, for a wide network, the layer summary) as plain text."""
+    lines = [f"Backpropagation, step by step: {trace.title}", *header_lines(trace), ""]
+    if is_wide(trace, max_neurons):
+        return "\n".join(lines + _summary_text(trace, max_neurons)) + "\n"
+    for number, section in enumerate(walk(trace), start=1):
+        lines += [f"{number}. {section.title}", _wrap(section.intro, "   ")]
+        for group in section.groups():
+            lines.append("")
+            for item in group:
+                if isinstance(item, Note):
+                    lines.append(_wrap(item.text, "   "))
+                else:
+                    lines.append("   " + step_line(item, to_text))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _markdown_section(number: int, section: Section) -> list[str]:
+    lines = [f"## {number}. {section.title}", "", section.intro.replace(NBSP, " ")]
+    for group in section.groups():
+        lines.append("")
+        for item in group:
+            if isinstance(item, Note):
+                lines += ["", item.text]
+            else:
+                lines.append(f"- ${step_line(item, to_latex)}$")
+    return [*lines, ""]
+
+
+def to_markdown(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
+    """Render the walk as Markdown with LaTeX formulas (``$...$``)."""
+    lines = [f"# Backpropagation, step by step: {trace.title}", ""]
+    lines += [f"*{line}*" for line in header_lines(trace)] + [""]
+    if is_wide(trace, max_neurons):
+        return "\n".join(lines + _summary_markdown(trace, max_neurons)) + "\n"
+    for number, section in enumerate(walk(trace), start=1):
+        lines += _markdown_section(number, section)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _norm(array: np.ndarray | None) -> float | None:
+    return None if array is None else float(np.linalg.norm(array))
+
+
+def layer_summary(trace: Trace) -> list[dict[str, Any]]:
+    """Per-layer statistics: out min/mean/max, ‖δ‖, ‖∂E/∂W‖, ‖∂E/∂b‖ and the update's size."""
+    rows = []
+    for fwd, bwd in zip(trace.forward, trace.backward):
+        name = f"W{fwd.index + 1}"
+        step = trace.updated - trace.parameters
+        rows.append(
+            {
+                "layer": fwd.index + 1,
+                "shape": f"{fwd.weight.shape[1]} → {fwd.weight.shape[0]}",
+                "activation": fwd.activation,
+                "out_min": float(fwd.out.min()),
+                "out_mean": float(fwd.out.mean()),
+                "out_max": float(fwd.out.max()),
+                "delta_norm": _norm(bwd.delta),
+                "grad_weight_norm": _norm(bwd.grad_weight),
+                "grad_bias_norm": _norm(bwd.grad_bias),
+                "update_norm": _norm(trace.tensor(step, name)),
+            }
+        )
+    return rows
+
+
+_SUMMARY_COLUMNS = (
+    ("layer", "layer"),
+    ("shape", "shape"),
+    ("activation", "activation"),
+    ("out_min", "out min"),
+    ("out_mean", "out mean"),
+    ("out_max", "out max"),
+    ("delta_norm", "‖δ‖"),
+    ("grad_weight_norm", "‖∂E/∂W‖"),
+    ("grad_bias_norm", "‖∂E/∂b‖"),
+    ("update_norm", "‖ΔW‖"),
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return fmt(value) if isinstance(value, float) else str(value)
+
+
+def summary_table(trace: Trace) -> tuple[list[str], list[list[str]]]:
+    """Header and formatted rows of :func:`layer_summary`."""
+    rows = [[_cell(row[key]) for key, _ in _SUMMARY_COLUMNS] for row in layer_summary(trace)]
+    return [title for _, title in _SUMMARY_COLUMNS], rows
+
+
+def summary_intro(trace: Trace, max_neurons: int) -> list[str]:
+    """Sentences that open the summary view."""
+    shown = min(trace.layer_sizes[-1], 10)
+    out = ", ".join(fmt(v) for v in trace.loss.output[0, :shown])
+    target = ", ".join(fmt(v) for v in trace.loss.target[0, :shown])
+    more = " ..." if trace.layer_sizes[-1] > shown else ""
+    return [
+        f"A layer is wider than {max_neurons} neurons, so each layer is summarised "
+        "instead of shown weight by weight.",
+        f"E_total = {fmt(trace.loss.total)}",
+        f"out    = [{out}{more}]",
+        f"target = [{target}{more}]",
+    ]
+
+
+def _summary_text(trace: Trace, max_neurons: int) -> list[str]:
+    header, rows = summary_table(trace)
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
+    table = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    lines = summary_intro(trace, max_neurons) + ["", *table]
+    if trace.curve:
+        lines += ["", "Training on:"]
+        lines += [f"  E after {updates(n)} = {fmt(e)}" for n, e in trace.curve]
+    return lines
+
+
+def _summary_markdown(trace: Trace, max_neurons: int) -> list[str]:
+    header, rows = summary_table(trace)
+    intro = summary_intro(trace, max_neurons)
+    lines = [intro[0], "", *(f"- `{line}`" for line in intro[1:]), ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    if trace.curve:
+        lines += ["", "| updates | E |", "|---|---|"]
+        lines += [f"| {n:,} | {fmt(e)} |" for n, e in trace.curve]
+    return lines
+
+
+def to_json_data(trace: Trace) -> dict[str, Any]:
+    """Return the trace as plain JSON-able data (keys documented in the module docs)."""
+    weights = trace.weights()
+    data: dict[str, Any] = {
+        "title": trace.title,
+        "layer_sizes": list(trace.layer_sizes),
+        "activations": [rec.activation for rec in trace.forward],
+        "loss": trace.loss.name,
+        "learning_rate": trace.learning_rate,
+        "note": trace.note,
+        "total_error": trace.loss.total,
+        "output": trace.loss.output.tolist(),
+        "target": trace.loss.target.tolist(),
+        "weights": {w.label: float(trace.parameters[w.flat]) for w in weights},
+        "gradients": {w.label: float(trace.gradient[w.flat]) for w in weights},
+        "updated_weights": {w.label: float(trace.updated[w.flat]) for w in weights},
+        "layers": _json_layers(trace),
+        "tensors": _json_tensors(trace),
+    }
+    if trace.loss.per_output is not None:
+        names = trace.labels[-1]
+        data["errors"] = {f"E_{n}": float(v) for n, v in zip(names, trace.loss.per_output)}
+    if trace.steps:
+        data["steps"] = trace.steps
+        data["curve"] = [[n, e] for n, e in trace.curve]
+        data["final_error"] = trace.final_error
+    return data
+
+
+def _json_layers(trace: Trace) -> list[dict[str, Any]]:
+    return [
+        {
+            "layer": fwd.index + 1,
+            "activation": fwd.activation,
+            "neurons": list(trace.labels[fwd.index + 1]),
+            "net": fwd.net.tolist(),
+            "out": fwd.out.tolist(),
+            "delta": bwd.delta.tolist(),
+        }
+        for fwd, bwd in zip(trace.forward, trace.backward)
+    ]
+
+
+def _json_tensors(trace: Trace) -> dict[str, Any]:
+    return {
+        spec.name: {
+            "value": trace.tensor(trace.parameters, spec.name).tolist(),
+            "gradient": trace.tensor(trace.gradient, spec.name).tolist(),
+            "updated": trace.tensor(trace.updated, spec.name).tolist(),
+            "trainable": bool(trace.trainable[spec.slice].any()),
+        }
+        for spec in trace.layout.specs
+    }

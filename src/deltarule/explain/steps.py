@@ -1,0 +1,101 @@
+r"""The vocabulary of the walk: lines (:class:`Step`), prose (:class:`Note`), sections.
+
+A :class:`Step` reads ``symbol = formula = numbers = value``; its parts are
+:mod:`~deltarule.explain.expr` trees, so one walk prints as text, LaTeX or
+HTML. :data:`ACTIVATION_FORMULAS` says how to write each activation and its
+derivative; an activation missing from it is written as ``name(net)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .events import Trace
+from .expr import Expr, Sym, Tpl
+
+__all__ = [
+    "ACTIVATION_FORMULAS",
+    "E_TOTAL",
+    "MINUS",
+    "NBSP",
+    "SOFTMAX_NOTE",
+    "Note",
+    "Section",
+    "Step",
+    "input_symbol",
+    "keep",
+    "tpl",
+]
+
+ACTIVATION_FORMULAS: dict[str, tuple[Tpl, Tpl]] = {
+    "sigmoid": (
+        Tpl("1/(1+e^-%0)", r"\frac{1}{1+e^{-%0}}"),
+        Tpl("%0(1 − %0)", r"%0\left(1 - %0\right)"),
+    ),
+    "tanh": (Tpl("tanh(%0)", r"\tanh\left(%0\right)"), Tpl("1 − %0²", r"1 - %0^{2}")),
+    "identity": (Tpl("%0", "%0"), Tpl("1", "1")),
+    "relu": (Tpl("max(0, %0)", r"\max\left(0, %0\right)"), Tpl("[%1 > 0]", r"[%1 > 0]")),
+}
+"""Activation name -> (out as a formula of net (``%0``), ∂out/∂net of out ``%0`` and net ``%1``)."""
+
+E_TOTAL = Sym("E", "total")
+NBSP = "\u00a0"
+SOFTMAX_NOTE = (
+    "Softmax mixes all the outputs, so δ = ∂E_total/∂net comes from the backward pass as a "
+    "whole (with cross-entropy it is out − target)."
+)
+
+
+def keep(formula: str) -> str:
+    """Join a formula's words with no-break spaces so that wrapping never splits it."""
+    return formula.replace(" ", NBSP)
+
+
+MINUS = Tpl("%0 − %1", "%0 - %1")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line: ``lhs = parts[0] = parts[1] = ... = value``."""
+
+    lhs: Expr
+    parts: tuple[Expr, ...]
+    value: float
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence of prose between the formulas."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of the walk: groups of lines (one group per layer or per neuron)."""
+
+    title: str
+    intro: str
+    items: tuple[Step | Note | None, ...]
+    """The lines; None separates groups."""
+
+    def groups(self) -> list[list[Step | Note]]:
+        """The lines, split into their groups."""
+        groups: list[list[Step | Note]] = [[]]
+        for item in self.items:
+            if item is None:
+                groups.append([])
+            else:
+                groups[-1].append(item)
+        return [g for g in groups if g]
+
+
+def tpl(template: Tpl, *args: Expr) -> Tpl:
+    """Fill a template formula with its arguments."""
+    return Tpl(template.text, template.latex, args)
+
+
+def input_symbol(trace: Trace, layer: int, i: int) -> Sym:
+    """The symbol of input ``i`` of 0-based ``layer``: ``i1`` or ``out_h1``."""
+    name = trace.labels[layer][i]
+    return Sym(name[0], name[1:]) if layer == 0 else Sym("out", name)

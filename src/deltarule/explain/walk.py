@@ -1,0 +1,271 @@
+r"""The tutorial's walk, built from a recorded trace: forward, error, backward, update.
+
+:func:`walk` turns a :class:`~deltarule.explain.events.Trace` of one example
+into format-neutral :class:`Section` objects whose lines (:class:`Step`) read
+``symbol = formula = numbers = value``. Every value is a recorded one: net and
+out from the forward caches, :math:`\partial out/\partial net` from the
+activation object's derivative, :math:`\partial E/\partial out` from the loss
+object's gradient, :math:`\delta` and :math:`\partial E/\partial w` from the
+backward pass. The only arithmetic here is the display of a hidden neuron's
+paths, :math:`\delta_{o}\cdot w`, whose sum is what the backward pass passes down.
+"""
+
+from __future__ import annotations
+
+from ..exceptions import InputError
+from .events import Trace
+from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl
+from .steps import (
+    ACTIVATION_FORMULAS,
+    E_TOTAL,
+    MINUS,
+    NBSP,
+    SOFTMAX_NOTE,
+    Note,
+    Section,
+    Step,
+    input_symbol,
+    keep,
+    tpl,
+)
+
+__all__ = ["Step", "Note", "Section", "walk", "updates", "ACTIVATION_FORMULAS", "NBSP"]
+
+
+def _forward(trace: Trace) -> Section:
+    items: list[Step | Note | None] = []
+    weights, biases = trace.weights(), {(b.layer, b.row): b for b in trace.biases()}
+    for rec in trace.forward:
+        layer = rec.index + 1
+        items.append(None)
+        for j, name in enumerate(trace.labels[layer]):
+            refs = [w for w in weights if w.layer == layer and w.row == j]
+            symbolic: list[Expr] = [
+                Prod((Sym("w", w.label[1:]), input_symbol(trace, rec.index, w.col))) for w in refs
+            ]
+            numbers: list[Expr] = [
+                Prod((Num(rec.weight[j, w.col]), Num(rec.inputs[0, w.col]))) for w in refs
+            ]
+            if rec.bias is not None:
+                symbolic.append(Sym("b", biases[(layer, j)].label[1:]))
+                numbers.append(Num(rec.bias[j]))
+            net = Sym("net", name)
+            items.append(Step(net, (Sum(tuple(symbolic)), Sum(tuple(numbers))), rec.net[0, j]))
+            formula = ACTIVATION_FORMULAS.get(rec.activation)
+            parts: tuple[Expr, ...] = (
+                Tpl(f"{rec.activation}(%0)", rf"\mathrm{{{rec.activation}}}(%0)", (net,)),
+            )
+            if formula is not None:
+                parts = (tpl(formula[0], net), tpl(formula[0], Num(rec.net[0, j])))
+            items.append(Step(Sym("out", name), parts, rec.out[0, j]))
+    intro = (
+        "Each neuron adds up its weighted inputs and its bias (net), then squashes "
+        "the sum with its activation function (out)."
+    )
+    return Section("Forward pass", intro, tuple(items))
+
+
+def _error(trace: Trace) -> Section:
+    loss, names = trace.loss, trace.labels[-1]
+    items: list[Step | Note] = []
+    if loss.per_output is None:
+        items.append(
+            Step(
+                E_TOTAL,
+                (
+                    Tpl(
+                        f"{loss.name}(out, target)",
+                        rf"\mathrm{{{loss.name}}}(\mathrm{{out}}, \mathrm{{target}})",
+                    ),
+                ),
+                loss.total,
+            )
+        )
+        intro = (
+            f"The error is the {loss.name.replace('_', ' ')} of the outputs against the targets."
+        )
+        return Section("Error", intro, tuple(items))
+    half = Tpl("½(%0 − %1)²", r"\frac{1}{2}\left(%0 - %1\right)^{2}")
+    for k, name in enumerate(names):
+        target, out = Sym("target", name), Sym("out", name)
+        numbers = (Num(loss.target[0, k]), Num(loss.output[0, k]))
+        items.append(
+            Step(Sym("E", name), (tpl(half, target, out), tpl(half, *numbers)), loss.per_output[k])
+        )
+    terms = Sum(tuple(Sym("E", n) for n in names))
+    items.append(Step(E_TOTAL, (terms, Sum(tuple(Num(v) for v in loss.per_output))), loss.total))
+    intro = "The squared error of each output, halved, summed over the outputs: " + keep(
+        "E = ½Σ(target − out)²."
+    )
+    return Section("Error", intro, tuple(items))
+
+
+def _chain(trace: Trace, layer: int, j: int, upstream: float | None) -> list[Step | Note]:
+    """Lines for ∂E/∂w of every weight (and trainable bias) into neuron ``j`` of ``layer``."""
+    name = trace.labels[layer][j]
+    fwd, bwd = trace.forward[layer - 1], trace.backward[layer - 1]
+    out, net = Sym("out", name), Sym("net", name)
+    items: list[Step | Note] = []
+    if fwd.derivative is None or upstream is None:
+        items.append(Step(D(E_TOTAL, net), (Sym("δ", name),), bwd.delta[0, j]))
+        first: tuple[Expr, ...] = (D(E_TOTAL, net),)
+        first_num: tuple[Expr, ...] = (Num(bwd.delta[0, j]),)
+    else:
+        formula = ACTIVATION_FORMULAS.get(fwd.activation)
+        deriv_value = fwd.derivative[0, j]
+        parts: tuple[Expr, ...] = ()
+        if formula is not None:
+            parts = (
+                tpl(formula[1], out, net),
+                tpl(formula[1], Num(fwd.out[0, j]), Num(fwd.net[0, j])),
+            )
+        items.append(Step(D(out, net), parts, deriv_value))
+        delta_parts = (
+            Prod((D(E_TOTAL, out), D(out, net))),
+            Prod((Num(upstream), Num(deriv_value))),
+        )
+        items.append(Step(Sym("δ", name), (D(E_TOTAL, net), *delta_parts), bwd.delta[0, j]))
+        first, first_num = (D(E_TOTAL, out), D(out, net)), (Num(upstream), Num(deriv_value))
+    for w in (w for w in trace.weights() if w.layer == layer and w.row == j):
+        sym, source = Sym("w", w.label[1:]), input_symbol(trace, layer - 1, w.col)
+        items.append(Step(D(net, sym), (source,), fwd.inputs[0, w.col]))
+        chain = Prod((*first, D(net, sym)))
+        numbers = Prod((*first_num, Num(fwd.inputs[0, w.col])))
+        items.append(Step(D(E_TOTAL, sym), (chain, numbers), bwd.grad_weight[j, w.col]))
+    for b in (b for b in trace.biases() if b.layer == layer and b.row == j):
+        if trace.trainable[b.flat] and bwd.grad_bias is not None:
+            sym = Sym("b", b.label[1:])
+            step = (Prod((D(E_TOTAL, net), D(net, sym))), Prod((Num(bwd.delta[0, j]), Num(1.0))))
+            items.append(Step(D(E_TOTAL, sym), step, bwd.grad_bias[j]))
+    return items
+
+
+def _output_layer(trace: Trace) -> Section:
+    loss, layer = trace.loss, len(trace.layer_sizes) - 1
+    items: list[Step | Note | None] = []
+    if trace.forward[-1].derivative is None:
+        items.append(Note(SOFTMAX_NOTE))
+    for j, name in enumerate(trace.labels[layer]):
+        items.append(None)
+        if trace.forward[-1].derivative is None:
+            items.extend(_chain(trace, layer, j, None))
+            continue
+        upstream = float(loss.grad_output[0, j])
+        parts: tuple[Expr, ...] = ()
+        if loss.per_output is not None:
+            target, out = Sym("target", name), Sym("out", name)
+            minus = Tpl("−(%0 − %1)", r"-\left(%0 - %1\right)")
+            parts = (
+                tpl(minus, target, out),
+                tpl(minus, Num(loss.target[0, j]), Num(loss.output[0, j])),
+            )
+        items.append(Step(D(E_TOTAL, Sym("out", name)), parts, upstream))
+        items.extend(_chain(trace, layer, j, upstream))
+    intro = (
+        "How much does each output weight change the error? The chain rule splits "
+        "∂E_total/∂w into " + keep("∂E_total/∂out · ∂out/∂net · ∂net/∂w.")
+    )
+    return Section(
+        f"Backward pass: output layer ({len(trace.labels[layer])} neurons)", intro, tuple(items)
+    )
+
+
+def _path_steps(trace: Trace, layer: int, j: int) -> tuple[list[Step | Note], Sum, Sum, float]:
+    """One line per path from neuron ``j`` of hidden ``layer`` through the next layer."""
+    name, nxt = trace.labels[layer][j], layer + 1
+    weight, delta = trace.forward[nxt - 1].weight, trace.backward[nxt - 1].delta
+    by_target = {(w.row, w.col): w for w in trace.weights() if w.layer == nxt}
+    separable = nxt == len(trace.layer_sizes) - 1 and trace.loss.per_output is not None
+    items: list[Step | Note] = []
+    symbols, values, total = [], [], 0.0
+    for n, target in enumerate(trace.labels[nxt]):
+        w = Sym("w", by_target[(n, j)].label[1:])
+        head = D(Sym("E", target) if separable else E_TOTAL, Sym("net", target))
+        chain = Prod((head, D(Sym("net", target), Sym("out", name))))
+        value = float(delta[0, n] * weight[n, j])
+        lhs: Expr = D(Sym("E", target), Sym("out", name)) if separable else chain
+        parts = (chain, Prod((Sym("δ", target), w)), Prod((Num(delta[0, n]), Num(weight[n, j]))))
+        items.append(Step(lhs, parts if separable else parts[1:], value))
+        symbols.append(lhs)
+        values.append(Num(value))
+        total += value
+    return items, Sum(tuple(symbols)), Sum(tuple(values)), total
+
+
+def _hidden_layer(trace: Trace, layer: int) -> Section:
+    items: list[Step | Note | None] = []
+    for j, name in enumerate(trace.labels[layer]):
+        items.append(None)
+        paths, symbols, values, total = _path_steps(trace, layer, j)
+        items.extend(paths)
+        items.append(Step(D(E_TOTAL, Sym("out", name)), (symbols, values), total))
+        items.extend(_chain(trace, layer, j, total))
+    intro = (
+        "A hidden neuron's output feeds every neuron of the next layer, so its share "
+        "of the error is the sum over those paths; then the chain rule goes on as before."
+    )
+    title = f"Backward pass: hidden layer {layer} ({len(trace.labels[layer])} neurons)"
+    return Section(title, intro, tuple(items))
+
+
+def _update(trace: Trace) -> Section:
+    eta = Sym("η")
+    items: list[Step | Note] = []
+    frozen = []
+    refs = [(w.label, w.flat) for w in trace.weights()] + [
+        (b.label, b.flat) for b in trace.biases()
+    ]
+    for label, flat in refs:
+        if not trace.trainable[flat]:
+            if label not in frozen:
+                frozen.append(label)
+            continue
+        sym = Sym(label[0], label[1:])
+        formula = tpl(MINUS, sym, Prod((eta, D(E_TOTAL, sym))))
+        step = Prod((Num(trace.learning_rate), Num(trace.gradient[flat])))
+        numbers = tpl(MINUS, Num(trace.parameters[flat]), step)
+        items.append(Step(Sym(label[0], label[1:], "+"), (formula, numbers), trace.updated[flat]))
+    if frozen:
+        items.append(Note(f"{', '.join(frozen)}: frozen, so they keep their values."))
+    intro = "Every weight takes one step against its gradient, with learning rate " + keep(
+        f"η = {trace.learning_rate:g}: w⁺ = w − η·∂E_total/∂w."
+    )
+    return Section("Update", intro, tuple(items))
+
+
+def updates(n: int) -> str:
+    """``"1 update"``, ``"2 updates"``, ``"10,000 updates"``."""
+    return f"{n:,} update" + ("" if n == 1 else "s")
+
+
+def _training(trace: Trace) -> Section:
+    items: tuple[Step | Note | None, ...] = tuple(
+        Step(Tpl(f"E after {updates(n)}", rf"E\ \text{{after {updates(n)}}}"), (), error)
+        for n, error in trace.curve
+    )
+    intro = (
+        f"Repeating forward pass, backward pass and update, {updates(trace.steps)} in all "
+        f"(plain gradient descent, {keep(f'η = {trace.learning_rate:g}')}):"
+    )
+    return Section("Training on", intro, items)
+
+
+def walk(trace: Trace) -> list[Section]:
+    """Return the walk through one example's trace, section by section.
+
+    Raises
+    ------
+    InputError
+        If the trace holds more than one example.
+    """
+    if trace.n_samples != 1:
+        raise InputError(
+            f"the step-by-step walk shows one example; the trace has {trace.n_samples}. "
+            "Trace a single row (explain_example(network, x))."
+        )
+    sections = [_forward(trace), _error(trace), _output_layer(trace)]
+    sections += [_hidden_layer(trace, layer) for layer in range(len(trace.layer_sizes) - 2, 0, -1)]
+    sections.append(_update(trace))
+    if trace.curve:
+        sections.append(_training(trace))
+    return sections

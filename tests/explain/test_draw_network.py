@@ -1,0 +1,71 @@
+"""Network diagrams: SVG written by hand, PNG through matplotlib."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.explain import draw_network
+from deltarule.textbook import tutorial_network
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_svg_of_the_tutorial_network(tmp_path):
+    net, _, _ = tutorial_network()
+    path = tmp_path / "net.svg"
+    text = draw_network(net, path, title="the tutorial network")
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    labels = [t.text for t in root.iter(f"{SVG}text")]
+    for name in ("i1", "i2", "h1", "h2", "o1", "o2", "0.45", "0.35"):
+        assert name in labels
+    titles = [t.text for t in root.iter(f"{SVG}title")]
+    assert "w6 = 0.45 (h2 → o1)" in titles
+    assert len(root.findall(f".//{SVG}circle")) == 6 + 2  # neurons + bias nodes
+    assert path.read_text(encoding="utf-8").endswith(text + "\n")
+
+
+def test_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    net, _, _ = tutorial_network()
+    path = tmp_path / "net.png"
+    draw_network(net, path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["net.png"]  # no temporary file left
+
+
+def test_wide_layers_are_elided():
+    net = dr.Network([30, 20, 3], seed=0)
+    root = ET.fromstring(draw_network(net, max_neurons=6))
+    circles = root.findall(f".//{SVG}g[@class='neuron']")
+    assert len(circles) == 5 + 5 + 3
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert texts.count("⋮") == 2 and "i30" in texts and "h20" in texts
+    assert not any(t and t[0].isdigit() for t in texts if t != "1")  # too many edges: no values
+
+
+def test_values_can_be_forced_on_or_off():
+    net, _, _ = tutorial_network()
+    off = ET.fromstring(draw_network(net, show_values=False))
+    assert "0.45" not in [t.text for t in off.iter(f"{SVG}text")]
+    wide = dr.Network([10, 5, 1], seed=0, dtype="float64")
+    on = ET.fromstring(draw_network(wide, show_values=True))
+    values = [t.text for t in on.iter(f"{SVG}text")]
+    assert f"{wide.weights[0][0, 0]:.5g}" in values
+
+
+def test_network_without_biases():
+    net = dr.Network([2, 1], use_bias=False, initializer="zeros", dtype="float64")
+    net.set_parameters({"W1": np.array([[1.5, -0.5]])})
+    root = ET.fromstring(draw_network(net))
+    assert len(root.findall(f".//{SVG}circle")) == 3
+
+
+def test_unknown_extension(tmp_path):
+    net, _, _ = tutorial_network()
+    with pytest.raises(dr.InputError, match=".svg or .png"):
+        draw_network(net, tmp_path / "net.gif")

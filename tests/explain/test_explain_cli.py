@@ -1,0 +1,195 @@
+"""``deltarule explain`` and ``deltarule draw`` on the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_explain_prints_the_tutorial_walk(capsys):
+    code, out, err = run(capsys, "explain")
+    assert code == 0 and err == ""
+    assert "E_total = E_o1 + E_o2 = 0.274811083 + 0.023560026 = 0.298371109" in out
+    assert "w5⁺ = w5 − η·∂E_total/∂w5 = 0.4 − 0.5·0.082167041 = 0.35891648" in out
+
+
+def test_explain_json(capsys):
+    code, out, _ = run(capsys, "explain", "--format", "json", "--steps", "10")
+    data = json.loads(out)
+    assert code == 0
+    assert {"total_error", "gradients", "updated_weights", "final_error"} <= set(data)
+
+
+def test_explain_learning_rate(capsys):
+    _, out, _ = run(capsys, "explain", "--format", "json", "--learning-rate", "1")
+    data = json.loads(out)
+    assert data["updated_weights"]["w5"] == pytest.approx(0.4 - 0.082167041, abs=1e-9)
+
+
+def test_unknown_format_exits_2_with_one_error_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "deltarule", "explain", "--format", "nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "nope" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--steps", "-1"], "steps"),
+        (["--learning-rate", "-0.5"], "learning_rate"),
+        (["--plot", "curve.png"], "--steps"),
+        (["--input", "1,2"], "--model"),
+        (["--model", "m.safetensors", "--example", "linear"], "not both"),
+        (["--model", "m.safetensors"], "--input"),
+        (["--max-neurons", "0"], "max_neurons"),
+    ],
+)
+def test_bad_options_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, "explain", *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_out_writes_a_file_atomically(tmp_path, capsys):
+    path = tmp_path / "walk.html"
+    code, out, err = run(
+        capsys, "explain", "--format", "html", "--steps", "100", "--out", str(path)
+    )
+    assert code == 0 and out == "" and "wrote" in err
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["walk.html"]
+
+
+def test_example_linear_with_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "error.svg"
+    code, out, _ = run(capsys, "explain", "--example", "linear", "--plot", str(plot))
+    assert code == 0 and "W = 2.0000 after 8 steps" in out
+    assert b"<svg" in plot.read_bytes()
+
+
+def test_tutorial_error_curve_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curve.png"
+    code, _, _ = run(capsys, "explain", "--steps", "200", "--plot", str(plot))
+    assert code == 0 and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def model_network() -> dr.Network:
+    return dr.Network(
+        [3, 4, 2], activation="tanh", output_activation="softmax", seed=3, dtype="float64"
+    )
+
+
+def test_model_path_through_the_loader(monkeypatch, capsys):
+    # Stands in for deltarule.io so that the CLI's wiring is tested even without it.
+    net = model_network()
+    fake = types.ModuleType("deltarule.io")
+    fake.load_model = lambda path: types.SimpleNamespace(network=net)
+    monkeypatch.setitem(sys.modules, "deltarule.io", fake)
+    code, out, _ = run(capsys, "explain", "--model", "m.safetensors", "--input", "0.1,0.7,-0.3")
+    assert code == 0 and "predicted class" in out and "m.safetensors" in out
+    code, out, _ = run(
+        capsys,
+        "explain",
+        "--model",
+        "m.safetensors",
+        "--input",
+        "0.1,0.7,-0.3",
+        "--target",
+        "0,1",
+        "--format",
+        "json",
+    )
+    assert json.loads(out)["target"] == [[0.0, 1.0]]
+    code, _, err = run(capsys, "explain", "--model", "m", "--input", "a,b")
+    assert code == 2 and "comma-separated numbers" in err
+    code, _, err = run(capsys, "explain", "--model", "m", "--input", "1,2")
+    assert code == 2 and "features" in err
+
+
+def test_model_file_round_trip(tmp_path, capsys):
+    try:
+        import deltarule.io as model_io
+    except ImportError:
+        pytest.skip("deltarule.io (model files) is not available yet")
+    save = getattr(model_io, "save_model", None)
+    if save is None:
+        pytest.skip("deltarule.io has no save_model")
+    net, path = model_network(), tmp_path / "model.safetensors"
+    save(net, path)
+    code, out, _ = run(
+        capsys,
+        "explain",
+        "--model",
+        str(path),
+        "--input",
+        "0.1,0.7,-0.3",
+        "--target",
+        "0,1",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    expected = net.loss_and_gradient([[0.1, 0.7, -0.3]], [[0.0, 1.0]])[0]
+    assert json.loads(out)["total_error"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_draw_example_svg(tmp_path, capsys):
+    path = tmp_path / "net.svg"
+    code, _, err = run(capsys, "draw", "--example", "tutorial", "--out", str(path))
+    assert code == 0 and "wrote" in err
+    assert ET.parse(path).getroot().tag.endswith("svg")
+
+
+def test_draw_to_stdout(capsys):
+    code, out, _ = run(capsys, "draw", "--example", "linear")
+    assert code == 0
+    root = ET.fromstring(out.split("\n", 1)[0] if out.startswith("<?xml") else out)
+    assert root.tag.endswith("svg")
+
+
+def test_draw_model(monkeypatch, tmp_path, capsys):
+    net = model_network()
+    fake = types.ModuleType("deltarule.io")
+    fake.load_model = lambda path: types.SimpleNamespace(network=net)
+    monkeypatch.setitem(sys.modules, "deltarule.io", fake)
+    path = tmp_path / "net.svg"
+    assert run(capsys, "draw", "m.safetensors", "--out", str(path), "--no-values")[0] == 0
+    assert np.isclose(net.weights[0][0, 0], net.weights[0][0, 0])  # network untouched
+    assert "h4" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "nothing to draw"),
+        (["--example", "tutorial", "--out", "net.gif"], ".svg or .png"),
+        (["m.safetensors", "--example", "tutorial"], "not both"),
+    ],
+)
+def test_draw_errors_exit_2(capsys, argv, message):
+    code, _, err = run(capsys, "draw", *argv)
+    assert code == 2 and err.startswith("error: ") and message in err
