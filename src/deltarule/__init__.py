@@ -15,9 +15,11 @@ from .exceptions import (
     UnknownNameError,
 )
 from .gradcheck import GradientCheckResult, check_gradients
+from .history import EpochRecord, History
 from .losses import FUSED_PAIRS, LOSSES, Loss, get_loss, register_loss
 from .network import Network
 from .parameters import ParameterLayout
+from .training import Trainer, fit
 
 __version__ = "0.1.0"
 
@@ -27,8 +29,10 @@ __all__ = [
     "ConvergenceWarning",
     "DeltaruleError",
     "DivergenceError",
+    "EpochRecord",
     "FUSED_PAIRS",
     "GradientCheckResult",
+    "History",
     "IncompatibleFormatError",
     "InputError",
     "LOSSES",
@@ -36,9 +40,11 @@ __all__ = [
     "Network",
     "NotFittedError",
     "ParameterLayout",
+    "Trainer",
     "UnknownNameError",
     "__version__",
     "check_gradients",
+    "fit",
     "get_activation",
     "get_loss",
     "register_activation",

@@ -10,7 +10,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["EpochRecord", "History"]
@@ -70,7 +70,6 @@ class EpochRecord:
         return row
 
 
-@dataclass
 class History:
     """The records of a training run and why it stopped.
 
@@ -81,14 +80,60 @@ class History:
         E.g. "target error 0.001 reached", "max epochs (200) reached".
     best_epoch : int or None
         Epoch whose weights were restored by early stopping, if any.
+
+    Notes
+    -----
+    The compiled online path reports thousands of epochs at once; it adds them
+    with :meth:`extend_columns` and their records are built only when read.
     """
 
-    records: list[EpochRecord] = field(default_factory=list)
-    stop_reason: str = ""
-    best_epoch: int | None = None
+    def __init__(
+        self,
+        records: list[EpochRecord] | None = None,
+        stop_reason: str = "",
+        best_epoch: int | None = None,
+    ) -> None:
+        self._records: list[EpochRecord] = list(records or [])
+        self._pending: list[Any] = []  # EpochRecords and column chunks, in order
+        self.stop_reason = stop_reason
+        self.best_epoch = best_epoch
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} epochs, stop_reason={self.stop_reason!r})"
+
+    @property
+    def records(self) -> list[EpochRecord]:
+        """Every epoch's record, in order."""
+        for item in self._pending:
+            if isinstance(item, EpochRecord):
+                self._records.append(item)
+                continue
+            first, losses, norms, rate, seconds = item
+            self._records.extend(
+                EpochRecord(first + i, float(loss), None, {}, {}, rate, float(norm), seconds)
+                for i, (loss, norm) in enumerate(zip(losses, norms))
+            )
+        self._pending.clear()
+        return self._records
+
+    def append(self, record: EpochRecord) -> None:
+        """Add one epoch's record."""
+        (self._pending if self._pending else self._records).append(record)
+
+    def extend_columns(
+        self,
+        first_epoch: int,
+        losses: Any,
+        gradient_norms: Any,
+        learning_rate: float,
+        seconds: float,
+    ) -> None:
+        """Add consecutive epochs (no validation, no metrics) given as arrays of equal length."""
+        self._pending.append((first_epoch, losses, gradient_norms, learning_rate, seconds))
 
     def __len__(self) -> int:
-        return len(self.records)
+        pending = sum(1 if isinstance(i, EpochRecord) else len(i[1]) for i in self._pending)
+        return len(self._records) + pending
 
     def __iter__(self) -> Iterator[EpochRecord]:
         return iter(self.records)
@@ -98,7 +143,14 @@ class History:
 
     @property
     def loss(self) -> list[float]:
-        return [r.loss for r in self.records]
+        """Training error of every epoch."""
+        values = [r.loss for r in self._records]
+        for item in self._pending:
+            if isinstance(item, EpochRecord):
+                values.append(item.loss)
+            else:
+                values.extend(item[1].tolist())
+        return values
 
     @property
     def val_loss(self) -> list[float | None]:

@@ -397,6 +397,11 @@ class Trainer:
         if validation_data is not None:
             if validation_split:
                 raise InputError("give validation_split or validation_data, not both.")
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
+                raise InputError(
+                    f"validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight_val); "
+                    f"received {type(validation_data).__name__} {validation_data!r:.80}."
+                )
             Xv, yv, *rest = validation_data
             Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None)
             return data, _Data(Xv, yv, swv)
@@ -445,7 +450,12 @@ class Trainer:
         cbs = [*callbacks, ProgressBar(verbose)]
         for cb in cbs:
             cb.on_train_begin(state)
-        run = self._run_solver if isinstance(self.optimizer, FullBatchSolver) else self._run_epochs
+        if isinstance(self.optimizer, FullBatchSolver):
+            run = self._run_solver
+        elif _fast_online_ok(self, data, val, cbs):
+            run = self._run_compiled
+        else:
+            run = self._run_epochs
         try:
             reason = run(data, val, state, cbs, epochs)
         except BaseException:
@@ -464,7 +474,7 @@ class Trainer:
     def _end_epoch(
         self, record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]
     ) -> str | None:
-        state.history.records.append(record)
+        state.history.append(record)
         state.epoch = record.epoch
         reasons = [cb.on_epoch_end(record, state) for cb in cbs]
         return next((r for r in reasons if r), None)
@@ -498,6 +508,71 @@ class Trainer:
                     return reason
         return f"max epochs ({state.max_epochs}) reached"
 
+    def _run_compiled(
+        self,
+        data: _Data,
+        val: _Data | None,
+        state: TrainingState,
+        cbs: Sequence[Callback],
+        epochs: int,
+    ) -> str:
+        """Online SGD in compiled code, in chunks of epochs; callbacks see each chunk's end."""
+        from ._compiled import OnlineKernel
+
+        net, kernel = self.network, OnlineKernel(self.network)
+        targets = [cb.target for cb in cbs if isinstance(cb, TargetError)]
+        target = min(targets) if targets else -math.inf
+        n, chunk, remaining = data.X.shape[0], 16, epochs
+        start = net.parameters.copy()
+        while remaining:
+            size = min(chunk, remaining)
+            rng_state = self._shuffle_rng.bit_generator.state
+            orders = self._orders(n, size)
+            np.copyto(start, net.parameters)
+            t0 = time.perf_counter()
+            done, losses, norms = kernel.run(
+                data.X, data.y, orders, state.learning_rate, target, size
+            )
+            seconds = time.perf_counter() - t0
+            if done < size:  # consume exactly the permutations the plain path would have
+                self._shuffle_rng.bit_generator.state = rng_state
+                self._orders(n, done)
+            if not (math.isfinite(losses[-1]) and np.isfinite(net.parameters).all()):
+                # The last epoch run either had a non-finite loss or its updates overflowed
+                # the weights (the kernel stops at the first non-finite loss).
+                np.copyto(net.parameters, start)
+                if done > 1:
+                    kernel.run(data.X, data.y, orders, state.learning_rate, -math.inf, done - 1)
+                return _diverged(float(losses[-1]), self.epochs_done + done, state.learning_rate)
+            state.history.extend_columns(
+                self.epochs_done + 1, losses[:-1], norms[:-1], state.learning_rate, seconds / done
+            )
+            self._grad_sum[...] = 0  # the last record carries the kernel's gradient norm
+            record = EpochRecord(
+                self.epochs_done + done,
+                float(losses[-1]),
+                None,
+                {},
+                {},
+                state.learning_rate,
+                float(norms[-1]),
+                seconds / done,
+            )
+            self.epochs_done += done
+            self.optimizer_state["step"] += done * n
+            remaining -= done
+            reason = self._end_epoch(record, state, cbs)
+            if reason:
+                return reason
+            chunk = min(chunk * 4, 1 << 16) if seconds < 0.05 else chunk
+        return f"max epochs ({state.max_epochs}) reached"
+
+    def _orders(self, n: int, n_epochs: int) -> np.ndarray | None:
+        """Each epoch's visiting order, drawn exactly as :meth:`_epoch` draws it."""
+        if not self.shuffle or n == 1:  # a one-element permutation draws nothing
+            return None
+        return np.stack([self._shuffle_rng.permutation(n) for _ in range(n_epochs)])
+
     def _run_solver(
         self,
         data: _Data,
@@ -518,8 +593,13 @@ class Trainer:
             grad[~net.trainable] = 0
             return loss, grad
 
+        last_good = net.parameters.copy()
+
         def on_iteration(loss: float, grad: Array) -> str | None:
             """Report one solver iteration (network parameters already updated) as an epoch."""
+            if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
+                raise _SolverDiverged(loss)
+            np.copyto(last_good, net.parameters)
             np.copyto(self._grad_sum, grad)
             record = self._record(loss, None, np.arange(0), data, val, 0.0, t0[0])
             if self.metrics:
@@ -528,8 +608,19 @@ class Trainer:
             t0[0] = time.perf_counter()
             return self._end_epoch(record, state, cbs)
 
-        with _Interrupt() as interrupt:
-            return self.optimizer.run(net, data, objective, on_iteration, epochs, interrupt)
+        loss, cause = math.nan, None
+        try:
+            # Overflow is detected (non-finite loss, weights or a singular system) and reported.
+            with _Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+                reason = self.optimizer.run(net, data, objective, on_iteration, epochs, interrupt)
+            if np.isfinite(net.parameters).all():
+                return reason
+        except _SolverDiverged as exc:
+            loss = exc.loss
+        except np.linalg.LinAlgError as exc:
+            cause = f"the solver's linear system became singular ({exc})"
+        np.copyto(net.parameters, last_good)
+        return _diverged(loss, self.epochs_done + 1, 0.0, cause)
 
     def partial_fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
@@ -543,11 +634,49 @@ class Trainer:
         return history.records[-1]
 
 
-def _diverged(loss: float, epoch: int, lr: float) -> str:
+def _fast_online_ok(
+    trainer: Trainer, data: _Data, val: _Data | None, cbs: Sequence[Callback]
+) -> bool:
+    """True when the compiled online path computes exactly what the plain loop would."""
+    from . import _compiled
+    from .optimizers import SGD
+
+    plain_callbacks = all(
+        (isinstance(cb, ProgressBar) and cb.verbose == 0)
+        or (isinstance(cb, TargetError) and cb.monitor == "loss")
+        or isinstance(cb, TimeLimit)
+        for cb in cbs
+    )
+    return (
+        trainer.batch_size == 1
+        and type(trainer.optimizer) is SGD
+        and val is None
+        and not trainer.metrics
+        and data.sample_weight is None
+        and not (trainer.l1 or trainer.l2 or trainer.max_norm)
+        and plain_callbacks
+        and _compiled.available()
+        and _compiled.supported(trainer.network)
+    )
+
+
+class _SolverDiverged(Exception):
+    """Raised inside a full-batch solver's iteration to stop it at a non-finite loss."""
+
+    def __init__(self, loss: float) -> None:
+        super().__init__(loss)
+        self.loss = loss
+
+
+def _diverged(loss: float, epoch: int, lr: float, cause: str | None = None) -> str:
+    if cause is None and math.isfinite(loss):
+        cause = f"the weights overflowed to infinity or NaN (loss {loss:.4g})"
+    what = cause or f"the loss became {loss}"
     message = (
-        f"training diverged at epoch {epoch}: the loss became {loss} (non-finite values); the "
-        f"weights of the last finite epoch were restored. Try a lower learning rate "
-        f"(now {lr:g}), standardise the inputs, or clip large targets."
+        f"training diverged at epoch {epoch}: {what}; the "
+        f"weights of the last finite epoch were restored. Try "
+        + (f"a lower learning rate (now {lr:g}), " if lr else "")
+        + "standardising the inputs (they may be too large), or clipping large targets."
     )
     warnings.warn(message, ConvergenceWarning, stacklevel=4)
     return message

@@ -1,0 +1,152 @@
+"""The compiled online path gives the plain NumPy path's results (within float rounding)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import _compiled
+from deltarule.textbook import tutorial_network
+from deltarule.training import Trainer
+
+pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+
+
+def train_both(make, X, y, monkeypatch, learning_rate=0.1, seed=0, **kwargs):
+    """Train two identical networks, one through the compiled path, one through NumPy."""
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        net = make()
+        trainer = Trainer(net, "sgd", learning_rate, 1, seed=seed, metrics=[])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = trainer.fit(X, y, verbose=0, **kwargs)
+        results.append((net, history, trainer))
+    return results
+
+
+def test_tutorial_ten_thousand_updates_match(monkeypatch) -> None:
+    net, X, y = tutorial_network()
+    (fast, hf, tf), (slow, hs, ts) = train_both(
+        lambda: tutorial_network()[0], X, y, monkeypatch, learning_rate=0.5, epochs=10_000
+    )
+    np.testing.assert_allclose(fast.parameters, slow.parameters, rtol=1e-12)
+    np.testing.assert_allclose(hf.loss, hs.loss, rtol=1e-10)
+    assert len(hf) == len(hs) == 10_000
+    assert [r.epoch for r in hf][:3] == [1, 2, 3] and hf[-1].epoch == 10_000
+    np.testing.assert_allclose(
+        [r.gradient_norm for r in hf], [r.gradient_norm for r in hs], rtol=1e-8
+    )
+    assert tf.optimizer_state["step"] == ts.optimizer_state["step"] == 10_000
+    assert hf.stop_reason == hs.stop_reason
+
+
+CASES = [
+    ("sigmoid", "sigmoid", "half_squared_error", 1),
+    ("tanh", "identity", "mse", 2),
+    ("relu", "sigmoid", "binary_crossentropy", 1),
+    ("leaky_relu", "softmax", "categorical_crossentropy", 3),
+    ("identity", "tanh", "half_squared_error", 2),
+]
+
+
+@pytest.mark.parametrize("hidden,out,loss,k", CASES, ids=[c[2] + "-" + c[0] for c in CASES])
+def test_shuffled_multi_sample_training_matches(hidden, out, loss, k, monkeypatch) -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(12, 3))
+    if loss == "categorical_crossentropy":
+        y = np.eye(k)[rng.integers(0, k, 12)]
+    elif loss == "binary_crossentropy":
+        y = rng.integers(0, 2, size=(12, k)).astype(float)
+    else:
+        y = rng.uniform(-0.5, 0.9, size=(12, k))
+
+    def make():
+        return dr.Network(
+            [3, 5, 4, k],
+            activation=hidden,
+            output_activation=out,
+            loss=loss,
+            seed=2,
+            dtype="float64",
+        )
+
+    (fast, hf, tf), (slow, hs, ts) = train_both(make, X, y, monkeypatch, epochs=25, seed=4)
+    np.testing.assert_allclose(fast.parameters, slow.parameters, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hf.loss, hs.loss, rtol=1e-9)
+    # the random streams advanced identically: the next epochs' orders agree
+    assert tf._shuffle_rng.bit_generator.state == ts._shuffle_rng.bit_generator.state
+
+
+def test_float32_stays_close_and_keeps_dtype(monkeypatch) -> None:
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(10, 2)), rng.uniform(0, 1, size=(10, 1))
+
+    def make():
+        return dr.Network(
+            [2, 4, 1],
+            activation="tanh",
+            output_activation="sigmoid",
+            loss="half_squared_error",
+            seed=0,
+        )
+
+    (fast, hf, _), (slow, hs, _) = train_both(make, X, y, monkeypatch, epochs=50)
+    assert fast.parameters.dtype == np.float32
+    np.testing.assert_allclose(fast.parameters, slow.parameters, rtol=1e-4, atol=1e-5)
+
+
+def test_target_error_stops_at_the_same_epoch(monkeypatch) -> None:
+    from deltarule.callbacks import TargetError
+
+    net, X, y = tutorial_network()
+    (fast, hf, _), (slow, hs, _) = train_both(
+        lambda: tutorial_network()[0],
+        X,
+        y,
+        monkeypatch,
+        learning_rate=0.5,
+        epochs=50_000,
+        callbacks=[TargetError(1e-3)],
+    )
+    assert len(hf) == len(hs) < 50_000
+    assert hf.stop_reason == hs.stop_reason and hf.stop_reason.startswith("target error")
+    np.testing.assert_allclose(fast.parameters, slow.parameters, rtol=1e-12)
+
+
+def test_divergence_is_reported_like_the_plain_path(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(6, 2)) * 1e3, rng.normal(size=(6, 1))
+
+    def make():
+        return dr.Network([2, 3, 1], activation="relu", seed=0, dtype="float64")
+
+    (fast, hf, _), (slow, hs, _) = train_both(
+        make, X, y, monkeypatch, learning_rate=10.0, epochs=100
+    )
+    assert "diverged" in hf.stop_reason and hf.stop_reason == hs.stop_reason
+    assert np.isfinite(fast.parameters).all()
+    np.testing.assert_allclose(fast.parameters, slow.parameters, rtol=1e-9)
+
+
+def test_compiled_path_is_not_used_when_the_run_needs_more(monkeypatch) -> None:
+    calls = []
+    real = _compiled.OnlineKernel.run
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    net, X, y = tutorial_network()
+    net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", learning_rate=0.5, metrics=[], verbose=0)
+    assert calls, "the tutorial's online run should take the compiled path"
+    calls.clear()
+    net.fit(X, y, epochs=3, batch_size=1, optimizer="momentum", metrics=[], verbose=0)
+    net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=[], verbose=0, l2=0.1)
+    net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=["mse"], verbose=0)
+    assert calls == []
