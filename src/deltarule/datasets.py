@@ -36,6 +36,11 @@ class Dataset:
     classes : list of str or None
     task : str
     name : str
+    feature_names : tuple of str
+        One name per feature column (``pixel0``, ``pixel1``, ... for images).
+    feature_mean, feature_scale : ndarray of shape (n_features,) or None
+        How the raw values were scaled: ``X = (raw - feature_mean) / feature_scale``,
+        so a saved model can take raw values (e.g. a CSV of 0-255 pixels).
     """
 
     X_train: np.ndarray
@@ -45,6 +50,9 @@ class Dataset:
     classes: list[str] | None
     task: str
     name: str
+    feature_names: tuple[str, ...] = ()
+    feature_mean: np.ndarray | None = None
+    feature_scale: np.ndarray | None = None
 
 
 def _sklearn(name: str):  # noqa: ANN202
@@ -77,11 +85,13 @@ def _from_sklearn(name: str, seed: int) -> Dataset:
     y = np.asarray(bunch.target, dtype=np.int64 if classification else np.float64)
     Xtr, ytr, Xte, yte = _split(X, y, 0.2, seed, classification)
     if name == "digits":
-        Xtr, Xte = Xtr / 16.0, Xte / 16.0
+        mean, std = np.zeros(X.shape[1]), np.full(X.shape[1], 16.0)
+        names = tuple(f"pixel{i}" for i in range(X.shape[1]))
     else:  # standardise with training statistics only
         mean, std = Xtr.mean(axis=0), Xtr.std(axis=0)
         std[std == 0] = 1.0
-        Xtr, Xte = (Xtr - mean) / std, (Xte - mean) / std
+        names = tuple(str(n) for n in bunch.feature_names)
+    Xtr, Xte = (Xtr - mean) / std, (Xte - mean) / std
     classes = [str(c) for c in getattr(bunch, "target_names", [])] if classification else None
     return Dataset(
         Xtr.astype(np.float32),
@@ -91,11 +101,18 @@ def _from_sklearn(name: str, seed: int) -> Dataset:
         classes,
         "classification" if classification else "regression",
         name,
+        names,
+        mean,
+        std,
     )
 
 
-FASHION_MNIST_DIRS = ("/usr/share/dataset-fashion-mnist", "/usr/share/fashion-mnist")
-"""Where Debian's dataset-fashion-mnist package is looked for."""
+FASHION_MNIST_DIRS = (
+    "/usr/share/datasets/fashion-mnist",
+    "/usr/share/dataset-fashion-mnist",
+    "/usr/share/fashion-mnist",
+)
+"""Where Debian's dataset-fashion-mnist package is looked for (it installs the first)."""
 
 _FASHION_FILES = {
     "X_train": "train-images-idx3-ubyte",
@@ -163,6 +180,7 @@ def _fashion_mnist(data_dir: str | Path | None) -> Dataset:
     def images(a: np.ndarray) -> np.ndarray:
         return (a.reshape(a.shape[0], -1) / np.float32(255)).astype(np.float32)
 
+    n_pixels = int(np.prod(arrays["X_train"].shape[1:]))
     return Dataset(
         images(arrays["X_train"]),
         arrays["y_train"].astype(np.int64),
@@ -171,6 +189,9 @@ def _fashion_mnist(data_dir: str | Path | None) -> Dataset:
         FASHION_CLASSES,
         "classification",
         "fashion-mnist",
+        tuple(f"pixel{i}" for i in range(n_pixels)),
+        np.zeros(n_pixels),
+        np.full(n_pixels, 255.0),
     )
 
 

@@ -1,69 +1,299 @@
-"""``deltarule train``: train a network (a first version: built-in datasets only)."""
+"""``deltarule train``: train a network on a data file (or a built-in dataset) and save it.
+
+See :data:`DESCRIPTION` (the ``--help`` text). Regression targets are standardised for
+training; the output layer is then rescaled so the saved network predicts in the
+target's own units. The model file is written atomically, once training has succeeded.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ..datasets import DATASETS
+from ..exceptions import InputError
 from . import add_common
+from ._common import CLASSIFICATION, holdout_split, read_data, score
+
+DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
+
+With DATA (CSV, TSV, Parquet, or NPZ with arrays X and y) and --target, train on
+that table: numbers are standardised, text is one-hot encoded, the task is
+detected (--task overrides) and the model is saved with its preprocessing.
+Outputs and loss: softmax + categorical_crossentropy for several classes,
+sigmoid + binary_crossentropy for two, identity + mse for numbers (--loss
+overrides). Without DATA, train on a built-in dataset and report test accuracy.
+"""
+EPILOG = """examples:
+  deltarule train                                    # built-in digits, prints test accuracy
+  deltarule train houses.csv --target price --hidden 64,32 --plot curves.png
+  deltarule train iris.csv --target species --out iris.safetensors --epochs 200
+  deltarule train --dataset fashion-mnist --hidden 128 --epochs 20 --out fashion.safetensors
+"""
+_AUTO_LOSS = {"multiclass": ("softmax", "categorical_crossentropy"),
+              "binary": ("sigmoid", "binary_crossentropy"),
+              "regression": ("identity", "mse")}  # fmt: skip
+_SCALED_LOSSES = {"mse", "mean_squared_error", "half_squared_error", "squared_error", "sse",
+                  "tutorial", "mae", "mean_absolute_error", "huber"}  # fmt: skip
+
+
+_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y)"}),
+    ("--task", {"choices": ("auto", "classification", "regression"), "default": "auto"}),
+    ("--impute", {"choices": ("mean", "median", "most_frequent"),
+                  "help": "fill missing feature values (default: they are an error)"}),
+    ("--dataset", {"help": "built-in dataset when there is no DATA: "
+                   f"{', '.join(DATASETS)} (default: digits)"}),
+    ("--data-dir", {"metavar": "DIR", "help": "folder with the Fashion-MNIST IDX files"}),
+    ("--hidden", {"default": "64", "help": "hidden layer sizes, e.g. 64,32 (default: 64)"}),
+    ("--activation", {"default": "relu", "help": "hidden activation (default: relu)"}),
+    ("--loss", {"default": "auto", "help": "loss (default: auto, see above)"}),
+    ("--optimizer", {"default": "adam", "help": "optimizer (default: adam)"}),
+    ("--epochs", {"type": int, "default": 100, "help": "maximum epochs (default: 100)"}),
+    ("--batch-size", {"type": int, "default": 32, "help": "batch size (default: 32)"}),
+    ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
+    ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
+                            "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
+    ("--patience", {"type": int, "default": 10,
+                    "help": "stop after this many epochs without improvement (0: never)"}),
+    ("--seed", {"type": int, "default": 0, "help": "random seed (default: 0)"}),
+    ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
+    ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
+    ("--quiet", {"action": "store_true", "help": "no progress output"}),
+]  # fmt: skip
+"""The options after DATA, in ``--help`` order."""
+_RANGES = {
+    "--epochs": "a positive integer such as 100",
+    "--batch-size": "a positive integer such as 32",
+    "--patience": "0 (never stop early) or more",
+    "--learning-rate": "a positive number such as 0.001",
+    "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
     parser = subparsers.add_parser(
         "train",
-        help="train a network",
-        description="Train a multi-layer perceptron. Without DATA, trains on the built-in "
-        "handwritten digits (scikit-learn's bundled copy).",
-        epilog="Example: deltarule train --dataset digits --hidden 64 --epochs 30",
+        help="train a network on a data file or a built-in dataset",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--dataset", default="digits", help="built-in dataset (default: digits)")
-    parser.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files")
-    parser.add_argument("--hidden", default="64", help="hidden layer sizes, e.g. 64,32")
-    parser.add_argument("--activation", default="relu")
-    parser.add_argument("--optimizer", default="adam")
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("data", nargs="?", metavar="DATA", help="training data file")
+    for flag, options in _OPTIONS:
+        parser.add_argument(flag, **options)
     add_common(parser)
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from .. import Network
-    from ..datasets import load_dataset
+def parse_hidden(text: str) -> list[int]:
+    """Parse ``--hidden`` ("64,32"; "" or "0" for none) into layer sizes."""
+    parts = [part.strip() for part in str(text).split(",")]
+    if parts in ([""], ["0"]):
+        return []
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise InputError(
+            f"--hidden {text!r} is not a list of layer sizes; expected positive integers "
+            "separated by commas, e.g. --hidden 64,32 (or --hidden 0 for no hidden layer)."
+        )
+    return [int(part) for part in parts]
 
-    data = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
-    hidden = [int(h) for h in str(args.hidden).split(",") if h.strip()]
-    n_classes = int(max(data.y_train.max(), data.y_test.max())) + 1
-    net = Network(
-        [data.X_train.shape[1], *hidden, n_classes],
+
+def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
+    """Check what can be checked before any work; return (hidden sizes, model path or None)."""
+    from ..io.atomic import resolve_target
+    from ..optimizers import get_optimizer
+    from ..plots import check_plot_path
+    from ..solvers import get_solver
+
+    hidden = parse_hidden(args.hidden)
+    for flag, bad in [
+        ("--epochs", args.epochs < 1),
+        ("--batch-size", args.batch_size < 1),
+        ("--patience", args.patience < 0),
+        ("--learning-rate", args.learning_rate is not None and not args.learning_rate > 0),
+        ("--validation-split", not 0 <= args.validation_split < 1),
+    ]:
+        if bad:
+            value = getattr(args, flag[2:].replace("-", "_"))
+            raise InputError(f"{flag} {value} is out of range; expected {_RANGES[flag]}.")
+    get_solver(args.optimizer) or get_optimizer(args.optimizer)  # unknown names fail here
+    if args.data and (args.dataset or args.data_dir):
+        raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
+    if args.plot:
+        check_plot_path(args.plot)
+    out = Path(args.out) if args.out else None
+    if out is None and args.data:
+        out = Path.cwd() / f"{Path(args.data).stem}.safetensors"
+    if out is not None:
+        resolve_target(out)
+    return hidden, out
+
+
+def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Read DATA and return (fitted preprocessor, X, Y)."""
+    from ..preprocessing import TabularPreprocessor
+
+    is_npz = Path(args.data).suffix.lower() == ".npz"
+    if is_npz and args.target not in (None, "y"):
+        raise InputError(
+            f"--target {args.target!r}: an NPZ file holds the target in the array y; "
+            "leave out --target (or pass --target y)."
+        )
+    frame = read_data(args.data, target="y")
+    target = "y" if is_npz else args.target
+    if target is None:
+        raise InputError(
+            f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
+            f"the file has columns {', '.join(map(str, frame.columns))}."
+        )
+    pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
+    return pre, pre.transform(frame), pre.transform_target(frame[target])
+
+
+def _from_dataset(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Load a built-in dataset; return (preprocessor for raw columns, dataset)."""
+    from ..datasets import load_dataset
+    from ..preprocessing import TabularPreprocessor
+
+    data = load_dataset(args.dataset or "digits", seed=args.seed, data_dir=args.data_dir)
+    pre = TabularPreprocessor()
+    pre.target = "label" if data.name in ("digits", "fashion-mnist") else "target"
+    pre.task, pre.impute, pre.classes = data.task, None, data.classes
+    pre.columns = [
+        {"name": name, "kind": "numeric", "mean": float(mean), "std": float(std), "fill": None}
+        for name, mean, std in zip(data.feature_names, data.feature_mean, data.feature_scale)
+    ]
+    return pre, data
+
+
+def _encode(pre: Any, data: Any, y: np.ndarray) -> np.ndarray:
+    """Targets of a built-in dataset as the network sees them."""
+    return pre.transform_target(np.asarray(data.classes)[y] if data.classes else y)
+
+
+def _network(pre: Any, n_inputs: int, hidden: list[int], args: argparse.Namespace) -> Any:
+    from .. import Network
+
+    kind = "regression" if pre.task != CLASSIFICATION else (
+        "binary" if len(pre.classes) == 2 else "multiclass")  # fmt: skip
+    activation, loss = _AUTO_LOSS[kind]
+    return Network(
+        [n_inputs, *hidden, pre.n_outputs],
         activation=args.activation,
-        output_activation="softmax",
+        output_activation=activation,
+        loss=loss if args.loss == "auto" else args.loss,
         seed=args.seed,
     )
-    y = np.eye(n_classes, dtype=np.float32)[data.y_train]
-    print(
-        f"training {net.layer_sizes} on {data.name}: {len(data.X_train)} training and "
-        f"{len(data.X_test)} test samples",
-        file=sys.stderr,
-    )
-    net.fit(
-        data.X_train,
-        y,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-        validation_split=0.1,
-        early_stopping=True,
-        patience=10,
+
+
+def _standardised(net: Any, classification: bool) -> bool:
+    """Whether the targets are standardised for training (regression with a squared-type loss)."""
+    return not classification and net.loss.name in _SCALED_LOSSES
+
+
+def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool) -> Any:
+    """Train (regression targets standardised, then folded into the output layer)."""
+    X, Y, Xv, Yv = parts
+    scaled = _standardised(net, classification)
+    mean, std = (float(Y.mean()), float(Y.std()) or 1.0) if scaled else (0.0, 1.0)
+    history = net.fit(
+        X, (Y - mean) / std,
+        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+        learning_rate=args.learning_rate, seed=args.seed,
+        validation_data=None if Xv is None else (Xv, (Yv - mean) / std),
+        metrics=None if classification else ["r2"],
+        early_stopping=args.patience > 0, patience=max(args.patience, 1),
         verbose=0 if args.quiet else 1,
-    )
-    accuracy = float((net.predict(data.X_test).argmax(axis=1) == data.y_test).mean())
-    print(f"test accuracy: {accuracy:.4f}")
+    )  # fmt: skip
+    if scaled:  # out = std * (W h + b) + mean, exactly, as the output is the identity
+        net.weights[-1][...] *= net.dtype.type(std)
+        net.biases[-1][...] = net.biases[-1] * net.dtype.type(std) + net.dtype.type(mean)
+    return history
+
+
+def _record(history: Any, args: argparse.Namespace, extra: dict) -> dict:
+    """The ``training`` entry of the model file: summary (with settings) and history."""
+    keep = [r for r in history.records if r.epoch == history.best_epoch] or history.records[-1:]
+    settings = {key: getattr(args, key) for key in (
+        "task", "impute", "activation", "loss", "optimizer", "epochs", "batch_size",
+        "learning_rate", "validation_split", "patience", "seed")}  # fmt: skip
+    settings["hidden"] = extra.pop("hidden")
+    summary = {
+        "epochs": len(history.records),
+        "stop_reason": history.stop_reason,
+        "best_epoch": history.best_epoch,
+        "final": keep[0].as_dict() if keep else None,
+        **extra,
+        "settings": settings,
+    }
+    return {"summary": summary, "history": history.as_dict()}
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, Any, str]:
+    """Return (preprocessor, X, Y, (X_test, Y_test) or None, data name)."""
+    if args.data:
+        pre, X, Y = _from_file(args)
+        return pre, X, Y, None, Path(args.data).name
+    pre, data = _from_dataset(args)
+    test = (data.X_test, _encode(pre, data, data.y_test))
+    return pre, data.X_train, _encode(pre, data, data.y_train), test, f"built-in {data.name}"
+
+
+def _score(net: Any, pre: Any, parts: tuple, test: Any, quiet: bool) -> tuple[str, dict]:
+    """Score on the test set, else the validation rows, else the training rows; print it."""
+    which, (X, Y) = ("test", test) if test else ("validation", parts[2:])
+    if X is None:
+        which, X, Y = "training", parts[0], parts[1]
+    classification = pre.task == CLASSIFICATION
+    metrics = score(pre.task, net.predict(X), Y, len(pre.classes) if classification else 0)
+    if classification:
+        print(f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows)")
+    else:
+        print(f"{which} r2: {metrics['r2']:.4f}, mse: {metrics['mse']:.6g} ({len(Y)} rows)")
+    return which, metrics
+
+
+def _save(net: Any, pre: Any, out: Path, history: Any, args: argparse.Namespace, extra: dict):  # noqa: ANN202
+    from ..io.model_file import save_model
+
+    if _standardised(net, pre.task == CLASSIFICATION):
+        extra["note"] = "training losses are on the standardised target"
+    training = _record(history, args, extra)
+    save_model(net, out, preprocessing=pre.to_dict(), classes=pre.classes, training=training)
+    print(f"model saved to {out}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, report, save the model, then plot (see the module docstring)."""
+    hidden, out = _check_options(args)
+    pre, X, Y, test, where = _prepare(args)
+    classification = pre.task == CLASSIFICATION
+    parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
+    net = _network(pre, X.shape[1], hidden, args)
+    if not args.quiet:
+        n_val = 0 if parts[3] is None else len(parts[3])
+        print(
+            f"training {net.layer_sizes} ({net.loss.name}) on {where}: {len(parts[1])} "
+            f"training and {n_val} validation rows",
+            file=sys.stderr,
+        )
+    start = time.perf_counter()
+    history = _fit(net, parts, args, classification)
+    seconds = time.perf_counter() - start
+    which, metrics = _score(net, pre, parts, test, args.quiet)
+    if out is not None:
+        extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
+        _save(net, pre, out, history, args, {**extra, "hidden": hidden})
+    if args.plot:
+        from ..plots import save_training_curves
+
+        save_training_curves(history.as_dict(), args.plot, title=f"training on {where}")
+        print(f"plot saved to {args.plot}")
     return 0

@@ -23,8 +23,10 @@ Examples
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import re
+import tokenize
 import zipfile
 import zlib
 from collections import Counter
@@ -52,7 +54,29 @@ TABLE_FORMATS: dict[str, str] = {
 """File extension -> table format read by :func:`read_table`."""
 
 _SEPARATORS = {"csv": ",", "tsv": "\t"}
-_CORRUPT = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+# RuntimeError: zipfile's "encrypted" and NotImplementedError (unknown compression or version);
+# TokenError: numpy's fallback parser for old .npy headers.
+_CORRUPT = (
+    ValueError,
+    OSError,
+    EOFError,
+    RuntimeError,
+    tokenize.TokenError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+# pyarrow's errors subclass these (ArrowInvalid, ArrowIOError, ArrowNotImplementedError,
+# ArrowTypeError, ArrowKeyError, ArrowMemoryError); pandas raises KeyError, TypeError and
+# AttributeError on a corrupt pandas-metadata block.
+_PARQUET_ERRORS = (
+    ValueError,
+    OSError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    RuntimeError,
+    MemoryError,
+)
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -153,7 +177,7 @@ def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
     _require("pyarrow")
     try:
         frame = pd.read_parquet(file, engine="pyarrow")
-    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid / ArrowIOError
+    except _PARQUET_ERRORS as exc:
         raise InputError(
             f"{str(file)!r} could not be read as Parquet ({str(exc)[:200]}); expected a Parquet "
             "file. If it is text, rename it to .csv or pass --format csv."
@@ -211,9 +235,37 @@ def read_table(path: str | os.PathLike[str], *, format: str | None = None) -> pd
     return frame
 
 
+def _check_declared_size(npz: Any, key: str, file: Path) -> None:
+    """Refuse a member whose .npy header claims more bytes than the member holds.
+
+    numpy allocates the whole declared array before reading a zipped member, so a
+    tiny file claiming shape (10**12,) would otherwise exhaust memory.
+    """
+    member = key if key in npz.zip.namelist() else f"{key}.npy"
+    with npz.zip.open(member) as handle:
+        version = np.lib.format.read_magic(handle)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(handle)
+        if dtype.hasobject:  # a pickle, refused when loaded (see _load_member)
+            return
+        declared = math.prod(shape) * dtype.itemsize
+        held = npz.zip.getinfo(member).file_size - handle.tell()
+    if declared > held:
+        raise InputError(
+            f"array {key!r} in {str(file)!r} declares shape {shape} of {dtype} ({declared:,} "
+            f"bytes) but holds only {max(held, 0):,} bytes; the file is truncated or corrupt. "
+            "Write it again with np.savez(path, X=X, y=y)."
+        )
+
+
 def _load_member(npz: Any, key: str, file: Path) -> np.ndarray:
+    _check_declared_size(npz, key, file)
     try:
-        return npz[key]
+        member = npz[key]
     except ValueError as exc:  # object arrays need pickle, which is refused
         if "allow_pickle" not in str(exc):
             raise
@@ -222,14 +274,21 @@ def _load_member(npz: Any, key: str, file: Path) -> np.ndarray:
             "load (that would need pickle); expected a numeric (or, for y, string) array. "
             "Convert it with .astype(float) or .astype(str) before np.savez."
         ) from exc
+    if not isinstance(member, np.ndarray):  # numpy returns a member that is not .npy as bytes
+        raise InputError(
+            f"{key!r} in {str(file)!r} is not a NumPy array; expected {key} written by np.savez."
+        )
+    return member
 
 
-def _check_arrays(X: np.ndarray, y: np.ndarray, file: Path) -> None:
+def _check_arrays(X: np.ndarray, y: np.ndarray | None, file: Path) -> None:
     if X.dtype.kind not in "biuf" or X.ndim not in (1, 2) or X.size == 0:
         raise InputError(
             f"X in {str(file)!r} has dtype {X.dtype} and shape {X.shape}; expected a non-empty "
             "numeric array of shape (n_samples, n_features)."
         )
+    if y is None:
+        return
     if y.dtype.kind not in "biufUS" or y.ndim not in (1, 2):
         raise InputError(
             f"y in {str(file)!r} has dtype {y.dtype} and shape {y.shape}; expected numbers or "
@@ -241,31 +300,41 @@ def _check_arrays(X: np.ndarray, y: np.ndarray, file: Path) -> None:
         )
 
 
-def _members(npz: Any, file: Path, expected: str) -> tuple[np.ndarray, np.ndarray]:
-    missing = [key for key in ("X", "y") if key not in npz.files]
+def _members(
+    npz: Any, file: Path, expected: str, require_y: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    needed = ("X", "y") if require_y else ("X",)
+    missing = [key for key in needed if key not in npz.files]
     if missing:
         raise InputError(
             f"{str(file)!r} has arrays {npz.files} but lacks {' and '.join(missing)}; "
             f"expected {expected}."
         )
     try:
-        return _load_member(npz, "X", file), _load_member(npz, "y", file)
+        X = _load_member(npz, "X", file)
+        return X, _load_member(npz, "y", file) if "y" in npz.files else None
+    except InputError:
+        raise
     except _CORRUPT as exc:
         raise InputError(f"{str(file)!r} is corrupt ({exc}); expected {expected}.") from exc
 
 
-def read_npz(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+def read_npz(
+    path: str | os.PathLike[str], *, require_y: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Read features ``X`` and targets ``y`` from an .npz file (never unpickling anything).
 
     Parameters
     ----------
     path : str or path-like
         Written e.g. by ``np.savez(path, X=X, y=y)``.
+    require_y : bool, default True
+        False lets a file without ``y`` through (e.g. data to predict); ``y`` is then None.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features) or (n_samples,)
-    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
 
     Raises
     ------
@@ -287,6 +356,6 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
                 f"{str(file)!r} holds a single array, not named arrays; expected {expected}."
             )
         with npz:
-            X, y = _members(npz, file, expected)
+            X, y = _members(npz, file, expected, require_y)
     _check_arrays(X, y, file)
     return X, y

@@ -1,0 +1,270 @@
+"""What the data subcommands share: reading data files, models with their preprocessing, scores.
+
+* :func:`read_data` reads CSV/TSV/Parquet tables, or ``.npz`` arrays ``X`` (and ``y``)
+  turned into a table (NPZ columns have no names, so they are taken in order);
+* :class:`Model` is a loaded model file together with the
+  :class:`~deltarule.preprocessing.TabularPreprocessor` that turns raw columns into the
+  network's inputs (one is made up, columns ``x0, x1, ...``, for a file saved without one);
+* :func:`holdout_split` holds rows out for validation;
+* :func:`score` computes the metrics ``train`` and ``evaluate`` report;
+* :func:`write_text` writes a result to a file atomically, or to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import IncompatibleFormatError, InputError
+from ..network import Network
+from ..preprocessing import TabularPreprocessor
+
+__all__ = [
+    "CLASSIFICATION",
+    "Model",
+    "holdout_split",
+    "load_model_file",
+    "read_data",
+    "score",
+    "write_text",
+]
+
+CLASSIFICATION = "classification"
+NPZ_TARGET = "y"
+
+
+def _npz_frame(X: np.ndarray, y: Any, names: list[Any] | None, target: str) -> Any:
+    import pandas as pd
+
+    X = X.reshape(len(X), -1)
+    if names is not None and len(names) != X.shape[1]:
+        raise InputError(
+            f"X has {X.shape[1]} columns but the model needs {len(names)} (NPZ columns have "
+            "no names, so they are taken in the model's order); pass X with "
+            f"{len(names)} columns."
+        )
+    names = names or [f"x{i}" for i in range(X.shape[1])]
+    frame = pd.DataFrame(X, columns=names)
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        elif y.ndim == 2:  # one-hot rows become class indices
+            if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+                raise InputError(
+                    f"y has shape {y.shape}; expected one target per row (shape (n,)) or "
+                    "one-hot rows. Multi-output targets are not supported on the command line."
+                )
+            y = y.argmax(axis=1)
+        frame[target] = y
+    return frame
+
+
+def read_data(
+    path: str, *, target: str | None = None, names: list[Any] | None = None,
+    require_target: bool = True,
+) -> Any:  # fmt: skip
+    """Read a data file into a pandas DataFrame of named columns.
+
+    Parameters
+    ----------
+    path : str
+        ``.csv``/``.txt``, ``.tsv``/``.tab``, ``.parquet``/``.pq`` or ``.npz``.
+    target : str, optional
+        For ``.npz``: the name the ``y`` array gets (default ``"y"``).
+    names : list, optional
+        For ``.npz``: names for the columns of ``X`` in order (the model's feature
+        names), whose number must match; without them ``x0, x1, ...``.
+    require_target : bool
+        For ``.npz``: whether the array ``y`` must be present.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    from ..io.data import read_npz, read_table
+
+    if Path(path).suffix.lower() == ".npz":
+        X, y = read_npz(path, require_y=require_target)
+        return _npz_frame(X, y, names, target or NPZ_TARGET)
+    return read_table(path)
+
+
+@dataclass
+class Model:
+    """A model file ready to use on raw data.
+
+    Attributes
+    ----------
+    network : Network
+    pre : TabularPreprocessor
+        Stored in the file, or made up for a file saved without one.
+    header : dict
+        The file's JSON header.
+    path : str
+    """
+
+    network: Network
+    pre: TabularPreprocessor
+    header: dict[str, Any]
+    path: str
+
+    @property
+    def task(self) -> str:
+        """``"classification"`` or ``"regression"``."""
+        return str(self.pre.task)
+
+    def features(self, frame: Any) -> np.ndarray:
+        """Return the network inputs for a raw table (columns by name, extras ignored)."""
+        lacking = [name for name in self.pre.feature_names if name not in frame.columns]
+        if lacking:
+            shown = ", ".join(map(repr, lacking[:10])) + (" ..." if len(lacking) > 10 else "")
+            raise InputError(
+                f"the data lacks {len(lacking)} column(s) the model {self.path!r} needs: "
+                f"{shown}. The model needs {len(self.pre.feature_names)} columns by name (any "
+                "order; extra columns are ignored); add the missing ones."
+            )
+        return self.pre.transform(frame, dtype=self.network.dtype)
+
+    def _two_columns(self) -> bool:
+        """A two-class softmax saved from Python: two outputs where preprocessing has one."""
+        return (self.pre.n_outputs, self.network.n_outputs) == (1, 2)
+
+    def labels(self, outputs: np.ndarray) -> np.ndarray:
+        """Class labels (classification) or values (regression) of network outputs."""
+        if self._two_columns():
+            return np.asarray(self.pre.classes)[np.asarray(outputs).argmax(axis=1)]
+        return self.pre.inverse_target(outputs)
+
+    def targets(self, values: Any) -> np.ndarray:
+        """Targets as the network sees them (one-hot, a 0/1 column, or values)."""
+        encoded = self.pre.transform_target(values)
+        return np.hstack([1 - encoded, encoded]) if self._two_columns() else encoded
+
+    def proba(self, outputs: np.ndarray) -> np.ndarray:
+        """Return one probability column per class (two for a single sigmoid output)."""
+        outputs = np.asarray(outputs, dtype=np.float64)
+        if outputs.shape[1] == 1:
+            return np.hstack([1 - outputs, outputs])
+        return outputs
+
+
+def _made_up_preprocessing(network: Network, classes: list[Any] | None) -> TabularPreprocessor:
+    """Identity preprocessing for a model file saved without any: columns x0, x1, ..."""
+    from ..training import CLASSIFICATION_LOSSES
+
+    pre = TabularPreprocessor()
+    pre.target, pre.impute = NPZ_TARGET, None
+    pre.columns = [
+        {"name": f"x{i}", "kind": "numeric", "mean": 0.0, "std": 1.0, "fill": None}
+        for i in range(network.n_inputs)
+    ]
+    if network.loss.name not in CLASSIFICATION_LOSSES:
+        pre.task, pre.classes = "regression", None
+    else:
+        pre.task = CLASSIFICATION
+        pre.classes = list(classes or range(max(network.n_outputs, 2)))
+    return pre
+
+
+def load_model_file(path: str) -> Model:
+    """Load a model file and its preprocessing, checking they fit together.
+
+    Raises
+    ------
+    IncompatibleFormatError
+        If the file is not a deltarule model, or its preprocessing does not match the network.
+    """
+    from ..io.model_file import load_model
+
+    loaded = load_model(path)
+    network = loaded.network
+    if loaded.preprocessing is None:
+        pre = _made_up_preprocessing(network, loaded.classes)
+    else:
+        pre = TabularPreprocessor.from_dict(loaded.preprocessing)
+    outputs_fit = pre.n_outputs == network.n_outputs or (
+        loaded.preprocessing is None and pre.task == CLASSIFICATION and network.n_outputs == 2
+    )
+    if pre.n_features_out != network.n_inputs or not outputs_fit:
+        raise IncompatibleFormatError(
+            f"{path}: its preprocessing makes {pre.n_features_out} inputs and {pre.n_outputs} "
+            f"outputs but the network has {network.n_inputs} and {network.n_outputs}; the "
+            "file was not written by deltarule train. Retrain the model with deltarule train."
+        )
+    return Model(network, pre, loaded.header, path)
+
+
+def score(task: str, outputs: np.ndarray, targets: np.ndarray, n_classes: int) -> dict[str, Any]:
+    """Return the metrics of network ``outputs`` against encoded ``targets``.
+
+    Classification: accuracy, balanced accuracy, macro F1, log loss and the
+    confusion matrix (rows true, columns predicted, as class indices).
+    Regression: MSE, MAE and R².
+    """
+    from .. import metrics
+
+    if task != CLASSIFICATION:
+        return {
+            "mse": metrics.mean_squared_error(outputs, targets),
+            "mae": metrics.mean_absolute_error(outputs, targets),
+            "r2": metrics.r2(outputs, targets),
+        }
+    matrix = metrics.confusion_matrix(
+        metrics.target_labels(targets), metrics.predicted_labels(outputs), n_classes
+    )
+    return {
+        "accuracy": metrics.accuracy(outputs, targets),
+        "balanced_accuracy": metrics.balanced_accuracy(outputs, targets),
+        "f1_macro": metrics.f1(outputs, targets),
+        "log_loss": metrics.log_loss(outputs, targets),
+        "confusion_matrix": matrix.tolist(),
+    }
+
+
+def holdout_split(
+    X: np.ndarray, Y: np.ndarray, fraction: float, seed: int, stratify: bool
+) -> tuple:
+    """Hold out ``fraction`` of the rows for validation, per class when ``stratify``.
+
+    Returns
+    -------
+    X_train, Y_train, X_val, Y_val : ndarray
+        ``X_val`` and ``Y_val`` are None when ``fraction`` is 0.
+    """
+    if fraction == 0:
+        return X, Y, None, None
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        labels = np.zeros(len(Y))
+    else:
+        labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
+    held = []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        held.extend(members[: int(round(fraction * members.size))])
+    val = np.zeros(len(Y), dtype=bool)
+    val[np.asarray(held, dtype=int)] = True
+    if not 0 < val.sum() < len(Y):
+        raise InputError(
+            f"--validation-split {fraction} of {len(Y)} rows leaves {int(val.sum())} row(s) for "
+            "validation; both parts need at least one row. Use more rows, a larger "
+            "--validation-split, or --validation-split 0 to train on every row."
+        )
+    return X[~val], Y[~val], X[val], Y[val]
+
+
+def write_text(text: str, out: str | None) -> None:
+    """Write ``text`` to the file ``out`` atomically, or to stdout when ``out`` is None."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from ..io.atomic import atomic_write_text
+
+    atomic_write_text(out, text)
+    print(f"wrote {os.fspath(out)}", file=sys.stderr)

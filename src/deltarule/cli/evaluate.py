@@ -1,0 +1,125 @@
+"""``deltarule evaluate``: score a saved model on labelled data.
+
+Classification: accuracy, balanced accuracy, macro F1, log loss and the
+confusion matrix (rows are true classes, columns predicted ones), as scikit-learn
+computes them. Regression: MSE, MAE and R². DATA needs the model's feature columns
+and its target column; ``--plot`` draws the confusion matrix (or, for regression,
+predicted against true values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..exceptions import InputError
+from . import add_common
+from ._common import CLASSIFICATION, load_model_file, read_data, score, write_text
+
+EPILOG = """examples:
+  deltarule evaluate model.safetensors test.csv
+  deltarule evaluate model.safetensors test.csv --plot confusion.png --format json
+"""
+_NAMES = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "f1_macro": "macro F1",
+    "log_loss": "log loss",
+    "mse": "MSE",
+    "mae": "MAE",
+    "r2": "R²",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``evaluate`` subcommand."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a saved model on labelled data",
+        description="Score a model written by 'deltarule train' on DATA, which needs the "
+        "model's feature columns and its target column.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
+    parser.add_argument("data", metavar="DATA", help="CSV, TSV, Parquet or NPZ (X and y) file")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--plot", metavar="PATH", help="confusion matrix image (.png or .svg)")
+    parser.add_argument("--out", metavar="FILE", help="write the report to FILE, not stdout")
+    add_common(parser)
+    parser.set_defaults(func=run)
+
+
+def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
+    """Return (report, network outputs) for a raw, labelled table."""
+    target = model.pre.target
+    if target not in frame.columns:
+        raise InputError(
+            f"the data has no target column {target!r}, which evaluate compares the "
+            f"predictions with; add it (the data has {', '.join(map(str, frame.columns))}), "
+            "or use 'deltarule predict' for unlabelled data."
+        )
+    outputs = model.network.predict(model.features(frame))
+    targets = model.targets(frame[target])
+    classes = model.pre.classes if model.task == CLASSIFICATION else None
+    metrics = score(model.task, outputs, targets, len(classes or ()))
+    matrix = metrics.pop("confusion_matrix", None)
+    report = {"model": model.path, "task": model.task, "target": target, "rows": len(frame)}
+    report["metrics"] = metrics
+    if matrix is not None:
+        report["confusion_matrix"] = {"labels": classes, "matrix": matrix}
+    return report, (outputs, targets)
+
+
+def confusion_table(labels: list[Any], matrix: list[list[int]]) -> str:
+    """The confusion matrix as an aligned text table (rows true, columns predicted)."""
+    names = [str(label) for label in labels]
+    head = ["true \\ predicted", *names]
+    rows = [[name, *map(str, counts)] for name, counts in zip(names, matrix)]
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    lines = [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
+                  enumerate(zip(row, widths)))
+        for row in [head, *rows]
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def text_report(report: dict[str, Any]) -> str:
+    """The report as text: one metric a line, then the confusion matrix."""
+    lines = [f"{report['task']} of {report['target']!r} on {report['rows']} rows"]
+    lines += [f"{_NAMES[key]:<18}{value:.6g}" for key, value in report["metrics"].items()]
+    if "confusion_matrix" in report:
+        cm = report["confusion_matrix"]
+        lines += ["", "confusion matrix:", confusion_table(cm["labels"], cm["matrix"])]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> None:
+    from ..plots import save_confusion_matrix, save_regression_plot
+
+    if "confusion_matrix" in report:
+        cm = report["confusion_matrix"]
+        save_confusion_matrix(cm["matrix"], cm["labels"], path)
+    else:
+        save_regression_plot(targets[:, 0].tolist(), outputs[:, 0].tolist(), path)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model, score it on DATA, print (and plot) the report."""
+    if args.plot:
+        from ..plots import check_plot_path
+
+        check_plot_path(args.plot)
+    model = load_model_file(args.model)
+    frame = read_data(args.data, target=model.pre.target, names=model.pre.feature_names)
+    report, (outputs, targets) = evaluate(model, frame)
+    if args.format == "json":
+        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = text_report(report)
+    write_text(text, args.out)
+    if args.plot:
+        _plot(args.plot, report, outputs, targets)
+    return 0

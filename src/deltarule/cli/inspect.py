@@ -1,0 +1,157 @@
+"""``deltarule inspect``: what a model file holds, like Keras' ``model.summary()``.
+
+Layers with their shapes, activations and parameter counts; dtype and loss; the
+preprocessing (columns, their scaling or categories); the class labels; how the
+model was trained; and the file's format version. ``--format json`` gives all of it
+as data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from . import add_common
+from ._common import load_model_file, write_text
+
+EPILOG = """examples:
+  deltarule inspect model.safetensors
+  deltarule inspect model.safetensors --format json
+"""
+MAX_COLUMNS = 20
+"""Text output lists at most this many preprocessing columns (JSON lists all)."""
+_HIDDEN = ("epoch", "learning_rate", "seconds")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``inspect`` subcommand."""
+    parser = subparsers.add_parser(
+        "inspect",
+        help="show what a model file holds",
+        description="Show a model file's layers, parameter counts, preprocessing, classes "
+        "and training summary.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_common(parser)
+    parser.set_defaults(func=run)
+
+
+def describe(model: Any) -> dict[str, Any]:
+    """Return everything ``inspect`` shows, as JSON-able data."""
+    net, header = model.network, model.header
+    layers = []
+    for i, layer in enumerate(net.layers):
+        weights = layer.n_inputs * layer.n_outputs
+        biases = layer.n_outputs if layer.use_bias else 0
+        layers.append({
+            "name": f"dense{i + 1}", "n_inputs": layer.n_inputs, "n_outputs": layer.n_outputs,
+            "activation": layer.activation.name, "weights": weights, "biases": biases,
+            "parameters": weights + biases,
+        })  # fmt: skip
+    stored = header["preprocessing"] is not None
+    return {
+        "file": model.path,
+        "format": header["format"],
+        "format_version": header["format_version"],
+        "library_version": header.get("library_version"),
+        "created": header.get("created"),
+        "layers": layers,
+        "total_parameters": net.n_parameters,
+        "frozen_parameters": int((~net.trainable).sum()),
+        "dtype": net.dtype.name,
+        "loss": net.loss.name,
+        "task": model.task,
+        "target": model.pre.target if stored else None,
+        "classes": model.pre.classes if model.task == "classification" else None,
+        "preprocessing": model.pre.to_dict() if stored else None,
+        "training": (header["training"] or {}).get("summary", header["training"]),
+        "history": (header["training"] or {}).get("history"),
+    }
+
+
+def _column_line(column: dict[str, Any]) -> str:
+    name = str(column["name"])
+    fill = "" if column["fill"] is None else f", missing -> {column['fill']!r}"
+    if column["kind"] == "numeric":
+        return f"  {name:<24}numeric      (x - {column['mean']:.6g}) / {column['std']:.6g}{fill}"
+    shown = ", ".join(map(str, column["categories"][:8]))
+    more = f", ... ({len(column['categories'])} in all)" if len(column["categories"]) > 8 else ""
+    return f"  {name:<24}categorical  one-hot of {shown}{more}{fill}"
+
+
+def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
+    pre = info["preprocessing"]
+    if pre is None:
+        return ["preprocessing: none stored (inputs are used as given, as columns x0, x1, ...)"]
+    columns = pre["columns"]
+    lines = [f"preprocessing: {len(columns)} input column(s), target {pre['target']!r}"]
+    lines += [_column_line(column) for column in columns[:MAX_COLUMNS]]
+    if len(columns) > MAX_COLUMNS:
+        lines.append(f"  ... and {len(columns) - MAX_COLUMNS} more (--format json lists all)")
+    if pre["impute"]:
+        lines.append(f"  missing numeric values are filled with the {pre['impute']}")
+    return lines
+
+
+def _training_lines(summary: dict[str, Any] | None) -> list[str]:
+    if not summary:
+        return ["training: no record"]
+    lines = [f"training: {summary.get('epochs')} epochs on {summary.get('data')}"
+             f" ({summary.get('rows')} rows, {summary.get('seconds', 0):.1f} s)",
+             f"  stopped: {summary.get('stop_reason')}"]  # fmt: skip
+    final = dict(summary.get("final") or {})
+    restored = " (best; its weights were kept)" if summary.get("best_epoch") else ""
+    shown = {k: v for k, v in final.items() if k not in _HIDDEN and v is not None}
+    lines.append(
+        f"  epoch {final.get('epoch')}{restored}: "
+        + ", ".join(f"{k} {v:.4g}" for k, v in shown.items())
+    )
+    for key, value in summary.items():
+        if key.endswith("_metrics"):
+            scores = {k: v for k, v in value.items() if k != "confusion_matrix"}
+            lines.append(f"  {key}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()))
+    if summary.get("note"):
+        lines.append(f"  note: {summary['note']}")
+    settings = summary.get("settings") or {}
+    lines.append("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    return lines
+
+
+def text_report(info: dict[str, Any]) -> str:
+    """The description as a Keras-like text summary."""
+    lines = [
+        f"{info['file']}: {info['format']} format version {info['format_version']}, written by "
+        f"deltarule {info['library_version']} on {info['created']}",
+        "",
+        f"{'layer':<10}{'shape':<16}{'activation':<14}{'weights':>10}{'biases':>8}{'params':>10}",
+    ]
+    for layer in info["layers"]:
+        shape = f"{layer['n_inputs']} -> {layer['n_outputs']}"
+        lines.append(
+            f"{layer['name']:<10}{shape:<16}{layer['activation']:<14}{layer['weights']:>10}"
+            f"{layer['biases']:>8}{layer['parameters']:>10}"
+        )
+    lines += [
+        f"total parameters: {info['total_parameters']} ({info['frozen_parameters']} frozen), "
+        f"dtype {info['dtype']}",
+        f"loss: {info['loss']}",
+        f"task: {info['task']}",
+    ]
+    if info["classes"] is not None:
+        lines.append(f"classes ({len(info['classes'])}): {', '.join(map(str, info['classes']))}")
+    lines += _preprocessing_lines(info) + _training_lines(info["training"])
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model file and describe it."""
+    info = describe(load_model_file(args.model))
+    if args.format == "json":
+        write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", None)
+    else:
+        write_text(text_report(info), None)
+    return 0

@@ -1,0 +1,122 @@
+"""Every bad input: exit status 2 and exactly one stderr line ``error: ...``, no model file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deltarule.io.safetensors import write_safetensors
+
+from .cli_helpers import cli, flowers
+
+FILES = {
+    "empty.csv": "",
+    "header.csv": "a,b,y\n",
+    "ragged.csv": "a,b,y\n1,2,0\n3,4,1,5\n5,6,0\n",
+    "latin1.csv": "a,y\n1,caf\xe9\n",
+    "single.csv": "a,y\n" + "".join(f"{i},0\n" for i in range(20)),
+    "few.csv": "a,y\n1,p\n2,q\n3,p\n4,q\n",
+    "missing.csv": "a,b,y\n" + "".join(f"{i},{'' if i == 3 else i},{i % 2}\n" for i in range(20)),
+    "text_target.csv": "a,y\n" + "".join(f"{i},{'abc' if i == 4 else i}.5\n" for i in range(20)),
+    "lacking.csv": "length,colour\n1.0,red\n",
+    "text_numbers.csv": "length,width,colour\n1.0,wide,red\n",
+    "data.xlsx": "not really excel",
+    "other_labels.csv": "length,width,colour,species\n1.0,2.0,red,tulip\n",
+}
+
+
+@pytest.fixture
+def workdir(capsys, in_tmp):
+    """A folder with bad files, a good model and a foreign safetensors file."""
+    for name, text in FILES.items():
+        mode = "wb" if name == "latin1.csv" else "w"
+        with open(in_tmp / name, mode) as handle:
+            handle.write(text.encode("latin-1") if mode == "wb" else text)
+    flowers().to_csv("flowers.csv", index=False)
+    code, _, _ = cli(capsys, "train", "flowers.csv", "--target", "species", "--epochs", "1",
+                     "--quiet", "--out", "good.safetensors")  # fmt: skip
+    assert code == 0
+    pd.DataFrame({"a": np.arange(40.0), "y": np.arange(40.0) * 2}).to_csv("reg.csv", index=False)
+    assert cli(capsys, "train", "reg.csv", "--target", "y", "--epochs", "1", "--quiet")[0] == 0
+    (in_tmp / "truncated.safetensors").write_bytes((in_tmp / "good.safetensors").read_bytes()[:300])
+    (in_tmp / "random.safetensors").write_bytes(np.random.default_rng(0).bytes(256))
+    write_safetensors(in_tmp / "foreign.safetensors", {"w": np.ones(3)}, {"author": "torch"})
+    np.savez(in_tmp / "arrays.npz", X=np.ones((5, 2)), y=np.arange(5))
+    (in_tmp / "empty_dir").mkdir()
+    return in_tmp
+
+
+TRAIN = ["train", "flowers.csv", "--target", "species", "--epochs", "1"]
+CASES = {
+    "missing file": (["train", "nope.csv", "--target", "y"], "no such file"),
+    "empty file": (["train", "empty.csv", "--target", "y"], "is empty"),
+    "header only": (["train", "header.csv", "--target", "y"], "no data rows"),
+    "ragged rows": (["train", "ragged.csv", "--target", "y"], "line 3 has 4 fields"),
+    "not utf-8": (["train", "latin1.csv", "--target", "y"], "not UTF-8"),
+    "unknown extension": (["train", "data.xlsx", "--target", "y"], "extension '.xlsx'"),
+    "a folder as data": (["train", "empty_dir", "--target", "y"], "directory"),
+    "unknown target": (["train", "flowers.csv", "--target", "kind"], "no target column 'kind'"),
+    "no --target": (["train", "flowers.csv"], "needs --target"),
+    "npz with --target": (["train", "arrays.npz", "--target", "label"], "array y"),
+    "text regression target": (
+        ["train", "text_target.csv", "--target", "y", "--task", "regression"],
+        "holds text",
+    ),
+    "single class": (["train", "single.csv", "--target", "y"], "single class"),
+    "too few rows": (["train", "few.csv", "--target", "y", "--validation-split", "0.2"], "leaves"),
+    "missing value": (["train", "missing.csv", "--target", "y"], "column 'b' has 1 missing"),
+    "bad --hidden letters": ([*TRAIN, "--hidden", "64,x"], "--hidden"),
+    "bad --hidden negative": ([*TRAIN, "--hidden", "-3"], "--hidden"),
+    "bad --hidden empty part": ([*TRAIN, "--hidden", "8,,4"], "--hidden"),
+    "bad --plot extension": ([*TRAIN, "--plot", "curves.jpg"], ".png or .svg"),
+    "--plot without extension": ([*TRAIN, "--plot", "curves"], ".png or .svg"),
+    "--out in a missing folder": ([*TRAIN, "--out", "nowhere/m.safetensors"], "does not exist"),
+    "unknown activation": ([*TRAIN, "--activation", "relux"], "Did you mean 'relu'"),
+    "unknown optimizer": ([*TRAIN, "--optimizer", "adamm"], "unknown optimizer"),
+    "unknown loss": ([*TRAIN, "--loss", "hinge"], "unknown loss"),
+    "zero epochs": ([*TRAIN[:-1], "0"], "--epochs 0"),
+    "validation split too big": ([*TRAIN, "--validation-split", "1.5"], "--validation-split"),
+    "negative learning rate": ([*TRAIN, "--learning-rate", "-1"], "--learning-rate"),
+    "non-numeric --epochs": ([*TRAIN[:-1], "ten"], "invalid int value"),
+    "DATA and --dataset": ([*TRAIN, "--dataset", "iris"], "not both"),
+    "unknown dataset": (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+    "fashion-mnist missing": (
+        ["train", "--dataset", "fashion-mnist", "--data-dir", "empty_dir"],
+        "apt-get install dataset-fashion-mnist",
+    ),
+    "corrupt model": (["predict", "random.safetensors", "flowers.csv"], "not a valid"),
+    "truncated model": (["predict", "truncated.safetensors", "flowers.csv"], "not a valid"),
+    "foreign model": (["inspect", "foreign.safetensors"], "another program"),
+    "data file as model": (["evaluate", "flowers.csv", "flowers.csv"], "not a valid"),
+    "missing model": (["inspect", "nope.safetensors"], "nope.safetensors"),
+    "features missing at predict": (["predict", "good.safetensors", "lacking.csv"], "'width'"),
+    "npz of the wrong width": (["predict", "good.safetensors", "arrays.npz"], "X has 2 columns"),
+    "unseen label at evaluate": (["evaluate", "good.safetensors", "other_labels.csv"], "'tulip'"),
+    "text in a numeric column": (["predict", "good.safetensors", "text_numbers.csv"], "'wide'"),
+    "--proba on regression": (["predict", "reg.safetensors", "reg.csv", "--proba"], "--proba"),
+    "evaluate without target": (["evaluate", "good.safetensors", "lacking.csv"], "target"),
+    "evaluate bad --plot": (
+        ["evaluate", "good.safetensors", "flowers.csv", "--plot", "cm.pdf"],
+        ".png or .svg",
+    ),
+    "bad --format": (["predict", "good.safetensors", "flowers.csv", "--format", "xml"], "xml"),
+    "unknown option": (["inspect", "good.safetensors", "--colour"], "--colour"),
+}
+
+
+@pytest.mark.parametrize("argv, fragment", CASES.values(), ids=CASES.keys())
+def test_bad_input_exits_2_with_one_error_line(capsys, workdir, argv, fragment):
+    before = set(workdir.iterdir())
+    code, out, err = cli(capsys, *argv)
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and fragment in lines[0]
+    assert "Traceback" not in err and "this is a bug" not in err
+    assert set(workdir.iterdir()) == before  # no model, plot or temporary file was written
+
+
+def test_debug_shows_the_traceback(capsys, workdir):
+    with pytest.raises(Exception, match="single class"):
+        cli(capsys, "train", "single.csv", "--target", "y", "--debug")

@@ -1,0 +1,163 @@
+"""Files are data: pickles are never run; a killed save never leaves a truncated model.
+
+Also the real entry point, ``python -m deltarule``, run as a process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deltarule.io import load_model
+
+from .cli_helpers import REPO, cli, cli_subprocess, flowers
+
+
+class _Payload:
+    """Unpickling this opens (creates) the marker file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (open, (str(self.marker), "w"))
+
+
+def test_the_payload_is_live(tmp_path):
+    marker = tmp_path / "ran"
+    pickle.loads(pickle.dumps(_Payload(marker)))  # noqa: S301 - the point of the test
+    assert marker.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["predict", "evil.safetensors", "flowers.csv"],
+        ["evaluate", "evil.safetensors", "flowers.csv"],
+        ["inspect", "evil.safetensors"],
+        ["train", "evil.npz"],
+        ["train", "objects.npz"],
+        ["predict", "good.safetensors", "objects.npz"],
+    ],
+)
+def test_pickle_payloads_are_not_executed(capsys, in_tmp, argv):
+    marker = in_tmp / "ran"
+    payload = pickle.dumps(_Payload(marker))
+    (in_tmp / "evil.safetensors").write_bytes(payload)
+    (in_tmp / "evil.npz").write_bytes(payload)
+    objects = np.array([_Payload(marker), _Payload(marker)], dtype=object)
+    np.savez(in_tmp / "objects.npz", X=objects, y=objects)  # np.savez pickles object arrays
+    flowers().to_csv("flowers.csv", index=False)
+    cli(capsys, "train", "flowers.csv", "--target", "species", "--epochs", "1", "--quiet",
+        "--out", "good.safetensors")  # fmt: skip
+    code, _, err = cli(capsys, *argv)
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert not marker.exists()
+
+
+# A train whose model write stalls halfway, after the header, so the test can stop it there.
+_SLOW_SAVE = textwrap.dedent(
+    """
+    import contextlib, sys, time
+    import deltarule.io.safetensors as st
+
+    real_open = st.atomic_open
+
+    @contextlib.contextmanager
+    def slow_open(path, mode="wb"):
+        with real_open(path, mode) as handle:
+            class Stalling:
+                def write(self, data):
+                    written = handle.write(data)
+                    if isinstance(data, memoryview):  # the first tensor: the file is incomplete
+                        handle.flush()
+                        print("WRITING", flush=True)
+                        time.sleep(120)
+                    return written
+            yield Stalling()
+
+    st.atomic_open = slow_open
+    from deltarule.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+def _train_until_writing(folder: Path) -> subprocess.Popen:
+    argv = ["train", "flowers.csv", "--target", "species", "--epochs", "1", "--quiet",
+            "--out", "model.safetensors"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_SAVE, *argv],
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in process.stdout:
+        if line.strip() == "WRITING":
+            return process
+    process.wait(timeout=60)
+    pytest.fail(f"train never reached the save: {process.stderr.read()}")
+
+
+def test_ctrl_c_during_the_save_leaves_no_file_at_all(tmp_path):
+    flowers().to_csv(tmp_path / "flowers.csv", index=False)
+    process = _train_until_writing(tmp_path)
+    temp = list(tmp_path.glob(".model.safetensors.*.tmp"))
+    assert len(temp) == 1 and temp[0].stat().st_size > 0  # really stopped halfway
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err.strip() == "error: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flowers.csv"]
+
+
+def test_sigkill_during_the_save_keeps_the_previous_model(tmp_path):
+    """A killed process cannot clean up: the old model stays whole, a hidden temp file stays."""
+    flowers().to_csv(tmp_path / "flowers.csv", index=False)  # a first model, saved normally
+    result = cli_subprocess("train", "flowers.csv", "--target", "species", "--epochs", "1",
+                            "--quiet", "--out", "model.safetensors", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    before = (tmp_path / "model.safetensors").read_bytes()
+    process = _train_until_writing(tmp_path)
+    process.kill()
+    process.wait(timeout=60)
+    assert (tmp_path / "model.safetensors").read_bytes() == before
+    assert load_model(tmp_path / "model.safetensors").network.layer_sizes == [4, 64, 3]
+    leftovers = [p.name for p in tmp_path.iterdir()]
+    stray = [name for name in leftovers if name.endswith(".tmp")]
+    assert len(stray) == 1 and stray[0].startswith(".model.safetensors.")  # hidden, never loaded
+    assert sorted(set(leftovers) - set(stray)) == ["flowers.csv", "model.safetensors"]
+
+
+def test_python_m_deltarule_runs_every_subcommand(tmp_path):
+    flowers().to_csv(tmp_path / "flowers.csv", index=False)
+    help_text = cli_subprocess("--help", cwd=tmp_path)
+    assert help_text.returncode == 0
+    for name in ("train", "predict", "evaluate", "inspect"):
+        assert name in help_text.stdout
+        sub = cli_subprocess(name, "--help", cwd=tmp_path)
+        assert sub.returncode == 0 and "examples:" in sub.stdout and "deltarule " in sub.stdout
+    train = cli_subprocess("train", "flowers.csv", "--target", "species", "--epochs", "2",
+                           cwd=tmp_path)  # fmt: skip
+    assert train.returncode == 0 and "model saved to" in train.stdout
+    assert "epoch 2/2 - loss" in train.stderr  # not a terminal: plain progress lines
+    predict = cli_subprocess("predict", "flowers.safetensors", "flowers.csv", cwd=tmp_path)
+    assert predict.returncode == 0 and len(predict.stdout.splitlines()) == 61
+
+
+def test_python_m_deltarule_exit_status_2_on_errors(tmp_path):
+    for argv in (["train", "missing.csv", "--target", "y"], ["inspect", "flowers.csv"],
+                 ["predict"]):  # fmt: skip
+        (tmp_path / "flowers.csv").write_text("a,b\n1,2\n")
+        result = cli_subprocess(*argv, cwd=tmp_path)
+        assert result.returncode == 2
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
+        assert "Traceback" not in result.stderr
+    debug = cli_subprocess("--debug", "train", "missing.csv", "--target", "y", cwd=tmp_path)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

@@ -1,0 +1,120 @@
+"""``deltarule evaluate`` (scores equal scikit-learn's) and ``deltarule inspect``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from deltarule.cli._common import load_model_file
+
+from .cli_helpers import cli, flowers, houses
+
+
+@pytest.fixture
+def flower_model(capsys, in_tmp, flowers_csv):
+    code, _, _ = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "3",
+                     "--quiet", "--out", "model.safetensors")  # fmt: skip
+    assert code == 0
+    flowers(seed=5).to_csv("test.csv", index=False)
+    return load_model_file("model.safetensors")
+
+
+def test_classification_metrics_equal_scikit_learn(capsys, flower_model):
+    code, out, _ = cli(capsys, "evaluate", "model.safetensors", "test.csv", "--format", "json")
+    report = json.loads(out)
+    frame = flowers(seed=5)
+    proba = flower_model.network.predict(flower_model.features(frame))
+    classes = flower_model.pre.classes
+    truth, predicted = frame["species"].to_numpy(), flower_model.labels(proba)
+    assert code == 0 and report["rows"] == 60 and report["task"] == "classification"
+    got = report["metrics"]
+    assert got["accuracy"] == pytest.approx(skm.accuracy_score(truth, predicted))
+    assert got["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(truth, predicted))
+    assert got["f1_macro"] == pytest.approx(skm.f1_score(truth, predicted, average="macro"))
+    assert got["log_loss"] == pytest.approx(skm.log_loss(truth, proba, labels=classes), rel=1e-5)
+    assert report["confusion_matrix"]["labels"] == classes
+    expected = skm.confusion_matrix(truth, predicted, labels=classes).tolist()
+    assert report["confusion_matrix"]["matrix"] == expected
+
+
+def test_text_report_prints_the_confusion_table(capsys, flower_model):
+    code, out, _ = cli(capsys, "evaluate", "model.safetensors", "test.csv")
+    assert code == 0
+    assert "balanced accuracy" in out and "macro F1" in out and "log loss" in out
+    table = out.split("confusion matrix:\n")[1].splitlines()
+    assert table[0].split() == ["true", "\\", "predicted", "setosa", "versicolor", "virginica"]
+    assert [row.split()[0] for row in table[1:4]] == ["setosa", "versicolor", "virginica"]
+    assert sum(int(v) for row in table[1:4] for v in row.split()[1:]) == 60
+
+
+def test_binary_log_loss_equals_scikit_learn(capsys, in_tmp):
+    flowers().query("species != 'setosa'").to_csv("two.csv", index=False)
+    cli(capsys, "train", "two.csv", "--target", "species", "--epochs", "2", "--quiet")
+    code, out, _ = cli(capsys, "evaluate", "two.safetensors", "two.csv", "--format", "json")
+    model = load_model_file("two.safetensors")
+    frame = flowers().query("species != 'setosa'")
+    p = model.network.predict(model.features(frame))[:, 0]
+    truth = frame["species"].to_numpy()
+    got = json.loads(out)["metrics"]
+    assert code == 0
+    assert got["log_loss"] == pytest.approx(skm.log_loss(truth, p, labels=model.pre.classes))
+    assert got["f1_macro"] == pytest.approx(
+        skm.f1_score(truth, model.labels(p[:, None]), average="macro")
+    )
+
+
+def test_regression_metrics_equal_scikit_learn(capsys, in_tmp, houses_csv):
+    cli(capsys, "train", houses_csv, "--target", "price", "--epochs", "30", "--quiet")
+    houses(seed=4).to_csv("test.csv", index=False)
+    code, out, _ = cli(capsys, "evaluate", "houses.safetensors", "test.csv", "--format", "json",
+                       "--plot", "fit.png")  # fmt: skip
+    model = load_model_file("houses.safetensors")
+    frame = houses(seed=4)
+    predicted = model.network.predict(model.features(frame))[:, 0].astype(np.float64)
+    truth = frame["price"].to_numpy()
+    got = json.loads(out)["metrics"]
+    assert code == 0 and set(got) == {"mse", "mae", "r2"}
+    assert got["mse"] == pytest.approx(skm.mean_squared_error(truth, predicted))
+    assert got["mae"] == pytest.approx(skm.mean_absolute_error(truth, predicted))
+    assert got["r2"] == pytest.approx(skm.r2_score(truth, predicted))
+    assert (in_tmp / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_plots_the_confusion_matrix(capsys, flower_model, in_tmp):
+    code, _, _ = cli(capsys, "evaluate", "model.safetensors", "test.csv", "--plot", "cm.svg")
+    assert code == 0 and "<svg" in (in_tmp / "cm.svg").read_text()
+
+
+def test_inspect_parameter_counts_equal_the_layer_math(capsys, in_tmp, flowers_csv):
+    cli(capsys, "train", flowers_csv, "--target", "species", "--hidden", "7,5", "--epochs", "2",
+        "--quiet")  # fmt: skip
+    code, out, _ = cli(capsys, "inspect", "flowers.safetensors", "--format", "json")
+    info = json.loads(out)
+    sizes = [4, 7, 5, 3]
+    expected = [n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    assert code == 0
+    assert [layer["parameters"] for layer in info["layers"]] == expected == [35, 40, 18]
+    assert info["total_parameters"] == sum(expected) == 93
+    assert [layer["activation"] for layer in info["layers"]] == ["relu", "relu", "softmax"]
+    assert info["dtype"] == "float32" and info["loss"] == "categorical_crossentropy"
+    assert info["format_version"] == 1 and info["classes"] == ["setosa", "versicolor", "virginica"]
+    columns = info["preprocessing"]["columns"]
+    assert [c["name"] for c in columns] == ["length", "width", "colour"]
+    assert columns[2]["categories"] == ["blue", "red"]
+    assert info["training"]["epochs"] == 2 and info["training"]["data"] == "flowers.csv"
+
+
+def test_inspect_text_looks_like_a_keras_summary(capsys, in_tmp, flowers_csv):
+    cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "2", "--quiet")
+    code, out, _ = cli(capsys, "inspect", "flowers.safetensors")
+    assert code == 0
+    assert "format version 1" in out
+    assert "dense1    4 -> 64         relu" in out and "320" in out
+    assert "dense2    64 -> 3         softmax" in out and "195" in out
+    assert "total parameters: 515 (0 frozen), dtype float32" in out
+    assert "classes (3): setosa, versicolor, virginica" in out
+    assert "colour" in out and "one-hot of blue, red" in out
+    assert "training: 2 epochs on flowers.csv (60 rows" in out and "settings:" in out

@@ -1,0 +1,111 @@
+"""``deltarule predict``: the file's predictions equal the in-memory network's."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deltarule.preprocessing import TabularPreprocessor
+
+from .cli_helpers import cli, flowers, houses
+
+
+@pytest.fixture
+def flower_model(capsys, in_tmp, flowers_csv, saved):
+    code, _, _ = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "5",
+                     "--quiet", "--out", "model.safetensors")  # fmt: skip
+    assert code == 0
+    return saved
+
+
+def _in_memory(saved, frame):
+    pre = TabularPreprocessor.from_dict(saved["preprocessing"])
+    return saved["network"].predict(pre.transform(frame, dtype=np.float32)), pre
+
+
+def test_predictions_equal_the_network_before_saving(capsys, flower_model):
+    new = flowers(seed=7).drop(columns="species")
+    new = new[["colour", "width", "length"]].assign(id=range(len(new)))  # any order, extras
+    new.to_csv("new.csv", index=False)
+    code, out, err = cli(capsys, "predict", "model.safetensors", "new.csv")
+    assert (code, err) == (0, "")
+    outputs, pre = _in_memory(flower_model, new)
+    expected = pre.inverse_target(outputs)
+    assert out.splitlines() == ["species", *expected]
+
+
+def test_proba_has_a_column_per_class(capsys, flower_model):
+    new = flowers(seed=7)
+    new.to_csv("new.csv", index=False)
+    code, out, _ = cli(capsys, "predict", "model.safetensors", "new.csv", "--proba")
+    table = pd.read_csv(io.StringIO(out))
+    assert code == 0 and list(table.columns) == ["setosa", "versicolor", "virginica"]
+    outputs, _ = _in_memory(flower_model, new)
+    np.testing.assert_array_equal(table.to_numpy(), outputs.astype(np.float64))
+    np.testing.assert_allclose(table.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_json_and_out_file(capsys, flower_model, in_tmp):
+    flowers(seed=2).to_csv("new.csv", index=False)
+    code, out, err = cli(capsys, "predict", "model.safetensors", "new.csv", "--format", "json",
+                         "--out", "p.json")  # fmt: skip
+    assert code == 0 and out == "" and "wrote p.json" in err
+    rows = json.loads((in_tmp / "p.json").read_text())
+    assert len(rows) == 60 and set(rows[0]) == {"species"}
+    assert not list(in_tmp.glob(".*.tmp"))
+
+
+def test_integer_labels_stay_integers(capsys, in_tmp, saved):
+    frame = flowers().assign(species=lambda f: f["species"].map({"setosa": 10, "versicolor": 20,
+                                                                "virginica": 30}))  # fmt: skip
+    frame.to_csv("ints.csv", index=False)
+    cli(capsys, "train", "ints.csv", "--target", "species", "--epochs", "3", "--quiet")
+    code, out, _ = cli(capsys, "predict", "ints.safetensors", "ints.csv", "--format", "json")
+    labels = {row["species"] for row in json.loads(out)}
+    assert code == 0 and labels <= {10, 20, 30} and all(isinstance(v, int) for v in labels)
+    code, out, _ = cli(capsys, "predict", "ints.safetensors", "ints.csv", "--proba")
+    assert out.splitlines()[0] == "10,20,30"
+
+
+def test_regression_values(capsys, in_tmp, houses_csv, saved):
+    cli(capsys, "train", houses_csv, "--target", "price", "--epochs", "20", "--quiet")
+    new = houses(seed=3).drop(columns="price")
+    new.to_csv("new.csv", index=False)
+    code, out, _ = cli(capsys, "predict", "houses.safetensors", "new.csv")
+    values = pd.read_csv(io.StringIO(out))["price"].to_numpy()
+    outputs, _ = _in_memory(saved, new)
+    assert code == 0
+    np.testing.assert_array_equal(values, outputs[:, 0].astype(np.float64))
+
+
+def test_npz_columns_are_taken_in_order(capsys, in_tmp, saved):
+    frame = flowers().drop(columns="colour")
+    codes = frame["species"].map({"setosa": 0, "versicolor": 1, "virginica": 2}).to_numpy()
+    X = frame[["length", "width"]].to_numpy()
+    np.savez("train.npz", X=X, y=codes)
+    np.savez("new.npz", X=X[:5])  # no y: fine for predict
+    cli(capsys, "train", "train.npz", "--epochs", "3", "--quiet")
+    code, out, _ = cli(capsys, "predict", "train.safetensors", "new.npz")
+    expected = saved["network"].predict(
+        TabularPreprocessor.from_dict(saved["preprocessing"]).transform(
+            pd.DataFrame(X[:5], columns=["x0", "x1"]), dtype=np.float32
+        )
+    )
+    assert code == 0 and out.splitlines()[1:] == [str(k) for k in expected.argmax(axis=1)]
+
+
+def test_a_model_saved_from_python_without_preprocessing(capsys, in_tmp):
+    import deltarule as dr
+    from deltarule.io import save_model
+
+    net = dr.Network([3, 4, 2], output_activation="softmax", seed=0)
+    save_model(net, in_tmp / "plain.safetensors")
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    pd.DataFrame(X, columns=["x0", "x1", "x2"]).to_csv("x.csv", index=False)
+    code, out, _ = cli(capsys, "predict", "plain.safetensors", "x.csv")
+    assert code == 0
+    assert out.splitlines()[1:] == [str(k) for k in net.predict(X).argmax(axis=1)]

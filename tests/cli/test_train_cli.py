@@ -1,0 +1,207 @@
+"""``deltarule train``: data files of every format, built-in datasets, outputs, plots."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deltarule import datasets
+from deltarule.cli._common import load_model_file
+from deltarule.io import load_model
+
+from .cli_helpers import cli, flowers, houses, write_idx
+
+
+def test_builtin_digits_prints_progress_and_test_accuracy(capsys, in_tmp):
+    code, out, err = cli(capsys, "train", "--epochs", "3")
+    assert code == 0
+    assert "test accuracy: " in out
+    assert float(out.split("test accuracy: ")[1].split()[0]) > 0.8
+    # stderr is not a terminal here: one plain progress line per epoch, no bar
+    assert "epoch 1/3 - loss " in err and "val_accuracy" in err
+    assert list(in_tmp.iterdir()) == []  # without DATA or --out nothing is written
+
+
+def test_builtin_digits_model_predicts_raw_pixels(capsys, in_tmp, saved):
+    code, _, _ = cli(capsys, "train", "--epochs", "2", "--quiet", "--out", "digits.safetensors")
+    assert code == 0
+    data = datasets.load_dataset("digits")
+    raw = pd.DataFrame(data.X_test * 16, columns=[f"pixel{i}" for i in range(64)])
+    raw.to_csv(in_tmp / "pixels.csv", index=False)
+    code, out, _ = cli(capsys, "predict", "digits.safetensors", "pixels.csv")
+    assert code == 0
+    expected = saved["network"].predict(data.X_test).argmax(axis=1).astype(str)
+    assert out.splitlines() == ["label", *expected]
+
+
+def test_csv_classification_saves_model_with_preprocessing(capsys, in_tmp, flowers_csv):
+    code, out, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "5")
+    assert code == 0
+    assert "validation accuracy: " in out
+    assert f"model saved to {in_tmp / 'flowers.safetensors'}" in out  # default: <stem> in cwd
+    loaded = load_model(in_tmp / "flowers.safetensors")
+    assert loaded.classes == ["setosa", "versicolor", "virginica"]
+    assert loaded.network.layer_sizes == [4, 64, 3]  # length, width, colour=blue, colour=red
+    assert [a for a in loaded.header["architecture"]["activations"]] == ["relu", "softmax"]
+    assert loaded.network.loss.name == "categorical_crossentropy"
+    summary = loaded.training["summary"]
+    assert summary["data"] == "flowers.csv" and summary["rows"] == 60
+    assert summary["epochs"] == 5 and summary["stop_reason"].startswith("max epochs")
+    assert summary["settings"]["hidden"] == [64] and summary["seconds"] > 0
+    assert set(summary["validation_metrics"]) >= {"accuracy", "f1_macro", "log_loss"}
+    assert len(loaded.training["history"]["loss"]) == 5
+    assert "training [4, 64, 3]" in err
+
+
+def test_two_classes_use_sigmoid_and_binary_crossentropy(capsys, in_tmp):
+    flowers().query("species != 'virginica'").to_csv("two.csv", index=False)
+    code, _, _ = cli(capsys, "train", "two.csv", "--target", "species", "--epochs", "2", "--quiet")
+    net = load_model(in_tmp / "two.safetensors").network
+    assert code == 0 and net.layer_sizes[-1] == 1
+    assert net.layers[-1].activation.name == "sigmoid"
+    assert net.loss.name == "binary_crossentropy"
+
+
+def test_text_categories_with_numeric_target_train_a_regression(capsys, in_tmp, houses_csv):
+    code, out, _ = cli(
+        capsys, "train", houses_csv, "--target", "price", "--hidden", "16",
+        "--epochs", "300", "--quiet", "--learning-rate", "0.01",
+    )  # fmt: skip
+    assert code == 0 and "validation r2: " in out
+    model = load_model_file(str(in_tmp / "houses.safetensors"))
+    assert model.task == "regression" and model.network.loss.name == "mse"
+    assert model.network.layers[-1].activation.name == "identity"
+    assert [c["kind"] for c in model.pre.columns] == ["categorical", "numeric"]
+    frame = houses(seed=1)  # new rows: predictions are in the target's own units
+    predicted = model.network.predict(model.features(frame))[:, 0]
+    assert np.corrcoef(predicted, frame["price"])[0, 1] > 0.9
+    assert abs(predicted.mean() - frame["price"].mean()) < 0.2 * frame["price"].std()
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".parquet", ".npz"])
+def test_other_formats(capsys, in_tmp, suffix):
+    frame = flowers().drop(columns="colour")
+    path = in_tmp / f"data{suffix}"
+    if suffix == ".tsv":
+        frame.to_csv(path, sep="\t", index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        codes = frame["species"].map({"setosa": 0, "versicolor": 1, "virginica": 2})
+        np.savez(path, X=frame[["length", "width"]].to_numpy(), y=codes.to_numpy())
+    target = [] if suffix == ".npz" else ["--target", "species"]
+    code, out, err = cli(capsys, "train", path, *target, "--epochs", "3", "--quiet")
+    assert (code, err) == (0, "")
+    model = load_model_file(str(in_tmp / "data.safetensors"))
+    assert model.network.layer_sizes == [2, 64, 3]
+    names = ["x0", "x1"] if suffix == ".npz" else ["length", "width"]
+    assert model.pre.feature_names == names
+
+
+def test_options_reach_the_network_and_the_file(capsys, in_tmp, flowers_csv):
+    code, _, _ = cli(
+        capsys, "train", flowers_csv, "--target", "species", "--hidden", "8,4",
+        "--activation", "tanh", "--optimizer", "sgd", "--learning-rate", "0.1",
+        "--epochs", "4", "--batch-size", "8", "--validation-split", "0", "--patience", "0",
+        "--seed", "3", "--loss", "mse", "--out", "m.safetensors", "--quiet",
+    )  # fmt: skip
+    assert code == 0
+    loaded = load_model(in_tmp / "m.safetensors")
+    assert loaded.network.layer_sizes == [4, 8, 4, 3]
+    assert [layer.activation.name for layer in loaded.network.layers] == ["tanh", "tanh", "softmax"]
+    assert loaded.network.loss.name == "mse"
+    settings = loaded.training["summary"]["settings"]
+    assert settings["optimizer"] == "sgd" and settings["batch_size"] == 8
+    assert "training_metrics" in loaded.training["summary"]  # no validation rows
+
+
+def test_task_override_and_impute(capsys, in_tmp):
+    frame = pd.DataFrame({"a": [1.0, None, 3.0, 4.0] * 10, "y": [0, 1, 2, 3] * 10})
+    frame.to_csv("d.csv", index=False)
+    code, _, _ = cli(
+        capsys, "train", "d.csv", "--target", "y", "--task", "regression",
+        "--impute", "median", "--epochs", "2", "--quiet",
+    )  # fmt: skip
+    assert code == 0
+    model = load_model_file(str(in_tmp / "d.safetensors"))
+    assert model.task == "regression" and model.pre.columns[0]["fill"] == 3.0
+
+
+def _png_is_a_real_plot(path: Path) -> None:
+    from matplotlib.image import imread
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = imread(path)
+    assert pixels.shape[0] > 200 and pixels.shape[1] > 200
+    assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 20  # not blank
+
+
+@pytest.mark.parametrize("name", ["curves.png", "curves.svg"])
+def test_plot_writes_loss_curves(capsys, in_tmp, flowers_csv, name):
+    code, out, _ = cli(
+        capsys, "train", flowers_csv, "--target", "species", "--epochs", "4", "--quiet",
+        "--plot", name,
+    )  # fmt: skip
+    assert code == 0 and f"plot saved to {name}" in out
+    if name.endswith(".png"):
+        _png_is_a_real_plot(in_tmp / name)
+    else:
+        text = (in_tmp / name).read_text()
+        assert text.lstrip().startswith("<?xml") and "<svg" in text
+        assert "validation loss" in text or "validation" in text
+    assert not list(in_tmp.glob(".*.tmp"))
+
+
+def _fake_fashion(folder: Path, n_train: int = 60, n_test: int = 20, gz: bool = False) -> None:
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = np.arange(n) % 10
+        images = (labels[:, None, None] * 25 + rng.integers(0, 5, (n, 4, 4))).astype(np.uint8)
+        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+            path = folder / f"{prefix}-{kind}-ubyte"
+            write_idx(path, array)
+            if gz:
+                path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+                path.unlink()
+
+
+def test_fashion_mnist_from_a_data_dir(capsys, in_tmp, saved):
+    _fake_fashion(in_tmp / "idx", gz=True)
+    code, out, _ = cli(
+        capsys, "train", "--dataset", "fashion-mnist", "--data-dir", "idx", "--epochs", "2",
+        "--quiet", "--out", "fashion.safetensors",
+    )  # fmt: skip
+    assert code == 0 and "test accuracy: " in out and "(20 rows)" in out
+    model = load_model_file(str(in_tmp / "fashion.safetensors"))
+    assert model.pre.feature_names == [f"pixel{i}" for i in range(16)]
+    assert model.pre.classes == datasets.FASHION_CLASSES
+    assert model.pre.columns[0]["std"] == 255.0  # raw 0-255 pixels in, as in the IDX files
+    raw = datasets.read_idx(in_tmp / "idx" / "t10k-images-idx3-ubyte.gz").reshape(20, 16)
+    pd.DataFrame(raw, columns=model.pre.feature_names).to_csv("pixels.csv", index=False)
+    code, out, _ = cli(capsys, "predict", "fashion.safetensors", "pixels.csv")
+    expected = saved["network"].predict(raw / np.float32(255)).argmax(axis=1)
+    assert out.splitlines()[1:] == [datasets.FASHION_CLASSES[k] for k in expected]
+
+
+def test_fashion_mnist_missing_says_how_to_install(capsys, in_tmp):
+    (in_tmp / "empty").mkdir()
+    code, _, err = cli(capsys, "train", "--dataset", "fashion-mnist", "--data-dir", "empty")
+    assert code == 2 and "apt-get install dataset-fashion-mnist" in err
+
+
+def test_debian_fashion_mnist_package_is_found_where_it_installs():
+    folder = Path("/usr/share/datasets/fashion-mnist")
+    assert str(folder) == datasets.FASHION_MNIST_DIRS[0]
+    if not folder.is_dir():
+        pytest.skip("Debian's dataset-fashion-mnist package is not installed")
+    files = datasets._find_fashion(None)
+    assert {path.parent for path in files.values()} == {folder}
+    labels = datasets.read_idx(files["y_test"])
+    images = datasets.read_idx(files["X_test"])
+    assert labels.shape == (10000,) and images.shape == (10000, 28, 28)
+    assert sorted(np.unique(labels)) == list(range(10))
