@@ -205,6 +205,7 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
         self.wait = 0
         self._best_params: Array | None = None
+        self._resumed = False
 
     def _improved(self, value: float) -> bool:
         if self.best is None:
@@ -214,8 +215,26 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_train_begin(self, state: TrainingState) -> None:
+        if self._resumed:  # continuing a checkpointed run: keep the restored state
+            self._resumed = False
+            if self._best_params is None:
+                self._best_params = np.empty_like(state.network.parameters)
+            return
         self.best, self.best_epoch, self.wait = None, None, 0
         self._best_params = np.empty_like(state.network.parameters)
+
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """Return (plain data, tensors) that :meth:`load_state_dict` restores (checkpoints)."""
+        data = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        has_best = self._best_params is not None and self.best_epoch is not None
+        return data, ({"best_parameters": self._best_params.copy()} if has_best else {})
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore a :meth:`state_dict`; the next training run continues from it."""
+        self.best, self.best_epoch, self.wait = data["best"], data["best_epoch"], data["wait"]
+        best = tensors.get("best_parameters")
+        self._best_params = None if best is None else best.copy()
+        self._resumed = True
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         value = _monitored(record, self.monitor)

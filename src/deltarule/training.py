@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import math
 import signal
 import threading
@@ -389,6 +390,8 @@ class Trainer:
         validation_split: float,
         validation_data: Any,
     ) -> tuple[_Data, _Data | None]:
+        if y is None:
+            raise InputError("y is None; training needs targets of shape (n_samples, n_outputs).")
         X, y, sw = self.network.validate(X, y, sample_weight)
         if class_weight is not None:
             cw = _class_weights(y, class_weight).astype(self.network.dtype)
@@ -403,10 +406,14 @@ class Trainer:
                     f"received {type(validation_data).__name__} {validation_data!r:.80}."
                 )
             Xv, yv, *rest = validation_data
+            if yv is None:
+                raise InputError("validation_data has y_val None; pass (X_val, y_val).")
             Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None)
             return data, _Data(Xv, yv, swv)
         if check_fraction(validation_split, "validation_split") > 0:
-            return _split(data, validation_split, self._split_rng, self.classification)
+            # A copy: every call (warm starts, resumed runs) holds out the same rows.
+            split_rng = copy.deepcopy(self._split_rng)
+            return _split(data, validation_split, split_rng, self.classification)
         return data, None
 
     def fit(
@@ -500,10 +507,17 @@ class Trainer:
                 if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
                     np.copyto(net.parameters, last_good)
                     return _diverged(loss, self.epochs_done + 1, lr)
+                if interrupt.requested and len(order) < data.X.shape[0]:
+                    # A partial epoch gets no record (and so no checkpoint): the history
+                    # and any checkpoint end at the last complete epoch.
+                    return (
+                        f"interrupted (Ctrl-C) during epoch {self.epochs_done + 1}, after "
+                        f"{len(order)} of {data.X.shape[0]} examples"
+                    )
                 record = self._record(loss, output, order, data, val, lr, t0)
                 reason = self._end_epoch(record, state, cbs)
                 if interrupt.requested:
-                    return f"interrupted (Ctrl-C) during epoch {record.epoch}"
+                    return f"interrupted (Ctrl-C) after epoch {record.epoch}"
                 if reason:
                     return reason
         return f"max epochs ({state.max_epochs}) reached"

@@ -19,6 +19,7 @@ from ..datasets import DATASETS
 from ..exceptions import InputError
 from . import add_common
 from ._common import CLASSIFICATION, holdout_split, read_data, score
+from ._resume import fit_resumable, load_settings, save_settings
 
 DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
 
@@ -34,6 +35,8 @@ EPILOG = """examples:
   deltarule train houses.csv --target price --hidden 64,32 --plot curves.png
   deltarule train iris.csv --target species --out iris.safetensors --epochs 200
   deltarule train --dataset fashion-mnist --hidden 128 --epochs 20 --out fashion.safetensors
+  deltarule train big.csv --target y --checkpoint runs/big   # then, after a crash:
+  deltarule train --resume runs/big
 """
 _AUTO_LOSS = {"multiclass": ("softmax", "categorical_crossentropy"),
               "binary": ("sigmoid", "binary_crossentropy"),
@@ -65,6 +68,10 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
     ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
     ("--quiet", {"action": "store_true", "help": "no progress output"}),
+    ("--checkpoint", {"metavar": "DIR", "help": "save a resumable checkpoint in DIR"}),
+    ("--checkpoint-every", {"type": int, "default": 1, "metavar": "N",
+                            "help": "checkpoint every N epochs (default: 1)"}),
+    ("--resume", {"metavar": "DIR", "help": "continue the run checkpointed in DIR"}),
 ]  # fmt: skip
 """The options after DATA, in ``--help`` order."""
 _RANGES = {
@@ -73,6 +80,7 @@ _RANGES = {
     "--patience": "0 (never stop early) or more",
     "--learning-rate": "a positive number such as 0.001",
     "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
+    "--checkpoint-every": "a positive integer such as 1",
 }
 
 
@@ -117,6 +125,7 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--epochs", args.epochs < 1),
         ("--batch-size", args.batch_size < 1),
         ("--patience", args.patience < 0),
+        ("--checkpoint-every", (args.checkpoint_every or 1) < 1),
         ("--learning-rate", args.learning_rate is not None and not args.learning_rate > 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
     ]:
@@ -203,15 +212,9 @@ def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool)
     X, Y, Xv, Yv = parts
     scaled = _standardised(net, classification)
     mean, std = (float(Y.mean()), float(Y.std()) or 1.0) if scaled else (0.0, 1.0)
-    history = net.fit(
-        X, (Y - mean) / std,
-        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-        learning_rate=args.learning_rate, seed=args.seed,
-        validation_data=None if Xv is None else (Xv, (Yv - mean) / std),
-        metrics=None if classification else ["r2"],
-        early_stopping=args.patience > 0, patience=max(args.patience, 1),
-        verbose=0 if args.quiet else 1,
-    )  # fmt: skip
+    validation = None if Xv is None else (Xv, (Yv - mean) / std)
+    metrics = None if classification else ["r2"]
+    history = fit_resumable(net, X, (Y - mean) / std, validation, args, metrics)
     if scaled:  # out = std * (W h + b) + mean, exactly, as the output is the identity
         net.weights[-1][...] *= net.dtype.type(std)
         net.biases[-1][...] = net.biases[-1] * net.dtype.type(std) + net.dtype.type(mean)
@@ -272,7 +275,11 @@ def _save(net: Any, pre: Any, out: Path, history: Any, args: argparse.Namespace,
 
 def run(args: argparse.Namespace) -> int:
     """Train, report, save the model, then plot (see the module docstring)."""
+    if args.resume:
+        args = load_settings(args.resume, args)
     hidden, out = _check_options(args)
+    if args.checkpoint and not args.resume:
+        save_settings(args.checkpoint, args)
     pre, X, Y, test, where = _prepare(args)
     classification = pre.task == CLASSIFICATION
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)

@@ -1,0 +1,97 @@
+"""Resumable ``deltarule train``: settings and checkpoints in a folder (``--checkpoint DIR``).
+
+``--checkpoint DIR`` writes ``DIR/settings.json`` (every setting of the run, data path
+made absolute) before training and ``DIR/checkpoint.safetensors`` at the end of every
+``--checkpoint-every N``-th epoch (:mod:`deltarule.io.checkpoint`), both atomically.
+``deltarule train --resume DIR`` rebuilds the same run from the settings, loads the
+checkpoint and trains the remaining epochs: the result is bitwise-identical to a run
+that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+
+SETTINGS_FILE = "settings.json"
+_KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "activation",
+         "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
+         "patience", "seed", "out", "plot", "checkpoint_every")  # fmt: skip
+_PATHS = ("data", "data_dir", "out", "plot")
+
+
+def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
+    """Write the run's settings to ``folder/settings.json`` (paths made absolute)."""
+    from ..io.atomic import atomic_write_text
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {key: getattr(args, key, None) for key in _KEYS}
+    for key in _PATHS:
+        if values[key] is not None:
+            values[key] = str(Path(values[key]).resolve())
+    payload = {"format": "deltarule.train-settings", "version": 1, "settings": values}
+    atomic_write_text(folder / SETTINGS_FILE, json.dumps(payload, indent=2) + "\n")
+
+
+def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Namespace:
+    """Return the original run's settings, with ``--out`` and ``--quiet`` as given now."""
+    path = Path(folder) / SETTINGS_FILE
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        values = payload["settings"]
+        if payload.get("format") != "deltarule.train-settings" or not isinstance(values, dict):
+            raise ValueError("not a settings file")
+    except FileNotFoundError:
+        raise InputError(
+            f"--resume {folder}: no {SETTINGS_FILE} there; pass the folder that was given "
+            "to --checkpoint."
+        ) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"--resume {folder}: {path} is unreadable or corrupt ({exc}).") from None
+    merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
+    merged.out = given.out or merged.out
+    merged.quiet, merged.debug = given.quiet, getattr(given, "debug", False)
+    merged.checkpoint, merged.resume = str(folder), str(folder)
+    return merged
+
+
+def fit_resumable(
+    net: Any,
+    X: np.ndarray,
+    Y: np.ndarray,
+    validation: tuple | None,
+    args: argparse.Namespace,
+    metrics: list[str] | None,
+) -> Any:
+    """Train as ``deltarule.fit`` would, with checkpoints and resumption; return the history."""
+    from ..callbacks import EarlyStopping
+    from ..history import History
+    from ..io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+    from ..training import Trainer
+
+    trainer = Trainer(net, args.optimizer, args.learning_rate, args.batch_size,
+                      seed=args.seed, metrics=metrics)  # fmt: skip
+    stopper = None
+    if args.patience > 0:
+        stopper = EarlyStopping("val_loss" if validation else "loss", args.patience)
+    prior = History()
+    if getattr(args, "resume", None):
+        saved = load_checkpoint(args.resume)
+        resume_trainer(trainer, saved, stopper)
+        prior = saved.history
+    callbacks: list[Any] = [stopper] if stopper else []
+    if getattr(args, "checkpoint", None):  # last, so it saves the stopper's updated state
+        callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, stopper, prior))
+    left = args.epochs - trainer.epochs_done
+    if left < 1:
+        return History(list(prior), f"max epochs ({args.epochs}) reached")
+    history = trainer.fit(X, Y, epochs=left, validation_data=validation, callbacks=callbacks,
+                          verbose=0 if args.quiet else 1)  # fmt: skip
+    return History(list(prior) + list(history), history.stop_reason, history.best_epoch)

@@ -1,0 +1,178 @@
+"""Resumable training: a checkpoint that a killed run continues from, bitwise-identically.
+
+A checkpoint is one model file (:mod:`deltarule.io.model_file`) named
+``checkpoint.safetensors`` in a folder, rewritten atomically at the end of every
+``every``-th epoch. Besides the weights it holds
+
+* the optimizer state (``extra.optimizer.*`` tensors) and the trainer's state — epochs
+  done, learning rate, the states of its random streams (:meth:`Trainer.checkpoint_state`);
+* the history so far, and the early-stopping state (its best weights as
+  ``extra.early_stopping.best_parameters``).
+
+A run restarted from it with the same settings and data — :func:`resume_trainer`, then
+``trainer.fit`` for the remaining epochs — computes exactly what the uninterrupted run
+would have: same batches, same dropout masks, same updates.
+
+Examples
+--------
+>>> import tempfile, numpy as np, deltarule as dr
+>>> folder = tempfile.mkdtemp()
+>>> X = np.random.default_rng(0).normal(size=(20, 3)); y = X[:, :1] * 2
+>>> trainer = dr.Trainer(dr.Network([3, 4, 1], seed=0), "adam", seed=0)
+>>> _ = trainer.fit(X, y, epochs=3, verbose=0, callbacks=[Checkpoint(folder)],
+...                 warn_convergence=False)
+>>> saved = load_checkpoint(folder)
+>>> saved.epochs_done, len(saved.history)
+(3, 3)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..callbacks import Callback, EarlyStopping, TrainingState
+from ..exceptions import IncompatibleFormatError, InputError
+from ..history import EpochRecord, History
+from ..network import Network
+from .model_file import load_model, save_model
+
+__all__ = ["CHECKPOINT_FILE", "Checkpoint", "SavedCheckpoint", "load_checkpoint",
+           "resume_trainer", "save_checkpoint"]  # fmt: skip
+
+CHECKPOINT_FILE = "checkpoint.safetensors"
+_OPTIMIZER, _EARLY = "optimizer.", "early_stopping."
+
+
+@dataclass(frozen=True)
+class SavedCheckpoint:
+    """What :func:`load_checkpoint` read back.
+
+    Attributes
+    ----------
+    network : Network
+        With the weights at the end of the last checkpointed epoch.
+    trainer_state : dict
+        :meth:`Trainer.checkpoint_state` plain data.
+    tensors : dict of str to ndarray
+        Optimizer state tensors (``optimizer.*``).
+    history : History
+        Every epoch up to the checkpoint.
+    early_stopping : tuple of (dict, dict) or None
+        :meth:`EarlyStopping.state_dict` output, when the run used early stopping.
+    """
+
+    network: Network
+    trainer_state: dict[str, Any]
+    tensors: dict[str, np.ndarray]
+    history: History
+    early_stopping: tuple[dict[str, Any], dict[str, np.ndarray]] | None
+
+    @property
+    def epochs_done(self) -> int:
+        return int(self.trainer_state["epochs_done"])
+
+
+def save_checkpoint(
+    folder: str | Path,
+    trainer: Any,
+    history: History,
+    early_stopping: EarlyStopping | None = None,
+) -> Path:
+    """Write ``folder/checkpoint.safetensors`` atomically; returns its path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors, meta = trainer.checkpoint_state()
+    extra = dict(tensors)
+    stopping = None
+    if early_stopping is not None:
+        stopping, best = early_stopping.state_dict()
+        extra.update({_EARLY + k: v for k, v in best.items()})
+    training = {
+        "trainer": meta,
+        "history": [asdict(r) for r in history],
+        "early_stopping": stopping,
+    }
+    return save_model(trainer.network, folder / CHECKPOINT_FILE, training=training,
+                      extra_tensors=extra)  # fmt: skip
+
+
+def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
+    """Read the checkpoint in ``folder`` (validated like any model file)."""
+    path = Path(folder) / CHECKPOINT_FILE
+    if not path.is_file():
+        raise InputError(
+            f"{folder} holds no checkpoint ({CHECKPOINT_FILE} is missing); pass the folder "
+            "given to --checkpoint of a run that finished at least one epoch."
+        )
+    loaded = load_model(path)
+    training = loaded.training or {}
+    if "trainer" not in training or "history" not in training:
+        raise IncompatibleFormatError(
+            f"{path} is a model file but not a training checkpoint (no trainer state)."
+        )
+    records = [EpochRecord(**row) for row in training["history"]]
+    extra = loaded.extra_tensors
+    stopping = training.get("early_stopping")
+    early = None
+    if stopping is not None:
+        early = (stopping, {k[len(_EARLY) :]: v for k, v in extra.items() if k.startswith(_EARLY)})
+    tensors = {k: v for k, v in extra.items() if k.startswith(_OPTIMIZER)}
+    return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records), early)
+
+
+def resume_trainer(
+    trainer: Any, saved: SavedCheckpoint, early_stopping: EarlyStopping | None = None
+) -> Any:
+    """Load a checkpoint into a trainer built with the original settings; returns it.
+
+    The trainer's network gets the checkpoint's weights (in place), its optimizer and
+    random streams their saved states; ``early_stopping`` (if the run used it) its state.
+    """
+    net = trainer.network
+    if net.layout != saved.network.layout or net.dtype != saved.network.dtype:
+        raise InputError(
+            "the checkpoint was written for another network "
+            f"({saved.network.layer_sizes}, {saved.network.dtype}); resume with the "
+            "original settings."
+        )
+    np.copyto(net.parameters, saved.network.parameters)
+    trainer.restore_state(saved.tensors, saved.trainer_state)
+    if early_stopping is not None and saved.early_stopping is not None:
+        early_stopping.load_state_dict(*saved.early_stopping)
+    return trainer
+
+
+class Checkpoint(Callback):
+    """Save a resumable checkpoint in ``folder`` every ``every`` epochs (atomically).
+
+    Parameters
+    ----------
+    folder : str or Path
+    every : int
+        Checkpoint every ``every``-th epoch (counted across resumed runs).
+    early_stopping : EarlyStopping, optional
+        The run's early-stopping callback, whose state is saved too.
+    history : History, optional
+        Epochs of earlier runs (when resuming), kept at the head of the saved history.
+    """
+
+    def __init__(
+        self,
+        folder: str | Path,
+        every: int = 1,
+        early_stopping: EarlyStopping | None = None,
+        history: History | None = None,
+    ) -> None:
+        self.folder, self.every = Path(folder), max(1, int(every))
+        self.early_stopping = early_stopping
+        self.prior = list(history or [])
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if record.epoch % self.every == 0 and state.trainer is not None:
+            full = History(self.prior + list(state.history.records))
+            save_checkpoint(self.folder, state.trainer, full, self.early_stopping)
+        return None

@@ -1,0 +1,68 @@
+"""Checkpoints from Python: save, load, resume bitwise-identically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.callbacks import EarlyStopping
+from deltarule.exceptions import IncompatibleFormatError, InputError
+from deltarule.io import save_model
+from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+
+
+def data():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 120)
+    X = rng.normal(size=(120, 4)) + labels[:, None]
+    return X, np.eye(3)[labels]
+
+
+def make_trainer():
+    net = dr.Network([4, 16, 3], output_activation="softmax", dropout=0.2, seed=1)
+    return dr.Trainer(net, "adam", 0.01, 16, seed=5)
+
+
+def run(trainer, epochs, callbacks, X, y):
+    return trainer.fit(X, y, epochs=epochs, validation_split=0.25, callbacks=callbacks,
+                       verbose=0, warn_convergence=False)  # fmt: skip
+
+
+def test_resumed_run_equals_the_uninterrupted_one(tmp_path) -> None:
+    X, y = data()
+    straight = make_trainer()
+    run(straight, 8, [EarlyStopping("val_loss", patience=50)], X, y)
+
+    first = make_trainer()
+    stop1 = EarlyStopping("val_loss", patience=50)
+    run(first, 4, [stop1, Checkpoint(tmp_path, early_stopping=stop1)], X, y)
+    saved = load_checkpoint(tmp_path)
+    assert saved.epochs_done == 4 and len(saved.history) == 4
+
+    second = make_trainer()  # fresh weights and streams, as after a crash
+    stop2 = EarlyStopping("val_loss", patience=50)
+    resume_trainer(second, saved, stop2)
+    history = run(
+        second, 4, [stop2, Checkpoint(tmp_path, early_stopping=stop2, history=saved.history)], X, y
+    )
+    assert [r.epoch for r in history] == [5, 6, 7, 8]
+    assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    assert [r.epoch for r in load_checkpoint(tmp_path).history] == list(range(1, 9))
+
+
+def test_resume_refuses_another_network(tmp_path) -> None:
+    X, y = data()
+    trainer = make_trainer()
+    run(trainer, 1, [Checkpoint(tmp_path)], X, y)
+    other = dr.Trainer(dr.Network([4, 8, 3], output_activation="softmax"), "adam")
+    with pytest.raises(InputError, match="another network"):
+        resume_trainer(other, load_checkpoint(tmp_path))
+
+
+def test_a_plain_model_file_is_not_a_checkpoint(tmp_path) -> None:
+    save_model(dr.Network([2, 2]), tmp_path / "checkpoint.safetensors")
+    with pytest.raises(IncompatibleFormatError, match="not a training checkpoint"):
+        load_checkpoint(tmp_path)
+    with pytest.raises(InputError, match="holds no checkpoint"):
+        load_checkpoint(tmp_path / "empty")
