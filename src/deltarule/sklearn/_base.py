@@ -1,0 +1,256 @@
+"""The shared estimator: scikit-learn's fit protocol on deltarule's Network and Trainer.
+
+A fit validates the parameters and the data with scikit-learn's helpers, builds
+(or, with ``warm_start``/``partial_fit``, reuses) a :class:`SklearnNetwork`,
+initialises it as scikit-learn does (Glorot-uniform weights *and* biases drawn
+from ``random_state``, so the same seed gives the same initial ``coefs_``), holds
+out the early-stopping validation set with ``train_test_split`` on the same
+random stream, and trains with deltarule's :class:`~deltarule.training.Trainer`
+and the callbacks of :mod:`._callbacks`.
+
+``coefs_[i]`` is a view of the transposed weight matrix ``network_.weights[i]``
+(shape (n_inputs, n_outputs)) and ``intercepts_[i]`` a view of ``network_.biases[i]``.
+Arrays a user assigns in their place are copied back into the network's flat
+buffer before every fit, prediction and save.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..exceptions import InputError
+from ..training import Trainer
+from ._network import (
+    OUTPUT_ACTIVATIONS,
+    SklearnNetwork,
+    activation_for,
+    objective_scale,
+)
+from ._params import check_parameters
+from ._setup import (
+    check_sample_weight,
+    initial_weights,
+    make_callbacks,
+    same_memory,
+    split_validation,
+)
+from ._solvers import FIRST_ORDER, make_optimizer, resolve_batch_size
+
+__all__ = ["BaseMLP"]
+
+_FLOATS = (np.float64, np.float32)
+
+
+class BaseMLP(BaseEstimator):
+    """Base class of :class:`MLPClassifier` and :class:`MLPRegressor`; not for direct use."""
+
+    # ------------------------------------------------------------ subclass hooks
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
+        """Return ``(X, Y, y)``: features, the network's targets, the targets as given."""
+        raise NotImplementedError
+
+    def _output_spec(self) -> tuple[str, str]:
+        """Return (scikit-learn output activation name, deltarule loss name)."""
+        raise NotImplementedError
+
+    def _score_output(self, output: np.ndarray, y: Any, sample_weight: Any) -> float:
+        """Return the validation score (accuracy or R²) of network outputs."""
+        raise NotImplementedError
+
+    def _target_weights(self, y: Any, incremental: bool) -> Any:
+        """Per-sample weights from the targets (the classifier's class_weight); None here."""
+        return None
+
+    # --------------------------------------------------------------- fitting
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
+        check_parameters(self)
+        first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, Y, y = self._validate_input(X, y, incremental, reset=first)
+        sw = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        extra = self._target_weights(y, incremental)
+        sw = extra if sw is None else (sw if extra is None else sw * extra)
+        rng = check_random_state(self.random_state)
+        if first:
+            self._initialize(X, Y, rng)
+        else:
+            self._check_compatible(Y)
+            self._sync_in()
+            self._reset_stopping(keep=True)
+        dtype = self.network_.dtype
+        X, Y = X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
+        sw = None if sw is None else sw.astype(dtype, copy=False)
+        train, validation = (X, Y, sw), None
+        if self.early_stopping and self.solver in FIRST_ORDER:
+            if incremental:
+                raise InputError("partial_fit does not support early_stopping=True")
+            train, validation = split_validation(self, X, Y, y, sw, rng)
+        trainer = self._trainer_for(train[0].shape[0], rng, incremental)
+        self.n_iter_ = 0
+        self._train(trainer, train, validation, incremental)
+        self._sync_out()
+        return self
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        return [int(sizes)] if np.ndim(sizes) == 0 else [int(s) for s in sizes]
+
+    def _hidden_activations(self, n_hidden: int) -> list[str]:
+        if isinstance(self.activation, str):
+            return [self.activation] * n_hidden
+        return list(self.activation)
+
+    def _initialize(self, X: np.ndarray, Y: np.ndarray, rng: np.random.RandomState) -> None:
+        hidden = self._hidden_sizes()
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(hidden) + 2
+        self.out_activation_, loss = self._output_spec()
+        acts = self._hidden_activations(len(hidden))
+        output = activation_for(OUTPUT_ACTIVATIONS.get(self.out_activation_, "exp"))
+        network = SklearnNetwork(
+            [X.shape[1], *hidden, self.n_outputs_],
+            activation=[activation_for(a) for a in acts] or "identity",
+            output_activation=output,
+            loss=loss,
+            dropout=list(self.dropout) if isinstance(self.dropout, (list, tuple)) else self.dropout,
+            initializer="zeros",
+            dtype=X.dtype if self.dtype == "auto" else self.dtype,
+        )
+        initial_weights(network, rng, self.activation)
+        self.network_ = network
+        self.t_, self.loss_curve_, self._no_improvement_count = 0, [], 0
+        self._best_parameters = network.parameters.copy()
+        self._trainer = None
+        self._reset_stopping(keep=False)
+
+    def _reset_stopping(self, keep: bool) -> None:
+        """Set the stopping rule's records as scikit-learn does; ``keep`` those that apply.
+
+        A warm start keeps the records of the rule in use (early stopping on or off
+        as before) and starts those of a rule switched on since.
+        """
+        if self.early_stopping and self.solver in FIRST_ORDER:
+            if not (keep and self.validation_scores_ is not None):
+                self.validation_scores_, self.validation_loss_curve_ = [], []
+                self.best_validation_score_, self.best_loss_ = -np.inf, None
+        elif not (keep and self.best_loss_ is not None):
+            self.validation_scores_ = self.validation_loss_curve_ = None
+            self.best_validation_score_, self.best_loss_ = None, np.inf
+
+    def _check_compatible(self, Y: np.ndarray) -> None:
+        sizes = self.network_.layer_sizes
+        if Y.shape[1] != self.n_outputs_ or sizes[1:-1] != self._hidden_sizes():
+            raise InputError(
+                f"{type(self).__name__} was fitted with layer sizes {sizes}; this call needs "
+                f"hidden_layer_sizes={self._hidden_sizes()} and {Y.shape[1]} output(s). "
+                "warm_start and partial_fit continue the same network: set warm_start=False "
+                "(or call fit) to start afresh."
+            )
+
+    def _trainer_for(self, n_samples: int, rng: Any, incremental: bool) -> Trainer:
+        batch_size = resolve_batch_size(self, n_samples)
+        if incremental and getattr(self, "_trainer", None) is not None:
+            self._trainer.batch_size = batch_size
+            return self._trainer
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        optimizer = make_optimizer(self)
+        self._trainer = Trainer(
+            self.network_,
+            optimizer=optimizer,
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            seed=seed,
+            metrics=[],
+        )
+        return self._trainer
+
+    def _train(self, trainer: Trainer, train: tuple, validation: Any, incremental: bool) -> None:
+        network = self.network_
+        network.alpha = float(self.alpha)
+        network.loss_scale = objective_scale(self.out_activation_, self.n_outputs_)
+        X, Y, sw = train
+        held_out = None if validation is None else (validation[0], validation[1], validation[3])
+        trainer.fit(
+            X,
+            Y,
+            epochs=1 if incremental else int(self.max_iter),
+            sample_weight=sw,
+            validation_data=held_out,
+            callbacks=make_callbacks(self, X.shape[0], validation, incremental),
+            verbose=0,
+            warn_convergence=False,
+        )
+        if self.solver == "lbfgs" and self.loss_curve_:
+            self.best_loss_ = float(min(self.loss_curve_))
+
+    # ------------------------------------------------------ weights <-> arrays
+    def _sync_in(self) -> None:
+        """Copy ``coefs_``/``intercepts_`` entries that are not the network's views into it."""
+        network = self.network_
+        n = len(network.layers)
+        if len(self.coefs_) != n or len(self.intercepts_) != n:
+            raise InputError(
+                f"coefs_ and intercepts_ must hold {n} arrays each (one per layer); received "
+                f"{len(self.coefs_)} and {len(self.intercepts_)}."
+            )
+        for index in range(n):
+            coef, intercept = self.coefs_[index], self.intercepts_[index]
+            if not same_memory(coef, network.weights[index].T):
+                network.set_parameters({f"W{index + 1}": np.asarray(coef).T})
+            if not same_memory(intercept, network.biases[index]):
+                network.set_parameters({f"b{index + 1}": intercept})
+
+    def _sync_out(self) -> None:
+        self.coefs_ = [weight.T for weight in self.network_.weights]
+        self.intercepts_ = list(self.network_.biases)
+
+    def _forward(self, X: Any) -> np.ndarray:
+        """Validate ``X`` and return the network's outputs, shape (n_samples, n_outputs)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=_FLOATS)
+        self._sync_in()
+        network = self.network_
+        return network.forward(X.astype(network.dtype, copy=False))[0]
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "network_" in self.__dict__:
+            self._sync_in()  # unpickled coefs_ are copies: point them at the network again
+            self._sync_out()
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path: Any) -> Any:
+        """Save the fitted estimator to a deltarule model file (safetensors + JSON header).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Conventionally ending in ``.safetensors``.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from ._persist import save_estimator
+
+        return save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> Any:
+        """Load an estimator written by :meth:`save` (no pickle involved).
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        estimator : instance of this class
+        """
+        from ._persist import load_estimator
+
+        return load_estimator(cls, path)

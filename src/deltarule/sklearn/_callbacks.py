@@ -1,0 +1,194 @@
+"""scikit-learn's per-epoch rules, written as deltarule callbacks.
+
+scikit-learn's ``_fit_stochastic`` does, after every epoch: record the loss,
+update the no-improvement counter (on the training loss, or on the validation
+score with ``early_stopping``), update the ``invscaling`` learning rate, and when
+the counter exceeds ``n_iter_no_change`` either stop or, for
+``learning_rate='adaptive'``, divide the rate by 5. Each of those is one
+callback here; the training loop is deltarule's, unchanged. The counters live on
+the estimator, as in scikit-learn, so they carry over ``warm_start`` fits and
+``partial_fit`` calls.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ..callbacks import Callback, TrainingState
+from ..history import EpochRecord, History
+
+__all__ = [
+    "EpochBookkeeping",
+    "InverseScaling",
+    "LossPlateau",
+    "MaxIterWarning",
+    "ValidationScorePlateau",
+    "VerbosePrinter",
+]
+
+
+class EpochBookkeeping(Callback):
+    """Keep ``n_iter_``, ``t_``, ``loss_``, ``loss_curve_`` and ``validation_loss_curve_``.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier or MLPRegressor
+    samples_per_epoch : int
+        Added to ``t_`` each epoch (0 for full-batch solvers, as scikit-learn's L-BFGS).
+    """
+
+    def __init__(self, estimator: Any, samples_per_epoch: int) -> None:
+        self.estimator, self.samples_per_epoch = estimator, samples_per_epoch
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        est = self.estimator
+        est.n_iter_ += 1
+        est.t_ += self.samples_per_epoch
+        est.loss_ = record.loss
+        est.loss_curve_.append(record.loss)
+        if record.val_loss is not None and est.validation_loss_curve_ is not None:
+            est.validation_loss_curve_.append(record.val_loss)
+        return None
+
+
+class InverseScaling(Callback):
+    r"""``learning_rate='invscaling'``: :math:`\eta = \eta_0 / (t + 1)^{p}` after each epoch.
+
+    :math:`t` is ``t_``, the number of training samples seen so far.
+    """
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        est = self.estimator
+        state.learning_rate = float(est.learning_rate_init) / (est.t_ + 1) ** est.power_t
+        return None
+
+
+class _Plateau(Callback):
+    """Count epochs without improvement by ``tol``; stop (or cut the rate) past the limit."""
+
+    subject = ""
+
+    def __init__(self, estimator: Any, adaptive: bool) -> None:
+        self.estimator, self.adaptive = estimator, adaptive
+
+    def _improved(self, record: EpochRecord, state: TrainingState) -> bool:
+        raise NotImplementedError
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        est = self.estimator
+        est._no_improvement_count = (
+            0 if self._improved(record, state) else (est._no_improvement_count + 1)
+        )
+        if est._no_improvement_count <= est.n_iter_no_change:
+            return None
+        message = (
+            f"{self.subject} did not improve more than tol={est.tol:f} for "
+            f"{est.n_iter_no_change} consecutive epochs."
+        )
+        if self.adaptive and state.learning_rate > 1e-6:
+            state.learning_rate /= 5.0
+            est._no_improvement_count = 0
+            if est.verbose:
+                print(f"{message} Setting learning rate to {state.learning_rate:f}")
+            return None
+        return message
+
+
+class LossPlateau(_Plateau):
+    """Without early stopping: the training loss must fall below ``best_loss_ - tol``."""
+
+    subject = "Training loss"
+
+    def _improved(self, record: EpochRecord, state: TrainingState) -> bool:
+        est = self.estimator
+        improved = not record.loss > est.best_loss_ - est.tol
+        est.best_loss_ = min(est.best_loss_, record.loss)
+        return improved
+
+
+class ValidationScorePlateau(_Plateau):
+    """With early stopping: the validation score (accuracy or R²) must reach ``best + tol``.
+
+    Keeps the parameters of the best-scoring epoch and restores them when training
+    ends, whatever ended it.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier or MLPRegressor
+    validation : tuple (X_val, y_val, sample_weight_val)
+        Held-out data, with ``y_val`` as the user gave it (labels for a classifier).
+    adaptive : bool
+        ``learning_rate='adaptive'``: cut the rate instead of stopping.
+    """
+
+    subject = "Validation score"
+
+    def __init__(self, estimator: Any, validation: tuple, adaptive: bool) -> None:
+        super().__init__(estimator, adaptive)
+        self.validation = validation
+
+    def _improved(self, record: EpochRecord, state: TrainingState) -> bool:
+        est = self.estimator
+        X_val, y_val, sw_val = self.validation
+        score = est._score_output(state.network.forward(X_val)[0], y_val, sw_val)
+        est.validation_scores_.append(score)
+        improved = not score < est.best_validation_score_ + est.tol
+        if score > est.best_validation_score_:
+            est.best_validation_score_ = score
+            np.copyto(est._best_parameters, state.network.parameters)
+        return improved
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        np.copyto(state.network.parameters, self.estimator._best_parameters)
+
+
+class VerbosePrinter(Callback):
+    """``verbose=True``: scikit-learn's lines, ``Iteration n, loss = ...`` and the stop reason."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        est = self.estimator
+        print(f"Iteration {est.n_iter_}, loss = {record.loss:.8f}")
+        if est.validation_scores_:
+            print(f"Validation score: {est.validation_scores_[-1]:f}")
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        if history.stop_reason:
+            print(f"Stopped: {history.stop_reason}")
+
+
+class MaxIterWarning(Callback):
+    """Warn with scikit-learn's ``ConvergenceWarning`` when training hit ``max_iter``.
+
+    For L-BFGS also when scipy stopped at ``max_fun`` or in a failed line search,
+    as scikit-learn's ``_check_optimize_result`` does.
+    """
+
+    def __init__(self, solver: str, max_iter: int) -> None:
+        self.solver, self.max_iter = solver, max_iter
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        reason = history.stop_reason
+        if reason.startswith("max epochs"):
+            if self.solver == "lbfgs":
+                message = f"lbfgs failed to converge after {self.max_iter} iteration(s)."
+            else:
+                message = (
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet."
+                )
+        elif reason.startswith("L-BFGS stopped") and "CONVERGENCE" not in reason.upper():
+            message = f"lbfgs failed to converge: {reason}."
+        else:
+            return
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)

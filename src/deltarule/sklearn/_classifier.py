@@ -1,0 +1,272 @@
+"""MLPClassifier: scikit-learn's multi-layer perceptron classifier on deltarule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import column_or_1d
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..exceptions import InputError
+from ._base import BaseMLP
+from ._docs import CLASSIFIER_DOC
+from ._solvers import FIRST_ORDER
+
+__all__ = ["MLPClassifier"]
+
+
+def _first_order(estimator: Any) -> bool:
+    if estimator.solver not in FIRST_ORDER:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic optimizers. {estimator.solver} is "
+            "not stochastic."
+        )
+    return True
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    # The docstring is assembled below from the shared sections of ._docs.
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+        dropout=0.0,
+        dtype="auto",
+        callbacks=None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.class_weight = class_weight
+        self.dropout = dropout
+        self.dtype = dtype
+        self.callbacks = callbacks
+
+    # ----------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a binary indicator matrix for multi-label targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_first_order)
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+    ) -> MLPClassifier:
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class across all calls; required on the first call (not for
+            multi-label indicator targets, whose columns are the classes).
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
+        self._set_partial_fit_classes(y, classes)
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _set_partial_fit_classes(self, y: Any, classes: Any) -> None:
+        """Fix ``classes_`` on the first partial_fit call; check ``classes`` on later ones."""
+        if hasattr(self, "classes_"):
+            if classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
+                raise InputError(
+                    f"classes={classes!r} is not the same as on the first call to partial_fit, "
+                    f"which was {self.classes_!r}."
+                )
+            return
+        binarizer = LabelBinarizer()
+        if type_of_target(y).startswith("multilabel"):
+            binarizer.fit(y)
+        elif classes is None:
+            raise InputError(
+                "classes must be passed on the first call to partial_fit: all the class "
+                "labels of the whole data set, e.g. classes=np.unique(y_all)."
+            )
+        else:
+            binarizer.fit(classes)
+        self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
+        X, y = validate_data(
+            self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or not (self.warm_start or incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            self._check_classes(unique_labels(y))
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, Y, y
+
+    def _check_classes(self, classes: np.ndarray) -> None:
+        if self.warm_start and set(classes) != set(self.classes_):
+            raise InputError(
+                "warm_start can only be used where `y` has the same classes as in the previous "
+                f"call to fit. Previously got {self.classes_}, `y` has {classes}"
+            )
+        if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise InputError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
+                f"'y' has {classes}."
+            )
+
+    def _output_spec(self) -> tuple[str, str]:
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax", "categorical_crossentropy"
+        return "logistic", "binary_crossentropy"
+
+    def _target_weights(self, y: Any, incremental: bool) -> Any:
+        if self.class_weight is None:
+            return None
+        if np.ndim(y) != 1:
+            raise InputError("class_weight is not supported for multi-label targets.")
+        if incremental and self.class_weight == "balanced":
+            raise InputError(
+                "class_weight='balanced' cannot be used with partial_fit: the class frequencies "
+                "of the whole data set are unknown. Pass a dict {class label: weight}."
+            )
+        return compute_sample_weight(self.class_weight, y)
+
+    # -------------------------------------------------------------- predicting
+    def _decode(self, output: np.ndarray) -> np.ndarray:
+        if self.n_outputs_ == 1:
+            output = output.ravel()
+        return self._label_binarizer.inverse_transform(output)
+
+    def _score_output(self, output: np.ndarray, y: Any, sample_weight: Any) -> float:
+        if not np.isfinite(output).all():
+            return np.nan
+        return float(accuracy_score(y, self._decode(output), sample_weight=sample_weight))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict class labels (an indicator matrix for multi-label targets).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self._decode(self._forward(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Return probability estimates, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        output = self._forward(X)
+        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ != "multilabel-indicator":
+            return np.hstack([1 - output, output])
+        return output
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Return the logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _restore_targets(self, classes: Any, target_type: str) -> None:
+        """Rebuild ``classes_`` and the label binarizer (used by :meth:`load`)."""
+        classes = np.asarray(classes)
+        binarizer = LabelBinarizer()
+        if target_type == "multilabel-indicator":
+            binarizer.fit(np.eye(len(classes), dtype=int))
+        else:
+            binarizer.fit(classes)
+        self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
+        check_is_fitted(self)
+
+
+MLPClassifier.__doc__ = CLASSIFIER_DOC

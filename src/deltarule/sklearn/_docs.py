@@ -1,0 +1,191 @@
+"""Docstring sections shared by :class:`MLPClassifier` and :class:`MLPRegressor`."""
+
+from __future__ import annotations
+
+__all__ = ["ATTRIBUTES", "CLASSIFIER_DOC", "EXTRAS", "NOTES", "PARAMETERS", "REGRESSOR_DOC"]
+
+PARAMETERS = """\
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+    The ith element is the number of neurons in the ith hidden layer.
+activation : str or list of str, default='relu'
+    Hidden-layer activation: 'identity', 'logistic', 'tanh', 'relu', or any
+    deltarule activation name ('elu', 'gelu', 'silu', ...); a list gives one per
+    hidden layer.
+solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad', 'rprop', 'lm'}, \
+default='adam'
+    'sgd' is scikit-learn's SGD with (Nesterov) momentum; 'lbfgs' and 'lm'
+    (Levenberg–Marquardt, squared error only) are full-batch solvers without
+    ``partial_fit`` or early stopping. 'rprop' trains on the whole set when
+    ``batch_size='auto'``.
+alpha : float, default=0.0001
+    L2 penalty strength. Each batch of (weighted) size :math:`s_B` adds
+    :math:`\\tfrac{\\alpha}{2 s_B}\\sum_l\\lVert W_l\\rVert^2` to its error, as
+    scikit-learn does (equivalently deltarule's ``l2 = alpha / s_B``).
+batch_size : int or 'auto', default='auto'
+    Minibatch size; 'auto' is ``min(200, n_samples)``.
+learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    Schedule of 'sgd': 'invscaling' sets
+    ``learning_rate_init / (t_ + 1) ** power_t`` after each epoch; 'adaptive'
+    divides the rate by 5 whenever ``n_iter_no_change`` epochs pass without
+    improvement by ``tol`` (and stops once it is at most 1e-6).
+learning_rate_init : float, default=0.001
+    Initial learning rate (first-order solvers; 'rprop' uses its own step sizes).
+power_t : float, default=0.5
+    Exponent of 'invscaling'.
+max_iter : int, default=200
+    Maximum number of epochs (iterations for the full-batch solvers).
+shuffle : bool, default=True
+    Shuffle the samples each epoch.
+random_state : int, RandomState instance or None, default=None
+    Draws the initial weights (scikit-learn's scheme and stream), the
+    early-stopping split and the seed of shuffling and dropout.
+tol : float, default=1e-4
+    Improvement threshold of the stopping rule.
+verbose : bool, default=False
+    Print the loss of each epoch.
+warm_start : bool, default=False
+    Continue from ``coefs_``/``intercepts_`` as they stand (arrays assigned to
+    them included) instead of initialising afresh.
+momentum : float, default=0.9
+    Momentum of 'sgd', in [0, 1].
+nesterovs_momentum : bool, default=True
+    Use Nesterov's momentum with 'sgd'.
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the training data (stratified for
+    single-label classification), stop when its score (accuracy or R²) has not
+    improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the
+    best-scoring weights. First-order solvers only.
+validation_fraction : float, default=0.1
+    Share held out for early stopping.
+beta_1, beta_2 : float, default=0.9, 0.999
+    Adam's moment decays, in [0, 1).
+epsilon : float, default=1e-8
+    Adam's (and RMSprop's, Adagrad's) numerical-stability constant.
+n_iter_no_change : int, default=10
+    Epochs without improvement by ``tol`` before stopping (or, for
+    'adaptive', before the rate is cut).
+max_fun : int, default=15000
+    Maximum number of loss evaluations of 'lbfgs'."""
+
+EXTRAS = """\
+dropout : float or list of float, default=0.0
+    deltarule extra: dropout rate of the hidden layers during training (one
+    rate, or one per hidden layer).
+dtype : {'auto', 'float64', 'float32'}, default='auto'
+    deltarule extra: the network's dtype. 'auto' follows the training data as
+    scikit-learn does: float32 input stays float32, anything else is float64.
+callbacks : list of deltarule.callbacks.Callback, default=None
+    deltarule extra: run after the estimator's own callbacks every epoch
+    (e.g. ``CSVLogger``, ``TimeLimit``, ``ModelCheckpoint``)."""
+
+ATTRIBUTES = """\
+loss_ : float
+    Training loss of the last epoch (penalty included).
+best_loss_ : float or None
+    Lowest training loss; None with early stopping.
+loss_curve_ : list of float
+    Training loss of every epoch (every iteration for 'lbfgs' and 'lm').
+validation_scores_ : list of float or None
+    Validation score of every epoch with early stopping, else None.
+best_validation_score_ : float or None
+    Best validation score with early stopping, else None.
+validation_loss_curve_ : list of float or None
+    Validation loss (no penalty) of every epoch with early stopping, else None.
+t_ : int
+    Number of training samples seen by the first-order solvers.
+coefs_ : list of ndarray, the ith of shape (n_units[i], n_units[i + 1])
+    Weight matrices, views of the network's transposed weights.
+intercepts_ : list of ndarray, the ith of shape (n_units[i + 1],)
+    Bias vectors, views of the network's biases.
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Feature names, when X had string column names (pandas).
+n_iter_ : int
+    Epochs (or solver iterations) run by the last fit or partial_fit call.
+n_layers_ : int
+    Number of layers, input and output included.
+n_outputs_ : int
+    Number of outputs.
+out_activation_ : str
+    Output activation: 'logistic', 'softmax', 'identity' or 'exp'.
+network_ : deltarule.Network
+    The trained network (a subclass whose error is scikit-learn's objective)."""
+
+NOTES = """\
+Sparse input is refused with a message saying so (densify it with
+``X.toarray()`` first). Model files written by :meth:`save` hold the weights
+as safetensors and everything else as JSON; :meth:`load` reads them back
+without pickle. Pickling the estimator works too."""
+
+CLASSIFIER_DOC = f"""Multi-layer perceptron classifier: scikit-learn's, on deltarule.
+
+Same parameters, defaults, methods and fitted attributes as
+:class:`sklearn.neural_network.MLPClassifier`, trained by deltarule's loop and
+optimizers. Binary and multi-class targets use a logistic or softmax output
+with log-loss; a binary indicator matrix gives multi-label classification.
+
+Parameters
+----------
+{PARAMETERS}
+class_weight : dict, 'balanced' or None, default=None
+    deltarule extra: weights by class label, multiplied into ``sample_weight``
+    (single-label targets).
+{EXTRAS}
+
+Attributes
+----------
+classes_ : ndarray of shape (n_classes,)
+    Class labels.
+{ATTRIBUTES}
+
+Notes
+-----
+{NOTES}
+
+Examples
+--------
+>>> from sklearn.datasets import load_iris
+>>> from deltarule.sklearn import MLPClassifier
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=500, random_state=0).fit(X, y)
+>>> clf.predict_proba(X[:2]).shape
+(2, 3)
+"""
+
+REGRESSOR_DOC = f"""Multi-layer perceptron regressor: scikit-learn's, on deltarule.
+
+Same parameters, defaults, methods and fitted attributes as
+:class:`sklearn.neural_network.MLPRegressor`, trained by deltarule's loop and
+optimizers, for one or several outputs.
+
+Parameters
+----------
+loss : str, default='squared_error'
+    'squared_error' (half squared error, identity output), 'poisson' (half
+    Poisson deviance with an exp output; needs y >= 0), or a deltarule
+    regression loss name ('mae', 'huber', 'mse', ...) with an identity output.
+{PARAMETERS}
+{EXTRAS}
+
+Attributes
+----------
+{ATTRIBUTES}
+
+Notes
+-----
+{NOTES}
+
+For several outputs ``loss_`` is :math:`\\tfrac12\\sum_k` (mean over samples
+of) :math:`(y_k - p_k)^2`, the objective whose gradient both libraries follow;
+scikit-learn reports it divided by the number of outputs.
+
+Examples
+--------
+>>> from sklearn.datasets import load_diabetes
+>>> from deltarule.sklearn import MLPRegressor
+>>> X, y = load_diabetes(return_X_y=True)
+>>> reg = MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0).fit(X, y)
+>>> reg.predict(X[:3]).shape
+(3,)
+"""

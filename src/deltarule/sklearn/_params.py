@@ -1,0 +1,162 @@
+"""Checks of the estimators' constructor parameters, made when ``fit`` starts.
+
+scikit-learn estimators never validate in ``__init__`` or ``set_params``; they
+check everything when fitting. Each message names the parameter, what was
+received and what is accepted.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..activations import ACTIVATIONS
+from ..callbacks import Callback
+from ..exceptions import InputError
+from ..losses import LOSSES
+from ._solvers import FIRST_ORDER, SOLVERS
+
+__all__ = ["REGRESSION_LOSSES", "check_parameters"]
+
+REGRESSION_LOSSES = ("squared_error", "poisson")
+"""scikit-learn's names; any deltarule regression loss name is accepted too."""
+
+_CLASSIFICATION_LOSSES = {"binary_crossentropy", "categorical_crossentropy"}
+
+
+def _fail(estimator: Any, name: str, expected: str) -> None:
+    value = getattr(estimator, name)
+    raise InputError(
+        f"{type(estimator).__name__}'s parameter {name} must be {expected}; received {value!r}."
+    )
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
+
+
+def _real(
+    est: Any, name: str, low: float, high: float, *, open_low: bool = False, open_high: bool = False
+) -> None:
+    value = getattr(est, name)
+    ok = _is_real(value) and (low < value if open_low else low <= value)
+    ok = ok and (value < high if open_high else value <= high)
+    if not ok:
+        left, right = "(" if open_low else "[", ")" if open_high else "]"
+        _fail(est, name, f"a number in {left}{low:g}, {high:g}{right}")
+
+
+def _integer(est: Any, name: str, *, allow_inf: bool = False) -> None:
+    value = getattr(est, name)
+    if allow_inf and value == np.inf:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        _fail(est, name, "an integer >= 1" + (" or numpy.inf" if allow_inf else ""))
+
+
+def _choice(est: Any, name: str, options: Sequence[Any]) -> None:
+    if getattr(est, name) not in options:
+        _fail(est, name, "one of " + ", ".join(repr(o) for o in options))
+
+
+def _boolean(est: Any, name: str) -> None:
+    if not isinstance(getattr(est, name), (bool, np.bool_)):
+        _fail(est, name, "True or False")
+
+
+def _check_architecture(est: Any) -> None:
+    sizes = est.hidden_layer_sizes
+    sizes = [sizes] if isinstance(sizes, numbers.Integral) else sizes
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        _fail(est, "hidden_layer_sizes", "an integer or a sequence of integers >= 1")
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes) or (
+        sizes and min(sizes) < 1
+    ):
+        _fail(est, "hidden_layer_sizes", "an integer or a sequence of integers >= 1")
+    acts = est.activation
+    names = [acts] if isinstance(acts, str) else acts
+    if not isinstance(names, (list, tuple)) or not all(
+        isinstance(a, str) and a.lower() in ACTIVATIONS for a in names
+    ):
+        _fail(
+            est,
+            "activation",
+            "an activation name ('identity', 'logistic', 'tanh', 'relu', "
+            f"or any of deltarule's: {', '.join(sorted(ACTIVATIONS))}) or a list of them, "
+            "one per hidden layer",
+        )
+    if not isinstance(acts, str) and len(names) != len(sizes):
+        _fail(est, "activation", f"one name per hidden layer ({len(sizes)} names)")
+    drops = est.dropout if isinstance(est.dropout, (list, tuple)) else [est.dropout]
+    if not all(_is_real(d) and 0 <= d < 1 for d in drops) or (
+        isinstance(est.dropout, (list, tuple)) and len(drops) != len(sizes)
+    ):
+        _fail(est, "dropout", "a number in [0, 1) or a list of them, one per hidden layer")
+
+
+def _check_extras(est: Any) -> None:
+    if not (isinstance(est.dtype, str) and est.dtype == "auto"):
+        try:
+            ok = np.dtype(est.dtype) in (np.dtype(np.float32), np.dtype(np.float64))
+        except TypeError:
+            ok = False
+        if not ok:
+            _fail(est, "dtype", "'auto', 'float32' or 'float64'")
+    callbacks = est.callbacks
+    if callbacks is not None and not (
+        isinstance(callbacks, (list, tuple)) and all(isinstance(c, Callback) for c in callbacks)
+    ):
+        _fail(est, "callbacks", "None or a list of deltarule.callbacks.Callback objects")
+    if hasattr(est, "class_weight"):
+        cw = est.class_weight
+        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
+            _fail(est, "class_weight", "None, 'balanced' or a dict {class label: weight}")
+    if hasattr(est, "loss"):
+        loss = est.loss
+        if not (
+            loss in REGRESSION_LOSSES
+            or (
+                isinstance(loss, str)
+                and loss.lower() in LOSSES
+                and LOSSES[loss.lower()].name not in _CLASSIFICATION_LOSSES
+            )
+        ):
+            _fail(est, "loss", "'squared_error', 'poisson' or a deltarule regression loss name")
+
+
+def check_parameters(est: Any) -> None:
+    """Raise :class:`~deltarule.InputError` (a ValueError) naming the first invalid parameter."""
+    _check_architecture(est)
+    _choice(est, "solver", SOLVERS)
+    _real(est, "alpha", 0, np.inf)
+    if est.batch_size != "auto":
+        _integer(est, "batch_size")
+    _choice(est, "learning_rate", ("constant", "invscaling", "adaptive"))
+    _real(est, "learning_rate_init", 0, np.inf, open_low=True, open_high=True)
+    _real(est, "power_t", 0, np.inf)
+    _integer(est, "max_iter")
+    for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+        _boolean(est, name)
+    _real(est, "tol", 0, np.inf)
+    _real(est, "momentum", 0, 1)
+    _real(est, "validation_fraction", 0, 1, open_high=True)
+    _real(est, "beta_1", 0, 1, open_high=True)
+    _real(est, "beta_2", 0, 1, open_high=True)
+    _real(est, "epsilon", 0, np.inf, open_low=True)
+    _integer(est, "n_iter_no_change", allow_inf=True)
+    _integer(est, "max_fun")
+    if not isinstance(est.verbose, (bool, numbers.Integral)):
+        _fail(est, "verbose", "a bool or an integer")
+    _check_extras(est)
+    if est.solver == "lm" and getattr(est, "loss", None) != "squared_error":
+        raise InputError(
+            "solver='lm' (Levenberg–Marquardt) fits squared errors only: use it with "
+            "MLPRegressor(loss='squared_error'), or pick solver='lbfgs' or 'adam'."
+        )
+    if est.early_stopping and est.solver in FIRST_ORDER and est.validation_fraction <= 0:
+        _fail(est, "validation_fraction", "> 0 when early_stopping=True")

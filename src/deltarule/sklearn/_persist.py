@@ -1,0 +1,144 @@
+"""Estimators in deltarule model files: weights as safetensors, the rest as JSON.
+
+The file is an ordinary model file of :mod:`deltarule.io` (no pickle): the
+network's tensors, ``classes_`` in the header's ``classes`` field, and under
+``training``::
+
+    {"estimator": "MLPClassifier", "params": {...get_params()...},
+     "attributes": {"n_iter_": 57, "loss_curve_": [...], ...}, "target_type": "multiclass"}
+
+plus the early-stopping best weights as the extra tensor ``best_parameters``.
+Non-finite floats (``best_loss_ = inf`` before training improves) are stored as
+strings. The ``callbacks`` parameter (Python objects) is not stored, and a
+``random_state`` that is a ``RandomState`` instance is stored as None.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import IncompatibleFormatError
+from ._network import build_network, ensure_registered
+
+__all__ = ["load_estimator", "save_estimator"]
+
+_ATTRIBUTES = (
+    "n_features_in_",
+    "n_outputs_",
+    "n_layers_",
+    "out_activation_",
+    "n_iter_",
+    "t_",
+    "loss_",
+    "best_loss_",
+    "loss_curve_",
+    "validation_scores_",
+    "best_validation_score_",
+    "validation_loss_curve_",
+    "_no_improvement_count",
+)
+
+
+def _plain(value: Any) -> Any:
+    """Return ``value`` as JSON data; non-finite floats become strings ("inf", "nan")."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _number(value: Any) -> Any:
+    """Invert :func:`_plain` for numbers and lists of numbers."""
+    if isinstance(value, str) and value in ("inf", "-inf", "nan"):
+        return float(value)
+    if isinstance(value, list):
+        return [_number(v) for v in value]
+    return value
+
+
+def _params(estimator: Any) -> dict[str, Any]:
+    params = estimator.get_params(deep=False)
+    params["callbacks"] = None
+    seed = params["random_state"]
+    params["random_state"] = int(seed) if isinstance(seed, numbers.Integral) else None
+    weights = params.get("class_weight")
+    if isinstance(weights, dict):
+        params["class_weight"] = [[_plain(k), float(v)] for k, v in weights.items()]
+    return {key: _plain(value) for key, value in params.items()}
+
+
+def save_estimator(estimator: Any, path: str | os.PathLike[str]) -> Any:
+    """Write a fitted estimator to a deltarule model file; see the module docstring."""
+    from ..io import save_model  # an edge: imported when a model is written
+
+    check_is_fitted(estimator)
+    estimator._sync_in()
+    attributes = {name: _plain(getattr(estimator, name)) for name in _ATTRIBUTES}
+    if hasattr(estimator, "feature_names_in_"):
+        attributes["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
+    training = {
+        "estimator": type(estimator).__name__,
+        "params": _params(estimator),
+        "attributes": attributes,
+    }
+    classes = None
+    if hasattr(estimator, "classes_"):
+        classes = _plain(estimator.classes_)
+        training["target_type"] = estimator._label_binarizer.y_type_
+    return save_model(
+        estimator.network_,
+        path,
+        classes=classes,
+        training=training,
+        extra_tensors={"best_parameters": estimator._best_parameters},
+    )
+
+
+def _restore_params(params: dict[str, Any]) -> dict[str, Any]:
+    params = dict(params)
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    if isinstance(params.get("class_weight"), list):
+        params["class_weight"] = {key: value for key, value in params["class_weight"]}
+    return {key: _number(value) for key, value in params.items()}
+
+
+def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
+    """Read an estimator of class ``cls`` written by :func:`save_estimator`."""
+    from ..io import load_model, model_header  # an edge: imported when a model is read
+
+    ensure_registered(model_header(path)["architecture"].get("activations") or [])
+    loaded = load_model(path)
+    training = loaded.training or {}
+    kind = training.get("estimator")
+    if kind != cls.__name__:
+        found = f"a {kind}" if kind else "a plain deltarule network, not an estimator"
+        raise IncompatibleFormatError(
+            f"{os.fspath(path)} holds {found}; {cls.__name__}.load reads files written by "
+            f"{cls.__name__}.save. Load it with deltarule.io.load_model or the matching class."
+        )
+    estimator = cls(**_restore_params(training["params"]))
+    network = build_network(loaded.network.config(), loaded.network.parameters)
+    np.copyto(network.trainable, loaded.network.trainable)
+    estimator.network_ = network
+    for name, value in training["attributes"].items():
+        value = _number(value)
+        if name == "feature_names_in_":
+            value = np.asarray(value, dtype=object)
+        setattr(estimator, name, value)
+    best = loaded.extra_tensors.get("best_parameters")
+    estimator._best_parameters = network.parameters.copy() if best is None else best.copy()
+    estimator._trainer = None
+    if loaded.classes is not None:
+        estimator._restore_targets(loaded.classes, training.get("target_type", "binary"))
+    estimator._sync_out()
+    return estimator

@@ -1,0 +1,186 @@
+r"""scikit-learn's ``solver`` names mapped onto deltarule optimizers and solvers.
+
+=============  ==============================================================
+solver         deltarule rule
+=============  ==============================================================
+``'sgd'``      :class:`SklearnSGD` (scikit-learn's momentum convention, below)
+``'adam'``     :class:`~deltarule.optimizers.Adam` (learning_rate_init, beta_1,
+               beta_2, epsilon)
+``'adamw'``    :class:`~deltarule.optimizers.AdamW` (same arguments)
+``'rmsprop'``  :class:`~deltarule.optimizers.RMSprop` (learning_rate_init, epsilon)
+``'adagrad'``  :class:`~deltarule.optimizers.Adagrad` (learning_rate_init, epsilon)
+``'rprop'``    :class:`~deltarule.optimizers.IRpropPlus` (its own step sizes)
+``'lbfgs'``    :class:`~deltarule.solvers.LBFGS` (max_fun; full batch)
+``'lm'``       :class:`~deltarule.solvers.LevenbergMarquardt` (full batch, squared error)
+=============  ==============================================================
+
+Adam differs from scikit-learn's only in where :math:`\epsilon` enters (Kingma &
+Ba's :math:`\hat m/(\sqrt{\hat v}+\epsilon)` against scikit-learn's
+:math:`\eta_t m/(\sqrt v+\epsilon)`), a difference of order :math:`\epsilon`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import optimize
+
+from ..optimizers import Adagrad, Adam, AdamW, IRpropPlus, Optimizer, RMSprop
+from ..solvers import LBFGS, LevenbergMarquardt
+
+__all__ = [
+    "FIRST_ORDER",
+    "FULL_BATCH",
+    "SOLVERS",
+    "SklearnLBFGS",
+    "SklearnSGD",
+    "make_optimizer",
+    "resolve_batch_size",
+]
+
+FIRST_ORDER = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "rprop")
+"""Solvers that run mini-batch epochs (and so offer ``partial_fit`` and early stopping)."""
+
+FULL_BATCH = ("lbfgs", "lm")
+SOLVERS = FIRST_ORDER + FULL_BATCH
+
+_SCIPY_FTOL = float(np.finfo(np.float64).eps) * 1e7
+"""scipy's default L-BFGS-B ``ftol`` (factr=1e7), which scikit-learn keeps."""
+
+
+class SklearnSGD(Optimizer):
+    r"""Stochastic gradient descent with momentum, scikit-learn's convention.
+
+    .. math::
+        v &\leftarrow \mu\, v - \eta\, g \\
+        \theta &\leftarrow \theta + v
+        \quad\text{or, with Nesterov's momentum,}\quad
+        \theta \leftarrow \theta + \mu\, v - \eta\, g
+
+    with :math:`v_0 = 0`. The learning rate enters the velocity as each gradient
+    arrives (Sutskever et al., 2013), so a learning rate changed by ``invscaling``
+    or ``adaptive`` scales only new gradients, exactly as scikit-learn's
+    ``SGDOptimizer``. With :math:`\mu = 0` this is the delta rule,
+    :math:`\theta \leftarrow \theta - \eta g`.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.001
+        :math:`\eta > 0` (scikit-learn's ``learning_rate_init``).
+    momentum : float, default=0.9
+        :math:`\mu \in [0, 1]`.
+    nesterov : bool, default=True
+        Use Nesterov's momentum.
+    """
+
+    name = "sklearn_sgd"
+    hyperparameters = ("learning_rate", "momentum", "nesterov")
+    state_arrays = ("velocity", "scratch")
+
+    def __init__(
+        self, learning_rate: float = 0.001, momentum: float = 0.9, nesterov: bool = True
+    ) -> None:
+        self.learning_rate = float(learning_rate)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def update(self, params, grad, state, learning_rate=None, loss=None) -> None:  # noqa: ANN001
+        rate = self._rate(learning_rate)
+        velocity, step = state["velocity"], state["scratch"]
+        np.multiply(grad, rate, out=step)
+        np.multiply(velocity, self.momentum, out=velocity)
+        np.subtract(velocity, step, out=velocity)
+        if self.nesterov:  # theta + (mu v - eta g), in two in-place steps
+            np.subtract(params, step, out=params)
+            np.add(params, np.multiply(velocity, self.momentum, out=step), out=params)
+        else:
+            np.add(params, velocity, out=params)
+        state["step"] += 1
+
+
+class SklearnLBFGS(LBFGS):
+    """L-BFGS with scikit-learn's options: ``gtol=tol`` and scipy's default ``ftol``.
+
+    deltarule's :class:`~deltarule.solvers.LBFGS` uses its ``tol`` for both; this
+    subclass differs only in the options it hands to :func:`scipy.optimize.minimize`.
+    """
+
+    def run(self, network, data, objective, on_iteration, max_iter, interrupt) -> str:  # noqa: ANN001
+        last: dict[str, Any] = {}
+        stop: list[str] = []
+
+        def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+            np.copyto(network.parameters, x, casting="unsafe")
+            loss, grad = objective(network.parameters)
+            last.update(x=x.copy(), grad=grad.copy())
+            return loss, grad.astype(np.float64)
+
+        def callback(intermediate_result: optimize.OptimizeResult) -> None:
+            x = intermediate_result.x
+            if not np.array_equal(x, last.get("x")):
+                fun(x)
+            np.copyto(network.parameters, x, casting="unsafe")
+            reason = on_iteration(float(intermediate_result.fun), last["grad"])
+            if reason or interrupt.requested:
+                stop.append(reason or "interrupted (Ctrl-C)")
+                raise StopIteration
+
+        options = {
+            "maxiter": max_iter,
+            "maxfun": self.max_fun,
+            "maxcor": self.memory,
+            "ftol": _SCIPY_FTOL,
+            "gtol": self.tol,
+        }
+        x0 = network.parameters.astype(np.float64)
+        result = optimize.minimize(
+            fun, x0, jac=True, method="L-BFGS-B", callback=callback, options=options
+        )
+        np.copyto(network.parameters, result.x, casting="unsafe")
+        if stop:
+            return stop[0]
+        if result.nit >= max_iter:
+            return f"max epochs ({max_iter}) reached"
+        return f"L-BFGS stopped: {result.message}"
+
+
+def make_optimizer(estimator: Any) -> Any:
+    """Return the deltarule optimizer or full-batch solver for ``estimator.solver``."""
+    est = estimator
+    lr = float(est.learning_rate_init)
+    if est.solver == "sgd":
+        return SklearnSGD(lr, est.momentum, est.nesterovs_momentum)
+    if est.solver in ("adam", "adamw"):
+        rule = Adam if est.solver == "adam" else AdamW
+        return rule(lr, beta_1=est.beta_1, beta_2=est.beta_2, epsilon=est.epsilon)
+    if est.solver == "rmsprop":
+        return RMSprop(lr, epsilon=est.epsilon)
+    if est.solver == "adagrad":
+        return Adagrad(lr, epsilon=est.epsilon)
+    if est.solver == "rprop":
+        return IRpropPlus()
+    if est.solver == "lbfgs":
+        return SklearnLBFGS(memory=10, max_fun=int(est.max_fun), tol=float(est.tol))
+    return LevenbergMarquardt()
+
+
+def resolve_batch_size(estimator: Any, n_samples: int) -> int | None:
+    """Return the trainer's batch size: scikit-learn's rule, None for full batch.
+
+    ``'auto'`` is ``min(200, n_samples)`` (the whole set for ``'rprop'``, a
+    full-batch rule); an integer above ``n_samples`` is clipped with scikit-learn's
+    warning. Full-batch solvers return None.
+    """
+    if estimator.solver in FULL_BATCH:
+        return None
+    if estimator.batch_size == "auto":
+        return n_samples if estimator.solver == "rprop" else min(200, n_samples)
+    if estimator.batch_size > n_samples:
+        warnings.warn(
+            "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+            UserWarning,
+            stacklevel=4,
+        )
+    return int(np.clip(estimator.batch_size, 1, n_samples))

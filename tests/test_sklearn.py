@@ -1,0 +1,254 @@
+"""deltarule.sklearn: the estimators' API, attributes, targets, errors and scikit-learn tools."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import load_iris, make_multilabel_classification  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
+from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
+from sklearn.neural_network import MLPClassifier as SkClassifier  # noqa: E402
+from sklearn.neural_network import MLPRegressor as SkRegressor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from deltarule.callbacks import Callback  # noqa: E402
+from deltarule.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+IRIS_X, IRIS_Y = load_iris(return_X_y=True)
+IRIS_X = StandardScaler().fit_transform(IRIS_X)
+_rng = np.random.default_rng(0)
+REG_X = _rng.normal(size=(80, 4))
+REG_Y = np.column_stack([REG_X[:, 0] - REG_X[:, 1], np.sin(REG_X[:, 2])])
+
+
+def test_constructor_has_every_scikit_learn_parameter_with_its_default() -> None:
+    for ours, theirs in ((MLPClassifier(), SkClassifier()), (MLPRegressor(), SkRegressor())):
+        mine, sklearn_params = ours.get_params(), theirs.get_params()
+        for name, value in sklearn_params.items():
+            assert name in mine and mine[name] == value, name
+        extras = set(mine) - set(sklearn_params)
+        assert extras <= {"class_weight", "dropout", "dtype", "callbacks"}
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_fitted_attributes_are_shaped_like_scikit_learns(solver) -> None:
+    kwargs = dict(hidden_layer_sizes=(7, 5), solver=solver, max_iter=20, random_state=0)
+    ours = MLPClassifier(**kwargs).fit(IRIS_X, IRIS_Y)
+    theirs = SkClassifier(**kwargs).fit(IRIS_X, IRIS_Y)
+    for name in ("n_layers_", "n_outputs_", "out_activation_", "n_features_in_", "n_iter_", "t_"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
+    assert [b.shape for b in ours.intercepts_] == [b.shape for b in theirs.intercepts_]
+    assert np.array_equal(ours.classes_, theirs.classes_)
+    assert isinstance(ours.loss_, float) and len(ours.loss_curve_) == ours.n_iter_
+    assert ours.validation_scores_ is None and ours.best_validation_score_ is None
+    assert ours.validation_loss_curve_ is None
+    assert ours.predict_proba(IRIS_X).shape == theirs.predict_proba(IRIS_X).shape
+
+
+def test_regressor_attributes_and_multi_output() -> None:
+    reg = MLPRegressor(hidden_layer_sizes=(10,), max_iter=50, random_state=0).fit(REG_X, REG_Y)
+    assert reg.n_outputs_ == 2 and reg.out_activation_ == "identity"
+    assert reg.predict(REG_X).shape == (80, 2)
+    single = MLPRegressor(max_iter=5, random_state=0).fit(REG_X, REG_Y[:, 0])
+    assert single.predict(REG_X).shape == (80,)
+    assert single.best_loss_ == min(single.loss_curve_)
+
+
+def test_binary_multiclass_and_multilabel_targets() -> None:
+    y_text = np.array(["no", "yes"])[(IRIS_X[:, 0] > 0).astype(int)]
+    binary = MLPClassifier(max_iter=50, random_state=0).fit(IRIS_X, y_text)
+    assert binary.out_activation_ == "logistic" and binary.n_outputs_ == 1
+    assert set(binary.predict(IRIS_X)) <= {"no", "yes"}
+    proba = binary.predict_proba(IRIS_X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(binary.predict_log_proba(IRIS_X), np.log(proba))
+    multi = MLPClassifier(max_iter=50, random_state=0).fit(IRIS_X, IRIS_Y)
+    assert multi.out_activation_ == "softmax" and multi.predict_proba(IRIS_X).shape == (150, 3)
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=4, random_state=0)
+    labels = MLPClassifier(max_iter=100, random_state=0).fit(X, Y)
+    assert labels.out_activation_ == "logistic" and labels.n_outputs_ == 4
+    assert labels.predict(X).shape == (60, 4) and set(np.unique(labels.predict(X))) <= {0, 1}
+    assert labels.predict_proba(X).shape == (60, 4)
+    assert labels.score(X, Y) > 0.3  # subset accuracy
+
+
+def test_warm_start_continues_from_assigned_coefficients() -> None:
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0)
+    clf.fit(IRIS_X, IRIS_Y)
+    clf.coefs_ = [np.zeros_like(c) for c in clf.coefs_]
+    clf.intercepts_ = [np.zeros_like(b) for b in clf.intercepts_]
+    np.testing.assert_allclose(clf.predict_proba(IRIS_X), 1 / 3)  # predictions use them
+    clf.set_params(max_iter=1, solver="sgd", momentum=0.0, batch_size=150, shuffle=False)
+    clf.fit(IRIS_X, IRIS_Y)
+    # from all-zero weights one SGD step moves only the output biases and nothing else
+    assert not clf.coefs_[0].any() and not clf.coefs_[1].any()
+    assert clf.intercepts_[1].any() and clf.t_ == 3 * 150 + 150
+
+
+def test_in_place_edits_of_coefs_reach_the_network() -> None:
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(REG_X, REG_Y)
+    reg.coefs_[1][...] = 0
+    reg.intercepts_[1][...] = 7.0
+    np.testing.assert_allclose(reg.predict(REG_X), 7.0)
+
+
+def test_partial_fit_needs_classes_first_and_keeps_them() -> None:
+    clf = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(IRIS_X, IRIS_Y)
+    clf.partial_fit(IRIS_X[:50], IRIS_Y[:50], classes=[0, 1, 2])
+    assert list(clf.classes_) == [0, 1, 2] and clf.n_iter_ == 1
+    for _ in range(3):
+        clf.partial_fit(IRIS_X, IRIS_Y)
+    assert clf.t_ == 50 + 3 * 150 and len(clf.loss_curve_) == 4
+    with pytest.raises(ValueError, match="not the same"):
+        clf.partial_fit(IRIS_X, IRIS_Y, classes=[0, 1])
+    with pytest.raises(ValueError, match="classes not in"):
+        clf.partial_fit(IRIS_X, IRIS_Y + 5)
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    reg = MLPRegressor(random_state=0).partial_fit(REG_X, REG_Y)
+    assert reg.n_iter_ == 1
+    with pytest.raises(ValueError, match="early_stopping"):
+        MLPRegressor(early_stopping=True).partial_fit(REG_X, REG_Y)
+
+
+def test_dataframe_feature_names() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(IRIS_X, columns=["a", "b", "c", "d"])
+    clf = MLPClassifier(max_iter=5, random_state=0).fit(frame, IRIS_Y)
+    assert list(clf.feature_names_in_) == ["a", "b", "c", "d"]
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame[["d", "c", "b", "a"]])
+
+
+def test_early_stopping_records_scores_and_validation_losses() -> None:
+    clf = MLPClassifier(early_stopping=True, max_iter=300, random_state=0).fit(IRIS_X, IRIS_Y)
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.validation_loss_curve_)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None and clf.n_iter_ < 300
+
+
+def test_convergence_warning_is_scikit_learns() -> None:
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        MLPClassifier(max_iter=2, random_state=0).fit(IRIS_X, IRIS_Y)
+    with pytest.warns(ConvergenceWarning, match="lbfgs"):
+        MLPClassifier(solver="lbfgs", max_iter=2, random_state=0).fit(IRIS_X, IRIS_Y)
+
+
+def test_training_loss_plateau_stops_before_max_iter() -> None:
+    clf = MLPClassifier(tol=1.0, n_iter_no_change=3, max_iter=100, random_state=0)
+    clf.fit(IRIS_X, IRIS_Y)
+    assert clf.n_iter_ == 5  # epoch 1 improves on inf; 2..5 do not beat it by 1.0
+
+
+def test_float32_input_stays_float32_and_dtype_can_be_forced() -> None:
+    X32 = IRIS_X.astype(np.float32)
+    clf = MLPClassifier(max_iter=5, random_state=0).fit(X32, IRIS_Y)
+    assert clf.coefs_[0].dtype == np.float32 and clf.predict_proba(X32).dtype == np.float32
+    forced = MLPClassifier(max_iter=5, dtype="float32", random_state=0).fit(IRIS_X, IRIS_Y)
+    assert forced.network_.dtype == np.float32
+    assert MLPClassifier(max_iter=5).fit(IRIS_X, IRIS_Y).coefs_[0].dtype == np.float64
+
+
+def test_deltarule_extras_activation_list_dropout_callbacks_verbose(capsys) -> None:
+    class Count(Callback):
+        epochs = 0
+
+        def on_epoch_end(self, record, state):
+            Count.epochs += 1
+            return "enough" if Count.epochs == 4 else None
+
+    clf = MLPClassifier(hidden_layer_sizes=(6, 5), activation=["tanh", "elu"], dropout=[0.2, 0.0],
+                        callbacks=[Count()], verbose=True, max_iter=50, random_state=0)  # fmt: skip
+    clf.fit(IRIS_X, IRIS_Y)
+    assert [layer.activation.name for layer in clf.network_.layers] == ["tanh", "elu", "softmax"]
+    assert clf.network_.layers[0].dropout == 0.2 and clf.n_iter_ == 4
+    out = capsys.readouterr().out
+    assert "Iteration 1, loss = " in out and "Stopped: enough" in out
+    weighted = MLPClassifier(class_weight="balanced", max_iter=5, random_state=0)
+    assert weighted.fit(IRIS_X[:120], IRIS_Y[:120]).n_iter_ == 5
+
+
+@pytest.mark.parametrize(
+    ("estimator", "message"),
+    [
+        (MLPClassifier(solver="newton"), "solver must be one of"),
+        (MLPClassifier(alpha=-1), "alpha must be a number in"),
+        (MLPClassifier(hidden_layer_sizes=(3, 0)), "hidden_layer_sizes"),
+        (MLPClassifier(activation="cube"), "activation must be"),
+        (MLPClassifier(activation=["tanh"], hidden_layer_sizes=(3, 3)), "one name per hidden"),
+        (MLPClassifier(batch_size=0), "batch_size"),
+        (MLPClassifier(solver="lm"), "Levenberg"),
+        (MLPRegressor(loss="log_loss"), "loss must be"),
+        (MLPClassifier(dtype="float16"), "dtype"),
+        (MLPClassifier(callbacks=[print]), "callbacks"),
+    ],
+)
+def test_invalid_parameters_fail_at_fit_with_the_parameter_named(estimator, message) -> None:
+    y = REG_Y[:, 0] if isinstance(estimator, MLPRegressor) else (REG_X[:, 0] > 0)
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(REG_X, y)
+
+
+def test_clear_errors_for_data() -> None:
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        MLPClassifier().fit(scipy_sparse.csr_matrix(IRIS_X), IRIS_Y)
+    clf = MLPClassifier(max_iter=5, random_state=0)
+    with pytest.raises(NotFittedError):
+        clf.predict(IRIS_X)
+    clf.fit(IRIS_X, IRIS_Y)
+    with pytest.raises(ValueError, match="4 features"):
+        clf.predict(IRIS_X[:, :3])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        MLPClassifier().fit(IRIS_X, IRIS_X[:, 0])
+    with pytest.raises(ValueError, match="non-negative y"):
+        MLPRegressor(loss="poisson").fit(REG_X, REG_Y[:, 0])
+    with pytest.raises(ValueError, match="sample_weight"):
+        MLPRegressor().fit(REG_X, REG_Y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="same classes"):
+        MLPClassifier(warm_start=True, max_iter=2).fit(IRIS_X, IRIS_Y).fit(IRIS_X, IRIS_Y % 2)
+    warm = MLPClassifier(warm_start=True, max_iter=2).fit(IRIS_X, IRIS_Y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        warm.set_params(hidden_layer_sizes=(3,)).fit(IRIS_X, IRIS_Y)
+
+
+def test_poisson_regression_uses_a_log_link() -> None:
+    counts = np.random.default_rng(0).poisson(np.exp(0.5 * REG_X[:, 0]))
+    reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(8,), max_iter=300, random_state=0)
+    reg.fit(REG_X, counts)
+    assert reg.out_activation_ == "exp" and (reg.predict(REG_X) > 0).all()
+
+
+def test_lm_and_other_deltarule_solvers() -> None:
+    reg = MLPRegressor(solver="lm", hidden_layer_sizes=(5,), max_iter=30, random_state=0)
+    assert reg.fit(REG_X, REG_Y).score(REG_X, REG_Y) > 0.9
+    for solver in ("adamw", "rmsprop", "adagrad", "rprop"):
+        clf = MLPClassifier(solver=solver, max_iter=30, random_state=0).fit(IRIS_X, IRIS_Y)
+        assert clf.score(IRIS_X, IRIS_Y) > 0.7, solver
+
+
+def test_pipeline_grid_search_cross_val_score_and_clone() -> None:
+    raw_X, _ = load_iris(return_X_y=True)
+    model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=300, random_state=0))
+    assert model.fit(raw_X, IRIS_Y).score(raw_X, IRIS_Y) > 0.95
+    search = GridSearchCV(
+        MLPClassifier(max_iter=100, random_state=0),
+        {"hidden_layer_sizes": [(5,), (20,)], "alpha": [1e-4, 1e-2]},
+        cv=3,
+    )
+    search.fit(IRIS_X, IRIS_Y)
+    assert search.best_score_ > 0.8 and set(search.best_params_) == {"hidden_layer_sizes", "alpha"}
+    scores = cross_val_score(MLPRegressor(max_iter=200, random_state=0), REG_X, REG_Y[:, 0], cv=3)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    fitted = MLPClassifier(max_iter=5, random_state=0).fit(IRIS_X, IRIS_Y)
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params() and not hasattr(copy, "coefs_")
