@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -87,6 +88,12 @@ class Activation:
     def elementwise(self) -> bool:
         """True when the derivative is element-wise (every activation but softmax)."""
         return self.derivative is not None
+
+    def __reduce__(self) -> Any:
+        # A registered activation pickles by name (its functions may be lambdas).
+        if ACTIVATIONS.get(self.name) is self:
+            return (get_activation, (self.name,))
+        return super().__reduce__()
 
     def __call__(self, z: Array) -> Array:
         """Return :math:`f(z)`."""
@@ -192,6 +199,11 @@ def _hard_sigmoid_derivative(z: Array, a: Array) -> Array:
     return np.where((z > -3) & (z < 3), t(1 / 6), t(0))
 
 
+def _exp(z: Array) -> Array:
+    # Clipped just below the overflow point, so huge inputs give a large finite output.
+    return np.exp(np.minimum(z, z.dtype.type(np.log(np.finfo(z.dtype).max) - 1)))
+
+
 def _softmax(z: Array) -> Array:
     shifted = z - z.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
@@ -253,6 +265,10 @@ for _act, _aliases in [
     (Activation("silu", _silu, _silu_derivative), ("swish",)),
     (Activation("softsign", lambda z: z / (1 + np.abs(z)), _softsign_derivative), ()),
     (Activation("hard_sigmoid", _hard_sigmoid, _hard_sigmoid_derivative), ()),
+    (
+        Activation("exp", _exp, lambda z, a: np.where(z < np.log(np.finfo(z.dtype).max) - 1, a, 0)),
+        (),
+    ),
     (Activation("softmax", _softmax, jacobian_product=_softmax_jacobian_product), ()),
 ]:
     register_activation(_act, aliases=_aliases)

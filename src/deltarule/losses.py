@@ -23,6 +23,7 @@ activation         loss                       :math:`\partial\ell/\partial z`
 identity           half_squared_error         :math:`o - t`
 sigmoid            binary_crossentropy        :math:`(o - t)/K`
 softmax            categorical_crossentropy   :math:`o\sum_k t_k - t` (:math:`= o - t` one-hot)
+exp                poisson                    :math:`2(o - t)/K`
 =================  =========================  =========================
 
 Their values are computed from :math:`z` with log-sum-exp, so they stay finite
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -101,6 +103,12 @@ class Loss:
     def __post_init__(self) -> None:
         if not (callable(self.value) and callable(self.gradient)):
             raise InputError(f"Loss {self.name!r}: value and gradient must be callable.")
+
+    def __reduce__(self) -> Any:
+        # A registered loss pickles by name (its functions may be lambdas).
+        if LOSSES.get(self.name) is self:
+            return (get_loss, (self.name,))
+        return super().__reduce__()
 
     def __call__(self, output: Array, target: Array, sample_weight: Array | None = None) -> float:
         """Return the batch error :math:`E` (weighted mean of the per-sample losses)."""
@@ -245,9 +253,21 @@ def _bce_from_logits(z: Array, t: Array) -> Array:
     return (np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean(axis=1)
 
 
+def _logsumexp(z: Array) -> Array:
+    """Row-wise log Σ exp(z), shifted by the row maximum (plain NumPy: no dispatch overhead)."""
+    m = z.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+
 def _cce_from_logits(z: Array, t: Array) -> Array:
-    log_p = z - special.logsumexp(z, axis=1, keepdims=True)
+    log_p = z - _logsumexp(z)
     return -(t * log_p).sum(axis=1)
+
+
+def _poisson_from_log(z: Array, t: Array) -> Array:
+    # The mean deviance with o = exp(z): 2 (t log t - t z - t + e^z), averaged over outputs.
+    top = z.dtype.type(np.log(np.finfo(z.dtype).max) - 1)  # as the exp activation clips
+    return (2 * (special.xlogy(t, t) - t * z - t + np.exp(np.minimum(z, top)))).mean(axis=1)
 
 
 FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {
@@ -262,6 +282,9 @@ FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {
         "categorical_crossentropy",
         _cce_from_logits,
         lambda z, o, t: o * t.sum(axis=1, keepdims=True) - t,
+    ),
+    ("exp", "poisson"): FusedPair(
+        "exp", "poisson", _poisson_from_log, lambda z, o, t: 2 * (o - t) / o.shape[1]
     ),
 }
 """(activation name, loss name) -> :class:`FusedPair`."""

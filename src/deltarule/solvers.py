@@ -71,14 +71,27 @@ class LBFGS(FullBatchSolver):
     max_fun : int
         Maximum number of loss evaluations (scikit-learn's ``max_fun``).
     tol : float
-        Stop when the relative reduction of the loss falls below this (``ftol``)
-        or the projected gradient's largest entry below it (``gtol``).
+        Default for both ``gtol`` and ``ftol``.
+    gtol : float, optional
+        Stop when the projected gradient's largest entry falls below this.
+    ftol : float, optional
+        Stop when the relative reduction of the loss falls below this
+        (scikit-learn passes only ``gtol=tol`` and keeps scipy's ``ftol``).
     """
 
     name = "lbfgs"
 
-    def __init__(self, memory: int = 10, max_fun: int = 15000, tol: float = 1e-9) -> None:
+    def __init__(
+        self,
+        memory: int = 10,
+        max_fun: int = 15000,
+        tol: float = 1e-9,
+        gtol: float | None = None,
+        ftol: float | None = None,
+    ) -> None:
         self.memory, self.max_fun, self.tol = int(memory), int(max_fun), float(tol)
+        self.gtol = self.tol if gtol is None else float(gtol)
+        self.ftol = self.tol if ftol is None else float(ftol)
 
     def run(self, network, data, objective, on_iteration, max_iter, interrupt) -> str:  # noqa: ANN001
         last: dict[str, Any] = {}
@@ -105,8 +118,8 @@ class LBFGS(FullBatchSolver):
             "maxiter": max_iter,
             "maxfun": self.max_fun,
             "maxcor": self.memory,
-            "ftol": self.tol,
-            "gtol": self.tol,
+            "ftol": self.ftol,
+            "gtol": self.gtol,
         }
         x0 = network.parameters.astype(np.float64)
         result = optimize.minimize(
