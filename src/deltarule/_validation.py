@@ -86,14 +86,22 @@ def as_float_array(
         )
     if array.size == 0:
         raise InputError(f"{name} is empty (shape {array.shape}); expected at least one sample.")
-    array = np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(array).all():
-        bad = np.argwhere(~np.isfinite(array))[0]
+    with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
+        converted = np.ascontiguousarray(array, dtype=dtype)
+    if not np.isfinite(converted).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
+        if np.isfinite(array[bad]):
+            raise InputError(
+                f"{name} holds {np.format_float_scientific(array[bad], 2, trim='-')} at index "
+                f"{bad}, too large for {dtype} "
+                f"(largest {np.finfo(dtype).max:.3g}); expected values within range. Scale "
+                f"{name} (e.g. standardise it) or use dtype='float64'."
+            )
         raise InputError(
-            f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)}); "
+            f"{name} contains NaN or infinity (first at index {bad}); "
             "expected finite numbers. Remove or impute the missing values."
         )
-    return array
+    return converted
 
 
 def check_features(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
@@ -162,6 +170,13 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> 
         raise InputError("sample_weight has negative values; expected weights >= 0.")
     if not weights.any():
         raise InputError("sample_weight is all zeros; at least one sample must have weight > 0.")
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if not np.isfinite(total):
+        raise InputError(
+            f"sample_weight sums to more than {dtype} can hold (largest weight "
+            f"{weights.max():.3g}); only their ratios matter, so divide them by their maximum."
+        )
     return weights
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._typing import ArrayLike
+from ._validation import check_positive
+from .exceptions import InputError
 from .network import Network
 
 __all__ = ["check_gradients", "GradientCheckResult"]
@@ -100,6 +102,13 @@ def check_gradients(
     >>> result.passed
     True
     """
+    if not isinstance(network, Network):
+        raise InputError(
+            f"check_gradients expects a deltarule Network; received {type(network).__name__}."
+        )
+    step, floor = check_positive(step, "step"), check_positive(floor, "floor")
+    check_positive(tolerance, "tolerance", allow_zero=True)
+    check_positive(relative_floor, "relative_floor", allow_zero=True)
     net = network.astype(np.float64)
     X64, y64, sw = net.validate(X, y, sample_weight)
     _, analytic = net.loss_and_gradient(X64, y64, sw)
@@ -113,8 +122,9 @@ def check_gradients(
         minus = net.evaluate_params(theta, X64, y64, sw)
         theta[i] = original
         numeric[i] = (plus - minus) / (2 * step)
-    scale = max(floor, relative_floor * float(np.abs(analytic).max(initial=0.0)))
-    denom = np.maximum(np.abs(analytic) + np.abs(numeric), scale)
-    rel = np.abs(analytic - numeric) / denom
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # overflow -> NaN error
+        scale = max(floor, relative_floor * float(np.abs(analytic).max(initial=0.0)))
+        denom = np.maximum(np.abs(analytic) + np.abs(numeric), scale)
+        rel = np.abs(analytic - numeric) / denom
     per_tensor = {s.name: float(rel[s.slice].max()) for s in net.layout.specs}
     return GradientCheckResult(per_tensor, analytic, numeric, tolerance)

@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import copy as _copy
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +60,40 @@ def _per_layer(value: Any, n: int, name: str) -> list[Any]:
             raise InputError(f"{name} has {len(value)} entries; expected one per layer ({n}).")
         return list(value)
     return [value] * n
+
+
+def _fill(target: Array, values: Any, what: str) -> None:
+    """Copy an initializer's output into a parameter view, checking it (user callables)."""
+    values = np.asarray(values)
+    try:
+        fits = np.broadcast_shapes(values.shape, target.shape) == target.shape
+    except ValueError:
+        fits = False
+    if values.dtype.kind not in "biuf" or not fits:
+        raise InputError(
+            f"the {what} returned {values.dtype} values of shape {values.shape}; expected "
+            f"numbers of shape {target.shape} (its first argument)."
+        )
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        target[...] = values
+    if not np.isfinite(target).all():
+        raise InputError(
+            f"the {what} returned NaN, infinity or values too large for {target.dtype}; "
+            "expected finite numbers."
+        )
+
+
+def _require_targets(y: Any) -> Any:
+    if y is None:
+        raise InputError(
+            "y is None; computing the error needs targets of shape (n_samples, n_outputs)."
+        )
+    return y
+
+
+def _overflow_quietly() -> Any:
+    """Silence NumPy's overflow warnings where the caller sees the non-finite result."""
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
 def _default_loss(output_activation: Activation) -> str:
@@ -135,7 +170,7 @@ class Network:
         biases = _per_layer(use_bias, n_layers, "use_bias")
         drops = _per_layer(dropout, n_layers - 1, "dropout") if n_layers > 1 else []
         for rate in drops:
-            if not (isinstance(rate, (int, float)) and 0 <= rate < 1):
+            if not (isinstance(rate, numbers.Real) and 0 <= rate < 1):
                 raise InputError(f"dropout rates must be in [0, 1); received {rate!r}.")
         drops = [float(d) for d in drops] + [0.0]
         self.dtype: np.dtype = check_dtype(dtype)
@@ -151,7 +186,14 @@ class Network:
             if layer.use_bias:
                 entries.append((f"b{i}", (layer.n_outputs,)))
         self.layout = ParameterLayout(entries)
-        self.parameters: Array = self.layout.allocate(self.dtype)
+        try:
+            self.parameters: Array = self.layout.allocate(self.dtype)
+        except (MemoryError, ValueError, OverflowError) as exc:
+            raise InputError(
+                f"layer_sizes {sizes} need {self.layout.size:,} parameters "
+                f"({self.layout.size * self.dtype.itemsize:,} bytes), which cannot be "
+                "allocated; use narrower layers."
+            ) from exc
         self.trainable: np.ndarray = np.ones(self.layout.size, dtype=bool)
         self._bind_views()
         self.initialize(initializer, bias_initializer, seed)
@@ -208,9 +250,12 @@ class Network:
         w_init, b_init = get_initializer(initializer), get_initializer(bias_initializer)
         for layer, weight, bias in zip(self.layers, self.weights, self.biases):
             fan_in, fan_out = layer.n_inputs, layer.n_outputs
-            weight[...] = w_init(weight.shape, fan_in, fan_out, rng, self.dtype)
-            if bias is not None:
-                bias[...] = b_init(bias.shape, fan_in, fan_out, rng, self.dtype)
+            for init, target, what in [
+                (w_init, weight, "initializer"),
+                (b_init, bias, "bias_initializer"),
+            ]:
+                if target is not None:
+                    _fill(target, init(target.shape, fan_in, fan_out, rng, self.dtype), what)
         return self
 
     def set_parameters(self, values: Mapping[str, ArrayLike]) -> Network:
@@ -358,9 +403,10 @@ class Network:
         loss : float
         gradient : ndarray of shape (n_parameters,)
         """
-        X, y, sw = self.validate(X, y, sample_weight)
-        _, caches = self.forward(X, params, observer=observer)
-        return self.backward(caches, y, sw, params, out=out, observer=observer)
+        X, y, sw = self.validate(X, _require_targets(y), sample_weight)
+        with _overflow_quietly():  # an overflow shows as a non-finite loss
+            _, caches = self.forward(X, params, observer=observer)
+            return self.backward(caches, y, sw, params, out=out, observer=observer)
 
     def validate(
         self, X: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None
@@ -372,21 +418,42 @@ class Network:
         return X, y, sw
 
     def predict(self, X: ArrayLike) -> Array:
-        """Return the network's outputs for ``X``, shape (n_samples, n_outputs)."""
+        """Return the network's outputs for ``X``, shape (n_samples, n_outputs).
+
+        Raises
+        ------
+        InputError
+            If ``X`` is not usable, or the outputs overflow to infinity or NaN (inputs or
+            weights too large for the dtype); never returns non-finite outputs.
+        """
         X, _, _ = self.validate(X)
-        return self.forward(X)[0]
+        with _overflow_quietly():
+            output = self.forward(X)[0]
+        if not np.isfinite(output).all():
+            rows = np.flatnonzero(~np.isfinite(output).all(axis=1))
+            raise InputError(
+                f"the network's outputs overflowed to infinity or NaN for {rows.size} of "
+                f"{output.shape[0]} samples (first: row {rows[0]}, whose largest |value| is "
+                f"{np.abs(X[rows[0]]).max():.3g}; the largest |weight| is "
+                f"{np.abs(self.parameters).max():.3g}): {self.dtype} cannot hold the "
+                "intermediate values. Scale X as the training data were scaled (e.g. "
+                "standardise it), retrain with a lower learning rate if the weights are huge, "
+                "or use dtype='float64'."
+            )
+        return output
 
     def evaluate(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Return the error :math:`E` on ``(X, y)`` without computing a gradient."""
-        X, y, sw = self.validate(X, y, sample_weight)
+        X, y, sw = self.validate(X, _require_targets(y), sample_weight)
         return self.evaluate_params(self.parameters, X, y, sw)
 
     def evaluate_params(
         self, params: Array, X: Array, y: Array, sample_weight: Array | None = None
     ) -> float:
         """Return :math:`E(\theta)` for a flat parameter vector on trusted, validated data."""
-        _, caches = self.forward(X, params)
-        return self.error(caches, y, sample_weight)
+        with _overflow_quietly():  # an overflow shows as a non-finite error
+            _, caches = self.forward(X, params)
+            return self.error(caches, y, sample_weight)
 
     def error(
         self, caches: list[DenseCache], target: Array, sample_weight: Array | None = None

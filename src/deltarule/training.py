@@ -555,9 +555,18 @@ class Trainer:
                 # The last epoch run either had a non-finite loss or its updates overflowed
                 # the weights (the kernel stops at the first non-finite loss).
                 np.copyto(net.parameters, start)
-                if done > 1:
+                if done > 1:  # redo, and record, the finite epochs before the failed one
                     kernel.run(data.X, data.y, orders, state.learning_rate, -math.inf, done - 1)
-                return _diverged(float(losses[-1]), self.epochs_done + done, state.learning_rate)
+                    state.history.extend_columns(
+                        self.epochs_done + 1,
+                        losses[:-1],
+                        norms[:-1],
+                        state.learning_rate,
+                        seconds / done,
+                    )
+                    self.epochs_done += done - 1
+                    self.optimizer_state["step"] += (done - 1) * n
+                return _diverged(float(losses[-1]), self.epochs_done + 1, state.learning_rate)
             state.history.extend_columns(
                 self.epochs_done + 1, losses[:-1], norms[:-1], state.learning_rate, seconds / done
             )
@@ -626,6 +635,9 @@ class Trainer:
         try:
             # Overflow is detected (non-finite loss, weights or a singular system) and reported.
             with _Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+                start = net.evaluate_params(net.parameters, data.X, data.y, data.sample_weight)
+                if not math.isfinite(start):  # a solver cannot start from an infinite error
+                    raise _SolverDiverged(start)
                 reason = self.optimizer.run(net, data, objective, on_iteration, epochs, interrupt)
             if np.isfinite(net.parameters).all():
                 return reason

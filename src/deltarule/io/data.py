@@ -77,6 +77,7 @@ _PARQUET_ERRORS = (
     RuntimeError,
     MemoryError,
 )
+_MAX_INFLATION = 1100  # deflate expands at most 1032-fold; np.savez writes no other method
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -236,12 +237,17 @@ def read_table(path: str | os.PathLike[str], *, format: str | None = None) -> pd
 
 
 def _check_declared_size(npz: Any, key: str, file: Path) -> None:
-    """Refuse a member whose .npy header claims more bytes than the member holds.
+    """Refuse a member whose .npy header claims more bytes than the member can hold.
 
     numpy allocates the whole declared array before reading a zipped member, so a
-    tiny file claiming shape (10**12,) would otherwise exhaust memory.
+    tiny file claiming shape (10**12,) would otherwise exhaust memory. The zip's own
+    size fields can lie too, so the room is also bounded by the file's size on disk
+    (times deflate's largest possible ratio for a compressed member).
     """
     member = key if key in npz.zip.namelist() else f"{key}.npy"
+    info = npz.zip.getinfo(member)
+    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_INFLATION
+    room = min(info.file_size, ratio * file.stat().st_size)
     with npz.zip.open(member) as handle:
         version = np.lib.format.read_magic(handle)
         read_header = (
@@ -253,12 +259,12 @@ def _check_declared_size(npz: Any, key: str, file: Path) -> None:
         if dtype.hasobject:  # a pickle, refused when loaded (see _load_member)
             return
         declared = math.prod(shape) * dtype.itemsize
-        held = npz.zip.getinfo(member).file_size - handle.tell()
-    if declared > held:
+        room -= handle.tell()
+    if declared > room:
         raise InputError(
             f"array {key!r} in {str(file)!r} declares shape {shape} of {dtype} ({declared:,} "
-            f"bytes) but holds only {max(held, 0):,} bytes; the file is truncated or corrupt. "
-            "Write it again with np.savez(path, X=X, y=y)."
+            f"bytes), more than the {max(room, 0):,} bytes it can hold; the file is truncated "
+            "or corrupt. Write it again with np.savez(path, X=X, y=y)."
         )
 
 

@@ -50,6 +50,7 @@ from ..network import Network
 from .safetensors import (
     DTYPES,
     Fail,
+    loads_strict,
     make_fail,
     read_safetensors,
     read_safetensors_header,
@@ -179,6 +180,11 @@ def save_model(
         raise InputError(
             f"save_model expects a deltarule Network; received {type(network).__name__}."
         )
+    if not np.isfinite(network.parameters).all():
+        raise InputError(
+            "the network's parameters contain NaN or infinity, which a model file cannot hold "
+            "(load_model refuses them); retrain, or restore finite weights before saving."
+        )
     table = _tensor_table(network.layer_sizes, [layer.use_bias for layer in network.layers])
     header = {
         "format": FORMAT,
@@ -227,10 +233,7 @@ def _check_header(metadata: dict[str, str], path: str | os.PathLike[str]) -> dic
             f"its safetensors metadata has no {METADATA_KEY!r} entry (found "
             f"{sorted(metadata) or 'none'}); it was written by another program"
         )
-    try:
-        header = json.loads(metadata[METADATA_KEY])
-    except ValueError as exc:
-        fail(f"its {METADATA_KEY!r} metadata is not valid JSON ({exc})")
+    header = loads_strict(metadata[METADATA_KEY], fail, f"its {METADATA_KEY!r} metadata")
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         found = header.get("format") if isinstance(header, dict) else header
         fail(f"its header names format {found!r:.80}; expected {FORMAT!r}")
@@ -238,7 +241,7 @@ def _check_header(metadata: dict[str, str], path: str | os.PathLike[str]) -> dic
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise IncompatibleFormatError(
             f"{os.fspath(path)} was written by a newer deltarule (format version {version}, "
-            f"library {header.get('library_version', 'unknown')}; this version reads "
+            f"library {header.get('library_version', 'unknown')!s:.40}; this version reads "
             f"{FORMAT_VERSION}); upgrade with pip install -U deltarule."
         )
     if version != FORMAT_VERSION or isinstance(version, bool):
@@ -316,6 +319,12 @@ def _check_tensors(
         if array.dtype != DTYPES[code]:
             found = next(c for c, d in DTYPES.items() if d == array.dtype)
             fail(f"tensor {name!r} is {found}; the architecture's dtype {dtype} needs {code}")
+        if not np.isfinite(array).all():
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            fail(
+                f"tensor {name!r} holds {array[bad]} at index {bad}; a network's weights must be "
+                "finite (the file is corrupt, or was saved from a diverged network)"
+            )
 
 
 def _check_registered(architecture: dict[str, Any], path: str | os.PathLike[str]) -> None:
@@ -327,9 +336,9 @@ def _check_registered(architecture: dict[str, Any], path: str | os.PathLike[str]
     ]:
         if isinstance(name, str) and name.lower() not in registry:
             raise IncompatibleFormatError(
-                f"{os.fspath(path)} uses the {kind} {name!r}, which is not registered in this "
-                f"Python session; register it with deltarule.register_{kind}(...) under the "
-                f"name {name!r} before loading the model."
+                f"{os.fspath(path)} uses the {kind} {name!r:.80}, which is not registered in "
+                f"this Python session; register it with deltarule.register_{kind}(...) under "
+                f"the name {name!r:.80} before loading the model."
             )
 
 

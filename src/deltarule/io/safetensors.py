@@ -71,6 +71,7 @@ _RANK = {code: rank for rank, code in enumerate(DTYPES)}
 _CODE = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
 DEFAULT_MAX_HEADER_BYTES = 100_000_000
 _ENTRY_FIELDS = {"dtype", "shape", "data_offsets"}
+_MAX_REASON = 1000
 
 Fail = Callable[[str], NoReturn]
 TensorInfo = tuple[str, str, tuple[int, ...], int, int]  # name, dtype, shape, begin, end
@@ -78,6 +79,8 @@ TensorInfo = tuple[str, str, tuple[int, ...], int, int]  # name, dtype, shape, b
 
 def make_fail(path: str | os.PathLike[str], kind: str) -> Fail:
     def fail(reason: str) -> NoReturn:
+        if len(reason) > _MAX_REASON:  # a hostile file's names and values can be megabytes
+            reason = f"{reason[: _MAX_REASON - 200]} [...] {reason[-150:]}"
         raise IncompatibleFormatError(f"{os.fspath(path)} is not a valid {kind}: {reason}.")
 
     return fail
@@ -97,21 +100,38 @@ def _sniff(first: bytes) -> str:
     return ""
 
 
-def _parse_json(raw: bytes, fail: Fail) -> dict[str, Any]:
+def loads_strict(text: str, fail: Fail, what: str = "its header") -> Any:
+    """Parse untrusted JSON: no repeated keys, no NaN/Infinity, any nesting depth refused cleanly.
+
+    Repeated keys are refused because JSON parsers disagree on which value wins,
+    so two programs could read the same file differently.
+    """
+
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        if len(set(keys)) != len(keys):
-            fail(f"its header repeats the key {next(k for k in keys if keys.count(k) > 1)!r}")
+        seen: set[str] = set()
+        for key, _ in pairs:  # linear: a header may hold millions of keys
+            if key in seen:
+                fail(f"{what} repeats the key {key!r:.80}")
+            seen.add(key)
         return dict(pairs)
 
+    def no_constants(name: str) -> NoReturn:
+        fail(f"{what} contains {name}, which is not JSON (JSON has no NaN or infinity)")
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
+    except IncompatibleFormatError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        fail(f"{what} is not valid JSON ({str(exc)[:200]})")
+
+
+def _parse_json(raw: bytes, fail: Fail) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         fail(f"its header is not UTF-8 text (invalid byte at position {exc.start})")
-    try:
-        header = json.loads(text, object_pairs_hook=no_duplicates)
-    except (ValueError, RecursionError) as exc:
-        fail(f"its header is not valid JSON ({str(exc)[:200]})")
+    header = loads_strict(text, fail)
     if not isinstance(header, dict):
         fail(f"its header is a JSON {type(header).__name__}; expected a JSON object")
     return header
@@ -304,7 +324,14 @@ def _header_bytes(arrays: dict[str, tuple[np.ndarray, str]], metadata: dict[str,
             "data_offsets": [offset, offset + array.nbytes],
         }
         offset += array.nbytes
-    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate such as "\ud800" has no UTF-8 form
+        raise InputError(
+            f"tensor names and metadata must be valid Unicode text; received "
+            f"{exc.object[max(exc.start - 20, 0) : exc.end + 20]!r}, which holds the unpaired "
+            f"surrogate {exc.object[exc.start : exc.end]!r}. Remove or replace it."
+        ) from exc
     return raw + b" " * (-len(raw) % 8)
 
 
