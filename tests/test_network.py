@@ -233,3 +233,29 @@ def test_bad_construction_gets_clear_errors(kwargs, error, fragment) -> None:
 def test_bad_layer_sizes(sizes) -> None:
     with pytest.raises(InputError, match="layer_sizes must be a list of at least two positive"):
         Network(sizes)
+
+
+def test_pickle_round_trip_keeps_views(rng) -> None:
+    import pickle
+
+    net = Network([3, 4, 2], activation="tanh", output_activation="softmax", seed=0)
+    twin = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(twin.parameters, net.parameters)
+    assert np.shares_memory(twin.weights[0], twin.parameters)
+    assert twin.layers[0].activation is net.layers[0].activation  # resolved by name
+    X = rng.normal(size=(4, 3))
+    np.testing.assert_array_equal(twin.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize(
+    "loss,out,y,fragment",
+    [
+        ("poisson", "softplus", [[-1.0]], "counts or rates >= 0"),
+        ("binary_crossentropy", "sigmoid", [[1.5]], r"probabilities in \[0, 1\]"),
+        ("categorical_crossentropy", "softmax", [[-0.5]], "one-hot rows"),
+    ],
+)
+def test_targets_outside_the_losss_range_are_refused(loss, out, y, fragment) -> None:
+    net = Network([2, 1], output_activation=out, loss=loss)
+    with pytest.raises(InputError, match=fragment):
+        net.loss_and_gradient([[0.0, 1.0]], y)

@@ -204,3 +204,25 @@ def check_fraction(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
         raise InputError(f"{name} must be a number in [0, 1); received {value!r}.")
     return float(value)
+
+
+_TARGET_RANGES = {  # loss -> (lowest, highest, what the loss expects)
+    "poisson": (0.0, np.inf, "counts or rates >= 0"),
+    "binary_crossentropy": (0.0, 1.0, "probabilities in [0, 1] (0/1 labels)"),
+    "categorical_crossentropy": (0.0, np.inf, "one-hot rows or class probabilities >= 0"),
+}
+
+
+def check_target_range(y: np.ndarray, loss_name: str) -> None:
+    """Refuse targets outside the range a loss is defined on (e.g. negative Poisson counts)."""
+    bounds = _TARGET_RANGES.get(loss_name)
+    if bounds is None:
+        return
+    low, high, expected = bounds
+    bad = (y < low) | (y > high)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputError(
+            f"the {loss_name} loss needs {expected}, but y[{where[0]}, {where[1]}] = "
+            f"{y[where]:g}. Pass targets in that range or choose another loss."
+        )

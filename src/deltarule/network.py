@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from ._typing import Array, ArrayLike, DTypeLike, SeedLike
-from ._validation import check_dtype, check_features, check_sample_weight, check_targets
+from ._validation import (
+    check_dtype,
+    check_features,
+    check_sample_weight,
+    check_target_range,
+    check_targets,
+)
 from .activations import Activation, get_activation
 from .exceptions import InputError
 from .initializers import get_initializer, make_rng
@@ -414,6 +420,8 @@ class Network:
         """Check and convert data for this network (clear errors on bad input)."""
         X = check_features(X, self.n_inputs, self.dtype)
         y = None if y is None else check_targets(y, X.shape[0], self.n_outputs, self.dtype)
+        if y is not None:
+            check_target_range(y, self.loss.name)
         sw = check_sample_weight(sample_weight, X.shape[0], self.dtype)
         return X, y, sw
 
@@ -524,6 +532,17 @@ class Network:
             initializer="zeros",
             dtype=config["dtype"],
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The views are rebuilt on unpickling, so they stay views of the new buffer.
+        state = dict(self.__dict__)
+        state.pop("weights", None)
+        state.pop("biases", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bind_views()
 
     def copy(self) -> Network:
         """Return an independent copy (own buffer, same values and frozen set)."""

@@ -675,6 +675,7 @@ def _fast_online_ok(
     )
     return (
         trainer.batch_size == 1
+        and type(trainer.network) is Network  # a subclass may change the computation
         and type(trainer.optimizer) is SGD
         and val is None
         and not trainer.metrics
