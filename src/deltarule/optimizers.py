@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import _compiled
 from ._typing import Array
 from ._validation import check_fraction, check_positive, lookup
 from .exceptions import InputError
@@ -273,6 +274,10 @@ def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate:
     """The moment updates and the bias-corrected step shared by Adam and AdamW."""
     m, v, work = state["first_moment"], state["second_moment"], state["scratch"]
     t = state["step"]
+    if params.size >= _compiled.FUSED_MIN_SIZE and _compiled.available():
+        scale, root = rate / (1.0 - opt.beta_1**t), (1.0 - opt.beta_2**t) ** 0.5
+        _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, opt.epsilon, scale, root)
+        return
     np.multiply(m, opt.beta_1, out=m)
     np.add(m, np.multiply(grad, 1.0 - opt.beta_1, out=work), out=m)
     np.multiply(v, opt.beta_2, out=v)
