@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy import linalg
 
 from ._typing import Array, ArrayLike, SeedLike
 from ._validation import check_fraction, check_int, check_positive
@@ -295,20 +296,20 @@ class Trainer:
         """One forward/backward/update on a batch; returns (loss, output)."""
         net = self.network
         params, grad = net.parameters, self._grad
-        dropout = self._dropout_rng if any(layer.dropout for layer in net.layers) else None
+        dropout = self._dropout_rng if self._has_dropout else None
         output, caches = net.forward(xb, rng=dropout)
         loss, _ = net.backward(caches, yb, swb, out=grad)
         if self.l1 or self.l2:
             loss += self._penalty(params, grad)
         if not math.isfinite(loss):
             return loss, output
-        frozen = not net.trainable.all()
-        if frozen:
-            grad[~net.trainable] = 0
-            kept = params[~net.trainable].copy()
+        frozen = self._frozen
+        if frozen is not None:
+            grad[frozen] = 0
+            kept = params[frozen]  # fancy indexing: a copy
         self.optimizer.update(params, grad, self.optimizer_state, lr, loss)
-        if frozen:
-            params[~net.trainable] = kept
+        if frozen is not None:
+            params[frozen] = kept
         if self.max_norm is not None:
             self._apply_max_norm()
         return loss, output
@@ -323,6 +324,10 @@ class Trainer:
         dtype = self.network.dtype
         outputs = np.empty((n, self.network.n_outputs), dtype) if self.metrics else None
         self._grad_sum.fill(0)
+        self._has_dropout = any(layer.dropout for layer in self.network.layers)
+        frozen = np.flatnonzero(~self.network.trainable)
+        self._frozen = frozen if frozen.size else None
+        axpy = linalg.blas.get_blas_funcs("axpy", (self._grad,))  # y += a x, in one pass
         loss_sum = weight_sum = 0.0
         seen = 0
         for start in range(0, n, bs):
@@ -334,7 +339,7 @@ class Trainer:
             weight_sum += weight
             if not math.isfinite(loss):
                 break
-            self._grad_sum += dtype.type(weight) * self._grad
+            axpy(self._grad, self._grad_sum, a=weight)
             if outputs is not None:
                 outputs[start:seen] = out
             if interrupt.requested:
