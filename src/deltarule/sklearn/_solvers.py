@@ -25,7 +25,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
 from ..optimizers import Adagrad, Adam, AdamW, IRpropPlus, Optimizer, RMSprop
 from ..solvers import LBFGS, LevenbergMarquardt
@@ -34,7 +33,6 @@ __all__ = [
     "FIRST_ORDER",
     "FULL_BATCH",
     "SOLVERS",
-    "SklearnLBFGS",
     "SklearnSGD",
     "make_optimizer",
     "resolve_batch_size",
@@ -100,52 +98,6 @@ class SklearnSGD(Optimizer):
         state["step"] += 1
 
 
-class SklearnLBFGS(LBFGS):
-    """L-BFGS with scikit-learn's options: ``gtol=tol`` and scipy's default ``ftol``.
-
-    deltarule's :class:`~deltarule.solvers.LBFGS` uses its ``tol`` for both; this
-    subclass differs only in the options it hands to :func:`scipy.optimize.minimize`.
-    """
-
-    def run(self, network, data, objective, on_iteration, max_iter, interrupt) -> str:  # noqa: ANN001
-        last: dict[str, Any] = {}
-        stop: list[str] = []
-
-        def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
-            np.copyto(network.parameters, x, casting="unsafe")
-            loss, grad = objective(network.parameters)
-            last.update(x=x.copy(), grad=grad.copy())
-            return loss, grad.astype(np.float64)
-
-        def callback(intermediate_result: optimize.OptimizeResult) -> None:
-            x = intermediate_result.x
-            if not np.array_equal(x, last.get("x")):
-                fun(x)
-            np.copyto(network.parameters, x, casting="unsafe")
-            reason = on_iteration(float(intermediate_result.fun), last["grad"])
-            if reason or interrupt.requested:
-                stop.append(reason or "interrupted (Ctrl-C)")
-                raise StopIteration
-
-        options = {
-            "maxiter": max_iter,
-            "maxfun": self.max_fun,
-            "maxcor": self.memory,
-            "ftol": _SCIPY_FTOL,
-            "gtol": self.tol,
-        }
-        x0 = network.parameters.astype(np.float64)
-        result = optimize.minimize(
-            fun, x0, jac=True, method="L-BFGS-B", callback=callback, options=options
-        )
-        np.copyto(network.parameters, result.x, casting="unsafe")
-        if stop:
-            return stop[0]
-        if result.nit >= max_iter:
-            return f"max epochs ({max_iter}) reached"
-        return f"L-BFGS stopped: {result.message}"
-
-
 def make_optimizer(estimator: Any) -> Any:
     """Return the deltarule optimizer or full-batch solver for ``estimator.solver``."""
     est = estimator
@@ -162,7 +114,8 @@ def make_optimizer(estimator: Any) -> Any:
     if est.solver == "rprop":
         return IRpropPlus()
     if est.solver == "lbfgs":
-        return SklearnLBFGS(memory=10, max_fun=int(est.max_fun), tol=float(est.tol))
+        # scikit-learn's options: gtol=tol, and scipy's default ftol
+        return LBFGS(memory=10, max_fun=int(est.max_fun), gtol=float(est.tol), ftol=_SCIPY_FTOL)
     return LevenbergMarquardt()
 
 
