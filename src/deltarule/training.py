@@ -28,17 +28,18 @@ from __future__ import annotations
 
 import copy
 import math
-import signal
-import threading
 import time
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 from scipy import linalg
 
+from ._fullbatch import run_solver
+from ._online import compiled_ok, run_compiled
+from ._reports import Interrupt, diverged, warn_if_improving
+from ._sampling import Data, class_weights, split
 from ._typing import Array, ArrayLike, SeedLike
 from ._validation import check_fraction, check_int, check_positive
 from .callbacks import (
@@ -52,10 +53,10 @@ from .callbacks import (
     TimeLimit,
     TrainingState,
 )
-from .exceptions import ConvergenceWarning, InputError
+from .exceptions import InputError
 from .history import EpochRecord, History
 from .initializers import make_rng
-from .metrics import get_metric, target_labels
+from .metrics import get_metric
 from .network import Network
 from .optimizers import get_optimizer
 from .solvers import FullBatchSolver, get_solver
@@ -63,88 +64,6 @@ from .solvers import FullBatchSolver, get_solver
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
 
 CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
-
-
-@dataclass(frozen=True)
-class _Data:
-    X: Array
-    y: Array
-    sample_weight: Array | None
-
-
-class _Interrupt:
-    """Turns the first Ctrl-C into a flag checked between batches (never a half-done update)."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def __enter__(self) -> _Interrupt:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:  # a second Ctrl-C: the user really wants out
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-def _class_weights(y: Array, class_weight: Any) -> Array:
-    labels = target_labels(y)
-    n_classes = max(int(labels.max()) + 1, y.shape[1] if y.shape[1] > 1 else 2)
-    if isinstance(class_weight, str):
-        if class_weight != "balanced":
-            raise InputError(
-                f"class_weight must be a dict or 'balanced'; received {class_weight!r}."
-            )
-        counts = np.bincount(labels, minlength=n_classes).astype(float)
-        table = np.where(
-            counts > 0, len(labels) / (np.count_nonzero(counts) * np.maximum(counts, 1)), 0
-        )
-    elif isinstance(class_weight, dict):
-        table = np.ones(n_classes)
-        for key, value in class_weight.items():
-            if not (isinstance(key, (int, np.integer)) and 0 <= key < n_classes):
-                raise InputError(
-                    f"class_weight key {key!r} is not a class index in [0, {n_classes}); "
-                    "keys are class indices (the column of the one-hot target)."
-                )
-            table[key] = check_positive(value, f"class_weight[{key}]", allow_zero=True)
-    else:
-        raise InputError(f"class_weight must be a dict or 'balanced'; received {class_weight!r}.")
-    return table[labels]
-
-
-def _split(
-    data: _Data, fraction: float, rng: np.random.Generator, stratify: bool
-) -> tuple[_Data, _Data]:
-    n = data.X.shape[0]
-    if stratify:
-        labels = target_labels(data.y)
-        val_idx = []
-        for c in np.unique(labels):
-            members = rng.permutation(np.flatnonzero(labels == c))
-            val_idx.extend(members[: int(round(fraction * members.size))])
-        val = np.sort(np.asarray(val_idx, dtype=int))
-    else:
-        val = np.sort(rng.permutation(n)[: int(round(fraction * n))])
-    if val.size == 0 or val.size == n:
-        raise InputError(
-            f"validation_split={fraction} leaves {val.size} of {n} samples for validation; "
-            "both parts need at least one sample. Use more data or another fraction."
-        )
-    train = np.setdiff1d(np.arange(n), val)
-
-    def take(idx: Array) -> _Data:
-        sw = None if data.sample_weight is None else data.sample_weight[idx]
-        return _Data(data.X[idx], data.y[idx], sw)
-
-    return take(train), take(val)
 
 
 class Trainer:
@@ -314,7 +233,7 @@ class Trainer:
             self._apply_max_norm()
         return loss, output
 
-    def _epoch(self, data: _Data, lr: float, interrupt: _Interrupt) -> tuple[float, Any, Array]:
+    def _epoch(self, data: Data, lr: float, interrupt: Interrupt) -> tuple[float, Any, Array]:
         """Run one epoch; returns (mean loss, outputs in visiting order or None, order)."""
         n = data.X.shape[0]
         order = self._shuffle_rng.permutation(n) if self.shuffle else np.arange(n)
@@ -354,7 +273,7 @@ class Trainer:
             return {}
         return {m.name: float(m.function(output, target, sw)) for m in self.metrics}
 
-    def _validate(self, val: _Data | None) -> tuple[float | None, dict[str, float]]:
+    def _validate(self, val: Data | None) -> tuple[float | None, dict[str, float]]:
         if val is None:
             return None, {}
         output, caches = self.network.forward(val.X)
@@ -366,8 +285,8 @@ class Trainer:
         loss: float,
         output: Any,
         order: Array,
-        data: _Data,
-        val: _Data | None,
+        data: Data,
+        val: Data | None,
         lr: float,
         t0: float,
     ) -> EpochRecord:
@@ -394,14 +313,14 @@ class Trainer:
         class_weight: Any,
         validation_split: float,
         validation_data: Any,
-    ) -> tuple[_Data, _Data | None]:
+    ) -> tuple[Data, Data | None]:
         if y is None:
             raise InputError("y is None; training needs targets of shape (n_samples, n_outputs).")
         X, y, sw = self.network.validate(X, y, sample_weight)
         if class_weight is not None:
-            cw = _class_weights(y, class_weight).astype(self.network.dtype)
+            cw = class_weights(y, class_weight).astype(self.network.dtype)
             sw = cw if sw is None else sw * cw
-        data = _Data(X, y, sw)
+        data = Data(X, y, sw)
         if validation_data is not None:
             if validation_split:
                 raise InputError("give validation_split or validation_data, not both.")
@@ -414,11 +333,11 @@ class Trainer:
             if yv is None:
                 raise InputError("validation_data has y_val None; pass (X_val, y_val).")
             Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None)
-            return data, _Data(Xv, yv, swv)
+            return data, Data(Xv, yv, swv)
         if check_fraction(validation_split, "validation_split") > 0:
             # A copy: every call (warm starts, resumed runs) holds out the same rows.
             split_rng = copy.deepcopy(self._split_rng)
-            return _split(data, validation_split, split_rng, self.classification)
+            return split(data, validation_split, split_rng, self.classification)
         return data, None
 
     def fit(
@@ -463,9 +382,9 @@ class Trainer:
         for cb in cbs:
             cb.on_train_begin(state)
         if isinstance(self.optimizer, FullBatchSolver):
-            run = self._run_solver
-        elif _fast_online_ok(self, data, val, cbs):
-            run = self._run_compiled
+            run = partial(run_solver, self)
+        elif compiled_ok(self, data, val, cbs):
+            run = partial(run_compiled, self)
         else:
             run = self._run_epochs
         try:
@@ -480,10 +399,10 @@ class Trainer:
         for cb in cbs:
             cb.on_train_end(state.history, state)
         if warn_convergence and reason.startswith("max epochs"):
-            _warn_if_improving(state.history, state.learning_rate)
+            warn_if_improving(state.history, state.learning_rate)
         return state.history
 
-    def _end_epoch(
+    def end_epoch(
         self, record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]
     ) -> str | None:
         state.history.append(record)
@@ -493,8 +412,8 @@ class Trainer:
 
     def _run_epochs(
         self,
-        data: _Data,
-        val: _Data | None,
+        data: Data,
+        val: Data | None,
         state: TrainingState,
         cbs: Sequence[Callback],
         epochs: int,
@@ -502,7 +421,7 @@ class Trainer:
         net = self.network
         last_good = net.parameters.copy()
         # Overflow is detected below (non-finite loss or weights) and reported with a hint.
-        with _Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+        with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
             for _ in range(epochs):
                 for cb in cbs:
                     cb.on_epoch_begin(state)
@@ -511,7 +430,7 @@ class Trainer:
                 loss, output, order = self._epoch(data, lr, interrupt)
                 if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
                     np.copyto(net.parameters, last_good)
-                    return _diverged(loss, self.epochs_done + 1, lr)
+                    return diverged(loss, self.epochs_done + 1, lr)
                 if interrupt.requested and len(order) < data.X.shape[0]:
                     # A partial epoch gets no record (and so no checkpoint): the history
                     # and any checkpoint end at the last complete epoch.
@@ -520,138 +439,12 @@ class Trainer:
                         f"{len(order)} of {data.X.shape[0]} examples"
                     )
                 record = self._record(loss, output, order, data, val, lr, t0)
-                reason = self._end_epoch(record, state, cbs)
+                reason = self.end_epoch(record, state, cbs)
                 if interrupt.requested:
                     return f"interrupted (Ctrl-C) after epoch {record.epoch}"
                 if reason:
                     return reason
         return f"max epochs ({state.max_epochs}) reached"
-
-    def _run_compiled(
-        self,
-        data: _Data,
-        val: _Data | None,
-        state: TrainingState,
-        cbs: Sequence[Callback],
-        epochs: int,
-    ) -> str:
-        """Online SGD in compiled code, in chunks of epochs; callbacks see each chunk's end."""
-        from ._compiled import OnlineKernel
-
-        net, kernel = self.network, OnlineKernel(self.network)
-        targets = [cb.target for cb in cbs if isinstance(cb, TargetError)]
-        target = min(targets) if targets else -math.inf
-        n, chunk, remaining = data.X.shape[0], 16, epochs
-        start = net.parameters.copy()
-        while remaining:
-            size = min(chunk, remaining)
-            rng_state = self._shuffle_rng.bit_generator.state
-            orders = self._orders(n, size)
-            np.copyto(start, net.parameters)
-            t0 = time.perf_counter()
-            done, losses, norms = kernel.run(
-                data.X, data.y, orders, state.learning_rate, target, size
-            )
-            seconds = time.perf_counter() - t0
-            if done < size:  # consume exactly the permutations the plain path would have
-                self._shuffle_rng.bit_generator.state = rng_state
-                self._orders(n, done)
-            if not (math.isfinite(losses[-1]) and np.isfinite(net.parameters).all()):
-                # The last epoch run either had a non-finite loss or its updates overflowed
-                # the weights (the kernel stops at the first non-finite loss).
-                np.copyto(net.parameters, start)
-                if done > 1:  # redo, and record, the finite epochs before the failed one
-                    kernel.run(data.X, data.y, orders, state.learning_rate, -math.inf, done - 1)
-                    state.history.extend_columns(
-                        self.epochs_done + 1,
-                        losses[:-1],
-                        norms[:-1],
-                        state.learning_rate,
-                        seconds / done,
-                    )
-                    self.epochs_done += done - 1
-                    self.optimizer_state["step"] += (done - 1) * n
-                return _diverged(float(losses[-1]), self.epochs_done + 1, state.learning_rate)
-            state.history.extend_columns(
-                self.epochs_done + 1, losses[:-1], norms[:-1], state.learning_rate, seconds / done
-            )
-            self._grad_sum[...] = 0  # the last record carries the kernel's gradient norm
-            record = EpochRecord(
-                self.epochs_done + done,
-                float(losses[-1]),
-                None,
-                {},
-                {},
-                state.learning_rate,
-                float(norms[-1]),
-                seconds / done,
-            )
-            self.epochs_done += done
-            self.optimizer_state["step"] += done * n
-            remaining -= done
-            reason = self._end_epoch(record, state, cbs)
-            if reason:
-                return reason
-            chunk = min(chunk * 4, 1 << 16) if seconds < 0.05 else chunk
-        return f"max epochs ({state.max_epochs}) reached"
-
-    def _orders(self, n: int, n_epochs: int) -> np.ndarray | None:
-        """Each epoch's visiting order, drawn exactly as :meth:`_epoch` draws it."""
-        if not self.shuffle or n == 1:  # a one-element permutation draws nothing
-            return None
-        return np.stack([self._shuffle_rng.permutation(n) for _ in range(n_epochs)])
-
-    def _run_solver(
-        self,
-        data: _Data,
-        val: _Data | None,
-        state: TrainingState,
-        cbs: Sequence[Callback],
-        epochs: int,
-    ) -> str:
-        net = self.network
-        t0 = [time.perf_counter()]
-
-        def objective(params: Array) -> tuple[float, Array]:
-            """E and dE/dθ (penalties included, frozen entries zero) at ``params``."""
-            _, caches = net.forward(data.X, params)
-            loss, grad = net.backward(caches, data.y, data.sample_weight, params, out=self._grad)
-            if self.l1 or self.l2:
-                loss += self._penalty(params, grad)
-            grad[~net.trainable] = 0
-            return loss, grad
-
-        last_good = net.parameters.copy()
-
-        def on_iteration(loss: float, grad: Array) -> str | None:
-            """Report one solver iteration (network parameters already updated) as an epoch."""
-            if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
-                raise _SolverDiverged(loss)
-            np.copyto(last_good, net.parameters)
-            np.copyto(self._grad_sum, grad)
-            record = self._record(loss, None, np.arange(0), data, val, 0.0, t0[0])
-            if self.metrics:
-                out = net.forward(data.X)[0]
-                record = replace(record, metrics=self._metrics(out, data.y, data.sample_weight))
-            t0[0] = time.perf_counter()
-            return self._end_epoch(record, state, cbs)
-
-        loss, cause = math.nan, None
-        try:
-            # Overflow is detected (non-finite loss, weights or a singular system) and reported.
-            with _Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
-                start = net.evaluate_params(net.parameters, data.X, data.y, data.sample_weight)
-                if not math.isfinite(start):  # a solver cannot start from an infinite error
-                    raise _SolverDiverged(start)
-                reason = self.optimizer.run(net, data, objective, on_iteration, epochs, interrupt)
-            if np.isfinite(net.parameters).all():
-                return reason
-        except _SolverDiverged as exc:
-            loss = exc.loss
-        except np.linalg.LinAlgError as exc:
-            cause = f"the solver's linear system became singular ({exc})"
-        np.copyto(net.parameters, last_good)
-        return _diverged(loss, self.epochs_done + 1, 0.0, cause)
 
     def partial_fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
@@ -663,76 +456,6 @@ class Trainer:
         if not history.records:
             raise InputError(f"partial_fit made no update: {history.stop_reason}")
         return history.records[-1]
-
-
-def _fast_online_ok(
-    trainer: Trainer, data: _Data, val: _Data | None, cbs: Sequence[Callback]
-) -> bool:
-    """True when the compiled online path computes exactly what the plain loop would."""
-    from . import _compiled
-    from .optimizers import SGD
-
-    plain_callbacks = all(
-        (isinstance(cb, ProgressBar) and cb.verbose == 0)
-        or (isinstance(cb, TargetError) and cb.monitor == "loss")
-        or isinstance(cb, TimeLimit)
-        for cb in cbs
-    )
-    return (
-        trainer.batch_size == 1
-        and type(trainer.network) is Network  # a subclass may change the computation
-        and type(trainer.optimizer) is SGD
-        and val is None
-        and not trainer.metrics
-        and data.sample_weight is None
-        and not (trainer.l1 or trainer.l2 or trainer.max_norm)
-        and plain_callbacks
-        and _compiled.available()
-        and _compiled.supported(trainer.network)
-    )
-
-
-class _SolverDiverged(Exception):
-    """Raised inside a full-batch solver's iteration to stop it at a non-finite loss."""
-
-    def __init__(self, loss: float) -> None:
-        super().__init__(loss)
-        self.loss = loss
-
-
-def _diverged(loss: float, epoch: int, lr: float, cause: str | None = None) -> str:
-    if cause is None and math.isfinite(loss):
-        cause = f"the weights overflowed to infinity or NaN (loss {loss:.4g})"
-    what = cause or f"the loss became {loss}"
-    message = (
-        f"training diverged at epoch {epoch}: {what}; the "
-        f"weights of the last finite epoch were restored. Try "
-        + (f"a lower learning rate (now {lr:g}), " if lr else "")
-        + "standardising the inputs (they may be too large), or clipping large targets."
-    )
-    warnings.warn(message, ConvergenceWarning, stacklevel=4)
-    return message
-
-
-def _warn_if_improving(history: History, lr: float) -> None:
-    losses = history.loss
-    if len(losses) < 4:
-        return
-    k = max(1, len(losses) // 10)
-    old, new = losses[-1 - k], losses[-1]
-    if not (math.isfinite(old) and math.isfinite(new)) or old <= 0:
-        return
-    drop = (old - new) / abs(old)
-    if drop > 1e-3:
-        warnings.warn(
-            f"training stopped at the maximum number of epochs ({len(losses)}) while the "
-            f"training loss was still falling: {drop:.1%} lower over the last {k} epochs "
-            f"({old:.4g} -> {new:.4g}). Raise epochs"
-            + (f", raise the learning rate (now {lr:g})" if lr else "")
-            + ", or add a stopping rule (target_error, early_stopping).",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
 
 
 def fit(

@@ -1,0 +1,84 @@
+"""The full-batch path of the training loop: solvers (L-BFGS, Levenberg–Marquardt).
+
+A solver from :mod:`deltarule.solvers` drives its own iterations over the whole training
+set; each iteration becomes one epoch record through the same callbacks, and a non-finite
+error or a singular system restores the last finite weights with a warning.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ._reports import Interrupt, diverged
+from ._sampling import Data
+from ._typing import Array
+from .callbacks import Callback, TrainingState
+
+__all__ = ["run_solver", "SolverDiverged"]
+
+
+class SolverDiverged(Exception):
+    """Raised inside a full-batch solver's iteration to stop it at a non-finite loss."""
+
+    def __init__(self, loss: float) -> None:
+        super().__init__(loss)
+        self.loss = loss
+
+
+def run_solver(
+    trainer: Any,
+    data: Data,
+    val: Data | None,
+    state: TrainingState,
+    cbs: Sequence[Callback],
+    epochs: int,
+) -> str:
+    net = trainer.network
+    t0 = [time.perf_counter()]
+
+    def objective(params: Array) -> tuple[float, Array]:
+        """E and dE/dθ (penalties included, frozen entries zero) at ``params``."""
+        _, caches = net.forward(data.X, params)
+        loss, grad = net.backward(caches, data.y, data.sample_weight, params, out=trainer._grad)
+        if trainer.l1 or trainer.l2:
+            loss += trainer._penalty(params, grad)
+        grad[~net.trainable] = 0
+        return loss, grad
+
+    last_good = net.parameters.copy()
+
+    def on_iteration(loss: float, grad: Array) -> str | None:
+        """Report one solver iteration (network parameters already updated) as an epoch."""
+        if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
+            raise SolverDiverged(loss)
+        np.copyto(last_good, net.parameters)
+        np.copyto(trainer._grad_sum, grad)
+        record = trainer._record(loss, None, np.arange(0), data, val, 0.0, t0[0])
+        if trainer.metrics:
+            out = net.forward(data.X)[0]
+            record = replace(record, metrics=trainer._metrics(out, data.y, data.sample_weight))
+        t0[0] = time.perf_counter()
+        return trainer.end_epoch(record, state, cbs)
+
+    loss, cause = math.nan, None
+    try:
+        # Overflow is detected (non-finite loss, weights or a singular system) and reported.
+        with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+            start = net.evaluate_params(net.parameters, data.X, data.y, data.sample_weight)
+            if not math.isfinite(start):  # a solver cannot start from an infinite error
+                raise SolverDiverged(start)
+            reason = trainer.optimizer.run(net, data, objective, on_iteration, epochs, interrupt)
+        if np.isfinite(net.parameters).all():
+            return reason
+    except SolverDiverged as exc:
+        loss = exc.loss
+    except np.linalg.LinAlgError as exc:
+        cause = f"the solver's linear system became singular ({exc})"
+    np.copyto(net.parameters, last_good)
+    return diverged(loss, trainer.epochs_done + 1, 0.0, cause)

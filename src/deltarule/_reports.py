@@ -1,0 +1,85 @@
+"""What the loop tells the user: Ctrl-C handling, divergence and convergence messages."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+import threading
+import warnings
+from typing import Any
+
+from .exceptions import ConvergenceWarning
+from .history import History
+
+__all__ = ["Interrupt", "diverged", "warn_if_improving", "user_stacklevel"]
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside deltarule."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+class Interrupt:
+    """Turns the first Ctrl-C into a flag checked between batches (never a half-done update)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:  # a second Ctrl-C: the user really wants out
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def diverged(loss: float, epoch: int, lr: float, cause: str | None = None) -> str:
+    """Warn that training diverged, say what to try, and return the stop reason."""
+    if cause is None and math.isfinite(loss):
+        cause = f"the weights overflowed to infinity or NaN (loss {loss:.4g})"
+    what = cause or f"the loss became {loss}"
+    message = (
+        f"training diverged at epoch {epoch}: {what}; the "
+        f"weights of the last finite epoch were restored. Try "
+        + (f"a lower learning rate (now {lr:g}), " if lr else "")
+        + "standardising the inputs (they may be too large), or clipping large targets."
+    )
+    warnings.warn(message, ConvergenceWarning, stacklevel=user_stacklevel())
+    return message
+
+
+def warn_if_improving(history: History, lr: float) -> None:
+    """Warn when a run that hit its epoch limit was still improving, and by how much."""
+    losses = history.loss
+    if len(losses) < 4:
+        return
+    k = max(1, len(losses) // 10)
+    old, new = losses[-1 - k], losses[-1]
+    if not (math.isfinite(old) and math.isfinite(new)) or old <= 0:
+        return
+    drop = (old - new) / abs(old)
+    if drop > 1e-3:
+        warnings.warn(
+            f"training stopped at the maximum number of epochs ({len(losses)}) while the "
+            f"training loss was still falling: {drop:.1%} lower over the last {k} epochs "
+            f"({old:.4g} -> {new:.4g}). Raise epochs"
+            + (f", raise the learning rate (now {lr:g})" if lr else "")
+            + ", or add a stopping rule (target_error, early_stopping).",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
