@@ -1,0 +1,182 @@
+"""deltarule on every workload, through its public API (``Network`` and ``fit``).
+
+Training metrics are switched off (``metrics=[]``) so deltarule does the same work
+as the peers, which compute the loss only.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import workloads as wl
+from measure import Unavailable, rss, timed
+
+import deltarule as dr
+from deltarule.optimizers import Adam
+from deltarule.textbook import tutorial_network
+
+
+def describe() -> dict:
+    return {"version": dr.__version__, "numpy": np.__version__}
+
+
+def _network(sizes: tuple[int, ...], output_activation: str) -> dr.Network:
+    net = dr.Network(list(sizes), activation="relu", output_activation=output_activation, seed=0)
+    values = {}
+    for i, (weight, bias) in enumerate(wl.glorot_weights(sizes), start=1):
+        values[f"W{i}"], values[f"b{i}"] = weight, bias
+    return net.set_parameters(values)
+
+
+def _fit(net: dr.Network, X: np.ndarray, y: np.ndarray, **kwargs) -> dr.Network:
+    with warnings.catch_warnings():  # "loss still falling" after a fixed number of epochs
+        warnings.simplefilter("ignore", dr.ConvergenceWarning)
+        return net.fit(X, y, verbose=0, metrics=[], seed=wl.SEED, **kwargs)
+
+
+def mlp_epoch(batch_size: int, n_samples: int, data: str) -> dict:
+    """(a): one epoch of Adam over the MNIST-shaped data."""
+    d = wl.mnist_like(n_samples, data)
+    X, y = d.X, d.onehot
+    net = _network(wl.MNIST_SIZES, "softmax")
+    kwargs = dict(epochs=1, batch_size=batch_size, optimizer="adam")
+    seconds, history = timed(lambda: _fit(net, X, y, learning_rate=wl.ADAM_LEARNING_RATE, **kwargs))
+    return {"seconds": seconds, "samples": X.shape[0], "loss": history.loss[-1], "data": d.source}
+
+
+def tutorial_online(n: int) -> dict:
+    """(b): ``n`` online updates of the tutorial network, as ``n`` epochs of ``fit``."""
+    net, X, y = tutorial_network(dtype="float32")
+    kwargs = dict(epochs=n, batch_size=1, optimizer="sgd")
+    seconds, _ = timed(lambda: _fit(net, X, y, learning_rate=wl.TUTORIAL_LEARNING_RATE, **kwargs))
+    return {"seconds": seconds, "updates": n, "error": net.evaluate(X, y)}
+
+
+def tutorial_online_estimator(n: int) -> dict:
+    """(b) hook: the scikit-learn-style estimator with ``batch_size=1``.
+
+    To be filled in with ``deltarule.sklearn`` (a teammate is writing it): build the
+    estimator on the tutorial's network and data, time ``n`` single-example updates and
+    return ``{"seconds": ..., "updates": n}``.
+    """
+    raise Unavailable("hook: the deltarule.sklearn estimator variant is not written yet")
+
+
+def tabular(optimizer: str, epochs: int, batch_size: int) -> dict:
+    """(c): fit breast_cancer with Adam (mini-batches) or L-BFGS (full batch)."""
+    d = wl.breast_cancer()
+    net = _network(wl.TABULAR_SIZES, "sigmoid")
+    y = d.labels.reshape(-1, 1).astype(np.float32)
+    if optimizer == "adam":
+        kwargs = dict(batch_size=batch_size, learning_rate=wl.ADAM_LEARNING_RATE)
+    else:
+        kwargs = dict(batch_size=None)
+    seconds, _ = timed(lambda: _fit(net, d.X, y, epochs=epochs, optimizer=optimizer, **kwargs))
+    accuracy = float(((net.predict(d.X_test)[:, 0] > 0.5) == d.labels_test).mean())
+    return {"seconds": seconds, "accuracy": accuracy}
+
+
+def predict(batch_size: int, n: int, data: str) -> dict:
+    """(d): ``n`` calls of ``predict`` on ``batch_size`` rows."""
+    X = wl.mnist_like(max(batch_size, 1024), data).X[:batch_size]
+    net = _network(wl.MNIST_SIZES, "softmax")
+
+    def work() -> None:
+        for _ in range(n):
+            net.predict(X)
+
+    seconds, _ = timed(work)
+    return {"seconds": seconds, "samples": n * batch_size}
+
+
+def memory_epoch(batch_size: int, n_samples: int, data: str) -> dict:
+    """Peak memory of one (a) epoch: resident-set growth, then tracemalloc's peak.
+
+    Run in a fresh process. The data and the network exist before either measurement
+    starts, so both numbers are what training adds on top of them.
+    """
+    d = wl.mnist_like(n_samples, data)
+    X, y = d.X, d.onehot
+    kwargs = dict(
+        epochs=1, batch_size=batch_size, optimizer="adam", learning_rate=wl.ADAM_LEARNING_RATE
+    )
+    net = _network(wl.MNIST_SIZES, "softmax")
+    resident = rss.growth(lambda: _fit(net, X, y, **kwargs))
+    net = _network(wl.MNIST_SIZES, "softmax")
+    tracemalloc.start()
+    _fit(net, X, y, **kwargs)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    network_bytes = net.parameters.nbytes + net.trainable.nbytes
+    return {
+        **resident,
+        "traced_peak": traced_peak,
+        "data_bytes": X.nbytes + y.nbytes,
+        "network_bytes": network_bytes,
+        "bound": wl.memory_bound_bytes(X.nbytes + y.nbytes, wl.MNIST_SIZES, batch_size),
+    }
+
+
+class _StepProbe(Adam):
+    """Adam that reads tracemalloc after each update: the windows between are training steps.
+
+    Passed to ``fit`` as the optimizer, so the steps measured are those of the public
+    training loop, whatever its internals.
+    """
+
+    def __init__(self, learning_rate: float) -> None:
+        super().__init__(learning_rate)
+        self.readings: list[tuple[int, int]] = []
+
+    def update(self, params, grad, state, learning_rate=None, loss=None) -> None:  # noqa: ANN001
+        super().update(params, grad, state, learning_rate, loss)
+        if tracemalloc.is_tracing():
+            self.readings.append(tracemalloc.get_traced_memory())
+            tracemalloc.reset_peak()
+
+
+def step_allocation(batch_size: int, steps: int, data: str) -> dict:
+    """Bytes allocated by one training step of ``fit`` after warm-up (the target is ~0).
+
+    One epoch of ``fit`` over ``WARM + steps + 1`` batches runs under tracemalloc; the
+    window between two optimizer updates is one step (forward, backward, loss, update).
+    ``transient`` is a window's peak above the level where it started (memory the step
+    needed and released); ``retained`` is what it left behind. The first ``WARM`` windows
+    (epoch start, first-call caches) are not counted.
+    """
+    warm = 4
+    d = wl.mnist_like(max(batch_size * (warm + steps + 1), 1024), data)
+    n = batch_size * (warm + steps + 1)
+    X, y = d.X[:n], d.onehot[:n]
+    net = _network(wl.MNIST_SIZES, "softmax")
+    probe = _StepProbe(wl.ADAM_LEARNING_RATE)
+    _fit(net, X, y, epochs=1, batch_size=batch_size, optimizer=probe)  # warm-up: lazy imports
+    probe.readings.clear()
+    tracemalloc.start()
+    _fit(net, X, y, epochs=1, batch_size=batch_size, optimizer=probe)
+    tracemalloc.stop()
+    readings = probe.readings[warm:]
+    transient = [peak - before for (before, _), (_, peak) in zip(readings, readings[1:])]
+    retained = [after - before for (before, _), (after, _) in zip(readings, readings[1:])]
+    activations = wl.memory_bound_bytes(0, wl.MNIST_SIZES, batch_size)["activations"]
+    return {
+        "step": "fit(optimizer=Adam probe): between consecutive updates",
+        "steps_counted": len(transient),
+        "transient_median": float(np.median(transient)),
+        "transient_max": int(max(transient)),
+        "retained_mean": float(np.mean(retained)),
+        "batch_activation_bytes": activations,
+    }
+
+
+TASKS = {
+    "mlp_epoch": mlp_epoch,
+    "tutorial_online": tutorial_online,
+    "tutorial_online_estimator": tutorial_online_estimator,
+    "tabular": tabular,
+    "predict": predict,
+    "memory_epoch": memory_epoch,
+    "step_allocation": step_allocation,
+}

@@ -1,0 +1,217 @@
+"""What is measured in one environment: the cells of each workload and the numbers derived.
+
+:func:`run_variant` starts one worker per implementation with the given environment,
+measures the machine's GEMM peak, runs the chosen workloads (see ``workloads.py``)
+through :func:`harness.measure`, and returns plain JSON-able results: per cell the
+median, min and max; per workload the ratios of deltarule to each peer and the
+fraction of the GEMM peak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import workloads as wl
+from harness import QUIET, Cell, Worker, measure
+
+DELTARULE, NUMPY, TORCH, SKLEARN = "deltarule", "numpy", "pytorch eager", "scikit-learn"
+JAX_DEFAULT, JAX_ONE = "jax jit (all threads)", "jax jit (1 thread)"
+PEAK_SIZE, QUICK_PEAK_SIZE = 2048, 512
+
+
+def start_workers(env: dict[str, str], threads: int | None) -> dict[str, Worker]:
+    """Start every implementation's process at once (their imports overlap).
+
+    Each library gets ``threads`` threads (None: all the machine's); JAX runs a second
+    time on one thread.
+    """
+    specs = [
+        (DELTARULE, "deltarule", threads),
+        (NUMPY, "numpy", threads),
+        (TORCH, "torch", threads),
+        (JAX_DEFAULT, "jax", threads),
+        (JAX_ONE, "jax", 1),
+        (SKLEARN, "sklearn", threads),
+    ]
+    return {label: Worker(label, impl, env, n) for label, impl, n in specs}
+
+
+def _best_jax(cells: dict[str, dict]) -> str | None:
+    """The faster of the two JAX thread settings (by median), as the table reports it."""
+    timed = [k for k in (JAX_DEFAULT, JAX_ONE) if "rate_median" in cells.get(k, {})]
+    return max(timed, key=lambda k: cells[k]["rate_median"]) if timed else None
+
+
+def _ratios(cells: dict[str, dict]) -> dict[str, float]:
+    ours = cells.get(DELTARULE, {}).get("rate_median")
+    if not ours:
+        return {}
+    return {k: ours / c["rate_median"] for k, c in cells.items() if c.get("rate_median")}
+
+
+def workload_a(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dict:
+    n = sizes.mnist_samples
+    impls = (DELTARULE, TORCH, JAX_DEFAULT, JAX_ONE, SKLEARN)
+    flops = wl.train_flops_per_sample(wl.MNIST_SIZES)
+    out: dict = {"data": sizes.data, "samples": n, "steps": "one epoch"}
+    out.update(flops_per_sample=flops, batches={})
+    for batch in sizes.mnist_batches:
+        args = {"batch_size": batch, "n_samples": n, "data": sizes.data}
+        warm = {"n_samples": min(n, 2 * batch + n % batch)}  # compiles the last, short batch too
+        cells = [
+            Cell(label, workers[label], "mlp_epoch", dict(args), warmup=warm) for label in impls
+        ]
+        bound = Cell("gemm", workers[NUMPY], "gemm_step", {"batch_size": batch, "mode": "train"})
+        bound.rate_seconds, bound.label = max(sizes.rate_seconds, 0.05), "GEMM bound (numpy)"
+        results = measure([*cells, bound], repeats)
+        gemm = results.pop("gemm")
+        out["batches"][str(batch)] = _derive(results, gemm)
+        out["data"] = results[DELTARULE].get("data", out["data"])
+    return out
+
+
+def _derive(cells: dict[str, dict], gemm: dict) -> dict:
+    return {
+        "cells": cells,
+        "gemm_bound": gemm,
+        "jax_best": _best_jax(cells),
+        "ratios": _ratios(cells),
+    }
+
+
+def _percent_of_peak(workload: dict, peak_gflops: float) -> None:
+    """Add each rate's fraction of the GEMM peak: rate x FLOPs per sample / peak, in %."""
+    for res in workload["batches"].values():
+        cells = {**res["cells"], "GEMM bound": res["gemm_bound"]}
+        rates = {k: c["rate_median"] for k, c in cells.items() if "rate_median" in c}
+        flops = workload["flops_per_sample"]
+        res["percent_of_peak"] = {
+            k: 100 * r * flops / (peak_gflops * 1e9) for k, r in rates.items()
+        }
+
+
+def workload_b(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dict:
+    rows = [
+        ("deltarule fit (batch 1, epochs=n)", DELTARULE, "tutorial_online"),
+        ("deltarule estimator (batch_size=1)", DELTARULE, "tutorial_online_estimator"),
+        ("numpy per-example", NUMPY, "tutorial_numpy"),
+        ("python floats", NUMPY, "tutorial_python"),
+        ("pytorch per-example", TORCH, "tutorial_online"),
+    ]
+    cells = [
+        Cell(
+            label,
+            workers[impl],
+            task,
+            {},
+            units="updates",
+            rate_seconds=sizes.rate_seconds,
+            label=label,
+        )
+        for label, impl, task in rows
+    ]
+    return {"network": "2-2-2 sigmoid, SGD lr 0.5, batch 1", "cells": measure(cells, repeats)}
+
+
+def workload_c(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dict:
+    out: dict = {"data": "breast_cancer (455 train / 114 test, standardised)"}
+    for optimizer, epochs in (("adam", sizes.tabular_epochs), ("lbfgs", sizes.lbfgs_iterations)):
+        args = {"optimizer": optimizer, "epochs": epochs, "batch_size": sizes.tabular_batch}
+        cells = [
+            Cell(label, workers[label], "tabular", dict(args), units=None, warmup={"epochs": 2})
+            for label in (DELTARULE, TORCH, SKLEARN)
+        ]
+        out[optimizer] = {"epochs": epochs, "cells": measure(cells, repeats)}
+    out["adam"]["batch_size"] = sizes.tabular_batch
+    return out
+
+
+def workload_d(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dict:
+    flops = wl.predict_flops_per_sample(wl.MNIST_SIZES)
+    out: dict = {"flops_per_sample": flops, "batches": {}}
+    for batch in sizes.predict_batches:
+        args = {"batch_size": batch, "data": sizes.data}
+        cells = [
+            Cell(label, workers[label], "predict", dict(args), rate_seconds=sizes.rate_seconds)
+            for label in (DELTARULE, TORCH, JAX_DEFAULT, JAX_ONE, SKLEARN)
+        ]
+        bound = Cell("gemm", workers[NUMPY], "gemm_step", {"batch_size": batch, "mode": "predict"})
+        bound.rate_seconds, bound.label = sizes.rate_seconds, "GEMM bound (numpy)"
+        results = measure([*cells, bound], repeats)
+        gemm = results.pop("gemm")
+        out["batches"][str(batch)] = _derive(results, gemm)
+    return out
+
+
+def memory(env: dict[str, str], sizes: wl.Sizes, threads: int | None) -> dict:
+    """Peak memory of one (a) epoch at batch 128, each implementation in a fresh process.
+
+    Also deltarule's allocation per training step (after its epoch, in the same process).
+    """
+    args = {"batch_size": 128, "n_samples": sizes.mnist_samples, "data": sizes.data}
+    out: dict = {"batch_size": 128, "rss_growth": {}}
+    specs = ((DELTARULE, "deltarule"), (TORCH, "torch"), (JAX_DEFAULT, "jax"), (SKLEARN, "sklearn"))
+    workers = [Worker(label, impl, env, threads) for label, impl in specs]  # imports overlap
+    try:
+        for worker in workers:  # then one at a time, so each measures alone
+            reply = worker.call("memory_epoch", **args)
+            out["rss_growth"][worker.label] = reply.result if reply.ok else {"note": reply.note}
+            if worker.label == DELTARULE:
+                steps = {"batch_size": 128, "steps": sizes.memory_steps, "data": sizes.data}
+                reply = worker.call("step_allocation", **steps)
+                out["step_allocation"] = reply.result if reply.ok else {"note": reply.note}
+            worker.close()
+    finally:
+        for worker in workers:
+            worker.close()
+    out["deltarule"] = out["rss_growth"][DELTARULE]
+    return out
+
+
+def _peak(worker: Worker, size: int) -> float:
+    reply = worker.call("peak", size=size)
+    if not reply.ok:
+        raise RuntimeError(f"the float32 GEMM peak could not be measured: {reply.note}")
+    return reply.result["gflops"]
+
+
+def run_variant(
+    env: dict[str, str],
+    sizes: wl.Sizes,
+    workloads: list[str],
+    repeats: int,
+    with_memory: bool,
+    log: Callable[[str], None],
+    quick: bool,
+    threads: int | None = None,
+) -> dict:
+    """Measure everything asked for in one environment; returns the variant's results."""
+    QUIET.update(waited=0.0, max_wait=0.0 if quick else 1.0)  # quick runs only check the code
+    workers = start_workers(env, threads)
+    try:
+        implementations = {
+            label: (w.hello.result if w.hello.ok else {"note": w.hello.note})
+            for label, w in workers.items()
+        }
+        size = QUICK_PEAK_SIZE if quick else PEAK_SIZE
+        peaks = [_peak(workers[NUMPY], size)]
+        log(f"  float32 GEMM peak: {peaks[0]:.1f} GFLOP/s")
+        out: dict = {"implementations": implementations, "workloads": {}}
+        steps = {"a": workload_a, "b": workload_b, "c": workload_c, "d": workload_d}
+        for name in workloads:
+            log(f"  workload ({name}) ...")
+            out["workloads"][name] = steps[name](workers, sizes, repeats)
+        peaks.append(_peak(workers[NUMPY], size))  # the best of before and after counts
+        log(f"  float32 GEMM peak again: {peaks[1]:.1f} GFLOP/s")
+    finally:
+        for worker in workers.values():
+            worker.close()
+    out.update(peak_gflops=max(peaks), peak_gflops_measured=peaks, peak_matmul_size=size)
+    for name in ("a", "d"):
+        if name in out["workloads"]:
+            _percent_of_peak(out["workloads"][name], out["peak_gflops"])
+    if with_memory:
+        log("  memory ...")
+        out["memory"] = memory(env, sizes, threads)
+    out["waited_for_quiet_seconds"] = QUIET["waited"]
+    return out

@@ -1,0 +1,116 @@
+"""The benchmark must not rot: run ``benchmarks/run.py --quick`` and check its table and JSON.
+
+No timing is asserted (the numbers of a tiny run on a shared machine mean nothing); only
+that every workload runs, prints and writes positive numbers, and that a missing peer
+library becomes a note in the table instead of a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
+TIMEOUT = 900
+
+
+def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[str, dict]:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--json", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc.stdout, json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+    return _run(tmp_path_factory.mktemp("bench"), "--env", "as-set")
+
+
+def _positive(x: object) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def _timed_or_noted(cell: dict, key: str = "rate_median") -> bool:
+    """A cell has a positive number, or (its implementation missing here) a note saying why."""
+    if key in cell:
+        return _positive(cell[key]) and all(_positive(s) for s in cell["seconds"])
+    return bool(cell.get("note"))
+
+
+def test_the_table_prints_every_section(quick: tuple[str, dict]) -> None:
+    stdout, _ = quick
+    for heading in ("=== as set", "(a) 784-256-128-10", "(b) tutorial", "(c) breast_cancer"):
+        assert heading in stdout
+    for heading in ("(d) predict", "memory:", "targets", "GEMM bound (numpy)"):
+        assert heading in stdout
+
+
+def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, dict]) -> None:
+    _, results = quick
+    assert {"command", "machine", "sizes", "variants", "notes"} <= set(results)
+    variant = results["variants"]["as set"]
+    assert _positive(variant["peak_gflops"])
+    assert set(variant["env"]) == {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
+    assert "deltarule" in variant["implementations"]
+    workloads = variant["workloads"]
+    assert set(workloads) == {"a", "b", "c", "d"}
+
+    for name in ("a", "d"):
+        for res in workloads[name]["batches"].values():
+            assert _positive(res["cells"]["deltarule"]["rate_median"])
+            assert _positive(res["gemm_bound"]["rate_median"])
+            assert all(_timed_or_noted(cell) for cell in res["cells"].values())
+            assert _positive(res["percent_of_peak"]["deltarule"])
+    assert "128" in workloads["a"]["batches"]
+
+    b = workloads["b"]["cells"]
+    for label in ("deltarule fit (batch 1, epochs=n)", "numpy per-example", "python floats"):
+        assert _positive(b[label]["rate_median"])
+    assert all(_timed_or_noted(cell) for cell in b.values())
+
+    for optimizer in ("adam", "lbfgs"):
+        cells = workloads["c"][optimizer]["cells"]
+        assert _positive(cells["deltarule"]["seconds_median"])
+        assert 0 <= cells["deltarule"]["accuracy"] <= 1
+        assert all(_timed_or_noted(cell, "seconds_median") for cell in cells.values())
+
+    memory = variant["memory"]
+    assert _positive(memory["deltarule"]["traced_peak"])
+    assert memory["deltarule"]["rss_growth"] >= 0
+    assert _positive(memory["deltarule"]["bound"]["bound"])
+    assert memory["step_allocation"]["transient_median"] >= 0
+
+    assert variant["targets"]
+    for target in variant["targets"]:
+        assert {"target", "goal", "text", "pass"} <= set(target)
+        assert target["pass"] in (True, False, None)
+
+
+def test_a_missing_peer_is_a_note_not_a_crash(tmp_path: Path) -> None:
+    # A package named jax that fails to import shadows the real one, if any.
+    fake = tmp_path / "fake" / "jax"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('simulated: JAX not installed')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake.parent), str(ROOT / "src")])}
+    stdout, results = _run(tmp_path, "--workloads", "d", "--no-memory", "--env", "unset", env=env)
+    variant = results["variants"]["unset"]
+    assert all(value is None for value in variant["env"].values())
+    assert "JAX is not installed" in variant["implementations"]["jax jit (all threads)"]["note"]
+    assert "skipped:" in stdout and "(d) predict" in stdout
+    for res in variant["workloads"]["d"]["batches"].values():
+        assert res["cells"]["jax jit (1 thread)"]["note"]
+        assert _positive(res["cells"]["deltarule"]["rate_median"])
