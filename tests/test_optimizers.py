@@ -400,3 +400,20 @@ def test_register_optimizer_refuses_duplicates_and_non_optimizers():
         register_optimizer(dict)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="Optimizer subclass"):
         register_optimizer(Optimizer)  # no name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_flushes_subnormal_moments(dtype) -> None:
+    from deltarule.optimizers import Adam
+
+    opt = Adam(0.01)
+    params = np.ones(8, dtype)
+    state = opt.init(params)
+    tiny = np.finfo(dtype).tiny
+    state["first_moment"][:4] = tiny / 8  # subnormal, as after long runs of zero gradients
+    state["second_moment"][:4] = tiny / 8
+    grad = np.zeros(8, dtype)
+    for _ in range(16):  # the flush runs every 16 steps
+        opt.update(params, grad, state)
+    assert not state["first_moment"].any() and not state["second_moment"].any()
+    assert np.isfinite(params).all()

@@ -31,7 +31,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _compiled
 from ._typing import Array
 from ._validation import check_fraction, check_positive, lookup
 from .exceptions import InputError
@@ -274,10 +273,6 @@ def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate:
     """The moment updates and the bias-corrected step shared by Adam and AdamW."""
     m, v, work = state["first_moment"], state["second_moment"], state["scratch"]
     t = state["step"]
-    if params.size >= _compiled.FUSED_MIN_SIZE and _compiled.available():
-        scale, root = rate / (1.0 - opt.beta_1**t), (1.0 - opt.beta_2**t) ** 0.5
-        _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, opt.epsilon, scale, root)
-        return
     np.multiply(m, opt.beta_1, out=m)
     np.add(m, np.multiply(grad, 1.0 - opt.beta_1, out=work), out=m)
     np.multiply(v, opt.beta_2, out=v)
@@ -290,6 +285,25 @@ def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate:
     np.divide(m, work, out=work)
     np.multiply(work, rate / (1.0 - opt.beta_1**t), out=work)
     np.subtract(params, work, out=params)
+    if t % _FLUSH_EVERY == 0:
+        _flush_subnormal(m, work)
+        _flush_subnormal(v, work)
+
+
+_FLUSH_EVERY = 16
+
+
+def _flush_subnormal(array: Array, work: Array) -> None:
+    """Set entries below the smallest normal number (x1024) to zero, in place, via ``work``.
+
+    The moments of weights whose gradient stays 0 (dead ReLU units) decay into
+    subnormal numbers, with which every later step computes several times slower;
+    a flush every few steps keeps them out for three passes and no allocation.
+    """
+    np.abs(array, out=work)
+    np.subtract(work, array.dtype.type(np.finfo(array.dtype).tiny * 1024), out=work)
+    np.heaviside(work, array.dtype.type(1), out=work)  # 1 where |x| >= the bound, else 0
+    np.multiply(array, work, out=array)
 
 
 class AdamW(Optimizer):

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg, optimize
 
+from ._threads import scipy_blas_single_threaded
 from ._typing import Array
 from .exceptions import InputError
 
@@ -122,9 +123,10 @@ class LBFGS(FullBatchSolver):
             "gtol": self.gtol,
         }
         x0 = network.parameters.astype(np.float64)
-        result = optimize.minimize(
-            fun, x0, jac=True, method="L-BFGS-B", callback=callback, options=options
-        )
+        with scipy_blas_single_threaded():
+            result = optimize.minimize(
+                fun, x0, jac=True, method="L-BFGS-B", callback=callback, options=options
+            )
         np.copyto(network.parameters, result.x, casting="unsafe")
         if stop:
             return stop[0]

@@ -34,7 +34,6 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from scipy import linalg
 
 from ._fullbatch import run_solver
 from ._online import compiled_ok, run_compiled
@@ -135,6 +134,7 @@ class Trainer:
         self.epochs_done = 0
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
+        self._grad_tmp = network.layout.allocate(network.dtype)
         self._weight_mask = network.weight_mask.astype(network.dtype)
 
     # -------------------------------------------------------------- checkpoints
@@ -233,37 +233,54 @@ class Trainer:
             self._apply_max_norm()
         return loss, output
 
+    def _batch_buffers(self, data: Data, size: int) -> tuple[Array, Array]:
+        """Reused buffers that shuffled batches are gathered into (no per-epoch data copy)."""
+        shapes = ((size, data.X.shape[1]), (size, data.y.shape[1]))
+        buffers = getattr(self, "_buffers", None)
+        if buffers is None or (buffers[0].shape, buffers[1].shape) != shapes:
+            dtype = self.network.dtype
+            buffers = self._buffers = (np.empty(shapes[0], dtype), np.empty(shapes[1], dtype))
+        return buffers
+
     def _epoch(self, data: Data, lr: float, interrupt: Interrupt) -> tuple[float, Any, Array]:
         """Run one epoch; returns (mean loss, outputs in visiting order or None, order)."""
         n = data.X.shape[0]
-        order = self._shuffle_rng.permutation(n) if self.shuffle else np.arange(n)
-        X, y = (data.X[order], data.y[order]) if self.shuffle else (data.X, data.y)
-        sw = None if data.sample_weight is None else data.sample_weight[order]
-        bs = n if self.batch_size is None else self.batch_size
-        dtype = self.network.dtype
-        outputs = np.empty((n, self.network.n_outputs), dtype) if self.metrics else None
+        bs = n if self.batch_size is None else min(self.batch_size, n)
+        shuffled = self.shuffle and bs < n  # a full batch's gradient does not depend on order
+        order = self._shuffle_rng.permutation(n) if shuffled else np.arange(n)
+        xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
+        outputs = (
+            np.empty((n, self.network.n_outputs), self.network.dtype) if self.metrics else None
+        )
         self._grad_sum.fill(0)
         self._has_dropout = any(layer.dropout for layer in self.network.layers)
         frozen = np.flatnonzero(~self.network.trainable)
         self._frozen = frozen if frozen.size else None
-        axpy = linalg.blas.get_blas_funcs("axpy", (self._grad,))  # y += a x, in one pass
         loss_sum = weight_sum = 0.0
         seen = 0
         for start in range(0, n, bs):
             seen = min(start + bs, n)
-            swb = None if sw is None else sw[start:seen]
-            loss, out = self._step(X[start:seen], y[start:seen], swb, lr)
+            idx = order[start:seen]
+            if xbuf is None:
+                xb, yb = data.X[start:seen], data.y[start:seen]
+            else:  # gather the shuffled batch into the reused buffers
+                xb = np.take(data.X, idx, axis=0, out=xbuf[: seen - start])
+                yb = np.take(data.y, idx, axis=0, out=ybuf[: seen - start])
+            swb = None if data.sample_weight is None else data.sample_weight[idx]
+            loss, out = self._step(xb, yb, swb, lr)
             weight = float(seen - start) if swb is None else float(swb.sum())
             loss_sum += loss * weight
             weight_sum += weight
             if not math.isfinite(loss):
                 break
-            axpy(self._grad, self._grad_sum, a=weight)
+            # grad_sum += weight * grad, through a reused buffer (no allocation)
+            np.multiply(self._grad, self._grad.dtype.type(weight), out=self._grad_tmp)
+            np.add(self._grad_sum, self._grad_tmp, out=self._grad_sum)
             if outputs is not None:
                 outputs[start:seen] = out
             if interrupt.requested:
                 break
-        self._grad_sum /= dtype.type(max(weight_sum, 1e-300))
+        self._grad_sum /= self._grad_sum.dtype.type(max(weight_sum, 1e-300))
         kept = outputs[:seen] if outputs is not None else None
         return loss_sum / max(weight_sum, 1e-300), kept, order[:seen]
 
