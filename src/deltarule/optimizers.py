@@ -278,12 +278,13 @@ def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate:
     np.multiply(v, opt.beta_2, out=v)
     np.multiply(grad, grad, out=work)
     np.add(v, np.multiply(work, 1.0 - opt.beta_2, out=work), out=v)
-    # sqrt(v)/sqrt(1 - beta_2^t) + eps == sqrt(v_hat) + eps, without a v_hat buffer.
+    # With c = sqrt(1 - beta_2^t): m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps c) * c / b,
+    # b = 1 - beta_1^t; no m_hat or v_hat buffer, and the constants fold into one factor.
+    c = (1.0 - opt.beta_2**t) ** 0.5
     np.sqrt(v, out=work)
-    np.divide(work, (1.0 - opt.beta_2**t) ** 0.5, out=work)
-    np.add(work, opt.epsilon, out=work)
+    np.add(work, opt.epsilon * c, out=work)
     np.divide(m, work, out=work)
-    np.multiply(work, rate / (1.0 - opt.beta_1**t), out=work)
+    np.multiply(work, rate * c / (1.0 - opt.beta_1**t), out=work)
     np.subtract(params, work, out=params)
     if t % _FLUSH_EVERY == 0:
         _flush_subnormal(m, work)

@@ -273,14 +273,17 @@ class Trainer:
             weight_sum += weight
             if not math.isfinite(loss):
                 break
-            # grad_sum += weight * grad, through a reused buffer (no allocation)
-            np.multiply(self._grad, self._grad.dtype.type(weight), out=self._grad_tmp)
-            np.add(self._grad_sum, self._grad_tmp, out=self._grad_sum)
+            # grad_sum += (weight / bs) * grad: one pass for every full unweighted batch
+            if weight == bs:
+                np.add(self._grad_sum, self._grad, out=self._grad_sum)
+            else:
+                np.multiply(self._grad, self._grad.dtype.type(weight / bs), out=self._grad_tmp)
+                np.add(self._grad_sum, self._grad_tmp, out=self._grad_sum)
             if outputs is not None:
                 outputs[start:seen] = out
             if interrupt.requested:
                 break
-        self._grad_sum /= self._grad_sum.dtype.type(max(weight_sum, 1e-300))
+        self._grad_sum *= self._grad_sum.dtype.type(bs / max(weight_sum, 1e-300))
         kept = outputs[:seen] if outputs is not None else None
         return loss_sum / max(weight_sum, 1e-300), kept, order[:seen]
 
