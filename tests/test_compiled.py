@@ -150,3 +150,25 @@ def test_compiled_path_is_not_used_when_the_run_needs_more(monkeypatch) -> None:
     net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=[], verbose=0, l2=0.1)
     net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=["mse"], verbose=0)
     assert calls == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_adam_equals_the_numpy_passes(dtype, monkeypatch) -> None:
+    from deltarule.optimizers import Adam
+
+    rng = np.random.default_rng(0)
+    size = _compiled.FUSED_MIN_SIZE * 3
+    start = rng.normal(size=size).astype(dtype)
+    grads = [rng.normal(size=size).astype(dtype) for _ in range(20)]
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        opt, params = Adam(0.01), start.copy()
+        state = opt.init(params)
+        for g in grads:
+            opt.update(params, g, state)
+        results.append((params, state["first_moment"], state["second_moment"]))
+    for fused, plain in zip(*results):
+        assert fused.dtype == dtype
+        # the same operations in the same order: equal to the last bit
+        np.testing.assert_array_equal(fused, plain)

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import _compiled
 from ._typing import Array
 from ._validation import check_fraction, check_positive, lookup
 from .exceptions import InputError
@@ -273,22 +274,34 @@ def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate:
     """The moment updates and the bias-corrected step shared by Adam and AdamW."""
     m, v, work = state["first_moment"], state["second_moment"], state["scratch"]
     t = state["step"]
+    # With c = sqrt(1 - beta_2^t): m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps c) * c / b,
+    # b = 1 - beta_1^t; no m_hat or v_hat buffer, and the constants fold into one factor.
+    c = (1.0 - opt.beta_2**t) ** 0.5
+    eps_c, k = opt.epsilon * c, rate * c / (1.0 - opt.beta_1**t)
+    if params.size >= _compiled.FUSED_MIN_SIZE and _compiled.available():
+        _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, eps_c, k)
+    else:
+        _adam_passes(opt, params, grad, m, v, work, eps_c, k)
+    if t % _FLUSH_EVERY == 0:
+        _flush_subnormal(m, work)
+        _flush_subnormal(v, work)
+
+
+def _adam_passes(
+    opt: Adam | AdamW, params: Array, grad: Array, m: Array, v: Array, work: Array,
+    eps_c: float, k: float,
+) -> None:  # fmt: skip
+    """The Adam step as NumPy passes over the flat vectors (no allocation)."""
     np.multiply(m, opt.beta_1, out=m)
     np.add(m, np.multiply(grad, 1.0 - opt.beta_1, out=work), out=m)
     np.multiply(v, opt.beta_2, out=v)
     np.multiply(grad, grad, out=work)
     np.add(v, np.multiply(work, 1.0 - opt.beta_2, out=work), out=v)
-    # With c = sqrt(1 - beta_2^t): m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps c) * c / b,
-    # b = 1 - beta_1^t; no m_hat or v_hat buffer, and the constants fold into one factor.
-    c = (1.0 - opt.beta_2**t) ** 0.5
     np.sqrt(v, out=work)
-    np.add(work, opt.epsilon * c, out=work)
+    np.add(work, eps_c, out=work)
     np.divide(m, work, out=work)
-    np.multiply(work, rate * c / (1.0 - opt.beta_1**t), out=work)
+    np.multiply(work, k, out=work)
     np.subtract(params, work, out=params)
-    if t % _FLUSH_EVERY == 0:
-        _flush_subnormal(m, work)
-        _flush_subnormal(v, work)
 
 
 _FLUSH_EVERY = 16
