@@ -51,6 +51,59 @@ def lookup(registry: Mapping[str, Any], name: str, kind: str) -> Any:
     )
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article ("an optimizer", "a loss")."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
+def register(registry: dict[str, Any], entry: Any, name: str, aliases: tuple[str, ...],
+             kind: str, overwrite: bool) -> None:  # fmt: skip
+    """Add ``entry`` to ``registry`` under ``name`` and ``aliases`` (lower case).
+
+    Raises
+    ------
+    InputError
+        If a name is taken and ``overwrite`` is False.
+    """
+    for key in (name, *aliases):
+        key = key.lower()
+        if key in registry and not overwrite:
+            raise InputError(
+                f"{_a(kind)} named {key!r} is already registered; pick another name or pass "
+                "overwrite=True."
+            )
+        registry[key] = entry
+
+
+def build(registry: Mapping[str, Any], given: Any, base: type, kind: str, kwargs: dict) -> Any:
+    """Return ``given`` if it is a ``base`` object, else the registry class built from kwargs.
+
+    Unknown hyper-parameters, hyper-parameters given with an object and missing required
+    ones all get a message that lists the class's ``hyperparameters``.
+    """
+    if isinstance(given, base):
+        if kwargs:
+            raise InputError(
+                f"hyper-parameters {sorted(kwargs)} were given with {_a(kind)} object "
+                f"{given!r}; pass them to its constructor, or give the {kind} by name."
+            )
+        return given
+    cls = lookup(registry, given, kind)
+    unknown = sorted(set(kwargs) - set(cls.hyperparameters))
+    if unknown:
+        raise InputError(
+            f"{kind} {given!r} has no hyper-parameter(s) {', '.join(unknown)}; "
+            f"expected some of: {', '.join(cls.hyperparameters) or '(none)'}."
+        )
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required hyper-parameter is missing
+        raise InputError(
+            f"{kind} {given!r} is missing a required hyper-parameter ({exc}); its "
+            f"hyper-parameters are: {', '.join(cls.hyperparameters)}."
+        ) from exc
+
+
 def as_float_array(
     data: Any, name: str, dtype: np.dtype, *, ndim: tuple[int, ...] = (1, 2)
 ) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 
 from ._typing import Array
-from ._validation import lookup
+from ._validation import lookup, register
 from .exceptions import InputError
 
 __all__ = [
@@ -234,14 +234,7 @@ def register_activation(
         raise InputError(
             f"register_activation expects an Activation; received {type(activation).__name__}."
         )
-    for key in (activation.name, *aliases):
-        key = key.lower()
-        if key in ACTIVATIONS and not overwrite:
-            raise InputError(
-                f"an activation named {key!r} is already registered; pick another name or "
-                "pass overwrite=True."
-            )
-        ACTIVATIONS[key] = activation
+    register(ACTIVATIONS, activation, activation.name, aliases, "activation", overwrite)
     return activation
 
 

@@ -40,7 +40,7 @@ import numpy as np
 from scipy import special
 
 from ._typing import Array
-from ._validation import lookup
+from ._validation import lookup, register
 from .exceptions import InputError
 
 __all__ = [
@@ -216,14 +216,7 @@ def register_loss(loss: Loss, *, aliases: tuple[str, ...] = (), overwrite: bool 
     """Add ``loss`` to the registry under its name (and ``aliases``)."""
     if not isinstance(loss, Loss):
         raise InputError(f"register_loss expects a Loss; received {type(loss).__name__}.")
-    for key in (loss.name, *aliases):
-        key = key.lower()
-        if key in LOSSES and not overwrite:
-            raise InputError(
-                f"a loss named {key!r} is already registered; pick another name or pass "
-                "overwrite=True."
-            )
-        LOSSES[key] = loss
+    register(LOSSES, loss, loss.name, aliases, "loss", overwrite)
     return loss
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import _compiled
 from ._typing import Array
-from ._validation import check_fraction, check_positive, lookup
+from ._validation import build, check_fraction, check_positive, register
 from .exceptions import InputError
 
 __all__ = [
@@ -656,14 +656,7 @@ def register_optimizer(
         raise InputError(
             f"register_optimizer expects an Optimizer subclass with a name; received {cls!r}."
         )
-    for key in (cls.name, *aliases):
-        key = key.lower()
-        if key in OPTIMIZERS and not overwrite:
-            raise InputError(
-                f"an optimizer named {key!r} is already registered; pick another name or pass "
-                "overwrite=True."
-            )
-        OPTIMIZERS[key] = cls
+    register(OPTIMIZERS, cls, cls.name, aliases, "optimizer", overwrite)
     return cls
 
 
@@ -689,21 +682,7 @@ def get_optimizer(optimizer: str | Optimizer, **kwargs: Any) -> Optimizer:
     >>> get_optimizer("adam", learning_rate=0.01)
     Adam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-08)
     """
-    if isinstance(optimizer, Optimizer):
-        if kwargs:
-            raise InputError(
-                f"hyper-parameters {sorted(kwargs)} were given with an optimizer object "
-                f"{optimizer!r}; pass them to its constructor, or give the optimizer by name."
-            )
-        return optimizer
-    cls = lookup(OPTIMIZERS, optimizer, "optimizer")
-    unknown = sorted(set(kwargs) - set(cls.hyperparameters))
-    if unknown:
-        raise InputError(
-            f"optimizer {optimizer!r} has no hyper-parameter(s) {', '.join(unknown)}; "
-            f"expected some of: {', '.join(cls.hyperparameters)}."
-        )
-    return cls(**kwargs)
+    return build(OPTIMIZERS, optimizer, Optimizer, "optimizer", kwargs)
 
 
 def optimizer_from_config(config: Mapping[str, Any]) -> Optimizer:

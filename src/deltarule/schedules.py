@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ._validation import check_int, check_positive, lookup
+from ._validation import build, check_int, check_positive
 from .exceptions import InputError
 
 __all__ = [
@@ -361,27 +361,7 @@ def get_schedule(schedule: str | Schedule, **kwargs: Any) -> Schedule:
     >>> get_schedule("cosine", total_epochs=100, warmup_epochs=5)
     CosineDecay(total_epochs=100, warmup_epochs=5, min_lr=0.0)
     """
-    if isinstance(schedule, Schedule):
-        if kwargs:
-            raise InputError(
-                f"hyper-parameters {sorted(kwargs)} were given with a schedule object "
-                f"{schedule!r}; pass them to its constructor, or give the schedule by name."
-            )
-        return schedule
-    cls = lookup(SCHEDULES, schedule, "schedule")
-    unknown = sorted(set(kwargs) - set(cls.hyperparameters))
-    if unknown:
-        raise InputError(
-            f"schedule {schedule!r} has no hyper-parameter(s) {', '.join(unknown)}; "
-            f"expected some of: {', '.join(cls.hyperparameters) or '(none)'}."
-        )
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # a required hyper-parameter is missing
-        raise InputError(
-            f"schedule {schedule!r} is missing a required hyper-parameter ({exc}); its "
-            f"hyper-parameters are: {', '.join(cls.hyperparameters)}."
-        ) from exc
+    return build(SCHEDULES, schedule, Schedule, "schedule", kwargs)
 
 
 def schedule_from_config(config: Mapping[str, Any]) -> Schedule:
