@@ -159,16 +159,25 @@ def test_fused_adam_equals_the_numpy_passes(dtype, monkeypatch) -> None:
     rng = np.random.default_rng(0)
     size = _compiled.FUSED_MIN_SIZE * 3
     start = rng.normal(size=size).astype(dtype)
-    grads = [rng.normal(size=size).astype(dtype) for _ in range(20)]
+    grads = [rng.normal(size=size).astype(dtype) for _ in range(33)]
+    for g in grads:
+        g[:1000] = 0  # "dead units": their moments decay towards the flush bound
+    # moments around the flush bound (either sign) and subnormal, so flushes happen
+    bound = np.finfo(dtype).tiny * 1024
+    near = (bound * rng.uniform(0.5, 100.0, size=1000) * rng.choice([-1, 1], 1000)).astype(dtype)
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
         opt, params = Adam(0.01), start.copy()
         state = opt.init(params)
-        for g in grads:
+        state["first_moment"][:1000] = near
+        state["second_moment"][:1000] = np.abs(near)
+        for g in grads:  # 33 steps: two of them flush
             opt.update(params, g, state)
         results.append((params, state["first_moment"], state["second_moment"]))
+    assert (results[1][1][:1000] == 0).any() and (results[1][1][:1000] != 0).any()
     for fused, plain in zip(*results):
         assert fused.dtype == dtype
-        # the same operations in the same order: equal to the last bit
+        # the same operations in the same order: equal to the last bit (signed zeros too)
         np.testing.assert_array_equal(fused, plain)
+        np.testing.assert_array_equal(np.signbit(fused), np.signbit(plain))

@@ -277,17 +277,21 @@ class OnlineKernel:
 def _adam_kernel():  # noqa: ANN202 - compiled lazily, on first use
     from numba import njit
 
-    @njit(cache=True, nogil=True)
-    def adam(params, grad, m, v, b1, c1, b2, c2, eps_c, k):  # noqa: ANN001, ANN202
-        # The NumPy expression's operations in the same order, one element at a time;
-        # every scalar arrives in the arrays' dtype, so float32 stays float32.
+    # error_model="numpy": a division by zero gives inf/nan as NumPy's does instead of
+    # raising, which also lets LLVM vectorise the loop (about 3x faster).
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def adam(params, grad, m, v, b1, c1, b2, c2, eps_c, k, tiny):  # noqa: ANN001, ANN202
+        # The NumPy passes' operations in the same order, one element at a time; every
+        # scalar arrives in the arrays' dtype, so float32 stays float32. Moments below
+        # ``tiny`` are stored as (signed) zero after the step, as _flush_subnormal does.
+        zero = b1 - b1
         for i in range(params.shape[0]):
             g = grad[i]
             mi = m[i] * b1 + g * c1
             vi = v[i] * b2 + (g * g) * c2
-            m[i] = mi
-            v[i] = vi
             params[i] -= mi / (np.sqrt(vi) + eps_c) * k
+            m[i] = mi * zero if abs(mi) < tiny else mi
+            v[i] = vi * zero if abs(vi) < tiny else vi
 
     return adam
 
@@ -298,7 +302,7 @@ FUSED_MIN_SIZE = 65_536
 
 def fused_adam(
     params: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
-    beta_1: float, beta_2: float, eps_c: float, k: float,
+    beta_1: float, beta_2: float, eps_c: float, k: float, flush_below: float = 0.0,
 ) -> None:  # fmt: skip
     r"""One Adam step in one pass over memory instead of NumPy's nine.
 
@@ -309,4 +313,4 @@ def fused_adam(
     """
     t = params.dtype.type
     _adam_kernel()(params, grad, m, v, t(beta_1), t(1.0 - beta_1), t(beta_2), t(1.0 - beta_2),
-                   t(eps_c), t(k))  # fmt: skip
+                   t(eps_c), t(k), t(flush_below))  # fmt: skip

@@ -278,11 +278,13 @@ def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate:
     # b = 1 - beta_1^t; no m_hat or v_hat buffer, and the constants fold into one factor.
     c = (1.0 - opt.beta_2**t) ** 0.5
     eps_c, k = opt.epsilon * c, rate * c / (1.0 - opt.beta_1**t)
+    flush = t % _FLUSH_EVERY == 0
     if params.size >= _compiled.FUSED_MIN_SIZE and _compiled.available():
-        _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, eps_c, k)
-    else:
-        _adam_passes(opt, params, grad, m, v, work, eps_c, k)
-    if t % _FLUSH_EVERY == 0:
+        bound = _flush_bound(params.dtype) if flush else 0.0
+        _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, eps_c, k, bound)
+        return
+    _adam_passes(opt, params, grad, m, v, work, eps_c, k)
+    if flush:
         _flush_subnormal(m, work)
         _flush_subnormal(v, work)
 
@@ -307,6 +309,11 @@ def _adam_passes(
 _FLUSH_EVERY = 16
 
 
+def _flush_bound(dtype: np.dtype) -> Any:
+    """The magnitude below which :func:`_flush_subnormal` zeroes a moment."""
+    return dtype.type(np.finfo(dtype).tiny * 1024)
+
+
 def _flush_subnormal(array: Array, work: Array) -> None:
     """Set entries below the smallest normal number (x1024) to zero, in place, via ``work``.
 
@@ -315,7 +322,7 @@ def _flush_subnormal(array: Array, work: Array) -> None:
     a flush every few steps keeps them out for three passes and no allocation.
     """
     np.abs(array, out=work)
-    np.subtract(work, array.dtype.type(np.finfo(array.dtype).tiny * 1024), out=work)
+    np.subtract(work, _flush_bound(array.dtype), out=work)
     np.heaviside(work, array.dtype.type(1), out=work)  # 1 where |x| >= the bound, else 0
     np.multiply(array, work, out=array)
 
