@@ -81,6 +81,36 @@ def test_stable_for_huge_inputs(act: Activation, dtype: type) -> None:
     assert np.isfinite(a).all() and np.isfinite(d).all()
 
 
+@pytest.mark.parametrize("act", ALL, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_place_forms_equal_the_plain_ones_bitwise(
+    act: Activation, dtype: type, rng: np.random.Generator
+) -> None:
+    # Every activation takes an ``out`` (used or not); where it is used, the values must be
+    # those of the allocating form to the last bit: the training loop relies on it.
+    z = (rng.normal(size=(9, 5)) * 3).astype(dtype)
+    z[0, :2] = 0  # the kinks
+    g = rng.normal(size=z.shape).astype(dtype)
+    a = act(z)
+    out = np.full_like(z, np.nan)
+    a_into = act(z, out)
+    np.testing.assert_array_equal(a_into, a, strict=True)
+    if act.function_into is not None and act.name != "identity":
+        assert a_into is out
+    d_out = np.full_like(z, np.nan)
+    d_into = act.backward(z, a, g, d_out)
+    np.testing.assert_array_equal(d_into, act.backward(z, a, g), strict=True)
+    if act.backward_into is not None:
+        assert d_into is d_out
+
+
+def test_common_activations_have_in_place_forms() -> None:
+    for name in ("identity", "sigmoid", "tanh", "relu"):
+        act = get_activation(name)
+        assert act.function_into is not None and act.backward_into is not None
+    assert get_activation("softmax").function_into is not None
+
+
 TORCH_NAMES = {
     "identity": "identity",
     "sigmoid": "sigmoid",

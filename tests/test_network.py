@@ -259,3 +259,37 @@ def test_targets_outside_the_losss_range_are_refused(loss, out, y, fragment) -> 
     net = Network([2, 1], output_activation=out, loss=loss)
     with pytest.raises(InputError, match=fragment):
         net.loss_and_gradient([[0.0, 1.0]], y)
+
+
+@pytest.mark.parametrize("sizes,hidden,out,loss", CASES, ids=[c[3] + str(len(c[0])) for c in CASES])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_buffers_give_the_same_values_to_the_last_bit(sizes, hidden, out, loss, dtype, rng):
+    # The training loop's reused buffers change where values are written, not what they are:
+    # full and short batches, every CASES network (fused pairs, plain losses, softmax).
+    net = Network(sizes, activation=hidden, output_activation=out, loss=loss, dtype=dtype, seed=3)
+    buffers = net.buffers(9)
+    for n, weighted in ((9, False), (4, True)):
+        X, y = data_for(net, rng, n)
+        X, y = X.astype(dtype), y.astype(dtype)
+        sw = rng.uniform(0.5, 2.0, n).astype(dtype) if weighted else None
+        plain_out, plain_caches = net.forward(X)
+        plain_loss, plain_grad = net.backward(plain_caches, y, sw)
+        buf_out, buf_caches = net.forward(X, buffers=buffers)
+        grad = np.full(net.n_parameters, np.nan, dtype)
+        buf_loss, _ = net.backward(buf_caches, y, sw, out=grad, buffers=buffers)
+        np.testing.assert_array_equal(buf_out, plain_out, strict=True)
+        np.testing.assert_array_equal(grad, plain_grad, strict=True)
+        assert buf_loss == plain_loss
+        assert np.shares_memory(buf_caches[0].net, buffers[0].net)  # really in the buffers
+
+
+def test_dropout_with_buffers_draws_and_computes_the_same(rng):
+    net = Network([4, 8, 5, 3], output_activation="softmax", dropout=[0.5, 0.25], seed=0)
+    X, y = data_for(net, rng, 6)
+    X, y = X.astype("float32"), y.astype("float32")
+    runs = []
+    for buffers in (None, net.buffers(6)):
+        out, caches = net.forward(X, rng=np.random.default_rng(5), buffers=buffers)
+        runs.append((out.copy(), net.backward(caches, y, buffers=buffers)[1]))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)

@@ -302,6 +302,50 @@ def test_contract_minimizes_a_quadratic(name):
     assert quadratic(theta)[0] < 0.9 * first
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_contract_update_and_accumulate_is_update_then_add(name, compiled, monkeypatch):
+    # Large enough for Adam's fused kernel (when compiled), which accumulates in its pass.
+    from deltarule import _compiled
+
+    if compiled and not _compiled.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_compiled, "available", lambda: compiled)
+    rng = np.random.default_rng(1)
+    size = _compiled.FUSED_MIN_SIZE + 5
+    start = rng.standard_normal(size).astype(np.float32)
+    grads = rng.standard_normal((3, size)).astype(np.float32)
+    opt = get_optimizer(name)
+    runs = []
+    for fused in (True, False):
+        params, total = start.copy(), np.full(size, 0.5, np.float32)
+        state = opt.init(params)
+        for g in grads:
+            if fused:
+                opt.update_and_accumulate(params, g, state, None, 1.0, total)
+            else:
+                opt.update(params, g, state, None, 1.0)
+                np.add(total, g, out=total)
+        runs.append((params, total))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_subclass_overriding_update_is_honoured_when_accumulating():
+    class Halved(Adam):
+        def update(self, params, grad, state, learning_rate=None, loss=None):
+            super().update(params, grad / 2, state, learning_rate, loss)
+
+    params, total = np.ones(4, np.float32), np.zeros(4, np.float32)
+    grad = np.full(4, 2.0, np.float32)
+    reference = np.ones(4, np.float32)
+    opt = Halved(0.1)
+    opt.update_and_accumulate(params, grad, opt.init(params), None, None, total)
+    Adam(0.1).update(reference, grad / 2, Adam(0.1).init(reference))
+    np.testing.assert_array_equal(params, reference)
+    np.testing.assert_array_equal(total, grad)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", COMMON)
 def test_steady_state_allocates_nothing(name, dtype):

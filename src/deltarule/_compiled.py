@@ -280,13 +280,15 @@ def _adam_kernel():  # noqa: ANN202 - compiled lazily, on first use
     # error_model="numpy": a division by zero gives inf/nan as NumPy's does instead of
     # raising, which also lets LLVM vectorise the loop (about 3x faster).
     @njit(cache=True, nogil=True, error_model="numpy")
-    def adam(params, grad, m, v, b1, c1, b2, c2, eps_c, k, tiny):  # noqa: ANN001, ANN202
+    def adam(params, grad, m, v, b1, c1, b2, c2, eps_c, k, tiny, total, accumulate):  # noqa: ANN001, ANN202
         # The NumPy passes' operations in the same order, one element at a time; every
         # scalar arrives in the arrays' dtype, so float32 stays float32. Moments below
         # ``tiny`` are stored as (signed) zero after the step, as _flush_subnormal does.
         zero = b1 - b1
         for i in range(params.shape[0]):
             g = grad[i]
+            if accumulate:
+                total[i] += g
             mi = m[i] * b1 + g * c1
             vi = v[i] * b2 + (g * g) * c2
             params[i] -= mi / (np.sqrt(vi) + eps_c) * k
@@ -303,14 +305,18 @@ FUSED_MIN_SIZE = 65_536
 def fused_adam(
     params: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray,
     beta_1: float, beta_2: float, eps_c: float, k: float, flush_below: float = 0.0,
+    total: np.ndarray | None = None,
 ) -> None:  # fmt: skip
     r"""One Adam step in one pass over memory instead of NumPy's nine.
 
     In place: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
     :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
     :math:`\theta \leftarrow \theta - k\, m / (\sqrt v + \epsilon c)`, with the folded
-    constants ``eps_c`` and ``k`` of :func:`deltarule.optimizers._adam_step`.
+    constants ``eps_c`` and ``k`` of :func:`deltarule.optimizers._adam_step`; moments
+    below ``flush_below`` in magnitude become zero; ``total += g`` when ``total`` is given.
     """
     t = params.dtype.type
+    accumulate = total is not None
     _adam_kernel()(params, grad, m, v, t(beta_1), t(1.0 - beta_1), t(beta_2), t(1.0 - beta_2),
-                   t(eps_c), t(k), t(flush_below))  # fmt: skip
+                   t(eps_c), t(k), t(flush_below), total if accumulate else grad,
+                   accumulate)  # fmt: skip

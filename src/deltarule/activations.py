@@ -60,6 +60,12 @@ class Activation:
     jacobian_product : callable ``(z, a, grad_a) -> grad_z`` or None
         Vector-Jacobian product :math:`\partial E/\partial z` from
         :math:`\partial E/\partial a`, for activations that mix a row's entries.
+    function_into : callable ``(z, out) -> a``, optional
+        ``function`` computed in a preallocated ``out`` (or returning ``z`` itself for the
+        identity), with the same operations, so the same values to the last bit. The
+        training loop uses it to allocate nothing per batch; the contract tests check it.
+    backward_into : callable ``(z, a, grad_a, out) -> grad_z``, optional
+        :meth:`backward` computed in a preallocated ``out``, likewise bit for bit.
 
     Examples
     --------
@@ -74,6 +80,8 @@ class Activation:
     function: Callable[[Array], Array]
     derivative: Callable[[Array, Array], Array] | None = None
     jacobian_product: Callable[[Array, Array, Array], Array] | None = None
+    function_into: Callable[[Array, Array], Array] | None = None
+    backward_into: Callable[[Array, Array, Array, Array], Array] | None = None
 
     def __post_init__(self) -> None:
         if not callable(self.function):
@@ -95,18 +103,25 @@ class Activation:
             return (get_activation, (self.name,))
         return super().__reduce__()
 
-    def __call__(self, z: Array) -> Array:
-        """Return :math:`f(z)`."""
+    def __call__(self, z: Array, out: Array | None = None) -> Array:
+        """Return :math:`f(z)`, in ``out`` (same shape as ``z``) when given and supported."""
+        if out is not None and self.function_into is not None:
+            return self.function_into(z, out)
         return self.function(z)
 
-    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
         r"""Return :math:`\partial E/\partial z = \partial E/\partial a \cdot f'(z)`.
 
         Parameters
         ----------
         z, a, grad_a : ndarray of shape (n_samples, n_units)
             Net input, output and the gradient of the error with respect to the output.
+        out : ndarray of shape (n_samples, n_units), optional
+            Where to write the result (when the activation has ``backward_into``); must not
+            be ``grad_a``.
         """
+        if out is not None and self.backward_into is not None:
+            return self.backward_into(z, a, grad_a, out)
         if self.derivative is not None:
             return grad_a * self.derivative(z, a)
         return self.jacobian_product(z, a, grad_a)  # type: ignore[misc]
@@ -118,6 +133,31 @@ def _ones_like(z: Array, a: Array) -> Array:
 
 def _relu_derivative(z: Array, a: Array) -> Array:
     return (z > 0).astype(z.dtype)
+
+
+def _relu_into(z: Array, out: Array) -> Array:
+    return np.maximum(z, 0, out=out)
+
+
+def _relu_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:
+    np.greater(z, 0, out=out)  # 1.0 or 0.0: the derivative, as _relu_derivative casts it
+    return np.multiply(grad_a, out, out=out)
+
+
+def _sigmoid_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:
+    np.subtract(1, a, out=out)
+    np.multiply(a, out, out=out)
+    return np.multiply(grad_a, out, out=out)
+
+
+def _tanh_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:
+    np.multiply(a, a, out=out)
+    np.subtract(1, out, out=out)
+    return np.multiply(grad_a, out, out=out)
+
+
+def _identity_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:
+    return np.multiply(grad_a, 1, out=out)  # grad_a * ones, as the plain path computes
 
 
 _LEAKY_SLOPE = 0.01
@@ -211,6 +251,13 @@ def _softmax(z: Array) -> Array:
     return e
 
 
+def _softmax_into(z: Array, out: Array) -> Array:
+    np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
 def _softmax_jacobian_product(z: Array, a: Array, grad_a: Array) -> Array:
     # J = diag(a) - a a^T, so J^T g = a * (g - <g, a>).
     return a * (grad_a - (grad_a * a).sum(axis=-1, keepdims=True))
@@ -246,10 +293,46 @@ def get_activation(activation: str | Activation) -> Activation:
 
 
 for _act, _aliases in [
-    (Activation("identity", lambda z: z, _ones_like), ("linear",)),
-    (Activation("sigmoid", special.expit, lambda z, a: a * (1 - a)), ("logistic",)),
-    (Activation("tanh", np.tanh, lambda z, a: 1 - a * a), ()),
-    (Activation("relu", lambda z: np.maximum(z, 0), _relu_derivative), ()),
+    (
+        Activation(
+            "identity",
+            lambda z: z,
+            _ones_like,
+            function_into=lambda z, out: z,
+            backward_into=_identity_backward_into,
+        ),
+        ("linear",),
+    ),
+    (
+        Activation(
+            "sigmoid",
+            special.expit,
+            lambda z, a: a * (1 - a),
+            function_into=lambda z, out: special.expit(z, out=out),
+            backward_into=_sigmoid_backward_into,
+        ),
+        ("logistic",),
+    ),
+    (
+        Activation(
+            "tanh",
+            np.tanh,
+            lambda z, a: 1 - a * a,
+            function_into=lambda z, out: np.tanh(z, out=out),
+            backward_into=_tanh_backward_into,
+        ),
+        (),
+    ),
+    (
+        Activation(
+            "relu",
+            lambda z: np.maximum(z, 0),
+            _relu_derivative,
+            function_into=_relu_into,
+            backward_into=_relu_backward_into,
+        ),
+        (),
+    ),
     (Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative), ()),
     (Activation("elu", _elu, _elu_derivative), ()),
     (Activation("selu", _selu, _selu_derivative), ()),
@@ -262,6 +345,14 @@ for _act, _aliases in [
         Activation("exp", _exp, lambda z, a: np.where(z < np.log(np.finfo(z.dtype).max) - 1, a, 0)),
         (),
     ),
-    (Activation("softmax", _softmax, jacobian_product=_softmax_jacobian_product), ()),
+    (
+        Activation(
+            "softmax",
+            _softmax,
+            jacobian_product=_softmax_jacobian_product,
+            function_into=_softmax_into,
+        ),
+        (),
+    ),
 ]:
     register_activation(_act, aliases=_aliases)

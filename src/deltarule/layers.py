@@ -20,6 +20,11 @@ delta rule),
 ``forward`` returns the output and a :class:`DenseCache` *value*; ``backward``
 takes that value back. Nothing is kept on the layer between the two, so a
 backward pass can be tested alone and ``explain`` can show the real caches.
+
+The training loop passes :class:`DenseBuffers`, arrays it reuses from batch to batch,
+so that a step allocates no batch-sized array; the operations, and so the values to the
+last bit, are those of the allocating path (a cache then points into the buffers and is
+valid until the next pass that uses them).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import numpy as np
 from ._typing import Array
 from .activations import Activation
 
-__all__ = ["Dense", "DenseCache"]
+__all__ = ["Dense", "DenseBuffers", "DenseCache"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,36 @@ class DenseCache:
     activated: Array
     out: Array
     dropout_mask: Array | None = None
+
+
+@dataclass(frozen=True)
+class DenseBuffers:
+    r"""Arrays one dense layer's passes write into, for batches of up to ``size`` samples.
+
+    Attributes
+    ----------
+    net, activated, delta : ndarray of shape (size, n_outputs)
+        :math:`z`, :math:`f(z)` and :math:`\partial E/\partial z`.
+    grad_inputs : ndarray of shape (size, n_inputs) or None
+        :math:`\partial E/\partial x`; None for a first layer.
+    """
+
+    net: Array
+    activated: Array
+    delta: Array
+    grad_inputs: Array | None
+
+    @classmethod
+    def allocate(cls, layer: Dense, size: int, dtype: np.dtype, first: bool) -> DenseBuffers:
+        """Return buffers for ``layer`` and batches of up to ``size`` samples."""
+        shape = (size, layer.n_outputs)
+        grad_inputs = None if first else np.zeros((size, layer.n_inputs), dtype)
+        return cls(np.zeros(shape, dtype), np.zeros(shape, dtype), np.zeros(shape, dtype),
+                   grad_inputs)  # fmt: skip
+
+
+def _rows(buffer: Array | None, n: int) -> Array | None:
+    return None if buffer is None else buffer[:n]
 
 
 @dataclass(frozen=True)
@@ -88,6 +123,7 @@ class Dense:
         bias: Array | None,
         inputs: Array,
         rng: np.random.Generator | None = None,
+        buffers: DenseBuffers | None = None,
     ) -> tuple[Array, DenseCache]:
         """Return ``(out, cache)`` for a batch of inputs.
 
@@ -98,11 +134,14 @@ class Dense:
         inputs : ndarray of shape (n_samples, n_inputs)
         rng : Generator, optional
             Given during training only: draws the dropout mask.
+        buffers : DenseBuffers, optional
+            Where to write :math:`z` and :math:`f(z)` instead of new arrays.
         """
-        net = inputs @ weight.T
+        n = inputs.shape[0]
+        net = np.matmul(inputs, weight.T, out=_rows(buffers and buffers.net, n))
         if bias is not None:
             net += bias
-        activated = self.activation.function(net)
+        activated = self.activation(net, _rows(buffers and buffers.activated, n))
         out, mask = activated, None
         if rng is not None and self.dropout > 0:
             keep = 1.0 - self.dropout
@@ -120,6 +159,7 @@ class Dense:
         *,
         delta: Array | None = None,
         need_input_grad: bool = True,
+        buffers: DenseBuffers | None = None,
     ) -> tuple[Array | None, Array]:
         r"""Write :math:`\partial E/\partial W` and :math:`\partial E/\partial b` in place.
 
@@ -136,6 +176,8 @@ class Dense:
             :math:`\partial E/\partial z` when already known (fused output pairs).
         need_input_grad : bool
             False for the first layer, whose input gradient nobody needs.
+        buffers : DenseBuffers, optional
+            Where to write :math:`\delta` and :math:`\partial E/\partial x`.
 
         Returns
         -------
@@ -144,12 +186,15 @@ class Dense:
         delta : ndarray of shape (n_samples, n_outputs)
             :math:`\partial E/\partial z`.
         """
+        n = cache.inputs.shape[0]
         if delta is None:
             if cache.dropout_mask is not None:
                 grad_out = grad_out * cache.dropout_mask
-            delta = self.activation.backward(cache.net, cache.activated, grad_out)
+            out = _rows(buffers and buffers.delta, n)
+            delta = self.activation.backward(cache.net, cache.activated, grad_out, out)
         np.matmul(delta.T, cache.inputs, out=grad_weight)
         if grad_bias is not None:
             np.sum(delta, axis=0, out=grad_bias)
-        grad_inputs = delta @ weight if need_input_grad else None
-        return grad_inputs, delta
+        if not need_input_grad:
+            return None, delta
+        return np.matmul(delta, weight, out=_rows(buffers and buffers.grad_inputs, n)), delta

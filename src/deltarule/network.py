@@ -38,7 +38,7 @@ from ._validation import (
 from .activations import Activation, get_activation
 from .exceptions import InputError
 from .initializers import get_initializer, make_rng
-from .layers import Dense, DenseCache
+from .layers import Dense, DenseBuffers, DenseCache
 from .losses import Loss, batch_scale, fused_pair, get_loss, reduce_weighted
 from .parameters import ParameterLayout
 
@@ -307,6 +307,7 @@ class Network:
         *,
         rng: np.random.Generator | None = None,
         observer: Observer | None = None,
+        buffers: Sequence[DenseBuffers] | None = None,
     ) -> tuple[Array, list[DenseCache]]:
         """Run the forward pass on trusted, validated input.
 
@@ -319,6 +320,9 @@ class Network:
             Enables dropout (training only).
         observer : Observer, optional
             Told every layer's cache.
+        buffers : list of DenseBuffers, optional
+            From :meth:`buffers`: arrays to compute in instead of new ones (same values);
+            the output and caches then live in them until their next use.
 
         Returns
         -------
@@ -329,7 +333,7 @@ class Network:
         caches = []
         out = X
         for index, (layer, weight, bias) in enumerate(zip(self.layers, weights, biases)):
-            out, cache = layer.forward(weight, bias, out, rng)
+            out, cache = layer.forward(weight, bias, out, rng, buffers and buffers[index])
             caches.append(cache)
             if observer is not None:
                 observer.on_forward(index, layer, cache)
@@ -344,10 +348,12 @@ class Network:
         *,
         out: Array | None = None,
         observer: Observer | None = None,
+        buffers: Sequence[DenseBuffers] | None = None,
     ) -> tuple[float, Array]:
         """Return ``(E, dE/dθ)`` from the caches of :meth:`forward`.
 
-        The gradient is written into ``out`` (a flat buffer) when given.
+        The gradient is written into ``out`` (a flat buffer) when given; the error
+        signals into ``buffers`` (from :meth:`buffers`) when given.
         """
         params = self.parameters if params is None else params
         weights, _ = self._views(params)
@@ -358,7 +364,9 @@ class Network:
         scale = batch_scale(target.shape[0], sample_weight, self.dtype)
         loss = self.error(caches, target, sample_weight)
         if pair is not None:
-            delta = pair.delta(last.net, last.out, target) * scale
+            n = target.shape[0]
+            delta_out = None if buffers is None else buffers[-1].delta[:n]
+            delta = np.multiply(pair.delta(last.net, last.out, target), scale, out=delta_out)
             grad_out = None
         else:
             grad_out = self.loss.gradient(last.out, target) * scale
@@ -373,6 +381,7 @@ class Network:
                 grad_biases[index],
                 delta=delta,
                 need_input_grad=index > 0,
+                buffers=buffers and buffers[index],
             )
             if observer is not None:
                 if index == len(self.layers) - 1:
@@ -380,6 +389,13 @@ class Network:
                 observer.on_backward(index, layer, delta, grad_weights[index], grad_biases[index])
             delta = None
         return loss, grad
+
+    def buffers(self, batch_size: int) -> list[DenseBuffers]:
+        """Return arrays for :meth:`forward` and :meth:`backward` on up to ``batch_size`` rows."""
+        return [
+            DenseBuffers.allocate(layer, batch_size, self.dtype, first=index == 0)
+            for index, layer in enumerate(self.layers)
+        ]
 
     def loss_and_gradient(
         self,

@@ -99,6 +99,22 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    def update_and_accumulate(
+        self,
+        params: Array,
+        grad: Array,
+        state: dict[str, Any],
+        learning_rate: float | None,
+        loss: float | None,
+        total: Array,
+    ) -> None:
+        """:meth:`update`, then ``total += grad`` (the training loop's running gradient sum).
+
+        A rule with a fused kernel overrides this to do both in one pass over memory.
+        """
+        self.update(params, grad, state, learning_rate, loss)
+        np.add(total, grad, out=total)
+
     def config(self) -> dict[str, Any]:
         """Return the JSON-able hyper-parameters, with ``"name"``, to rebuild this optimizer."""
         return {"name": self.name, **{key: getattr(self, key) for key in self.hyperparameters}}
@@ -269,9 +285,22 @@ class Adam(Optimizer):
         state["step"] += 1
         _adam_step(self, params, grad, state, self._rate(learning_rate))
 
+    def update_and_accumulate(self, params, grad, state, learning_rate, loss, total) -> None:
+        if type(self).update is not Adam.update:  # a subclass changed the rule: honour it
+            super().update_and_accumulate(params, grad, state, learning_rate, loss, total)
+            return
+        state["step"] += 1
+        _adam_step(self, params, grad, state, self._rate(learning_rate), total)
 
-def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate: float) -> None:
-    """The moment updates and the bias-corrected step shared by Adam and AdamW."""
+
+def _adam_step(
+    opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate: float,
+    total: Array | None = None,
+) -> None:  # fmt: skip
+    """The moment updates and the bias-corrected step shared by Adam and AdamW.
+
+    With ``total``, also ``total += grad`` (in the same pass when compiled).
+    """
     m, v, work = state["first_moment"], state["second_moment"], state["scratch"]
     t = state["step"]
     # With c = sqrt(1 - beta_2^t): m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps c) * c / b,
@@ -281,12 +310,14 @@ def _adam_step(opt: Adam | AdamW, params: Array, grad: Array, state: dict, rate:
     flush = t % _FLUSH_EVERY == 0
     if params.size >= _compiled.FUSED_MIN_SIZE and _compiled.available():
         bound = _flush_bound(params.dtype) if flush else 0.0
-        _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, eps_c, k, bound)
+        _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, eps_c, k, bound, total)
         return
     _adam_passes(opt, params, grad, m, v, work, eps_c, k)
     if flush:
         _flush_subnormal(m, work)
         _flush_subnormal(v, work)
+    if total is not None:
+        np.add(total, grad, out=total)
 
 
 def _adam_passes(

@@ -55,6 +55,7 @@ from .callbacks import (
 from .exceptions import InputError
 from .history import EpochRecord, History
 from .initializers import make_rng
+from .layers import DenseBuffers
 from .metrics import get_metric
 from .network import Network
 from .optimizers import get_optimizer
@@ -136,6 +137,8 @@ class Trainer:
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
         self._weight_mask = network.weight_mask.astype(network.dtype)
+        self._layer_buffers: list[DenseBuffers] | None = None
+        self._buffers: tuple[Array, Array] | None = None
 
     # -------------------------------------------------------------- checkpoints
     def checkpoint_state(self) -> tuple[dict[str, Array], dict[str, Any]]:
@@ -211,13 +214,19 @@ class Trainer:
             norms = np.sqrt((weight * weight).sum(axis=1, keepdims=True))
             np.multiply(weight, np.minimum(1, self.max_norm / np.maximum(norms, 1e-12)), out=weight)
 
-    def _step(self, xb: Array, yb: Array, swb: Array | None, lr: float) -> tuple[float, Array]:
-        """One forward/backward/update on a batch; returns (loss, output)."""
+    def _step(
+        self, xb: Array, yb: Array, swb: Array | None, lr: float, total: Array | None = None
+    ) -> tuple[float, Array]:
+        """One forward/backward/update on a batch; returns (loss, output).
+
+        With ``total``, the update also adds the batch gradient to it.
+        """
         net = self.network
         params, grad = net.parameters, self._grad
         dropout = self._dropout_rng if self._has_dropout else None
-        output, caches = net.forward(xb, rng=dropout)
-        loss, _ = net.backward(caches, yb, swb, out=grad)
+        buffers = self._layer_buffers
+        output, caches = net.forward(xb, rng=dropout, buffers=buffers)
+        loss, _ = net.backward(caches, yb, swb, out=grad, buffers=buffers)
         if self.l1 or self.l2:
             loss += self._penalty(params, grad)
         if not math.isfinite(loss):
@@ -226,7 +235,11 @@ class Trainer:
         if frozen is not None:
             grad[frozen] = 0
             kept = params[frozen]  # fancy indexing: a copy
-        self.optimizer.update(params, grad, self.optimizer_state, lr, loss)
+        if total is None:
+            self.optimizer.update(params, grad, self.optimizer_state, lr, loss)
+        else:
+            opt, state = self.optimizer, self.optimizer_state
+            opt.update_and_accumulate(params, grad, state, lr, loss, total)
         if frozen is not None:
             params[frozen] = kept
         if self.max_norm is not None:
@@ -236,7 +249,7 @@ class Trainer:
     def _batch_buffers(self, data: Data, size: int) -> tuple[Array, Array]:
         """Reused buffers that shuffled batches are gathered into (no per-epoch data copy)."""
         shapes = ((size, data.X.shape[1]), (size, data.y.shape[1]))
-        buffers = getattr(self, "_buffers", None)
+        buffers = self._buffers
         if buffers is None or (buffers[0].shape, buffers[1].shape) != shapes:
             dtype = self.network.dtype
             buffers = self._buffers = (np.empty(shapes[0], dtype), np.empty(shapes[1], dtype))
@@ -249,6 +262,8 @@ class Trainer:
         shuffled = self.shuffle and bs < n  # a full batch's gradient does not depend on order
         order = self._shuffle_rng.permutation(n) if shuffled else np.arange(n)
         xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
+        if self._layer_buffers is None or self._layer_buffers[0].net.shape[0] != bs:
+            self._layer_buffers = self.network.buffers(bs)  # reused by the epochs of a fit
         outputs = (
             np.empty((n, self.network.n_outputs), self.network.dtype) if self.metrics else None
         )
@@ -264,19 +279,19 @@ class Trainer:
             if xbuf is None:
                 xb, yb = data.X[start:seen], data.y[start:seen]
             else:  # gather the shuffled batch into the reused buffers
-                xb = np.take(data.X, idx, axis=0, out=xbuf[: seen - start])
-                yb = np.take(data.y, idx, axis=0, out=ybuf[: seen - start])
+                xb = np.take(data.X, idx, axis=0, out=xbuf[: seen - start], mode="clip")
+                yb = np.take(data.y, idx, axis=0, out=ybuf[: seen - start], mode="clip")
             swb = None if data.sample_weight is None else data.sample_weight[idx]
-            loss, out = self._step(xb, yb, swb, lr)
             weight = float(seen - start) if swb is None else float(swb.sum())
+            # grad_sum += (weight / bs) * grad: by the update itself for every full batch
+            # of weight bs (fused into one pass where the optimizer can), else below
+            whole = weight == bs
+            loss, out = self._step(xb, yb, swb, lr, self._grad_sum if whole else None)
             loss_sum += loss * weight
             weight_sum += weight
             if not math.isfinite(loss):
                 break
-            # grad_sum += (weight / bs) * grad: one pass for every full unweighted batch
-            if weight == bs:
-                np.add(self._grad_sum, self._grad, out=self._grad_sum)
-            else:
+            if not whole:
                 np.multiply(self._grad, self._grad.dtype.type(weight / bs), out=self._grad_tmp)
                 np.add(self._grad_sum, self._grad_tmp, out=self._grad_sum)
             if outputs is not None:
@@ -414,6 +429,8 @@ class Trainer:
             for cb in cbs:
                 cb.on_train_end(state.history, state)
             raise
+        finally:
+            self._layer_buffers = self._buffers = None  # batch-sized: not kept between fits
         self.learning_rate = state.learning_rate
         state.history.stop_reason = reason
         for cb in cbs:

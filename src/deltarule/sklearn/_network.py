@@ -128,10 +128,11 @@ class SklearnNetwork(Network):
         *,
         out: Array | None = None,
         observer: Any = None,
+        buffers: Any = None,
     ) -> tuple[float, Array]:
         """Return scikit-learn's ``(E_B, dE_B/dθ)`` for the batch (see the module docstring)."""
         loss, grad = super().backward(
-            caches, target, sample_weight, params, out=out, observer=observer
+            caches, target, sample_weight, params, out=out, observer=observer, buffers=buffers
         )
         if self.loss_scale != 1.0:
             grad *= self.loss_scale  # the loss is already scaled by error()

@@ -1,0 +1,44 @@
+"""Input validation helpers: the fast finiteness check of large arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deltarule import InputError, Network
+from deltarule._validation import _FAST_CHECK_SIZE, _all_finite
+
+
+@pytest.fixture(scope="module")
+def large() -> np.ndarray:
+    rows = _FAST_CHECK_SIZE // 64 + 3  # over the size where the BLAS check is used
+    return np.random.default_rng(0).normal(size=(rows, 64)).astype(np.float32)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (-1, -1), (12345, 17)])
+def test_every_non_finite_entry_is_found(large, bad, where) -> None:
+    X = large.copy()
+    assert _all_finite(X)
+    X[where] = bad
+    assert not _all_finite(X)
+
+
+def test_opposite_infinities_in_one_row_are_found(large) -> None:
+    X = large.copy()
+    X[5, 1], X[5, 2] = np.inf, -np.inf  # the row sum is NaN: still non-finite
+    assert not _all_finite(X)
+
+
+def test_finite_values_whose_row_sums_overflow_are_accepted(large) -> None:
+    X = large.copy()
+    X[7, :] = np.finfo(np.float32).max  # the row sum overflows; the entries are finite
+    assert _all_finite(X)
+
+
+def test_a_large_input_with_nan_gets_the_clear_error(large) -> None:
+    net = Network([64, 3, 2], seed=0)
+    X = large.copy()
+    X[16000, 5] = np.nan
+    with pytest.raises(InputError, match=r"NaN or infinity \(first at index \(16000, 5\)\)"):
+        net.validate(X)
