@@ -181,3 +181,37 @@ def test_fused_adam_equals_the_numpy_passes(dtype, monkeypatch) -> None:
         # the same operations in the same order: equal to the last bit (signed zeros too)
         np.testing.assert_array_equal(fused, plain)
         np.testing.assert_array_equal(np.signbit(fused), np.signbit(plain))
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_kernels_equal_numpy_bitwise_with_special_values(dtype, compiled, monkeypatch) -> None:
+    if compiled and not _compiled.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_compiled, "available", lambda: compiled)
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(13, 7)).astype(dtype)
+    g = rng.normal(size=(13, 7)).astype(dtype)
+    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    z[0, :5], g[1, :5] = specials, specials
+    g[2, :5] = [np.inf, -np.inf, np.nan, -0.0, 0.0]
+    z[2, :5] = [-1.0, -2.0, 3.0, -4.0, 5.0]  # inf * 0 is NaN in both
+    b = rng.normal(size=7).astype(dtype)
+    b[3] = np.nan
+    expected = z + b
+    summed = z.copy()
+    _compiled.add_bias(summed, b)
+    np.testing.assert_array_equal(summed, expected, strict=True)
+    out = np.full_like(z, 7.0)
+    with np.errstate(invalid="ignore"):  # inf * 0
+        got = _compiled.relu_backward(z, g, out)
+        reference = g * (z > 0).astype(dtype)
+    np.testing.assert_array_equal(got, reference, strict=True)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(reference))
+    assert got is out
+    # non-contiguous arrays take NumPy's path
+    wide = np.zeros((13, 14), dtype)
+    view = wide[:, ::2]
+    view[...] = z
+    _compiled.add_bias(view, b)
+    np.testing.assert_array_equal(view, expected, strict=True)

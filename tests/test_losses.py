@@ -99,6 +99,30 @@ def test_fused_pair_equals_general_chain_rule(
 
 
 @pytest.mark.parametrize("key", sorted(FUSED_PAIRS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_pair_in_place_forms_equal_the_plain_ones_bitwise(
+    key: tuple[str, str], dtype: type, rng: np.random.Generator
+) -> None:
+    act, loss = get_activation(key[0]), get_loss(key[1])
+    pair = FUSED_PAIRS[key]
+    z = (rng.normal(size=(7, 3)) * 4).astype(dtype)
+    o = act(z)
+    _, t = outputs_and_targets(loss.name, rng)
+    t = np.resize(t, z.shape).astype(dtype)
+    work = np.full_like(z, np.nan)
+    np.testing.assert_array_equal(pair.per_sample(z, t, work), pair.value(z, t), strict=True)
+    out = np.full_like(z, np.nan)
+    np.testing.assert_array_equal(pair.gradient(z, o, t, out), pair.delta(z, o, t), strict=True)
+    if pair.delta_into is not None:
+        assert np.shares_memory(pair.gradient(z, o, t, out), out)
+
+
+def test_the_common_pairs_have_in_place_forms() -> None:
+    for key in [("softmax", "categorical_crossentropy"), ("identity", "half_squared_error")]:
+        assert FUSED_PAIRS[key].value_into is not None and FUSED_PAIRS[key].delta_into is not None
+
+
+@pytest.mark.parametrize("key", sorted(FUSED_PAIRS))
 def test_fused_values_stable_for_huge_logits(key: tuple[str, str]) -> None:
     z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]])
     t = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])

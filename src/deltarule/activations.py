@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from . import _compiled
 from ._typing import Array
 from ._validation import lookup, register
 from .exceptions import InputError
@@ -140,8 +141,7 @@ def _relu_into(z: Array, out: Array) -> Array:
 
 
 def _relu_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:
-    np.greater(z, 0, out=out)  # 1.0 or 0.0: the derivative, as _relu_derivative casts it
-    return np.multiply(grad_a, out, out=out)
+    return _compiled.relu_backward(z, grad_a, out)
 
 
 def _sigmoid_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:

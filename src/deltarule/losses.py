@@ -128,12 +128,29 @@ class FusedPair:
 
     ``value(z, t)`` is the per-sample loss computed from the output net input
     :math:`z`; ``delta(z, o, t)`` is :math:`\partial\ell_i/\partial z_i`.
+    ``value_into(z, t, work)`` and ``delta_into(z, o, t, out)``, where given, compute the
+    same values to the last bit with a preallocated (n_samples, n_outputs) array (the
+    training loop's, so a step allocates no batch-sized array).
     """
 
     activation: str
     loss: str
     value: Callable[[Array, Array], Array]
     delta: Callable[[Array, Array, Array], Array]
+    value_into: Callable[[Array, Array, Array], Array] | None = None
+    delta_into: Callable[[Array, Array, Array, Array], Array] | None = None
+
+    def per_sample(self, z: Array, t: Array, work: Array | None = None) -> Array:
+        """Per-sample loss, using ``work`` (shape of ``z``, overwritten) when given."""
+        if work is not None and self.value_into is not None:
+            return self.value_into(z, t, work)
+        return self.value(z, t)
+
+    def gradient(self, z: Array, o: Array, t: Array, out: Array | None = None) -> Array:
+        r""":math:`\partial\ell_i/\partial z_i`, written into ``out`` when given."""
+        if out is not None and self.delta_into is not None:
+            return self.delta_into(z, o, t, out)
+        return self.delta(z, o, t)
 
 
 def _eps(x: Array) -> float:
@@ -257,6 +274,39 @@ def _cce_from_logits(z: Array, t: Array) -> Array:
     return -(t * log_p).sum(axis=1)
 
 
+def _cce_from_logits_into(z: Array, t: Array, work: Array) -> Array:
+    # _cce_from_logits's operations, with _logsumexp's, through ``work``.
+    m = z.max(axis=1, keepdims=True)
+    np.subtract(z, m, out=work)
+    np.exp(work, out=work)
+    lse = work.sum(axis=1, keepdims=True)
+    np.log(lse, out=lse)
+    np.add(m, lse, out=lse)
+    np.subtract(z, lse, out=work)
+    np.multiply(t, work, out=work)
+    per_sample = work.sum(axis=1)
+    return np.negative(per_sample, out=per_sample)
+
+
+def _cce_delta(z: Array, o: Array, t: Array) -> Array:
+    return o * t.sum(axis=1, keepdims=True) - t
+
+
+def _cce_delta_into(z: Array, o: Array, t: Array, out: Array) -> Array:
+    np.multiply(o, t.sum(axis=1, keepdims=True), out=out)
+    return np.subtract(out, t, out=out)
+
+
+def _half_squared_into(o: Array, t: Array, work: Array) -> Array:
+    np.subtract(o, t, out=work)
+    return 0.5 * np.einsum("ij,ij->i", work, work)
+
+
+def _bce_delta_into(z: Array, o: Array, t: Array, out: Array) -> Array:
+    np.subtract(o, t, out=out)
+    return np.divide(out, o.shape[1], out=out)
+
+
 def _poisson_from_log(z: Array, t: Array) -> Array:
     # The mean deviance with o = exp(z): 2 (t log t - t z - t + e^z), averaged over outputs.
     top = z.dtype.type(np.log(np.finfo(z.dtype).max) - 1)  # as the exp activation clips
@@ -265,16 +315,27 @@ def _poisson_from_log(z: Array, t: Array) -> Array:
 
 FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {
     ("identity", "half_squared_error"): FusedPair(
-        "identity", "half_squared_error", lambda z, t: _half_squared(z, t), lambda z, o, t: o - t
+        "identity",
+        "half_squared_error",
+        lambda z, t: _half_squared(z, t),
+        lambda z, o, t: o - t,
+        value_into=_half_squared_into,
+        delta_into=lambda z, o, t, out: np.subtract(o, t, out=out),
     ),
     ("sigmoid", "binary_crossentropy"): FusedPair(
-        "sigmoid", "binary_crossentropy", _bce_from_logits, lambda z, o, t: (o - t) / o.shape[1]
+        "sigmoid",
+        "binary_crossentropy",
+        _bce_from_logits,
+        lambda z, o, t: (o - t) / o.shape[1],
+        delta_into=_bce_delta_into,
     ),
     ("softmax", "categorical_crossentropy"): FusedPair(
         "softmax",
         "categorical_crossentropy",
         _cce_from_logits,
-        lambda z, o, t: o * t.sum(axis=1, keepdims=True) - t,
+        _cce_delta,
+        value_into=_cce_from_logits_into,
+        delta_into=_cce_delta_into,
     ),
     ("exp", "poisson"): FusedPair(
         "exp", "poisson", _poisson_from_log, lambda z, o, t: 2 * (o - t) / o.shape[1]

@@ -362,11 +362,12 @@ class Network:
         last = caches[-1]
         pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
         scale = batch_scale(target.shape[0], sample_weight, self.dtype)
-        loss = self.error(caches, target, sample_weight)
+        n = target.shape[0]
+        delta_out = None if buffers is None else buffers[-1].delta[:n]
+        loss = self.error(caches, target, sample_weight, work=delta_out)  # before delta_out's use
         if pair is not None:
-            n = target.shape[0]
-            delta_out = None if buffers is None else buffers[-1].delta[:n]
-            delta = np.multiply(pair.delta(last.net, last.out, target), scale, out=delta_out)
+            delta = pair.gradient(last.net, last.out, target, delta_out)
+            delta = np.multiply(delta, scale, out=delta_out)
             grad_out = None
         else:
             grad_out = self.loss.gradient(last.out, target) * scale
@@ -480,13 +481,20 @@ class Network:
             return self.error(caches, y, sample_weight)
 
     def error(
-        self, caches: list[DenseCache], target: Array, sample_weight: Array | None = None
+        self,
+        caches: list[DenseCache],
+        target: Array,
+        sample_weight: Array | None = None,
+        work: Array | None = None,
     ) -> float:
-        """Return :math:`E` from :meth:`forward`'s caches (log-sum-exp stable for fused pairs)."""
+        """Return :math:`E` from :meth:`forward`'s caches (log-sum-exp stable for fused pairs).
+
+        ``work``, shaped like the output, is scratch space that saves temporaries.
+        """
         last = caches[-1]
         pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
         if pair is not None:
-            return reduce_weighted(pair.value(last.net, target), sample_weight)
+            return reduce_weighted(pair.per_sample(last.net, target, work), sample_weight)
         return self.loss(last.out, target, sample_weight)
 
     def jacobian(self, caches: list[DenseCache], params: Array | None = None) -> Array:

@@ -115,9 +115,15 @@ class SklearnNetwork(Network):
     loss_scale: float = 1.0
     alpha: float = 0.0
 
-    def error(self, caches: list[Any], target: Array, sample_weight: Array | None = None) -> float:
+    def error(
+        self,
+        caches: list[Any],
+        target: Array,
+        sample_weight: Array | None = None,
+        work: Array | None = None,
+    ) -> float:
         """Return :math:`c` times the deltarule error (no penalty term)."""
-        return super().error(caches, target, sample_weight) * self.loss_scale
+        return super().error(caches, target, sample_weight, work) * self.loss_scale
 
     def backward(
         self,
