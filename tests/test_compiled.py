@@ -215,3 +215,27 @@ def test_row_kernels_equal_numpy_bitwise_with_special_values(dtype, compiled, mo
     view[...] = z
     _compiled.add_bias(view, b)
     np.testing.assert_array_equal(view, expected, strict=True)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("name", ["subtract", "divide", "multiply"])
+def test_column_op_equals_the_broadcast_ufunc_bitwise(name, compiled, monkeypatch) -> None:
+    if compiled and not _compiled.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_compiled, "available", lambda: compiled)
+    rng = np.random.default_rng(6)
+    for dtype in (np.float32, np.float64):
+        a = rng.normal(size=(11, 5)).astype(dtype)
+        col = rng.normal(size=(11, 1)).astype(dtype)
+        a[0, :4] = [np.nan, np.inf, -0.0, 0.0]
+        col[1:5, 0] = [0.0, -0.0, np.inf, np.nan]
+        with np.errstate(all="ignore"):
+            expected = getattr(np, name)(a, col)
+            out = np.full_like(a, 3.0)
+            got = _compiled.column_op(name, a, col, out)
+            in_place = a.copy()
+            _compiled.column_op(name, in_place, col, in_place)
+        assert got is out
+        for result in (got, in_place):
+            np.testing.assert_array_equal(result, expected, strict=True)
+            np.testing.assert_array_equal(np.signbit(result), np.signbit(expected))

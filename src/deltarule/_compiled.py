@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "supported", "OnlineKernel", "fused_adam", "add_bias", "relu_backward"]
+__all__ = [
+    "available", "supported", "OnlineKernel", "fused_adam", "add_bias", "relu_backward",
+    "column_op",
+]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 OUTPUT_CODES = {  # (output activation, loss) -> loss code of the kernel
@@ -339,11 +342,23 @@ def _row_kernels():  # noqa: ANN202 - compiled lazily, on first use
             for j in range(z.shape[1]):
                 out[i, j] = g[i, j] * (one if z[i, j] > 0 else zero)
 
-    return add_bias, relu_backward
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def column_op(a, col, out, op):  # noqa: ANN001, ANN202
+        for i in range(a.shape[0]):
+            c = col[i, 0]
+            for j in range(a.shape[1]):
+                if op == 0:
+                    out[i, j] = a[i, j] - c
+                elif op == 1:
+                    out[i, j] = a[i, j] / c
+                else:
+                    out[i, j] = a[i, j] * c
+
+    return add_bias, relu_backward, column_op
 
 
-def _rows_ok(*arrays: np.ndarray) -> bool:
-    return available() and all(a.ndim == 2 and a.flags.c_contiguous for a in arrays)
+def _rows_ok(a: np.ndarray) -> bool:
+    return a.ndim == 2 and a.flags.c_contiguous
 
 
 def add_bias(z: np.ndarray, b: np.ndarray) -> None:
@@ -352,7 +367,7 @@ def add_bias(z: np.ndarray, b: np.ndarray) -> None:
     The same additions as NumPy's broadcast, without the iteration buffer (32 KiB) that
     NumPy allocates for a broadcast operand on every call.
     """
-    if _rows_ok(z) and b.dtype == z.dtype:
+    if b.dtype == z.dtype and _rows_ok(z) and available():
         _row_kernels()[0](z, b)
     else:
         z += b
@@ -360,8 +375,26 @@ def add_bias(z: np.ndarray, b: np.ndarray) -> None:
 
 def relu_backward(z: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out = g * (z > 0)``, the derivative cast to ``g``'s dtype as the plain path does."""
-    if _rows_ok(z, g, out) and z.dtype == g.dtype == out.dtype:
+    same = z.dtype == g.dtype == out.dtype
+    if same and _rows_ok(z) and _rows_ok(g) and _rows_ok(out) and available():
         _row_kernels()[1](z, g, out)
         return out
     np.greater(z, 0, out=out)
     return np.multiply(g, out, out=out)
+
+
+_COLUMN_OPS = {"subtract": (0, np.subtract), "divide": (1, np.divide), "multiply": (2, np.multiply)}
+
+
+def column_op(name: str, a: np.ndarray, col: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out = a (op) col`` for ``col`` of shape (n, 1) broadcast along each row of ``a``.
+
+    ``name`` is "subtract", "divide" or "multiply"; the NumPy ufunc's values, without its
+    broadcast buffer. ``out`` may be ``a``.
+    """
+    code, ufunc = _COLUMN_OPS[name]
+    same = a.dtype == col.dtype == out.dtype
+    if same and _rows_ok(a) and _rows_ok(col) and _rows_ok(out) and available():
+        _row_kernels()[2](a, col, out, code)
+        return out
+    return ufunc(a, col, out=out)

@@ -252,10 +252,9 @@ def _softmax(z: Array) -> Array:
 
 
 def _softmax_into(z: Array, out: Array) -> Array:
-    np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+    _compiled.column_op("subtract", z, z.max(axis=-1, keepdims=True), out)
     np.exp(out, out=out)
-    out /= out.sum(axis=-1, keepdims=True)
-    return out
+    return _compiled.column_op("divide", out, out.sum(axis=-1, keepdims=True), out)
 
 
 def _softmax_jacobian_product(z: Array, a: Array, grad_a: Array) -> Array:

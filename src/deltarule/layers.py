@@ -197,7 +197,7 @@ class Dense:
             delta = self.activation.backward(cache.net, cache.activated, grad_out, out)
         np.matmul(delta.T, cache.inputs, out=grad_weight)
         if grad_bias is not None:
-            np.sum(delta, axis=0, out=grad_bias)
+            np.add.reduce(delta, axis=0, out=grad_bias)  # np.sum without its wrapper
         if not need_input_grad:
             return None, delta
         return np.matmul(delta, weight, out=_rows(buffers and buffers.grad_inputs, n)), delta

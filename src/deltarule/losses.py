@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from . import _compiled
 from ._typing import Array
 from ._validation import lookup, register
 from .exceptions import InputError
@@ -277,12 +278,12 @@ def _cce_from_logits(z: Array, t: Array) -> Array:
 def _cce_from_logits_into(z: Array, t: Array, work: Array) -> Array:
     # _cce_from_logits's operations, with _logsumexp's, through ``work``.
     m = z.max(axis=1, keepdims=True)
-    np.subtract(z, m, out=work)
+    _compiled.column_op("subtract", z, m, work)
     np.exp(work, out=work)
     lse = work.sum(axis=1, keepdims=True)
     np.log(lse, out=lse)
     np.add(m, lse, out=lse)
-    np.subtract(z, lse, out=work)
+    _compiled.column_op("subtract", z, lse, work)
     np.multiply(t, work, out=work)
     per_sample = work.sum(axis=1)
     return np.negative(per_sample, out=per_sample)
@@ -293,7 +294,7 @@ def _cce_delta(z: Array, o: Array, t: Array) -> Array:
 
 
 def _cce_delta_into(z: Array, o: Array, t: Array, out: Array) -> Array:
-    np.multiply(o, t.sum(axis=1, keepdims=True), out=out)
+    _compiled.column_op("multiply", o, t.sum(axis=1, keepdims=True), out)
     return np.subtract(out, t, out=out)
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from . import _compiled
 from ._typing import Array, ArrayLike, DTypeLike, SeedLike
 from ._validation import (
     check_dtype,
@@ -217,11 +218,16 @@ class Network:
     def _views(self, params: Array) -> tuple[list[Array], list[Array | None]]:
         if params is self.parameters:
             return self.weights, self.biases
+        cached = self.__dict__.get("_last_views")
+        if cached is not None and cached[0] is params:  # e.g. the trainer's gradient buffer
+            return cached[1], cached[2]
         weights = [self.layout.view(params, f"W{i}") for i in range(1, len(self.layers) + 1)]
         biases = [
             self.layout.view(params, f"b{i}") if layer.use_bias else None
             for i, layer in enumerate(self.layers, start=1)
         ]
+        # Views of one other buffer are kept (with the buffer, so its identity stays its own).
+        self._last_views = (params, weights, biases)
         return weights, biases
 
     @property
@@ -367,7 +373,10 @@ class Network:
         loss = self.error(caches, target, sample_weight, work=delta_out)  # before delta_out's use
         if pair is not None:
             delta = pair.gradient(last.net, last.out, target, delta_out)
-            delta = np.multiply(delta, scale, out=delta_out)
+            if delta_out is None:
+                delta = delta * scale
+            else:  # the same products, without NumPy's broadcast buffer
+                delta = _compiled.column_op("multiply", delta, scale, delta_out)
             grad_out = None
         else:
             grad_out = self.loss.gradient(last.out, target) * scale
@@ -560,8 +569,8 @@ class Network:
     def __getstate__(self) -> dict[str, Any]:
         # The views are rebuilt on unpickling, so they stay views of the new buffer.
         state = dict(self.__dict__)
-        state.pop("weights", None)
-        state.pop("biases", None)
+        for key in ("weights", "biases", "_last_views"):
+            state.pop(key, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -571,6 +580,7 @@ class Network:
     def copy(self) -> Network:
         """Return an independent copy (own buffer, same values and frozen set)."""
         new = _copy.copy(self)
+        new.__dict__.pop("_last_views", None)
         new.parameters = self.parameters.copy()
         new.trainable = self.trainable.copy()
         new._bind_views()
