@@ -293,3 +293,18 @@ def test_dropout_with_buffers_draws_and_computes_the_same(rng):
         runs.append((out.copy(), net.backward(caches, y, buffers=buffers)[1]))
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_infer_in_chunks_equals_one_forward_pass(monkeypatch, rng):
+    from deltarule import network as network_module
+
+    monkeypatch.setattr(network_module, "INFER_CHUNK", 16)
+    net = Network([5, 9, 7, 3], output_activation="softmax", seed=1)
+    X = rng.normal(size=(50, 5)).astype("float32")  # three full chunks and a short one
+    whole = net.forward(X)[0]
+    chunked = net.infer(X)
+    assert chunked.shape == (50, 3) and chunked.dtype == np.float32
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(net.predict(X), chunked)
+    row_by_row = np.vstack([net.forward(X[i : i + 1])[0] for i in range(50)])
+    np.testing.assert_allclose(chunked, row_by_row, rtol=1e-6, atol=1e-7)

@@ -72,24 +72,31 @@ class DenseBuffers:
 
     Attributes
     ----------
-    net, activated, delta : ndarray of shape (size, n_outputs)
-        :math:`z`, :math:`f(z)` and :math:`\partial E/\partial z`.
+    net, activated : ndarray of shape (size, n_outputs)
+        :math:`z` and :math:`f(z)`.
+    delta : ndarray of shape (size, n_outputs) or None
+        :math:`\partial E/\partial z`; None in buffers for forward passes only.
     grad_inputs : ndarray of shape (size, n_inputs) or None
-        :math:`\partial E/\partial x`; None for a first layer.
+        :math:`\partial E/\partial x`; None for a first layer and in forward-only buffers.
     """
 
     net: Array
     activated: Array
-    delta: Array
+    delta: Array | None
     grad_inputs: Array | None
 
     @classmethod
-    def allocate(cls, layer: Dense, size: int, dtype: np.dtype, first: bool) -> DenseBuffers:
-        """Return buffers for ``layer`` and batches of up to ``size`` samples."""
+    def allocate(
+        cls, layer: Dense, size: int, dtype: np.dtype, first: bool, backward: bool = True
+    ) -> DenseBuffers:
+        """Return buffers for ``layer`` and batches of up to ``size`` samples.
+
+        With ``backward=False``, only the forward pass's (``delta`` and ``grad_inputs`` None).
+        """
         shape = (size, layer.n_outputs)
-        grad_inputs = None if first else np.zeros((size, layer.n_inputs), dtype)
-        return cls(np.zeros(shape, dtype), np.zeros(shape, dtype), np.zeros(shape, dtype),
-                   grad_inputs)  # fmt: skip
+        delta = np.zeros(shape, dtype) if backward else None
+        grad_inputs = None if first or not backward else np.zeros((size, layer.n_inputs), dtype)
+        return cls(np.zeros(shape, dtype), np.zeros(shape, dtype), delta, grad_inputs)
 
 
 def _rows(buffer: Array | None, n: int) -> Array | None:

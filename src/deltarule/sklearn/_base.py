@@ -214,7 +214,7 @@ class BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=_FLOATS)
         self._sync_in()
         network = self.network_
-        return network.forward(X.astype(network.dtype, copy=False))[0]
+        return network.infer(X.astype(network.dtype, copy=False))
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
