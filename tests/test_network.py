@@ -295,11 +295,16 @@ def test_dropout_with_buffers_draws_and_computes_the_same(rng):
         np.testing.assert_array_equal(a, b)
 
 
-def test_infer_in_chunks_equals_one_forward_pass(monkeypatch, rng):
+@pytest.mark.parametrize(
+    "hidden,out",
+    [("relu", "softmax"), ("sigmoid", "identity"), ("tanh", "sigmoid"), ("gelu", "softmax")],
+)
+def test_infer_in_chunks_equals_one_forward_pass(hidden, out, monkeypatch, rng):
+    # Forward-only buffers apply the activation in place; the outputs must not change.
     from deltarule import network as network_module
 
     monkeypatch.setattr(network_module, "INFER_CHUNK", 16)
-    net = Network([5, 9, 7, 3], output_activation="softmax", seed=1)
+    net = Network([5, 9, 7, 3], activation=hidden, output_activation=out, seed=1)
     X = rng.normal(size=(50, 5)).astype("float32")  # three full chunks and a short one
     whole = net.forward(X)[0]
     chunked = net.infer(X)

@@ -91,12 +91,17 @@ class DenseBuffers:
     ) -> DenseBuffers:
         """Return buffers for ``layer`` and batches of up to ``size`` samples.
 
-        With ``backward=False``, only the forward pass's (``delta`` and ``grad_inputs`` None).
+        With ``backward=False``, only the forward pass's: ``delta`` and ``grad_inputs`` are
+        None and ``activated`` *is* ``net``, so the activation is applied in place (fewer
+        passes over memory; a cache then holds :math:`f(z)` as its net input, which is all
+        a forward-only pass needs).
         """
         shape = (size, layer.n_outputs)
-        delta = np.zeros(shape, dtype) if backward else None
-        grad_inputs = None if first or not backward else np.zeros((size, layer.n_inputs), dtype)
-        return cls(np.zeros(shape, dtype), np.zeros(shape, dtype), delta, grad_inputs)
+        net = np.zeros(shape, dtype)
+        if not backward:
+            return cls(net, net, None, None)
+        grad_inputs = None if first else np.zeros((size, layer.n_inputs), dtype)
+        return cls(net, np.zeros(shape, dtype), np.zeros(shape, dtype), grad_inputs)
 
 
 def _rows(buffer: Array | None, n: int) -> Array | None:
