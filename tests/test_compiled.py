@@ -189,6 +189,7 @@ def test_row_kernels_equal_numpy_bitwise_with_special_values(dtype, compiled, mo
     if compiled and not _compiled.available():
         pytest.skip("numba is not installed")
     monkeypatch.setattr(_compiled, "available", lambda: compiled)
+    monkeypatch.setattr(_compiled, "ROW_KERNEL_MIN_SIZE", 0)  # small arrays take the kernels
     rng = np.random.default_rng(4)
     z = rng.normal(size=(13, 7)).astype(dtype)
     g = rng.normal(size=(13, 7)).astype(dtype)
@@ -223,6 +224,7 @@ def test_column_op_equals_the_broadcast_ufunc_bitwise(name, compiled, monkeypatc
     if compiled and not _compiled.available():
         pytest.skip("numba is not installed")
     monkeypatch.setattr(_compiled, "available", lambda: compiled)
+    monkeypatch.setattr(_compiled, "ROW_KERNEL_MIN_SIZE", 0)  # small arrays take the kernels
     rng = np.random.default_rng(6)
     for dtype in (np.float32, np.float64):
         a = rng.normal(size=(11, 5)).astype(dtype)
@@ -239,3 +241,20 @@ def test_column_op_equals_the_broadcast_ufunc_bitwise(name, compiled, monkeypatc
         for result in (got, in_place):
             np.testing.assert_array_equal(result, expected, strict=True)
             np.testing.assert_array_equal(np.signbit(result), np.signbit(expected))
+
+
+def test_a_small_network_trains_without_importing_numba() -> None:
+    # numba's import and kernel loading cost about 0.3 s: small runs must not pay it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, deltarule as dr\n"
+        "net = dr.Network([4, 8, 3], output_activation='softmax', seed=0)\n"
+        "X = np.random.default_rng(0).normal(size=(150, 4)); Y = np.eye(3)[np.arange(150) % 3]\n"
+        "net.fit(X, Y, epochs=3, verbose=0, batch_size=16)\n"
+        "net.predict(X)\n"
+        "assert 'numba' not in sys.modules, 'numba was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()

@@ -18,6 +18,7 @@ numba is optional (``pip install 'deltarule[fast]'``); without it training takes
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from typing import Any
 
@@ -357,8 +358,17 @@ def _row_kernels():  # noqa: ANN202 - compiled lazily, on first use
     return add_bias, relu_backward, column_op
 
 
+ROW_KERNEL_MIN_SIZE = 16_384
+"""Below this many elements the row kernels run only once numba is loaded anyway (a large
+network's training loads it): a small network's training never pays numba's import."""
+
+
 def _rows_ok(a: np.ndarray) -> bool:
     return a.ndim == 2 and a.flags.c_contiguous
+
+
+def _use_row_kernels(size: int) -> bool:
+    return (size >= ROW_KERNEL_MIN_SIZE or "numba" in sys.modules) and available()
 
 
 def add_bias(z: np.ndarray, b: np.ndarray) -> None:
@@ -367,7 +377,7 @@ def add_bias(z: np.ndarray, b: np.ndarray) -> None:
     The same additions as NumPy's broadcast, without the iteration buffer (32 KiB) that
     NumPy allocates for a broadcast operand on every call.
     """
-    if b.dtype == z.dtype and _rows_ok(z) and available():
+    if b.dtype == z.dtype and _rows_ok(z) and _use_row_kernels(z.size):
         _row_kernels()[0](z, b)
     else:
         z += b
@@ -376,7 +386,7 @@ def add_bias(z: np.ndarray, b: np.ndarray) -> None:
 def relu_backward(z: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out = g * (z > 0)``, the derivative cast to ``g``'s dtype as the plain path does."""
     same = z.dtype == g.dtype == out.dtype
-    if same and _rows_ok(z) and _rows_ok(g) and _rows_ok(out) and available():
+    if same and _rows_ok(z) and _rows_ok(g) and _rows_ok(out) and _use_row_kernels(z.size):
         _row_kernels()[1](z, g, out)
         return out
     np.greater(z, 0, out=out)
@@ -394,7 +404,7 @@ def column_op(name: str, a: np.ndarray, col: np.ndarray, out: np.ndarray) -> np.
     """
     code, ufunc = _COLUMN_OPS[name]
     same = a.dtype == col.dtype == out.dtype
-    if same and _rows_ok(a) and _rows_ok(col) and _rows_ok(out) and available():
+    if same and _rows_ok(a) and _rows_ok(col) and _rows_ok(out) and _use_row_kernels(a.size):
         _row_kernels()[2](a, col, out, code)
         return out
     return ufunc(a, col, out=out)
