@@ -165,3 +165,13 @@ def test_values_match_pytorch(name: str, rng: np.random.Generator) -> None:
         ),
     }[name]()
     assert get_loss(name)(o, t) == pytest.approx(float(expected), rel=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 1), (7, 3), (13, 10), (1000, 7), (3, 1000)])
+def test_fast_mean_equals_numpys_bitwise(dtype: type, shape: tuple[int, int]) -> None:
+    from deltarule.losses import _mean
+
+    x = np.random.default_rng(sum(shape)).normal(size=shape).astype(dtype) * 1e3
+    np.testing.assert_array_equal(_mean(x, axis=1), x.mean(axis=1), strict=True)
+    assert _mean(x[:, 0]) == x[:, 0].mean() and _mean(x[:, 0]).dtype == dtype

@@ -303,7 +303,7 @@ def _adam_kernel():  # noqa: ANN202 - compiled lazily, on first use
 
 
 FUSED_MIN_SIZE = 65_536
-"""Below this many parameters the fused loop gains too little to pay for its compilation."""
+"""From this many parameters the fused Adam step runs even when numba is not loaded yet."""
 
 
 def fused_adam(
@@ -367,8 +367,14 @@ def _rows_ok(a: np.ndarray) -> bool:
     return a.ndim == 2 and a.flags.c_contiguous
 
 
+def worth_it(size: int, min_size: int) -> bool:
+    """True when a kernel should run on ``size`` elements: numba is installed, and the work
+    is large enough to repay numba's import (``min_size``) or numba is already loaded."""
+    return (size >= min_size or "numba" in sys.modules) and available()
+
+
 def _use_row_kernels(size: int) -> bool:
-    return (size >= ROW_KERNEL_MIN_SIZE or "numba" in sys.modules) and available()
+    return worth_it(size, ROW_KERNEL_MIN_SIZE)
 
 
 def add_bias(z: np.ndarray, b: np.ndarray) -> None:

@@ -56,10 +56,20 @@ __all__ = [
 ]
 
 
+def _mean(x: Array, axis: int | None = None) -> Array:
+    """``x.mean(axis)`` without ``np.mean``'s Python overhead (~10 us a call).
+
+    The same values to the last bit: NumPy's mean is the same sum divided by the count, and
+    a float32 quotient is the same whether divided in float32 or in float64 and rounded.
+    """
+    count = x.size if axis is None else x.shape[axis]
+    return np.add.reduce(x, axis=axis) / count
+
+
 def reduce_weighted(per_sample: Array, sample_weight: Array | None) -> float:
     r"""Return :math:`\sum_i s_i \ell_i / \sum_i s_i` (the plain mean when weights are None)."""
     if sample_weight is None:
-        return float(per_sample.mean())
+        return float(_mean(per_sample))
     return float(per_sample @ sample_weight / sample_weight.sum())
 
 
@@ -169,7 +179,7 @@ def _mse(o: Array, t: Array) -> Array:
 
 
 def _mae(o: Array, t: Array) -> Array:
-    return np.abs(o - t).mean(axis=1)
+    return _mean(np.abs(o - t), axis=1)
 
 
 def huber(delta: float = 1.0) -> Loss:
@@ -186,7 +196,7 @@ def huber(delta: float = 1.0) -> Loss:
     def value(o: Array, t: Array) -> Array:
         a = np.abs(o - t)
         quad = np.minimum(a, delta)
-        return (0.5 * quad * quad + delta * (a - quad)).mean(axis=1)
+        return _mean((0.5 * quad * quad + delta * (a - quad)), axis=1)
 
     def gradient(o: Array, t: Array) -> Array:
         return np.clip(o - t, -delta, delta) / o.shape[1]
@@ -197,7 +207,7 @@ def huber(delta: float = 1.0) -> Loss:
 def _bce(o: Array, t: Array) -> Array:
     eps = _eps(o)
     p = np.clip(o, eps, 1 - eps)
-    return -(t * np.log(p) + (1 - t) * np.log1p(-p)).mean(axis=1)
+    return _mean(-(t * np.log(p) + (1 - t) * np.log1p(-p)), axis=1)
 
 
 def _bce_gradient(o: Array, t: Array) -> Array:
@@ -218,7 +228,7 @@ def _cce_gradient(o: Array, t: Array) -> Array:
 def _poisson(o: Array, t: Array) -> Array:
     # Mean Poisson deviance 2 (t log(t/o) - t + o), with t log t = 0 at t = 0.
     mu = np.clip(o, _eps(o), None)
-    return (2 * (special.xlogy(t, t) - special.xlogy(t, mu) - t + mu)).mean(axis=1)
+    return _mean((2 * (special.xlogy(t, t) - special.xlogy(t, mu) - t + mu)), axis=1)
 
 
 def _poisson_gradient(o: Array, t: Array) -> Array:
@@ -261,7 +271,7 @@ for _loss, _aliases in [
 
 
 def _bce_from_logits(z: Array, t: Array) -> Array:
-    return (np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))).mean(axis=1)
+    return _mean((np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))), axis=1)
 
 
 def _logsumexp(z: Array) -> Array:
@@ -311,7 +321,7 @@ def _bce_delta_into(z: Array, o: Array, t: Array, out: Array) -> Array:
 def _poisson_from_log(z: Array, t: Array) -> Array:
     # The mean deviance with o = exp(z): 2 (t log t - t z - t + e^z), averaged over outputs.
     top = z.dtype.type(np.log(np.finfo(z.dtype).max) - 1)  # as the exp activation clips
-    return (2 * (special.xlogy(t, t) - t * z - t + np.exp(np.minimum(z, top)))).mean(axis=1)
+    return _mean((2 * (special.xlogy(t, t) - t * z - t + np.exp(np.minimum(z, top)))), axis=1)
 
 
 FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {

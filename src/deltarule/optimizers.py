@@ -308,7 +308,7 @@ def _adam_step(
     c = (1.0 - opt.beta_2**t) ** 0.5
     eps_c, k = opt.epsilon * c, rate * c / (1.0 - opt.beta_1**t)
     flush = t % _FLUSH_EVERY == 0
-    if params.size >= _compiled.FUSED_MIN_SIZE and _compiled.available():
+    if _compiled.worth_it(params.size, _compiled.FUSED_MIN_SIZE):
         bound = _flush_bound(params.dtype) if flush else 0.0
         _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, eps_c, k, bound, total)
         return
