@@ -151,11 +151,10 @@ class SklearnNetwork(Network):
         """Add :math:`(\\alpha/s_B) W` to ``grad`` in place; return the penalty value."""
         coef = self.alpha / total
         value = 0.0
-        for index in range(1, len(self.layers) + 1):
-            where = self.layout[f"W{index}"].slice
-            weights = params[where]  # a contiguous 1-D view of W_l
-            grad[where] += coef * weights
-            value += float(np.dot(weights, weights))
+        for weights, grad_weights in zip(self._views(params)[0], self._views(grad)[0]):
+            grad_weights += coef * weights
+            flat = weights.reshape(-1)  # a contiguous 1-D view of W_l
+            value += float(np.dot(flat, flat))
         return 0.5 * coef * value
 
     # ------------------------------------------------------------- pickling
