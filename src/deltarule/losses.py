@@ -196,7 +196,7 @@ def huber(delta: float = 1.0) -> Loss:
     def value(o: Array, t: Array) -> Array:
         a = np.abs(o - t)
         quad = np.minimum(a, delta)
-        return _mean((0.5 * quad * quad + delta * (a - quad)), axis=1)
+        return _mean(0.5 * quad * quad + delta * (a - quad), axis=1)
 
     def gradient(o: Array, t: Array) -> Array:
         return np.clip(o - t, -delta, delta) / o.shape[1]
@@ -228,7 +228,7 @@ def _cce_gradient(o: Array, t: Array) -> Array:
 def _poisson(o: Array, t: Array) -> Array:
     # Mean Poisson deviance 2 (t log(t/o) - t + o), with t log t = 0 at t = 0.
     mu = np.clip(o, _eps(o), None)
-    return _mean((2 * (special.xlogy(t, t) - special.xlogy(t, mu) - t + mu)), axis=1)
+    return _mean(2 * (special.xlogy(t, t) - special.xlogy(t, mu) - t + mu), axis=1)
 
 
 def _poisson_gradient(o: Array, t: Array) -> Array:
@@ -271,7 +271,7 @@ for _loss, _aliases in [
 
 
 def _bce_from_logits(z: Array, t: Array) -> Array:
-    return _mean((np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))), axis=1)
+    return _mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))), axis=1)
 
 
 def _logsumexp(z: Array) -> Array:
@@ -321,7 +321,7 @@ def _bce_delta_into(z: Array, o: Array, t: Array, out: Array) -> Array:
 def _poisson_from_log(z: Array, t: Array) -> Array:
     # The mean deviance with o = exp(z): 2 (t log t - t z - t + e^z), averaged over outputs.
     top = z.dtype.type(np.log(np.finfo(z.dtype).max) - 1)  # as the exp activation clips
-    return _mean((2 * (special.xlogy(t, t) - t * z - t + np.exp(np.minimum(z, top)))), axis=1)
+    return _mean(2 * (special.xlogy(t, t) - t * z - t + np.exp(np.minimum(z, top))), axis=1)
 
 
 FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {
