@@ -600,8 +600,7 @@ class Network:
 
     def copy(self) -> Network:
         """Return an independent copy (own buffer, same values and frozen set)."""
-        new = _copy.copy(self)
-        new.__dict__.pop("_last_views", None)
+        new = _copy.copy(self)  # through __getstate__: no views or cached views copied
         new.parameters = self.parameters.copy()
         new.trainable = self.trainable.copy()
         new._bind_views()
