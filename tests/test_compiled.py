@@ -15,13 +15,13 @@ from deltarule.training import Trainer
 pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
 
 
-def train_both(make, X, y, monkeypatch, learning_rate=0.1, seed=0, **kwargs):
+def train_both(make, X, y, monkeypatch, learning_rate=0.1, seed=0, l2=0.0, **kwargs):
     """Train two identical networks, one through the compiled path, one through NumPy."""
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
         net = make()
-        trainer = Trainer(net, "sgd", learning_rate, 1, seed=seed, metrics=[])
+        trainer = Trainer(net, "sgd", learning_rate, 1, seed=seed, metrics=[], l2=l2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             history = trainer.fit(X, y, verbose=0, **kwargs)
@@ -147,9 +147,51 @@ def test_compiled_path_is_not_used_when_the_run_needs_more(monkeypatch) -> None:
     assert calls, "the tutorial's online run should take the compiled path"
     calls.clear()
     net.fit(X, y, epochs=3, batch_size=1, optimizer="momentum", metrics=[], verbose=0)
-    net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=[], verbose=0, l2=0.1)
+    net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=[], verbose=0, l1=0.1)
     net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=["mse"], verbose=0)
+
+    class Changed(dr.Network):  # a subclass with its own backward: the kernel cannot know it
+        def backward(self, *args, **kwargs):
+            return super().backward(*args, **kwargs)
+
+    changed = Changed([2, 2, 2], activation="sigmoid", output_activation="sigmoid", seed=0)
+    changed.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=[], verbose=0)
     assert calls == []
+
+
+def test_l2_early_stopping_and_validation_match_the_plain_path(monkeypatch) -> None:
+    # Callbacks that must see every epoch and validation data: one compiled epoch per call.
+    from deltarule.callbacks import EarlyStopping
+
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(40, 3)), rng.uniform(0.1, 0.9, size=(40, 2))
+
+    def make():
+        return dr.Network([3, 6, 2], activation="tanh", output_activation="sigmoid",
+                          loss="half_squared_error", seed=1, dtype="float64")  # fmt: skip
+
+    calls = []
+    real = _compiled.OnlineKernel.run
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    kwargs = dict(
+        epochs=300, validation_split=0.25, callbacks=[EarlyStopping("val_loss", patience=5)]
+    )
+    (fast, hf, tf), (slow, hs, ts) = train_both(make, X, y, monkeypatch, l2=0.01, **kwargs)
+    assert calls, "the compiled path should run"
+    assert len(hf) == len(hs) < 300 and hf.stop_reason == hs.stop_reason
+    np.testing.assert_allclose(hf.loss, hs.loss, rtol=1e-9)
+    np.testing.assert_allclose(hf.val_loss, hs.val_loss, rtol=1e-9)
+    np.testing.assert_allclose(
+        [r.gradient_norm for r in hf], [r.gradient_norm for r in hs], rtol=1e-8
+    )
+    np.testing.assert_allclose(fast.parameters, slow.parameters, rtol=1e-9, atol=1e-12)
+    assert tf.optimizer_state["step"] == ts.optimizer_state["step"]
+    assert tf._shuffle_rng.bit_generator.state == ts._shuffle_rng.bit_generator.state
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -258,3 +300,44 @@ def test_a_small_network_trains_without_importing_numba() -> None:
     )
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True)
     assert done.returncode == 0, done.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier", "classifier-early-stopping"])
+def test_sklearn_estimators_online_match_the_plain_path(kind, monkeypatch) -> None:
+    # batch_size=1, solver="sgd" without momentum: scikit-learn's objective (loss scale and
+    # alpha) in the kernel, its stopping rules (tol, early stopping) between epochs.
+    from deltarule.sklearn import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, 4))
+    if kind == "regressor":
+        y = X @ rng.normal(size=(4, 2)) + 0.1 * rng.normal(size=(30, 2))
+        make = MLPRegressor
+    else:
+        y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+        make = MLPClassifier
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", batch_size=1, momentum=0.0,
+                  learning_rate_init=0.05, alpha=0.01, max_iter=150, random_state=0,
+                  early_stopping=kind.endswith("early-stopping"))  # fmt: skip
+    calls = []
+    real = _compiled.OnlineKernel.run
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    fitted = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted.append(make(**params).fit(X, y))
+    fast, slow = fitted
+    assert calls, "the estimator's online run should take the compiled path"
+    assert fast.n_iter_ == slow.n_iter_
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-9)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+    if kind.endswith("early-stopping"):
+        np.testing.assert_allclose(fast.validation_scores_, slow.validation_scores_, rtol=1e-9)

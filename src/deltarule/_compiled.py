@@ -150,7 +150,16 @@ def _kernel():  # noqa: ANN202 - compiled lazily, on first use
         return e
 
     @njit(cache=True, nogil=True)
-    def update(params, spec, trainable, x, lr, abuf, dbuf, gsum):  # noqa: ANN001, ANN202
+    def squared_weights(params, spec):  # noqa: ANN001, ANN202
+        w_off, b_off, n_in, n_out, codes, z_off = spec
+        total = 0.0
+        for lay in range(w_off.shape[0]):
+            for i in range(w_off[lay], w_off[lay] + n_in[lay] * n_out[lay]):
+                total += params[i] * params[i]
+        return total
+
+    @njit(cache=True, nogil=True)
+    def update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay):  # noqa: ANN001, ANN202
         w_off, b_off, n_in, n_out, codes, z_off = spec
         n_layers = w_off.shape[0]
         for lay in range(n_layers - 1, 0, -1):  # hidden deltas, before any weight moves
@@ -168,7 +177,7 @@ def _kernel():  # noqa: ANN202 - compiled lazily, on first use
                 base = w_off[lay] + j * n_in[lay]
                 for i in range(n_in[lay]):
                     xi = x[i] if lay == 0 else abuf[z_off[lay - 1] + i]
-                    g = d * xi
+                    g = d * xi + decay * params[base + i]  # the L2 term: the weight before the step
                     if trainable[base + i]:
                         gsum[base + i] += g
                         params[base + i] -= lr * g
@@ -177,7 +186,9 @@ def _kernel():  # noqa: ANN202 - compiled lazily, on first use
                     params[b_off[lay] + j] -= lr * d
 
     @njit(cache=True, nogil=True)
-    def epochs(params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms):  # noqa: ANN001, ANN202
+    def epochs(
+        params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay
+    ):  # noqa: ANN001, ANN202, E501
         z_off = spec[5]
         n_layers = spec[0].shape[0]
         total = z_off[n_layers]
@@ -194,8 +205,15 @@ def _kernel():  # noqa: ANN202 - compiled lazily, on first use
             for step in range(n):
                 s = orders[epoch, step] if orders.shape[0] > 0 else step
                 forward(params, spec, X[s], zbuf, abuf)
-                esum += output_delta(loss, out_code, Y[s], zo, k, zbuf, abuf, dbuf)
-                update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum)
+                e = output_delta(loss, out_code, Y[s], zo, k, zbuf, abuf, dbuf)
+                if scale != 1.0:  # a scaled objective (scikit-learn's): scale E and delta
+                    e *= scale
+                    for j in range(k):
+                        dbuf[zo + j] *= scale
+                if decay != 0.0:  # E + decay/2 |W|^2, before the weights move
+                    e += 0.5 * decay * squared_weights(params, spec)
+                esum += e
+                update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, decay)
             losses[epoch] = esum / n
             norms[epoch] = np.sqrt(np.sum((gsum / n) ** 2))
             if not np.isfinite(losses[epoch]) or losses[epoch] <= target:
@@ -240,8 +258,10 @@ class OnlineKernel:
         learning_rate: float,
         target: float,
         n_epochs: int,
+        scale: float = 1.0,
+        decay: float = 0.0,
     ) -> tuple[int, np.ndarray, np.ndarray]:
-        """Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target.
+        r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target.
 
         Parameters
         ----------
@@ -249,6 +269,9 @@ class OnlineKernel:
         y : ndarray of shape (n_samples, n_outputs)
         orders : ndarray of shape (n_epochs, n_samples) or None
             The visiting order of each epoch (None: in order).
+        scale, decay : float
+            Each example's error is :math:`c\,E + \tfrac{\lambda}{2}\lVert W\rVert^2`
+            (weights, not biases) with :math:`c` = ``scale`` and :math:`\lambda` = ``decay``.
 
         Returns
         -------
@@ -273,6 +296,8 @@ class OnlineKernel:
             float(target),
             losses,
             norms,
+            float(scale),
+            float(decay),
         )
         return int(done), losses[:done], norms[:done]
 

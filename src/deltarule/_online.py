@@ -1,8 +1,11 @@
 """The compiled path of the training loop: online SGD epochs run by :mod:`deltarule._compiled`.
 
 The loop takes it only when the result is the same as its own (see :func:`compiled_ok`):
-batch size 1, plain SGD, no validation, metrics, weights or penalties, and callbacks that
-need to see only the end of each chunk of epochs (quiet progress, target error, time limit).
+batch size 1, plain SGD (the delta rule), no metrics, sample weights, L1 or max-norm, and a
+network whose objective the kernel computes (the plain one, scaled, plus an L2 term).
+With callbacks that need to see only the end of a chunk of epochs (quiet progress, target
+error, time limit) and no validation data, whole chunks of epochs run in one call; otherwise
+one epoch per call, with every callback and the validation score between epochs.
 """
 
 from __future__ import annotations
@@ -15,36 +18,44 @@ from typing import Any
 import numpy as np
 
 from . import _compiled
-from ._reports import diverged
+from ._reports import Interrupt, diverged
 from ._sampling import Data
 from .callbacks import Callback, ProgressBar, TargetError, TimeLimit, TrainingState
 from .history import EpochRecord
-from .network import Network
-from .optimizers import SGD
+from .optimizers import Optimizer
 
 __all__ = ["compiled_ok", "epoch_orders", "run_compiled"]
 
 
 def compiled_ok(trainer: Any, data: Data, val: Data | None, cbs: Sequence[Callback]) -> bool:
-    """True when the compiled online path computes exactly what the plain loop would."""
-    plain_callbacks = all(
+    """True when the compiled online path computes what the plain loop would."""
+    return (
+        trainer.batch_size == 1
+        and trainer.network.objective_terms() is not None
+        and isinstance(trainer.optimizer, Optimizer)
+        and trainer.optimizer.is_plain_sgd()
+        and not trainer.metrics
+        and data.sample_weight is None
+        and not (trainer.l1 or trainer.max_norm)
+        and _compiled.available()
+        and _compiled.supported(trainer.network)
+    )
+
+
+def _chunkable(val: Data | None, cbs: Sequence[Callback]) -> bool:
+    """True when the callbacks need to see only the end of a chunk of epochs."""
+    return val is None and all(
         (isinstance(cb, ProgressBar) and cb.verbose == 0)
         or (isinstance(cb, TargetError) and cb.monitor == "loss")
         or isinstance(cb, TimeLimit)
         for cb in cbs
     )
-    return (
-        trainer.batch_size == 1
-        and type(trainer.network) is Network  # a subclass may change the computation
-        and type(trainer.optimizer) is SGD
-        and val is None
-        and not trainer.metrics
-        and data.sample_weight is None
-        and not (trainer.l1 or trainer.l2 or trainer.max_norm)
-        and plain_callbacks
-        and _compiled.available()
-        and _compiled.supported(trainer.network)
-    )
+
+
+def _terms(trainer: Any) -> tuple[float, float]:
+    """The kernel's (loss scale, L2 coefficient): the network's, plus the trainer's ``l2``."""
+    scale, decay = trainer.network.objective_terms()
+    return scale, decay + trainer.l2
 
 
 def run_compiled(
@@ -56,8 +67,10 @@ def run_compiled(
     epochs: int,
 ) -> str:
     """Online SGD in compiled code, in chunks of epochs; callbacks see each chunk's end."""
-
+    if not _chunkable(val, cbs):
+        return _run_epoch_by_epoch(trainer, data, val, state, cbs, epochs)
     net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
+    scale, decay = _terms(trainer)
     targets = [cb.target for cb in cbs if isinstance(cb, TargetError)]
     target = min(targets) if targets else -math.inf
     n, chunk, remaining = data.X.shape[0], 16, epochs
@@ -68,7 +81,9 @@ def run_compiled(
         orders = epoch_orders(trainer, n, size)
         np.copyto(start, net.parameters)
         t0 = time.perf_counter()
-        done, losses, norms = kernel.run(data.X, data.y, orders, state.learning_rate, target, size)
+        done, losses, norms = kernel.run(
+            data.X, data.y, orders, state.learning_rate, target, size, scale, decay
+        )
         seconds = time.perf_counter() - t0
         if done < size:  # consume exactly the permutations the plain path would have
             trainer._shuffle_rng.bit_generator.state = rng_state
@@ -78,7 +93,9 @@ def run_compiled(
             # the weights (the kernel stops at the first non-finite loss).
             np.copyto(net.parameters, start)
             if done > 1:  # redo, and record, the finite epochs before the failed one
-                kernel.run(data.X, data.y, orders, state.learning_rate, -math.inf, done - 1)
+                kernel.run(
+                    data.X, data.y, orders, state.learning_rate, -math.inf, done - 1, scale, decay
+                )
                 state.history.extend_columns(
                     trainer.epochs_done + 1,
                     losses[:-1],
@@ -110,6 +127,47 @@ def run_compiled(
         if reason:
             return reason
         chunk = min(chunk * 4, 1 << 16) if seconds < 0.05 else chunk
+    return f"max epochs ({state.max_epochs}) reached"
+
+
+def _run_epoch_by_epoch(
+    trainer: Any,
+    data: Data,
+    val: Data | None,
+    state: TrainingState,
+    cbs: Sequence[Callback],
+    epochs: int,
+) -> str:
+    """One compiled epoch per call, the plain loop's epoch protocol around each."""
+    net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
+    scale, decay = _terms(trainer)
+    n = data.X.shape[0]
+    start = net.parameters.copy()
+    with Interrupt() as interrupt:
+        for _ in range(epochs):
+            for cb in cbs:
+                cb.on_epoch_begin(state)
+            lr = state.learning_rate
+            np.copyto(start, net.parameters)
+            t0 = time.perf_counter()
+            orders = epoch_orders(trainer, n, 1)
+            _, losses, norms = kernel.run(data.X, data.y, orders, lr, -math.inf, 1, scale, decay)
+            loss = float(losses[0])
+            if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
+                np.copyto(net.parameters, start)
+                return diverged(loss, trainer.epochs_done + 1, lr)
+            trainer.optimizer_state["step"] += n
+            val_loss, val_metrics = trainer._validate(val)
+            trainer.epochs_done += 1
+            seconds = time.perf_counter() - t0
+            record = EpochRecord(
+                trainer.epochs_done, loss, val_loss, {}, val_metrics, lr, float(norms[0]), seconds
+            )
+            reason = trainer.end_epoch(record, state, cbs)
+            if interrupt.requested:
+                return f"interrupted (Ctrl-C) after epoch {record.epoch}"
+            if reason:
+                return reason
     return f"max epochs ({state.max_epochs}) reached"
 
 

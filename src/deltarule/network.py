@@ -404,6 +404,15 @@ class Network:
             delta = None
         return loss, grad
 
+    def objective_terms(self) -> tuple[float, float] | None:
+        r"""``(c, lambda)`` of this network's per-example objective :math:`cE + \tfrac{\lambda}{2}
+        \lVert W\rVert^2` (weights, not biases), for code that computes it without
+        :meth:`backward` (the compiled online path); None when a subclass changed the
+        computation in a way these two numbers do not describe. The plain network: (1, 0).
+        """
+        plain = type(self).backward is Network.backward and type(self).error is Network.error
+        return (1.0, 0.0) if plain else None
+
     def buffers(self, batch_size: int, backward: bool = True) -> list[DenseBuffers]:
         """Return arrays for :meth:`forward` (and :meth:`backward`) on up to ``batch_size`` rows."""
         return [

@@ -115,6 +115,11 @@ class Optimizer:
         self.update(params, grad, state, learning_rate, loss)
         np.add(total, grad, out=total)
 
+    def is_plain_sgd(self) -> bool:
+        r"""True when a step is exactly :math:`\theta \leftarrow \theta - \eta g` (the delta
+        rule), so that code may apply it without calling :meth:`update`."""
+        return False
+
     def config(self) -> dict[str, Any]:
         """Return the JSON-able hyper-parameters, with ``"name"``, to rebuild this optimizer."""
         return {"name": self.name, **{key: getattr(self, key) for key in self.hyperparameters}}
@@ -157,6 +162,9 @@ class SGD(Optimizer):
         step = np.multiply(grad, self._rate(learning_rate), out=state["scratch"])
         np.subtract(params, step, out=params)
         state["step"] += 1
+
+    def is_plain_sgd(self) -> bool:
+        return type(self).update is SGD.update  # a subclass may change the rule
 
 
 class Momentum(Optimizer):

@@ -147,6 +147,10 @@ class SklearnNetwork(Network):
             loss += self._penalty(self.parameters if params is None else params, grad, total)
         return loss, grad
 
+    def objective_terms(self) -> tuple[float, float] | None:
+        """``(loss_scale, alpha)``: scikit-learn's objective for one unweighted example."""
+        return float(self.loss_scale), float(self.alpha)
+
     def _penalty(self, params: Array, grad: Array, total: float) -> float:
         """Add :math:`(\\alpha/s_B) W` to ``grad`` in place; return the penalty value."""
         coef = self.alpha / total

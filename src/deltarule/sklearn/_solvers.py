@@ -97,6 +97,10 @@ class SklearnSGD(Optimizer):
             np.add(params, velocity, out=params)
         state["step"] += 1
 
+    def is_plain_sgd(self) -> bool:
+        # Without momentum the velocity is -eta g each step: theta - eta g, the delta rule.
+        return self.momentum == 0 and type(self).update is SklearnSGD.update
+
 
 def make_optimizer(estimator: Any) -> Any:
     """Return the deltarule optimizer or full-batch solver for ``estimator.solver``."""
