@@ -410,7 +410,8 @@ class Network:
         :meth:`backward` (the compiled online path); None when a subclass changed the
         computation in a way these two numbers do not describe. The plain network: (1, 0).
         """
-        plain = type(self).backward is Network.backward and type(self).error is Network.error
+        methods = ("forward", "backward", "error")
+        plain = all(getattr(type(self), m) is getattr(Network, m) for m in methods)
         return (1.0, 0.0) if plain else None
 
     def buffers(self, batch_size: int, backward: bool = True) -> list[DenseBuffers]:
