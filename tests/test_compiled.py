@@ -15,6 +15,19 @@ from deltarule.training import Trainer
 pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
 
 
+def kernel_calls(monkeypatch) -> list:
+    """A list that gains an entry each time the compiled kernel runs."""
+    calls = []
+    real = _compiled.OnlineKernel.run
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    return calls
+
+
 def train_both(make, X, y, monkeypatch, learning_rate=0.1, seed=0, l2=0.0, **kwargs):
     """Train two identical networks, one through the compiled path, one through NumPy."""
     results = []
@@ -134,14 +147,7 @@ def test_divergence_is_reported_like_the_plain_path(monkeypatch) -> None:
 
 
 def test_compiled_path_is_not_used_when_the_run_needs_more(monkeypatch) -> None:
-    calls = []
-    real = _compiled.OnlineKernel.run
-
-    def spy(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    calls = kernel_calls(monkeypatch)
     net, X, y = tutorial_network()
     net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", learning_rate=0.5, metrics=[], verbose=0)
     assert calls, "the tutorial's online run should take the compiled path"
@@ -170,14 +176,7 @@ def test_l2_early_stopping_and_validation_match_the_plain_path(monkeypatch) -> N
         return dr.Network([3, 6, 2], activation="tanh", output_activation="sigmoid",
                           loss="half_squared_error", seed=1, dtype="float64")  # fmt: skip
 
-    calls = []
-    real = _compiled.OnlineKernel.run
-
-    def spy(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    calls = kernel_calls(monkeypatch)
     kwargs = dict(
         epochs=300, validation_split=0.25, callbacks=[EarlyStopping("val_loss", patience=5)]
     )
@@ -319,14 +318,7 @@ def test_sklearn_estimators_online_match_the_plain_path(kind, monkeypatch) -> No
     params = dict(hidden_layer_sizes=(5,), solver="sgd", batch_size=1, momentum=0.0,
                   learning_rate_init=0.05, alpha=0.01, max_iter=150, random_state=0,
                   early_stopping=kind.endswith("early-stopping"))  # fmt: skip
-    calls = []
-    real = _compiled.OnlineKernel.run
-
-    def spy(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    calls = kernel_calls(monkeypatch)
     fitted = []
     for compiled in (True, False):
         monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
