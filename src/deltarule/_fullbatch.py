@@ -58,8 +58,10 @@ def run_solver(
         if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
             raise SolverDiverged(loss)
         np.copyto(last_good, net.parameters)
-        np.copyto(trainer._grad_sum, grad)
-        record = trainer._record(loss, None, np.arange(0), data, val, 0.0, t0[0])
+        g = grad.astype(net.dtype, copy=False)
+        record = trainer._record(
+            loss, None, np.arange(0), data, val, 0.0, t0[0], float(np.sqrt(g @ g))
+        )
         if trainer.metrics:
             out = net.forward(data.X)[0]
             record = replace(record, metrics=trainer._metrics(out, data.y, data.sample_weight))

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import _compiled
-from ._reports import Interrupt, diverged
+from ._reports import diverged
 from ._sampling import Data
 from .callbacks import Callback, ProgressBar, TargetError, TimeLimit, TrainingState
 from .history import EpochRecord
@@ -67,8 +67,8 @@ def run_compiled(
     epochs: int,
 ) -> str:
     """Online SGD in compiled code, in chunks of epochs; callbacks see each chunk's end."""
-    if not _chunkable(val, cbs):
-        return _run_epoch_by_epoch(trainer, data, val, state, cbs, epochs)
+    if not _chunkable(val, cbs):  # the plain loop, with compiled epochs
+        return trainer._run_epochs(data, val, state, cbs, epochs, _compiled_epoch(trainer))
     net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
     scale, decay = _terms(trainer)
     targets = [cb.target for cb in cbs if isinstance(cb, TargetError)]
@@ -109,7 +109,6 @@ def run_compiled(
         state.history.extend_columns(
             trainer.epochs_done + 1, losses[:-1], norms[:-1], state.learning_rate, seconds / done
         )
-        trainer._grad_sum[...] = 0  # the last record carries the kernel's gradient norm
         record = EpochRecord(
             trainer.epochs_done + done,
             float(losses[-1]),
@@ -130,45 +129,20 @@ def run_compiled(
     return f"max epochs ({state.max_epochs}) reached"
 
 
-def _run_epoch_by_epoch(
-    trainer: Any,
-    data: Data,
-    val: Data | None,
-    state: TrainingState,
-    cbs: Sequence[Callback],
-    epochs: int,
-) -> str:
-    """One compiled epoch per call, the plain loop's epoch protocol around each."""
-    net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
-    scale, decay = _terms(trainer)
-    n = data.X.shape[0]
-    start = net.parameters.copy()
-    with Interrupt() as interrupt:
-        for _ in range(epochs):
-            for cb in cbs:
-                cb.on_epoch_begin(state)
-            lr = state.learning_rate
-            np.copyto(start, net.parameters)
-            t0 = time.perf_counter()
-            orders = epoch_orders(trainer, n, 1)
-            _, losses, norms = kernel.run(data.X, data.y, orders, lr, -math.inf, 1, scale, decay)
-            loss = float(losses[0])
-            if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
-                np.copyto(net.parameters, start)
-                return diverged(loss, trainer.epochs_done + 1, lr)
-            trainer.optimizer_state["step"] += n
-            val_loss, val_metrics = trainer._validate(val)
-            trainer.epochs_done += 1
-            seconds = time.perf_counter() - t0
-            record = EpochRecord(
-                trainer.epochs_done, loss, val_loss, {}, val_metrics, lr, float(norms[0]), seconds
-            )
-            reason = trainer.end_epoch(record, state, cbs)
-            if interrupt.requested:
-                return f"interrupted (Ctrl-C) after epoch {record.epoch}"
-            if reason:
-                return reason
-    return f"max epochs ({state.max_epochs}) reached"
+def _compiled_epoch(trainer: Any) -> Callable[[Data, float, Any], tuple]:
+    """An epoch function for the plain loop (:meth:`Trainer._run_epochs`): one compiled epoch."""
+    kernel, (scale, decay) = _compiled.OnlineKernel(trainer.network), _terms(trainer)
+
+    def epoch(data: Data, lr: float, interrupt: Any) -> tuple[float, None, np.ndarray, float]:
+        n = data.X.shape[0]
+        orders = epoch_orders(trainer, n, 1)
+        _, losses, norms = kernel.run(data.X, data.y, orders, lr, -math.inf, 1, scale, decay)
+        if math.isfinite(losses[0]) and np.isfinite(trainer.network.parameters).all():
+            trainer.optimizer_state["step"] += n  # a diverged epoch is undone: no steps
+        order = np.arange(n) if orders is None else orders[0]
+        return float(losses[0]), None, order, float(norms[0])
+
+    return epoch
 
 
 def epoch_orders(trainer: Any, n: int, n_epochs: int) -> np.ndarray | None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -255,8 +255,11 @@ class Trainer:
             buffers = self._buffers = (np.empty(shapes[0], dtype), np.empty(shapes[1], dtype))
         return buffers
 
-    def _epoch(self, data: Data, lr: float, interrupt: Interrupt) -> tuple[float, Any, Array]:
-        """Run one epoch; returns (mean loss, outputs in visiting order or None, order)."""
+    def _epoch(
+        self, data: Data, lr: float, interrupt: Interrupt
+    ) -> tuple[float, Any, Array, float]:
+        """Run one epoch; returns (mean loss, outputs in visiting order or None, order,
+        norm of the epoch's mean gradient)."""
         n = data.X.shape[0]
         bs = n if self.batch_size is None else min(self.batch_size, n)
         shuffled = self.shuffle and bs < n  # a full batch's gradient does not depend on order
@@ -300,7 +303,8 @@ class Trainer:
                 break
         self._grad_sum *= self._grad_sum.dtype.type(bs / max(weight_sum, 1e-300))
         kept = outputs[:seen] if outputs is not None else None
-        return loss_sum / max(weight_sum, 1e-300), kept, order[:seen]
+        norm = float(np.sqrt(self._grad_sum @ self._grad_sum))
+        return loss_sum / max(weight_sum, 1e-300), kept, order[:seen], norm
 
     # ------------------------------------------------------------------ epochs
     def _metrics(self, output: Array | None, target: Array, sw: Array | None) -> dict[str, float]:
@@ -324,6 +328,7 @@ class Trainer:
         val: Data | None,
         lr: float,
         t0: float,
+        gradient_norm: float,
     ) -> EpochRecord:
         sw = None if data.sample_weight is None else data.sample_weight[order]
         metrics = self._metrics(output, data.y[order], sw) if output is not None else {}
@@ -336,7 +341,7 @@ class Trainer:
             metrics=metrics,
             val_metrics=val_metrics,
             learning_rate=lr,
-            gradient_norm=float(np.sqrt(self._grad_sum @ self._grad_sum)),
+            gradient_norm=gradient_norm,
             seconds=time.perf_counter() - t0,
         )
 
@@ -454,7 +459,10 @@ class Trainer:
         state: TrainingState,
         cbs: Sequence[Callback],
         epochs: int,
+        epoch: Callable[[Data, float, Interrupt], tuple[float, Any, Array, float]] | None = None,
     ) -> str:
+        """The epoch loop; ``epoch`` runs one epoch (default :meth:`_epoch`)."""
+        run_epoch = self._epoch if epoch is None else epoch
         net = self.network
         last_good = net.parameters.copy()
         # Overflow is detected below (non-finite loss or weights) and reported with a hint.
@@ -464,7 +472,7 @@ class Trainer:
                     cb.on_epoch_begin(state)
                 lr, t0 = state.learning_rate, time.perf_counter()
                 np.copyto(last_good, net.parameters)
-                loss, output, order = self._epoch(data, lr, interrupt)
+                loss, output, order, norm = run_epoch(data, lr, interrupt)
                 if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
                     np.copyto(net.parameters, last_good)
                     return diverged(loss, self.epochs_done + 1, lr)
@@ -475,7 +483,7 @@ class Trainer:
                         f"interrupted (Ctrl-C) during epoch {self.epochs_done + 1}, after "
                         f"{len(order)} of {data.X.shape[0]} examples"
                     )
-                record = self._record(loss, output, order, data, val, lr, t0)
+                record = self._record(loss, output, order, data, val, lr, t0, norm)
                 reason = self.end_epoch(record, state, cbs)
                 if interrupt.requested:
                     return f"interrupted (Ctrl-C) after epoch {record.epoch}"
