@@ -206,7 +206,7 @@ class Momentum(Optimizer):
         state["step"] += 1
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     r"""Gradient descent with Nesterov momentum, in PyTorch's formulation.
 
     .. math::
@@ -229,13 +229,7 @@ class Nesterov(Optimizer):
         Velocity decay :math:`\mu \in [0, 1)`.
     """
 
-    name = "nesterov"
-    hyperparameters = ("learning_rate", "momentum")
-    state_arrays = ("velocity", "scratch")
-
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9) -> None:
-        self.learning_rate = check_positive(learning_rate, "learning_rate")
-        self.momentum = check_fraction(momentum, "momentum")
+    name = "nesterov"  # Momentum's hyper-parameters, state and constructor
 
     def update(self, params, grad, state, learning_rate=None, loss=None) -> None:
         velocity, step = state["velocity"], state["scratch"]
