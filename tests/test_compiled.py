@@ -224,66 +224,6 @@ def test_fused_adam_equals_the_numpy_passes(dtype, monkeypatch) -> None:
         np.testing.assert_array_equal(np.signbit(fused), np.signbit(plain))
 
 
-@pytest.mark.parametrize("compiled", [True, False])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_row_kernels_equal_numpy_bitwise_with_special_values(dtype, compiled, monkeypatch) -> None:
-    if compiled and not _compiled.available():
-        pytest.skip("numba is not installed")
-    monkeypatch.setattr(_compiled, "available", lambda: compiled)
-    monkeypatch.setattr(_compiled, "ROW_KERNEL_MIN_SIZE", 0)  # small arrays take the kernels
-    rng = np.random.default_rng(4)
-    z = rng.normal(size=(13, 7)).astype(dtype)
-    g = rng.normal(size=(13, 7)).astype(dtype)
-    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0]
-    z[0, :5], g[1, :5] = specials, specials
-    g[2, :5] = [np.inf, -np.inf, np.nan, -0.0, 0.0]
-    z[2, :5] = [-1.0, -2.0, 3.0, -4.0, 5.0]  # inf * 0 is NaN in both
-    b = rng.normal(size=7).astype(dtype)
-    b[3] = np.nan
-    expected = z + b
-    summed = z.copy()
-    _compiled.add_bias(summed, b)
-    np.testing.assert_array_equal(summed, expected, strict=True)
-    out = np.full_like(z, 7.0)
-    with np.errstate(invalid="ignore"):  # inf * 0
-        got = _compiled.relu_backward(z, g, out)
-        reference = g * (z > 0).astype(dtype)
-    np.testing.assert_array_equal(got, reference, strict=True)
-    np.testing.assert_array_equal(np.signbit(got), np.signbit(reference))
-    assert got is out
-    # non-contiguous arrays take NumPy's path
-    wide = np.zeros((13, 14), dtype)
-    view = wide[:, ::2]
-    view[...] = z
-    _compiled.add_bias(view, b)
-    np.testing.assert_array_equal(view, expected, strict=True)
-
-
-@pytest.mark.parametrize("compiled", [True, False])
-@pytest.mark.parametrize("name", ["subtract", "divide", "multiply"])
-def test_column_op_equals_the_broadcast_ufunc_bitwise(name, compiled, monkeypatch) -> None:
-    if compiled and not _compiled.available():
-        pytest.skip("numba is not installed")
-    monkeypatch.setattr(_compiled, "available", lambda: compiled)
-    monkeypatch.setattr(_compiled, "ROW_KERNEL_MIN_SIZE", 0)  # small arrays take the kernels
-    rng = np.random.default_rng(6)
-    for dtype in (np.float32, np.float64):
-        a = rng.normal(size=(11, 5)).astype(dtype)
-        col = rng.normal(size=(11, 1)).astype(dtype)
-        a[0, :4] = [np.nan, np.inf, -0.0, 0.0]
-        col[1:5, 0] = [0.0, -0.0, np.inf, np.nan]
-        with np.errstate(all="ignore"):
-            expected = getattr(np, name)(a, col)
-            out = np.full_like(a, 3.0)
-            got = _compiled.column_op(name, a, col, out)
-            in_place = a.copy()
-            _compiled.column_op(name, in_place, col, in_place)
-        assert got is out
-        for result in (got, in_place):
-            np.testing.assert_array_equal(result, expected, strict=True)
-            np.testing.assert_array_equal(np.signbit(result), np.signbit(expected))
-
-
 def test_a_small_network_trains_without_importing_numba() -> None:
     # numba's import and kernel loading cost about 0.3 s: small runs must not pay it.
     import subprocess

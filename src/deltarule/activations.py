@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from . import _compiled
+from . import _rowops
 from ._typing import Array
 from ._validation import lookup, register
 from .exceptions import InputError
@@ -137,11 +137,11 @@ def _relu_derivative(z: Array, a: Array) -> Array:
 
 
 def _relu_into(z: Array, out: Array) -> Array:
-    return np.maximum(z, 0, out=out)
+    return _rowops.relu(z, out)
 
 
 def _relu_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:
-    return _compiled.relu_backward(z, grad_a, out)
+    return _rowops.relu_backward(z, grad_a, out)
 
 
 def _sigmoid_backward_into(z: Array, a: Array, grad_a: Array, out: Array) -> Array:
@@ -252,9 +252,14 @@ def _softmax(z: Array) -> Array:
 
 
 def _softmax_into(z: Array, out: Array) -> Array:
-    _compiled.column_op("subtract", z, z.max(axis=-1, keepdims=True), out)
+    # _softmax's operations; on 2-D inputs the row reductions run as kernels (bit for bit)
+    if z.ndim != 2:
+        np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        return np.divide(out, out.sum(axis=-1, keepdims=True), out=out)
+    _rowops.subtract_row_max(z, out)
     np.exp(out, out=out)
-    return _compiled.column_op("divide", out, out.sum(axis=-1, keepdims=True), out)
+    return _rowops.divide_by_row_sum(out, out)
 
 
 def _softmax_jacobian_product(z: Array, a: Array, grad_a: Array) -> Array:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _compiled
+from . import _rowops
 from ._typing import Array
 from .activations import Activation
 
@@ -153,7 +153,7 @@ class Dense:
         n = inputs.shape[0]
         net = np.matmul(inputs, weight.T, out=_rows(buffers and buffers.net, n))
         if bias is not None and buffers is not None:
-            _compiled.add_bias(net, bias)  # the same sums, without NumPy's broadcast buffer
+            _rowops.add_bias(net, bias)  # the same sums, without NumPy's broadcast buffer
         elif bias is not None:
             net += bias
         activated = self.activation(net, _rows(buffers and buffers.activated, n))

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from . import _compiled
+from . import _rowops
 from ._typing import Array
 from ._validation import lookup, register
 from .exceptions import InputError
@@ -286,17 +286,12 @@ def _cce_from_logits(z: Array, t: Array) -> Array:
 
 
 def _cce_from_logits_into(z: Array, t: Array, work: Array) -> Array:
-    # _cce_from_logits's operations, with _logsumexp's, through ``work``.
-    m = z.max(axis=1, keepdims=True)
-    _compiled.column_op("subtract", z, m, work)
+    # _cce_from_logits's operations, with _logsumexp's, through ``work`` (row kernels)
+    m = _rowops.subtract_row_max(z, work)
     np.exp(work, out=work)
-    lse = work.sum(axis=1, keepdims=True)
-    np.log(lse, out=lse)
-    np.add(m, lse, out=lse)
-    _compiled.column_op("subtract", z, lse, work)
-    np.multiply(t, work, out=work)
-    per_sample = work.sum(axis=1)
-    return np.negative(per_sample, out=per_sample)
+    log_s = _rowops.row_sum(work)
+    np.log(log_s, out=log_s)
+    return _rowops.cross_entropy_rows(z, t, m, log_s, work)
 
 
 def _cce_delta(z: Array, o: Array, t: Array) -> Array:
@@ -304,8 +299,7 @@ def _cce_delta(z: Array, o: Array, t: Array) -> Array:
 
 
 def _cce_delta_into(z: Array, o: Array, t: Array, out: Array) -> Array:
-    _compiled.column_op("multiply", o, t.sum(axis=1, keepdims=True), out)
-    return np.subtract(out, t, out=out)
+    return _rowops.cce_delta(o, t, out)
 
 
 def _half_squared_into(o: Array, t: Array, work: Array) -> Array:

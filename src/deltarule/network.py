@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import _compiled
+from . import _rowops
 from ._typing import Array, ArrayLike, DTypeLike, SeedLike
 from ._validation import (
     check_dtype,
@@ -380,7 +380,7 @@ class Network:
             if delta_out is None:
                 delta = delta * scale
             else:  # the same products, without NumPy's broadcast buffer
-                delta = _compiled.column_op("multiply", delta, scale, delta_out)
+                delta = _rowops.column_op("multiply", delta, scale, delta_out)
             grad_out = None
         else:
             grad_out = self.loss.gradient(last.out, target) * scale

@@ -304,12 +304,7 @@ def _adam_step(
     With ``total``, also ``total += grad`` (in the same pass when compiled).
     """
     m, v, work = state["first_moment"], state["second_moment"], state["scratch"]
-    t = state["step"]
-    # With c = sqrt(1 - beta_2^t): m_hat / (sqrt(v_hat) + eps) = m / (sqrt(v) + eps c) * c / b,
-    # b = 1 - beta_1^t; no m_hat or v_hat buffer, and the constants fold into one factor.
-    c = (1.0 - opt.beta_2**t) ** 0.5
-    eps_c, k = opt.epsilon * c, rate * c / (1.0 - opt.beta_1**t)
-    flush = t % _FLUSH_EVERY == 0
+    eps_c, k, flush = _adam_constants(opt, state["step"], rate)
     if _compiled.worth_it(params.size, _compiled.FUSED_MIN_SIZE):
         bound = _flush_bound(params.dtype) if flush else 0.0
         _compiled.fused_adam(params, grad, m, v, opt.beta_1, opt.beta_2, eps_c, k, bound, total)
@@ -320,6 +315,18 @@ def _adam_step(
         _flush_subnormal(v, work)
     if total is not None:
         np.add(total, grad, out=total)
+
+
+def _adam_constants(opt: Adam | AdamW, t: int, rate: float) -> tuple[float, float, bool]:
+    r"""Step ``t``'s folded constants ``(eps_c, k)``, and whether it flushes subnormal moments.
+
+    With :math:`c = \sqrt{1 - \beta_2^t}` and :math:`b = 1 - \beta_1^t`,
+    :math:`\hat m / (\sqrt{\hat v} + \epsilon) = m / (\sqrt v + \epsilon c) \cdot c / b`: no
+    :math:`\hat m` or :math:`\hat v` buffer, and the constants fold into one factor
+    :math:`k = \eta c / b`.
+    """
+    c = (1.0 - opt.beta_2**t) ** 0.5
+    return opt.epsilon * c, rate * c / (1.0 - opt.beta_1**t), t % _FLUSH_EVERY == 0
 
 
 def _adam_passes(

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _minibatch
 from ._fullbatch import run_solver
 from ._online import compiled_ok, run_compiled
 from ._reports import Interrupt, diverged, warn_if_improving
@@ -62,6 +63,9 @@ from .optimizers import get_optimizer
 from .solvers import FullBatchSolver, get_solver
 
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
+
+COMPILED_RUN_SECONDS = 0.05
+"""About how long one compiled run of mini-batch steps lasts (Ctrl-C is seen between runs)."""
 
 CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
 
@@ -139,6 +143,7 @@ class Trainer:
         self._weight_mask = network.weight_mask.astype(network.dtype)
         self._layer_buffers: list[DenseBuffers] | None = None
         self._buffers: tuple[Array, Array] | None = None
+        self._minibatch: _minibatch.MinibatchKernel | None = None
 
     # -------------------------------------------------------------- checkpoints
     def checkpoint_state(self) -> tuple[dict[str, Array], dict[str, Any]]:
@@ -264,9 +269,6 @@ class Trainer:
         bs = n if self.batch_size is None else min(self.batch_size, n)
         shuffled = self.shuffle and bs < n  # a full batch's gradient does not depend on order
         order = self._shuffle_rng.permutation(n) if shuffled else np.arange(n)
-        xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
-        if self._layer_buffers is None or self._layer_buffers[0].net.shape[0] != bs:
-            self._layer_buffers = self.network.buffers(bs)  # reused by the epochs of a fit
         outputs = (
             np.empty((n, self.network.n_outputs), self.network.dtype) if self.metrics else None
         )
@@ -276,7 +278,17 @@ class Trainer:
         self._frozen = frozen if frozen.size else None
         loss_sum = weight_sum = 0.0
         seen = 0
-        for start in range(0, n, bs):
+        kernel = None
+        if data.sample_weight is None and self._frozen is None and _minibatch.plain_arrays(data):
+            kernel = _minibatch.kernel_for(self, bs)
+        if kernel is not None:  # every step of the epoch in compiled runs of steps
+            seen, loss_sum = self._compiled_steps(kernel, data, order, lr, outputs, interrupt)
+            weight_sum = float(seen)
+        else:
+            xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
+            if self._layer_buffers is None or self._layer_buffers[0].net.shape[0] != bs:
+                self._layer_buffers = self.network.buffers(bs)  # reused by a fit's epochs
+        for start in range(0, 0 if kernel else n, bs):
             seen = min(start + bs, n)
             idx = order[start:seen]
             if xbuf is None:
@@ -305,6 +317,38 @@ class Trainer:
         kept = outputs[:seen] if outputs is not None else None
         norm = float(np.sqrt(self._grad_sum @ self._grad_sum))
         return loss_sum / max(weight_sum, 1e-300), kept, order[:seen], norm
+
+    def _compiled_steps(
+        self,
+        kernel: _minibatch.MinibatchKernel,
+        data: Data,
+        order: Array,
+        lr: float,
+        outputs: Array | None,
+        interrupt: Interrupt,
+    ) -> tuple[int, float]:
+        """Run the epoch's batches through ``kernel``, in runs of steps lasting about
+        :data:`COMPILED_RUN_SECONDS` (Ctrl-C is seen between runs).
+
+        Returns (examples seen, sum of batch losses times batch sizes), as the plain loop
+        would have them: a non-finite loss or Ctrl-C ends the epoch early.
+        """
+        n, bs = data.X.shape[0], kernel.batch_size
+        n_steps, done, run, loss_sum = -(-n // bs), 0, 4, 0.0
+        while done < n_steps:
+            size = min(run, n_steps - done)
+            t0 = time.perf_counter()
+            losses, updates = kernel.run(
+                self, data.X, data.y, order, done * bs, size, lr, outputs, self._grad_sum
+            )
+            for loss in losses.tolist():
+                loss_sum += loss * float(min(bs, n - done * bs))
+                done += 1
+            if updates < len(losses) or interrupt.requested:
+                break
+            if time.perf_counter() - t0 < COMPILED_RUN_SECONDS / 2:
+                run *= 2
+        return min(done * bs, n), loss_sum
 
     # ------------------------------------------------------------------ epochs
     def _metrics(self, output: Array | None, target: Array, sw: Array | None) -> dict[str, float]:
@@ -435,7 +479,8 @@ class Trainer:
                 cb.on_train_end(state.history, state)
             raise
         finally:
-            self._layer_buffers = self._buffers = None  # batch-sized: not kept between fits
+            # batch-sized: not kept between fits
+            self._layer_buffers = self._buffers = self._minibatch = None
         self.learning_rate = state.learning_rate
         state.history.stop_reason = reason
         for cb in cbs:

@@ -1,0 +1,160 @@
+r"""Compiled mini-batch steps: runs of whole training steps in one numba call.
+
+A step of :meth:`deltarule.training.Trainer._step` at batch 128 on a 784-256-128-10
+network spends about a fifth of its time outside the matrix products and the optimizer:
+some thirty NumPy and Python calls (bias adds, activations, the softmax and loss rows, the
+bias gradients), each of which finds the interpreter's and NumPy's own data evicted from
+the caches by the step's megabytes of weights, gradients and moments, and so costs several
+times its warm price. This module runs whole steps, batch after batch, inside one compiled
+function: the batch gather, the forward pass, the loss, the backward pass (matrix products
+through numba's BLAS binding), the optimizer's update and the epoch's gradient sum.
+
+It is the same computation as the plain step, equal within float rounding (the test suite
+checks it): the matrix products run in scipy's BLAS instead of NumPy's, and ``exp``,
+``log``, ``tanh`` and the logistic function in the C library's implementations instead of
+NumPy's; everything else (ReLU, the bias gradients, the loss's pairwise sums, the
+optimizer's arithmetic) is NumPy's to the last bit.
+
+The training loop uses it for whole batches when :func:`kernel_for` says the run needs
+nothing the kernel does not do: a plain :class:`~deltarule.network.Network` of dense
+layers without dropout, hidden activations identity, ReLU, logistic or tanh, an output
+pair softmax + categorical cross-entropy, logistic + binary cross-entropy or identity +
+half squared error, plain SGD or Adam, and no sample weights, frozen parameters, L1, L2
+or max-norm. Anything else takes the plain step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from . import _compiled, optimizers
+from .activations import get_activation
+from .layers import Dense
+
+__all__ = [
+    "MIN_PARAMETERS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for", "plain_arrays",
+]  # fmt: skip
+
+HIDDEN_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3}
+PAIR_CODES = {
+    ("softmax", "categorical_crossentropy"): 0,
+    ("sigmoid", "binary_crossentropy"): 1,
+    ("identity", "half_squared_error"): 2,
+}
+MIN_PARAMETERS = _compiled.FUSED_MIN_SIZE
+"""Networks with fewer parameters take the plain step: numba's import (~0.3 s) would cost
+more than the kernel saves. The choice depends on the network only, never on whether
+numba happens to be loaded already, so a run gives the same numbers in every process."""
+
+_SGD, _ADAM = 0, 1
+
+
+@lru_cache(maxsize=1)
+def _kernel():  # noqa: ANN202 - compiled lazily, on first use
+    from . import _jit
+
+    return _jit.minibatch_steps
+
+
+def plain_arrays(data: Any) -> bool:
+    """True when the data are C-contiguous arrays of one floating dtype (the kernel's
+    compiled signature; anything else takes the plain step rather than a new compile)."""
+    X, y = data.X, data.y
+    return (
+        X.dtype == y.dtype
+        and X.dtype in (np.float32, np.float64)
+        and X.flags.c_contiguous
+        and y.flags.c_contiguous
+    )
+
+
+def kernel_for(trainer: Any, bs: int) -> MinibatchKernel | None:
+    """A kernel for ``trainer``'s whole batches of ``bs`` rows, or None for the plain step."""
+    net, opt = trainer.network, trainer.optimizer
+    layers = net.layers
+    pair = (layers[-1].activation.name, net.loss.name)
+    exact_adam = type(opt) is optimizers.Adam
+    if not (
+        bs > 1
+        and net.objective_terms() == (1.0, 0.0)
+        and net.dtype in (np.float32, np.float64)
+        and pair in PAIR_CODES
+        and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])
+        and not any(layer.dropout for layer in layers)
+        and (exact_adam or (type(opt) is optimizers.SGD))
+        and not (trainer.l1 or trainer.l2 or trainer.max_norm is not None)
+        and all(type(layer) is Dense for layer in layers)
+        and net.n_parameters >= MIN_PARAMETERS
+        and _compiled.available()
+    ):
+        return None
+    if any(get_activation(layer.activation.name) is not layer.activation for layer in layers):
+        return None  # an unregistered activation under a registered name
+    cached = getattr(trainer, "_minibatch", None)
+    if cached is not None and cached.batch_size == bs and cached.network is net:
+        return cached
+    trainer._minibatch = MinibatchKernel(net, bs)
+    return trainer._minibatch
+
+
+class MinibatchKernel:
+    """Work space and layout of one network for the compiled steps at batch size ``bs``."""
+
+    def __init__(self, network: Any, bs: int) -> None:
+        self.network, self.batch_size = network, bs
+        layout, layers, dtype = network.layout, network.layers, network.dtype
+        self.sizes = np.array(network.layer_sizes, dtype=np.int64)
+        self.w_off = np.array([layout[f"W{i}"].offset for i in range(1, len(layers) + 1)])
+        self.b_off = np.array(
+            [layout[f"b{i}"].offset if layer.use_bias else -1 for i, layer in
+             enumerate(layers, start=1)], dtype=np.int64,
+        )  # fmt: skip
+        self.codes = np.array([HIDDEN_CODES.get(layer.activation.name, 0) for layer in layers])
+        self.pair = PAIR_CODES[(layers[-1].activation.name, network.loss.name)]
+        widths = self.sizes[1:] * bs
+        self.act_off = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        total = int(widths.sum())
+        self.z, self.a, self.d = (np.empty(total, dtype) for _ in range(3))
+        self.x = np.empty(bs * int(self.sizes[0]), dtype)
+        self.y = np.empty(bs * int(self.sizes[-1]), dtype)
+        self.per_sample = np.empty(bs, dtype)
+
+    def run(
+        self, trainer: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray, first: int,
+        n_steps: int, lr: float, outputs: np.ndarray | None, total: np.ndarray,
+    ) -> tuple[np.ndarray, int]:  # fmt: skip
+        """Run ``n_steps`` whole batches from position ``first`` of ``order``.
+
+        Returns the losses of the steps run (a non-finite one, with no update, ends the
+        run) and how many updates were made; the optimizer's step count advances by those.
+        """
+        net, opt, state = self.network, trainer.optimizer, trainer.optimizer_state
+        t = net.dtype.type
+        params, grad = net.parameters, trainer._grad
+        losses = np.empty(n_steps)
+        if isinstance(opt, optimizers.Adam):
+            steps = state["step"] + 1 + np.arange(n_steps)
+            constants = [optimizers._adam_constants(opt, int(s), float(lr)) for s in steps]
+            eps_c = np.array([c[0] for c in constants], net.dtype)
+            k = np.array([c[1] for c in constants], net.dtype)
+            bound = optimizers._flush_bound(net.dtype)
+            flush = np.array([bound if c[2] else 0.0 for c in constants], net.dtype)
+            m, v = state["first_moment"], state["second_moment"]
+            code, b1, b2 = _ADAM, opt.beta_1, opt.beta_2
+        else:
+            eps_c = k = flush = np.empty(0, net.dtype)
+            m = v = np.empty(0, net.dtype)
+            code, b1, b2 = _SGD, 0.0, 0.0
+        ran, updates = _kernel()(
+            X, Y, order, first, n_steps, self.batch_size,
+            self.sizes, self.w_off, self.b_off, self.codes, self.pair,
+            params, grad, total,
+            code, t(lr), t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), eps_c, k, flush, m, v,
+            self.z, self.a, self.d, self.x, self.y, self.per_sample, self.act_off,
+            np.empty((0, Y.shape[1]), net.dtype) if outputs is None else outputs, losses,
+        )  # fmt: skip
+        state["step"] += updates
+        return losses[:ran], updates

@@ -1,0 +1,257 @@
+"""The compiled mini-batch steps give the plain step's results (within float rounding)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import _compiled, _minibatch, training
+from deltarule.training import Trainer
+
+pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+
+HIDDEN = sorted(_minibatch.HIDDEN_CODES)
+PAIRS = sorted(_minibatch.PAIR_CODES)
+
+
+@pytest.fixture(autouse=True)
+def small_networks_take_the_kernel(monkeypatch) -> None:
+    monkeypatch.setattr(_minibatch, "MIN_PARAMETERS", 0)
+
+
+def kernel_runs(monkeypatch) -> list:
+    """A list that gains an entry each time the kernel runs."""
+    calls = []
+    real = _minibatch.MinibatchKernel.run
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_minibatch.MinibatchKernel, "run", spy)
+    return calls
+
+
+def data(pair: tuple[str, str], n: int = 203, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 7))
+    if pair[0] == "softmax":
+        y = np.eye(3)[rng.integers(0, 3, n)]
+    elif pair[0] == "sigmoid":
+        y = (rng.random((n, 3)) < 0.4).astype(float)
+    else:
+        y = rng.normal(size=(n, 3))
+    return X, y
+
+
+def train(compiled: bool, monkeypatch, make, X, y, optimizer="adam", **kwargs):
+    """Train a fresh network from ``make`` through the kernel or through the plain step."""
+    with monkeypatch.context() as patch:
+        if not compiled:
+            patch.setattr(_minibatch, "kernel_for", lambda *args: None)
+        net = make()
+        metrics = kwargs.pop("metrics", [])
+        trainer = Trainer(net, optimizer, 0.01, kwargs.pop("batch_size", 16), seed=3,
+                          metrics=metrics, **kwargs)  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = trainer.fit(X, y, epochs=3, verbose=0)
+    return net, trainer, history
+
+
+def assert_same_training(a, b, rtol: float, atol: float) -> None:
+    (net_a, trainer_a, hist_a), (net_b, trainer_b, hist_b) = a, b
+    np.testing.assert_allclose(net_a.parameters, net_b.parameters, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(hist_a.loss, hist_b.loss, rtol=rtol, atol=atol)
+    norms = [[r.gradient_norm for r in h] for h in (hist_a, hist_b)]
+    np.testing.assert_allclose(*norms, rtol=rtol, atol=atol)
+    assert hist_a.stop_reason == hist_b.stop_reason
+    state_a, state_b = trainer_a.optimizer_state, trainer_b.optimizer_state
+    assert state_a["step"] == state_b["step"]
+    for key, value in state_a.items():
+        if isinstance(value, np.ndarray) and key != "scratch":
+            np.testing.assert_allclose(value, state_b[key], rtol=rtol, atol=atol)
+    # the same permutations were drawn: the shuffle streams are in the same place
+    assert trainer_a._shuffle_rng.bit_generator.state == trainer_b._shuffle_rng.bit_generator.state
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_kernel_equals_the_plain_step(hidden, pair, optimizer, monkeypatch) -> None:
+    X, y = data(pair)
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 9, 3], activation=hidden, output_activation=pair[0],
+                          loss=pair[1], seed=1, dtype="float64")  # fmt: skip
+
+    runs = kernel_runs(monkeypatch)
+    fast = train(True, monkeypatch, make, X, y, optimizer)
+    ran = len(runs)
+    assert ran, "the kernel did not run"
+    plain = train(False, monkeypatch, make, X, y, optimizer)
+    assert len(runs) == ran  # the plain side did not use it
+    # 203 rows at batch 16: 12 whole batches and one of 11 rows in every epoch
+    assert fast[1].optimizer_state["step"] == 3 * 13
+    assert_same_training(fast, plain, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
+def test_float32_and_metrics(pair, monkeypatch) -> None:
+    X, y = data(pair, n=300)
+    metrics = ["accuracy"] if pair[0] == "softmax" else ["mae"]
+
+    def make() -> dr.Network:
+        return dr.Network([7, 20, 3], output_activation=pair[0], loss=pair[1], seed=2,
+                          dtype="float32")  # fmt: skip
+
+    runs = kernel_runs(monkeypatch)
+    fast = train(True, monkeypatch, make, X, y, metrics=metrics, batch_size=32)
+    assert runs
+    plain = train(False, monkeypatch, make, X, y, metrics=metrics, batch_size=32)
+    assert fast[0].parameters.dtype == np.float32
+    assert_same_training(fast, plain, rtol=1e-4, atol=1e-6)
+    values = [[r.metrics[metrics[0]] for r in h] for h in (fast[2], plain[2])]
+    np.testing.assert_allclose(*values, rtol=1e-4, atol=1e-6)
+
+
+def test_unshuffled_and_full_batch_runs(monkeypatch) -> None:
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair)
+
+    def make() -> dr.Network:
+        return dr.Network([7, 10, 3], output_activation="softmax", seed=4, dtype="float64")
+
+    runs = kernel_runs(monkeypatch)
+    for kwargs in ({"shuffle": False}, {"batch_size": 203}):
+        fast = train(True, monkeypatch, make, X, y, **kwargs)
+        plain = train(False, monkeypatch, make, X, y, **kwargs)
+        assert_same_training(fast, plain, rtol=1e-9, atol=1e-12)
+    assert runs
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"network": {"dropout": 0.2}},
+        {"network": {"activation": "leaky_relu"}},
+        {"network": {"loss": "mse", "output_activation": "identity"}},
+        {"trainer": {"l2": 1e-3}},
+        {"trainer": {"l1": 1e-3}},
+        {"trainer": {"max_norm": 3.0}},
+        {"optimizer": "momentum"},
+        {"optimizer": "adamw"},
+        {"trainer": {"batch_size": 1}},
+        {"fit": {"sample_weight": True}},
+        {"frozen": True},
+    ],
+    ids=lambda c: str(c),
+)
+def test_what_the_kernel_does_not_do_takes_the_plain_step(change, monkeypatch) -> None:
+    X, y = data(("softmax", "categorical_crossentropy"), n=64)
+    options = {"output_activation": "softmax", "seed": 0, **change.get("network", {})}
+    if options.get("output_activation") == "identity":
+        y = X[:, :3]
+    net = dr.Network([7, 6, 3], **options)
+    if change.get("frozen"):
+        net.freeze("W1")
+    trainer_options = {"batch_size": 8, **change.get("trainer", {})}
+    trainer = Trainer(net, change.get("optimizer", "adam"), 0.01, seed=0, **trainer_options)
+    fit_options = {}
+    if change.get("fit", {}).get("sample_weight"):
+        fit_options["sample_weight"] = np.linspace(0.5, 1.5, 64)
+    runs = kernel_runs(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(X, y, epochs=2, verbose=0, **fit_options)
+    assert not runs
+
+
+def test_a_subclass_that_changes_the_computation_takes_the_plain_step(monkeypatch) -> None:
+    class Scaled(dr.Network):
+        def forward(self, X, *args, **kwargs):  # noqa: ANN001, ANN202
+            return super().forward(X, *args, **kwargs)
+
+    X, y = data(("softmax", "categorical_crossentropy"), n=64)
+    runs = kernel_runs(monkeypatch)
+    Scaled([7, 6, 3], output_activation="softmax", seed=0).fit(X, y, epochs=1, verbose=0)
+    assert not runs
+
+
+def test_divergence_is_handled_as_in_the_plain_loop(monkeypatch) -> None:
+    X, y = data(("identity", "half_squared_error"))
+    X = X * 1e3
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 3], output_activation="identity", seed=1, dtype="float64",
+                          loss="half_squared_error")  # fmt: skip
+
+    runs = kernel_runs(monkeypatch)
+    fast = train(True, monkeypatch, make, X, y, optimizer="sgd")  # warnings silenced
+    assert runs
+    plain = train(False, monkeypatch, make, X, y, optimizer="sgd")
+    assert fast[2].stop_reason.startswith("training diverged at epoch 1")
+    assert fast[2].stop_reason == plain[2].stop_reason
+    np.testing.assert_array_equal(fast[0].parameters, plain[0].parameters)
+    assert np.isfinite(fast[0].parameters).all()
+
+
+def test_ctrl_c_stops_between_runs_of_steps(monkeypatch) -> None:
+    class SecondLook(training.Interrupt):
+        """Says Ctrl-C was pressed from the second time it is asked."""
+
+        looks = 0
+
+        @property
+        def requested(self) -> bool:
+            SecondLook.looks += 1
+            return SecondLook.looks > 1
+
+        @requested.setter
+        def requested(self, value: bool) -> None:
+            pass
+
+    monkeypatch.setattr(training, "Interrupt", SecondLook)
+    X, y = data(("softmax", "categorical_crossentropy"), n=2000)
+    net = dr.Network([7, 12, 3], output_activation="softmax", seed=0)
+    before = net.parameters.copy()
+    history = net.fit(X, y, epochs=5, batch_size=10, verbose=0)
+    assert history.stop_reason.startswith("interrupted (Ctrl-C) during epoch 1, after ")
+    seen = int(history.stop_reason.split("after ")[1].split()[0])
+    assert 0 < seen < 2000 and seen % 10 == 0  # whole batches only, never half an update
+    assert len(history) == 0 and not np.array_equal(net.parameters, before)
+
+
+def test_kernels_load_from_numbas_cache_in_a_new_process(tmp_path) -> None:
+    # A kernel that numba cannot find again in its on-disk cache is compiled anew in every
+    # process (seconds). The second of two identical runs must find every kernel it uses.
+    code = (
+        "import numpy as np, deltarule as dr\n"
+        "from deltarule import _jit, _minibatch\n"
+        "_minibatch.MIN_PARAMETERS = 0\n"
+        "from deltarule.textbook import tutorial_network\n"
+        "X = np.random.default_rng(0).normal(size=(64, 5)); Y = np.eye(3)[np.arange(64) % 3]\n"
+        "dr.Network([5, 8, 3], output_activation='softmax', seed=0).fit(\n"
+        "    X, Y, epochs=2, batch_size=16, verbose=0)\n"
+        "net, X, y = tutorial_network()\n"
+        "net.fit(X, y, epochs=3, batch_size=1, optimizer='sgd', learning_rate=0.5, verbose=0)\n"
+        "kernels = [_jit.minibatch_steps, _jit.online_epochs]\n"
+        "print(sum(k.stats.cache_misses.get(s, 0) for k in kernels for s in k.signatures))\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    for done in runs:
+        assert done.returncode == 0, done.stderr
+    assert runs[1].stdout.strip() == "0", "a kernel was compiled again instead of loaded"
