@@ -149,29 +149,61 @@ class _StepProbe(Adam):
 def step_allocation(batch_size: int, steps: int, data: str) -> dict:
     """Bytes allocated by one training step of ``fit`` after warm-up (the target is ~0).
 
-    One epoch of ``fit`` over ``WARM + steps + 1`` batches runs under tracemalloc; the
-    window between two optimizer updates is one step (forward, backward, loss, update).
-    ``transient`` is a window's peak above the level where it started (memory the step
-    needed and released); ``retained`` is what it left behind. The first ``WARM`` windows
-    (epoch start, first-call caches) are not counted.
+    One epoch of ``fit`` over ``WARM + steps + 1`` batches runs under tracemalloc. Where
+    ``fit`` runs its steps compiled (deltarule._minibatch: numba installed, a network this
+    size), each call of the kernel runs several steps: a call's peak above the level where
+    it started (``transient``) and what it left behind (``retained``) are divided by its
+    steps. Otherwise the window between two optimizer updates is one step (an Adam probe
+    that reads tracemalloc after each update; a subclass, so it takes the plain step),
+    and the first ``WARM`` windows (epoch start, first-call caches) are not counted.
+    Allocations inside numba kernels (none at this batch size) are not seen by tracemalloc.
     """
+    from deltarule import _minibatch
+
     warm = 4
     d = wl.mnist_like(max(batch_size * (warm + steps + 1), 1024), data)
     n = batch_size * (warm + steps + 1)
     X, y = d.X[:n], d.onehot[:n]
     net = _network(wl.MNIST_SIZES, "softmax")
-    probe = _StepProbe(wl.ADAM_LEARNING_RATE)
-    _fit(net, X, y, epochs=1, batch_size=batch_size, optimizer=probe)  # warm-up: lazy imports
-    probe.readings.clear()
-    tracemalloc.start()
-    _fit(net, X, y, epochs=1, batch_size=batch_size, optimizer=probe)
-    tracemalloc.stop()
-    readings = probe.readings[warm:]
-    transient = [peak - before for (before, _), (_, peak) in zip(readings, readings[1:])]
-    retained = [after - before for (before, _), (after, _) in zip(readings, readings[1:])]
+    runs: list[tuple[int, int, int]] = []
+    real = _minibatch.MinibatchKernel.run
+
+    def watched(self, trainer, X, Y, order, first, n_steps, *args):  # noqa: ANN001, ANN202
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = real(self, trainer, X, Y, order, first, n_steps, *args)
+        current, peak = tracemalloc.get_traced_memory()
+        runs.append((n_steps, peak - before, current - before))
+        return result
+
+    _minibatch.MinibatchKernel.run = watched
+    try:
+        kwargs = dict(epochs=1, batch_size=batch_size, optimizer="adam")
+        _fit(net, X, y, learning_rate=wl.ADAM_LEARNING_RATE, **kwargs)  # warm-up
+        runs.clear()
+        tracemalloc.start()
+        _fit(net, X, y, learning_rate=wl.ADAM_LEARNING_RATE, **kwargs)
+        tracemalloc.stop()
+    finally:
+        _minibatch.MinibatchKernel.run = real
+    if runs:
+        transient = [peak / k for k, peak, _ in runs]
+        retained = [kept / k for k, _, kept in runs]
+        how = f"fit's compiled steps: per kernel call / its steps ({len(runs)} calls)"
+    else:
+        probe = _StepProbe(wl.ADAM_LEARNING_RATE)
+        _fit(net, X, y, epochs=1, batch_size=batch_size, optimizer=probe)  # warm-up
+        probe.readings.clear()
+        tracemalloc.start()
+        _fit(net, X, y, epochs=1, batch_size=batch_size, optimizer=probe)
+        tracemalloc.stop()
+        readings = probe.readings[warm:]
+        transient = [peak - before for (before, _), (_, peak) in zip(readings, readings[1:])]
+        retained = [after - before for (before, _), (after, _) in zip(readings, readings[1:])]
+        how = "fit(optimizer=Adam probe): between consecutive updates"
     activations = wl.memory_bound_bytes(0, wl.MNIST_SIZES, batch_size)["activations"]
     return {
-        "step": "fit(optimizer=Adam probe): between consecutive updates",
+        "step": how,
         "steps_counted": len(transient),
         "transient_median": float(np.median(transient)),
         "transient_max": int(max(transient)),

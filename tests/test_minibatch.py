@@ -255,3 +255,68 @@ def test_kernels_load_from_numbas_cache_in_a_new_process(tmp_path) -> None:
     for done in runs:
         assert done.returncode == 0, done.stderr
     assert runs[1].stdout.strip() == "0", "a kernel was compiled again instead of loaded"
+
+
+SHAPES = [(128, 784, 256), (7, 3, 5), (2, 2, 2), (33, 17, 65), (16, 7, 12)]  # (m, k, n)
+VECTOR_SHAPES = [(64, 10, 1), (1, 4, 3)]  # NumPy switches to matrix-vector routines here
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_is_numpys_own_product(dtype) -> None:
+    from deltarule import _blas, _jit
+
+    gemm = _blas.gemm_address(dtype)
+    if gemm == 0:
+        pytest.skip("NumPy's OpenBLAS was not found: the kernels use numba's np.dot")
+    rng = np.random.default_rng(5)
+    for m, k, n in SHAPES + VECTOR_SHAPES:
+        a = rng.standard_normal((m, k)).astype(dtype)
+        w = rng.standard_normal((n, k)).astype(dtype)
+        d = rng.standard_normal((m, n)).astype(dtype)
+        cases = [  # (a, transpose a, b, transpose b, what np.matmul computes)
+            (a, False, w, True, a @ w.T), (d, True, a, False, d.T @ a), (d, False, w, False, d @ w),
+        ]  # fmt: skip
+        for left, ta, right, tb, expected in cases:
+            for address in (gemm, 0):  # NumPy's gemm, and numba's np.dot
+                out = np.full(expected.shape, np.nan, dtype)
+                _jit.matmul(address, left, ta, right, tb, out)
+                if address and (m, k, n) in SHAPES:  # the same BLAS call: the same bits
+                    np.testing.assert_array_equal(out, expected)
+                else:
+                    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_kernel_without_numpys_blas_uses_numbas(monkeypatch) -> None:
+    from deltarule import _blas
+
+    monkeypatch.setattr(_blas, "gemm_address", lambda dtype: 0)
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair)
+
+    def make() -> dr.Network:
+        return dr.Network([7, 10, 3], output_activation="softmax", seed=4, dtype="float64")
+
+    runs = kernel_runs(monkeypatch)
+    fast = train(True, monkeypatch, make, X, y)
+    assert runs
+    plain = train(False, monkeypatch, make, X, y)
+    assert_same_training(fast, plain, rtol=1e-9, atol=1e-12)
+
+
+def test_relu_networks_with_squared_error_train_bit_for_bit(monkeypatch) -> None:
+    # exp, log and tanh are not involved: every operation is NumPy's, in NumPy's order
+    from deltarule import _blas
+
+    if _blas.gemm_address(np.float32) == 0:
+        pytest.skip("NumPy's OpenBLAS was not found")
+    pair = ("identity", "half_squared_error")
+    X, y = data(pair, n=200)  # 12 batches of 16 and one of 8: every product matrix-matrix
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 9, 3], activation="relu", output_activation="identity",
+                          loss="half_squared_error", seed=1, dtype="float32")  # fmt: skip
+
+    for optimizer in ("adam", "sgd"):
+        fast = train(True, monkeypatch, make, X, y, optimizer)
+        plain = train(False, monkeypatch, make, X, y, optimizer)
+        np.testing.assert_array_equal(fast[0].parameters, plain[0].parameters)

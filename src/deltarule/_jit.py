@@ -13,9 +13,69 @@ which numba's cache key cannot reproduce, so it would be compiled again in every
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 jit = njit(cache=True, nogil=True, error_model="numpy")
+
+
+# --------------------------------------------------------------- NumPy's own gemm
+@intrinsic
+def _cblas_gemm(typingctx, address, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
+    """Call the row-major ``cblas_?gemm`` at ``address`` (ILP64): C = op(A) op(B).
+
+    The function's address is an argument, not a constant, so that numba's disk cache can
+    keep the compiled kernel (the library loads at another address in the next process).
+    """
+    sig = types.void(address, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)
+
+    def codegen(context, builder, signature, args):
+        i32, i64, ptr = ir.IntType(32), ir.IntType(64), cgutils.voidptr_t
+        real = context.get_value_type(signature.args[6].dtype)
+        fnty = ir.FunctionType(
+            ir.VoidType(), [i32, i32, i32, i64, i64, i64, real, ptr, i64, ptr, i64, real, ptr, i64]
+        )
+
+        def integer(index, width):
+            value = context.cast(builder, args[index], signature.args[index], types.int64)
+            return builder.trunc(value, i32) if width == 32 else value
+
+        def data(index):
+            array = context.make_array(signature.args[index])(context, builder, args[index])
+            return builder.bitcast(array.data, ptr)
+
+        function = builder.inttoptr(integer(0, 64), fnty.as_pointer())
+        one, zero = ir.Constant(real, 1.0), ir.Constant(real, 0.0)
+        builder.call(
+            function,
+            [ir.Constant(i32, 101), integer(1, 32), integer(2, 32), integer(3, 64), integer(4, 64),
+             integer(5, 64), one, data(6), integer(7, 64), data(8), integer(9, 64), zero, data(10),
+             integer(11, 64)],
+        )  # fmt: skip
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@jit
+def matmul(gemm, a, trans_a, b, trans_b, out):
+    """``out = op(a) @ op(b)`` for C-contiguous 2-D arrays, op the transpose where asked.
+
+    With ``gemm`` the address of NumPy's ``cblas_?gemm``, the call ``np.matmul`` makes for
+    the same operands (bit for bit the same product); with 0, numba's ``np.dot``.
+    """
+    if gemm != 0:
+        k = a.shape[0] if trans_a else a.shape[1]
+        _cblas_gemm(gemm, 112 if trans_a else 111, 112 if trans_b else 111, out.shape[0],
+                    out.shape[1], k, a, a.shape[1], b, b.shape[1], out, out.shape[1])  # fmt: skip
+    elif trans_a:
+        np.dot(a.T, b, out)
+    elif trans_b:
+        np.dot(a, b.T, out)
+    else:
+        np.dot(a, b, out)
 
 
 # ------------------------------------------------------------ online SGD (batch size 1)
@@ -393,7 +453,7 @@ def derivative(code, z, a, d):  # d *= f'(z), as the plain path
 @jit
 def minibatch_steps(
     X, Y, order, first, n_steps, bs,                    # data and which steps
-    sizes, w_off, b_off, codes, pair,                   # the network
+    sizes, w_off, b_off, codes, pair, gemm,             # the network, NumPy's gemm
     params, grad, total,                                # flat buffers
     opt, rate, b1, c1, b2, c2, eps_c, k, flush, m, v,   # the update
     zbuf, abuf, dbuf, xbuf, ybuf, per_sample, act_off,  # work space
@@ -429,7 +489,7 @@ def minibatch_steps(
             size = nb * width
             z = zbuf[act_off[layer] : act_off[layer] + size].reshape(nb, width)
             a = abuf[act_off[layer] : act_off[layer] + size].reshape(nb, width)
-            np.dot(prev, w.T, z)
+            matmul(gemm, prev, False, w, True, z)
             if b_off[layer] >= 0:
                 b = params[b_off[layer] : b_off[layer] + width]
                 for i in range(nb):
@@ -503,7 +563,7 @@ def minibatch_steps(
                 below = act_off[layer - 1]
                 prev = abuf[below : below + nb * fan_in].reshape(nb, fan_in)
             g = grad[w_off[layer] : w_off[layer] + width * fan_in].reshape(width, fan_in)
-            np.dot(d.T, prev, g)
+            matmul(gemm, d, True, prev, False, g)
             if b_off[layer] >= 0:
                 gb = grad[b_off[layer] : b_off[layer] + width]
                 gb[:] = zero
@@ -513,7 +573,8 @@ def minibatch_steps(
             if layer > 0:
                 w = params[w_off[layer] : w_off[layer] + width * fan_in].reshape(width, fan_in)
                 below = act_off[layer - 1]
-                np.dot(d, w, dbuf[below : below + nb * fan_in].reshape(nb, fan_in))
+                grad_in = dbuf[below : below + nb * fan_in].reshape(nb, fan_in)
+                matmul(gemm, d, False, w, False, grad_in)
         # ----------------------------------------------------------------- update
         whole = nb == bs  # else the gradient sum gains grad * (nb / bs), after the update
         if opt == 0:

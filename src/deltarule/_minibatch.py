@@ -6,14 +6,17 @@ some thirty NumPy and Python calls (bias adds, activations, the softmax and loss
 bias gradients), each of which finds the interpreter's and NumPy's own data evicted from
 the caches by the step's megabytes of weights, gradients and moments, and so costs several
 times its warm price. This module runs whole steps, batch after batch, inside one compiled
-function: the batch gather, the forward pass, the loss, the backward pass (matrix products
-through numba's BLAS binding), the optimizer's update and the epoch's gradient sum.
+function: the batch gather, the forward pass, the loss, the backward pass, the optimizer's
+update and the epoch's gradient sum.
 
 It is the same computation as the plain step, equal within float rounding (the test suite
-checks it): the matrix products run in scipy's BLAS instead of NumPy's, and ``exp``,
-``log``, ``tanh`` and the logistic function in the C library's implementations instead of
-NumPy's; everything else (ReLU, the bias gradients, the loss's pairwise sums, the
-optimizer's arithmetic) is NumPy's to the last bit.
+checks it). The matrix products are NumPy's own (:mod:`deltarule._blas`: the ``gemm`` call
+``np.matmul`` makes, bit for bit, except where NumPy switches to matrix-vector routines
+because a dimension is 1); ``exp``, ``log``, ``tanh`` and the logistic function are the C
+library's instead of NumPy's, and the half squared error's row sums run in order instead of
+``einsum``'s; the rest (ReLU, the bias gradients, the cross-entropies' and the batch mean's
+pairwise sums, the optimizer's arithmetic) is NumPy's operations in NumPy's order. A ReLU
+network with a squared-error or logistic output trains bit for bit as the plain step does.
 
 The training loop uses it for whole batches when :func:`kernel_for` says the run needs
 nothing the kernel does not do: a plain :class:`~deltarule.network.Network` of dense
@@ -30,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _compiled, optimizers
+from . import _blas, _compiled, optimizers
 from .activations import get_activation
 from .layers import Dense
 
@@ -93,7 +96,7 @@ def kernel_for(trainer: Any, bs: int) -> MinibatchKernel | None:
         return None
     if any(get_activation(layer.activation.name) is not layer.activation for layer in layers):
         return None  # an unregistered activation under a registered name
-    cached = getattr(trainer, "_minibatch", None)
+    cached = trainer._minibatch
     if cached is not None and cached.batch_size == bs and cached.network is net:
         return cached
     trainer._minibatch = MinibatchKernel(net, bs)
@@ -121,6 +124,7 @@ class MinibatchKernel:
         self.x = np.empty(bs * int(self.sizes[0]), dtype)
         self.y = np.empty(bs * int(self.sizes[-1]), dtype)
         self.per_sample = np.empty(bs, dtype)
+        self.gemm = _blas.gemm_address(dtype)
 
     def run(
         self, trainer: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray, first: int,
@@ -150,7 +154,7 @@ class MinibatchKernel:
             code, b1, b2 = _SGD, 0.0, 0.0
         ran, updates = _kernel()(
             X, Y, order, first, n_steps, self.batch_size,
-            self.sizes, self.w_off, self.b_off, self.codes, self.pair,
+            self.sizes, self.w_off, self.b_off, self.codes, self.pair, self.gemm,
             params, grad, total,
             code, t(lr), t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), eps_c, k, flush, m, v,
             self.z, self.a, self.d, self.x, self.y, self.per_sample, self.act_off,

@@ -1,0 +1,75 @@
+"""NumPy's own BLAS, for the compiled kernels' matrix products.
+
+numba's ``np.dot`` calls scipy's BLAS, a second OpenBLAS beside NumPy's with its own pool
+of threads. Each pool's threads spin for a while (~0.1 s) after every call, so when
+training switches from one to the other (NumPy's checks of the data, then the kernel's
+products; the kernel's products, then a validation pass through NumPy) the two pools fight
+over the cores and the products run at half speed; and the two libraries need not give
+the same bits. The kernels therefore call the ``cblas_?gemm`` of the library NumPy itself
+loaded, found by :func:`gemm_addresses`, with the arguments NumPy's ``matmul`` passes it:
+the same products, bit for bit, from the same pool of threads.
+
+Only NumPy's own OpenBLAS builds are recognised (the ``scipy_openblas64_`` library of
+NumPy's wheels and the older ``openblas64_`` one, both with 64-bit integers, found among
+the process's loaded libraries on Linux). Anywhere else :func:`gemm_addresses` returns
+zeros and the kernels use numba's ``np.dot``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["gemm_addresses", "ROW_MAJOR", "NO_TRANS", "TRANS"]
+
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # CBLAS_ORDER and CBLAS_TRANSPOSE values
+
+_SYMBOLS = (  # (single, double), both ILP64
+    ("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_"),
+    ("cblas_sgemm64_", "cblas_dgemm64_"),
+)
+
+
+def _numpy_openblas() -> str | None:
+    """The path of the OpenBLAS library shipped in NumPy's wheel, if this process loaded it."""
+    package = os.path.dirname(np.__file__)
+    roots = (package + os.sep, os.path.join(os.path.dirname(package), "numpy.libs") + os.sep)
+    try:
+        with open("/proc/self/maps") as maps:
+            lines = maps.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
+        if "openblas" in os.path.basename(path).lower() and path.startswith(roots):
+            return path
+    return None
+
+
+@lru_cache(maxsize=1)
+def gemm_addresses() -> tuple[int, int]:
+    """Addresses of NumPy's ``cblas_sgemm`` and ``cblas_dgemm`` (64-bit integers), or (0, 0)."""
+    path = _numpy_openblas()
+    if path is None:
+        return 0, 0
+    try:
+        library = ctypes.CDLL(path)
+    except OSError:
+        return 0, 0
+    for single, double in _SYMBOLS:
+        try:
+            s, d = getattr(library, single), getattr(library, double)
+        except AttributeError:
+            continue
+        address = ctypes.c_void_p
+        return ctypes.cast(s, address).value or 0, ctypes.cast(d, address).value or 0
+    return 0, 0
+
+
+def gemm_address(dtype: np.dtype) -> int:
+    """The address for ``dtype`` (float32 or float64), or 0."""
+    single, double = gemm_addresses()
+    return single if np.dtype(dtype) == np.float32 else double
