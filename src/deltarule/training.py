@@ -276,8 +276,6 @@ class Trainer:
         self._has_dropout = any(layer.dropout for layer in self.network.layers)
         frozen = np.flatnonzero(~self.network.trainable)
         self._frozen = frozen if frozen.size else None
-        loss_sum = weight_sum = 0.0
-        seen = 0
         kernel = None
         if data.sample_weight is None and self._frozen is None and _minibatch.plain_arrays(data):
             kernel = _minibatch.kernel_for(self, bs)
@@ -285,10 +283,36 @@ class Trainer:
             seen, loss_sum = self._compiled_steps(kernel, data, order, lr, outputs, interrupt)
             weight_sum = float(seen)
         else:
-            xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
-            if self._layer_buffers is None or self._layer_buffers[0].net.shape[0] != bs:
-                self._layer_buffers = self.network.buffers(bs)  # reused by a fit's epochs
-        for start in range(0, 0 if kernel else n, bs):
+            seen, loss_sum, weight_sum = self._plain_steps(
+                data, order, bs, shuffled, lr, outputs, interrupt
+            )
+        self._grad_sum *= self._grad_sum.dtype.type(bs / max(weight_sum, 1e-300))
+        kept = outputs[:seen] if outputs is not None else None
+        norm = float(np.sqrt(self._grad_sum @ self._grad_sum))
+        return loss_sum / max(weight_sum, 1e-300), kept, order[:seen], norm
+
+    def _plain_steps(
+        self,
+        data: Data,
+        order: Array,
+        bs: int,
+        shuffled: bool,
+        lr: float,
+        outputs: Array | None,
+        interrupt: Interrupt,
+    ) -> tuple[int, float, float]:
+        """Run the epoch's batches one :meth:`_step` at a time.
+
+        Returns (examples seen, sum of batch losses times batch weights, sum of batch
+        weights): a non-finite loss or Ctrl-C ends the epoch early.
+        """
+        n = data.X.shape[0]
+        xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
+        if self._layer_buffers is None or self._layer_buffers[0].net.shape[0] != bs:
+            self._layer_buffers = self.network.buffers(bs)  # reused by a fit's epochs
+        loss_sum = weight_sum = 0.0
+        seen = 0
+        for start in range(0, n, bs):
             seen = min(start + bs, n)
             idx = order[start:seen]
             if xbuf is None:
@@ -313,10 +337,7 @@ class Trainer:
                 outputs[start:seen] = out
             if interrupt.requested:
                 break
-        self._grad_sum *= self._grad_sum.dtype.type(bs / max(weight_sum, 1e-300))
-        kept = outputs[:seen] if outputs is not None else None
-        norm = float(np.sqrt(self._grad_sum @ self._grad_sum))
-        return loss_sum / max(weight_sum, 1e-300), kept, order[:seen], norm
+        return seen, loss_sum, weight_sum
 
     def _compiled_steps(
         self,
