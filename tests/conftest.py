@@ -19,3 +19,16 @@ def unique_entries(registry: dict) -> list:
             seen.add(id(value))
             out.append(value)
     return out
+
+
+def count_calls(monkeypatch, owner: type, name: str) -> list:
+    """A list that gains an entry each time ``owner.name`` runs (the method still runs)."""
+    calls = []
+    real = getattr(owner, name)
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import count_calls
 
 import deltarule as dr
 from deltarule import _compiled
@@ -17,15 +18,7 @@ pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not 
 
 def kernel_calls(monkeypatch) -> list:
     """A list that gains an entry each time the compiled kernel runs."""
-    calls = []
-    real = _compiled.OnlineKernel.run
-
-    def spy(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
-    return calls
+    return count_calls(monkeypatch, _compiled.OnlineKernel, "run")
 
 
 def train_both(make, X, y, monkeypatch, learning_rate=0.1, seed=0, l2=0.0, **kwargs):

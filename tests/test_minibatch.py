@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import count_calls
 
 import deltarule as dr
 from deltarule import _compiled, _minibatch, training
@@ -26,15 +27,7 @@ def small_networks_take_the_kernel(monkeypatch) -> None:
 
 def kernel_runs(monkeypatch) -> list:
     """A list that gains an entry each time the kernel runs."""
-    calls = []
-    real = _minibatch.MinibatchKernel.run
-
-    def spy(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(_minibatch.MinibatchKernel, "run", spy)
-    return calls
+    return count_calls(monkeypatch, _minibatch.MinibatchKernel, "run")
 
 
 def data(pair: tuple[str, str], n: int = 203, seed: int = 0):
