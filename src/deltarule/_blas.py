@@ -33,12 +33,13 @@ _SYMBOLS = (  # (single, double), both ILP64
 )
 
 
-def _numpy_openblas() -> str | None:
-    """The path of the OpenBLAS library shipped in NumPy's wheel, if this process loaded it."""
+def _numpy_openblas(maps_file: str = "/proc/self/maps") -> str | None:
+    """The path of the OpenBLAS library shipped in NumPy's wheel, if this process loaded it
+    (read from the list of the process's mapped files)."""
     package = os.path.dirname(np.__file__)
     roots = (package + os.sep, os.path.join(os.path.dirname(package), "numpy.libs") + os.sep)
     try:
-        with open("/proc/self/maps") as maps:
+        with open(maps_file) as maps:
             lines = maps.read().splitlines()
     except OSError:
         return None

@@ -1,0 +1,60 @@
+"""Finding NumPy's own BLAS for the compiled kernels, and doing without it."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from deltarule import _blas
+
+
+def test_numpy_openblas_is_found_among_the_mapped_files_or_not_at_all(tmp_path) -> None:
+    package = os.path.dirname(np.__file__)
+    library = os.path.join(os.path.dirname(package), "numpy.libs", "libscipy_openblas64_-x.so")
+    maps = tmp_path / "maps"
+    maps.write_text(
+        "7f00-7f01 r--p 00000000 08:01 1 /usr/lib/x86_64-linux-gnu/libopenblas.so.0\n"
+        f"7f02-7f03 r-xp 00000000 08:01 2 {library}\n"
+        "7f04-7f05 rw-p 00000000 00:00 0\n"
+    )
+    # another OpenBLAS (the system's) is not NumPy's: only the one in NumPy's wheel counts
+    assert _blas._numpy_openblas(str(maps)) == library
+    maps.write_text("7f00-7f01 r--p 00000000 08:01 1 /usr/lib/libopenblas.so.0\n")
+    assert _blas._numpy_openblas(str(maps)) is None
+    assert _blas._numpy_openblas(str(tmp_path / "missing")) is None
+
+
+def test_without_the_library_the_addresses_are_zero(monkeypatch) -> None:
+    monkeypatch.setattr(_blas, "_numpy_openblas", lambda: None)
+    _blas.gemm_addresses.cache_clear()
+    try:
+        assert _blas.gemm_addresses() == (0, 0)
+        assert _blas.gemm_address(np.float32) == 0
+    finally:
+        _blas.gemm_addresses.cache_clear()
+
+
+def test_a_library_without_the_symbols_gives_zero(monkeypatch) -> None:
+    import ctypes.util
+
+    libm = ctypes.util.find_library("m")
+    if libm is None:
+        pytest.skip("no C math library to stand in")
+    monkeypatch.setattr(_blas, "_numpy_openblas", lambda: libm)
+    _blas.gemm_addresses.cache_clear()
+    try:
+        assert _blas.gemm_addresses() == (0, 0)
+    finally:
+        _blas.gemm_addresses.cache_clear()
+
+
+def test_this_numpy_exposes_its_gemm_when_it_ships_openblas() -> None:
+    path = _blas._numpy_openblas()
+    single, double = _blas.gemm_addresses()
+    if path is None:  # a NumPy built against another BLAS: the kernels use numba's np.dot
+        assert (single, double) == (0, 0)
+    else:
+        assert "openblas" in os.path.basename(path).lower()
+        assert single and double and single != double
