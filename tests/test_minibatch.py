@@ -313,3 +313,35 @@ def test_relu_networks_with_squared_error_train_bit_for_bit(monkeypatch) -> None
         fast = train(True, monkeypatch, make, X, y, optimizer)
         plain = train(False, monkeypatch, make, X, y, optimizer)
         np.testing.assert_array_equal(fast[0].parameters, plain[0].parameters)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regressor"])
+def test_scikit_learn_estimators_take_the_kernel_with_their_l2_term(kind, monkeypatch) -> None:
+    from deltarule.sklearn import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(203, 6))
+    if kind == "regressor":
+        y, make = X[:, :2] @ [1.0, -2.0], MLPRegressor
+    elif kind == "multilabel":  # logistic outputs: scikit-learn's loss is 3 times deltarule's
+        y, make = (X[:, :3] > 0).astype(int), MLPClassifier
+    else:
+        y, make = (np.arange(203) % (3 if kind == "multiclass" else 2)), MLPClassifier
+    settings = dict(hidden_layer_sizes=(9, 7), alpha=1e-2, batch_size=16, max_iter=4, tol=0.0,
+                    n_iter_no_change=10, random_state=0)  # fmt: skip
+    runs = kernel_runs(monkeypatch)
+    fitted = []
+    for compiled in (True, False):
+        with monkeypatch.context() as patch, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if not compiled:
+                patch.setattr(_minibatch, "kernel_for", lambda *args: None)
+            fitted.append(make(**settings).fit(X, y))
+            if compiled:
+                assert runs, "the kernel did not run"
+    fast, plain = fitted
+    scale, alpha = fast.network_.objective_terms()
+    assert alpha == pytest.approx(1e-2) and scale == (3.0 if kind == "multilabel" else 1.0)
+    np.testing.assert_allclose(fast.loss_curve_, plain.loss_curve_, rtol=1e-6)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, plain.coefs_ + plain.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -454,6 +454,7 @@ def derivative(code, z, a, d):  # d *= f'(z), as the plain path
 def minibatch_steps(
     X, Y, order, first, n_steps, bs,                    # data and which steps
     sizes, w_off, b_off, codes, pair, gemm,             # the network, NumPy's gemm
+    loss_scale, alpha,                                  # its objective's terms
     params, grad, total,                                # flat buffers
     opt, rate, b1, c1, b2, c2, eps_c, k, flush, m, v,   # the update
     zbuf, abuf, dbuf, xbuf, ybuf, per_sample, act_off,  # work space
@@ -465,7 +466,9 @@ def minibatch_steps(
     Each step: gather, forward, loss (into ``losses``; a non-finite one ends the run
     before its update), backward into ``grad``, update (``opt`` 0: SGD at ``rate``; 1:
     Adam with the per-step constants ``eps_c``, ``k``, ``flush``), gradient sum into
-    ``total``. See :mod:`deltarule._minibatch`. Returns (steps run, updates made).
+    ``total``. The objective is ``loss_scale`` times the loss plus ``alpha / (2 nb)`` times the
+    squared weights of a batch of ``nb`` rows (:meth:`Network.objective_terms`). See
+    :mod:`deltarule._minibatch`. Returns (steps run, updates made).
     """
     t = params.dtype.type
     zero, one, half = t(0), t(1), t(0.5)
@@ -542,12 +545,6 @@ def minibatch_steps(
                     d[i, j] = r * scale
                 per_sample[i] = half * acc
         loss = (zero + pairwise(per_sample, 0, nb)) / t(nb)
-        losses[step] = loss
-        if not np.isfinite(loss):
-            return step + 1, step  # steps run, updates made
-        if outputs.shape[0] > 0:
-            for i in range(nb):
-                outputs[start + i, :] = o[i, :]
         # --------------------------------------------------------------- backward
         for layer in range(last, -1, -1):
             fan_in, width = sizes[layer], sizes[layer + 1]
@@ -575,6 +572,30 @@ def minibatch_steps(
                 below = act_off[layer - 1]
                 grad_in = dbuf[below : below + nb * fan_in].reshape(nb, fan_in)
                 matmul(gemm, d, False, w, False, grad_in)
+        # ---------------- the network's objective: c E + alpha / (2 nb) |W|^2 (its own order)
+        value = float(loss) * loss_scale
+        if loss_scale != 1.0:
+            c = t(loss_scale)
+            for i in range(params.shape[0]):
+                grad[i] = grad[i] * c
+        if alpha != 0.0:
+            coef = alpha / nb
+            c = t(coef)
+            squares = 0.0
+            for layer in range(n_layers):
+                acc = zero
+                for j in range(w_off[layer], w_off[layer] + sizes[layer] * sizes[layer + 1]):
+                    w_j = params[j]
+                    grad[j] += c * w_j
+                    acc += w_j * w_j
+                squares += acc
+            value += 0.5 * coef * squares
+        losses[step] = value
+        if not np.isfinite(value):
+            return step + 1, step  # steps run, updates made
+        if outputs.shape[0] > 0:
+            for i in range(nb):
+                outputs[start + i, :] = o[i, :]
         # ----------------------------------------------------------------- update
         whole = nb == bs  # else the gradient sum gains grad * (nb / bs), after the update
         if opt == 0:

@@ -18,12 +18,14 @@ library's instead of NumPy's, and the half squared error's row sums run in order
 pairwise sums, the optimizer's arithmetic) is NumPy's operations in NumPy's order. A ReLU
 network with a squared-error or logistic output trains bit for bit as the plain step does.
 
-The training loop uses it for whole batches when :func:`kernel_for` says the run needs
-nothing the kernel does not do: a plain :class:`~deltarule.network.Network` of dense
-layers without dropout, hidden activations identity, ReLU, logistic or tanh, an output
-pair softmax + categorical cross-entropy, logistic + binary cross-entropy or identity +
-half squared error, plain SGD or Adam, and no sample weights, frozen parameters, L1, L2
-or max-norm. Anything else takes the plain step.
+The training loop uses it for every batch of an epoch when :func:`kernel_for` says the run
+needs nothing the kernel does not do: a :class:`~deltarule.network.Network` of dense layers
+whose objective :meth:`~deltarule.network.Network.objective_terms` describes (the plain
+one, and the scikit-learn adapter's scaled loss plus L2 term), without dropout; hidden
+activations identity, ReLU, logistic or tanh; an output pair softmax + categorical
+cross-entropy, logistic + binary cross-entropy or identity + half squared error; plain SGD
+or Adam; and no sample weights, frozen parameters, or the trainer's L1, L2 or max-norm.
+Anything else takes the plain step.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def kernel_for(trainer: Any, bs: int) -> MinibatchKernel | None:
     exact_adam = type(opt) is optimizers.Adam
     if not (
         bs > 1
-        and net.objective_terms() == (1.0, 0.0)
+        and net.objective_terms() is not None
         and net.dtype in (np.float32, np.float64)
         and pair in PAIR_CODES
         and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])
@@ -125,6 +127,7 @@ class MinibatchKernel:
         self.y = np.empty(bs * int(self.sizes[-1]), dtype)
         self.per_sample = np.empty(bs, dtype)
         self.gemm = _blas.gemm_address(dtype)
+        self.scale, self.alpha = (float(term) for term in network.objective_terms())
 
     def run(
         self, trainer: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray, first: int,
@@ -155,6 +158,7 @@ class MinibatchKernel:
         ran, updates = _kernel()(
             X, Y, order, first, n_steps, self.batch_size,
             self.sizes, self.w_off, self.b_off, self.codes, self.pair, self.gemm,
+            self.scale, self.alpha,
             params, grad, total,
             code, t(lr), t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), eps_c, k, flush, m, v,
             self.z, self.a, self.d, self.x, self.y, self.per_sample, self.act_off,

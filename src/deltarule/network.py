@@ -405,9 +405,10 @@ class Network:
         return loss, grad
 
     def objective_terms(self) -> tuple[float, float] | None:
-        r"""``(c, lambda)`` of this network's per-example objective :math:`cE + \tfrac{\lambda}{2}
-        \lVert W\rVert^2` (weights, not biases), for code that computes it without
-        :meth:`backward` (the compiled online path); None when a subclass changed the
+        r"""``(c, lambda)`` of this network's objective on a batch of :math:`s_B` examples,
+        :math:`cE + \tfrac{\lambda}{2 s_B}\lVert W\rVert^2` (weights, not biases; one
+        example: :math:`cE + \tfrac{\lambda}{2}\lVert W\rVert^2`), for code that computes it
+        without :meth:`backward` (the compiled paths); None when a subclass changed the
         computation in a way these two numbers do not describe. The plain network: (1, 0).
         """
         methods = ("forward", "backward", "error")
