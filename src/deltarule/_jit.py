@@ -477,7 +477,7 @@ def minibatch_steps(
     for step in range(n_steps):
         start = first + step * bs
         nb = min(bs, order.shape[0] - start)  # the last batch may be smaller
-        scale = t(1.0 / nb)
+        per_row = t(1.0 / nb)  # each row's share of the batch mean (batch_scale)
         xb = xbuf[: nb * n_in].reshape(nb, n_in)
         yb = ybuf[: nb * n_out].reshape(nb, n_out)
         for r in range(nb):
@@ -527,7 +527,7 @@ def minibatch_steps(
                 per_sample[i] = -(zero + pairwise(d[i], 0, n_out))
                 ts = zero + pairwise(yb[i], 0, n_out)
                 for j in range(n_out):
-                    d[i, j] = (o[i, j] * ts - yb[i, j]) * scale
+                    d[i, j] = (o[i, j] * ts - yb[i, j]) * per_row
             elif pair == 1:  # logistic + binary cross-entropy, from the logits
                 for j in range(n_out):
                     x = z[i, j]
@@ -535,14 +535,14 @@ def minibatch_steps(
                     d[i, j] = (max(x, zero) - x * yb[i, j]) + np.log1p(np.exp(-abs(x)))
                 per_sample[i] = (zero + pairwise(d[i], 0, n_out)) / t(n_out)
                 for j in range(n_out):
-                    d[i, j] = (o[i, j] - yb[i, j]) / t(n_out) * scale
+                    d[i, j] = (o[i, j] - yb[i, j]) / t(n_out) * per_row
             else:  # identity + half squared error
                 acc = zero
                 for j in range(n_out):
                     o[i, j] = z[i, j]
                     r = z[i, j] - yb[i, j]
                     acc += r * r
-                    d[i, j] = r * scale
+                    d[i, j] = r * per_row
                 per_sample[i] = half * acc
         loss = (zero + pairwise(per_sample, 0, nb)) / t(nb)
         # --------------------------------------------------------------- backward
