@@ -461,7 +461,8 @@ def minibatch_steps(
     outputs, losses,                                    # results
 ):
     # fmt: on
-    """``n_steps`` training steps on batches of ``bs`` rows of ``order`` from ``first``.
+    """``n_steps`` training steps on batches of ``bs`` rows from position ``first`` of
+    ``order`` (the data's rows in order when ``order`` is empty).
 
     Each step: gather, forward, loss (into ``losses``; a non-finite one ends the run
     before its update), backward into ``grad``, update (``opt`` 0: SGD at ``rate``; 1:
@@ -476,14 +477,18 @@ def minibatch_steps(
     n_in, n_out = sizes[0], sizes[n_layers]
     for step in range(n_steps):
         start = first + step * bs
-        nb = min(bs, order.shape[0] - start)  # the last batch may be smaller
+        nb = min(bs, X.shape[0] - start)  # the last batch may be smaller
         per_row = t(1.0 / nb)  # each row's share of the batch mean (batch_scale)
-        xb = xbuf[: nb * n_in].reshape(nb, n_in)
-        yb = ybuf[: nb * n_out].reshape(nb, n_out)
-        for r in range(nb):
-            row = order[start + r]
-            xb[r, :] = X[row, :]
-            yb[r, :] = Y[row, :]
+        if order.shape[0] == 0:  # in order: the batch is a slice of the data
+            xb = X[start : start + nb]
+            yb = Y[start : start + nb]
+        else:  # shuffled: gather its rows
+            xb = xbuf[: nb * n_in].reshape(nb, n_in)
+            yb = ybuf[: nb * n_out].reshape(nb, n_out)
+            for r in range(nb):
+                row = order[start + r]
+                xb[r, :] = X[row, :]
+                yb[r, :] = Y[row, :]
         # ---------------------------------------------------------------- forward
         prev = xb
         for layer in range(n_layers):

@@ -123,17 +123,16 @@ class MinibatchKernel:
         self.act_off = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
         total = int(widths.sum())
         self.z, self.a, self.d = (np.empty(total, dtype) for _ in range(3))
-        self.x = np.empty(bs * int(self.sizes[0]), dtype)
-        self.y = np.empty(bs * int(self.sizes[-1]), dtype)
+        self.x = self.y = np.empty(0, dtype)  # the gathered batch, once one is shuffled
         self.per_sample = np.empty(bs, dtype)
         self.gemm = _blas.gemm_address(dtype)
         self.scale, self.alpha = (float(term) for term in network.objective_terms())
 
     def run(
-        self, trainer: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray, first: int,
+        self, trainer: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, first: int,
         n_steps: int, lr: float, outputs: np.ndarray | None, total: np.ndarray,
     ) -> tuple[np.ndarray, int]:  # fmt: skip
-        """Run ``n_steps`` whole batches from position ``first`` of ``order``.
+        """Run ``n_steps`` batches from position ``first`` of ``order`` (None: in order).
 
         Returns the losses of the steps run (a non-finite one, with no update, ends the
         run) and how many updates were made; the optimizer's step count advances by those.
@@ -142,6 +141,11 @@ class MinibatchKernel:
         t = net.dtype.type
         params, grad = net.parameters, trainer._grad
         losses = np.empty(n_steps)
+        if order is None:
+            order = np.empty(0, np.int64)
+        elif self.x.size == 0:
+            self.x = np.empty(self.batch_size * X.shape[1], net.dtype)
+            self.y = np.empty(self.batch_size * Y.shape[1], net.dtype)
         if isinstance(opt, optimizers.Adam):
             steps = state["step"] + 1 + np.arange(n_steps)
             constants = [optimizers._adam_constants(opt, int(s), float(lr)) for s in steps]

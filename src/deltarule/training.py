@@ -280,7 +280,8 @@ class Trainer:
         if data.sample_weight is None and self._frozen is None and _minibatch.plain_arrays(data):
             kernel = _minibatch.kernel_for(self, bs)
         if kernel is not None:  # every step of the epoch in compiled runs of steps
-            seen, loss_sum = self._compiled_steps(kernel, data, order, lr, outputs, interrupt)
+            visit = order if shuffled else None
+            seen, loss_sum = self._compiled_steps(kernel, data, visit, lr, outputs, interrupt)
             weight_sum = float(seen)
         else:
             seen, loss_sum, weight_sum = self._plain_steps(
@@ -343,13 +344,14 @@ class Trainer:
         self,
         kernel: _minibatch.MinibatchKernel,
         data: Data,
-        order: Array,
+        order: Array | None,
         lr: float,
         outputs: Array | None,
         interrupt: Interrupt,
     ) -> tuple[int, float]:
-        """Run the epoch's batches through ``kernel``, in runs of steps lasting about
-        :data:`COMPILED_RUN_SECONDS` (Ctrl-C is seen between runs).
+        """Run the epoch's batches (in ``order``; None: in the data's order) through
+        ``kernel``, in runs of steps lasting about :data:`COMPILED_RUN_SECONDS` (Ctrl-C is
+        seen between runs).
 
         Returns (examples seen, sum of batch losses times batch sizes), as the plain loop
         would have them: a non-finite loss or Ctrl-C ends the epoch early.
