@@ -76,8 +76,9 @@ def plain_arrays(data: Any) -> bool:
     )
 
 
-def kernel_for(trainer: Any, bs: int) -> MinibatchKernel | None:
-    """A kernel for ``trainer``'s whole batches of ``bs`` rows, or None for the plain step."""
+def kernel_for(trainer: Any, bs: int, shuffled: bool) -> MinibatchKernel | None:
+    """A kernel for ``trainer``'s batches of ``bs`` rows (gathered when ``shuffled``), or None
+    for the plain step."""
     net, opt = trainer.network, trainer.optimizer
     layers = net.layers
     pair = (layers[-1].activation.name, net.loss.name)
@@ -99,17 +100,22 @@ def kernel_for(trainer: Any, bs: int) -> MinibatchKernel | None:
     if any(get_activation(layer.activation.name) is not layer.activation for layer in layers):
         return None  # an unregistered activation under a registered name
     cached = trainer._minibatch
-    if cached is not None and cached.batch_size == bs and cached.network is net:
+    if cached is not None and (cached.network, cached.batch_size, cached.gather) == (
+        net,
+        bs,
+        shuffled,
+    ):
         return cached
-    trainer._minibatch = MinibatchKernel(net, bs)
+    trainer._minibatch = MinibatchKernel(net, bs, shuffled)
     return trainer._minibatch
 
 
 class MinibatchKernel:
-    """Work space and layout of one network for the compiled steps at batch size ``bs``."""
+    """Work space and layout of one network for the compiled steps at batch size ``bs``
+    (with a buffer to gather shuffled batches into when ``gather``)."""
 
-    def __init__(self, network: Any, bs: int) -> None:
-        self.network, self.batch_size = network, bs
+    def __init__(self, network: Any, bs: int, gather: bool) -> None:
+        self.network, self.batch_size, self.gather = network, bs, gather
         layout, layers, dtype = network.layout, network.layers, network.dtype
         self.sizes = np.array(network.layer_sizes, dtype=np.int64)
         self.w_off = np.array([layout[f"W{i}"].offset for i in range(1, len(layers) + 1)])
@@ -123,7 +129,9 @@ class MinibatchKernel:
         self.act_off = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
         total = int(widths.sum())
         self.z, self.a, self.d = (np.empty(total, dtype) for _ in range(3))
-        self.x = self.y = np.empty(0, dtype)  # the gathered batch, once one is shuffled
+        rows = bs if gather else 0  # in order, batches are slices of the data
+        self.x = np.empty(rows * int(self.sizes[0]), dtype)
+        self.y = np.empty(rows * int(self.sizes[-1]), dtype)
         self.per_sample = np.empty(bs, dtype)
         self.gemm = _blas.gemm_address(dtype)
         self.scale, self.alpha = (float(term) for term in network.objective_terms())
@@ -143,9 +151,6 @@ class MinibatchKernel:
         losses = np.empty(n_steps)
         if order is None:
             order = np.empty(0, np.int64)
-        elif self.x.size == 0:
-            self.x = np.empty(self.batch_size * X.shape[1], net.dtype)
-            self.y = np.empty(self.batch_size * Y.shape[1], net.dtype)
         if isinstance(opt, optimizers.Adam):
             steps = state["step"] + 1 + np.arange(n_steps)
             constants = [optimizers._adam_constants(opt, int(s), float(lr)) for s in steps]

@@ -278,7 +278,7 @@ class Trainer:
         self._frozen = frozen if frozen.size else None
         kernel = None
         if data.sample_weight is None and self._frozen is None and _minibatch.plain_arrays(data):
-            kernel = _minibatch.kernel_for(self, bs)
+            kernel = _minibatch.kernel_for(self, bs, shuffled)
         if kernel is not None:  # every step of the epoch in compiled runs of steps
             visit = order if shuffled else None
             seen, loss_sum = self._compiled_steps(kernel, data, visit, lr, outputs, interrupt)
