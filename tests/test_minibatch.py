@@ -73,7 +73,7 @@ def assert_same_training(a, b, rtol: float, atol: float) -> None:
     assert trainer_a._shuffle_rng.bit_generator.state == trainer_b._shuffle_rng.bit_generator.state
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "momentum", "nesterov"])
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_kernel_equals_the_plain_step(hidden, pair, optimizer, monkeypatch) -> None:
@@ -137,7 +137,7 @@ def test_unshuffled_and_full_batch_runs(monkeypatch) -> None:
         {"trainer": {"l2": 1e-3}},
         {"trainer": {"l1": 1e-3}},
         {"trainer": {"max_norm": 3.0}},
-        {"optimizer": "momentum"},
+        {"optimizer": "rmsprop"},
         {"optimizer": "adamw"},
         {"trainer": {"batch_size": 1}},
         {"fit": {"sample_weight": True}},
@@ -309,7 +309,7 @@ def test_relu_networks_with_squared_error_train_bit_for_bit(monkeypatch) -> None
         return dr.Network([7, 12, 9, 3], activation="relu", output_activation="identity",
                           loss="half_squared_error", seed=1, dtype="float32")  # fmt: skip
 
-    for optimizer in ("adam", "sgd"):
+    for optimizer in ("adam", "sgd", "momentum", "nesterov"):
         fast = train(True, monkeypatch, make, X, y, optimizer)
         plain = train(False, monkeypatch, make, X, y, optimizer)
         np.testing.assert_array_equal(fast[0].parameters, plain[0].parameters)

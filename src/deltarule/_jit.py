@@ -466,7 +466,8 @@ def minibatch_steps(
 
     Each step: gather, forward, loss (into ``losses``; a non-finite one ends the run
     before its update), backward into ``grad``, update (``opt`` 0: SGD at ``rate``; 1:
-    Adam with the per-step constants ``eps_c``, ``k``, ``flush``), gradient sum into
+    Adam with the per-step constants ``eps_c``, ``k``, ``flush``; 2 and 3: momentum and
+    Nesterov, velocity ``m``, decay ``b1``), gradient sum into
     ``total``. The objective is ``loss_scale`` times the loss plus ``alpha / (2 nb)`` times the
     squared weights of a batch of ``nb`` rows (:meth:`Network.objective_terms`). See
     :mod:`deltarule._minibatch`. Returns (steps run, updates made).
@@ -603,15 +604,23 @@ def minibatch_steps(
                 outputs[start + i, :] = o[i, :]
         # ----------------------------------------------------------------- update
         whole = nb == bs  # else the gradient sum gains grad * (nb / bs), after the update
-        if opt == 0:
-            for i in range(params.shape[0]):
-                gi = grad[i]
-                params[i] -= gi * rate
-                if whole:
-                    total[i] += gi
-        else:
+        if opt == 1:
             adam(params, grad, m, v, b1, c1, b2, c2, eps_c[step], k[step], flush[step],
                  total, whole)  # fmt: skip
+        else:  # SGD, momentum (velocity in m, decay b1) or Nesterov: NumPy's passes' order
+            for i in range(params.shape[0]):
+                gi = grad[i]
+                if opt == 0:
+                    params[i] -= gi * rate
+                else:
+                    vi = m[i] * b1 + gi
+                    m[i] = vi
+                    if opt == 2:
+                        params[i] -= vi * rate
+                    else:
+                        params[i] -= (vi * b1 + gi) * rate
+                if whole:
+                    total[i] += gi
         if not whole:
             factor = t(nb / bs)
             for i in range(params.shape[0]):

@@ -23,9 +23,9 @@ needs nothing the kernel does not do: a :class:`~deltarule.network.Network` of d
 whose objective :meth:`~deltarule.network.Network.objective_terms` describes (the plain
 one, and the scikit-learn adapter's scaled loss plus L2 term), without dropout; hidden
 activations identity, ReLU, logistic or tanh; an output pair softmax + categorical
-cross-entropy, logistic + binary cross-entropy or identity + half squared error; plain SGD
-or Adam; and no sample weights, frozen parameters, or the trainer's L1, L2 or max-norm.
-Anything else takes the plain step.
+cross-entropy, logistic + binary cross-entropy or identity + half squared error; SGD,
+momentum, Nesterov or Adam; and no sample weights, frozen parameters, or the trainer's L1,
+L2 or max-norm. Anything else takes the plain step.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ MIN_PARAMETERS = _compiled.FUSED_MIN_SIZE
 more than the kernel saves. The choice depends on the network only, never on whether
 numba happens to be loaded already, so a run gives the same numbers in every process."""
 
-_SGD, _ADAM = 0, 1
+_RULES = {optimizers.SGD: 0, optimizers.Adam: 1, optimizers.Momentum: 2, optimizers.Nesterov: 3}
+"""The update rules the kernel runs (these exact classes: a subclass may change the rule)."""
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +83,6 @@ def kernel_for(trainer: Any, bs: int, shuffled: bool) -> MinibatchKernel | None:
     net, opt = trainer.network, trainer.optimizer
     layers = net.layers
     pair = (layers[-1].activation.name, net.loss.name)
-    exact_adam = type(opt) is optimizers.Adam
     if not (
         bs > 1
         and net.objective_terms() is not None
@@ -90,7 +90,7 @@ def kernel_for(trainer: Any, bs: int, shuffled: bool) -> MinibatchKernel | None:
         and pair in PAIR_CODES
         and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])
         and not any(layer.dropout for layer in layers)
-        and (exact_adam or (type(opt) is optimizers.SGD))
+        and type(opt) in _RULES
         and not (trainer.l1 or trainer.l2 or trainer.max_norm is not None)
         and all(type(layer) is Dense for layer in layers)
         and net.n_parameters >= MIN_PARAMETERS
@@ -151,7 +151,8 @@ class MinibatchKernel:
         losses = np.empty(n_steps)
         if order is None:
             order = np.empty(0, np.int64)
-        if isinstance(opt, optimizers.Adam):
+        code = _RULES[type(opt)]
+        if code == _RULES[optimizers.Adam]:
             steps = state["step"] + 1 + np.arange(n_steps)
             constants = [optimizers._adam_constants(opt, int(s), float(lr)) for s in steps]
             eps_c = np.array([c[0] for c in constants], net.dtype)
@@ -159,11 +160,11 @@ class MinibatchKernel:
             bound = optimizers._flush_bound(net.dtype)
             flush = np.array([bound if c[2] else 0.0 for c in constants], net.dtype)
             m, v = state["first_moment"], state["second_moment"]
-            code, b1, b2 = _ADAM, opt.beta_1, opt.beta_2
+            b1, b2 = opt.beta_1, opt.beta_2
         else:
-            eps_c = k = flush = np.empty(0, net.dtype)
-            m = v = np.empty(0, net.dtype)
-            code, b1, b2 = _SGD, 0.0, 0.0
+            eps_c = k = flush = v = np.empty(0, net.dtype)
+            m = state.get("velocity", v)
+            b1, b2 = getattr(opt, "momentum", 0.0), 0.0
         ran, updates = _kernel()(
             X, Y, order, first, n_steps, self.batch_size,
             self.sizes, self.w_off, self.b_off, self.codes, self.pair, self.gemm,
