@@ -464,7 +464,8 @@ class Trainer:
         """Train for up to ``epochs`` epochs; returns the :class:`History` of this call.
 
         Stops early when a callback says so; the reason is ``history.stop_reason``.
-        Ctrl-C stops cleanly after the current batch.
+        Ctrl-C stops cleanly after the current batch (compiled steps: after the current run
+        of steps, about :data:`COMPILED_RUN_SECONDS`).
         """
         epochs = check_int(epochs, "epochs")
         data, val = self._prepare(
