@@ -86,7 +86,6 @@ def kernel_for(trainer: Any, bs: int, shuffled: bool) -> MinibatchKernel | None:
     if not (
         bs > 1
         and net.objective_terms() is not None
-        and net.dtype in (np.float32, np.float64)
         and pair in PAIR_CODES
         and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])
         and not any(layer.dropout for layer in layers)

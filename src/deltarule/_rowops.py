@@ -110,13 +110,13 @@ def row_sum(a: np.ndarray) -> np.ndarray:
 def subtract_row_max(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     r"""Write :math:`z_{ij} - \max_k z_{ik}` into ``out``; return the maxima, shape (n, 1).
 
-    ``out`` may be ``z``.
+    ``out`` may be ``z``. Arrays that are not 2-D are reduced over their last axis.
     """
     if _ok(z, out):
         m = np.empty((z.shape[0], 1), z.dtype)
         _kernels().subtract_row_max(z, out, m)
         return m
-    m = z.max(axis=1, keepdims=True)
+    m = z.max(axis=-1, keepdims=True)
     np.subtract(z, m, out=out)
     return m
 
@@ -126,7 +126,7 @@ def divide_by_row_sum(e: np.ndarray, out: np.ndarray) -> np.ndarray:
     if _ok(e, out):
         _kernels().divide_by_row_sum(e, out)
         return out
-    return np.divide(e, e.sum(axis=1, keepdims=True), out=out)
+    return np.divide(e, e.sum(axis=-1, keepdims=True), out=out)
 
 
 def cross_entropy_rows(

@@ -252,11 +252,7 @@ def _softmax(z: Array) -> Array:
 
 
 def _softmax_into(z: Array, out: Array) -> Array:
-    # _softmax's operations; on 2-D inputs the row reductions run as kernels (bit for bit)
-    if z.ndim != 2:
-        np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        return np.divide(out, out.sum(axis=-1, keepdims=True), out=out)
+    # _softmax's operations; the row reductions run as kernels where they can (bit for bit)
     _rowops.subtract_row_max(z, out)
     np.exp(out, out=out)
     return _rowops.divide_by_row_sum(out, out)
