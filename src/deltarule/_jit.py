@@ -291,20 +291,26 @@ def pairwise_block(a, lo, n):  # NumPy's pairwise_sum of a[lo:lo + n] for n <= 1
 def pairwise(a, lo, n):
     """NumPy's ``pairwise_sum`` of ``a[lo:lo + n]``: blocks of at most 128 elements, and
     above that sum(first half) + sum(second half), the half rounded down to a multiple of 8.
-
-    NumPy recurses; this walks the same tree with an explicit stack (numba's cache cannot
-    hold a recursive function).
     """
     if n <= 128:
         return pairwise_block(a, lo, n)
-    starts = np.empty(64, np.int64)  # frames: the segment and how far it has got
-    sizes = np.empty(64, np.int64)
-    phases = np.zeros(64, np.int64)
-    values = np.empty(65, a.dtype)  # the sums of finished segments, left before right
+    return pairwise_tree(a, lo, n, np.empty((64, 3), np.int64), np.empty(65, a.dtype))
+
+
+@jit
+def pairwise_tree(a, lo, n, frames, values):
+    """:func:`pairwise` in caller-owned work space: ``frames`` (64, 3) int64, ``values`` (65,)
+    of ``a``'s dtype (a hot loop allocates them once).
+
+    NumPy recurses; this walks the same tree with an explicit stack (numba's cache cannot
+    hold a recursive function). A frame is (start, size, how far it has got).
+    """
+    if n <= 128:
+        return pairwise_block(a, lo, n)
     top, count = 0, 0
-    starts[0], sizes[0] = lo, n
+    frames[0, 0], frames[0, 1], frames[0, 2] = lo, n, 0
     while top >= 0:
-        start, size = starts[top], sizes[top]
+        start, size, phase = frames[top, 0], frames[top, 1], frames[top, 2]
         if size <= 128:
             values[count] = pairwise_block(a, start, size)
             count += 1
@@ -312,14 +318,12 @@ def pairwise(a, lo, n):
             continue
         half = size // 2
         half -= half % 8
-        if phases[top] == 0:  # the first half next
-            phases[top] = 1
+        if phase < 2:  # the first half next, then the second
+            frames[top, 2] = phase + 1
             top += 1
-            starts[top], sizes[top], phases[top] = start, half, 0
-        elif phases[top] == 1:  # then the second half
-            phases[top] = 2
-            top += 1
-            starts[top], sizes[top], phases[top] = start + half, size - half, 0
+            frames[top, 0] = start if phase == 0 else start + half
+            frames[top, 1] = half if phase == 0 else size - half
+            frames[top, 2] = 0
         else:  # both done: their sum, in NumPy's order
             count -= 1
             values[count - 1] = values[count - 1] + values[count]
@@ -476,6 +480,7 @@ def minibatch_steps(
     zero, one, half = t(0), t(1), t(0.5)
     n_layers = sizes.shape[0] - 1
     n_in, n_out = sizes[0], sizes[n_layers]
+    frames, values = np.empty((64, 3), np.int64), np.empty(65, params.dtype)  # batch means
     for step in range(n_steps):
         start = first + step * bs
         nb = min(bs, X.shape[0] - start)  # the last batch may be smaller
@@ -550,7 +555,7 @@ def minibatch_steps(
                     acc += r * r
                     d[i, j] = r * per_row
                 per_sample[i] = half * acc
-        loss = (zero + pairwise(per_sample, 0, nb)) / t(nb)
+        loss = (zero + pairwise_tree(per_sample, 0, nb, frames, values)) / t(nb)
         # --------------------------------------------------------------- backward
         for layer in range(last, -1, -1):
             fan_in, width = sizes[layer], sizes[layer + 1]
