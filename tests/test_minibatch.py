@@ -176,6 +176,35 @@ def test_a_subclass_that_changes_the_computation_takes_the_plain_step(monkeypatc
     assert not runs
 
 
+def test_small_networks_take_the_kernel_for_long_runs_only(monkeypatch) -> None:
+    # Below MIN_PARAMETERS the planned steps decide: epochs asked for (counting those the
+    # trainer has done) times batches per epoch. 64 rows in batches of 10: 7 per epoch.
+    monkeypatch.setattr(_minibatch, "MIN_PARAMETERS", 10**9)
+    monkeypatch.setattr(_minibatch, "MIN_STEPS", 35)
+    X, y = data(("softmax", "categorical_crossentropy"), n=64)
+    runs = kernel_runs(monkeypatch)
+
+    def trainer() -> Trainer:
+        net = dr.Network([7, 6, 3], output_activation="softmax", seed=0)
+        return Trainer(net, "adam", 0.01, batch_size=10, seed=0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer().fit(X, y, epochs=4, verbose=0)  # 28 steps planned
+        assert not runs
+        trainer().fit(X, y, epochs=5, verbose=0)  # 35
+        assert runs
+        runs.clear()
+        # A run continued (or resumed) for its last epochs plans as the whole run did, so
+        # it takes the same path as one uninterrupted call.
+        continued = trainer()
+        continued.fit(X, y, epochs=2, verbose=0)
+        assert not runs
+        continued.fit(X, y, epochs=3, verbose=0)
+        assert runs
+        assert _minibatch.planned_steps(continued, 64, 10) == 35
+
+
 def test_divergence_is_handled_as_in_the_plain_loop(monkeypatch) -> None:
     X, y = data(("identity", "half_squared_error"))
     X = X * 1e3

@@ -137,6 +137,7 @@ class Trainer:
         rng = make_rng(seed)
         self._shuffle_rng, self._dropout_rng, self._split_rng = rng.spawn(3)
         self.epochs_done = 0
+        self.planned_epochs = 0  # epochs_done + the epochs the current fit asks for
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -278,7 +279,7 @@ class Trainer:
         self._frozen = frozen if frozen.size else None
         kernel = None
         if data.sample_weight is None and self._frozen is None and _minibatch.plain_arrays(data):
-            kernel = _minibatch.kernel_for(self, bs, shuffled)
+            kernel = _minibatch.kernel_for(self, n, bs, shuffled)
         if kernel is not None:  # every step of the epoch in compiled runs of steps
             visit = order if shuffled else None
             seen, loss_sum = self._compiled_steps(kernel, data, visit, lr, outputs, interrupt)
@@ -468,6 +469,7 @@ class Trainer:
         of steps, about :data:`COMPILED_RUN_SECONDS`).
         """
         epochs = check_int(epochs, "epochs")
+        self.planned_epochs = self.epochs_done + epochs
         data, val = self._prepare(
             X, y, sample_weight, class_weight, validation_split, validation_data
         )
