@@ -18,6 +18,7 @@ pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not 
 
 HIDDEN = sorted(_minibatch.HIDDEN_CODES)
 PAIRS = sorted(_minibatch.PAIR_CODES)
+RULES = ["adam", "sgd", "momentum", "nesterov", "adamw", "rmsprop", "adagrad"]
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,7 @@ def assert_same_training(a, b, rtol: float, atol: float) -> None:
     assert trainer_a._shuffle_rng.bit_generator.state == trainer_b._shuffle_rng.bit_generator.state
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sgd", "momentum", "nesterov"])
+@pytest.mark.parametrize("optimizer", RULES)
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_kernel_equals_the_plain_step(hidden, pair, optimizer, monkeypatch) -> None:
@@ -113,6 +114,26 @@ def test_float32_and_metrics(pair, monkeypatch) -> None:
     np.testing.assert_allclose(*values, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
+def test_the_trainers_l2_term(pair, optimizer, monkeypatch) -> None:
+    # E + l2/2 |W|^2 (weights, not biases): its gradient in every update, its value in the
+    # reported loss; on top of the scikit-learn adapter's own L2 term it is tested below.
+    X, y = data(pair)
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 3], activation="tanh", output_activation=pair[0],
+                          loss=pair[1], seed=5, dtype="float64")  # fmt: skip
+
+    runs = kernel_runs(monkeypatch)
+    fast = train(True, monkeypatch, make, X, y, optimizer, l2=0.05)
+    assert runs
+    plain = train(False, monkeypatch, make, X, y, optimizer, l2=0.05)
+    assert_same_training(fast, plain, rtol=1e-9, atol=1e-12)
+    unregularised = train(True, monkeypatch, make, X, y, optimizer)
+    assert fast[2].loss[0] > unregularised[2].loss[0]  # the penalty is in the loss
+
+
 def test_unshuffled_and_full_batch_runs(monkeypatch) -> None:
     pair = ("softmax", "categorical_crossentropy")
     X, y = data(pair)
@@ -134,11 +155,10 @@ def test_unshuffled_and_full_batch_runs(monkeypatch) -> None:
         {"network": {"dropout": 0.2}},
         {"network": {"activation": "leaky_relu"}},
         {"network": {"loss": "mse", "output_activation": "identity"}},
-        {"trainer": {"l2": 1e-3}},
         {"trainer": {"l1": 1e-3}},
         {"trainer": {"max_norm": 3.0}},
-        {"optimizer": "rmsprop"},
-        {"optimizer": "adamw"},
+        {"optimizer": "irprop_minus"},
+        {"optimizer": "irprop_plus"},
         {"trainer": {"batch_size": 1}},
         {"fit": {"sample_weight": True}},
         {"frozen": True},
@@ -338,10 +358,14 @@ def test_relu_networks_with_squared_error_train_bit_for_bit(monkeypatch) -> None
         return dr.Network([7, 12, 9, 3], activation="relu", output_activation="identity",
                           loss="half_squared_error", seed=1, dtype="float32")  # fmt: skip
 
-    for optimizer in ("adam", "sgd", "momentum", "nesterov"):
-        fast = train(True, monkeypatch, make, X, y, optimizer)
-        plain = train(False, monkeypatch, make, X, y, optimizer)
-        np.testing.assert_array_equal(fast[0].parameters, plain[0].parameters)
+    for optimizer in RULES:
+        for l2 in (0.0, 1e-2):
+            fast = train(True, monkeypatch, make, X, y, optimizer, l2=l2)
+            plain = train(False, monkeypatch, make, X, y, optimizer, l2=l2)
+            np.testing.assert_array_equal(fast[0].parameters, plain[0].parameters)
+            for key, value in fast[1].optimizer_state.items():
+                if isinstance(value, np.ndarray) and key != "scratch":
+                    np.testing.assert_array_equal(value, plain[1].optimizer_state[key])
 
 
 @pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regressor"])

@@ -174,7 +174,7 @@ def fused_adam(
     accumulate = total is not None
     _adam_kernel()(params, grad, m, v, t(beta_1), t(1.0 - beta_1), t(beta_2), t(1.0 - beta_2),
                    t(eps_c), t(k), t(flush_below), total if accumulate else grad,
-                   accumulate)  # fmt: skip
+                   accumulate, t(1.0))  # fmt: skip
 
 
 def worth_it(size: int, min_size: int) -> bool:

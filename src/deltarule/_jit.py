@@ -243,10 +243,11 @@ def online_epochs(
 # error_model="numpy": a division by zero gives inf/nan as NumPy's does instead of
 # raising, which also lets LLVM vectorise the loop (about 3x faster).
 @jit
-def adam(params, grad, m, v, b1, c1, b2, c2, eps_c, k, tiny, total, accumulate):
+def adam(params, grad, m, v, b1, c1, b2, c2, eps_c, k, tiny, total, accumulate, decay):
     # The NumPy passes' operations in the same order, one element at a time; every
     # scalar arrives in the arrays' dtype, so float32 stays float32. Moments below
     # ``tiny`` are stored as (signed) zero after the step, as _flush_subnormal does.
+    # ``decay`` is AdamW's factor on the weights before the step (1, exact, for Adam).
     zero = b1 - b1
     for i in range(params.shape[0]):
         g = grad[i]
@@ -254,7 +255,7 @@ def adam(params, grad, m, v, b1, c1, b2, c2, eps_c, k, tiny, total, accumulate):
             total[i] += g
         mi = m[i] * b1 + g * c1
         vi = v[i] * b2 + (g * g) * c2
-        params[i] -= mi / (np.sqrt(vi) + eps_c) * k
+        params[i] = params[i] * decay - mi / (np.sqrt(vi) + eps_c) * k
         m[i] = mi * zero if abs(mi) < tiny else mi
         v[i] = vi * zero if abs(vi) < tiny else vi
 
@@ -458,9 +459,9 @@ def derivative(code, z, a, d):  # d *= f'(z), as the plain path
 def minibatch_steps(
     X, Y, order, first, n_steps, bs,                    # data and which steps
     sizes, w_off, b_off, codes, pair, gemm,             # the network, NumPy's gemm
-    loss_scale, alpha,                                  # its objective's terms
+    loss_scale, alpha, l2,                              # its objective's terms
     params, grad, total,                                # flat buffers
-    opt, rate, b1, c1, b2, c2, eps_c, k, flush, m, v,   # the update
+    opt, rate, b1, c1, b2, c2, eps_c, k, flush, m, v, decay,  # the update
     zbuf, abuf, dbuf, xbuf, ybuf, per_sample, act_off,  # work space
     outputs, losses,                                    # results
 ):
@@ -469,12 +470,15 @@ def minibatch_steps(
     ``order`` (the data's rows in order when ``order`` is empty).
 
     Each step: gather, forward, loss (into ``losses``; a non-finite one ends the run
-    before its update), backward into ``grad``, update (``opt`` 0: SGD at ``rate``; 1:
-    Adam with the per-step constants ``eps_c``, ``k``, ``flush``; 2 and 3: momentum and
-    Nesterov, velocity ``m``, decay ``b1``), gradient sum into
-    ``total``. The objective is ``loss_scale`` times the loss plus ``alpha / (2 nb)`` times the
-    squared weights of a batch of ``nb`` rows (:meth:`Network.objective_terms`). See
-    :mod:`deltarule._minibatch`. Returns (steps run, updates made).
+    before its update), backward into ``grad``, update (``opt`` 0: SGD at ``rate``; 1 and
+    4: Adam and AdamW with the per-step constants ``eps_c``, ``k``, ``flush``, AdamW's
+    weights first times ``decay``; 2 and 3: momentum and Nesterov, velocity ``m``, decay
+    ``b1``; 5: RMSprop, mean square ``v``, decay ``b2``; 6: Adagrad, sum of squares ``v``;
+    5 and 6 with ``eps_c`` as epsilon), gradient sum into ``total``. The objective is
+    ``loss_scale`` times the loss plus ``alpha / (2 nb)`` times the squared weights of a
+    batch of ``nb`` rows (:meth:`Network.objective_terms`), plus the trainer's
+    ``l2 / 2`` times the squared weights. See :mod:`deltarule._minibatch`. Returns (steps
+    run, updates made).
     """
     t = params.dtype.type
     zero, one, half = t(0), t(1), t(0.5)
@@ -601,6 +605,20 @@ def minibatch_steps(
                     acc += w_j * w_j
                 squares += acc
             value += 0.5 * coef * squares
+        if l2 != 0.0:  # the trainer's penalty: grad += l2 * (params * weight mask)
+            c = t(l2)
+            squares = 0.0
+            for layer in range(n_layers):
+                acc = zero
+                for j in range(w_off[layer], w_off[layer] + sizes[layer] * sizes[layer + 1]):
+                    w_j = params[j]
+                    grad[j] += c * w_j
+                    acc += w_j * w_j
+                squares += acc
+                if b_off[layer] >= 0:  # masked: + l2 * (b * 0), signed zeros as NumPy's
+                    for j in range(b_off[layer], b_off[layer] + sizes[layer + 1]):
+                        grad[j] += c * (params[j] * zero)
+            value += 0.5 * l2 * squares
         losses[step] = value
         if not np.isfinite(value):
             return step + 1, step  # steps run, updates made
@@ -609,9 +627,18 @@ def minibatch_steps(
                 outputs[start + i, :] = o[i, :]
         # ----------------------------------------------------------------- update
         whole = nb == bs  # else the gradient sum gains grad * (nb / bs), after the update
-        if opt == 1:
+        if opt == 1 or opt == 4:
             adam(params, grad, m, v, b1, c1, b2, c2, eps_c[step], k[step], flush[step],
-                 total, whole)  # fmt: skip
+                 total, whole, decay)  # fmt: skip
+        elif opt >= 5:  # RMSprop or Adagrad: NumPy's passes' order
+            eps = eps_c[step]
+            for i in range(params.shape[0]):
+                gi = grad[i]
+                si = v[i] * b2 + (gi * gi) * c2 if opt == 5 else v[i] + gi * gi
+                v[i] = si
+                params[i] -= gi / (np.sqrt(si) + eps) * rate
+                if whole:
+                    total[i] += gi
         else:  # SGD, momentum (velocity in m, decay b1) or Nesterov: NumPy's passes' order
             for i in range(params.shape[0]):
                 gi = grad[i]

@@ -24,9 +24,9 @@ whose objective :meth:`~deltarule.network.Network.objective_terms` describes (th
 one, and the scikit-learn adapter's scaled loss plus L2 term), without dropout; hidden
 activations identity, ReLU, logistic or tanh; an output pair softmax + categorical
 cross-entropy, logistic + binary cross-entropy or identity + half squared error; SGD,
-momentum, Nesterov or Adam; no sample weights, frozen parameters, or the trainer's L1,
-L2 or max-norm; and a network of :data:`MIN_PARAMETERS` or a run of :data:`MIN_STEPS`.
-Anything else takes the plain step.
+momentum, Nesterov, Adam, AdamW, RMSprop or Adagrad; the trainer's L2 term; no sample
+weights, frozen parameters, or the trainer's L1 or max-norm; and a network of
+:data:`MIN_PARAMETERS` or a run of :data:`MIN_STEPS`. Anything else takes the plain step.
 """
 
 from __future__ import annotations
@@ -64,7 +64,10 @@ The choice depends on the network, the data's size, the batch size and the plann
 never on whether numba happens to be loaded already, so the same run gives the same
 numbers in every process, resumed or not."""
 
-_RULES = {optimizers.SGD: 0, optimizers.Adam: 1, optimizers.Momentum: 2, optimizers.Nesterov: 3}
+_RULES = {
+    optimizers.SGD: 0, optimizers.Adam: 1, optimizers.Momentum: 2, optimizers.Nesterov: 3,
+    optimizers.AdamW: 4, optimizers.RMSprop: 5, optimizers.Adagrad: 6,
+}  # fmt: skip
 """The update rules the kernel runs (these exact classes: a subclass may change the rule)."""
 
 
@@ -106,7 +109,7 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
         and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])
         and not any(layer.dropout for layer in layers)
         and type(opt) in _RULES
-        and not (trainer.l1 or trainer.l2 or trainer.max_norm is not None)
+        and not (trainer.l1 or trainer.max_norm is not None)
         and all(type(layer) is Dense for layer in layers)
         and (net.n_parameters >= MIN_PARAMETERS or planned_steps(trainer, n_rows, bs) >= MIN_STEPS)
         and _compiled.available()
@@ -167,7 +170,11 @@ class MinibatchKernel:
         if order is None:
             order = np.empty(0, np.int64)
         code = _RULES[type(opt)]
-        if code == _RULES[optimizers.Adam]:
+        none = np.empty(0, net.dtype)
+        eps_c = k = flush = m = v = none
+        b1 = b2 = 0.0
+        decay = 1.0
+        if isinstance(opt, (optimizers.Adam, optimizers.AdamW)):
             steps = state["step"] + 1 + np.arange(n_steps)
             constants = [optimizers._adam_constants(opt, int(s), float(lr)) for s in steps]
             eps_c = np.array([c[0] for c in constants], net.dtype)
@@ -176,16 +183,23 @@ class MinibatchKernel:
             flush = np.array([bound if c[2] else 0.0 for c in constants], net.dtype)
             m, v = state["first_moment"], state["second_moment"]
             b1, b2 = opt.beta_1, opt.beta_2
-        else:
-            eps_c = k = flush = v = np.empty(0, net.dtype)
-            m = state.get("velocity", v)
-            b1, b2 = getattr(opt, "momentum", 0.0), 0.0
+            if isinstance(opt, optimizers.AdamW):
+                decay = 1.0 - float(lr) * opt.weight_decay
+        elif isinstance(opt, (optimizers.RMSprop, optimizers.Adagrad)):
+            eps_c = np.full(n_steps, opt.epsilon, net.dtype)
+            if isinstance(opt, optimizers.RMSprop):
+                v, b2 = state["mean_square"], opt.rho
+            else:
+                v = state["sum_of_squares"]
+        else:  # SGD, momentum, Nesterov
+            m = state.get("velocity", none)
+            b1 = getattr(opt, "momentum", 0.0)
         ran, updates = _kernel()(
             X, Y, order, first, n_steps, self.batch_size,
             self.sizes, self.w_off, self.b_off, self.codes, self.pair, self.gemm,
-            self.scale, self.alpha,
+            self.scale, self.alpha, float(trainer.l2),
             params, grad, total,
-            code, t(lr), t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), eps_c, k, flush, m, v,
+            code, t(lr), t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), eps_c, k, flush, m, v, t(decay),
             self.z, self.a, self.d, self.x, self.y, self.per_sample, self.act_off,
             np.empty((0, Y.shape[1]), net.dtype) if outputs is None else outputs, losses,
         )  # fmt: skip
