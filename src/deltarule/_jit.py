@@ -454,6 +454,27 @@ def derivative(code, z, a, d):  # d *= f'(z), as the plain path
             d[i] = d[i] * (one if z[i] > zero else zero)
 
 
+@jit
+def weight_penalty(params, grad, sizes, w_off, b_off, c, masked_biases):
+    """``grad += c * w`` over every layer's weights; returns the sum of their squares (each
+    layer's in the arrays' dtype, in order, then summed in float64). With
+    ``masked_biases``, also ``grad += c * (b * 0)`` over the biases: the trainer multiplies
+    the whole vector by its weight mask, and the biases' signed zeros follow NumPy's."""
+    zero = c - c
+    squares = 0.0
+    for layer in range(sizes.shape[0] - 1):
+        acc = zero
+        for j in range(w_off[layer], w_off[layer] + sizes[layer] * sizes[layer + 1]):
+            w_j = params[j]
+            grad[j] += c * w_j
+            acc += w_j * w_j
+        squares += acc
+        if masked_biases and b_off[layer] >= 0:
+            for j in range(b_off[layer], b_off[layer] + sizes[layer + 1]):
+                grad[j] += c * (params[j] * zero)
+    return squares
+
+
 # fmt: off
 @jit
 def minibatch_steps(
@@ -595,30 +616,9 @@ def minibatch_steps(
                 grad[i] = grad[i] * c
         if alpha != 0.0:
             coef = alpha / nb
-            c = t(coef)
-            squares = 0.0
-            for layer in range(n_layers):
-                acc = zero
-                for j in range(w_off[layer], w_off[layer] + sizes[layer] * sizes[layer + 1]):
-                    w_j = params[j]
-                    grad[j] += c * w_j
-                    acc += w_j * w_j
-                squares += acc
-            value += 0.5 * coef * squares
+            value += 0.5 * coef * weight_penalty(params, grad, sizes, w_off, b_off, t(coef), False)
         if l2 != 0.0:  # the trainer's penalty: grad += l2 * (params * weight mask)
-            c = t(l2)
-            squares = 0.0
-            for layer in range(n_layers):
-                acc = zero
-                for j in range(w_off[layer], w_off[layer] + sizes[layer] * sizes[layer + 1]):
-                    w_j = params[j]
-                    grad[j] += c * w_j
-                    acc += w_j * w_j
-                squares += acc
-                if b_off[layer] >= 0:  # masked: + l2 * (b * 0), signed zeros as NumPy's
-                    for j in range(b_off[layer], b_off[layer] + sizes[layer + 1]):
-                        grad[j] += c * (params[j] * zero)
-            value += 0.5 * l2 * squares
+            value += 0.5 * l2 * weight_penalty(params, grad, sizes, w_off, b_off, t(l2), True)
         losses[step] = value
         if not np.isfinite(value):
             return step + 1, step  # steps run, updates made
