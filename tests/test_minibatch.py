@@ -153,8 +153,9 @@ def test_unshuffled_and_full_batch_runs(monkeypatch) -> None:
     "change",
     [
         {"network": {"dropout": 0.2}},
-        {"network": {"activation": "leaky_relu"}},
-        {"network": {"loss": "mse", "output_activation": "identity"}},
+        {"network": {"activation": "elu"}},
+        {"network": {"loss": "mae", "output_activation": "identity"}},
+        {"network": {"loss": "mse", "output_activation": "sigmoid"}},
         {"trainer": {"l1": 1e-3}},
         {"trainer": {"max_norm": 3.0}},
         {"optimizer": "irprop_minus"},
@@ -345,18 +346,20 @@ def test_kernel_without_numpys_blas_uses_numbas(monkeypatch) -> None:
     assert_same_training(fast, plain, rtol=1e-9, atol=1e-12)
 
 
-def test_relu_networks_with_squared_error_train_bit_for_bit(monkeypatch) -> None:
+@pytest.mark.parametrize("loss", ["half_squared_error", "mse"])
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+def test_relu_networks_with_squared_error_train_bit_for_bit(hidden, loss, monkeypatch) -> None:
     # exp, log and tanh are not involved: every operation is NumPy's, in NumPy's order
+    # (the loss values' row sums are not einsum's, but the gradients do not use them)
     from deltarule import _blas
 
     if _blas.gemm_address(np.float32) == 0:
         pytest.skip("NumPy's OpenBLAS was not found")
-    pair = ("identity", "half_squared_error")
-    X, y = data(pair, n=200)  # 12 batches of 16 and one of 8: every product matrix-matrix
+    X, y = data(("identity", loss), n=200)  # 12 batches of 16, one of 8: all matrix-matrix
 
     def make() -> dr.Network:
-        return dr.Network([7, 12, 9, 3], activation="relu", output_activation="identity",
-                          loss="half_squared_error", seed=1, dtype="float32")  # fmt: skip
+        return dr.Network([7, 12, 9, 3], activation=hidden, output_activation="identity",
+                          loss=loss, seed=1, dtype="float32")  # fmt: skip
 
     for optimizer in RULES:
         for l2 in (0.0, 1e-2):

@@ -431,6 +431,11 @@ def activate(code, z, a):  # a = f(z), element-wise, 1-D views
     elif code == 2:
         for i in range(z.shape[0]):
             a[i] = np.tanh(z[i])
+    elif code == 4:  # leaky ReLU: np.where(z > 0, z, z * 0.01)
+        slope = z.dtype.type(0.01)
+        for i in range(z.shape[0]):
+            x = z[i]
+            a[i] = x if x > zero else x * slope
     else:  # np.maximum(z, 0): -0.0 gives +0.0, NaN stays
         for i in range(z.shape[0]):
             x = z[i]
@@ -449,6 +454,10 @@ def derivative(code, z, a, d):  # d *= f'(z), as the plain path
     elif code == 2:
         for i in range(d.shape[0]):
             d[i] = d[i] * (one - a[i] * a[i])
+    elif code == 4:
+        slope = z.dtype.type(0.01)
+        for i in range(d.shape[0]):
+            d[i] = d[i] * (one if z[i] > zero else slope)
     else:
         for i in range(d.shape[0]):
             d[i] = d[i] * (one if z[i] > zero else zero)
@@ -502,7 +511,7 @@ def minibatch_steps(
     run, updates made).
     """
     t = params.dtype.type
-    zero, one, half = t(0), t(1), t(0.5)
+    zero, one, half, two = t(0), t(1), t(0.5), t(2)
     n_layers = sizes.shape[0] - 1
     n_in, n_out = sizes[0], sizes[n_layers]
     frames, values = np.empty((64, 3), np.int64), np.empty(65, params.dtype)  # batch means
@@ -572,7 +581,7 @@ def minibatch_steps(
                 per_sample[i] = (zero + pairwise(d[i], 0, n_out)) / t(n_out)
                 for j in range(n_out):
                     d[i, j] = (o[i, j] - yb[i, j]) / t(n_out) * per_row
-            else:  # identity + half squared error
+            elif pair == 2:  # identity + half squared error
                 acc = zero
                 for j in range(n_out):
                     o[i, j] = z[i, j]
@@ -580,6 +589,14 @@ def minibatch_steps(
                     acc += r * r
                     d[i, j] = r * per_row
                 per_sample[i] = half * acc
+            else:  # identity + mean squared error: 2 (o - t) / n_out per row
+                acc = zero
+                for j in range(n_out):
+                    o[i, j] = z[i, j]
+                    r = z[i, j] - yb[i, j]
+                    acc += r * r
+                    d[i, j] = (two * r / t(n_out)) * per_row
+                per_sample[i] = acc / t(n_out)
         loss = (zero + pairwise_tree(per_sample, 0, nb, frames, values)) / t(nb)
         # --------------------------------------------------------------- backward
         for layer in range(last, -1, -1):

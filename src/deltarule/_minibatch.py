@@ -13,20 +13,21 @@ It is the same computation as the plain step, equal within float rounding (the t
 checks it). The matrix products are NumPy's own (:mod:`deltarule._blas`: the ``gemm`` call
 ``np.matmul`` makes, bit for bit, except where NumPy switches to matrix-vector routines
 because a dimension is 1); ``exp``, ``log``, ``tanh`` and the logistic function are the C
-library's instead of NumPy's, and the half squared error's row sums run in order instead of
+library's instead of NumPy's, and the squared errors' row sums run in order instead of
 ``einsum``'s; the rest (ReLU, the bias gradients, the cross-entropies' and the batch mean's
 pairwise sums, the optimizer's arithmetic) is NumPy's operations in NumPy's order. A ReLU
 network with a squared-error or logistic output trains bit for bit as the plain step does.
 
 The training loop uses it for every batch of an epoch when :func:`kernel_for` says the run
 needs nothing the kernel does not do: a :class:`~deltarule.network.Network` of dense layers
-whose objective :meth:`~deltarule.network.Network.objective_terms` describes (the plain
-one, and the scikit-learn adapter's scaled loss plus L2 term), without dropout; hidden
-activations identity, ReLU, logistic or tanh; an output pair softmax + categorical
-cross-entropy, logistic + binary cross-entropy or identity + half squared error; SGD,
-momentum, Nesterov, Adam, AdamW, RMSprop or Adagrad; the trainer's L2 term; no sample
-weights, frozen parameters, or the trainer's L1 or max-norm; and a network of
-:data:`MIN_PARAMETERS` or a run of :data:`MIN_STEPS`. Anything else takes the plain step.
+whose objective :meth:`~deltarule.network.Network.objective_terms` describes (the plain one,
+and the scikit-learn adapter's scaled loss plus L2 term), without dropout; hidden
+activations identity, ReLU, leaky ReLU, logistic or tanh; an output pair softmax +
+categorical cross-entropy, logistic + binary cross-entropy, or identity + half squared or
+mean squared error; SGD, momentum, Nesterov, Adam, AdamW, RMSprop or Adagrad; the trainer's
+L2 term; no sample weights, frozen parameters, or the trainer's L1 or max-norm; and a
+network of :data:`MIN_PARAMETERS` or a run of :data:`MIN_STEPS`. Anything else takes the
+plain step.
 """
 
 from __future__ import annotations
@@ -45,11 +46,12 @@ __all__ = [
     "planned_steps", "plain_arrays",
 ]  # fmt: skip
 
-HIDDEN_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3}
+HIDDEN_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 PAIR_CODES = {
     ("softmax", "categorical_crossentropy"): 0,
     ("sigmoid", "binary_crossentropy"): 1,
     ("identity", "half_squared_error"): 2,
+    ("identity", "mse"): 3,
 }
 MIN_PARAMETERS = _compiled.FUSED_MIN_SIZE
 """Networks of this many parameters or more take the kernel whatever the run's length."""
