@@ -14,6 +14,7 @@ import workloads as wl
 from measure import rss, timed
 
 import deltarule as dr
+from deltarule import _minibatch
 from deltarule.optimizers import Adam
 from deltarule.textbook import tutorial_network
 
@@ -85,6 +86,16 @@ def tabular(optimizer: str, epochs: int, batch_size: int) -> dict:
     seconds, _ = timed(lambda: _fit(net, d.X, y, epochs=epochs, optimizer=optimizer, **kwargs))
     accuracy = float(((net.predict(d.X_test)[:, 0] > 0.5) == d.labels_test).mean())
     return {"seconds": seconds, "accuracy": accuracy}
+
+
+def tabular_plain(optimizer: str, epochs: int, batch_size: int) -> dict:
+    """(c) with the compiled mini-batch steps switched off: the NumPy step, for comparison."""
+    saved = _minibatch.MIN_PARAMETERS, _minibatch.MIN_STEPS
+    _minibatch.MIN_PARAMETERS = _minibatch.MIN_STEPS = 2**62
+    try:
+        return tabular(optimizer, epochs, batch_size)
+    finally:
+        _minibatch.MIN_PARAMETERS, _minibatch.MIN_STEPS = saved
 
 
 def predict(batch_size: int, n: int, data: str) -> dict:
@@ -217,6 +228,7 @@ TASKS = {
     "tutorial_online": tutorial_online,
     "tutorial_online_estimator": tutorial_online_estimator,
     "tabular": tabular,
+    "tabular_plain": tabular_plain,
     "predict": predict,
     "memory_epoch": memory_epoch,
     "step_allocation": step_allocation,

@@ -122,8 +122,11 @@ def _workload_b(res: dict) -> str:
 
 def _workload_c(res: dict) -> str:
     rows = []
-    for optimizer in ("adam", "lbfgs"):
-        cells = res[optimizer]["cells"]
+    for key in ("adam", "adam_long", "lbfgs"):
+        if key not in res:  # results written before the long run was added
+            continue
+        optimizer = "lbfgs" if key == "lbfgs" else f"adam ×{res[key]['epochs']}"
+        cells = res[key]["cells"]
         ours = cells.get(DELTARULE, {}).get("seconds_median")
         for label, cell in cells.items():
             if "seconds_median" not in cell:
@@ -144,7 +147,9 @@ def _workload_c(res: dict) -> str:
             )
     title = (
         f"(c) {res['data']}, 30-64-32-1 ReLU/sigmoid; Adam lr 1e-3 batch "
-        f"{res['adam']['batch_size']} x {res['adam']['epochs']} epochs; "
+        f"{res['adam']['batch_size']} x {res['adam']['epochs']} epochs"
+        + (f" (and x {res['adam_long']['epochs']})" if "adam_long" in res else "")
+        + "; "
         f"L-BFGS {res['lbfgs']['epochs']} iterations"
     )
     headers = [

@@ -11,7 +11,9 @@ of them train the same data from the same float32 weights with the same settings
        half squared error, biases frozen — updates per second
 (c)    breast_cancer (569 x 30, standardised, fixed 80/20 split), 30-64-32-1 ReLU with a
        sigmoid output, binary cross-entropy; Adam (batch 32, 200 epochs) and L-BFGS
-       (200 iterations) — seconds to fit and test accuracy
+       (200 iterations) — seconds to fit and test accuracy; and a long Adam run (1,000
+       epochs, 15,000 steps, where a small network takes deltarule's compiled steps),
+       also through deltarule's NumPy step
 (d)    predict with the (a) network at batch 1 and 10,000 — samples per second
 =====  ==================================================================================
 """
@@ -38,6 +40,7 @@ class Sizes:
     mnist_batches: tuple[int, ...] = (32, 128, 512)
     tabular_epochs: int = 200
     tabular_batch: int = 32
+    tabular_long_epochs: int = 1_000
     lbfgs_iterations: int = 200
     predict_batches: tuple[int, ...] = (1, 10_000)
     rate_seconds: float = 0.5  # how long each updates/s or calls/s measurement runs
@@ -50,6 +53,7 @@ QUICK = Sizes(
     mnist_samples=1_024,
     mnist_batches=(128,),
     tabular_epochs=5,
+    tabular_long_epochs=5,
     lbfgs_iterations=5,
     predict_batches=(1, 256),
     rate_seconds=0.02,
