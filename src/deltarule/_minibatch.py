@@ -58,9 +58,9 @@ MIN_PARAMETERS = _compiled.FUSED_MIN_SIZE
 MIN_STEPS = 4_096
 """Smaller networks take it when the run plans at least this many steps: the epochs asked
 for (counting those a resumed trainer has done) times the batches per epoch. On such a
-network the kernel saves ~80 µs a step (four to six times faster on the digits or
-breast-cancer data at batch 32), while numba's import and loading the cached kernel cost
-~0.35 s once per process, which a short run would not repay.
+network the kernel saves ~70 µs a step (the benchmark's long run of (c), breast_cancer
+30-64-32-1 at batch 32: 3.2 times faster), while numba's import and loading the cached
+kernel cost ~0.35 s once per process, which a short run would not repay.
 
 The choice depends on the network, the data's size, the batch size and the planned epochs,
 never on whether numba happens to be loaded already, so the same run gives the same
