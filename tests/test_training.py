@@ -141,6 +141,45 @@ def test_balanced_class_weight_equals_hand_computed_sample_weights(rng) -> None:
     np.testing.assert_allclose(a.parameters, b.parameters, rtol=1e-12)
 
 
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_batches_of_weight_zero_are_skipped_as_if_absent(batch_size, rng) -> None:
+    # A batch whose examples all have weight 0 has no weighted mean (0/0): it makes no
+    # update, so training equals training without those rows (in order: same batches).
+    X, y, _ = classification_data(rng, n=40, k=2)
+    sw = rng.uniform(0.5, 2.0, 40)
+    sw[8:16] = 0.0  # two whole batches of 4 (eight of 1)
+    kept = np.r_[0:8, 16:40]
+    a = dr.Network([2, 4, 2], output_activation="softmax", seed=0, dtype="float64")
+    b = a.copy()
+    kwargs = dict(epochs=3, batch_size=batch_size, shuffle=False, **quiet())
+    ha = a.fit(X, y, sample_weight=sw, **kwargs)
+    hb = b.fit(X[kept], y[kept], sample_weight=sw[kept], **kwargs)
+    assert ha.stop_reason == hb.stop_reason == "max epochs (3) reached"
+    np.testing.assert_array_equal(a.parameters, b.parameters)
+    np.testing.assert_allclose(ha.loss, hb.loss, rtol=1e-12)
+    accuracy = [[r.metrics["accuracy"] for r in h] for h in (ha, hb)]
+    np.testing.assert_allclose(*accuracy, rtol=1e-12)
+
+
+def test_training_examples_all_of_weight_zero_are_a_clear_error(rng) -> None:
+    X, y, labels = classification_data(rng, n=30, k=2)
+    net = dr.Network([2, 4, 2], output_activation="softmax", seed=0)
+    weights = {"sample_weight": labels == 0, "class_weight": {0: 0.0, 1: 1.0}}
+    with pytest.raises(dr.InputError, match="every training example has weight 0 .*class_weight"):
+        net.fit(X, y, **weights, **quiet())
+    with pytest.raises(dr.InputError, match="every training example has weight 0 .*class_weight"):
+        net.fit(X, y, validation_data=(X, y), **weights, **quiet())
+    one = np.zeros(30)
+    one[0] = 1.0  # a single weighted example: one part of the split has weight 0
+    seen = set()
+    for seed in range(20):
+        with pytest.raises(dr.InputError, match="after validation_split=0.5 held out") as error:
+            net.fit(X, y, sample_weight=one, validation_split=0.5, seed=seed, **quiet())
+        assert "pass validation_data instead" in str(error.value)
+        seen.add(str(error.value).split()[1])
+    assert seen == {"training", "validation"}
+
+
 def test_class_weight_dict_and_bad_keys(rng) -> None:
     X, y, _ = classification_data(rng, n=30)
     net = dr.Network([2, 4, 3], output_activation="softmax", seed=0)

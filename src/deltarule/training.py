@@ -70,6 +70,28 @@ COMPILED_RUN_SECONDS = 0.05
 CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
 
 
+def _require_weight(
+    data: Data, val: Data | None, class_weighted: bool, fraction: float | None
+) -> None:
+    """Raise when every training (or validation) example has weight 0: their weighted mean
+    loss is undefined. ``fraction``: the validation_split that made ``val``, if one did."""
+    for part, name in ((data, "training"), (val, "validation")):
+        if part is None or part.sample_weight is None or part.sample_weight.any():
+            continue
+        after = " times class_weight" if class_weighted else ""
+        held = ""
+        if fraction is not None and val is not None:
+            n_val = val.X.shape[0]
+            held = f", after validation_split={fraction} held out {n_val} of "
+            held += f"{n_val + data.X.shape[0]}"
+        raise InputError(
+            f"every {name} example has weight 0 (sample_weight{after}{held}); expected at "
+            "least one with weight > 0 (a weighted mean over weight 0 is undefined). Give "
+            "weight to more examples"
+            + (", or pass validation_data instead of validation_split." if held else ".")
+        )
+
+
 class Trainer:
     """Trains one network; keeps the optimizer state and random streams between calls.
 
@@ -324,6 +346,12 @@ class Trainer:
                 yb = np.take(data.y, idx, axis=0, out=ybuf[: seen - start], mode="clip")
             swb = None if data.sample_weight is None else data.sample_weight[idx]
             weight = float(seen - start) if swb is None else float(swb.sum())
+            if weight == 0.0:  # a batch of weight 0 teaches nothing: no update, as if absent
+                if outputs is not None:
+                    outputs[start:seen] = self.network.forward(xb)[0]
+                if interrupt.requested:
+                    break
+                continue
             # grad_sum += (weight / bs) * grad: by the update itself for every full batch
             # of weight bs (fused into one pass where the optimizer can), else below
             whole = weight == bs
@@ -428,7 +456,7 @@ class Trainer:
         if class_weight is not None:
             cw = class_weights(y, class_weight).astype(self.network.dtype)
             sw = cw if sw is None else sw * cw
-        data = Data(X, y, sw)
+        data, val = Data(X, y, sw), None
         if validation_data is not None:
             if validation_split:
                 raise InputError("give validation_split or validation_data, not both.")
@@ -441,12 +469,14 @@ class Trainer:
             if yv is None:
                 raise InputError("validation_data has y_val None; pass (X_val, y_val).")
             Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None)
-            return data, Data(Xv, yv, swv)
-        if check_fraction(validation_split, "validation_split") > 0:
+            val = Data(Xv, yv, swv)
+        elif check_fraction(validation_split, "validation_split") > 0:
             # A copy: every call (warm starts, resumed runs) holds out the same rows.
             split_rng = copy.deepcopy(self._split_rng)
-            return split(data, validation_split, split_rng, self.classification)
-        return data, None
+            data, val = split(data, validation_split, split_rng, self.classification)
+        held = None if validation_data is not None or val is None else validation_split
+        _require_weight(data, val, class_weight is not None, held)
+        return data, val
 
     def fit(
         self,
