@@ -652,6 +652,8 @@ def fit(
     schedule : str or Schedule, optional
         Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch.
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights: each batch's error is the weighted mean of its examples'
+        errors. A batch whose examples all have weight 0 makes no update.
     class_weight : dict or "balanced", optional
         Weights by class index (column of the one-hot target).
     validation_split : float
