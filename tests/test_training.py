@@ -186,6 +186,9 @@ def test_class_weight_dict_and_bad_keys(rng) -> None:
     net.fit(X, y, class_weight={0: 2.0, 2: 0.5}, epochs=1, **quiet())
     with pytest.raises(dr.InputError, match="class_weight key 5 is not a class index"):
         net.fit(X, y, class_weight={5: 1.0}, epochs=1, **quiet())
+    regression = dr.Network([2, 4, 1], seed=0)
+    with pytest.raises(dr.InputError, match=r"y has values from -\S+ to .*sample_weight"):
+        regression.fit(X, X[:, :1], class_weight="balanced", epochs=1, **quiet())
 
 
 # ---------------------------------------------------------------- stopping
@@ -527,7 +530,7 @@ def test_warm_start_continues_from_current_weights(rng) -> None:
         ({"validation_split": 1.5}, "validation_split must be a number in"),
         ({"learning_rate": -1.0}, "learning_rate must be > 0"),
         ({"optimizer": "adamm"}, "unknown optimizer 'adamm'"),
-        ({"class_weight": "equal"}, "class_weight must be a dict or 'balanced'"),
+        ({"class_weight": "equal"}, "class_weight must be a dict of class index -> weight"),
     ],
 )
 def test_bad_training_arguments(kwargs, fragment, rng) -> None:

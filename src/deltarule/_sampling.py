@@ -26,18 +26,29 @@ class Data:
 
 def class_weights(y: Array, class_weight: Any) -> Array:
     """Per-sample weights from a class-weight dict (by class index) or "balanced"."""
+    if not (
+        isinstance(class_weight, dict)
+        or (isinstance(class_weight, str) and class_weight == "balanced")
+    ):
+        raise InputError(
+            "class_weight must be a dict of class index -> weight (e.g. {0: 1.0, 1: 3.0}) or "
+            f"'balanced'; received {class_weight!r}."
+        )
+    low, high = float(y.min()), float(y.max())
+    if low < 0 or high > 1:
+        raise InputError(
+            f"class_weight weighs examples by class, so y must hold class targets (0/1 or "
+            f"one-hot columns, or probabilities in [0, 1]); y has values from {low:.4g} to "
+            f"{high:.4g}. For a regression, give per-example weights as sample_weight instead."
+        )
     labels = target_labels(y)
     n_classes = max(int(labels.max()) + 1, y.shape[1] if y.shape[1] > 1 else 2)
     if isinstance(class_weight, str):
-        if class_weight != "balanced":
-            raise InputError(
-                f"class_weight must be a dict or 'balanced'; received {class_weight!r}."
-            )
         counts = np.bincount(labels, minlength=n_classes).astype(float)
         table = np.where(
             counts > 0, len(labels) / (np.count_nonzero(counts) * np.maximum(counts, 1)), 0
         )
-    elif isinstance(class_weight, dict):
+    else:
         table = np.ones(n_classes)
         for key, value in class_weight.items():
             if not (isinstance(key, (int, np.integer)) and 0 <= key < n_classes):
@@ -46,8 +57,6 @@ def class_weights(y: Array, class_weight: Any) -> Array:
                     "keys are class indices (the column of the one-hot target)."
                 )
             table[key] = check_positive(value, f"class_weight[{key}]", allow_zero=True)
-    else:
-        raise InputError(f"class_weight must be a dict or 'balanced'; received {class_weight!r}.")
     return table[labels]
 
 
