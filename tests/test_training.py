@@ -354,6 +354,53 @@ def test_schedule_sets_the_learning_rate_per_epoch(rng) -> None:
     assert [r.learning_rate for r in history] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
 
 
+def test_a_second_fit_continues_the_schedule(rng) -> None:
+    # The schedule scales the trainer's base rate, not the last fit's scaled one: two fits of
+    # 4 epochs are one fit of 8.
+    from deltarule.callbacks import LearningRateScheduler
+    from deltarule.schedules import get_schedule
+    from deltarule.training import Trainer
+
+    X, y = regression_data(rng)
+    callback = LearningRateScheduler(get_schedule("step", step_size=2, gamma=0.5))
+
+    def trainer() -> Trainer:
+        return Trainer(dr.Network([3, 4, 2], dtype="float64", seed=0), "sgd", 0.1, 8, seed=0)
+
+    twice, once = trainer(), trainer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = twice.fit(X, y, epochs=4, callbacks=[callback], verbose=0)
+        second = twice.fit(X, y, epochs=4, callbacks=[callback], verbose=0)
+        whole = once.fit(X, y, epochs=8, callbacks=[callback], verbose=0)
+    rates = [r.learning_rate for r in [*first, *second]]
+    assert (
+        rates
+        == [r.learning_rate for r in whole]
+        == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125])
+    )
+    np.testing.assert_array_equal(twice.network.parameters, once.network.parameters)
+
+
+def test_reduce_on_plateau_as_fit_schedule_lowers_the_rate(rng) -> None:
+    from deltarule.callbacks import LearningRateScheduler
+    from deltarule.schedules import ReduceOnPlateau
+
+    X, y = regression_data(rng)
+    net = dr.Network([3, 4, 2], dtype="float64", seed=0)
+    schedule = ReduceOnPlateau(factor=0.5, patience=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a rate of 1e-9 barely moves: a plateau from the start
+        history = net.fit(X, y, epochs=9, optimizer="sgd", learning_rate=1e-9,
+                          schedule=schedule, **quiet())  # fmt: skip
+    # torch's rule, on the training loss: a reduction once 3 epochs in a row did not improve
+    assert [r.learning_rate for r in history] == pytest.approx(
+        [1e-9, 1e-9, 1e-9, 1e-9, 5e-10, 5e-10, 5e-10, 2.5e-10, 2.5e-10], rel=1e-12
+    )
+    with pytest.raises(dr.InputError, match="use ReduceLROnPlateau"):
+        LearningRateScheduler(ReduceOnPlateau())
+
+
 def test_reduce_lr_on_plateau_lowers_the_rate() -> None:
     net = dr.Network([1, 1])
     state = TrainingState(net, None, {}, 1.0, 1.0, 10, np.zeros((1, 1)), np.zeros((1, 1)))

@@ -326,6 +326,14 @@ class LearningRateScheduler(Callback):
     """Set the learning rate before each epoch from ``schedule(epoch, base_lr)`` (0-based epoch)."""
 
     def __init__(self, schedule: Any) -> None:
+        from .schedules import ReduceOnPlateau
+
+        if isinstance(schedule, ReduceOnPlateau):  # it would never be told the monitored value
+            raise InputError(
+                "ReduceOnPlateau lowers the rate when a monitored value stops improving, which "
+                "LearningRateScheduler never sees; use ReduceLROnPlateau(monitor, ...) as the "
+                "callback, or pass it as fit(schedule=...)."
+            )
         self.schedule = schedule
 
     def on_epoch_begin(self, state: TrainingState) -> None:
@@ -361,6 +369,14 @@ class ReduceLROnPlateau(Callback):
             mode=_better(mode, monitor),
             cooldown=cooldown,
         )
+
+    @classmethod
+    def from_schedule(cls, plateau: Any, monitor: str) -> ReduceLROnPlateau:
+        """The callback that feeds ``plateau`` (a :class:`~deltarule.schedules.ReduceOnPlateau`)
+        the value of ``monitor`` each epoch."""
+        callback = cls(monitor)
+        callback.plateau = plateau
+        return callback
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.plateau.observe(_monitored(record, self.monitor)):

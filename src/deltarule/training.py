@@ -49,6 +49,7 @@ from .callbacks import (
     GradientNormBelow,
     LearningRateScheduler,
     ProgressBar,
+    ReduceLROnPlateau,
     TargetError,
     TimeLimit,
     TrainingState,
@@ -149,9 +150,13 @@ class Trainer:
             kwargs = {"learning_rate": learning_rate} if by_name else {}
             self.optimizer = get_optimizer(optimizer, **kwargs)
             self.optimizer_state = self.optimizer.init(network.parameters)
-        # The base rate handed to every update (schedules scale it); Rprop ignores it.
+        # The rate handed to the next update (schedules and plateau callbacks change it);
+        # Rprop ignores it.
         default = float(getattr(self.optimizer, "learning_rate", 0.0) or 0.0)
         self.learning_rate = default if learning_rate is None else float(learning_rate)
+        # What schedules scale, in every fit: the rate the trainer was built with (a later
+        # fit continues the schedule rather than scaling the last fit's scaled rate).
+        self.base_learning_rate = self.learning_rate
         classification = network.loss.name in CLASSIFICATION_LOSSES
         names = list(metrics) if metrics is not None else (["accuracy"] if classification else [])
         self.metrics = [get_metric(m) for m in names]
@@ -192,6 +197,7 @@ class Trainer:
             "optimizer_scalars": scalars,
             "epochs_done": self.epochs_done,
             "learning_rate": self.learning_rate,
+            "base_learning_rate": self.base_learning_rate,
             "rng": [r.bit_generator.state for r in rngs],
             "settings": {
                 "batch_size": self.batch_size,
@@ -220,6 +226,7 @@ class Trainer:
         self.optimizer_state = state
         self.epochs_done = int(meta["epochs_done"])
         self.learning_rate = float(meta["learning_rate"])
+        self.base_learning_rate = float(meta.get("base_learning_rate", self.base_learning_rate))
         for rng, saved in zip((self._shuffle_rng, self._dropout_rng, self._split_rng), meta["rng"]):
             rng.bit_generator.state = saved
         return self
@@ -508,7 +515,7 @@ class Trainer:
             self.optimizer,
             self.optimizer_state,
             self.learning_rate,
-            self.learning_rate,
+            self.base_learning_rate,
             self.epochs_done + epochs,
             data.X,
             data.y,
@@ -684,9 +691,14 @@ def fit(
     has_val = bool(validation_split) or validation_data is not None
     stops: list[Callback] = []
     if schedule is not None:
-        from .schedules import get_schedule
+        from .schedules import ReduceOnPlateau, get_schedule
 
-        stops.append(LearningRateScheduler(get_schedule(schedule)))
+        rule = get_schedule(schedule)
+        if isinstance(rule, ReduceOnPlateau):  # told the monitored value after each epoch
+            monitor = "val_loss" if has_val else "loss"
+            stops.append(ReduceLROnPlateau.from_schedule(rule, monitor))
+        else:
+            stops.append(LearningRateScheduler(rule))
     if target_error is not None:
         stops.append(TargetError(check_positive(target_error, "target_error", allow_zero=True)))
     if stop_when_all_correct:
