@@ -460,6 +460,18 @@ def test_max_norm_bounds_each_neurons_weights(rng) -> None:
         assert np.sqrt((w.astype(float) ** 2).sum(axis=1)).max() <= 0.5 + 1e-6
 
 
+def test_max_norm_leaves_frozen_weights_alone(rng) -> None:
+    X, y = regression_data(rng)
+    net = dr.Network([3, 8, 2], seed=0).freeze("W1")
+    frozen = net.weights[0].copy()
+    assert np.sqrt((frozen.astype(float) ** 2).sum(axis=1)).max() > 0.3  # max-norm would bite
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net.fit(X, y, epochs=2, optimizer="sgd", max_norm=0.3, **quiet())
+    np.testing.assert_array_equal(net.weights[0], frozen)
+    assert np.sqrt((net.weights[1].astype(float) ** 2).sum(axis=1)).max() <= 0.3 + 1e-6
+
+
 def test_dropout_applies_only_during_training(rng) -> None:
     X, y, _ = classification_data(rng)
     net = dr.Network([2, 16, 3], output_activation="softmax", dropout=0.5, seed=0)

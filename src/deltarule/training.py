@@ -275,10 +275,10 @@ class Trainer:
         else:
             opt, state = self.optimizer, self.optimizer_state
             opt.update_and_accumulate(params, grad, state, lr, loss, total)
-        if frozen is not None:
-            params[frozen] = kept
         if self.max_norm is not None:
             self._apply_max_norm()
+        if frozen is not None:  # after max-norm too: frozen tensors never change
+            params[frozen] = kept
         return loss, output
 
     def _batch_buffers(self, data: Data, size: int) -> tuple[Array, Array]:
