@@ -590,12 +590,37 @@ def test_warm_start_continues_from_current_weights(rng) -> None:
         ({"learning_rate": -1.0}, "learning_rate must be > 0"),
         ({"optimizer": "adamm"}, "unknown optimizer 'adamm'"),
         ({"class_weight": "equal"}, "class_weight must be a dict of class index -> weight"),
+        ({"early_stopping": True, "patience": "3"}, "patience must be an integer >= 0"),
+        ({"early_stopping": True, "patience": 2.7}, "patience must be an integer >= 0"),
+        ({"early_stopping": True, "min_delta": float("nan")}, "min_delta must be a finite"),
+        ({"early_stopping": True, "monitor": 3}, "monitor must be the name of a recorded"),
+        ({"callbacks": [object()]}, "callbacks must be a list of deltarule.callbacks.Callback"),
     ],
 )
 def test_bad_training_arguments(kwargs, fragment, rng) -> None:
     X, y = regression_data(rng)
     with pytest.raises(dr.DeltaruleError, match=fragment):
         fit(dr.Network([3, 2]), X, y, **{"epochs": 1, "verbose": 0, **kwargs})
+
+
+def test_friendly_forms_of_callbacks_and_metrics(rng, tmp_path) -> None:
+    from deltarule.callbacks import ModelCheckpoint
+
+    X, y, _ = classification_data(rng)
+
+    def net() -> dr.Network:
+        return dr.Network([2, 4, 3], output_activation="softmax", seed=0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(net().fit(X, y, epochs=2, callbacks=None, **quiet())) == 2
+        stopper = EarlyStopping("loss", patience=0)  # one callback, not in a list
+        net().fit(X, y, epochs=2, callbacks=stopper, **quiet())
+        assert stopper.best_epoch is not None
+        history = net().fit(X, y, epochs=1, metrics="balanced_accuracy", **quiet())
+    assert set(history[0].metrics) == {"balanced_accuracy"}  # one name, not its letters
+    with pytest.raises(dr.InputError, match=r"placeholder other than \{epoch\}"):
+        ModelCheckpoint(tmp_path / "m{ep}.safetensors", monitor="loss")
 
 
 def test_l1_penalty_step_equals_hand_computation(rng) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
+from ._validation import check_int, check_positive
 from .exceptions import InputError
 from .history import EpochRecord, History
 
@@ -159,6 +160,11 @@ class ProgressBar(Callback):
 
 
 def _better(mode: str, monitor: str) -> str:
+    if not isinstance(monitor, str) or not monitor:
+        raise InputError(
+            f"monitor must be the name of a recorded value, such as 'loss', 'val_loss' or "
+            f"'val_accuracy'; received {monitor!r}."
+        )
     if mode == "auto":
         name = monitor[4:] if monitor.startswith("val_") else monitor
         gains = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "r2")
@@ -196,10 +202,10 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = True,
     ) -> None:
-        if patience < 0 or min_delta < 0:
-            raise InputError("patience and min_delta must be >= 0.")
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
         self.mode = _better(mode, monitor)
+        self.monitor = monitor
+        self.patience = check_int(patience, "patience", minimum=0)
+        self.min_delta = check_positive(min_delta, "min_delta", allow_zero=True)
         self.restore_best_weights = restore_best_weights
         self.best: float | None = None
         self.best_epoch: int | None = None
@@ -429,7 +435,15 @@ class ModelCheckpoint(Callback):
         mode: str = "auto",
     ) -> None:
         self.path, self.monitor, self.save_best_only = str(path), monitor, save_best_only
-        self.every, self.mode = max(1, int(every)), _better(mode, monitor)
+        self.every, self.mode = check_int(every, "every"), _better(mode, monitor)
+        try:  # a bad placeholder is an error now, not after the first epoch has trained
+            self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise InputError(
+                f"ModelCheckpoint path {self.path!r} has a placeholder other than {{epoch}} "
+                f"({type(exc).__name__}: {exc}); use {{epoch}} (e.g. 'model-{{epoch}}"
+                ".safetensors') or none, and double braces for literal ones."
+            ) from None
         self.best: float | None = None
         self.saved: list[str] = []
 

@@ -71,6 +71,22 @@ COMPILED_RUN_SECONDS = 0.05
 CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
 
 
+def _callback_list(callbacks: Any) -> list[Callback]:
+    """``callbacks`` as a list: None is none, and one callback is a list of one."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    items = list(callbacks) if isinstance(callbacks, (list, tuple)) else None
+    if items is None or not all(isinstance(cb, Callback) for cb in items):
+        bad = callbacks if items is None else next(c for c in items if not isinstance(c, Callback))
+        raise InputError(
+            f"callbacks must be a list of deltarule.callbacks.Callback objects; received "
+            f"{type(bad).__name__} {bad!r:.60}. Subclass Callback for your own hooks."
+        )
+    return items
+
+
 def _require_weight(
     data: Data, val: Data | None, class_weighted: bool, fraction: float | None
 ) -> None:
@@ -158,6 +174,8 @@ class Trainer:
         # fit continues the schedule rather than scaling the last fit's scaled rate).
         self.base_learning_rate = self.learning_rate
         classification = network.loss.name in CLASSIFICATION_LOSSES
+        if isinstance(metrics, str):  # one name, not its letters
+            metrics = [metrics]
         names = list(metrics) if metrics is not None else (["accuracy"] if classification else [])
         self.metrics = [get_metric(m) for m in names]
         self.classification = classification
@@ -525,7 +543,7 @@ class Trainer:
             self.epochs_done,
             trainer=self,
         )
-        cbs = [*callbacks, ProgressBar(verbose)]
+        cbs = [*_callback_list(callbacks), ProgressBar(verbose)]
         for cb in cbs:
             cb.on_train_begin(state)
         if isinstance(self.optimizer, FullBatchSolver):
@@ -677,7 +695,7 @@ def fit(
         by ``min_delta`` for ``patience`` epochs; restores the best weights.
     time_limit : float, optional
         Seconds of wall-clock time.
-    callbacks : sequence of Callback
+    callbacks : sequence of Callback, or one Callback
     verbose : int
         0 silent, 1 progress bar (plain lines when not a terminal), 2 plain lines.
 
@@ -720,6 +738,6 @@ def fit(
         class_weight=class_weight,
         validation_split=validation_split,
         validation_data=validation_data,
-        callbacks=[*stops, *callbacks],
+        callbacks=[*stops, *_callback_list(callbacks)],
         verbose=verbose,
     )
