@@ -60,6 +60,18 @@ def class_weights(y: Array, class_weight: Any) -> Array:
     return table[labels]
 
 
+def _apportion(sizes: Array, fraction: float, total: int) -> Array:
+    """How many of each class to hold out: ``fraction`` of each class's size, rounded so
+    that they add up to ``total`` (largest remainders first; ties to the earlier class)."""
+    exact = fraction * sizes
+    quotas = np.floor(exact).astype(int)
+    spare = total - int(quotas.sum())
+    if spare > 0:
+        order = np.argsort(-(exact - quotas), kind="stable")
+        quotas[order[:spare]] += 1
+    return np.minimum(quotas, sizes)
+
+
 def split(
     data: Data, fraction: float, rng: np.random.Generator, stratify: bool
 ) -> tuple[Data, Data]:
@@ -67,10 +79,10 @@ def split(
     n = data.X.shape[0]
     if stratify:
         labels = target_labels(data.y)
-        val_idx = []
-        for c in np.unique(labels):
-            members = rng.permutation(np.flatnonzero(labels == c))
-            val_idx.extend(members[: int(round(fraction * members.size))])
+        classes = np.unique(labels)
+        groups = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
+        quotas = _apportion(np.array([g.size for g in groups]), fraction, int(round(fraction * n)))
+        val_idx = [i for group, k in zip(groups, quotas) for i in group[:k]]
         val = np.sort(np.asarray(val_idx, dtype=int))
     else:
         val = np.sort(rng.permutation(n)[: int(round(fraction * n))])
