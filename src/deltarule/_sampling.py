@@ -12,7 +12,7 @@ from ._validation import check_positive
 from .exceptions import InputError
 from .metrics import target_labels
 
-__all__ = ["Data", "class_weights", "split"]
+__all__ = ["Data", "apportion", "class_weights", "split"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def class_weights(y: Array, class_weight: Any) -> Array:
     return table[labels]
 
 
-def _apportion(sizes: Array, fraction: float, total: int) -> Array:
+def apportion(sizes: Array, fraction: float, total: int) -> Array:
     """How many of each class to hold out: ``fraction`` of each class's size, rounded so
     that they add up to ``total`` (largest remainders first; ties to the earlier class)."""
     exact = fraction * sizes
@@ -81,7 +81,7 @@ def split(
         labels = target_labels(data.y)
         classes = np.unique(labels)
         groups = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
-        quotas = _apportion(np.array([g.size for g in groups]), fraction, int(round(fraction * n)))
+        quotas = apportion(np.array([g.size for g in groups]), fraction, int(round(fraction * n)))
         val_idx = [i for group, k in zip(groups, quotas) for i in group[:k]]
         val = np.sort(np.asarray(val_idx, dtype=int))
     else:

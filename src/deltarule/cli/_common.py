@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sampling import apportion
 from ..exceptions import IncompatibleFormatError, InputError
 from ..network import Network
 from ..preprocessing import TabularPreprocessor
@@ -244,17 +245,22 @@ def holdout_split(
         labels = np.zeros(len(Y))
     else:
         labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
-    held = []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        held.extend(members[: int(round(fraction * members.size))])
+    groups = [rng.permutation(np.flatnonzero(labels == label)) for label in np.unique(labels)]
+    sizes = np.array([g.size for g in groups])
+    quotas = apportion(sizes, fraction, int(round(fraction * len(Y))))
     val = np.zeros(len(Y), dtype=bool)
-    val[np.asarray(held, dtype=int)] = True
-    if not 0 < val.sum() < len(Y):
+    val[np.asarray([i for g, k in zip(groups, quotas) for i in g[:k]], dtype=int)] = True
+    held = int(val.sum())
+    if held == 0:
         raise InputError(
-            f"--validation-split {fraction} of {len(Y)} rows leaves {int(val.sum())} row(s) for "
-            "validation; both parts need at least one row. Use more rows, a larger "
-            "--validation-split, or --validation-split 0 to train on every row."
+            f"--validation-split {fraction} of {len(Y)} rows leaves no row for validation; "
+            "both parts need at least one row. Use more rows, a larger --validation-split, "
+            "or --validation-split 0 to train on every row."
+        )
+    if held == len(Y):
+        raise InputError(
+            f"--validation-split {fraction} of {len(Y)} rows leaves no row for training; "
+            "both parts need at least one row. Use a smaller --validation-split."
         )
     return X[~val], Y[~val], X[val], Y[val]
 
