@@ -365,6 +365,36 @@ def test_atomic_open_keeps_old_file_when_replace_fails(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_atomic_write_to_a_pipe_writes_in_place(tmp_path):
+    # A pipe (like /dev/stdout, or a device) has nothing to replace, and must stay a pipe.
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write_bytes(fifo, b"through the pipe")
+    reader.join(timeout=10)
+    assert received == [b"through the pipe"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_an_unwritable_folder_is_named_not_the_temporary_file(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(PermissionError) as error:
+        atomic_write_bytes(tmp_path / "model.bin", b"x")
+    message = str(error.value)
+    assert message.startswith(f"cannot save to {str(tmp_path / 'model.bin')!r}: Permission denied")
+    assert "not writable" in message and ".tmp" not in message
+
+
 def test_atomic_open_follows_symlinks_and_respects_umask(tmp_path):
     real = tmp_path / "real.bin"
     real.write_bytes(b"old")

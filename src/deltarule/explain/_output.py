@@ -7,38 +7,23 @@ not at all, and a failed write leaves any previous file untouched.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..io.atomic import atomic_open
+
 __all__ = ["write_atomic", "save_atomic"]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def save_atomic(path: str | os.PathLike[str], write: Callable[[Any], None]) -> Path:
     """Call ``write(handle)`` on a temporary binary file next to ``path``, then move it into place.
 
-    Returns the final path.
+    Returns the final path. (:func:`deltarule.io.atomic.atomic_open` does the work.)
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    with atomic_open(path, "wb") as handle:
+        write(handle)
+    return Path(path)
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:

@@ -5,7 +5,10 @@ fsync'ed, then moved onto the target with :func:`os.replace`, which is atomic
 on POSIX and Windows. If anything goes wrong before the move (an exception, a
 full disk, Ctrl-C), the temporary file is removed and the previous file, if
 any, is still there, whole. A crash of the machine itself can at worst leave a
-stray ``.<name>.<random>.tmp`` file next to the target.
+stray ``.<name>.<random>.tmp`` file next to the target. An existing target that is not a
+regular file (a pipe, a terminal, ``/dev/stdout``) is written in place: there is nothing
+to replace, and a device must not be replaced by a file. Operating-system failures (no
+permission, a full disk) keep their type (``OSError``) with a message naming the target.
 
 Examples
 --------
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -53,6 +57,29 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
             "not exist. Create it first (e.g. mkdir -p) or choose another path."
         )
     return target
+
+
+def _cannot_save(path: str | os.PathLike[str], exc: OSError, where: Path) -> OSError:
+    """``exc``, an operating-system failure while saving ``path`` (in folder ``where``), as
+    the same kind of error with a message that names the target, not the temporary file."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, PermissionError):
+        hint = f"the folder {str(where)!r} or the file is not writable; choose another path"
+    else:
+        hint = "check the disk (space, permissions) or choose another path"
+    error = type(exc)(f"cannot save to {os.fspath(path)!r}: {reason}; {hint}.")
+    error.errno = exc.errno
+    return error
+
+
+def _is_special(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` exists and is neither a regular file nor a directory (a pipe, a
+    terminal, a device such as /dev/stdout): such a file is written in place."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _create_temp(target: Path) -> tuple[int, Path]:
@@ -100,18 +127,30 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
     """
     if mode not in ("wb", "w"):
         raise InputError(f"atomic_open supports mode 'wb' or 'w'; received {mode!r}.")
+    text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
+    if _is_special(path):  # nothing to replace (and a device node must never be replaced)
+        try:
+            with open(path, mode, **text) as handle:
+                yield handle
+        except OSError as exc:
+            raise _cannot_save(path, exc, Path(os.fspath(path)).parent) from None
+        return
     target = resolve_target(path)
-    fd, temp = _create_temp(target)
     try:
-        text = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
+        fd, temp = _create_temp(target)
+    except OSError as exc:
+        raise _cannot_save(path, exc, target.parent) from None
+    try:
         with os.fdopen(fd, mode, **text) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(exc, OSError):  # the disk filled up, the target became a folder...
+            raise _cannot_save(path, exc, target.parent) from None
         raise
     _fsync_directory(target.parent)
 
