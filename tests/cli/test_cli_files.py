@@ -161,3 +161,70 @@ def test_python_m_deltarule_exit_status_2_on_errors(tmp_path):
         assert "Traceback" not in result.stderr
     debug = cli_subprocess("--debug", "train", "missing.csv", "--target", "y", cwd=tmp_path)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
+
+
+@pytest.fixture
+def trained(capsys, in_tmp) -> Path:
+    flowers().to_csv("flowers.csv", index=False)
+    code, _, err = cli(capsys, "train", "flowers.csv", "--target", "species", "--epochs", "1",
+                       "--quiet", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    return in_tmp
+
+
+TRAIN = ["train", "flowers.csv", "--target", "species", "--epochs", "1", "--quiet"]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        ([*TRAIN, "--out", "flowers.csv"], "--out flowers.csv is the DATA file read"),
+        ([*TRAIN, "--out", "c.png", "--plot", "c.png"], "--out and --plot are the same file"),
+        ([*TRAIN, "--checkpoint", "flowers.csv"], "--checkpoint flowers.csv is a file"),
+        (["train", "--resume", "flowers.csv"], "--resume flowers.csv is a file"),
+        (["predict", "m.safetensors", "flowers.csv", "--out", "flowers.csv"], "is the DATA file"),
+        (["predict", "m.safetensors", "flowers.csv", "--out", "m.safetensors"], "is the MODEL"),
+        (["evaluate", "m.safetensors", "flowers.csv", "--plot", "./m.safetensors"], "MODEL"),
+        (["draw", "m.safetensors", "--out", "m.safetensors"], "is the MODEL file"),
+        (["explain", "--model", "m.safetensors", "--input", "1,2,3,4", "--out",
+          "m.safetensors"], "is the --model file"),
+    ],
+)  # fmt: skip
+def test_an_output_never_overwrites_an_input(capsys, trained, argv, message):
+    before = {p.name: p.read_bytes() for p in trained.iterdir()}
+    code, _, err = cli(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert {p.name: p.read_bytes() for p in trained.iterdir()} == before
+
+
+def test_a_failed_train_writes_no_model(capsys, in_tmp, monkeypatch):
+    import deltarule.plots
+
+    flowers().to_csv("flowers.csv", index=False)
+    code, _, err = cli(capsys, *TRAIN, "--out", "m.safetensors", "--plot", "nodir/c.png")
+    assert code == 2 and "does not exist" in err  # found before training
+
+    # A plot that fails after training (a full disk, say) also leaves no model behind.
+    def full(*args, **kwargs):  # noqa: ANN202
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(deltarule.plots, "save_training_curves", full)
+    code, _, err = cli(capsys, *TRAIN, "--out", "m.safetensors", "--plot", "c.png")
+    assert code == 2 and "No space left on device" in err
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["flowers.csv"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_predictions_into_a_pipe(capsys, trained):
+    import stat
+    import threading
+
+    os.mkfifo("pipe")
+    received = []
+    reader = threading.Thread(target=lambda: received.append(Path("pipe").read_text()))
+    reader.start()
+    code, _, err = cli(capsys, "predict", "m.safetensors", "flowers.csv", "--out", "pipe")
+    reader.join(timeout=10)
+    assert code == 0, err
+    assert received[0].startswith("species\n")
+    assert stat.S_ISFIFO(os.stat("pipe").st_mode)

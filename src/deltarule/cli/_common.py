@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..preprocessing import TabularPreprocessor
 __all__ = [
     "CLASSIFICATION",
     "Model",
+    "check_distinct",
     "holdout_split",
     "load_model_file",
     "read_data",
@@ -263,6 +265,45 @@ def holdout_split(
             "both parts need at least one row. Use a smaller --validation-split."
         )
     return X[~val], Y[~val], X[val], Y[val]
+
+
+def _regular_or_missing(path: str) -> bool:
+    """True for a regular file or a path that does not exist yet (not a pipe or device)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)  # hard links and symbolic links too
+    except OSError:  # one of them does not exist yet
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+    """Refuse outputs that would overwrite an input, or each other (by option name).
+
+    Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing.
+    """
+    ins = {k: os.fspath(v) for k, v in inputs.items() if v and _regular_or_missing(os.fspath(v))}
+    outs = {k: os.fspath(v) for k, v in outputs.items() if v and _regular_or_missing(os.fspath(v))}
+    for name, path in outs.items():
+        for source, data in ins.items():
+            if _same_file(path, data):
+                raise InputError(
+                    f"{name} {path} is the {source} file read by this command; writing there "
+                    f"would destroy it. Choose another path for {name}."
+                )
+    names = list(outs)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if _same_file(outs[first], outs[second]):
+                raise InputError(
+                    f"{first} and {second} are the same file ({outs[first]}); one would "
+                    "overwrite the other. Give them different paths."
+                )
 
 
 def write_text(text: str, out: str | None) -> None:

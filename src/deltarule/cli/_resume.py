@@ -43,6 +43,10 @@ def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
 def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Namespace:
     """Return the original run's settings, with ``--out`` and ``--quiet`` as given now."""
     path = Path(folder) / SETTINGS_FILE
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise InputError(
+            f"--resume {folder} is a file; expected the folder that was given to --checkpoint."
+        )
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
         values = payload["settings"]

@@ -81,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
     """Draw the network; returns the exit status."""
     from .._validation import check_int
     from ..explain import draw_network
+    from ._common import check_distinct
 
     max_neurons = check_int(args.max_neurons, "--max-neurons", minimum=3)
+    check_distinct({"MODEL": args.model}, {"--out": args.out})
     network, title = _network(args)
     svg = draw_network(
         network, args.out, max_neurons=max_neurons, show_values=args.values, title=title

@@ -15,7 +15,14 @@ from typing import Any
 
 from ..exceptions import InputError
 from . import add_common
-from ._common import CLASSIFICATION, load_model_file, read_data, score, write_text
+from ._common import (
+    CLASSIFICATION,
+    check_distinct,
+    load_model_file,
+    read_data,
+    score,
+    write_text,
+)
 
 EPILOG = """examples:
   deltarule evaluate model.safetensors test.csv
@@ -108,6 +115,8 @@ def _plot(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, score it on DATA, print (and plot) the report."""
+    outputs = {"--out": args.out, "--plot": args.plot}
+    check_distinct({"MODEL": args.model, "DATA": args.data}, outputs)
     if args.plot:
         from ..plots import check_plot_path
 

@@ -178,7 +178,10 @@ def _explain(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Explain, then print or write the result; returns the exit status."""
+    from ._common import check_distinct
+
     _check_options(args)
+    check_distinct({"--model": args.model}, {"--out": args.out, "--plot": args.plot})
     text = _explain(args)
     if args.out:
         from ..explain._output import write_atomic

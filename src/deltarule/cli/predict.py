@@ -17,7 +17,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from . import add_common
-from ._common import CLASSIFICATION, load_model_file, read_data, write_text
+from ._common import CLASSIFICATION, check_distinct, load_model_file, read_data, write_text
 
 EPILOG = """examples:
   deltarule predict model.safetensors new.csv
@@ -77,6 +77,7 @@ def _json(table: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, read DATA, write predictions."""
+    check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": args.out})
     model = load_model_file(args.model)
     frame = read_data(args.data, names=model.pre.feature_names, require_target=False)
     table = predictions(model, frame, args.proba)

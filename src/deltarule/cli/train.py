@@ -8,6 +8,7 @@ target's own units. The model file is written atomically, once training has succ
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from ..datasets import DATASETS
 from ..exceptions import InputError
 from . import add_common
-from ._common import CLASSIFICATION, holdout_split, read_data, score
+from ._common import CLASSIFICATION, check_distinct, holdout_split, read_data, score
 from ._resume import fit_resumable, load_settings, save_settings
 
 DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
@@ -137,11 +138,18 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
     if args.plot:
         check_plot_path(args.plot)
+        resolve_target(args.plot)  # its folder exists: found now, not after training
     out = Path(args.out) if args.out else None
     if out is None and args.data:
         out = Path.cwd() / f"{Path(args.data).stem}.safetensors"
     if out is not None:
         resolve_target(out)
+    if args.checkpoint and os.path.exists(args.checkpoint) and not os.path.isdir(args.checkpoint):
+        raise InputError(
+            f"--checkpoint {args.checkpoint} is a file; expected a folder to keep the run's "
+            "checkpoints in (created if missing). Choose another path."
+        )
+    check_distinct({"DATA": args.data}, {"--out": out, "--plot": args.plot})
     return hidden, out
 
 
@@ -295,12 +303,12 @@ def run(args: argparse.Namespace) -> int:
     history = _fit(net, parts, args, classification)
     seconds = time.perf_counter() - start
     which, metrics = _score(net, pre, parts, test, args.quiet)
-    if out is not None:
-        extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
-        _save(net, pre, out, history, args, {**extra, "hidden": hidden})
-    if args.plot:
+    if args.plot:  # before the model: a train that fails (here too) leaves no model
         from ..plots import save_training_curves
 
         save_training_curves(history.as_dict(), args.plot, title=f"training on {where}")
         print(f"plot saved to {args.plot}")
+    if out is not None:
+        extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
+        _save(net, pre, out, history, args, {**extra, "hidden": hidden})
     return 0
