@@ -611,6 +611,26 @@ def test_bad_training_arguments(kwargs, fragment, rng) -> None:
         fit(dr.Network([3, 2]), X, y, **{"epochs": 1, "verbose": 0, **kwargs})
 
 
+@pytest.mark.parametrize(
+    "solver,kwargs,fragment",
+    [
+        ("lm", {"l2": 1e-3}, "cannot apply l1/l2"),
+        ("lm", {"l1": 1e-3}, "cannot apply l1/l2"),
+        ("lbfgs", {"max_norm": 1.0}, "cannot apply max_norm"),
+        ("lm", {"max_norm": 1.0}, "cannot apply max_norm"),
+        ("lbfgs", {"dropout": 0.2}, "cannot apply dropout"),
+    ],
+)
+def test_full_batch_solvers_refuse_what_they_would_leave_out(solver, kwargs, fragment, rng):
+    X, y = regression_data(rng)
+    dropout = kwargs.pop("dropout", 0.0)
+    net = dr.Network([3, 4, 2], seed=0, dropout=dropout)
+    before = net.parameters.copy()
+    with pytest.raises(dr.InputError, match=fragment):
+        net.fit(X, y, epochs=2, optimizer=solver, **kwargs, **quiet())
+    np.testing.assert_array_equal(net.parameters, before)
+
+
 def test_friendly_forms_of_callbacks_and_metrics(rng, tmp_path) -> None:
     from deltarule.callbacks import ModelCheckpoint
 

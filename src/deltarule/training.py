@@ -524,6 +524,7 @@ class Trainer:
         of steps, about :data:`COMPILED_RUN_SECONDS`).
         """
         epochs = check_int(epochs, "epochs")
+        self._check_solver_settings()
         self.planned_epochs = self.epochs_done + epochs
         data, val = self._prepare(
             X, y, sample_weight, class_weight, validation_split, validation_data
@@ -569,6 +570,26 @@ class Trainer:
         if warn_convergence and reason.startswith("max epochs"):
             warn_if_improving(state.history, state.learning_rate)
         return state.history
+
+    def _check_solver_settings(self) -> None:
+        """Refuse what a full-batch solver would silently leave out of its iterations."""
+        solver = self.optimizer
+        if not isinstance(solver, FullBatchSolver):
+            return
+        ignored = []
+        if self.max_norm is not None:
+            ignored.append("max_norm")
+        if any(layer.dropout for layer in self.network.layers):
+            ignored.append("dropout (a random objective)")
+        if solver.name == "lm" and (self.l1 or self.l2):
+            ignored.append("l1/l2 (its steps solve for the squared error alone)")
+        if ignored:
+            raise InputError(
+                f"optimizer {solver.name!r} cannot apply {', '.join(ignored)}; expected a "
+                "first-order optimizer (sgd, momentum, adam, ...) for these settings"
+                + (", or l2 with 'lbfgs'." if solver.name == "lm" and self.l2 else ".")
+                + " Remove them or choose another optimizer."
+            )
 
     def end_epoch(
         self, record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]

@@ -68,6 +68,10 @@ CASES = {
         ["train", "few.csv", "--target", "y", "--validation-split", "0.2"],
         "leaves no row for validation",
     ),
+    "checkpoint with a full-batch solver": (
+        [*TRAIN, "--optimizer", "lbfgs", "--checkpoint", "ck"],
+        "--checkpoint cannot resume --optimizer lbfgs exactly",
+    ),
     "validation split leaves no training row": (
         ["train", "few.csv", "--target", "y", "--validation-split", "0.8"],
         "leaves no row for training; both parts need at least one row. Use a smaller",

@@ -133,7 +133,16 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         if bad:
             value = getattr(args, flag[2:].replace("-", "_"))
             raise InputError(f"{flag} {value} is out of range; expected {_RANGES[flag]}.")
-    get_solver(args.optimizer) or get_optimizer(args.optimizer)  # unknown names fail here
+    solver = get_solver(args.optimizer)
+    if solver is None:
+        get_optimizer(args.optimizer)  # unknown names fail here
+    elif args.checkpoint:
+        raise InputError(
+            f"--checkpoint cannot resume --optimizer {args.optimizer} exactly: the solver's "
+            "internal memory is not saved, so a resumed run would differ from an uninterrupted "
+            "one. Use a first-order optimizer (e.g. --optimizer adam) with --checkpoint, or "
+            "leave --checkpoint out."
+        )
     if args.data and (args.dataset or args.data_dir):
         raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
     if args.plot:

@@ -11,7 +11,9 @@ A checkpoint is one model file (:mod:`deltarule.io.model_file`) named
 
 A run restarted from it with the same settings and data — :func:`resume_trainer`, then
 ``trainer.fit`` for the remaining epochs — computes exactly what the uninterrupted run
-would have: same batches, same dropout masks, same updates.
+would have: same batches, same dropout masks, same updates. (Not the full-batch solvers
+``lbfgs`` and ``lm``: their curvature memory and damping live inside the solver's run and
+are not saved, so a resumed solver starts them afresh.)
 
 Examples
 --------
