@@ -623,6 +623,10 @@ class Trainer:
                 if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
                     np.copyto(net.parameters, last_good)
                     return diverged(loss, self.epochs_done + 1, lr)
+                if output is not None and not np.isfinite(output).all():  # a clipped loss
+                    np.copyto(net.parameters, last_good)
+                    cause = f"the outputs overflowed to infinity or NaN (loss {loss:.4g})"
+                    return diverged(loss, self.epochs_done + 1, lr, cause)
                 if interrupt.requested and len(order) < data.X.shape[0]:
                     # A partial epoch gets no record (and so no checkpoint): the history
                     # and any checkpoint end at the last complete epoch.
