@@ -214,6 +214,11 @@ def test_clear_errors_for_data() -> None:
         MLPRegressor(loss="poisson").fit(REG_X, REG_Y[:, 0])
     with pytest.raises(ValueError, match="sample_weight"):
         MLPRegressor().fit(REG_X, REG_Y, sample_weight=np.ones(3))
+    held_out_weightless = np.r_[np.ones(1), np.zeros(len(IRIS_Y) - 1)]
+    with pytest.raises(ValueError, match="held out by early_stopping's validation_fraction"):
+        MLPClassifier(early_stopping=True, max_iter=2, random_state=0).fit(
+            IRIS_X, IRIS_Y, sample_weight=held_out_weightless
+        )
     with pytest.raises(ValueError, match="same classes"):
         MLPClassifier(warm_start=True, max_iter=2).fit(IRIS_X, IRIS_Y).fit(IRIS_X, IRIS_Y % 2)
     warm = MLPClassifier(warm_start=True, max_iter=2).fit(IRIS_X, IRIS_Y)

@@ -326,6 +326,21 @@ def test_validation_data_and_too_small_split(rng) -> None:
         net.fit(X, y, epochs=1, validation_split=0.1, **quiet())
 
 
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        (lambda X, y: (X[:2], y[:3]), "X_val has 2 samples but y_val has 3"),
+        (lambda X, y: (X[:, :1], y), "X_val has 1 features but the network expects 3"),
+        (lambda X, y: (X, y, np.zeros(len(y))), "sample_weight_val is all zeros"),
+        (lambda X, y: (np.full_like(X, np.nan), y), "X_val contains NaN or infinity"),
+    ],
+)
+def test_validation_data_errors_name_the_validation_arrays(bad, message, rng) -> None:
+    X, y = regression_data(rng)
+    with pytest.raises(dr.InputError, match=message):
+        dr.Network([3, 2]).fit(X, y, epochs=1, validation_data=bad(X, y), **quiet())
+
+
 def test_csv_logger_writes_one_row_per_epoch(rng, tmp_path) -> None:
     X, y = regression_data(rng)
     path = tmp_path / "log.csv"

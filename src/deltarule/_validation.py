@@ -198,7 +198,7 @@ def check_features(X: Any, n_features: int, dtype: np.dtype, name: str = "X") ->
 
 
 def check_targets(
-    y: Any, n_samples: int, n_outputs: int, dtype: np.dtype, name: str = "y"
+    y: Any, n_samples: int, n_outputs: int, dtype: np.dtype, name: str = "y", x_name: str = "X"
 ) -> np.ndarray:
     """Return targets as a 2-D finite float array of shape (n_samples, n_outputs)."""
     array = as_float_array(y, name, dtype)
@@ -215,7 +215,7 @@ def check_targets(
             )
     if array.shape[0] != n_samples:
         raise InputError(
-            f"X has {n_samples} samples but {name} has {array.shape[0]}; they must have the "
+            f"{x_name} has {n_samples} samples but {name} has {array.shape[0]}; they must have the "
             "same number of rows."
         )
     if array.shape[1] != n_outputs:
@@ -227,25 +227,27 @@ def check_targets(
     return array
 
 
-def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> np.ndarray | None:
+def check_sample_weight(
+    sample_weight: Any, n_samples: int, dtype: np.dtype, name: str = "sample_weight"
+) -> np.ndarray | None:
     """Return per-sample weights as a 1-D non-negative float array, or None."""
     if sample_weight is None:
         return None
-    weights = as_float_array(sample_weight, "sample_weight", dtype, ndim=(1,))
+    weights = as_float_array(sample_weight, name, dtype, ndim=(1,))
     if weights.shape[0] != n_samples:
         raise InputError(
-            f"sample_weight has {weights.shape[0]} values but there are {n_samples} samples; "
+            f"{name} has {weights.shape[0]} values but there are {n_samples} samples; "
             "pass one weight per sample."
         )
     if (weights < 0).any():
-        raise InputError("sample_weight has negative values; expected weights >= 0.")
+        raise InputError(f"{name} has negative values; expected weights >= 0.")
     if not weights.any():
-        raise InputError("sample_weight is all zeros; at least one sample must have weight > 0.")
+        raise InputError(f"{name} is all zeros; at least one sample must have weight > 0.")
     with np.errstate(over="ignore"):
         total = weights.sum()
     if not np.isfinite(total):
         raise InputError(
-            f"sample_weight sums to more than {dtype} can hold (largest weight "
+            f"{name} sums to more than {dtype} can hold (largest weight "
             f"{weights.max():.3g}); only their ratios matter, so divide them by their maximum."
         )
     return weights
@@ -284,7 +286,7 @@ _TARGET_RANGES = {  # loss -> (lowest, highest, what the loss expects)
 }
 
 
-def check_target_range(y: np.ndarray, loss_name: str) -> None:
+def check_target_range(y: np.ndarray, loss_name: str, name: str = "y") -> None:
     """Refuse targets outside the range a loss is defined on (e.g. negative Poisson counts)."""
     bounds = _TARGET_RANGES.get(loss_name)
     if bounds is None:
@@ -294,6 +296,6 @@ def check_target_range(y: np.ndarray, loss_name: str) -> None:
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise InputError(
-            f"the {loss_name} loss needs {expected}, but y[{where[0]}, {where[1]}] = "
+            f"the {loss_name} loss needs {expected}, but {name}[{where[0]}, {where[1]}] = "
             f"{y[where]:g}. Pass targets in that range or choose another loss."
         )

@@ -473,14 +473,20 @@ class Network:
             return self.backward(caches, y, sw, params, out=out, observer=observer)
 
     def validate(
-        self, X: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        names: tuple[str, str, str] = ("X", "y", "sample_weight"),
     ) -> tuple[Array, Array | None, Array | None]:
-        """Check and convert data for this network (clear errors on bad input)."""
-        X = check_features(X, self.n_inputs, self.dtype)
-        y = None if y is None else check_targets(y, X.shape[0], self.n_outputs, self.dtype)
+        """Check and convert data for this network (clear errors on bad input, which call the
+        arrays by ``names``)."""
+        x_name, y_name, w_name = names
+        X = check_features(X, self.n_inputs, self.dtype, x_name)
         if y is not None:
-            check_target_range(y, self.loss.name)
-        sw = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+            y = check_targets(y, X.shape[0], self.n_outputs, self.dtype, y_name, x_name)
+            check_target_range(y, self.loss.name, y_name)
+        sw = check_sample_weight(sample_weight, X.shape[0], self.dtype, w_name)
         return X, y, sw
 
     def predict(self, X: ArrayLike) -> Array:

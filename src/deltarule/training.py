@@ -493,7 +493,8 @@ class Trainer:
             Xv, yv, *rest = validation_data
             if yv is None:
                 raise InputError("validation_data has y_val None; pass (X_val, y_val).")
-            Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None)
+            names = ("X_val", "y_val", "sample_weight_val")  # what errors call them
+            Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None, names)
             val = Data(Xv, yv, swv)
         elif check_fraction(validation_split, "validation_split") > 0:
             # A copy: every call (warm starts, resumed runs) holds out the same rows.

@@ -174,6 +174,15 @@ class BaseMLP(BaseEstimator):
         network.loss_scale = objective_scale(self.out_activation_, self.n_outputs_)
         X, Y, sw = train
         held_out = None if validation is None else (validation[0], validation[1], validation[3])
+        if held_out is not None:
+            split = f"early_stopping's validation_fraction={self.validation_fraction} split"
+            for part, which in ((sw, "left for training after"), (held_out[2], "held out by")):
+                if part is not None and not part.any():
+                    raise InputError(
+                        f"every sample {which} {split} has sample_weight 0; expected weight "
+                        "> 0 in both parts. Give weight to more samples, or set "
+                        "early_stopping=False."
+                    )
         trainer.fit(
             X,
             Y,
