@@ -14,6 +14,7 @@ scikit-learn is an optional dependency, imported only when one of its datasets i
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,8 +139,15 @@ def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file (optionally gzip-compressed) of unsigned bytes into an array."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        data = fh.read()
+    try:
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # a cut or damaged download
+        raise InputError(
+            f"{path} is truncated or corrupt ({exc}); expected a whole IDX file. Reinstall "
+            "it (e.g. 'sudo apt-get install --reinstall dataset-fashion-mnist') or point "
+            "--data-dir at intact files."
+        ) from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise InputError(f"{path} is not an IDX file of unsigned bytes (bad magic number).")
     ndim = data[3]

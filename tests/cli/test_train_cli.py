@@ -188,6 +188,16 @@ def test_fashion_mnist_from_a_data_dir(capsys, in_tmp, saved):
     assert out.splitlines()[1:] == [datasets.FASHION_CLASSES[k] for k in expected]
 
 
+def test_a_truncated_fashion_mnist_file_is_a_clear_error(capsys, in_tmp):
+    _fake_fashion(in_tmp / "idx", gz=True)
+    whole = (in_tmp / "idx" / "t10k-images-idx3-ubyte.gz").read_bytes()
+    (in_tmp / "idx" / "t10k-images-idx3-ubyte.gz").write_bytes(whole[: len(whole) // 2])
+    code, _, err = cli(capsys, "train", "--dataset", "fashion-mnist", "--data-dir", "idx",
+                       "--epochs", "1", "--quiet")  # fmt: skip
+    assert code == 2 and err.count("\n") == 1, err
+    assert "is truncated or corrupt" in err and "this is a bug" not in err
+
+
 def test_fashion_mnist_missing_says_how_to_install(capsys, in_tmp):
     (in_tmp / "empty").mkdir()
     code, _, err = cli(capsys, "train", "--dataset", "fashion-mnist", "--data-dir", "empty")
