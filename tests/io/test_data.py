@@ -44,6 +44,20 @@ def test_reads_delimited_text(write, name, content):
     assert frame["city"].tolist() == ["Paris", "Rome"]
 
 
+def test_parquet_cells_become_numbers_and_text_or_a_clear_error(tmp_path):
+    import decimal
+
+    pytest.importorskip("pyarrow")
+    base = pd.DataFrame({"x": [1.0, 2.0]})
+    cells = base.assign(d=[decimal.Decimal("1.5"), decimal.Decimal("-2")], b=[b"red", b"blue"])
+    cells.to_parquet(tmp_path / "cells.parquet")
+    frame = read_table(tmp_path / "cells.parquet")
+    assert frame["d"].tolist() == [1.5, -2.0] and frame["b"].tolist() == ["red", "blue"]
+    base.assign(nested=[[1, 2], [3]]).to_parquet(tmp_path / "nested.parquet")
+    with pytest.raises(InputError, match=r"column 'nested' holds a \w+ in row 1 .*Flatten"):
+        read_table(tmp_path / "nested.parquet")
+
+
 def test_reads_parquet(tmp_path):
     pytest.importorskip("pyarrow")
     expected = pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"], "c": [True, False]})

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import decimal
 import importlib
 import math
 import os
@@ -183,7 +184,38 @@ def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
             f"{str(file)!r} could not be read as Parquet ({str(exc)[:200]}); expected a Parquet "
             "file. If it is text, rename it to .csv or pass --format csv."
         ) from exc
+    for name in frame.columns:
+        frame[name] = _plain_cells(file, name, frame[name])
     return frame, list(frame.columns)
+
+
+def _plain_cells(file: Path, name: Any, column: Any) -> Any:
+    """A Parquet column as cells a table can hold: decimals become floats, UTF-8 bytes
+    text; nested values (lists, structs, arrays) are refused."""
+    if column.dtype != object:
+        return column
+    for row, value in enumerate(column, start=1):
+        if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+            raise InputError(
+                f"{str(file)!r}: column {name!r} holds a {type(value).__name__} in row {row} "
+                f"({str(value)[:40]}); expected one number or text per cell. Flatten it into "
+                "columns of their own, or drop it."
+            )
+    if any(isinstance(value, decimal.Decimal) for value in column):
+        return column.map(lambda v: float(v) if isinstance(v, decimal.Decimal) else v)
+    if any(isinstance(value, bytes) for value in column):
+
+        def text(value: Any) -> Any:
+            try:
+                return value.decode("utf-8") if isinstance(value, bytes) else value
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{str(file)!r}: column {name!r} holds binary data ({value[:20]!r}) that "
+                    "is not UTF-8 text; expected numbers or text. Drop the column."
+                ) from None
+
+        return column.map(text)
+    return column
 
 
 def _check_names(file: Path, names: list[Any]) -> None:
