@@ -58,6 +58,26 @@ def test_parquet_cells_become_numbers_and_text_or_a_clear_error(tmp_path):
         read_table(tmp_path / "nested.parquet")
 
 
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("a;b;city\n1.5;2;Paris\n-3;4.25;Rome\n", [[1.5, 2.0, "Paris"], [-3.0, 4.25, "Rome"]]),
+        ("a;b;city\n1,5;2;Paris\n-3;4,25;Rome\n", [[1.5, 2.0, "Paris"], [-3.0, 4.25, "Rome"]]),
+        (
+            "a\tb\tcity\n1.5\t2\tParis\n-3\t4.25\tRome\n",
+            [[1.5, 2.0, "Paris"], [-3.0, 4.25, "Rome"]],
+        ),
+        ('a,city\n"1,5";Paris\n2;Rome\n', [["1,5;Paris"], ["2;Rome"]]),
+    ],
+)
+def test_csv_separator_is_sniffed_from_the_header(write, content, expected):
+    # A spreadsheet in many locales saves "a;b" with decimal commas; a header with a comma
+    # keeps commas, whatever the rows hold.
+    frame = read_table(write("data.csv", content))
+    rows = [[v.item() if hasattr(v, "item") else v for v in row] for row in frame.values]
+    assert [row[: len(expected[0])] for row in rows] == expected
+
+
 def test_reads_parquet(tmp_path):
     pytest.importorskip("pyarrow")
     expected = pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"], "c": [True, False]})

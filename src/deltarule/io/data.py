@@ -150,8 +150,10 @@ def _parse_error(file: Path, exc: Exception, sep: str) -> InputError:
 def _read_delimited(file: Path, fmt: str) -> tuple[pd.DataFrame, list[Any]]:
     """Return the frame and the header's raw names (before pandas renames duplicates)."""
     pd = _require("pandas")
-    sep = _SEPARATORS[fmt]
-    options: dict[str, Any] = {"sep": sep, "encoding": "utf-8-sig"}
+    sep, decimal_mark = _SEPARATORS[fmt], "."
+    if fmt == "csv":
+        sep, decimal_mark = _sniff_separator(file)
+    options: dict[str, Any] = {"sep": sep, "decimal": decimal_mark, "encoding": "utf-8-sig"}
     try:
         # Reading the header with the first row, headerless, makes a first row with more
         # fields than the header a ParserError; pandas would silently make it an index.
@@ -172,6 +174,29 @@ def _read_delimited(file: Path, fmt: str) -> tuple[pd.DataFrame, list[Any]]:
     except pd.errors.ParserError as exc:
         raise _parse_error(file, exc, sep) from exc
     return frame, list(raw.iloc[0])
+
+
+_DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?=;|$)", re.MULTILINE)
+_DECIMAL_POINT = re.compile(r"(?:^|;)\s*-?\d+\.\d+\s*(?=;|$)", re.MULTILINE)
+
+
+def _sniff_separator(file: Path) -> tuple[str, str]:
+    """The separator and decimal mark of a .csv file: commas, unless the header line has
+    none but semicolons or tabs (spreadsheets in many locales write ``a;b`` with decimal
+    commas, ``1,5``; a semicolon file whose numbers use commas and never points gets ",")."""
+    try:
+        with open(file, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            lines = [handle.readline() for _ in range(50)]
+    except OSError:
+        return ",", "."
+    header = lines[0]
+    if "," in header or not (";" in header or "\t" in header):
+        return ",", "."
+    if header.count("\t") > header.count(";"):
+        return "\t", "."
+    body = "".join(lines[1:])
+    commas = _DECIMAL_COMMA.search(body) and not _DECIMAL_POINT.search(body)
+    return ";", "," if commas else "."
 
 
 def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
