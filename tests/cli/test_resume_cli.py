@@ -99,3 +99,17 @@ def test_resume_errors_are_one_line(tmp_path, capsys) -> None:
     assert main(["train", "--resume", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --resume") and "settings.json" in err[0]
+
+
+def test_resume_refuses_training_options_it_would_ignore(blobs, tmp_path, capsys):
+    folder, out = tmp_path / "run", tmp_path / "m.safetensors"
+    argv = ["train", str(blobs), "--target", "label", "--epochs", "1", "--quiet"]
+    assert main([*argv, "--checkpoint", str(folder), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["train", str(blobs), "--target", "label", "--resume", str(folder)]) == 2
+    assert "but DATA, --target were given too" in capsys.readouterr().err
+    assert main(["train", "--resume", str(folder), "--hidden", "8"]) == 2
+    assert "but --hidden was given too; expected only --out, --plot" in capsys.readouterr().err
+    again = tmp_path / "again.safetensors"
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(again)]) == 0
+    assert again.exists()

@@ -40,8 +40,16 @@ def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
     atomic_write_text(folder / SETTINGS_FILE, json.dumps(payload, indent=2) + "\n")
 
 
+def _train_defaults() -> argparse.Namespace:
+    """What ``deltarule train`` sets when an option is not given."""
+    from . import build_parser
+
+    return build_parser().parse_args(["train"])
+
+
 def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Namespace:
-    """Return the original run's settings, with ``--out`` and ``--quiet`` as given now."""
+    """Return the original run's settings, with ``--out``, ``--plot`` and ``--quiet`` as
+    given now; any other training option given now is an error (it would be ignored)."""
     path = Path(folder) / SETTINGS_FILE
     if Path(folder).exists() and not Path(folder).is_dir():
         raise InputError(
@@ -59,8 +67,21 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         ) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"--resume {folder}: {path} is unreadable or corrupt ({exc}).") from None
+    defaults = vars(_train_defaults())
+    changed = [
+        key for key in _KEYS
+        if key not in ("out", "plot") and getattr(given, key, None) != defaults.get(key)
+    ]  # fmt: skip
+    if changed:
+        shown = ", ".join("DATA" if k == "data" else "--" + k.replace("_", "-") for k in changed)
+        raise InputError(
+            f"--resume {folder} continues the saved run with its own settings, but {shown} "
+            f"{'were' if len(changed) > 1 else 'was'} given too; expected only --out, --plot, "
+            "--quiet. Drop the other options, or start a new run without --resume."
+        )
     merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
     merged.out = given.out or merged.out
+    merged.plot = given.plot or merged.plot
     merged.quiet, merged.debug = given.quiet, getattr(given, "debug", False)
     merged.checkpoint, merged.resume = str(folder), str(folder)
     return merged
