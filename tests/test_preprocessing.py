@@ -93,6 +93,30 @@ def test_constant_column_has_unit_std(frame):
     assert (prep.transform(frame.assign(const=3.0))[:, -1] == 0).all()
 
 
+def test_huge_values_standardise_without_overflow(frame, recwarn):
+    # 1e200 squared is past float64: the statistics are taken on the column scaled by its
+    # largest value, and agree with them computed exactly (Python's fractions).
+    from fractions import Fraction
+
+    big = frame.assign(income=[1.0, 2.0, 1e200, 4.0, 5.0, 6.5])
+    column = TabularPreprocessor().fit(big, "label").columns[3]
+    exact = [Fraction(v) for v in big["income"]]
+    mean = sum(exact) / len(exact)
+    variance = sum((v - mean) ** 2 for v in exact) / len(exact)
+    assert column["mean"] == pytest.approx(float(mean), rel=1e-12)
+    scale = Fraction(1e200)  # the variance itself is past float64 too
+    assert column["std"] / 1e200 == pytest.approx(float(variance / scale**2) ** 0.5, rel=1e-12)
+    assert not [w for w in recwarn if "overflow" in str(w.message)]
+
+
+def test_values_float32_cannot_hold_once_standardised_name_the_row(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    far = frame.assign(income=[1.0, 1e300, 3.0, 4.0, 5.0, 6.5])
+    assert np.isfinite(prep.transform(far)).all()  # float64 holds it
+    with pytest.raises(InputError, match=r"column 'income' holds 1e\+300 in row 2: .* float32"):
+        prep.transform(far, np.float32)
+
+
 def test_bool_target_and_integer_features(frame):
     prep = TabularPreprocessor().fit(frame, "member")
     assert prep.task == "classification" and prep.classes == [False, True]

@@ -138,11 +138,18 @@ def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
         stat = {"mean": present.mean, "median": present.median}.get(impute)
         fill = float(stat() if stat else _most_frequent(present))
         values = values.fillna(fill)
-    std = float(values.std(ddof=0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = float(values.mean()), float(values.std(ddof=0))
+        if not (np.isfinite(mean) and np.isfinite(std)):  # squares (or sums) past float64
+            scale = float(values.abs().max())
+            mean, std = (
+                scale * float((values / scale).mean()),
+                scale * float((values / scale).std(ddof=0)),
+            )
     return {
         "name": _python(series.name),
         "kind": "numeric",
-        "mean": float(values.mean()),
+        "mean": mean,
         "std": std if std > 0 and np.isfinite(std) else 1.0,
         "fill": fill,
     }
@@ -292,7 +299,30 @@ class TabularPreprocessor:
                 f"lacks {', '.join(map(str, lacking))}."
             )
         blocks = [self._transform_column(frame[c["name"]], c) for c in self.columns]
-        return np.concatenate(blocks, axis=1).astype(dtype, copy=False)
+        out = np.concatenate(blocks, axis=1)
+        if np.dtype(dtype).kind == "f":
+            self._check_range(frame, blocks, out, np.dtype(dtype))
+        return out.astype(dtype, copy=False)
+
+    def _check_range(
+        self, frame: Any, blocks: list[np.ndarray], out: np.ndarray, dtype: np.dtype
+    ) -> None:
+        """Refuse standardised values that ``dtype`` cannot hold (they would become inf)."""
+        limit = float(np.finfo(dtype).max)
+        with np.errstate(invalid="ignore"):
+            beyond = ~(np.abs(out) <= limit)
+        if not beyond.any():
+            return
+        row, col = (int(i) for i in np.argwhere(beyond)[0])
+        ends = np.cumsum([block.shape[1] for block in blocks])
+        state = self.columns[int(np.searchsorted(ends, col, side="right"))]
+        raw = frame[state["name"]].iloc[row]
+        raise InputError(
+            f"column {state['name']!r} holds {raw} in row {row + 1}: {out[row, col]:.3g} "
+            f"standard deviations from the training data's mean ({state['mean']:.4g}, std "
+            f"{state['std']:.4g}), beyond what {dtype} can hold; expected values on the "
+            "training data's scale. Check that row (a typing or unit error?)."
+        )
 
     def _transform_column(self, series: Any, state: dict[str, Any]) -> np.ndarray:
         missing = series.isna()
