@@ -158,6 +158,9 @@ def test_unseen_target_label(frame):
     prep = TabularPreprocessor().fit(frame, "label")
     with pytest.raises(InputError, match="label 'perhaps' at row 2 .* knows"):
         prep.transform_target(["no", "perhaps"])
+    numbered = TabularPreprocessor().fit(frame.assign(label=[0, 1, 0, 1, 2, 2]), "label")
+    with pytest.raises(InputError, match=r"label 7 at row 1 "):  # a number, not np.int64(7)
+        numbered.transform_target(np.array([7, 0]))
 
 
 @pytest.mark.parametrize(
@@ -205,7 +208,7 @@ def test_missing_values_are_an_error_by_default(holes):
     with pytest.raises(InputError) as info:
         TabularPreprocessor().fit(holes, "t")
     message = str(info.value)
-    assert "column 'a' has 2 missing value(s), the first at row 2 (line 3" in message
+    assert "the first at row 2 (data rows counted from 1; line 3 of a CSV" in message
     assert "impute='mean'" in message
 
 
@@ -356,7 +359,9 @@ def test_row_numbers_match_the_csv_file(tmp_path):
 
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n1,x,0.5\n2,y,1.5\n,x,2.5\n")
-    with pytest.raises(InputError, match="first at row 3 \\(line 4 of a CSV file"):
+    with pytest.raises(
+        InputError, match="first at row 3 \\(data rows counted from 1; line 4 of a CSV with"
+    ):
         TabularPreprocessor().fit(read_table(path), "y")
     lines = path.read_text().splitlines()
     assert lines[3].startswith(",")

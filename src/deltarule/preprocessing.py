@@ -70,7 +70,7 @@ def _sorted(values: Any) -> list[Any]:
 
 def _where(mask: Any) -> str:
     row = int(np.flatnonzero(np.asarray(mask))[0]) + 1
-    return f"row {row} (line {row + 1} of a CSV file with a header)"
+    return f"row {row} (data rows counted from 1; line {row + 1} of a CSV with a header)"
 
 
 def _missing_error(name: Any, mask: Any) -> InputError:
@@ -355,7 +355,7 @@ class TabularPreprocessor:
         codes = _pandas().Index(self.classes, dtype=object).get_indexer(series.astype(object))
         if (codes < 0).any():
             raise InputError(
-                f"the target label {series[codes < 0].iloc[0]!r} at "
+                f"the target label {_python(series[codes < 0].iloc[0])!r} at "
                 f"{_where(codes < 0)} was not seen in training; the model "
                 f"knows {self.classes}."
             )
