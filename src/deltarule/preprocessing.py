@@ -73,11 +73,17 @@ def _where(mask: Any) -> str:
     return f"row {row} (data rows counted from 1; line {row + 1} of a CSV with a header)"
 
 
-def _missing_error(name: Any, mask: Any) -> InputError:
+def _missing_error(name: Any, mask: Any, fitted: bool = False) -> InputError:
+    fix = (
+        "the model was trained without imputation, so fill them in or drop those rows (or "
+        "retrain with impute=... / --impute)"
+        if fitted
+        else "fill them in, drop those rows, or impute them with impute='mean', 'median' or "
+        "'most_frequent' (--impute on the command line)"
+    )
     return InputError(
         f"column {name!r} has {int(mask.sum())} missing value(s), the first at {_where(mask)}; "
-        "expected a value in every row. Fill them in, drop those rows, or impute them with "
-        "impute='mean', 'median' or 'most_frequent' (--impute on the command line)."
+        f"expected a value in every row: {fix}."
     )
 
 
@@ -169,7 +175,8 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
         _as_numbers(
             series,
             f"the target {series.name!r}",
-            "Regression needs numeric targets; for labels pass task='classification'.",
+            "Regression needs numeric targets; for labels pass task='classification' "
+            "(--task classification on the command line).",
         )
         return task, None
     classes = _sorted(series.astype(object).unique())
@@ -177,7 +184,7 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
         raise InputError(
             f"the target {series.name!r} has a single class ({classes[0]!r}); "
             "classification needs at least two. Check the target column, or "
-            "pass task='regression'."
+            "pass task='regression' (--task regression on the command line)."
         )
     return task, classes
 
@@ -327,7 +334,7 @@ class TabularPreprocessor:
     def _transform_column(self, series: Any, state: dict[str, Any]) -> np.ndarray:
         missing = series.isna()
         if missing.any() and state["fill"] is None:
-            raise _missing_error(series.name, missing)
+            raise _missing_error(series.name, missing, fitted=True)
         if state["kind"] == "numeric":
             values = _as_numbers(series, f"column {series.name!r}", _WAS_NUMERIC)
             values = values.fillna(state["fill"]) if missing.any() else values

@@ -68,6 +68,8 @@ CASES = {
         ["train", "few.csv", "--target", "y", "--validation-split", "0.2"],
         "leaves no row for validation",
     ),
+    "negative seed": ([*TRAIN, "--seed", "-1"], "--seed -1 is out of range; expected an integer"),
+    "infinite learning rate": ([*TRAIN, "--learning-rate", "inf"], "--learning-rate inf is out"),
     "checkpoint with a full-batch solver": (
         [*TRAIN, "--optimizer", "lbfgs", "--checkpoint", "ck"],
         "--checkpoint cannot resume --optimizer lbfgs exactly",

@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import time
+from math import inf
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ _RANGES = {
     "--learning-rate": "a positive number such as 0.001",
     "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
     "--checkpoint-every": "a positive integer such as 1",
+    "--seed": "an integer >= 0 such as 0",
 }
 
 
@@ -127,7 +129,8 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--batch-size", args.batch_size < 1),
         ("--patience", args.patience < 0),
         ("--checkpoint-every", (args.checkpoint_every or 1) < 1),
-        ("--learning-rate", args.learning_rate is not None and not args.learning_rate > 0),
+        ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),
+        ("--seed", args.seed < 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
     ]:
         if bad:

@@ -118,8 +118,8 @@ def _table_format(file: Path, format: str | None) -> str:
     if fmt is None:
         raise InputError(
             f"cannot tell the format of {str(file)!r} from its extension {file.suffix!r}; "
-            f"supported extensions: {supported} (or .npz for arrays). Rename the file or pass "
-            "the format explicitly (--format csv)."
+            f"supported extensions: {supported} (or .npz for arrays). Rename the file with one "
+            "of those extensions (from Python: read_table(path, format='csv'))."
         )
     return fmt
 
@@ -207,7 +207,7 @@ def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
     except _PARQUET_ERRORS as exc:
         raise InputError(
             f"{str(file)!r} could not be read as Parquet ({str(exc)[:200]}); expected a Parquet "
-            "file. If it is text, rename it to .csv or pass --format csv."
+            "file. If it is text, rename it to .csv (from Python: format='csv')."
         ) from exc
     for name in frame.columns:
         frame[name] = _plain_cells(file, name, frame[name])
