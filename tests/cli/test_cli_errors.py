@@ -68,6 +68,15 @@ CASES = {
         ["train", "few.csv", "--target", "y", "--validation-split", "0.2"],
         "leaves no row for validation",
     ),
+    "target without data": (
+        ["train", "--dataset", "iris", "--target", "species"],
+        "--target species names a column of DATA, but no DATA file was given",
+    ),
+    "data dir for a built-in dataset": (
+        ["train", "--dataset", "iris", "--data-dir", "somewhere"],
+        "--data-dir is where Fashion-MNIST's files are",
+    ),
+    "empty out": ([*TRAIN, "--out", ""], "--out is empty; expected a file path"),
     "negative seed": ([*TRAIN, "--seed", "-1"], "--seed -1 is out of range; expected an integer"),
     "infinite learning rate": ([*TRAIN, "--learning-rate", "inf"], "--learning-rate inf is out"),
     "checkpoint with a full-batch solver": (

@@ -47,8 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a textbook example (default: tutorial)",
     )
     parser.add_argument("--model", metavar="MODEL", help="a saved model file to explain")
-    parser.add_argument("--input", metavar="ROW", help="with --model: the input, e.g. 0.1,0.7")
-    parser.add_argument("--target", metavar="ROW", help="with --model: the desired output")
+    parser.add_argument(
+        "--input",
+        metavar="ROW",
+        help="with --model: the network's input values, e.g. 0.1,0.7 (after the model's "
+        "preprocessing: standardised numbers, one-hot categories; see 'deltarule inspect')",
+    )
+    parser.add_argument(
+        "--target", metavar="ROW", help="with --model: the desired output values of the network"
+    )
     parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )

@@ -148,6 +148,19 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         )
     if args.data and (args.dataset or args.data_dir):
         raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
+    if not args.data and args.target:
+        raise InputError(
+            f"--target {args.target} names a column of DATA, but no DATA file was given; a "
+            "built-in --dataset has its own target. Drop --target, or give the data file."
+        )
+    if args.data_dir and (args.dataset or "digits") != "fashion-mnist":
+        raise InputError(
+            f"--data-dir is where Fashion-MNIST's files are; --dataset "
+            f"{args.dataset or 'digits'} is built in. Add --dataset fashion-mnist, or drop "
+            "--data-dir."
+        )
+    if args.out is not None and not args.out.strip():
+        raise InputError("--out is empty; expected a file path such as model.safetensors.")
     if args.plot:
         check_plot_path(args.plot)
         resolve_target(args.plot)  # its folder exists: found now, not after training
