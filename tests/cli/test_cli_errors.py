@@ -76,6 +76,7 @@ CASES = {
         ["train", "--dataset", "iris", "--data-dir", "somewhere"],
         "--data-dir is where Fashion-MNIST's files are",
     ),
+    "network beyond memory": ([*TRAIN, "--hidden", "4000000000"], "GiB of memory is available"),
     "empty out": ([*TRAIN, "--out", ""], "--out is empty; expected a file path"),
     "negative seed": ([*TRAIN, "--seed", "-1"], "--seed -1 is out of range; expected an integer"),
     "infinite learning rate": ([*TRAIN, "--learning-rate", "inf"], "--learning-rate inf is out"),

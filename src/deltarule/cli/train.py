@@ -226,13 +226,33 @@ def _network(pre: Any, n_inputs: int, hidden: list[int], args: argparse.Namespac
     kind = "regression" if pre.task != CLASSIFICATION else (
         "binary" if len(pre.classes) == 2 else "multiclass")  # fmt: skip
     activation, loss = _AUTO_LOSS[kind]
+    sizes = [n_inputs, *hidden, pre.n_outputs]
+    _check_memory(sizes, args.batch_size)
     return Network(
-        [n_inputs, *hidden, pre.n_outputs],
+        sizes,
         activation=args.activation,
         output_activation=activation,
         loss=loss if args.loss == "auto" else args.loss,
         seed=args.seed,
     )
+
+
+def _check_memory(sizes: list[int], batch_size: int) -> None:
+    """Refuse a network that cannot fit in the memory available now (rather than being
+    killed by the system halfway through): float32 parameters with their gradients and
+    optimizer state (about ten copies), and a batch's activations."""
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: no estimate
+        return
+    parameters = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    needed = 4 * (10 * parameters + 4 * batch_size * sum(sizes))
+    if needed > available:
+        raise InputError(
+            f"a network of layer sizes {sizes} has {parameters:,} parameters and needs about "
+            f"{needed / 2**30:,.1f} GiB to train, but {available / 2**30:,.1f} GiB of memory "
+            "is available; expected a smaller network. Use smaller --hidden layers."
+        )
 
 
 def _standardised(net: Any, classification: bool) -> bool:
