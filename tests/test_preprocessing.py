@@ -117,6 +117,11 @@ def test_values_float32_cannot_hold_once_standardised_name_the_row(frame):
         prep.transform(far, np.float32)
 
 
+def test_infinity_in_a_column_says_what_to_do(frame):
+    with pytest.raises(InputError, match=r"column 'income' holds infinity at row 2 .*impute it"):
+        TabularPreprocessor().fit(frame.assign(income=[1.0, np.inf, 3, 4, 5, 6]), "label")
+
+
 def test_bool_target_and_integer_features(frame):
     prep = TabularPreprocessor().fit(frame, "member")
     assert prep.task == "classification" and prep.classes == [False, True]

@@ -117,7 +117,8 @@ def _as_numbers(series: Any, what: str, fix: str) -> Any:
     values = series.astype(float)
     if np.isinf(values).any():
         raise InputError(
-            f"{what} holds infinity at {_where(np.isinf(values))}; expected finite numbers."
+            f"{what} holds infinity at {_where(np.isinf(values))}; expected finite numbers. "
+            "Replace it with a number, or leave the cell empty and impute it."
         )
     return values
 

@@ -168,7 +168,7 @@ def test_well_formed_numeric_tables_read_exactly(tmp_path_factory, values, newli
         (b"\r\n\r\n", "no header line"),
         (b"a,\xe9\n1,2\n", "not UTF-8"),
         ("a,b\n1,2\n".encode("utf-16"), "not UTF-8"),
-        (b'a,b\n"1,2\n', "could not be read"),
+        (b'a,b\n"1,2\n', "never closed \\(it opens on line 2\\)"),
     ],
 )
 def test_documented_refusals(tmp_path, content, fragment):

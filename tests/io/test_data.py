@@ -120,6 +120,7 @@ def test_quoted_fields_and_utf8(write):
         ("u.csv", b",a,b\n0,1,2\n", "column 1 has no name.*index=False"),
         ("u.csv", b"a, ,b\n0,1,2\n", "column 2 has no name"),
         ("p.parquet", b"a,b\n1,2\n", "could not be read as Parquet"),
+        ("q.csv", b'a,b\n1,"x ""y"" z"\n2,"3\n4,5\n', "never closed \\(it opens on line 3\\)"),
     ],
 )
 def test_unusable_tables(write, name, content, message):
@@ -200,7 +201,7 @@ def test_npz_never_unpickles(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"just text", "not a readable .npz"),
+        (b"just text", r"not a readable .npz file \(not a zip archive of arrays\)"),
         (b"PK\x03\x04garbage", "not a readable .npz"),
         (b"", "is empty"),
     ],

@@ -135,10 +135,33 @@ def _first_bad_line(file: Path) -> tuple[int, int]:
     return 0, 0  # pragma: no cover - pandas saw a bad byte, so there is one
 
 
+def _unclosed_quote_line(file: Path) -> int | None:
+    """The line on which a double quote opens that the file never closes, if one does."""
+    opened, inside = None, False
+    with open(file, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        for number, text in enumerate(handle, start=1):
+            for char in text:
+                if char == '"':
+                    inside = not inside
+                    opened = number if inside else opened
+    return opened if inside else None
+
+
 def _parse_error(file: Path, exc: Exception, sep: str) -> InputError:
     match = _RAGGED.search(str(exc))
+    if "EOF inside string" in str(exc):
+        line = _unclosed_quote_line(file)
+        where = f" (it opens on line {line})" if line else ""
+        return InputError(
+            f"{str(file)!r} has a quoted value that is never closed{where}; expected every "
+            "opening double quote to have a closing one. Close that quote, or double any "
+            'quote inside a quoted value ("").'
+        )
     if match is None:
-        return InputError(f"{str(file)!r} could not be read as a table ({exc}).")
+        return InputError(
+            f"{str(file)!r} could not be read as a table ({exc}); expected rows of "
+            f"{sep!r}-separated values under a header line. Check the line it names."
+        )
     expected, line, saw = match.groups()
     return InputError(
         f"{str(file)!r}: line {line} has {saw} fields but the header has {expected}; expected "
@@ -411,8 +434,10 @@ def read_npz(
         try:
             npz = np.load(handle, allow_pickle=False)
         except _CORRUPT as exc:
+            # np.load takes anything that is not a zip or .npy for a pickle, and says so.
+            reason = "not a zip archive of arrays" if "pickled" in str(exc) else str(exc)
             raise InputError(
-                f"{str(file)!r} is not a readable .npz file ({exc}); expected {expected}."
+                f"{str(file)!r} is not a readable .npz file ({reason}); expected {expected}."
             ) from exc
         if not hasattr(npz, "files"):  # a bare .npy array
             raise InputError(
