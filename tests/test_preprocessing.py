@@ -7,7 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from deltarule.exceptions import IncompatibleFormatError, InputError, NotFittedError
+from deltarule.exceptions import (
+    DataWarning,
+    IncompatibleFormatError,
+    InputError,
+    NotFittedError,
+)
 from deltarule.preprocessing import TabularPreprocessor
 
 pd = pytest.importorskip("pandas")
@@ -82,7 +87,8 @@ def test_missing_columns_are_named(frame):
 def test_unknown_category_is_an_all_zero_block(frame):
     prep = TabularPreprocessor().fit(frame, "label")
     new = frame.head(2).assign(city=["Lima", "Rome"])
-    X = prep.transform(new)
+    with pytest.warns(DataWarning, match=r"column 'city' has 1 value\(s\) not seen .*'Lima'"):
+        X = prep.transform(new)
     np.testing.assert_array_equal(X[0, 1:4], [0, 0, 0])
     np.testing.assert_array_equal(X[1, 1:4], [0, 0, 1])
 

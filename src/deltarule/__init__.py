@@ -7,6 +7,7 @@ against finite differences), fast, friendly, and able to show its work.
 from .activations import ACTIVATIONS, Activation, get_activation, register_activation
 from .exceptions import (
     ConvergenceWarning,
+    DataWarning,
     DeltaruleError,
     DivergenceError,
     IncompatibleFormatError,
@@ -27,6 +28,7 @@ __all__ = [
     "ACTIVATIONS",
     "Activation",
     "ConvergenceWarning",
+    "DataWarning",
     "DeltaruleError",
     "DivergenceError",
     "EpochRecord",

@@ -37,3 +37,8 @@ class DivergenceError(DeltaruleError, FloatingPointError):
 
 class ConvergenceWarning(UserWarning):
     """Training stopped at its iteration limit while the loss was still improving."""
+
+
+class DataWarning(UserWarning):
+    """The data were usable but not as the model saw data in training (e.g. a category it
+    never saw)."""

@@ -30,11 +30,13 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .exceptions import IncompatibleFormatError, InputError, NotFittedError
+from ._reports import user_stacklevel
+from .exceptions import DataWarning, IncompatibleFormatError, InputError, NotFittedError
 
 __all__ = ["TabularPreprocessor"]
 
@@ -344,6 +346,16 @@ class TabularPreprocessor:
         if all(isinstance(c, str) for c in state["categories"]):
             values = values.map(str)  # text at fit, but this file's column parsed as numbers
         codes = _pandas().Index(state["categories"], dtype=object).get_indexer(values)
+        if (codes < 0).any():
+            unseen = codes < 0
+            warnings.warn(
+                f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
+                f"the first {_python(values[unseen].iloc[0])!r} at {_where(unseen)}; they are "
+                f"encoded as none of its {len(state['categories'])} categories, so their "
+                "predictions are guesses. Check the spelling, or retrain with such rows.",
+                DataWarning,
+                stacklevel=user_stacklevel(),
+            )
         onehot = np.zeros((len(values), len(state["categories"])))
         rows = np.flatnonzero(codes >= 0)
         onehot[rows, codes[rows]] = 1.0
