@@ -123,6 +123,19 @@ def test_values_float32_cannot_hold_once_standardised_name_the_row(frame):
         prep.transform(far, np.float32)
 
 
+def test_a_number_column_with_stray_text_is_an_error_not_categories():
+    numbers = [float(i) for i in range(40)]
+    df = pd.DataFrame({"x": [*numbers[:5], "?", *numbers[6:]], "y": [0, 1] * 20})
+    df.loc[2, "x"] = None  # a missing cell before the stray one: rows still count right
+    with pytest.raises(
+        InputError, match=r"numbers in 38 rows but text in 1, the first '\?' at row 6"
+    ):
+        TabularPreprocessor().fit(df, "y", impute="mean")
+    # Codes that are mostly numbers but few distinct ones stay categories.
+    codes = pd.DataFrame({"x": ["1", "2", "3"] * 13 + ["other"], "y": [0, 1] * 20})
+    assert TabularPreprocessor().fit(codes, "y").columns[0]["kind"] == "categorical"
+
+
 def test_infinity_in_a_column_says_what_to_do(frame):
     with pytest.raises(InputError, match=r"column 'income' holds infinity at row 2 .*impute it"):
         TabularPreprocessor().fit(frame.assign(income=[1.0, np.inf, 3, 4, 5, 6]), "label")

@@ -125,6 +125,23 @@ def _as_numbers(series: Any, what: str, fix: str) -> Any:
     return values
 
 
+def _refuse_stray_text(series: Any, present: Any) -> None:
+    """Refuse a column of numbers with a few text cells (a typo, or a missing-value mark such
+    as '?'): it would silently become one category per distinct number."""
+    numbers = _pandas().to_numeric(present, errors="coerce")
+    text = numbers.isna()
+    n_text, n_numbers = int(text.sum()), int((~text).sum())
+    if not 0 < n_text <= max(1, len(present) // 20) or numbers.nunique() < 10:
+        return
+    first = present[text]
+    raise InputError(
+        f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
+        f"first {first.iloc[0]!r} at {_where(series.index == first.index[0])}; expected "
+        "numbers throughout. Fix those cells; if they mark missing values, leave them empty "
+        "(and impute them: impute=..., or --impute on the command line)."
+    )
+
+
 def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
     missing = series.isna()
     if missing.all():
@@ -133,6 +150,7 @@ def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
         raise _missing_error(series.name, missing)
     if not _is_numeric(series):
         present = series[~missing].astype(object)
+        _refuse_stray_text(series, present)
         fill = _most_frequent(present) if impute else None
         return {
             "name": _python(series.name),
