@@ -377,6 +377,14 @@ def test_schedule_sets_the_learning_rate_per_epoch(rng) -> None:
     assert [r.learning_rate for r in history] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
 
 
+def test_the_epoch_limit_warning_counts_the_whole_run(rng) -> None:
+    X, y = regression_data(rng)
+    trainer = Trainer(dr.Network([3, 4, 2], seed=0), "sgd", 0.05, 8, seed=0)
+    trainer.fit(X, y, epochs=3, verbose=0, warn_convergence=False)
+    with pytest.warns(dr.ConvergenceWarning, match=r"maximum number of epochs \(8\)"):
+        trainer.fit(X, y, epochs=5, verbose=0)  # epochs 4 to 8 of the run
+
+
 def test_a_second_fit_continues_the_schedule(rng) -> None:
     # The schedule scales the trainer's base rate, not the last fit's scaled one: two fits of
     # 4 epochs are one fit of 8.
