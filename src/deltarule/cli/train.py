@@ -76,6 +76,9 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--resume", {"metavar": "DIR", "help": "continue the run checkpointed in DIR"}),
 ]  # fmt: skip
 """The options after DATA, in ``--help`` order."""
+EXIT_INTERRUPTED = 130
+"""The exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command."""
+
 _RANGES = {
     "--epochs": "a positive integer such as 100",
     "--batch-size": "a positive integer such as 32",
@@ -356,4 +359,8 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
         _save(net, pre, out, history, args, {**extra, "hidden": hidden})
+    if history.stop_reason.startswith("interrupted"):  # kept what was trained, but say so
+        kept = f"; the model trained so far is in {out}" if out is not None else ""
+        print(f"interrupted: {history.stop_reason}{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
