@@ -599,6 +599,9 @@ def test_partial_fit_continues_the_optimizer_state(rng) -> None:
     second = trainer.partial_fit(X, y)
     assert (first.epoch, second.epoch) == (1, 2)
     assert trainer.optimizer_state["step"] == 8
+    solver = Trainer(dr.Network([3, 4, 2], seed=0), "lbfgs", seed=0)
+    with pytest.raises(dr.InputError, match="optimizer 'lbfgs' runs whole solves. Use fit"):
+        solver.partial_fit(X, y)
 
 
 def test_warm_start_continues_from_current_weights(rng) -> None:

@@ -647,6 +647,12 @@ class Trainer:
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> EpochRecord:
         """One pass over the given data, continuing the optimizer state; returns its record."""
+        if isinstance(self.optimizer, FullBatchSolver):
+            raise InputError(
+                f"partial_fit makes one pass of a first-order optimizer over the data; "
+                f"optimizer {self.optimizer.name!r} runs whole solves. Use fit, or a "
+                "first-order optimizer (sgd, momentum, adam, ...) for incremental training."
+            )
         history = self.fit(
             X, y, epochs=1, sample_weight=sample_weight, verbose=0, warn_convergence=False
         )
