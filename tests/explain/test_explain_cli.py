@@ -157,6 +157,31 @@ def test_model_file_round_trip(tmp_path, capsys):
     assert json.loads(out)["total_error"] == pytest.approx(expected, rel=1e-6)
 
 
+def test_raw_rows_go_through_the_models_preprocessing(tmp_path, capsys, monkeypatch):
+    # --raw: one row of the data's own columns (a category among them) and a class label,
+    # explained exactly as predict would see them.
+    pd = pytest.importorskip("pandas")
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"size": rng.normal(size=40), "color": ["red", "blue"] * 20,
+                          "kind": ["yes", "no", "no", "yes"] * 10})  # fmt: skip
+    table.to_csv("data.csv", index=False)
+    code, _, err = run(capsys, "train", "data.csv", "--target", "kind", "--epochs", "2",
+                       "--quiet", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    pd.DataFrame({"size": [0.25], "color": ["blue"]}).to_csv("one.csv", index=False)
+    code, out, _ = run(capsys, "predict", "m.safetensors", "one.csv", "--proba")
+    probability_yes = float(out.splitlines()[1].split(",")[1])
+    argv = ["explain", "--model", "m.safetensors", "--raw", "--input", "0.25,blue"]
+    code, out, err = run(capsys, *argv, "--target", "yes", "--format", "json")
+    assert code == 0, err
+    trace = json.loads(out)
+    assert trace["output"] == [[pytest.approx(probability_yes, rel=1e-6)]]
+    assert trace["target"] == [[1.0]]
+    code, _, err = run(capsys, "explain", "--model", "m.safetensors", "--raw", "--input", "0.25")
+    assert code == 2 and "the model's data has 2 column(s): size, color" in err
+
+
 def test_draw_example_svg(tmp_path, capsys):
     path = tmp_path / "net.svg"
     code, _, err = run(capsys, "draw", "--example", "tutorial", "--out", str(path))

@@ -57,6 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--target", metavar="ROW", help="with --model: the desired output values of the network"
     )
     parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="with --model: --input is one row of the data's columns as in a CSV (e.g. "
+        "5.1,3.5,red; see 'deltarule inspect' for their order) and --target a label or value; "
+        "the model's preprocessing turns them into the network's values",
+    )
+    parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
@@ -106,6 +113,39 @@ def parse_row(text: str, option: str) -> np.ndarray:
     return np.array(values)
 
 
+def _raw_example(path: str, row: str, target: str | None) -> tuple[Any, Any]:
+    """The network's input (and target) for one raw row of the model's data columns, read
+    as a CSV row would be and passed through the model's own preprocessing."""
+    import csv
+    import io
+
+    from ..exceptions import InputError
+    from ._common import load_model_file
+
+    model = load_model_file(path)
+    names = [str(name) for name in model.pre.feature_names]
+    cells = next(csv.reader([row]), [])
+    if len(cells) != len(names):
+        shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
+        raise InputError(
+            f"--input has {len(cells)} value(s) but the model's data has {len(names)} "
+            f"column(s): {shown}; with --raw give one value per column, in that order."
+        )
+
+    def one_row(header: list[str], values: list[str]) -> Any:
+        import pandas as pd
+
+        text = io.StringIO()
+        csv.writer(text).writerows([header, values])
+        return pd.read_csv(io.StringIO(text.getvalue()))  # typed as a data file's cells
+
+    x = model.features(one_row(names, cells))[0]
+    if target is None:
+        return x, None
+    label = one_row(["target"], [target])["target"]
+    return x, model.targets(label)[0]
+
+
 def _check_options(args: argparse.Namespace) -> None:
     from ..exceptions import InputError
 
@@ -113,8 +153,8 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("give either --model or --example, not both.")
     if args.model and args.input is None:
         raise InputError("--model needs --input ROW (the example to explain, e.g. 0.1,0.7).")
-    if not args.model and (args.input is not None or args.target is not None):
-        raise InputError("--input and --target go with --model MODEL.")
+    if not args.model and (args.input is not None or args.target is not None or args.raw):
+        raise InputError("--input, --target and --raw go with --model MODEL.")
     if args.plot and args.example != "linear" and args.steps <= 0:
         raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
 
@@ -159,8 +199,11 @@ def _explain(args: argparse.Namespace) -> str:
         return explain.explain_linear(args.format, learning_rate=args.learning_rate, plot=args.plot)
     if args.model:
         network = _load_network(args.model)
-        x = parse_row(args.input, "--input")
-        y = None if args.target is None else parse_row(args.target, "--target")
+        if args.raw:
+            x, y = _raw_example(args.model, args.input, args.target)
+        else:
+            x = parse_row(args.input, "--input")
+            y = None if args.target is None else parse_row(args.target, "--target")
         if args.plot:
             X, _, _ = network.validate(x)
             target = y if y is not None else explain.default_target(network, network.predict(X))[0]
