@@ -364,8 +364,8 @@ class TabularPreprocessor:
         if all(isinstance(c, str) for c in state["categories"]):
             values = values.map(str)  # text at fit, but this file's column parsed as numbers
         codes = _pandas().Index(state["categories"], dtype=object).get_indexer(values)
-        if (codes < 0).any():
-            unseen = codes < 0
+        unseen = codes < 0
+        if unseen.any():
             warnings.warn(
                 f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
                 f"the first {_python(values[unseen].iloc[0])!r} at {_where(unseen)}; they are "

@@ -113,16 +113,15 @@ def parse_row(text: str, option: str) -> np.ndarray:
     return np.array(values)
 
 
-def _raw_example(path: str, row: str, target: str | None) -> tuple[Any, Any]:
-    """The network's input (and target) for one raw row of the model's data columns, read
-    as a CSV row would be and passed through the model's own preprocessing."""
+def _raw_example(model: Any, row: str, target: str | None) -> tuple[Any, Any]:
+    """The network's input (and target) for one raw row of ``model``'s data columns (a
+    :class:`~deltarule.cli._common.Model`), read as a CSV row would be and passed through
+    the model's own preprocessing."""
     import csv
     import io
 
     from ..exceptions import InputError
-    from ._common import load_model_file
 
-    model = load_model_file(path)
     names = [str(name) for name in model.pre.feature_names]
     cells = next(csv.reader([row]), [])
     if len(cells) != len(names):
@@ -198,10 +197,14 @@ def _explain(args: argparse.Namespace) -> str:
     if args.example == "linear":
         return explain.explain_linear(args.format, learning_rate=args.learning_rate, plot=args.plot)
     if args.model:
-        network = _load_network(args.model)
-        if args.raw:
-            x, y = _raw_example(args.model, args.input, args.target)
+        if args.raw:  # the model file's preprocessing too: read it once, whole
+            from ._common import load_model_file
+
+            model = load_model_file(args.model)
+            network = model.network
+            x, y = _raw_example(model, args.input, args.target)
         else:
+            network = _load_network(args.model)
             x = parse_row(args.input, "--input")
             y = None if args.target is None else parse_row(args.target, "--target")
         if args.plot:
