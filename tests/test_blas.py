@@ -58,3 +58,44 @@ def test_this_numpy_exposes_its_gemm_when_it_ships_openblas() -> None:
     else:
         assert "openblas" in os.path.basename(path).lower()
         assert single and double and single != double
+
+
+needs_thread_control = pytest.mark.skipif(
+    not _blas.controls_threads(), reason="NumPy's OpenBLAS thread functions were not found"
+)
+
+
+@needs_thread_control
+def test_single_threaded_holds_the_pool_at_one_thread_and_restores_it() -> None:
+    import threading
+
+    size = _blas.pool_threads()
+    with _blas.single_threaded():
+        assert _blas.pool_threads() == 1
+        inner_seen = []
+        # blocks running at once in other threads (or nested) end with the first one's size
+        other = threading.Thread(target=lambda: inner_seen.append(_run_block()))
+        other.start()
+        other.join()
+        assert inner_seen == [1] and _blas.pool_threads() == 1
+    assert _blas.pool_threads() == size
+
+
+def _run_block() -> int:
+    with _blas.single_threaded():
+        return _blas.pool_threads()
+
+
+@needs_thread_control
+def test_single_threaded_restores_after_an_error() -> None:
+    size = _blas.pool_threads()
+    with pytest.raises(ZeroDivisionError), _blas.single_threaded():
+        1 / 0  # noqa: B018
+    assert _blas.pool_threads() == size
+
+
+def test_without_the_library_thread_control_does_nothing(monkeypatch) -> None:
+    monkeypatch.setattr(_blas, "_thread_functions", lambda: None)
+    assert not _blas.controls_threads() and _blas.pool_threads() == 1
+    with _blas.single_threaded():
+        pass

@@ -9,6 +9,11 @@ the same bits. The kernels therefore call the ``cblas_?gemm`` of the library Num
 loaded, found by :func:`gemm_addresses`, with the arguments NumPy's ``matmul`` passes it:
 the same products, bit for bit, from the same pool of threads.
 
+The threaded mini-batch steps (:mod:`deltarule._minibatch`) run one product per thread at
+once, each on one core: :func:`pool_threads` tells how many threads NumPy's OpenBLAS may use
+(the user's limit, e.g. ``OPENBLAS_NUM_THREADS`` or threadpoolctl's) and
+:func:`single_threaded` lowers it to one while they run.
+
 Only NumPy's own OpenBLAS builds are recognised (the ``scipy_openblas64_`` library of
 NumPy's wheels and the older ``openblas64_`` one, both with 64-bit integers, found among
 the process's loaded libraries on Linux). Anywhere else :func:`gemm_addresses` returns
@@ -17,19 +22,29 @@ zeros and the kernels use numba's ``np.dot``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import threading
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["gemm_addresses", "ROW_MAJOR", "NO_TRANS", "TRANS"]
+__all__ = [
+    "gemm_addresses", "gemm_address", "controls_threads", "pool_threads", "single_threaded",
+    "ROW_MAJOR", "NO_TRANS", "TRANS",
+]  # fmt: skip
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # CBLAS_ORDER and CBLAS_TRANSPOSE values
 
 _SYMBOLS = (  # (single, double), both ILP64
     ("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_"),
     ("cblas_sgemm64_", "cblas_dgemm64_"),
+)
+_THREAD_SYMBOLS = (  # (get, set) the pool's number of threads
+    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+    ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
 )
 
 
@@ -74,3 +89,64 @@ def gemm_address(dtype: np.dtype) -> int:
     """The address for ``dtype`` (float32 or float64), or 0."""
     single, double = gemm_addresses()
     return single if np.dtype(dtype) == np.float32 else double
+
+
+@lru_cache(maxsize=1)
+def _thread_functions() -> tuple | None:
+    """NumPy's OpenBLAS's (get, set) functions for its number of threads, or None."""
+    path = _numpy_openblas()
+    if path is None or gemm_addresses() == (0, 0):
+        return None
+    try:
+        library = ctypes.CDLL(path)
+    except OSError:
+        return None
+    for get_name, set_name in _THREAD_SYMBOLS:
+        try:
+            get, put = getattr(library, get_name), getattr(library, set_name)
+        except AttributeError:
+            continue
+        get.restype, get.argtypes = ctypes.c_int, []
+        put.restype, put.argtypes = None, [ctypes.c_int]
+        return get, put
+    return None
+
+
+def controls_threads() -> bool:
+    """True when :func:`single_threaded` can hold NumPy's OpenBLAS at one thread."""
+    return _thread_functions() is not None
+
+
+def pool_threads() -> int:
+    """How many threads NumPy's OpenBLAS may use now (1 when it cannot be told)."""
+    functions = _thread_functions()
+    return max(1, int(functions[0]())) if functions is not None else 1
+
+
+_LOCK = threading.Lock()
+_HOLDERS: list[int] = []  # the pool's size before the first of the blocks now running
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Within the block NumPy's OpenBLAS runs every call on the calling thread.
+
+    The setting is the whole process's (OpenBLAS has no per-thread one that its threaded
+    builds honour); blocks running at once in several threads restore the size found by
+    the first of them when the last ends.
+    """
+    functions = _thread_functions()
+    if functions is None:
+        yield
+        return
+    get, put = functions
+    with _LOCK:
+        _HOLDERS.append(int(get()) if not _HOLDERS else _HOLDERS[0])
+        put(1)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            size = _HOLDERS.pop()
+            if not _HOLDERS:
+                put(size)

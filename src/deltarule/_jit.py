@@ -420,73 +420,314 @@ def cce_delta(o, t, out):
 
 
 # ---------------------------------------------------------- mini-batch steps
+# Block kernels: rows i0:i1 and columns lo:hi of row-major (rows, width) arrays given flat.
+# Each row's span is taken as a view and walked from 0 (an index that may be negative, such
+# as base + j, would keep LLVM from vectorising the loop).
 @jit
-def activate(code, z, a):  # a = f(z), element-wise, 1-D views
-    zero, one = z.dtype.type(0), z.dtype.type(1)
-    if code == 0:
-        a[:] = z
-    elif code == 1:
-        for i in range(z.shape[0]):
-            a[i] = one / (one + np.exp(-z[i]))
-    elif code == 2:
-        for i in range(z.shape[0]):
-            a[i] = np.tanh(z[i])
-    elif code == 4:  # leaky ReLU: np.where(z > 0, z, z * 0.01)
-        slope = z.dtype.type(0.01)
-        for i in range(z.shape[0]):
-            x = z[i]
-            a[i] = x if x > zero else x * slope
-    else:  # np.maximum(z, 0): -0.0 gives +0.0, NaN stays
-        for i in range(z.shape[0]):
-            x = z[i]
-            a[i] = x if (x > zero or x != x) else zero
+def forward_block(code, zf, af, params, b_lo, width, i0, i1, lo, hi):
+    """``z += b`` (the biases at ``params[b_lo:]``; none when ``b_lo`` < 0), then ``a =
+    f(z)`` for the hidden activation ``code`` (none when -1: the output layer), in NumPy's
+    arithmetic: logistic 1 / (1 + exp(-z)), tanh, ReLU np.maximum(z, 0) (-0.0 gives +0.0,
+    NaN stays), leaky ReLU np.where(z > 0, z, z * 0.01), identity a copy."""
+    zero, one = zf.dtype.type(0), zf.dtype.type(1)
+    slope = zf.dtype.type(0.01)
+    n = hi - lo
+    b = params[b_lo + lo : b_lo + hi] if b_lo >= 0 else params[:0]
+    for i in range(i0, i1):
+        z = zf[i * width + lo : i * width + hi]
+        a = af[i * width + lo : i * width + hi]
+        for j in range(b.shape[0]):
+            z[j] += b[j]
+        if code == 0:
+            for j in range(n):
+                a[j] = z[j]
+        elif code == 1:
+            for j in range(n):
+                a[j] = one / (one + np.exp(-z[j]))
+        elif code == 2:
+            for j in range(n):
+                a[j] = np.tanh(z[j])
+        elif code == 3:
+            for j in range(n):
+                x = z[j]
+                a[j] = x if (x > zero or x != x) else zero
+        elif code == 4:
+            for j in range(n):
+                x = z[j]
+                a[j] = x if x > zero else x * slope
 
 
 @jit
-def derivative(code, z, a, d):  # d *= f'(z), as the plain path
-    zero, one = z.dtype.type(0), z.dtype.type(1)
-    if code == 0:
-        for i in range(d.shape[0]):
-            d[i] = d[i] * one
-    elif code == 1:
-        for i in range(d.shape[0]):
-            d[i] = d[i] * (a[i] * (one - a[i]))
-    elif code == 2:
-        for i in range(d.shape[0]):
-            d[i] = d[i] * (one - a[i] * a[i])
-    elif code == 4:
-        slope = z.dtype.type(0.01)
-        for i in range(d.shape[0]):
-            d[i] = d[i] * (one if z[i] > zero else slope)
+def deltas(code, zf, af, df, grad, b_lo, nb, width, lo, hi):
+    """Columns ``lo:hi`` of the deltas ``df``: dE/da times f'(z) of the hidden activation
+    ``code`` as the plain path computes it (none when -1: the output layer), and their
+    column sums, in row order, into the bias gradient at ``grad[b_lo:]`` (none when
+    ``b_lo`` < 0), row by row while each row is in the cache."""
+    zero, one = df.dtype.type(0), df.dtype.type(1)
+    slope = df.dtype.type(0.01)
+    n = hi - lo
+    gb = grad[b_lo + lo : b_lo + hi] if b_lo >= 0 else grad[:0]
+    gb[:] = zero
+    for i in range(nb):
+        d = df[i * width + lo : i * width + hi]
+        z = zf[i * width + lo : i * width + hi]
+        a = af[i * width + lo : i * width + hi]
+        if code == 0:
+            for j in range(n):
+                d[j] = d[j] * one
+        elif code == 1:
+            for j in range(n):
+                d[j] = d[j] * (a[j] * (one - a[j]))
+        elif code == 2:
+            for j in range(n):
+                d[j] = d[j] * (one - a[j] * a[j])
+        elif code == 3:
+            for j in range(n):
+                d[j] = d[j] * (one if z[j] > zero else zero)
+        elif code == 4:
+            for j in range(n):
+                d[j] = d[j] * (one if z[j] > zero else slope)
+        for j in range(gb.shape[0]):
+            gb[j] += d[j]
+
+
+# --------------------------------------------------- threads' meeting points
+@intrinsic
+def _atomic_store(typingctx, array, index, value):
+    """``array[index] = value`` as a release store: it cannot move before earlier writes."""
+    sig = types.void(array, index, value)
+
+    def codegen(context, builder, signature, args):
+        pointer = _element_pointer(context, builder, signature, args)
+        item = context.cast(builder, args[2], signature.args[2], signature.args[0].dtype)
+        builder.store_atomic(item, pointer, ordering="release", align=8)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _atomic_load(typingctx, array, index):
+    """``array[index]`` as an acquire load: read afresh on every call, never hoisted."""
+    sig = array.dtype(array, index)
+
+    def codegen(context, builder, signature, args):
+        pointer = _element_pointer(context, builder, signature, args)
+        return builder.load_atomic(pointer, ordering="acquire", align=8)
+
+    return sig, codegen
+
+
+def _element_pointer(context, builder, signature, args):
+    kind = signature.args[0]
+    array = context.make_array(kind)(context, builder, args[0])
+    index = context.cast(builder, args[1], signature.args[1], types.intp)
+    return cgutils.get_item_pointer(context, builder, kind, array, [index])
+
+
+@intrinsic
+def _call(typingctx, address):
+    """Call the C function ``int f(void)`` at ``address`` (the C library's sched_yield)."""
+    sig = types.void(address)
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(32), [])
+        pointer = context.cast(builder, args[0], signature.args[0], types.int64)
+        builder.call(builder.inttoptr(pointer, fnty.as_pointer()), [])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+SYNC_STRIDE = 16
+"""int64 slots from one thread's counter to the next in ``sync`` (128 bytes: each counter
+on a cache line of its own). ``sync[0]`` is the stop flag, ``sync[1]`` the address of the C
+library's ``sched_yield`` (or 0), thread ``i``'s counter ``sync[(i + 1) * SYNC_STRIDE]``."""
+SPINS = 4096
+"""Looks at a late thread's counter before a waiting thread starts giving its core away."""
+
+
+@jit
+def barrier(sync, tid, nthreads, count):
+    """Thread ``tid`` arrives at its ``count``-th meeting point and waits until each of the
+    ``nthreads`` threads has arrived there too: spinning (the others are usually a few
+    microseconds away), then yielding its core after every look, in case the late thread
+    is waiting for one (another process, or a BLAS pool still spinning, holds them).
+    Returns False at once when the stop flag ``sync[0]`` is set (a thread could not start).
+    """
+    if nthreads == 1:
+        return True
+    _atomic_store(sync, (tid + 1) * SYNC_STRIDE, count)
+    for other in range(nthreads):
+        if other != tid:
+            looks = 0
+            while _atomic_load(sync, (other + 1) * SYNC_STRIDE) < count:
+                if _atomic_load(sync, 0) != 0:
+                    return False
+                looks += 1
+                if looks > SPINS and sync[1] != 0:
+                    _call(sync[1])
+    return True
+
+
+@jit
+def product(gemm, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
+    """``c = op(a) op(b)`` on flat arrays holding row-major matrices from their first
+    element, with row strides ``lda``, ``ldb``, ``ldc`` (``c`` is ``m`` x ``n``, the inner
+    dimension ``k``): a block of columns of a wider matrix is a slice and its stride.
+
+    ``gemm`` is NumPy's ``cblas_?gemm`` (see :func:`matmul`); with 0, numba's ``np.dot``,
+    for whole matrices only (each stride the width of its matrix: one thread).
+    """
+    if gemm != 0:
+        _cblas_gemm(gemm, 112 if trans_a else 111, 112 if trans_b else 111, m, n, k, a, lda,
+                    b, ldb, c, ldc)  # fmt: skip
     else:
-        for i in range(d.shape[0]):
-            d[i] = d[i] * (one if z[i] > zero else zero)
+        rows_a, rows_b = k if trans_a else m, n if trans_b else k
+        left = a[: rows_a * lda].reshape(rows_a, lda)
+        right = b[: rows_b * ldb].reshape(rows_b, ldb)
+        matmul(0, left, trans_a, right, trans_b, c[: m * ldc].reshape(m, ldc))
 
 
 @jit
-def weight_penalty(params, grad, sizes, w_off, b_off, c, masked_biases):
-    """``grad += c * w`` over every layer's weights; returns the sum of their squares (each
-    layer's in the arrays' dtype, in order, then summed in float64). With
-    ``masked_biases``, also ``grad += c * (b * 0)`` over the biases: the trainer multiplies
-    the whole vector by its weight mask, and the biases' signed zeros follow NumPy's."""
-    zero = c - c
-    squares = 0.0
-    for layer in range(sizes.shape[0] - 1):
-        acc = zero
-        for j in range(w_off[layer], w_off[layer] + sizes[layer] * sizes[layer + 1]):
-            w_j = params[j]
-            grad[j] += c * w_j
-            acc += w_j * w_j
-        squares += acc
-        if masked_biases and b_off[layer] >= 0:
-            for j in range(b_off[layer], b_off[layer] + sizes[layer + 1]):
-                grad[j] += c * (params[j] * zero)
-    return squares
+def squares(params, lo, hi):
+    """Sum of ``params[lo:hi]`` squared, in order, in the arrays' dtype."""
+    acc = params.dtype.type(0)
+    for j in range(lo, hi):
+        acc += params[j] * params[j]
+    return acc
+
+
+@jit
+def objective_gradient(params, grad, w_lo, w_hi, b_lo, b_hi, scale, coef, l2):
+    """Turn the loss gradient of ``[w_lo, w_hi)`` (weights) and ``[b_lo, b_hi)`` (biases)
+    into the objective's, element by element in the plain step's order: times the loss
+    scale ``scale`` (unless 1), plus ``coef * w`` (the network's own L2 term, unless 0),
+    plus ``l2 * w`` (the trainer's, unless 0; on the biases ``l2 * (b * 0)``, as the
+    trainer's weight mask gives, signed zeros and all)."""
+    zero, one = coef - coef, coef - coef + 1
+    for lo, hi, bias in ((w_lo, w_hi, False), (b_lo, b_hi, True)):
+        for j in range(lo, hi):
+            g = grad[j]
+            if scale != one:
+                g = g * scale
+            if coef != zero and not bias:
+                g += coef * params[j]
+            if l2 != zero:
+                g += l2 * (params[j] * zero if bias else params[j])
+            grad[j] = g
+
+
+@jit
+def update(opt, params, grad, total, m, v, lo, hi, rate, b1, c1, b2, c2, eps, kk, tiny,
+           decay, whole, factor):  # fmt: skip
+    """The update rule ``opt`` (see :func:`minibatch_steps`) on ``[lo, hi)``, and the
+    gradient sum ``total``: plus the gradient in the rule's own pass for a whole batch,
+    plus ``grad * factor`` after the update for a smaller last one."""
+    if opt == 1 or opt == 4:
+        adam(params[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], b1, c1, b2, c2, eps, kk, tiny,
+             total[lo:hi], whole, decay)  # fmt: skip
+    elif opt >= 5:  # RMSprop or Adagrad: NumPy's passes' order
+        for i in range(lo, hi):
+            gi = grad[i]
+            si = v[i] * b2 + (gi * gi) * c2 if opt == 5 else v[i] + gi * gi
+            v[i] = si
+            params[i] -= gi / (np.sqrt(si) + eps) * rate
+            if whole:
+                total[i] += gi
+    else:  # SGD, momentum (velocity in m, decay b1) or Nesterov: NumPy's passes' order
+        for i in range(lo, hi):
+            gi = grad[i]
+            if opt == 0:
+                params[i] -= gi * rate
+            else:
+                vi = m[i] * b1 + gi
+                m[i] = vi
+                if opt == 2:
+                    params[i] -= vi * rate
+                else:
+                    params[i] -= (vi * b1 + gi) * rate
+            if whole:
+                total[i] += gi
+    if not whole:
+        for i in range(lo, hi):
+            total[i] += grad[i] * factor
+
+
+@jit
+def output_rows(pair, zf, yf, of, df, n_out, per_sample, r0, r1, per_row):
+    """Rows ``r0:r1`` of the output pair ``pair`` on flat (rows, ``n_out``) arrays: outputs
+    ``of``, the loss's delta ``df`` (dE/dz, times ``per_row``: each row's share of the batch
+    mean) and each row's loss."""
+    t = zf.dtype.type
+    zero, one, half, two = t(0), t(1), t(0.5), t(2)
+    for i in range(r0, r1):
+        lo = i * n_out
+        hi = lo + n_out
+        if pair == 0:  # softmax + categorical cross-entropy, from the logits
+            top = zf[lo]
+            for j in range(lo + 1, hi):
+                if top != top:
+                    break
+                x = zf[j]
+                if x >= top or x != x:
+                    top = x
+            for j in range(lo, hi):
+                df[j] = np.exp(zf[j] - top)
+            s = zero + pairwise(df, lo, n_out)
+            for j in range(lo, hi):
+                of[j] = df[j] / s
+            lse = top + np.log(s)
+            for j in range(lo, hi):
+                df[j] = yf[j] * (zf[j] - lse)
+            per_sample[i] = -(zero + pairwise(df, lo, n_out))
+            ts = zero + pairwise(yf, lo, n_out)
+            for j in range(lo, hi):
+                df[j] = (of[j] * ts - yf[j]) * per_row
+        elif pair == 1:  # logistic + binary cross-entropy, from the logits
+            for j in range(lo, hi):
+                x = zf[j]
+                of[j] = one / (one + np.exp(-x))
+                df[j] = (max(x, zero) - x * yf[j]) + np.log1p(np.exp(-abs(x)))
+            per_sample[i] = (zero + pairwise(df, lo, n_out)) / t(n_out)
+            for j in range(lo, hi):
+                df[j] = (of[j] - yf[j]) / t(n_out) * per_row
+        elif pair == 2:  # identity + half squared error
+            acc = zero
+            for j in range(lo, hi):
+                of[j] = zf[j]
+                r = zf[j] - yf[j]
+                acc += r * r
+                df[j] = r * per_row
+            per_sample[i] = half * acc
+        else:  # identity + mean squared error: 2 (o - t) / n_out per row
+            acc = zero
+            for j in range(lo, hi):
+                of[j] = zf[j]
+                r = zf[j] - yf[j]
+                acc += r * r
+                df[j] = (two * r / t(n_out)) * per_row
+            per_sample[i] = acc / t(n_out)
+
+
+@jit
+def gather(Xf, Yf, n_in, n_out, order, start, r0, r1, xf, yf):
+    """Rows ``order[start + r]`` of the flat data ``Xf`` (``n_in`` wide) and ``Yf``
+    (``n_out``) into row ``r`` of the flat batches ``xf`` and ``yf``, ``r`` in ``r0:r1``."""
+    for r in range(r0, r1):
+        row = order[start + r]
+        x_from, x_to = Xf[row * n_in : (row + 1) * n_in], xf[r * n_in : (r + 1) * n_in]
+        for j in range(n_in):
+            x_to[j] = x_from[j]
+        y_from, y_to = Yf[row * n_out : (row + 1) * n_out], yf[r * n_out : (r + 1) * n_out]
+        for j in range(n_out):
+            y_to[j] = y_from[j]
 
 
 # fmt: off
 @jit
 def minibatch_steps(
+    tid, nthreads, parts, sync, shared,                 # this thread and its share
     X, Y, order, first, n_steps, bs,                    # data and which steps
     sizes, w_off, b_off, codes, pair, gemm,             # the network, NumPy's gemm
     loss_scale, alpha, l2,                              # its objective's terms
@@ -497,7 +738,8 @@ def minibatch_steps(
 ):
     # fmt: on
     """``n_steps`` training steps on batches of ``bs`` rows from position ``first`` of
-    ``order`` (the data's rows in order when ``order`` is empty).
+    ``order`` (the data's rows in order when ``order`` is empty), as thread ``tid`` of
+    ``nthreads`` running this function at once on the same arrays.
 
     Each step: gather, forward, loss (into ``losses``; a non-finite one ends the run
     before its update), backward into ``grad``, update (``opt`` 0: SGD at ``rate``; 1 and
@@ -507,171 +749,151 @@ def minibatch_steps(
     5 and 6 with ``eps_c`` as epsilon), gradient sum into ``total``. The objective is
     ``loss_scale`` times the loss plus ``alpha / (2 nb)`` times the squared weights of a
     batch of ``nb`` rows (:meth:`Network.objective_terms`), plus the trainer's
-    ``l2 / 2`` times the squared weights. See :mod:`deltarule._minibatch`. Returns (steps
-    run, updates made).
+    ``l2 / 2`` times the squared weights. See :mod:`deltarule._minibatch`.
+
+    The threads share the work by neurons: thread ``i`` owns neurons ``parts[l, i]`` to
+    ``parts[l, i + 1]`` of layer ``l`` (its rows of ``W`` and ``b``, its columns of the
+    activations and deltas) and computes their forward columns, backward columns, weight
+    gradients and updates; the input gradient of a layer, for the neurons it owns below;
+    and the output layer's forward pass and loss for its share of the batch's rows (a
+    row's loss needs the whole row), as it gathers its share of them. They meet
+    (:func:`barrier`) where one needs what another wrote: after the gather, after each
+    hidden layer's forward pass, after the loss, and in each layer's backward pass before
+    and after the input gradient reads every row of the layer's weights (only then may
+    their owners update them). ``shared`` holds the threads' sums of squared weights
+    (slot ``1 + l * nthreads + i``). With one thread it is the plain sequence of steps.
+
+    Returns (steps run, updates made), the same in every thread; (-1, -1) when the stop
+    flag in ``sync`` was raised, before any update of the run.
     """
     t = params.dtype.type
-    zero, one, half, two = t(0), t(1), t(0.5), t(2)
+    zero = t(0)
     n_layers = sizes.shape[0] - 1
+    last = n_layers - 1
     n_in, n_out = sizes[0], sizes[n_layers]
+    Xf, Yf = X.reshape(X.size), Y.reshape(Y.size)
     frames, values = np.empty((64, 3), np.int64), np.empty(65, params.dtype)  # batch means
+    penalised = alpha != 0.0 or l2 != 0.0
+    met = 0  # meeting points passed
     for step in range(n_steps):
         start = first + step * bs
         nb = min(bs, X.shape[0] - start)  # the last batch may be smaller
         per_row = t(1.0 / nb)  # each row's share of the batch mean (batch_scale)
+        r0, r1 = nb * tid // nthreads, nb * (tid + 1) // nthreads  # this thread's rows
         if order.shape[0] == 0:  # in order: the batch is a slice of the data
-            xb = X[start : start + nb]
-            yb = Y[start : start + nb]
-        else:  # shuffled: gather its rows
-            xb = xbuf[: nb * n_in].reshape(nb, n_in)
-            yb = ybuf[: nb * n_out].reshape(nb, n_out)
-            for r in range(nb):
-                row = order[start + r]
-                xb[r, :] = X[row, :]
-                yb[r, :] = Y[row, :]
+            xf = Xf[start * n_in : (start + nb) * n_in]
+            yf = Yf[start * n_out : (start + nb) * n_out]
+        else:  # shuffled: gather its rows, in turns into two buffers when threaded (a
+            # thread may gather the next batch while another still reads this one)
+            turn = (step % 2) * bs if nthreads > 1 else 0
+            xf = xbuf[turn * n_in : (turn + nb) * n_in]
+            yf = ybuf[turn * n_out : (turn + nb) * n_out]
+            gather(Xf, Yf, n_in, n_out, order, start, r0, r1, xf, yf)
+            met += 1
+            if not barrier(sync, tid, nthreads, met):
+                return -1, -1
         # ---------------------------------------------------------------- forward
-        prev = xb
+        prev = xf
         for layer in range(n_layers):
             fan_in, width = sizes[layer], sizes[layer + 1]
-            w = params[w_off[layer] : w_off[layer] + width * fan_in].reshape(width, fan_in)
-            size = nb * width
-            z = zbuf[act_off[layer] : act_off[layer] + size].reshape(nb, width)
-            a = abuf[act_off[layer] : act_off[layer] + size].reshape(nb, width)
-            matmul(gemm, prev, False, w, True, z)
-            if b_off[layer] >= 0:
-                b = params[b_off[layer] : b_off[layer] + width]
-                for i in range(nb):
-                    for j in range(width):
-                        z[i, j] += b[j]
-            if layer < n_layers - 1:
-                activate(codes[layer], z.ravel(), a.ravel())
-            prev = a
-        # ----------------------------------------------- output, loss and its delta
-        last = n_layers - 1
-        size = nb * n_out
-        z = zbuf[act_off[last] : act_off[last] + size].reshape(nb, n_out)
-        o = abuf[act_off[last] : act_off[last] + size].reshape(nb, n_out)
-        d = dbuf[act_off[last] : act_off[last] + size].reshape(nb, n_out)
-        for i in range(nb):
-            if pair == 0:  # softmax + categorical cross-entropy, from the logits
-                top = z[i, 0]
-                for j in range(1, n_out):
-                    if top != top:
-                        break
-                    x = z[i, j]
-                    if x >= top or x != x:
-                        top = x
-                for j in range(n_out):
-                    d[i, j] = np.exp(z[i, j] - top)
-                s = zero + pairwise(d[i], 0, n_out)
-                for j in range(n_out):
-                    o[i, j] = d[i, j] / s
-                lse = top + np.log(s)
-                for j in range(n_out):
-                    d[i, j] = yb[i, j] * (z[i, j] - lse)
-                per_sample[i] = -(zero + pairwise(d[i], 0, n_out))
-                ts = zero + pairwise(yb[i], 0, n_out)
-                for j in range(n_out):
-                    d[i, j] = (o[i, j] * ts - yb[i, j]) * per_row
-            elif pair == 1:  # logistic + binary cross-entropy, from the logits
-                for j in range(n_out):
-                    x = z[i, j]
-                    o[i, j] = one / (one + np.exp(-x))
-                    d[i, j] = (max(x, zero) - x * yb[i, j]) + np.log1p(np.exp(-abs(x)))
-                per_sample[i] = (zero + pairwise(d[i], 0, n_out)) / t(n_out)
-                for j in range(n_out):
-                    d[i, j] = (o[i, j] - yb[i, j]) / t(n_out) * per_row
-            elif pair == 2:  # identity + half squared error
-                acc = zero
-                for j in range(n_out):
-                    o[i, j] = z[i, j]
-                    r = z[i, j] - yb[i, j]
-                    acc += r * r
-                    d[i, j] = r * per_row
-                per_sample[i] = half * acc
-            else:  # identity + mean squared error: 2 (o - t) / n_out per row
-                acc = zero
-                for j in range(n_out):
-                    o[i, j] = z[i, j]
-                    r = z[i, j] - yb[i, j]
-                    acc += r * r
-                    d[i, j] = (two * r / t(n_out)) * per_row
-                per_sample[i] = acc / t(n_out)
-        loss = (zero + pairwise_tree(per_sample, 0, nb, frames, values)) / t(nb)
-        # --------------------------------------------------------------- backward
-        for layer in range(last, -1, -1):
-            fan_in, width = sizes[layer], sizes[layer + 1]
-            size = nb * width
-            d = dbuf[act_off[layer] : act_off[layer] + size].reshape(nb, width)
-            if layer < last:  # d = dE/da (in d already) times f'(z)
-                z = zbuf[act_off[layer] : act_off[layer] + size].reshape(nb, width)
-                a = abuf[act_off[layer] : act_off[layer] + size].reshape(nb, width)
-                derivative(codes[layer], z.ravel(), a.ravel(), d.ravel())
-            if layer == 0:
-                prev = xb
+            zf = zbuf[act_off[layer] : act_off[layer] + nb * width]
+            af = abuf[act_off[layer] : act_off[layer] + nb * width]
+            if layer == last:  # the output layer by rows: a row's loss needs all of it
+                lo, hi, i0, i1 = 0, width, r0, r1
             else:
-                below = act_off[layer - 1]
-                prev = abuf[below : below + nb * fan_in].reshape(nb, fan_in)
-            g = grad[w_off[layer] : w_off[layer] + width * fan_in].reshape(width, fan_in)
-            matmul(gemm, d, True, prev, False, g)
-            if b_off[layer] >= 0:
-                gb = grad[b_off[layer] : b_off[layer] + width]
-                gb[:] = zero
-                for i in range(nb):
-                    for j in range(width):
-                        gb[j] += d[i, j]
-            if layer > 0:
-                w = params[w_off[layer] : w_off[layer] + width * fan_in].reshape(width, fan_in)
-                below = act_off[layer - 1]
-                grad_in = dbuf[below : below + nb * fan_in].reshape(nb, fan_in)
-                matmul(gemm, d, False, w, False, grad_in)
-        # ---------------- the network's objective: c E + alpha / (2 nb) |W|^2 (its own order)
+                lo, hi, i0, i1 = parts[layer, tid], parts[layer, tid + 1], 0, nb
+            if hi > lo and i1 > i0:
+                product(gemm, False, True, i1 - i0, hi - lo, fan_in, prev[i0 * fan_in :], fan_in,
+                        params[w_off[layer] + lo * fan_in :], fan_in, zf[i0 * width + lo :],
+                        width)  # fmt: skip
+                code = codes[layer] if layer < last else -1
+                forward_block(code, zf, af, params, b_off[layer], width, i0, i1, lo, hi)
+            if layer < last:
+                met += 1
+                if not barrier(sync, tid, nthreads, met):
+                    return -1, -1
+            prev = af
+        if penalised:  # this thread's weights' squares, before any update
+            for layer in range(n_layers):
+                fan_in = sizes[layer]
+                lo, hi = parts[layer, tid], parts[layer, tid + 1]
+                shared[1 + layer * nthreads + tid] = squares(
+                    params, w_off[layer] + lo * fan_in, w_off[layer] + hi * fan_in
+                )
+        # ----------------------------------------------- output, loss and its delta
+        out = act_off[last]
+        of = abuf[out : out + nb * n_out]
+        output_rows(pair, zbuf[out:], yf, of, dbuf[out:], n_out, per_sample, r0, r1, per_row)
+        met += 1
+        if not barrier(sync, tid, nthreads, met):
+            return -1, -1
+        # every thread: the objective's value (c E + alpha / (2 nb) |W|^2 + l2 / 2 |W|^2)
+        loss = (zero + pairwise_tree(per_sample, 0, nb, frames, values)) / t(nb)
         value = float(loss) * loss_scale
-        if loss_scale != 1.0:
-            c = t(loss_scale)
-            for i in range(params.shape[0]):
-                grad[i] = grad[i] * c
-        if alpha != 0.0:
+        if penalised:
+            total_squares = 0.0
+            for layer in range(n_layers):
+                for i in range(nthreads):
+                    total_squares += shared[1 + layer * nthreads + i]
             coef = alpha / nb
-            value += 0.5 * coef * weight_penalty(params, grad, sizes, w_off, b_off, t(coef), False)
-        if l2 != 0.0:  # the trainer's penalty: grad += l2 * (params * weight mask)
-            value += 0.5 * l2 * weight_penalty(params, grad, sizes, w_off, b_off, t(l2), True)
-        losses[step] = value
+            if alpha != 0.0:
+                value += 0.5 * coef * total_squares
+            if l2 != 0.0:
+                value += 0.5 * l2 * total_squares
+        if tid == 0:
+            losses[step] = value
         if not np.isfinite(value):
             return step + 1, step  # steps run, updates made
         if outputs.shape[0] > 0:
-            for i in range(nb):
-                outputs[start + i, :] = o[i, :]
-        # ----------------------------------------------------------------- update
+            outputs_flat = outputs.reshape(outputs.size)
+            for j in range(r0 * n_out, r1 * n_out):
+                outputs_flat[start * n_out + j] = of[j]
+        # ------------------------------------------------- backward, then update
         whole = nb == bs  # else the gradient sum gains grad * (nb / bs), after the update
-        if opt == 1 or opt == 4:
-            adam(params, grad, m, v, b1, c1, b2, c2, eps_c[step], k[step], flush[step],
-                 total, whole, decay)  # fmt: skip
-        elif opt >= 5:  # RMSprop or Adagrad: NumPy's passes' order
+        eps, kk, tiny = (eps_c[step], k[step], flush[step]) if k.shape[0] else (zero, zero, zero)
+        if eps_c.shape[0] and not k.shape[0]:  # RMSprop, Adagrad: epsilon only
             eps = eps_c[step]
-            for i in range(params.shape[0]):
-                gi = grad[i]
-                si = v[i] * b2 + (gi * gi) * c2 if opt == 5 else v[i] + gi * gi
-                v[i] = si
-                params[i] -= gi / (np.sqrt(si) + eps) * rate
-                if whole:
-                    total[i] += gi
-        else:  # SGD, momentum (velocity in m, decay b1) or Nesterov: NumPy's passes' order
-            for i in range(params.shape[0]):
-                gi = grad[i]
-                if opt == 0:
-                    params[i] -= gi * rate
+        for layer in range(last, -1, -1):
+            fan_in, width = sizes[layer], sizes[layer + 1]
+            lo, hi = parts[layer, tid], parts[layer, tid + 1]
+            df = dbuf[act_off[layer] : act_off[layer] + nb * width]
+            if hi > lo:
+                # d = dE/da (in d already) times f'(z) below the output; the bias gradient
+                code = codes[layer] if layer < last else -1
+                zf = zbuf[act_off[layer] : act_off[layer] + nb * width]
+                af = abuf[act_off[layer] : act_off[layer] + nb * width]
+                deltas(code, zf, af, df, grad, b_off[layer], nb, width, lo, hi)
+                if layer == 0:
+                    prev = xf
                 else:
-                    vi = m[i] * b1 + gi
-                    m[i] = vi
-                    if opt == 2:
-                        params[i] -= vi * rate
-                    else:
-                        params[i] -= (vi * b1 + gi) * rate
-                if whole:
-                    total[i] += gi
-        if not whole:
-            factor = t(nb / bs)
-            for i in range(params.shape[0]):
-                total[i] += grad[i] * factor
+                    prev = abuf[act_off[layer - 1] : act_off[layer - 1] + nb * fan_in]
+                product(gemm, True, False, hi - lo, fan_in, nb, df[lo:], width, prev, fan_in,
+                        grad[w_off[layer] + lo * fan_in :], fan_in)  # fmt: skip
+            if layer > 0:
+                if layer < last:  # (the output's deltas are whole since the loss)
+                    met += 1
+                    if not barrier(sync, tid, nthreads, met):
+                        return -1, -1
+                below = act_off[layer - 1]
+                plo, phi = parts[layer - 1, tid], parts[layer - 1, tid + 1]
+                if phi > plo:  # the deltas of this thread's neurons below
+                    product(gemm, False, False, nb, phi - plo, width, df, width,
+                            params[w_off[layer] + plo :], fan_in, dbuf[below + plo :],
+                            fan_in)  # fmt: skip
+                met += 1  # every thread is done reading this layer's weights
+                if not barrier(sync, tid, nthreads, met):
+                    return -1, -1
+            if hi > lo:
+                w_lo, w_hi = w_off[layer] + lo * fan_in, w_off[layer] + hi * fan_in
+                b_lo, b_hi = (b_off[layer] + lo, b_off[layer] + hi) if b_off[layer] >= 0 else (0, 0)
+                if loss_scale != 1.0 or penalised:
+                    objective_gradient(params, grad, w_lo, w_hi, b_lo, b_hi, t(loss_scale),
+                                       t(alpha / nb), t(l2))  # fmt: skip
+                for s0, s1 in ((w_lo, w_hi), (b_lo, b_hi)):
+                    update(opt, params, grad, total, m, v, s0, s1, rate, b1, c1, b2, c2, eps, kk,
+                           tiny, decay, whole, t(nb / bs))  # fmt: skip
+        if n_layers == 1:  # no meeting point in the backward pass: meet before the next
+            met += 1  # step overwrites the outputs and deltas another may still read
+            if not barrier(sync, tid, nthreads, met):
+                return -1, -1
     return n_steps, n_steps

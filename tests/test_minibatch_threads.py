@@ -1,0 +1,193 @@
+"""The compiled mini-batch steps run in several threads give the one-thread results."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from conftest import count_calls
+from test_minibatch import HIDDEN, PAIRS, RULES, assert_same_training, data
+
+import deltarule as dr
+from deltarule import _blas, _compiled, _minibatch
+from deltarule.training import Trainer
+
+pytestmark = [
+    pytest.mark.skipif(not _compiled.available(), reason="numba is not installed"),
+    pytest.mark.skipif(
+        not (_blas.gemm_address(np.float64) and _blas.controls_threads()),
+        reason="NumPy's OpenBLAS was not found: the steps run in one thread",
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def small_layers_are_shared(monkeypatch) -> None:
+    # every layer of these small networks is split between the threads, unaligned
+    monkeypatch.setattr(_minibatch, "MIN_PARAMETERS", 0)
+    monkeypatch.setattr(_minibatch, "SPLIT_MIN_WIDTH", 1)
+    monkeypatch.setattr(_minibatch, "SPLIT_ALIGN", 1)
+
+
+def train(threads: int, monkeypatch, make, X, y, optimizer="adam", **kwargs):
+    """Train a fresh network from ``make`` through the kernel in ``threads`` threads."""
+    with monkeypatch.context() as patch:
+        patch.setattr(_minibatch, "THREADS", threads)
+        runs = count_calls(patch, _minibatch.MinibatchKernel, "_in_threads")
+        net = make()
+        trainer = Trainer(net, optimizer, 0.01, kwargs.pop("batch_size", 16), seed=3, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = trainer.fit(X, y, epochs=3, verbose=0)
+        assert bool(runs) == (threads > 1), "the kernel ran in the wrong number of threads"
+    return net, trainer, history
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("optimizer", RULES)
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
+def test_threads_give_the_one_thread_results(pair, optimizer, threads, monkeypatch) -> None:
+    X, y = data(pair)  # 203 rows at batch 16: the last batch of each epoch has 11
+    hidden = HIDDEN[RULES.index(optimizer) % len(HIDDEN)]
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 9, 3], activation=hidden, output_activation=pair[0],
+                          loss=pair[1], seed=1, dtype="float64")  # fmt: skip
+
+    pool = _blas.pool_threads()
+    one = train(1, monkeypatch, make, X, y, optimizer, metrics=["mae"])
+    many = train(threads, monkeypatch, make, X, y, optimizer, metrics=["mae"])
+    assert _blas.pool_threads() == pool  # NumPy's pool is given back its threads
+    # a column of a product is the same sum however the columns are shared
+    assert_same_training(many, one, rtol=1e-12, atol=1e-15)
+    values = [[r.metrics["mae"] for r in h] for h in (many[2], one[2])]
+    np.testing.assert_allclose(*values, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"l2": 0.05},
+        {"shuffle": False},
+        {"batch_size": 203},
+        {"batch_size": 101},  # the last batch of each epoch is one row: a thread has none
+        {"batch_size": 2},
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("sizes", [[7, 12, 9, 3], [7, 3], [7, 40, 3]], ids=str)
+def test_threads_with_every_kind_of_batch_and_network(sizes, options, monkeypatch) -> None:
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair)
+
+    def make() -> dr.Network:
+        return dr.Network(sizes, activation="tanh", output_activation="softmax", seed=2,
+                          dtype="float64")  # fmt: skip
+
+    one = train(1, monkeypatch, make, X, y, **options)
+    many = train(3, monkeypatch, make, X, y, **options)
+    # the L2 term's squared weights are added in per-thread groups: rounding only
+    assert_same_training(many, one, rtol=1e-12, atol=1e-15)
+
+
+def test_float32_with_the_real_split(monkeypatch) -> None:
+    # the shares the benchmark's network gets: aligned, with the narrow output layer whole
+    monkeypatch.setattr(_minibatch, "SPLIT_MIN_WIDTH", 32)
+    monkeypatch.setattr(_minibatch, "SPLIT_ALIGN", 16)
+    rng = np.random.default_rng(0)
+    X = rng.random((300, 50), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 300)]
+
+    def make() -> dr.Network:
+        return dr.Network([50, 96, 64, 10], output_activation="softmax", seed=0,
+                          dtype="float32")  # fmt: skip
+
+    for optimizer, atol in (("sgd", 1e-7), ("adam", 1e-5)):
+        one = train(1, monkeypatch, make, X, y, optimizer, batch_size=32)
+        many = train(2, monkeypatch, make, X, y, optimizer, batch_size=32)
+        # float32 products of a split may round differently in the last bit; Adam's step
+        # (lr m / sqrt(v)) magnifies that for gradients near 0, by at most a step of 0.01
+        assert_same_training(many, one, rtol=1e-5, atol=atol)
+
+
+def test_scikit_learn_estimator_in_threads(monkeypatch) -> None:
+    # the adapter's scaled loss and its own L2 term (alpha / (2 n)) in every thread's share
+    from deltarule.sklearn import MLPClassifier
+
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(203, 6)), (np.arange(203) % 3)
+    settings = dict(hidden_layer_sizes=(9, 7), alpha=1e-2, batch_size=16, max_iter=4, tol=0.0,
+                    n_iter_no_change=10, random_state=0)  # fmt: skip
+    fitted = []
+    for threads in (1, 2):
+        with monkeypatch.context() as patch, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            patch.setattr(_minibatch, "THREADS", threads)
+            runs = count_calls(patch, _minibatch.MinibatchKernel, "_in_threads")
+            fitted.append(MLPClassifier(**settings).fit(X, y))
+            assert bool(runs) == (threads > 1)
+    one, many = fitted
+    np.testing.assert_allclose(many.loss_curve_, one.loss_curve_, rtol=1e-12)
+    for a, b in zip(many.coefs_ + many.intercepts_, one.coefs_ + one.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_a_thread_that_cannot_start_leaves_the_work_to_one(monkeypatch) -> None:
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair)
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 3], output_activation="softmax", seed=4, dtype="float64")
+
+    one = train(1, monkeypatch, make, X, y)
+    real_start = threading.Thread.start
+    started = []
+
+    def refuse_the_second(self) -> None:
+        started.append(self)
+        if len(started) % 2 == 0:
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", refuse_the_second)
+    # with three threads the first helper starts, waits at the first meeting point, sees
+    # the stop flag and returns; the run is then made again in one thread
+    many = train(3, monkeypatch, make, X, y)
+    assert started
+    assert_same_training(many, one, rtol=0, atol=0)
+
+
+def test_threads_for(monkeypatch) -> None:
+    big = dr.Network([784, 256, 128, 10], output_activation="softmax", dtype="float32")
+    small = dr.Network([7, 12, 3], output_activation="softmax")
+    monkeypatch.setattr(_minibatch, "_cpus", lambda: 4)
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
+    assert _minibatch.threads_for(big, 32) == 2  # what NumPy's pool may use
+    assert _minibatch.threads_for(big, _minibatch.THREAD_MAX_BATCH + 1) == 1
+    assert _minibatch.threads_for(small, 32) == 1
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 1)  # OPENBLAS_NUM_THREADS=1
+    assert _minibatch.threads_for(big, 32) == 1
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 64)
+    assert _minibatch.threads_for(big, 32) == 4  # the cores this process may use
+    monkeypatch.setattr(_minibatch, "THREADS", 3)
+    assert _minibatch.threads_for(small, 500) == 3
+    monkeypatch.setattr(_blas, "gemm_address", lambda dtype: 0)  # numba's np.dot: one
+    assert _minibatch.threads_for(big, 32) == 1
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+@pytest.mark.parametrize("width", [1, 2, 10, 31, 32, 100, 128, 256])
+def test_shares_cover_the_layer(width, threads, monkeypatch) -> None:
+    monkeypatch.setattr(_minibatch, "SPLIT_MIN_WIDTH", 32)
+    monkeypatch.setattr(_minibatch, "SPLIT_ALIGN", 16)
+    bounds = _minibatch.shares(width, threads)
+    assert len(bounds) == threads + 1 and bounds[0] == 0 and bounds[-1] == width
+    assert all(a <= b for a, b in zip(bounds, bounds[1:]))
+    if width < 32 or threads == 1:
+        assert bounds[1] == width  # whole with the first thread
+    else:
+        assert all(a < b for a, b in zip(bounds, bounds[1:]))  # every thread has some
+        if width // threads >= 16:
+            assert all(b % 16 == 0 for b in bounds[:-1])  # cache-line aligned
