@@ -784,3 +784,29 @@ def test_restored_trainer_continues_bitwise_identically(rng) -> None:
     history = t2.fit(X, y, epochs=3, verbose=0, warn_convergence=False)
     assert [r.epoch for r in history] == [4, 5, 6]
     assert resumed.parameters.tobytes() == straight.parameters.tobytes()
+
+
+def test_last_epoch_reads_column_chunks_without_building_records() -> None:
+    history = dr.History()
+    assert history.last_epoch == 0
+    history.append(EpochRecord(1, 0.5, None, {}, {}, 0.1, 1.0, 0.0))
+    assert history.last_epoch == 1
+    history.extend_columns(2, np.array([0.4, 0.3, 0.2]), np.array([1.0, 0.9, 0.8]), 0.1, 0.0)
+    assert history.last_epoch == 4 and history._pending  # still columns
+    assert history.last_epoch == history[-1].epoch  # the same as the built records say
+
+
+def test_the_epoch_limit_warning_leaves_a_compiled_runs_columns_unbuilt() -> None:
+    # the tutorial's online run keeps its epochs as columns; building 100,000 records just
+    # to name the last epoch in the warning cost ten times the training itself
+    from deltarule import _compiled
+    from deltarule.textbook import tutorial_network
+
+    if not _compiled.available():
+        pytest.skip("numba is not installed")
+    net, X, y = tutorial_network()
+    with pytest.warns(dr.ConvergenceWarning, match=r"maximum number of epochs \(5000\)"):
+        history = net.fit(X, y, epochs=5000, batch_size=1, optimizer="sgd",
+                          learning_rate=0.01, verbose=0)  # fmt: skip
+    assert history._pending, "the run's epochs were built into records"
+    assert len(history) == 5000 and history.last_epoch == 5000

@@ -75,7 +75,7 @@ def warn_if_improving(history: History, lr: float) -> None:
     drop = (old - new) / abs(old)
     if drop > 1e-3:
         warnings.warn(
-            f"training stopped at the maximum number of epochs ({history[-1].epoch}) while the "
+            f"training stopped at the maximum number of epochs ({history.last_epoch}) while the "
             f"training loss was still falling: {drop:.1%} lower over the last {k} epochs "
             f"({old:.4g} -> {new:.4g}). Raise epochs (--epochs on the command line)"
             + (f", raise the learning rate (now {lr:g})" if lr else "")
