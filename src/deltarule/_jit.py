@@ -18,6 +18,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ._minibatch import SYNC_STRIDE
+
 jit = njit(cache=True, nogil=True, error_model="numpy")
 
 
@@ -539,10 +541,6 @@ def _call(typingctx, address):
     return sig, codegen
 
 
-SYNC_STRIDE = 16
-"""int64 slots from one thread's counter to the next in ``sync`` (128 bytes: each counter
-on a cache line of its own). ``sync[0]`` is the stop flag, ``sync[1]`` the address of the C
-library's ``sched_yield`` (or 0), thread ``i``'s counter ``sync[(i + 1) * SYNC_STRIDE]``."""
 SPINS = 4096
 """Looks at a late thread's counter before a waiting thread starts giving its core away."""
 
@@ -850,9 +848,8 @@ def minibatch_steps(
                 outputs_flat[start * n_out + j] = of[j]
         # ------------------------------------------------- backward, then update
         whole = nb == bs  # else the gradient sum gains grad * (nb / bs), after the update
-        eps, kk, tiny = (eps_c[step], k[step], flush[step]) if k.shape[0] else (zero, zero, zero)
-        if eps_c.shape[0] and not k.shape[0]:  # RMSprop, Adagrad: epsilon only
-            eps = eps_c[step]
+        eps = eps_c[step] if eps_c.shape[0] else zero  # Adam's k and flush: Adam's only
+        kk, tiny = (k[step], flush[step]) if k.shape[0] else (zero, zero)
         for layer in range(last, -1, -1):
             fan_in, width = sizes[layer], sizes[layer + 1]
             lo, hi = parts[layer, tid], parts[layer, tid + 1]

@@ -62,12 +62,16 @@ from . import _blas, _compiled, optimizers
 from .activations import get_activation
 from .layers import Dense
 
-_SYNC_STRIDE = 16  # deltarule._jit.SYNC_STRIDE (not imported: that would load numba)
+SYNC_STRIDE = 16
+"""int64 slots from one thread's counter to the next in the kernel's ``sync`` array (128
+bytes: each counter on a cache line of its own). ``sync[0]`` is the stop flag, ``sync[1]``
+the address of the C library's ``sched_yield`` (or 0), thread ``i``'s counter
+``sync[(i + 1) * SYNC_STRIDE]`` (see :func:`deltarule._jit.barrier`)."""
 
 __all__ = [
     "MIN_PARAMETERS", "MIN_STEPS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for",
     "planned_steps", "plain_arrays", "THREADS", "THREAD_MIN_PARAMETERS", "THREAD_MAX_BATCH",
-    "MAX_THREADS",
+    "MAX_THREADS", "SYNC_STRIDE",
     "threads_for", "shares",
 ]  # fmt: skip
 
@@ -234,7 +238,7 @@ class MinibatchKernel:
         self.gemm = _blas.gemm_address(dtype)
         self.scale, self.alpha = (float(term) for term in network.objective_terms())
         self.parts = self._parts(threads)
-        self.sync = np.zeros((threads + 1) * _SYNC_STRIDE, np.int64)
+        self.sync = np.zeros((threads + 1) * SYNC_STRIDE, np.int64)
         self.shared = np.zeros(1 + len(layers) * threads)
 
     def _parts(self, threads: int) -> np.ndarray:
