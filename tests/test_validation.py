@@ -42,3 +42,20 @@ def test_a_large_input_with_nan_gets_the_clear_error(large) -> None:
     X[16000, 5] = np.nan
     with pytest.raises(InputError, match=r"NaN or infinity \(first at index \(16000, 5\)\)"):
         net.validate(X)
+
+
+def test_the_fast_check_keeps_numpys_blas_pool_asleep(large, monkeypatch) -> None:
+    # its product runs on one thread (waking the pool would leave it spinning into training)
+    from deltarule import _blas
+
+    held = []
+    real = _blas.single_threaded
+
+    def watched():  # noqa: ANN202
+        held.append(True)
+        return real()
+
+    monkeypatch.setattr(_blas, "single_threaded", watched)
+    assert _all_finite(large) and held
+    held.clear()
+    assert _all_finite(large[:10]) and not held  # small arrays: no product at all

@@ -38,14 +38,16 @@ forward and backward columns, weight gradients and update (see
 products on its share and updates its weights while they are in its core's cache, where
 NumPy's pool of threads splits every product between the cores and leaves the rest of the
 step to one of them. On two cores, a 784-256-128-10 network's Adam epoch over Fashion-MNIST
-(public ``fit``, medians of 3, alternated): batch 32 0.77 s instead of 0.99 s, batch 64
-0.58 s instead of 0.64 s; at batch 128 the two were even (0.48 s, 0.47 s) and at batch 512
-the threads were slower (0.40 s, 0.34 s): large products keep both cores of NumPy's pool
-busy already. While they run, NumPy's OpenBLAS is held at one thread
-(:func:`deltarule._blas.single_threaded`); limiting it (``OPENBLAS_NUM_THREADS=1``,
-threadpoolctl) runs the steps in one thread. Products split by columns round as the whole
-ones do, but the sums of squared weights of the L2 terms are added in other groupings, so
-a threaded run agrees with a one-threaded one within float rounding.
+(public ``fit``, medians of 3, alternated; threads / one thread): batch 32 0.66 s / 0.98 s,
+64 0.48 / 0.59, 128 0.42 / 0.47; at 256 they were even (0.365 / 0.375) and at 512 the
+threads were slower (0.343 / 0.333): large products keep both cores of NumPy's pool busy
+already. (A BLAS pool woken just before, whose threads spin for ~0.1 s after a call, costs
+the threads ~40 ms: :func:`deltarule._validation._all_finite` keeps it asleep.) While they
+run, NumPy's OpenBLAS is held at one thread (:func:`deltarule._blas.single_threaded`);
+limiting it (``OPENBLAS_NUM_THREADS=1``, threadpoolctl) runs the steps in one thread.
+Products split by columns round as the whole ones do, but the sums of squared weights of the
+L2 terms are added in other groupings, so a threaded run agrees with a one-threaded one
+within float rounding.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ THREADS: int | None = None
 THREAD_MIN_PARAMETERS = 65_536
 """Networks of this many parameters or more run their steps in several threads; on smaller
 ones the threads' meeting points cost more than sharing the work saves."""
-THREAD_MAX_BATCH = 64
+THREAD_MAX_BATCH = 128
 """... in batches of at most this many rows (see the module's docstring for the numbers)."""
 MAX_THREADS = 8
 SPLIT_MIN_WIDTH = 32

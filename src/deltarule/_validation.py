@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _blas
 from .exceptions import InputError, UnknownNameError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -110,15 +111,21 @@ _FAST_CHECK_SIZE = 1 << 20
 def _all_finite(array: np.ndarray) -> bool:
     """Return True when every entry of a float array is finite.
 
-    For a large 2-D array, one matrix-vector product with a vector of ones (BLAS: all
-    cores, no temporary array) settles it in the common case: NaN and infinity propagate
-    through the row sums, so finite row sums mean finite entries. Non-finite sums (also
-    from overflowing finite values) fall back to the exact element-wise check.
+    For a large 2-D array, one matrix-vector product with a vector of ones (BLAS, no
+    temporary array) settles it in the common case: NaN and infinity propagate through
+    the row sums, so finite row sums mean finite entries. Non-finite sums (also from
+    overflowing finite values) fall back to the exact element-wise check.
+
+    The product runs on one thread: it is bound by memory, so a second core saves little
+    (60,000 x 784 float32: 13 ms against 7), while waking NumPy's pool of BLAS threads
+    leaves them spinning for ~0.1 s after it, taking a core from what comes next: the
+    threaded training steps that follow ``fit``'s checks lost ~40 ms to it.
     """
     if array.ndim == 2 and array.size >= _FAST_CHECK_SIZE:
-        with np.errstate(all="ignore"):
-            if np.isfinite(array @ np.ones(array.shape[1], array.dtype)).all():
-                return True
+        with np.errstate(all="ignore"), _blas.single_threaded():
+            finite = np.isfinite(array @ np.ones(array.shape[1], array.dtype)).all()
+        if finite:
+            return True
     return bool(np.isfinite(array).all())
 
 
