@@ -37,10 +37,11 @@ def train(threads: int, monkeypatch, make, X, y, optimizer="adam", **kwargs):
         patch.setattr(_minibatch, "THREADS", threads)
         runs = count_calls(patch, _minibatch.MinibatchKernel, "_in_threads")
         net = make()
+        fit_options = {"validation_split": kwargs.pop("validation_split", 0.0)}
         trainer = Trainer(net, optimizer, 0.01, kwargs.pop("batch_size", 16), seed=3, **kwargs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            history = trainer.fit(X, y, epochs=3, verbose=0)
+            history = trainer.fit(X, y, epochs=3, verbose=0, **fit_options)
         assert bool(runs) == (threads > 1), "the kernel ran in the wrong number of threads"
     return net, trainer, history
 
@@ -74,6 +75,7 @@ def test_threads_give_the_one_thread_results(pair, optimizer, threads, monkeypat
         {"batch_size": 203},
         {"batch_size": 101},  # the last batch of each epoch is one row: a thread has none
         {"batch_size": 2},
+        {"validation_split": 0.2},
     ],
     ids=str,
 )
@@ -191,3 +193,28 @@ def test_shares_cover_the_layer(width, threads, monkeypatch) -> None:
         assert all(a < b for a, b in zip(bounds, bounds[1:]))  # every thread has some
         if width // threads >= 16:
             assert all(b % 16 == 0 for b in bounds[:-1])  # cache-line aligned
+
+
+def test_the_validation_pass_between_threaded_runs_keeps_blas_on_one_thread(monkeypatch) -> None:
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair)
+    held = []
+    real = _blas.single_threaded
+
+    def watched():  # noqa: ANN202
+        held.append(_minibatch.THREADS)
+        return real()
+
+    monkeypatch.setattr(_blas, "single_threaded", watched)
+    for threads in (1, 2):
+        held.clear()
+        net = dr.Network([7, 12, 3], output_activation="softmax", seed=4)
+        with monkeypatch.context() as patch, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            patch.setattr(_minibatch, "THREADS", threads)
+            validate = count_calls(patch, Trainer, "_validate")
+            Trainer(net, "adam", 0.01, 16, seed=0).fit(X, y, epochs=2, verbose=0,
+                                                      validation_split=0.2)  # fmt: skip
+        assert len(validate) == 2
+        # with threads: each run of steps and each validation pass; with one: neither
+        assert (len(held) > 2) == (threads > 1) and (not held) == (threads == 1)

@@ -436,7 +436,8 @@ class Trainer:
     def _validate(self, val: Data | None) -> tuple[float | None, dict[str, float]]:
         if val is None:
             return None, {}
-        output, caches = self.network.forward(val.X)
+        with _minibatch.keep_blas_asleep(self):
+            output, caches = self.network.forward(val.X)
         loss = self.network.error(caches, val.y, val.sample_weight)
         return loss, self._metrics(output, val.y, val.sample_weight)
 
