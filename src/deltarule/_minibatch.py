@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas, _compiled, optimizers
+from . import _blas, _compiled, _memory, optimizers
 from .activations import get_activation
 from .layers import Dense
 
@@ -245,11 +245,11 @@ class MinibatchKernel:
         widths = self.sizes[1:] * bs
         self.act_off = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
         total = int(widths.sum())
-        self.z, self.a, self.d = (np.empty(total, dtype) for _ in range(3))
+        self.z, self.a, self.d = (_memory.empty(total, dtype) for _ in range(3))
         rows = bs * (2 if threads > 1 else 1) if gather else 0  # in order: slices of the data
-        self.x = np.empty(rows * int(self.sizes[0]), dtype)
-        self.y = np.empty(rows * int(self.sizes[-1]), dtype)
-        self.per_sample = np.empty(bs, dtype)
+        self.x = _memory.empty(rows * int(self.sizes[0]), dtype)
+        self.y = _memory.empty(rows * int(self.sizes[-1]), dtype)
+        self.per_sample = _memory.empty(bs, dtype)
         self.gemm = _blas.gemm_address(dtype)
         self.scale, self.alpha = (float(term) for term in network.objective_terms())
         self.parts = self._parts(threads)

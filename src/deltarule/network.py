@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import _rowops
+from . import _memory, _rowops
 from ._typing import Array, ArrayLike, DTypeLike, SeedLike
 from ._validation import (
     check_dtype,
@@ -618,7 +618,7 @@ class Network:
     def copy(self) -> Network:
         """Return an independent copy (own buffer, same values and frozen set)."""
         new = _copy.copy(self)  # through __getstate__: no views or cached views copied
-        new.parameters = self.parameters.copy()
+        new.parameters = _memory.copy(self.parameters)
         new.trainable = self.trainable.copy()
         new._bind_views()
         return new
@@ -627,7 +627,7 @@ class Network:
         """Return a copy computing in ``dtype``."""
         new = _copy.copy(self)
         new.dtype = check_dtype(dtype)
-        new.parameters = self.parameters.astype(new.dtype)
+        new.parameters = _memory.copy(self.parameters, new.dtype)
         new.trainable = self.trainable.copy()
         new._bind_views()
         return new

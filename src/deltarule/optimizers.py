@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _compiled
+from . import _compiled, _memory
 from ._typing import Array
 from ._validation import build, check_fraction, check_positive, register
 from .exceptions import InputError
@@ -71,7 +71,7 @@ class Optimizer:
         """Return fresh state: zero arrays shaped like ``params`` and ``"step": 0``."""
         state: dict[str, Any] = {"step": 0}
         for key in self.state_arrays:
-            state[key] = np.zeros_like(params)
+            state[key] = _memory.zeros(params.size, params.dtype).reshape(params.shape)
         return state
 
     def update(

@@ -27,6 +27,7 @@ from math import prod
 
 import numpy as np
 
+from . import _memory
 from .exceptions import InputError
 
 __all__ = ["ParameterSpec", "ParameterLayout"]
@@ -95,8 +96,9 @@ class ParameterLayout:
             ) from None
 
     def allocate(self, dtype: np.dtype) -> np.ndarray:
-        """Return a new zeroed flat buffer of this layout's size."""
-        return np.zeros(self.size, dtype=dtype)
+        """Return a new zeroed flat buffer of this layout's size (starting on a cache
+        line: :mod:`deltarule._memory`)."""
+        return _memory.zeros(self.size, dtype)
 
     def views(self, flat: np.ndarray) -> list[np.ndarray]:
         """Return one view per tensor, in layout order; writing to a view writes ``flat``."""
