@@ -11,7 +11,7 @@ from conftest import count_calls
 from test_minibatch import HIDDEN, PAIRS, RULES, assert_same_training, data
 
 import deltarule as dr
-from deltarule import _blas, _compiled, _minibatch
+from deltarule import _blas, _compiled, _minibatch, _mkl
 from deltarule.training import Trainer
 
 pytestmark = [
@@ -167,7 +167,13 @@ def test_threads_for(monkeypatch) -> None:
     monkeypatch.setattr(_minibatch, "_cpus", lambda: 4)
     monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
     assert _minibatch.threads_for(big, 32) == 2  # what NumPy's pool may use
-    assert _minibatch.threads_for(big, _minibatch.THREAD_MAX_BATCH + 1) == 1
+    with monkeypatch.context() as patch:  # NumPy's products: large batches keep its pool
+        patch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+        assert _minibatch.threads_for(big, _minibatch.THREAD_MAX_BATCH + 1) == 1
+    with monkeypatch.context() as patch:  # MKL's: threads at every batch size
+        patch.setattr(_mkl, "gemm_address", lambda dtype: 1234)
+        assert _minibatch.threads_for(big, _minibatch.THREAD_MAX_BATCH + 1) == 2
+        assert _minibatch.threads_for(small, 32) == 1
     assert _minibatch.threads_for(small, 32) == 1
     monkeypatch.setattr(_blas, "pool_threads", lambda: 1)  # OPENBLAS_NUM_THREADS=1
     assert _minibatch.threads_for(big, 32) == 1

@@ -14,6 +14,9 @@ once, each on one core: :func:`pool_threads` tells how many threads NumPy's Open
 (the user's limit, e.g. ``OPENBLAS_NUM_THREADS`` or threadpoolctl's) and
 :func:`single_threaded` lowers it to one while they run.
 
+(With the optional MKL installed, the threads call MKL's products instead:
+:mod:`deltarule._mkl`.)
+
 Only NumPy's own OpenBLAS builds are recognised (the ``scipy_openblas64_`` library of
 NumPy's wheels and the older ``openblas64_`` one, both with 64-bit integers, found among
 the process's loaded libraries on Linux). Anywhere else :func:`gemm_addresses` returns

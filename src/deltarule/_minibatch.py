@@ -30,7 +30,8 @@ network of :data:`MIN_PARAMETERS` or a run of :data:`MIN_STEPS`. Anything else t
 plain step.
 
 **Threads.** A network of :data:`THREAD_MIN_PARAMETERS` or more trained in batches of at
-most :data:`THREAD_MAX_BATCH` rows runs its steps in several threads at once
+most :data:`THREAD_MAX_BATCH` rows (of any size when MKL is installed, see below) runs its
+steps in several threads at once
 (:func:`threads_for`: as many as NumPy's OpenBLAS may use, the cores this process may run
 on, and :data:`MAX_THREADS` allow), each owning a share of every layer's neurons: their
 forward and backward columns, weight gradients and update (see
@@ -48,6 +49,13 @@ limiting it (``OPENBLAS_NUM_THREADS=1``, threadpoolctl) runs the steps in one th
 Products split by columns round as the whole ones do, but the sums of squared weights of the
 L2 terms are added in other groupings, so a threaded run agrees with a one-threaded one
 within float rounding.
+
+**MKL.** With the optional ``mkl`` wheel installed (``deltarule[mkl]``) the threads' products
+are MKL's single-threaded ``gemm`` instead (:mod:`deltarule._mkl`), which is much faster on
+these shapes than OpenBLAS's, and the threads then win at every batch size: the same epoch
+took (threads with MKL / before, the same run) 0.51 / 0.69 s at batch 32, 0.34 / 0.43 at
+128, 0.27 / 0.34 at 512. A run in one thread keeps NumPy's products (and the plain step's
+bits); one with MKL agrees with it within float rounding.
 """
 
 from __future__ import annotations
@@ -61,7 +69,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas, _compiled, _memory, optimizers
+from . import _blas, _compiled, _memory, _mkl, optimizers
 from .activations import get_activation
 from .layers import Dense
 
@@ -104,7 +112,8 @@ THREAD_MIN_PARAMETERS = 65_536
 """Networks of this many parameters or more run their steps in several threads; on smaller
 ones the threads' meeting points cost more than sharing the work saves."""
 THREAD_MAX_BATCH = 128
-"""... in batches of at most this many rows (see the module's docstring for the numbers)."""
+"""... in batches of at most this many rows, unless MKL does their products (see the
+module's docstring for the numbers)."""
 MAX_THREADS = 8
 SPLIT_MIN_WIDTH = 32
 """Layers narrower than this stay whole with the first thread (a 10-neuron output layer:
@@ -160,7 +169,9 @@ def threads_for(network: Any, bs: int) -> int:
     """How many threads run the steps of ``network`` (see the module's docstring)."""
     if THREADS is not None:
         wanted = THREADS
-    elif network.n_parameters < THREAD_MIN_PARAMETERS or bs > THREAD_MAX_BATCH:
+    elif network.n_parameters < THREAD_MIN_PARAMETERS or (
+        bs > THREAD_MAX_BATCH and not _mkl.gemm_address(network.dtype)
+    ):
         return 1
     else:
         wanted = min(_cpus(), _blas.pool_threads(), MAX_THREADS)
@@ -250,7 +261,8 @@ class MinibatchKernel:
         self.x = _memory.empty(rows * int(self.sizes[0]), dtype)
         self.y = _memory.empty(rows * int(self.sizes[-1]), dtype)
         self.per_sample = _memory.empty(bs, dtype)
-        self.gemm = _blas.gemm_address(dtype)
+        self.gemm = _blas.gemm_address(dtype)  # NumPy's: one thread (the plain step's bits)
+        self.thread_gemm = (_mkl.gemm_address(dtype) or self.gemm) if threads > 1 else self.gemm
         self.scale, self.alpha = (float(term) for term in network.objective_terms())
         self.parts = self._parts(threads)
         self.sync = np.zeros((threads + 1) * SYNC_STRIDE, np.int64)
@@ -299,9 +311,11 @@ class MinibatchKernel:
         else:  # SGD, momentum, Nesterov
             m = state.get("velocity", none)
             b1 = getattr(opt, "momentum", 0.0)
-        args = (
+        steps = (  # the data, the steps and the network's layout; then the gemm
             X, Y, order, first, n_steps, self.batch_size,
-            self.sizes, self.w_off, self.b_off, self.codes, self.pair, self.gemm,
+            self.sizes, self.w_off, self.b_off, self.codes, self.pair,
+        )  # fmt: skip
+        rest = (
             self.scale, self.alpha, float(trainer.l2),
             params, grad, total,
             code, t(lr), t(b1), t(1.0 - b1), t(b2), t(1.0 - b2), eps_c, k, flush, m, v, t(decay),
@@ -310,8 +324,9 @@ class MinibatchKernel:
         )  # fmt: skip
         ran = -1
         if self.threads > 1:
-            ran, updates = self._in_threads(args)
+            ran, updates = self._in_threads((*steps, self.thread_gemm, *rest))
         if ran < 0:  # one thread (or the others could not start: nothing was done)
+            args = (*steps, self.gemm, *rest)
             ran, updates = _kernel()(0, 1, self._parts(1), self.sync, self.shared, *args)
         state["step"] += updates
         return losses[:ran], updates
