@@ -20,7 +20,10 @@ from deltarule.textbook import tutorial_network
 
 
 def describe() -> dict:
-    return {"version": dr.__version__, "numpy": np.__version__}
+    from deltarule import _mkl
+
+    products = "MKL (threaded steps)" if _mkl.available() else "NumPy's BLAS"
+    return {"version": dr.__version__, "numpy": np.__version__, "products": products}
 
 
 def _network(sizes: tuple[int, ...], output_activation: str) -> dr.Network:

@@ -1,6 +1,8 @@
 """Plain NumPy and plain Python references: the GEMM peak and bound, and hand-written loops.
 
-* ``peak`` — the machine's float32 matrix-multiply rate: a large square ``np.matmul``.
+* ``peak`` — the machine's float32 matrix-multiply rate: a large square ``np.matmul``, or
+  MKL's ``sgemm`` on the same threads when the ``mkl`` wheel is installed (which deltarule's
+  threaded steps then use), whichever is faster.
 * ``gemm_step`` — the GEMM bound: only the matrix products of a training step (forward,
   weight gradients, input gradients) or of a forward pass, same shapes, into
   preallocated outputs. No framework can train faster than this with the same BLAS.
@@ -10,7 +12,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
+import threading
 import time
 
 import numpy as np
@@ -28,19 +32,65 @@ def describe() -> dict:
     return {"version": np.__version__, "blas": blas}
 
 
+def _blas_threads() -> int:
+    return max([1] + [i.get("num_threads", 1) for i in threadpoolctl.threadpool_info()
+                      if i.get("user_api") == "blas"])  # fmt: skip
+
+
+def _mkl_matmul(threads: int):  # noqa: ANN202
+    """``matmul(a, b, out)`` through MKL's sequential ``cblas_sgemm_64``, the rows of ``out``
+    shared by ``threads`` threads (as NumPy's pool shares them); None without MKL."""
+    from deltarule import _mkl
+
+    address = _mkl.gemm_address(np.float32)
+    if not address:
+        return None
+    i32, i64, pointer, single = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p, ctypes.c_float
+    arguments = (i32, i32, i32, i64, i64, i64, single, pointer, i64, pointer, i64, single)
+    sgemm = ctypes.CFUNCTYPE(None, *arguments, pointer, i64)(address)  # row-major cblas_sgemm_64
+
+    def rows(a: np.ndarray, b: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
+        n, k = b.shape[1], a.shape[1]
+        sgemm(101, 111, 111, hi - lo, n, k, 1.0, a[lo:].ctypes.data, k, b.ctypes.data, n, 0.0,
+              out[lo:].ctypes.data, n)  # fmt: skip
+
+    def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+        bounds = [a.shape[0] * i // threads for i in range(threads + 1)]
+        helpers = [threading.Thread(target=rows, args=(a, b, out, lo, hi))
+                   for lo, hi in zip(bounds[1:-1], bounds[2:])]  # fmt: skip
+        for helper in helpers:
+            helper.start()
+        rows(a, b, out, bounds[0], bounds[1])
+        for helper in helpers:
+            helper.join()
+
+    return matmul
+
+
 def peak(size: int, repeats: int = 5) -> dict:
-    """Best-of-``repeats`` float32 GFLOP/s of a ``size``-cubed ``np.matmul``."""
+    """Best-of-``repeats`` float32 GFLOP/s of a ``size``-cubed matrix product: NumPy's
+    ``np.matmul`` and, when installed, MKL's (``by_library``); ``gflops`` the faster."""
     rng = np.random.default_rng(wl.SEED)
     a = rng.random((size, size), dtype=np.float32)
     b = rng.random((size, size), dtype=np.float32)
     out = np.empty_like(a)
-    np.matmul(a, b, out=out)
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - start)
-    return {"seconds": best, "gflops": 2 * size**3 / best / 1e9}
+    products = {"numpy": lambda: np.matmul(a, b, out=out)}
+    mkl = _mkl_matmul(_blas_threads())
+    if mkl is not None:
+        products["mkl"] = lambda: mkl(a, b, out)
+    by_library = {}
+    for name, product in products.items():
+        product()
+        best = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product()
+            best = min(best, time.perf_counter() - start)
+        by_library[name] = 2 * size**3 / best / 1e9
+    if mkl is not None and not np.allclose(out, a @ b, rtol=1e-3):
+        raise RuntimeError("MKL's product differs from NumPy's")
+    gflops = max(by_library.values())
+    return {"seconds": 2 * size**3 / gflops / 1e9, "gflops": gflops, "by_library": by_library}
 
 
 def _gemms(batch_size: int, sizes: tuple[int, ...], train: bool):  # noqa: ANN202

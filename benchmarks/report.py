@@ -207,8 +207,14 @@ def variant_report(name: str, variant: dict) -> str:
         f"{b['internal_api']} {b['version']} kernel {b['architecture']}, {b['num_threads']} threads"
         for b in blas
     )
+    libraries: dict = {}
+    for measured in variant.get("peak_by_library", []):
+        for library, gflops in measured.items():
+            libraries[library] = max(gflops, libraries.get(library, 0.0))
+    best = ", ".join(f"{k} {v:.1f}" for k, v in libraries.items())
     head = (
-        f"=== {name}: {env}\n    {kernel}; float32 GEMM peak {variant['peak_gflops']:.1f} GFLOP/s;"
+        f"=== {name}: {env}\n    {kernel}; float32 GEMM peak {variant['peak_gflops']:.1f} GFLOP/s"
+        f"{f' (best of {best})' if len(libraries) > 1 else ''};"
         f" waited {variant.get('waited_for_quiet_seconds', 0):.0f} s for other processes"
     )
     parts = [head]

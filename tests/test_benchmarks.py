@@ -64,6 +64,13 @@ def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, d
     assert {"command", "machine", "sizes", "variants", "notes"} <= set(results)
     variant = results["variants"]["as set"]
     assert _positive(variant["peak_gflops"])
+    from deltarule import _mkl
+
+    libraries = {"numpy", "mkl"} if _mkl.available() else {"numpy"}
+    for measured in variant["peak_by_library"]:  # before and after the workloads
+        assert set(measured) == libraries and all(_positive(v) for v in measured.values())
+    best = max(v for measured in variant["peak_by_library"] for v in measured.values())
+    assert math.isclose(variant["peak_gflops"], best)
     assert set(variant["env"]) == {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
     assert "deltarule" in variant["implementations"]
     workloads = variant["workloads"]
