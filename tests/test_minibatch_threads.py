@@ -164,7 +164,7 @@ def test_a_thread_that_cannot_start_leaves_the_work_to_one(monkeypatch) -> None:
 def test_threads_for(monkeypatch) -> None:
     big = dr.Network([784, 256, 128, 10], output_activation="softmax", dtype="float32")
     small = dr.Network([7, 12, 3], output_activation="softmax")
-    monkeypatch.setattr(_minibatch, "_cpus", lambda: 4)
+    monkeypatch.setattr(_blas, "cpus", lambda: 4)
     monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
     assert _minibatch.threads_for(big, 32) == 2  # what NumPy's pool may use
     with monkeypatch.context() as patch:  # NumPy's products: large batches keep its pool

@@ -59,3 +59,36 @@ def test_the_fast_check_keeps_numpys_blas_pool_asleep(large, monkeypatch) -> Non
     assert _all_finite(large) and held
     held.clear()
     assert _all_finite(large[:10]) and not held  # small arrays: no product at all
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_threads_share_the_rows_and_each_share_is_checked(large, threads, monkeypatch) -> None:
+    from deltarule import _blas, _validation
+
+    monkeypatch.setattr(_blas, "pool_threads", lambda: threads)
+    monkeypatch.setattr(_blas, "cpus", lambda: 8)
+    rows = large.shape[0]
+    bounds = [rows * i // threads for i in range(threads + 1)]
+    np.testing.assert_allclose(_validation._row_sums(large), large.sum(axis=1), atol=1e-3)
+    for row in sorted({*bounds[:-1], *(b - 1 for b in bounds[1:])}):  # each share's ends
+        X = large.copy()
+        X[row, 3] = np.nan
+        assert not _all_finite(X), row
+
+
+def test_a_thread_that_cannot_start_leaves_its_rows_to_the_caller(large, monkeypatch) -> None:
+    import threading
+
+    from deltarule import _blas
+
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
+    monkeypatch.setattr(_blas, "cpus", lambda: 2)
+
+    def refuse(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    X = large.copy()
+    assert _all_finite(X)
+    X[-1, -1] = np.inf  # in the second share
+    assert not _all_finite(X)

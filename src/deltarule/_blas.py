@@ -35,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = [
-    "gemm_addresses", "gemm_address", "controls_threads", "pool_threads", "single_threaded",
+    "gemm_addresses", "gemm_address", "controls_threads", "pool_threads", "single_threaded", "cpus",
     "ROW_MAJOR", "NO_TRANS", "TRANS",
 ]  # fmt: skip
 
@@ -113,6 +113,14 @@ def _thread_functions() -> tuple | None:
         put.restype, put.argtypes = None, [ctypes.c_int]
         return get, put
     return None
+
+
+def cpus() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def controls_threads() -> bool:

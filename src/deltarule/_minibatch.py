@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
 import threading
 from functools import lru_cache
 from typing import Any
@@ -148,13 +147,6 @@ def plain_arrays(data: Any) -> bool:
     )
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
 @lru_cache(maxsize=1)
 def _sched_yield() -> int:
     """The address of the C library's ``sched_yield`` (0 where there is none)."""
@@ -174,7 +166,7 @@ def threads_for(network: Any, bs: int) -> int:
     ):
         return 1
     else:
-        wanted = min(_cpus(), _blas.pool_threads(), MAX_THREADS)
+        wanted = min(_blas.cpus(), _blas.pool_threads(), MAX_THREADS)
     if wanted > 1 and _blas.gemm_address(network.dtype) and _blas.controls_threads():
         return wanted
     return 1
