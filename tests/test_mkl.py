@@ -23,9 +23,9 @@ SHAPES = [(128, 784, 128), (128, 128, 64), (7, 3, 5), (33, 17, 65), (1, 4, 3)]  
 @pytest.fixture
 def reload():
     """Forget the cached addresses before and after (the next call loads afresh)."""
-    _mkl.gemm_addresses.cache_clear()
+    _mkl._library.cache_clear()
     yield _mkl.gemm_addresses
-    _mkl.gemm_addresses.cache_clear()
+    _mkl._library.cache_clear()
 
 
 @installed
@@ -83,28 +83,60 @@ def test_a_library_without_mkls_functions_gives_zero(monkeypatch, reload) -> Non
     assert reload() == (0, 0)
 
 
-class _Library:
-    """Stands in for an mkl_rt whose threading layer another part of the process set."""
+TRAIN = """
+import ctypes, sys
+import numpy as np
+from deltarule import _mkl
+if sys.argv[1] == "intel":  # another part of the process uses MKL first, with its threads
+    other = ctypes.CDLL(_mkl.library_path())
+    other.MKL_Set_Threading_Layer(0)  # MKL_THREADING_INTEL
+    other.MKL_Get_Max_Threads()  # MKL is in use: its layer is fixed now
+import deltarule as dr
+from deltarule import _minibatch
+_minibatch.THREADS = 2
+assert _mkl.available()
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(300, 64)), np.eye(10)[rng.integers(0, 10, 300)]
+net = dr.Network([64, 96, 64, 10], output_activation="softmax", seed=1, dtype="float64")
+net.fit(X, y, epochs=2, batch_size=32, optimizer="adam", verbose=0, seed=2)
+library = ctypes.CDLL(_mkl.library_path())
+layer = library.MKL_Set_Threading_Layer(1)
+print(layer, np.ascontiguousarray(net.parameters).tobytes().hex())
+"""
 
-    def __init__(self, layer: int) -> None:
-        self.asked: list[int] = []
 
-        def set_layer(wanted: int) -> int:  # a function: ctypes' restype can be set on it
-            self.asked.append(wanted)
-            return layer
+@installed
+@pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+def test_mkl_already_threaded_by_another_gives_the_same_bits() -> None:
+    results = {}
+    for first in ("sequential", "intel"):
+        run = subprocess.run([sys.executable, "-c", TRAIN, first], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        layer, weights = run.stdout.split()
+        results[first] = int(layer), weights
+    assert results["sequential"][0] == 1 and results["intel"][0] == 0  # the layer each had
+    assert results["sequential"][1] == results["intel"][1]  # the same weights, bit for bit
 
-        self.MKL_Set_Threading_Layer = set_layer
-        self.mkl_disable_fast_mm = lambda: 1
-        self.cblas_sgemm_64 = self.cblas_dgemm_64 = None
+
+LOCAL = """
+import ctypes
+from deltarule import _mkl
+library = ctypes.CDLL(_mkl.library_path())
+library.MKL_Set_Threading_Layer(0)  # another part of the process uses MKL's own threads
+set_local = library.MKL_Set_Num_Threads_Local
+set_local.restype, set_local.argtypes = ctypes.c_int, [ctypes.c_int]
+set_local(3)
+with _mkl.single_threaded():
+    inside = set_local(1)  # returns the setting it replaces
+print(inside, set_local(0), library.MKL_Get_Max_Threads() > 0)
+"""
 
 
-@pytest.mark.parametrize("layer", [0, 2, 3])  # intel, gnu, tbb
-def test_mkl_set_to_threads_elsewhere_is_left_alone(layer, monkeypatch, reload) -> None:
-    fake = _Library(layer)
-    monkeypatch.setattr(_mkl, "library_path", lambda: "/where/libmkl_rt.so.2")
-    monkeypatch.setattr(ctypes, "CDLL", lambda path: fake)
-    assert reload() == (0, 0)
-    assert fake.asked == [1]  # asked for sequential once; told it is not
+@installed
+def test_single_threaded_holds_mkl_at_one_thread_on_this_thread_and_restores_it() -> None:
+    run = subprocess.run([sys.executable, "-c", LOCAL], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["1", "3", "True"]  # 1 inside the block, 3 again after it
 
 
 def test_deltarule_mkl_0_turns_it_off() -> None:

@@ -334,7 +334,8 @@ class MinibatchKernel:
 
         def work(tid: int) -> None:
             try:
-                results[tid] = kernel(tid, n, self.parts, sync, self.shared, *args)
+                with _mkl.single_threaded():  # (where another part set MKL's threads)
+                    results[tid] = kernel(tid, n, self.parts, sync, self.shared, *args)
             except BaseException as error:  # noqa: BLE001 - reraised by the first thread
                 sync[0] = 1
                 errors.append(error)
