@@ -5,8 +5,8 @@ NumPy's large arrays start 16 bytes past a page (``malloc``'s header), so every
 write neighbouring parts of one buffer (the compiled mini-batch steps' shares of a
 layer's activations) a line at each boundary is written by both. The parameters, their
 gradients, the optimizers' state and the compiled steps' work space are allocated here
-instead: each starts on a 64-byte boundary (measured: the threaded batch-128 epoch of
-``benchmarks/`` workload (a) ~5% faster).
+instead: each starts on a 64-byte boundary (measured side by side: the threaded batch-128
+epoch of ``benchmarks/`` workload (a) 2-5% faster).
 """
 
 from __future__ import annotations
