@@ -304,6 +304,15 @@ SHAPES = [(128, 784, 256), (7, 3, 5), (2, 2, 2), (33, 17, 65), (16, 7, 12)]  # (
 VECTOR_SHAPES = [(64, 10, 1), (1, 4, 3)]  # NumPy switches to matrix-vector routines here
 
 
+def product_cases(rng: np.random.Generator, m: int, k: int, n: int, dtype) -> list[tuple]:
+    """The kernels' three kinds of product on random (m, k) x (k, n) shapes: (a, transpose
+    a, b, transpose b, what np.matmul computes)."""
+    a = rng.standard_normal((m, k)).astype(dtype)
+    w = rng.standard_normal((n, k)).astype(dtype)
+    d = rng.standard_normal((m, n)).astype(dtype)
+    return [(a, False, w, True, a @ w.T), (d, True, a, False, d.T @ a), (d, False, w, False, d @ w)]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_matmul_is_numpys_own_product(dtype) -> None:
     from deltarule import _blas, _jit
@@ -313,13 +322,7 @@ def test_matmul_is_numpys_own_product(dtype) -> None:
         pytest.skip("NumPy's OpenBLAS was not found: the kernels use numba's np.dot")
     rng = np.random.default_rng(5)
     for m, k, n in SHAPES + VECTOR_SHAPES:
-        a = rng.standard_normal((m, k)).astype(dtype)
-        w = rng.standard_normal((n, k)).astype(dtype)
-        d = rng.standard_normal((m, n)).astype(dtype)
-        cases = [  # (a, transpose a, b, transpose b, what np.matmul computes)
-            (a, False, w, True, a @ w.T), (d, True, a, False, d.T @ a), (d, False, w, False, d @ w),
-        ]  # fmt: skip
-        for left, ta, right, tb, expected in cases:
+        for left, ta, right, tb, expected in product_cases(rng, m, k, n, dtype):
             for address in (gemm, 0):  # NumPy's gemm, and numba's np.dot
                 out = np.full(expected.shape, np.nan, dtype)
                 _jit.matmul(address, left, ta, right, tb, out)

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from test_minibatch import product_cases
 
 import deltarule as dr
 from deltarule import _compiled, _mkl
@@ -51,13 +52,7 @@ def test_its_products_are_the_matrix_products(dtype) -> None:
     rng = np.random.default_rng(5)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for m, k, n in SHAPES:
-        a = rng.standard_normal((m, k)).astype(dtype)
-        w = rng.standard_normal((n, k)).astype(dtype)
-        d = rng.standard_normal((m, n)).astype(dtype)
-        cases = [  # (a, transpose a, b, transpose b, what np.matmul computes)
-            (a, False, w, True, a @ w.T), (d, True, a, False, d.T @ a), (d, False, w, False, d @ w),
-        ]  # fmt: skip
-        for left, ta, right, tb, expected in cases:
+        for left, ta, right, tb, expected in product_cases(rng, m, k, n, dtype):
             out = np.full(expected.shape, np.nan, dtype)
             _jit.matmul(gemm, left, ta, right, tb, out)
             scale = np.abs(left).max() * np.abs(right).max() * left.shape[1 - ta]
