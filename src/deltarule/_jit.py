@@ -894,3 +894,54 @@ def minibatch_steps(
             if not barrier(sync, tid, nthreads, met):
                 return -1, -1
     return n_steps, n_steps
+
+
+# ------------------------------------------------------------------- inference
+@jit
+def infer_blocks(tid, nthreads, X, out, sizes, w_off, b_off, codes, softmax, gemm, params,
+                 zbuf, abuf, block):  # fmt: skip
+    """Outputs of the network into ``out`` (rows, n_outputs) for the rows of ``X``, as
+    thread ``tid`` of ``nthreads``: blocks of ``block`` rows, thread ``tid`` taking blocks
+    ``tid``, ``tid + nthreads``, ... through every layer (``codes``: each layer's
+    activation, see :func:`forward_block`; the last layer's is softmax when ``softmax``:
+    ``exp(z - max z) / sum``), its products by ``gemm`` (see :func:`product`), in its own
+    part of the work space ``zbuf`` and ``abuf`` (``nthreads`` parts of ``block`` times the
+    widest layer). The threads share nothing but what they read: no meeting points."""
+    t = params.dtype.type
+    zero = t(0)
+    n = X.shape[0]
+    n_layers = sizes.shape[0] - 1
+    n_in, n_out = sizes[0], sizes[n_layers]
+    Xf, of = X.reshape(X.size), out.reshape(out.size)
+    part = zbuf.shape[0] // nthreads
+    zmine, amine = zbuf[tid * part : (tid + 1) * part], abuf[tid * part : (tid + 1) * part]
+    for start in range(tid * block, n, nthreads * block):
+        rows = min(block, n - start)
+        prev = Xf[start * n_in : (start + rows) * n_in]
+        outputs = of[start * n_out : (start + rows) * n_out]
+        zf = zmine
+        for layer in range(n_layers):
+            fan_in, width = sizes[layer], sizes[layer + 1]
+            last = layer == n_layers - 1
+            zf = zmine[: rows * width]
+            af = outputs if last else amine[: rows * width]
+            product(gemm, False, True, rows, width, fan_in, prev, fan_in,
+                    params[w_off[layer] :], fan_in, zf, width)  # fmt: skip
+            code = -1 if last and softmax else codes[layer]
+            forward_block(code, zf, af, params, b_off[layer], width, 0, rows, 0, width)
+            prev = af
+        if softmax:  # np.exp(z - z.max(axis=1)) / its row sums, row by row
+            for i in range(rows):
+                z, o = zf[i * n_out : (i + 1) * n_out], outputs[i * n_out : (i + 1) * n_out]
+                top = z[0]
+                for j in range(1, n_out):
+                    if top != top:  # NaN wins, as in np.max
+                        break
+                    if z[j] >= top or z[j] != z[j]:
+                        top = z[j]
+                for j in range(n_out):
+                    o[j] = np.exp(z[j] - top)
+                s = zero + pairwise(o, 0, n_out)
+                for j in range(n_out):
+                    o[j] = o[j] / s
+    return 0
