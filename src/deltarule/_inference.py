@@ -22,14 +22,13 @@ returns None).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 
 from . import _blas, _compiled, _memory, _mkl
+from ._threads import run_shares
 from ._typing import Array
-from .activations import get_activation
 from .layers import Dense
 
 __all__ = ["infer", "MIN_ROWS", "BLOCK", "MAX_THREADS"]
@@ -43,25 +42,17 @@ MAX_THREADS = 8
 
 def _plan(network: Any) -> tuple | None:
     """The network's layout for the kernel, or None when it has a layer it cannot run."""
-    from ._minibatch import HIDDEN_CODES
+    from ._minibatch import HIDDEN_CODES, layout_arrays, registered
 
     layers = network.layers
-    if not all(type(layer) is Dense for layer in layers):
+    if not (all(type(layer) is Dense for layer in layers) and registered(layers)):
         return None
     names = [layer.activation.name for layer in layers]
-    if any(get_activation(name) is not layer.activation for name, layer in zip(names, layers)):
-        return None  # an unregistered activation under a registered name
     softmax = names[-1] == "softmax"
     if not all(name in HIDDEN_CODES for name in (names[:-1] if softmax else names)):
         return None
-    layout = network.layout
-    w_off = np.array([layout[f"W{i}"].offset for i in range(1, len(layers) + 1)], np.int64)
-    b_off = np.array(
-        [layout[f"b{i}"].offset if layer.use_bias else -1 for i, layer in
-         enumerate(layers, start=1)], dtype=np.int64,
-    )  # fmt: skip
     codes = np.array([HIDDEN_CODES.get(name, -1) for name in names], np.int64)
-    return np.array(network.layer_sizes, np.int64), w_off, b_off, codes, softmax
+    return (*layout_arrays(network), codes, softmax)
 
 
 def infer(network: Any, X: Array) -> Array | None:
@@ -88,28 +79,10 @@ def infer(network: Any, X: Array) -> Array | None:
     out = np.empty((n, int(sizes[-1])), X.dtype)
     args = (X, out, sizes, w_off, b_off, codes, softmax, _mkl.gemm_address(X.dtype),
             network.parameters, zbuf, abuf, BLOCK)  # fmt: skip
-    errors: list[BaseException] = []
 
     def work(tid: int) -> None:
-        try:
-            with _mkl.single_threaded():
-                _jit.infer_blocks(tid, threads, *args)
-        except BaseException as error:  # noqa: BLE001 - reraised below
-            errors.append(error)
+        with _mkl.single_threaded():
+            _jit.infer_blocks(tid, threads, *args)
 
-    helpers, left = [], []
-    for tid in range(1, threads):
-        helper = threading.Thread(target=work, args=(tid,), daemon=True)
-        try:
-            helper.start()
-        except RuntimeError:  # "can't start new thread": its blocks are done here
-            left.append(tid)
-        else:
-            helpers.append(helper)
-    for tid in [0, *left]:
-        work(tid)
-    for helper in helpers:
-        helper.join()
-    if errors:
-        raise errors[0]
+    run_shares(work, threads)
     return out

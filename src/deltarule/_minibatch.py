@@ -82,7 +82,7 @@ __all__ = [
     "MIN_PARAMETERS", "MIN_STEPS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for",
     "planned_steps", "plain_arrays", "THREADS", "THREAD_MIN_PARAMETERS", "THREAD_MAX_BATCH",
     "MAX_THREADS", "SYNC_STRIDE",
-    "threads_for", "shares", "keep_blas_asleep",
+    "threads_for", "shares", "keep_blas_asleep", "registered", "layout_arrays",
 ]  # fmt: skip
 
 HIDDEN_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -200,6 +200,24 @@ def planned_steps(trainer: Any, n_rows: int, bs: int) -> int:
     return trainer.planned_epochs * -(-n_rows // bs)
 
 
+def registered(layers: Any) -> bool:
+    """True when each layer's activation is the registry's under its name (an unregistered
+    one under a registered name would be computed as the registered one)."""
+    return all(get_activation(layer.activation.name) is layer.activation for layer in layers)
+
+
+def layout_arrays(network: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernels' view of the network: its layer sizes, and the offsets of each layer's
+    weights and biases (-1: none) in the flat parameter buffer."""
+    layout, layers = network.layout, network.layers
+    w_off = np.array([layout[f"W{i}"].offset for i in range(1, len(layers) + 1)], np.int64)
+    b_off = np.array(
+        [layout[f"b{i}"].offset if layer.use_bias else -1 for i, layer in
+         enumerate(layers, start=1)], dtype=np.int64,
+    )  # fmt: skip
+    return np.array(network.layer_sizes, dtype=np.int64), w_off, b_off
+
+
 def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchKernel | None:
     """A kernel for ``trainer``'s batches of ``bs`` of the ``n_rows`` rows (gathered when
     ``shuffled``), or None for the plain step."""
@@ -219,8 +237,8 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
         and _compiled.available()
     ):
         return None
-    if any(get_activation(layer.activation.name) is not layer.activation for layer in layers):
-        return None  # an unregistered activation under a registered name
+    if not registered(layers):
+        return None
     threads = threads_for(net, bs)
     cached = trainer._minibatch
     if cached is not None and cached.key == (net, bs, shuffled, threads):
@@ -236,13 +254,8 @@ class MinibatchKernel:
     def __init__(self, network: Any, bs: int, gather: bool, threads: int = 1) -> None:
         self.network, self.batch_size, self.gather, self.threads = network, bs, gather, threads
         self.key = (network, bs, gather, threads)
-        layout, layers, dtype = network.layout, network.layers, network.dtype
-        self.sizes = np.array(network.layer_sizes, dtype=np.int64)
-        self.w_off = np.array([layout[f"W{i}"].offset for i in range(1, len(layers) + 1)])
-        self.b_off = np.array(
-            [layout[f"b{i}"].offset if layer.use_bias else -1 for i, layer in
-             enumerate(layers, start=1)], dtype=np.int64,
-        )  # fmt: skip
+        layers, dtype = network.layers, network.dtype
+        self.sizes, self.w_off, self.b_off = layout_arrays(network)
         self.codes = np.array([HIDDEN_CODES.get(layer.activation.name, 0) for layer in layers])
         self.pair = PAIR_CODES[(layers[-1].activation.name, network.loss.name)]
         widths = self.sizes[1:] * bs

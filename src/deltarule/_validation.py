@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 import numbers
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from . import _blas
+from ._threads import run_shares
 from .exceptions import InputError, UnknownNameError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -129,30 +129,20 @@ def _all_finite(array: np.ndarray) -> bool:
 
 
 def _row_sums(array: np.ndarray) -> np.ndarray:
-    """``array @ ones``, its rows shared by threads (NaN where a thread failed)."""
+    """``array @ ones``, its rows shared by threads."""
     rows = array.shape[0]
     threads = max(1, min(_blas.pool_threads(), _blas.cpus(), rows))
     bounds = [rows * i // threads for i in range(threads + 1)]
-    sums = np.full(rows, np.nan, array.dtype)
+    sums = np.empty(rows, array.dtype)
     ones = np.ones(array.shape[1], array.dtype)
 
-    def part(lo: int, hi: int) -> None:
+    def part(i: int) -> None:
+        lo, hi = bounds[i], bounds[i + 1]
         with np.errstate(all="ignore"):
             np.matmul(array[lo:hi], ones, out=sums[lo:hi])
 
     with _blas.single_threaded():
-        helpers = []
-        for lo, hi in zip(bounds[1:-1], bounds[2:]):
-            helper = threading.Thread(target=part, args=(lo, hi), daemon=True)
-            try:
-                helper.start()
-            except RuntimeError:  # "can't start new thread": do it here
-                part(lo, hi)
-            else:
-                helpers.append(helper)
-        part(bounds[0], bounds[1])
-        for helper in helpers:
-            helper.join()
+        run_shares(part, threads)
     return sums
 
 

@@ -1,0 +1,50 @@
+"""Work shared between threads: every share runs once, errors reach the caller."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from deltarule._threads import run_shares
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_every_share_runs_once_on_its_own_thread(count) -> None:
+    seen: dict[int, int] = {}
+    lock = threading.Lock()
+    barrier = threading.Barrier(count, timeout=10)  # all shares run at once
+
+    def work(i: int) -> None:
+        barrier.wait()
+        with lock:
+            seen[i] = threading.get_ident()
+
+    run_shares(work, count)
+    assert sorted(seen) == list(range(count))
+    assert len(set(seen.values())) == count
+    assert seen[0] == threading.get_ident()  # share 0 on the caller's thread
+
+
+def test_the_first_error_is_raised_after_every_share_is_done() -> None:
+    done = []
+
+    def work(i: int) -> None:
+        if i == 1:
+            raise ValueError("share 1 failed")
+        done.append(i)
+
+    with pytest.raises(ValueError, match="share 1 failed"):
+        run_shares(work, 3)
+    assert sorted(done) == [0, 2]
+
+
+def test_shares_whose_thread_cannot_start_run_on_the_caller(monkeypatch) -> None:
+    def refuse(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    ran = []
+    run_shares(lambda i: ran.append((i, threading.get_ident())), 3)
+    assert [i for i, _ in ran] == [0, 1, 2]
+    assert {ident for _, ident in ran} == {threading.get_ident()}
