@@ -36,6 +36,7 @@ import numpy as np
 
 __all__ = [
     "gemm_addresses", "gemm_address", "controls_threads", "pool_threads", "single_threaded", "cpus",
+    "usable_threads",
     "ROW_MAJOR", "NO_TRANS", "TRANS",
 ]  # fmt: skip
 
@@ -121,6 +122,12 @@ def cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
+
+
+def usable_threads() -> int:
+    """Threads a share of work may run on: the cores this process may use, at most as many
+    as NumPy's OpenBLAS may use (the user's limit; 1 inside :func:`single_threaded`)."""
+    return max(1, min(cpus(), pool_threads()))
 
 
 def controls_threads() -> bool:

@@ -31,13 +31,12 @@ from ._threads import run_shares
 from ._typing import Array
 from .layers import Dense
 
-__all__ = ["infer", "MIN_ROWS", "BLOCK", "MAX_THREADS"]
+__all__ = ["infer", "MIN_ROWS", "BLOCK"]
 
 MIN_ROWS = 4_096
 """Inputs with fewer rows go through NumPy (a few blocks per thread at least)."""
 BLOCK = 512
 """Rows a thread takes through the layers at a time."""
-MAX_THREADS = 8
 
 
 def _plan(network: Any) -> tuple | None:
@@ -64,11 +63,13 @@ def infer(network: Any, X: Array) -> Array | None:
         or X.dtype != network.dtype
         or not X.flags.c_contiguous
         or not _compiled.available()
-        or not _mkl.gemm_address(network.dtype)
     ):
         return None
-    threads = min(_blas.cpus(), _blas.pool_threads(), MAX_THREADS, -(-n // BLOCK))
-    plan = _plan(network) if threads > 1 else None
+    from ._minibatch import MAX_THREADS
+
+    gemm = _mkl.gemm_address(network.dtype)
+    threads = min(_blas.usable_threads(), MAX_THREADS, -(-n // BLOCK))
+    plan = _plan(network) if gemm and threads > 1 else None
     if plan is None:
         return None
     from . import _jit
@@ -77,7 +78,7 @@ def infer(network: Any, X: Array) -> Array | None:
     part = BLOCK * int(sizes[1:].max())
     zbuf, abuf = _memory.empty(threads * part, X.dtype), _memory.empty(threads * part, X.dtype)
     out = np.empty((n, int(sizes[-1])), X.dtype)
-    args = (X, out, sizes, w_off, b_off, codes, softmax, _mkl.gemm_address(X.dtype),
+    args = (X, out, sizes, w_off, b_off, codes, softmax, gemm,
             network.parameters, zbuf, abuf, BLOCK)  # fmt: skip
 
     def work(tid: int) -> None:

@@ -653,6 +653,26 @@ def update(opt, params, grad, total, m, v, lo, hi, rate, b1, c1, b2, c2, eps, kk
 
 
 @jit
+def softmax_row(z, lo, n, e, out):
+    """``out[lo:lo + n]`` = softmax of ``z[lo:lo + n]`` as NumPy computes it: ``e = exp(z -
+    max z)`` (NaN wins the max, as in np.max) into ``e``, then ``e / sum(e)`` (pairwise);
+    ``e`` may be ``out``. Returns (max z, sum e)."""
+    top = z[lo]
+    for j in range(lo + 1, lo + n):
+        if top != top:
+            break
+        x = z[j]
+        if x >= top or x != x:
+            top = x
+    for j in range(lo, lo + n):
+        e[j] = np.exp(z[j] - top)
+    s = z.dtype.type(0) + pairwise(e, lo, n)
+    for j in range(lo, lo + n):
+        out[j] = e[j] / s
+    return top, s
+
+
+@jit
 def output_rows(pair, zf, yf, of, df, n_out, per_sample, r0, r1, per_row):
     """Rows ``r0:r1`` of the output pair ``pair`` on flat (rows, ``n_out``) arrays: outputs
     ``of``, the loss's delta ``df`` (dE/dz, times ``per_row``: each row's share of the batch
@@ -663,18 +683,7 @@ def output_rows(pair, zf, yf, of, df, n_out, per_sample, r0, r1, per_row):
         lo = i * n_out
         hi = lo + n_out
         if pair == 0:  # softmax + categorical cross-entropy, from the logits
-            top = zf[lo]
-            for j in range(lo + 1, hi):
-                if top != top:
-                    break
-                x = zf[j]
-                if x >= top or x != x:
-                    top = x
-            for j in range(lo, hi):
-                df[j] = np.exp(zf[j] - top)
-            s = zero + pairwise(df, lo, n_out)
-            for j in range(lo, hi):
-                of[j] = df[j] / s
+            top, s = softmax_row(zf, lo, n_out, df, of)
             lse = top + np.log(s)
             for j in range(lo, hi):
                 df[j] = yf[j] * (zf[j] - lse)
@@ -907,8 +916,6 @@ def infer_blocks(tid, nthreads, X, out, sizes, w_off, b_off, codes, softmax, gem
     ``exp(z - max z) / sum``), its products by ``gemm`` (see :func:`product`), in its own
     part of the work space ``zbuf`` and ``abuf`` (``nthreads`` parts of ``block`` times the
     widest layer). The threads share nothing but what they read: no meeting points."""
-    t = params.dtype.type
-    zero = t(0)
     n = X.shape[0]
     n_layers = sizes.shape[0] - 1
     n_in, n_out = sizes[0], sizes[n_layers]
@@ -930,18 +937,7 @@ def infer_blocks(tid, nthreads, X, out, sizes, w_off, b_off, codes, softmax, gem
             code = -1 if last and softmax else codes[layer]
             forward_block(code, zf, af, params, b_off[layer], width, 0, rows, 0, width)
             prev = af
-        if softmax:  # np.exp(z - z.max(axis=1)) / its row sums, row by row
+        if softmax:
             for i in range(rows):
-                z, o = zf[i * n_out : (i + 1) * n_out], outputs[i * n_out : (i + 1) * n_out]
-                top = z[0]
-                for j in range(1, n_out):
-                    if top != top:  # NaN wins, as in np.max
-                        break
-                    if z[j] >= top or z[j] != z[j]:
-                        top = z[j]
-                for j in range(n_out):
-                    o[j] = np.exp(z[j] - top)
-                s = zero + pairwise(o, 0, n_out)
-                for j in range(n_out):
-                    o[j] = o[j] / s
+                softmax_row(zf, i * n_out, n_out, outputs, outputs)
     return 0

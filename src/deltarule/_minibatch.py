@@ -166,7 +166,7 @@ def threads_for(network: Any, bs: int) -> int:
     ):
         return 1
     else:
-        wanted = min(_blas.cpus(), _blas.pool_threads(), MAX_THREADS)
+        wanted = min(_blas.usable_threads(), MAX_THREADS)
     if wanted > 1 and _blas.gemm_address(network.dtype) and _blas.controls_threads():
         return wanted
     return 1

@@ -131,7 +131,7 @@ def _all_finite(array: np.ndarray) -> bool:
 def _row_sums(array: np.ndarray) -> np.ndarray:
     """``array @ ones``, its rows shared by threads."""
     rows = array.shape[0]
-    threads = max(1, min(_blas.pool_threads(), _blas.cpus(), rows))
+    threads = min(_blas.usable_threads(), rows)
     bounds = [rows * i // threads for i in range(threads + 1)]
     sums = np.empty(rows, array.dtype)
     ones = np.ones(array.shape[1], array.dtype)
