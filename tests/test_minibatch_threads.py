@@ -114,6 +114,44 @@ def test_float32_with_the_real_split(monkeypatch) -> None:
         assert_same_training(many, one, rtol=1e-5, atol=atol)
 
 
+@pytest.mark.skipif(not _mkl.available(), reason="without MKL the threads call NumPy's gemm")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mkls_compiled_kernels_train_as_its_gemm(dtype, monkeypatch) -> None:
+    # each thread's products at a full batch through MKL's kernels for their shapes; the
+    # last batch of each epoch (203 rows at 16: 11) through MKL's gemm
+    X, y = data(("softmax", "categorical_crossentropy"))
+    tables, freed = [], []
+    made, release = _minibatch.compiled_products, _mkl.release
+
+    def make() -> dr.Network:
+        return dr.Network([7, 40, 24, 3], output_activation="softmax", seed=4, dtype=dtype)
+
+    def recorded(*args):  # noqa: ANN202
+        table, jitters = made(*args)
+        tables.append(table)
+        return table, jitters
+
+    def none(sizes, parts, bs, dtype):  # noqa: ANN001, ANN202
+        return np.zeros((len(sizes) - 1, 3, parts.shape[1] - 1, 3), np.int64), []
+
+    monkeypatch.setattr(_mkl, "release", lambda jitters: (freed.extend(jitters), release(jitters)))
+    monkeypatch.setattr(_minibatch, "compiled_products", recorded)
+    compiled = train(2, monkeypatch, make, X, y, l2=0.01)
+    monkeypatch.setattr(_minibatch, "compiled_products", none)
+    gemm = train(2, monkeypatch, make, X, y, l2=0.01)
+    assert tables and (tables[0][..., 0] != 0).any(), "MKL compiled none of the products"
+    assert np.isin(tables[0][..., 2], [0, 1, 2]).all()
+    del compiled[1]._minibatch
+    import gc
+
+    gc.collect()
+    assert freed, "the kernels' jitters were not released with their kernel"
+    if dtype == "float64":
+        assert_same_training(compiled, gemm, rtol=1e-12, atol=1e-15)
+    else:
+        assert_same_training(compiled, gemm, rtol=1e-5, atol=1e-5)
+
+
 def test_scikit_learn_estimator_in_threads(monkeypatch) -> None:
     # the adapter's scaled loss and its own L2 term (alpha / (2 n)) in every thread's share
     from deltarule.sklearn import MLPClassifier

@@ -25,8 +25,10 @@ SHAPES = [(128, 784, 128), (128, 128, 64), (7, 3, 5), (33, 17, 65), (1, 4, 3)]  
 def reload():
     """Forget the cached addresses before and after (the next call loads afresh)."""
     _mkl._library.cache_clear()
+    _mkl._jit_functions.cache_clear()
     yield _mkl.gemm_addresses
     _mkl._library.cache_clear()
+    _mkl._jit_functions.cache_clear()
 
 
 @installed
@@ -153,3 +155,77 @@ def test_the_threads_use_mkl_and_one_thread_numpys_products() -> None:
     assert one.gemm == one.thread_gemm == numpys
     assert threaded.gemm == numpys  # for a run redone in one thread
     assert threaded.thread_gemm == (_mkl.gemm_address(np.float32) or numpys)
+
+
+@installed
+@pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+@pytest.mark.parametrize("blocks", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_kernels_compute_the_products_the_steps_ask_for(dtype, blocks) -> None:
+    # through _jit.product_at, as the steps call them: C a block of columns of a wider
+    # matrix (row stride ``wide``), in ``blocks`` column blocks of one kernel, C not read
+    from deltarule import _jit
+
+    rng = np.random.default_rng(7)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    jitters: list[int] = []
+    try:
+        for m, k, n in [(16, 24, 10), (8, 6, 4), (32, 64, 40)]:
+            for left, ta, right, tb, expected in product_cases(rng, m, k, n, dtype):
+                rows, cols = expected.shape
+                inner = left.shape[0] if ta else left.shape[1]
+                lda, ldb, wide = left.shape[1], right.shape[1], cols + 3
+                made = _mkl.jit_product(dtype, ta, tb, rows, cols // blocks, inner, lda, ldb, wide)
+                if made is None:
+                    pytest.skip("MKL compiles no kernel for these small products on this CPU")
+                jitters.append(made[1])
+                table = np.zeros((2, 3, 2, 3), np.int64)
+                table[1, 2, 1] = (*made, blocks)
+                scale = np.abs(left).max() * np.abs(right).max() * inner
+                for full in (True, False):  # False: MKL's gemm instead, the same product
+                    c = np.full(rows * wide + 1, np.nan, dtype)
+                    _jit.product_at(table, 1, 2, 1, full, _mkl.gemm_address(dtype), ta, tb, rows,
+                                    cols, inner, left.ravel(), lda, right.ravel(), ldb, c[1:],
+                                    wide)  # fmt: skip
+                    out = c[1:].reshape(rows, wide)
+                    assert np.isnan(c[0]) and np.isnan(out[:, cols:]).all()  # only its block
+                    np.testing.assert_allclose(out[:, :cols], expected, rtol=0, atol=tol * scale)
+    finally:
+        _mkl.release(jitters)
+
+
+def test_a_product_mkl_does_not_compile_gives_none_and_frees_its_jitter(monkeypatch) -> None:
+    freed, status = [], [1]  # MKL_NO_JIT: "too large, I would call gemm"
+
+    def create(handle, *args) -> int:
+        handle._obj.value = 1234
+        return status[0]
+
+    fake = {"float32": (create, lambda jitter: 5678), "float64": (create, lambda jitter: 0),
+            "destroy": lambda jitter: freed.append(jitter.value)}  # fmt: skip
+    monkeypatch.setattr(_mkl, "_jit_functions", lambda: fake)
+    assert _mkl.jit_product(np.float32, False, True, 4, 4, 4, 4, 4, 4) is None
+    assert freed == [1234]
+    status[0] = 0
+    assert _mkl.jit_product(np.float32, False, True, 4, 4, 4, 4, 4, 4) == (5678, 1234)
+    assert _mkl.jit_product(np.float64, False, True, 4, 4, 4, 4, 4, 4) is None  # no kernel
+    assert freed == [1234, 1234]
+    assert _mkl.jit_product(np.int64, False, True, 4, 4, 4, 4, 4, 4) is None
+    _mkl.release([99])
+    assert freed[-1] == 99
+
+
+def test_without_mkl_there_are_no_compiled_kernels(reload, monkeypatch) -> None:
+    monkeypatch.setenv("DELTARULE_MKL", "0")
+    assert _mkl.jit_product(np.float32, False, True, 4, 4, 4, 4, 4, 4) is None
+    _mkl.release([1])  # nothing to free: no call into a library
+
+
+def test_a_library_without_the_jit_functions_gives_none(reload, monkeypatch) -> None:
+    import ctypes.util
+
+    libm = ctypes.util.find_library("m")
+    if libm is None:
+        pytest.skip("no C math library to stand in")
+    monkeypatch.setattr(_mkl, "_library", lambda: _mkl._Mkl(1, 2, None, ctypes.CDLL(libm)))
+    assert _mkl.jit_product(np.float32, False, True, 4, 4, 4, 4, 4, 4) is None

@@ -61,6 +61,32 @@ def _cblas_gemm(typingctx, address, trans_a, trans_b, m, n, k, a, lda, b, ldb, c
     return sig, codegen
 
 
+@intrinsic
+def _jit_gemm(typingctx, address, jitter, a, b, c):
+    """Call MKL's compiled product kernel at ``address``, ``void f(void *jitter, T *a, T
+    *b, T *c)``, with the first elements of ``a``, ``b`` and ``c`` (see
+    :func:`deltarule._mkl.jit_product`)."""
+    sig = types.void(address, jitter, a, b, c)
+
+    def codegen(context, builder, signature, args):
+        ptr = cgutils.voidptr_t
+        fnty = ir.FunctionType(ir.VoidType(), [ptr, ptr, ptr, ptr])
+
+        def pointer(index):
+            value = context.cast(builder, args[index], signature.args[index], types.int64)
+            return builder.inttoptr(value, ptr)
+
+        def data(index):
+            array = context.make_array(signature.args[index])(context, builder, args[index])
+            return builder.bitcast(array.data, ptr)
+
+        function = builder.bitcast(pointer(0), fnty.as_pointer())
+        builder.call(function, [pointer(1), data(2), data(3), data(4)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @jit
 def matmul(gemm, a, trans_a, b, trans_b, out):
     """``out = op(a) @ op(b)`` for C-contiguous 2-D arrays, op the transpose where asked.
@@ -588,6 +614,22 @@ def product(gemm, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc):
 
 
 @jit
+def product_at(table, layer, kind, tid, full, gemm, trans_a, trans_b, m, n, k, a, lda, b, ldb, c,
+               ldc):  # fmt: skip
+    """:func:`product`, through MKL's compiled kernel for its shape where there is one:
+    ``table[layer, kind, tid]`` holds (its address, its jitter, the column blocks of ``c``
+    it computes one by one), for product ``kind`` (0 forward, 1 weight gradient, 2 input
+    gradient) of layer ``layer`` in thread ``tid`` at a full batch (``full``; 0: none)."""
+    entry = table[layer, kind, tid]
+    if not full or entry[0] == 0:
+        product(gemm, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)
+        return
+    width = n // entry[2]
+    for j in range(0, n, width):
+        _jit_gemm(entry[0], entry[1], a, b[j * ldb if trans_b else j :], c[j:])
+
+
+@jit
 def squares(params, lo, hi):
     """Sum of ``params[lo:hi]`` squared, in order, in the arrays' dtype."""
     acc = params.dtype.type(0)
@@ -742,6 +784,7 @@ def minibatch_steps(
     opt, rate, b1, c1, b2, c2, eps_c, k, flush, m, v, decay,  # the update
     zbuf, abuf, dbuf, xbuf, ybuf, per_sample, act_off,  # work space
     outputs, losses,                                    # results
+    compiled,                                           # MKL's kernels for the products
 ):
     # fmt: on
     """``n_steps`` training steps on batches of ``bs`` rows from position ``first`` of
@@ -810,9 +853,10 @@ def minibatch_steps(
             else:
                 lo, hi, i0, i1 = parts[layer, tid], parts[layer, tid + 1], 0, nb
             if hi > lo and i1 > i0:
-                product(gemm, False, True, i1 - i0, hi - lo, fan_in, prev[i0 * fan_in :], fan_in,
-                        params[w_off[layer] + lo * fan_in :], fan_in, zf[i0 * width + lo :],
-                        width)  # fmt: skip
+                product_at(compiled, layer, 0, tid, nb == bs, gemm, False, True, i1 - i0, hi - lo,
+                           fan_in, prev[i0 * fan_in :], fan_in,
+                           params[w_off[layer] + lo * fan_in :], fan_in, zf[i0 * width + lo :],
+                           width)  # fmt: skip
                 code = codes[layer] if layer < last else -1
                 forward_block(code, zf, af, params, b_off[layer], width, i0, i1, lo, hi)
             if layer < last:
@@ -873,8 +917,9 @@ def minibatch_steps(
                     prev = xf
                 else:
                     prev = abuf[act_off[layer - 1] : act_off[layer - 1] + nb * fan_in]
-                product(gemm, True, False, hi - lo, fan_in, nb, df[lo:], width, prev, fan_in,
-                        grad[w_off[layer] + lo * fan_in :], fan_in)  # fmt: skip
+                product_at(compiled, layer, 1, tid, nb == bs, gemm, True, False, hi - lo, fan_in,
+                           nb, df[lo:], width, prev, fan_in, grad[w_off[layer] + lo * fan_in :],
+                           fan_in)  # fmt: skip
             if layer > 0:
                 if layer < last:  # (the output's deltas are whole since the loss)
                     met += 1
@@ -883,9 +928,9 @@ def minibatch_steps(
                 below = act_off[layer - 1]
                 plo, phi = parts[layer - 1, tid], parts[layer - 1, tid + 1]
                 if phi > plo:  # the deltas of this thread's neurons below
-                    product(gemm, False, False, nb, phi - plo, width, df, width,
-                            params[w_off[layer] + plo :], fan_in, dbuf[below + plo :],
-                            fan_in)  # fmt: skip
+                    product_at(compiled, layer, 2, tid, nb == bs, gemm, False, False, nb,
+                               phi - plo, width, df, width, params[w_off[layer] + plo :], fan_in,
+                               dbuf[below + plo :], fan_in)  # fmt: skip
                 met += 1  # every thread is done reading this layer's weights
                 if not barrier(sync, tid, nthreads, met):
                     return -1, -1

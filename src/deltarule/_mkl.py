@@ -26,6 +26,16 @@ products everywhere: the compiled steps then give the plain step's bits where
 
 MKL's products differ from OpenBLAS's in the last bits (another order of the sums):
 training through it agrees with the plain step within float rounding.
+
+:func:`jit_product` asks MKL to compile a kernel for one product's shape (MKL's JIT
+``gemm``, for small products: no packing of the operands, no choice of code on each call).
+The threaded steps do so for each thread's products at a full batch: a 784-256-128-10
+network's Adam epoch over Fashion-MNIST took 0.514 s instead of 0.573 at batch 32, 0.347
+instead of 0.357 at 128 and 0.299 instead of 0.309 at 512 (medians of 12 epochs in 4
+processes each, alternating). Where MKL does not compile one (a product too large: it says
+"no JIT") the steps call ``cblas_?gemm``. A compiled kernel
+sums in its own order too: the same bits on every call, within rounding of
+``cblas_?gemm``'s.
 """
 
 from __future__ import annotations
@@ -34,20 +44,22 @@ import contextlib
 import ctypes
 import importlib.metadata
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = [
     "gemm_addresses", "gemm_address", "available", "library_path", "single_threaded",
-    "DISTRIBUTION",
+    "jit_product", "release", "DISTRIBUTION",
 ]  # fmt: skip
 
 DISTRIBUTION = "mkl"
 """The wheel that ships MKL's runtime library."""
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
+_JIT_SUCCESS = 0  # mkl_jit_status_t: MKL_JIT_SUCCESS (1: MKL_NO_JIT, 2: MKL_JIT_ERROR)
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS_LAYOUT, CBLAS_TRANSPOSE
 _NAMES = ("libmkl_rt.so", "libmkl_rt.", "mkl_rt.")  # Linux, macOS, Windows file names
 
 
@@ -65,10 +77,16 @@ def library_path() -> str | None:
     return None
 
 
+class _Mkl(NamedTuple):
+    single: int  # cblas_sgemm_64's address
+    double: int  # cblas_dgemm_64's
+    set_local: Any  # MKL_Set_Num_Threads_Local
+    library: Any  # the loaded library (its JIT functions are looked up when first asked)
+
+
 @lru_cache(maxsize=1)
-def _library() -> tuple[int, int, Any] | None:
-    """(``cblas_sgemm_64``'s address, ``cblas_dgemm_64``'s, ``MKL_Set_Num_Threads_Local``),
-    MKL set up as the module's docstring says; None without it."""
+def _library() -> _Mkl | None:
+    """MKL set up as the module's docstring says, or None without it."""
     if os.environ.get("DELTARULE_MKL", "").strip() == "0":
         return None
     path = library_path()
@@ -87,14 +105,14 @@ def _library() -> tuple[int, int, Any] | None:
     set_layer(_SEQUENTIAL)  # no effect (it says which layer is set) once MKL has been used
     disable_fast_mm()
     single, double = (ctypes.cast(f, ctypes.c_void_p).value or 0 for f in (single, double))
-    return single, double, set_local
+    return _Mkl(single, double, set_local, library)
 
 
 def gemm_addresses() -> tuple[int, int]:
     """Addresses of MKL's ``cblas_sgemm_64`` and ``cblas_dgemm_64``, or (0, 0) (see the
     module's docstring for when)."""
     library = _library()
-    return (0, 0) if library is None else library[:2]
+    return (0, 0) if library is None else (library.single, library.double)
 
 
 @contextlib.contextmanager
@@ -105,11 +123,11 @@ def single_threaded() -> Iterator[None]:
     if library is None:
         yield
         return
-    previous = library[2](1)
+    previous = library.set_local(1)
     try:
         yield
     finally:
-        library[2](previous)
+        library.set_local(previous)
 
 
 def gemm_address(dtype: np.dtype) -> int:
@@ -121,3 +139,74 @@ def gemm_address(dtype: np.dtype) -> int:
 def available() -> bool:
     """True when MKL's products are there for the threaded steps."""
     return gemm_addresses() != (0, 0)
+
+
+@lru_cache(maxsize=1)
+def _jit_functions() -> dict[str, Any] | None:
+    """MKL's JIT functions (ILP64: 64-bit sizes), with their C types; None without MKL or
+    in a library without them."""
+    mkl = _library()
+    if mkl is None:
+        return None
+    size, handle = ctypes.c_int64, ctypes.c_void_p
+    functions: dict[str, Any] = {}
+    try:
+        for name, real in (("float32", ctypes.c_float), ("float64", ctypes.c_double)):
+            letter = "s" if name == "float32" else "d"
+            create = getattr(mkl.library, f"mkl_cblas_jit_create_{letter}gemm_64")
+            create.restype = ctypes.c_int
+            create.argtypes = [ctypes.POINTER(handle), ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                               size, size, size, real, size, size, real, size]  # fmt: skip
+            kernel = getattr(mkl.library, f"mkl_jit_get_{letter}gemm_ptr_64")
+            kernel.restype, kernel.argtypes = handle, [handle]
+            functions[name] = (create, kernel)
+        destroy = mkl.library.mkl_jit_destroy_64
+    except AttributeError:
+        return None
+    destroy.restype, destroy.argtypes = ctypes.c_int, [handle]
+    functions["destroy"] = destroy
+    return functions
+
+
+def jit_product(
+    dtype: np.dtype, trans_a: bool, trans_b: bool, m: int, n: int, k: int, lda: int, ldb: int,
+    ldc: int,
+) -> tuple[int, int] | None:  # fmt: skip
+    """MKL's compiled kernel for the row-major product ``C = op(A) op(B)`` of this shape:
+    ``C`` is ``m`` x ``n``, the inner dimension ``k``, the row strides ``lda``, ``ldb`` and
+    ``ldc`` (``op`` the transpose where asked; ``C`` is overwritten, not read).
+
+    Returns (the kernel's address, its jitter's): the kernel is the C function ``void
+    kernel(void *jitter, T *a, T *b, T *c)``, ``T`` ``dtype``'s (float32 or float64) C
+    type. None when MKL does not compile one for this shape (MKL_NO_JIT: a product too
+    large) or fails to, for another dtype, or without MKL. Give the jitter to
+    :func:`release` when done with the kernel.
+    """
+    functions = _jit_functions()
+    name = np.dtype(dtype).name
+    if functions is None or name not in ("float32", "float64"):
+        return None
+    create, kernel = functions[name]
+    jitter = ctypes.c_void_p()
+    status = create(
+        ctypes.byref(jitter), _ROW_MAJOR, _TRANS if trans_a else _NO_TRANS,
+        _TRANS if trans_b else _NO_TRANS, m, n, k, 1.0, lda, ldb, 0.0, ldc,
+    )  # fmt: skip
+    if status != _JIT_SUCCESS:
+        if jitter.value:
+            functions["destroy"](jitter)
+        return None
+    address = kernel(jitter) or 0
+    if not address:
+        functions["destroy"](jitter)
+        return None
+    return address, int(jitter.value)
+
+
+def release(jitters: Iterable[int]) -> None:
+    """Free the kernels of these jitters (from :func:`jit_product`)."""
+    functions = _jit_functions()
+    if functions is None:
+        return
+    for jitter in jitters:
+        functions["destroy"](ctypes.c_void_p(jitter))
