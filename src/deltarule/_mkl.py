@@ -33,9 +33,8 @@ The threaded steps do so for each thread's products at a full batch: a 784-256-1
 network's Adam epoch over Fashion-MNIST took 0.514 s instead of 0.573 at batch 32, 0.347
 instead of 0.357 at 128 and 0.299 instead of 0.309 at 512 (medians of 12 epochs in 4
 processes each, alternating). Where MKL does not compile one (a product too large: it says
-"no JIT") the steps call ``cblas_?gemm``. A compiled kernel
-sums in its own order too: the same bits on every call, within rounding of
-``cblas_?gemm``'s.
+"no JIT") the steps call ``cblas_?gemm``. A compiled kernel sums in its own order too: the
+same bits on every call, within rounding of ``cblas_?gemm``'s.
 """
 
 from __future__ import annotations
