@@ -4,11 +4,13 @@
 measures the machine's GEMM peak, runs the chosen workloads (see ``workloads.py``)
 through :func:`harness.measure`, and returns plain JSON-able results: per cell the
 median, min and max; per workload the ratios of deltarule to each peer and the
-fraction of the GEMM peak.
+fraction of the GEMM peak (for (a) also of the peak measured in each round).
 """
 
 from __future__ import annotations
 
+import functools
+import statistics
 from collections.abc import Callable
 
 import workloads as wl
@@ -50,7 +52,11 @@ def _ratios(cells: dict[str, dict]) -> dict[str, float]:
     return {k: ours / c["rate_median"] for k, c in cells.items() if c.get("rate_median")}
 
 
-def workload_a(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dict:
+def workload_a(
+    workers: dict[str, Worker], sizes: wl.Sizes, repeats: int, peak_size: int = PEAK_SIZE
+) -> dict:
+    """(a) at each batch size, with the GEMM bound and the GEMM peak measured in every
+    round beside the epochs (see :func:`_percent_of_round_peak`)."""
     n = sizes.mnist_samples
     impls = (DELTARULE, TORCH, JAX_DEFAULT, JAX_ONE, SKLEARN)
     flops = wl.train_flops_per_sample(wl.MNIST_SIZES)
@@ -64,9 +70,11 @@ def workload_a(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dic
         ]
         bound = Cell("gemm", workers[NUMPY], "gemm_step", {"batch_size": batch, "mode": "train"})
         bound.rate_seconds, bound.label = max(sizes.rate_seconds, 0.05), "GEMM bound (numpy)"
-        results = measure([*cells, bound], repeats)
-        gemm = results.pop("gemm")
+        peak = Cell("peak", workers[NUMPY], "peak", {"size": peak_size}, units=None)
+        results = measure([*cells, bound, peak], repeats)
+        gemm, peak_runs = results.pop("gemm"), results.pop("peak")
         out["batches"][str(batch)] = _derive(results, gemm)
+        _percent_of_round_peak(out["batches"][str(batch)], peak_runs, peak_size, flops)
         out["data"] = results[DELTARULE].get("data", out["data"])
     return out
 
@@ -78,6 +86,26 @@ def _derive(cells: dict[str, dict], gemm: dict) -> dict:
         "jax_best": _best_jax(cells),
         "ratios": _ratios(cells),
     }
+
+
+def _percent_of_round_peak(res: dict, peak: dict, size: int, flops: int) -> None:
+    """Add each rate's fraction of the GEMM peak measured in the same round, in %, the
+    median over the rounds (``percent_of_round_peak``; ``round_peak_gflops``: each round's
+    peak): a ratio measured side by side, where the run's peak (:func:`_percent_of_peak`)
+    is the best reading of the whole run. Cells with a missing run are left out."""
+    seconds = peak.get("seconds", [])
+    res["round_peak_gflops"] = [2 * size**3 / s / 1e9 for s in seconds]
+    cells = {**res["cells"], "GEMM bound": res["gemm_bound"]}
+    res["percent_of_round_peak"] = {}
+    for label, cell in cells.items():
+        runs = cell.get("seconds", [])
+        if "work" not in cell or not seconds or len(runs) != len(seconds):
+            continue
+        rounds = [
+            100 * cell["work"] / s * flops / (g * 1e9)
+            for s, g in zip(runs, res["round_peak_gflops"])
+        ]
+        res["percent_of_round_peak"][label] = statistics.median(rounds)
 
 
 def _percent_of_peak(workload: dict, peak_gflops: float) -> None:
@@ -213,7 +241,12 @@ def run_variant(
         peaks = [_peak(workers[NUMPY], size)]
         log(f"  float32 GEMM peak: {_peak_line(peaks[0])}")
         out: dict = {"implementations": implementations, "workloads": {}}
-        steps = {"a": workload_a, "b": workload_b, "c": workload_c, "d": workload_d}
+        steps = {
+            "a": functools.partial(workload_a, peak_size=size),
+            "b": workload_b,
+            "c": workload_c,
+            "d": workload_d,
+        }
         for name in workloads:
             log(f"  workload ({name}) ...")
             out["workloads"][name] = steps[name](workers, sizes, repeats)

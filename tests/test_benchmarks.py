@@ -57,6 +57,7 @@ def test_the_table_prints_every_section(quick: tuple[str, dict]) -> None:
         assert heading in stdout
     for heading in ("(d) predict", "memory:", "targets", "GEMM bound (numpy)"):
         assert heading in stdout
+    assert "% of the GEMM peak measured in the same round" in stdout
 
 
 def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, dict]) -> None:
@@ -83,6 +84,11 @@ def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, d
             assert all(_timed_or_noted(cell) for cell in res["cells"].values())
             assert _positive(res["percent_of_peak"]["deltarule"])
     assert "128" in workloads["a"]["batches"]
+    for res in workloads["a"]["batches"].values():  # the peak measured in every round too
+        peaks = res["round_peak_gflops"]
+        assert len(peaks) == results["repeats"] and all(_positive(g) for g in peaks)
+        assert _positive(res["percent_of_round_peak"]["deltarule"])
+        assert _positive(res["percent_of_round_peak"]["GEMM bound"])
 
     b = workloads["b"]["cells"]
     for label in ("deltarule fit (batch 1, epochs=n)", "numpy per-example", "python floats"):
@@ -121,3 +127,28 @@ def test_a_missing_peer_is_a_note_not_a_crash(tmp_path: Path) -> None:
     for res in variant["workloads"]["d"]["batches"].values():
         assert res["cells"]["jax jit (1 thread)"]["note"]
         assert _positive(res["cells"]["deltarule"]["rate_median"])
+
+
+def test_the_fraction_of_each_rounds_peak_pairs_the_rounds() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import plan
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    size, flops = 100, 1_000
+    # the rounds' peaks: 2 size^3 / seconds = 2, 1 and 4 GFLOP/s
+    peak = {"seconds": [2 * size**3 / 2e9, 2 * size**3 / 1e9, 2 * size**3 / 4e9]}
+    res = {
+        "cells": {
+            "deltarule": {"work": 1_000_000, "seconds": [1.0, 1.0, 0.5]},  # 1e6, 1e6, 2e6 /s
+            "noted": {"note": "not installed"},
+            "short": {"work": 10, "seconds": [1.0]},  # a missing run: not paired
+        },
+        "gemm_bound": {"work": 500_000, "seconds": [1.0, 1.0, 1.0]},
+    }
+    plan._percent_of_round_peak(res, peak, size, flops)
+    assert res["round_peak_gflops"] == pytest.approx([2.0, 1.0, 4.0])
+    # rounds: 1e9 / 2e9, 1e9 / 1e9, 2e9 / 4e9 of the peak: 50%, 100%, 50%
+    assert res["percent_of_round_peak"]["deltarule"] == pytest.approx(50.0)
+    assert res["percent_of_round_peak"]["GEMM bound"] == pytest.approx(25.0)  # 25, 50, 12.5
+    assert set(res["percent_of_round_peak"]) == {"deltarule", "GEMM bound"}
