@@ -72,6 +72,9 @@ def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, d
         assert set(measured) == libraries and all(_positive(v) for v in measured.values())
     best = max(v for measured in variant["peak_by_library"] for v in measured.values())
     assert math.isclose(variant["peak_gflops"], best)
+    readings = variant["peak_gflops_measured"] + variant["peak_gflops_rounds"]
+    assert math.isclose(variant["peak_gflops"], max(readings))  # rounds' readings count too
+    assert len(variant["peak_by_library"]) == len(readings)
     assert set(variant["env"]) == {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
     assert "deltarule" in variant["implementations"]
     workloads = variant["workloads"]
@@ -135,9 +138,8 @@ def test_the_fraction_of_each_rounds_peak_pairs_the_rounds() -> None:
         import plan
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
-    size, flops = 100, 1_000
-    # the rounds' peaks: 2 size^3 / seconds = 2, 1 and 4 GFLOP/s
-    peak = {"seconds": [2 * size**3 / 2e9, 2 * size**3 / 1e9, 2 * size**3 / 4e9]}
+    flops = 1_000
+    peaks = [{"gflops": g, "by_library": {"numpy": g}} for g in (2.0, 1.0, 4.0)]
     res = {
         "cells": {
             "deltarule": {"work": 1_000_000, "seconds": [1.0, 1.0, 0.5]},  # 1e6, 1e6, 2e6 /s
@@ -146,8 +148,8 @@ def test_the_fraction_of_each_rounds_peak_pairs_the_rounds() -> None:
         },
         "gemm_bound": {"work": 500_000, "seconds": [1.0, 1.0, 1.0]},
     }
-    plan._percent_of_round_peak(res, peak, size, flops)
-    assert res["round_peak_gflops"] == pytest.approx([2.0, 1.0, 4.0])
+    plan._percent_of_round_peak(res, peaks, flops)
+    assert res["round_peak_gflops"] == [2.0, 1.0, 4.0]
     # rounds: 1e9 / 2e9, 1e9 / 1e9, 2e9 / 4e9 of the peak: 50%, 100%, 50%
     assert res["percent_of_round_peak"]["deltarule"] == pytest.approx(50.0)
     assert res["percent_of_round_peak"]["GEMM bound"] == pytest.approx(25.0)  # 25, 50, 12.5
