@@ -313,3 +313,43 @@ def test_infer_in_chunks_equals_one_forward_pass(hidden, out, monkeypatch, rng):
     np.testing.assert_array_equal(net.predict(X), chunked)
     row_by_row = np.vstack([net.forward(X[i : i + 1])[0] for i in range(50)])
     np.testing.assert_allclose(chunked, row_by_row, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("activation", sorted(dr.activations.ACTIVATIONS))
+def test_infer_on_few_rows_is_the_forward_pass_bit_for_bit(activation, use_bias, dtype, rng):
+    # the layers' cache-free Dense.infer: the same operations as forward, every activation
+    # as a hidden and as an output layer's
+    net = Network([5, 7, 4], activation=activation, output_activation=activation,
+                  use_bias=use_bias, seed=2, dtype=dtype)  # fmt: skip
+    X = rng.normal(size=(9, 5)).astype(dtype)
+    with np.errstate(all="ignore"):
+        for rows in (X, X[:1]):  # (one row: NumPy's matrix-vector product, in both)
+            out = net.infer(rows)
+            assert out.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(out, net.forward(rows)[0])
+
+
+def test_infer_keeps_a_subclass_forward_and_layer(rng):
+    from deltarule.layers import Dense
+
+    class Doubled(Network):
+        def forward(self, X, params=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+            out, caches = super().forward(X, params, **kwargs)
+            return 2 * out, caches
+
+    net = Doubled([3, 4, 2], output_activation="identity", seed=0)
+    X = rng.normal(size=(5, 3))
+    np.testing.assert_array_equal(net.infer(X), net.forward(X)[0])
+    np.testing.assert_array_equal(net.infer(X), 2 * Network.forward(net, X)[0])
+
+    class Shifted(Dense):
+        def forward(self, weight, bias, inputs, rng=None, buffers=None):  # noqa: ANN001, ANN202
+            out, cache = super().forward(weight, bias, inputs, rng, buffers)
+            return out + 1, cache
+
+    plain = Network([3, 2], output_activation="identity", seed=0)
+    plain.layers = (Shifted(**vars(plain.layers[0])),)
+    np.testing.assert_array_equal(plain.infer(X), plain.forward(X)[0])
+    np.testing.assert_array_equal(plain.infer(X), X @ plain.weights[0].T + plain.biases[0] + 1)

@@ -164,6 +164,25 @@ class Dense:
             out = activated * mask
         return out, DenseCache(inputs, net, activated, out, mask)
 
+    def infer(self, weight: Array, bias: Array | None, inputs: Array) -> Array:
+        r""":meth:`forward`'s output without its cache (no dropout: inference),
+        :math:`f(x W^\top + b)` by the same operations, bit for bit.
+
+        Parameters
+        ----------
+        weight : ndarray of shape (n_outputs, n_inputs)
+        bias : ndarray of shape (n_outputs,) or None
+        inputs : ndarray of shape (n_samples, n_inputs)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+        """
+        net = np.matmul(inputs, weight.T)
+        if bias is not None:
+            net += bias
+        return self.activation(net)
+
     def backward(
         self,
         weight: Array,
