@@ -29,7 +29,7 @@ import numpy as np
 from . import _blas, _compiled, _memory, _mkl
 from ._threads import run_shares
 from ._typing import Array
-from .layers import Dense
+from .layers import plain_dense
 
 __all__ = ["infer", "MIN_ROWS", "BLOCK"]
 
@@ -44,7 +44,7 @@ def _plan(network: Any) -> tuple | None:
     from ._minibatch import HIDDEN_CODES, layout_arrays, registered
 
     layers = network.layers
-    if not (all(type(layer) is Dense for layer in layers) and registered(layers)):
+    if not (plain_dense(layers) and registered(layers)):
         return None
     names = [layer.activation.name for layer in layers]
     softmax = names[-1] == "softmax"

@@ -74,7 +74,7 @@ import numpy as np
 
 from . import _blas, _compiled, _memory, _mkl, optimizers
 from .activations import get_activation
-from .layers import Dense
+from .layers import plain_dense
 
 SYNC_STRIDE = 16
 """int64 slots from one thread's counter to the next in the kernel's ``sync`` array (128
@@ -236,7 +236,7 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
         and not any(layer.dropout for layer in layers)
         and type(opt) in _RULES
         and not (trainer.l1 or trainer.max_norm is not None)
-        and all(type(layer) is Dense for layer in layers)
+        and plain_dense(layers)
         and (net.n_parameters >= MIN_PARAMETERS or planned_steps(trainer, n_rows, bs) >= MIN_STEPS)
         and _compiled.available()
     ):

@@ -29,6 +29,7 @@ valid until the next pass that uses them).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,7 @@ from . import _rowops
 from ._typing import Array
 from .activations import Activation
 
-__all__ = ["Dense", "DenseBuffers", "DenseCache"]
+__all__ = ["Dense", "DenseBuffers", "DenseCache", "plain_dense"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,12 @@ class DenseBuffers:
 
 def _rows(buffer: Array | None, n: int) -> Array | None:
     return None if buffer is None else buffer[:n]
+
+
+def plain_dense(layers: Iterable[object]) -> bool:
+    """True when every layer is a :class:`Dense` itself, not a subclass (which may compute
+    otherwise): the compiled paths and the cache-free inference compute Dense's arithmetic."""
+    return all(type(layer) is Dense for layer in layers)
 
 
 @dataclass(frozen=True)

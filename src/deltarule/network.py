@@ -39,7 +39,7 @@ from ._validation import (
 from .activations import Activation, get_activation
 from .exceptions import InputError
 from .initializers import get_initializer, make_rng
-from .layers import Dense, DenseBuffers, DenseCache
+from .layers import Dense, DenseBuffers, DenseCache, plain_dense
 from .losses import Loss, batch_scale, fused_pair, get_loss, reduce_weighted
 from .parameters import ParameterLayout
 
@@ -422,11 +422,6 @@ class Network:
             for index, layer in enumerate(self.layers)
         ]
 
-    @property
-    def _plain_layers(self) -> bool:
-        """Every layer a :class:`Dense` itself (a subclass may compute otherwise)."""
-        return all(type(layer) is Dense for layer in self.layers)
-
     def infer(self, X: Array) -> Array:
         """Return the outputs for trusted, validated ``X`` (no dropout), shape (n, n_outputs).
 
@@ -442,7 +437,7 @@ class Network:
         """
         n = X.shape[0]
         if n <= INFER_CHUNK:
-            if type(self).forward is not Network.forward or not self._plain_layers:
+            if type(self).forward is not Network.forward or not plain_dense(self.layers):
                 return self.forward(X)[0]
             out = X
             for layer, weight, bias in zip(self.layers, self.weights, self.biases):
