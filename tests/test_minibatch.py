@@ -270,6 +270,38 @@ def test_ctrl_c_stops_between_runs_of_steps(monkeypatch) -> None:
     assert len(history) == 0 and not np.array_equal(net.parameters, before)
 
 
+def run_lengths(monkeypatch) -> list[int]:
+    """A list that gains each kernel run's number of steps (the method still runs)."""
+    sizes: list[int] = []
+    real = _minibatch.MinibatchKernel.run
+
+    def spy(self, trainer, X, Y, order, first, n_steps, *rest):
+        sizes.append(n_steps)
+        return real(self, trainer, X, Y, order, first, n_steps, *rest)
+
+    monkeypatch.setattr(_minibatch.MinibatchKernel, "run", spy)
+    return sizes
+
+
+def test_run_lengths_carry_over_to_the_next_epoch(monkeypatch) -> None:
+    # Every run is "fast" here, so each doubles the next (a shorter last run of an epoch
+    # too, by its rate); the next epoch goes on from there instead of from 4 steps.
+    monkeypatch.setattr(training, "COMPILED_RUN_SECONDS", 1e9)
+    sizes = run_lengths(monkeypatch)
+    X, y = data(("softmax", "categorical_crossentropy"), n=640)
+    net = dr.Network([7, 12, 3], output_activation="softmax", seed=0)
+    trainer = Trainer(net, "adam", 0.01, 10, seed=3, metrics=[])
+    trainer.fit(X, y, epochs=3, verbose=0, warn_convergence=False)
+    assert sizes == [4, 8, 16, 32, 4, 64, 64]  # 64 steps an epoch
+
+    # Every run is "slow" now (over twice COMPILED_RUN_SECONDS): each halves the next.
+    # (A new fit makes a new kernel: batch-sized work space is not kept between fits.)
+    monkeypatch.setattr(training, "COMPILED_RUN_SECONDS", 0.0)
+    sizes.clear()
+    trainer.fit(X, y, epochs=1, verbose=0, warn_convergence=False)
+    assert sizes == [4, 2] + [1] * 58
+
+
 def test_kernels_load_from_numbas_cache_in_a_new_process(tmp_path) -> None:
     # A kernel that numba cannot find again in its on-disk cache is compiled anew in every
     # process (seconds). The second of two identical runs must find every kernel it uses.

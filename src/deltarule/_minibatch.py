@@ -313,6 +313,7 @@ class MinibatchKernel:
 
     def __init__(self, network: Any, bs: int, gather: bool, threads: int = 1) -> None:
         self.network, self.batch_size, self.gather, self.threads = network, bs, gather, threads
+        self.run_steps: int | None = None  # the next run's steps (set by the training loop)
         self.key = (network, bs, gather, threads)
         layers, dtype = network.layers, network.dtype
         self.sizes, self.w_off, self.b_off = layout_arrays(network)

@@ -67,6 +67,8 @@ __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
 
 COMPILED_RUN_SECONDS = 0.05
 """About how long one compiled run of mini-batch steps lasts (Ctrl-C is seen between runs)."""
+FIRST_RUN_STEPS = 4
+"""The steps of a compiled kernel's first run (then as :data:`COMPILED_RUN_SECONDS` says)."""
 
 CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
 
@@ -409,22 +411,35 @@ class Trainer:
 
         Returns (examples seen, sum of batch losses times batch sizes), as the plain loop
         would have them: a non-finite loss or Ctrl-C ends the epoch early.
+
+        The first run of a kernel is :data:`FIRST_RUN_STEPS` steps; when a run of that many
+        steps takes (or, for a shorter last run of an epoch, would take at its rate) under
+        half of :data:`COMPILED_RUN_SECONDS`, the next is twice as long; over twice that,
+        half as long. The length carries over to the kernel's next epoch (it used to restart
+        at 4 each epoch: ten epochs of 6,000 rows at batch 128 on a 784-256-128-10 network
+        ran in 4 runs an epoch instead of 1, 3-4% slower).
         """
         n, bs = data.X.shape[0], kernel.batch_size
-        n_steps, done, run, loss_sum = -(-n // bs), 0, 4, 0.0
+        n_steps, done, loss_sum = -(-n // bs), 0, 0.0
+        run = kernel.run_steps or FIRST_RUN_STEPS
         while done < n_steps:
             size = min(run, n_steps - done)
             t0 = time.perf_counter()
             losses, updates = kernel.run(
                 self, data.X, data.y, order, done * bs, size, lr, outputs, self._grad_sum
             )
+            seconds = time.perf_counter() - t0
             for loss in losses.tolist():
                 loss_sum += loss * float(min(bs, n - done * bs))
                 done += 1
             if updates < len(losses) or interrupt.requested:
                 break
-            if time.perf_counter() - t0 < COMPILED_RUN_SECONDS / 2:
+            whole = seconds * run / size  # a whole run's time (a shorter last one's rate)
+            if whole < COMPILED_RUN_SECONDS / 2:
                 run *= 2
+            elif whole > 2 * COMPILED_RUN_SECONDS and run > 1:
+                run //= 2
+        kernel.run_steps = run
         return min(done * bs, n), loss_sum
 
     # ------------------------------------------------------------------ epochs
