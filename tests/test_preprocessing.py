@@ -378,6 +378,35 @@ def test_malformed_state(state):
         TabularPreprocessor.from_dict(state)
 
 
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (lambda s: s.update(classes=["a"]), "classes ['a'] are not two or more distinct labels"),
+        (lambda s: s.update(classes=["a", "a"]), "are not two or more distinct labels"),
+        (lambda s: s.update(classes=None), "a classification model without a list of class"),
+        (lambda s: s["columns"].append(dict(s["columns"][0])), "two columns are named 'x'"),
+        (lambda s: s["columns"][0].update(std=0.0), "column 1 ("),
+        (lambda s: s["columns"][0].update(std=0), "is not a valid numeric or categorical one"),
+        (lambda s: s["columns"][0].update(mean=float("nan")), "column 1 ("),
+        (lambda s: s["columns"][1].update(kind="weird"), "column 2 ("),
+        (lambda s: s.update(task="ranking"), "task 'ranking' is not 'classification' or"),
+        (lambda s: s.update(version=9), "type 'tabular' version 9, expected 'tabular' version 1"),
+        (lambda s: s.pop("columns"), "missing columns"),
+    ],
+)  # fmt: skip
+def test_a_malformed_state_says_what_is_wrong(change, problem):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": ["u", "v", "u", "v"],
+                          "y": ["a", "b", "a", "b"]})  # fmt: skip
+    state = json.loads(json.dumps(TabularPreprocessor().fit(frame, "y").to_dict()))
+    TabularPreprocessor.from_dict(state)  # valid as saved
+    change(state)
+    with pytest.raises(IncompatibleFormatError) as info:
+        TabularPreprocessor.from_dict(state)
+    message = str(info.value)
+    assert message.startswith("the preprocessing state is malformed or of an unknown version: ")
+    assert problem in message and "retrain the model (deltarule train)" in message
+
+
 def test_row_numbers_match_the_csv_file(tmp_path):
     from deltarule.io.data import read_table
 

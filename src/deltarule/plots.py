@@ -44,8 +44,10 @@ def check_plot_path(path: str | os.PathLike[str]) -> Path:
     ------
     InputError
         For an extension other than .png or .svg, a missing folder, or no matplotlib.
+    OSError
+        When the folder (or an existing file there) is not writable.
     """
-    from .io.atomic import resolve_target
+    from .io.atomic import check_writable
 
     target = Path(path)
     if target.suffix.lower() not in PLOT_FORMATS:
@@ -54,7 +56,7 @@ def check_plot_path(path: str | os.PathLike[str]) -> Path:
             f"{target.suffix or '(none)'!r}; expected a file ending in .png or .svg "
             "(e.g. --plot curves.png)."
         )
-    resolve_target(target)
+    check_writable(target)
     _figure_class()
     return target
 

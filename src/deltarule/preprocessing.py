@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -459,18 +460,21 @@ class TabularPreprocessor:
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> TabularPreprocessor:
-        """Rebuild a preprocessor from :meth:`to_dict` output (e.g. read from a model file)."""
-        try:
-            ok = state["type"] == _STATE_TYPE and state["version"] == _STATE_VERSION
-            ok = ok and state["task"] in TASKS[1:] and state["impute"] in (None, *IMPUTE_STRATEGIES)
-            ok = ok and all(_valid_column(c) for c in state["columns"]) and bool(state["columns"])
-            ok = ok and (state["classes"] is None) == (state["task"] == "regression")
-        except (KeyError, TypeError):
-            ok = False
-        if not ok:
+        """Rebuild a preprocessor from :meth:`to_dict` output (e.g. read from a model file).
+
+        Raises
+        ------
+        IncompatibleFormatError
+            Naming the first problem found: an unknown type or version, an unknown task or
+            imputation, a column that is not a valid numeric or categorical one, two columns
+            of one name, or classes that are not two or more distinct labels.
+        """
+        problem = _state_problem(state)
+        if problem is not None:
             raise IncompatibleFormatError(
-                f"the preprocessing state is malformed or of an unknown "
-                f"version; received {state!r:.200}."
+                f"the preprocessing state is malformed or of an unknown version: {problem}. "
+                "It was changed after it was saved, or written by another version of "
+                "deltarule; retrain the model (deltarule train)."
             )
         new = cls()
         new.target, new.task, new.impute = state["target"], state["task"], state["impute"]
@@ -479,14 +483,66 @@ class TabularPreprocessor:
         return new
 
 
-def _valid_column(column: dict[str, Any]) -> bool:
-    if not {"name", "kind", "fill"} <= set(column):
+def _state_problem(state: Any) -> str | None:
+    """What is wrong with a :meth:`TabularPreprocessor.to_dict` state, or None."""
+    if not isinstance(state, dict):
+        return f"expected a JSON object, received {type(state).__name__}"
+    keys = {"type", "version", "target", "task", "impute", "classes", "columns"}
+    if not keys <= set(state):
+        return f"missing {', '.join(sorted(keys - set(state)))}"
+    if (state["type"], state["version"]) != (_STATE_TYPE, _STATE_VERSION):
+        return (
+            f"type {state['type']!r} version {state['version']!r}, expected "
+            f"{_STATE_TYPE!r} version {_STATE_VERSION}"
+        )
+    if state["task"] not in TASKS[1:]:
+        return f"task {state['task']!r} is not 'classification' or 'regression'"
+    if state["impute"] not in (None, *IMPUTE_STRATEGIES):
+        return f"impute {state['impute']!r} is not one of {', '.join(IMPUTE_STRATEGIES)} or null"
+    columns = state["columns"]
+    if not isinstance(columns, list) or not columns:
+        return "no columns"
+    for i, column in enumerate(columns):
+        if not _valid_column(column):
+            return f"column {i + 1} ({str(column)[:80]}) is not a valid numeric or categorical one"
+    names = [column["name"] for column in columns]
+    twice = sorted({repr(n) for n in names if names.count(n) > 1})
+    if twice:
+        return f"two columns are named {', '.join(twice)}"
+    classes = state["classes"]
+    if state["task"] == "regression":
+        return None if classes is None else "a regression model with classes"
+    if not (isinstance(classes, list) and all(_scalar(c) for c in classes)):
+        return "a classification model without a list of class labels"
+    if len(classes) < 2 or len({repr(c) for c in classes}) != len(classes):
+        return f"classes {classes!r:.80} are not two or more distinct labels"
+    return None
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _finite_float(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _valid_column(column: Any) -> bool:
+    if not (isinstance(column, dict) and {"name", "kind", "fill"} <= set(column)):
+        return False
+    if not isinstance(column["name"], (str, int)) or isinstance(column["name"], bool):
         return False
     if column["kind"] == "numeric":
-        return isinstance(column["mean"], float) and isinstance(column["std"], float)
+        return (
+            _finite_float(column.get("mean"))
+            and _finite_float(column.get("std"))
+            and column["std"] > 0
+            and (column["fill"] is None or _finite_float(column["fill"]))
+        )
     categories = column.get("categories")
     return (
         column["kind"] == "categorical"
         and isinstance(categories, list)
-        and all(isinstance(c, (str, int, float, bool)) for c in categories)
+        and all(_scalar(c) for c in categories)
+        and (column["fill"] is None or _scalar(column["fill"]))
     )

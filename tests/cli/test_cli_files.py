@@ -214,6 +214,85 @@ def test_a_failed_train_writes_no_model(capsys, in_tmp, monkeypatch):
     assert sorted(p.name for p in in_tmp.iterdir()) == ["flowers.csv"]
 
 
+def test_an_unwritable_output_is_found_before_any_work(capsys, trained, monkeypatch):
+    # A folder that takes no new file (simulated: root may write anywhere) is found before
+    # training, and before an evaluation writes its first output.
+    import deltarule.io.atomic as atomic
+
+    real = atomic._create_temp
+
+    def create(target):
+        if target.parent.name == "ro":
+            raise PermissionError(13, "Permission denied", str(target))
+        return real(target)
+
+    monkeypatch.setattr(atomic, "_create_temp", create)
+    Path("ro").mkdir()
+    before = {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()}
+    for argv in ([*TRAIN[:-1], "--out", "new.safetensors", "--plot", "ro/c.png"],
+                 [*TRAIN[:-1], "--out", "ro/m.safetensors"],
+                 ["evaluate", "m.safetensors", "flowers.csv", "--out", "ev.txt", "--plot",
+                  "ro/c.png"]):  # fmt: skip
+        code, _, err = cli(capsys, *argv)
+        assert code == 2 and err.count("\n") == 1, err
+        assert "Permission denied; the folder" in err and "ro" in err, err
+        assert "training" not in err  # (train says "training ..." as it starts)
+        assert {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()} == before
+        assert list(Path("ro").iterdir()) == []
+
+
+def _with_metadata(path: Path, change) -> Path:  # noqa: ANN001
+    """A copy of the model file ``path`` with its deltarule metadata changed by ``change``."""
+    import json
+    import struct
+
+    content = path.read_bytes()
+    n = struct.unpack("<Q", content[:8])[0]
+    header = json.loads(content[8 : 8 + n])
+    meta = json.loads(header["__metadata__"]["deltarule"])
+    change(meta)
+    header["__metadata__"]["deltarule"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    out = path.with_name("changed.safetensors")
+    out.write_bytes(struct.pack("<Q", len(raw)) + raw + content[8 + n :])
+    return out
+
+
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (lambda m: m["preprocessing"].update(classes=["setosa"]), "are not two or more distinct"),
+        (lambda m: m["preprocessing"]["columns"][1].update(name="length"), "two columns are"),
+        (lambda m: m["preprocessing"]["columns"][0].update(std=0), "column 1 ("),
+    ],
+)  # fmt: skip
+def test_a_changed_model_file_is_refused_by_every_command(capsys, trained, change, problem):
+    changed = _with_metadata(Path("m.safetensors"), change)
+    commands = [["predict", changed, "flowers.csv"], ["predict", changed, "flowers.csv", "--proba"],
+                ["evaluate", changed, "flowers.csv"], ["inspect", changed]]  # fmt: skip
+    for argv in commands:
+        code, out, err = cli(capsys, *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1, (argv, err)
+        assert err.startswith(f"error: {changed}: the preprocessing state is malformed"), err
+        assert problem in err and "this is a bug" not in err
+
+
+def test_a_new_run_never_replaces_a_checkpointed_one(capsys, trained):
+    code, _, err = cli(capsys, *TRAIN, "--out", "a.safetensors", "--checkpoint", "ck")
+    assert code == 0, err
+    held = {p.name: p.read_bytes() for p in Path("ck").iterdir()}
+    assert set(held) == {"settings.json", "checkpoint.safetensors"}
+    code, _, err = cli(capsys, *TRAIN, "--out", "b.safetensors", "--checkpoint", "ck")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--checkpoint ck already holds a training run" in err
+    assert "deltarule train --resume ck" in err
+    assert {p.name: p.read_bytes() for p in Path("ck").iterdir()} == held
+    assert not Path("b.safetensors").exists()
+    code, _, err = cli(capsys, "train", "--resume", "ck", "--quiet")  # resuming is still fine
+    assert code == 0, err
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 def test_predictions_into_a_pipe(capsys, trained):
     import stat

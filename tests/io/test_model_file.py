@@ -334,6 +334,48 @@ def test_interrupted_save_keeps_previous_file(saved, monkeypatch):
     load_model(saved)
 
 
+def test_a_replaced_file_keeps_its_permissions(saved):
+    os.chmod(saved, 0o640)
+    save_model(dr.Network([3, 2], seed=5), saved)
+    assert saved.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_read_only_file_is_not_replaced(saved, monkeypatch):
+    # (root may write anything, so the permission check itself is simulated here)
+    from deltarule.io.atomic import check_writable
+
+    before = saved.read_bytes()
+    real = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda path, mode, **kw: (
+            False if mode == os.W_OK and os.fspath(path) == str(saved) else real(path, mode, **kw)
+        ),
+    )
+    for attempt in (lambda: save_model(dr.Network([3, 2], seed=5), saved),
+                    lambda: check_writable(saved)):  # fmt: skip
+        with pytest.raises(PermissionError, match="exists and is read-only; make it writable"):
+            attempt()
+    assert saved.read_bytes() == before
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]
+
+
+def test_check_writable_finds_a_folder_that_takes_no_new_file(tmp_path, monkeypatch):
+    import deltarule.io.atomic as atomic
+
+    def refused(target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(atomic, "_create_temp", refused)
+    with pytest.raises(PermissionError, match=r"cannot save to '.*m.st': Permission denied; "
+                       r"the folder .* or the file is not writable"):  # fmt: skip
+        atomic.check_writable(tmp_path / "m.st")
+    monkeypatch.undo()
+    assert atomic.check_writable(tmp_path / "m.st") == tmp_path.resolve() / "m.st"
+    assert list(tmp_path.iterdir()) == []  # the probe left nothing behind
+
+
 class _FailingWriter:
     """A file that writes its first chunks, then fails like a full disk."""
 

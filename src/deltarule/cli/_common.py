@@ -190,7 +190,10 @@ def load_model_file(path: str) -> Model:
     if loaded.preprocessing is None:
         pre = _made_up_preprocessing(network, loaded.classes)
     else:
-        pre = TabularPreprocessor.from_dict(loaded.preprocessing)
+        try:
+            pre = TabularPreprocessor.from_dict(loaded.preprocessing)
+        except IncompatibleFormatError as exc:
+            raise IncompatibleFormatError(f"{path}: {exc}") from exc
     outputs_fit = pre.n_outputs == network.n_outputs or (
         loaded.preprocessing is None and pre.task == CLASSIFICATION and network.n_outputs == 2
     )
@@ -283,10 +286,15 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-    """Refuse outputs that would overwrite an input, or each other (by option name).
+    """Refuse outputs that would overwrite an input, or each other (by option name), and
+    outputs that could not be written (:func:`deltarule.io.atomic.check_writable`: a
+    folder or an existing file that is not writable) — before the command's work, so that
+    nothing is computed only to be lost, and no output is written when another fails.
 
     Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing.
     """
+    from ..io.atomic import check_writable
+
     ins = {k: os.fspath(v) for k, v in inputs.items() if v and _regular_or_missing(os.fspath(v))}
     outs = {k: os.fspath(v) for k, v in outputs.items() if v and _regular_or_missing(os.fspath(v))}
     for name, path in outs.items():
@@ -304,6 +312,8 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
                     f"{first} and {second} are the same file ({outs[first]}); one would "
                     "overwrite the other. Give them different paths."
                 )
+    for path in outs.values():
+        check_writable(path)
 
 
 def write_text(text: str, out: str | None) -> None:

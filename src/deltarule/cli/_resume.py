@@ -40,6 +40,20 @@ def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
     atomic_write_text(folder / SETTINGS_FILE, json.dumps(payload, indent=2) + "\n")
 
 
+def check_new_run(folder: str | Path) -> None:
+    """Refuse to start a new run in a ``--checkpoint`` folder that holds one already: its
+    settings and checkpoint would be replaced, and with them the way to resume it."""
+    from ..io.checkpoint import CHECKPOINT_FILE
+
+    held = [name for name in (SETTINGS_FILE, CHECKPOINT_FILE) if (Path(folder) / name).exists()]
+    if held:
+        raise InputError(
+            f"--checkpoint {folder} already holds a training run ({' and '.join(held)}); a new "
+            f"run would replace it. Continue that run with 'deltarule train --resume {folder}', "
+            "or give a new folder (or delete that one) to start afresh."
+        )
+
+
 def _train_defaults() -> argparse.Namespace:
     """What ``deltarule train`` sets when an option is not given."""
     from . import build_parser

@@ -21,7 +21,7 @@ from ..datasets import DATASETS
 from ..exceptions import InputError
 from . import add_common
 from ._common import CLASSIFICATION, check_distinct, holdout_split, read_data, score
-from ._resume import fit_resumable, load_settings, save_settings
+from ._resume import check_new_run, fit_resumable, load_settings, save_settings
 
 DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
 
@@ -121,7 +121,6 @@ def parse_hidden(text: str) -> list[int]:
 
 def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     """Check what can be checked before any work; return (hidden sizes, model path or None)."""
-    from ..io.atomic import resolve_target
     from ..optimizers import get_optimizer
     from ..plots import check_plot_path
     from ..solvers import get_solver
@@ -165,19 +164,18 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     if args.out is not None and not args.out.strip():
         raise InputError("--out is empty; expected a file path such as model.safetensors.")
     if args.plot:
-        check_plot_path(args.plot)
-        resolve_target(args.plot)  # its folder exists: found now, not after training
+        check_plot_path(args.plot)  # its folder exists and is writable: found now, not after
     out = Path(args.out) if args.out else None
     if out is None and args.data:
         out = Path.cwd() / f"{Path(args.data).stem}.safetensors"
-    if out is not None:
-        resolve_target(out)
     if args.checkpoint and os.path.exists(args.checkpoint) and not os.path.isdir(args.checkpoint):
         raise InputError(
             f"--checkpoint {args.checkpoint} is a file; expected a folder to keep the run's "
             "checkpoints in (created if missing). Choose another path."
         )
-    check_distinct({"DATA": args.data}, {"--out": out, "--plot": args.plot})
+    if args.checkpoint and not args.resume:
+        check_new_run(args.checkpoint)
+    check_distinct({"DATA": args.data}, {"--out": out, "--plot": args.plot})  # and writable
     return hidden, out
 
 

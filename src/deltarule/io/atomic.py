@@ -5,7 +5,8 @@ fsync'ed, then moved onto the target with :func:`os.replace`, which is atomic
 on POSIX and Windows. If anything goes wrong before the move (an exception, a
 full disk, Ctrl-C), the temporary file is removed and the previous file, if
 any, is still there, whole. A crash of the machine itself can at worst leave a
-stray ``.<name>.<random>.tmp`` file next to the target. An existing target that is not a
+stray ``.<name>.<random>.tmp`` file next to the target. A replaced file keeps its permission
+bits; a read-only one is not replaced (``PermissionError``). An existing target that is not a
 regular file (a pipe, a terminal, ``/dev/stdout``) is written in place: there is nothing
 to replace, and a device must not be replaced by a file. Operating-system failures (no
 permission, a full disk) keep their type (``OSError``) with a message naming the target.
@@ -23,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -32,7 +34,7 @@ from typing import IO, Any
 
 from ..exceptions import InputError
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "check_writable"]
 
 
 def resolve_target(path: str | os.PathLike[str]) -> Path:
@@ -57,6 +59,56 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
             "not exist. Create it first (e.g. mkdir -p) or choose another path."
         )
     return target
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Return the real path a save to ``path`` writes (:func:`resolve_target`), having
+    checked that a save there would succeed as far as can be told now: its folder takes a
+    new file (one is created there and removed) and an existing file there is writable.
+
+    Commands call it for every output before their work, so that a long training run is
+    not lost to an output folder it cannot write.
+
+    Raises
+    ------
+    InputError
+        As :func:`resolve_target`.
+    OSError
+        ``PermissionError`` when the folder or the existing file is not writable (or another
+        operating-system failure), with a message naming ``path``.
+    """
+    target = resolve_target(path)
+    if _is_special(target):  # a pipe or device: written in place, nothing to create
+        return target
+    _check_replaceable(path, target)
+    try:
+        fd, temp = _create_temp(target)
+    except OSError as exc:
+        raise _cannot_save(path, exc, target.parent) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+    return target
+
+
+def _existing_mode(target: Path) -> int | None:
+    """The permission bits of the regular file ``target``, None if there is none."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return None
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
+
+
+def _check_replaceable(path: str | os.PathLike[str], target: Path) -> None:
+    """Refuse to replace an existing file that this user may not write (read-only)."""
+    if _existing_mode(target) is not None and not os.access(target, os.W_OK):
+        error = PermissionError(
+            f"cannot save to {os.fspath(path)!r}: the file exists and is read-only; make it "
+            "writable (e.g. chmod u+w) or choose another path."
+        )
+        error.errno = errno.EACCES
+        raise error
 
 
 def _cannot_save(path: str | os.PathLike[str], exc: OSError, where: Path) -> OSError:
@@ -136,6 +188,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
             raise _cannot_save(path, exc, Path(os.fspath(path)).parent) from None
         return
     target = resolve_target(path)
+    _check_replaceable(path, target)
+    keep_mode = _existing_mode(target)
     try:
         fd, temp = _create_temp(target)
     except OSError as exc:
@@ -144,6 +198,8 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
         with os.fdopen(fd, mode, **text) as handle:
             yield handle
             handle.flush()
+            if keep_mode is not None and hasattr(os, "fchmod"):  # the replaced file's mode
+                os.fchmod(handle.fileno(), keep_mode)
             os.fsync(handle.fileno())
         os.replace(temp, target)
     except BaseException as exc:
