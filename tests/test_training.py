@@ -737,6 +737,23 @@ def test_progress_bar_on_a_terminal_shows_loss_and_validation(rng) -> None:
     assert "3/3" in text and "loss=" in text and "val_accuracy=" in text
 
 
+def test_a_terminal_without_tqdm_gets_plain_lines(rng, monkeypatch) -> None:
+    # tqdm is optional (the cli extra): fit's default progress must not need it.
+    import sys
+
+    from deltarule.callbacks import ProgressBar
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm.auto now fails
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    X, y, _ = classification_data(rng)
+    stream = _Terminal()
+    net = dr.Network([2, 4, 3], output_activation="softmax", seed=0)
+    net.fit(X, y, epochs=3, verbose=0, callbacks=[ProgressBar(1, stream=stream)])
+    lines = "".join(stream.parts).splitlines()
+    assert [line[:10] for line in lines[:3]] == ["epoch 1/3 ", "epoch 2/3 ", "epoch 3/3 "]
+    assert all(" - loss " in line for line in lines[:3]) and lines[3].startswith("stopped:")
+
+
 def test_model_checkpoint_saves_best_and_optimizer_state(rng, tmp_path) -> None:
     from deltarule.callbacks import ModelCheckpoint
     from deltarule.io import load_model

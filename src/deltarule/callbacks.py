@@ -112,7 +112,8 @@ def _format_record(record: EpochRecord, max_epochs: int) -> str:
 
 
 class ProgressBar(Callback):
-    """Show progress: a live tqdm bar on a terminal, one plain line per epoch otherwise.
+    """Show progress: a live tqdm bar on a terminal (when tqdm is installed), one plain line
+    per epoch otherwise.
 
     Parameters
     ----------
@@ -134,8 +135,10 @@ class ProgressBar(Callback):
         self._bar = None
         stream = self._out()
         if self.verbose == 1 and getattr(stream, "isatty", lambda: False)():
-            from tqdm.auto import tqdm  # optional dependency, imported when a bar is shown
-
+            try:  # optional (the ``cli`` extra): without it, plain lines on a terminal too
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
             self._bar = tqdm(total=state.max_epochs, file=stream, unit="epoch", leave=True)
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
