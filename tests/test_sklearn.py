@@ -158,6 +158,23 @@ def test_float32_input_stays_float32_and_dtype_can_be_forced() -> None:
     assert MLPClassifier(max_iter=5).fit(IRIS_X, IRIS_Y).coefs_[0].dtype == np.float64
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_float32_estimators_refuse_values_beyond_float32() -> None:
+    from deltarule.exceptions import InputError
+
+    clf = MLPClassifier(max_iter=5, dtype="float32", random_state=0).fit(IRIS_X, IRIS_Y)
+    huge = IRIS_X[:2] * 1e39  # finite in float64, infinite in float32
+    for call in (clf.predict, clf.predict_proba):  # (they returned NaN, and a label)
+        with pytest.raises(InputError, match=r"X holds .* too large for float32"):
+            call(huge)
+    reg = MLPRegressor(max_iter=5, dtype="float32", random_state=0)
+    with pytest.raises(InputError, match=r"X holds .* too large for float32"):
+        reg.fit(IRIS_X * 1e39, IRIS_X[:, 0])  # (said "NaN or infinity ... impute")
+    with pytest.raises(InputError, match=r"y holds .* too large for float32"):
+        reg.fit(IRIS_X, IRIS_X[:, 0] * 1e39)
+    np.testing.assert_array_equal(clf.predict(IRIS_X), clf.predict(IRIS_X.astype(np.float32)))
+
+
 def test_deltarule_extras_activation_list_dropout_callbacks_verbose(capsys) -> None:
     class Count(Callback):
         epochs = 0

@@ -92,3 +92,19 @@ def test_a_thread_that_cannot_start_leaves_its_rows_to_the_caller(large, monkeyp
     assert _all_finite(X)
     X[-1, -1] = np.inf  # in the second share
     assert not _all_finite(X)
+
+
+@pytest.mark.parametrize(
+    "ndim,data,fix",
+    [
+        ((1,), np.ones((4, 1)), "Pass one value per sample, e.g. np.ravel(w) for a column."),
+        ((1,), np.float64(2.0), "Pass one value per sample"),
+        ((1, 2), np.ones((2, 2, 2)), "Reshape it, e.g. w.reshape(-1, 1) for a single feature."),
+    ],
+)
+def test_a_wrong_dimension_gets_advice_that_fixes_it(ndim, data, fix) -> None:
+    from deltarule._validation import as_float_array
+
+    with pytest.raises(InputError) as info:
+        as_float_array(data, "w", np.dtype(np.float64), ndim=ndim)
+    assert f"w has {np.ndim(data)} dimension(s)" in str(info.value) and fix in str(info.value)

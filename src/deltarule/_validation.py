@@ -174,10 +174,14 @@ def as_float_array(
             "Encode text or categories as numbers first (e.g. one-hot encoding)."
         )
     if array.ndim not in ndim:
+        fix = (
+            f"Pass one value per sample, e.g. np.ravel({name}) for a column"
+            if tuple(ndim) == (1,)
+            else f"Reshape it, e.g. {name}.reshape(-1, 1) for a single feature"
+        )
         raise InputError(
             f"{name} has {array.ndim} dimension(s) (shape {array.shape}); expected "
-            f"{' or '.join(str(d) for d in ndim)}. Reshape it, e.g. {name}.reshape(-1, 1) "
-            "for a single feature."
+            f"{' or '.join(str(d) for d in ndim)}. {fix}."
         )
     if array.size == 0:
         raise InputError(f"{name} is empty (shape {array.shape}); expected at least one sample.")

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import as_float_array
 from ..exceptions import InputError
 from ..training import Trainer
 from ._network import (
@@ -44,6 +45,18 @@ from ._solvers import FIRST_ORDER, make_optimizer, resolve_batch_size
 __all__ = ["BaseMLP"]
 
 _FLOATS = (np.float64, np.float32)
+
+
+def _in_dtype(array: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
+    """``array`` (finite, validated) in the network's ``dtype``; an InputError naming the
+    first value too large for it (float64 data for a float32 network) instead of infinity."""
+    if array.dtype == dtype:
+        return array
+    with np.errstate(over="ignore"):
+        converted = array.astype(dtype)
+    if not np.isfinite(converted).all():
+        as_float_array(array, name, dtype)  # raises, naming the value and the fix
+    return converted
 
 
 class BaseMLP(BaseEstimator):
@@ -82,8 +95,8 @@ class BaseMLP(BaseEstimator):
             self._sync_in()
             self._reset_stopping(keep=True)
         dtype = self.network_.dtype
-        X, Y = X.astype(dtype, copy=False), Y.astype(dtype, copy=False)
-        sw = None if sw is None else sw.astype(dtype, copy=False)
+        X, Y = _in_dtype(X, "X", dtype), _in_dtype(Y, "y", dtype)
+        sw = None if sw is None else _in_dtype(sw, "sample_weight", dtype)
         train, validation = (X, Y, sw), None
         if self.early_stopping and self.solver in FIRST_ORDER:
             if incremental:
@@ -223,7 +236,7 @@ class BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=_FLOATS)
         self._sync_in()
         network = self.network_
-        return network.infer(X.astype(network.dtype, copy=False))
+        return network.infer(_in_dtype(X, "X", network.dtype))
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
