@@ -285,6 +285,41 @@ def test_monitoring_an_unavailable_value_is_a_clear_error(rng) -> None:
         dr.Network([3, 2]).fit(X, y, epochs=2, early_stopping=True, monitor="val_loss", **quiet())
 
 
+@pytest.mark.parametrize(
+    "monitor,name,mode",
+    [("val_acc", "val_accuracy", "max"), ("f1_score", "f1", "max"), ("val_logloss", "val_log_loss",
+     "min"), ("mean_squared_error", "mse", "min"), ("val_loss", "val_loss", "min")],
+)  # fmt: skip
+def test_a_metrics_alias_monitors_the_recorded_name(rng, monitor, name, mode) -> None:
+    from deltarule import callbacks as cb
+
+    # (mode "auto" took 'val_acc' for an error to minimise)
+    for callback in (cb.EarlyStopping(monitor=monitor), cb.ReduceLROnPlateau(monitor=monitor),
+                     cb.ModelCheckpoint("m.safetensors", monitor=monitor)):  # fmt: skip
+        assert (callback.monitor, getattr(callback, "mode", mode)) == (name, mode)
+    if monitor == "val_acc":  # Keras's name, with metrics=["acc"]: records say "val_accuracy"
+        X, y, _ = classification_data(rng)
+        stop = cb.EarlyStopping(monitor=monitor, patience=1, restore_best_weights=True)
+        history = dr.Network([2, 4, 3], output_activation="softmax", seed=0).fit(
+            X, y, epochs=4, validation_split=0.25, metrics=["acc"], callbacks=[stop], **quiet()
+        )
+        assert len(history) >= 2 and "val_accuracy" in history[0].as_dict()
+
+
+def test_an_unrecorded_metric_lists_what_is_recorded(rng) -> None:
+    from deltarule import callbacks as cb
+
+    X, y, _ = classification_data(rng)
+    net = dr.Network([2, 4, 3], output_activation="softmax", seed=0)
+    with pytest.raises(
+        dr.InputError,
+        match=r"cannot monitor 'val_f1': this run does not compute "
+        r"it \(it records loss, val_loss, .*val_accuracy\)\. Add it to metrics",
+    ):
+        net.fit(X, y, epochs=2, validation_split=0.25, callbacks=[cb.EarlyStopping("val_f1")],
+                **quiet())  # fmt: skip
+
+
 # ---------------------------------------------------------------- validation & history
 def test_validation_split_is_stratified_and_reported(rng) -> None:
     X, y, labels = classification_data(rng, n=90)

@@ -26,6 +26,7 @@ from ._typing import Array
 from ._validation import check_int, check_positive
 from .exceptions import InputError
 from .history import EpochRecord, History
+from .metrics import METRICS
 
 __all__ = [
     "TrainingState",
@@ -169,23 +170,38 @@ def _better(mode: str, monitor: str) -> str:
             f"'val_accuracy'; received {monitor!r}."
         )
     if mode == "auto":
-        name = monitor[4:] if monitor.startswith("val_") else monitor
-        gains = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "r2")
-        return "max" if name in gains else "min"
+        name = _canonical(monitor).removeprefix("val_")
+        if name in METRICS:
+            return "max" if METRICS[name].greater_is_better else "min"
+        return "min"  # the losses, and a custom metric's name (give its mode)
     if mode not in ("min", "max"):
         raise InputError(f"mode must be 'min', 'max' or 'auto'; received {mode!r}.")
     return mode
 
 
+def _canonical(monitor: Any) -> Any:
+    """``monitor`` with a metric's alias replaced by the name the records use ('val_acc' ->
+    'val_accuracy', 'f1_score' -> 'f1'); anything else as it is."""
+    if not isinstance(monitor, str):
+        return monitor
+    prefix = "val_" if monitor.startswith("val_") else ""
+    metric = METRICS.get(monitor.removeprefix(prefix))
+    return prefix + metric.name if metric is not None else monitor
+
+
 def _monitored(record: EpochRecord, monitor: str) -> float:
     value = record.get(monitor)
     if value is None:
+        recorded = [k for k, v in record.as_dict().items() if v is not None and k != "epoch"]
         hint = (
             " Pass validation_split or validation_data, or monitor the training 'loss'."
-            if monitor.startswith("val_")
+            if monitor.startswith("val_") and record.val_loss is None
             else " Add it to metrics=[...]."
         )
-        raise InputError(f"cannot monitor {monitor!r}: this run does not compute it.{hint}")
+        raise InputError(
+            f"cannot monitor {monitor!r}: this run does not compute it (it records "
+            f"{', '.join(recorded)}).{hint}"
+        )
     return float(value)
 
 
@@ -206,7 +222,7 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = True,
     ) -> None:
         self.mode = _better(mode, monitor)
-        self.monitor = monitor
+        self.monitor = _canonical(monitor)
         self.patience = check_int(patience, "patience", minimum=0)
         self.min_delta = check_positive(min_delta, "min_delta", allow_zero=True)
         self.restore_best_weights = restore_best_weights
@@ -274,7 +290,7 @@ class TargetError(Callback):
     """
 
     def __init__(self, target: float, monitor: str = "loss") -> None:
-        self.target, self.monitor = float(target), monitor
+        self.target, self.monitor = float(target), _canonical(monitor)
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         value = _monitored(record, self.monitor)
@@ -369,7 +385,7 @@ class ReduceLROnPlateau(Callback):
     ) -> None:
         from .schedules import ReduceOnPlateau
 
-        self.monitor = monitor
+        self.monitor = _canonical(monitor)
         self.plateau = ReduceOnPlateau(
             factor=factor,
             patience=patience,
@@ -437,7 +453,8 @@ class ModelCheckpoint(Callback):
         every: int = 1,
         mode: str = "auto",
     ) -> None:
-        self.path, self.monitor, self.save_best_only = str(path), monitor, save_best_only
+        self.path, self.monitor = str(path), _canonical(monitor)
+        self.save_best_only = save_best_only
         self.every, self.mode = check_int(every, "every"), _better(mode, monitor)
         try:  # a bad placeholder is an error now, not after the first epoch has trained
             self.path.format(epoch=1)
