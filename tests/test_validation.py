@@ -108,3 +108,21 @@ def test_a_wrong_dimension_gets_advice_that_fixes_it(ndim, data, fix) -> None:
     with pytest.raises(InputError) as info:
         as_float_array(data, "w", np.dtype(np.float64), ndim=ndim)
     assert f"w has {np.ndim(data)} dimension(s)" in str(info.value) and fix in str(info.value)
+
+
+def test_pandas_nullable_numbers_are_numbers() -> None:
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3)).round(1)
+    y = X.sum(axis=1)
+    plain = Network([3, 4, 1], seed=0).fit(X, y, epochs=2, verbose=0)
+    nullable = Network([3, 4, 1], seed=0).fit(
+        pd.DataFrame(X).astype("Float64"), pd.Series(y).astype("Float64"), epochs=2, verbose=0
+    )  # (refused before as "dtype object (non-numeric)")
+    assert nullable.loss == plain.loss
+    ints = pd.DataFrame({"a": [1, 2, 3], "b": [True, False, True]})
+    ints = ints.astype({"a": "Int64", "b": "boolean"})
+    assert Network([2, 1]).predict(ints).shape == (3, 1)
+    with pytest.raises(InputError, match=r"X contains NaN or infinity \(first at index \(2, 0\)\)"
+                       r".*impute the missing values"):  # fmt: skip
+        Network([3, 4, 1]).fit(pd.DataFrame(X).astype("Float64").mask(X > 1), y, verbose=0)

@@ -146,6 +146,19 @@ def _row_sums(array: np.ndarray) -> np.ndarray:
     return sums
 
 
+def _nullable_numbers(data: Any, array: np.ndarray) -> np.ndarray:
+    """A pandas DataFrame or Series of numbers in pandas' nullable dtypes (``Int64``,
+    ``Float64``, ``boolean``; NumPy sees objects) as float64, ``pd.NA`` as NaN (reported as
+    missing values below); anything else as ``array`` was."""
+    dtypes = getattr(data, "dtypes", None)
+    if dtypes is None or not hasattr(data, "to_numpy"):
+        return array
+    kinds = [getattr(d, "kind", "O") for d in (dtypes if hasattr(dtypes, "index") else [dtypes])]
+    if not all(kind in "biuf" for kind in kinds):
+        return array
+    return data.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def as_float_array(
     data: Any, name: str, dtype: np.dtype, *, ndim: tuple[int, ...] = (1, 2)
 ) -> np.ndarray:
@@ -168,6 +181,8 @@ def as_float_array(
             f"{name} could not be read as a numeric array ({exc}); expected a rectangular "
             "array of numbers. Check that every row has the same length."
         ) from exc
+    if array.dtype.kind == "O":
+        array = _nullable_numbers(data, array)
     if array.dtype.kind not in "biuf":
         raise InputError(
             f"{name} has dtype {array.dtype} (non-numeric); expected numbers. "
