@@ -179,3 +179,21 @@ def test_user_defined_activation_registers_and_rejects_duplicates() -> None:
 def test_activation_needs_exactly_one_derivative_form() -> None:
     with pytest.raises(InputError, match="exactly one"):
         Activation("bad", np.tanh)
+
+
+@pytest.mark.parametrize("act", ALL, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_lie_in_the_declared_range(act: Activation, dtype: type) -> None:
+    # The losses defined on some outputs only (the cross-entropies, Poisson) refuse an
+    # output activation by this range: it must hold for every input, huge ones included.
+    assert act.output_range is not None, f"{act.name} declares no output_range"
+    lo, hi = act.output_range
+    z = np.concatenate([np.linspace(-30, 30, 6001), [-1e30, -1e4, -1e-30, 0.0, 1e-30, 1e4, 1e30]])
+    with np.errstate(over="ignore"):
+        a = act(z.astype(dtype).reshape(-1, 8))
+    assert np.all((lo <= a) & (a <= hi)), (act.name, a.min(), a.max())
+
+
+def test_an_output_range_must_be_an_interval() -> None:
+    with pytest.raises(InputError, match="output_range must be \\(lo, hi\\) with lo <= hi"):
+        Activation("backwards", np.tanh, lambda z, a: 1 - a * a, output_range=(1.0, -1.0))

@@ -7,7 +7,9 @@ import pytest
 
 import deltarule as dr
 from deltarule import InputError, Network, UnknownNameError
+from deltarule.activations import ACTIVATIONS
 from deltarule.initializers import INITIALIZERS
+from deltarule.losses import LOSSES, get_loss
 
 CASES = [
     ([3, 2], "identity", "identity", "half_squared_error"),
@@ -46,6 +48,27 @@ def test_whole_network_gradient_check(sizes, hidden, out, loss, dtype, rng) -> N
     result = dr.check_gradients(net, X, y, weights)
     assert result.passed, str(result)
     assert set(result.max_relative_error) == set(net.layout.names)
+
+
+@pytest.mark.parametrize("loss", sorted({f.name for f in LOSSES.values() if f.output_domain}))
+@pytest.mark.parametrize("out", sorted({a.name for a in ACTIVATIONS.values()}))
+def test_a_loss_takes_only_the_output_activations_it_is_defined_on(loss, out, rng) -> None:
+    # Outside its domain a loss is clipped and its gradient is not the clipped loss's
+    # (identity + binary cross-entropy diverged silently): such pairs are refused; every
+    # pair that is taken has the right gradient.
+    lo, hi = get_loss(loss).output_domain
+    have = ACTIVATIONS[out].output_range
+    sizes = [3, 4, 3 if out == "softmax" or loss == "categorical_crossentropy" else 2]
+    if not (lo <= have[0] and have[1] <= hi):
+        with pytest.raises(InputError, match=f"loss '{loss}' is defined for outputs in .* but "
+                           f"output activation '{out}' gives values in"):  # fmt: skip
+            Network(sizes, activation="tanh", output_activation=out, loss=loss)
+        return
+    net = Network(sizes, activation="tanh", output_activation=out, loss=loss, dtype="float64",
+                  seed=3)  # fmt: skip
+    X, y = data_for(net, rng)
+    result = dr.check_gradients(net, X, y)
+    assert result.passed, str(result)
 
 
 def test_gradient_check_detects_a_wrong_derivative(rng) -> None:

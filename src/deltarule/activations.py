@@ -67,6 +67,11 @@ class Activation:
         training loop uses it to allocate nothing per batch; the contract tests check it.
     backward_into : callable ``(z, a, grad_a, out) -> grad_z``, optional
         :meth:`backward` computed in a preallocated ``out``, likewise bit for bit.
+    output_range : (float, float), optional
+        Bounds ``(lo, hi)`` every output lies within (``lo <= a <= hi``; infinite for no
+        bound), so that a loss defined only on some outputs (probabilities, positive rates)
+        can refuse an output activation whose values fall outside them (see
+        :attr:`deltarule.losses.Loss.output_domain`). None: not declared, not checked.
 
     Examples
     --------
@@ -83,10 +88,18 @@ class Activation:
     jacobian_product: Callable[[Array, Array, Array], Array] | None = None
     function_into: Callable[[Array, Array], Array] | None = None
     backward_into: Callable[[Array, Array, Array, Array], Array] | None = None
+    output_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not callable(self.function):
             raise InputError(f"Activation {self.name!r}: function must be callable.")
+        if self.output_range is not None and not (
+            len(self.output_range) == 2 and self.output_range[0] <= self.output_range[1]
+        ):
+            raise InputError(
+                f"Activation {self.name!r}: output_range must be (lo, hi) with lo <= hi; "
+                f"received {self.output_range!r}."
+            )
         if (self.derivative is None) == (self.jacobian_product is None):
             raise InputError(
                 f"Activation {self.name!r}: give exactly one of derivative(z, a) (element-wise) "
@@ -300,6 +313,7 @@ for _act, _aliases in [
             _ones_like,
             function_into=lambda z, out: z,
             backward_into=_identity_backward_into,
+            output_range=(-np.inf, np.inf),
         ),
         ("linear",),
     ),
@@ -310,6 +324,7 @@ for _act, _aliases in [
             lambda z, a: a * (1 - a),
             function_into=lambda z, out: special.expit(z, out=out),
             backward_into=_sigmoid_backward_into,
+            output_range=(0.0, 1.0),
         ),
         ("logistic",),
     ),
@@ -320,6 +335,7 @@ for _act, _aliases in [
             lambda z, a: 1 - a * a,
             function_into=lambda z, out: np.tanh(z, out=out),
             backward_into=_tanh_backward_into,
+            output_range=(-1.0, 1.0),
         ),
         (),
     ),
@@ -330,19 +346,48 @@ for _act, _aliases in [
             _relu_derivative,
             function_into=_relu_into,
             backward_into=_relu_backward_into,
+            output_range=(0.0, np.inf),
         ),
         (),
     ),
-    (Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative), ()),
-    (Activation("elu", _elu, _elu_derivative), ()),
-    (Activation("selu", _selu, _selu_derivative), ()),
-    (Activation("gelu", _gelu, _gelu_derivative), ()),
-    (Activation("softplus", _softplus, lambda z, a: special.expit(z)), ()),
-    (Activation("silu", _silu, _silu_derivative), ("swish",)),
-    (Activation("softsign", lambda z: z / (1 + np.abs(z)), _softsign_derivative), ()),
-    (Activation("hard_sigmoid", _hard_sigmoid, _hard_sigmoid_derivative), ()),
     (
-        Activation("exp", _exp, lambda z, a: np.where(z < np.log(np.finfo(z.dtype).max) - 1, a, 0)),
+        Activation(
+            "leaky_relu", _leaky_relu, _leaky_relu_derivative, output_range=(-np.inf, np.inf)
+        ),
+        (),
+    ),
+    (Activation("elu", _elu, _elu_derivative, output_range=(-1.0, np.inf)), ()),
+    (Activation("selu", _selu, _selu_derivative, output_range=(-1.7581, np.inf)), ()),
+    (Activation("gelu", _gelu, _gelu_derivative, output_range=(-0.17, np.inf)), ()),
+    (
+        Activation(
+            "softplus", _softplus, lambda z, a: special.expit(z), output_range=(0.0, np.inf)
+        ),
+        (),
+    ),
+    (Activation("silu", _silu, _silu_derivative, output_range=(-0.279, np.inf)), ("swish",)),
+    (
+        Activation(
+            "softsign",
+            lambda z: z / (1 + np.abs(z)),
+            _softsign_derivative,
+            output_range=(-1.0, 1.0),
+        ),
+        (),
+    ),
+    (
+        Activation(
+            "hard_sigmoid", _hard_sigmoid, _hard_sigmoid_derivative, output_range=(0.0, 1.0)
+        ),
+        (),
+    ),
+    (
+        Activation(
+            "exp",
+            _exp,
+            lambda z, a: np.where(z < np.log(np.finfo(z.dtype).max) - 1, a, 0),
+            output_range=(0.0, np.inf),
+        ),
         (),
     ),
     (
@@ -351,6 +396,7 @@ for _act, _aliases in [
             _softmax,
             jacobian_product=_softmax_jacobian_product,
             function_into=_softmax_into,
+            output_range=(0.0, 1.0),
         ),
         (),
     ),

@@ -96,6 +96,12 @@ class Loss:
         (n_samples, n_outputs).
     gradient : callable ``(output, target) -> ndarray of shape (n_samples, n_outputs)``
         :math:`\partial \ell_i/\partial o_i`, row by row.
+    output_domain : (float, float), optional
+        Bounds ``(lo, hi)`` of the outputs the loss is defined on (the cross-entropies:
+        probabilities in [0, 1]; Poisson: rates in [0, inf)). A network whose output
+        activation declares an :attr:`~deltarule.activations.Activation.output_range`
+        outside them is refused: such a loss is clipped there, and its gradient is not the
+        clipped loss's. None: any output.
 
     Examples
     --------
@@ -110,6 +116,7 @@ class Loss:
     name: str
     value: Callable[[Array, Array], Array]
     gradient: Callable[[Array, Array], Array]
+    output_domain: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not (callable(self.value) and callable(self.gradient)):
@@ -263,9 +270,12 @@ for _loss, _aliases in [
     (Loss("mse", _mse, lambda o, t: 2 * (o - t) / o.shape[1]), ("mean_squared_error",)),
     (Loss("mae", _mae, lambda o, t: np.sign(o - t) / o.shape[1]), ("mean_absolute_error",)),
     (huber(1.0), ()),
-    (Loss("binary_crossentropy", _bce, _bce_gradient), ("bce", "log_loss_binary")),
-    (Loss("categorical_crossentropy", _cce, _cce_gradient), ("cce", "cross_entropy", "log_loss")),
-    (Loss("poisson", _poisson, _poisson_gradient), ("poisson_deviance",)),
+    (Loss("binary_crossentropy", _bce, _bce_gradient, (0.0, 1.0)), ("bce", "log_loss_binary")),
+    (
+        Loss("categorical_crossentropy", _cce, _cce_gradient, (0.0, 1.0)),
+        ("cce", "cross_entropy", "log_loss"),
+    ),
+    (Loss("poisson", _poisson, _poisson_gradient, (0.0, np.inf)), ("poisson_deviance",)),
 ]:
     register_loss(_loss, aliases=_aliases)
 

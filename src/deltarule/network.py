@@ -36,7 +36,7 @@ from ._validation import (
     check_target_range,
     check_targets,
 )
-from .activations import Activation, get_activation
+from .activations import ACTIVATIONS, Activation, get_activation
 from .exceptions import InputError
 from .initializers import get_initializer, make_rng
 from .layers import Dense, DenseBuffers, DenseCache, plain_dense
@@ -101,6 +101,35 @@ def _require_targets(y: Any) -> Any:
 def _overflow_quietly() -> Any:
     """Silence NumPy's overflow warnings where the caller sees the non-finite result."""
     return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
+def _bounds(interval: tuple[float, float]) -> str:
+    return f"[{interval[0]:g}, {interval[1]:g}]".replace("inf]", "inf)").replace("[-inf", "(-inf")
+
+
+def _check_output_pair(activation: Activation, loss: Loss) -> None:
+    """Refuse an output activation whose values the loss is not defined on (identity with
+    binary cross-entropy, say): the loss would be clipped there, its gradient would not be
+    the clipped loss's, and training would diverge without an error."""
+    have, need = activation.output_range, loss.output_domain
+    if have is None or need is None or (need[0] <= have[0] and have[1] <= need[1]):
+        return
+    fits = sorted(
+        {
+            a.name
+            for a in ACTIVATIONS.values()
+            if a.output_range is not None
+            and need[0] <= a.output_range[0]
+            and a.output_range[1] <= need[1]
+        }  # fmt: skip
+    )
+    default = _default_loss(activation)
+    raise InputError(
+        f"loss {loss.name!r} is defined for outputs in {_bounds(need)}, but output activation "
+        f"{activation.name!r} gives values in {_bounds(have)}. Use an output activation whose "
+        f"values it takes ({', '.join(fits)}), or loss={default!r} (or 'auto') for "
+        f"{activation.name!r} outputs."
+    )
 
 
 def _default_loss(output_activation: Activation) -> str:
@@ -191,6 +220,7 @@ class Network:
         )
         output_act = self.layers[-1].activation
         self.loss: Loss = get_loss(_default_loss(output_act) if loss == "auto" else loss)
+        _check_output_pair(output_act, self.loss)
         entries: list[tuple[str, tuple[int, ...]]] = []
         for i, layer in enumerate(self.layers, start=1):
             entries.append((f"W{i}", (layer.n_outputs, layer.n_inputs)))

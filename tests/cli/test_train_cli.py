@@ -66,6 +66,23 @@ def test_two_classes_use_sigmoid_and_binary_crossentropy(capsys, in_tmp):
     assert net.loss.name == "binary_crossentropy"
 
 
+@pytest.mark.parametrize("loss,output", [("poisson", "exp"), ("mae", "identity")])
+def test_a_regression_loss_on_positive_outputs_gets_an_output_it_is_defined_on(
+    capsys, in_tmp, loss, output
+):
+    # There is no option for the output activation: --loss poisson must not leave the
+    # identity (refused: the loss would be clipped below 0) but take the log link, exp.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, 200)
+    Path("counts.csv").write_text("x,n\n" + "".join(
+        f"{a:.4f},{c}\n" for a, c in zip(x, rng.poisson(np.exp(1 + x)))))  # fmt: skip
+    code, _, err = cli(capsys, "train", "counts.csv", "--target", "n", "--task", "regression",
+                       "--loss", loss, "--epochs", "3", "--quiet")  # fmt: skip
+    assert code == 0, err
+    net = load_model(in_tmp / "counts.safetensors").network
+    assert (net.loss.name, net.layers[-1].activation.name) == (loss, output)
+
+
 def test_text_categories_with_numeric_target_train_a_regression(capsys, in_tmp, houses_csv):
     code, out, _ = cli(
         capsys, "train", houses_csv, "--target", "price", "--hidden", "16",

@@ -201,7 +201,9 @@ _NETWORKS = {
         [2, 3, 3], activation="relu", output_activation="softmax", dtype="float64", seed=1
     ),
     "sigmoid-2-out": lambda: dr.Network([3, 2], output_activation="sigmoid", seed=2),
-    "poisson": lambda: dr.Network([2, 2, 1], activation="elu", loss="poisson", seed=3),
+    "poisson": lambda: dr.Network(
+        [2, 2, 1], activation="elu", output_activation="softplus", loss="poisson", seed=3
+    ),
     "mae-dropout": lambda: dr.Network([1, 4, 2], loss="mae", dropout=0.5, seed=4),
 }
 _SHAPES = {kind: (make().n_inputs, make().n_outputs) for kind, make in _NETWORKS.items()}

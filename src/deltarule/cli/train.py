@@ -43,6 +43,9 @@ EPILOG = """examples:
 _AUTO_LOSS = {"multiclass": ("softmax", "categorical_crossentropy"),
               "binary": ("sigmoid", "binary_crossentropy"),
               "regression": ("identity", "mse")}  # fmt: skip
+_OUTPUT_FOR_DOMAIN = {(0.0, 1.0): "sigmoid", (0.0, inf): "exp"}
+"""The output activation for a --loss defined on some outputs only, where the task's own
+does not fit it (a regression's identity with --loss poisson: exp, the log link)."""
 _SCALED_LOSSES = {"mse", "mean_squared_error", "half_squared_error", "squared_error", "sse",
                   "tutorial", "mae", "mean_absolute_error", "huber"}  # fmt: skip
 
@@ -223,18 +226,22 @@ def _encode(pre: Any, data: Any, y: np.ndarray) -> np.ndarray:
 
 def _network(pre: Any, n_inputs: int, hidden: list[int], args: argparse.Namespace) -> Any:
     from .. import Network
+    from ..activations import get_activation
+    from ..losses import get_loss
 
     kind = "regression" if pre.task != CLASSIFICATION else (
         "binary" if len(pre.classes) == 2 else "multiclass")  # fmt: skip
     activation, loss = _AUTO_LOSS[kind]
+    if args.loss != "auto":
+        loss = args.loss
+        domain = get_loss(loss).output_domain
+        have = get_activation(activation).output_range
+        if domain is not None and not (domain[0] <= have[0] and have[1] <= domain[1]):
+            activation = _OUTPUT_FOR_DOMAIN.get(tuple(domain), activation)
     sizes = [n_inputs, *hidden, pre.n_outputs]
     _check_memory(sizes, args.batch_size)
     return Network(
-        sizes,
-        activation=args.activation,
-        output_activation=activation,
-        loss=loss if args.loss == "auto" else args.loss,
-        seed=args.seed,
+        sizes, activation=args.activation, output_activation=activation, loss=loss, seed=args.seed
     )
 
 
