@@ -23,6 +23,7 @@ FILES = {
     "text_numbers.csv": "length,width,colour\n1.0,wide,red\n",
     "data.xlsx": "not really excel",
     "other_labels.csv": "length,width,colour,species\n1.0,2.0,red,tulip\n",
+    "huge_target.csv": "a,y\n" + "".join(f"{i},{i}e299\n" for i in range(1, 21)),
 }
 
 
@@ -98,6 +99,10 @@ CASES = {
     "unknown activation": ([*TRAIN, "--activation", "relux"], "Did you mean 'relu'"),
     "unknown optimizer": ([*TRAIN, "--optimizer", "adamm"], "unknown optimizer"),
     "unknown loss": ([*TRAIN, "--loss", "hinge"], "unknown loss"),
+    "targets beyond float32": (  # (printed three overflow warnings, then a NaN error)
+        ["train", "huge_target.csv", "--target", "y"],
+        "the target y holds values up to 2e+300, too large for the network's float32 outputs",
+    ),
     "zero epochs": ([*TRAIN[:-1], "0"], "--epochs 0"),
     "validation split too big": ([*TRAIN, "--validation-split", "1.5"], "--validation-split"),
     "negative learning rate": ([*TRAIN, "--learning-rate", "-1"], "--learning-rate"),

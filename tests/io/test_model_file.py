@@ -313,7 +313,7 @@ def test_foreign_safetensors_file(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="no file at"):
+    with pytest.raises(InputError, match="no such file: .*nope.safetensors.* check the path"):
         load_model(tmp_path / "nope.safetensors")
 
 

@@ -314,10 +314,38 @@ def test_zero_size_tensors_may_share_an_offset(write_raw):
 
 
 def test_missing_file_and_directory(tmp_path):
-    with pytest.raises(InputError, match="no file at"):
+    with pytest.raises(InputError, match="no such file: .*nope.safetensors.* check the path"):
         read_safetensors(tmp_path / "nope.safetensors")
     with pytest.raises(InputError, match="is a directory"):
         read_safetensors(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_and_an_unreadable_file_are_named(tmp_path, monkeypatch):
+    # (A pipe was read as an empty file; a file without read permission gave the bare
+    # "[Errno 13] Permission denied". Root reads anything, so that is simulated.)
+    from deltarule.io.data import read_table
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    for read in (read_safetensors, read_table):
+        with pytest.raises(InputError, match="is not a regular file \\(a pipe, a device or a "
+                           "socket\\).*Save the data to a file first"):  # fmt: skip
+            read(pipe)
+    locked = tmp_path / "locked.csv"
+    locked.write_text("a,y\n1,2\n")
+    real_open = open
+
+    def refuse(file, *args, **kwargs):  # noqa: ANN202
+        if os.fspath(file) == str(locked):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", refuse)
+    for read in (read_safetensors, read_table):
+        with pytest.raises(InputError, match="cannot read '.*locked.csv': permission denied; "
+                           "expected a readable file .* chmod u\\+r"):  # fmt: skip
+            read(locked)
 
 
 def test_dtype_table_matches_huggingface(tmp_path):

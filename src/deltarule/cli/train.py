@@ -268,11 +268,33 @@ def _standardised(net: Any, classification: bool) -> bool:
     return not classification and net.loss.name in _SCALED_LOSSES
 
 
+def _check_target_fits(Y: np.ndarray, dtype: np.dtype, name: str | None) -> None:
+    """Refuse regression targets the network's outputs cannot hold (its predictions are in
+    the target's own units): e.g. 1e300 for float32 outputs (largest 3.4e38)."""
+    top = float(np.abs(Y).max())
+    largest = float(np.finfo(dtype).max)
+    if top > largest / 4:  # (room for the outputs to go past the largest target a little)
+        raise InputError(
+            f"the target {name or 'y'} holds values up to {top:.3g}, too large for the "
+            f"network's {np.dtype(dtype).name} outputs (largest {largest:.3g}); predictions "
+            "are made in the target's units. Express the target in larger units in the data "
+            "(e.g. thousands or millions), and scale the predictions back."
+        )
+
+
+def _mean_std(Y: np.ndarray) -> tuple[float, float]:
+    """The targets' mean and standard deviation (1 when constant), computed on ``Y``
+    divided by its largest magnitude so that no square overflows (targets near 1e300)."""
+    unit = float(np.abs(Y).max()) or 1.0
+    scaled = Y / unit
+    return unit * float(scaled.mean()), unit * float(scaled.std()) or 1.0
+
+
 def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool) -> Any:
     """Train (regression targets standardised, then folded into the output layer)."""
     X, Y, Xv, Yv = parts
     scaled = _standardised(net, classification)
-    mean, std = (float(Y.mean()), float(Y.std()) or 1.0) if scaled else (0.0, 1.0)
+    mean, std = _mean_std(Y) if scaled else (0.0, 1.0)
     validation = None if Xv is None else (Xv, (Yv - mean) / std)
     metrics = None if classification else ["r2"]
     history = fit_resumable(net, X, (Y - mean) / std, validation, args, metrics)
@@ -345,6 +367,8 @@ def run(args: argparse.Namespace) -> int:
     classification = pre.task == CLASSIFICATION
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
     net = _network(pre, X.shape[1], hidden, args)
+    if not classification:
+        _check_target_fits(Y, net.dtype, args.target)
     if not args.quiet:
         n_val = 0 if parts[3] is None else len(parts[3])
         print(

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..exceptions import InputError
+from ._reading import check_readable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,14 +94,7 @@ def _require(module: str) -> ModuleType:
 
 
 def _check_file(path: str | os.PathLike[str], expected: str) -> Path:
-    file = Path(path)
-    if not file.exists():
-        raise InputError(
-            f"no such file: {os.fspath(path)!r} (looked in {file.absolute().parent}); "
-            "check the path and the current directory."
-        )
-    if file.is_dir():
-        raise InputError(f"{os.fspath(path)!r} is a directory; expected a data file ({expected}).")
+    file = check_readable(path, f"a data file ({expected})")
     if file.stat().st_size == 0:
         raise InputError(f"{os.fspath(path)!r} is empty (0 bytes); expected {expected}.")
     return file

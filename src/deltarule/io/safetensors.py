@@ -37,6 +37,7 @@ from typing import Any, BinaryIO, NoReturn
 import numpy as np
 
 from ..exceptions import IncompatibleFormatError, InputError
+from ._reading import check_readable
 from .atomic import atomic_open
 
 __all__ = [
@@ -218,11 +219,7 @@ def _read_layout(
 
 
 def _open_checked(path: str | os.PathLike[str]) -> BinaryIO:
-    if not os.path.exists(path):
-        raise InputError(f"no file at {os.fspath(path)!r}; check the path and try again.")
-    if os.path.isdir(path):
-        raise InputError(f"{os.fspath(path)!r} is a directory; expected a .safetensors file.")
-    return open(path, "rb")
+    return open(check_readable(path, "a .safetensors file"), "rb")
 
 
 def read_safetensors_header(
