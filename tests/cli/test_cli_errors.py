@@ -77,7 +77,14 @@ CASES = {
         ["train", "--dataset", "iris", "--data-dir", "somewhere"],
         "--data-dir is where Fashion-MNIST's files are",
     ),
-    "network beyond memory": ([*TRAIN, "--hidden", "4000000000"], "GiB of memory is available"),
+    "network beyond memory": (
+        [*TRAIN, "--hidden", "4000000000"],
+        "GiB of memory is available. Use smaller --hidden layers or a smaller --batch-size.",
+    ),
+    "--checkpoint-every 0": (  # (was taken as 1)
+        [*TRAIN, "--checkpoint", "ck", "--checkpoint-every", "0"],
+        "--checkpoint-every 0 is out of range; expected a positive integer",
+    ),
     "empty out": ([*TRAIN, "--out", ""], "--out is empty; expected a file path"),
     "negative seed": ([*TRAIN, "--seed", "-1"], "--seed -1 is out of range; expected an integer"),
     "infinite learning rate": ([*TRAIN, "--learning-rate", "inf"], "--learning-rate inf is out"),

@@ -232,3 +232,10 @@ def test_debian_fashion_mnist_package_is_found_where_it_installs():
     images = datasets.read_idx(files["X_test"])
     assert labels.shape == (10000,) and images.shape == (10000, 28, 28)
     assert sorted(np.unique(labels)) == list(range(10))
+
+
+def test_a_batch_size_beyond_the_rows_is_one_batch_of_every_row(capsys, in_tmp, flowers_csv):
+    # (the memory check counted 10**20 rows of activations and refused the network)
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "2",
+                       "--quiet", "--batch-size", str(10**20))  # fmt: skip
+    assert code == 0, err

@@ -133,7 +133,7 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--epochs", args.epochs < 1),
         ("--batch-size", args.batch_size < 1),
         ("--patience", args.patience < 0),
-        ("--checkpoint-every", (args.checkpoint_every or 1) < 1),
+        ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),
         ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),
         ("--seed", args.seed < 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
@@ -224,7 +224,7 @@ def _encode(pre: Any, data: Any, y: np.ndarray) -> np.ndarray:
     return pre.transform_target(np.asarray(data.classes)[y] if data.classes else y)
 
 
-def _network(pre: Any, n_inputs: int, hidden: list[int], args: argparse.Namespace) -> Any:
+def _network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Namespace) -> Any:
     from .. import Network
     from ..activations import get_activation
     from ..losses import get_loss
@@ -238,8 +238,8 @@ def _network(pre: Any, n_inputs: int, hidden: list[int], args: argparse.Namespac
         have = get_activation(activation).output_range
         if domain is not None and not (domain[0] <= have[0] and have[1] <= domain[1]):
             activation = _OUTPUT_FOR_DOMAIN.get(tuple(domain), activation)
-    sizes = [n_inputs, *hidden, pre.n_outputs]
-    _check_memory(sizes, args.batch_size)
+    sizes = [X.shape[1], *hidden, pre.n_outputs]
+    _check_memory(sizes, min(args.batch_size, len(X)))  # (a batch holds at most every row)
     return Network(
         sizes, activation=args.activation, output_activation=activation, loss=loss, seed=args.seed
     )
@@ -254,12 +254,15 @@ def _check_memory(sizes: list[int], batch_size: int) -> None:
     except (AttributeError, ValueError, OSError):  # not a POSIX system: no estimate
         return
     parameters = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
-    needed = 4 * (10 * parameters + 4 * batch_size * sum(sizes))
-    if needed > available:
+    weights, batch = 4 * 10 * parameters, 4 * 4 * batch_size * sum(sizes)
+    if weights + batch > available:
+        fix = "smaller --hidden layers" + (" or a smaller --batch-size" if batch > weights else "")
         raise InputError(
             f"a network of layer sizes {sizes} has {parameters:,} parameters and needs about "
-            f"{needed / 2**30:,.1f} GiB to train, but {available / 2**30:,.1f} GiB of memory "
-            "is available; expected a smaller network. Use smaller --hidden layers."
+            f"{(weights + batch) / 2**30:,.1f} GiB to train in batches of {batch_size:,} rows "
+            f"({weights / 2**30:,.1f} GiB for its parameters and their training state, "
+            f"{batch / 2**30:,.1f} GiB for a batch), but {available / 2**30:,.1f} GiB of memory "
+            f"is available. Use {fix}."
         )
 
 
@@ -366,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
     pre, X, Y, test, where = _prepare(args)
     classification = pre.task == CLASSIFICATION
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
-    net = _network(pre, X.shape[1], hidden, args)
+    net = _network(pre, X, hidden, args)
     if not classification:
         _check_target_fits(Y, net.dtype, args.target)
     if not args.quiet:
