@@ -57,13 +57,14 @@ def test_unknown_format_exits_2_with_one_error_line():
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--steps", "-1"], "steps"),
-        (["--learning-rate", "-0.5"], "learning_rate"),
+        (["--steps", "-1"], "--steps -1 is out of range; expected 0 or more"),
+        (["--learning-rate", "-0.5"], "--learning-rate -0.5 is out of range; expected a positive"),
+        (["--learning-rate", "nan"], "--learning-rate nan is out of range"),
         (["--plot", "curve.png"], "--steps"),
         (["--input", "1,2"], "--model"),
         (["--model", "m.safetensors", "--example", "linear"], "not both"),
         (["--model", "m.safetensors"], "--input"),
-        (["--max-neurons", "0"], "max_neurons"),
+        (["--max-neurons", "0"], "--max-neurons 0 is out of range; expected a positive integer"),
     ],
 )
 def test_bad_options_exit_2(capsys, argv, message):
@@ -127,7 +128,7 @@ def test_model_path_through_the_loader(monkeypatch, capsys):
     code, _, err = run(capsys, "explain", "--model", "m", "--input", "a,b")
     assert code == 2 and "comma-separated numbers" in err
     code, _, err = run(capsys, "explain", "--model", "m", "--input", "1,2")
-    assert code == 2 and "features" in err
+    assert code == 2 and "--input has 2 value(s) (1,2); the model's network has 3 inputs" in err
 
 
 def test_model_file_round_trip(tmp_path, capsys):
@@ -155,6 +156,15 @@ def test_model_file_round_trip(tmp_path, capsys):
     assert code == 0
     expected = net.loss_and_gradient([[0.1, 0.7, -0.3]], [[0.0, 1.0]])[0]
     assert json.loads(out)["total_error"] == pytest.approx(expected, rel=1e-6)
+    for option, row, message in [  # (said "X is 1-D ... pass a 2-D array of shape (...)")
+        ("--input", "0.1,0.7", "--input has 2 value(s) (0.1,0.7); the model's network has 3 "
+         "inputs, so give 3 comma-separated numbers"),
+        ("--target", "0,1,0", "--target has 3 value(s) (0,1,0); the model's network has 2 "
+         "outputs"),
+    ]:  # fmt: skip
+        argv = {"--input": "0.1,0.7,-0.3", "--target": "0,1", option: row}
+        code, out, err = run(capsys, "explain", "--model", str(path), *sum(argv.items(), ()))
+        assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
 
 
 def test_raw_rows_go_through_the_models_preprocessing(tmp_path, capsys, monkeypatch):

@@ -10,6 +10,7 @@ their own predicted class; other models need ``--target``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Any
@@ -98,8 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def parse_row(text: str, option: str) -> np.ndarray:
-    """Parse ``"0.1,0.7,0.3"`` into a 1-D float array."""
+def parse_row(text: str, option: str, width: int | None = None, what: str = "") -> np.ndarray:
+    """Parse ``"0.1,0.7,0.3"`` into a 1-D float array (of ``width`` values, when given: the
+    network's ``what``)."""
     from ..exceptions import InputError
 
     try:
@@ -109,6 +111,12 @@ def parse_row(text: str, option: str) -> np.ndarray:
     if not values:
         raise InputError(
             f"{option} must be comma-separated numbers such as 0.05,0.1; received {text!r}."
+        )
+    if width is not None and len(values) != width:
+        raise InputError(
+            f"{option} has {len(values)} value(s) ({text}); the model's network has {width} "
+            f"{what}, so give {width} comma-separated numbers (or --raw for a row of the "
+            "model's data columns)."
         )
     return np.array(values)
 
@@ -156,6 +164,14 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("--input, --target and --raw go with --model MODEL.")
     if args.plot and args.example != "linear" and args.steps <= 0:
         raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
+    for flag, value, bad, expected in [
+        ("--steps", args.steps, args.steps < 0, "0 or more (the updates to show)"),
+        ("--learning-rate", args.learning_rate, not 0 < args.learning_rate < math.inf,
+         "a positive number such as 0.5"),
+        ("--max-neurons", args.max_neurons, args.max_neurons < 1, "a positive integer such as 8"),
+    ]:  # fmt: skip
+        if bad:
+            raise InputError(f"{flag} {value} is out of range; expected {expected}.")
 
 
 def _load_network(path: str) -> Any:
@@ -205,8 +221,9 @@ def _explain(args: argparse.Namespace) -> str:
             x, y = _raw_example(model, args.input, args.target)
         else:
             network = _load_network(args.model)
-            x = parse_row(args.input, "--input")
-            y = None if args.target is None else parse_row(args.target, "--target")
+            x = parse_row(args.input, "--input", network.n_inputs, "inputs")
+            y = None if args.target is None else parse_row(
+                args.target, "--target", network.n_outputs, "outputs")  # fmt: skip
         if args.plot:
             X, _, _ = network.validate(x)
             target = y if y is not None else explain.default_target(network, network.predict(X))[0]
