@@ -187,6 +187,21 @@ def test_set_parameters_checks_shapes() -> None:
         net.set_parameters({"W9": 1})
 
 
+def test_set_parameters_is_all_or_nothing_with_clear_errors() -> None:
+    net = Network([2, 3, 1], seed=0)
+    before = net.parameters.copy()
+    for values, message in [
+        ({"b1": np.ones(3), "W1": "abc"}, r"W1 could not be read as numbers \(.*\); expected an "
+         r"array of shape \(3, 2\) of float32"),  # (a bare ValueError)
+        ({"b1": np.ones(3), "W2": [[1e39, 0, 0]]}, "W2 contains NaN or infinity \\(or values too "
+         "large for float32\\)"),
+        ({"b1": np.ones(3), "W2": np.zeros(3)}, "W2 has shape"),
+    ]:  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            net.set_parameters(values)
+        np.testing.assert_array_equal(net.parameters, before)  # b1 was not written either
+
+
 def test_freeze_marks_parameters_not_trainable() -> None:
     net = Network([2, 2, 2]).freeze("b1", "b2")
     assert (~net.trainable).sum() == 4

@@ -791,6 +791,13 @@ def test_a_terminal_without_tqdm_gets_plain_lines(rng, monkeypatch) -> None:
     assert all(" - loss " in line for line in lines[:3]) and lines[3].startswith("stopped:")
 
 
+@pytest.mark.parametrize("verbose", [-1, 3, 1.5, "loud", None])
+def test_verbose_is_checked(rng, verbose) -> None:  # (-1 printed lines, 3 a bar)
+    X, y = regression_data(rng)
+    with pytest.raises(dr.InputError, match=r"verbose must be 0 \(silent\), 1 .* or 2"):
+        dr.Network([3, 2]).fit(X, y, epochs=1, verbose=verbose)
+
+
 def test_model_checkpoint_saves_best_and_optimizer_state(rng, tmp_path) -> None:
     from deltarule.callbacks import ModelCheckpoint
     from deltarule.io import load_model

@@ -76,10 +76,12 @@ def warn_if_improving(history: History, lr: float) -> None:
     if drop > 1e-3:
         warnings.warn(
             f"training stopped at the maximum number of epochs ({history.last_epoch}) while the "
-            f"training loss was still falling: {drop:.1%} lower over the last {k} epochs "
-            f"({old:.4g} -> {new:.4g}). Raise epochs (--epochs on the command line)"
-            + (f", raise the learning rate (now {lr:g})" if lr else "")
-            + ", or add a stopping rule (target_error, early_stopping).",
+            f"training loss was still falling: {drop:.1%} lower over the last "
+            f"{k} epoch{'s' if k > 1 else ''} ({old:.4g} -> {new:.4g}). Raise epochs (--epochs "
+            "on the command line)"
+            + (f", raise the learning rate (now {lr:g}; --learning-rate)" if lr else "")
+            + ", or add a stopping rule (target_error or early_stopping; --patience on the "
+            "command line).",
             ConvergenceWarning,
             stacklevel=user_stacklevel(),
         )

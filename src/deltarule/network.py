@@ -310,16 +310,29 @@ class Network:
         Weights ``W{i}`` have shape (n_outputs, n_inputs): row ``j`` holds the weights into
         neuron ``j``.
         """
+        checked = []  # every tensor is checked before any is written: all or nothing
         for name, value in values.items():
             target = self.layout.view(self.parameters, name)
-            array = np.asarray(value, dtype=self.dtype)
+            try:
+                with np.errstate(over="ignore"):  # too large for the dtype: reported below
+                    array = np.asarray(value, dtype=self.dtype)
+            except (ValueError, TypeError) as exc:
+                raise InputError(
+                    f"{name} could not be read as numbers ({exc}); expected an array of shape "
+                    f"{target.shape} of {self.dtype.name}."
+                ) from None
             if array.shape != target.shape:
                 raise InputError(
                     f"{name} has shape {array.shape}; the network expects {target.shape} "
                     "(weights are (n_outputs, n_inputs))."
                 )
             if not np.isfinite(array).all():
-                raise InputError(f"{name} contains NaN or infinity; expected finite numbers.")
+                raise InputError(
+                    f"{name} contains NaN or infinity (or values too large for "
+                    f"{self.dtype.name}); expected finite numbers."
+                )
+            checked.append((target, array))
+        for target, array in checked:
             target[...] = array
         return self
 

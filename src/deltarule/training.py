@@ -541,6 +541,13 @@ class Trainer:
         of steps, about :data:`COMPILED_RUN_SECONDS`).
         """
         epochs = check_int(epochs, "epochs")
+        if verbose == "auto":  # Keras's default: a bar
+            verbose = 1
+        if isinstance(verbose, str) or verbose not in (0, 1, 2):  # (True and False are 1, 0)
+            raise InputError(
+                f"verbose must be 0 (silent), 1 (a progress bar on a terminal) or 2 (a line "
+                f"per epoch); received {verbose!r}."
+            )
         self._check_solver_settings()
         self.planned_epochs = self.epochs_done + epochs
         data, val = self._prepare(
