@@ -197,3 +197,20 @@ def test_outputs_lie_in_the_declared_range(act: Activation, dtype: type) -> None
 def test_an_output_range_must_be_an_interval() -> None:
     with pytest.raises(InputError, match="output_range must be \\(lo, hi\\) with lo <= hi"):
         Activation("backwards", np.tanh, lambda z, a: 1 - a * a, output_range=(1.0, -1.0))
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("sum", lambda z: z.sum(), lambda z, a: np.ones_like(z)),  # (an IndexError in fit)
+         r"function\(z\) returned shape \(\) for z of shape \(2, 3\); expected z's shape"),
+        (("one_arg", np.tanh, lambda z: 1 - np.tanh(z) ** 2),  # (a TypeError in backward)
+         r"derivative\(z, a\) failed on an array of shape \(2, 3\) \(TypeError: .*\); "
+         r"expected function\(z\) -> f\(z\) and derivative\(z, a\)"),
+        (("rows", np.tanh, lambda z, a: (1 - a * a).sum(axis=1)),
+         r"derivative\(z, a\) returned shape \(2,\) for z of shape \(2, 3\)"),
+    ],
+)  # fmt: skip
+def test_a_wrong_user_activation_is_refused_when_made(args, message) -> None:
+    with pytest.raises(InputError, match=message):
+        Activation(*args)

@@ -173,6 +173,14 @@ def test_initializers_are_seeded_and_scaled(name) -> None:
     assert np.all(a.biases[0] == 0)
 
 
+def test_an_initializer_of_the_wrong_signature_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match=r"the initializer could not be called as init\(shape, "
+                       r"fan_in, fan_out, rng, dtype\) \(.*\); an initializer takes"):  # fmt: skip
+        Network([3, 4, 1], initializer=lambda shape: np.zeros(shape))  # (a bare TypeError)
+    net = Network([3, 4, 1], initializer=lambda shape, fan_in, fan_out, rng, dtype: np.ones(shape))
+    assert (net.weights[0] == 1).all()
+
+
 def test_seed_accepts_a_generator() -> None:
     a = Network([3, 3], seed=np.random.default_rng(5))
     b = Network([3, 3], seed=np.random.default_rng(5))

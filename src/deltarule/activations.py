@@ -105,6 +105,45 @@ class Activation:
                 f"Activation {self.name!r}: give exactly one of derivative(z, a) (element-wise) "
                 "or jacobian_product(z, a, grad_a)."
             )
+        self._probe()
+
+    def _probe(self) -> None:
+        """Call the functions once on a small array, so that a wrong signature or shape is
+        an error here, naming the activation, rather than an IndexError or TypeError deep
+        in a training step."""
+        z = np.linspace(-1.0, 1.0, 6).reshape(2, 3)
+        what = "function(z)"
+        try:
+            with np.errstate(all="ignore"):
+                a = np.asarray(self.function(z))
+                if a.shape == z.shape:
+                    if self.derivative is not None:
+                        what = "derivative(z, a)"
+                        out = np.asarray(self.derivative(z, a))
+                    else:
+                        what = "jacobian_product(z, a, grad_a)"
+                        out = np.asarray(self.jacobian_product(z, a, np.ones_like(z)))
+        except Exception as exc:  # noqa: BLE001 - any failure of a user's function is reported
+            raise InputError(
+                f"Activation {self.name!r}: {what} failed on an array of shape (2, 3) "
+                f"({type(exc).__name__}: {exc}); expected function(z) -> f(z) and "
+                "derivative(z, a) -> f'(z), where a = f(z) (e.g. Activation('tanh2', np.tanh, "
+                "lambda z, a: 1 - a * a)), each of z's shape."
+            ) from exc
+        if a.shape != z.shape:
+            raise InputError(
+                f"Activation {self.name!r}: function(z) returned shape {a.shape} for z of shape "
+                "(2, 3); expected z's shape (element-wise, or row by row like softmax)."
+            )
+        try:
+            fits = np.broadcast_shapes(out.shape, z.shape) == z.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise InputError(
+                f"Activation {self.name!r}: {what} returned shape {out.shape} for z of shape "
+                "(2, 3); expected z's shape."
+            )
 
     @property
     def elementwise(self) -> bool:

@@ -90,6 +90,21 @@ def _fill(target: Array, values: Any, what: str) -> None:
         )
 
 
+def _call_initializer(
+    init: Any, target: Array, fan_in: int, fan_out: int, rng: Any, what: str
+) -> Any:
+    """``init(shape, fan_in, fan_out, rng, dtype)``; a call that does not fit that signature
+    (a user's ``lambda shape: ...``) is an InputError that shows it."""
+    try:
+        return init(target.shape, fan_in, fan_out, rng, target.dtype)
+    except TypeError as exc:
+        raise InputError(
+            f"the {what} could not be called as init(shape, fan_in, fan_out, rng, dtype) "
+            f"({exc}); an initializer takes those five arguments, e.g. lambda shape, fan_in, "
+            "fan_out, rng, dtype: rng.normal(0, 0.1, shape)."
+        ) from exc
+
+
 def _require_targets(y: Any) -> Any:
     if y is None:
         raise InputError(
@@ -301,7 +316,7 @@ class Network:
                 (b_init, bias, "bias_initializer"),
             ]:
                 if target is not None:
-                    _fill(target, init(target.shape, fan_in, fan_out, rng, self.dtype), what)
+                    _fill(target, _call_initializer(init, target, fan_in, fan_out, rng, what), what)
         return self
 
     def set_parameters(self, values: Mapping[str, ArrayLike]) -> Network:
