@@ -122,6 +122,13 @@ class Loss:
         if not (callable(self.value) and callable(self.gradient)):
             raise InputError(f"Loss {self.name!r}: value and gradient must be callable.")
 
+    def takes(self, output_range: tuple[float, float] | None) -> bool:
+        """True when every output in ``output_range`` (an activation's; None: undeclared)
+        lies in :attr:`output_domain` (None: any output)."""
+        if output_range is None or self.output_domain is None:
+            return True
+        return self.output_domain[0] <= output_range[0] and output_range[1] <= self.output_domain[1]
+
     def __reduce__(self) -> Any:
         # A registered loss pickles by name (its functions may be lambdas).
         if LOSSES.get(self.name) is self:

@@ -126,17 +126,11 @@ def _check_output_pair(activation: Activation, loss: Loss) -> None:
     """Refuse an output activation whose values the loss is not defined on (identity with
     binary cross-entropy, say): the loss would be clipped there, its gradient would not be
     the clipped loss's, and training would diverge without an error."""
-    have, need = activation.output_range, loss.output_domain
-    if have is None or need is None or (need[0] <= have[0] and have[1] <= need[1]):
+    if loss.takes(activation.output_range):
         return
+    have, need = activation.output_range, loss.output_domain
     fits = sorted(
-        {
-            a.name
-            for a in ACTIVATIONS.values()
-            if a.output_range is not None
-            and need[0] <= a.output_range[0]
-            and a.output_range[1] <= need[1]
-        }  # fmt: skip
+        {a.name for a in ACTIVATIONS.values() if a.output_range and loss.takes(a.output_range)}
     )
     default = _default_loss(activation)
     raise InputError(

@@ -234,10 +234,9 @@ def _network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Namespac
     activation, loss = _AUTO_LOSS[kind]
     if args.loss != "auto":
         loss = args.loss
-        domain = get_loss(loss).output_domain
-        have = get_activation(activation).output_range
-        if domain is not None and not (domain[0] <= have[0] and have[1] <= domain[1]):
-            activation = _OUTPUT_FOR_DOMAIN.get(tuple(domain), activation)
+        chosen = get_loss(loss)
+        if not chosen.takes(get_activation(activation).output_range):
+            activation = _OUTPUT_FOR_DOMAIN.get(tuple(chosen.output_domain), activation)
     sizes = [X.shape[1], *hidden, pre.n_outputs]
     _check_memory(sizes, min(args.batch_size, len(X)))  # (a batch holds at most every row)
     return Network(

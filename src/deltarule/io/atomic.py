@@ -100,15 +100,18 @@ def _existing_mode(target: Path) -> int | None:
     return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
 
 
-def _check_replaceable(path: str | os.PathLike[str], target: Path) -> None:
-    """Refuse to replace an existing file that this user may not write (read-only)."""
-    if _existing_mode(target) is not None and not os.access(target, os.W_OK):
+def _check_replaceable(path: str | os.PathLike[str], target: Path) -> int | None:
+    """Refuse to replace an existing file that this user may not write (read-only); return
+    its permission bits (None: no regular file there)."""
+    mode = _existing_mode(target)
+    if mode is not None and not os.access(target, os.W_OK):
         error = PermissionError(
             f"cannot save to {os.fspath(path)!r}: the file exists and is read-only; make it "
             "writable (e.g. chmod u+w) or choose another path."
         )
         error.errno = errno.EACCES
         raise error
+    return mode
 
 
 def _cannot_save(path: str | os.PathLike[str], exc: OSError, where: Path) -> OSError:
@@ -188,8 +191,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
             raise _cannot_save(path, exc, Path(os.fspath(path)).parent) from None
         return
     target = resolve_target(path)
-    _check_replaceable(path, target)
-    keep_mode = _existing_mode(target)
+    keep_mode = _check_replaceable(path, target)
     try:
         fd, temp = _create_temp(target)
     except OSError as exc:
