@@ -86,7 +86,13 @@ class TrainingState:
 
 
 class Callback:
-    """Base class: every hook does nothing."""
+    """Base class: every hook does nothing.
+
+    A callback with ``runs_last = True`` is called after the others at each hook, whatever
+    its place in the list (a checkpoint, which saves what the others' hooks updated).
+    """
+
+    runs_last: bool = False
 
     def on_train_begin(self, state: TrainingState) -> None:
         """Called once before the first epoch."""
@@ -270,17 +276,29 @@ class EarlyStopping(Callback):
             np.copyto(self._best_params, state.network.parameters)
             return None
         self.wait += 1
-        if self.wait >= self.patience:
-            return (
-                f"no improvement of {self.monitor} by more than {self.min_delta:g} "
-                f"for {self.patience} epochs (best {self.best:.6g} at epoch {self.best_epoch})"
-            )
-        return None
+        return self.stop_reason()
+
+    def stop_reason(self) -> str | None:
+        """Why the run stops now (no improvement for ``patience`` epochs), or None.
+
+        After a checkpointed run's last epoch this still says so, so that resuming it
+        stops where it did (rather than training one more epoch)."""
+        if self.best is None or self.wait < max(self.patience, 1):
+            return None
+        return (
+            f"no improvement of {self.monitor} by more than {self.min_delta:g} "
+            f"for {self.patience} epochs (best {self.best:.6g} at epoch {self.best_epoch})"
+        )
+
+    def restore(self, network: Any, history: History) -> None:
+        """Put the best epoch's weights back into ``network`` and record that epoch in
+        ``history`` (with ``restore_best_weights``), as at the end of training."""
+        if self.restore_best_weights and self.best_epoch is not None:
+            np.copyto(network.parameters, self._best_params)
+            history.best_epoch = self.best_epoch
 
     def on_train_end(self, history: History, state: TrainingState) -> None:
-        if self.restore_best_weights and self.best_epoch is not None:
-            np.copyto(state.network.parameters, self._best_params)
-            history.best_epoch = self.best_epoch
+        self.restore(state.network, history)
 
 
 class TargetError(Callback):

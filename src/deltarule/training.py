@@ -86,7 +86,7 @@ def _callback_list(callbacks: Any) -> list[Callback]:
             f"callbacks must be a list of deltarule.callbacks.Callback objects; received "
             f"{type(bad).__name__} {bad!r:.60}. Subclass Callback for your own hooks."
         )
-    return items
+    return sorted(items, key=lambda cb: cb.runs_last)  # (stable: the given order otherwise)
 
 
 def _require_weight(

@@ -114,3 +114,56 @@ def test_resume_refuses_training_options_it_would_ignore(blobs, tmp_path, capsys
     again = tmp_path / "again.safetensors"
     assert main(["train", "--resume", str(folder), "--quiet", "--out", str(again)]) == 0
     assert again.exists()
+
+
+def _model_bytes(path: Path) -> tuple[bytes, dict, object]:
+    loaded = load_model(path)
+    summary = loaded.training["summary"]
+    history = {k: v for k, v in loaded.training["history"].items() if k != "seconds"}
+    return loaded.network.parameters.tobytes(), history, (summary["stop_reason"],
+                                                           summary["best_epoch"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--patience", "50"], ["--patience", "2", "--epochs", "300", "--learning-rate", "0.05"]],
+    ids=["max epochs", "early stop"],
+)
+def test_a_run_killed_after_its_last_checkpoint_resumes_to_the_same_model(
+    extra, blobs, tmp_path
+) -> None:
+    # Killed after the last epoch's checkpoint, before the model was saved: resuming took
+    # the last epoch's weights and no best epoch (max epochs), or trained one more epoch
+    # (early stop). The model must be the one the uninterrupted run saved.
+    folder, out = tmp_path / "run", tmp_path / "m.safetensors"
+    argv = [*train_args(blobs, out), "--epochs", "8", *extra, "--quiet", "--checkpoint",
+            str(folder)]  # fmt: skip
+    assert main(argv) == 0
+    finished = _model_bytes(out)
+    assert finished[2][1] is not None  # restored best weights, as the uninterrupted run did
+    out.unlink()  # as if killed before the save
+    checkpoint = (folder / "checkpoint.safetensors").read_bytes()
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
+    assert _model_bytes(out) == finished
+    assert (folder / "checkpoint.safetensors").read_bytes() == checkpoint  # nothing trained
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_over(blobs, reference, tmp_path):
+    # settings.json is written before the first epoch; killed during it, the folder holds
+    # no checkpoint, and a new run refuses the folder: --resume starts the run over.
+    folder, out = tmp_path / "run", tmp_path / "model.safetensors"
+    assert main([*train_args(blobs, out), "--quiet", "--checkpoint", str(folder)]) == 0
+    (folder / "checkpoint.safetensors").unlink()
+    out.unlink()
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
+    assert load_model(out).network.parameters.tobytes() == reference.tobytes()
+
+
+def test_resume_refuses_another_checkpoint_folder(blobs, tmp_path, capsys) -> None:
+    folder = tmp_path / "run"
+    argv = ["train", str(blobs), "--target", "label", "--epochs", "1", "--quiet"]
+    assert main([*argv, "--checkpoint", str(folder), "--out", str(tmp_path / "m.st")]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(folder), "--checkpoint", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "keeps checkpointing into" in err and "drop --checkpoint" in err  # (was ignored)

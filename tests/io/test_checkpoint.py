@@ -51,6 +51,18 @@ def test_resumed_run_equals_the_uninterrupted_one(tmp_path) -> None:
     assert [r.epoch for r in load_checkpoint(tmp_path).history] == list(range(1, 9))
 
 
+def test_a_checkpoint_listed_first_still_saves_the_epochs_early_stopping_state(tmp_path):
+    # (listed before its EarlyStopping, it saved the previous epoch's state: a run resumed
+    # from it trained on past the epoch where the uninterrupted one stopped)
+    X, y = data()
+    stop = EarlyStopping("val_loss", patience=50)
+    run(make_trainer(), 5, [Checkpoint(tmp_path, early_stopping=stop), stop], X, y)
+    state, best = load_checkpoint(tmp_path).early_stopping
+    assert (state["best"], state["best_epoch"], state["wait"]) == (
+        stop.best, stop.best_epoch, stop.wait)  # fmt: skip
+    assert best["best_parameters"].tobytes() == stop._best_params.tobytes()
+
+
 def test_resume_refuses_another_network(tmp_path) -> None:
     X, y = data()
     trainer = make_trainer()

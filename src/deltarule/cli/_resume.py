@@ -93,6 +93,14 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
             f"{'were' if len(changed) > 1 else 'was'} given too; expected only --out, --plot, "
             "--quiet. Drop the other options, or start a new run without --resume."
         )
+    if (
+        getattr(given, "checkpoint", None)
+        and Path(given.checkpoint).resolve() != Path(folder).resolve()
+    ):
+        raise InputError(
+            f"--resume {folder} keeps checkpointing into {folder}, but --checkpoint "
+            f"{given.checkpoint} was given too; drop --checkpoint."
+        )
     merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
     merged.out = given.out or merged.out
     merged.plot = given.plot or merged.plot
@@ -112,7 +120,7 @@ def fit_resumable(
     """Train as ``deltarule.fit`` would, with checkpoints and resumption; return the history."""
     from ..callbacks import EarlyStopping
     from ..history import History
-    from ..io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+    from ..io.checkpoint import CHECKPOINT_FILE, Checkpoint, load_checkpoint, resume_trainer
     from ..training import Trainer
 
     trainer = Trainer(net, args.optimizer, args.learning_rate, args.batch_size,
@@ -121,16 +129,25 @@ def fit_resumable(
     if args.patience > 0:
         stopper = EarlyStopping("val_loss" if validation else "loss", args.patience)
     prior = History()
-    if getattr(args, "resume", None):
-        saved = load_checkpoint(args.resume)
+    resume = getattr(args, "resume", None)
+    if resume and (Path(resume) / CHECKPOINT_FILE).exists():  # (none yet: killed during the
+        saved = load_checkpoint(resume)  # first epoch, and the run starts over, identically)
         resume_trainer(trainer, saved, stopper)
         prior = saved.history
+        # The checkpoint of a run's last epoch: it ended there (killed before its model was
+        # saved). End it as it ended: the stop, and the best epoch's weights.
+        reason = stopper.stop_reason() if stopper else None
+        if reason is None and trainer.epochs_done >= args.epochs:
+            reason = f"max epochs ({args.epochs}) reached"
+        if reason is not None:
+            history = History(list(prior), reason)
+            if stopper:
+                stopper.restore(net, history)
+            return history
     callbacks: list[Any] = [stopper] if stopper else []
-    if getattr(args, "checkpoint", None):  # last, so it saves the stopper's updated state
+    if getattr(args, "checkpoint", None):  # (runs last: saves the stopper's updated state)
         callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, stopper, prior))
-    left = args.epochs - trainer.epochs_done
-    if left < 1:
-        return History(list(prior), f"max epochs ({args.epochs}) reached")
-    history = trainer.fit(X, Y, epochs=left, validation_data=validation, callbacks=callbacks,
+    history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
+                          validation_data=validation, callbacks=callbacks,
                           verbose=0 if args.quiet else 1)  # fmt: skip
     return History(list(prior) + list(history), history.stop_reason, history.best_epoch)

@@ -151,6 +151,9 @@ def resume_trainer(
 class Checkpoint(Callback):
     """Save a resumable checkpoint in ``folder`` every ``every`` epochs (atomically).
 
+    It runs after the other callbacks of the epoch wherever it is listed, so that it saves
+    the early-stopping state that epoch updated.
+
     Parameters
     ----------
     folder : str or Path
@@ -161,6 +164,8 @@ class Checkpoint(Callback):
     history : History, optional
         Epochs of earlier runs (when resuming), kept at the head of the saved history.
     """
+
+    runs_last = True
 
     def __init__(
         self,
