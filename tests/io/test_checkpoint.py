@@ -72,6 +72,35 @@ def test_resume_refuses_another_network(tmp_path) -> None:
         resume_trainer(other, load_checkpoint(tmp_path))
 
 
+@pytest.mark.parametrize(
+    "make,named",
+    [
+        (lambda: dr.Trainer(dr.Network([4, 16, 3], output_activation="softmax", dropout=0.2,
+                                       seed=1), "adamw", 0.01, 16, seed=5), "optimizer name"),
+        (lambda: dr.Trainer(dr.Network([4, 16, 3], output_activation="softmax", dropout=0.2,
+                                       seed=1), "adam", 0.01, 1, seed=5), "batch_size 16 (now 1)"),
+        (lambda: dr.Trainer(dr.Network([4, 16, 3], output_activation="softmax", dropout=0.2,
+                                       seed=1), "adam", 0.01, 16, seed=5, l2=0.1), "l2 0.0"),
+        (lambda: dr.Trainer(dr.Network([4, 16, 3], output_activation="softmax", dropout=0.5,
+                                       seed=1), "adam", 0.01, 16, seed=5), "network dropout"),
+        (lambda: dr.Trainer(dr.Network([4, 16, 3], activation="tanh", output_activation="softmax",
+                                       dropout=0.2, seed=1), "adam", 0.01, 16, seed=5),
+         "network activations ['relu', 'softmax'] (now ['tanh', 'softmax'])"),
+    ],
+)  # fmt: skip
+def test_resume_refuses_other_settings(tmp_path, make, named) -> None:
+    # (only the layer sizes and dtype were compared: each of these trained on silently)
+    X, y = data()
+    run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    with pytest.raises(InputError, match="the checkpoint was written with other settings: "):
+        resume_trainer(make(), saved)
+    with pytest.raises(InputError) as info:
+        resume_trainer(make(), saved)
+    assert named in str(info.value)
+    resume_trainer(make_trainer(), saved)  # the original settings resume
+
+
 def test_a_plain_model_file_is_not_a_checkpoint(tmp_path) -> None:
     save_model(dr.Network([2, 2]), tmp_path / "checkpoint.safetensors")
     with pytest.raises(IncompatibleFormatError, match="not a training checkpoint"):

@@ -133,6 +133,12 @@ def resume_trainer(
 
     The trainer's network gets the checkpoint's weights (in place), its optimizer and
     random streams their saved states; ``early_stopping`` (if the run used it) its state.
+
+    Raises
+    ------
+    InputError
+        When the trainer's network, optimizer or settings differ from the run that wrote
+        the checkpoint (naming each difference): the resumed run would not be that run.
     """
     net = trainer.network
     if net.layout != saved.network.layout or net.dtype != saved.network.dtype:
@@ -141,11 +147,45 @@ def resume_trainer(
             f"({saved.network.layer_sizes}, {saved.network.dtype}); resume with the "
             "original settings."
         )
+    differ = _changed_settings(trainer, saved)
+    if differ:
+        raise InputError(
+            f"the checkpoint was written with other settings: {'; '.join(differ)}. A resumed "
+            "run equals the uninterrupted one only with the original settings; resume with "
+            "those."
+        )
     np.copyto(net.parameters, saved.network.parameters)
     trainer.restore_state(saved.tensors, saved.trainer_state)
     if early_stopping is not None and saved.early_stopping is not None:
         early_stopping.load_state_dict(*saved.early_stopping)
     return trainer
+
+
+def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
+    """What differs between the run that wrote ``saved`` and ``trainer``: the network's
+    architecture, the optimizer and its hyper-parameters (the learning rate is restored
+    from the checkpoint), the trainer's settings."""
+    _, now = trainer.checkpoint_state()
+    was = saved.trainer_state
+    pairs = [(f"network {key}", value, saved.network.config().get(key))
+             for key, value in trainer.network.config().items()]  # fmt: skip
+    optimizer = {k: v for k, v in now["optimizer"].items() if k != "learning_rate"}
+    old = {k: v for k, v in (was.get("optimizer") or {}).items() if k != "learning_rate"}
+    pairs += [(f"optimizer {key}", optimizer.get(key), old.get(key))
+              for key in sorted(set(optimizer) | set(old))]  # fmt: skip
+    pairs += [(key, value, (was.get("settings") or {}).get(key))
+              for key, value in now["settings"].items()]  # fmt: skip
+    return [f"{name} {then!r} (now {value!r})" for name, value, then in pairs
+            if _plain(value) != _plain(then)]  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (tuples as lists), for comparing with saved data."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 class Checkpoint(Callback):
