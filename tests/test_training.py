@@ -798,6 +798,41 @@ def test_verbose_is_checked(rng, verbose) -> None:  # (-1 printed lines, 3 a bar
         dr.Network([3, 2]).fit(X, y, epochs=1, verbose=verbose)
 
 
+def test_file_callbacks_check_their_path_before_training(rng, tmp_path) -> None:
+    from deltarule.callbacks import CSVLogger, ModelCheckpoint
+
+    for make, example in [(CSVLogger, "log.csv"), (ModelCheckpoint, "best.safetensors")]:
+        for bad in (None, 5, ""):  # (None wrote a file named "None"; 5 a bare TypeError)
+            with pytest.raises(dr.InputError, match=f"needs a file path .*e.g. '{example}'"):
+                make(bad)
+    X, y = regression_data(rng)
+    for callback in (
+        CSVLogger(tmp_path / "no" / "log.csv"),
+        ModelCheckpoint(tmp_path / "no" / "m{epoch}.safetensors", monitor="loss"),
+    ):
+        epochs = []
+        with pytest.raises(dr.InputError, match="the folder .*no' of .* does not exist"):
+            dr.Network([3, 2]).fit(X, y, epochs=2, callbacks=[callback, _Count(epochs)],
+                                   **quiet())  # fmt: skip
+        assert epochs == []  # found before the first epoch (it was after it)
+
+
+def test_history_by_name_like_keras(rng) -> None:
+    X, y = regression_data(rng)
+    history = dr.Network([3, 2], seed=0).fit(X, y, epochs=3, validation_split=0.25, **quiet())
+    assert history["loss"] == [r.loss for r in history] and len(history["val_loss"]) == 3
+    with pytest.raises(KeyError, match="'val_acc' is not recorded in this history; it records"):
+        history["val_acc"]
+
+
+class _Count(dr.callbacks.Callback):
+    def __init__(self, epochs: list) -> None:
+        self.epochs = epochs
+
+    def on_epoch_end(self, record, state):  # noqa: ANN001, ANN201
+        self.epochs.append(record.epoch)
+
+
 def test_model_checkpoint_saves_best_and_optimizer_state(rng, tmp_path) -> None:
     from deltarule.callbacks import ModelCheckpoint
     from deltarule.io import load_model

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -427,13 +428,36 @@ class ReduceLROnPlateau(Callback):
         return None
 
 
+def _file_path(path: Any, who: str, example: str) -> str:
+    """``path`` as a string, refusing what is not a file path (None, a number)."""
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise InputError(
+            f"{who} needs a file path (a str or pathlib.Path, e.g. {example!r}); received "
+            f"{type(path).__name__} {path!r:.60}."
+        )
+    return os.fspath(path)
+
+
+def _check_folder(path: Path, who: str) -> None:
+    """Refuse, before the first epoch trains, a file whose folder does not exist."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(
+            f"{who}: the folder {str(folder)!r} of {str(path)!r} does not exist; create it "
+            "first (e.g. mkdir -p) or choose another path."
+        )
+
+
 class CSVLogger(Callback):
     """Append one CSV row per epoch to ``path`` (flushed each epoch)."""
 
     def __init__(self, path: str | Path, append: bool = False) -> None:
-        self.path, self.append = Path(path), append
+        self.path, self.append = Path(_file_path(path, "CSVLogger", "log.csv")), append
         self._file: Any = None
         self._writer: Any = None
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        _check_folder(self.path, "CSVLogger")
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         row = record.as_dict()
@@ -471,7 +495,8 @@ class ModelCheckpoint(Callback):
         every: int = 1,
         mode: str = "auto",
     ) -> None:
-        self.path, self.monitor = str(path), _canonical(monitor)
+        self.path = _file_path(path, "ModelCheckpoint", "best.safetensors")
+        self.monitor = _canonical(monitor)
         self.save_best_only = save_best_only
         self.every, self.mode = check_int(every, "every"), _better(mode, monitor)
         try:  # a bad placeholder is an error now, not after the first epoch has trained
@@ -484,6 +509,9 @@ class ModelCheckpoint(Callback):
             ) from None
         self.best: float | None = None
         self.saved: list[str] = []
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        _check_folder(Path(self.path.format(epoch=1)), "ModelCheckpoint")
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.save_best_only:

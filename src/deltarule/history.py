@@ -138,7 +138,16 @@ class History:
     def __iter__(self) -> Iterator[EpochRecord]:
         return iter(self.records)
 
-    def __getitem__(self, index: int) -> EpochRecord:
+    def __getitem__(self, index: Any) -> Any:
+        """A record (``history[0]``, slices too), or one value per epoch by name
+        (``history["loss"]``, ``history["val_accuracy"]``: Keras's ``history.history[name]``)."""
+        if isinstance(index, str):
+            columns = self.as_dict()
+            if index not in columns:
+                raise KeyError(
+                    f"{index!r} is not recorded in this history; it records {', '.join(columns)}."
+                )
+            return columns[index]
         return self.records[index]
 
     @property
