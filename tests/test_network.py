@@ -81,6 +81,17 @@ def test_gradient_check_detects_a_wrong_derivative(rng) -> None:
     assert result.max_relative_error["W2"] < 1e-6  # the output layer does not use it
 
 
+def test_gradient_check_fails_on_a_gradient_that_overflows() -> None:
+    # (it said "passed": max() skipped the NaN, and the infinite entry made the floor
+    # infinite, every other relative error 0)
+    net = Network([1, 1, 1], activation="identity", output_activation="identity", loss="mse",
+                  use_bias=False, dtype="float64")  # fmt: skip
+    net.set_parameters({"W1": [[1e200]], "W2": [[1e-50]]})
+    result = dr.check_gradients(net, [[1.0]], [[0.0]])
+    assert not result.passed and np.isnan(result.worst) and "FAILED" in str(result)
+    assert not np.isfinite(result.analytic).all()
+
+
 def test_user_defined_loss_works_end_to_end(rng) -> None:
     quartic = dr.Loss(
         "quartic", lambda o, t: ((o - t) ** 4).sum(axis=1), lambda o, t: 4 * (o - t) ** 3

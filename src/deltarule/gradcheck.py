@@ -44,13 +44,14 @@ class GradientCheckResult:
 
     @property
     def worst(self) -> float:
-        """The largest relative error over all parameters."""
-        return max(self.max_relative_error.values())
+        """The largest relative error over all parameters (NaN when any is NaN)."""
+        return float(np.max(list(self.max_relative_error.values())))
 
     @property
     def passed(self) -> bool:
-        """True when every relative error is at most :attr:`tolerance`."""
-        return self.worst <= self.tolerance
+        """True when every relative error is at most :attr:`tolerance` (a NaN error, from a
+        gradient that overflowed, fails)."""
+        return bool(self.worst <= self.tolerance)
 
     def __str__(self) -> str:
         rows = [f"{name:>6}: {err:.3e}" for name, err in self.max_relative_error.items()]
@@ -123,8 +124,12 @@ def check_gradients(
         theta[i] = original
         numeric[i] = (plus - minus) / (2 * step)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # overflow -> NaN error
-        scale = max(floor, relative_floor * float(np.abs(analytic).max(initial=0.0)))
+        finite = np.abs(analytic[np.isfinite(analytic)])
+        scale = max(floor, relative_floor * float(finite.max(initial=0.0)))
         denom = np.maximum(np.abs(analytic) + np.abs(numeric), scale)
         rel = np.abs(analytic - numeric) / denom
-    per_tensor = {s.name: float(rel[s.slice].max()) for s in net.layout.specs}
+    # A non-finite gradient on either side is a failed entry (NaN), never a pass: an
+    # infinite one made every other error 0 through the floor, and max() skipped NaN.
+    rel[~(np.isfinite(analytic) & np.isfinite(numeric))] = np.nan
+    per_tensor = {s.name: float(np.max(rel[s.slice])) for s in net.layout.specs}
     return GradientCheckResult(per_tensor, analytic, numeric, tolerance)
