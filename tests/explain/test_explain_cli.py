@@ -228,3 +228,22 @@ def test_draw_model(monkeypatch, tmp_path, capsys):
 def test_draw_errors_exit_2(capsys, argv, message):
     code, _, err = run(capsys, "draw", *argv)
     assert code == 2 and err.startswith("error: ") and message in err
+
+
+def test_a_diverging_walk_renders_in_every_format(capsys):
+    # (html crashed with an OverflowError in the chart's ticks; json wrote Infinity, which
+    # strict parsers refuse)
+    def strict(text: str):  # noqa: ANN202
+        def refuse(constant: str):  # noqa: ANN202
+            raise ValueError(f"non-standard JSON constant {constant}")
+
+        return json.loads(text, parse_constant=refuse)
+
+    for fmt in ("text", "markdown", "html", "json"):
+        code, out, err = run(capsys, "explain", "--example", "linear", "--learning-rate", "2",
+                             "--format", fmt)  # fmt: skip
+        assert code == 0 and err == "", err
+        if fmt == "json":
+            assert strict(out)["final_error"] is None
+        if fmt == "html":
+            assert out.count("<svg") >= 1 and "</html>" in out

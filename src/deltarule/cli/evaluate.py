@@ -10,9 +10,9 @@ predicted against true values).
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from .._json import dumps
 from ..exceptions import InputError
 from . import add_common
 from ._common import (
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     frame = read_data(args.data, target=model.pre.target, names=model.pre.feature_names)
     report, (outputs, targets) = evaluate(model, frame)
     if args.format == "json":
-        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+        text = dumps(report, ensure_ascii=False, indent=2) + "\n"
     else:
         text = text_report(report)
     write_text(text, args.out)

@@ -9,9 +9,9 @@ as data.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from .._json import dumps
 from . import add_common
 from ._common import load_model_file, write_text
 
@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the model file and describe it."""
     info = describe(load_model_file(args.model))
     if args.format == "json":
-        write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", None)
+        write_text(dumps(info, ensure_ascii=False, indent=2) + "\n", None)
     else:
         write_text(text_report(info), None)
     return 0

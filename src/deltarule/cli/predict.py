@@ -10,11 +10,11 @@ regression prints values. Output is CSV or JSON, to stdout or (atomically) a fil
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 import numpy as np
 
+from .._json import dumps
 from ..exceptions import InputError
 from . import add_common
 from ._common import CLASSIFICATION, check_distinct, load_model_file, read_data, write_text
@@ -72,7 +72,7 @@ def _json(table: Any) -> str:
         }
         for row in table.to_dict(orient="records")
     ]
-    return json.dumps(rows, ensure_ascii=False) + "\n"
+    return dumps(rows, ensure_ascii=False) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ tutorial's square-error column.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import textwrap
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._json import dumps
 from .._validation import check_int, check_positive
 from ..exceptions import InputError
 from ..textbook import linear_data, linear_error_table, linear_network
@@ -230,7 +230,7 @@ def render_linear(walk: LinearWalk, format: str = "text") -> str:
     if format == "markdown":
         return _markdown(walk)
     if format == "json":
-        return json.dumps(linear_json(walk), indent=2) + "\n"
+        return dumps(linear_json(walk), indent=2) + "\n"
     if format == "html":
         from .html import linear_html
 

@@ -16,13 +16,13 @@ True
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._json import dumps
 from .._validation import check_int
 from ..exceptions import InputError
 from .events import Trace
@@ -46,7 +46,7 @@ def render(trace: Trace, format: str = "text", *, max_neurons: int = MAX_NEURONS
     if format == "markdown":
         return to_markdown(trace, max_neurons=max_neurons)
     if format == "json":
-        return json.dumps(to_json_data(trace), indent=2) + "\n"
+        return dumps(to_json_data(trace), indent=2) + "\n"
     if format == "html":
         from .html import to_html
 

@@ -105,10 +105,18 @@ def line_chart(
 ) -> str:
     """Return an ``<svg>`` chart of ``points`` (x, y), with optional marker dots.
 
-    On a log scale, points at or below zero cannot be placed and are left out.
+    On a log scale, points at or below zero cannot be placed and are left out; so are
+    points at infinity or NaN (an error that diverged).
     """
-    points = [p for p in points if (p[0] > 0 or not logx) and (p[1] > 0 or not logy)]
-    markers = [p for p in markers if (p[0] > 0 or not logx) and (p[1] > 0 or not logy)]
+
+    def placeable(p: tuple[float, float]) -> bool:
+        return (
+            math.isfinite(p[0]) and math.isfinite(p[1])
+            and (p[0] > 0 or not logx) and (p[1] > 0 or not logy)
+        )  # fmt: skip
+
+    points = [p for p in points if placeable(p)]
+    markers = [p for p in markers if placeable(p)]
     if not points:
         return (
             f'{svg_root(WIDTH, 60, "chart", standalone=standalone)}<text x="10" y="30">'
