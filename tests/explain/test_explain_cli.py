@@ -57,7 +57,10 @@ def test_unknown_format_exits_2_with_one_error_line():
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--steps", "-1"], "--steps -1 is out of range; expected 0 or more"),
+        (["--steps", "-1"], "--steps -1 is out of range; expected 0 to 1,000,000"),
+        (["--steps", str(10**20)], "out of range; expected 0 to 1,000,000"),  # (a leaked
+        # numpy message; 2**63 - 1 ran forever)
+        (["--example", "linear", "--steps", "5"], "--steps and --max-neurons go with"),
         (["--learning-rate", "-0.5"], "--learning-rate -0.5 is out of range; expected a positive"),
         (["--learning-rate", "nan"], "--learning-rate nan is out of range"),
         (["--plot", "curve.png"], "--steps"),
@@ -247,3 +250,24 @@ def test_a_diverging_walk_renders_in_every_format(capsys):
             assert strict(out)["final_error"] is None
         if fmt == "html":
             assert out.count("<svg") >= 1 and "</html>" in out
+
+
+def test_negative_numbers_are_values_not_options(tmp_path, capsys):
+    # (argparse took "-1.2,0.3" for an option: "expected one argument")
+    from deltarule.io import save_model
+
+    path = tmp_path / "model.safetensors"
+    save_model(model_network(), path)
+    code, out, err = run(capsys, "explain", "--model", str(path), "--input", "-0.1,0.7,-3e-1",
+                         "--target", "0,1", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    expected = model_network().loss_and_gradient([[-0.1, 0.7, -0.3]], [[0.0, 1.0]])[0]
+    assert json.loads(out)["total_error"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_the_walk_refuses_more_updates_than_it_can_run() -> None:
+    from deltarule import explain
+    from deltarule.exceptions import InputError
+
+    with pytest.raises(InputError, match="steps must be at most 1,000,000 .* received 2,000,000"):
+        explain.tutorial_trace(0.5, steps=2_000_000)  # (10**20 leaked a numpy TypeError)

@@ -76,7 +76,19 @@ def test_small_learning_rate_takes_more_steps():
 def test_divergent_learning_rate_is_reported():
     walk = linear_walk(1.5, max_steps=20)  # |1 - 5/3 * 1.5| > 1: every step overshoots
     assert not walk.converged
-    assert "still moving" in explain_linear("text", learning_rate=1.5)
+    text = " ".join(explain_linear("text", learning_rate=1.5).split())
+    assert "the error grew instead of falling: the learning rate is too large" in text
+
+
+@pytest.mark.parametrize(
+    "rate,advice",
+    [(1e-6, "creeping towards the minimum (try a larger learning rate)"),  # (said "smaller")
+     (1.1999, "jumping across the minimum (try a smaller learning rate)")],  # |1 - 5/3 η| ~ 1
+)  # fmt: skip
+def test_a_walk_stopped_by_the_step_limit_says_which_way_to_change_the_rate(rate, advice):
+    walk = linear_walk(rate)
+    assert not walk.converged and walk.final[0] == 1000
+    assert advice in " ".join(explain_linear("text", learning_rate=rate).split())
 
 
 def test_markdown_and_json(walk):

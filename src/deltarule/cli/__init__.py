@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["main", "build_parser", "add_common", "SUBCOMMANDS", "EXIT_USAGE"]
 
@@ -21,8 +23,18 @@ SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw")
 """Subcommand modules under ``deltarule.cli``, in the order ``--help`` lists them."""
 
 
+_NEGATIVE_NUMBERS = re.compile(r"^-(\d|\.\d)[\d.eE+\-,\s]*$")
+"""What argparse must take as a value, not an option: ``-1.2``, and lists such as
+``--input -1.2,0.3`` (standardised inputs are often negative)."""
+
+
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors follow the one-line ``error: ...`` rule."""
+    """An ArgumentParser whose usage errors follow the one-line ``error: ...`` rule, and
+    which takes comma-separated numbers starting with a minus sign as values."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBERS  # (argparse's: one number only)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")

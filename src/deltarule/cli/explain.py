@@ -164,8 +164,17 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("--input, --target and --raw go with --model MODEL.")
     if args.plot and args.example != "linear" and args.steps <= 0:
         raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
+    from ..explain.recorder import MAX_STEPS
+
+    if args.example == "linear" and (args.steps, args.max_neurons) != (0, 8):
+        raise InputError(
+            "--example linear runs gradient descent on one weight until its steps become "
+            "negligible (at most 1,000); --steps and --max-neurons go with the tutorial "
+            "network or --model. Drop them."
+        )
     for flag, value, bad, expected in [
-        ("--steps", args.steps, args.steps < 0, "0 or more (the updates to show)"),
+        ("--steps", args.steps, not 0 <= args.steps <= MAX_STEPS,
+         f"0 to {MAX_STEPS:,} (the updates to run; train longer with deltarule train)"),
         ("--learning-rate", args.learning_rate, not 0 < args.learning_rate < math.inf,
          "a positive number such as 0.5"),
         ("--max-neurons", args.max_neurons, args.max_neurons < 1, "a positive integer such as 8"),

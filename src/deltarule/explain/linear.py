@@ -123,11 +123,26 @@ def table_rows(walk: LinearWalk, w: float) -> list[list[str]]:
 def stop_sentence(walk: LinearWalk) -> str:
     """Where gradient descent stopped."""
     step, w, error, _ = walk.final
+    first_error = walk.descent[0][2]
+    previous_w = walk.descent[-2][1] if len(walk.descent) > 1 else w
     if walk.converged:
         where = "the steps have become negligible at the global minimum (W = 2, E = 0)"
+    elif not np.isfinite(error) or error > first_error:
+        where = (
+            "the error grew instead of falling: the learning rate is too large (try a smaller one)"
+        )
+    elif (w - 2) * (previous_w - 2) < 0:  # jumping from side to side of the minimum
+        where = (
+            "still moving when the step limit was reached, jumping across the minimum "
+            "(try a smaller learning rate)"
+        )
     else:
-        where = "still moving when the step limit was reached (try a smaller learning rate)"
-    return f"W = {w:.4f} after {step} steps, error {error:.2g}: {where}."
+        where = (
+            "still moving when the step limit was reached, creeping towards the minimum "
+            "(try a larger learning rate)"
+        )
+    shown = f"{w:.4f}" if abs(w) < 1e6 else f"{w:.4g}"  # (a diverged W has 150 digits)
+    return f"W = {shown} after {step} steps, error {error:.2g}: {where}."
 
 
 def _descent_rows(walk: LinearWalk) -> list[tuple[int, float, float, float] | None]:

@@ -23,12 +23,15 @@ import numpy as np
 
 from .._typing import Array, ArrayLike
 from .._validation import check_int, check_positive
+from ..exceptions import InputError
 from ..layers import Dense, DenseCache
 from ..network import Network
 from .events import LayerBackward, LayerForward, LossRecord, Trace
 
 __all__ = ["Recorder", "trace", "SEPARABLE_LOSSES"]
 
+MAX_STEPS = 1_000_000
+"""The most updates a walk runs (``steps``): a minute or so of one-at-a-time updates."""
 SEPARABLE_LOSSES = frozenset({"half_squared_error"})
 """Losses that are a plain sum over outputs, so each output's share :math:`E_{o_k}` exists."""
 
@@ -170,6 +173,12 @@ def trace(
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
     steps = check_int(steps, "steps", minimum=0)
+    if steps > MAX_STEPS:
+        raise InputError(
+            f"steps must be at most {MAX_STEPS:,} (the walk's updates run one at a time, "
+            f"some 17,000 a second); received {steps:,}. For a long run, train the network "
+            "(fit, or deltarule train) and explain a step of the result."
+        )
     X, y, _ = network.validate(X, y)
     params = network.parameters.copy()
     recorder = Recorder(network, params)
