@@ -84,8 +84,18 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
         from matplotlib.backends.backend_svg import FigureCanvasSVG as Canvas
     Canvas(fig)
     with atomic_open(target, "wb") as handle:
-        fig.savefig(handle, format=fmt)
+        write_figure(fig, handle, fmt)
     return target
+
+
+def write_figure(fig: Any, handle: Any, fmt: str) -> None:
+    """``fig.savefig`` into ``handle`` so that the same figure gives the same bytes: SVG
+    without its creation date and with fixed element ids (matplotlib's are random)."""
+    import matplotlib
+
+    metadata = {"Date": None} if fmt == "svg" else None
+    with matplotlib.rc_context({"svg.hashsalt": "deltarule"}):
+        fig.savefig(handle, format=fmt, metadata=metadata)
 
 
 def _present(xs: Sequence[Any], ys: Sequence[Any]) -> tuple[list[Any], list[Any]]:

@@ -271,3 +271,11 @@ def test_the_walk_refuses_more_updates_than_it_can_run() -> None:
 
     with pytest.raises(InputError, match="steps must be at most 1,000,000 .* received 2,000,000"):
         explain.tutorial_trace(0.5, steps=2_000_000)  # (10**20 leaked a numpy TypeError)
+
+
+def test_svg_plots_are_the_same_bytes_every_run(tmp_path, capsys):
+    # (matplotlib writes the date and random element ids into an SVG)
+    for name in ("a.svg", "b.svg"):
+        code, _, err = run(capsys, "explain", "--steps", "20", "--plot", str(tmp_path / name))
+        assert code == 0, err
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()

@@ -213,7 +213,9 @@ def _plot_curve(trace: Any, path: str) -> None:
         logx=True,
         logy=True,
     )
-    save_atomic(path, lambda handle: fig.savefig(handle, format=suffix[1:]))
+    from ..plots import write_figure
+
+    save_atomic(path, lambda handle: write_figure(fig, handle, suffix[1:]))
 
 
 def _explain(args: argparse.Namespace) -> str:

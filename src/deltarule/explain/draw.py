@@ -114,7 +114,9 @@ def save_diagram(
         from ._plots import diagram_figure
 
         fig = diagram_figure(layout(diagram, max_neurons, show_values))
-        return save_atomic(target, lambda handle: fig.savefig(handle, format="png"))
+        from ..plots import write_figure
+
+        return save_atomic(target, lambda handle: write_figure(fig, handle, "png"))
     raise InputError(
         f"cannot draw to {str(path)!r}: the file name must end in .svg or .png "
         f"(received {suffix or 'no extension'!r})."

@@ -269,4 +269,6 @@ def plot_linear(walk: LinearWalk, path: str | os.PathLike[str]) -> Path:
         markers=([d[1] for d in walk.descent], [d[2] for d in walk.descent]),
     )
     fmt_name = target.suffix.lower()[1:]
-    return save_atomic(target, lambda handle: fig.savefig(handle, format=fmt_name))
+    from ..plots import write_figure
+
+    return save_atomic(target, lambda handle: write_figure(fig, handle, fmt_name))
