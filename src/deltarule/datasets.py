@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._reading import check_readable
 from .exceptions import InputError
 
 __all__ = ["Dataset", "load_dataset", "DATASETS", "read_idx", "FASHION_MNIST_DIRS"]
@@ -137,7 +138,7 @@ FASHION_CLASSES = [
 
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file (optionally gzip-compressed) of unsigned bytes into an array."""
-    path = Path(path)
+    path = check_readable(path, "an IDX file (e.g. train-images-idx3-ubyte[.gz])")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as fh:
@@ -151,8 +152,13 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise InputError(f"{path} is not an IDX file of unsigned bytes (bad magic number).")
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     offset = 4 + 4 * ndim
+    if len(data) < offset:
+        raise InputError(
+            f"{path} is cut inside its header ({len(data)} bytes; a {ndim}-dimensional IDX "
+            f"header has {offset}); the file is truncated or corrupt."
+        )
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     expected = int(np.prod(dims)) if dims else 0
     if len(data) - offset != expected:
         raise InputError(
@@ -209,7 +215,15 @@ DATASETS = ("digits", "iris", "wine", "breast_cancer", "diabetes", "fashion-mnis
 def load_dataset(
     name: str = "digits", *, seed: int = 0, data_dir: str | Path | None = None
 ) -> Dataset:
-    """Load a built-in dataset by name (see the module docstring); ``seed`` fixes the split."""
+    """Load a built-in dataset by name (see the module docstring); ``seed`` fixes the split
+    of the scikit-learn datasets (Fashion-MNIST comes with its own, official split)."""
+    if not isinstance(name, str):
+        raise InputError(
+            f"the dataset name must be a string, one of: {', '.join(DATASETS)}; received "
+            f"{type(name).__name__} {name!r:.40}."
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer; received {seed!r}.")
     key = name.lower().replace("_", "-")
     if key in ("fashion-mnist", "fashion", "fashionmnist"):
         return _fashion_mnist(data_dir)

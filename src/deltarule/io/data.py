@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._reading import check_readable
 from ..exceptions import InputError
-from ._reading import check_readable
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -36,8 +36,8 @@ from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
+from .._reading import check_readable
 from ..exceptions import IncompatibleFormatError, InputError
-from ._reading import check_readable
 from .atomic import atomic_open
 
 __all__ = [

@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..exceptions import InputError
+from .exceptions import InputError
 
 __all__ = ["check_readable"]
 
