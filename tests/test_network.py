@@ -92,6 +92,17 @@ def test_gradient_check_fails_on_a_gradient_that_overflows() -> None:
     assert not np.isfinite(result.analytic).all()
 
 
+def test_functions_that_take_a_network_refuse_anything_else() -> None:
+    from deltarule.explain import draw_network, explain_example
+
+    calls = [(lambda: explain_example("net", [1.0]), "explain_example"),
+             (lambda: draw_network(None), "draw_network"),
+             (lambda: dr.check_gradients([1], [[1.0]], [[1.0]]), "check_gradients")]  # fmt: skip
+    for call, name in calls:
+        with pytest.raises(InputError, match=f"{name} needs a deltarule Network; received"):
+            call()  # (an AttributeError for the first two)
+
+
 def test_user_defined_loss_works_end_to_end(rng) -> None:
     quartic = dr.Loss(
         "quartic", lambda o, t: ((o - t) ** 4).sum(axis=1), lambda o, t: 4 * (o - t) ** 3

@@ -126,3 +126,13 @@ def test_gradient_descent_from_three_reaches_the_global_minimum() -> None:
     assert float(net.parameters[0]) == pytest.approx(2.0, abs=1e-5)
     losses = history.loss
     assert all(b < a for a, b in zip(losses, losses[1:]))  # the error falls every step
+
+
+def test_tutorial_weights_needs_the_tutorial_networks_twelve_parameters() -> None:
+    from deltarule import InputError
+    from deltarule.textbook import tutorial_network, tutorial_weights
+
+    assert tutorial_weights(tutorial_network()[0].parameters)["w1"] == 0.15  # the tutorial's
+    for bad in ([1, 2, 3], None):  # (an IndexError, a TypeError)
+        with pytest.raises(InputError, match="takes the tutorial network's 12 parameters"):
+            tutorial_weights(bad)

@@ -17,8 +17,7 @@ import numpy as np
 
 from ._typing import ArrayLike
 from ._validation import check_positive
-from .exceptions import InputError
-from .network import Network
+from .network import Network, require_network
 
 __all__ = ["check_gradients", "GradientCheckResult"]
 
@@ -103,10 +102,7 @@ def check_gradients(
     >>> result.passed
     True
     """
-    if not isinstance(network, Network):
-        raise InputError(
-            f"check_gradients expects a deltarule Network; received {type(network).__name__}."
-        )
+    require_network(network, "check_gradients")
     step, floor = check_positive(step, "step"), check_positive(floor, "floor")
     check_positive(tolerance, "tolerance", allow_zero=True)
     check_positive(relative_floor, "relative_floor", allow_zero=True)

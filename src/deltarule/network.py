@@ -148,6 +148,17 @@ def _default_loss(output_activation: Activation) -> str:
     }.get(output_activation.name, "half_squared_error")
 
 
+def require_network(network: Any, what: str) -> Network:
+    """``network`` if it is a :class:`Network`, else an InputError naming ``what`` needs one."""
+    if not isinstance(network, Network):
+        raise InputError(
+            f"{what} needs a deltarule Network; received {type(network).__name__} "
+            f"{network!r:.40}. Build one (deltarule.Network) or load one "
+            "(deltarule.io.load_model(path).network)."
+        )
+    return network
+
+
 INFER_CHUNK = 2048
 """Rows per forward pass in :meth:`Network.infer`."""
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._typing import Array, DTypeLike
+from .exceptions import InputError
 from .network import Network
 
 __all__ = [
@@ -90,7 +91,13 @@ def tutorial_network(dtype: DTypeLike = "float64") -> tuple[Network, Array, Arra
 
 def tutorial_weights(vector: Array) -> dict[str, float]:
     """Name the tutorial's eight weights in a flat vector (parameters or gradient)."""
-    return {name: float(vector[i]) for name, i in TUTORIAL_WEIGHT_INDEX.items()}
+    flat = np.asarray(vector, dtype=float).reshape(-1) if vector is not None else None
+    if flat is None or flat.size != 12:
+        raise InputError(
+            "tutorial_weights takes the tutorial network's 12 parameters (eight weights, four "
+            f"biases: net.parameters or a gradient); received {vector!r:.60}."
+        )
+    return {name: float(flat[i]) for name, i in TUTORIAL_WEIGHT_INDEX.items()}
 
 
 def linear_data(dtype: DTypeLike = "float64") -> tuple[Array, Array]:

@@ -32,7 +32,7 @@ import numpy as np
 from .._typing import ArrayLike
 from .._validation import check_int
 from ..exceptions import InputError
-from ..network import Network
+from ..network import Network, require_network
 from ..textbook import TUTORIAL_LEARNING_RATE, tutorial_network
 from .draw import Diagram, diagram_svg, draw_network, save_diagram
 from .events import LayerBackward, LayerForward, LossRecord, Trace, neuron_labels
@@ -159,6 +159,7 @@ def explain_example(
     -------
     str
     """
+    require_network(network, "explain_example")
     max_neurons = check_int(max_neurons, "max_neurons")
     X, _, _ = network.validate(x)
     if X.shape[0] != 1:

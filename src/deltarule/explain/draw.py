@@ -24,7 +24,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..exceptions import InputError
-from ..network import Network
+from ..network import Network, require_network
 from ._output import save_atomic, write_atomic
 from .diagram import POSITIVE, RADIUS, Diagram, Edge, Layout, colour, layout, short
 from .svgplot import svg_root
@@ -150,6 +150,7 @@ def draw_network(
     str
         The standalone SVG text (also when a PNG is written).
     """
+    require_network(network, "draw_network")
     diagram = Diagram.from_network(network, title=title)
     if path is not None:
         save_diagram(diagram, path, max_neurons=max_neurons, show_values=show_values)

@@ -257,7 +257,10 @@ def plot_linear(walk: LinearWalk, path: str | os.PathLike[str]) -> Path:
     """Plot the error against W with the descent's steps (PNG or SVG, via matplotlib)."""
     target = Path(path)
     if target.suffix.lower() not in (".png", ".svg"):
-        raise InputError(f"--plot file must end in .png or .svg; received {str(path)!r}.")
+        raise InputError(
+            f"the plot's file must end in .png or .svg (plot=..., --plot at the command line); "
+            f"received {str(path)!r}."
+        )
     from ._plots import error_figure
 
     fig = error_figure(

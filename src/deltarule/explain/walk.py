@@ -166,7 +166,7 @@ def _output_layer(trace: Trace) -> Section:
         "∂E_total/∂w into " + keep("∂E_total/∂out · ∂out/∂net · ∂net/∂w.")
     )
     return Section(
-        f"Backward pass: output layer ({len(trace.labels[layer])} neurons)", intro, tuple(items)
+        f"Backward pass: output layer ({_neurons(len(trace.labels[layer]))})", intro, tuple(items)
     )
 
 
@@ -204,7 +204,7 @@ def _hidden_layer(trace: Trace, layer: int) -> Section:
         "A hidden neuron's output feeds every neuron of the next layer, so its share "
         "of the error is the sum over those paths; then the chain rule goes on as before."
     )
-    title = f"Backward pass: hidden layer {layer} ({len(trace.labels[layer])} neurons)"
+    title = f"Backward pass: hidden layer {layer} ({_neurons(len(trace.labels[layer]))})"
     return Section(title, intro, tuple(items))
 
 
@@ -269,3 +269,7 @@ def walk(trace: Trace) -> list[Section]:
     if trace.curve:
         sections.append(_training(trace))
     return sections
+
+
+def _neurons(n: int) -> str:
+    return f"{n} neuron{'' if n == 1 else 's'}"
