@@ -817,6 +817,25 @@ def test_file_callbacks_check_their_path_before_training(rng, tmp_path) -> None:
         assert epochs == []  # found before the first epoch (it was after it)
 
 
+def test_csv_logger_appends_only_rows_of_its_columns(rng, tmp_path) -> None:
+    import csv
+
+    from deltarule.callbacks import CSVLogger
+
+    X, y = regression_data(rng)
+    path = tmp_path / "log.csv"
+    net = dr.Network([3, 2], seed=0)
+    net.fit(X, y, epochs=2, callbacks=[CSVLogger(path)], **quiet())
+    net.fit(X, y, epochs=2, callbacks=[CSVLogger(path, append=True)], **quiet())
+    rows = list(csv.reader(path.open()))
+    assert len(rows) == 5 and all(len(r) == len(rows[0]) for r in rows)
+    before = path.read_text()
+    with pytest.raises(dr.InputError, match="cannot append to .*its columns are epoch, loss"):
+        net.fit(X, y, epochs=2, metrics=["mae"], callbacks=[CSVLogger(path, append=True)],
+                **quiet())  # (it wrote rows longer than the header)  # fmt: skip
+    assert path.read_text() == before
+
+
 def test_history_by_name_like_keras(rng) -> None:
     X, y = regression_data(rng)
     history = dr.Network([3, 2], seed=0).fit(X, y, epochs=3, validation_split=0.25, **quiet())

@@ -463,6 +463,15 @@ class CSVLogger(Callback):
         row = record.as_dict()
         if self._writer is None:
             exists = self.append and self.path.exists() and self.path.stat().st_size > 0
+            if exists:
+                with self.path.open(newline="") as handle:
+                    header = next(csv.reader(handle), [])
+                if header != list(row):  # (rows longer than the header made the file unreadable)
+                    raise InputError(
+                        f"CSVLogger cannot append to {str(self.path)!r}: its columns are "
+                        f"{', '.join(header)}, this run records {', '.join(row)}. Log to "
+                        "another file, or pass append=False to start it afresh."
+                    )
             self._file = self.path.open("a" if self.append else "w", newline="")
             self._writer = csv.DictWriter(self._file, fieldnames=list(row))
             if not exists:

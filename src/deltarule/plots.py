@@ -119,7 +119,18 @@ def save_training_curves(
     title : str
     """
     Figure = _figure_class()
+    if not hasattr(history, "get") or "loss" not in history:
+        raise InputError(
+            "save_training_curves needs a history's columns with at least 'loss' (e.g. "
+            f"history.as_dict()); received {type(history).__name__} {str(history)[:60]}."
+        )
     epochs = list(history.get("epoch", range(1, len(history["loss"]) + 1)))
+    for name, column in history.items():
+        if name != "epoch" and len(column) != len(epochs):
+            raise InputError(
+                f"the history's column {name!r} has {len(column)} values for {len(epochs)} "
+                "epochs; expected one value per epoch."
+            )
     skip = {"epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds"}
     metric = next((k for k in history if k not in skip and not k.startswith("val_")), None)
     fig = Figure(figsize=(6.4, 6.4 if metric else 4.0), dpi=120)
@@ -145,7 +156,16 @@ def save_confusion_matrix(
     import numpy as np
 
     Figure = _figure_class()
-    counts = np.asarray(matrix, dtype=float)
+    try:
+        counts = np.asarray(matrix, dtype=float)
+    except (TypeError, ValueError):
+        counts = np.empty((0, 1))  # ragged or not numbers: refused below
+    n = len(labels)
+    if counts.ndim != 2 or counts.shape != (n, n) or n == 0:
+        raise InputError(
+            f"save_confusion_matrix needs an n x n matrix of counts for n labels; received a "
+            f"matrix of shape {getattr(counts, 'shape', '?')} and {n} labels."
+        )
     size = min(12.0, 3.0 + 0.5 * len(labels))
     fig = Figure(figsize=(size, size), dpi=120)
     ax = fig.add_subplot()
@@ -170,6 +190,11 @@ def save_regression_plot(
 ) -> Path:
     """Scatter predicted against true values, with the line of perfect predictions."""
     Figure = _figure_class()
+    if len(true) == 0 or len(true) != len(predicted):
+        raise InputError(
+            f"save_regression_plot needs as many predicted as true values, at least one; "
+            f"received {len(true)} true and {len(predicted)} predicted."
+        )
     fig = Figure(figsize=(5.0, 5.0), dpi=120)
     ax = fig.add_subplot()
     ax.scatter(true, predicted, s=10, color=_BLUE, alpha=0.6)
