@@ -107,3 +107,37 @@ def test_a_plain_model_file_is_not_a_checkpoint(tmp_path) -> None:
         load_checkpoint(tmp_path)
     with pytest.raises(InputError, match="holds no checkpoint"):
         load_checkpoint(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (lambda t: t["trainer"].pop("rng"), "the random streams' states are missing"),
+        (lambda t: t["trainer"].update(rng=[]), "the random streams' states are missing"),
+        (lambda t: t["trainer"].update(epochs_done=-5), "epochs_done is -5"),
+        (lambda t: t["trainer"].update(optimizer_scalars={"t": "x"}), "the optimizer.s scalar"),
+        (lambda t: t.update(trainer=[1]), "the trainer state is a list"),
+        (lambda t: t["history"][0].update(zzz=1), "a history record does not fit"),
+        (lambda t: t.update(early_stopping={"best": 1.0}), "the early-stopping state"),
+    ],
+)  # fmt: skip
+def test_a_damaged_checkpoint_is_named_as_such(tmp_path, change, problem) -> None:
+    # (raw messages before: error: 'rng', "'int' object is not iterable", an AttributeError
+    # reported as a bug; rng = [] and epochs_done = -5 were taken)
+    import json
+    import struct
+
+    X, y = data()
+    run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
+    path = tmp_path / "checkpoint.safetensors"
+    content = path.read_bytes()
+    n = struct.unpack("<Q", content[:8])[0]
+    header = json.loads(content[8 : 8 + n])
+    meta = json.loads(header["__metadata__"]["deltarule"])
+    change(meta["training"])
+    header["__metadata__"]["deltarule"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + content[8 + n :])
+    with pytest.raises(IncompatibleFormatError, match=f"is a damaged checkpoint: {problem}"):
+        load_checkpoint(tmp_path)

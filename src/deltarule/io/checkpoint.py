@@ -116,7 +116,17 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
         raise IncompatibleFormatError(
             f"{path} is a model file but not a training checkpoint (no trainer state)."
         )
-    records = [EpochRecord(**row) for row in training["history"]]
+    problem = _trainer_problem(training)
+    if problem is None:
+        try:
+            records = [EpochRecord(**row) for row in training["history"]]
+        except TypeError as exc:  # a record with fields EpochRecord does not have
+            problem = f"a history record does not fit ({exc})"
+    if problem is not None:
+        raise IncompatibleFormatError(
+            f"{path} is a damaged checkpoint: {problem}. It cannot be resumed; start the run "
+            "again (delete the folder, or give --checkpoint a new one)."
+        )
     extra = loaded.extra_tensors
     stopping = training.get("early_stopping")
     early = None
@@ -124,6 +134,36 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
         early = (stopping, {k[len(_EARLY) :]: v for k, v in extra.items() if k.startswith(_EARLY)})
     tensors = {k: v for k, v in extra.items() if k.startswith(_OPTIMIZER)}
     return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records), early)
+
+
+def _trainer_problem(training: dict[str, Any]) -> str | None:
+    """What is wrong with a checkpoint's ``training`` entry (its plain data), or None."""
+    meta, history = training["trainer"], training["history"]
+    if not isinstance(meta, dict):
+        return f"the trainer state is a {type(meta).__name__}, not an object"
+    done = meta.get("epochs_done")
+    if isinstance(done, bool) or not isinstance(done, int) or done < 0:
+        return f"epochs_done is {done!r}, not a count of epochs"
+    for key in ("learning_rate", "base_learning_rate"):
+        value = meta.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            return f"{key} is {value!r}, not a number >= 0"
+    rngs = meta.get("rng")
+    if not (isinstance(rngs, list) and len(rngs) == 3 and all(isinstance(r, dict) for r in rngs)):
+        return "the random streams' states are missing or malformed"
+    scalars = meta.get("optimizer_scalars", {})
+    if not isinstance(scalars, dict) or not all(
+        v is None or isinstance(v, (bool, int, float)) for v in scalars.values()
+    ):
+        return f"the optimizer's scalar state is malformed ({scalars!r:.60})"
+    if not (isinstance(history, list) and all(isinstance(row, dict) for row in history)):
+        return "the history is not a list of records"
+    stopping = training.get("early_stopping")
+    if stopping is not None:
+        ok = isinstance(stopping, dict) and {"best", "best_epoch", "wait"} <= set(stopping)
+        if not ok or not isinstance(stopping["wait"], int) or stopping["wait"] < 0:
+            return "the early-stopping state is malformed"
+    return None
 
 
 def resume_trainer(
@@ -155,7 +195,13 @@ def resume_trainer(
             "those."
         )
     np.copyto(net.parameters, saved.network.parameters)
-    trainer.restore_state(saved.tensors, saved.trainer_state)
+    try:
+        trainer.restore_state(saved.tensors, saved.trainer_state)
+    except (KeyError, TypeError, ValueError) as exc:  # (a random stream's state, say)
+        raise IncompatibleFormatError(
+            f"the checkpoint's trainer state cannot be restored ({exc}); it is damaged. Start "
+            "the run again."
+        ) from exc
     if early_stopping is not None and saved.early_stopping is not None:
         early_stopping.load_state_dict(*saved.early_stopping)
     return trainer
