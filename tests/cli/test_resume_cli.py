@@ -167,3 +167,18 @@ def test_resume_refuses_another_checkpoint_folder(blobs, tmp_path, capsys) -> No
     assert main(["train", "--resume", str(folder), "--checkpoint", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "keeps checkpointing into" in err and "drop --checkpoint" in err  # (was ignored)
+
+
+def test_a_damaged_settings_file_is_named(blobs, tmp_path, capsys) -> None:
+    import json
+
+    folder = tmp_path / "run"
+    argv = ["train", str(blobs), "--target", "label", "--epochs", "1", "--quiet"]
+    assert main([*argv, "--checkpoint", str(folder), "--out", str(tmp_path / "m.st")]) == 0
+    payload = json.loads((folder / "settings.json").read_text())
+    payload["settings"]["epochs"] = "ten"
+    (folder / "settings.json").write_text(json.dumps(payload))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(folder)]) == 2
+    err = capsys.readouterr().err  # ("'<' not supported between instances of 'str' and 'int'")
+    assert err.count("\n") == 1 and "has epochs = 'ten', not an integer; the file is damaged" in err

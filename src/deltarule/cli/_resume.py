@@ -24,6 +24,9 @@ _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "a
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
          "patience", "seed", "out", "plot", "checkpoint_every")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
+_KINDS = {"epochs": (int,), "batch_size": (int,), "patience": (int,), "seed": (int,),
+          "validation_split": (int, float), "learning_rate": (int, float, type(None)),
+          "checkpoint_every": (int, type(None))}  # fmt: skip
 
 
 def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
@@ -101,6 +104,14 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
             f"--resume {folder} keeps checkpointing into {folder}, but --checkpoint "
             f"{given.checkpoint} was given too; drop --checkpoint."
         )
+    for key, kinds in _KINDS.items():  # (an edited or damaged file: not a TypeError later)
+        value = values.get(key)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise InputError(
+                f"--resume {folder}: {path} has {key} = {value!r}, not "
+                f"{'a number' if float in kinds else 'an integer'}; the file is damaged. "
+                "Start the run again (delete the folder, or give --checkpoint a new one)."
+            )
     merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
     merged.out = given.out or merged.out
     merged.plot = given.plot or merged.plot
