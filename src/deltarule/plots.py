@@ -164,7 +164,7 @@ def save_confusion_matrix(
     if counts.ndim != 2 or counts.shape != (n, n) or n == 0:
         raise InputError(
             f"save_confusion_matrix needs an n x n matrix of counts for n labels; received a "
-            f"matrix of shape {getattr(counts, 'shape', '?')} and {n} labels."
+            f"matrix of shape {counts.shape} and {n} labels."
         )
     size = min(12.0, 3.0 + 0.5 * len(labels))
     fig = Figure(figsize=(size, size), dpi=120)

@@ -78,7 +78,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--steps",
         type=int,
-        default=0,
         metavar="N",
         help="go on training for N updates in all and show the error",
     )
@@ -91,7 +90,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-neurons",
         type=int,
-        default=8,
         metavar="N",
         help="summarise layers wider than N neurons (default: 8)",
     )
@@ -162,16 +160,20 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("--model needs --input ROW (the example to explain, e.g. 0.1,0.7).")
     if not args.model and (args.input is not None or args.target is not None or args.raw):
         raise InputError("--input, --target and --raw go with --model MODEL.")
-    if args.plot and args.example != "linear" and args.steps <= 0:
-        raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
     from ..explain.recorder import MAX_STEPS
+    from ..explain.render import MAX_NEURONS
 
-    if args.example == "linear" and (args.steps, args.max_neurons) != (0, 8):
+    if args.plot and args.example != "linear" and (args.steps or 0) <= 0:
+        raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
+
+    if args.example == "linear" and (args.steps, args.max_neurons) != (None, None):
         raise InputError(
             "--example linear runs gradient descent on one weight until its steps become "
             "negligible (at most 1,000); --steps and --max-neurons go with the tutorial "
             "network or --model. Drop them."
         )
+    args.steps = 0 if args.steps is None else args.steps  # (None: not given)
+    args.max_neurons = MAX_NEURONS if args.max_neurons is None else args.max_neurons
     for flag, value, bad, expected in [
         ("--steps", args.steps, not 0 <= args.steps <= MAX_STEPS,
          f"0 to {MAX_STEPS:,} (the updates to run; train longer with deltarule train)"),
