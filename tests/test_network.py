@@ -297,6 +297,30 @@ def test_bad_construction_gets_clear_errors(kwargs, error, fragment) -> None:
         Network([3, 4, 2], **kwargs)
 
 
+@pytest.mark.parametrize(
+    "sizes,dropout,fragment",
+    [  # (the first three were accepted, and did nothing)
+        ([3, 1], 0.5, r"dropout=0.5 applies to hidden layers' outputs, but layer_sizes \[3, 1\]"),
+        ([3, 1], [0.5], r"has no hidden layer, so it would do nothing; expected dropout=0"),
+        ([3, 1], "x", r"dropout rates must be numbers in \[0, 1\)"),
+        ([3, 4, 5, 1], [0.5], r"dropout has 1 entries; expected one per hidden layer \(2 for"),
+        ([3, 4, 1], [0.5, 0.5], r"Give 1 rates, or one number for all"),
+    ],
+)
+def test_dropout_is_refused_where_it_would_do_nothing_or_does_not_fit(sizes, dropout, fragment):
+    with pytest.raises(InputError, match=fragment):
+        Network(sizes, dropout=dropout)
+
+
+def test_dropout_rates_per_hidden_layer() -> None:
+    assert [layer.dropout for layer in Network([3, 1], dropout=0).layers] == [0.0]
+    assert [layer.dropout for layer in Network([3, 1], dropout=[]).layers] == [0.0]
+    net = Network([3, 4, 5, 1], dropout=[0.5, 0.25])
+    assert [layer.dropout for layer in net.layers] == [0.5, 0.25, 0.0]
+    assert [layer.dropout for layer in Network([3, 4, 5, 1], dropout=0.1).layers][:2] == [0.1] * 2
+    assert Network.from_config(Network([3, 1]).config()).layers[0].dropout == 0.0
+
+
 @pytest.mark.parametrize("sizes", [[3], [3, 0, 2], "34", [3, 2.5], []])
 def test_bad_layer_sizes(sizes) -> None:
     with pytest.raises(InputError, match="layer_sizes must be a list of at least two positive"):

@@ -143,6 +143,17 @@ def test_convergence_warning_is_scikit_learns() -> None:
         MLPClassifier(solver="lbfgs", max_iter=2, random_state=0).fit(IRIS_X, IRIS_Y)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "lm"])
+def test_full_batch_solvers_ignore_batch_size_and_learning_rate_init_as_scikit_learn(solver):
+    # deltarule's own fit refuses them with these solvers; the estimator keeps scikit-learn's
+    # behaviour (they are ignored, no error).
+    kwargs = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=5, random_state=0)
+    odd = MLPRegressor(batch_size=7, learning_rate_init=0.5, **kwargs).fit(REG_X, REG_Y)
+    plain = MLPRegressor(**kwargs).fit(REG_X, REG_Y)
+    for ours, theirs in zip(odd.coefs_, plain.coefs_):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_training_loss_plateau_stops_before_max_iter() -> None:
     clf = MLPClassifier(tol=1.0, n_iter_no_change=3, max_iter=100, random_state=0)
     clf.fit(IRIS_X, IRIS_Y)

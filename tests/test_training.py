@@ -696,6 +696,12 @@ def test_outputs_that_overflow_under_a_clipped_loss_stop_as_diverged() -> None:
         ("lbfgs", {"max_norm": 1.0}, "cannot apply max_norm"),
         ("lm", {"max_norm": 1.0}, "cannot apply max_norm"),
         ("lbfgs", {"dropout": 0.2}, "cannot apply dropout"),
+        # (these three were silently ignored)
+        ("lbfgs", {"learning_rate": 0.1}, r"'lbfgs' would ignore learning_rate=0.1 \(a line"),
+        ("lm", {"learning_rate": 0.1}, r"'lm' would ignore learning_rate=0.1 \(its damping"),
+        ("lbfgs", {"batch_size": 8}, "would ignore batch_size=8 .*; expected batch_size=None"),
+        ("lm", {"batch_size": 1}, "would ignore batch_size=1"),
+        ("lbfgs", {"schedule": "step"}, "'lbfgs' has no learning rate for schedule='step'"),
     ],
 )
 def test_full_batch_solvers_refuse_what_they_would_leave_out(solver, kwargs, fragment, rng):
@@ -706,6 +712,18 @@ def test_full_batch_solvers_refuse_what_they_would_leave_out(solver, kwargs, fra
     with pytest.raises(dr.InputError, match=fragment):
         net.fit(X, y, epochs=2, optimizer=solver, **kwargs, **quiet())
     np.testing.assert_array_equal(net.parameters, before)
+
+
+def test_full_batch_solvers_take_the_default_or_no_batch_size(rng) -> None:
+    X, y = regression_data(rng)
+    for settings in ({}, {"batch_size": None}, {"batch_size": 32}):
+        net = dr.Network([3, 4, 2], seed=0)
+        history = net.fit(X, y, epochs=2, optimizer="lbfgs", **settings, **quiet())
+        assert len(history) >= 1
+    trainer = Trainer(dr.Network([3, 4, 2], seed=0), "lbfgs", batch_size=None, seed=0)
+    assert trainer.learning_rate == 0.0
+    with pytest.raises(dr.InputError, match="would ignore learning_rate=0.5"):
+        Trainer(dr.Network([3, 4, 2], seed=0), "lbfgs", learning_rate=0.5)
 
 
 def test_friendly_forms_of_callbacks_and_metrics(rng, tmp_path) -> None:

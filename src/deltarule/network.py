@@ -69,6 +69,37 @@ def _per_layer(value: Any, n: int, name: str) -> list[Any]:
     return [value] * n
 
 
+def _dropout_rates(dropout: Any, sizes: list[int]) -> list[float]:
+    """Return one dropout rate per hidden layer, or raise.
+
+    Dropout drops hidden neurons' outputs; a network without a hidden layer has none
+    to drop, so a non-zero rate there would silently do nothing and is refused.
+    """
+    n_hidden = len(sizes) - 2
+    many = isinstance(dropout, (list, tuple))
+    rates = list(dropout) if many else [dropout]
+    for rate in rates:
+        if not (isinstance(rate, numbers.Real) and 0 <= rate < 1):
+            raise InputError(
+                f"dropout rates must be numbers in [0, 1) (the fraction of hidden outputs "
+                f"dropped in training); received {rate!r}. Pass e.g. dropout=0.2, or 0 for none."
+            )
+    if n_hidden == 0 and any(rates):
+        bigger = [sizes[0], 8, *sizes[1:]]
+        raise InputError(
+            f"dropout={dropout!r} applies to hidden layers' outputs, but layer_sizes {sizes} "
+            f"has no hidden layer, so it would do nothing; expected dropout=0. Leave dropout "
+            f"out, or add a hidden layer, e.g. Network({bigger}, dropout={dropout!r})."
+        )
+    if many and len(rates) != n_hidden:
+        fix = f"Give {n_hidden} rates, or one number for all" if n_hidden else "Leave it out"
+        raise InputError(
+            f"dropout has {len(rates)} entries; expected one per hidden layer ({n_hidden} for "
+            f"layer_sizes {sizes}). {fix}."
+        )
+    return [float(rate) for rate in (rates if many else rates * n_hidden)]
+
+
 def _fill(target: Array, values: Any, what: str) -> None:
     """Copy an initializer's output into a parameter view, checking it (user callables)."""
     values = np.asarray(values)
@@ -181,7 +212,8 @@ class Network:
     use_bias : bool or sequence of bool
         Bias per layer.
     dropout : float or sequence of float
-        Dropout rate of each hidden layer's output during training.
+        Dropout rate of each hidden layer's output during training (one for all, or one
+        per hidden layer); a network without a hidden layer takes none.
     initializer : str or callable, default "glorot_uniform"
         Weight initialisation (see :mod:`deltarule.initializers`).
     bias_initializer : str or callable, default "zeros"
@@ -228,11 +260,7 @@ class Network:
         hidden = _per_layer(activation, n_layers - 1, "activation") if n_layers > 1 else []
         activations = [get_activation(a) for a in hidden] + [get_activation(output_activation)]
         biases = _per_layer(use_bias, n_layers, "use_bias")
-        drops = _per_layer(dropout, n_layers - 1, "dropout") if n_layers > 1 else []
-        for rate in drops:
-            if not (isinstance(rate, numbers.Real) and 0 <= rate < 1):
-                raise InputError(f"dropout rates must be in [0, 1); received {rate!r}.")
-        drops = [float(d) for d in drops] + [0.0]
+        drops = _dropout_rates(dropout, sizes) + [0.0]
         self.dtype: np.dtype = check_dtype(dtype)
         self.layers: tuple[Dense, ...] = tuple(
             Dense(int(sizes[i]), int(sizes[i + 1]), activations[i], bool(biases[i]), drops[i])

@@ -34,7 +34,14 @@ from ._threads import scipy_blas_single_threaded
 from ._typing import Array
 from .exceptions import InputError
 
-__all__ = ["FullBatchSolver", "LBFGS", "LevenbergMarquardt", "SOLVERS", "get_solver"]
+__all__ = [
+    "FullBatchSolver",
+    "LBFGS",
+    "LevenbergMarquardt",
+    "SOLVERS",
+    "get_solver",
+    "refuse_mini_batch_settings",
+]
 
 Objective = Callable[[Array], "tuple[float, Array]"]
 Reporter = Callable[[float, Array], "str | None"]
@@ -45,6 +52,8 @@ class FullBatchSolver:
 
     name = "solver"
     learning_rate = 0.0
+    step_rule = "it chooses its own steps"
+    """How the solver sizes its steps (said when a learning rate is refused)."""
 
     def run(
         self,
@@ -81,6 +90,7 @@ class LBFGS(FullBatchSolver):
     """
 
     name = "lbfgs"
+    step_rule = "a line search chooses the length of each step"
 
     def __init__(
         self,
@@ -152,6 +162,7 @@ class LevenbergMarquardt(FullBatchSolver):
     """
 
     name = "lm"
+    step_rule = "its damping mu sets the size of each step"
 
     def __init__(
         self, mu: float = 1e-3, mu_dec: float = 0.1, mu_inc: float = 10.0, mu_max: float = 1e10
@@ -209,6 +220,44 @@ SOLVERS: dict[str, type[FullBatchSolver]] = {
     "lm": LevenbergMarquardt,
     "levenberg_marquardt": LevenbergMarquardt,
 }
+
+
+def refuse_mini_batch_settings(
+    solver: FullBatchSolver,
+    learning_rate: float | None,
+    batch_size: int | None,
+    default_batch_size: int,
+) -> None:
+    """Raise :class:`InputError` for settings that ``solver`` would silently ignore.
+
+    A full-batch solver uses the whole training set in every iteration and sizes its
+    own steps, so an explicit ``learning_rate``, or a ``batch_size`` other than None
+    (full batch) or the default, would have no effect.
+
+    Parameters
+    ----------
+    solver : FullBatchSolver
+    learning_rate : float or None
+        None (the default) is accepted.
+    batch_size : int or None
+        None or ``default_batch_size`` are accepted.
+    default_batch_size : int
+        The caller's default, which cannot be told apart from an explicit value.
+    """
+    ignored, expected = [], []
+    if learning_rate is not None:
+        ignored.append(f"learning_rate={learning_rate!r} ({solver.step_rule})")
+        expected.append("learning_rate=None")
+    if batch_size is not None and batch_size != default_batch_size:
+        ignored.append(f"batch_size={batch_size!r} (it uses every example in each iteration)")
+        expected.append("batch_size=None")
+    if ignored:
+        raise InputError(
+            f"optimizer {solver.name!r} would ignore {' and '.join(ignored)}; expected "
+            f"{' and '.join(expected)} with a full-batch solver. Leave "
+            f"{'them' if len(ignored) > 1 else 'it'} out, or choose a first-order optimizer "
+            "(sgd, momentum, adam, ...) to train in mini-batches with a learning rate."
+        )
 
 
 def get_solver(solver: Any, **kwargs: Any) -> FullBatchSolver | None:

@@ -61,7 +61,7 @@ from .layers import DenseBuffers
 from .metrics import get_metric
 from .network import Network
 from .optimizers import get_optimizer
-from .solvers import FullBatchSolver, get_solver
+from .solvers import FullBatchSolver, get_solver, refuse_mini_batch_settings
 
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
 
@@ -120,9 +120,11 @@ class Trainer:
     optimizer : str or Optimizer or FullBatchSolver, default "adam"
         A first-order rule from :mod:`deltarule.optimizers`, or "lbfgs" / "lm".
     learning_rate : float, optional
-        Base learning rate (the optimizer's default when None).
+        Base learning rate (the optimizer's default when None). Full-batch solvers
+        ("lbfgs", "lm") size their own steps and refuse one.
     batch_size : int or None, default 32
-        1 for online training, None for full batch.
+        1 for online training, None for full batch. Full-batch solvers use every
+        example in each iteration: leave the default or pass None.
     shuffle : bool
         Reshuffle the examples each epoch (from ``seed``).
     seed : int, Generator or None
@@ -161,6 +163,8 @@ class Trainer:
             check_positive(learning_rate, "learning_rate")
         solver = get_solver(optimizer)
         if solver is not None:
+            # (32 is batch_size's default here and in fit: an explicit 32 looks the same)
+            refuse_mini_batch_settings(solver, learning_rate, self.batch_size, 32)
             self.optimizer: Any = solver
             self.optimizer_state: dict = {}
         else:
@@ -726,11 +730,13 @@ def fit(
     epochs : int
         Maximum number of passes over the data.
     batch_size : int or None
-        1 = online (one example at a time), None = full batch.
+        1 = online (one example at a time), None = full batch (what "lbfgs" and "lm"
+        always use: leave the default or pass None with them).
     optimizer, learning_rate, shuffle, seed, l2, l1, max_norm, metrics
         See :class:`Trainer`.
     schedule : str or Schedule, optional
-        Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch.
+        Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch
+        (first-order optimizers only: the full-batch solvers have no learning rate).
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights: each batch's error is the weighted mean of its examples'
         errors. A batch whose examples all have weight 0 makes no update.
@@ -775,6 +781,13 @@ def fit(
     if target_error is not None:
         stops.append(TargetError(check_positive(target_error, "target_error", allow_zero=True)))
     if stop_when_all_correct:
+    if schedule is not None and isinstance(trainer.optimizer, FullBatchSolver):
+        raise InputError(
+            f"optimizer {trainer.optimizer.name!r} has no learning rate for schedule="
+            f"{schedule!r:.60} to change ({trainer.optimizer.step_rule}); expected schedule="
+            "None with a full-batch solver. Leave schedule out, or choose a first-order "
+            "optimizer (sgd, momentum, adam, ...)."
+        )
         stops.append(AllCorrect())
     if min_gradient_norm is not None:
         stops.append(GradientNormBelow(check_positive(min_gradient_norm, "min_gradient_norm")))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from deltarule.io.model_file import load_model
 from deltarule.io.safetensors import write_safetensors
 
 from .cli_helpers import cli, flowers
@@ -150,6 +151,25 @@ def test_bad_input_exits_2_with_one_error_line(capsys, workdir, argv, fragment):
     assert lines[0].startswith("error: ") and fragment in lines[0]
     assert "Traceback" not in err and "this is a bug" not in err
     assert set(workdir.iterdir()) == before  # no model, plot or temporary file was written
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [(["--batch-size", "8"], "--batch-size 8"), (["--batch-size", "32"], "--batch-size 32"),
+     (["--learning-rate", "0.1"], "--learning-rate 0.1"),
+     (["--batch-size", "4", "--learning-rate", "0.5"], "--batch-size 4 and --learning-rate 0.5")],
+    ids=["batch", "batch-32", "rate", "both"],
+)  # fmt: skip
+def test_full_batch_solver_refuses_what_it_would_ignore(capsys, workdir, given, shown):
+    # (silently ignored before) refused before the data is read: the one line on stderr
+    before = set(workdir.iterdir())
+    code, _, err = cli(capsys, *TRAIN, "--optimizer", "lbfgs", *given)
+    assert code == 2 and err.splitlines() == [err.strip()]
+    assert err.startswith(f"error: --optimizer lbfgs would ignore {shown}: it uses every row")
+    assert set(workdir.iterdir()) == before
+    code, _, err = cli(capsys, *TRAIN, "--optimizer", "lbfgs", "--quiet", "--out", "m.st")
+    assert code == 0, err  # the defaults: a full batch
+    assert load_model(workdir / "m.st").training["summary"]["settings"]["batch_size"] is None
 
 
 def test_debug_shows_the_traceback(capsys, workdir):

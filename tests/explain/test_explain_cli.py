@@ -66,7 +66,7 @@ def test_unknown_format_exits_2_with_one_error_line():
         (["--plot", "curve.png"], "--steps"),
         (["--input", "1,2"], "--model"),
         (["--model", "m.safetensors", "--example", "linear"], "not both"),
-        (["--model", "m.safetensors"], "--input"),
+        (["--model", "m.safetensors"], "no such file: 'm.safetensors'"),  # (said: --input)
         (["--max-neurons", "0"], "--max-neurons 0 is out of range; expected a positive integer"),
     ],
 )
@@ -74,6 +74,49 @@ def test_bad_options_exit_2(capsys, argv, message):
     code, out, err = run(capsys, "explain", *argv)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_a_missing_or_unreadable_model_is_reported_before_the_options_with_it(
+    tmp_path, capsys, monkeypatch
+):
+    # (--input, --plot and the ranges were complained about first, and fixing them only
+    # led to the missing file)
+    from deltarule.io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "bad.safetensors").write_bytes(b"abc")
+    save_model(model_network(), tmp_path / "good.safetensors")
+    for argv, message in [
+        (["--model", "missing.st"], "no such file: 'missing.st'"),
+        (["--model", "missing.st", "--raw"], "no such file: 'missing.st'"),
+        (["--model", "missing.st", "--plot", "c.png"], "no such file: 'missing.st'"),
+        (["--model", "missing.st", "--input", "1", "--steps", "-1"], "no such file"),
+        (["--model", "folder", "--input", "1"], "'folder' is a directory"),
+        (["--model", "bad.safetensors"], "bad.safetensors is not a valid deltarule model"),
+        (["--model", "good.safetensors"], "--model needs --input ROW"),  # then the options
+        (["--model", "good.safetensors", "--input", "1,2,3", "--plot", "c.png"], "--steps N"),
+        (
+            ["--model", "missing.st", "--example", "linear"],
+            "not both",
+        ),  # (two subjects: asked first)
+    ]:
+        code, out, err = run(capsys, "explain", *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1, (argv, err)
+        assert err.startswith("error: ") and message in err, (argv, err)
+
+
+def test_a_bad_plot_name_is_refused_before_the_walk_runs(capsys, monkeypatch):
+    import deltarule.explain
+
+    def walk(*args, **kwargs):
+        raise AssertionError("the walk ran before --plot was checked")
+
+    monkeypatch.setattr(deltarule.explain, "tutorial_trace", walk)
+    code, out, err = run(capsys, "explain", "--steps", "1000000", "--plot", "curve.jpg")
+    assert code == 2 and out == ""
+    assert err == "error: --plot file must end in .png or .svg; received 'curve.jpg'. Use " \
+        "e.g. --plot curve.png.\n"  # fmt: skip
 
 
 def test_out_writes_a_file_atomically(tmp_path, capsys):
@@ -168,6 +211,19 @@ def test_model_file_round_trip(tmp_path, capsys):
         argv = {"--input": "0.1,0.7,-0.3", "--target": "0,1", option: row}
         code, out, err = run(capsys, "explain", "--model", str(path), *sum(argv.items(), ()))
         assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
+
+
+def test_a_model_saved_with_dropout_is_explained_as_the_inference_pass(tmp_path, capsys):
+    from deltarule.io import save_model
+
+    net = dr.Network([3, 4, 2], activation="tanh", output_activation="softmax",
+                     dropout=0.25, seed=3, dtype="float64")  # fmt: skip
+    save_model(net, tmp_path / "m.safetensors")
+    code, out, err = run(capsys, "explain", "--model", str(tmp_path / "m.safetensors"),
+                         "--input", "0.1,0.7,-0.3")  # fmt: skip
+    assert code == 0, err
+    assert "Dropout is off: this walk is the inference pass" in out
+    assert "rate 0.25 in hidden layer 1" in out
 
 
 def test_raw_rows_go_through_the_models_preprocessing(tmp_path, capsys, monkeypatch):

@@ -137,6 +137,30 @@ def test_wide_network_gets_a_layer_summary():
     assert "∂E_total/∂w60 =" in full
 
 
+def test_a_network_with_dropout_is_walked_as_the_inference_pass_and_says_so():
+    # (the walk silently left dropout out before)
+    net = dr.Network([2, 3, 3, 1], activation="tanh", dropout=[0.5, 0.0], seed=0,
+                     dtype="float64")  # fmt: skip
+    plain = dr.Network([2, 3, 3, 1], activation="tanh", seed=0, dtype="float64")
+    x, y = [0.3, -0.1], [0.2]
+    walked = trace(net, [x], [y], steps=2)
+    assert walked.dropout == (0.5, 0.0, 0.0)
+    np.testing.assert_array_equal(walked.loss.output, net.predict([x]))  # dropout off
+    np.testing.assert_array_equal(walked.gradient, trace(plain, [x], [y]).gradient)
+    said = "Dropout is off: this walk is the inference pass (as predict computes it)"
+    for fmt_ in ("text", "markdown", "html"):
+        text = explain_example(net, x, y, format=fmt_, steps=2)
+        assert said in text and "rate 0.5 in hidden layer 1" in text, fmt_
+        assert "rate 0 in" not in text and "further updates run without dropout" in text
+    data = json.loads(explain_example(net, x, y, format="json"))
+    assert data["dropout"]["rates"] == [0.5, 0.0] and data["dropout"]["applied"] is False
+    assert data["dropout"]["note"].startswith(said)
+    assert "further updates" not in data["dropout"]["note"]  # (no steps)
+    for fmt_ in ("text", "html"):  # nothing is said without dropout
+        assert "Dropout" not in explain_example(plain, x, y, format=fmt_)
+    assert "dropout" not in json.loads(explain_example(plain, x, y, format="json"))
+
+
 def test_multi_hidden_layer_names():
     net = dr.Network([2, 2, 2, 1], activation=["tanh", "sigmoid"], seed=0, dtype="float64")
     text = explain_example(net, [0.3, -0.1], [0.2])

@@ -151,20 +151,33 @@ def _raw_example(model: Any, row: str, target: str | None) -> tuple[Any, Any]:
     return x, model.targets(label)[0]
 
 
-def _check_options(args: argparse.Namespace) -> None:
+def _check_subject(args: argparse.Namespace) -> None:
+    """Check what is explained (--model or --example, and what goes only with --model)."""
     from ..exceptions import InputError
 
     if args.model and args.example:
         raise InputError("give either --model or --example, not both.")
-    if args.model and args.input is None:
-        raise InputError("--model needs --input ROW (the example to explain, e.g. 0.1,0.7).")
     if not args.model and (args.input is not None or args.target is not None or args.raw):
         raise InputError("--input, --target and --raw go with --model MODEL.")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Check the other options (after --model's file is read: its problems come first)."""
+    from ..exceptions import InputError
+
+    if args.model and args.input is None:
+        raise InputError("--model needs --input ROW (the example to explain, e.g. 0.1,0.7).")
     from ..explain.recorder import MAX_STEPS
     from ..explain.render import MAX_NEURONS
 
     if args.plot and args.example != "linear" and (args.steps or 0) <= 0:
         raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
+    if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
+        # (before the walk: --steps can run a million updates first)
+        raise InputError(
+            f"--plot file must end in .png or .svg; received {args.plot!r}. Use e.g. "
+            "--plot curve.png."
+        )
 
     if args.example == "linear" and (args.steps, args.max_neurons) != (None, None):
         raise InputError(
@@ -197,14 +210,21 @@ def _load_network(path: str) -> Any:
     return load_model(path).network
 
 
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Read --model: (network, the model with its preprocessing for --raw, else None)."""
+    if args.raw:  # the model file's preprocessing too: read it once, whole
+        from ._common import load_model_file
+
+        model = load_model_file(args.model)
+        return model.network, model
+    return _load_network(args.model), None
+
+
 def _plot_curve(trace: Any, path: str) -> None:
-    from ..exceptions import InputError
     from ..explain._output import save_atomic
     from ..explain._plots import error_figure
 
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix not in (".png", ".svg"):
-        raise InputError(f"--plot file must end in .png or .svg; received {path!r}.")
+    suffix = os.path.splitext(path)[1].lower()  # (checked: .png or .svg)
     xs, ys = zip(*trace.curve)
     fig = error_figure(
         xs,
@@ -220,20 +240,17 @@ def _plot_curve(trace: Any, path: str) -> None:
     save_atomic(path, lambda handle: write_figure(fig, handle, suffix[1:]))
 
 
-def _explain(args: argparse.Namespace) -> str:
+def _explain(args: argparse.Namespace, loaded: tuple[Any, Any] | None) -> str:
+    """The walk as text; ``loaded`` is :func:`_load`'s answer for --model."""
     from .. import explain
 
     if args.example == "linear":
         return explain.explain_linear(args.format, learning_rate=args.learning_rate, plot=args.plot)
-    if args.model:
-        if args.raw:  # the model file's preprocessing too: read it once, whole
-            from ._common import load_model_file
-
-            model = load_model_file(args.model)
-            network = model.network
+    if loaded is not None:
+        network, model = loaded
+        if model is not None:
             x, y = _raw_example(model, args.input, args.target)
         else:
-            network = _load_network(args.model)
             x = parse_row(args.input, "--input", network.n_inputs, "inputs")
             y = None if args.target is None else parse_row(
                 args.target, "--target", network.n_outputs, "outputs")  # fmt: skip
@@ -263,9 +280,12 @@ def run(args: argparse.Namespace) -> int:
     """Explain, then print or write the result; returns the exit status."""
     from ._common import check_distinct
 
+    _check_subject(args)
+    # A missing or unreadable model file first: the options that go with it come after.
+    loaded = _load(args) if args.model else None
     _check_options(args)
     check_distinct({"--model": args.model}, {"--out": args.out, "--plot": args.plot})
-    text = _explain(args)
+    text = _explain(args, loaded)
     if args.out:
         from ..explain._output import write_atomic
 

@@ -63,7 +63,8 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--loss", {"default": "auto", "help": "loss (default: auto, see above)"}),
     ("--optimizer", {"default": "adam", "help": "optimizer (default: adam)"}),
     ("--epochs", {"type": int, "default": 100, "help": "maximum epochs (default: 100)"}),
-    ("--batch-size", {"type": int, "default": 32, "help": "batch size (default: 32)"}),
+    ("--batch-size", {"type": int,
+                      "help": "batch size (default: 32; lbfgs and lm use every row)"}),
     ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
     ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
@@ -79,6 +80,8 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--resume", {"metavar": "DIR", "help": "continue the run checkpointed in DIR"}),
 ]  # fmt: skip
 """The options after DATA, in ``--help`` order."""
+DEFAULT_BATCH_SIZE = 32
+"""``--batch-size`` when not given, for a first-order optimizer (lbfgs and lm: every row)."""
 EXIT_INTERRUPTED = 130
 """The exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command."""
 
@@ -125,13 +128,12 @@ def parse_hidden(text: str) -> list[int]:
 def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     """Check what can be checked before any work; return (hidden sizes, model path or None)."""
     from ..optimizers import get_optimizer
-    from ..plots import check_plot_path
     from ..solvers import get_solver
 
     hidden = parse_hidden(args.hidden)
     for flag, bad in [
         ("--epochs", args.epochs < 1),
-        ("--batch-size", args.batch_size < 1),
+        ("--batch-size", args.batch_size is not None and args.batch_size < 1),
         ("--patience", args.patience < 0),
         ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),
         ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),
@@ -144,13 +146,32 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     solver = get_solver(args.optimizer)
     if solver is None:
         get_optimizer(args.optimizer)  # unknown names fail here
-    elif args.checkpoint:
+        args.batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
+        return _check_paths(args, hidden)
+    ignored = [f"{flag} {value:g}" for flag, value in
+               (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate))
+               if value is not None]  # fmt: skip
+    if ignored:
+        raise InputError(
+            f"--optimizer {args.optimizer} would ignore {' and '.join(ignored)}: it uses every "
+            f"row in each iteration, and {solver.step_rule}. Leave "
+            f"{'them' if len(ignored) > 1 else 'it'} out, or choose a first-order optimizer "
+            "(e.g. --optimizer adam) to train in mini-batches with a learning rate."
+        )
+    if args.checkpoint:
         raise InputError(
             f"--checkpoint cannot resume --optimizer {args.optimizer} exactly: the solver's "
             "internal memory is not saved, so a resumed run would differ from an uninterrupted "
             "one. Use a first-order optimizer (e.g. --optimizer adam) with --checkpoint, or "
             "leave --checkpoint out."
         )
+    return _check_paths(args, hidden)
+
+
+def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int], Path | None]:
+    """The rest of :func:`_check_options`: the data, output and checkpoint paths."""
+    from ..plots import check_plot_path
+
     if args.data and (args.dataset or args.data_dir):
         raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
     if not args.data and args.target:
@@ -238,7 +259,8 @@ def _network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Namespac
         if not chosen.takes(get_activation(activation).output_range):
             activation = _OUTPUT_FOR_DOMAIN.get(tuple(chosen.output_domain), activation)
     sizes = [X.shape[1], *hidden, pre.n_outputs]
-    _check_memory(sizes, min(args.batch_size, len(X)))  # (a batch holds at most every row)
+    rows = len(X) if args.batch_size is None else min(args.batch_size, len(X))
+    _check_memory(sizes, rows)  # (a batch holds at most every row; a solver's holds them all)
     return Network(
         sizes, activation=args.activation, output_activation=activation, loss=loss, seed=args.seed
     )

@@ -157,6 +157,10 @@ class Trace:
         What was traced, for headings.
     note : str
         Anything the reader must know (e.g. how the target was chosen).
+    dropout : tuple of float
+        The network's dropout rate of each layer's output (0 for the output layer). The
+        trace is always the inference pass, with dropout off: the renderers say so when
+        a rate is not 0.
     """
 
     layer_sizes: tuple[int, ...]
@@ -175,6 +179,7 @@ class Trace:
     title: str = "a network"
     note: str = ""
     labels: tuple[tuple[str, ...], ...] = field(default=())
+    dropout: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         """Name the neurons the tutorial's way unless labels were given."""

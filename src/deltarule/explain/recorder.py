@@ -150,7 +150,9 @@ def trace(
 ) -> Trace:
     r"""Record one real forward/backward pass and the gradient-descent update it implies.
 
-    The network itself is not changed: the pass runs on a copy of its parameters.
+    The network itself is not changed: the pass runs on a copy of its parameters. It is
+    the inference pass, with dropout off (the trace keeps the rates, and the renderers
+    say so), as are the further ``steps``.
 
     Parameters
     ----------
@@ -207,4 +209,5 @@ def trace(
         steps=steps,
         title=title,
         note=note,
+        dropout=tuple(float(layer.dropout) for layer in network.layers),
     )

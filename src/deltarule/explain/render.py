@@ -67,7 +67,28 @@ def header_lines(trace: Trace) -> list[str]:
     lines = [f"layers {sizes} ({acts}), loss {trace.loss.name}, {eta}"]
     if trace.note:
         lines.append(trace.note)
+    if dropout_sentence(trace):
+        lines.append(dropout_sentence(trace))
     return lines
+
+
+def dropout_sentence(trace: Trace) -> str:
+    """Say that the walk is the inference pass, for a network with dropout ("" without).
+
+    The walk shows the deterministic pass that ``predict`` computes; a training step
+    would drop random hidden outputs, so its numbers would differ from run to run.
+    """
+    rates = [(k, rate) for k, rate in enumerate(trace.dropout, start=1) if rate]
+    if not rates:
+        return ""
+    where = "; ".join(f"rate {rate:g} in hidden layer {k}" for k, rate in rates)
+    further = " The further updates run without dropout too." if trace.steps else ""
+    return (
+        "Dropout is off: this walk is the inference pass (as predict computes it), with "
+        f"every hidden neuron kept. The network drops hidden outputs in training only ({where}; "
+        "the kept ones scaled by 1/(1 − rate)), so a training step's numbers would differ, "
+        f"at random.{further}"
+    )
 
 
 def step_line(step: Step, printer: Callable[[Expr], str]) -> str:
@@ -239,6 +260,12 @@ def to_json_data(trace: Trace) -> dict[str, Any]:
     if trace.loss.per_output is not None:
         names = trace.labels[-1]
         data["errors"] = {f"E_{n}": float(v) for n, v in zip(names, trace.loss.per_output)}
+    if dropout_sentence(trace):  # (the rates of the hidden layers, as in the model file)
+        data["dropout"] = {
+            "rates": list(trace.dropout[:-1]),
+            "applied": False,
+            "note": dropout_sentence(trace),
+        }
     if trace.steps:
         data["steps"] = trace.steps
         data["curve"] = [[n, e] for n, e in trace.curve]
