@@ -118,3 +118,156 @@ def test_partial_fit_after_unpickling_continues_the_optimizer() -> None:
     twin.partial_fit(IRIS_X, IRIS_Y)
     for ours, theirs in zip(clf.coefs_, twin.coefs_):
         np.testing.assert_array_equal(ours, theirs)
+
+
+# ------------------------------------------- continuing to train after a load
+def assert_same_weights(ours, theirs) -> None:
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+CONTINUED = {
+    "adam_dropout": dict(solver="adam", dropout=0.2),
+    "adamw": dict(solver="adamw"),
+    "sgd_nesterov_invscaling": dict(solver="sgd", learning_rate="invscaling"),
+    "sgd_momentum_adaptive": dict(
+        solver="sgd", nesterovs_momentum=False, learning_rate="adaptive", n_iter_no_change=1
+    ),
+    "rmsprop": dict(solver="rmsprop"),
+    "adagrad": dict(solver="adagrad"),
+    "rprop": dict(solver="rprop"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONTINUED))
+def test_partial_fit_after_load_equals_partial_fit_without_it(case, tmp_path) -> None:
+    # (before: load restarted the optimizer — zero moments, step 0 — and drew a new
+    # shuffling stream, so the weights differed from the first partial_fit on)
+    settings = dict(hidden_layer_sizes=(6,), max_iter=3, batch_size=32, random_state=0)
+    clf = MLPClassifier(**settings, **CONTINUED[case]).fit(IRIS_X, IRIS_Y)
+    loaded = MLPClassifier.load(clf.save(tmp_path / "clf.safetensors"))
+    assert_same_weights(clf, loaded)
+    for _ in range(3):
+        clf.partial_fit(IRIS_X, IRIS_Y)
+        loaded.partial_fit(IRIS_X, IRIS_Y)
+        assert_same_weights(clf, loaded)
+    assert loaded.loss_curve_ == clf.loss_curve_
+    assert loaded._trainer.learning_rate == clf._trainer.learning_rate
+    assert loaded._trainer.optimizer_state["step"] == clf._trainer.optimizer_state["step"]
+
+
+def test_regressor_partial_fit_after_load_float32_with_dropout(tmp_path) -> None:
+    X, y = REG_X.astype(np.float32), REG_Y.astype(np.float32)
+    reg = MLPRegressor(hidden_layer_sizes=(5,), dropout=0.1, max_iter=4, random_state=1)
+    reg.fit(X, y)
+    reg.partial_fit(X, y)  # state from partial_fit calls is kept as well
+    loaded = MLPRegressor.load(reg.save(tmp_path / "reg.safetensors"))
+    for _ in range(2):
+        reg.partial_fit(X, y)
+        loaded.partial_fit(X, y)
+    assert_same_weights(reg, loaded)
+    assert loaded.network_.dtype == np.float32
+
+
+def test_the_optimizer_state_is_stored_as_tensors_and_plain_json(tmp_path) -> None:
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(IRIS_X, IRIS_Y)
+    loaded = load_model(clf.save(tmp_path / "clf.safetensors"))
+    assert set(loaded.extra_tensors) == {
+        "best_parameters",
+        "optimizer.first_moment",
+        "optimizer.second_moment",
+    }
+    np.testing.assert_array_equal(
+        loaded.extra_tensors["optimizer.first_moment"],
+        clf._trainer.optimizer_state["first_moment"],
+    )
+    trainer = loaded.training["trainer"]
+    assert trainer["optimizer_scalars"]["step"] == clf._trainer.optimizer_state["step"] > 0
+    assert trainer["rng"][0] == clf._trainer._shuffle_rng.bit_generator.state
+
+
+def test_warm_start_fit_after_load_equals_warm_start_fit_without_it(tmp_path) -> None:
+    for random_state in (0, np.random.RandomState(7)):
+        clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True,
+                            random_state=random_state).fit(IRIS_X, IRIS_Y)  # fmt: skip
+        loaded = MLPClassifier.load(clf.save(tmp_path / "clf.safetensors"))
+        assert type(loaded.random_state) is type(random_state)
+        clf.fit(IRIS_X, IRIS_Y)
+        loaded.fit(IRIS_X, IRIS_Y)
+        assert_same_weights(clf, loaded)
+
+
+def _without_training_state(path, target):
+    """Rewrite ``path`` as save() wrote it before it kept the optimizer and random streams."""
+    old = load_model(path)
+    training = {key: old.training[key] for key in ("estimator", "params", "attributes")}
+    training["target_type"] = old.training["target_type"]
+    best = {"best_parameters": old.extra_tensors["best_parameters"]}
+    return save_model(old.network, target, classes=old.classes, training=training,
+                      extra_tensors=best)  # fmt: skip
+
+
+def test_a_file_without_training_state_loads_and_restarts_the_optimizer(tmp_path) -> None:
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(IRIS_X, IRIS_Y)
+    path = _without_training_state(
+        clf.save(tmp_path / "new.safetensors"), tmp_path / "old.safetensors"
+    )
+    assert "trainer" not in load_model(path).training
+    loaded = MLPClassifier.load(path)
+    assert loaded._trainer is None
+    assert_same_weights(clf, loaded)
+    clf._trainer = None  # what the old file lacks: the next partial_fit starts afresh
+    clf.partial_fit(IRIS_X, IRIS_Y)
+    loaded.partial_fit(IRIS_X, IRIS_Y)
+    assert_same_weights(clf, loaded)
+
+
+def test_lbfgs_saves_no_trainer(tmp_path) -> None:
+    reg = MLPRegressor(solver="lbfgs", max_iter=5, random_state=0).fit(REG_X, REG_Y)
+    path = reg.save(tmp_path / "reg.safetensors")
+    assert "trainer" not in load_model(path).training
+    assert MLPRegressor.load(path)._trainer is None
+
+
+@pytest.mark.parametrize(
+    "change,detail",
+    [
+        (lambda t, x: t["trainer"].update(rng="x"), "random streams"),
+        (lambda t, x: t["trainer"]["rng"][0]["state"].update(state=-1), "out of bounds"),
+        (lambda t, x: t["trainer"].update(optimizer={"name": "nope"}), "nope"),
+        (lambda t, x: t["trainer"]["optimizer"].update(beta_9=1), "beta_9"),
+        (lambda t, x: t["trainer"].pop("settings"), "settings"),
+        (lambda t, x: x.pop("extra.optimizer.second_moment"), "second_moment"),
+        (lambda t, x: t.update(random_state={"bit_generator": "MT19937"}), "RandomState"),
+    ],
+)  # fmt: skip
+def test_a_damaged_training_state_is_named(tmp_path, change, detail) -> None:
+    import json
+
+    from deltarule.exceptions import IncompatibleFormatError
+    from deltarule.io.safetensors import read_safetensors, write_safetensors
+
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(IRIS_X, IRIS_Y)
+    path = clf.save(tmp_path / "clf.safetensors")
+    tensors, metadata = read_safetensors(path)
+    header = json.loads(metadata["deltarule"])
+    change(header["training"], tensors)
+    metadata["deltarule"] = json.dumps(header)
+    write_safetensors(path, tensors, metadata)
+    with pytest.raises(IncompatibleFormatError) as info:
+        MLPClassifier.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path} holds a")
+    assert detail in message and "damaged" in message and "backup copy" in message
+
+
+def test_a_flipped_byte_in_an_estimator_file_is_refused(tmp_path) -> None:
+    from deltarule.exceptions import IncompatibleFormatError
+
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(IRIS_X, IRIS_Y)
+    path = clf.save(tmp_path / "clf.safetensors")
+    content = bytearray(path.read_bytes())
+    content[-3] ^= 0x01
+    path.write_bytes(bytes(content))
+    with pytest.raises(IncompatibleFormatError, match="is damaged"):
+        MLPClassifier.load(path)

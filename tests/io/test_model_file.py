@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 import deltarule as dr
 from deltarule.exceptions import IncompatibleFormatError, InputError
 from deltarule.io import FORMAT_VERSION, LoadedModel, load_model, model_header, save_model
-from deltarule.io.safetensors import read_safetensors, write_safetensors
+from deltarule.io.safetensors import (
+    CHECKSUM_KEY,
+    read_safetensors,
+    read_safetensors_header,
+    write_safetensors,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -200,6 +205,61 @@ def test_pickle_under_safetensors_name_is_refused(tmp_path):
         with pytest.raises(IncompatibleFormatError, match="not a valid deltarule model file"):
             reader(path)
     assert not marker.exists()
+
+
+def flip_data_byte(path: Path, index: int = 0) -> None:
+    """Flip the lowest bit of byte ``index`` of the data section (a float32 stays finite)."""
+    content = bytearray(path.read_bytes())
+    content[8 + int.from_bytes(content[:8], "little") + index] ^= 0x01
+    path.write_bytes(bytes(content))
+
+
+def test_a_flipped_weight_bit_is_refused_as_damage(saved):
+    # (before: the file loaded silently with one weight changed in its last bit)
+    flip_data_byte(saved)
+    with pytest.raises(IncompatibleFormatError) as info:
+        load_model(saved)
+    message = str(info.value)
+    assert message.startswith(f"{saved} is damaged: its tensor data does not match the SHA-256")
+    assert "Save the deltarule model file again" in message and "backup copy" in message
+    assert model_header(saved)["format"] == "deltarule.model"  # the header alone is intact
+
+
+def test_a_damaged_extra_tensor_is_refused(tmp_path):
+    path = save_model(make_network(), tmp_path / "m.safetensors",
+                      extra_tensors={"state": np.arange(4, dtype=np.int64)})  # fmt: skip
+    tensors, _ = read_safetensors_header(path)
+    flip_data_byte(path, tensors["extra.state"]["data_offsets"][0])
+    with pytest.raises(IncompatibleFormatError, match="is damaged"):
+        load_model(path)
+
+
+def test_a_file_without_checksum_still_loads(tmp_path):
+    """Files from before the checksum (written here without it) load, unchecked."""
+    net = make_network()
+    header = json.loads(read_safetensors(save_model(net, tmp_path / "new.safetensors"))[1]
+                        ["deltarule"])  # fmt: skip
+    tensors = {"layers.0.weight": net.weights[0], "layers.0.bias": net.biases[0],
+               "layers.1.weight": net.weights[1], "layers.1.bias": net.biases[1],
+               "layers.2.weight": net.weights[2], "layers.2.bias": net.biases[2],
+               "extra.note": np.arange(3, dtype=np.int64)}  # fmt: skip
+    old = tmp_path / "old.safetensors"
+    write_safetensors(old, tensors, {"deltarule": json.dumps(header)})  # no checksum=True
+    assert set(read_safetensors_header(old)[1]) == {"deltarule"}
+    loaded = load_model(old)
+    np.testing.assert_array_equal(loaded.network.parameters, net.parameters)
+    assert loaded.extra_tensors["note"].tolist() == [0, 1, 2]
+    begin = read_safetensors_header(old)[0]["layers.0.weight"]["data_offsets"][0]
+    flip_data_byte(old, begin)  # nothing to check it against: read as written, as before
+    assert not np.array_equal(load_model(old).network.parameters, net.parameters)
+
+
+def test_saved_files_carry_the_checksum_of_their_data(saved):
+    import hashlib
+
+    content = saved.read_bytes()
+    data = content[8 + int.from_bytes(content[:8], "little") :]
+    assert read_safetensors_header(saved)[1][CHECKSUM_KEY] == hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.01, 0.1, 0.5, 0.9, 0.999])

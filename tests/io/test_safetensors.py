@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from deltarule.exceptions import IncompatibleFormatError, InputError
 from deltarule.io.atomic import atomic_open, atomic_write_bytes, atomic_write_text
 from deltarule.io.safetensors import (
+    CHECKSUM_KEY,
     DTYPES,
     read_safetensors,
     read_safetensors_header,
@@ -107,6 +108,79 @@ def test_header_only_read_matches_file(tmp_path):
     tensors, metadata = read_safetensors_header(path)
     assert tensors == {"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}}
     assert metadata == {"m": "x"}
+
+
+# ------------------------------------------------------------------- checksum
+def _data_section(path) -> tuple[int, bytes]:
+    content = path.read_bytes()
+    start = 8 + int.from_bytes(content[:8], "little")
+    return start, content[start:]
+
+
+def test_checksum_is_the_sha256_of_the_data_section(tmp_path):
+    import hashlib
+
+    path = tmp_path / "t.safetensors"
+    write_safetensors(path, sample_tensors(), {"note": "x"}, checksum=True)
+    _, data = _data_section(path)
+    _, metadata = read_safetensors_header(path)
+    assert metadata == {"note": "x", CHECKSUM_KEY: hashlib.sha256(data).hexdigest()}
+    loaded, read_back = read_safetensors(path)
+    assert read_back == metadata
+    for name, array in sample_tensors().items():
+        np.testing.assert_array_equal(loaded[name], array)
+    # Plain metadata to the Hugging Face package, which reads the file unchanged.
+    for name, array in hf.load_file(str(path)).items():
+        np.testing.assert_array_equal(array, sample_tensors()[name])
+
+
+@pytest.mark.parametrize("where", [0, 57, -1])  # first, middle and last byte of the data
+def test_a_flipped_data_byte_is_refused_as_damage(tmp_path, where):
+    # (before: no checksum existed and the changed value was read silently)
+    path = tmp_path / "t.safetensors"
+    write_safetensors(path, sample_tensors(), checksum=True)
+    start, data = _data_section(path)
+    content = bytearray(path.read_bytes())
+    content[start + where % len(data)] ^= 0x01
+    path.write_bytes(bytes(content))
+    with pytest.raises(IncompatibleFormatError) as info:
+        read_safetensors(path, kind="deltarule model file")
+    message = str(info.value)
+    assert message.startswith(f"{path} is damaged: its tensor data does not match the SHA-256")
+    assert "Save the deltarule model file again" in message and "backup" in message
+    read_safetensors_header(path)  # the header alone is intact, and does not read the data
+
+
+def test_without_checksum_a_flipped_byte_is_not_detected(tmp_path):
+    """Files without the entry (older ones, other programs') load unchecked, as before."""
+    path = tmp_path / "t.safetensors"
+    write_safetensors(path, {"w": np.zeros(4, np.float32)})
+    assert CHECKSUM_KEY not in read_safetensors_header(path)[1]
+    start, _ = _data_section(path)
+    content = bytearray(path.read_bytes())
+    content[start] ^= 0x01
+    path.write_bytes(bytes(content))
+    tensors, _ = read_safetensors(path)
+    assert tensors["w"][0] != 0
+
+
+def test_a_checksum_passed_through_metadata_is_recomputed(tmp_path):
+    """Read, change a tensor, write back: the file gets the new data's checksum."""
+    path = tmp_path / "t.safetensors"
+    write_safetensors(path, {"w": np.zeros(4, np.float32)}, {"m": "x"}, checksum=True)
+    tensors, metadata = read_safetensors(path)
+    tensors["w"][1] = 3.0
+    write_safetensors(path, tensors, metadata)
+    loaded, again = read_safetensors(path)
+    assert loaded["w"].tolist() == [0, 3, 0, 0] and again[CHECKSUM_KEY] != metadata[CHECKSUM_KEY]
+
+
+@pytest.mark.parametrize("value", ["", "abc", "A" * 64, "g" * 64, "0" * 65])
+def test_a_malformed_checksum_entry_is_refused(write_raw, value):
+    content = raw_file({"__metadata__": {CHECKSUM_KEY: value}, "a": _F32x2}, bytes(8))
+    for reader in (read_safetensors, read_safetensors_header):
+        with pytest.raises(IncompatibleFormatError, match="expected a SHA-256 checksum"):
+            reader(write_raw(content))
 
 
 def test_header_is_padded_to_eight_bytes(tmp_path):

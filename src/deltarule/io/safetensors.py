@@ -16,6 +16,16 @@ The writer produces byte-for-byte what the ``safetensors`` package writes
 (tensors ordered by dtype size then name, header padded with spaces to a
 multiple of 8) and is atomic (:mod:`deltarule.io.atomic`).
 
+Integrity: ``write_safetensors(..., checksum=True)`` stores the SHA-256 of the
+data section (every byte after the header) as the metadata string
+:data:`CHECKSUM_KEY`, 64 lowercase hex digits. The reader checks it whenever a
+file has it, so a flipped bit in the weights is refused as damage instead of
+loading as a wrong weight; files without it (older ones, other programs') load
+as before. The entry is plain metadata, so the ``safetensors`` package and
+PyTorch read such files unchanged; and a checksum found in the metadata given to
+the writer is recomputed, so reading a file, changing a tensor and writing it
+back never leaves a stale one.
+
 Examples
 --------
 >>> import tempfile, pathlib, numpy as np
@@ -28,8 +38,10 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from math import prod
 from typing import Any, BinaryIO, NoReturn
@@ -41,6 +53,7 @@ from ..exceptions import IncompatibleFormatError, InputError
 from .atomic import atomic_open
 
 __all__ = [
+    "CHECKSUM_KEY",
     "DTYPES",
     "DEFAULT_MAX_HEADER_BYTES",
     "read_safetensors",
@@ -68,6 +81,10 @@ DTYPES: dict[str, np.dtype] = {
 """Safetensors dtype codes this module reads and writes, in the ``safetensors``
 package's own dtype order (the writer puts larger ranks first)."""
 
+CHECKSUM_KEY = "deltarule.sha256"
+"""Metadata entry holding the SHA-256 of the data section (64 lowercase hex digits)."""
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RANK = {code: rank for rank, code in enumerate(DTYPES)}
 _CODE = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
 DEFAULT_MAX_HEADER_BYTES = 100_000_000
@@ -190,7 +207,25 @@ def _check_metadata(metadata: Any, fail: Fail) -> dict[str, str]:
         return {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         fail("its __metadata__ is not a JSON object of strings")
+    digest = metadata.get(CHECKSUM_KEY)
+    if digest is not None and not _SHA256_HEX.fullmatch(digest):
+        fail(
+            f"its {CHECKSUM_KEY!r} metadata is {digest!r:.80}; expected a SHA-256 checksum "
+            "(64 lowercase hexadecimal digits)"
+        )
     return dict(metadata)
+
+
+def _check_digest(path: str | os.PathLike[str], kind: str, stored: str, computed: str) -> None:
+    """Refuse a file whose data section does not hash to the checksum stored in its header."""
+    if computed != stored:
+        raise IncompatibleFormatError(
+            f"{os.fspath(path)} is damaged: its tensor data does not match the SHA-256 "
+            f"checksum saved with it (expected {stored[:16]}..., found {computed[:16]}...), so "
+            f"some stored values are not the ones written (a disk, copy or download error, or "
+            f"an edit of the bytes). Save the {kind} again from the program or model that made "
+            "it, or use a backup copy."
+        )
 
 
 def _read_layout(
@@ -229,6 +264,9 @@ def read_safetensors_header(
     kind: str = "safetensors file",
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Read and validate only the header of a safetensors file.
+
+    The data section is not read, so its :data:`CHECKSUM_KEY` checksum is not verified
+    (only its form); :func:`read_safetensors` verifies it.
 
     Returns
     -------
@@ -281,18 +319,25 @@ def read_safetensors(
     Raises
     ------
     IncompatibleFormatError
-        If the file is truncated, corrupt or not safetensors at all.
+        If the file is truncated, corrupt or not safetensors at all, or if its data
+        does not match the :data:`CHECKSUM_KEY` checksum in its metadata (damaged).
     """
     fail = make_fail(path, kind)
     tensors: dict[str, np.ndarray] = {}
     with _open_checked(path) as handle:
         size = os.fstat(handle.fileno()).st_size
         infos, metadata = _read_layout(handle, size, max_header_bytes, fail)
-        for name, code, shape, begin, end in infos:
+        digest = hashlib.sha256() if CHECKSUM_KEY in metadata else None
+        for name, code, shape, begin, end in infos:  # in offset order: the data section's
             array = np.empty(shape, dtype=DTYPES[code])
-            if end > begin and handle.readinto(array.reshape(-1).view(np.uint8)) != end - begin:
+            raw = array.reshape(-1).view(np.uint8)
+            if end > begin and handle.readinto(raw) != end - begin:
                 fail(f"tensor {name!r} ends early; the file changed while it was read")
+            if digest is not None:
+                digest.update(raw)
             tensors[name] = array
+    if digest is not None:
+        _check_digest(path, kind, metadata[CHECKSUM_KEY], digest.hexdigest())
     return tensors, metadata
 
 
@@ -332,10 +377,20 @@ def _header_bytes(arrays: dict[str, tuple[np.ndarray, str]], metadata: dict[str,
     return raw + b" " * (-len(raw) % 8)
 
 
+def _data_digest(arrays: dict[str, tuple[np.ndarray, str]]) -> str:
+    """The SHA-256 (hex) of the data section the arrays make, in file order."""
+    digest = hashlib.sha256()
+    for array, _ in arrays.values():
+        digest.update(memoryview(array.reshape(-1)).cast("B"))
+    return digest.hexdigest()
+
+
 def write_safetensors(
     path: str | os.PathLike[str],
     tensors: Mapping[str, np.ndarray],
     metadata: Mapping[str, str] | None = None,
+    *,
+    checksum: bool = False,
 ) -> None:
     """Write named tensors and string metadata to ``path`` as a safetensors file, atomically.
 
@@ -345,6 +400,12 @@ def write_safetensors(
     tensors : mapping of str to ndarray
         Bool, integer or float arrays (see :data:`DTYPES`); stored little-endian, C order.
     metadata : mapping of str to str, optional
+        A :data:`CHECKSUM_KEY` entry in it (as read from a file) is replaced by the
+        checksum of the tensors written now.
+    checksum : bool, default False
+        Store the SHA-256 of the data section as the metadata entry :data:`CHECKSUM_KEY`,
+        which :func:`read_safetensors` verifies. Without it (and without that entry in
+        ``metadata``) the file is byte-for-byte what the ``safetensors`` package writes.
 
     Raises
     ------
@@ -360,7 +421,10 @@ def write_safetensors(
     checked = {name: _tensor_code(name, value) for name, value in tensors.items()}
     order = sorted(checked, key=lambda name: (-_RANK[checked[name][1]], name))
     arrays = {name: checked[name] for name in order}
-    header = _header_bytes(arrays, dict(sorted((metadata or {}).items())))
+    metadata = dict(metadata or {})
+    if checksum or CHECKSUM_KEY in metadata:
+        metadata[CHECKSUM_KEY] = _data_digest(arrays)
+    header = _header_bytes(arrays, dict(sorted(metadata.items())))
     with atomic_open(path, "wb") as handle:
         handle.write(len(header).to_bytes(8, "little"))
         handle.write(header)

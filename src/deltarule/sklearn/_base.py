@@ -248,6 +248,13 @@ class BaseMLP(BaseEstimator):
     def save(self, path: Any) -> Any:
         """Save the fitted estimator to a deltarule model file (safetensors + JSON header).
 
+        Besides the weights and fitted attributes the file keeps what continuing to train
+        needs — the optimizer's state (Adam's moments and step count, a momentum, ...), the
+        learning rate and the shuffling and dropout random streams, a ``RandomState``
+        ``random_state``'s state — so that ``partial_fit`` or a ``warm_start`` fit after
+        :meth:`load` gives exactly what it gives without the save and load. The file
+        carries a checksum of its tensors; no pickle is involved.
+
         Parameters
         ----------
         path : str or path-like
@@ -265,6 +272,11 @@ class BaseMLP(BaseEstimator):
     def load(cls, path: Any) -> Any:
         """Load an estimator written by :meth:`save` (no pickle involved).
 
+        Training continues where it stopped (see :meth:`save`). A file written before
+        the optimizer state was saved loads too; its next ``partial_fit`` then starts the
+        optimizer afresh (zero moments, step 0) with a new shuffling stream drawn from
+        ``random_state``, and a ``RandomState`` ``random_state`` comes back as None.
+
         Parameters
         ----------
         path : str or path-like
@@ -272,6 +284,12 @@ class BaseMLP(BaseEstimator):
         Returns
         -------
         estimator : instance of this class
+
+        Raises
+        ------
+        IncompatibleFormatError
+            If the file is not an estimator of this class, or is damaged (its checksum or
+            its saved training state does not hold).
         """
         from ._persist import load_estimator
 

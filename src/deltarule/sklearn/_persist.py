@@ -5,12 +5,31 @@ network's tensors, ``classes_`` in the header's ``classes`` field, and under
 ``training``::
 
     {"estimator": "MLPClassifier", "params": {...get_params()...},
-     "attributes": {"n_iter_": 57, "loss_curve_": [...], ...}, "target_type": "multiclass"}
+     "attributes": {"n_iter_": 57, "loss_curve_": [...], ...}, "target_type": "multiclass",
+     "trainer": {...Trainer.checkpoint_state()...}, "random_state": {...} | null}
 
 plus the early-stopping best weights as the extra tensor ``best_parameters``.
 Non-finite floats (``best_loss_ = inf`` before training improves) are stored as
-strings. The ``callbacks`` parameter (Python objects) is not stored, and a
-``random_state`` that is a ``RandomState`` instance is stored as None.
+strings. The ``callbacks`` parameter (Python objects) is not stored.
+
+What continuing to train needs is stored too, so that ``partial_fit`` (or a
+``warm_start`` fit) after a save and load computes exactly what it would have
+without them, as after pickling:
+
+* the first-order trainer: the optimizer's state as the extra tensors
+  ``optimizer.*`` (Adam's moments, a momentum, ...) and, under ``"trainer"``, the
+  optimizer's settings and step count, the learning rate (as ``invscaling`` or
+  ``adaptive`` left it) and the states of its random streams (shuffling, dropout),
+  exactly as a training checkpoint (:mod:`deltarule.io.checkpoint`) stores them;
+* a ``random_state`` that is a ``RandomState`` instance, as its state
+  (``get_state(legacy=False)``) under ``"random_state"``; an integer or None is a
+  parameter like any other.
+
+Files written before these were stored (or by an estimator never trained with a
+first-order solver) load with no trainer: the next ``partial_fit`` starts the
+optimizer afresh (zero moments, step 0) and draws a new shuffling stream from
+``random_state``, as a warm-started ``fit`` always does; a ``RandomState`` read
+from such a file is None.
 """
 
 from __future__ import annotations
@@ -23,8 +42,11 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import IncompatibleFormatError
+from ..exceptions import DeltaruleError, IncompatibleFormatError
+from ..optimizers import Optimizer
+from ..training import Trainer
 from ._network import build_network, ensure_registered
+from ._solvers import optimizer_from_state
 
 __all__ = ["load_estimator", "save_estimator"]
 
@@ -69,6 +91,7 @@ def _params(estimator: Any) -> dict[str, Any]:
     params = estimator.get_params(deep=False)
     params["callbacks"] = None
     seed = params["random_state"]
+    # (a RandomState instance is stored as its state, beside the parameters)
     params["random_state"] = int(seed) if isinstance(seed, numbers.Integral) else None
     weights = params.get("class_weight")
     if isinstance(weights, dict):
@@ -94,12 +117,15 @@ def save_estimator(estimator: Any, path: str | os.PathLike[str]) -> Any:
     if hasattr(estimator, "classes_"):
         classes = _plain(estimator.classes_)
         training["target_type"] = estimator._label_binarizer.y_type_
+    extra = {"best_parameters": estimator._best_parameters}
+    trainer = getattr(estimator, "_trainer", None)
+    if trainer is not None and isinstance(trainer.optimizer, Optimizer):  # not lbfgs or lm
+        tensors, training["trainer"] = trainer.checkpoint_state()
+        extra.update(tensors)
+    if isinstance(estimator.random_state, np.random.RandomState):
+        training["random_state"] = estimator.random_state.get_state(legacy=False)
     return save_model(
-        estimator.network_,
-        path,
-        classes=classes,
-        training=training,
-        extra_tensors={"best_parameters": estimator._best_parameters},
+        estimator.network_, path, classes=classes, training=training, extra_tensors=extra
     )
 
 
@@ -112,8 +138,57 @@ def _restore_params(params: dict[str, Any]) -> dict[str, Any]:
     return {key: _number(value) for key, value in params.items()}
 
 
+def _damaged(path: str | os.PathLike[str], what: str, exc: Exception) -> IncompatibleFormatError:
+    return IncompatibleFormatError(
+        f"{os.fspath(path)} holds {what} that cannot be restored ({exc}); the file is damaged "
+        "or was edited. Save the estimator again from the program that trained it, or use a "
+        "backup copy."
+    )
+
+
+def _restore_trainer(network: Any, loaded: Any, meta: Any, path: Any) -> Trainer:
+    """The saved trainer, rebuilt from its own record and given its saved state.
+
+    The record is :meth:`Trainer.checkpoint_state` output, checked as a checkpoint's is.
+    """
+    from ..io.checkpoint import _trainer_problem  # an edge: imported when a model is read
+
+    try:
+        problem = _trainer_problem({"trainer": meta, "history": []})
+        if problem is not None:
+            raise ValueError(problem)
+        settings = meta["settings"]
+        trainer = Trainer(
+            network,
+            optimizer_from_state(meta["optimizer"]),
+            batch_size=settings["batch_size"],
+            shuffle=settings["shuffle"],
+            seed=0,  # (the random streams are restored below)
+            metrics=settings["metrics"],
+            **{key: settings[key] for key in ("l2", "l1", "max_norm")},
+        )
+        tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith("optimizer.")}
+        trainer.restore_state(tensors, meta)
+    except (DeltaruleError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _damaged(path, "a training state (optimizer, random streams)", exc) from exc
+    return trainer
+
+
+def _restore_random_state(state: Any, path: Any) -> np.random.RandomState:
+    random_state = np.random.RandomState()
+    try:
+        random_state.set_state(state)
+    except (LookupError, TypeError, ValueError, ArithmeticError) as exc:
+        raise _damaged(path, "a random_state (RandomState) state", exc) from exc
+    return random_state
+
+
 def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
-    """Read an estimator of class ``cls`` written by :func:`save_estimator`."""
+    """Read an estimator of class ``cls`` written by :func:`save_estimator`.
+
+    With the optimizer state and random streams when the file has them (see the
+    module docstring); without, the next ``partial_fit`` starts the optimizer afresh.
+    """
     from ..io import load_model, model_header  # an edge: imported when a model is read
 
     ensure_registered(model_header(path)["architecture"].get("activations") or [])
@@ -138,6 +213,10 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     best = loaded.extra_tensors.get("best_parameters")
     estimator._best_parameters = network.parameters.copy() if best is None else best.copy()
     estimator._trainer = None
+    if training.get("trainer") is not None:
+        estimator._trainer = _restore_trainer(network, loaded, training["trainer"], path)
+    if training.get("random_state") is not None:
+        estimator.random_state = _restore_random_state(training["random_state"], path)
     if loaded.classes is not None:
         estimator._restore_targets(loaded.classes, training.get("target_type", "binary"))
     estimator._sync_out()

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..optimizers import Adagrad, Adam, AdamW, IRpropPlus, Optimizer, RMSprop
+from ..optimizers import Adagrad, Adam, AdamW, IRpropPlus, Optimizer, RMSprop, optimizer_from_config
 from ..solvers import LBFGS, LevenbergMarquardt
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "SOLVERS",
     "SklearnSGD",
     "make_optimizer",
+    "optimizer_from_state",
     "resolve_batch_size",
 ]
 
@@ -121,6 +122,22 @@ def make_optimizer(estimator: Any) -> Any:
         # scikit-learn's options: gtol=tol, and scipy's default ftol
         return LBFGS(memory=10, max_fun=int(est.max_fun), gtol=float(est.tol), ftol=_SCIPY_FTOL)
     return LevenbergMarquardt()
+
+
+def optimizer_from_state(config: Any) -> Optimizer:
+    """Rebuild a first-order rule from its :meth:`~deltarule.optimizers.Optimizer.config`.
+
+    As :func:`~deltarule.optimizers.optimizer_from_config`, and also for
+    :class:`SklearnSGD`, which is not in deltarule's registry.
+
+    Raises
+    ------
+    InputError, UnknownNameError, TypeError
+        When ``config`` names no known rule or has arguments the rule does not take.
+    """
+    if isinstance(config, dict) and config.get("name") == SklearnSGD.name:
+        return SklearnSGD(**{key: value for key, value in config.items() if key != "name"})
+    return optimizer_from_config(config)
 
 
 def resolve_batch_size(estimator: Any, n_samples: int) -> int | None:
