@@ -8,6 +8,11 @@ all callbacks; the loop never changes to add one.
 
 A callback reads and may change the :class:`TrainingState` (e.g. its
 ``learning_rate``); it may also restore weights in place at the end.
+
+A callback whose state changes what later epochs do (early stopping's best value and
+counter, a plateau's counters) returns it from :meth:`Callback.state_dict` as plain
+JSON-able data and named arrays, and takes it back in :meth:`Callback.load_state_dict`:
+that is what a checkpoint (:mod:`deltarule.io.checkpoint`) saves and a resumed run restores.
 """
 
 from __future__ import annotations
@@ -68,6 +73,9 @@ class TrainingState:
         Records so far.
     trainer : Trainer
         The trainer running the loop (for checkpoints of its full state).
+    callbacks : list of Callback
+        Every callback of the run, in the order they are called (for checkpoints of
+        their states).
     """
 
     network: Any
@@ -84,6 +92,7 @@ class TrainingState:
     epoch: int = 0
     history: History = field(default_factory=History)
     trainer: Any = None
+    callbacks: list[Callback] = field(default_factory=list)
 
 
 class Callback:
@@ -94,6 +103,29 @@ class Callback:
     """
 
     runs_last: bool = False
+
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
+        """Return the state that changes what later epochs do, for a checkpoint.
+
+        Returns
+        -------
+        (data, tensors) or None
+            ``data``: plain JSON-able values; ``tensors``: named arrays (saved as
+            safetensors). None, the default, for a callback without such state.
+        """
+        return None
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore :meth:`state_dict` output; the next training run continues from it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} returns a state_dict but cannot load one; write "
+            "load_state_dict too."
+        )
+
+    def config(self) -> dict[str, Any]:
+        """Return the JSON-able settings that a run resumed with this callback's state must
+        share with the run that saved it (empty by default)."""
+        return {}
 
     def on_train_begin(self, state: TrainingState) -> None:
         """Called once before the first epoch."""
@@ -256,17 +288,33 @@ class EarlyStopping(Callback):
         self._best_params = np.empty_like(state.network.parameters)
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
-        """Return (plain data, tensors) that :meth:`load_state_dict` restores (checkpoints)."""
+        """Return the best value, its epoch and the wait counter, and the best weights as the
+        tensor ``best_parameters`` (once there is a best epoch)."""
         data = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
         has_best = self._best_params is not None and self.best_epoch is not None
         return data, ({"best_parameters": self._best_params.copy()} if has_best else {})
 
     def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
         """Restore a :meth:`state_dict`; the next training run continues from it."""
-        self.best, self.best_epoch, self.wait = data["best"], data["best_epoch"], data["wait"]
-        best = tensors.get("best_parameters")
-        self._best_params = None if best is None else best.copy()
+        best, best_epoch, wait = data["best"], data["best_epoch"], data["wait"]
+        if isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
+            raise ValueError(f"wait is {wait!r}, not a count of epochs")
+        self.best = None if best is None else float(best)
+        self.best_epoch = None if best_epoch is None else int(best_epoch)
+        self.wait = wait
+        params = tensors.get("best_parameters")
+        self._best_params = None if params is None else params.copy()
         self._resumed = True
+
+    def config(self) -> dict[str, Any]:
+        """The monitored value and the stopping rule's settings."""
+        return {
+            "monitor": self.monitor,
+            "patience": self.patience,
+            "min_delta": self.min_delta,
+            "mode": self.mode,
+            "restore_best_weights": bool(self.restore_best_weights),
+        }
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         value = _monitored(record, self.monitor)
@@ -319,7 +367,37 @@ class TargetError(Callback):
 
 
 class AllCorrect(Callback):
-    """Stop when every training example is classified correctly (the tutorial's pseudocode)."""
+    """Stop when every training example is classified correctly (the tutorial's pseudocode).
+
+    Outputs and targets are read as class labels as :func:`deltarule.metrics.all_correct`
+    reads them, so the targets must encode classes: a classification loss, or targets whose
+    every column holds at most two values (one-hot rows, one 0/1 column, the tutorial's
+    0.01/0.99). Regression targets are refused when training begins: "classified
+    correctly" means nothing for them (stop at an error with :class:`TargetError`, or with
+    :class:`EarlyStopping`, instead).
+    """
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        if state.trainer is not None and getattr(state.trainer, "classification", False):
+            return  # a classification loss: its targets are classes (or probabilities)
+        y = np.asarray(state.y)
+        y = y.reshape(len(y), -1)
+        for column in range(y.shape[1]):
+            values = y[:, column]
+            if values.size and not ((values == values.min()) | (values == values.max())).all():
+                break
+        else:
+            return
+        loss = getattr(getattr(state.network, "loss", None), "name", "?")
+        raise InputError(
+            "stop_when_all_correct (AllCorrect) stops when every training example is "
+            "classified correctly, so it needs class targets (at most two values in each "
+            "column: one-hot rows, one 0/1 column) or a classification loss; received "
+            f"regression targets with loss {loss!r}: column {column} of y holds "
+            f"{np.unique(values).size} different values, from {values.min():g} to "
+            f"{values.max():g}. For a regression, stop at an error instead: target_error=... "
+            "(TargetError) or early_stopping=True (EarlyStopping)."
+        )
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         from .metrics import all_correct
@@ -426,6 +504,24 @@ class ReduceLROnPlateau(Callback):
         if self.plateau.observe(_monitored(record, self.monitor)):
             state.learning_rate = self.plateau(state.epoch, state.base_learning_rate)
         return None
+
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """Return the plateau's best value, counters and number of reductions
+        (:meth:`ReduceOnPlateau.state_dict <deltarule.schedules.ReduceOnPlateau.state_dict>`).
+
+        The reduced rate itself is the trainer's (saved with its state)."""
+        return self.plateau.state_dict(), {}
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore a :meth:`state_dict`; the next training run continues from it."""
+        missing = {"best", "bad_epochs", "cooldown_left", "reductions"} - set(data)
+        if missing:
+            raise KeyError(f"no {', '.join(sorted(missing))}")
+        self.plateau.load_state_dict(data)
+
+    def config(self) -> dict[str, Any]:
+        """The monitored value and the plateau rule's settings."""
+        return {"monitor": self.monitor, **self.plateau.config()}
 
 
 def _file_path(path: Any, who: str, example: str) -> str:

@@ -189,6 +189,7 @@ class Trainer:
         self._shuffle_rng, self._dropout_rng, self._split_rng = rng.spawn(3)
         self.epochs_done = 0
         self.planned_epochs = 0  # epochs_done + the epochs the current fit asks for
+        self._running: TrainingState | None = None  # the current fit's state, during a fit
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -208,6 +209,9 @@ class Trainer:
         meta : dict
             Optimizer config and scalar state, epochs done, learning rate, the
             random streams' states and the trainer's settings.
+
+        During a fit (a checkpoint callback) the learning rate is the one the next epoch
+        will use, as the callbacks have set it so far (a plateau's reduced rate, say).
         """
         tensors = {  # scratch buffers hold no state worth keeping
             f"optimizer.{k}": v
@@ -220,7 +224,9 @@ class Trainer:
             "optimizer": self.optimizer.config(),
             "optimizer_scalars": scalars,
             "epochs_done": self.epochs_done,
-            "learning_rate": self.learning_rate,
+            "learning_rate": (
+                self.learning_rate if self._running is None else self._running.learning_rate
+            ),
             "base_learning_rate": self.base_learning_rate,
             "rng": [r.bit_generator.state for r in rngs],
             "settings": {
@@ -573,6 +579,7 @@ class Trainer:
             trainer=self,
         )
         cbs = [*_callback_list(callbacks), ProgressBar(verbose)]
+        state.callbacks = cbs
         for cb in cbs:
             cb.on_train_begin(state)
         if isinstance(self.optimizer, FullBatchSolver):
@@ -581,6 +588,7 @@ class Trainer:
             run = partial(run_compiled, self)
         else:
             run = self._run_epochs
+        self._running = state
         try:
             reason = run(data, val, state, cbs, epochs)
         except BaseException:
@@ -591,6 +599,7 @@ class Trainer:
         finally:
             # batch-sized: not kept between fits
             self._layer_buffers = self._buffers = self._minibatch = None
+            self._running = None
         self.learning_rate = state.learning_rate
         state.history.stop_reason = reason
         for cb in cbs:
@@ -748,7 +757,10 @@ def fit(
     target_error : float, optional
         Stop when the training error is at most this (the tutorial's rule).
     stop_when_all_correct : bool
-        Stop when every training example is classified correctly.
+        Stop when every training example is classified correctly. Needs class targets (a
+        classification loss, or one-hot / 0-1 targets); regression targets raise
+        :class:`~deltarule.exceptions.InputError` (stop with ``target_error`` or
+        ``early_stopping`` instead).
     min_gradient_norm : float, optional
         Stop when the epoch's gradient norm is below this (R neuralnet's ``threshold``).
     early_stopping : bool
@@ -769,6 +781,13 @@ def fit(
     )
     has_val = bool(validation_split) or validation_data is not None
     stops: list[Callback] = []
+    if schedule is not None and isinstance(trainer.optimizer, FullBatchSolver):
+        raise InputError(
+            f"optimizer {trainer.optimizer.name!r} has no learning rate for schedule="
+            f"{schedule!r:.60} to change ({trainer.optimizer.step_rule}); expected schedule="
+            "None with a full-batch solver. Leave schedule out, or choose a first-order "
+            "optimizer (sgd, momentum, adam, ...)."
+        )
     if schedule is not None:
         from .schedules import ReduceOnPlateau, get_schedule
 
@@ -781,13 +800,6 @@ def fit(
     if target_error is not None:
         stops.append(TargetError(check_positive(target_error, "target_error", allow_zero=True)))
     if stop_when_all_correct:
-    if schedule is not None and isinstance(trainer.optimizer, FullBatchSolver):
-        raise InputError(
-            f"optimizer {trainer.optimizer.name!r} has no learning rate for schedule="
-            f"{schedule!r:.60} to change ({trainer.optimizer.step_rule}); expected schedule="
-            "None with a full-batch solver. Leave schedule out, or choose a first-order "
-            "optimizer (sgd, momentum, adam, ...)."
-        )
         stops.append(AllCorrect())
     if min_gradient_norm is not None:
         stops.append(GradientNormBelow(check_positive(min_gradient_norm, "min_gradient_norm")))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import deltarule as dr
-from deltarule.callbacks import EarlyStopping
+from deltarule.callbacks import EarlyStopping, ReduceLROnPlateau, TimeLimit
 from deltarule.exceptions import IncompatibleFormatError, InputError
 from deltarule.io import save_model
 from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def data():
@@ -36,16 +41,14 @@ def test_resumed_run_equals_the_uninterrupted_one(tmp_path) -> None:
 
     first = make_trainer()
     stop1 = EarlyStopping("val_loss", patience=50)
-    run(first, 4, [stop1, Checkpoint(tmp_path, early_stopping=stop1)], X, y)
+    run(first, 4, [stop1, Checkpoint(tmp_path)], X, y)
     saved = load_checkpoint(tmp_path)
     assert saved.epochs_done == 4 and len(saved.history) == 4
 
     second = make_trainer()  # fresh weights and streams, as after a crash
     stop2 = EarlyStopping("val_loss", patience=50)
-    resume_trainer(second, saved, stop2)
-    history = run(
-        second, 4, [stop2, Checkpoint(tmp_path, early_stopping=stop2, history=saved.history)], X, y
-    )
+    resume_trainer(second, saved, [stop2])
+    history = run(second, 4, [stop2, Checkpoint(tmp_path, history=saved.history)], X, y)
     assert [r.epoch for r in history] == [5, 6, 7, 8]
     assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
     assert [r.epoch for r in load_checkpoint(tmp_path).history] == list(range(1, 9))
@@ -56,7 +59,7 @@ def test_a_checkpoint_listed_first_still_saves_the_epochs_early_stopping_state(t
     # from it trained on past the epoch where the uninterrupted one stopped)
     X, y = data()
     stop = EarlyStopping("val_loss", patience=50)
-    run(make_trainer(), 5, [Checkpoint(tmp_path, early_stopping=stop), stop], X, y)
+    run(make_trainer(), 5, [Checkpoint(tmp_path), stop], X, y)
     state, best = load_checkpoint(tmp_path).early_stopping
     assert (state["best"], state["best_epoch"], state["wait"]) == (
         stop.best, stop.best_epoch, stop.wait)  # fmt: skip
@@ -119,6 +122,8 @@ def test_a_plain_model_file_is_not_a_checkpoint(tmp_path) -> None:
         (lambda t: t.update(trainer=[1]), "the trainer state is a list"),
         (lambda t: t["history"][0].update(zzz=1), "a history record does not fit"),
         (lambda t: t.update(early_stopping={"best": 1.0}), "the early-stopping state"),
+        (lambda t: t.update(callbacks=[1]), "the callbacks' states are malformed"),
+        (lambda t: t.update(callbacks={"EarlyStopping.0": {"state": {}}}), "the callbacks' st"),
     ],
 )  # fmt: skip
 def test_a_damaged_checkpoint_is_named_as_such(tmp_path, change, problem) -> None:
@@ -141,3 +146,190 @@ def test_a_damaged_checkpoint_is_named_as_such(tmp_path, change, problem) -> Non
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + content[8 + n :])
     with pytest.raises(IncompatibleFormatError, match=f"is a damaged checkpoint: {problem}"):
         load_checkpoint(tmp_path)
+
+
+def test_a_checkpoint_with_a_flipped_data_byte_is_refused(tmp_path) -> None:
+    # The checkpoint is a model file, so it carries the model file's checksum (a flipped
+    # bit in the weights or optimizer state resumed silently before).
+    X, y = data()
+    run(make_trainer(), 1, [Checkpoint(tmp_path)], X, y)
+    path = tmp_path / "checkpoint.safetensors"
+    content = bytearray(path.read_bytes())
+    content[8 + int.from_bytes(content[:8], "little") + 5] ^= 0x01
+    path.write_bytes(bytes(content))
+    with pytest.raises(IncompatibleFormatError, match=f"{path} is damaged"):
+        load_checkpoint(tmp_path)
+
+
+# ------------------------------------------------------- every callback's state
+def stateful_callbacks():
+    """Two plateaus (keys ReduceLROnPlateau.0 and .1) and an early stopping."""
+    return [
+        ReduceLROnPlateau("loss", factor=0.5, patience=1, min_delta=0.05, cooldown=1),
+        EarlyStopping("val_loss", patience=50),
+        ReduceLROnPlateau("val_loss", factor=0.5, patience=2, min_delta=0.05),
+    ]
+
+
+def plain_records(history):
+    return [{k: v for k, v in r.as_dict().items() if k != "seconds"} for r in history]
+
+
+@pytest.mark.parametrize("checkpoint_first", [False, True])
+def test_a_resumed_run_continues_every_callbacks_state(tmp_path, checkpoint_first) -> None:
+    # (only EarlyStopping's state was saved: a resumed ReduceLROnPlateau forgot its counters
+    # and reductions, and the trainer went back to the rate it had before the fit)
+    X, y = data()
+    straight, callbacks = make_trainer(), stateful_callbacks()
+    whole = run(straight, 10, callbacks, X, y)
+    rates = [r.learning_rate for r in whole]
+    assert rates[5] > rates[6] and len(set(rates)) > 1  # a reduction at the end of epoch 6
+
+    first, before = make_trainer(), stateful_callbacks()
+    listed = (
+        [Checkpoint(tmp_path), *before] if checkpoint_first else [*before, Checkpoint(tmp_path)]
+    )
+    head = run(first, 6, listed, X, y)
+    saved = load_checkpoint(tmp_path)
+    assert list(saved.callbacks) == ["ReduceLROnPlateau.0", "EarlyStopping.0",
+                                     "ReduceLROnPlateau.1"]  # fmt: skip
+    assert saved.callbacks["ReduceLROnPlateau.0"].data == before[0].plateau.state_dict()
+    assert saved.callbacks["ReduceLROnPlateau.0"].data["cooldown_left"] == 1
+    assert saved.callbacks["ReduceLROnPlateau.1"].data["bad_epochs"] == 2
+
+    second, after = make_trainer(), stateful_callbacks()  # as after a crash
+    resume_trainer(second, saved, after)
+    assert second.learning_rate == rates[6] < rates[0]  # the reduced rate, not the first one
+    assert [cb.state_dict()[0] for cb in after] == [cb.state_dict()[0] for cb in before]
+    tail = run(second, 4, [*after, Checkpoint(tmp_path, history=saved.history)], X, y)
+    assert plain_records([*head, *tail]) == plain_records(whole)
+    assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    assert [cb.state_dict()[0] for cb in after] == [cb.state_dict()[0] for cb in callbacks]
+    assert plain_records(load_checkpoint(tmp_path).history) == plain_records(whole)
+
+
+def test_the_checkpoint_saves_the_rate_a_callback_set_during_the_fit(tmp_path) -> None:
+    X, y = data()
+    plateau = ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=10.0)  # every epoch
+    trainer = make_trainer()
+    run(trainer, 3, [plateau, Checkpoint(tmp_path)], X, y)
+    # (epoch 1 sets the best; epochs 2 and 3 each halve the rate)
+    assert load_checkpoint(tmp_path).trainer_state["learning_rate"] == 0.01 * 0.5**2
+    assert trainer.learning_rate == 0.01 * 0.5**2
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda cbs: cbs[:2], "ReduceLROnPlateau.1 is missing"),
+        (lambda cbs: [*cbs, EarlyStopping("loss")], "EarlyStopping.1 was not in the run"),
+        (lambda cbs: [cbs[2], cbs[1], cbs[0]],
+         "ReduceLROnPlateau.0 cooldown 1 (now 0); ReduceLROnPlateau.0 monitor 'loss' (now "
+         "'val_loss'); ReduceLROnPlateau.0 patience 1 (now 2)"),
+        (lambda cbs: [ReduceLROnPlateau("loss", factor=0.1, patience=1, min_delta=0.05,
+                                        cooldown=1), *cbs[1:]],
+         "ReduceLROnPlateau.0 factor 0.5 (now 0.1)"),
+        (lambda cbs: [cbs[0], EarlyStopping("val_loss", patience=5), cbs[2]],
+         "EarlyStopping.0 patience 50 (now 5)"),
+    ],
+)  # fmt: skip
+def test_resume_refuses_callbacks_that_do_not_match_the_saved_states(tmp_path, change, message):
+    X, y = data()
+    run(make_trainer(), 2, [*stateful_callbacks(), Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    trainer = make_trainer()
+    weights = trainer.network.parameters.copy()
+    with pytest.raises(InputError) as info:
+        resume_trainer(trainer, saved, change(stateful_callbacks()))
+    text = str(info.value)
+    assert message in text and ("original callbacks" in text or "original settings" in text)
+    assert trainer.network.parameters.tobytes() == weights.tobytes()  # nothing restored
+    assert trainer.epochs_done == 0
+
+
+def test_resume_without_stateful_callbacks_needs_none(tmp_path) -> None:
+    X, y = data()
+    run(make_trainer(), 2, [TimeLimit(100), Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    assert saved.callbacks == {} and saved.complete
+    resume_trainer(make_trainer(), saved, [TimeLimit(100)])
+    with pytest.raises(InputError, match="EarlyStopping.0 was not in the run that wrote it"):
+        resume_trainer(make_trainer(), saved, EarlyStopping("loss"))
+
+
+def old_format_checkpoint(folder, trainer, history, stopper) -> None:
+    """What save_checkpoint wrote before every callback's state was saved."""
+    tensors, meta = trainer.checkpoint_state()
+    data_, best = stopper.state_dict()
+    training = {"trainer": meta, "history": [asdict(r) for r in history],
+                "early_stopping": data_}  # fmt: skip
+    extra = {**tensors, **{f"early_stopping.{k}": v for k, v in best.items()}}
+    save_model(trainer.network, folder / "checkpoint.safetensors", training=training,
+               extra_tensors=extra)  # fmt: skip
+
+
+def test_a_checkpoint_with_early_stopping_state_alone_still_resumes(tmp_path) -> None:
+    X, y = data()
+    straight = make_trainer()
+    run(straight, 8, [EarlyStopping("val_loss", patience=50)], X, y)
+    first, stop1 = make_trainer(), EarlyStopping("val_loss", patience=50)
+    head = run(first, 4, [stop1], X, y)
+    old_format_checkpoint(tmp_path, first, head, stop1)
+    saved = load_checkpoint(tmp_path)
+    assert not saved.complete and list(saved.callbacks) == ["EarlyStopping.0"]
+    second, stop2 = make_trainer(), EarlyStopping("val_loss", patience=50)
+    resume_trainer(second, saved, stop2)  # (one callback, as resume_trainer took it)
+    run(second, 4, [stop2], X, y)
+    assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    # Other callbacks of the resumed run start afresh (the file cannot say whether the run
+    # had them); the early stopping it saved must be there.
+    plateau = ReduceLROnPlateau("loss")
+    resume_trainer(make_trainer(), saved, [EarlyStopping("val_loss", patience=50), plateau])
+    with pytest.raises(InputError, match="EarlyStopping.0 is missing"):
+        resume_trainer(make_trainer(), saved, [plateau])
+
+
+def test_the_fixture_checkpoint_of_the_previous_layout_resumes() -> None:
+    # Written by deltarule before callbacks' states were saved: a 4-epoch run of
+    # make_trainer() with [EarlyStopping("val_loss", patience=50), Checkpoint(...)].
+    saved = load_checkpoint(FIXTURES / "checkpoint_early_stopping_only")
+    assert saved.epochs_done == 4 and not saved.complete
+    stop = EarlyStopping("val_loss", patience=50)
+    trainer = resume_trainer(make_trainer(), saved, [stop])
+    data_, tensors = saved.early_stopping
+    assert (stop.best, stop.best_epoch, stop.wait) == (data_["best"], 4, 0)
+    assert stop._best_params.tobytes() == tensors["best_parameters"].tobytes()
+    X, y = data()
+    history = run(trainer, 2, [stop], X, y)
+    assert [r.epoch for r in history] == [5, 6]
+    assert history[0].learning_rate == saved.trainer_state["learning_rate"]
+
+
+def test_a_damaged_callback_state_is_named_at_resume(tmp_path) -> None:
+    X, y = data()
+    run(make_trainer(), 2, [*stateful_callbacks(), Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    saved.callbacks["ReduceLROnPlateau.1"].data.pop("reductions")
+    with pytest.raises(IncompatibleFormatError, match="state of ReduceLROnPlateau.1 cannot be"):
+        resume_trainer(make_trainer(), saved, stateful_callbacks())
+    saved.callbacks["EarlyStopping.0"].data["wait"] = -1
+    with pytest.raises(IncompatibleFormatError, match="state of EarlyStopping.0 cannot be"):
+        resume_trainer(make_trainer(), saved, stateful_callbacks())
+
+
+def test_a_random_stream_state_out_of_range_is_named_at_resume(tmp_path) -> None:
+    # (numpy raises OverflowError for it: it escaped as a raw error before)
+    X, y = data()
+    run(make_trainer(), 1, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    saved.trainer_state["rng"][0]["state"]["state"] = -1
+    trainer = make_trainer()
+    before = trainer.network.parameters.copy()
+    with pytest.raises(IncompatibleFormatError, match="trainer state cannot be restored"):
+        resume_trainer(trainer, saved)
+    assert trainer.network.parameters.tobytes() == before.tobytes()  # left as it was
+
+
+def test_checkpoint_early_stopping_argument_is_deprecated(tmp_path) -> None:
+    with pytest.warns(DeprecationWarning, match="no longer needed"):
+        Checkpoint(tmp_path, early_stopping=EarlyStopping())

@@ -139,11 +139,12 @@ def fit_resumable(
     stopper = None
     if args.patience > 0:
         stopper = EarlyStopping("val_loss" if validation else "loss", args.patience)
+    callbacks: list[Any] = [stopper] if stopper else []
     prior = History()
     resume = getattr(args, "resume", None)
     if resume and (Path(resume) / CHECKPOINT_FILE).exists():  # (none yet: killed during the
         saved = load_checkpoint(resume)  # first epoch, and the run starts over, identically)
-        resume_trainer(trainer, saved, stopper)
+        resume_trainer(trainer, saved, callbacks)
         prior = saved.history
         # The checkpoint of a run's last epoch: it ended there (killed before its model was
         # saved). End it as it ended: the stop, and the best epoch's weights.
@@ -155,9 +156,8 @@ def fit_resumable(
             if stopper:
                 stopper.restore(net, history)
             return history
-    callbacks: list[Any] = [stopper] if stopper else []
     if getattr(args, "checkpoint", None):  # (runs last: saves the stopper's updated state)
-        callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, stopper, prior))
+        callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, history=prior))
     history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
                           validation_data=validation, callbacks=callbacks,
                           verbose=0 if args.quiet else 1)  # fmt: skip

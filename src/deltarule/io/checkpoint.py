@@ -6,14 +6,18 @@ A checkpoint is one model file (:mod:`deltarule.io.model_file`) named
 
 * the optimizer state (``extra.optimizer.*`` tensors) and the trainer's state — epochs
   done, learning rate, the states of its random streams (:meth:`Trainer.checkpoint_state`);
-* the history so far, and the early-stopping state (its best weights as
-  ``extra.early_stopping.best_parameters``).
+* the history so far;
+* the state of every callback of the run that has one (early stopping, a plateau's
+  counters), keyed by :func:`callback_key` — ``"EarlyStopping.0"``, the first
+  EarlyStopping among the callbacks (:mod:`deltarule.io._callback_states`).
 
-A run restarted from it with the same settings and data — :func:`resume_trainer`, then
-``trainer.fit`` for the remaining epochs — computes exactly what the uninterrupted run
-would have: same batches, same dropout masks, same updates. (Not the full-batch solvers
-``lbfgs`` and ``lm``: their curvature memory and damping live inside the solver's run and
-are not saved, so a resumed solver starts them afresh.)
+A run restarted from it with the same settings, callbacks and data — :func:`resume_trainer`,
+then ``trainer.fit`` for the remaining epochs — computes exactly what the uninterrupted run
+would have: same batches, same dropout masks, same learning rates, same updates. (Not the
+full-batch solvers ``lbfgs`` and ``lm``: their curvature memory and damping live inside the
+solver's run and are not saved, so a resumed solver starts them afresh.) Checkpoints
+written before callbacks' states were saved hold early stopping's alone (``early_stopping``
+data, ``extra.early_stopping.*`` tensors); they still resume, other callbacks afresh.
 
 Examples
 --------
@@ -21,32 +25,48 @@ Examples
 >>> folder = tempfile.mkdtemp()
 >>> X = np.random.default_rng(0).normal(size=(20, 3)); y = X[:, :1] * 2
 >>> trainer = dr.Trainer(dr.Network([3, 4, 1], seed=0), "adam", seed=0)
->>> _ = trainer.fit(X, y, epochs=3, verbose=0, callbacks=[Checkpoint(folder)],
+>>> plateau = dr.callbacks.ReduceLROnPlateau("loss", patience=1)
+>>> _ = trainer.fit(X, y, epochs=3, verbose=0, callbacks=[plateau, Checkpoint(folder)],
 ...                 warn_convergence=False)
 >>> saved = load_checkpoint(folder)
->>> saved.epochs_done, len(saved.history)
-(3, 3)
+>>> saved.epochs_done, len(saved.history), list(saved.callbacks)
+(3, 3, ['ReduceLROnPlateau.0'])
+
+Resuming (after a crash, say): the same settings, the same callbacks in the same order.
+
+>>> again = dr.Trainer(dr.Network([3, 4, 1], seed=0), "adam", seed=0)
+>>> plateau = dr.callbacks.ReduceLROnPlateau("loss", patience=1)
+>>> _ = resume_trainer(again, saved, [plateau])
+>>> _ = again.fit(X, y, epochs=2, verbose=0, warn_convergence=False,
+...               callbacks=[plateau, Checkpoint(folder, history=saved.history)])
+>>> load_checkpoint(folder).epochs_done
+5
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..callbacks import Callback, EarlyStopping, TrainingState
+from ..callbacks import Callback, TrainingState
 from ..exceptions import IncompatibleFormatError, InputError
 from ..history import EpochRecord, History
 from ..network import Network
+from ..training import _callback_list
+from . import _callback_states
+from ._callback_states import CallbackState, callback_key, plain
 from .model_file import load_model, save_model
 
-__all__ = ["CHECKPOINT_FILE", "Checkpoint", "SavedCheckpoint", "load_checkpoint",
-           "resume_trainer", "save_checkpoint"]  # fmt: skip
+__all__ = ["CHECKPOINT_FILE", "CallbackState", "Checkpoint", "SavedCheckpoint", "callback_key",
+           "load_checkpoint", "resume_trainer", "save_checkpoint"]  # fmt: skip
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
-_OPTIMIZER, _EARLY = "optimizer.", "early_stopping."
+_OPTIMIZER = "optimizer."
 
 
 @dataclass(frozen=True)
@@ -63,41 +83,51 @@ class SavedCheckpoint:
         Optimizer state tensors (``optimizer.*``).
     history : History
         Every epoch up to the checkpoint.
-    early_stopping : tuple of (dict, dict) or None
-        :meth:`EarlyStopping.state_dict` output, when the run used early stopping.
+    callbacks : dict of str to CallbackState
+        The state of each callback that had one, by :func:`callback_key`.
+    complete : bool
+        True when ``callbacks`` holds every callback of the run that had a state; False
+        for checkpoints written before callbacks' states were saved (early stopping's
+        alone).
     """
 
     network: Network
     trainer_state: dict[str, Any]
     tensors: dict[str, np.ndarray]
     history: History
-    early_stopping: tuple[dict[str, Any], dict[str, np.ndarray]] | None
+    callbacks: dict[str, CallbackState]
+    complete: bool = True
 
     @property
     def epochs_done(self) -> int:
         return int(self.trainer_state["epochs_done"])
+
+    @property
+    def early_stopping(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """The first :class:`EarlyStopping`'s :meth:`~EarlyStopping.state_dict` output, when
+        the run used early stopping."""
+        state = self.callbacks.get(_callback_states.EARLY_KEY)
+        return None if state is None else (state.data, state.tensors)
 
 
 def save_checkpoint(
     folder: str | Path,
     trainer: Any,
     history: History,
-    early_stopping: EarlyStopping | None = None,
+    callbacks: Sequence[Callback] | Callback | None = (),
 ) -> Path:
-    """Write ``folder/checkpoint.safetensors`` atomically; returns its path."""
+    """Write ``folder/checkpoint.safetensors`` atomically; returns its path.
+
+    ``callbacks``: the run's callbacks, in their order; the state of each that has one is
+    saved (:meth:`Callback.state_dict`), with its :meth:`Callback.config`.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tensors, meta = trainer.checkpoint_state()
     extra = dict(tensors)
-    stopping = None
-    if early_stopping is not None:
-        stopping, best = early_stopping.state_dict()
-        extra.update({_EARLY + k: v for k, v in best.items()})
-    training = {
-        "trainer": meta,
-        "history": [asdict(r) for r in history],
-        "early_stopping": stopping,
-    }
+    states, arrays = _callback_states.write(_callback_list(callbacks))
+    extra.update(arrays)
+    training = {"trainer": meta, "history": [asdict(r) for r in history], "callbacks": states}
     return save_model(trainer.network, folder / CHECKPOINT_FILE, training=training,
                       extra_tensors=extra)  # fmt: skip
 
@@ -127,13 +157,10 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
             f"{path} is a damaged checkpoint: {problem}. It cannot be resumed; start the run "
             "again (delete the folder, or give --checkpoint a new one)."
         )
-    extra = loaded.extra_tensors
-    stopping = training.get("early_stopping")
-    early = None
-    if stopping is not None:
-        early = (stopping, {k[len(_EARLY) :]: v for k, v in extra.items() if k.startswith(_EARLY)})
-    tensors = {k: v for k, v in extra.items() if k.startswith(_OPTIMIZER)}
-    return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records), early)
+    callbacks, complete = _callback_states.read(training, loaded.extra_tensors)
+    tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith(_OPTIMIZER)}
+    return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records),
+                           callbacks, complete)  # fmt: skip
 
 
 def _trainer_problem(training: dict[str, Any]) -> str | None:
@@ -158,27 +185,26 @@ def _trainer_problem(training: dict[str, Any]) -> str | None:
         return f"the optimizer's scalar state is malformed ({scalars!r:.60})"
     if not (isinstance(history, list) and all(isinstance(row, dict) for row in history)):
         return "the history is not a list of records"
-    stopping = training.get("early_stopping")
-    if stopping is not None:
-        ok = isinstance(stopping, dict) and {"best", "best_epoch", "wait"} <= set(stopping)
-        if not ok or not isinstance(stopping["wait"], int) or stopping["wait"] < 0:
-            return "the early-stopping state is malformed"
-    return None
+    return _callback_states.states_problem(training)
 
 
 def resume_trainer(
-    trainer: Any, saved: SavedCheckpoint, early_stopping: EarlyStopping | None = None
+    trainer: Any, saved: SavedCheckpoint, callbacks: Sequence[Callback] | Callback | None = ()
 ) -> Any:
     """Load a checkpoint into a trainer built with the original settings; returns it.
 
-    The trainer's network gets the checkpoint's weights (in place), its optimizer and
-    random streams their saved states; ``early_stopping`` (if the run used it) its state.
+    The trainer's network gets the checkpoint's weights (in place), its optimizer, learning
+    rate and random streams their saved states; each of ``callbacks`` with a state (early
+    stopping, a plateau) the state its counterpart saved — matched by :func:`callback_key`,
+    so give the run's callbacks in their original order, and the same list to ``fit``.
 
     Raises
     ------
     InputError
         When the trainer's network, optimizer or settings differ from the run that wrote
-        the checkpoint (naming each difference): the resumed run would not be that run.
+        the checkpoint, or ``callbacks`` lack one whose state it saved, have one more, or
+        one with other settings (naming each difference): the resumed run would not be
+        that run.
     """
     net = trainer.network
     if net.layout != saved.network.layout or net.dtype != saved.network.dtype:
@@ -194,16 +220,21 @@ def resume_trainer(
             "run equals the uninterrupted one only with the original settings; resume with "
             "those."
         )
+    matched = _callback_states.match(saved.callbacks, saved.complete, _callback_list(callbacks))
+    kept = net.parameters.copy()  # (the network is left as it was when a state is damaged)
     np.copyto(net.parameters, saved.network.parameters)
     try:
-        trainer.restore_state(saved.tensors, saved.trainer_state)
-    except (KeyError, TypeError, ValueError) as exc:  # (a random stream's state, say)
-        raise IncompatibleFormatError(
-            f"the checkpoint's trainer state cannot be restored ({exc}); it is damaged. Start "
-            "the run again."
-        ) from exc
-    if early_stopping is not None and saved.early_stopping is not None:
-        early_stopping.load_state_dict(*saved.early_stopping)
+        try:
+            trainer.restore_state(saved.tensors, saved.trainer_state)
+        except (LookupError, TypeError, ValueError, ArithmeticError) as exc:  # (a random stream)
+            raise IncompatibleFormatError(
+                f"the checkpoint's trainer state cannot be restored ({exc}); it is damaged. "
+                "Start the run again."
+            ) from exc
+        _callback_states.restore(saved.callbacks, matched)
+    except BaseException:
+        np.copyto(net.parameters, kept)
+        raise
     return trainer
 
 
@@ -222,33 +253,25 @@ def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
     pairs += [(key, value, (was.get("settings") or {}).get(key))
               for key, value in now["settings"].items()]  # fmt: skip
     return [f"{name} {then!r} (now {value!r})" for name, value, then in pairs
-            if _plain(value) != _plain(then)]  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON gives it back (tuples as lists), for comparing with saved data."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+            if plain(value) != plain(then)]  # fmt: skip
 
 
 class Checkpoint(Callback):
     """Save a resumable checkpoint in ``folder`` every ``every`` epochs (atomically).
 
-    It runs after the other callbacks of the epoch wherever it is listed, so that it saves
-    the early-stopping state that epoch updated.
+    It saves the state of every callback of the run that has one (early stopping, a
+    plateau's counters). It runs after the other callbacks of the epoch wherever it is
+    listed, so that it saves the states — and the learning rate — that epoch updated.
 
     Parameters
     ----------
     folder : str or Path
     every : int
         Checkpoint every ``every``-th epoch (counted across resumed runs).
-    early_stopping : EarlyStopping, optional
-        The run's early-stopping callback, whose state is saved too.
     history : History, optional
         Epochs of earlier runs (when resuming), kept at the head of the saved history.
+    early_stopping : EarlyStopping, optional
+        Deprecated and ignored: the state of every callback of the run is saved.
     """
 
     runs_last = True
@@ -257,15 +280,22 @@ class Checkpoint(Callback):
         self,
         folder: str | Path,
         every: int = 1,
-        early_stopping: EarlyStopping | None = None,
+        *,
         history: History | None = None,
+        early_stopping: Callback | None = None,
     ) -> None:
+        if early_stopping is not None:
+            warnings.warn(
+                "Checkpoint(early_stopping=...) is no longer needed and is ignored: the state "
+                "of every callback passed to fit is saved. Drop the argument.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         self.folder, self.every = Path(folder), max(1, int(every))
-        self.early_stopping = early_stopping
         self.prior = list(history or [])
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if record.epoch % self.every == 0 and state.trainer is not None:
             full = History(self.prior + list(state.history.records))
-            save_checkpoint(self.folder, state.trainer, full, self.early_stopping)
+            save_checkpoint(self.folder, state.trainer, full, state.callbacks)
         return None

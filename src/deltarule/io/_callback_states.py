@@ -1,0 +1,185 @@
+"""Callbacks' states in a checkpoint: their keys, how they are stored, how a resumed run's
+callbacks take them back.
+
+A callback with a state (:meth:`Callback.state_dict <deltarule.callbacks.Callback.state_dict>`:
+early stopping, a plateau's counters) is keyed by :func:`callback_key` — its class and its
+place among the run's callbacks of that class, ``"EarlyStopping.0"`` for the first
+EarlyStopping — so that the same callbacks, given in the same order, find their states
+again. A checkpoint's ``training.callbacks`` entry maps each key to the callback's
+``config`` (:meth:`Callback.config`) and ``state`` (its plain data); its arrays are the
+tensors ``extra.callback.<key>.<name>``. Checkpoints written before every callback's state
+was saved hold early stopping's alone: ``training.early_stopping`` and
+``extra.early_stopping.<name>``, read here as the state of ``"EarlyStopping.0"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..callbacks import Callback
+from ..exceptions import IncompatibleFormatError, InputError
+
+__all__ = ["CallbackState", "callback_key", "match", "read", "restore", "states_problem",
+           "write"]  # fmt: skip
+
+_CALLBACK, _EARLY = "callback.", "early_stopping."
+EARLY_KEY = "EarlyStopping.0"  # what the early_stopping entry of older checkpoints was
+
+
+@dataclass(frozen=True)
+class CallbackState:
+    """One callback's saved state.
+
+    Attributes
+    ----------
+    config : dict or None
+        :meth:`Callback.config` of the callback that saved it (None in checkpoints written
+        before every callback's state was saved).
+    data : dict
+        The plain data of its :meth:`Callback.state_dict`.
+    tensors : dict of str to ndarray
+        Its arrays.
+    """
+
+    config: dict[str, Any] | None
+    data: dict[str, Any]
+    tensors: dict[str, np.ndarray]
+
+
+def callback_key(name: str, index: int) -> str:
+    """The key of a callback's saved state: its class ``name`` and ``index``, its place
+    among the run's callbacks of that class (0 for the first), e.g. ``"EarlyStopping.0"``."""
+    return f"{name}.{index}"
+
+
+def _stateful(callbacks: Sequence[Callback]) -> dict[str, tuple[Callback, tuple]]:
+    """The callbacks with a state, each with its :meth:`Callback.state_dict`, by key."""
+    counts: dict[str, int] = {}
+    keyed = {}
+    for callback in callbacks:
+        name = type(callback).__name__
+        index = counts[name] = counts.get(name, -1) + 1
+        state = callback.state_dict()
+        if state is not None:
+            keyed[callback_key(name, index)] = (callback, state)
+    return keyed
+
+
+def write(callbacks: Sequence[Callback]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Return the ``training.callbacks`` entry (plain data) and the extra tensors that save
+    the states of ``callbacks`` (the run's, in their order)."""
+    entry, tensors = {}, {}
+    for key, (callback, (data, arrays)) in _stateful(callbacks).items():
+        entry[key] = {"config": callback.config(), "state": data}
+        tensors.update({f"{_CALLBACK}{key}.{name}": value for name, value in arrays.items()})
+    return entry, tensors
+
+
+def _prefixed(tensors: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def read(
+    training: dict[str, Any], extra: dict[str, np.ndarray]
+) -> tuple[dict[str, CallbackState], bool]:
+    """Return the saved states by key, and whether they are every stateful callback's (False
+    for a checkpoint that saved early stopping's alone). ``training`` passed
+    :func:`states_problem`."""
+    if "callbacks" in training:
+        states = training["callbacks"]
+        tensors = {key: _prefixed(extra, f"{_CALLBACK}{key}.") for key in states}
+        saved = {key: CallbackState(item["config"], item["state"], tensors[key])
+                 for key, item in states.items()}  # fmt: skip
+        return saved, True
+    stopping = training.get("early_stopping")
+    if stopping is None:
+        return {}, False
+    return {EARLY_KEY: CallbackState(None, stopping, _prefixed(extra, _EARLY))}, False
+
+
+def states_problem(training: dict[str, Any]) -> str | None:
+    """What is wrong with a checkpoint's callbacks' states (their plain data), or None."""
+    stopping = training.get("early_stopping")
+    if stopping is not None:
+        ok = isinstance(stopping, dict) and {"best", "best_epoch", "wait"} <= set(stopping)
+        if not ok or not isinstance(stopping["wait"], int) or stopping["wait"] < 0:
+            return "the early-stopping state is malformed"
+    states = training.get("callbacks", {})
+    if not isinstance(states, dict) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("config"), dict)
+        and isinstance(item.get("state"), dict)
+        for item in states.values()
+    ):
+        return f"the callbacks' states are malformed ({states!r:.60})"
+    return None
+
+
+def match(
+    saved: dict[str, CallbackState], complete: bool, callbacks: Sequence[Callback]
+) -> dict[str, Callback]:
+    """Pair each saved state's key with the callback of ``callbacks`` that takes it.
+
+    Raises
+    ------
+    InputError
+        When a saved state has no callback, a callback with a state was not in the run
+        that saved them (checked when ``complete``), or their settings differ.
+    """
+    given = {key: callback for key, (callback, _) in _stateful(callbacks).items()}
+    missing = [key for key in saved if key not in given]
+    unknown = [key for key in given if key not in saved] if complete else []
+    if missing or unknown:
+        problems = [f"{key} is missing" for key in missing]
+        problems += [f"{key} was not in the run that wrote it" for key in unknown]
+        raise InputError(
+            f"the checkpoint holds the states of the callbacks [{', '.join(saved)}], but the "
+            f"callbacks given have states [{', '.join(given)}]: {'; '.join(problems)} (a key "
+            "is the class and the place among the callbacks of that class, from 0). Pass "
+            "resume_trainer, and then fit, the run's original callbacks in their original "
+            "order: a resumed run equals the uninterrupted one only with them."
+        )
+    differ = [
+        f"{key} {name} {then!r} (now {value!r})"
+        for key, state in saved.items()
+        if state.config is not None  # (None: an older checkpoint, which saved no settings)
+        for name, value, then in _pairs(given[key].config(), state.config)
+        if plain(value) != plain(then)
+    ]
+    if differ:
+        raise InputError(
+            f"the checkpoint was written with other callback settings: {'; '.join(differ)}. "
+            "A resumed run equals the uninterrupted one only with the original settings; "
+            "resume with those."
+        )
+    return {key: given[key] for key in saved}
+
+
+def restore(saved: dict[str, CallbackState], matched: dict[str, Callback]) -> None:
+    """Load each saved state into its :func:`match`-ed callback."""
+    for key, callback in matched.items():
+        state = saved[key]
+        try:
+            callback.load_state_dict(state.data, state.tensors)
+        except (LookupError, TypeError, ValueError, ArithmeticError) as exc:
+            raise IncompatibleFormatError(
+                f"the checkpoint's state of {key} cannot be restored ({exc}); it is damaged. "
+                "Start the run again."
+            ) from exc
+
+
+def _pairs(now: dict[str, Any], was: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    return [(key, now.get(key), was.get(key)) for key in sorted(set(now) | set(was))]
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (tuples as lists), for comparing with saved data."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value

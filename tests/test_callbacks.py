@@ -1,0 +1,127 @@
+"""Callbacks on their own: the state a checkpoint saves, and what a stopping rule accepts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import callbacks as cb
+from deltarule.callbacks import AllCorrect, EarlyStopping, ReduceLROnPlateau, TrainingState
+from deltarule.history import EpochRecord
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
+
+
+def record(epoch: int, loss: float) -> EpochRecord:
+    return EpochRecord(epoch, loss, loss, {}, {}, 0.1, 0.0, 0.0)
+
+
+def state_of(net: dr.Network) -> TrainingState:
+    return TrainingState(net, None, {}, 1.0, 1.0, 50, np.zeros((1, 1)), np.zeros((1, 1)))
+
+
+# ------------------------------------------------------------------- states
+STATEFUL = {
+    "EarlyStopping": lambda: EarlyStopping("loss", patience=3, min_delta=0.01),
+    "ReduceLROnPlateau": lambda: ReduceLROnPlateau("loss", factor=0.5, patience=1, cooldown=2),
+}
+
+
+@pytest.mark.parametrize("name", list(STATEFUL))
+def test_a_stateful_callbacks_state_survives_json_and_continues_the_same(name) -> None:
+    losses = [3.0, 2.0, 2.5, 2.4, 1.0, 1.5, 1.6, 1.7, 0.5, 0.9, 0.95, 0.99, 0.97, 0.98]
+    net = dr.Network([1, 1], use_bias=False)
+    straight, first = STATEFUL[name](), STATEFUL[name]()
+    state, other = state_of(net), state_of(net)
+    straight.on_train_begin(state)
+    first.on_train_begin(other)
+    for epoch, loss in enumerate(losses[:6], start=1):
+        net.parameters[:] = epoch
+        assert straight.on_epoch_end(record(epoch, loss), state) == first.on_epoch_end(
+            record(epoch, loss), other
+        )
+    data, tensors = first.state_dict()
+    data = json.loads(json.dumps(data))  # plain data: what a checkpoint writes
+    resumed = STATEFUL[name]()
+    resumed.load_state_dict(data, tensors)
+    assert resumed.state_dict()[0] == first.state_dict()[0]
+    assert resumed.config() == json.loads(json.dumps(first.config())) == first.config()
+    resumed.on_train_begin(other)  # a resumed run keeps the state it was given
+    for epoch, loss in enumerate(losses[6:], start=7):
+        net.parameters[:] = epoch
+        expected = straight.on_epoch_end(record(epoch, loss), state)
+        assert resumed.on_epoch_end(record(epoch, loss), other) == expected
+        assert other.learning_rate == state.learning_rate
+        assert resumed.state_dict()[0] == straight.state_dict()[0]
+
+
+def test_the_other_built_in_callbacks_have_no_state_to_save(tmp_path) -> None:
+    stateless = [cb.ProgressBar(0), cb.TargetError(0.1), AllCorrect(), cb.GradientNormBelow(1e-3),
+                 cb.TimeLimit(10), cb.TerminateOnNaN(),
+                 cb.LearningRateScheduler(dr.schedules.get_schedule("step", step_size=2)),
+                 cb.CSVLogger(tmp_path / "log.csv"),
+                 cb.ModelCheckpoint(tmp_path / "m.safetensors")]  # fmt: skip
+    for callback in stateless:
+        assert callback.state_dict() is None and callback.config() == {}
+
+
+def test_a_plateau_config_names_its_rule() -> None:
+    plateau = ReduceLROnPlateau("val_acc", factor=0.2, patience=4)
+    assert plateau.config() == {"monitor": "val_accuracy", "name": "reduce_on_plateau",
+                                "factor": 0.2, "patience": 4, "min_delta": 1e-4, "min_lr": 0.0,
+                                "mode": "max", "cooldown": 0}  # fmt: skip
+
+
+def test_a_callback_with_a_state_but_no_loader_says_so() -> None:
+    class Counter(cb.Callback):
+        def state_dict(self):
+            return {"n": 1}, {}
+
+    with pytest.raises(NotImplementedError, match="Counter returns a state_dict but cannot"):
+        Counter().load_state_dict({"n": 1}, {})
+
+
+# -------------------------------------------------------------- AllCorrect
+def test_stop_when_all_correct_refuses_a_regression() -> None:
+    # (it trained every epoch: "classified correctly" is never true of real-valued targets
+    # read as labels, so the stop never came)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X[:, :1] * 2 - X[:, 1:2]
+    net = dr.Network([3, 4, 1], seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(dr.InputError) as info:
+        net.fit(X, y, epochs=5, stop_when_all_correct=True, verbose=0)
+    message = str(info.value)
+    assert "needs class targets" in message
+    assert (
+        "column 0 of y holds 40 different values" in message
+        and "loss 'half_squared_error'" in message
+    )
+    assert "target_error=" in message and "early_stopping=True" in message
+    assert net.parameters.tobytes() == before.tobytes()  # refused before any epoch
+    trainer = dr.Trainer(net, "sgd", 0.1, seed=0)
+    with pytest.raises(dr.InputError, match="column 0 of y holds 40 different values"):
+        trainer.fit(X, y, epochs=5, callbacks=[AllCorrect()], verbose=0)
+
+
+@pytest.mark.parametrize(
+    "targets,loss",
+    [
+        (XOR_Y, "mse"),  # one 0/1 column, squared error (the tutorial's XOR)
+        (np.where(np.hstack([XOR_Y, 1 - XOR_Y]) > 0, 0.99, 0.01), "mse"),  # 0.01/0.99 targets
+        (np.hstack([XOR_Y, 1 - XOR_Y]), "categorical_crossentropy"),
+        (np.array([[0.2, 0.8], [0.7, 0.3], [0.6, 0.4], [0.1, 0.9]]), "categorical_crossentropy"),
+    ],
+)
+def test_stop_when_all_correct_takes_class_targets(targets, loss) -> None:
+    output = "softmax" if loss == "categorical_crossentropy" else "sigmoid"
+    net = dr.Network([2, 4, targets.shape[1]], activation="tanh", output_activation=output,
+                     loss=loss, seed=1)  # fmt: skip
+    history = net.fit(XOR_X, targets, epochs=3, batch_size=None, stop_when_all_correct=True,
+                      verbose=0, seed=0)  # fmt: skip
+    assert len(history) >= 1
