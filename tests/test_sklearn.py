@@ -218,6 +218,7 @@ def test_deltarule_extras_activation_list_dropout_callbacks_verbose(capsys) -> N
         (MLPRegressor(loss="log_loss"), "loss must be"),
         (MLPClassifier(dtype="float16"), "dtype"),
         (MLPClassifier(callbacks=[print]), "callbacks"),
+        (MLPRegressor(hidden_layer_sizes=(), dropout=0.5), r"dropout must be 0 with hidden_la"),
     ],
 )
 def test_invalid_parameters_fail_at_fit_with_the_parameter_named(estimator, message) -> None:

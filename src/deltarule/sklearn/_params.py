@@ -97,6 +97,8 @@ def _check_architecture(est: Any) -> None:
         isinstance(est.dropout, (list, tuple)) and len(drops) != len(sizes)
     ):
         _fail(est, "dropout", "a number in [0, 1) or a list of them, one per hidden layer")
+    if not sizes and any(drops):  # (dropout acts on hidden layers' outputs: here, on none)
+        _fail(est, "dropout", "0 with hidden_layer_sizes=() (no hidden layer to drop from)")
 
 
 def _check_extras(est: Any) -> None:
