@@ -83,6 +83,28 @@ def test_a_regression_loss_on_positive_outputs_gets_an_output_it_is_defined_on(
     assert (net.loss.name, net.layers[-1].activation.name) == (loss, output)
 
 
+@pytest.mark.parametrize("offset, dtype", [(1e9, "float64"), (1e3, "float32")])
+def test_a_target_far_from_zero_keeps_its_spread_in_the_predictions(capsys, in_tmp, offset, dtype):
+    # t = offset + 10 x: folding the target's mean into a float32 bias rounded 1e9 + 10 x to
+    # steps of 64 (every prediction 1e9, r2 < 0, no warning). Beyond FOLD_RATIO the saved
+    # network is float64; a target near zero keeps float32.
+    x = np.random.default_rng(0).uniform(0, 1, 300)
+    rows = "".join(f"{float(a)!r},{float(offset + 10 * a)!r}\n" for a in x)
+    Path("far.csv").write_text("x,t\n" + rows)
+    code, out, err = cli(capsys, "train", "far.csv", "--target", "t", "--epochs", "60",
+                         "--learning-rate", "0.01", "--quiet")  # fmt: skip
+    assert code == 0, err
+    model = load_model_file(str(in_tmp / "far.safetensors"))
+    assert model.network.dtype == np.dtype(dtype)
+    frame = pd.DataFrame({"x": x})
+    predicted = model.network.predict(model.features(frame))[:, 0]
+    truth = offset + 10 * x
+    assert np.corrcoef(predicted, truth)[0, 1] > 0.95 and np.unique(predicted).size > 100
+    assert abs(predicted.mean() - truth.mean()) < 1.0
+    r2 = float(out.split("validation r2: ")[1].split()[0].rstrip(","))
+    assert r2 > 0.9  # (measured on the saved network: -0.03 before)
+
+
 def test_text_categories_with_numeric_target_train_a_regression(capsys, in_tmp, houses_csv):
     code, out, _ = cli(
         capsys, "train", houses_csv, "--target", "price", "--hidden", "16",

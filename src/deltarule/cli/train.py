@@ -2,7 +2,8 @@
 
 See :data:`DESCRIPTION` (the ``--help`` text). Regression targets are standardised for
 training; the output layer is then rescaled so the saved network predicts in the
-target's own units. The model file is written atomically, once training has succeeded.
+target's own units (in float64 when float32 would round away their spread: a target such as
+1e9 +- 10). The model file is written atomically, once training has succeeded.
 """
 
 from __future__ import annotations
@@ -314,8 +315,17 @@ def _mean_std(Y: np.ndarray) -> tuple[float, float]:
     return unit * float(scaled.mean()), unit * float(scaled.std()) or 1.0
 
 
-def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool) -> Any:
-    """Train (regression targets standardised, then folded into the output layer)."""
+FOLD_RATIO = 2.0**10
+"""Beyond this ratio of the targets' mean to their spread (|mean| / std), the output layer's
+rescaling is done in float64: in float32 the bias would round the predictions to steps of
+up to |mean| * 2**-23, more than 1/8,192 of the spread beyond it (at 1e9 +- 10, steps of 64:
+constant predictions)."""
+
+
+def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool) -> tuple[Any, Any]:
+    """Train (regression targets standardised, then folded into the output layer); return
+    (the network, now in the targets' units, in float64 when float32 cannot hold them
+    precisely: :data:`FOLD_RATIO`; the history)."""
     X, Y, Xv, Yv = parts
     scaled = _standardised(net, classification)
     mean, std = _mean_std(Y) if scaled else (0.0, 1.0)
@@ -323,9 +333,11 @@ def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool)
     metrics = None if classification else ["r2"]
     history = fit_resumable(net, X, (Y - mean) / std, validation, args, metrics)
     if scaled:  # out = std * (W h + b) + mean, exactly, as the output is the identity
+        if net.dtype != np.float64 and abs(mean) > FOLD_RATIO * std:
+            net = net.astype(np.float64)
         net.weights[-1][...] *= net.dtype.type(std)
         net.biases[-1][...] = net.biases[-1] * net.dtype.type(std) + net.dtype.type(mean)
-    return history
+    return net, history
 
 
 def _record(history: Any, args: argparse.Namespace, extra: dict) -> dict:
@@ -401,7 +413,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     start = time.perf_counter()
-    history = _fit(net, parts, args, classification)
+    net, history = _fit(net, parts, args, classification)
     seconds = time.perf_counter() - start
     which, metrics = _score(net, pre, parts, test, args.quiet)
     if args.plot:  # before the model: a train that fails (here too) leaves no model
