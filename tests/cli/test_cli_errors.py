@@ -137,7 +137,11 @@ CASES = {
         ".png or .svg",
     ),
     "bad --format": (["predict", "good.safetensors", "flowers.csv", "--format", "xml"], "xml"),
-    "unknown option": (["inspect", "good.safetensors", "--colour"], "--colour"),
+    "unknown option": (  # (pointed to 'deltarule --help', which does not list it)
+        ["inspect", "good.safetensors", "--colour"],
+        "unrecognized arguments: --colour (see 'deltarule inspect --help')",
+    ),
+    "unknown option, no command": (["--colour"], "--colour (see 'deltarule --help')"),
 }
 
 

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # subcommand not built yet
             raise
         module.register(subparsers)
+    parser.set_defaults(_commands=subparsers.choices)
     return parser
 
 
@@ -83,7 +84,10 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the subcommand's parser: its --help lists what it takes
+        command = parser if args.command is None else args._commands[args.command]
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     warnings.showwarning = _one_line_warning
     if getattr(args, "func", None) is None:
         parser.print_help()
