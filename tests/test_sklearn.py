@@ -227,6 +227,64 @@ def test_invalid_parameters_fail_at_fit_with_the_parameter_named(estimator, mess
         estimator.fit(REG_X, y)
 
 
+def _values():
+    yield 3
+
+
+SCIKIT_LEARN_REFUSES = [
+    ("alpha", np.inf, "alpha must be a number in [0, inf)"),
+    ("tol", np.inf, "tol must be a number in [0, inf)"),
+    ("power_t", np.inf, "power_t must be a number in [0, inf)"),
+    ("epsilon", np.inf, "epsilon must be a number in (0, inf)"),
+    ("learning_rate_init", np.nan, "learning_rate_init must be a number in (0, inf)"),
+    ("verbose", -1, "verbose must be a bool or an integer >= 0"),
+    ("hidden_layer_sizes", _values(), "hidden_layer_sizes must be an integer or a list or tuple"),
+    ("random_state", -1, "random_state must be None, an integer in [0, 4294967295]"),
+    ("random_state", 2**40, "random_state must be None, an integer in [0, 4294967295]"),
+    ("random_state", "a", "random_state must be None, an integer in [0, 4294967295]"),
+    ("random_state", 1.5, "random_state must be None, an integer in [0, 4294967295]"),
+    ("batch_size", "big", "batch_size must be 'auto' or an integer >= 1"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "message"), SCIKIT_LEARN_REFUSES)
+def test_values_scikit_learn_refuses_are_refused_naming_the_parameter(name, value, message):
+    # (before: inf was accepted for alpha, tol, power_t; verbose=-1 too; epsilon=inf and
+    # random_state failed later with numpy's words; a generator with a raw TypeError)
+    from sklearn.utils._param_validation import InvalidParameterError as SkInvalid
+
+    from deltarule.exceptions import InputError
+    from deltarule.sklearn import InvalidParameterError
+
+    X, y = IRIS_X[::5], IRIS_Y[::5]
+    with pytest.raises(SkInvalid):  # the reference: scikit-learn refuses the value
+        SkClassifier(**{name: value}).fit(X, y)
+    with pytest.raises(InvalidParameterError) as info:
+        MLPClassifier(max_iter=2, **{name: value}).fit(X, y)
+    assert message in str(info.value) and f"received {value!r}" in str(info.value)
+    # caught as scikit-learn's is, by except ValueError and by except TypeError
+    assert isinstance(info.value, InputError) and isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("random_state", 2**32 - 1),
+        ("random_state", np.int64(3)),
+        ("random_state", np.random.RandomState(0)),
+        ("verbose", 0),
+        ("hidden_layer_sizes", [4, 3]),
+        ("hidden_layer_sizes", np.array([4, 3])),
+        ("hidden_layer_sizes", np.int64(4)),
+        ("beta_1", np.float32(0.5)),
+    ],
+)
+def test_values_scikit_learn_accepts_are_accepted(name, value) -> None:
+    for make in (SkClassifier, MLPClassifier):  # scikit-learn's estimator is the reference
+        model = make(max_iter=2, **{name: value}).fit(IRIS_X[::5], IRIS_Y[::5])
+        assert model.n_iter_ == 2
+
+
 def test_clear_errors_for_data() -> None:
     scipy_sparse = pytest.importorskip("scipy.sparse")
     with pytest.raises(TypeError, match="[Ss]parse"):

@@ -138,3 +138,111 @@ def test_adam_differs_only_by_the_place_of_epsilon() -> None:
         ours, theirs = MLPRegressor(**kwargs).fit(X, y), SkRegressor(**kwargs).fit(X, y)
     assert max_difference(ours, theirs) < 1e-4
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-4, atol=1e-6)
+
+
+# ------------------------------------------------- sample weights and the epoch loss
+def _weighted_breast_cancer():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X_bc, y_bc = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X_bc), y_bc, np.where(np.arange(len(y_bc)) < 200, 10, 0.1)
+
+
+SAMPLE_WEIGHTED = {
+    "sgd": dict(),
+    "sgd-batch-50": dict(batch_size=50, tol=1e-3),
+    "adaptive": dict(learning_rate="adaptive", tol=1e-3, n_iter_no_change=3),
+    "early-stopping": dict(early_stopping=True, batch_size=64),
+    "lbfgs": dict(solver="lbfgs", max_iter=40),
+}
+
+
+@pytest.mark.parametrize("settings", sorted(SAMPLE_WEIGHTED))
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_sample_weighted_runs_report_and_stop_on_scikit_learns_epoch_loss(kind, settings):
+    # scikit-learn's epoch loss weights each batch's weighted-mean loss by its number of
+    # rows; deltarule's loop weighted it by the batch's total sample weight, so the tol
+    # rule stopped elsewhere (here 28 epochs against scikit-learn's 30)
+    X_bc, y_bc, sw = _weighted_breast_cancer()
+    if kind == "regressor":
+        y_bc = X_bc[:, :3] @ [1.0, -0.5, 0.25] + np.sin(X_bc[:, 3])
+    kwargs = dict(hidden_layer_sizes=(4,), solver="sgd", shuffle=False, random_state=0,
+                  max_iter=200, learning_rate_init=0.01, tol=1e-2)  # fmt: skip
+    kwargs.update(SAMPLE_WEIGHTED[settings])
+    ours_cls, theirs_cls = pair(kind)
+    ours = ours_cls(**kwargs).fit(X_bc, y_bc, sample_weight=sw)
+    theirs = theirs_cls(**kwargs).fit(X_bc, y_bc, sample_weight=sw)
+    assert ours.n_iter_ == theirs.n_iter_ > 1
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    if settings != "lbfgs":  # (scikit-learn keeps no loss_curve_ for lbfgs)
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    if settings == "early-stopping":
+        np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_)
+    assert max_difference(ours, theirs) < 1e-7
+
+
+def test_the_loops_own_epoch_loss_stays_the_weighted_mean_over_examples() -> None:
+    # The estimators ask the trainer for scikit-learn's figure (epoch_loss="rows"); the
+    # default is unchanged. With a learning rate too small to move the weights, an epoch's
+    # loss is the loss at the initial weights: the weighted mean over every example
+    # (default), or the row-weighted mean of the batches' weighted means ("rows").
+    import deltarule as dr
+    from deltarule.training import Trainer
+
+    X_bc, y_bc, sw = _weighted_breast_cancer()
+    Y = y_bc.reshape(-1, 1).astype(float)
+    network = dr.Network([30, 4, 1], output_activation="sigmoid", seed=0, dtype="float64")
+    start = network.parameters.copy()
+    batches = [slice(s, s + 200) for s in range(0, len(Y), 200)]
+    batch_losses = [network.loss(network.predict(X_bc[b]), Y[b], sw[b]) for b in batches]
+    rows = [len(Y[b]) for b in batches]
+    expected = {
+        "weighted": network.loss(network.predict(X_bc), Y, sw),
+        "rows": float(np.dot(batch_losses, rows) / sum(rows)),
+    }
+    assert abs(expected["weighted"] - expected["rows"]) > 1e-3  # the test tells them apart
+    for option, value in expected.items():
+        network.parameters[...] = start
+        kwargs = {} if option == "weighted" else {"epoch_loss": option}
+        trainer = Trainer(network, "sgd", learning_rate=1e-12, batch_size=200, shuffle=False,
+                          metrics=[], **kwargs)  # fmt: skip
+        history = trainer.fit(X_bc, Y, epochs=1, sample_weight=sw, verbose=0)
+        assert history.records[0].loss == pytest.approx(value, rel=1e-9), option
+    with pytest.raises(ValueError, match="epoch_loss must be 'weighted' or 'rows'"):
+        Trainer(network, epoch_loss="batches")
+
+
+# ------------------------------------------------ several squared-error outputs
+def test_multi_output_loss_is_k_times_scikit_learns_and_tol_times_k_stops_alike() -> None:
+    # The documented relation (alpha=0): loss_ is the objective both gradients follow,
+    # K times scikit-learn's figure, so tol=K*t stops where scikit-learn's tol=t does.
+    rng = np.random.default_rng(4)
+    X_mo = rng.normal(size=(150, 5))
+    Y = np.column_stack([X_mo @ rng.normal(size=5), np.tanh(X_mo[:, 0]), X_mo[:, 1] ** 2])
+    k = Y.shape[1]
+    kwargs = dict(hidden_layer_sizes=(8,), solver="sgd", shuffle=False, batch_size=40,
+                  learning_rate_init=0.01, alpha=0.0, random_state=0, max_iter=300)  # fmt: skip
+    theirs = SkRegressor(tol=1e-3, **kwargs).fit(X_mo, Y)
+    ours = MLPRegressor(tol=k * 1e-3, **kwargs).fit(X_mo, Y)
+    assert 2 < theirs.n_iter_ < 300 and ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, k * np.array(theirs.loss_curve_), rtol=1e-9)
+    assert ours.best_loss_ == pytest.approx(k * theirs.best_loss_, rel=1e-9)
+    same_tol = MLPRegressor(tol=1e-3, **kwargs).fit(X_mo, Y)
+    assert same_tol.n_iter_ != theirs.n_iter_  # why the docstring warns about tol
+
+
+def test_multi_output_lbfgs_minimises_the_objective_it_reports() -> None:
+    # scikit-learn's lbfgs pairs loss/K with the undivided gradient; ours reports (and
+    # minimises) the undivided objective: checked here from coefs_ with numpy alone.
+    rng = np.random.default_rng(5)
+    X_mo = rng.normal(size=(60, 4))
+    Y = np.column_stack([X_mo[:, 0] - X_mo[:, 1], np.sin(X_mo[:, 2])])
+    alpha = 0.1
+    reg = MLPRegressor(hidden_layer_sizes=(6,), activation="tanh", solver="lbfgs", alpha=alpha,
+                       max_iter=30, random_state=0).fit(X_mo, Y)  # fmt: skip
+    hidden = np.tanh(X_mo @ reg.coefs_[0] + reg.intercepts_[0])
+    output = hidden @ reg.coefs_[1] + reg.intercepts_[1]
+    penalty = 0.5 * alpha * sum(float((c * c).sum()) for c in reg.coefs_) / len(Y)
+    objective = 0.5 * float(((output - Y) ** 2).sum(axis=1).mean()) + penalty
+    assert reg.loss_ == pytest.approx(objective, rel=1e-9)

@@ -271,3 +271,73 @@ def test_a_flipped_byte_in_an_estimator_file_is_refused(tmp_path) -> None:
     path.write_bytes(bytes(content))
     with pytest.raises(IncompatibleFormatError, match="is damaged"):
         MLPClassifier.load(path)
+
+
+# ------------------------------------------- parameters and classes as given
+def clone_fit(estimator):
+    from sklearn.base import clone
+
+    return clone(estimator).fit(IRIS_X, IRIS_Y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.dtype("float32"), "float32", np.float64, "auto"])
+def test_every_dtype_fit_accepts_saves_and_loads_with_the_same_meaning(dtype, tmp_path) -> None:
+    # (before: a numpy type or dtype fitted, then save() refused it as not JSON)
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, dtype=dtype, random_state=0)
+    clf.fit(IRIS_X, IRIS_Y)
+    loaded = MLPClassifier.load(clf.save(tmp_path / "clf.safetensors"))
+    if isinstance(dtype, str):
+        assert loaded.dtype == dtype
+    else:
+        assert np.dtype(loaded.dtype) == np.dtype(dtype)
+    assert loaded.network_.dtype == clf.network_.dtype
+    refit, original = clone_fit(loaded), clone_fit(clf)  # the parameters mean the same
+    assert refit.network_.dtype == original.network_.dtype
+    np.testing.assert_array_equal(refit.predict_proba(IRIS_X), original.predict_proba(IRIS_X))
+
+
+def test_lists_and_tuples_come_back_as_given(tmp_path) -> None:
+    # (before: a list hidden_layer_sizes came back a tuple, a tuple activation a list)
+    reg = MLPRegressor(hidden_layer_sizes=[4, 3], activation=("tanh", "relu"), dropout=[0.1, 0.0],
+                       max_iter=3, random_state=0).fit(REG_X, REG_Y)  # fmt: skip
+    loaded = MLPRegressor.load(reg.save(tmp_path / "reg.safetensors"))
+    for name in ("hidden_layer_sizes", "activation", "dropout"):
+        assert type(loaded.get_params()[name]) is type(reg.get_params()[name]), name
+    assert loaded.get_params() == reg.get_params()
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        IRIS_Y.astype(np.int8),
+        IRIS_Y.astype(np.uint16),
+        IRIS_Y == 1,
+        np.array(["a", "bb", "c"])[IRIS_Y],
+        np.array(["a", "bb", "c"], dtype=object)[IRIS_Y],
+    ],
+    ids=["int8", "uint16", "bool", "str", "object"],
+)
+def test_classes_keep_the_dtype_scikit_learn_gives_them(labels, tmp_path) -> None:
+    # (before: int8 classes_ came back int64, and predictions with them)
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+
+    reference = SkClassifier(hidden_layer_sizes=(3,), max_iter=2).fit(IRIS_X, labels)
+    clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(IRIS_X, labels)
+    loaded = MLPClassifier.load(clf.save(tmp_path / "clf.safetensors"))
+    assert clf.classes_.dtype == reference.classes_.dtype
+    assert loaded.classes_.dtype == reference.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, reference.classes_)
+    assert loaded.predict(IRIS_X).dtype == reference.predict(IRIS_X).dtype
+
+
+def test_a_file_without_the_new_fields_loads_as_before(tmp_path) -> None:
+    clf = MLPClassifier(hidden_layer_sizes=[4], max_iter=2, random_state=0)
+    clf.fit(IRIS_X, IRIS_Y.astype(np.int8))
+    old = load_model(clf.save(tmp_path / "new.safetensors"))
+    training = {k: v for k, v in old.training.items() if k not in ("tuple_params", "classes_dtype")}
+    path = save_model(old.network, tmp_path / "old.safetensors", classes=old.classes,
+                      training=training, extra_tensors=old.extra_tensors)  # fmt: skip
+    loaded = MLPClassifier.load(path)
+    assert loaded.hidden_layer_sizes == (4,)  # the old rule: a tuple
+    np.testing.assert_array_equal(loaded.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), clf.predict_proba(IRIS_X))

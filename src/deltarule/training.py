@@ -136,7 +136,14 @@ class Trainer:
         After each update, rescale every neuron's incoming weight vector to norm at most this.
     metrics : sequence of str, optional
         Reported each epoch; default ["accuracy"] for classification losses.
+    epoch_loss : {"weighted", "rows"}, default "weighted"
+        How an epoch's loss averages its batches' losses (each the weighted mean over its
+        batch): weighted by each batch's total sample weight (the weighted mean over every
+        example), or by its number of rows (scikit-learn's MLPs' figure). The two differ
+        only with sample weights and several batches an epoch.
     """
+
+    epoch_loss: str = "weighted"  # (what trainers pickled before the option was added use)
 
     def __init__(
         self,
@@ -150,9 +157,17 @@ class Trainer:
         l1: float = 0.0,
         max_norm: float | None = None,
         metrics: Sequence[str] | None = None,
+        *,
+        epoch_loss: str = "weighted",
     ) -> None:
         if not isinstance(network, Network):
             raise InputError(f"expected a deltarule Network; received {type(network).__name__}.")
+        if epoch_loss not in ("weighted", "rows"):
+            raise InputError(
+                f"epoch_loss must be 'weighted' or 'rows'; received {epoch_loss!r}. Leave "
+                "the default 'weighted' unless you need scikit-learn's per-row figure."
+            )
+        self.epoch_loss = epoch_loss
         self.network = network
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size")
         self.shuffle = bool(shuffle)
@@ -342,15 +357,15 @@ class Trainer:
         if kernel is not None:  # every step of the epoch in compiled runs of steps
             visit = order if shuffled else None
             seen, loss_sum = self._compiled_steps(kernel, data, visit, lr, outputs, interrupt)
-            weight_sum = float(seen)
+            weight_sum = loss_weight = float(seen)
         else:
-            seen, loss_sum, weight_sum = self._plain_steps(
+            seen, loss_sum, weight_sum, loss_weight = self._plain_steps(
                 data, order, bs, shuffled, lr, outputs, interrupt
             )
         self._grad_sum *= self._grad_sum.dtype.type(bs / max(weight_sum, 1e-300))
         kept = outputs[:seen] if outputs is not None else None
         norm = float(np.sqrt(self._grad_sum @ self._grad_sum))
-        return loss_sum / max(weight_sum, 1e-300), kept, order[:seen], norm
+        return loss_sum / max(loss_weight, 1e-300), kept, order[:seen], norm
 
     def _plain_steps(
         self,
@@ -361,17 +376,20 @@ class Trainer:
         lr: float,
         outputs: Array | None,
         interrupt: Interrupt,
-    ) -> tuple[int, float, float]:
+    ) -> tuple[int, float, float, float]:
         """Run the epoch's batches one :meth:`_step` at a time.
 
-        Returns (examples seen, sum of batch losses times batch weights, sum of batch
-        weights): a non-finite loss or Ctrl-C ends the epoch early.
+        Returns (examples seen, sum of batch losses times their shares, sum of batch
+        weights, sum of shares), a batch's share of the epoch's loss being its weight
+        (``epoch_loss="weighted"``) or its number of rows (``"rows"``); a non-finite loss or
+        Ctrl-C ends the epoch early.
         """
         n = data.X.shape[0]
         xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
         if self._layer_buffers is None or self._layer_buffers[0].net.shape[0] != bs:
             self._layer_buffers = self.network.buffers(bs)  # reused by a fit's epochs
-        loss_sum = weight_sum = 0.0
+        by_rows = self.epoch_loss == "rows"
+        loss_sum = weight_sum = share_sum = 0.0
         seen = 0
         for start in range(0, n, bs):
             seen = min(start + bs, n)
@@ -393,8 +411,10 @@ class Trainer:
             # of weight bs (fused into one pass where the optimizer can), else below
             whole = weight == bs
             loss, out = self._step(xb, yb, swb, lr, self._grad_sum if whole else None)
-            loss_sum += loss * weight
+            share = float(seen - start) if by_rows else weight
+            loss_sum += loss * share
             weight_sum += weight
+            share_sum += share
             if not math.isfinite(loss):
                 break
             if not whole:
@@ -404,7 +424,7 @@ class Trainer:
                 outputs[start:seen] = out
             if interrupt.requested:
                 break
-        return seen, loss_sum, weight_sum
+        return seen, loss_sum, weight_sum, share_sum
 
     def _compiled_steps(
         self,

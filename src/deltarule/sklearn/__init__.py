@@ -7,7 +7,10 @@ default, expose the same fitted attributes, minimise the same objective (see
 same ``random_state``, and follow the same stopping rules — written as deltarule
 callbacks around deltarule's one training loop. They pass scikit-learn's
 ``parametrize_with_checks`` and work in Pipeline, GridSearchCV and clone, and
-save to deltarule's safe model files.
+save to deltarule's safe model files. Their convergence warnings are
+:class:`ConvergenceWarning` (scikit-learn's class and deltarule's) and their
+parameter errors :class:`InvalidParameterError` (a ``ValueError`` and a
+``TypeError``, as scikit-learn's).
 
 Examples
 --------
@@ -30,6 +33,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._classifier import MLPClassifier
+from ._convergence import ConvergenceWarning
+from ._params import InvalidParameterError
 from ._regressor import MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["ConvergenceWarning", "InvalidParameterError", "MLPClassifier", "MLPRegressor"]

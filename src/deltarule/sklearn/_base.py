@@ -25,7 +25,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import as_float_array
 from ..exceptions import InputError
+from ..history import History
 from ..training import Trainer
+from ._convergence import convergence_message, diverged, loop_warnings_held, warn_convergence
 from ._network import (
     OUTPUT_ACTIVATIONS,
     SklearnNetwork,
@@ -33,6 +35,7 @@ from ._network import (
     objective_scale,
 )
 from ._params import check_parameters
+from ._rollback import Snapshot
 from ._setup import (
     check_sample_weight,
     initial_weights,
@@ -40,7 +43,7 @@ from ._setup import (
     same_memory,
     split_validation,
 )
-from ._solvers import FIRST_ORDER, make_optimizer, resolve_batch_size
+from ._solvers import FIRST_ORDER, FULL_BATCH, make_optimizer, resolve_batch_size
 
 __all__ = ["BaseMLP"]
 
@@ -79,9 +82,35 @@ class BaseMLP(BaseEstimator):
         """Per-sample weights from the targets (the classifier's class_weight); None here."""
         return None
 
+    def _start_partial_fit(self, y: Any, classes: Any) -> None:
+        """Prepare a partial_fit call (the classifier fixes ``classes_``); nothing here."""
+
     # --------------------------------------------------------------- fitting
-    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
+    def _fit(
+        self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None
+    ) -> BaseMLP:
+        """fit (``incremental=False``) or partial_fit; all or nothing.
+
+        An exception leaves the estimator as it was before the call (see
+        :mod:`._rollback`). A convergence warning is issued once the estimator holds
+        the new fit: turned into an error, it leaves the trained state in place.
+        """
+        snapshot = Snapshot(self)
+        try:
+            message = self._fit_all(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            snapshot.restore()
+            raise
+        warn_convergence(message)
+        return self
+
+    def _fit_all(
+        self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any
+    ) -> str | None:
+        """Fit; return the convergence warning's message, if one is due."""
         check_parameters(self)
+        if incremental:
+            self._start_partial_fit(y, classes)
         first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, Y, y = self._validate_input(X, y, incremental, reset=first)
         sw = check_sample_weight(sample_weight, X.shape[0], X.dtype)
@@ -104,9 +133,9 @@ class BaseMLP(BaseEstimator):
             train, validation = split_validation(self, X, Y, y, sw, rng)
         trainer = self._trainer_for(train[0].shape[0], rng, incremental)
         self.n_iter_ = 0
-        self._train(trainer, train, validation, incremental)
+        history = self._train(trainer, train, validation, incremental)
         self._sync_out()
-        return self
+        return convergence_message(history, self.solver, int(self.max_iter), incremental)
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -168,6 +197,7 @@ class BaseMLP(BaseEstimator):
         batch_size = resolve_batch_size(self, n_samples)
         if incremental and getattr(self, "_trainer", None) is not None:
             self._trainer.batch_size = batch_size
+            self._trainer.epoch_loss = "rows"
             return self._trainer
         seed = int(rng.randint(np.iinfo(np.int32).max))
         optimizer = make_optimizer(self)
@@ -178,10 +208,11 @@ class BaseMLP(BaseEstimator):
             shuffle=self.shuffle,
             seed=seed,
             metrics=[],
+            epoch_loss="rows",  # scikit-learn's epoch loss: batches weighted by their rows
         )
         return self._trainer
 
-    def _train(self, trainer: Trainer, train: tuple, validation: Any, incremental: bool) -> None:
+    def _train(self, trainer: Trainer, train: tuple, validation: Any, incremental: bool) -> History:
         network = self.network_
         network.alpha = float(self.alpha)
         network.loss_scale = objective_scale(self.out_activation_, self.n_outputs_)
@@ -196,18 +227,30 @@ class BaseMLP(BaseEstimator):
                         "> 0 in both parts. Give weight to more samples, or set "
                         "early_stopping=False."
                     )
-        trainer.fit(
-            X,
-            Y,
-            epochs=1 if incremental else int(self.max_iter),
-            sample_weight=sw,
-            validation_data=held_out,
-            callbacks=make_callbacks(self, X.shape[0], validation, incremental),
-            verbose=0,
-            warn_convergence=False,
-        )
-        if self.solver == "lbfgs" and self.loss_curve_:
+        with loop_warnings_held():  # (issued by _fit, once the fit is complete)
+            history = trainer.fit(
+                X,
+                Y,
+                epochs=1 if incremental else int(self.max_iter),
+                sample_weight=sw,
+                validation_data=held_out,
+                callbacks=make_callbacks(self, X.shape[0], validation),
+                verbose=0,
+                warn_convergence=False,
+            )
+        if diverged(history):  # scikit-learn's figures: inf, or nan from scipy's L-BFGS
+            self.loss_ = float("nan") if self.solver in FULL_BATCH else float("inf")
+        elif not history.records:  # (a solver that stopped where it started, say)
+            self.loss_ = self._objective(X, Y, sw)
+        if self.solver in FULL_BATCH and self.loss_curve_:
             self.best_loss_ = float(min(self.loss_curve_))
+        return history
+
+    def _objective(self, X: np.ndarray, Y: np.ndarray, sw: Any) -> float:
+        """The training objective (penalty included) at the network's weights."""
+        network = self.network_
+        _, caches = network.forward(X)
+        return float(network.backward(caches, Y, sw)[0])
 
     # ------------------------------------------------------ weights <-> arrays
     def _sync_in(self) -> None:

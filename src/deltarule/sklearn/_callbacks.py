@@ -5,18 +5,17 @@ update the no-improvement counter (on the training loss, or on the validation
 score with ``early_stopping``), update the ``invscaling`` learning rate, and when
 the counter exceeds ``n_iter_no_change`` either stop or, for
 ``learning_rate='adaptive'``, divide the rate by 5. Each of those is one
-callback here; the training loop is deltarule's, unchanged. The counters live on
-the estimator, as in scikit-learn, so they carry over ``warm_start`` fits and
-``partial_fit`` calls.
+callback here; the training loop is deltarule's, unchanged. The counters live
+on the estimator, as in scikit-learn, so they carry over ``warm_start`` fits and
+``partial_fit`` calls. (The convergence warnings are issued by the estimator once
+a fit is complete: :mod:`._convergence`.)
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ..callbacks import Callback, TrainingState
 from ..history import EpochRecord, History
@@ -25,7 +24,6 @@ __all__ = [
     "EpochBookkeeping",
     "InverseScaling",
     "LossPlateau",
-    "MaxIterWarning",
     "ValidationScorePlateau",
     "VerbosePrinter",
 ]
@@ -165,30 +163,3 @@ class VerbosePrinter(Callback):
     def on_train_end(self, history: History, state: TrainingState) -> None:
         if history.stop_reason:
             print(f"Stopped: {history.stop_reason}")
-
-
-class MaxIterWarning(Callback):
-    """Warn with scikit-learn's ``ConvergenceWarning`` when training hit ``max_iter``.
-
-    For L-BFGS also when scipy stopped at ``max_fun`` or in a failed line search,
-    as scikit-learn's ``_check_optimize_result`` does.
-    """
-
-    def __init__(self, solver: str, max_iter: int) -> None:
-        self.solver, self.max_iter = solver, max_iter
-
-    def on_train_end(self, history: History, state: TrainingState) -> None:
-        reason = history.stop_reason
-        if reason.startswith("max epochs"):
-            if self.solver == "lbfgs":
-                message = f"lbfgs failed to converge after {self.max_iter} iteration(s)."
-            else:
-                message = (
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                    "the optimization hasn't converged yet."
-                )
-        elif reason.startswith("L-BFGS stopped") and "CONVERGENCE" not in reason.upper():
-            message = f"lbfgs failed to converge: {reason}."
-        else:
-            return
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)

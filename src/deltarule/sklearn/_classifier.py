@@ -129,10 +129,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         self : MLPClassifier
         """
-        self._set_partial_fit_classes(y, classes)
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _set_partial_fit_classes(self, y: Any, classes: Any) -> None:
+    def _start_partial_fit(self, y: Any, classes: Any) -> None:
         """Fix ``classes_`` on the first partial_fit call; check ``classes`` on later ones."""
         if hasattr(self, "classes_"):
             if classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):

@@ -80,7 +80,11 @@ callbacks : list of deltarule.callbacks.Callback, default=None
 
 ATTRIBUTES = """\
 loss_ : float
-    Training loss of the last epoch (penalty included).
+    Training loss of the last epoch (penalty included): with several batches
+    an epoch, the mean of the batches' losses weighted by their numbers of rows,
+    each batch's loss being its ``sample_weight``-weighted mean, as in
+    scikit-learn. ``inf`` (``nan`` for 'lbfgs' and 'lm') when training diverged:
+    see Notes.
 best_loss_ : float or None
     Lowest training loss; None with early stopping.
 loss_curve_ : list of float
@@ -113,6 +117,35 @@ network_ : deltarule.Network
     The trained network (a subclass whose error is scikit-learn's objective)."""
 
 NOTES = """\
+**A fit that fails changes nothing.** When ``fit`` or ``partial_fit`` raises —
+bad data or parameters, the early-stopping split too small, a callback that
+raises, a warning turned into an error before training ends (the
+``batch_size`` clipping warning, say) — the estimator is left exactly as it was
+before the call: every fitted attribute, the weights, the optimizer's state and
+random streams, the stopping rules' records; after a failed first fit it is
+unfitted. (A ``RandomState`` given as ``random_state`` is shared with the
+caller: its draws are not taken back, as in scikit-learn.) The one exception is
+the convergence warning, issued once training has finished and every attribute
+describes the new fit: turned into an error
+(``warnings.simplefilter("error", ConvergenceWarning)``), it leaves the newly
+trained estimator in place, as scikit-learn's does.
+
+**Convergence warnings** (``max_iter`` reached, L-BFGS failing, training
+diverging) are :class:`deltarule.sklearn.ConvergenceWarning`, a subclass of
+both :class:`sklearn.exceptions.ConvergenceWarning` and
+:class:`deltarule.exceptions.ConvergenceWarning`, so filters and ``except``
+clauses for either apply. They point at the line that called ``fit`` or
+``partial_fit`` (the first caller outside deltarule): filter them by category.
+
+**Divergence.** When an epoch's loss or weights overflow to infinity or NaN,
+training stops with a convergence warning and the weights of the last finite
+epoch are restored; ``loss_`` is then ``inf`` (``nan`` for 'lbfgs' and 'lm'), as
+scikit-learn reports, while ``n_iter_``, ``t_`` and ``loss_curve_`` count the
+finite epochs only (scikit-learn runs on through the non-finite ones).
+
+**Parameter errors** are :class:`deltarule.sklearn.InvalidParameterError`, both
+a ``ValueError`` and a ``TypeError`` (as scikit-learn's).
+
 Sparse input is refused with a message saying so (densify it with
 ``X.toarray()`` first). Model files written by :meth:`save` hold the weights
 as safetensors and everything else as JSON; :meth:`load` reads them back
@@ -176,9 +209,23 @@ Notes
 -----
 {NOTES}
 
-For several outputs ``loss_`` is :math:`\\tfrac12\\sum_k` (mean over samples
-of) :math:`(y_k - p_k)^2`, the objective whose gradient both libraries follow;
-scikit-learn reports it divided by the number of outputs.
+**Several outputs with** ``loss='squared_error'``. ``loss_`` (and
+``loss_curve_``, ``best_loss_``) is the objective whose gradient both libraries
+follow: the mean over samples of :math:`\\tfrac12\\sum_k (y_k - p_k)^2`, plus the
+penalty (``validation_loss_curve_``: the same mean, without it). scikit-learn
+reports the squared-error part divided by the number of outputs :math:`K` (the
+penalty not). Three consequences:
+
+* the stopping rule compares this figure with ``tol``, so with the same ``tol``
+  training may stop at another epoch than scikit-learn's. With ``alpha=0`` the
+  figure is exactly :math:`K` times scikit-learn's, and ``tol=K * t`` stops
+  where scikit-learn's ``tol=t`` does;
+* with ``alpha > 0`` scikit-learn's figure is not recoverable from ``loss_``
+  (each batch's penalty enters it undivided);
+* with ``solver='lbfgs'`` the fits differ: scikit-learn hands scipy its reported
+  figure as the function value together with the gradient of the undivided
+  objective (a mismatched pair for the line search), where this estimator
+  minimises the objective its gradient belongs to.
 
 Examples
 --------

@@ -27,9 +27,12 @@ deltarule's binary cross-entropy averages over the :math:`K` labels and its
 Poisson loss is the full deviance averaged over outputs; scikit-learn sums log-loss
 and half deviances over outputs. For squared error scikit-learn's *gradient* is
 that of :math:`\tfrac12\sum_k (o_k - t_k)^2` — deltarule's ``half_squared_error``,
-used as is — although its reported ``loss_`` averages over the outputs (so for
-:math:`K > 1` outputs our ``loss_`` is :math:`K` times its figure: the value of
-the objective both gradients descend).
+used as is — although its reported ``loss_`` averages that term over the outputs
+(so for :math:`K > 1` outputs the squared-error part of our ``loss_`` is
+:math:`K` times its figure: we report the objective both gradients descend). A
+reported value with the term divided by :math:`K` but not the gradient would also
+keep the estimators off the compiled kernels (:meth:`objective_terms` gives one
+factor for both); the consequences are in :class:`MLPRegressor`'s Notes.
 
 The :math:`\alpha` term is divided by the batch's weight :math:`s_B` (the last,
 smaller batch of an epoch included), so :class:`SklearnNetwork` adds it in

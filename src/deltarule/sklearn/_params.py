@@ -2,11 +2,17 @@
 
 scikit-learn estimators never validate in ``__init__`` or ``set_params``; they
 check everything when fitting. Each message names the parameter, what was
-received and what is accepted.
+received and what is accepted; the values accepted are scikit-learn's (finite
+numbers in the same ranges, an integer seed in [0, 2**32 - 1], ...). The error is
+an :class:`InvalidParameterError`: an :class:`~deltarule.exceptions.InputError`
+(so a ``ValueError``) that is also a ``TypeError``, as scikit-learn's own
+``InvalidParameterError`` is, so code written for scikit-learn's estimators
+catches it either way.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -19,42 +25,82 @@ from ..exceptions import InputError
 from ..losses import LOSSES
 from ._solvers import FIRST_ORDER, SOLVERS
 
-__all__ = ["REGRESSION_LOSSES", "check_parameters"]
+__all__ = ["REGRESSION_LOSSES", "InvalidParameterError", "check_parameters"]
 
 REGRESSION_LOSSES = ("squared_error", "poisson")
 """scikit-learn's names; any deltarule regression loss name is accepted too."""
 
 _CLASSIFICATION_LOSSES = {"binary_crossentropy", "categorical_crossentropy"}
 
+_MAX_SEED = 2**32 - 1
+"""The largest integer ``random_state`` (numpy's ``RandomState`` takes 32-bit seeds)."""
+
+
+class InvalidParameterError(InputError, TypeError):
+    """A constructor parameter of an estimator has an unusable value.
+
+    Both a ``ValueError`` (through :class:`~deltarule.exceptions.InputError`) and a
+    ``TypeError``, like scikit-learn's ``InvalidParameterError``.
+    """
+
 
 def _fail(estimator: Any, name: str, expected: str) -> None:
     value = getattr(estimator, name)
-    raise InputError(
+    raise InvalidParameterError(
         f"{type(estimator).__name__}'s parameter {name} must be {expected}; received {value!r}."
     )
 
 
 def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value
+    """A finite real number (not a bool, NaN or infinity)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _real(
     est: Any, name: str, low: float, high: float, *, open_low: bool = False, open_high: bool = False
 ) -> None:
+    """A finite number between ``low`` and ``high`` (``high=np.inf``: no upper bound)."""
     value = getattr(est, name)
     ok = _is_real(value) and (low < value if open_low else low <= value)
     ok = ok and (value < high if open_high else value <= high)
     if not ok:
-        left, right = "(" if open_low else "[", ")" if open_high else "]"
+        left = "(" if open_low else "["
+        right = ")" if open_high or high == np.inf else "]"
         _fail(est, name, f"a number in {left}{low:g}, {high:g}{right}")
+
+
+def _is_count(value: Any) -> bool:
+    """An integer >= 1 (not a bool)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 def _integer(est: Any, name: str, *, allow_inf: bool = False) -> None:
     value = getattr(est, name)
-    if allow_inf and value == np.inf:
+    if allow_inf and isinstance(value, float) and value == np.inf:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not _is_count(value):
         _fail(est, name, "an integer >= 1" + (" or numpy.inf" if allow_inf else ""))
+
+
+def _check_random_state(est: Any) -> None:
+    """scikit-learn's rule: None, an integer seed in [0, 2**32 - 1] or a RandomState."""
+    value = est.random_state
+    if value is None or isinstance(value, np.random.RandomState):
+        return
+    if not (isinstance(value, numbers.Integral) and 0 <= value <= _MAX_SEED):
+        _fail(
+            est,
+            "random_state",
+            f"None, an integer in [0, {_MAX_SEED}] or a numpy.random.RandomState instance",
+        )
+
+
+def _check_verbose(est: Any) -> None:
+    value = est.verbose
+    if isinstance(value, (bool, np.bool_)):
+        return
+    if not isinstance(value, numbers.Integral) or value < 0:
+        _fail(est, "verbose", "a bool or an integer >= 0")
 
 
 def _choice(est: Any, name: str, options: Sequence[Any]) -> None:
@@ -70,10 +116,13 @@ def _boolean(est: Any, name: str) -> None:
 def _check_architecture(est: Any) -> None:
     sizes = est.hidden_layer_sizes
     sizes = [sizes] if isinstance(sizes, numbers.Integral) else sizes
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        _fail(est, "hidden_layer_sizes", "an integer or a sequence of integers >= 1")
+    # an array-like, as scikit-learn requires: an iterator would be used up by this check
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+        sizes = sizes.tolist()
+    if not isinstance(sizes, (list, tuple)):
+        _fail(
+            est, "hidden_layer_sizes", "an integer or a list or tuple of integers >= 1, e.g. (100,)"
+        )
     if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes) or (
         sizes and min(sizes) < 1
     ):
@@ -116,7 +165,7 @@ def _check_extras(est: Any) -> None:
         _fail(est, "callbacks", "None or a list of deltarule.callbacks.Callback objects")
     if hasattr(est, "class_weight"):
         cw = est.class_weight
-        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
+        if not (cw is None or isinstance(cw, dict) or (isinstance(cw, str) and cw == "balanced")):
             _fail(est, "class_weight", "None, 'balanced' or a dict {class label: weight}")
     if hasattr(est, "loss"):
         loss = est.loss
@@ -132,12 +181,13 @@ def _check_extras(est: Any) -> None:
 
 
 def check_parameters(est: Any) -> None:
-    """Raise :class:`~deltarule.InputError` (a ValueError) naming the first invalid parameter."""
+    """Raise :class:`InvalidParameterError` naming the first invalid parameter."""
     _check_architecture(est)
     _choice(est, "solver", SOLVERS)
     _real(est, "alpha", 0, np.inf)
-    if est.batch_size != "auto":
-        _integer(est, "batch_size")
+    batch_size = est.batch_size
+    if not ((isinstance(batch_size, str) and batch_size == "auto") or _is_count(batch_size)):
+        _fail(est, "batch_size", "'auto' or an integer >= 1")
     _choice(est, "learning_rate", ("constant", "invscaling", "adaptive"))
     _real(est, "learning_rate_init", 0, np.inf, open_low=True, open_high=True)
     _real(est, "power_t", 0, np.inf)
@@ -152,11 +202,11 @@ def check_parameters(est: Any) -> None:
     _real(est, "epsilon", 0, np.inf, open_low=True)
     _integer(est, "n_iter_no_change", allow_inf=True)
     _integer(est, "max_fun")
-    if not isinstance(est.verbose, (bool, numbers.Integral)):
-        _fail(est, "verbose", "a bool or an integer")
+    _check_verbose(est)
+    _check_random_state(est)
     _check_extras(est)
     if est.solver == "lm" and getattr(est, "loss", None) != "squared_error":
-        raise InputError(
+        raise InvalidParameterError(
             "solver='lm' (Levenberg–Marquardt) fits squared errors only: use it with "
             "MLPRegressor(loss='squared_error'), or pick solver='lbfgs' or 'adam'."
         )

@@ -5,12 +5,19 @@ network's tensors, ``classes_`` in the header's ``classes`` field, and under
 ``training``::
 
     {"estimator": "MLPClassifier", "params": {...get_params()...},
+     "tuple_params": ["hidden_layer_sizes"],
      "attributes": {"n_iter_": 57, "loss_curve_": [...], ...}, "target_type": "multiclass",
+     "classes_dtype": "<i8",
      "trainer": {...Trainer.checkpoint_state()...}, "random_state": {...} | null}
 
 plus the early-stopping best weights as the extra tensor ``best_parameters``.
-Non-finite floats (``best_loss_ = inf`` before training improves) are stored as
-strings. The ``callbacks`` parameter (Python objects) is not stored.
+Non-finite floats (``best_loss_ = inf`` before training improves, ``loss_`` after
+a divergence) are stored as strings. The ``callbacks`` parameter (Python objects)
+is not stored; a ``dtype`` given as a numpy type or dtype is stored by its name
+(``"float32"``); parameters given as tuples are listed under ``tuple_params`` and
+come back as tuples (lists as lists); ``classes_`` comes back in its dtype. Files
+written before ``tuple_params`` and ``classes_dtype`` were stored load with
+``hidden_layer_sizes`` as a tuple and numpy's guess of the classes' dtype.
 
 What continuing to train needs is stored too, so that ``partial_fit`` (or a
 ``warm_start`` fit) after a save and load computes exactly what it would have
@@ -87,7 +94,8 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _params(estimator: Any) -> dict[str, Any]:
+def _params(estimator: Any) -> tuple[dict[str, Any], list[str]]:
+    """The parameters as JSON data, and the names of those given as tuples."""
     params = estimator.get_params(deep=False)
     params["callbacks"] = None
     seed = params["random_state"]
@@ -96,7 +104,10 @@ def _params(estimator: Any) -> dict[str, Any]:
     weights = params.get("class_weight")
     if isinstance(weights, dict):
         params["class_weight"] = [[_plain(k), float(v)] for k, v in weights.items()]
-    return {key: _plain(value) for key, value in params.items()}
+    if not isinstance(params["dtype"], str):  # np.float32, np.dtype("float32"): by name
+        params["dtype"] = np.dtype(params["dtype"]).name
+    tuples = sorted(name for name, value in params.items() if isinstance(value, tuple))
+    return {key: _plain(value) for key, value in params.items()}, tuples
 
 
 def save_estimator(estimator: Any, path: str | os.PathLike[str]) -> Any:
@@ -108,15 +119,18 @@ def save_estimator(estimator: Any, path: str | os.PathLike[str]) -> Any:
     attributes = {name: _plain(getattr(estimator, name)) for name in _ATTRIBUTES}
     if hasattr(estimator, "feature_names_in_"):
         attributes["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
+    params, tuples = _params(estimator)
     training = {
         "estimator": type(estimator).__name__,
-        "params": _params(estimator),
+        "params": params,
+        "tuple_params": tuples,
         "attributes": attributes,
     }
     classes = None
     if hasattr(estimator, "classes_"):
         classes = _plain(estimator.classes_)
         training["target_type"] = estimator._label_binarizer.y_type_
+        training["classes_dtype"] = estimator.classes_.dtype.str
     extra = {"best_parameters": estimator._best_parameters}
     trainer = getattr(estimator, "_trainer", None)
     if trainer is not None and isinstance(trainer.optimizer, Optimizer):  # not lbfgs or lm
@@ -129,10 +143,13 @@ def save_estimator(estimator: Any, path: str | os.PathLike[str]) -> Any:
     )
 
 
-def _restore_params(params: dict[str, Any]) -> dict[str, Any]:
+def _restore_params(params: dict[str, Any], tuples: Any) -> dict[str, Any]:
+    """Invert :func:`_params`; ``tuples`` None (older files): hidden_layer_sizes only."""
     params = dict(params)
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    names = ["hidden_layer_sizes"] if not isinstance(tuples, list) else tuples
+    for name in names:
+        if isinstance(name, str) and isinstance(params.get(name), list):
+            params[name] = tuple(params[name])
     if isinstance(params.get("class_weight"), list):
         params["class_weight"] = {key: value for key, value in params["class_weight"]}
     return {key: _number(value) for key, value in params.items()}
@@ -165,6 +182,7 @@ def _restore_trainer(network: Any, loaded: Any, meta: Any, path: Any) -> Trainer
             shuffle=settings["shuffle"],
             seed=0,  # (the random streams are restored below)
             metrics=settings["metrics"],
+            epoch_loss="rows",  # (as the estimators train)
             **{key: settings[key] for key in ("l2", "l1", "max_norm")},
         )
         tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith("optimizer.")}
@@ -181,6 +199,15 @@ def _restore_random_state(state: Any, path: Any) -> np.random.RandomState:
     except (LookupError, TypeError, ValueError, ArithmeticError) as exc:
         raise _damaged(path, "a random_state (RandomState) state", exc) from exc
     return random_state
+
+
+def _classes(classes: list, dtype: Any, path: Any) -> np.ndarray:
+    """``classes_`` in the dtype it had (int8 labels stay int8); numpy's own guess in files
+    written before the dtype was stored."""
+    try:
+        return np.asarray(classes, dtype=None if dtype is None else np.dtype(dtype))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise _damaged(path, f"classes_ {classes!r:.60} of dtype {dtype!r}", exc) from exc
 
 
 def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
@@ -201,7 +228,7 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
             f"{os.fspath(path)} holds {found}; {cls.__name__}.load reads files written by "
             f"{cls.__name__}.save. Load it with deltarule.io.load_model or the matching class."
         )
-    estimator = cls(**_restore_params(training["params"]))
+    estimator = cls(**_restore_params(training["params"], training.get("tuple_params")))
     network = build_network(loaded.network.config(), loaded.network.parameters)
     np.copyto(network.trainable, loaded.network.trainable)
     estimator.network_ = network
@@ -218,6 +245,7 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     if training.get("random_state") is not None:
         estimator.random_state = _restore_random_state(training["random_state"], path)
     if loaded.classes is not None:
-        estimator._restore_targets(loaded.classes, training.get("target_type", "binary"))
+        classes = _classes(loaded.classes, training.get("classes_dtype"), path)
+        estimator._restore_targets(classes, training.get("target_type", "binary"))
     estimator._sync_out()
     return estimator

@@ -18,7 +18,6 @@ from ._callbacks import (
     EpochBookkeeping,
     InverseScaling,
     LossPlateau,
-    MaxIterWarning,
     ValidationScorePlateau,
     VerbosePrinter,
 )
@@ -125,7 +124,7 @@ def split_validation(est: Any, X: Any, Y: Any, y: Any, sw: Any, rng: Any) -> tup
     return (train[0], train[1], sw_train), (val[0], val[1], val[2], sw_val)
 
 
-def make_callbacks(est: Any, n_train: int, validation: Any, incremental: bool) -> list:
+def make_callbacks(est: Any, n_train: int, validation: Any) -> list:
     """Return the callbacks of one fit or partial_fit call, in scikit-learn's order."""
     first_order = est.solver in FIRST_ORDER
     callbacks: list = [EpochBookkeeping(est, n_train if first_order else 0)]
@@ -139,6 +138,4 @@ def make_callbacks(est: Any, n_train: int, validation: Any, incremental: bool) -
         callbacks.append(InverseScaling(est))
     if est.verbose:
         callbacks.append(VerbosePrinter(est))
-    if not incremental:
-        callbacks.append(MaxIterWarning(est.solver, est.max_iter))
     return callbacks + list(est.callbacks or [])

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._reports import user_stacklevel
 from ..optimizers import Adagrad, Adam, AdamW, IRpropPlus, Optimizer, RMSprop, optimizer_from_config
 from ..solvers import LBFGS, LevenbergMarquardt
 
@@ -155,6 +156,6 @@ def resolve_batch_size(estimator: Any, n_samples: int) -> int | None:
         warnings.warn(
             "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return int(np.clip(estimator.batch_size, 1, n_samples))
