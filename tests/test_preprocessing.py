@@ -77,11 +77,12 @@ def test_any_column_order_and_extra_columns(frame):
 
 def test_missing_columns_are_named(frame):
     prep = TabularPreprocessor().fit(frame, "label")
-    with pytest.raises(
-        InputError,
-        match="the model needs columns age, city, member, income; the data lacks city, income",
-    ):
+    with pytest.raises(InputError) as info:
         prep.transform(frame.drop(columns=["city", "income"]))
+    assert str(info.value).startswith(
+        "the data lacks 2 of the 4 columns the model needs: 'city', 'income'. The data has "
+        "columns 'age', 'member', 'label'. Add the missing ones"
+    )
 
 
 def test_unknown_category_is_an_all_zero_block(frame):
@@ -119,7 +120,10 @@ def test_values_float32_cannot_hold_once_standardised_name_the_row(frame):
     prep = TabularPreprocessor().fit(frame, "label")
     far = frame.assign(income=[1.0, 1e300, 3.0, 4.0, 5.0, 6.5])
     assert np.isfinite(prep.transform(far)).all()  # float64 holds it
-    with pytest.raises(InputError, match=r"column 'income' holds 1e\+300 in row 2: .* float32"):
+    with pytest.raises(
+        InputError,
+        match=r"column 'income' holds 1e\+300 at row 2 \(rows counted from 1\): .* float32",
+    ):
         prep.transform(far, np.float32)
 
 
@@ -232,7 +236,7 @@ def test_missing_values_are_an_error_by_default(holes):
     with pytest.raises(InputError) as info:
         TabularPreprocessor().fit(holes, "t")
     message = str(info.value)
-    assert "the first at row 2 (data rows counted from 1; line 3 of a CSV" in message
+    assert "the first at row 2 (rows counted from 1)" in message
     assert "impute='mean'" in message
 
 
@@ -288,7 +292,7 @@ def test_entirely_missing_column(holes):
 # ------------------------------------------------------------------- errors
 def test_unknown_target_lists_columns(frame):
     with pytest.raises(
-        InputError, match="no target column 'price'; the data has columns age, city"
+        InputError, match="no target column 'price'; .* The data has columns 'age', 'city'"
     ):
         TabularPreprocessor().fit(frame, "price")
 
@@ -412,9 +416,7 @@ def test_row_numbers_match_the_csv_file(tmp_path):
 
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n1,x,0.5\n2,y,1.5\n,x,2.5\n")
-    with pytest.raises(
-        InputError, match="first at row 3 \\(data rows counted from 1; line 4 of a CSV with"
-    ):
+    with pytest.raises(InputError, match="first at line 4 of 'd.csv' \\(data row 3\\)"):
         TabularPreprocessor().fit(read_table(path), "y")
     lines = path.read_text().splitlines()
     assert lines[3].startswith(",")
@@ -440,3 +442,86 @@ def test_integer_column_names_from_a_numpy_array():
     state = json.loads(json.dumps(prep.to_dict()))
     assert state["target"] == 1 and state["columns"][0]["name"] == 0
     assert TabularPreprocessor.from_dict(state).transform(df).shape == (8, 1)
+
+
+# ------------------------------------------------------------ text labels read as numbers
+def test_text_columns_are_the_text_categories_and_text_classes(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    assert prep.text_columns == ["city", "label"]  # 'member' holds True/False, not text
+    without = frame.drop(columns="label")
+    assert TabularPreprocessor().fit(without, "income").text_columns == ["city"]
+    assert TabularPreprocessor().fit(without, "member").text_columns == ["city"]  # True/False
+
+
+def test_text_labels_match_whole_numbers_stored_as_floats():
+    train = pd.DataFrame({"code": ["1", "2", "x", "2"], "y": ["a", "b", "7", "7"]})
+    prep = TabularPreprocessor().fit(train, "y")
+    # a column of integers with a gap arrives as floats: 1.0 is the category '1'
+    later = pd.DataFrame({"code": pd.Series([1.0, "x", 2.0], dtype=object)})
+    np.testing.assert_array_equal(prep.transform(later), [[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    # the target too: 7 and 7.0 are the class '7' (was "label 7 was not seen in training")
+    np.testing.assert_array_equal(
+        prep.transform_target(pd.Series([7, 7.0])), prep.transform_target(["7", "7"])
+    )
+
+
+def test_a_number_column_holding_true_false_is_refused(frame):
+    prep = TabularPreprocessor().fit(frame, "label")
+    for cells in ([True] * 6, [True, 1, 2, 3, 4, 5]):  # (True was read as 1.0)
+        with pytest.raises(InputError, match="column 'age' holds True at row 1 .*not True/False"):
+            prep.transform(frame.assign(age=cells))
+    with pytest.raises(InputError, match="the target 'member' holds True .*Regression needs"):
+        TabularPreprocessor().fit(frame, "member", task="regression")
+
+
+def test_rows_are_named_by_the_table_they_came_from(frame):
+    from deltarule.preprocessing import ROWS_ATTR
+
+    table = frame.assign(age=[20, 30, None, 50, 60, 70])
+    table.attrs[ROWS_ATTR] = lambda row: f"line {row + 10} of 'x.csv'"
+    with pytest.raises(InputError, match="the first at line 12 of 'x.csv'; expected"):
+        TabularPreprocessor().fit(table, "label")
+    prep = TabularPreprocessor().fit(frame, "label")
+    with pytest.raises(InputError, match="label 'perhaps' at line 11 of 'x.csv' was not seen"):
+        prep.transform_target(table["label"].where(table.index != 1, "perhaps"))
+
+
+def test_missing_columns_name_look_alikes_and_stay_short():
+    wide = pd.DataFrame({f"c{i}": [1.0, 2.0, 3.0] for i in range(50)}).assign(y=[1.0, 2.0, 3.0])
+    prep = TabularPreprocessor().fit(wide, "y")
+    renamed = wide.rename(columns={"c0": "C0", "c1": " c1 "}).drop(columns=["c2"])
+    with pytest.raises(InputError) as info:
+        prep.transform(renamed)
+    message = str(info.value)
+    assert message.startswith("the data lacks 3 of the 50 columns the model needs: 'c0', 'c1'")
+    assert "The data has 'C0' for 'c0', ' c1 ' for 'c1': column names must match exactly" in message
+    with pytest.raises(InputError) as info:
+        prep.transform(wide.drop(columns=["c2"]).add_suffix("_new"))
+    message = str(info.value)
+    assert "'c9' ... and 40 more. The data has columns 'c0_new'," in message
+    assert "... and 40 more. Add the missing" in message and len(message) < 600
+
+
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (lambda s: s["columns"][1].update(categories=["u", "u"]), "the category 'u' appears twice"),
+        (lambda s: s["columns"][1].update(categories=[1, 1.0]), "the category 1.0 appears twice"),
+        (lambda s: s["columns"][1].update(categories=[]), "one: it has no categories"),
+        (lambda s: s["columns"][1].update(categories=["u", float("inf")]), "column 2 ("),
+        (lambda s: s["columns"][1].update(fill="w"), "fill value 'w' is not one of its categ"),
+        (lambda s: s.update(classes=[1, True]), "are not two or more distinct labels"),
+        (lambda s: s.update(target=None), "the target None is not a column name"),
+        (lambda s: s.update(target=["y"]), "the target ['y'] is not a column name"),
+        (lambda s: s.update(target="x"), "the target 'x' is also a feature column"),
+    ],
+)  # fmt: skip
+def test_a_state_that_would_mislead_predictions_is_refused(change, problem):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": ["u", "v", "u", "v"],
+                          "y": ["a", "b", "a", "b"]})  # fmt: skip
+    state = json.loads(json.dumps(TabularPreprocessor().fit(frame, "y", impute="mean").to_dict()))
+    TabularPreprocessor.from_dict(state)  # valid as saved
+    change(state)
+    with pytest.raises(IncompatibleFormatError, match="preprocessing state is malformed") as info:
+        TabularPreprocessor.from_dict(state)
+    assert problem in str(info.value)

@@ -17,6 +17,12 @@ JSON (so a model file stays data). What it learns in :meth:`~TabularPreprocessor
   training data (categorical columns always with their most frequent value),
   and standardisation is then learned on the filled column.
 
+Text categories and class labels are matched as text (a later file's ``1``, or ``1.0``,
+is the category ``'1'``), and :attr:`~TabularPreprocessor.text_columns` names the columns
+a reader should keep as text (``01`` read as a number would be ``1``, never seen). Errors
+and warnings name the row they are about; the line of its file when the table carries a
+row namer under :data:`ROWS_ATTR` (tables from :func:`deltarule.io.read_table` do).
+
 Examples
 --------
 >>> import pandas as pd
@@ -39,13 +45,18 @@ import numpy as np
 from ._reports import user_stacklevel
 from .exceptions import DataWarning, IncompatibleFormatError, InputError, NotFittedError
 
-__all__ = ["TabularPreprocessor"]
+__all__ = ["ROWS_ATTR", "TabularPreprocessor"]
 
 TASKS = ("auto", "classification", "regression")
 IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 MAX_CLASSES = 20
 _STATE_TYPE, _STATE_VERSION = "tabular", 1
 _WAS_NUMERIC = "The column held numbers when the model was trained; fix the value."
+ROWS_ATTR = "deltarule.rows"
+"""Key of ``DataFrame.attrs`` under which a table read from a file may carry a function
+naming its row ``i`` (counted from 0) for messages, e.g. ``"line 7 of 'data.csv' (data
+row 5)"`` (:func:`deltarule.io.read_table` puts one there); without it, rows are numbered."""
+_SHOWN = 10  # column names a message lists before "... and N more"
 
 
 def _pandas() -> Any:
@@ -71,12 +82,57 @@ def _sorted(values: Any) -> list[Any]:
         return sorted(values, key=lambda v: (type(v).__name__, str(v)))
 
 
-def _where(mask: Any) -> str:
-    row = int(np.flatnonzero(np.asarray(mask))[0]) + 1
-    return f"row {row} (data rows counted from 1; line {row + 1} of a CSV with a header)"
+def _row(row: int, like: Any) -> str:
+    """Row ``row`` (counted from 0) of the table ``like`` came from, for a message."""
+    name_row = getattr(like, "attrs", {}).get(ROWS_ATTR)
+    return name_row(row) if callable(name_row) else f"row {row + 1} (rows counted from 1)"
 
 
-def _missing_error(name: Any, mask: Any, fitted: bool = False) -> InputError:
+def _where(mask: Any, like: Any) -> str:
+    """The first row where ``mask`` is true, in the table ``like`` came from."""
+    return _row(int(np.flatnonzero(np.asarray(mask))[0]), like)
+
+
+def listed(names: Any, limit: int = _SHOWN) -> str:
+    """Column names for a message: the first ``limit`` quoted, then how many more.
+
+    Examples
+    --------
+    >>> listed(["a", "b", "c"], limit=2)
+    "'a', 'b' ... and 1 more"
+    """
+    names = list(names)
+    shown = ", ".join(repr(_python(name)) for name in names[:limit])
+    return shown + (f" ... and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _folded(name: Any) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+def lookalikes(wanted: Any, present: Any) -> str:
+    """For each wanted column name that is absent, a present one that differs only in
+    case or spaces (``'SL'`` or ``' sl'`` for ``'sl'``), as a sentence; "" if none.
+
+    Examples
+    --------
+    >>> lookalikes(["sl", "pw"], ["SL", "x"])
+    "The data has 'SL' for 'sl': column names must match exactly, case and spaces included."
+    """
+    present = list(present)
+    folded = {_folded(name): name for name in present}
+    pairs = [
+        f"{folded[_folded(name)]!r} for {name!r}"
+        for name in wanted
+        if name not in present and _folded(name) in folded
+    ]
+    if not pairs:
+        return ""
+    shown = ", ".join(pairs[:_SHOWN]) + (" ..." if len(pairs) > _SHOWN else "")
+    return f"The data has {shown}: column names must match exactly, case and spaces included."
+
+
+def _missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
     fix = (
         "the model was trained without imputation, so fill them in or drop those rows (or "
         "retrain with impute=... / --impute)"
@@ -85,9 +141,40 @@ def _missing_error(name: Any, mask: Any, fitted: bool = False) -> InputError:
         "'most_frequent' (--impute on the command line)"
     )
     return InputError(
-        f"column {name!r} has {int(mask.sum())} missing value(s), the first at {_where(mask)}; "
-        f"expected a value in every row: {fix}."
+        f"column {series.name!r} has {int(mask.sum())} missing value(s), the first at "
+        f"{_where(mask, series)}; expected a value in every row: {fix}."
     )
+
+
+def missing_columns(lacking: Any, present: Any) -> str:
+    """The sentence after "the data lacks ...": look-alike names, else the data's columns."""
+    present = list(present)
+    return lookalikes(lacking, present) or f"The data has columns {listed(present)}."
+
+
+def _all_text(labels: list[Any]) -> bool:
+    return bool(labels) and all(isinstance(label, str) for label in labels)
+
+
+def _whole_float(value: Any) -> bool:
+    return isinstance(value, (float, np.floating)) and float(value).is_integer()
+
+
+def _codes(values: Any, labels: list[Any]) -> np.ndarray:
+    """Positions of ``values`` (an object Series) among ``labels``, -1 where absent.
+
+    Text labels are matched as text, so that values read as numbers still match: ``1``
+    matches ``'1'``, and so does ``1.0`` (a whole number stored as a float, as pandas does
+    for a column of integers with a gap, or an array).
+    """
+    index = _pandas().Index(labels, dtype=object)
+    if not _all_text(labels):
+        return index.get_indexer(values)
+    codes = index.get_indexer(values.map(str))
+    whole = np.asarray((codes < 0) & values.map(_whole_float), dtype=bool)
+    if whole.any():
+        codes[whole] = index.get_indexer(values[whole].map(lambda value: str(int(value))))
+    return codes
 
 
 def _most_frequent(series: Any) -> Any:
@@ -107,21 +194,30 @@ def _is_numeric(series: Any) -> bool:
 
 
 def _as_numbers(series: Any, what: str, fix: str) -> Any:
-    """Return ``series`` as floats; text in it is an error naming the first offending row."""
+    """Return ``series`` as floats; text, True/False or infinity in it is an error naming
+    the first offending row."""
+    like = series  # the table's column, which knows the rows' places in the file
     if not _is_numeric(series):
-        numbers = _pandas().to_numeric(series.astype(object), errors="coerce")
+        cells = series.astype(object)
+        truth = cells.map(lambda value: isinstance(value, (bool, np.bool_)))
+        if truth.any():  # pandas would count True as 1
+            raise InputError(
+                f"{what} holds {cells[truth].iloc[0]!r} at {_where(truth, like)}; expected "
+                f"numbers, not True/False. {fix}"
+            )
+        numbers = _pandas().to_numeric(cells, errors="coerce")
         bad = numbers.isna() & series.notna()
         if bad.any():
             raise InputError(
-                f"{what} holds text ({series[bad].iloc[0]!r} at {_where(bad)}); expected "
-                f"numbers. {fix}"
+                f"{what} holds text ({series[bad].iloc[0]!r} at {_where(bad, like)}); "
+                f"expected numbers. {fix}"
             )
         series = numbers
     values = series.astype(float)
     if np.isinf(values).any():
         raise InputError(
-            f"{what} holds infinity at {_where(np.isinf(values))}; expected finite numbers. "
-            "Replace it with a number, or leave the cell empty and impute it."
+            f"{what} holds infinity at {_where(np.isinf(values), like)}; expected finite "
+            "numbers. Replace it with a number, or leave the cell empty and impute it."
         )
     return values
 
@@ -137,7 +233,7 @@ def _refuse_stray_text(series: Any, present: Any) -> None:
     first = present[text]
     raise InputError(
         f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
-        f"first {first.iloc[0]!r} at {_where(series.index == first.index[0])}; expected "
+        f"first {first.iloc[0]!r} at {_where(series.index == first.index[0], series)}; expected "
         "numbers throughout. Fix those cells; if they mark missing values, leave them empty "
         "(and impute them: impute=..., or --impute on the command line)."
     )
@@ -148,7 +244,7 @@ def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
     if missing.all():
         raise InputError(f"column {series.name!r} has no values at all; drop it from the data.")
     if missing.any() and impute is None:
-        raise _missing_error(series.name, missing)
+        raise _missing_error(series, missing)
     if not _is_numeric(series):
         present = series[~missing].astype(object)
         _refuse_stray_text(series, present)
@@ -189,7 +285,7 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
     if missing.any():
         raise InputError(
             f"the target column {series.name!r} is missing a value at "
-            f"{_where(missing)}; every row needs a target. Drop those "
+            f"{_where(missing, series)}; every row needs a target. Drop those "
             "rows or fill them in."
         )
     task = _detect_task(series) if task == "auto" else task
@@ -273,8 +369,8 @@ class TabularPreprocessor:
             )
         if target not in frame.columns:
             raise InputError(
-                f"there is no target column {target!r}; the data has columns "
-                f"{', '.join(map(str, frame.columns))}. Pick one of them."
+                f"there is no target column {target!r}; expected one of the data's columns. "
+                f"{missing_columns([target], frame.columns)}"
             )
         features = [name for name in frame.columns if name != target]
         if not features:
@@ -324,8 +420,9 @@ class TabularPreprocessor:
         lacking = [name for name in names if name not in frame.columns]
         if lacking:
             raise InputError(
-                f"the model needs columns {', '.join(map(str, names))}; the data "
-                f"lacks {', '.join(map(str, lacking))}."
+                f"the data lacks {len(lacking)} of the {len(names)} columns the model needs: "
+                f"{listed(lacking)}. {missing_columns(lacking, frame.columns)} Add the missing "
+                "ones (columns are taken by name, in any order; extra ones are ignored)."
             )
         blocks = [self._transform_column(frame[c["name"]], c) for c in self.columns]
         out = np.concatenate(blocks, axis=1)
@@ -347,7 +444,7 @@ class TabularPreprocessor:
         state = self.columns[int(np.searchsorted(ends, col, side="right"))]
         raw = frame[state["name"]].iloc[row]
         raise InputError(
-            f"column {state['name']!r} holds {raw} in row {row + 1}: {out[row, col]:.3g} "
+            f"column {state['name']!r} holds {raw} at {_row(row, frame)}: {out[row, col]:.3g} "
             f"standard deviations from the training data's mean ({state['mean']:.4g}, std "
             f"{state['std']:.4g}), beyond what {dtype} can hold; expected values on the "
             "training data's scale. Check that row (a typing or unit error?)."
@@ -356,20 +453,19 @@ class TabularPreprocessor:
     def _transform_column(self, series: Any, state: dict[str, Any]) -> np.ndarray:
         missing = series.isna()
         if missing.any() and state["fill"] is None:
-            raise _missing_error(series.name, missing, fitted=True)
+            raise _missing_error(series, missing, fitted=True)
         if state["kind"] == "numeric":
             values = _as_numbers(series, f"column {series.name!r}", _WAS_NUMERIC)
             values = values.fillna(state["fill"]) if missing.any() else values
             return ((values.to_numpy() - state["mean"]) / state["std"])[:, None]
         values = series.astype(object).where(~missing, state["fill"])
-        if all(isinstance(c, str) for c in state["categories"]):
-            values = values.map(str)  # text at fit, but this file's column parsed as numbers
-        codes = _pandas().Index(state["categories"], dtype=object).get_indexer(values)
+        codes = _codes(values, state["categories"])
         unseen = codes < 0
         if unseen.any():
             warnings.warn(
                 f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
-                f"the first {_python(values[unseen].iloc[0])!r} at {_where(unseen)}; they are "
+                f"the first {_python(values[unseen].iloc[0])!r} at {_where(unseen, series)}; "
+                "they are "
                 f"encoded as none of its {len(state['categories'])} categories, so their "
                 "predictions are guesses. Check the spelling, or retrain with such rows.",
                 DataWarning,
@@ -384,19 +480,20 @@ class TabularPreprocessor:
         """Encode targets: one-hot (one 0/1 column for two classes) or a float column."""
         self._check_fitted()
         series = _pandas().Series(y).reset_index(drop=True).rename(self.target)
+        series.attrs.update(getattr(y, "attrs", {}))  # the rows' places in their file
         if series.isna().any():
             raise InputError(
                 f"the target {self.target!r} is missing a value at "
-                f"{_where(series.isna())}; every row needs a target."
+                f"{_where(series.isna(), series)}; every row needs a target."
             )
         if self.task == "regression":
             return _as_numbers(series, f"the target {self.target!r}", "").to_numpy()[:, None]
-        codes = _pandas().Index(self.classes, dtype=object).get_indexer(series.astype(object))
+        codes = _codes(series.astype(object), self.classes)
         if (codes < 0).any():
             raise InputError(
                 f"the target label {_python(series[codes < 0].iloc[0])!r} at "
-                f"{_where(codes < 0)} was not seen in training; the model "
-                f"knows {self.classes}."
+                f"{_where(codes < 0, series)} was not seen in training; the model "
+                f"knows {listed(self.classes, limit=20)}."
             )
         if len(self.classes) == 2:
             return (codes == 1).astype(np.float64)[:, None]
@@ -430,6 +527,22 @@ class TabularPreprocessor:
             for c in self.columns
             for category in (c.get("categories") or [None])
         ]
+
+    @property
+    def text_columns(self) -> list[Any]:
+        """The columns whose values are text labels: categorical columns whose categories
+        are all text and, for classification with text class labels, the target.
+
+        A file should give them as text, exactly as written (:func:`deltarule.io.read_table`'s
+        ``text_columns``): read as numbers, ``01`` would be ``1``, a category never seen.
+        """
+        self._check_fitted()
+        names = [
+            column["name"]
+            for column in self.columns
+            if column["kind"] == "categorical" and _all_text(column["categories"])
+        ]
+        return names + ([self.target] if _all_text(self.classes or []) else [])
 
     @property
     def n_features_out(self) -> int:
@@ -504,23 +617,54 @@ def _state_problem(state: Any) -> str | None:
         return "no columns"
     for i, column in enumerate(columns):
         if not _valid_column(column):
-            return f"column {i + 1} ({str(column)[:80]}) is not a valid numeric or categorical one"
+            return (
+                f"column {i + 1} ({str(column)[:80]}) is not a valid numeric or categorical "
+                f"one{_categories_problem(column)}"
+            )
     names = [column["name"] for column in columns]
     twice = sorted({repr(n) for n in names if names.count(n) > 1})
     if twice:
         return f"two columns are named {', '.join(twice)}"
+    if not _column_name(state["target"]):
+        return f"the target {state['target']!r} is not a column name (text or an integer)"
+    if state["target"] in names:
+        return f"the target {state['target']!r} is also a feature column"
     classes = state["classes"]
     if state["task"] == "regression":
         return None if classes is None else "a regression model with classes"
     if not (isinstance(classes, list) and all(_scalar(c) for c in classes)):
         return "a classification model without a list of class labels"
-    if len(classes) < 2 or len({repr(c) for c in classes}) != len(classes):
+    if len(classes) < 2 or not _distinct(classes):
         return f"classes {classes!r:.80} are not two or more distinct labels"
     return None
 
 
+def _categories_problem(column: Any) -> str:
+    """Why a categorical column's categories are unusable, when that is why ("" if not)."""
+    categories = column.get("categories") if isinstance(column, dict) else None
+    if not isinstance(categories, list) or not all(_scalar(c) for c in categories):
+        return ""
+    if not categories:
+        return ": it has no categories"
+    if not _distinct(categories):
+        twice = next(c for i, c in enumerate(categories) if c in categories[:i])
+        return f": the category {twice!r} appears twice"
+    if column.get("fill") is not None and column["fill"] not in categories:
+        return f": its fill value {column['fill']!r} is not one of its categories"
+    return ""
+
+
 def _scalar(value: Any) -> bool:
-    return isinstance(value, (str, int, float, bool))
+    return isinstance(value, (str, int, bool)) or _finite_float(value)
+
+
+def _distinct(labels: list[Any]) -> bool:
+    """No two labels equal, as a lookup sees them (1, 1.0 and True are one key)."""
+    return len(set(labels)) == len(labels)
+
+
+def _column_name(name: Any) -> bool:
+    return isinstance(name, (str, int)) and not isinstance(name, bool)
 
 
 def _finite_float(value: Any) -> bool:
@@ -530,7 +674,7 @@ def _finite_float(value: Any) -> bool:
 def _valid_column(column: Any) -> bool:
     if not (isinstance(column, dict) and {"name", "kind", "fill"} <= set(column)):
         return False
-    if not isinstance(column["name"], (str, int)) or isinstance(column["name"], bool):
+    if not _column_name(column["name"]):
         return False
     if column["kind"] == "numeric":
         return (
@@ -543,6 +687,8 @@ def _valid_column(column: Any) -> bool:
     return (
         column["kind"] == "categorical"
         and isinstance(categories, list)
+        and bool(categories)
         and all(_scalar(c) for c in categories)
-        and (column["fill"] is None or _scalar(column["fill"]))
+        and _distinct(categories)
+        and (column["fill"] is None or column["fill"] in categories)
     )

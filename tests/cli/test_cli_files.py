@@ -242,20 +242,19 @@ def test_an_unwritable_output_is_found_before_any_work(capsys, trained, monkeypa
 
 
 def _with_metadata(path: Path, change) -> Path:  # noqa: ANN001
-    """A copy of the model file ``path`` with its deltarule metadata changed by ``change``."""
+    """A copy of the model file ``path`` with its deltarule metadata changed by ``change``,
+    written through the safetensors writer, which recomputes its checksum (so the change
+    is not refused as damage, and the checks behind the checksum are what is tested)."""
     import json
-    import struct
 
-    content = path.read_bytes()
-    n = struct.unpack("<Q", content[:8])[0]
-    header = json.loads(content[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["deltarule"])
+    from deltarule.io.safetensors import read_safetensors, write_safetensors
+
+    tensors, metadata = read_safetensors(path)
+    meta = json.loads(metadata["deltarule"])
     change(meta)
-    header["__metadata__"]["deltarule"] = json.dumps(meta)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
+    metadata["deltarule"] = json.dumps(meta)
     out = path.with_name("changed.safetensors")
-    out.write_bytes(struct.pack("<Q", len(raw)) + raw + content[8 + n :])
+    write_safetensors(out, tensors, metadata)
     return out
 
 

@@ -25,7 +25,7 @@ from hardening_support import peak_bytes
 import deltarule as dr
 from deltarule.exceptions import IncompatibleFormatError, InputError
 from deltarule.io import load_model, model_header, read_npz, read_table, save_model
-from deltarule.io.safetensors import read_safetensors, write_safetensors
+from deltarule.io.safetensors import CHECKSUM_KEY, read_safetensors, write_safetensors
 
 
 class _Payload:
@@ -62,10 +62,15 @@ def _raw(header, data: bytes = b"", *, length: int | None = None) -> bytes:
 
 
 def _parts(path: Path) -> tuple[dict, dict, bytes]:
-    """(safetensors header, deltarule metadata, data section) of a model file."""
+    """(safetensors header, deltarule metadata, data section) of a model file.
+
+    The header is without its checksum, as a crafted file may well be: a file changed
+    with its checksum kept is refused as damage before anything here is looked at.
+    """
     content = path.read_bytes()
     n = int.from_bytes(content[:8], "little")
     header = json.loads(content[8 : 8 + n])
+    header["__metadata__"].pop(CHECKSUM_KEY)
     return header, json.loads(header["__metadata__"]["deltarule"]), content[8 + n :]
 
 

@@ -130,20 +130,17 @@ def test_a_damaged_checkpoint_is_named_as_such(tmp_path, change, problem) -> Non
     # (raw messages before: error: 'rng', "'int' object is not iterable", an AttributeError
     # reported as a bug; rng = [] and epochs_done = -5 were taken)
     import json
-    import struct
+
+    from deltarule.io.safetensors import read_safetensors, write_safetensors
 
     X, y = data()
     run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
     path = tmp_path / "checkpoint.safetensors"
-    content = path.read_bytes()
-    n = struct.unpack("<Q", content[:8])[0]
-    header = json.loads(content[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["deltarule"])
+    tensors, metadata = read_safetensors(path)
+    meta = json.loads(metadata["deltarule"])
     change(meta["training"])
-    header["__metadata__"]["deltarule"] = json.dumps(meta)
-    raw = json.dumps(header).encode()
-    raw += b" " * (-len(raw) % 8)
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + content[8 + n :])
+    metadata["deltarule"] = json.dumps(meta)
+    write_safetensors(path, tensors, metadata)  # (recomputes the checksum: not refused as damage)
     with pytest.raises(IncompatibleFormatError, match=f"is a damaged checkpoint: {problem}"):
         load_checkpoint(tmp_path)
 
@@ -158,6 +155,19 @@ def test_a_checkpoint_with_a_flipped_data_byte_is_refused(tmp_path) -> None:
     content[8 + int.from_bytes(content[:8], "little") + 5] ^= 0x01
     path.write_bytes(bytes(content))
     with pytest.raises(IncompatibleFormatError, match=f"{path} is damaged"):
+        load_checkpoint(tmp_path)
+
+
+def test_a_checkpoint_with_an_edited_header_is_refused(tmp_path) -> None:
+    # The checksum covers the header: a plausible edit of the trainer state (epochs_done 2
+    # -> 1 here, which resumed silently from the wrong epoch before) is refused as damage.
+    X, y = data()
+    run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
+    path = tmp_path / "checkpoint.safetensors"
+    content = path.read_bytes()
+    assert content.count(b'epochs_done\\": 2,') == 1
+    path.write_bytes(content.replace(b'epochs_done\\": 2,', b'epochs_done\\": 1,'))
+    with pytest.raises(IncompatibleFormatError, match=f"{path} is damaged: its header or"):
         load_checkpoint(tmp_path)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -241,3 +242,151 @@ def test_pandas_is_imported_only_when_reading(tmp_path, monkeypatch):
     path.write_text("a\n1\n")
     with pytest.raises(ImportError, match="pip install 'deltarule\\[cli\\]'"):
         read_table(path)
+
+
+# ---------------------------------------------------------------- text as written
+def test_text_columns_are_read_as_written(write):
+    path = write("codes.csv", "x,code,y\n0.5,01,1\n1.5,02,2\n2.5,,3\n")
+    assert read_table(path)["code"].tolist()[:2] == [1.0, 2.0]  # pandas' guess: numbers
+    frame = read_table(path, text_columns=["code", "y", "absent"])
+    assert frame["code"].tolist()[:2] == ["01", "02"] and pd.isna(frame["code"].iloc[2])
+    assert frame["y"].tolist() == ["1", "2", "3"]
+    assert frame["x"].tolist() == [0.5, 1.5, 2.5]  # other columns are still numbers
+
+
+@pytest.mark.parametrize("blank", [" ", "   ", "\t"])
+def test_a_cell_of_spaces_is_missing_like_an_empty_one(write, blank):
+    frame = read_table(write("b.csv", f"a,b,c\n1.5,x,1\n{blank},{blank},2\n2,z,3\n"))
+    assert frame["a"].dtype.kind == "f" and frame["a"].isna().tolist() == [False, True, False]
+    assert frame["b"].isna().tolist() == [False, True, False]
+    assert frame["b"].iloc[0] == "x" and frame["c"].tolist() == [1, 2, 3]
+
+
+def test_a_parquet_cell_of_spaces_is_missing(tmp_path):
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", " ", ""]}).to_parquet(tmp_path / "d.parquet")
+    assert read_table(tmp_path / "d.parquet")["b"].isna().tolist() == [False, True, True]
+
+
+# ---------------------------------------------------------------- compressed and foreign files
+def test_gzip_compressed_text_reads_like_the_plain_file(tmp_path):
+    import gzip
+
+    text = b"a;b;city\n1,5;2;Paris\n-3;4,25;Rome\n"  # a sniffed separator and decimal comma
+    (tmp_path / "d.csv").write_bytes(text)
+    (tmp_path / "d.csv.gz").write_bytes(gzip.compress(text))
+    (tmp_path / "gz.csv").write_bytes(gzip.compress(text))  # compressed, named as plain text
+    (tmp_path / "d.tsv.gz").write_bytes(gzip.compress(text.replace(b";", b"\t")))
+    plain = read_table(tmp_path / "d.csv")
+    assert plain["a"].tolist() == [1.5, -3.0]
+    for name in ("d.csv.gz", "gz.csv"):
+        pd.testing.assert_frame_equal(read_table(tmp_path / name), plain)
+    assert read_table(tmp_path / "d.tsv.gz")["city"].tolist() == ["Paris", "Rome"]
+
+
+def test_damaged_or_unnamed_gzip(tmp_path):
+    import gzip
+
+    whole = gzip.compress(b"a,b\n" + b"1,2\n" * 2000)
+    (tmp_path / "cut.csv.gz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="is gzip-compressed but damaged .*gzip -k"):
+        read_table(tmp_path / "cut.csv.gz")
+    (tmp_path / "data.gz").write_bytes(whole)
+    with pytest.raises(InputError, match="ends in .gz but does not say .* data.csv.gz"):
+        read_table(tmp_path / "data.gz")
+
+
+def _zip(path, members: dict[str, bytes]):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda p: p.write_bytes("a,b\n1,2\n".encode("utf-16")), "is UTF-16 text"),
+        (lambda p: p.write_bytes("a,b\n1,2\n".encode("utf-16-le")), "is UTF-16 text"),
+        (lambda p: p.write_bytes("a,b\n1,2\n".encode("utf-32")), "is UTF-32 text"),
+        (lambda p: _zip(p, {"data.csv": b"a,b\n1,2\n"}), "is a zip archive (holding data.csv)"),
+        (
+            lambda p: _zip(p, {"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<x/>"}),
+            "is an Excel workbook (.xlsx)",
+        ),
+        (lambda p: np.savez(p.open("wb"), X=np.zeros(2)), "is an .npz archive"),
+        (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(60)), ".xls"),
+        (lambda p: pd.DataFrame({"a": [1.0]}).to_parquet(p), "is a Parquet file"),
+    ],
+)
+def test_files_that_are_not_text_say_what_they_are(tmp_path, make, fragment):
+    path = tmp_path / "data.csv"
+    make(path)
+    with pytest.raises(InputError) as info:
+        read_table(path)
+    message = str(info.value)
+    assert fragment in message and "expected a CSV, TSV or Parquet file" in message
+    assert "latin1" not in message  # the advice for Latin-1 text would make garbage of these
+
+
+def test_text_that_starts_like_a_magic_number_is_text(write):
+    frame = read_table(write("d.csv", "PAR1,PK\n1,2\n"))
+    assert list(frame.columns) == ["PAR1", "PK"] and frame.iloc[0].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "model.csv", "model.parquet"])
+def test_a_model_file_given_as_data_is_named(tmp_path, name):
+    import deltarule as dr
+    from deltarule.io import save_model
+
+    save_model(dr.Network([2, 3, 1], seed=0), tmp_path / name)
+    with pytest.raises(InputError, match="is a model file .*deltarule predict MODEL DATA"):
+        read_table(tmp_path / name)
+
+
+# ---------------------------------------------------------------- where a row is in its file
+def test_rows_are_named_by_the_line_they_start_on(write):
+    from deltarule.io.data import ROWS_ATTR
+
+    # a blank line, a line of spaces, a quoted value over two lines and CRLF endings
+    text = 'a,b\r\n1,x\r\n\r\n   \r\n2,"two\r\nlines"\r\n3,z\r\n'
+    frame = read_table(write("d.csv", text))
+    assert frame["a"].tolist() == [1, 2, 3]
+    name_row = frame["a"].attrs[ROWS_ATTR]  # travels with a column
+    assert [name_row(i) for i in range(3)] == [
+        "line 2 of 'd.csv' (data row 1)",
+        "line 5 of 'd.csv' (data row 2)",
+        "line 7 of 'd.csv' (data row 3)",
+    ]
+
+
+def test_rows_of_a_tab_file_with_an_empty_line_of_tabs(write):
+    from deltarule.io.data import ROWS_ATTR
+
+    frame = read_table(write("d.tsv", "a\tb\n1\tx\n\t\n\n2\ty\n"))  # "\t" is a row of gaps
+    name_row = frame.attrs[ROWS_ATTR]
+    assert len(frame) == 3 and name_row(2) == "line 5 of 'd.tsv' (data row 3)"
+
+
+def test_parquet_rows_are_named_without_lines(tmp_path):
+    from deltarule.io.data import ROWS_ATTR
+
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"a": [1.0, 2.0]}).to_parquet(tmp_path / "d.parquet")
+    assert read_table(tmp_path / "d.parquet").attrs[ROWS_ATTR](1) == "row 2 of 'd.parquet'"
+
+
+def test_a_long_row_after_a_quoted_line_break_names_its_own_line(write):
+    with pytest.raises(InputError, match="line 4 has 3 fields but the header has 2"):
+        read_table(write("d.csv", 'a,b\n"x\ny",2\n1,2,3\n'))  # pandas says line 3
+
+
+# ---------------------------------------------------------------- columns the caller needs
+def test_badly_named_columns_the_caller_does_not_need_are_dropped(write):
+    path = write("d.csv", ",id,id,a,b\n0,1,2,3,4\n")
+    with pytest.raises(InputError, match="column 1 has no name"):
+        read_table(path)
+    frame = read_table(path, needed=["a", "b"])
+    assert list(frame.columns) == ["a", "b"] and frame.iloc[0].tolist() == [3, 4]
+    with pytest.raises(InputError, match="'id' appears 2 times \\(columns 2, 3\\)"):
+        read_table(path, needed=["a", "id"])

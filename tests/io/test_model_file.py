@@ -220,7 +220,7 @@ def test_a_flipped_weight_bit_is_refused_as_damage(saved):
     with pytest.raises(IncompatibleFormatError) as info:
         load_model(saved)
     message = str(info.value)
-    assert message.startswith(f"{saved} is damaged: its tensor data does not match the SHA-256")
+    assert message.startswith(f"{saved} is damaged: its header or tensor data do not match")
     assert "Save the deltarule model file again" in message and "backup copy" in message
     assert model_header(saved)["format"] == "deltarule.model"  # the header alone is intact
 
@@ -254,12 +254,55 @@ def test_a_file_without_checksum_still_loads(tmp_path):
     assert not np.array_equal(load_model(old).network.parameters, net.parameters)
 
 
-def test_saved_files_carry_the_checksum_of_their_data(saved):
+def test_saved_files_carry_the_checksum_of_their_header_and_data(saved):
     import hashlib
 
     content = saved.read_bytes()
-    data = content[8 + int.from_bytes(content[:8], "little") :]
-    assert read_safetensors_header(saved)[1][CHECKSUM_KEY] == hashlib.sha256(data).hexdigest()
+    start = 8 + int.from_bytes(content[:8], "little")
+    header = json.loads(content[8:start])
+    del header["__metadata__"][CHECKSUM_KEY]
+    canonical = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    expected = hashlib.sha256(canonical.encode() + content[start:]).hexdigest()
+    assert read_safetensors_header(saved)[1][CHECKSUM_KEY] == expected
+
+
+def edit_header(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` (same length, as JSON text) once in the file, in place."""
+    content = path.read_bytes()
+    assert len(old) == len(new) and content.count(old.encode()) == 1, old
+    path.write_bytes(content.replace(old.encode(), new.encode()))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("5.843333", "5.843334"),  # a digit of a mean (dmg/digit_flip.safetensors)
+        ('virginica\\"]', 'Virginica\\"]'),  # a class label (dmg/label_flip.safetensors)
+        ('[\\"tanh', '[\\"relu'),  # an activation
+        ('\\"frozen\\": []', '\\"frozen\\":[] '),  # spaces inside its JSON text
+    ],
+)
+def test_an_edited_header_is_refused_as_damage(tmp_path, old, new):
+    # (before: the checksum covered the weights alone; each of these loaded silently, and the
+    # first three changed every prediction)
+    pre = {"columns": [{"name": "sl", "kind": "numeric", "mean": 5.843333, "std": 0.8}]}
+    path = save_model(make_network(), tmp_path / "m.safetensors", preprocessing=pre,
+                      classes=["setosa", "virginica"])  # fmt: skip
+    load_model(path)
+    edit_header(path, old, new)
+    model_header(path)  # still a well-formed model file, by its header alone
+    with pytest.raises(IncompatibleFormatError) as info:
+        load_model(path)
+    assert str(info.value).startswith(f"{path} is damaged: its header or tensor data do not")
+
+
+def test_a_header_changed_through_the_writer_gets_a_new_checksum(saved):
+    """A program that rewrites the file through write_safetensors (as deltarule's own
+    tools do) stores the checksum of what it wrote, so the file loads as changed."""
+    tensors, metadata = read_safetensors(saved)
+    metadata["deltarule"] = metadata["deltarule"].replace('"tanh"', '"relu"')
+    write_safetensors(saved, tensors, metadata)
+    assert load_model(saved).network.config()["activations"][0] == "relu"
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.01, 0.1, 0.5, 0.9, 0.999])

@@ -17,6 +17,7 @@ from deltarule.io.atomic import atomic_open, atomic_write_bytes, atomic_write_te
 from deltarule.io.safetensors import (
     CHECKSUM_KEY,
     DTYPES,
+    covered_header,
     read_safetensors,
     read_safetensors_header,
     write_safetensors,
@@ -117,14 +118,32 @@ def _data_section(path) -> tuple[int, bytes]:
     return start, content[start:]
 
 
-def test_checksum_is_the_sha256_of_the_data_section(tmp_path):
+def _documented_checksum(path) -> str:
+    """The checksum as docs/file-format.md defines it, computed here from the file's bytes."""
+    import hashlib
+
+    start, data = _data_section(path)
+    header = json.loads(path.read_bytes()[8:start])
+    header["__metadata__"] = dict(header.get("__metadata__", {}))
+    header["__metadata__"].pop(CHECKSUM_KEY, None)
+    canonical = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8") + data).hexdigest()
+
+
+def test_checksum_is_the_sha256_of_the_canonical_header_and_the_data(tmp_path):
+    # (before: the SHA-256 of the data section alone, so header edits went unnoticed)
     import hashlib
 
     path = tmp_path / "t.safetensors"
-    write_safetensors(path, sample_tensors(), {"note": "x"}, checksum=True)
+    write_safetensors(path, sample_tensors(), {"note": "héllo"}, checksum=True)
     _, data = _data_section(path)
     _, metadata = read_safetensors_header(path)
-    assert metadata == {"note": "x", CHECKSUM_KEY: hashlib.sha256(data).hexdigest()}
+    assert metadata == {"note": "héllo", CHECKSUM_KEY: _documented_checksum(path)}
+    assert metadata[CHECKSUM_KEY] != hashlib.sha256(data).hexdigest()
+    assert covered_header(*read_safetensors_header(path)) == json.dumps(
+        {**read_safetensors_header(path)[0], "__metadata__": {"note": "héllo"}},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    ).encode()  # fmt: skip
     loaded, read_back = read_safetensors(path)
     assert read_back == metadata
     for name, array in sample_tensors().items():
@@ -146,9 +165,55 @@ def test_a_flipped_data_byte_is_refused_as_damage(tmp_path, where):
     with pytest.raises(IncompatibleFormatError) as info:
         read_safetensors(path, kind="deltarule model file")
     message = str(info.value)
-    assert message.startswith(f"{path} is damaged: its tensor data does not match the SHA-256")
+    assert message.startswith(f"{path} is damaged: its header or tensor data do not match the")
     assert "Save the deltarule model file again" in message and "backup" in message
     read_safetensors_header(path)  # the header alone is intact, and does not read the data
+
+
+def _edit(path, old: bytes, new: bytes) -> None:
+    """Replace ``old`` by ``new`` (same length) once in the file's header, in place."""
+    assert len(old) == len(new)
+    content = path.read_bytes()
+    start, _ = _data_section(path)
+    assert content[:start].count(old) == 1, old
+    path.write_bytes(content[:start].replace(old, new) + content[start:])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b":5.84,", b":5.85,"),  # one digit of a stored number
+        (b"virginica", b"Virginica"),  # a label in a metadata string
+        (b'"note"', b'"nose"'),  # a metadata key
+        (b'"shape":[3,4]', b'"shape":[4,3]'),  # a tensor's shape (same byte count)
+        (b'"w":{', b'"v":{'),  # a tensor's name
+    ],
+)
+def test_an_edited_header_is_refused_as_damage(tmp_path, old, new):
+    # (before: the checksum covered the data alone, and each of these loaded silently)
+    path = tmp_path / "t.safetensors"
+    metadata = {"deltarule": json.dumps({"mean": 5.84, "classes": ["virginica"]},
+                                        separators=(",", ":")), "note": "x"}  # fmt: skip
+    write_safetensors(path, sample_tensors(), metadata, checksum=True)
+    _edit(path, old, new)
+    read_safetensors_header(path)  # still a well-formed file
+    with pytest.raises(IncompatibleFormatError, match="is damaged: its header or tensor data"):
+        read_safetensors(path)
+
+
+def test_the_header_s_layout_is_not_covered(tmp_path):
+    """Key order, spaces and padding are not what the header says: a file rewritten with
+    them changed (as another writer might) still loads."""
+    path = tmp_path / "t.safetensors"
+    write_safetensors(path, sample_tensors(), {"note": "x", "a": "é"}, checksum=True)
+    start, data = _data_section(path)
+    header = json.loads(path.read_bytes()[8:start])
+    shuffled = dict(reversed(list(header.items())))
+    text = json.dumps(shuffled, indent=3, ensure_ascii=True).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    tensors, metadata = read_safetensors(path)
+    assert metadata["a"] == "é" and set(tensors) == set(sample_tensors())
 
 
 def test_without_checksum_a_flipped_byte_is_not_detected(tmp_path):
@@ -165,7 +230,7 @@ def test_without_checksum_a_flipped_byte_is_not_detected(tmp_path):
 
 
 def test_a_checksum_passed_through_metadata_is_recomputed(tmp_path):
-    """Read, change a tensor, write back: the file gets the new data's checksum."""
+    """Read, change a tensor or the metadata, write back: the file gets the new checksum."""
     path = tmp_path / "t.safetensors"
     write_safetensors(path, {"w": np.zeros(4, np.float32)}, {"m": "x"}, checksum=True)
     tensors, metadata = read_safetensors(path)
@@ -173,6 +238,9 @@ def test_a_checksum_passed_through_metadata_is_recomputed(tmp_path):
     write_safetensors(path, tensors, metadata)
     loaded, again = read_safetensors(path)
     assert loaded["w"].tolist() == [0, 3, 0, 0] and again[CHECKSUM_KEY] != metadata[CHECKSUM_KEY]
+    write_safetensors(path, loaded, {**again, "m": "y"})
+    assert read_safetensors(path)[1] == {"m": "y", CHECKSUM_KEY: _documented_checksum(path)}
+    assert _documented_checksum(path) != again[CHECKSUM_KEY]
 
 
 @pytest.mark.parametrize("value", ["", "abc", "A" * 64, "g" * 64, "0" * 65])
@@ -251,6 +319,35 @@ def test_npz_is_refused(tmp_path):
         np.savez(handle, X=np.zeros(3))
     with pytest.raises(IncompatibleFormatError, match="zip archive"):
         read_safetensors(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "start"),
+    [
+        (b"sepal_length,sepal_width,species\n5.1,3.5,setosa\n", "sepal_length,sepal_width,species"),
+        (b"\xef\xbb\xbfsize;city\r\n1;oslo\r\n", "size;city"),  # a byte order mark, ; and CRLF
+        ("årstid\tgrad\n".encode(), "årstid\tgrad"),  # UTF-8 cut inside the first 8 bytes
+        (b"\n\n  x,y\n", "  x,y"),
+        (b"a,b\n", "a,b"),  # shorter than the 8-byte length
+    ],
+)
+def test_a_text_file_is_named_as_such(write_raw, content, start):
+    # (before: "its header declares 7,813,794,245,032,832,115 bytes ... truncated or corrupt")
+    path = write_raw(content, "table.csv")
+    for reader in (read_safetensors, read_safetensors_header):
+        with pytest.raises(IncompatibleFormatError) as info:
+            reader(path, kind="deltarule model file")
+        message = str(info.value)
+        expected = f"it looks like a text file such as a CSV table (it starts with {start!r})"
+        assert message.startswith(f"{path} is not a valid deltarule model file: {expected}")
+        assert "MODEL comes first" in message and "declares" not in message
+
+
+@pytest.mark.parametrize("content", [bytes(range(8)) * 3, b"\x80\x04junkjunk", b"\xff" * 16])
+def test_binary_junk_is_not_called_text(write_raw, content):
+    with pytest.raises(IncompatibleFormatError) as info:
+        read_safetensors(write_raw(content))
+    assert "text file" not in str(info.value)
 
 
 _json = st.recursive(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import numpy as np
 from .._sampling import apportion
 from ..exceptions import IncompatibleFormatError, InputError
 from ..network import Network
-from ..preprocessing import TabularPreprocessor
+from ..preprocessing import ROWS_ATTR, TabularPreprocessor, listed, missing_columns
 
 __all__ = [
     "CLASSIFICATION",
@@ -41,8 +42,10 @@ CLASSIFICATION = "classification"
 NPZ_TARGET = "y"
 
 
-def _npz_frame(X: np.ndarray, y: Any, names: list[Any] | None, target: str) -> Any:
+def _npz_frame(X: np.ndarray, y: Any, names: list[Any] | None, target: str, path: str) -> Any:
     import pandas as pd
+
+    from ..io.data import FileRows
 
     X = X.reshape(len(X), -1)
     if names is not None and len(names) != X.shape[1]:
@@ -65,12 +68,14 @@ def _npz_frame(X: np.ndarray, y: Any, names: list[Any] | None, target: str) -> A
                 )
             y = y.argmax(axis=1)
         frame[target] = y
+    frame.attrs[ROWS_ATTR] = FileRows(Path(path).name)
     return frame
 
 
 def read_data(
     path: str, *, target: str | None = None, names: list[Any] | None = None,
-    require_target: bool = True,
+    require_target: bool = True, text_columns: Collection[Any] = (),
+    needed: Collection[Any] | None = None,
 ) -> Any:  # fmt: skip
     """Read a data file into a pandas DataFrame of named columns.
 
@@ -85,6 +90,12 @@ def read_data(
         names), whose number must match; without them ``x0, x1, ...``.
     require_target : bool
         For ``.npz``: whether the array ``y`` must be present.
+    text_columns : collection, optional
+        For tables: columns read as text as written (see
+        :attr:`~deltarule.preprocessing.TabularPreprocessor.text_columns`).
+    needed : collection, optional
+        For tables: the columns used; other columns with an empty or repeated name are
+        dropped rather than refused.
 
     Returns
     -------
@@ -94,8 +105,8 @@ def read_data(
 
     if Path(path).suffix.lower() == ".npz":
         X, y = read_npz(path, require_y=require_target)
-        return _npz_frame(X, y, names, target or NPZ_TARGET)
-    return read_table(path)
+        return _npz_frame(X, y, names, target or NPZ_TARGET, path)
+    return read_table(path, text_columns=text_columns, needed=needed)
 
 
 @dataclass
@@ -126,11 +137,11 @@ class Model:
         """Return the network inputs for a raw table (columns by name, extras ignored)."""
         lacking = [name for name in self.pre.feature_names if name not in frame.columns]
         if lacking:
-            shown = ", ".join(map(repr, lacking[:10])) + (" ..." if len(lacking) > 10 else "")
             raise InputError(
                 f"the data lacks {len(lacking)} column(s) the model {self.path!r} needs: "
-                f"{shown}. The model needs {len(self.pre.feature_names)} columns by name (any "
-                "order; extra columns are ignored); add the missing ones."
+                f"{listed(lacking)}. {missing_columns(lacking, frame.columns)} The model needs "
+                f"{len(self.pre.feature_names)} columns by name (any order; extra columns are "
+                "ignored); add the missing ones."
             )
         return self.pre.transform(frame, dtype=self.network.dtype)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from .._json import dumps
 from ..exceptions import InputError
+from ..preprocessing import missing_columns
 from . import add_common
 from ._common import (
     CLASSIFICATION,
@@ -50,7 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
-    parser.add_argument("data", metavar="DATA", help="CSV, TSV, Parquet or NPZ (X and y) file")
+    parser.add_argument(
+        "data", metavar="DATA", help="CSV or TSV (may be .gz), Parquet or NPZ (X and y) file"
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--plot", metavar="PATH", help="confusion matrix image (.png or .svg)")
     parser.add_argument("--out", metavar="FILE", help="write the report to FILE, not stdout")
@@ -64,8 +67,8 @@ def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
     if target not in frame.columns:
         raise InputError(
             f"the data has no target column {target!r}, which evaluate compares the "
-            f"predictions with; add it (the data has {', '.join(map(str, frame.columns))}), "
-            "or use 'deltarule predict' for unlabelled data."
+            f"predictions with. {missing_columns([target], frame.columns)} Add the target "
+            "column, or use 'deltarule predict' for unlabelled data."
         )
     outputs = model.network.predict(model.features(frame))
     targets = model.targets(frame[target])
@@ -122,7 +125,14 @@ def run(args: argparse.Namespace) -> int:
 
         check_plot_path(args.plot)
     model = load_model_file(args.model)
-    frame = read_data(args.data, target=model.pre.target, names=model.pre.feature_names)
+    features = model.pre.feature_names
+    frame = read_data(
+        args.data,
+        target=model.pre.target,
+        names=features,
+        text_columns=model.pre.text_columns,
+        needed=[*features, model.pre.target],
+    )
     report, (outputs, targets) = evaluate(model, frame)
     if args.format == "json":
         text = dumps(report, ensure_ascii=False, indent=2) + "\n"

@@ -3,17 +3,25 @@
 Layers with their shapes, activations and parameter counts; dtype and loss; the
 preprocessing (columns, their scaling or categories); the class labels; how the
 model was trained; and the file's format version. ``--format json`` gives all of it
-as data.
+as data. Any file :func:`~deltarule.io.load_model` loads is described — one from
+``deltarule train``, a network saved from Python, a scikit-learn estimator's file or a
+training checkpoint (:mod:`deltarule.cli._model_kinds`; their training records:
+:mod:`deltarule.cli._records`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 from .._json import dumps
+from ..exceptions import InputError
 from . import add_common
-from ._common import load_model_file, write_text
+from ._common import Model, _made_up_preprocessing, load_model_file, write_text
+from ._model_kinds import CHECKPOINT, model_kind
+from ._records import describe_record, record_lines
 
 EPILOG = """examples:
   deltarule inspect model.safetensors
@@ -21,7 +29,6 @@ EPILOG = """examples:
 """
 MAX_COLUMNS = 20
 """Text output lists at most this many preprocessing columns (JSON lists all)."""
-_HIDDEN = ("epoch", "learning_rate", "seconds")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def describe(model: Any) -> dict[str, Any]:
+def describe(model: Model) -> dict[str, Any]:
     """Return everything ``inspect`` shows, as JSON-able data."""
     net, header = model.network, model.header
     layers = []
@@ -53,8 +60,11 @@ def describe(model: Any) -> dict[str, Any]:
             "parameters": weights + biases,
         })  # fmt: skip
     stored = header["preprocessing"] is not None
+    kind = model_kind(header)
+    labelled = model.task == "classification" and kind != CHECKPOINT  # (a checkpoint has none)
     return {
         "file": model.path,
+        "kind": kind,
         "format": header["format"],
         "format_version": header["format_version"],
         "library_version": header.get("library_version"),
@@ -66,10 +76,9 @@ def describe(model: Any) -> dict[str, Any]:
         "loss": net.loss.name,
         "task": model.task,
         "target": model.pre.target if stored else None,
-        "classes": model.pre.classes if model.task == "classification" else None,
+        "classes": model.pre.classes if labelled else None,
         "preprocessing": model.pre.to_dict() if stored else None,
-        "training": (header["training"] or {}).get("summary", header["training"]),
-        "history": (header["training"] or {}).get("history"),
+        **describe_record(kind, header, model.path),
     }
 
 
@@ -85,6 +94,8 @@ def _column_line(column: dict[str, Any]) -> str:
 
 def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
     pre = info["preprocessing"]
+    if pre is None and info["kind"] == CHECKPOINT:
+        return ["preprocessing: none (a checkpoint keeps the network, not the data's encoding)"]
     if pre is None:
         return ["preprocessing: none stored (inputs are used as given, as columns x0, x1, ...)"]
     columns = pre["columns"]
@@ -94,30 +105,6 @@ def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
         lines.append(f"  ... and {len(columns) - MAX_COLUMNS} more (--format json lists all)")
     if pre["impute"]:
         lines.append(f"  missing numeric values are filled with the {pre['impute']}")
-    return lines
-
-
-def _training_lines(summary: dict[str, Any] | None) -> list[str]:
-    if not summary:
-        return ["training: no record"]
-    lines = [f"training: {summary.get('epochs')} epochs on {summary.get('data')}"
-             f" ({summary.get('rows')} rows, {summary.get('seconds', 0):.1f} s)",
-             f"  stopped: {summary.get('stop_reason')}"]  # fmt: skip
-    final = dict(summary.get("final") or {})
-    restored = " (best; its weights were kept)" if summary.get("best_epoch") else ""
-    shown = {k: v for k, v in final.items() if k not in _HIDDEN and v is not None}
-    lines.append(
-        f"  epoch {final.get('epoch')}{restored}: "
-        + ", ".join(f"{k} {v:.4g}" for k, v in shown.items())
-    )
-    for key, value in summary.items():
-        if key.endswith("_metrics"):
-            scores = {k: v for k, v in value.items() if k != "confusion_matrix"}
-            lines.append(f"  {key}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()))
-    if summary.get("note"):
-        lines.append(f"  note: {summary['note']}")
-    settings = summary.get("settings") or {}
-    lines.append("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     return lines
 
 
@@ -143,13 +130,36 @@ def text_report(info: dict[str, Any]) -> str:
     ]
     if info["classes"] is not None:
         lines.append(f"classes ({len(info['classes'])}): {', '.join(map(str, info['classes']))}")
-    lines += _preprocessing_lines(info) + _training_lines(info["training"])
+    elif info["kind"] == CHECKPOINT and info["task"] == "classification":
+        lines.append("classes: not stored in a checkpoint (outputs are class numbers 0, 1, ...)")
+    lines += _preprocessing_lines(info) + record_lines(info["kind"], info)
     return "\n".join(lines) + "\n"
+
+
+def load(path: str) -> Model:
+    """Load any model file: one with preprocessing checked as ``predict`` checks it (so a
+    file that ``predict`` refuses is refused here with the same message), one without (a
+    network saved from Python, an estimator's file, a checkpoint) as it is."""
+    from ..io.checkpoint import CHECKPOINT_FILE
+    from ..io.model_file import load_model, model_header
+
+    if os.path.isdir(path) and (Path(path) / CHECKPOINT_FILE).is_file():
+        checkpoint = os.path.join(path, CHECKPOINT_FILE)
+        raise InputError(
+            f"{path} is a folder: the checkpoint folder of a training run. Give its checkpoint "
+            f"file, 'deltarule inspect {checkpoint}', or continue the run with 'deltarule "
+            f"train --resume {path}'."
+        )
+    if model_header(path)["preprocessing"] is not None:
+        return load_model_file(path)
+    loaded = load_model(path)
+    pre = _made_up_preprocessing(loaded.network, loaded.classes)
+    return Model(loaded.network, pre, loaded.header, path)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the model file and describe it."""
-    info = describe(load_model_file(args.model))
+    info = describe(load(args.model))
     if args.format == "json":
         write_text(dumps(info, ensure_ascii=False, indent=2) + "\n", None)
     else:

@@ -1,10 +1,13 @@
 """``deltarule predict``: run a saved model on new data.
 
 The data's columns are taken by name, in any order, through the preprocessing
-stored in the model file; extra columns (the target, an id...) are ignored and a
-missing one is an error that names it. Classification prints class labels as they
-were in the training file (``--proba``: one probability column per class);
-regression prints values. Output is CSV or JSON, to stdout or (atomically) a file.
+stored in the model file; extra columns (the target, an id, a nameless index...) are
+ignored and a missing one is an error that names it. Columns the model knows as text
+(categories, class labels) are read as written: codes such as ``01`` stay ``"01"`` even
+in a file where every one of them looks like a number. DATA may be gzip-compressed.
+Classification prints class labels as they were in the training file (``--proba``: one
+probability column per class); regression prints values. Output is CSV or JSON, to
+stdout or (atomically) a file.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from .._json import dumps
 from ..exceptions import InputError
 from . import add_common
 from ._common import CLASSIFICATION, check_distinct, load_model_file, read_data, write_text
+from ._model_kinds import refuse_checkpoint
 
 EPILOG = """examples:
   deltarule predict model.safetensors new.csv
@@ -36,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
-    parser.add_argument("data", metavar="DATA", help="CSV, TSV, Parquet or NPZ (array X) file")
+    parser.add_argument(
+        "data", metavar="DATA", help="CSV or TSV (may be .gz), Parquet or NPZ (array X) file"
+    )
     parser.add_argument(
         "--proba", action="store_true", help="classification: a probability column per class"
     )
@@ -79,7 +85,14 @@ def run(args: argparse.Namespace) -> int:
     """Load the model, read DATA, write predictions."""
     check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": args.out})
     model = load_model_file(args.model)
-    frame = read_data(args.data, names=model.pre.feature_names, require_target=False)
+    refuse_checkpoint(model.header, args.model, "predict")
+    frame = read_data(
+        args.data,
+        names=model.pre.feature_names,
+        require_target=False,
+        text_columns=model.pre.text_columns,
+        needed=model.pre.feature_names,
+    )
     table = predictions(model, frame, args.proba)
     text = table.to_csv(index=False) if args.format == "csv" else _json(table)
     write_text(text, args.out)

@@ -16,11 +16,14 @@ The safetensors metadata entry ``"deltarule"`` is a JSON object::
      "training": {...} | null, "created": "2025-01-01T12:00:00+00:00"}
 
 A second metadata entry, ``"deltarule.sha256"``
-(:data:`~deltarule.io.safetensors.CHECKSUM_KEY`), holds the SHA-256 of the data
-section, so a file whose weights changed after saving (a flipped bit on disk, a
-broken copy) is refused as damaged rather than loaded with wrong weights. Files
-written before the checksum existed have no such entry and load unchecked; the
-format version is unchanged, since readers that do not know the entry ignore it.
+(:data:`~deltarule.io.safetensors.CHECKSUM_KEY`), holds a SHA-256 checksum of the
+whole file but itself: the tensors' names, dtypes, shapes and offsets, the JSON
+header above (architecture, preprocessing, classes, training record) and the
+tensor data (:func:`~deltarule.io.safetensors.covered_header`). A file changed
+after saving (a flipped bit on disk, a broken copy, an edited mean or class label)
+is refused as damaged rather than loaded to make other predictions. Files written
+before the checksum existed have no such entry and load unchecked; the format
+version is unchanged, since readers that do not know the entry ignore it.
 
 Loading checks every part and fails with an
 :class:`~deltarule.exceptions.IncompatibleFormatError` saying what is wrong; a
@@ -163,7 +166,8 @@ def save_model(
 ) -> Path:
     """Save ``network`` (and what is needed to use it) to a model file, atomically.
 
-    The file carries the SHA-256 of its tensor data, which :func:`load_model` verifies.
+    The file carries a SHA-256 checksum of its header and tensor data, which
+    :func:`load_model` verifies.
 
     Parameters
     ----------
@@ -376,15 +380,15 @@ def _build_network(
 def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     """Load a model file written by :func:`save_model`.
 
-    The tensor data are checked against the file's SHA-256 checksum when it has one
-    (every file saved since the checksum was added; older files load unchecked).
+    The header and tensor data are checked against the file's SHA-256 checksum when it
+    has one (every file saved since the checksum was added; older files load unchecked).
 
     Raises
     ------
     IncompatibleFormatError
-        If the file is not a deltarule model file, is corrupt or damaged (its data do not
-        match its checksum), was written by a newer deltarule, or uses an activation or
-        loss not registered in this session.
+        If the file is not a deltarule model file, is corrupt or damaged (its header or
+        data do not match its checksum), was written by a newer deltarule, or uses an
+        activation or loss not registered in this session.
     InputError
         If ``path`` does not exist or is a directory.
     """

@@ -16,14 +16,17 @@ The writer produces byte-for-byte what the ``safetensors`` package writes
 (tensors ordered by dtype size then name, header padded with spaces to a
 multiple of 8) and is atomic (:mod:`deltarule.io.atomic`).
 
-Integrity: ``write_safetensors(..., checksum=True)`` stores the SHA-256 of the
-data section (every byte after the header) as the metadata string
-:data:`CHECKSUM_KEY`, 64 lowercase hex digits. The reader checks it whenever a
-file has it, so a flipped bit in the weights is refused as damage instead of
-loading as a wrong weight; files without it (older ones, other programs') load
-as before. The entry is plain metadata, so the ``safetensors`` package and
-PyTorch read such files unchanged; and a checksum found in the metadata given to
-the writer is recomputed, so reading a file, changing a tensor and writing it
+Integrity: ``write_safetensors(..., checksum=True)`` stores a SHA-256 checksum as
+the metadata string :data:`CHECKSUM_KEY`, 64 lowercase hex digits. It covers
+everything the file says except the checksum itself and the header's padding: the
+header in a canonical form (:func:`covered_header`: every tensor's name, dtype,
+shape and offsets, and every other metadata entry) followed by the data section.
+The reader checks it whenever a file has it, so a flipped bit in the weights, or an
+edited metadata value (a mean, a class label, an activation name), is refused as
+damage instead of loading as something else; files without it (older ones, other
+programs') load as before. The entry is plain metadata, so the ``safetensors``
+package and PyTorch read such files unchanged; and a checksum found in the metadata
+given to the writer is recomputed, so reading a file, changing it and writing it
 back never leaves a stale one.
 
 Examples
@@ -38,6 +41,7 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -56,6 +60,7 @@ __all__ = [
     "CHECKSUM_KEY",
     "DTYPES",
     "DEFAULT_MAX_HEADER_BYTES",
+    "covered_header",
     "read_safetensors",
     "read_safetensors_header",
     "write_safetensors",
@@ -82,7 +87,8 @@ DTYPES: dict[str, np.dtype] = {
 package's own dtype order (the writer puts larger ranks first)."""
 
 CHECKSUM_KEY = "deltarule.sha256"
-"""Metadata entry holding the SHA-256 of the data section (64 lowercase hex digits)."""
+"""Metadata entry holding the SHA-256 (64 lowercase hex digits) of the canonical header
+(:func:`covered_header`) followed by the data section."""
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RANK = {code: rank for rank, code in enumerate(DTYPES)}
@@ -116,6 +122,22 @@ def _sniff(first: bytes) -> str:
     if first[:6] == b"\x93NUMPY":
         return "; it looks like a NumPy .npy file"
     return ""
+
+
+def _text_start(first: bytes) -> str | None:
+    """The first line of a file that starts as text (a CSV table, say), or None.
+
+    A safetensors file starts with its header length as 8 little-endian bytes; 8 printable
+    characters as a length are over 10**17 bytes, so no real file starts that way.
+    """
+    first = first.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
+    try:  # (an incremental decoder allows a character cut at the end of ``first``)
+        text = codecs.getincrementaldecoder("utf-8")().decode(first[:64])
+    except UnicodeDecodeError:
+        return None
+    if not text.strip() or not all(c.isprintable() or c in "\t\r\n" for c in text[:8]):
+        return None
+    return next(line for line in text.splitlines() if line.strip())[:40]
 
 
 def loads_strict(text: str, fail: Fail, what: str = "its header") -> Any:
@@ -216,30 +238,68 @@ def _check_metadata(metadata: Any, fail: Fail) -> dict[str, str]:
     return dict(metadata)
 
 
+def covered_header(tensors: Mapping[str, Mapping[str, Any]], metadata: Mapping[str, str]) -> bytes:
+    """The header as the :data:`CHECKSUM_KEY` checksum covers it, canonically serialised.
+
+    The checksum is the SHA-256 of these bytes followed by the data section. They are
+    the JSON object of every tensor entry (``{"dtype", "shape", "data_offsets"}`` by
+    name) and ``"__metadata__"``: every metadata entry but the checksum (``{}`` when
+    none), written with sorted keys, no spaces and non-ASCII characters as UTF-8::
+
+        json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    so that any change to what the header says (a name, a shape, an offset, a metadata
+    value) changes the checksum, while its key order and whitespace do not matter.
+
+    Parameters
+    ----------
+    tensors : mapping of str to dict
+        ``{name: {"dtype": code, "shape": [...], "data_offsets": [begin, end]}}``.
+    metadata : mapping of str to str
+        The file's metadata; a :data:`CHECKSUM_KEY` entry in it is left out.
+
+    Returns
+    -------
+    bytes
+    """
+    header: dict[str, Any] = dict(tensors)
+    header["__metadata__"] = {k: v for k, v in metadata.items() if k != CHECKSUM_KEY}
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass")  # (a JSON "\\ud800" read from a file)
+
+
 def _check_digest(path: str | os.PathLike[str], kind: str, stored: str, computed: str) -> None:
-    """Refuse a file whose data section does not hash to the checksum stored in its header."""
+    """Refuse a file whose header and data do not hash to the checksum stored in its header."""
     if computed != stored:
         raise IncompatibleFormatError(
-            f"{os.fspath(path)} is damaged: its tensor data does not match the SHA-256 "
+            f"{os.fspath(path)} is damaged: its header or tensor data do not match the SHA-256 "
             f"checksum saved with it (expected {stored[:16]}..., found {computed[:16]}...), so "
-            f"some stored values are not the ones written (a disk, copy or download error, or "
-            f"an edit of the bytes). Save the {kind} again from the program or model that made "
-            "it, or use a backup copy."
+            f"something stored (a weight, or a setting, label or name in its header) is not "
+            f"what was written (a disk, copy or download error, or an edit of the file). Save "
+            f"the {kind} again from the program or model that made it, or use a backup copy."
         )
 
 
 def _read_layout(
-    handle: BinaryIO, size: int, limit: int, fail: Fail
+    handle: BinaryIO, size: int, limit: int, fail: Fail, kind: str
 ) -> tuple[list[TensorInfo], dict[str, str]]:
     """Read and validate the header of an open file of ``size`` bytes."""
     first = handle.read(8)
-    if size < 8 or len(first) < 8:
-        fail(f"it has {size:,} bytes; a safetensors file starts with an 8-byte header length")
     n = int.from_bytes(first, "little")
-    if 8 + n > size:
+    if size < 8 or len(first) < 8 or 8 + n > size:
+        start = first + handle.read(56)
+        line = _text_start(start)
+        if line is not None:
+            fail(
+                f"it looks like a text file such as a CSV table (it starts with {line!r}); "
+                f"give the {kind} here (at the command line MODEL comes first: deltarule "
+                "predict MODEL DATA)"
+            )
+        if size < 8 or len(first) < 8:
+            fail(f"it has {size:,} bytes; a safetensors file starts with an 8-byte header length")
         fail(
             f"its header declares {n:,} bytes but the file has {size:,} bytes; the file is "
-            f"truncated or corrupt{_sniff(first + handle.read(8))}"
+            f"truncated or corrupt{_sniff(start)}"
         )
     if n > limit:
         fail(
@@ -251,6 +311,14 @@ def _read_layout(
     data_length = size - 8 - n
     infos = [_check_entry(name, entry, data_length, fail) for name, entry in header.items()]
     return _check_layout(infos, data_length, fail), metadata
+
+
+def _entries(infos: list[TensorInfo]) -> dict[str, dict[str, Any]]:
+    """The header's tensor entries, as the file states them."""
+    return {
+        name: {"dtype": code, "shape": list(shape), "data_offsets": [begin, end]}
+        for name, code, shape, begin, end in infos
+    }
 
 
 def _open_checked(path: str | os.PathLike[str]) -> BinaryIO:
@@ -265,8 +333,8 @@ def read_safetensors_header(
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Read and validate only the header of a safetensors file.
 
-    The data section is not read, so its :data:`CHECKSUM_KEY` checksum is not verified
-    (only its form); :func:`read_safetensors` verifies it.
+    The data section is not read, so the :data:`CHECKSUM_KEY` checksum (which covers the
+    header too) is not verified, only its form; :func:`read_safetensors` verifies it.
 
     Returns
     -------
@@ -282,13 +350,9 @@ def read_safetensors_header(
     fail = make_fail(path, kind)
     with _open_checked(path) as handle:
         infos, metadata = _read_layout(
-            handle, os.fstat(handle.fileno()).st_size, max_header_bytes, fail
+            handle, os.fstat(handle.fileno()).st_size, max_header_bytes, fail, kind
         )
-    tensors = {
-        name: {"dtype": code, "shape": list(shape), "data_offsets": [begin, end]}
-        for name, code, shape, begin, end in infos
-    }
-    return tensors, metadata
+    return _entries(infos), metadata
 
 
 def read_safetensors(
@@ -319,15 +383,17 @@ def read_safetensors(
     Raises
     ------
     IncompatibleFormatError
-        If the file is truncated, corrupt or not safetensors at all, or if its data
-        does not match the :data:`CHECKSUM_KEY` checksum in its metadata (damaged).
+        If the file is truncated, corrupt or not safetensors at all, or if its header
+        or data do not match the :data:`CHECKSUM_KEY` checksum in its metadata (damaged).
     """
     fail = make_fail(path, kind)
     tensors: dict[str, np.ndarray] = {}
     with _open_checked(path) as handle:
         size = os.fstat(handle.fileno()).st_size
-        infos, metadata = _read_layout(handle, size, max_header_bytes, fail)
-        digest = hashlib.sha256() if CHECKSUM_KEY in metadata else None
+        infos, metadata = _read_layout(handle, size, max_header_bytes, fail, kind)
+        digest = None
+        if CHECKSUM_KEY in metadata:
+            digest = hashlib.sha256(covered_header(_entries(infos), metadata))
         for name, code, shape, begin, end in infos:  # in offset order: the data section's
             array = np.empty(shape, dtype=DTYPES[code])
             raw = array.reshape(-1).view(np.uint8)
@@ -356,16 +422,22 @@ def _tensor_code(name: Any, value: Any) -> tuple[np.ndarray, str]:
     return np.asarray(array, dtype=DTYPES[code], order="C"), code
 
 
-def _header_bytes(arrays: dict[str, tuple[np.ndarray, str]], metadata: dict[str, str]) -> bytes:
-    header: dict[str, Any] = {"__metadata__": metadata} if metadata else {}
-    offset = 0
+def _tensor_entries(arrays: dict[str, tuple[np.ndarray, str]]) -> dict[str, dict[str, Any]]:
+    """The header's tensor entries for the arrays, laid out in their order."""
+    entries, offset = {}, 0
     for name, (array, code) in arrays.items():
-        header[name] = {
+        entries[name] = {
             "dtype": code,
             "shape": list(array.shape),
             "data_offsets": [offset, offset + array.nbytes],
         }
         offset += array.nbytes
+    return entries
+
+
+def _header_bytes(entries: dict[str, dict[str, Any]], metadata: dict[str, str]) -> bytes:
+    header: dict[str, Any] = {"__metadata__": metadata} if metadata else {}
+    header.update(entries)
     try:
         raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate such as "\ud800" has no UTF-8 form
@@ -377,9 +449,11 @@ def _header_bytes(arrays: dict[str, tuple[np.ndarray, str]], metadata: dict[str,
     return raw + b" " * (-len(raw) % 8)
 
 
-def _data_digest(arrays: dict[str, tuple[np.ndarray, str]]) -> str:
-    """The SHA-256 (hex) of the data section the arrays make, in file order."""
-    digest = hashlib.sha256()
+def _file_digest(
+    arrays: dict[str, tuple[np.ndarray, str]], entries: dict[str, Any], metadata: dict[str, str]
+) -> str:
+    """The :data:`CHECKSUM_KEY` checksum (hex) of the file these make."""
+    digest = hashlib.sha256(covered_header(entries, metadata))
     for array, _ in arrays.values():
         digest.update(memoryview(array.reshape(-1)).cast("B"))
     return digest.hexdigest()
@@ -401,11 +475,12 @@ def write_safetensors(
         Bool, integer or float arrays (see :data:`DTYPES`); stored little-endian, C order.
     metadata : mapping of str to str, optional
         A :data:`CHECKSUM_KEY` entry in it (as read from a file) is replaced by the
-        checksum of the tensors written now.
+        checksum of the file written now.
     checksum : bool, default False
-        Store the SHA-256 of the data section as the metadata entry :data:`CHECKSUM_KEY`,
-        which :func:`read_safetensors` verifies. Without it (and without that entry in
-        ``metadata``) the file is byte-for-byte what the ``safetensors`` package writes.
+        Store the SHA-256 of the header (:func:`covered_header`) and the data section as
+        the metadata entry :data:`CHECKSUM_KEY`, which :func:`read_safetensors` verifies.
+        Without it (and without that entry in ``metadata``) the file is byte-for-byte what
+        the ``safetensors`` package writes.
 
     Raises
     ------
@@ -422,9 +497,10 @@ def write_safetensors(
     order = sorted(checked, key=lambda name: (-_RANK[checked[name][1]], name))
     arrays = {name: checked[name] for name in order}
     metadata = dict(metadata or {})
+    entries = _tensor_entries(arrays)
     if checksum or CHECKSUM_KEY in metadata:
-        metadata[CHECKSUM_KEY] = _data_digest(arrays)
-    header = _header_bytes(arrays, dict(sorted(metadata.items())))
+        metadata[CHECKSUM_KEY] = _file_digest(arrays, entries, metadata)
+    header = _header_bytes(entries, dict(sorted(metadata.items())))
     with atomic_open(path, "wb") as handle:
         handle.write(len(header).to_bytes(8, "little"))
         handle.write(header)
