@@ -121,6 +121,22 @@ def test_gzip_compressed_data(capsys, flower_model, in_tmp):
     assert cli(capsys, "predict", "model.safetensors", "new.csv.gz")[1] == flower_model
 
 
+def test_train_on_gzip_data_names_the_model_without_the_compression(capsys, in_tmp):
+    (in_tmp / "flowers.csv.gz").write_bytes(gzip.compress(flowers().to_csv(index=False).encode()))
+    code, out, err = cli(capsys, "train", "flowers.csv.gz", "--target", "species", "--epochs",
+                         "2", "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert (in_tmp / "flowers.safetensors").exists()  # (was flowers.csv.safetensors)
+
+
+def test_a_missing_target_lists_a_wide_file_s_columns_shortly(capsys, in_tmp):
+    wide = pd.DataFrame(np.zeros((3, 500)), columns=[f"c{i}" for i in range(500)])
+    wide.to_csv("wide.csv", index=False)
+    code, _, err = cli(capsys, "train", "wide.csv")
+    assert code == 2 and len(err.splitlines()) == 1 and len(err) < 400
+    assert "needs --target COLUMN" in err and "'c0', 'c1'" in err and "... and 490 more" in err
+
+
 def test_utf16_data_says_what_it_is(capsys, flower_model, in_tmp):
     text = (in_tmp / "new.csv").read_text()
     (in_tmp / "u16.csv").write_bytes(text.encode("utf-16"))

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import deltarule as dr
@@ -51,6 +52,20 @@ def test_inspect_describes_a_network_saved_from_python(capsys, in_tmp, network):
     info = json.loads(out)
     assert code == 0 and info["kind"] == "network" and info["task"] == task
     assert info["layers"][0]["n_inputs"] == n_in and info["layers"][-1]["n_outputs"] == n_out
+
+
+def test_predict_on_several_regression_outputs_saved_from_python_says_what_to_do(capsys, in_tmp):
+    # (before: "its preprocessing makes 3 inputs and 1 outputs but the network has 3 and 2;
+    # the file was not written by deltarule train", about a preprocessing it made up)
+    save_model(dr.Network([3, 4, 2], activation="tanh", seed=0), "net.safetensors")
+    pd.DataFrame({"x0": [0.1], "x1": [0.2], "x2": [0.3]}).to_csv("rows.csv", index=False)
+    for command in ("predict", "evaluate"):
+        err = one_error_line(*cli(capsys, command, "net.safetensors", "rows.csv"))
+        assert "saved without preprocessing, with 2 regression outputs" in err
+        assert "load_model(path).network.predict(X)" in err
+    save_model(dr.Network([3, 4, 1], activation="tanh", seed=0), "one.safetensors")
+    code, out, err = cli(capsys, "predict", "one.safetensors", "rows.csv")  # one output: fine
+    assert (code, err) == (0, "") and len(out.splitlines()) == 2
 
 
 def test_a_record_saved_from_python_is_listed_by_its_keys(capsys, in_tmp):
@@ -130,6 +145,16 @@ def test_predict_refuses_a_checkpoint(capsys, checkpoint):
     assert "'deltarule train --resume ck'" in err and "m.safetensors" in err
     code, out, err = cli(capsys, "predict", "m.safetensors", "new.csv")  # the run's model
     assert (code, err) == (0, "") and out.startswith("species\n")
+
+
+def test_evaluate_refuses_a_checkpoint(capsys, checkpoint):
+    # (before: scored on the raw columns, the labels read as class numbers)
+    flowers(seed=3).to_csv("test.csv", index=False)
+    err = one_error_line(*cli(capsys, "evaluate", checkpoint, "test.csv"))
+    assert err.startswith(f"error: {checkpoint} is a training checkpoint, not a finished model")
+    assert "'evaluate' would feed the network raw columns" in err
+    code, _, err = cli(capsys, "evaluate", "m.safetensors", "test.csv")
+    assert (code, err) == (0, "")
 
 
 def test_predict_refuses_a_checkpoint_written_from_python(capsys, in_tmp):

@@ -226,6 +226,29 @@ def test_a_model_saved_with_dropout_is_explained_as_the_inference_pass(tmp_path,
     assert "rate 0.25 in hidden layer 1" in out
 
 
+def test_raw_input_reads_code_like_categories_and_labels_as_written(tmp_path, capsys, monkeypatch):
+    # ('01' was read as the number 1: "column 'code' has 1 value(s) not seen in training")
+    pd = pytest.importorskip("pandas")
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"x": rng.normal(size=30), "code": ["01", "02", "A7"] * 10,
+                          "y": ["07", "08"] * 15})  # fmt: skip
+    table.to_csv("codes.csv", index=False)
+    code, _, err = run(capsys, "train", "codes.csv", "--target", "y", "--epochs", "2",
+                       "--quiet", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    pd.DataFrame({"x": [0.5], "code": ["01"]}).to_csv("one.csv", index=False)
+    code, out, err = run(capsys, "predict", "m.safetensors", "one.csv", "--proba")
+    assert code == 0 and err == "", err
+    probability = float(out.splitlines()[1].split(",")[1])
+    argv = ["explain", "--model", "m.safetensors", "--raw", "--input", "0.5,01"]
+    code, out, err = run(capsys, *argv, "--target", "08", "--format", "json")
+    assert (code, err) == (0, ""), err
+    trace = json.loads(out)
+    assert trace["output"] == [[pytest.approx(probability, rel=1e-6)]]
+    assert trace["target"] == [[1.0]]
+
+
 def test_raw_rows_go_through_the_models_preprocessing(tmp_path, capsys, monkeypatch):
     # --raw: one row of the data's own columns (a category among them) and a class label,
     # explained exactly as predict would see them.

@@ -208,6 +208,13 @@ def load_model_file(path: str) -> Model:
     outputs_fit = pre.n_outputs == network.n_outputs or (
         loaded.preprocessing is None and pre.task == CLASSIFICATION and network.n_outputs == 2
     )
+    if loaded.preprocessing is None and not outputs_fit:  # (several regression outputs)
+        raise IncompatibleFormatError(
+            f"{path} holds a network saved without preprocessing, with {network.n_outputs} "
+            f"{pre.task} outputs; predict and evaluate take one regression output, or class "
+            "outputs. Predict from Python instead: deltarule.io.load_model(path).network"
+            ".predict(X)."
+        )
     if pre.n_features_out != network.n_inputs or not outputs_fit:
         raise IncompatibleFormatError(
             f"{path}: its preprocessing makes {pre.n_features_out} inputs and {pre.n_outputs} "

@@ -24,6 +24,7 @@ from ._common import (
     score,
     write_text,
 )
+from ._model_kinds import refuse_checkpoint
 
 EPILOG = """examples:
   deltarule evaluate model.safetensors test.csv
@@ -55,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "data", metavar="DATA", help="CSV or TSV (may be .gz), Parquet or NPZ (X and y) file"
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--plot", metavar="PATH", help="confusion matrix image (.png or .svg)")
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="confusion matrix (regression: predicted against true) image, .png or .svg",
+    )
     parser.add_argument("--out", metavar="FILE", help="write the report to FILE, not stdout")
     add_common(parser)
     parser.set_defaults(func=run)
@@ -125,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
         check_plot_path(args.plot)
     model = load_model_file(args.model)
+    refuse_checkpoint(model.header, args.model, "evaluate")
     features = model.pre.feature_names
     frame = read_data(
         args.data,

@@ -137,17 +137,20 @@ def _raw_example(model: Any, row: str, target: str | None) -> tuple[Any, Any]:
             f"column(s): {shown}; with --raw give one value per column, in that order."
         )
 
-    def one_row(header: list[str], values: list[str]) -> Any:
+    def one_row(header: list[str], values: list[str], text_columns: list[str]) -> Any:
         import pandas as pd
 
         text = io.StringIO()
         csv.writer(text).writerows([header, values])
-        return pd.read_csv(io.StringIO(text.getvalue()))  # typed as a data file's cells
+        kinds = {name: str for name in text_columns}  # ('01' stays '01', as predict reads it)
+        return pd.read_csv(io.StringIO(text.getvalue()), dtype=kinds)  # as a data file's cells
 
-    x = model.features(one_row(names, cells))[0]
+    text_columns = [str(name) for name in model.pre.text_columns]
+    x = model.features(one_row(names, cells, text_columns))[0]
     if target is None:
         return x, None
-    label = one_row(["target"], [target])["target"]
+    as_text = ["target"] if str(model.pre.target) in text_columns else []
+    label = one_row(["target"], [target], as_text)["target"]
     return x, model.targets(label)[0]
 
 

@@ -192,7 +192,9 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
         check_plot_path(args.plot)  # its folder exists and is writable: found now, not after
     out = Path(args.out) if args.out else None
     if out is None and args.data:
-        out = Path.cwd() / f"{Path(args.data).stem}.safetensors"
+        name = Path(args.data)
+        name = Path(name.stem) if name.suffix.lower() == ".gz" else name  # data.csv.gz -> data
+        out = Path.cwd() / f"{name.stem}.safetensors"
     if args.checkpoint and os.path.exists(args.checkpoint) and not os.path.isdir(args.checkpoint):
         raise InputError(
             f"--checkpoint {args.checkpoint} is a file; expected a folder to keep the run's "
@@ -206,7 +208,7 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
 
 def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     """Read DATA and return (fitted preprocessor, X, Y)."""
-    from ..preprocessing import TabularPreprocessor
+    from ..preprocessing import TabularPreprocessor, listed
 
     is_npz = Path(args.data).suffix.lower() == ".npz"
     if is_npz and args.target not in (None, "y"):
@@ -219,7 +221,7 @@ def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     if target is None:
         raise InputError(
             f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
-            f"the file has columns {', '.join(map(str, frame.columns))}."
+            f"the file has columns {listed(frame.columns)}."
         )
     pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
     return pre, pre.transform(frame), pre.transform_target(frame[target])

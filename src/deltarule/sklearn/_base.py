@@ -296,7 +296,7 @@ class BaseMLP(BaseEstimator):
         learning rate and the shuffling and dropout random streams, a ``RandomState``
         ``random_state``'s state — so that ``partial_fit`` or a ``warm_start`` fit after
         :meth:`load` gives exactly what it gives without the save and load. The file
-        carries a checksum of its tensors; no pickle is involved.
+        carries a checksum of its header and tensors; no pickle is involved.
 
         Parameters
         ----------
