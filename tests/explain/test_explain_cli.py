@@ -226,6 +226,26 @@ def test_a_model_saved_with_dropout_is_explained_as_the_inference_pass(tmp_path,
     assert "rate 0.25 in hidden layer 1" in out
 
 
+def _explained_as_predicted(capsys, table, target, row, label) -> None:
+    """Train on ``table``, then explain ``row`` (its cells as --raw --input) with ``label``:
+    the walk's output is predict's probability of that row, and its target the label's."""
+    table.to_csv("data.csv", index=False)
+    code, _, err = run(capsys, "train", "data.csv", "--target", target, "--epochs", "2",
+                       "--quiet", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    row.to_csv("one.csv", index=False)
+    code, out, err = run(capsys, "predict", "m.safetensors", "one.csv", "--proba")
+    assert (code, err) == (0, ""), err
+    probability = float(out.splitlines()[1].split(",")[1])
+    cells = ",".join(str(value) for value in row.iloc[0])
+    argv = ["explain", "--model", "m.safetensors", "--raw", "--input", cells]
+    code, out, err = run(capsys, *argv, "--target", label, "--format", "json")
+    assert (code, err) == (0, ""), err
+    trace = json.loads(out)
+    assert trace["output"] == [[pytest.approx(probability, rel=1e-6)]]
+    assert trace["target"] == [[1.0]]
+
+
 def test_raw_input_reads_code_like_categories_and_labels_as_written(tmp_path, capsys, monkeypatch):
     # ('01' was read as the number 1: "column 'code' has 1 value(s) not seen in training")
     pd = pytest.importorskip("pandas")
@@ -233,20 +253,7 @@ def test_raw_input_reads_code_like_categories_and_labels_as_written(tmp_path, ca
     rng = np.random.default_rng(1)
     table = pd.DataFrame({"x": rng.normal(size=30), "code": ["01", "02", "A7"] * 10,
                           "y": ["07", "08"] * 15})  # fmt: skip
-    table.to_csv("codes.csv", index=False)
-    code, _, err = run(capsys, "train", "codes.csv", "--target", "y", "--epochs", "2",
-                       "--quiet", "--out", "m.safetensors")  # fmt: skip
-    assert code == 0, err
-    pd.DataFrame({"x": [0.5], "code": ["01"]}).to_csv("one.csv", index=False)
-    code, out, err = run(capsys, "predict", "m.safetensors", "one.csv", "--proba")
-    assert code == 0 and err == "", err
-    probability = float(out.splitlines()[1].split(",")[1])
-    argv = ["explain", "--model", "m.safetensors", "--raw", "--input", "0.5,01"]
-    code, out, err = run(capsys, *argv, "--target", "08", "--format", "json")
-    assert (code, err) == (0, ""), err
-    trace = json.loads(out)
-    assert trace["output"] == [[pytest.approx(probability, rel=1e-6)]]
-    assert trace["target"] == [[1.0]]
+    _explained_as_predicted(capsys, table, "y", pd.DataFrame({"x": [0.5], "code": ["01"]}), "08")
 
 
 def test_raw_rows_go_through_the_models_preprocessing(tmp_path, capsys, monkeypatch):
@@ -257,19 +264,8 @@ def test_raw_rows_go_through_the_models_preprocessing(tmp_path, capsys, monkeypa
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"size": rng.normal(size=40), "color": ["red", "blue"] * 20,
                           "kind": ["yes", "no", "no", "yes"] * 10})  # fmt: skip
-    table.to_csv("data.csv", index=False)
-    code, _, err = run(capsys, "train", "data.csv", "--target", "kind", "--epochs", "2",
-                       "--quiet", "--out", "m.safetensors")  # fmt: skip
-    assert code == 0, err
-    pd.DataFrame({"size": [0.25], "color": ["blue"]}).to_csv("one.csv", index=False)
-    code, out, _ = run(capsys, "predict", "m.safetensors", "one.csv", "--proba")
-    probability_yes = float(out.splitlines()[1].split(",")[1])
-    argv = ["explain", "--model", "m.safetensors", "--raw", "--input", "0.25,blue"]
-    code, out, err = run(capsys, *argv, "--target", "yes", "--format", "json")
-    assert code == 0, err
-    trace = json.loads(out)
-    assert trace["output"] == [[pytest.approx(probability_yes, rel=1e-6)]]
-    assert trace["target"] == [[1.0]]
+    row = pd.DataFrame({"size": [0.25], "color": ["blue"]})
+    _explained_as_predicted(capsys, table, "kind", row, "yes")
     code, _, err = run(capsys, "explain", "--model", "m.safetensors", "--raw", "--input", "0.25")
     assert code == 2 and "the model's data has 2 column(s): size, color" in err
 
