@@ -67,6 +67,26 @@ def test_threads_give_the_one_thread_results(pair, optimizer, threads, monkeypat
     np.testing.assert_allclose(*values, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_without_mkl_call_numpys_gemm(threads, dtype, monkeypatch) -> None:
+    # (DELTARULE_MKL=0, or numba without the mkl wheel: the threads read a table of MKL's
+    # kernels made for one thread, past its end, and jumped to garbage: a segfault)
+    monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = (part.astype(dtype) for part in data(pair))
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 9, 3], activation="relu", output_activation=pair[0],
+                          loss=pair[1], seed=1, dtype=dtype)  # fmt: skip
+
+    for optimizer in ("sgd", "adam"):
+        one = train(1, monkeypatch, make, X, y, optimizer)
+        many = train(threads, monkeypatch, make, X, y, optimizer)
+        rtol, atol = (1e-12, 1e-15) if dtype == "float64" else (1e-4, 1e-5)
+        assert_same_training(many, one, rtol=rtol, atol=atol)
+
+
 @pytest.mark.parametrize(
     "options",
     [

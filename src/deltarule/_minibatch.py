@@ -334,7 +334,9 @@ class MinibatchKernel:
         self.sync = np.zeros((threads + 1) * SYNC_STRIDE, np.int64)
         self.shared = np.zeros(1 + len(layers) * threads)
         self.one_thread_products = np.zeros((len(layers), 3, 1, 3), np.int64)  # none
-        self.compiled = self.one_thread_products
+        # (none for each thread either, until MKL's are made: the kernel reads the entry of
+        # its thread, unchecked; a one-thread table made threads read past it and crash)
+        self.compiled = np.zeros((len(layers), 3, threads, 3), np.int64)
         if threads > 1 and self.thread_gemm == _mkl.gemm_address(dtype):
             self.compiled, jitters = compiled_products(self.sizes, self.parts, bs, dtype)
             weakref.finalize(self, _mkl.release, jitters)
