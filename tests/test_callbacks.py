@@ -125,3 +125,110 @@ def test_stop_when_all_correct_takes_class_targets(targets, loss) -> None:
     history = net.fit(XOR_X, targets, epochs=3, batch_size=None, stop_when_all_correct=True,
                       verbose=0, seed=0)  # fmt: skip
     assert len(history) >= 1
+
+
+# ------------------------------------------------------- a plateau reused or resumed
+def torch_plateau_rates(start: float, values, **kwargs) -> list[float]:
+    """The rate of each epoch under torch's ReduceLROnPlateau told ``values`` (the oracle)."""
+    torch = pytest.importorskip("torch")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=start)
+    rule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, threshold_mode="abs", **kwargs)
+    rates = []
+    for value in values:
+        rates.append(optimizer.param_groups[0]["lr"])
+        rule.step(value)
+    return rates
+
+
+def plateau_data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(40, 4)), np.eye(3)[rng.integers(0, 3, 40)]
+
+
+@pytest.mark.parametrize("reuse", ["net.fit", "Trainer.fit"])
+def test_a_reused_plateau_starts_afresh_in_each_fit(reuse) -> None:
+    # (it kept its best value and reductions: the first reduction of a second fit jumped
+    # by factor**4 from the fit's rate, judged against the first fit's best loss)
+    X, y = plateau_data()
+    plateau = ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=0.01)
+    net = dr.Network([4, 16, 3], output_activation="softmax", seed=0)
+    trainer = dr.Trainer(net, "sgd", 2.0, seed=0)
+    starts, histories = [], []
+    for epochs in (30, 6):
+        starts.append(2.0 if reuse == "net.fit" else trainer.learning_rate)
+        if reuse == "net.fit":
+            histories.append(net.fit(X, y, epochs=epochs, optimizer="sgd", learning_rate=2.0,
+                                     seed=0, callbacks=[plateau], verbose=0))  # fmt: skip
+        else:
+            histories.append(trainer.fit(X, y, epochs=epochs, callbacks=[plateau], verbose=0))
+    for start, history in zip(starts, histories):
+        expected = torch_plateau_rates(start, history["loss"], factor=0.5, patience=0,
+                                       threshold=0.01)  # fmt: skip
+        assert history["learning_rate"] == pytest.approx(expected, rel=1e-12)
+        assert min(expected) < start  # each fit reduced, from its own start
+
+
+def test_a_plateau_schedule_object_starts_afresh_in_each_fit() -> None:
+    from deltarule.schedules import ReduceOnPlateau
+
+    X, y = plateau_data()
+    rule = ReduceOnPlateau(factor=0.5, patience=0, min_delta=0.01)
+    net = dr.Network([4, 16, 3], output_activation="softmax", seed=0)
+    for epochs in (30, 6):
+        history = net.fit(X, y, epochs=epochs, optimizer="sgd", learning_rate=2.0, seed=0,
+                          schedule=rule, verbose=0)  # fmt: skip
+        expected = torch_plateau_rates(2.0, history["loss"], factor=0.5, patience=0,
+                                       threshold=0.01)  # fmt: skip
+        assert history["learning_rate"] == pytest.approx(expected, rel=1e-12)
+        assert min(expected) < 2.0
+
+
+@pytest.mark.parametrize("name", list(STATEFUL))
+def test_a_loaded_state_survives_exactly_one_train_begin(name) -> None:
+    # A checkpoint's state is loaded before the resumed fit: that fit's on_train_begin keeps
+    # it; a later fit starts afresh, as a fresh callback would.
+    net = dr.Network([1, 1], use_bias=False)
+    first, state = STATEFUL[name](), state_of(net)
+    first.on_train_begin(state)
+    for epoch, loss in enumerate([3.0, 2.0, 2.5, 2.4, 2.45], start=1):
+        first.on_epoch_end(record(epoch, loss), state)
+    saved = first.state_dict()
+    fresh = STATEFUL[name]()
+    fresh.on_train_begin(state_of(net))
+    assert saved[0] != fresh.state_dict()[0]
+    resumed = STATEFUL[name]()
+    resumed.load_state_dict(json.loads(json.dumps(saved[0])), saved[1])
+    resumed.on_train_begin(state_of(net))
+    assert resumed.state_dict()[0] == saved[0]
+    resumed.on_train_begin(state_of(net))
+    assert resumed.state_dict()[0] == fresh.state_dict()[0]
+
+
+def test_a_resumed_later_fit_keeps_the_rate_its_reductions_scale() -> None:
+    # A trainer's second fit starts at the rate the first left, and its plateau's reductions
+    # scale that rate; a checkpoint of that fit saves it (start_learning_rate), so the
+    # resumed plateau goes on as the uninterrupted one does (not from the base rate).
+    X, y = plateau_data()
+
+    def make() -> ReduceLROnPlateau:
+        return ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=0.01)
+
+    net = dr.Network([4, 16, 3], output_activation="softmax", seed=0)
+    trainer, plateau = dr.Trainer(net, "sgd", 2.0, seed=0), make()
+    trainer.fit(X, y, epochs=30, callbacks=[plateau], verbose=0)
+    start = trainer.learning_rate
+    assert start < 2.0
+    trainer.fit(X, y, epochs=3, callbacks=[plateau], verbose=0)
+    data, _ = plateau.state_dict()
+    assert data["start_learning_rate"] == start
+    resumed = make()
+    resumed.load_state_dict(json.loads(json.dumps(data)), {})
+    states = [state_of(net), state_of(net)]
+    for state in states:
+        state.learning_rate, state.base_learning_rate = trainer.learning_rate, 2.0
+    resumed.on_train_begin(states[1])
+    for epoch in range(34, 39):  # a loss that never improves: a reduction every epoch
+        plateau.on_epoch_end(record(epoch, 100.0), states[0])  # uninterrupted
+        resumed.on_epoch_end(record(epoch, 100.0), states[1])
+        assert states[1].learning_rate == states[0].learning_rate < start
+    assert states[1].learning_rate == start * 0.5**resumed.plateau.reductions

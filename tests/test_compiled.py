@@ -266,3 +266,251 @@ def test_sklearn_estimators_online_match_the_plain_path(kind, monkeypatch) -> No
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
     if kind.endswith("early-stopping"):
         np.testing.assert_allclose(fast.validation_scores_, slow.validation_scores_, rtol=1e-9)
+
+
+# ----------------------------------------------- the plain loop's outcome in every case
+def fit_both(make, X, y, monkeypatch, learning_rate, **kwargs):
+    """Fit through the compiled online path and through NumPy: (trainer, network, history,
+    warning messages) of each. Asserts that the kernel ran, and only where available."""
+    calls = kernel_calls(monkeypatch)
+    runs = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        net, before = make(), len(calls)
+        trainer = Trainer(net, "sgd", learning_rate, 1, seed=0, metrics=[])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = trainer.fit(X, y, verbose=0, **kwargs)
+        runs.append((trainer, net, history, [str(w.message) for w in caught]))
+        ran = len(calls) > before
+        assert ran == compiled, "the compiled path should run (only) where available"
+    return runs
+
+
+def assert_same_outcome(fast, slow, rtol=1e-12) -> None:
+    (tf, nf, hf, wf), (ts, ns, hs, ws) = fast, slow
+    assert hf.stop_reason == hs.stop_reason and wf == ws
+    assert [r.epoch for r in hf] == [r.epoch for r in hs]
+    np.testing.assert_allclose(hf.loss, hs.loss, rtol=rtol)
+    assert np.isfinite(nf.parameters).all() == np.isfinite(ns.parameters).all()
+    np.testing.assert_allclose(nf.parameters, ns.parameters, rtol=rtol, atol=0)
+    assert tf.epochs_done == ts.epochs_done
+    assert tf.optimizer_state["step"] == ts.optimizer_state["step"]
+
+
+OVERFLOWS = {  # one example whose update overflows the weights while its loss is finite
+    "first-epoch": (lambda: dr.Network([2, 3, 1], activation="tanh", dtype="float64", seed=2),
+                    [[1.0, 2.0]], 1e308),
+    "second-epoch": (lambda: dr.Network([2, 1], use_bias=False, dtype="float64", seed=2),
+                     [[1e-60, 0.0]], 1e260),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("validation", [False, True], ids=["chunks", "epoch-by-epoch"])
+@pytest.mark.parametrize("case", sorted(OVERFLOWS))
+def test_weights_overflowing_in_an_epoch_are_undone_as_the_plain_path_does(
+    case, validation, monkeypatch
+) -> None:
+    # The loss of the epoch is finite (measured before the update) but the update overflows
+    # the weights: the run stops there, with the weights of the epoch's start. The chunks
+    # "restored" by replaying the finished epochs, which overflowed again, and checked the
+    # weights only at the end of a chunk (the second epoch's overflow went on to a third).
+    make, X, lr = OVERFLOWS[case]
+    X, y = np.array(X), np.array([[30.0]])
+    extra = {"validation_data": (X, y)} if validation else {}
+    fast, slow = fit_both(make, X, y, monkeypatch, learning_rate=lr, epochs=5, **extra)
+    assert_same_outcome(fast, slow)
+    epoch = 1 if case == "first-epoch" else 2
+    assert slow[2].stop_reason.startswith(
+        f"training diverged at epoch {epoch}: the weights overflowed to infinity or NaN"
+    )
+    assert np.isfinite(fast[1].parameters).all()
+
+
+def test_an_epoch_stops_at_its_first_non_finite_loss_as_the_plain_path_does(monkeypatch):
+    # The plain loop makes no update after a non-finite loss and ends the epoch there: the
+    # reported loss is that example's (inf), not the NaN that later updates made of it.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5, 3)) * 10, rng.normal(size=(5, 2))
+
+    def make():
+        return dr.Network([3, 6, 2], activation="relu", dtype="float64", seed=0)
+
+    fast, slow = fit_both(make, X, y, monkeypatch, learning_rate=0.1, epochs=30)
+    assert_same_outcome(fast, slow)
+    assert "the loss became inf" in slow[2].stop_reason
+
+
+@pytest.mark.parametrize("hidden", sorted(_compiled.ACTIVATION_CODES))
+def test_a_nan_weight_is_seen_as_the_plain_path_sees_it(hidden, monkeypatch) -> None:
+    # ReLU turned NaN into 0 (z if z > 0 else 0): the NaN weight trained on, unseen.
+    X, y = np.random.default_rng(0).normal(size=(5, 3)), np.ones((5, 2))
+
+    def make():
+        net = dr.Network([3, 6, 2], activation=hidden, dtype="float64", seed=0)
+        net.parameters[0] = np.nan
+        return net
+
+    fast, slow = fit_both(make, X, y, monkeypatch, learning_rate=0.01, epochs=3)
+    assert_same_outcome(fast, slow)
+    assert slow[2].stop_reason.startswith("training diverged at epoch 1: the loss became nan")
+
+
+@pytest.mark.parametrize("name", sorted(_compiled.ACTIVATION_CODES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_kernels_activations_and_slopes_are_numpys(name, dtype) -> None:
+    # NaN stays NaN, and -0.0 through ReLU is +0.0 (np.maximum), in either dtype.
+    from deltarule import _jit
+    from deltarule.activations import get_activation
+
+    code, act = _compiled.ACTIVATION_CODES[name], get_activation(name)
+    z = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 1.5, -1.5, 40.0, -40.0], dtype)
+    like = np.empty(1, dtype)
+    a = np.array([_jit.online_act(code, v, like) for v in z], dtype)
+    expected = act(z.reshape(1, -1)).ravel()
+    np.testing.assert_allclose(a, expected, rtol=np.finfo(dtype).eps * 4, atol=0)
+    numbers = ~np.isnan(expected)  # (a NaN's sign means nothing)
+    np.testing.assert_array_equal(np.signbit(a)[numbers], np.signbit(expected)[numbers])
+    slopes = np.array([_jit.online_slope(code, v, w, like) for v, w in zip(z, a)], dtype)
+    np.testing.assert_allclose(slopes, act.derivative(z, a), rtol=np.finfo(dtype).eps * 4)
+
+
+@pytest.mark.parametrize("lr", [1e30, 0.5])
+def test_float32_networks_compute_in_float32(lr, monkeypatch) -> None:
+    # The kernel computed the forward pass and loss in float64 for float32 networks: a loss
+    # of 6e60 (beyond float32) and a divergence one epoch later than the NumPy path's.
+    X, y = np.array([[1.0, 2.0]]), np.array([[3.0]])
+
+    def make():
+        return dr.Network([2, 3, 1], activation="tanh", dtype="float32", seed=2)
+
+    fast, slow = fit_both(make, X, y, monkeypatch, learning_rate=lr, epochs=5)
+    assert_same_outcome(fast, slow, rtol=1e-5)
+    hf = fast[2]
+    assert fast[1].parameters.dtype == np.float32
+    # one example: the epoch's loss and gradient norm are float32 numbers
+    assert all(np.float32(r.loss) == r.loss for r in hf)
+    assert all(np.float32(r.gradient_norm) == r.gradient_norm for r in hf)
+
+
+def test_any_target_reached_stops_at_the_plain_paths_epoch(monkeypatch) -> None:
+    from deltarule.callbacks import TargetError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = X @ rng.normal(size=(3, 2)) + 0.1 * rng.normal(size=(20, 2))
+
+    def make():
+        return dr.Network([3, 6, 2], activation="tanh", dtype="float64", seed=2)
+
+    targets = [TargetError(0.05), TargetError(0.5)]  # (it ran on to the smallest)
+    fast, slow = fit_both(make, X, y, monkeypatch, 0.01, epochs=2000, callbacks=targets)
+    assert_same_outcome(fast, slow, rtol=1e-9)
+    assert slow[2].stop_reason.startswith("target error reached") and len(slow[2]) < 100
+
+
+def test_ctrl_c_stops_the_chunked_online_run_after_a_chunk(tmp_path) -> None:
+    # Ctrl-C escaped fit as KeyboardInterrupt: the chunk loop never listened for it.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        textwrap.dedent("""
+        import os, signal, threading, time, numpy as np, deltarule as dr
+        from deltarule.training import Trainer
+
+        def press():  # once fit listens for Ctrl-C (at most 5 s), and a little later
+            end = time.monotonic() + 5
+            while signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                if time.monotonic() > end:
+                    break
+                time.sleep(0.005)
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(200, 6)); y = X[:, :2].copy()
+        def make():
+            return dr.Network([6, 8, 2], activation="tanh", seed=2)
+        net = make()
+        trainer = Trainer(net, "sgd", 0.001, 1, seed=0, metrics=[])
+        threading.Thread(target=press, daemon=True).start()
+        h = trainer.fit(X, y, epochs=10**7, verbose=0)
+        print(h.stop_reason)
+        again = make()  # the same number of epochs, uninterrupted: the same weights
+        Trainer(again, "sgd", 0.001, 1, seed=0, metrics=[]).fit(X, y, epochs=len(h), verbose=0)
+        print(len(h), h.last_epoch, trainer.epochs_done, trainer.optimizer_state["step"],
+              bool(np.array_equal(net.parameters, again.parameters)))
+    """)
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    reason, summary = done.stdout.strip().splitlines()[-2:]
+    records, last, epochs_done, steps, same = summary.split()
+    assert reason == f"interrupted (Ctrl-C) after epoch {records}"
+    assert int(records) == int(last) == int(epochs_done) > 0 and int(steps) == 200 * int(records)
+    assert same == "True"
+
+
+# ------------------------------------- only the built-in objects are computed by name
+def _two_tanh():
+    return dr.Activation("tanh", lambda z: 2 * np.tanh(z), lambda z, a: 2 * (1 - (a / 2) ** 2))
+
+
+def _triple_mse():
+    return dr.Loss("mse", lambda o, t: 3 * ((o - t) ** 2).sum(axis=1), lambda o, t: 6 * (o - t))
+
+
+def _with_doubled_layer(net):
+    """``net`` with its first layer a Dense subclass that learns twice as fast."""
+    from deltarule.layers import Dense
+
+    class Doubled(Dense):
+        def backward(self, weight, cache, grad_out, grad_weight, grad_bias, **kwargs):
+            result = super().backward(weight, cache, grad_out, grad_weight, grad_bias, **kwargs)
+            grad_weight *= 2
+            return result
+
+    first = net.layers[0]
+    net.layers = (Doubled(first.n_inputs, first.n_outputs, first.activation), *net.layers[1:])
+    return net
+
+
+CUSTOM = {
+    "activation": lambda: dr.Network([3, 4, 1], activation=_two_tanh(), dtype="float64", seed=1),
+    "loss": lambda: dr.Network(
+        [3, 4, 1], activation="tanh", loss=_triple_mse(), dtype="float64", seed=1
+    ),  # fmt: skip
+    "layer": lambda: _with_doubled_layer(
+        dr.Network([3, 4, 1], activation="tanh", dtype="float64", seed=1)
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CUSTOM))
+def test_a_users_object_under_a_builtin_name_is_computed_as_its_own(kind, monkeypatch) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = X[:, :1] * 2
+    calls = kernel_calls(monkeypatch)
+    (fast, hf, _), (slow, hs, _) = train_both(CUSTOM[kind], X, y, monkeypatch, 0.01, epochs=3)
+    assert not calls, "the kernel computes only the built-in objects"
+    np.testing.assert_array_equal(fast.parameters, slow.parameters)
+
+
+def test_an_activation_registered_over_a_builtin_is_not_computed_as_the_builtin(
+    monkeypatch,
+) -> None:
+    from deltarule.activations import ACTIVATIONS
+
+    monkeypatch.setitem(ACTIVATIONS, "tanh", _two_tanh())  # register_activation(overwrite=True)
+    calls = kernel_calls(monkeypatch)
+    net = dr.Network([3, 4, 1], activation="tanh", dtype="float64", seed=1)
+    assert not _compiled.supported(net)
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    net.fit(X, X[:, :1], epochs=2, batch_size=1, optimizer="sgd", metrics=[], verbose=0)
+    assert not calls

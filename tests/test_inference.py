@@ -111,3 +111,35 @@ def test_non_finite_inputs_give_non_finite_rows_as_the_plain_pass(monkeypatch) -
     out = _inference.infer(net, X)
     expected = plain(net, X)
     np.testing.assert_array_equal(np.isfinite(out), np.isfinite(expected))
+
+
+class Doubled(dr.Network):
+    """A network whose outputs are twice its layers' (its own forward pass)."""
+
+    def forward(self, X, params=None, **kwargs):
+        out, caches = super().forward(X, params, **kwargs)
+        return out * 2, caches
+
+
+@pytest.mark.parametrize("rows", [40, 300])
+def test_a_subclass_forward_gives_predict_its_outputs_whatever_the_rows(rows, monkeypatch) -> None:
+    # Up to INFER_CHUNK rows, predict called the subclass's forward; beyond, the kernel
+    # computed the plain network's outputs (half of these).
+    from deltarule import network
+
+    monkeypatch.setattr(network, "INFER_CHUNK", 50)
+    net = Doubled([3, 8, 2], activation="relu", seed=0, dtype="float64")
+    X = np.random.default_rng(0).normal(size=(rows, 3))
+    assert _inference.infer(net, X) is None
+    np.testing.assert_array_equal(net.predict(X), net.forward(X)[0])
+
+
+def test_an_activation_registered_over_a_builtin_is_computed_as_its_own(monkeypatch) -> None:
+    from deltarule.activations import ACTIVATIONS
+
+    two_tanh = dr.Activation("tanh", lambda z: 2 * np.tanh(z), lambda z, a: 2 - a * a / 2)
+    monkeypatch.setitem(ACTIVATIONS, "tanh", two_tanh)  # register_activation(overwrite=True)
+    net = dr.Network([4, 8, 2], activation="tanh", seed=0, dtype="float64")
+    X = np.random.default_rng(0).normal(size=(100, 4))
+    assert _inference.infer(net, X) is None
+    np.testing.assert_array_equal(net.predict(X), plain(net, X))

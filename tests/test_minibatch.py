@@ -175,7 +175,9 @@ def test_what_the_kernel_does_not_do_takes_the_plain_step(change, monkeypatch) -
     if change.get("frozen"):
         net.freeze("W1")
     trainer_options = {"batch_size": 8, **change.get("trainer", {})}
-    trainer = Trainer(net, change.get("optimizer", "adam"), 0.01, seed=0, **trainer_options)
+    optimizer = change.get("optimizer", "adam")
+    rate = None if optimizer.startswith("irprop") else 0.01  # (iRprop refuses a rate)
+    trainer = Trainer(net, optimizer, rate, seed=0, **trainer_options)
     fit_options = {}
     if change.get("fit", {}).get("sample_weight"):
         fit_options["sample_weight"] = np.linspace(0.5, 1.5, 64)
@@ -436,3 +438,36 @@ def test_scikit_learn_estimators_take_the_kernel_with_their_l2_term(kind, monkey
     np.testing.assert_allclose(fast.loss_curve_, plain.loss_curve_, rtol=1e-6)
     for a, b in zip(fast.coefs_ + fast.intercepts_, plain.coefs_ + plain.intercepts_):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def _three_mse() -> dr.Loss:
+    """A user's loss named "mse": three times the built-in's."""
+    return dr.Loss(
+        "mse", lambda o, t: 3 * ((o - t) ** 2).mean(axis=1), lambda o, t: 6 * (o - t) / o.shape[1]
+    )
+
+
+def _two_tanh() -> dr.Activation:
+    return dr.Activation("tanh", lambda z: 2 * np.tanh(z), lambda z, a: 2 - a * a / 2)
+
+
+@pytest.mark.parametrize("kind", ["loss", "registered-activation"])
+def test_a_users_object_under_a_builtin_name_takes_the_plain_step(kind, monkeypatch) -> None:
+    # The kernel computes the built-in objects by name: a user's Loss("mse") was trained as
+    # the built-in mse, and so was an activation registered over the built-in "tanh".
+    from deltarule.activations import ACTIVATIONS
+
+    if kind == "loss":
+        kwargs = {"loss": _three_mse()}
+    else:
+        monkeypatch.setitem(ACTIVATIONS, "tanh", _two_tanh())  # registered with overwrite=True
+        kwargs = {"activation": "tanh"}
+
+    def make() -> dr.Network:
+        return dr.Network([7, 9, 3], seed=0, dtype="float64", **kwargs)
+
+    X, y = data(("identity", "mse"))
+    runs = kernel_runs(monkeypatch)
+    fast = train(True, monkeypatch, make, X, y, optimizer="sgd")
+    assert not runs
+    assert_same_training(fast, train(False, monkeypatch, make, X, y, optimizer="sgd"), 0, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -275,11 +277,11 @@ def test_pickle_round_trip_keeps_views(rng) -> None:
     [
         ("poisson", "softplus", [[-1.0]], "counts or rates >= 0"),
         ("binary_crossentropy", "sigmoid", [[1.5]], r"probabilities in \[0, 1\]"),
-        ("categorical_crossentropy", "softmax", [[-0.5]], "one-hot rows"),
+        ("categorical_crossentropy", "softmax", [[-0.5, 1.5]], "one-hot rows"),
     ],
 )
 def test_targets_outside_the_losss_range_are_refused(loss, out, y, fragment) -> None:
-    net = Network([2, 1], output_activation=out, loss=loss)
+    net = Network([2, len(y[0])], output_activation=out, loss=loss)
     with pytest.raises(InputError, match=fragment):
         net.loss_and_gradient([[0.0, 1.0]], y)
 
@@ -376,3 +378,143 @@ def test_infer_keeps_a_subclass_forward_and_layer(rng):
     plain.layers = (Shifted(**vars(plain.layers[0])),)
     np.testing.assert_array_equal(plain.infer(X), plain.forward(X)[0])
     np.testing.assert_array_equal(plain.infer(X), X @ plain.weights[0].T + plain.biases[0] + 1)
+
+
+# ------------------------------------------------------- assigning .parameters
+def test_assigning_parameters_restores_weights_that_predict_and_fit_then_use(rng) -> None:
+    # (the assignment rebound the attribute and left weights[i]/biases[i] views of the old
+    # buffer: predict ignored the assigned values, and fit updated one buffer while the
+    # forward pass read the other, so the loss never moved)
+    X = rng.normal(size=(32, 3))
+    y = X[:, :1] * 2
+
+    def make() -> Network:
+        return Network([3, 8, 1], seed=0, dtype="float64")
+
+    def train(net: Network):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dr.ConvergenceWarning)
+            return net.fit(X, y, epochs=20, learning_rate=0.05, seed=1, verbose=0)
+
+    net = make()
+    buffer, initial = net.parameters, net.parameters.copy()
+    train(net)
+    assert not np.array_equal(net.parameters, initial)
+    net.parameters = initial  # restore, as torch's load_state_dict does
+    assert net.parameters is buffer and np.shares_memory(net.weights[0], net.parameters)
+    fresh = make()  # the oracle: a network that never saw the assignment
+    np.testing.assert_array_equal(net.predict(X), fresh.predict(X))
+    assert net.evaluate(X, y) == fresh.evaluate(X, y)
+    history, expected = train(net), train(fresh)
+    assert history["loss"] == expected["loss"] and history["loss"][-1] < history["loss"][0]
+    np.testing.assert_array_equal(net.parameters, fresh.parameters)
+
+
+def test_assigned_parameters_are_cast_and_checked(rng) -> None:
+    net = Network([3, 4, 2], seed=0)  # float32
+    before = net.parameters.copy()
+    values = rng.normal(size=net.n_parameters)  # float64: cast, as torch's copy_ casts
+    net.parameters = values
+    assert net.parameters.dtype == np.float32
+    np.testing.assert_array_equal(net.parameters, values.astype(np.float32))
+    net.parameters = list(range(net.n_parameters))  # any numbers
+    assert net.weights[0][0, 0] == 0 and net.weights[0][0, 1] == 1
+    net.parameters = before
+    n = net.n_parameters
+    for bad, fragment in [
+        (np.zeros(n - 1), rf"flat array of {n} numbers \(shape \({n},\)\); received float64 "
+                          rf"values of shape \({n - 1},\)"),
+        (np.zeros((n, 1)), rf"shape \({n}, 1\)"),
+        (np.zeros(n, dtype=complex), "received complex128"),
+        (np.array(["a"] * n), "received <U1"),
+        (np.full(n, np.nan), "NaN or infinity"),
+        (np.full(n, 1e300), "too large for float32"),
+    ]:  # fmt: skip
+        with pytest.raises(InputError, match=fragment):
+            net.parameters = bad
+        np.testing.assert_array_equal(net.parameters, before)  # nothing written
+
+
+def test_copies_and_pickles_have_their_own_buffer_with_views_bound_to_it(rng) -> None:
+    import pickle
+
+    net = Network([3, 4, 2], seed=0, dtype="float64")
+    X = rng.normal(size=(5, 3))
+    for twin in (net.copy(), net.astype("float32"), pickle.loads(pickle.dumps(net))):
+        assert not np.shares_memory(twin.parameters, net.parameters)
+        twin.parameters = np.zeros(net.n_parameters)
+        assert np.shares_memory(twin.weights[1], twin.parameters)
+        np.testing.assert_array_equal(twin.predict(X), np.zeros((5, 2)))  # all weights 0
+        assert np.abs(net.predict(X)).sum() > 0  # the original is untouched
+
+
+# ------------------------------------------------------------ softmax of one unit
+def test_softmax_over_one_unit_is_refused() -> None:
+    # (it was accepted: every prediction 1.0 and the loss 0 forever)
+    with pytest.raises(InputError, match=r"softmax' over 1 output unit gives 1.0 for every "
+                                         r"input.*output_activation='sigmoid' with "
+                                         r"loss='binary_crossentropy'"):  # fmt: skip
+        Network([3, 8, 1], output_activation="softmax")
+    with pytest.raises(InputError, match="hidden layer 2 has activation 'softmax' over 1 unit"):
+        Network([3, 4, 1, 2], activation=["relu", "softmax"])
+    assert Network([3, 8, 2], output_activation="softmax").n_outputs == 2
+
+
+def test_loss_and_gradient_refuses_parameter_vectors_of_another_length(rng) -> None:
+    net = Network([3, 4, 2], seed=0)
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    n = net.n_parameters
+    with pytest.raises(
+        InputError,
+        match=rf"params must be a flat float32 array of this "
+        rf"network's {n} parameters \(shape \({n},\)\); "
+        rf"received a float64 array of shape \({n + 1},\)",
+    ):
+        net.loss_and_gradient(X, y, params=np.zeros(n + 1))  # fmt: skip
+    with pytest.raises(InputError, match=r"out must be .* received a float64 array"):
+        net.loss_and_gradient(X, y, out=np.zeros(n))  # written in place: the dtype must fit
+    with pytest.raises(InputError, match="received a list"):
+        net.loss_and_gradient(X, y, out=[0.0] * n)
+    # params of another dtype are read as the network's own
+    loss, grad = net.loss_and_gradient(X, y, params=net.parameters.astype(np.float64))
+    expected_loss, expected_grad = net.loss_and_gradient(X, y)
+    assert loss == expected_loss and grad.dtype == np.float32
+    np.testing.assert_array_equal(grad, expected_grad)
+
+
+def test_an_unknown_name_is_a_value_error_too() -> None:
+    # README: every error a user can cause is also a ValueError (except ValueError missed it)
+    with pytest.raises(ValueError, match="unknown activation 'rleu'.*Did you mean 'relu'"):
+        Network([3, 4, 1], activation="rleu")
+    with pytest.raises(KeyError):  # still a failed look-up
+        Network([3, 4, 1], loss="msee")
+
+
+# --------------------------------------------------------- parameterised losses
+def test_a_huber_delta_survives_config_copy_and_pickle(rng) -> None:
+    import pickle
+
+    torch = pytest.importorskip("torch")
+    from deltarule.losses import huber
+
+    net = Network([3, 4, 1], loss=huber(0.1), seed=0, dtype="float64")
+    X = rng.normal(size=(20, 3)) * 10
+    y = X[:, :1] * 3
+    expected = torch.nn.functional.huber_loss(
+        torch.from_numpy(net.predict(X)), torch.from_numpy(y), delta=0.1
+    ).item()
+    assert net.config()["loss"] == {"name": "huber", "delta": 0.1}
+    rebuilt = Network.from_config(net.config())
+    rebuilt.parameters = net.parameters
+    twins = [rebuilt, net.copy(), pickle.loads(pickle.dumps(net))]  # (pickling failed)
+    for twin in twins:
+        assert twin.evaluate(X, y) == pytest.approx(expected, rel=1e-12)
+    # a name alone is the default delta, as in files written before the delta was kept
+    config = {**net.config(), "loss": "huber"}
+    default = torch.nn.functional.huber_loss(
+        torch.from_numpy(net.predict(X)), torch.from_numpy(y), delta=1.0
+    ).item()
+    rebuilt = Network.from_config(config)
+    rebuilt.parameters = net.parameters
+    assert rebuilt.evaluate(X, y) == pytest.approx(default, rel=1e-12) != expected
+    assert Network([3, 1], loss="huber").config()["loss"] == "huber"

@@ -943,3 +943,249 @@ def test_the_epoch_limit_warning_leaves_a_compiled_runs_columns_unbuilt() -> Non
                           learning_rate=0.01, verbose=0)  # fmt: skip
     assert history._pending, "the run's epochs were built into records"
     assert len(history) == 5000 and history.last_epoch == 5000
+
+
+# ------------------------------------------------------------- what is monitored
+def torch_plateau_rates(start: float, values, **kwargs) -> list[float]:
+    """The rate of each epoch under torch's ReduceLROnPlateau told ``values`` (the oracle)."""
+    torch = pytest.importorskip("torch")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=start)
+    rule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, threshold_mode="abs", **kwargs)
+    rates = []
+    for value in values:
+        rates.append(optimizer.param_groups[0]["lr"])
+        rule.step(value)
+    return rates
+
+
+def test_early_stopping_and_a_plateau_watch_the_monitor_given(rng) -> None:
+    # (building the plateau overwrote monitor: early stopping watched val_loss instead)
+    X, Y, _ = classification_data(rng, n=90)
+    Xv, Yv, _ = classification_data(rng, n=45)
+    net = dr.Network([2, 16, 3], activation="relu", output_activation="softmax", seed=0)
+    history = net.fit(X, Y, epochs=200, optimizer="adam", learning_rate=0.05, seed=0,
+                      validation_data=(Xv, Yv), early_stopping=True, patience=15,
+                      monitor="val_accuracy", schedule="plateau", **quiet())  # fmt: skip
+    assert history.stop_reason.startswith("no improvement of val_accuracy by more than 0")
+    # the plateau (given by name) watched val_accuracy too, rising: torch's mode="max"
+    expected = torch_plateau_rates(0.05, history["val_accuracy"], mode="max", factor=0.1,
+                                   patience=10, threshold=1e-4)  # fmt: skip
+    assert history["learning_rate"] == pytest.approx(expected, rel=1e-12)
+    assert min(expected) < 0.05
+
+
+def test_a_plateau_of_mode_max_watches_the_accuracy(rng) -> None:
+    # (it watched the loss whatever its mode: mode="max" cut the rate while the loss fell)
+    from deltarule.schedules import ReduceOnPlateau
+
+    X, Y, _ = classification_data(rng, n=90)
+    Xv, Yv, _ = classification_data(rng, n=45)
+    net = dr.Network([2, 16, 3], activation="relu", output_activation="softmax", seed=0)
+    rule = ReduceOnPlateau(mode="max", factor=0.5, patience=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dr.ConvergenceWarning)
+        history = net.fit(X, Y, epochs=30, optimizer="adam", learning_rate=0.05, seed=0,
+                          validation_data=(Xv, Yv), schedule=rule, **quiet())  # fmt: skip
+    expected = torch_plateau_rates(0.05, history["val_accuracy"], mode="max", factor=0.5,
+                                   patience=1, threshold=1e-4)  # fmt: skip
+    assert history["learning_rate"] == pytest.approx(expected, rel=1e-12)
+    assert min(expected) < 0.05
+    with pytest.raises(
+        dr.InputError,
+        match=r"ReduceOnPlateau\(.*mode='min'.*\) watches "
+        r"'val_accuracy', which improves by rising",
+    ):
+        net.fit(X, Y, epochs=2, validation_data=(Xv, Yv), monitor="val_accuracy",
+                schedule=ReduceOnPlateau(), **quiet())  # fmt: skip
+    Xr, yr = regression_data(rng)
+    with pytest.raises(dr.InputError, match=r"no accuracy is recorded\). Pass monitor="):
+        dr.Network([3, 2]).fit(Xr, yr, epochs=2, schedule=rule, **quiet())
+
+
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"patience": 3}, r"patience=3 sets early stopping, which is off"),
+        ({"monitor": "val_loss"}, r"monitor='val_loss' sets early stopping"),
+        ({"min_delta": 0.1, "restore_best_weights": False},
+         r"min_delta=0.1, restore_best_weights=False set early stopping, which is off "
+         r"\(early_stopping=False\), so they would do nothing. Pass early_stopping=True"),
+    ],
+)  # fmt: skip
+def test_early_stopping_settings_without_early_stopping_are_refused(kwargs, fragment, rng):
+    # (they were silently ignored)
+    X, y = regression_data(rng)
+    net = dr.Network([3, 2], seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(dr.InputError, match=fragment):
+        net.fit(X, y, epochs=2, validation_split=0.25, **kwargs, **quiet())
+    np.testing.assert_array_equal(net.parameters, before)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dr.ConvergenceWarning)
+        net.fit(X, y, epochs=2, validation_split=0.25, early_stopping=True, **kwargs, **quiet())
+        # monitor also tells a plateau schedule what to watch
+        net.fit(X, y, epochs=2, validation_split=0.25, monitor="val_loss", schedule="plateau",
+                **quiet())  # fmt: skip
+
+
+# ------------------------------------------------- what a callback's answer means
+def test_a_callback_returning_true_stops_with_a_reason_naming_it(rng) -> None:
+    # (True crashed after training, 'bool' object has no attribute 'startswith', and the
+    # History was lost)
+    class StopAtTwo(dr.callbacks.Callback):
+        def on_epoch_end(self, record, state):
+            return record.epoch >= 2
+
+    class Numpy(dr.callbacks.Callback):
+        def on_epoch_end(self, record, state):
+            return np.float64(record.loss) < np.inf  # a NumPy bool
+
+    X, y = regression_data(rng)
+    for callback in (StopAtTwo(), Numpy()):
+        history = dr.Network([3, 2], seed=0).fit(X, y, epochs=5, callbacks=[callback],
+                                                 **quiet())  # fmt: skip
+        name = type(callback).__name__
+        assert history.stop_reason == f"stopped by {name} (its on_epoch_end returned True)"
+        assert len(history) == (2 if name == "StopAtTwo" else 1)
+
+    class Number(dr.callbacks.Callback):
+        def on_epoch_end(self, record, state):
+            return 1
+
+    with pytest.raises(dr.InputError, match=r"Number.on_epoch_end returned int 1; expected "
+                                            r"None to go on, or a string"):  # fmt: skip
+        dr.Network([3, 2], seed=0).fit(X, y, epochs=5, callbacks=[Number()], **quiet())
+
+
+# ---------------------------------------------- the optimizer state after divergence
+def blow_up_at_epoch_3() -> dr.callbacks.LearningRateScheduler:
+    return dr.callbacks.LearningRateScheduler(lambda epoch, base: base if epoch < 2 else 1e200)
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+@pytest.mark.parametrize("path", ["plain", "compiled", "online"])
+def test_divergence_restores_the_optimizer_state_with_the_weights(path, optimizer, monkeypatch):
+    # (the weights went back to the last finite epoch, the momentum velocity stayed at
+    # ~1e19: the same trainer diverged again at once whatever its learning rate)
+    from deltarule import _compiled, _minibatch
+
+    if path == "compiled":
+        if not _compiled.available():
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(_minibatch, "MIN_PARAMETERS", 0)  # every run takes the kernel
+    else:
+        monkeypatch.setattr(_minibatch, "kernel_for", lambda *args: None)
+    X, y = regression_data(np.random.default_rng(0), n=48)
+
+    def trainer() -> Trainer:
+        net = dr.Network([3, 8, 2], seed=0, dtype="float64")
+        return Trainer(net, optimizer, 0.01, 1 if path == "online" else 8, seed=0)
+
+    with pytest.warns(dr.ConvergenceWarning, match="diverged at epoch 3"):
+        diverged = trainer()
+        history = diverged.fit(X, y, epochs=5, callbacks=[blow_up_at_epoch_3()], verbose=0)
+    assert history.stop_reason.startswith("training diverged at epoch 3")
+    finite = trainer()  # the oracle: the same run, stopped after its finite epochs
+    finite.fit(X, y, epochs=2, callbacks=[blow_up_at_epoch_3()], verbose=0,
+               warn_convergence=False)  # fmt: skip
+    np.testing.assert_array_equal(diverged.network.parameters, finite.network.parameters)
+    state, expected = diverged.optimizer_state, finite.optimizer_state
+    assert state["step"] == expected["step"] == 2 * (48 if path == "online" else 6)
+    for key, value in expected.items():
+        if isinstance(value, np.ndarray) and key != "scratch":
+            np.testing.assert_array_equal(state[key], value)
+            assert np.abs(value).max() > 0  # (a state that moved)
+
+
+def test_a_compiled_online_epoch_that_diverges_is_undone_in_the_step_count_too() -> None:
+    from deltarule import _compiled
+
+    if not _compiled.available():
+        pytest.skip("numba is not installed")
+    X, y = regression_data(np.random.default_rng(0), n=48)
+
+    def trainer() -> Trainer:  # batch 1, plain SGD: the compiled online epochs
+        return Trainer(dr.Network([3, 8, 2], seed=0, dtype="float64"), "sgd", 0.01, 1, seed=0)
+
+    with pytest.warns(dr.ConvergenceWarning, match="diverged at epoch 3"):
+        diverged = trainer()
+        diverged.fit(X, y, epochs=5, callbacks=[blow_up_at_epoch_3()], verbose=0)
+    finite = trainer()
+    finite.fit(X, y, epochs=2, callbacks=[blow_up_at_epoch_3()], verbose=0,
+               warn_convergence=False)  # fmt: skip
+    np.testing.assert_array_equal(diverged.network.parameters, finite.network.parameters)
+    assert diverged.optimizer_state["step"] == finite.optimizer_state["step"] == 2 * 48
+
+
+# ------------------------------------------------------ class weights and validation
+def test_class_weight_weighs_training_only_and_held_out_rows_keep_their_weights(rng) -> None:
+    # (the validation loss was class-weighted with validation_split, not with
+    # validation_data)
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    X, Y, labels = classification_data(rng, n=80, k=2)
+    Xv, Yv, _ = classification_data(rng, n=30, k=2)
+
+    def weight_of(rows: np.ndarray) -> np.ndarray:  # a sample weight read off the row itself
+        return 1.0 + (rows[:, 0] > 1.0)
+
+    seen = []
+
+    class Look(dr.callbacks.Callback):
+        def on_epoch_end(self, record, state):
+            output = state.network.predict(state.X_val)
+            seen.append((record.val_loss, state.X_val, state.y_val.argmax(1), output))
+
+    def train(**kwargs):
+        net = dr.Network([2, 6, 2], activation="tanh", output_activation="softmax", seed=0,
+                         dtype="float64")  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dr.ConvergenceWarning)
+            history = net.fit(X, Y, epochs=3, seed=0, callbacks=[Look()], **kwargs, **quiet())
+        return net, history
+
+    def check(weights) -> None:
+        for val_loss, Xval, yval, output in seen:
+            w = None if weights is None else weights(Xval)
+            expected = sklearn_metrics.log_loss(yval, output, sample_weight=w, labels=[0, 1])
+            assert val_loss == pytest.approx(expected, rel=1e-9)
+        seen.clear()
+
+    class_weight = {0: 1.0, 1: 10.0}
+    sw = weight_of(X)
+    split, history = train(class_weight=class_weight, sample_weight=sw, validation_split=0.25)
+    check(weight_of)  # the held-out rows' sample weights, no class weight
+    train(class_weight=class_weight, validation_data=(Xv, Yv))
+    check(None)
+    train(class_weight="balanced", validation_data=(Xv, Yv, weight_of(Xv)))
+    check(weight_of)
+    # The training rows are weighted as before: sample_weight times class_weight.
+    combined = sw * np.where(labels == 1, 10.0, 1.0)
+    same, expected = train(sample_weight=combined, validation_split=0.25)
+    assert history["loss"] == expected["loss"]
+    np.testing.assert_array_equal(split.parameters, same.parameters)
+
+
+# ------------------------------------------------- iRprop sizes its own steps
+@pytest.mark.parametrize("name", ["irprop_minus", "irprop_plus", "rprop"])
+def test_irprop_refuses_a_learning_rate_or_schedule_it_would_ignore(name, rng) -> None:
+    # (torch.optim.Rprop's lr is the first step size; deltarule's iRprop silently ignored
+    # learning_rate, schedules and plateau callbacks)
+    from deltarule.schedules import StepDecay
+
+    X, y = regression_data(rng)
+    net = dr.Network([3, 4, 2], seed=0, dtype="float64")
+    hint = r"has no learning rate \(it adapts a step size per parameter"
+    with pytest.raises(dr.InputError, match=hint + r".*ignore learning_rate=1e-09.*delta_zero"):
+        Trainer(net, name, 1e-9)
+    with pytest.raises(dr.InputError, match=hint + r".*ignore schedule=StepDecay"):
+        net.fit(X, y, optimizer=name, batch_size=None, schedule=StepDecay(1), **quiet())
+    plateau = ReduceLROnPlateau("loss")
+    with pytest.raises(dr.InputError, match=hint + r".*ignore the learning rate ReduceLROnPl"):
+        Trainer(net, name, batch_size=None).fit(X, y, callbacks=[plateau], verbose=0)
+    with pytest.raises(dr.InputError, match=r"'lbfgs' has no learning rate \(a line search"):
+        Trainer(net, "lbfgs", batch_size=None).fit(X, y, callbacks=[plateau], verbose=0)
+    # Its first step size is delta_zero: the first step moves every weight by it.
+    before = net.parameters.copy()
+    rule = dr.optimizers.get_optimizer(name, delta_zero=0.05)
+    Trainer(net, rule, batch_size=None).fit(X, y, epochs=1, verbose=0, warn_convergence=False)
+    np.testing.assert_allclose(np.abs(net.parameters - before), 0.05, rtol=1e-12)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "supported", "worth_it", "OnlineKernel", "fused_adam"]
+__all__ = ["available", "supported", "builtin_math", "worth_it", "OnlineKernel", "fused_adam"]
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 OUTPUT_CODES = {  # (output activation, loss) -> loss code of the kernel
@@ -47,6 +47,23 @@ def available() -> bool:
     return True
 
 
+def builtin_math(network: Any, loss: bool = True) -> bool:
+    """True when the network computes only what a kernel computes by name: every layer a
+    :class:`~deltarule.layers.Dense` itself (not a subclass), every activation (and, with
+    ``loss``, the loss) the built-in object of its name, not a user's object under that name."""
+    # imported here: activations and losses import this module (through _rowops)
+    from .activations import is_builtin as is_builtin_activation
+    from .layers import plain_dense
+    from .losses import is_builtin as is_builtin_loss
+
+    layers = network.layers
+    return (
+        plain_dense(layers)
+        and all(is_builtin_activation(layer.activation) for layer in layers)
+        and (not loss or is_builtin_loss(network.loss))
+    )
+
+
 def supported(network: Any) -> bool:
     """True when the kernel computes exactly what the NumPy path would for ``network``."""
     layers = network.layers
@@ -57,6 +74,7 @@ def supported(network: Any) -> bool:
         and hidden_ok
         and pair in OUTPUT_CODES
         and not any(layer.dropout for layer in layers)
+        and builtin_math(network)
     )
 
 
@@ -104,8 +122,11 @@ class OnlineKernel:
         n_epochs: int,
         scale: float = 1.0,
         decay: float = 0.0,
-    ) -> tuple[int, np.ndarray, np.ndarray]:
-        r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target.
+        restore: bool = True,
+    ) -> tuple[int, int, bool, np.ndarray, np.ndarray]:
+        r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target,
+        or whose error or weights are not finite (as the NumPy loop: an example whose error
+        is not finite ends its epoch without an update).
 
         Parameters
         ----------
@@ -116,10 +137,18 @@ class OnlineKernel:
         scale, decay : float
             Each example's error is :math:`c\,E + \tfrac{\lambda}{2}\lVert W\rVert^2`
             (weights, not biases) with :math:`c` = ``scale`` and :math:`\lambda` = ``decay``.
+        restore : bool
+            Restore a failed epoch's weights to those of its start (False: leave them as
+            the failed epoch left them, for a caller that restores them itself).
 
         Returns
         -------
         epochs_run : int
+            Counting a failed last epoch.
+        updates : int
+            The updates made, a failed epoch's included.
+        diverged : bool
+            The last epoch failed.
         losses, gradient_norms : ndarray of shape (epochs_run,)
         """
         net = self.network
@@ -128,7 +157,7 @@ class OnlineKernel:
         orders = np.empty((0, 0), np.int64) if orders is None else orders.astype(np.int64)
         trainable = net.trainable.astype(np.uint8)
         rate = net.dtype.type(learning_rate)
-        done = _kernel()(
+        done, updates, failed = _kernel()(
             net.parameters,
             self.spec,
             self.loss,
@@ -142,8 +171,9 @@ class OnlineKernel:
             norms,
             float(scale),
             float(decay),
+            bool(restore),
         )
-        return int(done), losses[:done], norms[:done]
+        return int(done), int(updates), bool(failed), losses[:done], norms[:done]
 
 
 @lru_cache(maxsize=1)

@@ -17,7 +17,9 @@ layers whose activations the compiled steps know (:data:`deltarule._minibatch.HI
 and softmax at the output), C-contiguous float32 or float64 inputs of at least
 :data:`MIN_ROWS` rows in the network's dtype, and two or more threads (as many as NumPy's
 BLAS may use and the cores allow) take it; anything else is left to NumPy (:func:`infer`
-returns None).
+returns None). So is a :class:`~deltarule.network.Network` subclass that changes
+:meth:`~deltarule.network.Network.forward`, a subclass of :class:`~deltarule.layers.Dense`,
+or a user's activation under a built-in name: each is computed by its own code.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import numpy as np
 from . import _blas, _compiled, _memory, _mkl
 from ._threads import run_shares
 from ._typing import Array
-from .layers import plain_dense
 
 __all__ = ["infer", "MIN_ROWS", "BLOCK"]
 
@@ -41,10 +42,14 @@ BLOCK = 512
 
 def _plan(network: Any) -> tuple | None:
     """The network's layout for the kernel, or None when it has a layer it cannot run."""
-    from ._minibatch import HIDDEN_CODES, layout_arrays, registered
+    from ._minibatch import HIDDEN_CODES, layout_arrays
+    from .network import Network  # imported here: network imports this module
 
     layers = network.layers
-    if not (plain_dense(layers) and registered(layers)):
+    if not (
+        type(network).forward is Network.forward  # a subclass's forward is its own
+        and _compiled.builtin_math(network, loss=False)  # Dense itself, built-in activations
+    ):
         return None
     names = [layer.activation.name for layer in layers]
     softmax = names[-1] == "softmax"

@@ -107,54 +107,64 @@ def matmul(gemm, a, trans_a, b, trans_b, out):
 
 
 # ------------------------------------------------------------ online SGD (batch size 1)
+# Every value is computed in the network's dtype, as the NumPy path computes it: a literal
+# such as 0.0 or 1.0 would make numba promote float32 to float64, so the constants are
+# made with ``like.dtype.type`` from an array of that dtype.
 @njit(cache=True, nogil=True)
-def online_act(code, z):
+def online_act(code, z, like):
+    one, zero = like.dtype.type(1), like.dtype.type(0)
     if code == 1:
-        if z >= 0:
-            return 1.0 / (1.0 + np.exp(-z))
+        if z >= zero:
+            return one / (one + np.exp(-z))
         e = np.exp(z)
-        return e / (1.0 + e)
+        return e / (one + e)
     if code == 2:
         return np.tanh(z)
-    if code == 3:
-        return z if z > 0 else 0.0
-    if code == 4:
-        return z if z > 0 else 0.01 * z
+    if code == 3:  # np.maximum(z, 0): -0.0 gives +0.0, NaN stays
+        return z if (z > zero or z != z) else zero
+    if code == 4:  # np.where(z > 0, z, 0.01 z): NaN gives 0.01 NaN
+        return z if z > zero else z * like.dtype.type(0.01)
     return z
 
 
 @njit(cache=True, nogil=True)
-def online_slope(code, z, a):
+def online_slope(code, z, a, like):
+    one, zero = like.dtype.type(1), like.dtype.type(0)
     if code == 1:
-        return a * (1.0 - a)
+        return a * (one - a)
     if code == 2:
-        return 1.0 - a * a
-    if code == 3:
-        return 1.0 if z > 0 else 0.0
+        return one - a * a
+    if code == 3:  # (z > 0): 0 at NaN
+        return one if z > zero else zero
     if code == 4:
-        return 1.0 if z > 0 else 0.01
-    return 1.0
+        return one if z > zero else like.dtype.type(0.01)
+    return one
 
 
 @njit(cache=True, nogil=True)
 def online_forward(params, spec, x, zbuf, abuf):
+    # z = x W^T + b as the NumPy path orders it: the products' sum, then the bias
     w_off, b_off, n_in, n_out, codes, z_off = spec
+    zero = zbuf.dtype.type(0)
     for lay in range(w_off.shape[0]):
         zo = z_off[lay]
         for j in range(n_out[lay]):
-            acc = params[b_off[lay] + j] if b_off[lay] >= 0 else 0.0
+            acc = zero
             base = w_off[lay] + j * n_in[lay]
             for i in range(n_in[lay]):
                 xi = x[i] if lay == 0 else abuf[z_off[lay - 1] + i]
                 acc += params[base + i] * xi
+            if b_off[lay] >= 0:
+                acc += params[b_off[lay] + j]
             zbuf[zo + j] = acc
             if codes[lay] != 5:
-                abuf[zo + j] = online_act(codes[lay], acc)
+                abuf[zo + j] = online_act(codes[lay], acc, zbuf)
         if codes[lay] == 5:  # softmax over the output row
             m = zbuf[zo]
             for j in range(n_out[lay]):
-                m = max(m, zbuf[zo + j])
-            s = 0.0
+                z = zbuf[zo + j]
+                m = z if (z > m or z != z) else m  # np.max: NaN wins
+            s = zero
             for j in range(n_out[lay]):
                 abuf[zo + j] = np.exp(zbuf[zo + j] - m)
                 s += abuf[zo + j]
@@ -164,13 +174,17 @@ def online_forward(params, spec, x, zbuf, abuf):
 
 @njit(cache=True, nogil=True)
 def online_output_delta(loss, code, y, zo, k, zbuf, abuf, dbuf):
-    e = 0.0
+    # The example's loss, in the network's dtype, and dE/dz of the output layer in dbuf
+    zero, half, two = zbuf.dtype.type(0), zbuf.dtype.type(0.5), zbuf.dtype.type(2)
+    kf = zbuf.dtype.type(k)
+    e = zero
     if loss == 3:  # softmax + cross-entropy from the logits (log-sum-exp)
         m = zbuf[zo]
         for j in range(k):
-            m = max(m, zbuf[zo + j])
-        s = 0.0
-        t_sum = 0.0
+            z = zbuf[zo + j]
+            m = z if (z > m or z != z) else m
+        s = zero
+        t_sum = zero
         for j in range(k):
             s += np.exp(zbuf[zo + j] - m)
             t_sum += y[j]
@@ -182,21 +196,24 @@ def online_output_delta(loss, code, y, zo, k, zbuf, abuf, dbuf):
     for j in range(k):
         z, a, t = zbuf[zo + j], abuf[zo + j], y[j]
         if loss == 2:  # sigmoid + binary cross-entropy from the logits
-            e += (max(z, 0.0) - z * t + np.log1p(np.exp(-abs(z)))) / k
-            dbuf[zo + j] = (a - t) / k
+            pos = z if (z > zero or z != z) else zero
+            e += pos - z * t + np.log1p(np.exp(-abs(z)))
+            dbuf[zo + j] = (a - t) / kf
         elif loss == 1:
-            e += (a - t) * (a - t) / k
-            dbuf[zo + j] = 2.0 * (a - t) / k * online_slope(code, z, a)
+            e += (a - t) * (a - t)
+            dbuf[zo + j] = two * (a - t) / kf * online_slope(code, z, a, zbuf)
         else:
-            e += 0.5 * (a - t) * (a - t)
-            dbuf[zo + j] = (a - t) * online_slope(code, z, a)
-    return e
+            e += (a - t) * (a - t)
+            dbuf[zo + j] = (a - t) * online_slope(code, z, a, zbuf)
+    if loss == 0:
+        return half * e
+    return e / kf
 
 
 @njit(cache=True, nogil=True)
 def online_squared_weights(params, spec):
     w_off, b_off, n_in, n_out, codes, z_off = spec
-    total = 0.0
+    total = params.dtype.type(0)
     for lay in range(w_off.shape[0]):
         for i in range(w_off[lay], w_off[lay] + n_in[lay] * n_out[lay]):
             total += params[i] * params[i]
@@ -205,16 +222,18 @@ def online_squared_weights(params, spec):
 
 @njit(cache=True, nogil=True)
 def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay):
+    # ``decay`` in the network's dtype; 0 adds no term (0 * an infinite weight is NaN)
     w_off, b_off, n_in, n_out, codes, z_off = spec
     n_layers = w_off.shape[0]
+    zero = params.dtype.type(0)
     for lay in range(n_layers - 1, 0, -1):  # hidden deltas, before any weight moves
         zo, zp = z_off[lay], z_off[lay - 1]
         for i in range(n_in[lay]):
-            acc = 0.0
+            acc = zero
             for j in range(n_out[lay]):
                 acc += dbuf[zo + j] * params[w_off[lay] + j * n_in[lay] + i]
             a = abuf[zp + i]  # for every kernel activation, f'(z) is a function of a
-            dbuf[zp + i] = acc * online_slope(codes[lay - 1], a, a)
+            dbuf[zp + i] = acc * online_slope(codes[lay - 1], a, a, params)
     for lay in range(n_layers):
         zo = z_off[lay]
         for j in range(n_out[lay]):
@@ -222,7 +241,9 @@ def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay):
             base = w_off[lay] + j * n_in[lay]
             for i in range(n_in[lay]):
                 xi = x[i] if lay == 0 else abuf[z_off[lay - 1] + i]
-                g = d * xi + decay * params[base + i]  # the L2 term: the weight before the step
+                g = d * xi
+                if decay != zero:  # the L2 term: the weight before the step
+                    g += decay * params[base + i]
                 if trainable[base + i]:
                     gsum[base + i] += g
                     params[base + i] -= lr * g
@@ -232,39 +253,71 @@ def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay):
 
 
 @njit(cache=True, nogil=True)
+def online_all_finite(a):
+    for i in range(a.shape[0]):
+        if not np.isfinite(a[i]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
 def online_epochs(
-    params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay
+    params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore
 ):  # noqa: E501
+    # As the NumPy loop: an example whose loss is not finite ends its epoch without an
+    # update; an epoch whose mean loss or weights are not finite ends the run, its weights
+    # restored to those of its start when ``restore`` (else left for the caller to see).
+    # Returns (epochs run, updates made, diverged).
+    dt = params.dtype.type
     z_off = spec[5]
     n_layers = spec[0].shape[0]
     total = z_off[n_layers]
     zbuf = np.empty(total, params.dtype)
     abuf = np.empty(total, params.dtype)
     dbuf = np.empty(total, params.dtype)
-    gsum = np.zeros(params.shape[0], np.float64)
+    gsum = np.zeros(params.shape[0], params.dtype)
+    last = np.empty(params.shape[0] if restore else 0, params.dtype)
+    c, lam = dt(scale), dt(decay)
     n, k = X.shape[0], Y.shape[1]
+    inv_n = dt(1.0 / n)
     zo = z_off[n_layers - 1]
     out_code = spec[4][n_layers - 1]
+    updates = 0
     for epoch in range(losses.shape[0]):
+        if restore:
+            last[:] = params
         esum = 0.0
-        gsum[:] = 0.0
+        seen = n
+        gsum[:] = 0
         for step in range(n):
             s = orders[epoch, step] if orders.shape[0] > 0 else step
             online_forward(params, spec, X[s], zbuf, abuf)
-            e = online_output_delta(loss, out_code, Y[s], zo, k, zbuf, abuf, dbuf)
+            e = float(online_output_delta(loss, out_code, Y[s], zo, k, zbuf, abuf, dbuf))
             if scale != 1.0:  # a scaled objective (scikit-learn's): scale E and delta
                 e *= scale
                 for j in range(k):
-                    dbuf[zo + j] *= scale
+                    dbuf[zo + j] *= c
             if decay != 0.0:  # E + decay/2 |W|^2, before the weights move
-                e += 0.5 * decay * online_squared_weights(params, spec)
+                e += 0.5 * decay * float(online_squared_weights(params, spec))
             esum += e
-            online_update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, decay)
-        losses[epoch] = esum / n
-        norms[epoch] = np.sqrt(np.sum((gsum / n) ** 2))
-        if not np.isfinite(losses[epoch]) or losses[epoch] <= target:
-            return epoch + 1
-    return losses.shape[0]
+            if not np.isfinite(e):
+                seen = step + 1
+                break
+            online_update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam)
+            updates += 1
+        losses[epoch] = esum / seen
+        sq = dt(0)
+        for i in range(gsum.shape[0]):
+            g = gsum[i] * inv_n
+            sq += g * g
+        norms[epoch] = np.sqrt(sq)
+        if not (np.isfinite(losses[epoch]) and online_all_finite(params)):
+            if restore:
+                params[:] = last
+            return epoch + 1, updates, True
+        if losses[epoch] <= target:
+            return epoch + 1, updates, False
+    return losses.shape[0], updates, False
 
 
 # ----------------------------------------------------------------------- Adam

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import _compiled
-from ._reports import diverged
+from ._reports import Interrupt, diverged
 from ._sampling import Data
 from .callbacks import Callback, ProgressBar, TargetError, TimeLimit, TrainingState
 from .history import EpochRecord
@@ -58,6 +58,21 @@ def _terms(trainer: Any) -> tuple[float, float]:
     return scale, decay + trainer.l2
 
 
+def _target(cbs: Sequence[Callback]) -> float:
+    """The loss at or below which the kernel stops: the largest target, since reaching any
+    :class:`TargetError`'s stops the run (-inf: none; a NaN target is never reached)."""
+    targets = [cb.target for cb in cbs if isinstance(cb, TargetError) and not math.isnan(cb.target)]
+    return max(targets, default=-math.inf)
+
+
+CHUNK_WORK = 2_000_000
+"""Roughly the multiply-adds (examples times parameters times epochs) of the first chunk:
+up to 16 epochs, fewer on large data, so that Ctrl-C is seen soon even there."""
+CHUNK_SECONDS = 0.05
+"""A chunk that ran for less than this is followed by one four times as long (at most
+65,536 epochs): Ctrl-C, seen between chunks, stops the run within about 0.2 s."""
+
+
 def run_compiled(
     trainer: Any,
     data: Data,
@@ -66,79 +81,81 @@ def run_compiled(
     cbs: Sequence[Callback],
     epochs: int,
 ) -> str:
-    """Online SGD in compiled code, in chunks of epochs; callbacks see each chunk's end."""
+    """Online SGD in compiled code, in chunks of epochs; callbacks see each chunk's end.
+
+    The outcome is the plain loop's (:meth:`Trainer._run_epochs`): it stops at the first
+    epoch whose loss reaches any target, and a diverged epoch is undone and reported (the
+    kernel checks the loss and the weights after every epoch). Ctrl-C stops the run after
+    the current chunk, with every epoch of it recorded.
+    """
     if not _chunkable(val, cbs):  # the plain loop, with compiled epochs
         return trainer._run_epochs(data, val, state, cbs, epochs, _compiled_epoch(trainer))
     net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
     scale, decay = _terms(trainer)
-    targets = [cb.target for cb in cbs if isinstance(cb, TargetError)]
-    target = min(targets) if targets else -math.inf
-    n, chunk, remaining = data.X.shape[0], 16, epochs
-    start = net.parameters.copy()
-    while remaining:
-        size = min(chunk, remaining)
-        rng_state = trainer._shuffle_rng.bit_generator.state
-        orders = epoch_orders(trainer, n, size)
-        np.copyto(start, net.parameters)
-        t0 = time.perf_counter()
-        done, losses, norms = kernel.run(
-            data.X, data.y, orders, state.learning_rate, target, size, scale, decay
-        )
-        seconds = time.perf_counter() - t0
-        if done < size:  # consume exactly the permutations the plain path would have
-            trainer._shuffle_rng.bit_generator.state = rng_state
-            epoch_orders(trainer, n, done)
-        if not (math.isfinite(losses[-1]) and np.isfinite(net.parameters).all()):
-            # The last epoch run either had a non-finite loss or its updates overflowed
-            # the weights (the kernel stops at the first non-finite loss).
-            np.copyto(net.parameters, start)
-            if done > 1:  # redo, and record, the finite epochs before the failed one
-                kernel.run(
-                    data.X, data.y, orders, state.learning_rate, -math.inf, done - 1, scale, decay
-                )
+    target = _target(cbs)
+    n, remaining = data.X.shape[0], epochs
+    chunk = max(1, min(16, CHUNK_WORK // max(1, n * net.n_parameters)))
+    lr = state.learning_rate
+    with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+        while remaining:
+            size = min(chunk, remaining)
+            rng_state = trainer._shuffle_rng.bit_generator.state
+            orders = epoch_orders(trainer, n, size)
+            t0 = time.perf_counter()
+            done, _, failed, losses, norms = kernel.run(
+                data.X, data.y, orders, lr, target, size, scale, decay
+            )
+            seconds = time.perf_counter() - t0
+            if done < size:  # consume exactly the permutations the plain path would have
+                trainer._shuffle_rng.bit_generator.state = rng_state
+                epoch_orders(trainer, n, done)
+            # the finished epochs' steps: the plain loop undoes a failed epoch's, weights,
+            # optimizer state and step count alike
+            trainer.optimizer_state["step"] += (done - 1 if failed else done) * n
+            if done > 1:  # every epoch but the last (a finished one, or the failed one)
                 state.history.extend_columns(
-                    trainer.epochs_done + 1,
-                    losses[:-1],
-                    norms[:-1],
-                    state.learning_rate,
-                    seconds / done,
+                    trainer.epochs_done + 1, losses[:-1], norms[:-1], lr, seconds / done
                 )
+            if failed:  # the kernel restored the failed epoch's starting weights
                 trainer.epochs_done += done - 1
-                trainer.optimizer_state["step"] += (done - 1) * n
-            return diverged(float(losses[-1]), trainer.epochs_done + 1, state.learning_rate)
-        state.history.extend_columns(
-            trainer.epochs_done + 1, losses[:-1], norms[:-1], state.learning_rate, seconds / done
-        )
-        record = EpochRecord(
-            trainer.epochs_done + done,
-            float(losses[-1]),
-            None,
-            {},
-            {},
-            state.learning_rate,
-            float(norms[-1]),
-            seconds / done,
-        )
-        trainer.epochs_done += done
-        trainer.optimizer_state["step"] += done * n
-        remaining -= done
-        reason = trainer.end_epoch(record, state, cbs)
-        if reason:
-            return reason
-        chunk = min(chunk * 4, 1 << 16) if seconds < 0.05 else chunk
+                return diverged(float(losses[-1]), trainer.epochs_done + 1, lr)
+            record = EpochRecord(
+                trainer.epochs_done + done,
+                float(losses[-1]),
+                None,
+                {},
+                {},
+                lr,
+                float(norms[-1]),
+                seconds / done,
+            )
+            trainer.epochs_done += done
+            remaining -= done
+            reason = trainer.end_epoch(record, state, cbs)
+            if interrupt.requested:
+                return f"interrupted (Ctrl-C) after epoch {record.epoch}"
+            if reason:
+                return reason
+            if seconds < CHUNK_SECONDS:
+                chunk = min(chunk * 4, 1 << 16)
     return f"max epochs ({state.max_epochs}) reached"
 
 
 def _compiled_epoch(trainer: Any) -> Callable[[Data, float, Any], tuple]:
-    """An epoch function for the plain loop (:meth:`Trainer._run_epochs`): one compiled epoch."""
+    """An epoch function for the plain loop (:meth:`Trainer._run_epochs`): one compiled epoch.
+
+    A failed epoch's weights are left as it left them: the loop sees them, restores the
+    epoch's starting weights and reports it, as for its own epochs.
+    """
     kernel, (scale, decay) = _compiled.OnlineKernel(trainer.network), _terms(trainer)
 
     def epoch(data: Data, lr: float, interrupt: Any) -> tuple[float, None, np.ndarray, float]:
         n = data.X.shape[0]
         orders = epoch_orders(trainer, n, 1)
-        _, losses, norms = kernel.run(data.X, data.y, orders, lr, -math.inf, 1, scale, decay)
-        if math.isfinite(losses[0]) and np.isfinite(trainer.network.parameters).all():
-            trainer.optimizer_state["step"] += n  # a diverged epoch is undone: no steps
+        _, updates, _, losses, norms = kernel.run(
+            data.X, data.y, orders, lr, -math.inf, 1, scale, decay, restore=False
+        )
+        trainer.optimizer_state["step"] += updates  # (the loop undoes a failed epoch's)
         order = np.arange(n) if orders is None else orders[0]
         return float(losses[0]), None, order, float(norms[0])
 

@@ -40,6 +40,7 @@ __all__ = [
     "ACTIVATIONS",
     "get_activation",
     "register_activation",
+    "is_builtin",
 ]
 
 
@@ -441,3 +442,16 @@ for _act, _aliases in [
     ),
 ]:
     register_activation(_act, aliases=_aliases)
+
+_BUILTINS: dict[str, Activation] = dict(ACTIVATIONS)
+"""The activations this module defines, by name: what the compiled kernels compute."""
+
+
+def is_builtin(activation: Activation) -> bool:
+    """True when ``activation`` is the object this module defines under its name.
+
+    Code that computes an activation by its name (the compiled kernels) may do so only for
+    these: a user's :class:`Activation` called ``"tanh"`` (or one registered over the
+    built-in with ``overwrite=True``) computes its own function.
+    """
+    return _BUILTINS.get(activation.name) is activation

@@ -134,7 +134,12 @@ class Callback:
         """Called before each epoch (``state.epoch`` epochs are done)."""
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
-        """Called after each epoch; return a reason (str) to stop, None to go on."""
+        """Called after each epoch; return a reason (str) to stop, None to go on.
+
+        ``True`` also stops (the reason then names the callback: the Keras habit of
+        ``model.stop_training = True``) and ``False`` goes on; any other value is an
+        :class:`~deltarule.exceptions.InputError`.
+        """
         return None
 
     def on_train_end(self, history: History, state: TrainingState) -> None:
@@ -216,6 +221,19 @@ def _better(mode: str, monitor: str) -> str:
     if mode not in ("min", "max"):
         raise InputError(f"mode must be 'min', 'max' or 'auto'; received {mode!r}.")
     return mode
+
+
+def monitor_mode(monitor: str) -> str:
+    """Return whether the recorded value ``monitor`` improves by falling ("min": a loss) or
+    by rising ("max": accuracy, R², ...), as ``mode="auto"`` reads it ("min" for a name it
+    does not know, such as a custom metric's)."""
+    return _better("auto", monitor)
+
+
+def _known_mode(monitor: str) -> str | None:
+    """:func:`monitor_mode` for a loss or a registered metric; None for another name."""
+    name = _canonical(monitor).removeprefix("val_")
+    return monitor_mode(monitor) if name == "loss" or name in METRICS else None
 
 
 def _canonical(monitor: Any) -> Any:
@@ -468,6 +486,10 @@ class ReduceLROnPlateau(Callback):
     The rule (patience, min_delta, cooldown, min_lr) is
     :class:`deltarule.schedules.ReduceOnPlateau`; this callback feeds it the
     monitored value each epoch and applies its rate.
+
+    Each training run starts it afresh (best value, counters, reductions), as Keras does,
+    its reductions scaling the rate the run starts with; a state loaded with
+    :meth:`load_state_dict` (a resumed checkpoint) is kept through the next run's start.
     """
 
     def __init__(
@@ -491,33 +513,73 @@ class ReduceLROnPlateau(Callback):
             mode=_better(mode, monitor),
             cooldown=cooldown,
         )
+        self._start_rate: float | None = None  # the rate the reductions scale (None: base)
+        self._base_rate: float | None = None
+        self._resumed = False
 
     @classmethod
     def from_schedule(cls, plateau: Any, monitor: str) -> ReduceLROnPlateau:
         """The callback that feeds ``plateau`` (a :class:`~deltarule.schedules.ReduceOnPlateau`)
-        the value of ``monitor`` each epoch."""
+        the value of ``monitor`` each epoch.
+
+        Raises
+        ------
+        InputError
+            If ``monitor`` is a loss or a registered metric that improves the other way than
+            the plateau's mode says (it would lower the rate at every improvement).
+        """
+        known = _known_mode(monitor)
+        if known is not None and known != plateau.mode:
+            way = "rising" if known == "max" else "falling"
+            raise InputError(
+                f"{plateau!r} watches {monitor!r}, which improves by {way} (mode {known!r}), "
+                f"so it would lower the learning rate whenever {monitor!r} improves. Pass "
+                f"ReduceOnPlateau(..., mode={known!r}), or monitor another value."
+            )
         callback = cls(monitor)
         callback.plateau = plateau
         return callback
 
+    def on_train_begin(self, state: TrainingState) -> None:
+        """Start the plateau afresh (as Keras does), its reductions scaling the rate this run
+        starts with — unless a checkpoint's state was just loaded, which is kept."""
+        self._base_rate = state.base_learning_rate
+        if self._resumed:  # continuing a checkpointed run: keep the restored state
+            self._resumed = False
+            return
+        self.plateau.load_state_dict({})
+        self._start_rate = state.learning_rate
+
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.plateau.observe(_monitored(record, self.monitor)):
-            state.learning_rate = self.plateau(state.epoch, state.base_learning_rate)
+            start = state.base_learning_rate if self._start_rate is None else self._start_rate
+            state.learning_rate = self.plateau(state.epoch, start)
         return None
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
         """Return the plateau's best value, counters and number of reductions
-        (:meth:`ReduceOnPlateau.state_dict <deltarule.schedules.ReduceOnPlateau.state_dict>`).
+        (:meth:`ReduceOnPlateau.state_dict <deltarule.schedules.ReduceOnPlateau.state_dict>`),
+        and ``start_learning_rate`` when the run started from another rate than the trainer's
+        base rate (a trainer's later fit), which the reductions scale.
 
         The reduced rate itself is the trainer's (saved with its state)."""
-        return self.plateau.state_dict(), {}
+        data = self.plateau.state_dict()
+        if self._start_rate is not None and self._start_rate != self._base_rate:
+            data["start_learning_rate"] = self._start_rate
+        return data, {}
 
     def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
-        """Restore a :meth:`state_dict`; the next training run continues from it."""
+        """Restore a :meth:`state_dict`; the next training run continues from it (its
+        ``on_train_begin`` keeps the state instead of starting afresh)."""
         missing = {"best", "bad_epochs", "cooldown_left", "reductions"} - set(data)
         if missing:
             raise KeyError(f"no {', '.join(sorted(missing))}")
+        start = data.get("start_learning_rate")
+        if start is not None and not (isinstance(start, (int, float)) and start > 0):
+            raise ValueError(f"start_learning_rate is {start!r}, not a positive rate")
         self.plateau.load_state_dict(data)
+        self._start_rate = None if start is None else float(start)
+        self._resumed = True
 
     def config(self) -> dict[str, Any]:
         """The monitored value and the plateau rule's settings."""

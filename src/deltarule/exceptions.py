@@ -16,8 +16,12 @@ class InputError(DeltaruleError, ValueError):
     """Data, shapes or arguments given by the user are not usable."""
 
 
-class UnknownNameError(DeltaruleError, KeyError):
-    """A name (activation, loss, optimizer, ...) is not in its registry."""
+class UnknownNameError(DeltaruleError, KeyError, ValueError):
+    """A name (activation, loss, optimizer, ...) is not in its registry.
+
+    A ``KeyError`` (a failed look-up) and, like every other error a user can cause, a
+    ``ValueError``.
+    """
 
     def __str__(self) -> str:  # KeyError quotes its message; show it plainly.
         return str(self.args[0]) if self.args else ""

@@ -32,8 +32,8 @@ even when the probabilities round to 0 or 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,9 @@ from scipy import special
 
 from . import _rowops
 from ._typing import Array
-from ._validation import lookup, register
+from ._validation import check_positive, lookup, register
+from .activations import Activation
+from .activations import is_builtin as builtin_activation
 from .exceptions import InputError
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "register_loss",
     "huber",
     "reduce_weighted",
+    "is_builtin",
 ]
 
 
@@ -102,6 +105,18 @@ class Loss:
         activation declares an :attr:`~deltarule.activations.Activation.output_range`
         outside them is refused: such a loss is clipped there, and its gradient is not the
         clipped loss's. None: any output.
+    parameters : dict or tuple of (str, value) pairs, optional
+        The JSON-able parameters the loss was made with (``huber(0.1)``: delta 0.1), kept
+        as ``((name, value), ...)``, so that a model file or checkpoint can rebuild it
+        (:meth:`config`).
+    factory : callable, optional
+        The function that makes this loss from its parameters (``huber``), called as
+        ``factory(**parameters)`` to rebuild it; the registered loss of the name is asked
+        for it.
+
+    ``value`` and ``gradient`` are called once on a (3, 2) batch when the loss is made, so
+    that a wrong signature or shape is an error here, naming the loss, rather than a
+    broadcast error in a training step.
 
     Examples
     --------
@@ -117,10 +132,58 @@ class Loss:
     value: Callable[[Array, Array], Array]
     gradient: Callable[[Array, Array], Array]
     output_domain: tuple[float, float] | None = None
+    parameters: tuple[tuple[str, Any], ...] = ()
+    factory: Callable[..., Loss] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (callable(self.value) and callable(self.gradient)):
             raise InputError(f"Loss {self.name!r}: value and gradient must be callable.")
+        if isinstance(self.parameters, Mapping):  # frozen: set through object
+            object.__setattr__(self, "parameters", tuple(self.parameters.items()))
+        self._probe()
+
+    def _probe(self) -> None:
+        """Call ``value`` and ``gradient`` once on probabilities and one-hot targets of shape
+        (3, 2) (in every built-in loss's domain) and check the shapes they return."""
+        output = np.array([[0.25, 0.75], [0.6, 0.4], [0.5, 0.5]])
+        target = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+        what = "value(output, target)"
+        try:
+            with np.errstate(all="ignore"):
+                value = np.asarray(self.value(output, target))
+                what = "gradient(output, target)"
+                gradient = np.asarray(self.gradient(output, target))
+        except Exception as exc:  # noqa: BLE001 - any failure of a user's function is reported
+            raise InputError(
+                f"Loss {self.name!r}: {what} failed on outputs and targets of shape (3, 2) "
+                f"({type(exc).__name__}: {exc}); expected value(output, target) -> one loss "
+                "per sample and gradient(output, target) -> its derivative by each output, "
+                "e.g. Loss('sse', lambda o, t: ((o - t) ** 2).sum(axis=1), lambda o, t: "
+                "2 * (o - t))."
+            ) from exc
+        if value.shape != (3,):
+            raise InputError(
+                f"Loss {self.name!r}: value(output, target) returned shape {value.shape} for "
+                "outputs of shape (3, 2); expected (3,), one loss per sample (reduce over the "
+                "outputs only, e.g. ((o - t) ** 2).sum(axis=1))."
+            )
+        if gradient.shape != (3, 2):
+            raise InputError(
+                f"Loss {self.name!r}: gradient(output, target) returned shape "
+                f"{gradient.shape} for outputs of shape (3, 2); expected (3, 2), each "
+                "sample's loss differentiated by each of its outputs (e.g. 2 * (o - t))."
+            )
+
+    def config(self) -> str | dict[str, Any]:
+        """Return what :func:`get_loss` rebuilds this loss from, as JSON-able data: its name,
+        or ``{"name": name, **parameters}`` when its parameters differ from those of the
+        registered loss of that name (``huber(0.1)``: ``{"name": "huber", "delta": 0.1}``)."""
+        registered = LOSSES.get(self.name)
+        if not self.parameters or (
+            registered is not None and registered.parameters == self.parameters
+        ):
+            return self.name
+        return {"name": self.name, **dict(self.parameters)}
 
     def takes(self, output_range: tuple[float, float] | None) -> bool:
         """True when every output in ``output_range`` (an activation's; None: undeclared)
@@ -130,9 +193,14 @@ class Loss:
         return self.output_domain[0] <= output_range[0] and output_range[1] <= self.output_domain[1]
 
     def __reduce__(self) -> Any:
-        # A registered loss pickles by name (its functions may be lambdas).
-        if LOSSES.get(self.name) is self:
+        # A registered loss pickles by name (its functions may be lambdas), one its
+        # registered namesake's factory made (huber(0.1)) by its config.
+        registered = LOSSES.get(self.name)
+        if registered is self:
             return (get_loss, (self.name,))
+        if registered is not None and self.factory is not None:
+            if registered.factory is self.factory:
+                return (get_loss, (self.config(),))
         return super().__reduce__()
 
     def __call__(self, output: Array, target: Array, sample_weight: Array | None = None) -> float:
@@ -202,10 +270,15 @@ def huber(delta: float = 1.0) -> Loss:
     .. math:: h(r) = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\
               \delta(|r| - \tfrac12\delta) & \text{otherwise} \end{cases}
 
-    averaged over the outputs; :math:`r = o - t`.
+    averaged over the outputs; :math:`r = o - t`. The delta is kept with the loss
+    (:meth:`Loss.config`), so model files and checkpoints restore it.
+
+    Examples
+    --------
+    >>> huber(0.1).config()
+    {'name': 'huber', 'delta': 0.1}
     """
-    if not delta > 0:
-        raise InputError(f"huber delta must be > 0; received {delta!r}.")
+    delta = check_positive(delta, "huber delta")
 
     def value(o: Array, t: Array) -> Array:
         a = np.abs(o - t)
@@ -215,7 +288,7 @@ def huber(delta: float = 1.0) -> Loss:
     def gradient(o: Array, t: Array) -> Array:
         return np.clip(o - t, -delta, delta) / o.shape[1]
 
-    return Loss("huber", value, gradient)
+    return Loss("huber", value, gradient, parameters=(("delta", delta),), factory=huber)
 
 
 def _bce(o: Array, t: Array) -> Array:
@@ -262,11 +335,29 @@ def register_loss(loss: Loss, *, aliases: tuple[str, ...] = (), overwrite: bool 
     return loss
 
 
-def get_loss(loss: str | Loss) -> Loss:
-    """Return the :class:`Loss` for a registry name, or the object itself."""
+def get_loss(loss: str | Mapping[str, Any] | Loss) -> Loss:
+    """Return the :class:`Loss` for a registry name or a :meth:`Loss.config` mapping
+    (``{"name": "huber", "delta": 0.1}``), or the object itself."""
     if isinstance(loss, Loss):
         return loss
-    return lookup(LOSSES, loss, "loss")
+    if not isinstance(loss, Mapping):
+        return lookup(LOSSES, loss, "loss")
+    parameters = {key: value for key, value in loss.items() if key != "name"}
+    registered = lookup(LOSSES, loss.get("name"), "loss")
+    if not parameters:
+        return registered
+    if registered.factory is None:
+        raise InputError(
+            f"loss {registered.name!r} takes no parameters; received {parameters!r:.80}. "
+            f"Give it by name alone, loss={registered.name!r}."
+        )
+    try:
+        return registered.factory(**parameters)
+    except TypeError as exc:
+        raise InputError(
+            f"loss {registered.name!r} could not be made from parameters {parameters!r:.80} "
+            f"({exc}); give the parameters its function {registered.factory.__name__} takes."
+        ) from None
 
 
 for _loss, _aliases in [
@@ -366,6 +457,24 @@ FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {
 """(activation name, loss name) -> :class:`FusedPair`."""
 
 
-def fused_pair(activation_name: str, loss_name: str) -> FusedPair | None:
-    """Return the fused pair for an output activation and loss, or None."""
-    return FUSED_PAIRS.get((activation_name, loss_name))
+def fused_pair(activation: Activation, loss: Loss) -> FusedPair | None:
+    """Return the fused pair for an output activation and loss, or None.
+
+    Only the built-in objects pair up (see :func:`is_builtin` and
+    :func:`deltarule.activations.is_builtin`): a user's loss or activation under a
+    built-in name is differentiated by the general chain rule, with its own functions.
+    """
+    pair = FUSED_PAIRS.get((activation.name, loss.name))
+    if pair is None or not (is_builtin(loss) and builtin_activation(activation)):
+        return None
+    return pair
+
+
+_BUILTINS: dict[str, Loss] = dict(LOSSES)
+"""The losses this module defines, by name: what the compiled kernels compute."""
+
+
+def is_builtin(loss: Loss) -> bool:
+    """True when ``loss`` is the object this module defines under its name (a user's
+    :class:`Loss` called ``"mse"``, or one registered over the built-in, computes its own)."""
+    return _BUILTINS.get(loss.name) is loss

@@ -172,6 +172,31 @@ def _check_output_pair(activation: Activation, loss: Loss) -> None:
     )
 
 
+def _is_auto(loss: Any) -> bool:
+    return isinstance(loss, str) and loss == "auto"
+
+
+def _refuse_one_unit_softmax(layers: Sequence[Dense]) -> None:
+    """Refuse softmax over a single unit: it outputs 1 whatever its input, so its loss and
+    gradient are 0 and nothing before it can learn."""
+    for index, layer in enumerate(layers):
+        if layer.activation is not ACTIVATIONS.get("softmax") or layer.n_outputs != 1:
+            continue
+        if index == len(layers) - 1:
+            raise InputError(
+                "output_activation='softmax' over 1 output unit gives 1.0 for every input "
+                "(softmax normalises across the units), so the loss and its gradient are 0 and "
+                "the network cannot learn. For two classes in one column use "
+                "output_activation='sigmoid' with loss='binary_crossentropy' (or 'auto'); "
+                "for k classes, one-hot targets and k softmax outputs."
+            )
+        raise InputError(
+            f"hidden layer {index + 1} has activation 'softmax' over 1 unit, which outputs 1.0 "
+            "for every input (softmax normalises across the units), so nothing before it can "
+            "learn. Widen the layer or choose another activation."
+        )
+
+
 def _default_loss(output_activation: Activation) -> str:
     return {
         "softmax": "categorical_crossentropy",
@@ -225,7 +250,8 @@ class Network:
     Attributes
     ----------
     parameters : ndarray of shape (n_parameters,)
-        The flat buffer. ``weights[i]`` and ``biases[i]`` are views into it.
+        The flat buffer. ``weights[i]`` and ``biases[i]`` are views into it; assigning
+        ``net.parameters = values`` copies the values into it.
     layout : ParameterLayout
         Names ("W1", "b1", "W2", ...), shapes and offsets in the buffer.
     trainable : ndarray of bool, shape (n_parameters,)
@@ -267,7 +293,8 @@ class Network:
             for i in range(n_layers)
         )
         output_act = self.layers[-1].activation
-        self.loss: Loss = get_loss(_default_loss(output_act) if loss == "auto" else loss)
+        _refuse_one_unit_softmax(self.layers)
+        self.loss: Loss = get_loss(_default_loss(output_act) if _is_auto(loss) else loss)
         _check_output_pair(output_act, self.loss)
         entries: list[tuple[str, tuple[int, ...]]] = []
         for i, layer in enumerate(self.layers, start=1):
@@ -276,7 +303,7 @@ class Network:
                 entries.append((f"b{i}", (layer.n_outputs,)))
         self.layout = ParameterLayout(entries)
         try:
-            self.parameters: Array = self.layout.allocate(self.dtype)
+            self._parameters: Array = self.layout.allocate(self.dtype)
         except (MemoryError, ValueError, OverflowError) as exc:
             raise InputError(
                 f"layer_sizes {sizes} need {self.layout.size:,} parameters "
@@ -288,6 +315,38 @@ class Network:
         self.initialize(initializer, bias_initializer, seed)
 
     # ------------------------------------------------------------------ layout
+    @property
+    def parameters(self) -> Array:
+        """The flat buffer, ndarray of shape (n_parameters,); ``weights[i]`` and
+        ``biases[i]`` are views into it.
+
+        Assigning copies the values into this buffer (``net.parameters = saved`` restores
+        saved weights, as ``model.load_state_dict`` does in PyTorch): the views, and any
+        reference to the buffer taken before, stay bound to it.
+        """
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, values: ArrayLike) -> None:
+        buffer = self._parameters
+        array = np.asarray(values)
+        if array.dtype.kind not in "iuf" or array.shape != buffer.shape:
+            raise InputError(
+                f"network.parameters takes a flat array of {buffer.size} numbers (shape "
+                f"({buffer.size},)); received {array.dtype} values of shape {array.shape}. "
+                "Assign a copy taken from this network (saved = net.parameters.copy(); later "
+                "net.parameters = saved), or use set_parameters({'W1': ..., ...}) for "
+                "tensors by name."
+            )
+        with np.errstate(over="ignore", invalid="ignore"):  # too large: reported below
+            cast = array.astype(self.dtype, copy=False)
+        if not np.isfinite(cast).all():
+            raise InputError(
+                f"the values assigned to network.parameters contain NaN or infinity (or "
+                f"values too large for {self.dtype.name}); expected finite numbers."
+            )
+        np.copyto(buffer, cast)
+
     def _bind_views(self) -> None:
         self.weights: list[Array] = []
         self.biases: list[Array | None] = []
@@ -461,7 +520,7 @@ class Network:
         grad = self.layout.allocate(self.dtype) if out is None else out
         grad_weights, grad_biases = self._views(grad)
         last = caches[-1]
-        pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
+        pair = fused_pair(self.layers[-1].activation, self.loss)
         scale = batch_scale(target.shape[0], sample_weight, self.dtype)
         n = target.shape[0]
         delta_out = None if buffers is None else buffers[-1].delta[:n]
@@ -527,14 +586,16 @@ class Network:
         outputs within float rounding).
         """
         n = X.shape[0]
+        plain = type(self).forward is Network.forward and plain_dense(self.layers)
         if n <= INFER_CHUNK:
-            if type(self).forward is not Network.forward or not plain_dense(self.layers):
+            if not plain:
                 return self.forward(X)[0]
             out = X
             for layer, weight, bias in zip(self.layers, self.weights, self.biases):
                 out = layer.infer(weight, bias, out)
             return out
-        output = _inference.infer(self, X)  # in threads, with MKL's products, when installed
+        # in threads, with MKL's products, when installed (a subclass's forward: its own)
+        output = _inference.infer(self, X) if plain else None
         if output is not None:
             return output
         buffers = self.buffers(INFER_CHUNK, backward=False)
@@ -573,9 +634,32 @@ class Network:
         gradient : ndarray of shape (n_parameters,)
         """
         X, y, sw = self.validate(X, _require_targets(y), sample_weight)
+        params = None if params is None else self._check_flat(params, "params")
+        out = None if out is None else self._check_flat(out, "out")
         with _overflow_quietly():  # an overflow shows as a non-finite loss
             _, caches = self.forward(X, params, observer=observer)
             return self.backward(caches, y, sw, params, out=out, observer=observer)
+
+    def _check_flat(self, array: Any, name: str) -> Array:
+        """``array`` if it is a flat vector of this network's parameters and dtype, else an
+        InputError (``params`` of another dtype is converted; ``out`` is written in place)."""
+        n = self.layout.size
+        given = np.asarray(array) if name == "params" else array
+        ok = isinstance(given, np.ndarray) and given.shape == (n,)
+        if ok and name == "params" and given.dtype.kind in "iuf":
+            return given.astype(self.dtype, copy=False)
+        if ok and given.dtype == self.dtype:
+            return given
+        shown = (
+            f"{given.dtype} array of shape {given.shape}"
+            if isinstance(given, np.ndarray)
+            else type(array).__name__
+        )
+        raise InputError(
+            f"{name} must be a flat {self.dtype.name} array of this network's {n} parameters "
+            f"(shape ({n},)); received a {shown}. Start from a copy of the network's buffer, "
+            f"e.g. {name}=net.parameters.copy()."
+        )
 
     def validate(
         self,
@@ -644,7 +728,7 @@ class Network:
         ``work``, shaped like the output, is scratch space that saves temporaries.
         """
         last = caches[-1]
-        pair = fused_pair(self.layers[-1].activation.name, self.loss.name)
+        pair = fused_pair(self.layers[-1].activation, self.loss)
         if pair is not None:
             return reduce_weighted(pair.per_sample(last.net, target, work), sample_weight)
         return self.loss(last.out, target, sample_weight)
@@ -684,13 +768,18 @@ class Network:
 
     # ------------------------------------------------------------------- misc
     def config(self) -> dict[str, Any]:
-        """Return the architecture as plain JSON-able data (no weights)."""
+        """Return the architecture as plain JSON-able data (no weights).
+
+        The loss is its name, or for a loss made with other parameters than its registered
+        default's, ``{"name": ..., **parameters}`` (:meth:`Loss.config
+        <deltarule.losses.Loss.config>`: ``huber(0.1)`` is ``{"name": "huber", "delta": 0.1}``).
+        """
         return {
             "layer_sizes": self.layer_sizes,
             "activations": [layer.activation.name for layer in self.layers],
             "use_bias": [layer.use_bias for layer in self.layers],
             "dropout": [layer.dropout for layer in self.layers[:-1]],
-            "loss": self.loss.name,
+            "loss": self.loss.config(),
             "dtype": self.dtype.name,
         }
 
@@ -710,31 +799,39 @@ class Network:
         )
 
     def __getstate__(self) -> dict[str, Any]:
-        # The views are rebuilt on unpickling, so they stay views of the new buffer.
+        # The views are rebuilt on unpickling, so they stay views of the new buffer. The
+        # buffer is stored as "parameters", as before it was a property.
         state = dict(self.__dict__)
         for key in ("weights", "biases", "_last_views"):
             state.pop(key, None)
+        state["parameters"] = state.pop("_parameters")
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["_parameters"] = state.pop("parameters")
         self.__dict__.update(state)
+        self._bind_views()
+
+    def _rebind(self, buffer: Array) -> None:
+        """Make ``buffer`` this network's own (a new network's: :meth:`copy`, :meth:`astype`)."""
+        self._parameters = buffer
+        self.__dict__.pop("_last_views", None)
         self._bind_views()
 
     def copy(self) -> Network:
         """Return an independent copy (own buffer, same values and frozen set)."""
         new = _copy.copy(self)  # through __getstate__: no views or cached views copied
-        new.parameters = _memory.copy(self.parameters)
+        new._rebind(_memory.copy(self.parameters))
         new.trainable = self.trainable.copy()
-        new._bind_views()
         return new
 
     def astype(self, dtype: DTypeLike) -> Network:
         """Return a copy computing in ``dtype``."""
         new = _copy.copy(self)
         new.dtype = check_dtype(dtype)
-        new.parameters = _memory.copy(self.parameters, new.dtype)
+        new._rebind(_memory.copy(self.parameters, new.dtype))
         new.trainable = self.trainable.copy()
-        new._bind_views()
         return new
 
     def summary(self) -> str:

@@ -65,6 +65,9 @@ class Optimizer:
     name: ClassVar[str] = ""
     hyperparameters: ClassVar[tuple[str, ...]] = ("learning_rate",)
     state_arrays: ClassVar[tuple[str, ...]] = ("scratch",)
+    step_rule: ClassVar[str | None] = None
+    """None when the learning rate sizes the steps; else how the rule sizes them (said when
+    the trainer refuses a learning rate or schedule it would ignore: iRprop)."""
     learning_rate: float
 
     def init(self, params: Array) -> dict[str, Any]:
@@ -525,6 +528,10 @@ class Adagrad(Optimizer):
 class _Rprop(Optimizer):
     """Hyper-parameters, checks and state shared by the two iRprop rules."""
 
+    step_rule = (
+        "it adapts a step size per parameter from the gradient's signs, starting at delta_zero"
+    )
+
     hyperparameters = (
         "learning_rate",
         "eta_plus",
@@ -595,8 +602,9 @@ class IRpropMinus(_Rprop):
             \qquad g^{-}_i \leftarrow g_i
 
     so after a sign flip the parameter rests for one step. ``learning_rate``
-    is accepted for a uniform interface and ignored. This is the variant
-    ``torch.optim.Rprop`` implements (its ``lr`` is :math:`\Delta_0`).
+    is accepted for a uniform interface and ignored: the :class:`~deltarule.training.Trainer`
+    refuses a learning rate or schedule with it. This is the variant
+    ``torch.optim.Rprop`` implements (its ``lr`` is :math:`\Delta_0`, ``delta_zero`` here).
 
     Igel & Hüsken (2000), "Improving the Rprop learning algorithm", Proc. NC 2000,
     115-121; after Riedmiller & Braun (1993), "A direct adaptive method for faster
@@ -647,7 +655,8 @@ class IRpropPlus(_Rprop):
     ``update`` gets :math:`E^{(t)}` as ``loss``; when the current or previous
     loss is None, the error is taken not to have grown, and iRprop+ then moves
     exactly as iRprop−. Backtracking compares whole-batch errors, so the rule is
-    meant for full-batch training. ``learning_rate`` is ignored.
+    meant for full-batch training. ``learning_rate`` is ignored (the trainer refuses a
+    learning rate or schedule with it; set the first step size with ``delta_zero``).
 
     Igel & Hüsken (2000), "Improving the Rprop learning algorithm", Proc. NC 2000,
     115-121, Fig. 3.

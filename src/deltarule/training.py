@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _minibatch
+from . import _compiled, _minibatch
 from ._fullbatch import run_solver
 from ._online import compiled_ok, run_compiled
 from ._reports import Interrupt, diverged, warn_if_improving
@@ -53,6 +53,7 @@ from .callbacks import (
     TargetError,
     TimeLimit,
     TrainingState,
+    monitor_mode,
 )
 from .exceptions import InputError
 from .history import EpochRecord, History
@@ -61,6 +62,7 @@ from .layers import DenseBuffers
 from .metrics import get_metric
 from .network import Network
 from .optimizers import get_optimizer
+from .schedules import ReduceOnPlateau, get_schedule
 from .solvers import FullBatchSolver, get_solver, refuse_mini_batch_settings
 
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
@@ -89,6 +91,10 @@ def _callback_list(callbacks: Any) -> list[Callback]:
     return sorted(items, key=lambda cb: cb.runs_last)  # (stable: the given order otherwise)
 
 
+def _times(sample_weight: Array | None, class_weight: Array) -> Array:
+    return class_weight if sample_weight is None else sample_weight * class_weight
+
+
 def _require_weight(
     data: Data, val: Data | None, class_weighted: bool, fraction: float | None
 ) -> None:
@@ -97,7 +103,7 @@ def _require_weight(
     for part, name in ((data, "training"), (val, "validation")):
         if part is None or part.sample_weight is None or part.sample_weight.any():
             continue
-        after = " times class_weight" if class_weighted else ""
+        after = " times class_weight" if class_weighted and name == "training" else ""
         held = ""
         if fraction is not None and val is not None:
             n_val = val.X.shape[0]
@@ -111,6 +117,98 @@ def _require_weight(
         )
 
 
+def _refuse_rate(optimizer: Any, what: str, given: Any = True) -> None:
+    """Refuse ``what`` (a learning rate, schedule or rate callback; when ``given``) for an
+    optimizer that sizes its own steps (``step_rule`` set: iRprop, the full-batch solvers),
+    which would silently ignore it."""
+    rule = getattr(optimizer, "step_rule", None)
+    if given is None or rule is None:
+        return
+    first_step = (
+        f" To set its first step size (torch.optim.Rprop's lr), pass get_optimizer("
+        f"{optimizer.name!r}, delta_zero=...)."
+        if hasattr(optimizer, "delta_zero")
+        else ""
+    )
+    raise InputError(
+        f"optimizer {optimizer.name!r} has no learning rate ({rule}), so it would ignore "
+        f"{what}. Leave it out, or choose an optimizer with a learning rate (sgd, momentum, "
+        f"adam, ...).{first_step}"
+    )
+
+
+class _OptimizerSnapshot:
+    """A copy of an optimizer state (its arrays and scalars, not its scratch space), taken
+    before each epoch so that a diverged epoch is undone in the optimizer as in the weights:
+    momentum, Adam's moments and the step count go back to the last finite epoch (a
+    velocity left at 1e19 made the next fit diverge at once, whatever its learning rate).
+    The copies are made into buffers kept between epochs: O(parameters) a state array."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.saved = {k: v.copy() if isinstance(v, np.ndarray) else v
+                      for k, v in state.items() if k != "scratch"}  # fmt: skip
+
+    def take(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            if key == "scratch":
+                continue
+            kept = self.saved.get(key)
+            if isinstance(value, np.ndarray) and isinstance(kept, np.ndarray):
+                np.copyto(kept, value)
+            else:
+                self.saved[key] = value.copy() if isinstance(value, np.ndarray) else value
+
+    def put(self, state: dict[str, Any]) -> None:
+        """Write the snapshot back into ``state``, arrays in place (compiled kernels and the
+        training state hold them)."""
+        for key, kept in self.saved.items():
+            value = state.get(key)
+            if isinstance(kept, np.ndarray) and isinstance(value, np.ndarray):
+                np.copyto(value, kept)
+            else:
+                state[key] = kept
+
+
+def _stop_reason(callback: Callback, reason: Any) -> str | None:
+    """A callback's ``on_epoch_end`` answer as a stop reason: a string stops (the reason),
+    None or "" goes on; True stops with a reason naming the callback (Keras callbacks set
+    ``model.stop_training = True``), False goes on. Anything else is an InputError."""
+    if reason is None or isinstance(reason, str):
+        return reason or None
+    if isinstance(reason, (bool, np.bool_)):
+        name = type(callback).__name__
+        return f"stopped by {name} (its on_epoch_end returned True)" if reason else None
+    raise InputError(
+        f"{type(callback).__name__}.on_epoch_end returned {type(reason).__name__} "
+        f"{reason!r:.60}; expected None to go on, or a string, the reason to stop (True "
+        "also stops). Return e.g. 'target reached' to stop."
+    )
+
+
+def _plateau_callback(
+    rule: Any, schedule: Any, monitor: str | None, has_val: bool, metrics: list[str]
+) -> ReduceLROnPlateau:
+    """The callback that tells the plateau schedule ``rule`` the value it watches each epoch:
+    ``monitor`` when given (a plateau given by name takes its mode from it), else the loss
+    (mode "min") or the accuracy (mode "max"), of the validation data when there are some."""
+    prefix = "val_" if has_val else ""
+    if monitor is None:
+        if rule.mode == "min":
+            monitor = prefix + "loss"
+        elif "accuracy" in metrics:
+            monitor = prefix + "accuracy"
+        else:
+            raise InputError(
+                f"schedule {rule!r} (mode 'max') lowers the rate when a value that should rise "
+                "stops rising; fit cannot tell which (no accuracy is recorded). Pass monitor="
+                "'val_accuracy' or another metric given in metrics=[...], or use mode='min' to "
+                "watch the loss."
+            )
+    elif isinstance(schedule, str):  # built by name: its mode is the monitored value's
+        rule = get_schedule(schedule, mode=monitor_mode(monitor))
+    return ReduceLROnPlateau.from_schedule(rule, monitor)
+
+
 class Trainer:
     """Trains one network; keeps the optimizer state and random streams between calls.
 
@@ -121,7 +219,8 @@ class Trainer:
         A first-order rule from :mod:`deltarule.optimizers`, or "lbfgs" / "lm".
     learning_rate : float, optional
         Base learning rate (the optimizer's default when None). Full-batch solvers
-        ("lbfgs", "lm") size their own steps and refuse one.
+        ("lbfgs", "lm") and iRprop ("irprop_plus", "irprop_minus") size their own steps and
+        refuse one (and schedules); iRprop's first step size is its ``delta_zero``.
     batch_size : int or None, default 32
         1 for online training, None for full batch. Full-batch solvers use every
         example in each iteration: leave the default or pass None.
@@ -186,9 +285,10 @@ class Trainer:
             by_name = isinstance(optimizer, str) and learning_rate is not None
             kwargs = {"learning_rate": learning_rate} if by_name else {}
             self.optimizer = get_optimizer(optimizer, **kwargs)
+            _refuse_rate(self.optimizer, f"learning_rate={learning_rate!r}", learning_rate)
             self.optimizer_state = self.optimizer.init(network.parameters)
         # The rate handed to the next update (schedules and plateau callbacks change it);
-        # Rprop ignores it.
+        # iRprop ignores it (and refuses one given, above).
         default = float(getattr(self.optimizer, "learning_rate", 0.0) or 0.0)
         self.learning_rate = default if learning_rate is None else float(learning_rate)
         # What schedules scale, in every fit: the rate the trainer was built with (a later
@@ -352,7 +452,12 @@ class Trainer:
         frozen = np.flatnonzero(~self.network.trainable)
         self._frozen = frozen if frozen.size else None
         kernel = None
-        if data.sample_weight is None and self._frozen is None and _minibatch.plain_arrays(data):
+        if (
+            data.sample_weight is None
+            and self._frozen is None
+            and _minibatch.plain_arrays(data)
+            and _compiled.builtin_math(self.network)  # a user's Loss("mse"): its own math
+        ):
             kernel = _minibatch.kernel_for(self, n, bs, shuffled)
         if kernel is not None:  # every step of the epoch in compiled runs of steps
             visit = order if shuffled else None
@@ -524,10 +629,13 @@ class Trainer:
         if y is None:
             raise InputError("y is None; training needs targets of shape (n_samples, n_outputs).")
         X, y, sw = self.network.validate(X, y, sample_weight)
+        # class_weight weighs the training examples only (as in Keras); the validation
+        # loss is class-weighted neither with validation_data nor with validation_split,
+        # whose held-out rows keep their sample_weight (as scikit-learn's early stopping).
+        cw = None
         if class_weight is not None:
             cw = class_weights(y, class_weight).astype(self.network.dtype)
-            sw = cw if sw is None else sw * cw
-        data, val = Data(X, y, sw), None
+        data, val = Data(X, y, sw if cw is None else _times(sw, cw)), None
         if validation_data is not None:
             if validation_split:
                 raise InputError("give validation_split or validation_data, not both.")
@@ -545,7 +653,16 @@ class Trainer:
         elif check_fraction(validation_split, "validation_split") > 0:
             # A copy: every call (warm starts, resumed runs) holds out the same rows.
             split_rng = copy.deepcopy(self._split_rng)
-            data, val = split(data, validation_split, split_rng, self.classification)
+            if cw is None:
+                data, val = split(data, validation_split, split_rng, self.classification)
+            else:  # the same rows (the split reads y alone), weighted apart
+                rows = Data(np.arange(X.shape[0]).reshape(-1, 1), y, None)
+                kept, held_out = (
+                    part.X[:, 0] for part in split(rows, validation_split, split_rng,
+                                                   self.classification)
+                )  # fmt: skip
+                data = Data(X[kept], y[kept], data.sample_weight[kept])
+                val = Data(X[held_out], y[held_out], None if sw is None else sw[held_out])
         held = None if validation_data is not None or val is None else validation_split
         _require_weight(data, val, class_weight is not None, held)
         return data, val
@@ -569,6 +686,12 @@ class Trainer:
         Stops early when a callback says so; the reason is ``history.stop_reason``.
         Ctrl-C stops cleanly after the current batch (compiled steps: after the current run
         of steps, about :data:`COMPILED_RUN_SECONDS`).
+
+        An epoch whose loss, weights or outputs become non-finite (divergence) is undone:
+        the weights and the optimizer state (momentum, Adam's moments, the step count) go
+        back to the end of the last finite epoch, so a later fit, say with a lower learning
+        rate, continues from there. (The full-batch solvers keep no state between fits;
+        their weights go back alike.)
         """
         epochs = check_int(epochs, "epochs")
         if verbose == "auto":  # Keras's default: a bar
@@ -599,6 +722,11 @@ class Trainer:
             trainer=self,
         )
         cbs = [*_callback_list(callbacks), ProgressBar(verbose)]
+        changer = next(
+            (cb for cb in cbs if isinstance(cb, (LearningRateScheduler, ReduceLROnPlateau))), None
+        )
+        if changer is not None:
+            _refuse_rate(self.optimizer, f"the learning rate {type(changer).__name__} sets")
         state.callbacks = cbs
         for cb in cbs:
             cb.on_train_begin(state)
@@ -653,7 +781,7 @@ class Trainer:
     ) -> str | None:
         state.history.append(record)
         state.epoch = record.epoch
-        reasons = [cb.on_epoch_end(record, state) for cb in cbs]
+        reasons = [_stop_reason(cb, cb.on_epoch_end(record, state)) for cb in cbs]
         return next((r for r in reasons if r), None)
 
     def _run_epochs(
@@ -669,6 +797,7 @@ class Trainer:
         run_epoch = self._epoch if epoch is None else epoch
         net = self.network
         last_good = net.parameters.copy()
+        last_state = _OptimizerSnapshot(self.optimizer_state)
         # Overflow is detected below (non-finite loss or weights) and reported with a hint.
         with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
             for _ in range(epochs):
@@ -676,13 +805,15 @@ class Trainer:
                     cb.on_epoch_begin(state)
                 lr, t0 = state.learning_rate, time.perf_counter()
                 np.copyto(last_good, net.parameters)
+                last_state.take(self.optimizer_state)
                 loss, output, order, norm = run_epoch(data, lr, interrupt)
-                if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
-                    np.copyto(net.parameters, last_good)
-                    return diverged(loss, self.epochs_done + 1, lr)
-                if output is not None and not np.isfinite(output).all():  # a clipped loss
-                    np.copyto(net.parameters, last_good)
+                finite = math.isfinite(loss) and np.isfinite(net.parameters).all()
+                cause = None
+                if finite and output is not None and not np.isfinite(output).all():
                     cause = f"the outputs overflowed to infinity or NaN (loss {loss:.4g})"
+                if not finite or cause:  # (a clipped loss: finite, of non-finite outputs)
+                    np.copyto(net.parameters, last_good)
+                    last_state.put(self.optimizer_state)
                     return diverged(loss, self.epochs_done + 1, lr, cause)
                 if interrupt.requested and len(order) < data.X.shape[0]:
                     # A partial epoch gets no record (and so no checkpoint): the history
@@ -715,6 +846,44 @@ class Trainer:
         if not history.records:
             raise InputError(f"partial_fit made no update: {history.stop_reason}")
         return history.records[-1]
+
+
+def _differs(value: Any, default: Any) -> bool:
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):  # an array, say: not the default
+        return True
+
+
+def _refuse_idle_stopping_settings(
+    early_stopping: bool,
+    plateau: bool,
+    patience: Any,
+    monitor: Any,
+    min_delta: Any,
+    restore_best_weights: Any,
+) -> None:
+    """Refuse early stopping's settings given without ``early_stopping=True`` (``monitor``
+    also serves a plateau schedule): they would do nothing."""
+    if early_stopping:
+        return
+    idle = [
+        f"{name}={value!r}"
+        for name, value, default in (
+            ("patience", patience, 10),
+            ("min_delta", min_delta, 0.0),
+            ("restore_best_weights", restore_best_weights, True),
+            ("monitor", None if plateau else monitor, None),
+        )
+        if _differs(value, default)
+    ]
+    if idle:
+        one = len(idle) == 1
+        raise InputError(
+            f"{', '.join(idle)} {'sets' if one else 'set'} early stopping, which is off "
+            f"(early_stopping=False), so {'it' if one else 'they'} would do nothing. Pass "
+            f"early_stopping=True to stop early, or leave {'it' if one else 'them'} out."
+        )
 
 
 def fit(
@@ -765,14 +934,20 @@ def fit(
         See :class:`Trainer`.
     schedule : str or Schedule, optional
         Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch
-        (first-order optimizers only: the full-batch solvers have no learning rate).
+        (optimizers with a learning rate only: the full-batch solvers and iRprop have none).
+        A plateau schedule restarts its counters at each fit, from the rate the fit starts
+        with.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights: each batch's error is the weighted mean of its examples'
         errors. A batch whose examples all have weight 0 makes no update.
     class_weight : dict or "balanced", optional
-        Weights by class index (column of the one-hot target).
+        Weights by class index (column of the one-hot target), of the training examples
+        only (as in Keras): the validation loss and metrics are not class-weighted.
+        "balanced" counts the classes over every row given, held-out rows included.
     validation_split : float
-        Fraction held out (stratified for classification) for validation.
+        Fraction held out (stratified for classification) for validation. The held-out
+        rows keep their ``sample_weight`` in the validation loss and metrics (as
+        scikit-learn's early stopping scores them).
     validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
     target_error : float, optional
         Stop when the training error is at most this (the tutorial's rule).
@@ -785,7 +960,18 @@ def fit(
         Stop when the epoch's gradient norm is below this (R neuralnet's ``threshold``).
     early_stopping : bool
         Stop when ``monitor`` (val_loss if there is validation, else loss) has not improved
-        by ``min_delta`` for ``patience`` epochs; restores the best weights.
+        by ``min_delta`` for ``patience`` epochs; restores the best weights (unless
+        ``restore_best_weights=False``).
+    patience, min_delta, restore_best_weights
+        Early stopping's settings (:class:`~deltarule.callbacks.EarlyStopping`); given
+        without ``early_stopping=True`` they raise :class:`~deltarule.exceptions.InputError`
+        (they would do nothing).
+    monitor : str, optional
+        The recorded value early stopping and a plateau ``schedule`` watch (e.g.
+        "val_accuracy"). Default: val_loss with validation data, else loss; for a plateau
+        schedule of mode "max", the accuracy. A plateau given by name ("plateau") takes its
+        mode from ``monitor``; a :class:`~deltarule.schedules.ReduceOnPlateau` whose mode
+        contradicts it is an error.
     time_limit : float, optional
         Seconds of wall-clock time.
     callbacks : sequence of Callback, or one Callback
@@ -808,15 +994,17 @@ def fit(
             "None with a full-batch solver. Leave schedule out, or choose a first-order "
             "optimizer (sgd, momentum, adam, ...)."
         )
-    if schedule is not None:
-        from .schedules import ReduceOnPlateau, get_schedule
-
-        rule = get_schedule(schedule)
-        if isinstance(rule, ReduceOnPlateau):  # told the monitored value after each epoch
-            monitor = "val_loss" if has_val else "loss"
-            stops.append(ReduceLROnPlateau.from_schedule(rule, monitor))
-        else:
-            stops.append(LearningRateScheduler(rule))
+    _refuse_rate(trainer.optimizer, f"schedule={schedule!r:.60}", schedule)
+    rule = None if schedule is None else get_schedule(schedule)
+    plateau = isinstance(rule, ReduceOnPlateau)
+    _refuse_idle_stopping_settings(
+        early_stopping, plateau, patience, monitor, min_delta, restore_best_weights
+    )
+    if plateau:  # told the monitored value after each epoch
+        names = [metric.name for metric in trainer.metrics]
+        stops.append(_plateau_callback(rule, schedule, monitor, has_val, names))
+    elif rule is not None:
+        stops.append(LearningRateScheduler(rule))
     if target_error is not None:
         stops.append(TargetError(check_positive(target_error, "target_error", allow_zero=True)))
     if stop_when_all_correct:

@@ -316,7 +316,7 @@ def test_fit_on_valid_but_extreme_data(
             epochs=2,
             optimizer=optimizer,
             batch_size=None if solver else batch_size,
-            learning_rate=None if solver else learning_rate,
+            learning_rate=None if solver or optimizer == "rprop" else learning_rate,
             seed=seed,
             verbose=0,
         ),

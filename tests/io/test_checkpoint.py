@@ -343,3 +343,32 @@ def test_a_random_stream_state_out_of_range_is_named_at_resume(tmp_path) -> None
 def test_checkpoint_early_stopping_argument_is_deprecated(tmp_path) -> None:
     with pytest.warns(DeprecationWarning, match="no longer needed"):
         Checkpoint(tmp_path, early_stopping=EarlyStopping())
+
+
+def test_a_checkpoint_keeps_the_losss_parameters(tmp_path) -> None:
+    # A checkpoint is a model file: a huber(0.1) network resumes as huber(0.1), and a
+    # trainer of another delta is refused as another network.
+    from deltarule.losses import huber
+
+    X, y = data()
+    y = X[:, :1] * 10
+
+    def trainer(delta):
+        net = dr.Network([4, 8, 1], loss=huber(delta), seed=1, dtype="float64")
+        return dr.Trainer(net, "adam", 0.01, 16, seed=5)
+
+    straight = trainer(0.1)
+    run(straight, 4, [], X, y)
+    first = trainer(0.1)
+    run(first, 2, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    assert saved.network.loss.config() == {"name": "huber", "delta": 0.1}
+    with pytest.raises(
+        InputError,
+        match=r"network loss \{'name': 'huber', 'delta': 0.1\} "
+        r"\(now \{'name': 'huber', 'delta': 0.5\}\)",
+    ):
+        resume_trainer(trainer(0.5), saved)  # fmt: skip
+    second = resume_trainer(trainer(0.1), saved)
+    run(second, 2, [], X, y)
+    assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()

@@ -15,6 +15,12 @@ The safetensors metadata entry ``"deltarule"`` is a JSON object::
      "preprocessing": {...} | null, "classes": [...] | null,
      "training": {...} | null, "created": "2025-01-01T12:00:00+00:00"}
 
+The architecture's ``"loss"`` is the loss's name, or for a loss made with other parameters
+than its registered default's, ``{"name": ..., **parameters}`` (``huber(0.1)``:
+``{"name": "huber", "delta": 0.1}``); a name alone means the default parameters (the only
+form files written before held). A reader that predates the mapping form refuses such a
+file (its architecture cannot be built) rather than use the default delta.
+
 A second metadata entry, ``"deltarule.sha256"``
 (:data:`~deltarule.io.safetensors.CHECKSUM_KEY`), holds a SHA-256 checksum of the
 whole file but itself: the tensors' names, dtypes, shapes and offsets, the JSON
@@ -343,6 +349,8 @@ def _check_tensors(
 def _check_registered(architecture: dict[str, Any], path: str | os.PathLike[str]) -> None:
     activations, loss = architecture.get("activations"), architecture.get("loss")
     names = activations if isinstance(activations, list) else []
+    if isinstance(loss, dict):  # a loss with its parameters: {"name": "huber", "delta": 0.1}
+        loss = loss.get("name")
     for kind, name, registry in [
         *(("activation", a, ACTIVATIONS) for a in names),
         ("loss", loss, LOSSES),
