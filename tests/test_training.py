@@ -624,6 +624,11 @@ def test_levenberg_marquardt_refuses_non_squared_losses(rng) -> None:
     net = dr.Network([2, 3, 3], output_activation="softmax")
     with pytest.raises(dr.InputError, match="Levenberg–Marquardt needs a squared-error loss"):
         net.fit(X, y, optimizer="lm", epochs=2, **quiet())
+    # a user's loss named "mse" (it was solved as the built-in mse: other math, silently)
+    quartic = dr.Loss("mse", lambda o, t: ((o - t) ** 4).sum(axis=1), lambda o, t: 4 * (o - t) ** 3)
+    net = dr.Network([2, 3, 3], loss=quartic)
+    with pytest.raises(dr.InputError, match="'mse' \\(a user's Loss: its residuals are unknown"):
+        net.fit(X, y, optimizer="lm", epochs=2, **quiet())
 
 
 # ---------------------------------------------------------------- continuing

@@ -73,8 +73,6 @@ from typing import Any
 import numpy as np
 
 from . import _blas, _compiled, _memory, _mkl, optimizers
-from .activations import get_activation
-from .layers import plain_dense
 
 SYNC_STRIDE = 16
 """int64 slots from one thread's counter to the next in the kernel's ``sync`` array (128
@@ -86,7 +84,7 @@ __all__ = [
     "MIN_PARAMETERS", "MIN_STEPS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for",
     "planned_steps", "plain_arrays", "THREADS", "THREAD_MIN_PARAMETERS", "THREAD_MAX_BATCH",
     "MAX_THREADS", "SYNC_STRIDE",
-    "threads_for", "shares", "keep_blas_asleep", "registered", "layout_arrays",
+    "threads_for", "shares", "keep_blas_asleep", "layout_arrays",
 ]  # fmt: skip
 
 HIDDEN_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -204,12 +202,6 @@ def planned_steps(trainer: Any, n_rows: int, bs: int) -> int:
     return trainer.planned_epochs * -(-n_rows // bs)
 
 
-def registered(layers: Any) -> bool:
-    """True when each layer's activation is the registry's under its name (an unregistered
-    one under a registered name would be computed as the registered one)."""
-    return all(get_activation(layer.activation.name) is layer.activation for layer in layers)
-
-
 def layout_arrays(network: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The kernels' view of the network: its layer sizes, and the offsets of each layer's
     weights and biases (-1: none) in the flat parameter buffer."""
@@ -236,12 +228,11 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
         and not any(layer.dropout for layer in layers)
         and type(opt) in _RULES
         and not (trainer.l1 or trainer.max_norm is not None)
-        and plain_dense(layers)
         and (net.n_parameters >= MIN_PARAMETERS or planned_steps(trainer, n_rows, bs) >= MIN_STEPS)
         and _compiled.available()
     ):
         return None
-    if not registered(layers):
+    if not _compiled.builtin_math(net):  # a user's object under a built-in name: its own math
         return None
     threads = threads_for(net, bs)
     cached = trainer._minibatch

@@ -181,10 +181,13 @@ class LevenbergMarquardt(FullBatchSolver):
         return r, jac[:, network.trainable], 0.5 * float(r @ r)
 
     def run(self, network, data, objective, on_iteration, max_iter, interrupt) -> str:  # noqa: ANN001
-        if network.loss.name not in _SQUARED_LOSSES:
+        from .losses import is_builtin
+
+        if network.loss.name not in _SQUARED_LOSSES or not is_builtin(network.loss):
+            user = "" if is_builtin(network.loss) else " (a user's Loss: its residuals are unknown)"
             raise InputError(
                 f"Levenberg–Marquardt needs a squared-error loss (half_squared_error or mse); "
-                f"the network uses {network.loss.name!r}. Use optimizer='lbfgs' or 'adam'."
+                f"the network uses {network.loss.name!r}{user}. Use optimizer='lbfgs' or 'adam'."
             )
         params = network.parameters
         mu = self.mu

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _compiled, _minibatch
+from . import _minibatch
 from ._fullbatch import run_solver
 from ._online import compiled_ok, run_compiled
 from ._reports import Interrupt, diverged, warn_if_improving
@@ -452,12 +452,7 @@ class Trainer:
         frozen = np.flatnonzero(~self.network.trainable)
         self._frozen = frozen if frozen.size else None
         kernel = None
-        if (
-            data.sample_weight is None
-            and self._frozen is None
-            and _minibatch.plain_arrays(data)
-            and _compiled.builtin_math(self.network)  # a user's Loss("mse"): its own math
-        ):
+        if data.sample_weight is None and self._frozen is None and _minibatch.plain_arrays(data):
             kernel = _minibatch.kernel_for(self, n, bs, shuffled)
         if kernel is not None:  # every step of the epoch in compiled runs of steps
             visit = order if shuffled else None
