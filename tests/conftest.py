@@ -32,3 +32,15 @@ def count_calls(monkeypatch, owner: type, name: str) -> list:
 
     monkeypatch.setattr(owner, name, spy)
     return calls
+
+
+def torch_plateau_rates(start: float, values, **kwargs) -> list[float]:
+    """The rate of each epoch under torch's ReduceLROnPlateau told ``values`` (the oracle)."""
+    torch = pytest.importorskip("torch")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=start)
+    rule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, threshold_mode="abs", **kwargs)
+    rates = []
+    for value in values:
+        rates.append(optimizer.param_groups[0]["lr"])
+        rule.step(value)
+    return rates

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import torch_plateau_rates
 
 import deltarule as dr
 from deltarule import callbacks as cb
@@ -128,18 +129,6 @@ def test_stop_when_all_correct_takes_class_targets(targets, loss) -> None:
 
 
 # ------------------------------------------------------- a plateau reused or resumed
-def torch_plateau_rates(start: float, values, **kwargs) -> list[float]:
-    """The rate of each epoch under torch's ReduceLROnPlateau told ``values`` (the oracle)."""
-    torch = pytest.importorskip("torch")
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=start)
-    rule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, threshold_mode="abs", **kwargs)
-    rates = []
-    for value in values:
-        rates.append(optimizer.param_groups[0]["lr"])
-        rule.step(value)
-    return rates
-
-
 def plateau_data():
     rng = np.random.default_rng(0)
     return rng.normal(size=(40, 4)), np.eye(3)[rng.integers(0, 3, 40)]

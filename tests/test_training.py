@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import torch_plateau_rates
 
 import deltarule as dr
 from deltarule.callbacks import CSVLogger, EarlyStopping, ReduceLROnPlateau, TrainingState
@@ -951,18 +952,6 @@ def test_the_epoch_limit_warning_leaves_a_compiled_runs_columns_unbuilt() -> Non
 
 
 # ------------------------------------------------------------- what is monitored
-def torch_plateau_rates(start: float, values, **kwargs) -> list[float]:
-    """The rate of each epoch under torch's ReduceLROnPlateau told ``values`` (the oracle)."""
-    torch = pytest.importorskip("torch")
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=start)
-    rule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, threshold_mode="abs", **kwargs)
-    rates = []
-    for value in values:
-        rates.append(optimizer.param_groups[0]["lr"])
-        rule.step(value)
-    return rates
-
-
 def test_early_stopping_and_a_plateau_watch_the_monitor_given(rng) -> None:
     # (building the plateau overwrote monitor: early stopping watched val_loss instead)
     X, Y, _ = classification_data(rng, n=90)
