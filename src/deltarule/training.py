@@ -351,6 +351,8 @@ class Trainer:
                 "l1": self.l1,
                 "max_norm": self.max_norm,
                 "metrics": [m.name for m in self.metrics],
+                # (only when not the default: checkpoints written before it lack it)
+                **({"epoch_loss": self.epoch_loss} if self.epoch_loss != "weighted" else {}),
             },
         }
         return tensors, meta

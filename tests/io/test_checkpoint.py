@@ -89,6 +89,9 @@ def test_resume_refuses_another_network(tmp_path) -> None:
         (lambda: dr.Trainer(dr.Network([4, 16, 3], activation="tanh", output_activation="softmax",
                                        dropout=0.2, seed=1), "adam", 0.01, 16, seed=5),
          "network activations ['relu', 'softmax'] (now ['tanh', 'softmax'])"),
+        (lambda: dr.Trainer(dr.Network([4, 16, 3], output_activation="softmax", dropout=0.2,
+                                       seed=1), "adam", 0.01, 16, seed=5, epoch_loss="rows"),
+         "epoch_loss None (now 'rows')"),  # (a setting written only when not the default)
     ],
 )  # fmt: skip
 def test_resume_refuses_other_settings(tmp_path, make, named) -> None:
@@ -325,6 +328,20 @@ def test_a_damaged_callback_state_is_named_at_resume(tmp_path) -> None:
     saved.callbacks["EarlyStopping.0"].data["wait"] = -1
     with pytest.raises(IncompatibleFormatError, match="state of EarlyStopping.0 cannot be"):
         resume_trainer(make_trainer(), saved, stateful_callbacks())
+
+
+def test_a_trainer_with_scikit_learns_epoch_loss_resumes_only_as_one(tmp_path) -> None:
+    # (epoch_loss was not saved: a default trainer took such a checkpoint silently)
+    def rows_trainer() -> dr.Trainer:
+        net = dr.Network([4, 16, 3], output_activation="softmax", dropout=0.2, seed=1)
+        return dr.Trainer(net, "adam", 0.01, 16, seed=5, epoch_loss="rows")
+
+    X, y = data()
+    run(rows_trainer(), 1, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    with pytest.raises(InputError, match=r"epoch_loss 'rows' \(now None\)"):
+        resume_trainer(make_trainer(), saved)
+    assert resume_trainer(rows_trainer(), saved).epoch_loss == "rows"
 
 
 def test_a_random_stream_state_out_of_range_is_named_at_resume(tmp_path) -> None:

@@ -250,8 +250,9 @@ def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
     old = {k: v for k, v in (was.get("optimizer") or {}).items() if k != "learning_rate"}
     pairs += [(f"optimizer {key}", optimizer.get(key), old.get(key))
               for key in sorted(set(optimizer) | set(old))]  # fmt: skip
-    pairs += [(key, value, (was.get("settings") or {}).get(key))
-              for key, value in now["settings"].items()]  # fmt: skip
+    settings, saved_settings = now["settings"], was.get("settings") or {}
+    pairs += [(key, settings.get(key), saved_settings.get(key))
+              for key in sorted(set(settings) | set(saved_settings))]  # fmt: skip
     return [f"{name} {then!r} (now {value!r})" for name, value, then in pairs
             if plain(value) != plain(then)]  # fmt: skip
 
