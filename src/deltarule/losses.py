@@ -174,6 +174,12 @@ class Loss:
                 "sample's loss differentiated by each of its outputs (e.g. 2 * (o - t))."
             )
 
+    @property
+    def label(self) -> str:
+        """The name, with the parameters it was made with: ``"huber (delta 0.1)"``."""
+        given = ", ".join(f"{key} {value!r}" for key, value in self.parameters)
+        return f"{self.name} ({given})" if given else self.name
+
     def config(self) -> str | dict[str, Any]:
         """Return what :func:`get_loss` rebuilds this loss from, as JSON-able data: its name,
         or ``{"name": name, **parameters}`` when its parameters differ from those of the

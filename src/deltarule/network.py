@@ -843,7 +843,7 @@ class Network:
             lines.append(f"{'dense' + str(i):<8}{shape:<14}{layer.activation.name:<14}{n:>8}")
         frozen = int((~self.trainable).sum())
         lines.append(f"total parameters: {self.n_parameters} ({frozen} frozen), dtype {self.dtype}")
-        lines.append(f"loss: {self.loss.name}")
+        lines.append(f"loss: {self.loss.label}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -68,6 +68,22 @@ def test_predict_on_several_regression_outputs_saved_from_python_says_what_to_do
     assert (code, err) == (0, "") and len(out.splitlines()) == 2
 
 
+def test_a_loss_s_parameters_are_shown(capsys, in_tmp):
+    # (inspect and summary() said "loss: huber" for a huber(0.1) network)
+    from deltarule.losses import huber
+
+    net = dr.Network([3, 4, 1], loss=huber(0.1), seed=0)
+    assert net.summary().splitlines()[-1] == "loss: huber (delta 0.1)"
+    save_model(net, "net.safetensors")
+    code, out, _ = cli(capsys, "inspect", "net.safetensors")
+    assert code == 0 and "loss: huber (delta 0.1)\n" in out
+    info = json.loads(cli(capsys, "inspect", "net.safetensors", "--format", "json")[1])
+    assert (info["loss"], info["loss_parameters"]) == ("huber", {"delta": 0.1})
+    save_model(dr.Network([3, 4, 1], loss="mse", seed=0), "mse.safetensors")
+    code, out, _ = cli(capsys, "inspect", "mse.safetensors")
+    assert "loss: mse\n" in out
+
+
 def test_a_record_saved_from_python_is_listed_by_its_keys(capsys, in_tmp):
     save_model(dr.Network([2, 1]), "net.safetensors", training={"epochs": 5, "notes": "x"})
     code, out, _ = cli(capsys, "inspect", "net.safetensors")

@@ -74,6 +74,7 @@ def describe(model: Model) -> dict[str, Any]:
         "frozen_parameters": int((~net.trainable).sum()),
         "dtype": net.dtype.name,
         "loss": net.loss.name,
+        "loss_parameters": dict(net.loss.parameters),
         "task": model.task,
         "target": model.pre.target if stored else None,
         "classes": model.pre.classes if labelled else None,
@@ -108,6 +109,11 @@ def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _parameters(given: dict[str, Any] | None) -> str:
+    """A loss's parameters after its name, as :attr:`Loss.label` shows them: " (delta 0.1)"."""
+    return f" ({', '.join(f'{key} {value!r}' for key, value in given.items())})" if given else ""
+
+
 def text_report(info: dict[str, Any]) -> str:
     """The description as a Keras-like text summary."""
     lines = [
@@ -125,7 +131,7 @@ def text_report(info: dict[str, Any]) -> str:
     lines += [
         f"total parameters: {info['total_parameters']} ({info['frozen_parameters']} frozen), "
         f"dtype {info['dtype']}",
-        f"loss: {info['loss']}",
+        f"loss: {info['loss']}{_parameters(info.get('loss_parameters'))}",
         f"task: {info['task']}",
     ]
     if info["classes"] is not None:
