@@ -84,6 +84,37 @@ def test_evaluate_reads_text_class_labels_as_written(capsys, in_tmp):
     assert rows == [int((table["y"] == "01").sum()), int((table["y"] == "02").sum()), 0]
 
 
+def test_class_labels_written_as_codes_are_kept_as_written(capsys, in_tmp):
+    # (07, 08 and 10 were read as the numbers 7, 8 and 10: the model's classes, and its
+    # predictions, said 7 for 07)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    labels = np.where(x < -0.4, "07", np.where(x < 0.4, "08", "10"))
+    pd.DataFrame({"x": x, "y": labels}).to_csv("labels.csv", index=False)
+    code, _, err = cli(capsys, "train", "labels.csv", "--target", "y", "--epochs", "3",
+                       "--quiet", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    info = json.loads(cli(capsys, "inspect", "m.safetensors", "--format", "json")[1])
+    assert info["classes"] == ["07", "08", "10"]
+    pd.DataFrame({"x": [-1.0, 1.0]}).to_csv("new.csv", index=False)
+    code, out, err = cli(capsys, "predict", "m.safetensors", "new.csv")
+    assert (code, err) == (0, "") and set(out.splitlines()[1:]) <= {"07", "08", "10"}
+    code, out, err = cli(capsys, "evaluate", "m.safetensors", "labels.csv")
+    assert (code, err) == (0, "") and "accuracy" in out
+    # whole numbers written plainly stay numbers: classes 7, 8, 10; a regression stays one
+    pd.DataFrame({"x": x, "y": [int(v) for v in labels]}).to_csv("plain.csv", index=False)
+    code, _, err = cli(capsys, "train", "plain.csv", "--target", "y", "--epochs", "3",
+                       "--quiet", "--out", "p.safetensors")  # fmt: skip
+    assert code == 0, err
+    info = json.loads(cli(capsys, "inspect", "p.safetensors", "--format", "json")[1])
+    assert info["classes"] == [7, 8, 10]
+    code, _, err = cli(capsys, "train", "labels.csv", "--target", "y", "--task", "regression",
+                       "--epochs", "3", "--quiet", "--out", "r.safetensors")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(cli(capsys, "inspect", "r.safetensors", "--format", "json")[1])[
+        "task"] == "regression"  # fmt: skip
+
+
 def test_evaluate_without_the_target_on_a_wide_file_is_one_short_line(capsys, in_tmp):
     rng = np.random.default_rng(0)
     wide = pd.DataFrame(rng.normal(size=(30, 200)), columns=[f"feature_{i}" for i in range(200)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from math import inf
@@ -223,8 +224,32 @@ def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
             f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
             f"the file has columns {listed(frame.columns)}."
         )
+    if not is_npz and target in frame.columns and args.task != "regression":
+        frame[target] = _labels_as_written(frame[target], args.data, target)
     pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
     return pre, pre.transform(frame), pre.transform_target(frame[target])
+
+
+_CODE = re.compile(r"\s*[+-]?0\d")
+"""A value written like a code, not a number: a leading zero (01, 007)."""
+
+
+def _labels_as_written(column: Any, path: str, target: str) -> Any:
+    """The target ``column`` as the file writes it when whole numbers there are codes (``01``,
+    ``02``: read as numbers they would be the classes 1 and 2, and predictions would say
+    ``2`` for ``02``); else ``column`` as read. The file is read again, the target as text,
+    only for a column of whole numbers."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column
+    values = column.dropna().to_numpy(dtype=float)
+    if not np.isfinite(values).all() or (values != np.round(values)).any():
+        return column
+    written = read_data(path, target="y", text_columns=[target], needed=[target])[target]
+    if written.dropna().map(lambda value: bool(_CODE.match(str(value)))).any():
+        return written
+    return column
 
 
 def _from_dataset(args: argparse.Namespace) -> tuple[Any, Any]:
