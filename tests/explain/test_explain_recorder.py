@@ -53,6 +53,21 @@ def test_error_matches_the_tutorial(tutorial):
     assert published(tutorial.loss.per_output[1], "0.023560026")
 
 
+def test_a_user_loss_under_the_tutorial_s_name_gets_no_per_output_terms():
+    # (its outputs' shares were shown as ½(t - o)² terms, the built-in's formula, though the
+    # loss was another: E_o1 = ... did not add up to E_total)
+    quartic = dr.Loss(
+        "half_squared_error", lambda o, t: ((o - t) ** 4).sum(axis=1), lambda o, t: 4 * (o - t) ** 3
+    )
+    net, X, y = tutorial_network()
+    net.loss = quartic
+    walked = trace(net, X, y)
+    assert walked.loss.per_output is None
+    assert walked.loss.total == pytest.approx(float(((net.predict(X) - y) ** 4).sum()))
+    builtin, X, y = tutorial_network()
+    assert trace(builtin, X, y).loss.per_output is not None
+
+
 def test_output_weight_chain_rule_factors(tutorial):
     # dE/dw5 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5
     output = tutorial.forward[1]

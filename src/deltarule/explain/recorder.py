@@ -25,6 +25,7 @@ from .._typing import Array, ArrayLike
 from .._validation import check_int, check_positive
 from ..exceptions import InputError
 from ..layers import Dense, DenseCache
+from ..losses import is_builtin
 from ..network import Network
 from .events import LayerBackward, LayerForward, LossRecord, Trace
 
@@ -83,7 +84,7 @@ class Recorder:
         """Copy the error, the output error signal and :math:`\\partial E/\\partial out`."""
         loss = self.network.loss
         per_output = None
-        if loss.name in SEPARABLE_LOSSES:
+        if loss.name in SEPARABLE_LOSSES and is_builtin(loss):  # (not a user's under its name)
             # Each column on its own is that output's term E_ok of the sum.
             per_output = np.array(
                 [loss(output[:, [k]], target[:, [k]]) for k in range(output.shape[1])]
