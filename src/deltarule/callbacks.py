@@ -680,6 +680,26 @@ class ModelCheckpoint(Callback):
     def on_train_begin(self, state: TrainingState) -> None:
         _check_folder(Path(self.path.format(epoch=1)), "ModelCheckpoint")
 
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
+        """With ``save_best_only``, the best value so far (a resumed run saves only a better
+        epoch, as the uninterrupted run would); None otherwise."""
+        if not self.save_best_only:
+            return None
+        finite = self.best is not None and math.isfinite(self.best)
+        return {"best": self.best if finite else None}, {}
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore a :meth:`state_dict`."""
+        best = data["best"]
+        if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
+            raise ValueError(f"best is {best!r}, not a number")
+        self.best = None if best is None else float(best)
+
+    def config(self) -> dict[str, Any]:
+        """With ``save_best_only``, the monitored value and its mode (empty otherwise: no
+        state to match)."""
+        return {"monitor": self.monitor, "mode": self.mode} if self.save_best_only else {}
+
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.save_best_only:
             value = _monitored(record, self.monitor)

@@ -344,6 +344,28 @@ def test_a_trainer_with_scikit_learns_epoch_loss_resumes_only_as_one(tmp_path) -
     assert resume_trainer(rows_trainer(), saved).epoch_loss == "rows"
 
 
+def test_a_best_only_model_checkpoint_resumes_with_its_best_value(tmp_path) -> None:
+    # (it forgot its best on resume: the first resumed epoch overwrote the best file even
+    # when worse than the best before the interruption)
+    from deltarule.callbacks import ModelCheckpoint
+
+    X, y = data()
+    whole = ModelCheckpoint(tmp_path / "whole-{epoch}.safetensors", save_best_only=True)
+    run(make_trainer(), 8, [whole], X, y)
+    first = ModelCheckpoint(tmp_path / "part-{epoch}.safetensors", save_best_only=True)
+    run(make_trainer(), 4, [first, Checkpoint(tmp_path / "ck")], X, y)
+    saved = load_checkpoint(tmp_path / "ck")
+    assert saved.callbacks["ModelCheckpoint.0"].data == {"best": first.best}
+    second = ModelCheckpoint(tmp_path / "part-{epoch}.safetensors", save_best_only=True)
+    trainer = resume_trainer(make_trainer(), saved, [second])
+    run(trainer, 4, [second, Checkpoint(tmp_path / "ck", history=saved.history)], X, y)
+    assert second.best == whole.best
+    epochs = [int(Path(p).stem.split("-")[1]) for p in whole.saved]
+    assert [int(Path(p).stem.split("-")[1]) for p in first.saved + second.saved] == epochs
+    with pytest.raises(InputError, match="ModelCheckpoint.0 is missing"):
+        resume_trainer(make_trainer(), saved, [])
+
+
 def test_a_random_stream_state_out_of_range_is_named_at_resume(tmp_path) -> None:
     # (numpy raises OverflowError for it: it escaped as a raw error before)
     X, y = data()
