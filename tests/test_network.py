@@ -245,6 +245,17 @@ def test_dropout_is_refused_where_it_would_do_nothing_or_does_not_fit(sizes, dro
         Network(sizes, dropout=dropout)
 
 
+def test_a_hidden_activation_without_a_hidden_layer_is_still_checked() -> None:
+    # (both were accepted and ignored: a typo, or a list for layers that do not exist)
+    with pytest.raises(UnknownNameError, match="unknown activation 'rleu'"):
+        Network([3, 1], activation="rleu")
+    with pytest.raises(InputError, match=r"activation has 1 entry, one per hidden layer, but "
+                       r"layer_sizes \[3, 1\] has no hidden layer"):  # fmt: skip
+        Network([3, 1], activation=["tanh"])
+    assert Network([3, 1], activation="tanh").layers[0].activation.name == "identity"
+    assert len(Network([3, 1], activation=[]).layers) == 1
+
+
 def test_dropout_rates_per_hidden_layer() -> None:
     assert [layer.dropout for layer in Network([3, 1], dropout=0).layers] == [0.0]
     assert [layer.dropout for layer in Network([3, 1], dropout=[]).layers] == [0.0]

@@ -284,6 +284,17 @@ class Network:
             )
         n_layers = len(sizes) - 1
         hidden = _per_layer(activation, n_layers - 1, "activation") if n_layers > 1 else []
+        if n_layers == 1:  # no hidden layer: still a known name (a typo is an error), no list
+            if isinstance(activation, (list, tuple)) and activation:
+                entries = f"{len(activation)} entr{'y' if len(activation) == 1 else 'ies'}"
+                raise InputError(
+                    f"activation has {entries}, one per hidden layer, but "
+                    f"layer_sizes {sizes} has no hidden layer; leave activation out (the output's "
+                    "is output_activation), or add a hidden layer, e.g. "
+                    f"Network({[sizes[0], 8, *sizes[1:]]}, activation={activation[0]!r})."
+                )
+            if not isinstance(activation, (list, tuple)):
+                get_activation(activation)
         activations = [get_activation(a) for a in hidden] + [get_activation(output_activation)]
         biases = _per_layer(use_bias, n_layers, "use_bias")
         drops = _dropout_rates(dropout, sizes) + [0.0]
