@@ -268,6 +268,17 @@ def test_a_parquet_cell_of_spaces_is_missing(tmp_path):
     assert read_table(tmp_path / "d.parquet")["b"].isna().tolist() == [False, True, True]
 
 
+def test_a_parquet_text_cell_that_is_not_utf8_is_a_clear_error(tmp_path):
+    # (pyarrow checks UTF-8 when the column is first used: a raw ArrowInvalid escaped from the
+    # blank-cell pass; found by the Parquet fuzz test)
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"a": [1.0, 2.0], "b": ["xq", "yq"]}).to_parquet(tmp_path / "d.parquet")
+    data = (tmp_path / "d.parquet").read_bytes()
+    (tmp_path / "bad.parquet").write_bytes(data.replace(b"xq", b"\xffq", 1))
+    with pytest.raises(InputError, match="could not be read as Parquet .*UTF8"):
+        read_table(tmp_path / "bad.parquet")
+
+
 # ---------------------------------------------------------------- compressed and foreign files
 def test_gzip_compressed_text_reads_like_the_plain_file(tmp_path):
     import gzip

@@ -293,14 +293,17 @@ def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
     _require("pyarrow")
     try:
         frame = pd.read_parquet(file, engine="pyarrow")
+        for name in frame.columns:
+            frame[name] = _plain_cells(file, name, frame[name])
+        # (pyarrow checks a text column's UTF-8 only when it is used: here)
+        blanks = _blank_cells(frame)
+    except InputError:  # (a ValueError too: what _plain_cells says stands)
+        raise
     except _PARQUET_ERRORS as exc:
         raise InputError(
             f"{str(file)!r} could not be read as Parquet ({str(exc)[:200]}); expected a Parquet "
             "file. If it is text, rename it to .csv (from Python: format='csv')."
         ) from exc
-    for name in frame.columns:
-        frame[name] = _plain_cells(file, name, frame[name])
-    blanks = _blank_cells(frame)
     if blanks:  # missing, as in a CSV file
         frame = frame.replace(sorted(blanks), np.nan)
     return frame, list(frame.columns)
