@@ -52,7 +52,7 @@ from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
-from .._reading import check_readable
+from .._reading import check_readable, file_kind
 from ..exceptions import IncompatibleFormatError, InputError
 from .atomic import atomic_open
 
@@ -110,18 +110,22 @@ def make_fail(path: str | os.PathLike[str], kind: str) -> Fail:
     return fail
 
 
+_FOREIGN = {
+    "zip": "; it looks like a zip archive (an .npz, or a PyTorch .pt/.pth file)",
+    "npy": "; it looks like a NumPy .npy file",
+}
+
+
 def _sniff(first: bytes) -> str:
-    """Name a well-known foreign format from a file's first bytes ('' if none)."""
+    """Name a well-known foreign format from a file's first bytes ('' if none): a pickle,
+    or what :func:`deltarule._reading.file_kind` recognises that a model is often mistaken
+    for."""
     if first[:1] == b"\x80" and first[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return (
             "; it looks like a Python pickle (e.g. torch.save or joblib output), which "
             "deltarule never loads because unpickling can run arbitrary code"
         )
-    if first[:4] == b"PK\x03\x04":
-        return "; it looks like a zip archive (an .npz, or a PyTorch .pt/.pth file)"
-    if first[:6] == b"\x93NUMPY":
-        return "; it looks like a NumPy .npy file"
-    return ""
+    return _FOREIGN.get(file_kind(first) or "", "")
 
 
 def _text_start(first: bytes) -> str | None:
