@@ -1183,3 +1183,15 @@ def test_irprop_refuses_a_learning_rate_or_schedule_it_would_ignore(name, rng) -
     rule = dr.optimizers.get_optimizer(name, delta_zero=0.05)
     Trainer(net, rule, batch_size=None).fit(X, y, epochs=1, verbose=0, warn_convergence=False)
     np.testing.assert_allclose(np.abs(net.parameters - before), 0.05, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["irprop_minus", "irprop_plus", "lbfgs"])
+def test_own_step_optimizers_record_no_learning_rate(name, rng) -> None:
+    # (iRprop's History recorded the ignored default 0.1, and the epoch-limit hint said
+    # "raise the learning rate (now 0.1)", a rate the rule never used)
+    X, y = regression_data(rng)
+    net = dr.Network([3, 4, 2], seed=0, dtype="float64")
+    with pytest.warns(dr.ConvergenceWarning) as caught:
+        history = net.fit(X, y, optimizer=name, batch_size=None, epochs=4, **quiet())
+    assert [r.learning_rate for r in history.records] == [0.0] * len(history.records)
+    assert not any("learning rate" in str(w.message) for w in caught)

@@ -288,8 +288,10 @@ class Trainer:
             _refuse_rate(self.optimizer, f"learning_rate={learning_rate!r}", learning_rate)
             self.optimizer_state = self.optimizer.init(network.parameters)
         # The rate handed to the next update (schedules and plateau callbacks change it);
-        # iRprop ignores it (and refuses one given, above).
-        default = float(getattr(self.optimizer, "learning_rate", 0.0) or 0.0)
+        # 0 for an optimizer that sizes its own steps (iRprop, the solvers: it refuses
+        # one given, above), so the History and the hints never quote an ignored rate.
+        own_steps = getattr(self.optimizer, "step_rule", None) is not None
+        default = 0.0 if own_steps else float(getattr(self.optimizer, "learning_rate", 0.0) or 0.0)
         self.learning_rate = default if learning_rate is None else float(learning_rate)
         # What schedules scale, in every fit: the rate the trainer was built with (a later
         # fit continues the schedule rather than scaling the last fit's scaled rate).

@@ -176,6 +176,24 @@ def test_full_batch_solver_refuses_what_it_would_ignore(capsys, workdir, given, 
     assert load_model(workdir / "m.st").training["summary"]["settings"]["batch_size"] is None
 
 
+@pytest.mark.parametrize("name", ["irprop_plus", "irprop_minus"])
+def test_irprop_trains_on_every_row_and_refuses_a_learning_rate(capsys, workdir, name):
+    # (iRprop sizes its own steps from whole-batch gradient signs: the CLI gave it batches
+    # of 32 by default, and --learning-rate failed after the data was read, in Python terms)
+    before = set(workdir.iterdir())
+    code, _, err = cli(capsys, *TRAIN, "--optimizer", name, "--learning-rate", "0.1")
+    assert code == 2 and err.splitlines() == [err.strip()]
+    assert err.startswith(f"error: --optimizer {name} would ignore --learning-rate 0.1: it ")
+    assert "(e.g. --optimizer adam)" in err and "get_optimizer" not in err
+    assert set(workdir.iterdir()) == before
+    code, _, err = cli(capsys, *TRAIN, "--optimizer", name, "--quiet", "--out", "m.st")
+    assert code == 0, err
+    assert load_model(workdir / "m.st").training["summary"]["settings"]["batch_size"] is None
+    code, _, err = cli(capsys, *TRAIN, "--optimizer", name, "--batch-size", "8", "--out", "b.st")
+    assert code == 0, err  # an explicit batch size is still honoured
+    assert load_model(workdir / "b.st").training["summary"]["settings"]["batch_size"] == 8
+
+
 def test_debug_shows_the_traceback(capsys, workdir):
     with pytest.raises(Exception, match="single class"):
         cli(capsys, "train", "single.csv", "--target", "y", "--debug")

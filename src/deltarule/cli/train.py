@@ -66,7 +66,7 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--optimizer", {"default": "adam", "help": "optimizer (default: adam)"}),
     ("--epochs", {"type": int, "default": 100, "help": "maximum epochs (default: 100)"}),
     ("--batch-size", {"type": int,
-                      "help": "batch size (default: 32; lbfgs and lm use every row)"}),
+                      "help": "batch size (default: 32; lbfgs, lm and irprop use every row)"}),
     ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
     ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
@@ -83,7 +83,8 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
 ]  # fmt: skip
 """The options after DATA, in ``--help`` order."""
 DEFAULT_BATCH_SIZE = 32
-"""``--batch-size`` when not given, for a first-order optimizer (lbfgs and lm: every row)."""
+"""``--batch-size`` when not given, for a first-order optimizer with a learning rate (lbfgs,
+lm and iRprop, which size their own steps from whole-batch gradients: every row)."""
 EXIT_INTERRUPTED = 130
 """The exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command."""
 
@@ -147,8 +148,16 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
             raise InputError(f"{flag} {value} is out of range; expected {_RANGES[flag]}.")
     solver = get_solver(args.optimizer)
     if solver is None:
-        get_optimizer(args.optimizer)  # unknown names fail here
-        args.batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
+        rule = get_optimizer(args.optimizer)  # unknown names fail here
+        step_rule = getattr(rule, "step_rule", None)
+        if step_rule is not None and args.learning_rate is not None:
+            raise InputError(
+                f"--optimizer {args.optimizer} would ignore --learning-rate "
+                f"{args.learning_rate:g}: {step_rule}. Leave it out, or choose an optimizer "
+                "with a learning rate (e.g. --optimizer adam)."
+            )
+        if args.batch_size is None and step_rule is None:
+            args.batch_size = DEFAULT_BATCH_SIZE  # (iRprop: every row, as it is meant to)
         return _check_paths(args, hidden)
     ignored = [f"{flag} {value:g}" for flag, value in
                (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate))
