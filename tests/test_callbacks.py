@@ -221,3 +221,24 @@ def test_a_resumed_later_fit_keeps_the_rate_its_reductions_scale() -> None:
         resumed.on_epoch_end(record(epoch, 100.0), states[1])
         assert states[1].learning_rate == states[0].learning_rate < start
     assert states[1].learning_rate == start * 0.5**resumed.plateau.reductions
+
+
+# ------------------------------------------------------------ arguments
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: cb.TimeLimit(-1), r"seconds must be > 0; received -1"),
+        (lambda: cb.TimeLimit("10"), r"seconds must be a finite number; received '10'"),
+        (lambda: cb.TargetError("0.1"), r"target must be a number \(the loss to reach\)"),
+        (lambda: cb.TargetError(float("nan")), r"target must be a number.*received nan"),
+        (lambda: cb.GradientNormBelow(0), r"threshold must be > 0; received 0"),
+        (lambda: cb.ProgressBar(3), r"verbose must be 0 \(silent\), 1 .* or 2 .*received 3"),
+        (lambda: cb.ProgressBar("1"), r"verbose must be 0.*received '1'"),
+        (lambda: cb.ProgressBar(2, every=0), r"every must be >= 1; received 0"),
+    ],
+)
+def test_stopping_rules_and_the_progress_bar_refuse_bad_arguments(make, match) -> None:
+    # (raw ValueError/TypeError from float(), or accepted: a negative time limit stopped
+    # at once, a NaN target never, ProgressBar(3) printed nothing and every=0 meant 1)
+    with pytest.raises(dr.InputError, match=match):
+        make()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import os
 import sys
 import time
@@ -170,7 +171,12 @@ class ProgressBar(Callback):
     """
 
     def __init__(self, verbose: int = 1, stream: Any = None, every: int = 1) -> None:
-        self.verbose, self.stream, self.every = verbose, stream, max(1, every)
+        if isinstance(verbose, str) or verbose not in (0, 1, 2):  # (True and False are 1, 0)
+            raise InputError(
+                f"ProgressBar's verbose must be 0 (silent), 1 (a bar on a terminal) or 2 (a "
+                f"line per epoch); received {verbose!r}."
+            )
+        self.verbose, self.stream, self.every = int(verbose), stream, check_int(every, "every")
         self._bar: Any = None
 
     def _out(self) -> Any:
@@ -375,6 +381,11 @@ class TargetError(Callback):
     """
 
     def __init__(self, target: float, monitor: str = "loss") -> None:
+        if isinstance(target, bool) or not isinstance(target, numbers.Real) or math.isnan(target):
+            raise InputError(
+                f"TargetError's target must be a number (the {monitor} to reach); received "
+                f"{target!r}."
+            )
         self.target, self.monitor = float(target), _canonical(monitor)
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
@@ -429,7 +440,7 @@ class GradientNormBelow(Callback):
     """Stop when the epoch's gradient norm falls below ``threshold`` (R neuralnet's rule)."""
 
     def __init__(self, threshold: float) -> None:
-        self.threshold = float(threshold)
+        self.threshold = check_positive(threshold, "threshold")
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if record.gradient_norm < self.threshold:
@@ -438,10 +449,20 @@ class GradientNormBelow(Callback):
 
 
 class TimeLimit(Callback):
-    """Stop after ``seconds`` of wall-clock time (checked at the end of each epoch)."""
+    """Stop after ``seconds`` of wall-clock time (checked at the end of each epoch).
+
+    The clock starts when each ``fit`` begins: a run resumed from a checkpoint gets
+    ``seconds`` again (the time before the interruption is not counted), as does each
+    call of a warm-started fit.
+
+    Parameters
+    ----------
+    seconds : float
+        Wall time allowed per fit, > 0.
+    """
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = float(seconds)
+        self.seconds = check_positive(seconds, "seconds")
         self._start = 0.0
 
     def on_train_begin(self, state: TrainingState) -> None:
