@@ -299,6 +299,34 @@ def test_scikit_learns_filters_silence_them(call) -> None:
     assert caught == []
 
 
+def test_a_diverging_fit_installs_no_warning_filter(monkeypatch) -> None:
+    # (the estimators silenced the loop's divergence warning with warnings.catch_warnings,
+    # which swaps the process-wide filter list: not thread-safe, and a concurrent fit in
+    # another thread could lose its own warnings or leave the filter installed)
+    import os
+    import sys
+
+    package = os.path.dirname(deltarule.exceptions.__file__)
+    ours = []
+
+    class Counting(warnings.catch_warnings):
+        def __enter__(self):
+            if sys._getframe(1).f_code.co_filename.startswith(package):
+                ours.append(sys._getframe(1).f_code.co_name)
+            return super().__enter__()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        monkeypatch.setattr(warnings, "catch_warnings", Counting)
+        MLPRegressor(hidden_layer_sizes=(5,), random_state=0, max_iter=5).fit(
+            DIABETES_X, DIABETES_Y * 1e160
+        )
+        monkeypatch.undo()
+    assert ours == []
+    assert [str(w.message)[:27] for w in caught] == ["training diverged at epoch "]
+
+
 def test_the_batch_size_warning_points_at_the_caller() -> None:
     model = MLPClassifier(hidden_layer_sizes=(5,), batch_size=1000, random_state=0)
     with pytest.warns(UserWarning, match="clipped") as caught:

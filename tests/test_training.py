@@ -560,6 +560,19 @@ def test_divergence_stops_restores_finite_weights_and_says_what_to_try(rng) -> N
     assert np.isfinite(net.parameters).all()
 
 
+def test_a_divergence_can_be_left_unwarned_without_a_warning_filter(rng, recwarn) -> None:
+    # (the scikit-learn estimators need the reason without the warning; they swapped the
+    # process-wide filters with catch_warnings to get it, which is not thread-safe)
+    X, y = regression_data(rng)
+    trainer = Trainer(dr.Network([3, 8, 2], seed=0), "sgd", 10.0)
+    history = trainer.fit(X * 1e3, y, epochs=50, verbose=0, warn_divergence=False)
+    assert history.stop_reason.startswith("training diverged at epoch ")
+    assert not [w for w in recwarn if "diverged" in str(w.message)]
+    with pytest.warns(dr.ConvergenceWarning, match="training diverged at epoch") as caught:
+        trainer.fit(X * 1e3, y, epochs=50, verbose=0)
+    assert [w.filename for w in caught] == [__file__]  # the line that called fit
+
+
 def test_convergence_warning_says_by_how_much(rng) -> None:
     X, y = regression_data(rng)
     with pytest.warns(dr.ConvergenceWarning, match=r"still falling: .*% lower over the last"):

@@ -13,7 +13,14 @@ from typing import Any
 from .exceptions import ConvergenceWarning
 from .history import History
 
-__all__ = ["Interrupt", "diverged", "warn_if_improving", "user_stacklevel"]
+__all__ = [
+    "DIVERGED",
+    "Interrupt",
+    "diverged",
+    "user_stacklevel",
+    "warn_diverged",
+    "warn_if_improving",
+]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,19 +55,31 @@ class Interrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
+DIVERGED = "training diverged at epoch "
+"""How a divergence's stop reason begins (:func:`diverged`)."""
+
+
 def diverged(loss: float, epoch: int, lr: float, cause: str | None = None) -> str:
-    """Warn that training diverged, say what to try, and return the stop reason."""
+    """The stop reason of a diverged run: what happened and what to try.
+
+    The trainer issues it as a :class:`ConvergenceWarning` when the fit ends
+    (:func:`warn_diverged`), unless the caller handles it (``warn_divergence=False``).
+    """
     if cause is None and math.isfinite(loss):
         cause = f"the weights overflowed to infinity or NaN (loss {loss:.4g})"
     what = cause or f"the loss became {loss}"
-    message = (
-        f"training diverged at epoch {epoch}: {what}; the "
+    return (
+        f"{DIVERGED}{epoch}: {what}; the "
         f"weights of the last finite epoch were restored. Try "
         + (f"a lower learning rate (now {lr:g}), " if lr else "")
         + "standardising the inputs (they may be too large), or clipping large targets."
     )
-    warnings.warn(message, ConvergenceWarning, stacklevel=user_stacklevel())
-    return message
+
+
+def warn_diverged(reason: str) -> None:
+    """Warn, at the user's call, when ``reason`` (a stop reason) says training diverged."""
+    if reason.startswith(DIVERGED):
+        warnings.warn(reason, ConvergenceWarning, stacklevel=user_stacklevel())
 
 
 def warn_if_improving(history: History, lr: float) -> None:

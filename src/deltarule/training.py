@@ -38,7 +38,7 @@ import numpy as np
 from . import _minibatch
 from ._fullbatch import run_solver
 from ._online import compiled_ok, run_compiled
-from ._reports import Interrupt, diverged, warn_if_improving
+from ._reports import Interrupt, diverged, warn_diverged, warn_if_improving
 from ._sampling import Data, class_weights, split
 from ._typing import Array, ArrayLike, SeedLike
 from ._validation import check_fraction, check_int, check_positive
@@ -679,10 +679,15 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         verbose: int = 1,
         warn_convergence: bool = True,
+        warn_divergence: bool = True,
     ) -> History:
         """Train for up to ``epochs`` epochs; returns the :class:`History` of this call.
 
         Stops early when a callback says so; the reason is ``history.stop_reason``.
+        ``warn_convergence``: warn (:class:`~deltarule.exceptions.ConvergenceWarning`)
+        when the epoch limit stops a run whose loss was still falling;
+        ``warn_divergence``: warn when training diverges (either way the stop reason says
+        so). Turning one off installs no warning filter, so it is safe in threads.
         Ctrl-C stops cleanly after the current batch (compiled steps: after the current run
         of steps, about :data:`COMPILED_RUN_SECONDS`).
 
@@ -753,6 +758,8 @@ class Trainer:
             cb.on_train_end(state.history, state)
         if warn_convergence and reason.startswith("max epochs"):
             warn_if_improving(state.history, state.learning_rate)
+        if warn_divergence:
+            warn_diverged(reason)
         return state.history
 
     def _check_solver_settings(self) -> None:

@@ -27,7 +27,7 @@ from .._validation import as_float_array
 from ..exceptions import InputError
 from ..history import History
 from ..training import Trainer
-from ._convergence import convergence_message, diverged, loop_warnings_held, warn_convergence
+from ._convergence import convergence_message, diverged, warn_convergence
 from ._network import (
     OUTPUT_ACTIVATIONS,
     SklearnNetwork,
@@ -227,17 +227,17 @@ class BaseMLP(BaseEstimator):
                         "> 0 in both parts. Give weight to more samples, or set "
                         "early_stopping=False."
                     )
-        with loop_warnings_held():  # (issued by _fit, once the fit is complete)
-            history = trainer.fit(
-                X,
-                Y,
-                epochs=1 if incremental else int(self.max_iter),
-                sample_weight=sw,
-                validation_data=held_out,
-                callbacks=make_callbacks(self, X.shape[0], validation),
-                verbose=0,
-                warn_convergence=False,
-            )
+        history = trainer.fit(
+            X,
+            Y,
+            epochs=1 if incremental else int(self.max_iter),
+            sample_weight=sw,
+            validation_data=held_out,
+            callbacks=make_callbacks(self, X.shape[0], validation),
+            verbose=0,
+            warn_convergence=False,
+            warn_divergence=False,  # (issued by _fit, once the fit is complete)
+        )
         if diverged(history):  # scikit-learn's figures: inf, or nan from scipy's L-BFGS
             self.loss_ = float("nan") if self.solver in FULL_BATCH else float("inf")
         elif not history.records:  # (a solver that stopped where it started, say)

@@ -2,9 +2,10 @@
 
 deltarule's training loop warns with :class:`deltarule.exceptions.ConvergenceWarning`
 when training diverges; scikit-learn's users silence or catch
-:class:`sklearn.exceptions.ConvergenceWarning`. The estimators therefore hold the
-loop's divergence warning back (:func:`loop_warnings_held`) and issue every
-convergence warning themselves — divergence, ``max_iter`` reached, L-BFGS failing —
+:class:`sklearn.exceptions.ConvergenceWarning`. The estimators therefore turn the
+loop's divergence warning off (``Trainer.fit(warn_divergence=False)``: no warning
+filter, so concurrent fits in threads are safe) and issue every convergence warning
+themselves — divergence, ``max_iter`` reached, L-BFGS failing —
 as :class:`ConvergenceWarning`, a subclass of both, once the fit has finished and
 every fitted attribute describes it (:func:`warn_convergence`). The warning points
 at the line that called ``fit`` or ``partial_fit`` (the first caller outside
@@ -13,13 +14,11 @@ deltarule), as the loop's own warnings do.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from collections.abc import Iterator
 
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 
-from .._reports import user_stacklevel
+from .._reports import DIVERGED, user_stacklevel
 from ..exceptions import ConvergenceWarning as CoreConvergenceWarning
 from ..history import History
 from ._solvers import FULL_BATCH
@@ -28,12 +27,8 @@ __all__ = [
     "ConvergenceWarning",
     "convergence_message",
     "diverged",
-    "loop_warnings_held",
     "warn_convergence",
 ]
-
-_DIVERGED = "training diverged at epoch "
-"""How the loop's divergence message (its stop reason and warning) begins."""
 
 
 class ConvergenceWarning(SklearnConvergenceWarning, CoreConvergenceWarning):
@@ -45,15 +40,7 @@ class ConvergenceWarning(SklearnConvergenceWarning, CoreConvergenceWarning):
 
 def diverged(history: History) -> bool:
     """True when the loop stopped because training diverged."""
-    return history.stop_reason.startswith(_DIVERGED)
-
-
-@contextlib.contextmanager
-def loop_warnings_held() -> Iterator[None]:
-    """Silence the loop's divergence warning; :func:`warn_convergence` issues it after."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_DIVERGED, category=CoreConvergenceWarning)
-        yield
+    return history.stop_reason.startswith(DIVERGED)
 
 
 def convergence_message(
