@@ -10,7 +10,9 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 activation : str or list of str, default='relu'
     Hidden-layer activation: 'identity', 'logistic', 'tanh', 'relu', or any
     deltarule activation name ('elu', 'gelu', 'silu', ...); a list gives one per
-    hidden layer.
+    hidden layer. Your own :class:`deltarule.Activation` is used by name after
+    :func:`deltarule.register_activation` (names keep the estimator clonable and its
+    files free of code).
 solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad', 'rprop', 'lm'}, \
 default='adam'
     'sgd' is scikit-learn's SGD with (Nesterov) momentum; 'lbfgs' and 'lm'

@@ -137,7 +137,8 @@ def _check_architecture(est: Any) -> None:
             "activation",
             "an activation name ('identity', 'logistic', 'tanh', 'relu', "
             f"or any of deltarule's: {', '.join(sorted(ACTIVATIONS))}) or a list of them, "
-            "one per hidden layer",
+            "one per hidden layer (your own Activation: register it with "
+            "deltarule.register_activation, then pass its name)",
         )
     if not isinstance(acts, str) and len(names) != len(sizes):
         _fail(est, "activation", f"one name per hidden layer ({len(sizes)} names)")
