@@ -560,6 +560,27 @@ def test_divergence_stops_restores_finite_weights_and_says_what_to_try(rng) -> N
     assert np.isfinite(net.parameters).all()
 
 
+def test_the_epoch_limit_warning_suggests_a_stopping_rule_only_when_there_is_none(rng) -> None:
+    # (the command line, whose early stopping is on by default, was told to add one)
+    X, y = regression_data(rng)
+    net = dr.Network([3, 2], seed=0)
+    with pytest.warns(dr.ConvergenceWarning) as caught:
+        net.fit(X, y, epochs=20, optimizer="sgd", **quiet())
+    assert str(caught[0].message).endswith(
+        "Raise epochs (--epochs on the command line), raise the learning rate (now 0.01; "
+        "--learning-rate), or add a stopping rule (target_error or early_stopping; --patience "
+        "on the command line)."
+    )
+    net = dr.Network([3, 2], seed=0)
+    with pytest.warns(dr.ConvergenceWarning) as caught:
+        net.fit(X, y, epochs=20, optimizer="sgd", validation_split=0.2, early_stopping=True,
+                patience=50, **quiet())  # fmt: skip
+    assert str(caught[0].message).endswith(
+        "Raise epochs (--epochs on the command line) or raise the learning rate (now 0.01; "
+        "--learning-rate)."
+    )
+
+
 def test_a_divergence_can_be_left_unwarned_without_a_warning_filter(rng, recwarn) -> None:
     # (the scikit-learn estimators need the reason without the warning; they swapped the
     # process-wide filters with catch_warnings to get it, which is not thread-safe)
@@ -1196,6 +1217,17 @@ def test_irprop_refuses_a_learning_rate_or_schedule_it_would_ignore(name, rng) -
     rule = dr.optimizers.get_optimizer(name, delta_zero=0.05)
     Trainer(net, rule, batch_size=None).fit(X, y, epochs=1, verbose=0, warn_convergence=False)
     np.testing.assert_allclose(np.abs(net.parameters - before), 0.05, rtol=1e-12)
+
+
+def test_an_unknown_optimizer_name_lists_and_suggests_the_solvers_too(rng) -> None:
+    # (the list named the first-order rules only: 'lbgfs' got no "did you mean 'lbfgs'?")
+    X, y = regression_data(rng)
+    net = dr.Network([3, 2], seed=0)
+    with pytest.raises(dr.UnknownNameError, match=r"expected one of: .*\blbfgs\b.*\blm\b.*"
+                       r"\bsgd\b.*Did you mean 'lbfgs'\?"):  # fmt: skip
+        net.fit(X, y, optimizer="lbgfs", **quiet())
+    with pytest.raises(dr.UnknownNameError, match=r"'levenberg'.*Did you mean 'levenberg_marq"):
+        Trainer(net, "levenberg")
 
 
 @pytest.mark.parametrize("name", ["irprop_minus", "irprop_plus", "lbfgs"])

@@ -82,8 +82,9 @@ def warn_diverged(reason: str) -> None:
         warnings.warn(reason, ConvergenceWarning, stacklevel=user_stacklevel())
 
 
-def warn_if_improving(history: History, lr: float) -> None:
-    """Warn when a run that hit its epoch limit was still improving, and by how much."""
+def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> None:
+    """Warn when a run that hit its epoch limit was still improving, and by how much (the
+    advice to add a stopping rule left out when ``early_stopping`` already watches)."""
     losses = history.loss
     if len(losses) < 4:
         return
@@ -93,14 +94,21 @@ def warn_if_improving(history: History, lr: float) -> None:
         return
     drop = (old - new) / abs(old)
     if drop > 1e-3:
+        fixes = ["raise epochs (--epochs on the command line)"]
+        if lr:
+            fixes.append(f"raise the learning rate (now {lr:g}; --learning-rate)")
+        if not early_stopping:
+            fixes.append(
+                "add a stopping rule (target_error or early_stopping; --patience on the "
+                "command line)"
+            )
+        advice = ", ".join(fixes[:-1]) + ("," if len(fixes) > 2 else "") + " or " + fixes[-1]
+        advice = advice if len(fixes) > 1 else fixes[0]
         warnings.warn(
             f"training stopped at the maximum number of epochs ({history.last_epoch}) while the "
             f"training loss was still falling: {drop:.1%} lower over the last "
-            f"{k} epoch{'s' if k > 1 else ''} ({old:.4g} -> {new:.4g}). Raise epochs (--epochs "
-            "on the command line)"
-            + (f", raise the learning rate (now {lr:g}; --learning-rate)" if lr else "")
-            + ", or add a stopping rule (target_error or early_stopping; --patience on the "
-            "command line).",
+            f"{k} epoch{'s' if k > 1 else ''} ({old:.4g} -> {new:.4g}). "
+            f"{advice[0].upper()}{advice[1:]}.",
             ConvergenceWarning,
             stacklevel=user_stacklevel(),
         )

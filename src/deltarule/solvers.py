@@ -32,13 +32,14 @@ from scipy import linalg, optimize
 
 from ._threads import scipy_blas_single_threaded
 from ._typing import Array
-from .exceptions import InputError
+from .exceptions import InputError, UnknownNameError
 
 __all__ = [
     "FullBatchSolver",
     "LBFGS",
     "LevenbergMarquardt",
     "SOLVERS",
+    "get_first_order",
     "get_solver",
     "refuse_mini_batch_settings",
 ]
@@ -270,3 +271,16 @@ def get_solver(solver: Any, **kwargs: Any) -> FullBatchSolver | None:
     if isinstance(solver, str) and solver.lower() in SOLVERS:
         return SOLVERS[solver.lower()](**kwargs)
     return None
+
+
+def get_first_order(optimizer: Any, **kwargs: Any) -> Any:
+    """:func:`~deltarule.optimizers.get_optimizer` for a name that is not a solver's; an
+    unknown name's error lists (and suggests) the solvers' names too, as fit takes both."""
+    from ._validation import lookup
+    from .optimizers import OPTIMIZERS, get_optimizer
+
+    try:
+        return get_optimizer(optimizer, **kwargs)
+    except UnknownNameError:
+        lookup({**OPTIMIZERS, **SOLVERS}, optimizer, "optimizer")  # raises with every name
+        raise

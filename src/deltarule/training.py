@@ -61,9 +61,8 @@ from .initializers import make_rng
 from .layers import DenseBuffers
 from .metrics import get_metric
 from .network import Network
-from .optimizers import get_optimizer
 from .schedules import ReduceOnPlateau, get_schedule
-from .solvers import FullBatchSolver, get_solver, refuse_mini_batch_settings
+from .solvers import FullBatchSolver, get_first_order, get_solver, refuse_mini_batch_settings
 
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
 
@@ -284,7 +283,7 @@ class Trainer:
         else:
             by_name = isinstance(optimizer, str) and learning_rate is not None
             kwargs = {"learning_rate": learning_rate} if by_name else {}
-            self.optimizer = get_optimizer(optimizer, **kwargs)
+            self.optimizer = get_first_order(optimizer, **kwargs)
             _refuse_rate(self.optimizer, f"learning_rate={learning_rate!r}", learning_rate)
             self.optimizer_state = self.optimizer.init(network.parameters)
         # The rate handed to the next update (schedules and plateau callbacks change it);
@@ -757,7 +756,8 @@ class Trainer:
         for cb in cbs:
             cb.on_train_end(state.history, state)
         if warn_convergence and reason.startswith("max epochs"):
-            warn_if_improving(state.history, state.learning_rate)
+            watched = any(isinstance(cb, EarlyStopping) for cb in cbs)
+            warn_if_improving(state.history, state.learning_rate, early_stopping=watched)
         if warn_divergence:
             warn_diverged(reason)
         return state.history

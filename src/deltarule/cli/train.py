@@ -130,8 +130,7 @@ def parse_hidden(text: str) -> list[int]:
 
 def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     """Check what can be checked before any work; return (hidden sizes, model path or None)."""
-    from ..optimizers import get_optimizer
-    from ..solvers import get_solver
+    from ..solvers import get_first_order, get_solver
 
     hidden = parse_hidden(args.hidden)
     for flag, bad in [
@@ -148,7 +147,7 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
             raise InputError(f"{flag} {value} is out of range; expected {_RANGES[flag]}.")
     solver = get_solver(args.optimizer)
     if solver is None:
-        rule = get_optimizer(args.optimizer)  # unknown names fail here
+        rule = get_first_order(args.optimizer)  # unknown names fail here
         step_rule = getattr(rule, "step_rule", None)
         if step_rule is not None and args.learning_rate is not None:
             raise InputError(
