@@ -36,27 +36,26 @@ Examples
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
 import numpy as np
 
+from ._naming import ROWS_ATTR, listed, missing_columns, plain, row_name, where
+from ._preprocessing_state import (
+    IMPUTE_STRATEGIES,
+    STATE_TYPE,
+    STATE_VERSION,
+    TASKS,
+    state_problem,
+)
 from ._reports import user_stacklevel
 from .exceptions import DataWarning, IncompatibleFormatError, InputError, NotFittedError
 
 __all__ = ["ROWS_ATTR", "TabularPreprocessor"]
 
-TASKS = ("auto", "classification", "regression")
-IMPUTE_STRATEGIES = ("mean", "median", "most_frequent")
 MAX_CLASSES = 20
-_STATE_TYPE, _STATE_VERSION = "tabular", 1
 _WAS_NUMERIC = "The column held numbers when the model was trained; fix the value."
-ROWS_ATTR = "deltarule.rows"
-"""Key of ``DataFrame.attrs`` under which a table read from a file may carry a function
-naming its row ``i`` (counted from 0) for messages, e.g. ``"line 7 of 'data.csv' (data
-row 5)"`` (:func:`deltarule.io.read_table` puts one there); without it, rows are numbered."""
-_SHOWN = 10  # column names a message lists before "... and N more"
 
 
 def _pandas() -> Any:
@@ -69,67 +68,12 @@ def _pandas() -> Any:
     return pandas
 
 
-def _python(value: Any) -> Any:
-    """Return a NumPy scalar as the plain Python value (JSON-able)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _sorted(values: Any) -> list[Any]:
-    values = [_python(v) for v in values]
+    values = [plain(v) for v in values]
     try:
         return sorted(values)
     except TypeError:  # mixed types in one column
         return sorted(values, key=lambda v: (type(v).__name__, str(v)))
-
-
-def _row(row: int, like: Any) -> str:
-    """Row ``row`` (counted from 0) of the table ``like`` came from, for a message."""
-    name_row = getattr(like, "attrs", {}).get(ROWS_ATTR)
-    return name_row(row) if callable(name_row) else f"row {row + 1} (rows counted from 1)"
-
-
-def _where(mask: Any, like: Any) -> str:
-    """The first row where ``mask`` is true, in the table ``like`` came from."""
-    return _row(int(np.flatnonzero(np.asarray(mask))[0]), like)
-
-
-def listed(names: Any, limit: int = _SHOWN) -> str:
-    """Column names for a message: the first ``limit`` quoted, then how many more.
-
-    Examples
-    --------
-    >>> listed(["a", "b", "c"], limit=2)
-    "'a', 'b' ... and 1 more"
-    """
-    names = list(names)
-    shown = ", ".join(repr(_python(name)) for name in names[:limit])
-    return shown + (f" ... and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _folded(name: Any) -> str:
-    return " ".join(str(name).split()).casefold()
-
-
-def lookalikes(wanted: Any, present: Any) -> str:
-    """For each wanted column name that is absent, a present one that differs only in
-    case or spaces (``'SL'`` or ``' sl'`` for ``'sl'``), as a sentence; "" if none.
-
-    Examples
-    --------
-    >>> lookalikes(["sl", "pw"], ["SL", "x"])
-    "The data has 'SL' for 'sl': column names must match exactly, case and spaces included."
-    """
-    present = list(present)
-    folded = {_folded(name): name for name in present}
-    pairs = [
-        f"{folded[_folded(name)]!r} for {name!r}"
-        for name in wanted
-        if name not in present and _folded(name) in folded
-    ]
-    if not pairs:
-        return ""
-    shown = ", ".join(pairs[:_SHOWN]) + (" ..." if len(pairs) > _SHOWN else "")
-    return f"The data has {shown}: column names must match exactly, case and spaces included."
 
 
 def _missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
@@ -142,14 +86,8 @@ def _missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
     )
     return InputError(
         f"column {series.name!r} has {int(mask.sum())} missing value(s), the first at "
-        f"{_where(mask, series)}; expected a value in every row: {fix}."
+        f"{where(mask, series)}; expected a value in every row: {fix}."
     )
-
-
-def missing_columns(lacking: Any, present: Any) -> str:
-    """The sentence after "the data lacks ...": look-alike names, else the data's columns."""
-    present = list(present)
-    return lookalikes(lacking, present) or f"The data has columns {listed(present)}."
 
 
 def _all_text(labels: list[Any]) -> bool:
@@ -202,21 +140,21 @@ def _as_numbers(series: Any, what: str, fix: str) -> Any:
         truth = cells.map(lambda value: isinstance(value, (bool, np.bool_)))
         if truth.any():  # pandas would count True as 1
             raise InputError(
-                f"{what} holds {cells[truth].iloc[0]!r} at {_where(truth, like)}; expected "
+                f"{what} holds {cells[truth].iloc[0]!r} at {where(truth, like)}; expected "
                 f"numbers, not True/False. {fix}"
             )
         numbers = _pandas().to_numeric(cells, errors="coerce")
         bad = numbers.isna() & series.notna()
         if bad.any():
             raise InputError(
-                f"{what} holds text ({series[bad].iloc[0]!r} at {_where(bad, like)}); "
+                f"{what} holds text ({series[bad].iloc[0]!r} at {where(bad, like)}); "
                 f"expected numbers. {fix}"
             )
         series = numbers
     values = series.astype(float)
     if np.isinf(values).any():
         raise InputError(
-            f"{what} holds infinity at {_where(np.isinf(values), like)}; expected finite "
+            f"{what} holds infinity at {where(np.isinf(values), like)}; expected finite "
             "numbers. Replace it with a number, or leave the cell empty and impute it."
         )
     return values
@@ -233,7 +171,7 @@ def _refuse_stray_text(series: Any, present: Any) -> None:
     first = present[text]
     raise InputError(
         f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
-        f"first {first.iloc[0]!r} at {_where(series.index == first.index[0], series)}; expected "
+        f"first {first.iloc[0]!r} at {where(series.index == first.index[0], series)}; expected "
         "numbers throughout. Fix those cells; if they mark missing values, leave them empty "
         "(and impute them: impute=..., or --impute on the command line)."
     )
@@ -250,7 +188,7 @@ def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
         _refuse_stray_text(series, present)
         fill = _most_frequent(present) if impute else None
         return {
-            "name": _python(series.name),
+            "name": plain(series.name),
             "kind": "categorical",
             "categories": _sorted(present.unique()),
             "fill": fill,
@@ -271,7 +209,7 @@ def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
                 scale * float((values / scale).std(ddof=0)),
             )
     return {
-        "name": _python(series.name),
+        "name": plain(series.name),
         "kind": "numeric",
         "mean": mean,
         "std": std if std > 0 and np.isfinite(std) else 1.0,
@@ -285,7 +223,7 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
     if missing.any():
         raise InputError(
             f"the target column {series.name!r} is missing a value at "
-            f"{_where(missing, series)}; every row needs a target. Drop those "
+            f"{where(missing, series)}; every row needs a target. Drop those "
             "rows or fill them in."
         )
     task = _detect_task(series) if task == "auto" else task
@@ -380,7 +318,7 @@ class TabularPreprocessor:
             )
         task, classes = _fit_target(frame[target], task)
         columns = [_fit_column(frame[name], impute) for name in features]
-        self.target, self.task, self.impute = _python(target), task, impute
+        self.target, self.task, self.impute = plain(target), task, impute
         self.columns, self.classes = columns, classes
         return self
 
@@ -444,7 +382,7 @@ class TabularPreprocessor:
         state = self.columns[int(np.searchsorted(ends, col, side="right"))]
         raw = frame[state["name"]].iloc[row]
         raise InputError(
-            f"column {state['name']!r} holds {raw} at {_row(row, frame)}: {out[row, col]:.3g} "
+            f"column {state['name']!r} holds {raw} at {row_name(row, frame)}: {out[row, col]:.3g} "
             f"standard deviations from the training data's mean ({state['mean']:.4g}, std "
             f"{state['std']:.4g}), beyond what {dtype} can hold; expected values on the "
             "training data's scale. Check that row (a typing or unit error?)."
@@ -464,7 +402,7 @@ class TabularPreprocessor:
         if unseen.any():
             warnings.warn(
                 f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
-                f"the first {_python(values[unseen].iloc[0])!r} at {_where(unseen, series)}; "
+                f"the first {plain(values[unseen].iloc[0])!r} at {where(unseen, series)}; "
                 "they are "
                 f"encoded as none of its {len(state['categories'])} categories, so their "
                 "predictions are guesses. Check the spelling, or retrain with such rows.",
@@ -484,15 +422,15 @@ class TabularPreprocessor:
         if series.isna().any():
             raise InputError(
                 f"the target {self.target!r} is missing a value at "
-                f"{_where(series.isna(), series)}; every row needs a target."
+                f"{where(series.isna(), series)}; every row needs a target."
             )
         if self.task == "regression":
             return _as_numbers(series, f"the target {self.target!r}", "").to_numpy()[:, None]
         codes = _codes(series.astype(object), self.classes)
         if (codes < 0).any():
             raise InputError(
-                f"the target label {_python(series[codes < 0].iloc[0])!r} at "
-                f"{_where(codes < 0, series)} was not seen in training; the model "
+                f"the target label {plain(series[codes < 0].iloc[0])!r} at "
+                f"{where(codes < 0, series)} was not seen in training; the model "
                 f"knows {listed(self.classes, limit=20)}."
             )
         if len(self.classes) == 2:
@@ -562,8 +500,8 @@ class TabularPreprocessor:
         """Return the fitted state as plain JSON data."""
         self._check_fitted()
         return {
-            "type": _STATE_TYPE,
-            "version": _STATE_VERSION,
+            "type": STATE_TYPE,
+            "version": STATE_VERSION,
             "target": self.target,
             "task": self.task,
             "impute": self.impute,
@@ -582,7 +520,7 @@ class TabularPreprocessor:
             imputation, a column that is not a valid numeric or categorical one, two columns
             of one name, or classes that are not two or more distinct labels.
         """
-        problem = _state_problem(state)
+        problem = state_problem(state)
         if problem is not None:
             raise IncompatibleFormatError(
                 f"the preprocessing state is malformed or of an unknown version: {problem}. "
@@ -594,101 +532,3 @@ class TabularPreprocessor:
         new.classes = None if state["classes"] is None else list(state["classes"])
         new.columns = [dict(c) for c in state["columns"]]
         return new
-
-
-def _state_problem(state: Any) -> str | None:
-    """What is wrong with a :meth:`TabularPreprocessor.to_dict` state, or None."""
-    if not isinstance(state, dict):
-        return f"expected a JSON object, received {type(state).__name__}"
-    keys = {"type", "version", "target", "task", "impute", "classes", "columns"}
-    if not keys <= set(state):
-        return f"missing {', '.join(sorted(keys - set(state)))}"
-    if (state["type"], state["version"]) != (_STATE_TYPE, _STATE_VERSION):
-        return (
-            f"type {state['type']!r} version {state['version']!r}, expected "
-            f"{_STATE_TYPE!r} version {_STATE_VERSION}"
-        )
-    if state["task"] not in TASKS[1:]:
-        return f"task {state['task']!r} is not 'classification' or 'regression'"
-    if state["impute"] not in (None, *IMPUTE_STRATEGIES):
-        return f"impute {state['impute']!r} is not one of {', '.join(IMPUTE_STRATEGIES)} or null"
-    columns = state["columns"]
-    if not isinstance(columns, list) or not columns:
-        return "no columns"
-    for i, column in enumerate(columns):
-        if not _valid_column(column):
-            return (
-                f"column {i + 1} ({str(column)[:80]}) is not a valid numeric or categorical "
-                f"one{_categories_problem(column)}"
-            )
-    names = [column["name"] for column in columns]
-    twice = sorted({repr(n) for n in names if names.count(n) > 1})
-    if twice:
-        return f"two columns are named {', '.join(twice)}"
-    if not _column_name(state["target"]):
-        return f"the target {state['target']!r} is not a column name (text or an integer)"
-    if state["target"] in names:
-        return f"the target {state['target']!r} is also a feature column"
-    classes = state["classes"]
-    if state["task"] == "regression":
-        return None if classes is None else "a regression model with classes"
-    if not (isinstance(classes, list) and all(_scalar(c) for c in classes)):
-        return "a classification model without a list of class labels"
-    if len(classes) < 2 or not _distinct(classes):
-        return f"classes {classes!r:.80} are not two or more distinct labels"
-    return None
-
-
-def _categories_problem(column: Any) -> str:
-    """Why a categorical column's categories are unusable, when that is why ("" if not)."""
-    categories = column.get("categories") if isinstance(column, dict) else None
-    if not isinstance(categories, list) or not all(_scalar(c) for c in categories):
-        return ""
-    if not categories:
-        return ": it has no categories"
-    if not _distinct(categories):
-        twice = next(c for i, c in enumerate(categories) if c in categories[:i])
-        return f": the category {twice!r} appears twice"
-    if column.get("fill") is not None and column["fill"] not in categories:
-        return f": its fill value {column['fill']!r} is not one of its categories"
-    return ""
-
-
-def _scalar(value: Any) -> bool:
-    return isinstance(value, (str, int, bool)) or _finite_float(value)
-
-
-def _distinct(labels: list[Any]) -> bool:
-    """No two labels equal, as a lookup sees them (1, 1.0 and True are one key)."""
-    return len(set(labels)) == len(labels)
-
-
-def _column_name(name: Any) -> bool:
-    return isinstance(name, (str, int)) and not isinstance(name, bool)
-
-
-def _finite_float(value: Any) -> bool:
-    return isinstance(value, float) and math.isfinite(value)
-
-
-def _valid_column(column: Any) -> bool:
-    if not (isinstance(column, dict) and {"name", "kind", "fill"} <= set(column)):
-        return False
-    if not _column_name(column["name"]):
-        return False
-    if column["kind"] == "numeric":
-        return (
-            _finite_float(column.get("mean"))
-            and _finite_float(column.get("std"))
-            and column["std"] > 0
-            and (column["fill"] is None or _finite_float(column["fill"]))
-        )
-    categories = column.get("categories")
-    return (
-        column["kind"] == "categorical"
-        and isinstance(categories, list)
-        and bool(categories)
-        and all(_scalar(c) for c in categories)
-        and _distinct(categories)
-        and (column["fill"] is None or column["fill"] in categories)
-    )

@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from .._naming import ROWS_ATTR, listed, missing_columns
 from .._sampling import apportion
 from ..exceptions import IncompatibleFormatError, InputError
 from ..network import Network
-from ..preprocessing import ROWS_ATTR, TabularPreprocessor, listed, missing_columns
+from ..preprocessing import TabularPreprocessor
 
 __all__ = [
     "CLASSIFICATION",

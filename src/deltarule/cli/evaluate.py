@@ -13,8 +13,8 @@ import argparse
 from typing import Any
 
 from .._json import dumps
+from .._naming import missing_columns
 from ..exceptions import InputError
-from ..preprocessing import missing_columns
 from . import add_common
 from ._common import (
     CLASSIFICATION,

@@ -217,7 +217,8 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
 
 def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     """Read DATA and return (fitted preprocessor, X, Y)."""
-    from ..preprocessing import TabularPreprocessor, listed
+    from .._naming import listed
+    from ..preprocessing import TabularPreprocessor
 
     is_npz = Path(args.data).suffix.lower() == ".npz"
     if is_npz and args.target not in (None, "y"):

@@ -47,9 +47,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._naming import ROWS_ATTR
 from .._reading import check_readable
 from ..exceptions import InputError
-from ..preprocessing import ROWS_ATTR
 from ._foreign import check_table_bytes
 from ._text import GZIP_ERRORS, RowLines, open_binary, open_text, records
 
