@@ -102,7 +102,8 @@ def read_data(
     -------
     pandas.DataFrame
     """
-    from ..io.data import read_npz, read_table
+    from ..io.data import read_table
+    from ..io.npz import read_npz
 
     if Path(path).suffix.lower() == ".npz":
         X, y = read_npz(path, require_y=require_target)

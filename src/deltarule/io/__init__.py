@@ -6,8 +6,9 @@ pandas and pyarrow are imported only when a table is read.
 """
 
 from .atomic import atomic_open, atomic_write_bytes, atomic_write_text
-from .data import TABLE_FORMATS, read_npz, read_table
+from .data import TABLE_FORMATS, read_table
 from .model_file import FORMAT, FORMAT_VERSION, LoadedModel, load_model, model_header, save_model
+from .npz import read_npz
 from .safetensors import read_safetensors, read_safetensors_header, write_safetensors
 
 __all__ = [

@@ -1,0 +1,153 @@
+"""Reading features and targets from .npz files (``np.savez(path, X=X, y=y)``), never
+unpickling anything: object arrays are refused, and a member whose header declares more
+bytes than the file can hold is refused before numpy allocates it."""
+
+from __future__ import annotations
+
+import math
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+from .data import _CORRUPT, _check_file
+
+__all__ = ["read_npz"]
+
+_MAX_INFLATION = 1100  # deflate expands at most 1032-fold; np.savez writes no other method
+
+
+def _check_declared_size(npz: Any, key: str, file: Path) -> None:
+    """Refuse a member whose .npy header claims more bytes than the member can hold.
+
+    numpy allocates the whole declared array before reading a zipped member, so a
+    tiny file claiming shape (10**12,) would otherwise exhaust memory. The zip's own
+    size fields can lie too, so the room is also bounded by the file's size on disk
+    (times deflate's largest possible ratio for a compressed member).
+    """
+    member = key if key in npz.zip.namelist() else f"{key}.npy"
+    info = npz.zip.getinfo(member)
+    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_INFLATION
+    room = min(info.file_size, ratio * file.stat().st_size)
+    with npz.zip.open(member) as handle:
+        version = np.lib.format.read_magic(handle)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(handle)
+        if dtype.hasobject:  # a pickle, refused when loaded (see _load_member)
+            return
+        declared = math.prod(shape) * dtype.itemsize
+        room -= handle.tell()
+    if declared > room:
+        raise InputError(
+            f"array {key!r} in {str(file)!r} declares shape {shape} of {dtype} ({declared:,} "
+            f"bytes), more than the {max(room, 0):,} bytes it can hold; the file is truncated "
+            "or corrupt. Write it again with np.savez(path, X=X, y=y)."
+        )
+
+
+def _load_member(npz: Any, key: str, file: Path) -> np.ndarray:
+    _check_declared_size(npz, key, file)
+    try:
+        member = npz[key]
+    except ValueError as exc:  # object arrays need pickle, which is refused
+        if "allow_pickle" not in str(exc):
+            raise
+        raise InputError(
+            f"array {key!r} in {str(file)!r} holds Python objects, which deltarule does not "
+            "load (that would need pickle); expected a numeric (or, for y, string) array. "
+            "Convert it with .astype(float) or .astype(str) before np.savez."
+        ) from exc
+    if not isinstance(member, np.ndarray):  # numpy returns a member that is not .npy as bytes
+        raise InputError(
+            f"{key!r} in {str(file)!r} is not a NumPy array; expected {key} written by np.savez."
+        )
+    return member
+
+
+def _check_arrays(X: np.ndarray, y: np.ndarray | None, file: Path) -> None:
+    if X.dtype.kind not in "biuf" or X.ndim not in (1, 2) or X.size == 0:
+        raise InputError(
+            f"X in {str(file)!r} has dtype {X.dtype} and shape {X.shape}; expected a non-empty "
+            "numeric array of shape (n_samples, n_features)."
+        )
+    if y is None:
+        return
+    if y.dtype.kind not in "biufUS" or y.ndim not in (1, 2):
+        raise InputError(
+            f"y in {str(file)!r} has dtype {y.dtype} and shape {y.shape}; expected numbers or "
+            "labels of shape (n_samples,) or (n_samples, n_outputs)."
+        )
+    if len(X) != len(y):
+        raise InputError(
+            f"{str(file)!r} has {len(X)} rows in X but {len(y)} in y; they must match."
+        )
+
+
+def _members(
+    npz: Any, file: Path, expected: str, require_y: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    needed = ("X", "y") if require_y else ("X",)
+    missing = [key for key in needed if key not in npz.files]
+    if missing:
+        raise InputError(
+            f"{str(file)!r} has arrays {npz.files} but lacks {' and '.join(missing)}; "
+            f"expected {expected}."
+        )
+    try:
+        X = _load_member(npz, "X", file)
+        return X, _load_member(npz, "y", file) if "y" in npz.files else None
+    except InputError:
+        raise
+    except _CORRUPT as exc:
+        raise InputError(f"{str(file)!r} is corrupt ({exc}); expected {expected}.") from exc
+
+
+def read_npz(
+    path: str | os.PathLike[str], *, require_y: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read features ``X`` and targets ``y`` from an .npz file (never unpickling anything).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Written e.g. by ``np.savez(path, X=X, y=y)``.
+    require_y : bool, default True
+        False lets a file without ``y`` through (e.g. data to predict); ``y`` is then None.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features) or (n_samples,)
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
+
+    Raises
+    ------
+    InputError
+        For a missing, foreign or corrupt file, missing arrays or object arrays.
+    """
+    expected = "an .npz file with arrays X and y (np.savez(path, X=X, y=y))"
+    file = _check_file(path, expected)
+    # Open the file here: np.load(path) leaks its handle when the zip is corrupt.
+    with open(file, "rb") as handle:
+        try:
+            npz = np.load(handle, allow_pickle=False)
+        except _CORRUPT as exc:
+            # np.load takes anything that is not a zip or .npy for a pickle, and says so.
+            reason = "not a zip archive of arrays" if "pickled" in str(exc) else str(exc)
+            raise InputError(
+                f"{str(file)!r} is not a readable .npz file ({reason}); expected {expected}."
+            ) from exc
+        if not hasattr(npz, "files"):  # a bare .npy array
+            raise InputError(
+                f"{str(file)!r} holds a single array, not named arrays; expected {expected}."
+            )
+        with npz:
+            X, y = _members(npz, file, expected, require_y)
+    _check_arrays(X, y, file)
+    return X, y
