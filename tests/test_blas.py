@@ -81,6 +81,53 @@ def test_single_threaded_holds_the_pool_at_one_thread_and_restores_it() -> None:
     assert _blas.pool_threads() == size
 
 
+@needs_thread_control
+def test_while_a_block_holds_the_pool_others_see_the_users_limit() -> None:
+    # (a fit or predict starting while another thread's steps held the pool at one chose
+    # one thread, hence other products and other bits than when it ran alone)
+    import threading
+
+    usable = _blas.usable_threads()
+    seen = []
+    with _blas.single_threaded():
+        assert _blas.pool_threads() == 1
+        other = threading.Thread(target=lambda: seen.append(_blas.usable_threads()))
+        other.start()
+        other.join()
+    assert seen == [usable]
+
+
+@needs_thread_control
+def test_a_size_set_during_a_block_is_kept() -> None:
+    size = _blas.pool_threads()
+    get, put = _blas._thread_functions()
+    try:
+        with _blas.single_threaded():
+            put(3)  # e.g. threadpoolctl in another thread
+        assert _blas.pool_threads() == 3
+    finally:
+        put(size)
+
+
+@needs_thread_control
+def test_a_child_forked_while_the_pool_is_held_gets_it_back() -> None:
+    # (a process forked while another thread trained kept NumPy on one thread for good)
+    import os
+
+    size = _blas.pool_threads()
+    with _blas.single_threaded():
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report its pool and the blocks it thinks run, then leave
+            os.write(write, f"{_blas.pool_threads()} {len(_blas._HOLDERS)}".encode())
+            os._exit(0)
+        os.close(write)
+        reported = os.read(read, 64).decode()
+        os.waitpid(pid, 0)
+        os.close(read)
+    assert reported == f"{size} 0"
+
+
 def _run_block() -> int:
     with _blas.single_threaded():
         return _blas.pool_threads()

@@ -282,3 +282,28 @@ def test_the_validation_pass_between_threaded_runs_keeps_blas_on_one_thread(monk
         assert len(validate) == 2
         # with threads: each run of steps and each validation pass; with one: neither
         assert (len(held) > 2) == (threads > 1) and (not held) == (threads == 1)
+
+
+def test_a_fit_beside_another_threads_steps_gives_its_lone_results(monkeypatch) -> None:
+    # (while one fit's threaded steps held NumPy's pool at one thread, a fit starting in
+    # another thread ran its steps in one thread, with other products: other bits)
+    monkeypatch.setattr(_minibatch, "THREADS", None)  # chosen as fit chooses them
+    monkeypatch.setattr(_minibatch, "THREAD_MIN_PARAMETERS", 0)
+    if _blas.usable_threads() < 2:
+        pytest.skip("one usable thread: nothing to choose")
+    X, y = data(("softmax", "categorical_crossentropy"))
+
+    def fit() -> np.ndarray:
+        net = dr.Network([7, 64, 3], output_activation="softmax", seed=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Trainer(net, "adam", 0.01, 16, seed=3).fit(X, y, epochs=2, verbose=0)
+        return net.parameters.copy()
+
+    alone = fit()
+    beside = []
+    with _blas.single_threaded():  # as another thread's steps hold it
+        worker = threading.Thread(target=lambda: beside.append(fit()))
+        worker.start()
+        worker.join()
+    np.testing.assert_array_equal(beside[0], alone)

@@ -126,8 +126,12 @@ def cpus() -> int:
 
 def usable_threads() -> int:
     """Threads a share of work may run on: the cores this process may use, at most as many
-    as NumPy's OpenBLAS may use (the user's limit; 1 inside :func:`single_threaded`)."""
-    return max(1, min(cpus(), pool_threads()))
+    as NumPy's OpenBLAS may use by the user's limit — the size before the
+    :func:`single_threaded` blocks running now, if any: a fit or predict starting in one
+    thread while another thread's steps hold the pool at one chooses as it would alone (the
+    same kernel, so the same bits)."""
+    held = list(_HOLDERS)  # (a copy: another thread may end its block meanwhile)
+    return max(1, min(cpus(), held[0] if held else pool_threads()))
 
 
 def controls_threads() -> bool:
@@ -145,13 +149,33 @@ _LOCK = threading.Lock()
 _HOLDERS: list[int] = []  # the pool's size before the first of the blocks now running
 
 
+def _after_fork_in_child() -> None:
+    """A child forked while blocks held the pool at one (in threads the child does not
+    have) gets the pool's size back, and a lock of its own (the parent's may be held)."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    if _HOLDERS:
+        functions = _thread_functions()
+        if functions is not None and functions[0]() == 1:
+            functions[1](_HOLDERS[0])
+        _HOLDERS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @contextlib.contextmanager
 def single_threaded() -> Iterator[None]:
     """Within the block NumPy's OpenBLAS runs every call on the calling thread.
 
     The setting is the whole process's (OpenBLAS has no per-thread one that its threaded
-    builds honour); blocks running at once in several threads restore the size found by
-    the first of them when the last ends.
+    builds honour; ``openblas_set_num_threads_local`` sets the same global in NumPy's
+    build); blocks running at once in several threads restore the size found by the first
+    of them when the last ends, unless the size was changed meanwhile (it is then left as
+    it was set). Limiting NumPy's threads from another thread while a threaded fit runs
+    (threadpoolctl) can therefore interleave with these blocks: set limits before
+    training, or around it in the same thread.
     """
     functions = _thread_functions()
     if functions is None:
@@ -166,5 +190,5 @@ def single_threaded() -> Iterator[None]:
     finally:
         with _LOCK:
             size = _HOLDERS.pop()
-            if not _HOLDERS:
+            if not _HOLDERS and int(get()) == 1:  # (else another hand set it meanwhile)
                 put(size)
