@@ -581,6 +581,50 @@ def test_the_epoch_limit_warning_suggests_a_stopping_rule_only_when_there_is_non
     )
 
 
+def test_a_network_is_trained_by_one_fit_at_a_time(rng) -> None:
+    # (two fits of one network in two threads raced on its weights: each run's result
+    # differed, by up to 0.11, and an estimator ended with both runs' records; a callback
+    # could fit the network under the fit that called it)
+    import threading
+
+    from deltarule.callbacks import Callback
+
+    X, y = regression_data(rng)
+    net = dr.Network([3, 8, 2], seed=0)
+    seen = []
+
+    class Refit(Callback):
+        def on_epoch_end(self, record, state):
+            try:
+                net.fit(X, y, epochs=1, **quiet())
+            except dr.InputError as error:
+                seen.append(str(error))
+            other = threading.Thread(target=lambda: seen.append(_try_fit(net, X, y)))
+            other.start()
+            other.join()
+
+    net.fit(X, y, epochs=1, callbacks=[Refit()], **quiet())
+    assert len(seen) == 2 and all("being trained already" in s for s in seen), seen
+    assert "copy.deepcopy(network)" in seen[0]
+    net.fit(X, y, epochs=1, **quiet())  # free again after the fit, even after an error
+    with pytest.raises(ZeroDivisionError):
+        net.fit(X, y, epochs=1, callbacks=[_Raise()], **quiet())
+    net.fit(X, y, epochs=1, **quiet())
+
+
+def _try_fit(net, X, y) -> str:
+    try:
+        net.fit(X, y, epochs=1, **quiet())
+    except dr.InputError as error:
+        return str(error)
+    return "trained"
+
+
+class _Raise(dr.callbacks.Callback):
+    def on_epoch_end(self, record, state):
+        raise ZeroDivisionError
+
+
 def test_a_divergence_can_be_left_unwarned_without_a_warning_filter(rng, recwarn) -> None:
     # (the scikit-learn estimators need the reason without the warning; they swapped the
     # process-wide filters with catch_warnings to get it, which is not thread-safe)

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
 import numpy as np
@@ -206,6 +207,36 @@ def _plateau_callback(
     elif isinstance(schedule, str):  # built by name: its mode is the monitored value's
         rule = get_schedule(schedule, mode=monitor_mode(monitor))
     return ReduceLROnPlateau.from_schedule(rule, monitor)
+
+
+_TRAINING: set[int] = set()  # id() of each network a fit is training now
+_TRAINING_LOCK = threading.Lock()
+
+
+def _one_fit_per_network(fit: Callable[..., History]) -> Callable[..., History]:
+    """Refuse a fit of a network another fit is training (in another thread, or the fit
+    whose callback asks): both would update the same weights, and the estimators' records
+    would mix two runs."""
+
+    @wraps(fit)
+    def guarded(self: Trainer, *args: Any, **kwargs: Any) -> History:
+        key = id(self.network)
+        with _TRAINING_LOCK:
+            if key in _TRAINING:
+                raise InputError(
+                    "this network is being trained already, by a fit running in another "
+                    "thread or by the fit whose callback made this call; expected one fit at "
+                    "a time per network. Wait for that fit to end, or train a copy "
+                    "(copy.deepcopy(network)) to train two at once."
+                )
+            _TRAINING.add(key)
+        try:
+            return fit(self, *args, **kwargs)
+        finally:
+            with _TRAINING_LOCK:
+                _TRAINING.discard(key)
+
+    return guarded
 
 
 class Trainer:
@@ -665,6 +696,7 @@ class Trainer:
         _require_weight(data, val, class_weight is not None, held)
         return data, val
 
+    @_one_fit_per_network
     def fit(
         self,
         X: ArrayLike,
