@@ -27,6 +27,9 @@ Examples
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from ._typing import Array, DTypeLike
@@ -41,6 +44,7 @@ __all__ = [
     "tutorial_network",
     "tutorial_weights",
     "linear_network",
+    "linear_example",
     "linear_data",
     "linear_error_table",
     "EXAMPLES",
@@ -106,8 +110,17 @@ def linear_data(dtype: DTypeLike = "float64") -> tuple[Array, Array]:
     return X, 2 * X
 
 
+def _check_weight(W: object) -> float:
+    if isinstance(W, bool) or not isinstance(W, numbers.Real) or not math.isfinite(W):
+        raise InputError(
+            f"W must be a finite number (the one weight of output = W·x, e.g. 3.0); received {W!r}."
+        )
+    return float(W)
+
+
 def linear_network(W: float = 3.0, dtype: DTypeLike = "float64") -> Network:
     """Return the one-weight model ``output = W·x`` (no bias, identity, half squared error)."""
+    W = _check_weight(W)
     net = Network(
         [1, 1],
         output_activation="identity",
@@ -126,7 +139,7 @@ def linear_error_table(W: float) -> list[dict[str, float]]:
     One row per example with keys ``input``, ``desired``, ``output``,
     ``absolute_error`` and ``square_error``.
     """
-    net = linear_network(W)
+    net = linear_network(_check_weight(W))
     X, y = linear_data()
     out = net.predict(X)
     return [
@@ -141,5 +154,25 @@ def linear_error_table(W: float) -> list[dict[str, float]]:
     ]
 
 
-EXAMPLES = {"tutorial": tutorial_network, "linear": linear_network}
-"""The textbook examples by name."""
+def linear_example(dtype: DTypeLike = "float64") -> tuple[Network, Array, Array]:
+    """Return the one-weight model at the tutorial's first guess W = 3, and its data.
+
+    Returns
+    -------
+    network : Network
+        ``output = W·x`` with W = 3 (:func:`linear_network`).
+    X : ndarray of shape (3, 1)
+        [[0], [1], [2]]
+    y : ndarray of shape (3, 1)
+        [[0], [2], [4]]
+    """
+    return linear_network(3.0, dtype), *linear_data(dtype)
+
+
+EXAMPLES = {"tutorial": tutorial_network, "linear": linear_example}
+"""The textbook examples by name: each a function ``(dtype="float64") -> (network, X, y)``.
+
+>>> net, X, y = EXAMPLES["linear"]()
+>>> net.layer_sizes, X.shape, y.shape
+([1, 1], (3, 1), (3, 1))
+"""

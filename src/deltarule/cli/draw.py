@@ -82,8 +82,10 @@ def run(args: argparse.Namespace) -> int:
     from .._validation import check_int
     from ..explain import draw_network
     from ._common import check_distinct
+    from .explain import check_output
 
     max_neurons = check_int(args.max_neurons, "--max-neurons", minimum=3)
+    check_output("--out", args.out, "net.svg")
     check_distinct({"MODEL": args.model}, {"--out": args.out})
     network, title = _network(args)
     svg = draw_network(

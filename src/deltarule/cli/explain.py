@@ -10,10 +10,11 @@ their own predicted class; other models need ``--target``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -99,24 +100,93 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def parse_row(text: str, option: str, width: int | None = None, what: str = "") -> np.ndarray:
     """Parse ``"0.1,0.7,0.3"`` into a 1-D float array (of ``width`` values, when given: the
-    network's ``what``)."""
+    network's ``what``).
+
+    Raises
+    ------
+    InputError
+        For an empty value (``1,,2``), a value that is not a number, or the wrong count.
+    """
     from ..exceptions import InputError
 
-    try:
-        values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        values = []
-    if not values:
-        raise InputError(
-            f"{option} must be comma-separated numbers such as 0.05,0.1; received {text!r}."
-        )
+    example = "such as 0.05,0.1"
+    if not text.strip():
+        raise InputError(f"{option} must be comma-separated numbers {example}; received {text!r}.")
+    values = []
+    for position, part in enumerate(text.split(","), start=1):
+        if not part.strip():
+            raise InputError(
+                f"{option} has an empty value at position {position} ({text!r}); give a "
+                f"number between every two commas, {example}."
+            )
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise InputError(
+                f"{option} value {position} is {part.strip()!r}, not a number; expected "
+                f"comma-separated numbers {example}."
+            ) from None
     if width is not None and len(values) != width:
         raise InputError(
             f"{option} has {len(values)} value(s) ({text}); the model's network has {width} "
-            f"{what}, so give {width} comma-separated numbers (or --raw for a row of the "
-            "model's data columns)."
+            f"{what if width != 1 else what.rstrip('s')}, so give {width} comma-separated "
+            f"number{'s' if width != 1 else ''} (or --raw for a row of the model's data "
+            "columns)."
         )
     return np.array(values)
+
+
+_INPUT_SCALE = (
+    "--input is the network's own input values, after the model's preprocessing "
+    "(standardised: usually within about ±5); to give a row of the data's columns as in "
+    "its CSV file, add --raw"
+)
+_TARGET_RANGES = {  # loss -> what --target takes (the losses that refuse some targets)
+    "binary_crossentropy": "a value from 0 to 1 for each output (1: the class it stands "
+    "for, 0: not)",
+    "categorical_crossentropy": "values >= 0, one per output, such as the one-hot 0,1,0 "
+    "for the second class",
+    "poisson": "counts or rates >= 0",
+}
+
+
+def check_values(values: np.ndarray, option: str, network: Any, raw: bool = False) -> None:
+    """Refuse --input or --target values the network cannot take: NaN, infinity, numbers
+    beyond its dtype's range, and targets outside its loss's range.
+
+    ``raw``: the values came from --raw's row through the model's preprocessing.
+    """
+    from .._validation import check_target_range
+    from ..exceptions import InputError
+
+    largest = float(np.finfo(network.dtype).max)
+    for position, value in enumerate(values, start=1):
+        if not math.isfinite(value):
+            source = "the --raw row's value" if raw else "value"
+            raise InputError(
+                f"{option} {source} {position} is {value}; expected finite numbers (no nan or inf)."
+            )
+        if abs(value) > largest:
+            if option == "--target":
+                hint = "give a target within that range"
+            elif raw:
+                hint = "check this row's values (and their units)"
+            else:
+                hint = _INPUT_SCALE
+            raise InputError(
+                f"{option} value {position} is {value:g}, beyond the largest number the "
+                f"model computes with ({network.dtype}: {largest:.3g}); {hint}."
+            )
+    if option == "--target":
+        loss = network.loss.name
+        try:
+            check_target_range(values.reshape(1, -1), loss, "y")
+        except InputError:
+            shown = ",".join(f"{v:g}" for v in values)
+            raise InputError(
+                f"--target {shown} is outside what the model's {loss} loss takes: "
+                f"{_TARGET_RANGES.get(loss, 'targets in its range')}."
+            ) from None
 
 
 def _raw_example(model: Any, row: str, target: str | None) -> tuple[Any, Any]:
@@ -202,6 +272,11 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _load_network(path: str) -> Any:
+    return _load_file(path).network
+
+
+def _load_file(path: str) -> Any:
+    """Read a model file (:func:`deltarule.io.load_model`: network, classes, header)."""
     from ..exceptions import InputError
 
     try:
@@ -210,90 +285,238 @@ def _load_network(path: str) -> Any:
         raise InputError(
             "reading model files needs deltarule.io, which this installation does not have."
         ) from exc
-    return load_model(path).network
+    return load_model(path)
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, Any]:
-    """Read --model: (network, the model with its preprocessing for --raw, else None)."""
-    if args.raw:  # the model file's preprocessing too: read it once, whole
-        from ._common import load_model_file
+class Loaded(NamedTuple):
+    """What --model's file gives the walk."""
 
-        model = load_model_file(args.model)
-        return model.network, model
-    return _load_network(args.model), None
+    network: Any
+    model: Any
+    """The model with its preprocessing (:class:`~._common.Model`), for --raw; else None."""
+    classes: list[Any] | None
+    """The class labels, to name a predicted class."""
 
 
-def _plot_curve(trace: Any, path: str) -> None:
-    from ..explain._output import save_atomic
-    from ..explain._plots import error_figure
+def _load(args: argparse.Namespace) -> Loaded:
+    """Read --model: its network, and for --raw its preprocessing too."""
+    if not args.raw:
+        loaded = _load_file(args.model)
+        return Loaded(loaded.network, None, getattr(loaded, "classes", None))
+    from ..exceptions import IncompatibleFormatError, InputError
+    from ._common import load_model_file
 
-    suffix = os.path.splitext(path)[1].lower()  # (checked: .png or .svg)
-    xs, ys = zip(*trace.curve)
-    fig = error_figure(
-        xs,
-        ys,
-        xlabel="updates",
-        ylabel="error E",
-        title="error during training",
-        logx=True,
-        logy=True,
+    try:
+        model = load_model_file(args.model)  # (the model file's preprocessing too)
+    except IncompatibleFormatError:
+        loaded = _load_file(args.model)  # (it reads: its preprocessing does not fit it)
+        _refuse_checkpoint(loaded.header, args.model, loaded.network)
+        if loaded.preprocessing is None:
+            network = loaded.network
+            raise InputError(
+                f"{args.model} holds a network saved without preprocessing, with "
+                f"{network.n_outputs} outputs that are not classes; --raw reads a row of data "
+                "columns only for one regression output or class outputs. Drop --raw and give "
+                f"--input as the network's {network.n_inputs} input values (and --target as "
+                f"its {network.n_outputs} output values)."
+            ) from None
+        raise
+    _refuse_checkpoint(model.header, args.model, model.network)
+    return Loaded(model.network, model, list(model.pre.classes or []) or None)
+
+
+def _refuse_checkpoint(header: dict[str, Any], path: str, network: Any) -> None:
+    """Refuse --raw with a training checkpoint, as predict refuses it."""
+    from ..exceptions import InputError
+    from ._model_kinds import refuse_checkpoint
+
+    try:
+        refuse_checkpoint(header, path, "explain --raw")
+    except InputError as exc:
+        raise InputError(
+            f"{exc} Or drop --raw and give --input as the network's own {network.n_inputs} "
+            "input values."
+        ) from None
+
+
+def check_output(option: str, path: str | None, example: str) -> None:
+    """Refuse an output path that cannot be written, in the command line's terms."""
+    from ..exceptions import InputError
+    from ..io.atomic import check_writable
+
+    if not path:
+        return
+    if os.path.isdir(path):
+        raise InputError(f"{option} {path} is a folder; expected a file path such as {example}.")
+    try:
+        check_writable(path)
+    except InputError:
+        folder = os.path.dirname(os.path.abspath(path))
+        raise InputError(
+            f"{option} {path}: the folder {folder!r} does not exist; create it first "
+            f"(mkdir -p) or choose another path for {option}."
+        ) from None
+    except OSError as exc:
+        if os.path.isfile(path) and not os.access(path, os.W_OK):  # (its message says so)
+            raise InputError(f"{option}: {exc}") from None
+        folder = os.path.dirname(os.path.abspath(path))
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise InputError(
+            f"{option} {path} cannot be written: a new file in its folder {folder!r} could "
+            f"not be created ({reason}); choose a path in a folder you can write to."
+        ) from None
+
+
+def write_outputs(outputs: list[tuple[str, str, bytes]]) -> None:
+    """Write each ``(option, path, data)``; the files appear together, after all are written.
+
+    Each goes to a temporary file first (:func:`deltarule.io.atomic.atomic_open`), and
+    the files are moved into place only once every one is written, so a full disk or a
+    failed write leaves none of them (a failure while moving them, after all the data
+    was written, is the only exception).
+    """
+    from ..exceptions import InputError
+    from ..io.atomic import atomic_open
+
+    current, moving = (outputs[0] if outputs else None), False
+    try:
+        with contextlib.ExitStack() as files:
+            for current in outputs:
+                handle = files.enter_context(atomic_open(current[1], "wb"))
+                handle.write(current[2])
+                handle.flush()  # (a full disk fails here, before any file is moved)
+            moving = True
+    except OSError as exc:
+        option, path, _ = next((o for o in outputs if repr(o[1]) in str(exc)), current)
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        written = "no file was written"
+        if moving and len(outputs) > 1:  # (failed moving one into place, after the others)
+            written = "an output other than this one may have been written"
+        raise InputError(
+            f"could not write {option} {path}: {reason}; {written}. Check the disk (free "
+            f"space, permissions) or choose another path for {option}."
+        ) from exc
+
+
+def _example_trace(args: argparse.Namespace, loaded: Loaded) -> Any:
+    """Trace --input (and --target) through --model's network, once."""
+    from .. import explain
+    from ..exceptions import InputError
+    from ..explain.expr import fmt
+
+    network, model, classes = loaded
+    note = ""
+    if model is not None:
+        x, y = _raw_example(model, args.input, args.target)
+        check_values(np.asarray(x).reshape(-1), "--input", network, raw=True)
+        if y is not None:
+            shown = ", ".join(fmt(v, network.dtype) for v in np.asarray(y).reshape(-1))
+            note = f"--target {args.target!r} is the network's target ({shown})."
+    else:
+        x = parse_row(args.input, "--input", network.n_inputs, "inputs")
+        check_values(x, "--input", network)
+        y = None
+        if args.target is not None:
+            y = parse_row(args.target, "--target", network.n_outputs, "outputs")
+            check_values(y, "--target", network)
+    activation = network.layers[-1].activation.name
+    if y is None and activation not in ("softmax", "sigmoid"):
+        n = network.n_outputs
+        raise InputError(
+            f"--model {args.model} has an output activation ({activation}) with no predicted "
+            f"class to explain; give --target with the desired output ({n} number"
+            f"{'s' if n != 1 else ''}, e.g. --target {','.join(['1.5'] * n)})."
+        )
+    try:
+        return explain.example_trace(
+            network, x, y, learning_rate=args.learning_rate, steps=args.steps,
+            title=os.path.basename(args.model), note=note, classes=classes,
+        )  # fmt: skip
+    except explain.NonFiniteError as exc:
+        raise InputError(_overflow_message(args, exc, network, x)) from exc
+
+
+def _overflow_message(args: argparse.Namespace, exc: Any, network: Any, x: Any) -> str:
+    """The --model walk's overflow (:class:`~deltarule.explain.NonFiniteError`), in the
+    command line's terms."""
+    value = f"{exc.quantity} = {exc.value:g}"
+    if exc.stage == "update":
+        return (
+            f"the update overflows the model's {network.dtype} numbers: {value} with "
+            f"--learning-rate {args.learning_rate:g}; use a smaller --learning-rate."
+        )
+    where = {"forward": "in the forward pass", "error": "as the error",
+             "backward": "in the backward pass"}[exc.stage]  # fmt: skip
+    hint = "check this row's values (and their units)" if args.raw else _INPUT_SCALE
+    if args.target is not None:
+        hint += "; and check that --target is on the scale of the model's outputs"
+    return (
+        f"this example overflows the model's {network.dtype} numbers (largest "
+        f"{np.finfo(network.dtype).max:.3g}): {value} {where}, for --input {args.input} "
+        f"(largest |value|{' after preprocessing' if args.raw else ''} "
+        f"{np.abs(np.asarray(x, float)).max():.3g}); "
+        f"{hint}."
     )
-    from ..plots import write_figure
-
-    save_atomic(path, lambda handle: write_figure(fig, handle, suffix[1:]))
 
 
-def _explain(args: argparse.Namespace, loaded: tuple[Any, Any] | None) -> str:
-    """The walk as text; ``loaded`` is :func:`_load`'s answer for --model."""
+def _explain(args: argparse.Namespace, loaded: Loaded | None) -> tuple[str, bytes | None, Any]:
+    """The walk as text, the --plot file's bytes (None without --plot) and the trace (None
+    for --example linear); ``loaded`` is :func:`_load`'s answer for --model."""
     from .. import explain
 
+    suffix = os.path.splitext(args.plot or "")[1]  # (checked: .png or .svg)
     if args.example == "linear":
-        return explain.explain_linear(args.format, learning_rate=args.learning_rate, plot=args.plot)
+        walk = explain.linear_walk(args.learning_rate)
+        text = explain.render_linear(walk, args.format)
+        if not args.plot:
+            return text, None, None
+        from ..explain._plots import figure_bytes
+        from ..explain.linear import linear_figure
+
+        return text, figure_bytes(linear_figure(walk), suffix), None
     if loaded is not None:
-        network, model = loaded
-        if model is not None:
-            x, y = _raw_example(model, args.input, args.target)
-        else:
-            x = parse_row(args.input, "--input", network.n_inputs, "inputs")
-            y = None if args.target is None else parse_row(
-                args.target, "--target", network.n_outputs, "outputs")  # fmt: skip
-        if args.plot:
-            X, _, _ = network.validate(x)
-            target = y if y is not None else explain.default_target(network, network.predict(X))[0]
-            _plot_curve(
-                explain.trace(network, X, target, args.learning_rate, steps=args.steps), args.plot
-            )
-        return explain.explain_example(
-            network,
-            x,
-            y,
-            learning_rate=args.learning_rate,
-            steps=args.steps,
-            format=args.format,
-            max_neurons=args.max_neurons,
-            title=os.path.basename(args.model),
-        )
-    trace = explain.tutorial_trace(args.learning_rate, steps=args.steps)
-    if args.plot:
-        _plot_curve(trace, args.plot)
-    return explain.render(trace, args.format, max_neurons=args.max_neurons)
+        trace = _example_trace(args, loaded)
+    else:
+        trace = explain.tutorial_trace(args.learning_rate, steps=args.steps)
+    text = explain.render(trace, args.format, max_neurons=args.max_neurons)
+    if not args.plot:
+        return text, None, trace
+    from ..explain._plots import curve_figure, figure_bytes
+
+    return text, figure_bytes(curve_figure(trace), suffix), trace
 
 
 def run(args: argparse.Namespace) -> int:
-    """Explain, then print or write the result; returns the exit status."""
+    """Explain, then print or write the result; returns the exit status.
+
+    Everything is computed and rendered (the plot too, in memory) before the first
+    output is written; the text goes to stdout or --out before the plot is written.
+    """
+    from ..explain.walk import updates
     from ._common import check_distinct
 
     _check_subject(args)
     # A missing or unreadable model file first: the options that go with it come after.
     loaded = _load(args) if args.model else None
     _check_options(args)
+    out_example = {"html": "walk.html", "markdown": "walk.md", "json": "walk.json"}
+    check_output("--out", args.out, out_example.get(args.format, "walk.txt"))
+    check_output("--plot", args.plot, "curve.png")
     check_distinct({"--model": args.model}, {"--out": args.out, "--plot": args.plot})
-    text = _explain(args, loaded)
+    text, plot, trace = _explain(args, loaded)
+    if trace is not None and trace.diverged is not None:
+        print(
+            f"warning: the training diverged: the error overflowed after "
+            f"{updates(trace.diverged)} of --steps {trace.steps:,}, so it stopped there; "
+            f"try a smaller --learning-rate than {trace.learning_rate:g}.",
+            file=sys.stderr,
+        )
+    outputs = [] if plot is None else [("--plot", args.plot, plot)]
     if args.out:
-        from ..explain._output import write_atomic
-
-        write_atomic(args.out, text)
-        print(f"wrote {args.out}", file=sys.stderr)
+        outputs.insert(0, ("--out", args.out, text.encode("utf-8")))
     else:
         sys.stdout.write(text)
+    write_outputs(outputs)
+    for _, path, _ in outputs:
+        print(f"wrote {path}", file=sys.stderr)
     return 0

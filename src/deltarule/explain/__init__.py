@@ -12,7 +12,8 @@ explain_tutorial(format="text", *, learning_rate=0.5, steps=0)
 explain_linear(format="text", *, learning_rate=0.5, plot=None)
     The tutorial's one-weight example ``output = W·x``.
 explain_example(network, x, y=None, ...)
-    One example's walk through any network (a per-layer summary when wide).
+    One example's walk through any network (a per-layer summary when wide);
+    :func:`example_trace` is its trace, before rendering.
 draw_network(network, path=None)
     A diagram of the network with its weights (SVG; PNG through matplotlib).
 
@@ -26,6 +27,8 @@ True
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +41,7 @@ from .draw import Diagram, diagram_svg, draw_network, save_diagram
 from .events import LayerBackward, LayerForward, LossRecord, Trace, neuron_labels
 from .expr import fmt
 from .linear import LinearWalk, linear_walk, plot_linear, render_linear
-from .recorder import Recorder, trace
+from .recorder import NonFiniteError, Recorder, trace
 from .render import FORMATS, MAX_NEURONS, layer_summary, render, to_json_data
 
 __all__ = [
@@ -49,11 +52,13 @@ __all__ = [
     "LinearWalk",
     "LossRecord",
     "MAX_NEURONS",
+    "NonFiniteError",
     "Recorder",
     "Trace",
     "default_target",
     "diagram_svg",
     "draw_network",
+    "example_trace",
     "explain_example",
     "explain_linear",
     "explain_tutorial",
@@ -100,31 +105,100 @@ def explain_linear(
     return render_linear(walk, format)
 
 
-def default_target(network: Network, output: np.ndarray) -> tuple[np.ndarray, str]:
+def default_target(
+    network: Network, output: np.ndarray, classes: Sequence[Any] | None = None
+) -> tuple[np.ndarray, str]:
     """Choose a target when none is given: the network's own predicted class.
 
     Softmax outputs get the one-hot of the argmax, sigmoid outputs their rounding
     to 0/1. Any other output has no "predicted class", so a target is required.
 
+    Parameters
+    ----------
+    network : Network
+    output : ndarray of shape (1, n_outputs)
+        The network's output for the example.
+    classes : sequence, optional
+        The class labels (a model file's), one per softmax output or two (0, 1) for one
+        sigmoid output: the note then names the predicted class by its label too.
+
     Returns
     -------
     target : ndarray of shape (1, n_outputs)
     note : str
-        A sentence saying what was chosen.
+        A sentence saying what was chosen (which output, which class).
     """
     name = network.layers[-1].activation.name
+    labels = list(classes) if classes is not None else []
     if name == "softmax":
         target = np.zeros_like(output)
-        target[0, int(np.argmax(output[0]))] = 1
-        return target, "No target was given: the target is the predicted class (argmax, one-hot)."
+        k = int(np.argmax(output[0]))
+        target[0, k] = 1
+        label = f", class {labels[k]!r}" if len(labels) == output.shape[1] else ""
+        return target, (
+            f"No target was given: the target is the predicted class, o{k + 1}{label} (the "
+            "largest output; argmax, one-hot)."
+        )
     if name == "sigmoid":
-        return (output >= 0.5).astype(output.dtype), (
-            "No target was given: the target is the prediction rounded to 0 or 1."
+        target = (output >= 0.5).astype(output.dtype)
+        chosen = ", ".join(f"o{k + 1} → {int(v)}" for k, v in enumerate(target[0]))
+        if output.shape[1] == 1 and len(labels) == 2:
+            chosen += f", class {labels[int(target[0, 0])]!r}"
+        return target, (
+            f"No target was given: the target is the prediction rounded to 0 or 1 ({chosen})."
         )
     raise InputError(
         f"no target given, and the network's {name} output has no predicted class to use; "
         "pass the desired output (y=..., or --target on the command line)."
     )
+
+
+def example_trace(
+    network: Network,
+    x: ArrayLike,
+    y: ArrayLike | None = None,
+    *,
+    learning_rate: float = TUTORIAL_LEARNING_RATE,
+    steps: int = 0,
+    title: str = "one example",
+    note: str = "",
+    classes: Sequence[Any] | None = None,
+) -> Trace:
+    """Trace one example through ``network`` (what :func:`explain_example` renders).
+
+    Parameters
+    ----------
+    network : Network
+        Not changed: the trace runs on a copy of its parameters.
+    x : array-like of shape (n_inputs,) or (1, n_inputs)
+    y : array-like of shape (n_outputs,) or (1, n_outputs), optional
+        The desired output. When omitted, softmax and sigmoid networks use their own
+        predicted class (:func:`default_target`); other networks need ``y``.
+    learning_rate, steps
+        As in :func:`trace`.
+    title, note : str
+        Carried into the trace; ``note`` follows the sentence on a chosen target.
+    classes : sequence, optional
+        Class labels, to name the predicted class when ``y`` is omitted.
+
+    Returns
+    -------
+    Trace
+    """
+    require_network(network, "explain_example")
+    X, _, _ = network.validate(x)
+    if X.shape[0] != 1:
+        raise InputError(
+            f"explain_example explains one example; received {X.shape[0]} rows. "
+            "Pass a single row (shape (n_inputs,))."
+        )
+    if not isinstance(note, str):
+        raise InputError(f"note must be a string; received {type(note).__name__} {note!r}.")
+    if y is None:
+        with np.errstate(all="ignore"):  # (an overflow is refused by trace, naming the value)
+            y, chosen = default_target(network, network.forward(X)[0], classes)
+        note = f"{chosen} {note}".strip()
+    return trace(network, X, y, learning_rate, steps=steps, title=title, note=note)
 
 
 def explain_example(
@@ -137,6 +211,8 @@ def explain_example(
     format: str = "text",
     max_neurons: int = MAX_NEURONS,
     title: str = "one example",
+    note: str = "",
+    classes: Sequence[Any] | None = None,
 ) -> str:
     """Explain one example's forward and backward pass through ``network``.
 
@@ -153,22 +229,22 @@ def explain_example(
     format : {"text", "markdown", "html", "json"}
     max_neurons : int, default 8
         Networks with a wider layer get a per-layer summary instead of every weight.
-    title : str
+    title, note : str
+        The heading, and a sentence for the reader (after the one on a chosen target).
+    classes : sequence, optional
+        Class labels, to name the predicted class when ``y`` is omitted.
 
     Returns
     -------
     str
+
+    Raises
+    ------
+    InputError
+        For unusable arguments, and (:class:`~deltarule.explain.recorder.NonFiniteError`)
+        when the example overflows the network's arithmetic.
     """
-    require_network(network, "explain_example")
     max_neurons = check_int(max_neurons, "max_neurons")
-    X, _, _ = network.validate(x)
-    if X.shape[0] != 1:
-        raise InputError(
-            f"explain_example explains one example; received {X.shape[0]} rows. "
-            "Pass a single row (shape (n_inputs,))."
-        )
-    note = ""
-    if y is None:
-        y, note = default_target(network, network.forward(X)[0])
-    result = trace(network, X, y, learning_rate, steps=steps, title=title, note=note)
+    result = example_trace(network, x, y, learning_rate=learning_rate, steps=steps,
+                           title=title, note=note, classes=classes)  # fmt: skip
     return render(result, format, max_neurons=max_neurons)

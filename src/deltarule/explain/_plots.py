@@ -5,12 +5,14 @@ Imported only when a plot is asked for: matplotlib is an optional dependency.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
 from ..exceptions import InputError
+from .events import Trace
 
-__all__ = ["error_figure", "diagram_figure"]
+__all__ = ["error_figure", "curve_figure", "figure_bytes", "diagram_figure"]
 
 
 def error_figure(
@@ -45,6 +47,37 @@ def error_figure(
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def curve_figure(trace: Trace) -> Any:
+    """Return the figure of a trace's error curve (error against updates, log-log).
+
+    The error axis is linear when an error is 0 (a log axis has no place for it), and
+    the title says when the training diverged (the curve then ends where it did).
+    """
+    xs, ys = zip(*trace.curve)
+    title = "error during training"
+    if trace.diverged is not None:
+        title += f"\ndiverged: the error overflowed after {trace.diverged:,} updates"
+    return error_figure(
+        xs,
+        ys,
+        xlabel="updates",
+        ylabel="error E",
+        title=title,
+        logx=True,
+        logy=min(ys) > 0,
+    )
+
+
+def figure_bytes(fig: Any, suffix: str) -> bytes:
+    """The figure as the bytes of a ``.png`` or ``.svg`` file (rendered in memory, so that
+    nothing is written before everything is ready)."""
+    from ..plots import write_figure
+
+    buffer = io.BytesIO()
+    write_figure(fig, buffer, suffix.lower().lstrip("."))
+    return buffer.getvalue()
 
 
 def diagram_figure(plan: Any) -> Any:

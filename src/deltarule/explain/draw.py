@@ -23,10 +23,21 @@ import os
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from .._validation import check_int
 from ..exceptions import InputError
 from ..network import Network, require_network
 from ._output import save_atomic, write_atomic
-from .diagram import POSITIVE, RADIUS, Diagram, Edge, Layout, colour, layout, short
+from .diagram import (
+    MAX_LABELLED_EDGES,
+    POSITIVE,
+    RADIUS,
+    Diagram,
+    Edge,
+    Layout,
+    colour,
+    layout,
+    short,
+)
 from .svgplot import svg_root
 
 __all__ = ["Diagram", "draw_network", "diagram_svg", "save_diagram"]
@@ -75,6 +86,26 @@ def _nodes_svg(plan: Layout) -> list[str]:
     return parts
 
 
+def _check_options(max_neurons: object, show_values: object) -> int:
+    """Check the drawing options; return ``max_neurons`` as an int."""
+    max_neurons = check_int(max_neurons, "max_neurons", minimum=3)  # (first, ⋮, last)
+    if not (show_values is True or show_values is False or show_values == "auto"):
+        raise InputError(
+            f"show_values must be True, False or 'auto' (values on the edges when there are "
+            f"at most {MAX_LABELLED_EDGES}); received {show_values!r}."
+        )
+    return max_neurons
+
+
+def _check_diagram(diagram: object, where: str) -> None:
+    if not isinstance(diagram, Diagram):
+        raise InputError(
+            f"{where} needs a Diagram (Diagram.from_network(network) or Diagram.from_trace"
+            f"(trace)); received {type(diagram).__name__} {diagram!r:.60}. To draw a network, "
+            "use draw_network(network)."
+        )
+
+
 def diagram_svg(
     diagram: Diagram,
     *,
@@ -84,8 +115,11 @@ def diagram_svg(
 ) -> str:
     """Return the diagram as one ``<svg>`` element (``standalone`` for a ``.svg`` file).
 
-    ``show_values="auto"`` writes weights on the edges when there are at most 40 of them.
+    ``show_values="auto"`` writes weights on the edges when there are at most 40 of them;
+    ``max_neurons`` (at least 3) is the widest layer drawn in full.
     """
+    _check_diagram(diagram, "diagram_svg")
+    max_neurons = _check_options(max_neurons, show_values)
     plan = layout(diagram, max_neurons, show_values)
     parts = [svg_root(plan.width, plan.height, "network", standalone=standalone)]
     parts.append(f"<title>{escape(diagram.title or 'network diagram')}</title>")
@@ -103,6 +137,8 @@ def save_diagram(
     show_values: bool | str = "auto",
 ) -> Path:
     """Write the diagram to ``path``: ``.svg`` (hand-written) or ``.png`` (matplotlib)."""
+    _check_diagram(diagram, "save_diagram")
+    max_neurons = _check_options(max_neurons, show_values)
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".svg":
@@ -139,7 +175,8 @@ def draw_network(
     path : str or path-like, optional
         Where to write the picture; the extension picks the format.
     max_neurons : int, default 12
-        Widest layer drawn in full.
+        Widest layer drawn in full (at least 3: a wider layer shows its first neurons,
+        a "⋮" and the last one).
     show_values : bool or "auto"
         Write each weight on its edge ("auto": when there are at most 40 edges).
     title : str
@@ -149,8 +186,16 @@ def draw_network(
     -------
     str
         The standalone SVG text (also when a PNG is written).
+
+    Raises
+    ------
+    InputError
+        If an argument is not usable (not a Network, ``max_neurons`` < 3, ...).
     """
     require_network(network, "draw_network")
+    max_neurons = _check_options(max_neurons, show_values)
+    if not isinstance(title, str):
+        raise InputError(f"title must be a string; received {type(title).__name__} {title!r}.")
     diagram = Diagram.from_network(network, title=title)
     if path is not None:
         save_diagram(diagram, path, max_neurons=max_neurons, show_values=show_values)

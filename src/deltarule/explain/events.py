@@ -17,11 +17,13 @@ tutorial's numbering of w1..w8.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._typing import Array
+from ..exceptions import InputError
 from ..parameters import ParameterLayout
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "WeightRef",
     "BiasRef",
     "neuron_labels",
+    "require_trace",
     "weight_label",
 ]
 
@@ -85,6 +88,13 @@ class LossRecord:
     per_output : ndarray of shape (n_outputs,) or None
         :math:`E_{o_k}`, the share of each output when the loss is a sum over
         outputs (``half_squared_error``); None otherwise.
+    fused : bool
+        Whether the backward pass took ``delta`` from the output activation and loss's
+        fused formula (:data:`deltarule.losses.FUSED_PAIRS`, e.g. sigmoid with binary
+        cross-entropy: :math:`(out - target)/n`) rather than as the product
+        :math:`\\partial E/\\partial out\\cdot\\partial out/\\partial net` of ``grad_output``
+        and the activation's derivative (which a saturated output makes 0 times a huge
+        clipped number).
     """
 
     name: str
@@ -94,6 +104,7 @@ class LossRecord:
     grad_output: Array
     delta: Array
     per_output: Array | None
+    fused: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,9 +160,10 @@ class Trace:
         (only on trainable entries).
     trainable : ndarray of bool, shape (n_parameters,)
     curve : tuple of (int, float)
-        ``(updates, error)`` pairs along further training (empty without steps).
+        ``(updates, error)`` pairs along further training (empty without steps); only
+        finite errors.
     final_error : float or None
-        The error after ``steps`` updates.
+        The error after ``steps`` updates; None when the training diverged.
     steps : int
     title : str
         What was traced, for headings.
@@ -161,6 +173,9 @@ class Trace:
         The network's dropout rate of each layer's output (0 for the output layer). The
         trace is always the inference pass, with dropout off: the renderers say so when
         a rate is not 0.
+    diverged : int or None
+        When the further training diverged: the number of updates after which the error
+        was no longer a finite number (training stopped there); None otherwise.
     """
 
     layer_sizes: tuple[int, ...]
@@ -180,11 +195,17 @@ class Trace:
     note: str = ""
     labels: tuple[tuple[str, ...], ...] = field(default=())
     dropout: tuple[float, ...] = ()
+    diverged: int | None = None
 
     def __post_init__(self) -> None:
         """Name the neurons the tutorial's way unless labels were given."""
         if not self.labels:
             object.__setattr__(self, "labels", neuron_labels(self.layer_sizes))
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The network's dtype (float32 or float64): numbers are shown with its digits."""
+        return self.parameters.dtype
 
     @property
     def n_samples(self) -> int:
@@ -233,8 +254,19 @@ def neuron_labels(layer_sizes: tuple[int, ...] | list[int]) -> tuple[tuple[str, 
     (('i1', 'i2'), ('h1', 'h2'), ('o1', 'o2'))
     >>> neuron_labels([1, 2, 1, 1])[1:3]
     (('h1.1', 'h1.2'), ('h2.1',))
+
+    Raises
+    ------
+    InputError
+        If ``layer_sizes`` is not a list of at least two positive integers (inputs and
+        outputs).
     """
-    sizes = list(layer_sizes)
+    sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple)) else None
+    if sizes is None or len(sizes) < 2 or not all(_positive_int(n) for n in sizes):
+        raise InputError(
+            f"layer_sizes must list at least two positive integers, the inputs and the "
+            f"outputs (e.g. [2, 2, 2]); received {layer_sizes!r}."
+        )
     n_hidden = len(sizes) - 2
     names = [tuple(f"i{j + 1}" for j in range(sizes[0]))]
     for layer in range(1, len(sizes) - 1):
@@ -242,6 +274,20 @@ def neuron_labels(layer_sizes: tuple[int, ...] | list[int]) -> tuple[tuple[str, 
         names.append(tuple(f"{prefix}{j + 1}" for j in range(sizes[layer])))
     names.append(tuple(f"o{j + 1}" for j in range(sizes[-1])))
     return tuple(names)
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
+
+
+def require_trace(trace: object, where: str) -> Trace:
+    """Return ``trace`` if it is a :class:`Trace`, else raise a clear :class:`InputError`."""
+    if not isinstance(trace, Trace):
+        raise InputError(
+            f"{where} needs a Trace (from deltarule.explain.trace or tutorial_trace); "
+            f"received {type(trace).__name__} {trace!r:.60}."
+        )
+    return trace
 
 
 def weight_label(layer_sizes: tuple[int, ...] | list[int], layer: int, row: int, col: int) -> str:

@@ -16,8 +16,13 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
+
+from .._typing import DTypeLike
 
 __all__ = ["Sym", "Num", "D", "Sum", "Prod", "Tpl", "Expr", "to_text", "to_latex", "fmt"]
 
@@ -80,61 +85,85 @@ class Tpl:
 Expr = Sym | Num | D | Sum | Prod | Tpl
 
 
-def fmt(value: float) -> str:
+def fmt(value: float, dtype: DTypeLike | None = None) -> str:
     """Format a number the tutorial's way: up to 9 decimals, scientific when tiny or huge.
+
+    A float32 value (``dtype="float32"``, or a ``numpy.float32`` scalar) is written with
+    the digits float32 holds (its shortest repr that reads back as the same float32,
+    scientific with 7 significant digits), not the noise digits of its float64 expansion
+    (0.15, not 0.150000006). float64 keeps 9 decimals.
 
     Examples
     --------
     >>> fmt(0.3775), fmt(0.5932699921071872), fmt(3.510187782978851e-05), fmt(2.0)
     ('0.3775', '0.593269992', '3.510188e-05', '2')
+    >>> fmt(0.15000000596046448, "float32"), fmt(np.float32(0.1))
+    ('0.15', '0.1')
     """
+    single = isinstance(value, np.float32) if dtype is None else np.dtype(dtype) == np.float32
     value = float(value)
-    if value == 0 or (1e-4 <= abs(value) < 1e7):
-        text = f"{value:.9f}".rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
     if not math.isfinite(value):
         return str(value)
+    if value == 0 or (1e-4 <= abs(value) < 1e7):
+        if single:
+            text = np.format_float_positional(np.float32(value), precision=9, trim="-")
+        else:
+            text = f"{value:.9f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
     return f"{value:.6e}"
 
 
-def _fill(template: str, parts: list[str]) -> str:
-    # Replace from the highest index down so "%1" never eats the start of "%10".
-    for k in range(len(parts) - 1, -1, -1):
-        template = template.replace(f"%{k}", parts[k])
-    return template
+_PLACEHOLDER = re.compile(r"%(\d+)")
+_OPENS = ("(", "[", ",", "{")
+"""A negative number right after one of these needs no parentheses: ``max(0, -0.8)``."""
+_CLOSES = (")", "]", ",", "}", "\\right", "−", "-", "+", ">", "<", "=")
+"""... nor right before one of these: ``[-0.8 > 0]``, ``-0.4 − 0.5·g``."""
+
+
+def _fill(
+    template: str, args: tuple[Expr, ...], printer: Callable[[Expr], str], parens: str
+) -> str:
+    """Put the printed arguments into a template's ``%0``, ``%1``...; a negative number gets
+    ``parens`` where an operator binds it (``1 − (-0.5)²``, ``e^-(-2)``), not where it
+    stands alone between brackets, commas or a lower-precedence operator."""
+    texts = [printer(arg) for arg in args]
+
+    def place(match: re.Match[str]) -> str:
+        k = int(match.group(1))  # (all digits: "%10" is argument 10, never "%1" then "0")
+        arg, text = args[k], texts[k]
+        if not (isinstance(arg, Num) and arg.value < 0):
+            return text
+        before = template[: match.start()].rstrip()
+        after = template[match.end() :].lstrip()
+        alone = (not before or before.endswith(_OPENS)) and (not after or after.startswith(_CLOSES))
+        return text if alone else parens.format(text)
+
+    return _PLACEHOLDER.sub(place, template)
 
 
 def _needs_parens(expr: Expr) -> bool:
     return isinstance(expr, Sum) or (isinstance(expr, Num) and expr.value < 0)
 
 
-def to_text(expr: Expr) -> str:
-    """Print an expression as plain (Unicode) text."""
+def to_text(expr: Expr, dtype: DTypeLike | None = None) -> str:
+    """Print an expression as plain (Unicode) text; numbers as :func:`fmt` writes ``dtype``."""
+
+    def printer(sub: Expr) -> str:
+        return to_text(sub, dtype)
+
     if isinstance(expr, Sym):
         joiner = "" if len(expr.base) == 1 and expr.sub[:1].isdigit() else "_"
         text = expr.base + (joiner + expr.sub if expr.sub else "")
         return text + ("⁺" if expr.sup == "+" else expr.sup)
     if isinstance(expr, Num):
-        return fmt(expr.value)
+        return fmt(expr.value, dtype)
     if isinstance(expr, D):
-        return f"∂{to_text(expr.of)}/∂{to_text(expr.wrt)}"
+        return f"∂{printer(expr.of)}/∂{printer(expr.wrt)}"
     if isinstance(expr, Sum):
-        return _sum(expr, to_text, " − ")
+        return _sum(expr, printer, " − ")
     if isinstance(expr, Prod):
-        return "·".join(f"({to_text(f)})" if _needs_parens(f) else to_text(f) for f in expr.factors)
-    return _fill(
-        expr.text, [_arg(expr.text, k, a, to_text, "({})") for k, a in enumerate(expr.args)]
-    )
-
-
-def _arg(template: str, k: int, arg: Expr, printer: Callable[[Expr], str], parens: str) -> str:
-    """Argument ``k`` of a template; a negative number gets parentheses unless it stands
-    alone or the template already encloses it."""
-    text = printer(arg)
-    if not (isinstance(arg, Num) and arg.value < 0):
-        return text
-    enclosed = parens.format(f"%{k}") in template or template == f"%{k}"
-    return text if enclosed else parens.format(text)
+        return "·".join(f"({printer(f)})" if _needs_parens(f) else printer(f) for f in expr.factors)
+    return _fill(expr.text, expr.args, printer, "({})")
 
 
 def _sum(expr: Sum, printer: Callable[[Expr], str], minus: str) -> str:
@@ -147,33 +176,33 @@ def _sum(expr: Sum, printer: Callable[[Expr], str], minus: str) -> str:
     return "".join(parts)
 
 
-def _latex_num(value: float) -> str:
-    text = fmt(value)
+def _latex_num(value: float, dtype: DTypeLike | None = None) -> str:
+    text = fmt(value, dtype)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return text
 
 
-def to_latex(expr: Expr) -> str:
-    """Print an expression as LaTeX (for ``$...$`` in Markdown)."""
+def to_latex(expr: Expr, dtype: DTypeLike | None = None) -> str:
+    """Print an expression as LaTeX (for ``$...$`` in Markdown); numbers as :func:`fmt`."""
+
+    def printer(sub: Expr) -> str:
+        return to_latex(sub, dtype)
+
     if isinstance(expr, Sym):
         text = _LATEX_BASE.get(expr.base, expr.base)
         if expr.sub:
             text += f"_{{{expr.sub}}}"
         return text + (f"^{{{expr.sup}}}" if expr.sup else "")
     if isinstance(expr, Num):
-        return _latex_num(expr.value)
+        return _latex_num(expr.value, dtype)
     if isinstance(expr, D):
-        return rf"\frac{{\partial {to_latex(expr.of)}}}{{\partial {to_latex(expr.wrt)}}}"
+        return rf"\frac{{\partial {printer(expr.of)}}}{{\partial {printer(expr.wrt)}}}"
     if isinstance(expr, Sum):
-        return _sum(expr, to_latex, " - ")
+        return _sum(expr, printer, " - ")
     if isinstance(expr, Prod):
         return r" \cdot ".join(
-            rf"\left({to_latex(f)}\right)" if _needs_parens(f) else to_latex(f)
-            for f in expr.factors
+            rf"\left({printer(f)}\right)" if _needs_parens(f) else printer(f) for f in expr.factors
         )
-    parens = r"\left({}\right)"
-    return _fill(
-        expr.latex, [_arg(expr.latex, k, a, to_latex, parens) for k, a in enumerate(expr.args)]
-    )
+    return _fill(expr.latex, expr.args, printer, r"\left({}\right)")

@@ -12,18 +12,27 @@ from html import escape
 
 from .draw import Diagram, diagram_svg
 from .events import Trace
-from .expr import fmt, to_text
-from .linear import FOOTNOTE, TABLE_WEIGHTS, LinearWalk, stop_sentence, table_rows
+from .expr import fmt
+from .linear import (
+    FOOTNOTE,
+    TABLE_WEIGHTS,
+    LinearWalk,
+    plot_title,
+    plotted_steps,
+    stop_sentence,
+    table_rows,
+)
 from .render import (
     MAX_NEURONS,
     header_lines,
     is_wide,
+    printer,
     step_line,
     summary_intro,
     summary_table,
 )
 from .svgplot import line_chart
-from .walk import Note, Section, walk
+from .walk import Note, Section, divergence_sentence, walk
 
 __all__ = ["to_html", "linear_html", "page"]
 
@@ -76,13 +85,14 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _section(number: int, section: Section) -> str:
+def _section(number: int, section: Section, trace: Trace) -> str:
     lists = []
+    show = printer(trace)
     for group in section.groups():
         items = [
             f'<li class="note">{escape(item.text)}</li>'
             if isinstance(item, Note)
-            else f"<li>{escape(step_line(item, to_text))}</li>"
+            else f"<li>{escape(step_line(item, show))}</li>"
             for item in group
         ]
         lists.append(f'<ul class="steps">{"".join(items)}</ul>')
@@ -108,10 +118,14 @@ def _diagrams(trace: Trace) -> str:
 
 def _curve(trace: Trace) -> str:
     chart = line_chart(list(trace.curve), logx=True, logy=True, title="error during training")
-    final = (
-        f"After {trace.steps:,} updates the error is {fmt(trace.final_error or 0.0)} "
-        f"(it started at {fmt(trace.loss.total)})."
-    )
+    if trace.diverged is not None:
+        final = divergence_sentence(trace)
+    else:
+        final = (
+            f"After {trace.steps:,} updates the error is "
+            f"{fmt(trace.final_error or 0.0, trace.dtype)} (it started at "
+            f"{fmt(trace.loss.total, trace.dtype)})."
+        )
     return (
         f"<section><h2>Error during training</h2><figure>{chart}</figure>"
         f"<p>{escape(final)}</p></section>"
@@ -124,7 +138,7 @@ def to_html(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
     body = [f"<h1>{escape(title)}</h1>"]
     body += [f'<p class="meta">{escape(line)}</p>' for line in header_lines(trace)]
     body.append(_diagrams(trace))
-    if trace.curve:
+    if trace.curve or trace.diverged is not None:
         body.append(_curve(trace))
     if is_wide(trace, max_neurons):
         intro = summary_intro(trace, max_neurons)
@@ -132,7 +146,7 @@ def to_html(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
         body += [f"<p><code>{escape(line)}</code></p>" for line in intro[1:]]
         body += [_table(*summary_table(trace)), "</section>"]
     else:
-        body += [_section(n, s) for n, s in enumerate(walk(trace), start=1)]
+        body += [_section(n, s, trace) for n, s in enumerate(walk(trace), start=1)]
     return page(title, body)
 
 
@@ -150,8 +164,8 @@ def linear_html(walk_data: LinearWalk) -> str:
         list(walk_data.curve),
         xlabel="W",
         ylabel="error E",
-        title="E(W) with the gradient-descent steps",
-        markers=[(d[1], d[2]) for d in walk_data.descent],
+        title=plot_title(walk_data, "E(W) with the gradient-descent steps"),
+        markers=plotted_steps(walk_data)[0],
     )
     rows = [[str(s), fmt(w), fmt(e), fmt(g)] for s, w, e, g in walk_data.descent]
     body += [

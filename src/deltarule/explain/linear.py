@@ -13,6 +13,7 @@ tutorial's square-error column.
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 import textwrap
@@ -29,7 +30,15 @@ from ..textbook import linear_data, linear_error_table, linear_network
 from ._output import save_atomic
 from .expr import fmt
 
-__all__ = ["LinearWalk", "linear_walk", "render_linear", "plot_linear", "TABLE_WEIGHTS", "FOOTNOTE"]
+__all__ = [
+    "LinearWalk",
+    "linear_walk",
+    "render_linear",
+    "plot_linear",
+    "plotted_steps",
+    "TABLE_WEIGHTS",
+    "FOOTNOTE",
+]
 
 TABLE_WEIGHTS = (3.0, 4.0, 2.0)
 """The weights the tutorial's tables try, in its order."""
@@ -85,10 +94,28 @@ def linear_walk(
     r"""Compute the one-weight example through the real network.
 
     Gradient descent stops when a step :math:`|\eta\,dE/dW|` is below ``tolerance``,
-    or after ``max_steps`` steps.
+    or after ``max_steps`` steps (or when the error overflows).
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.5
+        :math:`\eta`, > 0.
+    start : float, default 3.0
+        The weight W the descent starts from (a finite number).
+    tolerance : float, default 1e-6
+        The step size below which the descent has converged (> 0).
+    max_steps : int, default 1000
+        The most steps taken (>= 1).
+
+    Returns
+    -------
+    LinearWalk
     """
     learning_rate = check_positive(learning_rate, "learning_rate")
+    tolerance = check_positive(tolerance, "tolerance")
     max_steps = check_int(max_steps, "max_steps")
+    if isinstance(start, bool) or not isinstance(start, numbers.Real) or not np.isfinite(start):
+        raise InputError(f"start must be a finite number (the first W); received {start!r}.")
     X, y = linear_data()
     net = linear_network(start)
     descent, converged = [], False
@@ -184,8 +211,9 @@ def _text(walk: LinearWalk) -> str:
         if row is None:
             lines.append(f"  {'...':>5}")
             continue
-        step, w, error, grad = row
-        lines.append(f"  {step:>5}  {fmt(w):<14}{fmt(error):<16}{fmt(grad)}")
+        step, w, error, grad = row  # (a space always separates the columns: a diverging
+        # descent's numbers are wider than the columns)
+        lines.append(f"  {step:>5}  {fmt(w):<13} {fmt(error):<15} {fmt(grad)}")
     lines += ["", _fill(stop_sentence(walk)), "", _fill("* " + FOOTNOTE, "  ")]
     return "\n".join(lines) + "\n"
 
@@ -240,6 +268,11 @@ def linear_json(walk: LinearWalk) -> dict[str, Any]:
 
 def render_linear(walk: LinearWalk, format: str = "text") -> str:
     """Render the one-weight example as text, Markdown, HTML or JSON."""
+    if not isinstance(walk, LinearWalk):
+        raise InputError(
+            f"render_linear needs a LinearWalk (from linear_walk); received "
+            f"{type(walk).__name__} {walk!r:.60}."
+        )
     if format == "text":
         return _text(walk)
     if format == "markdown":
@@ -253,24 +286,67 @@ def render_linear(walk: LinearWalk, format: str = "text") -> str:
     raise InputError(f"unknown format {format!r}; expected text, markdown, html or json.")
 
 
+def plotted_steps(walk: LinearWalk) -> tuple[list[tuple[float, float]], int | None]:
+    """The descent's (W, E) points that fit a readable plot of E(W), and the first step
+    left out (None: all fit).
+
+    A diverging descent runs W off to 1e150 within a few hundred steps; drawn to scale, the
+    curve E(W) would vanish into a corner. Its steps are kept while W stays within one
+    width of the plotted W range on either side (and E is finite); later ones are left out,
+    and the plot says so.
+    """
+    ws = [w for w, _ in walk.curve]
+    low, high = min(ws), max(ws)
+    span = high - low
+    points: list[tuple[float, float]] = []
+    for step, w, error, _ in walk.descent:
+        if not (np.isfinite(w) and np.isfinite(error) and low - span <= w <= high + span):
+            return points, step
+        points.append((w, error))
+    return points, None
+
+
+def plot_title(walk: LinearWalk, title: str = "E(W) for output = W·x") -> str:
+    """The title of the E(W) plot, saying when the descent ran off it."""
+    _, cut = plotted_steps(walk)
+    if cut is None:
+        return title
+    return f"{title}\nthe descent diverged: step {cut} and later lie off the plot"
+
+
+def linear_figure(walk: LinearWalk) -> Any:
+    """The matplotlib figure of the error against W with the descent's steps."""
+    from ._plots import error_figure
+
+    points, _ = plotted_steps(walk)
+    return error_figure(
+        [p[0] for p in walk.curve],
+        [p[1] for p in walk.curve],
+        xlabel="W",
+        ylabel="error E",
+        title=plot_title(walk),
+        markers=([p[0] for p in points], [p[1] for p in points]),
+    )
+
+
 def plot_linear(walk: LinearWalk, path: str | os.PathLike[str]) -> Path:
-    """Plot the error against W with the descent's steps (PNG or SVG, via matplotlib)."""
+    """Plot the error against W with the descent's steps (PNG or SVG, via matplotlib).
+
+    A diverging descent's steps are drawn while they stay near the curve
+    (:func:`plotted_steps`), and the title says that it diverged.
+    """
+    if not isinstance(walk, LinearWalk):
+        raise InputError(
+            f"plot_linear needs a LinearWalk (from linear_walk); received "
+            f"{type(walk).__name__} {walk!r:.60}."
+        )
     target = Path(path)
     if target.suffix.lower() not in (".png", ".svg"):
         raise InputError(
             f"the plot's file must end in .png or .svg (plot=..., --plot at the command line); "
             f"received {str(path)!r}."
         )
-    from ._plots import error_figure
-
-    fig = error_figure(
-        [p[0] for p in walk.curve],
-        [p[1] for p in walk.curve],
-        xlabel="W",
-        ylabel="error E",
-        title="E(W) for output = W·x",
-        markers=([d[1] for d in walk.descent], [d[2] for d in walk.descent]),
-    )
+    fig = linear_figure(walk)
     fmt_name = target.suffix.lower()[1:]
     from ..plots import write_figure
 

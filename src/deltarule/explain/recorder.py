@@ -19,17 +19,20 @@ Examples
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 
 from .._typing import Array, ArrayLike
 from .._validation import check_int, check_positive
 from ..exceptions import InputError
 from ..layers import Dense, DenseCache
-from ..losses import is_builtin
-from ..network import Network
+from ..losses import fused_pair, is_builtin
+from ..network import Network, require_network
 from .events import LayerBackward, LayerForward, LossRecord, Trace
 
-__all__ = ["Recorder", "trace", "SEPARABLE_LOSSES"]
+__all__ = ["Recorder", "trace", "NonFiniteError", "SEPARABLE_LOSSES"]
 
 MAX_STEPS = 1_000_000
 """The most updates a walk runs (``steps``): a minute or so of one-at-a-time updates."""
@@ -89,14 +92,20 @@ class Recorder:
             per_output = np.array(
                 [loss(output[:, [k]], target[:, [k]]) for k in range(output.shape[1])]
             )
+        # (the same question the backward pass asked: where it fused, delta is not the
+        # product of grad_output and the activation's derivative)
+        fused = fused_pair(self.network.layers[-1].activation, loss) is not None
+        with np.errstate(all="ignore"):  # (a saturated output's clipped gradient is huge)
+            grad_output = np.array(loss.output_gradient(output, target))
         self.loss = LossRecord(
             loss.name,
             float(value),
             output.copy(),
             target.copy(),
-            np.array(loss.output_gradient(output, target)),
+            grad_output,
             delta.copy(),
             per_output,
+            fused,
         )
 
     def on_backward(
@@ -106,6 +115,75 @@ class Recorder:
         self.backward[index] = LayerBackward(
             index, delta.copy(), grad_weight.copy(), None if grad_bias is None else grad_bias.copy()
         )
+
+
+class NonFiniteError(InputError):
+    """The traced pass overflowed: a value of the walk is infinite or NaN.
+
+    Attributes
+    ----------
+    stage : {"forward", "error", "backward", "update"}
+        Where: the forward pass, the error, the gradients or the updated parameters.
+    quantity : str
+        The first such value's symbol, as the walk names it (``"net_h1"``, ``"E_total"``,
+        ``"∂E_total/∂w4"``, ``"w4⁺"``).
+    value : float
+    """
+
+    def __init__(self, message: str, *, stage: str, quantity: str, value: float) -> None:
+        """Keep where the pass overflowed, for callers that word their own advice."""
+        super().__init__(message)
+        self.stage, self.quantity, self.value = stage, quantity, value
+
+
+def _first_non_finite(trace: Trace) -> tuple[str, str, float] | None:
+    """(stage, symbol, value) of the first infinite or NaN value of the walk, or None."""
+    for rec in trace.forward:
+        names = trace.labels[rec.index + 1]
+        for symbol, array in (("net", rec.net), ("out", rec.out)):
+            bad = np.argwhere(~np.isfinite(array))
+            if bad.size:
+                row, j = bad[0]
+                return "forward", f"{symbol}_{names[j]}", float(array[row, j])
+    if not math.isfinite(trace.loss.total):
+        return "error", "E_total", trace.loss.total
+    refs = [(w.label, w.flat) for w in trace.weights()] + [
+        (b.label, b.flat) for b in trace.biases()
+    ]
+    for stage, vector, symbol in (
+        ("backward", trace.gradient, "∂E_total/∂{}"),
+        ("update", trace.updated, "{}⁺"),
+    ):
+        for label, flat in sorted(refs, key=lambda ref: ref[1]):
+            if not math.isfinite(vector[flat]):
+                return stage, symbol.format(label), float(vector[flat])
+    return None
+
+
+def _check_finite(trace: Trace, X: Array, y: Array) -> None:
+    """Refuse a trace whose pass overflowed: its walk would be infinities and NaN."""
+    found = _first_non_finite(trace)
+    if found is None:
+        return
+    stage, quantity, value = found
+    dtype = trace.dtype
+    if stage == "update":
+        message = (
+            f"the update overflows {dtype}: {quantity} = {value:g} (the step "
+            f"learning_rate·∂E/∂w = {trace.learning_rate:g}·gradient is too large). Use a "
+            "smaller learning_rate."
+        )
+    else:
+        where = {"forward": "in the forward pass", "error": "as the error",
+                 "backward": "in the backward pass"}[stage]  # fmt: skip
+        message = (
+            f"this example overflows the network's {dtype} arithmetic: {quantity} = {value:g} "
+            f"{where} (largest |x| {np.abs(X).max():.3g}, largest |y| {np.abs(y).max():.3g}, "
+            f"largest |weight| {np.abs(trace.parameters).max():.3g}; {dtype} holds numbers up "
+            f"to {np.finfo(dtype).max:.3g}). Scale X (and y) as the training data were "
+            "scaled (e.g. standardise them), or use dtype='float64'."
+        )
+    raise NonFiniteError(message, stage=stage, quantity=quantity, value=value)
 
 
 def _curve_points(steps: int, n_points: int) -> set[int]:
@@ -122,20 +200,30 @@ def _train_on(
     learning_rate: float,
     steps: int,
     n_points: int,
-) -> tuple[list[tuple[int, float]], float]:
-    """Run ``steps`` updates from ``params`` (in place); return the curve and the final error."""
+) -> tuple[list[tuple[int, float]], float | None, int | None]:
+    """Run ``steps`` updates from ``params`` (in place).
+
+    Returns the curve (finite errors only), the final error and, when the training
+    diverged, the number of updates after which the error was no longer finite (training
+    stops there: every later error would be NaN too); else None.
+    """
     keep = _curve_points(steps, n_points)
     grad = network.layout.allocate(network.dtype)
     mask = network.trainable
     curve = []
-    for step in range(steps):
-        error, _ = network.loss_and_gradient(X, y, params=params, out=grad)
-        if step in keep:
-            curve.append((step, float(error)))
-        params[mask] -= learning_rate * grad[mask]
-    final = float(network.evaluate_params(params, X, y))
+    with np.errstate(all="ignore"):  # (a diverging run overflows: reported, not warned)
+        for step in range(steps):
+            error, _ = network.loss_and_gradient(X, y, params=params, out=grad)
+            if not math.isfinite(error):
+                return curve, None, step
+            if step in keep:
+                curve.append((step, float(error)))
+            params[mask] -= learning_rate * grad[mask]
+        final = float(network.evaluate_params(params, X, y))
+    if not math.isfinite(final):
+        return curve, None, steps
     curve.append((steps, final))
-    return curve, final
+    return curve, final, None
 
 
 def trace(
@@ -166,16 +254,32 @@ def trace(
         Total number of plain gradient-descent updates to run from the start
         (the first one is the update shown); 0 records just the one pass.
     n_points : int, default 20
-        About how many (log-spaced) points of the error curve to keep.
+        About how many (log-spaced) points of the error curve to keep (at least 2: the
+        start and the end).
     title, note : str
         Carried into the trace for the renderers.
 
     Returns
     -------
     Trace
+        When the further training diverges (the error overflows to infinity or NaN), it
+        stops there: :attr:`Trace.diverged` says after how many updates, and the curve
+        keeps the finite errors before.
+
+    Raises
+    ------
+    NonFiniteError
+        (an :class:`~deltarule.exceptions.InputError`) If the traced pass itself
+        overflows: a net input, an output, the error, a gradient or an updated
+        parameter is infinite or NaN. Its ``stage`` and ``quantity`` say which.
     """
+    require_network(network, "trace")
     learning_rate = check_positive(learning_rate, "learning_rate")
     steps = check_int(steps, "steps", minimum=0)
+    n_points = check_int(n_points, "n_points", minimum=2)
+    for name, text in (("title", title), ("note", note)):
+        if not isinstance(text, str):
+            raise InputError(f"{name} must be a string; received {type(text).__name__} {text!r}.")
     if steps > MAX_STEPS:
         raise InputError(
             f"steps must be at most {MAX_STEPS:,} (the walk's updates run one at a time, "
@@ -185,16 +289,13 @@ def trace(
     X, y, _ = network.validate(X, y)
     params = network.parameters.copy()
     recorder = Recorder(network, params)
-    _, gradient = network.loss_and_gradient(X, y, params=params, observer=recorder)
-    updated = params.copy()
-    updated[network.trainable] -= learning_rate * gradient[network.trainable]
-    curve: list[tuple[int, float]] = []
-    final = None
-    if steps:
-        curve, final = _train_on(network, X, y, params.copy(), learning_rate, steps, n_points)
+    with np.errstate(all="ignore"):  # (an overflow is refused below, naming the value)
+        _, gradient = network.loss_and_gradient(X, y, params=params, observer=recorder)
+        updated = params.copy()
+        updated[network.trainable] -= learning_rate * gradient[network.trainable]
     if recorder.loss is None:  # pragma: no cover - the network always reports its loss
         raise RuntimeError("the network's backward pass did not report its loss to the observer")
-    return Trace(
+    one_step = Trace(
         layer_sizes=tuple(network.layer_sizes),
         forward=tuple(recorder.forward),
         loss=recorder.loss,
@@ -205,10 +306,12 @@ def trace(
         gradient=gradient.copy(),
         updated=updated,
         trainable=network.trainable.copy(),
-        curve=tuple(curve),
-        final_error=final,
-        steps=steps,
         title=title,
         note=note,
         dropout=tuple(float(layer.dropout) for layer in network.layers),
     )
+    _check_finite(one_step, X, y)  # (before running any further steps)
+    if not steps:
+        return one_step
+    curve, final, diverged = _train_on(network, X, y, params.copy(), learning_rate, steps, n_points)
+    return replace(one_step, curve=tuple(curve), final_error=final, steps=steps, diverged=diverged)

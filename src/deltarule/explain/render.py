@@ -25,9 +25,9 @@ import numpy as np
 from .._json import dumps
 from .._validation import check_int
 from ..exceptions import InputError
-from .events import Trace
+from .events import Trace, require_trace
 from .expr import Expr, Num, fmt, to_latex, to_text
-from .walk import NBSP, Note, Section, Step, updates, walk
+from .walk import NBSP, Note, Section, Step, divergence_sentence, updates, walk
 
 __all__ = ["render", "to_text_report", "to_markdown", "to_json_data", "layer_summary", "FORMATS"]
 
@@ -39,7 +39,11 @@ MAX_NEURONS = 8
 
 
 def render(trace: Trace, format: str = "text", *, max_neurons: int = MAX_NEURONS) -> str:
-    """Render ``trace`` as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``."""
+    """Render ``trace`` as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``.
+
+    Numbers are written with the digits of the traced network's dtype (:func:`~.expr.fmt`).
+    """
+    require_trace(trace, "render")
     max_neurons = check_int(max_neurons, "max_neurons")
     if format == "text":
         return to_text_report(trace, max_neurons=max_neurons)
@@ -91,10 +95,16 @@ def dropout_sentence(trace: Trace) -> str:
     )
 
 
+def printer(trace: Trace, latex: bool = False) -> Callable[[Expr], str]:
+    """The expression printer for ``trace``: text or LaTeX, numbers in the trace's dtype."""
+    base = to_latex if latex else to_text
+    return lambda expr: base(expr, trace.dtype)
+
+
 def step_line(step: Step, printer: Callable[[Expr], str]) -> str:
     """One walk line, ``lhs = formula = numbers = value``, printed by ``printer``."""
     pieces = [printer(step.lhs), *(printer(p) for p in step.parts)]
-    value = printer(Num(float(step.value)))
+    value = printer(Num(step.value))
     if pieces[-1] != value:
         pieces.append(value)
     deduped = [p for k, p in enumerate(pieces) if k == 0 or p != pieces[k - 1]]
@@ -111,6 +121,7 @@ def to_text_report(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
     lines = [f"Backpropagation, step by step: {trace.title}", *header_lines(trace), ""]
     if is_wide(trace, max_neurons):
         return "\n".join(lines + _summary_text(trace, max_neurons)) + "\n"
+    show = printer(trace)
     for number, section in enumerate(walk(trace), start=1):
         lines += [f"{number}. {section.title}", _wrap(section.intro, "   ")]
         for group in section.groups():
@@ -119,12 +130,12 @@ def to_text_report(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
                 if isinstance(item, Note):
                     lines.append(_wrap(item.text, "   "))
                 else:
-                    lines.append("   " + step_line(item, to_text))
+                    lines.append("   " + step_line(item, show))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _markdown_section(number: int, section: Section) -> list[str]:
+def _markdown_section(number: int, section: Section, show: Callable[[Expr], str]) -> list[str]:
     lines = [f"## {number}. {section.title}", "", section.intro.replace(NBSP, " ")]
     for group in section.groups():
         lines.append("")
@@ -132,7 +143,7 @@ def _markdown_section(number: int, section: Section) -> list[str]:
             if isinstance(item, Note):
                 lines += ["", item.text]
             else:
-                lines.append(f"- ${step_line(item, to_latex)}$")
+                lines.append(f"- ${step_line(item, show)}$")
     return [*lines, ""]
 
 
@@ -143,7 +154,7 @@ def to_markdown(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
     if is_wide(trace, max_neurons):
         return "\n".join(lines + _summary_markdown(trace, max_neurons)) + "\n"
     for number, section in enumerate(walk(trace), start=1):
-        lines += _markdown_section(number, section)
+        lines += _markdown_section(number, section, printer(trace, latex=True))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -153,6 +164,7 @@ def _norm(array: np.ndarray | None) -> float | None:
 
 def layer_summary(trace: Trace) -> list[dict[str, Any]]:
     """Per-layer statistics: out min/mean/max, ‖δ‖, ‖∂E/∂W‖, ‖∂E/∂b‖ and the update's size."""
+    require_trace(trace, "layer_summary")
     rows = []
     for fwd, bwd in zip(trace.forward, trace.backward):
         name = f"W{fwd.index + 1}"
@@ -188,28 +200,28 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, trace: Trace) -> str:
     if value is None:
         return "-"
-    return fmt(value) if isinstance(value, float) else str(value)
+    return fmt(value, trace.dtype) if isinstance(value, float) else str(value)
 
 
 def summary_table(trace: Trace) -> tuple[list[str], list[list[str]]]:
     """Header and formatted rows of :func:`layer_summary`."""
-    rows = [[_cell(row[key]) for key, _ in _SUMMARY_COLUMNS] for row in layer_summary(trace)]
+    rows = [[_cell(row[key], trace) for key, _ in _SUMMARY_COLUMNS] for row in layer_summary(trace)]
     return [title for _, title in _SUMMARY_COLUMNS], rows
 
 
 def summary_intro(trace: Trace, max_neurons: int) -> list[str]:
     """Sentences that open the summary view."""
     shown = min(trace.layer_sizes[-1], 10)
-    out = ", ".join(fmt(v) for v in trace.loss.output[0, :shown])
-    target = ", ".join(fmt(v) for v in trace.loss.target[0, :shown])
+    out = ", ".join(fmt(v, trace.dtype) for v in trace.loss.output[0, :shown])
+    target = ", ".join(fmt(v, trace.dtype) for v in trace.loss.target[0, :shown])
     more = " ..." if trace.layer_sizes[-1] > shown else ""
     return [
         f"A layer is wider than {max_neurons} neurons, so each layer is summarised "
         "instead of shown weight by weight.",
-        f"E_total = {fmt(trace.loss.total)}",
+        f"E_total = {fmt(trace.loss.total, trace.dtype)}",
         f"out    = [{out}{more}]",
         f"target = [{target}{more}]",
     ]
@@ -220,9 +232,11 @@ def _summary_text(trace: Trace, max_neurons: int) -> list[str]:
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
     table = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
     lines = summary_intro(trace, max_neurons) + ["", *table]
-    if trace.curve:
+    if trace.curve or trace.diverged is not None:
         lines += ["", "Training on:"]
-        lines += [f"  E after {updates(n)} = {fmt(e)}" for n, e in trace.curve]
+        lines += [f"  E after {updates(n)} = {fmt(e, trace.dtype)}" for n, e in trace.curve]
+        if trace.diverged is not None:
+            lines.append(_wrap(divergence_sentence(trace), "  "))
     return lines
 
 
@@ -234,12 +248,15 @@ def _summary_markdown(trace: Trace, max_neurons: int) -> list[str]:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     if trace.curve:
         lines += ["", "| updates | E |", "|---|---|"]
-        lines += [f"| {n:,} | {fmt(e)} |" for n, e in trace.curve]
+        lines += [f"| {n:,} | {fmt(e, trace.dtype)} |" for n, e in trace.curve]
+    if trace.diverged is not None:
+        lines += ["", divergence_sentence(trace)]
     return lines
 
 
 def to_json_data(trace: Trace) -> dict[str, Any]:
     """Return the trace as plain JSON-able data (keys documented in the module docs)."""
+    require_trace(trace, "to_json_data")
     weights = trace.weights()
     data: dict[str, Any] = {
         "title": trace.title,
@@ -270,6 +287,9 @@ def to_json_data(trace: Trace) -> dict[str, Any]:
         data["steps"] = trace.steps
         data["curve"] = [[n, e] for n, e in trace.curve]
         data["final_error"] = trace.final_error
+        if trace.diverged is not None:
+            data["diverged_after"] = trace.diverged
+            data["divergence"] = divergence_sentence(trace)
     return data
 
 

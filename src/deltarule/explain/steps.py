@@ -15,6 +15,7 @@ from .expr import Expr, Sym, Tpl
 
 __all__ = [
     "ACTIVATION_FORMULAS",
+    "FUSED_DELTAS",
     "E_TOTAL",
     "MINUS",
     "NBSP",
@@ -37,6 +38,38 @@ ACTIVATION_FORMULAS: dict[str, tuple[Tpl, Tpl]] = {
     "relu": (Tpl("max(0, %0)", r"\max\left(0, %0\right)"), Tpl("[%1 > 0]", r"[%1 > 0]")),
 }
 """Activation name -> (out as a formula of net (``%0``), ∂out/∂net of out ``%0`` and net ``%1``)."""
+
+FUSED_DELTAS: dict[tuple[str, str], tuple[Tpl, Tpl, str]] = {
+    ("sigmoid", "binary_crossentropy"): (
+        Tpl("(%0 − %1)/%2", r"\frac{%0 - %1}{%2}"),
+        Tpl("%0 − %1", "%0 - %1"),
+        "Sigmoid with binary cross-entropy: the backward pass computes δ = ∂E_total/∂net "
+        "directly as (out − target)/n, n = {n} being the number of outputs. It is the chain "
+        "rule's ∂E_total/∂out = (out − target)/(n·out(1 − out)) times ∂out/∂net = "
+        "out(1 − out) with out(1 − out) cancelled, which stays exact where out saturates "
+        "at 0 or 1 and the two factors alone would be 0 and a huge number.",
+    ),
+    ("softmax", "categorical_crossentropy"): (
+        Tpl("%0·%2 − %1", r"%0 \cdot %2 - %1"),
+        Tpl("%0 − %1", "%0 - %1"),
+        "Softmax mixes all the outputs; with categorical cross-entropy the chain rule "
+        "through it gives δ = ∂E_total/∂net = out·Σtarget − target, which is out − target "
+        "when the targets sum to 1 (here Σtarget = {n}). The backward pass computes it "
+        "directly.",
+    ),
+    ("exp", "poisson"): (
+        Tpl("2(%0 − %1)/%2", r"\frac{2\left(%0 - %1\right)}{%2}"),
+        Tpl("2(%0 − %1)", r"2\left(%0 - %1\right)"),
+        "Exponential output with Poisson deviance: the backward pass computes δ = "
+        "∂E_total/∂net directly as 2(out − target)/n, n = {n} being the number of outputs "
+        "(the chain rule's ∂E_total/∂out·∂out/∂net with out cancelled).",
+    ),
+}
+"""(output activation, loss) -> (δ as a formula of out ``%0``, target ``%1`` and n ``%2``;
+the same when n = 1; a note with ``{n}``) for the fused pairs whose δ the backward pass
+computes by its own formula (:data:`deltarule.losses.FUSED_PAIRS`). n is the number of
+outputs (Σtarget for softmax). Identity with half squared error is fused too, but its
+δ = out − target is the chain rule's product with ∂out/∂net = 1, so the walk shows that."""
 
 E_TOTAL = Sym("E", "total")
 NBSP = "\u00a0"

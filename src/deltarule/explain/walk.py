@@ -8,16 +8,24 @@ activation object's derivative, :math:`\partial E/\partial out` from the loss
 object's gradient, :math:`\delta` and :math:`\partial E/\partial w` from the
 backward pass. The only arithmetic here is the display of a hidden neuron's
 paths, :math:`\delta_{o}\cdot w`, whose sum is what the backward pass passes down.
+
+Where the backward pass takes the output layer's :math:`\delta` from a fused
+activation-and-loss formula (sigmoid with binary cross-entropy: :math:`(out -
+target)/n`; see :data:`~deltarule.explain.steps.FUSED_DELTAS`), the walk shows that
+formula, not the two factors :math:`\partial E/\partial out` and :math:`\partial
+out/\partial net`, whose product the pass never formed (a saturated output makes them
+0 and a huge clipped number). Every printed equation holds for the printed numbers.
 """
 
 from __future__ import annotations
 
 from ..exceptions import InputError
 from .events import Trace
-from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl
+from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl, fmt
 from .steps import (
     ACTIVATION_FORMULAS,
     E_TOTAL,
+    FUSED_DELTAS,
     MINUS,
     NBSP,
     SOFTMAX_NOTE,
@@ -29,7 +37,16 @@ from .steps import (
     tpl,
 )
 
-__all__ = ["Step", "Note", "Section", "walk", "updates", "ACTIVATION_FORMULAS", "NBSP"]
+__all__ = [
+    "Step",
+    "Note",
+    "Section",
+    "walk",
+    "updates",
+    "divergence_sentence",
+    "ACTIVATION_FORMULAS",
+    "NBSP",
+]
 
 
 def _forward(trace: Trace) -> Section:
@@ -69,6 +86,8 @@ def _error(trace: Trace) -> Section:
     loss, names = trace.loss, trace.labels[-1]
     items: list[Step | Note] = []
     if loss.per_output is None:
+        # (each output's target, then the loss of them all: no per-output shares exist)
+        items += [Step(Sym("target", n), (), loss.target[0, k]) for k, n in enumerate(names)]
         items.append(
             Step(
                 E_TOTAL,
@@ -100,14 +119,35 @@ def _error(trace: Trace) -> Section:
     return Section("Error", intro, tuple(items))
 
 
-def _chain(trace: Trace, layer: int, j: int, upstream: float | None) -> list[Step | Note]:
-    """Lines for ∂E/∂w of every weight (and trainable bias) into neuron ``j`` of ``layer``."""
+SUM_TARGET = Tpl("Σtarget", r"\sum\mathrm{target}")
+
+
+def _fused(trace: Trace) -> tuple[Tpl, float, str] | None:
+    """For an output δ the backward pass computed by a fused formula: (the formula, its n,
+    the note); None where δ is the chain rule's product (shown factor by factor)."""
+    entry = FUSED_DELTAS.get((trace.forward[-1].activation, trace.loss.name))
+    if not trace.loss.fused or entry is None:
+        return None
+    general, simple, note = entry
+    softmax = trace.forward[-1].activation == "softmax"
+    n = float(trace.loss.target[0].sum() if softmax else trace.layer_sizes[-1])
+    return (simple if n == 1 else general), n, note.format(n=fmt(n, trace.dtype))
+
+
+def _chain(
+    trace: Trace, layer: int, j: int, upstream: float | None, delta_step: Step | None = None
+) -> list[Step | Note]:
+    """Lines for ∂E/∂w of every weight (and trainable bias) into neuron ``j`` of ``layer``;
+    δ is ``delta_step`` when given, else the chain rule's product with ``upstream`` (None:
+    δ as the backward pass had it)."""
     name = trace.labels[layer][j]
     fwd, bwd = trace.forward[layer - 1], trace.backward[layer - 1]
     out, net = Sym("out", name), Sym("net", name)
     items: list[Step | Note] = []
-    if fwd.derivative is None or upstream is None:
-        items.append(Step(D(E_TOTAL, net), (Sym("δ", name),), bwd.delta[0, j]))
+    if delta_step is not None or fwd.derivative is None or upstream is None:
+        if delta_step is None:
+            delta_step = Step(D(E_TOTAL, net), (Sym("δ", name),), bwd.delta[0, j])
+        items.append(delta_step)
         first: tuple[Expr, ...] = (D(E_TOTAL, net),)
         first_num: tuple[Expr, ...] = (Num(bwd.delta[0, j]),)
     else:
@@ -143,14 +183,30 @@ def _chain(trace: Trace, layer: int, j: int, upstream: float | None) -> list[Ste
 def _output_layer(trace: Trace) -> Section:
     loss, layer = trace.loss, len(trace.layer_sizes) - 1
     items: list[Step | Note | None] = []
-    if trace.forward[-1].derivative is None:
+    fused = _fused(trace)
+    softmax = trace.forward[-1].activation == "softmax"
+    if fused is not None:
+        items.append(Note(fused[2]))
+    elif trace.forward[-1].derivative is None:
         items.append(Note(SOFTMAX_NOTE))
     for j, name in enumerate(trace.labels[layer]):
         items.append(None)
+        if fused is not None:
+            formula, n = fused[0], Num(fused[1])
+            out, target = Sym("out", name), Sym("target", name)
+            numbers = tpl(formula, Num(loss.output[0, j]), Num(loss.target[0, j]), n)
+            symbols = tpl(formula, out, target, SUM_TARGET if softmax else Sym("n"))
+            delta = Step(
+                Sym("δ", name),
+                (D(E_TOTAL, Sym("net", name)), symbols, numbers),
+                trace.backward[-1].delta[0, j],
+            )
+            items.extend(_chain(trace, layer, j, None, delta))
+            continue
         if trace.forward[-1].derivative is None:
             items.extend(_chain(trace, layer, j, None))
             continue
-        upstream = float(loss.grad_output[0, j])
+        upstream = loss.grad_output[0, j]
         parts: tuple[Expr, ...] = ()
         if loss.per_output is not None:
             target, out = Sym("target", name), Sym("out", name)
@@ -243,11 +299,25 @@ def _training(trace: Trace) -> Section:
         Step(Tpl(f"E after {updates(n)}", rf"E\ \text{{after {updates(n)}}}"), (), error)
         for n, error in trace.curve
     )
+    if trace.diverged is not None:
+        items += (Note(divergence_sentence(trace)),)
     intro = (
         f"Repeating forward pass, backward pass and update, {updates(trace.steps)} in all "
         f"(plain gradient descent, {keep(f'η = {trace.learning_rate:g}')}):"
     )
     return Section("Training on", intro, items)
+
+
+def divergence_sentence(trace: Trace) -> str:
+    """Say where the further training diverged ("" when it did not)."""
+    if trace.diverged is None:
+        return ""
+    return (
+        f"The training diverged: after {updates(trace.diverged)} the error was no longer a "
+        f"finite number (it overflowed), so it stopped there, short of {updates(trace.steps)}. "
+        f"The learning rate η = {trace.learning_rate:g} is too large for this example; try a "
+        "smaller one."
+    )
 
 
 def walk(trace: Trace) -> list[Section]:
@@ -266,7 +336,7 @@ def walk(trace: Trace) -> list[Section]:
     sections = [_forward(trace), _error(trace), _output_layer(trace)]
     sections += [_hidden_layer(trace, layer) for layer in range(len(trace.layer_sizes) - 2, 0, -1)]
     sections.append(_update(trace))
-    if trace.curve:
+    if trace.curve or trace.diverged is not None:
         sections.append(_training(trace))
     return sections
 
