@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -242,3 +243,20 @@ def test_stopping_rules_and_the_progress_bar_refuse_bad_arguments(make, match) -
     # at once, a NaN target never, ProgressBar(3) printed nothing and every=0 meant 1)
     with pytest.raises(dr.InputError, match=match):
         make()
+
+
+@pytest.mark.parametrize("kind", ["folder", "trailing separator"])
+def test_model_checkpoint_to_a_folder_is_refused_before_the_first_epoch(tmp_path, kind):
+    # (before: the first epoch trained, then the save failed: "it is a directory")
+    path = tmp_path if kind == "folder" else f"{tmp_path / 'new'}{os.sep}"
+    epochs = []
+
+    class Watch(cb.Callback):
+        def on_epoch_end(self, record, state):  # noqa: ANN001, ANN202
+            epochs.append(record.epoch)
+
+    watch = Watch()
+    net = dr.Network([2, 2, 1], seed=0)
+    with pytest.raises(dr.InputError, match="is a folder; expected a file path such as"):
+        net.fit(XOR_X, XOR_Y, epochs=2, verbose=0, callbacks=[watch, cb.ModelCheckpoint(path)])
+    assert epochs == []

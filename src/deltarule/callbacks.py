@@ -617,12 +617,19 @@ def _file_path(path: Any, who: str, example: str) -> str:
     return os.fspath(path)
 
 
-def _check_folder(path: Path, who: str) -> None:
-    """Refuse, before the first epoch trains, a file whose folder does not exist."""
-    folder = path.parent
+def _check_folder(path: str | Path, who: str) -> None:
+    """Refuse, before the first epoch trains, a file path that cannot take a file: a
+    folder, a path ending in a separator, a path whose folder does not exist."""
+    text = os.fspath(path)
+    if text.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)) or Path(text).is_dir():
+        raise InputError(
+            f"{who}: {text!r} is a folder; expected a file path such as "
+            f"{os.path.join(text, 'model.safetensors')!r}."
+        )
+    folder = Path(text).parent
     if not folder.is_dir():
         raise InputError(
-            f"{who}: the folder {str(folder)!r} of {str(path)!r} does not exist; create it "
+            f"{who}: the folder {str(folder)!r} of {text!r} does not exist; create it "
             "first (e.g. mkdir -p) or choose another path."
         )
 
@@ -699,7 +706,7 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
 
     def on_train_begin(self, state: TrainingState) -> None:
-        _check_folder(Path(self.path.format(epoch=1)), "ModelCheckpoint")
+        _check_folder(self.path.format(epoch=1), "ModelCheckpoint")
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
         """With ``save_best_only``, the best value so far (a resumed run saves only a better

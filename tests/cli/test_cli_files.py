@@ -280,13 +280,13 @@ def test_a_changed_model_file_is_refused_by_every_command(capsys, trained, chang
 def test_a_new_run_never_replaces_a_checkpointed_one(capsys, trained):
     code, _, err = cli(capsys, *TRAIN, "--out", "a.safetensors", "--checkpoint", "ck")
     assert code == 0, err
-    held = {p.name: p.read_bytes() for p in Path("ck").iterdir()}
-    assert set(held) == {"settings.json", "checkpoint.safetensors"}
+    held = {p.name: p.read_bytes() for p in Path("ck").iterdir() if p.name != ".lock"}
+    assert set(held) == {"settings.json", "checkpoint.safetensors"}  # (and the run's lock)
     code, _, err = cli(capsys, *TRAIN, "--out", "b.safetensors", "--checkpoint", "ck")
     assert code == 2 and err.count("\n") == 1, err
     assert "--checkpoint ck already holds a training run" in err
     assert "deltarule train --resume ck" in err
-    assert {p.name: p.read_bytes() for p in Path("ck").iterdir()} == held
+    assert {p.name: p.read_bytes() for p in Path("ck").iterdir() if p.name != ".lock"} == held
     assert not Path("b.safetensors").exists()
     code, _, err = cli(capsys, "train", "--resume", "ck", "--quiet")  # resuming is still fine
     assert code == 0, err

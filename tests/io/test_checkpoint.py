@@ -411,3 +411,27 @@ def test_a_checkpoint_keeps_the_losss_parameters(tmp_path) -> None:
     second = resume_trainer(trainer(0.1), saved)
     run(second, 2, [], X, y)
     assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+def test_a_full_disk_says_the_previous_checkpoint_can_be_resumed(tmp_path, monkeypatch):
+    import errno
+
+    import deltarule.io.checkpoint as checkpoint
+
+    real, calls = checkpoint.save_model, []
+
+    def fill_up(*args, **kwargs):  # the second checkpoint finds the disk full
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "cannot save to 'x': No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "save_model", fill_up)
+    X, y = data()
+    with pytest.raises(OSError, match="No space left") as failed:
+        run(make_trainer(), 4, [Checkpoint(tmp_path)], X, y)
+    assert failed.value.errno == errno.ENOSPC
+    assert f"The checkpoint of epoch 1 in {tmp_path} is intact: resume from it once the disk " \
+        "has room" in str(failed.value)  # fmt: skip
+    assert f"deltarule train --resume {tmp_path}" in str(failed.value)
+    assert load_checkpoint(tmp_path).epochs_done == 1

@@ -305,11 +305,21 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _special(path: str) -> bool:
+    """True for an existing pipe or device (``/dev/stdout``): written in place."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     """Refuse outputs that would overwrite an input, or each other (by option name), and
     outputs that could not be written (:func:`deltarule.io.atomic.check_writable`: a
-    folder or an existing file that is not writable) — before the command's work, so that
-    nothing is computed only to be lost, and no output is written when another fails.
+    folder, a path ending in a separator, a missing folder, an existing file that is not
+    writable) — before the command's work, so that nothing is computed only to be lost, and
+    no output is written when another fails.
 
     Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing.
     """
@@ -332,8 +342,12 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
                     f"{first} and {second} are the same file ({outs[first]}); one would "
                     "overwrite the other. Give them different paths."
                 )
-    for path in outs.values():
-        check_writable(path)
+    for name, value in outputs.items():  # (folders too: refused now, not after the work)
+        if value is not None and not _special(os.fspath(value)):
+            try:
+                check_writable(value)
+            except InputError as exc:
+                raise InputError(f"{name}: {exc}") from None
 
 
 def write_text(text: str, out: str | None) -> None:

@@ -1,17 +1,25 @@
 """Resumable ``deltarule train``: settings and checkpoints in a folder (``--checkpoint DIR``).
 
 ``--checkpoint DIR`` writes ``DIR/settings.json`` (every setting of the run, data path
-made absolute) before training and ``DIR/checkpoint.safetensors`` at the end of every
+made absolute, and the data file's size and SHA-256) once the inputs are found valid,
+before training, and ``DIR/checkpoint.safetensors`` at the end of every
 ``--checkpoint-every N``-th epoch (:mod:`deltarule.io.checkpoint`), both atomically.
 ``deltarule train --resume DIR`` rebuilds the same run from the settings, loads the
 checkpoint and trains the remaining epochs: the result is bitwise-identical to a run
-that was never interrupted.
+that was never interrupted. A run holds an exclusive lock on ``DIR/.lock`` while it runs
+(:func:`run_lock`), so that two runs never write one checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import hashlib
 import json
+import os
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +28,8 @@ import numpy as np
 from ..exceptions import InputError
 
 SETTINGS_FILE = "settings.json"
+LOCK_FILE = ".lock"
+"""The file a run locks (``fcntl.flock``) in its checkpoint folder; it holds the run's pid."""
 _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "activation",
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
          "patience", "seed", "out", "plot", "checkpoint_every")  # fmt: skip
@@ -29,32 +39,139 @@ _KINDS = {"epochs": (int,), "batch_size": (int,), "patience": (int,), "seed": (i
           "checkpoint_every": (int, type(None))}  # fmt: skip
 
 
+def data_fingerprint(path: str | Path) -> dict[str, Any]:
+    """The size and SHA-256 of the file ``path``: a resumed run checks its data is the same."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"size": os.path.getsize(path), "sha256": digest.hexdigest()}
+
+
 def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
-    """Write the run's settings to ``folder/settings.json`` (paths made absolute)."""
+    """Write the run's settings to ``folder/settings.json`` (paths made absolute), with the
+    data file's :func:`data_fingerprint`."""
     from ..io.atomic import atomic_write_text
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(folder, "--checkpoint")
     values = {key: getattr(args, key, None) for key in _KEYS}
     for key in _PATHS:
         if values[key] is not None:
             values[key] = str(Path(values[key]).resolve())
-    payload = {"format": "deltarule.train-settings", "version": 1, "settings": values}
+    payload: dict[str, Any] = {"format": "deltarule.train-settings", "version": 1,
+                               "settings": values}  # fmt: skip
+    if values["data"] is not None:
+        payload["data_fingerprint"] = data_fingerprint(values["data"])
     atomic_write_text(folder / SETTINGS_FILE, json.dumps(payload, indent=2) + "\n")
 
 
 def check_new_run(folder: str | Path) -> None:
-    """Refuse to start a new run in a ``--checkpoint`` folder that holds one already: its
-    settings and checkpoint would be replaced, and with them the way to resume it."""
+    """Refuse to start a new run in a ``--checkpoint`` folder that holds a checkpoint
+    already: it would be replaced, and with it the way to resume that run. (Settings
+    without a checkpoint are replaced: that run never finished an epoch.)"""
     from ..io.checkpoint import CHECKPOINT_FILE
 
-    held = [name for name in (SETTINGS_FILE, CHECKPOINT_FILE) if (Path(folder) / name).exists()]
-    if held:
+    if (Path(folder) / CHECKPOINT_FILE).exists():
         raise InputError(
-            f"--checkpoint {folder} already holds a training run ({' and '.join(held)}); a new "
+            f"--checkpoint {folder} already holds a training run ({CHECKPOINT_FILE}); a new "
             f"run would replace it. Continue that run with 'deltarule train --resume {folder}', "
             "or give a new folder (or delete that one) to start afresh."
         )
+
+
+def check_folder(folder: str | Path, option: str = "--checkpoint") -> None:
+    """Refuse, before any work, a checkpoint ``folder`` that cannot be created or written:
+    one under a file, or in (or under) a folder this user may not write."""
+    path = Path(folder)
+    existing = path
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing != path and not existing.is_dir():
+        raise InputError(
+            f"{option} {folder}: {str(existing)!r} is a file, not a folder, so the checkpoint "
+            "folder cannot be made there. Choose another path."
+        )
+    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+        what = "written" if existing == path else "created"
+        raise InputError(
+            f"{option} {folder}: the folder {str(existing)!r} is not writable (permission "
+            f"denied), so the checkpoint folder cannot be {what}. Make it writable (e.g. "
+            f"chmod u+w {existing}) or choose another folder."
+        )
+
+
+def _make_folder(folder: Path, option: str) -> None:
+    """Create ``folder`` (and its parents), as an :class:`InputError` naming ``option``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _folder_error(folder, option, exc) from None
+
+
+def _folder_error(folder: Path, option: str, exc: OSError) -> InputError:
+    """``exc`` (creating or writing ``folder``) as a message naming ``option`` and the fix."""
+    reason = exc.strerror or str(exc)
+    return InputError(
+        f"{option} {folder}: cannot create or write the checkpoint folder ({reason}). Make "
+        "it (or the folder above it) writable, or choose another folder."
+    )
+
+
+@contextlib.contextmanager
+def run_lock(folder: str | Path | None, option: str = "--checkpoint") -> Iterator[None]:
+    """Hold an exclusive lock on ``folder``'s :data:`LOCK_FILE` (creating the folder) while
+    the ``with`` block runs, and remove the temporary files a killed run's saves left there.
+
+    Nothing happens when ``folder`` is None. Where ``fcntl`` does not exist (Windows), or
+    the file system cannot lock, the run goes on without a lock.
+
+    Raises
+    ------
+    InputError
+        When another run holds the lock, or the folder cannot be created or written.
+    """
+    if folder is None:
+        yield
+        return
+    from ..io.atomic import remove_stale_temps
+    from ..io.checkpoint import CHECKPOINT_FILE
+
+    folder = Path(folder)
+    _make_folder(folder, option)
+    try:
+        handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise _folder_error(folder, option, exc) from None
+    with handle:
+        _lock(handle, folder, option)
+        remove_stale_temps(folder, [SETTINGS_FILE, CHECKPOINT_FILE])
+        yield
+
+
+def _lock(handle: Any, folder: Path, option: str) -> None:
+    """Lock ``handle`` (non-blocking) and write this process's id in it."""
+    try:
+        import fcntl
+    except ImportError:  # (not POSIX: no lock)
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+            return  # the file system cannot lock (some network file systems): go on without
+        handle.seek(0)
+        pid = handle.read().strip()
+        holder = f"process {pid}" if pid.isdigit() else "another process"
+        raise InputError(
+            f"{option} {folder} is in use by another training run ({holder} holds "
+            f"{folder / LOCK_FILE}); two runs writing one checkpoint would spoil it. Wait for "
+            "that run to end (or stop it), or give another folder."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
 
 
 def _train_defaults() -> argparse.Namespace:
@@ -84,11 +201,7 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         ) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"--resume {folder}: {path} is unreadable or corrupt ({exc}).") from None
-    defaults = vars(_train_defaults())
-    changed = [
-        key for key in _KEYS
-        if key not in ("out", "plot") and getattr(given, key, None) != defaults.get(key)
-    ]  # fmt: skip
+    changed = _given_options(given)
     if changed:
         shown = ", ".join("DATA" if k == "data" else "--" + k.replace("_", "-") for k in changed)
         raise InputError(
@@ -112,12 +225,43 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
                 f"{'a number' if float in kinds else 'an integer'}; the file is damaged. "
                 "Start the run again (delete the folder, or give --checkpoint a new one)."
             )
+    _check_data(folder, values.get("data"), payload.get("data_fingerprint"))
     merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
     merged.out = given.out or merged.out
     merged.plot = given.plot or merged.plot
     merged.quiet, merged.debug = given.quiet, getattr(given, "debug", False)
     merged.checkpoint, merged.resume = str(folder), str(folder)
     return merged
+
+
+def _given_options(given: argparse.Namespace) -> list[str]:
+    """The settings (of :data:`_KEYS`) given on the command line besides ``--out`` and
+    ``--plot``, whatever their value: the parser records each option given in
+    ``given_options``. (A namespace without that record: the options whose value is not
+    the default.)"""
+    keys = [key for key in _KEYS if key not in ("out", "plot")]
+    recorded = getattr(given, "given_options", None)
+    if recorded is None:
+        defaults = vars(_train_defaults())
+        return [key for key in keys if getattr(given, key, None) != defaults.get(key)]
+    return [key for key in keys if key in recorded or (key == "data" and given.data is not None)]
+
+
+def _check_data(folder: str | Path, data: Any, saved: Any) -> None:
+    """Refuse to resume on a data file that is not the one the run started on (its size or
+    SHA-256 differ). Settings written before fingerprints were kept resume unchecked."""
+    if not isinstance(data, str) or not isinstance(saved, dict) or not Path(data).is_file():
+        return  # (a missing file is reported when it is read)
+    now = data_fingerprint(data)
+    if now == {key: saved.get(key) for key in now}:
+        return
+    raise InputError(
+        f"DATA {data} changed since the checkpoint in {folder} was written (then "
+        f"{saved.get('size')} bytes, SHA-256 {str(saved.get('sha256'))[:12]}...; now "
+        f"{now['size']} bytes, {now['sha256'][:12]}...); a resumed run must train on the "
+        "same rows. Put the original file back, or start a new run on the new data (a new "
+        "--checkpoint folder, or delete this one)."
+    )
 
 
 def fit_resumable(
@@ -130,6 +274,7 @@ def fit_resumable(
 ) -> Any:
     """Train as ``deltarule.fit`` would, with checkpoints and resumption; return the history."""
     from ..callbacks import EarlyStopping
+    from ..exceptions import ConvergenceWarning
     from ..history import History
     from ..io.checkpoint import CHECKPOINT_FILE, Checkpoint, load_checkpoint, resume_trainer
     from ..training import Trainer
@@ -158,7 +303,28 @@ def fit_resumable(
             return history
     if getattr(args, "checkpoint", None):  # (runs last: saves the stopper's updated state)
         callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, history=prior))
-    history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
-                          validation_data=validation, callbacks=callbacks,
-                          verbose=0 if args.quiet else 1)  # fmt: skip
+    # A resumed run's warnings are caught, and shown below with advice it can follow.
+    catching = warnings.catch_warnings(record=True) if resume else contextlib.nullcontext([])
+    with catching as caught:
+        history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
+                              validation_data=validation, callbacks=callbacks,
+                              verbose=0 if args.quiet else 1)  # fmt: skip
+    for warning in caught:
+        text = str(warning.message)
+        if issubclass(warning.category, ConvergenceWarning):
+            text = resumed_advice(text, args.epochs)
+        warnings.showwarning(text, warning.category, warning.filename, warning.lineno)
     return History(list(prior) + list(history), history.stop_reason, history.best_epoch)
+
+
+def resumed_advice(message: str, epochs: int) -> str:
+    """A convergence warning's ``message`` for a resumed run: its advice names options
+    (``--epochs``, ``--learning-rate``, ``--patience``) that ``--resume`` refuses, so it
+    is replaced by the way to train longer."""
+    if "--epochs" not in message:
+        return message
+    head = message.split(". ", 1)[0].rstrip(".")
+    return (
+        f"{head}. --resume keeps the saved run's settings (--epochs {epochs}); to train "
+        "longer, start a new run with a larger --epochs (and a new --checkpoint folder)."
+    )

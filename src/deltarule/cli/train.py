@@ -21,9 +21,16 @@ import numpy as np
 
 from ..datasets import DATASETS
 from ..exceptions import InputError
-from . import add_common
+from . import add_common, stop_signal
 from ._common import CLASSIFICATION, check_distinct, holdout_split, read_data, score
-from ._resume import check_new_run, fit_resumable, load_settings, save_settings
+from ._resume import (
+    check_folder,
+    check_new_run,
+    fit_resumable,
+    load_settings,
+    run_lock,
+    save_settings,
+)
 
 DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
 
@@ -86,7 +93,8 @@ DEFAULT_BATCH_SIZE = 32
 """``--batch-size`` when not given, for a first-order optimizer with a learning rate (lbfgs,
 lm and iRprop, which size their own steps from whole-batch gradients: every row)."""
 EXIT_INTERRUPTED = 130
-"""The exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command."""
+"""The exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command
+(after SIGTERM: 143, 128 + SIGTERM; see :func:`deltarule.cli.stop_signal`)."""
 
 _RANGES = {
     "--epochs": "a positive integer such as 100",
@@ -97,6 +105,21 @@ _RANGES = {
     "--checkpoint-every": "a positive integer such as 1",
     "--seed": "an integer >= 0 such as 0",
 }
+
+
+class _Given(argparse.Action):
+    """Store an option's value and note, in ``given_options``, that it was given: ``--resume``
+    refuses the training options given with it, whatever their value (a default's too)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.given_options = [*getattr(namespace, "given_options", []), self.dest]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -110,9 +133,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("data", nargs="?", metavar="DATA", help="training data file")
     for flag, options in _OPTIONS:
-        parser.add_argument(flag, **options)
+        parser.add_argument(flag, **({"action": _Given} | options))
     add_common(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, given_options=[])
 
 
 def parse_hidden(text: str) -> list[int]:
@@ -209,9 +232,10 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
             f"--checkpoint {args.checkpoint} is a file; expected a folder to keep the run's "
             "checkpoints in (created if missing). Choose another path."
         )
-    if args.checkpoint and not args.resume:
-        check_new_run(args.checkpoint)
-    check_distinct({"DATA": args.data}, {"--out": out, "--plot": args.plot})  # and writable
+    if args.checkpoint:
+        check_folder(args.checkpoint, "--resume" if args.resume else "--checkpoint")
+    given = args.out if args.out else out  # (as typed: 'models/' names a folder)
+    check_distinct({"DATA": args.data}, {"--out": given, "--plot": args.plot})  # and writable
     return hidden, out
 
 
@@ -429,18 +453,32 @@ def _save(net: Any, pre: Any, out: Path, history: Any, args: argparse.Namespace,
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, report, save the model, then plot (see the module docstring)."""
+    """Train, report, save the model, then plot (see the module docstring).
+
+    With ``--checkpoint``, the folder is locked for the run (:func:`run_lock`) and the
+    settings are written once the inputs are found valid (data read, target checked,
+    network built): a run refused for its input leaves the folder free for the next.
+    """
     if args.resume:
         args = load_settings(args.resume, args)
     hidden, out = _check_options(args)
-    if args.checkpoint and not args.resume:
-        save_settings(args.checkpoint, args)
+    existed = out is not None and out.is_file()  # (an interrupted run leaves it as it is)
+    with run_lock(args.checkpoint, "--resume" if args.resume else "--checkpoint"):
+        if args.checkpoint and not args.resume:
+            check_new_run(args.checkpoint)
+        return _train(args, hidden, out, existed)
+
+
+def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existed: bool) -> int:
+    """The body of :func:`run`, in the locked checkpoint folder."""
     pre, X, Y, test, where = _prepare(args)
     classification = pre.task == CLASSIFICATION
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
     net = _network(pre, X, hidden, args)
     if not classification:
         _check_target_fits(Y, net.dtype, args.target)
+    if args.checkpoint and not args.resume:
+        save_settings(args.checkpoint, args)
     if not args.quiet:
         n_val = 0 if parts[3] is None else len(parts[3])
         print(
@@ -451,17 +489,45 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     net, history = _fit(net, parts, args, classification)
     seconds = time.perf_counter() - start
+    interrupted, status, target = _outcome(history, out, existed)
     which, metrics = _score(net, pre, parts, test, args.quiet)
     if args.plot:  # before the model: a train that fails (here too) leaves no model
         from ..plots import save_training_curves
 
         save_training_curves(history.as_dict(), args.plot, title=f"training on {where}")
         print(f"plot saved to {args.plot}")
-    if out is not None:
+    if target is not None:
         extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
-        _save(net, pre, out, history, args, {**extra, "hidden": hidden})
-    if history.stop_reason.startswith("interrupted"):  # kept what was trained, but say so
-        kept = f"; the model trained so far is in {out}" if out is not None else ""
-        print(f"interrupted: {history.stop_reason}{kept}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        _save(net, pre, target, history, args, {**extra, "hidden": hidden})
+    if interrupted:  # kept what was trained, but say so
+        print(f"interrupted: {history.stop_reason}{_kept(out, target, args)}", file=sys.stderr)
+        return status
     return 0
+
+
+def _outcome(history: Any, out: Path | None, existed: bool) -> tuple[bool, int, Path | None]:
+    """Return (whether the run was interrupted, the exit status, where the model goes).
+
+    An interrupted run's stop reason names the signal (the core's says Ctrl-C: SIGTERM is
+    relayed as one); its model does not replace a file ``out`` that existed before the run
+    (``existed``) but goes beside it: ``model.safetensors`` -> ``model.interrupted.safetensors``.
+    """
+    if not history.stop_reason.startswith("interrupted"):
+        return False, 0, out
+    name, status = stop_signal()
+    history.stop_reason = history.stop_reason.replace("(Ctrl-C)", f"({name})")
+    if out is None or not existed:
+        return True, status, out
+    return True, status, out.with_name(f"{out.stem}.interrupted{out.suffix}")
+
+
+def _kept(out: Path | None, target: Path | None, args: argparse.Namespace) -> str:
+    """What an interrupted run's message adds: where the model went, how to continue."""
+    from ..io.checkpoint import CHECKPOINT_FILE
+
+    text = "" if target is None else f"; the model trained so far is in {target}"
+    if target is not None and target != out:
+        text += f" ({out}, which existed before this run, is left as it was)"
+    if args.checkpoint and (Path(args.checkpoint) / CHECKPOINT_FILE).exists():
+        text += f"; continue the run with 'deltarule train --resume {args.checkpoint}'"
+    return text

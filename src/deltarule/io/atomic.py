@@ -4,8 +4,10 @@ Data is written to a temporary file in the target's directory, flushed and
 fsync'ed, then moved onto the target with :func:`os.replace`, which is atomic
 on POSIX and Windows. If anything goes wrong before the move (an exception, a
 full disk, Ctrl-C), the temporary file is removed and the previous file, if
-any, is still there, whole. A crash of the machine itself can at worst leave a
-stray ``.<name>.<random>.tmp`` file next to the target. A replaced file keeps its permission
+any, is still there, whole. A crash of the machine itself (or a killed process) can at
+worst leave a stray ``.<name>.<random>.tmp`` file next to the target
+(:func:`remove_stale_temps` removes them; a long name is shortened there so that the
+temporary name stays within the file system's limit). A replaced file keeps its permission
 bits; a read-only one is not replaced (``PermissionError``). An existing target that is not a
 regular file (a pipe, a terminal, ``/dev/stdout``) is written in place: there is nothing
 to replace, and a device must not be replaced by a file. Operating-system failures (no
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -34,7 +37,20 @@ from typing import IO, Any
 
 from ..exceptions import InputError
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "check_writable"]
+__all__ = [
+    "atomic_open",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_writable",
+    "remove_stale_temps",
+]
+
+_TOKEN_HEX = 12
+"""Hex digits of the random part of a temporary file's name (48 bits)."""
+_TEMP_EXTRA = len("..") + _TOKEN_HEX + len(".tmp")
+"""Characters a temporary name adds to the target's name: ``.<name>.<token>.tmp``."""
+_NAME_MAX = 255
+"""The longest file name, in bytes, where the file system does not say (most say 255)."""
 
 
 def resolve_target(path: str | os.PathLike[str]) -> Path:
@@ -45,20 +61,40 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
     Raises
     ------
     InputError
-        If ``path`` is a directory or its parent directory does not exist.
+        If ``path`` is empty, is a directory or ends in a separator (names a folder), or its
+        folder does not exist or is a file.
     """
-    target = Path(os.path.realpath(os.fspath(path)))
+    text = os.fspath(path)
+    example = "expected a file path such as 'model.safetensors'"
+    if not text:
+        raise InputError(f"cannot save to an empty path ''; {example}.")
+    if text.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
+        raise InputError(
+            f"cannot save to {text!r}: a path ending in {text[-1]!r} names a folder; "
+            f"{example} (e.g. {text + 'model.safetensors'!r})."
+        )
+    target = Path(os.path.realpath(text))
     if target.is_dir():
-        raise InputError(
-            f"cannot save to {os.fspath(path)!r}: it is a directory; expected a file path "
-            "such as 'model.safetensors'."
-        )
+        raise InputError(f"cannot save to {text!r}: it is a directory; {example}.")
     if not target.parent.is_dir():
-        raise InputError(
-            f"cannot save to {os.fspath(path)!r}: the directory {str(target.parent)!r} does "
-            "not exist. Create it first (e.g. mkdir -p) or choose another path."
-        )
+        raise InputError(f"cannot save to {text!r}: {_missing_folder(target.parent)}")
     return target
+
+
+def _missing_folder(folder: Path) -> str:
+    """Why ``folder`` (not a directory) cannot take a file, and what to do."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return (
+            f"{str(existing)!r} is a file, not a folder. Choose a path inside a folder (e.g. "
+            f"{str(existing.parent / 'model.safetensors')!r})."
+        )
+    return (
+        f"the directory {str(folder)!r} does not exist. Create it first (e.g. mkdir -p) or "
+        "choose another path."
+    )
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
@@ -137,16 +173,59 @@ def _is_special(path: str | os.PathLike[str]) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def _name_max(folder: Path) -> int:
+    """The longest file name, in bytes, that ``folder``'s file system takes."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, ValueError, OSError):  # not POSIX, or the system does not say
+        return _NAME_MAX
+
+
+def _embedded_name(name: str, name_max: int) -> str:
+    """``name`` cut (whole characters) so that its temporary name fits in ``name_max`` bytes:
+    a target with a long but valid name must not fail for its temporary file's."""
+    budget = max(1, name_max - _TEMP_EXTRA)
+    while len(os.fsencode(name)) > budget:
+        name = name[:-1]
+    return name
+
+
 def _create_temp(target: Path) -> tuple[int, Path]:
     """Create a new, empty temporary file next to ``target``; return (fd, path)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    embedded = _embedded_name(target.name, _name_max(target.parent))
     while True:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        temp = target.with_name(f".{embedded}.{secrets.token_hex(_TOKEN_HEX // 2)}.tmp")
         try:
             # Mode 0o666 lets the umask decide permissions, as for a normal open().
             return os.open(temp, flags, 0o666), temp
         except FileExistsError:  # pragma: no cover - 48 random bits collided
             continue
+
+
+def remove_stale_temps(folder: str | os.PathLike[str], names: list[str]) -> list[Path]:
+    """Remove the temporary files that saves of ``folder/NAME`` (each of ``names``) left
+    behind when the process was killed mid-write (SIGKILL, a crash); return their paths.
+
+    Only files named as :func:`atomic_open` names them (``.NAME.<12 hex digits>.tmp``) are
+    removed. Call it only while no other process saves there (e.g. holding a lock on the
+    folder): a save in progress would lose its temporary file.
+    """
+    folder = Path(folder)
+    name_max = _name_max(folder) if folder.is_dir() else _NAME_MAX
+    token = rf"\.[0-9a-f]{{{_TOKEN_HEX}}}\.tmp"
+    patterns = [re.compile(rf"\.{re.escape(_embedded_name(n, name_max))}{token}") for n in names]
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        if any(p.fullmatch(entry.name) for p in patterns) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -45,6 +45,7 @@ Resuming (after a crash, say): the same settings, the same callbacks in the same
 
 from __future__ import annotations
 
+import errno
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -294,9 +295,29 @@ class Checkpoint(Callback):
             )
         self.folder, self.every = Path(folder), max(1, int(every))
         self.prior = list(history or [])
+        # The epoch of the last checkpoint saved (or resumed from); None before any.
+        self.saved_epoch: int | None = self.prior[-1].epoch if self.prior else None
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if record.epoch % self.every == 0 and state.trainer is not None:
             full = History(self.prior + list(state.history.records))
-            save_checkpoint(self.folder, state.trainer, full, state.callbacks)
+            try:
+                save_checkpoint(self.folder, state.trainer, full, state.callbacks)
+            except OSError as exc:  # (a full disk): the previous checkpoint is still whole
+                raise self._not_saved(exc) from None
+            self.saved_epoch = record.epoch
         return None
+
+    def _not_saved(self, exc: OSError) -> OSError:
+        """``exc`` (a failed save), of the same type, saying that the previous checkpoint
+        can still be resumed, when there is one."""
+        if self.saved_epoch is None or not (self.folder / CHECKPOINT_FILE).is_file():
+            return exc
+        fix = "once the disk has room" if exc.errno == errno.ENOSPC else "once that is fixed"
+        error = type(exc)(
+            f"{exc} The checkpoint of epoch {self.saved_epoch} in {self.folder} is intact: "
+            f"resume from it {fix} ('deltarule train --resume {self.folder}' on the command "
+            "line)."
+        )
+        error.errno = exc.errno
+        return error
