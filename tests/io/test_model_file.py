@@ -373,7 +373,7 @@ def test_inconsistent_files_are_refused(saved, change, message):
         ({"layer_sizes": "big"}, "layer_sizes 'big'"),
         ({"use_bias": [True]}, "expected 3 booleans"),
         ({"dtype": "int8"}, "dtype 'int8'"),
-        ({"activations": ["tanh", "relu"]}, "cannot be built"),
+        ({"activations": ["tanh", "relu"]}, "expected 3 activation names, one per layer"),
         ({"dropout": [2.0, 0.0]}, "cannot be built"),
         ({"layer_sizes": [10**9, 10**9, 4, 2]}, "lacks tensors|has shape"),
     ],

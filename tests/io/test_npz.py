@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import numpy as np
@@ -92,3 +93,61 @@ def test_truncated_npz(tmp_path):
         (tmp_path / "t.npz").write_bytes(content[:cut])
         with pytest.raises(InputError):
             read_npz(tmp_path / "t.npz")
+
+
+def _zeros_npz(path, n_rows: int, n_features: int = 100):
+    """A compressed .npz of zeros: kilobytes on disk, ``n_rows * (n_features + 1) * 8`` read."""
+    np.savez_compressed(path, X=np.zeros((n_rows, n_features)), y=np.zeros(n_rows))
+    return path
+
+
+def test_x_and_y_together_larger_than_max_bytes_are_refused(tmp_path):
+    path = _zeros_npz(tmp_path / "d.npz", 1000)  # X 800,000 + y 8,000 bytes
+    assert path.stat().st_size < 20_000
+    with pytest.raises(InputError) as info:
+        read_npz(path, max_bytes=805_000)  # (each alone fits: the total does not)
+    message = str(info.value)
+    assert "X (1000, 100) of float64; y (1000,) of float64: 808,000 bytes" in message
+    assert "the limit max_bytes=805,000" in message and "Pass a larger max_bytes" in message
+    assert read_npz(path, max_bytes=808_000)[0].shape == (1000, 100)
+
+
+def test_by_default_x_and_y_may_take_half_the_available_memory(tmp_path, monkeypatch):
+    import deltarule.io.npz as npz_module
+
+    path = _zeros_npz(tmp_path / "d.npz", 1000)
+    monkeypatch.setattr(npz_module, "_available_memory", lambda: 1_600_000)
+    with pytest.raises(InputError) as info:
+        read_npz(path)
+    message = str(info.value)
+    assert "808,000 bytes once decompressed, more than half the 1,600,000 bytes" in message
+    assert "Free memory or use a machine with more, or split the rows" in message
+    monkeypatch.setattr(npz_module, "_available_memory", lambda: 1_616_000)
+    assert read_npz(path)[1].shape == (1000,)
+    monkeypatch.setattr(npz_module, "_available_memory", lambda: None)  # unknown: no limit
+    assert read_npz(path)[0].shape == (1000, 100)
+
+
+def test_the_total_is_checked_before_anything_is_decompressed(tmp_path, monkeypatch):
+    import deltarule.io.npz as npz_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("a member was read")
+
+    monkeypatch.setattr(npz_module, "_load_member", never)
+    with pytest.raises(InputError, match="more than the limit"):
+        read_npz(_zeros_npz(tmp_path / "d.npz", 1000), max_bytes=1000)
+
+
+def test_the_available_memory_is_known_on_linux():
+    from deltarule.io.npz import _available_memory
+
+    available = _available_memory()
+    if os.path.exists("/proc/meminfo"):
+        assert isinstance(available, int) and available > 0
+
+
+@pytest.mark.parametrize("max_bytes", [-1, 1.5, "1e9", True])
+def test_max_bytes_must_be_a_count(tmp_path, max_bytes):
+    with pytest.raises(InputError, match="max_bytes must be None or an integer >= 0"):
+        read_npz(_zeros_npz(tmp_path / "d.npz", 10), max_bytes=max_bytes)

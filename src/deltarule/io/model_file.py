@@ -33,7 +33,14 @@ version is unchanged, since readers that do not know the entry ignore it.
 
 Loading checks every part and fails with an
 :class:`~deltarule.exceptions.IncompatibleFormatError` saying what is wrong; a
-file from a newer deltarule fails with a hint to upgrade.
+file from a newer deltarule fails with a hint to upgrade. The header's sections that
+have a meaning are checked for it: the architecture holds exactly the fields
+:meth:`Network.config <deltarule.Network.config>` writes, each of its type;
+``library_version`` and ``created`` are text (``created`` an ISO 8601 time); ``classes``
+are distinct labels (text, numbers or booleans), one per output, or two (or one) for a
+single output, as a sigmoid's. ``preprocessing`` and ``training`` are records of their
+writers (``deltarule train``, a checkpoint, an estimator, or the caller of
+:func:`save_model`), checked by the programs that use them.
 
 Examples
 --------
@@ -64,6 +71,8 @@ from ..exceptions import DeltaruleError, IncompatibleFormatError, InputError
 from ..losses import LOSSES
 from ..network import Network
 from .safetensors import (
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_TENSORS,
     DTYPES,
     Fail,
     loads_strict,
@@ -81,6 +90,7 @@ METADATA_KEY = "deltarule"
 EXTRA_PREFIX = "extra."
 _KIND = "deltarule model file"
 _DTYPE_CODES = {"float32": "F32", "float64": "F64"}
+_ARCHITECTURE_FIELDS = ("layer_sizes", "activations", "use_bias", "dropout", "loss", "dtype")
 
 
 @dataclass(frozen=True)
@@ -284,11 +294,118 @@ def _check_fields(header: dict[str, Any], fail: Fail) -> None:
                 f"its header field {name!r} is {found}; expected "
                 f"{' or '.join('null' if k is type(None) else k.__name__ for k in kinds)}"
             )
+    for name in ("library_version", "created"):  # (written since the first version)
+        if name in header and not isinstance(header[name], str):
+            fail(f"its header field {name!r} is {header[name]!r:.80}; expected text")
+    if "created" in header and not _is_time(header["created"]):
+        fail(
+            f"its header field 'created' is {header['created']!r:.80}; expected an ISO 8601 "
+            "time such as '2026-11-28T08:00:00+00:00'"
+        )
+    _check_architecture(header["architecture"], fail)
+    _check_classes(header, fail)
 
 
-def model_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Return the validated JSON header of a model file without reading its weights."""
-    _, metadata = read_safetensors_header(path, kind=_KIND)
+def _is_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_architecture(architecture: dict[str, Any], fail: Fail) -> None:
+    """Refuse fields :meth:`Network.config` never writes and values of the wrong type.
+
+    The values themselves (an activation's name, a dropout rate, a loss's parameters)
+    are checked when the network is built; ``fail`` raises.
+    """
+    unknown = [key for key in architecture if key not in _ARCHITECTURE_FIELDS]
+    if unknown:
+        fail(
+            f"its architecture has unknown field(s) {unknown!r:.120}; expected only "
+            f"{', '.join(_ARCHITECTURE_FIELDS)}. A file from a newer deltarule needs pip "
+            "install -U deltarule; otherwise the file was edited"
+        )
+    sizes, use_bias = architecture.get("layer_sizes"), architecture.get("use_bias")
+    if not _positive_ints(sizes) or len(sizes) < 2:
+        fail(
+            f"its architecture has layer_sizes {sizes!r:.80}; expected a list of at least two "
+            "positive integers"
+        )
+    n_layers = len(sizes) - 1
+    if not (
+        isinstance(use_bias, list)
+        and len(use_bias) == n_layers
+        and all(isinstance(b, bool) for b in use_bias)
+    ):
+        fail(f"its architecture has use_bias {use_bias!r:.80}; expected {n_layers} booleans")
+    activations = architecture.get("activations")
+    if not (
+        isinstance(activations, list)
+        and len(activations) == n_layers
+        and all(isinstance(a, str) for a in activations)
+    ):
+        fail(
+            f"its architecture has activations {activations!r:.80}; expected {n_layers} "
+            "activation names, one per layer"
+        )
+    _check_settings(architecture, fail)
+
+
+def _check_settings(architecture: dict[str, Any], fail: Fail) -> None:
+    """The architecture's dropout, loss and dtype: of the types :meth:`Network.config` writes."""
+    dropout = architecture.get("dropout", [])  # (optional: every version wrote it)
+    if not (isinstance(dropout, list) and all(_is_number(d) for d in dropout)):
+        fail(f"its architecture has dropout {dropout!r:.80}; expected a list of numbers")
+    loss = architecture.get("loss")
+    if not (
+        isinstance(loss, str) or (isinstance(loss, dict) and isinstance(loss.get("name"), str))
+    ):
+        fail(
+            f"its architecture has loss {loss!r:.80}; expected a loss's name, or "
+            '{"name": name, parameter: value, ...}'
+        )
+    dtype = architecture.get("dtype")
+    if not isinstance(dtype, str) or dtype not in _DTYPE_CODES:
+        fail(f"its architecture has dtype {dtype!r:.40}; expected 'float32' or 'float64'")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_classes(header: dict[str, Any], fail: Fail) -> None:
+    """Class labels: distinct scalars, one per output (a single output: two, or one)."""
+    classes = header["classes"]
+    if not classes:  # (None, or [] as the caller of save_model may give: no labels)
+        return
+    bad = [c for c in classes if not isinstance(c, (str, int, float))]
+    if bad:
+        fail(f"its classes hold {bad[0]!r:.80}; expected class labels (text, numbers or booleans)")
+    if len({(type(c), c) for c in classes}) != len(classes):
+        fail(f"its classes {classes!r:.120} repeat a label; expected distinct labels")
+    n_outputs = header["architecture"]["layer_sizes"][-1]
+    if not (len(classes) == n_outputs or (n_outputs == 1 and len(classes) <= 2)):
+        fail(
+            f"it lists {len(classes):,} class(es) but the network has {n_outputs} output(s); "
+            "expected one class per output (or two classes for a single output)"
+        )
+
+
+def model_header(
+    path: str | os.PathLike[str],
+    *,
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    max_tensors: int = DEFAULT_MAX_TENSORS,
+) -> dict[str, Any]:
+    """Return the validated JSON header of a model file without reading its weights.
+
+    ``max_header_bytes`` and ``max_tensors`` are as for :func:`load_model`.
+    """
+    _, metadata = read_safetensors_header(
+        path, max_header_bytes=max_header_bytes, max_tensors=max_tensors, kind=_KIND
+    )
     return _check_header(metadata, path)
 
 
@@ -298,28 +415,15 @@ def _positive_ints(value: Any) -> bool:
     )
 
 
-def _expected_tensors(architecture: dict[str, Any], fail: Fail) -> dict[str, tuple[int, ...]]:
-    """Return {file tensor name: shape} implied by the architecture, before building anything."""
-    sizes, use_bias = architecture.get("layer_sizes"), architecture.get("use_bias")
-    if not _positive_ints(sizes) or len(sizes) < 2:
-        fail(
-            f"its architecture has layer_sizes {sizes!r:.80}; expected a list of at least two "
-            "positive integers"
-        )
-    if not (
-        isinstance(use_bias, list)
-        and len(use_bias) == len(sizes) - 1
-        and all(isinstance(b, bool) for b in use_bias)
-    ):
-        fail(f"its architecture has use_bias {use_bias!r:.80}; expected {len(sizes) - 1} booleans")
+def _expected_tensors(architecture: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Return {file tensor name: shape} implied by the (checked) architecture."""
+    sizes, use_bias = architecture["layer_sizes"], architecture["use_bias"]
     return {name: shape for name, (_, shape) in _tensor_table(sizes, use_bias).items()}
 
 
 def _check_tensors(
-    tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]], dtype: Any, fail: Fail
+    tensors: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]], dtype: str, fail: Fail
 ) -> None:
-    if not isinstance(dtype, str) or dtype not in _DTYPE_CODES:
-        fail(f"its architecture has dtype {dtype!r:.40}; expected 'float32' or 'float64'")
     missing = [name for name in expected if name not in tensors]
     unexpected = [n for n in tensors if n not in expected and not n.startswith(EXTRA_PREFIX)]
     if missing or unexpected:
@@ -368,8 +472,8 @@ def _build_network(
 ) -> Network:
     fail = make_fail(path, _KIND)
     architecture = header["architecture"]
-    expected = _expected_tensors(architecture, fail)
-    _check_tensors(tensors, expected, architecture.get("dtype"), fail)
+    expected = _expected_tensors(architecture)
+    _check_tensors(tensors, expected, architecture["dtype"], fail)
     _check_registered(architecture, path)
     try:
         network = Network.from_config(architecture)
@@ -385,11 +489,30 @@ def _build_network(
     return network
 
 
-def load_model(path: str | os.PathLike[str]) -> LoadedModel:
+def load_model(
+    path: str | os.PathLike[str],
+    *,
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    max_tensors: int = DEFAULT_MAX_TENSORS,
+) -> LoadedModel:
     """Load a model file written by :func:`save_model`.
 
     The header and tensor data are checked against the file's SHA-256 checksum when it
     has one (every file saved since the checksum was added; older files load unchecked).
+
+    Parameters
+    ----------
+    path : str or path-like
+    max_header_bytes : int, default 16 MiB
+        Largest JSON header read (:data:`~deltarule.io.safetensors.DEFAULT_MAX_HEADER_BYTES`);
+        raise it only for a file you trust (a checkpoint of a run of many thousands of
+        epochs).
+    max_tensors : int, default 10,000
+        Most tensors the file may hold (:data:`~deltarule.io.safetensors.DEFAULT_MAX_TENSORS`).
+
+    Returns
+    -------
+    LoadedModel
 
     Raises
     ------
@@ -400,7 +523,9 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     InputError
         If ``path`` does not exist or is a directory.
     """
-    tensors, metadata = read_safetensors(path, kind=_KIND)
+    tensors, metadata = read_safetensors(
+        path, max_header_bytes=max_header_bytes, max_tensors=max_tensors, kind=_KIND
+    )
     header = _check_header(metadata, path)
     network = _build_network(header, tensors, path)
     extra = {

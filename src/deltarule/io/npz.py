@@ -1,6 +1,12 @@
 """Reading features and targets from .npz files (``np.savez(path, X=X, y=y)``), never
 unpickling anything: object arrays are refused, and a member whose header declares more
-bytes than the file can hold is refused before numpy allocates it."""
+bytes than the file can hold is refused before numpy allocates it.
+
+A compressed member may still expand about a thousandfold (a few hundred kilobytes of
+zeros are gigabytes of X), which is a legitimate file that the machine may not hold:
+the bytes that X and y declare together are compared, before either is read, with the
+memory available, and a file asking for more than half of it is refused with its size
+(``max_bytes`` sets another limit)."""
 
 from __future__ import annotations
 
@@ -18,10 +24,62 @@ from .data import _CORRUPT, _check_file
 __all__ = ["read_npz"]
 
 _MAX_INFLATION = 1100  # deflate expands at most 1032-fold; np.savez writes no other method
+_MEMORY_SHARE = 0.5
+"""The largest share of the available memory that X and y together may take by default."""
 
 
-def _check_declared_size(npz: Any, key: str, file: Path) -> None:
-    """Refuse a member whose .npy header claims more bytes than the member can hold.
+def _available_memory() -> int | None:
+    """Bytes of memory available to this process now, or None where the system does not say.
+
+    Linux's ``MemAvailable`` (else the free pages), at most a cgroup v2 memory limit (a
+    container's; its usage is not subtracted, as it counts page cache the kernel frees).
+    """
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):  # (not on macOS or Windows)
+            return None
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            available = min(available, int(limit.read()))
+    except (OSError, ValueError):  # (no cgroup v2, or "max": no limit)
+        pass
+    return max(available, 0)
+
+
+def _check_total(declared: dict[str, tuple[Any, Any, int]], file: Path, limit: Any) -> None:
+    """Refuse X and y that together declare more bytes than ``limit`` (None: a share of the
+    memory available now; no limit where that is unknown)."""
+    total = sum(size for _, _, size in declared.values())
+    if limit is None:
+        available = _available_memory()
+        if available is None:
+            return
+        limit, where = int(available * _MEMORY_SHARE), f"half the {available:,} bytes of memory"
+        where += " available now"
+        advice = "Free memory or use a machine with more"
+    else:
+        where, advice = f"the limit max_bytes={limit:,}", "Pass a larger max_bytes"
+    if total > limit:
+        arrays = "; ".join(f"{k} {shape} of {dtype}" for k, (shape, dtype, _) in declared.items())
+        raise InputError(
+            f"{str(file)!r} holds {arrays}: {total:,} bytes once decompressed, more than "
+            f"{where}. {advice}, or split the rows into smaller files (np.savez(path, "
+            "X=X[a:b], y=y[a:b])) and use them one by one."
+        )
+
+
+def _check_declared_size(npz: Any, key: str, file: Path) -> tuple[Any, Any, int]:
+    """Refuse a member whose .npy header claims more bytes than the member can hold;
+    return its declared shape, dtype and size in bytes (0 for an object array).
 
     numpy allocates the whole declared array before reading a zipped member, so a
     tiny file claiming shape (10**12,) would otherwise exhaust memory. The zip's own
@@ -41,7 +99,7 @@ def _check_declared_size(npz: Any, key: str, file: Path) -> None:
         )
         shape, _, dtype = read_header(handle)
         if dtype.hasobject:  # a pickle, refused when loaded (see _load_member)
-            return
+            return shape, dtype, 0
         declared = math.prod(shape) * dtype.itemsize
         room -= handle.tell()
     if declared > room:
@@ -50,10 +108,10 @@ def _check_declared_size(npz: Any, key: str, file: Path) -> None:
             f"bytes), more than the {max(room, 0):,} bytes it can hold; the file is truncated "
             "or corrupt. Write it again with np.savez(path, X=X, y=y)."
         )
+    return shape, dtype, declared
 
 
 def _load_member(npz: Any, key: str, file: Path) -> np.ndarray:
-    _check_declared_size(npz, key, file)
     try:
         member = npz[key]
     except ValueError as exc:  # object arrays need pickle, which is refused
@@ -91,7 +149,7 @@ def _check_arrays(X: np.ndarray, y: np.ndarray | None, file: Path) -> None:
 
 
 def _members(
-    npz: Any, file: Path, expected: str, require_y: bool
+    npz: Any, file: Path, expected: str, require_y: bool, max_bytes: int | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     needed = ("X", "y") if require_y else ("X",)
     missing = [key for key in needed if key not in npz.files]
@@ -100,7 +158,9 @@ def _members(
             f"{str(file)!r} has arrays {npz.files} but lacks {' and '.join(missing)}; "
             f"expected {expected}."
         )
+    keys = [key for key in ("X", "y") if key in npz.files]
     try:
+        _check_total({key: _check_declared_size(npz, key, file) for key in keys}, file, max_bytes)
         X = _load_member(npz, "X", file)
         return X, _load_member(npz, "y", file) if "y" in npz.files else None
     except InputError:
@@ -110,7 +170,7 @@ def _members(
 
 
 def read_npz(
-    path: str | os.PathLike[str], *, require_y: bool = True
+    path: str | os.PathLike[str], *, require_y: bool = True, max_bytes: int | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Read features ``X`` and targets ``y`` from an .npz file (never unpickling anything).
 
@@ -120,6 +180,10 @@ def read_npz(
         Written e.g. by ``np.savez(path, X=X, y=y)``.
     require_y : bool, default True
         False lets a file without ``y`` through (e.g. data to predict); ``y`` is then None.
+    max_bytes : int, optional
+        Most bytes X and y may take together once read (their headers say how many,
+        before anything is decompressed). Default: half the memory available when the
+        file is read (no limit where the system does not say).
 
     Returns
     -------
@@ -129,8 +193,13 @@ def read_npz(
     Raises
     ------
     InputError
-        For a missing, foreign or corrupt file, missing arrays or object arrays.
+        For a missing, foreign or corrupt file, missing arrays or object arrays, or arrays
+        larger than ``max_bytes`` (or than half the memory available).
     """
+    if max_bytes is not None and not (
+        isinstance(max_bytes, int) and not isinstance(max_bytes, bool) and max_bytes >= 0
+    ):
+        raise InputError(f"max_bytes must be None or an integer >= 0; received {max_bytes!r:.80}.")
     expected = "an .npz file with arrays X and y (np.savez(path, X=X, y=y))"
     file = _check_file(path, expected)
     # Open the file here: np.load(path) leaks its handle when the zip is corrupt.
@@ -148,6 +217,6 @@ def read_npz(
                 f"{str(file)!r} holds a single array, not named arrays; expected {expected}."
             )
         with npz:
-            X, y = _members(npz, file, expected, require_y)
+            X, y = _members(npz, file, expected, require_y, max_bytes)
     _check_arrays(X, y, file)
     return X, y

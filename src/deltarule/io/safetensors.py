@@ -12,6 +12,11 @@ The reader checks every claim the header makes against the file's real size
 before it allocates anything, so a truncated, corrupt, foreign or hostile file
 (a pickle, a zip, random bytes) is refused with an
 :class:`~deltarule.exceptions.IncompatibleFormatError` that says what is wrong.
+Reading a header costs time and memory in proportion to its size and to the number
+of tensors it lists, so both are capped (:data:`DEFAULT_MAX_HEADER_BYTES`,
+:data:`DEFAULT_MAX_TENSORS`; both can be raised per call for a trusted file): a file
+whose header lists a million empty tensors is refused while its header is parsed,
+not after.
 The writer produces byte-for-byte what the ``safetensors`` package writes
 (tensors ordered by dtype size then name, header padded with spaces to a
 multiple of 8) and is atomic (:mod:`deltarule.io.atomic`).
@@ -60,6 +65,7 @@ __all__ = [
     "CHECKSUM_KEY",
     "DTYPES",
     "DEFAULT_MAX_HEADER_BYTES",
+    "DEFAULT_MAX_TENSORS",
     "covered_header",
     "read_safetensors",
     "read_safetensors_header",
@@ -93,7 +99,17 @@ CHECKSUM_KEY = "deltarule.sha256"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RANK = {code: rank for rank, code in enumerate(DTYPES)}
 _CODE = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
-DEFAULT_MAX_HEADER_BYTES = 100_000_000
+DEFAULT_MAX_HEADER_BYTES = 16 * 2**20
+"""Largest header read by default: 16 MiB. deltarule's largest headers hold a training
+history (about 260 bytes an epoch in a checkpoint, 150 in ``deltarule train``'s record),
+so this leaves room for some 60,000 checkpointed epochs, thirty times the longest run in
+the documentation, while a hostile header of this size (JSON of tiny objects, about 24
+bytes of memory per byte) stays under 400 MB and a second or two to parse."""
+
+DEFAULT_MAX_TENSORS = 10_000
+"""Most tensors a header may list by default. A deltarule file holds two per layer plus a
+few optimizer and callback tensors."""
+
 _ENTRY_FIELDS = {"dtype", "shape", "data_offsets"}
 _MAX_REASON = 1000
 
@@ -144,14 +160,28 @@ def _text_start(first: bytes) -> str | None:
     return next(line for line in text.splitlines() if line.strip())[:40]
 
 
-def loads_strict(text: str, fail: Fail, what: str = "its header") -> Any:
+def loads_strict(
+    text: str,
+    fail: Fail,
+    what: str = "its header",
+    *,
+    max_objects: int | None = None,
+    too_many: str = "",
+) -> Any:
     """Parse untrusted JSON: no repeated keys, no NaN/Infinity, any nesting depth refused cleanly.
 
     Repeated keys are refused because JSON parsers disagree on which value wins,
-    so two programs could read the same file differently.
+    so two programs could read the same file differently. With ``max_objects``, the
+    parse stops with ``fail(too_many)`` as soon as it has built more JSON objects than
+    that, so a hostile text costs no more than the limit allows.
     """
+    built = 0
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal built
+        built += 1
+        if max_objects is not None and built > max_objects:
+            fail(too_many or f"{what} holds more than {max_objects:,} JSON objects")
         seen: set[str] = set()
         for key, _ in pairs:  # linear: a header may hold millions of keys
             if key in seen:
@@ -170,14 +200,28 @@ def loads_strict(text: str, fail: Fail, what: str = "its header") -> Any:
         fail(f"{what} is not valid JSON ({str(exc)[:200]})")
 
 
-def _parse_json(raw: bytes, fail: Fail) -> dict[str, Any]:
+def _too_many_tensors(limit: int) -> str:
+    return (
+        f"its header lists more than {limit:,} tensors, the limit (deltarule's own files "
+        "hold a few per layer); if you trust the file, read it with a larger max_tensors "
+        "(read_safetensors, deltarule.io.load_model)"
+    )
+
+
+def _parse_json(raw: bytes, fail: Fail, max_tensors: int) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         fail(f"its header is not UTF-8 text (invalid byte at position {exc.start})")
-    header = loads_strict(text, fail)
+    # A well-formed header is one object per tensor, the metadata and itself: more is
+    # refused while parsing, before a million tiny entries cost seconds and gigabytes.
+    header = loads_strict(
+        text, fail, max_objects=max_tensors + 2, too_many=_too_many_tensors(max_tensors)
+    )
     if not isinstance(header, dict):
         fail(f"its header is a JSON {type(header).__name__}; expected a JSON object")
+    if len(header) - ("__metadata__" in header) > max_tensors:
+        fail(_too_many_tensors(max_tensors))
     return header
 
 
@@ -285,7 +329,7 @@ def _check_digest(path: str | os.PathLike[str], kind: str, stored: str, computed
 
 
 def _read_layout(
-    handle: BinaryIO, size: int, limit: int, fail: Fail, kind: str
+    handle: BinaryIO, size: int, limits: tuple[int, int], fail: Fail, kind: str
 ) -> tuple[list[TensorInfo], dict[str, str]]:
     """Read and validate the header of an open file of ``size`` bytes."""
     first = handle.read(8)
@@ -305,12 +349,15 @@ def _read_layout(
             f"its header declares {n:,} bytes but the file has {size:,} bytes; the file is "
             f"truncated or corrupt{_sniff(start)}"
         )
+    limit, max_tensors = limits
     if n > limit:
         fail(
-            f"its header has {n:,} bytes, more than the limit of {limit:,} "
-            "(raise max_header_bytes if you trust the file)"
+            f"its header has {n:,} bytes, more than the limit of {limit:,} (deltarule's own "
+            "headers are far smaller unless they hold a very long training history); if you "
+            "trust the file, read it with a larger max_header_bytes (read_safetensors, "
+            "deltarule.io.load_model)"
         )
-    header = _parse_json(handle.read(n), fail)
+    header = _parse_json(handle.read(n), fail, max_tensors)
     metadata = _check_metadata(header.pop("__metadata__", None), fail)
     data_length = size - 8 - n
     infos = [_check_entry(name, entry, data_length, fail) for name, entry in header.items()]
@@ -325,6 +372,14 @@ def _entries(infos: list[TensorInfo]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _limits(max_header_bytes: Any, max_tensors: Any) -> tuple[int, int]:
+    """The reader's limits, checked: non-negative integers."""
+    for name, value in (("max_header_bytes", max_header_bytes), ("max_tensors", max_tensors)):
+        if not _is_count(value):
+            raise InputError(f"{name} must be an integer >= 0; received {value!r:.80}.")
+    return max_header_bytes, max_tensors
+
+
 def _open_checked(path: str | os.PathLike[str]) -> BinaryIO:
     return open(check_readable(path, "a .safetensors file"), "rb")
 
@@ -333,12 +388,23 @@ def read_safetensors_header(
     path: str | os.PathLike[str],
     *,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    max_tensors: int = DEFAULT_MAX_TENSORS,
     kind: str = "safetensors file",
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Read and validate only the header of a safetensors file.
 
     The data section is not read, so the :data:`CHECKSUM_KEY` checksum (which covers the
     header too) is not verified, only its form; :func:`read_safetensors` verifies it.
+
+    Parameters
+    ----------
+    path : str or path-like
+    max_header_bytes : int, default 16 MiB
+        Largest header accepted (:data:`DEFAULT_MAX_HEADER_BYTES`).
+    max_tensors : int, default 10,000
+        Most tensors the header may list (:data:`DEFAULT_MAX_TENSORS`).
+    kind : str
+        What the file should be, for error messages.
 
     Returns
     -------
@@ -352,9 +418,10 @@ def read_safetensors_header(
         If the file is not a well-formed safetensors file (``kind`` names what was expected).
     """
     fail = make_fail(path, kind)
+    limits = _limits(max_header_bytes, max_tensors)
     with _open_checked(path) as handle:
         infos, metadata = _read_layout(
-            handle, os.fstat(handle.fileno()).st_size, max_header_bytes, fail, kind
+            handle, os.fstat(handle.fileno()).st_size, limits, fail, kind
         )
     return _entries(infos), metadata
 
@@ -363,6 +430,7 @@ def read_safetensors(
     path: str | os.PathLike[str],
     *,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    max_tensors: int = DEFAULT_MAX_TENSORS,
     kind: str = "safetensors file",
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read every tensor and the metadata of a safetensors file.
@@ -373,8 +441,10 @@ def read_safetensors(
     Parameters
     ----------
     path : str or path-like
-    max_header_bytes : int, default 100 MB
-        Largest header accepted.
+    max_header_bytes : int, default 16 MiB
+        Largest header accepted (:data:`DEFAULT_MAX_HEADER_BYTES`).
+    max_tensors : int, default 10,000
+        Most tensors the header may list (:data:`DEFAULT_MAX_TENSORS`).
     kind : str
         What the file should be, for error messages (e.g. "deltarule model file").
 
@@ -387,14 +457,16 @@ def read_safetensors(
     Raises
     ------
     IncompatibleFormatError
-        If the file is truncated, corrupt or not safetensors at all, or if its header
-        or data do not match the :data:`CHECKSUM_KEY` checksum in its metadata (damaged).
+        If the file is truncated, corrupt or not safetensors at all, if its header is
+        larger or lists more tensors than the limits, or if its header or data do not
+        match the :data:`CHECKSUM_KEY` checksum in its metadata (damaged).
     """
     fail = make_fail(path, kind)
+    limits = _limits(max_header_bytes, max_tensors)
     tensors: dict[str, np.ndarray] = {}
     with _open_checked(path) as handle:
         size = os.fstat(handle.fileno()).st_size
-        infos, metadata = _read_layout(handle, size, max_header_bytes, fail, kind)
+        infos, metadata = _read_layout(handle, size, limits, fail, kind)
         digest = None
         if CHECKSUM_KEY in metadata:
             digest = hashlib.sha256(covered_header(_entries(infos), metadata))

@@ -37,6 +37,14 @@ first-order solver) load with no trainer: the next ``partial_fit`` starts the
 optimizer afresh (zero moments, step 0) and draws a new shuffling stream from
 ``random_state``, as a warm-started ``fit`` always does; a ``RandomState`` read
 from such a file is None.
+
+A file is data from outside, so loading restores only what a saved estimator can
+hold, each value checked before it is used: the class's own constructor parameters
+(valid as ``fit`` requires them), the fitted attributes listed in :data:`_ATTRIBUTES`
+(plus ``feature_names_in_``) with their types and their agreement with the network,
+``classes_`` in a plain scalar dtype (booleans, integers, floats or text no longer
+than the labels), as many as the network's outputs need. Anything else is refused with
+an :class:`~deltarule.exceptions.IncompatibleFormatError` naming the field.
 """
 
 from __future__ import annotations
@@ -52,7 +60,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..exceptions import DeltaruleError, IncompatibleFormatError
 from ..optimizers import Optimizer
 from ..training import Trainer
-from ._network import build_network, ensure_registered
+from ._network import OUTPUT_ACTIVATIONS, build_network, ensure_registered
+from ._params import check_parameters
 from ._solvers import optimizer_from_state
 
 __all__ = ["load_estimator", "save_estimator"]
@@ -143,24 +152,85 @@ def save_estimator(estimator: Any, path: str | os.PathLike[str]) -> Any:
     )
 
 
-def _restore_params(params: dict[str, Any], tuples: Any) -> dict[str, Any]:
-    """Invert :func:`_params`; ``tuples`` None (older files): hidden_layer_sizes only."""
-    params = dict(params)
-    names = ["hidden_layer_sizes"] if not isinstance(tuples, list) else tuples
-    for name in names:
-        if isinstance(name, str) and isinstance(params.get(name), list):
-            params[name] = tuple(params[name])
-    if isinstance(params.get("class_weight"), list):
-        params["class_weight"] = {key: value for key, value in params["class_weight"]}
-    return {key: _number(value) for key, value in params.items()}
-
-
 def _damaged(path: str | os.PathLike[str], what: str, exc: Exception) -> IncompatibleFormatError:
     return IncompatibleFormatError(
         f"{os.fspath(path)} holds {what} that cannot be restored ({exc}); the file is damaged "
         "or was edited. Save the estimator again from the program that trained it, or use a "
         "backup copy."
     )
+
+
+def _refused(path: Any, problem: str, expected: str) -> IncompatibleFormatError:
+    """The error for a file holding what a saved estimator cannot hold."""
+    return IncompatibleFormatError(
+        f"{os.fspath(path)} holds an estimator {problem}; expected {expected}. The file is "
+        "damaged or was edited: save the estimator again from the program that trained it, "
+        "or use a backup copy."
+    )
+
+
+def _invalid(path: Any, field: str, value: Any, expected: str) -> IncompatibleFormatError:
+    """The error for a field of the ``training`` record that a saved estimator cannot hold."""
+    return _refused(path, f"whose {field} is {value!r:.80}", expected)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number, or a non-finite float as :func:`_plain` stores it ("inf", "nan")."""
+    return _is_int(value) or isinstance(_number(value), float)
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, (str, int, float))  # (bool is an int)
+
+
+def _restore_params(cls: type, training: dict[str, Any], path: Any) -> dict[str, Any]:
+    """The constructor parameters: the class's own, as JSON data; invert :func:`_params`.
+
+    ``tuple_params`` missing (older files): ``hidden_layer_sizes`` comes back a tuple.
+    """
+    params, tuples = training.get("params"), training.get("tuple_params")
+    if not isinstance(params, dict):
+        raise _invalid(path, "training.params", params, "an object of constructor parameters")
+    names = cls._get_param_names()
+    unknown = sorted(key for key in params if key not in names)
+    if unknown:
+        raise _refused(
+            path, f"with unknown parameter(s) {unknown!r:.120}", f"only {cls.__name__}'s parameters"
+        )
+    if tuples is None:
+        tuples = ["hidden_layer_sizes"]
+    if not (isinstance(tuples, list) and all(name in names for name in tuples)):
+        raise _invalid(path, "training.tuple_params", tuples, "a list of parameter names")
+    params = {key: _number(value) for key, value in params.items()}
+    for name in tuples:
+        if isinstance(params.get(name), list):
+            params[name] = tuple(params[name])
+    weights = params.get("class_weight")
+    if isinstance(weights, list):
+        pairs = all(
+            isinstance(p, list) and len(p) == 2 and _is_label(p[0]) and _is_number(p[1])
+            for p in weights
+        )
+        if not pairs:
+            raise _invalid(
+                path, "params.class_weight", weights, "a list of [class label, weight] pairs"
+            )
+        params["class_weight"] = {key: value for key, value in weights}
+    return params
+
+
+def _checked_estimator(cls: type, params: dict[str, Any], path: Any) -> Any:
+    """``cls(**params)``, its parameters valid as ``fit`` requires them."""
+    estimator = cls(**params)
+    try:
+        check_parameters(estimator)
+    except (TypeError, ValueError) as exc:  # (InvalidParameterError is both)
+        raise _damaged(path, "parameters", exc) from exc
+    return estimator
 
 
 def _restore_trainer(network: Any, loaded: Any, meta: Any, path: Any) -> Trainer:
@@ -201,13 +271,133 @@ def _restore_random_state(state: Any, path: Any) -> np.random.RandomState:
     return random_state
 
 
-def _classes(classes: list, dtype: Any, path: Any) -> np.ndarray:
-    """``classes_`` in the dtype it had (int8 labels stay int8); numpy's own guess in files
-    written before the dtype was stored."""
+def _attribute_rules(network: Any) -> dict[str, tuple[Any, str]]:
+    """Each fitted attribute's test of its (JSON) value, and what it should be."""
+    out = network.layers[-1].activation.name  # (as scikit-learn names it: "logistic", ...)
+    named = {**{ours: theirs for theirs, ours in OUTPUT_ACTIVATIONS.items()}, "exp": "exp"}.get(out)
+    counts = lambda v: _is_int(v) and v >= 0  # noqa: E731
+    numbers = lambda v: isinstance(v, list) and all(map(_is_number, v))  # noqa: E731
+    return {
+        "n_features_in_": (lambda v: v == network.n_inputs and _is_int(v), f"{network.n_inputs}"),
+        "n_outputs_": (lambda v: v == network.n_outputs and _is_int(v), f"{network.n_outputs}"),
+        "n_layers_": (
+            lambda v: v == len(network.layer_sizes) and _is_int(v),
+            f"{len(network.layer_sizes)}, the network's layers",
+        ),
+        "out_activation_": (
+            lambda v: named is not None and v == named,
+            f"{named!r}, the network's output activation" if named else "an estimator's network",
+        ),
+        "n_iter_": (counts, "an integer >= 0"),
+        "t_": (counts, "an integer >= 0"),
+        "_no_improvement_count": (counts, "an integer >= 0"),
+        "loss_": (lambda v: v is None or _is_number(v), "a number"),
+        "best_loss_": (lambda v: v is None or _is_number(v), "a number or null"),
+        "best_validation_score_": (lambda v: v is None or _is_number(v), "a number or null"),
+        "loss_curve_": (numbers, "a list of numbers"),
+        "validation_scores_": (lambda v: v is None or numbers(v), "a list of numbers or null"),
+        "validation_loss_curve_": (lambda v: v is None or numbers(v), "a list of numbers or null"),
+        "feature_names_in_": (
+            lambda v: (
+                isinstance(v, list)
+                and len(v) == network.n_inputs
+                and all(isinstance(n, str) for n in v)
+            ),
+            f"a list of {network.n_inputs} column names",
+        ),
+    }
+
+
+def _restore_attributes(attributes: Any, network: Any, path: Any) -> dict[str, Any]:
+    """The fitted attributes, every one of :data:`_ATTRIBUTES` present and each checked."""
+    if not isinstance(attributes, dict):
+        raise _invalid(path, "training.attributes", attributes, "an object of fitted attributes")
+    rules = _attribute_rules(network)
+    unknown = sorted(name for name in attributes if name not in rules)
+    missing = [name for name in _ATTRIBUTES if name not in attributes]
+    if unknown or missing:
+        found = f"unknown attribute(s) {unknown!r:.120}" if unknown else f"no {missing}"
+        raise _refused(
+            path, f"with {found}", f"the fitted attributes {', '.join(_ATTRIBUTES)} (and "
+            "feature_names_in_ when it was fitted on named columns)"
+        )  # fmt: skip
+    restored = {}
+    for name, value in attributes.items():
+        test, expected = rules[name]
+        if not test(value):
+            raise _invalid(path, f"attribute {name}", value, expected)
+        restored[name] = _number(value)
+    if "feature_names_in_" in restored:
+        restored["feature_names_in_"] = np.asarray(restored["feature_names_in_"], dtype=object)
+    return restored
+
+
+def _best_parameters(best: np.ndarray | None, network: Any, path: Any) -> np.ndarray:
+    """The early-stopping best weights: one finite value per parameter, in the network's dtype."""
+    if best is None:  # (every file has them; the network's weights do as well)
+        return network.parameters.copy()
+    shape, dtype = network.parameters.shape, network.parameters.dtype
+    if best.shape != shape or best.dtype != dtype or not np.isfinite(best).all():
+        raise _refused(
+            path,
+            f"whose tensor extra.best_parameters is {best.dtype} of shape {best.shape}"
+            + ("" if np.isfinite(best).all() else " and not finite"),
+            f"{shape[0]} finite {dtype} values, one per network parameter",
+        )
+    return best.copy()
+
+
+def _classes_dtype(spec: Any, classes: list, path: Any) -> np.dtype | None:
+    """The stored dtype of ``classes_``: a plain scalar dtype, text no longer than the labels.
+
+    Anything else (objects, records, sub-arrays such as ``(200,200,200)f8``, which would
+    make each label megabytes) is refused before an array is made.
+    """
+    if spec is None:  # (files written before the dtype was stored)
+        return None
     try:
-        return np.asarray(classes, dtype=None if dtype is None else np.dtype(dtype))
+        dtype = np.dtype(spec) if isinstance(spec, str) and len(spec) <= 16 else None
+    except (TypeError, ValueError, SyntaxError):
+        dtype = None
+    longest = max((len(c) for c in classes if isinstance(c, str)), default=0)
+    plain = dtype is not None and dtype.kind in "biufU" and dtype.subdtype is None
+    if not plain or dtype.itemsize > (4 * max(longest, 256) if dtype.kind == "U" else 16):
+        raise _invalid(
+            path, "training.classes_dtype", spec, "the dtype of class labels: booleans, "
+            f"integers, floats or text of at most {max(longest, 256)} characters (e.g. '<i8', "
+            "'<U5')"
+        )  # fmt: skip
+    return dtype
+
+
+def _classes(classes: Any, training: dict[str, Any], network: Any, path: Any) -> np.ndarray:
+    """``classes_`` in the dtype it had (int8 labels stay int8; numpy's own guess in files
+    written before the dtype was stored), checked against the network's outputs."""
+    if not isinstance(classes, list) or not classes:
+        raise _invalid(path, "classes", classes, "the classifier's class labels")
+    dtype = _classes_dtype(training.get("classes_dtype"), classes, path)
+    target_type = training.get("target_type")
+    n_outputs, n_classes = network.n_outputs, len(classes)
+    if target_type == "multilabel-indicator":
+        wanted, outputs = list(range(n_outputs)), n_outputs
+        if classes != wanted:
+            raise _invalid(path, "classes", classes, f"the labels {wanted} of its outputs")
+    else:
+        wanted, outputs = ("binary", 1) if n_classes <= 2 else ("multiclass", n_classes)
+        if target_type not in (None, wanted):
+            raise _invalid(path, "training.target_type", target_type, f"{wanted!r}")
+    if outputs != n_outputs:
+        raise _invalid(path, "classes", classes, f"labels for the network's {n_outputs} output(s)")
+    try:
+        array = np.asarray(classes, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise _damaged(path, f"classes_ {classes!r:.60} of dtype {dtype!r}", exc) from exc
+        raise _damaged(path, f"classes_ {classes!r:.60} of dtype {dtype}", exc) from exc
+    if array.shape != (n_classes,) or _plain(array) != classes:  # (e.g. 1.5 as an integer)
+        dtype_name = "numpy's guess" if dtype is None else dtype
+        raise _invalid(path, "classes", classes, f"labels that are values of dtype {dtype_name}")
+    if len(set(array.tolist())) != n_classes:  # (1 and 1.0 as floats)
+        raise _invalid(path, "classes", classes, "distinct labels")
+    return array
 
 
 def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
@@ -215,6 +405,12 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
 
     With the optimizer state and random streams when the file has them (see the
     module docstring); without, the next ``partial_fit`` starts the optimizer afresh.
+
+    Raises
+    ------
+    IncompatibleFormatError
+        If the file is not a model file of a ``cls`` estimator, or holds anything such an
+        estimator cannot have (see the module docstring).
     """
     from ..io import load_model, model_header  # an edge: imported when a model is read
 
@@ -223,29 +419,33 @@ def load_estimator(cls: type, path: str | os.PathLike[str]) -> Any:
     training = loaded.training or {}
     kind = training.get("estimator")
     if kind != cls.__name__:
-        found = f"a {kind}" if kind else "a plain deltarule network, not an estimator"
+        found = f"a {kind!s:.80}" if kind else "a plain deltarule network, not an estimator"
         raise IncompatibleFormatError(
             f"{os.fspath(path)} holds {found}; {cls.__name__}.load reads files written by "
             f"{cls.__name__}.save. Load it with deltarule.io.load_model or the matching class."
         )
-    estimator = cls(**_restore_params(training["params"], training.get("tuple_params")))
+    estimator = _checked_estimator(cls, _restore_params(cls, training, path), path)
     network = build_network(loaded.network.config(), loaded.network.parameters)
     np.copyto(network.trainable, loaded.network.trainable)
+    attributes = _restore_attributes(training.get("attributes"), network, path)
+    classifier = hasattr(estimator, "_restore_targets")
+    classes = _classes(loaded.classes, training, network, path) if classifier else None
+    if not classifier and loaded.classes:
+        raise _invalid(path, "classes", loaded.classes, f"none ({cls.__name__} has no classes)")
     estimator.network_ = network
-    for name, value in training["attributes"].items():
-        value = _number(value)
-        if name == "feature_names_in_":
-            value = np.asarray(value, dtype=object)
+    for name, value in attributes.items():
         setattr(estimator, name, value)
     best = loaded.extra_tensors.get("best_parameters")
-    estimator._best_parameters = network.parameters.copy() if best is None else best.copy()
+    estimator._best_parameters = _best_parameters(best, network, path)
     estimator._trainer = None
     if training.get("trainer") is not None:
         estimator._trainer = _restore_trainer(network, loaded, training["trainer"], path)
     if training.get("random_state") is not None:
         estimator.random_state = _restore_random_state(training["random_state"], path)
-    if loaded.classes is not None:
-        classes = _classes(loaded.classes, training.get("classes_dtype"), path)
-        estimator._restore_targets(classes, training.get("target_type", "binary"))
+    if classes is not None:
+        try:
+            estimator._restore_targets(classes, training.get("target_type", "binary"))
+        except ValueError as exc:  # (labels scikit-learn refuses, e.g. NaN)
+            raise _damaged(path, f"classes {classes.tolist()!r:.60}", exc) from exc
     estimator._sync_out()
     return estimator
