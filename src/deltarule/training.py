@@ -400,8 +400,25 @@ class Trainer:
                         f"the checkpoint lacks optimizer state {key!r} of shape "
                         f"{state[key].shape}; it was written for another optimizer or network."
                     )
+                if not np.isfinite(saved).all():
+                    raise InputError(
+                        f"the checkpoint's optimizer state {key!r} holds NaN or infinity; "
+                        "a checkpoint keeps a finite state (a diverged epoch is undone), so "
+                        "it is damaged. Start the run again."
+                    )
                 state[key][...] = saved
-        state.update(meta.get("optimizer_scalars", {}))
+        scalars = meta.get("optimizer_scalars", {})
+        known = {k for k, v in state.items() if not isinstance(v, np.ndarray)}
+        for key, value in scalars.items():
+            if key not in known or (
+                isinstance(value, float) and not math.isfinite(value)
+            ):  # (an unknown key could replace a moment array with a number)
+                raise InputError(
+                    f"the checkpoint's optimizer scalar {key!r} = {value!r} is not one of "
+                    f"{self.optimizer.name!r}'s ({', '.join(sorted(known)) or 'none'}) or not "
+                    "finite; it was written for another optimizer, or is damaged."
+                )
+        state.update(scalars)
         self.optimizer_state = state
         self.epochs_done = int(meta["epochs_done"])
         self.learning_rate = float(meta["learning_rate"])

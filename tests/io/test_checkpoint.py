@@ -379,6 +379,32 @@ def test_a_random_stream_state_out_of_range_is_named_at_resume(tmp_path) -> None
     assert trainer.network.parameters.tobytes() == before.tobytes()  # left as it was
 
 
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda saved: saved.tensors["optimizer.first_moment"].__setitem__(0, np.nan), "holds NaN"),
+        (
+            lambda saved: saved.trainer_state["optimizer_scalars"].update(first_moment=1.0),
+            "scalar .first_moment.",
+        ),
+        (lambda saved: saved.trainer_state["optimizer_scalars"].update(step=np.inf), "not finite"),
+    ],
+    ids=["nan-moment", "scalar-over-an-array", "infinite-scalar"],
+)
+def test_a_damaged_optimizer_state_is_named_at_resume(tmp_path, damage, fragment) -> None:
+    # (a NaN moment was restored as it was, and an unknown scalar key replaced Adam's
+    # moment array with a number: the run failed later, or trained on from NaN)
+    X, y = data()
+    run(make_trainer(), 1, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    damage(saved)
+    trainer = make_trainer()
+    before = trainer.network.parameters.copy()
+    with pytest.raises(IncompatibleFormatError, match=f"cannot be restored.*{fragment}"):
+        resume_trainer(trainer, saved)
+    assert trainer.network.parameters.tobytes() == before.tobytes()
+
+
 def test_checkpoint_early_stopping_argument_is_deprecated(tmp_path) -> None:
     with pytest.warns(DeprecationWarning, match="no longer needed"):
         Checkpoint(tmp_path, early_stopping=EarlyStopping())
