@@ -503,7 +503,7 @@ def load_model(
     Parameters
     ----------
     path : str or path-like
-    max_header_bytes : int, default 16 MiB
+    max_header_bytes : int, default 100 MB
         Largest JSON header read (:data:`~deltarule.io.safetensors.DEFAULT_MAX_HEADER_BYTES`);
         raise it only for a file you trust (a checkpoint of a run of many thousands of
         epochs).

@@ -99,12 +99,13 @@ CHECKSUM_KEY = "deltarule.sha256"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _RANK = {code: rank for rank, code in enumerate(DTYPES)}
 _CODE = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
-DEFAULT_MAX_HEADER_BYTES = 16 * 2**20
-"""Largest header read by default: 16 MiB. deltarule's largest headers hold a training
-history (about 260 bytes an epoch in a checkpoint, 150 in ``deltarule train``'s record),
-so this leaves room for some 60,000 checkpointed epochs, thirty times the longest run in
-the documentation, while a hostile header of this size (JSON of tiny objects, about 24
-bytes of memory per byte) stays under 400 MB and a second or two to parse."""
+DEFAULT_MAX_HEADER_BYTES = 100_000_000
+"""Largest header read by default: 100 MB, the ``safetensors`` package's own limit.
+deltarule's largest headers hold a training history (about 260 bytes an epoch in a
+checkpoint, 150 in ``deltarule train``'s record): this reads some 380,000 checkpointed
+epochs (tiny networks trained as FANN's users train them, for hundreds of thousands of
+epochs, among them). What makes a hostile header slow is mostly the number of tensors it
+lists, capped by :data:`DEFAULT_MAX_TENSORS`."""
 
 DEFAULT_MAX_TENSORS = 10_000
 """Most tensors a header may list by default. A deltarule file holds two per layer plus a
@@ -399,7 +400,7 @@ def read_safetensors_header(
     Parameters
     ----------
     path : str or path-like
-    max_header_bytes : int, default 16 MiB
+    max_header_bytes : int, default 100 MB
         Largest header accepted (:data:`DEFAULT_MAX_HEADER_BYTES`).
     max_tensors : int, default 10,000
         Most tensors the header may list (:data:`DEFAULT_MAX_TENSORS`).
@@ -441,7 +442,7 @@ def read_safetensors(
     Parameters
     ----------
     path : str or path-like
-    max_header_bytes : int, default 16 MiB
+    max_header_bytes : int, default 100 MB
         Largest header accepted (:data:`DEFAULT_MAX_HEADER_BYTES`).
     max_tensors : int, default 10,000
         Most tensors the header may list (:data:`DEFAULT_MAX_TENSORS`).
