@@ -133,7 +133,7 @@ def run_compiled(
             remaining -= done
             reason = trainer.end_epoch(record, state, cbs)
             if interrupt.requested:
-                return f"interrupted (Ctrl-C) after epoch {record.epoch}"
+                return f"interrupted ({interrupt.signal}) after epoch {record.epoch}"
             if reason:
                 return reason
             if seconds < CHUNK_SECONDS:

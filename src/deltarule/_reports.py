@@ -34,10 +34,15 @@ def user_stacklevel() -> int:
 
 
 class Interrupt:
-    """Turns the first Ctrl-C into a flag checked between batches (never a half-done update)."""
+    """Turns the first Ctrl-C into a flag checked between batches (never a half-done update).
+
+    ``signal`` names what asked to stop, for stop reasons: ``"Ctrl-C"``, or ``"SIGTERM"``
+    when the handler is called for that signal (the command line relays a SIGTERM to it).
+    """
 
     def __init__(self) -> None:
         self.requested = False
+        self.signal = "Ctrl-C"
         self._previous: Any = None
 
     def __enter__(self) -> Interrupt:
@@ -49,6 +54,8 @@ class Interrupt:
         if self.requested:  # a second Ctrl-C: the user really wants out
             raise KeyboardInterrupt
         self.requested = True
+        if signum == getattr(signal, "SIGTERM", None):
+            self.signal = "SIGTERM"
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:

@@ -123,7 +123,7 @@ class LBFGS(FullBatchSolver):
             np.copyto(network.parameters, x, casting="unsafe")
             reason = on_iteration(float(intermediate_result.fun), last["grad"])
             if reason or interrupt.requested:
-                stop.append(reason or "interrupted (Ctrl-C)")
+                stop.append(reason or f"interrupted ({interrupt.signal})")
                 raise StopIteration
 
         options = {
@@ -214,7 +214,7 @@ class LevenbergMarquardt(FullBatchSolver):
             loss, grad = objective(params)
             reason = on_iteration(loss, grad)
             if reason or interrupt.requested:
-                return reason or "interrupted (Ctrl-C)"
+                return reason or f"interrupted ({interrupt.signal})"
         return f"max epochs ({max_iter}) reached"
 
 

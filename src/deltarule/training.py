@@ -874,13 +874,13 @@ class Trainer:
                     # A partial epoch gets no record (and so no checkpoint): the history
                     # and any checkpoint end at the last complete epoch.
                     return (
-                        f"interrupted (Ctrl-C) during epoch {self.epochs_done + 1}, after "
-                        f"{len(order)} of {data.X.shape[0]} examples"
+                        f"interrupted ({interrupt.signal}) during epoch {self.epochs_done + 1}, "
+                        f"after {len(order)} of {data.X.shape[0]} examples"
                     )
                 record = self._record(loss, output, order, data, val, lr, t0, norm)
                 reason = self.end_epoch(record, state, cbs)
                 if interrupt.requested:
-                    return f"interrupted (Ctrl-C) after epoch {record.epoch}"
+                    return f"interrupted ({interrupt.signal}) after epoch {record.epoch}"
                 if reason:
                     return reason
         return f"max epochs ({state.max_epochs}) reached"

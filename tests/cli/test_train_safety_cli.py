@@ -252,6 +252,7 @@ def test_sigterm_during_training_stops_like_ctrl_c(tmp_path):
     assert proc.wait(timeout=120) == 143, "".join(lines)  # (before: killed, -15, no model)
     reader.join(timeout=10)
     assert "interrupted (SIGTERM)" in lines[-1] and "--resume ck" in lines[-1], lines[-1]
+    assert not any("Ctrl-C" in line for line in lines), lines  # the progress line's too
     summary = load_model(tmp_path / "m.safetensors").training["summary"]
     assert summary["stop_reason"].startswith("interrupted (SIGTERM)")
 

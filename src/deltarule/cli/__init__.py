@@ -73,7 +73,7 @@ class _SignalRelay:
         handler = signal.getsignal(signal.SIGINT)
         if not callable(handler):  # (SIGINT ignored, as in a background job: stop anyway)
             raise KeyboardInterrupt
-        handler(signal.SIGINT, frame)
+        handler(signum, frame)  # (the training loop's names the signal in its stop reason)
 
     def stop_signal(self) -> tuple[str, int]:
         """(name, exit status) of the signal that stopped the command: Ctrl-C, or SIGTERM."""
