@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
 
-from . import _rowops
+from . import _rowops, _scipy
 from ._typing import Array
 from ._validation import lookup, register
 from .exceptions import InputError
@@ -106,7 +105,8 @@ class Activation:
                 f"Activation {self.name!r}: give exactly one of derivative(z, a) (element-wise) "
                 "or jacobian_product(z, a, grad_a)."
             )
-        self._probe()
+        if _PROBE:
+            self._probe()
 
     def _probe(self) -> None:
         """Call the functions once on a small array, so that a wrong signature or shape is
@@ -179,6 +179,11 @@ class Activation:
         if self.derivative is not None:
             return grad_a * self.derivative(z, a)
         return self.jacobian_product(z, a, grad_a)  # type: ignore[misc]
+
+
+def _expit(z: Array) -> Array:
+    """The logistic sigmoid 1 / (1 + exp(-z)), scipy's ``expit`` (exact at both tails)."""
+    return _scipy.special().expit(z)
 
 
 def _ones_like(z: Array, a: Array) -> Array:
@@ -254,12 +259,12 @@ _INV_SQRT_2PI = 0.3989422804014327
 def _gelu(z: Array) -> Array:
     # The exact GELU, z * Phi(z) (Hendrycks & Gimpel, 2016).
     t = z.dtype.type
-    return t(0.5) * z * (t(1) + special.erf(z * t(_SQRT_HALF)))
+    return t(0.5) * z * (t(1) + _scipy.special().erf(z * t(_SQRT_HALF)))
 
 
 def _gelu_derivative(z: Array, a: Array) -> Array:
     t = z.dtype.type
-    cdf = t(0.5) * (t(1) + special.erf(z * t(_SQRT_HALF)))
+    cdf = t(0.5) * (t(1) + _scipy.special().erf(z * t(_SQRT_HALF)))
     return cdf + z * t(_INV_SQRT_2PI) * np.exp(t(-0.5) * z * z)
 
 
@@ -268,11 +273,11 @@ def _softplus(z: Array) -> Array:
 
 
 def _silu(z: Array) -> Array:
-    return z * special.expit(z)
+    return z * _expit(z)
 
 
 def _silu_derivative(z: Array, a: Array) -> Array:
-    s = special.expit(z)
+    s = _expit(z)
     return s * (1 + z * (1 - s))
 
 
@@ -316,6 +321,8 @@ def _softmax_jacobian_product(z: Array, a: Array, grad_a: Array) -> Array:
     return a * (grad_a - (grad_a * a).sum(axis=-1, keepdims=True))
 
 
+_PROBE = False  # (not for the built-ins below, which the contract tests check: their
+# probes would import scipy with the package, ~0.25 s that a ReLU network never needs)
 ACTIVATIONS: dict[str, Activation] = {}
 """The registry: name -> :class:`Activation`. Aliases map to the same object."""
 
@@ -360,9 +367,9 @@ for _act, _aliases in [
     (
         Activation(
             "sigmoid",
-            special.expit,
+            _expit,
             lambda z, a: a * (1 - a),
-            function_into=lambda z, out: special.expit(z, out=out),
+            function_into=lambda z, out: _scipy.special().expit(z, out=out),
             backward_into=_sigmoid_backward_into,
             output_range=(0.0, 1.0),
         ),
@@ -400,9 +407,7 @@ for _act, _aliases in [
     (Activation("selu", _selu, _selu_derivative, output_range=(-1.7581, np.inf)), ()),
     (Activation("gelu", _gelu, _gelu_derivative, output_range=(-0.17, np.inf)), ()),
     (
-        Activation(
-            "softplus", _softplus, lambda z, a: special.expit(z), output_range=(0.0, np.inf)
-        ),
+        Activation("softplus", _softplus, lambda z, a: _expit(z), output_range=(0.0, np.inf)),
         (),
     ),
     (Activation("silu", _silu, _silu_derivative, output_range=(-0.279, np.inf)), ("swish",)),
@@ -444,6 +449,7 @@ for _act, _aliases in [
     register_activation(_act, aliases=_aliases)
 
 _BUILTINS: dict[str, Activation] = dict(ACTIVATIONS)
+_PROBE = True  # every object made from here on, a user's, is probed
 """The activations this module defines, by name: what the compiled kernels compute."""
 
 

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import linalg, optimize
 
+from . import _scipy
 from ._threads import scipy_blas_single_threaded
 from ._typing import Array
 from .exceptions import InputError, UnknownNameError
@@ -116,7 +116,7 @@ class LBFGS(FullBatchSolver):
 
         stop: list[str] = []
 
-        def callback(intermediate_result: optimize.OptimizeResult) -> None:
+        def callback(intermediate_result: Any) -> None:
             x = intermediate_result.x
             if not np.array_equal(x, last.get("x")):
                 fun(x)
@@ -135,7 +135,7 @@ class LBFGS(FullBatchSolver):
         }
         x0 = network.parameters.astype(np.float64)
         with scipy_blas_single_threaded():
-            result = optimize.minimize(
+            result = _scipy.optimize().minimize(
                 fun, x0, jac=True, method="L-BFGS-B", callback=callback, options=options
             )
         np.copyto(network.parameters, result.x, casting="unsafe")
@@ -197,7 +197,7 @@ class LevenbergMarquardt(FullBatchSolver):
             g = jac.T @ r
             a = jac.T @ jac
             while True:
-                step = linalg.solve(a + mu * np.eye(a.shape[0]), -g, assume_a="pos")
+                step = _scipy.linalg().solve(a + mu * np.eye(a.shape[0]), -g, assume_a="pos")
                 candidate = params.copy()
                 candidate[network.trainable] += step.astype(params.dtype)
                 new_error = network.evaluate_params(candidate, data.X, data.y, data.sample_weight)
