@@ -181,9 +181,16 @@ class Activation:
         return self.jacobian_product(z, a, grad_a)  # type: ignore[misc]
 
 
-def _expit(z: Array) -> Array:
-    """The logistic sigmoid 1 / (1 + exp(-z)), scipy's ``expit`` (exact at both tails)."""
-    return _scipy.special().expit(z)
+_EXPIT: Any = None  # scipy's expit, once first used
+
+
+def _expit(z: Array, out: Array | None = None) -> Array:
+    """The logistic sigmoid 1 / (1 + exp(-z)), scipy's ``expit`` (exact at both tails),
+    into ``out`` when given."""
+    global _EXPIT
+    if _EXPIT is None:
+        _EXPIT = _scipy.special().expit
+    return _EXPIT(z) if out is None else _EXPIT(z, out=out)
 
 
 def _ones_like(z: Array, a: Array) -> Array:
@@ -369,7 +376,7 @@ for _act, _aliases in [
             "sigmoid",
             _expit,
             lambda z, a: a * (1 - a),
-            function_into=lambda z, out: _scipy.special().expit(z, out=out),
+            function_into=_expit,
             backward_into=_sigmoid_backward_into,
             output_range=(0.0, 1.0),
         ),
