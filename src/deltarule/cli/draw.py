@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from .._validation import check_int
     from ..explain import draw_network
     from ._common import check_distinct
-    from .explain import check_output
+    from ._outputs import check_output
 
     max_neurons = check_int(args.max_neurons, "--max-neurons", minimum=3)
     check_output("--out", args.out, "net.svg")

@@ -10,7 +10,6 @@ their own predicted class; other models need ``--target``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import sys
@@ -19,6 +18,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import add_common
+from ._example_values import INPUT_SCALE, check_values, parse_row
+from ._outputs import check_output, write_outputs
 
 FORMATS = ("text", "markdown", "html", "json")
 
@@ -96,97 +97,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_common(parser)
     parser.set_defaults(func=run)
-
-
-def parse_row(text: str, option: str, width: int | None = None, what: str = "") -> np.ndarray:
-    """Parse ``"0.1,0.7,0.3"`` into a 1-D float array (of ``width`` values, when given: the
-    network's ``what``).
-
-    Raises
-    ------
-    InputError
-        For an empty value (``1,,2``), a value that is not a number, or the wrong count.
-    """
-    from ..exceptions import InputError
-
-    example = "such as 0.05,0.1"
-    if not text.strip():
-        raise InputError(f"{option} must be comma-separated numbers {example}; received {text!r}.")
-    values = []
-    for position, part in enumerate(text.split(","), start=1):
-        if not part.strip():
-            raise InputError(
-                f"{option} has an empty value at position {position} ({text!r}); give a "
-                f"number between every two commas, {example}."
-            )
-        try:
-            values.append(float(part))
-        except ValueError:
-            raise InputError(
-                f"{option} value {position} is {part.strip()!r}, not a number; expected "
-                f"comma-separated numbers {example}."
-            ) from None
-    if width is not None and len(values) != width:
-        raise InputError(
-            f"{option} has {len(values)} value(s) ({text}); the model's network has {width} "
-            f"{what if width != 1 else what.rstrip('s')}, so give {width} comma-separated "
-            f"number{'s' if width != 1 else ''} (or --raw for a row of the model's data "
-            "columns)."
-        )
-    return np.array(values)
-
-
-_INPUT_SCALE = (
-    "--input is the network's own input values, after the model's preprocessing "
-    "(standardised: usually within about ±5); to give a row of the data's columns as in "
-    "its CSV file, add --raw"
-)
-_TARGET_RANGES = {  # loss -> what --target takes (the losses that refuse some targets)
-    "binary_crossentropy": "a value from 0 to 1 for each output (1: the class it stands "
-    "for, 0: not)",
-    "categorical_crossentropy": "values >= 0, one per output, such as the one-hot 0,1,0 "
-    "for the second class",
-    "poisson": "counts or rates >= 0",
-}
-
-
-def check_values(values: np.ndarray, option: str, network: Any, raw: bool = False) -> None:
-    """Refuse --input or --target values the network cannot take: NaN, infinity, numbers
-    beyond its dtype's range, and targets outside its loss's range.
-
-    ``raw``: the values came from --raw's row through the model's preprocessing.
-    """
-    from .._validation import check_target_range
-    from ..exceptions import InputError
-
-    largest = float(np.finfo(network.dtype).max)
-    for position, value in enumerate(values, start=1):
-        if not math.isfinite(value):
-            source = "the --raw row's value" if raw else "value"
-            raise InputError(
-                f"{option} {source} {position} is {value}; expected finite numbers (no nan or inf)."
-            )
-        if abs(value) > largest:
-            if option == "--target":
-                hint = "give a target within that range"
-            elif raw:
-                hint = "check this row's values (and their units)"
-            else:
-                hint = _INPUT_SCALE
-            raise InputError(
-                f"{option} value {position} is {value:g}, beyond the largest number the "
-                f"model computes with ({network.dtype}: {largest:.3g}); {hint}."
-            )
-    if option == "--target":
-        loss = network.loss.name
-        try:
-            check_target_range(values.reshape(1, -1), loss, "y")
-        except InputError:
-            shown = ",".join(f"{v:g}" for v in values)
-            raise InputError(
-                f"--target {shown} is outside what the model's {loss} loss takes: "
-                f"{_TARGET_RANGES.get(loss, 'targets in its range')}."
-            ) from None
 
 
 def _raw_example(model: Any, row: str, target: str | None) -> tuple[Any, Any]:
@@ -339,65 +249,6 @@ def _refuse_checkpoint(header: dict[str, Any], path: str, network: Any) -> None:
         ) from None
 
 
-def check_output(option: str, path: str | None, example: str) -> None:
-    """Refuse an output path that cannot be written, in the command line's terms."""
-    from ..exceptions import InputError
-    from ..io.atomic import check_writable
-
-    if not path:
-        return
-    if os.path.isdir(path):
-        raise InputError(f"{option} {path} is a folder; expected a file path such as {example}.")
-    try:
-        check_writable(path)
-    except InputError:
-        folder = os.path.dirname(os.path.abspath(path))
-        raise InputError(
-            f"{option} {path}: the folder {folder!r} does not exist; create it first "
-            f"(mkdir -p) or choose another path for {option}."
-        ) from None
-    except OSError as exc:
-        if os.path.isfile(path) and not os.access(path, os.W_OK):  # (its message says so)
-            raise InputError(f"{option}: {exc}") from None
-        folder = os.path.dirname(os.path.abspath(path))
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        raise InputError(
-            f"{option} {path} cannot be written: a new file in its folder {folder!r} could "
-            f"not be created ({reason}); choose a path in a folder you can write to."
-        ) from None
-
-
-def write_outputs(outputs: list[tuple[str, str, bytes]]) -> None:
-    """Write each ``(option, path, data)``; the files appear together, after all are written.
-
-    Each goes to a temporary file first (:func:`deltarule.io.atomic.atomic_open`), and
-    the files are moved into place only once every one is written, so a full disk or a
-    failed write leaves none of them (a failure while moving them, after all the data
-    was written, is the only exception).
-    """
-    from ..exceptions import InputError
-    from ..io.atomic import atomic_open
-
-    current, moving = (outputs[0] if outputs else None), False
-    try:
-        with contextlib.ExitStack() as files:
-            for current in outputs:
-                handle = files.enter_context(atomic_open(current[1], "wb"))
-                handle.write(current[2])
-                handle.flush()  # (a full disk fails here, before any file is moved)
-            moving = True
-    except OSError as exc:
-        option, path, _ = next((o for o in outputs if repr(o[1]) in str(exc)), current)
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        written = "no file was written"
-        if moving and len(outputs) > 1:  # (failed moving one into place, after the others)
-            written = "an output other than this one may have been written"
-        raise InputError(
-            f"could not write {option} {path}: {reason}; {written}. Check the disk (free "
-            f"space, permissions) or choose another path for {option}."
-        ) from exc
-
-
 def _example_trace(args: argparse.Namespace, loaded: Loaded) -> Any:
     """Trace --input (and --target) through --model's network, once."""
     from .. import explain
@@ -447,7 +298,7 @@ def _overflow_message(args: argparse.Namespace, exc: Any, network: Any, x: Any) 
         )
     where = {"forward": "in the forward pass", "error": "as the error",
              "backward": "in the backward pass"}[exc.stage]  # fmt: skip
-    hint = "check this row's values (and their units)" if args.raw else _INPUT_SCALE
+    hint = "check this row's values (and their units)" if args.raw else INPUT_SCALE
     if args.target is not None:
         hint += "; and check that --target is on the scale of the model's outputs"
     return (
