@@ -625,6 +625,20 @@ class _Raise(dr.callbacks.Callback):
         raise ZeroDivisionError
 
 
+def test_a_classification_metric_refuses_regression_targets(rng) -> None:
+    # (metrics=["accuracy"] on real-valued targets recorded a number, from thresholding them
+    # at 0.5; the tutorial's 0.01/0.99 class targets under squared error still take it)
+    X = rng.random((20, 2))
+    net = dr.Network([2, 3, 1], seed=0)  # identity + mse: a regression
+    with pytest.raises(dr.InputError, match=r"metrics \['accuracy'\] score class predictions.*"
+                       r"column 0 of y holds 20 different values"):  # fmt: skip
+        net.fit(X, X[:, :1], metrics=["accuracy"], epochs=1, **quiet())
+    classes = np.where(X[:, :1] > 0.5, 0.99, 0.01)
+    net = dr.Network([2, 3, 1], output_activation="sigmoid", loss="half_squared_error", seed=0)
+    history = net.fit(X, classes, metrics=["accuracy"], epochs=1, **quiet())
+    assert 0 <= history.records[-1].metrics["accuracy"] <= 1
+
+
 def test_a_divergence_can_be_left_unwarned_without_a_warning_filter(rng, recwarn) -> None:
     # (the scikit-learn estimators need the reason without the warning; they swapped the
     # process-wide filters with catch_warnings to get it, which is not thread-safe)

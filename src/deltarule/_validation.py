@@ -329,6 +329,19 @@ _TARGET_RANGES = {  # loss -> (lowest, highest, what the loss expects)
 }
 
 
+def continuous_column(y: Any) -> int | None:
+    """The first column of targets ``y`` that holds more than two values (regression
+    targets), or None when every column holds at most two (class targets: one-hot rows, a
+    0/1 column, the tutorial's 0.01/0.99)."""
+    y = np.asarray(y)
+    y = y.reshape(len(y), -1)
+    for column in range(y.shape[1]):
+        values = y[:, column]
+        if values.size and not ((values == values.min()) | (values == values.max())).all():
+            return column
+    return None
+
+
 def check_target_range(y: np.ndarray, loss_name: str, name: str = "y") -> None:
     """Refuse targets outside the range a loss is defined on (e.g. negative Poisson counts)."""
     bounds = _TARGET_RANGES.get(loss_name)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
-from ._validation import check_int, check_positive
+from ._validation import check_int, check_positive, continuous_column
 from .exceptions import InputError
 from .history import EpochRecord, History
 from .metrics import METRICS
@@ -409,14 +409,10 @@ class AllCorrect(Callback):
     def on_train_begin(self, state: TrainingState) -> None:
         if state.trainer is not None and getattr(state.trainer, "classification", False):
             return  # a classification loss: its targets are classes (or probabilities)
-        y = np.asarray(state.y)
-        y = y.reshape(len(y), -1)
-        for column in range(y.shape[1]):
-            values = y[:, column]
-            if values.size and not ((values == values.min()) | (values == values.max())).all():
-                break
-        else:
+        column = continuous_column(state.y)
+        if column is None:
             return
+        values = np.asarray(state.y).reshape(len(state.y), -1)[:, column]
         loss = getattr(getattr(state.network, "loss", None), "name", "?")
         raise InputError(
             "stop_when_all_correct (AllCorrect) stops when every training example is "

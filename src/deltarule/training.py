@@ -42,7 +42,7 @@ from ._online import compiled_ok, run_compiled
 from ._reports import Interrupt, diverged, warn_diverged, warn_if_improving
 from ._sampling import Data, class_weights, split
 from ._typing import Array, ArrayLike, SeedLike
-from ._validation import check_fraction, check_int, check_positive
+from ._validation import check_fraction, check_int, check_positive, continuous_column
 from .callbacks import (
     AllCorrect,
     Callback,
@@ -758,6 +758,7 @@ class Trainer:
         data, val = self._prepare(
             X, y, sample_weight, class_weight, validation_split, validation_data
         )
+        self._check_metric_tasks(data.y)
         state = TrainingState(
             self.network,
             self.optimizer,
@@ -810,6 +811,23 @@ class Trainer:
         if warn_divergence:
             warn_diverged(reason)
         return state.history
+
+    def _check_metric_tasks(self, y: Array) -> None:
+        """Refuse a classification metric (accuracy, F1, ...) on regression targets, which
+        it would score by thresholding real numbers at 0.5 (a number, and a meaningless
+        one); class targets under a regression loss (the tutorial's 0.01/0.99) are fine."""
+        wrong = [m.name for m in self.metrics if m.task == "classification"]
+        column = None if self.classification or not wrong else continuous_column(y)
+        if column is None:
+            return
+        values = np.asarray(y).reshape(len(y), -1)[:, column]
+        raise InputError(
+            f"metrics {wrong} score class predictions, but the targets are numbers: column "
+            f"{column} of y holds {np.unique(values).size} different values, from "
+            f"{values.min():g} to {values.max():g} (class targets hold at most two values a "
+            "column). Use regression metrics (mae, mse, r2), or class targets with a "
+            "classification loss."
+        )
 
     def _check_solver_settings(self) -> None:
         """Refuse what a full-batch solver would silently leave out of its iterations."""
