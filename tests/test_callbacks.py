@@ -260,3 +260,50 @@ def test_model_checkpoint_to_a_folder_is_refused_before_the_first_epoch(tmp_path
     with pytest.raises(dr.InputError, match="is a folder; expected a file path such as"):
         net.fit(XOR_X, XOR_Y, epochs=2, verbose=0, callbacks=[watch, cb.ModelCheckpoint(path)])
     assert epochs == []
+
+
+# ------------------------------------------------------------ before the first epoch
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (lambda: EarlyStopping("val_loss"), "EarlyStopping cannot monitor 'val_loss': this run "
+                                            "has no validation data"),
+        (lambda: ReduceLROnPlateau("val_loss"), "ReduceLROnPlateau cannot monitor 'val_loss'"),
+        (lambda: cb.ModelCheckpoint("best.safetensors", monitor="val_loss",
+                                    save_best_only=True),
+         r"ModelCheckpoint\(save_best_only=True\) cannot monitor 'val_loss'"),
+        (lambda: EarlyStopping("mae"), "cannot monitor 'mae': this run does not compute it"),
+    ],
+)  # fmt: skip
+def test_a_monitor_the_run_does_not_record_is_refused_before_training(
+    make, fragment, tmp_path, monkeypatch
+) -> None:
+    # (found only after the first epoch had trained: the weights had changed already)
+    monkeypatch.chdir(tmp_path)
+    net = dr.Network([2, 3, 1], seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(dr.InputError, match=fragment):
+        net.fit(XOR_X, XOR_Y, epochs=3, callbacks=[make()], verbose=0)
+    np.testing.assert_array_equal(net.parameters, before)
+
+
+def test_a_callback_with_keras_batch_hooks_is_refused() -> None:
+    # (on_train_batch_end was silently never called)
+    class PerBatch(cb.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raise AssertionError("never called")
+
+    with pytest.raises(dr.InputError, match=r"PerBatch defines on_train_batch_end, which "
+                       r"deltarule never calls.*on_epoch_end"):  # fmt: skip
+        dr.Network([2, 1]).fit(XOR_X, XOR_Y, epochs=1, callbacks=[PerBatch()], verbose=0)
+
+
+def test_a_non_finite_monitored_value_counts_as_no_improvement() -> None:
+    # (as in Keras; NaN epochs never counted toward patience before)
+    net = dr.Network([1, 1], use_bias=False)
+    stopper = EarlyStopping("loss", patience=2)
+    stopper.on_train_begin(state_of(net))
+    reasons = [stopper.on_epoch_end(record(e, v), state_of(net))
+               for e, v in enumerate([1.0, float("nan"), float("nan")], start=1)]  # fmt: skip
+    assert reasons[:2] == [None, None] and reasons[2] is not None
+    assert stopper.best == 1.0 and stopper.best_epoch == 1

@@ -246,7 +246,8 @@ def _record(epoch: int, val_loss: float) -> EpochRecord:
 @pytest.mark.parametrize("stop_by_patience", [True, False])
 def test_early_stopping_restores_the_best_weights(stop_by_patience) -> None:
     net = dr.Network([1, 1], use_bias=False)
-    state = TrainingState(net, None, {}, 0.1, 0.1, 5, np.zeros((1, 1)), np.zeros((1, 1)))
+    data = np.zeros((1, 1))
+    state = TrainingState(net, None, {}, 0.1, 0.1, 5, data, data, X_val=data, y_val=data)
     stopper = EarlyStopping("val_loss", patience=2 if stop_by_patience else 10)
     stopper.on_train_begin(state)
     reasons = []

@@ -23,6 +23,7 @@ import numbers
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,12 +269,72 @@ def _monitored(record: EpochRecord, monitor: str) -> float:
     return float(value)
 
 
+_ALWAYS_RECORDED = ("loss", "learning_rate", "gradient_norm", "seconds")
+
+
+def check_monitor(monitor: str, state: TrainingState, who: str) -> None:
+    """Refuse, before the first epoch trains, a ``monitor`` the run will not record: a
+    validation value without validation data, or a metric not computed (it was found only
+    after the first epoch had already changed the weights)."""
+    base = monitor[4:] if monitor.startswith("val_") else monitor
+    trainer = state.trainer
+    if trainer is None:  # (a callback driven by hand: found at its first epoch's end)
+        return
+    metrics = [m.name for m in getattr(trainer, "metrics", [])]
+    val = state.X_val is not None
+    if monitor.startswith("val_") and not val:
+        raise InputError(
+            f"{who} cannot monitor {monitor!r}: this run has no validation data. Pass "
+            "validation_split or validation_data, or monitor the training 'loss'."
+        )
+    if base not in _ALWAYS_RECORDED and base not in metrics:
+        recorded = ["loss", *(["val_loss"] if val else []), *_ALWAYS_RECORDED[1:], *metrics]
+        recorded += [f"val_{m}" for m in metrics] if val else []
+        raise InputError(
+            f"{who} cannot monitor {monitor!r}: this run does not compute it (it records "
+            f"{', '.join(recorded)}). Add it to metrics=[...]."
+        )
+
+
+_BATCH_HOOKS = (
+    "on_batch_begin",
+    "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+    "on_predict_begin",
+    "on_predict_end",
+)
+
+
+def check_hooks(callbacks: Sequence[Callback]) -> None:
+    """Refuse a callback that defines Keras hooks deltarule never calls (they would be
+    silently skipped): its callbacks run per epoch."""
+    for callback in callbacks:
+        unknown = [name for name in _BATCH_HOOKS if callable(getattr(callback, name, None))]
+        if unknown:
+            raise InputError(
+                f"callback {type(callback).__name__} defines {', '.join(unknown)}, which "
+                "deltarule never calls: its callbacks run per epoch (on_train_begin, "
+                "on_epoch_begin, on_epoch_end, on_train_end). Move the work to on_epoch_end "
+                "(return True or a reason there to stop training, where Keras sets "
+                "model.stop_training)."
+            )
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
     With ``restore_best_weights`` (default True) the weights of the best epoch are
     restored when training ends — whatever ended it, max epochs included
-    (cf. keras-team/keras#12511).
+    (cf. keras-team/keras#12511). A NaN or infinite value counts as no improvement, as in
+    Keras. A ``monitor`` the run does not record (a validation value without validation
+    data, a metric not computed) is refused before the first epoch.
     """
 
     def __init__(
@@ -303,6 +364,7 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_train_begin(self, state: TrainingState) -> None:
+        check_monitor(self.monitor, state, "EarlyStopping")
         if self._resumed:  # continuing a checkpointed run: keep the restored state
             self._resumed = False
             if self._best_params is None:
@@ -342,9 +404,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         value = _monitored(record, self.monitor)
-        if not math.isfinite(value):
-            return None
-        if self._improved(value):
+        if math.isfinite(value) and self._improved(value):
             self.best, self.best_epoch, self.wait = value, record.epoch, 0
             np.copyto(self._best_params, state.network.parameters)
             return None
@@ -480,7 +540,13 @@ class TerminateOnNaN(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate before each epoch from ``schedule(epoch, base_lr)`` (0-based epoch)."""
+    """Set the learning rate before each epoch from ``schedule(epoch, base_lr)`` (0-based epoch).
+
+    Unlike Keras's ``LearningRateScheduler``, whose schedule receives the current rate,
+    ``schedule`` receives the run's base rate (as PyTorch's ``LambdaLR`` scales the initial
+    one, and as :mod:`deltarule.schedules` are written): halving each epoch is
+    ``lambda epoch, base: base * 0.5**epoch``, not ``lambda epoch, lr: lr * 0.5``.
+    """
 
     def __init__(self, schedule: Any) -> None:
         from .schedules import ReduceOnPlateau
@@ -502,7 +568,10 @@ class ReduceLROnPlateau(Callback):
 
     The rule (patience, min_delta, cooldown, min_lr) is
     :class:`deltarule.schedules.ReduceOnPlateau`; this callback feeds it the
-    monitored value each epoch and applies its rate.
+    monitored value each epoch and applies its rate. Its ``patience`` counts as PyTorch's
+    ``ReduceLROnPlateau`` does: the rate drops after ``patience + 1`` epochs without
+    improvement (Keras's drops one epoch sooner: Keras's ``patience=3`` is ``patience=2``
+    here).
 
     Each training run starts it afresh (best value, counters, reductions), as Keras does,
     its reductions scaling the rate the run starts with; a state loaded with
@@ -560,6 +629,7 @@ class ReduceLROnPlateau(Callback):
     def on_train_begin(self, state: TrainingState) -> None:
         """Start the plateau afresh (as Keras does), its reductions scaling the rate this run
         starts with — unless a checkpoint's state was just loaded, which is kept."""
+        check_monitor(self.monitor, state, "ReduceLROnPlateau")
         self._base_rate = state.base_learning_rate
         if self._resumed:  # continuing a checkpointed run: keep the restored state
             self._resumed = False
@@ -703,6 +773,8 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, state: TrainingState) -> None:
         _check_folder(self.path.format(epoch=1), "ModelCheckpoint")
+        if self.save_best_only:
+            check_monitor(self.monitor, state, "ModelCheckpoint(save_best_only=True)")
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
         """With ``save_best_only``, the best value so far (a resumed run saves only a better

@@ -54,6 +54,7 @@ from .callbacks import (
     TargetError,
     TimeLimit,
     TrainingState,
+    check_hooks,
     monitor_mode,
 )
 from .exceptions import InputError
@@ -775,6 +776,7 @@ class Trainer:
             trainer=self,
         )
         cbs = [*_callback_list(callbacks), ProgressBar(verbose)]
+        check_hooks(cbs)
         changer = next(
             (cb for cb in cbs if isinstance(cb, (LearningRateScheduler, ReduceLROnPlateau))), None
         )
