@@ -529,3 +529,45 @@ def test_a_huber_delta_survives_config_copy_and_pickle(rng) -> None:
     rebuilt.parameters = net.parameters
     assert rebuilt.evaluate(X, y) == pytest.approx(default, rel=1e-12) != expected
     assert Network([3, 1], loss="huber").config()["loss"] == "huber"
+
+
+# ------------------------------------------------- assigning through weights and biases
+def test_assigning_a_layers_weights_copies_into_the_buffer() -> None:
+    # (net.weights[0] = W replaced the view: predict used W, while training updated and
+    # save_model wrote the buffer's old values)
+    net = dr.Network([4, 8, 3], seed=0)
+    W = np.arange(32, dtype=float).reshape(8, 4) / 100
+    net.weights[0] = W
+    assert np.shares_memory(net.weights[0], net.parameters)
+    np.testing.assert_allclose(net.parameters[net.layout["W1"].slice], W.ravel(), rtol=1e-6)
+    net.biases = [np.ones(8), np.full(3, 2.0)]
+    assert net.parameters[net.layout["b2"].slice].tolist() == [2.0, 2.0, 2.0]
+    twin = dr.Network([4, 8, 3], seed=1)
+    twin.parameters = net.parameters
+    np.testing.assert_array_equal(net.predict(np.ones((2, 4))), twin.predict(np.ones((2, 4))))
+
+
+@pytest.mark.parametrize(
+    "change, fragment",
+    [
+        (lambda n: n.weights.__setitem__(0, np.zeros((4, 8))), r"shape \(8, 4\) \(layer 1\); "
+                                                              r"received shape \(4, 8\)"),
+        (lambda n: n.weights.__setitem__(slice(0, 1), [np.zeros((8, 4))]), "one layer at a time"),
+        (lambda n: n.weights.append(np.zeros(2)), "one entry per layer, fixed"),
+        (lambda n: setattr(n, "weights", [np.zeros((8, 4))]), r"one entry per layer \(2\)"),
+        (lambda n: n.weights.__setitem__(1, np.full((3, 8), np.nan)), "must be finite"),
+    ],
+)  # fmt: skip
+def test_assignments_that_do_not_fit_are_refused(change, fragment) -> None:
+    net = dr.Network([4, 8, 3], seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(dr.InputError, match=fragment):
+        change(net)
+    np.testing.assert_array_equal(net.parameters, before)
+
+
+def test_a_layer_without_bias_takes_only_none() -> None:
+    net = dr.Network([2, 3, 1], use_bias=[True, False], seed=0)
+    net.biases[1] = None
+    with pytest.raises(dr.InputError, match="layer 2 has no bias"):
+        net.biases[1] = np.zeros(1)

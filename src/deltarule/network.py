@@ -219,6 +219,74 @@ INFER_CHUNK = 2048
 """Rows per forward pass in :meth:`Network.infer`."""
 
 
+class _Views(list):
+    """A network's per-layer views into its parameter buffer (:attr:`Network.weights`,
+    :attr:`Network.biases`). Assigning an entry copies the values into its view: replacing
+    the view itself would disconnect it (predict would use the new array while training
+    and saving used the buffer)."""
+
+    def __init__(self, views: list[Array | None], what: str) -> None:
+        super().__init__(views)
+        self._what = what
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise InputError(
+                f"network.{self._what}[{index!r}] = ...: assign one layer at a time by its "
+                f"index (0 to {len(self) - 1}), or the whole list with network.{self._what} = "
+                "[...]."
+            )
+        view = self[index]
+        position = index % len(self) + 1 if -len(self) <= index < len(self) else None
+        if view is None:
+            if value is None:
+                return
+            raise InputError(
+                f"layer {position} has no bias (use_bias=False), so network.biases[{index}] "
+                "can only be None."
+            )
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"network.{self._what}[{index}] must be numbers of shape {view.shape}; "
+                f"received {type(value).__name__}."
+            ) from None
+        if array.shape != view.shape:
+            raise InputError(
+                f"network.{self._what}[{index}] has shape {view.shape} (layer {position}); "
+                f"received shape {array.shape}. Give an array of that shape."
+            )
+        if not np.isfinite(array).all():
+            raise InputError(
+                f"network.{self._what}[{index}] must be finite; received NaN or infinity."
+            )
+        np.copyto(view, array, casting="unsafe")
+
+    def assign(self, values: Any) -> None:
+        """Copy ``values`` (one per layer) into the views."""
+        values = list(values)
+        if len(values) != len(self):
+            raise InputError(
+                f"network.{self._what} = [...] needs one entry per layer ({len(self)}); "
+                f"received {len(values)}."
+            )
+        for index, value in enumerate(values):
+            self[index] = value
+
+    def _fixed(self, *args: Any, **kwargs: Any) -> None:
+        raise InputError(
+            f"network.{self._what} has one entry per layer, fixed by the architecture; "
+            "assign to an entry (network.weights[0] = W) to change its values."
+        )
+
+    __delitem__ = append = extend = insert = pop = remove = clear = sort = reverse = _fixed
+    __iadd__ = __imul__ = _fixed
+
+    def __reduce__(self) -> Any:  # (copied or pickled on its own: a plain list of arrays)
+        return (list, (list(self),))
+
+
 class Network:
     r"""A multi-layer perceptron with all parameters in one flat buffer.
 
@@ -359,13 +427,35 @@ class Network:
         np.copyto(buffer, cast)
 
     def _bind_views(self) -> None:
-        self.weights: list[Array] = []
-        self.biases: list[Array | None] = []
-        for i, layer in enumerate(self.layers, start=1):
-            self.weights.append(self.layout.view(self.parameters, f"W{i}"))
-            self.biases.append(
-                self.layout.view(self.parameters, f"b{i}") if layer.use_bias else None
-            )
+        weights = [
+            self.layout.view(self.parameters, f"W{i}") for i in range(1, len(self.layers) + 1)
+        ]
+        biases = [
+            self.layout.view(self.parameters, f"b{i}") if layer.use_bias else None
+            for i, layer in enumerate(self.layers, start=1)
+        ]
+        self._weights, self._biases = _Views(weights, "weights"), _Views(biases, "biases")
+
+    @property
+    def weights(self) -> _Views:
+        """Each layer's weight matrix, shape ``(n_outputs, n_inputs)``: views into
+        :attr:`parameters`. Assigning to an entry (``net.weights[0] = W``) or to the whole
+        list copies the values in, as writing through a view does."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, values: Sequence[ArrayLike]) -> None:
+        self._weights.assign(values)
+
+    @property
+    def biases(self) -> _Views:
+        """Each layer's bias vector (None for a layer without bias): views into
+        :attr:`parameters`; assigning copies the values in, as for :attr:`weights`."""
+        return self._biases
+
+    @biases.setter
+    def biases(self, values: Sequence[ArrayLike | None]) -> None:
+        self._biases.assign(values)
 
     def _views(self, params: Array) -> tuple[list[Array], list[Array | None]]:
         if params is self.parameters:
@@ -813,7 +903,7 @@ class Network:
         # The views are rebuilt on unpickling, so they stay views of the new buffer. The
         # buffer is stored as "parameters", as before it was a property.
         state = dict(self.__dict__)
-        for key in ("weights", "biases", "_last_views"):
+        for key in ("_weights", "_biases", "_last_views"):
             state.pop(key, None)
         state["parameters"] = state.pop("_parameters")
         return state
