@@ -640,6 +640,20 @@ def test_a_classification_metric_refuses_regression_targets(rng) -> None:
     assert 0 <= history.records[-1].metrics["accuracy"] <= 1
 
 
+def test_weights_that_cancel_in_batches_of_one_row_are_warned(rng) -> None:
+    # (with batch_size=1, sample_weight and class_weight trained bit for bit as without)
+    X = rng.random((12, 2))
+    y = (X[:, :1] > 0.5) * 1.0
+    net = dr.Network([2, 1], output_activation="sigmoid", seed=0)
+    with pytest.warns(dr.exceptions.DataWarning, match="no effect with batch_size=1") as w:
+        net.fit(X, y, batch_size=1, epochs=1, sample_weight=np.arange(1, 13), **quiet())
+    assert [x.filename for x in w] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", dr.exceptions.DataWarning)
+        net.fit(X, y, batch_size=1, epochs=1, sample_weight=np.full(12, 2.0), **quiet())
+        net.fit(X, y, batch_size=4, epochs=1, sample_weight=np.arange(1, 13), **quiet())
+
+
 def test_a_divergence_can_be_left_unwarned_without_a_warning_filter(rng, recwarn) -> None:
     # (the scikit-learn estimators need the reason without the warning; they swapped the
     # process-wide filters with catch_warnings to get it, which is not thread-safe)

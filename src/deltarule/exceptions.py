@@ -44,5 +44,6 @@ class ConvergenceWarning(UserWarning):
 
 
 class DataWarning(UserWarning):
-    """The data were usable but not as the model saw data in training (e.g. a category it
-    never saw)."""
+    """The data were usable, but not as the caller may expect: unlike the data the model
+    saw in training (e.g. a category it never saw), or weights that cannot act (sample
+    weights in batches of one row)."""

@@ -30,6 +30,7 @@ import copy
 import math
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial, wraps
 from typing import Any
@@ -39,7 +40,7 @@ import numpy as np
 from . import _minibatch
 from ._fullbatch import run_solver
 from ._online import compiled_ok, run_compiled
-from ._reports import Interrupt, diverged, warn_diverged, warn_if_improving
+from ._reports import Interrupt, diverged, user_stacklevel, warn_diverged, warn_if_improving
 from ._sampling import Data, class_weights, split
 from ._typing import Array, ArrayLike, SeedLike
 from ._validation import check_fraction, check_int, check_positive, continuous_column
@@ -57,7 +58,7 @@ from .callbacks import (
     check_hooks,
     monitor_mode,
 )
-from .exceptions import InputError
+from .exceptions import DataWarning, InputError
 from .history import EpochRecord, History
 from .initializers import make_rng
 from .layers import DenseBuffers
@@ -760,6 +761,7 @@ class Trainer:
             X, y, sample_weight, class_weight, validation_split, validation_data
         )
         self._check_metric_tasks(data.y)
+        self._warn_if_weights_cancel(data.sample_weight)
         state = TrainingState(
             self.network,
             self.optimizer,
@@ -813,6 +815,20 @@ class Trainer:
         if warn_divergence:
             warn_diverged(reason)
         return state.history
+
+    def _warn_if_weights_cancel(self, weights: Array | None) -> None:
+        """Warn that sample or class weights change nothing in batches of one row (each
+        batch's error is the weighted mean of its rows: one row's weight divides out)."""
+        if self.batch_size != 1 or weights is None or np.ptp(weights) == 0:
+            return
+        warnings.warn(
+            "sample_weight (or class_weight) has no effect with batch_size=1: each batch's "
+            "error is the weighted mean of its rows, so one row's weight divides out (as in "
+            "scikit-learn's MLP). Train in batches of several rows (batch_size=32, or None for "
+            "every row) for the weights to count.",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
 
     def _check_metric_tasks(self, y: Array) -> None:
         """Refuse a classification metric (accuracy, F1, ...) on regression targets, which
@@ -995,6 +1011,12 @@ def fit(
 ) -> History:
     """Train ``network`` in place by backpropagation; returns its :class:`History`.
 
+    Each call trains with a new :class:`Trainer`: the optimizer's state (momentum, Adam's
+    moments), the schedule, the shuffling stream and the epoch numbering start afresh, as in
+    scikit-learn's ``fit`` (Keras's ``model.fit`` continues the optimizer's state instead).
+    To continue a run, keep a ``Trainer(network, ...)`` and call its ``fit`` again: its
+    second call continues the first exactly (epochs numbered on).
+
     Parameters
     ----------
     network : Network
@@ -1014,13 +1036,18 @@ def fit(
         with.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights: each batch's error is the weighted mean of its examples'
-        errors. A batch whose examples all have weight 0 makes no update.
+        errors (as scikit-learn's MLP weighs them; Keras divides the weighted sum by the
+        batch's size instead). So weights act within a batch: with ``batch_size=1`` they
+        change nothing (warned), and scaling every weight by one factor changes nothing.
+        A batch whose examples all have weight 0 makes no update.
     class_weight : dict or "balanced", optional
         Weights by class index (column of the one-hot target), of the training examples
         only (as in Keras): the validation loss and metrics are not class-weighted.
         "balanced" counts the classes over every row given, held-out rows included.
     validation_split : float
-        Fraction held out (stratified for classification) for validation. The held-out
+        Fraction held out for validation: rows drawn at random from ``seed`` (stratified
+        for classification), whatever ``shuffle`` says — not the last rows as in Keras
+        (for time series, pass the last rows as ``validation_data``). The held-out
         rows keep their ``sample_weight`` in the validation loss and metrics (as
         scikit-learn's early stopping scores them).
     validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
