@@ -654,6 +654,22 @@ def test_weights_that_cancel_in_batches_of_one_row_are_warned(rng) -> None:
         net.fit(X, y, batch_size=4, epochs=1, sample_weight=np.arange(1, 13), **quiet())
 
 
+def test_an_optimizer_object_and_another_learning_rate_are_refused(rng) -> None:
+    # (fit(optimizer=get_optimizer("adam", learning_rate=0.001), learning_rate=0.1) trained
+    # at 0.1 without a word)
+    from deltarule.optimizers import get_optimizer
+
+    X, y = regression_data(rng)
+    net = dr.Network([3, 2], seed=0)
+    adam = get_optimizer("adam", learning_rate=0.01)
+    with pytest.raises(dr.InputError, match=r"own learning rate \(0.01\) and learning_rate="
+                       r"0.1 was given too.*learning_rate=0.1\)\)"):  # fmt: skip
+        net.fit(X, y, optimizer=adam, learning_rate=0.1, epochs=1, **quiet())
+    assert Trainer(net, adam, 0.01).learning_rate == 0.01  # the same rate twice: no conflict
+    # an object left at its class's default rate takes fit's (test_optimizer_object_with_a_...)
+    assert Trainer(net, get_optimizer("adam"), 0.1).learning_rate == 0.1
+
+
 def test_a_divergence_can_be_left_unwarned_without_a_warning_filter(rng, recwarn) -> None:
     # (the scikit-learn estimators need the reason without the warning; they swapped the
     # process-wide filters with catch_warnings to get it, which is not thread-safe)

@@ -681,10 +681,12 @@ class Network:
         output: a 784-256-128-10 network's one-row prediction takes ~9 µs less of ~56),
         unless a subclass changed :meth:`forward`. Large inputs go through :meth:`forward`
         :data:`INFER_CHUNK` rows at a time in reused buffers: the intermediate arrays stay
-        small (in cache, no page faults), which is faster than one pass over all rows; each
-        row's output is computed as before. With numba and MKL installed, a compiled kernel
-        shares blocks of rows between threads instead (:mod:`deltarule._inference`; the same
-        outputs within float rounding).
+        small (in cache, no page faults), which is faster than one pass over all rows. A row's
+        output may differ in its last bits with the number of rows predicted at once (the
+        matrix products' kernels depend on the shapes, as in every BLAS-based library): the
+        same rows give the same outputs, one row alone and in a batch agree within float
+        rounding. With numba and MKL installed, a compiled kernel shares blocks of rows
+        between threads instead (:mod:`deltarule._inference`; likewise within rounding).
         """
         n = X.shape[0]
         plain = type(self).forward is Network.forward and plain_dense(self.layers)

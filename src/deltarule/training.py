@@ -119,6 +119,17 @@ def _require_weight(
         )
 
 
+def _default_rate(optimizer: Any) -> float | None:
+    """The learning rate ``optimizer``'s class gives when none is passed, or None."""
+    import inspect
+
+    try:
+        default = inspect.signature(type(optimizer)).parameters["learning_rate"].default
+    except (KeyError, TypeError, ValueError):
+        return None
+    return float(default) if isinstance(default, (int, float)) else None
+
+
 def _refuse_rate(optimizer: Any, what: str, given: Any = True) -> None:
     """Refuse ``what`` (a learning rate, schedule or rate callback; when ``given``) for an
     optimizer that sizes its own steps (``step_rule`` set: iRprop, the full-batch solvers),
@@ -314,6 +325,23 @@ class Trainer:
             self.optimizer: Any = solver
             self.optimizer_state: dict = {}
         else:
+            own = (
+                None
+                if getattr(optimizer, "step_rule", None)
+                else getattr(optimizer, "learning_rate", None)
+            )  # (iRprop's ignored one: refused below as any rate given to it)
+            if (
+                not isinstance(optimizer, str)
+                and None not in (learning_rate, own)
+                and float(learning_rate) != float(own)
+                and float(own) != _default_rate(optimizer)  # (set by its maker: a conflict)
+            ):
+                raise InputError(
+                    f"the optimizer object given has its own learning rate ({own:g}) and "
+                    f"learning_rate={learning_rate!r} was given too; expected one of them. "
+                    f"Leave learning_rate out, or build the optimizer with it "
+                    f"(get_optimizer({optimizer.name!r}, learning_rate={learning_rate!r}))."
+                )
             by_name = isinstance(optimizer, str) and learning_rate is not None
             kwargs = {"learning_rate": learning_rate} if by_name else {}
             self.optimizer = get_first_order(optimizer, **kwargs)
