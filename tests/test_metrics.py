@@ -11,14 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
+import deltarule.metrics
 from deltarule.exceptions import InputError, UnknownNameError
 from deltarule.metrics import (
+    MAX_CLASSES,
     METRICS,
     Metric,
     accuracy,
     all_correct,
     confusion_matrix,
     f1,
+    f1_binary,
     get_metric,
     is_multilabel,
     log_loss,
@@ -28,7 +31,10 @@ from deltarule.metrics import (
 )
 
 SEEDS = [0, 1, 2, 3, 4]
-CLASSIFICATION = sorted({m.name for m in METRICS.values() if m.task == "classification"})
+TWO_CLASS = {"f1_binary"}  # (refuse several classes: tested on their own below)
+CLASSIFICATION = sorted(
+    {m.name for m in METRICS.values() if m.task == "classification"} - TWO_CLASS
+)
 REGRESSION = sorted({m.name for m in METRICS.values() if m.task == "regression"})
 
 
@@ -273,6 +279,7 @@ def test_all_correct_regression_uses_argmax():
 
 def _data_for(metric, seed):
     kind = "multiclass" if metric.task == "classification" else "regression"
+    kind = "binary" if metric.name in TWO_CLASS else kind
     return make(kind, seed, weighted=seed % 2 == 1)
 
 
@@ -384,3 +391,92 @@ def test_macro_average_over_present_classes(name):
     for weight in (None, w):
         expected = sk_classification(name, "multiclass", output, target, weight)
         assert METRICS[name](output, target, weight) == pytest.approx(expected, rel=1e-12)
+
+
+# --- QA findings: names that say what they compute, edges, messages ------------------------
+
+
+def test_f1_names_say_macro_and_f1_binary_is_sklearns_default():
+    y_true, scores = np.array([0, 0, 1, 1]), np.array([0.9, 0.2, 0.8, 0.7])
+    y_pred = (scores > 0.5).astype(int)
+    binary = skm.f1_score(y_true, y_pred)  # scikit-learn's default: average="binary"
+    macro = skm.f1_score(y_true, y_pred, average="macro")
+    assert binary != pytest.approx(macro)  # (0.8 and 0.7333: the names must not mislead)
+    for name in ("f1", "f1_macro", "f1_score"):
+        assert METRICS[name](scores, y_true) == pytest.approx(macro, rel=1e-12)
+    assert METRICS["f1_binary"](scores, y_true) == pytest.approx(binary, rel=1e-12)
+    one_hot = np.column_stack([1 - scores, scores])
+    assert f1_binary(one_hot, np.eye(2)[y_true]) == pytest.approx(binary, rel=1e-12)
+    assert "macro" in f1.__doc__ and 'average="binary"' in f1.__doc__
+    assert "f1_binary" in deltarule.metrics.__doc__ and "f1_score" in deltarule.metrics.__doc__
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_f1_binary_matches_sklearn(seed, weighted):
+    output, target, w = make("binary", seed, weighted)
+    y_true, y_pred = sk_labels("binary", output, target)
+    expected = skm.f1_score(y_true, y_pred, sample_weight=w, zero_division=0)
+    assert f1_binary(output, target, w) == pytest.approx(expected, rel=1e-12)
+    assert f1_binary([0.1, 0.2], [0, 0]) == skm.f1_score([0, 0], [0, 0], zero_division=0)
+
+
+def test_f1_binary_refuses_several_classes_or_labels():
+    with pytest.raises(InputError, match="received 3 output columns.*'f1' \\(macro F1\\)"):
+        f1_binary(np.eye(3), np.eye(3))
+    with pytest.raises(InputError, match="received multi-label targets"):
+        f1_binary(np.ones((2, 2)) * 0.7, np.array([[1.0, 1.0], [0.0, 0.0]]))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # sklearn: probabilities not summing to 1
+def test_multilabel_log_loss_is_the_mean_binary_cross_entropy_not_sklearns():
+    target = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0]])
+    output = np.array([[0.9, 0.2, 0.6], [0.1, 0.3, 0.2], [0.7, 0.6, 0.4]])
+    columns = [skm.log_loss(target[:, k], output[:, k], labels=[0, 1]) for k in range(3)]
+    assert log_loss(output, target) == pytest.approx(np.mean(columns), rel=1e-12)
+    assert log_loss(output, target) != pytest.approx(skm.log_loss(target, output))
+    for doc in (deltarule.metrics.__doc__, log_loss.__doc__):
+        assert "multi-label" in doc.lower() and "sklearn.metrics.log_loss" in doc
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+def test_r2_of_fewer_than_two_samples_is_nan_like_sklearn():
+    assert math.isnan(skm.r2_score([1.0], [2.0]))
+    assert math.isnan(r2([2.0], [1.0])) and math.isnan(r2([1.0], [1.0]))
+    assert math.isnan(r2([[2.0, 3.0]], [[1.0, 3.0]], [4.0]))
+    assert r2([1.0, 2.0], [1.0, 3.0]) == pytest.approx(skm.r2_score([1.0, 3.0], [1.0, 2.0]))
+
+
+@pytest.mark.parametrize(
+    "name", ["loss", "val_loss", "epoch", "learning_rate", "gradient_norm", "seconds",
+             "val_x", "val_accuracy"]
+)  # fmt: skip
+def test_a_metric_cannot_take_a_history_columns_name(name):
+    with pytest.raises(InputError, match=f"Metric name {name!r} would overwrite.*another name"):
+        Metric(name, lambda o, t, w: 0.0, True, "regression")
+
+
+def test_a_metric_needs_a_name():
+    with pytest.raises(InputError, match="non-empty string; received ''"):
+        Metric("", lambda o, t, w: 0.0, True, "regression")
+    assert Metric("validation_gap", lambda o, t, w: 0.0, True, "regression").name
+
+
+@pytest.mark.parametrize("label", [10**6, 1e18, 1e30, MAX_CLASSES])
+def test_confusion_matrix_refuses_a_huge_label_before_allocating(label):
+    with pytest.raises(InputError, match=r"y_pred_labels holds the class index \d+.*n_classes"):
+        confusion_matrix([0], [label])
+    with pytest.raises(InputError, match="labels go up to"):
+        confusion_matrix([0], [label], n_classes=3)
+    assert confusion_matrix([0], [5]).shape == (6, 6)  # (classes absent from a sample: fine)
+
+
+def test_messages_show_what_was_received():
+    with pytest.raises(InputError, match=r"received 1\.0000001\."):
+        confusion_matrix([1.0000001], [0])
+    with pytest.raises(InputError, match=r"output is None; expected an array"):
+        accuracy(None, [1])
+    with pytest.raises(InputError, match=r"target is None"):
+        r2([1.0, 2.0], None)
+    with pytest.raises(InputError, match=r"y_true_labels is None"):
+        confusion_matrix(None, [0])

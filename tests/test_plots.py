@@ -8,9 +8,15 @@ pytest.importorskip("matplotlib")
 
 from deltarule import InputError  # noqa: E402
 from deltarule.plots import (  # noqa: E402
+    FEW_POINTS,
+    confusion_matrix_figure,
+    plain_text,
+    regression_figure,
+    render_figure,
     save_confusion_matrix,
     save_regression_plot,
     save_training_curves,
+    training_curves_figure,
 )
 
 HISTORY = {"epoch": [1, 2, 3], "loss": [3.0, 2.0, 1.5], "val_loss": [3.1, 2.2, None],
@@ -38,7 +44,7 @@ def test_each_figure_is_written(tmp_path, suffix, magic) -> None:
         (lambda p: save_training_curves({"epoch": [1, 2], "loss": [1.0]}, p),
          "'loss' has 1 values for 2 epochs"),
         (lambda p: save_confusion_matrix([], [], p), "n x n matrix of counts for n labels"),
-        (lambda p: save_confusion_matrix([[1, 2], [3]], ["a", "b"], p), "n x n matrix"),
+        (lambda p: save_confusion_matrix([[1, 2], [3]], ["a", "b"], p), "ragged"),
         (lambda p: save_confusion_matrix([[1, 2], [3, 4]], ["a", "b", "c"], p),
          "shape \\(2, 2\\) and 3 labels"),
         (lambda p: save_regression_plot([], [], p), "at least one; received 0 true"),
@@ -51,3 +57,93 @@ def test_bad_data_is_a_clear_error_and_writes_nothing(tmp_path, save, message) -
     with pytest.raises(InputError, match=message):
         save(tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- QA findings: text from the data, few points, bad input -------------------------------
+
+MATH = r"$\frac$"  # bad mathtext: matplotlib raised a ParseSyntaxException drawing it
+
+
+def _texts(fig) -> list:
+    """Every non-empty Text of the figure (titles, labels, tick labels, legends)."""
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_text()]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_text_from_the_data_is_drawn_as_written_never_as_math(tmp_path, suffix):
+    history = {"loss": [1.0, 0.5], f"{MATH}acc": [0.5, 0.6], f"val_{MATH}acc": [0.4, 0.5]}
+    save_training_curves(history, tmp_path / f"c{suffix}", title=f"cost $5-$10 {MATH}")
+    save_confusion_matrix([[1, 2], [3, 4]], [MATH, "$5-$10"], tmp_path / f"m{suffix}")
+    figures = [
+        training_curves_figure(history, title="$5-$10", loss_label="$x$"),
+        confusion_matrix_figure([[1, 2], [3, 4]], ["$5-$10", "b"]),
+    ]
+    for fig in figures:
+        dollars = [t for t in _texts(fig) if "$" in t.get_text()]
+        assert len(dollars) >= 2 and not any(t.get_parse_math() for t in dollars)
+
+
+def test_characters_xml_forbids_are_replaced_so_the_svg_is_well_formed(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    save_training_curves({"loss": [1.0], "x\x01": [0.5]}, tmp_path / "c.svg", title="x\x0b")
+    save_confusion_matrix([[1]], ["a\x00b"], tmp_path / "m.svg")
+    for name in ("c.svg", "m.svg"):
+        ET.fromstring((tmp_path / name).read_bytes())  # (was: not well-formed)
+    assert plain_text("a\x0bb\tc\nd\ud800") == "a\ufffdb\tc\nd\ufffd"
+
+
+def test_few_points_get_markers_and_a_validation_only_metric_is_plotted():
+    fig = training_curves_figure(
+        {"epoch": [1], "loss": [0.3], "val_loss": [0.4], "val_accuracy": [0.6]},
+        loss_label="loss (standardised target)",
+    )
+    loss, metric = fig.axes[:2]
+    assert all(line.get_marker() == "o" for line in fig.axes[0].get_lines())
+    assert loss.get_ylabel() == "loss (standardised target)" and metric.get_ylabel() == "accuracy"
+    assert [line.get_label() for line in metric.get_lines()] == ["validation accuracy"]
+    many = training_curves_figure({"loss": list(range(FEW_POINTS + 1))})
+    assert many.axes[0].get_lines()[0].get_marker() in ("None", None, "")
+
+
+def test_a_history_object_is_plotted(tmp_path):
+    from deltarule.history import EpochRecord, History
+
+    history = History([EpochRecord(1, 0.5, None, {"r2": 0.1}, {}, 0.1, 0.1, 0.1)])
+    assert save_training_curves(history, tmp_path / "h.svg").is_file()
+
+
+@pytest.mark.parametrize(
+    "save,message",
+    [
+        (lambda p: save_training_curves({"loss": []}, p), "no epochs \\(an empty 'loss'"),
+        (lambda p: save_training_curves({"loss": ["a", "b"]}, p),
+         "column 'loss' holds 'a' at index 0; expected numbers"),
+        (lambda p: save_training_curves({"loss": [None]}, p), "'loss' has no value"),
+        (lambda p: save_training_curves({"epoch": [None], "loss": [1.0]}, p),
+         "'epoch' holds None"),
+        (lambda p: save_training_curves({"loss": 3}, p), "'loss' is int"),
+        (lambda p: save_confusion_matrix([[1, 2], [3]], ["a", "b"], p),
+         "ragged matrix \\(rows of \\[2, 1\\] values\\)"),
+        (lambda p: save_confusion_matrix([[float("nan"), 2], [3, 4]], ["a", "b"], p),
+         "received nan at row 0, column 0; expected counts"),
+        (lambda p: save_confusion_matrix([[1, 2], [-3, 4]], ["a", "b"], p),
+         "received -3.0 at row 1, column 0"),
+        (lambda p: save_confusion_matrix([["x", 2], [3, 4]], ["a", "b"], p), "not numbers"),
+        (lambda p: save_regression_plot(["a"], ["b"], p), "true values are not numbers"),
+        (lambda p: save_regression_plot([1.0, float("inf")], [1.0, 2.0], p),
+         "hold inf at index 1"),
+        (lambda p: save_regression_plot([[1.0, 2.0]], [[1.0, 2.0]], p), "shape \\(1, 2\\)"),
+    ],
+)  # fmt: skip
+def test_bad_plot_input_is_refused_and_writes_nothing(tmp_path, save, message):
+    with pytest.raises(InputError, match=message):
+        save(tmp_path / "x.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_figure_writes_nothing(tmp_path):
+    data = render_figure(regression_figure([1.0, 2.0], [1.5, 2.5]), tmp_path / "r.svg")
+    assert data.startswith(b"<?xml") and list(tmp_path.iterdir()) == []

@@ -5,15 +5,41 @@ Examples
 >>> h = History([EpochRecord(1, 0.5, None, {}, {}, 0.1, 0.2, 0.01)], "max epochs (1) reached")
 >>> h.as_dict()["loss"]
 [0.5]
+>>> h.to_json()[:40]
+'{"epoch": [1], "loss": [0.5], "val_loss"'
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["EpochRecord", "History"]
+
+
+class ReadOnlyDict(dict):
+    """A dict that refuses changes: an :class:`EpochRecord`'s metrics, as the record is
+    frozen. It is still a dict (JSON, ``dataclasses.asdict``, ``==`` with a dict), and
+    copies (``dict(record.metrics)``, :mod:`copy`, :mod:`pickle`) can be changed or are
+    read-only again respectively."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(
+            "an EpochRecord's metrics are read-only (the record is what the epoch "
+            "produced); change a copy: dict(record.metrics)."
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (dict(self),)
+
+
+_NO_METRICS = ReadOnlyDict()
 
 
 @dataclass(frozen=True)
@@ -23,13 +49,18 @@ class EpochRecord:
     Attributes
     ----------
     epoch : int
-        1-based epoch number (counting across warm-started calls).
+        1-based epoch number within the trainer that ran it: :meth:`Trainer.fit
+        <deltarule.training.Trainer.fit>` and ``partial_fit`` called again on the same
+        trainer continue the count (so does a resumed checkpoint), while
+        :meth:`Network.fit <deltarule.network.Network.fit>` makes a new trainer each
+        call and numbers from 1 again, even when it continues from the weights.
     loss : float
         Mean training error over the epoch's batches, penalties included.
     val_loss : float or None
         Error on the validation set after the epoch, when there is one.
     metrics, val_metrics : mapping of str to float
-        Training metrics (from the epoch's batch outputs) and validation metrics.
+        Training metrics (from the epoch's batch outputs) and validation metrics,
+        read-only (:class:`ReadOnlyDict`); a metric may be NaN (R² of one sample).
     learning_rate : float
         Learning rate used during the epoch.
     gradient_norm : float
@@ -47,6 +78,15 @@ class EpochRecord:
     gradient_norm: float
     seconds: float
 
+    def __post_init__(self) -> None:
+        # (cheap: the compiled online path builds a record for each of millions of epochs)
+        if type(self.metrics) is not ReadOnlyDict:
+            metrics = ReadOnlyDict(self.metrics) if self.metrics else _NO_METRICS
+            object.__setattr__(self, "metrics", metrics)
+        if type(self.val_metrics) is not ReadOnlyDict:
+            val_metrics = ReadOnlyDict(self.val_metrics) if self.val_metrics else _NO_METRICS
+            object.__setattr__(self, "val_metrics", val_metrics)
+
     def get(self, key: str) -> float | None:
         """Return a monitored value by name: "loss", "val_loss", "accuracy", "val_accuracy", ..."""
         if key in ("loss", "val_loss", "learning_rate", "gradient_norm", "seconds", "epoch"):
@@ -56,7 +96,14 @@ class EpochRecord:
         return self.metrics.get(key)
 
     def as_dict(self) -> dict[str, Any]:
-        """Flatten to one dict: metrics as ``name`` and ``val_name`` keys."""
+        """Flatten to one dict: metrics as ``name`` and ``val_name`` keys.
+
+        ``val_loss`` is always there, None without validation (Keras leaves it out):
+        every run's rows then share their first columns, which CSV logs and model files
+        rely on. Values are as recorded, NaN and infinity included: ``json.dumps``
+        would write them as the non-standard ``NaN``/``Infinity``; use
+        :meth:`History.to_json`, which writes ``null``.
+        """
         row: dict[str, Any] = {
             "epoch": self.epoch,
             "loss": self.loss,
@@ -175,9 +222,24 @@ class History:
         return [r.val_loss for r in self.records]
 
     def as_dict(self) -> dict[str, list[Any]]:
-        """Return a dict of lists (one list per column), like Keras' ``history.history``."""
+        """Return a dict of lists (one list per column), like Keras' ``history.history``.
+
+        The columns of :meth:`EpochRecord.as_dict`: ``val_loss`` is there (all None)
+        even without validation, and values are as recorded (NaN included; see
+        :meth:`to_json`). A metric some epochs lack is None there.
+        """
         rows = [r.as_dict() for r in self.records]
         keys: list[str] = []
         for row in rows:
             keys.extend(k for k in row if k not in keys)
         return {k: [row.get(k) for row in rows] for k in keys}
+
+    def to_json(self, **options: Any) -> str:
+        """Return :meth:`as_dict` as standard JSON: NaN and infinity become ``null``, as
+        in model files (``json.dumps`` would write ``NaN``, which strict parsers refuse).
+
+        ``options`` go to :func:`json.dumps` (e.g. ``indent=2``).
+        """
+        from ._json import dumps
+
+        return dumps(self.as_dict(), **options)

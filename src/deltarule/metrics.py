@@ -11,7 +11,20 @@ the caller passes ``multilabel=True`` or ``False``. With per-sample weights
 :math:`\bar m = \sum_i s_i m_i / \sum_i s_i`. Precision, recall and F1 are macro
 averages over the classes present in the true or predicted labels (every column
 for multi-label), a class with an empty denominator scoring 0, as scikit-learn
-does with ``zero_division=0``.
+does with ``average="macro", zero_division=0`` -- not scikit-learn's default
+``average="binary"``: ``"f1"`` (alias ``"f1_score"``) is macro F1 even for two
+classes; ``"f1_binary"`` is the F1 of class 1 alone, scikit-learn's default for
+two-class targets.
+
+Exceptions to scikit-learn:
+
+- multi-label :func:`log_loss` is the mean of the per-column binary log losses
+  (the binary cross-entropy the network trains on). ``sklearn.metrics.log_loss``
+  reads such a row as the probabilities of one multi-class label (warning that they
+  do not sum to one) and scores only its 1s, :math:`-\sum_k t_k \log o_k`, so that a
+  wrong "yes" on a 0 column costs nothing.
+- :func:`r2` is NaN for fewer than two samples, as in scikit-learn, but without
+  its ``UndefinedMetricWarning`` (a training run would warn every epoch).
 
 Examples
 --------
@@ -39,7 +52,7 @@ from .exceptions import InputError
 __all__ = [
     "Metric", "METRICS", "get_metric", "is_multilabel",
     "predicted_labels", "target_labels", "all_correct", "confusion_matrix",
-    "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1",
+    "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1", "f1_binary",
     "mean_squared_error", "mean_absolute_error", "r2",
 ]  # fmt: skip
 
@@ -49,9 +62,26 @@ THRESHOLD = 0.5
 TASKS = ("classification", "regression")
 F64 = np.dtype(np.float64)
 
+MAX_CLASSES = 4096
+"""The most classes :func:`confusion_matrix` infers from the labels (a matrix of 16.8
+million cells, 134 MB); a larger label is refused as a mistake unless ``n_classes`` says
+so (``confusion_matrix([0], [10**6])`` would otherwise try 7.3 TiB)."""
+
+RESERVED_NAMES = ("epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds")
+"""The training history's own columns, which a :class:`Metric` cannot be named."""
+
+
+def _not_none(data: Any, name: str) -> Any:
+    if data is None:
+        raise InputError(
+            f"{name} is None; expected an array of numbers. Pass the network's outputs and "
+            "the targets, e.g. metric(network.predict(X), y)."
+        )
+    return data
+
 
 def _as_2d(data: Any, name: str) -> Array:
-    array = as_float_array(data, name, F64)
+    array = as_float_array(_not_none(data, name), name, F64)
     return array.reshape(-1, 1) if array.ndim == 1 else array
 
 
@@ -123,15 +153,22 @@ def _confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int, w: Array | None) 
     return counts if w is not None else counts.astype(np.int64)
 
 
+def _exact(value: float) -> str:
+    """``value`` as written exactly: ``3`` for a whole number, else ``repr`` (1.0000001)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _check_labels(labels: Any, name: str) -> np.ndarray:
-    array = as_float_array(labels, name, F64, ndim=(1,))
+    """Return ``labels`` as float64 class indices (whole numbers >= 0), or raise."""
+    array = as_float_array(_not_none(labels, name), name, F64, ndim=(1,))
     if (array < 0).any() or (array != np.round(array)).any():
         bad = array[(array < 0) | (array != np.round(array))][0]
         raise InputError(
-            f"{name} must hold class indices 0, 1, ..., n_classes - 1; received {bad:g}. "
-            "Turn outputs and targets into indices with predicted_labels / target_labels."
+            f"{name} must hold class indices 0, 1, ..., n_classes - 1; received "
+            f"{_exact(bad)}. Turn outputs and targets into indices with predicted_labels / "
+            "target_labels."
         )
-    return array.astype(np.int64)
+    return array
 
 
 def confusion_matrix(
@@ -142,7 +179,9 @@ def confusion_matrix(
     Rows are true classes, columns predicted ones, as in scikit-learn.
 
     ``y_true_labels`` and ``y_pred_labels`` hold class indices of shape (n_samples,)
-    (see :func:`target_labels`); ``n_classes`` defaults to the largest label plus one.
+    (see :func:`target_labels`); ``n_classes`` defaults to the largest label plus one,
+    at most :data:`MAX_CLASSES` (a larger label is refused before any memory is taken:
+    pass ``n_classes`` for that many classes).
     Returns int64 counts of shape (n_classes, n_classes), float64 when weighted.
     """
     y_true = _check_labels(y_true_labels, "y_true_labels")
@@ -152,14 +191,29 @@ def confusion_matrix(
             f"y_true_labels has {y_true.size} labels but y_pred_labels has {y_pred.size}; "
             "pass one true and one predicted label per sample."
         )
-    largest = int(max(y_true.max(), y_pred.max()))
-    n = largest + 1 if n_classes is None else check_int(n_classes, "n_classes")
-    if largest >= n:
+    largest = max(y_true.max(), y_pred.max())  # (a float: 1e18 is compared, not converted)
+    if n_classes is None and largest >= MAX_CLASSES:
+        which = "y_true_labels" if y_true.max() == largest else "y_pred_labels"
         raise InputError(
-            f"labels go up to {largest} but n_classes={n}; expected labels below n_classes. "
-            f"Pass n_classes={largest + 1} or leave it out."
+            f"{which} holds the class index {_exact(largest)}, which would make a "
+            f"{_exact(largest + 1)} x {_exact(largest + 1)} confusion matrix; expected indices "
+            f"below {MAX_CLASSES:,} when n_classes is not given. Check the labels (indices "
+            "0, 1, ..., n_classes - 1, e.g. from predicted_labels), or pass n_classes if "
+            "there really are that many classes."
         )
-    return _confusion(y_true, y_pred, n, check_sample_weight(sample_weight, y_true.size, F64))
+    n = int(largest) + 1 if n_classes is None else check_int(n_classes, "n_classes")
+    if largest >= n:
+        fix = (
+            f"Pass n_classes={_exact(largest + 1)} or leave it out."
+            if largest < MAX_CLASSES
+            else "Check the labels (indices 0, 1, ..., n_classes - 1)."
+        )
+        raise InputError(
+            f"labels go up to {_exact(largest)} but n_classes={n}; expected labels below "
+            f"n_classes. {fix}"
+        )
+    weights = check_sample_weight(sample_weight, y_true.size, F64)
+    return _confusion(y_true.astype(np.int64), y_pred.astype(np.int64), n, weights)
 
 
 def _mean(values: np.ndarray, w: Array | None) -> float:
@@ -238,9 +292,40 @@ def recall(
 def f1(
     output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
 ) -> float:
-    r"""Macro F1 :math:`\frac1K\sum_k 2TP_k/(2TP_k + FP_k + FN_k)`."""
+    r"""Macro F1 :math:`\frac1K\sum_k 2TP_k/(2TP_k + FP_k + FN_k)`.
+
+    The mean over the classes present (every column for multi-label), two classes
+    included: ``sklearn.metrics.f1_score(..., average="macro")``, not its default
+    ``average="binary"`` (that is :func:`f1_binary`). Registered as ``"f1"``,
+    ``"f1_macro"`` and ``"f1_score"``.
+    """
     tp, predicted, actual = _class_counts(output, target, sample_weight, multilabel)
     return float(_divide(2 * tp, predicted + actual).mean())
+
+
+def f1_binary(output: Any, target: Any, sample_weight: Any = None) -> float:
+    r"""F1 of class 1 of a two-class target, :math:`2TP/(2TP + FP + FN)`; 0 when undefined.
+
+    For one sigmoid column (class 1: output above 0.5) or two one-hot columns (class 1:
+    the second). This is ``sklearn.metrics.f1_score``'s default, ``average="binary"``
+    with ``pos_label=1``; registered as ``"f1_binary"``.
+
+    Raises
+    ------
+    InputError
+        For more than two columns, or multi-label targets: use :func:`f1` (macro).
+    """
+    o, t, w = _check_pair(output, target, sample_weight)
+    if o.shape[1] > 2 or is_multilabel(t):
+        kind = "multi-label targets" if is_multilabel(t) else f"{o.shape[1]} output columns"
+        raise InputError(
+            f"f1_binary scores a two-class target (one sigmoid column, or two one-hot "
+            f"columns); received {kind}. Use 'f1' (macro F1) for several classes or labels."
+        )
+    y_true, y_pred = _labels(t, False), _labels(o, False)
+    weights = np.ones(y_true.size) if w is None else w
+    denominator = weights @ y_true + weights @ y_pred  # 2TP + FP + FN
+    return float(2 * (weights @ (y_true & y_pred)) / denominator) if denominator else 0.0
 
 
 def log_loss(
@@ -253,6 +338,11 @@ def log_loss(
     :math:`(1 - o_k, o_k)`, and the per-column losses are averaged. Then the
     weighted mean over examples. :math:`\epsilon` is the machine epsilon of the
     output's dtype, as in ``sklearn.metrics.log_loss``.
+
+    Multi-label differs from ``sklearn.metrics.log_loss`` on purpose: this is the
+    mean binary cross-entropy the network trains on (the mean over the columns of
+    ``log_loss(target[:, k], output[:, k], labels=[0, 1])``), while scikit-learn reads
+    the row as one label's probabilities and scores its 1s only.
     """
     dtype = np.asarray(output).dtype
     eps = np.finfo(dtype if dtype in FLOAT_DTYPES else np.float64).eps
@@ -283,10 +373,13 @@ def r2(output: Any, target: Any, sample_weight: Any = None) -> float:
     \sum_i s_i (t_{ik} - \bar t_k)^2`, averaged uniformly over the outputs.
 
     An output whose target is constant scores 1.0 if predicted exactly and 0.0
-    otherwise (scikit-learn's ``force_finite``); so does a single sample, where
-    scikit-learn returns NaN.
+    otherwise (scikit-learn's ``force_finite``). Fewer than two samples give NaN, as
+    in scikit-learn (which warns too): R² is undefined, there being no spread to
+    explain.
     """
     o, t, w = _check_pair(output, target, sample_weight)
+    if o.shape[0] < 2:
+        return float("nan")
     weight = 1.0 if w is None else w[:, None]
     numerator = (weight * (t - o) ** 2).sum(axis=0)
     denominator = (weight * (t - np.average(t, axis=0, weights=w)) ** 2).sum(axis=0)
@@ -302,6 +395,9 @@ class Metric:
 
     ``greater_is_better`` says which way is an improvement (True for accuracy,
     False for errors); ``task`` is ``"classification"`` or ``"regression"``.
+    ``name`` is the metric's column in the training history (and ``val_`` + name the
+    validation one), so it cannot be one of :data:`RESERVED_NAMES` or start with
+    ``val_``.
     """
 
     name: str
@@ -310,6 +406,22 @@ class Metric:
     task: str
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError(
+                f"Metric name must be a non-empty string; received {self.name!r}. Name it "
+                "as its history column should read, e.g. Metric('max_error', ...)."
+            )
+        if self.name in RESERVED_NAMES or self.name.startswith("val_"):
+            why = (
+                f"the training history's own column {self.name!r} ({', '.join(RESERVED_NAMES)})"
+                if self.name in RESERVED_NAMES
+                else "a validation column: the history records a metric 'x' as 'x' on the "
+                "training data and 'val_x' on the validation data"
+            )
+            raise InputError(
+                f"Metric name {self.name!r} would overwrite {why}. Choose another name, "
+                f"e.g. {('my_' + self.name.removeprefix('val_'))!r}."
+            )
         if not callable(self.function):
             raise InputError(f"Metric {self.name!r}: function must be callable.")
         if self.task not in TASKS:
@@ -320,7 +432,23 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {}
-"""The registry: name -> :class:`Metric`. Aliases map to the same object."""
+"""The registry: name -> :class:`Metric`. Aliases map to the same object.
+
+==================== ======================================= ================================
+name                 aliases                                 what
+==================== ======================================= ================================
+accuracy             acc, accuracy_score                     exact match (subset for labels)
+balanced_accuracy    balanced_acc                            macro recall over true classes
+log_loss             cross_entropy, logloss                  per-column mean for multi-label
+precision            precision_macro                         macro average
+recall               recall_macro                            macro average
+f1                   f1_macro, f1_score                      macro average, two classes too
+f1_binary                                                    F1 of class 1, two classes only
+mse                  mean_squared_error                      mean over outputs
+mae                  mean_absolute_error                     mean over outputs
+r2                   r2_score, r_squared                     mean over outputs; NaN < 2 rows
+==================== ======================================= ================================
+"""
 
 for _metric, _aliases in [
     (Metric("accuracy", accuracy, True, "classification"), ("acc", "accuracy_score")),
@@ -328,7 +456,8 @@ for _metric, _aliases in [
     (Metric("log_loss", log_loss, False, "classification"), ("cross_entropy", "logloss")),
     (Metric("precision", precision, True, "classification"), ("precision_macro",)),
     (Metric("recall", recall, True, "classification"), ("recall_macro",)),
-    (Metric("f1", f1, True, "classification"), ("f1_macro", "f1_score")),
+    (Metric("f1", f1, True, "classification"), ("f1_macro", "f1_score")),  # macro, not binary
+    (Metric("f1_binary", f1_binary, True, "classification"), ()),
     (Metric("mse", mean_squared_error, False, "regression"), ("mean_squared_error",)),
     (Metric("mae", mean_absolute_error, False, "regression"), ("mean_absolute_error",)),
     (Metric("r2", r2, True, "regression"), ("r2_score", "r_squared")),

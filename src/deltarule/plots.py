@@ -5,6 +5,13 @@ built with :class:`matplotlib.figure.Figure` and the Agg (PNG) or SVG canvas, ne
 pyplot, so no global state or display is touched. The format follows the file
 extension (``.png`` or ``.svg``), and files are written atomically.
 
+Text that comes from the data (titles, class names, column names) is drawn as written:
+never read as matplotlib's mathtext (``$5-$10`` stays ``$5-$10``), and with the
+characters XML forbids (control characters) shown as U+FFFD (:func:`plain_text`), so an
+SVG is always well-formed. Each ``save_*`` function is a ``*_figure`` function (checks the
+data, draws) then :func:`save_figure`; :func:`render_figure` gives the file's bytes
+without writing, for a caller that writes several files only once all are ready.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -16,7 +23,10 @@ Examples
 
 from __future__ import annotations
 
+import io
+import numbers
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,15 +36,34 @@ from .exceptions import InputError
 __all__ = [
     "PLOT_FORMATS",
     "check_plot_path",
+    "confusion_matrix_figure",
+    "plain_text",
+    "regression_figure",
+    "render_figure",
     "save_confusion_matrix",
+    "save_figure",
     "save_regression_plot",
     "save_training_curves",
+    "training_curves_figure",
 ]
 
 PLOT_FORMATS = {".png": "png", ".svg": "svg"}
 """File extension -> image format."""
 
+FEW_POINTS = 30
+"""A curve of this many points or fewer is drawn with a marker at each (one point alone
+would be invisible as a line)."""
+
 _BLUE, _RED = "#1f5fa8", "#c0392b"
+_PLAIN = {"parse_math": False}  # every Text drawn from data: no mathtext
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_HISTORY_COLUMNS = {"epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds"}
+
+
+def plain_text(text: Any) -> str:
+    """``str(text)`` with every character XML 1.0 forbids (control characters other than
+    tab, newline and carriage return; U+FFFE, U+FFFF; lone surrogates) replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", str(text))
 
 
 def check_plot_path(path: str | os.PathLike[str]) -> Path:
@@ -72,19 +101,27 @@ def _figure_class() -> Any:
     return Figure
 
 
-def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Render ``fig`` on the canvas its extension needs and write it atomically."""
-    from .io.atomic import atomic_open
+def render_figure(fig: Any, path: str | os.PathLike[str]) -> bytes:
+    """Return the bytes of ``fig`` as the image file ``path`` names (.png or .svg), writing
+    nothing: drawing errors come here, before any file is touched."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    fmt = PLOT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        check_plot_path(path)  # (raises: the extension)
+    (FigureCanvasAgg if fmt == "png" else FigureCanvasSVG)(fig)
+    buffer = io.BytesIO()
+    write_figure(fig, buffer, fmt)
+    return buffer.getvalue()
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Draw ``fig`` in the format of ``path``'s extension and write it atomically."""
+    from .io.atomic import atomic_write_bytes
 
     target = check_plot_path(path)
-    fmt = PLOT_FORMATS[target.suffix.lower()]
-    if fmt == "png":
-        from matplotlib.backends.backend_agg import FigureCanvasAgg as Canvas
-    else:
-        from matplotlib.backends.backend_svg import FigureCanvasSVG as Canvas
-    Canvas(fig)
-    with atomic_open(target, "wb") as handle:
-        write_figure(fig, handle, fmt)
+    atomic_write_bytes(target, render_figure(fig, target))
     return target
 
 
@@ -98,83 +135,187 @@ def write_figure(fig: Any, handle: Any, fmt: str) -> None:
         fig.savefig(handle, format=fmt, metadata=metadata)
 
 
-def _present(xs: Sequence[Any], ys: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    """Drop the points whose value is missing (None)."""
-    pairs = [(x, y) for x, y in zip(xs, ys) if y is not None]
-    return [x for x, _ in pairs], [y for _, y in pairs]
+def _column(history: Mapping[str, Any], name: str) -> list[float | None]:
+    """The history's column ``name`` as floats, None where an epoch has no value (allowed
+    in every column but ``epoch``)."""
+    values = []
+    for index, value in enumerate(history[name]):
+        if (value is None and name == "epoch") or (
+            value is not None
+            and (isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real))
+        ):
+            missing = "" if name == "epoch" else ", or None for an epoch without a value"
+            raise InputError(
+                f"the history's column {name!r} holds {value!r} at index {index}; expected "
+                f"numbers{missing}."
+            )
+        values.append(None if value is None else float(value))
+    return values
 
 
-def save_training_curves(
-    history: Mapping[str, Sequence[Any]], path: str | os.PathLike[str], *, title: str = ""
-) -> Path:
-    """Plot training and validation loss (and the first metric) per epoch to ``path``.
-
-    Parameters
-    ----------
-    history : mapping of str to list
-        :meth:`History.as_dict() <deltarule.history.History.as_dict>`: ``epoch``, ``loss``,
-        ``val_loss`` and optional metric columns (``accuracy``, ``val_accuracy``, ...).
-    path : str or path-like
-        Ending in .png or .svg.
-    title : str
-    """
-    Figure = _figure_class()
-    if not hasattr(history, "get") or "loss" not in history:
+def _check_history(history: Any) -> dict[str, Any]:
+    """``history`` (columns, or a :class:`~deltarule.history.History`) checked: a non-empty
+    ``loss`` column and every column one value per epoch."""
+    if callable(getattr(history, "as_dict", None)) and not isinstance(history, Mapping):
+        history = history.as_dict()
+    if not isinstance(history, Mapping) or "loss" not in history:
         raise InputError(
             "save_training_curves needs a history's columns with at least 'loss' (e.g. "
             f"history.as_dict()); received {type(history).__name__} {str(history)[:60]}."
         )
-    epochs = list(history.get("epoch", range(1, len(history["loss"]) + 1)))
+    for name, column in history.items():
+        if not hasattr(column, "__len__") or isinstance(column, (str, bytes, Mapping)):
+            raise InputError(
+                f"the history's column {name!r} is {type(column).__name__} "
+                f"{str(column)[:40]!r}; expected a list with one value per epoch."
+            )
+    if len(history["loss"]) == 0:
+        raise InputError(
+            "save_training_curves received a history of no epochs (an empty 'loss' column); "
+            "expected at least one. Plot a run that trained for at least one epoch."
+        )
+    epochs = history.get("epoch", range(1, len(history["loss"]) + 1))
     for name, column in history.items():
         if name != "epoch" and len(column) != len(epochs):
             raise InputError(
                 f"the history's column {name!r} has {len(column)} values for {len(epochs)} "
                 "epochs; expected one value per epoch."
             )
-    skip = {"epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds"}
-    metric = next((k for k in history if k not in skip and not k.startswith("val_")), None)
+    return {**history, "epoch": list(epochs)}
+
+
+def _curve(ax: Any, xs: Sequence[Any], ys: Sequence[Any], colour: str, label: str) -> None:
+    """Plot the points whose value is there (not None), with markers when there are few."""
+    pairs = [(x, y) for x, y in zip(xs, ys) if y is not None]
+    if pairs:
+        marker = "o" if len(pairs) <= FEW_POINTS else None
+        x, y = zip(*pairs)
+        ax.plot(x, y, color=colour, label=plain_text(label), marker=marker, markersize=3)
+
+
+def training_curves_figure(
+    history: Mapping[str, Sequence[Any]] | Any, *, title: str = "", loss_label: str = "loss"
+) -> Any:
+    """Return the figure of :func:`save_training_curves` (drawn, not written)."""
+    Figure = _figure_class()
+    from matplotlib.ticker import MaxNLocator
+
+    history = _check_history(history)
+    epochs, loss = _column(history, "epoch"), _column(history, "loss")
+    if all(value is None for value in loss):
+        raise InputError(
+            "the history's column 'loss' has no value (every epoch is None); expected the "
+            "training loss of each epoch."
+        )
+    first = next((k for k in history if k not in _HISTORY_COLUMNS), None)
+    metric = None if first is None else first.removeprefix("val_")
     fig = Figure(figsize=(6.4, 6.4 if metric else 4.0), dpi=120)
     panels = fig.subplots(2 if metric else 1, 1, sharex=True, squeeze=False)[:, 0]
-    for ax, name in zip(panels, ["loss", metric]):
-        ax.plot(*_present(epochs, history[name]), color=_BLUE, label=f"training {name}")
-        xs, ys = _present(epochs, history.get(f"val_{name}", []))
-        if ys:
-            ax.plot(xs, ys, color=_RED, label=f"validation {name}")
-        ax.set_ylabel(name)
+    for ax, name, ylabel in zip(panels, ["loss", metric], [loss_label, metric]):
+        if name in history:
+            _curve(ax, epochs, loss if name == "loss" else _column(history, name), _BLUE,
+                   f"training {name}")  # fmt: skip
+        if f"val_{name}" in history:
+            _curve(ax, epochs, _column(history, f"val_{name}"), _RED, f"validation {name}")
+        ax.set_ylabel(plain_text(ylabel), **_PLAIN)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_lines():
+            for text in ax.legend().get_texts():
+                text.set_parse_math(False)
     panels[-1].set_xlabel("epoch")
-    panels[0].set_title(title or "training curves")
+    panels[-1].xaxis.set_major_locator(MaxNLocator(integer=True))  # (no epoch 1.5)
+    if max(epochs) - min(epochs) < 2:  # (else too few whole numbers to tick)
+        panels[-1].set_xlim(min(epochs) - 1, max(epochs) + 1)
+    panels[0].set_title(plain_text(title or "training curves"), **_PLAIN)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def save_confusion_matrix(
-    matrix: Sequence[Sequence[float]], labels: Sequence[Any], path: str | os.PathLike[str]
+def save_training_curves(
+    history: Mapping[str, Sequence[Any]] | Any,
+    path: str | os.PathLike[str],
+    *,
+    title: str = "",
+    loss_label: str = "loss",
 ) -> Path:
-    """Draw a confusion matrix (rows true classes, columns predicted) as a heat map."""
+    """Plot training and validation loss (and the first metric) per epoch to ``path``.
+
+    Parameters
+    ----------
+    history : mapping of str to list, or History
+        :meth:`History.as_dict() <deltarule.history.History.as_dict>` (or the History):
+        ``epoch``, ``loss``, ``val_loss`` and optional metric columns (``accuracy``,
+        ``val_accuracy``, ...); numbers, None where an epoch has no value. A metric
+        recorded on the validation data only is plotted too.
+    path : str or path-like
+        Ending in .png or .svg.
+    title : str
+    loss_label : str
+        The loss panel's y-axis label, e.g. ``"loss (standardised target)"`` when the
+        loss was computed on a transformed target.
+
+    Raises
+    ------
+    InputError
+        For no epochs, columns of different lengths, or values that are not numbers.
+    """
+    return save_figure(training_curves_figure(history, title=title, loss_label=loss_label), path)
+
+
+def _count_matrix(matrix: Any, n: int) -> Any:
+    """``matrix`` as an n x n float array of finite counts >= 0, or raise."""
     import numpy as np
 
-    Figure = _figure_class()
+    expected = f"expected an n x n matrix of counts for n labels ({n} labels here)"
     try:
         counts = np.asarray(matrix, dtype=float)
-    except (TypeError, ValueError):
-        counts = np.empty((0, 1))  # ragged or not numbers: refused below
-    n = len(labels)
+    except (TypeError, ValueError) as exc:
+        rows = list(matrix) if isinstance(matrix, Sequence) else []
+        lengths = [len(row) if isinstance(row, Sequence) else None for row in rows]
+        if None not in lengths and len(set(lengths)) > 1:
+            raise InputError(
+                f"save_confusion_matrix received a ragged matrix (rows of {lengths} values); "
+                f"{expected}."
+            ) from exc
+        raise InputError(
+            f"save_confusion_matrix received a matrix that is not numbers ({exc}); {expected}."
+        ) from exc
     if counts.ndim != 2 or counts.shape != (n, n) or n == 0:
         raise InputError(
             f"save_confusion_matrix needs an n x n matrix of counts for n labels; received a "
             f"matrix of shape {counts.shape} and {n} labels."
         )
+    bad = ~np.isfinite(counts) | (counts < 0)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise InputError(
+            f"save_confusion_matrix received {counts[row, col]} at row {row}, column {col}; "
+            "expected counts (numbers >= 0, weighted sums included)."
+        )
+    return counts
+
+
+def confusion_matrix_figure(matrix: Sequence[Sequence[float]], labels: Sequence[Any]) -> Any:
+    """Return the figure of :func:`save_confusion_matrix` (drawn, not written)."""
+    import numpy as np
+
+    Figure = _figure_class()
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+        raise InputError(
+            f"save_confusion_matrix needs a list of class labels; received "
+            f"{type(labels).__name__} {str(labels)[:40]!r}."
+        )
+    counts = _count_matrix(matrix, len(labels))
+    names = [plain_text(label) for label in labels]
     size = min(12.0, 3.0 + 0.5 * len(labels))
     fig = Figure(figsize=(size, size), dpi=120)
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues")
     fig.colorbar(image, ax=ax, fraction=0.046)
     ticks = range(len(labels))
-    ax.set_xticks(ticks, [str(label) for label in labels], rotation=45, ha="right")
-    ax.set_yticks(ticks, [str(label) for label in labels])
-    threshold = counts.max() / 2 if counts.size else 0
+    ax.set_xticks(ticks, names, rotation=45, ha="right", **_PLAIN)
+    ax.set_yticks(ticks, names, **_PLAIN)
+    threshold = counts.max() / 2
     for (row, col), value in np.ndenumerate(counts):
         colour = "white" if value > threshold else "black"
         ax.text(col, row, f"{value:g}", ha="center", va="center", color=colour, fontsize=8)
@@ -182,23 +323,63 @@ def save_confusion_matrix(
     ax.set_ylabel("true")
     ax.set_title("confusion matrix")
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def save_regression_plot(
-    true: Sequence[float], predicted: Sequence[float], path: str | os.PathLike[str]
+def save_confusion_matrix(
+    matrix: Sequence[Sequence[float]], labels: Sequence[Any], path: str | os.PathLike[str]
 ) -> Path:
-    """Scatter predicted against true values, with the line of perfect predictions."""
+    """Draw a confusion matrix (rows true classes, columns predicted) as a heat map.
+
+    Raises
+    ------
+    InputError
+        For a matrix that is not n x n for n labels (ragged included), or holds
+        anything but finite counts >= 0.
+    """
+    return save_figure(confusion_matrix_figure(matrix, labels), path)
+
+
+def _values(data: Any, name: str) -> Any:
+    """``data`` as a 1-D float array of finite values (a single column is flattened)."""
+    import numpy as np
+
+    try:
+        values = np.asarray(data, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"save_regression_plot: the {name} values are not numbers ({exc}); expected a "
+            "list of numbers."
+        ) from exc
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise InputError(
+            f"save_regression_plot: the {name} values have shape {values.shape}; expected "
+            "one number per row (plot one output at a time)."
+        )
+    if not np.isfinite(values).all():
+        index = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise InputError(
+            f"save_regression_plot: the {name} values hold {values[index]} at index {index}; "
+            "expected finite numbers."
+        )
+    return values
+
+
+def regression_figure(true: Sequence[float], predicted: Sequence[float]) -> Any:
+    """Return the figure of :func:`save_regression_plot` (drawn, not written)."""
     Figure = _figure_class()
-    if len(true) == 0 or len(true) != len(predicted):
+    truth, guess = _values(true, "true"), _values(predicted, "predicted")
+    if truth.size == 0 or truth.size != guess.size:
         raise InputError(
             f"save_regression_plot needs as many predicted as true values, at least one; "
-            f"received {len(true)} true and {len(predicted)} predicted."
+            f"received {truth.size} true and {guess.size} predicted."
         )
     fig = Figure(figsize=(5.0, 5.0), dpi=120)
     ax = fig.add_subplot()
-    ax.scatter(true, predicted, s=10, color=_BLUE, alpha=0.6)
-    low, high = min(min(true), min(predicted)), max(max(true), max(predicted))
+    ax.scatter(truth, guess, s=10, color=_BLUE, alpha=0.6)
+    low, high = min(truth.min(), guess.min()), max(truth.max(), guess.max())
     ax.plot([low, high], [low, high], color=_RED, linewidth=1, label="perfect")
     ax.set_xlabel("true")
     ax.set_ylabel("predicted")
@@ -206,4 +387,17 @@ def save_regression_plot(
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def save_regression_plot(
+    true: Sequence[float], predicted: Sequence[float], path: str | os.PathLike[str]
+) -> Path:
+    """Scatter predicted against true values, with the line of perfect predictions.
+
+    Raises
+    ------
+    InputError
+        For values that are not finite numbers, or not as many predicted as true.
+    """
+    return save_figure(regression_figure(true, predicted), path)

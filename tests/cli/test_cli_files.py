@@ -197,21 +197,22 @@ def test_an_output_never_overwrites_an_input(capsys, trained, argv, message):
     assert {p.name: p.read_bytes() for p in trained.iterdir()} == before
 
 
-def test_a_failed_train_writes_no_model(capsys, in_tmp, monkeypatch):
+def test_a_failed_plot_is_found_before_training_or_keeps_the_model(capsys, in_tmp, monkeypatch):
     import deltarule.plots
 
     flowers().to_csv("flowers.csv", index=False)
     code, _, err = cli(capsys, *TRAIN, "--out", "m.safetensors", "--plot", "nodir/c.png")
     assert code == 2 and "does not exist" in err  # found before training
 
-    # A plot that fails after training (a full disk, say) also leaves no model behind.
+    # A plot that fails after training (a full disk, say) keeps the model, saved first, and
+    # says so (it lost the trained model before: a '$' in a title was enough to fail it).
     def full(*args, **kwargs):  # noqa: ANN202
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(deltarule.plots, "save_training_curves", full)
     code, _, err = cli(capsys, *TRAIN, "--out", "m.safetensors", "--plot", "c.png")
-    assert code == 2 and "No space left on device" in err
-    assert sorted(p.name for p in in_tmp.iterdir()) == ["flowers.csv"]
+    assert code == 2 and "No space left on device" in err and "m.safetensors" in err
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["flowers.csv", "m.safetensors"]
 
 
 def test_an_unwritable_output_is_found_before_any_work(capsys, trained, monkeypatch):

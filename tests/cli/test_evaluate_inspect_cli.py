@@ -118,3 +118,53 @@ def test_inspect_text_looks_like_a_keras_summary(capsys, in_tmp, flowers_csv):
     assert "classes (3): setosa, versicolor, virginica" in out
     assert "colour" in out and "one-hot of blue, red" in out
     assert "training: 2 epochs on flowers.csv (60 rows" in out and "settings:" in out
+
+
+# --- QA findings: R² of one row, text from the data, report and plot together -------------
+
+
+def test_r2_of_one_row_is_undefined_with_the_reason(capsys, in_tmp, houses_csv):
+    cli(capsys, "train", houses_csv, "--target", "price", "--epochs", "2", "--quiet")
+    houses(seed=4).head(1).to_csv("one.csv", index=False)
+    code, out, _ = cli(capsys, "evaluate", "houses.safetensors", "one.csv")
+    assert code == 0 and "R²                undefined (R² needs at least 2 rows)" in out
+    code, out, _ = cli(capsys, "evaluate", "houses.safetensors", "one.csv", "--format", "json")
+    report = json.loads(out)  # (strict JSON: null, not NaN)
+    assert code == 0 and report["metrics"]["r2"] is None
+    assert report["undefined"] == {"r2": "R² needs at least 2 rows"}
+    code, _, err = cli(capsys, "evaluate", "houses.safetensors", "one.csv", "--plot", "one.svg")
+    assert code == 0, err
+
+
+@pytest.fixture
+def math_model(capsys, in_tmp):
+    frame = flowers()
+    frame["species"] = frame["species"].map({"setosa": r"$\frac$", "versicolor": "$5-$10",
+                                             "virginica": "c"})  # fmt: skip
+    frame.to_csv("math.csv", index=False)
+    code, _, _ = cli(capsys, "train", "math.csv", "--target", "species", "--epochs", "2",
+                     "--quiet", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0
+    return in_tmp
+
+
+def test_class_names_with_dollars_are_plotted_as_written(capsys, math_model):
+    code, _, err = cli(capsys, "evaluate", "m.safetensors", "math.csv", "--plot", "m.svg",
+                       "--out", "m.txt")  # fmt: skip
+    assert code == 0, err  # (was: m.txt written, then a mathtext ParseSyntaxException)
+    assert "$5-$10" in (math_model / "m.txt").read_text()
+    assert "<!-- $\\frac$ -->" in (math_model / "m.svg").read_text()
+
+
+def test_a_plot_that_cannot_be_drawn_leaves_neither_file(capsys, math_model, monkeypatch):
+    import deltarule.plots
+
+    def broken(*args, **kwargs):  # noqa: ANN202
+        raise ValueError("cannot draw")
+
+    monkeypatch.setattr(deltarule.plots, "render_figure", broken)
+    before = sorted(p.name for p in math_model.iterdir())
+    code, _, err = cli(capsys, "evaluate", "m.safetensors", "math.csv", "--plot", "m.svg",
+                       "--out", "m.txt")  # fmt: skip
+    assert code == 2 and err == "error: cannot draw\n"
+    assert sorted(p.name for p in math_model.iterdir()) == before

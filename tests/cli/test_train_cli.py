@@ -261,3 +261,55 @@ def test_a_batch_size_beyond_the_rows_is_one_batch_of_every_row(capsys, in_tmp, 
     code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "2",
                        "--quiet", "--batch-size", str(10**20))  # fmt: skip
     assert code == 0, err
+
+
+# --- QA findings: plot labels, text from the data, a plot that fails, R² of one row --------
+
+
+def test_a_regression_plot_says_its_loss_is_on_the_standardised_target(capsys, in_tmp):
+    houses().to_csv("houses.csv", index=False)
+    code, _, err = cli(capsys, "train", "houses.csv", "--target", "price", "--epochs", "2",
+                       "--plot", "c.svg")  # fmt: skip
+    assert code == 0 and "; losses on the standardised target" in err
+    assert "<!-- loss (standardised target) -->" in (in_tmp / "c.svg").read_text()
+    flowers().to_csv("flowers.csv", index=False)  # classification: the loss as it is
+    code, _, err = cli(capsys, "train", "flowers.csv", "--target", "species", "--epochs", "2",
+                       "--plot", "f.svg")  # fmt: skip
+    text = (in_tmp / "f.svg").read_text()
+    assert code == 0 and "standardised" not in err + text and "<!-- loss -->" in text
+
+
+def test_dollars_and_tex_in_the_data_file_name_are_plotted_as_written(capsys, in_tmp):
+    name = "we$ir\\frac$d.csv"  # (the title 'training on we$ir\frac$d.csv' failed as mathtext)
+    flowers().to_csv(name, index=False)
+    code, out, err = cli(capsys, "train", name, "--target", "species", "--epochs", "2",
+                         "--quiet", "--plot", "w.svg")  # fmt: skip
+    assert code == 0, err
+    assert "model saved to" in out and "plot saved to w.svg" in out
+    assert (in_tmp / "we$ir\\frac$d.safetensors").is_file()
+    assert "<!-- training on we$ir\\frac$d.csv -->" in (in_tmp / "w.svg").read_text()
+
+
+def test_a_plot_that_fails_leaves_the_trained_model_saved(capsys, in_tmp, monkeypatch):
+    import deltarule.plots
+
+    def full(*args, **kwargs):  # noqa: ANN202
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(deltarule.plots, "save_training_curves", full)
+    flowers().to_csv("flowers.csv", index=False)
+    code, out, err = cli(capsys, "train", "flowers.csv", "--target", "species", "--epochs", "2",
+                         "--quiet", "--out", "m.safetensors", "--plot", "c.png")  # fmt: skip
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: ")
+    assert "the model was saved to m.safetensors, but the plot c.png could not be written" in err
+    assert "No space left on device" in err
+    assert load_model("m.safetensors").network.layer_sizes == [4, 64, 3]
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["flowers.csv", "m.safetensors"]
+
+
+def test_r2_of_a_single_validation_row_is_reported_undefined(capsys, in_tmp):
+    houses(n=10).to_csv("small.csv", index=False)
+    code, out, _ = cli(capsys, "train", "small.csv", "--target", "price", "--epochs", "2",
+                       "--quiet", "--validation-split", "0.1")  # fmt: skip
+    assert code == 0
+    assert "validation r2: undefined (R² needs at least 2 rows), mse: " in out and "(1 rows)" in out

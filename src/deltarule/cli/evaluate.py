@@ -1,10 +1,15 @@
 """``deltarule evaluate``: score a saved model on labelled data.
 
-Classification: accuracy, balanced accuracy, macro F1, log loss and the
-confusion matrix (rows are true classes, columns predicted ones), as scikit-learn
-computes them. Regression: MSE, MAE and R². DATA needs the model's feature columns
-and its target column; ``--plot`` draws the confusion matrix (or, for regression,
-predicted against true values).
+Classification: accuracy, balanced accuracy, macro F1 (scikit-learn's ``average="macro"``,
+two classes included), log loss and the confusion matrix (rows are true classes, columns
+predicted ones), as scikit-learn computes them. Regression: MSE, MAE and R², in the
+target's units (``train``'s losses are on the standardised target); R² is undefined
+(NaN: ``null`` in JSON, "undefined" and why in text) for fewer than two rows. DATA needs
+the model's feature columns and its target column; ``--plot`` draws the confusion matrix
+(or, for regression, predicted against true values).
+
+Nothing is half-written: the plot is drawn in memory before the report is written, so
+that a plot that cannot be drawn leaves neither file; then the report, then the image.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ _NAMES = {
     "mae": "MAE",
     "r2": "R²",
 }
+_UNDEFINED = {"r2": "R² needs at least 2 rows"}
+"""Why a metric is NaN, by name."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -82,6 +89,9 @@ def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
     matrix = metrics.pop("confusion_matrix", None)
     report = {"model": model.path, "task": model.task, "target": target, "rows": len(frame)}
     report["metrics"] = metrics
+    undefined = {k: _UNDEFINED.get(k, "undefined") for k, v in metrics.items() if v != v}
+    if undefined:
+        report["undefined"] = undefined
     if matrix is not None:
         report["confusion_matrix"] = {"labels": classes, "matrix": matrix}
     return report, (outputs, targets)
@@ -104,21 +114,25 @@ def confusion_table(labels: list[Any], matrix: list[list[int]]) -> str:
 def text_report(report: dict[str, Any]) -> str:
     """The report as text: one metric a line, then the confusion matrix."""
     lines = [f"{report['task']} of {report['target']!r} on {report['rows']} rows"]
-    lines += [f"{_NAMES[key]:<18}{value:.6g}" for key, value in report["metrics"].items()]
+    for key, value in report["metrics"].items():
+        shown = f"{value:.6g}" if value == value else f"undefined ({_UNDEFINED.get(key, 'NaN')})"
+        lines.append(f"{_NAMES[key]:<18}{shown}")
     if "confusion_matrix" in report:
         cm = report["confusion_matrix"]
         lines += ["", "confusion matrix:", confusion_table(cm["labels"], cm["matrix"])]
     return "\n".join(lines) + "\n"
 
 
-def _plot(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> None:
-    from ..plots import save_confusion_matrix, save_regression_plot
+def _image(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> bytes:
+    """The ``--plot`` file's bytes, drawn in memory (nothing is written)."""
+    from ..plots import confusion_matrix_figure, regression_figure, render_figure
 
     if "confusion_matrix" in report:
         cm = report["confusion_matrix"]
-        save_confusion_matrix(cm["matrix"], cm["labels"], path)
+        figure = confusion_matrix_figure(cm["matrix"], cm["labels"])
     else:
-        save_regression_plot(targets[:, 0].tolist(), outputs[:, 0].tolist(), path)
+        figure = regression_figure(targets[:, 0], outputs[:, 0])
+    return render_figure(figure, path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,7 +158,10 @@ def run(args: argparse.Namespace) -> int:
         text = dumps(report, ensure_ascii=False, indent=2) + "\n"
     else:
         text = text_report(report)
+    image = _image(args.plot, report, outputs, targets) if args.plot else None
     write_text(text, args.out)
-    if args.plot:
-        _plot(args.plot, report, outputs, targets)
+    if image is not None:
+        from ..io.atomic import atomic_write_bytes
+
+        atomic_write_bytes(args.plot, image)
     return 0

@@ -3,7 +3,11 @@
 See :data:`DESCRIPTION` (the ``--help`` text). Regression targets are standardised for
 training; the output layer is then rescaled so the saved network predicts in the
 target's own units (in float64 when float32 would round away their spread: a target such as
-1e9 +- 10). The model file is written atomically, once training has succeeded.
+1e9 +- 10). The losses of the history, the progress lines and ``--plot`` are then those on the
+standardised target (labelled so), while the reported and ``evaluate``'s MSE are in the
+target's units (they differ by the target's variance). The model file is written atomically,
+once training has succeeded; ``--plot`` is drawn after it, so that a plot that fails leaves
+the trained model saved (and the command says so, exit status 2).
 """
 
 from __future__ import annotations
@@ -438,7 +442,9 @@ def _score(net: Any, pre: Any, parts: tuple, test: Any, quiet: bool) -> tuple[st
     if classification:
         print(f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows)")
     else:
-        print(f"{which} r2: {metrics['r2']:.4f}, mse: {metrics['mse']:.6g} ({len(Y)} rows)")
+        r2 = metrics["r2"]
+        r2_text = f"{r2:.4f}" if r2 == r2 else "undefined (R² needs at least 2 rows)"
+        print(f"{which} r2: {r2_text}, mse: {metrics['mse']:.6g} ({len(Y)} rows)")
     return which, metrics
 
 
@@ -481,9 +487,10 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
         save_settings(args.checkpoint, args)
     if not args.quiet:
         n_val = 0 if parts[3] is None else len(parts[3])
+        scale = "; losses on the standardised target" if _standardised(net, classification) else ""
         print(
             f"training {net.layer_sizes} ({net.loss.name}) on {where}: {len(parts[1])} "
-            f"training and {n_val} validation rows",
+            f"training and {n_val} validation rows{scale}",
             file=sys.stderr,
         )
     start = time.perf_counter()
@@ -491,18 +498,38 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     seconds = time.perf_counter() - start
     interrupted, status, target = _outcome(history, out, existed)
     which, metrics = _score(net, pre, parts, test, args.quiet)
-    if args.plot:  # before the model: a train that fails (here too) leaves no model
-        from ..plots import save_training_curves
-
-        save_training_curves(history.as_dict(), args.plot, title=f"training on {where}")
-        print(f"plot saved to {args.plot}")
+    standardised = _standardised(net, classification)
     if target is not None:
         extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
         _save(net, pre, target, history, args, {**extra, "hidden": hidden})
+    if args.plot:  # after the model: a plot that fails must not lose the training
+        _plot(history, args.plot, where, standardised, target)
     if interrupted:  # kept what was trained, but say so
         print(f"interrupted: {history.stop_reason}{_kept(out, target, args)}", file=sys.stderr)
         return status
     return 0
+
+
+def _plot(history: Any, path: str, where: str, standardised: bool, model: Path | None) -> None:
+    """Write the loss curves to ``path``; when that fails, raise an error that says where the
+    model was saved (the command then exits with status 2, the model kept)."""
+    from ..plots import save_training_curves
+
+    label = "loss (standardised target)" if standardised else "loss"
+    try:
+        save_training_curves(
+            history.as_dict(), path, title=f"training on {where}", loss_label=label
+        )
+    except Exception as exc:  # (any: the model is saved, say so with the reason)
+        reason = str(exc).strip().replace("\n", " ").rstrip(".") or type(exc).__name__
+        kept = (
+            f" The model is complete, its history included (deltarule inspect {model})."
+            if model is not None
+            else ""
+        )
+        saved = f"the model was saved to {model}, but " if model is not None else ""
+        raise InputError(f"{saved}the plot {path} could not be written: {reason}.{kept}") from exc
+    print(f"plot saved to {path}")
 
 
 def _outcome(history: Any, out: Path | None, existed: bool) -> tuple[bool, int, Path | None]:

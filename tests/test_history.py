@@ -1,0 +1,98 @@
+"""History (``deltarule.history``): frozen records, columns, JSON, epoch numbering."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.callbacks import EarlyStopping
+from deltarule.history import EpochRecord, History
+
+
+def record(epoch: int = 1, **changes) -> EpochRecord:
+    fields = {
+        "epoch": epoch,
+        "loss": 0.5,
+        "val_loss": None,
+        "metrics": {"r2": 0.25},
+        "val_metrics": {},
+        "learning_rate": 0.1,
+        "gradient_norm": 0.2,
+        "seconds": 0.01,
+    }
+    return EpochRecord(**{**fields, **changes})
+
+
+def regression(n: int = 30):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 3))
+    return X, X @ np.array([[1.0], [2.0], [-1.0]])
+
+
+def test_a_records_metrics_are_read_only_like_the_record():
+    r = record(val_metrics={"r2": 0.5})
+    for change in (
+        lambda m: m.__setitem__("r2", 1.0),
+        lambda m: m.update(r2=1.0),
+        lambda m: m.pop("r2"),
+        lambda m: m.clear(),
+        lambda m: m.setdefault("x", 1.0),
+        lambda m: m.__delitem__("r2"),
+    ):
+        for metrics in (r.metrics, r.val_metrics):
+            with pytest.raises(TypeError, match="read-only.*dict\\(record.metrics\\)"):
+                change(metrics)
+    assert r.metrics == {"r2": 0.25} and r.val_metrics == {"r2": 0.5}
+    copied = dict(r.metrics)
+    copied["r2"] = 1.0  # a copy can be changed
+    assert r.metrics["r2"] == 0.25
+    # still plain data: copies, pickles, dataclasses.asdict and JSON work
+    assert copy.deepcopy(r) == r and pickle.loads(pickle.dumps(r)) == r
+    assert dataclasses.asdict(r)["metrics"] == {"r2": 0.25}
+    assert json.loads(json.dumps(r.as_dict()))["r2"] == 0.25
+
+
+def test_to_json_writes_null_for_nan_and_infinity():
+    h = History([record(1, loss=float("nan"), metrics={"r2": float("inf")}), record(2)])
+    strict = json.loads(h.to_json(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert strict["loss"] == [None, 0.5] and strict["r2"] == [None, 0.25]
+    assert math.isnan(h.as_dict()["loss"][0])  # (the columns keep the recorded values)
+
+
+def test_val_loss_column_is_kept_without_validation():
+    # Documented choice: every run has the same first columns (CSV logs, model files).
+    h = dr.Network([3, 1], seed=0).fit(*regression(), epochs=2, verbose=0)
+    assert h.as_dict()["val_loss"] == [None, None] and h[0].as_dict()["val_loss"] is None
+    assert "None without validation" in EpochRecord.as_dict.__doc__
+
+
+def test_epoch_numbers_restart_with_network_fit_and_continue_with_trainer_fit():
+    X, y = regression()
+    net = dr.Network([3, 1], seed=0)
+    assert net.fit(X, y, epochs=2, verbose=0)["epoch"] == [1, 2]
+    assert net.fit(X, y, epochs=2, verbose=0)["epoch"] == [1, 2]  # a new trainer each call
+    trainer = dr.Trainer(dr.Network([3, 1], seed=0))
+    assert trainer.fit(X, y, epochs=2, verbose=0)["epoch"] == [1, 2]
+    assert trainer.fit(X, y, epochs=2, verbose=0)["epoch"] == [3, 4]
+    doc = EpochRecord.__doc__
+    assert "continue the count" in doc and "numbers from 1 again" in doc
+
+
+@pytest.mark.filterwarnings("ignore::deltarule.ConvergenceWarning")
+def test_r2_on_a_one_row_validation_set_is_nan_and_does_not_stop_training():
+    X, y = regression()
+    stopper = EarlyStopping("val_r2", patience=1)
+    h = dr.Network([3, 1], seed=0).fit(
+        X, y, epochs=4, verbose=0, metrics=["r2"], validation_data=(X[:1], y[:1]),
+        callbacks=[stopper],
+    )  # fmt: skip
+    assert len(h) == 4 and all(math.isnan(v) for v in h["val_r2"])  # (was 0.0)
+    assert all(math.isfinite(v) for v in h["r2"])
+    assert json.loads(h.to_json())["val_r2"] == [None] * 4
