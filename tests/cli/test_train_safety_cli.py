@@ -71,6 +71,18 @@ def test_an_interrupted_run_never_replaces_an_existing_model(capsys, data, monke
     assert "keep.safetensors, which existed before this run, is left as it was" in err
 
 
+def test_an_interrupted_run_never_replaces_an_existing_plot(capsys, data, monkeypatch):
+    # (the model went beside the earlier run's, its plot over the earlier run's plot)
+    assert cli(capsys, *TRAIN, "--out", "keep.safetensors", "--plot", "curves.svg")[0] == 0
+    before = (data / "curves.svg").read_bytes()
+    monkeypatch.setattr("deltarule.cli.train.fit_resumable", _interrupting())
+    argv = ("--seed", "5", "--out", "keep.safetensors", "--plot", "curves.svg")
+    code, out, _ = cli(capsys, *TRAIN, *argv)
+    assert code == 130 and (data / "curves.svg").read_bytes() == before
+    assert (data / "curves.interrupted.svg").read_bytes().startswith(b"<?xml")
+    assert "plot saved to curves.interrupted.svg" in out
+
+
 def test_an_interrupted_run_writes_a_new_out_as_before(capsys, data, monkeypatch):
     monkeypatch.setattr("deltarule.cli.train.fit_resumable", _interrupting())
     code, _, err = cli(capsys, *TRAIN, "--out", "new.safetensors", "--checkpoint", "ck")

@@ -96,9 +96,6 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
 DEFAULT_BATCH_SIZE = 32
 """``--batch-size`` when not given, for a first-order optimizer with a learning rate (lbfgs,
 lm and iRprop, which size their own steps from whole-batch gradients: every row)."""
-EXIT_INTERRUPTED = 130
-"""The exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command
-(after SIGTERM: 143, 128 + SIGTERM; see :func:`deltarule.cli.stop_signal`)."""
 
 _RANGES = {
     "--epochs": "a positive integer such as 100",
@@ -469,6 +466,7 @@ def run(args: argparse.Namespace) -> int:
         args = load_settings(args.resume, args)
     hidden, out = _check_options(args)
     existed = out is not None and out.is_file()  # (an interrupted run leaves it as it is)
+    args.plot_existed = bool(args.plot) and Path(args.plot).is_file()  # (and this one too)
     with run_lock(args.checkpoint, "--resume" if args.resume else "--checkpoint"):
         if args.checkpoint and not args.resume:
             check_new_run(args.checkpoint)
@@ -503,7 +501,10 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
         extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
         _save(net, pre, target, history, args, {**extra, "hidden": hidden})
     if args.plot:  # after the model: a plot that fails must not lose the training
-        _plot(history, args.plot, where, standardised, target)
+        plot = Path(args.plot)
+        if interrupted and args.plot_existed:  # beside the earlier run's, as the model
+            plot = plot.with_name(f"{plot.stem}.interrupted{plot.suffix}")
+        _plot(history, str(plot), where, standardised, target)
     if interrupted:  # kept what was trained, but say so
         print(f"interrupted: {history.stop_reason}{_kept(out, target, args)}", file=sys.stderr)
         return status
