@@ -670,6 +670,18 @@ def test_an_optimizer_object_and_another_learning_rate_are_refused(rng) -> None:
     assert Trainer(net, get_optimizer("adam"), 0.1).learning_rate == 0.1
 
 
+def test_a_metric_that_cannot_score_the_targets_is_refused_before_training(rng) -> None:
+    # (f1_binary on three classes failed at the end of the first epoch, after its update)
+    X = rng.random((30, 2))
+    y = np.eye(3)[np.arange(30) % 3]
+    net = dr.Network([2, 3], output_activation="softmax", seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(dr.InputError, match="metric 'f1_binary' cannot score these targets: "
+                       "f1_binary scores a two-class target"):  # fmt: skip
+        net.fit(X, y, metrics=["f1_binary"], epochs=2, **quiet())
+    np.testing.assert_array_equal(net.parameters, before)
+
+
 def test_a_divergence_can_be_left_unwarned_without_a_warning_filter(rng, recwarn) -> None:
     # (the scikit-learn estimators need the reason without the warning; they swapped the
     # process-wide filters with catch_warnings to get it, which is not thread-safe)

@@ -862,6 +862,14 @@ class Trainer:
         """Refuse a classification metric (accuracy, F1, ...) on regression targets, which
         it would score by thresholding real numbers at 0.5 (a number, and a meaningless
         one); class targets under a regression loss (the tutorial's 0.01/0.99) are fine."""
+        for metric in self.metrics:  # deltarule's own: what they refuse, before training
+            if getattr(metric.function, "__module__", None) == "deltarule.metrics":
+                try:
+                    metric(y, y)
+                except InputError as exc:
+                    raise InputError(
+                        f"metric {metric.name!r} cannot score these targets: {exc}"
+                    ) from None
         wrong = [m.name for m in self.metrics if m.task == "classification"]
         column = None if self.classification or not wrong else continuous_column(y)
         if column is None:
