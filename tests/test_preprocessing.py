@@ -129,12 +129,13 @@ def test_values_float32_cannot_hold_once_standardised_name_the_row(frame):
 
 def test_a_number_column_with_stray_text_is_an_error_not_categories():
     numbers = [float(i) for i in range(40)]
-    df = pd.DataFrame({"x": [*numbers[:5], "?", *numbers[6:]], "y": [0, 1] * 20})
+    df = pd.DataFrame({"x": [*numbers[:5], "5,5", *numbers[6:]], "y": [0, 1] * 20})
     df.loc[2, "x"] = None  # a missing cell before the stray one: rows still count right
     with pytest.raises(
-        InputError, match=r"numbers in 38 rows but text in 1, the first '\?' at row 6"
+        InputError, match=r"numbers in 38 rows but text in 1, the first '5,5' at row 6"
     ):
         TabularPreprocessor().fit(df, "y", impute="mean")
+    # ('?' there is a missing-value mark: imputed, test_a_column_of_numbers_with_missing_...)
     # Codes that are mostly numbers but few distinct ones stay categories.
     codes = pd.DataFrame({"x": ["1", "2", "3"] * 13 + ["other"], "y": [0, 1] * 20})
     assert TabularPreprocessor().fit(codes, "y").columns[0]["kind"] == "categorical"
@@ -525,3 +526,51 @@ def test_a_state_that_would_mislead_predictions_is_refused(change, problem):
     with pytest.raises(IncompatibleFormatError, match="preprocessing state is malformed") as info:
         TabularPreprocessor.from_dict(state)
     assert problem in str(info.value)
+
+
+# ------------------------------------------------- marks of missing values, labels per row
+@pytest.mark.parametrize("mark", ["?", "NA", " - ", "#N/A", "missing"])
+def test_a_column_of_numbers_with_missing_marks_stays_numbers(mark) -> None:
+    # (Titanic's Age with 12% '?' became a categorical column of 296 one-hot numbers)
+    ages = [str(20 + i % 40) for i in range(40)]
+    for i in range(0, 40, 8):
+        ages[i] = mark
+    df = pd.DataFrame({"age": ages, "y": [i % 2 for i in range(40)]})
+    with pytest.raises(InputError, match=r"column 'age' has 5 missing value\(s\) \(empty, or "
+                       r"marked .*\), the first at row 1"):  # fmt: skip
+        TabularPreprocessor().fit(df, "y")
+    pre = TabularPreprocessor().fit(df, "y", impute="median")
+    assert pre.columns[0]["kind"] == "numeric"
+    present = [float(a) for a in ages if a != mark]
+    assert pre.columns[0]["fill"] == float(np.median(present))
+    new = pd.DataFrame({"age": [mark, "30"]})
+    X = pre.transform(new)  # a mark at predict time is missing too: the fill
+    mean, std = pre.columns[0]["mean"], pre.columns[0]["std"]
+    np.testing.assert_allclose(X[:, 0], [(pre.columns[0]["fill"] - mean) / std, (30 - mean) / std])
+
+
+def test_a_mark_among_text_stays_a_category() -> None:
+    df = pd.DataFrame({"town": ["a", "b", "?", "a"] * 5, "y": [0, 1] * 10})
+    pre = TabularPreprocessor().fit(df, "y")
+    assert pre.columns[0]["categories"] == ["?", "a", "b"]
+
+
+def test_numbers_with_some_other_text_are_refused_whatever_its_share() -> None:
+    # (beyond 5% text cells the column silently became one category per number)
+    values = [str(float(i)) for i in range(30)] + ["unknown"] * 10
+    df = pd.DataFrame({"x": values, "y": [0, 1] * 20})
+    with pytest.raises(InputError, match=r"column 'x' holds numbers in 30 rows but text in 10"):
+        TabularPreprocessor().fit(df, "y")
+
+
+def test_a_target_of_one_label_per_row_is_not_taken_for_classes() -> None:
+    # (prices written '434,271' became a 320-class classification, accuracy 0)
+    rng = np.random.default_rng(0)
+    prices = [f"{p:,}" for p in rng.integers(100_000, 900_000, 60)]
+    df = pd.DataFrame({"area": rng.random(60), "price": prices})
+    with pytest.raises(InputError, match=r"target 'price' has 60 distinct labels in 60 rows.*"
+                       r"thousands separators \(such as '\d{3},\d{3}'\): write them as plain "
+                       r"numbers \(\d{6}\)"):  # fmt: skip
+        TabularPreprocessor().fit(df, "price")
+    pre = TabularPreprocessor().fit(df, "price", task="classification")  # asked for: allowed
+    assert len(pre.classes) == 60

@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -84,8 +85,10 @@ def _missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
         else "fill them in, drop those rows, or impute them with impute='mean', 'median' or "
         "'most_frequent' (--impute on the command line)"
     )
+    marks = series.attrs.get(_MARKS_ATTR)
+    written = f" (empty, or marked {', '.join(map(repr, marks))})" if marks else ""
     return InputError(
-        f"column {series.name!r} has {int(mask.sum())} missing value(s), the first at "
+        f"column {series.name!r} has {int(mask.sum())} missing value(s){written}, the first at "
         f"{where(mask, series)}; expected a value in every row: {fix}."
     )
 
@@ -160,20 +163,51 @@ def _as_numbers(series: Any, what: str, fix: str) -> Any:
     return values
 
 
+MISSING_MARKS = frozenset(
+    {"?", "-", "--", ".", "na", "n/a", "#n/a", "nan", "null", "none", "nil", "missing"}
+)
+"""Cells that mark a missing value in a column of numbers (compared without case or
+surrounding spaces): R's and Weka's ``?`` and ``NA``, a spreadsheet's ``#N/A``, a dash."""
+_MARKS_ATTR = "deltarule.marks"  # (a column's attrs: the marks read as missing, for messages)
+
+
+def _marks_as_missing(series: Any) -> Any:
+    """A column of numbers whose other cells are all missing-value marks
+    (:data:`MISSING_MARKS`): as numbers, those cells missing. Any other column as it is
+    (a '?' among text stays a category)."""
+    if _is_numeric(series):
+        return series
+    cells = series.astype(object)
+    marks = cells.map(lambda v: isinstance(v, str) and v.strip().lower() in MISSING_MARKS)
+    if not marks.any():
+        return series
+    rest = cells[~marks & cells.notna()]
+    if rest.empty or rest.map(lambda v: isinstance(v, (bool, np.bool_))).any():
+        return series
+    numbers = _pandas().to_numeric(rest, errors="coerce")
+    if numbers.isna().any():  # other text too: not a column of numbers
+        return series
+    out = _pandas().to_numeric(cells.where(~marks), errors="coerce")
+    out.attrs = {**series.attrs, _MARKS_ATTR: sorted(set(cells[marks]))}
+    return out
+
+
 def _refuse_stray_text(series: Any, present: Any) -> None:
-    """Refuse a column of numbers with a few text cells (a typo, or a missing-value mark such
-    as '?'): it would silently become one category per distinct number."""
+    """Refuse a column mostly of numbers with some text cells (a typo, or a missing-value
+    mark other than :data:`MISSING_MARKS`): it would silently become one category per
+    distinct number."""
     numbers = _pandas().to_numeric(present, errors="coerce")
     text = numbers.isna()
     n_text, n_numbers = int(text.sum()), int((~text).sum())
-    if not 0 < n_text <= max(1, len(present) // 20) or numbers.nunique() < 10:
+    if not 0 < n_text <= n_numbers or numbers.nunique() < 10:
         return
     first = present[text]
     raise InputError(
         f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
         f"first {first.iloc[0]!r} at {where(series.index == first.index[0], series)}; expected "
         "numbers throughout. Fix those cells; if they mark missing values, leave them empty "
-        "(and impute them: impute=..., or --impute on the command line)."
+        f"or write one of {', '.join(sorted(MISSING_MARKS))} (and impute them: impute=..., "
+        "or --impute on the command line)."
     )
 
 
@@ -226,7 +260,8 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
             f"{where(missing, series)}; every row needs a target. Drop those "
             "rows or fill them in."
         )
-    task = _detect_task(series) if task == "auto" else task
+    detected = task == "auto"
+    task = _detect_task(series) if detected else task
     if task == "regression":
         _as_numbers(
             series,
@@ -236,6 +271,8 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
         )
         return task, None
     classes = _sorted(series.astype(object).unique())
+    if detected and len(classes) > MAX_CLASSES and len(classes) > len(series) / 2:
+        raise InputError(_too_many_classes(series, classes))
     if len(classes) < 2:
         raise InputError(
             f"the target {series.name!r} has a single class ({classes[0]!r}); "
@@ -243,6 +280,32 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
             "pass task='regression' (--task regression on the command line)."
         )
     return task, classes
+
+
+_GROUPED_NUMBER = re.compile(r"^\s*[-+]?\d{1,3}([,. '’]\d{3})+([.,]\d+)?\s*$")
+"""A number written with thousands separators: 434,271 / 1.234.567,5 / 12 345."""
+
+
+def _too_many_classes(series: Any, classes: list[Any]) -> str:
+    """Why a target of (nearly) one label per row is refused as classes, and what to do."""
+    labels = [c for c in classes if isinstance(c, str)]
+    grouped = sum(bool(_GROUPED_NUMBER.match(c)) for c in labels)
+    hint = ""
+    if grouped > len(labels) / 2:
+        example = next(c for c in labels if _GROUPED_NUMBER.match(c))
+        plain_number = re.sub(r"(?<=\d)[,. '’](?=\d{3}(?!\d))", "", example.strip())
+        hint = (
+            f"Its labels look like numbers written with thousands separators (such as "
+            f"{example!r}): write them as plain numbers ({plain_number}) and it is a "
+            "regression. "
+        )
+    return (
+        f"the target {series.name!r} has {len(classes)} distinct labels in {len(series)} rows, "
+        "too few rows of each for a classification to learn. "
+        + hint
+        + "For numbers, pass task='regression' (--task regression on the command line); to "
+        "classify anyway, task='classification' (--task classification)."
+    )
 
 
 def _detect_task(series: Any) -> str:
@@ -317,7 +380,7 @@ class TabularPreprocessor:
                 "least one feature column besides it."
             )
         task, classes = _fit_target(frame[target], task)
-        columns = [_fit_column(frame[name], impute) for name in features]
+        columns = [_fit_column(_marks_as_missing(frame[name]), impute) for name in features]
         self.target, self.task, self.impute = plain(target), task, impute
         self.columns, self.classes = columns, classes
         return self
@@ -389,6 +452,8 @@ class TabularPreprocessor:
         )
 
     def _transform_column(self, series: Any, state: dict[str, Any]) -> np.ndarray:
+        if state["kind"] == "numeric":
+            series = _marks_as_missing(series)
         missing = series.isna()
         if missing.any() and state["fill"] is None:
             raise _missing_error(series, missing, fitted=True)
