@@ -7,6 +7,8 @@
   network's inputs (one is made up, columns ``x0, x1, ...``, for a file saved without one);
 * :func:`holdout_split` holds rows out for validation;
 * :func:`score` computes the metrics ``train`` and ``evaluate`` report;
+* :func:`split_names` and :func:`pick_columns` read a list of column names given to an
+  option (``train --drop``, ``predict --keep``);
 * :func:`write_text` writes a result to a file atomically, or to stdout.
 """
 
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._naming import ROWS_ATTR, listed, missing_columns
+from .._naming import ROWS_ATTR, listed, lookalikes, missing_columns
 from .._sampling import apportion
 from ..exceptions import IncompatibleFormatError, InputError
 from ..network import Network
@@ -34,8 +36,10 @@ __all__ = [
     "check_distinct",
     "holdout_split",
     "load_model_file",
+    "pick_columns",
     "read_data",
     "score",
+    "split_names",
     "write_text",
 ]
 
@@ -163,8 +167,12 @@ class Model:
         return np.hstack([1 - encoded, encoded]) if self._two_columns() else encoded
 
     def proba(self, outputs: np.ndarray) -> np.ndarray:
-        """Return one probability column per class (two for a single sigmoid output)."""
-        outputs = np.asarray(outputs, dtype=np.float64)
+        """Return one probability column per class (two for a single sigmoid output), in
+        the network's float dtype (float32 probabilities are not widened: written out, they
+        show float32's shortest repr, 0.5933987, not 0.5933986902236938)."""
+        outputs = np.asarray(outputs)
+        if not np.issubdtype(outputs.dtype, np.floating):
+            outputs = outputs.astype(np.float64)
         if outputs.shape[1] == 1:
             return np.hstack([1 - outputs, outputs])
         return outputs
@@ -350,12 +358,68 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
                 raise InputError(f"{name}: {exc}") from None
 
 
-def write_text(text: str, out: str | None) -> None:
-    """Write ``text`` to the file ``out`` atomically, or to stdout when ``out`` is None."""
+def write_text(text: str, out: str | None, quiet: bool = False) -> None:
+    """Write ``text`` to the file ``out`` atomically (saying so on stderr unless ``quiet``),
+    or to stdout when ``out`` is None."""
     if out is None:
         sys.stdout.write(text)
         return
     from ..io.atomic import atomic_write_text
 
     atomic_write_text(out, text)
-    print(f"wrote {os.fspath(out)}", file=sys.stderr)
+    if not quiet:
+        print(f"wrote {os.fspath(out)}", file=sys.stderr)
+
+
+def split_names(text: str, option: str) -> list[str]:
+    """The column names of a comma-separated ``option`` value (``--drop Name,Ticket``), in
+    order, each once; names keep their spaces (:func:`pick_columns` matches them).
+
+    Raises
+    ------
+    InputError
+        For an empty name (``--drop ''``, ``--drop a,,b``).
+    """
+    names = str(text).split(",")
+    if not all(name.strip() for name in names):
+        raise InputError(
+            f"{option} {text!r} has an empty column name; expected column names separated "
+            f"by commas, e.g. {option} Name,Ticket (no comma at either end, none doubled)."
+        )
+    return list(dict.fromkeys(names))
+
+
+def pick_columns(names: list[str], option: str, present: Any) -> list[Any]:
+    """The columns of ``present`` (a table's column names) that ``names`` (from
+    :func:`split_names`) name: a name as written, else without its surrounding spaces
+    (``--drop 'Name, Ticket'``).
+
+    Raises
+    ------
+    InputError
+        For a name that is not a column, naming the look-alike (case, spaces) or close
+        (a typo) names, else the table's columns.
+    """
+    from difflib import get_close_matches
+
+    present = list(present)
+    text = {str(column): column for column in present}
+    picked, lacking = [], []
+    for name in names:
+        found = text.get(name, text.get(name.strip()))
+        if found is None:
+            lacking.append(name.strip())
+        elif found not in picked:
+            picked.append(found)
+    if not lacking:
+        return picked
+    hint = lookalikes(lacking, present)
+    close = [m for name in lacking for m in get_close_matches(name, list(text), 3, 0.75)]
+    if not hint and close:
+        hint = f"Close names in the data: {listed(dict.fromkeys(close))}."
+    hint = hint or f"The data has columns {listed(present)}."
+    raise InputError(
+        f"{option} names {len(lacking)} column(s) the data does not have: {listed(lacking)}. "
+        f"{hint} Give column names exactly as the file's header writes them, separated by "
+        "commas."
+    )

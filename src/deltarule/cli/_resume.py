@@ -32,7 +32,7 @@ LOCK_FILE = ".lock"
 """The file a run locks (``fcntl.flock``) in its checkpoint folder; it holds the run's pid."""
 _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "activation",
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
-         "patience", "seed", "out", "plot", "checkpoint_every")  # fmt: skip
+         "patience", "seed", "out", "plot", "checkpoint_every", "drop")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
 _KINDS = {"epochs": (int,), "batch_size": (int,), "patience": (int,), "seed": (int,),
           "validation_split": (int, float), "learning_rate": (int, float, type(None)),
@@ -225,6 +225,14 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
                 f"{'a number' if float in kinds else 'an integer'}; the file is damaged. "
                 "Start the run again (delete the folder, or give --checkpoint a new one)."
             )
+    drop = values.get("drop") or []  # (settings written before --drop: none)
+    if not (isinstance(drop, list) and all(isinstance(name, str) for name in drop)):
+        raise InputError(
+            f"--resume {folder}: {path} has drop = {drop!r}, not a list of column names; the "
+            "file is damaged. Start the run again (delete the folder, or give --checkpoint a "
+            "new one)."
+        )
+    values["drop"] = drop
     _check_data(folder, values.get("data"), payload.get("data_fingerprint"))
     merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
     merged.out = given.out or merged.out

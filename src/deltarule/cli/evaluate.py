@@ -15,6 +15,7 @@ that a plot that cannot be drawn leaves neither file; then the report, then the 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .._json import dumps
@@ -62,13 +63,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "data", metavar="DATA", help="CSV or TSV (may be .gz), Parquet or NPZ (X and y) file"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a metric a line and the confusion matrix; json: all of it as data "
+        "(default: text)",
+    )
     parser.add_argument(
         "--plot",
         metavar="PATH",
         help="confusion matrix (regression: predicted against true) image, .png or .svg",
     )
     parser.add_argument("--out", metavar="FILE", help="write the report to FILE, not stdout")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the report: no note of the files written (warnings and errors "
+        "are still shown)",
+    )
     add_common(parser)
     parser.set_defaults(func=run)
 
@@ -159,9 +172,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = text_report(report)
     image = _image(args.plot, report, outputs, targets) if args.plot else None
-    write_text(text, args.out)
+    write_text(text, args.out, quiet=args.quiet)
     if image is not None:
         from ..io.atomic import atomic_write_bytes
 
         atomic_write_bytes(args.plot, image)
+        if not args.quiet:
+            print(f"wrote {args.plot}", file=sys.stderr)
     return 0

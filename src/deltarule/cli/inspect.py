@@ -42,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a Keras-like summary; json: everything, as data (default: text)",
+    )
     add_common(parser)
     parser.set_defaults(func=run)
 

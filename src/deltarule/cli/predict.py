@@ -6,8 +6,10 @@ ignored and a missing one is an error that names it. Columns the model knows as 
 (categories, class labels) are read as written: codes such as ``01`` stay ``"01"`` even
 in a file where every one of them looks like a number. DATA may be gzip-compressed.
 Classification prints class labels as they were in the training file (``--proba``: one
-probability column per class); regression prints values. Output is CSV or JSON, to
-stdout or (atomically) a file.
+probability column per class, float32 ones in float32's shortest repr); regression prints
+values. ``--keep`` copies data columns (an id) before the predictions, as the file writes
+them (text: in JSON, strings), so that each output row can be matched with its input row.
+Output is CSV or JSON, to stdout or (atomically) a file.
 """
 
 from __future__ import annotations
@@ -20,12 +22,21 @@ import numpy as np
 from .._json import dumps
 from ..exceptions import InputError
 from . import add_common
-from ._common import CLASSIFICATION, check_distinct, load_model_file, read_data, write_text
+from ._common import (
+    CLASSIFICATION,
+    check_distinct,
+    load_model_file,
+    pick_columns,
+    read_data,
+    split_names,
+    write_text,
+)
 from ._model_kinds import refuse_checkpoint
 
 EPILOG = """examples:
   deltarule predict model.safetensors new.csv
   deltarule predict model.safetensors new.csv --proba --format json --out predictions.json
+  deltarule predict titanic.safetensors test.csv --keep PassengerId --out submission.csv
 """
 
 
@@ -46,7 +57,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--proba", action="store_true", help="classification: a probability column per class"
     )
-    parser.add_argument("--format", choices=("csv", "json"), default="csv")
+    parser.add_argument(
+        "--keep",
+        metavar="COLUMNS",
+        help="data columns to copy before the predictions, separated by commas (an id, to "
+        "match each output row with its input row), e.g. --keep PassengerId",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        default="csv",
+        help="csv: a header and a row per input row; json: a list of objects (default: csv)",
+    )
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     add_common(parser)
     parser.set_defaults(func=run)
@@ -69,31 +91,55 @@ def predictions(model: Any, frame: Any, proba: bool) -> Any:
     return pd.DataFrame(model.proba(outputs), columns=columns)
 
 
+def _plain(value: Any) -> Any:
+    """A table cell as a JSON value: a float32 as the float that prints as its shortest repr
+    (0.5933987, not float64's 0.5933986902236938), other NumPy scalars as Python ones."""
+    if isinstance(value, np.float32):
+        return float(np.format_float_positional(value, unique=True, trim="0"))
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _json(table: Any) -> str:
     """Records as a JSON list, labels keeping their type (numbers stay numbers)."""
-    rows = [
-        {
-            key: value.item() if isinstance(value, np.generic) else value
-            for key, value in row.items()
-        }
-        for row in table.to_dict(orient="records")
-    ]
+    columns = list(table.columns)
+    cells = [table.iloc[:, i].to_numpy() for i in range(len(columns))]  # (keeps float32)
+    rows = [{key: _plain(value) for key, value in zip(columns, row)} for row in zip(*cells)]
     return dumps(rows, ensure_ascii=False) + "\n"
+
+
+def _kept(frame: Any, keep: list[Any], table: Any) -> Any:
+    """``table`` (the predictions) after the ``keep`` columns of ``frame``."""
+    import pandas as pd
+
+    clash = [name for name in keep if str(name) in map(str, table.columns)]
+    if clash:
+        raise InputError(
+            f"--keep {clash[0]!r} would give the output two columns of that name: the "
+            f"predictions have one ({', '.join(map(str, table.columns))}). Leave it out of "
+            "--keep (to compare predictions with the true values, use 'deltarule evaluate')."
+        )
+    kept = frame[keep].reset_index(drop=True)
+    return pd.concat([kept, table.reset_index(drop=True)], axis=1)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, read DATA, write predictions."""
     check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": args.out})
+    keep = split_names(args.keep, "--keep") if args.keep is not None else []
     model = load_model_file(args.model)
     refuse_checkpoint(model.header, args.model, "predict")
+    features = model.pre.feature_names
     frame = read_data(
         args.data,
-        names=model.pre.feature_names,
+        names=features,
         require_target=False,
-        text_columns=model.pre.text_columns,
-        needed=model.pre.feature_names,
+        text_columns=[*model.pre.text_columns, *keep],  # (kept as written: 007 stays 007)
+        needed=[*features, *keep],
     )
+    keep = pick_columns(keep, "--keep", frame.columns)
     table = predictions(model, frame, args.proba)
+    if keep:
+        table = _kept(frame, keep, table)
     text = table.to_csv(index=False) if args.format == "csv" else _json(table)
     write_text(text, args.out)
     return 0

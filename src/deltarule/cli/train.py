@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 import time
+import warnings
 from math import inf
 from pathlib import Path
 from typing import Any
@@ -24,9 +26,17 @@ from typing import Any
 import numpy as np
 
 from ..datasets import DATASETS
-from ..exceptions import InputError
+from ..exceptions import DataWarning, InputError
 from . import add_common, stop_signal
-from ._common import CLASSIFICATION, check_distinct, holdout_split, read_data, score
+from ._common import (
+    CLASSIFICATION,
+    check_distinct,
+    holdout_split,
+    pick_columns,
+    read_data,
+    score,
+    split_names,
+)
 from ._resume import (
     check_folder,
     check_new_run,
@@ -63,18 +73,48 @@ _SCALED_LOSSES = {"mse", "mean_squared_error", "half_squared_error", "squared_er
                   "tutorial", "mae", "mean_absolute_error", "huber"}  # fmt: skip
 
 
+def _names(*registries: dict[str, Any]) -> str:
+    """The names of registries' entries for ``--help``, each entry once (an alias, a second
+    name for the same object, is left out: ``linear`` for ``identity``)."""
+    first: dict[int, str] = {}
+    for registry in registries:
+        for name, entry in registry.items():
+            first.setdefault(id(entry), name)
+    return ", ".join(first.values())
+
+
+def _registry_help() -> dict[str, str]:
+    """The ``--help`` texts of --activation, --loss and --optimizer, naming their choices
+    (the registries are plain dicts: importing them loads neither scipy nor pandas)."""
+    from ..activations import ACTIVATIONS
+    from ..losses import LOSSES
+    from ..optimizers import OPTIMIZERS
+    from ..solvers import SOLVERS
+
+    return {
+        "--activation": f"hidden activation: {_names(ACTIVATIONS)} (default: relu)",
+        "--loss": f"loss: auto (see above), {_names(LOSSES)} (default: auto)",
+        "--optimizer": f"optimizer: {_names(OPTIMIZERS, SOLVERS)} (default: adam)",
+    }
+
+
 _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y)"}),
-    ("--task", {"choices": ("auto", "classification", "regression"), "default": "auto"}),
+    ("--task", {"choices": ("auto", "classification", "regression"), "default": "auto",
+                "help": "what to predict: classes or numbers (default: auto, detected from "
+                "the target: text, true/false or a few whole numbers are classes)"}),
+    ("--drop", {"metavar": "COLUMNS", "help": "columns of DATA that are not features, "
+                "separated by commas (an id, a name), e.g. --drop PassengerId,Name"}),
     ("--impute", {"choices": ("mean", "median", "most_frequent"),
                   "help": "fill missing feature values (default: they are an error)"}),
     ("--dataset", {"help": "built-in dataset when there is no DATA: "
                    f"{', '.join(DATASETS)} (default: digits)"}),
     ("--data-dir", {"metavar": "DIR", "help": "folder with the Fashion-MNIST IDX files"}),
-    ("--hidden", {"default": "64", "help": "hidden layer sizes, e.g. 64,32 (default: 64)"}),
-    ("--activation", {"default": "relu", "help": "hidden activation (default: relu)"}),
-    ("--loss", {"default": "auto", "help": "loss (default: auto, see above)"}),
-    ("--optimizer", {"default": "adam", "help": "optimizer (default: adam)"}),
+    ("--hidden", {"default": "64", "help": "hidden layer sizes, e.g. 64,32; 0 for no hidden "
+                  "layer (default: 64)"}),
+    ("--activation", {"default": "relu"}),
+    ("--loss", {"default": "auto"}),
+    ("--optimizer", {"default": "adam"}),
     ("--epochs", {"type": int, "default": 100, "help": "maximum epochs (default: 100)"}),
     ("--batch-size", {"type": int,
                       "help": "batch size (default: 32; lbfgs, lm and irprop use every row)"}),
@@ -82,7 +122,8 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
     ("--patience", {"type": int, "default": 10,
-                    "help": "stop after this many epochs without improvement (0: never)"}),
+                    "help": "stop after this many epochs without improvement (default: 10; "
+                    "0: never)"}),
     ("--seed", {"type": int, "default": 0, "help": "random seed (default: 0)"}),
     ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
     ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
@@ -133,8 +174,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("data", nargs="?", metavar="DATA", help="training data file")
+    helps = _registry_help()
     for flag, options in _OPTIONS:
-        parser.add_argument(flag, **({"action": _Given} | options))
+        given = {"action": _Given, "help": helps.get(flag)}
+        parser.add_argument(flag, **(given | options))
     add_common(parser)
     parser.set_defaults(func=run, given_options=[])
 
@@ -157,6 +200,8 @@ def _check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     from ..solvers import get_first_order, get_solver
 
     hidden = parse_hidden(args.hidden)
+    if isinstance(args.drop, str):  # (a resumed run's is the list it saved)
+        args.drop = split_names(args.drop, "--drop")
     for flag, bad in [
         ("--epochs", args.epochs < 1),
         ("--batch-size", args.batch_size is not None and args.batch_size < 1),
@@ -208,6 +253,11 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
 
     if args.data and (args.dataset or args.data_dir):
         raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
+    if not args.data and args.drop:
+        raise InputError(
+            f"--drop {','.join(args.drop)} names columns of DATA, but no DATA file was given; "
+            "a built-in --dataset has its own features. Drop --drop, or give the data file."
+        )
     if not args.data and args.target:
         raise InputError(
             f"--target {args.target} names a column of DATA, but no DATA file was given; a "
@@ -258,10 +308,87 @@ def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
             f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
             f"the file has columns {listed(frame.columns)}."
         )
+    frame = _drop_columns(frame, args, target, is_npz)
     if not is_npz and target in frame.columns and args.task != "regression":
         frame[target] = _labels_as_written(frame[target], args.data, target)
+    args.data_warnings = identifier_warnings(frame, target)  # (shown once all is checked)
     pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
     return pre, pre.transform(frame), pre.transform_target(frame[target])
+
+
+def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: bool) -> Any:
+    """``frame`` without the ``--drop`` columns; ``args.drop`` becomes their names as the
+    file writes them (saved with the model, and for ``--resume``)."""
+    if not args.drop:
+        args.drop = []
+        return frame
+    if is_npz:
+        raise InputError(
+            f"--drop {','.join(args.drop)}: an NPZ file's columns have no names (a model "
+            "trained on it takes X's columns in order, all of them); remove those columns "
+            "from X instead, or use a CSV file with a header."
+        )
+    picked = pick_columns(args.drop, "--drop", frame.columns)
+    if target in picked:
+        raise InputError(
+            f"--drop names the target column {target!r}, the column to predict; it cannot "
+            "be dropped. Remove it from --drop (the target is never a feature anyway)."
+        )
+    if len(picked) == len(frame.columns) - (target in frame.columns):
+        raise InputError(
+            f"--drop {','.join(map(str, picked))} drops every feature column, leaving only the "
+            f"target {target!r}; expected at least one feature. Drop fewer columns."
+        )
+    args.drop = [str(name) for name in picked]
+    return frame.drop(columns=picked)
+
+
+MIN_ROWS_FOR_IDENTIFIERS = 20
+"""Below this many rows, :func:`warn_identifiers` says nothing (a few rows of distinct
+categories are no sign of an identifier)."""
+NEARLY_EVERY_ROW = 0.95
+"""A text column with distinct values in at least this fraction of its rows is warned about."""
+
+
+def identifier_warnings(frame: Any, target: Any) -> list[str]:
+    """The warnings (:class:`DataWarning`, one ``warning:`` line each) about feature columns
+    of ``frame`` that identify rows rather than describe them: text (one-hot encoded) with a
+    different value in nearly every row (a name, an id or a date read as text), and whole
+    numbers counting up by 1 (a row number, an id such as ``PassengerId`` 1..n)."""
+    import pandas as pd
+
+    n_rows, found = len(frame), []
+    if n_rows < MIN_ROWS_FOR_IDENTIFIERS:
+        return found
+    for name in frame.columns:
+        if name == target:
+            continue
+        column = frame[name]
+        fix = f"drop it with --drop {shlex.quote(str(name))}"
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            distinct = int(column.nunique(dropna=True))
+            if distinct >= NEARLY_EVERY_ROW * n_rows:
+                found.append(
+                    f"column {name!r} has a different value in {distinct} of {n_rows} rows: "
+                    "one-hot encoding it can only memorise the training rows (and every new "
+                    f"row's value is unseen); {fix}"
+                )
+        elif _counts_up(column):
+            found.append(
+                f"column {name!r} counts up by 1 in every row ({int(column.iloc[0])} to "
+                f"{int(column.iloc[-1])}), like a row number or an id: as a feature it can only "
+                "tell the network where a row is in the file (and new rows' values lie beyond "
+                f"the training ones); {fix}"
+            )
+    return found
+
+
+def _counts_up(column: Any) -> bool:
+    """Whether the numbers of ``column`` are whole and go up by exactly 1 from row to row."""
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(values).all():
+        return False
+    return bool((values == np.round(values)).all() and (np.diff(values) == 1).all())
 
 
 _CODE = re.compile(r"\s*[+-]?0\d")
@@ -408,6 +535,7 @@ def _record(history: Any, args: argparse.Namespace, extra: dict) -> dict:
         "task", "impute", "activation", "loss", "optimizer", "epochs", "batch_size",
         "learning_rate", "validation_split", "patience", "seed")}  # fmt: skip
     settings["hidden"] = extra.pop("hidden")
+    settings["drop"] = list(getattr(args, "drop", None) or [])
     summary = {
         "epochs": len(history.records),
         "stop_reason": history.stop_reason,
@@ -451,8 +579,9 @@ def _save(net: Any, pre: Any, out: Path, history: Any, args: argparse.Namespace,
     if _standardised(net, pre.task == CLASSIFICATION):
         extra["note"] = "training losses are on the standardised target"
     training = _record(history, args, extra)
+    replacing = out.is_file()  # (overwritten, as a compiler's output is, but said so)
     save_model(net, out, preprocessing=pre.to_dict(), classes=pre.classes, training=training)
-    print(f"model saved to {out}")
+    print(f"model saved to {out}" + (" (replacing the file that was there)" if replacing else ""))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -481,6 +610,8 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     net = _network(pre, X, hidden, args)
     if not classification:
         _check_target_fits(Y, net.dtype, args.target)
+    for message in getattr(args, "data_warnings", []):  # (none before an error: all checked)
+        warnings.warn(message, DataWarning, stacklevel=2)
     if args.checkpoint and not args.resume:
         save_settings(args.checkpoint, args)
     if not args.quiet:
