@@ -168,3 +168,16 @@ def test_a_plot_that_cannot_be_drawn_leaves_neither_file(capsys, math_model, mon
                        "--out", "m.txt")  # fmt: skip
     assert code == 2 and err == "error: cannot draw\n"
     assert sorted(p.name for p in math_model.iterdir()) == before
+
+
+def test_inspect_shows_a_long_stop_reason_whole(capsys, tmp_path, monkeypatch):
+    # (cut at 80 characters: "no improvement ... (best 0.665273 at epo...")
+    import deltarule as dr
+    from deltarule.io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    reason = "no improvement of val_loss by more than 0 for 10 epochs (best 0.665273 at epoch 48)"
+    summary = {"epochs": 58, "data": "d.csv", "rows": 10, "stop_reason": reason}
+    save_model(dr.Network([2, 1], seed=0), "m.safetensors", training={"summary": summary})
+    code, out, _ = cli(capsys, "inspect", "m.safetensors")
+    assert code == 0 and f"stopped: {reason}\n" in out

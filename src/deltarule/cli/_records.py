@@ -40,6 +40,13 @@ def _fmt(value: Any) -> str:
     return text if len(text) <= _MAX_CHARS else f"{text[: _MAX_CHARS - 3]}..."
 
 
+def _whole(value: Any) -> str:
+    """A stop reason in full (a long one is what the user most needs whole: "best 0.66 at
+    epoch 48"), up to 2,000 characters (a tampered record)."""
+    text = "?" if value is None else value if isinstance(value, str) else _fmt(value)
+    return text if len(text) <= 2000 else f"{text[:1997]}..."
+
+
 def _pairs(mapping: dict[str, Any], sep: str = " ") -> str:
     return ", ".join(f"{key}{sep}{_fmt(value)}" for key, value in mapping.items())
 
@@ -97,7 +104,7 @@ def _train_lines(summary: Any) -> list[str]:
     took = f", {seconds:.1f} s" if _number(seconds) else ""
     lines = [
         f"training: {get('epochs')} epochs on {get('data')} ({get('rows')} rows{took})",
-        f"  stopped: {get('stop_reason')}",
+        f"  stopped: {_whole(summary.get('stop_reason'))}",
     ]
     final = summary.get("final")
     if isinstance(final, dict):
