@@ -667,14 +667,14 @@ def _plot(history: Any, path: str, where: str, standardised: bool, model: Path |
 def _outcome(history: Any, out: Path | None, existed: bool) -> tuple[bool, int, Path | None]:
     """Return (whether the run was interrupted, the exit status, where the model goes).
 
-    An interrupted run's stop reason names the signal (the core's says Ctrl-C: SIGTERM is
-    relayed as one); its model does not replace a file ``out`` that existed before the run
-    (``existed``) but goes beside it: ``model.safetensors`` -> ``model.interrupted.safetensors``.
+    An interrupted run's stop reason names the signal (the training loop's, which the
+    command line's SIGTERM relay calls with that signal); its model does not replace a file
+    ``out`` that existed before the run (``existed``) but goes beside it:
+    ``model.safetensors`` -> ``model.interrupted.safetensors``.
     """
     if not history.stop_reason.startswith("interrupted"):
         return False, 0, out
-    name, status = stop_signal()
-    history.stop_reason = history.stop_reason.replace("(Ctrl-C)", f"({name})")
+    _, status = stop_signal()
     if out is None or not existed:
         return True, status, out
     return True, status, out.with_name(f"{out.stem}.interrupted{out.suffix}")
