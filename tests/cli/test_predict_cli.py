@@ -110,3 +110,32 @@ def test_a_model_saved_from_python_without_preprocessing(capsys, in_tmp):
     code, out, _ = cli(capsys, "predict", "plain.safetensors", "x.csv")
     assert code == 0
     assert out.splitlines()[1:] == [str(k) for k in net.predict(X).argmax(axis=1)]
+
+
+def test_a_cli_model_predicts_from_python_as_the_command_does(capsys, flower_model):
+    # (a model from deltarule train could only be used from Python by rebuilding its
+    # preprocessing by hand: load_model(...).network.predict(frame) failed on text columns)
+    from deltarule.io import load_model, read_table
+
+    new = flowers(seed=7).drop(columns="species")[["colour", "width", "length"]]
+    new.to_csv("new.csv", index=False)
+    code, out, _ = cli(capsys, "predict", "model.safetensors", "new.csv")
+    loaded = load_model("model.safetensors")
+    predicted = loaded.predict(read_table("new.csv"))
+    assert code == 0 and out.splitlines() == ["species", *predicted]
+    with pytest.raises(ValueError, match=r"takes a table of its data's columns \(3 by name"):
+        loaded.predict(new.to_numpy())
+    with pytest.raises(ValueError, match=r"lacks 1 column\(s\) the model needs: \['colour'\]"):
+        loaded.predict(new.drop(columns="colour"))
+
+
+def test_a_regression_cli_model_predicts_values_from_python(capsys, in_tmp):
+    from deltarule.io import load_model
+
+    houses().to_csv("houses.csv", index=False)
+    assert cli(capsys, "train", "houses.csv", "--target", "price", "--epochs", "5",
+               "--quiet", "--out", "h.safetensors")[0] == 0  # fmt: skip
+    code, out, _ = cli(capsys, "predict", "h.safetensors", "houses.csv")
+    values = load_model("h.safetensors").predict(houses())
+    assert code == 0
+    np.testing.assert_allclose(values, [float(v) for v in out.splitlines()[1:]], rtol=1e-6)

@@ -594,3 +594,13 @@ def test_a_losss_parameters_survive_save_and_load(tmp_path):
     rewrite(path, header={"architecture": {**architecture, "loss": {"name": "mine", "a": 1}}})
     with pytest.raises(IncompatibleFormatError, match="loss 'mine'.*register_loss"):
         load_model(path)
+
+
+def test_a_loaded_model_without_preprocessing_predicts_labels_or_outputs(tmp_path) -> None:
+    net = dr.Network([2, 3], output_activation="softmax", seed=0)
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, -1.0]])
+    with_labels = load_model(save_model(net, tmp_path / "c.safetensors", classes=["a", "b", "c"]))
+    expected = np.array(["a", "b", "c"])[net.predict(X).argmax(axis=1)]
+    np.testing.assert_array_equal(with_labels.predict(X), expected)
+    plain = load_model(save_model(net, tmp_path / "p.safetensors"))
+    np.testing.assert_array_equal(plain.predict(X), net.predict(X))

@@ -116,6 +116,55 @@ class LoadedModel:
     header: dict[str, Any]
     extra_tensors: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def predict(self, data: Any) -> np.ndarray:
+        """Predict for raw data as ``deltarule predict`` does: labels or values.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or array-like
+            With the file's preprocessing (a model from ``deltarule train``): a table of
+            the training data's columns, by name (any order, extra columns ignored), which
+            the preprocessing turns into the network's inputs. Without it: the network's
+            inputs, shape (n_samples, n_inputs).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels for a classifier (argmax, or output > 0.5 for one sigmoid
+            column), values for a regression; without preprocessing or class labels, the
+            network's outputs.
+        """
+        if self.preprocessing is None:
+            outputs = self.network.predict(data)
+            if not self.classes:
+                return outputs
+            index = (
+                (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(1)
+            )
+            return np.asarray(self.classes)[index]
+        from ..preprocessing import TabularPreprocessor
+
+        pre = TabularPreprocessor.from_dict(self.preprocessing)
+        if not hasattr(data, "columns"):
+            raise InputError(
+                f"this model takes a table of its data's columns ({len(pre.feature_names)} by "
+                f"name, e.g. {pre.feature_names[:3]}), through its preprocessing; received "
+                f"{type(data).__name__}. Pass a pandas DataFrame (deltarule.io.read_table(path)"
+                " reads a file as training did), or network.predict(inputs) for the "
+                "network's own inputs."
+            )
+        lacking = [name for name in pre.feature_names if name not in data.columns]
+        if lacking:
+            raise InputError(
+                f"the data lacks {len(lacking)} column(s) the model needs: {lacking[:10]}; "
+                "expected the training data's columns by name (any order, extra columns "
+                "ignored). Add the missing ones."
+            )
+        outputs = self.network.predict(pre.transform(data, dtype=self.network.dtype))
+        if (pre.n_outputs, self.network.n_outputs) == (1, 2):  # a two-class softmax
+            return np.asarray(pre.classes)[outputs.argmax(axis=1)]
+        return pre.inverse_target(outputs)
+
 
 def _tensor_table(sizes: list[int], use_bias: list[bool]) -> dict[str, tuple[str, tuple[int, ...]]]:
     """Map each file tensor name to (layout name, shape), in layer order."""
