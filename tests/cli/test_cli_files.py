@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -307,3 +308,12 @@ def test_predictions_into_a_pipe(capsys, trained):
     assert code == 0, err
     assert received[0].startswith("species\n")
     assert stat.S_ISFIFO(os.stat("pipe").st_mode)
+
+
+def test_draw_names_a_models_columns_and_classes(capsys, in_tmp):
+    flowers().to_csv("flowers.csv", index=False)
+    assert cli(capsys, *TRAIN, "--out", "m.safetensors")[0] == 0
+    code, out, _ = cli(capsys, "draw", "m.safetensors")
+    names = re.findall(r'class="name"[^>]*>([^<]*)<', out)
+    assert code == 0 and names == ["length", "width", "colour=blue", "colour=red",
+                                   "setosa", "versicolor", "virginica"]  # fmt: skip

@@ -69,3 +69,28 @@ def test_unknown_extension(tmp_path):
     net, _, _ = tutorial_network()
     with pytest.raises(dr.InputError, match=".svg or .png"):
         draw_network(net, tmp_path / "net.gif")
+
+
+# ------------------------------------------------------------ names beside the neurons
+def test_names_are_written_beside_the_inputs_and_outputs(tmp_path):
+    # (inputs were i1..in only, where R neuralnet's plot.nn writes the variables)
+    net = dr.Network([3, 4, 2], output_activation="softmax", seed=0)
+    svg = draw_network(net, input_names=["age", "Sex=female", "x" * 30],
+                       output_names=["no", "yes"])  # fmt: skip
+    root = ET.fromstring(svg)
+    names = [t for t in root.iter(f"{SVG}text") if t.get("class") == "name"]
+    assert [t.text for t in names] == ["age", "Sex=female", "x" * 23 + "…", "no", "yes"]
+    assert [t.get("text-anchor") for t in names] == ["end"] * 3 + ["start"] * 2
+    assert "(age → h1)" in svg and "(h4 → yes)" in svg  # the tooltips name them too
+    draw_network(net, tmp_path / "n.png", input_names=["a", "b", "c"])  # (matplotlib too)
+    assert (tmp_path / "n.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "names, fragment",
+    [(["a", "b"], "input_names has 2 names; the network has 3 inputs"),
+     ("abc", "must be a sequence of strings"), ([1, 2, 3], "must be a sequence of strings")],
+)  # fmt: skip
+def test_names_that_do_not_fit_are_refused(names, fragment):
+    with pytest.raises(dr.InputError, match=fragment):
+        draw_network(dr.Network([3, 2], seed=0), input_names=names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from . import add_common
 
@@ -72,9 +73,33 @@ def _network(args: argparse.Namespace):
         return linear_network(3.0), "output = W·x"
     if not args.model:
         raise InputError("nothing to draw: give a MODEL file or --example tutorial.")
-    from .explain import _load_network
+    from .explain import _load_file
 
-    return _load_network(args.model), args.model
+    return _load_file(args.model), args.model
+
+
+def _names(subject: Any, network: Any) -> tuple[list[str] | None, list[str] | None]:
+    """A model file's names for the drawing: its inputs' (the feature columns, one-hot
+    categories as ``column=value``) and its outputs' (the classes, or the target); None
+    where the file has none that fit (a network saved from Python)."""
+    from ..preprocessing import TabularPreprocessor
+
+    state = getattr(subject, "preprocessing", None)
+    if not state:
+        return None, None
+    try:
+        pre = TabularPreprocessor.from_dict(state)
+    except Exception:  # noqa: BLE001 - (a damaged state: drawn without names; inspect says why)
+        return None, None
+    inputs = [str(n) for n in pre.output_names]
+    if pre.task == "regression":
+        outputs = [str(pre.target)]
+    elif len(pre.classes) == 2 and network.n_outputs == 1:
+        outputs = [f"{pre.target}={pre.classes[1]}"]
+    else:
+        outputs = [str(c) for c in pre.classes]
+    fits = (len(inputs), len(outputs)) == (network.n_inputs, network.n_outputs)
+    return (inputs, outputs) if fits else (None, None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,10 +112,11 @@ def run(args: argparse.Namespace) -> int:
     max_neurons = check_int(args.max_neurons, "--max-neurons", minimum=3)
     check_output("--out", args.out, "net.svg")
     check_distinct({"MODEL": args.model}, {"--out": args.out})
-    network, title = _network(args)
-    svg = draw_network(
-        network, args.out, max_neurons=max_neurons, show_values=args.values, title=title
-    )
+    subject, title = _network(args)
+    network = getattr(subject, "network", subject)  # (a model file, or a textbook network)
+    inputs, outputs = _names(subject, network)
+    svg = draw_network(network, args.out, max_neurons=max_neurons, show_values=args.values,
+                       title=title, input_names=inputs, output_names=outputs)  # fmt: skip
     if args.out:
         print(f"wrote {args.out}", file=sys.stderr)
     else:

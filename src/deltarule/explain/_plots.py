@@ -115,6 +115,9 @@ def diagram_figure(plan: Any) -> Any:
     for x, y, name in plan.neurons:
         ax.add_patch(Circle((x, y), RADIUS, facecolor="#fdfdfd", edgecolor="#333", zorder=2))
         ax.text(x, y, name, ha="center", va="center", fontsize=7, weight="bold", zorder=4)
+    for x, y, text, side in plan.names:
+        ha = "right" if side == "left" else "left"
+        ax.text(x, y, text, ha=ha, va="center", fontsize=7, zorder=4, parse_math=False)
     for x, y in plan.bias_nodes:
         ax.add_patch(
             Circle((x, y), RADIUS * 0.7, facecolor="#eef3fb", edgecolor=POSITIVE, zorder=2)

@@ -36,6 +36,10 @@ class Diagram:
     gradients: tuple[Array, ...] | None = None
     bias_gradients: tuple[Array | None, ...] | None = None
     title: str = ""
+    input_names: tuple[str, ...] | None = None
+    """Names written beside the input neurons (a model's feature columns), or None."""
+    output_names: tuple[str, ...] | None = None
+    """Names written beside the output neurons (its classes or target), or None."""
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -43,14 +47,32 @@ class Diagram:
         return [self.weights[0].shape[1]] + [w.shape[0] for w in self.weights]
 
     @classmethod
-    def from_network(cls, network: Network, title: str = "") -> Diagram:
-        """The diagram of a network's current weights."""
+    def from_network(
+        cls,
+        network: Network,
+        title: str = "",
+        input_names: tuple[str, ...] | None = None,
+        output_names: tuple[str, ...] | None = None,
+    ) -> Diagram:
+        """The diagram of a network's current weights (names beside its inputs and outputs
+        when given, as R neuralnet's ``plot.nn`` writes the variables)."""
         return cls(
             tuple(np.array(w) for w in network.weights),
             tuple(None if b is None else np.array(b) for b in network.biases),
             tuple(layer.activation.name for layer in network.layers),
             title=title,
+            input_names=input_names,
+            output_names=output_names,
         )
+
+    def labels(self) -> list[tuple[str, ...]]:
+        """Each layer's neuron names for tooltips: the given names, else i1.., h1.., o1..."""
+        labels = list(neuron_labels(self.layer_sizes))
+        if self.input_names is not None:
+            labels[0] = self.input_names
+        if self.output_names is not None:
+            labels[-1] = self.output_names
+        return labels
 
     @classmethod
     def from_trace(cls, trace: Trace, *, after: bool = False, title: str = "") -> Diagram:
@@ -108,21 +130,39 @@ class Layout:
     edges: tuple[Edge, ...]
     scale: float
     labelled: bool
+    names: tuple[tuple[float, float, str, str], ...] = ()
+    """(x, y, text, side): a name beside an input ("left") or output ("right") neuron."""
 
     def edge_width(self, edge: Edge) -> float:
         """Stroke width in pixels, growing with |w|."""
         return 0.6 + 3.4 * abs(edge.value) / self.scale
 
 
-def _positions(sizes: list[int], max_neurons: int) -> tuple[list[dict], list, float, float]:
-    """Neuron positions per layer, "⋮" positions, width and height."""
+NAME_CHARS, CHAR_WIDTH = 24, 7.0
+"""Names beside neurons are cut to this many characters; about this many pixels each."""
+
+
+def _name_room(names: tuple[str, ...] | None) -> float:
+    """Pixels a column of names needs beside its neurons."""
+    return 0.0 if not names else 8 + CHAR_WIDTH * max(len(_cut(n)) for n in names)
+
+
+def _cut(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
+def _positions(
+    sizes: list[int], max_neurons: int, left: float = 0.0, right: float = 0.0
+) -> tuple[list[dict], list, float, float]:
+    """Neuron positions per layer, "⋮" positions, width and height (``left`` and ``right``:
+    room for names beside the inputs and outputs)."""
     slots = [_shown(n, max_neurons) for n in sizes]
     tallest = max(len(s) for s in slots)
     height = 2 * MARGIN + 40 + (tallest - 1) * ROW_GAP
-    width = 2 * MARGIN + (len(sizes) - 1) * COLUMN_GAP
+    width = 2 * MARGIN + (len(sizes) - 1) * COLUMN_GAP + left + right
     positions, ellipses = [], []
     for layer, slot in enumerate(slots):
-        x = MARGIN + layer * COLUMN_GAP
+        x = left + MARGIN + layer * COLUMN_GAP
         top = MARGIN + 40 + (tallest - len(slot)) * ROW_GAP / 2
         layer_pos = {}
         for k, index in enumerate(slot):
@@ -135,7 +175,7 @@ def _positions(sizes: list[int], max_neurons: int) -> tuple[list[dict], list, fl
 
 
 def _tooltip(diagram: Diagram, layer: int, j: int, i: int | None) -> str:
-    labels = neuron_labels(diagram.layer_sizes)
+    labels = diagram.labels()
     if i is None:
         text = f"bias of {labels[layer][j]} = {fmt(diagram.biases[layer - 1][j])}"
         grads = diagram.bias_gradients
@@ -170,9 +210,12 @@ def _edges(diagram: Diagram, positions: list[dict], bias_nodes: list) -> list[Ed
 def layout(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "auto") -> Layout:
     """Place neurons, bias nodes and edges (layers as columns, inputs on the left)."""
     sizes = diagram.layer_sizes
-    positions, ellipses, width, height = _positions(sizes, max_neurons)
+    left, right = _name_room(diagram.input_names), _name_room(diagram.output_names)
+    positions, ellipses, width, height = _positions(sizes, max_neurons, left, right)
     bias_nodes = [
-        None if diagram.biases[k - 1] is None else (MARGIN + (k - 0.5) * COLUMN_GAP, MARGIN - 20.0)
+        None
+        if diagram.biases[k - 1] is None
+        else (left + MARGIN + (k - 0.5) * COLUMN_GAP, MARGIN - 20.0)
         for k in range(1, len(sizes))
     ]
     edges = _edges(diagram, positions, bias_nodes)
@@ -181,9 +224,16 @@ def layout(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "a
         (x, y, labels[layer][j]) for layer, pos in enumerate(positions) for j, (x, y) in pos.items()
     )
     captions = tuple(
-        (MARGIN + layer * COLUMN_GAP, height - 12, "inputs" if layer == 0 else act)
+        (left + MARGIN + layer * COLUMN_GAP, height - 12, "inputs" if layer == 0 else act)
         for layer, act in enumerate(("", *diagram.activations))
     )
+    names = []
+    for layer, given, side, gap in (
+        (0, diagram.input_names, "left", -RADIUS - 6),
+        (len(sizes) - 1, diagram.output_names, "right", RADIUS + 6),
+    ):
+        if given is not None:
+            names += [(x + gap, y, _cut(given[j]), side) for j, (x, y) in positions[layer].items()]
     return Layout(
         width=width,
         height=height,
@@ -194,6 +244,7 @@ def layout(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "a
         edges=tuple(edges),
         scale=max((abs(e.value) for e in edges), default=1.0) or 1.0,
         labelled=len(edges) <= MAX_LABELLED_EDGES if show_values == "auto" else bool(show_values),
+        names=tuple(names),
     )
 
 

@@ -20,7 +20,9 @@ True
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from .._validation import check_int
@@ -78,6 +80,11 @@ def _nodes_svg(plan: Layout) -> list[str]:
     parts += [
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="#555">{escape(text)}</text>'
         for x, y, text in plan.captions
+    ]
+    parts += [
+        f'<text class="name" x="{x:.1f}" y="{y + 4:.1f}" '
+        f'text-anchor="{"end" if side == "left" else "start"}">{escape(text)}</text>'
+        for x, y, text, side in plan.names
     ]
     parts += [
         f'<text x="{x:.1f}" y="{y + 6:.1f}" text-anchor="middle" font-size="20">⋮</text>'
@@ -159,6 +166,22 @@ def save_diagram(
     )
 
 
+def _names(given: Any, count: int, what: str, neurons: str) -> tuple[str, ...] | None:
+    """``given`` as a tuple of ``count`` strings (None stays None), or an InputError."""
+    if given is None:
+        return None
+    if isinstance(given, str) or not all(isinstance(n, str) for n in given):
+        raise InputError(
+            f"{what} must be a sequence of strings, one per neuron; received {given!r:.80}."
+        )
+    names = tuple(given)
+    if len(names) != count:
+        raise InputError(
+            f"{what} has {len(names)} names; the network has {count} {neurons}: give one each."
+        )
+    return names
+
+
 def draw_network(
     network: Network,
     path: str | os.PathLike[str] | None = None,
@@ -166,6 +189,8 @@ def draw_network(
     max_neurons: int = 12,
     show_values: bool | str = "auto",
     title: str = "",
+    input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
 ) -> str:
     """Draw ``network`` with its weights; write it to ``path`` (.svg or .png) when given.
 
@@ -181,6 +206,10 @@ def draw_network(
         Write each weight on its edge ("auto": when there are at most 40 edges).
     title : str
         Tooltip title of the picture.
+    input_names, output_names : sequence of str, optional
+        Names written beside the input and output neurons (one per neuron: a model's
+        feature columns, its classes), as R neuralnet's ``plot.nn`` writes the variables;
+        the tooltips use them too. Names longer than 24 characters are cut.
 
     Returns
     -------
@@ -196,7 +225,12 @@ def draw_network(
     max_neurons = _check_options(max_neurons, show_values)
     if not isinstance(title, str):
         raise InputError(f"title must be a string; received {type(title).__name__} {title!r}.")
-    diagram = Diagram.from_network(network, title=title)
+    names = (
+        _names(input_names, network.n_inputs, "input_names", "inputs"),
+        _names(output_names, network.n_outputs, "output_names", "outputs"),
+    )
+    diagram = Diagram.from_network(network, title=title, input_names=names[0],
+                                   output_names=names[1])  # fmt: skip
     if path is not None:
         save_diagram(diagram, path, max_neurons=max_neurons, show_values=show_values)
     return diagram_svg(diagram, max_neurons=max_neurons, show_values=show_values, standalone=True)
