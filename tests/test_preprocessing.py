@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -574,3 +575,17 @@ def test_a_target_of_one_label_per_row_is_not_taken_for_classes() -> None:
         TabularPreprocessor().fit(df, "price")
     pre = TabularPreprocessor().fit(df, "price", task="classification")  # asked for: allowed
     assert len(pre.classes) == 60
+
+
+def test_a_true_false_column_matches_how_other_programs_write_booleans() -> None:
+    # (a model trained on True/False warned "not seen in training" for R's TRUE, Excel's
+    # true, 1 and 0, and encoded them as neither)
+    df = pd.DataFrame({"alone": [True, False] * 10, "x": range(20), "y": [0, 1] * 10})
+    pre = TabularPreprocessor().fit(df, "y")
+    new = pd.DataFrame({"alone": ["TRUE", "false", 1, " yes ", "F"], "x": range(5)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing unseen
+        X = pre.transform(new)
+    np.testing.assert_array_equal(X[:, :2], [[0, 1], [1, 0], [0, 1], [0, 1], [1, 0]])
+    with pytest.warns(DataWarning, match="not seen in training, the first 'maybe'"):
+        pre.transform(pd.DataFrame({"alone": ["maybe"], "x": [0]}))

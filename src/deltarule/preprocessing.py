@@ -101,6 +101,24 @@ def _whole_float(value: Any) -> bool:
     return isinstance(value, (float, np.floating)) and float(value).is_integer()
 
 
+_TRUTHS = {"true": True, "t": True, "yes": True, "y": True, "1": True,
+           "false": False, "f": False, "no": False, "n": False, "0": False}  # fmt: skip
+"""How other programs write a boolean (R's TRUE, Excel's true, 1/0), for columns that held
+True/False in training."""
+
+
+def _as_truth(value: Any) -> Any:
+    """``value`` as True/False when it spells one (:data:`_TRUTHS`, or the number 1 or 0);
+    else as it is (unseen: warned about by the caller)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        return _TRUTHS.get(value.strip().lower(), value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    return value
+
+
 def _codes(values: Any, labels: list[Any]) -> np.ndarray:
     """Positions of ``values`` (an object Series) among ``labels``, -1 where absent.
 
@@ -109,6 +127,8 @@ def _codes(values: Any, labels: list[Any]) -> np.ndarray:
     for a column of integers with a gap, or an array).
     """
     index = _pandas().Index(labels, dtype=object)
+    if labels and all(isinstance(label, (bool, np.bool_)) for label in labels):
+        return index.get_indexer(values.map(_as_truth))
     if not _all_text(labels):
         return index.get_indexer(values)
     codes = index.get_indexer(values.map(str))
