@@ -571,3 +571,15 @@ def test_a_layer_without_bias_takes_only_none() -> None:
     net.biases[1] = None
     with pytest.raises(dr.InputError, match="layer 2 has no bias"):
         net.biases[1] = np.zeros(1)
+
+
+def test_assigned_values_too_large_for_the_dtype_or_a_bad_later_layer_change_nothing() -> None:
+    # (1e300 passed as float64 and was written as inf into a float32 network; a list whose
+    # second entry was bad had already written the first)
+    net = dr.Network([4, 8, 3], seed=0)
+    before = net.parameters.copy()
+    with pytest.raises(dr.InputError, match="too large for float32"):
+        net.weights[0] = np.full((8, 4), 1e300)
+    with pytest.raises(dr.InputError, match=r"network.weights\[1\] must be finite"):
+        net.weights = [np.ones((8, 4)), np.full((3, 8), np.nan)]
+    np.testing.assert_array_equal(net.parameters, before)

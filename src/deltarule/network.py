@@ -230,23 +230,45 @@ class _Views(list):
         self._what = what
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        checked = self._checked(index, value)
+        if checked is not None:
+            np.copyto(*checked)
+
+    def assign(self, values: Any) -> None:
+        """Copy ``values`` (one per layer) into the views: every one is checked before any
+        is written (all or nothing, as :meth:`Network.set_parameters`)."""
+        values = list(values)
+        if len(values) != len(self):
+            raise InputError(
+                f"network.{self._what} = [...] needs one entry per layer ({len(self)}); "
+                f"received {len(values)}."
+            )
+        checked = [self._checked(index, value) for index, value in enumerate(values)]
+        for pair in checked:
+            if pair is not None:
+                np.copyto(*pair)
+
+    def _checked(self, index: Any, value: Any) -> tuple[Array, Array] | None:
+        """(view, values in its dtype) for ``self[index] = value``; None for a layer
+        without bias given None; else an InputError."""
         if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
             raise InputError(
                 f"network.{self._what}[{index!r}] = ...: assign one layer at a time by its "
                 f"index (0 to {len(self) - 1}), or the whole list with network.{self._what} = "
                 "[...]."
             )
-        view = self[index]
-        position = index % len(self) + 1 if -len(self) <= index < len(self) else None
+        view = self[index]  # (an IndexError beyond the layers, as a list's)
+        position = index % len(self) + 1
         if view is None:
             if value is None:
-                return
+                return None
             raise InputError(
                 f"layer {position} has no bias (use_bias=False), so network.biases[{index}] "
                 "can only be None."
             )
         try:
-            array = np.asarray(value, dtype=float)
+            with np.errstate(over="ignore"):  # too large for the dtype: reported below
+                array = np.asarray(value, dtype=view.dtype)
         except (TypeError, ValueError):
             raise InputError(
                 f"network.{self._what}[{index}] must be numbers of shape {view.shape}; "
@@ -259,20 +281,10 @@ class _Views(list):
             )
         if not np.isfinite(array).all():
             raise InputError(
-                f"network.{self._what}[{index}] must be finite; received NaN or infinity."
+                f"network.{self._what}[{index}] must be finite; received NaN or infinity (or "
+                f"values too large for {view.dtype.name})."
             )
-        np.copyto(view, array, casting="unsafe")
-
-    def assign(self, values: Any) -> None:
-        """Copy ``values`` (one per layer) into the views."""
-        values = list(values)
-        if len(values) != len(self):
-            raise InputError(
-                f"network.{self._what} = [...] needs one entry per layer ({len(self)}); "
-                f"received {len(values)}."
-            )
-        for index, value in enumerate(values):
-            self[index] = value
+        return view, array
 
     def _fixed(self, *args: Any, **kwargs: Any) -> None:
         raise InputError(
