@@ -33,7 +33,7 @@ import numpy as np
 from ._typing import Array
 from ._validation import check_int, check_positive, continuous_column
 from .exceptions import InputError
-from .history import EpochRecord, History
+from .history import COLUMNS, EpochRecord, History
 from .metrics import METRICS
 
 __all__ = [
@@ -269,7 +269,7 @@ def _monitored(record: EpochRecord, monitor: str) -> float:
     return float(value)
 
 
-_ALWAYS_RECORDED = ("loss", "learning_rate", "gradient_norm", "seconds")
+_ALWAYS_RECORDED = tuple(c for c in COLUMNS if c not in ("epoch", "val_loss"))  # every run's
 
 
 def check_monitor(monitor: str, state: TrainingState, who: str) -> None:

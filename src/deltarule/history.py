@@ -15,7 +15,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-__all__ = ["EpochRecord", "History"]
+__all__ = ["COLUMNS", "EpochRecord", "History"]
+
+COLUMNS = ("epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds")
+"""A record's own columns, besides its metrics (``accuracy``, ``val_accuracy``, ...)."""
 
 
 class ReadOnlyDict(dict):
@@ -89,7 +92,7 @@ class EpochRecord:
 
     def get(self, key: str) -> float | None:
         """Return a monitored value by name: "loss", "val_loss", "accuracy", "val_accuracy", ..."""
-        if key in ("loss", "val_loss", "learning_rate", "gradient_norm", "seconds", "epoch"):
+        if key in COLUMNS:
             return getattr(self, key)
         if key.startswith("val_"):
             return self.val_metrics.get(key[4:])

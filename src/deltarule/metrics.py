@@ -48,6 +48,7 @@ import numpy as np
 from ._typing import Array
 from ._validation import FLOAT_DTYPES, as_float_array, check_int, check_sample_weight, lookup
 from .exceptions import InputError
+from .history import COLUMNS
 
 __all__ = [
     "Metric", "METRICS", "get_metric", "is_multilabel",
@@ -67,7 +68,7 @@ MAX_CLASSES = 4096
 million cells, 134 MB); a larger label is refused as a mistake unless ``n_classes`` says
 so (``confusion_matrix([0], [10**6])`` would otherwise try 7.3 TiB)."""
 
-RESERVED_NAMES = ("epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds")
+RESERVED_NAMES = COLUMNS
 """The training history's own columns, which a :class:`Metric` cannot be named."""
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import InputError
+from .history import COLUMNS
 
 __all__ = [
     "PLOT_FORMATS",
@@ -57,7 +58,7 @@ would be invisible as a line)."""
 _BLUE, _RED = "#1f5fa8", "#c0392b"
 _PLAIN = {"parse_math": False}  # every Text drawn from data: no mathtext
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_HISTORY_COLUMNS = {"epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds"}
+_HISTORY_COLUMNS = set(COLUMNS)
 
 
 def plain_text(text: Any) -> str:
