@@ -96,3 +96,17 @@ def test_r2_on_a_one_row_validation_set_is_nan_and_does_not_stop_training():
     assert len(h) == 4 and all(math.isnan(v) for v in h["val_r2"])  # (was 0.0)
     assert all(math.isfinite(v) for v in h["r2"])
     assert json.loads(h.to_json())["val_r2"] == [None] * 4
+
+
+def test_keras_spellings_history_and_epoch():
+    X, y = regression()
+    net = dr.Network([3, 4, 1], activation="tanh", output_activation="identity", loss="mse", seed=0)
+    h = net.fit(X, y, epochs=3, batch_size=10, learning_rate=0.01, validation_split=0.2, seed=0)
+    # Keras: h.history["loss"] is the list of epoch losses, h.epoch counts from 0
+    assert h.history["loss"] == [r.loss for r in h.records] == h.loss
+    assert h.history["val_loss"] == [r.val_loss for r in h.records]
+    assert all(v is not None for v in h.history["val_loss"])
+    assert h.epoch == [0, 1, 2]
+    h.history["loss"].append(1.0)  # a copy: the history is unchanged
+    assert len(h.history["loss"]) == 3 and len(h) == 3
+    assert History().history == {} and History().epoch == []

@@ -237,6 +237,19 @@ class History:
             keys.extend(k for k in row if k not in keys)
         return {k: [row.get(k) for row in rows] for k in keys}
 
+    @property
+    def history(self) -> dict[str, list[Any]]:
+        """The columns as Keras's ``History.history`` holds them: :meth:`as_dict`, so code
+        written for Keras (``h.history["loss"]``, ``h.history["val_accuracy"]``) runs
+        unchanged. A new dict on each read: changing it changes nothing here."""
+        return self.as_dict()
+
+    @property
+    def epoch(self) -> list[int]:
+        """The epoch of each record, counted from 0 as Keras's ``History.epoch`` counts them
+        (``record.epoch`` counts from 1, as the progress line does)."""
+        return [r.epoch - 1 for r in self.records]
+
     def to_json(self, **options: Any) -> str:
         """Return :meth:`as_dict` as standard JSON: NaN and infinity become ``null``, as
         in model files (``json.dumps`` would write ``NaN``, which strict parsers refuse).
