@@ -197,7 +197,7 @@ def fused_adam(
     In place: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
     :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
     :math:`\theta \leftarrow \theta - k\, m / (\sqrt v + \epsilon c)`, with the folded
-    constants ``eps_c`` and ``k`` of :func:`deltarule.optimizers._adam_step`; moments
+    constants ``eps_c`` and ``k`` of :func:`deltarule.optimizers.adaptive._adam_step`; moments
     below ``flush_below`` in magnitude become zero; ``total += g`` when ``total`` is given.
     """
     t = params.dtype.type

@@ -1,0 +1,144 @@
+"""The callback protocol: the run's state as callbacks see it, and the hooks they define.
+
+:class:`TrainingState` is what the training loop hands every hook (the network, the optimizer,
+the rate the next epoch uses, the data, the records so far); :class:`Callback` is the base
+class whose hooks all do nothing, with the optional state a checkpoint saves. A callback that
+defines Keras's per-batch hooks, which deltarule never calls, is refused by
+:func:`check_hooks` before training starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._typing import Array
+from ..exceptions import InputError
+from ..history import EpochRecord, History
+
+
+@dataclass
+class TrainingState:
+    """The run as callbacks see it.
+
+    Attributes
+    ----------
+    network : Network
+    optimizer : Optimizer
+    optimizer_state : dict
+    learning_rate : float
+        Used by the next epoch; callbacks may change it.
+    base_learning_rate : float
+    epoch : int
+        Number of completed epochs (1-based epoch of the last record).
+    max_epochs : int
+    X, y, sample_weight : arrays
+        Training data, validated.
+    X_val, y_val : arrays or None
+    history : History
+        Records so far.
+    trainer : Trainer
+        The trainer running the loop (for checkpoints of its full state).
+    callbacks : list of Callback
+        Every callback of the run, in the order they are called (for checkpoints of
+        their states).
+    """
+
+    network: Any
+    optimizer: Any
+    optimizer_state: dict
+    learning_rate: float
+    base_learning_rate: float
+    max_epochs: int
+    X: Array
+    y: Array
+    sample_weight: Array | None = None
+    X_val: Array | None = None
+    y_val: Array | None = None
+    epoch: int = 0
+    history: History = field(default_factory=History)
+    trainer: Any = None
+    callbacks: list[Callback] = field(default_factory=list)
+
+
+class Callback:
+    """Base class: every hook does nothing.
+
+    A callback with ``runs_last = True`` is called after the others at each hook, whatever
+    its place in the list (a checkpoint, which saves what the others' hooks updated).
+    """
+
+    runs_last: bool = False
+
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
+        """Return the state that changes what later epochs do, for a checkpoint.
+
+        Returns
+        -------
+        (data, tensors) or None
+            ``data``: plain JSON-able values; ``tensors``: named arrays (saved as
+            safetensors). None, the default, for a callback without such state.
+        """
+        return None
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore :meth:`state_dict` output; the next training run continues from it."""
+        raise NotImplementedError(
+            f"{type(self).__name__} returns a state_dict but cannot load one; write "
+            "load_state_dict too."
+        )
+
+    def config(self) -> dict[str, Any]:
+        """Return the JSON-able settings that a run resumed with this callback's state must
+        share with the run that saved it (empty by default)."""
+        return {}
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        """Called before each epoch (``state.epoch`` epochs are done)."""
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        """Called after each epoch; return a reason (str) to stop, None to go on.
+
+        ``True`` also stops (the reason then names the callback: the Keras habit of
+        ``model.stop_training = True``) and ``False`` goes on; any other value is an
+        :class:`~deltarule.exceptions.InputError`.
+        """
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        """Called once after the last epoch (also after a stop or an interruption)."""
+
+
+_BATCH_HOOKS = (
+    "on_batch_begin",
+    "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+    "on_predict_begin",
+    "on_predict_end",
+)
+
+
+def check_hooks(callbacks: Sequence[Callback]) -> None:
+    """Refuse a callback that defines Keras hooks deltarule never calls (they would be
+    silently skipped): its callbacks run per epoch."""
+    for callback in callbacks:
+        unknown = [name for name in _BATCH_HOOKS if callable(getattr(callback, name, None))]
+        if unknown:
+            raise InputError(
+                f"callback {type(callback).__name__} defines {', '.join(unknown)}, which "
+                "deltarule never calls: its callbacks run per epoch (on_train_begin, "
+                "on_epoch_begin, on_epoch_end, on_train_end). Move the work to on_epoch_end "
+                "(return True or a reason there to stop training, where Keras sets "
+                "model.stop_training)."
+            )

@@ -1,0 +1,166 @@
+"""Callbacks that write files during training: a CSV log and model checkpoints.
+
+:class:`CSVLogger` appends one row per epoch; :class:`ModelCheckpoint` saves the model (with
+the optimizer's and the trainer's state, to resume from) every few epochs or at the best
+monitored value. Both refuse a path that cannot take a file (a folder, a missing folder)
+before the first epoch trains.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from .._typing import Array
+from .._validation import check_int
+from ..exceptions import InputError
+from ..history import EpochRecord, History
+from ._base import Callback, TrainingState
+from ._monitor import _better, _canonical, _monitored, check_monitor
+
+
+def _file_path(path: Any, who: str, example: str) -> str:
+    """``path`` as a string, refusing what is not a file path (None, a number)."""
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise InputError(
+            f"{who} needs a file path (a str or pathlib.Path, e.g. {example!r}); received "
+            f"{type(path).__name__} {path!r:.60}."
+        )
+    return os.fspath(path)
+
+
+def _check_folder(path: str | Path, who: str) -> None:
+    """Refuse, before the first epoch trains, a file path that cannot take a file: a
+    folder, a path ending in a separator, a path whose folder does not exist."""
+    text = os.fspath(path)
+    if text.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)) or Path(text).is_dir():
+        raise InputError(
+            f"{who}: {text!r} is a folder; expected a file path such as "
+            f"{os.path.join(text, 'model.safetensors')!r}."
+        )
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise InputError(
+            f"{who}: the folder {str(folder)!r} of {text!r} does not exist; create it "
+            "first (e.g. mkdir -p) or choose another path."
+        )
+
+
+class CSVLogger(Callback):
+    """Append one CSV row per epoch to ``path`` (flushed each epoch)."""
+
+    def __init__(self, path: str | Path, append: bool = False) -> None:
+        self.path, self.append = Path(_file_path(path, "CSVLogger", "log.csv")), append
+        self._file: Any = None
+        self._writer: Any = None
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        _check_folder(self.path, "CSVLogger")
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        row = record.as_dict()
+        if self._writer is None:
+            exists = self.append and self.path.exists() and self.path.stat().st_size > 0
+            if exists:
+                with self.path.open(newline="") as handle:
+                    header = next(csv.reader(handle), [])
+                if header != list(row):  # (rows longer than the header made the file unreadable)
+                    raise InputError(
+                        f"CSVLogger cannot append to {str(self.path)!r}: its columns are "
+                        f"{', '.join(header)}, this run records {', '.join(row)}. Log to "
+                        "another file, or pass append=False to start it afresh."
+                    )
+            self._file = self.path.open("a" if self.append else "w", newline="")
+            self._writer = csv.DictWriter(self._file, fieldnames=list(row))
+            if not exists:
+                self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = self._writer = None
+
+
+class ModelCheckpoint(Callback):
+    """Save the model during training: the best only, or every ``every`` epochs.
+
+    ``path`` may contain ``{epoch}``. Files are written atomically by
+    :func:`deltarule.io.save_model`; besides the weights they hold the optimizer
+    state (as ``extra.optimizer.*`` tensors) and the trainer's state (epochs,
+    learning rate, random streams) in the header's ``training.trainer``, so
+    :meth:`deltarule.training.Trainer.restore_state` can resume from them.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        every: int = 1,
+        mode: str = "auto",
+    ) -> None:
+        self.path = _file_path(path, "ModelCheckpoint", "best.safetensors")
+        self.monitor = _canonical(monitor)
+        self.save_best_only = save_best_only
+        self.every, self.mode = check_int(every, "every"), _better(mode, monitor)
+        try:  # a bad placeholder is an error now, not after the first epoch has trained
+            self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise InputError(
+                f"ModelCheckpoint path {self.path!r} has a placeholder other than {{epoch}} "
+                f"({type(exc).__name__}: {exc}); use {{epoch}} (e.g. 'model-{{epoch}}"
+                ".safetensors') or none, and double braces for literal ones."
+            ) from None
+        self.best: float | None = None
+        self.saved: list[str] = []
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        _check_folder(self.path.format(epoch=1), "ModelCheckpoint")
+        if self.save_best_only:
+            check_monitor(self.monitor, state, "ModelCheckpoint(save_best_only=True)")
+
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
+        """With ``save_best_only``, the best value so far (a resumed run saves only a better
+        epoch, as the uninterrupted run would); None otherwise."""
+        if not self.save_best_only:
+            return None
+        finite = self.best is not None and math.isfinite(self.best)
+        return {"best": self.best if finite else None}, {}
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore a :meth:`state_dict`."""
+        best = data["best"]
+        if best is not None and (isinstance(best, bool) or not isinstance(best, (int, float))):
+            raise ValueError(f"best is {best!r}, not a number")
+        self.best = None if best is None else float(best)
+
+    def config(self) -> dict[str, Any]:
+        """With ``save_best_only``, the monitored value and its mode (empty otherwise: no
+        state to match)."""
+        return {"monitor": self.monitor, "mode": self.mode} if self.save_best_only else {}
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if self.save_best_only:
+            value = _monitored(record, self.monitor)
+            sign = 1 if self.mode == "min" else -1
+            if self.best is not None and not sign * value < sign * self.best:
+                return None
+            self.best = value
+        elif record.epoch % self.every:
+            return None
+        from ..io import save_model  # an edge: imported only when a checkpoint is written
+
+        target = self.path.format(epoch=record.epoch)
+        training: dict[str, Any] = {"epoch": record.epoch, "record": record.as_dict()}
+        extra = None
+        if state.trainer is not None and hasattr(state.trainer, "checkpoint_state"):
+            extra, training["trainer"] = state.trainer.checkpoint_state()
+        save_model(state.network, target, training=training, extra_tensors=extra)
+        self.saved.append(target)
+        return None

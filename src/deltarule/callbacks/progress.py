@@ -1,0 +1,81 @@
+"""Printing progress, as a callback: the training loop itself never prints.
+
+:class:`ProgressBar` shows a live tqdm bar on a terminal (when tqdm is installed) or one plain
+line per epoch (loss, metrics, validation values, seconds), and why the run stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .._validation import check_int
+from ..exceptions import InputError
+from ..history import EpochRecord, History
+from ._base import Callback, TrainingState
+
+
+def _format_record(record: EpochRecord, max_epochs: int) -> str:
+    parts = [f"epoch {record.epoch}/{max_epochs}", f"loss {record.loss:.6g}"]
+    parts += [f"{k} {v:.4g}" for k, v in record.metrics.items()]
+    if record.val_loss is not None:
+        parts.append(f"val_loss {record.val_loss:.6g}")
+    parts += [f"val_{k} {v:.4g}" for k, v in record.val_metrics.items()]
+    parts.append(f"{record.seconds:.2f}s")
+    return " - ".join(parts)
+
+
+class ProgressBar(Callback):
+    """Show progress: a live tqdm bar on a terminal (when tqdm is installed), one plain line
+    per epoch otherwise.
+
+    Parameters
+    ----------
+    verbose : int
+        0 prints nothing; 1 a bar (or lines when not a terminal); 2 always plain lines.
+    stream : file, default sys.stderr
+    every : int
+        Plain mode prints every ``every``-th epoch (and the last).
+    """
+
+    def __init__(self, verbose: int = 1, stream: Any = None, every: int = 1) -> None:
+        if isinstance(verbose, str) or verbose not in (0, 1, 2):  # (True and False are 1, 0)
+            raise InputError(
+                f"ProgressBar's verbose must be 0 (silent), 1 (a bar on a terminal) or 2 (a "
+                f"line per epoch); received {verbose!r}."
+            )
+        self.verbose, self.stream, self.every = int(verbose), stream, check_int(every, "every")
+        self._bar: Any = None
+
+    def _out(self) -> Any:
+        return self.stream if self.stream is not None else sys.stderr
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self._bar = None
+        stream = self._out()
+        if self.verbose == 1 and getattr(stream, "isatty", lambda: False)():
+            try:  # optional (the ``cli`` extra): without it, plain lines on a terminal too
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
+            self._bar = tqdm(total=state.max_epochs, file=stream, unit="epoch", leave=True)
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if self.verbose == 0:
+            return None
+        if self._bar is not None:
+            post = {"loss": f"{record.loss:.4g}"}
+            if record.val_loss is not None:
+                post["val_loss"] = f"{record.val_loss:.4g}"
+            post.update({f"val_{k}": f"{v:.3g}" for k, v in record.val_metrics.items()})
+            self._bar.set_postfix(post, refresh=False)
+            self._bar.update(1)
+        elif record.epoch % self.every == 0 or record.epoch == state.max_epochs:
+            print(_format_record(record, state.max_epochs), file=self._out(), flush=True)
+        return None
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        if self.verbose and history.stop_reason:
+            print(f"stopped: {history.stop_reason}", file=self._out(), flush=True)

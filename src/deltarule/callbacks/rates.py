@@ -1,0 +1,151 @@
+"""Learning-rate callbacks: the rate each epoch uses, set from a schedule or a plateau.
+
+:class:`LearningRateScheduler` sets the rate before each epoch from a function of the epoch
+and the base rate; :class:`ReduceLROnPlateau` feeds a monitored value to
+:class:`deltarule.schedules.ReduceOnPlateau` and lowers the rate when it stops improving
+(its counters are a state that a checkpoint saves).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._typing import Array
+from ..exceptions import InputError
+from ..history import EpochRecord
+from ._base import Callback, TrainingState
+from ._monitor import _better, _canonical, _known_mode, _monitored, check_monitor
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate before each epoch from ``schedule(epoch, base_lr)`` (0-based epoch).
+
+    Unlike Keras's ``LearningRateScheduler``, whose schedule receives the current rate,
+    ``schedule`` receives the run's base rate (as PyTorch's ``LambdaLR`` scales the initial
+    one, and as :mod:`deltarule.schedules` are written): halving each epoch is
+    ``lambda epoch, base: base * 0.5**epoch``, not ``lambda epoch, lr: lr * 0.5``.
+    """
+
+    def __init__(self, schedule: Any) -> None:
+        from ..schedules import ReduceOnPlateau
+
+        if isinstance(schedule, ReduceOnPlateau):  # it would never be told the monitored value
+            raise InputError(
+                "ReduceOnPlateau lowers the rate when a monitored value stops improving, which "
+                "LearningRateScheduler never sees; use ReduceLROnPlateau(monitor, ...) as the "
+                "callback, or pass it as fit(schedule=...)."
+            )
+        self.schedule = schedule
+
+    def on_epoch_begin(self, state: TrainingState) -> None:
+        state.learning_rate = float(self.schedule(state.epoch, state.base_learning_rate))
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
+
+    The rule (patience, min_delta, cooldown, min_lr) is
+    :class:`deltarule.schedules.ReduceOnPlateau`; this callback feeds it the
+    monitored value each epoch and applies its rate. Its ``patience`` counts as PyTorch's
+    ``ReduceLROnPlateau`` does: the rate drops after ``patience + 1`` epochs without
+    improvement (Keras's drops one epoch sooner: Keras's ``patience=3`` is ``patience=2``
+    here).
+
+    Each training run starts it afresh (best value, counters, reductions), as Keras does,
+    its reductions scaling the rate the run starts with; a state loaded with
+    :meth:`load_state_dict` (a resumed checkpoint) is kept through the next run's start.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        min_delta: float = 1e-4,
+        min_lr: float = 0.0,
+        mode: str = "auto",
+        cooldown: int = 0,
+    ) -> None:
+        from ..schedules import ReduceOnPlateau
+
+        self.monitor = _canonical(monitor)
+        self.plateau = ReduceOnPlateau(
+            factor=factor,
+            patience=patience,
+            min_delta=min_delta,
+            min_lr=min_lr,
+            mode=_better(mode, monitor),
+            cooldown=cooldown,
+        )
+        self._start_rate: float | None = None  # the rate the reductions scale (None: base)
+        self._base_rate: float | None = None
+        self._resumed = False
+
+    @classmethod
+    def from_schedule(cls, plateau: Any, monitor: str) -> ReduceLROnPlateau:
+        """The callback that feeds ``plateau`` (a :class:`~deltarule.schedules.ReduceOnPlateau`)
+        the value of ``monitor`` each epoch.
+
+        Raises
+        ------
+        InputError
+            If ``monitor`` is a loss or a registered metric that improves the other way than
+            the plateau's mode says (it would lower the rate at every improvement).
+        """
+        known = _known_mode(monitor)
+        if known is not None and known != plateau.mode:
+            way = "rising" if known == "max" else "falling"
+            raise InputError(
+                f"{plateau!r} watches {monitor!r}, which improves by {way} (mode {known!r}), "
+                f"so it would lower the learning rate whenever {monitor!r} improves. Pass "
+                f"ReduceOnPlateau(..., mode={known!r}), or monitor another value."
+            )
+        callback = cls(monitor)
+        callback.plateau = plateau
+        return callback
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        """Start the plateau afresh (as Keras does), its reductions scaling the rate this run
+        starts with — unless a checkpoint's state was just loaded, which is kept."""
+        check_monitor(self.monitor, state, "ReduceLROnPlateau")
+        self._base_rate = state.base_learning_rate
+        if self._resumed:  # continuing a checkpointed run: keep the restored state
+            self._resumed = False
+            return
+        self.plateau.load_state_dict({})
+        self._start_rate = state.learning_rate
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if self.plateau.observe(_monitored(record, self.monitor)):
+            start = state.base_learning_rate if self._start_rate is None else self._start_rate
+            state.learning_rate = self.plateau(state.epoch, start)
+        return None
+
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """Return the plateau's best value, counters and number of reductions
+        (:meth:`ReduceOnPlateau.state_dict <deltarule.schedules.ReduceOnPlateau.state_dict>`),
+        and ``start_learning_rate`` when the run started from another rate than the trainer's
+        base rate (a trainer's later fit), which the reductions scale.
+
+        The reduced rate itself is the trainer's (saved with its state)."""
+        data = self.plateau.state_dict()
+        if self._start_rate is not None and self._start_rate != self._base_rate:
+            data["start_learning_rate"] = self._start_rate
+        return data, {}
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore a :meth:`state_dict`; the next training run continues from it (its
+        ``on_train_begin`` keeps the state instead of starting afresh)."""
+        missing = {"best", "bad_epochs", "cooldown_left", "reductions"} - set(data)
+        if missing:
+            raise KeyError(f"no {', '.join(sorted(missing))}")
+        start = data.get("start_learning_rate")
+        if start is not None and not (isinstance(start, (int, float)) and start > 0):
+            raise ValueError(f"start_learning_rate is {start!r}, not a positive rate")
+        self.plateau.load_state_dict(data)
+        self._start_rate = None if start is None else float(start)
+        self._resumed = True
+
+    def config(self) -> dict[str, Any]:
+        """The monitored value and the plateau rule's settings."""
+        return {"monitor": self.monitor, **self.plateau.config()}

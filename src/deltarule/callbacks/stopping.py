@@ -1,0 +1,236 @@
+"""Stopping rules: callbacks whose ``on_epoch_end`` returns the reason to stop.
+
+:class:`EarlyStopping` (no improvement of a monitored value for ``patience`` epochs, the best
+weights restored), :class:`TargetError` (an error reached), :class:`AllCorrect` (every training
+example classified correctly: the tutorial's rule), :class:`GradientNormBelow`,
+:class:`TimeLimit` and :class:`TerminateOnNaN`. Only early stopping keeps a state that a
+checkpoint saves.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from typing import Any
+
+import numpy as np
+
+from .._typing import Array
+from .._validation import check_int, check_positive, continuous_column
+from ..exceptions import InputError
+from ..history import EpochRecord, History
+from ._base import Callback, TrainingState
+from ._monitor import _better, _canonical, _monitored, check_monitor
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` (default True) the weights of the best epoch are
+    restored when training ends — whatever ended it, max epochs included
+    (cf. keras-team/keras#12511). A NaN or infinite value counts as no improvement, as in
+    Keras. A ``monitor`` the run does not record (a validation value without validation
+    data, a metric not computed) is refused before the first epoch.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = True,
+    ) -> None:
+        self.mode = _better(mode, monitor)
+        self.monitor = _canonical(monitor)
+        self.patience = check_int(patience, "patience", minimum=0)
+        self.min_delta = check_positive(min_delta, "min_delta", allow_zero=True)
+        self.restore_best_weights = restore_best_weights
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self._best_params: Array | None = None
+        self._resumed = False
+
+    def _improved(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        check_monitor(self.monitor, state, "EarlyStopping")
+        if self._resumed:  # continuing a checkpointed run: keep the restored state
+            self._resumed = False
+            if self._best_params is None:
+                self._best_params = np.empty_like(state.network.parameters)
+            return
+        self.best, self.best_epoch, self.wait = None, None, 0
+        self._best_params = np.empty_like(state.network.parameters)
+
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
+        """Return the best value, its epoch and the wait counter, and the best weights as the
+        tensor ``best_parameters`` (once there is a best epoch)."""
+        data = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        has_best = self._best_params is not None and self.best_epoch is not None
+        return data, ({"best_parameters": self._best_params.copy()} if has_best else {})
+
+    def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
+        """Restore a :meth:`state_dict`; the next training run continues from it."""
+        best, best_epoch, wait = data["best"], data["best_epoch"], data["wait"]
+        if isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
+            raise ValueError(f"wait is {wait!r}, not a count of epochs")
+        self.best = None if best is None else float(best)
+        self.best_epoch = None if best_epoch is None else int(best_epoch)
+        self.wait = wait
+        params = tensors.get("best_parameters")
+        self._best_params = None if params is None else params.copy()
+        self._resumed = True
+
+    def config(self) -> dict[str, Any]:
+        """The monitored value and the stopping rule's settings."""
+        return {
+            "monitor": self.monitor,
+            "patience": self.patience,
+            "min_delta": self.min_delta,
+            "mode": self.mode,
+            "restore_best_weights": bool(self.restore_best_weights),
+        }
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        value = _monitored(record, self.monitor)
+        if math.isfinite(value) and self._improved(value):
+            self.best, self.best_epoch, self.wait = value, record.epoch, 0
+            np.copyto(self._best_params, state.network.parameters)
+            return None
+        self.wait += 1
+        return self.stop_reason()
+
+    def stop_reason(self) -> str | None:
+        """Why the run stops now (no improvement for ``patience`` epochs), or None.
+
+        After a checkpointed run's last epoch this still says so, so that resuming it
+        stops where it did (rather than training one more epoch)."""
+        if self.best is None or self.wait < max(self.patience, 1):
+            return None
+        return (
+            f"no improvement of {self.monitor} by more than {self.min_delta:g} "
+            f"for {self.patience} epochs (best {self.best:.6g} at epoch {self.best_epoch})"
+        )
+
+    def restore(self, network: Any, history: History) -> None:
+        """Put the best epoch's weights back into ``network`` and record that epoch in
+        ``history`` (with ``restore_best_weights``), as at the end of training."""
+        if self.restore_best_weights and self.best_epoch is not None:
+            np.copyto(network.parameters, self._best_params)
+            history.best_epoch = self.best_epoch
+
+    def on_train_end(self, history: History, state: TrainingState) -> None:
+        self.restore(state.network, history)
+
+
+class TargetError(Callback):
+    """Stop once ``monitor`` (the training error by default) is at most ``target``.
+
+    The tutorial's "until the error is minimum"; FANN's ``desired_error``.
+    """
+
+    def __init__(self, target: float, monitor: str = "loss") -> None:
+        if isinstance(target, bool) or not isinstance(target, numbers.Real) or math.isnan(target):
+            raise InputError(
+                f"TargetError's target must be a number (the {monitor} to reach); received "
+                f"{target!r}."
+            )
+        self.target, self.monitor = float(target), _canonical(monitor)
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        value = _monitored(record, self.monitor)
+        if value <= self.target:
+            return f"target error reached ({self.monitor} {value:.6g} <= {self.target:g})"
+        return None
+
+
+class AllCorrect(Callback):
+    """Stop when every training example is classified correctly (the tutorial's pseudocode).
+
+    Outputs and targets are read as class labels as :func:`deltarule.metrics.all_correct`
+    reads them, so the targets must encode classes: a classification loss, or targets whose
+    every column holds at most two values (one-hot rows, one 0/1 column, the tutorial's
+    0.01/0.99). Regression targets are refused when training begins: "classified
+    correctly" means nothing for them (stop at an error with :class:`TargetError`, or with
+    :class:`EarlyStopping`, instead).
+    """
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        if state.trainer is not None and getattr(state.trainer, "classification", False):
+            return  # a classification loss: its targets are classes (or probabilities)
+        column = continuous_column(state.y)
+        if column is None:
+            return
+        values = np.asarray(state.y).reshape(len(state.y), -1)[:, column]
+        loss = getattr(getattr(state.network, "loss", None), "name", "?")
+        raise InputError(
+            "stop_when_all_correct (AllCorrect) stops when every training example is "
+            "classified correctly, so it needs class targets (at most two values in each "
+            "column: one-hot rows, one 0/1 column) or a classification loss; received "
+            f"regression targets with loss {loss!r}: column {column} of y holds "
+            f"{np.unique(values).size} different values, from {values.min():g} to "
+            f"{values.max():g}. For a regression, stop at an error instead: target_error=... "
+            "(TargetError) or early_stopping=True (EarlyStopping)."
+        )
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        from ..metrics import all_correct
+
+        if all_correct(state.network.forward(state.X)[0], state.y):
+            return "every training example classified correctly"
+        return None
+
+
+class GradientNormBelow(Callback):
+    """Stop when the epoch's gradient norm falls below ``threshold`` (R neuralnet's rule)."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = check_positive(threshold, "threshold")
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if record.gradient_norm < self.threshold:
+            return f"gradient norm {record.gradient_norm:.3g} below {self.threshold:g}"
+        return None
+
+
+class TimeLimit(Callback):
+    """Stop after ``seconds`` of wall-clock time (checked at the end of each epoch).
+
+    The clock starts when each ``fit`` begins: a run resumed from a checkpoint gets
+    ``seconds`` again (the time before the interruption is not counted), as does each
+    call of a warm-started fit.
+
+    Parameters
+    ----------
+    seconds : float
+        Wall time allowed per fit, > 0.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = check_positive(seconds, "seconds")
+        self._start = 0.0
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if time.perf_counter() - self._start >= self.seconds:
+            return f"time limit of {self.seconds:g} s reached"
+        return None
+
+
+class TerminateOnNaN(Callback):
+    """Stop when the epoch's loss is NaN or infinite."""
+
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+        if not math.isfinite(record.loss):
+            return f"loss became {record.loss} at epoch {record.epoch}"
+        return None
