@@ -11,7 +11,7 @@ from deltarule import _blas
 
 
 def test_numpy_openblas_is_found_among_the_mapped_files_or_not_at_all(tmp_path) -> None:
-    package = os.path.dirname(np.__file__)
+    package = os.path.dirname(os.path.realpath(np.__file__))
     library = os.path.join(os.path.dirname(package), "numpy.libs", "libscipy_openblas64_-x.so")
     maps = tmp_path / "maps"
     maps.write_text(
@@ -24,6 +24,18 @@ def test_numpy_openblas_is_found_among_the_mapped_files_or_not_at_all(tmp_path) 
     maps.write_text("7f00-7f01 r--p 00000000 08:01 1 /usr/lib/libopenblas.so.0\n")
     assert _blas._numpy_openblas(str(maps)) is None
     assert _blas._numpy_openblas(str(tmp_path / "missing")) is None
+
+
+def test_numpy_reached_through_a_symbolic_link_is_found(tmp_path, monkeypatch) -> None:
+    # a linked virtual environment: np.__file__ names the link, the process's map the target
+    real = os.path.dirname(os.path.dirname(os.path.realpath(np.__file__)))
+    link = tmp_path / "site-packages"
+    link.symlink_to(real, target_is_directory=True)
+    library = os.path.join(real, "numpy.libs", "libscipy_openblas64_-x.so")
+    maps = tmp_path / "maps"
+    maps.write_text(f"7f02-7f03 r-xp 00000000 08:01 2 {library}\n")
+    monkeypatch.setattr(np, "__file__", str(link / "numpy" / "__init__.py"))
+    assert _blas._numpy_openblas(str(maps)) == library
 
 
 def test_without_the_library_the_addresses_are_zero(monkeypatch) -> None:

@@ -55,7 +55,9 @@ _THREAD_SYMBOLS = (  # (get, set) the pool's number of threads
 def _numpy_openblas(maps_file: str = "/proc/self/maps") -> str | None:
     """The path of the OpenBLAS library shipped in NumPy's wheel, if this process loaded it
     (read from the list of the process's mapped files)."""
-    package = os.path.dirname(np.__file__)
+    # the process's map lists resolved paths: a NumPy reached through a symbolic link (a
+    # linked virtual environment or site-packages) must be compared by its real path
+    package = os.path.dirname(os.path.realpath(np.__file__))
     roots = (package + os.sep, os.path.join(os.path.dirname(package), "numpy.libs") + os.sep)
     try:
         with open(maps_file) as maps:
