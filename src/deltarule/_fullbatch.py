@@ -3,6 +3,9 @@
 A solver from :mod:`deltarule.solvers` drives its own iterations over the whole training
 set; each iteration becomes one epoch record through the same callbacks, and a non-finite
 error or a singular system restores the last finite weights with a warning.
+
+A solver computes on every example at once, so sparse training data are made dense whole
+first (:func:`dense_data`), when they fit in half the memory available.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from . import _sparse
 from ._reports import Interrupt, diverged
 from ._sampling import Data
 from ._typing import Array
 from .callbacks import Callback, TrainingState
 
-__all__ = ["run_solver", "SolverDiverged"]
+__all__ = ["dense_data", "run_solver", "SolverDiverged"]
 
 
 class SolverDiverged(Exception):
@@ -29,6 +33,28 @@ class SolverDiverged(Exception):
     def __init__(self, loss: float) -> None:
         super().__init__(loss)
         self.loss = loss
+
+
+def dense_data(data: Data, solver: str) -> Data:
+    """``data`` with a sparse ``X`` made dense for full-batch solver ``solver``; as it is
+    when ``X`` is dense.
+
+    Raises
+    ------
+    InputError
+        When the dense ``X`` would take more than half the memory available now: the
+        message gives its size and suggests a mini-batch optimizer, which densifies one
+        batch at a time, or fewer features.
+    """
+    if not _sparse.is_sparse(data.X):
+        return data
+    advice = (
+        "Use a mini-batch optimizer (optimizer='adam' or 'sgd'; solver= in the "
+        "scikit-learn estimators), which makes one batch dense at a time, or fewer "
+        "features (e.g. TfidfVectorizer(max_features=...))."
+    )
+    X = _sparse.densify(data.X, f"the full-batch solver {solver!r} (every row at once)", advice)
+    return replace(data, X=X)
 
 
 def run_solver(

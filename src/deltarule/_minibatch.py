@@ -139,10 +139,13 @@ def _kernel():  # noqa: ANN202 - compiled lazily, on first use
 
 def plain_arrays(data: Any) -> bool:
     """True when the data are C-contiguous arrays of one floating dtype (the kernel's
-    compiled signature; anything else takes the plain step rather than a new compile)."""
+    compiled signature; anything else takes the plain step rather than a new compile).
+    Sparse ``X`` is not: the plain step makes its batches dense."""
     X, y = data.X, data.y
     return (
-        X.dtype == y.dtype
+        isinstance(X, np.ndarray)
+        and isinstance(y, np.ndarray)
+        and X.dtype == y.dtype
         and X.dtype in (np.float32, np.float64)
         and X.flags.c_contiguous
         and y.flags.c_contiguous

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import _blas
+from ._sparse import is_sparse
 from ._threads import run_shares
 from .exceptions import InputError, UnknownNameError
 
@@ -169,10 +170,11 @@ def as_float_array(
     InputError
         For non-numeric data, empty data, wrong dimensionality or NaN/inf values.
     """
-    if hasattr(data, "sparse") or type(data).__module__.startswith("scipy.sparse"):
+    if is_sparse(data) or hasattr(data, "sparse"):  # (pandas' sparse frames: .sparse)
         raise InputError(
-            f"{name} is a sparse matrix; deltarule needs dense data. "
-            f"Convert it with {name}.toarray()."
+            f"{name} is a sparse matrix; {name} must be dense here (the features X of "
+            "fit, predict and evaluate may be sparse, nothing else). Convert it with "
+            f"{name}.toarray()."
         )
     try:
         array = np.asarray(data)
@@ -204,23 +206,94 @@ def as_float_array(
         converted = np.ascontiguousarray(array, dtype=dtype)
     if not _all_finite(converted):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
-        if np.isfinite(array[bad]):
-            raise InputError(
-                f"{name} holds {np.format_float_scientific(array[bad], 2, trim='-')} at index "
-                f"{bad}, too large for {dtype} "
-                f"(largest {np.finfo(dtype).max:.3g}); expected values within range. Scale "
-                f"{name} (e.g. standardise it) or use dtype='float64'."
-            )
-        raise InputError(
-            f"{name} contains NaN or infinity (first at index {bad}); "
-            "expected finite numbers. Remove or impute the missing values."
-        )
+        raise _not_finite(name, bad, array[bad], dtype)
     return converted
 
 
-def check_features(X: Any, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
-    """Return ``X`` as a 2-D finite float array with ``n_features`` columns."""
-    array = as_float_array(X, name, dtype)
+def _not_finite(name: str, index: tuple[int, ...], value: Any, dtype: np.dtype) -> InputError:
+    """The error for the first non-finite entry of ``name`` once in ``dtype``, at ``index``:
+    ``value`` as given, too large for ``dtype`` or NaN/infinity already."""
+    if np.isfinite(value):
+        return InputError(
+            f"{name} holds {np.format_float_scientific(value, 2, trim='-')} at index "
+            f"{index}, too large for {dtype} "
+            f"(largest {np.finfo(dtype).max:.3g}); expected values within range. Scale "
+            f"{name} (e.g. standardise it) or use dtype='float64'."
+        )
+    return InputError(
+        f"{name} contains NaN or infinity (first at index {index}); "
+        "expected finite numbers. Remove or impute the missing values."
+    )
+
+
+def _scipy_sparse(data: Any, name: str) -> Any:
+    """``data`` as a scipy sparse matrix: itself, or a pandas DataFrame of sparse columns
+    through ``DataFrame.sparse.to_coo``."""
+    if is_sparse(data):
+        return data
+    try:
+        return data.sparse.to_coo()
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"{name} could not be read as a sparse matrix ({exc}); expected a scipy.sparse "
+            f"matrix or array, or a pandas DataFrame of sparse numeric columns. Convert it "
+            f"with scipy.sparse.csr_array({name}) or np.asarray({name})."
+        ) from exc
+
+
+def as_float_csr(data: Any, name: str, dtype: np.dtype) -> Any:
+    """Convert sparse ``data`` to a finite CSR matrix of the given dtype (scipy's class kept:
+    a ``csr_matrix`` or a ``csr_array``) without duplicate entries.
+
+    Any scipy sparse format (CSR, CSC, COO, ...), or a pandas DataFrame of sparse columns,
+    is accepted; duplicate entries are summed (as ``toarray`` sums them), explicit zeros
+    kept. ``data`` itself is returned when it is such a matrix already (no copy).
+
+    Raises
+    ------
+    InputError
+        For non-numeric values, empty data, other than 2 dimensions, or NaN/inf values
+        (stored values; the message names the first one's (row, column)).
+    """
+    matrix = _scipy_sparse(data, name)
+    if matrix.ndim != 2:
+        raise InputError(
+            f"{name} is a {matrix.ndim}-D sparse array (shape {matrix.shape}); expected 2 "
+            f"dimensions (n_samples, n_features). Reshape it, e.g. {name}.reshape(1, -1) "
+            "for one sample."
+        )
+    if matrix.dtype.kind not in "biuf":
+        raise InputError(
+            f"{name} has dtype {matrix.dtype} (non-numeric); expected numbers. "
+            "Encode text or categories as numbers first (e.g. one-hot encoding)."
+        )
+    if 0 in matrix.shape:
+        raise InputError(f"{name} is empty (shape {matrix.shape}); expected at least one sample.")
+    csr = matrix.tocsr()  # (a CSR matrix itself: no copy)
+    if not csr.has_canonical_format:  # duplicates summed in a copy: the user's stays as given
+        csr = csr.copy()
+        csr.sum_duplicates()
+    with np.errstate(over="ignore", invalid="ignore"):  # too large for dtype: reported below
+        converted = csr.astype(dtype, copy=False)
+    if not np.isfinite(converted.data).all():
+        k = int(np.flatnonzero(~np.isfinite(converted.data))[0])
+        row = int(np.searchsorted(csr.indptr, k, side="right")) - 1
+        raise _not_finite(name, (row, int(csr.indices[k])), csr.data[k], dtype)
+    return converted
+
+
+def check_features(
+    X: Any, n_features: int, dtype: np.dtype, name: str = "X", *, accept_sparse: bool = False
+) -> Any:
+    """Return ``X`` as a 2-D finite float array with ``n_features`` columns.
+
+    With ``accept_sparse``, a sparse ``X`` (scipy.sparse, or a pandas DataFrame of sparse
+    columns) is returned as a CSR matrix (:func:`as_float_csr`); otherwise it is refused.
+    """
+    if accept_sparse and (is_sparse(X) or (hasattr(X, "columns") and hasattr(X, "sparse"))):
+        array = as_float_csr(X, name, dtype)
+    else:
+        array = as_float_array(X, name, dtype)
     if array.ndim == 1:
         if n_features == 1:
             array = array.reshape(-1, 1)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import _inference, _memory, _rowops
+from . import _inference, _memory, _rowops, _sparse
 from ._typing import Array, ArrayLike, DTypeLike, SeedLike
 from ._validation import (
     check_dtype,
@@ -699,7 +699,16 @@ class Network:
         same rows give the same outputs, one row alone and in a batch agree within float
         rounding. With numba and MKL installed, a compiled kernel shares blocks of rows
         between threads instead (:mod:`deltarule._inference`; likewise within rounding).
+
+        A sparse (CSR) ``X`` is made dense :data:`INFER_CHUNK` rows at a time (fewer when
+        they would take more than :data:`deltarule._sparse.CHUNK_BYTES`), each chunk
+        computed as above: the outputs of the dense rows in the same chunks.
         """
+        if _sparse.is_sparse(X):
+            output = np.empty((X.shape[0], self.n_outputs), self.dtype)
+            for start, stop, rows in _sparse.dense_chunks(X, INFER_CHUNK):
+                output[start:stop] = self.infer(rows)
+            return output
         n = X.shape[0]
         plain = type(self).forward is Network.forward and plain_dense(self.layers)
         if n <= INFER_CHUNK:
@@ -782,11 +791,18 @@ class Network:
         y: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
         names: tuple[str, str, str] = ("X", "y", "sample_weight"),
+        *,
+        accept_sparse: bool = False,
     ) -> tuple[Array, Array | None, Array | None]:
         """Check and convert data for this network (clear errors on bad input, which call the
-        arrays by ``names``)."""
+        arrays by ``names``).
+
+        With ``accept_sparse``, a sparse ``X`` (any scipy.sparse format) is returned as a
+        CSR matrix of the network's dtype (for the code that densifies its rows as it
+        reads them: :mod:`deltarule._sparse`); otherwise it is refused.
+        """
         x_name, y_name, w_name = names
-        X = check_features(X, self.n_inputs, self.dtype, x_name)
+        X = check_features(X, self.n_inputs, self.dtype, x_name, accept_sparse=accept_sparse)
         if y is not None:
             y = check_targets(y, X.shape[0], self.n_outputs, self.dtype, y_name, x_name)
             check_target_range(y, self.loss.name, y_name)
@@ -796,13 +812,16 @@ class Network:
     def predict(self, X: ArrayLike) -> Array:
         """Return the network's outputs for ``X``, shape (n_samples, n_outputs).
 
+        ``X`` may be a scipy sparse matrix (any format): its rows are made dense a chunk at
+        a time (:meth:`infer`), so the dense matrix is never held whole.
+
         Raises
         ------
         InputError
             If ``X`` is not usable, or the outputs overflow to infinity or NaN (inputs or
             weights too large for the dtype); never returns non-finite outputs.
         """
-        X, _, _ = self.validate(X)
+        X, _, _ = self.validate(X, accept_sparse=True)
         with _overflow_quietly():
             output = self.infer(X)
         if not np.isfinite(output).all():
@@ -810,7 +829,7 @@ class Network:
             raise InputError(
                 f"the network's outputs overflowed to infinity or NaN for {rows.size} of "
                 f"{output.shape[0]} samples (first: row {rows[0]}, whose largest |value| is "
-                f"{np.abs(X[rows[0]]).max():.3g}; the largest |weight| is "
+                f"{abs(X[rows[0]]).max():.3g}; the largest |weight| is "
                 f"{np.abs(self.parameters).max():.3g}): {self.dtype} cannot hold the "
                 "intermediate values. Scale X as the training data were scaled (e.g. "
                 "standardise it), retrain with a lower learning rate if the weights are huge, "
@@ -820,14 +839,22 @@ class Network:
 
     def evaluate(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Return the error :math:`E` on ``(X, y)`` without computing a gradient."""
-        X, y, sw = self.validate(X, _require_targets(y), sample_weight)
+        X, y, sw = self.validate(X, _require_targets(y), sample_weight, accept_sparse=True)
         return self.evaluate_params(self.parameters, X, y, sw)
 
     def evaluate_params(
         self, params: Array, X: Array, y: Array, sample_weight: Array | None = None
     ) -> float:
-        """Return :math:`E(\theta)` for a flat parameter vector on trusted, validated data."""
+        r"""Return :math:`E(\theta)` for a flat parameter vector on trusted, validated data.
+
+        A sparse (CSR) ``X`` goes through the forward pass :data:`INFER_CHUNK` rows at a
+        time (fewer for wide rows: :mod:`deltarule._sparse`), and :meth:`error` sees the
+        output layer's cache alone.
+        """
         with _overflow_quietly():  # an overflow shows as a non-finite error
+            if _sparse.is_sparse(X):
+                last = _sparse.output_cache(self, X, params, most=INFER_CHUNK)
+                return self.error([last], y, sample_weight)
             _, caches = self.forward(X, params)
             return self.error(caches, y, sample_weight)
 

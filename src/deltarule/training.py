@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _minibatch
-from ._fullbatch import run_solver
+from . import _minibatch, _sparse
+from ._fullbatch import dense_data, run_solver
 from ._online import compiled_ok, run_compiled
 from ._reports import Interrupt, diverged, user_stacklevel, warn_diverged, warn_if_improving
 from ._sampling import Data, class_weights, split
@@ -63,7 +63,7 @@ from .history import EpochRecord, History
 from .initializers import make_rng
 from .layers import DenseBuffers
 from .metrics import get_metric
-from .network import Network
+from .network import INFER_CHUNK, Network
 from .schedules import ReduceOnPlateau, get_schedule
 from .solvers import FullBatchSolver, get_first_order, get_solver, refuse_mini_batch_settings
 
@@ -508,11 +508,17 @@ class Trainer:
         return loss, output
 
     def _batch_buffers(self, data: Data, size: int) -> tuple[Array, Array]:
-        """Reused buffers that shuffled batches are gathered into (no per-epoch data copy)."""
+        """Reused buffers that shuffled batches, and every batch of sparse data, are
+        gathered into (no per-epoch data copy; sparse rows made dense there)."""
         shapes = ((size, data.X.shape[1]), (size, data.y.shape[1]))
         buffers = self._buffers
         if buffers is None or (buffers[0].shape, buffers[1].shape) != shapes:
             dtype = self.network.dtype
+            if _sparse.is_sparse(data.X):
+                _sparse.check_dense_size(
+                    shapes[0], dtype, f"a batch of {size:,} rows",
+                    "Train in smaller batches (batch_size=32, say), or with fewer features.",
+                )  # fmt: skip
             buffers = self._buffers = (np.empty(shapes[0], dtype), np.empty(shapes[1], dtype))
         return buffers
 
@@ -566,7 +572,8 @@ class Trainer:
         Ctrl-C ends the epoch early.
         """
         n = data.X.shape[0]
-        xbuf, ybuf = self._batch_buffers(data, bs) if shuffled else (None, None)
+        sparse = _sparse.is_sparse(data.X)  # its batches made dense in the buffers
+        xbuf, ybuf = self._batch_buffers(data, bs) if shuffled or sparse else (None, None)
         if self._layer_buffers is None or self._layer_buffers[0].net.shape[0] != bs:
             self._layer_buffers = self.network.buffers(bs)  # reused by a fit's epochs
         by_rows = self.epoch_loss == "rows"
@@ -577,8 +584,11 @@ class Trainer:
             idx = order[start:seen]
             if xbuf is None:
                 xb, yb = data.X[start:seen], data.y[start:seen]
-            else:  # gather the shuffled batch into the reused buffers
-                xb = np.take(data.X, idx, axis=0, out=xbuf[: seen - start], mode="clip")
+            else:  # gather the shuffled (or sparse) batch into the reused buffers
+                if sparse:
+                    xb = _sparse.take_rows(data.X, idx, xbuf)
+                else:
+                    xb = np.take(data.X, idx, axis=0, out=xbuf[: seen - start], mode="clip")
                 yb = np.take(data.y, idx, axis=0, out=ybuf[: seen - start], mode="clip")
             swb = None if data.sample_weight is None else data.sample_weight[idx]
             weight = float(seen - start) if swb is None else float(swb.sum())
@@ -662,9 +672,14 @@ class Trainer:
     def _validate(self, val: Data | None) -> tuple[float | None, dict[str, float]]:
         if val is None:
             return None, {}
+        net = self.network
         with _minibatch.keep_blas_asleep(self):
-            output, caches = self.network.forward(val.X)
-        loss = self.network.error(caches, val.y, val.sample_weight)
+            if _sparse.is_sparse(val.X):  # in chunks of dense rows; error() reads the last cache
+                last = _sparse.output_cache(net, val.X, most=INFER_CHUNK)
+                output, caches = last.out, [last]
+            else:
+                output, caches = net.forward(val.X)
+        loss = net.error(caches, val.y, val.sample_weight)
         return loss, self._metrics(output, val.y, val.sample_weight)
 
     def _record(
@@ -704,7 +719,7 @@ class Trainer:
     ) -> tuple[Data, Data | None]:
         if y is None:
             raise InputError("y is None; training needs targets of shape (n_samples, n_outputs).")
-        X, y, sw = self.network.validate(X, y, sample_weight)
+        X, y, sw = self.network.validate(X, y, sample_weight, accept_sparse=True)
         # class_weight weighs the training examples only (as in Keras); the validation
         # loss is class-weighted neither with validation_data nor with validation_split,
         # whose held-out rows keep their sample_weight (as scikit-learn's early stopping).
@@ -724,7 +739,9 @@ class Trainer:
             if yv is None:
                 raise InputError("validation_data has y_val None; pass (X_val, y_val).")
             names = ("X_val", "y_val", "sample_weight_val")  # what errors call them
-            Xv, yv, swv = self.network.validate(Xv, yv, rest[0] if rest else None, names)
+            Xv, yv, swv = self.network.validate(
+                Xv, yv, rest[0] if rest else None, names, accept_sparse=True
+            )
             val = Data(Xv, yv, swv)
         elif check_fraction(validation_split, "validation_split") > 0:
             # A copy: every call (warm starts, resumed runs) holds out the same rows.
@@ -788,6 +805,8 @@ class Trainer:
         data, val = self._prepare(
             X, y, sample_weight, class_weight, validation_split, validation_data
         )
+        if isinstance(self.optimizer, FullBatchSolver):  # every row at once: sparse X dense
+            data = dense_data(data, self.optimizer.name)
         self._check_metric_tasks(data.y)
         self._warn_if_weights_cancel(data.sample_weight)
         state = TrainingState(
@@ -817,7 +836,7 @@ class Trainer:
             cb.on_train_begin(state)
         if isinstance(self.optimizer, FullBatchSolver):
             run = partial(run_solver, self)
-        elif compiled_ok(self, data, val, cbs):
+        elif not _sparse.is_sparse(data.X) and compiled_ok(self, data, val, cbs):
             run = partial(run_compiled, self)
         else:
             run = self._run_epochs
@@ -1056,7 +1075,13 @@ def fit(
     Parameters
     ----------
     network : Network
-    X : array-like of shape (n_samples, n_inputs)
+    X : array-like or scipy sparse matrix of shape (n_samples, n_inputs)
+        A sparse ``X`` (any scipy.sparse format) stays sparse (CSR): each batch is made
+        dense as it is trained on, in the plain step (the compiled kernels take dense
+        arrays), with the weights a dense ``X`` gives; "lbfgs" and "lm" make it dense
+        whole, refusing (:class:`~deltarule.exceptions.InputError`) when it would take
+        more than half the memory available. Callbacks see the CSR matrix as
+        ``TrainingState.X`` (the dense one with "lbfgs" and "lm").
     y : array-like of shape (n_samples, n_outputs)
     epochs : int
         Maximum number of passes over the data.
@@ -1087,6 +1112,7 @@ def fit(
         rows keep their ``sample_weight`` in the validation loss and metrics (as
         scikit-learn's early stopping scores them).
     validation_data : (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
+        ``X_val`` may be sparse too (scored a chunk of dense rows at a time).
     target_error : float, optional
         Stop when the training error is at most this (the tutorial's rule).
     stop_when_all_correct : bool

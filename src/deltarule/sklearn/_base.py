@@ -23,7 +23,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import as_float_array
+from .. import _sparse
+from .._validation import as_float_array, as_float_csr
 from ..exceptions import InputError
 from ..history import History
 from ..training import Trainer
@@ -48,11 +49,16 @@ from ._solvers import FIRST_ORDER, FULL_BATCH, make_optimizer, resolve_batch_siz
 __all__ = ["BaseMLP"]
 
 _FLOATS = (np.float64, np.float32)
+SPARSE_FORMATS = ["csr", "csc"]
+"""The sparse formats scikit-learn's validation keeps (others become CSR), as its MLPs'."""
 
 
-def _in_dtype(array: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
+def _in_dtype(array: Any, name: str, dtype: np.dtype) -> Any:
     """``array`` (finite, validated) in the network's ``dtype``; an InputError naming the
-    first value too large for it (float64 data for a float32 network) instead of infinity."""
+    first value too large for it (float64 data for a float32 network) instead of infinity.
+    A sparse ``array`` becomes CSR (the rows the training loop and predict read)."""
+    if _sparse.is_sparse(array):
+        return as_float_csr(array, name, dtype)
     if array.dtype == dtype:
         return array
     with np.errstate(over="ignore"):
@@ -84,6 +90,11 @@ class BaseMLP(BaseEstimator):
 
     def _start_partial_fit(self, y: Any, classes: Any) -> None:
         """Prepare a partial_fit call (the classifier fixes ``classes_``); nothing here."""
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # X: any scipy.sparse format (CSR/CSC kept, others CSR)
+        return tags
 
     # --------------------------------------------------------------- fitting
     def _fit(
@@ -246,9 +257,14 @@ class BaseMLP(BaseEstimator):
             self.best_loss_ = float(min(self.loss_curve_))
         return history
 
-    def _objective(self, X: np.ndarray, Y: np.ndarray, sw: Any) -> float:
+    def _objective(self, X: Any, Y: np.ndarray, sw: Any) -> float:
         """The training objective (penalty included) at the network's weights."""
         network = self.network_
+        if _sparse.is_sparse(X):  # the error over chunks of dense rows, plus the penalty
+            loss = network.evaluate_params(network.parameters, X, Y, sw)
+            total = Y.shape[0] if sw is None else float(sw.sum())
+            scratch = network.layout.allocate(network.dtype)
+            return float(loss + network._penalty(network.parameters, scratch, total))
         _, caches = network.forward(X)
         return float(network.backward(caches, Y, sw)[0])
 
@@ -276,7 +292,7 @@ class BaseMLP(BaseEstimator):
     def _forward(self, X: Any) -> np.ndarray:
         """Validate ``X`` and return the network's outputs, shape (n_samples, n_outputs)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_FLOATS)
+        X = validate_data(self, X, reset=False, dtype=_FLOATS, accept_sparse=SPARSE_FORMATS)
         self._sync_in()
         network = self.network_
         return network.infer(_in_dtype(X, "X", network.dtype))

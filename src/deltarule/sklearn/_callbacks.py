@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _sparse
 from ..callbacks import Callback, TrainingState
 from ..history import EpochRecord, History
+from ..network import INFER_CHUNK
 
 __all__ = [
     "EpochBookkeeping",
@@ -135,7 +137,12 @@ class ValidationScorePlateau(_Plateau):
     def _improved(self, record: EpochRecord, state: TrainingState) -> bool:
         est = self.estimator
         X_val, y_val, sw_val = self.validation
-        score = est._score_output(state.network.forward(X_val)[0], y_val, sw_val)
+        network = state.network
+        if _sparse.is_sparse(X_val):  # dense rows a chunk at a time
+            output = _sparse.output_cache(network, X_val, most=INFER_CHUNK).out
+        else:
+            output = network.forward(X_val)[0]
+        score = est._score_output(output, y_val, sw_val)
         est.validation_scores_.append(score)
         improved = not score < est.best_validation_score_ + est.tol
         if score > est.best_validation_score_:

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import InputError
-from ._base import BaseMLP
+from ._base import SPARSE_FORMATS, BaseMLP
 from ._docs import CLASSIFIER_DOC
 from ._solvers import FIRST_ORDER
 
@@ -99,7 +99,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a binary indicator matrix for multi-label targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -118,7 +118,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
         sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
@@ -154,7 +154,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
         X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset
+            self,
+            X,
+            y,
+            accept_sparse=SPARSE_FORMATS,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -212,7 +218,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -225,7 +231,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -241,7 +247,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------

@@ -148,10 +148,17 @@ finite epochs only (scikit-learn runs on through the non-finite ones).
 **Parameter errors** are :class:`deltarule.sklearn.InvalidParameterError`, both
 a ``ValueError`` and a ``TypeError`` (as scikit-learn's).
 
-Sparse input is refused with a message saying so (densify it with
-``X.toarray()`` first). Model files written by :meth:`save` hold the weights
-as safetensors and everything else as JSON; :meth:`load` reads them back
-without pickle. Pickling the estimator works too."""
+**Sparse input.** ``X`` may be a scipy sparse matrix or array, as for
+scikit-learn's MLPs (CSR and CSC are taken as they are, other formats converted
+to CSR), e.g. ``make_pipeline(TfidfVectorizer(), MLPClassifier())``. It stays
+sparse: the stochastic solvers make one batch dense at a time, prediction a
+chunk of rows at a time; 'lbfgs' and 'lm' make ``X`` dense whole, and refuse
+(naming its size) when it would take more than half the memory available. A fit
+on sparse ``X`` gives what the same fit on ``X.toarray()`` gives.
+
+Model files written by :meth:`save` hold the weights as safetensors and
+everything else as JSON; :meth:`load` reads them back without pickle. Pickling
+the estimator works too."""
 
 CLASSIFIER_DOC = f"""Multi-layer perceptron classifier: scikit-learn's, on deltarule.
 

@@ -13,7 +13,7 @@ from sklearn.utils.validation import validate_data
 
 from ..exceptions import InputError
 from ..losses import get_loss
-from ._base import BaseMLP
+from ._base import SPARSE_FORMATS, BaseMLP
 from ._classifier import _first_order
 from ._docs import REGRESSOR_DOC
 
@@ -87,7 +87,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -103,7 +103,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -118,6 +118,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             self,
             X,
             y,
+            accept_sparse=SPARSE_FORMATS,
             multi_output=True,
             y_numeric=True,
             dtype=(np.float64, np.float32),
@@ -151,7 +152,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------

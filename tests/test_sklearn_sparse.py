@@ -1,0 +1,141 @@
+"""The estimators on scipy sparse X: what the same calls on ``X.toarray()`` give.
+
+scikit-learn's MLPs take CSR and CSC input (``accept_sparse=["csr", "csc"]``, other formats
+converted); so do these, and a fit, a prediction and a score on sparse data equal the dense
+ones bit for bit (both take deltarule's plain step on these small runs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+sparse = pytest.importorskip("scipy.sparse")
+
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer  # noqa: E402
+from sklearn.utils import get_tags  # noqa: E402
+
+from deltarule import _sparse  # noqa: E402
+from deltarule.exceptions import InputError  # noqa: E402
+from deltarule.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+_rng = np.random.default_rng(7)
+X = _rng.normal(size=(120, 15)) * (_rng.random((120, 15)) < 0.25)
+LABELS = np.array(["a", "b", "c"])[(X[:, :5].sum(axis=1) > 0).astype(int) + (X[:, 5] > 0.3)]
+TARGETS = np.column_stack([X[:, 0] - X[:, 1], np.sin(X[:, 2:5].sum(axis=1))])
+
+
+def fitted_state(est) -> tuple:
+    return (
+        [c.copy() for c in est.coefs_],
+        [b.copy() for b in est.intercepts_],
+        list(est.loss_curve_) if getattr(est, "loss_curve_", None) is not None else None,
+        est.n_iter_,
+        est.validation_scores_,
+    )
+
+
+def assert_same_fit(a, b) -> None:
+    for left, right in zip(fitted_state(a), fitted_state(b)):
+        if isinstance(left, list) and left and isinstance(left[0], np.ndarray):
+            for x, y in zip(left, right):
+                np.testing.assert_array_equal(x, y)
+        else:
+            assert left == right
+
+
+CLASSIFIER_SETTINGS = [
+    dict(solver="adam", max_iter=15),
+    dict(solver="sgd", batch_size=1, max_iter=3, learning_rate_init=0.01),
+    dict(solver="adam", early_stopping=True, max_iter=15, dtype="float64"),
+    dict(solver="lbfgs", max_iter=30),
+]
+
+
+@pytest.mark.parametrize("settings", CLASSIFIER_SETTINGS)
+@pytest.mark.parametrize("fmt", ["csr_matrix", "csc_matrix", "csr_array"])
+def test_classifier_on_sparse_X_is_the_dense_classifier(settings, fmt) -> None:
+    make = lambda: MLPClassifier(hidden_layer_sizes=(6,), random_state=0, **settings)  # noqa: E731
+    dense = make().fit(X, LABELS)
+    on_sparse = make().fit(getattr(sparse, fmt)(X), LABELS)
+    assert_same_fit(on_sparse, dense)
+    queries = getattr(sparse, fmt)(X[::3])
+    np.testing.assert_array_equal(on_sparse.predict_proba(queries), dense.predict_proba(X[::3]))
+    np.testing.assert_array_equal(on_sparse.predict(queries), dense.predict(X[::3]))
+    assert on_sparse.score(queries, LABELS[::3]) == dense.score(X[::3], LABELS[::3])
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_regressor_on_sparse_X_is_the_dense_regressor(solver) -> None:
+    make = lambda: MLPRegressor(hidden_layer_sizes=(5,), solver=solver, max_iter=20,  # noqa: E731
+                                random_state=1)  # fmt: skip
+    dense = make().fit(X, TARGETS)
+    on_sparse = make().fit(sparse.csc_matrix(X), TARGETS)
+    assert_same_fit(on_sparse, dense)
+    np.testing.assert_array_equal(on_sparse.predict(sparse.csr_matrix(X)), dense.predict(X))
+    assert on_sparse.score(sparse.csr_matrix(X), TARGETS) == dense.score(X, TARGETS)
+
+
+def test_partial_fit_and_warm_start_continue_as_on_dense_data() -> None:
+    runs = []
+    for data in (X, sparse.csr_matrix(X)):
+        clf = MLPClassifier(hidden_layer_sizes=(6,), random_state=2)
+        for start in range(0, 120, 40):
+            clf.partial_fit(data[start : start + 40], LABELS[start : start + 40],
+                            classes=["a", "b", "c"])  # fmt: skip
+        reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, warm_start=True, random_state=3)
+        reg.fit(data, TARGETS).fit(data[:60], TARGETS[:60])
+        runs.append((clf, reg))
+    (dense_clf, dense_reg), (sparse_clf, sparse_reg) = runs
+    assert_same_fit(sparse_clf, dense_clf)
+    assert_same_fit(sparse_reg, dense_reg)
+
+
+def test_other_formats_are_converted_and_the_tag_says_so() -> None:
+    dense = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, LABELS)
+    for fmt in ("coo_matrix", "lil_matrix", "dok_matrix", "bsr_array"):
+        est = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+        est.fit(getattr(sparse, fmt)(X), LABELS)
+        np.testing.assert_array_equal(est.coefs_[0], dense.coefs_[0])
+    for est in (MLPClassifier(), MLPRegressor()):
+        assert get_tags(est).input_tags.sparse
+
+
+def test_a_tfidf_pipeline_predicts_as_on_the_dense_matrix() -> None:
+    words = np.array(["spam", "ham", "eggs", "offer", "meeting", "free", "lunch", "win"])
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(words, 6)) for _ in range(80)]
+    labels = np.array(["spam" if ("free" in t or "win" in t) else "ham" for t in texts])
+
+    def make() -> MLPClassifier:
+        return MLPClassifier((8,), learning_rate_init=0.05, max_iter=60, random_state=0)
+
+    on_sparse = make_pipeline(TfidfVectorizer(), make()).fit(texts, labels)
+    densify = FunctionTransformer(lambda m: m.toarray(), accept_sparse=True)
+    on_dense = make_pipeline(TfidfVectorizer(), densify, make()).fit(texts, labels)
+    np.testing.assert_array_equal(on_sparse.predict_proba(texts), on_dense.predict_proba(texts))
+    assert on_sparse.score(texts, labels) > 0.8
+
+
+def test_lbfgs_refuses_sparse_X_too_big_to_make_dense(monkeypatch) -> None:
+    monkeypatch.setattr(_sparse, "available_memory", lambda: 10_000)
+    clf = MLPClassifier(solver="lbfgs", dtype="float64", random_state=0)
+    with pytest.raises(InputError, match=r"120 x 15 float64 values, 14,400 bytes.*solver="):
+        clf.fit(sparse.csr_matrix(X), LABELS)
+    assert not hasattr(clf, "coefs_")  # a failed fit changes nothing
+    MLPClassifier(max_iter=2, batch_size=32, dtype="float64", random_state=0).fit(
+        sparse.csr_matrix(X), LABELS
+    )  # one batch of 32 rows dense at a time fits
+
+
+def test_a_solver_that_stops_at_once_reports_the_dense_loss() -> None:
+    # (no iteration: loss_ is computed from the data, in chunks of dense rows)
+    make = lambda: MLPRegressor(solver="lbfgs", tol=1e9, random_state=0)  # noqa: E731
+    dense, on_sparse = make().fit(X, TARGETS), make().fit(sparse.csr_matrix(X), TARGETS)
+    assert on_sparse.n_iter_ == dense.n_iter_ == 0
+    assert on_sparse.loss_ == dense.loss_
