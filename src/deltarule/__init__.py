@@ -4,23 +4,66 @@ Exact (the classic tutorial's numbers to the last digit, gradients checked
 against finite differences), fast, friendly, and able to show its work.
 """
 
-from .activations import ACTIVATIONS, Activation, get_activation, register_activation
-from .exceptions import (
-    ConvergenceWarning,
-    DataWarning,
-    DeltaruleError,
-    DivergenceError,
-    IncompatibleFormatError,
-    InputError,
-    NotFittedError,
-    UnknownNameError,
-)
-from .gradcheck import GradientCheckResult, check_gradients
-from .history import EpochRecord, History
-from .losses import FUSED_PAIRS, LOSSES, Loss, get_loss, register_loss
-from .network import Network
-from .parameters import ParameterLayout
-from .training import Trainer, fit
+# Names are loaded when first used (PEP 562 __getattr__ below), not on import: importing
+# deltarule, and so the command line (deltarule.cli), loads no numpy, and the program can
+# handle Ctrl-C from its first moment (a traceback otherwise, for the ~0.2 s numpy takes).
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING, without importing typing)
+if TYPE_CHECKING:
+    from .activations import ACTIVATIONS, Activation, get_activation, register_activation
+    from .exceptions import (
+        ConvergenceWarning,
+        DataWarning,
+        DeltaruleError,
+        DivergenceError,
+        IncompatibleFormatError,
+        InputError,
+        NotFittedError,
+        UnknownNameError,
+    )
+    from .gradcheck import GradientCheckResult, check_gradients
+    from .history import EpochRecord, History
+    from .losses import FUSED_PAIRS, LOSSES, Loss, get_loss, register_loss
+    from .network import Network
+    from .parameters import ParameterLayout
+    from .training import Trainer, fit
+
+_EXPORTS = {
+    "activations": ("ACTIVATIONS", "Activation", "get_activation", "register_activation"),
+    "exceptions": ("ConvergenceWarning", "DataWarning", "DeltaruleError", "DivergenceError",
+                   "IncompatibleFormatError", "InputError", "NotFittedError",
+                   "UnknownNameError"),
+    "gradcheck": ("GradientCheckResult", "check_gradients"),
+    "history": ("EpochRecord", "History"),
+    "losses": ("FUSED_PAIRS", "LOSSES", "Loss", "get_loss", "register_loss"),
+    "network": ("Network",),
+    "parameters": ("ParameterLayout",),
+    "training": ("Trainer", "fit"),
+}  # fmt: skip
+"""Public name -> the module that defines it, by module."""
+
+
+def __getattr__(name: str) -> object:
+    """Load a public name's module the first time the name is used; a submodule's name
+    (``deltarule.training``, ``deltarule.callbacks``) imports it, as an eager package's
+    imports made it an attribute."""
+    import importlib
+
+    for module, names in _EXPORTS.items():
+        if name in names:
+            value = getattr(importlib.import_module(f".{module}", __name__), name)
+            globals()[name] = value  # (looked up once)
+            return value
+    if not name.startswith("__"):
+        import importlib.util
+
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __version__ = "0.1.0"
 

@@ -1,12 +1,26 @@
-"""``python -m deltarule`` runs the command line."""
+"""``python -m deltarule`` runs the command line.
+
+Ctrl-C while it starts (Python imports the package, then :mod:`deltarule.cli`) ends it with
+one line ``error: interrupted`` and exit status 130, no traceback, as it does once
+:func:`deltarule.cli.main` runs.
+"""
 
 import sys
+
+
+def _interrupted() -> int:
+    sys.stderr.write("error: interrupted\n")
+    return 130  # (128 + SIGINT, as a shell reports a command Ctrl-C stopped)
+
 
 try:
     from .cli import main
 except KeyboardInterrupt:  # Ctrl-C while the command line loads: one line, no traceback
-    sys.stderr.write("error: interrupted\n")
-    sys.exit(130)
+    sys.exit(_interrupted())
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt:  # (between the import and main's own handling)
+        status = _interrupted()
+    sys.exit(status)

@@ -7,13 +7,37 @@ was expected and how to fix it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DeltaruleError(Exception):
     """Base class of every error deltarule raises on purpose."""
 
 
 class InputError(DeltaruleError, ValueError):
-    """Data, shapes or arguments given by the user are not usable."""
+    """Data, shapes or arguments given by the user are not usable.
+
+    Parameters
+    ----------
+    *args
+        The message, as for any exception.
+    options : mapping of str to str, optional
+        Phrases of the message that name a Python parameter, each with the same advice in
+        the command line's spelling: ``{"task='regression' (--task regression on the command
+        line)": "--task regression"}``. The command line shows the message with each phrase
+        replaced (:meth:`for_command_line`); ``str(error)`` is the Python spelling.
+    """
+
+    def __init__(self, *args: object, options: Mapping[str, str] | None = None) -> None:
+        super().__init__(*args)
+        self.options: dict[str, str] = dict(options or {})
+
+    def for_command_line(self) -> str:
+        """The message with each of :attr:`options`' phrases in the command line's spelling."""
+        text = str(self)
+        for python, option in self.options.items():
+            text = text.replace(python, option)
+        return text
 
 
 class UnknownNameError(DeltaruleError, KeyError, ValueError):

@@ -78,18 +78,26 @@ def _sorted(values: Any) -> list[Any]:
 
 
 def _missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
+    python, option = (
+        ("impute=... / --impute", "--impute")
+        if fitted
+        else (
+            "impute='mean', 'median' or 'most_frequent' (--impute on the command line)",
+            "--impute mean, median or most_frequent",
+        )
+    )
     fix = (
         "the model was trained without imputation, so fill them in or drop those rows (or "
-        "retrain with impute=... / --impute)"
+        f"retrain with {python})"
         if fitted
-        else "fill them in, drop those rows, or impute them with impute='mean', 'median' or "
-        "'most_frequent' (--impute on the command line)"
+        else f"fill them in, drop those rows, or impute them with {python}"
     )
     marks = series.attrs.get(_MARKS_ATTR)
     written = f" (empty, or marked {', '.join(map(repr, marks))})" if marks else ""
     return InputError(
         f"column {series.name!r} has {int(mask.sum())} missing value(s){written}, the first at "
-        f"{where(mask, series)}; expected a value in every row: {fix}."
+        f"{where(mask, series)}; expected a value in every row: {fix}.",
+        options={python: option},
     )
 
 
@@ -154,9 +162,10 @@ def _is_numeric(series: Any) -> bool:
     return types.is_numeric_dtype(series) and not types.is_bool_dtype(series)
 
 
-def _as_numbers(series: Any, what: str, fix: str) -> Any:
+def _as_numbers(series: Any, what: str, fix: str, options: dict[str, str] | None = None) -> Any:
     """Return ``series`` as floats; text, True/False or infinity in it is an error naming
-    the first offending row."""
+    the first offending row (``options``: ``fix``'s phrases in the command line's spelling,
+    see :class:`~deltarule.exceptions.InputError`)."""
     like = series  # the table's column, which knows the rows' places in the file
     if not _is_numeric(series):
         cells = series.astype(object)
@@ -164,14 +173,16 @@ def _as_numbers(series: Any, what: str, fix: str) -> Any:
         if truth.any():  # pandas would count True as 1
             raise InputError(
                 f"{what} holds {cells[truth].iloc[0]!r} at {where(truth, like)}; expected "
-                f"numbers, not True/False. {fix}"
+                f"numbers, not True/False. {fix}",
+                options=options,
             )
         numbers = _pandas().to_numeric(cells, errors="coerce")
         bad = numbers.isna() & series.notna()
         if bad.any():
             raise InputError(
                 f"{what} holds text ({series[bad].iloc[0]!r} at {where(bad, like)}); "
-                f"expected numbers. {fix}"
+                f"expected numbers. {fix}",
+                options=options,
             )
         series = numbers
     values = series.astype(float)
@@ -222,12 +233,13 @@ def _refuse_stray_text(series: Any, present: Any) -> None:
     if not 0 < n_text <= n_numbers or numbers.nunique() < 10:
         return
     first = present[text]
+    python = "impute=..., or --impute on the command line"
     raise InputError(
         f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
         f"first {first.iloc[0]!r} at {where(series.index == first.index[0], series)}; expected "
         "numbers throughout. Fix those cells; if they mark missing values, leave them empty "
-        f"or write one of {', '.join(sorted(MISSING_MARKS))} (and impute them: impute=..., "
-        "or --impute on the command line)."
+        f"or write one of {', '.join(sorted(MISSING_MARKS))} (and impute them: {python}).",
+        options={python: "--impute"},
     )
 
 
@@ -271,6 +283,12 @@ def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
     }
 
 
+_REGRESSION = "task='regression' (--task regression on the command line)"
+_CLASSIFICATION = "task='classification' (--task classification)"
+_TASK_OPTIONS = {_REGRESSION: "--task regression", _CLASSIFICATION: "--task classification"}
+"""The advice of the task errors below, in Python's and the command line's spelling."""
+
+
 def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
     """Return the task and (for classification) the sorted class labels."""
     missing = series.isna()
@@ -283,21 +301,22 @@ def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
     detected = task == "auto"
     task = _detect_task(series) if detected else task
     if task == "regression":
+        python = "task='classification' (--task classification on the command line)"
         _as_numbers(
             series,
             f"the target {series.name!r}",
-            "Regression needs numeric targets; for labels pass task='classification' "
-            "(--task classification on the command line).",
+            f"Regression needs numeric targets; for labels pass {python}.",
+            options={python: "--task classification"},
         )
         return task, None
     classes = _sorted(series.astype(object).unique())
     if detected and len(classes) > MAX_CLASSES and len(classes) > len(series) / 2:
-        raise InputError(_too_many_classes(series, classes))
+        raise InputError(_too_many_classes(series, classes), options=_TASK_OPTIONS)
     if len(classes) < 2:
         raise InputError(
             f"the target {series.name!r} has a single class ({classes[0]!r}); "
-            "classification needs at least two. Check the target column, or "
-            "pass task='regression' (--task regression on the command line)."
+            f"classification needs at least two. Check the target column, or pass {_REGRESSION}.",
+            options=_TASK_OPTIONS,
         )
     return task, classes
 
@@ -323,8 +342,7 @@ def _too_many_classes(series: Any, classes: list[Any]) -> str:
         f"the target {series.name!r} has {len(classes)} distinct labels in {len(series)} rows, "
         "too few rows of each for a classification to learn. "
         + hint
-        + "For numbers, pass task='regression' (--task regression on the command line); to "
-        "classify anyway, task='classification' (--task classification)."
+        + f"For numbers, pass {_REGRESSION}; to classify anyway, {_CLASSIFICATION}."
     )
 
 

@@ -124,7 +124,7 @@ def test_a_resumed_run_does_not_advise_options_it_cannot_take(capsys, data):
             "--learning-rate", "0.001", "--seed", "1"]  # fmt: skip
     assert cli(capsys, *base, "--epochs", "2", "--checkpoint", "ckA", "--out", "a.st")[0] == 0
     code, _, err = cli(capsys, *base, "--epochs", "6", "--checkpoint", "ckB", "--out", "b.st")
-    assert code == 0 and "Raise epochs (--epochs on the command line)" in err  # a new run
+    assert code == 0 and "Raise --epochs" in err  # a new run (in the command line's spelling)
     (data / "ckB" / "checkpoint.safetensors").write_bytes(
         (data / "ckA" / "checkpoint.safetensors").read_bytes()
     )

@@ -7,46 +7,29 @@ status). This module only dispatches and turns errors into one line
 SIGTERM is handled as Ctrl-C (:class:`_SignalRelay`): training stops after the current
 batch and keeps what it trained; elsewhere the command stops (its files are written
 atomically, so none is left half-written), with exit status 128 + the signal's number.
+
+This module is what the ``deltarule`` program imports before it calls :func:`main`, so it
+imports nothing at its top but :mod:`sys`: what it needs (argparse, the subcommands, numpy)
+is imported inside :func:`main`, where Ctrl-C ends the command with one line, not a
+traceback.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import os
-import re
-import signal
 import sys
-import threading
-import warnings
-from collections.abc import Sequence
-from pathlib import Path
-from types import FrameType
-from typing import Any
+
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING, without importing typing: see above)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import FrameType
+    from typing import Any
 
 __all__ = ["main", "build_parser", "add_common", "stop_signal", "SUBCOMMANDS", "EXIT_USAGE"]
 
 EXIT_USAGE = 2
 SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw")
 """Subcommand modules under ``deltarule.cli``, in the order ``--help`` lists them."""
-
-
-_NEGATIVE_NUMBERS = re.compile(r"^-(\d|\.\d)[\d.eE+\-,\s]*$")
-"""What argparse must take as a value, not an option: ``-1.2``, and lists such as
-``--input -1.2,0.3`` (standardised inputs are often negative)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors follow the one-line ``error: ...`` rule, and
-    which takes comma-separated numbers starting with a minus sign as values."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._negative_number_matcher = _NEGATIVE_NUMBERS  # (argparse's: one number only)
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {message} (see '{self.prog} --help')\n")
-        raise SystemExit(EXIT_USAGE)
 
 
 class _SignalRelay:
@@ -57,18 +40,42 @@ class _SignalRelay:
 
     def __init__(self) -> None:
         self.received: list[int] = []
+        self.stopped = False
+        """Whether Python's Ctrl-C handling (KeyboardInterrupt: Ctrl-C, or SIGTERM relayed
+        to it) stopped the command: an error that follows is the interruption's (Ctrl-C in
+        numpy's import can surface as an ImportError). The training loop's own handler,
+        which stops after a batch, leaves it False: errors after that are shown."""
         self._previous: Any = None
+        self._previous_int: Any = None
 
     def __enter__(self) -> _SignalRelay:
-        if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        if hasattr(signal, "SIGTERM"):
             self._previous = signal.signal(signal.SIGTERM, self._handle)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous_int = signal.signal(signal.SIGINT, self._ctrl_c)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        import signal
+
         if self._previous is not None:
             signal.signal(signal.SIGTERM, self._previous)
+        if self._previous_int is not None and signal.getsignal(signal.SIGINT) == self._ctrl_c:
+            signal.signal(signal.SIGINT, self._previous_int)
+
+    def _ctrl_c(self, signum: int, frame: FrameType | None) -> None:
+        """Python's own Ctrl-C (KeyboardInterrupt), remembered (:attr:`stopped`)."""
+        self.stopped = True
+        raise KeyboardInterrupt
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        import signal
+
         self.received.append(signum)
         handler = signal.getsignal(signal.SIGINT)
         if not callable(handler):  # (SIGINT ignored, as in a background job: stop anyway)
@@ -77,6 +84,8 @@ class _SignalRelay:
 
     def stop_signal(self) -> tuple[str, int]:
         """(name, exit status) of the signal that stopped the command: Ctrl-C, or SIGTERM."""
+        import signal
+
         sigterm = getattr(signal, "SIGTERM", None)
         if sigterm is not None and sigterm in self.received:
             return "SIGTERM", 128 + int(sigterm)
@@ -95,6 +104,8 @@ def stop_signal() -> tuple[str, int]:
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Add the options every subcommand accepts (``--debug``) to a subcommand parser."""
+    import argparse
+
     parser.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
     )
@@ -102,14 +113,18 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every available subcommand registered."""
-    parser = _Parser(
+    import importlib
+
+    from ._parser import Parser
+
+    parser = Parser(
         prog="deltarule",
         description="Train multi-layer perceptrons by backpropagation, and watch them learn.",
         epilog="Example: deltarule train data.csv --target label --out model.safetensors",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--version", action="version", version=_version())
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in SUBCOMMANDS:
         try:
             module = importlib.import_module(f"deltarule.cli.{name}")
@@ -122,9 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_WARNING_OPTIONS = {
+    "epochs (--epochs on the command line)": "--epochs",
+    "(target_error or early_stopping; --patience on the command line)": "(--patience)",
+}
+"""Advice in the core's warnings (the training loop's, :mod:`deltarule._reports`) in
+Python's spelling, and the same in the command line's: shown by :func:`_one_line_warning`
+(the errors carry theirs: :attr:`InputError.options <deltarule.exceptions.InputError>`)."""
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """Show a warning as one line ``warning: ...`` (no source location) at the command line."""
-    sys.stderr.write(f"warning: {message}\n")
+    """Show a warning as one line ``warning: ...`` (no source location) at the command line,
+    its advice in the command line's spelling (:data:`_WARNING_OPTIONS`)."""
+    text = str(message)
+    for python, option in _WARNING_OPTIONS.items():
+        text = text.replace(python, option)
+    sys.stderr.write(f"warning: {text}\n")
 
 
 def _version() -> str:
@@ -134,12 +162,21 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    Ctrl-C (or SIGTERM) at any moment while it runs (building the parser imports numpy)
+    ends it with one line ``error: interrupted`` and status 130 (143), no traceback
+    (``--debug`` shows it).
+    """
     global _RELAY
-    relay = _RELAY = _SignalRelay()
-    args = None
-    with relay:
-        try:  # (building the parser imports every subcommand: Ctrl-C may come then too)
+    args: argparse.Namespace | None = None
+    try:
+        _RELAY = _SignalRelay()
+        with _RELAY:
+            import warnings
+
+            from . import _stdin
+
             parser = build_parser()
             args, extra = parser.parse_known_args(argv)
             if extra:  # named by the subcommand's parser: its --help lists what it takes
@@ -149,27 +186,71 @@ def main(argv: Sequence[str] | None = None) -> int:
             if getattr(args, "func", None) is None:
                 parser.print_help()
                 return EXIT_USAGE
-            return int(args.func(args) or 0)
-        except KeyboardInterrupt:
-            if getattr(args, "debug", False):
-                raise
-            name, status = relay.stop_signal()
-            sys.stderr.write(f"error: {_interrupted(name, args)}\n")
-            return status
-        except Exception as exc:  # one line for the user; --debug for the traceback
-            if getattr(args, "debug", False):
-                raise
-            sys.stderr.write(f"error: {_one_line(exc)}\n")
-            return EXIT_USAGE
+            with _stdin.session():  # (DATA -: standard input, kept while the command runs)
+                return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        if getattr(args, "debug", False):
+            raise
+        return _stopped(args)
+    except Exception as exc:  # one line for the user; --debug for the traceback
+        if getattr(args, "debug", False):
+            raise
+        if _RELAY.stopped or _caused_by_ctrl_c(exc):  # (Ctrl-C in an import: other errors)
+            return _stopped(args)
+        sys.stderr.write(f"error: {_one_line(exc)}\n")
+        return EXIT_USAGE
+
+
+def _stopped(args: argparse.Namespace | None) -> int:
+    """Say that the command was stopped (Ctrl-C or SIGTERM); return its exit status."""
+    with _CtrlCIgnored():  # (a second Ctrl-C must not cut the message short)
+        name, status = _RELAY.stop_signal()
+        sys.stderr.write(f"error: {_interrupted(name, args)}\n")
+    return status
+
+
+def _caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised because of a KeyboardInterrupt: Python wraps one raised
+    while a class body is completed (``RuntimeError: Error calling __set_name__``, in the
+    middle of numpy's import), so Ctrl-C at start-up can arrive as another error."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+class _CtrlCIgnored:
+    """Ignore Ctrl-C in the ``with`` block, then handle it as before (off the main thread,
+    where signals cannot be set, nothing changes)."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        try:
+            self._previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # (not the main thread)
+            self._previous = None
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _one_line(exc: Exception) -> str:
-    """The error line's text for ``exc``: its message, or, for what is not an expected
-    kind of error, its type and a request to report it."""
-    from ..exceptions import DeltaruleError
+    """The error line's text for ``exc``: its message (advice that names a Python
+    parameter in the command line's spelling: :meth:`InputError.for_command_line`), or,
+    for what is not an expected kind of error, its type and a request to report it."""
+    from ..exceptions import DeltaruleError, InputError
 
     known = isinstance(exc, (DeltaruleError, OSError, ValueError, KeyError, TypeError))
-    text = str(exc).strip().replace("\n", " ") or type(exc).__name__
+    text = exc.for_command_line() if isinstance(exc, InputError) else str(exc)
+    text = text.strip().replace("\n", " ") or type(exc).__name__
     if not known:
         text = f"{type(exc).__name__}: {text} (this is a bug; rerun with --debug and report it)"
     return text
@@ -180,7 +261,12 @@ def _interrupted(name: str, args: argparse.Namespace | None) -> str:
     finish: with how to continue, when a training run has a checkpoint to resume."""
     text = "interrupted" if name == "Ctrl-C" else f"terminated ({name})"
     folder = getattr(args, "resume", None) or getattr(args, "checkpoint", None)
+    if getattr(args, "data", None) == "-":  # (standard input: a run cannot resume on it)
+        folder = None
     if getattr(args, "command", None) == "train" and folder:
+        import os
+        from pathlib import Path
+
         from ..io.checkpoint import CHECKPOINT_FILE  # (loaded already by a training run)
 
         if (Path(folder) / CHECKPOINT_FILE).is_file():

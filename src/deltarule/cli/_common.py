@@ -1,7 +1,8 @@
 """What the data subcommands share: reading data files, models with their preprocessing, scores.
 
 * :func:`read_data` reads CSV/TSV/Parquet tables, or ``.npz`` arrays ``X`` (and ``y``)
-  turned into a table (NPZ columns have no names, so they are taken in order);
+  turned into a table (NPZ columns have no names, so they are taken in order), from a
+  file or, for ``-``, from standard input (:mod:`._stdin`);
 * :class:`Model` is a loaded model file together with the
   :class:`~deltarule.preprocessing.TabularPreprocessor` that turns raw columns into the
   network's inputs (one is made up, columns ``x0, x1, ...``, for a file saved without one);
@@ -29,11 +30,13 @@ from .._sampling import apportion
 from ..exceptions import IncompatibleFormatError, InputError
 from ..network import Network
 from ..preprocessing import TabularPreprocessor
+from . import _stdin
 
 __all__ = [
     "CLASSIFICATION",
     "Model",
     "check_distinct",
+    "data_suffix",
     "holdout_split",
     "load_model_file",
     "pick_columns",
@@ -87,7 +90,8 @@ def read_data(
     Parameters
     ----------
     path : str
-        ``.csv``/``.txt``, ``.tsv``/``.tab``, ``.parquet``/``.pq`` or ``.npz``.
+        ``.csv``/``.txt``, ``.tsv``/``.tab``, ``.parquet``/``.pq`` or ``.npz``; ``-`` for
+        standard input (:mod:`._stdin`: CSV, or Parquet or NPZ by their first bytes).
     target : str, optional
         For ``.npz``: the name the ``y`` array gets (default ``"y"``).
     names : list, optional
@@ -109,10 +113,19 @@ def read_data(
     from ..io.data import read_table
     from ..io.npz import read_npz
 
-    if Path(path).suffix.lower() == ".npz":
-        X, y = read_npz(path, require_y=require_target)
-        return _npz_frame(X, y, names, target or NPZ_TARGET, path)
-    return read_table(path, text_columns=text_columns, needed=needed)
+    def read(file: Any) -> Any:
+        if Path(file).suffix.lower() == ".npz":
+            X, y = read_npz(file, require_y=require_target)
+            return _npz_frame(X, y, names, target or NPZ_TARGET, file)
+        return read_table(file, text_columns=text_columns, needed=needed)
+
+    return _stdin.read(read) if _stdin.is_stdin(path) else read(path)
+
+
+def data_suffix(path: str) -> str:
+    """The lower-case extension that gives DATA's format (``.npz``...); for ``-``, that of
+    standard input's first bytes (:func:`._stdin.suffix`, which reads it)."""
+    return _stdin.suffix() if _stdin.is_stdin(path) else Path(path).suffix.lower()
 
 
 @dataclass
@@ -329,11 +342,16 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     writable) — before the command's work, so that nothing is computed only to be lost, and
     no output is written when another fails.
 
-    Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing.
+    Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing; so is
+    DATA ``-``, standard input.
     """
     from ..io.atomic import check_writable
 
-    ins = {k: os.fspath(v) for k, v in inputs.items() if v and _regular_or_missing(os.fspath(v))}
+    ins = {
+        k: os.fspath(v)
+        for k, v in inputs.items()
+        if v and not _stdin.is_stdin(v) and _regular_or_missing(os.fspath(v))
+    }
     outs = {k: os.fspath(v) for k, v in outputs.items() if v and _regular_or_missing(os.fspath(v))}
     for name, path in outs.items():
         for source, data in ins.items():

@@ -1,15 +1,46 @@
-"""``deltarule explain``'s --input and --target: comma-separated numbers, parsed and checked
-against the network (its input count, its dtype's range, its loss's targets) in the
-command line's terms."""
+"""``deltarule explain``'s example: --input and --target parsed and checked against the
+network (its input count, its dtype's range, its loss's targets) in the command line's
+terms; a --raw row put through the model's preprocessing; and a model trained on a
+standardised target put back in the units it was trained in.
+
+``deltarule train`` standardises a regression target, trains on (target − mean)/std, then
+rescales the output layer so that the saved network predicts in the target's units
+(W' = std·W, b' = std·b + mean). A file whose training summary records that mean and std
+(:data:`TARGET_RECORD`) is walked in the units training used: :func:`as_trained` divides the
+rescaling back out, so that the walk is training's arithmetic and its step training's.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["INPUT_SCALE", "check_values", "parse_row"]
+__all__ = [
+    "INPUT_SCALE",
+    "STANDARDISED_NOTE",
+    "TARGET_RECORD",
+    "RawExample",
+    "TargetScaling",
+    "as_trained",
+    "TrainingUnits",
+    "check_values",
+    "in_training_units",
+    "parse_row",
+    "raw_example",
+    "target_scaling",
+    "training_rate",
+]
+
+TARGET_RECORD = "target_standardisation"
+"""The key of a model file's training summary (``header["training"]["summary"]``) that
+holds ``{"mean": m, "std": s}``: the target was standardised, :math:`(y - m)/s`, for
+training, and the output layer rescaled afterwards."""
+STANDARDISED_NOTE = "standardised target"
+"""Words of the training summary's ``note`` of a model trained on a standardised target
+(``"training losses are on the standardised target"``), which files written before
+:data:`TARGET_RECORD` have without the mean and std."""
 
 
 def parse_row(text: str, option: str, width: int | None = None, what: str = "") -> np.ndarray:
@@ -101,3 +132,223 @@ def check_values(values: np.ndarray, option: str, network: Any, raw: bool = Fals
                 f"--target {shown} is outside what the model's {loss} loss takes: "
                 f"{_TARGET_RANGES.get(loss, 'targets in its range')}."
             ) from None
+
+
+# ------------------------------------------------------------------- a --raw row
+class RawExample(NamedTuple):
+    """A --raw row as the network sees it."""
+
+    x: np.ndarray
+    """The network's inputs, shape (n_inputs,)."""
+    y: np.ndarray | None
+    """The target as the model's preprocessing encodes it (a regression target in its own
+    units; one-hot classes), or None."""
+    inputs: list[Any]
+    """One :class:`~deltarule.explain.DataValue` per network input: where it came from."""
+    note: str = ""
+    """What the reader must know of the row ("" when nothing): its empty cells' fill."""
+
+
+def raw_example(model: Any, row: str, target: str | None) -> RawExample:
+    """The network's input (and target) for one raw row of ``model``'s data columns (a
+    :class:`~deltarule.cli._common.Model`), read as a CSV row would be and passed through
+    the model's own preprocessing."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from ..exceptions import InputError
+
+    names = [str(name) for name in model.pre.feature_names]
+    cells = next(csv.reader([row]), [])
+    if len(cells) != len(names):
+        shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
+        raise InputError(
+            f"--input has {len(cells)} value(s) but the model's data has {len(names)} "
+            f"column(s): {shown}; with --raw give one value per column, in that order."
+        )
+
+    def one_row(header: list[str], values: list[str], text_columns: list[str]) -> Any:
+        text = io.StringIO()
+        csv.writer(text).writerows([header, values])
+        kinds = {name: str for name in text_columns}  # ('01' stays '01', as predict reads it)
+        return pd.read_csv(io.StringIO(text.getvalue()), dtype=kinds)  # as a data file's cells
+
+    text_columns = [str(name) for name in model.pre.text_columns]
+    frame = one_row(names, cells, text_columns)
+    x = model.features(frame)[0]
+    inputs, filled = _input_records(model.pre.columns, frame, x)
+    note = ""
+    if filled:
+        note = f"The row's empty cells take the values the model's imputation learned: {filled}."
+    if target is None:
+        return RawExample(x, None, inputs, note)
+    as_text = ["target"] if str(model.pre.target) in text_columns else []
+    label = one_row(["target"], [target], as_text)["target"]
+    return RawExample(x, model.targets(label)[0], inputs, note)
+
+
+def _input_records(columns: list[dict[str, Any]], frame: Any, x: np.ndarray) -> tuple[list, str]:
+    """Where each network input came from: a column's number (standardised) or one of its
+    categories (one-hot); and the empty cells, named with the training's fill
+    (``"age = 41.5"``; "" when none)."""
+    import pandas as pd
+
+    from .._naming import plain
+    from ..explain import DataValue
+
+    records: list[Any] = []
+    filled = []
+    for state in columns:
+        cell, name = frame[state["name"]].iloc[0], str(state["name"])
+        if state["kind"] == "numeric":
+            number = pd.to_numeric(pd.Series([cell]), errors="coerce").iloc[0]  # ('?': empty)
+            if pd.isna(number):
+                filled.append(f"{name} = {state['fill']!r}")
+            raw = state["fill"] if pd.isna(number) else float(number)
+            records.append(DataValue(name, raw, state["mean"], state["std"]))
+            continue
+        if pd.isna(cell):
+            filled.append(f"{name} = {state['fill']!r}")
+        categories = list(state["categories"])
+        ones = [c for k, c in enumerate(categories) if x[len(records) + k] == 1]
+        raw = ones[0] if ones else plain(cell)  # (the category it was encoded as, if any)
+        records += [DataValue(name, raw, category=category) for category in categories]
+    return records, ", ".join(filled)
+
+
+# -------------------------------------------------- the units the network trained in
+class TargetScaling(NamedTuple):
+    """The standardisation a regression target had in training: :math:`(y - mean)/std`."""
+
+    mean: float
+    std: float
+
+
+def _summary(header: Any) -> dict[str, Any]:
+    training = header.get("training") if isinstance(header, dict) else None
+    summary = training.get("summary") if isinstance(training, dict) else None
+    return summary if isinstance(summary, dict) else {}
+
+
+def target_scaling(header: Any, path: str) -> TargetScaling | None:
+    """The target's standardisation recorded in a model file's header (None without one).
+
+    Raises
+    ------
+    InputError
+        For a record that is not a finite mean and a positive, finite std.
+    """
+    from ..exceptions import InputError
+
+    record = _summary(header).get(TARGET_RECORD)
+    if record is None:
+        return None
+    mean, std = (record.get(key) if isinstance(record, dict) else None for key in ("mean", "std"))
+    numbers = all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        for v in (mean, std)
+    )
+    if not numbers or not std > 0:
+        raise InputError(
+            f"{path}'s training record holds {TARGET_RECORD} = {record!r}, not a mean and a "
+            "positive standard deviation; the file was edited or is damaged. Retrain the "
+            "model (deltarule train)."
+        )
+    return TargetScaling(float(mean), float(std))
+
+
+def standardised_without_record(header: Any) -> bool:
+    """Whether the file says its target was standardised for training but not how (a file
+    written before :data:`TARGET_RECORD`)."""
+    summary = _summary(header)
+    return TARGET_RECORD not in summary and STANDARDISED_NOTE in str(summary.get("note", ""))
+
+
+def as_trained(network: Any, scaling: TargetScaling) -> Any:
+    """A copy of ``network`` with the output layer as training had it: the saved one
+    predicts std·(Wh + b) + mean, the copy Wh + b, the standardised
+    target (its weights divided by std, its bias less mean divided by std, in the network's
+    dtype)."""
+    trained = network.copy()
+    mean, std = (trained.dtype.type(v) for v in scaling)
+    trained.weights[-1][...] = trained.weights[-1] / std
+    trained.biases[-1][...] = (trained.biases[-1] - mean) / std
+    return trained
+
+
+def training_rate(header: Any) -> tuple[float, str] | None:
+    """(learning rate, optimizer) of the model's training, as its file records them (the
+    rate of the epoch whose weights it kept); None when it records no positive rate (a
+    file saved from Python, or an optimizer without one such as lbfgs)."""
+    summary = _summary(header)
+    final = summary.get("final")
+    rate = final.get("learning_rate") if isinstance(final, dict) else None
+    if not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
+        return None
+    settings = summary.get("settings")
+    optimizer = settings.get("optimizer") if isinstance(settings, dict) else None
+    return float(rate), str(optimizer or "its optimizer")
+
+
+class TrainingUnits(NamedTuple):
+    """An example put in the units its network was trained in."""
+
+    network: Any
+    """The network as trained (:func:`as_trained`), or the saved one."""
+    y: np.ndarray
+    """The target the walk uses."""
+    targets: list[Any] | None
+    """One :class:`~deltarule.explain.DataValue` per output: the target in its units."""
+    note: str
+    """What the walk's reader must know about it."""
+
+
+def in_training_units(
+    network: Any, y: Any, header: Any, path: str, target: str
+) -> TrainingUnits | None:
+    """For a network trained on a standardised target whose file (``path``, ``header``)
+    records it: the network as trained, the target ``y`` (in its own units, the column
+    ``target``) standardised, its records, the note that says so. None for any other
+    model (or no ``y``); one whose file says it was trained so without recording how gets
+    the saved network, ``y`` as given and a note that the walk is in the target's units."""
+    from ..explain import DataValue
+    from ..explain.expr import fmt
+
+    if y is None or network.layers[-1].activation.name != "identity" or network.biases[-1] is None:
+        return None
+    scaling = target_scaling(header, path)
+    if scaling is None:
+        if not standardised_without_record(header):
+            return None
+        note = (
+            "This model was trained on its standardised target, but its file does not "
+            "record the target's mean and standard deviation, so the walk is in the "
+            "target's units, as the saved network computes: its error and gradients are on "
+            "the target's scale, not training's (for a squared error std² times larger, std "
+            "being the target's standard deviation), so a step here is not training's; "
+            "keep --learning-rate small."
+        )
+        return TrainingUnits(network, y, None, note)
+    raw = np.asarray(y, dtype=np.float64).reshape(-1)
+    check_values(raw, "--target", network)
+    standardised = (raw - scaling.mean) / scaling.std
+    records = [DataValue(target, float(v), scaling.mean, scaling.std) for v in raw]
+
+    def show(value: float) -> str:
+        return fmt(value, network.dtype)
+
+    shown = "; ".join(
+        f"target {show(v)} (standardised: ({show(v)} − {show(scaling.mean)})/"
+        f"{show(scaling.std)} = {show(network.dtype.type(t))})"
+        for v, t in zip(raw, standardised)
+    )
+    note = (
+        f"{shown}. The network was trained on the standardised target, so the walk takes "
+        "training's step in those units, with the output converted back to the target's "
+        "units beside it. (The file's output layer predicts in the target's units: training "
+        "multiplied its weights and bias by std and added mean to the bias; the walk divides "
+        "that back out, W/std and (b − mean)/std.)"
+    )
+    return TrainingUnits(as_trained(network, scaling), standardised, records, note)

@@ -70,6 +70,11 @@ def checkpoint_advice(path: str | os.PathLike[str]) -> str:
     model = ""
     if isinstance(out, str):
         model = f" ({out})" if os.path.isfile(out) else f" ({out}, written when the run ends)"
+    if settings.get("data") == "-":  # (standard input cannot be read again: see _resume)
+        return (
+            f"use the run's model file{model} (the run read standard input, so it cannot be "
+            "resumed)"
+        )
     return (
         f"use the run's model file{model}, or finish the run with "
         f"'deltarule train --resume {folder}'"

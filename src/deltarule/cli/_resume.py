@@ -8,6 +8,10 @@ before training, and ``DIR/checkpoint.safetensors`` at the end of every
 checkpoint and trains the remaining epochs: the result is bitwise-identical to a run
 that was never interrupted. A run holds an exclusive lock on ``DIR/.lock`` while it runs
 (:func:`run_lock`), so that two runs never write one checkpoint.
+
+A run on standard input (DATA ``-``) is recorded as such (``data: "-"``, and the size and
+SHA-256 of what it read, ``source: "standard input"``); ``--resume`` refuses it, since
+standard input cannot be read again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
+from . import _stdin
 
 SETTINGS_FILE = "settings.json"
 LOCK_FILE = ".lock"
@@ -56,12 +61,15 @@ def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
     folder = Path(folder)
     _make_folder(folder, "--checkpoint")
     values = {key: getattr(args, key, None) for key in _KEYS}
+    stdin = _stdin.is_stdin(values["data"])
     for key in _PATHS:
-        if values[key] is not None:
+        if values[key] is not None and not (key == "data" and stdin):
             values[key] = str(Path(values[key]).resolve())
     payload: dict[str, Any] = {"format": "deltarule.train-settings", "version": 1,
                                "settings": values}  # fmt: skip
-    if values["data"] is not None:
+    if stdin:
+        payload["data_fingerprint"] = _stdin.fingerprint()
+    elif values["data"] is not None:
         payload["data_fingerprint"] = data_fingerprint(values["data"])
     atomic_write_text(folder / SETTINGS_FILE, json.dumps(payload, indent=2) + "\n")
 
@@ -233,6 +241,13 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
             "new one)."
         )
     values["drop"] = drop
+    if _stdin.is_stdin(values.get("data")):
+        raise InputError(
+            f"--resume {folder}: that run read its data from standard input (DATA -), which "
+            "cannot be read again, so the run cannot be continued on the same rows. Save "
+            "the data to a file and start a new run on it (deltarule train data.csv ... "
+            "--checkpoint DIR, a new folder or this one deleted); that run can be resumed."
+        )
     _check_data(folder, values.get("data"), payload.get("data_fingerprint"))
     merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
     merged.out = given.out or merged.out

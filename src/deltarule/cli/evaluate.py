@@ -35,6 +35,7 @@ from ._model_kinds import refuse_checkpoint
 EPILOG = """examples:
   deltarule evaluate model.safetensors test.csv
   deltarule evaluate model.safetensors test.csv --plot confusion.png --format json
+  cat test.csv | deltarule evaluate model.safetensors -
 """
 _NAMES = {
     "accuracy": "accuracy",
@@ -61,7 +62,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
     parser.add_argument(
-        "data", metavar="DATA", help="CSV or TSV (may be .gz), Parquet or NPZ (X and y) file"
+        "data",
+        metavar="DATA",
+        help="CSV or TSV (may be .gz), Parquet or NPZ (X and y) file; - for standard input "
+        "(CSV; Parquet and NPZ are recognised by their first bytes)",
     )
     parser.add_argument(
         "--format",

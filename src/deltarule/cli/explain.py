@@ -5,6 +5,14 @@ chain rule for every weight, update). ``--example linear`` shows the one-weight
 example; ``--model FILE --input ROW [--target ROW]`` explains one example of a
 saved model. When no ``--target`` is given, softmax and sigmoid models use
 their own predicted class; other models need ``--target``.
+
+A model is walked in the units it was trained in: with ``--raw`` the row's values are
+standardised (and one-hot encoded) by the model's preprocessing, shown once; a regression
+model trained on its standardised target (``deltarule train``), whose file records the
+target's mean and std, is walked on that target, shown in its own units and standardised,
+with the output converted back beside the network's
+(:func:`~._example_values.in_training_units`). The learning rate defaults to the one the
+model was trained with, when its file records it (else 0.5, the tutorial's).
 """
 
 from __future__ import annotations
@@ -18,7 +26,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import add_common
-from ._example_values import INPUT_SCALE, check_values, parse_row
+from ._example_values import (
+    INPUT_SCALE,
+    check_values,
+    in_training_units,
+    parse_row,
+    raw_example,
+)
 from ._outputs import check_output, write_outputs
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -29,6 +43,7 @@ EPILOG = """examples:
   deltarule explain --format json
   deltarule explain --example linear --plot error.png
   deltarule explain --model model.safetensors --input 0.1,0.7,0.3 --target 0,1
+  deltarule explain --model houses.safetensors --raw --input 3,120,garden --target 250000
 """
 
 
@@ -39,7 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="show backpropagation step by step",
         description="Show backpropagation step by step, with the numbers the network really\n"
         "computes: the tutorial's 2-2-2 network by default. Without --target, a softmax or\n"
-        "sigmoid model explains its own predicted class; other models need --target.",
+        "sigmoid model explains its own predicted class; other models need --target.\n"
+        "A regression model trained on its standardised target (as 'deltarule train'\n"
+        "trains one) whose file records the target's mean and std is explained in those\n"
+        "units: the target shown as given and standardised, the output converted back to\n"
+        "the target's units beside the network's.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -57,7 +76,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "preprocessing: standardised numbers, one-hot categories; see 'deltarule inspect')",
     )
     parser.add_argument(
-        "--target", metavar="ROW", help="with --model: the desired output values of the network"
+        "--target",
+        metavar="ROW",
+        help="with --model: the desired output values of the network (a regression "
+        "model's in the target's units; the walk standardises them when the model was "
+        "trained on its standardised target)",
     )
     parser.add_argument(
         "--raw",
@@ -73,9 +96,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--learning-rate",
         type=float,
-        default=0.5,
+        default=None,
         metavar="ETA",
-        help="learning rate of the update (default: 0.5, the tutorial's)",
+        help="learning rate of the update (default: 0.5, the tutorial's; with --model, the "
+        "learning rate the model was trained with, when its file records one)",
     )
     parser.add_argument(
         "--steps",
@@ -97,41 +121,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_common(parser)
     parser.set_defaults(func=run)
-
-
-def _raw_example(model: Any, row: str, target: str | None) -> tuple[Any, Any]:
-    """The network's input (and target) for one raw row of ``model``'s data columns (a
-    :class:`~deltarule.cli._common.Model`), read as a CSV row would be and passed through
-    the model's own preprocessing."""
-    import csv
-    import io
-
-    from ..exceptions import InputError
-
-    names = [str(name) for name in model.pre.feature_names]
-    cells = next(csv.reader([row]), [])
-    if len(cells) != len(names):
-        shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
-        raise InputError(
-            f"--input has {len(cells)} value(s) but the model's data has {len(names)} "
-            f"column(s): {shown}; with --raw give one value per column, in that order."
-        )
-
-    def one_row(header: list[str], values: list[str], text_columns: list[str]) -> Any:
-        import pandas as pd
-
-        text = io.StringIO()
-        csv.writer(text).writerows([header, values])
-        kinds = {name: str for name in text_columns}  # ('01' stays '01', as predict reads it)
-        return pd.read_csv(io.StringIO(text.getvalue()), dtype=kinds)  # as a data file's cells
-
-    text_columns = [str(name) for name in model.pre.text_columns]
-    x = model.features(one_row(names, cells, text_columns))[0]
-    if target is None:
-        return x, None
-    as_text = ["target"] if str(model.pre.target) in text_columns else []
-    label = one_row(["target"], [target], as_text)["target"]
-    return x, model.targets(label)[0]
 
 
 def _check_subject(args: argparse.Namespace) -> None:
@@ -206,13 +195,21 @@ class Loaded(NamedTuple):
     """The model with its preprocessing (:class:`~._common.Model`), for --raw; else None."""
     classes: list[Any] | None
     """The class labels, to name a predicted class."""
+    header: dict[str, Any]
+    """The file's header (its training record: the target's standardisation, the learning
+    rate)."""
+    target: str
+    """The target column's name ("target" when the file does not say)."""
 
 
 def _load(args: argparse.Namespace) -> Loaded:
     """Read --model: its network, and for --raw its preprocessing too."""
     if not args.raw:
         loaded = _load_file(args.model)
-        return Loaded(loaded.network, None, getattr(loaded, "classes", None))
+        header = getattr(loaded, "header", None) or {}
+        pre = getattr(loaded, "preprocessing", None)
+        target = str(pre.get("target", "target")) if isinstance(pre, dict) else "target"
+        return Loaded(loaded.network, None, getattr(loaded, "classes", None), header, target)
     from ..exceptions import IncompatibleFormatError, InputError
     from ._common import load_model_file
 
@@ -232,7 +229,29 @@ def _load(args: argparse.Namespace) -> Loaded:
             ) from None
         raise
     _refuse_checkpoint(model.header, args.model, model.network)
-    return Loaded(model.network, model, list(model.pre.classes or []) or None)
+    classes = list(model.pre.classes or []) or None
+    return Loaded(model.network, model, classes, model.header, str(model.pre.target))
+
+
+def _learning_rate(args: argparse.Namespace, loaded: Loaded | None) -> str:
+    """Choose η when --learning-rate is not given: the rate --model's training used, when its
+    file records one, else the tutorial's 0.5. Returns the sentence that says so ("" when
+    not from the model)."""
+    from ..textbook import TUTORIAL_LEARNING_RATE
+    from ._example_values import training_rate
+
+    if args.learning_rate is not None:
+        return ""
+    recorded = None if loaded is None else training_rate(loaded.header)
+    if recorded is None:
+        args.learning_rate = TUTORIAL_LEARNING_RATE
+        return ""
+    args.learning_rate, optimizer = recorded
+    return (
+        f"η = {args.learning_rate:g} is the learning rate this model was trained with "
+        f"(optimizer {optimizer}); the walk takes one plain gradient-descent step with it "
+        "(--learning-rate sets another)."
+    )
 
 
 def _refuse_checkpoint(header: dict[str, Any], path: str, network: Any) -> None:
@@ -249,20 +268,20 @@ def _refuse_checkpoint(header: dict[str, Any], path: str, network: Any) -> None:
         ) from None
 
 
-def _example_trace(args: argparse.Namespace, loaded: Loaded) -> Any:
-    """Trace --input (and --target) through --model's network, once."""
+def _example_trace(args: argparse.Namespace, loaded: Loaded, rate_note: str = "") -> Any:
+    """Trace --input (and --target) through --model's network, once: in the units the
+    network was trained in (a standardised target:
+    :func:`~._example_values.in_training_units`)."""
     from .. import explain
     from ..exceptions import InputError
     from ..explain.expr import fmt
 
-    network, model, classes = loaded
-    note = ""
+    network, model, classes = loaded.network, loaded.model, loaded.classes
+    notes, raw_inputs = [], None
     if model is not None:
-        x, y = _raw_example(model, args.input, args.target)
+        x, y, raw_inputs, filled = raw_example(model, args.input, args.target)
         check_values(np.asarray(x).reshape(-1), "--input", network, raw=True)
-        if y is not None:
-            shown = ", ".join(fmt(v, network.dtype) for v in np.asarray(y).reshape(-1))
-            note = f"--target {args.target!r} is the network's target ({shown})."
+        notes.append(filled)
     else:
         x = parse_row(args.input, "--input", network.n_inputs, "inputs")
         check_values(x, "--input", network)
@@ -278,10 +297,20 @@ def _example_trace(args: argparse.Namespace, loaded: Loaded) -> Any:
             f"class to explain; give --target with the desired output ({n} number"
             f"{'s' if n != 1 else ''}, e.g. --target {','.join(['1.5'] * n)})."
         )
+    raw_targets = None
+    trained = in_training_units(network, y, loaded.header, args.model, loaded.target)
+    if trained is not None:
+        network, y, raw_targets, note = trained
+        notes.append(note)
+    elif y is not None and model is not None:
+        shown = ", ".join(fmt(v, network.dtype) for v in np.asarray(y).reshape(-1))
+        notes.append(f"--target {args.target!r} is the network's target ({shown}).")
+    notes.append(rate_note)
     try:
         return explain.example_trace(
             network, x, y, learning_rate=args.learning_rate, steps=args.steps,
-            title=os.path.basename(args.model), note=note, classes=classes,
+            title=os.path.basename(args.model), note=" ".join(n for n in notes if n),
+            classes=classes, raw_inputs=raw_inputs, raw_targets=raw_targets,
         )  # fmt: skip
     except explain.NonFiniteError as exc:
         raise InputError(_overflow_message(args, exc, network, x)) from exc
@@ -310,9 +339,12 @@ def _overflow_message(args: argparse.Namespace, exc: Any, network: Any, x: Any) 
     )
 
 
-def _explain(args: argparse.Namespace, loaded: Loaded | None) -> tuple[str, bytes | None, Any]:
+def _explain(
+    args: argparse.Namespace, loaded: Loaded | None, rate_note: str = ""
+) -> tuple[str, bytes | None, Any]:
     """The walk as text, the --plot file's bytes (None without --plot) and the trace (None
-    for --example linear); ``loaded`` is :func:`_load`'s answer for --model."""
+    for --example linear); ``loaded`` is :func:`_load`'s answer for --model, ``rate_note``
+    :func:`_learning_rate`'s."""
     from .. import explain
 
     suffix = os.path.splitext(args.plot or "")[1]  # (checked: .png or .svg)
@@ -326,7 +358,7 @@ def _explain(args: argparse.Namespace, loaded: Loaded | None) -> tuple[str, byte
 
         return text, figure_bytes(linear_figure(walk), suffix), None
     if loaded is not None:
-        trace = _example_trace(args, loaded)
+        trace = _example_trace(args, loaded, rate_note)
     else:
         trace = explain.tutorial_trace(args.learning_rate, steps=args.steps)
     text = explain.render(trace, args.format, max_neurons=args.max_neurons)
@@ -349,12 +381,13 @@ def run(args: argparse.Namespace) -> int:
     _check_subject(args)
     # A missing or unreadable model file first: the options that go with it come after.
     loaded = _load(args) if args.model else None
+    rate_note = _learning_rate(args, loaded)
     _check_options(args)
     out_example = {"html": "walk.html", "markdown": "walk.md", "json": "walk.json"}
     check_output("--out", args.out, out_example.get(args.format, "walk.txt"))
     check_output("--plot", args.plot, "curve.png")
     check_distinct({"--model": args.model}, {"--out": args.out, "--plot": args.plot})
-    text, plot, trace = _explain(args, loaded)
+    text, plot, trace = _explain(args, loaded, rate_note)
     if trace is not None and trace.diverged is not None:
         print(
             f"warning: the training diverged: the error overflowed after "

@@ -37,6 +37,7 @@ EPILOG = """examples:
   deltarule predict model.safetensors new.csv
   deltarule predict model.safetensors new.csv --proba --format json --out predictions.json
   deltarule predict titanic.safetensors test.csv --keep PassengerId --out submission.csv
+  cat new.csv | deltarule predict model.safetensors - > predictions.csv
 """
 
 
@@ -52,7 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
     parser.add_argument(
-        "data", metavar="DATA", help="CSV or TSV (may be .gz), Parquet or NPZ (array X) file"
+        "data",
+        metavar="DATA",
+        help="CSV or TSV (may be .gz), Parquet or NPZ (array X) file; - for standard input "
+        "(CSV; Parquet and NPZ are recognised by their first bytes)",
     )
     parser.add_argument(
         "--proba", action="store_true", help="classification: a probability column per class"

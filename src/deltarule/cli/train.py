@@ -31,12 +31,14 @@ from . import add_common, stop_signal
 from ._common import (
     CLASSIFICATION,
     check_distinct,
+    data_suffix,
     holdout_split,
     pick_columns,
     read_data,
     score,
     split_names,
 )
+from ._example_values import TARGET_RECORD
 from ._resume import (
     check_folder,
     check_new_run,
@@ -45,6 +47,7 @@ from ._resume import (
     run_lock,
     save_settings,
 )
+from ._stdin import data_name, is_stdin
 
 DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
 
@@ -53,11 +56,14 @@ that table: numbers are standardised, text is one-hot encoded, the task is
 detected (--task overrides) and the model is saved with its preprocessing.
 Outputs and loss: softmax + categorical_crossentropy for several classes,
 sigmoid + binary_crossentropy for two, identity + mse for numbers (--loss
-overrides). Without DATA, train on a built-in dataset and report test accuracy.
+overrides). DATA - reads standard input (CSV; Parquet and NPZ are recognised
+by their first bytes) and needs --out. Without DATA, train on a built-in
+dataset and report test accuracy.
 """
 EPILOG = """examples:
   deltarule train                                    # built-in digits, prints test accuracy
   deltarule train houses.csv --target price --hidden 64,32 --plot curves.png
+  cat houses.csv | deltarule train - --target price --out houses.safetensors
   deltarule train iris.csv --target species --out iris.safetensors --epochs 200
   deltarule train --dataset fashion-mnist --hidden 128 --epochs 20 --out fashion.safetensors
   deltarule train big.csv --target y --checkpoint runs/big   # then, after a crash:
@@ -173,7 +179,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("data", nargs="?", metavar="DATA", help="training data file")
+    parser.add_argument(
+        "data", nargs="?", metavar="DATA", help="training data file; - for standard input"
+    )
     helps = _registry_help()
     for flag, options in _OPTIONS:
         given = {"action": _Given, "help": helps.get(flag)}
@@ -274,6 +282,11 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
     if args.plot:
         check_plot_path(args.plot)  # its folder exists and is writable: found now, not after
     out = Path(args.out) if args.out else None
+    if out is None and is_stdin(args.data):
+        raise InputError(
+            "DATA - reads standard input, which has no file name to name the model after, "
+            "and no --out was given; expected --out MODEL. Add e.g. --out model.safetensors."
+        )
     if out is None and args.data:
         name = Path(args.data)
         name = Path(name.stem) if name.suffix.lower() == ".gz" else name  # data.csv.gz -> data
@@ -295,7 +308,7 @@ def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     from .._naming import listed
     from ..preprocessing import TabularPreprocessor
 
-    is_npz = Path(args.data).suffix.lower() == ".npz"
+    is_npz = data_suffix(args.data) == ".npz"
     if is_npz and args.target not in (None, "y"):
         raise InputError(
             f"--target {args.target!r}: an NPZ file holds the target in the array y; "
@@ -306,7 +319,8 @@ def _from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     if target is None:
         raise InputError(
             f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
-            f"the file has columns {listed(frame.columns)}."
+            f"{'standard input' if is_stdin(args.data) else 'the file'} has columns "
+            f"{listed(frame.columns)}."
         )
     frame = _drop_columns(frame, args, target, is_npz)
     if not is_npz and target in frame.columns and args.task != "regression":
@@ -510,10 +524,14 @@ up to |mean| * 2**-23, more than 1/8,192 of the spread beyond it (at 1e9 +- 10, 
 constant predictions)."""
 
 
-def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool) -> tuple[Any, Any]:
+def _fit(
+    net: Any, parts: tuple, args: argparse.Namespace, classification: bool
+) -> tuple[Any, Any, dict | None]:
     """Train (regression targets standardised, then folded into the output layer); return
     (the network, now in the targets' units, in float64 when float32 cannot hold them
-    precisely: :data:`FOLD_RATIO`; the history)."""
+    precisely: :data:`FOLD_RATIO`; the history; the standardisation ``{"mean", "std"}``,
+    None when the targets were not standardised). The model file records the last, so
+    that ``deltarule explain`` can walk a step in the units training used."""
     X, Y, Xv, Yv = parts
     scaled = _standardised(net, classification)
     mean, std = _mean_std(Y) if scaled else (0.0, 1.0)
@@ -525,7 +543,7 @@ def _fit(net: Any, parts: tuple, args: argparse.Namespace, classification: bool)
             net = net.astype(np.float64)
         net.weights[-1][...] *= net.dtype.type(std)
         net.biases[-1][...] = net.biases[-1] * net.dtype.type(std) + net.dtype.type(mean)
-    return net, history
+    return net, history, ({"mean": mean, "std": std} if scaled else None)
 
 
 def _record(history: Any, args: argparse.Namespace, extra: dict) -> dict:
@@ -551,7 +569,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, Any
     """Return (preprocessor, X, Y, (X_test, Y_test) or None, data name)."""
     if args.data:
         pre, X, Y = _from_file(args)
-        return pre, X, Y, None, Path(args.data).name
+        return pre, X, Y, None, data_name(args.data)
     pre, data = _from_dataset(args)
     test = (data.X_test, _encode(pre, data, data.y_test))
     return pre, data.X_train, _encode(pre, data, data.y_train), test, f"built-in {data.name}"
@@ -614,6 +632,14 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
         warnings.warn(message, DataWarning, stacklevel=2)
     if args.checkpoint and not args.resume:
         save_settings(args.checkpoint, args)
+        if is_stdin(args.data):
+            warnings.warn(
+                f"--checkpoint {args.checkpoint}: DATA - is standard input, which cannot be "
+                "read again, so this run cannot be continued with --resume; to make a run "
+                "resumable, save the data to a file and train on that file.",
+                UserWarning,
+                stacklevel=2,
+            )
     if not args.quiet:
         n_val = 0 if parts[3] is None else len(parts[3])
         scale = "; losses on the standardised target" if _standardised(net, classification) else ""
@@ -623,13 +649,15 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
             file=sys.stderr,
         )
     start = time.perf_counter()
-    net, history = _fit(net, parts, args, classification)
+    net, history, scaling = _fit(net, parts, args, classification)
     seconds = time.perf_counter() - start
     interrupted, status, target = _outcome(history, out, existed)
     which, metrics = _score(net, pre, parts, test, args.quiet)
     standardised = _standardised(net, classification)
     if target is not None:
         extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
+        if scaling is not None:
+            extra[TARGET_RECORD] = scaling
         _save(net, pre, target, history, args, {**extra, "hidden": hidden})
     if args.plot:  # after the model: a plot that fails must not lose the training
         plot = Path(args.plot)
@@ -687,6 +715,7 @@ def _kept(out: Path | None, target: Path | None, args: argparse.Namespace) -> st
     text = "" if target is None else f"; the model trained so far is in {target}"
     if target is not None and target != out:
         text += f" ({out}, which existed before this run, is left as it was)"
-    if args.checkpoint and (Path(args.checkpoint) / CHECKPOINT_FILE).exists():
+    resumable = not is_stdin(args.data)  # (standard input cannot be read again)
+    if resumable and args.checkpoint and (Path(args.checkpoint) / CHECKPOINT_FILE).exists():
         text += f"; continue the run with 'deltarule train --resume {args.checkpoint}'"
     return text

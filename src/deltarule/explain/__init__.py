@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -38,13 +39,15 @@ from ..exceptions import InputError
 from ..network import Network, require_network
 from ..textbook import TUTORIAL_LEARNING_RATE, tutorial_network
 from .draw import Diagram, diagram_svg, draw_network, save_diagram
-from .events import LayerBackward, LayerForward, LossRecord, Trace, neuron_labels
+from .events import DataValue, LayerBackward, LayerForward, LossRecord, Trace, neuron_labels
 from .expr import fmt
 from .linear import LinearWalk, linear_walk, plot_linear, render_linear
 from .recorder import NonFiniteError, Recorder, trace
 from .render import FORMATS, MAX_NEURONS, layer_summary, render, to_json_data
+from .units import check_data_values
 
 __all__ = [
+    "DataValue",
     "Diagram",
     "FORMATS",
     "LayerBackward",
@@ -163,6 +166,8 @@ def example_trace(
     title: str = "one example",
     note: str = "",
     classes: Sequence[Any] | None = None,
+    raw_inputs: Sequence[DataValue] | None = None,
+    raw_targets: Sequence[DataValue] | None = None,
 ) -> Trace:
     """Trace one example through ``network`` (what :func:`explain_example` renders).
 
@@ -180,6 +185,11 @@ def example_trace(
         Carried into the trace; ``note`` follows the sentence on a chosen target.
     classes : sequence, optional
         Class labels, to name the predicted class when ``y`` is omitted.
+    raw_inputs, raw_targets : sequence of DataValue, optional
+        Where ``x`` and ``y`` came from in the data's units, one record per input (per
+        output): the walk then opens with the standardisation (and one-hot encoding) that
+        made them, and shows each output in the target's units, mean + std·out. Each
+        record must give its value (``(raw − mean)/std``, within the dtype's rounding).
 
     Returns
     -------
@@ -198,7 +208,12 @@ def example_trace(
         with np.errstate(all="ignore"):  # (an overflow is refused by trace, naming the value)
             y, chosen = default_target(network, network.forward(X)[0], classes)
         note = f"{chosen} {note}".strip()
-    return trace(network, X, y, learning_rate, steps=steps, title=title, note=note)
+    records: tuple[tuple[DataValue, ...], tuple[DataValue, ...]] = ((), ())
+    if raw_inputs or raw_targets:  # (checked before the walk runs its steps)
+        rows, targets, _ = network.validate(X, y)
+        records = check_data_values(network.dtype, rows, targets, raw_inputs, raw_targets)
+    result = trace(network, X, y, learning_rate, steps=steps, title=title, note=note)
+    return replace(result, raw_inputs=records[0], raw_targets=records[1])
 
 
 def explain_example(
@@ -213,6 +228,8 @@ def explain_example(
     title: str = "one example",
     note: str = "",
     classes: Sequence[Any] | None = None,
+    raw_inputs: Sequence[DataValue] | None = None,
+    raw_targets: Sequence[DataValue] | None = None,
 ) -> str:
     """Explain one example's forward and backward pass through ``network``.
 
@@ -233,6 +250,8 @@ def explain_example(
         The heading, and a sentence for the reader (after the one on a chosen target).
     classes : sequence, optional
         Class labels, to name the predicted class when ``y`` is omitted.
+    raw_inputs, raw_targets : sequence of DataValue, optional
+        As in :func:`example_trace`: the values in the data's units.
 
     Returns
     -------
@@ -246,5 +265,6 @@ def explain_example(
     """
     max_neurons = check_int(max_neurons, "max_neurons")
     result = example_trace(network, x, y, learning_rate=learning_rate, steps=steps,
-                           title=title, note=note, classes=classes)  # fmt: skip
+                           title=title, note=note, classes=classes,
+                           raw_inputs=raw_inputs, raw_targets=raw_targets)  # fmt: skip
     return render(result, format, max_neurons=max_neurons)

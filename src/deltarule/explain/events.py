@@ -6,7 +6,10 @@ by :class:`~deltarule.explain.recorder.Recorder`): for every layer the inputs
 :math:`out = f(net)`; the error; for every layer the error signal
 :math:`\delta = \partial E/\partial net` and the gradients; the weights after
 one gradient-descent update; and, optionally, the error along further training.
-Renderers (text, Markdown, HTML, JSON) read only this data.
+When the example came from a row of data (``deltarule explain --raw``) or the network was
+trained on a standardised target, :class:`DataValue` records say which value in the data's
+units each network input and target was made from. Renderers (text, Markdown, HTML, JSON)
+read only this data.
 
 Names follow the tutorial: inputs ``i1, i2, ...``, hidden neurons ``h1, h2, ...``
 (``h2.3`` is neuron 3 of hidden layer 2 when there are several), outputs
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +31,7 @@ from ..exceptions import InputError
 from ..parameters import ParameterLayout
 
 __all__ = [
+    "DataValue",
     "LayerForward",
     "LossRecord",
     "LayerBackward",
@@ -121,6 +126,35 @@ class LayerBackward:
 
 
 @dataclass(frozen=True)
+class DataValue:
+    r"""A value in the data's units that one network input or target was made from.
+
+    A number is standardised, :math:`(raw - mean)/std`, with its column's training mean
+    and standard deviation; a category becomes one 0/1 input per known category (1 for
+    its own). The network's value itself is the trace's (its input or target), never
+    stored here twice.
+
+    Attributes
+    ----------
+    column : str
+        The data column (``"age"``; the target's name for a target).
+    raw : float or str
+        The value as given: a number, or a category label.
+    mean, std : float or None
+        The standardisation of a number; None for a category.
+    category : str, number or None
+        For a one-hot input: the category it stands for (its value is 1 when ``raw`` is
+        that category, else 0); None for a number.
+    """
+
+    column: str
+    raw: float | str
+    mean: float | None = None
+    std: float | None = None
+    category: Any = None
+
+
+@dataclass(frozen=True)
 class WeightRef:
     """One weight: its tutorial label, place in ``W{layer}`` and in the flat buffer."""
 
@@ -176,6 +210,12 @@ class Trace:
     diverged : int or None
         When the further training diverged: the number of updates after which the error
         was no longer a finite number (training stopped there); None otherwise.
+    raw_inputs : tuple of DataValue
+        Empty, or one per network input: the data value it was made from.
+    raw_targets : tuple of DataValue
+        Empty, or one per output: the target in the data's units and its standardisation
+        (the network was trained on :math:`(target - mean)/std`, so its output in the
+        target's units is :math:`mean + std\\cdot out`).
     """
 
     layer_sizes: tuple[int, ...]
@@ -196,6 +236,8 @@ class Trace:
     labels: tuple[tuple[str, ...], ...] = field(default=())
     dropout: tuple[float, ...] = ()
     diverged: int | None = None
+    raw_inputs: tuple[DataValue, ...] = ()
+    raw_targets: tuple[DataValue, ...] = ()
 
     def __post_init__(self) -> None:
         """Name the neurons the tutorial's way unless labels were given."""

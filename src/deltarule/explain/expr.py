@@ -32,6 +32,8 @@ _LATEX_BASE = {
     "target": r"\mathrm{target}",
     "δ": r"\delta",
     "η": r"\eta",
+    "mean": r"\mathrm{mean}",
+    "std": r"\mathrm{std}",
 }
 
 

@@ -27,6 +27,7 @@ from .._validation import check_int
 from ..exceptions import InputError
 from .events import Trace, require_trace
 from .expr import Expr, Num, fmt, to_latex, to_text
+from .units import json_data, summary_lines
 from .walk import NBSP, Note, Section, Step, divergence_sentence, updates, walk
 
 __all__ = ["render", "to_text_report", "to_markdown", "to_json_data", "layer_summary", "FORMATS"]
@@ -159,7 +160,11 @@ def to_markdown(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
 
 
 def _norm(array: np.ndarray | None) -> float | None:
-    return None if array is None else float(np.linalg.norm(array))
+    """‖array‖, in float64 (a float32 update of 1e30 squares past float32); inf past that."""
+    if array is None:
+        return None
+    with np.errstate(over="ignore"):
+        return float(np.linalg.norm(np.asarray(array, dtype=np.float64)))
 
 
 def layer_summary(trace: Trace) -> list[dict[str, Any]]:
@@ -224,6 +229,7 @@ def summary_intro(trace: Trace, max_neurons: int) -> list[str]:
         f"E_total = {fmt(trace.loss.total, trace.dtype)}",
         f"out    = [{out}{more}]",
         f"target = [{target}{more}]",
+        *summary_lines(trace, printer(trace)),  # (from the data's units, when recorded)
     ]
 
 
@@ -274,6 +280,7 @@ def to_json_data(trace: Trace) -> dict[str, Any]:
         "layers": _json_layers(trace),
         "tensors": _json_tensors(trace),
     }
+    data.update(json_data(trace))
     if trace.loss.per_output is not None:
         names = trace.labels[-1]
         data["errors"] = {f"E_{n}": float(v) for n, v in zip(names, trace.loss.per_output)}

@@ -7,7 +7,9 @@ out from the forward caches, :math:`\partial out/\partial net` from the
 activation object's derivative, :math:`\partial E/\partial out` from the loss
 object's gradient, :math:`\delta` and :math:`\partial E/\partial w` from the
 backward pass. The only arithmetic here is the display of a hidden neuron's
-paths, :math:`\delta_{o}\cdot w`, whose sum is what the backward pass passes down.
+paths, :math:`\delta_{o}\cdot w`, whose sum is what the backward pass passes down (and,
+in :mod:`.units`, an output converted to the target's units, :math:`mean + std\cdot out`,
+for a network trained on a standardised target: that section opens the walk).
 
 Where the backward pass takes the output layer's :math:`\delta` from a fused
 activation-and-loss formula (sigmoid with binary cross-entropy: :math:`(out -
@@ -36,6 +38,7 @@ from .steps import (
     keep,
     tpl,
 )
+from .units import data_section, predicted_step
 
 __all__ = [
     "Step",
@@ -75,6 +78,8 @@ def _forward(trace: Trace) -> Section:
             if formula is not None:
                 parts = (tpl(formula[0], net), tpl(formula[0], Num(rec.net[0, j])))
             items.append(Step(Sym("out", name), parts, rec.out[0, j]))
+            if rec.index == len(trace.forward) - 1 and trace.raw_targets:
+                items.append(predicted_step(trace, j))  # (the output in the target's units)
     intro = (
         "Each neuron adds up its weighted inputs and its bias (net), then squashes "
         "the sum with its activation function (out)."
@@ -333,7 +338,9 @@ def walk(trace: Trace) -> list[Section]:
             f"the step-by-step walk shows one example; the trace has {trace.n_samples}. "
             "Trace a single row (explain_example(network, x))."
         )
-    sections = [_forward(trace), _error(trace), _output_layer(trace)]
+    first = data_section(trace)
+    sections = [] if first is None else [first]
+    sections += [_forward(trace), _error(trace), _output_layer(trace)]
     sections += [_hidden_layer(trace, layer) for layer in range(len(trace.layer_sizes) - 2, 0, -1)]
     sections.append(_update(trace))
     if trace.curve or trace.diverged is not None:

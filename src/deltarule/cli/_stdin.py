@@ -1,0 +1,209 @@
+"""DATA ``-``: a table read from standard input (``cat new.csv | deltarule predict m -``).
+
+The readers (:mod:`deltarule.io.data`, :mod:`deltarule.io.npz`) take a file's path: its
+name gives the format, and they may read it more than once (a second pass finds the line
+a row is on, for messages). So standard input is read once, into memory, and written to
+a private temporary folder (``tempfile.mkdtemp``: this user's only) as ``stdin.csv``, or
+``stdin.parquet`` / ``stdin.npz`` when its first bytes are a Parquet file's or a zip
+archive's (NPZ); CSV may be gzip-compressed, and a header without commas but with
+semicolons or tabs is read as such, as a ``.csv`` file is. The file lasts as long as the
+command (:func:`session`, entered by :func:`deltarule.cli.main`); messages that would
+name it name ``standard input`` instead (:func:`read`).
+
+A terminal on standard input is refused rather than waited on: ``-`` there is a mistake
+(the data was not piped in), and the command would seem to hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import InputError
+
+__all__ = [
+    "STANDARD_INPUT",
+    "STDIN",
+    "data_name",
+    "fingerprint",
+    "is_stdin",
+    "read",
+    "renamed",
+    "session",
+    "suffix",
+]
+
+STDIN = "-"
+"""DATA that means standard input."""
+STANDARD_INPUT = "standard input"
+"""How messages name it."""
+_EXPECTED = (
+    "expected CSV rows under a header line (Parquet and NPZ bytes are recognised too). Pipe "
+    "a data file in (cat data.csv | deltarule ... -) or give its path instead of -"
+)
+_FORMATS = ((b"PAR1", ".parquet"), (b"PK\x03\x04", ".npz"), (b"PK\x05\x06", ".npz"))
+"""First bytes -> the extension the readers need (anything else: .csv)."""
+
+
+def is_stdin(path: Any) -> bool:
+    """Whether the DATA argument ``path`` is ``-``, standard input."""
+    return path is not None and os.fspath(path) == STDIN
+
+
+def data_name(path: Any) -> str:
+    """The data's name for messages and records: its file name, or ``standard input``."""
+    return STANDARD_INPUT if is_stdin(path) else Path(path).name
+
+
+class _Stdin:
+    """Standard input kept in a temporary file while a command runs (created on first use)."""
+
+    def __init__(self) -> None:
+        self.folder: str | None = None
+        self.file: Path | None = None
+        self.fingerprint: dict[str, Any] | None = None
+
+    def path(self) -> Path:
+        """The temporary file holding standard input: read and written on the first call."""
+        if self.file is None:
+            self.file = self._keep(_read_stdin())
+        return self.file
+
+    def _keep(self, data: bytes) -> Path:
+        import hashlib
+        import tempfile
+
+        suffix = next((ext for magic, ext in _FORMATS if data.startswith(magic)), ".csv")
+        self.fingerprint = {
+            "source": STANDARD_INPUT,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        try:
+            self.folder = tempfile.mkdtemp(prefix="deltarule-stdin-")  # (mode 0700)
+            partial = Path(self.folder) / "stdin.part"
+            partial.write_bytes(data)
+            file = partial.with_name(f"stdin{suffix}")
+            os.replace(partial, file)  # (complete, or not there)
+        except OSError as exc:
+            raise InputError(
+                f"cannot keep {STANDARD_INPUT} ({len(data):,} bytes) in a temporary file "
+                f"({exc.strerror or exc}); expected a writable temporary folder. Set TMPDIR "
+                "to a folder with room, or save the data to a file and pass its path."
+            ) from None
+        return file
+
+    def close(self) -> None:
+        """Remove the temporary file and its folder."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder = self.file = None
+
+
+def _read_stdin() -> bytes:
+    """Every byte of standard input; refused when it is a terminal, closed or empty."""
+    stream = sys.stdin
+    if stream is None:
+        raise InputError(f"DATA is - but this process has no {STANDARD_INPUT}; {_EXPECTED}.")
+    try:
+        terminal = stream.isatty()
+    except (OSError, ValueError):  # (closed, or not a real stream)
+        terminal = False
+    if terminal:
+        raise InputError(
+            f"DATA is - ({STANDARD_INPUT}), but {STANDARD_INPUT} is a terminal; expected the "
+            "data piped or redirected in. Pipe it (cat data.csv | deltarule ... -), redirect "
+            "it (< data.csv), or give the file's path instead of -."
+        )
+    try:
+        buffer = getattr(stream, "buffer", None)
+        data = buffer.read() if buffer is not None else stream.read().encode("utf-8")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {STANDARD_INPUT} ({exc}); {_EXPECTED}.") from None
+    if not data:
+        raise InputError(f"{STANDARD_INPUT} is empty; {_EXPECTED}.")
+    return data
+
+
+_CURRENT: _Stdin | None = None
+"""Standard input of the command running now (:func:`session`)."""
+
+
+@contextlib.contextmanager
+def session() -> Iterator[None]:
+    """Keep standard input, once read, for the ``with`` block; remove its file after."""
+    global _CURRENT
+    previous, _CURRENT = _CURRENT, _Stdin()
+    try:
+        yield
+    finally:
+        current, _CURRENT = _CURRENT, previous
+        current.close()
+
+
+def _current() -> _Stdin:
+    """The running command's standard input; outside :func:`session` (a subcommand's
+    ``run`` called directly) one kept until the interpreter exits."""
+    global _CURRENT
+    if _CURRENT is None:
+        import atexit
+
+        _CURRENT = _Stdin()
+        atexit.register(_CURRENT.close)
+    return _CURRENT
+
+
+def suffix() -> str:
+    """The extension standard input's format gives it: ``.csv``, ``.parquet`` or ``.npz``."""
+    return _current().path().suffix
+
+
+def fingerprint() -> dict[str, Any]:
+    """The size and SHA-256 of standard input (read now if it was not yet), with
+    ``source: "standard input"``, for a checkpoint's settings."""
+    stdin = _current()
+    stdin.path()  # (sets the fingerprint)
+    return dict(stdin.fingerprint or {})
+
+
+class _Renamed:
+    """A table's row namer (``attrs[ROWS_ATTR]``) naming standard input, not its file."""
+
+    def __init__(self, rows: Callable[[int], str], file: Path) -> None:
+        self.rows, self.file = rows, file
+
+    def __call__(self, row: int) -> str:
+        """Describe row ``row`` (counted from 0)."""
+        return renamed(self.rows(row), self.file)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Renamed:
+        return self  # pandas deep-copies a frame's attrs with every new column or mask
+
+
+def renamed(text: str, file: Path) -> str:
+    """``text`` with the temporary ``file`` (its path or name, quoted or not) called
+    ``standard input``."""
+    for name in (repr(str(file)), str(file), repr(file.name)):
+        text = text.replace(name, STANDARD_INPUT)
+    return text
+
+
+def read(reader: Callable[[Path], Any]) -> Any:
+    """Return ``reader(file)`` for the temporary file holding standard input, its errors'
+    messages and its rows' names (``attrs[ROWS_ATTR]``) naming ``standard input``."""
+    from .._naming import ROWS_ATTR
+
+    file = _current().path()
+    try:
+        frame = reader(file)
+    except InputError as exc:
+        raise InputError(renamed(str(exc), file), options=exc.options) from exc
+    rows = frame.attrs.get(ROWS_ATTR)
+    if rows is not None:
+        frame.attrs[ROWS_ATTR] = _Renamed(rows, file)
+    return frame
