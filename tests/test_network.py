@@ -583,3 +583,40 @@ def test_assigned_values_too_large_for_the_dtype_or_a_bad_later_layer_change_not
     with pytest.raises(dr.InputError, match=r"network.weights\[1\] must be finite"):
         net.weights = [np.ones((8, 4)), np.full((3, 8), np.nan)]
     np.testing.assert_array_equal(net.parameters, before)
+
+
+def test_evaluate_with_metrics_returns_the_loss_and_each_metric_as_keras_does():
+    from sklearn.metrics import accuracy_score, log_loss
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 4))
+    labels = rng.integers(0, 3, 60)
+    Y = np.eye(3)[labels]
+    net = dr.Network([4, 5, 3], activation="tanh", output_activation="softmax",
+                     loss="categorical_crossentropy", seed=2)  # fmt: skip
+    out = net.predict(X)
+    result = net.evaluate(X, Y, metrics=["accuracy", "logloss"])
+    assert list(result) == ["loss", "accuracy", "log_loss"]  # names as history columns
+    assert result["loss"] == net.evaluate(X, Y)
+    assert result["accuracy"] == pytest.approx(accuracy_score(labels, out.argmax(1)))
+    assert result["log_loss"] == pytest.approx(log_loss(labels, out), rel=1e-6)  # float32
+    assert net.evaluate(X, Y, metrics="accuracy").keys() == {"loss", "accuracy"}
+    assert net.evaluate(X, Y, metrics=[]) == {"loss": result["loss"]}
+    w = rng.random(60)
+    weighted = net.evaluate(X, Y, w, metrics=["accuracy"])["accuracy"]
+    assert weighted == pytest.approx(accuracy_score(labels, out.argmax(1), sample_weight=w))
+    with pytest.raises(dr.UnknownNameError, match="acuracy"):
+        net.evaluate(X, Y, metrics=["acuracy"])
+
+
+def test_evaluate_refuses_a_class_metric_on_regression_targets():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20, 2))
+    y = X @ np.array([[0.5], [-1.0]])
+    net = dr.Network([2, 3, 1], activation="tanh", output_activation="identity", loss="mse")
+    with pytest.raises(dr.InputError, match=r"metrics \['accuracy'\] score class predictions"):
+        net.evaluate(X, y, metrics=["accuracy"])
+    r2 = net.evaluate(X, y, metrics=["r2"])["r2"]
+    from sklearn.metrics import r2_score
+
+    assert r2 == pytest.approx(r2_score(y, net.predict(X)))

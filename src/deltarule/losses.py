@@ -46,6 +46,7 @@ from .activations import is_builtin as builtin_activation
 from .exceptions import InputError
 
 __all__ = [
+    "CLASSIFICATION_LOSSES",
     "Loss",
     "FusedPair",
     "LOSSES",
@@ -56,6 +57,10 @@ __all__ = [
     "reduce_weighted",
     "is_builtin",
 ]
+
+CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
+"""Names of the losses whose targets are classes: a network trained with one is a
+classifier (accuracy is its default metric, its outputs are probabilities)."""
 
 
 def _mean(x: Array, axis: int | None = None) -> Array:

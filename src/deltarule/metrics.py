@@ -46,12 +46,19 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
-from ._validation import FLOAT_DTYPES, as_float_array, check_int, check_sample_weight, lookup
+from ._validation import (
+    FLOAT_DTYPES,
+    as_float_array,
+    check_int,
+    check_sample_weight,
+    continuous_column,
+    lookup,
+)
 from .exceptions import InputError
 from .history import COLUMNS
 
 __all__ = [
-    "Metric", "METRICS", "get_metric", "is_multilabel",
+    "Metric", "METRICS", "get_metric", "check_targets", "is_multilabel",
     "predicted_labels", "target_labels", "all_correct", "confusion_matrix",
     "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1", "f1_binary",
     "mean_squared_error", "mean_absolute_error", "r2",
@@ -471,3 +478,38 @@ def get_metric(metric: str | Metric) -> Metric:
     if isinstance(metric, Metric):
         return metric
     return lookup(METRICS, metric, "metric")
+
+
+def check_targets(metrics: list[Metric], y: Array, classification: bool) -> None:
+    """Refuse metrics that cannot score targets ``y`` before they are used.
+
+    A metric of this module is tried on ``(y, y)`` (what it refuses, e.g. ``f1_binary`` on
+    three classes); a classification metric (accuracy, F1, ...) is refused on regression
+    targets, which it would score by thresholding real numbers at 0.5 (a number, and a
+    meaningless one). Class targets under a regression loss (the tutorial's 0.01/0.99) are
+    fine; ``classification`` says whether the network's loss is a classification loss.
+
+    Raises
+    ------
+    InputError
+        Naming the metric, the targets and what to use instead.
+    """
+    for metric in metrics:  # this module's own: what they refuse, before any use
+        if getattr(metric.function, "__module__", None) == __name__:
+            try:
+                metric(y, y)
+            except InputError as exc:
+                message = f"metric {metric.name!r} cannot score these targets: {exc}"
+                raise InputError(message) from None
+    wrong = [m.name for m in metrics if m.task == "classification"]
+    column = None if classification or not wrong else continuous_column(y)
+    if column is None:
+        return
+    values = np.asarray(y).reshape(len(y), -1)[:, column]
+    raise InputError(
+        f"metrics {wrong} score class predictions, but the targets are numbers: column "
+        f"{column} of y holds {np.unique(values).size} different values, from "
+        f"{values.min():g} to {values.max():g} (class targets hold at most two values a "
+        "column). Use regression metrics (mae, mse, r2), or class targets with a "
+        "classification loss."
+    )

@@ -40,7 +40,14 @@ from .activations import ACTIVATIONS, Activation, get_activation
 from .exceptions import InputError
 from .initializers import get_initializer, make_rng
 from .layers import Dense, DenseBuffers, DenseCache, plain_dense
-from .losses import Loss, batch_scale, fused_pair, get_loss, reduce_weighted
+from .losses import (
+    CLASSIFICATION_LOSSES,
+    Loss,
+    batch_scale,
+    fused_pair,
+    get_loss,
+    reduce_weighted,
+)
 from .parameters import ParameterLayout
 
 if TYPE_CHECKING:
@@ -837,10 +844,50 @@ class Network:
             )
         return output
 
-    def evaluate(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Return the error :math:`E` on ``(X, y)`` without computing a gradient."""
+    def evaluate(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        metrics: str | Sequence[Any] | None = None,
+    ) -> Any:
+        """Return the error :math:`E` on ``(X, y)`` without computing a gradient; with
+        ``metrics``, a dict of it and the metrics (Keras's ``evaluate(..., return_dict=True)``).
+
+        Parameters
+        ----------
+        X : array-like or scipy sparse matrix of shape (n_samples, n_inputs)
+        y : array-like of shape (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+            Weighs the error and the metrics, as in training.
+        metrics : str, Metric or list of them, optional
+            Names from :data:`deltarule.metrics.METRICS` (``"accuracy"``, ``"r2"``, ...) or
+            :class:`~deltarule.metrics.Metric` objects, as ``fit(metrics=...)`` takes them.
+
+        Returns
+        -------
+        float or dict
+            :math:`E` alone without ``metrics``; else ``{"loss": E, name: value, ...}``, the
+            names as the training history's columns.
+
+        Raises
+        ------
+        InputError
+            For unusable data, an unknown metric, or a metric that cannot score the
+            targets (accuracy on regression targets).
+        """
         X, y, sw = self.validate(X, _require_targets(y), sample_weight, accept_sparse=True)
-        return self.evaluate_params(self.parameters, X, y, sw)
+        if metrics is None:
+            return self.evaluate_params(self.parameters, X, y, sw)
+        from .metrics import check_targets, get_metric
+
+        chosen = [get_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
+        check_targets(chosen, y, self.loss.name in CLASSIFICATION_LOSSES)
+        loss = self.evaluate_params(self.parameters, X, y, sw)
+        with _overflow_quietly():
+            output = self.infer(X)
+        return {"loss": loss, **{m.name: m(output, y, sw) for m in chosen}}
 
     def evaluate_params(
         self, params: Array, X: Array, y: Array, sample_weight: Array | None = None

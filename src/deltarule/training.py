@@ -43,7 +43,7 @@ from ._online import compiled_ok, run_compiled
 from ._reports import Interrupt, diverged, user_stacklevel, warn_diverged, warn_if_improving
 from ._sampling import Data, class_weights, split
 from ._typing import Array, ArrayLike, SeedLike
-from ._validation import check_fraction, check_int, check_positive, continuous_column
+from ._validation import check_fraction, check_int, check_positive
 from .callbacks import (
     AllCorrect,
     Callback,
@@ -62,7 +62,8 @@ from .exceptions import DataWarning, InputError
 from .history import EpochRecord, History
 from .initializers import make_rng
 from .layers import DenseBuffers
-from .metrics import get_metric
+from .losses import CLASSIFICATION_LOSSES
+from .metrics import check_targets, get_metric
 from .network import INFER_CHUNK, Network
 from .schedules import ReduceOnPlateau, get_schedule
 from .solvers import FullBatchSolver, get_first_order, get_solver, refuse_mini_batch_settings
@@ -73,8 +74,6 @@ COMPILED_RUN_SECONDS = 0.05
 """About how long one compiled run of mini-batch steps lasts (Ctrl-C is seen between runs)."""
 FIRST_RUN_STEPS = 4
 """The steps of a compiled kernel's first run (then as :data:`COMPILED_RUN_SECONDS` says)."""
-
-CLASSIFICATION_LOSSES = frozenset({"binary_crossentropy", "categorical_crossentropy"})
 
 
 def _callback_list(callbacks: Any) -> list[Callback]:
@@ -878,29 +877,8 @@ class Trainer:
         )
 
     def _check_metric_tasks(self, y: Array) -> None:
-        """Refuse a classification metric (accuracy, F1, ...) on regression targets, which
-        it would score by thresholding real numbers at 0.5 (a number, and a meaningless
-        one); class targets under a regression loss (the tutorial's 0.01/0.99) are fine."""
-        for metric in self.metrics:  # deltarule's own: what they refuse, before training
-            if getattr(metric.function, "__module__", None) == "deltarule.metrics":
-                try:
-                    metric(y, y)
-                except InputError as exc:
-                    raise InputError(
-                        f"metric {metric.name!r} cannot score these targets: {exc}"
-                    ) from None
-        wrong = [m.name for m in self.metrics if m.task == "classification"]
-        column = None if self.classification or not wrong else continuous_column(y)
-        if column is None:
-            return
-        values = np.asarray(y).reshape(len(y), -1)[:, column]
-        raise InputError(
-            f"metrics {wrong} score class predictions, but the targets are numbers: column "
-            f"{column} of y holds {np.unique(values).size} different values, from "
-            f"{values.min():g} to {values.max():g} (class targets hold at most two values a "
-            "column). Use regression metrics (mae, mse, r2), or class targets with a "
-            "classification loss."
-        )
+        """Refuse metrics that cannot score ``y`` (:func:`deltarule.metrics.check_targets`)."""
+        check_targets(self.metrics, y, self.classification)
 
     def _check_solver_settings(self) -> None:
         """Refuse what a full-batch solver would silently leave out of its iterations."""

@@ -22,7 +22,7 @@ import numpy as np
 from ..activations import ACTIVATIONS
 from ..callbacks import Callback
 from ..exceptions import InputError
-from ..losses import LOSSES
+from ..losses import CLASSIFICATION_LOSSES, LOSSES
 from ._solvers import FIRST_ORDER, SOLVERS
 
 __all__ = ["REGRESSION_LOSSES", "InvalidParameterError", "check_parameters"]
@@ -30,7 +30,6 @@ __all__ = ["REGRESSION_LOSSES", "InvalidParameterError", "check_parameters"]
 REGRESSION_LOSSES = ("squared_error", "poisson")
 """scikit-learn's names; any deltarule regression loss name is accepted too."""
 
-_CLASSIFICATION_LOSSES = {"binary_crossentropy", "categorical_crossentropy"}
 
 _MAX_SEED = 2**32 - 1
 """The largest integer ``random_state`` (numpy's ``RandomState`` takes 32-bit seeds)."""
@@ -175,7 +174,7 @@ def _check_extras(est: Any) -> None:
             or (
                 isinstance(loss, str)
                 and loss.lower() in LOSSES
-                and LOSSES[loss.lower()].name not in _CLASSIFICATION_LOSSES
+                and LOSSES[loss.lower()].name not in CLASSIFICATION_LOSSES
             )
         ):
             _fail(est, "loss", "'squared_error', 'poisson' or a deltarule regression loss name")
