@@ -23,6 +23,11 @@ a reader should keep as text (``01`` read as a number would be ``1``, never seen
 and warnings name the row they are about; the line of its file when the table carries a
 row namer under :data:`ROWS_ATTR` (tables from :func:`deltarule.io.read_table` do).
 
+This module holds the preprocessor itself; what a column holds is read in
+:mod:`deltarule._columns`, each feature column's encoding is in :mod:`deltarule._encoders`,
+the target's task and classes in :mod:`deltarule._task`, and the checks of a saved state in
+:mod:`deltarule._preprocessing_state`.
+
 Examples
 --------
 >>> import pandas as pd
@@ -36,12 +41,13 @@ Examples
 
 from __future__ import annotations
 
-import re
-import warnings
 from typing import Any
 
 import numpy as np
 
+from ._columns import MISSING_MARKS as MISSING_MARKS  # (importable from here, as before)
+from ._columns import as_numbers, load_pandas, marks_as_missing
+from ._encoders import all_text, encode_column, fit_column, label_codes
 from ._naming import ROWS_ATTR, listed, missing_columns, plain, row_name, where
 from ._preprocessing_state import (
     IMPUTE_STRATEGIES,
@@ -50,311 +56,11 @@ from ._preprocessing_state import (
     TASKS,
     state_problem,
 )
-from ._reports import user_stacklevel
-from .exceptions import DataWarning, IncompatibleFormatError, InputError, NotFittedError
+from ._task import MAX_CLASSES as MAX_CLASSES  # (importable from here, as before)
+from ._task import fit_target
+from .exceptions import IncompatibleFormatError, InputError, NotFittedError
 
 __all__ = ["ROWS_ATTR", "TabularPreprocessor"]
-
-MAX_CLASSES = 20
-_WAS_NUMERIC = "The column held numbers when the model was trained; fix the value."
-
-
-def _pandas() -> Any:
-    try:
-        import pandas
-    except ImportError as exc:  # pragma: no cover - pandas is installed with deltarule[cli]
-        raise ImportError(
-            "tabular preprocessing needs pandas; install it with pip install 'deltarule[cli]'"
-        ) from exc
-    return pandas
-
-
-def _sorted(values: Any) -> list[Any]:
-    values = [plain(v) for v in values]
-    try:
-        return sorted(values)
-    except TypeError:  # mixed types in one column
-        return sorted(values, key=lambda v: (type(v).__name__, str(v)))
-
-
-def _missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
-    python, option = (
-        ("impute=... / --impute", "--impute")
-        if fitted
-        else (
-            "impute='mean', 'median' or 'most_frequent' (--impute on the command line)",
-            "--impute mean, median or most_frequent",
-        )
-    )
-    fix = (
-        "the model was trained without imputation, so fill them in or drop those rows (or "
-        f"retrain with {python})"
-        if fitted
-        else f"fill them in, drop those rows, or impute them with {python}"
-    )
-    marks = series.attrs.get(_MARKS_ATTR)
-    written = f" (empty, or marked {', '.join(map(repr, marks))})" if marks else ""
-    return InputError(
-        f"column {series.name!r} has {int(mask.sum())} missing value(s){written}, the first at "
-        f"{where(mask, series)}; expected a value in every row: {fix}.",
-        options={python: option},
-    )
-
-
-def _all_text(labels: list[Any]) -> bool:
-    return bool(labels) and all(isinstance(label, str) for label in labels)
-
-
-def _whole_float(value: Any) -> bool:
-    return isinstance(value, (float, np.floating)) and float(value).is_integer()
-
-
-_TRUTHS = {"true": True, "t": True, "yes": True, "y": True, "1": True,
-           "false": False, "f": False, "no": False, "n": False, "0": False}  # fmt: skip
-"""How other programs write a boolean (R's TRUE, Excel's true, 1/0), for columns that held
-True/False in training."""
-
-
-def _as_truth(value: Any) -> Any:
-    """``value`` as True/False when it spells one (:data:`_TRUTHS`, or the number 1 or 0);
-    else as it is (unseen: warned about by the caller)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, str):
-        return _TRUTHS.get(value.strip().lower(), value)
-    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
-        return bool(value)
-    return value
-
-
-def _codes(values: Any, labels: list[Any]) -> np.ndarray:
-    """Positions of ``values`` (an object Series) among ``labels``, -1 where absent.
-
-    Text labels are matched as text, so that values read as numbers still match: ``1``
-    matches ``'1'``, and so does ``1.0`` (a whole number stored as a float, as pandas does
-    for a column of integers with a gap, or an array).
-    """
-    index = _pandas().Index(labels, dtype=object)
-    if labels and all(isinstance(label, (bool, np.bool_)) for label in labels):
-        return index.get_indexer(values.map(_as_truth))
-    if not _all_text(labels):
-        return index.get_indexer(values)
-    codes = index.get_indexer(values.map(str))
-    whole = np.asarray((codes < 0) & values.map(_whole_float), dtype=bool)
-    if whole.any():
-        codes[whole] = index.get_indexer(values[whole].map(lambda value: str(int(value))))
-    return codes
-
-
-def _most_frequent(series: Any) -> Any:
-    """The most frequent value (the smallest one on ties, like ``Series.mode()[0]``)."""
-    counts = series.value_counts()
-    return _sorted(counts.index[counts == counts.max()])[0]
-
-
-def _is_numeric(series: Any) -> bool:
-    types = _pandas().api.types
-    if types.is_datetime64_any_dtype(series) or types.is_timedelta64_dtype(series):
-        raise InputError(
-            f"column {series.name!r} holds dates or times; expected numbers or "
-            "text. Convert it to numbers first (e.g. year, day of week)."
-        )
-    return types.is_numeric_dtype(series) and not types.is_bool_dtype(series)
-
-
-def _as_numbers(series: Any, what: str, fix: str, options: dict[str, str] | None = None) -> Any:
-    """Return ``series`` as floats; text, True/False or infinity in it is an error naming
-    the first offending row (``options``: ``fix``'s phrases in the command line's spelling,
-    see :class:`~deltarule.exceptions.InputError`)."""
-    like = series  # the table's column, which knows the rows' places in the file
-    if not _is_numeric(series):
-        cells = series.astype(object)
-        truth = cells.map(lambda value: isinstance(value, (bool, np.bool_)))
-        if truth.any():  # pandas would count True as 1
-            raise InputError(
-                f"{what} holds {cells[truth].iloc[0]!r} at {where(truth, like)}; expected "
-                f"numbers, not True/False. {fix}",
-                options=options,
-            )
-        numbers = _pandas().to_numeric(cells, errors="coerce")
-        bad = numbers.isna() & series.notna()
-        if bad.any():
-            raise InputError(
-                f"{what} holds text ({series[bad].iloc[0]!r} at {where(bad, like)}); "
-                f"expected numbers. {fix}",
-                options=options,
-            )
-        series = numbers
-    values = series.astype(float)
-    if np.isinf(values).any():
-        raise InputError(
-            f"{what} holds infinity at {where(np.isinf(values), like)}; expected finite "
-            "numbers. Replace it with a number, or leave the cell empty and impute it."
-        )
-    return values
-
-
-MISSING_MARKS = frozenset(
-    {"?", "-", "--", ".", "na", "n/a", "#n/a", "nan", "null", "none", "nil", "missing"}
-)
-"""Cells that mark a missing value in a column of numbers (compared without case or
-surrounding spaces): R's and Weka's ``?`` and ``NA``, a spreadsheet's ``#N/A``, a dash."""
-_MARKS_ATTR = "deltarule.marks"  # (a column's attrs: the marks read as missing, for messages)
-
-
-def _marks_as_missing(series: Any) -> Any:
-    """A column of numbers whose other cells are all missing-value marks
-    (:data:`MISSING_MARKS`): as numbers, those cells missing. Any other column as it is
-    (a '?' among text stays a category)."""
-    if _is_numeric(series):
-        return series
-    cells = series.astype(object)
-    marks = cells.map(lambda v: isinstance(v, str) and v.strip().lower() in MISSING_MARKS)
-    if not marks.any():
-        return series
-    rest = cells[~marks & cells.notna()]
-    if rest.empty or rest.map(lambda v: isinstance(v, (bool, np.bool_))).any():
-        return series
-    numbers = _pandas().to_numeric(rest, errors="coerce")
-    if numbers.isna().any():  # other text too: not a column of numbers
-        return series
-    out = _pandas().to_numeric(cells.where(~marks), errors="coerce")
-    out.attrs = {**series.attrs, _MARKS_ATTR: sorted(set(cells[marks]))}
-    return out
-
-
-def _refuse_stray_text(series: Any, present: Any) -> None:
-    """Refuse a column mostly of numbers with some text cells (a typo, or a missing-value
-    mark other than :data:`MISSING_MARKS`): it would silently become one category per
-    distinct number."""
-    numbers = _pandas().to_numeric(present, errors="coerce")
-    text = numbers.isna()
-    n_text, n_numbers = int(text.sum()), int((~text).sum())
-    if not 0 < n_text <= n_numbers or numbers.nunique() < 10:
-        return
-    first = present[text]
-    python = "impute=..., or --impute on the command line"
-    raise InputError(
-        f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
-        f"first {first.iloc[0]!r} at {where(series.index == first.index[0], series)}; expected "
-        "numbers throughout. Fix those cells; if they mark missing values, leave them empty "
-        f"or write one of {', '.join(sorted(MISSING_MARKS))} (and impute them: {python}).",
-        options={python: "--impute"},
-    )
-
-
-def _fit_column(series: Any, impute: str | None) -> dict[str, Any]:
-    missing = series.isna()
-    if missing.all():
-        raise InputError(f"column {series.name!r} has no values at all; drop it from the data.")
-    if missing.any() and impute is None:
-        raise _missing_error(series, missing)
-    if not _is_numeric(series):
-        present = series[~missing].astype(object)
-        _refuse_stray_text(series, present)
-        fill = _most_frequent(present) if impute else None
-        return {
-            "name": plain(series.name),
-            "kind": "categorical",
-            "categories": _sorted(present.unique()),
-            "fill": fill,
-        }
-    values = _as_numbers(series, f"column {series.name!r}", "")
-    fill = None
-    if impute is not None:
-        present = values[~missing]
-        stat = {"mean": present.mean, "median": present.median}.get(impute)
-        fill = float(stat() if stat else _most_frequent(present))
-        values = values.fillna(fill)
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean, std = float(values.mean()), float(values.std(ddof=0))
-        if not (np.isfinite(mean) and np.isfinite(std)):  # squares (or sums) past float64
-            scale = float(values.abs().max())
-            mean, std = (
-                scale * float((values / scale).mean()),
-                scale * float((values / scale).std(ddof=0)),
-            )
-    return {
-        "name": plain(series.name),
-        "kind": "numeric",
-        "mean": mean,
-        "std": std if std > 0 and np.isfinite(std) else 1.0,
-        "fill": fill,
-    }
-
-
-_REGRESSION = "task='regression' (--task regression on the command line)"
-_CLASSIFICATION = "task='classification' (--task classification)"
-_TASK_OPTIONS = {_REGRESSION: "--task regression", _CLASSIFICATION: "--task classification"}
-"""The advice of the task errors below, in Python's and the command line's spelling."""
-
-
-def _fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
-    """Return the task and (for classification) the sorted class labels."""
-    missing = series.isna()
-    if missing.any():
-        raise InputError(
-            f"the target column {series.name!r} is missing a value at "
-            f"{where(missing, series)}; every row needs a target. Drop those "
-            "rows or fill them in."
-        )
-    detected = task == "auto"
-    task = _detect_task(series) if detected else task
-    if task == "regression":
-        python = "task='classification' (--task classification on the command line)"
-        _as_numbers(
-            series,
-            f"the target {series.name!r}",
-            f"Regression needs numeric targets; for labels pass {python}.",
-            options={python: "--task classification"},
-        )
-        return task, None
-    classes = _sorted(series.astype(object).unique())
-    if detected and len(classes) > MAX_CLASSES and len(classes) > len(series) / 2:
-        raise InputError(_too_many_classes(series, classes), options=_TASK_OPTIONS)
-    if len(classes) < 2:
-        raise InputError(
-            f"the target {series.name!r} has a single class ({classes[0]!r}); "
-            f"classification needs at least two. Check the target column, or pass {_REGRESSION}.",
-            options=_TASK_OPTIONS,
-        )
-    return task, classes
-
-
-_GROUPED_NUMBER = re.compile(r"^\s*[-+]?\d{1,3}([,. '’]\d{3})+([.,]\d+)?\s*$")
-"""A number written with thousands separators: 434,271 / 1.234.567,5 / 12 345."""
-
-
-def _too_many_classes(series: Any, classes: list[Any]) -> str:
-    """Why a target of (nearly) one label per row is refused as classes, and what to do."""
-    labels = [c for c in classes if isinstance(c, str)]
-    grouped = sum(bool(_GROUPED_NUMBER.match(c)) for c in labels)
-    hint = ""
-    if grouped > len(labels) / 2:
-        example = next(c for c in labels if _GROUPED_NUMBER.match(c))
-        plain_number = re.sub(r"(?<=\d)[,. '’](?=\d{3}(?!\d))", "", example.strip())
-        hint = (
-            f"Its labels look like numbers written with thousands separators (such as "
-            f"{example!r}): write them as plain numbers ({plain_number}) and it is a "
-            "regression. "
-        )
-    return (
-        f"the target {series.name!r} has {len(classes)} distinct labels in {len(series)} rows, "
-        "too few rows of each for a classification to learn. "
-        + hint
-        + f"For numbers, pass {_REGRESSION}; to classify anyway, {_CLASSIFICATION}."
-    )
-
-
-def _detect_task(series: Any) -> str:
-    types = _pandas().api.types
-    if not _is_numeric(series):
-        return "classification"
-    if types.is_integer_dtype(series):
-        distinct = series.nunique()
-        if distinct <= MAX_CLASSES and distinct <= len(series) / 2:
-            return "classification"
-    return "regression"
 
 
 class TabularPreprocessor:
@@ -417,8 +123,8 @@ class TabularPreprocessor:
                 f"the data has only the target column {target!r}; expected at "
                 "least one feature column besides it."
             )
-        task, classes = _fit_target(frame[target], task)
-        columns = [_fit_column(_marks_as_missing(frame[name]), impute) for name in features]
+        task, classes = fit_target(frame[target], task)
+        columns = [fit_column(marks_as_missing(frame[name]), impute) for name in features]
         self.target, self.task, self.impute = plain(target), task, impute
         self.columns, self.classes = columns, classes
         return self
@@ -431,7 +137,7 @@ class TabularPreprocessor:
     # ------------------------------------------------------------- transforms
     @staticmethod
     def _frame(df: Any) -> Any:
-        if not isinstance(df, _pandas().DataFrame):
+        if not isinstance(df, load_pandas().DataFrame):
             raise InputError(
                 f"expected a pandas DataFrame with named columns; received {type(df).__name__}."
             )
@@ -463,7 +169,7 @@ class TabularPreprocessor:
                 f"{listed(lacking)}. {missing_columns(lacking, frame.columns)} Add the missing "
                 "ones (columns are taken by name, in any order; extra ones are ignored)."
             )
-        blocks = [self._transform_column(frame[c["name"]], c) for c in self.columns]
+        blocks = [encode_column(frame[c["name"]], c) for c in self.columns]
         out = np.concatenate(blocks, axis=1)
         if np.dtype(dtype).kind == "f":
             self._check_range(frame, blocks, out, np.dtype(dtype))
@@ -489,38 +195,10 @@ class TabularPreprocessor:
             "training data's scale. Check that row (a typing or unit error?)."
         )
 
-    def _transform_column(self, series: Any, state: dict[str, Any]) -> np.ndarray:
-        if state["kind"] == "numeric":
-            series = _marks_as_missing(series)
-        missing = series.isna()
-        if missing.any() and state["fill"] is None:
-            raise _missing_error(series, missing, fitted=True)
-        if state["kind"] == "numeric":
-            values = _as_numbers(series, f"column {series.name!r}", _WAS_NUMERIC)
-            values = values.fillna(state["fill"]) if missing.any() else values
-            return ((values.to_numpy() - state["mean"]) / state["std"])[:, None]
-        values = series.astype(object).where(~missing, state["fill"])
-        codes = _codes(values, state["categories"])
-        unseen = codes < 0
-        if unseen.any():
-            warnings.warn(
-                f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
-                f"the first {plain(values[unseen].iloc[0])!r} at {where(unseen, series)}; "
-                "they are "
-                f"encoded as none of its {len(state['categories'])} categories, so their "
-                "predictions are guesses. Check the spelling, or retrain with such rows.",
-                DataWarning,
-                stacklevel=user_stacklevel(),
-            )
-        onehot = np.zeros((len(values), len(state["categories"])))
-        rows = np.flatnonzero(codes >= 0)
-        onehot[rows, codes[rows]] = 1.0
-        return onehot
-
     def transform_target(self, y: Any) -> np.ndarray:
         """Encode targets: one-hot (one 0/1 column for two classes) or a float column."""
         self._check_fitted()
-        series = _pandas().Series(y).reset_index(drop=True).rename(self.target)
+        series = load_pandas().Series(y).reset_index(drop=True).rename(self.target)
         series.attrs.update(getattr(y, "attrs", {}))  # the rows' places in their file
         if series.isna().any():
             raise InputError(
@@ -528,8 +206,8 @@ class TabularPreprocessor:
                 f"{where(series.isna(), series)}; every row needs a target."
             )
         if self.task == "regression":
-            return _as_numbers(series, f"the target {self.target!r}", "").to_numpy()[:, None]
-        codes = _codes(series.astype(object), self.classes)
+            return as_numbers(series, f"the target {self.target!r}", "").to_numpy()[:, None]
+        codes = label_codes(series.astype(object), self.classes)
         if (codes < 0).any():
             raise InputError(
                 f"the target label {plain(series[codes < 0].iloc[0])!r} at "
@@ -581,9 +259,9 @@ class TabularPreprocessor:
         names = [
             column["name"]
             for column in self.columns
-            if column["kind"] == "categorical" and _all_text(column["categories"])
+            if column["kind"] == "categorical" and all_text(column["categories"])
         ]
-        return names + ([self.target] if _all_text(self.classes or []) else [])
+        return names + ([self.target] if all_text(self.classes or []) else [])
 
     @property
     def n_features_out(self) -> int:

@@ -228,16 +228,16 @@ def test_a_run_on_stdin_is_recorded_and_refused_by_resume(capsys, in_tmp, flower
 def test_an_interrupted_run_on_stdin_does_not_advise_resume(
     capsys, in_tmp, flowers_csv, piped, monkeypatch
 ):
-    import deltarule.cli.train as train
+    import deltarule.cli._train_fit as train_fit  # (where the fit calls it)
 
-    real = train.fit_resumable
+    real = train_fit.fit_resumable
 
     def interrupted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         history = real(*args, **kwargs)
         history.stop_reason = f"interrupted (Ctrl-C) after epoch {len(history)}"
         return history
 
-    monkeypatch.setattr(train, "fit_resumable", interrupted)
+    monkeypatch.setattr(train_fit, "fit_resumable", interrupted)
     piped(flowers_csv.read_bytes())
     code, _, err = cli(capsys, "train", "-", *TRAIN, "--out", "m.st", "--checkpoint", "ck")
     assert code == 130 and (in_tmp / "ck" / "checkpoint.safetensors").is_file()

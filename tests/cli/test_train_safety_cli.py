@@ -61,7 +61,7 @@ def test_settings_without_a_checkpoint_are_replaced_by_a_new_run(capsys, data):
 def test_an_interrupted_run_never_replaces_an_existing_model(capsys, data, monkeypatch):
     assert cli(capsys, *TRAIN, "--out", "keep.safetensors")[0] == 0
     before = (data / "keep.safetensors").read_bytes()
-    monkeypatch.setattr("deltarule.cli.train.fit_resumable", _interrupting())
+    monkeypatch.setattr("deltarule.cli._train_fit.fit_resumable", _interrupting())
     code, out, err = cli(capsys, *TRAIN, "--seed", "5", "--out", "keep.safetensors")
     assert code == 130
     assert (data / "keep.safetensors").read_bytes() == before
@@ -75,7 +75,7 @@ def test_an_interrupted_run_never_replaces_an_existing_plot(capsys, data, monkey
     # (the model went beside the earlier run's, its plot over the earlier run's plot)
     assert cli(capsys, *TRAIN, "--out", "keep.safetensors", "--plot", "curves.svg")[0] == 0
     before = (data / "curves.svg").read_bytes()
-    monkeypatch.setattr("deltarule.cli.train.fit_resumable", _interrupting())
+    monkeypatch.setattr("deltarule.cli._train_fit.fit_resumable", _interrupting())
     argv = ("--seed", "5", "--out", "keep.safetensors", "--plot", "curves.svg")
     code, out, _ = cli(capsys, *TRAIN, *argv)
     assert code == 130 and (data / "curves.svg").read_bytes() == before
@@ -84,7 +84,7 @@ def test_an_interrupted_run_never_replaces_an_existing_plot(capsys, data, monkey
 
 
 def test_an_interrupted_run_writes_a_new_out_as_before(capsys, data, monkeypatch):
-    monkeypatch.setattr("deltarule.cli.train.fit_resumable", _interrupting())
+    monkeypatch.setattr("deltarule.cli._train_fit.fit_resumable", _interrupting())
     code, _, err = cli(capsys, *TRAIN, "--out", "new.safetensors", "--checkpoint", "ck")
     assert code == 130 and (data / "new.safetensors").is_file()
     assert not (data / "new.interrupted.safetensors").exists()
@@ -93,9 +93,9 @@ def test_an_interrupted_run_writes_a_new_out_as_before(capsys, data, monkeypatch
 
 def _interrupting():  # noqa: ANN202
     """fit_resumable, ending as a Ctrl-C after the epochs it trained."""
-    import deltarule.cli.train as train
+    import deltarule.cli._train_fit as train_fit  # (where the fit calls it)
 
-    real = train.fit_resumable
+    real = train_fit.fit_resumable
 
     def fit(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         history = real(*args, **kwargs)
@@ -151,7 +151,7 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
         raise AssertionError("the work began before --out was checked")
 
     monkeypatch.setattr(common, "read_data", no_work)
-    for module in ("train", "predict", "evaluate"):
+    for module in ("_train_data", "predict", "evaluate"):  # (train reads in _train_data)
         monkeypatch.setattr(f"deltarule.cli.{module}.read_data", no_work)
     argv = TRAIN if command == "train" else [command, "m.safetensors", "flowers.csv"]
     code, _, err = cli(capsys, *argv, "--out", out)

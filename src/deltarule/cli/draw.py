@@ -73,9 +73,9 @@ def _network(args: argparse.Namespace):
         return linear_network(3.0), "output = W·x"
     if not args.model:
         raise InputError("nothing to draw: give a MODEL file or --example tutorial.")
-    from .explain import _load_file
+    from ._explain_model import load_file
 
-    return _load_file(args.model), args.model
+    return load_file(args.model), args.model
 
 
 def _names(subject: Any, network: Any) -> tuple[list[str] | None, list[str] | None]:

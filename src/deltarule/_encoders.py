@@ -1,0 +1,172 @@
+"""Each feature column's encoding, learned and applied: a column of numbers standardised
+with its mean and standard deviation, any other column one-hot encoded over its sorted
+categories (:func:`fit_column`, :func:`encode_column`), missing values filled when imputed;
+and how values are matched to categories and class labels (:func:`label_codes`): as text, so
+that ``1`` and ``1.0`` match ``'1'``, and ``TRUE`` or ``yes`` match True."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ._columns import (
+    as_numbers,
+    is_numeric,
+    load_pandas,
+    marks_as_missing,
+    missing_error,
+    refuse_stray_text,
+)
+from ._naming import plain, where
+from ._reports import user_stacklevel
+from .exceptions import DataWarning, InputError
+
+__all__ = [
+    "all_text",
+    "encode_column",
+    "fit_column",
+    "label_codes",
+    "most_frequent",
+    "sorted_values",
+]
+
+_WAS_NUMERIC = "The column held numbers when the model was trained; fix the value."
+
+
+def sorted_values(values: Any) -> list[Any]:
+    """``values`` as plain Python values, sorted (by type name, then text, when of mixed
+    types)."""
+    values = [plain(v) for v in values]
+    try:
+        return sorted(values)
+    except TypeError:  # mixed types in one column
+        return sorted(values, key=lambda v: (type(v).__name__, str(v)))
+
+
+def all_text(labels: list[Any]) -> bool:
+    """Whether there are ``labels`` and all of them are text."""
+    return bool(labels) and all(isinstance(label, str) for label in labels)
+
+
+def _whole_float(value: Any) -> bool:
+    return isinstance(value, (float, np.floating)) and float(value).is_integer()
+
+
+_TRUTHS = {"true": True, "t": True, "yes": True, "y": True, "1": True,
+           "false": False, "f": False, "no": False, "n": False, "0": False}  # fmt: skip
+"""How other programs write a boolean (R's TRUE, Excel's true, 1/0), for columns that held
+True/False in training."""
+
+
+def _as_truth(value: Any) -> Any:
+    """``value`` as True/False when it spells one (:data:`_TRUTHS`, or the number 1 or 0);
+    else as it is (unseen: warned about by the caller)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        return _TRUTHS.get(value.strip().lower(), value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    return value
+
+
+def label_codes(values: Any, labels: list[Any]) -> np.ndarray:
+    """Positions of ``values`` (an object Series) among ``labels``, -1 where absent.
+
+    Text labels are matched as text, so that values read as numbers still match: ``1``
+    matches ``'1'``, and so does ``1.0`` (a whole number stored as a float, as pandas does
+    for a column of integers with a gap, or an array).
+    """
+    index = load_pandas().Index(labels, dtype=object)
+    if labels and all(isinstance(label, (bool, np.bool_)) for label in labels):
+        return index.get_indexer(values.map(_as_truth))
+    if not all_text(labels):
+        return index.get_indexer(values)
+    codes = index.get_indexer(values.map(str))
+    whole = np.asarray((codes < 0) & values.map(_whole_float), dtype=bool)
+    if whole.any():
+        codes[whole] = index.get_indexer(values[whole].map(lambda value: str(int(value))))
+    return codes
+
+
+def most_frequent(series: Any) -> Any:
+    """The most frequent value (the smallest one on ties, like ``Series.mode()[0]``)."""
+    counts = series.value_counts()
+    return sorted_values(counts.index[counts == counts.max()])[0]
+
+
+def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
+    """What the column ``series`` teaches: a column of numbers its mean, standard deviation
+    (1 when constant) and fill value, any other its sorted categories and fill value (the
+    most frequent one); the fill is None without ``impute``, and a missing value an error."""
+    missing = series.isna()
+    if missing.all():
+        raise InputError(f"column {series.name!r} has no values at all; drop it from the data.")
+    if missing.any() and impute is None:
+        raise missing_error(series, missing)
+    if not is_numeric(series):
+        present = series[~missing].astype(object)
+        refuse_stray_text(series, present)
+        fill = most_frequent(present) if impute else None
+        return {
+            "name": plain(series.name),
+            "kind": "categorical",
+            "categories": sorted_values(present.unique()),
+            "fill": fill,
+        }
+    values = as_numbers(series, f"column {series.name!r}", "")
+    fill = None
+    if impute is not None:
+        present = values[~missing]
+        stat = {"mean": present.mean, "median": present.median}.get(impute)
+        fill = float(stat() if stat else most_frequent(present))
+        values = values.fillna(fill)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = float(values.mean()), float(values.std(ddof=0))
+        if not (np.isfinite(mean) and np.isfinite(std)):  # squares (or sums) past float64
+            scale = float(values.abs().max())
+            mean, std = (
+                scale * float((values / scale).mean()),
+                scale * float((values / scale).std(ddof=0)),
+            )
+    return {
+        "name": plain(series.name),
+        "kind": "numeric",
+        "mean": mean,
+        "std": std if std > 0 and np.isfinite(std) else 1.0,
+        "fill": fill,
+    }
+
+
+def encode_column(series: Any, state: dict[str, Any]) -> np.ndarray:
+    """The column ``series`` encoded by its fitted ``state`` (:func:`fit_column`): one
+    standardised column, or one 0/1 column per category (an unseen value: all zeros, warned
+    about)."""
+    if state["kind"] == "numeric":
+        series = marks_as_missing(series)
+    missing = series.isna()
+    if missing.any() and state["fill"] is None:
+        raise missing_error(series, missing, fitted=True)
+    if state["kind"] == "numeric":
+        values = as_numbers(series, f"column {series.name!r}", _WAS_NUMERIC)
+        values = values.fillna(state["fill"]) if missing.any() else values
+        return ((values.to_numpy() - state["mean"]) / state["std"])[:, None]
+    values = series.astype(object).where(~missing, state["fill"])
+    codes = label_codes(values, state["categories"])
+    unseen = codes < 0
+    if unseen.any():
+        warnings.warn(
+            f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
+            f"the first {plain(values[unseen].iloc[0])!r} at {where(unseen, series)}; "
+            "they are "
+            f"encoded as none of its {len(state['categories'])} categories, so their "
+            "predictions are guesses. Check the spelling, or retrain with such rows.",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
+    onehot = np.zeros((len(values), len(state["categories"])))
+    rows = np.flatnonzero(codes >= 0)
+    onehot[rows, codes[rows]] = 1.0
+    return onehot

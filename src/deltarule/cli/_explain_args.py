@@ -1,0 +1,141 @@
+"""The options of ``deltarule explain``: their definitions and ``--help`` text
+(:data:`DESCRIPTION`, :data:`EPILOG`, :func:`add_arguments`), and their checks: what is
+explained (:func:`check_subject`: --model or --example, and what goes only with --model),
+then the rest (:func:`check_options`, after --model's file is read: its problems come
+first)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+__all__ = ["DESCRIPTION", "EPILOG", "FORMATS", "add_arguments", "check_options", "check_subject"]
+
+FORMATS = ("text", "markdown", "html", "json")
+
+DESCRIPTION = (
+    "Show backpropagation step by step, with the numbers the network really\n"
+    "computes: the tutorial's 2-2-2 network by default. Without --target, a softmax or\n"
+    "sigmoid model explains its own predicted class; other models need --target.\n"
+    "A regression model trained on its standardised target (as 'deltarule train'\n"
+    "trains one) whose file records the target's mean and std is explained in those\n"
+    "units: the target shown as given and standardised, the output converted back to\n"
+    "the target's units beside the network's."
+)
+EPILOG = """examples:
+  deltarule explain
+  deltarule explain --steps 10000 --format html --out walk.html
+  deltarule explain --format json
+  deltarule explain --example linear --plot error.png
+  deltarule explain --model model.safetensors --input 0.1,0.7,0.3 --target 0,1
+  deltarule explain --model houses.safetensors --raw --input 3,120,garden --target 250000
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``explain``, in ``--help`` order."""
+    parser.add_argument(
+        "--example",
+        choices=("tutorial", "linear"),
+        default=None,
+        help="a textbook example (default: tutorial)",
+    )
+    parser.add_argument("--model", metavar="MODEL", help="a saved model file to explain")
+    parser.add_argument(
+        "--input",
+        metavar="ROW",
+        help="with --model: the network's input values, e.g. 0.1,0.7 (after the model's "
+        "preprocessing: standardised numbers, one-hot categories; see 'deltarule inspect')",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="ROW",
+        help="with --model: the desired output values of the network (a regression "
+        "model's in the target's units; the walk standardises them when the model was "
+        "trained on its standardised target)",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="with --model: --input is one row of the data's columns as in a CSV (e.g. "
+        "5.1,3.5,red; see 'deltarule inspect' for their order) and --target a label or value; "
+        "the model's preprocessing turns them into the network's values",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        metavar="ETA",
+        help="learning rate of the update (default: 0.5, the tutorial's; with --model, the "
+        "learning rate the model was trained with, when its file records one)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        metavar="N",
+        help="go on training for N updates in all and show the error",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="save a plot (.png or .svg): E(W) for --example linear, "
+        "else the error curve (needs --steps)",
+    )
+    parser.add_argument(
+        "--max-neurons",
+        type=int,
+        metavar="N",
+        help="summarise layers wider than N neurons (default: 8)",
+    )
+
+
+def check_subject(args: argparse.Namespace) -> None:
+    """Check what is explained (--model or --example, and what goes only with --model)."""
+    from ..exceptions import InputError
+
+    if args.model and args.example:
+        raise InputError("give either --model or --example, not both.")
+    if not args.model and (args.input is not None or args.target is not None or args.raw):
+        raise InputError("--input, --target and --raw go with --model MODEL.")
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Check the other options (after --model's file is read: its problems come first)."""
+    from ..exceptions import InputError
+
+    if args.model and args.input is None:
+        raise InputError("--model needs --input ROW (the example to explain, e.g. 0.1,0.7).")
+    from ..explain.recorder import MAX_STEPS
+    from ..explain.render import MAX_NEURONS
+
+    if args.plot and args.example != "linear" and (args.steps or 0) <= 0:
+        raise InputError("--plot draws the error curve, which needs --steps N (N > 0).")
+    if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
+        # (before the walk: --steps can run a million updates first)
+        raise InputError(
+            f"--plot file must end in .png or .svg; received {args.plot!r}. Use e.g. "
+            "--plot curve.png."
+        )
+
+    if args.example == "linear" and (args.steps, args.max_neurons) != (None, None):
+        raise InputError(
+            "--example linear runs gradient descent on one weight until its steps become "
+            "negligible (at most 1,000); --steps and --max-neurons go with the tutorial "
+            "network or --model. Drop them."
+        )
+    args.steps = 0 if args.steps is None else args.steps  # (None: not given)
+    args.max_neurons = MAX_NEURONS if args.max_neurons is None else args.max_neurons
+    for flag, value, bad, expected in [
+        ("--steps", args.steps, not 0 <= args.steps <= MAX_STEPS,
+         f"0 to {MAX_STEPS:,} (the updates to run; train longer with deltarule train)"),
+        ("--learning-rate", args.learning_rate, not 0 < args.learning_rate < math.inf,
+         "a positive number such as 0.5"),
+        ("--max-neurons", args.max_neurons, args.max_neurons < 1, "a positive integer such as 8"),
+    ]:  # fmt: skip
+        if bad:
+            raise InputError(f"{flag} {value} is out of range; expected {expected}.")

@@ -1,0 +1,188 @@
+"""The example ``deltarule explain --model`` walks: the model file read (:func:`load`: its
+network, and for --raw its preprocessing, a training checkpoint refused), the learning rate
+chosen (:func:`choose_learning_rate`: the one the model was trained with, when its file records
+it), and --input (and --target) traced once through the network in the units it was trained
+in (:func:`trace_example`), an overflow said in the command line's terms."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._example_values import (
+    INPUT_SCALE,
+    check_values,
+    in_training_units,
+    parse_row,
+    raw_example,
+)
+
+__all__ = ["Loaded", "choose_learning_rate", "load", "load_file", "trace_example"]
+
+
+def load_file(path: str) -> Any:
+    """Read a model file (:func:`deltarule.io.load_model`: network, classes, header)."""
+    from ..exceptions import InputError
+
+    try:
+        from ..io import load_model
+    except ImportError as exc:
+        raise InputError(
+            "reading model files needs deltarule.io, which this installation does not have."
+        ) from exc
+    return load_model(path)
+
+
+class Loaded(NamedTuple):
+    """What --model's file gives the walk."""
+
+    network: Any
+    model: Any
+    """The model with its preprocessing (:class:`~._common.Model`), for --raw; else None."""
+    classes: list[Any] | None
+    """The class labels, to name a predicted class."""
+    header: dict[str, Any]
+    """The file's header (its training record: the target's standardisation, the learning
+    rate)."""
+    target: str
+    """The target column's name ("target" when the file does not say)."""
+
+
+def load(args: argparse.Namespace) -> Loaded:
+    """Read --model: its network, and for --raw its preprocessing too."""
+    if not args.raw:
+        loaded = load_file(args.model)
+        header = getattr(loaded, "header", None) or {}
+        pre = getattr(loaded, "preprocessing", None)
+        target = str(pre.get("target", "target")) if isinstance(pre, dict) else "target"
+        return Loaded(loaded.network, None, getattr(loaded, "classes", None), header, target)
+    from ..exceptions import IncompatibleFormatError, InputError
+    from ._common import load_model_file
+
+    try:
+        model = load_model_file(args.model)  # (the model file's preprocessing too)
+    except IncompatibleFormatError:
+        loaded = load_file(args.model)  # (it reads: its preprocessing does not fit it)
+        _refuse_checkpoint(loaded.header, args.model, loaded.network)
+        if loaded.preprocessing is None:
+            network = loaded.network
+            raise InputError(
+                f"{args.model} holds a network saved without preprocessing, with "
+                f"{network.n_outputs} outputs that are not classes; --raw reads a row of data "
+                "columns only for one regression output or class outputs. Drop --raw and give "
+                f"--input as the network's {network.n_inputs} input values (and --target as "
+                f"its {network.n_outputs} output values)."
+            ) from None
+        raise
+    _refuse_checkpoint(model.header, args.model, model.network)
+    classes = list(model.pre.classes or []) or None
+    return Loaded(model.network, model, classes, model.header, str(model.pre.target))
+
+
+def choose_learning_rate(args: argparse.Namespace, loaded: Loaded | None) -> str:
+    """Choose η when --learning-rate is not given: the rate --model's training used, when its
+    file records one, else the tutorial's 0.5. Returns the sentence that says so ("" when
+    not from the model)."""
+    from ..textbook import TUTORIAL_LEARNING_RATE
+    from ._example_values import training_rate
+
+    if args.learning_rate is not None:
+        return ""
+    recorded = None if loaded is None else training_rate(loaded.header)
+    if recorded is None:
+        args.learning_rate = TUTORIAL_LEARNING_RATE
+        return ""
+    args.learning_rate, optimizer = recorded
+    return (
+        f"η = {args.learning_rate:g} is the learning rate this model was trained with "
+        f"(optimizer {optimizer}); the walk takes one plain gradient-descent step with it "
+        "(--learning-rate sets another)."
+    )
+
+
+def _refuse_checkpoint(header: dict[str, Any], path: str, network: Any) -> None:
+    """Refuse --raw with a training checkpoint, as predict refuses it."""
+    from ..exceptions import InputError
+    from ._model_kinds import refuse_checkpoint
+
+    try:
+        refuse_checkpoint(header, path, "explain --raw")
+    except InputError as exc:
+        raise InputError(
+            f"{exc} Or drop --raw and give --input as the network's own {network.n_inputs} "
+            "input values."
+        ) from None
+
+
+def trace_example(args: argparse.Namespace, loaded: Loaded, rate_note: str = "") -> Any:
+    """Trace --input (and --target) through --model's network, once: in the units the
+    network was trained in (a standardised target:
+    :func:`~._example_values.in_training_units`)."""
+    from .. import explain
+    from ..exceptions import InputError
+    from ..explain.expr import fmt
+
+    network, model, classes = loaded.network, loaded.model, loaded.classes
+    notes, raw_inputs = [], None
+    if model is not None:
+        x, y, raw_inputs, filled = raw_example(model, args.input, args.target)
+        check_values(np.asarray(x).reshape(-1), "--input", network, raw=True)
+        notes.append(filled)
+    else:
+        x = parse_row(args.input, "--input", network.n_inputs, "inputs")
+        check_values(x, "--input", network)
+        y = None
+        if args.target is not None:
+            y = parse_row(args.target, "--target", network.n_outputs, "outputs")
+            check_values(y, "--target", network)
+    activation = network.layers[-1].activation.name
+    if y is None and activation not in ("softmax", "sigmoid"):
+        n = network.n_outputs
+        raise InputError(
+            f"--model {args.model} has an output activation ({activation}) with no predicted "
+            f"class to explain; give --target with the desired output ({n} number"
+            f"{'s' if n != 1 else ''}, e.g. --target {','.join(['1.5'] * n)})."
+        )
+    raw_targets = None
+    trained = in_training_units(network, y, loaded.header, args.model, loaded.target)
+    if trained is not None:
+        network, y, raw_targets, note = trained
+        notes.append(note)
+    elif y is not None and model is not None:
+        shown = ", ".join(fmt(v, network.dtype) for v in np.asarray(y).reshape(-1))
+        notes.append(f"--target {args.target!r} is the network's target ({shown}).")
+    notes.append(rate_note)
+    try:
+        return explain.example_trace(
+            network, x, y, learning_rate=args.learning_rate, steps=args.steps,
+            title=os.path.basename(args.model), note=" ".join(n for n in notes if n),
+            classes=classes, raw_inputs=raw_inputs, raw_targets=raw_targets,
+        )  # fmt: skip
+    except explain.NonFiniteError as exc:
+        raise InputError(_overflow_message(args, exc, network, x)) from exc
+
+
+def _overflow_message(args: argparse.Namespace, exc: Any, network: Any, x: Any) -> str:
+    """The --model walk's overflow (:class:`~deltarule.explain.NonFiniteError`), in the
+    command line's terms."""
+    value = f"{exc.quantity} = {exc.value:g}"
+    if exc.stage == "update":
+        return (
+            f"the update overflows the model's {network.dtype} numbers: {value} with "
+            f"--learning-rate {args.learning_rate:g}; use a smaller --learning-rate."
+        )
+    where = {"forward": "in the forward pass", "error": "as the error",
+             "backward": "in the backward pass"}[exc.stage]  # fmt: skip
+    hint = "check this row's values (and their units)" if args.raw else INPUT_SCALE
+    if args.target is not None:
+        hint += "; and check that --target is on the scale of the model's outputs"
+    return (
+        f"this example overflows the model's {network.dtype} numbers (largest "
+        f"{np.finfo(network.dtype).max:.3g}): {value} {where}, for --input {args.input} "
+        f"(largest |value|{' after preprocessing' if args.raw else ''} "
+        f"{np.abs(np.asarray(x, float)).max():.3g}); "
+        f"{hint}."
+    )

@@ -1,0 +1,264 @@
+"""The options of ``deltarule train``: their definitions and ``--help`` text
+(:data:`DESCRIPTION`, :data:`EPILOG`, the options in help order), the record of which were
+given (for ``--resume``, which refuses them), and the checks made before any work
+(:func:`check_options`: ranges, the optimizer's use of --batch-size and --learning-rate, and
+the data, output and checkpoint paths)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from math import inf
+from pathlib import Path
+from typing import Any
+
+from ..datasets import DATASETS
+from ..exceptions import InputError
+from ._common import check_distinct, split_names
+from ._resume import check_folder
+from ._stdin import is_stdin
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DESCRIPTION",
+    "EPILOG",
+    "add_arguments",
+    "check_options",
+    "parse_hidden",
+]
+
+DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
+
+With DATA (CSV, TSV, Parquet, or NPZ with arrays X and y) and --target, train on
+that table: numbers are standardised, text is one-hot encoded, the task is
+detected (--task overrides) and the model is saved with its preprocessing.
+Outputs and loss: softmax + categorical_crossentropy for several classes,
+sigmoid + binary_crossentropy for two, identity + mse for numbers (--loss
+overrides). DATA - reads standard input (CSV; Parquet and NPZ are recognised
+by their first bytes) and needs --out. Without DATA, train on a built-in
+dataset and report test accuracy.
+"""
+EPILOG = """examples:
+  deltarule train                                    # built-in digits, prints test accuracy
+  deltarule train houses.csv --target price --hidden 64,32 --plot curves.png
+  cat houses.csv | deltarule train - --target price --out houses.safetensors
+  deltarule train iris.csv --target species --out iris.safetensors --epochs 200
+  deltarule train --dataset fashion-mnist --hidden 128 --epochs 20 --out fashion.safetensors
+  deltarule train big.csv --target y --checkpoint runs/big   # then, after a crash:
+  deltarule train --resume runs/big
+"""
+
+
+def _names(*registries: dict[str, Any]) -> str:
+    """The names of registries' entries for ``--help``, each entry once (an alias, a second
+    name for the same object, is left out: ``linear`` for ``identity``)."""
+    first: dict[int, str] = {}
+    for registry in registries:
+        for name, entry in registry.items():
+            first.setdefault(id(entry), name)
+    return ", ".join(first.values())
+
+
+def _registry_help() -> dict[str, str]:
+    """The ``--help`` texts of --activation, --loss and --optimizer, naming their choices
+    (the registries are plain dicts: importing them loads neither scipy nor pandas)."""
+    from ..activations import ACTIVATIONS
+    from ..losses import LOSSES
+    from ..optimizers import OPTIMIZERS
+    from ..solvers import SOLVERS
+
+    return {
+        "--activation": f"hidden activation: {_names(ACTIVATIONS)} (default: relu)",
+        "--loss": f"loss: auto (see above), {_names(LOSSES)} (default: auto)",
+        "--optimizer": f"optimizer: {_names(OPTIMIZERS, SOLVERS)} (default: adam)",
+    }
+
+
+_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y)"}),
+    ("--task", {"choices": ("auto", "classification", "regression"), "default": "auto",
+                "help": "what to predict: classes or numbers (default: auto, detected from "
+                "the target: text, true/false or a few whole numbers are classes)"}),
+    ("--drop", {"metavar": "COLUMNS", "help": "columns of DATA that are not features, "
+                "separated by commas (an id, a name), e.g. --drop PassengerId,Name"}),
+    ("--impute", {"choices": ("mean", "median", "most_frequent"),
+                  "help": "fill missing feature values (default: they are an error)"}),
+    ("--dataset", {"help": "built-in dataset when there is no DATA: "
+                   f"{', '.join(DATASETS)} (default: digits)"}),
+    ("--data-dir", {"metavar": "DIR", "help": "folder with the Fashion-MNIST IDX files"}),
+    ("--hidden", {"default": "64", "help": "hidden layer sizes, e.g. 64,32; 0 for no hidden "
+                  "layer (default: 64)"}),
+    ("--activation", {"default": "relu"}),
+    ("--loss", {"default": "auto"}),
+    ("--optimizer", {"default": "adam"}),
+    ("--epochs", {"type": int, "default": 100, "help": "maximum epochs (default: 100)"}),
+    ("--batch-size", {"type": int,
+                      "help": "batch size (default: 32; lbfgs, lm and irprop use every row)"}),
+    ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
+    ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
+                            "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
+    ("--patience", {"type": int, "default": 10,
+                    "help": "stop after this many epochs without improvement (default: 10; "
+                    "0: never)"}),
+    ("--seed", {"type": int, "default": 0, "help": "random seed (default: 0)"}),
+    ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
+    ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
+    ("--quiet", {"action": "store_true", "help": "no progress output"}),
+    ("--checkpoint", {"metavar": "DIR", "help": "save a resumable checkpoint in DIR"}),
+    ("--checkpoint-every", {"type": int, "default": 1, "metavar": "N",
+                            "help": "checkpoint every N epochs (default: 1)"}),
+    ("--resume", {"metavar": "DIR", "help": "continue the run checkpointed in DIR"}),
+]  # fmt: skip
+"""The options after DATA, in ``--help`` order."""
+DEFAULT_BATCH_SIZE = 32
+"""``--batch-size`` when not given, for a first-order optimizer with a learning rate (lbfgs,
+lm and iRprop, which size their own steps from whole-batch gradients: every row)."""
+
+_RANGES = {
+    "--epochs": "a positive integer such as 100",
+    "--batch-size": "a positive integer such as 32",
+    "--patience": "0 (never stop early) or more",
+    "--learning-rate": "a positive number such as 0.001",
+    "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
+    "--checkpoint-every": "a positive integer such as 1",
+    "--seed": "an integer >= 0 such as 0",
+}
+
+
+class _Given(argparse.Action):
+    """Store an option's value and note, in ``given_options``, that it was given: ``--resume``
+    refuses the training options given with it, whatever their value (a default's too)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.given_options = [*getattr(namespace, "given_options", []), self.dest]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add DATA and the options after it, in ``--help`` order, each recorded when given."""
+    parser.add_argument(
+        "data", nargs="?", metavar="DATA", help="training data file; - for standard input"
+    )
+    helps = _registry_help()
+    for flag, options in _OPTIONS:
+        given = {"action": _Given, "help": helps.get(flag)}
+        parser.add_argument(flag, **(given | options))
+
+
+def parse_hidden(text: str) -> list[int]:
+    """Parse ``--hidden`` ("64,32"; "" or "0" for none) into layer sizes."""
+    parts = [part.strip() for part in str(text).split(",")]
+    if parts in ([""], ["0"]):
+        return []
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise InputError(
+            f"--hidden {text!r} is not a list of layer sizes; expected positive integers "
+            "separated by commas, e.g. --hidden 64,32 (or --hidden 0 for no hidden layer)."
+        )
+    return [int(part) for part in parts]
+
+
+def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
+    """Check what can be checked before any work; return (hidden sizes, model path or None)."""
+    from ..solvers import get_first_order, get_solver
+
+    hidden = parse_hidden(args.hidden)
+    if isinstance(args.drop, str):  # (a resumed run's is the list it saved)
+        args.drop = split_names(args.drop, "--drop")
+    for flag, bad in [
+        ("--epochs", args.epochs < 1),
+        ("--batch-size", args.batch_size is not None and args.batch_size < 1),
+        ("--patience", args.patience < 0),
+        ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),
+        ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),
+        ("--seed", args.seed < 0),
+        ("--validation-split", not 0 <= args.validation_split < 1),
+    ]:
+        if bad:
+            value = getattr(args, flag[2:].replace("-", "_"))
+            raise InputError(f"{flag} {value} is out of range; expected {_RANGES[flag]}.")
+    solver = get_solver(args.optimizer)
+    if solver is None:
+        rule = get_first_order(args.optimizer)  # unknown names fail here
+        step_rule = getattr(rule, "step_rule", None)
+        if step_rule is not None and args.learning_rate is not None:
+            raise InputError(
+                f"--optimizer {args.optimizer} would ignore --learning-rate "
+                f"{args.learning_rate:g}: {step_rule}. Leave it out, or choose an optimizer "
+                "with a learning rate (e.g. --optimizer adam)."
+            )
+        if args.batch_size is None and step_rule is None:
+            args.batch_size = DEFAULT_BATCH_SIZE  # (iRprop: every row, as it is meant to)
+        return _check_paths(args, hidden)
+    ignored = [f"{flag} {value:g}" for flag, value in
+               (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate))
+               if value is not None]  # fmt: skip
+    if ignored:
+        raise InputError(
+            f"--optimizer {args.optimizer} would ignore {' and '.join(ignored)}: it uses every "
+            f"row in each iteration, and {solver.step_rule}. Leave "
+            f"{'them' if len(ignored) > 1 else 'it'} out, or choose a first-order optimizer "
+            "(e.g. --optimizer adam) to train in mini-batches with a learning rate."
+        )
+    if args.checkpoint:
+        raise InputError(
+            f"--checkpoint cannot resume --optimizer {args.optimizer} exactly: the solver's "
+            "internal memory is not saved, so a resumed run would differ from an uninterrupted "
+            "one. Use a first-order optimizer (e.g. --optimizer adam) with --checkpoint, or "
+            "leave --checkpoint out."
+        )
+    return _check_paths(args, hidden)
+
+
+def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int], Path | None]:
+    """The rest of :func:`check_options`: the data, output and checkpoint paths."""
+    from ..plots import check_plot_path
+
+    if args.data and (args.dataset or args.data_dir):
+        raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
+    if not args.data and args.drop:
+        raise InputError(
+            f"--drop {','.join(args.drop)} names columns of DATA, but no DATA file was given; "
+            "a built-in --dataset has its own features. Drop --drop, or give the data file."
+        )
+    if not args.data and args.target:
+        raise InputError(
+            f"--target {args.target} names a column of DATA, but no DATA file was given; a "
+            "built-in --dataset has its own target. Drop --target, or give the data file."
+        )
+    if args.data_dir and (args.dataset or "digits") != "fashion-mnist":
+        raise InputError(
+            f"--data-dir is where Fashion-MNIST's files are; --dataset "
+            f"{args.dataset or 'digits'} is built in. Add --dataset fashion-mnist, or drop "
+            "--data-dir."
+        )
+    if args.out is not None and not args.out.strip():
+        raise InputError("--out is empty; expected a file path such as model.safetensors.")
+    if args.plot:
+        check_plot_path(args.plot)  # its folder exists and is writable: found now, not after
+    out = Path(args.out) if args.out else None
+    if out is None and is_stdin(args.data):
+        raise InputError(
+            "DATA - reads standard input, which has no file name to name the model after, "
+            "and no --out was given; expected --out MODEL. Add e.g. --out model.safetensors."
+        )
+    if out is None and args.data:
+        name = Path(args.data)
+        name = Path(name.stem) if name.suffix.lower() == ".gz" else name  # data.csv.gz -> data
+        out = Path.cwd() / f"{name.stem}.safetensors"
+    if args.checkpoint and os.path.exists(args.checkpoint) and not os.path.isdir(args.checkpoint):
+        raise InputError(
+            f"--checkpoint {args.checkpoint} is a file; expected a folder to keep the run's "
+            "checkpoints in (created if missing). Choose another path."
+        )
+    if args.checkpoint:
+        check_folder(args.checkpoint, "--resume" if args.resume else "--checkpoint")
+    given = args.out if args.out else out  # (as typed: 'models/' names a folder)
+    check_distinct({"DATA": args.data}, {"--out": given, "--plot": args.plot})  # and writable
+    return hidden, out

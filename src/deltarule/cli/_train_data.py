@@ -1,0 +1,171 @@
+"""The training data of ``deltarule train``: DATA read into a fitted preprocessor and the
+arrays it makes (:func:`from_file`: --target, --drop, whole-number labels kept as the file
+writes them, warnings about columns that identify rows), or a built-in dataset with a
+preprocessor for its raw columns (:func:`from_dataset`, :func:`encode_targets`)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+from ._common import data_suffix, pick_columns, read_data
+from ._stdin import is_stdin
+
+__all__ = [
+    "MIN_ROWS_FOR_IDENTIFIERS",
+    "NEARLY_EVERY_ROW",
+    "encode_targets",
+    "from_dataset",
+    "from_file",
+    "identifier_warnings",
+]
+
+
+def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Read DATA and return (fitted preprocessor, X, Y)."""
+    from .._naming import listed
+    from ..preprocessing import TabularPreprocessor
+
+    is_npz = data_suffix(args.data) == ".npz"
+    if is_npz and args.target not in (None, "y"):
+        raise InputError(
+            f"--target {args.target!r}: an NPZ file holds the target in the array y; "
+            "leave out --target (or pass --target y)."
+        )
+    frame = read_data(args.data, target="y")
+    target = "y" if is_npz else args.target
+    if target is None:
+        raise InputError(
+            f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
+            f"{'standard input' if is_stdin(args.data) else 'the file'} has columns "
+            f"{listed(frame.columns)}."
+        )
+    frame = _drop_columns(frame, args, target, is_npz)
+    if not is_npz and target in frame.columns and args.task != "regression":
+        frame[target] = _labels_as_written(frame[target], args.data, target)
+    args.data_warnings = identifier_warnings(frame, target)  # (shown once all is checked)
+    pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
+    return pre, pre.transform(frame), pre.transform_target(frame[target])
+
+
+def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: bool) -> Any:
+    """``frame`` without the ``--drop`` columns; ``args.drop`` becomes their names as the
+    file writes them (saved with the model, and for ``--resume``)."""
+    if not args.drop:
+        args.drop = []
+        return frame
+    if is_npz:
+        raise InputError(
+            f"--drop {','.join(args.drop)}: an NPZ file's columns have no names (a model "
+            "trained on it takes X's columns in order, all of them); remove those columns "
+            "from X instead, or use a CSV file with a header."
+        )
+    picked = pick_columns(args.drop, "--drop", frame.columns)
+    if target in picked:
+        raise InputError(
+            f"--drop names the target column {target!r}, the column to predict; it cannot "
+            "be dropped. Remove it from --drop (the target is never a feature anyway)."
+        )
+    if len(picked) == len(frame.columns) - (target in frame.columns):
+        raise InputError(
+            f"--drop {','.join(map(str, picked))} drops every feature column, leaving only the "
+            f"target {target!r}; expected at least one feature. Drop fewer columns."
+        )
+    args.drop = [str(name) for name in picked]
+    return frame.drop(columns=picked)
+
+
+MIN_ROWS_FOR_IDENTIFIERS = 20
+"""Below this many rows, :func:`identifier_warnings` says nothing (a few rows of distinct
+categories are no sign of an identifier)."""
+NEARLY_EVERY_ROW = 0.95
+"""A text column with distinct values in at least this fraction of its rows is warned about."""
+
+
+def identifier_warnings(frame: Any, target: Any) -> list[str]:
+    """The warnings (:class:`DataWarning`, one ``warning:`` line each) about feature columns
+    of ``frame`` that identify rows rather than describe them: text (one-hot encoded) with a
+    different value in nearly every row (a name, an id or a date read as text), and whole
+    numbers counting up by 1 (a row number, an id such as ``PassengerId`` 1..n)."""
+    import pandas as pd
+
+    n_rows, found = len(frame), []
+    if n_rows < MIN_ROWS_FOR_IDENTIFIERS:
+        return found
+    for name in frame.columns:
+        if name == target:
+            continue
+        column = frame[name]
+        fix = f"drop it with --drop {shlex.quote(str(name))}"
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            distinct = int(column.nunique(dropna=True))
+            if distinct >= NEARLY_EVERY_ROW * n_rows:
+                found.append(
+                    f"column {name!r} has a different value in {distinct} of {n_rows} rows: "
+                    "one-hot encoding it can only memorise the training rows (and every new "
+                    f"row's value is unseen); {fix}"
+                )
+        elif _counts_up(column):
+            found.append(
+                f"column {name!r} counts up by 1 in every row ({int(column.iloc[0])} to "
+                f"{int(column.iloc[-1])}), like a row number or an id: as a feature it can only "
+                "tell the network where a row is in the file (and new rows' values lie beyond "
+                f"the training ones); {fix}"
+            )
+    return found
+
+
+def _counts_up(column: Any) -> bool:
+    """Whether the numbers of ``column`` are whole and go up by exactly 1 from row to row."""
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(values).all():
+        return False
+    return bool((values == np.round(values)).all() and (np.diff(values) == 1).all())
+
+
+_CODE = re.compile(r"\s*[+-]?0\d")
+"""A value written like a code, not a number: a leading zero (01, 007)."""
+
+
+def _labels_as_written(column: Any, path: str, target: str) -> Any:
+    """The target ``column`` as the file writes it when whole numbers there are codes (``01``,
+    ``02``: read as numbers they would be the classes 1 and 2, and predictions would say
+    ``2`` for ``02``); else ``column`` as read. The file is read again, the target as text,
+    only for a column of whole numbers."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column
+    values = column.dropna().to_numpy(dtype=float)
+    if not np.isfinite(values).all() or (values != np.round(values)).any():
+        return column
+    written = read_data(path, target="y", text_columns=[target], needed=[target])[target]
+    if written.dropna().map(lambda value: bool(_CODE.match(str(value)))).any():
+        return written
+    return column
+
+
+def from_dataset(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Load a built-in dataset; return (preprocessor for raw columns, dataset)."""
+    from ..datasets import load_dataset
+    from ..preprocessing import TabularPreprocessor
+
+    data = load_dataset(args.dataset or "digits", seed=args.seed, data_dir=args.data_dir)
+    pre = TabularPreprocessor()
+    pre.target = "label" if data.name in ("digits", "fashion-mnist") else "target"
+    pre.task, pre.impute, pre.classes = data.task, None, data.classes
+    pre.columns = [
+        {"name": name, "kind": "numeric", "mean": float(mean), "std": float(std), "fill": None}
+        for name, mean, std in zip(data.feature_names, data.feature_mean, data.feature_scale)
+    ]
+    return pre, data
+
+
+def encode_targets(pre: Any, data: Any, y: np.ndarray) -> np.ndarray:
+    """Targets of a built-in dataset as the network sees them."""
+    return pre.transform_target(np.asarray(data.classes)[y] if data.classes else y)

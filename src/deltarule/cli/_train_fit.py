@@ -1,0 +1,129 @@
+"""The network ``deltarule train`` fits, and the fit: the output activation and loss chosen
+for the task (:func:`build_network`, refused when it cannot fit in the memory available), and
+the training itself (:func:`fit`), regression targets standardised for it and the output
+layer then rescaled so that the network predicts in the targets' own units (in float64 when
+float32 cannot hold them precisely: :data:`FOLD_RATIO`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from math import inf
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+from ._common import CLASSIFICATION
+from ._resume import fit_resumable
+
+__all__ = ["FOLD_RATIO", "build_network", "check_target_fits", "fit", "standardised"]
+
+_AUTO_LOSS = {"multiclass": ("softmax", "categorical_crossentropy"),
+              "binary": ("sigmoid", "binary_crossentropy"),
+              "regression": ("identity", "mse")}  # fmt: skip
+_OUTPUT_FOR_DOMAIN = {(0.0, 1.0): "sigmoid", (0.0, inf): "exp"}
+"""The output activation for a --loss defined on some outputs only, where the task's own
+does not fit it (a regression's identity with --loss poisson: exp, the log link)."""
+_SCALED_LOSSES = {"mse", "mean_squared_error", "half_squared_error", "squared_error", "sse",
+                  "tutorial", "mae", "mean_absolute_error", "huber"}  # fmt: skip
+
+
+def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Namespace) -> Any:
+    """The network for ``pre``'s task: its output activation and loss (:data:`_AUTO_LOSS`,
+    or --loss with an output that fits it), refused when it cannot fit in memory."""
+    from .. import Network
+    from ..activations import get_activation
+    from ..losses import get_loss
+
+    kind = "regression" if pre.task != CLASSIFICATION else (
+        "binary" if len(pre.classes) == 2 else "multiclass")  # fmt: skip
+    activation, loss = _AUTO_LOSS[kind]
+    if args.loss != "auto":
+        loss = args.loss
+        chosen = get_loss(loss)
+        if not chosen.takes(get_activation(activation).output_range):
+            activation = _OUTPUT_FOR_DOMAIN.get(tuple(chosen.output_domain), activation)
+    sizes = [X.shape[1], *hidden, pre.n_outputs]
+    rows = len(X) if args.batch_size is None else min(args.batch_size, len(X))
+    _check_memory(sizes, rows)  # (a batch holds at most every row; a solver's holds them all)
+    return Network(
+        sizes, activation=args.activation, output_activation=activation, loss=loss, seed=args.seed
+    )
+
+
+def _check_memory(sizes: list[int], batch_size: int) -> None:
+    """Refuse a network that cannot fit in the memory available now (rather than being
+    killed by the system halfway through): float32 parameters with their gradients and
+    optimizer state (about ten copies), and a batch's activations."""
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: no estimate
+        return
+    parameters = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    weights, batch = 4 * 10 * parameters, 4 * 4 * batch_size * sum(sizes)
+    if weights + batch > available:
+        fix = "smaller --hidden layers" + (" or a smaller --batch-size" if batch > weights else "")
+        raise InputError(
+            f"a network of layer sizes {sizes} has {parameters:,} parameters and needs about "
+            f"{(weights + batch) / 2**30:,.1f} GiB to train in batches of {batch_size:,} rows "
+            f"({weights / 2**30:,.1f} GiB for its parameters and their training state, "
+            f"{batch / 2**30:,.1f} GiB for a batch), but {available / 2**30:,.1f} GiB of memory "
+            f"is available. Use {fix}."
+        )
+
+
+def standardised(net: Any, classification: bool) -> bool:
+    """Whether the targets are standardised for training (regression with a squared-type loss)."""
+    return not classification and net.loss.name in _SCALED_LOSSES
+
+
+def check_target_fits(Y: np.ndarray, dtype: np.dtype, name: str | None) -> None:
+    """Refuse regression targets the network's outputs cannot hold (its predictions are in
+    the target's own units): e.g. 1e300 for float32 outputs (largest 3.4e38)."""
+    top = float(np.abs(Y).max())
+    largest = float(np.finfo(dtype).max)
+    if top > largest / 4:  # (room for the outputs to go past the largest target a little)
+        raise InputError(
+            f"the target {name or 'y'} holds values up to {top:.3g}, too large for the "
+            f"network's {np.dtype(dtype).name} outputs (largest {largest:.3g}); predictions "
+            "are made in the target's units. Express the target in larger units in the data "
+            "(e.g. thousands or millions), and scale the predictions back."
+        )
+
+
+def _mean_std(Y: np.ndarray) -> tuple[float, float]:
+    """The targets' mean and standard deviation (1 when constant), computed on ``Y``
+    divided by its largest magnitude so that no square overflows (targets near 1e300)."""
+    unit = float(np.abs(Y).max()) or 1.0
+    scaled = Y / unit
+    return unit * float(scaled.mean()), unit * float(scaled.std()) or 1.0
+
+
+FOLD_RATIO = 2.0**10
+"""Beyond this ratio of the targets' mean to their spread (|mean| / std), the output layer's
+rescaling is done in float64: in float32 the bias would round the predictions to steps of
+up to |mean| * 2**-23, more than 1/8,192 of the spread beyond it (at 1e9 +- 10, steps of 64:
+constant predictions)."""
+
+
+def fit(
+    net: Any, parts: tuple, args: argparse.Namespace, classification: bool
+) -> tuple[Any, Any, dict | None]:
+    """Train (regression targets standardised, then folded into the output layer); return
+    (the network, now in the targets' units, in float64 when float32 cannot hold them
+    precisely: :data:`FOLD_RATIO`; the history; the standardisation ``{"mean", "std"}``,
+    None when the targets were not standardised). The model file records the last, so
+    that ``deltarule explain`` can walk a step in the units training used."""
+    X, Y, Xv, Yv = parts
+    scaled = standardised(net, classification)
+    mean, std = _mean_std(Y) if scaled else (0.0, 1.0)
+    validation = None if Xv is None else (Xv, (Yv - mean) / std)
+    metrics = None if classification else ["r2"]
+    history = fit_resumable(net, X, (Y - mean) / std, validation, args, metrics)
+    if scaled:  # out = std * (W h + b) + mean, exactly, as the output is the identity
+        if net.dtype != np.float64 and abs(mean) > FOLD_RATIO * std:
+            net = net.astype(np.float64)
+        net.weights[-1][...] *= net.dtype.type(std)
+        net.biases[-1][...] = net.biases[-1] * net.dtype.type(std) + net.dtype.type(mean)
+    return net, history, ({"mean": mean, "std": std} if scaled else None)
