@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         IncompatibleFormatError,
         InputError,
         NotFittedError,
+        StillImprovingWarning,
         UnknownNameError,
     )
     from .gradcheck import GradientCheckResult, check_gradients
@@ -31,7 +32,7 @@ _EXPORTS = {
     "activations": ("ACTIVATIONS", "Activation", "get_activation", "register_activation"),
     "exceptions": ("ConvergenceWarning", "DataWarning", "DeltaruleError", "DivergenceError",
                    "IncompatibleFormatError", "InputError", "NotFittedError",
-                   "UnknownNameError"),
+                   "StillImprovingWarning", "UnknownNameError"),
     "gradcheck": ("GradientCheckResult", "check_gradients"),
     "history": ("EpochRecord", "History"),
     "losses": ("FUSED_PAIRS", "LOSSES", "Loss", "get_loss", "register_loss"),
@@ -85,6 +86,7 @@ __all__ = [
     "Network",
     "NotFittedError",
     "ParameterLayout",
+    "StillImprovingWarning",
     "Trainer",
     "UnknownNameError",
     "__version__",

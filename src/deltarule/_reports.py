@@ -10,7 +10,7 @@ import threading
 import warnings
 from typing import Any
 
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, StillImprovingWarning
 from .history import History
 
 __all__ = [
@@ -101,21 +101,7 @@ def warn_if_improving(history: History, lr: float, early_stopping: bool = False)
         return
     drop = (old - new) / abs(old)
     if drop > 1e-3:
-        fixes = ["raise epochs (--epochs on the command line)"]
-        if lr:
-            fixes.append(f"raise the learning rate (now {lr:g}; --learning-rate)")
-        if not early_stopping:
-            fixes.append(
-                "add a stopping rule (target_error or early_stopping; --patience on the "
-                "command line)"
-            )
-        advice = ", ".join(fixes[:-1]) + ("," if len(fixes) > 2 else "") + " or " + fixes[-1]
-        advice = advice if len(fixes) > 1 else fixes[0]
-        warnings.warn(
-            f"training stopped at the maximum number of epochs ({history.last_epoch}) while the "
-            f"training loss was still falling: {drop:.1%} lower over the last "
-            f"{k} epoch{'s' if k > 1 else ''} ({old:.4g} -> {new:.4g}). "
-            f"{advice[0].upper()}{advice[1:]}.",
-            ConvergenceWarning,
-            stacklevel=user_stacklevel(),
+        warning = StillImprovingWarning(
+            history.last_epoch, drop, k, old, new, float(lr or 0.0), early_stopping
         )
+        warnings.warn(warning, stacklevel=user_stacklevel())

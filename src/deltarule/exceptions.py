@@ -67,6 +67,82 @@ class ConvergenceWarning(UserWarning):
     """Training stopped at its iteration limit while the loss was still improving."""
 
 
+class StillImprovingWarning(ConvergenceWarning):
+    """The epoch limit stopped a run whose training loss was still falling.
+
+    Its fields say by how much, so that a program (the command line) can phrase the advice
+    in its own terms (:meth:`advice`) instead of reading the message.
+
+    Attributes
+    ----------
+    epochs : int
+        The last epoch trained.
+    drop : float
+        The loss's relative fall over the last ``window`` epochs, ``(old - new) / old``.
+    window : int
+        How many epochs back ``old`` is.
+    old, new : float
+        The loss ``window`` epochs before the last, and the last.
+    learning_rate : float
+        The rate of the last epoch; 0 for an optimizer that sizes its own steps (then not
+        advised).
+    early_stopping : bool
+        Whether early stopping watched the run (then a stopping rule is not advised).
+    """
+
+    def __init__(
+        self,
+        epochs: int,
+        drop: float,
+        window: int,
+        old: float,
+        new: float,
+        learning_rate: float,
+        early_stopping: bool,
+    ) -> None:
+        self.epochs, self.drop, self.window = epochs, drop, window
+        self.old, self.new = old, new
+        self.learning_rate, self.early_stopping = learning_rate, early_stopping
+        super().__init__(self.advice())
+
+    def __reduce__(self) -> tuple:  # (pickles by its fields, not by its message)
+        return type(self), (self.epochs, self.drop, self.window, self.old, self.new,
+                            self.learning_rate, self.early_stopping)  # fmt: skip
+
+    def advice(self, options: Mapping[str, str] | None = None, resumed: str | None = None) -> str:
+        """The message: what happened, then what to do.
+
+        ``options`` phrases the fixes for another interface: a dict with any of the keys
+        ``"epochs"``, ``"learning_rate"`` and ``"stopping"`` (by default the Python
+        parameters: ``epochs``, ``the learning rate``, ``target_error or early_stopping``).
+        ``resumed``, when given, replaces the fixes (a resumed run cannot change them).
+        """
+        names = {
+            "epochs": "epochs",
+            "learning_rate": "the learning rate",
+            "stopping": "target_error or early_stopping",
+            **(options or {}),
+        }
+        what = (
+            f"training stopped at the maximum number of epochs ({self.epochs}) while the "
+            f"training loss was still falling: {self.drop:.1%} lower over the last "
+            f"{self.window} epoch{'s' if self.window > 1 else ''} ({self.old:.4g} -> "
+            f"{self.new:.4g})."
+        )
+        if resumed is not None:
+            return f"{what} {resumed}"
+        fixes = [f"raise {names['epochs']}"]
+        if self.learning_rate:
+            fixes.append(f"raise {names['learning_rate']} (now {self.learning_rate:g})")
+        if not self.early_stopping:
+            fixes.append(f"add a stopping rule ({names['stopping']})")
+        if len(fixes) == 1:
+            advice = fixes[0]
+        else:
+            advice = ", ".join(fixes[:-1]) + ("," if len(fixes) > 2 else "") + " or " + fixes[-1]
+        return f"{what} {advice[0].upper()}{advice[1:]}."
+
+
 class DataWarning(UserWarning):
     """The data were usable, but not as the caller may expect: unlike the data the model
     saw in training (e.g. a category it never saw), or weights that cannot act (sample

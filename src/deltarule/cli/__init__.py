@@ -137,21 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_WARNING_OPTIONS = {
-    "epochs (--epochs on the command line)": "--epochs",
-    "(target_error or early_stopping; --patience on the command line)": "(--patience)",
-}
-"""Advice in the core's warnings (the training loop's, :mod:`deltarule._reports`) in
-Python's spelling, and the same in the command line's: shown by :func:`_one_line_warning`
-(the errors carry theirs: :attr:`InputError.options <deltarule.exceptions.InputError>`)."""
+EPOCH_OPTIONS = {"epochs": "--epochs", "learning_rate": "--learning-rate", "stopping": "--patience"}
+"""The fixes of the training loop's epoch-limit warning
+(:class:`~deltarule.exceptions.StillImprovingWarning`) in the command line's spelling."""
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     """Show a warning as one line ``warning: ...`` (no source location) at the command line,
-    its advice in the command line's spelling (:data:`_WARNING_OPTIONS`)."""
-    text = str(message)
-    for python, option in _WARNING_OPTIONS.items():
-        text = text.replace(python, option)
+    the epoch-limit warning's advice in the command line's spelling (:data:`EPOCH_OPTIONS`)."""
+    from ..exceptions import StillImprovingWarning
+
+    text = message.advice(EPOCH_OPTIONS) if isinstance(message, StillImprovingWarning) else message
     sys.stderr.write(f"warning: {text}\n")
 
 

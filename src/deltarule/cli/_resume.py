@@ -297,7 +297,7 @@ def fit_resumable(
 ) -> Any:
     """Train as ``deltarule.fit`` would, with checkpoints and resumption; return the history."""
     from ..callbacks import EarlyStopping
-    from ..exceptions import ConvergenceWarning
+    from ..exceptions import StillImprovingWarning
     from ..history import History
     from ..io.checkpoint import CHECKPOINT_FILE, Checkpoint, load_checkpoint, resume_trainer
     from ..training import Trainer
@@ -333,21 +333,17 @@ def fit_resumable(
                               validation_data=validation, callbacks=callbacks,
                               verbose=0 if args.quiet else 1)  # fmt: skip
     for warning in caught:
-        text = str(warning.message)
-        if issubclass(warning.category, ConvergenceWarning):
-            text = resumed_advice(text, args.epochs)
+        text = warning.message
+        if isinstance(text, StillImprovingWarning):
+            text = text.advice(resumed=resumed_advice(args.epochs))
         warnings.showwarning(text, warning.category, warning.filename, warning.lineno)
     return History(list(prior) + list(history), history.stop_reason, history.best_epoch)
 
 
-def resumed_advice(message: str, epochs: int) -> str:
-    """A convergence warning's ``message`` for a resumed run: its advice names options
-    (``--epochs``, ``--learning-rate``, ``--patience``) that ``--resume`` refuses, so it
-    is replaced by the way to train longer."""
-    if "--epochs" not in message:
-        return message
-    head = message.split(". ", 1)[0].rstrip(".")
+def resumed_advice(epochs: int) -> str:
+    """What a resumed run that reached its epoch limit can do: its options (``--epochs``,
+    ``--learning-rate``, ``--patience``) are the saved run's, which ``--resume`` keeps."""
     return (
-        f"{head}. --resume keeps the saved run's settings (--epochs {epochs}); to train "
-        "longer, start a new run with a larger --epochs (and a new --checkpoint folder)."
+        f"--resume keeps the saved run's settings (--epochs {epochs}); to train longer, start "
+        "a new run with a larger --epochs (and a new --checkpoint folder)."
     )
