@@ -11,7 +11,7 @@ import pytest
 from conftest import count_calls
 
 import deltarule as dr
-from deltarule import _compiled, _minibatch, training
+from deltarule import _compiled, _epochs, _minibatch, _steps
 from deltarule.training import Trainer
 
 pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
@@ -247,7 +247,7 @@ def test_divergence_is_handled_as_in_the_plain_loop(monkeypatch) -> None:
 
 
 def test_ctrl_c_stops_between_runs_of_steps(monkeypatch) -> None:
-    class SecondLook(training.Interrupt):
+    class SecondLook(_epochs.Interrupt):
         """Says Ctrl-C was pressed from the second time it is asked."""
 
         looks = 0
@@ -261,7 +261,7 @@ def test_ctrl_c_stops_between_runs_of_steps(monkeypatch) -> None:
         def requested(self, value: bool) -> None:
             pass
 
-    monkeypatch.setattr(training, "Interrupt", SecondLook)
+    monkeypatch.setattr(_epochs, "Interrupt", SecondLook)  # what the epoch loop enters
     X, y = data(("softmax", "categorical_crossentropy"), n=2000)
     net = dr.Network([7, 12, 3], output_activation="softmax", seed=0)
     before = net.parameters.copy()
@@ -288,7 +288,7 @@ def run_lengths(monkeypatch) -> list[int]:
 def test_run_lengths_carry_over_to_the_next_epoch(monkeypatch) -> None:
     # Every run is "fast" here, so each doubles the next (a shorter last run of an epoch
     # too, by its rate); the next epoch goes on from there instead of from 4 steps.
-    monkeypatch.setattr(training, "COMPILED_RUN_SECONDS", 1e9)
+    monkeypatch.setattr(_steps, "COMPILED_RUN_SECONDS", 1e9)
     sizes = run_lengths(monkeypatch)
     X, y = data(("softmax", "categorical_crossentropy"), n=640)
     net = dr.Network([7, 12, 3], output_activation="softmax", seed=0)
@@ -298,7 +298,7 @@ def test_run_lengths_carry_over_to_the_next_epoch(monkeypatch) -> None:
 
     # Every run is "slow" now (over twice COMPILED_RUN_SECONDS): each halves the next.
     # (A new fit makes a new kernel: batch-sized work space is not kept between fits.)
-    monkeypatch.setattr(training, "COMPILED_RUN_SECONDS", 0.0)
+    monkeypatch.setattr(_steps, "COMPILED_RUN_SECONDS", 0.0)
     sizes.clear()
     trainer.fit(X, y, epochs=1, verbose=0, warn_convergence=False)
     assert sizes == [4, 2] + [1] * 58

@@ -11,7 +11,7 @@ from conftest import count_calls
 from test_minibatch import HIDDEN, PAIRS, RULES, assert_same_training, data
 
 import deltarule as dr
-from deltarule import _blas, _compiled, _minibatch, _mkl
+from deltarule import _blas, _compiled, _epochs, _minibatch, _mkl
 from deltarule.training import Trainer
 
 pytestmark = [
@@ -276,7 +276,7 @@ def test_the_validation_pass_between_threaded_runs_keeps_blas_on_one_thread(monk
         with monkeypatch.context() as patch, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             patch.setattr(_minibatch, "THREADS", threads)
-            validate = count_calls(patch, Trainer, "_validate")
+            validate = count_calls(patch, _epochs, "validate")
             Trainer(net, "adam", 0.01, 16, seed=0).fit(X, y, epochs=2, verbose=0,
                                                       validation_split=0.2)  # fmt: skip
         assert len(validate) == 2

@@ -575,9 +575,7 @@ def test_the_epoch_limit_warning_suggests_a_stopping_rule_only_when_there_is_non
     with pytest.warns(dr.ConvergenceWarning) as caught:
         net.fit(X, y, epochs=20, optimizer="sgd", validation_split=0.2, early_stopping=True,
                 patience=50, **quiet())  # fmt: skip
-    assert str(caught[0].message).endswith(
-        "Raise epochs or raise the learning rate (now 0.01)."
-    )
+    assert str(caught[0].message).endswith("Raise epochs or raise the learning rate (now 0.01).")
 
 
 def test_a_network_is_trained_by_one_fit_at_a_time(rng) -> None:

@@ -1,6 +1,6 @@
 r"""Compiled mini-batch steps: runs of whole training steps in one numba call.
 
-A step of :meth:`deltarule.training.Trainer._step` at batch 128 on a 784-256-128-10
+A step of :func:`deltarule._steps.step` at batch 128 on a 784-256-128-10
 network spends about a fifth of its time outside the matrix products and the optimizer:
 some thirty NumPy and Python calls (bias adds, activations, the softmax and loss rows, the
 bias gradients), each of which finds the interpreter's and NumPy's own data evicted from

@@ -163,7 +163,7 @@ def _compiled_epoch(trainer: Any) -> Callable[[Data, float, Any], tuple]:
 
 
 def epoch_orders(trainer: Any, n: int, n_epochs: int) -> np.ndarray | None:
-    """Each epoch's visiting order, drawn exactly as :meth:`_epoch` draws it."""
+    """Each epoch's visiting order, drawn exactly as :func:`deltarule._steps.run_epoch` draws it."""
     if not trainer.shuffle or n == 1:  # a one-element permutation draws nothing
         return None
     return np.stack([trainer._shuffle_rng.permutation(n) for _ in range(n_epochs)])

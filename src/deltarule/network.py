@@ -21,34 +21,21 @@ True
 from __future__ import annotations
 
 import copy as _copy
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import _inference, _memory, _rowops, _sparse
+from . import _inference, _memory, _network_data, _network_views, _rowops, _sparse
+from ._architecture import allocate, check_layer_sizes, make_layers, make_loss, parameter_layout
+from ._network_data import check_flat, overflow_quietly, require_targets
+from ._network_views import _Views, assign_flat, layer_views, set_named
 from ._typing import Array, ArrayLike, DTypeLike, SeedLike
-from ._validation import (
-    check_dtype,
-    check_features,
-    check_sample_weight,
-    check_target_range,
-    check_targets,
-)
-from .activations import ACTIVATIONS, Activation, get_activation
+from ._validation import check_dtype
+from .activations import Activation
 from .exceptions import InputError
-from .initializers import get_initializer, make_rng
 from .layers import Dense, DenseBuffers, DenseCache, plain_dense
-from .losses import (
-    CLASSIFICATION_LOSSES,
-    Loss,
-    batch_scale,
-    fused_pair,
-    get_loss,
-    reduce_weighted,
-)
-from .parameters import ParameterLayout
+from .losses import Loss, batch_scale, fused_pair, reduce_weighted
 
 if TYPE_CHECKING:
     from .training import History
@@ -68,149 +55,6 @@ class Observer(Protocol):
     ) -> None: ...
 
 
-def _per_layer(value: Any, n: int, name: str) -> list[Any]:
-    if isinstance(value, (list, tuple)):
-        if len(value) != n:
-            raise InputError(f"{name} has {len(value)} entries; expected one per layer ({n}).")
-        return list(value)
-    return [value] * n
-
-
-def _dropout_rates(dropout: Any, sizes: list[int]) -> list[float]:
-    """Return one dropout rate per hidden layer, or raise.
-
-    Dropout drops hidden neurons' outputs; a network without a hidden layer has none
-    to drop, so a non-zero rate there would silently do nothing and is refused.
-    """
-    n_hidden = len(sizes) - 2
-    many = isinstance(dropout, (list, tuple))
-    rates = list(dropout) if many else [dropout]
-    for rate in rates:
-        if not (isinstance(rate, numbers.Real) and 0 <= rate < 1):
-            raise InputError(
-                f"dropout rates must be numbers in [0, 1) (the fraction of hidden outputs "
-                f"dropped in training); received {rate!r}. Pass e.g. dropout=0.2, or 0 for none."
-            )
-    if n_hidden == 0 and any(rates):
-        bigger = [sizes[0], 8, *sizes[1:]]
-        raise InputError(
-            f"dropout={dropout!r} applies to hidden layers' outputs, but layer_sizes {sizes} "
-            f"has no hidden layer, so it would do nothing; expected dropout=0. Leave dropout "
-            f"out, or add a hidden layer, e.g. Network({bigger}, dropout={dropout!r})."
-        )
-    if many and len(rates) != n_hidden:
-        fix = f"Give {n_hidden} rates, or one number for all" if n_hidden else "Leave it out"
-        raise InputError(
-            f"dropout has {len(rates)} entries; expected one per hidden layer ({n_hidden} for "
-            f"layer_sizes {sizes}). {fix}."
-        )
-    return [float(rate) for rate in (rates if many else rates * n_hidden)]
-
-
-def _fill(target: Array, values: Any, what: str) -> None:
-    """Copy an initializer's output into a parameter view, checking it (user callables)."""
-    values = np.asarray(values)
-    try:
-        fits = np.broadcast_shapes(values.shape, target.shape) == target.shape
-    except ValueError:
-        fits = False
-    if values.dtype.kind not in "biuf" or not fits:
-        raise InputError(
-            f"the {what} returned {values.dtype} values of shape {values.shape}; expected "
-            f"numbers of shape {target.shape} (its first argument)."
-        )
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below
-        target[...] = values
-    if not np.isfinite(target).all():
-        raise InputError(
-            f"the {what} returned NaN, infinity or values too large for {target.dtype}; "
-            "expected finite numbers."
-        )
-
-
-def _call_initializer(
-    init: Any, target: Array, fan_in: int, fan_out: int, rng: Any, what: str
-) -> Any:
-    """``init(shape, fan_in, fan_out, rng, dtype)``; a call that does not fit that signature
-    (a user's ``lambda shape: ...``) is an InputError that shows it."""
-    try:
-        return init(target.shape, fan_in, fan_out, rng, target.dtype)
-    except TypeError as exc:
-        raise InputError(
-            f"the {what} could not be called as init(shape, fan_in, fan_out, rng, dtype) "
-            f"({exc}); an initializer takes those five arguments, e.g. lambda shape, fan_in, "
-            "fan_out, rng, dtype: rng.normal(0, 0.1, shape)."
-        ) from exc
-
-
-def _require_targets(y: Any) -> Any:
-    if y is None:
-        raise InputError(
-            "y is None; computing the error needs targets of shape (n_samples, n_outputs)."
-        )
-    return y
-
-
-def _overflow_quietly() -> Any:
-    """Silence NumPy's overflow warnings where the caller sees the non-finite result."""
-    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
-
-
-def _bounds(interval: tuple[float, float]) -> str:
-    return f"[{interval[0]:g}, {interval[1]:g}]".replace("inf]", "inf)").replace("[-inf", "(-inf")
-
-
-def _check_output_pair(activation: Activation, loss: Loss) -> None:
-    """Refuse an output activation whose values the loss is not defined on (identity with
-    binary cross-entropy, say): the loss would be clipped there, its gradient would not be
-    the clipped loss's, and training would diverge without an error."""
-    if loss.takes(activation.output_range):
-        return
-    have, need = activation.output_range, loss.output_domain
-    fits = sorted(
-        {a.name for a in ACTIVATIONS.values() if a.output_range and loss.takes(a.output_range)}
-    )
-    default = _default_loss(activation)
-    raise InputError(
-        f"loss {loss.name!r} is defined for outputs in {_bounds(need)}, but output activation "
-        f"{activation.name!r} gives values in {_bounds(have)}. Use an output activation whose "
-        f"values it takes ({', '.join(fits)}), or loss={default!r} (or 'auto') for "
-        f"{activation.name!r} outputs."
-    )
-
-
-def _is_auto(loss: Any) -> bool:
-    return isinstance(loss, str) and loss == "auto"
-
-
-def _refuse_one_unit_softmax(layers: Sequence[Dense]) -> None:
-    """Refuse softmax over a single unit: it outputs 1 whatever its input, so its loss and
-    gradient are 0 and nothing before it can learn."""
-    for index, layer in enumerate(layers):
-        if layer.activation is not ACTIVATIONS.get("softmax") or layer.n_outputs != 1:
-            continue
-        if index == len(layers) - 1:
-            raise InputError(
-                "output_activation='softmax' over 1 output unit gives 1.0 for every input "
-                "(softmax normalises across the units), so the loss and its gradient are 0 and "
-                "the network cannot learn. For two classes in one column use "
-                "output_activation='sigmoid' with loss='binary_crossentropy' (or 'auto'); "
-                "for k classes, one-hot targets and k softmax outputs."
-            )
-        raise InputError(
-            f"hidden layer {index + 1} has activation 'softmax' over 1 unit, which outputs 1.0 "
-            "for every input (softmax normalises across the units), so nothing before it can "
-            "learn. Widen the layer or choose another activation."
-        )
-
-
-def _default_loss(output_activation: Activation) -> str:
-    return {
-        "softmax": "categorical_crossentropy",
-        "sigmoid": "binary_crossentropy",
-    }.get(output_activation.name, "half_squared_error")
-
-
 def require_network(network: Any, what: str) -> Network:
     """``network`` if it is a :class:`Network`, else an InputError naming ``what`` needs one."""
     if not isinstance(network, Network):
@@ -224,86 +68,6 @@ def require_network(network: Any, what: str) -> Network:
 
 INFER_CHUNK = 2048
 """Rows per forward pass in :meth:`Network.infer`."""
-
-
-class _Views(list):
-    """A network's per-layer views into its parameter buffer (:attr:`Network.weights`,
-    :attr:`Network.biases`). Assigning an entry copies the values into its view: replacing
-    the view itself would disconnect it (predict would use the new array while training
-    and saving used the buffer)."""
-
-    def __init__(self, views: list[Array | None], what: str) -> None:
-        super().__init__(views)
-        self._what = what
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        checked = self._checked(index, value)
-        if checked is not None:
-            np.copyto(*checked)
-
-    def assign(self, values: Any) -> None:
-        """Copy ``values`` (one per layer) into the views: every one is checked before any
-        is written (all or nothing, as :meth:`Network.set_parameters`)."""
-        values = list(values)
-        if len(values) != len(self):
-            raise InputError(
-                f"network.{self._what} = [...] needs one entry per layer ({len(self)}); "
-                f"received {len(values)}."
-            )
-        checked = [self._checked(index, value) for index, value in enumerate(values)]
-        for pair in checked:
-            if pair is not None:
-                np.copyto(*pair)
-
-    def _checked(self, index: Any, value: Any) -> tuple[Array, Array] | None:
-        """(view, values in its dtype) for ``self[index] = value``; None for a layer
-        without bias given None; else an InputError."""
-        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-            raise InputError(
-                f"network.{self._what}[{index!r}] = ...: assign one layer at a time by its "
-                f"index (0 to {len(self) - 1}), or the whole list with network.{self._what} = "
-                "[...]."
-            )
-        view = self[index]  # (an IndexError beyond the layers, as a list's)
-        position = index % len(self) + 1
-        if view is None:
-            if value is None:
-                return None
-            raise InputError(
-                f"layer {position} has no bias (use_bias=False), so network.biases[{index}] "
-                "can only be None."
-            )
-        try:
-            with np.errstate(over="ignore"):  # too large for the dtype: reported below
-                array = np.asarray(value, dtype=view.dtype)
-        except (TypeError, ValueError):
-            raise InputError(
-                f"network.{self._what}[{index}] must be numbers of shape {view.shape}; "
-                f"received {type(value).__name__}."
-            ) from None
-        if array.shape != view.shape:
-            raise InputError(
-                f"network.{self._what}[{index}] has shape {view.shape} (layer {position}); "
-                f"received shape {array.shape}. Give an array of that shape."
-            )
-        if not np.isfinite(array).all():
-            raise InputError(
-                f"network.{self._what}[{index}] must be finite; received NaN or infinity (or "
-                f"values too large for {view.dtype.name})."
-            )
-        return view, array
-
-    def _fixed(self, *args: Any, **kwargs: Any) -> None:
-        raise InputError(
-            f"network.{self._what} has one entry per layer, fixed by the architecture; "
-            "assign to an entry (network.weights[0] = W) to change its values."
-        )
-
-    __delitem__ = append = extend = insert = pop = remove = clear = sort = reverse = _fixed
-    __iadd__ = __imul__ = _fixed
-
-    def __reduce__(self) -> Any:  # (copied or pickled on its own: a plain list of arrays)
-        return (list, (list(self),))
 
 
 class Network:
@@ -358,56 +122,13 @@ class Network:
         dtype: DTypeLike = "float32",
         seed: SeedLike = None,
     ) -> None:
-        sizes = list(layer_sizes) if isinstance(layer_sizes, (list, tuple)) else None
-        if (
-            sizes is None
-            or len(sizes) < 2
-            or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in sizes)
-            or min(sizes) < 1
-        ):
-            raise InputError(
-                f"layer_sizes must be a list of at least two positive integers (inputs, ..., "
-                f"outputs); received {layer_sizes!r}. Example: Network([4, 16, 3])."
-            )
-        n_layers = len(sizes) - 1
-        hidden = _per_layer(activation, n_layers - 1, "activation") if n_layers > 1 else []
-        if n_layers == 1:  # no hidden layer: still a known name (a typo is an error), no list
-            if isinstance(activation, (list, tuple)) and activation:
-                entries = f"{len(activation)} entr{'y' if len(activation) == 1 else 'ies'}"
-                raise InputError(
-                    f"activation has {entries}, one per hidden layer, but "
-                    f"layer_sizes {sizes} has no hidden layer; leave activation out (the output's "
-                    "is output_activation), or add a hidden layer, e.g. "
-                    f"Network({[sizes[0], 8, *sizes[1:]]}, activation={activation[0]!r})."
-                )
-            if not isinstance(activation, (list, tuple)):
-                get_activation(activation)
-        activations = [get_activation(a) for a in hidden] + [get_activation(output_activation)]
-        biases = _per_layer(use_bias, n_layers, "use_bias")
-        drops = _dropout_rates(dropout, sizes) + [0.0]
+        sizes = check_layer_sizes(layer_sizes)
+        layers = make_layers(sizes, activation, output_activation, use_bias, dropout)
         self.dtype: np.dtype = check_dtype(dtype)
-        self.layers: tuple[Dense, ...] = tuple(
-            Dense(int(sizes[i]), int(sizes[i + 1]), activations[i], bool(biases[i]), drops[i])
-            for i in range(n_layers)
-        )
-        output_act = self.layers[-1].activation
-        _refuse_one_unit_softmax(self.layers)
-        self.loss: Loss = get_loss(_default_loss(output_act) if _is_auto(loss) else loss)
-        _check_output_pair(output_act, self.loss)
-        entries: list[tuple[str, tuple[int, ...]]] = []
-        for i, layer in enumerate(self.layers, start=1):
-            entries.append((f"W{i}", (layer.n_outputs, layer.n_inputs)))
-            if layer.use_bias:
-                entries.append((f"b{i}", (layer.n_outputs,)))
-        self.layout = ParameterLayout(entries)
-        try:
-            self._parameters: Array = self.layout.allocate(self.dtype)
-        except (MemoryError, ValueError, OverflowError) as exc:
-            raise InputError(
-                f"layer_sizes {sizes} need {self.layout.size:,} parameters "
-                f"({self.layout.size * self.dtype.itemsize:,} bytes), which cannot be "
-                "allocated; use narrower layers."
-            ) from exc
+        self.layers: tuple[Dense, ...] = layers
+        self.loss: Loss = make_loss(loss, self.layers)
+        self.layout = parameter_layout(self.layers)
+        self._parameters: Array = allocate(self.layout, self.dtype, sizes)
         self.trainable: np.ndarray = np.ones(self.layout.size, dtype=bool)
         self._bind_views()
         self.initialize(initializer, bias_initializer, seed)
@@ -426,33 +147,10 @@ class Network:
 
     @parameters.setter
     def parameters(self, values: ArrayLike) -> None:
-        buffer = self._parameters
-        array = np.asarray(values)
-        if array.dtype.kind not in "iuf" or array.shape != buffer.shape:
-            raise InputError(
-                f"network.parameters takes a flat array of {buffer.size} numbers (shape "
-                f"({buffer.size},)); received {array.dtype} values of shape {array.shape}. "
-                "Assign a copy taken from this network (saved = net.parameters.copy(); later "
-                "net.parameters = saved), or use set_parameters({'W1': ..., ...}) for "
-                "tensors by name."
-            )
-        with np.errstate(over="ignore", invalid="ignore"):  # too large: reported below
-            cast = array.astype(self.dtype, copy=False)
-        if not np.isfinite(cast).all():
-            raise InputError(
-                f"the values assigned to network.parameters contain NaN or infinity (or "
-                f"values too large for {self.dtype.name}); expected finite numbers."
-            )
-        np.copyto(buffer, cast)
+        assign_flat(self._parameters, values, self.dtype)
 
     def _bind_views(self) -> None:
-        weights = [
-            self.layout.view(self.parameters, f"W{i}") for i in range(1, len(self.layers) + 1)
-        ]
-        biases = [
-            self.layout.view(self.parameters, f"b{i}") if layer.use_bias else None
-            for i, layer in enumerate(self.layers, start=1)
-        ]
+        weights, biases = layer_views(self, self.parameters)
         self._weights, self._biases = _Views(weights, "weights"), _Views(biases, "biases")
 
     @property
@@ -482,11 +180,7 @@ class Network:
         cached = self.__dict__.get("_last_views")
         if cached is not None and cached[0] is params:  # e.g. the trainer's gradient buffer
             return cached[1], cached[2]
-        weights = [self.layout.view(params, f"W{i}") for i in range(1, len(self.layers) + 1)]
-        biases = [
-            self.layout.view(params, f"b{i}") if layer.use_bias else None
-            for i, layer in enumerate(self.layers, start=1)
-        ]
+        weights, biases = layer_views(self, params)
         # Views of one other buffer are kept (with the buffer, so its identity stays its own).
         self._last_views = (params, weights, biases)
         return weights, biases
@@ -519,16 +213,7 @@ class Network:
         seed: SeedLike = None,
     ) -> Network:
         """Draw new weights and biases in place from ``seed``; returns self."""
-        rng = make_rng(seed)
-        w_init, b_init = get_initializer(initializer), get_initializer(bias_initializer)
-        for layer, weight, bias in zip(self.layers, self.weights, self.biases):
-            fan_in, fan_out = layer.n_inputs, layer.n_outputs
-            for init, target, what in [
-                (w_init, weight, "initializer"),
-                (b_init, bias, "bias_initializer"),
-            ]:
-                if target is not None:
-                    _fill(target, _call_initializer(init, target, fan_in, fan_out, rng, what), what)
+        _network_views.initialize(self, initializer, bias_initializer, seed)
         return self
 
     def set_parameters(self, values: Mapping[str, ArrayLike]) -> Network:
@@ -537,30 +222,7 @@ class Network:
         Weights ``W{i}`` have shape (n_outputs, n_inputs): row ``j`` holds the weights into
         neuron ``j``.
         """
-        checked = []  # every tensor is checked before any is written: all or nothing
-        for name, value in values.items():
-            target = self.layout.view(self.parameters, name)
-            try:
-                with np.errstate(over="ignore"):  # too large for the dtype: reported below
-                    array = np.asarray(value, dtype=self.dtype)
-            except (ValueError, TypeError) as exc:
-                raise InputError(
-                    f"{name} could not be read as numbers ({exc}); expected an array of shape "
-                    f"{target.shape} of {self.dtype.name}."
-                ) from None
-            if array.shape != target.shape:
-                raise InputError(
-                    f"{name} has shape {array.shape}; the network expects {target.shape} "
-                    "(weights are (n_outputs, n_inputs))."
-                )
-            if not np.isfinite(array).all():
-                raise InputError(
-                    f"{name} contains NaN or infinity (or values too large for "
-                    f"{self.dtype.name}); expected finite numbers."
-                )
-            checked.append((target, array))
-        for target, array in checked:
-            target[...] = array
+        set_named(self, values)
         return self
 
     def get_parameters(self) -> dict[str, Array]:
@@ -764,33 +426,12 @@ class Network:
         loss : float
         gradient : ndarray of shape (n_parameters,)
         """
-        X, y, sw = self.validate(X, _require_targets(y), sample_weight)
-        params = None if params is None else self._check_flat(params, "params")
-        out = None if out is None else self._check_flat(out, "out")
-        with _overflow_quietly():  # an overflow shows as a non-finite loss
+        X, y, sw = self.validate(X, require_targets(y), sample_weight)
+        params = None if params is None else check_flat(self, params, "params")
+        out = None if out is None else check_flat(self, out, "out")
+        with overflow_quietly():  # an overflow shows as a non-finite loss
             _, caches = self.forward(X, params, observer=observer)
             return self.backward(caches, y, sw, params, out=out, observer=observer)
-
-    def _check_flat(self, array: Any, name: str) -> Array:
-        """``array`` if it is a flat vector of this network's parameters and dtype, else an
-        InputError (``params`` of another dtype is converted; ``out`` is written in place)."""
-        n = self.layout.size
-        given = np.asarray(array) if name == "params" else array
-        ok = isinstance(given, np.ndarray) and given.shape == (n,)
-        if ok and name == "params" and given.dtype.kind in "iuf":
-            return given.astype(self.dtype, copy=False)
-        if ok and given.dtype == self.dtype:
-            return given
-        shown = (
-            f"{given.dtype} array of shape {given.shape}"
-            if isinstance(given, np.ndarray)
-            else type(array).__name__
-        )
-        raise InputError(
-            f"{name} must be a flat {self.dtype.name} array of this network's {n} parameters "
-            f"(shape ({n},)); received a {shown}. Start from a copy of the network's buffer, "
-            f"e.g. {name}=net.parameters.copy()."
-        )
 
     def validate(
         self,
@@ -808,13 +449,7 @@ class Network:
         CSR matrix of the network's dtype (for the code that densifies its rows as it
         reads them: :mod:`deltarule._sparse`); otherwise it is refused.
         """
-        x_name, y_name, w_name = names
-        X = check_features(X, self.n_inputs, self.dtype, x_name, accept_sparse=accept_sparse)
-        if y is not None:
-            y = check_targets(y, X.shape[0], self.n_outputs, self.dtype, y_name, x_name)
-            check_target_range(y, self.loss.name, y_name)
-        sw = check_sample_weight(sample_weight, X.shape[0], self.dtype, w_name)
-        return X, y, sw
+        return _network_data.validate(self, X, y, sample_weight, names, accept_sparse)
 
     def predict(self, X: ArrayLike) -> Array:
         """Return the network's outputs for ``X``, shape (n_samples, n_outputs).
@@ -829,19 +464,9 @@ class Network:
             weights too large for the dtype); never returns non-finite outputs.
         """
         X, _, _ = self.validate(X, accept_sparse=True)
-        with _overflow_quietly():
+        with overflow_quietly():
             output = self.infer(X)
-        if not np.isfinite(output).all():
-            rows = np.flatnonzero(~np.isfinite(output).all(axis=1))
-            raise InputError(
-                f"the network's outputs overflowed to infinity or NaN for {rows.size} of "
-                f"{output.shape[0]} samples (first: row {rows[0]}, whose largest |value| is "
-                f"{abs(X[rows[0]]).max():.3g}; the largest |weight| is "
-                f"{np.abs(self.parameters).max():.3g}): {self.dtype} cannot hold the "
-                "intermediate values. Scale X as the training data were scaled (e.g. "
-                "standardise it), retrain with a lower learning rate if the weights are huge, "
-                "or use dtype='float64'."
-            )
+        _network_data.refuse_overflowed(self, X, output)
         return output
 
     def evaluate(
@@ -877,17 +502,10 @@ class Network:
             For unusable data, an unknown metric, or a metric that cannot score the
             targets (accuracy on regression targets).
         """
-        X, y, sw = self.validate(X, _require_targets(y), sample_weight, accept_sparse=True)
+        X, y, sw = self.validate(X, require_targets(y), sample_weight, accept_sparse=True)
         if metrics is None:
             return self.evaluate_params(self.parameters, X, y, sw)
-        from .metrics import check_targets, get_metric
-
-        chosen = [get_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
-        check_targets(chosen, y, self.loss.name in CLASSIFICATION_LOSSES)
-        loss = self.evaluate_params(self.parameters, X, y, sw)
-        with _overflow_quietly():
-            output = self.infer(X)
-        return {"loss": loss, **{m.name: m(output, y, sw) for m in chosen}}
+        return _network_data.scores(self, X, y, sw, metrics)
 
     def evaluate_params(
         self, params: Array, X: Array, y: Array, sample_weight: Array | None = None
@@ -898,7 +516,7 @@ class Network:
         time (fewer for wide rows: :mod:`deltarule._sparse`), and :meth:`error` sees the
         output layer's cache alone.
         """
-        with _overflow_quietly():  # an overflow shows as a non-finite error
+        with overflow_quietly():  # an overflow shows as a non-finite error
             if _sparse.is_sparse(X):
                 last = _sparse.output_cache(self, X, params, most=INFER_CHUNK)
                 return self.error([last], y, sample_weight)

@@ -1,0 +1,91 @@
+"""A trainer's resumable state: what a checkpoint keeps of it, and taking it back.
+
+:func:`checkpoint_state` splits a :class:`~deltarule.training.Trainer`'s state into the
+optimizer's arrays (named tensors, for the model file) and plain JSON-able data (the
+optimizer's config and scalars, the epochs done, the learning rates, the random streams'
+states and the trainer's settings); :func:`restore_state` writes them back, refusing a state
+written for another optimizer or network, or damaged (not finite).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+from .exceptions import InputError
+
+__all__ = ["checkpoint_state", "restore_state"]
+
+
+def checkpoint_state(trainer: Any) -> tuple[dict[str, Array], dict[str, Any]]:
+    """(tensors, meta) of ``trainer``: :meth:`Trainer.checkpoint_state
+    <deltarule.training.Trainer.checkpoint_state>`."""
+    tensors = {  # scratch buffers hold no state worth keeping
+        f"optimizer.{k}": v
+        for k, v in trainer.optimizer_state.items()
+        if isinstance(v, np.ndarray) and k != "scratch"
+    }
+    scalars = {k: v for k, v in trainer.optimizer_state.items() if not isinstance(v, np.ndarray)}
+    rngs = (trainer._shuffle_rng, trainer._dropout_rng, trainer._split_rng)
+    running = trainer._running
+    meta = {
+        "optimizer": trainer.optimizer.config(),
+        "optimizer_scalars": scalars,
+        "epochs_done": trainer.epochs_done,
+        "learning_rate": trainer.learning_rate if running is None else running.learning_rate,
+        "base_learning_rate": trainer.base_learning_rate,
+        "rng": [r.bit_generator.state for r in rngs],
+        "settings": {
+            "batch_size": trainer.batch_size,
+            "shuffle": trainer.shuffle,
+            "l2": trainer.l2,
+            "l1": trainer.l1,
+            "max_norm": trainer.max_norm,
+            "metrics": [m.name for m in trainer.metrics],
+            # (only when not the default: checkpoints written before it lack it)
+            **({"epoch_loss": trainer.epoch_loss} if trainer.epoch_loss != "weighted" else {}),
+        },
+    }
+    return tensors, meta
+
+
+def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any]) -> None:
+    """Write :func:`checkpoint_state` output back into ``trainer`` (same network layout)."""
+    state = trainer.optimizer.init(trainer.network.parameters) if trainer.optimizer_state else {}
+    for key in list(state):
+        if isinstance(state[key], np.ndarray) and key != "scratch":
+            saved = tensors.get(f"optimizer.{key}")
+            if saved is None or saved.shape != state[key].shape:
+                raise InputError(
+                    f"the checkpoint lacks optimizer state {key!r} of shape "
+                    f"{state[key].shape}; it was written for another optimizer or network."
+                )
+            if not np.isfinite(saved).all():
+                raise InputError(
+                    f"the checkpoint's optimizer state {key!r} holds NaN or infinity; "
+                    "a checkpoint keeps a finite state (a diverged epoch is undone), so "
+                    "it is damaged. Start the run again."
+                )
+            state[key][...] = saved
+    scalars = meta.get("optimizer_scalars", {})
+    known = {k for k, v in state.items() if not isinstance(v, np.ndarray)}
+    for key, value in scalars.items():
+        if key not in known or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):  # (an unknown key could replace a moment array with a number)
+            raise InputError(
+                f"the checkpoint's optimizer scalar {key!r} = {value!r} is not one of "
+                f"{trainer.optimizer.name!r}'s ({', '.join(sorted(known)) or 'none'}) or not "
+                "finite; it was written for another optimizer, or is damaged."
+            )
+    state.update(scalars)
+    trainer.optimizer_state = state
+    trainer.epochs_done = int(meta["epochs_done"])
+    trainer.learning_rate = float(meta["learning_rate"])
+    trainer.base_learning_rate = float(meta.get("base_learning_rate", trainer.base_learning_rate))
+    rngs = (trainer._shuffle_rng, trainer._dropout_rng, trainer._split_rng)
+    for rng, saved in zip(rngs, meta["rng"]):
+        rng.bit_generator.state = saved

@@ -1,0 +1,194 @@
+"""The epoch loop: epochs run, undone when they diverge, recorded and told to the callbacks.
+
+:func:`run_epochs` runs up to ``epochs`` epochs (each by :func:`deltarule._steps.run_epoch`,
+or the epoch function the compiled online path gives). Before each epoch it keeps the
+weights and the optimizer state (:class:`OptimizerSnapshot`); an epoch whose loss, weights or
+outputs are not finite is undone and ends the run with a divergence reason. A complete epoch
+becomes one frozen :class:`~deltarule.history.EpochRecord` (:func:`record`: the training and
+validation losses and metrics), which :func:`end_epoch` appends to the history and hands to
+every callback; a callback's answer (:func:`stop_reason`) stops the run. Ctrl-C stops it
+between batches: a partial epoch gets no record.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from . import _minibatch, _sparse
+from ._reports import Interrupt, diverged
+from ._sampling import Data
+from ._steps import run_epoch
+from ._typing import Array
+from .callbacks import Callback, TrainingState
+from .exceptions import InputError
+from .history import EpochRecord
+from .network import INFER_CHUNK
+
+__all__ = [
+    "OptimizerSnapshot",
+    "end_epoch",
+    "metrics",
+    "record",
+    "run_epochs",
+    "stop_reason",
+    "validate",
+]
+
+
+class OptimizerSnapshot:
+    """A copy of an optimizer state (its arrays and scalars, not its scratch space), taken
+    before each epoch so that a diverged epoch is undone in the optimizer as in the weights:
+    momentum, Adam's moments and the step count go back to the last finite epoch (a
+    velocity left at 1e19 made the next fit diverge at once, whatever its learning rate).
+    The copies are made into buffers kept between epochs: O(parameters) a state array."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.saved = {k: v.copy() if isinstance(v, np.ndarray) else v
+                      for k, v in state.items() if k != "scratch"}  # fmt: skip
+
+    def take(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            if key == "scratch":
+                continue
+            kept = self.saved.get(key)
+            if isinstance(value, np.ndarray) and isinstance(kept, np.ndarray):
+                np.copyto(kept, value)
+            else:
+                self.saved[key] = value.copy() if isinstance(value, np.ndarray) else value
+
+    def put(self, state: dict[str, Any]) -> None:
+        """Write the snapshot back into ``state``, arrays in place (compiled kernels and the
+        training state hold them)."""
+        for key, kept in self.saved.items():
+            value = state.get(key)
+            if isinstance(kept, np.ndarray) and isinstance(value, np.ndarray):
+                np.copyto(value, kept)
+            else:
+                state[key] = kept
+
+
+def stop_reason(callback: Callback, reason: Any) -> str | None:
+    """A callback's ``on_epoch_end`` answer as a stop reason: a string stops (the reason),
+    None or "" goes on; True stops with a reason naming the callback (Keras callbacks set
+    ``model.stop_training = True``), False goes on. Anything else is an InputError."""
+    if reason is None or isinstance(reason, str):
+        return reason or None
+    if isinstance(reason, (bool, np.bool_)):
+        name = type(callback).__name__
+        return f"stopped by {name} (its on_epoch_end returned True)" if reason else None
+    raise InputError(
+        f"{type(callback).__name__}.on_epoch_end returned {type(reason).__name__} "
+        f"{reason!r:.60}; expected None to go on, or a string, the reason to stop (True "
+        "also stops). Return e.g. 'target reached' to stop."
+    )
+
+
+def metrics(trainer: Any, output: Array | None, target: Array, sw: Array | None) -> dict:
+    """The trainer's metrics of ``output`` against ``target`` (none for no output)."""
+    if output is None or output.shape[0] == 0:
+        return {}
+    return {m.name: float(m.function(output, target, sw)) for m in trainer.metrics}
+
+
+def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, float]]:
+    """The validation loss and metrics of the epoch just run; (None, {}) without ``val``."""
+    if val is None:
+        return None, {}
+    net = trainer.network
+    with _minibatch.keep_blas_asleep(trainer):
+        if _sparse.is_sparse(val.X):  # in chunks of dense rows; error() reads the last cache
+            last = _sparse.output_cache(net, val.X, most=INFER_CHUNK)
+            output, caches = last.out, [last]
+        else:
+            output, caches = net.forward(val.X)
+    loss = net.error(caches, val.y, val.sample_weight)
+    return loss, metrics(trainer, output, val.y, val.sample_weight)
+
+
+def record(
+    trainer: Any,
+    loss: float,
+    output: Any,
+    order: Array,
+    data: Data,
+    val: Data | None,
+    lr: float,
+    t0: float,
+    gradient_norm: float,
+) -> EpochRecord:
+    """The record of the epoch just run (numbered on from ``trainer.epochs_done``)."""
+    sw = None if data.sample_weight is None else data.sample_weight[order]
+    scores = metrics(trainer, output, data.y[order], sw) if output is not None else {}
+    val_loss, val_metrics = validate(trainer, val)
+    trainer.epochs_done += 1
+    return EpochRecord(
+        epoch=trainer.epochs_done,
+        loss=float(loss),
+        val_loss=val_loss,
+        metrics=scores,
+        val_metrics=val_metrics,
+        learning_rate=lr,
+        gradient_norm=gradient_norm,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def end_epoch(record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]) -> str | None:
+    """Append ``record`` to the history and tell every callback; the first stop reason."""
+    state.history.append(record)
+    state.epoch = record.epoch
+    reasons = [stop_reason(cb, cb.on_epoch_end(record, state)) for cb in cbs]
+    return next((r for r in reasons if r), None)
+
+
+def run_epochs(
+    trainer: Any,
+    data: Data,
+    val: Data | None,
+    state: TrainingState,
+    cbs: Sequence[Callback],
+    epochs: int,
+    epoch: Callable[[Data, float, Interrupt], tuple[float, Any, Array, float]] | None = None,
+) -> str:
+    """The epoch loop; ``epoch`` runs one epoch (default :func:`deltarule._steps.run_epoch`)."""
+    run = partial(run_epoch, trainer) if epoch is None else epoch
+    net = trainer.network
+    last_good = net.parameters.copy()
+    last_state = OptimizerSnapshot(trainer.optimizer_state)
+    # Overflow is detected below (non-finite loss or weights) and reported with a hint.
+    with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(epochs):
+            for cb in cbs:
+                cb.on_epoch_begin(state)
+            lr, t0 = state.learning_rate, time.perf_counter()
+            np.copyto(last_good, net.parameters)
+            last_state.take(trainer.optimizer_state)
+            loss, output, order, norm = run(data, lr, interrupt)
+            finite = math.isfinite(loss) and np.isfinite(net.parameters).all()
+            cause = None
+            if finite and output is not None and not np.isfinite(output).all():
+                cause = f"the outputs overflowed to infinity or NaN (loss {loss:.4g})"
+            if not finite or cause:  # (a clipped loss: finite, of non-finite outputs)
+                np.copyto(net.parameters, last_good)
+                last_state.put(trainer.optimizer_state)
+                return diverged(loss, trainer.epochs_done + 1, lr, cause)
+            if interrupt.requested and len(order) < data.X.shape[0]:
+                # A partial epoch gets no record (and so no checkpoint): the history
+                # and any checkpoint end at the last complete epoch.
+                return (
+                    f"interrupted ({interrupt.signal}) during epoch {trainer.epochs_done + 1}, "
+                    f"after {len(order)} of {data.X.shape[0]} examples"
+                )
+            done = record(trainer, loss, output, order, data, val, lr, t0, norm)
+            reason = end_epoch(done, state, cbs)
+            if interrupt.requested:
+                return f"interrupted ({interrupt.signal}) after epoch {done.epoch}"
+            if reason:
+                return reason
+    return f"max epochs ({state.max_epochs}) reached"
