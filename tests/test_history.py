@@ -110,3 +110,8 @@ def test_keras_spellings_history_and_epoch():
     h.history["loss"].append(1.0)  # a copy: the history is unchanged
     assert len(h.history["loss"]) == 3 and len(h) == 3
     assert History().history == {} and History().epoch == []
+    assert "epoch" not in h.history  # (Keras keeps the epochs apart: h.epoch)
+    # without validation data there is no val_loss key (Keras: `if "val_loss" in ...`)
+    alone = net.fit(X, y, epochs=2, batch_size=10, learning_rate=0.01, seed=0)
+    assert "val_loss" not in alone.history and "loss" in alone.history
+    assert alone.as_dict()["val_loss"] == [None, None]  # (as_dict keeps every column)

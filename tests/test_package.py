@@ -35,3 +35,6 @@ def test_every_public_name_resolves_and_unknown_names_raise():
     with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
         dr.nothing_here  # noqa: B018
     assert not hasattr(dr, "__wrapped__")
+    # not names at all: AttributeError (hasattr is False), not an import of "deltarule."
+    for odd in (".x", "io.model_file", "", "1x"):
+        assert not hasattr(dr, odd), odd

@@ -54,7 +54,7 @@ def __getattr__(name: str) -> object:
             value = getattr(importlib.import_module(f".{module}", __name__), name)
             globals()[name] = value  # (looked up once)
             return value
-    if not name.startswith("__"):
+    if name.isidentifier() and not name.startswith("__"):
         import importlib.util
 
         if importlib.util.find_spec(f"{__name__}.{name}") is not None:

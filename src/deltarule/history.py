@@ -239,10 +239,18 @@ class History:
 
     @property
     def history(self) -> dict[str, list[Any]]:
-        """The columns as Keras's ``History.history`` holds them: :meth:`as_dict`, so code
-        written for Keras (``h.history["loss"]``, ``h.history["val_accuracy"]``) runs
-        unchanged. A new dict on each read: changing it changes nothing here."""
-        return self.as_dict()
+        """The columns as Keras's ``History.history`` holds them, so code written for Keras
+        (``h.history["loss"]``, ``if "val_loss" in h.history: ...``) runs unchanged.
+
+        :meth:`as_dict` without the ``epoch`` column (Keras keeps the epochs apart:
+        :attr:`epoch`) and without columns no epoch recorded (``val_loss`` of a run without
+        validation data). A new dict on each read: changing it changes nothing here.
+        """
+        return {
+            key: values
+            for key, values in self.as_dict().items()
+            if key != "epoch" and any(value is not None for value in values)
+        }
 
     @property
     def epoch(self) -> list[int]:
