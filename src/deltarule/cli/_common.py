@@ -10,7 +10,7 @@
 * :func:`score` computes the metrics ``train`` and ``evaluate`` report;
 * :func:`split_names` and :func:`pick_columns` read a list of column names given to an
   option (``train --drop``, ``predict --keep``);
-* :func:`write_text` writes a result to a file atomically, or to stdout.
+* :func:`write_text` writes a result to a file atomically, or to stdout (None or ``-``).
 """
 
 from __future__ import annotations
@@ -113,19 +113,25 @@ def read_data(
     from ..io.data import read_table
     from ..io.npz import read_npz
 
+    dash_suffix = _stdin.dash_file_suffix(path)  # (./-: a file named -, told by its bytes)
+
     def read(file: Any) -> Any:
-        if Path(file).suffix.lower() == ".npz":
+        if (dash_suffix or Path(file).suffix.lower()) == ".npz":
             X, y = read_npz(file, require_y=require_target)
             return _npz_frame(X, y, names, target or NPZ_TARGET, file)
-        return read_table(file, text_columns=text_columns, needed=needed)
+        fmt = dash_suffix and dash_suffix.lstrip(".")
+        return read_table(file, format=fmt, text_columns=text_columns, needed=needed)
 
     return _stdin.read(read) if _stdin.is_stdin(path) else read(path)
 
 
 def data_suffix(path: str) -> str:
     """The lower-case extension that gives DATA's format (``.npz``...); for ``-``, that of
-    standard input's first bytes (:func:`._stdin.suffix`, which reads it)."""
-    return _stdin.suffix() if _stdin.is_stdin(path) else Path(path).suffix.lower()
+    standard input's first bytes (:func:`._stdin.suffix`, which reads it); for a file named
+    ``-`` (``./-``), that of its first bytes."""
+    if _stdin.is_stdin(path):
+        return _stdin.suffix()
+    return _stdin.dash_file_suffix(path) or Path(path).suffix.lower()
 
 
 @dataclass
@@ -219,6 +225,7 @@ def load_model_file(path: str) -> Model:
     """
     from ..io.model_file import load_model
 
+    _stdin.refuse_stdin_model(path)
     loaded = load_model(path)
     network = loaded.network
     if loaded.preprocessing is None:
@@ -378,8 +385,8 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
 
 def write_text(text: str, out: str | None, quiet: bool = False) -> None:
     """Write ``text`` to the file ``out`` atomically (saying so on stderr unless ``quiet``),
-    or to stdout when ``out`` is None."""
-    if out is None:
+    or to stdout when ``out`` is None or ``-``."""
+    if _stdin.output_file(out) is None:
         sys.stdout.write(text)
         return
     from ..io.atomic import atomic_write_text

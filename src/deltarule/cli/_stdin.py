@@ -12,6 +12,14 @@ name it name ``standard input`` instead (:func:`read`).
 
 A terminal on standard input is refused rather than waited on: ``-`` there is a mistake
 (the data was not piped in), and the command would seem to hang.
+
+``-`` elsewhere on the command line: as an output that has standard output as its default
+(``predict --out -``), it means standard output (:func:`output_file`); as an output that
+cannot go there (a model file, an image: :func:`refuse_stdout`) or as MODEL
+(:func:`refuse_stdin_model`) and other inputs that are not a table (:func:`refuse_stdin`),
+it is refused before any work, rather than taken for a file named ``-``. Such a file is
+still reached as ``./-``; as DATA, its format is told by its first bytes, as standard
+input's is (:func:`dash_file_suffix`), since its name has no extension.
 """
 
 from __future__ import annotations
@@ -29,10 +37,15 @@ from ..exceptions import InputError
 __all__ = [
     "STANDARD_INPUT",
     "STDIN",
+    "dash_file_suffix",
     "data_name",
     "fingerprint",
     "is_stdin",
+    "output_file",
     "read",
+    "refuse_stdin",
+    "refuse_stdin_model",
+    "refuse_stdout",
     "renamed",
     "session",
     "suffix",
@@ -53,6 +66,73 @@ _FORMATS = ((b"PAR1", ".parquet"), (b"PK\x03\x04", ".npz"), (b"PK\x05\x06", ".np
 def is_stdin(path: Any) -> bool:
     """Whether the DATA argument ``path`` is ``-``, standard input."""
     return path is not None and os.fspath(path) == STDIN
+
+
+def _suffix_of(data: bytes) -> str:
+    """The extension the readers need for data starting with ``data``: .parquet, .npz or
+    .csv (anything else; gzip-compressed CSV is recognised by the CSV reader)."""
+    return next((ext for magic, ext in _FORMATS if data.startswith(magic)), ".csv")
+
+
+def dash_file_suffix(path: Any) -> str | None:
+    """For DATA that is a file named ``-`` (``./-``: not standard input), the extension its
+    first bytes give it (see :func:`_suffix_of`), since its name has none; None for any
+    other path, and for a file that cannot be read (the reader then says why)."""
+    if path is None or is_stdin(path) or Path(path).name != STDIN:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return _suffix_of(handle.read(4))
+    except OSError:
+        return None
+
+
+def output_file(path: Any) -> Any:
+    """An output option's value for an output that goes to standard output by default
+    (``predict --out``): None (standard output) for ``-`` or no value, else ``path``."""
+    return None if path is None or is_stdin(path) else path
+
+
+def refuse_stdout(path: Any, option: str, what: str, example: str, kind: str = "file") -> None:
+    """Refuse ``-`` as the value of an output option whose output cannot go to standard
+    output: ``refuse_stdout(args.out, "--out", "a model file", "model.safetensors")``
+    (``kind``: ``"folder"`` for a folder's option).
+
+    Raises
+    ------
+    InputError
+        ``--out -: a model file cannot be written to standard output; give a file path such
+        as model.safetensors (a file really named - is ./-).``
+    """
+    if is_stdin(path):
+        raise InputError(
+            f"{option} -: {what} cannot be written to standard output; give a {kind} path "
+            f"such as {example} (a {kind} really named - is ./-)."
+        )
+
+
+def refuse_stdin(path: Any, option: str, what: str, expected: str, kind: str = "file") -> None:
+    """Refuse ``-`` as the value of an input that cannot be read from standard input (only
+    DATA can): ``refuse_stdin(args.resume, "--resume", "a checkpoint", "the folder given to
+    --checkpoint", "folder")``."""
+    if is_stdin(path):
+        raise InputError(
+            f"{option} -: {what} cannot be read from standard input (only DATA can); give "
+            f"{expected} (a {kind} really named - is ./-)."
+        )
+
+
+def refuse_stdin_model(path: Any, option: str = "MODEL") -> None:
+    """Refuse MODEL ``-`` (``option``: how the command line names the model, ``MODEL`` or
+    ``--model``), before any work: a model file is not read from standard input.
+
+    Raises
+    ------
+    InputError
+        ``MODEL -: a model cannot be read from standard input (only DATA can); give the
+        model file's path (a file really named - is ./-).``
+    """
+    refuse_stdin(path, option, "a model", "the model file's path")
 
 
 def data_name(path: Any) -> str:
@@ -78,7 +158,7 @@ class _Stdin:
         import hashlib
         import tempfile
 
-        suffix = next((ext for magic, ext in _FORMATS if data.startswith(magic)), ".csv")
+        suffix = _suffix_of(data)
         self.fingerprint = {
             "source": STANDARD_INPUT,
             "size": len(data),

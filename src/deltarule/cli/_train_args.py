@@ -16,7 +16,7 @@ from ..datasets import DATASETS
 from ..exceptions import InputError
 from ._common import check_distinct, split_names
 from ._resume import check_folder
-from ._stdin import is_stdin
+from ._stdin import is_stdin, refuse_stdin, refuse_stdout
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -240,6 +240,12 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
         )
     if args.out is not None and not args.out.strip():
         raise InputError("--out is empty; expected a file path such as model.safetensors.")
+    refuse_stdout(args.out, "--out", "a model file", "model.safetensors")
+    refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "curves.png")
+    refuse_stdout(args.checkpoint, "--checkpoint", "a checkpoint", "runs/big", "folder")
+    refuse_stdin(
+        args.data_dir, "--data-dir", "Fashion-MNIST", "the folder of its IDX files", "folder"
+    )
     if args.plot:
         check_plot_path(args.plot)  # its folder exists and is writable: found now, not after
     out = Path(args.out) if args.out else None

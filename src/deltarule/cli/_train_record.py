@@ -63,7 +63,8 @@ def save_trained(
     training = training_record(history, args, extra)
     replacing = out.is_file()  # (overwritten, as a compiler's output is, but said so)
     save_model(net, out, preprocessing=pre.to_dict(), classes=pre.classes, training=training)
-    print(f"model saved to {out}" + (" (replacing the file that was there)" if replacing else ""))
+    shown = f"./{out}" if str(out) == "-" else out  # (a file named -, as it must be typed)
+    print(f"model saved to {shown}" + (" (replacing the file that was there)" if replacing else ""))
 
 
 def plot_curves(

@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="draw a textbook network instead of a model file",
     )
     parser.add_argument(
-        "--out", metavar="FILE", help="write to FILE (.svg or .png); default: SVG on stdout"
+        "--out",
+        metavar="FILE",
+        help="write to FILE (.svg or .png); default (and -): SVG on stdout; a file named - is ./-",
     )
     parser.add_argument(
         "--max-neurons",
@@ -108,7 +110,10 @@ def run(args: argparse.Namespace) -> int:
     from ..explain import draw_network
     from ._common import check_distinct
     from ._outputs import check_output
+    from ._stdin import output_file, refuse_stdin_model
 
+    refuse_stdin_model(args.model)
+    args.out = output_file(args.out)  # (--out -: SVG on stdout, as without --out)
     max_neurons = check_int(args.max_neurons, "--max-neurons", minimum=3)
     check_output("--out", args.out, "net.svg")
     check_distinct({"MODEL": args.model}, {"--out": args.out})

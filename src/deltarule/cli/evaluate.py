@@ -31,6 +31,7 @@ from ._common import (
     write_text,
 )
 from ._model_kinds import refuse_checkpoint
+from ._stdin import output_file, refuse_stdin_model, refuse_stdout
 
 EPILOG = """examples:
   deltarule evaluate model.safetensors test.csv
@@ -79,7 +80,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="confusion matrix (regression: predicted against true) image, .png or .svg",
     )
-    parser.add_argument("--out", metavar="FILE", help="write the report to FILE, not stdout")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the report to FILE, not stdout (- is stdout; a file named - is ./-)",
+    )
     parser.add_argument(
         "--quiet",
         action="store_true",
@@ -154,7 +159,10 @@ def _image(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> byt
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, score it on DATA, print (and plot) the report."""
-    outputs = {"--out": args.out, "--plot": args.plot}
+    refuse_stdin_model(args.model)
+    refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "confusion.png")
+    out = output_file(args.out)  # (--out -: stdout, as without --out)
+    outputs = {"--out": out, "--plot": args.plot}
     check_distinct({"MODEL": args.model, "DATA": args.data}, outputs)
     if args.plot:
         from ..plots import check_plot_path
@@ -176,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = text_report(report)
     image = _image(args.plot, report, outputs, targets) if args.plot else None
-    write_text(text, args.out, quiet=args.quiet)
+    write_text(text, out, quiet=args.quiet)
     if image is not None:
         from ..io.atomic import atomic_write_bytes
 

@@ -9,7 +9,7 @@ Classification prints class labels as they were in the training file (``--proba`
 probability column per class, float32 ones in float32's shortest repr); regression prints
 values. ``--keep`` copies data columns (an id) before the predictions, as the file writes
 them (text: in JSON, strings), so that each output row can be matched with its input row.
-Output is CSV or JSON, to stdout or (atomically) a file.
+Output is CSV or JSON, to stdout (``--out -`` too) or (atomically) a file.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from ._common import (
     write_text,
 )
 from ._model_kinds import refuse_checkpoint
+from ._stdin import output_file, refuse_stdin_model
 
 EPILOG = """examples:
   deltarule predict model.safetensors new.csv
@@ -73,7 +74,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="csv",
         help="csv: a header and a row per input row; json: a list of objects (default: csv)",
     )
-    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
+    )
     add_common(parser)
     parser.set_defaults(func=run)
 
@@ -128,7 +133,9 @@ def _kept(frame: Any, keep: list[Any], table: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, read DATA, write predictions."""
-    check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": args.out})
+    refuse_stdin_model(args.model)
+    out = output_file(args.out)  # (--out -: stdout, as without --out)
+    check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": out})
     keep = split_names(args.keep, "--keep") if args.keep is not None else []
     model = load_model_file(args.model)
     refuse_checkpoint(model.header, args.model, "predict")
@@ -145,5 +152,5 @@ def run(args: argparse.Namespace) -> int:
     if keep:
         table = _kept(frame, keep, table)
     text = table.to_csv(index=False) if args.format == "csv" else _json(table)
-    write_text(text, args.out)
+    write_text(text, out)
     return 0

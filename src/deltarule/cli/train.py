@@ -31,7 +31,7 @@ from . import add_common
 from ._common import CLASSIFICATION, holdout_split
 from ._example_values import TARGET_RECORD
 from ._resume import check_new_run, load_settings, run_lock, save_settings
-from ._stdin import data_name, is_stdin
+from ._stdin import data_name, is_stdin, refuse_stdin
 from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options
 from ._train_data import encode_targets, from_dataset, from_file
 from ._train_fit import build_network, check_target_fits, fit, standardised
@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
     settings are written once the inputs are found valid (data read, target checked,
     network built): a run refused for its input leaves the folder free for the next.
     """
+    refuse_stdin(
+        args.resume, "--resume", "a checkpointed run", "the folder given to --checkpoint", "folder"
+    )
     if args.resume:
         args = load_settings(args.resume, args)
     hidden, out = check_options(args)
