@@ -147,7 +147,8 @@ def test_compiled_path_is_not_used_when_the_run_needs_more(monkeypatch) -> None:
     calls.clear()
     net.fit(X, y, epochs=3, batch_size=1, optimizer="momentum", metrics=[], verbose=0)
     net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=[], verbose=0, l1=0.1)
-    net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=["mse"], verbose=0)
+    net.fit(X, y, epochs=3, batch_size=1, optimizer="sgd", metrics=[], verbose=0,
+            sample_weight=np.arange(1.0, len(X) + 1))  # fmt: skip
 
     class Changed(dr.Network):  # a subclass with its own backward: the kernel cannot know it
         def backward(self, *args, **kwargs):

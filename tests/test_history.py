@@ -115,3 +115,22 @@ def test_keras_spellings_history_and_epoch():
     alone = net.fit(X, y, epochs=2, batch_size=10, learning_rate=0.01, seed=0)
     assert "val_loss" not in alone.history and "loss" in alone.history
     assert alone.as_dict()["val_loss"] == [None, None]  # (as_dict keeps every column)
+
+
+def test_column_chunks_with_metrics_read_as_records():
+    # the compiled online path adds its epochs as columns, metrics included
+    history = History([record(1, metrics={"accuracy": 0.25})])
+    history.extend_columns(
+        2, np.array([0.4, 0.3]), np.array([1.0, 0.9]), 0.1, 0.5, {"accuracy": np.array([0.5, 1.0])}
+    )
+    history.append(record(4, metrics={"accuracy": 0.75}))
+    history.extend_columns(5, np.array([0.2]), np.array([0.8]), 0.1, 0.5)  # no metrics
+    assert len(history) == 5 and history.last_epoch == 5
+    assert history.loss == [0.5, 0.4, 0.3, 0.5, 0.2]
+    assert history["accuracy"] == [0.25, 0.5, 1.0, 0.75, None]
+    third = history[2]
+    assert third == EpochRecord(3, 0.3, None, {"accuracy": 1.0}, {}, 0.1, 0.9, 0.5)
+    assert type(third.metrics["accuracy"]) is float
+    with pytest.raises(TypeError, match="read-only"):
+        third.metrics["accuracy"] = 0.0  # type: ignore[index]
+    assert history[4].metrics == {}

@@ -123,6 +123,7 @@ class OnlineKernel:
         scale: float = 1.0,
         decay: float = 0.0,
         restore: bool = True,
+        outputs: np.ndarray | None = None,
     ) -> tuple[int, int, bool, np.ndarray, np.ndarray]:
         r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target,
         or whose error or weights are not finite (as the NumPy loop: an example whose error
@@ -140,6 +141,11 @@ class OnlineKernel:
         restore : bool
             Restore a failed epoch's weights to those of its start (False: leave them as
             the failed epoch left them, for a caller that restores them itself).
+        outputs : ndarray of shape (n_epochs, n_samples, n_outputs) or None
+            Filled with each example's output before its update, in visiting order (what
+            the NumPy loop scores the training metrics on), in the network's dtype; rows
+            of epochs not run, and of examples after a non-finite error, are left as they
+            were.
 
         Returns
         -------
@@ -172,6 +178,7 @@ class OnlineKernel:
             float(scale),
             float(decay),
             bool(restore),
+            np.empty((0, 0, 0), net.dtype) if outputs is None else outputs,
         )
         return int(done), int(updates), bool(failed), losses[:done], norms[:done]
 

@@ -262,11 +262,14 @@ def online_all_finite(a):
 
 @njit(cache=True, nogil=True)
 def online_epochs(
-    params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore
-):  # noqa: E501
+    params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore,
+    outputs,
+):  # fmt: skip
     # As the NumPy loop: an example whose loss is not finite ends its epoch without an
     # update; an epoch whose mean loss or weights are not finite ends the run, its weights
     # restored to those of its start when ``restore`` (else left for the caller to see).
+    # ``outputs`` of shape (epochs, n, k), or (0, 0, 0) for none, receives each example's
+    # output before its update, in visiting order (what the NumPy loop scores metrics on).
     # Returns (epochs run, updates made, diverged).
     dt = params.dtype.type
     z_off = spec[5]
@@ -283,6 +286,7 @@ def online_epochs(
     zo = z_off[n_layers - 1]
     out_code = spec[4][n_layers - 1]
     updates = 0
+    keep = outputs.shape[0] > 0
     for epoch in range(losses.shape[0]):
         if restore:
             last[:] = params
@@ -293,6 +297,9 @@ def online_epochs(
             s = orders[epoch, step] if orders.shape[0] > 0 else step
             online_forward(params, spec, X[s], zbuf, abuf)
             e = float(online_output_delta(loss, out_code, Y[s], zo, k, zbuf, abuf, dbuf))
+            if keep:
+                for j in range(k):
+                    outputs[epoch, step, j] = abuf[zo + j]
             if scale != 1.0:  # a scaled objective (scikit-learn's): scale E and delta
                 e *= scale
                 for j in range(k):

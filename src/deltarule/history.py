@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+import numpy as np
+
 __all__ = ["COLUMNS", "EpochRecord", "History"]
 
 COLUMNS = ("epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds")
@@ -158,9 +160,19 @@ class History:
             if isinstance(item, EpochRecord):
                 self._records.append(item)
                 continue
-            first, losses, norms, rate, seconds = item
+            first, losses, norms, rate, seconds, metrics = item
+            names, columns = list(metrics), [column.tolist() for column in metrics.values()]
             self._records.extend(
-                EpochRecord(first + i, float(loss), None, {}, {}, rate, float(norm), seconds)
+                EpochRecord(
+                    first + i,
+                    float(loss),
+                    None,
+                    dict(zip(names, [column[i] for column in columns])) if names else {},
+                    {},
+                    rate,
+                    float(norm),
+                    seconds,
+                )
                 for i, (loss, norm) in enumerate(zip(losses, norms))
             )
         self._pending.clear()
@@ -177,9 +189,12 @@ class History:
         gradient_norms: Any,
         learning_rate: float,
         seconds: float,
+        metrics: Mapping[str, Any] | None = None,
     ) -> None:
-        """Add consecutive epochs (no validation, no metrics) given as arrays of equal length."""
-        self._pending.append((first_epoch, losses, gradient_norms, learning_rate, seconds))
+        """Add consecutive epochs (no validation) given as arrays of equal length: their
+        losses, gradient norms and, in ``metrics``, one array of values per metric name."""
+        columns = {name: np.asarray(values, np.float64) for name, values in (metrics or {}).items()}
+        self._pending.append((first_epoch, losses, gradient_norms, learning_rate, seconds, columns))
 
     def __len__(self) -> int:
         pending = sum(1 if isinstance(i, EpochRecord) else len(i[1]) for i in self._pending)

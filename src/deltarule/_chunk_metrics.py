@@ -1,0 +1,84 @@
+"""The training metrics of a chunk of compiled online epochs, as the plain loop scores them.
+
+The plain loop (:func:`deltarule._epochs.record`) scores each epoch on the outputs of its
+steps -- every example's output before its own update, in visiting order -- against the
+targets in that order. The compiled online path (:mod:`deltarule._online`) runs many epochs
+per call and keeps those outputs, of shape (epochs, n_samples, n_outputs); :func:`columns`
+gives each metric's value for every epoch of them, the plain loop's numbers. Accuracy, the
+default metric of classification, is scored for all the epochs at once (the count of examples
+classified correctly over ``n_samples``: the same float as :func:`deltarule.metrics.accuracy`
+of each epoch); any other metric, a user's too, is called on each epoch's outputs as the
+plain loop calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._typing import Array
+from .metrics import THRESHOLD, Metric, accuracy, is_multilabel, target_labels
+
+__all__ = ["accuracy_of_epochs", "columns"]
+
+
+def accuracy_of_epochs(outputs: Array, y: Array, orders: Array | None) -> Array:
+    """:func:`~deltarule.metrics.accuracy` of each epoch's ``outputs`` (epochs, n, k) against
+    the targets ``y`` visited in ``orders`` (epochs, n; None: in order), without weights.
+
+    The labels are read as :func:`~deltarule.metrics.accuracy` reads them: multi-label from
+    the targets (every permutation of the rows reads the same), ``> 0.5`` for one column,
+    ``argmax`` for several; comparing in the outputs' dtype reads as in float64, the
+    conversion being exact.
+    """
+    multilabel = is_multilabel(y)
+    truth = target_labels(y, multilabel)
+    if orders is not None:
+        truth = truth[orders]
+    if multilabel:
+        right = ((outputs > THRESHOLD) == truth).all(axis=2)
+    elif outputs.shape[2] == 1:
+        right = (outputs[:, :, 0] > THRESHOLD) == truth
+    else:
+        right = outputs.argmax(axis=2) == truth
+    return np.count_nonzero(right, axis=1) / outputs.shape[1]
+
+
+VECTORISED = {accuracy: accuracy_of_epochs}
+"""Metric functions scored for a whole chunk at once (keyed by the function itself: a
+user's function under a built-in name is called epoch by epoch)."""
+
+
+def columns(
+    metrics: Sequence[Metric], y: Array, orders: Array | None, outputs: Array
+) -> tuple[dict[str, Array], Exception | None]:
+    """Each metric's value (by name, in the order of ``metrics``) for every epoch of
+    ``outputs`` (epochs, n, k), the targets being ``y`` visited in ``orders``; and None.
+
+    A metric that raises stops the scoring at its epoch, as it stops the plain loop: the
+    values of the epochs before that one come back (the epoch's index is their length),
+    with the error instead of None.
+    """
+    scores = [VECTORISED.get(m.function, _per_epoch)(outputs, y, orders) for m in metrics]
+    called = [(m, v) for m, v in zip(metrics, scores) if m.function not in VECTORISED]
+    for i in range(outputs.shape[0] if called else 0):
+        # the targets in this epoch's order, a copy shared by its metrics, as the plain loop's
+        target = y.copy() if orders is None else y[orders[i]]
+        for metric, values in called:
+            try:
+                values[i] = float(metric.function(outputs[i], target, None))
+            except Exception as error:  # (the plain loop's error, raised by the caller)
+                return _by_name(metrics, [v[:i] for v in scores]), error
+    return _by_name(metrics, scores), None
+
+
+def _per_epoch(outputs: Array, y: Array, orders: Array | None) -> Array:
+    """The array a metric called epoch by epoch fills."""
+    return np.empty(outputs.shape[0])
+
+
+def _by_name(metrics: Sequence[Metric], scores: list[Array]) -> dict[str, Array]:
+    """``{metric.name: values}``: a name given twice keeps its first place and its last
+    values, as the plain loop's dict of an epoch's metrics does."""
+    return {m.name: v for m, v in zip(metrics, scores)}
