@@ -77,14 +77,7 @@ def _no_dash_file(folder: Path) -> None:
         ["evaluate", "-", "flowers.csv"],
         ["draw", "-"],
         ["draw", "-", "--out", "net.svg"],
-        pytest.param(
-            ["inspect", "-"],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli/inspect.py (another helper's) does not call "
-                "_stdin.refuse_stdin_model(args.model) yet",
-            ),
-        ),
+        ["inspect", "-"],
     ],
     ids=lambda argv: " ".join(argv),
 )
@@ -95,15 +88,19 @@ def test_model_dash_is_refused_before_any_work(capsys, in_tmp, flowers_csv, no_s
     assert sorted(p.name for p in in_tmp.iterdir()) == ["flowers.csv"]  # (nothing written)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/explain.py (another helper's) does not call "
-    "_stdin.refuse_stdin_model(args.model, '--model') yet",
-)
 def test_explain_model_dash_is_refused(capsys, in_tmp, no_stdin):
     code, _, err = cli(capsys, "explain", "--model", "-", "--input", "0.1,0.2")
     assert code == 2
     assert _error_line(err).startswith("error: --model -: a model cannot be read from standard")
+
+
+def test_explain_out_dash_is_standard_output_and_plot_dash_is_refused(capsys, in_tmp):
+    code, out, _ = cli(capsys, "explain", "--out", "-")
+    assert code == 0 and "δ" in out and not (in_tmp / "-").exists()
+    assert out == cli(capsys, "explain")[1]  # (the same walk as without --out)
+    code, out, err = cli(capsys, "explain", "--plot", "-")
+    assert (code, out) == (2, "") and "--plot -: a PNG or SVG image cannot be written" in err
+    assert not (in_tmp / "-").exists()
 
 
 def test_model_dash_in_a_real_pipe_has_no_traceback(model, flowers_csv):

@@ -181,3 +181,24 @@ def test_inspect_shows_a_long_stop_reason_whole(capsys, tmp_path, monkeypatch):
     save_model(dr.Network([2, 1], seed=0), "m.safetensors", training={"summary": summary})
     code, out, _ = cli(capsys, "inspect", "m.safetensors")
     assert code == 0 and f"stopped: {reason}\n" in out
+
+
+def test_inspect_writes_a_negative_mean_as_an_addition(capsys, in_tmp):
+    # (a column with a negative mean printed "(x - -0.0107538)")
+    rng = np.random.default_rng(0)
+    frame = flowers()
+    frame["shift"] = rng.normal(-3.25, 1.0, len(frame))  # a negative mean
+    frame.to_csv("neg.csv", index=False)
+    code, _, _ = cli(capsys, "train", "neg.csv", "--target", "species", "--epochs", "1",
+                     "--quiet", "--out", "neg.safetensors")  # fmt: skip
+    assert code == 0
+    columns = {c["name"]: c for c in load_model_file("neg.safetensors").pre.columns}
+    mean, std = columns["shift"]["mean"], columns["shift"]["std"]
+    assert mean < 0 and columns["length"]["mean"] > 0
+    code, out, _ = cli(capsys, "inspect", "neg.safetensors")
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.strip().startswith("shift"))
+    assert line.endswith(f"numeric      (x + {-mean:.6g}) / {std:.6g}")
+    assert "- -" not in out
+    length = next(x for x in out.splitlines() if x.strip().startswith("length"))
+    assert f"(x - {columns['length']['mean']:.6g})" in length

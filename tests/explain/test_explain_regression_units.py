@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 import pytest
-from test_explain_qa import false_equations
+from equation_check import false_equations
 
 from deltarule.cli import main
 from deltarule.cli._example_values import TARGET_RECORD
@@ -141,7 +141,8 @@ def test_the_text_shows_the_target_standardised_and_the_output_converted(diabete
     argv = ["--raw", "--input", _cells(frame), "--target", TARGET, "--max-neurons", "10"]
     for eta in ([], ["--learning-rate", "0.5"]):
         out, _ = _explain(capsys, path, *argv, *eta)
-        assert false_equations(out) == []  # every printed equation holds
+        dtype = load_model(path).network.dtype.name  # (float32: train's default)
+        assert false_equations(out, dtype) == []  # every printed equation holds
     # the header: target 151 (standardised: (151 − mean)/std = t), as the user gave it
     head = re.search(r"target 151 \(standardised: \(151 − (\S+)\)/(\S+) = (\S+)\)", out)
     assert head is not None, out[:600]
@@ -258,7 +259,7 @@ def test_a_classification_model_with_raw_still_walks_its_probability(tmp_path, c
     proba = float(loaded.network.predict([x.astype(loaded.network.dtype)])[0, 0])
     argv = ["--raw", "--input", "0.25,blue", "--target", "yes"]
     out, _ = _explain(capsys, "c.safetensors", *argv)
-    assert false_equations(out) == []
+    assert false_equations(out, loaded.network.dtype.name) == []
     line = next(x for x in out.splitlines() if "i1 = (size − mean)/std" in x)
     assert _numbers(line)[-1] == pytest.approx(x[0], rel=1e-6)
     assert "color = 'blue', one-hot (one input per category): i2 (blue) = 1, i3 (green) = 0, " \
@@ -339,7 +340,7 @@ def test_an_empty_cell_is_shown_with_the_imputations_value(tmp_path, capsys, mon
                "--hidden", "2", "--quiet", "--out", "imp.safetensors")[0] == 0  # fmt: skip
     fill = float(np.mean([1.0, 2.0, 4.0, 5.0, 6.0]))  # 3.6, the mean of the present values
     out, _ = _explain(capsys, "imp.safetensors", "--raw", "--input", ",y", "--target", "3")
-    assert false_equations(out) == []
+    assert false_equations(out, load_model("imp.safetensors").network.dtype.name) == []
     assert f"empty cells take the values the model's imputation learned: a = {fill!r}." in out
     line = next(x for x in out.splitlines() if "i1 = (a − mean)/std" in x)
     assert _numbers(line.split(" = ")[2])[0] == pytest.approx(fill)

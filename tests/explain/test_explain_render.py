@@ -21,7 +21,7 @@ import pytest
 
 import deltarule as dr
 from deltarule.explain import explain_example, explain_tutorial, render, trace, tutorial_trace
-from deltarule.explain.expr import Num, Prod, Sum, Sym, Tpl, fmt, to_latex, to_text
+from deltarule.explain.expr import Num, Prod, Sum, Sym, Tpl, fmt, fmt_short, to_latex, to_text
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -174,7 +174,8 @@ def test_number_formatting():
     assert fmt(0.3775) == "0.3775"
     assert fmt(0.5932699921071872) == "0.593269992"
     assert fmt(-0.0190491184) == "-0.019049118"
-    assert fmt(3.510187782978851e-05) == "3.510188e-05"
+    assert fmt(3.510187782978851e-05) == "3.510187782978851e-05"  # (every digit: an operand)
+    assert fmt_short(3.510187782978851e-05) == "3.510188e-05"  # (a table's or curve's value)
     assert fmt(0.0) == "0" and fmt(-0.0) == "0" and fmt(2.0) == "2"
 
 

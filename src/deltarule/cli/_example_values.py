@@ -19,16 +19,19 @@ import numpy as np
 
 __all__ = [
     "INPUT_SCALE",
+    "RAW_HINT",
     "STANDARDISED_NOTE",
     "TARGET_RECORD",
     "RawExample",
     "TargetScaling",
+    "TrainingRate",
     "as_trained",
     "TrainingUnits",
     "check_values",
     "in_training_units",
     "parse_row",
     "raw_example",
+    "target_hint",
     "target_scaling",
     "training_rate",
 ]
@@ -43,9 +46,15 @@ STANDARDISED_NOTE = "standardised target"
 :data:`TARGET_RECORD` have without the mean and std."""
 
 
-def parse_row(text: str, option: str, width: int | None = None, what: str = "") -> np.ndarray:
+RAW_HINT = "(or --raw for a row of the model's data columns)"
+"""What a wrong count of --input values may mean: a row of the data was meant."""
+
+
+def parse_row(
+    text: str, option: str, width: int | None = None, what: str = "", hint: str = RAW_HINT
+) -> np.ndarray:
     """Parse ``"0.1,0.7,0.3"`` into a 1-D float array (of ``width`` values, when given: the
-    network's ``what``).
+    network's ``what``; ``hint`` ends the error of a wrong count).
 
     Raises
     ------
@@ -74,9 +83,8 @@ def parse_row(text: str, option: str, width: int | None = None, what: str = "") 
     if width is not None and len(values) != width:
         raise InputError(
             f"{option} has {len(values)} value(s) ({text}); the model's network has {width} "
-            f"{what if width != 1 else what.rstrip('s')}, so give {width} comma-separated "
-            f"number{'s' if width != 1 else ''} (or --raw for a row of the model's data "
-            "columns)."
+            f"{what if width != 1 else what.rstrip('s')}, so give "
+            f"{f'{width} comma-separated numbers' if width != 1 else 'one number'} {hint}."
         )
     return np.array(values)
 
@@ -93,6 +101,25 @@ _TARGET_RANGES = {  # loss -> what --target takes (the losses that refuse some t
     "for the second class",
     "poisson": "counts or rates >= 0",
 }
+
+
+def target_hint(network: Any, classes: list[Any] | None) -> str:
+    """What --target takes, for the error of a wrong count: the desired output values."""
+    n, activation = network.n_outputs, network.layers[-1].activation.name
+    labels = list(classes or [])
+    predicted = "or leave --target out to explain the predicted class"
+    if activation == "softmax":
+        named = repr(labels[0]) if len(labels) == n else "the first class"
+        one_hot = ",".join(["1"] + ["0"] * (n - 1))
+        return f"(the one-hot of the desired class, e.g. {one_hot} for {named}; {predicted})"
+    if activation == "sigmoid" and n == 1:
+        named = f"class {labels[1]!r}" if len(labels) == 2 else "the class it stands for"
+        return f"(the desired output from 0 to 1, e.g. 1 for {named}; {predicted})"
+    if activation == "sigmoid":
+        return f"(a desired value from 0 to 1 for each output; {predicted})"
+    if n == 1:
+        return "(the desired output; a regression model's in the target's units)"
+    return "(the desired value of each output)"
 
 
 def check_values(values: np.ndarray, option: str, network: Any, raw: bool = False) -> None:
@@ -177,6 +204,7 @@ def raw_example(model: Any, row: str, target: str | None) -> RawExample:
 
     text_columns = [str(name) for name in model.pre.text_columns]
     frame = one_row(names, cells, text_columns)
+    _refuse_empty(model.pre.columns, frame, cells)
     x = model.features(frame)[0]
     inputs, filled = _input_records(model.pre.columns, frame, x)
     note = ""
@@ -186,7 +214,55 @@ def raw_example(model: Any, row: str, target: str | None) -> RawExample:
         return RawExample(x, None, inputs, note)
     as_text = ["target"] if str(model.pre.target) in text_columns else []
     label = one_row(["target"], [target], as_text)["target"]
-    return RawExample(x, model.targets(label)[0], inputs, note)
+    try:
+        encoded = model.targets(label)[0]
+    except InputError as exc:  # (said of a data file's column: say it of --target)
+        said = _target_error(model, target)
+        if said is None:
+            raise
+        raise InputError(said) from exc
+    return RawExample(x, encoded, inputs, note)
+
+
+def _refuse_empty(columns: list[dict[str, Any]], frame: Any, cells: list[str]) -> None:
+    """Refuse an empty cell of the --raw row where the model has no fill for it (trained
+    without imputation), naming the column: the row is the user's to complete."""
+    import pandas as pd
+
+    from ..exceptions import InputError
+
+    for state in columns:
+        name = str(state["name"])
+        if state.get("fill") is None and pd.isna(frame[state["name"]].iloc[0]):
+            position = [str(n) for n in frame.columns].index(name) + 1
+            raise InputError(
+                f"--input's value {position} (column {name!r}) is missing "
+                f"({cells[position - 1]!r}), and the model was trained without imputation, "
+                f"so it has no value to fill in; give a value for {name}."
+            )
+
+
+def _target_error(model: Any, target: str) -> str | None:
+    """--raw's --target that the model's preprocessing refused, in the command line's terms:
+    not a class label, or not a number (None when it is one: the refusal says why)."""
+    column = str(model.pre.target)
+    if model.task == "classification":
+        classes = list(model.pre.classes or [])
+        if target.strip() in (str(c) for c in classes):
+            return None
+        shown = ", ".join(repr(c) for c in classes[:12]) + (", ..." if len(classes) > 12 else "")
+        return (
+            f"--target {target!r} is not one of the model's classes ({shown}); with --raw, "
+            f"give the desired class as its label (a value of the data's column {column!r})."
+        )
+    try:
+        float(target)
+    except ValueError:
+        return (
+            f"--target {target!r} is not a number; with --raw, give the desired value of the "
+            f"target column {column!r}: one number, in its units."
+        )
+    return None
 
 
 def _input_records(columns: list[dict[str, Any]], frame: Any, x: np.ndarray) -> tuple[list, str]:
@@ -278,18 +354,75 @@ def as_trained(network: Any, scaling: TargetScaling) -> Any:
     return trained
 
 
-def training_rate(header: Any) -> tuple[float, str] | None:
-    """(learning rate, optimizer) of the model's training, as its file records them (the
-    rate of the epoch whose weights it kept); None when it records no positive rate (a
-    file saved from Python, or an optimizer without one such as lbfgs)."""
+class TrainingRate(NamedTuple):
+    """The learning rate a model file records for its training, or why it records none."""
+
+    rate: float | None
+    """η > 0, or None."""
+    words: str
+    """With a rate, where it comes from (``"optimizer adam"``); without one, why
+    (``"this model's optimizer lbfgs has no learning rate"``)."""
+
+
+_SKLEARN_RATED = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+"""The solvers of :mod:`deltarule.sklearn` that step with ``learning_rate_init`` (rprop,
+lbfgs and lm have no learning rate)."""
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+
+
+def _rate_of(rate: Any, optimizer: Any) -> TrainingRate:
+    """A training record's rate (the one its kept epoch used) and optimizer."""
+    if _positive(rate):
+        return TrainingRate(float(rate), f"optimizer {optimizer or 'unnamed'}")
+    if optimizer and isinstance(rate, (int, float)):  # (0: lbfgs, irprop_plus, lm...)
+        return TrainingRate(None, f"this model's optimizer {optimizer} has no learning rate")
+    return TrainingRate(None, "this model's training record holds no learning rate")
+
+
+def _estimator_rate(training: dict[str, Any]) -> TrainingRate:
+    """The ``learning_rate_init`` of a scikit-learn estimator's file (:mod:`deltarule.sklearn`
+    stores its parameters under ``header["training"]["params"]``)."""
+    name = str(training.get("estimator") or "estimator")
+    params = training.get("params")
+    params = params if isinstance(params, dict) else {}
+    solver, rate = params.get("solver"), params.get("learning_rate_init")
+    if solver is not None and solver not in _SKLEARN_RATED:
+        return TrainingRate(None, f"this {name}'s solver {solver} has no learning rate")
+    if not _positive(rate):
+        return TrainingRate(None, f"this {name}'s file records no learning_rate_init")
+    words = f"this {name}'s learning_rate_init, solver {solver}"
+    schedule = params.get("learning_rate")
+    if solver == "sgd" and schedule in ("invscaling", "adaptive"):
+        words += f"; its learning_rate={schedule!r} schedule changed it during training"
+    return TrainingRate(float(rate), words)
+
+
+def training_rate(header: Any) -> TrainingRate:
+    """The learning rate of the model's training as its file records it: ``deltarule train``'s
+    summary (the rate of the epoch whose weights it kept), a scikit-learn estimator's
+    ``learning_rate_init``, a training checkpoint's trainer; or why there is none (a file
+    saved from Python without a training record, an optimizer without one such as lbfgs)."""
+    training = header.get("training") if isinstance(header, dict) else None
+    if not isinstance(training, dict):
+        return TrainingRate(None, "this model's file has no training record to take one from")
+    if "estimator" in training:
+        return _estimator_rate(training)
     summary = _summary(header)
-    final = summary.get("final")
-    rate = final.get("learning_rate") if isinstance(final, dict) else None
-    if not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
-        return None
-    settings = summary.get("settings")
-    optimizer = settings.get("optimizer") if isinstance(settings, dict) else None
-    return float(rate), str(optimizer or "its optimizer")
+    if summary:
+        final, settings = summary.get("final"), summary.get("settings")
+        rate = final.get("learning_rate") if isinstance(final, dict) else None
+        optimizer = settings.get("optimizer") if isinstance(settings, dict) else None
+        return _rate_of(rate, optimizer)
+    trainer = training.get("trainer")  # (a training checkpoint's: deltarule.io.checkpoint)
+    if isinstance(trainer, dict):
+        rule = trainer.get("optimizer")
+        return _rate_of(
+            trainer.get("learning_rate"), rule.get("name") if isinstance(rule, dict) else None
+        )
+    return TrainingRate(None, "this model's file records no learning rate")
 
 
 class TrainingUnits(NamedTuple):
@@ -315,6 +448,7 @@ def in_training_units(
     the saved network, ``y`` as given and a note that the walk is in the target's units."""
     from ..explain import DataValue
     from ..explain.expr import fmt
+    from ..explain.units import DATA_DTYPE
 
     if y is None or network.layers[-1].activation.name != "identity" or network.biases[-1] is None:
         return None
@@ -336,12 +470,13 @@ def in_training_units(
     standardised = (raw - scaling.mean) / scaling.std
     records = [DataValue(target, float(v), scaling.mean, scaling.std) for v in raw]
 
-    def show(value: float) -> str:
-        return fmt(value, network.dtype)
+    def show(value: float) -> str:  # (the target's values: float64, as standardised)
+        return fmt(value, DATA_DTYPE)
 
+    mean = show(scaling.mean) if scaling.mean >= 0 else f"({show(scaling.mean)})"
     shown = "; ".join(
-        f"target {show(v)} (standardised: ({show(v)} − {show(scaling.mean)})/"
-        f"{show(scaling.std)} = {show(network.dtype.type(t))})"
+        f"target {show(v)} (standardised: ({show(v)} − {mean})/"
+        f"{show(scaling.std)} = {fmt(network.dtype.type(t), network.dtype)})"
         for v, t in zip(raw, standardised)
     )
     note = (

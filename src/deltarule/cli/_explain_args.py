@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from typing import Any
 
 __all__ = ["DESCRIPTION", "EPILOG", "FORMATS", "add_arguments", "check_options", "check_subject"]
 
@@ -60,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --model: --input is one row of the data's columns as in a CSV (e.g. "
         "5.1,3.5,red; see 'deltarule inspect' for their order) and --target a label or value; "
-        "the model's preprocessing turns them into the network's values",
+        "the model's preprocessing turns them into the network's values (a file written by "
+        "deltarule train: one saved without preprocessing has no columns to read)",
     )
     parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
@@ -72,7 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="ETA",
         help="learning rate of the update (default: 0.5, the tutorial's; with --model, the "
-        "learning rate the model was trained with, when its file records one)",
+        "learning rate the model was trained with, when its file records one: deltarule "
+        "train's, or a scikit-learn estimator's learning_rate_init)",
     )
     parser.add_argument(
         "--steps",
@@ -104,12 +107,44 @@ def check_subject(args: argparse.Namespace) -> None:
         raise InputError("--input, --target and --raw go with --model MODEL.")
 
 
-def check_options(args: argparse.Namespace) -> None:
-    """Check the other options (after --model's file is read: its problems come first)."""
+def input_example(loaded: Any) -> str:
+    """An --input for --model's file (``loaded``: :class:`~._explain_model.Loaded`), with its
+    count of values: zeros for the network's inputs (``0,0,0``; ``0,0,0,... (784 values)``
+    for a wide one), or for --raw a row of its data's columns as a CSV row (each number's
+    training mean, each category's first: ``41.29,blue``)."""
+    import csv
+    import io
+
+    if loaded.model is None:
+        cells = ["0"] * loaded.network.n_inputs
+    else:
+        cells = [
+            f"{column['mean']:.4g}" if column["kind"] == "numeric" else str(column["categories"][0])
+            for column in loaded.model.pre.columns
+        ]
+    if len(cells) > 12:
+        return f"{','.join(cells[:3])},... ({len(cells):,} values)"
+    row = io.StringIO()
+    csv.writer(row, lineterminator="").writerow(cells)  # (a label with a comma is quoted)
+    return row.getvalue()
+
+
+def check_options(args: argparse.Namespace, loaded: Any = None) -> None:
+    """Check the other options (after --model's file is read, ``loaded``: its problems come
+    first)."""
     from ..exceptions import InputError
 
     if args.model and args.input is None:
-        raise InputError("--model needs --input ROW (the example to explain, e.g. 0.1,0.7).")
+        if loaded is not None and loaded.model is not None:
+            names = [str(name) for name in loaded.model.pre.feature_names]
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            what = f"a row of the model's {len(names)} data column(s) in order ({shown})"
+        elif loaded is not None:
+            what = f"the network's {loaded.network.n_inputs} input values"
+        else:
+            what = "the example to explain"
+        example = f"; e.g. --input {input_example(loaded)}" if loaded is not None else ""
+        raise InputError(f"--model needs --input ROW: {what}{example}.")
     from ..explain.recorder import MAX_STEPS
     from ..explain.render import MAX_NEURONS
 

@@ -1,7 +1,8 @@
 """The example ``deltarule explain --model`` walks: the model file read (:func:`load`: its
-network, and for --raw its preprocessing, a training checkpoint refused), the learning rate
-chosen (:func:`choose_learning_rate`: the one the model was trained with, when its file records
-it), and --input (and --target) traced once through the network in the units it was trained
+network, and for --raw its preprocessing; a training checkpoint, or a file without
+preprocessing, refused with --raw), the learning rate chosen (:func:`choose_learning_rate`: the
+one the model was trained with, when its file records it; else the tutorial's, saying why),
+and --input (and --target) traced once through the network in the units it was trained
 in (:func:`trace_example`), an overflow said in the command line's terms."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ._example_values import (
     in_training_units,
     parse_row,
     raw_example,
+    target_hint,
 )
 
 __all__ = ["Loaded", "choose_learning_rate", "load", "load_file", "trace_example"]
@@ -52,53 +54,55 @@ class Loaded(NamedTuple):
 
 
 def load(args: argparse.Namespace) -> Loaded:
-    """Read --model: its network, and for --raw its preprocessing too."""
+    """Read --model: its network, and for --raw its preprocessing too (refused for a file
+    without one: there is no standardisation to show, nor columns to read)."""
+    loaded = load_file(args.model)
+    header = getattr(loaded, "header", None) or {}
+    pre = getattr(loaded, "preprocessing", None)
     if not args.raw:
-        loaded = load_file(args.model)
-        header = getattr(loaded, "header", None) or {}
-        pre = getattr(loaded, "preprocessing", None)
         target = str(pre.get("target", "target")) if isinstance(pre, dict) else "target"
         return Loaded(loaded.network, None, getattr(loaded, "classes", None), header, target)
-    from ..exceptions import IncompatibleFormatError, InputError
+    from ..exceptions import InputError
     from ._common import load_model_file
 
-    try:
-        model = load_model_file(args.model)  # (the model file's preprocessing too)
-    except IncompatibleFormatError:
-        loaded = load_file(args.model)  # (it reads: its preprocessing does not fit it)
-        _refuse_checkpoint(loaded.header, args.model, loaded.network)
-        if loaded.preprocessing is None:
-            network = loaded.network
-            raise InputError(
-                f"{args.model} holds a network saved without preprocessing, with "
-                f"{network.n_outputs} outputs that are not classes; --raw reads a row of data "
-                "columns only for one regression output or class outputs. Drop --raw and give "
-                f"--input as the network's {network.n_inputs} input values (and --target as "
-                f"its {network.n_outputs} output values)."
-            ) from None
-        raise
-    _refuse_checkpoint(model.header, args.model, model.network)
+    network = loaded.network
+    _refuse_checkpoint(header, args.model, network)
+    if pre is None:
+        outputs = f"{network.n_outputs} output value{'s' if network.n_outputs != 1 else ''}"
+        raise InputError(
+            f"--raw reads a row of the data's columns through the model's preprocessing, but "
+            f"{args.model} has none (saved without it, as deltarule.io.save_model and the "
+            "scikit-learn estimators save a network). Drop --raw and give --input as the "
+            f"network's {network.n_inputs} input values (and --target as its {outputs})."
+        )
+    model = load_model_file(args.model)  # (its preprocessing, checked against the network)
     classes = list(model.pre.classes or []) or None
     return Loaded(model.network, model, classes, model.header, str(model.pre.target))
 
 
 def choose_learning_rate(args: argparse.Namespace, loaded: Loaded | None) -> str:
     """Choose η when --learning-rate is not given: the rate --model's training used, when its
-    file records one, else the tutorial's 0.5. Returns the sentence that says so ("" when
-    not from the model)."""
+    file records one, else the tutorial's 0.5. Returns the sentence that says which, and for
+    0.5 why ("" for the tutorial network, or when --learning-rate is given)."""
     from ..textbook import TUTORIAL_LEARNING_RATE
     from ._example_values import training_rate
 
     if args.learning_rate is not None:
         return ""
-    recorded = None if loaded is None else training_rate(loaded.header)
-    if recorded is None:
+    if loaded is None:
         args.learning_rate = TUTORIAL_LEARNING_RATE
         return ""
-    args.learning_rate, optimizer = recorded
+    recorded = training_rate(loaded.header)
+    if recorded.rate is None:
+        args.learning_rate = TUTORIAL_LEARNING_RATE
+        return (
+            f"η = {args.learning_rate:g} (the tutorial's; {recorded.words}; --learning-rate to "
+            "choose)."
+        )
+    args.learning_rate = recorded.rate
     return (
         f"η = {args.learning_rate:g} is the learning rate this model was trained with "
-        f"(optimizer {optimizer}); the walk takes one plain gradient-descent step with it "
+        f"({recorded.words}); the walk takes one plain gradient-descent step with it "
         "(--learning-rate sets another)."
     )
 
@@ -136,7 +140,8 @@ def trace_example(args: argparse.Namespace, loaded: Loaded, rate_note: str = "")
         check_values(x, "--input", network)
         y = None
         if args.target is not None:
-            y = parse_row(args.target, "--target", network.n_outputs, "outputs")
+            hint = target_hint(network, classes)
+            y = parse_row(args.target, "--target", network.n_outputs, "outputs", hint)
             check_values(y, "--target", network)
     activation = network.layers[-1].activation.name
     if y is None and activation not in ("softmax", "sigmoid"):

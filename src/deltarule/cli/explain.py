@@ -12,7 +12,10 @@ model trained on its standardised target (``deltarule train``), whose file recor
 target's mean and std, is walked on that target, shown in its own units and standardised,
 with the output converted back beside the network's
 (:func:`~._example_values.in_training_units`). The learning rate defaults to the one the
-model was trained with, when its file records it (else 0.5, the tutorial's).
+model was trained with, when its file records it (deltarule train's, a checkpoint's, or a
+scikit-learn estimator's ``learning_rate_init``); else 0.5, the tutorial's, and the header says
+why (an optimizer such as lbfgs has none). ``--raw`` needs the file's preprocessing: a network
+saved without it is refused.
 
 This module renders the walk and writes it; the options and their checks are in
 :mod:`._explain_args`, the --model example (the file read, the learning rate, the trace) in
@@ -84,12 +87,16 @@ def run(args: argparse.Namespace) -> int:
     """
     from ..explain.walk import updates
     from ._common import check_distinct
+    from ._stdin import output_file, refuse_stdin_model, refuse_stdout
 
+    refuse_stdin_model(args.model, "--model")
+    refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "curve.png")
+    args.out = output_file(args.out)  # (- is standard output, the default)
     check_subject(args)
     # A missing or unreadable model file first: the options that go with it come after.
     loaded = load(args) if args.model else None
     rate_note = choose_learning_rate(args, loaded)
-    check_options(args)
+    check_options(args, loaded)
     out_example = {"html": "walk.html", "markdown": "walk.md", "json": "walk.json"}
     check_output("--out", args.out, out_example.get(args.format, "walk.txt"))
     check_output("--plot", args.plot, "curve.png")

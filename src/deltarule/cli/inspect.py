@@ -92,7 +92,9 @@ def _column_line(column: dict[str, Any]) -> str:
     name = str(column["name"])
     fill = "" if column["fill"] is None else f", missing -> {column['fill']!r}"
     if column["kind"] == "numeric":
-        return f"  {name:<24}numeric      (x - {column['mean']:.6g}) / {column['std']:.6g}{fill}"
+        mean = float(column["mean"])
+        shift = f"x + {-mean:.6g}" if mean < 0 else f"x - {abs(mean):.6g}"  # (not x - -0.01)
+        return f"  {name:<24}numeric      ({shift}) / {column['std']:.6g}{fill}"
     shown = ", ".join(map(str, column["categories"][:8]))
     more = f", ... ({len(column['categories'])} in all)" if len(column["categories"]) > 8 else ""
     return f"  {name:<24}categorical  one-hot of {shown}{more}{fill}"
@@ -170,6 +172,9 @@ def load(path: str) -> Model:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model file and describe it."""
+    from ._stdin import refuse_stdin_model
+
+    refuse_stdin_model(args.model)
     info = describe(load(args.model))
     if args.format == "json":
         write_text(dumps(info, ensure_ascii=False, indent=2) + "\n", None)

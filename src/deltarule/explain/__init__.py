@@ -196,7 +196,16 @@ def example_trace(
     Trace
     """
     require_network(network, "explain_example")
-    X, _, _ = network.validate(x)
+    try:
+        width = np.shape(x)  # (a ragged or sparse x: validate says what is wrong)
+    except (ValueError, TypeError):
+        width = ()
+    if len(width) == 1 and width[0] != network.n_inputs:
+        raise InputError(
+            f"x has {width[0]} value(s) but the network has {network.n_inputs} inputs; pass "
+            f"one example, {network.n_inputs} values."
+        )
+    X, _, _ = network.validate(x, names=("x", "y", "sample_weight"))  # (named as given here)
     if X.shape[0] != 1:
         raise InputError(
             f"explain_example explains one example; received {X.shape[0]} rows. "

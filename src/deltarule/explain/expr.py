@@ -24,7 +24,19 @@ import numpy as np
 
 from .._typing import DTypeLike
 
-__all__ = ["Sym", "Num", "D", "Sum", "Prod", "Tpl", "Expr", "to_text", "to_latex", "fmt"]
+__all__ = [
+    "Sym",
+    "Num",
+    "D",
+    "Sum",
+    "Prod",
+    "Tpl",
+    "Expr",
+    "to_text",
+    "to_latex",
+    "fmt",
+    "fmt_short",
+]
 
 _LATEX_BASE = {
     "net": r"\mathrm{net}",
@@ -48,9 +60,13 @@ class Sym:
 
 @dataclass(frozen=True)
 class Num:
-    """A number, printed with :func:`fmt`."""
+    """A number, printed with :func:`fmt`: in ``dtype`` when given (a value computed in
+    float64 in a float32 walk: a data column's mean), else in the printer's (the walk's)."""
 
     value: float
+    dtype: str | None = None
+    short: bool = False
+    """A value shown, not an operand (an error after N updates): :func:`fmt_short`."""
 
 
 @dataclass(frozen=True)
@@ -88,17 +104,25 @@ Expr = Sym | Num | D | Sum | Prod | Tpl
 
 
 def fmt(value: float, dtype: DTypeLike | None = None) -> str:
-    """Format a number the tutorial's way: up to 9 decimals, scientific when tiny or huge.
+    """Format a number the tutorial's way: up to 9 decimals; scientific when tiny or huge, with
+    every digit the value holds.
 
-    A float32 value (``dtype="float32"``, or a ``numpy.float32`` scalar) is written with
-    the digits float32 holds (its shortest repr that reads back as the same float32,
-    scientific with 7 significant digits), not the noise digits of its float64 expansion
-    (0.15, not 0.150000006). float64 keeps 9 decimals.
+    Every printed number carries the digits an equation needs to be reproduced at its
+    dtype's precision: a float32 value (``dtype="float32"``, or a ``numpy.float32`` scalar)
+    with float32's, a float64 value with float64's. From 1e-4 to 1e16 it is positional: the
+    shortest repr that reads back as the same number (in its dtype) when that has at most 9
+    decimals (0.15, 1000000005, 999999980.4019393), else rounded to 9 decimals (float64's
+    0.5932699921071872 is 0.593269992, float32's 0.150000006 is 0.15). Below 1e-4 and from
+    1e16 it is scientific with the shortest repr's digits (3.510187782978851e-05; float32's
+    3.510188e-05), never cut to fewer: ``1.000000e+09`` for 999,999,980.4 made
+    ``(y − mean)/std`` lines false.
 
     Examples
     --------
-    >>> fmt(0.3775), fmt(0.5932699921071872), fmt(3.510187782978851e-05), fmt(2.0)
-    ('0.3775', '0.593269992', '3.510188e-05', '2')
+    >>> fmt(0.3775), fmt(0.5932699921071872), fmt(2.0), fmt(999999980.4019393)
+    ('0.3775', '0.593269992', '2', '999999980.4019393')
+    >>> fmt(3.510187782978851e-05), fmt(np.float32(3.510187782978851e-05)), fmt(1e20)
+    ('3.510187782978851e-05', '3.510188e-05', '1e+20')
     >>> fmt(0.15000000596046448, "float32"), fmt(np.float32(0.1))
     ('0.15', '0.1')
     """
@@ -106,13 +130,28 @@ def fmt(value: float, dtype: DTypeLike | None = None) -> str:
     value = float(value)
     if not math.isfinite(value):
         return str(value)
-    if value == 0 or (1e-4 <= abs(value) < 1e7):
-        if single:
-            text = np.format_float_positional(np.float32(value), precision=9, trim="-")
+    number = np.float32(value) if single else np.float64(value)
+    if value == 0 or 1e-4 <= abs(value) < 1e16:
+        if single:  # (float32's shortest digits, cut at 9 decimals)
+            text = np.format_float_positional(number, precision=9, trim="-")
         else:
-            text = f"{value:.9f}".rstrip("0").rstrip(".")
+            text = np.format_float_positional(number, trim="-")  # (the shortest repr)
+            if len(text.partition(".")[2]) > 9:  # (rounded from the exact value, not the repr)
+                text = f"{value:.9f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
-    return f"{value:.6e}"
+    return np.format_float_scientific(number, unique=True, trim="-", exp_digits=2)
+
+
+def fmt_short(value: float, dtype: DTypeLike | None = None) -> str:
+    """A number for a table or a curve, not an operand of an equation: :func:`fmt`'s
+    positional form, but 7 significant digits where that is scientific (the one-weight
+    example's descent table: ``1.786123e-05``, not ``1.7861225422953565e-05``).
+
+    >>> fmt_short(0.5932699921071872), fmt_short(1.7861225422953565e-05), fmt_short(1e20)
+    ('0.593269992', '1.786123e-05', '1.000000e+20')
+    """
+    text = fmt(value, dtype)
+    return f"{float(value):.6e}" if "e" in text else text
 
 
 _PLACEHOLDER = re.compile(r"%(\d+)")
@@ -158,7 +197,7 @@ def to_text(expr: Expr, dtype: DTypeLike | None = None) -> str:
         text = expr.base + (joiner + expr.sub if expr.sub else "")
         return text + ("⁺" if expr.sup == "+" else expr.sup)
     if isinstance(expr, Num):
-        return fmt(expr.value, dtype)
+        return (fmt_short if expr.short else fmt)(expr.value, expr.dtype or dtype)
     if isinstance(expr, D):
         return f"∂{printer(expr.of)}/∂{printer(expr.wrt)}"
     if isinstance(expr, Sum):
@@ -172,14 +211,14 @@ def _sum(expr: Sum, printer: Callable[[Expr], str], minus: str) -> str:
     parts = []
     for k, term in enumerate(expr.terms):
         if k and isinstance(term, Num) and term.value < 0:
-            parts.append(minus + printer(Num(-term.value)))
+            parts.append(minus + printer(Num(-term.value, term.dtype, term.short)))
         else:
             parts.append((" + " if k else "") + printer(term))
     return "".join(parts)
 
 
-def _latex_num(value: float, dtype: DTypeLike | None = None) -> str:
-    text = fmt(value, dtype)
+def _latex_num(value: float, dtype: DTypeLike | None = None, short: bool = False) -> str:
+    text = (fmt_short if short else fmt)(value, dtype)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
@@ -198,7 +237,7 @@ def to_latex(expr: Expr, dtype: DTypeLike | None = None) -> str:
             text += f"_{{{expr.sub}}}"
         return text + (f"^{{{expr.sup}}}" if expr.sup else "")
     if isinstance(expr, Num):
-        return _latex_num(expr.value, dtype)
+        return _latex_num(expr.value, expr.dtype or dtype, expr.short)
     if isinstance(expr, D):
         return rf"\frac{{\partial {printer(expr.of)}}}{{\partial {printer(expr.wrt)}}}"
     if isinstance(expr, Sum):

@@ -12,7 +12,7 @@ from html import escape
 
 from .draw import Diagram, diagram_svg
 from .events import Trace
-from .expr import fmt
+from .expr import fmt, fmt_short
 from .linear import (
     FOOTNOTE,
     TABLE_WEIGHTS,
@@ -123,8 +123,8 @@ def _curve(trace: Trace) -> str:
     else:
         final = (
             f"After {trace.steps:,} updates the error is "
-            f"{fmt(trace.final_error or 0.0, trace.dtype)} (it started at "
-            f"{fmt(trace.loss.total, trace.dtype)})."
+            f"{fmt_short(trace.final_error or 0.0, trace.dtype)} (it started at "
+            f"{fmt_short(trace.loss.total, trace.dtype)})."
         )
     return (
         f"<section><h2>Error during training</h2><figure>{chart}</figure>"
@@ -167,7 +167,7 @@ def linear_html(walk_data: LinearWalk) -> str:
         title=plot_title(walk_data, "E(W) with the gradient-descent steps"),
         markers=plotted_steps(walk_data)[0],
     )
-    rows = [[str(s), fmt(w), fmt(e), fmt(g)] for s, w, e, g in walk_data.descent]
+    rows = [[str(s), fmt_short(w), fmt_short(e), fmt_short(g)] for s, w, e, g in walk_data.descent]
     body += [
         f"<h2>Gradient descent from W = 3 (η = {walk_data.learning_rate:g})</h2>",
         f"<figure>{chart}</figure>",

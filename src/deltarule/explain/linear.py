@@ -28,7 +28,7 @@ from .._validation import check_int, check_positive
 from ..exceptions import InputError
 from ..textbook import linear_data, linear_error_table, linear_network
 from ._output import save_atomic
-from .expr import fmt
+from .expr import fmt, fmt_short
 
 __all__ = [
     "LinearWalk",
@@ -213,7 +213,7 @@ def _text(walk: LinearWalk) -> str:
             continue
         step, w, error, grad = row  # (a space always separates the columns: a diverging
         # descent's numbers are wider than the columns)
-        lines.append(f"  {step:>5}  {fmt(w):<13} {fmt(error):<15} {fmt(grad)}")
+        lines.append(f"  {step:>5}  {fmt_short(w):<13} {fmt_short(error):<15} {fmt_short(grad)}")
     lines += ["", _fill(stop_sentence(walk)), "", _fill("* " + FOOTNOTE, "  ")]
     return "\n".join(lines) + "\n"
 
@@ -241,7 +241,7 @@ def _markdown(walk: LinearWalk) -> str:
     lines += [
         "| ... | | | |"
         if row is None
-        else "| {} | {} | {} | {} |".format(row[0], *map(fmt, row[1:]))
+        else "| {} | {} | {} | {} |".format(row[0], *map(fmt_short, row[1:]))
         for row in _descent_rows(walk)
     ]
     lines += ["", stop_sentence(walk), "", f"[^typos]: {FOOTNOTE}"]

@@ -26,7 +26,7 @@ from .._json import dumps
 from .._validation import check_int
 from ..exceptions import InputError
 from .events import Trace, require_trace
-from .expr import Expr, Num, fmt, to_latex, to_text
+from .expr import Expr, Num, fmt, fmt_short, to_latex, to_text
 from .units import json_data, summary_lines
 from .walk import NBSP, Note, Section, Step, divergence_sentence, updates, walk
 
@@ -105,7 +105,7 @@ def printer(trace: Trace, latex: bool = False) -> Callable[[Expr], str]:
 def step_line(step: Step, printer: Callable[[Expr], str]) -> str:
     """One walk line, ``lhs = formula = numbers = value``, printed by ``printer``."""
     pieces = [printer(step.lhs), *(printer(p) for p in step.parts)]
-    value = printer(Num(step.value))
+    value = printer(step.value if isinstance(step.value, Num) else Num(step.value))
     if pieces[-1] != value:
         pieces.append(value)
     deduped = [p for k, p in enumerate(pieces) if k == 0 or p != pieces[k - 1]]
@@ -208,7 +208,7 @@ _SUMMARY_COLUMNS = (
 def _cell(value: Any, trace: Trace) -> str:
     if value is None:
         return "-"
-    return fmt(value, trace.dtype) if isinstance(value, float) else str(value)
+    return fmt_short(value, trace.dtype) if isinstance(value, float) else str(value)
 
 
 def summary_table(trace: Trace) -> tuple[list[str], list[list[str]]]:
@@ -240,7 +240,7 @@ def _summary_text(trace: Trace, max_neurons: int) -> list[str]:
     lines = summary_intro(trace, max_neurons) + ["", *table]
     if trace.curve or trace.diverged is not None:
         lines += ["", "Training on:"]
-        lines += [f"  E after {updates(n)} = {fmt(e, trace.dtype)}" for n, e in trace.curve]
+        lines += [f"  E after {updates(n)} = {fmt_short(e, trace.dtype)}" for n, e in trace.curve]
         if trace.diverged is not None:
             lines.append(_wrap(divergence_sentence(trace), "  "))
     return lines
@@ -254,7 +254,7 @@ def _summary_markdown(trace: Trace, max_neurons: int) -> list[str]:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     if trace.curve:
         lines += ["", "| updates | E |", "|---|---|"]
-        lines += [f"| {n:,} | {fmt(e, trace.dtype)} |" for n, e in trace.curve]
+        lines += [f"| {n:,} | {fmt_short(e, trace.dtype)} |" for n, e in trace.curve]
     if trace.diverged is not None:
         lines += ["", divergence_sentence(trace)]
     return lines

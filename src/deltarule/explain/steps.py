@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .events import Trace
-from .expr import Expr, Sym, Tpl
+from .expr import Expr, Num, Sym, Tpl
 
 __all__ = [
     "ACTIVATION_FORMULAS",
@@ -93,7 +93,9 @@ class Step:
 
     lhs: Expr
     parts: tuple[Expr, ...]
-    value: float
+    value: float | Num
+    """The value; a :class:`~.expr.Num` to print it otherwise than the walk's numbers (in
+    float64 in a float32 walk, or short)."""
 
 
 @dataclass(frozen=True)

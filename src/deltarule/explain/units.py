@@ -24,6 +24,7 @@ from .expr import Expr, Num, Prod, Sum, Sym, Tpl, fmt
 from .steps import Note, Section, Step, tpl
 
 __all__ = [
+    "DATA_DTYPE",
     "check_data_values",
     "data_section",
     "json_data",
@@ -43,9 +44,19 @@ def _text(words: str) -> Tpl:
     return Tpl(words, rf"\text{{{escaped}}}")
 
 
+DATA_DTYPE = "float64"
+"""The dtype of the data's values (a raw number, a column's mean and std, an output in the
+target's units): the preprocessing standardises in float64, whatever the network's dtype,
+so they are printed with float64's digits, the network's values with its own."""
+
+
+def _data(value: Any) -> Num:
+    return Num(float(value), DATA_DTYPE)
+
+
 def _standardised_step(lhs: Expr, record: DataValue, value: float) -> Step:
     symbols = tpl(_SCALED, _text(record.column), Sym("mean"), Sym("std"))
-    numbers = tpl(_SCALED, Num(float(record.raw)), Num(record.mean), Num(record.std))
+    numbers = tpl(_SCALED, _data(record.raw), _data(record.mean), _data(record.std))
     return Step(lhs, (symbols, numbers), value)
 
 
@@ -59,9 +70,9 @@ def predicted_step(trace: Trace, j: int) -> Step:
     """``predicted price = mean + std·out_o1 = ... = value`` for output ``j``."""
     record, name = trace.raw_targets[j], trace.labels[-1][j]
     symbols = Sum((Sym("mean"), Prod((Sym("std"), Sym("out", name)))))
-    numbers = Sum((Num(record.mean), Prod((Num(record.std), Num(trace.loss.output[0, j])))))
+    numbers = Sum((_data(record.mean), Prod((_data(record.std), Num(trace.loss.output[0, j])))))
     lhs = Tpl(f"predicted {record.column}", rf"\text{{predicted }}{_text(record.column).latex}")
-    return Step(lhs, (symbols, numbers), predicted(trace, j))
+    return Step(lhs, (symbols, numbers), _data(predicted(trace, j)))
 
 
 def _category_note(trace: Trace, records: list[tuple[int, DataValue]]) -> Note:

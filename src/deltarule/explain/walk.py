@@ -301,7 +301,11 @@ def updates(n: int) -> str:
 
 def _training(trace: Trace) -> Section:
     items: tuple[Step | Note | None, ...] = tuple(
-        Step(Tpl(f"E after {updates(n)}", rf"E\ \text{{after {updates(n)}}}"), (), error)
+        Step(
+            Tpl(f"E after {updates(n)}", rf"E\ \text{{after {updates(n)}}}"),
+            (),
+            Num(error, short=True),  # (a curve's values: no operands)
+        )
         for n, error in trace.curve
     )
     if trace.diverged is not None:
