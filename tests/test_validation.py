@@ -126,3 +126,47 @@ def test_pandas_nullable_numbers_are_numbers() -> None:
     with pytest.raises(InputError, match=r"X contains NaN or infinity \(first at index \(2, 0\)\)"
                        r".*impute the missing values"):  # fmt: skip
         Network([3, 4, 1]).fit(pd.DataFrame(X).astype("Float64").mask(X > 1), y, verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_complex_numbers_are_named_as_such(kind) -> None:
+    X = np.ones((2, 3), complex)
+    if kind == "sparse":
+        sparse = pytest.importorskip("scipy.sparse")
+        X = sparse.csr_matrix(X)
+    with pytest.raises(
+        InputError,
+        match=r"X has dtype complex128: complex numbers are not "
+        r"supported; expected real numbers\. Pass X\.real",
+    ):
+        Network([3, 1]).predict(X)
+    with pytest.raises(InputError, match=r"y has dtype complex128: complex numbers"):
+        Network([3, 1]).fit(np.ones((2, 3)), np.ones(2, complex), verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_samples_without_columns_are_not_called_empty(kind) -> None:
+    X = np.zeros((5, 0))
+    if kind == "sparse":
+        sparse = pytest.importorskip("scipy.sparse")
+        X = sparse.csr_matrix((5, 0))
+    with pytest.raises(
+        InputError,
+        match=r"X has 5 samples but no columns \(shape \(5, 0\)\); "
+        r"expected at least one column per sample\.",
+    ):
+        Network([3, 1]).predict(X)
+    with pytest.raises(InputError, match=r"X is empty \(shape \(0, 3\)\); expected at least one"):
+        Network([3, 1]).predict(np.zeros((0, 3)))
+
+
+def test_an_object_array_holding_a_sparse_matrix_is_told_to_use_toarray() -> None:
+    sparse = pytest.importorskip("scipy.sparse")
+    matrix = sparse.csr_matrix(np.eye(3))
+    for wrapped in (np.asarray(matrix), np.array([matrix, matrix], dtype=object)):
+        with pytest.raises(
+            InputError,
+            match=r"X is a NumPy object array holding a scipy sparse "
+            r"matrix.*matrix\.toarray\(\)",
+        ):
+            Network([3, 1]).predict(wrapped)

@@ -4,8 +4,11 @@ A solver from :mod:`deltarule.solvers` drives its own iterations over the whole 
 set; each iteration becomes one epoch record through the same callbacks, and a non-finite
 error or a singular system restores the last finite weights with a warning.
 
-A solver computes on every example at once, so sparse training data are made dense whole
-first (:func:`dense_data`), when they fit in half the memory available.
+A solver computes on every example at once. L-BFGS (:data:`SPARSE_SOLVERS`) takes sparse
+training data as they are, every row through the first layer's sparse products, where those
+are faster or the dense ``X`` would not fit in half the memory available; else, and for
+Levenberg–Marquardt (whose Jacobian needs every input value), a sparse ``X`` is made dense
+whole first (:func:`dense_data`), when it fits in half the memory available.
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from ._sampling import Data
 from ._typing import Array
 from .callbacks import Callback, TrainingState
 
-__all__ = ["dense_data", "run_solver", "SolverDiverged"]
+__all__ = ["dense_data", "run_solver", "SolverDiverged", "SPARSE_SOLVERS"]
+
+SPARSE_SOLVERS = ("lbfgs",)
+"""The full-batch solvers that compute through the network's forward and backward passes
+alone, and so may take CSR rows (Levenberg–Marquardt's Jacobian needs dense rows)."""
 
 
 class SolverDiverged(Exception):
@@ -37,20 +44,31 @@ class SolverDiverged(Exception):
 
 def dense_data(data: Data, solver: str) -> Data:
     """``data`` with a sparse ``X`` made dense for full-batch solver ``solver``; as it is
-    when ``X`` is dense.
+    when ``X`` is dense, or for a solver of :data:`SPARSE_SOLVERS` where sparse products
+    are faster (:func:`deltarule._sparse.sparse_is_faster`) or the dense ``X`` would not
+    fit in memory.
 
     Raises
     ------
     InputError
         When the dense ``X`` would take more than half the memory available now: the
-        message gives its size and suggests a mini-batch optimizer, which densifies one
-        batch at a time, or fewer features.
+        message gives its size and suggests a mini-batch optimizer, which takes one batch
+        at a time, or fewer features.
     """
-    if not _sparse.is_sparse(data.X):
+    X = data.X
+    if not _sparse.is_sparse(X):
         return data
+    if solver in SPARSE_SOLVERS and (
+        _sparse.sparse_is_faster(X) or not _sparse.fits(X.shape, X.dtype)
+    ):
+        return data
+    return _densified(data, solver)
+
+
+def _densified(data: Data, solver: str) -> Data:
     advice = (
         "Use a mini-batch optimizer (optimizer='adam' or 'sgd'; solver= in the "
-        "scikit-learn estimators), which makes one batch dense at a time, or fewer "
+        "scikit-learn estimators), which takes one batch at a time, or fewer "
         "features (e.g. TfidfVectorizer(max_features=...))."
     )
     X = _sparse.densify(data.X, f"the full-batch solver {solver!r} (every row at once)", advice)
@@ -66,6 +84,8 @@ def run_solver(
     epochs: int,
 ) -> str:
     net = trainer.network
+    if _sparse.is_sparse(data.X) and not _sparse.takes_sparse(net):  # its own forward
+        data = _densified(data, trainer.optimizer.name)
     t0 = [time.perf_counter()]
 
     def objective(params: Array) -> tuple[float, Array]:

@@ -5,16 +5,19 @@ and updates the network once per batch. The plain step (:func:`step`) is a forwa
 error and its gradient by the backward pass, the L1/L2 penalties (:func:`penalty`), the
 optimizer's update :math:`\theta \leftarrow \theta - \eta\,\partial E/\partial\theta` (or its
 own rule), max-norm and the frozen parameters restored; :func:`plain_steps` runs it a batch
-at a time. Where the compiled mini-batch kernel computes the same
-(:func:`deltarule._minibatch.kernel_for`), :func:`compiled_steps` runs the epoch's steps in
-runs of about :data:`COMPILED_RUN_SECONDS` instead. Either way the epoch also sums its mean
-gradient, whose norm the epoch's record reports.
+at a time, on the batches :func:`batches` gathers (a sparse ``X``'s as CSR rows for the
+first layer's sparse products, or made dense: :mod:`deltarule._sparse`). Where the compiled
+mini-batch kernel computes the same (:func:`deltarule._minibatch.kernel_for`),
+:func:`compiled_steps` runs the epoch's steps in runs of about :data:`COMPILED_RUN_SECONDS`
+instead. Either way the epoch also sums its mean gradient, whose norm the epoch's record
+reports.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ from ._typing import Array
 __all__ = [
     "COMPILED_RUN_SECONDS",
     "FIRST_RUN_STEPS",
+    "batches",
     "compiled_steps",
     "penalty",
     "plain_steps",
@@ -94,20 +98,56 @@ def step(
     return loss, output
 
 
-def _batch_buffers(trainer: Any, data: Data, size: int) -> tuple[Array, Array]:
-    """Reused buffers that shuffled batches, and every batch of sparse data, are
-    gathered into (no per-epoch data copy; sparse rows made dense there)."""
-    shapes = ((size, data.X.shape[1]), (size, data.y.shape[1]))
+def _batch_buffers(trainer: Any, data: Data, size: int, dense_x: bool) -> tuple[Array, Array]:
+    """Reused buffers that shuffled batches, and every batch of sparse data made dense, are
+    gathered into (no per-epoch data copy); without ``dense_x``, the X buffer has no
+    columns (sparse data whose batches stay CSR rows)."""
+    width = data.X.shape[1] if dense_x else 0
+    shapes = ((size, width), (size, data.y.shape[1]))
     buffers = trainer._buffers
     if buffers is None or (buffers[0].shape, buffers[1].shape) != shapes:
         dtype = trainer.network.dtype
-        if _sparse.is_sparse(data.X):
+        if dense_x and _sparse.is_sparse(data.X):
             _sparse.check_dense_size(
                 shapes[0], dtype, f"a batch of {size:,} rows",
                 "Train in smaller batches (batch_size=32, say), or with fewer features.",
             )  # fmt: skip
         buffers = trainer._buffers = (np.empty(shapes[0], dtype), np.empty(shapes[1], dtype))
     return buffers
+
+
+def batches(
+    trainer: Any, data: Data, order: Array, bs: int, shuffled: bool
+) -> Iterator[tuple[int, int, Array, Any, Array]]:
+    """Yield ``(start, stop, rows, X_batch, y_batch)`` for the epoch's batches of ``bs`` rows
+    in ``order``: slices of the data in their order, else gathered into reused buffers.
+
+    A sparse ``X`` (CSR) gives its rows as CSR rows, for the first layer's sparse products,
+    where :func:`deltarule._sparse.sparse_batches` says so, else made dense in the buffer.
+    """
+    X, y = data.X, data.y
+    sparse = _sparse.is_sparse(X)
+    csr_rows = sparse and _sparse.sparse_batches(trainer.network, X, bs)
+    dense_rows = sparse and not csr_rows  # sparse rows made dense in the buffer
+    gather_x = dense_rows or (shuffled and not sparse)  # X's rows into the buffer
+    if gather_x or shuffled:
+        xbuf, ybuf = _batch_buffers(trainer, data, bs, gather_x)
+    for start in range(0, X.shape[0], bs):
+        stop = min(start + bs, X.shape[0])
+        rows = order[start:stop]
+        if csr_rows:
+            xb = _sparse.select_rows(X, rows) if shuffled else _sparse.row_range(X, start, stop)
+        elif dense_rows:
+            xb = _sparse.take_rows(X, rows, xbuf)
+        elif shuffled:
+            xb = np.take(X, rows, axis=0, out=xbuf[: stop - start], mode="clip")
+        else:
+            xb = X[start:stop]
+        if shuffled:
+            yb = np.take(y, rows, axis=0, out=ybuf[: stop - start], mode="clip")
+        else:
+            yb = y[start:stop]
+        yield start, stop, rows, xb, yb
 
 
 def run_epoch(
@@ -159,25 +199,12 @@ def plain_steps(
     (``epoch_loss="weighted"``) or its number of rows (``"rows"``); a non-finite loss or
     Ctrl-C ends the epoch early.
     """
-    n = data.X.shape[0]
-    sparse = _sparse.is_sparse(data.X)  # its batches made dense in the buffers
-    xbuf, ybuf = _batch_buffers(trainer, data, bs) if shuffled or sparse else (None, None)
     if trainer._layer_buffers is None or trainer._layer_buffers[0].net.shape[0] != bs:
         trainer._layer_buffers = trainer.network.buffers(bs)  # reused by a fit's epochs
     by_rows = trainer.epoch_loss == "rows"
     loss_sum = weight_sum = share_sum = 0.0
     seen = 0
-    for start in range(0, n, bs):
-        seen = min(start + bs, n)
-        idx = order[start:seen]
-        if xbuf is None:
-            xb, yb = data.X[start:seen], data.y[start:seen]
-        else:  # gather the shuffled (or sparse) batch into the reused buffers
-            if sparse:
-                xb = _sparse.take_rows(data.X, idx, xbuf)
-            else:
-                xb = np.take(data.X, idx, axis=0, out=xbuf[: seen - start], mode="clip")
-            yb = np.take(data.y, idx, axis=0, out=ybuf[: seen - start], mode="clip")
+    for start, seen, idx, xb, yb in batches(trainer, data, order, bs, shuffled):
         swb = None if data.sample_weight is None else data.sample_weight[idx]
         weight = float(seen - start) if swb is None else float(swb.sum())
         if weight == 0.0:  # a batch of weight 0 teaches nothing: no update, as if absent

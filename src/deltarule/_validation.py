@@ -160,6 +160,36 @@ def _nullable_numbers(data: Any, array: np.ndarray) -> np.ndarray:
     return data.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _check_kind(kind_dtype: np.dtype, name: str) -> None:
+    """Refuse a dtype that is not one of numbers (complex numbers included: no real value)."""
+    if kind_dtype.kind == "c":
+        raise InputError(
+            f"{name} has dtype {kind_dtype}: complex numbers are not supported; expected real "
+            f"numbers. Pass {name}.real if the real part is what is meant."
+        )
+    if kind_dtype.kind not in "biuf":
+        raise InputError(
+            f"{name} has dtype {kind_dtype} (non-numeric); expected numbers. "
+            "Encode text or categories as numbers first (e.g. one-hot encoding)."
+        )
+
+
+def _check_not_empty(shape: tuple[int, ...], name: str) -> None:
+    """Refuse data without a sample, or samples without a column."""
+    if len(shape) == 2 and shape[0] > 0 and shape[1] == 0:
+        raise InputError(
+            f"{name} has {shape[0]} samples but no columns (shape {shape}); expected at least "
+            "one column per sample."
+        )
+    if 0 in shape:
+        raise InputError(f"{name} is empty (shape {shape}); expected at least one sample.")
+
+
+def _holds_sparse(array: np.ndarray) -> bool:
+    """True for an object array whose first entry is a scipy sparse matrix."""
+    return array.dtype.kind == "O" and array.size > 0 and is_sparse(array.flat[0])
+
+
 def as_float_array(
     data: Any, name: str, dtype: np.dtype, *, ndim: tuple[int, ...] = (1, 2)
 ) -> np.ndarray:
@@ -168,7 +198,8 @@ def as_float_array(
     Raises
     ------
     InputError
-        For non-numeric data, empty data, wrong dimensionality or NaN/inf values.
+        For non-numeric or complex data, empty data (or samples without a column), wrong
+        dimensionality or NaN/inf values.
     """
     if is_sparse(data) or hasattr(data, "sparse"):  # (pandas' sparse frames: .sparse)
         raise InputError(
@@ -185,11 +216,14 @@ def as_float_array(
         ) from exc
     if array.dtype.kind == "O":
         array = _nullable_numbers(data, array)
-    if array.dtype.kind not in "biuf":
+    if _holds_sparse(array):
         raise InputError(
-            f"{name} has dtype {array.dtype} (non-numeric); expected numbers. "
-            "Encode text or categories as numbers first (e.g. one-hot encoding)."
+            f"{name} is a NumPy object array holding a scipy sparse matrix (what np.array or "
+            "np.asarray make of one); expected numbers. Pass the sparse matrix itself (the "
+            "features X of fit, predict and evaluate may be sparse) or its dense values, "
+            "matrix.toarray()."
         )
+    _check_kind(array.dtype, name)
     if array.ndim not in ndim:
         fix = (
             f"Pass one value per sample, e.g. np.ravel({name}) for a column"
@@ -200,8 +234,7 @@ def as_float_array(
             f"{name} has {array.ndim} dimension(s) (shape {array.shape}); expected "
             f"{' or '.join(str(d) for d in ndim)}. {fix}."
         )
-    if array.size == 0:
-        raise InputError(f"{name} is empty (shape {array.shape}); expected at least one sample.")
+    _check_not_empty(array.shape, name)
     with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
         converted = np.ascontiguousarray(array, dtype=dtype)
     if not _all_finite(converted):
@@ -257,18 +290,17 @@ def as_float_csr(data: Any, name: str, dtype: np.dtype) -> Any:
     """
     matrix = _scipy_sparse(data, name)
     if matrix.ndim != 2:
+        fix = (
+            f"{name}.reshape(1, -1) for one sample, {name}.reshape(-1, 1) for one feature"
+            if matrix.ndim == 1
+            else f"{name}.reshape(({name}.shape[0], -1)) for each sample's values in one row"
+        )
         raise InputError(
             f"{name} is a {matrix.ndim}-D sparse array (shape {matrix.shape}); expected 2 "
-            f"dimensions (n_samples, n_features). Reshape it, e.g. {name}.reshape(1, -1) "
-            "for one sample."
+            f"dimensions (n_samples, n_features). Reshape it: {fix}."
         )
-    if matrix.dtype.kind not in "biuf":
-        raise InputError(
-            f"{name} has dtype {matrix.dtype} (non-numeric); expected numbers. "
-            "Encode text or categories as numbers first (e.g. one-hot encoding)."
-        )
-    if 0 in matrix.shape:
-        raise InputError(f"{name} is empty (shape {matrix.shape}); expected at least one sample.")
+    _check_kind(matrix.dtype, name)
+    _check_not_empty(matrix.shape, name)
     csr = matrix.tocsr()  # (a CSR matrix itself: no copy)
     if not csr.has_canonical_format:  # duplicates summed in a copy: the user's stays as given
         csr = csr.copy()

@@ -17,6 +17,10 @@ delta rule),
     \frac{\partial E}{\partial b} = \sum_{\text{samples}} \delta, \qquad
     \frac{\partial E}{\partial x} = \delta W.
 
+A first layer may be given scipy CSR rows instead of an array (sparse data): it then
+computes :math:`xW^\top` and :math:`\delta^\top x` by sparse matrix products
+(:mod:`deltarule._sparse_products`), equal to the dense products within float rounding.
+
 ``forward`` returns the output and a :class:`DenseCache` *value*; ``backward``
 takes that value back. Nothing is kept on the layer between the two, so a
 backward pass can be tested alone and ``explain`` can show the real caches.
@@ -34,7 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _rowops
+from . import _rowops, _sparse_products
+from ._sparse import is_sparse
 from ._typing import Array
 from .activations import Activation
 
@@ -47,8 +52,8 @@ class DenseCache:
 
     Attributes
     ----------
-    inputs : ndarray of shape (n_samples, n_inputs)
-        :math:`x`, the layer's input.
+    inputs : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_inputs)
+        :math:`x`, the layer's input (CSR rows: a first layer on sparse data).
     net : ndarray of shape (n_samples, n_outputs)
         :math:`z = xW^\\top + b`, the net input.
     activated : ndarray of shape (n_samples, n_outputs)
@@ -109,6 +114,11 @@ def _rows(buffer: Array | None, n: int) -> Array | None:
     return None if buffer is None else buffer[:n]
 
 
+def _dense(inputs: object) -> bool:
+    """True for an array (the usual input), False for scipy sparse rows."""
+    return type(inputs) is np.ndarray or not is_sparse(inputs)
+
+
 def plain_dense(layers: Iterable[object]) -> bool:
     """True when every layer is a :class:`Dense` itself, not a subclass (which may compute
     otherwise): the compiled paths and the cache-free inference compute Dense's arithmetic."""
@@ -151,14 +161,19 @@ class Dense:
         ----------
         weight : ndarray of shape (n_outputs, n_inputs)
         bias : ndarray of shape (n_outputs,) or None
-        inputs : ndarray of shape (n_samples, n_inputs)
+        inputs : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_inputs)
+            CSR rows are multiplied as sparse (:func:`deltarule._sparse_products.product`).
         rng : Generator, optional
             Given during training only: draws the dropout mask.
         buffers : DenseBuffers, optional
             Where to write :math:`z` and :math:`f(z)` instead of new arrays.
         """
         n = inputs.shape[0]
-        net = np.matmul(inputs, weight.T, out=_rows(buffers and buffers.net, n))
+        out_net = _rows(buffers and buffers.net, n)
+        if _dense(inputs):
+            net = np.matmul(inputs, weight.T, out=out_net)
+        else:
+            net = _sparse_products.product(inputs, weight, out_net)
         if bias is not None and buffers is not None:
             _rowops.add_bias(net, bias)  # the same sums, without NumPy's broadcast buffer
         elif bias is not None:
@@ -179,13 +194,16 @@ class Dense:
         ----------
         weight : ndarray of shape (n_outputs, n_inputs)
         bias : ndarray of shape (n_outputs,) or None
-        inputs : ndarray of shape (n_samples, n_inputs)
+        inputs : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_inputs)
 
         Returns
         -------
         ndarray of shape (n_samples, n_outputs)
         """
-        net = np.matmul(inputs, weight.T)
+        if _dense(inputs):
+            net = np.matmul(inputs, weight.T)
+        else:
+            net = _sparse_products.product(inputs, weight)
         if bias is not None:
             net += bias
         return self.activation(net)
@@ -233,7 +251,10 @@ class Dense:
                 grad_out = grad_out * cache.dropout_mask
             out = _rows(buffers and buffers.delta, n)
             delta = self.activation.backward(cache.net, cache.activated, grad_out, out)
-        np.matmul(delta.T, cache.inputs, out=grad_weight)
+        if _dense(cache.inputs):
+            np.matmul(delta.T, cache.inputs, out=grad_weight)
+        else:  # CSR rows: a first layer, whose input gradient nobody needs
+            _sparse_products.weight_gradient(cache.inputs, delta, grad_weight)
         if grad_bias is not None:
             np.add.reduce(delta, axis=0, out=grad_bias)  # np.sum without its wrapper
         if not need_input_grad:

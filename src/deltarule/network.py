@@ -255,7 +255,11 @@ class Network:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_inputs), of the network's dtype
+        X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_inputs)
+            Of the network's dtype. CSR rows (sparse data) go through the first layer by
+            sparse products (:mod:`deltarule._sparse_products`); another sparse format is
+            refused (an :class:`~deltarule.exceptions.InputError`: pass ``X.tocsr()``, or
+            use :meth:`predict`, which checks and converts any input).
         params : ndarray of shape (n_parameters,), optional
             Parameters to use instead of the network's own buffer.
         rng : Generator, optional
@@ -369,15 +373,15 @@ class Network:
         rounding. With numba and MKL installed, a compiled kernel shares blocks of rows
         between threads instead (:mod:`deltarule._inference`; likewise within rounding).
 
-        A sparse (CSR) ``X`` is made dense :data:`INFER_CHUNK` rows at a time (fewer when
-        they would take more than :data:`deltarule._sparse.CHUNK_BYTES`), each chunk
-        computed as above: the outputs of the dense rows in the same chunks.
+        A sparse ``X`` goes :data:`INFER_CHUNK` rows at a time (:func:`deltarule._sparse.infer`)
+        through the first layer's sparse products where they are faster
+        (:func:`deltarule._sparse.sparse_is_faster`; the outputs of ``X.toarray()`` within
+        float rounding), else as dense rows (fewer when they would take more than
+        :data:`deltarule._sparse.CHUNK_BYTES`) computed as above: the outputs of the dense
+        rows in the same chunks.
         """
         if _sparse.is_sparse(X):
-            output = np.empty((X.shape[0], self.n_outputs), self.dtype)
-            for start, stop, rows in _sparse.dense_chunks(X, INFER_CHUNK):
-                output[start:stop] = self.infer(rows)
-            return output
+            return _sparse.infer(self, X, INFER_CHUNK)
         n = X.shape[0]
         plain = type(self).forward is Network.forward and plain_dense(self.layers)
         if n <= INFER_CHUNK:
@@ -446,16 +450,16 @@ class Network:
         arrays by ``names``).
 
         With ``accept_sparse``, a sparse ``X`` (any scipy.sparse format) is returned as a
-        CSR matrix of the network's dtype (for the code that densifies its rows as it
-        reads them: :mod:`deltarule._sparse`); otherwise it is refused.
+        CSR matrix of the network's dtype (for the code that reads its rows as they are,
+        or made dense: :mod:`deltarule._sparse`); otherwise it is refused.
         """
         return _network_data.validate(self, X, y, sample_weight, names, accept_sparse)
 
     def predict(self, X: ArrayLike) -> Array:
         """Return the network's outputs for ``X``, shape (n_samples, n_outputs).
 
-        ``X`` may be a scipy sparse matrix (any format): its rows are made dense a chunk at
-        a time (:meth:`infer`), so the dense matrix is never held whole.
+        ``X`` may be a scipy sparse matrix (any format): it is read as CSR a chunk of rows
+        at a time (:meth:`infer`), so the dense matrix is never held whole.
 
         Raises
         ------
@@ -513,8 +517,8 @@ class Network:
         r"""Return :math:`E(\theta)` for a flat parameter vector on trusted, validated data.
 
         A sparse (CSR) ``X`` goes through the forward pass :data:`INFER_CHUNK` rows at a
-        time (fewer for wide rows: :mod:`deltarule._sparse`), and :meth:`error` sees the
-        output layer's cache alone.
+        time (CSR rows or dense ones, fewer for wide dense rows: :mod:`deltarule._sparse`),
+        and :meth:`error` sees the output layer's cache alone.
         """
         with overflow_quietly():  # an overflow shows as a non-finite error
             if _sparse.is_sparse(X):
@@ -561,7 +565,9 @@ class Network:
                     grad_out = grad_out * cache.dropout_mask
                 delta = layer.activation.backward(cache.net, cache.activated, grad_out)
                 spec = self.layout[f"W{index + 1}"]
-                jac[:, k, spec.slice] = np.einsum("ij,ik->ijk", delta, cache.inputs).reshape(n, -1)
+                inputs = cache.inputs  # (CSR rows, from a forward pass on sparse X: dense)
+                inputs = inputs.toarray() if _sparse.is_sparse(inputs) else inputs
+                jac[:, k, spec.slice] = np.einsum("ij,ik->ijk", delta, inputs).reshape(n, -1)
                 if layer.use_bias:
                     jac[:, k, self.layout[f"b{index + 1}"].slice] = delta
                 grad_out = delta @ weights[index]

@@ -151,3 +151,25 @@ def test_the_available_memory_is_known_on_linux():
 def test_max_bytes_must_be_a_count(tmp_path, max_bytes):
     with pytest.raises(InputError, match="max_bytes must be None or an integer >= 0"):
         read_npz(_zeros_npz(tmp_path / "d.npz", 10), max_bytes=max_bytes)
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_a_scipy_sparse_matrix_file_is_named(tmp_path, compressed):
+    sparse = pytest.importorskip("scipy.sparse")
+    path = tmp_path / "m.npz"
+    sparse.save_npz(path, sparse.csr_matrix(np.eye(3)), compressed=compressed)
+    message = (
+        r"is a scipy sparse matrix file \(scipy\.sparse\.save_npz\).*deltarule reads \.npz "
+        r"files with X and y arrays.*scipy\.sparse\.load_npz"
+    )
+    with pytest.raises(InputError, match=message):
+        read_npz(path)
+    with pytest.raises(InputError, match=message):
+        read_npz(path, require_y=False)
+
+
+def test_a_sparse_matrix_saved_by_np_savez_is_told_to_use_toarray(tmp_path):
+    sparse = pytest.importorskip("scipy.sparse")
+    np.savez(tmp_path / "d.npz", X=sparse.csr_matrix(np.eye(3)), y=np.zeros(3))
+    with pytest.raises(InputError, match=r"Python objects.*scipy sparse matrix.*\.toarray\(\)"):
+        read_npz(tmp_path / "d.npz")

@@ -33,9 +33,17 @@ class TrainingState:
     epoch : int
         Number of completed epochs (1-based epoch of the last record).
     max_epochs : int
-    X, y, sample_weight : arrays
-        Training data, validated.
+    X : ndarray or scipy.sparse CSR matrix of shape (n_samples, n_features)
+        Training features, validated. Sparse features stay sparse, as a CSR matrix
+        (whatever sparse format was given), unless a full-batch solver trains on them made
+        dense (Levenberg–Marquardt; L-BFGS on fairly dense data): compute on them through
+        ``network.infer(X)``, which takes both, or check ``scipy.sparse.issparse(X)``
+        (``X.toarray()`` makes the rows dense).
+    y, sample_weight : ndarray
+        Training targets, shape (n_samples, n_outputs), and weights, shape (n_samples,)
+        or None; validated.
     X_val, y_val : arrays or None
+        Validation data (``X_val`` may be a CSR matrix, as ``X``).
     history : History
         Records so far.
     trainer : Trainer

@@ -26,6 +26,8 @@ __all__ = ["read_npz"]
 _MAX_INFLATION = 1100  # deflate expands at most 1032-fold; np.savez writes no other method
 _MEMORY_SHARE = 0.5
 """The largest share of the available memory that X and y together may take by default."""
+_SCIPY_SPARSE_KEYS = {"data", "indices", "indptr", "format", "shape"}
+"""The arrays of a file written by ``scipy.sparse.save_npz`` (a CSR/CSC matrix's)."""
 
 
 def _available_memory() -> int | None:
@@ -120,7 +122,8 @@ def _load_member(npz: Any, key: str, file: Path) -> np.ndarray:
         raise InputError(
             f"array {key!r} in {str(file)!r} holds Python objects, which deltarule does not "
             "load (that would need pickle); expected a numeric (or, for y, string) array. "
-            "Convert it with .astype(float) or .astype(str) before np.savez."
+            "Convert it with .astype(float) or .astype(str) (a scipy sparse matrix, which "
+            "np.savez stores as an object: with .toarray()) before np.savez."
         ) from exc
     if not isinstance(member, np.ndarray):  # numpy returns a member that is not .npy as bytes
         raise InputError(
@@ -153,6 +156,14 @@ def _members(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     needed = ("X", "y") if require_y else ("X",)
     missing = [key for key in needed if key not in npz.files]
+    if missing and _SCIPY_SPARSE_KEYS <= set(npz.files):
+        raise InputError(
+            f"{str(file)!r} is a scipy sparse matrix file (scipy.sparse.save_npz), arrays "
+            f"{npz.files}; deltarule reads .npz files with X and y arrays. Save the data "
+            "with np.savez(path, X=X.toarray(), y=y), or load the matrix with "
+            "scipy.sparse.load_npz(path) and pass it to fit or predict in Python (X may be "
+            "sparse there)."
+        )
     if missing:
         raise InputError(
             f"{str(file)!r} has arrays {npz.files} but lacks {' and '.join(missing)}; "

@@ -260,7 +260,7 @@ class BaseMLP(BaseEstimator):
     def _objective(self, X: Any, Y: np.ndarray, sw: Any) -> float:
         """The training objective (penalty included) at the network's weights."""
         network = self.network_
-        if _sparse.is_sparse(X):  # the error over chunks of dense rows, plus the penalty
+        if _sparse.is_sparse(X):  # the error over chunks of rows, plus the penalty
             loss = network.evaluate_params(network.parameters, X, Y, sw)
             total = Y.shape[0] if sw is None else float(sw.sum())
             scratch = network.layout.allocate(network.dtype)

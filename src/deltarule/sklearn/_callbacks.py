@@ -138,7 +138,7 @@ class ValidationScorePlateau(_Plateau):
         est = self.estimator
         X_val, y_val, sw_val = self.validation
         network = state.network
-        if _sparse.is_sparse(X_val):  # dense rows a chunk at a time
+        if _sparse.is_sparse(X_val):  # a chunk of rows at a time
             output = _sparse.output_cache(network, X_val, most=INFER_CHUNK).out
         else:
             output = network.forward(X_val)[0]

@@ -151,10 +151,16 @@ a ``ValueError`` and a ``TypeError`` (as scikit-learn's).
 **Sparse input.** ``X`` may be a scipy sparse matrix or array, as for
 scikit-learn's MLPs (CSR and CSC are taken as they are, other formats converted
 to CSR), e.g. ``make_pipeline(TfidfVectorizer(), MLPClassifier())``. It stays
-sparse: the stochastic solvers make one batch dense at a time, prediction a
-chunk of rows at a time; 'lbfgs' and 'lm' make ``X`` dense whole, and refuse
-(naming its size) when it would take more than half the memory available. A fit
-on sparse ``X`` gives what the same fit on ``X.toarray()`` gives.
+sparse. Where fewer than 5% of its entries are stored and it has at least 500
+columns, the first layer multiplies its CSR rows by sparse products, as
+scikit-learn does: the cost grows with the stored values, not the columns.
+Narrower or denser ``X`` is made dense a batch at a time (prediction: a chunk
+of rows), where BLAS is faster. 'lbfgs' does the same over every row at once
+(making ``X`` dense whole when dense is faster and fits in half the memory
+available); 'lm' makes ``X`` dense whole, and refuses (naming its size) when it
+would take more than half the memory available. A fit on sparse ``X`` gives
+what the same fit on ``X.toarray()`` gives, within float rounding (bit for bit
+where the rows are made dense).
 
 Model files written by :meth:`save` hold the weights as safetensors and
 everything else as JSON; :meth:`load` reads them back without pickle. Pickling
