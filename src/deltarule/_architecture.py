@@ -171,6 +171,20 @@ def _refuse_one_unit_softmax(layers: Sequence[Dense]) -> None:
         )
 
 
+def _refuse_one_column_cce(loss: Loss, layers: Sequence[Dense]) -> None:
+    """Refuse categorical cross-entropy on one output unit: :math:`-t \\log o` ignores the
+    rows whose target is 0, so the network learns to output 1 everywhere, silently."""
+    if loss.name != "categorical_crossentropy" or layers[-1].n_outputs >= 2:
+        return
+    raise InputError(
+        f"loss {loss.name!r} needs at least 2 output units (one per class), but the network "
+        "has 1: with one column it ignores the rows whose target is 0, so the network learns "
+        "to output 1 for every input. For one output column of 0/1 targets use "
+        "loss='binary_crossentropy' (alias 'ce') with output_activation='sigmoid'; for several "
+        "classes use output_activation='softmax' with one output per class and one-hot targets."
+    )
+
+
 def default_loss(output_activation: Activation) -> str:
     """The loss "auto" stands for after ``output_activation``."""
     return {
@@ -181,10 +195,12 @@ def default_loss(output_activation: Activation) -> str:
 
 def make_loss(loss: Any, layers: Sequence[Dense]) -> Loss:
     """The network's loss (``"auto"``: :func:`default_loss`), refusing a softmax over one
-    unit and a loss not defined on the output activation's values."""
+    unit, categorical cross-entropy over one unit, and a loss not defined on the output
+    activation's values."""
     output_act = layers[-1].activation
     _refuse_one_unit_softmax(layers)
     chosen = get_loss(default_loss(output_act) if _is_auto(loss) else loss)
+    _refuse_one_column_cce(chosen, layers)
     _check_output_pair(output_act, chosen)
     return chosen
 

@@ -23,9 +23,12 @@ from .metrics import THRESHOLD, Metric, accuracy, is_multilabel, target_labels
 __all__ = ["accuracy_of_epochs", "columns"]
 
 
-def accuracy_of_epochs(outputs: Array, y: Array, orders: Array | None) -> Array:
+def accuracy_of_epochs(
+    outputs: Array, y: Array, orders: Array | None, threshold: float = THRESHOLD
+) -> Array:
     """:func:`~deltarule.metrics.accuracy` of each epoch's ``outputs`` (epochs, n, k) against
-    the targets ``y`` visited in ``orders`` (epochs, n; None: in order), without weights.
+    the targets ``y`` visited in ``orders`` (epochs, n; None: in order), without weights,
+    one column split into classes at ``threshold`` (0 for tanh: ``class_threshold``).
 
     The labels are read as :func:`~deltarule.metrics.accuracy` reads them: multi-label from
     the targets (every permutation of the rows reads the same), ``> 0.5`` for one column,
@@ -33,13 +36,13 @@ def accuracy_of_epochs(outputs: Array, y: Array, orders: Array | None) -> Array:
     conversion being exact.
     """
     multilabel = is_multilabel(y)
-    truth = target_labels(y, multilabel)
+    truth = target_labels(y, multilabel, threshold=threshold)
     if orders is not None:
         truth = truth[orders]
     if multilabel:
-        right = ((outputs > THRESHOLD) == truth).all(axis=2)
+        right = ((outputs > threshold) == truth).all(axis=2)
     elif outputs.shape[2] == 1:
-        right = (outputs[:, :, 0] > THRESHOLD) == truth
+        right = (outputs[:, :, 0] > threshold) == truth
     else:
         right = outputs.argmax(axis=2) == truth
     return np.count_nonzero(right, axis=1) / outputs.shape[1]
@@ -51,29 +54,36 @@ user's function under a built-in name is called epoch by epoch)."""
 
 
 def columns(
-    metrics: Sequence[Metric], y: Array, orders: Array | None, outputs: Array
+    metrics: Sequence[Metric],
+    y: Array,
+    orders: Array | None,
+    outputs: Array,
+    threshold: float = THRESHOLD,
 ) -> tuple[dict[str, Array], Exception | None]:
     """Each metric's value (by name, in the order of ``metrics``) for every epoch of
     ``outputs`` (epochs, n, k), the targets being ``y`` visited in ``orders``; and None.
 
     A metric that raises stops the scoring at its epoch, as it stops the plain loop: the
     values of the epochs before that one come back (the epoch's index is their length),
-    with the error instead of None.
+    with the error instead of None. ``threshold`` is the plain loop's: where one output
+    column splits into classes (:func:`~deltarule.metrics.class_threshold`).
     """
-    scores = [VECTORISED.get(m.function, _per_epoch)(outputs, y, orders) for m in metrics]
+    scores = [
+        VECTORISED.get(m.function, _per_epoch)(outputs, y, orders, threshold) for m in metrics
+    ]
     called = [(m, v) for m, v in zip(metrics, scores) if m.function not in VECTORISED]
     for i in range(outputs.shape[0] if called else 0):
         # the targets in this epoch's order, a copy shared by its metrics, as the plain loop's
         target = y.copy() if orders is None else y[orders[i]]
         for metric, values in called:
             try:
-                values[i] = float(metric.function(outputs[i], target, None))
+                values[i] = metric(outputs[i], target, None, threshold=threshold)
             except Exception as error:  # (the plain loop's error, raised by the caller)
                 return _by_name(metrics, [v[:i] for v in scores]), error
     return _by_name(metrics, scores), None
 
 
-def _per_epoch(outputs: Array, y: Array, orders: Array | None) -> Array:
+def _per_epoch(outputs: Array, y: Array, orders: Array | None, threshold: float) -> Array:
     """The array a metric called epoch by epoch fills."""
     return np.empty(outputs.shape[0])
 

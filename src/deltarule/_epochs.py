@@ -28,6 +28,7 @@ from ._typing import Array
 from .callbacks import Callback, TrainingState
 from .exceptions import InputError
 from .history import EpochRecord
+from .metrics import class_threshold
 from .network import INFER_CHUNK
 
 __all__ = [
@@ -93,7 +94,10 @@ def metrics(trainer: Any, output: Array | None, target: Array, sw: Array | None)
     """The trainer's metrics of ``output`` against ``target`` (none for no output)."""
     if output is None or output.shape[0] == 0:
         return {}
-    return {m.name: float(m.function(output, target, sw)) for m in trainer.metrics}
+    # one output column is split into classes at the midpoint of its two target values,
+    # else of the output's range (tanh with -1/+1 targets: 0), as AllCorrect splits it
+    cut = class_threshold(trainer.network.layers[-1].activation, target)
+    return {m.name: m(output, target, sw, threshold=cut) for m in trainer.metrics}
 
 
 def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, float]]:
@@ -102,7 +106,7 @@ def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, fl
         return None, {}
     net = trainer.network
     with _minibatch.keep_blas_asleep(trainer):
-        if _sparse.is_sparse(val.X):  # in chunks of dense rows; error() reads the last cache
+        if _sparse.is_sparse(val.X):  # in chunks of rows; error() reads the last cache
             last = _sparse.output_cache(net, val.X, most=INFER_CHUNK)
             output, caches = last.out, [last]
         else:

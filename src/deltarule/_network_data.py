@@ -108,11 +108,12 @@ def scores(
     """``{"loss": E, name: value, ...}`` on checked data: :meth:`Network.evaluate
     <deltarule.network.Network.evaluate>` with ``metrics``."""
     from .metrics import check_targets as check_scorable
-    from .metrics import get_metric
+    from .metrics import class_threshold, get_metric
 
     chosen = [get_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
     check_scorable(chosen, y, network.loss.name in CLASSIFICATION_LOSSES)
     loss = network.evaluate_params(network.parameters, X, y, sample_weight)
     with overflow_quietly():
         output = network.infer(X)
-    return {"loss": loss, **{m.name: m(output, y, sample_weight) for m in chosen}}
+    cut = class_threshold(network.layers[-1].activation, y)  # (as training splits a column)
+    return {"loss": loss, **{m.name: m(output, y, sample_weight, threshold=cut) for m in chosen}}

@@ -24,6 +24,7 @@ from ._reports import Interrupt, diverged
 from ._sampling import Data
 from .callbacks import Callback, ProgressBar, TargetError, TimeLimit, TrainingState
 from .history import EpochRecord
+from .metrics import class_threshold
 from .optimizers import Optimizer
 
 __all__ = ["compiled_ok", "epoch_orders", "run_compiled"]
@@ -173,7 +174,10 @@ def _run_chunk(
     scores, error = {}, None
     if outputs is not None:
         visits = None if orders is None else orders[:finished]
-        scores, error = _chunk_metrics.columns(trainer.metrics, data.y, visits, outputs[:finished])
+        cut = class_threshold(net.layers[-1].activation, data.y)  # the plain loop's
+        scores, error = _chunk_metrics.columns(
+            trainer.metrics, data.y, visits, outputs[:finished], threshold=cut
+        )
     if error is not None:
         finished = len(next(iter(scores.values())))  # the epochs before the metric's
         np.copyto(net.parameters, start)

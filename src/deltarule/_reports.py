@@ -8,7 +8,10 @@ import signal
 import sys
 import threading
 import warnings
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .exceptions import ConvergenceWarning, StillImprovingWarning
 from .history import History
@@ -20,6 +23,7 @@ __all__ = [
     "user_stacklevel",
     "warn_diverged",
     "warn_if_improving",
+    "warn_unmet_rules",
 ]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -89,19 +93,76 @@ def warn_diverged(reason: str) -> None:
         warnings.warn(reason, ConvergenceWarning, stacklevel=user_stacklevel())
 
 
-def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> None:
+def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> bool:
     """Warn when a run that hit its epoch limit was still improving, and by how much (the
-    advice to add a stopping rule left out when ``early_stopping`` already watches)."""
+    advice to add a stopping rule left out when ``early_stopping`` already watches);
+    returns whether it warned."""
     losses = history.loss
     if len(losses) < 4:
-        return
+        return False
     k = max(1, len(losses) // 10)
     old, new = losses[-1 - k], losses[-1]
     if not (math.isfinite(old) and math.isfinite(new)) or old <= 0:
-        return
+        return False
     drop = (old - new) / abs(old)
     if drop > 1e-3:
         warning = StillImprovingWarning(
             history.last_epoch, drop, k, old, new, float(lr or 0.0), early_stopping
         )
         warnings.warn(warning, stacklevel=user_stacklevel())
+        return True
+    return False
+
+
+def _unmet(rule: Any, state: Any, history: History) -> str | None:
+    """What the stopping rule ``rule`` (TargetError, AllCorrect, GradientNormBelow) asked
+    for and where the run ended instead, or None for another callback."""
+    from .callbacks import AllCorrect, GradientNormBelow, TargetError
+    from .callbacks._monitor import _monitored
+    from .callbacks.stopping import _summed_error_gradient
+
+    last = history.records[-1]
+    if isinstance(rule, TargetError):
+        name = "target_error" if rule.monitor == "loss" else f"TargetError on {rule.monitor}"
+        value = _monitored(last, rule.monitor)
+        return f"{name} {rule.target:g} not reached: {rule.monitor} {value:.6g}"
+    if isinstance(rule, AllCorrect):
+        wrong, n = AllCorrect.misclassified(state), state.X.shape[0]
+        return (
+            f"stop_when_all_correct was not met: {wrong} of {n} example{'s' * (n != 1)} "
+            "still misclassified"
+        )
+    if isinstance(rule, GradientNormBelow):
+        if rule.rule == "l2_mean":
+            return (
+                f"min_gradient_norm {rule.threshold:g} not reached: gradient norm "
+                f"{last.gradient_norm:.3g}"
+            )
+        largest = float(np.max(np.abs(_summed_error_gradient(state)), initial=0.0))
+        return (
+            f"GradientNormBelow {rule.threshold:g} (rule 'neuralnet') not reached: largest "
+            f"gradient component {largest:.3g}"
+        )
+    return None
+
+
+def warn_unmet_rules(history: History, state: Any, callbacks: Sequence[Any]) -> None:
+    """Warn (:class:`ConvergenceWarning`) for each stopping rule the run asked for (a target
+    error, all examples correct, a gradient norm) that the epoch limit ended unmet, naming
+    its last value, as R neuralnet warns "algorithm did not converge ... within the stepmax".
+    """
+    if not history.records:
+        return
+    epochs = len(history.loss)
+    for rule in callbacks:
+        what = _unmet(rule, state, history)
+        if what is None:
+            continue
+        head, _, value = what.partition(": ")
+        message = (
+            f"{head} in {epochs} epoch{'s' * (epochs != 1)}: {value}. The epoch limit "
+            "ended the run first: train for more epochs, loosen the rule, or make the "
+            "network able to meet it (another learning rate, a wider hidden layer); "
+            "warn_convergence=False silences this."
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=user_stacklevel())

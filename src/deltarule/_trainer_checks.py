@@ -3,9 +3,11 @@
 Every check the trainer makes of what it is given, each with a message that says what was
 received and how to fix it: the optimizer and its learning rate (:func:`optimizer_for`), a
 rate or schedule given to an optimizer that sizes its own steps (:func:`refuse_rate`), the
-callbacks, ``verbose`` and ``epoch_loss``, settings a full-batch solver would leave out, and
-sample weights that cancel in batches of one row (a warning). :func:`one_fit_per_network`
-refuses a second fit of a network that a fit is training.
+callbacks, ``verbose`` and ``epoch_loss``, settings a full-batch solver would leave out,
+sample weights that cancel in batches of one row (a warning), and mini-batches given to
+iRprop (a warning; ``batch_size="auto"`` gives it every row: :func:`auto_batch_size`).
+:func:`progress_callback` makes the fit's progress printer unless the user gave one.
+:func:`one_fit_per_network` refuses a second fit of a network that a fit is training.
 """
 
 from __future__ import annotations
@@ -21,19 +23,26 @@ import numpy as np
 
 from ._reports import user_stacklevel
 from ._typing import Array
-from .callbacks import Callback
+from ._validation import check_int
+from .callbacks import Callback, ProgressBar
 from .exceptions import DataWarning, InputError
 from .history import History
 from .solvers import FullBatchSolver, get_first_order, get_solver, refuse_mini_batch_settings
 
 __all__ = [
+    "AUTO",
+    "DEFAULT_BATCH_SIZE",
+    "auto_batch_size",
     "callback_list",
     "check_epoch_loss",
     "check_solver_settings",
     "check_verbose",
+    "is_auto_batch",
     "one_fit_per_network",
     "optimizer_for",
+    "progress_callback",
     "refuse_rate",
+    "warn_if_steps_mix_batches",
     "warn_if_weights_cancel",
 ]
 
@@ -159,6 +168,67 @@ def check_solver_settings(trainer: Any) -> None:
             + (", or l2 with 'lbfgs'." if solver.name == "lm" and trainer.l2 else ".")
             + " Remove them or choose another optimizer."
         )
+
+
+AUTO = "auto"
+"""``batch_size``'s default: :data:`DEFAULT_BATCH_SIZE`, or every row for an optimizer that
+sizes its own steps (:func:`auto_batch_size`)."""
+
+DEFAULT_BATCH_SIZE = 32
+
+
+def is_auto_batch(batch_size: Any) -> bool:
+    """Whether ``batch_size`` is "auto" (left to the optimizer: :func:`auto_batch_size`)."""
+    return isinstance(batch_size, str) and batch_size == AUTO
+
+
+def auto_batch_size(optimizer: Any) -> int | None:
+    """What ``batch_size="auto"`` is for ``optimizer`` (the trainer's, made): None (every
+    row) for a first-order rule that sizes its own steps (iRprop compares each step's loss
+    with the last, which only full batches make comparable), else :data:`DEFAULT_BATCH_SIZE`
+    (full-batch solvers read every row whatever it says)."""
+    own = getattr(optimizer, "step_rule", None) is not None
+    return None if own and not isinstance(optimizer, FullBatchSolver) else DEFAULT_BATCH_SIZE
+
+
+def warn_if_steps_mix_batches(trainer: Any, n_rows: int) -> None:
+    """Warn that an optimizer with its own step rule (iRprop) given mini-batches compares
+    the losses of different batches, so its step sizes follow noise."""
+    optimizer, size = trainer.optimizer, trainer.batch_size
+    if (
+        getattr(optimizer, "step_rule", None) is None
+        or isinstance(optimizer, FullBatchSolver)
+        or size is None
+        or size >= n_rows
+    ):
+        return
+    warnings.warn(
+        f"optimizer {optimizer.name!r} sizes its own steps by comparing each step's loss "
+        f"and gradient signs with the last, which is meant for full batches; with "
+        f"batch_size={size} on {n_rows:,} rows it compares different batches, so its steps "
+        "follow the batches' noise and training can stall. Leave batch_size out (every row "
+        "for this optimizer) or pass batch_size=None.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def progress_callback(callbacks: list[Callback], verbose: int, report_every: Any) -> list[Callback]:
+    """The fit's own :class:`ProgressBar` (printing every ``report_every`` epochs), or none
+    when ``callbacks`` has one: the user's replaces it, so no line is printed twice.
+    ``report_every`` given with such a callback is refused (it would do nothing)."""
+    every = 1 if report_every is None else check_int(report_every, "report_every")
+    given = next((cb for cb in callbacks if isinstance(cb, ProgressBar)), None)
+    if given is None:
+        return [ProgressBar(verbose, every=every)]
+    if report_every is not None:
+        raise InputError(
+            f"report_every={report_every!r} sets how often the fit's own progress prints, "
+            f"but callbacks has a ProgressBar (every={given.every}), which replaces it, so it "
+            f"would do nothing. Give the ProgressBar every={report_every!r}, or leave "
+            "report_every out."
+        )
+    return []
 
 
 def warn_if_weights_cancel(batch_size: int | None, weights: Array | None) -> None:

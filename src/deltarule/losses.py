@@ -382,7 +382,10 @@ for _loss, _aliases in [
     (Loss("mse", _mse, lambda o, t: 2 * (o - t) / o.shape[1]), ("mean_squared_error",)),
     (Loss("mae", _mae, lambda o, t: np.sign(o - t) / o.shape[1]), ("mean_absolute_error",)),
     (huber(1.0), ()),
-    (Loss("binary_crossentropy", _bce, _bce_gradient, (0.0, 1.0)), ("bce", "log_loss_binary")),
+    (  # "ce": R neuralnet's err.fct="ce" is the binary cross-entropy
+        Loss("binary_crossentropy", _bce, _bce_gradient, (0.0, 1.0)),
+        ("bce", "log_loss_binary", "ce"),
+    ),
     (
         Loss("categorical_crossentropy", _cce, _cce_gradient, (0.0, 1.0)),
         ("cce", "cross_entropy", "log_loss"),

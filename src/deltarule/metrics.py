@@ -6,7 +6,10 @@ metrics first turn rows into class labels: :math:`[o > 0.5]` for one column
 (a sigmoid output), :math:`\arg\max_k o_k` for several (softmax, or the
 tutorial's 0.01/0.99 targets), and :math:`[o_k > 0.5]` column by column for
 multi-label 0/1 targets, read from the targets by :func:`is_multilabel` unless
-the caller passes ``multilabel=True`` or ``False``. With per-sample weights
+the caller passes ``multilabel=True`` or ``False``. The 0.5 is a keyword,
+``threshold``: a tanh output with -1/+1 targets (FANN's convention) is split at 0,
+the midpoint of its range (:func:`class_threshold`), and training passes that
+midpoint for the network's output activation. With per-sample weights
 :math:`s_i` every average over samples is weighted,
 :math:`\bar m = \sum_i s_i m_i / \sum_i s_i`. Precision, recall and F1 are macro
 averages over the classes present in the true or predicted labels (every column
@@ -39,6 +42,8 @@ Examples
 
 from __future__ import annotations
 
+import inspect
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,13 +64,14 @@ from .history import COLUMNS
 
 __all__ = [
     "Metric", "METRICS", "get_metric", "check_targets", "is_multilabel",
-    "predicted_labels", "target_labels", "all_correct", "confusion_matrix",
+    "predicted_labels", "target_labels", "all_correct", "class_threshold", "confusion_matrix",
     "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1", "f1_binary",
     "mean_squared_error", "mean_absolute_error", "r2",
 ]  # fmt: skip
 
 THRESHOLD = 0.5
-"""A single output (or a multi-label column) predicts class 1 when it is above this."""
+"""A single output (or a multi-label column) predicts class 1 when it is above this, by
+default (``threshold=``; :func:`class_threshold` for an output activation)."""
 
 TASKS = ("classification", "regression")
 F64 = np.dtype(np.float64)
@@ -77,6 +83,27 @@ so (``confusion_matrix([0], [10**6])`` would otherwise try 7.3 TiB)."""
 
 RESERVED_NAMES = COLUMNS
 """The training history's own columns, which a :class:`Metric` cannot be named."""
+
+
+def class_threshold(activation: Any, target: Any = None) -> float:
+    """The value a single output column is split at into classes 0 and 1.
+
+    With ``target`` given and its values exactly two (0/1, the tutorial's 0.01/0.99, FANN's
+    -1/+1), their midpoint: a tanh output trained on 0/1 targets splits at 0.5, on -1/+1 at
+    0. Otherwise the midpoint of the output ``activation``'s finite ``output_range``
+    (sigmoid: 0.5; tanh and softsign: 0), or :data:`THRESHOLD` (0.5) for an unbounded or
+    undeclared range. Targets of several columns (argmax) need no threshold: 0.5 then.
+    """
+    if target is not None:
+        column = np.asarray(target)
+        if column.ndim == 1 or (column.ndim == 2 and column.shape[1] == 1):
+            values = np.unique(column[np.isfinite(column)])
+            if values.size == 2:
+                return float(values[0] + values[1]) / 2
+    bounds = getattr(activation, "output_range", None)
+    if bounds is None or not np.isfinite(bounds).all():
+        return THRESHOLD
+    return float(bounds[0] + bounds[1]) / 2
 
 
 def _not_none(data: Any, name: str) -> Any:
@@ -115,44 +142,61 @@ def is_multilabel(target: Any) -> bool:
     return bool(t.shape[1] > 1 and binary and (t.sum(axis=1) != 1).any())
 
 
-def _labels(array: Array, multilabel: bool) -> np.ndarray:
+def _labels(array: Array, multilabel: bool, threshold: float = THRESHOLD) -> np.ndarray:
     if multilabel:
-        return (array > THRESHOLD).astype(np.int64)
+        return (array > threshold).astype(np.int64)
     if array.shape[1] == 1:
-        return (array[:, 0] > THRESHOLD).astype(np.int64)
+        return (array[:, 0] > threshold).astype(np.int64)
     return array.argmax(axis=1)
 
 
-def predicted_labels(output: Any, multilabel: bool = False) -> np.ndarray:
+def _threshold(threshold: Any) -> float:
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+        raise InputError(
+            f"threshold must be a number (a single output above it is class 1); received "
+            f"{threshold!r:.60}. Pass e.g. threshold=0.5 for a sigmoid output, 0 for tanh."
+        )
+    return float(threshold)
+
+
+def predicted_labels(
+    output: Any, multilabel: bool = False, *, threshold: float = THRESHOLD
+) -> np.ndarray:
     """Return int64 class labels of shape (n_samples,) for outputs (n_samples, n_outputs).
 
-    ``argmax`` over several columns (softmax), ``output > 0.5`` for one column;
+    ``argmax`` over several columns (softmax), ``output > threshold`` (0.5) for one column;
     with ``multilabel=True`` each column is thresholded alone, shape (n_samples, n_outputs).
     """
-    return _labels(_as_2d(output, "output"), multilabel)
+    return _labels(_as_2d(output, "output"), multilabel, _threshold(threshold))
 
 
-def target_labels(target: Any, multilabel: bool = False) -> np.ndarray:
+def target_labels(
+    target: Any, multilabel: bool = False, *, threshold: float = THRESHOLD
+) -> np.ndarray:
     """Return class labels for one-hot or 0/1 targets; same rules as :func:`predicted_labels`."""
-    return _labels(_as_2d(target, "target"), multilabel)
+    return _labels(_as_2d(target, "target"), multilabel, _threshold(threshold))
 
 
 def _classify(
-    output: Any, target: Any, sample_weight: Any, multilabel: bool | None
+    output: Any, target: Any, sample_weight: Any, multilabel: bool | None, threshold: Any
 ) -> tuple[np.ndarray, np.ndarray, Array | None, int, bool]:
     """Return true labels, predicted labels, weights, number of classes, multi-label flag."""
     o, t, w = _check_pair(output, target, sample_weight)
     ml = is_multilabel(t) if multilabel is None else bool(multilabel)
-    return _labels(t, ml), _labels(o, ml), w, max(2, o.shape[1]), ml
+    cut = _threshold(threshold)
+    return _labels(t, ml, cut), _labels(o, ml, cut), w, max(2, o.shape[1]), ml
 
 
-def all_correct(output: Any, target: Any, *, multilabel: bool | None = None) -> bool:
+def all_correct(
+    output: Any, target: Any, *, multilabel: bool | None = None, threshold: float = THRESHOLD
+) -> bool:
     """Return True when every example is classified correctly (the tutorial's stopping rule).
 
     Real-valued targets (such as the tutorial's 0.01/0.99) are labelled the same
-    way: ``argmax`` for several columns, ``> 0.5`` for one.
+    way: ``argmax`` for several columns, ``> threshold`` for one (0.5; 0 for a tanh
+    output with -1/+1 targets, :func:`class_threshold`).
     """
-    y_true, y_pred, *_ = _classify(output, target, None, multilabel)
+    y_true, y_pred, *_ = _classify(output, target, None, multilabel, threshold)
     return bool(np.array_equal(y_true, y_pred))
 
 
@@ -235,10 +279,10 @@ def _divide(numerator: Array, denominator: Array) -> Array:
 
 
 def _class_counts(
-    output: Any, target: Any, sample_weight: Any, multilabel: bool | None
+    output: Any, target: Any, sample_weight: Any, multilabel: bool | None, threshold: Any
 ) -> tuple[Array, Array, Array]:
     """Return (true positives, predicted, actual) weighted counts of each class averaged over."""
-    y_true, y_pred, w, n, ml = _classify(output, target, sample_weight, multilabel)
+    y_true, y_pred, w, n, ml = _classify(output, target, sample_weight, multilabel, threshold)
     if ml:
         weights = np.ones(y_true.shape[0]) if w is None else w
         return weights @ (y_true & y_pred), weights @ y_pred, weights @ y_true
@@ -249,14 +293,19 @@ def _class_counts(
 
 
 def accuracy(
-    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+    output: Any,
+    target: Any,
+    sample_weight: Any = None,
+    *,
+    multilabel: bool | None = None,
+    threshold: float = THRESHOLD,
 ) -> float:
     r"""Fraction of examples classified correctly, :math:`\sum_i s_i [\hat y_i = y_i]/\sum_i s_i`.
 
     For multi-label targets an example counts only if every column is right
     (subset accuracy).
     """
-    y_true, y_pred, w, _, ml = _classify(output, target, sample_weight, multilabel)
+    y_true, y_pred, w, _, ml = _classify(output, target, sample_weight, multilabel, threshold)
     return _mean((y_true == y_pred).all(axis=1) if ml else y_true == y_pred, w)
 
 
@@ -268,13 +317,18 @@ def _balanced(y_true: np.ndarray, y_pred: np.ndarray, w: Array | None, n: int) -
 
 
 def balanced_accuracy(
-    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+    output: Any,
+    target: Any,
+    sample_weight: Any = None,
+    *,
+    multilabel: bool | None = None,
+    threshold: float = THRESHOLD,
 ) -> float:
     r"""Mean recall over the classes in the targets, :math:`\frac1K\sum_k C_{kk}/\sum_j C_{kj}`.
 
     Multi-label: the mean of each column's binary balanced accuracy.
     """
-    y_true, y_pred, w, n, ml = _classify(output, target, sample_weight, multilabel)
+    y_true, y_pred, w, n, ml = _classify(output, target, sample_weight, multilabel, threshold)
     if ml:
         columns = range(y_true.shape[1])
         return float(np.mean([_balanced(y_true[:, k], y_pred[:, k], w, 2) for k in columns]))
@@ -282,23 +336,38 @@ def balanced_accuracy(
 
 
 def precision(
-    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+    output: Any,
+    target: Any,
+    sample_weight: Any = None,
+    *,
+    multilabel: bool | None = None,
+    threshold: float = THRESHOLD,
 ) -> float:
     r"""Macro precision :math:`\frac1K\sum_k TP_k/(TP_k + FP_k)`."""
-    tp, predicted, _ = _class_counts(output, target, sample_weight, multilabel)
+    tp, predicted, _ = _class_counts(output, target, sample_weight, multilabel, threshold)
     return float(_divide(tp, predicted).mean())
 
 
 def recall(
-    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+    output: Any,
+    target: Any,
+    sample_weight: Any = None,
+    *,
+    multilabel: bool | None = None,
+    threshold: float = THRESHOLD,
 ) -> float:
     r"""Macro recall :math:`\frac1K\sum_k TP_k/(TP_k + FN_k)`."""
-    tp, _, actual = _class_counts(output, target, sample_weight, multilabel)
+    tp, _, actual = _class_counts(output, target, sample_weight, multilabel, threshold)
     return float(_divide(tp, actual).mean())
 
 
 def f1(
-    output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
+    output: Any,
+    target: Any,
+    sample_weight: Any = None,
+    *,
+    multilabel: bool | None = None,
+    threshold: float = THRESHOLD,
 ) -> float:
     r"""Macro F1 :math:`\frac1K\sum_k 2TP_k/(2TP_k + FP_k + FN_k)`.
 
@@ -307,16 +376,18 @@ def f1(
     ``average="binary"`` (that is :func:`f1_binary`). Registered as ``"f1"``,
     ``"f1_macro"`` and ``"f1_score"``.
     """
-    tp, predicted, actual = _class_counts(output, target, sample_weight, multilabel)
+    tp, predicted, actual = _class_counts(output, target, sample_weight, multilabel, threshold)
     return float(_divide(2 * tp, predicted + actual).mean())
 
 
-def f1_binary(output: Any, target: Any, sample_weight: Any = None) -> float:
+def f1_binary(
+    output: Any, target: Any, sample_weight: Any = None, *, threshold: float = THRESHOLD
+) -> float:
     r"""F1 of class 1 of a two-class target, :math:`2TP/(2TP + FP + FN)`; 0 when undefined.
 
-    For one sigmoid column (class 1: output above 0.5) or two one-hot columns (class 1:
-    the second). This is ``sklearn.metrics.f1_score``'s default, ``average="binary"``
-    with ``pos_label=1``; registered as ``"f1_binary"``.
+    For one sigmoid column (class 1: output above ``threshold``, 0.5) or two one-hot
+    columns (class 1: the second). This is ``sklearn.metrics.f1_score``'s default,
+    ``average="binary"`` with ``pos_label=1``; registered as ``"f1_binary"``.
 
     Raises
     ------
@@ -330,7 +401,8 @@ def f1_binary(output: Any, target: Any, sample_weight: Any = None) -> float:
             f"f1_binary scores a two-class target (one sigmoid column, or two one-hot "
             f"columns); received {kind}. Use 'f1' (macro F1) for several classes or labels."
         )
-    y_true, y_pred = _labels(t, False), _labels(o, False)
+    cut = _threshold(threshold)
+    y_true, y_pred = _labels(t, False, cut), _labels(o, False, cut)
     weights = np.ones(y_true.size) if w is None else w
     denominator = weights @ y_true + weights @ y_pred  # 2TP + FP + FN
     return float(2 * (weights @ (y_true & y_pred)) / denominator) if denominator else 0.0
@@ -403,6 +475,9 @@ class Metric:
 
     ``greater_is_better`` says which way is an improvement (True for accuracy,
     False for errors); ``task`` is ``"classification"`` or ``"regression"``.
+    A function with a ``threshold`` keyword (this module's classification metrics) is
+    given the caller's ``threshold`` (training: :func:`class_threshold` of the output
+    activation); others are called without it.
     ``name`` is the metric's column in the training history (and ``val_`` + name the
     validation one), so it cannot be one of :data:`RESERVED_NAMES` or start with
     ``val_``.
@@ -434,9 +509,21 @@ class Metric:
             raise InputError(f"Metric {self.name!r}: function must be callable.")
         if self.task not in TASKS:
             raise InputError(f"Metric {self.name!r}: task={self.task!r}; expected one of {TASKS}.")
+        object.__setattr__(self, "_takes_threshold", _has_keyword(self.function, "threshold"))
 
-    def __call__(self, output: Any, target: Any, sample_weight: Any = None) -> float:
+    def __call__(
+        self, output: Any, target: Any, sample_weight: Any = None, *, threshold: float = THRESHOLD
+    ) -> float:
+        if threshold != THRESHOLD and self._takes_threshold:
+            return float(self.function(output, target, sample_weight, threshold=threshold))
         return float(self.function(output, target, sample_weight))
+
+
+def _has_keyword(function: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # (a callable without a signature)
+        return False
 
 
 METRICS: dict[str, Metric] = {}

@@ -313,3 +313,27 @@ def test_r2_of_a_single_validation_row_is_reported_undefined(capsys, in_tmp):
                        "--quiet", "--validation-split", "0.1")  # fmt: skip
     assert code == 0
     assert "validation r2: undefined (R² needs at least 2 rows), mse: " in out and "(1 rows)" in out
+
+
+def test_categorical_crossentropy_on_a_two_class_target_is_refused(capsys, in_tmp):
+    # (it trained a one-sigmoid network on -t log o: every output 1)
+    flowers().query("species != 'virginica'").to_csv("two.csv", index=False)
+    code, _, err = cli(capsys, "train", "two.csv", "--target", "species", "--loss", "cce",
+                       "--epochs", "2", "--quiet")  # fmt: skip
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "at least 2 output units" in lines[0] and "binary_crossentropy" in lines[0]
+    code, _, _ = cli(capsys, "train", "two.csv", "--target", "species", "--loss", "ce",
+                     "--epochs", "2", "--quiet")  # fmt: skip
+    assert code == 0  # R neuralnet's err.fct="ce": binary cross-entropy
+
+
+def test_report_every_prints_every_nth_epoch(capsys, in_tmp):
+    flowers().to_csv("f.csv", index=False)
+    code, _, err = cli(capsys, "train", "f.csv", "--target", "species", "--epochs", "6",
+                       "--patience", "0", "--report-every", "3")  # fmt: skip
+    assert code == 0
+    epochs = [line.split(" - ")[0] for line in err.splitlines() if line.startswith("epoch ")]
+    assert epochs == ["epoch 3/6", "epoch 6/6"]
+    code, _, err = cli(capsys, "train", "f.csv", "--target", "species", "--report-every", "0")
+    assert code == 2 and "--report-every 0 is out of range" in err

@@ -132,9 +132,15 @@ class EarlyStopping(Callback):
 
 
 class TargetError(Callback):
-    """Stop once ``monitor`` (the training error by default) is at most ``target``.
+    r"""Stop once ``monitor`` (the training error by default) is at most ``target``.
 
-    The tutorial's "until the error is minimum"; FANN's ``desired_error``.
+    The tutorial's "until the error is minimum". The default ``monitor="loss"`` compares the
+    network's loss, which for ``sse``/``half_squared_error`` is half the squared error,
+    :math:`\tfrac12\sum_k (o_k - t_k)^2` per example, averaged over the examples. FANN's
+    ``desired_error`` compares the MSE instead (the squared error averaged over examples
+    *and* outputs, without the half), so the same number stops at a different point: to
+    match FANN, use ``TargetError(desired_error, monitor="mse")`` and train with
+    ``metrics=["mse"]`` so each epoch records it.
     """
 
     def __init__(self, target: float, monitor: str = "loss") -> None:
@@ -184,26 +190,134 @@ class AllCorrect(Callback):
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         from ..metrics import all_correct
 
-        X = state.X
-        # a sparse X (CSR) is made dense a chunk of rows at a time by infer
-        output = (
-            state.network.forward(X)[0] if isinstance(X, np.ndarray) else state.network.infer(X)
-        )
-        if all_correct(output, state.y):
+        output, target = self._outputs_and_targets(state)
+        if all_correct(output, target, threshold=_cut(state.network, target)):
             return "every training example classified correctly"
         return None
 
+    @staticmethod
+    def _outputs_and_targets(state: TrainingState) -> tuple[Any, Any]:
+        X = state.X
+        # a sparse X (CSR) goes through infer, a chunk of rows at a time
+        output = (
+            state.network.forward(X)[0] if isinstance(X, np.ndarray) else state.network.infer(X)
+        )
+        return output, state.y
+
+    @classmethod
+    def misclassified(cls, state: TrainingState) -> int:
+        """How many training examples the network classifies wrongly now (as this rule
+        reads them), for the warning that the rule was not met."""
+        from ..metrics import is_multilabel, predicted_labels, target_labels
+
+        output, target = cls._outputs_and_targets(state)
+        cut, ml = _cut(state.network, target), is_multilabel(target)
+        wrong = predicted_labels(output, ml, threshold=cut) != target_labels(
+            target, ml, threshold=cut
+        )
+        return int(np.count_nonzero(wrong.reshape(len(wrong), -1).any(axis=1)))
+
+
+def _cut(network: Any, target: Any) -> float:
+    """Where a single output column of ``network`` splits into classes: the midpoint of the
+    two target values, else of its output activation's range (-1/+1 targets: 0; 0/1: 0.5;
+    :func:`deltarule.metrics.class_threshold`)."""
+    from ..metrics import class_threshold
+
+    layers = getattr(network, "layers", None)
+    return class_threshold(layers[-1].activation if layers else None, target)
+
 
 class GradientNormBelow(Callback):
-    """Stop when the epoch's gradient norm falls below ``threshold`` (R neuralnet's rule)."""
+    r"""Stop when a gradient's size falls below ``threshold``; ``rule`` says which gradient.
 
-    def __init__(self, threshold: float) -> None:
+    ``rule="l2_mean"`` (the default, what ``fit(min_gradient_norm=...)`` uses) reads the
+    epoch's record: the Euclidean norm :math:`\lVert g\rVert_2` of the epoch's mean
+    gradient :attr:`EpochRecord.gradient_norm <deltarule.history.EpochRecord>`, where each
+    batch's gradient is that of the batch's *mean* error (L1/L2 penalties included),
+    averaged over the epoch's batches while the weights moved. It costs nothing extra.
+
+    ``rule="neuralnet"`` is R neuralnet's ``threshold``: at the end of each epoch it
+    computes, at the current weights and on all the training data, the gradient of the
+    *summed* error :math:`E_\text{sum} = \sum_i s_i\,\ell_i` (:math:`s_i = 1` without
+    sample weights) and stops when its largest component is small,
+    :math:`\max_j |\partial E_\text{sum}/\partial w_j| < \text{threshold}`. The network's
+    error is the weighted *mean* :math:`E = \sum_i s_i \ell_i / \sum_i s_i`, so
+    :math:`\partial E_\text{sum}/\partial w = (\sum_i s_i)\,\partial E/\partial w`: a factor
+    of ``n_samples`` without sample weights. With ``loss="sse"`` (``half_squared_error``,
+    :math:`\ell_i = \tfrac12\sum_k (o_{ik} - t_{ik})^2`) this is neuralnet's
+    ``err.fct="sse"`` exactly; with ``binary_crossentropy`` (one output) its ``"ce"``. The
+    gradient is that of the data error only: the trainer's ``l2``/``l1`` penalties
+    (neuralnet has none) are left out, and frozen parameters count as 0. It costs one
+    forward and backward pass over the training data per epoch (read in chunks of
+    rows; a sparse ``X`` is made dense a chunk of at most ~32 MiB at a time).
+
+    Parameters
+    ----------
+    threshold : float
+        > 0. neuralnet's default is 0.01.
+    rule : {"l2_mean", "neuralnet"}
+        Which gradient is measured, as above.
+
+    Examples
+    --------
+    >>> from deltarule.callbacks import GradientNormBelow
+    >>> GradientNormBelow(0.01, rule="neuralnet").rule
+    'neuralnet'
+    """
+
+    RULES = ("l2_mean", "neuralnet")
+
+    def __init__(self, threshold: float, rule: str = "l2_mean") -> None:
         self.threshold = check_positive(threshold, "threshold")
+        if not isinstance(rule, str) or rule.strip().lower().replace("-", "_") not in self.RULES:
+            raise InputError(
+                f"GradientNormBelow's rule must be one of {', '.join(map(repr, self.RULES))}; "
+                f"received {rule!r}. Use 'neuralnet' for R neuralnet's threshold (max |dE/dw| "
+                "of the error summed over rows) or 'l2_mean' for the norm of the epoch's mean "
+                "gradient."
+            )
+        self.rule = rule.strip().lower().replace("-", "_")
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
-        if record.gradient_norm < self.threshold:
-            return f"gradient norm {record.gradient_norm:.3g} below {self.threshold:g}"
+        if self.rule == "l2_mean":
+            if record.gradient_norm < self.threshold:
+                return (
+                    f"gradient norm {record.gradient_norm:.3g} below {self.threshold:g} "
+                    "(L2 norm of the epoch's mean gradient)"
+                )
+            return None
+        largest = float(np.max(np.abs(_summed_error_gradient(state)), initial=0.0))
+        if largest < self.threshold:
+            return (
+                f"largest gradient component {largest:.3g} below {self.threshold:g} "
+                "(R neuralnet's rule: max |dE/dw| of the error summed over the training rows)"
+            )
         return None
+
+
+def _summed_error_gradient(state: TrainingState, chunk_rows: int = 8192) -> Array:
+    r"""Return :math:`\partial(\sum_i s_i \ell_i)/\partial\theta` at the current weights, on
+    ``state.X``/``state.y`` (penalties left out, frozen parameters 0), shape (n_parameters,).
+    """
+    network, X, y, sw = state.network, state.X, state.y, state.sample_weight
+    total = np.zeros(network.parameters.shape, np.float64)
+    if not isinstance(X, np.ndarray):  # CSR chunks made dense: at most ~32 MiB of them
+        chunk_rows = max(1, min(chunk_rows, (32 << 20) // (8 * max(X.shape[1], 1))))
+    for start in range(0, X.shape[0], chunk_rows):
+        stop = min(start + chunk_rows, X.shape[0])
+        xb = X[start:stop]
+        xb = xb if isinstance(xb, np.ndarray) else xb.toarray()  # a CSR chunk made dense
+        wb = None if sw is None else sw[start:stop]
+        weight = float(stop - start) if wb is None else float(np.sum(wb))
+        if weight <= 0:
+            continue  # rows of weight 0 add nothing (and their mean is undefined)
+        _, grad = network.loss_and_gradient(xb, y[start:stop], wb)
+        total += weight * grad  # the chunk's mean gradient times its weight: its sum
+    trainable = getattr(network, "trainable", None)
+    if trainable is not None:
+        total[~np.asarray(trainable, bool)] = 0
+    return total
 
 
 class TimeLimit(Callback):

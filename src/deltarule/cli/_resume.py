@@ -190,8 +190,9 @@ def _train_defaults() -> argparse.Namespace:
 
 
 def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Namespace:
-    """Return the original run's settings, with ``--out``, ``--plot`` and ``--quiet`` as
-    given now; any other training option given now is an error (it would be ignored)."""
+    """Return the original run's settings, with ``--out``, ``--plot``, ``--quiet`` and
+    ``--report-every`` as given now; any other training option given now is an error (it
+    would be ignored)."""
     path = Path(folder) / SETTINGS_FILE
     if Path(folder).exists() and not Path(folder).is_dir():
         raise InputError(
@@ -215,7 +216,7 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         raise InputError(
             f"--resume {folder} continues the saved run with its own settings, but {shown} "
             f"{'were' if len(changed) > 1 else 'was'} given too; expected only --out, --plot, "
-            "--quiet. Drop the other options, or start a new run without --resume."
+            "--quiet, --report-every. Drop the other options, or start a new run without --resume."
         )
     if (
         getattr(given, "checkpoint", None)
@@ -253,6 +254,7 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
     merged.out = given.out or merged.out
     merged.plot = given.plot or merged.plot
     merged.quiet, merged.debug = given.quiet, getattr(given, "debug", False)
+    merged.report_every = getattr(given, "report_every", None)  # (display, not a setting)
     merged.checkpoint, merged.resume = str(folder), str(folder)
     return merged
 
@@ -331,7 +333,8 @@ def fit_resumable(
     with catching as caught:
         history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
                               validation_data=validation, callbacks=callbacks,
-                              verbose=0 if args.quiet else 1)  # fmt: skip
+                              verbose=0 if args.quiet else 1,
+                              report_every=getattr(args, "report_every", None))  # fmt: skip
     for warning in caught:
         text = warning.message
         if isinstance(text, StillImprovingWarning):

@@ -104,6 +104,8 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
     ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
     ("--quiet", {"action": "store_true", "help": "no progress output"}),
+    ("--report-every", {"type": int, "metavar": "N",
+                        "help": "print progress every N epochs (default: 1)"}),
     ("--checkpoint", {"metavar": "DIR", "help": "save a resumable checkpoint in DIR"}),
     ("--checkpoint-every", {"type": int, "default": 1, "metavar": "N",
                             "help": "checkpoint every N epochs (default: 1)"}),
@@ -121,6 +123,7 @@ _RANGES = {
     "--learning-rate": "a positive number such as 0.001",
     "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
     "--checkpoint-every": "a positive integer such as 1",
+    "--report-every": "a positive integer such as 10",
     "--seed": "an integer >= 0 such as 0",
 }
 
@@ -176,6 +179,7 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--batch-size", args.batch_size is not None and args.batch_size < 1),
         ("--patience", args.patience < 0),
         ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),
+        ("--report-every", args.report_every is not None and args.report_every < 1),
         ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),
         ("--seed", args.seed < 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
