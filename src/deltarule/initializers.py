@@ -26,7 +26,7 @@ import numpy as np
 
 from ._typing import SeedLike
 from ._validation import lookup
-from .exceptions import InputError
+from .exceptions import InputError, UnknownNameError
 
 Initializer = Callable[[tuple, int, int, np.random.Generator, np.dtype], np.ndarray]
 
@@ -80,8 +80,40 @@ INITIALIZERS["xavier_uniform"] = INITIALIZERS["glorot_uniform"]
 INITIALIZERS["xavier_normal"] = INITIALIZERS["glorot_normal"]
 
 
+_PLAIN = {
+    "uniform": "uniform",
+    "random_uniform": "uniform",
+    "rand": "uniform",
+    "normal": "normal",
+    "random_normal": "normal",
+    "randn": "normal",
+    "gaussian": "normal",
+    "rnorm": "normal",
+}
+
+
+def _plain_distribution(name: str) -> str:
+    """The message for a plain ``uniform``/``normal`` asked by name (none is registered)."""
+    kind = _PLAIN[name.strip().lower()]
+    if kind == "uniform":
+        closest = "'small_uniform' (U(-0.1, 0.1)), or 'glorot_uniform'/'lecun_uniform' (limits "
+        draw = "rng.uniform(-0.5, 0.5, shape)"
+    else:
+        closest = "'glorot_normal'/'lecun_normal'/'he_normal' (standard deviations "
+        draw = "rng.normal(0.0, 1.0, shape)"  # R neuralnet's startweights: rnorm(0, 1)
+    return (
+        f"unknown initializer {name!r}: there is no plain {kind} distribution by name (its "
+        f"range or spread would be a guess). The closest named ones are {closest}from the "
+        "layer's fan-in and fan-out); for a fixed distribution pass a callable, e.g. "
+        f"initializer=lambda shape, fan_in, fan_out, rng, dtype: {draw}.astype(dtype). "
+        f"Named initializers: {', '.join(sorted(INITIALIZERS))}."
+    )
+
+
 def get_initializer(name: str | Initializer) -> Initializer:
     """Return an initializer by registry name, or a user's callable unchanged."""
     if callable(name):
         return name
+    if isinstance(name, str) and name.strip().lower() in _PLAIN:
+        raise UnknownNameError(_plain_distribution(name))
     return lookup(INITIALIZERS, name, "initializer")

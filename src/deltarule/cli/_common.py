@@ -1,8 +1,9 @@
 """What the data subcommands share: reading data files, models with their preprocessing, scores.
 
 * :func:`read_data` reads CSV/TSV/Parquet tables, or ``.npz`` arrays ``X`` (and ``y``)
-  turned into a table (NPZ columns have no names, so they are taken in order), from a
-  file or, for ``-``, from standard input (:mod:`._stdin`);
+  or a FANN training file (``.data``/``.fann``: inputs as ``X``, outputs as ``y``) turned
+  into a table (their columns have no names, so they are taken in order), from a file or,
+  for ``-``, from standard input (:mod:`._stdin`);
 * :class:`Model` is a loaded model file together with the
   :class:`~deltarule.preprocessing.TabularPreprocessor` that turns raw columns into the
   network's inputs (one is made up, columns ``x0, x1, ...``, for a file saved without one);
@@ -38,6 +39,7 @@ __all__ = [
     "check_distinct",
     "data_suffix",
     "holdout_split",
+    "is_array_file",
     "load_model_file",
     "pick_columns",
     "read_data",
@@ -90,7 +92,8 @@ def read_data(
     Parameters
     ----------
     path : str
-        ``.csv``/``.txt``, ``.tsv``/``.tab``, ``.parquet``/``.pq`` or ``.npz``; ``-`` for
+        ``.csv``/``.txt``, ``.tsv``/``.tab``, ``.parquet``/``.pq``, ``.npz`` or FANN's
+        ``.data``/``.fann`` (its outputs are the target ``y``, as an NPZ file's); ``-`` for
         standard input (:mod:`._stdin`: CSV, or Parquet or NPZ by their first bytes).
     target : str, optional
         For ``.npz``: the name the ``y`` array gets (default ``"y"``).
@@ -111,18 +114,50 @@ def read_data(
     pandas.DataFrame
     """
     from ..io.data import read_table
+    from ..io.fann import FANN_SUFFIXES
     from ..io.npz import read_npz
 
     dash_suffix = _stdin.dash_file_suffix(path)  # (./-: a file named -, told by its bytes)
 
     def read(file: Any) -> Any:
-        if (dash_suffix or Path(file).suffix.lower()) == ".npz":
+        suffix = dash_suffix or Path(file).suffix.lower()
+        if suffix == ".npz":
             X, y = read_npz(file, require_y=require_target)
+            return _npz_frame(X, y, names, target or NPZ_TARGET, file)
+        if suffix in FANN_SUFFIXES:  # FANN's outputs are the target, as an NPZ file's y
+            X, y = _read_fann(file)
             return _npz_frame(X, y, names, target or NPZ_TARGET, file)
         fmt = dash_suffix and dash_suffix.lstrip(".")
         return read_table(file, format=fmt, text_columns=text_columns, needed=needed)
 
     return _stdin.read(read) if _stdin.is_stdin(path) else read(path)
+
+
+def _read_fann(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """A FANN training file's (X, outputs); a ``.data`` file that is not one (UCI's
+    comma-separated tables share the extension) is refused with what to do."""
+    from ..io.data import _check_file
+    from ..io.fann import looks_like_fann, read_fann
+
+    if Path(path).suffix.lower() == ".data":
+        _check_file(path, "a FANN training file")
+        if not looks_like_fann(path):
+            raise InputError(
+                f"{path!r} is not a FANN training file: a .data file is read as FANN's format, "
+                "whose first line is 'n_examples n_inputs n_outputs' (three whole numbers, "
+                "e.g. '4 2 1'), then a line of inputs and a line of outputs per example. For a "
+                "comma-separated table (such as a UCI .data file), rename it to .csv and add a "
+                "header row of column names as its first line, then pass --target COLUMN."
+            )
+    return read_fann(path)
+
+
+def is_array_file(path: str) -> bool:
+    """Whether DATA holds unnamed arrays whose target is ``y``: an ``.npz`` file, or a FANN
+    file (``.data``/``.fann``, whose outputs are the target)."""
+    from ..io.fann import FANN_SUFFIXES
+
+    return data_suffix(path) in (".npz", *FANN_SUFFIXES)
 
 
 def data_suffix(path: str) -> str:

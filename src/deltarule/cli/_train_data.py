@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ._common import data_suffix, pick_columns, read_data
+from ._common import is_array_file, pick_columns, read_data
 from ._stdin import is_stdin
 
 __all__ = [
@@ -31,11 +31,11 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     from .._naming import listed
     from ..preprocessing import TabularPreprocessor
 
-    is_npz = data_suffix(args.data) == ".npz"
+    is_npz = is_array_file(args.data)  # .npz, or FANN's .data/.fann: the target is y
     if is_npz and args.target not in (None, "y"):
         raise InputError(
-            f"--target {args.target!r}: an NPZ file holds the target in the array y; "
-            "leave out --target (or pass --target y)."
+            f"--target {args.target!r}: an NPZ file holds the target in the array y (a FANN "
+            "file in its output lines, read as y); leave out --target (or pass --target y)."
         )
     frame = read_data(args.data, target="y")
     target = "y" if is_npz else args.target
@@ -61,7 +61,7 @@ def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: boo
         return frame
     if is_npz:
         raise InputError(
-            f"--drop {','.join(args.drop)}: an NPZ file's columns have no names (a model "
+            f"--drop {','.join(args.drop)}: an NPZ (or FANN) file's columns have no names (a model "
             "trained on it takes X's columns in order, all of them); remove those columns "
             "from X instead, or use a CSV file with a header."
         )

@@ -12,6 +12,7 @@ catches it either way.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from ..activations import ACTIVATIONS
 from ..callbacks import Callback
 from ..exceptions import InputError
 from ..losses import CLASSIFICATION_LOSSES, LOSSES
-from ._solvers import FIRST_ORDER, SOLVERS
+from ._solvers import FIRST_ORDER, SOLVER_SPELLINGS, SOLVERS
 
 __all__ = ["REGRESSION_LOSSES", "InvalidParameterError", "check_parameters"]
 
@@ -180,10 +181,27 @@ def _check_extras(est: Any) -> None:
             _fail(est, "loss", "'squared_error', 'poisson' or a deltarule regression loss name")
 
 
+def _check_solver(est: Any) -> None:
+    solver = est.solver
+    if isinstance(solver, str) and solver in SOLVERS:
+        return
+    expected = "one of " + ", ".join(map(repr, SOLVERS))
+    if isinstance(solver, str):
+        key = solver.strip().lower()
+        close = SOLVER_SPELLINGS.get(key) or (key if key in SOLVERS else None)
+        close = close or next(iter(difflib.get_close_matches(key, SOLVERS, n=1)), None)
+        if close is not None:
+            expected += f" (did you mean solver={close!r}?"
+            if key in SOLVER_SPELLINGS or key in SOLVERS:
+                expected += " The estimators take scikit-learn's spelling only"
+            expected += ")"
+    _fail(est, "solver", expected)
+
+
 def check_parameters(est: Any) -> None:
     """Raise :class:`InvalidParameterError` naming the first invalid parameter."""
     _check_architecture(est)
-    _choice(est, "solver", SOLVERS)
+    _check_solver(est)
     _real(est, "alpha", 0, np.inf)
     batch_size = est.batch_size
     if not ((isinstance(batch_size, str) and batch_size == "auto") or _is_count(batch_size)):

@@ -34,6 +34,7 @@ __all__ = [
     "FIRST_ORDER",
     "FULL_BATCH",
     "SOLVERS",
+    "SOLVER_SPELLINGS",
     "SklearnSGD",
     "make_optimizer",
     "optimizer_from_state",
@@ -45,6 +46,22 @@ FIRST_ORDER = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "rprop")
 
 FULL_BATCH = ("lbfgs", "lm")
 SOLVERS = FIRST_ORDER + FULL_BATCH
+
+SOLVER_SPELLINGS = {
+    "l-bfgs": "lbfgs",
+    "l_bfgs": "lbfgs",
+    "l-bfgs-b": "lbfgs",
+    "lbfgs-b": "lbfgs",
+    "lbfgsb": "lbfgs",
+    "levenberg_marquardt": "lm",
+    "levenberg-marquardt": "lm",
+    "irprop_plus": "rprop",
+    "irprop+": "rprop",
+    "gd": "sgd",
+}
+"""Other spellings of the solvers (some of which ``Network.fit`` takes as ``optimizer``), for
+the error's did-you-mean: ``solver`` keeps scikit-learn's exact names, since the estimators
+compare it as given (scikit-learn estimators never rewrite their parameters)."""
 
 _SCIPY_FTOL = float(np.finfo(np.float64).eps) * 1e7
 """scipy's default L-BFGS-B ``ftol`` (factr=1e7), which scikit-learn keeps."""
