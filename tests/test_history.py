@@ -134,3 +134,30 @@ def test_column_chunks_with_metrics_read_as_records():
     with pytest.raises(TypeError, match="read-only"):
         third.metrics["accuracy"] = 0.0  # type: ignore[index]
     assert history[4].metrics == {}
+
+
+def test_last_reads_the_last_epoch_without_building_the_column_records():
+    h = History()
+    assert h.last is None
+    h.append(record(1))
+    assert h.last == record(1)
+    h.extend_columns(2, np.array([0.4, 0.3]), np.array([0.2, 0.1]), 0.1, 0.01,
+                     {"accuracy": np.array([0.5, 0.75])})  # fmt: skip
+    last = h.last
+    assert h._pending  # (still columns: nothing was built)
+    assert last == h.records[-1]
+    assert (last.epoch, last.loss, last.metrics["accuracy"]) == (3, 0.3, 0.75)
+
+
+def test_a_long_compiled_online_fit_with_a_stopping_rule_keeps_its_epochs_as_columns():
+    # the unmet-rule warning reads the last epoch only: a million epochs' records are
+    # built only when asked for (they made the tutorial's online fit 9x slower)
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])  # XOR: no single layer fits it (a plateau)
+    net = dr.Network([2, 1], activation="sigmoid", output_activation="sigmoid",
+                     loss="half_squared_error", seed=0)  # fmt: skip
+    with pytest.warns(dr.ConvergenceWarning, match="target_error 1e-30 not reached"):
+        h = net.fit(X, y, epochs=20_000, batch_size=1, optimizer="sgd", learning_rate=0.5,
+                    target_error=1e-30, verbose=0, shuffle=False)  # fmt: skip
+    assert len(h) == 20_000 and h._pending  # (not built)
+    assert h.last.epoch == 20_000

@@ -1361,3 +1361,13 @@ def test_the_epoch_limit_warning_carries_its_numbers_and_pickles():
     assert "Raise --epochs, raise --learning-rate (now 0.5), or" in cli
     again = pickle.loads(pickle.dumps(warning))
     assert str(again) == text and again.old == warning.old
+
+
+def test_the_epoch_limit_warning_does_not_advise_a_stopping_rule_the_run_has():
+    net, X, y = dr.textbook.tutorial_network(dtype="float64")
+    with pytest.warns(dr.StillImprovingWarning) as caught:
+        net.fit(X, y, epochs=50, batch_size=1, optimizer="sgd", learning_rate=0.5,
+                target_error=1e-30, verbose=0)  # fmt: skip
+    text = str(caught[0].message)
+    assert "Raise epochs or raise the learning rate (now 0.5)." in text
+    assert "add a stopping rule" not in text

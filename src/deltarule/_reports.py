@@ -121,7 +121,7 @@ def _unmet(rule: Any, state: Any, history: History) -> str | None:
     from .callbacks._monitor import _monitored
     from .callbacks.stopping import _summed_error_gradient
 
-    last = history.records[-1]
+    last = history.last  # (not history.records: millions of compiled epochs)
     if isinstance(rule, TargetError):
         name = "target_error" if rule.monitor == "loss" else f"TargetError on {rule.monitor}"
         value = _monitored(last, rule.monitor)
@@ -151,9 +151,9 @@ def warn_unmet_rules(history: History, state: Any, callbacks: Sequence[Any]) -> 
     error, all examples correct, a gradient norm) that the epoch limit ended unmet, naming
     its last value, as R neuralnet warns "algorithm did not converge ... within the stepmax".
     """
-    if not history.records:
+    if not len(history):
         return
-    epochs = len(history.loss)
+    epochs = len(history)
     for rule in callbacks:
         what = _unmet(rule, state, history)
         if what is None:

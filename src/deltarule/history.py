@@ -178,6 +178,22 @@ class History:
         self._pending.clear()
         return self._records
 
+    @property
+    def last(self) -> EpochRecord | None:
+        """The last epoch's record (None when none), without building the records of the
+        epochs kept as columns (a compiled online run keeps millions)."""
+        if not self._pending:
+            return self._records[-1] if self._records else None
+        item = self._pending[-1]
+        if isinstance(item, EpochRecord):
+            return item
+        first, losses, norms, rate, seconds, metrics = item
+        i = len(losses) - 1
+        values = {name: float(column[i]) for name, column in metrics.items()}
+        return EpochRecord(
+            first + i, float(losses[i]), None, values, {}, rate, float(norms[i]), seconds
+        )
+
     def append(self, record: EpochRecord) -> None:
         """Add one epoch's record."""
         (self._pending if self._pending else self._records).append(record)

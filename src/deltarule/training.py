@@ -58,10 +58,13 @@ from ._trainer_checks import callback_list as _callback_list  # (io.checkpoint i
 from ._typing import Array, ArrayLike, SeedLike
 from ._validation import check_int, check_positive
 from .callbacks import (
+    AllCorrect,
     Callback,
     EarlyStopping,
+    GradientNormBelow,
     LearningRateScheduler,
     ReduceLROnPlateau,
+    TargetError,
     TrainingState,
     check_hooks,
 )
@@ -310,7 +313,9 @@ class Trainer:
         for cb in cbs:
             cb.on_train_end(state.history, state)
         if warn_convergence and reason.startswith("max epochs"):
-            watched = any(isinstance(cb, EarlyStopping) for cb in cbs)
+            # a stopping rule of the run's own: "add a stopping rule" is no advice then
+            rules = (EarlyStopping, TargetError, AllCorrect, GradientNormBelow)
+            watched = any(isinstance(cb, rules) for cb in cbs)
             if not warn_if_improving(state.history, state.learning_rate, early_stopping=watched):
                 warn_unmet_rules(state.history, state, cbs)  # (not a second warning)
         if warn_divergence:
