@@ -7,9 +7,14 @@ layer's activations) a line at each boundary is written by both. The parameters,
 gradients, the optimizers' state and the compiled steps' work space are allocated here
 instead: each starts on a 64-byte boundary (measured side by side: the threaded batch-128
 epoch of ``benchmarks/`` workload (a) 2-5% faster).
+
+Also how much memory the process may still take (:func:`available_memory`), which the
+readers of untrusted files and the sparse code check sizes against.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
@@ -41,3 +46,30 @@ def copy(array: Array, dtype: np.dtype | type | None = None) -> Array:
     out = empty(array.size, array.dtype if dtype is None else dtype)
     out[...] = array.reshape(-1)
     return out
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now, or None where the system does not say.
+
+    Linux's ``MemAvailable`` (else the free pages), at most a cgroup v2 memory limit (a
+    container's).
+    """
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):  # (not on macOS or Windows)
+            return None
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            available = min(available, int(limit.read()))
+    except (OSError, ValueError):  # (no cgroup v2, or "max": no limit)
+        pass
+    return max(available, 0)

@@ -35,13 +35,13 @@ imported already (:func:`is_sparse`).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from ._memory import available_memory
 from ._typing import Array
 from .exceptions import InputError
 
@@ -220,33 +220,6 @@ def row_chunks(network: Any, X: Any, most: int) -> Iterator[tuple[int, int, Any]
 
 
 # ----------------------------------------------------------------- memory
-def available_memory() -> int | None:
-    """Bytes of memory available to this process now, or None where the system does not say.
-
-    Linux's ``MemAvailable`` (else the free pages), at most a cgroup v2 memory limit (a
-    container's).
-    """
-    available = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    if available is None:
-        try:
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, OSError, ValueError):  # (not on macOS or Windows)
-            return None
-    try:
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
-            available = min(available, int(limit.read()))
-    except (OSError, ValueError):  # (no cgroup v2, or "max": no limit)
-        pass
-    return max(available, 0)
-
-
 def _too_big(shape: tuple[int, int], dtype: np.dtype, what: str, limit: str, advice: str) -> str:
     rows, columns = shape
     size = rows * columns * np.dtype(dtype).itemsize

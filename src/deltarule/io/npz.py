@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._memory import available_memory as _available_memory
 from ..exceptions import InputError
 from .data import _CORRUPT, _check_file
 
@@ -28,33 +29,6 @@ _MEMORY_SHARE = 0.5
 """The largest share of the available memory that X and y together may take by default."""
 _SCIPY_SPARSE_KEYS = {"data", "indices", "indptr", "format", "shape"}
 """The arrays of a file written by ``scipy.sparse.save_npz`` (a CSR/CSC matrix's)."""
-
-
-def _available_memory() -> int | None:
-    """Bytes of memory available to this process now, or None where the system does not say.
-
-    Linux's ``MemAvailable`` (else the free pages), at most a cgroup v2 memory limit (a
-    container's; its usage is not subtracted, as it counts page cache the kernel frees).
-    """
-    available = None
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    available = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    if available is None:
-        try:
-            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, OSError, ValueError):  # (not on macOS or Windows)
-            return None
-    try:
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
-            available = min(available, int(limit.read()))
-    except (OSError, ValueError):  # (no cgroup v2, or "max": no limit)
-        pass
-    return max(available, 0)
 
 
 def _check_total(declared: dict[str, tuple[Any, Any, int]], file: Path, limit: Any) -> None:
