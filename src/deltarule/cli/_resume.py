@@ -37,11 +37,13 @@ LOCK_FILE = ".lock"
 """The file a run locks (``fcntl.flock``) in its checkpoint folder; it holds the run's pid."""
 _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "activation",
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
-         "patience", "seed", "out", "plot", "checkpoint_every", "drop")  # fmt: skip
+         "patience", "seed", "out", "plot", "checkpoint_every", "drop", "target_error",
+         "until_all_correct")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
 _KINDS = {"epochs": (int,), "batch_size": (int,), "patience": (int,), "seed": (int,),
           "validation_split": (int, float), "learning_rate": (int, float, type(None)),
-          "checkpoint_every": (int, type(None))}  # fmt: skip
+          "checkpoint_every": (int, type(None)),
+          "target_error": (int, float, type(None))}  # fmt: skip
 
 
 def data_fingerprint(path: str | Path) -> dict[str, Any]:
@@ -298,7 +300,7 @@ def fit_resumable(
     metrics: list[str] | None,
 ) -> Any:
     """Train as ``deltarule.fit`` would, with checkpoints and resumption; return the history."""
-    from ..callbacks import EarlyStopping
+    from ..callbacks import AllCorrect, EarlyStopping, TargetError
     from ..exceptions import StillImprovingWarning
     from ..history import History
     from ..io.checkpoint import CHECKPOINT_FILE, Checkpoint, load_checkpoint, resume_trainer
@@ -310,6 +312,10 @@ def fit_resumable(
     if args.patience > 0:
         stopper = EarlyStopping("val_loss" if validation else "loss", args.patience)
     callbacks: list[Any] = [stopper] if stopper else []
+    if getattr(args, "target_error", None) is not None:  # the tutorial's two rules
+        callbacks.append(TargetError(args.target_error))
+    if getattr(args, "until_all_correct", False):
+        callbacks.append(AllCorrect())
     prior = History()
     resume = getattr(args, "resume", None)
     if resume and (Path(resume) / CHECKPOINT_FILE).exists():  # (none yet: killed during the

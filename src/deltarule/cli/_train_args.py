@@ -100,6 +100,12 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--patience", {"type": int, "default": 10,
                     "help": "stop after this many epochs without improvement (default: 10; "
                     "0: never)"}),
+    ("--target-error", {"type": float, "metavar": "E",
+                        "help": "stop when the training loss is at most E (the tutorial's "
+                        "rule; a regression's loss is on the standardised target)"}),
+    ("--until-all-correct", {"action": "store_true",
+                             "help": "stop when every training example is classified "
+                             "correctly (the tutorial's other rule; classification only)"}),
     ("--seed", {"type": int, "default": 0, "help": "random seed (default: 0)"}),
     ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
     ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
@@ -121,6 +127,7 @@ _RANGES = {
     "--batch-size": "a positive integer such as 32",
     "--patience": "0 (never stop early) or more",
     "--learning-rate": "a positive number such as 0.001",
+    "--target-error": "a positive number such as 0.01",
     "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
     "--checkpoint-every": "a positive integer such as 1",
     "--report-every": "a positive integer such as 10",
@@ -181,6 +188,7 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),
         ("--report-every", args.report_every is not None and args.report_every < 1),
         ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),
+        ("--target-error", args.target_error is not None and not 0 < args.target_error < inf),
         ("--seed", args.seed < 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
     ]:

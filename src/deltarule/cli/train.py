@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import DataWarning
+from ..exceptions import DataWarning, InputError
 from . import add_common
 from ._common import CLASSIFICATION, holdout_split
 from ._example_values import TARGET_RECORD
@@ -82,6 +82,13 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     net = build_network(pre, X, hidden, args)
     if not classification:
         check_target_fits(Y, net.dtype, args.target)
+        if getattr(args, "until_all_correct", False):
+            raise InputError(
+                f"--until-all-correct stops when every example is classified correctly, but "
+                f"the target {args.target or 'y'} is a regression target ({pre.task}); use "
+                "--target-error E to stop at an error instead, or --task classification if "
+                "its values are classes."
+            )
     for message in getattr(args, "data_warnings", []):  # (none before an error: all checked)
         warnings.warn(message, DataWarning, stacklevel=2)
     if args.checkpoint and not args.resume:

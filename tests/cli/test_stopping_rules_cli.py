@@ -1,0 +1,79 @@
+"""The tutorial's two stopping rules at the command line: --target-error, --until-all-correct."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deltarule.io import load_model
+
+from .cli_helpers import cli, flowers
+
+
+@pytest.fixture
+def data(in_tmp):
+    flowers().to_csv("flowers.csv", index=False)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": x @ [1.0, -2.0]}).to_csv("reg.csv", index=False)
+    return in_tmp
+
+
+def _summary(path):
+    return load_model(path).header["training"]["summary"]
+
+
+def test_until_all_correct_stops_when_every_example_is_classified(capsys, data):
+    code, _, err = cli(capsys, "train", "flowers.csv", "--target", "species", "--quiet",
+                       "--epochs", "500", "--patience", "0", "--learning-rate", "0.05",
+                       "--validation-split", "0", "--until-all-correct",
+                       "--out", "m.st")  # fmt: skip
+    assert code == 0, err
+    summary = _summary("m.st")
+    assert summary["stop_reason"] == "every training example classified correctly"
+    assert summary["epochs"] < 500
+    # the model really classifies every training row correctly (an independent check)
+    code, out, _ = cli(capsys, "evaluate", "m.st", "flowers.csv")
+    assert code == 0 and "\naccuracy          1\n" in out
+
+
+def test_target_error_stops_at_the_error(capsys, data):
+    code, _, err = cli(capsys, "train", "flowers.csv", "--target", "species", "--quiet",
+                       "--epochs", "500", "--patience", "0", "--validation-split", "0",
+                       "--target-error", "0.5", "--out", "m.st")  # fmt: skip
+    assert code == 0, err
+    summary = _summary("m.st")
+    assert summary["stop_reason"].startswith("target error reached (loss ")
+    history = load_model("m.st").header["training"]["history"]
+    assert history["loss"][-1] <= 0.5 < min(history["loss"][:-1], default=1.0)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "inf", "nan"])
+def test_a_target_error_out_of_range_is_refused(capsys, data, value):
+    code, out, err = cli(capsys, "train", "flowers.csv", "--target", "species",
+                         f"--target-error={value}", "--out", "m.st")  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: --target-error {float(value)} is out of range; expected a")
+
+
+def test_until_all_correct_on_a_regression_target_is_refused_in_cli_terms(capsys, data):
+    code, _, err = cli(capsys, "train", "reg.csv", "--target", "y", "--until-all-correct",
+                       "--out", "r.st")  # fmt: skip
+    assert code == 2
+    assert "--until-all-correct" in err and "--target-error E" in err
+    assert "stop_when_all_correct" not in err
+
+
+def test_the_rules_are_settings_of_a_resumable_run(capsys, data):
+    code, _, err = cli(capsys, "train", "flowers.csv", "--target", "species", "--quiet",
+                       "--epochs", "3", "--target-error", "0.001", "--checkpoint", "ck",
+                       "--out", "m.st")  # fmt: skip
+    assert code == 0, err
+    settings = json.loads((data / "ck" / "settings.json").read_text())
+    values = settings.get("settings", settings)
+    assert values["target_error"] == 0.001 and values["until_all_correct"] is False
+    code, _, err = cli(capsys, "train", "--resume", "ck", "--target-error", "0.1")
+    assert code == 2 and "--target-error" in err  # (a resumed run keeps its settings)
