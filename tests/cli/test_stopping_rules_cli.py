@@ -77,3 +77,23 @@ def test_the_rules_are_settings_of_a_resumable_run(capsys, data):
     assert values["target_error"] == 0.001 and values["until_all_correct"] is False
     code, _, err = cli(capsys, "train", "--resume", "ck", "--target-error", "0.1")
     assert code == 2 and "--target-error" in err  # (a resumed run keeps its settings)
+
+
+@pytest.mark.parametrize(("text", "epochs"), [("1e1", 10), ("12", 12), ("1_0", 10), ("10.0", 10)])
+def test_counts_may_be_written_as_r_writes_them(capsys, data, text, epochs):
+    # R's neuralnet takes stepmax = 1e5; a whole number written so is a count
+    code, _, err = cli(capsys, "train", "flowers.csv", "--target", "species", "--quiet",
+                       "--patience", "0", "--epochs", text, "--out", "m.st")  # fmt: skip
+    assert code == 0, err
+    assert _summary("m.st")["epochs"] == epochs
+
+
+@pytest.mark.parametrize("text", ["2.5", "ten", "inf", "nan"])
+def test_a_count_that_is_not_a_whole_number_is_a_usage_error(capsys, data, text):
+    code, out, err = cli(capsys, "train", "flowers.csv", "--target", "species",
+                         "--epochs", text)  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: argument --epochs: {text!r} is not a whole number; expected e.g. 100, "
+        "1_000 or 1e5 (see 'deltarule train --help')\n"
+    )

@@ -74,6 +74,27 @@ def _registry_help() -> dict[str, str]:
     }
 
 
+def whole_number(text: str) -> int:
+    """An option's count: ``100``, ``1_000`` or ``1e5`` (a whole number however written:
+    R's ``stepmax=1e5``); ``2.5`` or ``ten`` is a usage error naming what is expected."""
+    import argparse
+    import math
+
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value == int(value)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number; expected e.g. 100, 1_000 or 1e5"
+        )
+    return int(value)
+
+
 _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y)"}),
     ("--task", {"choices": ("auto", "classification", "regression"), "default": "auto",
@@ -91,13 +112,13 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--activation", {"default": "relu"}),
     ("--loss", {"default": "auto"}),
     ("--optimizer", {"default": "adam"}),
-    ("--epochs", {"type": int, "default": 100, "help": "maximum epochs (default: 100)"}),
-    ("--batch-size", {"type": int,
+    ("--epochs", {"type": whole_number, "default": 100, "help": "maximum epochs (default: 100)"}),
+    ("--batch-size", {"type": whole_number,
                       "help": "batch size (default: 32; lbfgs, lm and irprop use every row)"}),
     ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
     ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
-    ("--patience", {"type": int, "default": 10,
+    ("--patience", {"type": whole_number, "default": 10,
                     "help": "stop after this many epochs without improvement (default: 10; "
                     "0: never)"}),
     ("--target-error", {"type": float, "metavar": "E",
@@ -110,10 +131,10 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
     ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
     ("--quiet", {"action": "store_true", "help": "no progress output"}),
-    ("--report-every", {"type": int, "metavar": "N",
+    ("--report-every", {"type": whole_number, "metavar": "N",
                         "help": "print progress every N epochs (default: 1)"}),
     ("--checkpoint", {"metavar": "DIR", "help": "save a resumable checkpoint in DIR"}),
-    ("--checkpoint-every", {"type": int, "default": 1, "metavar": "N",
+    ("--checkpoint-every", {"type": whole_number, "default": 1, "metavar": "N",
                             "help": "checkpoint every N epochs (default: 1)"}),
     ("--resume", {"metavar": "DIR", "help": "continue the run checkpointed in DIR"}),
 ]  # fmt: skip
