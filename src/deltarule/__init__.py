@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .losses import FUSED_PAIRS, LOSSES, Loss, get_loss, register_loss
     from .network import Network
     from .parameters import ParameterLayout
+    from .restarts import Restarts, fit_restarts
     from .training import Trainer, fit
 
 _EXPORTS = {
@@ -38,6 +39,7 @@ _EXPORTS = {
     "losses": ("FUSED_PAIRS", "LOSSES", "Loss", "get_loss", "register_loss"),
     "network": ("Network",),
     "parameters": ("ParameterLayout",),
+    "restarts": ("Restarts", "fit_restarts"),
     "training": ("Trainer", "fit"),
 }  # fmt: skip
 """Public name -> the module that defines it, by module."""
@@ -86,12 +88,14 @@ __all__ = [
     "Network",
     "NotFittedError",
     "ParameterLayout",
+    "Restarts",
     "StillImprovingWarning",
     "Trainer",
     "UnknownNameError",
     "__version__",
     "check_gradients",
     "fit",
+    "fit_restarts",
     "get_activation",
     "get_loss",
     "register_activation",

@@ -75,6 +75,7 @@ from .layers import DenseBuffers
 from .losses import CLASSIFICATION_LOSSES
 from .metrics import check_targets, get_metric
 from .network import Network
+from .restarts import Restarts, fit_restarts  # noqa: F401  (re-exported)
 from .solvers import FullBatchSolver
 
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
