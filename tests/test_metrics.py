@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
+import deltarule as dr
 import deltarule.metrics
 from deltarule.exceptions import InputError, UnknownNameError
 from deltarule.metrics import (
@@ -35,7 +36,8 @@ TWO_CLASS = {"f1_binary"}  # (refuse several classes: tested on their own below)
 CLASSIFICATION = sorted(
     {m.name for m in METRICS.values() if m.task == "classification"} - TWO_CLASS
 )
-REGRESSION = sorted({m.name for m in METRICS.values() if m.task == "regression"})
+OWN = {"bit_fail"}  # (no scikit-learn counterpart: tested against NumPy on its own below)
+REGRESSION = sorted({m.name for m in METRICS.values() if m.task == "regression"} - OWN)
 
 
 # --- data as the network sees it ---------------------------------------------------------
@@ -480,3 +482,37 @@ def test_messages_show_what_was_received():
         r2([1.0, 2.0], None)
     with pytest.raises(InputError, match=r"y_true_labels is None"):
         confusion_matrix(None, [0])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_bit_fail_counts_outputs_further_than_the_limit_as_fann_does(seed):
+    from deltarule.metrics import bit_fail
+
+    rng = np.random.default_rng(seed)
+    output, target = rng.random((30, 3)), rng.integers(0, 2, (30, 3)).astype(float)
+    w = rng.random(30)
+    misses = np.abs(target - output)
+    expected = sum(1 for row in misses for value in row if value > 0.35)
+    assert METRICS["bit_fail"](output, target) == float(expected)
+    weighted = sum(wi * sum(1 for value in row if value > 0.35) for wi, row in zip(w, misses))
+    assert METRICS["bit_fail"](output, target, w) == pytest.approx(weighted, rel=1e-12)
+    assert bit_fail(output, target, limit=0.1) == float((misses > 0.1).sum())
+    assert bit_fail(target, target) == 0.0  # (every output on its target: nothing fails)
+    with pytest.raises(dr.InputError, match="limit must be a number >= 0"):
+        bit_fail(output, target, limit=-1)
+
+
+def test_training_until_no_bit_fails_as_fanns_bit_stop_function():
+    from deltarule.callbacks import TargetError
+
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    net = dr.Network([2, 4, 1], activation="tanh", output_activation="sigmoid",
+                     loss="half_squared_error", seed=1)  # fmt: skip
+    h = net.fit(X, y, epochs=5000, batch_size=1, optimizer="sgd", learning_rate=0.5,
+                metrics=["bit_fail"], callbacks=[TargetError(0, monitor="bit_fail")],
+                verbose=0, shuffle=False)  # fmt: skip
+    assert h.stop_reason.startswith("target error reached (bit_fail 0 <= 0)")
+    fails = h.history["bit_fail"]
+    assert fails[-1] == 0 and all(value > 0 for value in fails[:-1])
+    assert len(h) < 5000

@@ -66,7 +66,7 @@ __all__ = [
     "Metric", "METRICS", "get_metric", "check_targets", "is_multilabel",
     "predicted_labels", "target_labels", "all_correct", "class_threshold", "confusion_matrix",
     "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1", "f1_binary",
-    "mean_squared_error", "mean_absolute_error", "r2",
+    "mean_squared_error", "mean_absolute_error", "r2", "bit_fail",
 ]  # fmt: skip
 
 THRESHOLD = 0.5
@@ -448,6 +448,32 @@ def mean_absolute_error(output: Any, target: Any, sample_weight: Any = None) -> 
     return float(np.average(np.abs(t - o), axis=0, weights=w).mean())
 
 
+BIT_FAIL_LIMIT = 0.35
+"""FANN's default ``bit_fail_limit``: an output further than this from its target fails."""
+
+
+def bit_fail(
+    output: Any, target: Any, sample_weight: Any = None, limit: float = BIT_FAIL_LIMIT
+) -> float:
+    r"""FANN's bit-fail count: how many output values miss their target by more than
+    ``limit``, :math:`\sum_i s_i\,|\{k : |t_{ik} - o_{ik}| > \text{limit}\}|` (each row's
+    count times its weight, 1 without weights).
+
+    FANN trains "until no bit fails" with its BIT stop function; here that is
+    ``metrics=["bit_fail"]`` with ``callbacks=[TargetError(0, monitor="bit_fail")]``. For
+    another limit, register ``Metric("bit_fail_0.1", functools.partial(bit_fail,
+    limit=0.1), False, "regression")``.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit >= 0:
+        raise InputError(
+            f"bit_fail's limit must be a number >= 0 (how far an output may miss its "
+            f"target); received {limit!r}. FANN's default is {BIT_FAIL_LIMIT}."
+        )
+    o, t, w = _check_pair(output, target, sample_weight)
+    fails = (np.abs(t - o) > limit).sum(axis=1)
+    return float(fails.sum() if w is None else np.dot(fails, w))
+
+
 def r2(output: Any, target: Any, sample_weight: Any = None) -> float:
     r"""Coefficient of determination :math:`R^2_k = 1 - \sum_i s_i (t_{ik} - o_{ik})^2 /
     \sum_i s_i (t_{ik} - \bar t_k)^2`, averaged uniformly over the outputs.
@@ -542,6 +568,7 @@ f1_binary                                                    F1 of class 1, two 
 mse                  mean_squared_error                      mean over outputs
 mae                  mean_absolute_error                     mean over outputs
 r2                   r2_score, r_squared                     mean over outputs; NaN < 2 rows
+bit_fail             bitfail                                 FANN's count of |t - o| > 0.35
 ==================== ======================================= ================================
 """
 
@@ -556,6 +583,7 @@ for _metric, _aliases in [
     (Metric("mse", mean_squared_error, False, "regression"), ("mean_squared_error",)),
     (Metric("mae", mean_absolute_error, False, "regression"), ("mean_absolute_error",)),
     (Metric("r2", r2, True, "regression"), ("r2_score", "r_squared")),
+    (Metric("bit_fail", bit_fail, False, "regression"), ("bitfail",)),
 ]:
     METRICS.update(dict.fromkeys((_metric.name, *_aliases), _metric))
 
