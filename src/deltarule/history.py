@@ -235,10 +235,8 @@ class History:
     def last_epoch(self) -> int:
         """The number of the last epoch recorded (0 when none), without building the
         records of epochs kept as columns (a compiled online run keeps millions)."""
-        if self._pending:
-            item = self._pending[-1]
-            return item.epoch if isinstance(item, EpochRecord) else item[0] + len(item[1]) - 1
-        return self._records[-1].epoch if self._records else 0
+        last = self.last
+        return 0 if last is None else last.epoch
 
     @property
     def loss(self) -> list[float]:

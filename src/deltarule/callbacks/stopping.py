@@ -170,6 +170,7 @@ class AllCorrect(Callback):
     """
 
     def on_train_begin(self, state: TrainingState) -> None:
+        self._threshold = _cut(state.network, state.y)  # (the targets are the fit's own)
         if state.trainer is not None and getattr(state.trainer, "classification", False):
             return  # a classification loss: its targets are classes (or probabilities)
         column = continuous_column(state.y)
@@ -191,7 +192,10 @@ class AllCorrect(Callback):
         from ..metrics import all_correct
 
         output, target = self._outputs_and_targets(state)
-        if all_correct(output, target, threshold=_cut(state.network, target)):
+        cut = getattr(self, "_threshold", None)  # (set when training began)
+        if all_correct(
+            output, target, threshold=_cut(state.network, target) if cut is None else cut
+        ):
             return "every training example classified correctly"
         return None
 
