@@ -101,6 +101,41 @@ def irprop_ref(grads, losses, plus, d0=0.1, up=1.2, down=0.5, dmin=1e-6, dmax=50
     return np.array(theta)
 
 
+def neuralnet_rprop(theta, gradient, steps, plus, d0=0.1, up=1.2, down=0.5, dmin=1e-10,
+                    dmax=0.1):  # fmt: skip
+    """R neuralnet's ``plus`` and ``minus`` (algorithm "rprop+"/"rprop-", neuralnet 1.44),
+    vector by vector as its R code does, with its step limits as defaults: ``steps`` steps
+    from ``theta`` with the gradient ``gradient(theta)``. ``plus`` keeps the previous
+    gradient's sign (0 after a flip) and takes the step back with the step size not yet
+    shrunk; ``minus`` keeps the raw gradient and always steps."""
+    theta = np.array(theta, dtype=float)
+    rate = np.full(len(theta), d0)
+    old = np.zeros(len(theta))
+    for _ in range(steps):
+        g = np.asarray(gradient(theta), dtype=float)
+        sign = np.sign(g)
+        temp = old * sign if plus else old * g
+        positive, negative = temp > 0, temp < 0
+        rate[positive] = np.minimum(rate[positive] * up, dmax)
+        if plus:
+            theta[negative] += old[negative] * rate[negative]  # the last step, back
+            rate[negative] = np.maximum(rate[negative] * down, dmin)
+            old[negative] = 0
+            theta[~negative] -= sign[~negative] * rate[~negative]
+            old[~negative] = sign[~negative]
+        else:
+            rate[negative] = np.maximum(rate[negative] * down, dmin)
+            theta -= sign * rate
+            old = g.copy()
+    return theta
+
+
+def neuralnet_rprop_ref(grads, plus, **kwargs):
+    """:func:`neuralnet_rprop` from THETA over a fixed list of gradients."""
+    given = iter(grads)
+    return neuralnet_rprop(THETA, lambda _: next(given), len(grads), plus, **kwargs)
+
+
 # --- Golden values ---
 
 G, LR = GRADS[0], 0.1
@@ -114,6 +149,8 @@ ONE_STEP = {
     "adagrad": THETA - LR * G / (np.abs(G) + 1e-10),
     "irprop_plus": THETA - 0.1 * np.sign(G),  # learning_rate is ignored; Delta_0 = 0.1
     "irprop_minus": THETA - 0.1 * np.sign(G),
+    "rprop_plus": THETA - 0.1 * np.sign(G),
+    "rprop_minus": THETA - 0.1 * np.sign(G),
 }
 
 
@@ -188,6 +225,65 @@ def test_irprop_plus_backtracks_only_when_the_error_grew():
     np.testing.assert_array_equal(no_losses, run("irprop_minus", RPROP_GRADS))
 
 
+NEURALNET_LIMITS = dict(delta_min=1e-10, delta_max=0.1)
+
+
+@pytest.mark.parametrize("name, plus", [("rprop_plus", True), ("rprop_minus", False)])
+@pytest.mark.parametrize("limits", [{}, NEURALNET_LIMITS])
+def test_rprop_steps_match_neuralnets_code(name, plus, limits):
+    # 12 steps: weights 0-1 keep their signs (sizes grow, up to neuralnet's 0.1), 2-3
+    # alternate (shrink), then RPROP_GRADS' mixed flips
+    grads = [np.array([1.0, -2.0, (-1.0) ** k, -((-1.0) ** k)]) for k in range(8)]
+    grads += RPROP_GRADS
+    bounds = dict(dmin=1e-6, dmax=50.0) if not limits else {}
+    expected = neuralnet_rprop_ref(grads, plus, **bounds)
+    # the losses are there to show that neither rule reads them
+    np.testing.assert_allclose(run(name, grads, [1.0] * len(grads), **limits), expected,
+                               rtol=1e-14)  # fmt: skip
+    np.testing.assert_allclose(run(name, grads, **limits), expected, rtol=1e-14)
+
+
+def test_rprop_plus_takes_the_step_back_whatever_the_error_did():
+    for losses in (RPROP_LOSSES[:2], [1.0, 0.5], None):
+        got = run("rprop_plus", RPROP_GRADS[:2], losses)
+        # weights 1 and 3 flipped at step 2: back where they started
+        np.testing.assert_allclose(got[[1, 3]], THETA[[1, 3]], rtol=1e-15)
+    # iRprop+ took them back only when the error grew; iRprop- rests, Rprop- steps on
+    falling = run("irprop_plus", RPROP_GRADS[:2], [1.0, 0.5])
+    assert not np.allclose(falling[[1, 3]], THETA[[1, 3]])
+    minus = run("rprop_minus", RPROP_GRADS[:2])
+    first = THETA - 0.1 * np.sign(RPROP_GRADS[0])
+    second = first - 0.05 * np.sign(RPROP_GRADS[1])  # their step sizes halved
+    np.testing.assert_allclose(minus[[1, 3]], second[[1, 3]])
+    rests = run("irprop_minus", RPROP_GRADS[:2])
+    np.testing.assert_allclose(rests[[1, 3]], first[[1, 3]])
+
+
+@pytest.mark.parametrize("name", ["rprop+", "rprop-"])
+def test_neuralnets_rprop_through_fit_takes_its_steps(name):
+    # neuralnet(y ~ x1 + x2, hidden=3, algorithm=name, err.fct="sse", linear.output=TRUE):
+    # logistic hidden units, identity output, every row at once; from the same weights
+    import deltarule as dr
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    y = np.sin(X[:, :1]) + 0.5 * X[:, 1:]
+    net = dr.Network([2, 3, 1], activation="sigmoid", output_activation="identity",
+                     loss="half_squared_error", dtype="float64", seed=1)  # fmt: skip
+    probe = dr.Network([2, 3, 1], activation="sigmoid", output_activation="identity",
+                       loss="half_squared_error", dtype="float64", seed=1)  # fmt: skip
+
+    def gradient(theta):
+        probe.parameters[:] = theta
+        return probe.loss_and_gradient(X, y)[1]
+
+    expected = neuralnet_rprop(net.parameters, gradient, 60, plus=name == "rprop+")
+    optimizer = get_optimizer(name, **NEURALNET_LIMITS)
+    net.fit(X, y, epochs=60, optimizer=optimizer, shuffle=False, verbose=0,
+            warn_convergence=False)  # fmt: skip
+    np.testing.assert_allclose(net.parameters, expected, rtol=1e-12, atol=1e-14)
+
+
 # --- Agreement with torch.optim ---
 
 
@@ -241,6 +337,8 @@ NON_DEFAULT = {
     "adagrad": dict(learning_rate=0.2, epsilon=1e-6, initial_accumulator_value=0.1),
     "irprop_plus": dict(eta_plus=1.3, eta_minus=0.4, delta_zero=0.05, delta_min=1e-5, delta_max=9),
     "irprop_minus": dict(eta_plus=1.1, eta_minus=0.6, delta_zero=0.2, delta_min=1e-4, delta_max=7),
+    "rprop_plus": dict(eta_plus=1.25, eta_minus=0.45, delta_zero=0.1, delta_min=1e-10, delta_max=1),
+    "rprop_minus": dict(eta_plus=1.15, eta_minus=0.55, delta_zero=0.1, delta_min=1e-9, delta_max=2),
 }
 
 

@@ -278,11 +278,9 @@ def get_first_order(optimizer: Any, **kwargs: Any) -> Any:
     unknown name's error lists (and suggests) the solvers' names too, as fit takes both."""
     from ._validation import lookup
     from .optimizers import OPTIMIZERS, get_optimizer
-    from .optimizers.registry import near_miss
 
     try:
         return get_optimizer(optimizer, **kwargs)
     except UnknownNameError:
-        if near_miss(optimizer) is None:  # its own message points to the related rule
-            lookup({**OPTIMIZERS, **SOLVERS}, optimizer, "optimizer")  # raises with every name
+        lookup({**OPTIMIZERS, **SOLVERS}, optimizer, "optimizer")  # raises with every name
         raise

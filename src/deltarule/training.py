@@ -91,12 +91,14 @@ class Trainer:
         A first-order rule from :mod:`deltarule.optimizers`, or "lbfgs" / "lm".
     learning_rate : float, optional
         Base learning rate (the optimizer's default when None). Full-batch solvers
-        ("lbfgs", "lm") and iRprop ("irprop_plus", "irprop_minus") size their own steps and
-        refuse one (and schedules); iRprop's first step size is its ``delta_zero``.
+        ("lbfgs", "lm") and the Rprop rules ("irprop_plus", "irprop_minus", "rprop_plus",
+        "rprop_minus") size their own steps and refuse one (and schedules); their first step
+        size is their ``delta_zero``.
     batch_size : int, None or "auto", default "auto"
         1 for online training, None for full batch; "auto": 32, or every row (None) for an
-        optimizer with its own step rule (iRprop: "irprop_plus", "irprop_minus", "rprop"),
-        whose step sizes compare the losses of successive steps, which only full batches
+        optimizer with its own step rule (the Rprop rules: "irprop_plus", "irprop_minus",
+        "rprop_plus", "rprop_minus"), whose step sizes compare the gradients (and iRprop+ the
+        losses) of successive steps, which only full batches
         make comparable (a smaller batch given with one is kept, and warned when a fit
         starts). Full-batch solvers use every example in each iteration: leave the default
         or pass None.
@@ -402,8 +404,8 @@ def fit(
     batch_size : int, None or "auto", default "auto"
         1 = online (one example at a time), None = full batch (what "lbfgs" and "lm"
         always use: leave the default or pass None with them). "auto" (the default) is 32,
-        or every row for an optimizer that sizes its own steps ("irprop_plus",
-        "irprop_minus", "rprop"): iRprop compares the loss of each step with the last's,
+        or every row for an optimizer that sizes its own steps (the Rprop rules):
+        they compare each step's gradient signs (iRprop+ its loss) with the last's,
         which only full batches make comparable (a smaller batch given with it is kept, with
         a warning; 200 rows, 300 epochs: loss 0.19 in batches of 32, 0.0065 full-batch).
     optimizer, learning_rate, shuffle, seed, l2, l1, max_norm, metrics

@@ -24,7 +24,7 @@ Examples
 array([ 0.8, -1.6])
 
 The rules live by family: :mod:`.sgd` (SGD, momentum, Nesterov), :mod:`.adaptive` (Adam,
-AdamW, RMSprop, Adagrad) and :mod:`.rprop` (iRprop−, iRprop+), over the protocol of
+AdamW, RMSprop, Adagrad) and :mod:`.rprop` (Rprop−, Rprop+, iRprop−, iRprop+), over the protocol of
 ``_base``; :mod:`.registry` holds them by name. All are importable from here.
 """
 
@@ -34,7 +34,7 @@ from .adaptive import _adam_constants as _adam_constants  # (for the compiled mi
 from .adaptive import _adam_step as _adam_step
 from .adaptive import _flush_bound as _flush_bound
 from .registry import OPTIMIZERS, get_optimizer, optimizer_from_config, register_optimizer
-from .rprop import IRpropMinus, IRpropPlus
+from .rprop import IRpropMinus, IRpropPlus, RpropMinus, RpropPlus
 from .sgd import SGD, Momentum, Nesterov
 
 __all__ = [
@@ -48,6 +48,8 @@ __all__ = [
     "Adagrad",
     "IRpropPlus",
     "IRpropMinus",
+    "RpropPlus",
+    "RpropMinus",
     "OPTIMIZERS",
     "get_optimizer",
     "optimizer_from_config",

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._validation import build, register
-from ..exceptions import InputError, UnknownNameError
+from ..exceptions import InputError
 from ._base import Optimizer
 from .adaptive import Adagrad, Adam, AdamW, RMSprop
-from .rprop import IRpropMinus, IRpropPlus
+from .rprop import IRpropMinus, IRpropPlus, RpropMinus, RpropPlus
 from .sgd import SGD, Momentum, Nesterov
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {}
@@ -44,54 +44,23 @@ for _cls, _aliases in [
     (Adagrad, ()),
     (IRpropPlus, ("rprop",)),
     (IRpropMinus, ()),
+    (RpropPlus, ("rprop+",)),
+    (RpropMinus, ("rprop-",)),
 ]:
     register_optimizer(_cls, aliases=_aliases)
-
-
-_RPROP_VARIANTS = {
-    "rprop-": "irprop_minus",
-    "rpropminus": "irprop_minus",
-    "rprop+": "irprop_plus",
-    "rpropplus": "irprop_plus",
-}
-
-
-def near_miss(optimizer: Any) -> str | None:
-    """The message for a name that names a rule deltarule has only a relative of (R
-    neuralnet's ``rprop-``/``rprop+``), or None. Such names are refused, not aliased: the
-    closest rule here behaves differently, and a user porting a run should choose it knowingly.
-    """
-    if not isinstance(optimizer, str):
-        return None
-    key = optimizer.strip().lower().replace(" ", "").replace("_", "")
-    if key not in _RPROP_VARIANTS:
-        return None
-    variant = _RPROP_VARIANTS[key]
-    return (
-        f"unknown optimizer {optimizer!r}; did you mean {variant!r}? R neuralnet's "
-        "algorithm='rprop-'/'rprop+' is Riedmiller's Rprop (rprop+ undoes a step whenever "
-        "its gradient changes sign; step sizes kept in 1e-10..0.1), which is close to but not "
-        "the same as deltarule's iRprop- and iRprop+ (Igel & Hüsken, 2000: iRprop+ undoes a "
-        "step only when the error rose; both skip the update after a sign change), so it is "
-        f"not an alias. Pass optimizer={variant!r}, and for neuralnet's step limits "
-        f"get_optimizer({variant!r}, delta_min=1e-10, delta_max=0.1)."
-    )
 
 
 def get_optimizer(optimizer: str | Optimizer, **kwargs: Any) -> Optimizer:
     """Return an optimizer built from a registry name and hyper-parameters, or the object itself.
 
-    R neuralnet's ``"rprop-"``/``"rprop+"`` are refused with a pointer to ``irprop_minus``/
-    ``irprop_plus`` (related rules, not the same: :func:`near_miss`).
+    R neuralnet's ``"rprop+"``/``"rprop-"`` are its rules, :class:`~.rprop.RpropPlus` and
+    :class:`~.rprop.RpropMinus` (see :mod:`.rprop` for its step limits).
 
     Examples
     --------
     >>> get_optimizer("adam", learning_rate=0.01)
     Adam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-08)
     """
-    message = near_miss(optimizer)
-    if message is not None:
-        raise UnknownNameError(message)
     return build(OPTIMIZERS, optimizer, Optimizer, "optimizer", kwargs)
 
 

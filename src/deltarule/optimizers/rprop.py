@@ -1,8 +1,25 @@
 """Resilient backpropagation: sign-based steps with a step size per parameter.
 
-:class:`IRpropMinus` and :class:`IRpropPlus` (with weight backtracking) grow each step size
-while its gradient keeps its sign and shrink it when the sign flips; the learning rate plays
-no part (the trainer refuses one).
+Every rule here grows each step size while its gradient keeps its sign and shrinks it when
+the sign flips; the learning rate plays no part (the trainer refuses one). They differ in
+what a sign flip does to the step:
+
+============== ==================== ==================================================
+rule           name (alias)         after a sign flip
+============== ==================== ==================================================
+Rprop−         ``rprop_minus``      steps on with the new sign (Riedmiller, 1994)
+               (``rprop-``)
+Rprop+         ``rprop_plus``       takes the last step back, always (Riedmiller &
+               (``rprop+``)         Braun, 1993); R neuralnet's default algorithm
+iRprop−        ``irprop_minus``     rests for one step (Igel & Hüsken, 2000)
+iRprop+        ``irprop_plus``      takes the last step back only if the error grew,
+               (``rprop``)          else rests (Igel & Hüsken, 2000)
+============== ==================== ==================================================
+
+R neuralnet's ``algorithm="rprop+"``/``"rprop-"`` are :class:`RpropPlus`/:class:`RpropMinus`
+with its step limits: ``get_optimizer("rprop+", delta_min=1e-10, delta_max=0.1)``
+(neuralnet's ``learningrate.limit``; its first step size is 0.1 and its factors 0.5 and
+1.2, the defaults here), trained on every row at once as neuralnet does.
 """
 
 from __future__ import annotations
@@ -18,7 +35,7 @@ from ._base import Optimizer
 
 
 class _Rprop(Optimizer):
-    """Hyper-parameters, checks and state shared by the two iRprop rules."""
+    """Hyper-parameters, checks and state shared by the Rprop rules."""
 
     step_rule = (
         "it adapts a step size per parameter from the gradient's signs, starting at delta_zero"
@@ -175,9 +192,15 @@ class IRpropPlus(_Rprop):
         state["previous_loss"] = 0.0
         return state
 
+    def _take_back(self, loss: float | None, state: dict[str, Any]) -> bool:
+        """Whether a flipped parameter takes its last step back: if the error grew."""
+        return bool(
+            loss is not None and state["has_previous_loss"] and loss > state["previous_loss"]
+        )
+
     def update(self, params, grad, state, learning_rate=None, loss=None) -> None:
         flipped = self._adapt_step_sizes(grad, state)
-        grew = loss is not None and state["has_previous_loss"] and loss > state["previous_loss"]
+        grew = self._take_back(loss, state)
         step, previous_step = state["scratch"], state["previous_step"]
         np.sign(grad, out=step)
         np.multiply(step, state["step_size"], out=step)
@@ -189,4 +212,90 @@ class IRpropPlus(_Rprop):
         state["previous_gradient"][flipped] = 0
         state["has_previous_loss"] = int(loss is not None)
         state["previous_loss"] = 0.0 if loss is None else float(loss)
+        state["step"] += 1
+
+
+class RpropPlus(IRpropPlus):
+    r"""Rprop+: the original resilient backpropagation, with weight backtracking.
+
+    As :class:`IRpropPlus`, except that a parameter whose gradient changed sign always takes
+    its last step back, whatever the error did:
+
+    .. math::
+        g_i g^{-}_i > 0 &: \quad \Delta_i \leftarrow \min(\eta^{+}\Delta_i, \Delta_{\max}),
+            \quad \delta_i = -\operatorname{sign}(g_i)\, \Delta_i \\
+        g_i g^{-}_i < 0 &: \quad \Delta_i \leftarrow \max(\eta^{-}\Delta_i, \Delta_{\min}),
+            \quad \delta_i = -\delta^{-}_i, \quad g_i \leftarrow 0 \\
+        g_i g^{-}_i = 0 &: \quad \delta_i = -\operatorname{sign}(g_i)\, \Delta_i \\
+        \theta_i &\leftarrow \theta_i + \delta_i, \qquad \delta^{-}_i \leftarrow \delta_i,
+            \qquad g^{-}_i \leftarrow g_i
+
+    This is R neuralnet's default ``algorithm="rprop+"``; with its step limits,
+    ``get_optimizer("rprop+", delta_min=1e-10, delta_max=0.1)``, and the whole data set as
+    one batch it takes neuralnet's steps from the same starting weights (only the gradient's
+    signs matter, so neuralnet's summed error and deltarule's mean give the same steps).
+    ``learning_rate`` is ignored (the trainer refuses one; set the first step size with
+    ``delta_zero``).
+
+    Riedmiller & Braun (1993), "A direct adaptive method for faster backpropagation
+    learning: the RPROP algorithm", IEEE ICNN, 586-591.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.1
+        Ignored.
+    eta_plus, eta_minus : float, default=1.2, 0.5
+        Growth and shrink factors, :math:`0 < \eta^{-} < 1 < \eta^{+}` (the paper's and
+        neuralnet's ``learningrate.factor``).
+    delta_zero : float, default=0.1
+        Initial step size :math:`\Delta_0` (the paper's and neuralnet's).
+    delta_min, delta_max : float, default=1e-6, 50.0
+        Step-size bounds (the paper's; neuralnet's ``learningrate.limit`` is 1e-10 and 0.1).
+    """
+
+    name = "rprop_plus"
+
+    def _take_back(self, loss: float | None, state: dict[str, Any]) -> bool:
+        return True
+
+
+class RpropMinus(_Rprop):
+    r"""Rprop−: resilient backpropagation without weight backtracking.
+
+    Each parameter moves by its step size against its gradient's sign at every step, also
+    right after a sign change (where :class:`IRpropMinus` rests for one step):
+
+    .. math::
+        g_i g^{-}_i > 0 &: \quad \Delta_i \leftarrow \min(\eta^{+}\Delta_i, \Delta_{\max}) \\
+        g_i g^{-}_i < 0 &: \quad \Delta_i \leftarrow \max(\eta^{-}\Delta_i, \Delta_{\min}) \\
+        \theta_i &\leftarrow \theta_i - \operatorname{sign}(g_i)\, \Delta_i,
+            \qquad g^{-}_i \leftarrow g_i
+
+    This is R neuralnet's ``algorithm="rprop-"`` (with its step limits, see
+    :class:`RpropPlus`). ``learning_rate`` is ignored.
+
+    Riedmiller (1994), "Advanced supervised learning in multi-layer perceptrons — from
+    backpropagation to adaptive learning algorithms", Computer Standards & Interfaces 16,
+    265-278.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.1
+        Ignored.
+    eta_plus, eta_minus : float, default=1.2, 0.5
+        Growth and shrink factors, :math:`0 < \eta^{-} < 1 < \eta^{+}`.
+    delta_zero : float, default=0.1
+        Initial step size :math:`\Delta_0`.
+    delta_min, delta_max : float, default=1e-6, 50.0
+        Step-size bounds (neuralnet's are 1e-10 and 0.1).
+    """
+
+    name = "rprop_minus"
+
+    def update(self, params, grad, state, learning_rate=None, loss=None) -> None:
+        self._adapt_step_sizes(grad, state)
+        np.copyto(state["previous_gradient"], grad)
+        step = np.sign(grad, out=state["scratch"])
+        np.multiply(step, state["step_size"], out=step)
+        np.subtract(params, step, out=params)
         state["step"] += 1
