@@ -24,8 +24,11 @@ NORMAL_STDS = {
 }
 
 
+NGUYEN_WIDROW = {"nguyen_widrow", "widrow_nguyen"}
+
+
 def test_every_registered_initializer_has_a_stated_distribution() -> None:
-    assert set(INITIALIZERS) == set(UNIFORM_LIMITS) | set(NORMAL_STDS) | {"zeros"}
+    assert set(INITIALIZERS) == set(UNIFORM_LIMITS) | set(NORMAL_STDS) | {"zeros"} | NGUYEN_WIDROW
 
 
 @pytest.mark.parametrize("name", sorted(set(INITIALIZERS) - {"zeros"}))
@@ -46,6 +49,9 @@ def test_initializers_are_seeded_and_scaled(name) -> None:
         "he_normal": np.sqrt(2 / 200),
         "lecun_uniform": np.sqrt(1 / 200),
         "lecun_normal": np.sqrt(1 / 200),
+        # rows of length 0.7 * 100 ** (1 / 200) over 200 inputs: the root mean square
+        "nguyen_widrow": 0.7 * 100 ** (1 / 200) / np.sqrt(200),
+        "widrow_nguyen": 0.7 * 100 ** (1 / 200) / np.sqrt(200),
     }[name]
     assert w.std() == pytest.approx(expected_std, rel=0.05)
     assert np.all(a.biases[0] == 0)
@@ -109,3 +115,19 @@ def test_make_rng_takes_seeds_generators_and_none_only() -> None:
     for bad in (-1, True, 1.5, "7", np.random.RandomState(0)):
         with pytest.raises(InputError, match="seed must be"):
             make_rng(bad)
+
+
+@pytest.mark.parametrize("sizes", [[2, 5, 1], [4, 30, 3], [64, 10]])
+def test_nguyen_widrow_gives_each_neuron_a_weight_vector_of_length_beta(sizes) -> None:
+    # Nguyen & Widrow (1990): beta = 0.7 H^(1/N) for H neurons with N inputs; each neuron's
+    # weight vector has length beta, its bias is uniform in [-beta, beta]
+    net = Network(sizes, initializer="nguyen_widrow", bias_initializer="nguyen_widrow",
+                  seed=4, dtype="float64")  # fmt: skip
+    for weight, bias in zip(net.weights, net.biases, strict=True):
+        n_out, n_in = weight.shape
+        beta = 0.7 * n_out ** (1 / n_in)
+        np.testing.assert_allclose(np.linalg.norm(weight, axis=1), beta, rtol=1e-12)
+        assert np.all(np.abs(bias) <= beta) and len(np.unique(bias)) == n_out
+        assert np.all(np.abs(weight) <= beta)
+    directions = net.weights[0] / np.linalg.norm(net.weights[0], axis=1, keepdims=True)
+    assert not np.allclose(directions[0], directions[1])  # random directions, not one

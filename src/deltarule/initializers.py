@@ -14,8 +14,16 @@ he_uniform              :math:`U(-l, l)`, :math:`l = \sqrt{6/n_{in}}` (He et al.
 he_normal               :math:`N(0, 2/n_{in})`
 lecun_uniform           :math:`U(-l, l)`, :math:`l = \sqrt{3/n_{in}}` (LeCun et al., 1998)
 lecun_normal            :math:`N(0, 1/n_{in})`
+nguyen_widrow           each neuron's weights :math:`U(-0.5, 0.5)` rescaled to length
+                        :math:`\beta = 0.7\, n_{out}^{1/n_{in}}`; biases (as
+                        ``bias_initializer``) :math:`U(-\beta, \beta)` (Nguyen & Widrow,
+                        1990; FANN's ``fann_init_weights``, MATLAB's ``initnw``)
 zeros                   all zero (biases)
 ======================  ============================================================
+
+Nguyen–Widrow spreads the hidden units' active regions over inputs in :math:`[-1, 1]`
+(scale the data so); pass it for both, ``Network(sizes, initializer="nguyen_widrow",
+bias_initializer="nguyen_widrow")``.
 """
 
 from __future__ import annotations
@@ -62,6 +70,19 @@ def _normal(std_fn: Callable[[int, int], float]) -> Initializer:
     return init
 
 
+def _nguyen_widrow(shape, fan_in, fan_out, rng, dtype):  # noqa: ANN001
+    r"""Nguyen & Widrow (1990), "Improving the learning speed of 2-layer neural networks by
+    choosing initial values of the adaptive weights", IJCNN III, 21-26: a weight matrix
+    (one row per neuron) has rows of length :math:`\beta = 0.7\, n_{out}^{1/n_{in}}` in
+    random directions; a bias vector is :math:`U(-\beta, \beta)`."""
+    beta = 0.7 * fan_out ** (1.0 / fan_in)
+    if len(shape) == 1:
+        return rng.uniform(-beta, beta, size=shape).astype(dtype)
+    weights = rng.uniform(-0.5, 0.5, size=shape)
+    norms = np.linalg.norm(weights, axis=-1, keepdims=True)
+    return (beta * weights / np.where(norms > 0, norms, 1.0)).astype(dtype)
+
+
 def _zeros(shape, fan_in, fan_out, rng, dtype):  # noqa: ANN001
     return np.zeros(shape, dtype=dtype)
 
@@ -74,10 +95,12 @@ INITIALIZERS: dict[str, Initializer] = {
     "he_normal": _normal(lambda i, o: np.sqrt(2.0 / i)),
     "lecun_uniform": _uniform(lambda i, o: np.sqrt(3.0 / i)),
     "lecun_normal": _normal(lambda i, o: np.sqrt(1.0 / i)),
+    "nguyen_widrow": _nguyen_widrow,
     "zeros": _zeros,
 }
 INITIALIZERS["xavier_uniform"] = INITIALIZERS["glorot_uniform"]
 INITIALIZERS["xavier_normal"] = INITIALIZERS["glorot_normal"]
+INITIALIZERS["widrow_nguyen"] = INITIALIZERS["nguyen_widrow"]
 
 
 _PLAIN = {
