@@ -17,7 +17,8 @@ lecun_normal            :math:`N(0, 1/n_{in})`
 nguyen_widrow           each neuron's weights :math:`U(-0.5, 0.5)` rescaled to length
                         :math:`\beta = 0.7\, n_{out}^{1/n_{in}}`; biases (as
                         ``bias_initializer``) :math:`U(-\beta, \beta)` (Nguyen & Widrow,
-                        1990; FANN's ``fann_init_weights``, MATLAB's ``initnw``)
+                        1990; the rule FANN's ``fann_init_weights`` and MATLAB's
+                        ``initnw`` adapt to the data's range)
 zeros                   all zero (biases)
 ======================  ============================================================
 
