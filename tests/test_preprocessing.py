@@ -202,7 +202,8 @@ def test_unseen_target_label(frame):
         (list(range(20)), "regression"),  # 20 classes > half of 20 rows
         (list(range(21)) * 2, "regression"),  # 21 distinct values > 20
         (list(range(20)) * 2, "classification"),
-        ([0.0, 1.0] * 10, "regression"),  # floats are regression unless forced
+        ([0.0, 1.0] * 10, "classification"),  # whole numbers as floats: binary to scikit-learn
+        ([0.5, 1.0] * 10, "regression"),
         (np.linspace(0, 1, 20), "regression"),
     ],
 )

@@ -1,12 +1,17 @@
 """What a table's column holds, for :class:`~deltarule.preprocessing.TabularPreprocessor`:
-numbers or not (:func:`is_numeric`; dates are refused), its cells read as numbers
-(:func:`as_numbers`: text, True/False or infinity refused, naming the first such row), cells
-that mark a missing value in a column of numbers (:data:`MISSING_MARKS`), stray text among
-numbers refused, and the error for missing values (:func:`missing_error`)."""
+numbers or not (:func:`is_numeric`; dates are refused, also when written as text:
+:func:`refuse_dates`), its cells read as numbers (:func:`as_numbers`: text, True/False or
+infinity refused, naming the first such row), cells that mark a missing value in a column of
+numbers (:data:`MISSING_MARKS`), stray text among numbers refused, text that is numbers written
+with thousands separators, decimal commas, percent or currency signs (:func:`signed_numbers`),
+and the error for missing values (:func:`missing_error`)."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import re
+import shlex
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -15,12 +20,15 @@ from .exceptions import InputError
 
 __all__ = [
     "MISSING_MARKS",
+    "SignedNumbers",
     "as_numbers",
     "is_numeric",
     "load_pandas",
     "marks_as_missing",
     "missing_error",
+    "refuse_dates",
     "refuse_stray_text",
+    "signed_numbers",
 ]
 
 
@@ -89,9 +97,17 @@ def as_numbers(series: Any, what: str, fix: str, options: dict[str, str] | None 
         numbers = load_pandas().to_numeric(cells, errors="coerce")
         bad = numbers.isna() & series.notna()
         if bad.any():
+            cell = series[bad].iloc[0]
+            written = _written_number(cell)
+            hint = (
+                f"It looks like a number written with {' and '.join(written[0])}: write it "
+                f"as a plain number ({written[1]}). "
+                if written and written[0]
+                else ""
+            )
             raise InputError(
-                f"{what} holds text ({series[bad].iloc[0]!r} at {where(bad, like)}); "
-                f"expected numbers. {fix}",
+                f"{what} holds text ({cell!r} at {where(bad, like)}); "
+                f"expected numbers. {hint}{fix}",
                 options=options,
             )
         series = numbers
@@ -134,9 +150,9 @@ def marks_as_missing(series: Any) -> Any:
 
 
 def refuse_stray_text(series: Any, present: Any) -> None:
-    """Refuse a column mostly of numbers with some text cells (a typo, or a missing-value
-    mark other than :data:`MISSING_MARKS`): it would silently become one category per
-    distinct number."""
+    """Refuse a column mostly of numbers with some text cells (a typo, a missing-value mark
+    other than :data:`MISSING_MARKS`, or numbers written with thousands separators: the ones
+    from 1,000 up): it would silently become one category per distinct number."""
     numbers = load_pandas().to_numeric(present, errors="coerce")
     text = numbers.isna()
     n_text, n_numbers = int(text.sum()), int((~text).sum())
@@ -144,10 +160,135 @@ def refuse_stray_text(series: Any, present: Any) -> None:
         return
     first = present[text]
     python = "impute=..., or --impute on the command line"
+    signed = signed_numbers(series, first)
+    fix = (
+        f"Those cells look like numbers written with {signed.signs} ({signed.example!r} is "
+        f"{signed.number}): write them as plain numbers in the data."
+        if signed is not None
+        else "Fix those cells; if they mark missing values, leave them empty or write one of "
+        f"{', '.join(sorted(MISSING_MARKS))} (and impute them: {python})."
+    )
     raise InputError(
         f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
         f"first {first.iloc[0]!r} at {where(series.index == first.index[0], series)}; expected "
-        "numbers throughout. Fix those cells; if they mark missing values, leave them empty "
-        f"or write one of {', '.join(sorted(MISSING_MARKS))} (and impute them: {python}).",
+        f"numbers throughout. {fix}",
         options={python: "--impute"},
+    )
+
+
+_CURRENCY = "$€£¥₹"
+_PLAIN = re.compile(r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_GROUPED = re.compile(
+    r"[1-9]\d{0,2}(?P<sep>[,. '’\u00a0\u202f])\d{3}((?P=sep)\d{3})*(?P<dec>[.,]\d+)?"
+)
+_DECIMAL_COMMA = re.compile(r"\d*,\d+")
+_SIGNS = ("thousands separators", "decimal commas", "percent signs", "currency signs")
+"""How spreadsheets write numbers that a plain number reader takes for text: 1,050 /
+1.234,5 / 12 345; 0,38; 45%; $138.00 or 138,00 €."""
+
+
+def _written_number(cell: Any) -> tuple[tuple[str, ...], str] | None:
+    """How the text ``cell`` writes a number: the signs of :data:`_SIGNS` in it (none for a
+    plain number) and the number written plainly (``'$1,050.5'``: ``'1050.5'``); None when
+    it is no number."""
+    if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(
+        cell, (bool, np.bool_)
+    ):
+        return (), str(cell)  # (a number among text, in a column of Python objects)
+    if not isinstance(cell, str):
+        return None
+    text, signs = cell.strip(), []
+    if text.endswith("%"):
+        text, signs = text[:-1].rstrip(), ["percent signs"]
+    sign = text[:1] if text[:1] in ("+", "-") else ""
+    text = text[len(sign) :]
+    if text[:1] in _CURRENCY or text[-1:] in _CURRENCY:
+        text, signs = text.strip(_CURRENCY).strip(), [*signs, "currency signs"]
+        if not sign and text[:1] in ("+", "-"):
+            sign, text = text[:1], text[1:]
+    grouped = _GROUPED.fullmatch(text)
+    if _PLAIN.fullmatch(text):
+        number = text
+    elif grouped:
+        decimal = grouped["dec"] or ""
+        whole = text[: len(text) - len(decimal)].replace(grouped["sep"], "")
+        number, signs = whole + decimal.replace(",", "."), [*signs, "thousands separators"]
+    elif _DECIMAL_COMMA.fullmatch(text):
+        number, signs = text.replace(",", "."), [*signs, "decimal commas"]
+    else:
+        return None
+    return tuple(sorted(signs, key=_SIGNS.index)), sign + number
+
+
+def _marked(cell: Any) -> bool:
+    return isinstance(cell, str) and cell.strip().lower() in MISSING_MARKS
+
+
+class SignedNumbers(NamedTuple):
+    """What :func:`signed_numbers` found: the signs (``"thousands separators or percent
+    signs"``), a cell written with them, that cell as a plain number, the cell's place (for a
+    message) and the column's number of distinct values."""
+
+    signs: str
+    example: str
+    number: str
+    at: str
+    n_values: int
+
+
+def signed_numbers(series: Any, present: Any) -> SignedNumbers | None:
+    """When every text cell of ``present`` (the column ``series``'s present cells; missing-value
+    marks aside) is a number and some are written with the signs of :data:`_SIGNS` (so that
+    they are text to a number reader): which signs, an example, and the number of distinct
+    values; else None."""
+    cells = [cell for cell in present.unique() if not _marked(cell)]
+    read = []
+    for cell in cells:  # (stops at the first cell that is no number: a name, a category)
+        read.append(_written_number(cell))
+        if read[-1] is None:
+            return None
+    found = sorted({s for signs, _ in read for s in signs}, key=_SIGNS.index)
+    if not found:
+        return None
+    example, number = next((c, r[1]) for c, r in zip(cells, read) if r[0])
+    at = where(series.astype(object) == example, series)
+    return SignedNumbers(" or ".join(found), example, number, at, len(cells))
+
+
+_TIME = r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm]|Z|[+-]\d{2}:?\d{2})?)?"
+_DATE = re.compile(
+    r"(\d{4}-\d{1,2}-\d{1,2}|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}/\d{1,2}/(\d{2}|\d{4})"
+    r"|\d{1,2}\.\d{1,2}\.\d{4})" + _TIME
+)
+"""A date as text: 2020-03-05 (with a time: 2020-03-05T14:30:00Z), 2020/03/05, 3/5/2020,
+05.03.2020."""
+
+
+def _dated(cell: Any) -> bool:
+    if isinstance(cell, (datetime.date, datetime.time, datetime.timedelta)):
+        return True
+    return isinstance(cell, str) and _DATE.fullmatch(cell.strip()) is not None
+
+
+def refuse_dates(series: Any) -> None:
+    """Refuse a feature column of dates or times: of such a type, or text (or Python
+    date objects) that are all dates; as categories, every new date would be one never seen
+    in training. The fix names the column to drop."""
+    types = load_pandas().api.types
+    example = ""
+    if not (types.is_datetime64_any_dtype(series) or types.is_timedelta64_dtype(series)):
+        if types.is_numeric_dtype(series) or types.is_bool_dtype(series):
+            return
+        cells = [cell for cell in series.dropna().unique() if not _marked(cell)]
+        if not cells or not all(_dated(cell) for cell in cells):
+            return
+        first = cells[0]
+        at = where(series.astype(object) == first, series)
+        example = f" (such as {str(first)!r} at {at})"
+    python = f"drop it from the table (df.drop(columns={series.name!r}))"
+    raise InputError(
+        f"column {series.name!r} holds dates or times{example}; expected numbers or text "
+        "categories, and as a category every new date would be one never seen in training. "
+        f"Convert it to numbers first (e.g. year, day of week), or {python}.",
+        options={python: f"drop it with --drop {shlex.quote(str(series.name))}"},
     )

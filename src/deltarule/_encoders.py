@@ -6,6 +6,7 @@ that ``1`` and ``1.0`` match ``'1'``, and ``TRUE`` or ``yes`` match True."""
 
 from __future__ import annotations
 
+import shlex
 import warnings
 from typing import Any
 
@@ -17,13 +18,16 @@ from ._columns import (
     load_pandas,
     marks_as_missing,
     missing_error,
+    refuse_dates,
     refuse_stray_text,
+    signed_numbers,
 )
 from ._naming import plain, where
 from ._reports import user_stacklevel
 from .exceptions import DataWarning, InputError
 
 __all__ = [
+    "FEW_VALUES",
     "all_text",
     "encode_column",
     "fit_column",
@@ -98,9 +102,15 @@ def most_frequent(series: Any) -> Any:
 
 
 def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
-    """What the column ``series`` teaches: a column of numbers its mean, standard deviation
-    (1 when constant) and fill value, any other its sorted categories and fill value (the
-    most frequent one); the fill is None without ``impute``, and a missing value an error."""
+    """What the column ``series`` (as the table holds it) teaches: a column of numbers (its
+    missing-value marks aside) its mean, standard deviation (1 when constant) and fill value,
+    any other its sorted categories and fill value (the most frequent one); the fill is None
+    without ``impute``, and a missing value an error. Dates, and numbers written with
+    thousands separators, decimal commas, percent or currency signs, are refused (a warning
+    for fewer than :data:`FEW_VALUES` of the latter): as categories, their order and size
+    would be lost."""
+    refuse_dates(series)
+    series = marks_as_missing(series)
     missing = series.isna()
     if missing.all():
         raise InputError(f"column {series.name!r} has no values at all; drop it from the data.")
@@ -109,6 +119,7 @@ def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
     if not is_numeric(series):
         present = series[~missing].astype(object)
         refuse_stray_text(series, present)
+        _refuse_signed_numbers(series, present)
         fill = most_frequent(present) if impute else None
         return {
             "name": plain(series.name),
@@ -138,6 +149,39 @@ def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
         "std": std if std > 0 and np.isfinite(std) else 1.0,
         "fill": fill,
     }
+
+
+FEW_VALUES = 10
+"""A column of numbers written as text (:func:`~deltarule._columns.signed_numbers`) with
+fewer distinct values is one-hot encoded with a warning; with more, it is refused."""
+
+
+def _refuse_signed_numbers(series: Any, present: Any) -> None:
+    """Refuse (or, with few values, warn about) a text column of numbers written with
+    thousands separators, decimal commas, percent or currency signs."""
+    found = signed_numbers(series, present)
+    if found is None:
+        return
+    looks = (
+        f"looks like numbers written with {found.signs} (such as {found.example!r} at "
+        f"{found.at}, which is {found.number})"
+    )
+    if found.n_values < FEW_VALUES:
+        warnings.warn(
+            f"column {series.name!r} {looks}: they are text to deltarule, one-hot encoded as "
+            f"{found.n_values} categories, so their order and size are lost. To use them as "
+            "numbers, write them as plain numbers in the data.",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return
+    python = f"drop the column (df.drop(columns={series.name!r}))"
+    raise InputError(
+        f"column {series.name!r} {looks}: they are text to deltarule, and each of its "
+        f"{found.n_values} distinct values would become a category of its own, so their order "
+        f"and size would be lost. Write them as plain numbers in the data, or {python}.",
+        options={python: f"drop it with --drop {shlex.quote(str(series.name))}"},
+    )
 
 
 def encode_column(series: Any, state: dict[str, Any]) -> np.ndarray:

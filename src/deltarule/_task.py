@@ -1,16 +1,18 @@
 """The target column of a table, for :class:`~deltarule.preprocessing.TabularPreprocessor`:
-the task detected from it (:func:`detect_task`: text, True/False or a few whole numbers are
-classes, at most :data:`MAX_CLASSES`), checked against it (:func:`fit_target`: numbers for a
-regression, two or more labels for a classification), and its sorted class labels; a target
-of nearly one label per row is refused as classes, with a hint when its labels are numbers
-written with thousands separators."""
+the task detected from it (:func:`detect_task`: text, True/False or a few whole numbers,
+1.0 too, are classes, at most :data:`MAX_CLASSES`), checked against it (:func:`fit_target`:
+numbers for a regression, two or more labels for a classification), and its sorted class
+labels; a target of nearly one label per row is refused as classes, with a hint when its
+labels are numbers written with thousands separators, percent or currency signs. The advice
+names --task regression only for a target that can be read as numbers."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ._columns import as_numbers, is_numeric, load_pandas
+import numpy as np
+
+from ._columns import as_numbers, is_numeric, load_pandas, signed_numbers
 from ._encoders import sorted_values
 from ._naming import where
 from .exceptions import InputError
@@ -49,46 +51,71 @@ def fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
     if detected and len(classes) > MAX_CLASSES and len(classes) > len(series) / 2:
         raise InputError(_too_many_classes(series, classes), options=_TASK_OPTIONS)
     if len(classes) < 2:
+        fix = (
+            f"Check the target column, or pass {_REGRESSION}."
+            if _numbers(series)  # (a regression on text cannot work)
+            else "Check the target column: the data needs rows of at least two classes."
+        )
         raise InputError(
-            f"the target {series.name!r} has a single class ({classes[0]!r}); "
-            f"classification needs at least two. Check the target column, or pass {_REGRESSION}.",
+            f"the target {series.name!r} has a single class ({classes[0]!r}) in its "
+            f"{len(series)} row(s); classification needs at least two. {fix}",
             options=_TASK_OPTIONS,
         )
     return task, classes
 
 
-_GROUPED_NUMBER = re.compile(r"^\s*[-+]?\d{1,3}([,. '’]\d{3})+([.,]\d+)?\s*$")
-"""A number written with thousands separators: 434,271 / 1.234.567,5 / 12 345."""
-
-
 def _too_many_classes(series: Any, classes: list[Any]) -> str:
-    """Why a target of (nearly) one label per row is refused as classes, and what to do."""
-    labels = [c for c in classes if isinstance(c, str)]
-    grouped = sum(bool(_GROUPED_NUMBER.match(c)) for c in labels)
-    hint = ""
-    if grouped > len(labels) / 2:
-        example = next(c for c in labels if _GROUPED_NUMBER.match(c))
-        plain_number = re.sub(r"(?<=\d)[,. '’](?=\d{3}(?!\d))", "", example.strip())
-        hint = (
-            f"Its labels look like numbers written with thousands separators (such as "
-            f"{example!r}): write them as plain numbers ({plain_number}) and it is a "
-            "regression. "
+    """Why a target of (nearly) one label per row is refused as classes, and what to do:
+    --task regression only where it can work (a target of numbers)."""
+    signed = signed_numbers(series, series.astype(object))
+    if signed is not None:
+        advice = (
+            f"Its labels look like numbers written with {signed.signs} (such as "
+            f"{signed.example!r}): write them as plain numbers ({signed.number}) and it is a "
+            f"regression. To classify anyway, pass {_CLASSIFICATION}."
+        )
+    elif _numbers(series):
+        advice = f"For numbers, pass {_REGRESSION}; to classify anyway, {_CLASSIFICATION}."
+    else:
+        advice = (
+            "Check that it is the column to predict (a name or an id has a label per row); "
+            f"to classify anyway, pass {_CLASSIFICATION}."
         )
     return (
         f"the target {series.name!r} has {len(classes)} distinct labels in {len(series)} rows, "
-        "too few rows of each for a classification to learn. "
-        + hint
-        + f"For numbers, pass {_REGRESSION}; to classify anyway, {_CLASSIFICATION}."
+        f"too few rows of each for a classification to learn. {advice}"
     )
 
 
-def detect_task(series: Any) -> str:
-    """ "classification" for text or True/False, or whole numbers with few distinct values
-    (at most :data:`MAX_CLASSES`, and at most one for every two rows); else "regression"."""
+def _numbers(series: Any) -> bool:
+    """Whether ``series`` can be read as numbers (so that a regression can use it)."""
+    if is_numeric(series):
+        return True
+    cells = series.astype(object)
+    if cells.map(lambda value: isinstance(value, (bool, np.bool_))).any():
+        return False
+    return not load_pandas().to_numeric(cells, errors="coerce").isna().any()
+
+
+def _whole_numbers(series: Any) -> bool:
+    """Whether the numbers of ``series`` are all whole: of an integer type, or floats such
+    as 1.0 (as a database or pandas writes integers that once had a missing value)."""
     types = load_pandas().api.types
+    if types.is_integer_dtype(series):
+        return True
+    if not types.is_float_dtype(series):
+        return False
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    return bool(np.isfinite(values).all() and (values == np.round(values)).all())
+
+
+def detect_task(series: Any) -> str:
+    """ "classification" for text or True/False, or whole numbers (also written as floats:
+    0.0 and 1.0, as scikit-learn's ``type_of_target`` sees them) with few distinct values (at
+    most :data:`MAX_CLASSES`, and at most one for every two rows); else "regression"."""
     if not is_numeric(series):
         return "classification"
-    if types.is_integer_dtype(series):
+    if _whole_numbers(series):
         distinct = series.nunique()
         if distinct <= MAX_CLASSES and distinct <= len(series) / 2:
             return "classification"

@@ -9,9 +9,10 @@ JSON (so a model file stays data). What it learns in :meth:`~TabularPreprocessor
   :math:`x' = (x - \\mu) / \\sigma` (a constant column gets :math:`\\sigma = 1`);
 * text, categorical and boolean columns: their sorted categories, one-hot
   encoded; a category never seen in training becomes an all-zero row;
-* the task: "classification" for text or boolean targets and integer targets
-  with few distinct values (at most 20, and at most half the rows),
-  "regression" otherwise; and, for classification, the sorted class labels;
+* the task: "classification" for text or boolean targets and whole-number targets
+  (integers, or floats such as 1.0) with few distinct values (at most 20, and at most
+  half the rows), "regression" otherwise; and, for classification, the sorted class
+  labels (as the table holds them: 1.0 stays 1.0);
 * missing values are an error by default; ``impute="mean"``, ``"median"`` or
   ``"most_frequent"`` fills numeric columns with that statistic of the
   training data (categorical columns always with their most frequent value),
@@ -46,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from ._columns import MISSING_MARKS as MISSING_MARKS  # (importable from here, as before)
-from ._columns import as_numbers, load_pandas, marks_as_missing
+from ._columns import as_numbers, load_pandas
 from ._encoders import all_text, encode_column, fit_column, label_codes
 from ._naming import ROWS_ATTR, listed, missing_columns, plain, row_name, where
 from ._preprocessing_state import (
@@ -124,7 +125,7 @@ class TabularPreprocessor:
                 "least one feature column besides it."
             )
         task, classes = fit_target(frame[target], task)
-        columns = [fit_column(marks_as_missing(frame[name]), impute) for name in features]
+        columns = [fit_column(frame[name], impute) for name in features]
         self.target, self.task, self.impute = plain(target), task, impute
         self.columns, self.classes = columns, classes
         return self
@@ -208,11 +209,18 @@ class TabularPreprocessor:
         if self.task == "regression":
             return as_numbers(series, f"the target {self.target!r}", "").to_numpy()[:, None]
         codes = label_codes(series.astype(object), self.classes)
-        if (codes < 0).any():
+        unseen = codes < 0
+        if unseen.any():
+            # (refused rather than scored as wrong: log loss and the confusion matrix have
+            # no place for a class the model does not know, so scikit-learn's log_loss
+            # refuses it too, and a half-scored file would hide it)
+            labels = series[unseen].astype(object).map(plain).unique()
             raise InputError(
-                f"the target label {plain(series[codes < 0].iloc[0])!r} at "
-                f"{where(codes < 0, series)} was not seen in training; the model "
-                f"knows {listed(self.classes, limit=20)}."
+                f"the target label {plain(series[unseen].iloc[0])!r} at {where(unseen, series)} "
+                f"was not seen in training ({int(unseen.sum())} row(s) hold labels the model "
+                f"does not know: {listed(labels, limit=5)}); the model knows "
+                f"{listed(self.classes, limit=20)}. It cannot predict those classes: drop "
+                "those rows to score the others, or retrain on data that has them."
             )
         if len(self.classes) == 2:
             return (codes == 1).astype(np.float64)[:, None]

@@ -53,10 +53,10 @@ def test_text_among_numbers_advises_the_option(capsys, in_tmp):
     assert "(and impute them: --impute)." in line
 
 
-def test_a_single_class_advises_task_regression(capsys, in_tmp):
+def test_a_single_text_class_does_not_advise_task_regression(capsys, in_tmp):
     frame = flowers().assign(species="setosa")
     line = _error(capsys, "train", _write(frame), "--target", "species")
-    assert line.endswith("Check the target column, or pass --task regression.")
+    assert line.endswith("Check the target column: the data needs rows of at least two classes.")
 
 
 def test_text_targets_for_regression_advise_task_classification(capsys, in_tmp):
@@ -64,12 +64,11 @@ def test_text_targets_for_regression_advise_task_classification(capsys, in_tmp):
     assert line.endswith("Regression needs numeric targets; for labels pass --task classification.")
 
 
-def test_a_label_per_row_advises_both_tasks(capsys, in_tmp):
+def test_a_label_per_row_of_grouped_numbers_advises_plain_numbers(capsys, in_tmp):
     frame = flowers().assign(species=[f"{1000 + i:,}" for i in range(60)])
     line = _error(capsys, "train", _write(frame), "--target", "species")
-    assert line.endswith(
-        "For numbers, pass --task regression; to classify anyway, --task classification."
-    )
+    assert "(such as '1,000'): write them as plain numbers (1000)" in line
+    assert line.endswith("and it is a regression. To classify anyway, pass --task classification.")
 
 
 def test_the_process_prints_the_option_spelling(in_tmp):

@@ -6,15 +6,17 @@ ignored and a missing one is an error that names it. Columns the model knows as 
 (categories, class labels) are read as written: codes such as ``01`` stay ``"01"`` even
 in a file where every one of them looks like a number. DATA may be gzip-compressed.
 Classification prints class labels as they were in the training file (``--proba``: one
-probability column per class, float32 ones in float32's shortest repr); regression prints
-values. ``--keep`` copies data columns (an id) before the predictions, as the file writes
-them (text: in JSON, strings), so that each output row can be matched with its input row.
+probability column per class); regression prints values; float32 numbers in float32's shortest
+repr (0.7340002, not 0.7340002059936523). ``--keep`` copies data columns (an id) before the
+predictions, as the file writes them (text: in JSON, strings; dates, times and durations: in
+JSON, ISO 8601 text), so that each output row can be matched with its input row.
 Output is CSV or JSON, to stdout (``--out -`` too) or (atomically) a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,7 @@ from ..exceptions import InputError
 from . import add_common
 from ._common import (
     CLASSIFICATION,
+    add_table_options,
     check_distinct,
     load_model_file,
     pick_columns,
@@ -81,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_common(parser)
     parser.set_defaults(func=run)
+    add_table_options(parser)  # --sep, --no-header: how DATA is read
 
 
 def predictions(model: Any, frame: Any, proba: bool) -> Any:
@@ -90,7 +94,12 @@ def predictions(model: Any, frame: Any, proba: bool) -> Any:
     outputs = model.network.predict(model.features(frame))
     target = str(model.pre.target)
     if not proba:
-        return pd.DataFrame({target: model.labels(outputs)})
+        labels = model.labels(outputs)
+        if model.task != CLASSIFICATION and np.issubdtype(np.asarray(outputs).dtype, np.floating):
+            # in the network's dtype, as the probabilities: float32 values are written in
+            # float32's shortest repr (236865.42, not float64's 236865.421875); exact
+            labels = labels.astype(np.asarray(outputs).dtype)
+        return pd.DataFrame({target: labels})
     if model.task != CLASSIFICATION:
         raise InputError(
             f"--proba needs a classification model; {model.path!r} is a regression model "
@@ -102,18 +111,49 @@ def predictions(model: Any, frame: Any, proba: bool) -> Any:
 
 def _plain(value: Any) -> Any:
     """A table cell as a JSON value: a float32 as the float that prints as its shortest repr
-    (0.5933987, not float64's 0.5933986902236938), other NumPy scalars as Python ones."""
+    (0.5933987, not float64's 0.5933986902236938), a date, time or duration as ISO 8601 text
+    (:func:`_iso`), other NumPy scalars as Python ones."""
     if isinstance(value, np.float32):
         return float(np.format_float_positional(value, unique=True, trim="0"))
+    value = _iso(value)
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _iso(value: Any) -> Any:
+    """A date, time or duration as ISO 8601 text (``2020-01-01T00:00:00``, ``P0DT1H0M0S``),
+    a missing one (NaT) as None; any other value as it is."""
+    import pandas as pd
+
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)  # (NaT stays NaT)
+    elif isinstance(value, np.timedelta64):
+        value = pd.Timedelta(value)
+    if value is pd.NaT:
+        return None
+    if isinstance(value, datetime.timedelta):
+        return pd.Timedelta(value).isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return value
 
 
 def _json(table: Any) -> str:
     """Records as a JSON list, labels keeping their type (numbers stay numbers)."""
     columns = list(table.columns)
-    cells = [table.iloc[:, i].to_numpy() for i in range(len(columns))]  # (keeps float32)
+    cells = [_cells(table.iloc[:, i]) for i in range(len(columns))]
     rows = [{key: _plain(value) for key, value in zip(columns, row)} for row in zip(*cells)]
     return dumps(rows, ensure_ascii=False) + "\n"
+
+
+def _cells(column: Any) -> np.ndarray:
+    """The cells of a table's ``column`` for :func:`_json`: a NumPy column as it is (float32
+    stays float32); one of pandas' own types (nullable Int64, text) as Python objects, a
+    missing cell as None (an Int64 column with a gap would otherwise become floats)."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+        return column.to_numpy(dtype=object, na_value=None)
+    return column.to_numpy()
 
 
 def _kept(frame: Any, keep: list[Any], table: Any) -> Any:

@@ -109,6 +109,9 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
             f"training and {n_val} validation rows{scale}",
             file=sys.stderr,
         )
+        note = _detected_classes(pre, args)
+        if note:
+            print(note, file=sys.stderr)
     start = time.perf_counter()
     net, history, scaling = fit(net, parts, args, classification)
     seconds = time.perf_counter() - start
@@ -126,11 +129,25 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
             plot = plot.with_name(f"{plot.stem}.interrupted{plot.suffix}")
         plot_curves(history, str(plot), where, scaled, target)
     if interrupted:  # kept what was trained, but say so
-        print(
-            f"interrupted: {history.stop_reason}{kept_message(out, target, args)}", file=sys.stderr
-        )
+        # (the reason says so itself: "interrupted (Ctrl-C) after epoch 3")
+        print(f"{history.stop_reason}{kept_message(out, target, args)}", file=sys.stderr)
         return status
     return 0
+
+
+def _detected_classes(pre: Any, args: argparse.Namespace) -> str:
+    """A note when the task was detected as classification from a target of whole numbers
+    with more than two values (a count such as 0..16 may be meant as numbers); else ""."""
+    classes = pre.classes or []
+    numbers = all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes)
+    detected = bool(args.data) and getattr(args, "task", "auto") == "auto"  # (not built-in)
+    if not detected or not numbers or len(classes) <= 2:
+        return ""
+    return (
+        f"note: the task was detected as classification from the {len(classes)} "
+        f"whole-number values of the target {pre.target!r}, each one a class; to predict "
+        "numbers instead, pass --task regression."
+    )
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, Any, str]:
