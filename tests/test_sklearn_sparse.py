@@ -61,7 +61,7 @@ def fitted_state(est) -> tuple:
         [b.copy() for b in est.intercepts_],
         list(est.loss_curve_) if getattr(est, "loss_curve_", None) is not None else None,
         est.n_iter_,
-        est.validation_scores_,
+        getattr(est, "validation_scores_", None),  # (an L-BFGS fit has none, as scikit-learn's)
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from .. import _compiled
 from .._typing import Array
 from .._validation import check_fraction, check_positive
+from ..exceptions import InputError
 from ._base import Optimizer
 
 
@@ -30,8 +31,21 @@ class Adam(Optimizer):
     with :math:`m_0 = v_0 = 0` and :math:`t` the step number (1 at the first
     step): the bias corrections undo the pull of the zero start.
 
+    With ``epsilon_hat=True``, :math:`\epsilon` is the paper's :math:`\hat\epsilon` of
+    its Section 2 (the "more efficient" order, which scikit-learn, TensorFlow and Keras
+    follow): added to the root of the *uncorrected* :math:`v`, with the corrections
+    folded into the step size,
+
+    .. math::
+        \theta \leftarrow \theta - \eta\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,
+            \frac{m}{\sqrt{v} + \hat\epsilon}
+
+    the same as the rule above with :math:`\epsilon = \hat\epsilon/\sqrt{1-\beta_2^t}`:
+    early steps of a parameter whose gradient is about :math:`\epsilon` in size (a dead
+    ReLU unit's) differ between the two by up to about half of :math:`\eta`.
+
     Kingma & Ba (2015), "Adam: A method for stochastic optimization", ICLR,
-    Algorithm 1.
+    Algorithm 1 and Section 2.
 
     Parameters
     ----------
@@ -41,10 +55,14 @@ class Adam(Optimizer):
         Moment decays, each in [0, 1).
     epsilon : float, default=1e-8
         :math:`\epsilon > 0`, added to the root, guards the division.
+    epsilon_hat : bool, default=False
+        Add ``epsilon`` to :math:`\sqrt{v}` before the bias corrections
+        (:math:`\hat\epsilon`, scikit-learn's ``solver='adam'``) rather than to
+        :math:`\sqrt{\hat v}` (Algorithm 1).
     """
 
     name = "adam"
-    hyperparameters = ("learning_rate", "beta_1", "beta_2", "epsilon")
+    hyperparameters = ("learning_rate", "beta_1", "beta_2", "epsilon", "epsilon_hat")
     state_arrays = ("first_moment", "second_moment", "scratch")
 
     def __init__(
@@ -53,11 +71,18 @@ class Adam(Optimizer):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
+        epsilon_hat: bool = False,
     ) -> None:
         self.learning_rate = check_positive(learning_rate, "learning_rate")
         self.beta_1 = check_fraction(beta_1, "beta_1")
         self.beta_2 = check_fraction(beta_2, "beta_2")
         self.epsilon = check_positive(epsilon, "epsilon")
+        if not isinstance(epsilon_hat, (bool, np.bool_)):
+            raise InputError(
+                f"epsilon_hat must be True or False; received {epsilon_hat!r}. True adds "
+                "epsilon before the bias corrections (scikit-learn's Adam)."
+            )
+        self.epsilon_hat = bool(epsilon_hat)
 
     def update(self, params, grad, state, learning_rate=None, loss=None) -> None:
         state["step"] += 1
@@ -99,10 +124,12 @@ def _adam_constants(opt: Adam | AdamW, t: int, rate: float) -> tuple[float, floa
     With :math:`c = \sqrt{1 - \beta_2^t}` and :math:`b = 1 - \beta_1^t`,
     :math:`\hat m / (\sqrt{\hat v} + \epsilon) = m / (\sqrt v + \epsilon c) \cdot c / b`: no
     :math:`\hat m` or :math:`\hat v` buffer, and the constants fold into one factor
-    :math:`k = \eta c / b`.
+    :math:`k = \eta c / b`. With ``epsilon_hat`` (Adam's option) :math:`\epsilon` is added
+    to :math:`\sqrt v` itself: ``eps_c`` is :math:`\epsilon` (scikit-learn's rule).
     """
     c = (1.0 - opt.beta_2**t) ** 0.5
-    return opt.epsilon * c, rate * c / (1.0 - opt.beta_1**t), t % _FLUSH_EVERY == 0
+    eps_c = opt.epsilon if getattr(opt, "epsilon_hat", False) else opt.epsilon * c
+    return eps_c, rate * c / (1.0 - opt.beta_1**t), t % _FLUSH_EVERY == 0
 
 
 def _adam_passes(

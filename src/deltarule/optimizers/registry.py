@@ -59,7 +59,7 @@ def get_optimizer(optimizer: str | Optimizer, **kwargs: Any) -> Optimizer:
     Examples
     --------
     >>> get_optimizer("adam", learning_rate=0.01)
-    Adam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-08)
+    Adam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-08, epsilon_hat=False)
     """
     return build(OPTIMIZERS, optimizer, Optimizer, "optimizer", kwargs)
 

@@ -16,6 +16,7 @@ buffer before every fit, prediction and save.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _sparse
+from .._reports import user_stacklevel
 from .._validation import as_float_array, as_float_csr
 from ..exceptions import InputError
 from ..history import History
@@ -44,11 +46,25 @@ from ._setup import (
     same_memory,
     split_validation,
 )
+from ._shuffle import SklearnShuffle
 from ._solvers import FIRST_ORDER, FULL_BATCH, make_optimizer, resolve_batch_size
 
 __all__ = ["BaseMLP"]
 
 _FLOATS = (np.float64, np.float32)
+INTERRUPTED = "Training interrupted by user."
+"""scikit-learn's warning when Ctrl-C stops a fit (which keeps what it trained)."""
+_EPOCH_RECORDS = (
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "validation_loss_curve_",
+    "_no_improvement_count",
+)
+"""The attributes scikit-learn's L-BFGS fits do not set (its stochastic solvers' records);
+deltarule keeps them for its other solvers ('lm' stops on the loss plateau too)."""
+
 SPARSE_FORMATS = ["csr", "csc"]
 """The sparse formats scikit-learn's validation keeps (others become CSR), as its MLPs'."""
 
@@ -104,21 +120,26 @@ class BaseMLP(BaseEstimator):
 
         An exception leaves the estimator as it was before the call (see
         :mod:`._rollback`). A convergence warning is issued once the estimator holds
-        the new fit: turned into an error, it leaves the trained state in place.
+        the new fit: turned into an error, it leaves the trained state in place. A fit
+        that Ctrl-C stopped keeps what it trained, with scikit-learn's
+        ``UserWarning('Training interrupted by user.')``.
         """
         snapshot = Snapshot(self)
         try:
-            message = self._fit_all(X, y, sample_weight, incremental, classes)
+            message, interrupted = self._fit_all(X, y, sample_weight, incremental, classes)
         except BaseException:
             snapshot.restore()
             raise
+        if interrupted:
+            warnings.warn(INTERRUPTED, UserWarning, stacklevel=user_stacklevel())
         warn_convergence(message)
         return self
 
     def _fit_all(
         self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any
-    ) -> str | None:
-        """Fit; return the convergence warning's message, if one is due."""
+    ) -> tuple[str | None, bool]:
+        """Fit; return the convergence warning's message, if one is due, and whether an
+        interrupt (Ctrl-C) stopped the training."""
         check_parameters(self)
         if incremental:
             self._start_partial_fit(y, classes)
@@ -144,9 +165,11 @@ class BaseMLP(BaseEstimator):
             train, validation = split_validation(self, X, Y, y, sw, rng)
         trainer = self._trainer_for(train[0].shape[0], rng, incremental)
         self.n_iter_ = 0
-        history = self._train(trainer, train, validation, incremental)
+        history = self._train(trainer, train, validation, incremental, rng)
         self._sync_out()
-        return convergence_message(history, self.solver, int(self.max_iter), incremental)
+        max_iter = int(self.max_iter)
+        message = convergence_message(history, self.solver, max_iter, incremental, self.n_iter_)
+        return message, history.stop_reason.startswith("interrupted")
 
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -175,22 +198,31 @@ class BaseMLP(BaseEstimator):
         )
         initial_weights(network, rng, self.activation)
         self.network_ = network
-        self.t_, self.loss_curve_, self._no_improvement_count = 0, [], 0
+        self.t_ = 0
         self._best_parameters = network.parameters.copy()
         self._trainer = None
+        for name in _EPOCH_RECORDS:  # (a refit's records describe it alone)
+            self.__dict__.pop(name, None)
         self._reset_stopping(keep=False)
 
     def _reset_stopping(self, keep: bool) -> None:
-        """Set the stopping rule's records as scikit-learn does; ``keep`` those that apply.
+        """Set the epoch records as scikit-learn does; ``keep`` those that apply.
 
-        A warm start keeps the records of the rule in use (early stopping on or off
-        as before) and starts those of a rule switched on since.
+        Every solver but L-BFGS keeps ``loss_curve_``, the no-improvement count and the
+        stopping rule's records; L-BFGS none, as scikit-learn's, and leaves those of an
+        earlier fit as they are. A warm start keeps the records of the rule in use (early
+        stopping on or off as before) and starts those missing (after an L-BFGS fit) or of
+        a rule switched on since.
         """
+        if self.solver == "lbfgs":
+            return
+        if not (keep and hasattr(self, "loss_curve_")):
+            self.loss_curve_, self._no_improvement_count = [], 0
         if self.early_stopping and self.solver in FIRST_ORDER:
-            if not (keep and self.validation_scores_ is not None):
+            if not (keep and getattr(self, "validation_scores_", None) is not None):
                 self.validation_scores_, self.validation_loss_curve_ = [], []
                 self.best_validation_score_, self.best_loss_ = -np.inf, None
-        elif not (keep and self.best_loss_ is not None):
+        elif not (keep and getattr(self, "best_loss_", None) is not None):
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_, self.best_loss_ = None, np.inf
 
@@ -210,7 +242,11 @@ class BaseMLP(BaseEstimator):
             self._trainer.batch_size = batch_size
             self._trainer.epoch_loss = "rows"
             return self._trainer
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        # The dropout stream's seed, drawn from a copy: scikit-learn draws nothing here,
+        # and the shuffles that follow take their numbers from ``rng`` itself.
+        peek = np.random.RandomState()
+        peek.set_state(rng.get_state())
+        seed = int(peek.randint(np.iinfo(np.int32).max))
         optimizer = make_optimizer(self)
         self._trainer = Trainer(
             self.network_,
@@ -223,7 +259,9 @@ class BaseMLP(BaseEstimator):
         )
         return self._trainer
 
-    def _train(self, trainer: Trainer, train: tuple, validation: Any, incremental: bool) -> History:
+    def _train(
+        self, trainer: Trainer, train: tuple, validation: Any, incremental: bool, rng: Any
+    ) -> History:
         network = self.network_
         network.alpha = float(self.alpha)
         network.loss_scale = objective_scale(self.out_activation_, self.n_outputs_)
@@ -238,23 +276,31 @@ class BaseMLP(BaseEstimator):
                         "> 0 in both parts. Give weight to more samples, or set "
                         "early_stopping=False."
                     )
-        history = trainer.fit(
-            X,
-            Y,
-            epochs=1 if incremental else int(self.max_iter),
-            sample_weight=sw,
-            validation_data=held_out,
-            callbacks=make_callbacks(self, X.shape[0], validation),
-            verbose=0,
-            warn_convergence=False,
-            warn_divergence=False,  # (issued by _fit, once the fit is complete)
-        )
+        own_stream = trainer._shuffle_rng
+        stochastic = self.solver in FIRST_ORDER and trainer.shuffle
+        shuffler = SklearnShuffle(rng, X.shape[0]) if stochastic else None
+        if shuffler is not None:  # this call's batches: scikit-learn's, from ``rng``
+            trainer._shuffle_rng = shuffler
+        try:
+            history = trainer.fit(
+                X,
+                Y,
+                epochs=1 if incremental else int(self.max_iter),
+                sample_weight=sw,
+                validation_data=held_out,
+                callbacks=make_callbacks(self, X.shape[0], validation),
+                verbose=0,
+                warn_convergence=False,
+                warn_divergence=False,  # (issued by _fit, once the fit is complete)
+            )
+        finally:
+            trainer._shuffle_rng = own_stream
+        if shuffler is not None and shuffler.draws == 0:  # one batch of every row
+            shuffler.catch_up(self.n_iter_)
         if diverged(history):  # scikit-learn's figures: inf, or nan from scipy's L-BFGS
-            self.loss_ = float("nan") if self.solver in FULL_BATCH else float("inf")
+            self.loss_ = np.float64(np.nan if self.solver in FULL_BATCH else np.inf)
         elif not history.records:  # (a solver that stopped where it started, say)
-            self.loss_ = self._objective(X, Y, sw)
-        if self.solver in FULL_BATCH and self.loss_curve_:
-            self.best_loss_ = float(min(self.loss_curve_))
+            self.loss_ = np.float64(self._objective(X, Y, sw))
         return history
 
     def _objective(self, X: Any, Y: np.ndarray, sw: Any) -> float:
@@ -290,12 +336,17 @@ class BaseMLP(BaseEstimator):
         self.intercepts_ = list(self.network_.biases)
 
     def _forward(self, X: Any) -> np.ndarray:
-        """Validate ``X`` and return the network's outputs, shape (n_samples, n_outputs)."""
+        """Validate ``X`` and return the network's outputs, shape (n_samples, n_outputs).
+
+        Computed in the network's dtype; returned in the wider of it and ``X``'s, as
+        scikit-learn's products of float32 weights and float64 ``X`` are float64.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=_FLOATS, accept_sparse=SPARSE_FORMATS)
         self._sync_in()
         network = self.network_
-        return network.infer(_in_dtype(X, "X", network.dtype))
+        output = network.infer(_in_dtype(X, "X", network.dtype))
+        return output.astype(np.result_type(output.dtype, X.dtype), copy=False)
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
@@ -309,10 +360,11 @@ class BaseMLP(BaseEstimator):
 
         Besides the weights and fitted attributes the file keeps what continuing to train
         needs — the optimizer's state (Adam's moments and step count, a momentum, ...), the
-        learning rate and the shuffling and dropout random streams, a ``RandomState``
-        ``random_state``'s state — so that ``partial_fit`` or a ``warm_start`` fit after
-        :meth:`load` gives exactly what it gives without the save and load. The file
-        carries a checksum of its header and tensors; no pickle is involved.
+        learning rate and the dropout random stream, a ``RandomState`` ``random_state``'s
+        state (each call shuffles from ``random_state``, as scikit-learn) — so that
+        ``partial_fit`` or a ``warm_start`` fit after :meth:`load` gives exactly what it
+        gives without the save and load. The file carries a checksum of its header and
+        tensors; no pickle is involved.
 
         Parameters
         ----------
@@ -333,7 +385,7 @@ class BaseMLP(BaseEstimator):
 
         Training continues where it stopped (see :meth:`save`). A file written before
         the optimizer state was saved loads too; its next ``partial_fit`` then starts the
-        optimizer afresh (zero moments, step 0) with a new shuffling stream drawn from
+        optimizer afresh (zero moments, step 0) with a new dropout stream seeded from
         ``random_state``, and a ``RandomState`` ``random_state`` comes back as None.
 
         Parameters

@@ -39,17 +39,21 @@ class EpochBookkeeping(Callback):
     estimator : MLPClassifier or MLPRegressor
     samples_per_epoch : int
         Added to ``t_`` each epoch (0 for full-batch solvers, as scikit-learn's L-BFGS).
+    curves : bool, default=True
+        Append to the loss curves (scikit-learn's L-BFGS keeps none).
     """
 
-    def __init__(self, estimator: Any, samples_per_epoch: int) -> None:
-        self.estimator, self.samples_per_epoch = estimator, samples_per_epoch
+    def __init__(self, estimator: Any, samples_per_epoch: int, curves: bool = True) -> None:
+        self.estimator, self.samples_per_epoch, self.curves = estimator, samples_per_epoch, curves
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         est = self.estimator
         est.n_iter_ += 1
         est.t_ += self.samples_per_epoch
-        est.loss_ = record.loss
-        est.loss_curve_.append(record.loss)
+        est.loss_ = np.float64(record.loss)
+        if not self.curves:
+            return None
+        est.loss_curve_.append(np.float64(record.loss))
         if record.val_loss is not None and est.validation_loss_curve_ is not None:
             est.validation_loss_curve_.append(record.val_loss)
         return None
@@ -109,7 +113,7 @@ class LossPlateau(_Plateau):
     def _improved(self, record: EpochRecord, state: TrainingState) -> bool:
         est = self.estimator
         improved = not record.loss > est.best_loss_ - est.tol
-        est.best_loss_ = min(est.best_loss_, record.loss)
+        est.best_loss_ = np.float64(min(est.best_loss_, record.loss))  # (as scikit-learn's)
         return improved
 
 
@@ -163,7 +167,7 @@ class VerbosePrinter(Callback):
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         est = self.estimator
         print(f"Iteration {est.n_iter_}, loss = {record.loss:.8f}")
-        if est.validation_scores_:
+        if getattr(est, "validation_scores_", None):
             print(f"Validation score: {est.validation_scores_[-1]:f}")
         return None
 

@@ -27,6 +27,7 @@ __all__ = [
     "ConvergenceWarning",
     "convergence_message",
     "diverged",
+    "lbfgs_message",
     "warn_convergence",
 ]
 
@@ -43,15 +44,44 @@ def diverged(history: History) -> bool:
     return history.stop_reason.startswith(DIVERGED)
 
 
+_ITERATIONS_LIMIT = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+"""scipy's L-BFGS-B message when ``maxiter`` stops it (status 1)."""
+
+_LBFGS_PREFIX = "L-BFGS stopped: "
+"""How :class:`deltarule.solvers.LBFGS` reports scipy's message."""
+
+
+def lbfgs_message(scipy_message: str, n_iter: int, max_iter: int) -> str:
+    """scikit-learn's ``_check_optimize_result`` warning for scipy's L-BFGS-B stopping early.
+
+    scipy's status is 1 when a limit (``maxiter``, ``maxfun``) stopped it, 2 otherwise
+    (an abnormal line search, ...); the advice to raise ``max_iter`` comes when the
+    iterations reached it.
+    """
+    status = 1 if "LIMIT" in scipy_message.upper() else 2
+    message = (
+        f"lbfgs failed to converge after {n_iter} iteration(s) (status={status}):\n"
+        f"{scipy_message}\n"
+    )
+    if n_iter == max_iter:
+        message += (
+            f"\nIncrease the number of iterations to improve the convergence (max_iter={max_iter})."
+        )
+    return message + (
+        "\nYou might also want to scale the data as shown in:\n"
+        "    https://scikit-learn.org/stable/modules/preprocessing.html"
+    )
+
+
 def convergence_message(
-    history: History, solver: str, max_iter: int, incremental: bool
+    history: History, solver: str, max_iter: int, incremental: bool, n_iter: int
 ) -> str | None:
     """The convergence warning one training run calls for, in scikit-learn's words; or None.
 
     Divergence (the loop's message, with its advice); ``max_iter`` reached by a ``fit``
     (not ``partial_fit``, which runs one epoch by design); and, for L-BFGS, scipy stopping
     for another reason than convergence (its ``max_fun`` or a failed line search), as
-    scikit-learn's ``_check_optimize_result`` warns.
+    scikit-learn's ``_check_optimize_result`` warns (``n_iter``: the iterations run).
     """
     reason = history.stop_reason
     if diverged(history):
@@ -59,14 +89,16 @@ def convergence_message(
     if incremental:
         return None
     if reason.startswith("max epochs"):
+        if solver == "lbfgs":
+            return lbfgs_message(_ITERATIONS_LIMIT, min(n_iter, max_iter), max_iter)
         if solver in FULL_BATCH:
             return f"{solver} failed to converge after {max_iter} iteration(s)."
         return (
             f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the "
             "optimization hasn't converged yet."
         )
-    if reason.startswith("L-BFGS stopped") and "CONVERGENCE" not in reason.upper():
-        return f"lbfgs failed to converge: {reason}."
+    if reason.startswith(_LBFGS_PREFIX) and "CONVERGENCE" not in reason.upper():
+        return lbfgs_message(reason[len(_LBFGS_PREFIX) :], min(n_iter, max_iter), max_iter)
     return None
 
 

@@ -39,8 +39,9 @@ max_iter : int, default=200
 shuffle : bool, default=True
     Shuffle the samples each epoch.
 random_state : int, RandomState instance or None, default=None
-    Draws the initial weights (scikit-learn's scheme and stream), the
-    early-stopping split and the seed of shuffling and dropout.
+    Draws, as scikit-learn does and from the same stream, the initial weights,
+    the early-stopping split and each epoch's shuffle (the same ``random_state``
+    gives scikit-learn's batches); and the seed of dropout, without advancing it.
 tol : float, default=1e-4
     Improvement threshold of the stopping rule.
 verbose : bool, default=False
@@ -54,7 +55,7 @@ nesterovs_momentum : bool, default=True
     Use Nesterov's momentum with 'sgd'.
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the training data (stratified for
-    single-label classification), stop when its score (accuracy or R²) has not
+    binary targets, as scikit-learn does), stop when its score (accuracy or R²) has not
     improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the
     best-scoring weights. First-order solvers only.
 validation_fraction : float, default=0.1
@@ -90,13 +91,15 @@ loss_ : float
 best_loss_ : float or None
     Lowest training loss; None with early stopping.
 loss_curve_ : list of float
-    Training loss of every epoch (every iteration for 'lbfgs' and 'lm').
+    Training loss of every epoch (every iteration for 'lm').
 validation_scores_ : list of float or None
     Validation score of every epoch with early stopping, else None.
 best_validation_score_ : float or None
     Best validation score with early stopping, else None.
 validation_loss_curve_ : list of float or None
     Validation loss (no penalty) of every epoch with early stopping, else None.
+    As scikit-learn's, an 'lbfgs' fit sets none of these five (nor changes those
+    of an earlier fit it warm-starts from).
 t_ : int
     Number of training samples seen by the first-order solvers.
 coefs_ : list of ndarray, the ith of shape (n_units[i], n_units[i + 1])
@@ -145,8 +148,9 @@ epoch are restored; ``loss_`` is then ``inf`` (``nan`` for 'lbfgs' and 'lm'), as
 scikit-learn reports, while ``n_iter_``, ``t_`` and ``loss_curve_`` count the
 finite epochs only (scikit-learn runs on through the non-finite ones).
 
-**Parameter errors** are :class:`deltarule.sklearn.InvalidParameterError`, both
-a ``ValueError`` and a ``TypeError`` (as scikit-learn's).
+**Parameter errors** are :class:`deltarule.sklearn.InvalidParameterError`, a
+subclass of scikit-learn's ``InvalidParameterError`` (so both a ``ValueError``
+and a ``TypeError``), worded as scikit-learn words them.
 
 **Sparse input.** ``X`` may be a scipy sparse matrix or array, as for
 scikit-learn's MLPs (CSR and CSC are taken as they are, other formats converted

@@ -1,13 +1,14 @@
 """Checks of the estimators' constructor parameters, made when ``fit`` starts.
 
 scikit-learn estimators never validate in ``__init__`` or ``set_params``; they
-check everything when fitting. Each message names the parameter, what was
-received and what is accepted; the values accepted are scikit-learn's (finite
-numbers in the same ranges, an integer seed in [0, 2**32 - 1], ...). The error is
-an :class:`InvalidParameterError`: an :class:`~deltarule.exceptions.InputError`
-(so a ``ValueError``) that is also a ``TypeError``, as scikit-learn's own
-``InvalidParameterError`` is, so code written for scikit-learn's estimators
-catches it either way.
+check everything when fitting. Each message names the parameter, what is accepted
+and what was received, in scikit-learn's words ("The 'alpha' parameter of
+MLPClassifier must be a float in the range [0.0, inf). Got -1 instead."); the values
+accepted are scikit-learn's (finite numbers in the same ranges, an integer seed in
+[0, 2**32 - 1], ...) plus deltarule's extensions (more activations and solvers). The
+error is an :class:`InvalidParameterError`: an :class:`~deltarule.exceptions.InputError`
+(so a ``ValueError``) that is also scikit-learn's ``InvalidParameterError`` (so a
+``TypeError``), so code written for scikit-learn's estimators catches it either way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from ..exceptions import InputError
 from ..losses import CLASSIFICATION_LOSSES, LOSSES
 from ._solvers import FIRST_ORDER, SOLVER_SPELLINGS, SOLVERS
 
+try:  # (a private module of scikit-learn: its class where it has one)
+    from sklearn.utils._param_validation import InvalidParameterError as _SklearnInvalid
+except ImportError:  # pragma: no cover - depends on scikit-learn's version
+    _SklearnInvalid = TypeError  # type: ignore[misc,assignment]
+
 __all__ = ["REGRESSION_LOSSES", "InvalidParameterError", "check_parameters"]
 
 REGRESSION_LOSSES = ("squared_error", "poisson")
@@ -36,19 +42,26 @@ _MAX_SEED = 2**32 - 1
 """The largest integer ``random_state`` (numpy's ``RandomState`` takes 32-bit seeds)."""
 
 
-class InvalidParameterError(InputError, TypeError):
+class InvalidParameterError(InputError, _SklearnInvalid):
     """A constructor parameter of an estimator has an unusable value.
 
-    Both a ``ValueError`` (through :class:`~deltarule.exceptions.InputError`) and a
-    ``TypeError``, like scikit-learn's ``InvalidParameterError``.
+    Both a ``ValueError`` (through :class:`~deltarule.exceptions.InputError`) and
+    scikit-learn's ``sklearn.utils._param_validation.InvalidParameterError`` (a
+    ``ValueError`` and a ``TypeError``), so an ``except`` clause or
+    ``pytest.raises`` written for scikit-learn's estimators catches it.
     """
 
 
 def _fail(estimator: Any, name: str, expected: str) -> None:
     value = getattr(estimator, name)
     raise InvalidParameterError(
-        f"{type(estimator).__name__}'s parameter {name} must be {expected}; received {value!r}."
+        f"The {name!r} parameter of {type(estimator).__name__} must be {expected}. "
+        f"Got {value!r} instead."
     )
+
+
+_BOOL = "an instance of 'bool' or an instance of 'numpy.bool'"
+"""scikit-learn's words for a boolean parameter."""
 
 
 def _is_real(value: Any) -> bool:
@@ -66,7 +79,7 @@ def _real(
     if not ok:
         left = "(" if open_low else "["
         right = ")" if open_high or high == np.inf else "]"
-        _fail(est, name, f"a number in {left}{low:g}, {high:g}{right}")
+        _fail(est, name, f"a float in the range {left}{float(low)}, {float(high)}{right}")
 
 
 def _is_count(value: Any) -> bool:
@@ -79,7 +92,7 @@ def _integer(est: Any, name: str, *, allow_inf: bool = False) -> None:
     if allow_inf and isinstance(value, float) and value == np.inf:
         return
     if not _is_count(value):
-        _fail(est, name, "an integer >= 1" + (" or numpy.inf" if allow_inf else ""))
+        _fail(est, name, "an int in the range [1, inf)" + (" or a float among {inf}" * allow_inf))
 
 
 def _check_random_state(est: Any) -> None:
@@ -91,7 +104,8 @@ def _check_random_state(est: Any) -> None:
         _fail(
             est,
             "random_state",
-            f"None, an integer in [0, {_MAX_SEED}] or a numpy.random.RandomState instance",
+            f"an int in the range [0, {_MAX_SEED}], an instance of "
+            "'numpy.random.mtrand.RandomState' or None",
         )
 
 
@@ -100,17 +114,17 @@ def _check_verbose(est: Any) -> None:
     if isinstance(value, (bool, np.bool_)):
         return
     if not isinstance(value, numbers.Integral) or value < 0:
-        _fail(est, "verbose", "a bool or an integer >= 0")
+        _fail(est, "verbose", f"an int in the range [0, inf), {_BOOL}")
 
 
 def _choice(est: Any, name: str, options: Sequence[Any]) -> None:
     if getattr(est, name) not in options:
-        _fail(est, name, "one of " + ", ".join(repr(o) for o in options))
+        _fail(est, name, "a str among {" + ", ".join(repr(o) for o in options) + "}")
 
 
 def _boolean(est: Any, name: str) -> None:
     if not isinstance(getattr(est, name), (bool, np.bool_)):
-        _fail(est, name, "True or False")
+        _fail(est, name, _BOOL)
 
 
 def _check_architecture(est: Any) -> None:
@@ -121,12 +135,14 @@ def _check_architecture(est: Any) -> None:
         sizes = sizes.tolist()
     if not isinstance(sizes, (list, tuple)):
         _fail(
-            est, "hidden_layer_sizes", "an integer or a list or tuple of integers >= 1, e.g. (100,)"
+            est,
+            "hidden_layer_sizes",
+            "an array-like or an int in the range [1, inf) (a list or tuple of ints, e.g. (100,))",
         )
-    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes) or (
-        sizes and min(sizes) < 1
-    ):
-        _fail(est, "hidden_layer_sizes", "an integer or a sequence of integers >= 1")
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes):
+        _fail(est, "hidden_layer_sizes", "an int or a sequence of ints in the range [1, inf)")
+    if sizes and min(sizes) < 1:  # scikit-learn's words for this one
+        raise InvalidParameterError(f"hidden_layer_sizes must be > 0, got {list(sizes)}.")
     acts = est.activation
     names = [acts] if isinstance(acts, str) else acts
     if not isinstance(names, (list, tuple)) or not all(
@@ -178,14 +194,18 @@ def _check_extras(est: Any) -> None:
                 and LOSSES[loss.lower()].name not in CLASSIFICATION_LOSSES
             )
         ):
-            _fail(est, "loss", "'squared_error', 'poisson' or a deltarule regression loss name")
+            _fail(
+                est,
+                "loss",
+                "a str among {'squared_error', 'poisson'} or a deltarule regression loss name",
+            )
 
 
 def _check_solver(est: Any) -> None:
     solver = est.solver
     if isinstance(solver, str) and solver in SOLVERS:
         return
-    expected = "one of " + ", ".join(map(repr, SOLVERS))
+    expected = "a str among {" + ", ".join(map(repr, SOLVERS)) + "}"
     if isinstance(solver, str):
         key = solver.strip().lower()
         close = SOLVER_SPELLINGS.get(key) or (key if key in SOLVERS else None)
@@ -205,7 +225,7 @@ def check_parameters(est: Any) -> None:
     _real(est, "alpha", 0, np.inf)
     batch_size = est.batch_size
     if not ((isinstance(batch_size, str) and batch_size == "auto") or _is_count(batch_size)):
-        _fail(est, "batch_size", "'auto' or an integer >= 1")
+        _fail(est, "batch_size", "a str among {'auto'} or an int in the range [1, inf)")
     _choice(est, "learning_rate", ("constant", "invscaling", "adaptive"))
     _real(est, "learning_rate_init", 0, np.inf, open_low=True, open_high=True)
     _real(est, "power_t", 0, np.inf)

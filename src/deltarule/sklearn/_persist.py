@@ -26,15 +26,16 @@ without them, as after pickling:
 * the first-order trainer: the optimizer's state as the extra tensors
   ``optimizer.*`` (Adam's moments, a momentum, ...) and, under ``"trainer"``, the
   optimizer's settings and step count, the learning rate (as ``invscaling`` or
-  ``adaptive`` left it) and the states of its random streams (shuffling, dropout),
-  exactly as a training checkpoint (:mod:`deltarule.io.checkpoint`) stores them;
+  ``adaptive`` left it) and the states of its random streams (dropout; the estimators
+  shuffle from ``random_state``, as scikit-learn), exactly as a training checkpoint
+  (:mod:`deltarule.io.checkpoint`) stores them;
 * a ``random_state`` that is a ``RandomState`` instance, as its state
   (``get_state(legacy=False)``) under ``"random_state"``; an integer or None is a
   parameter like any other.
 
 Files written before these were stored (or by an estimator never trained with a
 first-order solver) load with no trainer: the next ``partial_fit`` starts the
-optimizer afresh (zero moments, step 0) and draws a new shuffling stream from
+optimizer afresh (zero moments, step 0) and draws a new dropout stream's seed from
 ``random_state``, as a warm-started ``fit`` always does; a ``RandomState`` read
 from such a file is None.
 
@@ -82,6 +83,19 @@ _ATTRIBUTES = (
     "_no_improvement_count",
 )
 
+_OPTIONAL = (
+    "best_loss_",
+    "loss_curve_",
+    "validation_scores_",
+    "best_validation_score_",
+    "validation_loss_curve_",
+    "_no_improvement_count",
+)
+"""The attributes of :data:`_ATTRIBUTES` only a first-order fit sets (as scikit-learn's)."""
+
+_FLOAT64 = ("loss_", "best_loss_", "loss_curve_")
+"""Restored as ``numpy.float64`` numbers, as scikit-learn's estimators hold them."""
+
 
 def _plain(value: Any) -> Any:
     """Return ``value`` as JSON data; non-finite floats become strings ("inf", "nan")."""
@@ -125,7 +139,11 @@ def save_estimator(estimator: Any, path: str | os.PathLike[str]) -> Any:
 
     check_is_fitted(estimator)
     estimator._sync_in()
-    attributes = {name: _plain(getattr(estimator, name)) for name in _ATTRIBUTES}
+    attributes = {
+        name: _plain(getattr(estimator, name))
+        for name in _ATTRIBUTES
+        if name not in _OPTIONAL or hasattr(estimator, name)
+    }
     if hasattr(estimator, "feature_names_in_"):
         attributes["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
     params, tuples = _params(estimator)
@@ -309,12 +327,13 @@ def _attribute_rules(network: Any) -> dict[str, tuple[Any, str]]:
 
 
 def _restore_attributes(attributes: Any, network: Any, path: Any) -> dict[str, Any]:
-    """The fitted attributes, every one of :data:`_ATTRIBUTES` present and each checked."""
+    """The fitted attributes, each of :data:`_ATTRIBUTES` present (those of :data:`_OPTIONAL`
+    where the fit set them) and each checked."""
     if not isinstance(attributes, dict):
         raise _invalid(path, "training.attributes", attributes, "an object of fitted attributes")
     rules = _attribute_rules(network)
     unknown = sorted(name for name in attributes if name not in rules)
-    missing = [name for name in _ATTRIBUTES if name not in attributes]
+    missing = [name for name in _ATTRIBUTES if name not in attributes and name not in _OPTIONAL]
     if unknown or missing:
         found = f"unknown attribute(s) {unknown!r:.120}" if unknown else f"no {missing}"
         raise _refused(
@@ -327,6 +346,9 @@ def _restore_attributes(attributes: Any, network: Any, path: Any) -> dict[str, A
         if not test(value):
             raise _invalid(path, f"attribute {name}", value, expected)
         restored[name] = _number(value)
+        if name in _FLOAT64 and value is not None:  # (JSON numbers are Python floats)
+            restored[name] = np.asarray(restored[name], np.float64)
+            restored[name] = list(restored[name]) if name == "loss_curve_" else restored[name][()]
     if "feature_names_in_" in restored:
         restored["feature_names_in_"] = np.asarray(restored["feature_names_in_"], dtype=object)
     return restored

@@ -90,13 +90,15 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> 
     return sw
 
 
-def _can_stratify(y: Any, fraction: float) -> bool:
-    """Single-label targets whose every class fits in both parts of the split."""
-    if np.ndim(y) != 1:
-        return False
-    counts = np.unique(y, return_counts=True)[1]
-    n_val = int(np.ceil(fraction * len(y)))
-    return counts.min() >= 2 and min(n_val, len(y) - n_val) >= len(counts)
+def _can_stratify(column: np.ndarray, fraction: float) -> bool:
+    """True when every class of ``column`` fits in both parts of the split.
+
+    ``train_test_split`` refuses to stratify otherwise (a class of one sample, or fewer
+    rows in a part than there are classes).
+    """
+    counts = np.unique(column, return_counts=True)[1]
+    n_val = int(np.ceil(fraction * len(column)))
+    return counts.min() >= 2 and min(n_val, len(column) - n_val) >= len(counts)
 
 
 def split_validation(est: Any, X: Any, Y: Any, y: Any, sw: Any, rng: Any) -> tuple:
@@ -107,11 +109,17 @@ def split_validation(est: Any, X: Any, Y: Any, y: Any, sw: Any, rng: Any) -> tup
     train : tuple (X, Y, sample_weight)
     validation : tuple (X, Y, y as given, sample_weight)
 
-    Single-label classification targets are stratified (scikit-learn stratifies
-    binary ones only); multi-label and regression targets are not.
+    scikit-learn (1.9) stratifies a classifier's split when the network has a single
+    output (``n_outputs_ == 1``: binary targets, or one label), on the binarized
+    targets ``Y``; multiclass, multilabel and regression targets are split at random.
+    Both draw from ``rng`` through ``train_test_split``, so the same ``random_state``
+    holds out the same rows. Where stratification is impossible (a class with a single
+    sample, or more classes than rows in a part), scikit-learn raises; here the split
+    is then made at random (unstratified) instead.
     """
     fraction = est.validation_fraction
-    stratify = y if is_classifier(est) and _can_stratify(y, fraction) else None
+    single = is_classifier(est) and Y.shape[1] == 1
+    stratify = Y if single and _can_stratify(Y[:, 0], fraction) else None
     arrays = [X, Y, y] if sw is None else [X, Y, y, sw]
     parts = train_test_split(*arrays, random_state=rng, test_size=fraction, stratify=stratify)
     train, val = parts[0::2], parts[1::2]
@@ -127,7 +135,8 @@ def split_validation(est: Any, X: Any, Y: Any, y: Any, sw: Any, rng: Any) -> tup
 def make_callbacks(est: Any, n_train: int, validation: Any) -> list:
     """Return the callbacks of one fit or partial_fit call, in scikit-learn's order."""
     first_order = est.solver in FIRST_ORDER
-    callbacks: list = [EpochBookkeeping(est, n_train if first_order else 0)]
+    records = est.solver != "lbfgs"  # (scikit-learn's L-BFGS keeps no loss_curve_)
+    callbacks: list = [EpochBookkeeping(est, n_train if first_order else 0, records)]
     adaptive = est.solver == "sgd" and est.learning_rate == "adaptive"
     if validation is not None:
         X_val, _, y_val, sw_val = validation

@@ -5,8 +5,9 @@ solver         deltarule rule
 =============  ==============================================================
 ``'sgd'``      :class:`SklearnSGD` (scikit-learn's momentum convention, below)
 ``'adam'``     :class:`~deltarule.optimizers.Adam` (learning_rate_init, beta_1,
+               beta_2, epsilon, and ``epsilon_hat=True``: scikit-learn's rule)
+``'adamw'``    :class:`~deltarule.optimizers.AdamW` (learning_rate_init, beta_1,
                beta_2, epsilon)
-``'adamw'``    :class:`~deltarule.optimizers.AdamW` (same arguments)
 ``'rmsprop'``  :class:`~deltarule.optimizers.RMSprop` (learning_rate_init, epsilon)
 ``'adagrad'``  :class:`~deltarule.optimizers.Adagrad` (learning_rate_init, epsilon)
 ``'rprop'``    :class:`~deltarule.optimizers.IRpropPlus` (its own step sizes)
@@ -14,9 +15,12 @@ solver         deltarule rule
 ``'lm'``       :class:`~deltarule.solvers.LevenbergMarquardt` (full batch, squared error)
 =============  ==============================================================
 
-Adam differs from scikit-learn's only in where :math:`\epsilon` enters (Kingma &
-Ba's :math:`\hat m/(\sqrt{\hat v}+\epsilon)` against scikit-learn's
-:math:`\eta_t m/(\sqrt v+\epsilon)`), a difference of order :math:`\epsilon`.
+``'adam'`` is scikit-learn's Adam: :math:`\epsilon` added to the root of the
+uncorrected second moment, :math:`\eta_t\, m/(\sqrt v+\epsilon)` with
+:math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` (Kingma & Ba's
+:math:`\hat\epsilon`), not Algorithm 1's :math:`\hat m/(\sqrt{\hat v}+\epsilon)`, which
+moves a weight whose gradient is about :math:`\epsilon` in size (a dead ReLU unit's,
+say) by up to half a learning rate more in the first steps.
 """
 
 from __future__ import annotations
@@ -127,9 +131,10 @@ def make_optimizer(estimator: Any) -> Any:
     lr = float(est.learning_rate_init)
     if est.solver == "sgd":
         return SklearnSGD(lr, est.momentum, est.nesterovs_momentum)
-    if est.solver in ("adam", "adamw"):
-        rule = Adam if est.solver == "adam" else AdamW
-        return rule(lr, beta_1=est.beta_1, beta_2=est.beta_2, epsilon=est.epsilon)
+    if est.solver == "adam":  # epsilon where scikit-learn's AdamOptimizer adds it
+        return Adam(lr, beta_1=est.beta_1, beta_2=est.beta_2, epsilon=est.epsilon, epsilon_hat=True)
+    if est.solver == "adamw":
+        return AdamW(lr, beta_1=est.beta_1, beta_2=est.beta_2, epsilon=est.epsilon)
     if est.solver == "rmsprop":
         return RMSprop(lr, epsilon=est.epsilon)
     if est.solver == "adagrad":
