@@ -3,7 +3,8 @@
 :func:`run_epochs` runs up to ``epochs`` epochs (each by :func:`deltarule._steps.run_epoch`,
 or the epoch function the compiled online path gives). Before each epoch it keeps the
 weights and the optimizer state (:class:`OptimizerSnapshot`); an epoch whose loss, weights or
-outputs are not finite is undone and ends the run with a divergence reason. A complete epoch
+outputs are not finite is undone and ends the run with a divergence reason, and so is one
+whose validation loss or outputs are not finite (:class:`ValidationDiverged`). A complete epoch
 becomes one frozen :class:`~deltarule.history.EpochRecord` (:func:`record`: the training and
 validation losses and metrics), which :func:`end_epoch` appends to the history and hands to
 every callback; a callback's answer (:func:`stop_reason`) stops the run. Ctrl-C stops it
@@ -25,7 +26,7 @@ from ._reports import Interrupt, diverged
 from ._sampling import Data
 from ._steps import run_epoch
 from ._typing import Array
-from .callbacks import Callback, TrainingState
+from .callbacks import Callback, TrainingState, check_rate
 from .exceptions import InputError
 from .history import EpochRecord
 from .metrics import class_threshold
@@ -33,6 +34,7 @@ from .network import INFER_CHUNK
 
 __all__ = [
     "OptimizerSnapshot",
+    "ValidationDiverged",
     "end_epoch",
     "metrics",
     "record",
@@ -74,6 +76,18 @@ class OptimizerSnapshot:
                 state[key] = kept
 
 
+class ValidationDiverged(Exception):
+    """Raised by :func:`validate` when the validation loss or outputs of the epoch just run are
+    not finite: the epoch diverged (its weights overflow on the validation rows), so the loop
+    undoes it as it undoes one whose training loss is not finite, rather than recording a NaN
+    ``val_loss`` or scoring metrics on overflowed outputs."""
+
+    def __init__(self, loss: float, cause: str) -> None:
+        super().__init__(cause)
+        self.loss = loss
+        self.cause = cause
+
+
 def stop_reason(callback: Callback, reason: Any) -> str | None:
     """A callback's ``on_epoch_end`` answer as a stop reason: a string stops (the reason),
     None or "" goes on; True stops with a reason naming the callback (Keras callbacks set
@@ -101,7 +115,13 @@ def metrics(trainer: Any, output: Array | None, target: Array, sw: Array | None)
 
 
 def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, float]]:
-    """The validation loss and metrics of the epoch just run; (None, {}) without ``val``."""
+    """The validation loss and metrics of the epoch just run; (None, {}) without ``val``.
+
+    Raises
+    ------
+    ValidationDiverged
+        When the validation loss or outputs are not finite (the loop undoes the epoch).
+    """
     if val is None:
         return None, {}
     net = trainer.network
@@ -112,6 +132,11 @@ def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, fl
         else:
             output, caches = net.forward(val.X)
     loss = net.error(caches, val.y, val.sample_weight)
+    if not math.isfinite(loss):
+        raise ValidationDiverged(loss, f"the validation loss became {loss}")
+    if not np.isfinite(output).all():  # (a clipped loss: finite, of non-finite outputs)
+        cause = f"the validation outputs overflowed to infinity or NaN (val_loss {loss:.4g})"
+        raise ValidationDiverged(loss, cause)
     return loss, metrics(trainer, output, val.y, val.sample_weight)
 
 
@@ -126,10 +151,11 @@ def record(
     t0: float,
     gradient_norm: float,
 ) -> EpochRecord:
-    """The record of the epoch just run (numbered on from ``trainer.epochs_done``)."""
+    """The record of the epoch just run (numbered on from ``trainer.epochs_done``); raises
+    :class:`ValidationDiverged` (counting no epoch) when its validation is not finite."""
+    val_loss, val_metrics = validate(trainer, val)
     sw = None if data.sample_weight is None else data.sample_weight[order]
     scores = metrics(trainer, output, data.y[order], sw) if output is not None else {}
-    val_loss, val_metrics = validate(trainer, val)
     trainer.epochs_done += 1
     return EpochRecord(
         epoch=trainer.epochs_done,
@@ -143,12 +169,34 @@ def record(
     )
 
 
+def checked_rate(state: TrainingState, callback: Callback, hook: str, before: Any) -> None:
+    """Check the learning rate ``callback``'s ``hook`` left in ``state`` when it changed it
+    from ``before`` (:func:`~deltarule.callbacks.check_rate`: a finite number > 0)."""
+    if state.learning_rate is not before:
+        who = f"{type(callback).__name__}.{hook}"
+        state.learning_rate = check_rate(state.learning_rate, who, state.epoch + 1)
+
+
+def begin_epoch(state: TrainingState, cbs: Sequence[Callback]) -> None:
+    """Tell every callback an epoch begins; check a learning rate one of them sets."""
+    for cb in cbs:
+        before = state.learning_rate
+        cb.on_epoch_begin(state)
+        checked_rate(state, cb, "on_epoch_begin", before)
+
+
 def end_epoch(record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]) -> str | None:
-    """Append ``record`` to the history and tell every callback; the first stop reason."""
+    """Append ``record`` to the history and tell every callback; the first stop reason.
+    A learning rate a callback sets is checked (:func:`checked_rate`)."""
     state.history.append(record)
     state.epoch = record.epoch
-    reasons = [stop_reason(cb, cb.on_epoch_end(record, state)) for cb in cbs]
-    return next((r for r in reasons if r), None)
+    first = None
+    for cb in cbs:
+        before = state.learning_rate
+        reason = stop_reason(cb, cb.on_epoch_end(record, state))
+        checked_rate(state, cb, "on_epoch_end", before)
+        first = first or reason
+    return first
 
 
 def run_epochs(
@@ -168,8 +216,7 @@ def run_epochs(
     # Overflow is detected below (non-finite loss or weights) and reported with a hint.
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         for _ in range(epochs):
-            for cb in cbs:
-                cb.on_epoch_begin(state)
+            begin_epoch(state, cbs)
             lr, t0 = state.learning_rate, time.perf_counter()
             np.copyto(last_good, net.parameters)
             last_state.take(trainer.optimizer_state)
@@ -189,7 +236,12 @@ def run_epochs(
                     f"interrupted ({interrupt.signal}) during epoch {trainer.epochs_done + 1}, "
                     f"after {len(order)} of {data.X.shape[0]} examples"
                 )
-            done = record(trainer, loss, output, order, data, val, lr, t0, norm)
+            try:
+                done = record(trainer, loss, output, order, data, val, lr, t0, norm)
+            except ValidationDiverged as exc:  # finite in training, not on the held-out rows
+                np.copyto(net.parameters, last_good)
+                last_state.put(trainer.optimizer_state)
+                return diverged(loss, trainer.epochs_done + 1, lr, exc.cause)
             reason = end_epoch(done, state, cbs)
             if interrupt.requested:
                 return f"interrupted ({interrupt.signal}) after epoch {done.epoch}"

@@ -1,6 +1,7 @@
 """The keyword options of :func:`deltarule.training.fit` as the callbacks that carry them out.
 
-``schedule`` becomes a :class:`~deltarule.callbacks.LearningRateScheduler` (a plateau
+``schedule`` becomes a :class:`~deltarule.callbacks.LearningRateScheduler` (a cosine given
+by name ends at the fit's ``epochs``; a plateau
 schedule: a :class:`~deltarule.callbacks.ReduceLROnPlateau` told the value it watches), and
 ``target_error``, ``stop_when_all_correct``, ``min_gradient_norm``, ``early_stopping`` and
 ``time_limit`` become their stopping rules (:func:`option_callbacks`). Options that would do
@@ -26,7 +27,7 @@ from .callbacks import (
     monitor_mode,
 )
 from .exceptions import InputError
-from .schedules import ReduceOnPlateau, get_schedule
+from .schedules import SCHEDULES, ReduceOnPlateau, get_schedule
 from .solvers import FullBatchSolver
 
 __all__ = ["option_callbacks"]
@@ -54,6 +55,15 @@ def _plateau_callback(
     elif isinstance(schedule, str):  # built by name: its mode is the monitored value's
         rule = get_schedule(schedule, mode=monitor_mode(monitor))
     return ReduceLROnPlateau.from_schedule(rule, monitor)
+
+
+def _by_name(schedule: Any, epochs: int) -> dict[str, Any]:
+    """What fit fills in for a schedule given by name: a cosine's ``total_epochs``, the
+    fit's ``epochs`` (its rate decays over the fit's epochs, as CosineDecay(epochs) would)."""
+    if isinstance(schedule, str) and schedule in SCHEDULES:
+        if "total_epochs" in SCHEDULES[schedule].hyperparameters:
+            return {"total_epochs": epochs}
+    return {}
 
 
 def _differs(value: Any, default: Any) -> bool:
@@ -98,6 +108,7 @@ def option_callbacks(
     trainer: Any,
     has_val: bool,
     *,
+    epochs: int,
     schedule: Any,
     target_error: float | None,
     stop_when_all_correct: bool,
@@ -120,7 +131,7 @@ def option_callbacks(
             "optimizer (sgd, momentum, adam, ...)."
         )
     refuse_rate(trainer.optimizer, f"schedule={schedule!r:.60}", schedule)
-    rule = None if schedule is None else get_schedule(schedule)
+    rule = None if schedule is None else get_schedule(schedule, **_by_name(schedule, epochs))
     plateau = isinstance(rule, ReduceOnPlateau)
     _refuse_idle_stopping_settings(
         early_stopping, plateau, patience, monitor, min_delta, restore_best_weights

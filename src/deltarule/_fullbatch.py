@@ -2,7 +2,8 @@
 
 A solver from :mod:`deltarule.solvers` drives its own iterations over the whole training
 set; each iteration becomes one epoch record through the same callbacks, and a non-finite
-error or a singular system restores the last finite weights with a warning.
+error (training or validation), outputs or a singular system restore the last finite weights
+with a warning.
 
 A solver computes on every example at once. L-BFGS (:data:`SPARSE_SOLVERS`) takes sparse
 training data as they are, every row through the first layer's sparse products, where those
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import _sparse
+from ._epochs import ValidationDiverged
 from ._reports import Interrupt, diverged
 from ._sampling import Data
 from ._typing import Array
@@ -37,9 +39,10 @@ alone, and so may take CSR rows (Levenberg–Marquardt's Jacobian needs dense ro
 class SolverDiverged(Exception):
     """Raised inside a full-batch solver's iteration to stop it at a non-finite loss."""
 
-    def __init__(self, loss: float) -> None:
+    def __init__(self, loss: float, cause: str | None = None) -> None:
         super().__init__(loss)
         self.loss = loss
+        self.cause = cause
 
 
 def dense_data(data: Data, solver: str) -> Data:
@@ -103,13 +106,19 @@ def run_solver(
         """Report one solver iteration (network parameters already updated) as an epoch."""
         if not (math.isfinite(loss) and np.isfinite(net.parameters).all()):
             raise SolverDiverged(loss)
-        np.copyto(last_good, net.parameters)
+        out = net.forward(data.X)[0] if trainer.metrics else None
+        if out is not None and not np.isfinite(out).all():
+            cause = f"the outputs overflowed to infinity or NaN (loss {loss:.4g})"
+            raise SolverDiverged(loss, cause)
         g = grad.astype(net.dtype, copy=False)
-        record = trainer._record(
-            loss, None, np.arange(0), data, val, 0.0, t0[0], float(np.sqrt(g @ g))
-        )
-        if trainer.metrics:
-            out = net.forward(data.X)[0]
+        try:
+            record = trainer._record(
+                loss, None, np.arange(0), data, val, 0.0, t0[0], float(np.sqrt(g @ g))
+            )
+        except ValidationDiverged as exc:
+            raise SolverDiverged(loss, exc.cause) from None
+        np.copyto(last_good, net.parameters)  # (finite in training and validation)
+        if out is not None:
             record = replace(record, metrics=trainer._metrics(out, data.y, data.sample_weight))
         t0[0] = time.perf_counter()
         return trainer.end_epoch(record, state, cbs)
@@ -125,7 +134,7 @@ def run_solver(
         if np.isfinite(net.parameters).all():
             return reason
     except SolverDiverged as exc:
-        loss = exc.loss
+        loss, cause = exc.loss, exc.cause
     except np.linalg.LinAlgError as exc:
         cause = f"the solver's linear system became singular ({exc})"
     np.copyto(net.parameters, last_good)

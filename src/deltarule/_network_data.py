@@ -6,23 +6,29 @@ error is computed (:func:`require_targets`), and a flat ``params`` or ``out`` ve
 the network's buffer (:func:`check_flat`). The inner computation runs with NumPy's overflow
 warnings silenced (:func:`overflow_quietly`): an overflow shows in its result instead, which
 ``predict`` refuses to return (:func:`refuse_overflowed`). :func:`scores` is ``evaluate``'s
-dict of the error and the metrics.
+dict of the error and the metrics. :func:`keyword_checked` gives the entry points' keyword
+arguments Keras's spelling ``x=`` and a "did you mean" for one they do not take.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import difflib
+import functools
+import inspect
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ._typing import Array, ArrayLike
 from ._validation import check_features, check_sample_weight, check_target_range, check_targets
-from .exceptions import InputError
+from .exceptions import InputError, KeywordError
 from .losses import CLASSIFICATION_LOSSES
 
 __all__ = [
     "check_flat",
+    "keyword_checked",
     "overflow_quietly",
     "refuse_overflowed",
     "require_targets",
@@ -58,10 +64,70 @@ def validate(
     x_name, y_name, w_name = names
     X = check_features(X, network.n_inputs, network.dtype, x_name, accept_sparse=accept_sparse)
     if y is not None:
+        _refuse_class_labels(y, X.shape[0], network.n_outputs, y_name)
         y = check_targets(y, X.shape[0], network.n_outputs, network.dtype, y_name, x_name)
         check_target_range(y, network.loss.name, y_name)
+        if network.loss.name == "categorical_crossentropy":
+            _check_class_probabilities(y, y_name)
     sw = check_sample_weight(sample_weight, X.shape[0], network.dtype, w_name)
     return X, y, sw
+
+
+def _refuse_class_labels(y: Any, n_samples: int, n_outputs: int, name: str) -> None:
+    """Refuse 1-D integer class labels, one a row of ``X``, for a network of several outputs
+    (Keras's sparse categorical targets), showing how to one-hot encode them."""
+    if n_outputs < 2 or n_samples < 2 or getattr(y, "ndim", None) == 2 or isinstance(y, str):
+        return
+    try:
+        labels = np.asarray(y)
+    except (TypeError, ValueError):
+        return  # (refused with its own message by check_targets)
+    if labels.ndim != 1 or labels.size != n_samples or labels.dtype.kind not in "iuf":
+        return
+    whole = np.isfinite(labels).all() and (labels == np.round(labels)).all()
+    if not (whole and labels.min() >= 0 and labels.max() < n_outputs):
+        return
+    raise InputError(
+        f"{name} is 1-D with {labels.size} class labels (0 to {int(labels.max())}) but the "
+        f"network has {n_outputs} outputs, one per class; expected one-hot rows of shape "
+        f"(n_samples, {n_outputs}). One-hot encode the labels: "
+        f"{name} = np.eye({n_outputs})[labels.astype(int)] (Keras's "
+        "sparse_categorical_crossentropy takes the labels themselves; deltarule takes the "
+        "rows)."
+    )
+
+
+def _check_class_probabilities(y: Array, name: str) -> None:
+    """Refuse categorical cross-entropy targets above 1, and warn of rows that do not sum to
+    1: softmax with cross-entropy learns ``output - target``, which fits only a distribution
+    over the classes (one-hot rows or class probabilities)."""
+    above = y > 1
+    if above.any():
+        row, column = (int(i) for i in np.argwhere(above)[0])
+        raise InputError(
+            f"the categorical_crossentropy loss needs one-hot rows or class probabilities in "
+            f"[0, 1], each row summing to 1, but {name}[{row}, {column}] = {y[row, column]:g}. "
+            "Pass one-hot rows (np.eye(n_classes)[labels] for integer labels), or choose "
+            "another loss (mse for values that are not probabilities)."
+        )
+    if y.shape[1] < 2:
+        return
+    sums = y.sum(axis=1, dtype=np.float64)
+    off = np.abs(sums - 1) > 1e-3
+    if off.any():
+        from ._reports import user_stacklevel
+        from .exceptions import DataWarning
+
+        row = int(np.argmax(off))
+        warnings.warn(
+            f"{int(off.sum())} of {y.shape[0]} rows of {name} do not sum to 1 (row {row} "
+            f"sums to {sums[row]:g}); the categorical_crossentropy loss expects one-hot rows "
+            "or class probabilities (one distribution over the classes a row). One-hot "
+            "encode class labels (np.eye(n_classes)[labels]); for several labels a row, use "
+            "output_activation='sigmoid' with loss='binary_crossentropy'.",
+            DataWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def check_flat(network: Any, array: Any, name: str) -> Array:
@@ -117,3 +183,58 @@ def scores(
         output = network.infer(X)
     cut = class_threshold(network.layers[-1].activation, y)  # (as training splits a column)
     return {"loss": loss, **{m.name: m(output, y, sample_weight, threshold=cut) for m in chosen}}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def keyword_checked(advice: Mapping[str, str] | None = None) -> Callable[[F], F]:
+    """Decorate a method so that a keyword argument it does not take is a
+    :class:`~deltarule.exceptions.KeywordError` saying what to do instead: ``advice[name]``
+    (Keras's ``initial_epoch``, say), else the closest argument it takes ("did you mean
+    'epochs'?"). Keras's ``x=`` is taken as ``X``. ``help()`` shows the method's own
+    signature (the wrapper's ``__wrapped__``); the check costs nothing on a plain call."""
+    notes = dict(advice or {})
+
+    def decorate(method: F) -> F:
+        params = inspect.signature(method).parameters
+        known = set(params)
+
+        @functools.wraps(method)
+        def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if not known.issuperset(kwargs):
+                args, kwargs = _keras_keywords(self, method, params, args, kwargs, notes)
+            return method(self, *args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def _keras_keywords(
+    owner: Any,
+    method: Callable[..., Any],
+    params: Mapping[str, inspect.Parameter],
+    args: tuple,
+    kwargs: dict,
+    advice: Mapping[str, str],
+) -> tuple[tuple, dict]:
+    """``kwargs`` with Keras's ``x`` as ``X``, or a KeywordError for one not taken."""
+    where = f"{type(owner).__name__}.{method.__name__}"
+    if "x" in kwargs and "X" in params and "x" not in params:
+        if args or "X" in kwargs:
+            raise KeywordError(
+                f"{where} received X twice: as x= (Keras's spelling) and as X; pass it once."
+            )
+        kwargs = {"X": kwargs.pop("x"), **kwargs}
+    names = [name for name in params if name != "self"]
+    for name in kwargs:
+        if name in params:
+            continue
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        fix = advice.get(name) or (f"Did you mean {close[0]!r}?" if close else "Leave it out.")
+        raise KeywordError(
+            f"{where}() got an unexpected keyword argument {name!r}. {fix} It takes: "
+            f"{', '.join(names)}."
+        )
+    return args, kwargs

@@ -23,6 +23,7 @@ __all__ = [
     "user_stacklevel",
     "warn_diverged",
     "warn_if_improving",
+    "warn_interrupted",
     "warn_unmet_rules",
 ]
 
@@ -79,9 +80,13 @@ def diverged(loss: float, epoch: int, lr: float, cause: str | None = None) -> st
     if cause is None and math.isfinite(loss):
         cause = f"the weights overflowed to infinity or NaN (loss {loss:.4g})"
     what = cause or f"the loss became {loss}"
+    restored = (
+        "the initial weights were restored (no epoch finished)"
+        if epoch == 1
+        else f"the weights of the last finite epoch ({epoch - 1}) were restored"
+    )
     return (
-        f"{DIVERGED}{epoch}: {what}; the "
-        f"weights of the last finite epoch were restored. Try "
+        f"{DIVERGED}{epoch}: {what}; {restored}. Try "
         + (f"a lower learning rate (now {lr:g}), " if lr else "")
         + "standardising the inputs (they may be too large), or clipping large targets."
     )
@@ -91,6 +96,22 @@ def warn_diverged(reason: str) -> None:
     """Warn, at the user's call, when ``reason`` (a stop reason) says training diverged."""
     if reason.startswith(DIVERGED):
         warnings.warn(reason, ConvergenceWarning, stacklevel=user_stacklevel())
+
+
+def warn_interrupted(reason: str, history: History, max_epochs: int) -> None:
+    """Warn, at the user's call, when ``reason`` says Ctrl-C (or SIGTERM) stopped the run:
+    fit returns normally then, so a quiet run (``verbose=0``) would go on with a partly
+    trained network unnoticed."""
+    if not reason.startswith("interrupted"):
+        return
+    warnings.warn(
+        f"training was {reason} (of {max_epochs} planned): the network is only partly "
+        f"trained ({history.last_epoch} epoch{'s' * (history.last_epoch != 1)} recorded). fit "
+        "stopped cleanly and returned, so the program goes on; press Ctrl-C twice to stop "
+        "it, or check history.stop_reason.",
+        ConvergenceWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> bool:

@@ -40,6 +40,14 @@ class InputError(DeltaruleError, ValueError):
         return text
 
 
+class KeywordError(InputError, TypeError):
+    """A method was given a keyword argument it does not take (Keras's ``initial_epoch``, a
+    misspelt ``epoch``); the message names the arguments it takes, or what to do instead.
+
+    A ``TypeError``, as Python's own unexpected-keyword error is, and an :class:`InputError`.
+    """
+
+
 class UnknownNameError(DeltaruleError, KeyError, ValueError):
     """A name (activation, loss, optimizer, ...) is not in its registry.
 
@@ -53,6 +61,14 @@ class UnknownNameError(DeltaruleError, KeyError, ValueError):
 
 class NotFittedError(DeltaruleError, ValueError, AttributeError):
     """A model was used before it was trained."""
+
+
+class KerasAttributeError(DeltaruleError, AttributeError):
+    """A Keras attribute deltarule has no counterpart of, by that name (a callback's
+    ``self.model``, a network's ``stop_training``); the message says what to use instead.
+
+    An ``AttributeError``, so ``hasattr`` and ``getattr(obj, name, default)`` work as usual.
+    """
 
 
 class IncompatibleFormatError(DeltaruleError, ValueError):

@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -132,6 +132,10 @@ class History:
         E.g. "target error 0.001 reached", "max epochs (200) reached".
     best_epoch : int or None
         Epoch whose weights were restored by early stopping, if any.
+    columns : tuple of str
+        The values a fit records each epoch ("loss", "accuracy", "val_loss", ...), set by
+        the trainer: a run that recorded no epoch (diverged in its first) still has them,
+        as empty lists, in :attr:`history` and ``history[name]``.
 
     Notes
     -----
@@ -139,13 +143,18 @@ class History:
     with :meth:`extend_columns` and their records are built only when read.
     """
 
+    columns: tuple[str, ...] = ()  # (histories pickled before it was added have none)
+
     def __init__(
         self,
         records: list[EpochRecord] | None = None,
         stop_reason: str = "",
         best_epoch: int | None = None,
+        *,
+        columns: Sequence[str] = (),
     ) -> None:
         self._records: list[EpochRecord] = list(records or [])
+        self.columns = tuple(columns)
         self._pending: list[Any] = []  # EpochRecords and column chunks, in order
         self.stop_reason = stop_reason
         self.best_epoch = best_epoch
@@ -225,9 +234,8 @@ class History:
         if isinstance(index, str):
             columns = self.as_dict()
             if index not in columns:
-                raise KeyError(
-                    f"{index!r} is not recorded in this history; it records {', '.join(columns)}."
-                )
+                recorded = ", ".join(columns) or "nothing (no epoch was recorded)"
+                raise KeyError(f"{index!r} is not recorded in this history; it records {recorded}.")
             return columns[index]
         return self.records[index]
 
@@ -261,6 +269,8 @@ class History:
         :meth:`to_json`). A metric some epochs lack is None there.
         """
         rows = [r.as_dict() for r in self.records]
+        if not rows and self.columns:  # (a fit that recorded no epoch: its columns, empty)
+            return {key: [] for key in ("epoch", *self.columns)}
         keys: list[str] = []
         for row in rows:
             keys.extend(k for k in row if k not in keys)
@@ -278,7 +288,7 @@ class History:
         return {
             key: values
             for key, values in self.as_dict().items()
-            if key != "epoch" and any(value is not None for value in values)
+            if key != "epoch" and (not values or any(value is not None for value in values))
         }
 
     @property

@@ -1,5 +1,14 @@
 r"""Metrics: how good a network's outputs are, scored as scikit-learn scores them.
 
+.. warning::
+   **The arguments are** ``(output, target)``: **the network's outputs first, the targets
+   second, the reverse of scikit-learn's and Keras's** ``(y_true, y_pred)``. Swapped
+   arguments give another number (``log_loss`` and ``r2`` are not symmetric, and
+   ``precision`` becomes recall). Pass ``y_true=`` and ``y_pred=`` as keywords to use
+   scikit-learn's names in any order. A positional call whose ``output`` is exact one-hot
+   (or 0/1) rows while ``target`` holds fractional probabilities, which reads as
+   ``(y_true, y_pred)``, is refused by the classification metrics and ``log_loss``.
+
 Every metric reads *network outputs* and *targets as the network sees them*,
 both of shape (n_samples, n_outputs), and returns a Python float. Classification
 metrics first turn rows into class labels: :math:`[o > 0.5]` for one column
@@ -42,6 +51,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 from collections.abc import Callable
@@ -116,8 +126,89 @@ def _not_none(data: Any, name: str) -> Any:
 
 
 def _as_2d(data: Any, name: str) -> Array:
-    array = as_float_array(_not_none(data, name), name, F64)
+    try:
+        array = as_float_array(_not_none(data, name), name, F64)
+    except InputError:
+        if name == "output" and _holds_non_finite_numbers(data):
+            raise InputError(
+                "output contains NaN or infinity; expected the finite outputs of a network. "
+                "A network's outputs overflow when its weights blew up (training diverged: "
+                "retrain with a lower learning rate) or its inputs are far larger than the "
+                "training data were (scale them alike)."
+            ) from None
+        raise
     return array.reshape(-1, 1) if array.ndim == 1 else array
+
+
+def _holds_non_finite_numbers(data: Any) -> bool:
+    """Whether ``data`` is an array of real numbers some of which are NaN or infinite."""
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError):
+        return False
+    return array.dtype.kind == "f" and not np.isfinite(array).all()
+
+
+_ORDER = (
+    "deltarule's metrics take (output, target), the network's outputs first: the reverse "
+    "of scikit-learn's and Keras's (y_true, y_pred)"
+)
+
+
+def _refuse_swapped(name: str, output: Any, target: Any) -> None:
+    """Refuse ``name(output, target)`` when it reads as ``name(y_true, y_pred)``: ``output``
+    exact one-hot rows (or one 0/1 column) and ``target`` fractional probabilities (more
+    than two values, so not the tutorial's 0.01/0.99 targets), which a network's outputs
+    are and targets are not."""
+    try:
+        o, t = np.asarray(output, dtype=F64), np.asarray(target, dtype=F64)
+    except (TypeError, ValueError):
+        return  # (refused with its own message by the metric)
+    if o.shape != t.shape or o.size == 0 or not np.isfinite(t).all():
+        return
+    o2 = o.reshape(len(o), -1) if o.ndim else o
+    exact = np.isin(o2, (0.0, 1.0)).all() and (o2.shape[1] == 1 or (o2.sum(axis=1) == 1).all())
+    inside = (t >= 0).all() and (t <= 1).all()
+    if exact and inside and np.unique(t).size > 2:
+        raise InputError(
+            f"{name}(output, target) received exact 0/1 class rows as output and fractional "
+            f"probabilities as target; {_ORDER}. Swap the arguments ({name}(y_pred, y_true)), "
+            f"or name them: {name}(y_true=..., y_pred=...)."
+        )
+
+
+def _sklearn_names(name: str, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Map scikit-learn's ``y_true=`` / ``y_pred=`` keywords to ``(output, target)``."""
+    given = [key for key in ("y_true", "y_pred", "output", "target") if key in kwargs]
+    if args or given not in (["y_true", "y_pred"],):
+        raise InputError(
+            f"{name} received {', '.join(f'{key}=' for key in given)} with "
+            f"{len(args)} positional argument(s); expected y_true= and y_pred= together as "
+            f"keywords (scikit-learn's names), or (output, target) alone: {_ORDER}."
+        )
+    target, output = kwargs.pop("y_true"), kwargs.pop("y_pred")
+    return (output, target), kwargs
+
+
+def _takes_sklearn_names(classifies: bool) -> Callable[[Callable[..., float]], Callable]:
+    """Let a metric ``f(output, target, ...)`` also be called ``f(y_true=..., y_pred=...)``;
+    with ``classifies``, refuse positional calls that read as swapped (:func:`_refuse_swapped`).
+
+    Training calls the undecorated function (:class:`Metric`): no check there each epoch."""
+
+    def decorate(function: Callable[..., float]) -> Callable[..., float]:
+        @functools.wraps(function)
+        def metric(*args: Any, **kwargs: Any) -> float:
+            if "y_true" in kwargs or "y_pred" in kwargs:
+                args, kwargs = _sklearn_names(function.__name__, args, kwargs)
+            elif classifies and len(args) >= 2:
+                _refuse_swapped(function.__name__, args[0], args[1])
+            return function(*args, **kwargs)
+
+        metric.unchecked = function  # type: ignore[attr-defined]
+        return metric
+
+    return decorate
 
 
 def _check_pair(output: Any, target: Any, sample_weight: Any) -> tuple[Array, Array, Array | None]:
@@ -292,6 +383,7 @@ def _class_counts(
     return np.diag(cm)[present], cm.sum(axis=0)[present], cm.sum(axis=1)[present]
 
 
+@_takes_sklearn_names(True)
 def accuracy(
     output: Any,
     target: Any,
@@ -301,6 +393,9 @@ def accuracy(
     threshold: float = THRESHOLD,
 ) -> float:
     r"""Fraction of examples classified correctly, :math:`\sum_i s_i [\hat y_i = y_i]/\sum_i s_i`.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
 
     For multi-label targets an example counts only if every column is right
     (subset accuracy).
@@ -316,6 +411,7 @@ def _balanced(y_true: np.ndarray, y_pred: np.ndarray, w: Array | None, n: int) -
     return float(np.mean(np.diag(cm)[seen] / support[seen]))
 
 
+@_takes_sklearn_names(True)
 def balanced_accuracy(
     output: Any,
     target: Any,
@@ -326,6 +422,9 @@ def balanced_accuracy(
 ) -> float:
     r"""Mean recall over the classes in the targets, :math:`\frac1K\sum_k C_{kk}/\sum_j C_{kj}`.
 
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
+
     Multi-label: the mean of each column's binary balanced accuracy.
     """
     y_true, y_pred, w, n, ml = _classify(output, target, sample_weight, multilabel, threshold)
@@ -335,6 +434,7 @@ def balanced_accuracy(
     return _balanced(y_true, y_pred, w, n)
 
 
+@_takes_sklearn_names(True)
 def precision(
     output: Any,
     target: Any,
@@ -343,11 +443,16 @@ def precision(
     multilabel: bool | None = None,
     threshold: float = THRESHOLD,
 ) -> float:
-    r"""Macro precision :math:`\frac1K\sum_k TP_k/(TP_k + FP_k)`."""
+    r"""Macro precision :math:`\frac1K\sum_k TP_k/(TP_k + FP_k)`.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
+    """
     tp, predicted, _ = _class_counts(output, target, sample_weight, multilabel, threshold)
     return float(_divide(tp, predicted).mean())
 
 
+@_takes_sklearn_names(True)
 def recall(
     output: Any,
     target: Any,
@@ -356,11 +461,16 @@ def recall(
     multilabel: bool | None = None,
     threshold: float = THRESHOLD,
 ) -> float:
-    r"""Macro recall :math:`\frac1K\sum_k TP_k/(TP_k + FN_k)`."""
+    r"""Macro recall :math:`\frac1K\sum_k TP_k/(TP_k + FN_k)`.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
+    """
     tp, _, actual = _class_counts(output, target, sample_weight, multilabel, threshold)
     return float(_divide(tp, actual).mean())
 
 
+@_takes_sklearn_names(True)
 def f1(
     output: Any,
     target: Any,
@@ -371,6 +481,9 @@ def f1(
 ) -> float:
     r"""Macro F1 :math:`\frac1K\sum_k 2TP_k/(2TP_k + FP_k + FN_k)`.
 
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
+
     The mean over the classes present (every column for multi-label), two classes
     included: ``sklearn.metrics.f1_score(..., average="macro")``, not its default
     ``average="binary"`` (that is :func:`f1_binary`). Registered as ``"f1"``,
@@ -380,10 +493,14 @@ def f1(
     return float(_divide(2 * tp, predicted + actual).mean())
 
 
+@_takes_sklearn_names(True)
 def f1_binary(
     output: Any, target: Any, sample_weight: Any = None, *, threshold: float = THRESHOLD
 ) -> float:
     r"""F1 of class 1 of a two-class target, :math:`2TP/(2TP + FP + FN)`; 0 when undefined.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
 
     For one sigmoid column (class 1: output above ``threshold``, 0.5) or two one-hot
     columns (class 1: the second). This is ``sklearn.metrics.f1_score``'s default,
@@ -408,10 +525,14 @@ def f1_binary(
     return float(2 * (weights @ (y_true & y_pred)) / denominator) if denominator else 0.0
 
 
+@_takes_sklearn_names(True)
 def log_loss(
     output: Any, target: Any, sample_weight: Any = None, *, multilabel: bool | None = None
 ) -> float:
     r"""Cross-entropy of the output probabilities, clipped to :math:`[\epsilon, 1-\epsilon]`.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
 
     Several columns: :math:`-\sum_k t_k \log o_k` per example. One column or
     multi-label: each column is a binary problem with probabilities
@@ -436,14 +557,24 @@ def log_loss(
     return _mean(per_sample, w)
 
 
+@_takes_sklearn_names(False)
 def mean_squared_error(output: Any, target: Any, sample_weight: Any = None) -> float:
-    r"""Mean squared error :math:`\frac{1}{K}\sum_k \overline{(t_k - o_k)^2}`."""
+    r"""Mean squared error :math:`\frac{1}{K}\sum_k \overline{(t_k - o_k)^2}`.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
+    """
     o, t, w = _check_pair(output, target, sample_weight)
     return float(np.average((t - o) ** 2, axis=0, weights=w).mean())
 
 
+@_takes_sklearn_names(False)
 def mean_absolute_error(output: Any, target: Any, sample_weight: Any = None) -> float:
-    r"""Mean absolute error :math:`\frac{1}{K}\sum_k \overline{|t_k - o_k|}`."""
+    r"""Mean absolute error :math:`\frac{1}{K}\sum_k \overline{|t_k - o_k|}`.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
+    """
     o, t, w = _check_pair(output, target, sample_weight)
     return float(np.average(np.abs(t - o), axis=0, weights=w).mean())
 
@@ -452,12 +583,16 @@ BIT_FAIL_LIMIT = 0.35
 """FANN's default ``bit_fail_limit``: an output further than this from its target fails."""
 
 
+@_takes_sklearn_names(False)
 def bit_fail(
     output: Any, target: Any, sample_weight: Any = None, limit: float = BIT_FAIL_LIMIT
 ) -> float:
     r"""FANN's bit-fail count: how many output values miss their target by more than
     ``limit``, :math:`\sum_i s_i\,|\{k : |t_{ik} - o_{ik}| > \text{limit}\}|` (each row's
     count times its weight, 1 without weights).
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
 
     FANN trains "until no bit fails" with its BIT stop function; here that is
     ``metrics=["bit_fail"]`` with ``callbacks=[TargetError(0, monitor="bit_fail")]``. For
@@ -474,9 +609,13 @@ def bit_fail(
     return float(fails.sum() if w is None else np.dot(fails, w))
 
 
+@_takes_sklearn_names(False)
 def r2(output: Any, target: Any, sample_weight: Any = None) -> float:
     r"""Coefficient of determination :math:`R^2_k = 1 - \sum_i s_i (t_{ik} - o_{ik})^2 /
     \sum_i s_i (t_{ik} - \bar t_k)^2`, averaged uniformly over the outputs.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_pred)``
+    (or name them: ``y_true=``, ``y_pred=``).
 
     An output whose target is constant scores 1.0 if predicted exactly and 0.0
     otherwise (scikit-learn's ``force_finite``). Fewer than two samples give NaN, as
@@ -540,9 +679,12 @@ class Metric:
     def __call__(
         self, output: Any, target: Any, sample_weight: Any = None, *, threshold: float = THRESHOLD
     ) -> float:
+        # this module's metrics without their check of a swapped call (training's order is
+        # right, and a saturated network's outputs may be exact 0/1)
+        function = getattr(self.function, "unchecked", self.function)
         if threshold != THRESHOLD and self._takes_threshold:
-            return float(self.function(output, target, sample_weight, threshold=threshold))
-        return float(self.function(output, target, sample_weight))
+            return float(function(output, target, sample_weight, threshold=threshold))
+        return float(function(output, target, sample_weight))
 
 
 def _has_keyword(function: Callable[..., Any], name: str) -> bool:
@@ -592,6 +734,15 @@ def get_metric(metric: str | Metric) -> Metric:
     """Return the :class:`Metric` for a registry name, or the object itself (a custom metric)."""
     if isinstance(metric, Metric):
         return metric
+    if callable(metric) and not isinstance(metric, str):
+        name = getattr(metric, "__name__", type(metric).__name__)
+        raise InputError(
+            f"a metric must be given by name (a string) or as a deltarule.metrics.Metric; "
+            f"received the function {name}. Wrap it: Metric('my_metric', fn, "
+            "greater_is_better=True, task='classification') (or task='regression'), where "
+            "fn(output, target, sample_weight) returns a float (note the order: the "
+            "network's outputs first, the reverse of scikit-learn's (y_true, y_pred))."
+        )
     return lookup(METRICS, metric, "metric")
 
 

@@ -28,17 +28,32 @@ import numpy as np
 
 from . import _inference, _memory, _network_data, _network_views, _rowops, _sparse
 from ._architecture import allocate, check_layer_sizes, make_layers, make_loss, parameter_layout
-from ._network_data import check_flat, overflow_quietly, require_targets
+from ._network_data import check_flat, keyword_checked, overflow_quietly, require_targets
 from ._network_views import _Views, assign_flat, layer_views, set_named
 from ._typing import Array, ArrayLike, DTypeLike, SeedLike
 from ._validation import check_dtype
 from .activations import Activation
-from .exceptions import InputError
+from .exceptions import InputError, KerasAttributeError
 from .layers import Dense, DenseBuffers, DenseCache, plain_dense
 from .losses import Loss, batch_scale, fused_pair, reduce_weighted
 
 if TYPE_CHECKING:
+    from .callbacks import Callback
     from .training import History
+
+_FIT_ADVICE = {
+    "initial_epoch": (
+        "Keras's initial_epoch continues a run; Network.fit starts a new one each call (a new "
+        "optimizer state, epochs numbered from 1). To continue a run, keep a Trainer "
+        "(deltarule.Trainer(net, ...)) and call its fit again: its epochs are numbered on. "
+        "epochs= is how many epochs this call runs."
+    ),
+    "steps_per_epoch": "Each epoch is one pass over every row; set batch_size= instead.",
+    "validation_freq": "The validation data are scored after every epoch; leave it out.",
+}
+_PREDICT_ADVICE = {
+    "steps": "predict computes every row of X; pass the rows to predict (X[:n]).",
+}
 
 __all__ = ["Network", "Observer"]
 
@@ -455,11 +470,17 @@ class Network:
         """
         return _network_data.validate(self, X, y, sample_weight, names, accept_sparse)
 
-    def predict(self, X: ArrayLike) -> Array:
+    @keyword_checked(_PREDICT_ADVICE)
+    def predict(self, X: ArrayLike, *, batch_size: int | None = None, verbose: Any = 0) -> Array:
         """Return the network's outputs for ``X``, shape (n_samples, n_outputs).
 
         ``X`` may be a scipy sparse matrix (any format): it is read as CSR a chunk of rows
         at a time (:meth:`infer`), so the dense matrix is never held whole.
+
+        ``batch_size`` and ``verbose`` are Keras's, taken so that Keras code runs: the rows
+        are computed in chunks of :data:`INFER_CHUNK` whatever ``batch_size`` says (the
+        same outputs), and predict prints nothing (``verbose`` must be 0, 1, 2 or "auto").
+        Keras's ``x=`` is taken as ``X``.
 
         Raises
         ------
@@ -467,12 +488,14 @@ class Network:
             If ``X`` is not usable, or the outputs overflow to infinity or NaN (inputs or
             weights too large for the dtype); never returns non-finite outputs.
         """
+        _keras_options(batch_size, verbose)
         X, _, _ = self.validate(X, accept_sparse=True)
         with overflow_quietly():
             output = self.infer(X)
         _network_data.refuse_overflowed(self, X, output)
         return output
 
+    @keyword_checked()
     def evaluate(
         self,
         X: ArrayLike,
@@ -480,6 +503,9 @@ class Network:
         sample_weight: ArrayLike | None = None,
         *,
         metrics: str | Sequence[Any] | None = None,
+        return_dict: bool | None = None,
+        batch_size: int | None = None,
+        verbose: Any = 0,
     ) -> Any:
         """Return the error :math:`E` on ``(X, y)`` without computing a gradient; with
         ``metrics``, a dict of it and the metrics (Keras's ``evaluate(..., return_dict=True)``).
@@ -493,12 +519,20 @@ class Network:
         metrics : str, Metric or list of them, optional
             Names from :data:`deltarule.metrics.METRICS` (``"accuracy"``, ``"r2"``, ...) or
             :class:`~deltarule.metrics.Metric` objects, as ``fit(metrics=...)`` takes them.
+        return_dict : bool, optional
+            As Keras's: True, always the dict (``{"loss": E}`` without ``metrics``); False,
+            :math:`E` alone without ``metrics``, else the list ``[E, value, ...]`` in the
+            order of ``metrics``. None (the default): the dict with ``metrics``, else
+            :math:`E`.
+        batch_size, verbose
+            Keras's, taken so that Keras code runs: the rows are computed in chunks whatever
+            ``batch_size`` says (the same values), and evaluate prints nothing.
 
         Returns
         -------
-        float or dict
+        float, dict or list
             :math:`E` alone without ``metrics``; else ``{"loss": E, name: value, ...}``, the
-            names as the training history's columns.
+            names as the training history's columns (``return_dict`` changes this).
 
         Raises
         ------
@@ -506,10 +540,17 @@ class Network:
             For unusable data, an unknown metric, or a metric that cannot score the
             targets (accuracy on regression targets).
         """
+        _keras_options(batch_size, verbose)
+        if return_dict is not None and not isinstance(return_dict, (bool, np.bool_)):
+            raise InputError(
+                f"return_dict must be True, False or None; received {return_dict!r:.60}."
+            )
         X, y, sw = self.validate(X, require_targets(y), sample_weight, accept_sparse=True)
         if metrics is None:
-            return self.evaluate_params(self.parameters, X, y, sw)
-        return _network_data.scores(self, X, y, sw, metrics)
+            loss = self.evaluate_params(self.parameters, X, y, sw)
+            return {"loss": loss} if return_dict else loss
+        scores = _network_data.scores(self, X, y, sw, metrics)
+        return list(scores.values()) if return_dict is False else scores
 
     def evaluate_params(
         self, params: Array, X: Array, y: Array, sample_weight: Array | None = None
@@ -573,11 +614,72 @@ class Network:
                 grad_out = delta @ weights[index]
         return jac.reshape(n * n_out, -1)
 
-    def fit(self, X: ArrayLike, y: ArrayLike, **kwargs: Any) -> History:
-        """Train in place; see :func:`deltarule.training.fit` for the arguments."""
+    @keyword_checked(_FIT_ADVICE)
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        epochs: int = 200,
+        batch_size: int | None | str = "auto",
+        optimizer: Any = "adam",
+        learning_rate: float | None = None,
+        schedule: Any = None,
+        shuffle: bool = True,
+        seed: SeedLike = None,
+        sample_weight: ArrayLike | None = None,
+        class_weight: Any = None,
+        validation_split: float = 0.0,
+        validation_data: tuple | None = None,
+        l2: float = 0.0,
+        l1: float = 0.0,
+        max_norm: float | None = None,
+        metrics: Sequence[str] | None = None,
+        target_error: float | None = None,
+        stop_when_all_correct: bool = False,
+        min_gradient_norm: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 10,
+        monitor: str | None = None,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = True,
+        time_limit: float | None = None,
+        callbacks: Sequence[Callback] = (),
+        verbose: int = 1,
+        report_every: int | None = None,
+        warn_convergence: bool = True,
+    ) -> History:
+        """Train in place by backpropagation; returns the run's :class:`History`.
+
+        The arguments are :func:`deltarule.training.fit`'s, whose docstring describes each:
+        ``epochs`` (the most passes over the data), ``batch_size`` (1 online, None full
+        batch), ``optimizer`` and ``learning_rate``, ``validation_split`` or
+        ``validation_data``, ``metrics``, the stopping rules (``target_error``,
+        ``early_stopping``, ...) and ``callbacks``. Keras's ``x=`` is taken as ``X``; a
+        keyword fit does not take is a :class:`~deltarule.exceptions.KeywordError` saying
+        what to pass instead.
+        """
+        options = dict(locals())  # (every argument, passed on as it is)
+        del options["self"], options["X"], options["y"]
         from .training import fit
 
-        return fit(self, X, y, **kwargs)
+        return fit(self, X, y, **options)
+
+    @property
+    def stop_training(self) -> bool:
+        """Always False: a network has no stop flag (Keras's ``model.stop_training``); a
+        callback stops training by returning True or a reason from ``on_epoch_end``.
+        Setting it True raises :class:`~deltarule.exceptions.KerasAttributeError`."""
+        return False
+
+    @stop_training.setter
+    def stop_training(self, value: Any) -> None:
+        if value:
+            raise KerasAttributeError(
+                "network.stop_training = True is Keras's way to stop training; deltarule's "
+                "training loop never reads it. In a callback, return True or a reason (a "
+                "string) from on_epoch_end(record, state) instead."
+            )
 
     # ------------------------------------------------------------------- misc
     def config(self) -> dict[str, Any]:
@@ -664,4 +766,20 @@ class Network:
         return (
             f"Network({self.layer_sizes}, activations=[{acts}], loss={self.loss.name!r}, "
             f"dtype={self.dtype.name})"
+        )
+
+
+def _keras_options(batch_size: Any, verbose: Any) -> None:
+    """Check Keras's ``batch_size`` and ``verbose`` of predict and evaluate, which change
+    nothing (the rows are computed in chunks, nothing is printed) but must make sense."""
+    if batch_size is not None:
+        from ._validation import check_int
+
+        check_int(batch_size, "batch_size")
+    if isinstance(verbose, str) and verbose == "auto":
+        return
+    if isinstance(verbose, str) or verbose not in (0, 1, 2):
+        raise InputError(
+            f"verbose must be 0, 1, 2 or 'auto' (Keras's; predict and evaluate print "
+            f"nothing whatever it says); received {verbose!r:.60}."
         )

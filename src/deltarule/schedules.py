@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -361,7 +362,37 @@ def get_schedule(schedule: str | Schedule, **kwargs: Any) -> Schedule:
     >>> get_schedule("cosine", total_epochs=100, warmup_epochs=5)
     CosineDecay(total_epochs=100, warmup_epochs=5, min_lr=0.0)
     """
+    if callable(schedule) and not isinstance(schedule, (str, Schedule)):
+        raise InputError(
+            f"a schedule must be given by name (a string) or as a Schedule object; received "
+            f"the function {getattr(schedule, '__name__', type(schedule).__name__)}. A "
+            "function of (epoch, base_rate) goes in a callback: callbacks=["
+            "LearningRateScheduler(fn)] (from deltarule.callbacks), which sets each epoch's "
+            "rate to fn(epoch, base_rate)."
+        )
+    if isinstance(schedule, str) and schedule in SCHEDULES:
+        _require_hyperparameters(schedule, SCHEDULES[schedule], kwargs)
     return build(SCHEDULES, schedule, Schedule, "schedule", kwargs)
+
+
+def _require_hyperparameters(name: str, cls: type, kwargs: Mapping[str, Any]) -> None:
+    """Refuse a schedule named ``name`` without a hyper-parameter it cannot do without,
+    showing how to pass it."""
+    if set(kwargs) - set(getattr(cls, "hyperparameters", ())):
+        return  # (an unknown one, perhaps misspelt: build names it)
+    missing = [
+        parameter.name
+        for parameter in inspect.signature(cls).parameters.values()
+        if parameter.default is inspect.Parameter.empty and parameter.name not in kwargs
+    ]
+    if missing:
+        values = ", ".join(f"{key}=..." for key in missing)
+        raise InputError(
+            f"schedule {name!r} is missing a required hyper-parameter, "
+            f"{' and '.join(missing)}, which a name alone does not give. Pass "
+            f"schedule={cls.__name__}({values}) (from deltarule.schedules) or "
+            f"get_schedule({name!r}, {values})."
+        )
 
 
 def schedule_from_config(config: Mapping[str, Any]) -> Schedule:

@@ -21,7 +21,9 @@ Examples
 >>> y = np.array([[0], [1], [1], [0]], dtype=float)
 >>> net = dr.Network([2, 4, 1], activation="tanh", output_activation="sigmoid", seed=1)
 >>> history = net.fit(X, y, epochs=2000, batch_size=None, optimizer="adam",
-...                   learning_rate=0.05, seed=0, verbose=0)
+...                   learning_rate=0.05, target_error=0.01, seed=0, verbose=0)
+>>> history.stop_reason.startswith("target error")
+True
 >>> bool((net.predict(X).round() == y).all())
 True
 """
@@ -32,13 +34,17 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+import numpy as np
+
 from . import _epochs, _minibatch, _sparse, _steps
 from ._checkpoint_state import checkpoint_state, restore_state
 from ._fit_callbacks import option_callbacks
 from ._fit_data import prepare
 from ._fullbatch import dense_data, run_solver
+from ._network_data import keyword_checked
 from ._online import compiled_ok, run_compiled
 from ._reports import warn_diverged, warn_if_improving, warn_unmet_rules
+from ._reports import warn_interrupted as _warn_interrupted
 from ._trainer_checks import (
     AUTO,
     DEFAULT_BATCH_SIZE,
@@ -63,6 +69,7 @@ from .callbacks import (
     EarlyStopping,
     GradientNormBelow,
     LearningRateScheduler,
+    ProgressBar,
     ReduceLROnPlateau,
     TargetError,
     TrainingState,
@@ -79,6 +86,45 @@ from .restarts import Restarts, fit_restarts  # noqa: F401  (re-exported)
 from .solvers import FullBatchSolver
 
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
+
+
+_AS_CALLBACK = (
+    "Trainer.fit takes fit's stopping rules and schedules as callbacks: "
+    "callbacks=[EarlyStopping(...)], TargetError(...), AllCorrect(), GradientNormBelow(...), "
+    "TimeLimit(...), LearningRateScheduler(schedule) (from deltarule.callbacks)."
+)
+_TRAINER_FIT_ADVICE = {
+    name: _AS_CALLBACK
+    for name in (
+        "early_stopping", "patience", "monitor", "min_delta", "restore_best_weights",
+        "target_error", "stop_when_all_correct", "min_gradient_norm", "schedule", "time_limit",
+    )
+}  # fmt: skip
+_TRAINER_FIT_ADVICE["initial_epoch"] = (
+    "A Trainer numbers its epochs on from its last fit: call its fit again to continue."
+)
+for _name in ("batch_size", "optimizer", "learning_rate", "shuffle", "seed", "l2", "l1",
+              "max_norm", "metrics"):  # fmt: skip
+    _TRAINER_FIT_ADVICE[_name] = f"{_name} is a Trainer's setting: Trainer(network, {_name}=...)."
+
+
+def _columns(metrics: Sequence[Any], validation: bool) -> tuple[str, ...]:
+    """The values a fit records each epoch: the loss and metrics, and the validation ones."""
+    names = ("loss", *(metric.name for metric in metrics))
+    return names + tuple(f"val_{name}" for name in names) if validation else names
+
+
+def _check_shuffle(shuffle: Any) -> bool:
+    """``shuffle`` as a bool; Keras's "batch" (shuffling within HDF5 chunks) and other
+    values are an InputError rather than read as True."""
+    if isinstance(shuffle, (bool, np.bool_)) or (isinstance(shuffle, int) and shuffle in (0, 1)):
+        return bool(shuffle)
+    raise InputError(
+        f"shuffle must be True (reshuffle the examples each epoch) or False (keep their "
+        f"order); received {shuffle!r:.60}."
+        + (" Keras's 'batch' (shuffling within chunks of HDF5 data) has no counterpart here: "
+           "pass True." if shuffle == "batch" else "")
+    )  # fmt: skip
 
 
 class Trainer:
@@ -146,7 +192,7 @@ class Trainer:
         self._batch_given = not is_auto_batch(batch_size)
         batch_size = DEFAULT_BATCH_SIZE if not self._batch_given else batch_size
         self.batch_size = None if batch_size is None else check_int(batch_size, "batch_size")
-        self.shuffle = bool(shuffle)
+        self.shuffle = _check_shuffle(shuffle)
         self.l2 = check_positive(l2, "l2", allow_zero=True)
         self.l1 = check_positive(l1, "l1", allow_zero=True)
         self.max_norm = None if max_norm is None else check_positive(max_norm, "max_norm")
@@ -217,6 +263,7 @@ class Trainer:
     _prepare = prepare
 
     # --------------------------------------------------------------------- fit
+    @keyword_checked(_TRAINER_FIT_ADVICE)
     @one_fit_per_network
     def fit(
         self,
@@ -233,6 +280,7 @@ class Trainer:
         warn_convergence: bool = True,
         warn_divergence: bool = True,
         report_every: int | None = None,
+        warn_interrupted: bool = True,
     ) -> History:
         """Train for up to ``epochs`` epochs; returns the :class:`History` of this call.
 
@@ -241,7 +289,9 @@ class Trainer:
         when the epoch limit stops a run whose loss was still falling, or else one whose
         stopping rule (a target error, all examples correct, a gradient norm) was not met;
         ``warn_divergence``: warn when training diverges (either way the stop reason says
-        so). Turning one off installs no warning filter, so it is safe in threads.
+        so); ``warn_interrupted``: warn when Ctrl-C stopped the run (unless a printing
+        progress bar said so already). Turning one off installs no warning filter, so it
+        is safe in threads.
         ``report_every``: the progress lines print every that many epochs (and the last);
         a :class:`~deltarule.callbacks.ProgressBar` among ``callbacks`` replaces the fit's
         own (``verbose`` and ``report_every`` are then its settings, not the fit's).
@@ -281,6 +331,7 @@ class Trainer:
             None if val is None else val.X,
             None if val is None else val.y,
             self.epochs_done,
+            History(columns=_columns(self.metrics, val is not None)),
             trainer=self,
         )
         cbs = [*user_cbs, *progress]
@@ -292,7 +343,9 @@ class Trainer:
             refuse_rate(self.optimizer, f"the learning rate {type(changer).__name__} sets")
         state.callbacks = cbs
         for cb in cbs:
+            before = state.learning_rate
             cb.on_train_begin(state)
+            _epochs.checked_rate(state, cb, "on_train_begin", before)
         if isinstance(self.optimizer, FullBatchSolver):
             run = partial(run_solver, self)
         elif not _sparse.is_sparse(data.X) and compiled_ok(self, data, val, cbs):
@@ -323,6 +376,8 @@ class Trainer:
                 warn_unmet_rules(state.history, state, cbs)  # (not a second warning)
         if warn_divergence:
             warn_diverged(reason)
+        if warn_interrupted and not any(isinstance(cb, ProgressBar) and cb.verbose for cb in cbs):
+            _warn_interrupted(reason, state.history, state.max_epochs)
         return state.history
 
     def partial_fit(
@@ -413,6 +468,9 @@ def fit(
     schedule : str or Schedule, optional
         Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch
         (optimizers with a learning rate only: the full-batch solvers and iRprop have none).
+        ``"cosine"`` by name decays over ``epochs`` (``total_epochs=epochs``); other
+        settings need the object (``CosineDecay(total_epochs=50, warmup_epochs=5)``). A
+        function of the epoch goes in ``callbacks=[LearningRateScheduler(fn)]``.
         A plateau schedule restarts its counters at each fit, from the rate the fit starts
         with.
     sample_weight : array-like of shape (n_samples,), optional
@@ -486,6 +544,7 @@ def fit(
     stops = option_callbacks(
         trainer,
         has_val,
+        epochs=check_int(epochs, "epochs"),
         schedule=schedule,
         target_error=target_error,
         stop_when_all_correct=stop_when_all_correct,

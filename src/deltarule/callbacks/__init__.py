@@ -22,6 +22,7 @@ importable from here.
 
 from ._base import Callback, TrainingState
 from ._base import check_hooks as check_hooks  # (for the training loop)
+from ._base import check_rate as check_rate
 from ._monitor import check_monitor as check_monitor
 from ._monitor import monitor_mode as monitor_mode
 from .files import CSVLogger, ModelCheckpoint

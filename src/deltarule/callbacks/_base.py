@@ -9,12 +9,15 @@ defines Keras's per-batch hooks, which deltarule never calls, is refused by
 
 from __future__ import annotations
 
+import inspect
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._typing import Array
-from ..exceptions import InputError
+from ..exceptions import InputError, KerasAttributeError
 from ..history import EpochRecord, History
 
 
@@ -79,6 +82,18 @@ class Callback:
 
     runs_last: bool = False
 
+    def __getattr__(self, name: str) -> Any:
+        # (only for names not found: Keras's callback attributes get a pointer)
+        if name in ("model", "params"):
+            raise KerasAttributeError(
+                f"{type(self).__name__}.{name}: deltarule callbacks have no self.{name} (a "
+                "Keras callback's); each hook is handed the run's TrainingState instead: "
+                "state.network is the network (Keras's self.model), state.max_epochs, "
+                "state.learning_rate and state.history the run's settings and records. To "
+                "stop training, return True or a reason from on_epoch_end(record, state)."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
         """Return the state that changes what later epochs do, for a checkpoint.
 
@@ -137,10 +152,45 @@ _BATCH_HOOKS = (
 )
 
 
+_SIGNATURES = {
+    "on_train_begin": "on_train_begin(self, state)",
+    "on_epoch_begin": "on_epoch_begin(self, state)",
+    "on_epoch_end": "on_epoch_end(self, record, state)",
+    "on_train_end": "on_train_end(self, history, state)",
+}
+
+
+def _keras_hook(callback: Callback) -> str | None:
+    """The first hook of ``callback`` written with Keras's ``logs`` argument, or None."""
+    for hook in _SIGNATURES:
+        method = getattr(type(callback), hook, None)
+        if method is None or method is getattr(Callback, hook):
+            continue
+        try:
+            names = list(inspect.signature(method).parameters)
+        except (TypeError, ValueError):  # (no signature to read)
+            continue
+        if "logs" in names:
+            return f"{hook}({', '.join(names)})"
+    return None
+
+
 def check_hooks(callbacks: Sequence[Callback]) -> None:
     """Refuse a callback that defines Keras hooks deltarule never calls (they would be
-    silently skipped): its callbacks run per epoch."""
+    silently skipped): its callbacks run per epoch. Refuse one whose hooks take Keras's
+    ``(epoch, logs)``: deltarule's take the epoch's record and the training state."""
     for callback in callbacks:
+        keras = _keras_hook(callback)
+        if keras is not None:
+            raise InputError(
+                f"callback {type(callback).__name__} defines {keras}, Keras's signature; "
+                f"deltarule calls {', '.join(_SIGNATURES.values())}. In on_epoch_end, read "
+                "the epoch's values from record (record.epoch, record.loss, "
+                "record.get('val_loss'), record.get('accuracy')) where Keras reads logs, and "
+                "the run from state (state.network is Keras's self.model). To stop training, "
+                "return True or a reason (a string) from on_epoch_end, where Keras sets "
+                "model.stop_training = True."
+            )
         unknown = [name for name in _BATCH_HOOKS if callable(getattr(callback, name, None))]
         if unknown:
             raise InputError(
@@ -150,3 +200,19 @@ def check_hooks(callbacks: Sequence[Callback]) -> None:
                 "(return True or a reason there to stop training, where Keras sets "
                 "model.stop_training)."
             )
+
+
+def check_rate(rate: Any, who: str, epoch: int) -> float:
+    """``rate``, a learning rate that ``who`` (a callback's hook, a schedule) set for epoch
+    ``epoch`` (1-based), as a float; an InputError unless it is a finite number > 0.
+
+    ``fit(learning_rate=...)`` is checked when given; a rate a schedule or a callback sets is
+    checked here, when it changes (a negative rate would train by gradient ascent)."""
+    number = isinstance(rate, numbers.Real) and not isinstance(rate, bool)
+    if number and math.isfinite(rate) and rate > 0:
+        return float(rate)
+    raise InputError(
+        f"{who} set the learning rate to {rate!r:.60} ({type(rate).__name__}) for epoch "
+        f"{epoch}; a learning rate must be a finite number > 0. Make it return (or set "
+        "state.learning_rate to) a positive float, e.g. base * 0.5 ** epoch."
+    )

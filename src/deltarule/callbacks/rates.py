@@ -13,7 +13,7 @@ from typing import Any
 from .._typing import Array
 from ..exceptions import InputError
 from ..history import EpochRecord
-from ._base import Callback, TrainingState
+from ._base import Callback, TrainingState, check_rate
 from ._monitor import _better, _canonical, _known_mode, _monitored, check_monitor
 
 
@@ -24,6 +24,8 @@ class LearningRateScheduler(Callback):
     ``schedule`` receives the run's base rate (as PyTorch's ``LambdaLR`` scales the initial
     one, and as :mod:`deltarule.schedules` are written): halving each epoch is
     ``lambda epoch, base: base * 0.5**epoch``, not ``lambda epoch, lr: lr * 0.5``.
+    A rate that is not a finite number > 0 is an :class:`~deltarule.exceptions.InputError`
+    naming the schedule and the epoch.
     """
 
     def __init__(self, schedule: Any) -> None:
@@ -38,7 +40,10 @@ class LearningRateScheduler(Callback):
         self.schedule = schedule
 
     def on_epoch_begin(self, state: TrainingState) -> None:
-        state.learning_rate = float(self.schedule(state.epoch, state.base_learning_rate))
+        rate = self.schedule(state.epoch, state.base_learning_rate)
+        name = getattr(self.schedule, "__name__", None) or type(self.schedule).__name__
+        who = f"LearningRateScheduler's schedule {name}(epoch={state.epoch}, ...)"
+        state.learning_rate = check_rate(rate, who, state.epoch + 1)
 
 
 class ReduceLROnPlateau(Callback):

@@ -46,6 +46,7 @@ Resuming (after a crash, say): the same settings, the same callbacks in the same
 from __future__ import annotations
 
 import errno
+import inspect
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -54,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_int
 from ..callbacks import Callback, TrainingState
 from ..exceptions import IncompatibleFormatError, InputError
 from ..history import EpochRecord, History
@@ -249,6 +251,8 @@ def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
              for key, value in trainer.network.config().items()]  # fmt: skip
     optimizer = {k: v for k, v in now["optimizer"].items() if k != "learning_rate"}
     old = {k: v for k, v in (was.get("optimizer") or {}).items() if k != "learning_rate"}
+    if old.get("name") == optimizer.get("name"):  # a setting added since: the run had its default
+        old = {**{k: v for k, v in _defaults(trainer.optimizer).items() if k in optimizer}, **old}
     pairs += [(f"optimizer {key}", optimizer.get(key), old.get(key))
               for key in sorted(set(optimizer) | set(old))]  # fmt: skip
     settings, saved_settings = now["settings"], was.get("settings") or {}
@@ -256,6 +260,15 @@ def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
               for key in sorted(set(settings) | set(saved_settings))]  # fmt: skip
     return [f"{name} {then!r} (now {value!r})" for name, value, then in pairs
             if plain(value) != plain(then)]  # fmt: skip
+
+
+def _defaults(optimizer: Any) -> dict[str, Any]:
+    """The keyword defaults of ``optimizer``'s class (Adam's ``epsilon_hat=False``)."""
+    try:
+        parameters = inspect.signature(type(optimizer).__init__).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 class Checkpoint(Callback):
@@ -293,7 +306,8 @@ class Checkpoint(Callback):
                 DeprecationWarning,
                 stacklevel=2,
             )
-        self.folder, self.every = Path(folder), max(1, int(every))
+        # (every=0 or 2.7 once became 1 or 2 silently)
+        self.folder, self.every = Path(folder), check_int(every, "Checkpoint's every (epochs)")
         self.prior = list(history or [])
         # The epoch of the last checkpoint saved (or resumed from); None before any.
         self.saved_epoch: int | None = self.prior[-1].epoch if self.prior else None

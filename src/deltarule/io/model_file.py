@@ -58,6 +58,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -66,6 +67,7 @@ from typing import Any
 
 import numpy as np
 
+from .._reports import user_stacklevel
 from ..activations import ACTIVATIONS
 from ..exceptions import DeltaruleError, IncompatibleFormatError, InputError
 from ..losses import LOSSES
@@ -264,6 +266,7 @@ def save_model(
             "(load_model refuses them); retrain, or restore finite weights before saving."
         )
     table = _tensor_table(network.layer_sizes, [layer.use_bias for layer in network.layers])
+    _warn_unregistered(network.config(), path)
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -499,21 +502,44 @@ def _check_tensors(
             )
 
 
-def _check_registered(architecture: dict[str, Any], path: str | os.PathLike[str]) -> None:
+def _unregistered(architecture: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (kind, name) of each activation and loss of ``architecture`` that is not
+    registered in this session (a custom one), which :func:`load_model` cannot rebuild."""
     activations, loss = architecture.get("activations"), architecture.get("loss")
     names = activations if isinstance(activations, list) else []
     if isinstance(loss, dict):  # a loss with its parameters: {"name": "huber", "delta": 0.1}
         loss = loss.get("name")
-    for kind, name, registry in [
-        *(("activation", a, ACTIVATIONS) for a in names),
-        ("loss", loss, LOSSES),
-    ]:
-        if isinstance(name, str) and name.lower() not in registry:
-            raise IncompatibleFormatError(
-                f"{os.fspath(path)} uses the {kind} {name!r:.80}, which is not registered in "
-                f"this Python session; register it with deltarule.register_{kind}(...) under "
-                f"the name {name!r:.80} before loading the model."
-            )
+    return [
+        (kind, name)
+        for kind, name, registry in [
+            *(("activation", a, ACTIVATIONS) for a in names),
+            ("loss", loss, LOSSES),
+        ]
+        if isinstance(name, str) and name.lower() not in registry
+    ]
+
+
+def _check_registered(architecture: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    for kind, name in _unregistered(architecture)[:1]:
+        raise IncompatibleFormatError(
+            f"{os.fspath(path)} uses the {kind} {name!r:.80}, which is not registered in "
+            f"this Python session; register it with deltarule.register_{kind}(...) under "
+            f"the name {name!r:.80} before loading the model."
+        )
+
+
+def _warn_unregistered(architecture: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Warn at save time of a custom activation or loss that is not registered: the file
+    stores its name only, so loading it needs it registered (in the loading session too)."""
+    for kind, name in _unregistered(architecture):
+        warnings.warn(
+            f"the network saved to {os.fspath(path)} uses the {kind} {name!r:.80}, which is "
+            f"not registered; the file stores its name only, so load_model will refuse it "
+            f"until deltarule.register_{kind}(...) registers it under the name {name!r:.80} "
+            "(in the session that loads it too). Register it before saving to silence this.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _build_network(
