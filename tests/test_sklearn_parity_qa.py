@@ -336,9 +336,10 @@ class PressCtrlC(Callback):
 
 def test_ctrl_c_keeps_the_fit_with_scikit_learns_warning() -> None:
     est = MLPClassifier(max_iter=50, random_state=0, callbacks=[PressCtrlC()])
-    with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$"):
+    with pytest.warns(UserWarning, match=r"^Training interrupted by user\.$") as caught:
         est.fit(IRIS_X, IRIS_Y)
     assert est.n_iter_ == 3
+    assert [str(w.message) for w in caught] == ["Training interrupted by user."]  # (only it)
 
 
 # --- 12. and 7. the types of the fitted numbers and of the predictions -------------------

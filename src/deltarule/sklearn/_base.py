@@ -292,6 +292,7 @@ class BaseMLP(BaseEstimator):
                 verbose=0,
                 warn_convergence=False,
                 warn_divergence=False,  # (issued by _fit, once the fit is complete)
+                warn_interrupted=False,  # (scikit-learn's own warning, below)
             )
         finally:
             trainer._shuffle_rng = own_stream
