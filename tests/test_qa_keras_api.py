@@ -328,3 +328,32 @@ def test_small_items_checkpoint_every_shuffle_custom_activation_and_xor_example(
         history = net.fit(xor_X, xor_y, epochs=2000, batch_size=None, optimizer="adam",
                           learning_rate=0.05, target_error=0.01, seed=0, verbose=0)  # fmt: skip
     assert history.stop_reason.startswith("target error")
+
+
+# ------------------------------------------- #10: Trainer.fit takes fit's stopping rules
+def test_trainer_fit_takes_fits_stopping_rules_for_a_continued_run() -> None:
+    from deltarule.callbacks import EarlyStopping, TargetError
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, :1] - X[:, 1:2] > 0).astype(float)
+
+    def trainer() -> dr.Trainer:
+        net = dr.Network([3, 8, 1], activation="tanh", output_activation="sigmoid", seed=0)
+        return dr.Trainer(net, "adam", learning_rate=0.05, seed=0)
+
+    by_keyword, by_callback = trainer(), trainer()
+    for t in (by_keyword, by_callback):
+        t.fit(X, y, epochs=5, verbose=0, warn_convergence=False)  # a run to continue
+    a = by_keyword.fit(X, y, epochs=300, verbose=0, validation_split=0.25, early_stopping=True,
+                       patience=3, min_delta=1e-3)  # fmt: skip
+    b = by_callback.fit(X, y, epochs=300, verbose=0, validation_split=0.25,
+                        callbacks=[EarlyStopping(patience=3, min_delta=1e-3)])  # fmt: skip
+    assert a.stop_reason == b.stop_reason and "no improvement of val_loss" in a.stop_reason
+    assert a[0].epoch == 6  # numbered on from the first call
+    np.testing.assert_array_equal(by_keyword.network.parameters, by_callback.network.parameters)
+    c = trainer()
+    h = c.fit(X, y, epochs=500, verbose=0, target_error=0.2)
+    d = trainer()
+    g = d.fit(X, y, epochs=500, verbose=0, callbacks=[TargetError(0.2)])
+    assert h.stop_reason == g.stop_reason and len(h) == len(g) < 500

@@ -88,21 +88,11 @@ from .solvers import FullBatchSolver
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
 
 
-_AS_CALLBACK = (
-    "Trainer.fit takes fit's stopping rules and schedules as callbacks: "
-    "callbacks=[EarlyStopping(...)], TargetError(...), AllCorrect(), GradientNormBelow(...), "
-    "TimeLimit(...), LearningRateScheduler(schedule) (from deltarule.callbacks)."
-)
 _TRAINER_FIT_ADVICE = {
-    name: _AS_CALLBACK
-    for name in (
-        "early_stopping", "patience", "monitor", "min_delta", "restore_best_weights",
-        "target_error", "stop_when_all_correct", "min_gradient_norm", "schedule", "time_limit",
+    "initial_epoch": (
+        "A Trainer numbers its epochs on from its last fit: call its fit again to continue."
     )
-}  # fmt: skip
-_TRAINER_FIT_ADVICE["initial_epoch"] = (
-    "A Trainer numbers its epochs on from its last fit: call its fit again to continue."
-)
+}
 for _name in ("batch_size", "optimizer", "learning_rate", "shuffle", "seed", "l2", "l1",
               "max_norm", "metrics"):  # fmt: skip
     _TRAINER_FIT_ADVICE[_name] = f"{_name} is a Trainer's setting: Trainer(network, {_name}=...)."
@@ -281,10 +271,26 @@ class Trainer:
         warn_divergence: bool = True,
         report_every: int | None = None,
         warn_interrupted: bool = True,
+        schedule: Any = None,
+        target_error: float | None = None,
+        stop_when_all_correct: bool = False,
+        min_gradient_norm: float | None = None,
+        early_stopping: bool = False,
+        patience: int = 10,
+        monitor: str | None = None,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = True,
+        time_limit: float | None = None,
     ) -> History:
         """Train for up to ``epochs`` epochs; returns the :class:`History` of this call.
 
         Stops early when a callback says so; the reason is ``history.stop_reason``.
+        ``schedule`` and the stopping rules (``target_error``, ``stop_when_all_correct``,
+        ``min_gradient_norm``, ``early_stopping`` with ``patience``, ``monitor``,
+        ``min_delta``, ``restore_best_weights``, and ``time_limit``) are
+        :func:`deltarule.training.fit`'s, for this call: a second call continues the run
+        (epochs numbered on, a schedule reading them) with new stopping rules, as Keras's
+        callbacks are given anew to each ``model.fit``.
         ``warn_convergence``: warn (:class:`~deltarule.exceptions.ConvergenceWarning`)
         when the epoch limit stops a run whose loss was still falling, or else one whose
         stopping rule (a target error, all examples correct, a gradient norm) was not met;
@@ -306,7 +312,22 @@ class Trainer:
         """
         epochs = check_int(epochs, "epochs")
         verbose = check_verbose(verbose)
-        user_cbs = _callback_list(callbacks)
+        stops = option_callbacks(
+            self,
+            bool(validation_split) or validation_data is not None,
+            epochs=epochs,
+            schedule=schedule,
+            target_error=target_error,
+            stop_when_all_correct=stop_when_all_correct,
+            min_gradient_norm=min_gradient_norm,
+            early_stopping=early_stopping,
+            patience=patience,
+            monitor=monitor,
+            min_delta=min_delta,
+            restore_best_weights=restore_best_weights,
+            time_limit=time_limit,
+        )
+        user_cbs = [*stops, *_callback_list(callbacks)]
         progress = progress_callback(user_cbs, verbose, report_every)
         check_solver_settings(self)
         self.planned_epochs = self.epochs_done + epochs
@@ -540,11 +561,18 @@ def fit(
     trainer = Trainer(
         network, optimizer, learning_rate, batch_size, shuffle, seed, l2, l1, max_norm, metrics
     )
-    has_val = bool(validation_split) or validation_data is not None
-    stops = option_callbacks(
-        trainer,
-        has_val,
-        epochs=check_int(epochs, "epochs"),
+    return trainer.fit(
+        X,
+        y,
+        epochs=epochs,
+        sample_weight=sample_weight,
+        class_weight=class_weight,
+        validation_split=validation_split,
+        validation_data=validation_data,
+        callbacks=callbacks,
+        verbose=verbose,
+        report_every=report_every,
+        warn_convergence=warn_convergence,
         schedule=schedule,
         target_error=target_error,
         stop_when_all_correct=stop_when_all_correct,
@@ -555,17 +583,4 @@ def fit(
         min_delta=min_delta,
         restore_best_weights=restore_best_weights,
         time_limit=time_limit,
-    )
-    return trainer.fit(
-        X,
-        y,
-        epochs=epochs,
-        sample_weight=sample_weight,
-        class_weight=class_weight,
-        validation_split=validation_split,
-        validation_data=validation_data,
-        callbacks=[*stops, *_callback_list(callbacks)],
-        verbose=verbose,
-        report_every=report_every,
-        warn_convergence=warn_convergence,
     )
