@@ -11,11 +11,7 @@ from collections.abc import Mapping
 
 
 class DeltaruleError(Exception):
-    """Base class of every error deltarule raises on purpose."""
-
-
-class InputError(DeltaruleError, ValueError):
-    """Data, shapes or arguments given by the user are not usable.
+    """Base class of every error deltarule raises on purpose.
 
     Parameters
     ----------
@@ -38,6 +34,11 @@ class InputError(DeltaruleError, ValueError):
         for python, option in self.options.items():
             text = text.replace(python, option)
         return text
+
+
+class InputError(DeltaruleError, ValueError):
+    """Data, shapes or arguments given by the user are not usable (``options``: see
+    :class:`DeltaruleError`)."""
 
 
 class KeywordError(InputError, TypeError):

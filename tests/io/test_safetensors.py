@@ -340,7 +340,9 @@ def test_a_text_file_is_named_as_such(write_raw, content, start):
         message = str(info.value)
         expected = f"it looks like a text file such as a CSV table (it starts with {start!r})"
         assert message.startswith(f"{path} is not a valid deltarule model file: {expected}")
-        assert "MODEL comes first" in message and "declares" not in message
+        assert "declares" not in message
+        assert "MODEL comes first" not in message  # (a command-line hint, not Python's)
+        assert "MODEL comes first: deltarule predict MODEL DATA" in info.value.for_command_line()
 
 
 @pytest.mark.parametrize("content", [bytes(range(8)) * 3, b"\x80\x04junkjunk", b"\xff" * 16])

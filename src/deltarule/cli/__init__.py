@@ -240,12 +240,12 @@ class _CtrlCIgnored:
 
 def _one_line(exc: Exception) -> str:
     """The error line's text for ``exc``: its message (advice that names a Python
-    parameter in the command line's spelling: :meth:`InputError.for_command_line`), or,
+    parameter in the command line's spelling: :meth:`DeltaruleError.for_command_line`), or,
     for what is not an expected kind of error, its type and a request to report it."""
-    from ..exceptions import DeltaruleError, InputError
+    from ..exceptions import DeltaruleError
 
     known = isinstance(exc, (DeltaruleError, OSError, ValueError, KeyError, TypeError))
-    text = exc.for_command_line() if isinstance(exc, InputError) else str(exc)
+    text = exc.for_command_line() if isinstance(exc, DeltaruleError) else str(exc)
     text = text.strip().replace("\n", " ") or type(exc).__name__
     if not known:
         text = f"{type(exc).__name__}: {text} (this is a bug; rerun with --debug and report it)"

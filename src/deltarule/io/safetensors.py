@@ -114,15 +114,18 @@ few optimizer and callback tensors."""
 _ENTRY_FIELDS = {"dtype", "shape", "data_offsets"}
 _MAX_REASON = 1000
 
-Fail = Callable[[str], NoReturn]
+Fail = Callable[..., NoReturn]
+"""``fail(reason, options=None)``: raise the file's :class:`IncompatibleFormatError`."""
 TensorInfo = tuple[str, str, tuple[int, ...], int, int]  # name, dtype, shape, begin, end
 
 
 def make_fail(path: str | os.PathLike[str], kind: str) -> Fail:
-    def fail(reason: str) -> NoReturn:
+    def fail(reason: str, options: dict[str, str] | None = None) -> NoReturn:
         if len(reason) > _MAX_REASON:  # a hostile file's names and values can be megabytes
             reason = f"{reason[: _MAX_REASON - 200]} [...] {reason[-150:]}"
-        raise IncompatibleFormatError(f"{os.fspath(path)} is not a valid {kind}: {reason}.")
+        raise IncompatibleFormatError(
+            f"{os.fspath(path)} is not a valid {kind}: {reason}.", options=options
+        )
 
     return fail
 
@@ -339,10 +342,10 @@ def _read_layout(
         start = first + handle.read(56)
         line = _text_start(start)
         if line is not None:
+            here = f"give the {kind} here"
             fail(
-                f"it looks like a text file such as a CSV table (it starts with {line!r}); "
-                f"give the {kind} here (at the command line MODEL comes first: deltarule "
-                "predict MODEL DATA)"
+                f"it looks like a text file such as a CSV table (it starts with {line!r}); {here}",
+                options={here: f"{here} (MODEL comes first: deltarule predict MODEL DATA)"},
             )
         if size < 8 or len(first) < 8:
             fail(f"it has {size:,} bytes; a safetensors file starts with an 8-byte header length")
