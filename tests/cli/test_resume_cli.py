@@ -182,3 +182,21 @@ def test_a_damaged_settings_file_is_named(blobs, tmp_path, capsys) -> None:
     assert main(["train", "--resume", str(folder)]) == 2
     err = capsys.readouterr().err  # ("'<' not supported between instances of 'str' and 'int'")
     assert err.count("\n") == 1 and "has epochs = 'ten', not an integer; the file is damaged" in err
+
+
+def test_a_resumed_run_reads_its_data_with_the_original_sep_and_header(blobs, tmp_path, capsys):
+    # (before: --resume re-read a pipe-separated, header-less file as a comma CSV)
+    lines = blobs.read_text().splitlines()[1:]  # no header; '|' separated
+    data = tmp_path / "blobs.data"
+    data.write_text("\n".join(line.replace(",", "|") for line in lines) + "\n")
+    folder, out = tmp_path / "run", tmp_path / "m.safetensors"
+    argv = ["train", str(data), "--no-header", "--sep", "|", "--target", "12", "--epochs", "2",
+            "--quiet", "--seed", "1", "--checkpoint", str(folder), "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    finished = load_model(out).network.parameters.tobytes()
+    (folder / "checkpoint.safetensors").unlink()  # killed in its first epoch: starts over
+    out.unlink()
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
+    assert load_model(out).network.parameters.tobytes() == finished
+    assert main(["train", "--resume", str(folder), "--sep", ","]) == 2
+    assert "but --sep was given too" in capsys.readouterr().err

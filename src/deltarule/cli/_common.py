@@ -3,7 +3,10 @@
 * :func:`read_data` reads CSV/TSV/Parquet tables, or ``.npz`` arrays ``X`` (and ``y``)
   or a FANN training file (``.data``/``.fann``: inputs as ``X``, outputs as ``y``) turned
   into a table (their columns have no names, so they are taken in order), from a file or,
-  for ``-``, from standard input (:mod:`._stdin`);
+  for ``-``, from standard input (:mod:`._stdin`); a text table's separator and header as
+  ``--sep`` and ``--no-header`` say (:data:`TABLE_OPTIONS`, added to ``predict`` and
+  ``evaluate`` by :func:`add_table_options`; with either, a ``.data`` file is a table, UCI's,
+  not FANN's format);
 * :class:`Model` is a loaded model file together with the
   :class:`~deltarule.preprocessing.TabularPreprocessor` that turns raw columns into the
   network's inputs (one is made up, columns ``x0, x1, ...``, for a file saved without one);
@@ -16,10 +19,13 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import stat
 import sys
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,21 +41,86 @@ from . import _stdin
 
 __all__ = [
     "CLASSIFICATION",
+    "TABLE_OPTIONS",
     "Model",
+    "add_table_options",
     "check_distinct",
+    "check_fann_data",
     "data_suffix",
     "holdout_split",
     "is_array_file",
     "load_model_file",
+    "parse_sep",
     "pick_columns",
     "read_data",
     "score",
     "split_names",
+    "table_options",
     "write_text",
 ]
 
 CLASSIFICATION = "classification"
 NPZ_TARGET = "y"
+WHITESPACE = "whitespace"  # (deltarule.io._text.WHITESPACE, without importing deltarule.io)
+
+_SEP_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|",
+              "space": WHITESPACE, " ": WHITESPACE, "whitespace": WHITESPACE}  # fmt: skip
+
+
+def parse_sep(text: str) -> str:
+    """``--sep``'s value as the readers take it: ``tab`` (or ``\\t``), ``space`` (or ``' '``,
+    ``whitespace``: runs of spaces and tabs), ``comma``, ``semicolon``, ``pipe``, or one
+    character such as ``'|'``; anything else is a usage error saying what is expected."""
+    sep = _SEP_NAMES.get(text.lower() if len(text) > 1 else text, text)
+    if sep == WHITESPACE or (len(sep) == 1 and not sep.isalnum() and sep not in "\"'.-+\r\n"):
+        return sep
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a separator; expected one character such as ';' or '|', or tab, "
+        "space (runs of spaces and tabs), comma, semicolon or pipe"
+    )
+
+
+TABLE_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--sep", {"type": parse_sep, "metavar": "SEP",
+               "help": "the separator of text DATA: one character such as ';' or '|', or "
+               "tab, or space (runs of spaces and tabs, as in UCI's whitespace-separated "
+               "files) (default: tab for .tsv; for .csv and .txt, guessed among comma, "
+               "semicolon and tab from the first lines)"}),
+    ("--no-header", {"action": "store_true",
+                     "help": "text DATA has no header line: its first line is data, and its "
+                     "columns are named 0, 1, 2, ... in order (train --target 4 is the "
+                     "fifth); a .data file is then read as a table (UCI's), not as FANN's "
+                     "format"}),
+]  # fmt: skip
+"""The options of ``train``, ``predict`` and ``evaluate`` that say how a text table is read."""
+
+_TABLE: ContextVar[tuple[str | None, bool]] = ContextVar("deltarule_table", default=(None, True))
+"""The running command's ``(--sep, not --no-header)``, for :func:`read_data`."""
+
+
+@contextlib.contextmanager
+def table_options(sep: str | None, header: bool) -> Iterator[None]:
+    """Have :func:`read_data` read text tables with ``sep`` and ``header`` (for its calls
+    that do not say) in the ``with`` block."""
+    token = _TABLE.set((sep, header))
+    try:
+        yield
+    finally:
+        _TABLE.reset(token)
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sep`` and ``--no-header`` (:data:`TABLE_OPTIONS`) to a subcommand whose
+    ``func`` is set already; its ``func`` then reads DATA with them (:func:`table_options`)."""
+    for flag, options in TABLE_OPTIONS:
+        parser.add_argument(flag, **options)
+    run: Callable[[argparse.Namespace], Any] = parser.get_default("func")
+
+    def run_with_table_options(args: argparse.Namespace) -> Any:
+        with table_options(getattr(args, "sep", None), not getattr(args, "no_header", False)):
+            return run(args)
+
+    parser.set_defaults(func=run_with_table_options)
 
 
 def _npz_frame(X: np.ndarray, y: Any, names: list[Any] | None, target: str, path: str) -> Any:
@@ -85,7 +156,7 @@ def _npz_frame(X: np.ndarray, y: Any, names: list[Any] | None, target: str, path
 def read_data(
     path: str, *, target: str | None = None, names: list[Any] | None = None,
     require_target: bool = True, text_columns: Collection[Any] = (),
-    needed: Collection[Any] | None = None,
+    needed: Collection[Any] | None = None, sep: str | None = None, header: bool | None = None,
 ) -> Any:  # fmt: skip
     """Read a data file into a pandas DataFrame of named columns.
 
@@ -108,6 +179,10 @@ def read_data(
     needed : collection, optional
         For tables: the columns used; other columns with an empty or repeated name are
         dropped rather than refused.
+    sep, header : optional
+        For text tables: ``--sep`` and ``not --no-header`` (by default those of the
+        running command, :func:`table_options`). With either given, a ``.data`` or ``.fann``
+        file is read as a comma-separated table (UCI's), not as FANN's format.
 
     Returns
     -------
@@ -117,10 +192,21 @@ def read_data(
     from ..io.fann import FANN_SUFFIXES
     from ..io.npz import read_npz
 
+    default_sep, default_header = _TABLE.get()
+    sep = default_sep if sep is None else sep
+    header = default_header if header is None else header
+    table = sep is not None or not header  # (given: DATA is a text table)
     dash_suffix = _stdin.dash_file_suffix(path)  # (./-: a file named -, told by its bytes)
 
     def read(file: Any) -> Any:
         suffix = dash_suffix or Path(file).suffix.lower()
+        if suffix in FANN_SUFFIXES and table:
+            frame = read_table(file, format="csv", text_columns=text_columns, needed=needed,
+                               sep=sep, header=header)  # fmt: skip
+            _one_column(frame, file, sep, needed)
+            return frame
+        if suffix == ".npz" or suffix in FANN_SUFFIXES or suffix in (".parquet", ".pq"):
+            _refuse_table_options(file, suffix, sep, header)
         if suffix == ".npz":
             X, y = read_npz(file, require_y=require_target)
             return _npz_frame(X, y, names, target or NPZ_TARGET, file)
@@ -128,27 +214,103 @@ def read_data(
             X, y = _read_fann(file)
             return _npz_frame(X, y, names, target or NPZ_TARGET, file)
         fmt = dash_suffix and dash_suffix.lstrip(".")
-        return read_table(file, format=fmt, text_columns=text_columns, needed=needed)
+        frame = read_table(file, format=fmt, text_columns=text_columns, needed=needed,
+                           sep=sep, header=header)  # fmt: skip
+        _one_column(frame, file, sep, needed)
+        return frame
 
     return _stdin.read(read) if _stdin.is_stdin(path) else read(path)
+
+
+def _refuse_table_options(file: Any, suffix: str, sep: str | None, header: bool) -> None:
+    """Refuse ``--sep`` and ``--no-header`` for data that is not a text table."""
+    given = [flag for flag, on in (("--sep", sep is not None), ("--no-header", not header)) if on]
+    if given:
+        what = "Parquet" if suffix in (".parquet", ".pq") else "NPZ arrays"
+        raise InputError(
+            f"{' and '.join(given)} {'say' if len(given) > 1 else 'says'} how to read a text "
+            f"table (CSV, TSV); {str(file)!r} is {what}, whose columns are not separated "
+            f"text. Leave {' and '.join(given)} out."
+        )
+
+
+_SEPARATOR_HINTS = (("|", "--sep '|'"), ("\t", "--sep tab"), (";", "--sep ';'"),
+                    (",", "--sep ','"), (" ", "--sep space"))  # fmt: skip
+
+
+def _one_column(frame: Any, file: Any, sep: str | None, needed: Collection[Any] | None) -> None:
+    """Refuse a text table read as one column whose name holds another separator ('|',
+    spaces, tabs...) when the caller needs other columns: the separator was not found."""
+    if len(frame.columns) != 1 or (needed is not None and all(n in frame for n in needed)):
+        return
+    name = str(frame.columns[0])
+    hints = [(char, option) for char, option in _SEPARATOR_HINTS if char in name and char != sep]
+    if not hints:
+        return
+    char, option = hints[0]
+    shown = {" ": "spaces", "\t": "tabs"}.get(char, repr(char))
+    if sep is not None:
+        how = f"with --sep {'space' if sep == WHITESPACE else repr(sep)}"
+    elif Path(file).suffix.lower() in (".tsv", ".tab"):
+        how = "with tabs as its separator (its extension's)"
+    else:
+        how = "with a separator guessed among comma, semicolon and tab"
+    raise InputError(
+        f"{str(file)!r} was read {how} as a single column, {name!r}; expected several "
+        f"columns. If its columns are separated by {shown}, pass {option}."
+    )
+
+
+def check_fann_data(path: str) -> None:
+    """Refuse a ``.data`` file that is not a FANN training file (UCI's comma-separated
+    tables share the extension), saying how to read it as a table (``--no-header``)."""
+    from ..io.data import _check_file
+    from ..io.fann import looks_like_fann
+
+    if _stdin.is_stdin(path) or Path(path).suffix.lower() != ".data":
+        return
+    _check_file(path, "a FANN training file")
+    if looks_like_fann(path):
+        return
+    raise InputError(
+        f"{path!r} is not a FANN training file: a .data file is read as FANN's format, "
+        "whose first line is 'n_examples n_inputs n_outputs' (three whole numbers, e.g. "
+        "'4 2 1'), then a line of inputs and a line of outputs per example. For a table "
+        f"without a header line (such as a UCI .data file), pass --no-header{_uci_columns(path)}"
+        "; for one with a header row of column names, pass --sep ',' (or rename it to .csv),"
+        " then --target COLUMN."
+    )
+
+
+def _uci_columns(path: str) -> str:
+    """What ``--no-header`` makes of a UCI-style file's first line: its columns' names, and
+    the separator to give when it is not a comma, semicolon or tab."""
+    from ..io._separators import sniff_separator
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            first = handle.readline(4096)
+        sep = sniff_separator(Path(path))
+    except OSError:
+        return ""
+    count = len(first.split(sep)) if sep in first else 1
+    extra = ""
+    if count == 1 and len(first.split()) > 1:
+        count, extra = len(first.split()), " --sep space"
+    if count < 2:
+        return ""
+    return (
+        f"{extra} (its columns are then named 0 to {count - 1}; in train, --target "
+        f"{count - 1} predicts the last)"
+    )
 
 
 def _read_fann(path: str) -> tuple[np.ndarray, np.ndarray]:
     """A FANN training file's (X, outputs); a ``.data`` file that is not one (UCI's
     comma-separated tables share the extension) is refused with what to do."""
-    from ..io.data import _check_file
-    from ..io.fann import looks_like_fann, read_fann
+    from ..io.fann import read_fann
 
-    if Path(path).suffix.lower() == ".data":
-        _check_file(path, "a FANN training file")
-        if not looks_like_fann(path):
-            raise InputError(
-                f"{path!r} is not a FANN training file: a .data file is read as FANN's format, "
-                "whose first line is 'n_examples n_inputs n_outputs' (three whole numbers, "
-                "e.g. '4 2 1'), then a line of inputs and a line of outputs per example. For a "
-                "comma-separated table (such as a UCI .data file), rename it to .csv and add a "
-                "header row of column names as its first line, then pass --target COLUMN."
-            )
+    check_fann_data(path)
     return read_fann(path)
 
 

@@ -5,8 +5,8 @@ name gives the format, and they may read it more than once (a second pass finds 
 a row is on, for messages). So standard input is read once, into memory, and written to
 a private temporary folder (``tempfile.mkdtemp``: this user's only) as ``stdin.csv``, or
 ``stdin.parquet`` / ``stdin.npz`` when its first bytes are a Parquet file's or a zip
-archive's (NPZ); CSV may be gzip-compressed, and a header without commas but with
-semicolons or tabs is read as such, as a ``.csv`` file is. The file lasts as long as the
+archive's (NPZ); CSV may be gzip-compressed, and its separator is guessed among comma,
+semicolon and tab (or given: ``--sep``), as a ``.csv`` file's is. The file lasts as long as the
 command (:func:`session`, entered by :func:`deltarule.cli.main`); messages that would
 name it name ``standard input`` instead (:func:`read`).
 

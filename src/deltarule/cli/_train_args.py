@@ -14,7 +14,7 @@ from typing import Any
 
 from ..datasets import DATASETS
 from ..exceptions import InputError
-from ._common import check_distinct, split_names
+from ._common import TABLE_OPTIONS, check_distinct, split_names
 from ._resume import check_folder
 from ._stdin import is_stdin, refuse_stdin, refuse_stdout
 
@@ -32,6 +32,8 @@ DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
 With DATA (CSV, TSV, Parquet, or NPZ with arrays X and y) and --target, train on
 that table: numbers are standardised, text is one-hot encoded, the task is
 detected (--task overrides) and the model is saved with its preprocessing.
+A .csv file's separator (comma, semicolon or tab) is guessed; --sep gives
+another, and --no-header reads a file without a header line (UCI's .data).
 Outputs and loss: softmax + categorical_crossentropy for several classes,
 sigmoid + binary_crossentropy for two, identity + mse for numbers (--loss
 overrides). DATA - reads standard input (CSV; Parquet and NPZ are recognised
@@ -96,7 +98,8 @@ def whole_number(text: str) -> int:
 
 
 _OPTIONS: list[tuple[str, dict[str, Any]]] = [
-    ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y)"}),
+    ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y; "
+                  "with --no-header, a column's number such as 4)"}),
     ("--task", {"choices": ("auto", "classification", "regression"), "default": "auto",
                 "help": "what to predict: classes or numbers (default: auto, detected from "
                 "the target: text, true/false or a few whole numbers are classes)"}),
@@ -104,6 +107,7 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
                 "separated by commas (an id, a name), e.g. --drop PassengerId,Name"}),
     ("--impute", {"choices": ("mean", "median", "most_frequent"),
                   "help": "fill missing feature values (default: they are an error)"}),
+    *TABLE_OPTIONS,
     ("--dataset", {"help": "built-in dataset when there is no DATA: "
                    f"{', '.join(DATASETS)} (default: digits)"}),
     ("--data-dir", {"metavar": "DIR", "help": "folder with the Fashion-MNIST IDX files"}),
@@ -171,6 +175,22 @@ class _Given(argparse.Action):
         namespace.given_options = [*getattr(namespace, "given_options", []), self.dest]
 
 
+class _GivenFlag(_Given):
+    """A flag (``--no-header``): True when given, recorded as :class:`_Given` records."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, nargs=0, default=False, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        super().__call__(parser, namespace, True, option_string)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add DATA and the options after it, in ``--help`` order, each recorded when given."""
     parser.add_argument(
@@ -179,6 +199,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     helps = _registry_help()
     for flag, options in _OPTIONS:
         given = {"action": _Given, "help": helps.get(flag)}
+        if flag == "--no-header":  # (a flag recorded when given, as the others are)
+            options = {key: value for key, value in options.items() if key != "action"}
+            given["action"] = _GivenFlag
         parser.add_argument(flag, **(given | options))
 
 
@@ -259,6 +282,20 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
         raise InputError(
             f"--drop {','.join(args.drop)} names columns of DATA, but no DATA file was given; "
             "a built-in --dataset has its own features. Drop --drop, or give the data file."
+        )
+    table = [
+        flag
+        for flag, on in (
+            ("--sep", getattr(args, "sep", None) is not None),
+            ("--no-header", getattr(args, "no_header", False)),
+        )
+        if on
+    ]
+    if not args.data and table:
+        raise InputError(
+            f"{' and '.join(table)} {'say' if len(table) > 1 else 'says'} how to read DATA, "
+            "but no DATA file was given; a built-in --dataset is not read from text. Drop "
+            f"{' and '.join(table)}, or give the data file."
         )
     if not args.data and args.target:
         raise InputError(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputError
-from ._common import is_array_file, pick_columns, read_data
+from ._common import check_fann_data, data_suffix, is_array_file, pick_columns, read_data
 from ._stdin import is_stdin
 
 __all__ = [
@@ -31,13 +31,17 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     from .._naming import listed
     from ..preprocessing import TabularPreprocessor
 
-    is_npz = is_array_file(args.data)  # .npz, or FANN's .data/.fann: the target is y
+    sep, header = getattr(args, "sep", None), not getattr(args, "no_header", False)
+    table = sep is not None or not header  # (--sep, --no-header: a .data file is a table)
+    is_npz = is_array_file(args.data) and not (table and data_suffix(args.data) != ".npz")
+    if is_npz and not table:
+        check_fann_data(args.data)  # (a UCI .data file: what to do, before --target's advice)
     if is_npz and args.target not in (None, "y"):
         raise InputError(
             f"--target {args.target!r}: an NPZ file holds the target in the array y (a FANN "
             "file in its output lines, read as y); leave out --target (or pass --target y)."
         )
-    frame = read_data(args.data, target="y")
+    frame = read_data(args.data, target="y", sep=sep, header=header)
     target = "y" if is_npz else args.target
     if target is None:
         raise InputError(
@@ -47,7 +51,7 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
         )
     frame = _drop_columns(frame, args, target, is_npz)
     if not is_npz and target in frame.columns and args.task != "regression":
-        frame[target] = _labels_as_written(frame[target], args.data, target)
+        frame[target] = _labels_as_written(frame[target], args.data, target, sep, header)
     args.data_warnings = identifier_warnings(frame, target)  # (shown once all is checked)
     pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
     return pre, pre.transform(frame), pre.transform_target(frame[target])
@@ -132,11 +136,14 @@ _CODE = re.compile(r"\s*[+-]?0\d")
 """A value written like a code, not a number: a leading zero (01, 007)."""
 
 
-def _labels_as_written(column: Any, path: str, target: str) -> Any:
+def _labels_as_written(
+    column: Any, path: str, target: str, sep: str | None = None, header: bool = True
+) -> Any:
     """The target ``column`` as the file writes it when whole numbers there are codes (``01``,
     ``02``: read as numbers they would be the classes 1 and 2, and predictions would say
-    ``2`` for ``02``); else ``column`` as read. The file is read again, the target as text,
-    only for a column of whole numbers."""
+    ``2`` for ``02``); else ``column`` as read. The file is read again (with ``sep`` and
+    ``header``), the target as text, only for a column of whole numbers; a cell missing in
+    ``column`` (``NA`` among numbers) stays missing."""
     import pandas as pd
 
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
@@ -144,7 +151,9 @@ def _labels_as_written(column: Any, path: str, target: str) -> Any:
     values = column.dropna().to_numpy(dtype=float)
     if not np.isfinite(values).all() or (values != np.round(values)).any():
         return column
-    written = read_data(path, target="y", text_columns=[target], needed=[target])[target]
+    written = read_data(path, target="y", text_columns=[target], needed=[target], sep=sep,
+                        header=header)[target]  # fmt: skip
+    written = written.where(column.notna().to_numpy())
     if written.dropna().map(lambda value: bool(_CODE.match(str(value)))).any():
         return written
     return column

@@ -24,6 +24,7 @@ from ..exceptions import InputError
 from . import add_common
 from ._common import (
     CLASSIFICATION,
+    add_table_options,
     check_distinct,
     load_model_file,
     read_data,
@@ -93,6 +94,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_common(parser)
     parser.set_defaults(func=run)
+    add_table_options(parser)  # --sep, --no-header: how DATA is read
 
 
 def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:

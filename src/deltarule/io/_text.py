@@ -3,9 +3,11 @@ located by line, so that a message about data row 3 can name the line of the fil
 
 A record is what pandas reads as one row: blank lines (nothing but spaces or tabs that are
 not the separator) are skipped, and a quoted value may span lines, so row ``i`` is on line
-``i + 1`` only for files without either. The lines are found only when a message needs
-them (an extra pass over the file with the :mod:`csv` module); should that pass disagree
-with pandas on the number of rows, messages fall back to row numbers alone.
+``i + 1`` only for files without either. Spaces after a separator are skipped (pandas'
+``skipinitialspace``, as the readers read), and the separator :data:`WHITESPACE` is any run
+of spaces and tabs. The lines are found only when a message needs them (an extra pass over
+the file with the :mod:`csv` module); should that pass disagree with pandas on the number of
+rows, messages fall back to row numbers alone.
 """
 
 from __future__ import annotations
@@ -14,11 +16,24 @@ import csv
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["GZIP_ERRORS", "RowLines", "is_gzip", "open_binary", "open_text", "records"]
+__all__ = [
+    "GZIP_ERRORS",
+    "WHITESPACE",
+    "RowLines",
+    "is_empty",
+    "is_gzip",
+    "open_binary",
+    "open_text",
+    "records",
+]
+
+WHITESPACE = "whitespace"
+"""The separator of whitespace-separated text (UCI's housing.data): any run of spaces and
+tabs, with spaces at either end of a line ignored (pandas' ``sep=r"\\s+"``)."""
 
 GZIP_ERRORS = (OSError, EOFError, zlib.error)
 """What reading a damaged gzip stream raises (``gzip.BadGzipFile`` is an OSError)."""
@@ -41,6 +56,20 @@ def open_text(file: Path) -> IO[str]:
     return io.TextIOWrapper(open_binary(file), encoding="utf-8-sig", errors="replace", newline="")
 
 
+def _split(handle: Iterable[str], sep: str) -> Any:
+    """A :func:`csv.reader` of ``handle`` as pandas splits it with ``sep`` (spaces after a
+    separator skipped; :data:`WHITESPACE`: runs of spaces and tabs as one separator)."""
+    if sep == WHITESPACE:  # (a quoted value keeps its quotes' meaning; runs are one space)
+        handle = (" ".join(line.split()) + "\n" for line in handle)
+        sep = " "
+    return csv.reader(handle, delimiter=sep, skipinitialspace=True)
+
+
+def is_empty(fields: list[str]) -> bool:
+    """Whether a record is nothing but separators and spaces (Excel's ``,,`` rows)."""
+    return not any(field.strip() for field in fields)
+
+
 def records(file: Path, sep: str) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line, fields)`` for each record pandas reads, the header first.
 
@@ -49,7 +78,7 @@ def records(file: Path, sep: str) -> Iterator[tuple[int, list[str]]]:
     """
     blank = " \t".replace(sep, "")
     with open_text(file) as handle:
-        reader = csv.reader(handle, delimiter=sep)
+        reader = _split(handle, sep)
         start = 1
         for fields in reader:
             line, start = start, reader.line_num + 1
@@ -65,9 +94,12 @@ class RowLines:
     ----------
     file : Path
     sep : str
-        The separator the table was read with.
+        The separator the table was read with (or :data:`WHITESPACE`).
     n_rows : int
-        How many rows pandas read (a check that both passes agree).
+        How many rows were read (a check that both passes agree; records of nothing but
+        separators after them, which the reader leaves out, are left out here too).
+    header : bool
+        Whether the first record is the header (else it is data row 1).
 
     Examples
     --------
@@ -78,16 +110,18 @@ class RowLines:
     "line 5 of 'd.csv' (data row 2)"
     """
 
-    def __init__(self, file: Path, sep: str, n_rows: int) -> None:
-        self.file, self.sep, self.n_rows = file, sep, n_rows
+    def __init__(self, file: Path, sep: str, n_rows: int, header: bool = True) -> None:
+        self.file, self.sep, self.n_rows, self.header = file, sep, n_rows, header
         self._lines: list[int] | None = None
 
     def _find_lines(self) -> list[int]:
         try:
-            lines = [line for line, _ in records(self.file, self.sep)][1:]
+            found = list(records(self.file, self.sep))[1 if self.header else 0 :]
         except (csv.Error, *GZIP_ERRORS):
             return []
-        return lines if len(lines) == self.n_rows else []
+        while len(found) > self.n_rows and is_empty(found[-1][1]):
+            found.pop()  # (trailing rows of separators: not read)
+        return [line for line, _ in found] if len(found) == self.n_rows else []
 
     def __call__(self, row: int) -> str:
         """Describe row ``row`` (counted from 0) for a message."""

@@ -5,15 +5,26 @@ The parsing is done by pandas and pyarrow (imported only when needed); this
 module's job is to turn every way a file can be unusable into an
 :class:`~deltarule.exceptions.InputError` that says what is wrong, what was
 expected and how to fix it: a missing file, an empty one, a header without
-rows, a line with too many fields, bytes that are not UTF-8, duplicate or
+rows, a line with too many or too few fields, bytes that are not UTF-8, duplicate or
 empty column names, and a file that is something
 else altogether (a model file, a zip archive, UTF-16 text: see :mod:`._foreign`).
 
 Text files are read as UTF-8 (a byte-order mark is fine) with any line endings, plain
-or gzip-compressed (``data.csv.gz``). A row with *fewer* fields than the header is
-read with missing values at its end (pandas' behaviour), and a cell of nothing but
-spaces is missing like an empty one; preprocessing then reports them by column and
-row. Columns the caller knows hold text (``text_columns``: categories such as
+or gzip-compressed (``data.csv.gz``). The separator is the extension's (tab for ``.tsv``),
+guessed for ``.csv`` and ``.txt`` among comma, semicolon and tab from the first lines
+(:mod:`._separators`), or given (``sep``: ``'|'``, ``'whitespace'``...). Spaces after a
+separator are skipped, in the header and in cells (pandas' ``skipinitialspace``: ``a, b``
+names the columns ``a`` and ``b``), and column names lose the spaces around them. A line
+with fewer fields than the header is refused, naming it, as one with more is; lines of
+nothing but separators at the end (Excel's ``,,`` rows) are left out, as blank lines are,
+and so is a nameless column that is empty in every row (a separator ending every line).
+A cell of nothing but spaces is missing like an empty one; missing-value marks such as
+``NA`` are missing in a column of numbers, and text like any other in a column of text;
+numbers written with a decimal comma (``1,5``) are numbers (:mod:`._cells`); preprocessing
+then reports missing values by column and row. A file without a header line is read with
+``header=False``, its columns named ``'0'``, ``'1'``, ...; a header whose every name is a
+number is warned about (:class:`~deltarule.exceptions.DataWarning`: the first line looks
+like data). Columns the caller knows hold text (``text_columns``: categories such as
 ``01`` or ``A7``) are read as written, never as numbers. Each table carries, in
 ``attrs[ROWS_ATTR]``, a function that names the line (or row) of the file a row
 came from, for messages about it.
@@ -37,6 +48,7 @@ import importlib
 import os
 import re
 import tokenize
+import warnings
 import zipfile
 import zlib
 from collections import Counter
@@ -47,16 +59,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._naming import ROWS_ATTR
+from .._naming import ROWS_ATTR, listed
 from .._reading import check_readable
-from ..exceptions import InputError
+from ..exceptions import DataWarning, InputError
+from ._cells import settle_cells
 from ._foreign import check_table_bytes
-from ._text import GZIP_ERRORS, RowLines, open_binary, open_text, records
+from ._separators import check_separator, separator_name, sniff_separator
+from ._text import GZIP_ERRORS, WHITESPACE, RowLines, is_empty, open_binary, open_text, records
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ROWS_ATTR", "TABLE_FORMATS", "FileRows", "read_table"]
+__all__ = ["ROWS_ATTR", "TABLE_FORMATS", "WHITESPACE", "FileRows", "read_table"]
 
 TABLE_FORMATS: dict[str, str] = {
     ".csv": "csv",
@@ -178,7 +192,16 @@ def _long_record_line(file: Path, sep: str, width: int) -> int | None:
         return None
 
 
-def _parse_error(file: Path, exc: Exception, sep: str) -> InputError:
+def _sep_text(sep: str) -> str:
+    """The separator as messages quote it."""
+    return "space" if sep == WHITESPACE else repr(sep)
+
+
+def _fields(count: int) -> str:
+    return f"{count} field{'s' if count != 1 else ''}"
+
+
+def _parse_error(file: Path, exc: Exception, sep: str, header: bool = True) -> InputError:
     match = _RAGGED.search(str(exc))
     if "EOF inside string" in str(exc):
         line = _unclosed_quote_line(file)
@@ -191,15 +214,95 @@ def _parse_error(file: Path, exc: Exception, sep: str) -> InputError:
     if match is None:
         return InputError(
             f"{str(file)!r} could not be read as a table ({exc}); expected rows of "
-            f"{sep!r}-separated values under a header line. Check the line it names."
+            f"{_sep_text(sep)}-separated values under a header line. Check the line it names."
         )
     expected, line, saw = match.groups()
     line = _long_record_line(file, sep, int(expected)) or line
+    first = "the header" if header else "the first line"
     return InputError(
-        f"{str(file)!r}: line {line} has {saw} fields but the header has {expected}; expected "
-        f"every line to have {expected}. Check that line for an unquoted {sep!r} inside a value "
-        "(quote such values) or a missing column name in the header."
+        f"{str(file)!r}: line {line} has {saw} fields but {first} has {expected}; expected "
+        f"every line to have {expected}. Check that line for an unquoted {_sep_text(sep)} "
+        "inside a value (quote such values) or a missing column name in the header."
     )
+
+
+def _first_short(file: Path, sep: str, header: bool, width: int, short: Any) -> Any:
+    """``(line, fields)`` of the first data record with fewer than ``width`` fields that
+    pandas read as a row whose last cell is missing (``short[i]``: row ``i``'s), or None
+    (records of nothing but separators are rows of missing values, not short ones)."""
+    try:
+        found = records(file, sep)
+        if header:
+            next(found, None)
+        for row, (line, fields) in enumerate(found):
+            if row >= len(short):
+                return None
+            if len(fields) < width and short[row] and not is_empty(fields):
+                return line, fields
+    except (csv.Error, *GZIP_ERRORS):
+        return None
+    return None
+
+
+def _short_line(
+    file: Path, sep: str, header: bool, width: int, short: Any, guessed: bool
+) -> InputError | None:
+    """The error for the first data record with fewer than ``width`` fields (a row pandas
+    padded with missing values), or None when the file has none (``guessed``: whether the
+    separator was guessed, to be said when the line holds another one)."""
+    found = _first_short(file, sep, header, width, short)
+    if found is None:
+        return None
+    line, fields = found
+    others = [c for c in ",;\t|" if c != sep and c in "".join(fields)]
+    guess = (
+        f" The separator was guessed to be {separator_name(sep)} from the first lines; if "
+        f"the file's is {separator_name(others[0])}, give it: sep={others[0]!r}."
+        if guessed and others
+        else ""
+    )
+    first = "the header" if header else "the first line"
+    if sep == WHITESPACE:
+        fix = "a value left out (whitespace-separated text cannot hold an empty value: write NA)"
+    else:
+        gap = sep + sep
+        fix = (f"a value or a {_sep_text(sep)} left out (an empty value still needs its "
+               f"separators, as in 1{gap}3)")  # fmt: skip
+    return InputError(
+        f"{str(file)!r}: line {line} has {_fields(len(fields))} but {first} has {width}; "
+        f"expected every line to have {width}. Check that line for {fix}.{guess}",
+        options={"sep=": "--sep "},
+    )
+
+
+def _trailing_empty_rows(frame: pd.DataFrame) -> int:
+    """How many rows at the end of ``frame`` are nothing but missing cells (lines of
+    separators, such as Excel's ``,,`` rows below a sheet's data)."""
+    filled = np.flatnonzero(~frame.isna().to_numpy().all(axis=1))
+    return len(frame) - (int(filled[-1]) + 1 if filled.size else 0)
+
+
+def _blank(cell: Any) -> bool:
+    if isinstance(cell, str):
+        return not cell.strip()
+    try:
+        return bool(cell != cell)  # NaN
+    except (TypeError, ValueError):
+        return False
+
+
+def _refuse_short_lines(
+    file: Path, frame: pd.DataFrame, sep: str, header: bool, guessed: bool
+) -> None:
+    """Refuse a line with fewer fields than the header, which pandas pads with missing
+    values (only looked for when the last column has a missing value)."""
+    width = frame.shape[1]
+    if width > 1 and len(frame):
+        short = frame.iloc[:, -1].isna().to_numpy()
+        if short.any():
+            error = _short_line(file, sep, header, width, short, guessed)
+            if error is not None:
+                raise error
 
 
 def _blank_cells(frame: pd.DataFrame) -> set[str]:
@@ -215,30 +318,44 @@ def _blank_cells(frame: pd.DataFrame) -> set[str]:
 
 
 def _read_delimited(
-    file: Path, fmt: str, compressed: bool, text_columns: Collection[Any]
-) -> tuple[pd.DataFrame, list[Any], str]:
-    """Return the frame, the header's raw names (before pandas renames duplicates) and
-    the separator."""
+    file: Path,
+    fmt: str,
+    compressed: bool,
+    text_columns: Collection[Any],
+    sep: str | None,
+    header: bool,
+    needed: Collection[Any] | None,
+) -> tuple[pd.DataFrame, list[Any], RowLines]:
+    """Return the frame (columns in the file's order, named by position), the column names
+    (the header's, stripped, before pandas renames duplicates; or ``'0'``, ``'1'``, ...
+    without a header) and the rows' namer."""
     pd = _require("pandas")
-    sep, decimal_mark = _SEPARATORS[fmt], "."
-    if fmt == "csv":
-        sep, decimal_mark = _sniff_separator(file)
+    guessed = sep is None and fmt == "csv"
+    if sep is None:
+        sep = sniff_separator(file) if fmt == "csv" else _SEPARATORS[fmt]
     options: dict[str, Any] = {
-        "sep": sep,
-        "decimal": decimal_mark,
+        "sep": r"\s+" if sep == WHITESPACE else sep,
         "encoding": "utf-8-sig",
         "compression": "gzip" if compressed else None,
+        "skipinitialspace": True,
     }
-    text = {name: str for name in text_columns}
     try:
         # Reading the header with the first row, headerless, makes a first row with more
         # fields than the header a ParserError; pandas would silently make it an index.
         raw = pd.read_csv(file, header=None, nrows=2, dtype=str, keep_default_na=False, **options)
-        frame = pd.read_csv(file, low_memory=False, index_col=False, dtype=text, **options)
-        blanks = _blank_cells(frame)
-        if blanks:  # read again so that a number column with a blank cell holds numbers
-            frame = pd.read_csv(file, low_memory=False, index_col=False, dtype=text,
-                                na_values=sorted(blanks), **options)  # fmt: skip
+        first = [cell.strip() if isinstance(cell, str) else "" for cell in raw.iloc[0]]
+        names = first if header else [str(i) for i in range(len(first))]
+        positions = [str(i) for i in range(len(first))]
+        text = {positions[i]: str for i, name in enumerate(names) if name in text_columns}
+        frame = pd.read_csv(file, header=0 if header else None, names=positions,
+                            index_col=False, low_memory=False, dtype=text,
+                            keep_default_na=False, na_values=[""], **options)  # fmt: skip
+        empty = _trailing_empty_rows(frame)
+        if empty:  # read again without them: a column of whole numbers stays one
+            frame = pd.read_csv(file, header=0 if header else None, names=positions,
+                                index_col=False, low_memory=False, dtype=text,
+                                keep_default_na=False, na_values=[""],
+                                nrows=len(frame) - empty, **options)  # fmt: skip
     except UnicodeDecodeError as exc:
         line, byte = _first_bad_line(file)
         raise InputError(
@@ -252,7 +369,7 @@ def _read_delimited(
             "followed by rows of values."
         ) from exc
     except pd.errors.ParserError as exc:
-        raise _parse_error(file, exc, sep) from exc
+        raise _parse_error(file, exc, sep, header) from exc
     except GZIP_ERRORS as exc:
         if not compressed:
             raise
@@ -261,30 +378,40 @@ def _read_delimited(
             "file of CSV text. Compress the file again (gzip -k data.csv), or pass it "
             "uncompressed."
         ) from exc
-    return frame, list(raw.iloc[0]), sep
+    _refuse_short_lines(file, frame, sep, header, guessed)
+    rows = RowLines(file, sep, len(frame), header)
+    frame = settle_cells(frame, names, sep, text_columns, needed, rows)
+    return frame, names, rows
 
 
-_DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?=;|$)", re.MULTILINE)
-_DECIMAL_POINT = re.compile(r"(?:^|;)\s*-?\d+\.\d+\s*(?=;|$)", re.MULTILINE)
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
-def _sniff_separator(file: Path) -> tuple[str, str]:
-    """The separator and decimal mark of a .csv file: commas, unless the header line has
-    none but semicolons or tabs (spreadsheets in many locales write ``a;b`` with decimal
-    commas, ``1,5``; a semicolon file whose numbers use commas and never points gets ",")."""
-    try:
-        with open_text(file) as handle:
-            lines = [handle.readline() for _ in range(50)]
-    except GZIP_ERRORS:  # a damaged gzip file: reported when pandas reads it
-        return ",", "."
-    header = lines[0]
-    if "," in header or not (";" in header or "\t" in header):
-        return ",", "."
-    if header.count("\t") > header.count(";"):
-        return "\t", "."
-    body = "".join(lines[1:])
-    commas = _DECIMAL_COMMA.search(body) and not _DECIMAL_POINT.search(body)
-    return ";", "," if commas else "."
+def _warn_if_data(
+    file: Path, names: list[Any], frame: pd.DataFrame, needed: Collection[Any] | None
+) -> None:
+    """Warn when the header looks like a line of data (a file without a header, such as
+    UCI's, whose first line was read as the column names and is lost from the rows): its
+    names are numbers, all of them or all but values found in their own columns (a class
+    label: ``5.1,3.5,1.4,0.2,Iris-setosa``)."""
+    if needed is not None and all(name in names for name in needed):
+        return
+    numbers = [isinstance(n, str) and bool(_NUMBER.fullmatch(n)) for n in names]
+    if not any(numbers):
+        return
+    words = [i for i, number in enumerate(numbers) if not number]
+    for i in words:
+        if not _named(names[i]) or not frame.iloc[:, i].astype(str).eq(names[i]).any():
+            return
+    what = "all numbers" if not words else "numbers, or values found in their own columns"
+    warnings.warn(
+        f"the first line of {file.name!r} looks like data, not a header: its column names "
+        f"({listed(names)}) are {what}, so that line was read as the column names and is not "
+        "a row of the data. If the file has no header line, pass --no-header, which names the "
+        "columns 0, 1, 2, ... (from Python: read_table(path, header=False)).",
+        DataWarning,
+        stacklevel=3,
+    )
 
 
 def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
@@ -344,20 +471,32 @@ def _named(name: Any) -> bool:
 def _usable_columns(
     file: Path, frame: pd.DataFrame, names: list[Any], needed: Collection[Any] | None
 ) -> pd.DataFrame:
-    """Refuse empty or repeated column names, or, when the caller says which columns it
-    ``needed``, drop the other columns that have them."""
+    """``frame`` with its columns named ``names``: a nameless column empty in every row (a
+    separator at the end of every line) left out; empty or repeated column names refused,
+    or, when the caller says which columns it ``needed``, the other columns that have them
+    dropped."""
     counts = Counter(names)
+    empty = {
+        i for i, name in enumerate(names)
+        if not _named(name) and frame.iloc[:, i].map(_blank).all()
+    }  # fmt: skip
     keep = [
         i
         for i, name in enumerate(names)
-        if needed is None or (_named(name) and counts[name] == 1) or name in needed
+        if i not in empty
+        and (needed is None or (_named(name) and counts[name] == 1) or name in needed)
     ]
     for index in keep:
         if not _named(names[index]):
+            hint = (
+                " (A nameless first column is usually a row index written by pandas' "
+                "to_csv; re-save with index=False or name the column.)"
+                if index == 0
+                else ""
+            )
             raise InputError(
                 f"{str(file)!r}: column {index + 1} has no name; every column needs a unique "
-                "name in the header. (A nameless first column is usually a row index written "
-                "by pandas' to_csv; re-save with index=False or name the column.)"
+                f"name in the header.{hint}"
             )
     repeated = [names[i] for i in keep if counts[names[i]] > 1]
     if repeated:
@@ -367,7 +506,8 @@ def _usable_columns(
             f"(columns {', '.join(map(str, positions))}); column names must be unique. "
             "Rename the duplicates."
         )
-    return frame if len(keep) == len(names) else frame.iloc[:, keep]
+    frame = frame if len(keep) == len(names) else frame.iloc[:, keep]
+    return frame.set_axis([names[i] for i in keep], axis=1)
 
 
 class FileRows:
@@ -396,6 +536,8 @@ def read_table(
     format: str | None = None,
     text_columns: Collection[Any] = (),
     needed: Collection[Any] | None = None,
+    sep: str | None = None,
+    header: bool = True,
 ) -> pd.DataFrame:
     """Read a table of named columns from CSV, TSV or Parquet.
 
@@ -408,10 +550,20 @@ def read_table(
         Overrides the extension.
     text_columns : collection of str, optional
         Columns read as text exactly as written (CSV, TSV), even where every value looks
-        like a number: codes such as ``01`` stay ``"01"``. Missing cells stay missing.
+        like a number: codes such as ``01`` stay ``"01"``. Only empty (or blank) cells are
+        missing there.
     needed : collection of str, optional
         The columns the caller uses. Columns outside it whose header name is empty or
-        repeated are dropped, rather than refused (by default every column is checked).
+        repeated are dropped, rather than refused (by default every column is checked),
+        and their cells are left as pandas reads them.
+    sep : str, optional
+        Text only: the separator, one character (``","``, ``";"``, ``"\\t"``, ``"|"``...)
+        or ``"whitespace"`` (also ``" "``: runs of spaces and tabs, as in UCI's
+        whitespace-separated files). By default a ``.tsv`` file's is a tab, and a ``.csv``
+        or ``.txt`` file's is guessed among comma, semicolon and tab from its first lines.
+    header : bool
+        Text only: whether the first line names the columns (default). With False it is
+        data, and the columns are named ``"0"``, ``"1"``, ``"2"``, ... in order.
 
     Returns
     -------
@@ -424,17 +576,33 @@ def read_table(
     ------
     InputError
         For any unusable file, with what is wrong and how to fix it.
+
+    Warns
+    -----
+    DataWarning
+        When every name in the header is a number (the first line looks like data).
     """
     expected = "a CSV, TSV or Parquet file with a header line and rows"
     file = _check_file(path, expected)
     parquet = format == "parquet" or (format is None and _extension(file) in (".parquet", ".pq"))
     compressed = check_table_bytes(file, expected, parquet)
     fmt = _table_format(file, format)
+    if sep is not None:
+        sep = check_separator(sep)
     if fmt == "parquet":
+        if sep is not None or not header:
+            given = "sep" if sep is not None else "header=False"
+            raise InputError(
+                f"{given} applies to text (CSV, TSV); {str(file)!r} is a Parquet file, whose "
+                f"columns are named in the file. Leave {given} out."
+            )
         (frame, names), rows = _read_parquet(file), FileRows(file.name)
     else:
-        frame, names, sep = _read_delimited(file, fmt, compressed, text_columns)
-        rows = RowLines(file, sep, len(frame))
+        frame, names, rows = _read_delimited(
+            file, fmt, compressed, text_columns, sep, header, needed
+        )
+        if header:
+            _warn_if_data(file, names, frame, needed)
     frame = _usable_columns(file, frame, names, needed)
     if len(frame) == 0:
         raise InputError(

@@ -1,0 +1,225 @@
+"""The cells of delimited text, read as text by pandas, settled into numbers or text.
+
+pandas reads a column whose every cell is a number as numbers; here, the columns it leaves
+as text (:func:`settle_cells`):
+
+* a cell of nothing but spaces or tabs is missing, as an empty one is (in every column);
+* a column of numbers with missing-value marks among them (pandas' own: ``NA``, ``N/A``,
+  ``null``, ``None``, ``nan``, ``#N/A``...) is numbers, those cells missing; so is a column
+  of True/False (R's ``TRUE``/``FALSE``) with such marks, its cells True and False as pandas
+  reads them. In a column of text the marks are text like any other value (the country
+  code ``NA``, Kaggle's ``NA`` for "no alley"): there, only empty cells are missing;
+* a column of numbers written with a decimal comma (``1,5``, ``-0,38``: spreadsheets in many
+  locales, in a ``;``- or tab-separated file or quoted in a comma-separated one) is numbers,
+  judged on the whole column (:func:`_decimal_comma`). A column mostly of such numbers with
+  text (or numbers written with a decimal point) among them is refused, naming the first
+  such cell, rather than left to become one category per number.
+
+Columns the caller reads as text (``text_columns``) keep every cell as written (only empty
+and blank cells are missing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputError
+
+__all__ = ["NA_MARKS", "READ_MARKS_ATTR", "settle_cells"]
+
+NA_MARKS = frozenset(
+    {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)  # fmt: skip
+"""pandas' default missing-value strings (``pandas.read_csv``'s ``na_values``): missing in a
+column of numbers."""
+READ_MARKS_ATTR = "deltarule.read_marks"
+"""A table's ``attrs`` entry (which its columns carry too): for each column read as numbers
+(or True/False) whose missing cells include marks, the marks (``{"v": ["NA", "null"]}``),
+so that a message about its missing values can say how they were written."""
+_TRUTH = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": False,
+          "false": False}  # fmt: skip
+"""pandas' default ``true_values``/``false_values``: a column of them is True/False."""
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
+"""A decimal comma that could be a thousands separator (``1,050``)."""
+
+
+class _Column:
+    """One text column's cells sorted: blank, marks, numbers (``is_number``, with a point:
+    ``dot``), decimal commas (``comma``; ``unambiguous`` when one cannot be a thousands
+    separator), other text; ``numbers`` holds their values, the commas read as points."""
+
+    def __init__(self, pd: Any, column: Any) -> None:
+        text = column.str.strip()
+        self.blank = text.eq("").to_numpy(dtype=bool, na_value=False)
+        present = text.notna().to_numpy(dtype=bool) & ~self.blank
+        self.text = text
+        self.marks = text.isin(NA_MARKS).to_numpy(dtype=bool) & present
+        commas = text.str.contains(",", regex=False, na=False).to_numpy(dtype=bool)
+        kept = ~self.marks & present
+        written = text.where(kept)
+        if commas.any():
+            written = written.str.replace(",", ".", regex=False)
+        self.numbers = pd.to_numeric(written, errors="coerce")
+        read = self.numbers.notna().to_numpy(dtype=bool)
+        comma = read & commas
+        if comma.any():  # (the forms a decimal comma takes: 1,5 -1,25 1,5e3; not ,5 or 1,)
+            comma &= text.str.fullmatch(_DECIMAL_COMMA, na=False).to_numpy(dtype=bool)
+        self.comma = comma
+        self.is_number = read & ~commas
+        self.other = kept & ~self.comma & ~self.is_number
+        dots = text.str.contains(".", regex=False, na=False).to_numpy(dtype=bool)
+        self.dot = self.is_number & dots
+        self.unambiguous = self.comma.any() and _not_thousands(text[self.comma])
+
+    def truth(self) -> Any:
+        """The column as True/False (marks missing) when its other cells are all pandas'
+        true and false values, else None."""
+        if not self.other.any() or self.is_number.any() or self.comma.any():
+            return None
+        words = self.text.where(self.other)
+        if not words[self.other].isin(list(_TRUTH)).all():
+            return None
+        return words.map(_TRUTH.get, na_action="ignore").astype(object).where(self.other)
+
+
+def _not_thousands(cells: Any) -> bool:
+    """Whether any of these decimal-comma cells cannot be a number with thousands separators
+    (three digits after its comma, one to three before it, not 0: ``1,050``)."""
+    digits_after = cells.str.len() - cells.str.rfind(",") - 1
+    if (digits_after != 3).any():
+        return True
+    return not bool(cells.str.fullmatch(_THOUSANDS, na=False).all())
+
+
+def _text_only(column: Any) -> bool:
+    """Whether every cell is text or missing (not a number, True/False...) as pandas read it."""
+    if str(column.dtype) in ("str", "string"):
+        return True
+    return column.dtype == object and bool(
+        column.dropna().map(lambda value: isinstance(value, str)).all()
+    )
+
+
+def _has_fractions(column: Any) -> bool:
+    """Whether a column of numbers holds a number with a fractional part (a decimal point)."""
+    if column.dtype.kind != "f":
+        return False
+    values = column.to_numpy()
+    values = values[np.isfinite(values)]
+    return bool((values != np.round(values)).any())
+
+
+def _decimal_comma(sep: str, cells: _Column, points: bool, unambiguous: bool) -> bool:
+    """Whether a column's commas between digits are decimal marks: where one cannot be a
+    thousands separator (``1,5``, ``0,125``, ``1234,5``), or, in a file whose numbers are
+    never written with a decimal point, where another column says so or the separator is a
+    semicolon. A comma-separated file has its numbers with commas quoted: ``"1,5"``; there,
+    the file's other numbers must have no decimal point either (a quoted ``"3,4"`` beside
+    ``2.5`` is a pair, not a number)."""
+    if sep == ",":
+        return unambiguous and not points
+    return cells.unambiguous or ((sep == ";" or unambiguous) and not points)
+
+
+def _mixed_error(name: Any, cells: _Column, rows: Callable[[int], str]) -> InputError:
+    """The error for a column of decimal-comma numbers with other cells among them."""
+    comma = cells.text[cells.comma]
+    first_comma = f"{comma.iloc[0]!r} at {rows(_position(cells, comma.index[0]))}"
+    if cells.dot.any():
+        dot = cells.text[cells.dot]
+        return InputError(
+            f"column {name!r} holds numbers written with a decimal comma ({first_comma}) and "
+            f"with a decimal point ({dot.iloc[0]!r} at {rows(_position(cells, dot.index[0]))});"
+            " expected one decimal mark throughout. Write them all one way (with a decimal "
+            "point, 1.5, they are read in any file)."
+        )
+    other = cells.text[cells.other]
+    n_numbers = int(cells.comma.sum() + cells.is_number.sum())
+    return InputError(
+        f"column {name!r} holds numbers written with a decimal comma (such as {first_comma}) "
+        f"in {n_numbers} rows but text in {len(other)}, the first {other.iloc[0]!r} at "
+        f"{rows(_position(cells, other.index[0]))}; expected numbers throughout (it would "
+        "otherwise become one category per distinct value). Fix those cells; if they mark "
+        "missing values, leave them empty or write NA."
+    )
+
+
+def _mostly_decimal_commas(cells: _Column) -> bool:
+    """Whether decimal-comma numbers (and whole numbers) outnumber the column's other cells
+    (text, and numbers with a decimal point)."""
+    odd = int(cells.other.sum() + cells.dot.sum())
+    return odd <= int(cells.comma.sum() + cells.is_number.sum()) - int(cells.dot.sum())
+
+
+def _position(cells: _Column, label: Any) -> int:
+    return int(cells.text.index.get_loc(label))
+
+
+def settle_cells(
+    frame: Any,
+    names: list[Any],
+    sep: str,
+    text_columns: Collection[Any],
+    needed: Collection[Any] | None,
+    rows: Callable[[int], str],
+) -> Any:
+    """Settle the text columns of ``frame`` (columns in the file's order, named ``names``)
+    into numbers or text as the module's docstring says; returns the frame, whose
+    ``attrs[READ_MARKS_ATTR]`` names the marks read as missing, by column.
+
+    Columns outside ``needed`` (when given) only have their blank cells made missing.
+    ``rows(i)`` names row ``i``'s place in the file, for messages.
+
+    Raises
+    ------
+    InputError
+        For a column mostly of decimal-comma numbers with text or decimal points among them.
+    """
+    import pandas as pd
+
+    sorted_cells: dict[int, _Column] = {}
+    points = False
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if not _text_only(column):
+            points = points or _has_fractions(column)
+            continue
+        cells = _Column(pd, column)
+        if cells.blank.any():
+            frame.isetitem(i, column.mask(cells.blank))
+        name = names[i]
+        if name in text_columns or (needed is not None and name not in needed):
+            continue
+        sorted_cells[i] = cells
+        points = points or bool(cells.dot.any())
+    unambiguous = any(cells.unambiguous for cells in sorted_cells.values())
+    read_marks: dict[Any, list[str]] = {}
+    for i, cells in sorted_cells.items():
+        if cells.marks.any():
+            read_marks[names[i]] = sorted(set(cells.text[cells.marks]))
+        if not cells.comma.any():
+            if not cells.other.any():  # numbers (and marks, blanks): numbers
+                frame.isetitem(i, cells.numbers)
+            elif cells.marks.any() and (truth := cells.truth()) is not None:
+                frame.isetitem(i, truth)
+            else:
+                read_marks.pop(names[i], None)  # (text: its marks are values)
+            continue
+        if not _decimal_comma(sep, cells, points, unambiguous):
+            read_marks.pop(names[i], None)
+            continue  # (commas that may be thousands separators: left as written)
+        if not cells.other.any() and not cells.dot.any():
+            frame.isetitem(i, cells.numbers)
+        elif _mostly_decimal_commas(cells):
+            raise _mixed_error(names[i], cells, rows)
+        else:
+            read_marks.pop(names[i], None)
+    if read_marks:
+        frame.attrs[READ_MARKS_ATTR] = read_marks
+    return frame
