@@ -25,7 +25,7 @@ def test_explain_prints_the_tutorial_walk(capsys):
     code, out, err = run(capsys, "explain")
     assert code == 0 and err == ""
     assert "E_total = E_o1 + E_o2 = 0.274811083 + 0.023560026 = 0.298371109" in out
-    assert "w5⁺ = w5 − η·∂E_total/∂w5 = 0.4 − 0.5·0.082167041 = 0.35891648" in out
+    assert "w5⁺ = w5 − η·∂E_total/∂w5 = 0.4 − 0.5·0.0821670406 = 0.35891648" in out
 
 
 def test_explain_json(capsys):

@@ -42,8 +42,9 @@ from .draw import Diagram, diagram_svg, draw_network, save_diagram
 from .events import DataValue, LayerBackward, LayerForward, LossRecord, Trace, neuron_labels
 from .expr import fmt
 from .linear import LinearWalk, linear_walk, plot_linear, render_linear
+from .published import tutorial_footnotes
 from .recorder import NonFiniteError, Recorder, trace
-from .render import FORMATS, MAX_NEURONS, layer_summary, render, to_json_data
+from .render import FORMATS, MAX_NEURONS, check_walk_size, layer_summary, render, to_json_data
 from .units import check_data_values
 
 __all__ = [
@@ -85,7 +86,8 @@ def tutorial_trace(learning_rate: float = TUTORIAL_LEARNING_RATE, *, steps: int 
     targets = ", ".join(f"target_o{k + 1} = {fmt(v)}" for k, v in enumerate(y[0]))
     biases = f"b1 = {fmt(net.biases[0][0])}, b2 = {fmt(net.biases[1][0])}"
     note = f"Inputs {inputs}; {targets}; biases {biases} (held fixed)."
-    return trace(net, X, y, learning_rate, steps=steps, title="the tutorial network", note=note)
+    walked = trace(net, X, y, learning_rate, steps=steps, title="the tutorial network", note=note)
+    return replace(walked, footnotes=tutorial_footnotes(walked))
 
 
 def explain_tutorial(
@@ -273,6 +275,8 @@ def explain_example(
         when the example overflows the network's arithmetic.
     """
     max_neurons = check_int(max_neurons, "max_neurons")
+    if format != "json":  # (before the trace: a huge walk is refused up front)
+        check_walk_size(network.layer_sizes, max_neurons)
     result = example_trace(network, x, y, learning_rate=learning_rate, steps=steps,
                            title=title, note=note, classes=classes,
                            raw_inputs=raw_inputs, raw_targets=raw_targets)  # fmt: skip

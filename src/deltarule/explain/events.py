@@ -216,6 +216,13 @@ class Trace:
         Empty, or one per output: the target in the data's units and its standardisation
         (the network was trained on :math:`(target - mean)/std`, so its output in the
         target's units is :math:`mean + std\\cdot out`).
+    final_output : ndarray of shape (n_samples, n_outputs) or None
+        The outputs after ``steps`` updates; None without steps or when the training
+        diverged.
+    footnotes : tuple of (str, str)
+        ``(line, sentence)`` pairs: a sentence the walk prints after the line whose left
+        side reads ``line`` (``"E after 1 update"``); the tutorial's published numbers that
+        differ from the computed ones say why there (:mod:`.published`).
     """
 
     layer_sizes: tuple[int, ...]
@@ -238,6 +245,8 @@ class Trace:
     diverged: int | None = None
     raw_inputs: tuple[DataValue, ...] = ()
     raw_targets: tuple[DataValue, ...] = ()
+    final_output: Array | None = None
+    footnotes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         """Name the neurons the tutorial's way unless labels were given."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,7 +36,13 @@ __all__ = [
     "to_latex",
     "fmt",
     "fmt_short",
+    "evaluate",
+    "DECIMALS",
 ]
+
+DECIMALS = 9
+"""The decimals a positional number is shown with (the tutorial's), unless a line needs more
+for its arithmetic to check from its shown operands."""
 
 _LATEX_BASE = {
     "net": r"\mathrm{net}",
@@ -93,17 +99,19 @@ class Prod:
 
 @dataclass(frozen=True)
 class Tpl:
-    """A formula given as text and LaTeX templates with ``%0``, ``%1``... for its arguments."""
+    """A formula given as text and LaTeX templates with ``%0``, ``%1``... for its arguments;
+    ``fn`` computes it from its arguments' values (None: words, or not computable here)."""
 
     text: str
     latex: str
     args: tuple[Expr, ...] = ()
+    fn: Callable[..., float] | None = field(default=None, compare=False, repr=False)
 
 
 Expr = Sym | Num | D | Sum | Prod | Tpl
 
 
-def fmt(value: float, dtype: DTypeLike | None = None) -> str:
+def fmt(value: float, dtype: DTypeLike | None = None, decimals: int = DECIMALS) -> str:
     """Format a number the tutorial's way: up to 9 decimals; scientific when tiny or huge, with
     every digit the value holds.
 
@@ -116,6 +124,10 @@ def fmt(value: float, dtype: DTypeLike | None = None) -> str:
     1e16 it is scientific with the shortest repr's digits (3.510187782978851e-05; float32's
     3.510188e-05), never cut to fewer: ``1.000000e+09`` for 999,999,980.4 made
     ``(y − mean)/std`` lines false.
+
+    ``decimals`` above 9 shows a positional number's exact value rounded to that many
+    decimals (float32's 0.150000006 is 0.15000000596 with 11): the walk shows an operand so
+    where 9 decimals would not reproduce its line's result (:func:`evaluate`).
 
     Examples
     --------
@@ -132,12 +144,14 @@ def fmt(value: float, dtype: DTypeLike | None = None) -> str:
         return str(value)
     number = np.float32(value) if single else np.float64(value)
     if value == 0 or 1e-4 <= abs(value) < 1e16:
-        if single:  # (float32's shortest digits, cut at 9 decimals)
+        if decimals > DECIMALS:  # (the exact binary value's digits)
+            text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+        elif single:  # (float32's shortest digits, cut at 9 decimals)
             text = np.format_float_positional(number, precision=9, trim="-")
         else:
             text = np.format_float_positional(number, trim="-")  # (the shortest repr)
-            if len(text.partition(".")[2]) > 9:  # (rounded from the exact value, not the repr)
-                text = f"{value:.9f}".rstrip("0").rstrip(".")
+            if len(text.partition(".")[2]) > decimals:  # (rounded from the exact value)
+                text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
     return np.format_float_scientific(number, unique=True, trim="-", exp_digits=2)
 
@@ -186,18 +200,19 @@ def _needs_parens(expr: Expr) -> bool:
     return isinstance(expr, Sum) or (isinstance(expr, Num) and expr.value < 0)
 
 
-def to_text(expr: Expr, dtype: DTypeLike | None = None) -> str:
-    """Print an expression as plain (Unicode) text; numbers as :func:`fmt` writes ``dtype``."""
+def to_text(expr: Expr, dtype: DTypeLike | None = None, decimals: int = DECIMALS) -> str:
+    """Print an expression as plain (Unicode) text; numbers as :func:`fmt` writes ``dtype``
+    (operands with ``decimals``)."""
 
     def printer(sub: Expr) -> str:
-        return to_text(sub, dtype)
+        return to_text(sub, dtype, decimals)
 
     if isinstance(expr, Sym):
         joiner = "" if len(expr.base) == 1 and expr.sub[:1].isdigit() else "_"
         text = expr.base + (joiner + expr.sub if expr.sub else "")
         return text + ("⁺" if expr.sup == "+" else expr.sup)
     if isinstance(expr, Num):
-        return (fmt_short if expr.short else fmt)(expr.value, expr.dtype or dtype)
+        return _number(expr, dtype, decimals)
     if isinstance(expr, D):
         return f"∂{printer(expr.of)}/∂{printer(expr.wrt)}"
     if isinstance(expr, Sum):
@@ -217,19 +232,61 @@ def _sum(expr: Sum, printer: Callable[[Expr], str], minus: str) -> str:
     return "".join(parts)
 
 
-def _latex_num(value: float, dtype: DTypeLike | None = None, short: bool = False) -> str:
-    text = (fmt_short if short else fmt)(value, dtype)
+def _number(num: Num, dtype: DTypeLike | None, decimals: int = DECIMALS) -> str:
+    if num.short:
+        return fmt_short(num.value, num.dtype or dtype)
+    return fmt(num.value, num.dtype or dtype, decimals)
+
+
+def evaluate(
+    expr: Expr, dtype: DTypeLike | None = None, decimals: int | None = None
+) -> float | None:
+    """The value of an expression of numbers: from its numbers as shown with ``decimals``
+    (:func:`fmt`), or from their exact values when ``decimals`` is None; None when it holds a
+    symbol or a formula with no ``fn``. Computed in float64.
+
+    >>> e = Sum((Prod((Num(0.15), Num(0.05))), Num(0.35)))
+    >>> evaluate(e)
+    0.3575
+    >>> evaluate(Prod((Num(0.1234567891234), Num(2.0))), decimals=9)
+    0.246913578
+    """
+    if isinstance(expr, Num):
+        if decimals is None:
+            return float(expr.value)
+        return float(_number(expr, dtype, decimals))
+    parts: list[float | None]
+    if isinstance(expr, (Sum, Prod)):
+        parts = [evaluate(e, dtype, decimals) for e in (expr.terms if isinstance(expr, Sum)
+                                                         else expr.factors)]  # fmt: skip
+        if any(p is None for p in parts):
+            return None
+        return math.fsum(parts) if isinstance(expr, Sum) else math.prod(parts)  # type: ignore[arg-type]
+    if isinstance(expr, Tpl) and expr.fn is not None:
+        parts = [evaluate(e, dtype, decimals) for e in expr.args]
+        if any(p is None for p in parts):
+            return None
+        try:
+            return float(expr.fn(*parts))
+        except (ArithmeticError, ValueError):
+            return None
+    return None
+
+
+def _latex_num(value: float, dtype: DTypeLike | None = None, short: bool = False,
+               decimals: int = DECIMALS) -> str:  # fmt: skip
+    text = fmt_short(value, dtype) if short else fmt(value, dtype, decimals)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     return text
 
 
-def to_latex(expr: Expr, dtype: DTypeLike | None = None) -> str:
+def to_latex(expr: Expr, dtype: DTypeLike | None = None, decimals: int = DECIMALS) -> str:
     """Print an expression as LaTeX (for ``$...$`` in Markdown); numbers as :func:`fmt`."""
 
     def printer(sub: Expr) -> str:
-        return to_latex(sub, dtype)
+        return to_latex(sub, dtype, decimals)
 
     if isinstance(expr, Sym):
         text = _LATEX_BASE.get(expr.base, expr.base)
@@ -237,7 +294,7 @@ def to_latex(expr: Expr, dtype: DTypeLike | None = None) -> str:
             text += f"_{{{expr.sub}}}"
         return text + (f"^{{{expr.sup}}}" if expr.sup else "")
     if isinstance(expr, Num):
-        return _latex_num(expr.value, expr.dtype or dtype, expr.short)
+        return _latex_num(expr.value, expr.dtype or dtype, expr.short, decimals)
     if isinstance(expr, D):
         return rf"\frac{{\partial {printer(expr.of)}}}{{\partial {printer(expr.wrt)}}}"
     if isinstance(expr, Sum):

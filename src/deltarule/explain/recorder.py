@@ -187,9 +187,11 @@ def _check_finite(trace: Trace, X: Array, y: Array) -> None:
 
 
 def _curve_points(steps: int, n_points: int) -> set[int]:
-    """Update counts at which to record the error: 0, then log-spaced up to ``steps``."""
+    """Update counts at which to record the error: 0, then log-spaced up to ``steps``, and
+    ``steps - 1``: the error of the last forward pass, before the last update, which is
+    what ``fit``'s history records as the last epoch's loss."""
     points = np.unique(np.round(np.geomspace(1, steps, num=max(n_points - 1, 1))).astype(int))
-    return {0, *(int(p) for p in points), steps}
+    return {0, *(int(p) for p in points), steps - 1, steps}
 
 
 def _train_on(
@@ -200,12 +202,13 @@ def _train_on(
     learning_rate: float,
     steps: int,
     n_points: int,
-) -> tuple[list[tuple[int, float]], float | None, int | None]:
+) -> tuple[list[tuple[int, float]], float | None, int | None, Array | None]:
     """Run ``steps`` updates from ``params`` (in place).
 
-    Returns the curve (finite errors only), the final error and, when the training
-    diverged, the number of updates after which the error was no longer finite (training
-    stops there: every later error would be NaN too); else None.
+    Returns the curve (finite errors only), the final error, when the training diverged
+    the number of updates after which the error was no longer finite (training stops
+    there: every later error would be NaN too), else None, and the final outputs (None
+    when it diverged).
     """
     keep = _curve_points(steps, n_points)
     grad = network.layout.allocate(network.dtype)
@@ -215,15 +218,16 @@ def _train_on(
         for step in range(steps):
             error, _ = network.loss_and_gradient(X, y, params=params, out=grad)
             if not math.isfinite(error):
-                return curve, None, step
+                return curve, None, step, None
             if step in keep:
                 curve.append((step, float(error)))
             params[mask] -= learning_rate * grad[mask]
         final = float(network.evaluate_params(params, X, y))
+        output = network.forward(X, params)[0].copy()
     if not math.isfinite(final):
-        return curve, None, steps
+        return curve, None, steps, None
     curve.append((steps, final))
-    return curve, final, None
+    return curve, final, None, output
 
 
 def trace(
@@ -313,5 +317,10 @@ def trace(
     _check_finite(one_step, X, y)  # (before running any further steps)
     if not steps:
         return one_step
-    curve, final, diverged = _train_on(network, X, y, params.copy(), learning_rate, steps, n_points)
-    return replace(one_step, curve=tuple(curve), final_error=final, steps=steps, diverged=diverged)
+    curve, final, diverged, output = _train_on(
+        network, X, y, params.copy(), learning_rate, steps, n_points
+    )
+    return replace(
+        one_step, curve=tuple(curve), final_error=final, steps=steps, diverged=diverged,
+        final_output=output,
+    )  # fmt: skip

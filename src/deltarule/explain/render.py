@@ -26,7 +26,7 @@ from .._json import dumps
 from .._validation import check_int
 from ..exceptions import InputError
 from .events import Trace, require_trace
-from .expr import Expr, Num, fmt, fmt_short, to_latex, to_text
+from .expr import DECIMALS, Expr, Num, Prod, Sum, Tpl, evaluate, fmt, fmt_short, to_latex, to_text
 from .units import json_data, summary_lines
 from .walk import NBSP, Note, Section, Step, divergence_sentence, updates, walk
 
@@ -39,13 +39,43 @@ MAX_NEURONS = 8
 """Widest layer shown weight by weight; wider networks get a per-layer summary."""
 
 
+MAX_WALK_WEIGHTS = 5_000
+"""The most weights a walk shows one by one (some 4 lines each); a larger network is shown
+as a per-layer summary (a smaller ``max_neurons``)."""
+
+
+def check_walk_size(layer_sizes: tuple[int, ...] | list[int], max_neurons: int,
+                    option: str = "max_neurons") -> None:  # fmt: skip
+    """Refuse a weight-by-weight walk of more than :data:`MAX_WALK_WEIGHTS` weights, before
+    it is computed (``option`` names the setting in the message: ``--max-neurons``)."""
+    if max(layer_sizes) > max_neurons:
+        return  # (a per-layer summary)
+    n_weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    if n_weights > MAX_WALK_WEIGHTS:
+        sizes = "-".join(str(n) for n in layer_sizes)
+        raise InputError(
+            f"{option} {max_neurons} would show all {n_weights:,} weights of the {sizes} "
+            f"network one by one (some {4 * n_weights:,} lines); a walk shows at most "
+            f"{MAX_WALK_WEIGHTS:,}. Use a {option} below {max(layer_sizes)} (the default, "
+            f"{MAX_NEURONS}, gives a per-layer summary), or explain a smaller network."
+        )
+
+
 def render(trace: Trace, format: str = "text", *, max_neurons: int = MAX_NEURONS) -> str:
     """Render ``trace`` as ``"text"``, ``"markdown"``, ``"html"`` or ``"json"``.
 
     Numbers are written with the digits of the traced network's dtype (:func:`~.expr.fmt`).
+
+    Raises
+    ------
+    InputError
+        For an unknown format, or a weight-by-weight walk of more than
+        :data:`MAX_WALK_WEIGHTS` weights (:func:`check_walk_size`).
     """
     require_trace(trace, "render")
     max_neurons = check_int(max_neurons, "max_neurons")
+    if format != "json":
+        check_walk_size(trace.layer_sizes, max_neurons)
     if format == "text":
         return to_text_report(trace, max_neurons=max_neurons)
     if format == "markdown":
@@ -69,12 +99,29 @@ def header_lines(trace: Trace) -> list[str]:
     acts = ", ".join(rec.activation for rec in trace.forward)
     sizes = "-".join(str(s) for s in trace.layer_sizes)
     eta = f"learning rate η = {trace.learning_rate:g}"
-    lines = [f"layers {sizes} ({acts}), loss {trace.loss.name}, {eta}"]
+    lines = [f"layers {sizes} ({acts}), loss {trace.loss.name}, {eta}, {trace.dtype} numbers"]
     if trace.note:
         lines.append(trace.note)
+    lines.append(digits_sentence(trace))
     if dropout_sentence(trace):
         lines.append(dropout_sentence(trace))
     return lines
+
+
+def digits_sentence(trace: Trace) -> str:
+    """Say how the numbers are shown, so that a reader can check each line by hand."""
+    text = (
+        "Numbers are shown to 9 decimals (tiny ones with all their digits); where a line's "
+        "result would not follow from its operands so rounded, that line shows them with "
+        "more digits."
+    )
+    if trace.dtype == np.float32:
+        text += (
+            " The network computes in float32, rounding every result to about 7 significant "
+            "digits, so a result can differ from exact arithmetic on its operands in the 7th "
+            "significant digit."
+        )
+    return text
 
 
 def dropout_sentence(trace: Trace) -> str:
@@ -96,16 +143,80 @@ def dropout_sentence(trace: Trace) -> str:
     )
 
 
-def printer(trace: Trace, latex: bool = False) -> Callable[[Expr], str]:
+class Printer:
+    """The expression printer of a trace: text or LaTeX, numbers in the trace's ``dtype``,
+    operands with ``decimals`` (:data:`~.expr.DECIMALS` unless a line needs more)."""
+
+    def __init__(self, dtype: np.dtype, latex: bool = False) -> None:
+        """Print with ``dtype``'s digits, as LaTeX when ``latex``."""
+        self.dtype, self.latex = dtype, latex
+
+    def __call__(self, expr: Expr, decimals: int = DECIMALS) -> str:
+        """Print ``expr``."""
+        return (to_latex if self.latex else to_text)(expr, self.dtype, decimals)
+
+
+def printer(trace: Trace, latex: bool = False) -> Printer:
     """The expression printer for ``trace``: text or LaTeX, numbers in the trace's dtype."""
-    base = to_latex if latex else to_text
-    return lambda expr: base(expr, trace.dtype)
+    return Printer(trace.dtype, latex)
 
 
-def step_line(step: Step, printer: Callable[[Expr], str]) -> str:
-    """One walk line, ``lhs = formula = numbers = value``, printed by ``printer``."""
-    pieces = [printer(step.lhs), *(printer(p) for p in step.parts)]
-    value = printer(step.value if isinstance(step.value, Num) else Num(step.value))
+_EPS32 = float(np.finfo(np.float32).eps)
+MAX_DECIMALS = 20
+"""The most decimals an operand is shown with: beyond float64's shortest repr of any number
+from 1e-4 (smaller ones are scientific, with every digit)."""
+
+
+def _checks(shown: float, text: str, dtype: np.dtype, exact: float | None, value: float,
+            evaluated: float, data: bool = False) -> bool:  # fmt: skip
+    """True when ``evaluated`` (a line's arithmetic on its shown operands) gives the shown
+    result ``text`` (``shown``): within half its last place of 9 decimals (10 significant
+    digits when scientific), and in float32 also within what the network's float32
+    arithmetic rounded (``value`` against ``exact``, the same arithmetic in float64)."""
+    places = abs(shown) * 5e-10 if "e" in text else 5e-10
+    if dtype == np.float32 and exact is not None:
+        if data:  # (float64 arithmetic: the shown operands must give its exact result)
+            return abs(evaluated - exact) <= places / 2
+        # (float32 arithmetic rounds each result, as the header says: within that, and
+        # within its operands' own float32 digits, 0.15 for 0.150000006)
+        scale = max(abs(shown), abs(exact))
+        allowed = abs(exact - value) + abs(value - shown) + 4 * _EPS32 * scale
+        return abs(evaluated - shown) <= places + allowed
+    return abs(evaluated - shown) < places * (1 - 1e-6)  # (a tie, …1185 for …118, fails)
+
+
+def _has_float64(expr: Expr) -> bool:
+    """True when a number of ``expr`` is the data's (float64 in any walk)."""
+    if isinstance(expr, Num):
+        return expr.dtype is not None and np.dtype(expr.dtype) == np.float64
+    children = {Sum: "terms", Prod: "factors", Tpl: "args"}
+    name = next((attr for kind, attr in children.items() if isinstance(expr, kind)), None)
+    return name is not None and any(_has_float64(e) for e in getattr(expr, name))
+
+
+def _numbers(part: Expr, value: Num, show: Printer) -> str:
+    """A part of numbers, with the fewest decimals (from 9) that make its arithmetic give the
+    shown result; the most, when none does (float32's own rounding)."""
+    text = to_text(value, show.dtype)
+    if evaluate(part, show.dtype, DECIMALS) is None or text in ("inf", "-inf", "nan"):
+        return show(part)
+    shown, dtype = float(text), np.dtype(value.dtype or show.dtype)
+    exact = evaluate(part, show.dtype)
+    data = _has_float64(part)
+    for decimals in range(DECIMALS, MAX_DECIMALS + 1):
+        evaluated = evaluate(part, show.dtype, decimals)
+        if evaluated is not None and _checks(shown, text, dtype, exact, float(value.value),
+                                             evaluated, data):  # fmt: skip
+            return show(part, decimals)
+    return show(part, MAX_DECIMALS)
+
+
+def step_line(step: Step, printer: Printer) -> str:
+    """One walk line, ``lhs = formula = numbers = value``, printed by ``printer``; a part of
+    numbers shows its operands with the digits its arithmetic needs to give the value."""
+    value_num = step.value if isinstance(step.value, Num) else Num(step.value)
+    pieces = [printer(step.lhs), *(_numbers(p, value_num, printer) for p in step.parts)]
+    value = printer(value_num)
     if pieces[-1] != value:
         pieces.append(value)
     deduped = [p for k, p in enumerate(pieces) if k == 0 or p != pieces[k - 1]]

@@ -8,6 +8,7 @@ derivative; an activation missing from it is written as ``name(net)``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .events import Trace
@@ -30,19 +31,25 @@ __all__ = [
 
 ACTIVATION_FORMULAS: dict[str, tuple[Tpl, Tpl]] = {
     "sigmoid": (
-        Tpl("1/(1+e^-%0)", r"\frac{1}{1+e^{-%0}}"),
-        Tpl("%0(1 − %0)", r"%0\left(1 - %0\right)"),
+        Tpl("1/(1+e^-%0)", r"\frac{1}{1+e^{-%0}}", fn=lambda x: 1 / (1 + math.exp(-x))),
+        Tpl("%0(1 − %0)", r"%0\left(1 - %0\right)", fn=lambda o, n: o * (1 - o)),
     ),
-    "tanh": (Tpl("tanh(%0)", r"\tanh\left(%0\right)"), Tpl("1 − %0²", r"1 - %0^{2}")),
-    "identity": (Tpl("%0", "%0"), Tpl("1", "1")),
-    "relu": (Tpl("max(0, %0)", r"\max\left(0, %0\right)"), Tpl("[%1 > 0]", r"[%1 > 0]")),
+    "tanh": (
+        Tpl("tanh(%0)", r"\tanh\left(%0\right)", fn=math.tanh),
+        Tpl("1 − %0²", r"1 - %0^{2}", fn=lambda o, n: 1 - o * o),
+    ),
+    "identity": (Tpl("%0", "%0", fn=lambda x: x), Tpl("1", "1", fn=lambda o, n: 1.0)),
+    "relu": (
+        Tpl("max(0, %0)", r"\max\left(0, %0\right)", fn=lambda x: max(0.0, x)),
+        Tpl("[%1 > 0]", r"[%1 > 0]", fn=lambda o, n: float(n > 0)),
+    ),
 }
 """Activation name -> (out as a formula of net (``%0``), ∂out/∂net of out ``%0`` and net ``%1``)."""
 
 FUSED_DELTAS: dict[tuple[str, str], tuple[Tpl, Tpl, str]] = {
     ("sigmoid", "binary_crossentropy"): (
-        Tpl("(%0 − %1)/%2", r"\frac{%0 - %1}{%2}"),
-        Tpl("%0 − %1", "%0 - %1"),
+        Tpl("(%0 − %1)/%2", r"\frac{%0 - %1}{%2}", fn=lambda o, t, n: (o - t) / n),
+        Tpl("%0 − %1", "%0 - %1", fn=lambda o, t, n: o - t),
         "Sigmoid with binary cross-entropy: the backward pass computes δ = ∂E_total/∂net "
         "directly as (out − target)/n, n = {n} being the number of outputs. It is the chain "
         "rule's ∂E_total/∂out = (out − target)/(n·out(1 − out)) times ∂out/∂net = "
@@ -50,16 +57,18 @@ FUSED_DELTAS: dict[tuple[str, str], tuple[Tpl, Tpl, str]] = {
         "at 0 or 1 and the two factors alone would be 0 and a huge number.",
     ),
     ("softmax", "categorical_crossentropy"): (
-        Tpl("%0·%2 − %1", r"%0 \cdot %2 - %1"),
-        Tpl("%0 − %1", "%0 - %1"),
+        Tpl("%0·%2 − %1", r"%0 \cdot %2 - %1", fn=lambda o, t, n: o * n - t),
+        Tpl("%0 − %1", "%0 - %1", fn=lambda o, t, n: o - t),
         "Softmax mixes all the outputs; with categorical cross-entropy the chain rule "
         "through it gives δ = ∂E_total/∂net = out·Σtarget − target, which is out − target "
         "when the targets sum to 1 (here Σtarget = {n}). The backward pass computes it "
         "directly.",
     ),
     ("exp", "poisson"): (
-        Tpl("2(%0 − %1)/%2", r"\frac{2\left(%0 - %1\right)}{%2}"),
-        Tpl("2(%0 − %1)", r"2\left(%0 - %1\right)"),
+        Tpl(
+            "2(%0 − %1)/%2", r"\frac{2\left(%0 - %1\right)}{%2}", fn=lambda o, t, n: 2 * (o - t) / n
+        ),
+        Tpl("2(%0 − %1)", r"2\left(%0 - %1\right)", fn=lambda o, t, n: 2 * (o - t)),
         "Exponential output with Poisson deviance: the backward pass computes δ = "
         "∂E_total/∂net directly as 2(out − target)/n, n = {n} being the number of outputs "
         "(the chain rule's ∂E_total/∂out·∂out/∂net with out cancelled).",
@@ -84,7 +93,7 @@ def keep(formula: str) -> str:
     return formula.replace(" ", NBSP)
 
 
-MINUS = Tpl("%0 − %1", "%0 - %1")
+MINUS = Tpl("%0 − %1", "%0 - %1", fn=lambda a, b: a - b)
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ class Section:
 
 def tpl(template: Tpl, *args: Expr) -> Tpl:
     """Fill a template formula with its arguments."""
-    return Tpl(template.text, template.latex, args)
+    return Tpl(template.text, template.latex, args, template.fn)
 
 
 def input_symbol(trace: Trace, layer: int, i: int) -> Sym:

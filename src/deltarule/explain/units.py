@@ -33,7 +33,7 @@ __all__ = [
     "summary_lines",
 ]
 
-_SCALED = Tpl("(%0 − %1)/%2", r"\frac{%0 - %1}{%2}")
+_SCALED = Tpl("(%0 − %1)/%2", r"\frac{%0 - %1}{%2}", fn=lambda x, m, s: (x - m) / s)
 _UNSCALED = Tpl("%0 + %1", "%0 + %1")
 
 

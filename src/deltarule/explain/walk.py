@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..exceptions import InputError
 from .events import Trace
-from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl, fmt
+from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl, fmt, to_text
 from .steps import (
     ACTIVATION_FORMULAS,
     E_TOTAL,
@@ -109,7 +109,9 @@ def _error(trace: Trace) -> Section:
             f"The error is the {loss.name.replace('_', ' ')} of the outputs against the targets."
         )
         return Section("Error", intro, tuple(items))
-    half = Tpl("½(%0 − %1)²", r"\frac{1}{2}\left(%0 - %1\right)^{2}")
+    half = Tpl(
+        "½(%0 − %1)²", r"\frac{1}{2}\left(%0 - %1\right)^{2}", fn=lambda t, o: (t - o) ** 2 / 2
+    )
     for k, name in enumerate(names):
         target, out = Sym("target", name), Sym("out", name)
         numbers = (Num(loss.target[0, k]), Num(loss.output[0, k]))
@@ -215,7 +217,7 @@ def _output_layer(trace: Trace) -> Section:
         parts: tuple[Expr, ...] = ()
         if loss.per_output is not None:
             target, out = Sym("target", name), Sym("out", name)
-            minus = Tpl("−(%0 − %1)", r"-\left(%0 - %1\right)")
+            minus = Tpl("−(%0 − %1)", r"-\left(%0 - %1\right)", fn=lambda t, o: o - t)
             parts = (
                 tpl(minus, target, out),
                 tpl(minus, Num(loss.target[0, j]), Num(loss.output[0, j])),
@@ -308,13 +310,42 @@ def _training(trace: Trace) -> Section:
         )
         for n, error in trace.curve
     )
+    if trace.final_output is not None and trace.layer_sizes[-1] <= _MAX_OUTPUTS_SHOWN:
+        items += tuple(
+            Step(
+                Tpl(f"out_{name} after {updates(trace.steps)}",
+                    rf"\mathrm{{out}}_{{{name}}}\ \text{{after {updates(trace.steps)}}}"),
+                (),
+                value,
+            )
+            for name, value in zip(trace.labels[-1], trace.final_output[0])
+        )  # fmt: skip
     if trace.diverged is not None:
         items += (Note(divergence_sentence(trace)),)
     intro = (
         f"Repeating forward pass, backward pass and update, {updates(trace.steps)} in all "
-        f"(plain gradient descent, {keep(f'η = {trace.learning_rate:g}')}):"
+        f"(plain gradient descent, {keep(f'η = {trace.learning_rate:g}')}). The error after "
+        "n updates is that of the (n + 1)th forward pass, the one fit's history records for "
+        "epoch n + 1:"
     )
     return Section("Training on", intro, items)
+
+
+_MAX_OUTPUTS_SHOWN = 10
+"""The most outputs listed after further training."""
+
+
+def _with_footnotes(section: Section, trace: Trace) -> Section:
+    """Put each of the trace's footnotes after the line whose left side it names."""
+    if not trace.footnotes:
+        return section
+    items: list[Step | Note | None] = []
+    for item in section.items:
+        items.append(item)
+        if isinstance(item, Step):
+            lhs = to_text(item.lhs)
+            items += [Note(text) for line, text in trace.footnotes if line == lhs]
+    return Section(section.title, section.intro, tuple(items))
 
 
 def divergence_sentence(trace: Trace) -> str:
@@ -349,7 +380,7 @@ def walk(trace: Trace) -> list[Section]:
     sections.append(_update(trace))
     if trace.curve or trace.diverged is not None:
         sections.append(_training(trace))
-    return sections
+    return [_with_footnotes(section, trace) for section in sections]
 
 
 def _neurons(n: int) -> str:
