@@ -430,7 +430,7 @@ def check_fraction(value: Any, name: str) -> float:
 _TARGET_RANGES = {  # loss -> (lowest, highest, what the loss expects)
     "poisson": (0.0, np.inf, "counts or rates >= 0"),
     "binary_crossentropy": (0.0, 1.0, "probabilities in [0, 1] (0/1 labels)"),
-    "categorical_crossentropy": (0.0, np.inf, "one-hot rows or class probabilities >= 0"),
+    "categorical_crossentropy": (0.0, 1.0, "one-hot rows or class probabilities in [0, 1]"),
 }
 
 

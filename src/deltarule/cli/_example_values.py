@@ -97,8 +97,8 @@ INPUT_SCALE = (
 _TARGET_RANGES = {  # loss -> what --target takes (the losses that refuse some targets)
     "binary_crossentropy": "a value from 0 to 1 for each output (1: the class it stands "
     "for, 0: not)",
-    "categorical_crossentropy": "values >= 0, one per output, such as the one-hot 0,1,0 "
-    "for the second class",
+    "categorical_crossentropy": "values from 0 to 1, one per output, summing to 1, such as "
+    "the one-hot 0,1,0 for the second class",
     "poisson": "counts or rates >= 0",
 }
 
@@ -151,14 +151,20 @@ def check_values(values: np.ndarray, option: str, network: Any, raw: bool = Fals
             )
     if option == "--target":
         loss = network.loss.name
+        shown = ",".join(f"{v:g}" for v in values)
         try:
             check_target_range(values.reshape(1, -1), loss, "y")
         except InputError:
-            shown = ",".join(f"{v:g}" for v in values)
             raise InputError(
                 f"--target {shown} is outside what the model's {loss} loss takes: "
                 f"{_TARGET_RANGES.get(loss, 'targets in its range')}."
             ) from None
+        if loss == "categorical_crossentropy" and abs(float(values.sum()) - 1.0) > 1e-3:
+            # (0,0,0: the error and every gradient would be 0, a walk with nothing to show)
+            raise InputError(
+                f"--target {shown} sums to {float(values.sum()):g}; the model's {loss} loss "
+                f"takes {_TARGET_RANGES[loss]}."
+            )
 
 
 # ------------------------------------------------------------------- a --raw row

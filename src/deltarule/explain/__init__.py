@@ -274,6 +274,7 @@ def explain_example(
         For unusable arguments, and (:class:`~deltarule.explain.recorder.NonFiniteError`)
         when the example overflows the network's arithmetic.
     """
+    require_network(network, "explain_example")
     max_neurons = check_int(max_neurons, "max_neurons")
     if format != "json":  # (before the trace: a huge walk is refused up front)
         check_walk_size(network.layer_sizes, max_neurons)
