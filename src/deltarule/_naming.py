@@ -8,13 +8,65 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ROWS_ATTR", "listed", "lookalikes", "missing_columns", "plain", "row_name", "where"]
+__all__ = [
+    "ROWS_ATTR",
+    "escape_surrogates",
+    "listed",
+    "lookalikes",
+    "missing_columns",
+    "plain",
+    "row_name",
+    "shortened",
+    "where",
+]
 
 ROWS_ATTR = "deltarule.rows"
 """Key of ``DataFrame.attrs`` under which a table read from a file may carry a function
 naming its row ``i`` (counted from 0) for messages, e.g. ``"line 7 of 'data.csv' (data
 row 5)"`` (:func:`deltarule.io.read_table` puts one there); without it, rows are numbered."""
 _SHOWN = 10  # column names a message lists before "... and N more"
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with its lone surrogates (the bytes of a file name that are not UTF-8, as
+    Python decodes them: ``os.fsdecode``) escaped as those bytes, so that it has a UTF-8
+    form (a model file's header, JSON, a terminal take it).
+
+    Examples
+    --------
+    >>> escape_surrogates(b"bad\\xffname.csv".decode("utf-8", "surrogateescape"))
+    'bad\\\\xffname.csv'
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape") if _only_escapes(text) else None
+        if raw is not None:
+            return raw.decode("utf-8", "backslashreplace")
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _only_escapes(text: str) -> bool:
+    """Whether every lone surrogate of ``text`` stands for a byte (U+DC80..U+DCFF)."""
+    return all("\udc80" <= char <= "\udcff" for char in text if "\ud800" <= char <= "\udfff")
+
+
+def shortened(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, for a message that quotes a value
+    from the data (a 50 MB cell must not become a 50 MB error line).
+
+    Examples
+    --------
+    >>> shortened("9" * 100, 20)
+    "'9999999...' (100 characters)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    shown = text[: max(limit - 12, 8)]
+    length = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+    return f"{shown}...'{length}" if isinstance(value, str) else f"{shown}..."
 
 
 def plain(value: Any) -> Any:

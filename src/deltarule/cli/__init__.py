@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _RELAY:
             import warnings
 
-            from . import _stdin
+            from . import _outputs, _stdin
 
             parser = build_parser()
             args, extra = parser.parse_known_args(argv)
@@ -182,7 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if getattr(args, "func", None) is None:
                 parser.print_help()
                 return EXIT_USAGE
-            with _stdin.session():  # (DATA -: standard input, kept while the command runs)
+            # (DATA -: standard input, kept while the command runs; a failed write to
+            # standard output is named as such)
+            with _stdin.session(), _outputs.named_stdout():
                 return int(args.func(args) or 0)
     except KeyboardInterrupt:
         if getattr(args, "debug", False):
@@ -193,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if _RELAY.stopped or _caused_by_ctrl_c(exc):  # (Ctrl-C in an import: other errors)
             return _stopped(args)
-        sys.stderr.write(f"error: {_one_line(exc)}\n")
+        text = _out_of_memory(exc, args) if isinstance(exc, MemoryError) else _one_line(exc)
+        sys.stderr.write(f"error: {_shortened(text)}\n")
         return EXIT_USAGE
 
 
@@ -250,6 +253,47 @@ def _one_line(exc: Exception) -> str:
     if not known:
         text = f"{type(exc).__name__}: {text} (this is a bug; rerun with --debug and report it)"
     return text
+
+
+_MAX_ERROR = 2000
+"""The longest error line shown (in characters): values quoted from the data are cut to
+about 80 characters where they are quoted, and a message that is still longer (a value
+quoted whole by a library) is cut in its middle, not written as megabytes to a log."""
+
+
+def _shortened(text: str) -> str:
+    """``text`` cut in its middle to at most :data:`_MAX_ERROR` characters."""
+    if len(text) <= _MAX_ERROR:
+        return text
+    head, tail = _MAX_ERROR // 2, _MAX_ERROR // 2 - 100
+    return f"{text[:head]} [... {len(text) - head - tail:,} characters ...] {text[-tail:]}"
+
+
+def _out_of_memory(exc: MemoryError, args: argparse.Namespace | None) -> str:
+    """The error line for a command that ran out of memory: the input it was working on
+    and its size, and what to do (not "this is a bug": a big input is not one)."""
+    import os
+
+    inputs = [getattr(args, key, None) for key in ("data", "model", "resume")]
+    named = [os.fspath(path) for path in inputs if path]
+    sizes = []
+    for path in named:
+        if path == "-":
+            sizes.append("standard input")
+            continue
+        try:
+            sizes.append(f"{path} ({os.path.getsize(path):,} bytes)")
+        except (OSError, ValueError):
+            sizes.append(path)
+    on = f" working on {', '.join(sizes)}" if sizes else ""
+    command = getattr(args, "command", None) or "the command"
+    detail = str(exc).strip()
+    detail = f" ({detail[:200]})" if detail and detail != "MemoryError" else ""
+    return (
+        f"out of memory: {command} ran out of memory{on}{detail}; expected an input that fits "
+        "in the memory available. Split the data into smaller files, or run it on a machine "
+        "with more memory."
+    )
 
 
 def _interrupted(name: str, args: argparse.Namespace | None) -> str:

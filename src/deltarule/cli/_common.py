@@ -157,6 +157,7 @@ def read_data(
     path: str, *, target: str | None = None, names: list[Any] | None = None,
     require_target: bool = True, text_columns: Collection[Any] = (),
     needed: Collection[Any] | None = None, sep: str | None = None, header: bool | None = None,
+    columns: Collection[Any] | None = None,
 ) -> Any:  # fmt: skip
     """Read a data file into a pandas DataFrame of named columns.
 
@@ -183,6 +184,9 @@ def read_data(
         For text tables: ``--sep`` and ``not --no-header`` (by default those of the
         running command, :func:`table_options`). With either given, a ``.data`` or ``.fann``
         file is read as a comma-separated table (UCI's), not as FANN's format.
+    columns : collection, optional
+        For text tables: read only these columns when the header has them all (the
+        others' cells are skipped: :func:`deltarule.io.read_table`'s ``columns``).
 
     Returns
     -------
@@ -215,7 +219,7 @@ def read_data(
             return _npz_frame(X, y, names, target or NPZ_TARGET, file)
         fmt = dash_suffix and dash_suffix.lstrip(".")
         frame = read_table(file, format=fmt, text_columns=text_columns, needed=needed,
-                           sep=sep, header=header)  # fmt: skip
+                           sep=sep, header=header, columns=columns)  # fmt: skip
         _one_column(frame, file, sep, needed)
         return frame
 
@@ -539,6 +543,29 @@ def _special(path: str) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def _stdin_file(inputs: dict[str, Any]) -> tuple[str, os.stat_result] | None:
+    """(option, status) of the regular file standard input is redirected from (``DATA -
+    < data.csv``), when an input is ``-``; else None (a pipe, a terminal: nothing to
+    overwrite)."""
+    option = next((k for k, v in inputs.items() if v is not None and _stdin.is_stdin(v)), None)
+    if option is None or sys.stdin is None:
+        return None
+    try:
+        status = os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError, AttributeError):  # (closed, or not a real stream)
+        return None
+    return (option, status) if stat.S_ISREG(status.st_mode) else None
+
+
+def _same_as(path: str, status: os.stat_result) -> bool:
+    """Whether ``path`` (followed, as a write to it would be) is the file of ``status``."""
+    try:
+        here = os.stat(path)
+    except OSError:  # (not there yet)
+        return False
+    return (here.st_dev, here.st_ino) == (status.st_dev, status.st_ino)
+
+
 def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     """Refuse outputs that would overwrite an input, or each other (by option name), and
     outputs that could not be written (:func:`deltarule.io.atomic.check_writable`: a
@@ -546,8 +573,9 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     writable) — before the command's work, so that nothing is computed only to be lost, and
     no output is written when another fails.
 
-    Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing; so is
-    DATA ``-``, standard input.
+    Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing; DATA
+    ``-``, standard input, is compared by the file it is redirected from, if any (``-
+    < data.csv --out data.csv``, ``--out /dev/stdin``).
     """
     from ..io.atomic import check_writable
 
@@ -564,6 +592,14 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
                     f"{name} {path} is the {source} file read by this command; writing there "
                     f"would destroy it. Choose another path for {name}."
                 )
+    stdin = _stdin_file(inputs)
+    for name, path in outs.items():
+        if stdin is not None and _same_as(path, stdin[1]):
+            raise InputError(
+                f"{name} {path} is the file that standard input ({stdin[0]} -) is "
+                "redirected from; writing there would destroy the data this command reads. "
+                f"Choose another path for {name}."
+            )
     names = list(outs)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:

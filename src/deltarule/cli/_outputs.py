@@ -1,18 +1,90 @@
 """Output files of the commands that write text and pictures (``explain``, ``draw``): paths
 checked before any work, in the command line's terms, and files that appear together only
-once all are written."""
+once all are written; and standard output, whose write failures (a closed pipe, a full
+disk) are named as such (:func:`named_stdout`), not as a bare ``[Errno 32] Broken pipe``."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import sys
+from collections.abc import Iterator
+from typing import Any
 
-__all__ = ["check_output", "write_outputs"]
+from ..exceptions import InputError
+
+__all__ = ["StdoutError", "check_output", "named_stdout", "write_outputs"]
+
+
+class StdoutError(InputError):
+    """Standard output could not be written (a closed pipe, a full disk)."""
+
+
+def stdout_error(exc: OSError) -> StdoutError:
+    """``exc``, a failed write to standard output, as an error that names it."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
+    if exc.errno == errno.EPIPE:
+        hint = "the program reading it stopped before the end (such as head)"
+    else:
+        hint = "check where it goes (a full disk?), or write to a file with --out"
+    return StdoutError(f"cannot write to standard output: {reason}; {hint}.")
+
+
+class _NamedStdout:
+    """Standard output (``stream``) whose write failures raise :class:`StdoutError`."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            raise stdout_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise stdout_error(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def named_stdout() -> Iterator[None]:
+    """In the ``with`` block, have a failed write to standard output raise
+    :class:`StdoutError`; what is still buffered is flushed at its end, its failure named
+    too. After such a failure, standard output is pointed at the null device, so that
+    Python's own flush at exit does not fail again with a traceback."""
+    stream = sys.stdout
+    if stream is None:
+        yield
+        return
+    sys.stdout = _NamedStdout(stream)  # type: ignore[assignment]
+    try:
+        yield
+        sys.stdout.flush()
+    except StdoutError:
+        if stream is sys.__stdout__:
+            _silence(stream)
+        raise
+    finally:
+        sys.stdout = stream
+
+
+def _silence(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at the null device (its buffered text is lost)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
 
 
 def check_output(option: str, path: str | None, example: str) -> None:
     """Refuse an output path that cannot be written, in the command line's terms."""
-    from ..exceptions import InputError
     from ..io.atomic import check_writable
 
     if not path:
@@ -46,7 +118,6 @@ def write_outputs(outputs: list[tuple[str, str, bytes]]) -> None:
     failed write leaves none of them (a failure while moving them, after all the data
     was written, is the only exception).
     """
-    from ..exceptions import InputError
     from ..io.atomic import atomic_open
 
     current, moving = (outputs[0] if outputs else None), False

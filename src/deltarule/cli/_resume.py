@@ -206,12 +206,22 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         if payload.get("format") != "deltarule.train-settings" or not isinstance(values, dict):
             raise ValueError("not a settings file")
     except FileNotFoundError:
+        if (Path(folder) / LOCK_FILE).is_file():  # (a run's folder, stopped before its settings)
+            raise InputError(
+                f"--resume {folder}: the run in that folder stopped before its first "
+                f"checkpoint (there is no {SETTINGS_FILE} yet), so there is nothing to "
+                "continue; start the run again (the same command without --resume)."
+            ) from None
         raise InputError(
             f"--resume {folder}: no {SETTINGS_FILE} there; pass the folder that was given "
             "to --checkpoint."
         ) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"--resume {folder}: {path} is unreadable or corrupt ({exc}).") from None
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # (nested too deep)
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise InputError(
+            f"--resume {folder}: {path} is unreadable or corrupt ({reason}). Start the run "
+            "again (delete the folder, or give --checkpoint a new one)."
+        ) from None
     changed = _given_options(given)
     if changed:
         shown = ", ".join("DATA" if k == "data" else "--" + k.replace("_", "-") for k in changed)

@@ -136,8 +136,12 @@ def refuse_stdin_model(path: Any, option: str = "MODEL") -> None:
 
 
 def data_name(path: Any) -> str:
-    """The data's name for messages and records: its file name, or ``standard input``."""
-    return STANDARD_INPUT if is_stdin(path) else Path(path).name
+    """The data's name for messages and records: its file name (bytes that are not UTF-8
+    escaped, ``bad\\xffname.csv``: a model file's record must be UTF-8), or ``standard
+    input``."""
+    from .._naming import escape_surrogates
+
+    return STANDARD_INPUT if is_stdin(path) else escape_surrogates(Path(path).name)
 
 
 class _Stdin:

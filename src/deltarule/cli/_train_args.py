@@ -272,6 +272,50 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     return _check_paths(args, hidden)
 
 
+def _refuse_device(out: Path | None) -> None:
+    """Refuse a device as the model file (``--out /dev/full``): a write to it cannot be
+    checked before the run, so the trained model would be lost at its end. The null device
+    (``--out /dev/null``: train without keeping the model) and pipes are written as given."""
+    import stat
+
+    try:
+        mode = os.stat(out).st_mode if out is not None else 0
+    except OSError:  # (not there yet: checked as a new file is)
+        return
+    if not (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) or _is_null(out):
+        return
+    raise InputError(
+        f"--out {out} is a device, not a regular file; expected a model file path such as "
+        "model.safetensors (or /dev/null to discard the model)."
+    )
+
+
+def _is_null(path: Path | None) -> bool:
+    try:
+        return path is not None and os.path.samefile(path, os.devnull)
+    except OSError:
+        return False
+
+
+def _refuse_run_files(folder: str, outputs: dict[str, Any]) -> None:
+    """Refuse an output that is one of the checkpoint folder's own files (its checkpoint,
+    settings or lock): written there, it would spoil the run's resume."""
+    from ..io.checkpoint import CHECKPOINT_FILE
+    from ._resume import LOCK_FILE, SETTINGS_FILE
+
+    own = {os.path.realpath(os.path.join(folder, name)): name
+           for name in (CHECKPOINT_FILE, SETTINGS_FILE, LOCK_FILE)}  # fmt: skip
+    for option, path in outputs.items():
+        name = own.get(os.path.realpath(path)) if path else None
+        if name is not None:
+            raise InputError(
+                f"{option} {path} is the checkpoint folder's own {name}; writing there would "
+                f"spoil the run's checkpoint (--resume {folder} could not continue it). "
+                f"Choose a path outside the folder or another name, e.g. {option} "
+                f"{os.path.join(folder, 'model.safetensors')}."
+            )
+
+
 def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int], Path | None]:
     """The rest of :func:`check_options`: the data, output and checkpoint paths."""
     from ..plots import check_plot_path
@@ -335,6 +379,8 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
         )
     if args.checkpoint:
         check_folder(args.checkpoint, "--resume" if args.resume else "--checkpoint")
+        _refuse_run_files(args.checkpoint, {"--out": out, "--plot": args.plot})
+    _refuse_device(out)
     given = args.out if args.out else out  # (as typed: 'models/' names a folder)
     check_distinct({"DATA": args.data}, {"--out": given, "--plot": args.plot})  # and writable
     return hidden, out

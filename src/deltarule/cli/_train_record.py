@@ -6,30 +6,48 @@ says where the model was saved)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
+from .._naming import escape_surrogates
 from ..exceptions import InputError
 from ._common import CLASSIFICATION, score
 from ._train_fit import standardised
 
-__all__ = ["plot_curves", "report_score", "save_trained", "training_record"]
+__all__ = ["plot_curves", "report_score", "save_trained", "say", "training_record"]
 
 
-def report_score(net: Any, pre: Any, parts: tuple, test: Any, quiet: bool) -> tuple[str, dict]:
-    """Score on the test set, else the validation rows, else the training rows; print it."""
+def report_score(net: Any, pre: Any, parts: tuple, test: Any) -> tuple[str, dict, str]:
+    """Score on the test set, else the validation rows, else the training rows; return
+    (which rows, the metrics, the line to print). It is printed once the model is saved
+    (:func:`say`): a failed print must not lose the model."""
     which, (X, Y) = ("test", test) if test else ("validation", parts[2:])
     if X is None:
         which, X, Y = "training", parts[0], parts[1]
     classification = pre.task == CLASSIFICATION
     metrics = score(pre.task, net.predict(X), Y, len(pre.classes) if classification else 0)
     if classification:
-        print(f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows)")
-    else:
-        r2 = metrics["r2"]
-        r2_text = f"{r2:.4f}" if r2 == r2 else "undefined (R² needs at least 2 rows)"
-        print(f"{which} r2: {r2_text}, mse: {metrics['mse']:.6g} ({len(Y)} rows)")
-    return which, metrics
+        return which, metrics, f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows)"
+    r2 = metrics["r2"]
+    r2_text = f"{r2:.4f}" if r2 == r2 else "undefined (R² needs at least 2 rows)"
+    return which, metrics, f"{which} r2: {r2_text}, mse: {metrics['mse']:.6g} ({len(Y)} rows)"
+
+
+def say(lines: list[str], model: Path | None) -> None:
+    """Print ``lines`` on standard output; when that fails (a closed pipe, a full disk),
+    raise its error saying that the model (saved before) is complete."""
+    from ._outputs import StdoutError
+
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except StdoutError as exc:
+        if model is None:
+            raise
+        raise StdoutError(f"{exc} The model was saved to {model} before; it is complete.") from exc
 
 
 def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict:
@@ -53,18 +71,70 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
 
 def save_trained(
     net: Any, pre: Any, out: Path, history: Any, args: argparse.Namespace, extra: dict
-) -> None:
+) -> str:
     """Save the model file ``out``: the network, its preprocessing and classes, and the
-    ``training`` record (:func:`training_record`); say where (and that it replaced a file)."""
-    from ..io.model_file import save_model
+    ``training`` record (:func:`training_record`); return the line that says where (and
+    that it replaced a file).
 
+    When ``out`` cannot be written now (its disk filled up during the run), the model is
+    saved in the temporary folder (else the current one) instead, and the error says where:
+    a finished run is not lost to its last write.
+    """
     if standardised(net, pre.task == CLASSIFICATION):
         extra["note"] = "training losses are on the standardised target"
-    training = training_record(history, args, extra)
+    training = _escaped(training_record(history, args, extra))
     replacing = out.is_file()  # (overwritten, as a compiler's output is, but said so)
-    save_model(net, out, preprocessing=pre.to_dict(), classes=pre.classes, training=training)
+    saved = {"preprocessing": pre.to_dict(), "classes": pre.classes, "training": training}
+    try:
+        _save(net, out, saved)
+    except OSError as exc:
+        raise _saved_elsewhere(net, out, saved, exc) from exc
     shown = f"./{out}" if str(out) == "-" else out  # (a file named -, as it must be typed)
-    print(f"model saved to {shown}" + (" (replacing the file that was there)" if replacing else ""))
+    return f"model saved to {shown}" + (" (replacing the file that was there)" if replacing else "")
+
+
+def _save(net: Any, path: Path, saved: dict) -> None:
+    from ..io.model_file import save_model
+
+    save_model(net, path, **saved)
+
+
+def _saved_elsewhere(net: Any, out: Path, saved: dict, exc: OSError) -> InputError:
+    """Save the model in the temporary folder, else the current one (``out`` could not be
+    written: ``exc``); return the error to raise, saying where it is."""
+    import os
+    import tempfile
+
+    reason = str(exc).strip().rstrip(".") or type(exc).__name__
+    for folder in (tempfile.gettempdir(), os.getcwd()):
+        try:
+            fd, name = tempfile.mkstemp(prefix=f"{out.stem}.", suffix=".safetensors", dir=folder)
+            os.close(fd)
+        except OSError:
+            continue
+        try:
+            _save(net, Path(name), saved)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            continue
+        return InputError(
+            f"{reason}. The trained model was saved to {name} instead; move it where it "
+            f"belongs once there is room (mv {name} {out})."
+        )
+    return InputError(f"{reason}. The trained model could not be saved elsewhere either.")
+
+
+def _escaped(value: Any) -> Any:
+    """``value`` (the training record) with text that has no UTF-8 form (a file name's
+    bytes that are not UTF-8, held as lone surrogates) escaped: ``bad\\xffname.csv``."""
+    if isinstance(value, str):
+        return escape_surrogates(value)
+    if isinstance(value, dict):
+        return {_escaped(key): _escaped(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escaped(item) for item in value]
+    return value
 
 
 def plot_curves(

@@ -179,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         names=features,
         text_columns=model.pre.text_columns,
         needed=[*features, model.pre.target],
+        columns=[*features, model.pre.target],  # (no others: a wide table costs little)
     )
     report, (outputs, targets) = evaluate(model, frame)
     if args.format == "json":

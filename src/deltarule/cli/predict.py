@@ -186,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         require_target=False,
         text_columns=[*model.pre.text_columns, *keep],  # (kept as written: 007 stays 007)
         needed=[*features, *keep],
+        columns=[*features, *keep, *(name.strip() for name in keep)],  # (no others: cheap)
     )
     keep = pick_columns(keep, "--keep", frame.columns)
     table = predictions(model, frame, args.proba)

@@ -36,7 +36,7 @@ from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options
 from ._train_data import encode_targets, from_dataset, from_file
 from ._train_fit import build_network, check_target_fits, fit, standardised
 from ._train_outcome import kept_message, outcome
-from ._train_record import plot_curves, report_score, save_trained
+from ._train_record import plot_curves, report_score, save_trained, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -116,13 +116,15 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     net, history, scaling = fit(net, parts, args, classification)
     seconds = time.perf_counter() - start
     interrupted, status, target = outcome(history, out, existed)
-    which, metrics = report_score(net, pre, parts, test, args.quiet)
+    which, metrics, said = report_score(net, pre, parts, test)
     scaled = standardised(net, classification)
-    if target is not None:
+    lines = [said]
+    if target is not None:  # (saved before anything is printed: a failed print loses nothing)
         extra = {"data": where, "rows": len(Y), "seconds": seconds, f"{which}_metrics": metrics}
         if scaling is not None:
             extra[TARGET_RECORD] = scaling
-        save_trained(net, pre, target, history, args, {**extra, "hidden": hidden})
+        lines.append(save_trained(net, pre, target, history, args, {**extra, "hidden": hidden}))
+    say(lines, target)
     if args.plot:  # after the model: a plot that fails must not lose the training
         plot = Path(args.plot)
         if interrupted and args.plot_existed:  # beside the earlier run's, as the model

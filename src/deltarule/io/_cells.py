@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._naming import shortened
 from ..exceptions import InputError
 
 __all__ = ["NA_MARKS", "READ_MARKS_ATTR", "settle_cells"]
@@ -130,12 +131,13 @@ def _decimal_comma(sep: str, cells: _Column, points: bool, unambiguous: bool) ->
 def _mixed_error(name: Any, cells: _Column, rows: Callable[[int], str]) -> InputError:
     """The error for a column of decimal-comma numbers with other cells among them."""
     comma = cells.text[cells.comma]
-    first_comma = f"{comma.iloc[0]!r} at {rows(_position(cells, comma.index[0]))}"
+    first_comma = f"{shortened(comma.iloc[0])} at {rows(_position(cells, comma.index[0]))}"
     if cells.dot.any():
         dot = cells.text[cells.dot]
         return InputError(
             f"column {name!r} holds numbers written with a decimal comma ({first_comma}) and "
-            f"with a decimal point ({dot.iloc[0]!r} at {rows(_position(cells, dot.index[0]))});"
+            f"with a decimal point ({shortened(dot.iloc[0])} at "
+            f"{rows(_position(cells, dot.index[0]))});"
             " expected one decimal mark throughout. Write them all one way (with a decimal "
             "point, 1.5, they are read in any file)."
         )
@@ -143,7 +145,7 @@ def _mixed_error(name: Any, cells: _Column, rows: Callable[[int], str]) -> Input
     n_numbers = int(cells.comma.sum() + cells.is_number.sum())
     return InputError(
         f"column {name!r} holds numbers written with a decimal comma (such as {first_comma}) "
-        f"in {n_numbers} rows but text in {len(other)}, the first {other.iloc[0]!r} at "
+        f"in {n_numbers} rows but text in {len(other)}, the first {shortened(other.iloc[0])} at "
         f"{rows(_position(cells, other.index[0]))}; expected numbers throughout (it would "
         "otherwise become one category per distinct value). Fix those cells; if they mark "
         "missing values, leave them empty or write NA."

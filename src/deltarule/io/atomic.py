@@ -8,7 +8,8 @@ any, is still there, whole. A crash of the machine itself (or a killed process) 
 worst leave a stray ``.<name>.<random>.tmp`` file next to the target
 (:func:`remove_stale_temps` removes them; a long name is shortened there so that the
 temporary name stays within the file system's limit). A replaced file keeps its permission
-bits; a read-only one is not replaced (``PermissionError``). An existing target that is not a
+bits, and its owner and group where this process may set them (root may); a read-only one
+is not replaced (``PermissionError``). An existing target that is not a
 regular file (a pipe, a terminal, ``/dev/stdout``) is written in place: there is nothing
 to replace, and a device must not be replaced by a file. Operating-system failures (no
 permission, a full disk) keep their type (``OSError``) with a message naming the target.
@@ -150,6 +151,27 @@ def _check_replaceable(path: str | os.PathLike[str], target: Path) -> int | None
     return mode
 
 
+def _keep_owner(fd: int, target: Path) -> None:
+    """Give the new file ``fd`` the owner and group of the file ``target`` it replaces,
+    where this process may (root may; a user may keep a group it belongs to): a model that
+    a service account owns stays readable by it when root retrains it."""
+    if not hasattr(os, "fchown"):  # pragma: no cover - not POSIX
+        return
+    try:
+        old, new = os.stat(target), os.fstat(fd)
+    except OSError:
+        return
+    if (old.st_uid, old.st_gid) == (new.st_uid, new.st_gid):
+        return
+    try:
+        os.fchown(fd, old.st_uid, old.st_gid)
+    except OSError:  # (not allowed: the group alone, if it is one of this user's)
+        with contextlib.suppress(OSError):  # (not that either: the new file stays this user's)
+            os.fchown(fd, -1, old.st_gid)
+    with contextlib.suppress(OSError):  # (chown clears set-id bits: the mode again)
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))
+
+
 def _cannot_save(path: str | os.PathLike[str], exc: OSError, where: Path) -> OSError:
     """``exc``, an operating-system failure while saving ``path`` (in folder ``where``), as
     the same kind of error with a message that names the target, not the temporary file."""
@@ -281,6 +303,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
             handle.flush()
             if keep_mode is not None and hasattr(os, "fchmod"):  # the replaced file's mode
                 os.fchmod(handle.fileno(), keep_mode)
+                _keep_owner(handle.fileno(), target)
             os.fsync(handle.fileno())
         os.replace(temp, target)
     except BaseException as exc:

@@ -47,6 +47,8 @@ from __future__ import annotations
 
 import errno
 import inspect
+import os
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -63,6 +65,7 @@ from ..network import Network
 from ..training import _callback_list
 from . import _callback_states
 from ._callback_states import CallbackState, callback_key, plain
+from ._paths import checked_path
 from .model_file import load_model, save_model
 
 __all__ = ["CHECKPOINT_FILE", "CallbackState", "Checkpoint", "SavedCheckpoint", "callback_key",
@@ -124,7 +127,7 @@ def save_checkpoint(
     ``callbacks``: the run's callbacks, in their order; the state of each that has one is
     saved (:meth:`Callback.state_dict`), with its :meth:`Callback.config`.
     """
-    folder = Path(folder)
+    folder = Path(checked_path(folder, "save_checkpoint's folder", "'runs/first'"))
     folder.mkdir(parents=True, exist_ok=True)
     tensors, meta = trainer.checkpoint_state()
     extra = dict(tensors)
@@ -137,13 +140,16 @@ def save_checkpoint(
 
 def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
     """Read the checkpoint in ``folder`` (validated like any model file)."""
-    path = Path(folder) / CHECKPOINT_FILE
+    path = Path(checked_path(folder, "load_checkpoint's folder", "'runs/first'")) / CHECKPOINT_FILE
     if not path.is_file():
         raise InputError(
             f"{folder} holds no checkpoint ({CHECKPOINT_FILE} is missing); pass the folder "
             "given to --checkpoint of a run that finished at least one epoch."
         )
-    loaded = load_model(path)
+    try:
+        loaded = load_model(path)
+    except IncompatibleFormatError as exc:
+        raise _damaged(exc) from exc
     training = loaded.training or {}
     if "trainer" not in training or "history" not in training:
         raise IncompatibleFormatError(
@@ -164,6 +170,24 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
     tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith(_OPTIMIZER)}
     return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records),
                            callbacks, complete)  # fmt: skip
+
+
+_MODEL_ADVICE = re.compile(r" Save the .* or use a backup copy\.$")
+"""The advice a damaged model file's error gives, which does not fit a checkpoint."""
+
+
+def _damaged(exc: IncompatibleFormatError) -> IncompatibleFormatError:
+    """A checkpoint file's error (``exc``), its advice that of a checkpoint: start the run
+    again (a checkpoint is not saved again from anywhere; a newer one's advice stands)."""
+    text = str(exc)
+    if "newer deltarule" in text:
+        return exc
+    text = _MODEL_ADVICE.sub("", text).rstrip(".")
+    return IncompatibleFormatError(
+        f"{text}. The checkpoint cannot be resumed; start the run again (delete the folder, "
+        "or give --checkpoint a new one).",
+        options=exc.options,
+    )
 
 
 def _trainer_problem(training: dict[str, Any]) -> str | None:
@@ -271,6 +295,27 @@ def _defaults(optimizer: Any) -> dict[str, Any]:
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
+def _folder(folder: Any) -> Path:
+    """``folder`` as a Path, once it is known that a checkpoint can be kept there: a path
+    (:func:`checked_path`) whose nearest existing part is a folder, not a file — found when
+    the Checkpoint is made, not after the first epoch's work."""
+    path = Path(checked_path(folder, "Checkpoint's folder", "'runs/first'"))
+    for part in (path, *path.parents):
+        try:
+            if not part.exists():
+                continue
+        except OSError:  # (a part that cannot be looked at: the save will say why)
+            break
+        if not part.is_dir():
+            raise InputError(
+                f"Checkpoint's folder {os.fspath(folder)!r} cannot be made: {str(part)!r} "
+                "is a file, not a folder; expected a folder to keep the checkpoints in "
+                "(created if missing). Choose another path."
+            )
+        break
+    return path
+
+
 class Checkpoint(Callback):
     """Save a resumable checkpoint in ``folder`` every ``every`` epochs (atomically).
 
@@ -307,7 +352,7 @@ class Checkpoint(Callback):
                 stacklevel=2,
             )
         # (every=0 or 2.7 once became 1 or 2 silently)
-        self.folder, self.every = Path(folder), check_int(every, "Checkpoint's every (epochs)")
+        self.folder, self.every = _folder(folder), check_int(every, "Checkpoint's every (epochs)")
         self.prior = list(history or [])
         # The epoch of the last checkpoint saved (or resumed from); None before any.
         self.saved_epoch: int | None = self.prior[-1].epoch if self.prior else None

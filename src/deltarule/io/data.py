@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._memory import available_memory
 from .._naming import ROWS_ATTR, listed
 from .._reading import check_readable
 from ..exceptions import DataWarning, InputError
@@ -292,11 +293,11 @@ def _blank(cell: Any) -> bool:
 
 
 def _refuse_short_lines(
-    file: Path, frame: pd.DataFrame, sep: str, header: bool, guessed: bool
+    file: Path, frame: pd.DataFrame, sep: str, header: bool, guessed: bool, width: int
 ) -> None:
-    """Refuse a line with fewer fields than the header, which pandas pads with missing
-    values (only looked for when the last column has a missing value)."""
-    width = frame.shape[1]
+    """Refuse a line with fewer fields than the header (``width``), which pandas pads with
+    missing values (only looked for when the last column, always read, has a missing
+    value)."""
     if width > 1 and len(frame):
         short = frame.iloc[:, -1].isna().to_numpy()
         if short.any():
@@ -317,6 +318,58 @@ def _blank_cells(frame: pd.DataFrame) -> set[str]:
     return blanks
 
 
+_MEMORY_SHARE = 0.5
+"""The largest share of the memory available now that a gzip-compressed table's text may
+take once decompressed (parsed, it takes about as much again: the NPZ reader's share)."""
+
+
+def _check_inflated(file: Path) -> None:
+    """Refuse a gzip-compressed table whose text, decompressed, would take more than
+    :data:`_MEMORY_SHARE` of the memory available now (a 150 KB file can hold gigabytes of
+    text). The size is the one gzip records at the end of the file (modulo 4 GiB, of its
+    last part), read without decompressing anything."""
+    available = available_memory()
+    if available is None:
+        return
+    try:
+        with open(file, "rb") as handle:
+            handle.seek(-4, os.SEEK_END)
+            size = int.from_bytes(handle.read(4), "little")
+    except OSError:  # (shorter than a gzip trailer: the reader says it is damaged)
+        return
+    limit = int(available * _MEMORY_SHARE)
+    if size > limit:
+        raise InputError(
+            f"{str(file)!r} is {file.stat().st_size:,} bytes of gzip-compressed text that "
+            f"decompresses to {size:,} bytes, more than half the {available:,} bytes of memory "
+            "available now; expected a table that fits in memory. Free memory or use a "
+            "machine with more, or split the rows into smaller files."
+        )
+
+
+_MANY_UNUSED = 1000
+"""Columns left unread before a table is read in part (:func:`_read_only`)."""
+
+
+def _read_only(names: list[Any], columns: Collection[Any] | None) -> list[int] | None:
+    """The positions of the columns to read when the caller reads only ``columns``: those
+    the header names so, and the last one (a line short of it is refused by name).
+
+    None (read every column) when the header lacks one of them, so that the error about
+    it can name the columns there are, and when fewer than :data:`_MANY_UNUSED` columns
+    would be left unread: pandas does not refuse a line with more fields than the header
+    when it reads only some columns, so only a table with thousands of unused columns,
+    whose reading they would make slow, is read in part."""
+    if columns is None or len(names) < _MANY_UNUSED:
+        return None
+    wanted = set(columns)
+    if not wanted <= set(names):
+        return None
+    last = len(names) - 1
+    read = [i for i, name in enumerate(names) if name in wanted or i == last]
+    return read if len(names) - len(read) >= _MANY_UNUSED else None
+
+
 def _read_delimited(
     file: Path,
     fmt: str,
@@ -325,10 +378,12 @@ def _read_delimited(
     sep: str | None,
     header: bool,
     needed: Collection[Any] | None,
+    columns: Collection[Any] | None = None,
 ) -> tuple[pd.DataFrame, list[Any], RowLines]:
     """Return the frame (columns in the file's order, named by position), the column names
     (the header's, stripped, before pandas renames duplicates; or ``'0'``, ``'1'``, ...
-    without a header) and the rows' namer."""
+    without a header) and the rows' namer. With ``columns``, only those (and the last) are
+    read (:func:`_read_only`)."""
     pd = _require("pandas")
     guessed = sep is None and fmt == "csv"
     if sep is None:
@@ -347,9 +402,20 @@ def _read_delimited(
         names = first if header else [str(i) for i in range(len(first))]
         positions = [str(i) for i in range(len(first))]
         text = {positions[i]: str for i, name in enumerate(names) if name in text_columns}
-        frame = pd.read_csv(file, header=0 if header else None, names=positions,
-                            index_col=False, low_memory=False, dtype=text,
-                            keep_default_na=False, na_values=[""], **options)  # fmt: skip
+        read = _read_only(names, columns)
+        if read is not None:  # (the others' cells are skipped, not converted: cheap)
+            subset = {**options, "usecols": [positions[i] for i in read]}
+            frame = pd.read_csv(file, header=0 if header else None, names=positions,
+                                index_col=False, low_memory=False, dtype=text,
+                                keep_default_na=False, na_values=[""], **subset)  # fmt: skip
+            if _trailing_empty_rows(frame):  # (empty in these columns: maybe not in all)
+                read = None
+            else:
+                names = [names[i] for i in read]
+        if read is None:
+            frame = pd.read_csv(file, header=0 if header else None, names=positions,
+                                index_col=False, low_memory=False, dtype=text,
+                                keep_default_na=False, na_values=[""], **options)  # fmt: skip
         empty = _trailing_empty_rows(frame)
         if empty:  # read again without them: a column of whole numbers stays one
             frame = pd.read_csv(file, header=0 if header else None, names=positions,
@@ -378,7 +444,7 @@ def _read_delimited(
             "file of CSV text. Compress the file again (gzip -k data.csv), or pass it "
             "uncompressed."
         ) from exc
-    _refuse_short_lines(file, frame, sep, header, guessed)
+    _refuse_short_lines(file, frame, sep, header, guessed, len(positions))
     rows = RowLines(file, sep, len(frame), header)
     frame = settle_cells(frame, names, sep, text_columns, needed, rows)
     return frame, names, rows
@@ -538,6 +604,7 @@ def read_table(
     needed: Collection[Any] | None = None,
     sep: str | None = None,
     header: bool = True,
+    columns: Collection[Any] | None = None,
 ) -> pd.DataFrame:
     """Read a table of named columns from CSV, TSV or Parquet.
 
@@ -564,6 +631,12 @@ def read_table(
     header : bool
         Text only: whether the first line names the columns (default). With False it is
         data, and the columns are named ``"0"``, ``"1"``, ``"2"``, ... in order.
+    columns : collection of str, optional
+        Text only: the columns the caller uses. When the header has them all and a
+        thousand or more other columns, only these (and the last, whose absence tells a
+        short line) are read, the other cells skipped: a table of many columns the caller
+        does not use costs less (a line with more fields than the header is then not
+        refused). Otherwise, and without it, every column is read.
 
     Returns
     -------
@@ -586,6 +659,8 @@ def read_table(
     file = _check_file(path, expected)
     parquet = format == "parquet" or (format is None and _extension(file) in (".parquet", ".pq"))
     compressed = check_table_bytes(file, expected, parquet)
+    if compressed:
+        _check_inflated(file)
     fmt = _table_format(file, format)
     if sep is not None:
         sep = check_separator(sep)
@@ -599,7 +674,7 @@ def read_table(
         (frame, names), rows = _read_parquet(file), FileRows(file.name)
     else:
         frame, names, rows = _read_delimited(
-            file, fmt, compressed, text_columns, sep, header, needed
+            file, fmt, compressed, text_columns, sep, header, needed, columns
         )
         if header:
             _warn_if_data(file, names, frame, needed)

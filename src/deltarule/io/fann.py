@@ -104,9 +104,10 @@ def read_fann(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
         else:
             found = f"only {len(body)}: examples are missing after line {lines[-1][0]}"
         raise InputError(
-            f"{name!r}: the header (line {header_line}: {first.strip()!r}) announces {n_examples} "
-            f"examples, so {2 * n_examples} lines after it (inputs, then outputs, for each), "
-            f"but the file has {found}. Correct the header's first number or the examples."
+            f"{name!r}: the header (line {header_line}: {first.strip()[:80]!r}) announces "
+            f"{n_examples} examples, so {2 * n_examples} lines after it (inputs, then outputs, "
+            f"for each), but the file has {found}. Correct the header's first number or the "
+            "examples."
         )
     X = np.empty((n_examples, n_inputs))
     Y = np.empty((n_examples, n_outputs))
@@ -117,7 +118,7 @@ def read_fann(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
         if len(words) != width:
             raise InputError(
                 f"{name!r} line {number}: example {row + 1}'s {kind} have {len(words)} numbers "
-                f"but the header (line {header_line}: {first.strip()!r}) says {width}; "
+                f"but the header (line {header_line}: {first.strip()[:80]!r}) says {width}; "
                 f"expected {_EXPECTED}."
             )
         target = Y if outputs else X
@@ -126,7 +127,7 @@ def read_fann(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
         except ValueError:
             bad = next(w for w in words if not _is_number(w))
             raise InputError(
-                f"{name!r} line {number}: {bad!r} is not a number (example {row + 1}'s "
+                f"{name!r} line {number}: {bad[:80]!r} is not a number (example {row + 1}'s "
                 f"{kind}); expected {width} whitespace-separated numbers."
             ) from None
     return X, Y

@@ -63,7 +63,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -72,6 +72,7 @@ from ..activations import ACTIVATIONS
 from ..exceptions import DeltaruleError, IncompatibleFormatError, InputError
 from ..losses import LOSSES
 from ..network import Network
+from ._paths import checked_path
 from .safetensors import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TENSORS,
@@ -178,18 +179,51 @@ def _tensor_table(sizes: list[int], use_bias: list[bool]) -> dict[str, tuple[str
     return table
 
 
-def _jsonable(value: Any, where: str) -> Any:
-    """Return ``value`` as plain JSON data; non-finite floats become None (JSON has no NaN)."""
-    if value is None or isinstance(value, (bool, str, int)):
+_MAX_DEPTH = 100
+"""Deepest nesting of lists and dicts a saved record may have (deltarule's own go 4 deep)."""
+_MAX_DIGITS = 4000
+"""Most digits of a whole number in a saved record (Python reads JSON numbers of at most
+4,300 digits by default)."""
+
+
+def _jsonable(value: Any, where: str, within: tuple[int, ...] = ()) -> Any:
+    """Return ``value`` as plain JSON data; non-finite floats become None (JSON has no NaN).
+
+    ``within``: the ids of the lists and dicts ``value`` is inside, so that one that holds
+    itself, or nesting deeper than :data:`_MAX_DEPTH`, is refused rather than recursed into.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if value.bit_length() > _MAX_DIGITS * 3.32:
+            raise InputError(
+                f"{where} holds a whole number of about {int(value.bit_length() / 3.32):,} "
+                f"digits; a model file stores numbers of at most {_MAX_DIGITS:,} digits. "
+                "Store it as text (str) or as a float."
+            )
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, (np.generic, np.ndarray)) and value.dtype.kind in "biufUS":
-        return _jsonable(value.tolist(), where)
+        return _jsonable(value.tolist(), where, within)
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in within:
+            raise InputError(
+                f"{where} holds itself (a {type(value).__name__} that contains itself), "
+                "which a model file cannot store; expected JSON data, a tree without cycles. "
+                "Pass a copy without the reference to itself."
+            )
+        if len(within) >= _MAX_DEPTH:
+            raise InputError(
+                f"{where[:120]}... is nested more than {_MAX_DEPTH} levels deep, which a model "
+                f"file does not store; expected JSON data at most {_MAX_DEPTH} levels deep. "
+                "Flatten it."
+            )
+        inside = (*within, id(value))
     if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
-        return {key: _jsonable(item, f"{where}[{key!r}]") for key, item in value.items()}
+        return {key: _jsonable(item, f"{where}[{key!r}]", inside) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [_jsonable(item, f"{where}[{i}]", inside) for i, item in enumerate(value)]
     raise InputError(
         f"{where} holds {type(value).__name__} {value!r:.80}, which a model file cannot store; "
         "expected JSON data (dicts with string keys, lists, strings, numbers, booleans, None)."
@@ -260,6 +294,7 @@ def save_model(
         raise InputError(
             f"save_model expects a deltarule Network; received {type(network).__name__}."
         )
+    checked_path(path, "save_model's path")
     if not np.isfinite(network.parameters).all():
         raise InputError(
             "the network's parameters contain NaN or infinity, which a model file cannot hold "
@@ -278,6 +313,7 @@ def save_model(
         "training": _checked_field(training, dict, "training"),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    _check_fields(header, _refuse_saving)  # (what load_model would refuse is not written)
     tensors = {
         name: network.layout.view(network.parameters, layout_name)
         for name, (layout_name, _) in table.items()
@@ -286,6 +322,18 @@ def save_model(
     text = json.dumps(header, ensure_ascii=False, allow_nan=False)
     write_safetensors(path, tensors, {METADATA_KEY: text}, checksum=True)
     return Path(path)
+
+
+def _refuse_saving(reason: str, options: dict[str, str] | None = None) -> NoReturn:
+    """The ``fail`` of :func:`_check_fields` at saving: what load_model would refuse."""
+    if len(reason) > 1000:
+        reason = f"{reason[:800]} [...] {reason[-150:]}"
+    raise InputError(
+        f"the model cannot be saved as given: {reason.replace('its ', 'the ', 1)}; "
+        "load_model would refuse the file. Pass values that fit (e.g. classes=None, or one "
+        "distinct label per output).",
+        options=options,
+    )
 
 
 def _checked_field(value: Any, kind: type, name: str) -> Any:
@@ -455,6 +503,7 @@ def model_header(
 
     ``max_header_bytes`` and ``max_tensors`` are as for :func:`load_model`.
     """
+    checked_path(path, "model_header's path")
     _, metadata = read_safetensors_header(
         path, max_header_bytes=max_header_bytes, max_tensors=max_tensors, kind=_KIND
     )
@@ -598,6 +647,7 @@ def load_model(
     InputError
         If ``path`` does not exist or is a directory.
     """
+    checked_path(path, "load_model's path")
     tensors, metadata = read_safetensors(
         path, max_header_bytes=max_header_bytes, max_tensors=max_tensors, kind=_KIND
     )

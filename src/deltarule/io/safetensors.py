@@ -201,7 +201,10 @@ def loads_strict(
     except IncompatibleFormatError:
         raise
     except (ValueError, RecursionError) as exc:
-        fail(f"{what} is not valid JSON ({str(exc)[:200]})")
+        reason = str(exc)
+        if "int_max_str_digits" in reason:  # (Python's advice, not the reader's)
+            reason = "it holds a whole number of more than 4,300 digits"
+        fail(f"{what} is not valid JSON ({reason[:200]})")
 
 
 def _too_many_tensors(limit: int) -> str:

@@ -1,0 +1,197 @@
+"""The reliability QA report's command-line findings: a finished model is never lost to a
+failed print or a full disk, standard input redirected from the output is refused, a file
+name that is not UTF-8, the checkpoint folder's own files, corrupt settings, wide and
+compressed tables, long cells."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deltarule.io.model_file import load_model
+
+from .cli_helpers import cli, cli_subprocess
+
+TRAIN = ("--target", "species", "--epochs", "2", "--quiet")
+
+
+def _run(*argv: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``python -m deltarule ARGV``; its output captured unless ``kwargs`` say where."""
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
+    return subprocess.run(
+        [sys.executable, "-m", "deltarule", *map(str, argv)],
+        cwd=cwd, check=False, timeout=120, **kwargs,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def model(capsys, in_tmp, flowers_csv) -> Path:
+    code, _, err = cli(capsys, "train", flowers_csv, *TRAIN, "--out", "model.safetensors")
+    assert code == 0, err
+    return in_tmp / "model.safetensors"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_train_saves_the_model_before_a_print_to_a_full_stdout(tmp_path, flowers_csv):
+    with open("/dev/full", "w") as full:
+        done = _run("train", flowers_csv, *TRAIN, "--out", "m.safetensors", cwd=tmp_path,
+                    stdout=full, stderr=subprocess.PIPE)  # fmt: skip
+    err = done.stderr.decode()
+    assert done.returncode == 2 and err.count("\n") == 1, err
+    assert "error: cannot write to standard output: No space left on device" in err
+    assert "The model was saved to" in err and "Traceback" not in err
+    assert load_model(tmp_path / "m.safetensors").network.n_inputs > 0
+
+
+def test_train_saves_the_model_before_a_print_to_a_closed_pipe(tmp_path, flowers_csv):
+    read, write = os.pipe()
+    os.close(read)  # (the reader has gone: a write is a broken pipe)
+    try:
+        done = _run("train", flowers_csv, *TRAIN, "--out", "m.safetensors", cwd=tmp_path,
+                    stdout=write)  # fmt: skip
+    finally:
+        os.close(write)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "standard output: Broken pipe" in err, err
+    assert "Exception ignored" not in err and err.count("\n") == 1
+    assert (tmp_path / "m.safetensors").is_file()
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "train"])
+def test_stdin_redirected_from_the_output_file_is_refused(command, model, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_bytes((tmp_path / "flowers.csv").read_bytes())
+    before = data.read_bytes()
+    argv = ["train", "-", *TRAIN] if command == "train" else [command, model, "-"]
+    with open(data, "rb") as stdin:
+        done = _run(*argv, "--out", "data.csv", cwd=tmp_path, stdin=stdin)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and "standard input (DATA -) is redirected from" in err, err
+    assert data.read_bytes() == before
+
+
+def test_out_dev_stdin_redirected_from_the_data_is_refused(model, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_bytes((tmp_path / "flowers.csv").read_bytes())
+    before = data.read_bytes()
+    with open(data, "rb") as stdin:
+        done = _run("predict", model, "-", "--out", "/dev/stdin", cwd=tmp_path, stdin=stdin)
+    assert done.returncode == 2, done.stderr
+    assert data.read_bytes() == before
+
+
+def test_piped_stdin_still_writes_the_output(model, tmp_path):
+    data = (tmp_path / "flowers.csv").read_bytes()
+    done = _run("predict", model, "-", "--out", "p.csv", cwd=tmp_path, input=data)
+    assert done.returncode == 0 and (tmp_path / "p.csv").read_text().startswith("species")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of any bytes: Linux")
+def test_a_data_file_name_that_is_not_utf8_trains_saves_and_resumes(tmp_path, flowers_csv):
+    name = os.fsdecode(b"bad\xffname.csv")
+    (tmp_path / name).write_bytes(flowers_csv.read_bytes())
+    done = cli_subprocess("train", name, *TRAIN, "--out", "ok.safetensors",
+                          "--checkpoint", "ck", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = load_model(tmp_path / "ok.safetensors").training["summary"]
+    assert record["data"] == "bad\\xffname.csv"
+    again = cli_subprocess("train", "--resume", "ck", "--quiet", "--out", "other.safetensors",
+                           cwd=tmp_path)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "other.safetensors").is_file()
+
+
+@pytest.mark.parametrize("name", ["checkpoint.safetensors", "settings.json"])
+def test_out_in_the_checkpoint_folder_over_its_own_files_is_refused(capsys, in_tmp, name,
+                                                                     flowers_csv):  # fmt: skip
+    code, _, err = cli(capsys, "train", flowers_csv, *TRAIN, "--checkpoint", "ck",
+                       "--out", f"ck/{name}")  # fmt: skip
+    assert code == 2 and f"the checkpoint folder's own {name}" in err
+    assert not (in_tmp / "ck" / name).exists()
+
+
+def test_a_deeply_nested_settings_file_is_corrupt_not_a_bug(capsys, in_tmp, flowers_csv):
+    code, _, err = cli(capsys, "train", flowers_csv, *TRAIN, "--checkpoint", "ck")
+    assert code == 0, err
+    (in_tmp / "ck" / "settings.json").write_text("[" * 100_000 + "]" * 100_000)
+    code, _, err = cli(capsys, "train", "--resume", "ck")
+    assert code == 2 and "is unreadable or corrupt (nested too deeply)" in err
+    assert "this is a bug" not in err
+
+
+def test_resume_of_a_run_stopped_before_its_settings_says_so(capsys, in_tmp):
+    (in_tmp / "ck").mkdir()
+    (in_tmp / "ck" / ".lock").write_text("123\n")
+    code, _, err = cli(capsys, "train", "--resume", "ck")
+    assert code == 2 and "stopped before its first checkpoint" in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_device_as_the_model_file_is_refused_before_training(capsys, in_tmp, flowers_csv):
+    code, _, err = cli(capsys, "train", flowers_csv, *TRAIN, "--out", "/dev/full")
+    assert code == 2 and "is a device, not a regular file" in err
+    assert "accuracy" not in capsys.readouterr().out
+
+
+def test_a_failed_final_save_keeps_the_model_in_the_temporary_folder(
+    capsys, in_tmp, flowers_csv, monkeypatch, tmp_path_factory
+):
+    import deltarule.cli._train_record as record
+
+    spare = tmp_path_factory.mktemp("spare")
+    monkeypatch.setattr("tempfile.tempdir", str(spare))
+    real = record._save
+
+    def full_disk(net, path, saved):
+        if Path(path).name == "m.safetensors":
+            raise OSError(28, "cannot save to 'm.safetensors': No space left on device")
+        real(net, path, saved)
+
+    monkeypatch.setattr(record, "_save", full_disk)
+    code, _, err = cli(capsys, "train", flowers_csv, *TRAIN, "--out", "m.safetensors")
+    kept = list(spare.glob("m.*.safetensors"))
+    assert code == 2 and len(kept) == 1, err
+    assert f"The trained model was saved to {kept[0]} instead" in err
+    assert load_model(kept[0]).training["summary"]["data"] == "flowers.csv"
+
+
+def test_a_huge_cell_is_not_echoed_whole(capsys, model, in_tmp):
+    (in_tmp / "long.csv").write_text("length,width,colour\n1,2,red\n1," + "9" * 100_000 + ",red\n")
+    code, _, err = cli(capsys, "predict", model, "long.csv")
+    assert code == 2 and len(err) < 3000, err[:300]
+
+
+def test_a_gzip_table_bigger_than_memory_is_refused_by_its_size(capsys, model, in_tmp,
+                                                                monkeypatch):  # fmt: skip
+    with gzip.open(in_tmp / "bomb.csv.gz", "wb") as handle:
+        handle.write(b"length,width,colour\n" + b"1,2,red\n" * 100_000)
+    monkeypatch.setattr("deltarule.io.data.available_memory", lambda: 1_000_000)
+    code, _, err = cli(capsys, "predict", model, "bomb.csv.gz")
+    assert code == 2 and "decompresses to 800,020 bytes, more than half" in err
+
+
+def test_a_wide_table_is_read_in_part_with_the_same_predictions(capsys, model, in_tmp):
+    rows = (in_tmp / "flowers.csv").read_text().splitlines()
+    extra = [f"x{i}" for i in range(1500)]
+    wide = [",".join([rows[0], *extra])]
+    wide += [",".join([row, *("0" for _ in extra)]) for row in rows[1:]]
+    (in_tmp / "wide.csv").write_text("\n".join(wide) + "\n")
+    code, narrow_out, err = cli(capsys, "predict", model, "flowers.csv")
+    assert code == 0, err
+    code, wide_out, err = cli(capsys, "predict", model, "wide.csv")
+    assert code == 0 and wide_out == narrow_out, err
+
+
+def test_out_of_memory_names_the_input_not_a_bug(capsys, model, in_tmp, monkeypatch):
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("deltarule.cli.predict.predictions", no_memory)
+    code, _, err = cli(capsys, "predict", model, "flowers.csv")
+    assert code == 2 and "out of memory" in err and "flowers.csv (" in err
+    assert "this is a bug" not in err
