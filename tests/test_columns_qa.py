@@ -205,3 +205,13 @@ def test_an_unseen_target_label_says_how_many_rows_and_the_fix():
     assert "the target label 'z' at row 2 (rows counted from 1) was not seen" in message
     assert "3 row(s) hold labels the model does not know: 'z', 'w'" in message
     assert "drop those rows to score the others" in message
+
+
+def test_a_huge_cell_is_quoted_shortened_in_errors_and_warnings() -> None:
+    # (QA: one 50 MB cell became a 50 MB error line)
+    from deltarule._columns import as_numbers
+
+    huge = "9" * 10_000 + "x"
+    with pytest.raises(InputError) as error:
+        as_numbers(pd.Series([1.0, huge], name="c"), "column 'c'", "Fix it.")
+    assert len(str(error.value)) < 400 and "characters)" in str(error.value)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._naming import where
+from ._naming import shortened, where
 from .exceptions import InputError
 
 __all__ = [
@@ -90,7 +90,7 @@ def as_numbers(series: Any, what: str, fix: str, options: dict[str, str] | None 
         truth = cells.map(lambda value: isinstance(value, (bool, np.bool_)))
         if truth.any():  # pandas would count True as 1
             raise InputError(
-                f"{what} holds {cells[truth].iloc[0]!r} at {where(truth, like)}; expected "
+                f"{what} holds {shortened(cells[truth].iloc[0])} at {where(truth, like)}; expected "
                 f"numbers, not True/False. {fix}",
                 options=options,
             )
@@ -106,7 +106,7 @@ def as_numbers(series: Any, what: str, fix: str, options: dict[str, str] | None 
                 else ""
             )
             raise InputError(
-                f"{what} holds text ({cell!r} at {where(bad, like)}); "
+                f"{what} holds text ({shortened(cell)} at {where(bad, like)}); "
                 f"expected numbers. {hint}{fix}",
                 options=options,
             )
@@ -162,16 +162,17 @@ def refuse_stray_text(series: Any, present: Any) -> None:
     python = "impute=..., or --impute on the command line"
     signed = signed_numbers(series, first)
     fix = (
-        f"Those cells look like numbers written with {signed.signs} ({signed.example!r} is "
-        f"{signed.number}): write them as plain numbers in the data."
+        f"Those cells look like numbers written with {signed.signs} "
+        f"({shortened(signed.example)} is {signed.number}): write them as plain numbers in the "
+        "data."
         if signed is not None
         else "Fix those cells; if they mark missing values, leave them empty or write one of "
         f"{', '.join(sorted(MISSING_MARKS))} (and impute them: {python})."
     )
     raise InputError(
         f"column {series.name!r} holds numbers in {n_numbers} rows but text in {n_text}, the "
-        f"first {first.iloc[0]!r} at {where(series.index == first.index[0], series)}; expected "
-        f"numbers throughout. {fix}",
+        f"first {shortened(first.iloc[0])} at {where(series.index == first.index[0], series)}; "
+        f"expected numbers throughout. {fix}",
         options={python: "--impute"},
     )
 
@@ -284,7 +285,7 @@ def refuse_dates(series: Any) -> None:
             return
         first = cells[0]
         at = where(series.astype(object) == first, series)
-        example = f" (such as {str(first)!r} at {at})"
+        example = f" (such as {shortened(str(first))} at {at})"
     python = f"drop it from the table (df.drop(columns={series.name!r}))"
     raise InputError(
         f"column {series.name!r} holds dates or times{example}; expected numbers or text "

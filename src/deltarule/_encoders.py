@@ -22,7 +22,7 @@ from ._columns import (
     refuse_stray_text,
     signed_numbers,
 )
-from ._naming import plain, where
+from ._naming import plain, shortened, where
 from ._reports import user_stacklevel
 from .exceptions import DataWarning, InputError
 
@@ -163,7 +163,7 @@ def _refuse_signed_numbers(series: Any, present: Any) -> None:
     if found is None:
         return
     looks = (
-        f"looks like numbers written with {found.signs} (such as {found.example!r} at "
+        f"looks like numbers written with {found.signs} (such as {shortened(found.example)} at "
         f"{found.at}, which is {found.number})"
     )
     if found.n_values < FEW_VALUES:
@@ -203,7 +203,7 @@ def encode_column(series: Any, state: dict[str, Any]) -> np.ndarray:
     if unseen.any():
         warnings.warn(
             f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
-            f"the first {plain(values[unseen].iloc[0])!r} at {where(unseen, series)}; "
+            f"the first {shortened(plain(values[unseen].iloc[0]))} at {where(unseen, series)}; "
             "they are "
             f"encoded as none of its {len(state['categories'])} categories, so their "
             "predictions are guesses. Check the spelling, or retrain with such rows.",

@@ -49,7 +49,7 @@ import numpy as np
 from ._columns import MISSING_MARKS as MISSING_MARKS  # (importable from here, as before)
 from ._columns import as_numbers, load_pandas
 from ._encoders import all_text, encode_column, fit_column, label_codes
-from ._naming import ROWS_ATTR, listed, missing_columns, plain, row_name, where
+from ._naming import ROWS_ATTR, listed, missing_columns, plain, row_name, shortened, where
 from ._preprocessing_state import (
     IMPUTE_STRATEGIES,
     STATE_TYPE,
@@ -216,7 +216,8 @@ class TabularPreprocessor:
             # refuses it too, and a half-scored file would hide it)
             labels = series[unseen].astype(object).map(plain).unique()
             raise InputError(
-                f"the target label {plain(series[unseen].iloc[0])!r} at {where(unseen, series)} "
+                f"the target label {shortened(plain(series[unseen].iloc[0]))} at "
+                f"{where(unseen, series)} "
                 f"was not seen in training ({int(unseen.sum())} row(s) hold labels the model "
                 f"does not know: {listed(labels, limit=5)}); the model knows "
                 f"{listed(self.classes, limit=20)}. It cannot predict those classes: drop "
