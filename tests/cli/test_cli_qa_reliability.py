@@ -195,3 +195,34 @@ def test_out_of_memory_names_the_input_not_a_bug(capsys, model, in_tmp, monkeypa
     code, _, err = cli(capsys, "predict", model, "flowers.csv")
     assert code == 2 and "out of memory" in err and "flowers.csv (" in err
     assert "this is a bug" not in err
+
+
+def test_ctrl_c_during_a_quiet_train_prints_the_cli_line_not_pythons_warning(
+    tmp_path, capsys, monkeypatch
+):
+    # (QA: "fit stopped cleanly and returned, so the program goes on; press Ctrl-C twice"
+    # was shown at the command line, Python API advice)
+    import signal
+
+    import numpy as np
+
+    from deltarule import _epochs
+    from deltarule.cli import main
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    rows = [f"{a:.4f},{b:.4f},{c:.4f},{'p' if a > 0 else 'q'}" for a, b, c in X]
+    (tmp_path / "d.csv").write_text("a,b,c,y\n" + "\n".join(rows) + "\n")
+    original = _epochs.end_epoch
+
+    def end_epoch(record, state, cbs):
+        if record.epoch == 2:
+            signal.raise_signal(signal.SIGINT)
+        return original(record, state, cbs)
+
+    monkeypatch.setattr(_epochs, "end_epoch", end_epoch)
+    code = main(["train", str(tmp_path / "d.csv"), "--target", "y", "--epochs", "20", "--quiet",
+                 "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted (Ctrl-C) after epoch 2" in err
+    assert "press Ctrl-C twice" not in err and "program goes on" not in err

@@ -346,11 +346,12 @@ def fit_resumable(
         callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, history=prior))
     # A resumed run's warnings are caught, and shown below with advice it can follow.
     catching = warnings.catch_warnings(record=True) if resume else contextlib.nullcontext([])
-    with catching as caught:
+    with catching as caught:  # (Ctrl-C: the CLI's own line says so, not fit's warning)
         history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
                               validation_data=validation, callbacks=callbacks,
                               verbose=0 if args.quiet else 1,
-                              report_every=getattr(args, "report_every", None))  # fmt: skip
+                              report_every=getattr(args, "report_every", None),
+                              warn_interrupted=False)  # fmt: skip
     for warning in caught:
         text = warning.message
         if isinstance(text, StillImprovingWarning):
