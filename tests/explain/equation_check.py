@@ -2,8 +2,9 @@
 
 A walk line reads ``symbol = formula = numbers = value``; each piece made of numbers only is
 evaluated here (``·`` a product, ``−`` a subtraction, ``½(a − b)²``, ``1/(1+e^-x)``,
-``max(0, x)``, ``[x > 0]``...) and consecutive pieces must agree. The tolerance is what the
-printed digits and the real arithmetic allow, nothing more:
+``max(0, x)``, ``[x > 0]``, ``e^a/(e^a + e^b)``, ``−ln(x)``, ``|a − b|``, ``sign(x)``...)
+and consecutive pieces must agree. The tolerance is what the printed digits and the real
+arithmetic allow, nothing more:
 
 * explain prints each number with the digits of its dtype (``deltarule.explain.expr.fmt``):
   the shortest repr that reads back as the same number, except that a positional number
@@ -32,7 +33,14 @@ import numpy as np
 __all__ = ["false_equations", "numbers_of"]
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e[-+]\d+)?")
-_FUNCTIONS = {"max": max, "exp": math.exp, "tanh": math.tanh}
+_FUNCTIONS = {
+    "max": max,
+    "exp": math.exp,
+    "tanh": math.tanh,
+    "ln": math.log,
+    "abs": abs,
+    "sign": lambda x: float((x > 0) - (x < 0)),
+}
 _ROUNDED = 5e-10
 """How far a positional number may be from its value: half the 9th decimal."""
 _ULPS = 8.0
@@ -57,6 +65,8 @@ def _parse(piece: str) -> _Piece | None:
     py = py.replace("·", "*").replace("−", "-").replace("²", "**2").replace("½", "0.5*")
     py = py.replace("[", "(").replace("]", ")")
     py = re.sub(r"e\^-(\([^()]*\)|v\d+)", r"exp(-\1)", py)
+    py = re.sub(r"e\^(\([^()]*\)|v\d+)", r"exp(\1)", py)
+    py = re.sub(r"\|([^|]*)\|", r"abs(\1)", py)
     py = re.sub(r"(v\d+|\))\(", r"\1*(", py)  # (implicit products: 0.59(1 − 0.59))
     if not numbers or re.search(r"[^\w.+\-*/() ,<>]", py):
         return None

@@ -103,7 +103,7 @@ _NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?"
 def _evaluate(expression: str) -> float:
     """The tester's evaluator (eqcheck.py): the shown numbers, as a calculator reads them."""
     e = expression.replace("·", "*").replace("−", "-").replace("½", "0.5*").replace("²", "**2")
-    e = e.replace("e^-", "math.e**-").replace("tanh(", "math.tanh(").replace("max(", "max(")
+    e = e.replace("e^", "math.e**").replace("tanh(", "math.tanh(").replace("ln(", "math.log(")
     e = re.sub(r"\)\(", ")*(", e)
     e = re.sub(r"(\d)\(", r"\1*(", e)
     return eval(e, {"math": math, "max": max, "__builtins__": {}})  # noqa: S307
@@ -121,8 +121,8 @@ def unchecked_lines(text: str, float32: bool = False) -> list[str]:
         if len(pieces) < 3 or not re.fullmatch(_NUMBER, pieces[-1]):
             continue
         expression = pieces[-2]
-        if re.search(r"[a-df-zA-Z_\[]", expression.replace("e^", "").replace("tanh(", "")
-                     .replace("max(", "")):  # fmt: skip
+        if re.search(r"[a-df-zA-Z_\[|]", expression.replace("e^", "").replace("tanh(", "")
+                     .replace("max(", "").replace("ln(", "")):  # fmt: skip
             continue
         result = float(pieces[-1])
         value = _evaluate(expression)

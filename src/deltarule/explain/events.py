@@ -100,6 +100,9 @@ class LossRecord:
         :math:`\\partial E/\\partial out\\cdot\\partial out/\\partial net` of ``grad_output``
         and the activation's derivative (which a saturated output makes 0 times a huge
         clipped number).
+    builtin : bool
+        Whether the loss is the built-in one of its name (not a user's registered under
+        it), so that the walk may write its formula out (:mod:`.errors`).
     """
 
     name: str
@@ -110,6 +113,7 @@ class LossRecord:
     delta: Array
     per_output: Array | None
     fused: bool = False
+    builtin: bool = True
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,9 @@ class Num:
     dtype: str | None = None
     short: bool = False
     """A value shown, not an operand (an error after N updates): :func:`fmt_short`."""
+    digits: int = 0
+    """At least this many significant digits where :func:`fmt` would show fewer (a float32
+    error whose shortest repr is 0.58618 shown as 0.58617997, as its other numbers are)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ class Tpl:
 Expr = Sym | Num | D | Sum | Prod | Tpl
 
 
-def fmt(value: float, dtype: DTypeLike | None = None, decimals: int = DECIMALS) -> str:
+def fmt(
+    value: float, dtype: DTypeLike | None = None, decimals: int = DECIMALS, digits: int = 0
+) -> str:
     """Format a number the tutorial's way: up to 9 decimals; scientific when tiny or huge, with
     every digit the value holds.
 
@@ -129,6 +134,12 @@ def fmt(value: float, dtype: DTypeLike | None = None, decimals: int = DECIMALS) 
     decimals (float32's 0.150000006 is 0.15000000596 with 11): the walk shows an operand so
     where 9 decimals would not reproduce its line's result (:func:`evaluate`).
 
+    ``digits`` asks for at least that many significant digits of a positional float32
+    number (up to 9 decimals): float32's shortest repr can be much shorter than its
+    neighbours' (0.58618 for 0.586179971...; 0.5564489 beside it), which reads as a
+    number cut short. The longer form reads back as the same float32; a number whose
+    shortest repr is its exact value (0.5) keeps it.
+
     Examples
     --------
     >>> fmt(0.3775), fmt(0.5932699921071872), fmt(2.0), fmt(999999980.4019393)
@@ -137,6 +148,8 @@ def fmt(value: float, dtype: DTypeLike | None = None, decimals: int = DECIMALS) 
     ('3.510187782978851e-05', '3.510188e-05', '1e+20')
     >>> fmt(0.15000000596046448, "float32"), fmt(np.float32(0.1))
     ('0.15', '0.1')
+    >>> fmt(np.float32(0.58618)), fmt(np.float32(0.58618), digits=8), fmt(0.5, "float32", digits=8)
+    ('0.58618', '0.58617997', '0.5')
     """
     single = isinstance(value, np.float32) if dtype is None else np.dtype(dtype) == np.float32
     value = float(value)
@@ -148,12 +161,24 @@ def fmt(value: float, dtype: DTypeLike | None = None, decimals: int = DECIMALS) 
             text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
         elif single:  # (float32's shortest digits, cut at 9 decimals)
             text = np.format_float_positional(number, precision=9, trim="-")
+            text = _longer(value, text, digits)
         else:
             text = np.format_float_positional(number, trim="-")  # (the shortest repr)
             if len(text.partition(".")[2]) > decimals:  # (rounded from the exact value)
                 text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
         return "0" if text in ("-0", "") else text
     return np.format_float_scientific(number, unique=True, trim="-", exp_digits=2)
+
+
+def _longer(value: float, text: str, digits: int) -> str:
+    """``text`` (float32's shortest digits of ``value``) with at least ``digits`` significant
+    digits of the exact value, up to :data:`DECIMALS` decimals; as it is when exact."""
+    significant = len(text.lstrip("-").replace(".", "").lstrip("0"))
+    if not digits or significant >= digits or value == 0 or float(text) == value:
+        return text
+    places = min(DECIMALS, digits - 1 - math.floor(math.log10(abs(value))))
+    longer = f"{value:.{max(places, 0)}f}".rstrip("0").rstrip(".")
+    return longer if np.float32(longer) == np.float32(value) else text
 
 
 def fmt_short(value: float, dtype: DTypeLike | None = None) -> str:
@@ -226,7 +251,7 @@ def _sum(expr: Sum, printer: Callable[[Expr], str], minus: str) -> str:
     parts = []
     for k, term in enumerate(expr.terms):
         if k and isinstance(term, Num) and term.value < 0:
-            parts.append(minus + printer(Num(-term.value, term.dtype, term.short)))
+            parts.append(minus + printer(Num(-term.value, term.dtype, term.short, term.digits)))
         else:
             parts.append((" + " if k else "") + printer(term))
     return "".join(parts)
@@ -235,7 +260,7 @@ def _sum(expr: Sum, printer: Callable[[Expr], str], minus: str) -> str:
 def _number(num: Num, dtype: DTypeLike | None, decimals: int = DECIMALS) -> str:
     if num.short:
         return fmt_short(num.value, num.dtype or dtype)
-    return fmt(num.value, num.dtype or dtype, decimals)
+    return fmt(num.value, num.dtype or dtype, decimals, num.digits)
 
 
 def evaluate(
@@ -274,8 +299,8 @@ def evaluate(
 
 
 def _latex_num(value: float, dtype: DTypeLike | None = None, short: bool = False,
-               decimals: int = DECIMALS) -> str:  # fmt: skip
-    text = fmt_short(value, dtype) if short else fmt(value, dtype, decimals)
+               decimals: int = DECIMALS, digits: int = 0) -> str:  # fmt: skip
+    text = fmt_short(value, dtype) if short else fmt(value, dtype, decimals, digits)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return rf"{mantissa} \times 10^{{{int(exponent)}}}"
@@ -294,7 +319,7 @@ def to_latex(expr: Expr, dtype: DTypeLike | None = None, decimals: int = DECIMAL
             text += f"_{{{expr.sub}}}"
         return text + (f"^{{{expr.sup}}}" if expr.sup else "")
     if isinstance(expr, Num):
-        return _latex_num(expr.value, expr.dtype or dtype, expr.short, decimals)
+        return _latex_num(expr.value, expr.dtype or dtype, expr.short, decimals, expr.digits)
     if isinstance(expr, D):
         return rf"\frac{{\partial {printer(expr.of)}}}{{\partial {printer(expr.wrt)}}}"
     if isinstance(expr, Sum):

@@ -117,7 +117,7 @@ def _diagrams(trace: Trace) -> str:
 
 
 def _curve(trace: Trace) -> str:
-    chart = line_chart(list(trace.curve), logx=True, logy=True, title="error during training")
+    chart = line_chart(list(trace.curve), symlogx=True, logy=True, title="error during training")
     if trace.diverged is not None:
         final = divergence_sentence(trace)
     else:

@@ -205,17 +205,25 @@ def _text(walk: LinearWalk) -> str:
         "descent finds the direction from the slope alone: W⁺ = W − η·dE/dW, "
         f"η = {walk.learning_rate:g}.",
         "",
-        f"  {'step':>5}  {'W':<14}{'E':<16}dE/dW",
     ]
-    for row in _descent_rows(walk):
-        if row is None:
-            lines.append(f"  {'...':>5}")
-            continue
-        step, w, error, grad = row  # (a space always separates the columns: a diverging
-        # descent's numbers are wider than the columns)
-        lines.append(f"  {step:>5}  {fmt_short(w):<13} {fmt_short(error):<15} {fmt_short(grad)}")
+    lines += _descent_table(walk)
     lines += ["", _fill(stop_sentence(walk)), "", _fill("* " + FOOTNOTE, "  ")]
     return "\n".join(lines) + "\n"
+
+
+def _descent_table(walk: LinearWalk) -> list[str]:
+    """The descent as aligned columns, each as wide as its widest number (a diverging
+    descent's numbers outgrow any fixed width: -374.562871513 118166.330168737)."""
+    rows = [["step", "W", "E", "dE/dW"]]
+    for row in _descent_rows(walk):
+        rows.append(["..."] if row is None else [f"{row[0]}", *map(fmt_short, row[1:])])
+    least = (5, 12, 14, 0)  # (the columns of a converging descent)
+    widths = [max(least[k], *(len(r[k]) for r in rows if len(r) > k)) for k in range(4)]
+    return [
+        "  " + "  ".join(c.rjust(widths[0]) if k == 0 else c.ljust(widths[k])
+                         for k, c in enumerate(r)).rstrip()
+        for r in rows
+    ]  # fmt: skip
 
 
 def _markdown(walk: LinearWalk) -> str:

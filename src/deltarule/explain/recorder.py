@@ -86,8 +86,8 @@ class Recorder:
     def on_loss(self, value: float, output: Array, target: Array, delta: Array) -> None:
         """Copy the error, the output error signal and :math:`\\partial E/\\partial out`."""
         loss = self.network.loss
-        per_output = None
-        if loss.name in SEPARABLE_LOSSES and is_builtin(loss):  # (not a user's under its name)
+        per_output, builtin = None, is_builtin(loss)
+        if loss.name in SEPARABLE_LOSSES and builtin:  # (not a user's under its name)
             # Each column on its own is that output's term E_ok of the sum.
             per_output = np.array(
                 [loss(output[:, [k]], target[:, [k]]) for k in range(output.shape[1])]
@@ -106,6 +106,7 @@ class Recorder:
             delta.copy(),
             per_output,
             fused,
+            builtin,
         )
 
     def on_backward(

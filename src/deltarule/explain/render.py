@@ -25,6 +25,7 @@ import numpy as np
 from .._json import dumps
 from .._validation import check_int
 from ..exceptions import InputError
+from .errors import loss_value
 from .events import Trace, require_trace
 from .expr import DECIMALS, Expr, Num, Prod, Sum, Tpl, evaluate, fmt, fmt_short, to_latex, to_text
 from .units import json_data, summary_lines
@@ -337,7 +338,7 @@ def summary_intro(trace: Trace, max_neurons: int) -> list[str]:
     return [
         f"A layer is wider than {max_neurons} neurons, so each layer is summarised "
         "instead of shown weight by weight.",
-        f"E_total = {fmt(trace.loss.total, trace.dtype)}",
+        f"E_total = {printer(trace)(loss_value(trace, trace.loss.total))}",
         f"out    = [{out}{more}]",
         f"target = [{target}{more}]",
         *summary_lines(trace, printer(trace)),  # (from the data's units, when recorded)

@@ -22,6 +22,7 @@ out/\partial net`, whose product the pass never formed (a saturated output makes
 from __future__ import annotations
 
 from ..exceptions import InputError
+from .errors import error_items, gradient_parts, loss_value, softmax_parts
 from .events import Trace
 from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl, fmt, to_text
 from .steps import (
@@ -52,34 +53,55 @@ __all__ = [
 ]
 
 
+def _net_step(trace: Trace, layer: int, j: int) -> Step:
+    """net of neuron ``j`` of ``layer`` (from 1): its weighted inputs and its bias."""
+    rec, name = trace.forward[layer - 1], trace.labels[layer][j]
+    refs = [w for w in trace.weights() if w.layer == layer and w.row == j]
+    symbolic: list[Expr] = [
+        Prod((Sym("w", w.label[1:]), input_symbol(trace, rec.index, w.col))) for w in refs
+    ]
+    numbers: list[Expr] = [
+        Prod((Num(rec.weight[j, w.col]), Num(rec.inputs[0, w.col]))) for w in refs
+    ]
+    if rec.bias is not None:
+        bias = next(b for b in trace.biases() if b.layer == layer and b.row == j)
+        symbolic.append(Sym("b", bias.label[1:]))
+        numbers.append(Num(rec.bias[j]))
+    return Step(Sym("net", name), (Sum(tuple(symbolic)), Sum(tuple(numbers))), rec.net[0, j])
+
+
+def _out_steps(trace: Trace, layer: int, j: int) -> list[Step | Note | None]:
+    """out of neuron ``j`` of ``layer`` (from 1), and in the target's units when recorded."""
+    rec, name = trace.forward[layer - 1], trace.labels[layer][j]
+    net = Sym("net", name)
+    formula = ACTIVATION_FORMULAS.get(rec.activation)
+    parts: tuple[Expr, ...] = (
+        Tpl(f"{rec.activation}(%0)", rf"\mathrm{{{rec.activation}}}(%0)", (net,)),
+    )
+    if formula is not None:
+        parts = (tpl(formula[0], net), tpl(formula[0], Num(rec.net[0, j])))
+    elif rec.activation == "softmax":  # (of all the layer's nets)
+        parts = softmax_parts(trace, rec.index, j)
+    items: list[Step | Note | None] = [Step(Sym("out", name), parts, rec.out[0, j])]
+    if rec.index == len(trace.forward) - 1 and trace.raw_targets:
+        items.append(predicted_step(trace, j))  # (the output in the target's units)
+    return items
+
+
 def _forward(trace: Trace) -> Section:
     items: list[Step | Note | None] = []
-    weights, biases = trace.weights(), {(b.layer, b.row): b for b in trace.biases()}
     for rec in trace.forward:
-        layer = rec.index + 1
+        layer, count = rec.index + 1, len(trace.labels[rec.index + 1])
         items.append(None)
-        for j, name in enumerate(trace.labels[layer]):
-            refs = [w for w in weights if w.layer == layer and w.row == j]
-            symbolic: list[Expr] = [
-                Prod((Sym("w", w.label[1:]), input_symbol(trace, rec.index, w.col))) for w in refs
-            ]
-            numbers: list[Expr] = [
-                Prod((Num(rec.weight[j, w.col]), Num(rec.inputs[0, w.col]))) for w in refs
-            ]
-            if rec.bias is not None:
-                symbolic.append(Sym("b", biases[(layer, j)].label[1:]))
-                numbers.append(Num(rec.bias[j]))
-            net = Sym("net", name)
-            items.append(Step(net, (Sum(tuple(symbolic)), Sum(tuple(numbers))), rec.net[0, j]))
-            formula = ACTIVATION_FORMULAS.get(rec.activation)
-            parts: tuple[Expr, ...] = (
-                Tpl(f"{rec.activation}(%0)", rf"\mathrm{{{rec.activation}}}(%0)", (net,)),
-            )
-            if formula is not None:
-                parts = (tpl(formula[0], net), tpl(formula[0], Num(rec.net[0, j])))
-            items.append(Step(Sym("out", name), parts, rec.out[0, j]))
-            if rec.index == len(trace.forward) - 1 and trace.raw_targets:
-                items.append(predicted_step(trace, j))  # (the output in the target's units)
+        if rec.activation == "softmax":  # (each out needs every net of the layer)
+            items += [_net_step(trace, layer, j) for j in range(count)]
+            items += [None, Note(SOFTMAX_FORWARD)]
+            for j in range(count):
+                items += _out_steps(trace, layer, j)
+            continue
+        for j in range(count):
+            items.append(_net_step(trace, layer, j))
+            items += _out_steps(trace, layer, j)
     intro = (
         "Each neuron adds up its weighted inputs and its bias (net), then squashes "
         "the sum with its activation function (out)."
@@ -87,10 +109,20 @@ def _forward(trace: Trace) -> Section:
     return Section("Forward pass", intro, tuple(items))
 
 
+SOFTMAX_FORWARD = (
+    "Softmax makes the outputs from all the layer's nets at once: each output is e to the "
+    "power of its net, divided by the sum of those over the layer, so the outputs are "
+    "positive and sum to 1."
+)
+
+
 def _error(trace: Trace) -> Section:
     loss, names = trace.loss, trace.labels[-1]
     items: list[Step | Note] = []
     if loss.per_output is None:
+        written = error_items(trace)  # (the loss's formula, with its numbers)
+        if written is not None:
+            return Section("Error", written[1], tuple(written[0]))
         # (each output's target, then the loss of them all: no per-output shares exist)
         items += [Step(Sym("target", n), (), loss.target[0, k]) for k, n in enumerate(names)]
         items.append(
@@ -102,7 +134,7 @@ def _error(trace: Trace) -> Section:
                         rf"\mathrm{{{loss.name}}}(\mathrm{{out}}, \mathrm{{target}})",
                     ),
                 ),
-                loss.total,
+                loss_value(trace, loss.total),
             )
         )
         intro = (
@@ -119,7 +151,8 @@ def _error(trace: Trace) -> Section:
             Step(Sym("E", name), (tpl(half, target, out), tpl(half, *numbers)), loss.per_output[k])
         )
     terms = Sum(tuple(Sym("E", n) for n in names))
-    items.append(Step(E_TOTAL, (terms, Sum(tuple(Num(v) for v in loss.per_output))), loss.total))
+    shares = Sum(tuple(Num(v) for v in loss.per_output))
+    items.append(Step(E_TOTAL, (terms, shares), loss_value(trace, loss.total)))
     intro = "The squared error of each output, halved, summed over the outputs: " + keep(
         "E = ½Σ(target − out)²."
     )
@@ -214,7 +247,7 @@ def _output_layer(trace: Trace) -> Section:
             items.extend(_chain(trace, layer, j, None))
             continue
         upstream = loss.grad_output[0, j]
-        parts: tuple[Expr, ...] = ()
+        parts: tuple[Expr, ...] = gradient_parts(trace, j)
         if loss.per_output is not None:
             target, out = Sym("target", name), Sym("out", name)
             minus = Tpl("−(%0 − %1)", r"-\left(%0 - %1\right)", fn=lambda t, o: o - t)
