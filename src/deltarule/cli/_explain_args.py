@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", metavar="MODEL", help="a saved model file to explain")
     parser.add_argument(
+        "model_file",
+        nargs="?",
+        metavar="MODEL",
+        help="the model file, as the other commands take it (the same as --model MODEL)",
+    )
+    parser.add_argument(
         "--input",
         metavar="ROW",
         help="with --model: the network's input values, e.g. 0.1,0.7 (after the model's "
@@ -101,6 +107,12 @@ def check_subject(args: argparse.Namespace) -> None:
     """Check what is explained (--model or --example, and what goes only with --model)."""
     from ..exceptions import InputError
 
+    if getattr(args, "model_file", None):  # deltarule explain MODEL, as predict MODEL
+        if args.model and args.model != args.model_file:
+            raise InputError(
+                f"give the model once: MODEL {args.model_file} or --model {args.model}, not both."
+            )
+        args.model = args.model_file
     if args.model and args.example:
         raise InputError("give either --model or --example, not both.")
     if not args.model and (args.input is not None or args.target is not None or args.raw):

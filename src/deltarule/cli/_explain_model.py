@@ -51,6 +51,9 @@ class Loaded(NamedTuple):
     rate)."""
     target: str
     """The target column's name ("target" when the file does not say)."""
+    transforms: bool = False
+    """Whether the file has preprocessing that --raw would apply (without --raw, --input is
+    the network's own input: :func:`_warn_scaled_inputs`)."""
 
 
 def load(args: argparse.Namespace) -> Loaded:
@@ -61,7 +64,10 @@ def load(args: argparse.Namespace) -> Loaded:
     pre = getattr(loaded, "preprocessing", None)
     if not args.raw:
         target = str(pre.get("target", "target")) if isinstance(pre, dict) else "target"
-        return Loaded(loaded.network, None, getattr(loaded, "classes", None), header, target)
+        transforms = isinstance(pre, dict)
+        return Loaded(
+            loaded.network, None, getattr(loaded, "classes", None), header, target, transforms
+        )
     from ..exceptions import InputError
     from ._common import load_model_file
 
@@ -78,6 +84,22 @@ def load(args: argparse.Namespace) -> Loaded:
     model = load_model_file(args.model)  # (its preprocessing, checked against the network)
     classes = list(model.pre.classes or []) or None
     return Loaded(model.network, model, classes, model.header, str(model.pre.target))
+
+
+def _warn_scaled_inputs(path: str) -> None:
+    """Say that --input without --raw is the network's own input (after the model's
+    preprocessing), for a model that has one: a row of data given so is read wrongly."""
+    import warnings
+
+    from ..exceptions import DataWarning
+
+    warnings.warn(
+        f"{path} transforms its data before the network (standardised numbers, one-hot "
+        "categories); without --raw, --input is taken as the network's own input values, "
+        "after that transformation. To give a row in the data's units (a CSV row), add --raw.",
+        DataWarning,
+        stacklevel=2,
+    )
 
 
 def choose_learning_rate(args: argparse.Namespace, loaded: Loaded | None) -> str:
@@ -143,6 +165,8 @@ def trace_example(args: argparse.Namespace, loaded: Loaded, rate_note: str = "")
             hint = target_hint(network, classes)
             y = parse_row(args.target, "--target", network.n_outputs, "outputs", hint)
             check_values(y, "--target", network)
+        if loaded.transforms:
+            _warn_scaled_inputs(args.model)
     activation = network.layers[-1].activation.name
     if y is None and activation not in ("softmax", "sigmoid"):
         n = network.n_outputs
