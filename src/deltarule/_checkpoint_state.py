@@ -29,6 +29,7 @@ def checkpoint_state(trainer: Any) -> tuple[dict[str, Array], dict[str, Any]]:
         if isinstance(v, np.ndarray) and k != "scratch"
     }
     scalars = {k: v for k, v in trainer.optimizer_state.items() if not isinstance(v, np.ndarray)}
+    _check_scalars(trainer.optimizer, scalars)
     rngs = (trainer._shuffle_rng, trainer._dropout_rng, trainer._split_rng)
     running = trainer._running
     meta = {
@@ -52,9 +53,40 @@ def checkpoint_state(trainer: Any) -> tuple[dict[str, Array], dict[str, Any]]:
     return tensors, meta
 
 
+_SCALAR_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
+"""The optimizer state a checkpoint keeps besides arrays (as JSON numbers, booleans, null)."""
+
+
+def _check_scalars(optimizer: Any, scalars: dict[str, Any]) -> None:
+    """Refuse, when the checkpoint is written, optimizer state it could not give back."""
+    for key, value in scalars.items():
+        if value is not None and not isinstance(value, _SCALAR_TYPES):
+            raise InputError(
+                f"optimizer {optimizer.name!r:.80} keeps state {key!r:.80} = {value!r:.60} "
+                f"({type(value).__name__}), which a checkpoint cannot store: optimizer state "
+                "holds arrays, ints, floats, booleans or None only. Encode it "
+                "as one of those (a phase as 0, 1, ...), or keep it out of the state."
+            )
+
+
+def _lazy_arrays(state: dict[str, Any], tensors: dict[str, Array]) -> None:
+    """Add to ``state`` the saved arrays its ``init`` does not make: state the rule created
+    in ``update`` (AMSGrad's running maximum, on its first step), given back as saved."""
+    for name, saved in tensors.items():
+        key = name.removeprefix("optimizer.")
+        if name.startswith("optimizer.") and key not in state:
+            state[key] = np.array(saved, copy=True)  # (checked finite with the others)
+
+
 def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any]) -> None:
-    """Write :func:`checkpoint_state` output back into ``trainer`` (same network layout)."""
+    """Write :func:`checkpoint_state` output back into ``trainer`` (same network layout).
+
+    Arrays the optimizer's ``init`` does not make (state created in ``update``) are given
+    back as saved, so that a rule creating state on its first step resumes exactly.
+    """
     state = trainer.optimizer.init(trainer.network.parameters) if trainer.optimizer_state else {}
+    if state:
+        _lazy_arrays(state, tensors)
     for key in list(state):
         if isinstance(state[key], np.ndarray) and key != "scratch":
             saved = tensors.get(f"optimizer.{key}")
@@ -73,9 +105,10 @@ def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any])
     scalars = meta.get("optimizer_scalars", {})
     known = {k for k, v in state.items() if not isinstance(v, np.ndarray)}
     for key, value in scalars.items():
-        if key not in known or (
+        if isinstance(state.get(key), np.ndarray) or (
             isinstance(value, float) and not math.isfinite(value)
-        ):  # (an unknown key could replace a moment array with a number)
+        ):  # (a key of an array would replace a moment array with a number; a key that
+            # init does not make is state the rule made in update, given back as saved)
             raise InputError(
                 f"the checkpoint's optimizer scalar {key!r} = {value!r} is not one of "
                 f"{trainer.optimizer.name!r}'s ({', '.join(sorted(known)) or 'none'}) or not "

@@ -199,6 +199,24 @@ def end_epoch(record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]
     return first
 
 
+def refuse_idle_update(optimizer: Any, before: Array, after: Array) -> None:
+    """Refuse a user's optimizer whose first epoch left every parameter as it was though the
+    gradient was not zero: its ``update`` rebinds ``params`` (``params = params - step``)
+    instead of writing into it, so training would run every epoch and learn nothing.
+    The built-in rules update in place; a tiny rate of theirs may legitimately change
+    nothing, so only a user's rule is checked."""
+    module = type(optimizer).__module__
+    if module.startswith("deltarule.") or not np.array_equal(before, after):
+        return
+    raise InputError(
+        f"optimizer {getattr(optimizer, 'name', '')!r:.80} ({type(optimizer).__name__}) "
+        "changed no parameter in a whole epoch although the gradient was not zero: its "
+        "update must change params in place (params -= step, or np.subtract(params, step, "
+        "out=params)); params = params - step only rebinds the local name, and the "
+        "network's weights stay as they were."
+    )
+
+
 def run_epochs(
     trainer: Any,
     data: Data,
@@ -215,7 +233,7 @@ def run_epochs(
     last_state = OptimizerSnapshot(trainer.optimizer_state)
     # Overflow is detected below (non-finite loss or weights) and reported with a hint.
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(epochs):
+        for done_here in range(epochs):
             begin_epoch(state, cbs)
             lr, t0 = state.learning_rate, time.perf_counter()
             np.copyto(last_good, net.parameters)
@@ -229,6 +247,8 @@ def run_epochs(
                 np.copyto(net.parameters, last_good)
                 last_state.put(trainer.optimizer_state)
                 return diverged(loss, trainer.epochs_done + 1, lr, cause)
+            if done_here == 0 and norm > 0:  # (once a fit)
+                refuse_idle_update(trainer.optimizer, last_good, net.parameters)
             if interrupt.requested and len(order) < data.X.shape[0]:
                 # A partial epoch gets no record (and so no checkpoint): the history
                 # and any checkpoint end at the last complete epoch.

@@ -47,6 +47,8 @@ def lookup(registry: Mapping[str, Any], name: str, kind: str) -> Any:
     key = name.lower()
     if key in registry:
         return registry[key]
+    if name in registry:  # (written into the dict directly, not lower-cased by register)
+        return registry[name]
     close = difflib.get_close_matches(key, list(registry), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise UnknownNameError(
@@ -61,21 +63,37 @@ def _a(noun: str) -> str:
 
 def register(registry: dict[str, Any], entry: Any, name: str, aliases: tuple[str, ...],
              kind: str, overwrite: bool) -> None:  # fmt: skip
-    """Add ``entry`` to ``registry`` under ``name`` and ``aliases`` (lower case).
+    """Add ``entry`` to ``registry`` under ``name`` and ``aliases`` (lower case: lookups
+    lower-case the name asked for, so ``"MyTanh"`` and ``"mytanh"`` both find it).
 
     Raises
     ------
     InputError
-        If a name is taken and ``overwrite`` is False.
+        If a name is taken and ``overwrite`` is False, or is not a valid name
+        (:func:`check_name`).
     """
+    if isinstance(aliases, str):
+        aliases = (aliases,)
     for key in (name, *aliases):
-        key = key.lower()
+        key = check_name(key, kind).lower()
         if key in registry and not overwrite:
             raise InputError(
                 f"{_a(kind)} named {key!r} is already registered; pick another name or pass "
                 "overwrite=True."
             )
         registry[key] = entry
+
+
+def check_name(name: Any, kind: str) -> str:
+    """Return ``name`` if it can name a registry entry: a non-empty string with no spaces
+    or commas (the command line's lists are comma-separated); else an InputError."""
+    if not isinstance(name, str) or not name or any(c.isspace() or c == "," for c in name):
+        raise InputError(
+            f"{_a(kind)} name must be a non-empty string without spaces or commas; received "
+            f"{type(name).__name__} {name!r:.80}. Use letters, digits and underscores, "
+            "e.g. 'my_tanh'."
+        )
+    return name
 
 
 def build(registry: Mapping[str, Any], given: Any, base: type, kind: str, kwargs: dict) -> Any:

@@ -145,6 +145,32 @@ class Activation:
                 f"Activation {self.name!r}: {what} returned shape {out.shape} for z of shape "
                 "(2, 3); expected z's shape."
             )
+        self._probe_dtype(z.astype(np.float32))
+
+    def _probe_dtype(self, z: Array) -> None:
+        """Refuse functions that turn a float32 ``z`` into float64 (a network keeps its dtype
+        end to end: its predictions would come out float64)."""
+        with np.errstate(all="ignore"):
+            a = self.function(z)
+            what, kept = "function(z)", getattr(a, "dtype", z.dtype) == z.dtype
+            if kept:
+                what = "derivative(z, a)" if self.elementwise else "jacobian_product(z, a, g)"
+                out = (
+                    self.derivative(z, a)
+                    if self.derivative is not None
+                    else self.jacobian_product(z, a, np.ones_like(z))  # type: ignore[misc]
+                )
+                # (a Python number or a boolean mask keeps grad_a's dtype in the product)
+                kept = np.ndim(out) == 0 or np.result_type(out, z.dtype) == z.dtype
+                a = out
+        if not kept:
+            raise InputError(
+                f"Activation {self.name!r}: {what} returned {np.asarray(a).dtype} for z of "
+                f"dtype {z.dtype}; expected z's dtype (a float32 network computes in float32 "
+                "end to end). Compute in z's dtype (np.tanh(z), not np.tanh(z.astype(float)); a "
+                "boolean mask times a Python float is float64: (z > 0).astype(z.dtype) * 2.0), "
+                "or end with .astype(z.dtype)."
+            )
 
     @property
     def elementwise(self) -> bool:
@@ -153,7 +179,7 @@ class Activation:
 
     def __reduce__(self) -> Any:
         # A registered activation pickles by name (its functions may be lambdas).
-        if ACTIVATIONS.get(self.name) is self:
+        if isinstance(self.name, str) and ACTIVATIONS.get(self.name.lower()) is self:
             return (get_activation, (self.name,))
         return super().__reduce__()
 

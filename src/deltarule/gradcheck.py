@@ -40,6 +40,10 @@ class GradientCheckResult:
     analytic: np.ndarray
     numeric: np.ndarray
     tolerance: float
+    suspect: str | None = None
+    """When the check fails, the part whose derivative is the likely culprit: the first
+    failing layer from the output side (its activation's derivative), or, when the output
+    layer already fails, the loss's gradient or the output activation's derivative."""
 
     @property
     def worst(self) -> float:
@@ -55,7 +59,35 @@ class GradientCheckResult:
     def __str__(self) -> str:
         rows = [f"{name:>6}: {err:.3e}" for name, err in self.max_relative_error.items()]
         verdict = "passed" if self.passed else "FAILED"
-        return "\n".join(rows + [f"gradient check {verdict} (tolerance {self.tolerance:g})"])
+        rows.append(f"gradient check {verdict} (tolerance {self.tolerance:g})")
+        if not self.passed and self.suspect:
+            rows.append(f"likely culprit: {self.suspect}")
+        return "\n".join(rows)
+
+
+def _suspect(net: Network, per_tensor: dict[str, float], tolerance: float) -> str | None:
+    """Name the part a failed check points to. Layer k's weights are the first, from the
+    output side, to use layer k's activation derivative; the output layer's use the loss's
+    gradient and the output activation's derivative (and so does every layer below)."""
+    failing = {
+        int(name[1:])
+        for name, err in per_tensor.items()
+        if name[1:].isdigit() and not err <= tolerance
+    }
+    if not failing:
+        return None
+    last = len(net.layers)
+    layer = max(failing)  # (the first failing layer from the output side)
+    act = net.layers[layer - 1].activation.name
+    if layer < last:
+        return (
+            f"layer {layer}'s activation {act!r} (its derivative): layer {layer} fails while "
+            f"the layers above it pass"
+        )
+    return (
+        f"the loss {net.loss.name!r} (its gradient) or the output activation {act!r} (its "
+        "derivative): the output layer already fails"
+    )
 
 
 def check_gradients(
@@ -128,4 +160,5 @@ def check_gradients(
     # infinite one made every other error 0 through the floor, and max() skipped NaN.
     rel[~(np.isfinite(analytic) & np.isfinite(numeric))] = np.nan
     per_tensor = {s.name: float(np.max(rel[s.slice])) for s in net.layout.specs}
-    return GradientCheckResult(per_tensor, analytic, numeric, tolerance)
+    suspect = _suspect(net, per_tensor, tolerance)
+    return GradientCheckResult(per_tensor, analytic, numeric, tolerance, suspect)

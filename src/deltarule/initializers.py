@@ -34,12 +34,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ._typing import SeedLike
-from ._validation import lookup
+from ._validation import lookup, register
 from .exceptions import InputError, UnknownNameError
 
 Initializer = Callable[[tuple, int, int, np.random.Generator, np.dtype], np.ndarray]
 
-__all__ = ["INITIALIZERS", "get_initializer", "make_rng", "Initializer"]
+__all__ = ["INITIALIZERS", "get_initializer", "make_rng", "register_initializer", "Initializer"]
 
 
 def make_rng(seed: SeedLike) -> np.random.Generator:
@@ -132,6 +132,37 @@ def _plain_distribution(name: str) -> str:
         f"initializer=lambda shape, fan_in, fan_out, rng, dtype: {draw}.astype(dtype). "
         f"Named initializers: {', '.join(sorted(INITIALIZERS))}."
     )
+
+
+def register_initializer(
+    name: str, initializer: Initializer, *, aliases: tuple[str, ...] = (), overwrite: bool = False
+) -> Initializer:
+    """Add ``initializer`` to :data:`INITIALIZERS` under ``name`` (and ``aliases``), lower-cased.
+
+    ``initializer(shape, fan_in, fan_out, rng, dtype)`` returns an array of ``shape`` and
+    ``dtype``, drawing only from ``rng``.
+
+    Raises
+    ------
+    InputError
+        If ``initializer`` is not callable, a name is not a non-empty string without spaces
+        or commas, or a name is taken and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> _ = register_initializer(
+    ...     "doc_normal", lambda shape, fan_in, fan_out, rng, dtype:
+    ...     rng.normal(0.0, 0.5, shape).astype(dtype), overwrite=True)
+    >>> get_initializer("Doc_Normal") is INITIALIZERS["doc_normal"]
+    True
+    """
+    if not callable(initializer):
+        raise InputError(
+            f"register_initializer expects a callable initializer(shape, fan_in, fan_out, "
+            f"rng, dtype); received {type(initializer).__name__}."
+        )
+    register(INITIALIZERS, initializer, name, aliases, "initializer", overwrite)
+    return initializer
 
 
 def get_initializer(name: str | Initializer) -> Initializer:

@@ -189,7 +189,7 @@ class Loss:
         """Return what :func:`get_loss` rebuilds this loss from, as JSON-able data: its name,
         or ``{"name": name, **parameters}`` when its parameters differ from those of the
         registered loss of that name (``huber(0.1)``: ``{"name": "huber", "delta": 0.1}``)."""
-        registered = LOSSES.get(self.name)
+        registered = LOSSES.get(self.name.lower())
         if not self.parameters or (
             registered is not None and registered.parameters == self.parameters
         ):
@@ -206,7 +206,7 @@ class Loss:
     def __reduce__(self) -> Any:
         # A registered loss pickles by name (its functions may be lambdas), one its
         # registered namesake's factory made (huber(0.1)) by its config.
-        registered = LOSSES.get(self.name)
+        registered = LOSSES.get(self.name.lower()) if isinstance(self.name, str) else None
         if registered is self:
             return (get_loss, (self.name,))
         if registered is not None and self.factory is not None:
@@ -363,7 +363,9 @@ def get_loss(loss: str | Mapping[str, Any] | Loss) -> Loss:
     if registered.factory is None:
         raise InputError(
             f"loss {registered.name!r} takes no parameters; received {parameters!r:.80}. "
-            f"Give it by name alone, loss={registered.name!r}."
+            f"Give it by name alone, loss={registered.name!r}; for a loss of your own, "
+            "register one made with factory=<the function that makes it from its "
+            "parameters> (Loss(..., parameters={...}, factory=make_my_loss))."
         )
     try:
         return registered.factory(**parameters)

@@ -68,12 +68,13 @@ from ._validation import (
     check_sample_weight,
     continuous_column,
     lookup,
+    register,
 )
 from .exceptions import InputError
 from .history import COLUMNS
 
 __all__ = [
-    "Metric", "METRICS", "get_metric", "check_targets", "is_multilabel",
+    "Metric", "METRICS", "get_metric", "register_metric", "check_targets", "is_multilabel",
     "predicted_labels", "target_labels", "all_correct", "class_threshold", "confusion_matrix",
     "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1", "f1_binary",
     "mean_squared_error", "mean_absolute_error", "r2", "bit_fail",
@@ -674,6 +675,7 @@ class Metric:
             raise InputError(f"Metric {self.name!r}: function must be callable.")
         if self.task not in TASKS:
             raise InputError(f"Metric {self.name!r}: task={self.task!r}; expected one of {TASKS}.")
+        _check_signature(self.name, self.function)
         object.__setattr__(self, "_takes_threshold", _has_keyword(self.function, "threshold"))
 
     def __call__(
@@ -683,8 +685,36 @@ class Metric:
         # right, and a saturated network's outputs may be exact 0/1)
         function = getattr(self.function, "unchecked", self.function)
         if threshold != THRESHOLD and self._takes_threshold:
-            return float(function(output, target, sample_weight, threshold=threshold))
-        return float(function(output, target, sample_weight))
+            value = function(output, target, sample_weight, threshold=threshold)
+        else:
+            value = function(output, target, sample_weight)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"Metric {self.name!r} returned {type(value).__name__} "
+                f"{getattr(value, 'shape', '')} {value!r:.60}; expected one float, "
+                "fn(output, target, sample_weight) -> float (average over the outputs, "
+                "e.g. float(np.abs(output - target).max()))."
+            ) from None
+
+
+def _check_signature(name: str, function: Callable[..., Any]) -> None:
+    """Refuse a function that cannot be called as ``function(output, target, sample_weight)``
+    (checked on its signature, when it has one: nothing is computed)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # (a callable without a signature)
+        return
+    try:
+        signature.bind(None, None, None)
+    except TypeError as exc:
+        raise InputError(
+            f"Metric {name!r}: function{signature} cannot be called with three arguments "
+            f"({exc}); expected fn(output, target, sample_weight) -> float, the network's "
+            "outputs first (sample_weight is None when no weights are given), e.g. "
+            "lambda output, target, sample_weight: float(np.abs(output - target).max())."
+        ) from None
 
 
 def _has_keyword(function: Callable[..., Any], name: str) -> bool:
@@ -728,6 +758,28 @@ for _metric, _aliases in [
     (Metric("bit_fail", bit_fail, False, "regression"), ("bitfail",)),
 ]:
     METRICS.update(dict.fromkeys((_metric.name, *_aliases), _metric))
+
+
+def register_metric(
+    metric: Metric, *, aliases: tuple[str, ...] = (), overwrite: bool = False
+) -> Metric:
+    """Add ``metric`` to :data:`METRICS` under its name (and ``aliases``), lower-cased, so
+    that ``metrics=[name]`` finds it.
+
+    Raises
+    ------
+    InputError
+        If ``metric`` is not a :class:`Metric`, a name is not a non-empty string without
+        spaces or commas, or a name is taken and ``overwrite`` is False.
+    """
+    if not isinstance(metric, Metric):
+        raise InputError(
+            f"register_metric expects a deltarule.metrics.Metric; received "
+            f"{type(metric).__name__}. Wrap a function: Metric('my_metric', fn, "
+            "greater_is_better=True, task='regression')."
+        )
+    register(METRICS, metric, metric.name, aliases, "metric", overwrite)
+    return metric
 
 
 def get_metric(metric: str | Metric) -> Metric:

@@ -4,7 +4,10 @@ A :class:`Schedule` is called as ``schedule(epoch, base_lr)`` before each epoch
 (epochs are 0-based) and returns that epoch's learning rate :math:`\eta_e`.
 All are pure functions of the epoch except :class:`ReduceOnPlateau`, which is
 told the monitored value after each epoch through :meth:`Schedule.observe` and
-keeps its counters in an explicit, JSON-able :meth:`~Schedule.state_dict`.
+keeps its counters in an explicit, JSON-able :meth:`~Schedule.state_dict`. Only it (and
+its subclasses) is told the value: a schedule of your own is a pure :meth:`~Schedule.rate`,
+and one that overrides ``observe`` is refused (a rate that follows the monitored values is
+a :class:`~deltarule.callbacks.Callback` that sets ``state.learning_rate``).
 
 Examples
 --------
@@ -20,7 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ._validation import build, check_int, check_positive
+from ._validation import build, check_int, check_positive, register
 from .exceptions import InputError
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "inverse_scaling",
     "cosine",
     "get_schedule",
+    "register_schedule",
     "schedule_from_config",
 ]
 
@@ -354,6 +358,26 @@ SCHEDULES: dict[str, type[Schedule]] = {
 """The registry: name -> schedule class. Aliases map to the same class."""
 
 
+def register_schedule(
+    cls: type[Schedule], *, aliases: tuple[str, ...] = (), overwrite: bool = False
+) -> type[Schedule]:
+    """Add a :class:`Schedule` subclass to :data:`SCHEDULES` under ``cls.name`` (and
+    ``aliases``), lower-cased, so that ``fit(schedule=name)`` builds it.
+
+    Raises
+    ------
+    InputError
+        If ``cls`` is not a Schedule subclass with a name, a name is not a non-empty string
+        without spaces or commas, or a name is taken and ``overwrite`` is False.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Schedule) and cls.name):
+        raise InputError(
+            f"register_schedule expects a Schedule subclass with a name; received {cls!r}."
+        )
+    register(SCHEDULES, cls, cls.name, aliases, "schedule", overwrite)
+    return cls
+
+
 def get_schedule(schedule: str | Schedule, **kwargs: Any) -> Schedule:
     """Return a schedule built from a registry name and hyper-parameters, or the object itself.
 
@@ -390,7 +414,7 @@ def _require_hyperparameters(name: str, cls: type, kwargs: Mapping[str, Any]) ->
         raise InputError(
             f"schedule {name!r} is missing a required hyper-parameter, "
             f"{' and '.join(missing)}, which a name alone does not give. Pass "
-            f"schedule={cls.__name__}({values}) (from deltarule.schedules) or "
+            f"schedule={cls.__name__}({values}) (from {cls.__module__}) or "
             f"get_schedule({name!r}, {values})."
         )
 

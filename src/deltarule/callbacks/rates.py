@@ -29,13 +29,23 @@ class LearningRateScheduler(Callback):
     """
 
     def __init__(self, schedule: Any) -> None:
-        from ..schedules import ReduceOnPlateau
+        from ..schedules import ReduceOnPlateau, Schedule
 
         if isinstance(schedule, ReduceOnPlateau):  # it would never be told the monitored value
             raise InputError(
                 "ReduceOnPlateau lowers the rate when a monitored value stops improving, which "
                 "LearningRateScheduler never sees; use ReduceLROnPlateau(monitor, ...) as the "
                 "callback, or pass it as fit(schedule=...)."
+            )
+        if isinstance(schedule, Schedule) and type(schedule).observe is not Schedule.observe:
+            raise InputError(
+                f"schedule {type(schedule).__name__} defines observe(value), but only "
+                "ReduceOnPlateau (and its subclasses) is told the monitored value; a schedule "
+                "is otherwise a pure function of the epoch, rate(epoch, base_lr), and its "
+                "observe would never be called. A rate that follows the monitored values goes "
+                "in a Callback whose on_epoch_end sets state.learning_rate (with state_dict "
+                "and load_state_dict to checkpoint its counters), or in a ReduceOnPlateau "
+                "subclass."
             )
         self.schedule = schedule
 

@@ -14,6 +14,7 @@ was saved hold early stopping's alone: ``training.early_stopping`` and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,12 +70,65 @@ def _stateful(callbacks: Sequence[Callback]) -> dict[str, tuple[Callback, tuple]
     return keyed
 
 
+_NON_FINITE = "$float"
+"""The key of ``{"$float": "inf"}``, how a state's infinite or NaN float is stored (JSON has
+neither; a checkpoint written before stored them as null, which is read as None)."""
+
+
+def _encoded(value: Any) -> Any:
+    """``value`` with each infinite or NaN float as ``{"$float": "inf" | "-inf" | "nan"}``."""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return {_NON_FINITE: repr(float(value))}
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return _encoded(value.tolist())
+    if isinstance(value, dict):
+        return {key: _encoded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encoded(item) for item in value]
+    return value
+
+
+def decoded(value: Any) -> Any:
+    """:func:`_encoded`'s ``value`` as it was (tuples as lists)."""
+    if isinstance(value, dict):
+        if set(value) == {_NON_FINITE} and value[_NON_FINITE] in ("inf", "-inf", "nan"):
+            return float(value[_NON_FINITE])
+        return {key: decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decoded(item) for item in value]
+    return value
+
+
+def _checked(callback: Callback, state: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``callback``'s :meth:`Callback.state_dict` output, refused now (as the checkpoint is
+    written) when it is not ``(data, tensors)`` or the callback cannot load it back."""
+    name = type(callback).__name__
+    if not (
+        isinstance(state, tuple)
+        and len(state) == 2
+        and isinstance(state[0], dict)
+        and isinstance(state[1], dict)
+    ):
+        raise InputError(
+            f"{name}.state_dict() returned {type(state).__name__} {state!r:.80}; expected "
+            "None (no state) or a pair (data, tensors): a dict of plain JSON-able values and "
+            "a dict of named arrays, e.g. return ({'best': self.best}, {})."
+        )
+    if type(callback).load_state_dict is Callback.load_state_dict:
+        raise InputError(
+            f"{name} returns a state_dict but has no load_state_dict, so a checkpoint of its "
+            "state could never be resumed; write load_state_dict(data, tensors) too."
+        )
+    return state
+
+
 def write(callbacks: Sequence[Callback]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Return the ``training.callbacks`` entry (plain data) and the extra tensors that save
     the states of ``callbacks`` (the run's, in their order)."""
     entry, tensors = {}, {}
-    for key, (callback, (data, arrays)) in _stateful(callbacks).items():
-        entry[key] = {"config": callback.config(), "state": data}
+    for key, (callback, state) in _stateful(callbacks).items():
+        data, arrays = _checked(callback, state)
+        entry[key] = {"config": _encoded(callback.config()), "state": _encoded(data)}
         tensors.update({f"{_CALLBACK}{key}.{name}": value for name, value in arrays.items()})
     return entry, tensors
 
@@ -92,8 +146,10 @@ def read(
     if "callbacks" in training:
         states = training["callbacks"]
         tensors = {key: _prefixed(extra, f"{_CALLBACK}{key}.") for key in states}
-        saved = {key: CallbackState(item["config"], item["state"], tensors[key])
-                 for key, item in states.items()}  # fmt: skip
+        saved = {
+            key: CallbackState(decoded(item["config"]), decoded(item["state"]), tensors[key])
+            for key, item in states.items()
+        }
         return saved, True
     stopping = training.get("early_stopping")
     if stopping is None:
@@ -148,7 +204,7 @@ def match(
         for key, state in saved.items()
         if state.config is not None  # (None: an older checkpoint, which saved no settings)
         for name, value, then in _pairs(given[key].config(), state.config)
-        if plain(value) != plain(then)
+        if _encoded(value) != _encoded(then)  # (tuples as lists; NaN equals NaN)
     ]
     if differ:
         raise InputError(

@@ -301,6 +301,7 @@ def save_model(
             "(load_model refuses them); retrain, or restore finite weights before saving."
         )
     table = _tensor_table(network.layer_sizes, [layer.use_bias for layer in network.layers])
+    _refuse_namesakes(network)
     _warn_unregistered(network.config(), path)
     header = {
         "format": FORMAT,
@@ -574,6 +575,48 @@ def _check_registered(architecture: dict[str, Any], path: str | os.PathLike[str]
             f"{os.fspath(path)} uses the {kind} {name!r:.80}, which is not registered in "
             f"this Python session; register it with deltarule.register_{kind}(...) under "
             f"the name {name!r:.80} before loading the model."
+        )
+
+
+def _refuse_namesakes(network: Network) -> None:
+    """Refuse a network whose activation or loss would load back as another object.
+
+    The file stores each part by name, and :func:`load_model` takes the registry's part of
+    that name: a user's object under a registered name (a built-in's, or another object
+    registered under it) would load as a different network, and a loss made with
+    parameters but no ``factory`` could not be rebuilt at all.
+    """
+    for index, layer in enumerate(network.layers, start=1):
+        act = layer.activation
+        registered = ACTIVATIONS.get(act.name.lower())
+        if registered is not None and registered is not act and registered != act:
+            raise InputError(
+                f"layer {index}'s activation is named {act.name!r:.80}, but it is not the "
+                f"activation registered under that name; a model file stores the name only, "
+                "so load_model would rebuild the registered one, a different network. "
+                "Give your activation a name of its own and register it with "
+                "deltarule.register_activation (or register it over the old one with "
+                "overwrite=True) before saving."
+            )
+    loss = network.loss
+    registered = LOSSES.get(loss.name.lower())
+    if registered is None or registered is loss or registered == loss:
+        return  # (an unregistered loss is warned of: load_model refuses it by name)
+    if loss.parameters and loss.factory is None:
+        raise InputError(
+            f"the network's loss {loss.name!r:.80} was made with parameters "
+            f"{dict(loss.parameters)!r:.80} but has no factory, so load_model cannot rebuild "
+            "it from its name and parameters; make it with factory=<the function that makes "
+            "it from those parameters> (Loss(..., parameters={...}, factory=make_my_loss)), "
+            "and register a loss made by that function, before saving."
+        )
+    if loss.factory is None or registered.factory is not loss.factory:
+        raise InputError(
+            f"the network's loss is named {loss.name!r:.80}, but it is not the loss registered "
+            "under that name (nor made by its factory); a model file stores the name only, so "
+            "load_model would rebuild the registered one, a different network. Give your loss "
+            "a name of its own and register it with deltarule.register_loss (or register it "
+            "over the old one with overwrite=True) before saving."
         )
 
 

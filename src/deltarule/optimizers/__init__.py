@@ -8,8 +8,10 @@ optimizers). It knows nothing of layers, schedules or stopping. A step updates
 buffer stay valid, and the common rules allocate nothing once warm: they work
 with ``out=`` ufuncs in a preallocated ``state["scratch"]``.
 
-State values are NumPy arrays mirroring ``params`` (same shape and dtype), ints
-and floats only, so a checkpoint stores them as named tensors plus JSON.
+State values are NumPy arrays mirroring ``params`` (same shape and dtype), ints,
+floats, booleans and None only, so a checkpoint stores them as named tensors plus JSON
+(state of another type is refused when the first checkpoint is written). State made in
+``update`` rather than ``init`` (on the first step) is checkpointed and resumed too.
 ``state["step"]`` counts the updates made. Every rule keeps the dtype of
 ``params``: float32 in, float32 out.
 

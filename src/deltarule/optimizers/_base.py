@@ -15,6 +15,9 @@ import numpy as np
 from .. import _memory
 from .._typing import Array
 
+STEP_METHODS: tuple[str, ...] = ("update", "update_and_accumulate", "_rate")
+"""The methods that make a step; a subclass overriding one of them has its own rule."""
+
 
 class Optimizer:
     """Base class: an update rule ``update(params, grad, state)`` with state from ``init``.
@@ -84,6 +87,18 @@ class Optimizer:
         r"""True when a step is exactly :math:`\theta \leftarrow \theta - \eta g` (the delta
         rule), so that code may apply it without calling :meth:`update`."""
         return False
+
+    def keeps_rule_of(self, base: type[Optimizer]) -> bool:
+        """True when this object's class overrides none of ``base``'s step methods.
+
+        The step methods are :data:`STEP_METHODS` (``update``, ``update_and_accumulate``
+        and ``_rate``): a subclass that changes any of them changes the rule, so
+        :meth:`is_plain_sgd` must not vouch for it. Checked once per fit, never per step.
+        """
+        cls = type(self)
+        return isinstance(self, base) and all(
+            getattr(cls, name) is getattr(base, name) for name in STEP_METHODS
+        )
 
     def config(self) -> dict[str, Any]:
         """Return the JSON-able hyper-parameters, with ``"name"``, to rebuild this optimizer."""

@@ -38,7 +38,7 @@ class SGD(Optimizer):
         state["step"] += 1
 
     def is_plain_sgd(self) -> bool:
-        return type(self).update is SGD.update  # a subclass may change the rule
+        return self.keeps_rule_of(SGD)  # a subclass may change the rule in any step method
 
 
 class Momentum(Optimizer):

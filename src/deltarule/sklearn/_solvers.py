@@ -122,7 +122,7 @@ class SklearnSGD(Optimizer):
 
     def is_plain_sgd(self) -> bool:
         # Without momentum the velocity is -eta g each step: theta - eta g, the delta rule.
-        return self.momentum == 0 and type(self).update is SklearnSGD.update
+        return self.momentum == 0 and self.keeps_rule_of(SklearnSGD)  # (a subclass's: its own)
 
 
 def make_optimizer(estimator: Any) -> Any:
