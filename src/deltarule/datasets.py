@@ -8,6 +8,10 @@
   classes), read from the IDX files of Debian's ``dataset-fashion-mnist`` package
   (or any folder holding the four files), pixels scaled to [0, 1].
 
+:func:`dataset_table` gives a dataset's raw columns and named target as a table (what
+``deltarule data`` writes as a CSV file), its ``train`` and ``test`` parts the rows of
+:func:`load_dataset`'s split for the same seed.
+
 scikit-learn is an optional dependency, imported only when one of its datasets is asked for.
 """
 
@@ -23,7 +27,16 @@ import numpy as np
 from ._reading import check_readable
 from .exceptions import InputError
 
-__all__ = ["Dataset", "load_dataset", "DATASETS", "read_idx", "FASHION_MNIST_DIRS"]
+__all__ = [
+    "Dataset",
+    "load_dataset",
+    "dataset_table",
+    "DATASETS",
+    "TARGET_NAMES",
+    "PARTS",
+    "read_idx",
+    "FASHION_MNIST_DIRS",
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,10 @@ def _sklearn(name: str):  # noqa: ANN202
     return getattr(datasets, f"load_{name}")()
 
 
-def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, stratify: bool):  # noqa: ANN202
+def _split_rows(
+    y: np.ndarray, test_fraction: float, seed: int, stratify: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (training, test) row numbers, each in file order, of a seeded split."""
     rng = np.random.default_rng(seed)
     test = []
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if stratify else [np.arange(len(y))]
@@ -76,16 +92,22 @@ def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, strati
         members = rng.permutation(members)
         test.extend(members[: int(round(test_fraction * members.size))])
     test_idx = np.sort(np.asarray(test, dtype=int))
-    train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
-    return X[train_idx], y[train_idx], X[test_idx], y[test_idx]
+    return np.setdiff1d(np.arange(len(y)), test_idx), test_idx
 
 
-def _from_sklearn(name: str, seed: int) -> Dataset:
+def _raw_sklearn(name: str) -> tuple[np.ndarray, np.ndarray, bool, object]:
+    """(X, y, whether classification, bunch) of a scikit-learn dataset, as it ships."""
     bunch = _sklearn(name)
     X = np.asarray(bunch.data, dtype=np.float64)
     classification = name != "diabetes"
     y = np.asarray(bunch.target, dtype=np.int64 if classification else np.float64)
-    Xtr, ytr, Xte, yte = _split(X, y, 0.2, seed, classification)
+    return X, y, classification, bunch
+
+
+def _from_sklearn(name: str, seed: int) -> Dataset:
+    X, y, classification, bunch = _raw_sklearn(name)
+    train_idx, test_idx = _split_rows(y, 0.2, seed, classification)
+    Xtr, ytr, Xte, yte = X[train_idx], y[train_idx], X[test_idx], y[test_idx]
     if name == "digits":
         mean, std = np.zeros(X.shape[1]), np.full(X.shape[1], 16.0)
         names = tuple(f"pixel{i}" for i in range(X.shape[1]))
@@ -210,6 +232,39 @@ def _fashion_mnist(data_dir: str | Path | None) -> Dataset:
 
 
 DATASETS = ("digits", "iris", "wine", "breast_cancer", "diabetes", "fashion-mnist")
+TARGET_NAMES = {
+    "digits": "label",
+    "iris": "species",
+    "wine": "cultivar",
+    "breast_cancer": "diagnosis",
+    "diabetes": "progression",
+    "fashion-mnist": "label",
+}
+"""The name of each dataset's target column: in :func:`dataset_table`, and in the model
+``deltarule train --dataset NAME`` saves (so that it predicts from that table)."""
+PARTS = ("all", "train", "test")
+"""The rows :func:`dataset_table` gives: every row, or one side of the dataset's split."""
+
+
+def _key(name: str) -> str:
+    """The canonical name (a key of :data:`TARGET_NAMES`) of the dataset ``name``."""
+    if not isinstance(name, str):
+        raise InputError(
+            f"the dataset name must be a string, one of: {', '.join(DATASETS)}; received "
+            f"{type(name).__name__} {name!r:.40}."
+        )
+    key = name.lower().replace("_", "-")
+    if key in ("fashion-mnist", "fashion", "fashionmnist"):
+        return "fashion-mnist"
+    key = key.replace("-", "_")
+    if key not in TARGET_NAMES:
+        raise InputError(f"unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}.")
+    return key
+
+
+def _check_seed(seed: object) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer; received {seed!r}.")
 
 
 def load_dataset(
@@ -217,17 +272,73 @@ def load_dataset(
 ) -> Dataset:
     """Load a built-in dataset by name (see the module docstring); ``seed`` fixes the split
     of the scikit-learn datasets (Fashion-MNIST comes with its own, official split)."""
-    if not isinstance(name, str):
-        raise InputError(
-            f"the dataset name must be a string, one of: {', '.join(DATASETS)}; received "
-            f"{type(name).__name__} {name!r:.40}."
-        )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer; received {seed!r}.")
-    key = name.lower().replace("_", "-")
-    if key in ("fashion-mnist", "fashion", "fashionmnist"):
+    key = _key(name)
+    _check_seed(seed)
+    if key == "fashion-mnist":
         return _fashion_mnist(data_dir)
-    key = key.replace("-", "_")
-    if key not in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
-        raise InputError(f"unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}.")
     return _from_sklearn(key, seed)
+
+
+def dataset_table(
+    name: str = "digits",
+    part: str = "all",
+    *,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
+) -> dict[str, np.ndarray]:
+    """A built-in dataset's rows as columns: the raw feature values, then the target.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`DATASETS` (case and ``_``/``-`` do not matter).
+    part : {"all", "train", "test"}
+        Every row in the order the dataset ships them, or the rows :func:`load_dataset`
+        trains or tests on with the same ``seed`` (Fashion-MNIST: its official split).
+    seed : int
+        Fixes the split of the scikit-learn datasets, as in :func:`load_dataset`.
+    data_dir : str or path-like, optional
+        Where Fashion-MNIST's files are (see :func:`load_dataset`).
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_rows,)
+        Feature columns by name (whole numbers as integers: pixels), then the target
+        column, named as in :data:`TARGET_NAMES`: class names for classification, numbers
+        for regression.
+
+    Examples
+    --------
+    >>> table = dataset_table("iris", "test")  # doctest: +SKIP
+    >>> list(table)[-1], len(table["species"])  # doctest: +SKIP
+    ('species', 30)
+    """
+    key = _key(name)
+    _check_seed(seed)
+    if part not in PARTS:
+        raise InputError(f"part must be one of {', '.join(PARTS)}; received {part!r}.")
+    if key == "fashion-mnist":
+        files = _find_fashion(data_dir)
+        arrays = {k: read_idx(path) for k, path in files.items()}
+        parts = {"train": ("X_train", "y_train"), "test": ("X_test", "y_test")}
+        chosen = list(parts.values()) if part == "all" else [parts[part]]
+        X = np.concatenate([arrays[x].reshape(arrays[x].shape[0], -1) for x, _ in chosen])
+        y = np.concatenate([arrays[t] for _, t in chosen]).astype(np.int64)
+        features = [f"pixel{i}" for i in range(X.shape[1])]
+        classes: list[str] | None = FASHION_CLASSES
+    else:
+        X, y, classification, bunch = _raw_sklearn(key)
+        if part != "all":
+            rows = _split_rows(y, 0.2, seed, classification)[part == "test"]
+            X, y = X[rows], y[rows]
+        if key == "digits":
+            features = [f"pixel{i}" for i in range(X.shape[1])]
+        else:
+            features = [str(n) for n in bunch.feature_names]  # type: ignore[attr-defined]
+        names = getattr(bunch, "target_names", None)
+        classes = [str(c) for c in names] if classification and names is not None else None
+    if np.issubdtype(X.dtype, np.floating) and (X == np.round(X)).all():
+        X = X.astype(np.int64)  # (pixels: 0, 16, not 0.0, 16.0)
+    table = {feature: X[:, i] for i, feature in enumerate(features)}
+    table[TARGET_NAMES[key]] = np.asarray(classes, dtype=object)[y] if classes else y
+    return table

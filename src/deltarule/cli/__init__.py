@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["main", "build_parser", "add_common", "stop_signal", "SUBCOMMANDS", "EXIT_USAGE"]
 
 EXIT_USAGE = 2
-SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw")
+SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw", "data")
 """Subcommand modules under ``deltarule.cli``, in the order ``--help`` lists them."""
 
 
@@ -195,7 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if _RELAY.stopped or _caused_by_ctrl_c(exc):  # (Ctrl-C in an import: other errors)
             return _stopped(args)
-        text = _out_of_memory(exc, args) if isinstance(exc, MemoryError) else _one_line(exc)
+        if isinstance(exc, MemoryError):
+            text = _out_of_memory(exc, args)
+        else:  # (a hint that names a command: the one run)
+            text = _one_line(exc, getattr(args, "command", None))
         sys.stderr.write(f"error: {_shortened(text)}\n")
         return EXIT_USAGE
 
@@ -241,14 +244,33 @@ class _CtrlCIgnored:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _one_line(exc: Exception) -> str:
+MODEL_HINTS = {
+    "predict": "MODEL comes first: deltarule predict MODEL DATA",
+    "evaluate": "MODEL comes first: deltarule evaluate MODEL DATA",
+    "inspect": "inspect reads a model file written by 'deltarule train', not data: "
+    "deltarule inspect MODEL",
+    "draw": "draw reads a model file written by 'deltarule train', not data: deltarule draw MODEL",
+    "explain": "--model takes a model file written by 'deltarule train', not data; a row of "
+    "data goes to --input",
+}
+"""The hint for a text file (a CSV table) given where a model file is expected, by command
+(another command: the model file comes first, before the data)."""
+
+
+def _one_line(exc: Exception, command: str | None = None) -> str:
     """The error line's text for ``exc``: its message (advice that names a Python
-    parameter in the command line's spelling: :meth:`DeltaruleError.for_command_line`), or,
-    for what is not an expected kind of error, its type and a request to report it."""
+    parameter in the command line's spelling: :meth:`DeltaruleError.for_command_line`, the
+    model-file hint for ``command``, the subcommand run: :data:`MODEL_HINTS`), or, for what
+    is not an expected kind of error, its type and a request to report it."""
     from ..exceptions import DeltaruleError
 
     known = isinstance(exc, (DeltaruleError, OSError, ValueError, KeyError, TypeError))
     text = exc.for_command_line() if isinstance(exc, DeltaruleError) else str(exc)
+    safetensors = sys.modules.get("deltarule.io.safetensors")  # (loaded if it raised)
+    hint = getattr(safetensors, "MODEL_FIRST", None)
+    if hint and hint in text and command != "predict":
+        usage = "the model file comes first, before the data"
+        text = text.replace(hint, MODEL_HINTS.get(command or "", usage))
     text = text.strip().replace("\n", " ") or type(exc).__name__
     if not known:
         text = f"{type(exc).__name__}: {text} (this is a bug; rerun with --debug and report it)"

@@ -50,6 +50,7 @@ __all__ = [
     "holdout_split",
     "is_array_file",
     "load_model_file",
+    "output_format",
     "parse_sep",
     "pick_columns",
     "read_data",
@@ -627,6 +628,35 @@ def write_text(text: str, out: str | None, quiet: bool = False) -> None:
     atomic_write_text(out, text)
     if not quiet:
         print(f"wrote {os.fspath(out)}", file=sys.stderr)
+
+
+def output_format(
+    given: str | None, out: str | None, by_suffix: dict[str, str], default: str
+) -> str:
+    """The format a report or table is written in: ``--format`` when ``given``, else the
+    one ``--out``'s extension names (``by_suffix``: ``{".json": "json", ...}``), else
+    ``default``.
+
+    Raises
+    ------
+    InputError
+        When ``--format`` and the extension name different formats (``--format csv --out
+        p.json``): the file would hold one format under the other's name.
+    """
+    suffix = Path(os.fspath(out)).suffix.lower() if out is not None else ""
+    named = by_suffix.get(suffix)
+    if given is None:
+        return named or default
+    if named is not None and named != given:
+        stem = Path(os.fspath(out)).stem
+        other = next((ext for ext, form in by_suffix.items() if form == given), None)
+        rename = f", or name the file {stem}{other} for {given}" if other else ""
+        raise InputError(
+            f"--format {given} does not match --out {os.fspath(out)}, whose extension "
+            f"{suffix} means {named}; leave out --format (the extension then chooses "
+            f"{named}){rename}."
+        )
+    return given
 
 
 def split_names(text: str, option: str) -> list[str]:

@@ -38,7 +38,7 @@ Outputs and loss: softmax + categorical_crossentropy for several classes,
 sigmoid + binary_crossentropy for two, identity + mse for numbers (--loss
 overrides). DATA - reads standard input (CSV; Parquet and NPZ are recognised
 by their first bytes) and needs --out. Without DATA, train on a built-in
-dataset and report test accuracy.
+dataset and report test accuracy ('deltarule data NAME' writes one as CSV).
 """
 EPILOG = """examples:
   deltarule train                                    # built-in digits, prints test accuracy
@@ -124,13 +124,17 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
     ("--patience", {"type": whole_number, "default": 10,
                     "help": "stop after this many epochs without improvement (default: 10; "
-                    "0: never)"}),
+                    "0: never, the default with --target-error or --until-all-correct)"}),
     ("--target-error", {"type": float, "metavar": "E",
                         "help": "stop when the training loss is at most E (the tutorial's "
-                        "rule; a regression's loss is on the standardised target)"}),
+                        "rule; a regression's loss is on the standardised target); this rule "
+                        "then decides, up to --epochs: early stopping is off unless "
+                        "--patience is given too (then the first rule met stops)"}),
     ("--until-all-correct", {"action": "store_true",
                              "help": "stop when every training example is classified "
-                             "correctly (the tutorial's other rule; classification only)"}),
+                             "correctly (the tutorial's other rule; classification only); "
+                             "as --target-error, it turns early stopping off unless "
+                             "--patience is given"}),
     ("--seed", {"type": int, "default": 0, "help": "random seed (default: 0)"}),
     ("--out", {"metavar": "MODEL", "help": "model file (default with DATA: <stem>.safetensors)"}),
     ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
@@ -239,6 +243,9 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         if bad:
             value = getattr(args, flag[2:].replace("-", "_"))
             raise InputError(f"{flag} {value} is out of range; expected {_RANGES[flag]}.")
+    rules = args.target_error is not None or getattr(args, "until_all_correct", False)
+    if rules and not args.resume and "patience" not in getattr(args, "given_options", []):
+        args.patience = 0  # (the rule asked for decides; recorded so, for --resume too)
     solver = get_solver(args.optimizer)
     if solver is None:
         rule = get_first_order(args.optimizer)  # unknown names fail here
@@ -316,12 +323,35 @@ def _refuse_run_files(folder: str, outputs: dict[str, Any]) -> None:
             )
 
 
+def _refuse_model_as_data(data: str | None) -> None:
+    """Refuse a model file (safetensors, told by its first bytes) given as DATA, saying so
+    first: its default ``--out`` is the file itself, which would be the message otherwise."""
+    from .._reading import file_kind
+
+    if not data or is_stdin(data) or not os.path.isfile(data):
+        return  # (standard input, a missing file: the reader says what it is)
+    try:
+        with open(data, "rb") as handle:
+            head = handle.read(16)
+        kind = file_kind(head, os.path.getsize(data))
+    except OSError:
+        return
+    if kind == "safetensors":
+        raise InputError(
+            f"DATA {data} is a model file (safetensors), not a data table; train takes a table "
+            "to learn from (CSV or TSV, Parquet, or NPZ) with --target COLUMN. To use the "
+            f"model, run 'deltarule predict {data} DATA' (or evaluate); to continue an "
+            "interrupted run, 'deltarule train --resume DIR'."
+        )
+
+
 def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int], Path | None]:
     """The rest of :func:`check_options`: the data, output and checkpoint paths."""
     from ..plots import check_plot_path
 
     if args.data and (args.dataset or args.data_dir):
         raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
+    _refuse_model_as_data(args.data)  # (before --out, which defaults to the same name)
     if not args.data and args.drop:
         raise InputError(
             f"--drop {','.join(args.drop)} names columns of DATA, but no DATA file was given; "

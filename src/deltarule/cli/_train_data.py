@@ -161,12 +161,12 @@ def _labels_as_written(
 
 def from_dataset(args: argparse.Namespace) -> tuple[Any, Any]:
     """Load a built-in dataset; return (preprocessor for raw columns, dataset)."""
-    from ..datasets import load_dataset
+    from ..datasets import TARGET_NAMES, load_dataset
     from ..preprocessing import TabularPreprocessor
 
     data = load_dataset(args.dataset or "digits", seed=args.seed, data_dir=args.data_dir)
     pre = TabularPreprocessor()
-    pre.target = "label" if data.name in ("digits", "fashion-mnist") else "target"
+    pre.target = TARGET_NAMES[data.name]  # (as 'deltarule data NAME' names it)
     pre.task, pre.impute, pre.classes = data.task, None, data.classes
     pre.columns = [
         {"name": name, "kind": "numeric", "mean": float(mean), "std": float(std), "fill": None}

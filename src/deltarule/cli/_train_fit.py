@@ -44,11 +44,32 @@ def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Nam
         chosen = get_loss(loss)
         if not chosen.takes(get_activation(activation).output_range):
             activation = _OUTPUT_FOR_DOMAIN.get(tuple(chosen.output_domain), activation)
+    _check_solver_loss(args, get_loss(loss).name)
     sizes = [X.shape[1], *hidden, pre.n_outputs]
     rows = len(X) if args.batch_size is None else min(args.batch_size, len(X))
     _check_memory(sizes, rows)  # (a batch holds at most every row; a solver's holds them all)
     return Network(
         sizes, activation=args.activation, output_activation=activation, loss=loss, seed=args.seed
+    )
+
+
+_SQUARED_ERRORS = ("mse", "half_squared_error")
+"""The losses Levenberg–Marquardt (``--optimizer lm``) minimises: sums of squared residuals."""
+
+
+def _check_solver_loss(args: argparse.Namespace, loss: str) -> None:
+    """Refuse ``--optimizer lm`` with a loss it cannot minimise (the cross-entropy a
+    classification gets by default) before training, in the command line's terms."""
+    from ..solvers import get_solver
+
+    solver = get_solver(args.optimizer)
+    if solver is None or solver.name != "lm" or loss in _SQUARED_ERRORS:
+        return
+    chosen = f"--loss {loss}" if args.loss != "auto" else f"{loss} (the loss chosen for the task)"
+    raise InputError(
+        f"--optimizer lm (Levenberg–Marquardt) needs a squared-error loss (mse or "
+        f"half_squared_error); this network would train with {chosen}. Use --optimizer lbfgs "
+        "or --optimizer adam, or add --loss mse to keep lm."
     )
 
 

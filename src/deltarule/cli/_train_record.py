@@ -56,6 +56,11 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
     settings = {key: getattr(args, key) for key in (
         "task", "impute", "activation", "loss", "optimizer", "epochs", "batch_size",
         "learning_rate", "validation_split", "patience", "seed")}  # fmt: skip
+    if settings["learning_rate"] is None and history.records:  # (the optimizer's default)
+        rate = float(history.records[0].learning_rate)
+        settings["learning_rate"] = rate if rate > 0 else None  # (0: a solver sizes its steps)
+    settings["target_error"] = getattr(args, "target_error", None)  # (every stopping rule)
+    settings["until_all_correct"] = bool(getattr(args, "until_all_correct", False))
     settings["hidden"] = extra.pop("hidden")
     settings["drop"] = list(getattr(args, "drop", None) or [])
     summary = {

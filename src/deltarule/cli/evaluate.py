@@ -27,6 +27,7 @@ from ._common import (
     add_table_options,
     check_distinct,
     load_model_file,
+    output_format,
     read_data,
     score,
     write_text,
@@ -72,9 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         choices=("text", "json"),
-        default="text",
         help="text: a metric a line and the confusion matrix; json: all of it as data "
-        "(default: text)",
+        "(default: --out's extension, .json or .txt; else text)",
     )
     parser.add_argument(
         "--plot",
@@ -164,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_stdin_model(args.model)
     refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "confusion.png")
     out = output_file(args.out)  # (--out -: stdout, as without --out)
+    form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
     outputs = {"--out": out, "--plot": args.plot}
     check_distinct({"MODEL": args.model, "DATA": args.data}, outputs)
     if args.plot:
@@ -182,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         columns=[*features, model.pre.target],  # (no others: a wide table costs little)
     )
     report, (outputs, targets) = evaluate(model, frame)
-    if args.format == "json":
+    if form == "json":
         text = dumps(report, ensure_ascii=False, indent=2) + "\n"
     else:
         text = text_report(report)

@@ -19,13 +19,21 @@ from typing import Any
 from .._json import dumps
 from ..exceptions import InputError
 from . import add_common
-from ._common import Model, _made_up_preprocessing, load_model_file, write_text
+from ._common import (
+    Model,
+    _made_up_preprocessing,
+    check_distinct,
+    load_model_file,
+    output_format,
+    write_text,
+)
 from ._model_kinds import CHECKPOINT, model_kind
 from ._records import describe_record, record_lines
 
 EPILOG = """examples:
   deltarule inspect model.safetensors
   deltarule inspect model.safetensors --format json
+  deltarule inspect model.safetensors --out model.json    # JSON, from the extension
 """
 MAX_COLUMNS = 20
 """Text output lists at most this many preprocessing columns (JSON lists all)."""
@@ -45,8 +53,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         choices=("text", "json"),
-        default="text",
-        help="text: a Keras-like summary; json: everything, as data (default: text)",
+        help="text: a Keras-like summary; json: everything, as data (default: --out's "
+        "extension, .json or .txt; else text)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no note of the file written (warnings and errors are still shown)",
     )
     add_common(parser)
     parser.set_defaults(func=run)
@@ -172,12 +190,15 @@ def load(path: str) -> Model:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model file and describe it."""
-    from ._stdin import refuse_stdin_model
+    from ._stdin import output_file, refuse_stdin_model
 
     refuse_stdin_model(args.model)
+    out = output_file(args.out)  # (--out -: stdout, as without --out)
+    form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
+    check_distinct({"MODEL": args.model}, {"--out": out})
     info = describe(load(args.model))
-    if args.format == "json":
-        write_text(dumps(info, ensure_ascii=False, indent=2) + "\n", None)
+    if form == "json":
+        write_text(dumps(info, ensure_ascii=False, indent=2) + "\n", out, quiet=args.quiet)
     else:
-        write_text(text_report(info), None)
+        write_text(text_report(info), out, quiet=args.quiet)
     return 0

@@ -29,6 +29,7 @@ from ._common import (
     add_table_options,
     check_distinct,
     load_model_file,
+    output_format,
     pick_columns,
     read_data,
     split_names,
@@ -74,13 +75,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         choices=("csv", "json"),
-        default="csv",
-        help="csv: a header and a row per input row; json: a list of objects (default: csv)",
+        help="csv: a header and a row per input row; json: a list of objects (default: "
+        "--out's extension, .json or .csv; else csv)",
     )
     parser.add_argument(
         "--out",
         metavar="FILE",
         help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the predictions: no note of the file written (warnings and errors "
+        "are still shown)",
     )
     add_common(parser)
     parser.set_defaults(func=run)
@@ -175,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the model, read DATA, write predictions."""
     refuse_stdin_model(args.model)
     out = output_file(args.out)  # (--out -: stdout, as without --out)
+    form = output_format(args.format, out, {".csv": "csv", ".json": "json"}, "csv")
     check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": out})
     keep = split_names(args.keep, "--keep") if args.keep is not None else []
     model = load_model_file(args.model)
@@ -192,6 +200,6 @@ def run(args: argparse.Namespace) -> int:
     table = predictions(model, frame, args.proba)
     if keep:
         table = _kept(frame, keep, table)
-    text = table.to_csv(index=False) if args.format == "csv" else _json(table)
-    write_text(text, out)
+    text = table.to_csv(index=False) if form == "csv" else _json(table)
+    write_text(text, out, quiet=args.quiet)
     return 0

@@ -111,6 +111,10 @@ DEFAULT_MAX_TENSORS = 10_000
 """Most tensors a header may list by default. A deltarule file holds two per layer plus a
 few optimizer and callback tensors."""
 
+MODEL_FIRST = "MODEL comes first: deltarule predict MODEL DATA"
+"""The command-line hint for a text file (a CSV table) read as a model file; the command
+line names the command actually run in its place (``deltarule.cli``)."""
+
 _ENTRY_FIELDS = {"dtype", "shape", "data_offsets"}
 _MAX_REASON = 1000
 
@@ -348,7 +352,7 @@ def _read_layout(
             here = f"give the {kind} here"
             fail(
                 f"it looks like a text file such as a CSV table (it starts with {line!r}); {here}",
-                options={here: f"{here} (MODEL comes first: deltarule predict MODEL DATA)"},
+                options={here: f"{here} ({MODEL_FIRST})"},
             )
         if size < 8 or len(first) < 8:
             fail(f"it has {size:,} bytes; a safetensors file starts with an 8-byte header length")
