@@ -307,3 +307,17 @@ def test_a_non_finite_monitored_value_counts_as_no_improvement() -> None:
                for e, v in enumerate([1.0, float("nan"), float("nan")], start=1)]  # fmt: skip
     assert reasons[:2] == [None, None] and reasons[2] is not None
     assert stopper.best == 1.0 and stopper.best_epoch == 1
+
+
+def test_a_progress_line_shows_a_fast_epoch_in_milliseconds() -> None:
+    # (QA: every line of a small table's run ended in "0.00s")
+    from deltarule.callbacks.progress import _format_record
+    from deltarule.history import EpochRecord
+
+    def line(seconds: float) -> str:
+        record = EpochRecord(epoch=1, loss=0.5, val_loss=None, metrics={}, val_metrics={},
+                             learning_rate=0.1, gradient_norm=1.0, seconds=seconds)  # fmt: skip
+        return _format_record(record, 10)
+
+    assert line(0.0034).endswith(" - 3.4ms") and line(0.25).endswith(" - 0.25s")
+    assert line(12.5).endswith(" - 12.50s")

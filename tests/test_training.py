@@ -1091,7 +1091,8 @@ def test_early_stopping_and_a_plateau_watch_the_monitor_given(rng) -> None:
     history = net.fit(X, Y, epochs=200, optimizer="adam", learning_rate=0.05, seed=0,
                       validation_data=(Xv, Yv), early_stopping=True, patience=15,
                       monitor="val_accuracy", schedule="plateau", **quiet())  # fmt: skip
-    assert history.stop_reason.startswith("no improvement of val_accuracy by more than 0")
+    assert history.stop_reason.startswith("no improvement of val_accuracy for ")
+    assert "by more than 0 " not in history.stop_reason  # (min_delta 0: no "by more than 0")
     # the plateau (given by name) watched val_accuracy too, rising: torch's mode="max"
     expected = torch_plateau_rates(0.05, history["val_accuracy"], mode="max", factor=0.1,
                                    patience=10, threshold=1e-4)  # fmt: skip

@@ -41,3 +41,18 @@ def test_inputs_without_raw_on_a_transforming_model_are_warned_about(trained, ca
     assert "without --raw, --input is taken as the network's own input values" in err
     assert main(["explain", trained, "--raw", "--input", "5.1,3.5"]) == 0
     assert "--raw" not in capsys.readouterr().err
+
+
+def test_explains_out_extension_chooses_the_format(tmp_path, capsys):
+    # (QA: --out walk.html wrote plain text)
+    html, md = tmp_path / "walk.html", tmp_path / "walk.md"
+    assert main(["explain", "--out", str(html)]) == 0
+    assert main(["explain", "--out", str(md)]) == 0
+    assert html.read_text().lstrip().lower().startswith("<!doctype html")
+    assert md.read_text().startswith("#")
+    capsys.readouterr()
+    assert main(["explain", "--format", "text", "--out", str(tmp_path / "w.html")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--format text does not match --out" in err[0]
+    assert main(["explain", "--out", str(tmp_path / "walk.txt")]) == 0
+    assert (tmp_path / "walk.txt").read_text().startswith("Backpropagation, step by step")

@@ -21,7 +21,8 @@ def _format_record(record: EpochRecord, max_epochs: int) -> str:
     if record.val_loss is not None:
         parts.append(f"val_loss {record.val_loss:.6g}")
     parts += [f"val_{k} {v:.4g}" for k, v in record.val_metrics.items()]
-    parts.append(f"{record.seconds:.2f}s")
+    seconds = record.seconds  # (a fast epoch in milliseconds, not "0.00s")
+    parts.append(f"{seconds:.2f}s" if seconds >= 0.1 else f"{seconds * 1000:.2g}ms")
     return " - ".join(parts)
 
 

@@ -115,9 +115,10 @@ class EarlyStopping(Callback):
         stops where it did (rather than training one more epoch)."""
         if self.best is None or self.wait < max(self.patience, 1):
             return None
+        by = f" by more than {self.min_delta:g}" if self.min_delta else ""
         return (
-            f"no improvement of {self.monitor} by more than {self.min_delta:g} "
-            f"for {self.patience} epochs (best {self.best:.6g} at epoch {self.best_epoch})"
+            f"no improvement of {self.monitor}{by} for {self.patience} epochs (best "
+            f"{self.best:.6g} at epoch {self.best_epoch})"
         )
 
     def restore(self, network: Any, history: History) -> None:

@@ -71,7 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "deltarule train: one saved without preprocessing has no columns to read)",
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format (default: from --out's extension, .html, .md, .json or .txt; "
+        "else text)",
     )
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     parser.add_argument(

@@ -34,6 +34,10 @@ from ._explain_args import DESCRIPTION, EPILOG, add_arguments, check_options, ch
 from ._explain_model import Loaded, choose_learning_rate, load, trace_example
 from ._outputs import check_output, write_outputs
 
+_FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json",
+                     ".txt": "text"}  # fmt: skip
+"""The format an --out file's extension names when --format is not given."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``explain`` subcommand."""
@@ -86,12 +90,13 @@ def run(args: argparse.Namespace) -> int:
     output is written; the text goes to stdout or --out before the plot is written.
     """
     from ..explain.walk import updates
-    from ._common import check_distinct
+    from ._common import check_distinct, output_format
     from ._stdin import output_file, refuse_stdin_model, refuse_stdout
 
     refuse_stdin_model(args.model, "--model")
     refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "curve.png")
     args.out = output_file(args.out)  # (- is standard output, the default)
+    args.format = output_format(args.format, args.out, _FORMAT_BY_SUFFIX, "text")
     check_subject(args)
     # A missing or unreadable model file first: the options that go with it come after.
     loaded = load(args) if args.model else None
