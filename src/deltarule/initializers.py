@@ -155,6 +155,7 @@ def register_initializer(
     ...     rng.normal(0.0, 0.5, shape).astype(dtype), overwrite=True)
     >>> get_initializer("Doc_Normal") is INITIALIZERS["doc_normal"]
     True
+    >>> del INITIALIZERS["doc_normal"]  # (the example leaves the registry as it was)
     """
     if not callable(initializer):
         raise InputError(
