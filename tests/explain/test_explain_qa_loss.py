@@ -15,7 +15,6 @@ import pytest
 from equation_check import false_equations
 
 import deltarule as dr
-from deltarule.cli import main
 from deltarule.explain import render, trace
 from deltarule.explain.expr import fmt
 from deltarule.losses import Loss
@@ -104,14 +103,8 @@ def test_categorical_cross_entropy_of_a_soft_target_sums_its_terms():
     assert false_equations(text) == []
 
 
-def test_the_testers_iris_walk_shows_the_loss_arithmetic(tmp_path, capsys):
-    model = tmp_path / "iris.safetensors"
-    assert main(["train", "--dataset", "iris", "--hidden", "4,3", "--activation", "tanh",
-                 "--epochs", "30", "--quiet", "--out", str(model), "--seed", "1"]) == 0  # fmt: skip
-    capsys.readouterr()
-    assert main(["explain", "--model", str(model), "--raw", "--input", "5.1,3.5,1.4,0.2",
-                 "--target", "setosa"]) == 0  # fmt: skip
-    out = capsys.readouterr().out
+def test_the_testers_iris_walk_shows_the_loss_arithmetic(testers_iris_walk):
+    out = testers_iris_walk
     assert false_equations(out, "float32") == []
     line = _line(out, "E_total = ")
     assert line.startswith("E_total = −Σ target·ln(out) = −ln(out_o1) = −ln(")

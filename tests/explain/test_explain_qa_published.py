@@ -171,16 +171,10 @@ def test_a_trained_model_s_walk_checks_by_hand(dtype):
     assert f"{dtype} numbers" in text.splitlines()[1]
 
 
-def test_the_testers_models_check_by_hand(tmp_path, capsys):
+def test_the_testers_models_check_by_hand(testers_iris_walk):
     # The tester's iris model (float32, tanh, softmax): net_h2.3 recomputed to 0.19680395
     # from its shown operands where 0.19680388 was shown.
-    model = tmp_path / "iris.safetensors"
-    assert main(["train", "--dataset", "iris", "--hidden", "4,3", "--activation", "tanh",
-                 "--epochs", "30", "--quiet", "--out", str(model), "--seed", "1"]) == 0  # fmt: skip
-    capsys.readouterr()
-    assert main(["explain", "--model", str(model), "--raw", "--input", "5.1,3.5,1.4,0.2",
-                 "--target", "setosa"]) == 0  # fmt: skip
-    out = capsys.readouterr().out
+    out = testers_iris_walk
     assert unchecked_lines(out, float32=True) == []
     assert "float32 numbers" in out and "The network computes in float32" in out
 
