@@ -66,7 +66,7 @@ class _Column:
         written = text.where(kept)
         if commas.any():
             written = written.str.replace(",", ".", regex=False)
-        self.numbers = pd.to_numeric(written, errors="coerce")
+        self.numbers = _to_numbers(pd, written)
         read = self.numbers.notna().to_numpy(dtype=bool)
         comma = read & commas
         if comma.any():  # (the forms a decimal comma takes: 1,5 -1,25 1,5e3; not ,5 or 1,)
@@ -87,6 +87,16 @@ class _Column:
         if not words[self.other].isin(list(_TRUTH)).all():
             return None
         return words.map(_TRUTH.get, na_action="ignore").astype(object).where(self.other)
+
+
+def _to_numbers(pd: Any, written: Any) -> Any:
+    """``pd.to_numeric(written, errors="coerce")``, parsing each distinct cell once: a column
+    of a few labels over many rows (a target's classes) costs a hash pass, not a parse per
+    row; the same values and dtype (missing cells make it float)."""
+    codes, uniques = pd.factorize(written)
+    values = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy()
+    taken = pd.api.extensions.take(values, codes, allow_fill=True)
+    return pd.Series(taken, index=written.index, name=written.name)
 
 
 def _not_thousands(cells: Any) -> bool:
