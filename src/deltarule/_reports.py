@@ -114,25 +114,34 @@ def warn_interrupted(reason: str, history: History, max_epochs: int) -> None:
     )
 
 
-def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> bool:
-    """Warn when a run that hit its epoch limit was still improving, and by how much (the
-    advice to add a stopping rule left out when ``early_stopping`` already watches);
-    returns whether it warned."""
+def still_improving(
+    history: History, lr: float, early_stopping: bool = False
+) -> StillImprovingWarning | None:
+    """The warning for a run whose loss was still falling when it ended (over the last
+    tenth of ``history``'s epochs, at least one), or None."""
     losses = history.loss
     if len(losses) < 4:
-        return False
+        return None
     k = max(1, len(losses) // 10)
     old, new = losses[-1 - k], losses[-1]
     if not (math.isfinite(old) and math.isfinite(new)) or old <= 0:
-        return False
+        return None
     drop = (old - new) / abs(old)
-    if drop > 1e-3:
-        warning = StillImprovingWarning(
-            history.last_epoch, drop, k, old, new, float(lr or 0.0), early_stopping
-        )
+    if drop <= 1e-3:
+        return None
+    return StillImprovingWarning(
+        history.last_epoch, drop, k, old, new, float(lr or 0.0), early_stopping
+    )
+
+
+def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> bool:
+    """Warn when a run that hit its epoch limit was still improving, and by how much (the
+    advice to add a stopping rule left out when ``early_stopping`` already watches);
+    returns whether it warned (:func:`still_improving`)."""
+    warning = still_improving(history, lr, early_stopping)
+    if warning is not None:
         warnings.warn(warning, stacklevel=user_stacklevel())
-        return True
-    return False
+    return warning is not None
 
 
 def _unmet(rule: Any, state: Any, history: History) -> str | None:

@@ -226,3 +226,47 @@ def test_ctrl_c_during_a_quiet_train_prints_the_cli_line_not_pythons_warning(
     err = capsys.readouterr().err
     assert code == 130 and "interrupted (Ctrl-C) after epoch 2" in err
     assert "press Ctrl-C twice" not in err and "program goes on" not in err
+
+
+def test_a_resumed_runs_still_falling_warning_reads_the_whole_run(tmp_path, capsys, monkeypatch):
+    # (QA: resumed after epoch 26 of 30, it said "2.1% lower over the last 1 epoch" where the
+    # uninterrupted run said "6.3% lower over the last 4 epochs", with the same weights)
+    import signal
+
+    import numpy as np
+
+    from deltarule import _epochs
+    from deltarule.cli import main
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3))
+    rows = [f"{a:.4f},{b:.4f},{c:.4f},{'p' if a + b > 0 else 'q'}" for a, b, c in X]
+    (tmp_path / "d.csv").write_text("a,b,c,y\n" + "\n".join(rows) + "\n")
+    argv = ["train", str(tmp_path / "d.csv"), "--target", "y", "--epochs", "40", "--patience",
+            "100", "--quiet", "--seed", "2"]  # fmt: skip
+
+    def warning_line(err: str) -> str:
+        return next(line for line in err.splitlines() if "still falling" in line)
+
+    assert main([*argv, "--out", str(tmp_path / "a.safetensors")]) == 0
+    uninterrupted = warning_line(capsys.readouterr().err)
+    original = _epochs.end_epoch
+
+    def end_epoch(record, state, cbs):
+        if record.epoch == 35:
+            signal.raise_signal(signal.SIGINT)
+        return original(record, state, cbs)
+
+    monkeypatch.setattr(_epochs, "end_epoch", end_epoch)
+    folder = tmp_path / "ck"
+    assert main([*argv, "--out", str(tmp_path / "b.safetensors"), "--checkpoint",
+                 str(folder)]) == 130  # fmt: skip
+    monkeypatch.setattr(_epochs, "end_epoch", original)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(folder), "--quiet",
+                 "--out", str(tmp_path / "b.safetensors")]) == 0  # fmt: skip
+    resumed = warning_line(capsys.readouterr().err)
+    numbers = "lower over the last"
+    assert numbers in uninterrupted
+    assert resumed.split(numbers)[0] == uninterrupted.split(numbers)[0]  # the same drop
+    assert resumed.split(numbers)[1].split(")")[0] == uninterrupted.split(numbers)[1].split(")")[0]

@@ -310,6 +310,7 @@ def fit_resumable(
     metrics: list[str] | None,
 ) -> Any:
     """Train as ``deltarule.fit`` would, with checkpoints and resumption; return the history."""
+    from .._reports import still_improving
     from ..callbacks import AllCorrect, EarlyStopping, TargetError
     from ..exceptions import StillImprovingWarning
     from ..history import History
@@ -352,12 +353,16 @@ def fit_resumable(
                               verbose=0 if args.quiet else 1,
                               report_every=getattr(args, "report_every", None),
                               warn_interrupted=False)  # fmt: skip
+    whole = History(list(prior) + list(history), history.stop_reason, history.best_epoch)
     for warning in caught:
         text = warning.message
-        if isinstance(text, StillImprovingWarning):
+        if isinstance(text, StillImprovingWarning):  # over the whole run, as uninterrupted
+            text = still_improving(whole, text.learning_rate, text.early_stopping)
+            if text is None:
+                continue
             text = text.advice(resumed=resumed_advice(args.epochs))
         warnings.showwarning(text, warning.category, warning.filename, warning.lineno)
-    return History(list(prior) + list(history), history.stop_reason, history.best_epoch)
+    return whole
 
 
 def resumed_advice(epochs: int) -> str:
