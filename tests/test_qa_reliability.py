@@ -30,6 +30,8 @@ def net() -> dr.Network:
         ([None, "b"], "hold None"),
         ([float("nan"), "b"], "hold None"),
         ([["a"], ["b"]], "hold ['a']"),
+        ([1, 1.0], "repeat a label"),  # (one label to a table's cells)
+        ([True, 1], "repeat a label"),
     ],
 )
 def test_save_model_refuses_classes_load_model_would_refuse(tmp_path, net, classes, says):
@@ -139,3 +141,22 @@ def test_escape_surrogates_gives_text_with_a_utf8_form():
     assert escape_surrogates(name) == "bad\\xffname.csv"
     assert escape_surrogates("plain é.csv") == "plain é.csv"
     escape_surrogates("lone \ud800 high").encode("utf-8")
+
+
+def test_a_header_whose_format_version_is_not_an_integer_is_refused(tmp_path, net):
+    # (QA: format_version 1.0 was accepted though the message says "an integer")
+    import json
+
+    from deltarule.io import model_file
+    from deltarule.io.safetensors import read_safetensors, write_safetensors
+
+    path = tmp_path / "m.safetensors"
+    save_model(net, path)
+    tensors, metadata = read_safetensors(path)
+    header = json.loads(metadata[model_file.METADATA_KEY])
+    header["format_version"] = 1.0
+    metadata = {**metadata, model_file.METADATA_KEY: json.dumps(header)}
+    metadata.pop("deltarule.sha256", None)
+    write_safetensors(tmp_path / "v.safetensors", tensors, metadata, checksum=True)
+    with pytest.raises(IncompatibleFormatError, match="format_version is 1.0; expected an int"):
+        load_model(tmp_path / "v.safetensors")

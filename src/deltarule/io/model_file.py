@@ -374,7 +374,7 @@ def _check_header(metadata: dict[str, str], path: str | os.PathLike[str]) -> dic
             f"library {header.get('library_version', 'unknown')!s:.40}; this version reads "
             f"{FORMAT_VERSION}); upgrade with pip install -U deltarule."
         )
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if version != FORMAT_VERSION or type(version) is not int:  # (not 1.0, not True)
         fail(f"its format_version is {version!r}; expected an integer from 1 to {FORMAT_VERSION}")
     _check_fields(header, fail)
     return header
@@ -484,7 +484,9 @@ def _check_classes(header: dict[str, Any], fail: Fail) -> None:
     bad = [c for c in classes if not isinstance(c, (str, int, float))]
     if bad:
         fail(f"its classes hold {bad[0]!r:.80}; expected class labels (text, numbers or booleans)")
-    if len({(type(c), c) for c in classes}) != len(classes):
+    # (1, 1.0 and True are one label to a table's cells: numbers compare by value)
+    keys = {("text", c) if isinstance(c, str) else ("number", float(c)) for c in classes}
+    if len(keys) != len(classes):
         fail(f"its classes {classes!r:.120} repeat a label; expected distinct labels")
     n_outputs = header["architecture"]["layer_sizes"][-1]
     if not (len(classes) == n_outputs or (n_outputs == 1 and len(classes) <= 2)):
