@@ -21,8 +21,8 @@ def test_svg_of_the_tutorial_network(tmp_path):
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG}svg"
     labels = [t.text for t in root.iter(f"{SVG}text")]
-    for name in ("i1", "i2", "h1", "h2", "o1", "o2", "0.45", "0.35"):
-        assert name in labels
+    for name in ("i1", "i2", "h1", "h2", "o1", "o2", "w6 = 0.45", "0.35"):
+        assert name in labels  # (a small network's weights named on their edges, as w1..w8)
     titles = [t.text for t in root.iter(f"{SVG}title")]
     assert "w6 = 0.45 (h2 → o1)" in titles
     assert len(root.findall(f".//{SVG}circle")) == 6 + 2  # neurons + bias nodes
@@ -94,3 +94,20 @@ def test_names_are_written_beside_the_inputs_and_outputs(tmp_path):
 def test_names_that_do_not_fit_are_refused(names, fragment):
     with pytest.raises(dr.InputError, match=fragment):
         draw_network(dr.Network([3, 2], seed=0), input_names=names)
+
+
+def test_a_small_diagram_names_its_weights_with_the_walks_digits(tmp_path):
+    # (QA, a teacher: a printed PNG showed bare numbers, and after an update 0.2995 where
+    # the text prints w4+ = 0.299502287; the b1->h2 label sat on the i2->h1 edge)
+    from deltarule.explain.diagram import Diagram, layout
+
+    net, X, y = tutorial_network()
+    net.fit(X, y, epochs=1, batch_size=1, optimizer="sgd", learning_rate=0.5, verbose=0)
+    plan = layout(Diagram.from_network(net))
+    labels = {edge.label() for edge in plan.edges if not edge.bias}
+    w4 = float(net.weights[0][1, 1])
+    assert f"w4 = {w4:.9f}".rstrip("0") in labels  # the walk's 0.299502287, not 0.2995
+    biases = [edge for edge in plan.edges if edge.bias]
+    assert all(edge.place <= 0.45 for edge in biases)  # near their bias node
+    big = layout(Diagram.from_network(dr.Network([10, 8, 3], seed=0)))
+    assert not any(edge.name for edge in big.edges)  # (names only where they fit)

@@ -85,7 +85,7 @@ def diagram_figure(plan: Any) -> Any:
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
 
-    from .diagram import POSITIVE, RADIUS, colour, short
+    from .diagram import POSITIVE, RADIUS, colour
 
     fig = Figure(figsize=(plan.width / 100, plan.height / 100), dpi=150)
     ax = fig.add_axes((0, 0, 1, 1))
@@ -104,7 +104,7 @@ def diagram_figure(plan: Any) -> Any:
             ax.text(
                 x,
                 y - 3,
-                short(edge.value),
+                edge.label(),
                 color=colour(edge.value),
                 fontsize=6,
                 ha="center",

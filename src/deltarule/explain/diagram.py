@@ -24,6 +24,9 @@ __all__ = ["Diagram", "Edge", "Layout", "layout", "colour", "short"]
 COLUMN_GAP, ROW_GAP, RADIUS, MARGIN = 200, 70, 20, 60
 POSITIVE, NEGATIVE, NEUTRAL = "#1f5fa8", "#c0392b", "#888888"
 MAX_LABELLED_EDGES = 40
+MAX_NAMED_EDGES = 16
+"""Diagrams of at most this many weights write each weight's name with its value on its
+edge (``w5 = 0.4``, the tutorial's figure) and the value with all its digits."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,13 @@ class Edge:
     bias: bool
     place: float
     """Where along the edge its value is written (0 = start, 1 = end)."""
+    name: str = ""
+    """The weight's name written before its value (``w5``), in a small diagram; else ""."""
+
+    def label(self) -> str:
+        """The text written on the edge: ``w5 = 0.35891648`` (all the digits the walk's
+        text prints) in a small diagram, else the value to five significant digits."""
+        return f"{self.name} = {fmt(self.value)}" if self.name else short(self.value)
 
 
 @dataclass(frozen=True)
@@ -192,18 +202,27 @@ def _tooltip(diagram: Diagram, layer: int, j: int, i: int | None) -> str:
 
 def _edges(diagram: Diagram, positions: list[dict], bias_nodes: list) -> list[Edge]:
     edges = []
+    named = sum(w.size for w in diagram.weights) <= MAX_NAMED_EDGES
     for layer, weight in enumerate(diagram.weights, start=1):
         source, target = positions[layer - 1], positions[layer]
         for k, (j, end) in enumerate(target.items()):
-            # Stagger the value labels so those of edges meeting at a neuron do not collide.
-            place = 0.2 + 0.6 * (k + 0.5) / len(target)
+            # Stagger the value labels so those of edges meeting at a neuron do not collide
+            # (further apart for the longer named labels, "w2 = 0.2", of a small diagram).
+            if named:
+                place = 0.25 + 0.5 * k / max(len(target) - 1, 1) if len(target) > 1 else 0.5
+            else:
+                place = 0.2 + 0.6 * (k + 0.5) / len(target)
             for i, start in source.items():
                 tip = _tooltip(diagram, layer, j, i)
-                edges.append(Edge(start, end, float(weight[j, i]), tip, False, place))
+                name = weight_label(diagram.layer_sizes, layer, j, i) if named else ""
+                edges.append(Edge(start, end, float(weight[j, i]), tip, False, place, name))
             bias = diagram.biases[layer - 1]
             if bias is not None:
+                # near the bias node, where only its own edges run (further along, a bias
+                # edge to a lower neuron crosses the weights' edges and their labels)
                 tip, start = _tooltip(diagram, layer, j, None), bias_nodes[layer - 1]
-                edges.append(Edge(start, end, float(bias[j]), tip, True, 0.3 + place / 2))
+                bias_place = 0.22 + 0.2 * k / max(len(target) - 1, 1)
+                edges.append(Edge(start, end, float(bias[j]), tip, True, bias_place))
     return edges
 
 

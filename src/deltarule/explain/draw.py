@@ -38,7 +38,6 @@ from .diagram import (
     Layout,
     colour,
     layout,
-    short,
 )
 from .svgplot import svg_root
 
@@ -59,7 +58,7 @@ def _edge_svg(edge: Edge, plan: Layout) -> str:
         x, y = x1 + (x2 - x1) * edge.place, y1 + (y2 - y1) * edge.place
         parts.append(
             f'<text x="{x:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{colour(edge.value)}" '
-            f'stroke="white" stroke-width="3" paint-order="stroke">{short(edge.value)}</text>'
+            f'stroke="white" stroke-width="3" paint-order="stroke">{escape(edge.label())}</text>'
         )
     return "".join(parts) + "</g>"
 
