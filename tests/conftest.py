@@ -63,3 +63,15 @@ def testers_iris_walk(tmp_path_factory) -> str:  # (tests/explain)
         assert main(["explain", "--model", str(model), "--raw", "--input", "5.1,3.5,1.4,0.2",
                      "--target", "setosa"]) == 0  # fmt: skip
     return text.getvalue()
+
+
+@pytest.fixture
+def write(tmp_path):
+    """``write(name, content)``: a file of ``content`` (text or bytes) in ``tmp_path``."""
+
+    def write(name: str, content: bytes | str):
+        path = tmp_path / name
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return path
+
+    return write

@@ -197,30 +197,41 @@ def test_out_of_memory_names_the_input_not_a_bug(capsys, model, in_tmp, monkeypa
     assert "this is a bug" not in err
 
 
+def _points_csv(path, rows: int, seed: int, both: bool) -> None:
+    """A table a,b,c,y of normal points; y is p where a > 0 (a + b > 0 with ``both``)."""
+    import numpy as np
+
+    X = np.random.default_rng(seed).normal(size=(rows, 3))
+    lines = [f"{a:.4f},{b:.4f},{c:.4f},{'p' if (a + b if both else a) > 0 else 'q'}"
+             for a, b, c in X]  # fmt: skip
+    path.write_text("a,b,c,y\n" + "\n".join(lines) + "\n")
+
+
+def _ctrl_c_after(monkeypatch, epoch: int) -> None:
+    """Press Ctrl-C (SIGINT) as training ends epoch ``epoch``."""
+    import signal
+
+    from deltarule import _epochs
+
+    original = _epochs.end_epoch
+
+    def end_epoch(record, state, cbs):
+        if record.epoch == epoch:
+            signal.raise_signal(signal.SIGINT)
+        return original(record, state, cbs)
+
+    monkeypatch.setattr(_epochs, "end_epoch", end_epoch)
+
+
 def test_ctrl_c_during_a_quiet_train_prints_the_cli_line_not_pythons_warning(
     tmp_path, capsys, monkeypatch
 ):
     # (QA: "fit stopped cleanly and returned, so the program goes on; press Ctrl-C twice"
     # was shown at the command line, Python API advice)
-    import signal
-
-    import numpy as np
-
-    from deltarule import _epochs
     from deltarule.cli import main
 
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 3))
-    rows = [f"{a:.4f},{b:.4f},{c:.4f},{'p' if a > 0 else 'q'}" for a, b, c in X]
-    (tmp_path / "d.csv").write_text("a,b,c,y\n" + "\n".join(rows) + "\n")
-    original = _epochs.end_epoch
-
-    def end_epoch(record, state, cbs):
-        if record.epoch == 2:
-            signal.raise_signal(signal.SIGINT)
-        return original(record, state, cbs)
-
-    monkeypatch.setattr(_epochs, "end_epoch", end_epoch)
+    _points_csv(tmp_path / "d.csv", rows=200, seed=0, both=False)
+    _ctrl_c_after(monkeypatch, epoch=2)
     code = main(["train", str(tmp_path / "d.csv"), "--target", "y", "--epochs", "20", "--quiet",
                  "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
     err = capsys.readouterr().err
@@ -231,17 +242,10 @@ def test_ctrl_c_during_a_quiet_train_prints_the_cli_line_not_pythons_warning(
 def test_a_resumed_runs_still_falling_warning_reads_the_whole_run(tmp_path, capsys, monkeypatch):
     # (QA: resumed after epoch 26 of 30, it said "2.1% lower over the last 1 epoch" where the
     # uninterrupted run said "6.3% lower over the last 4 epochs", with the same weights)
-    import signal
-
-    import numpy as np
-
     from deltarule import _epochs
     from deltarule.cli import main
 
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(300, 3))
-    rows = [f"{a:.4f},{b:.4f},{c:.4f},{'p' if a + b > 0 else 'q'}" for a, b, c in X]
-    (tmp_path / "d.csv").write_text("a,b,c,y\n" + "\n".join(rows) + "\n")
+    _points_csv(tmp_path / "d.csv", rows=300, seed=1, both=True)
     argv = ["train", str(tmp_path / "d.csv"), "--target", "y", "--epochs", "40", "--patience",
             "100", "--quiet", "--seed", "2"]  # fmt: skip
 
@@ -251,13 +255,7 @@ def test_a_resumed_runs_still_falling_warning_reads_the_whole_run(tmp_path, caps
     assert main([*argv, "--out", str(tmp_path / "a.safetensors")]) == 0
     uninterrupted = warning_line(capsys.readouterr().err)
     original = _epochs.end_epoch
-
-    def end_epoch(record, state, cbs):
-        if record.epoch == 35:
-            signal.raise_signal(signal.SIGINT)
-        return original(record, state, cbs)
-
-    monkeypatch.setattr(_epochs, "end_epoch", end_epoch)
+    _ctrl_c_after(monkeypatch, epoch=35)
     folder = tmp_path / "ck"
     assert main([*argv, "--out", str(tmp_path / "b.safetensors"), "--checkpoint",
                  str(folder)]) == 130  # fmt: skip

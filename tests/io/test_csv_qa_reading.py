@@ -17,16 +17,6 @@ from deltarule.io.data import ROWS_ATTR, read_table
 pd = pytest.importorskip("pandas")
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(name: str, content: bytes | str):
-        path = tmp_path / name
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        return path
-
-    return write
-
-
 def _numbers(n: int = 200, seed: int = 11) -> list[tuple[float, float, int]]:
     rng = random.Random(seed)
     rows = []

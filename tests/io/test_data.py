@@ -15,16 +15,6 @@ from deltarule.io.data import read_table
 pd = pytest.importorskip("pandas")
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(name: str, content: bytes | str):
-        path = tmp_path / name
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        return path
-
-    return write
-
-
 # ---------------------------------------------------------------- tables
 @pytest.mark.parametrize(
     ("name", "content"),
