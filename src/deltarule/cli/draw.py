@@ -76,8 +76,14 @@ def _network(args: argparse.Namespace):
     if not args.model:
         raise InputError("nothing to draw: give a MODEL file or --example tutorial.")
     from ._explain_model import load_file
+    from ._stand_ins import custom_note, stand_ins
+    from .inspect import _architecture
 
-    return load_file(args.model), args.model
+    with stand_ins(_architecture(args.model)) as custom:  # (custom parts: drawn by name)
+        loaded = load_file(args.model)
+    if custom:
+        print(custom_note(custom, args.model), file=sys.stderr)
+    return loaded, args.model
 
 
 def _names(subject: Any, network: Any) -> tuple[list[str] | None, list[str] | None]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from ._common import (
 )
 from ._model_kinds import CHECKPOINT, model_kind
 from ._records import describe_record, record_lines
+from ._stand_ins import custom_note, stand_ins
 
 EPILOG = """examples:
   deltarule inspect model.safetensors
@@ -188,6 +190,17 @@ def load(path: str) -> Model:
     return Model(loaded.network, pre, loaded.header, path)
 
 
+def _architecture(path: str) -> Any:
+    """The architecture a model file's header names (None when the header is unreadable:
+    the load that follows says why)."""
+    from ..io.model_file import model_header
+
+    try:
+        return model_header(path).get("architecture")
+    except Exception:  # noqa: BLE001 - (the load reports it, in its own words)
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Load the model file and describe it."""
     from ._stdin import output_file, refuse_stdin_model
@@ -196,7 +209,11 @@ def run(args: argparse.Namespace) -> int:
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
     check_distinct({"MODEL": args.model}, {"--out": out})
-    info = describe(load(args.model))
+    with stand_ins(_architecture(args.model)) as custom:  # (custom parts: shown by name)
+        info = describe(load(args.model))
+    info["custom_parts"] = [{"kind": kind, "name": name} for kind, name in custom]
+    if custom and not args.quiet:
+        print(custom_note(custom, args.model), file=sys.stderr)
     if form == "json":
         write_text(dumps(info, ensure_ascii=False, indent=2) + "\n", out, quiet=args.quiet)
     else:
