@@ -33,6 +33,7 @@ from .metrics import class_threshold
 from .network import INFER_CHUNK
 
 __all__ = [
+    "BestStart",
     "OptimizerSnapshot",
     "ValidationDiverged",
     "end_epoch",
@@ -74,6 +75,54 @@ class OptimizerSnapshot:
                 np.copyto(value, kept)
             else:
                 state[key] = kept
+
+
+class BestStart:
+    """The starting weights and optimizer state of the epoch with the lowest training loss
+    so far, for a diverged run whose last finite epoch ended far above it.
+
+    An epoch's recorded loss is taken while it runs: in full batch, before its one update,
+    so it is the loss of the weights the epoch started from. A run that explodes epoch
+    after epoch (a learning rate far too large) ends its last finite epoch with weights
+    whose loss is already infinite or enormous; undoing only the diverged epoch left
+    those. :meth:`restore_if_better` measures the weights that undoing left and, when their
+    loss is not finite or above the lowest recorded one, puts back the starting weights of
+    the epoch that recorded it. Copies are made into buffers kept for the run, when an
+    epoch's loss is a new lowest: O(parameters) each.
+    """
+
+    def __init__(self, network: Any, state: dict[str, Any]) -> None:
+        self.network = network
+        self.params = network.parameters.copy()
+        self.state = OptimizerSnapshot(state)
+        self.epoch, self.loss = 0, math.inf
+
+    def offer(self, epoch: int, loss: float, start: Array, state: dict[str, Any]) -> None:
+        """Keep ``start`` (the epoch's starting weights) and ``state`` (its optimizer state)
+        when ``loss``, epoch ``epoch``'s, is the lowest so far."""
+        if loss < self.loss:  # (NaN never is)
+            np.copyto(self.params, start)
+            self.state.take(state)
+            self.epoch, self.loss = epoch, float(loss)
+
+    def restore_if_better(self, trainer: Any, data: Data) -> tuple[int, float, float] | None:
+        """After a divergence was undone: put back the kept start when the network's loss on
+        ``data`` is not finite or above the lowest recorded, and the kept start's is lower;
+        returns (that epoch, the loss of the weights put back, the loss of the weights
+        replaced), or None when the network is kept."""
+        if self.epoch == 0:
+            return None
+        net = self.network
+        with np.errstate(all="ignore"):
+            now = net.evaluate_params(net.parameters, data.X, data.y, data.sample_weight)
+            if math.isfinite(now) and now <= self.loss:
+                return None
+            kept = net.evaluate_params(self.params, data.X, data.y, data.sample_weight)
+        if not math.isfinite(kept) or (math.isfinite(now) and kept >= now):
+            return None
+        np.copyto(net.parameters, self.params)
+        self.state.put(trainer.optimizer_state)
+        return self.epoch, kept, now
 
 
 class ValidationDiverged(Exception):
@@ -231,6 +280,7 @@ def run_epochs(
     net = trainer.network
     last_good = net.parameters.copy()
     last_state = OptimizerSnapshot(trainer.optimizer_state)
+    best = BestStart(net, trainer.optimizer_state)
     # Overflow is detected below (non-finite loss or weights) and reported with a hint.
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         for done_here in range(epochs):
@@ -246,7 +296,8 @@ def run_epochs(
             if not finite or cause:  # (a clipped loss: finite, of non-finite outputs)
                 np.copyto(net.parameters, last_good)
                 last_state.put(trainer.optimizer_state)
-                return diverged(loss, trainer.epochs_done + 1, lr, cause)
+                restored = best.restore_if_better(trainer, data)
+                return diverged(loss, trainer.epochs_done + 1, lr, cause, restored)
             if done_here == 0 and norm > 0:  # (once a fit)
                 refuse_idle_update(trainer.optimizer, last_good, net.parameters)
             if interrupt.requested and len(order) < data.X.shape[0]:
@@ -261,7 +312,9 @@ def run_epochs(
             except ValidationDiverged as exc:  # finite in training, not on the held-out rows
                 np.copyto(net.parameters, last_good)
                 last_state.put(trainer.optimizer_state)
-                return diverged(loss, trainer.epochs_done + 1, lr, exc.cause)
+                restored = best.restore_if_better(trainer, data)
+                return diverged(loss, trainer.epochs_done + 1, lr, exc.cause, restored)
+            best.offer(done.epoch, done.loss, last_good, last_state.saved)
             reason = end_epoch(done, state, cbs)
             if interrupt.requested:
                 return f"interrupted ({interrupt.signal}) after epoch {done.epoch}"

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import _chunk_metrics, _compiled
+from ._epochs import BestStart, OptimizerSnapshot
 from ._reports import Interrupt, diverged
 from ._sampling import Data
 from .callbacks import Callback, ProgressBar, TargetError, TimeLimit, TrainingState
@@ -105,13 +106,20 @@ def run_compiled(
         longest = min(longest, max(1, CHUNK_OUTPUTS // (n * net.n_outputs)))
     chunk = max(1, min(16, CHUNK_WORK // max(1, n * net.n_parameters), longest))
     lr = state.learning_rate
+    # each chunk's starting weights, offered as its first epoch's start (see BestStart)
+    best = BestStart(net, trainer.optimizer_state)
+    start, start_state = net.parameters.copy(), OptimizerSnapshot(trainer.optimizer_state)
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         while remaining:
             t0 = time.perf_counter()
+            np.copyto(start, net.parameters)
+            start_state.take(trainer.optimizer_state)
             done, failed, losses, norms, scores = _run_chunk(
                 trainer, kernel, data, state, target, min(chunk, remaining)
             )
             seconds = time.perf_counter() - t0
+            if done > 1 or not failed:
+                best.offer(trainer.epochs_done + 1, float(losses[0]), start, start_state.saved)
             if done > 1:  # every epoch but the last (a finished one, or the failed one)
                 state.history.extend_columns(
                     trainer.epochs_done + 1, losses[:-1], norms[:-1], lr, seconds / done,
@@ -119,7 +127,8 @@ def run_compiled(
                 )  # fmt: skip
             if failed:  # the kernel restored the failed epoch's starting weights
                 trainer.epochs_done += done - 1
-                return diverged(float(losses[-1]), trainer.epochs_done + 1, lr)
+                restored = best.restore_if_better(trainer, data)
+                return diverged(float(losses[-1]), trainer.epochs_done + 1, lr, None, restored)
             record = EpochRecord(
                 trainer.epochs_done + done,
                 float(losses[-1]),

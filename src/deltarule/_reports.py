@@ -71,8 +71,17 @@ DIVERGED = "training diverged at epoch "
 """How a divergence's stop reason begins (:func:`diverged`)."""
 
 
-def diverged(loss: float, epoch: int, lr: float, cause: str | None = None) -> str:
-    """The stop reason of a diverged run: what happened and what to try.
+def diverged(
+    loss: float,
+    epoch: int,
+    lr: float,
+    cause: str | None = None,
+    best: tuple[int, float, float] | None = None,
+) -> str:
+    """The stop reason of a diverged run: what happened and what to try. ``best``: (the
+    epoch whose starting weights were restored instead of the last finite epoch's, its
+    loss, the loss of the last finite epoch's weights), see
+    :class:`deltarule._epochs.BestStart`.
 
     The trainer issues it as a :class:`ConvergenceWarning` when the fit ends
     (:func:`warn_diverged`), unless the caller handles it (``warn_divergence=False``).
@@ -80,11 +89,17 @@ def diverged(loss: float, epoch: int, lr: float, cause: str | None = None) -> st
     if cause is None and math.isfinite(loss):
         cause = f"the weights overflowed to infinity or NaN (loss {loss:.4g})"
     what = cause or f"the loss became {loss}"
-    restored = (
-        "the initial weights were restored (no epoch finished)"
-        if epoch == 1
-        else f"the weights of the last finite epoch ({epoch - 1}) were restored"
-    )
+    if best is not None:
+        start, low, last = best
+        whose = "the initial weights" if start == 1 else f"the weights epoch {start} started from"
+        restored = (
+            f"{whose} were restored (loss {low:.4g}), those of the last finite epoch "
+            f"({epoch - 1}) having loss {last:.4g}"
+        )
+    elif epoch == 1:
+        restored = "the initial weights were restored (no epoch finished)"
+    else:
+        restored = f"the weights of the last finite epoch ({epoch - 1}) were restored"
     return (
         f"{DIVERGED}{epoch}: {what}; {restored}. Try "
         + (f"a lower learning rate (now {lr:g}), " if lr else "")
@@ -134,10 +149,39 @@ def still_improving(
     )
 
 
+def rose(history: History, lr: float) -> str | None:
+    """The warning for a run that hit its epoch limit with its training loss above its
+    first epoch's (steps that overshoot: a learning rate far too large), or None.
+
+    Such a run's loss jumps up and down; a fall over its last epochs is no sign that more
+    epochs would help, so :func:`warn_if_improving` gives this warning instead of
+    :func:`still_improving`'s."""
+    losses = history.loss
+    if len(losses) < 2:
+        return None
+    first, last = float(losses[0]), float(losses[-1])
+    if not (math.isfinite(first) and math.isfinite(last)) or last <= first:
+        return None
+    low = float(np.nanmin(np.asarray(losses, dtype=float)))
+    return (
+        f"training stopped at the maximum number of epochs ({history.last_epoch}) with the "
+        f"training loss at {last:.4g}, above its first epoch's {first:.4g} (its lowest: "
+        f"{low:.4g}): the steps overshoot, so the run does not converge. "
+        + (f"Lower the learning rate (now {lr:g}); " if lr else "")
+        + "standardise the inputs if they are large; early stopping on the loss keeps the "
+        "best epoch's weights."
+    )
+
+
 def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> bool:
     """Warn when a run that hit its epoch limit was still improving, and by how much (the
-    advice to add a stopping rule left out when ``early_stopping`` already watches);
-    returns whether it warned (:func:`still_improving`)."""
+    advice to add a stopping rule left out when ``early_stopping`` already watches), or
+    when its loss ended above its first epoch's (:func:`rose`); returns whether it warned
+    (:func:`still_improving`)."""
+    unstable = rose(history, lr)
+    if unstable is not None:
+        warnings.warn(unstable, ConvergenceWarning, stacklevel=user_stacklevel())
+        return True
     warning = still_improving(history, lr, early_stopping)
     if warning is not None:
         warnings.warn(warning, stacklevel=user_stacklevel())

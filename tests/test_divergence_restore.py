@@ -1,0 +1,119 @@
+"""A diverged run keeps weights whose loss is finite and lowest, not the last finite epoch's
+when those already overflow; a run whose loss ended above its start is called unstable,
+not "still falling"."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import _compiled
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    return X, X @ np.array([[1.0], [2.0], [3.0]])
+
+
+def _fit(net, X, y, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = net.fit(X, y, verbose=0, seed=0, **kwargs)
+    messages = [str(w.message) for w in caught if issubclass(w.category, dr.ConvergenceWarning)]
+    return history, messages
+
+
+@pytest.mark.parametrize("batch_size", [None, 8, 1])
+def test_an_exploding_run_puts_back_the_weights_of_its_lowest_loss(batch_size):
+    if batch_size == 1 and not _compiled.available():
+        pytest.skip("numba is not installed (the compiled online path)")
+    X, y = _data()
+    net = dr.Network([3, 8, 1], activation="tanh", seed=0)
+    start, first = net.parameters.copy(), net.evaluate(X, y)
+    lr = {None: 1e3, 8: 2.0, 1: 0.3}[batch_size]
+    history, messages = _fit(net, X, y, epochs=40, batch_size=batch_size, optimizer="sgd",
+                             learning_rate=lr)  # fmt: skip
+    reason = history.stop_reason
+    assert reason.startswith("training diverged") and messages == [reason]
+    losses = history.history["loss"]
+    # the loss grew every epoch: the best weights measured are the initial ones
+    assert all(b > a for a, b in zip(losses, losses[1:]))
+    np.testing.assert_array_equal(net.parameters, start)
+    assert net.evaluate(X, y) == first
+    assert f"the initial weights were restored (loss {first:.4g})" in reason
+    last = len(losses)
+    if last:  # (an online run may overflow in its first epoch: nothing else to put back)
+        assert f"last finite epoch ({last}) having loss" in reason
+
+
+def test_the_last_finite_epoch_is_kept_when_its_loss_is_the_lowest():
+    # a run that learned well and then blew up in one epoch: undoing that epoch is best
+    X, y = _data()
+
+    class BlowUp(dr.callbacks.Callback):
+        kept: list = []
+
+        def on_epoch_begin(self, state):
+            if state.epoch == 5:
+                state.learning_rate = 1e30
+
+        def on_epoch_end(self, record, state):
+            self.kept.append(state.network.parameters.copy())
+
+    spy = BlowUp()
+    net = dr.Network([3, 8, 1], activation="tanh", seed=0)
+    history, messages = _fit(net, X, y, epochs=40, batch_size=8, optimizer="sgd",
+                             learning_rate=0.01, callbacks=[spy])  # fmt: skip
+    assert len(history) == 5 and "weights of the last finite epoch (5) were restored" in (
+        history.stop_reason
+    )
+    np.testing.assert_array_equal(net.parameters, spy.kept[-1])
+
+
+def test_the_optimizer_state_goes_back_with_the_weights():
+    X, y = _data()
+
+    def trainer(lr: float) -> dr.Trainer:
+        net = dr.Network([3, 8, 1], activation="tanh", dtype="float64", seed=0)
+        return dr.Trainer(net, "momentum", lr, None, seed=0)
+
+    exploded = trainer(1e3)
+    with pytest.warns(dr.ConvergenceWarning):
+        history = exploded.fit(X, y, epochs=60, verbose=0)
+    assert len(history) > 1 and "the initial weights were restored (loss" in history.stop_reason
+    # momentum's velocity as before the first step: a new fit at a sane rate runs as a
+    # fresh trainer's (the velocity left at ~1e30 would blow it up at once)
+    assert exploded.optimizer_state["step"] == 0
+    assert not exploded.optimizer_state["velocity"].any()
+    exploded.learning_rate = 0.01
+    a = exploded.fit(X, y, epochs=5, verbose=0).history["loss"]
+    b = trainer(0.01).fit(X, y, epochs=5, verbose=0).history["loss"]
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_a_loss_that_ended_above_its_start_is_unstable_not_still_falling():
+    X, y = _data()
+    net = dr.Network([3, 8, 1], activation="tanh", seed=0)
+    history, messages = _fit(net, X, y, epochs=20, batch_size=None, optimizer="adam",
+                             learning_rate=1e3)  # fmt: skip
+    losses = history.history["loss"]
+    assert history.stop_reason.startswith("max epochs") and losses[-1] > losses[0]
+    assert len(messages) == 1 and "still falling" not in messages[0]
+    assert (
+        "the steps overshoot" in messages[0]
+        and "Lower the learning rate (now 1000)" in (messages[0])
+    )
+    assert f"above its first epoch's {losses[0]:.4g}" in messages[0]
+
+
+def test_a_falling_loss_still_gets_the_still_falling_warning():
+    X, y = _data()
+    net = dr.Network([3, 8, 1], activation="tanh", seed=0)
+    history, messages = _fit(net, X, y, epochs=5, batch_size=None, optimizer="sgd",
+                             learning_rate=0.01)  # fmt: skip
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert len(messages) == 1 and "still falling" in messages[0]
