@@ -300,6 +300,8 @@ class History:
     def to_json(self, **options: Any) -> str:
         """Return :meth:`as_dict` as standard JSON: NaN and infinity become ``null``, as
         in model files (``json.dumps`` would write ``NaN``, which strict parsers refuse).
+        Its ``"epoch"`` column numbers the epochs from 1, as the records and the progress
+        lines do (:attr:`epoch`, Keras's list, counts from 0).
 
         ``options`` go to :func:`json.dumps` (e.g. ``indent=2``).
         """

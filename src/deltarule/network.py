@@ -92,7 +92,7 @@ class Network:
     ----------
     layer_sizes : sequence of int
         Widths from input to output, e.g. ``[784, 256, 10]``; at least two entries.
-    activation : str, Activation, or sequence of them
+    activation : str, Activation, or sequence of them, default "relu"
         Hidden-layer activation (one for all, or one per hidden layer).
     output_activation : str or Activation, default "identity"
         The output layer's activation.
@@ -100,18 +100,18 @@ class Network:
         "auto" picks categorical cross-entropy for softmax outputs, binary
         cross-entropy for sigmoid outputs and the tutorial's
         :math:`\tfrac12\sum(t-o)^2` otherwise.
-    use_bias : bool or sequence of bool
+    use_bias : bool or sequence of bool, default True
         Bias per layer.
-    dropout : float or sequence of float
+    dropout : float or sequence of float, default 0.0
         Dropout rate of each hidden layer's output during training (one for all, or one
         per hidden layer); a network without a hidden layer takes none.
     initializer : str or callable, default "glorot_uniform"
         Weight initialisation (see :mod:`deltarule.initializers`).
     bias_initializer : str or callable, default "zeros"
-    dtype : {"float32", "float64"}
+    dtype : {"float32", "float64"}, default "float32"
         Parameter and computation dtype, kept end to end.
-    seed : int, Generator or None
-        Source of the initial weights.
+    seed : int, Generator or None, default None
+        Source of the initial weights (None: fresh entropy, different weights each time).
 
     Attributes
     ----------

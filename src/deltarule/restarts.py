@@ -162,12 +162,12 @@ def fit_restarts(
     >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     >>> y = np.array([[0], [1], [1], [0]], dtype=float)
     >>> net = dr.Network([2, 3, 1], activation="tanh", output_activation="sigmoid")
-    >>> runs = fit_restarts(net, X, y, restarts=3, epochs=5, verbose=0,
-    ...                     warn_convergence=False)
+    >>> runs = dr.fit_restarts(net, X, y, restarts=3, epochs=5, verbose=0,
+    ...                        warn_convergence=False)
     >>> runs.best in range(3), [len(h) for h in runs.histories]
     (True, [5, 5, 5])
     >>> print(runs.summary().splitlines()[0])
-    restart  loss  epochs  stop reason
+    restart      loss  epochs  stop reason
     """
     network = require_network(network, "fit_restarts")
     restarts = check_int(restarts, "restarts")

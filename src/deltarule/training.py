@@ -475,7 +475,7 @@ def fit(
         more than half the memory available. Callbacks see ``TrainingState.X`` as the
         fit trains on it (CSR, or the dense one with "lm").
     y : array-like of shape (n_samples, n_outputs)
-    epochs : int
+    epochs : int, default 200
         Maximum number of passes over the data.
     batch_size : int, None or "auto", default "auto"
         1 = online (one example at a time), None = full batch (what "lbfgs" and "lm"
@@ -485,7 +485,10 @@ def fit(
         which only full batches make comparable (a smaller batch given with it is kept, with
         a warning; 200 rows, 300 epochs: loss 0.19 in batches of 32, 0.0065 full-batch).
     optimizer, learning_rate, shuffle, seed, l2, l1, max_norm, metrics
-        See :class:`Trainer`.
+        See :class:`Trainer`; their defaults: ``optimizer="adam"``, ``learning_rate=None``
+        (the optimizer's own), ``shuffle=True``, ``seed=None`` (fresh entropy),
+        ``l2=0.0``, ``l1=0.0``, ``max_norm=None``, ``metrics=None`` (accuracy for a
+        classification loss, none otherwise).
     schedule : str or Schedule, optional
         Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch
         (optimizers with a learning rate only: the full-batch solvers and iRprop have none).
@@ -504,7 +507,7 @@ def fit(
         Weights by class index (column of the one-hot target), of the training examples
         only (as in Keras): the validation loss and metrics are not class-weighted.
         "balanced" counts the classes over every row given, held-out rows included.
-    validation_split : float
+    validation_split : float, default 0.0
         Fraction held out for validation: rows drawn at random from ``seed`` (stratified
         for classification), whatever ``shuffle`` says — not the last rows as in Keras
         (for time series, pass the last rows as ``validation_data``). The held-out
@@ -514,7 +517,7 @@ def fit(
         ``X_val`` may be sparse too (scored a chunk of rows at a time).
     target_error : float, optional
         Stop when the training error is at most this (the tutorial's rule).
-    stop_when_all_correct : bool
+    stop_when_all_correct : bool, default False
         Stop when every training example is classified correctly. Needs class targets (a
         classification loss, or one-hot / 0-1 targets); regression targets raise
         :class:`~deltarule.exceptions.InputError` (stop with ``target_error`` or
@@ -526,12 +529,13 @@ def fit(
         absolute component of the gradient of the error *summed* over the rows (n_samples
         times the mean error's gradient); for that, pass
         ``callbacks=[GradientNormBelow(threshold, rule="neuralnet")]``.
-    early_stopping : bool
+    early_stopping : bool, default False
         Stop when ``monitor`` (val_loss if there is validation, else loss) has not improved
         by ``min_delta`` for ``patience`` epochs; restores the best weights (unless
         ``restore_best_weights=False``).
     patience, min_delta, restore_best_weights
-        Early stopping's settings (:class:`~deltarule.callbacks.EarlyStopping`); given
+        Early stopping's settings (:class:`~deltarule.callbacks.EarlyStopping`), defaults
+        ``patience=10``, ``min_delta=0.0``, ``restore_best_weights=True``; given
         without ``early_stopping=True`` they raise :class:`~deltarule.exceptions.InputError`
         (they would do nothing).
     monitor : str, optional
@@ -542,14 +546,14 @@ def fit(
         contradicts it is an error.
     time_limit : float, optional
         Seconds of wall-clock time.
-    callbacks : sequence of Callback, or one Callback
-    verbose : int
+    callbacks : sequence of Callback, or one Callback, default ()
+    verbose : int, default 1
         0 silent, 1 progress bar (plain lines when not a terminal), 2 plain lines.
     report_every : int, optional
         Print the plain progress lines every that many epochs (and the last); default every
         epoch. A :class:`~deltarule.callbacks.ProgressBar` given in ``callbacks`` replaces
         the fit's own (no line printed twice); it then sets how often.
-    warn_convergence : bool
+    warn_convergence : bool, default True
         Warn (:class:`~deltarule.exceptions.ConvergenceWarning`) when the epoch limit ends
         a run whose loss was still falling, or else one whose stopping rule
         (``target_error``, ``stop_when_all_correct``, ``min_gradient_norm``) was not met.

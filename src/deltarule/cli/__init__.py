@@ -162,10 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Ctrl-C (or SIGTERM) at any moment while it runs (building the parser imports numpy)
     ends it with one line ``error: interrupted`` and status 130 (143), no traceback
-    (``--debug`` shows it).
+    (``--debug`` shows it). ``--debug`` is looked for in ``argv`` before the parser is
+    built, so that an error while building it (a subcommand that fails to import) shows its
+    traceback too.
     """
     global _RELAY
     args: argparse.Namespace | None = None
+    debug = _debug_asked(sys.argv[1:] if argv is None else argv)
     try:
         _RELAY = _SignalRelay()
         with _RELAY:
@@ -187,11 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             with _stdin.session(), _outputs.named_stdout():
                 return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        if getattr(args, "debug", False):
+        if getattr(args, "debug", debug):
             raise
         return _stopped(args)
     except Exception as exc:  # one line for the user; --debug for the traceback
-        if getattr(args, "debug", False):
+        if getattr(args, "debug", debug):  # (args None: the parser was not built)
             raise
         if _RELAY.stopped or _caused_by_ctrl_c(exc):  # (Ctrl-C in an import: other errors)
             return _stopped(args)
@@ -201,6 +204,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = _one_line(exc, getattr(args, "command", None))
         sys.stderr.write(f"error: {_shortened(text)}\n")
         return EXIT_USAGE
+
+
+def _debug_asked(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` asks for ``--debug`` (before a ``--`` that ends the options): what
+    :func:`main` goes by when it fails before its parser could read the arguments."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--debug":
+            return True
+    return False
 
 
 def _stopped(args: argparse.Namespace | None) -> int:

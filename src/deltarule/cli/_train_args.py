@@ -61,6 +61,24 @@ def _names(*registries: dict[str, Any]) -> str:
     return ", ".join(first.values())
 
 
+def uses_every_row(optimizer: Any) -> bool:
+    """Whether ``optimizer`` (a registry's entry, or one made from it) trains on every row
+    in each step rather than in ``--batch-size`` batches: one that sizes its own steps
+    (``step_rule`` set: the full-batch solvers, and iRprop/Rprop, whose sign rules compare
+    whole-batch gradients). :func:`check_options` goes by it, and ``--help`` names them."""
+    return getattr(optimizer, "step_rule", None) is not None
+
+
+def every_row(*registries: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``registries`` that use every row (:func:`uses_every_row`)."""
+    return {
+        name: entry
+        for registry in registries
+        for name, entry in registry.items()
+        if uses_every_row(entry)
+    }
+
+
 def _registry_help() -> dict[str, str]:
     """The ``--help`` texts of --activation, --loss and --optimizer, naming their choices
     (the registries are plain dicts: importing them loads neither scipy nor pandas)."""
@@ -70,6 +88,8 @@ def _registry_help() -> dict[str, str]:
     from ..solvers import SOLVERS
 
     return {
+        "--batch-size": f"batch size (default: {DEFAULT_BATCH_SIZE}; "
+        f"{_names(every_row(SOLVERS, OPTIMIZERS))} use every row)",
         "--activation": f"hidden activation: {_names(ACTIVATIONS)} (default: relu)",
         "--loss": f"loss: auto (see above), {_names(LOSSES)} (default: auto)",
         "--optimizer": f"optimizer: {_names(OPTIMIZERS, SOLVERS)} (default: adam)",
@@ -117,8 +137,7 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--loss", {"default": "auto"}),
     ("--optimizer", {"default": "adam"}),
     ("--epochs", {"type": whole_number, "default": 100, "help": "maximum epochs (default: 100)"}),
-    ("--batch-size", {"type": whole_number,
-                      "help": "batch size (default: 32; lbfgs, lm and irprop use every row)"}),
+    ("--batch-size", {"type": whole_number}),  # (help: _registry_help, naming every_row)
     ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
     ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
@@ -148,8 +167,9 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
 ]  # fmt: skip
 """The options after DATA, in ``--help`` order."""
 DEFAULT_BATCH_SIZE = 32
-"""``--batch-size`` when not given, for a first-order optimizer with a learning rate (lbfgs,
-lm and iRprop, which size their own steps from whole-batch gradients: every row)."""
+"""``--batch-size`` when not given, for a first-order optimizer with a learning rate (the
+others, :func:`uses_every_row`: lbfgs, lm, iRprop and Rprop, which size their own steps from
+whole-batch gradients, use every row)."""
 
 _RANGES = {
     "--epochs": "a positive integer such as 100",
@@ -256,7 +276,7 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
                 f"{args.learning_rate:g}: {step_rule}. Leave it out, or choose an optimizer "
                 "with a learning rate (e.g. --optimizer adam)."
             )
-        if args.batch_size is None and step_rule is None:
+        if args.batch_size is None and not uses_every_row(rule):
             args.batch_size = DEFAULT_BATCH_SIZE  # (iRprop: every row, as it is meant to)
         return _check_paths(args, hidden)
     ignored = [f"{flag} {value:g}" for flag, value in

@@ -62,8 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         metavar="FILE",
-        help="write to FILE (.csv, or .tsv for tabs) instead of stdout (- is stdout; a file "
-        "named - is ./-)",
+        help="write to FILE (.csv, or .tsv for tabs) instead of stdout (- is stdout)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no note of the file written (errors are shown)"
