@@ -307,8 +307,12 @@ class Trainer:
         An epoch whose loss, weights or outputs become non-finite (divergence) is undone:
         the weights and the optimizer state (momentum, Adam's moments, the step count) go
         back to the end of the last finite epoch, so a later fit, say with a lower learning
-        rate, continues from there. (The full-batch solvers keep no state between fits;
-        their weights go back alike.)
+        rate, continues from there. When those weights' loss is itself not finite or above
+        the lowest the run recorded (a run that grew epoch after epoch), the weights that
+        lowest loss was measured on (the start of its epoch) and their optimizer state are
+        put back instead, and the stop reason says so with both losses. (The full-batch
+        solvers keep no state between fits; their weights go back to the last finite
+        iteration's.)
         """
         epochs = check_int(epochs, "epochs")
         verbose = check_verbose(verbose)
