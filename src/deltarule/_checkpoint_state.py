@@ -78,6 +78,59 @@ def _lazy_arrays(state: dict[str, Any], tensors: dict[str, Array]) -> None:
             state[key] = np.array(saved, copy=True)  # (checked finite with the others)
 
 
+NON_NEGATIVE = ("second_moment", "mean_square", "sum_of_squares", "step_size")
+"""Optimizer state arrays that hold no negative value: Adam's, RMSprop's and Adagrad's
+running squares (a square root is taken of them), Rprop's step sizes."""
+MAX_STEP = 2**53
+"""More updates than a run makes (the step count is a float's exponent in Adam)."""
+
+
+def scalar_problem(key: str, value: Any, fresh: Any = None) -> str | None:
+    """What is wrong with a saved optimizer scalar ``key`` = ``value`` (None: nothing).
+
+    ``step`` is a count of updates (an integer from 0); a scalar the optimizer's ``init``
+    makes as a number (``fresh``) must be a finite number of the same kind (an integer where
+    it is one). A damaged value would otherwise fail in the middle of the next epoch (an
+    ``OverflowError`` from ``beta ** step``)."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if key == "step" and not (whole and 0 <= value < MAX_STEP):
+        return f"{key!r} = {value!r:.60} is not a count of updates (an integer from 0)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{key!r} = {value!r} is not finite"
+    if fresh is None or isinstance(fresh, (bool, np.bool_)):
+        return None
+    if isinstance(fresh, (int, np.integer)) and not whole:
+        return f"{key!r} = {value!r:.60} is not an integer"
+    if isinstance(fresh, (float, np.floating)) and (
+        isinstance(value, bool) or not isinstance(value, (int, float))
+    ):
+        return f"{key!r} = {value!r:.60} is not a number"
+    return None
+
+
+def _check_array(key: str, saved: Array, dtype: np.dtype) -> None:
+    """Refuse a saved optimizer array of another dtype than the network's, not finite, or
+    negative where it cannot be (:data:`NON_NEGATIVE`)."""
+    if saved.dtype != dtype:
+        raise InputError(
+            f"the checkpoint's optimizer state {key!r} is {saved.dtype}, but the network is "
+            f"{dtype}; a checkpoint keeps its optimizer state in the network's dtype, so it "
+            "is damaged or was edited. Start the run again."
+        )
+    if not np.isfinite(saved).all():
+        raise InputError(
+            f"the checkpoint's optimizer state {key!r} holds NaN or infinity; "
+            "a checkpoint keeps a finite state (a diverged epoch is undone), so "
+            "it is damaged. Start the run again."
+        )
+    if key in NON_NEGATIVE and saved.size and saved.min() < 0:
+        raise InputError(
+            f"the checkpoint's optimizer state {key!r} holds a negative value "
+            f"({float(saved.min()):.6g}); it is a running sum of squares (or step sizes), "
+            "never negative, so the checkpoint is damaged or was edited. Start the run again."
+        )
+
+
 def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any]) -> None:
     """Write :func:`checkpoint_state` output back into ``trainer`` (same network layout).
 
@@ -85,6 +138,7 @@ def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any])
     back as saved, so that a rule creating state on its first step resumes exactly.
     """
     state = trainer.optimizer.init(trainer.network.parameters) if trainer.optimizer_state else {}
+    fresh = {k: v.dtype for k, v in state.items() if isinstance(v, np.ndarray)}
     if state:
         _lazy_arrays(state, tensors)
     for key in list(state):
@@ -95,12 +149,7 @@ def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any])
                     f"the checkpoint lacks optimizer state {key!r} of shape "
                     f"{state[key].shape}; it was written for another optimizer or network."
                 )
-            if not np.isfinite(saved).all():
-                raise InputError(
-                    f"the checkpoint's optimizer state {key!r} holds NaN or infinity; "
-                    "a checkpoint keeps a finite state (a diverged epoch is undone), so "
-                    "it is damaged. Start the run again."
-                )
+            _check_array(key, saved, fresh.get(key, trainer.network.parameters.dtype))
             state[key][...] = saved
     scalars = meta.get("optimizer_scalars", {})
     known = {k for k, v in state.items() if not isinstance(v, np.ndarray)}
@@ -113,6 +162,12 @@ def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any])
                 f"the checkpoint's optimizer scalar {key!r} = {value!r} is not one of "
                 f"{trainer.optimizer.name!r}'s ({', '.join(sorted(known)) or 'none'}) or not "
                 "finite; it was written for another optimizer, or is damaged."
+            )
+        problem = scalar_problem(key, value, state.get(key))
+        if problem is not None:
+            raise InputError(
+                f"the checkpoint's optimizer scalar {problem}; it is damaged or was edited. "
+                "Start the run again."
             )
     state.update(scalars)
     trainer.optimizer_state = state

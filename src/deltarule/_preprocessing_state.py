@@ -40,7 +40,7 @@ def state_problem(state: Any) -> str | None:
                 f"one{_categories_problem(column)}"
             )
     names = [column["name"] for column in columns]
-    twice = sorted({repr(n) for n in names if names.count(n) > 1})
+    twice = sorted({repr(n) for n, count in _counts(names).items() if count > 1})
     if twice:
         return f"two columns are named {', '.join(twice)}"
     if not _column_name(state["target"]):
@@ -65,11 +65,29 @@ def _categories_problem(column: Any) -> str:
     if not categories:
         return ": it has no categories"
     if not _distinct(categories):
-        twice = next(c for i, c in enumerate(categories) if c in categories[:i])
+        twice = _first_repeat(categories)
         return f": the category {twice!r} appears twice"
     if column.get("fill") is not None and column["fill"] not in categories:
         return f": its fill value {column['fill']!r} is not one of its categories"
     return ""
+
+
+def _counts(values: list[Any]) -> dict[Any, int]:
+    """How often each value occurs, in one pass (a hostile header may hold 100,000 names)."""
+    counts: dict[Any, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def _first_repeat(values: list[Any]) -> Any:
+    """The first value equal to an earlier one (as a lookup sees them), in one pass."""
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
 
 
 def _scalar(value: Any) -> bool:

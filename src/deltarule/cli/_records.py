@@ -13,16 +13,40 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from ._model_kinds import CHECKPOINT, ESTIMATOR, TRAIN, checkpoint_advice, run_settings
 
-__all__ = ["describe_record", "record_lines"]
+__all__ = ["describe_record", "printable", "record_lines", "short"]
 
 _HIDDEN = ("epoch", "learning_rate", "seconds")
 _FITTED = ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_", "n_features_in_",
            "n_outputs_", "out_activation_")  # fmt: skip
 _MAX_CHARS = 80
+
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters a terminal obeys rather than shows (ESC, BEL, CR, C1 controls, line separators,
+bidirectional overrides): a file's text holding them could rewrite what the screen says."""
+MAX_VALUE = 200
+"""The most characters of a value from the file that text output shows (then how many)."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as Python writes it (``\\x1b``,
+    ``\\n``, ``\\u202e``), so that what a file holds is shown, never obeyed."""
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def short(value: Any, limit: int = MAX_VALUE) -> str:
+    """``value`` as text, shortened past ``limit`` characters (saying how many it has)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _number(value: Any) -> bool:
@@ -44,7 +68,7 @@ def _whole(value: Any) -> str:
     """A stop reason in full (a long one is what the user most needs whole: "best 0.66 at
     epoch 48"), up to 2,000 characters (a tampered record)."""
     text = "?" if value is None else value if isinstance(value, str) else _fmt(value)
-    return text if len(text) <= 2000 else f"{text[:1997]}..."
+    return short(text, 2000)
 
 
 def _pairs(mapping: dict[str, Any], sep: str = " ") -> str:

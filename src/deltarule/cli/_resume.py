@@ -22,6 +22,8 @@ import errno
 import hashlib
 import json
 import os
+import stat
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +64,7 @@ def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
 
     folder = Path(folder)
     _make_folder(folder, "--checkpoint")
+    refuse_links(folder)
     values = {key: getattr(args, key, None) for key in _KEYS}
     stdin = _stdin.is_stdin(values["data"])
     for key in _PATHS:
@@ -149,14 +152,46 @@ def run_lock(folder: str | Path | None, option: str = "--checkpoint") -> Iterato
 
     folder = Path(folder)
     _make_folder(folder, option)
-    try:
-        handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise _folder_error(folder, option, exc) from None
+    refuse_links(folder, option)
+    handle = _open_lock(folder, option)
     with handle:
         _lock(handle, folder, option)
         remove_stale_temps(folder, [SETTINGS_FILE, CHECKPOINT_FILE])
         yield
+
+
+def refuse_links(folder: str | Path, option: str = "--checkpoint") -> None:
+    """Refuse a checkpoint ``folder`` whose lock, settings or checkpoint is a symbolic link:
+    a run makes them as plain files, and writing through a link planted there would
+    replace (or truncate) the file it points to, anywhere this user may write."""
+    from ..io.checkpoint import CHECKPOINT_FILE
+
+    for name in (LOCK_FILE, SETTINGS_FILE, CHECKPOINT_FILE):
+        path = Path(folder) / name
+        if path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:  # pragma: no cover - removed meanwhile
+                target = "?"
+            raise InputError(
+                f"{option} {folder}: {path} is a symbolic link (to {target!r}), not the plain "
+                "file a training run makes there; writing it would change the file it points "
+                f"to. Remove the link (rm {path}) if you made it, or use another folder."
+            )
+
+
+def _open_lock(folder: Path, option: str) -> Any:
+    """Open (creating) ``folder``'s :data:`LOCK_FILE` for reading and writing, never
+    through a symbolic link (``O_NOFOLLOW``: a link planted there would have the pid
+    written over the file it points to)."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(folder / LOCK_FILE, flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # (made a link since refuse_links looked)
+            refuse_links(folder, option)
+        raise _folder_error(folder, option, exc) from None
+    return os.fdopen(fd, "r+", encoding="utf-8")
 
 
 def _lock(handle: Any, folder: Path, option: str) -> None:
@@ -263,12 +298,68 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         )
     _check_data(folder, values.get("data"), payload.get("data_fingerprint"))
     merged = argparse.Namespace(**{key: values.get(key) for key in _KEYS})
+    refuse_links(folder, "--resume")  # (before the note below: an error is the one line)
+    if not given.out:
+        _check_saved_output(folder, "--out", merged.out, _is_model_file, "a deltarule model file")
+    if not given.plot:
+        _check_saved_output(folder, "--plot", merged.plot, _is_image, "a PNG or SVG image")
+    if not given.out and merged.out and not given.quiet:  # (where it goes, before the run)
+        print(f"resuming {folder}: the model will be saved to {merged.out} (the run's --out; "
+              "pass --out to choose another file)", file=sys.stderr)  # fmt: skip
     merged.out = given.out or merged.out
     merged.plot = given.plot or merged.plot
     merged.quiet, merged.debug = given.quiet, getattr(given, "debug", False)
     merged.report_every = getattr(given, "report_every", None)  # (display, not a setting)
     merged.checkpoint, merged.resume = str(folder), str(folder)
     return merged
+
+
+def _check_saved_output(
+    folder: str | Path, option: str, path: Any, kind: Any, expected: str
+) -> None:
+    """Refuse a saved ``option`` path (the run's output, taken from its settings, which
+    anyone could have written) naming an existing regular file that is not ``expected``:
+    a resumed run replaces only what a run writes there, not, say, a document. A path
+    given on the command line now is the user's own choice, and is not checked."""
+    if path is None:
+        return
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise InputError(
+            f"--resume {folder}: {SETTINGS_FILE} has {option[2:]} = {path!r:.80}, not a file "
+            f"path; the file is damaged. Pass {option} to choose where the output goes."
+        )
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # (not there yet: a new file is made)
+        return
+    if regular and not kind(path):
+        raise InputError(
+            f"--resume {folder}: the checkpoint's settings name the output {option} {path}, "
+            f"which exists and is not {expected}; resuming would replace it. Pass {option} to "
+            "choose where the resumed run's output goes (or move that file away)."
+        )
+
+
+def _is_model_file(path: str) -> bool:
+    """True when ``path`` holds a deltarule model file (its header reads as one)."""
+    from ..exceptions import DeltaruleError
+    from ..io.model_file import model_header
+
+    try:
+        model_header(path)
+    except (DeltaruleError, OSError):
+        return False
+    return True
+
+
+def _is_image(path: str) -> bool:
+    """True when ``path`` holds a PNG or an SVG image (as ``--plot`` writes)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b"\x89PNG\r\n\x1a\n") or b"<svg" in head
 
 
 def _given_options(given: argparse.Namespace) -> list[str]:

@@ -29,7 +29,7 @@ from ._common import (
     write_text,
 )
 from ._model_kinds import CHECKPOINT, model_kind
-from ._records import describe_record, record_lines
+from ._records import describe_record, printable, record_lines, short
 from ._stand_ins import custom_note, stand_ins
 
 EPILOG = """examples:
@@ -39,6 +39,15 @@ EPILOG = """examples:
 """
 MAX_COLUMNS = 20
 """Text output lists at most this many preprocessing columns (JSON lists all)."""
+
+
+_JSON_ESCAPES = {
+    c: f"\\u{c:04x}"
+    for c in [*range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
+"""Characters JSON may hold raw but a terminal obeys (DEL, C1 controls such as CSI, line
+separators, bidirectional overrides), written as ``\\u`` escapes: the same JSON data
+(JSON writes those below U+0020 escaped already)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -109,13 +118,13 @@ def describe(model: Model) -> dict[str, Any]:
 
 
 def _column_line(column: dict[str, Any]) -> str:
-    name = str(column["name"])
-    fill = "" if column["fill"] is None else f", missing -> {column['fill']!r}"
+    name = short(column["name"])
+    fill = "" if column["fill"] is None else f", missing -> {short(repr(column['fill']))}"
     if column["kind"] == "numeric":
         mean = float(column["mean"])
         shift = f"x + {-mean:.6g}" if mean < 0 else f"x - {abs(mean):.6g}"  # (not x - -0.01)
         return f"  {name:<24}numeric      ({shift}) / {column['std']:.6g}{fill}"
-    shown = ", ".join(map(str, column["categories"][:8]))
+    shown = ", ".join(map(short, column["categories"][:8]))
     more = f", ... ({len(column['categories'])} in all)" if len(column["categories"]) > 8 else ""
     return f"  {name:<24}categorical  one-hot of {shown}{more}{fill}"
 
@@ -127,7 +136,7 @@ def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
     if pre is None:
         return ["preprocessing: none stored (inputs are used as given, as columns x0, x1, ...)"]
     columns = pre["columns"]
-    lines = [f"preprocessing: {len(columns)} input column(s), target {pre['target']!r}"]
+    lines = [f"preprocessing: {len(columns)} input column(s), target {short(repr(pre['target']))}"]
     lines += [_column_line(column) for column in columns[:MAX_COLUMNS]]
     if len(columns) > MAX_COLUMNS:
         lines.append(f"  ... and {len(columns) - MAX_COLUMNS} more (--format json lists all)")
@@ -145,7 +154,7 @@ def text_report(info: dict[str, Any]) -> str:
     """The description as a Keras-like text summary."""
     lines = [
         f"{info['file']}: {info['format']} format version {info['format_version']}, written by "
-        f"deltarule {info['library_version']} on {info['created']}",
+        f"deltarule {short(info['library_version'])} on {short(info['created'])}",
         "",
         f"{'layer':<10}{'shape':<16}{'activation':<14}{'weights':>10}{'biases':>8}{'params':>10}",
     ]
@@ -162,11 +171,13 @@ def text_report(info: dict[str, Any]) -> str:
         f"task: {info['task']}",
     ]
     if info["classes"] is not None:
-        lines.append(f"classes ({len(info['classes'])}): {', '.join(map(str, info['classes']))}")
+        lines.append(f"classes ({len(info['classes'])}): {', '.join(map(short, info['classes']))}")
     elif info["kind"] == CHECKPOINT and info["task"] == "classification":
         lines.append("classes: not stored in a checkpoint (outputs are class numbers 0, 1, ...)")
     lines += _preprocessing_lines(info) + record_lines(info["kind"], info)
-    return "\n".join(lines) + "\n"
+    # (what the file holds is shown, never obeyed: a control character in a label or a
+    # version could move the cursor, recolour or rewrite what the terminal shows)
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 def load(path: str) -> Model:
@@ -215,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
     if custom and not args.quiet:
         print(custom_note(custom, args.model), file=sys.stderr)
     if form == "json":
-        write_text(dumps(info, ensure_ascii=False, indent=2) + "\n", out, quiet=args.quiet)
+        text = dumps(info, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES)
+        write_text(text + "\n", out, quiet=args.quiet)
     else:
         write_text(text_report(info), out, quiet=args.quiet)
     return 0

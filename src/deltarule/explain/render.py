@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -248,22 +249,63 @@ def to_text_report(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+"""HTML's special characters as entities: a Markdown renderer passes raw HTML through, so a
+column name such as ``<script>`` in a model file would otherwise become markup."""
+
+
+def _md(text: str) -> str:
+    """Markdown text with ``&``, ``<`` and ``>`` as entities (shown as the characters)."""
+    return text.translate(_MARKUP)
+
+
+def _math(latex: str) -> str:
+    """A LaTeX formula safe in Markdown: ``<`` and ``>`` as ``\\lt`` and ``\\gt`` (inside a
+    ``\\text{...}`` name, between two), so that no renderer reads a name as HTML."""
+    out, i = [], 0
+    while (j := latex.find(r"\text{", i)) >= 0:
+        k, depth = j + 6, 1
+        while k < len(latex) and depth:
+            if latex[k] == "\\":
+                k += 1
+            elif latex[k] in "{}":
+                depth += 1 if latex[k] == "{" else -1
+            k += 1
+        inner = _TEXT_COMMAND.sub(r"\\textbackslash{}", latex[j + 6 : k - 1])
+        inner = inner.replace("<", r"}\lt\text{").replace(">", r"}\gt\text{")
+        out += [_relations(latex[i:j]), r"\text{", inner, "}"]
+        i = k
+    return "".join([*out, _relations(latex[i:])])
+
+
+_TEXT_COMMAND = re.compile(r"\\(?!textasciitilde\{\}|textasciicircum\{\}|[_%&#$\{\}])")
+"""A backslash in a ``\\text{...}`` name that is not one of the escapes a name is written
+with (``\\_``, ``\\textasciitilde{}``, ...): the name's own, which would start a command."""
+
+
+def _relations(latex: str) -> str:
+    return latex.replace("<", r"\lt ").replace(">", r"\gt ")
+
+
 def _markdown_section(number: int, section: Section, show: Callable[[Expr], str]) -> list[str]:
-    lines = [f"## {number}. {section.title}", "", section.intro.replace(NBSP, " ")]
+    lines = [f"## {number}. {_md(section.title)}", "", _md(section.intro.replace(NBSP, " "))]
     for group in section.groups():
         lines.append("")
         for item in group:
             if isinstance(item, Note):
-                lines += ["", item.text]
+                lines += ["", _md(item.text)]
             else:
-                lines.append(f"- ${step_line(item, show)}$")
+                lines.append(f"- ${_math(step_line(item, show))}$")
     return [*lines, ""]
 
 
 def to_markdown(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
-    """Render the walk as Markdown with LaTeX formulas (``$...$``)."""
-    lines = [f"# Backpropagation, step by step: {trace.title}", ""]
-    lines += [f"*{line}*" for line in header_lines(trace)] + [""]
+    """Render the walk as Markdown with LaTeX formulas (``$...$``).
+
+    Names from the model file and its data are written so that no renderer reads them as
+    HTML: ``&``, ``<`` and ``>`` as entities in text, ``\\lt`` and ``\\gt`` in formulas."""
+    lines = [f"# Backpropagation, step by step: {_md(trace.title)}", ""]
+    lines += [f"*{_md(line)}*" for line in header_lines(trace)] + [""]
     if is_wide(trace, max_neurons):
         return "\n".join(lines + _summary_markdown(trace, max_neurons)) + "\n"
     for number, section in enumerate(walk(trace), start=1):
@@ -361,15 +403,20 @@ def _summary_text(trace: Trace, max_neurons: int) -> list[str]:
 def _summary_markdown(trace: Trace, max_neurons: int) -> list[str]:
     header, rows = summary_table(trace)
     intro = summary_intro(trace, max_neurons)
-    lines = [intro[0], "", *(f"- `{line}`" for line in intro[1:]), ""]
+    lines = [_md(intro[0]), "", *(_code(line) for line in intro[1:]), ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["| " + " | ".join(map(_md, r)) + " |" for r in rows]
     if trace.curve:
         lines += ["", "| updates | E |", "|---|---|"]
         lines += [f"| {n:,} | {fmt_short(e, trace.dtype)} |" for n, e in trace.curve]
     if trace.diverged is not None:
-        lines += ["", divergence_sentence(trace)]
+        lines += ["", _md(divergence_sentence(trace))]
     return lines
+
+
+def _code(line: str) -> str:
+    """A list item showing ``line`` as code (a name with a backtick: as text, escaped)."""
+    return f"- `{line}`" if "`" not in line else f"- {_md(line)}"
 
 
 def to_json_data(trace: Trace) -> dict[str, Any]:

@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checkpoint_state import scalar_problem
 from .._validation import check_int
 from ..callbacks import Callback, TrainingState
 from ..exceptions import IncompatibleFormatError, InputError
@@ -129,6 +130,12 @@ def save_checkpoint(
     """
     folder = Path(checked_path(folder, "save_checkpoint's folder", "'runs/first'"))
     folder.mkdir(parents=True, exist_ok=True)
+    if (folder / CHECKPOINT_FILE).is_symlink():  # (saved through, it would make or replace
+        raise InputError(  # the file it points to, anywhere this user may write)
+            f"cannot save the checkpoint: {folder / CHECKPOINT_FILE} is a symbolic link (to "
+            f"{os.readlink(folder / CHECKPOINT_FILE)!r}), not the plain file a checkpoint is; "
+            "remove the link if you made it, or give another folder."
+        )
     tensors, meta = trainer.checkpoint_state()
     extra = dict(tensors)
     states, arrays = _callback_states.write(_callback_list(callbacks))
@@ -167,9 +174,35 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
             "again (delete the folder, or give --checkpoint a new one)."
         )
     callbacks, complete = _callback_states.read(training, loaded.extra_tensors)
+    problem = _best_parameters_problem(callbacks, loaded.network)
+    if problem is not None:
+        raise IncompatibleFormatError(
+            f"{path} is a damaged checkpoint: {problem}. It cannot be resumed; start the run "
+            "again (delete the folder, or give --checkpoint a new one)."
+        )
     tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith(_OPTIMIZER)}
     return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records),
                            callbacks, complete)  # fmt: skip
+
+
+def _best_parameters_problem(callbacks: dict[str, CallbackState], network: Network) -> str | None:
+    """What is wrong with a callback's saved ``best_parameters`` (early stopping's best
+    weights, restored into the network at the end), or None: they must be one finite value
+    per parameter, in the network's dtype (``I32`` would be reinterpreted or fail an epoch
+    later)."""
+    want = network.parameters
+    for key, state in callbacks.items():
+        best = state.tensors.get("best_parameters")
+        if best is None:
+            continue
+        if best.dtype != want.dtype or best.shape != want.shape:
+            return (
+                f"the best weights {key} saved are {best.dtype} of shape {best.shape}, "
+                f"expected {want.dtype} of shape {want.shape} (the network's parameters)"
+            )
+        if not np.isfinite(best).all():
+            return f"the best weights {key} saved hold NaN or infinity"
+    return None
 
 
 _MODEL_ADVICE = re.compile(r" Save the .* or use a backup copy\.$")
@@ -210,6 +243,10 @@ def _trainer_problem(training: dict[str, Any]) -> str | None:
         v is None or isinstance(v, (bool, int, float)) for v in scalars.values()
     ):
         return f"the optimizer's scalar state is malformed ({scalars!r:.60})"
+    for key, value in scalars.items():
+        problem = scalar_problem(key, value)
+        if problem is not None:
+            return f"the optimizer's scalar {problem}"
     if not (isinstance(history, list) and all(isinstance(row, dict) for row in history)):
         return "the history is not a list of records"
     return _callback_states.states_problem(training)

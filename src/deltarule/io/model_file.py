@@ -363,7 +363,12 @@ def _check_header(metadata: dict[str, str], path: str | os.PathLike[str]) -> dic
             f"its safetensors metadata has no {METADATA_KEY!r} entry (found "
             f"{sorted(metadata) or 'none'}); it was written by another program"
         )
-    header = loads_strict(metadata[METADATA_KEY], fail, f"its {METADATA_KEY!r} metadata")
+    text = metadata[METADATA_KEY]
+    # (a hostile header of empty arrays costs 30 bytes of memory per byte: refused unless
+    # it holds no more objects and arrays than a header deltarule writes could)
+    header = loads_strict(
+        text, fail, f"its {METADATA_KEY!r} metadata", max_containers=_max_containers(text)
+    )
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         found = header.get("format") if isinstance(header, dict) else header
         fail(f"its header names format {found!r:.80}; expected {FORMAT!r}")
@@ -378,6 +383,13 @@ def _check_header(metadata: dict[str, str], path: str | os.PathLike[str]) -> dic
         fail(f"its format_version is {version!r}; expected an integer from 1 to {FORMAT_VERSION}")
     _check_fields(header, fail)
     return header
+
+
+def _max_containers(text: str) -> int:
+    """The most JSON objects and arrays a model file's metadata ``text`` may hold: a
+    generous 100,000, and one per 16 characters past that (deltarule's own records, such as
+    a history's epochs or a column's categories, spend far more characters on each)."""
+    return 100_000 + len(text) // 16
 
 
 def _check_fields(header: dict[str, Any], fail: Fail) -> None:
@@ -494,6 +506,23 @@ def _check_classes(header: dict[str, Any], fail: Fail) -> None:
             f"it lists {len(classes):,} class(es) but the network has {n_outputs} output(s); "
             "expected one class per output (or two classes for a single output)"
         )
+    stored = header["preprocessing"].get("classes") if header["preprocessing"] else None
+    if isinstance(stored, list) and _labels(stored) != _labels(classes):
+        fail(
+            f"its classes {_shown(classes)} differ from its preprocessing's classes "
+            f"{_shown(stored)}; a file deltarule writes holds one list in both (the "
+            "predictions would use one and the header show the other), so it was edited"
+        )
+
+
+def _labels(classes: list[Any]) -> list[tuple[str, Any]]:
+    """Class labels with their JSON types: ``1``, ``1.0`` and ``true`` are three labels."""
+    return [(type(c).__name__, c) for c in classes]
+
+
+def _shown(classes: list[Any]) -> str:
+    text = repr(classes)
+    return text if len(text) <= 120 else f"{text[:117]}... ({len(classes):,} labels)"
 
 
 def model_header(

@@ -175,14 +175,25 @@ def loads_strict(
     *,
     max_objects: int | None = None,
     too_many: str = "",
+    max_containers: int | None = None,
 ) -> Any:
     """Parse untrusted JSON: no repeated keys, no NaN/Infinity, any nesting depth refused cleanly.
 
     Repeated keys are refused because JSON parsers disagree on which value wins,
     so two programs could read the same file differently. With ``max_objects``, the
     parse stops with ``fail(too_many)`` as soon as it has built more JSON objects than
-    that, so a hostile text costs no more than the limit allows.
+    that, so a hostile text costs no more than the limit allows. With ``max_containers``,
+    a text holding more objects and arrays together than that is refused before parsing
+    (``[[],[],...]`` costs some 30 bytes of memory per byte of text).
     """
+    if max_containers is not None and text.count("[") + text.count("{") > max_containers:
+        found = count_containers(text)  # (exact: brackets inside strings are not counted)
+        if found > max_containers:
+            fail(
+                f"{what} holds {found:,} JSON objects and arrays, more than the "
+                f"{max_containers:,} a text of {len(text):,} characters may hold; deltarule "
+                "never writes such a header, so the file was made or edited by another program"
+            )
     built = 0
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -209,6 +220,16 @@ def loads_strict(
         if "int_max_str_digits" in reason:  # (Python's advice, not the reader's)
             reason = "it holds a whole number of more than 4,300 digits"
         fail(f"{what} is not valid JSON ({reason[:200]})")
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def count_containers(text: str) -> int:
+    """How many JSON objects and arrays ``text`` opens (brackets inside strings are not
+    counted), in linear time."""
+    bare = _JSON_STRING.sub("", text) if '"' in text else text
+    return bare.count("[") + bare.count("{")
 
 
 def _too_many_tensors(limit: int) -> str:

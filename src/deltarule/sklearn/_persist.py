@@ -201,6 +201,16 @@ def _is_number(value: Any) -> bool:
     return _is_int(value) or isinstance(_number(value), float)
 
 
+def _is_weight(value: Any) -> bool:
+    """A class weight ``fit`` takes: a finite number >= 0 (NaN would fail the next fit)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
 def _is_label(value: Any) -> bool:
     return isinstance(value, (str, int, float))  # (bool is an int)
 
@@ -237,7 +247,13 @@ def _restore_params(cls: type, training: dict[str, Any], path: Any) -> dict[str,
             raise _invalid(
                 path, "params.class_weight", weights, "a list of [class label, weight] pairs"
             )
-        params["class_weight"] = {key: value for key, value in weights}
+        bad = [p for p in weights if not _is_weight(_number(p[1]))]
+        if bad:
+            raise _invalid(
+                path, "params.class_weight", weights, f"class weights that are finite numbers "
+                f">= 0 (the weight of class {bad[0][0]!r:.40} is {_number(bad[0][1])!r})"
+            )  # fmt: skip
+        params["class_weight"] = {key: _number(value) for key, value in weights}
     return params
 
 
