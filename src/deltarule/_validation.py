@@ -225,6 +225,7 @@ def as_float_array(
             "fit, predict and evaluate may be sparse, nothing else). Convert it with "
             f"{name}.toarray()."
         )
+    data = unmasked(data, name)
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as exc:  # ragged lists and the like
@@ -259,6 +260,28 @@ def as_float_array(
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
         raise _not_finite(name, bad, array[bad], dtype)
     return converted
+
+
+def unmasked(data: Any, name: str) -> Any:
+    """``data`` itself, or a NumPy masked array's values when none is masked.
+
+    ``np.asarray`` drops a mask silently, so the masked entries' placeholder values would
+    be trained on as data.
+
+    Raises
+    ------
+    InputError
+        If ``data`` is a masked array with masked values.
+    """
+    if not isinstance(data, np.ma.MaskedArray):
+        return data
+    masked = int(np.ma.count_masked(data))
+    if masked:
+        raise InputError(
+            f"{name} contains {masked} masked value{'s' * (masked != 1)}; expected plain "
+            f"numbers. Fill them ({name}.filled(value)) or impute them."
+        )
+    return np.ma.getdata(data)
 
 
 def _not_finite(name: str, index: tuple[int, ...], value: Any, dtype: np.dtype) -> InputError:

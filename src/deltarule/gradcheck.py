@@ -4,22 +4,53 @@ For every parameter :math:`\theta_i` of the flat buffer,
 
 .. math:: g_i^{num} = \frac{E(\theta + h e_i) - E(\theta - h e_i)}{2h}
 
-is computed in float64 and compared with the backprop gradient :math:`g_i`
-through the relative error :math:`|g_i - g_i^{num}| / \max(|g_i| + |g_i^{num}|, s)`, where
-the floor :math:`s` is a small fraction of the largest gradient entry.
+is computed in float64 and compared with the backprop gradient :math:`g_i` through the
+relative error :math:`|g_i - g_i^{num}| / \max(|g_i| + |g_i^{num}|, s_T)`. The floor
+:math:`s_T` belongs to the entry's tensor :math:`T` ("W1", "b1", ...): a small fraction of
+that tensor's largest gradient entry, and at least the error the central differences'
+round-off can cause, :math:`r \approx 8\,\epsilon\,|E| / h` divided by the tolerance. Each
+tensor is judged on its own scale: a deep network's first-layer gradient, orders of
+magnitude below the last layer's, is compared with itself, not with the last layer's.
+
+Some gradients cannot be verified this way, and are reported so, never as passed:
+
+* a tensor whose every gradient entry is below about :math:`10 r` (round-off would hide an
+  error of its full size);
+* entries whose finite differences straddle a kink of a built-in activation (``relu``,
+  ``leaky_relu``: :math:`z = 0`; ``hard_sigmoid``: :math:`z = \pm 3`) or loss (``mae``:
+  :math:`o = t`; ``huber``: :math:`|o - t| = \delta`): the function is not differentiable
+  there, and the one-sided derivative backprop uses is not wrong.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._typing import ArrayLike
 from ._validation import check_positive
+from .activations import is_builtin as builtin_activation
+from .losses import is_builtin as builtin_loss
 from .network import Network, require_network
 
-__all__ = ["check_gradients", "GradientCheckResult"]
+__all__ = ["check_gradients", "GradientCheckResult", "PASSED", "FAILED", "UNRESOLVED", "AT_KINK"]
+
+PASSED = "passed"
+FAILED = "FAILED"
+UNRESOLVED = "not verifiable at this precision"
+"""Status of a tensor whose gradient is below what central differences resolve."""
+AT_KINK = "not verifiable at a kink"
+"""Status of a tensor whose only failing entries straddle a kink."""
+
+_ROUND_OFF = 8.0
+"""Units of :math:`\\epsilon |E| / h` taken as the central difference's round-off."""
+_RESOLVABLE = 10.0
+"""A tensor is verifiable when its largest gradient entry is this many round-offs."""
+_KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "hard_sigmoid": (-3.0, 3.0)}
+"""Built-in activations with kinks, and where (in the net input :math:`z`)."""
+_MAX_KINK_PROBES = 200
+"""Failing entries probed for a kink (two forward passes each)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +65,16 @@ class GradientCheckResult:
         The two gradients, float64.
     tolerance : float
         Threshold used by :attr:`passed`.
+    suspect : str or None
+        When the check fails, the part whose derivative is the likely culprit (or, when
+        the failures are at kinks, which kink).
+    status : dict of str to str
+        Per tensor: :data:`PASSED`, :data:`FAILED`, :data:`UNRESOLVED` (its gradient is
+        below what central differences resolve at this step) or :data:`AT_KINK` (its only
+        failing entries straddle a kink). Empty for a result made by hand: then the
+        statuses follow from :attr:`max_relative_error`.
+    resolution : float
+        The round-off error :math:`r` of the central differences (0 when not computed).
     """
 
     max_relative_error: dict[str, float]
@@ -41,9 +82,8 @@ class GradientCheckResult:
     numeric: np.ndarray
     tolerance: float
     suspect: str | None = None
-    """When the check fails, the part whose derivative is the likely culprit: the first
-    failing layer from the output side (its activation's derivative), or, when the output
-    layer already fails, the loss's gradient or the output activation's derivative."""
+    status: dict[str, str] = field(default_factory=dict)
+    resolution: float = 0.0
 
     @property
     def worst(self) -> float:
@@ -51,29 +91,60 @@ class GradientCheckResult:
         return float(np.max(list(self.max_relative_error.values())))
 
     @property
+    def statuses(self) -> dict[str, str]:
+        """:attr:`status`, or (when empty) each tensor's from its relative error."""
+        if self.status:
+            return self.status
+        tol = self.tolerance
+        return {k: PASSED if e <= tol else FAILED for k, e in self.max_relative_error.items()}
+
+    @property
     def passed(self) -> bool:
-        """True when every relative error is at most :attr:`tolerance` (a NaN error, from a
-        gradient that overflowed, fails)."""
-        return bool(self.worst <= self.tolerance)
+        """True when every tensor's gradient was verified: a NaN error (a gradient that
+        overflowed) fails, and so does a tensor that could not be verified
+        (:attr:`unverified`)."""
+        return all(s == PASSED for s in self.statuses.values())
+
+    @property
+    def failed(self) -> list[str]:
+        """The tensors whose gradients disagree with the finite differences."""
+        return [name for name, s in self.statuses.items() if s == FAILED]
+
+    @property
+    def unverified(self) -> list[str]:
+        """The tensors that could not be verified (below resolution, or at a kink)."""
+        return [name for name, s in self.statuses.items() if s not in (PASSED, FAILED)]
 
     def __str__(self) -> str:
-        rows = [f"{name:>6}: {err:.3e}" for name, err in self.max_relative_error.items()]
-        verdict = "passed" if self.passed else "FAILED"
+        statuses = self.statuses
+        rows = []
+        for name, err in self.max_relative_error.items():
+            note = statuses.get(name, PASSED)
+            rows.append(f"{name:>6}: {err:.3e}" + ("" if note == PASSED else f"  {note}"))
+        if self.failed:
+            verdict = "FAILED"
+        elif self.unverified:
+            verdict = f"INCONCLUSIVE: {', '.join(self.unverified)} not verifiable at this precision"
+        else:
+            verdict = "passed"
         rows.append(f"gradient check {verdict} (tolerance {self.tolerance:g})")
-        if not self.passed and self.suspect:
+        if self.failed and self.suspect:
             rows.append(f"likely culprit: {self.suspect}")
+        elif self.suspect:
+            rows.append(f"note: {self.suspect}")
+        if any(statuses[name] == UNRESOLVED for name in self.unverified):
+            rows.append(
+                f"note: a tensor {UNRESOLVED} has gradients below ~{_RESOLVABLE:g} times the "
+                f"finite differences' round-off ({self.resolution:.1e}); check it on a smaller "
+                "network, other data, or weights where it is larger."
+            )
         return "\n".join(rows)
 
 
-def _suspect(net: Network, per_tensor: dict[str, float], tolerance: float) -> str | None:
+def _suspect(net: Network, failing: set[int]) -> str | None:
     """Name the part a failed check points to. Layer k's weights are the first, from the
     output side, to use layer k's activation derivative; the output layer's use the loss's
     gradient and the output activation's derivative (and so does every layer below)."""
-    failing = {
-        int(name[1:])
-        for name, err in per_tensor.items()
-        if name[1:].isdigit() and not err <= tolerance
-    }
     if not failing:
         return None
     last = len(net.layers)
@@ -90,6 +161,76 @@ def _suspect(net: Network, per_tensor: dict[str, float], tolerance: float) -> st
     )
 
 
+def _layer_of(name: str) -> int | None:
+    return int(name[1:]) if name[1:].isdigit() else None
+
+
+def _sides(values: np.ndarray, kinks: tuple[float, ...]) -> np.ndarray:
+    """For each value, on which side of each kink it lies (-1, 0, +1), stacked last."""
+    return np.stack([np.sign(values - k) for k in kinks], axis=-1)
+
+
+def _kink_sides(net: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> list:
+    """Per kink (a layer's activation or the loss): (what, sides at ``theta``)."""
+    output, caches = net.forward(X, theta)
+    sides = []
+    for index, (layer, cache) in enumerate(zip(net.layers, caches)):
+        act = layer.activation
+        if act.name in _KINKS and builtin_activation(act):
+            kinks = _KINKS[act.name]
+            sides.append((f"layer {index + 1}'s activation {act.name!r}", kinks,
+                          _sides(np.asarray(cache.net), kinks)))  # fmt: skip
+    loss = net.loss
+    if builtin_loss(loss) and loss.name in ("mae", "huber"):
+        delta = dict(loss.parameters).get("delta", 0.0)
+        kinks = (0.0,) if loss.name == "mae" else (-delta, delta)
+        sides.append((f"the loss {loss.label!r}", kinks, _sides(output - y, kinks)))
+    return sides
+
+
+def _straddled_kink(
+    net: Network, theta: np.ndarray, i: int, step: float, X: np.ndarray, y: np.ndarray
+) -> str | None:
+    """The kink that the central difference of parameter ``i`` straddles, or None."""
+    original = theta[i]
+    theta[i] = original + step
+    plus = _kink_sides(net, theta, X, y)
+    theta[i] = original - step
+    minus = _kink_sides(net, theta, X, y)
+    theta[i] = original
+    for (what, kinks, up), (_, _, down) in zip(plus, minus):
+        crossed = np.argwhere(up != down)
+        if crossed.size:
+            sample, unit, k = (int(v) for v in crossed[0])
+            where = "its output" if what.startswith("the loss") else "its net input"
+            return (
+                f"{what} has a kink at {kinks[k]:g}, and {where} for sample {sample}, unit "
+                f"{unit + 1} lies within the step ({step:g}) of it: the finite differences "
+                "straddle the kink, where the function has no derivative, so the difference "
+                "is not evidence of a wrong gradient. Move the data or weights off the kink."
+            )
+    return None
+
+
+def _numeric_gradient(
+    net: Network, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None, step: float
+) -> tuple[np.ndarray, float]:
+    """Central differences, and the largest :math:`|E|` evaluated."""
+    theta = net.parameters.copy()
+    numeric = np.empty_like(theta)
+    largest = 0.0
+    for i in range(theta.size):
+        original = theta[i]
+        theta[i] = original + step
+        plus = net.evaluate_params(theta, X, y, sw)
+        theta[i] = original - step
+        minus = net.evaluate_params(theta, X, y, sw)
+        theta[i] = original
+        numeric[i] = (plus - minus) / (2 * step)
+        largest = max(largest, abs(plus), abs(minus))
+    return numeric, largest
+
+
 def check_gradients(
     network: Network,
     X: ArrayLike,
@@ -104,7 +245,10 @@ def check_gradients(
     """Compare backprop's gradient with central finite differences, in float64.
 
     The network is copied to float64 (the original is untouched), so the check
-    is meaningful for float32 networks too.
+    is meaningful for float32 networks too. Each tensor is judged on its own scale; one
+    whose gradient is below what the differences resolve, or whose failing entries
+    straddle a kink, is reported as not verifiable (and :attr:`~GradientCheckResult.passed`
+    is False): a gradient is never called correct without evidence.
 
     Parameters
     ----------
@@ -117,9 +261,11 @@ def check_gradients(
     tolerance : float
         Largest acceptable relative error for :attr:`GradientCheckResult.passed`.
     floor, relative_floor : float
-        The denominator is at least ``max(floor, relative_floor * max|g|)``: entries far
-        smaller than the largest gradient entry are judged on that scale, so the
-        finite differences' round-off in near-zero entries is not counted as error.
+        The denominator for a tensor's entries is at least ``max(floor, relative_floor *
+        max|g_T|, r / tolerance)``, ``max|g_T|`` that tensor's largest gradient entry and
+        ``r`` the round-off of the differences: entries far smaller than their tensor's
+        largest are judged on its scale, so round-off in near-zero entries is not counted
+        as error.
 
     Returns
     -------
@@ -140,25 +286,51 @@ def check_gradients(
     check_positive(relative_floor, "relative_floor", allow_zero=True)
     net = network.astype(np.float64)
     X64, y64, sw = net.validate(X, y, sample_weight)
-    _, analytic = net.loss_and_gradient(X64, y64, sw)
-    theta = net.parameters.copy()
-    numeric = np.empty_like(theta)
-    for i in range(theta.size):
-        original = theta[i]
-        theta[i] = original + step
-        plus = net.evaluate_params(theta, X64, y64, sw)
-        theta[i] = original - step
-        minus = net.evaluate_params(theta, X64, y64, sw)
-        theta[i] = original
-        numeric[i] = (plus - minus) / (2 * step)
+    loss, analytic = net.loss_and_gradient(X64, y64, sw)
+    numeric, largest = _numeric_gradient(net, X64, y64, sw, step)
+    eps = float(np.finfo(np.float64).eps)
+    resolution = _ROUND_OFF * eps * max(largest, abs(float(loss))) / step
+    if not np.isfinite(resolution):
+        resolution = 0.0
+    rel = np.empty_like(analytic)
+    magnitude: dict[str, float] = {}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # overflow -> NaN error
-        finite = np.abs(analytic[np.isfinite(analytic)])
-        scale = max(floor, relative_floor * float(finite.max(initial=0.0)))
-        denom = np.maximum(np.abs(analytic) + np.abs(numeric), scale)
-        rel = np.abs(analytic - numeric) / denom
+        for spec in net.layout.specs:
+            a, n = analytic[spec.slice], numeric[spec.slice]
+            both = np.maximum(np.abs(a), np.abs(n))
+            top = float(both[np.isfinite(both)].max(initial=0.0))
+            magnitude[spec.name] = top
+            scale = max(floor, relative_floor * top, resolution / tolerance if tolerance else 0)
+            rel[spec.slice] = np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), scale)
     # A non-finite gradient on either side is a failed entry (NaN), never a pass: an
     # infinite one made every other error 0 through the floor, and max() skipped NaN.
     rel[~(np.isfinite(analytic) & np.isfinite(numeric))] = np.nan
-    per_tensor = {s.name: float(np.max(rel[s.slice])) for s in net.layout.specs}
-    suspect = _suspect(net, per_tensor, tolerance)
-    return GradientCheckResult(per_tensor, analytic, numeric, tolerance, suspect)
+    bad = np.flatnonzero(~(rel <= tolerance))
+    at_kink = {}
+    if bad.size <= _MAX_KINK_PROBES and np.isfinite(rel[bad]).all():
+        theta = net.parameters.copy()
+        for i in bad:
+            note = _straddled_kink(net, theta, int(i), step, X64, y64)
+            if note is not None:
+                at_kink[int(i)] = note
+    status, per_tensor, failing = {}, {}, set()
+    for spec in net.layout.specs:
+        entries = rel[spec.slice]
+        per_tensor[spec.name] = float(np.max(entries))
+        wrong = [i for i in bad if spec.slice.start <= i < spec.slice.stop and i not in at_kink]
+        if wrong:
+            status[spec.name] = FAILED
+            if _layer_of(spec.name) is not None:
+                failing.add(_layer_of(spec.name))
+        elif magnitude[spec.name] < _RESOLVABLE * resolution:
+            status[spec.name] = UNRESOLVED
+        elif any(spec.slice.start <= i < spec.slice.stop for i in at_kink):
+            status[spec.name] = AT_KINK
+        else:
+            status[spec.name] = PASSED
+    suspect = _suspect(net, failing)
+    if suspect is None and at_kink:
+        suspect = next(iter(at_kink.values()))
+    return GradientCheckResult(
+        per_tensor, analytic, numeric, tolerance, suspect, status, resolution
+    )

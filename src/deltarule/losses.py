@@ -74,10 +74,39 @@ def _mean(x: Array, axis: int | None = None) -> Array:
 
 
 def reduce_weighted(per_sample: Array, sample_weight: Array | None) -> float:
-    r"""Return :math:`\sum_i s_i \ell_i / \sum_i s_i` (the plain mean when weights are None)."""
-    if sample_weight is None:
-        return float(_mean(per_sample))
-    return float(per_sample @ sample_weight / sample_weight.sum())
+    r"""Return :math:`\sum_i s_i \ell_i / \sum_i s_i` (the plain mean when weights are None).
+
+    Weights far from 1 (subnormal ones, say, whose products with the losses lose their
+    digits) are first scaled by a power of two, which is exact: ordinary weights give the
+    same value to the last bit. A float32 sum that overflows while every per-sample loss
+    is finite is summed again in float64 (the mean of finite losses is finite).
+    """
+    with np.errstate(over="ignore"):
+        if sample_weight is None:
+            value = float(_mean(per_sample))
+        else:
+            sample_weight = _unit_scaled(sample_weight)
+            value = float(per_sample @ sample_weight / sample_weight.sum())
+    if np.isinf(value) and per_sample.dtype != np.float64 and np.isfinite(per_sample).all():
+        wide = None if sample_weight is None else sample_weight.astype(np.float64)
+        return reduce_weighted(per_sample.astype(np.float64), wide)
+    return value
+
+
+_SCALE_RANGE = (2.0**-64, 2.0**64)
+"""Largest weights outside this range are scaled into it (:func:`reduce_weighted`)."""
+
+
+def _unit_scaled(sample_weight: Array) -> Array:
+    """``sample_weight`` times a power of two that brings its largest entry near 1, when it
+    lies outside :data:`_SCALE_RANGE` (else the array itself). Only the ratios matter."""
+    largest = float(sample_weight.max())
+    if _SCALE_RANGE[0] <= largest <= _SCALE_RANGE[1] or largest <= 0:
+        return sample_weight
+    exponent = np.frexp(largest)[1]
+    return np.ldexp(sample_weight.astype(sample_weight.dtype), -exponent).astype(
+        sample_weight.dtype, copy=False
+    )
 
 
 def batch_scale(n_samples: int, sample_weight: Array | None, dtype: np.dtype) -> Array:
@@ -443,7 +472,14 @@ def _poisson_from_log(z: Array, t: Array) -> Array:
     # The mean deviance with o = exp(z): 2 (t log t - t z - t + e^z), averaged over outputs.
     top = z.dtype.type(np.log(np.finfo(z.dtype).max) - 1)  # as the exp activation clips
     t_log_t = _scipy.special().xlogy(t, t)
-    return _mean(2 * (t_log_t - t * z - t + np.exp(np.minimum(z, top))), axis=1)
+    with np.errstate(over="ignore"):
+        value = _mean(2 * (t_log_t - t * z - t + np.exp(np.minimum(z, top))), axis=1)
+    if z.dtype != np.float64 and not np.isfinite(value).all():
+        # Near the clip point 2 e^z, or its sum over the outputs, overflows float32 while
+        # the mean (at most 2 e^top) and the gradient are finite: compute it in float64.
+        wide = _poisson_from_log(z.astype(np.float64), t.astype(np.float64))
+        return np.minimum(wide, np.finfo(z.dtype).max).astype(z.dtype)
+    return value
 
 
 FUSED_PAIRS: dict[tuple[str, str], FusedPair] = {

@@ -10,7 +10,8 @@ callbacks around deltarule's one training loop. They pass scikit-learn's
 save to deltarule's safe model files. Their convergence warnings are
 :class:`ConvergenceWarning` (scikit-learn's class and deltarule's) and their
 parameter errors :class:`InvalidParameterError` (a ``ValueError`` and a
-``TypeError``, as scikit-learn's).
+``TypeError``, as scikit-learn's); a stochastic solver that diverges raises
+scikit-learn's ``ValueError`` (:class:`SolverDivergedError`).
 
 Examples
 --------
@@ -33,8 +34,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._classifier import MLPClassifier
-from ._convergence import ConvergenceWarning
+from ._convergence import ConvergenceWarning, SolverDivergedError
 from ._params import InvalidParameterError
 from ._regressor import MLPRegressor
 
-__all__ = ["ConvergenceWarning", "InvalidParameterError", "MLPClassifier", "MLPRegressor"]
+__all__ = [
+    "ConvergenceWarning",
+    "InvalidParameterError",
+    "MLPClassifier",
+    "MLPRegressor",
+    "SolverDivergedError",
+]

@@ -26,11 +26,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _sparse
 from .._reports import user_stacklevel
-from .._validation import as_float_array, as_float_csr
+from .._validation import as_float_array, as_float_csr, unmasked
 from ..exceptions import InputError
 from ..history import History
 from ..training import Trainer
-from ._convergence import convergence_message, diverged, warn_convergence
+from ._convergence import (
+    SolverDivergedError,
+    convergence_message,
+    diverged,
+    warn_convergence,
+)
 from ._network import (
     OUTPUT_ACTIVATIONS,
     SklearnNetwork,
@@ -141,6 +146,8 @@ class BaseMLP(BaseEstimator):
         """Fit; return the convergence warning's message, if one is due, and whether an
         interrupt (Ctrl-C) stopped the training."""
         check_parameters(self)
+        X, y = unmasked(X, "X"), unmasked(y, "y")
+        sample_weight = unmasked(sample_weight, "sample_weight")
         if incremental:
             self._start_partial_fit(y, classes)
         first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
@@ -167,6 +174,7 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         history = self._train(trainer, train, validation, incremental, rng)
         self._sync_out()
+        self._refuse_divergence(history)
         max_iter = int(self.max_iter)
         message = convergence_message(history, self.solver, max_iter, incremental, self.n_iter_)
         return message, history.stop_reason.startswith("interrupted")
@@ -304,6 +312,28 @@ class BaseMLP(BaseEstimator):
             self.loss_ = np.float64(self._objective(X, Y, sw))
         return history
 
+    def _refuse_divergence(self, history: History) -> None:
+        """Raise scikit-learn's error when a stochastic solver diverged.
+
+        scikit-learn's MLPs raise ``ValueError("Solver produced non-finite parameter
+        weights. ...")`` when its ``sgd`` or ``adam`` steps blew the weights up (in ``fit``,
+        a ``warm_start`` fit and ``partial_fit`` alike), so that ``cross_val_score`` and
+        ``GridSearchCV`` apply their ``error_score``; deltarule's loop stops at the first
+        non-finite epoch instead (and undoes it), so the estimators raise when it did.
+        The error is for a solver that blew up after at least one finite epoch (this
+        call's or, for ``partial_fit`` and ``warm_start``, an earlier one: ``loss_curve_``).
+        A fit whose first epoch is already non-finite (targets so large that their squared
+        error overflows, ``alpha=1e308``) warns and reports ``loss_ = inf`` instead, as
+        scikit-learn does there, its bounded Adam steps keeping the weights finite. (A
+        plain SGD step so large that the very first epoch blows up warns too, where
+        scikit-learn raises: the loop's undo leaves no sign of which it was.) Nor do the
+        full-batch solvers raise: scipy's L-BFGS keeps its last finite point, and warns.
+        """
+        if self.solver in FULL_BATCH or not diverged(history):
+            return
+        if any(np.isfinite(loss) for loss in getattr(self, "loss_curve_", None) or []):
+            raise SolverDivergedError(history.stop_reason)
+
     def _objective(self, X: Any, Y: np.ndarray, sw: Any) -> float:
         """The training objective (penalty included) at the network's weights."""
         network = self.network_
@@ -343,6 +373,7 @@ class BaseMLP(BaseEstimator):
         scikit-learn's products of float32 weights and float64 ``X`` are float64.
         """
         check_is_fitted(self)
+        X = unmasked(X, "X")  # (scikit-learn's validation drops a mask silently)
         X = validate_data(self, X, reset=False, dtype=_FLOATS, accept_sparse=SPARSE_FORMATS)
         self._sync_in()
         network = self.network_

@@ -20,11 +20,13 @@ from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 
 from .._reports import DIVERGED, user_stacklevel
 from ..exceptions import ConvergenceWarning as CoreConvergenceWarning
+from ..exceptions import DivergenceError
 from ..history import History
 from ._solvers import FULL_BATCH
 
 __all__ = [
     "ConvergenceWarning",
+    "SolverDivergedError",
     "convergence_message",
     "diverged",
     "lbfgs_message",
@@ -37,6 +39,37 @@ class ConvergenceWarning(SklearnConvergenceWarning, CoreConvergenceWarning):
 
     A filter or ``except`` clause for either class applies to the estimators' warnings.
     """
+
+
+NON_FINITE_WEIGHTS = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
+"""scikit-learn's error when its solver blew the weights up."""
+
+
+class SolverDivergedError(DivergenceError, ValueError):
+    """A stochastic solver diverged in ``fit`` or ``partial_fit``: scikit-learn's
+    ``ValueError`` (its message first), and deltarule's :class:`DivergenceError`.
+
+    The fit is undone (the estimator is left as it was before the call); the message
+    goes on with the training loop's diagnosis and advice.
+
+    Parameters
+    ----------
+    reason : str
+        The loop's stop reason ("training diverged at epoch ...").
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"{NON_FINITE_WEIGHTS} (deltarule: {reason} The estimator is left as it was "
+            "before this call.)"
+        )
+        self.reason = reason
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.reason,)
 
 
 def diverged(history: History) -> bool:
