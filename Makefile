@@ -5,16 +5,35 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test lint bench clean
 
+# The oldest Python deltarule runs on (requires-python in pyproject.toml).
+MIN_PYTHON := 3.10
+PYTHON_OK   = -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(MIN_PYTHON)".split("."))))'
+
+# The Python is checked before the venv is made, and a venv that could not be finished
+# (no python3-venv, no network for pip) is removed: the next `make` starts afresh.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(PYTHON) $(PYTHON_OK) 2>/dev/null || { \
+	  echo "error: deltarule needs Python $(MIN_PYTHON) or newer; PYTHON=$(PYTHON) is" \
+	    "$$($(PYTHON) --version 2>/dev/null || echo 'not found'). Choose another, e.g." \
+	    "make $(or $(MAKECMDGOALS),demo) PYTHON=python3.12" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "error: $(PYTHON) -m venv failed (on Debian/Ubuntu: apt install python3-venv);" \
+	    "the half-made $(VENV) was removed" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 1; }
 
 # Each stamp records which extras are installed; it is redone when pyproject.toml changes.
+# A venv made by a Python too old (before this check) is named, not used.
 $(VENV)/.installed-cli: pyproject.toml | $(BIN)/python
+	@$(BIN)/python $(PYTHON_OK) || { echo "error: $(VENV) was made by" \
+	  "$$($(BIN)/python --version 2>&1); deltarule needs Python $(MIN_PYTHON) or newer." \
+	  "Remove it (make clean) and rerun with PYTHON=python3.12 (or another 3.10+)" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet -e ".[cli]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@$(BIN)/python $(PYTHON_OK) || { echo "error: $(VENV) was made by" \
+	  "$$($(BIN)/python --version 2>&1); deltarule needs Python $(MIN_PYTHON) or newer." \
+	  "Remove it (make clean) and rerun with PYTHON=python3.12 (or another 3.10+)" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed-cli
 

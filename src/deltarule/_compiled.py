@@ -14,11 +14,20 @@ numba is installed and the run needs nothing the kernel does not do (see
 :func:`supported`).
 
 numba is optional (``pip install 'deltarule[fast]'``); without it training takes the NumPy path.
+So does a run with ``DELTARULE_NUMBA=0`` in the environment (deltarule's switch for its
+kernels: numba may stay installed for other code), or with numba's own
+``NUMBA_DISABLE_JIT=1`` (numba's pure-Python mode cannot run these kernels). The kernels
+keep their compiled code in numba's on-disk cache: next to the installed package, else in
+the user's cache folder, else (a read-only install and an unwritable home, as for a service
+account) in a private folder under the system's temporary folder (:func:`private_folder`);
+an explicit ``NUMBA_CACHE_DIR`` is used as numba uses it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from functools import lru_cache
 from typing import Any
 
@@ -37,12 +46,81 @@ MAX_PARAMETERS = 20_000
 """Above this size the BLAS path is the faster one even at batch size 1."""
 
 
+SWITCH = "DELTARULE_NUMBA"
+"""The environment variable that turns the kernels off (``0``, ``false``, ``no``, ``off``)."""
+
+
 @lru_cache(maxsize=1)
 def available() -> bool:
-    """True when numba can be imported."""
+    """True when the kernels can run: numba can be imported, is not turned off (numba's
+    ``NUMBA_DISABLE_JIT``, or :data:`SWITCH`), and has a folder to cache them in."""
+    if os.environ.get(SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
+        return False
     try:
-        import numba  # noqa: F401
+        import numba
     except ImportError:
+        return False
+    if getattr(numba.config, "DISABLE_JIT", False):  # (pure Python: the kernels cannot run)
+        return False
+    return _cache_folder()
+
+
+def _cache_folder() -> bool:
+    """Make sure numba's on-disk cache has a folder for :mod:`deltarule._jit`'s kernels
+    (else numba refuses to define them: "cannot cache function ...: no locator
+    available"): where numba finds none (a read-only install, an unwritable home), point it
+    at a private folder under the system's temporary folder. False when there is none."""
+    from numba.core import config
+
+    if config.CACHE_DIR or getattr(config, "CACHE_LOCATOR_CLASSES", None):
+        return True  # (the user's choice, as numba uses it)
+    if _numba_finds_folder():
+        return True
+    folder = private_folder("deltarule-numba")
+    if folder is None:
+        return False
+    config.CACHE_DIR = folder
+    return True
+
+
+def _numba_finds_folder() -> bool:
+    """Whether one of numba's cache locators finds a writable folder for ``_jit.py``."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_jit.py")
+    try:
+        from numba.core import caching
+
+        impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # (numba < 0.62)
+        return any(
+            cls.from_function(_cache_folder, source) is not None for cls in impl._locator_classes
+        )
+    except Exception:  # (numba's internals changed: the folder next to the module, if any)
+        return _writable(os.path.join(os.path.dirname(source), "__pycache__"))
+
+
+def private_folder(name: str) -> str | None:
+    """``<name>-<user>`` under the temporary folder, made for this user alone (a folder of
+    that name that another user owns, or others can write to, is not used: a cache in it
+    could hold anyone's code); else a fresh folder; None when none can be made."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    folder = os.path.join(tempfile.gettempdir(), f"{name}-{uid if uid is not None else 'user'}")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+        own = uid is None or (info.st_uid == uid and not info.st_mode & 0o022)
+        if own and not os.path.islink(folder) and _writable(folder):
+            return folder
+        folder = tempfile.mkdtemp(prefix=f"{name}-")
+        return folder if _writable(folder) else None
+    except OSError:
+        return None
+
+
+def _writable(folder: str) -> bool:
+    """Whether a file can be made in ``folder`` (made if missing), as numba checks it."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
         return False
     return True
 

@@ -166,6 +166,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     built, so that an error while building it (a subcommand that fails to import) shows its
     traceback too.
     """
+    import warnings  # (loaded at Python's start: costs nothing)
+
+    from ._streams import Streams
+
+    with Streams(), warnings.catch_warnings():  # (how warnings show: for this command)
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """:func:`main`, once its standard streams and warnings are set up."""
     global _RELAY
     args: argparse.Namespace | None = None
     debug = _debug_asked(sys.argv[1:] if argv is None else argv)
@@ -182,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 command = parser if args.command is None else args._commands[args.command]
                 command.error(f"unrecognized arguments: {' '.join(extra)}")
             warnings.showwarning = _one_line_warning
+            from ._streams import advice_not_errors
+
+            advice_not_errors(warnings)
             if getattr(args, "func", None) is None:
                 parser.print_help()
                 return EXIT_USAGE
@@ -280,6 +293,20 @@ def _one_line(exc: Exception, command: str | None = None) -> str:
 
     known = isinstance(exc, (DeltaruleError, OSError, ValueError, KeyError, TypeError))
     text = exc.for_command_line() if isinstance(exc, DeltaruleError) else str(exc)
+    if isinstance(exc, ImportError):
+        from ._streams import missing_dependency
+
+        missing = missing_dependency(exc)
+        if "pip install" in text:  # (deltarule's own message: what needs it, how to install)
+            known = True
+        elif missing:
+            what = f"deltarule {command}" if command else "this command"
+            package, extra = missing
+            text = (
+                f"{what} needs the optional dependency {package!r}; install it with: "
+                f"pip install 'deltarule[{extra}]'"
+            )
+            known = True
     safetensors = sys.modules.get("deltarule.io.safetensors")  # (loaded if it raised)
     hint = getattr(safetensors, "MODEL_FIRST", None)
     if hint and hint in text and command != "predict":

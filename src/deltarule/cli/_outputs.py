@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..exceptions import InputError
 
-__all__ = ["StdoutError", "check_output", "named_stdout", "write_outputs"]
+__all__ = ["ClosedStdout", "StdoutError", "check_output", "named_stdout", "write_outputs"]
 
 
 class StdoutError(InputError):
@@ -24,11 +25,35 @@ class StdoutError(InputError):
 def stdout_error(exc: OSError) -> StdoutError:
     """``exc``, a failed write to standard output, as an error that names it."""
     reason = os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
+    if isinstance(exc, _Closed):
+        return StdoutError(
+            "cannot write to standard output: it is closed (>&-); give it somewhere to go "
+            "(>/dev/null to discard it), or write to a file with --out."
+        )
     if exc.errno == errno.EPIPE:
         hint = "the program reading it stopped before the end (such as head)"
     else:
         hint = "check where it goes (a full disk?), or write to a file with --out"
     return StdoutError(f"cannot write to standard output: {reason}; {hint}.")
+
+
+class _Closed(OSError):
+    """A write to a closed standard output."""
+
+
+class ClosedStdout(io.TextIOBase):
+    """What ``sys.stdout`` is while the command runs when the program was started with its
+    standard output closed (``>&-``; Python makes it None): writes fail, named
+    (:func:`stdout_error`), instead of an AttributeError on None."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text: str) -> int:
+        raise _Closed(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
 
 
 class _NamedStdout:
