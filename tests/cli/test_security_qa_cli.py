@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 
+import pandas as pd
 import pytest
 
 from deltarule.io.safetensors import covered_header
@@ -141,6 +142,25 @@ def test_inspect_shows_control_characters_and_shortens_long_values(run, capsys):
     info = json.loads(data)  # (JSON keeps the values exactly)
     assert info["library_version"].startswith("\x1b[2J") and len(info["library_version"]) > 10_000
     assert "\x1b" not in data and "\u202e" not in data
+
+
+def test_evaluate_shows_labels_from_the_file_escaped(run, flowers_csv, tmp_path, capsys):
+    _, out = run
+
+    def hostile(inner):
+        first = inner["classes"][0]
+        inner["classes"][0] = f"\x1b]0;title\x07{first}" + "x" * 100
+        inner["preprocessing"]["classes"] = inner["classes"]
+
+    _edit(out, hostile)
+    frame = pd.read_csv(flowers_csv)
+    label = sorted(frame["species"].unique())[0]  # (the model's first class)
+    frame["species"] = frame["species"].replace(label, f"\x1b]0;title\x07{label}" + "x" * 100)
+    frame.to_csv(tmp_path / "hostile.csv", index=False)
+    code, text, err = cli(capsys, "evaluate", out, tmp_path / "hostile.csv")
+    assert code == 0, err
+    assert "confusion matrix:" in text and "\x1b" not in text and "\x07" not in text
+    assert "\\x1b]0;title\\x07" in text and "characters)" in text
 
 
 # ---------------------------------------------------------------- 10: explain's Markdown

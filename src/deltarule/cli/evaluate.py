@@ -122,8 +122,11 @@ def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
 
 
 def confusion_table(labels: list[Any], matrix: list[list[int]]) -> str:
-    """The confusion matrix as an aligned text table (rows true, columns predicted)."""
-    names = [str(label) for label in labels]
+    """The confusion matrix as an aligned text table (rows true, columns predicted); the
+    labels (from the model file) with control characters escaped and cut at 40 characters."""
+    from ._records import printable, short
+
+    names = [printable(short(label, 40)) for label in labels]
     head = ["true \\ predicted", *names]
     rows = [[name, *map(str, counts)] for name, counts in zip(names, matrix)]
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
@@ -137,7 +140,10 @@ def confusion_table(labels: list[Any], matrix: list[list[int]]) -> str:
 
 def text_report(report: dict[str, Any]) -> str:
     """The report as text: one metric a line, then the confusion matrix."""
-    lines = [f"{report['task']} of {report['target']!r} on {report['rows']} rows"]
+    from ._records import printable, short
+
+    lines = [f"{report['task']} of {printable(short(repr(report['target'])))} on "
+             f"{report['rows']} rows"]  # fmt: skip
     for key, value in report["metrics"].items():
         shown = f"{value:.6g}" if value == value else f"undefined ({_UNDEFINED.get(key, 'NaN')})"
         lines.append(f"{_NAMES[key]:<18}{shown}")
