@@ -263,7 +263,8 @@ def _with_metadata(path: Path, change) -> Path:  # noqa: ANN001
 @pytest.mark.parametrize(
     "change,problem",
     [
-        (lambda m: m["preprocessing"].update(classes=["setosa"]), "are not two or more distinct"),
+        (lambda m: [m.update(classes=None), m["preprocessing"].update(classes=["setosa"])],
+         "are not two or more distinct"),  # (the header's list, which must agree, left out)
         (lambda m: m["preprocessing"]["columns"][1].update(name="length"), "two columns are"),
         (lambda m: m["preprocessing"]["columns"][0].update(std=0), "column 1 ("),
     ],
