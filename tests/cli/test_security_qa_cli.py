@@ -83,6 +83,12 @@ def test_resume_replaces_its_own_model_and_says_where(run, capsys):
     assert f"the model will be saved to {out}" in err
 
 
+def test_a_resumed_run_with_a_bad_option_says_only_the_error(run, capsys):
+    folder, _ = run
+    code, _, err = cli(capsys, "train", "--resume", folder, "--report-every", "0")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: --report-every 0")
+
+
 # ---------------------------------------------------------------- 2: links in the folder
 
 

@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import stat
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -303,9 +302,12 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         _check_saved_output(folder, "--out", merged.out, _is_model_file, "a deltarule model file")
     if not given.plot:
         _check_saved_output(folder, "--plot", merged.plot, _is_image, "a PNG or SVG image")
+    merged.resume_note = None  # (shown by train once the options are checked: one error line)
     if not given.out and merged.out and not given.quiet:  # (where it goes, before the run)
-        print(f"resuming {folder}: the model will be saved to {merged.out} (the run's --out; "
-              "pass --out to choose another file)", file=sys.stderr)  # fmt: skip
+        merged.resume_note = (
+            f"resuming {folder}: the model will be saved to {merged.out} (the run's --out; "
+            "pass --out to choose another file)"
+        )
     merged.out = given.out or merged.out
     merged.plot = given.plot or merged.plot
     merged.quiet, merged.debug = given.quiet, getattr(given, "debug", False)
