@@ -69,8 +69,21 @@ class _SignalRelay:
             signal.signal(signal.SIGINT, self._previous_int)
 
     def _ctrl_c(self, signum: int, frame: FrameType | None) -> None:
-        """Python's own Ctrl-C (KeyboardInterrupt), remembered (:attr:`stopped`)."""
+        """Python's own Ctrl-C (KeyboardInterrupt), remembered (:attr:`stopped`).
+
+        Raised in a frame whose exceptions Python ignores (the callback that drops an
+        import's module lock: "Exception ignored in ... cb", a traceback on stderr and the
+        Ctrl-C lost), it is put off: the signal is marked as pending again (not handled at
+        once, as ``signal.raise_signal`` would), and handled when Python next checks for
+        signals, once that frame has returned."""
         self.stopped = True
+        code = getattr(frame, "f_code", None)
+        if code is not None and code.co_name == "cb" and "importlib" in code.co_filename:
+            import _thread
+            import signal
+
+            _thread.interrupt_main(signal.SIGINT)
+            return
         raise KeyboardInterrupt
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
