@@ -35,6 +35,21 @@ def test_a_diverging_fit_raises_scikit_learns_error() -> None:
     assert not hasattr(model, "coefs_")  # (undone: the estimator is as before the call)
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e160])  # (a huge rate; huge targets)
+def test_sgd_that_diverges_in_its_first_epoch_raises_as_in_scikit_learn(scale) -> None:
+    rng = np.random.default_rng(0)
+    X1 = rng.normal(size=(1000, 3))
+    y1 = X1 @ np.array([1.0, 2.0, 3.0]) * scale
+    settings = {**SETTINGS, "learning_rate_init": 1e10 if scale == 1 else 1e-3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=SKLEARN_MESSAGE):
+            SkRegressor(**settings).fit(X1, y1)
+        with pytest.raises(SolverDivergedError, match=SKLEARN_MESSAGE) as caught:
+            MLPRegressor(**settings).fit(X1, y1)
+    assert "diverged at epoch 1:" in str(caught.value)  # (no finite epoch before it)
+
+
 def test_partial_fit_raises_at_the_call_scikit_learns_does() -> None:
     def first_raise(model) -> int | None:
         for call in range(10):

@@ -294,10 +294,11 @@ def run_epochs(
             if finite and output is not None and not np.isfinite(output).all():
                 cause = f"the outputs overflowed to infinity or NaN (loss {loss:.4g})"
             if not finite or cause:  # (a clipped loss: finite, of non-finite outputs)
+                overflowed = not np.isfinite(net.parameters).all()
                 np.copyto(net.parameters, last_good)
                 last_state.put(trainer.optimizer_state)
                 restored = best.restore_if_better(trainer, data)
-                return diverged(loss, trainer.epochs_done + 1, lr, cause, restored)
+                return diverged(loss, trainer.epochs_done + 1, lr, cause, restored, overflowed)
             if done_here == 0 and norm > 0:  # (once a fit)
                 refuse_idle_update(trainer.optimizer, last_good, net.parameters)
             if interrupt.requested and len(order) < data.X.shape[0]:

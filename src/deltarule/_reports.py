@@ -71,24 +71,33 @@ DIVERGED = "training diverged at epoch "
 """How a divergence's stop reason begins (:func:`diverged`)."""
 
 
+WEIGHTS_OVERFLOWED = "the weights overflowed to infinity or NaN"
+"""What a divergence's stop reason says when the weights themselves became non-finite (not
+only the loss): scikit-learn's estimators raise then (:mod:`deltarule.sklearn`)."""
+
+
 def diverged(
     loss: float,
     epoch: int,
     lr: float,
     cause: str | None = None,
     best: tuple[int, float, float] | None = None,
+    weights_overflowed: bool = False,
 ) -> str:
     """The stop reason of a diverged run: what happened and what to try. ``best``: (the
     epoch whose starting weights were restored instead of the last finite epoch's, its
     loss, the loss of the last finite epoch's weights), see
-    :class:`deltarule._epochs.BestStart`.
+    :class:`deltarule._epochs.BestStart`. ``weights_overflowed``: the weights became
+    non-finite too (said after a non-finite loss: :data:`WEIGHTS_OVERFLOWED`).
 
     The trainer issues it as a :class:`ConvergenceWarning` when the fit ends
     (:func:`warn_diverged`), unless the caller handles it (``warn_divergence=False``).
     """
     if cause is None and math.isfinite(loss):
-        cause = f"the weights overflowed to infinity or NaN (loss {loss:.4g})"
-    what = cause or f"the loss became {loss}"
+        cause = f"{WEIGHTS_OVERFLOWED} (loss {loss:.4g})"
+    what = cause or f"the loss became {loss}" + (
+        f" and {WEIGHTS_OVERFLOWED}" if weights_overflowed else ""
+    )
     if best is not None:
         start, low, last = best
         whose = "the initial weights" if start == 1 else f"the weights epoch {start} started from"

@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _sparse
-from .._reports import user_stacklevel
+from .._reports import WEIGHTS_OVERFLOWED, user_stacklevel
 from .._validation import as_float_array, as_float_csr, unmasked
 from ..exceptions import InputError
 from ..history import History
@@ -324,14 +324,19 @@ class BaseMLP(BaseEstimator):
         call's or, for ``partial_fit`` and ``warm_start``, an earlier one: ``loss_curve_``).
         A fit whose first epoch is already non-finite (targets so large that their squared
         error overflows, ``alpha=1e308``) warns and reports ``loss_ = inf`` instead, as
-        scikit-learn does there, its bounded Adam steps keeping the weights finite. (A
-        plain SGD step so large that the very first epoch blows up warns too, where
-        scikit-learn raises: the loop's undo leaves no sign of which it was.) Nor do the
-        full-batch solvers raise: scipy's L-BFGS keeps its last finite point, and warns.
+        scikit-learn does there, its bounded Adam steps keeping the weights finite; with
+        ``solver="sgd"``, whose unbounded steps scikit-learn continues until the weights
+        overflow, or when the weights did overflow (the loop's stop reason says so:
+        :data:`~deltarule._reports.WEIGHTS_OVERFLOWED`), a first epoch's divergence raises
+        too. Nor do the full-batch solvers raise: scipy's L-BFGS keeps its last finite
+        point, and warns.
         """
         if self.solver in FULL_BATCH or not diverged(history):
             return
-        if any(np.isfinite(loss) for loss in getattr(self, "loss_curve_", None) or []):
+        finite_epoch = any(np.isfinite(loss) for loss in getattr(self, "loss_curve_", None) or [])
+        # plain SGD's unbounded steps, continued as scikit-learn continues them, overflow the
+        # weights whatever the epoch (Adam's bounded ones keep them finite)
+        if finite_epoch or self.solver == "sgd" or WEIGHTS_OVERFLOWED in history.stop_reason:
             raise SolverDivergedError(history.stop_reason)
 
     def _objective(self, X: Any, Y: np.ndarray, sw: Any) -> float:
