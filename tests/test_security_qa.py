@@ -17,7 +17,7 @@ import pytest
 import deltarule as dr
 from deltarule._preprocessing_state import state_problem
 from deltarule.exceptions import IncompatibleFormatError, InputError
-from deltarule.io import atomic, load_model, save_model
+from deltarule.io import _links, atomic, load_model, save_model
 from deltarule.io.checkpoint import (
     CHECKPOINT_FILE,
     Checkpoint,
@@ -100,8 +100,8 @@ def test_a_save_does_not_follow_another_users_link_in_a_sticky_folder(tmp_path, 
     victim.write_text("precious")
     link = shared / "model.safetensors"
     link.symlink_to(victim)
-    real_owner = atomic._owner
-    monkeypatch.setattr(atomic, "_owner", lambda p: 4242 if p == str(link) else real_owner(p))
+    real_owner = _links._owner
+    monkeypatch.setattr(_links, "_owner", lambda p: 4242 if p == str(link) else real_owner(p))
     with pytest.raises(InputError, match="symbolic link .* owned by another user") as info:
         atomic.atomic_write_text(link, "overwritten")
     assert str(victim) in str(info.value) and "uid 4242" in str(info.value)
@@ -122,7 +122,7 @@ def test_a_save_follows_this_users_own_link_and_one_in_a_private_folder(tmp_path
     private.mkdir()
     os.chmod(private, 0o755)
     (private / "theirs").symlink_to(victim)
-    monkeypatch.setattr(atomic, "_owner", lambda p: 4242)  # (not sticky: followed)
+    monkeypatch.setattr(_links, "_owner", lambda p: 4242)  # (not sticky: followed)
     atomic.atomic_write_text(private / "theirs", "two")
     assert victim.read_text() == "two"
     assert stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
