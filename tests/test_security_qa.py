@@ -278,3 +278,17 @@ def test_an_estimators_nan_class_weight_is_refused_at_load(estimator_file):
     _edit(estimator_file, nan)
     with pytest.raises(IncompatibleFormatError, match="finite numbers >= 0"):
         MLPClassifier.load(estimator_file)
+
+
+def test_a_backslash_in_a_name_is_escaped_once_in_latex():
+    from deltarule.explain.render import _math
+    from deltarule.explain.units import _text
+
+    latex = _text("ratio\\").latex  # (a name ending in a backslash)
+    assert latex == r"\text{ratio\textbackslash{}}"
+    assert _math(latex) == latex  # (the Markdown pass does not escape it again)
+    depth = 0
+    for i, c in enumerate(latex):  # braces balance, none of them escaped by the name
+        if c in "{}" and latex[i - 1] != "\\":
+            depth += 1 if c == "{" else -1
+    assert depth == 0

@@ -278,7 +278,9 @@ def _math(latex: str) -> str:
     return "".join([*out, _relations(latex[i:])])
 
 
-_TEXT_COMMAND = re.compile(r"\\(?!textasciitilde\{\}|textasciicircum\{\}|[_%&#$\{\}])")
+_TEXT_COMMAND = re.compile(
+    r"\\(?!textasciitilde\{\}|textasciicircum\{\}|textbackslash\{\}|[_%&#$\{\}])"
+)
 """A backslash in a ``\\text{...}`` name that is not one of the escapes a name is written
 with (``\\_``, ``\\textasciitilde{}``, ...): the name's own, which would start a command."""
 

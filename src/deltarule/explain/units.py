@@ -39,7 +39,9 @@ _UNSCALED = Tpl("%0 + %1", "%0 + %1")
 
 def _text(words: str) -> Tpl:
     """Words in a formula (a column's name), escaped for LaTeX."""
-    escaped = "".join(f"\\{c}" if c in "_%&#${}" else c for c in words)
+    escaped = "".join(
+        r"\textbackslash{}" if c == "\\" else f"\\{c}" if c in "_%&#${}" else c for c in words
+    )  # (the name's own backslash first: "x\\" must not escape the closing brace)
     escaped = escaped.replace("~", r"\textasciitilde{}").replace("^", r"\textasciicircum{}")
     return Tpl(words, rf"\text{{{escaped}}}")
 
