@@ -235,6 +235,8 @@ def as_float_array(
         ) from exc
     if array.dtype.kind == "O":
         array = _nullable_numbers(data, array)
+    if array.dtype.kind not in "biufc" and not _holds_sparse(array):
+        _check_columns(data, name)  # (a table: the column that is not numbers, by name)
     if _holds_sparse(array):
         raise InputError(
             f"{name} is a NumPy object array holding a scipy sparse matrix (what np.array or "
@@ -258,8 +260,87 @@ def as_float_array(
         converted = np.ascontiguousarray(array, dtype=dtype)
     if not _all_finite(converted):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
-        raise _not_finite(name, bad, array[bad], dtype)
+        raise _not_finite(name, bad, array[bad], dtype, _labelled(data, bad))
     return converted
+
+
+def _table_kind(dtype: Any) -> str:
+    """A pandas column's dtype in words: "category", "datetime", "text or mixed values"..."""
+    text = str(dtype)
+    if text == "category":
+        return "category"
+    if text.startswith("datetime") or getattr(dtype, "kind", "") == "M":
+        return "datetime"
+    if text.startswith("timedelta") or getattr(dtype, "kind", "") == "m":
+        return "timedelta"
+    if text.startswith("string") or text == "str":
+        return f"{text} (text)"
+    return f"{text} (text or mixed values)" if text == "object" else text
+
+
+def _check_columns(data: Any, name: str) -> None:
+    """Refuse a pandas DataFrame or Series (``.dtypes``/``.dtype`` and ``.index``) holding
+    a column that is not numbers, naming it and its kind (category, datetime, text)."""
+    if not hasattr(data, "index"):
+        return
+    if hasattr(data, "columns") and hasattr(data, "dtypes"):
+        pairs = list(zip(data.columns, data.dtypes))
+    elif hasattr(data, "dtype"):
+        pairs = [(getattr(data, "name", None), data.dtype)]
+    else:
+        return
+    bad = [(column, dtype) for column, dtype in pairs if not _numeric_column(dtype)]
+    if not bad:
+        return
+    column, dtype = bad[0]
+    kind = _table_kind(dtype)
+    column = _scalar(column)
+    what = f"{name}'s column {column!r}" if hasattr(data, "columns") else f"{name} ({column!r})"
+    more = (
+        f" (and {len(bad) - 1} more: {', '.join(repr(c) for c, _ in bad[1:4])})"
+        if len(bad) > 1
+        else ""
+    )
+    fix = {
+        "category": f"one-hot encode it, e.g. pd.get_dummies({name}"
+        + (f", columns=[{column!r}])" if hasattr(data, "columns") else ")"),
+        "datetime": f"turn it into numbers, e.g. {name}[{column!r}].dt.year or the "
+        "seconds since a date",
+        "timedelta": f"turn it into numbers, e.g. {name}[{column!r}].dt.total_seconds()",
+    }.get(kind, "encode text or categories as numbers first (e.g. one-hot encoding)")
+    raise InputError(
+        f"{what} has dtype {kind} (non-numeric){more}; expected numbers. {fix[0].upper()}{fix[1:]}."
+    )
+
+
+def _numeric_column(dtype: Any) -> bool:
+    """Whether a pandas column of ``dtype`` holds numbers (categories that are numbers
+    included: NumPy reads them as numbers)."""
+    categories = getattr(dtype, "categories", None)
+    if categories is not None:
+        return getattr(categories.dtype, "kind", "O") in "biuf"
+    return getattr(dtype, "kind", "O") in "biuf"
+
+
+def _scalar(value: Any) -> Any:
+    """A NumPy scalar label as the Python value (``20``, not ``np.int64(20)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _labelled(data: Any, index: tuple[int, ...]) -> str | None:
+    """Where entry ``index`` of a pandas DataFrame or Series is, by its row label and column
+    name ("row 269, column 'age'"); None for other data (the position says it)."""
+    labels = getattr(data, "index", None)
+    if labels is None or not hasattr(labels, "__getitem__") or callable(labels):
+        return None
+    try:
+        row = f"row {_scalar(labels[index[0]])!r}"
+        if len(index) > 1 and hasattr(data, "columns"):
+            return f"{row}, column {_scalar(data.columns[index[1]])!r}"
+        label = getattr(data, "name", None)
+        return row if label is None else f"{row} of {label!r}"
+    except (IndexError, TypeError, KeyError):
+        return None
 
 
 def unmasked(data: Any, name: str) -> Any:
@@ -284,18 +365,23 @@ def unmasked(data: Any, name: str) -> Any:
     return np.ma.getdata(data)
 
 
-def _not_finite(name: str, index: tuple[int, ...], value: Any, dtype: np.dtype) -> InputError:
+def _not_finite(
+    name: str, index: tuple[int, ...], value: Any, dtype: np.dtype, label: str | None = None
+) -> InputError:
     """The error for the first non-finite entry of ``name`` once in ``dtype``, at ``index``:
-    ``value`` as given, too large for ``dtype`` or NaN/infinity already."""
+    ``value`` as given, too large for ``dtype`` or NaN/infinity already. ``label`` says
+    where it is in a pandas table (:func:`_labelled`), the position following."""
+    at = f"index {index}" if label is None else f"index {index} ({label})"
     if np.isfinite(value):
         return InputError(
-            f"{name} holds {np.format_float_scientific(value, 2, trim='-')} at index "
-            f"{index}, too large for {dtype} "
+            f"{name} holds {np.format_float_scientific(value, 2, trim='-')} at {at}, "
+            f"too large for {dtype} "
             f"(largest {np.finfo(dtype).max:.3g}); expected values within range. Scale "
             f"{name} (e.g. standardise it) or use dtype='float64'."
         )
     return InputError(
-        f"{name} contains NaN or infinity (first at index {index}); "
+        f"{name} contains NaN or infinity (first at index {index})"
+        f"{'' if label is None else f', at {label}'}; "
         "expected finite numbers. Remove or impute the missing values."
     )
 

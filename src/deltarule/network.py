@@ -55,7 +55,31 @@ _PREDICT_ADVICE = {
     "steps": "predict computes every row of X; pass the rows to predict (X[:n]).",
 }
 
-__all__ = ["Network", "Observer"]
+__all__ = ["Network", "Observer", "SummaryText"]
+
+
+class SummaryText(str):
+    """A ``str`` whose repr is the text itself: a table that shows as a table.
+
+    :meth:`Network.summary` (and ``fit_restarts``' ``Restarts.summary``) return one, so
+    that ``net.summary()`` as the last line of a Jupyter cell (or at the ``>>>`` prompt)
+    shows the table, not its quoted repr with ``\\n``. It is a ``str`` in every other way:
+    ``print``, ``splitlines``, ``in``, ``==`` and formatting are unchanged.
+
+    Examples
+    --------
+    >>> SummaryText("a  b\\n1  2")
+    a  b
+    1  2
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # (IPython's display)
+        printer.text(str(self))
 
 
 class Observer(Protocol):
@@ -749,8 +773,11 @@ class Network:
         new.trainable = self.trainable.copy()
         return new
 
-    def summary(self) -> str:
-        """Return a Keras-like table of layers, shapes and parameter counts."""
+    def summary(self) -> SummaryText:
+        """Return a Keras-like table of layers, shapes and parameter counts.
+
+        A :class:`SummaryText`: a ``str`` that shows as the table in a notebook cell.
+        """
         lines = [f"{'layer':<8}{'shape':<14}{'activation':<14}{'params':>8}"]
         for i, layer in enumerate(self.layers, start=1):
             n = layer.n_inputs * layer.n_outputs + (layer.n_outputs if layer.use_bias else 0)
@@ -759,7 +786,7 @@ class Network:
         frozen = int((~self.trainable).sum())
         lines.append(f"total parameters: {self.n_parameters} ({frozen} frozen), dtype {self.dtype}")
         lines.append(f"loss: {self.loss.label}")
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
 
     def __repr__(self) -> str:
         acts = ",".join(layer.activation.name for layer in self.layers)

@@ -12,6 +12,12 @@ SVG is always well-formed. Each ``save_*`` function is a ``*_figure`` function (
 data, draws) then :func:`save_figure`; :func:`render_figure` gives the file's bytes
 without writing, for a caller that writes several files only once all are ready.
 
+In a notebook: the ``*_figure`` functions return an ``InlineFigure``, a
+:class:`matplotlib.figure.Figure` (``savefig`` and the rest work as ever) that a Jupyter
+cell shows as its picture (``_repr_png_``) even when pyplot was never imported, where a
+plain Figure shows as ``<Figure size 768x768 with 2 Axes>``. :func:`confusion_matrix_figure`
+and :func:`regression_figure` also draw into an ``ax=`` of your own figure.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -23,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import io
 import numbers
 import os
@@ -100,6 +107,50 @@ def _figure_class() -> Any:
             "pip install 'deltarule[cli]', or leave out --plot."
         ) from exc
     return Figure
+
+
+@functools.cache
+def _inline_figure_class() -> type:
+    """``InlineFigure``: a matplotlib Figure that shows as its picture in a notebook."""
+    Figure = _figure_class()
+
+    class InlineFigure(Figure):
+        """A :class:`matplotlib.figure.Figure` with ``_repr_png_``, so that a notebook
+        cell shows it as a picture (IPython's own Figure display, once pyplot's inline
+        backend is on, takes precedence); in every other way a Figure."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    InlineFigure.__module__, InlineFigure.__qualname__ = __name__, "InlineFigure"
+    return InlineFigure
+
+
+def __getattr__(name: str) -> Any:
+    """``InlineFigure`` made on first use (matplotlib is imported only then; a pickled
+    figure finds its class here)."""
+    if name == "InlineFigure":
+        return _inline_figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _new_figure(figsize: tuple[float, float]) -> Any:
+    return _inline_figure_class()(figsize=figsize, dpi=120)
+
+
+def _figure_and_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
+    """A new figure of ``figsize`` and its one axes, or ``ax``'s figure and ``ax``."""
+    if ax is None:
+        fig = _new_figure(figsize)
+        return fig, fig.add_subplot()
+    if not hasattr(ax, "figure") or not callable(getattr(ax, "imshow", None)):
+        raise InputError(
+            f"ax must be a matplotlib Axes (e.g. fig.add_subplot() or plt.subplots()[1]); "
+            f"received {type(ax).__name__}."
+        )
+    return ax.figure, ax
 
 
 def render_figure(fig: Any, path: str | os.PathLike[str]) -> bytes:
@@ -197,8 +248,15 @@ def _curve(ax: Any, xs: Sequence[Any], ys: Sequence[Any], colour: str, label: st
 def training_curves_figure(
     history: Mapping[str, Sequence[Any]] | Any, *, title: str = "", loss_label: str = "loss"
 ) -> Any:
-    """Return the figure of :func:`save_training_curves` (drawn, not written)."""
-    Figure = _figure_class()
+    """Return the figure of :func:`save_training_curves` (drawn, not written).
+
+    Returns
+    -------
+    InlineFigure
+        A :class:`matplotlib.figure.Figure` (``fig.savefig(path)`` works) that a notebook
+        cell shows as a picture; one panel for the loss, a second for the first metric.
+    """
+    _figure_class()
     from matplotlib.ticker import MaxNLocator
 
     history = _check_history(history)
@@ -210,7 +268,7 @@ def training_curves_figure(
         )
     first = next((k for k in history if k not in _HISTORY_COLUMNS), None)
     metric = None if first is None else first.removeprefix("val_")
-    fig = Figure(figsize=(6.4, 6.4 if metric else 4.0), dpi=120)
+    fig = _new_figure((6.4, 6.4 if metric else 4.0))
     panels = fig.subplots(2 if metric else 1, 1, sharex=True, squeeze=False)[:, 0]
     for ax, name, ylabel in zip(panels, ["loss", metric], [loss_label, metric]):
         if name in history:
@@ -296,11 +354,30 @@ def _count_matrix(matrix: Any, n: int) -> Any:
     return counts
 
 
-def confusion_matrix_figure(matrix: Sequence[Sequence[float]], labels: Sequence[Any]) -> Any:
-    """Return the figure of :func:`save_confusion_matrix` (drawn, not written)."""
+def confusion_matrix_figure(
+    matrix: Sequence[Sequence[float]], labels: Sequence[Any], *, ax: Any = None
+) -> Any:
+    """Return the figure of :func:`save_confusion_matrix` (drawn, not written).
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n_classes, n_classes)
+        Counts, rows true classes, columns predicted.
+    labels : list
+        The class labels, in the matrix's order.
+    ax : matplotlib Axes, optional
+        Draw into this axes (and a colour bar beside it) of your own figure, which is
+        returned, as it is: not resized or laid out again.
+
+    Returns
+    -------
+    InlineFigure or Figure
+        A new :class:`matplotlib.figure.Figure` that a notebook cell shows as a picture;
+        ``ax``'s figure when ``ax`` is given.
+    """
     import numpy as np
 
-    Figure = _figure_class()
+    _figure_class()
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
         raise InputError(
             f"save_confusion_matrix needs a list of class labels; received "
@@ -309,8 +386,8 @@ def confusion_matrix_figure(matrix: Sequence[Sequence[float]], labels: Sequence[
     counts = _count_matrix(matrix, len(labels))
     names = [plain_text(label) for label in labels]
     size = min(12.0, 3.0 + 0.5 * len(labels))
-    fig = Figure(figsize=(size, size), dpi=120)
-    ax = fig.add_subplot()
+    own = ax is None
+    fig, ax = _figure_and_axes(ax, (size, size))
     image = ax.imshow(counts, cmap="Blues")
     fig.colorbar(image, ax=ax, fraction=0.046)
     ticks = range(len(labels))
@@ -323,7 +400,8 @@ def confusion_matrix_figure(matrix: Sequence[Sequence[float]], labels: Sequence[
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title("confusion matrix")
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     return fig
 
 
@@ -368,17 +446,31 @@ def _values(data: Any, name: str) -> Any:
     return values
 
 
-def regression_figure(true: Sequence[float], predicted: Sequence[float]) -> Any:
-    """Return the figure of :func:`save_regression_plot` (drawn, not written)."""
-    Figure = _figure_class()
+def regression_figure(true: Sequence[float], predicted: Sequence[float], *, ax: Any = None) -> Any:
+    """Return the figure of :func:`save_regression_plot` (drawn, not written).
+
+    Parameters
+    ----------
+    true, predicted : array-like of shape (n_samples,)
+    ax : matplotlib Axes, optional
+        Draw into this axes of your own figure, which is returned as it is (not resized
+        or laid out again).
+
+    Returns
+    -------
+    InlineFigure or Figure
+        A new :class:`matplotlib.figure.Figure` that a notebook cell shows as a picture;
+        ``ax``'s figure when ``ax`` is given.
+    """
+    _figure_class()
     truth, guess = _values(true, "true"), _values(predicted, "predicted")
     if truth.size == 0 or truth.size != guess.size:
         raise InputError(
             f"save_regression_plot needs as many predicted as true values, at least one; "
             f"received {truth.size} true and {guess.size} predicted."
         )
-    fig = Figure(figsize=(5.0, 5.0), dpi=120)
-    ax = fig.add_subplot()
+    own = ax is None
+    fig, ax = _figure_and_axes(ax, (5.0, 5.0))
     ax.scatter(truth, guess, s=10, color=_BLUE, alpha=0.6)
     low, high = min(truth.min(), guess.min()), max(truth.max(), guess.max())
     ax.plot([low, high], [low, high], color=_RED, linewidth=1, label="perfect")
@@ -387,7 +479,8 @@ def regression_figure(true: Sequence[float], predicted: Sequence[float]) -> Any:
     ax.set_title("predicted vs true")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     return fig
 
 

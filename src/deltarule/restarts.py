@@ -35,7 +35,7 @@ from ._typing import ArrayLike
 from ._validation import check_int
 from .exceptions import ConvergenceWarning, InputError
 from .history import EpochRecord, History
-from .network import Network, require_network
+from .network import Network, SummaryText, require_network
 
 __all__ = ["Restarts", "fit_restarts"]
 
@@ -77,8 +77,10 @@ class Restarts:
         """Why each run stopped."""
         return [history.stop_reason for history in self.histories]
 
-    def summary(self) -> str:
-        """A table of the runs (as neuralnet's result matrix), ``*`` marking the kept one."""
+    def summary(self) -> SummaryText:
+        """A table of the runs (as neuralnet's result matrix), ``*`` marking the kept one: a
+        :class:`~deltarule.network.SummaryText`, a ``str`` that shows as the table in a
+        notebook cell."""
         rows = [("restart", self.select, "epochs", "stop reason")]
         for i, (loss, epochs, reason) in enumerate(
             zip(self.losses, self.epochs, self.stop_reasons)
@@ -91,7 +93,7 @@ class Restarts:
             for row in rows
         ]
         lines.append(f"* kept: restart {self.best} (lowest {self.select})")
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
 
 
 def _short(reason: str) -> str:

@@ -1,7 +1,9 @@
 """Printing progress, as a callback: the training loop itself never prints.
 
-:class:`ProgressBar` shows a live tqdm bar on a terminal (when tqdm is installed) or one plain
-line per epoch (loss, metrics, validation values, seconds), and why the run stopped.
+:class:`ProgressBar` shows a live tqdm bar on a terminal or in a Jupyter notebook (when tqdm
+is installed; in a notebook tqdm's widget when ipywidgets is there too) or one plain line per
+epoch (loss, metrics, validation values, seconds: what a CI log keeps), and why the run
+stopped.
 """
 
 from __future__ import annotations
@@ -26,14 +28,43 @@ def _format_record(record: EpochRecord, max_epochs: int) -> str:
     return " - ".join(parts)
 
 
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (IPython's ``ZMQInteractiveShell``, or a
+    subclass such as Colab's), where standard error is not a terminal but a bar is shown.
+
+    Cheap: only looks at modules already imported (never imports IPython).
+    """
+    ipython = sys.modules.get("IPython")
+    if "ipykernel" not in sys.modules or ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:  # noqa: BLE001 - (a broken IPython: no notebook)
+        return False
+    return any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__)
+
+
+def wants_bar(stream: Any, given: bool) -> bool:
+    """Whether ``verbose=1`` shows a bar on ``stream``: a terminal, or the notebook's own
+    output (standard error or output, not a ``stream`` the caller ``given``) in a Jupyter
+    kernel (:func:`in_notebook`). A CI log (not a terminal, no kernel) gets plain lines."""
+    if getattr(stream, "isatty", lambda: False)():
+        return True
+    return not given and stream in (sys.stderr, sys.stdout) and in_notebook()
+
+
 class ProgressBar(Callback):
-    """Show progress: a live tqdm bar on a terminal (when tqdm is installed), one plain line
-    per epoch otherwise.
+    """Show progress: a live tqdm bar on a terminal or in a Jupyter notebook (when tqdm is
+    installed), one plain line per epoch otherwise.
+
+    In a notebook the bar is ``tqdm.auto``'s: a widget when ipywidgets is installed, else
+    tqdm's text bar, redrawn in place (not one line per epoch).
 
     Parameters
     ----------
     verbose : int
-        0 prints nothing; 1 a bar (or lines when not a terminal); 2 always plain lines.
+        0 prints nothing; 1 a bar (or lines when neither a terminal nor a notebook); 2
+        always plain lines.
     stream : file, default sys.stderr
     every : int
         Plain mode prints every ``every``-th epoch (and the last).
@@ -54,7 +85,7 @@ class ProgressBar(Callback):
     def on_train_begin(self, state: TrainingState) -> None:
         self._bar = None
         stream = self._out()
-        if self.verbose == 1 and getattr(stream, "isatty", lambda: False)():
+        if self.verbose == 1 and wants_bar(stream, self.stream is not None):
             try:  # optional (the ``cli`` extra): without it, plain lines on a terminal too
                 from tqdm.auto import tqdm
             except ImportError:

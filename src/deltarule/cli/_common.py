@@ -9,7 +9,8 @@
   not FANN's format);
 * :class:`Model` is a loaded model file together with the
   :class:`~deltarule.preprocessing.TabularPreprocessor` that turns raw columns into the
-  network's inputs (one is made up, columns ``x0, x1, ...``, for a file saved without one);
+  network's inputs (one is made up for a file saved without one: columns ``x0, x1, ...``,
+  or the names an estimator fitted on a DataFrame stored);
 * :func:`holdout_split` holds rows out for validation;
 * :func:`score` computes the metrics ``train`` and ``evaluate`` report;
 * :func:`split_names` and :func:`pick_columns` read a list of column names given to an
@@ -399,15 +400,19 @@ class Model:
         return outputs
 
 
-def _made_up_preprocessing(network: Network, classes: list[Any] | None) -> TabularPreprocessor:
-    """Identity preprocessing for a model file saved without any: columns x0, x1, ..."""
+def _made_up_preprocessing(
+    network: Network, classes: list[Any] | None, feature_names: list[str] | None = None
+) -> TabularPreprocessor:
+    """Identity preprocessing for a model file saved without any: columns ``feature_names``
+    (an estimator's ``feature_names_in_``, :func:`~deltarule.io.model_file.stored_feature_names`)
+    when the file stores them, else x0, x1, ..."""
     from ..training import CLASSIFICATION_LOSSES
 
+    names = feature_names or [f"x{i}" for i in range(network.n_inputs)]
     pre = TabularPreprocessor()
     pre.target, pre.impute = NPZ_TARGET, None
     pre.columns = [
-        {"name": f"x{i}", "kind": "numeric", "mean": 0.0, "std": 1.0, "fill": None}
-        for i in range(network.n_inputs)
+        {"name": name, "kind": "numeric", "mean": 0.0, "std": 1.0, "fill": None} for name in names
     ]
     if network.loss.name not in CLASSIFICATION_LOSSES:
         pre.task, pre.classes = "regression", None
@@ -425,13 +430,14 @@ def load_model_file(path: str) -> Model:
     IncompatibleFormatError
         If the file is not a deltarule model, or its preprocessing does not match the network.
     """
-    from ..io.model_file import load_model
+    from ..io.model_file import load_model, stored_feature_names
 
     _stdin.refuse_stdin_model(path)
     loaded = load_model(path)
     network = loaded.network
-    if loaded.preprocessing is None:
-        pre = _made_up_preprocessing(network, loaded.classes)
+    if loaded.preprocessing is None:  # (an estimator fitted on a DataFrame: its columns)
+        names = stored_feature_names(loaded.training, network.n_inputs)
+        pre = _made_up_preprocessing(network, loaded.classes, names)
     else:
         try:
             pre = TabularPreprocessor.from_dict(loaded.preprocessing)

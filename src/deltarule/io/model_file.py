@@ -85,7 +85,14 @@ from .safetensors import (
     write_safetensors,
 )
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "LoadedModel", "load_model", "model_header", "save_model"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LoadedModel",
+    "load_model",
+    "model_header",
+    "save_model",
+]
 
 FORMAT = "deltarule.model"
 FORMAT_VERSION = 1
@@ -119,6 +126,20 @@ class LoadedModel:
     header: dict[str, Any]
     extra_tensors: dict[str, np.ndarray] = field(default_factory=dict)
 
+    @property
+    def feature_names(self) -> list[str] | None:
+        """The names of the columns the model reads, in the network's input order, or None.
+
+        From the preprocessing (a model from ``deltarule train``), else the
+        ``feature_names_in_`` an estimator (:class:`deltarule.sklearn.MLPClassifier`,
+        ...) stored when fitted on a DataFrame; None for a network saved from arrays.
+        """
+        if self.preprocessing is not None:
+            from ..preprocessing import TabularPreprocessor
+
+            return list(TabularPreprocessor.from_dict(self.preprocessing).feature_names)
+        return stored_feature_names(self.training, self.network.n_inputs)
+
     def predict(self, data: Any) -> np.ndarray:
         """Predict for raw data as ``deltarule predict`` does: labels or values.
 
@@ -128,19 +149,24 @@ class LoadedModel:
             With the file's preprocessing (a model from ``deltarule train``): a table of
             the training data's columns, by name (any order, extra columns ignored), which
             the preprocessing turns into the network's inputs. Without it: the network's
-            inputs, shape (n_samples, n_inputs).
+            inputs, shape (n_samples, n_inputs); a table of an estimator fitted on named
+            columns (:attr:`feature_names`) gives them by name (any order, extra columns
+            ignored), as the estimator does. A polars DataFrame or a pyarrow Table (any
+            object with ``to_pandas()``) is read as its pandas DataFrame.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Class labels for a classifier (argmax, or output > 0.5 for one sigmoid
-            column), values for a regression; without preprocessing or class labels, the
-            network's outputs.
+            column; a 0/1 indicator matrix for a multi-label estimator), values for a
+            regression; without preprocessing or class labels, the network's outputs.
         """
+        outputs = self._outputs(data)
         if self.preprocessing is None:
-            outputs = self.network.predict(data)
             if not self.classes:
                 return outputs
+            if (self.training or {}).get("target_type") == "multilabel-indicator":
+                return (outputs > 0.5).astype(int)
             index = (
                 (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(1)
             )
@@ -148,25 +174,163 @@ class LoadedModel:
         from ..preprocessing import TabularPreprocessor
 
         pre = TabularPreprocessor.from_dict(self.preprocessing)
+        if (pre.n_outputs, self.network.n_outputs) == (1, 2):  # a two-class softmax
+            return np.asarray(pre.classes)[outputs.argmax(axis=1)]
+        return pre.inverse_target(outputs)
+
+    def predict_proba(self, data: Any) -> np.ndarray:
+        """Return class probabilities, columns in the order of :attr:`classes`.
+
+        As ``deltarule predict --proba`` writes them: one column per class, two for a
+        single sigmoid output (``1 - p``, ``p``), in the network's float dtype.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or array-like
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+
+        Raises
+        ------
+        InputError
+            For a regression model (it predicts numbers, not classes).
+        """
+        from ..training import CLASSIFICATION_LOSSES
+
+        task = (self.preprocessing or {}).get("task")
+        regression = task == "regression" or (
+            task is None
+            and not self.classes
+            and self.network.loss.name not in CLASSIFICATION_LOSSES
+        )
+        if regression:
+            raise InputError(
+                "predict_proba needs a classification model; this is a regression model (it "
+                "predicts numbers, with no classes). Use predict(data) for its values."
+            )
+        outputs = self._outputs(data)
+        multilabel = (self.training or {}).get("target_type") == "multilabel-indicator"
+        if outputs.shape[1] == 1 and not multilabel:
+            return np.hstack([1 - outputs, outputs])
+        return outputs
+
+    def _outputs(self, data: Any) -> np.ndarray:
+        """The network's outputs for raw ``data`` (through the preprocessing, or the stored
+        feature names: columns chosen by name)."""
+        data = _as_pandas(data)
+        if self.preprocessing is None:
+            names = stored_feature_names(self.training, self.network.n_inputs)
+            if names is not None and hasattr(data, "columns"):
+                data = data[_named_columns(data, names)]
+            return self.network.predict(data)
+        from ..preprocessing import TabularPreprocessor
+
+        pre = TabularPreprocessor.from_dict(self.preprocessing)
         if not hasattr(data, "columns"):
             raise InputError(
                 f"this model takes a table of its data's columns ({len(pre.feature_names)} by "
                 f"name, e.g. {pre.feature_names[:3]}), through its preprocessing; received "
-                f"{type(data).__name__}. Pass a pandas DataFrame (deltarule.io.read_table(path)"
+                f"{_type_name(data)}. Pass a pandas DataFrame (deltarule.io.read_table(path)"
                 " reads a file as training did), or network.predict(inputs) for the "
                 "network's own inputs."
             )
-        lacking = [name for name in pre.feature_names if name not in data.columns]
-        if lacking:
-            raise InputError(
-                f"the data lacks {len(lacking)} column(s) the model needs: {lacking[:10]}; "
-                "expected the training data's columns by name (any order, extra columns "
-                "ignored). Add the missing ones."
-            )
-        outputs = self.network.predict(pre.transform(data, dtype=self.network.dtype))
-        if (pre.n_outputs, self.network.n_outputs) == (1, 2):  # a two-class softmax
-            return np.asarray(pre.classes)[outputs.argmax(axis=1)]
-        return pre.inverse_target(outputs)
+        _named_columns(data, pre.feature_names)
+        return self.network.predict(pre.transform(data, dtype=self.network.dtype))
+
+    def __repr__(self) -> str:
+        """A short description (the header and training record are in their attributes)."""
+        net = self.network
+        parts = [f"layers {net.layer_sizes}"]
+        task = (self.preprocessing or {}).get("task")
+        if task is None:
+            task = "classification" if self.classes else None
+        if task:
+            parts.append(str(task))
+        if self.classes:
+            parts.append(f"{len(self.classes)} classes {_first(self.classes)}")
+        names = self.feature_names
+        if names:
+            parts.append(f"{len(names)} columns {_first(names)}")
+        epochs = _epochs_trained(self.training)
+        if epochs is not None:
+            parts.append(f"{epochs} epochs trained")
+        return f"LoadedModel({', '.join(parts)})"
+
+
+def stored_feature_names(training: Any, n_inputs: int) -> list[str] | None:
+    """The ``feature_names_in_`` an estimator's ``training`` record holds (one distinct
+    name per input), else None."""
+    attributes = training.get("attributes") if isinstance(training, dict) else None
+    names = attributes.get("feature_names_in_") if isinstance(attributes, dict) else None
+    if (
+        isinstance(names, list)
+        and len(names) == n_inputs
+        and all(isinstance(name, str) for name in names)
+        and len(set(names)) == len(names)
+    ):
+        return names
+    return None
+
+
+def _named_columns(data: Any, names: list[Any]) -> list[Any]:
+    """The columns of the table ``data`` named ``names``, in that order; raise naming the
+    missing ones."""
+    from .._naming import missing_columns
+
+    present = list(data.columns)
+    by_text = {str(column): column for column in present}
+    lacking = [name for name in names if name not in present and str(name) not in by_text]
+    if lacking:
+        raise InputError(
+            f"the data lacks {len(lacking)} column(s) the model needs: {lacking[:10]}; "
+            f"expected the {len(names)} columns it was trained on by name (any order, extra "
+            f"columns ignored). {missing_columns(lacking, present)} Add the missing ones."
+        )
+    return [name if name in present else by_text[str(name)] for name in names]
+
+
+def _as_pandas(data: Any) -> Any:
+    """A polars DataFrame, a pyarrow Table (anything with ``to_pandas()`` that is not pandas)
+    as its pandas DataFrame; anything else as it is."""
+    module = type(data).__module__ or ""
+    if module.startswith("pandas") or not callable(getattr(data, "to_pandas", None)):
+        return data
+    return data.to_pandas()
+
+
+def _type_name(value: Any) -> str:
+    """``module.Class`` of ``value`` (``polars.dataframe.frame.DataFrame``), for a message."""
+    kind = type(value)
+    return (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+
+
+def _first(values: list[Any], limit: int = 4) -> str:
+    shown = ", ".join(repr(value)[:40] for value in values[:limit])
+    return f"[{shown}{', ...' if len(values) > limit else ''}]"
+
+
+def _epochs_trained(training: Any) -> int | None:
+    """How many epochs the ``training`` record says were trained (``deltarule train``'s
+    summary, an estimator's ``n_iter_``, a checkpoint's trainer), else None."""
+    if not isinstance(training, dict):
+        return None
+    for section, key in (
+        ("summary", "epochs"),
+        ("attributes", "n_iter_"),
+        ("trainer", "epochs_done"),
+    ):
+        part = training.get(section)
+        value = part.get(key) if isinstance(part, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
 
 
 def _tensor_table(sizes: list[int], use_bias: list[bool]) -> dict[str, tuple[str, tuple[int, ...]]]:

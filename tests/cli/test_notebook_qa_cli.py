@@ -1,0 +1,53 @@
+"""The command line on an estimator's file fitted on a DataFrame: columns by their names."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deltarule.cli._common import load_model_file
+
+from .cli_helpers import cli
+
+pytest.importorskip("sklearn")
+
+
+@pytest.fixture(scope="module")
+def iris(tmp_path_factory):
+    """(model path, CSV path with the columns reversed, estimator, X)."""
+    from sklearn.datasets import load_iris
+
+    from deltarule.sklearn import MLPClassifier
+
+    data = load_iris(as_frame=True)
+    X, y = data.data, data.target
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=60, random_state=0).fit(X, y)
+    folder = tmp_path_factory.mktemp("nbcli")
+    model.save(folder / "m.safetensors")
+    X[X.columns[::-1]].to_csv(folder / "new.csv", index=False)
+    return folder / "m.safetensors", folder / "new.csv", model, X
+
+
+def test_predict_reads_the_estimators_columns_by_name(capsys, iris) -> None:
+    path, csv, model, X = iris
+    code, out, err = cli(capsys, "predict", path, csv)
+    assert code == 0, err
+    labels = pd.read_csv(pd.io.common.StringIO(out)).iloc[:, 0].to_numpy()
+    np.testing.assert_array_equal(labels, model.predict(X))
+
+
+def test_predict_names_the_missing_columns(capsys, iris, tmp_path) -> None:
+    path, _, _, X = iris
+    X.drop(columns="sepal width (cm)").to_csv(tmp_path / "less.csv", index=False)
+    code, _, err = cli(capsys, "predict", path, tmp_path / "less.csv")
+    assert code != 0 and "'sepal width (cm)'" in err and "'x0'" not in err
+
+
+def test_model_file_preprocessing_uses_the_stored_names(iris) -> None:
+    path, _, _, X = iris
+    assert load_model_file(str(path)).pre.feature_names == list(X.columns)
