@@ -490,14 +490,20 @@ def score(task: str, outputs: np.ndarray, targets: np.ndarray, n_classes: int) -
 
 
 def holdout_split(
-    X: np.ndarray, Y: np.ndarray, fraction: float, seed: int, stratify: bool
+    X: np.ndarray,
+    Y: np.ndarray,
+    fraction: float,
+    seed: Any,
+    stratify: bool,
+    option: str = "--validation-split",
 ) -> tuple:
-    """Hold out ``fraction`` of the rows for validation, per class when ``stratify``.
+    """Hold out ``fraction`` of the rows, per class when ``stratify``: for validation, or
+    (``option="--test-split"``) as test rows. ``seed``: what ``np.random.default_rng`` takes.
 
     Returns
     -------
-    X_train, Y_train, X_val, Y_val : ndarray
-        ``X_val`` and ``Y_val`` are None when ``fraction`` is 0.
+    X_kept, Y_kept, X_held, Y_held : ndarray
+        ``X_held`` and ``Y_held`` are None when ``fraction`` is 0.
     """
     if fraction == 0:
         return X, Y, None, None
@@ -512,16 +518,17 @@ def holdout_split(
     val = np.zeros(len(Y), dtype=bool)
     val[np.asarray([i for g, k in zip(groups, quotas) for i in g[:k]], dtype=int)] = True
     held = int(val.sum())
+    purpose = "validation" if option == "--validation-split" else "testing"
     if held == 0:
         raise InputError(
-            f"--validation-split {fraction} of {len(Y)} rows leaves no row for validation; "
-            "both parts need at least one row. Use more rows, a larger --validation-split, "
-            "or --validation-split 0 to train on every row."
+            f"{option} {fraction} of {len(Y)} rows leaves no row for {purpose}; "
+            f"both parts need at least one row. Use more rows, a larger {option}, "
+            f"or {option} 0 to train on every row."
         )
     if held == len(Y):
         raise InputError(
-            f"--validation-split {fraction} of {len(Y)} rows leaves no row for training; "
-            "both parts need at least one row. Use a smaller --validation-split."
+            f"{option} {fraction} of {len(Y)} rows leaves no row for training; "
+            f"both parts need at least one row. Use a smaller {option}."
         )
     return X[~val], Y[~val], X[val], Y[val]
 

@@ -39,10 +39,11 @@ LOCK_FILE = ".lock"
 _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "activation",
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
          "patience", "seed", "out", "plot", "checkpoint_every", "drop", "target_error",
-         "until_all_correct", "sep", "no_header")  # fmt: skip
+         "until_all_correct", "sep", "no_header", "test_split")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
 _KINDS = {"epochs": (int,), "batch_size": (int,), "patience": (int,), "seed": (int,),
-          "validation_split": (int, float), "learning_rate": (int, float, type(None)),
+          "validation_split": (int, float), "test_split": (int, float, type(None)),
+          "learning_rate": (int, float, type(None)),
           "checkpoint_every": (int, type(None)),
           "target_error": (int, float, type(None))}  # fmt: skip
 

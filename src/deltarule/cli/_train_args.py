@@ -45,6 +45,7 @@ EPILOG = """examples:
   deltarule train houses.csv --target price --hidden 64,32 --plot curves.png
   cat houses.csv | deltarule train - --target price --out houses.safetensors
   deltarule train iris.csv --target species --out iris.safetensors --epochs 200
+  deltarule train iris.csv --target species --test-split 0.2   # prints test accuracy
   deltarule train --dataset fashion-mnist --hidden 128 --epochs 20 --out fashion.safetensors
   deltarule train big.csv --target y --checkpoint runs/big   # then, after a crash:
   deltarule train --resume runs/big
@@ -141,6 +142,10 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
     ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
+    ("--test-split", {"type": float, "default": 0.0, "metavar": "F",
+                      "help": "fraction of DATA's rows held out from training and validation, "
+                      "scored once at the end: the test score (default: 0, none; a built-in "
+                      "dataset has its own test rows)"}),
     ("--patience", {"type": whole_number, "default": 10,
                     "help": "stop after this many epochs without improvement (default: 10; "
                     "0: never, the default with --target-error or --until-all-correct)"}),
@@ -178,6 +183,7 @@ _RANGES = {
     "--learning-rate": "a positive number such as 0.001",
     "--target-error": "a positive number such as 0.01",
     "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
+    "--test-split": "a fraction in [0, 1) such as 0.2, or 0 for no test rows",
     "--checkpoint-every": "a positive integer such as 1",
     "--report-every": "a positive integer such as 10",
     "--seed": "an integer >= 0 such as 0",
@@ -259,6 +265,7 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--target-error", args.target_error is not None and not 0 < args.target_error < inf),
         ("--seed", args.seed < 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
+        ("--test-split", not 0 <= (args.test_split or 0) < 1),
     ]:
         if bad:
             value = getattr(args, flag[2:].replace("-", "_"))
@@ -390,6 +397,18 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
             f"{' and '.join(table)} {'say' if len(table) > 1 else 'says'} how to read DATA, "
             "but no DATA file was given; a built-in --dataset is not read from text. Drop "
             f"{' and '.join(table)}, or give the data file."
+        )
+    if not args.data and args.test_split:
+        raise InputError(
+            f"--test-split {args.test_split} holds out rows of DATA, but no DATA file was "
+            "given; a built-in --dataset has its own test rows (its test accuracy is "
+            "printed). Drop --test-split, or give the data file."
+        )
+    if (args.test_split or 0) + args.validation_split >= 1:
+        raise InputError(
+            f"--test-split {args.test_split} and --validation-split {args.validation_split} "
+            "together hold out every row; expected fractions that leave rows to train on, "
+            "e.g. --test-split 0.2 --validation-split 0.1."
         )
     if not args.data and args.target:
         raise InputError(

@@ -56,6 +56,7 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
     settings = {key: getattr(args, key) for key in (
         "task", "impute", "activation", "loss", "optimizer", "epochs", "batch_size",
         "learning_rate", "validation_split", "patience", "seed")}  # fmt: skip
+    settings["test_split"] = getattr(args, "test_split", None) or 0.0
     if settings["learning_rate"] is None and history.records:  # (the optimizer's default)
         rate = float(history.records[0].learning_rate)
         settings["learning_rate"] = rate if rate > 0 else None  # (0: a solver sizes its steps)

@@ -38,6 +38,10 @@ from ._train_fit import build_network, check_target_fits, fit, standardised
 from ._train_outcome import kept_message, outcome
 from ._train_record import plot_curves, report_score, save_trained, say
 
+TEST_STREAM = 7
+"""The second word of ``--test-split``'s seed, ``[--seed, TEST_STREAM]``: its rows are drawn
+from a stream of their own, not the validation split's (``--seed`` alone)."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train`` subcommand."""
@@ -80,6 +84,10 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     """The body of :func:`run`, in the locked checkpoint folder."""
     pre, X, Y, test, where = _prepare(args)
     classification = pre.task == CLASSIFICATION
+    if test is None and args.test_split:  # (DATA's own test rows: trained on by nothing)
+        X, Y, X_test, Y_test = holdout_split(X, Y, args.test_split, [args.seed, TEST_STREAM],
+                                             classification, option="--test-split")  # fmt: skip
+        test = (X_test, Y_test)
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
     net = build_network(pre, X, hidden, args)
     if not classification:
@@ -106,9 +114,10 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     if not args.quiet:
         n_val = 0 if parts[3] is None else len(parts[3])
         scale = "; losses on the standardised target" if standardised(net, classification) else ""
+        n_test = f" and {len(test[1])} test" if test is not None and args.data else ""
         print(
             f"training {net.layer_sizes} ({net.loss.name}) on {where}: {len(parts[1])} "
-            f"training and {n_val} validation rows{scale}",
+            f"training{',' if n_test else ' and'} {n_val} validation{n_test} rows{scale}",
             file=sys.stderr,
         )
         note = _detected_classes(pre, args)

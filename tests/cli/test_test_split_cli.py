@@ -1,0 +1,94 @@
+"""``deltarule train DATA --test-split F``: rows of DATA held out from training and
+validation, scored once at the end, as a built-in dataset's test rows are."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from deltarule.cli._common import load_model_file
+from deltarule.io import model_header
+
+from .cli_helpers import cli, flowers
+
+TRAIN = ["--target", "species", "--epochs", "3", "--quiet"]
+
+
+def test_test_rows_are_scored_and_recorded(capsys, in_tmp):
+    frame = flowers(n_per_class=30)
+    frame.to_csv("flowers.csv", index=False)
+    code, out, err = cli(capsys, "train", "flowers.csv", *TRAIN, "--test-split", "0.2",
+                         "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("test accuracy: ") and "(18 rows)" in out  # 20% of 90, per class
+    summary = model_header("m.safetensors")["training"]["summary"]
+    assert summary["settings"]["test_split"] == 0.2
+    reported = float(out.split()[2])
+    assert summary["test_metrics"]["accuracy"] == pytest.approx(reported, abs=5e-5)
+
+
+def test_the_score_is_the_models_on_the_held_out_rows(capsys, in_tmp):
+    from sklearn.metrics import accuracy_score
+
+    from deltarule.cli._common import holdout_split
+    from deltarule.cli.train import TEST_STREAM
+
+    frame = flowers(n_per_class=30)
+    frame.to_csv("flowers.csv", index=False)
+    code, out, err = cli(capsys, "train", "flowers.csv", *TRAIN, "--test-split", "0.2",
+                         "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    record = model_header("m.safetensors")["training"]["summary"]
+    assert record["rows"] == 72  # (trained and validated on 90 - 18 rows)
+    model = load_model_file("m.safetensors")
+    X, Y = model.features(frame), model.pre.transform_target(frame["species"])
+    rows = np.arange(len(frame))[:, None].astype(float)
+    _, _, held, held_y = holdout_split(rows, Y, 0.2, [0, TEST_STREAM], True)
+    held = held[:, 0].astype(int)
+    assert np.bincount(held_y.argmax(axis=1)).tolist() == [6, 6, 6]  # stratified
+    predicted = model.labels(model.network.predict(X[held]))
+    expected = accuracy_score(frame["species"].to_numpy()[held], predicted)
+    assert record["test_metrics"]["accuracy"] == pytest.approx(expected)
+
+
+def test_the_split_is_stratified_and_seeded(capsys, in_tmp):
+    flowers(n_per_class=30).to_csv("flowers.csv", index=False)
+    outs = []
+    for seed in ("0", "0"):
+        code, out, err = cli(capsys, "train", "flowers.csv", *TRAIN, "--test-split", "0.2",
+                             "--seed", seed, "--out", f"m{len(outs)}.safetensors")  # fmt: skip
+        assert code == 0, err
+        outs.append(out.splitlines()[0])
+    assert outs[0] == outs[1] and outs[0].startswith("test accuracy: ")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--test-split", "1"], "--test-split 1.0 is out of range"),
+        (["--test-split", "0.6", "--validation-split", "0.5"], "together hold out every row"),
+    ],
+)
+def test_bad_fractions_are_refused(capsys, in_tmp, argv, message):
+    flowers().to_csv("flowers.csv", index=False)
+    code, _, err = cli(capsys, "train", "flowers.csv", *TRAIN, *argv)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_a_built_in_dataset_has_its_own_test_rows(capsys, in_tmp):
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--test-split", "0.2", "--quiet")
+    assert code == 2 and "has its own test rows" in err
+
+
+def test_a_resumed_run_keeps_its_test_rows(capsys, in_tmp):
+    flowers(n_per_class=30).to_csv("flowers.csv", index=False)
+    code, first, err = cli(capsys, "train", "flowers.csv", *TRAIN, "--test-split", "0.2",
+                           "--checkpoint", "ck", "--out", "a.safetensors")  # fmt: skip
+    assert code == 0, err
+    code, again, err = cli(capsys, "train", "--resume", "ck", "--quiet", "--out", "b.safetensors")
+    assert code == 0, err
+    settings = json.loads(open("ck/settings.json", encoding="utf-8").read())["settings"]
+    assert settings["test_split"] == 0.2
+    assert again.splitlines()[0] == first.splitlines()[0]  # (the same test rows)
