@@ -51,3 +51,14 @@ def test_predict_names_the_missing_columns(capsys, iris, tmp_path) -> None:
 def test_model_file_preprocessing_uses_the_stored_names(iris) -> None:
     path, _, _, X = iris
     assert load_model_file(str(path)).pre.feature_names == list(X.columns)
+
+
+def test_inspect_lists_the_estimators_columns(capsys, iris) -> None:
+    import json
+
+    path, _, model, _ = iris
+    code, out, err = cli(capsys, "inspect", path)
+    assert code == 0, err
+    assert "by name: 'sepal length (cm)', 'sepal width (cm)'" in out and "x0" not in out
+    code, out, _ = cli(capsys, "inspect", path, "--format", "json")
+    assert json.loads(out)["feature_names"] == list(model.feature_names_in_)

@@ -113,8 +113,17 @@ def describe(model: Model) -> dict[str, Any]:
         "target": model.pre.target if stored else None,
         "classes": model.pre.classes if labelled else None,
         "preprocessing": model.pre.to_dict() if stored else None,
+        "feature_names": None if stored else _stored_names(model),
         **describe_record(kind, header, model.path),
     }
+
+
+def _stored_names(model: Model) -> list[str] | None:
+    """The column names a file without preprocessing stores (an estimator's
+    ``feature_names_in_``), or None."""
+    from ..io.model_file import stored_feature_names
+
+    return stored_feature_names(model.header.get("training"), model.network.n_inputs)
 
 
 def _column_line(column: dict[str, Any]) -> str:
@@ -133,6 +142,11 @@ def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
     pre = info["preprocessing"]
     if pre is None and info["kind"] == CHECKPOINT:
         return ["preprocessing: none (a checkpoint keeps the network, not the data's encoding)"]
+    names = info.get("feature_names")
+    if pre is None and names:  # (an estimator fitted on a DataFrame: its columns by name)
+        shown = ", ".join(printable(short(repr(name), 40)) for name in names[:8])
+        more = f", ... ({len(names)} in all)" if len(names) > 8 else ""
+        return [f"preprocessing: none stored; inputs are used as given, by name: {shown}{more}"]
     if pre is None:
         return ["preprocessing: none stored (inputs are used as given, as columns x0, x1, ...)"]
     columns = pre["columns"]
@@ -185,7 +199,7 @@ def load(path: str) -> Model:
     file that ``predict`` refuses is refused here with the same message), one without (a
     network saved from Python, an estimator's file, a checkpoint) as it is."""
     from ..io.checkpoint import CHECKPOINT_FILE
-    from ..io.model_file import load_model, model_header
+    from ..io.model_file import load_model, model_header, stored_feature_names
 
     if os.path.isdir(path) and (Path(path) / CHECKPOINT_FILE).is_file():
         checkpoint = os.path.join(path, CHECKPOINT_FILE)
@@ -197,7 +211,8 @@ def load(path: str) -> Model:
     if model_header(path)["preprocessing"] is not None:
         return load_model_file(path)
     loaded = load_model(path)
-    pre = _made_up_preprocessing(loaded.network, loaded.classes)
+    names = stored_feature_names(loaded.training, loaded.network.n_inputs)
+    pre = _made_up_preprocessing(loaded.network, loaded.classes, names)
     return Model(loaded.network, pre, loaded.header, path)
 
 
