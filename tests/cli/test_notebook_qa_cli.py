@@ -62,3 +62,28 @@ def test_inspect_lists_the_estimators_columns(capsys, iris) -> None:
     assert "by name: 'sepal length (cm)', 'sepal width (cm)'" in out and "x0" not in out
     code, out, _ = cli(capsys, "inspect", path, "--format", "json")
     assert json.loads(out)["feature_names"] == list(model.feature_names_in_)
+
+
+def test_evaluate_takes_the_target_column_of_an_estimators_file(capsys, iris, tmp_path) -> None:
+    from sklearn.metrics import accuracy_score
+
+    path, _, model, X = iris
+    frame = X.assign(species=model.predict(X)[::-1])  # (labels to score against)
+    frame.to_csv(tmp_path / "labelled.csv", index=False)
+    code, _, err = cli(capsys, "evaluate", path, tmp_path / "labelled.csv")
+    assert code == 2 and "names no target column: pass --target COLUMN" in err
+    code, out, err = cli(capsys, "evaluate", path, tmp_path / "labelled.csv", "--target",
+                         "species", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    expected = accuracy_score(frame["species"], model.predict(X))
+    assert pd.read_json(pd.io.common.StringIO(out), typ="series")["metrics"]["accuracy"] == (
+        pytest.approx(expected)
+    )
+
+
+def test_evaluate_refuses_a_target_other_than_the_models(capsys, in_tmp, flowers_csv) -> None:
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "2",
+                       "--quiet", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(capsys, "evaluate", "m.safetensors", flowers_csv, "--target", "colour")
+    assert code == 2 and "was trained on the target column 'species'" in err

@@ -71,6 +71,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(CSV; Parquet and NPZ are recognised by their first bytes)",
     )
     parser.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="the target column, for a model file that does not name one (a network saved "
+        "from Python, a scikit-learn estimator's file: default y); a model from 'deltarule "
+        "train' scores the column it was trained on",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json"),
         help="text: a metric a line and the confusion matrix; json: all of it as data "
@@ -101,11 +108,14 @@ def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
     """Return (report, network outputs) for a raw, labelled table."""
     target = model.pre.target
     if target not in frame.columns:
+        unnamed = model.header.get("preprocessing") is None  # (its stand-in's "y")
         raise InputError(
             f"the data has no target column {target!r}, which evaluate compares the "
-            f"predictions with. {missing_columns([target], frame.columns)} Add the target "
-            "column, or use 'deltarule predict' for unlabelled data."
-        )
+            f"predictions with. {missing_columns([target], frame.columns)} "
+            + ("The model file names no target column: pass --target COLUMN, "
+               if unnamed else "Add the target column, ")
+            + "or use 'deltarule predict' for unlabelled data."
+        )  # fmt: skip
     outputs = model.network.predict(model.features(frame))
     targets = model.targets(frame[target])
     classes = model.pre.classes if model.task == CLASSIFICATION else None
@@ -165,6 +175,20 @@ def _image(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> byt
     return render_figure(figure, path)
 
 
+def _target_column(model: Any, given: str | None) -> None:
+    """Take ``--target`` as the target column of a model file that names none (its
+    stand-in preprocessing's ``y``); refuse one that contradicts the file's own."""
+    if given is None or given == model.pre.target:
+        return
+    if model.header.get("preprocessing") is not None:
+        raise InputError(
+            f"--target {given!r}: {model.path} was trained on the target column "
+            f"{model.pre.target!r}, which evaluate scores; drop --target (or rename the "
+            f"column in the data to {model.pre.target!r})."
+        )
+    model.pre.target = given
+
+
 def run(args: argparse.Namespace) -> int:
     """Load the model, score it on DATA, print (and plot) the report."""
     refuse_stdin_model(args.model)
@@ -179,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)
     model = load_model_file(args.model)
     refuse_checkpoint(model.header, args.model, "evaluate")
+    _target_column(model, args.target)
     features = model.pre.feature_names
     frame = read_data(
         args.data,
