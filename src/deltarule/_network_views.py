@@ -201,10 +201,29 @@ def _call_initializer(
         ) from exc
 
 
+FIT_STREAM = 0xF17
+"""The second word of the seed of a seeded network's fit stream, ``[seed, FIT_STREAM]``."""
+
+
+def _fit_stream(seed: SeedLike, rng: np.random.Generator) -> np.random.Generator | None:
+    """The stream :func:`deltarule.training.fit` draws its seeds from when it is given none,
+    for a network made (or re-initialised) with ``seed``: a seeded network trains the same
+    way on every run of a program (as scikit-learn's ``random_state`` covers a whole fit),
+    each fit of it from a seed of its own. None for an unseeded network (fresh entropy).
+    An int seed's stream is ``[seed, FIT_STREAM]``'s; a Generator's is spawned from it,
+    which draws nothing from it (the weights are those the Generator gives)."""
+    if seed is None:
+        return None
+    if isinstance(seed, np.random.Generator):
+        return rng.spawn(1)[0]
+    return np.random.default_rng([int(seed), FIT_STREAM])
+
+
 def initialize(network: Any, initializer: Any, bias_initializer: Any, seed: SeedLike) -> None:
     """Draw ``network``'s weights and biases in place: :meth:`Network.initialize
     <deltarule.network.Network.initialize>`."""
     rng = make_rng(seed)
+    network._fit_stream = _fit_stream(seed, rng)
     w_init, b_init = get_initializer(initializer), get_initializer(bias_initializer)
     for layer, weight, bias in zip(network.layers, network.weights, network.biases):
         fan_in, fan_out = layer.n_inputs, layer.n_outputs

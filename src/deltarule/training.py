@@ -490,7 +490,9 @@ def fit(
         a warning; 200 rows, 300 epochs: loss 0.19 in batches of 32, 0.0065 full-batch).
     optimizer, learning_rate, shuffle, seed, l2, l1, max_norm, metrics
         See :class:`Trainer`; their defaults: ``optimizer="adam"``, ``learning_rate=None``
-        (the optimizer's own), ``shuffle=True``, ``seed=None`` (fresh entropy),
+        (the optimizer's own), ``shuffle=True``, ``seed=None`` (for a network made with a
+        seed, a seed drawn from a stream of that seed's, so that the program trains alike
+        on every run, each fit its own; for an unseeded one, fresh entropy),
         ``l2=0.0``, ``l1=0.0``, ``max_norm=None``, ``metrics=None`` (accuracy for a
         classification loss, none otherwise).
     schedule : str or Schedule, optional
@@ -566,6 +568,9 @@ def fit(
     -------
     History
     """
+    if seed is None:  # (a seeded network's own stream: the same on every run)
+        stream = getattr(network, "_fit_stream", None)
+        seed = None if stream is None else stream.spawn(1)[0]
     trainer = Trainer(
         network, optimizer, learning_rate, batch_size, shuffle, seed, l2, l1, max_norm, metrics
     )
