@@ -51,12 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--input",
+        action="append",
         metavar="ROW",
         help="with --model: the network's input values, e.g. 0.1,0.7 (after the model's "
         "preprocessing: standardised numbers, one-hot categories; see 'deltarule inspect')",
     )
     parser.add_argument(
         "--target",
+        action="append",
         metavar="ROW",
         help="with --model: the desired output values of the network (a regression "
         "model's in the target's units; the walk standardises them when the model was "
@@ -111,6 +113,16 @@ def check_subject(args: argparse.Namespace) -> None:
     """Check what is explained (--model or --example, and what goes only with --model)."""
     from ..exceptions import InputError
 
+    for flag, name in (("--input", "input"), ("--target", "target")):
+        given = getattr(args, name, None)
+        if isinstance(given, list):  # (action="append": each --input given)
+            if len(given) > 1:
+                shown = " ".join(f"{flag} {value}" for value in given)
+                raise InputError(
+                    f"{flag} was given {len(given)} times ({shown}); explain walks one "
+                    f"example: give one {flag}."
+                )
+            setattr(args, name, given[0] if given else None)
     if getattr(args, "model_file", None):  # deltarule explain MODEL, as predict MODEL
         if args.model and args.model != args.model_file:
             raise InputError(

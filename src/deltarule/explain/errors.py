@@ -155,6 +155,7 @@ def _total(terms: list[Tpl], n: int, negate: bool) -> Tpl:
     body: Expr = terms[0] if len(terms) == 1 else Sum(tuple(terms))
     bare = len(terms) == 1 and "+" not in terms[0].text  # (ln(0.7), (0.3 − 0.1)²)
     sign, lsign = ("−", "-") if negate else ("", "")
+    bare = bare or (n == 1 and not negate)  # (nothing binds it: no parentheses)
     if n == 1:
         text = sign + ("%0" if bare else "(%0)")
         latex = lsign + ("%0" if bare else r"\left(%0\right)")
@@ -192,6 +193,9 @@ def error_items(trace: Trace) -> tuple[list[Step | Note], str] | None:
         if holds(shown, value, trace.dtype, scale):
             parts += (shown,)
         else:
+            from_nets = _from_nets(trace, parts)
+            if from_nets is not None:
+                return items + from_nets, _intro(loss.name, n)
             items.append(Step(E_TOTAL, parts, value))
             return items + [Note(_UNSHOWN)], _intro(loss.name, n)
     items.append(Step(E_TOTAL, parts, value))
@@ -204,6 +208,126 @@ _UNSHOWN = (
     "their digits, would not give it to its precision (an output of 0 or 1 makes a "
     "logarithm infinite), so only its value is shown."
 )
+
+
+def _lse(*z: float) -> float:
+    """ln Σ e^z, shifted by the largest z (no overflow), in float64."""
+    top = max(z)
+    return top + math.log(math.fsum(math.exp(v - top) for v in z))
+
+
+def _softplus(z: float) -> float:
+    """ln(1 + e^z) in float64, without overflow (log1p for a small e^z)."""
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+def _softmax_terms(trace: Trace) -> tuple[list[Expr], list[Expr]]:
+    """−Σ target·ln(out) of a softmax layer written from its nets, term by term:
+    target_k·(ln Σ_j e^net_j − net_k) (ln Σ_j e^net_j − net_k for a target of 1)."""
+    names, nets = trace.labels[-1], [float(v) for v in trace.forward[-1].net[0]]
+    stem = names[0].rstrip("0123456789")
+    count = len(names)
+    lse_text = " + ".join(f"e^%{j}" for j in range(count))
+    symbols: list[Expr] = []
+    numbers: list[Expr] = []
+    for k, name in enumerate(names):
+        t = float(trace.loss.target[0, k])
+        if not t:
+            continue
+        scaled = t != 1
+        head, lhead = ("%1·(", r"%1 \cdot \left(") if scaled else ("", "")
+        tail, ltail = (")", r"\right)") if scaled else ("", "")
+        symbols.append(Tpl(
+            f"{head}ln(Σ_j e^net_{stem}j) − %0{tail}",
+            rf"{lhead}\ln\left(\sum_j e^{{\mathrm{{net}}_{{{stem}j}}}}\right) - %0{ltail}",
+            (Sym("net", name), Sym("target", name)) if scaled else (Sym("net", name),),
+        ))  # fmt: skip
+        at, lat = (
+            (f"%{count + 1}·(", r"%" + str(count + 1) + r" \cdot \left(") if scaled else ("", "")
+        )
+        lse_latex = " + ".join(f"e^{{%{j}}}" for j in range(count))
+        args = tuple(Num(v) for v in trace.forward[-1].net[0]) + (Num(nets[k]),)
+        args += (Num(t),) if scaled else ()
+        fn = (
+            (lambda *a, k=k: _lse(*a[:count]) - a[count])
+            if not scaled
+            else (lambda *a, k=k: a[count + 1] * (_lse(*a[:count]) - a[count]))
+        )
+        numbers.append(Tpl(
+            f"{at}ln({lse_text}) − %{count}{tail}",
+            rf"{lat}\ln\left({lse_latex}\right) - %{count}{ltail}",
+            args, fn,
+        ))  # fmt: skip
+    return symbols, numbers
+
+
+def _sigmoid_terms(trace: Trace) -> tuple[list[Expr], list[Expr]]:
+    """The binary cross-entropy of sigmoid outputs written from their nets, term by term:
+    ln(1 + e^−net) for a target of 1, ln(1 + e^net) for 0, ln(1 + e^net) − target·net else."""
+    symbols: list[Expr] = []
+    numbers: list[Expr] = []
+    for k, name in enumerate(trace.labels[-1]):
+        t, z = float(trace.loss.target[0, k]), Num(trace.forward[-1].net[0, k])
+        if t == 1:
+            form = Tpl("ln(1 + e^-%0)", r"\ln\left(1 + e^{-%0}\right)", fn=lambda z: _softplus(-z))
+            args: tuple[tuple[Expr, ...], tuple[Expr, ...]] = ((Sym("net", name),), (z,))
+        elif t == 0:
+            form = Tpl("ln(1 + e^%0)", r"\ln\left(1 + e^{%0}\right)", fn=_softplus)
+            args = ((Sym("net", name),), (z,))
+        else:
+            form = Tpl("ln(1 + e^%0) − %1·%0", r"\ln\left(1 + e^{%0}\right) - %1 \cdot %0",
+                       fn=lambda z, t: _softplus(z) - t * z)  # fmt: skip
+            args = ((Sym("net", name), Sym("target", name)), (z, Num(t)))
+        symbols.append(tpl(form, *args[0]))
+        numbers.append(tpl(form, *args[1]))
+    return symbols, numbers
+
+
+def _from_nets(trace: Trace, parts: tuple[Expr, ...]) -> list[Step | Note] | None:
+    """The error of a fused pair (softmax with categorical cross-entropy, sigmoid with
+    binary cross-entropy) written from the net inputs, as the network computes it, and
+    computed from the printed nets in float64, with a note; None for another loss, and where
+    the network's own value is right to the 7th significant digit (the walk then shows it).
+
+    The network computes the same form in its own dtype: ln Σ e^net − net_k is a difference
+    of two nearly equal numbers where the output is near 1, so a float32 network's own
+    error can keep only a few digits; the note gives that value too when it differs."""
+    pair = (trace.forward[-1].activation, trace.loss.name)
+    n = len(trace.labels[-1])
+    if not trace.loss.fused:
+        return None
+    if pair == ("softmax", "categorical_crossentropy"):
+        symbols, numbers = _softmax_terms(trace)
+        divide, lse = 1, "ln Σ_j e^net_j − net_k, for an output k whose target is 1"
+    elif pair == ("sigmoid", "binary_crossentropy"):
+        symbols, numbers = _sigmoid_terms(trace)
+        divide, lse = n, "ln(1 + e^−net) for a target of 1 and ln(1 + e^net) for 0"
+    else:
+        return None
+    if not numbers:
+        return None
+    symbolic, shown = _total(symbols, divide, False), _total(numbers, divide, False)  # type: ignore[arg-type]
+    exact = evaluate(_replaced(shown, [float(fmt(v, trace.dtype)) for v in _values(shown)]))
+    if exact is None or not math.isfinite(exact):
+        return None
+    value = loss_value(trace, exact)  # (computed in float64, shown with the walk's digits)
+    network = float(trace.loss.total)
+    if abs(network - exact) <= _PROMISE * abs(exact) + 5e-10:
+        return None  # (the network's value is right to its digits: shown as it is)
+    note = (
+        f"The network computes this error from the net inputs, as {lse} (a form that stays "
+        "exact where an output is 0 or 1 to its precision); the line shows that form, "
+        f"computed in float64 from the nets as printed. The network's own {trace.dtype} "
+        f"arithmetic gives {fmt(network, trace.dtype, digits=LOSS_DIGITS)}, right to fewer "
+        "digits: there the two terms of the difference are nearly equal, and rounding each "
+        "to its dtype's digits leaves few digits of what separates them."
+    )
+    return [Step(E_TOTAL, (*parts, symbolic, shown), value), Note(note)]
+
+
+_PROMISE = 1e-6
+"""How far (relative) the network's error may be from exact arithmetic on its nets and be
+shown as it is: what the walk's header promises, a difference in the 7th significant digit."""
 
 
 def _intro(name: str, n: int) -> str:

@@ -52,6 +52,8 @@ _LATEX_BASE = {
     "η": r"\eta",
     "mean": r"\mathrm{mean}",
     "std": r"\mathrm{std}",
+    "λ": r"\lambda",
+    "α": r"\alpha",
 }
 
 
@@ -196,8 +198,8 @@ def fmt_short(value: float, dtype: DTypeLike | None = None) -> str:
 _PLACEHOLDER = re.compile(r"%(\d+)")
 _OPENS = ("(", "[", ",", "{")
 """A negative number right after one of these needs no parentheses: ``max(0, -0.8)``."""
-_CLOSES = (")", "]", ",", "}", "\\right", "−", "-", "+", ">", "<", "=")
-"""... nor right before one of these: ``[-0.8 > 0]``, ``-0.4 − 0.5·g``."""
+_CLOSES = (")", "]", ",", "}", "\\right", "−", "-", "+", ">", "<", "=", "≤", "\\le ")
+"""... nor right before one of these: ``[-0.8 > 0]``, ``[-0.8 ≤ 0]``, ``-0.4 − 0.5·g``."""
 
 
 def _fill(

@@ -379,9 +379,16 @@ def summary_intro(trace: Trace, max_neurons: int) -> list[str]:
     out = ", ".join(fmt(v, trace.dtype) for v in trace.loss.output[0, :shown])
     target = ", ".join(fmt(v, trace.dtype) for v in trace.loss.target[0, :shown])
     more = " ..." if trace.layer_sizes[-1] > shown else ""
+    widest = max(trace.layer_sizes)
+    n_weights = sum(a * b for a, b in zip(trace.layer_sizes[:-1], trace.layer_sizes[1:]))
+    option = (
+        f" (--max-neurons N shows every weight, e.g. --max-neurons {widest})"
+        if n_weights <= MAX_WALK_WEIGHTS
+        else f" (its {n_weights:,} weights are more than a walk shows one by one)"
+    )
     return [
         f"A layer is wider than {max_neurons} neurons, so each layer is summarised "
-        "instead of shown weight by weight.",
+        f"instead of shown weight by weight{option}.",
         f"E_total = {printer(trace)(loss_value(trace, trace.loss.total))}",
         f"out    = [{out}{more}]",
         f"target = [{target}{more}]",

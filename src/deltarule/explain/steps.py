@@ -11,11 +11,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .activation_formulas import (
+    ACTIVATION_CONSTANTS,
+    ACTIVATION_NOTES,
+)
+from .activation_formulas import (
+    MORE_FORMULAS as _MORE_FORMULAS,
+)
 from .events import Trace
 from .expr import Expr, Num, Sym, Tpl
 
 __all__ = [
+    "ACTIVATION_CONSTANTS",
     "ACTIVATION_FORMULAS",
+    "ACTIVATION_NOTES",
     "FUSED_DELTAS",
     "E_TOTAL",
     "MINUS",
@@ -26,6 +35,7 @@ __all__ = [
     "Step",
     "input_symbol",
     "keep",
+    "latex_name",
     "tpl",
 ]
 
@@ -43,8 +53,12 @@ ACTIVATION_FORMULAS: dict[str, tuple[Tpl, Tpl]] = {
         Tpl("max(0, %0)", r"\max\left(0, %0\right)", fn=lambda x: max(0.0, x)),
         Tpl("[%1 > 0]", r"[%1 > 0]", fn=lambda o, n: float(n > 0)),
     ),
+    **_MORE_FORMULAS,
 }
-"""Activation name -> (out as a formula of net (``%0``), ∂out/∂net of out ``%0`` and net ``%1``)."""
+"""Activation name -> (out as a formula of net (``%0``), ∂out/∂net of out ``%0`` and net
+``%1``); an activation with constants (:data:`ACTIVATION_CONSTANTS`) takes them after those
+(``%1``, ``%2``... in out's formula; ``%2``, ``%3``... in the derivative's). Each is the
+library's definition (:mod:`deltarule.activations`), for every net."""
 
 FUSED_DELTAS: dict[tuple[str, str], tuple[Tpl, Tpl, str]] = {
     ("sigmoid", "binary_crossentropy"): (
@@ -91,6 +105,17 @@ SOFTMAX_NOTE = (
 def keep(formula: str) -> str:
     """Join a formula's words with no-break spaces so that wrapping never splits it."""
     return formula.replace(" ", NBSP)
+
+
+def latex_name(name: str) -> str:
+    """A registry name (an activation's, a loss's) as an upright LaTeX name, its LaTeX
+    specials escaped: ``leaky_relu`` is ``\\operatorname{leaky\\_relu}`` (an unescaped
+    ``_`` would be a subscript)."""
+    escaped = "".join(
+        r"\textbackslash{}" if c == "\\" else f"\\{c}" if c in "_%&#${}" else c for c in name
+    )
+    escaped = escaped.replace("~", r"\textasciitilde{}").replace("^", r"\textasciicircum{}")
+    return rf"\operatorname{{{escaped}}}"
 
 
 MINUS = Tpl("%0 − %1", "%0 - %1", fn=lambda a, b: a - b)

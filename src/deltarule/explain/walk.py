@@ -22,11 +22,13 @@ out/\partial net`, whose product the pass never formed (a saturated output makes
 from __future__ import annotations
 
 from ..exceptions import InputError
+from .activation_formulas import constants
 from .errors import error_items, gradient_parts, loss_value, softmax_parts
 from .events import Trace
 from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl, fmt, to_text
 from .steps import (
     ACTIVATION_FORMULAS,
+    ACTIVATION_NOTES,
     E_TOTAL,
     FUSED_DELTAS,
     MINUS,
@@ -37,6 +39,7 @@ from .steps import (
     Step,
     input_symbol,
     keep,
+    latex_name,
     tpl,
 )
 from .units import data_section, predicted_step
@@ -76,10 +79,14 @@ def _out_steps(trace: Trace, layer: int, j: int) -> list[Step | Note | None]:
     net = Sym("net", name)
     formula = ACTIVATION_FORMULAS.get(rec.activation)
     parts: tuple[Expr, ...] = (
-        Tpl(f"{rec.activation}(%0)", rf"\mathrm{{{rec.activation}}}(%0)", (net,)),
+        Tpl(f"{rec.activation}(%0)", rf"{latex_name(rec.activation)}(%0)", (net,)),
     )
     if formula is not None:
-        parts = (tpl(formula[0], net), tpl(formula[0], Num(rec.net[0, j])))
+        symbols, numbers = constants(rec.activation, trace.dtype)
+        parts = (
+            tpl(formula[0], net, *symbols),
+            tpl(formula[0], Num(rec.net[0, j]), *numbers),
+        )
     elif rec.activation == "softmax":  # (of all the layer's nets)
         parts = softmax_parts(trace, rec.index, j)
     items: list[Step | Note | None] = [Step(Sym("out", name), parts, rec.out[0, j])]
@@ -90,9 +97,13 @@ def _out_steps(trace: Trace, layer: int, j: int) -> list[Step | Note | None]:
 
 def _forward(trace: Trace) -> Section:
     items: list[Step | Note | None] = []
+    noted: set[str] = set()
     for rec in trace.forward:
         layer, count = rec.index + 1, len(trace.labels[rec.index + 1])
         items.append(None)
+        if rec.activation in ACTIVATION_NOTES and rec.activation not in noted:
+            noted.add(rec.activation)  # (its definition, once, before its first layer)
+            items.append(Note(ACTIVATION_NOTES[rec.activation]))
         if rec.activation == "softmax":  # (each out needs every net of the layer)
             items += [_net_step(trace, layer, j) for j in range(count)]
             items += [None, Note(SOFTMAX_FORWARD)]
@@ -131,7 +142,7 @@ def _error(trace: Trace) -> Section:
                 (
                     Tpl(
                         f"{loss.name}(out, target)",
-                        rf"\mathrm{{{loss.name}}}(\mathrm{{out}}, \mathrm{{target}})",
+                        rf"{latex_name(loss.name)}(\mathrm{{out}}, \mathrm{{target}})",
                     ),
                 ),
                 loss_value(trace, loss.total),
@@ -195,9 +206,10 @@ def _chain(
         deriv_value = fwd.derivative[0, j]
         parts: tuple[Expr, ...] = ()
         if formula is not None:
+            symbols, numbers = constants(fwd.activation, trace.dtype)
             parts = (
-                tpl(formula[1], out, net),
-                tpl(formula[1], Num(fwd.out[0, j]), Num(fwd.net[0, j])),
+                tpl(formula[1], out, net, *symbols),
+                tpl(formula[1], Num(fwd.out[0, j]), Num(fwd.net[0, j]), *numbers),
             )
         items.append(Step(D(out, net), parts, deriv_value))
         delta_parts = (
@@ -220,6 +232,72 @@ def _chain(
     return items
 
 
+def _grad_out_step(trace: Trace, j: int) -> Step:
+    """∂E_total/∂out of output ``j``: the loss's formula and its numbers, where written out."""
+    loss, name = trace.loss, trace.labels[-1][j]
+    parts: tuple[Expr, ...] = gradient_parts(trace, j)
+    if loss.per_output is not None:
+        target, out = Sym("target", name), Sym("out", name)
+        minus = Tpl("−(%0 − %1)", r"-\left(%0 - %1\right)", fn=lambda t, o: o - t)
+        parts = (
+            tpl(minus, target, out),
+            tpl(minus, Num(loss.target[0, j]), Num(loss.output[0, j])),
+        )
+    return Step(D(E_TOTAL, Sym("out", name)), parts, loss.grad_output[0, j])
+
+
+SOFTMAX_DELTA = (
+    "Softmax mixes all the outputs: each out_j depends on every net of the layer, "
+    "∂out_j/∂net_k = out_j·([j = k] − out_k), so the chain rule sums over the outputs: "
+    + keep("δ_k = ∂E_total/∂net_k = Σ_j ∂E_total/∂out_j·∂out_j/∂net_k")
+    + " = "
+    + keep("out_k·(∂E_total/∂out_k − Σ_j out_j·∂E_total/∂out_j).")
+    + " The backward pass computes it so, from every output's ∂E_total/∂out."
+)
+
+
+def _softmax_sum(trace: Trace) -> tuple[Tpl, float]:
+    """Σ_j out_j·∂E_total/∂out_j of a softmax output layer: its symbol and its value, as
+    the backward pass computes it (in the network's dtype)."""
+    loss, names = trace.loss, trace.labels[-1]
+    stem = names[0].rstrip("0123456789")  # (o1 -> o: Σ_j out_oj·...)
+    symbol = Tpl(
+        f"Σ_j out_{stem}j·∂E_total/∂out_{stem}j",
+        rf"\sum_j \mathrm{{out}}_{{{stem}j}} \frac{{\partial E_{{total}}}}"
+        rf"{{\partial \mathrm{{out}}_{{{stem}j}}}}",
+    )
+    value = (loss.grad_output[0] * loss.output[0]).sum()  # (the backward pass's own sum)
+    return symbol, float(value)
+
+
+def _softmax_delta_intro(trace: Trace) -> list[Step | Note | None]:
+    """The lines before a softmax layer's δ (with a loss not fused with it): the note, every
+    output's ∂E_total/∂out, and their sum weighted by the outputs."""
+    loss, names = trace.loss, trace.labels[-1]
+    items: list[Step | Note | None] = [Note(SOFTMAX_DELTA), None]
+    items += [_grad_out_step(trace, j) for j in range(len(names))]
+    symbol, value = _softmax_sum(trace)
+    terms = Sum(tuple(Prod((Sym("out", n), D(E_TOTAL, Sym("out", n)))) for n in names))
+    numbers = Sum(
+        tuple(
+            Prod((Num(loss.output[0, j]), Num(loss.grad_output[0, j]))) for j in range(len(names))
+        )
+    )
+    items.append(Step(symbol, (terms, numbers), value))
+    return items
+
+
+def _softmax_delta(trace: Trace, j: int) -> Step:
+    """δ of softmax output ``j``: out_j·(∂E_total/∂out_j − Σ_k out_k·∂E_total/∂out_k)."""
+    loss, name = trace.loss, trace.labels[-1][j]
+    symbol, value = _softmax_sum(trace)
+    formula = Tpl("%0·(%1 − %2)", r"%0 \cdot \left(%1 - %2\right)", fn=lambda o, g, s: o * (g - s))
+    symbols = tpl(formula, Sym("out", name), D(E_TOTAL, Sym("out", name)), symbol)
+    numbers = tpl(formula, Num(loss.output[0, j]), Num(loss.grad_output[0, j]), Num(value))
+    net = Sym("net", name)
+    return Step(Sym("δ", name), (D(E_TOTAL, net), symbols, numbers), trace.backward[-1].delta[0, j])
+
+
 def _output_layer(trace: Trace) -> Section:
     loss, layer = trace.loss, len(trace.layer_sizes) - 1
     items: list[Step | Note | None] = []
@@ -227,6 +305,8 @@ def _output_layer(trace: Trace) -> Section:
     softmax = trace.forward[-1].activation == "softmax"
     if fused is not None:
         items.append(Note(fused[2]))
+    elif softmax:  # (δ from every output's ∂E/∂out, through softmax's Jacobian)
+        items += _softmax_delta_intro(trace)
     elif trace.forward[-1].derivative is None:
         items.append(Note(SOFTMAX_NOTE))
     for j, name in enumerate(trace.labels[layer]):
@@ -243,19 +323,14 @@ def _output_layer(trace: Trace) -> Section:
             )
             items.extend(_chain(trace, layer, j, None, delta))
             continue
+        if softmax:
+            items.extend(_chain(trace, layer, j, None, _softmax_delta(trace, j)))
+            continue
         if trace.forward[-1].derivative is None:
             items.extend(_chain(trace, layer, j, None))
             continue
         upstream = loss.grad_output[0, j]
-        parts: tuple[Expr, ...] = gradient_parts(trace, j)
-        if loss.per_output is not None:
-            target, out = Sym("target", name), Sym("out", name)
-            minus = Tpl("−(%0 − %1)", r"-\left(%0 - %1\right)", fn=lambda t, o: o - t)
-            parts = (
-                tpl(minus, target, out),
-                tpl(minus, Num(loss.target[0, j]), Num(loss.output[0, j])),
-            )
-        items.append(Step(D(E_TOTAL, Sym("out", name)), parts, upstream))
+        items.append(_grad_out_step(trace, j))
         items.extend(_chain(trace, layer, j, upstream))
     intro = (
         "How much does each output weight change the error? The chain rule splits "
