@@ -77,6 +77,11 @@ class OptimizerSnapshot:
                 state[key] = kept
 
 
+def finite_weights(network: Any) -> bool:
+    """Whether every parameter of ``network`` is finite."""
+    return bool(np.isfinite(network.parameters).all())
+
+
 class BestStart:
     """The starting weights and optimizer state of the epoch with the lowest training loss
     so far, for a diverged run whose last finite epoch ended far above it.
@@ -289,12 +294,13 @@ def run_epochs(
             np.copyto(last_good, net.parameters)
             last_state.take(trainer.optimizer_state)
             loss, output, order, norm = run(data, lr, interrupt)
-            finite = math.isfinite(loss) and np.isfinite(net.parameters).all()
+            finite = math.isfinite(loss) and finite_weights(net)
             cause = None
             if finite and output is not None and not np.isfinite(output).all():
                 cause = f"the outputs overflowed to infinity or NaN (loss {loss:.4g})"
             if not finite or cause:  # (a clipped loss: finite, of non-finite outputs)
-                overflowed = not np.isfinite(net.parameters).all()
+                # (weights finite when the epoch began: not a NaN the caller put there)
+                overflowed = bool(np.isfinite(last_good).all()) and not finite_weights(net)
                 np.copyto(net.parameters, last_good)
                 last_state.put(trainer.optimizer_state)
                 restored = best.restore_if_better(trainer, data)
