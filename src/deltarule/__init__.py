@@ -9,6 +9,30 @@ against finite differences), fast, friendly, and able to show its work.
 # handle Ctrl-C from its first moment (a traceback otherwise, for the ~0.2 s numpy takes).
 TYPE_CHECKING = False  # (typing.TYPE_CHECKING, without importing typing)
 if TYPE_CHECKING:
+    # The submodules, which __getattr__ imports on first use (``deltarule.callbacks``).
+    from . import activations as activations
+    from . import callbacks as callbacks
+    from . import datasets as datasets
+    from . import exceptions as exceptions
+    from . import explain as explain
+    from . import gradcheck as gradcheck
+    from . import history as history
+    from . import initializers as initializers
+    from . import io as io
+    from . import layers as layers
+    from . import losses as losses
+    from . import metrics as metrics
+    from . import network as network
+    from . import optimizers as optimizers
+    from . import parameters as parameters
+    from . import plots as plots
+    from . import preprocessing as preprocessing
+    from . import restarts as restarts
+    from . import schedules as schedules
+    from . import sklearn as sklearn
+    from . import solvers as solvers
+    from . import textbook as textbook
+    from . import training as training
     from .activations import ACTIVATIONS, Activation, get_activation, register_activation
     from .exceptions import (
         ConvergenceWarning,
@@ -48,23 +72,25 @@ _EXPORTS = {
 """Public name -> the module that defines it, by module."""
 
 
-def __getattr__(name: str) -> object:
-    """Load a public name's module the first time the name is used; a submodule's name
-    (``deltarule.training``, ``deltarule.callbacks``) imports it, as an eager package's
-    imports made it an attribute."""
-    import importlib
+if not TYPE_CHECKING:  # (hidden from type checkers: a misspelt name stays an error)
 
-    for module, names in _EXPORTS.items():
-        if name in names:
-            value = getattr(importlib.import_module(f".{module}", __name__), name)
-            globals()[name] = value  # (looked up once)
-            return value
-    if name.isidentifier() and not name.startswith("__"):
-        import importlib.util
+    def __getattr__(name: str) -> object:
+        """Load a public name's module the first time the name is used; a submodule's name
+        (``deltarule.training``, ``deltarule.callbacks``) imports it, as an eager package's
+        imports made it an attribute."""
+        import importlib
 
-        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-            return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        for module, names in _EXPORTS.items():
+            if name in names:
+                value = getattr(importlib.import_module(f".{module}", __name__), name)
+                globals()[name] = value  # (looked up once)
+                return value
+        if name.isidentifier() and not name.startswith("__"):
+            import importlib.util
+
+            if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+                return importlib.import_module(f".{name}", __name__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

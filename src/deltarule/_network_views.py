@@ -11,7 +11,7 @@ outside training is checked first, all or nothing: assigning ``parameters``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -22,13 +22,16 @@ from .initializers import get_initializer, make_rng
 __all__ = ["assign_flat", "initialize", "layer_views", "set_named"]  # (and _Views)
 
 
-class _Views(list):
+_T = TypeVar("_T", bound="Array | None")  # (Array: the weights; Array | None: the biases)
+
+
+class _Views(list[_T]):
     """A network's per-layer views into its parameter buffer (:attr:`Network.weights`,
     :attr:`Network.biases`). Assigning an entry copies the values into its view: replacing
     the view itself would disconnect it (predict would use the new array while training
     and saving used the buffer)."""
 
-    def __init__(self, views: list[Array | None], what: str) -> None:
+    def __init__(self, views: list[_T], what: str) -> None:
         super().__init__(views)
         self._what = what
 
@@ -60,7 +63,7 @@ class _Views(list):
                 f"index (0 to {len(self) - 1}), or the whole list with network.{self._what} = "
                 "[...]."
             )
-        view = self[index]  # (an IndexError beyond the layers, as a list's)
+        view: Array | None = self[index]  # (an IndexError beyond the layers, as a list's)
         position = index % len(self) + 1
         if view is None:
             if value is None:
@@ -95,8 +98,8 @@ class _Views(list):
             "assign to an entry (network.weights[0] = W) to change its values."
         )
 
-    __delitem__ = append = extend = insert = pop = remove = clear = sort = reverse = _fixed
-    __iadd__ = __imul__ = _fixed
+    __delitem__ = append = extend = insert = pop = remove = clear = sort = reverse = _fixed  # type: ignore[assignment]
+    __iadd__ = __imul__ = _fixed  # type: ignore[assignment]
 
     def __reduce__(self) -> Any:  # (copied or pickled on its own: a plain list of arrays)
         return (list, (list(self),))

@@ -17,7 +17,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from .callbacks import Callback, ProgressBar
 from .exceptions import DataWarning, InputError
 from .history import History
 from .solvers import FullBatchSolver, get_first_order, get_solver, refuse_mini_batch_settings
+
+if TYPE_CHECKING:
+    from .network import Network
 
 __all__ = [
     "AUTO",
@@ -250,13 +253,25 @@ _TRAINING: set[int] = set()  # id() of each network a fit is training now
 _TRAINING_LOCK = threading.Lock()
 
 
-def one_fit_per_network(fit: Callable[..., History]) -> Callable[..., History]:
+class _TrainsANetwork(Protocol):
+    """What :func:`one_fit_per_network` guards: an object with the network it trains."""
+
+    network: Network
+
+
+_P = ParamSpec("_P")
+_TrainerT = TypeVar("_TrainerT", bound=_TrainsANetwork)
+
+
+def one_fit_per_network(
+    fit: Callable[Concatenate[_TrainerT, _P], History],
+) -> Callable[Concatenate[_TrainerT, _P], History]:
     """Refuse a fit of a network another fit is training (in another thread, or the fit
     whose callback asks): both would update the same weights, and the estimators' records
     would mix two runs."""
 
     @wraps(fit)
-    def guarded(self: Any, *args: Any, **kwargs: Any) -> History:
+    def guarded(self: _TrainerT, *args: _P.args, **kwargs: _P.kwargs) -> History:
         key = id(self.network)
         with _TRAINING_LOCK:
             if key in _TRAINING:
@@ -273,4 +288,4 @@ def one_fit_per_network(fit: Callable[..., History]) -> Callable[..., History]:
             with _TRAINING_LOCK:
                 _TRAINING.discard(key)
 
-    return guarded
+    return guarded  # type: ignore[return-value]  (mypy's _Wrapped names the self argument)

@@ -11,3 +11,6 @@ Array = npt.NDArray[np.floating]
 ArrayLike = npt.ArrayLike
 DTypeLike = str | type | np.dtype
 SeedLike = None | int | np.random.Generator
+
+ValidationData = tuple[ArrayLike, ArrayLike] | tuple[ArrayLike, ArrayLike, ArrayLike | None]
+"""A fit's ``validation_data``: ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, SupportsIndex, overload
 
 import numpy as np
 
@@ -228,7 +228,13 @@ class History:
     def __iter__(self) -> Iterator[EpochRecord]:
         return iter(self.records)
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> EpochRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[EpochRecord]: ...
+    @overload
+    def __getitem__(self, index: str) -> list[Any]: ...
+    def __getitem__(self, index: SupportsIndex | slice | str) -> Any:
         """A record (``history[0]``, slices too), or one value per epoch by name
         (``history["loss"]``, ``history["val_accuracy"]``: Keras's ``history.history[name]``)."""
         if isinstance(index, str):

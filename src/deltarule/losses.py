@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -167,6 +167,18 @@ class Loss:
     output_domain: tuple[float, float] | None = None
     parameters: tuple[tuple[str, Any], ...] = ()
     factory: Callable[..., Loss] | None = field(default=None, compare=False, repr=False)
+
+    if TYPE_CHECKING:  # (the generated __init__, which takes the parameters as a dict too)
+
+        def __init__(
+            self,
+            name: str,
+            value: Callable[[Array, Array], Array],
+            gradient: Callable[[Array, Array], Array],
+            output_domain: tuple[float, float] | None = None,
+            parameters: Mapping[str, Any] | tuple[tuple[str, Any], ...] = (),
+            factory: Callable[..., Loss] | None = None,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         if not (callable(self.value) and callable(self.gradient)):

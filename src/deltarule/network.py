@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy as _copy
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 import numpy as np
 
@@ -30,16 +30,21 @@ from . import _inference, _memory, _network_data, _network_views, _rowops, _spar
 from ._architecture import allocate, check_layer_sizes, make_layers, make_loss, parameter_layout
 from ._network_data import check_flat, keyword_checked, overflow_quietly, require_targets
 from ._network_views import _Views, assign_flat, layer_views, set_named
-from ._typing import Array, ArrayLike, DTypeLike, SeedLike
+from ._typing import Array, ArrayLike, DTypeLike, SeedLike, ValidationData
 from ._validation import check_dtype
 from .activations import Activation
 from .exceptions import InputError, KerasAttributeError
+from .initializers import Initializer  # (loaded already, by _network_views)
 from .layers import Dense, DenseBuffers, DenseCache, plain_dense
 from .losses import Loss, batch_scale, fused_pair, reduce_weighted
+from .metrics import Metric  # (for the hints of evaluate, which get_type_hints reads)
 
 if TYPE_CHECKING:
     from .callbacks import Callback
-    from .training import History
+    from .history import History
+    from .optimizers import Optimizer
+    from .schedules import Schedule
+    from .solvers import FullBatchSolver
 
 _FIT_ADVICE = {
     "initial_epoch": (
@@ -156,8 +161,8 @@ class Network:
         loss: str | Loss = "auto",
         use_bias: bool | Sequence[bool] = True,
         dropout: float | Sequence[float] = 0.0,
-        initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
+        initializer: str | Initializer = "glorot_uniform",
+        bias_initializer: str | Initializer = "zeros",
         dtype: DTypeLike = "float32",
         seed: SeedLike = None,
     ) -> None:
@@ -193,7 +198,7 @@ class Network:
         self._weights, self._biases = _Views(weights, "weights"), _Views(biases, "biases")
 
     @property
-    def weights(self) -> _Views:
+    def weights(self) -> _Views[Array]:
         """Each layer's weight matrix, shape ``(n_outputs, n_inputs)``: views into
         :attr:`parameters`. Assigning to an entry (``net.weights[0] = W``) or to the whole
         list copies the values in, as writing through a view does."""
@@ -204,7 +209,7 @@ class Network:
         self._weights.assign(values)
 
     @property
-    def biases(self) -> _Views:
+    def biases(self) -> _Views[Array | None]:
         """Each layer's bias vector (None for a layer without bias): views into
         :attr:`parameters`; assigning copies the values in, as for :attr:`weights`."""
         return self._biases
@@ -247,8 +252,8 @@ class Network:
 
     def initialize(
         self,
-        initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
+        initializer: str | Initializer = "glorot_uniform",
+        bias_initializer: str | Initializer = "zeros",
         seed: SeedLike = None,
     ) -> Network:
         """Draw new weights and biases in place from ``seed``; returns self."""
@@ -519,6 +524,69 @@ class Network:
         _network_data.refuse_overflowed(self, X, output)
         return output
 
+    # What evaluate returns, by metrics and return_dict (as the last lines of its body):
+    # without metrics, E (a float) unless return_dict is True ({"loss": E}); with metrics,
+    # the dict unless return_dict is False (the list of the dict's values).
+    @overload
+    def evaluate(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        metrics: None = None,
+        return_dict: Literal[False] | None = None,
+        batch_size: int | None = None,
+        verbose: Any = 0,
+    ) -> float: ...
+    @overload
+    def evaluate(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        metrics: None = None,
+        return_dict: Literal[True],
+        batch_size: int | None = None,
+        verbose: Any = 0,
+    ) -> dict[str, float]: ...
+    @overload
+    def evaluate(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        metrics: str | Sequence[str | Metric],
+        return_dict: Literal[True] | None = None,
+        batch_size: int | None = None,
+        verbose: Any = 0,
+    ) -> dict[str, float]: ...
+    @overload
+    def evaluate(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        metrics: str | Sequence[str | Metric],
+        return_dict: Literal[False],
+        batch_size: int | None = None,
+        verbose: Any = 0,
+    ) -> list[float]: ...
+    @overload
+    def evaluate(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        metrics: str | Sequence[str | Metric] | None = None,
+        return_dict: bool | None = None,
+        batch_size: int | None = None,
+        verbose: Any = 0,
+    ) -> float | dict[str, float] | list[float]: ...
     @keyword_checked()
     def evaluate(
         self,
@@ -526,11 +594,11 @@ class Network:
         y: ArrayLike,
         sample_weight: ArrayLike | None = None,
         *,
-        metrics: str | Sequence[Any] | None = None,
+        metrics: str | Sequence[str | Metric] | None = None,
         return_dict: bool | None = None,
         batch_size: int | None = None,
         verbose: Any = 0,
-    ) -> Any:
+    ) -> float | dict[str, float] | list[float]:
         """Return the error :math:`E` on ``(X, y)`` without computing a gradient; with
         ``metrics``, a dict of it and the metrics (Keras's ``evaluate(..., return_dict=True)``).
 
@@ -646,19 +714,19 @@ class Network:
         *,
         epochs: int = 200,
         batch_size: int | None | str = "auto",
-        optimizer: Any = "adam",
+        optimizer: str | Optimizer | FullBatchSolver = "adam",
         learning_rate: float | None = None,
-        schedule: Any = None,
+        schedule: str | Schedule | None = None,
         shuffle: bool = True,
         seed: SeedLike = None,
         sample_weight: ArrayLike | None = None,
         class_weight: Any = None,
         validation_split: float = 0.0,
-        validation_data: tuple | None = None,
+        validation_data: ValidationData | None = None,
         l2: float = 0.0,
         l1: float = 0.0,
         max_norm: float | None = None,
-        metrics: Sequence[str] | None = None,
+        metrics: str | Sequence[str | Metric] | None = None,
         target_error: float | None = None,
         stop_when_all_correct: bool = False,
         min_gradient_norm: float | None = None,

@@ -36,7 +36,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import InputError
 from .history import COLUMNS
@@ -128,12 +128,16 @@ def _inline_figure_class() -> type:
     return InlineFigure
 
 
-def __getattr__(name: str) -> Any:
-    """``InlineFigure`` made on first use (matplotlib is imported only then; a pickled
-    figure finds its class here)."""
-    if name == "InlineFigure":
-        return _inline_figure_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if TYPE_CHECKING:
+    InlineFigure: type[Any]  # (a matplotlib Figure subclass, made on first use)
+else:  # (hidden from type checkers: a misspelt name stays an error)
+
+    def __getattr__(name: str) -> Any:
+        """``InlineFigure`` made on first use (matplotlib is imported only then; a pickled
+        figure finds its class here)."""
+        if name == "InlineFigure":
+            return _inline_figure_class()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _new_figure(figsize: tuple[float, float]) -> Any:

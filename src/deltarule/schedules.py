@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ._validation import build, check_int, check_positive, register
 from .exceptions import InputError
@@ -358,9 +358,12 @@ SCHEDULES: dict[str, type[Schedule]] = {
 """The registry: name -> schedule class. Aliases map to the same class."""
 
 
+_ScheduleClassT = TypeVar("_ScheduleClassT", bound="type[Schedule]")
+
+
 def register_schedule(
-    cls: type[Schedule], *, aliases: tuple[str, ...] = (), overwrite: bool = False
-) -> type[Schedule]:
+    cls: _ScheduleClassT, *, aliases: tuple[str, ...] = (), overwrite: bool = False
+) -> _ScheduleClassT:
     """Add a :class:`Schedule` subclass to :data:`SCHEDULES` under ``cls.name`` (and
     ``aliases``), lower-cased, so that ``fit(schedule=name)`` builds it.
 

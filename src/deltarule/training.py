@@ -61,7 +61,7 @@ from ._trainer_checks import (
     warn_if_weights_cancel,
 )
 from ._trainer_checks import callback_list as _callback_list  # (io.checkpoint imports it)
-from ._typing import Array, ArrayLike, SeedLike
+from ._typing import Array, ArrayLike, SeedLike, ValidationData
 from ._validation import check_int, check_positive
 from .callbacks import (
     AllCorrect,
@@ -80,9 +80,11 @@ from .history import EpochRecord, History
 from .initializers import make_rng
 from .layers import DenseBuffers
 from .losses import CLASSIFICATION_LOSSES
-from .metrics import check_targets, get_metric
+from .metrics import Metric, check_targets, get_metric
 from .network import Network
+from .optimizers import Optimizer  # (loaded already, by the modules above: for the hints)
 from .restarts import Restarts, fit_restarts  # noqa: F401  (re-exported)
+from .schedules import Schedule
 from .solvers import FullBatchSolver
 
 __all__ = ["Trainer", "fit", "CLASSIFICATION_LOSSES"]
@@ -162,7 +164,7 @@ class Trainer:
     def __init__(
         self,
         network: Network,
-        optimizer: Any = "adam",
+        optimizer: str | Optimizer | FullBatchSolver = "adam",
         learning_rate: float | None = None,
         batch_size: int | None | str = AUTO,
         shuffle: bool = True,
@@ -170,7 +172,7 @@ class Trainer:
         l2: float = 0.0,
         l1: float = 0.0,
         max_norm: float | None = None,
-        metrics: Sequence[str] | None = None,
+        metrics: str | Sequence[str | Metric] | None = None,
         *,
         epoch_loss: str = "weighted",
     ) -> None:
@@ -264,14 +266,14 @@ class Trainer:
         sample_weight: ArrayLike | None = None,
         class_weight: Any = None,
         validation_split: float = 0.0,
-        validation_data: tuple | None = None,
+        validation_data: ValidationData | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: int = 1,
         warn_convergence: bool = True,
         warn_divergence: bool = True,
         report_every: int | None = None,
         warn_interrupted: bool = True,
-        schedule: Any = None,
+        schedule: str | Schedule | None = None,
         target_error: float | None = None,
         stop_when_all_correct: bool = False,
         min_gradient_norm: float | None = None,
@@ -430,19 +432,19 @@ def fit(
     *,
     epochs: int = 200,
     batch_size: int | None | str = AUTO,
-    optimizer: Any = "adam",
+    optimizer: str | Optimizer | FullBatchSolver = "adam",
     learning_rate: float | None = None,
-    schedule: Any = None,
+    schedule: str | Schedule | None = None,
     shuffle: bool = True,
     seed: SeedLike = None,
     sample_weight: ArrayLike | None = None,
     class_weight: Any = None,
     validation_split: float = 0.0,
-    validation_data: tuple | None = None,
+    validation_data: ValidationData | None = None,
     l2: float = 0.0,
     l1: float = 0.0,
     max_norm: float | None = None,
-    metrics: Sequence[str] | None = None,
+    metrics: str | Sequence[str | Metric] | None = None,
     target_error: float | None = None,
     stop_when_all_correct: bool = False,
     min_gradient_norm: float | None = None,

@@ -14,11 +14,17 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._typing import Array
 from ..exceptions import InputError, KerasAttributeError
 from ..history import EpochRecord, History
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..optimizers import Optimizer
+    from ..solvers import FullBatchSolver
+    from ..training import Trainer
 
 
 @dataclass
@@ -56,9 +62,9 @@ class TrainingState:
         their states).
     """
 
-    network: Any
-    optimizer: Any
-    optimizer_state: dict
+    network: Network
+    optimizer: Optimizer | FullBatchSolver
+    optimizer_state: dict[str, Any]
     learning_rate: float
     base_learning_rate: float
     max_epochs: int
@@ -69,7 +75,7 @@ class TrainingState:
     y_val: Array | None = None
     epoch: int = 0
     history: History = field(default_factory=History)
-    trainer: Any = None
+    trainer: Trainer | None = None
     callbacks: list[Callback] = field(default_factory=list)
 
 
@@ -82,17 +88,20 @@ class Callback:
 
     runs_last: bool = False
 
-    def __getattr__(self, name: str) -> Any:
-        # (only for names not found: Keras's callback attributes get a pointer)
-        if name in ("model", "params"):
-            raise KerasAttributeError(
-                f"{type(self).__name__}.{name}: deltarule callbacks have no self.{name} (a "
-                "Keras callback's); each hook is handed the run's TrainingState instead: "
-                "state.network is the network (Keras's self.model), state.max_epochs, "
-                "state.learning_rate and state.history the run's settings and records. To "
-                "stop training, return True or a reason from on_epoch_end(record, state)."
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    if not TYPE_CHECKING:  # (hidden from type checkers: a misspelt attribute stays an error)
+
+        def __getattr__(self, name: str) -> Any:
+            # (only for names not found: Keras's callback attributes get a pointer)
+            if name in ("model", "params"):
+                raise KerasAttributeError(
+                    f"{type(self).__name__}.{name}: deltarule callbacks have no self.{name} "
+                    "(a Keras callback's); each hook is handed the run's TrainingState "
+                    "instead: state.network is the network (Keras's self.model), "
+                    "state.max_epochs, state.learning_rate and state.history the run's "
+                    "settings and records. To stop training, return True or a reason from "
+                    "on_epoch_end(record, state)."
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
         """Return the state that changes what later epochs do, for a checkpoint.
@@ -123,7 +132,7 @@ class Callback:
     def on_epoch_begin(self, state: TrainingState) -> None:
         """Called before each epoch (``state.epoch`` epochs are done)."""
 
-    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
+    def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | bool | None:
         """Called after each epoch; return a reason (str) to stop, None to go on.
 
         ``True`` also stops (the reason then names the callback: the Keras habit of

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .._validation import build, register
 from ..exceptions import InputError
@@ -22,9 +22,12 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {}
 """The registry: name -> optimizer class. Aliases map to the same class."""
 
 
+_OptimizerClassT = TypeVar("_OptimizerClassT", bound="type[Optimizer]")
+
+
 def register_optimizer(
-    cls: type[Optimizer], *, aliases: tuple[str, ...] = (), overwrite: bool = False
-) -> type[Optimizer]:
+    cls: _OptimizerClassT, *, aliases: tuple[str, ...] = (), overwrite: bool = False
+) -> _OptimizerClassT:
     """Add an :class:`Optimizer` subclass to the registry under ``cls.name`` (and ``aliases``)."""
     if not (isinstance(cls, type) and issubclass(cls, Optimizer) and cls.name):
         raise InputError(

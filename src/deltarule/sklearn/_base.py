@@ -16,8 +16,10 @@ buffer before every fit, prediction and save.
 
 from __future__ import annotations
 
+import os
 import warnings
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -89,6 +91,9 @@ def _in_dtype(array: Any, name: str, dtype: np.dtype) -> Any:
     return converted
 
 
+_MLP = TypeVar("_MLP", bound="BaseMLP")
+
+
 class BaseMLP(BaseEstimator):
     """Base class of :class:`MLPClassifier` and :class:`MLPRegressor`; not for direct use."""
 
@@ -119,8 +124,8 @@ class BaseMLP(BaseEstimator):
 
     # --------------------------------------------------------------- fitting
     def _fit(
-        self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None
-    ) -> BaseMLP:
+        self: _MLP, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any = None
+    ) -> _MLP:
         """fit (``incremental=False``) or partial_fit; all or nothing.
 
         An exception leaves the estimator as it was before the call (see
@@ -392,7 +397,7 @@ class BaseMLP(BaseEstimator):
             self._sync_out()
 
     # ------------------------------------------------------------- persistence
-    def save(self, path: Any) -> Any:
+    def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the fitted estimator to a deltarule model file (safetensors + JSON header).
 
         Besides the weights and fitted attributes the file keeps what continuing to train
@@ -417,7 +422,7 @@ class BaseMLP(BaseEstimator):
         return save_estimator(self, path)
 
     @classmethod
-    def load(cls, path: Any) -> Any:
+    def load(cls: type[_MLP], path: str | os.PathLike[str]) -> _MLP:
         """Load an estimator written by :meth:`save` (no pickle involved).
 
         Training continues where it stopped (see :meth:`save`). A file written before

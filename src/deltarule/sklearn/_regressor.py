@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import column_or_1d
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
+from .._typing import DTypeLike
 from ..exceptions import InputError
 from ..losses import get_loss
 from ._base import SPARSE_FORMATS, BaseMLP
 from ._classifier import _first_order
 from ._docs import REGRESSOR_DOC
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from ..callbacks import Callback
+
+    _F = TypeVar("_F")
+
+    def available_if(check: Callable[[Any], bool]) -> Callable[[_F], _F]:
+        """scikit-learn's (untyped) decorator, as type checkers see it: the method."""
+else:
+    from sklearn.utils.metaestimators import available_if
+
+_Self = TypeVar("_Self", bound="MLPRegressor")
 
 __all__ = ["MLPRegressor"]
 
@@ -25,34 +40,34 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def __init__(
         self,
-        loss="squared_error",
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        loss: str = "squared_error",
+        hidden_layer_sizes: int | Sequence[int] | npt.NDArray[np.integer[Any]] = (100,),
+        activation: str | Sequence[str] = "relu",
         *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        dropout=0.0,
-        dtype="auto",
-        callbacks=None,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate: Literal["constant", "invscaling", "adaptive"] = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        dropout: float | Sequence[float] = 0.0,
+        dtype: Literal["auto"] | DTypeLike = "auto",
+        callbacks: Sequence[Callback] | None = None,
     ) -> None:
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -82,7 +97,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.dtype = dtype
         self.callbacks = callbacks
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+    def fit(self: _Self, X: Any, y: Any, sample_weight: Any = None) -> _Self:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -98,7 +113,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(_first_order)
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+    def partial_fit(self: _Self, X: Any, y: Any, sample_weight: Any = None) -> _Self:
         """Update the model with one epoch over the given data.
 
         Parameters
