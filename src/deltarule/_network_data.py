@@ -173,10 +173,11 @@ def scores(
 ) -> dict[str, Any]:
     """``{"loss": E, name: value, ...}`` on checked data: :meth:`Network.evaluate
     <deltarule.network.Network.evaluate>` with ``metrics``."""
+    from .metrics import Metric, class_threshold, get_metric
     from .metrics import check_targets as check_scorable
-    from .metrics import class_threshold, get_metric
 
-    chosen = [get_metric(m) for m in ([metrics] if isinstance(metrics, str) else metrics)]
+    one = isinstance(metrics, (str, Metric))  # (a name, not its letters; or one metric)
+    chosen = [get_metric(m) for m in ([metrics] if one else metrics)]
     check_scorable(chosen, y, network.loss.name in CLASSIFICATION_LOSSES)
     loss = network.evaluate_params(network.parameters, X, y, sample_weight)
     with overflow_quietly():

@@ -172,7 +172,7 @@ class Trainer:
         l2: float = 0.0,
         l1: float = 0.0,
         max_norm: float | None = None,
-        metrics: str | Sequence[str | Metric] | None = None,
+        metrics: str | Metric | Sequence[str | Metric] | None = None,
         *,
         epoch_loss: str = "weighted",
     ) -> None:
@@ -205,7 +205,7 @@ class Trainer:
         # fit continues the schedule rather than scaling the last fit's scaled rate).
         self.base_learning_rate = self.learning_rate
         classification = network.loss.name in CLASSIFICATION_LOSSES
-        if isinstance(metrics, str):  # one name, not its letters
+        if isinstance(metrics, (str, Metric)):  # one name (not its letters), or one metric
             metrics = [metrics]
         names = list(metrics) if metrics is not None else (["accuracy"] if classification else [])
         self.metrics = [get_metric(m) for m in names]
@@ -444,7 +444,7 @@ def fit(
     l2: float = 0.0,
     l1: float = 0.0,
     max_norm: float | None = None,
-    metrics: str | Sequence[str | Metric] | None = None,
+    metrics: str | Metric | Sequence[str | Metric] | None = None,
     target_error: float | None = None,
     stop_when_all_correct: bool = False,
     min_gradient_norm: float | None = None,
