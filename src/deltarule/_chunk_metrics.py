@@ -32,9 +32,11 @@ def accuracy_of_epochs(
 
     The labels are read as :func:`~deltarule.metrics.accuracy` reads them: multi-label from
     the targets (every permutation of the rows reads the same), ``> 0.5`` for one column,
-    ``argmax`` for several; comparing in the outputs' dtype reads as in float64, the
-    conversion being exact.
+    ``argmax`` for several; float32 outputs are compared with the threshold in float64, as
+    :func:`~deltarule.metrics.accuracy` compares them (in float32 a threshold such as 0.45,
+    rounded to float32, would split some outputs otherwise).
     """
+    threshold = np.float64(threshold)  # (a Python float is compared in the outputs' dtype)
     multilabel = is_multilabel(y)
     truth = target_labels(y, multilabel, threshold=threshold)
     if orders is not None:

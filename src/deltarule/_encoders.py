@@ -28,12 +28,16 @@ from .exceptions import DataWarning, InputError
 
 __all__ = [
     "FEW_VALUES",
+    "MANY_CATEGORIES",
     "all_text",
+    "category_codes",
     "encode_column",
     "fit_column",
     "label_codes",
+    "many_categories",
     "most_frequent",
     "sorted_values",
+    "standardised_column",
 ]
 
 _WAS_NUMERIC = "The column held numbers when the model was trained; fix the value."
@@ -121,10 +125,17 @@ def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
         refuse_stray_text(series, present)
         _refuse_signed_numbers(series, present)
         fill = most_frequent(present) if impute else None
+        categories = sorted_values(present.unique())
+        if len(categories) > MANY_CATEGORIES:
+            warnings.warn(
+                many_categories(series.name, len(categories), len(series)),
+                DataWarning,
+                stacklevel=user_stacklevel(),
+            )
         return {
             "name": plain(series.name),
             "kind": "categorical",
-            "categories": sorted_values(present.unique()),
+            "categories": categories,
             "fill": fill,
         }
     values = as_numbers(series, f"column {series.name!r}", "")
@@ -149,6 +160,24 @@ def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
         "std": std if std > 0 and np.isfinite(std) else 1.0,
         "fill": fill,
     }
+
+
+MANY_CATEGORIES = 1000
+"""A text column with more categories is warned about when fitted: one-hot encoded, each is
+an input column of its own (1,000 categories over 100,000 rows: 800 MB in float64)."""
+
+
+def many_categories(name: Any, n_categories: int, n_rows: int) -> str:
+    """The warning about a column ``name`` of ``n_categories`` (more than
+    :data:`MANY_CATEGORIES`) over ``n_rows`` rows."""
+    return (
+        f"column {name!r} has {n_categories:,} categories (more than {MANY_CATEGORIES:,}): "
+        f"one-hot encoded, they are {n_categories:,} input columns, "
+        f"{8 * n_categories * n_rows:,} bytes in float64 for its {n_rows:,} rows, and a "
+        "network too wide to learn much from each. Drop the column "
+        f"(df.drop(columns={name!r})), or replace it by fewer values (hash them into a few "
+        "hundred buckets, or group the rare ones)."
+    )
 
 
 FEW_VALUES = 10
@@ -187,16 +216,43 @@ def _refuse_signed_numbers(series: Any, present: Any) -> None:
 def encode_column(series: Any, state: dict[str, Any]) -> np.ndarray:
     """The column ``series`` encoded by its fitted ``state`` (:func:`fit_column`): one
     standardised column, or one 0/1 column per category (an unseen value: all zeros, warned
-    about)."""
+    about). (:meth:`~deltarule.preprocessing.TabularPreprocessor.transform` writes
+    :func:`standardised_column` and :func:`category_codes` into its output instead.)"""
+    if state["kind"] == "numeric":
+        return standardised_column(series, state)[:, None]
+    codes = category_codes(series, state)
+    onehot = np.zeros((len(codes), len(state["categories"])))
+    rows = np.flatnonzero(codes >= 0)
+    onehot[rows, codes[rows]] = 1.0
+    return onehot
+
+
+def _checked_missing(series: Any, state: dict[str, Any]) -> tuple[Any, Any]:
+    """``series`` (missing-value marks as missing, for numbers) and where it is missing;
+    a missing value without a fill is an error."""
     if state["kind"] == "numeric":
         series = marks_as_missing(series)
     missing = series.isna()
     if missing.any() and state["fill"] is None:
         raise missing_error(series, missing, fitted=True)
-    if state["kind"] == "numeric":
-        values = as_numbers(series, f"column {series.name!r}", _WAS_NUMERIC)
-        values = values.fillna(state["fill"]) if missing.any() else values
-        return ((values.to_numpy() - state["mean"]) / state["std"])[:, None]
+    return series, missing
+
+
+def standardised_column(series: Any, state: dict[str, Any]) -> np.ndarray:
+    """The numeric column ``series`` standardised by its fitted ``state``,
+    :math:`(x - \\mu) / \\sigma` (missing values filled first), of shape (n_samples,):
+    float64, or float32 for a float32 column."""
+    series, missing = _checked_missing(series, state)
+    values = as_numbers(series, f"column {series.name!r}", _WAS_NUMERIC)
+    values = values.fillna(state["fill"]) if missing.any() else values
+    return (values.to_numpy() - state["mean"]) / state["std"]
+
+
+def category_codes(series: Any, state: dict[str, Any]) -> np.ndarray:
+    """The position of each value of the categorical column ``series`` among its fitted
+    ``state``'s categories, -1 for a value never seen in training (warned about); missing
+    values filled first."""
+    series, missing = _checked_missing(series, state)
     values = series.astype(object).where(~missing, state["fill"])
     codes = label_codes(values, state["categories"])
     unseen = codes < 0
@@ -210,7 +266,4 @@ def encode_column(series: Any, state: dict[str, Any]) -> np.ndarray:
             DataWarning,
             stacklevel=user_stacklevel(),
         )
-    onehot = np.zeros((len(values), len(state["categories"])))
-    rows = np.flatnonzero(codes >= 0)
-    onehot[rows, codes[rows]] = 1.0
-    return onehot
+    return codes

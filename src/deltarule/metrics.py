@@ -51,10 +51,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,9 +128,15 @@ def _not_none(data: Any, name: str) -> Any:
     return data
 
 
-def _as_2d(data: Any, name: str) -> Array:
+def _as_2d(data: Any, name: str, dtype: np.dtype | None = F64) -> Array:
+    """``data`` validated as a 2-D float array of ``dtype``; ``None``: a float32 or float64
+    NumPy array as it is (no copy), anything else as float64 (:func:`_read_as`)."""
+    dtype = _read_as(data) if dtype is None else dtype
+    memo, key = _MEMO.get(), (id(data), name, dtype)
+    if memo is not None and key in memo:
+        return memo[key][1]
     try:
-        array = as_float_array(_not_none(data, name), name, F64)
+        array = as_float_array(_not_none(data, name), name, dtype)
     except InputError:
         if name == "output" and _holds_non_finite_numbers(data):
             raise InputError(
@@ -138,7 +146,56 @@ def _as_2d(data: Any, name: str) -> Array:
                 "training data were (scale them alike)."
             ) from None
         raise
-    return array.reshape(-1, 1) if array.ndim == 1 else array
+    array = array.reshape(-1, 1) if array.ndim == 1 else array
+    if memo is not None:
+        memo[key] = (data, array)  # (``data`` kept alive: its id stays its own)
+    return array
+
+
+def _read_as(data: Any) -> np.dtype:
+    """The dtype class labels are read from ``data`` in: a float32 or float64 array's own
+    (float32 read as float64 gives the same labels, every float32 being a float64, so the
+    (n_samples, n_classes) array is not copied), float64 for anything else."""
+    dtype = getattr(data, "dtype", None)
+    return dtype if isinstance(data, np.ndarray) and dtype in FLOAT_DTYPES else F64
+
+
+_MEMO: ContextVar[dict | None] = ContextVar("deltarule_metric_inputs", default=None)
+"""Inputs read once and shared by the metrics called within :func:`shared_inputs`."""
+
+
+@contextlib.contextmanager
+def shared_inputs() -> Iterator[None]:
+    """Within it, metrics called on the same array objects check and read them once: their
+    validation, multi-label test and class labels are computed for the first metric and
+    reused by the others (:func:`check_targets` scores every metric on ``(y, y)``: one
+    O(n_samples x n_outputs) pass instead of one per metric). The arrays must not change
+    inside."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memo(kind: str, array: Array, *more: Any) -> tuple[dict | None, tuple]:
+    """The memo of :func:`shared_inputs` (None outside) and ``array``'s key in it."""
+    memo = _MEMO.get()
+    key = (kind, id(array), *more)
+    return memo, key
+
+
+def _blocks(array: Array, entries: int = 1 << 20) -> Iterator[Array]:
+    """The rows of a 2-D ``array`` in blocks of about ``entries`` values: an element-wise
+    test over the blocks takes no (n_samples, n_outputs) temporary."""
+    rows = max(1, entries // max(1, array.shape[1]))
+    for start in range(0, array.shape[0], rows):
+        yield array[start : start + rows]
+
+
+def _zeros_and_ones(array: Array) -> bool:
+    """Whether every value of the 2-D ``array`` is 0 or 1 (``np.isin(array, (0, 1)).all()``)."""
+    return all(((block == 0) | (block == 1)).all() for block in _blocks(array))
 
 
 def _holds_non_finite_numbers(data: Any) -> bool:
@@ -161,13 +218,17 @@ def _refuse_swapped(name: str, output: Any, target: Any) -> None:
     exact one-hot rows (or one 0/1 column) and ``target`` fractional probabilities (more
     than two values, so not the tutorial's 0.01/0.99 targets), which a network's outputs
     are and targets are not."""
-    try:
-        o, t = np.asarray(output, dtype=F64), np.asarray(target, dtype=F64)
+    try:  # (float32 arrays as they are: the same values, without a float64 copy)
+        o, t = (np.asarray(x, dtype=_read_as(x)) for x in (output, target))
     except (TypeError, ValueError):
         return  # (refused with its own message by the metric)
-    if o.shape != t.shape or o.size == 0 or not np.isfinite(t).all():
+    if o.shape != t.shape or o.size == 0:
         return
     o2 = o.reshape(len(o), -1) if o.ndim else o
+    if o2.ndim == 2 and not _zeros_and_ones(o2):  # (a network's outputs: the usual answer)
+        return
+    if not np.isfinite(t).all():
+        return
     exact = np.isin(o2, (0.0, 1.0)).all() and (o2.shape[1] == 1 or (o2.sum(axis=1) == 1).all())
     inside = (t >= 0).all() and (t <= 1).all()
     if exact and inside and np.unique(t).size > 2:
@@ -212,16 +273,19 @@ def _takes_sklearn_names(classifies: bool) -> Callable[[Callable[..., float]], C
     return decorate
 
 
-def _check_pair(output: Any, target: Any, sample_weight: Any) -> tuple[Array, Array, Array | None]:
-    """Return output, target (float64, 2-D, same shape) and the sample weights."""
-    o, t = _as_2d(output, "output"), _as_2d(target, "target")
+def _check_pair(
+    output: Any, target: Any, sample_weight: Any, dtype: np.dtype | None = F64
+) -> tuple[Array, Array, Array | None]:
+    """Return output, target (2-D, same shape; float64, or with ``dtype=None`` float32 arrays
+    as they are: :func:`_read_as`) and the sample weights (float64)."""
+    o, t = _as_2d(output, "output", dtype), _as_2d(target, "target", dtype)
     if o.shape != t.shape:
         raise InputError(
             f"output has shape {o.shape} but target has shape {t.shape}; expected the same "
             "shape (n_samples, n_outputs). Encode targets as the network sees them: one-hot "
             "rows for classes, one 0/1 column for a single sigmoid output."
         )
-    return o, t, check_sample_weight(sample_weight, o.shape[0], o.dtype)
+    return o, t, check_sample_weight(sample_weight, o.shape[0], F64)
 
 
 def is_multilabel(target: Any) -> bool:
@@ -229,17 +293,41 @@ def is_multilabel(target: Any) -> bool:
 
     A batch with one label in every row reads as one-hot: pass ``multilabel=True`` then.
     """
-    t = _as_2d(target, "target")
-    binary = np.isin(t, (0.0, 1.0)).all()
-    return bool(t.shape[1] > 1 and binary and (t.sum(axis=1) != 1).any())
+    t = _as_2d(target, "target", None)
+    memo, key = _memo("multilabel", t)
+    if memo is not None and key in memo:
+        return memo[key][1]
+    found = t.shape[1] > 1 and _several_labels(t)
+    if memo is not None:
+        memo[key] = (t, found)
+    return found
+
+
+def _several_labels(t: Array) -> bool:
+    """Whether ``t`` holds only 0s and 1s and some row has not exactly one 1, a block of rows
+    at a time (row sums of 0s and 1s are exact in float32 too)."""
+    several = False
+    for block in _blocks(t):
+        if not ((block == 0) | (block == 1)).all():
+            return False
+        several = several or bool((block.sum(axis=1) != 1).any())
+    return several
 
 
 def _labels(array: Array, multilabel: bool, threshold: float = THRESHOLD) -> np.ndarray:
+    memo, key = _memo("labels", array, multilabel, threshold)
+    if memo is not None and key in memo:
+        return memo[key][1]
+    cut = np.float64(threshold)  # (compared in float64 also for float32 outputs: exact)
     if multilabel:
-        return (array > threshold).astype(np.int64)
-    if array.shape[1] == 1:
-        return (array[:, 0] > threshold).astype(np.int64)
-    return array.argmax(axis=1)
+        labels = (array > cut).astype(np.int64)
+    elif array.shape[1] == 1:
+        labels = (array[:, 0] > cut).astype(np.int64)
+    else:
+        labels = array.argmax(axis=1)
+    if memo is not None:
+        memo[key] = (array, labels)
+    return labels
 
 
 def _threshold(threshold: Any) -> float:
@@ -259,21 +347,22 @@ def predicted_labels(
     ``argmax`` over several columns (softmax), ``output > threshold`` (0.5) for one column;
     with ``multilabel=True`` each column is thresholded alone, shape (n_samples, n_outputs).
     """
-    return _labels(_as_2d(output, "output"), multilabel, _threshold(threshold))
+    return _labels(_as_2d(output, "output", None), multilabel, _threshold(threshold))
 
 
 def target_labels(
     target: Any, multilabel: bool = False, *, threshold: float = THRESHOLD
 ) -> np.ndarray:
     """Return class labels for one-hot or 0/1 targets; same rules as :func:`predicted_labels`."""
-    return _labels(_as_2d(target, "target"), multilabel, _threshold(threshold))
+    return _labels(_as_2d(target, "target", None), multilabel, _threshold(threshold))
 
 
 def _classify(
     output: Any, target: Any, sample_weight: Any, multilabel: bool | None, threshold: Any
 ) -> tuple[np.ndarray, np.ndarray, Array | None, int, bool]:
-    """Return true labels, predicted labels, weights, number of classes, multi-label flag."""
-    o, t, w = _check_pair(output, target, sample_weight)
+    """Return true labels, predicted labels, weights, number of classes, multi-label flag
+    (float32 arrays read as they are, without a float64 copy: the same labels)."""
+    o, t, w = _check_pair(output, target, sample_weight, None)
     ml = is_multilabel(t) if multilabel is None else bool(multilabel)
     cut = _threshold(threshold)
     return _labels(t, ml, cut), _labels(o, ml, cut), w, max(2, o.shape[1]), ml
@@ -512,7 +601,7 @@ def f1_binary(
     InputError
         For more than two columns, or multi-label targets: use :func:`f1` (macro).
     """
-    o, t, w = _check_pair(output, target, sample_weight)
+    o, t, w = _check_pair(output, target, sample_weight, None)
     if o.shape[1] > 2 or is_multilabel(t):
         kind = "multi-label targets" if is_multilabel(t) else f"{o.shape[1]} output columns"
         raise InputError(
@@ -548,14 +637,29 @@ def log_loss(
     """
     dtype = np.asarray(output).dtype
     eps = np.finfo(dtype if dtype in FLOAT_DTYPES else np.float64).eps
-    o, t, w = _check_pair(output, target, sample_weight)
+    o, t, w = _check_pair(output, target, sample_weight, None)
     ml = is_multilabel(t) if multilabel is None else bool(multilabel)
     if ml or o.shape[1] == 1:
+        o, t = o.astype(F64, copy=False), t.astype(F64, copy=False)
         p, q = np.clip(o, eps, 1 - eps), np.clip(1 - o, eps, 1 - eps)
         per_sample = -(t * np.log(p) + (1 - t) * np.log(q)).mean(axis=1)
+    elif _one_hot(t):
+        # -sum_k t_k log o_k of a one-hot row is -log o_c of its class c, bit for bit (the
+        # other terms are -0.0): no (n_samples, n_classes) temporaries for many classes
+        picked = o[np.arange(o.shape[0]), _labels(t, False)].astype(F64)
+        per_sample = -np.log(np.clip(picked, eps, 1 - eps))
     else:
+        o, t = o.astype(F64, copy=False), t.astype(F64, copy=False)
         per_sample = -(t * np.log(np.clip(o, eps, 1 - eps))).sum(axis=1)
     return _mean(per_sample, w)
+
+
+def _one_hot(t: Array) -> bool:
+    """Whether every row of ``t`` is 0s and exactly one 1, a block of rows at a time."""
+    return all(
+        ((block == 0) | (block == 1)).all() and (block.sum(axis=1) == 1).all()
+        for block in _blocks(t)
+    )
 
 
 @_takes_sklearn_names(False)
@@ -812,13 +916,14 @@ def check_targets(metrics: list[Metric], y: Array, classification: bool) -> None
     InputError
         Naming the metric, the targets and what to use instead.
     """
-    for metric in metrics:  # this module's own: what they refuse, before any use
-        if getattr(metric.function, "__module__", None) == __name__:
-            try:
-                metric(y, y)
-            except InputError as exc:
-                message = f"metric {metric.name!r} cannot score these targets: {exc}"
-                raise InputError(message) from None
+    with shared_inputs():  # (y read once, however many metrics)
+        for metric in metrics:  # this module's own: what they refuse, before any use
+            if getattr(metric.function, "__module__", None) == __name__:
+                try:
+                    metric(y, y)
+                except InputError as exc:
+                    message = f"metric {metric.name!r} cannot score these targets: {exc}"
+                    raise InputError(message) from None
     wrong = [m.name for m in metrics if m.task == "classification"]
     column = None if classification or not wrong else continuous_column(y)
     if column is None:

@@ -42,13 +42,21 @@ Examples
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import numpy as np
 
 from ._columns import MISSING_MARKS as MISSING_MARKS  # (importable from here, as before)
 from ._columns import as_numbers, load_pandas
-from ._encoders import all_text, encode_column, fit_column, label_codes
+from ._encoders import (
+    MANY_CATEGORIES,
+    all_text,
+    category_codes,
+    fit_column,
+    label_codes,
+    standardised_column,
+)
 from ._naming import ROWS_ATTR, listed, missing_columns, plain, row_name, shortened, where
 from ._preprocessing_state import (
     IMPUTE_STRATEGIES,
@@ -57,11 +65,20 @@ from ._preprocessing_state import (
     TASKS,
     state_problem,
 )
+from ._sparse import CHUNK_BYTES, fits
 from ._task import MAX_CLASSES as MAX_CLASSES  # (importable from here, as before)
 from ._task import fit_target
 from .exceptions import IncompatibleFormatError, InputError, NotFittedError
 
 __all__ = ["ROWS_ATTR", "TabularPreprocessor"]
+
+
+def _first_beyond(column: np.ndarray, dtype: np.dtype) -> int | None:
+    """The first row of a standardised ``column`` that ``dtype`` cannot hold (NaN included:
+    a standardisation overflowed), or None."""
+    with np.errstate(invalid="ignore"):
+        beyond = ~(np.abs(column) <= float(np.finfo(dtype).max))
+    return int(np.argmax(beyond)) if beyond.any() else None
 
 
 class TabularPreprocessor:
@@ -170,27 +187,67 @@ class TabularPreprocessor:
                 f"{listed(lacking)}. {missing_columns(lacking, frame.columns)} Add the missing "
                 "ones (columns are taken by name, in any order; extra ones are ignored)."
             )
-        blocks = [encode_column(frame[c["name"]], c) for c in self.columns]
-        out = np.concatenate(blocks, axis=1)
-        if np.dtype(dtype).kind == "f":
-            self._check_range(frame, blocks, out, np.dtype(dtype))
+        # each column written into the output in its dtype (a float64 column cast as astype
+        # casts it), checked column by column: no float64 copy of the whole table
+        floats = np.dtype(dtype).kind == "f"
+        out = self._allocate(frame, np.dtype(dtype) if floats else np.dtype(np.float64))
+        beyond, start = [], 0
+        for state in self.columns:
+            series = frame[state["name"]]
+            if state["kind"] == "numeric":
+                column = standardised_column(series, state)
+                row = _first_beyond(column, out.dtype) if floats else None
+                if row is None:
+                    out[:, start] = column
+                else:  # (not cast: refused below)
+                    beyond.append((row, start, state, column[row]))
+                start += 1
+                continue
+            codes = category_codes(series, state)
+            rows = np.flatnonzero(codes >= 0)
+            out[rows, start + codes[rows]] = 1
+            start += len(state["categories"])
+        if beyond:  # (the first in the table's order, row by row)
+            raise self._out_of_range(frame, *min(beyond, key=lambda b: b[:2]), out.dtype)
         return out.astype(dtype, copy=False)
 
-    def _check_range(
-        self, frame: Any, blocks: list[np.ndarray], out: np.ndarray, dtype: np.dtype
-    ) -> None:
-        """Refuse standardised values that ``dtype`` cannot hold (they would become inf)."""
-        limit = float(np.finfo(dtype).max)
-        with np.errstate(invalid="ignore"):
-            beyond = ~(np.abs(out) <= limit)
-        if not beyond.any():
-            return
-        row, col = (int(i) for i in np.argwhere(beyond)[0])
-        ends = np.cumsum([block.shape[1] for block in blocks])
-        state = self.columns[int(np.searchsorted(ends, col, side="right"))]
-        raw = frame[state["name"]].iloc[row]
+    def _allocate(self, frame: Any, dtype: np.dtype) -> np.ndarray:
+        """The zeroed output of :meth:`transform`; one that would not fit in memory because
+        of a categorical column is refused, naming the column with the most categories."""
+        shape = (len(frame), self.n_features_out)
+        widest = max(
+            (c for c in self.columns if c["kind"] == "categorical"),
+            key=lambda c: len(c["categories"]),
+            default=None,
+        )
+        size = shape[0] * shape[1] * dtype.itemsize
+        if widest is None or size <= CHUNK_BYTES:
+            return np.zeros(shape, dtype)
+        if fits(shape, dtype):
+            try:
+                return np.zeros(shape, dtype)
+            except MemoryError:
+                pass
+        name, n = widest["name"], len(widest["categories"])
+        python = f"drop the column (df.drop(columns={name!r}))"
         raise InputError(
-            f"column {state['name']!r} holds {raw} at {row_name(row, frame)}: {out[row, col]:.3g} "
+            f"column {name!r} has {n:,} categories, one-hot encoded as {n:,} input columns: "
+            f"the {shape[0]:,} rows would take {shape[0] * n * dtype.itemsize:,} bytes in "
+            f"{dtype} for it alone ({size:,} for all {shape[1]:,} input columns), more than "
+            f"half the memory available now. {python.capitalize()}, or replace it by fewer values "
+            f"(hash them into a few hundred buckets, or group the rare ones): more than "
+            f"{MANY_CATEGORIES:,} categories are rarely worth an input each.",
+            options={python.capitalize(): f"Drop it with --drop {shlex.quote(str(name))}"},
+        )
+
+    def _out_of_range(
+        self, frame: Any, row: int, start: int, state: dict, value: float, dtype: np.dtype
+    ) -> InputError:
+        """The error for a standardised ``value`` that ``dtype`` cannot hold (it would
+        become inf), at ``row`` of the column ``state``."""
+        raw = frame[state["name"]].iloc[row]
+        return InputError(
+            f"column {state['name']!r} holds {raw} at {row_name(row, frame)}: {value:.3g} "
             f"standard deviations from the training data's mean ({state['mean']:.4g}, std "
             f"{state['std']:.4g}), beyond what {dtype} can hold; expected values on the "
             "training data's scale. Check that row (a typing or unit error?)."

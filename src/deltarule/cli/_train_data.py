@@ -8,17 +8,19 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputError
+from ..exceptions import DataWarning, InputError
 from ._common import check_fann_data, data_suffix, is_array_file, pick_columns, read_data
 from ._stdin import is_stdin
 
 __all__ = [
     "MIN_ROWS_FOR_IDENTIFIERS",
     "NEARLY_EVERY_ROW",
+    "category_warnings",
     "encode_targets",
     "from_dataset",
     "from_file",
@@ -53,8 +55,38 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     if not is_npz and target in frame.columns and args.task != "regression":
         frame[target] = _labels_as_written(frame[target], args.data, target, sep, header)
     args.data_warnings = identifier_warnings(frame, target)  # (shown once all is checked)
-    pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
+    with warnings.catch_warnings():  # (said below in the command line's spelling)
+        warnings.filterwarnings("ignore", _MANY_CATEGORIES, DataWarning)
+        pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
+    args.data_warnings += category_warnings(pre, len(frame), args.data_warnings)
     return pre, pre.transform(frame), pre.transform_target(frame[target])
+
+
+_MANY_CATEGORIES = r"column .* has [\d,]+ categories \(more than"
+"""The start of the preprocessor's warning about a column of many categories
+(:func:`deltarule._encoders.many_categories`), which :func:`category_warnings` says for
+the command line."""
+
+
+def category_warnings(pre: Any, n_rows: int, said: list[str]) -> list[str]:
+    """The warnings about the fitted ``pre``'s categorical columns of more than
+    :data:`~deltarule._encoders.MANY_CATEGORIES` categories (one input column each), but
+    those already ``said`` (an identifier's warning names the column)."""
+    from .._encoders import MANY_CATEGORIES
+
+    found = []
+    for column in pre.columns:
+        n, name = len(column.get("categories") or []), column["name"]
+        if n <= MANY_CATEGORIES or any(text.startswith(f"column {name!r} ") for text in said):
+            continue
+        found.append(
+            f"column {name!r} has {n:,} categories (more than {MANY_CATEGORIES:,}): one-hot "
+            f"encoded, they are {n:,} input columns, {8 * n * n_rows:,} bytes for its "
+            f"{n_rows:,} rows, and a network too wide to learn much from each; drop it with "
+            f"--drop {shlex.quote(str(name))}, or replace it in the data by fewer values (hash "
+            "them into a few hundred buckets, or group the rare ones)"
+        )
+    return found
 
 
 def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: bool) -> Any:

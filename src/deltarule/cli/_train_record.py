@@ -16,7 +16,20 @@ from ..exceptions import InputError
 from ._common import CLASSIFICATION, score
 from ._train_fit import standardised
 
-__all__ = ["plot_curves", "report_score", "save_trained", "say", "training_record"]
+__all__ = [
+    "MAX_STORED_CONFUSION",
+    "plot_curves",
+    "report_score",
+    "save_trained",
+    "say",
+    "training_record",
+]
+
+MAX_STORED_CONFUSION = 50
+"""The most classes whose confusion matrix the model file's ``training`` record keeps (50 x 50
+= 2,500 counts); for more, the record's ``confusion_matrix`` is null and its ``note`` says why
+(1,000 classes would take a million counts, ~3 MB of the file's JSON header, and seconds to
+write and read), and ``deltarule evaluate`` prints the matrix on demand."""
 
 
 def report_score(net: Any, pre: Any, parts: tuple, test: Any) -> tuple[str, dict, str]:
@@ -88,6 +101,7 @@ def save_trained(
     """
     if standardised(net, pre.task == CLASSIFICATION):
         extra["note"] = "training losses are on the standardised target"
+    _without_large_confusion(extra)
     training = _escaped(training_record(history, args, extra))
     replacing = out.is_file()  # (overwritten, as a compiler's output is, but said so)
     saved = {"preprocessing": pre.to_dict(), "classes": pre.classes, "training": training}
@@ -97,6 +111,21 @@ def save_trained(
         raise _saved_elsewhere(net, out, saved, exc) from exc
     shown = f"./{out}" if str(out) == "-" else out  # (a file named -, as it must be typed)
     return f"model saved to {shown}" + (" (replacing the file that was there)" if replacing else "")
+
+
+def _without_large_confusion(extra: dict) -> None:
+    """Replace in ``extra`` (the record's summary) each ``*_metrics`` confusion matrix of more
+    than :data:`MAX_STORED_CONFUSION` classes by None, and say so in its ``note``."""
+    for key, scores in list(extra.items()):  # (a note may be added)
+        matrix = scores.get("confusion_matrix") if isinstance(scores, dict) else None
+        if not key.endswith("_metrics") or matrix is None or len(matrix) <= MAX_STORED_CONFUSION:
+            continue
+        extra[key] = {**scores, "confusion_matrix": None}
+        said = (
+            f"confusion matrix not kept: {len(matrix)} classes (over {MAX_STORED_CONFUSION}); "
+            "deltarule evaluate prints it"
+        )
+        extra["note"] = f"{extra['note']}; {said}" if extra.get("note") else said
 
 
 def _save(net: Any, path: Path, saved: dict) -> None:
