@@ -29,7 +29,7 @@ from ._typing import Array
 from .callbacks import Callback, TrainingState, check_rate
 from .exceptions import InputError
 from .history import EpochRecord
-from .metrics import class_threshold
+from .metrics import class_threshold, shared_inputs
 from .network import INFER_CHUNK
 
 __all__ = [
@@ -165,7 +165,8 @@ def metrics(trainer: Any, output: Array | None, target: Array, sw: Array | None)
     # one output column is split into classes at the midpoint of its two target values,
     # else of the output's range (tanh with -1/+1 targets: 0), as AllCorrect splits it
     cut = class_threshold(trainer.network.layers[-1].activation, target)
-    return {m.name: m(output, target, sw, threshold=cut) for m in trainer.metrics}
+    with shared_inputs():  # (the target checked and labelled once for all the metrics)
+        return {m.name: m(output, target, sw, threshold=cut) for m in trainer.metrics}
 
 
 def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, float]]:
