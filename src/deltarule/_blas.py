@@ -131,7 +131,8 @@ def usable_threads() -> int:
     as NumPy's OpenBLAS may use by the user's limit — the size before the
     :func:`single_threaded` blocks running now, if any: a fit or predict starting in one
     thread while another thread's steps hold the pool at one chooses as it would alone (the
-    same kernel, so the same bits)."""
+    same kernel, so the same bits). What runs on NumPy's own products meanwhile does not:
+    see :func:`single_threaded`."""
     held = list(_HOLDERS)  # (a copy: another thread may end its block meanwhile)
     return max(1, min(cpus(), held[0] if held else pool_threads()))
 
@@ -177,7 +178,11 @@ def single_threaded() -> Iterator[None]:
     of them when the last ends, unless the size was changed meanwhile (it is then left as
     it was set). Limiting NumPy's threads from another thread while a threaded fit runs
     (threadpoolctl) can therefore interleave with these blocks: set limits before
-    training, or around it in the same thread.
+    training, or around it in the same thread. For the same reason, while any thread is in
+    such a block (a threaded fit, a large predict), NumPy's products everywhere else in the
+    process — other threads' NumPy code, the NumPy path's predicts of up to 2,048 rows, a
+    plain step — run on one thread, and may differ in the last bits from the same code run
+    alone (OpenBLAS splits a product's sums otherwise on one thread than on several).
     """
     functions = _thread_functions()
     if functions is None:

@@ -21,19 +21,36 @@ keep their compiled code in numba's on-disk cache: next to the installed package
 the user's cache folder, else (a read-only install and an unwritable home, as for a service
 account) in a private folder under the system's temporary folder (:func:`private_folder`);
 an explicit ``NUMBA_CACHE_DIR`` is used as numba uses it.
+
+**fork.** A process forked while another of its threads held a lock stays with that lock
+held for ever: a child forked while a thread imported numba or loaded a kernel (a first
+fit's first ~0.35 s) hung in its own first fit. :func:`available` imports numba and the
+kernels' module in a :func:`fork_waits` block (as :mod:`deltarule._mkl` loads MKL and
+compiles its products), and from its first call ``os.fork`` (and a ``multiprocessing``
+pool's "fork") waits for those blocks and numba's compiler lock, taken in the parent around
+the fork and released in both processes (:func:`_hold_locks`), so a fork made while a
+kernel loads or compiles waits for it. Imports of other modules that a thread
+is in the middle of when the process forks (Python's per-module import locks) are not
+covered: fork once training has started, or use the "spawn" or "forkserver" start method.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "supported", "builtin_math", "worth_it", "OnlineKernel", "fused_adam"]
+__all__ = [
+    "available", "fork_waits", "supported", "builtin_math", "worth_it", "OnlineKernel",
+    "fused_adam",
+]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 OUTPUT_CODES = {  # (output activation, loss) -> loss code of the kernel
@@ -56,13 +73,68 @@ def available() -> bool:
     ``NUMBA_DISABLE_JIT``, or :data:`SWITCH`), and has a folder to cache them in."""
     if os.environ.get(SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
         return False
-    try:
-        import numba
-    except ImportError:
-        return False
-    if getattr(numba.config, "DISABLE_JIT", False):  # (pure Python: the kernels cannot run)
-        return False
-    return _cache_folder()
+    with fork_waits():  # (see the module's docstring)
+        try:
+            import numba
+        except ImportError:
+            return False
+        if getattr(numba.config, "DISABLE_JIT", False):  # (pure Python: cannot run them)
+            return False
+        if not _cache_folder():
+            return False
+        from . import _jit  # noqa: F401 - imported whole here, where a fork waits for it
+    return True
+
+
+_LOADING = threading.RLock()
+"""Held in :func:`fork_waits` blocks (a fork waits for it)."""
+
+
+@contextlib.contextmanager
+def fork_waits() -> Iterator[None]:
+    """A block that ``os.fork`` waits for: numba's import and the kernels' here, MKL's
+    loading and compiling (:mod:`deltarule._mkl`), work that takes a library's internal
+    lock, which a fork made in the middle of it would leave held in the child for ever."""
+    with _LOADING:
+        _fork_safe()
+        yield
+
+
+_FORK_HOOKS: list[bool] = []  # (one entry once the hooks are registered)
+_HELD: list[Any] = []  # (the locks the hooks took before a fork, to release after it)
+
+
+def _fork_safe() -> None:
+    """Register :func:`_hold_locks` and :func:`_release_locks` around ``os.fork``, once.
+
+    Hooks registered later run first before a fork: :mod:`logging`'s, registered when
+    numba's import first loads it, would hold logging's lock while ours waits for a thread
+    whose import needs that lock. Imported first, its hook runs after ours."""
+    if not _FORK_HOOKS and hasattr(os, "register_at_fork"):
+        import logging  # noqa: F401 - see above
+
+        os.register_at_fork(
+            before=_hold_locks, after_in_parent=_release_locks, after_in_child=_release_locks
+        )
+        _FORK_HOOKS.append(True)
+
+
+def _hold_locks() -> None:
+    """Before a fork: wait for :data:`_LOADING` and numba's compiler lock (a thread that
+    holds either is importing numba or loading a kernel; in the child it would hold it for
+    ever), and hold them until the fork is done."""
+    _LOADING.acquire()
+    _HELD.append(_LOADING)
+    lock = getattr(sys.modules.get("numba.core.compiler_lock"), "global_compiler_lock", None)
+    if lock is not None:
+        lock.acquire()
+        _HELD.append(lock)
+
+
+def _release_locks() -> None:
+    """After a fork, in the parent and in the child: release what :func:`_hold_locks` took."""
+    while _HELD:
+        _HELD.pop().release()
 
 
 def _cache_folder() -> bool:

@@ -332,8 +332,12 @@ class MinibatchKernel:
         # its thread, unchecked; a one-thread table made threads read past it and crash)
         self.compiled = np.zeros((len(layers), 3, threads, 3), np.int64)
         if threads > 1 and self.thread_gemm == _mkl.gemm_address(dtype):
-            self.compiled, jitters = compiled_products(self.sizes, self.parts, bs, dtype)
-            weakref.finalize(self, _mkl.release, jitters)
+            with _compiled.fork_waits():  # (MKL's compiler takes a lock of its own)
+                self.compiled, jitters = compiled_products(self.sizes, self.parts, bs, dtype)
+            # freed with the kernel, but not at the interpreter's exit: a daemon thread may
+            # still be running them then (freeing them under it crashed the process), and
+            # the process's end frees them anyway
+            weakref.finalize(self, _mkl.release, jitters).atexit = False
 
     def _parts(self, threads: int) -> np.ndarray:
         return np.array([shares(int(w), threads) for w in self.sizes[1:]], dtype=np.int64)

@@ -19,7 +19,10 @@ Both settings are the process's, and MKL takes them only before its first use: w
 another part of the process has used MKL already, its threading layer stays, and
 :func:`single_threaded` (around each thread's share of the steps) holds MKL at one
 thread on the calling thread, MKL's own per-thread setting, so the products are the
-same either way. :func:`gemm_addresses` returns zeros, and MKL is not loaded, when the
+same either way. It also makes one small product of each precision while a fork waits
+(:func:`deltarule._compiled.fork_waits`): MKL loads its code on its first product under a
+lock of its own, which a child forked meanwhile would find held for ever.
+:func:`gemm_addresses` returns zeros, and MKL is not loaded, when the
 wheel is not installed or when ``DELTARULE_MKL=0`` is set in the environment (NumPy's
 products everywhere: the compiled steps then give the plain step's bits where
 :mod:`deltarule._minibatch` says they do), or when the library lacks those functions.
@@ -85,9 +88,18 @@ class _Mkl(NamedTuple):
 
 @lru_cache(maxsize=1)
 def _library() -> _Mkl | None:
-    """MKL set up as the module's docstring says, or None without it."""
+    """MKL set up as the module's docstring says, or None without it (loaded where a fork
+    waits for it: :func:`deltarule._compiled.fork_waits`)."""
     if os.environ.get("DELTARULE_MKL", "").strip() == "0":
         return None
+    from . import _compiled
+
+    with _compiled.fork_waits():
+        return _load()
+
+
+def _load() -> _Mkl | None:
+    """:func:`_library`'s work."""
     path = library_path()
     if path is None:
         return None
@@ -103,8 +115,26 @@ def _library() -> _Mkl | None:
         function.restype, function.argtypes = ctypes.c_int, argtypes
     set_layer(_SEQUENTIAL)  # no effect (it says which layer is set) once MKL has been used
     disable_fast_mm()
+    _first_products(single, double)
     single, double = (ctypes.cast(f, ctypes.c_void_p).value or 0 for f in (single, double))
     return _Mkl(single, double, set_local, library)
+
+
+def _first_products(*functions: Any) -> None:
+    """One small product through each of ``cblas_sgemm_64`` and ``cblas_dgemm_64``: MKL
+    loads its code on its first product under a spin lock of its own, which a fork made
+    meanwhile leaves held in the child for ever (the child's first product hung). Made
+    here, under :func:`deltarule._compiled.fork_waits`, a fork waits for them."""
+    size = ctypes.c_int64
+    for function, real, dtype in zip(functions, (ctypes.c_float, ctypes.c_double),
+                                     (np.float32, np.float64)):  # fmt: skip
+        function.restype = None
+        function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, size, size, size, real,
+                             ctypes.c_void_p, size, ctypes.c_void_p, size, real, ctypes.c_void_p,
+                             size]  # fmt: skip
+        a, c = np.ones((8, 8), dtype), np.empty((8, 8), dtype)
+        function(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, 8, 8, 8, 1.0, a.ctypes.data, 8, a.ctypes.data,
+                 8, 0.0, c.ctypes.data, 8)  # fmt: skip
 
 
 def gemm_addresses() -> tuple[int, int]:

@@ -9,13 +9,14 @@ batch and keeps what it trained; elsewhere the command stops (its files are writ
 atomically, so none is left half-written), with exit status 128 + the signal's number.
 
 This module is what the ``deltarule`` program imports before it calls :func:`main`, so it
-imports nothing at its top but :mod:`sys`: what it needs (argparse, the subcommands, numpy)
-is imported inside :func:`main`, where Ctrl-C ends the command with one line, not a
-traceback.
+imports nothing at its top but :mod:`sys` (and the built-in :mod:`_thread`): what it needs
+(argparse, the subcommands, numpy) is imported inside :func:`main`, where Ctrl-C ends the
+command with one line, not a traceback.
 """
 
 from __future__ import annotations
 
+import _thread  # (built in: costs nothing)
 import sys
 
 TYPE_CHECKING = False  # (typing.TYPE_CHECKING, without importing typing: see above)
@@ -170,6 +171,10 @@ def _version() -> str:
     return f"deltarule {__version__}"
 
 
+_ONE_AT_A_TIME = _thread.RLock()
+"""Held while :func:`main` runs: one command at a time in a process."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
@@ -178,12 +183,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     (``--debug`` shows it). ``--debug`` is looked for in ``argv`` before the parser is
     built, so that an error while building it (a subcommand that fails to import) shows its
     traceback too.
+
+    A command sets the process's standard streams, how warnings show and (in the main
+    thread) the signal handlers while it runs, so calls from several threads at once run
+    one after another (a call from within a command, in the same thread, runs at once);
+    for commands in parallel, run them in processes.
     """
     import warnings  # (loaded at Python's start: costs nothing)
 
     from ._streams import Streams
 
-    with Streams(), warnings.catch_warnings():  # (how warnings show: for this command)
+    with _ONE_AT_A_TIME, Streams(), warnings.catch_warnings():  # (warnings: this command's)
         return _main(argv)
 
 
