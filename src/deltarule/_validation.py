@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import numbers
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -354,7 +355,10 @@ def unmasked(data: Any, name: str) -> Any:
     InputError
         If ``data`` is a masked array with masked values.
     """
-    if not isinstance(data, np.ma.MaskedArray):
+    # numpy.ma as loaded, not np.ma, which imports it: an import in a thread while another
+    # forks can hang the child; and nothing is a masked array unless numpy.ma is loaded
+    ma = sys.modules.get("numpy.ma")
+    if ma is None or not isinstance(data, ma.MaskedArray):
         return data
     masked = int(np.ma.count_masked(data))
     if masked:
