@@ -26,7 +26,7 @@ from ._reports import Interrupt, diverged
 from ._sampling import Data
 from ._steps import run_epoch
 from ._typing import Array
-from .callbacks import Callback, TrainingState, check_rate
+from .callbacks import Callback, ProgressBar, TrainingState, check_rate
 from .exceptions import InputError
 from .history import EpochRecord
 from .metrics import class_threshold, shared_inputs
@@ -34,6 +34,7 @@ from .network import INFER_CHUNK
 
 __all__ = [
     "BestStart",
+    "EpochProgress",
     "OptimizerSnapshot",
     "ValidationDiverged",
     "end_epoch",
@@ -75,6 +76,40 @@ class OptimizerSnapshot:
                 np.copyto(value, kept)
             else:
                 state[key] = kept
+
+
+class EpochProgress:
+    """Tells the callbacks that override :meth:`Callback.on_epoch_progress
+    <deltarule.callbacks.Callback.on_epoch_progress>` how far a long epoch has got, at most
+    every :data:`EVERY` seconds: the epoch loops call :meth:`tick` between batches (or runs
+    of compiled steps), which costs a clock read when nothing is due."""
+
+    EVERY = 1.0
+    """Seconds between reports."""
+
+    def __init__(self, cbs: Sequence[Callback], state: TrainingState) -> None:
+        base = Callback.on_epoch_progress
+        self.cbs = [
+            cb for cb in cbs
+            if getattr(type(cb), "on_epoch_progress", base) is not base
+            and not (isinstance(cb, ProgressBar) and cb.verbose == 0)  # (a silent bar)
+        ]  # fmt: skip
+        self.state = state
+        self.t0 = self.due = 0.0
+
+    def start(self) -> None:
+        """An epoch begins."""
+        self.t0 = time.perf_counter()
+        self.due = self.t0 + self.EVERY
+
+    def tick(self, seen: int, total: int) -> None:
+        """``seen`` of the epoch's ``total`` examples are done."""
+        now = time.perf_counter()
+        if now < self.due:
+            return
+        self.due = now + self.EVERY
+        for cb in self.cbs:
+            cb.on_epoch_progress(seen, total, now - self.t0, self.state)
 
 
 def finite_weights(network: Any) -> bool:
@@ -287,6 +322,8 @@ def run_epochs(
     last_good = net.parameters.copy()
     last_state = OptimizerSnapshot(trainer.optimizer_state)
     best = BestStart(net, trainer.optimizer_state)
+    progress = EpochProgress(cbs, state)
+    trainer._progress = progress if progress.cbs else None  # (read by the epoch's loops)
     # Overflow is detected below (non-finite loss or weights) and reported with a hint.
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         for done_here in range(epochs):
@@ -294,6 +331,7 @@ def run_epochs(
             lr, t0 = state.learning_rate, time.perf_counter()
             np.copyto(last_good, net.parameters)
             last_state.take(trainer.optimizer_state)
+            progress.start()
             loss, output, order, norm = run(data, lr, interrupt)
             finite = math.isfinite(loss) and finite_weights(net)
             cause = None

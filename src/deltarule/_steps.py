@@ -202,6 +202,7 @@ def plain_steps(
     if trainer._layer_buffers is None or trainer._layer_buffers[0].net.shape[0] != bs:
         trainer._layer_buffers = trainer.network.buffers(bs)  # reused by a fit's epochs
     by_rows = trainer.epoch_loss == "rows"
+    progress, n = getattr(trainer, "_progress", None), data.X.shape[0]
     loss_sum = weight_sum = share_sum = 0.0
     seen = 0
     for start, seen, idx, xb, yb in batches(trainer, data, order, bs, shuffled):
@@ -231,6 +232,8 @@ def plain_steps(
             outputs[start:seen] = out
         if interrupt.requested:
             break
+        if progress is not None:
+            progress.tick(seen, n)
     return seen, loss_sum, weight_sum, share_sum
 
 
@@ -260,6 +263,7 @@ def compiled_steps(
     n, bs = data.X.shape[0], kernel.batch_size
     n_steps, done, loss_sum = -(-n // bs), 0, 0.0
     run = kernel.run_steps or FIRST_RUN_STEPS
+    progress = getattr(trainer, "_progress", None)
     while done < n_steps:
         size = min(run, n_steps - done)
         t0 = time.perf_counter()
@@ -272,6 +276,8 @@ def compiled_steps(
             done += 1
         if updates < len(losses) or interrupt.requested:
             break
+        if progress is not None:
+            progress.tick(min(done * bs, n), n)
         whole = seconds * run / size  # a whole run's time (a shorter last one's rate)
         if whole < COMPILED_RUN_SECONDS / 2:
             run *= 2

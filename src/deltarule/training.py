@@ -215,6 +215,7 @@ class Trainer:
         self.epochs_done = 0
         self.planned_epochs = 0  # epochs_done + the epochs the current fit asks for
         self._running: TrainingState | None = None  # the current fit's state, during a fit
+        self._progress: Any = None  # the current fit's EpochProgress, if a callback wants it
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -390,7 +391,7 @@ class Trainer:
         finally:
             # batch-sized: not kept between fits
             self._layer_buffers = self._buffers = self._minibatch = None
-            self._running = None
+            self._running = self._progress = None
         self.learning_rate = state.learning_rate
         state.history.stop_reason = reason
         for cb in cbs:

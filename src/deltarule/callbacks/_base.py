@@ -141,6 +141,14 @@ class Callback:
         """
         return None
 
+    def on_epoch_progress(
+        self, seen: int, total: int, seconds: float, state: TrainingState
+    ) -> None:
+        """Called during an epoch that runs for more than a second, at most once a second
+        (between batches, or runs of compiled steps): ``seen`` of its ``total`` examples
+        trained on in ``seconds``. ``state.epoch`` epochs are done. For progress only: it
+        cannot stop the run (Ctrl-C, or :class:`~deltarule.callbacks.TimeLimit`, can)."""
+
     def on_train_end(self, history: History, state: TrainingState) -> None:
         """Called once after the last epoch (also after a stop or an interruption)."""
 
@@ -165,6 +173,7 @@ _SIGNATURES = {
     "on_train_begin": "on_train_begin(self, state)",
     "on_epoch_begin": "on_epoch_begin(self, state)",
     "on_epoch_end": "on_epoch_end(self, record, state)",
+    "on_epoch_progress": "on_epoch_progress(self, seen, total, seconds, state)",
     "on_train_end": "on_train_end(self, history, state)",
 }
 
@@ -205,7 +214,8 @@ def check_hooks(callbacks: Sequence[Callback]) -> None:
             raise InputError(
                 f"callback {type(callback).__name__} defines {', '.join(unknown)}, which "
                 "deltarule never calls: its callbacks run per epoch (on_train_begin, "
-                "on_epoch_begin, on_epoch_end, on_train_end). Move the work to on_epoch_end "
+                "on_epoch_begin, on_epoch_end, on_train_end; on_epoch_progress about once a "
+                "second in a long epoch). Move the work to on_epoch_end "
                 "(return True or a reason there to stop training, where Keras sets "
                 "model.stop_training)."
             )

@@ -100,11 +100,45 @@ class ProgressBar(Callback):
             if record.val_loss is not None:
                 post["val_loss"] = f"{record.val_loss:.4g}"
             post.update({f"val_{k}": f"{v:.3g}" for k, v in record.val_metrics.items()})
+            self._bar.set_description_str("", refresh=False)  # (a long epoch's share)
             self._bar.set_postfix(post, refresh=False)
             self._bar.update(1)
         elif record.epoch % self.every == 0 or record.epoch == state.max_epochs:
             print(_format_record(record, state.max_epochs), file=self._out(), flush=True)
         return None
+
+    LINE_EVERY = 10.0
+    """Seconds between plain lines of a long epoch's progress (a bar is redrawn each
+    second)."""
+
+    def on_epoch_progress(
+        self, seen: int, total: int, seconds: float, state: TrainingState
+    ) -> None:
+        """A long epoch's progress: on the bar, the epoch's share done; in plain mode, a
+        line every :data:`LINE_EVERY` seconds with the examples done and an estimate of
+        the time left (a log otherwise shows nothing until the epoch ends)."""
+        if self.verbose == 0 or total <= 0:
+            return
+        epoch, share = state.epoch + 1, seen / total
+        if self._bar is not None:
+            self._bar.set_description_str(f"epoch {epoch}: {share:.0%}", refresh=True)
+            return
+        if seconds < self._next_line(epoch):
+            return
+        self._line_at = (epoch, seconds + self.LINE_EVERY)
+        left = seconds * (total - seen) / seen if seen else float("nan")
+        eta = f", about {left:.0f}s left" if seen else ""
+        print(
+            f"epoch {epoch}/{state.max_epochs}: {seen:,} of {total:,} examples ({share:.0%}) "
+            f"in {seconds:.0f}s{eta}",
+            file=self._out(),
+            flush=True,
+        )
+
+    def _next_line(self, epoch: int) -> float:
+        """When (seconds into epoch ``epoch``) the next plain progress line is due."""
+        at = getattr(self, "_line_at", None)
+        return at[1] if at is not None and at[0] == epoch else self.LINE_EVERY
 
     def on_train_end(self, history: History, state: TrainingState) -> None:
         if self._bar is not None:

@@ -1,0 +1,91 @@
+"""A long epoch reports its progress to callbacks (Callback.on_epoch_progress), and the
+progress bar shows it: a log otherwise shows nothing until the epoch ends."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import _compiled, _epochs, _minibatch
+from deltarule.callbacks import Callback, ProgressBar
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(96, 4))
+Y = (X[:, :1] > 0).astype(float)
+
+
+class Seen(Callback):
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, int]] = []
+
+    def on_epoch_progress(self, seen, total, seconds, state):
+        assert seconds >= 0
+        self.calls.append((state.epoch + 1, seen, total))
+
+
+def _net() -> dr.Network:
+    return dr.Network([4, 8, 1], output_activation="sigmoid", loss="binary_crossentropy",
+                      seed=0)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["plain", "compiled"])
+def test_each_batch_or_run_of_steps_reports_how_far_the_epoch_is(path, monkeypatch):
+    monkeypatch.setattr(_epochs.EpochProgress, "EVERY", 0.0)  # (every tick is due)
+    if path == "compiled":
+        if not _compiled.available():
+            pytest.skip("numba is not installed")
+        monkeypatch.setattr(_minibatch, "MIN_PARAMETERS", 0)
+        monkeypatch.setattr(_minibatch, "MIN_STEPS", 0)
+        monkeypatch.setattr("deltarule._steps.FIRST_RUN_STEPS", 1)
+        monkeypatch.setattr("deltarule._steps.COMPILED_RUN_SECONDS", 1e-9)  # (runs of 1)
+    else:
+        monkeypatch.setattr(_minibatch, "kernel_for", lambda *args: None)
+    seen = Seen()
+    _net().fit(X, Y, epochs=2, batch_size=16, verbose=0, callbacks=[seen], seed=0,
+               warn_convergence=False)  # fmt: skip
+    epoch1 = [s for e, s, n in seen.calls if e == 1]
+    assert epoch1 and epoch1 == sorted(epoch1) and max(epoch1) <= 96
+    assert {n for _, _, n in seen.calls} == {96} and {e for e, _, _ in seen.calls} == {1, 2}
+    if path == "plain":
+        assert epoch1 == list(range(16, 97, 16))  # (after each batch)
+
+
+def test_no_callback_that_listens_costs_nothing(monkeypatch):
+    trainer = dr.Trainer(_net(), "sgd", 0.1, 16, seed=0)
+    taken = []
+    real = _epochs.run_epochs
+
+    def spy(trainer, *args, **kwargs):
+        out = real(trainer, *args, **kwargs)
+        taken.append(trainer._progress)
+        return out
+
+    monkeypatch.setattr(dr.Trainer, "_run_epochs", spy)
+    trainer.fit(X, Y, epochs=1, verbose=0, warn_convergence=False)
+    assert taken == [None] and trainer._progress is None  # (none kept after the fit)
+
+
+def test_the_plain_progress_lines_say_how_far_and_how_long(monkeypatch):
+    monkeypatch.setattr(_epochs.EpochProgress, "EVERY", 0.0)
+    monkeypatch.setattr(ProgressBar, "LINE_EVERY", 0.0)
+    monkeypatch.setattr(_minibatch, "kernel_for", lambda *args: None)
+    out = io.StringIO()
+    _net().fit(X, Y, epochs=1, batch_size=32, verbose=0, seed=0, warn_convergence=False,
+               callbacks=[ProgressBar(verbose=2, stream=out)])  # fmt: skip
+    lines = out.getvalue().splitlines()
+    progress = [line for line in lines if "examples" in line]
+    assert progress[0].startswith("epoch 1/1: 32 of 96 examples (33%) in ")
+    assert "s left" in progress[0]
+    assert lines.index(progress[-1]) < next(i for i, text in enumerate(lines) if " - loss " in text)
+
+
+def test_a_keras_style_progress_hook_is_refused():
+    class KerasLike(Callback):
+        def on_epoch_progress(self, epoch, logs=None):
+            pass
+
+    with pytest.raises(dr.InputError, match="on_epoch_progress"):
+        _net().fit(X, Y, epochs=1, verbose=0, callbacks=[KerasLike()])
