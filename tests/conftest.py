@@ -75,3 +75,23 @@ def write(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="module")
+def iris_estimator_file(tmp_path_factory):  # (tests/test_notebook_qa.py, tests/cli)
+    """A deltarule MLPClassifier fitted on iris as a DataFrame and saved: (path, X, model)."""
+    import warnings
+
+    pytest.importorskip("sklearn")
+    from sklearn.datasets import load_iris
+
+    from deltarule.sklearn import MLPClassifier
+
+    data = load_iris(as_frame=True)
+    X, y = data.data, data.target
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=60, random_state=0).fit(X, y)
+    path = tmp_path_factory.mktemp("estimator") / "iris.safetensors"
+    model.save(path)
+    return path, X, model

@@ -8,7 +8,6 @@ import io
 import pickle
 import sys
 import types
-import warnings
 
 import numpy as np
 import pytest
@@ -23,20 +22,9 @@ pytest.importorskip("sklearn")
 
 
 @pytest.fixture(scope="module")
-def iris_file(tmp_path_factory):
-    """An MLPClassifier fitted on iris as a DataFrame, saved: (path, X, estimator)."""
-    from sklearn.datasets import load_iris
-
-    from deltarule.sklearn import MLPClassifier
-
-    data = load_iris(as_frame=True)
-    X, y = data.data, data.target
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=60, random_state=0).fit(X, y)
-    path = tmp_path_factory.mktemp("nb") / "iris.safetensors"
-    model.save(path)
-    return path, X, model
+def iris_file(iris_estimator_file):
+    """(path, X, estimator): tests/conftest.py's iris_estimator_file."""
+    return iris_estimator_file
 
 
 # ------------------------------------------------------------ 1: columns by name

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,21 +14,12 @@ pytest.importorskip("sklearn")
 
 
 @pytest.fixture(scope="module")
-def iris(tmp_path_factory):
+def iris(iris_estimator_file, tmp_path_factory):
     """(model path, CSV path with the columns reversed, estimator, X)."""
-    from sklearn.datasets import load_iris
-
-    from deltarule.sklearn import MLPClassifier
-
-    data = load_iris(as_frame=True)
-    X, y = data.data, data.target
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=60, random_state=0).fit(X, y)
-    folder = tmp_path_factory.mktemp("nbcli")
-    model.save(folder / "m.safetensors")
-    X[X.columns[::-1]].to_csv(folder / "new.csv", index=False)
-    return folder / "m.safetensors", folder / "new.csv", model, X
+    path, X, model = iris_estimator_file
+    csv = tmp_path_factory.mktemp("nbcli") / "new.csv"
+    X[X.columns[::-1]].to_csv(csv, index=False)
+    return path, csv, model, X
 
 
 def test_predict_reads_the_estimators_columns_by_name(capsys, iris) -> None:
