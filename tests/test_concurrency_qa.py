@@ -14,7 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from deltarule import _blas, _compiled, _mkl
+from deltarule import _blas, _compiled, _mkl, _numba_env
 
 needs_numba = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this system")
@@ -216,7 +216,7 @@ def test_mkls_first_products_are_made_where_a_fork_waits(monkeypatch) -> None:
     # during a thread's first product hung in its own (1 run in ~10 forked at 0.3 s)
     seen: list[bool] = []
     monkeypatch.setattr(
-        _mkl, "_first_products", lambda *functions: seen.append(_compiled._LOADING._is_owned())
+        _mkl, "_first_products", lambda *functions: seen.append(_numba_env._LOADING._is_owned())
     )
     _mkl._library.cache_clear()
     _mkl._jit_functions.cache_clear()

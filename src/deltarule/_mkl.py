@@ -20,7 +20,7 @@ another part of the process has used MKL already, its threading layer stays, and
 :func:`single_threaded` (around each thread's share of the steps) holds MKL at one
 thread on the calling thread, MKL's own per-thread setting, so the products are the
 same either way. It also makes one small product of each precision while a fork waits
-(:func:`deltarule._compiled.fork_waits`): MKL loads its code on its first product under a
+(:func:`deltarule._numba_env.fork_waits`): MKL loads its code on its first product under a
 lock of its own, which a child forked meanwhile would find held for ever.
 :func:`gemm_addresses` returns zeros, and MKL is not loaded, when the
 wheel is not installed or when ``DELTARULE_MKL=0`` is set in the environment (NumPy's
@@ -89,12 +89,12 @@ class _Mkl(NamedTuple):
 @lru_cache(maxsize=1)
 def _library() -> _Mkl | None:
     """MKL set up as the module's docstring says, or None without it (loaded where a fork
-    waits for it: :func:`deltarule._compiled.fork_waits`)."""
+    waits for it: :func:`deltarule._numba_env.fork_waits`)."""
     if os.environ.get("DELTARULE_MKL", "").strip() == "0":
         return None
-    from . import _compiled
+    from . import _numba_env
 
-    with _compiled.fork_waits():
+    with _numba_env.fork_waits():
         return _load()
 
 
@@ -124,7 +124,7 @@ def _first_products(*functions: Any) -> None:
     """One small product through each of ``cblas_sgemm_64`` and ``cblas_dgemm_64``: MKL
     loads its code on its first product under a spin lock of its own, which a fork made
     meanwhile leaves held in the child for ever (the child's first product hung). Made
-    here, under :func:`deltarule._compiled.fork_waits`, a fork waits for them."""
+    here, under :func:`deltarule._numba_env.fork_waits`, a fork waits for them."""
     size = ctypes.c_int64
     for function, real, dtype in zip(functions, (ctypes.c_float, ctypes.c_double),
                                      (np.float32, np.float64)):  # fmt: skip
