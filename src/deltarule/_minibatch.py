@@ -72,7 +72,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas, _compiled, _memory, _mkl, optimizers
+from . import _blas, _compiled, _memory, _mkl, _numba_env, optimizers
 
 SYNC_STRIDE = 16
 """int64 slots from one thread's counter to the next in the kernel's ``sync`` array (128
@@ -332,7 +332,7 @@ class MinibatchKernel:
         # its thread, unchecked; a one-thread table made threads read past it and crash)
         self.compiled = np.zeros((len(layers), 3, threads, 3), np.int64)
         if threads > 1 and self.thread_gemm == _mkl.gemm_address(dtype):
-            with _compiled.fork_waits():  # (MKL's compiler takes a lock of its own)
+            with _numba_env.fork_waits():  # (MKL's compiler takes a lock of its own)
                 self.compiled, jitters = compiled_products(self.sizes, self.parts, bs, dtype)
             # freed with the kernel, but not at the interpreter's exit: a daemon thread may
             # still be running them then (freeing them under it crashed the process), and

@@ -113,7 +113,7 @@ def _matplotlib_home() -> bool:
         ]  # fmt: skip
     if all(_usable_folder(folder) for folder in folders):
         return False
-    from .._compiled import private_folder
+    from .._numba_env import private_folder
 
     folder = private_folder("deltarule-matplotlib")
     if folder is None:
