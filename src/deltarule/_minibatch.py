@@ -157,7 +157,8 @@ def _sched_yield() -> int:
     """The address of the C library's ``sched_yield`` (0 where there is none)."""
     try:
         function = ctypes.CDLL(None).sched_yield
-    except (OSError, AttributeError):  # pragma: no cover - not a POSIX system
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - not POSIX (Windows'
+        # CDLL(None) raises TypeError on Python 3.10-3.11)
         return 0
     return ctypes.cast(function, ctypes.c_void_p).value or 0
 

@@ -65,7 +65,7 @@ class CSVLogger(Callback):
         if self._writer is None:
             exists = self.append and self.path.exists() and self.path.stat().st_size > 0
             if exists:
-                with self.path.open(newline="") as handle:
+                with self.path.open(newline="", encoding="utf-8") as handle:
                     header = next(csv.reader(handle), [])
                 if header != list(row):  # (rows longer than the header made the file unreadable)
                     raise InputError(
@@ -73,7 +73,9 @@ class CSVLogger(Callback):
                         f"{', '.join(header)}, this run records {', '.join(row)}. Log to "
                         "another file, or pass append=False to start it afresh."
                     )
-            self._file = self.path.open("a" if self.append else "w", newline="")
+            self._file = self.path.open(
+                "a" if self.append else "w", newline="", encoding="utf-8"
+            )  # (UTF-8 everywhere: the locale's encoding is cp1252 on Windows)
             self._writer = csv.DictWriter(self._file, fieldnames=list(row))
             if not exists:
                 self._writer.writeheader()

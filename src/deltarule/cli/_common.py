@@ -544,8 +544,12 @@ def _regular_or_missing(path: str) -> bool:
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)  # hard links and symbolic links too
-    except OSError:  # one of them does not exist yet
-        return os.path.realpath(a) == os.path.realpath(b)
+    except OSError:  # one of them does not exist yet (case-insensitive file systems:
+        # Windows' and macOS's by default, where Out.csv and out.csv are one file)
+        first, second = os.path.realpath(a), os.path.realpath(b)
+        if sys.platform in ("win32", "darwin"):
+            return os.path.normcase(first).casefold() == os.path.normcase(second).casefold()
+        return first == second
 
 
 def _special(path: str) -> bool:

@@ -194,16 +194,27 @@ def _open_lock(folder: Path, option: str) -> Any:
     return os.fdopen(fd, "r+", encoding="utf-8")
 
 
+def _lock_file(handle: Any) -> None:
+    """Lock the open file ``handle`` for this process (non-blocking; OSError when another
+    process holds it): ``flock`` on POSIX, ``msvcrt.locking`` of its first byte on Windows."""
+    try:
+        import fcntl
+    except ImportError:  # (Windows)
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def _lock(handle: Any, folder: Path, option: str) -> None:
     """Lock ``handle`` (non-blocking) and write this process's id in it."""
     try:
-        import fcntl
-    except ImportError:  # (not POSIX: no lock)
-        return
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock_file(handle)
     except OSError as exc:
-        if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+        held = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLK", -1))
+        if exc.errno not in held:  # (EDEADLK: msvcrt's "locked by another process")
             return  # the file system cannot lock (some network file systems): go on without
         handle.seek(0)
         pid = handle.read().strip()

@@ -200,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
     table = predictions(model, frame, args.proba)
     if keep:
         table = _kept(frame, keep, table)
-    text = table.to_csv(index=False) if form == "csv" else _json(table)
+    # ("\n" lines, as `deltarule data` writes them: pandas' default is os.linesep, which a
+    # Windows console's text stdout turns into "\r\r\n")
+    text = table.to_csv(index=False, lineterminator="\n") if form == "csv" else _json(table)
     write_text(text, out, quiet=args.quiet)
     return 0
