@@ -70,3 +70,26 @@ def test_the_checkpoint_folder_is_locked_without_fcntl(monkeypatch, tmp_path):
             with _resume.run_lock(tmp_path / "ck"):
                 pass
     assert calls == [(2, 1), (2, 1)]
+
+
+def test_a_save_tries_again_while_windows_refuses_to_replace_an_open_file(monkeypatch, tmp_path):
+    from deltarule.io import atomic
+
+    real, calls = os.replace, []
+
+    def busy(src, dst):
+        calls.append(dst)
+        if len(calls) < 3:  # (another process has the target open, twice)
+            raise PermissionError(13, "The process cannot access the file")
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", busy)
+    monkeypatch.setattr(atomic, "WINDOWS", True)
+    monkeypatch.setattr(atomic.time, "sleep", lambda seconds: None)
+    atomic.atomic_write_text(tmp_path / "m.txt", "saved")
+    assert len(calls) == 3 and (tmp_path / "m.txt").read_text() == "saved"
+    monkeypatch.setattr(atomic, "WINDOWS", False)  # (elsewhere a refusal is final)
+    calls.clear()
+    with pytest.raises(PermissionError, match="cannot save to"):
+        atomic.atomic_write_text(tmp_path / "n.txt", "not saved")
+    assert len(calls) == 1 and not list(tmp_path.glob("*.tmp*"))

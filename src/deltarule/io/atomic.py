@@ -32,6 +32,7 @@ import os
 import re
 import secrets
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -307,7 +308,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
                 os.fchmod(handle.fileno(), keep_mode)
                 _keep_owner(handle.fileno(), target)
             os.fsync(handle.fileno())
-        os.replace(temp, target)
+        _replace(temp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -315,6 +316,27 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
             raise _cannot_save(path, exc, target.parent) from None
         raise
     _fsync_directory(target.parent)
+
+
+WINDOWS = os.name == "nt"
+"""Whether a replaced file that another process holds open is refused (Windows)."""
+REPLACE_TRIES = 10
+"""How often a save tries to move its file onto a target that Windows refuses to replace
+while another process has it open (a reader, a virus scanner, an indexer)."""
+
+
+def _replace(temp: str, target: Path) -> None:
+    """``os.replace(temp, target)``; on Windows, tried again for about a second while it
+    fails with PermissionError (the target open elsewhere: a checkpoint replaced every
+    epoch would otherwise end a run on one collision with a virus scanner)."""
+    for attempt in range(REPLACE_TRIES):
+        try:
+            os.replace(temp, target)
+            return
+        except PermissionError:
+            if not WINDOWS or attempt == REPLACE_TRIES - 1:
+                raise
+            time.sleep(0.02 * 2 ** min(attempt, 4))
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | bytearray | memoryview) -> None:
