@@ -392,12 +392,12 @@ class Model:
         """Return one probability column per class (two for a single sigmoid output), in
         the network's float dtype (float32 probabilities are not widened: written out, they
         show float32's shortest repr, 0.5933987, not 0.5933986902236938)."""
+        from ..io.model_file import class_probabilities
+
         outputs = np.asarray(outputs)
         if not np.issubdtype(outputs.dtype, np.floating):
             outputs = outputs.astype(np.float64)
-        if outputs.shape[1] == 1:
-            return np.hstack([1 - outputs, outputs])
-        return outputs
+        return class_probabilities(outputs)
 
 
 def _made_up_preprocessing(

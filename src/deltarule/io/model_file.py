@@ -213,9 +213,7 @@ class LoadedModel:
             )
         outputs = self._outputs(data)
         multilabel = (self.training or {}).get("target_type") == "multilabel-indicator"
-        if outputs.shape[1] == 1 and not multilabel:
-            return np.hstack([1 - outputs, outputs])
-        return outputs
+        return outputs if multilabel else class_probabilities(outputs)
 
     def _outputs(self, data: Any) -> np.ndarray:
         """The network's outputs for raw ``data`` (through the preprocessing, or the stored
@@ -258,6 +256,12 @@ class LoadedModel:
         if epochs is not None:
             parts.append(f"{epochs} epochs trained")
         return f"LoadedModel({', '.join(parts)})"
+
+
+def class_probabilities(outputs: np.ndarray) -> np.ndarray:
+    """A classifier's outputs as one probability column per class: a single sigmoid
+    output ``p`` becomes the two columns ``1 - p``, ``p``; several outputs are as they are."""
+    return np.hstack([1 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
 
 
 def stored_feature_names(training: Any, n_inputs: int) -> list[str] | None:
