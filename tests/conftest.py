@@ -34,6 +34,30 @@ def count_calls(monkeypatch, owner: type, name: str) -> list:
     return calls
 
 
+def forget_mkl() -> None:
+    """Make the next use of MKL look at the environment again (its setup is cached)."""
+    from deltarule import _mkl
+
+    for cached in (_mkl._library, _mkl._jit_functions):
+        getattr(cached, "cache_clear", lambda: None)()  # (unless a test replaced it)
+
+
+@pytest.fixture
+def mkl_on(monkeypatch):
+    """MKL's products wherever the ``mkl`` wheel is installed: ``DELTARULE_MKL=1`` (also on
+    a processor where deltarule leaves MKL unused by default, such as AMD's), in this
+    process and the subprocesses it starts; skipped without the wheel."""
+    from deltarule import _mkl
+
+    if _mkl.library_path() is None:
+        pytest.skip("the mkl wheel is not installed (deltarule[mkl])")
+    monkeypatch.setenv("DELTARULE_MKL", "1")
+    forget_mkl()
+    assert _mkl.available()
+    yield
+    forget_mkl()  # (the environment is restored after this: the next use reads it then)
+
+
 def torch_plateau_rates(start: float, values, **kwargs) -> list[float]:
     """The rate of each epoch under torch's ReduceLROnPlateau told ``values`` (the oracle)."""
     torch = pytest.importorskip("torch")

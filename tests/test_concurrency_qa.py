@@ -19,9 +19,9 @@ from deltarule import _blas, _compiled, _mkl, _numba_env
 needs_numba = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
 needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this system")
 threaded = pytest.mark.skipif(
-    not (_mkl.available() and _blas.controls_threads() and _blas.usable_threads() > 1),
+    not (_mkl.library_path() and _blas.controls_threads() and _blas.usable_threads() > 1),
     reason="the steps run in one thread here, without MKL's compiled products",
-)
+)  # (the scenarios run with DELTARULE_MKL=1: MKL's products also where it is not the default)
 
 PRELUDE = """
 import os, sys, threading, time
@@ -53,7 +53,7 @@ def wait(pid, limit=20.0):
 
 def run(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh Python (warnings off); a hang fails the test."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "DELTARULE_MKL": "1"}
     command = [sys.executable, "-c", textwrap.dedent(code), *args]
     try:
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
@@ -210,8 +210,7 @@ def test_calls_from_other_threads_wait_and_the_same_thread_goes_on(capsys) -> No
     assert capsys.readouterr().out.count("deltarule") == 2
 
 
-@pytest.mark.skipif(not _mkl.available(), reason="MKL is not installed")
-def test_mkls_first_products_are_made_where_a_fork_waits(monkeypatch) -> None:
+def test_mkls_first_products_are_made_where_a_fork_waits(monkeypatch, mkl_on) -> None:
     # MKL loads its code on its first product under a spin lock of its own: a child forked
     # during a thread's first product hung in its own (1 run in ~10 forked at 0.3 s)
     seen: list[bool] = []

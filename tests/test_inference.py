@@ -1,4 +1,5 @@
-"""Threaded compiled inference with MKL's products: the outputs of the plain forward pass."""
+"""Threaded compiled inference, with MKL's products or NumPy's on one thread each: the
+outputs of the plain forward pass."""
 
 from __future__ import annotations
 
@@ -11,11 +12,21 @@ from conftest import count_calls
 import deltarule as dr
 from deltarule import _blas, _compiled, _inference, _minibatch, _mkl
 
-pytestmark = pytest.mark.skipif(
-    not (_compiled.available() and _mkl.available()), reason="needs numba and MKL"
-)
+pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
 HIDDEN = sorted(_minibatch.HIDDEN_CODES)
 OUTPUTS = ["softmax", *HIDDEN]
+
+
+@pytest.fixture(autouse=True, params=["mkl", "numpy"])
+def products(request, monkeypatch) -> str:
+    """Every test with MKL's products (where the wheel is installed) and with NumPy's."""
+    if request.param == "mkl":
+        request.getfixturevalue("mkl_on")
+    else:
+        if not (_blas.gemm_address(np.float64) and _blas.controls_threads()):
+            pytest.skip("NumPy's OpenBLAS is not one deltarule can call and hold at one thread")
+        monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+    return request.param
 
 
 @pytest.fixture(autouse=True)
@@ -84,14 +95,36 @@ def test_what_it_does_not_run_is_left_to_numpy(monkeypatch) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(_blas, "pool_threads", lambda: 1)  # OPENBLAS_NUM_THREADS=1
         assert _inference.infer(net, X) is None
-    with monkeypatch.context() as patch:
+    with monkeypatch.context() as patch:  # neither MKL's products nor NumPy's to call
         patch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+        patch.setattr(_blas, "gemm_address", lambda dtype: 0)
+        assert _inference.infer(net, X) is None
+    with monkeypatch.context() as patch:  # NumPy's pool cannot be held at one thread
+        patch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+        patch.setattr(_blas, "controls_threads", lambda: False)
         assert _inference.infer(net, X) is None
     elu = dr.Network(
         [4, 8, 2], activation="elu", seed=0, dtype="float64"
     )  # not one the kernel knows
     assert _inference.infer(elu, X) is None
     assert _inference.infer(net, X) is not None
+
+
+def test_numpys_pool_is_held_at_one_thread_while_the_blocks_run(monkeypatch) -> None:
+    sizes, shares = [], _inference.run_shares
+
+    def recorded(work, count) -> None:
+        sizes.append(_blas._thread_functions()[0]())
+        shares(work, count)
+
+    if not _blas.controls_threads():
+        pytest.skip("NumPy's OpenBLAS threads cannot be told here")
+    monkeypatch.setattr(_inference, "run_shares", recorded)
+    before = _blas._thread_functions()[0]()
+    net = dr.Network([6, 20, 3], output_activation="softmax", seed=0, dtype="float64")
+    X = np.random.default_rng(0).normal(size=(150, 6))
+    np.testing.assert_allclose(_inference.infer(net, X), plain(net, X), rtol=1e-13, atol=1e-15)
+    assert sizes == [1] and _blas._thread_functions()[0]() == before
 
 
 def test_a_thread_that_cannot_start_leaves_its_blocks_to_this_one(monkeypatch) -> None:

@@ -1,25 +1,29 @@
-"""Compiled inference in threads, with MKL's products: :meth:`Network.infer` on many rows.
+"""Compiled inference in threads: :meth:`Network.infer` on many rows.
 
 :meth:`deltarule.network.Network.infer` computes large inputs 2,048 rows at a time through
 NumPy, one product at a time on NumPy's pool of BLAS threads, with the element-wise parts on
-one core. When numba and MKL (``deltarule[mkl]``, :mod:`deltarule._mkl`) are installed,
-:func:`infer` runs it instead as blocks of :data:`BLOCK` rows shared by threads
-(:func:`deltarule._jit.infer_blocks`): each thread takes every other block through all the
-layers with MKL's single-threaded products, its work space in its own core's cache, and no
-meeting points. On a 784-256-128-10 network and 10,000 rows of Fashion-MNIST on two cores
-it took 16.5-17.3 ms (580,000-610,000 rows/s) against ~21 ms (470,000 rows/s) through
-NumPy; blocks of 256 rows took 17.0-18.8 ms, of 1,024 16.2-16.8 (coarser shares, and two
-blocks' activations no longer fit a core's 2 MB cache).
+one core. When numba is installed, :func:`infer` runs it instead as blocks of :data:`BLOCK`
+rows shared by threads (:func:`deltarule._jit.infer_blocks`): each thread takes every other
+block through all the layers with single-threaded products — MKL's where the threaded steps
+use it (``deltarule[mkl]``, :mod:`deltarule._mkl`), else NumPy's own OpenBLAS held at one
+thread meanwhile (:func:`deltarule._blas.single_threaded`) — its work space in its own
+core's cache, and no meeting points. On a 784-256-128-10 network and 10,000 rows of
+Fashion-MNIST on two cores (Xeon, MKL) it took 16.5-17.3 ms (580,000-610,000 rows/s)
+against ~21 ms (470,000 rows/s) through NumPy; blocks of 256 rows took 17.0-18.8 ms, of
+1,024 16.2-16.8 (coarser shares, and two blocks' activations no longer fit a core's 2 MB
+cache). On a 2-core AMD EPYC (Zen 5), with NumPy's OpenBLAS: 700,000-729,000 rows/s against
+623,000-667,000 through NumPy (random rows, medians of 15).
 
-The outputs equal :meth:`~deltarule.network.Network.forward`'s within float rounding (MKL's
-products; the C library's ``exp`` for the logistic function and softmax). Networks of dense
-layers whose activations the compiled steps know (:data:`deltarule._minibatch.HIDDEN_CODES`,
-and softmax at the output), C-contiguous float32 or float64 inputs of at least
-:data:`MIN_ROWS` rows in the network's dtype, and two or more threads (as many as NumPy's
-BLAS may use and the cores allow) take it; anything else is left to NumPy (:func:`infer`
-returns None). So is a :class:`~deltarule.network.Network` subclass that changes
-:meth:`~deltarule.network.Network.forward`, a subclass of :class:`~deltarule.layers.Dense`,
-or a user's activation under a built-in name: each is computed by its own code.
+The outputs equal :meth:`~deltarule.network.Network.forward`'s within float rounding (the
+single-threaded products; the C library's ``exp`` for the logistic function and softmax).
+Networks of dense layers whose activations the compiled steps know
+(:data:`deltarule._minibatch.HIDDEN_CODES`, and softmax at the output), C-contiguous float32
+or float64 inputs of at least :data:`MIN_ROWS` rows in the network's dtype, and two or more
+threads (as many as NumPy's BLAS may use and the cores allow) take it; anything else is left
+to NumPy (:func:`infer` returns None). So is a :class:`~deltarule.network.Network` subclass
+that changes :meth:`~deltarule.network.Network.forward`, a subclass of
+:class:`~deltarule.layers.Dense`, or a user's activation under a built-in name: each is
+computed by its own code.
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def infer(network: Any, X: Array) -> Array | None:
     from ._minibatch import MAX_THREADS
 
     gemm = _mkl.gemm_address(network.dtype)
+    if not gemm and _blas.controls_threads():  # NumPy's, held at one thread meanwhile
+        gemm = _blas.gemm_address(network.dtype)
     threads = min(_blas.usable_threads(), MAX_THREADS, -(-n // BLOCK))
     plan = _plan(network) if gemm and threads > 1 else None
     if plan is None:
@@ -90,5 +96,6 @@ def infer(network: Any, X: Array) -> Array | None:
         with _mkl.single_threaded():
             _jit.infer_blocks(tid, threads, *args)
 
-    run_shares(work, threads)
+    with _blas.single_threaded():  # (MKL's threads: NumPy's pool is left asleep)
+        run_shares(work, threads)
     return out

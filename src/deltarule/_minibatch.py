@@ -58,7 +58,8 @@ took (threads with MKL / before, the same run) 0.51 / 0.69 s at batch 32, 0.34 /
 bits); one with MKL agrees with it within float rounding. Each thread's products of a full
 batch go through kernels MKL compiles for their shapes when the kernel is made
 (:func:`compiled_products`, :func:`deltarule._mkl.jit_product`); a smaller last batch
-calls MKL's ``gemm``.
+calls MKL's ``gemm``. Where MKL runs only its generic code (AMD's processors: see
+:mod:`deltarule._mkl`) it is left unused and the threads call NumPy's products.
 """
 
 from __future__ import annotations
