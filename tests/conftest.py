@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pytest
+
+# A suite started as a background job (`make test &`, nohup) inherits Ctrl-C ignored, and so
+# would every command the tests start (Python leaves an ignored SIGINT ignored): the tests of
+# Ctrl-C need it handled, as in a terminal (the commands then start with it at its default).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
