@@ -511,38 +511,85 @@ def cce_delta(o, t, out):
 # Block kernels: rows i0:i1 and columns lo:hi of row-major (rows, width) arrays given flat.
 # Each row's span is taken as a view and walked from 0 (an index that may be negative, such
 # as base + j, would keep LLVM from vectorising the loop).
+# Each kernel below dispatches on the activation's code once and runs the rows through a
+# loop inlined for that code (a test of the code inside the loops, which LLVM did not move
+# out, made them 1.3-4x slower), each element's parts fused into one pass.
+jit_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
+
+@jit_inline
+def _forward_rows(code, zf, af, b, width, i0, i1, lo, hi):
+    """:func:`forward_block` for one activation ``code`` (a constant where inlined)."""
+    zero, one = zf.dtype.type(0), zf.dtype.type(1)
+    slope = zf.dtype.type(0.01)
+    n, bias = hi - lo, b.shape[0] > 0
+    for i in range(i0, i1):
+        z = zf[i * width + lo : i * width + hi]
+        a = af[i * width + lo : i * width + hi]
+        for j in range(n):
+            x = z[j]
+            if bias:
+                x += b[j]
+                z[j] = x
+            if code == 0:
+                a[j] = x
+            elif code == 1:
+                a[j] = one / (one + np.exp(-x))
+            elif code == 2:
+                a[j] = np.tanh(x)
+            elif code == 3:
+                a[j] = x if (x > zero or x != x) else zero
+            elif code == 4:
+                a[j] = x if x > zero else x * slope
+
+
 @jit
 def forward_block(code, zf, af, params, b_lo, width, i0, i1, lo, hi):
     """``z += b`` (the biases at ``params[b_lo:]``; none when ``b_lo`` < 0), then ``a =
     f(z)`` for the hidden activation ``code`` (none when -1: the output layer), in NumPy's
     arithmetic: logistic 1 / (1 + exp(-z)), tanh, ReLU np.maximum(z, 0) (-0.0 gives +0.0,
     NaN stays), leaky ReLU np.where(z > 0, z, z * 0.01), identity a copy."""
-    zero, one = zf.dtype.type(0), zf.dtype.type(1)
-    slope = zf.dtype.type(0.01)
-    n = hi - lo
     b = params[b_lo + lo : b_lo + hi] if b_lo >= 0 else params[:0]
-    for i in range(i0, i1):
+    if code == 3:
+        _forward_rows(3, zf, af, b, width, i0, i1, lo, hi)
+    elif code == 1:
+        _forward_rows(1, zf, af, b, width, i0, i1, lo, hi)
+    elif code == 2:
+        _forward_rows(2, zf, af, b, width, i0, i1, lo, hi)
+    elif code == 4:
+        _forward_rows(4, zf, af, b, width, i0, i1, lo, hi)
+    elif code == 0:
+        _forward_rows(0, zf, af, b, width, i0, i1, lo, hi)
+    else:
+        _forward_rows(-1, zf, af, b, width, i0, i1, lo, hi)
+
+
+@jit_inline
+def _delta_rows(code, zf, af, df, gb, nb, width, lo, hi):
+    """:func:`deltas` for one activation ``code`` (a constant where inlined)."""
+    zero, one = df.dtype.type(0), df.dtype.type(1)
+    slope = df.dtype.type(0.01)
+    n, bias = hi - lo, gb.shape[0] > 0
+    for i in range(nb):
+        d = df[i * width + lo : i * width + hi]
         z = zf[i * width + lo : i * width + hi]
         a = af[i * width + lo : i * width + hi]
-        for j in range(b.shape[0]):
-            z[j] += b[j]
-        if code == 0:
-            for j in range(n):
-                a[j] = z[j]
-        elif code == 1:
-            for j in range(n):
-                a[j] = one / (one + np.exp(-z[j]))
-        elif code == 2:
-            for j in range(n):
-                a[j] = np.tanh(z[j])
-        elif code == 3:
-            for j in range(n):
-                x = z[j]
-                a[j] = x if (x > zero or x != x) else zero
-        elif code == 4:
-            for j in range(n):
-                x = z[j]
-                a[j] = x if x > zero else x * slope
+        for j in range(n):
+            if code == 0:
+                x = d[j] * one
+            elif code == 1:
+                x = d[j] * (a[j] * (one - a[j]))
+            elif code == 2:
+                x = d[j] * (one - a[j] * a[j])
+            elif code == 3:
+                x = d[j] * (one if z[j] > zero else zero)
+            elif code == 4:
+                x = d[j] * (one if z[j] > zero else slope)
+            else:
+                x = d[j]
+            d[j] = x
+            if bias:
+                gb[j] += x
 
 
 @jit
@@ -551,32 +598,20 @@ def deltas(code, zf, af, df, grad, b_lo, nb, width, lo, hi):
     ``code`` as the plain path computes it (none when -1: the output layer), and their
     column sums, in row order, into the bias gradient at ``grad[b_lo:]`` (none when
     ``b_lo`` < 0), row by row while each row is in the cache."""
-    zero, one = df.dtype.type(0), df.dtype.type(1)
-    slope = df.dtype.type(0.01)
-    n = hi - lo
     gb = grad[b_lo + lo : b_lo + hi] if b_lo >= 0 else grad[:0]
-    gb[:] = zero
-    for i in range(nb):
-        d = df[i * width + lo : i * width + hi]
-        z = zf[i * width + lo : i * width + hi]
-        a = af[i * width + lo : i * width + hi]
-        if code == 0:
-            for j in range(n):
-                d[j] = d[j] * one
-        elif code == 1:
-            for j in range(n):
-                d[j] = d[j] * (a[j] * (one - a[j]))
-        elif code == 2:
-            for j in range(n):
-                d[j] = d[j] * (one - a[j] * a[j])
-        elif code == 3:
-            for j in range(n):
-                d[j] = d[j] * (one if z[j] > zero else zero)
-        elif code == 4:
-            for j in range(n):
-                d[j] = d[j] * (one if z[j] > zero else slope)
-        for j in range(gb.shape[0]):
-            gb[j] += d[j]
+    gb[:] = gb.dtype.type(0)
+    if code == 3:
+        _delta_rows(3, zf, af, df, gb, nb, width, lo, hi)
+    elif code == 1:
+        _delta_rows(1, zf, af, df, gb, nb, width, lo, hi)
+    elif code == 2:
+        _delta_rows(2, zf, af, df, gb, nb, width, lo, hi)
+    elif code == 4:
+        _delta_rows(4, zf, af, df, gb, nb, width, lo, hi)
+    elif code == 0:
+        _delta_rows(0, zf, af, df, gb, nb, width, lo, hi)
+    else:
+        _delta_rows(-1, zf, af, df, gb, nb, width, lo, hi)
 
 
 # --------------------------------------------------- threads' meeting points
