@@ -48,3 +48,25 @@ def test_shares_whose_thread_cannot_start_run_on_the_caller(monkeypatch) -> None
     run_shares(lambda i: ran.append((i, threading.get_ident())), 3)
     assert [i for i, _ in ran] == [0, 1, 2]
     assert {ident for _, ident in ran} == {threading.get_ident()}
+
+
+def _scipy_pool_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [
+        info["num_threads"] for info in threadpool_info()
+        if info.get("user_api") == "blas" and "scipy.libs" in info.get("filepath", "")
+    ]  # fmt: skip
+
+
+def test_scipys_blas_is_held_at_one_thread_in_the_block_and_given_back_after() -> None:
+    pytest.importorskip("threadpoolctl")
+    from deltarule import _threads
+
+    if not _threads._scipy_pools():
+        pytest.skip("scipy's BLAS has no pool of its own here")
+    before = _scipy_pool_threads()
+    for _ in range(2):  # (the controller is made once, then reused)
+        with _threads.scipy_blas_single_threaded():
+            assert _scipy_pool_threads() == [1] * len(before)
+        assert _scipy_pool_threads() == before
