@@ -227,23 +227,38 @@ def test_threads_for(monkeypatch) -> None:
     small = dr.Network([7, 12, 3], output_activation="softmax")
     monkeypatch.setattr(_blas, "cpus", lambda: 4)
     monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
-    assert _minibatch.threads_for(big, 32) == 2  # what NumPy's pool may use
-    with monkeypatch.context() as patch:  # NumPy's products: large batches keep its pool
-        patch.setattr(_mkl, "gemm_address", lambda dtype: 0)
-        assert _minibatch.threads_for(big, _minibatch.THREAD_MAX_BATCH + 1) == 1
-    with monkeypatch.context() as patch:  # MKL's: threads at every batch size
-        patch.setattr(_mkl, "gemm_address", lambda dtype: 1234)
-        assert _minibatch.threads_for(big, _minibatch.THREAD_MAX_BATCH + 1) == 2
-        assert _minibatch.threads_for(small, 32) == 1
-    assert _minibatch.threads_for(small, 32) == 1
+    assert _minibatch.threads_for(big) == 2  # what NumPy's pool may use
+    for mkl in (0, 1234):  # with NumPy's products or MKL's: threads at every batch size
+        with monkeypatch.context() as patch:
+            patch.setattr(_mkl, "gemm_address", lambda dtype, mkl=mkl: mkl)
+            assert _minibatch.threads_for(big) == 2
+            assert _minibatch.threads_for(small) == 1
+    assert _minibatch.threads_for(small) == 1
     monkeypatch.setattr(_blas, "pool_threads", lambda: 1)  # OPENBLAS_NUM_THREADS=1
-    assert _minibatch.threads_for(big, 32) == 1
+    assert _minibatch.threads_for(big) == 1
     monkeypatch.setattr(_blas, "pool_threads", lambda: 64)
-    assert _minibatch.threads_for(big, 32) == 4  # the cores this process may use
+    assert _minibatch.threads_for(big) == 4  # the cores this process may use
     monkeypatch.setattr(_minibatch, "THREADS", 3)
-    assert _minibatch.threads_for(small, 500) == 3
+    assert _minibatch.threads_for(small) == 3
     monkeypatch.setattr(_blas, "gemm_address", lambda dtype: 0)  # numba's np.dot: one
-    assert _minibatch.threads_for(big, 32) == 1
+    assert _minibatch.threads_for(big) == 1
+
+
+def test_large_batches_take_the_threads_too(monkeypatch) -> None:
+    # (batches above 128 rows kept NumPy's pool without MKL; they are threaded now)
+    monkeypatch.setattr(_blas, "cpus", lambda: 2)
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
+    monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+    if not (_compiled.available() and _blas.gemm_address(np.float32) and _blas.controls_threads()):
+        pytest.skip("the steps run in one thread here")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 300)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 600)]
+    net = dr.Network([300, 256, 10], output_activation="softmax", seed=0, dtype="float32")
+    assert net.n_parameters >= _minibatch.THREAD_MIN_PARAMETERS
+    runs = count_calls(monkeypatch, _minibatch.MinibatchKernel, "_in_threads")
+    dr.Trainer(net, optimizer="adam", batch_size=512, seed=0).fit(X, y, epochs=1, verbose=0)
+    assert runs, "the steps of batches of 512 rows did not run in threads"
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 8])

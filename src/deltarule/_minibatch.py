@@ -29,9 +29,8 @@ L2 term; no sample weights, frozen parameters, or the trainer's L1 or max-norm; 
 network of :data:`MIN_PARAMETERS` or a run of :data:`MIN_STEPS`. Anything else takes the
 plain step.
 
-**Threads.** A network of :data:`THREAD_MIN_PARAMETERS` or more trained in batches of at
-most :data:`THREAD_MAX_BATCH` rows (of any size when MKL is installed, see below) runs its
-steps in several threads at once
+**Threads.** A network of :data:`THREAD_MIN_PARAMETERS` or more runs its steps in several
+threads at once
 (:func:`threads_for`: as many as NumPy's OpenBLAS may use, the cores this process may run
 on, and :data:`MAX_THREADS` allow), each owning a share of every layer's neurons: their
 forward and backward columns, weight gradients and update (see
@@ -42,7 +41,12 @@ step to one of them. On two cores, a 784-256-128-10 network's Adam epoch over Fa
 (public ``fit``, medians of 3, alternated; threads / one thread): batch 32 0.66 s / 0.98 s,
 64 0.48 / 0.59, 128 0.42 / 0.47; at 256 they were even (0.365 / 0.375) and at 512 the
 threads were slower (0.343 / 0.333): large products keep both cores of NumPy's pool busy
-already. (A BLAS pool woken just before, whose threads spin for ~0.1 s after a call, costs
+already — on that 2-core Xeon, without MKL; on a 2-core AMD EPYC (Zen 5) the threads were
+faster at every batch size (epochs over 60,000 rows, medians of 5, alternated 3 times;
+threads / one thread with NumPy's pool: 256 0.191-0.196 s / 0.204-0.213, 512 0.184-0.186 /
+0.198-0.203; with OpenBLAS held to its AVX2 kernel 0.312 / 0.324 and 0.309-0.315 /
+0.313-0.320), and with MKL on the Xeon they were, so the threads run at every batch size.
+(A BLAS pool woken just before, whose threads spin for ~0.1 s after a call, costs
 the threads ~40 ms: :func:`deltarule._validation._all_finite` keeps it asleep.) While they
 run, NumPy's OpenBLAS is held at one thread (:func:`deltarule._blas.single_threaded`);
 limiting it (``OPENBLAS_NUM_THREADS=1``, threadpoolctl) runs the steps in one thread.
@@ -83,7 +87,7 @@ the address of the C library's ``sched_yield`` (or 0), thread ``i``'s counter
 
 __all__ = [
     "MIN_PARAMETERS", "MIN_STEPS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for",
-    "planned_steps", "plain_arrays", "THREADS", "THREAD_MIN_PARAMETERS", "THREAD_MAX_BATCH",
+    "planned_steps", "plain_arrays", "THREADS", "THREAD_MIN_PARAMETERS",
     "MAX_THREADS", "SYNC_STRIDE",
     "threads_for", "shares", "keep_blas_asleep", "layout_arrays",
 ]  # fmt: skip
@@ -113,9 +117,6 @@ THREADS: int | None = None
 THREAD_MIN_PARAMETERS = 65_536
 """Networks of this many parameters or more run their steps in several threads; on smaller
 ones the threads' meeting points cost more than sharing the work saves."""
-THREAD_MAX_BATCH = 128
-"""... in batches of at most this many rows, unless MKL does their products (see the
-module's docstring for the numbers)."""
 MAX_THREADS = 8
 SPLIT_MIN_WIDTH = 32
 """Layers narrower than this stay whole with the first thread (a 10-neuron output layer:
@@ -164,13 +165,11 @@ def _sched_yield() -> int:
     return ctypes.cast(function, ctypes.c_void_p).value or 0
 
 
-def threads_for(network: Any, bs: int) -> int:
+def threads_for(network: Any) -> int:
     """How many threads run the steps of ``network`` (see the module's docstring)."""
     if THREADS is not None:
         wanted = THREADS
-    elif network.n_parameters < THREAD_MIN_PARAMETERS or (
-        bs > THREAD_MAX_BATCH and not _mkl.gemm_address(network.dtype)
-    ):
+    elif network.n_parameters < THREAD_MIN_PARAMETERS:
         return 1
     else:
         wanted = min(_blas.usable_threads(), MAX_THREADS)
@@ -239,7 +238,7 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
         return None
     if not _compiled.builtin_math(net):  # a user's object under a built-in name: its own math
         return None
-    threads = threads_for(net, bs)
+    threads = threads_for(net)
     cached = trainer._minibatch
     if cached is not None and cached.key == (net, bs, shuffled, threads):
         return cached
