@@ -148,6 +148,21 @@ def test_a_run_killed_after_its_last_checkpoint_resumes_to_the_same_model(
     assert (folder / "checkpoint.safetensors").read_bytes() == checkpoint  # nothing trained
 
 
+@pytest.mark.parametrize("optimizer", ["rprop_plus", "irprop_minus"])
+def test_a_full_batch_rprop_run_resumes(optimizer, blobs, tmp_path) -> None:
+    # (their batch size, every row, is saved as null: --resume called the settings damaged)
+    folder, out = tmp_path / "run", tmp_path / "m.safetensors"
+    argv = ["train", str(blobs), "--target", "label", "--hidden", "16", "--optimizer",
+            optimizer, "--epochs", "6", "--patience", "0", "--seed", "3", "--quiet",
+            "--checkpoint", str(folder), "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    assert load_checkpoint(folder).epochs_done == 6
+    finished = _model_bytes(out)
+    out.unlink()  # as if killed before the save
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
+    assert _model_bytes(out) == finished
+
+
 def test_a_run_killed_before_its_first_checkpoint_starts_over(blobs, reference, tmp_path):
     # settings.json is written before the first epoch; killed during it, the folder holds
     # no checkpoint, and a new run refuses the folder: --resume starts the run over.

@@ -41,7 +41,7 @@ _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "a
          "patience", "seed", "out", "plot", "checkpoint_every", "drop", "target_error",
          "until_all_correct", "sep", "no_header", "test_split")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
-_KINDS = {"epochs": (int,), "batch_size": (int,), "patience": (int,), "seed": (int,),
+_KINDS = {"epochs": (int,), "batch_size": (int, type(None)), "patience": (int,), "seed": (int,),
           "validation_split": (int, float), "test_split": (int, float, type(None)),
           "learning_rate": (int, float, type(None)),
           "checkpoint_every": (int, type(None)),
@@ -289,7 +289,8 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise InputError(
                 f"--resume {folder}: {path} has {key} = {value!r}, not "
-                f"{'a number' if float in kinds else 'an integer'}; the file is damaged. "
+                f"{'a number' if float in kinds else 'an integer'}"
+                f"{' or null' if type(None) in kinds else ''}; the file is damaged. "
                 "Start the run again (delete the folder, or give --checkpoint a new one)."
             )
     drop = values.get("drop") or []  # (settings written before --drop: none)
