@@ -70,3 +70,71 @@ def test_scipys_blas_is_held_at_one_thread_in_the_block_and_given_back_after() -
         with _threads.scipy_blas_single_threaded():
             assert _scipy_pool_threads() == [1] * len(before)
         assert _scipy_pool_threads() == before
+
+
+def test_overlapping_blocks_in_threads_give_the_pool_back_once_all_end() -> None:
+    # (each block restored the size it found: one that began while another held the pool
+    # at one thread left it at one for good — concurrent L-BFGS fits did)
+    pytest.importorskip("threadpoolctl")
+    from deltarule import _threads
+
+    if not _threads._scipy_pools():
+        pytest.skip("scipy's BLAS has no pool of its own here")
+    before = _scipy_pool_threads()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[list[int]] = []
+
+    def first() -> None:
+        with _threads.scipy_blas_single_threaded():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(10)
+        with _threads.scipy_blas_single_threaded():
+            second_in.set()
+            first_out.wait(10)
+            seen.append(_scipy_pool_threads())  # the first has ended: still held at one
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert seen == [[1] * len(before)]
+    assert _scipy_pool_threads() == before
+
+
+def test_lbfgs_fits_in_threads_leave_scipys_pool_as_it_was() -> None:
+    pytest.importorskip("threadpoolctl")
+    import warnings
+
+    import numpy as np
+
+    import deltarule as dr
+    from deltarule import _threads
+
+    if not _threads._scipy_pools():
+        pytest.skip("scipy's BLAS has no pool of its own here")
+    before = _scipy_pool_threads()
+    rng = np.random.default_rng(0)
+    X, errors = rng.normal(size=(200, 6)), []
+    y = (X[:, :1] > 0).astype(float)
+
+    def fit() -> None:
+        try:
+            for _ in range(5):
+                net = dr.Network([6, 8, 1], output_activation="sigmoid", seed=1)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    net.fit(X, y, optimizer="lbfgs", batch_size=None, epochs=30, verbose=0)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=fit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and _scipy_pool_threads() == before

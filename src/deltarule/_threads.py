@@ -5,7 +5,7 @@ for a while after every call. When a solver alternates between the two — scipy
 L-BFGS-B or LAPACK between NumPy's matrix products — the idle pool keeps the cores
 busy and both run several times slower. :func:`scipy_blas_single_threaded` caps
 scipy's pool at one thread for the duration (NumPy's keeps its threads for the large
-products). It needs threadpoolctl; without it, it does nothing.
+products). It needs threadpoolctl to find scipy's library; without it, it does nothing.
 
 :func:`run_shares` runs the shares of a piece of work on threads of their own, the caller's
 among them (the finiteness check's row sums, the compiled inference's blocks of rows).
@@ -14,9 +14,13 @@ among them (the finiteness check's row sums, the compiled inference's blocks of 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import itertools
+import os
 import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["scipy_blas_single_threaded", "run_shares"]
 
@@ -35,22 +39,77 @@ def _scipy_pools() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _scipy_controller():  # noqa: ANN202 - threadpoolctl's, imported lazily
-    """threadpoolctl's controller of scipy's BLAS pools, made once: making one scans the
-    process's libraries (~3 ms: a fifth of a 200-iteration L-BFGS fit of breast_cancer)."""
-    from threadpoolctl import ThreadpoolController
+def _scipy_thread_functions() -> tuple[tuple[Any, Any], ...]:
+    """(get, set) of the thread count of each of scipy's OpenBLAS libraries, called
+    directly: threadpoolctl's limits (3.8) take effect only from the one Python thread that
+    first set them while it lives, so a block ending in another thread (L-BFGS fits in
+    threads) could not give the pool back. Looked up once (threadpoolctl scans the
+    process's libraries to find them: ~3 ms, a fifth of a 200-iteration L-BFGS fit of
+    breast_cancer)."""
+    found = []
+    for path in _scipy_pools():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:  # pragma: no cover - found loaded a moment ago
+            continue
+        for prefix, suffix in itertools.product(("scipy_", ""), ("", "64_", "_64")):
+            get = getattr(library, f"{prefix}openblas_get_num_threads{suffix}", None)
+            put = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                get.restype, get.argtypes = ctypes.c_int, []
+                put.restype, put.argtypes = None, [ctypes.c_int]
+                found.append((get, put))
+                break
+    return tuple(found)
 
-    return ThreadpoolController().select(filepath=list(_scipy_pools()))
+
+_SCIPY_LOCK = threading.Lock()
+_SCIPY_SIZES: list[int] = []  # the sizes found by the first of the blocks running now
+_SCIPY_BLOCKS = [0]  # how many blocks are running now
+
+
+def _scipy_after_fork_in_child() -> None:
+    """A child forked while blocks held scipy's pools (in threads it does not have) gets
+    their sizes back, and a lock of its own."""
+    global _SCIPY_LOCK
+    _SCIPY_LOCK = threading.Lock()
+    if _SCIPY_BLOCKS[0]:
+        for (_, put), size in zip(_scipy_thread_functions(), _SCIPY_SIZES):
+            put(size)
+    _SCIPY_SIZES.clear()
+    _SCIPY_BLOCKS[0] = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_scipy_after_fork_in_child)
 
 
 @contextlib.contextmanager
 def scipy_blas_single_threaded() -> Iterator[None]:
-    """Within the block, scipy's own BLAS runs on one thread (NumPy's is untouched)."""
-    if not _scipy_pools():
+    """Within the block, scipy's own BLAS runs on one thread (NumPy's is untouched).
+
+    Blocks running at once in several threads (L-BFGS fits in threads) hold it at one
+    until the last of them ends, which gives back the sizes the first found (each block
+    giving back what it found left the pool at one thread for good when two overlapped).
+    """
+    functions = _scipy_thread_functions() if _scipy_pools() else ()
+    if not functions:
         yield
         return
-    with _scipy_controller().limit(limits=1):
+    with _SCIPY_LOCK:
+        if not _SCIPY_BLOCKS[0]:
+            _SCIPY_SIZES[:] = [int(get()) for get, _ in functions]
+            for _, put in functions:
+                put(1)
+        _SCIPY_BLOCKS[0] += 1
+    try:
         yield
+    finally:
+        with _SCIPY_LOCK:
+            _SCIPY_BLOCKS[0] -= 1
+            if not _SCIPY_BLOCKS[0]:
+                for (_, put), size in zip(functions, _SCIPY_SIZES):
+                    put(size)
 
 
 def run_shares(work: Callable[[int], None], count: int) -> None:
