@@ -291,3 +291,29 @@ def test_mkl_runs_its_generic_code_on_amd_processors_only() -> None:
     # (measured on a Zen 5 EPYC: MKL's products there took ~1.7x NumPy's OpenBLAS's time)
     generic = _mkl.generic_code(ctypes.CDLL(_mkl.library_path()))
     assert generic == (_vendor() == "AuthenticAMD")
+
+
+@installed
+@pytest.mark.parametrize("value", ["0", "false", "No", " OFF "])
+def test_the_switch_turns_mkl_off_in_any_of_its_spellings(value, monkeypatch) -> None:
+    monkeypatch.setenv("DELTARULE_MKL", value)
+    forget_mkl()
+    assert _mkl.gemm_addresses() == (0, 0)
+
+
+@installed
+@pytest.mark.parametrize("value", ["1", "true", "YES", " on "])
+def test_the_switch_turns_mkl_on_in_any_of_its_spellings(value, monkeypatch) -> None:
+    monkeypatch.setenv("DELTARULE_MKL", value)
+    monkeypatch.setattr(_mkl, "generic_code", lambda library: True)  # even there
+    forget_mkl()
+    assert 0 not in _mkl.gemm_addresses()
+
+
+@installed
+def test_another_value_is_named_in_a_warning_and_chooses_as_without_it(monkeypatch) -> None:
+    monkeypatch.setenv("DELTARULE_MKL", "maybe")
+    monkeypatch.setattr(_mkl, "generic_code", lambda library: True)
+    forget_mkl()
+    with pytest.warns(RuntimeWarning, match="DELTARULE_MKL='maybe' is not one of 0, false"):
+        assert _mkl.gemm_addresses() == (0, 0)  # as unset on a processor MKL runs generically

@@ -23,9 +23,10 @@ same either way. It also makes one small product of each precision while a fork 
 (:func:`deltarule._numba_env.fork_waits`): MKL loads its code on its first product under a
 lock of its own, which a child forked meanwhile would find held for ever.
 :func:`gemm_addresses` returns zeros, and MKL is not loaded, when the
-wheel is not installed or when ``DELTARULE_MKL=0`` is set in the environment (NumPy's
-products everywhere: the compiled steps then give the plain step's bits where
-:mod:`deltarule._minibatch` says they do), or when the library lacks those functions.
+wheel is not installed or when ``DELTARULE_MKL=0`` (or ``false``, ``no``, ``off``) is set
+in the environment (NumPy's products everywhere: the compiled steps then give the plain
+step's bits where :mod:`deltarule._minibatch` says they do), or when the library lacks those
+functions.
 
 It also returns zeros (MKL loaded, then left unused) on a processor where MKL runs only
 its generic code: where MKL's own choice of code for the processor
@@ -34,8 +35,8 @@ EPYC (Zen 5, AVX-512) the threaded steps' products were far slower through MKL t
 through NumPy's OpenBLAS on one thread each (a 784-256-128-10 network's Adam epoch over
 60,000 rows, medians of 5: 263,000 against 152,000 rows/s at batch 128, 173,000 against
 133,000 at 32, 237,000 against 171,000 at 512; predict on 10,000 rows 700,000 against
-395,000), so the threads call NumPy's products there. ``DELTARULE_MKL=1`` uses MKL
-whatever it runs.
+395,000), so the threads call NumPy's products there. ``DELTARULE_MKL=1`` (or ``true``,
+``yes``, ``on``) uses MKL whatever it runs.
 
 MKL's products differ from OpenBLAS's in the last bits (another order of the sums):
 training through it agrees with the plain step within float rounding.
@@ -64,11 +65,15 @@ import numpy as np
 
 __all__ = [
     "gemm_addresses", "gemm_address", "available", "library_path", "single_threaded",
-    "jit_product", "release", "generic_code", "DISTRIBUTION",
+    "jit_product", "release", "generic_code", "DISTRIBUTION", "SWITCH",
 ]  # fmt: skip
 
 DISTRIBUTION = "mkl"
 """The wheel that ships MKL's runtime library."""
+SWITCH = "DELTARULE_MKL"
+"""The environment variable that turns MKL off (``0``, ``false``, ``no``, ``off``) or on
+wherever it is installed (``1``, ``true``, ``yes``, ``on``; any case)."""
+_OFF, _ON = ("0", "false", "no", "off"), ("1", "true", "yes", "on")
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _JIT_SUCCESS = 0  # mkl_jit_status_t: MKL_JIT_SUCCESS (1: MKL_NO_JIT, 2: MKL_JIT_ERROR)
 _CBWR_COMPATIBLE = 2  # MKL_CBWR_COMPATIBLE: the code MKL runs on any x86-64 processor
@@ -101,14 +106,24 @@ class _Mkl(NamedTuple):
 def _library() -> _Mkl | None:
     """MKL set up as the module's docstring says, or None without it (loaded where a fork
     waits for it: :func:`deltarule._numba_env.fork_waits`)."""
-    wanted = os.environ.get("DELTARULE_MKL", "").strip()
-    if wanted == "0":
+    wanted = os.environ.get(SWITCH, "").strip().lower()
+    if wanted in _OFF:
         return None
+    if wanted and wanted not in _ON:
+        import warnings
+
+        warnings.warn(
+            f"{SWITCH}={os.environ[SWITCH]!r} is not one of {', '.join(_OFF)} (MKL off) or "
+            f"{', '.join(_ON)} (MKL on wherever it is installed); MKL is chosen as without "
+            "it (used where the processor is one MKL has code for). Set it to one of those.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     from . import _numba_env
 
     with _numba_env.fork_waits():
         library = _load()
-    if library is not None and wanted != "1" and generic_code(library.library):
+    if library is not None and wanted not in _ON and generic_code(library.library):
         return None
     return library
 
