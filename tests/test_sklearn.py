@@ -191,6 +191,33 @@ def test_float32_estimators_refuse_values_beyond_float32() -> None:
     np.testing.assert_array_equal(clf.predict(IRIS_X), clf.predict(IRIS_X.astype(np.float32)))
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(max_iter=3),  # scikit-learn says nothing more (its ConvergenceWarning does)
+        dict(tol=0.01, n_iter_no_change=2),
+        dict(solver="sgd", learning_rate="adaptive", tol=0.05, n_iter_no_change=1),
+        dict(early_stopping=True, tol=0.05, n_iter_no_change=2),
+    ],
+    ids=["max_iter", "loss plateau", "adaptive rate", "early stopping"],
+)
+def test_verbose_stop_lines_are_scikit_learns(settings, capsys) -> None:
+    # (deltarule printed "Stopped: ..." instead of "... Stopping.", also at max_iter)
+    import warnings
+
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    lines = []
+    for cls in (SkClassifier, MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            cls((20,), random_state=0, verbose=True, **{"max_iter": 200, **settings}).fit(X / 16, y)
+        out = capsys.readouterr().out.splitlines()
+        lines.append([ln for ln in out if not ln.startswith(("Iteration ", "Validation score:"))])
+    assert lines[1] == lines[0]
+
+
 def test_deltarule_extras_activation_list_dropout_callbacks_verbose(capsys) -> None:
     class Count(Callback):
         epochs = 0

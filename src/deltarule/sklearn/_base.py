@@ -406,7 +406,9 @@ class BaseMLP(BaseEstimator):
         state (each call shuffles from ``random_state``, as scikit-learn) — so that
         ``partial_fit`` or a ``warm_start`` fit after :meth:`load` gives exactly what it
         gives without the save and load. The file carries a checksum of its header and
-        tensors; no pickle is involved.
+        tensors; no pickle is involved. The ``callbacks`` parameter (Python objects, which
+        a file without pickle cannot hold) is not saved: the loaded estimator has
+        ``callbacks=None`` (pass them again with ``set_params`` before training more).
 
         Parameters
         ----------
@@ -429,6 +431,7 @@ class BaseMLP(BaseEstimator):
         the optimizer state was saved loads too; its next ``partial_fit`` then starts the
         optimizer afresh (zero moments, step 0) with a new dropout stream seeded from
         ``random_state``, and a ``RandomState`` ``random_state`` comes back as None.
+        ``callbacks`` comes back as None (see :meth:`save`).
 
         Parameters
         ----------

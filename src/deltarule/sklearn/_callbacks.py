@@ -102,6 +102,9 @@ class _Plateau(Callback):
             if est.verbose:
                 print(f"{message} Setting learning rate to {state.learning_rate:f}")
             return None
+        if est.verbose:  # (scikit-learn's trigger_stopping)
+            too_small = " Learning rate too small." if self.adaptive else ""
+            print(f"{message}{too_small} Stopping.")
         return message
 
 
@@ -172,5 +175,15 @@ class VerbosePrinter(Callback):
         return None
 
     def on_train_end(self, history: History, state: TrainingState) -> None:
-        if history.stop_reason:
-            print(f"Stopped: {history.stop_reason}")
+        # scikit-learn prints its plateau's line (done by the plateau) and nothing at
+        # max_iter (a ConvergenceWarning says it); deltarule's own stops are said here
+        reason = history.stop_reason or ""
+        if reason and not reason.startswith(_SCIKIT_LEARN_STOPS):
+            print(f"Stopped: {reason}")
+
+
+_SCIKIT_LEARN_STOPS = (
+    f"{LossPlateau.subject} did not improve",
+    f"{ValidationScorePlateau.subject} did not improve",
+    "max epochs",
+)
