@@ -50,7 +50,79 @@ def checkpoint_state(trainer: Any) -> tuple[dict[str, Array], dict[str, Any]]:
             **({"epoch_loss": trainer.epoch_loss} if trainer.epoch_loss != "weighted" else {}),
         },
     }
+    best = getattr(trainer, "_best_start", None)
+    if best is not None and best.epoch > 0:  # (during a fit: see BestStart.resume)
+        tensors[f"{BEST}params"] = best.params
+        arrays = {k: v for k, v in best.state.saved.items() if isinstance(v, np.ndarray)}
+        tensors.update({f"{BEST}{OPTIMIZER}{k}": v for k, v in arrays.items()})
+        meta["best_start"] = {
+            "epoch": best.epoch,
+            "loss": best.loss,
+            "optimizer_scalars": {
+                k: v for k, v in best.state.saved.items() if not isinstance(v, np.ndarray)
+            },
+        }
     return tensors, meta
+
+
+BEST, OPTIMIZER = "best_start.", "optimizer."
+"""Name prefixes of a checkpoint's tensors: the start of the run's lowest-loss epoch so far
+(its weights, ``best_start.params``, and optimizer state, ``best_start.optimizer.*``: what a
+diverged run falls back to, :class:`deltarule._epochs.BestStart`), the optimizer's state."""
+
+
+def _resumed_best(
+    network: Any, optimizer_state: dict[str, Any], tensors: dict[str, Array], meta: dict[str, Any]
+) -> tuple | None:
+    """The kept start of a checkpoint's ``best_start`` entry, checked against the network
+    and the restored ``optimizer_state`` (its epoch among those done, its loss finite, its
+    weights and optimizer state of their shapes and dtype, finite); None without one."""
+    entry = meta.get("best_start")
+    if entry is None:
+        return None
+    bad = "the checkpoint's best epoch start (what a diverged run falls back to)"
+    done = int(meta["epochs_done"])
+    epoch, loss = (entry.get(k) for k in ("epoch", "loss")) if isinstance(entry, dict) else (0, 0)
+    if not (
+        isinstance(entry, dict)
+        and isinstance(epoch, int) and not isinstance(epoch, bool) and 1 <= epoch <= done
+        and isinstance(loss, (int, float)) and not isinstance(loss, bool) and math.isfinite(loss)
+        and isinstance(entry.get("optimizer_scalars", {}), dict)
+    ):  # fmt: skip
+        raise InputError(
+            f"{bad} is malformed ({entry!r:.80}): an epoch from 1 to the {done} done and a "
+            "finite loss are expected; the checkpoint is damaged. Start the run again."
+        )
+    params = tensors.get(f"{BEST}params")
+    want = network.parameters
+    if params is None or params.shape != want.shape or params.dtype != want.dtype:
+        raise InputError(
+            f"{bad} lacks its weights, or they are not {want.dtype} of shape {want.shape}; the "
+            "checkpoint is damaged. Start the run again."
+        )
+    if not np.isfinite(params).all():
+        raise InputError(f"{bad} holds NaN or infinity; the checkpoint is damaged.")
+    state: dict[str, Any] = {}
+    for key, value in optimizer_state.items():
+        if not isinstance(value, np.ndarray) or key == "scratch":
+            continue
+        saved = tensors.get(f"{BEST}{OPTIMIZER}{key}")
+        if saved is None or saved.shape != value.shape:
+            raise InputError(
+                f"{bad} lacks optimizer state {key!r} of shape {value.shape}; the checkpoint "
+                "is damaged. Start the run again."
+            )
+        _check_array(key, saved, value.dtype)
+        state[key] = np.array(saved, copy=True)
+    for key, value in entry.get("optimizer_scalars", {}).items():
+        problem = scalar_problem(key, value, optimizer_state.get(key))
+        if problem is not None or isinstance(optimizer_state.get(key), np.ndarray):
+            raise InputError(
+                f"{bad}: its optimizer scalar {problem or repr(key)}; the checkpoint is "
+                "damaged. Start the run again."
+            )
+        state[key] = value
+    return int(epoch), float(loss), np.array(params, copy=True), state
 
 
 _SCALAR_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
@@ -170,6 +242,7 @@ def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any])
                 "Start the run again."
             )
     state.update(scalars)
+    best = _resumed_best(trainer.network, state, tensors, meta)  # (checked before any change)
     trainer.optimizer_state = state
     trainer.epochs_done = int(meta["epochs_done"])
     trainer.learning_rate = float(meta["learning_rate"])
@@ -177,3 +250,7 @@ def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any])
     rngs = (trainer._shuffle_rng, trainer._dropout_rng, trainer._split_rng)
     for rng, saved in zip(rngs, meta["rng"]):
         rng.bit_generator.state = saved
+    if best is not None:  # for the next fit (BestStart.resume)
+        trainer._resumed_best = best
+    else:
+        trainer.__dict__.pop("_resumed_best", None)

@@ -145,6 +145,19 @@ class BestStart:
             self.state.take(state)
             self.epoch, self.loss = epoch, float(loss)
 
+    def resume(self, trainer: Any) -> BestStart:
+        """Take the kept start a resumed trainer's checkpoint held (:func:`deltarule.
+        _checkpoint_state.restore_state` leaves it on the trainer, for the first run after
+        it), and let a checkpoint written during this run keep this one's; returns self."""
+        saved = trainer.__dict__.pop("_resumed_best", None)
+        if saved is not None:
+            epoch, loss, params, state = saved
+            np.copyto(self.params, params)
+            self.state.saved = state
+            self.epoch, self.loss = epoch, loss
+        trainer._best_start = self
+        return self
+
     def restore_if_better(self, trainer: Any, data: Data) -> tuple[int, float, float] | None:
         """After a divergence was undone: put back the kept start when the network's loss on
         ``data`` is not finite or above the lowest recorded, and the kept start's is lower;
@@ -321,7 +334,7 @@ def run_epochs(
     net = trainer.network
     last_good = net.parameters.copy()
     last_state = OptimizerSnapshot(trainer.optimizer_state)
-    best = BestStart(net, trainer.optimizer_state)
+    best = BestStart(net, trainer.optimizer_state).resume(trainer)
     progress = EpochProgress(cbs, state)
     trainer._progress = progress if progress.cbs else None  # (read by the epoch's loops)
     # Overflow is detected below (non-finite loss or weights) and reported with a hint.

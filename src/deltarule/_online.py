@@ -107,7 +107,7 @@ def run_compiled(
     chunk = max(1, min(16, CHUNK_WORK // max(1, n * net.n_parameters), longest))
     lr = state.learning_rate
     # each chunk's starting weights, offered as its first epoch's start (see BestStart)
-    best = BestStart(net, trainer.optimizer_state)
+    best = BestStart(net, trainer.optimizer_state).resume(trainer)
     start, start_state = net.parameters.copy(), OptimizerSnapshot(trainer.optimizer_state)
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         while remaining:

@@ -216,6 +216,7 @@ class Trainer:
         self.planned_epochs = 0  # epochs_done + the epochs the current fit asks for
         self._running: TrainingState | None = None  # the current fit's state, during a fit
         self._progress: Any = None  # the current fit's EpochProgress, if a callback wants it
+        self._best_start: Any = None  # the current fit's _epochs.BestStart (for a checkpoint)
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -231,7 +232,9 @@ class Trainer:
         Returns
         -------
         tensors : dict of str to ndarray
-            ``optimizer.<name>`` for each array of the optimizer state.
+            ``optimizer.<name>`` for each array of the optimizer state; during a fit also
+            ``best_start.params`` and ``best_start.optimizer.<name>``, the start of the
+            lowest-loss epoch so far (what a diverged run falls back to).
         meta : dict
             Optimizer config and scalar state, epochs done, learning rate, the
             random streams' states and the trainer's settings.
@@ -391,7 +394,8 @@ class Trainer:
         finally:
             # batch-sized: not kept between fits
             self._layer_buffers = self._buffers = self._minibatch = None
-            self._running = self._progress = None
+            self._running = self._progress = self._best_start = None
+            self.__dict__.pop("_resumed_best", None)  # (a checkpoint's, for this fit only)
         self.learning_rate = state.learning_rate
         state.history.stop_reason = reason
         for cb in cbs:

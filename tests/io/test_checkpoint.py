@@ -461,3 +461,71 @@ def test_a_full_disk_says_the_previous_checkpoint_can_be_resumed(tmp_path, monke
         "has room" in str(failed.value)  # fmt: skip
     assert f"deltarule train --resume {tmp_path}" in str(failed.value)
     assert load_checkpoint(tmp_path).epochs_done == 1
+
+
+def _diverging(epoch: int, base: float) -> float:
+    """Four quiet epochs, then a rate ten times larger each epoch: the run diverges at its
+    ninth, its lowest loss long before (the fifth's start, in the fourth checkpoint)."""
+    return base if epoch < 4 else base * 10 ** (epoch - 3)
+
+
+def _momentum_trainer() -> dr.Trainer:
+    net = dr.Network([4, 16, 3], output_activation="softmax", seed=1)
+    return dr.Trainer(net, "momentum", 0.01, 16, seed=5)
+
+
+def _run_diverging(trainer, epochs, callbacks, X, y):
+    import warnings
+
+    from deltarule.callbacks import LearningRateScheduler
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return trainer.fit(X, y, epochs=epochs, verbose=0, warn_convergence=False,
+                           callbacks=[LearningRateScheduler(_diverging), *callbacks])  # fmt: skip
+
+
+def test_a_resumed_run_that_diverges_falls_back_as_the_uninterrupted_one(tmp_path) -> None:
+    # (the start of the lowest-loss epoch was not saved: resumed after epoch 5, the run
+    # fell back to the start of epoch 6 where the uninterrupted one went back to epoch 5's)
+    X, y = data()
+    straight = _momentum_trainer()
+    history = _run_diverging(straight, 12, [], X, y)
+    assert "diverged at epoch 9" in history.stop_reason
+    assert "the weights epoch 5 started from were restored" in history.stop_reason
+
+    _run_diverging(_momentum_trainer(), 5, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    assert saved.trainer_state["best_start"]["epoch"] == 5
+    assert {"best_start.params", "best_start.optimizer.velocity"} <= set(saved.tensors)
+    resumed = resume_trainer(_momentum_trainer(), saved)
+    again = _run_diverging(resumed, 7, [], X, y)
+    assert again.stop_reason == history.stop_reason
+    assert resumed.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    assert resumed.optimizer_state["velocity"].tobytes() == (
+        straight.optimizer_state["velocity"].tobytes()
+    )
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda saved: saved.tensors["best_start.params"].__setitem__(0, np.nan), "NaN"),
+        (lambda saved: saved.tensors.pop("best_start.optimizer.velocity"), "lacks optimizer"),
+        (lambda saved: saved.trainer_state["best_start"].update(epoch=99), "malformed"),
+        (lambda saved: saved.trainer_state["best_start"].update(loss=None), "malformed"),
+    ],
+    ids=["nan-weights", "missing-velocity", "epoch-not-done", "no-loss"],
+)
+def test_a_damaged_best_epoch_start_is_named_at_resume(tmp_path, damage, fragment) -> None:
+    X, y = data()
+    _run_diverging(_momentum_trainer(), 3, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    damage(saved)
+    trainer = _momentum_trainer()
+    before = trainer.network.parameters.copy()
+    with pytest.raises(
+        IncompatibleFormatError, match=f"cannot be restored.*best epoch.*{fragment}"
+    ):
+        resume_trainer(trainer, saved)
+    assert trainer.network.parameters.tobytes() == before.tobytes()

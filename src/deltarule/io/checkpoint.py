@@ -6,6 +6,8 @@ A checkpoint is one model file (:mod:`deltarule.io.model_file`) named
 
 * the optimizer state (``extra.optimizer.*`` tensors) and the trainer's state — epochs
   done, learning rate, the states of its random streams (:meth:`Trainer.checkpoint_state`);
+* the start of the lowest-loss epoch so far (``extra.best_start.*``: its weights and
+  optimizer state), which a run that diverges later falls back to;
 * the history so far;
 * the state of every callback of the run that has one (early stopping, a plateau's
   counters), keyed by :func:`callback_key` — ``"EarlyStopping.0"``, the first
@@ -57,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checkpoint_state import scalar_problem
+from .._checkpoint_state import BEST, scalar_problem
 from .._validation import check_int
 from ..callbacks import Callback, TrainingState
 from ..exceptions import IncompatibleFormatError, InputError
@@ -87,7 +89,8 @@ class SavedCheckpoint:
     trainer_state : dict
         :meth:`Trainer.checkpoint_state` plain data.
     tensors : dict of str to ndarray
-        Optimizer state tensors (``optimizer.*``).
+        Optimizer state tensors (``optimizer.*``), and the start of the lowest-loss epoch
+        so far (``best_start.*``: what a diverged run falls back to).
     history : History
         Every epoch up to the checkpoint.
     callbacks : dict of str to CallbackState
@@ -180,7 +183,7 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
             f"{path} is a damaged checkpoint: {problem}. It cannot be resumed; start the run "
             "again (delete the folder, or give --checkpoint a new one)."
         )
-    tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith(_OPTIMIZER)}
+    tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith((_OPTIMIZER, BEST))}
     return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records),
                            callbacks, complete)  # fmt: skip
 
