@@ -250,7 +250,4 @@ def restore_state(trainer: Any, tensors: dict[str, Array], meta: dict[str, Any])
     rngs = (trainer._shuffle_rng, trainer._dropout_rng, trainer._split_rng)
     for rng, saved in zip(rngs, meta["rng"]):
         rng.bit_generator.state = saved
-    if best is not None:  # for the next fit (BestStart.resume)
-        trainer._resumed_best = best
-    else:
-        trainer.__dict__.pop("_resumed_best", None)
+    trainer._resumed_best = best  # for the next fit (BestStart.resume); None without one

@@ -149,7 +149,7 @@ class BestStart:
         """Take the kept start a resumed trainer's checkpoint held (:func:`deltarule.
         _checkpoint_state.restore_state` leaves it on the trainer, for the first run after
         it), and let a checkpoint written during this run keep this one's; returns self."""
-        saved = trainer.__dict__.pop("_resumed_best", None)
+        saved, trainer._resumed_best = getattr(trainer, "_resumed_best", None), None
         if saved is not None:
             epoch, loss, params, state = saved
             np.copyto(self.params, params)

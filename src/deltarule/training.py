@@ -217,6 +217,7 @@ class Trainer:
         self._running: TrainingState | None = None  # the current fit's state, during a fit
         self._progress: Any = None  # the current fit's EpochProgress, if a callback wants it
         self._best_start: Any = None  # the current fit's _epochs.BestStart (for a checkpoint)
+        self._resumed_best: tuple | None = None  # a restored checkpoint's, for the next fit
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -394,8 +395,7 @@ class Trainer:
         finally:
             # batch-sized: not kept between fits
             self._layer_buffers = self._buffers = self._minibatch = None
-            self._running = self._progress = self._best_start = None
-            self.__dict__.pop("_resumed_best", None)  # (a checkpoint's, for this fit only)
+            self._running = self._progress = self._best_start = self._resumed_best = None
         self.learning_rate = state.learning_rate
         state.history.stop_reason = reason
         for cb in cbs:
