@@ -1,8 +1,8 @@
 """Plain NumPy and plain Python references: the GEMM peak and bound, and hand-written loops.
 
 * ``peak`` — the machine's float32 matrix-multiply rate: a large square ``np.matmul``, or
-  MKL's ``sgemm`` on the same threads when the ``mkl`` wheel is installed (which deltarule's
-  threaded steps then use), whichever is faster.
+  MKL's ``sgemm`` on the same threads when deltarule's threaded steps use MKL (the ``mkl``
+  wheel installed, on a processor MKL has code for), whichever is faster.
 * ``gemm_step`` — the GEMM bound: only the matrix products of a training step (forward,
   weight gradients, input gradients) or of a forward pass, same shapes, into
   preallocated outputs. No framework can train faster than this with the same BLAS.

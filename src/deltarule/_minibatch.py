@@ -45,7 +45,8 @@ already — on that 2-core Xeon, without MKL; on a 2-core AMD EPYC (Zen 5) the t
 faster at every batch size (epochs over 60,000 rows, medians of 5, alternated 3 times;
 threads / one thread with NumPy's pool: 256 0.191-0.196 s / 0.204-0.213, 512 0.184-0.186 /
 0.198-0.203; with OpenBLAS held to its AVX2 kernel 0.312 / 0.324 and 0.309-0.315 /
-0.313-0.320), and with MKL on the Xeon they were, so the threads run at every batch size.
+0.313-0.320). With MKL on the Xeon they were faster at every batch size too, so the threads
+now run at every batch size.
 (A BLAS pool woken just before, whose threads spin for ~0.1 s after a call, costs
 the threads ~40 ms: :func:`deltarule._validation._all_finite` keeps it asleep.) While they
 run, NumPy's OpenBLAS is held at one thread (:func:`deltarule._blas.single_threaded`);

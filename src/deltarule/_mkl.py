@@ -33,10 +33,10 @@ its generic code: where MKL's own choice of code for the processor
 (``MKL_CBWR_Get_Auto_Branch``) is ``MKL_CBWR_COMPATIBLE``, as on AMD's. On a 2-core AMD
 EPYC (Zen 5, AVX-512) the threaded steps' products were far slower through MKL than
 through NumPy's OpenBLAS on one thread each (a 784-256-128-10 network's Adam epoch over
-60,000 rows, medians of 5: 263,000 against 152,000 rows/s at batch 128, 173,000 against
-133,000 at 32, 237,000 against 171,000 at 512; predict on 10,000 rows 700,000 against
-395,000), so the threads call NumPy's products there. ``DELTARULE_MKL=1`` (or ``true``,
-``yes``, ``on``) uses MKL whatever it runs.
+60,000 rows, medians of 5, MKL's first: 152,000 against 263,000 rows/s at batch 128,
+133,000 against 173,000 at 32, 171,000 against 237,000 at 512; predict on 10,000 rows
+395,000 against 700,000), so the threads call NumPy's products there.
+``DELTARULE_MKL=1`` (or ``true``, ``yes``, ``on``) uses MKL whatever it runs.
 
 MKL's products differ from OpenBLAS's in the last bits (another order of the sums):
 training through it agrees with the plain step within float rounding.

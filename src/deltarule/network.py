@@ -435,7 +435,8 @@ class Network:
             for layer, weight, bias in zip(self.layers, self.weights, self.biases):
                 out = layer.infer(weight, bias, out)
             return out
-        # in threads, with MKL's products, when installed (a subclass's forward: its own)
+        # with numba, in threads: MKL's products, or NumPy's on one thread each (a
+        # subclass's forward: its own)
         output = _inference.infer(self, X) if plain else None
         if output is not None:
             return output
