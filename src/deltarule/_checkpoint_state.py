@@ -75,52 +75,66 @@ def _resumed_best(
     network: Any, optimizer_state: dict[str, Any], tensors: dict[str, Array], meta: dict[str, Any]
 ) -> tuple | None:
     """The kept start of a checkpoint's ``best_start`` entry, checked against the network
-    and the restored ``optimizer_state`` (its epoch among those done, its loss finite, its
-    weights and optimizer state of their shapes and dtype, finite); None without one."""
+    and the restored ``optimizer_state``: its epoch among those done, its loss finite, its
+    weights and each optimizer array of their shapes and dtype, finite, and its optimizer
+    scalars those of the state, each sound and its step count no later than the state's;
+    nothing more. None without one (a checkpoint written before it was kept)."""
     entry = meta.get("best_start")
-    if entry is None:
-        return None
+    names = {name for name in tensors if name.startswith(BEST)}
     bad = "the checkpoint's best epoch start (what a diverged run falls back to)"
+    if entry is None:
+        if names:
+            raise InputError(f"{bad} has tensors ({', '.join(sorted(names))}) but no entry")
+        return None
     done = int(meta["epochs_done"])
     epoch, loss = (entry.get(k) for k in ("epoch", "loss")) if isinstance(entry, dict) else (0, 0)
     if not (
         isinstance(entry, dict)
+        and set(entry) <= {"epoch", "loss", "optimizer_scalars"}
         and isinstance(epoch, int) and not isinstance(epoch, bool) and 1 <= epoch <= done
         and isinstance(loss, (int, float)) and not isinstance(loss, bool) and math.isfinite(loss)
-        and isinstance(entry.get("optimizer_scalars", {}), dict)
+        and isinstance(entry.get("optimizer_scalars"), dict)
     ):  # fmt: skip
         raise InputError(
-            f"{bad} is malformed ({entry!r:.80}): an epoch from 1 to the {done} done and a "
-            "finite loss are expected; the checkpoint is damaged. Start the run again."
+            f"{bad} is malformed ({entry!r:.80}): expected an epoch from 1 to the {done} done, "
+            "a finite loss and the optimizer's scalars"
         )
-    params = tensors.get(f"{BEST}params")
-    want = network.parameters
-    if params is None or params.shape != want.shape or params.dtype != want.dtype:
+    arrays = [k for k, v in optimizer_state.items() if isinstance(v, np.ndarray) and k != "scratch"]
+    expected = {f"{BEST}params"} | {f"{BEST}{OPTIMIZER}{k}" for k in arrays}
+    if names != expected:
         raise InputError(
-            f"{bad} lacks its weights, or they are not {want.dtype} of shape {want.shape}; the "
-            "checkpoint is damaged. Start the run again."
+            f"{bad} has the tensors {sorted(names)}, expected {sorted(expected)} (its weights "
+            "and the optimizer's arrays)"
+        )
+    params, want = tensors[f"{BEST}params"], network.parameters
+    if params.shape != want.shape or params.dtype != want.dtype:
+        raise InputError(
+            f"{bad} has weights of {params.dtype}, shape {params.shape}; expected {want.dtype} "
+            f"of shape {want.shape} (the network's parameters)"
         )
     if not np.isfinite(params).all():
-        raise InputError(f"{bad} holds NaN or infinity; the checkpoint is damaged.")
+        raise InputError(f"{bad} has weights holding NaN or infinity")
     state: dict[str, Any] = {}
-    for key, value in optimizer_state.items():
-        if not isinstance(value, np.ndarray) or key == "scratch":
-            continue
-        saved = tensors.get(f"{BEST}{OPTIMIZER}{key}")
-        if saved is None or saved.shape != value.shape:
+    for key in arrays:
+        saved, value = tensors[f"{BEST}{OPTIMIZER}{key}"], optimizer_state[key]
+        if saved.shape != value.shape:
             raise InputError(
-                f"{bad} lacks optimizer state {key!r} of shape {value.shape}; the checkpoint "
-                "is damaged. Start the run again."
+                f"{bad} has optimizer state {key!r} of shape {saved.shape}, expected {value.shape}"
             )
-        _check_array(key, saved, value.dtype)
+        _check_array(key, saved, value.dtype, what=f"{bad}'s optimizer state")
         state[key] = np.array(saved, copy=True)
-    for key, value in entry.get("optimizer_scalars", {}).items():
-        problem = scalar_problem(key, value, optimizer_state.get(key))
-        if problem is not None or isinstance(optimizer_state.get(key), np.ndarray):
-            raise InputError(
-                f"{bad}: its optimizer scalar {problem or repr(key)}; the checkpoint is "
-                "damaged. Start the run again."
-            )
+    scalars = entry["optimizer_scalars"]
+    known = {k for k, v in optimizer_state.items() if not isinstance(v, np.ndarray)}
+    if set(scalars) != known:
+        raise InputError(
+            f"{bad} has the optimizer scalars {sorted(scalars)}, expected {sorted(known)}"
+        )
+    for key, value in scalars.items():
+        problem = scalar_problem(key, value, optimizer_state[key])
+        if problem is None and key == "step" and value > optimizer_state[key]:
+            problem = f"'step' = {value!r} is later than the run's {optimizer_state[key]!r}"
+        if problem is not None:
+            raise InputError(f"{bad} has the optimizer scalar {problem}")
         state[key] = value
     return int(epoch), float(loss), np.array(params, copy=True), state
 
@@ -151,6 +165,10 @@ def _lazy_arrays(state: dict[str, Any], tensors: dict[str, Array]) -> None:
 
 
 NON_NEGATIVE = ("second_moment", "mean_square", "sum_of_squares", "step_size")
+SQUARES = ("second_moment", "mean_square", "sum_of_squares")
+"""Running sums of squares: in float32 they overflow to +inf for large gradients while the
+weights stay finite (the step m / (sqrt(inf) + eps) is 0), so a checkpoint may keep +inf
+there, and the resumed run goes on as the uninterrupted one did."""
 """Optimizer state arrays that hold no negative value: Adam's, RMSprop's and Adagrad's
 running squares (a square root is taken of them), Rprop's step sizes."""
 MAX_STEP = 2**53
@@ -180,26 +198,31 @@ def scalar_problem(key: str, value: Any, fresh: Any = None) -> str | None:
     return None
 
 
-def _check_array(key: str, saved: Array, dtype: np.dtype) -> None:
-    """Refuse a saved optimizer array of another dtype than the network's, not finite, or
-    negative where it cannot be (:data:`NON_NEGATIVE`)."""
+def _check_array(
+    key: str, saved: Array, dtype: np.dtype, what: str = "the checkpoint's optimizer state"
+) -> None:
+    """Refuse a saved optimizer array of another dtype than the network's, not finite (but
+    for +inf in a running sum of squares, :data:`SQUARES`), or negative where it cannot be
+    (:data:`NON_NEGATIVE`)."""
     if saved.dtype != dtype:
         raise InputError(
-            f"the checkpoint's optimizer state {key!r} is {saved.dtype}, but the network is "
-            f"{dtype}; a checkpoint keeps its optimizer state in the network's dtype, so it "
-            "is damaged or was edited. Start the run again."
+            f"{what} {key!r} is {saved.dtype}, but the network is {dtype}; a checkpoint "
+            "keeps its optimizer state in the network's dtype, so it is damaged or was "
+            "edited. Start the run again."
         )
-    if not np.isfinite(saved).all():
+    finite = np.isfinite(saved)
+    if key in SQUARES:  # (float32 squares of large gradients overflow, weights finite)
+        finite |= np.isposinf(saved)
+    if not finite.all():
         raise InputError(
-            f"the checkpoint's optimizer state {key!r} holds NaN or infinity; "
-            "a checkpoint keeps a finite state (a diverged epoch is undone), so "
-            "it is damaged. Start the run again."
+            f"{what} {key!r} holds NaN or infinity; a checkpoint keeps a finite state (a "
+            "diverged epoch is undone), so it is damaged. Start the run again."
         )
     if key in NON_NEGATIVE and saved.size and saved.min() < 0:
         raise InputError(
-            f"the checkpoint's optimizer state {key!r} holds a negative value "
-            f"({float(saved.min()):.6g}); it is a running sum of squares (or step sizes), "
-            "never negative, so the checkpoint is damaged or was edited. Start the run again."
+            f"{what} {key!r} holds a negative value ({float(saved.min()):.6g}); it is a "
+            "running sum of squares (or step sizes), never negative, so the checkpoint is "
+            "damaged or was edited. Start the run again."
         )
 
 

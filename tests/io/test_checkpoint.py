@@ -511,12 +511,37 @@ def test_a_resumed_run_that_diverges_falls_back_as_the_uninterrupted_one(tmp_pat
     "damage, fragment",
     [
         (lambda saved: saved.tensors["best_start.params"].__setitem__(0, np.nan), "NaN"),
-        (lambda saved: saved.tensors.pop("best_start.optimizer.velocity"), "lacks optimizer"),
+        (lambda saved: saved.tensors.pop("best_start.optimizer.velocity"), "has the tensors"),
         (lambda saved: saved.trainer_state["best_start"].update(epoch=99), "malformed"),
         (lambda saved: saved.trainer_state["best_start"].update(loss=None), "malformed"),
+        (lambda saved: saved.trainer_state["best_start"].update(extra=1), "malformed"),
+        (
+            lambda saved: saved.tensors.__setitem__(
+                "best_start.optimizer.bogus", saved.tensors["best_start.params"]
+            ),
+            "has the tensors",
+        ),
+        (
+            lambda saved: saved.trainer_state["best_start"]["optimizer_scalars"].clear(),
+            "optimizer scalars",
+        ),
+        (
+            lambda saved: saved.trainer_state["best_start"]["optimizer_scalars"].update(bogus=1),
+            "optimizer scalars",
+        ),
+        (
+            lambda saved: saved.trainer_state["best_start"]["optimizer_scalars"].update(
+                step=10**9
+            ),
+            "later than the run",
+        ),
+        (lambda saved: saved.trainer_state.pop("best_start"), "but no entry"),
     ],
-    ids=["nan-weights", "missing-velocity", "epoch-not-done", "no-loss"],
-)
+    ids=[
+        "nan-weights", "missing-velocity", "epoch-not-done", "no-loss", "unknown-key",
+        "unknown-tensor", "no-scalars", "unknown-scalar", "step-later", "tensors-no-entry",
+    ],
+)  # fmt: skip
 def test_a_damaged_best_epoch_start_is_named_at_resume(tmp_path, damage, fragment) -> None:
     X, y = data()
     _run_diverging(_momentum_trainer(), 3, [Checkpoint(tmp_path)], X, y)
@@ -529,3 +554,26 @@ def test_a_damaged_best_epoch_start_is_named_at_resume(tmp_path, damage, fragmen
     ):
         resume_trainer(trainer, saved)
     assert trainer.network.parameters.tobytes() == before.tobytes()
+
+
+def test_a_checkpoint_whose_running_squares_overflowed_resumes(tmp_path) -> None:
+    # (Adam's second moment overflowed to +inf while the loss and weights stayed finite;
+    # the checkpoint written then was refused as damaged, and the run could not go on)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X @ np.array([1.0, -2, 0.5, 3]))[:, None] + rng.normal(size=(120, 1)) * 0.1
+
+    def make() -> dr.Trainer:
+        net = dr.Network([4, 8, 1], output_activation="identity", loss="mse", seed=1)
+        return dr.Trainer(net, "adamw", 0.01, 16, seed=5)
+
+    straight = make()
+    history = _run_diverging(straight, 12, [], X, y)
+    interrupted = make()
+    _run_diverging(interrupted, 9, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    assert np.isposinf(saved.tensors["optimizer.second_moment"]).any()
+    resumed = resume_trainer(make(), saved)
+    again = _run_diverging(resumed, 3, [], X, y)
+    assert again.stop_reason == history.stop_reason
+    assert resumed.network.parameters.tobytes() == straight.network.parameters.tobytes()
