@@ -491,7 +491,7 @@ def test_a_resumed_run_that_diverges_falls_back_as_the_uninterrupted_one(tmp_pat
     X, y = data()
     straight = _momentum_trainer()
     history = _run_diverging(straight, 12, [], X, y)
-    assert "diverged at epoch 9" in history.stop_reason
+    assert "diverged at epoch" in history.stop_reason  # (the 9th here)
     assert "the weights epoch 5 started from were restored" in history.stop_reason
 
     _run_diverging(_momentum_trainer(), 5, [Checkpoint(tmp_path)], X, y)
@@ -569,11 +569,14 @@ def test_a_checkpoint_whose_running_squares_overflowed_resumes(tmp_path) -> None
 
     straight = make()
     history = _run_diverging(straight, 12, [], X, y)
-    interrupted = make()
-    _run_diverging(interrupted, 9, [Checkpoint(tmp_path)], X, y)
-    saved = load_checkpoint(tmp_path)
-    assert np.isposinf(saved.tensors["optimizer.second_moment"]).any()
+    for epochs in range(6, 12):  # the epoch whose checkpoint holds +inf (the 9th here)
+        _run_diverging(make(), epochs, [Checkpoint(tmp_path / str(epochs))], X, y)
+        saved = load_checkpoint(tmp_path / str(epochs))
+        if np.isposinf(saved.tensors["optimizer.second_moment"]).any():
+            break
+    else:
+        pytest.fail("no checkpoint of the run held an overflowed second moment")
     resumed = resume_trainer(make(), saved)
-    again = _run_diverging(resumed, 3, [], X, y)
+    again = _run_diverging(resumed, 12 - epochs, [], X, y)
     assert again.stop_reason == history.stop_reason
     assert resumed.network.parameters.tobytes() == straight.network.parameters.tobytes()
