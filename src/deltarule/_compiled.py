@@ -48,14 +48,17 @@ MAX_PARAMETERS = 20_000
 
 
 SWITCH = "DELTARULE_NUMBA"
-"""The environment variable that turns the kernels off (``0``, ``false``, ``no``, ``off``)."""
+"""The environment variable that turns the kernels off (:data:`OFF`)."""
+OFF = ("0", "false", "no", "off")
+"""The values (any case, spaces around) of deltarule's switches that turn a path off
+(:data:`SWITCH`; ``DELTARULE_MKL``, :mod:`deltarule._mkl`)."""
 
 
 @lru_cache(maxsize=1)
 def available() -> bool:
     """True when the kernels can run: numba can be imported, is not turned off (numba's
     ``NUMBA_DISABLE_JIT``, or :data:`SWITCH`), and has a folder to cache them in."""
-    if os.environ.get(SWITCH, "").strip().lower() in ("0", "false", "no", "off"):
+    if os.environ.get(SWITCH, "").strip().lower() in OFF:
         return False
     with fork_waits():  # (see the module's docstring)
         try:

@@ -63,6 +63,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _compiled
+
 __all__ = [
     "gemm_addresses", "gemm_address", "available", "library_path", "single_threaded",
     "jit_product", "release", "generic_code", "DISTRIBUTION", "SWITCH",
@@ -73,7 +75,7 @@ DISTRIBUTION = "mkl"
 SWITCH = "DELTARULE_MKL"
 """The environment variable that turns MKL off (``0``, ``false``, ``no``, ``off``) or on
 wherever it is installed (``1``, ``true``, ``yes``, ``on``; any case)."""
-_OFF, _ON = ("0", "false", "no", "off"), ("1", "true", "yes", "on")
+_OFF, _ON = _compiled.OFF, ("1", "true", "yes", "on")
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _JIT_SUCCESS = 0  # mkl_jit_status_t: MKL_JIT_SUCCESS (1: MKL_NO_JIT, 2: MKL_JIT_ERROR)
 _CBWR_COMPATIBLE = 2  # MKL_CBWR_COMPATIBLE: the code MKL runs on any x86-64 processor

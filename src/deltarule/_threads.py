@@ -92,7 +92,7 @@ def scipy_blas_single_threaded() -> Iterator[None]:
     until the last of them ends, which gives back the sizes the first found (each block
     giving back what it found left the pool at one thread for good when two overlapped).
     """
-    functions = _scipy_thread_functions() if _scipy_pools() else ()
+    functions = _scipy_thread_functions()
     if not functions:
         yield
         return
