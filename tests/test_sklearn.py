@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -379,3 +381,60 @@ def test_pipeline_grid_search_cross_val_score_and_clone() -> None:
     fitted = MLPClassifier(max_iter=5, random_state=0).fit(IRIS_X, IRIS_Y)
     copy = clone(fitted)
     assert copy.get_params() == fitted.get_params() and not hasattr(copy, "coefs_")
+
+
+def _online_state(est) -> tuple:
+    return (est.n_iter_, est.t_, list(est.loss_curve_), est._no_improvement_count,
+            est.best_loss_, est.loss_, est._trainer.learning_rate,
+            [p.copy() for p in (*est.coefs_, *est.intercepts_)])  # fmt: skip
+
+
+def _assert_same_online_state(a, b) -> None:
+    *plain_a, params_a = _online_state(a)
+    *plain_b, params_b = _online_state(b)
+    assert plain_a == plain_b
+    for p, q in zip(params_a, params_b):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("learning_rate", ["constant", "adaptive"])
+def test_online_chunks_keep_the_estimators_state_as_epoch_by_epoch(learning_rate) -> None:
+    # With batch_size=1 and plain SGD the epochs run in compiled chunks and the estimator's
+    # bookkeeping and tol rule hear of them afterwards; a callback that must see every epoch
+    # (a bare Callback) makes the loop go epoch by epoch: the same numbers, to the bit,
+    # across fit, warm-started fits and partial_fit calls.
+    kwargs = dict(hidden_layer_sizes=(3,), solver="sgd", momentum=0.0, batch_size=1,
+                  learning_rate_init=0.02, max_iter=60, tol=1e-3, n_iter_no_change=3,
+                  learning_rate=learning_rate, random_state=0, warm_start=True)  # fmt: skip
+    chunked, stepwise = MLPRegressor(**kwargs), MLPRegressor(**kwargs, callbacks=[Callback()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for est in (chunked, stepwise):
+            est.fit(REG_X, REG_Y)
+        _assert_same_online_state(chunked, stepwise)
+        assert 10 < chunked.n_iter_ < 60  # (the tol rule stopped it)
+        for est in (chunked, stepwise):
+            est.fit(REG_X, REG_Y)  # (warm start: the counters carry over)
+        _assert_same_online_state(chunked, stepwise)
+        for est in (chunked, stepwise):
+            est.partial_fit(REG_X[:30], REG_Y[:30])
+        _assert_same_online_state(chunked, stepwise)
+
+
+def test_online_estimator_on_one_example_runs_max_iter_epochs() -> None:
+    # the tutorial's single example: one update per epoch, hundreds of thousands of epochs
+    # in a few chunks (loss_curve_ gets every one)
+    from deltarule.textbook import TUTORIAL_INPUTS, TUTORIAL_TARGETS
+
+    kwargs = dict(hidden_layer_sizes=(2,), activation="logistic", solver="sgd", batch_size=1,
+                  learning_rate_init=0.5, momentum=0.0, max_iter=200_000, tol=0.0,
+                  n_iter_no_change=200_001, shuffle=False, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPRegressor(**kwargs).fit(TUTORIAL_INPUTS, TUTORIAL_TARGETS)
+        short = MLPRegressor(**{**kwargs, "max_iter": 500}, callbacks=[Callback()])
+        short.fit(TUTORIAL_INPUTS, TUTORIAL_TARGETS)
+    assert est.n_iter_ == est.t_ == len(est.loss_curve_) == 200_000
+    assert est.loss_curve_[:500] == short.loss_curve_
+    assert all(type(v) is np.float64 for v in est.loss_curve_[-3:] + est.loss_curve_[:3])
+    assert est.loss_curve_[-1] < est.loss_curve_[0] * 1e-3

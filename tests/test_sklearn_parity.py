@@ -14,10 +14,12 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+from conftest import count_calls  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier as SkClassifier  # noqa: E402
 from sklearn.neural_network import MLPRegressor as SkRegressor  # noqa: E402
 
+from deltarule._compiled import OnlineKernel  # noqa: E402
 from deltarule.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -246,3 +248,42 @@ def test_multi_output_lbfgs_minimises_the_objective_it_reports() -> None:
     penalty = 0.5 * alpha * sum(float((c * c).sum()) for c in reg.coefs_) / len(Y)
     objective = 0.5 * float(((output - Y) ** 2).sum(axis=1).mean()) + penalty
     assert reg.loss_ == pytest.approx(objective, rel=1e-9)
+
+
+# ------------------------------------------- online SGD (batch_size=1) in compiled chunks
+ONLINE = {
+    "tol-stop": dict(learning_rate="constant", tol=1e-3, n_iter_no_change=4),
+    "adaptive": dict(learning_rate="adaptive", tol=1e-2, n_iter_no_change=2),
+    "max-iter": dict(learning_rate="constant", tol=0.0, n_iter_no_change=1000),
+}
+
+
+@pytest.mark.parametrize("settings", sorted(ONLINE))
+@pytest.mark.parametrize("target", ["binary", "regression"])
+def test_online_sgd_stops_and_cuts_the_rate_at_scikit_learns_epochs(
+    target, settings, monkeypatch
+) -> None:
+    # batch_size=1 and plain SGD run in compiled chunks of epochs; scikit-learn's tol rule
+    # (a stop, or a cut of the adaptive rate) is found in each chunk's losses and the chunk
+    # is cut there: the same epochs, losses and weights as scikit-learn's epoch-by-epoch loop
+    kind, y = TARGETS[target]
+    ours_cls, theirs_cls = pair(kind)
+    kwargs = dict(hidden_layer_sizes=(4,), solver="sgd", momentum=0.0, batch_size=1,
+                  learning_rate_init=0.05, max_iter=150, random_state=0)  # fmt: skip
+    kwargs.update(ONLINE[settings])
+    calls = count_calls(monkeypatch, OnlineKernel, "run")
+    ours, theirs = ours_cls(**kwargs).fit(X, y), theirs_cls(**kwargs).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ > 5
+    assert len(calls) < ours.n_iter_ / 2  # (in chunks)
+    assert ours.t_ == theirs.t_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+    assert ours._no_improvement_count == theirs._no_improvement_count
+    assert ours.best_loss_ == pytest.approx(theirs.best_loss_, rel=1e-9)
+    assert ours._trainer.learning_rate == pytest.approx(theirs._optimizer.learning_rate)
+    if settings == "adaptive":
+        assert ours._trainer.learning_rate < 0.05 / 5  # (cut more than once)
+    assert max_difference(ours, theirs) < 1e-8
+    if settings == "max-iter":
+        assert ours.n_iter_ == 150
+    else:
+        assert ours.n_iter_ < 150

@@ -3,9 +3,11 @@
 The loop takes it only when the result is the same as its own (see :func:`compiled_ok`):
 batch size 1, plain SGD (the delta rule), no sample weights, L1 or max-norm, and a network
 whose objective the kernel computes (the plain one, scaled, plus an L2 term). With callbacks
-that need to see only the end of a chunk of epochs (quiet progress, target error, time limit)
-and no validation data, whole chunks of epochs run in one call; otherwise one epoch per call,
-with every callback and the validation score between epochs. Either way the kernel keeps
+that can hear of a chunk's epochs after it ran (:meth:`Callback.chunk_quiet
+<deltarule.callbacks.Callback.chunk_quiet>`: quiet progress, target error, time limit, the
+scikit-learn estimators' bookkeeping and tol rule) and no validation data, whole chunks of
+epochs run in one call, cut at the first epoch a callback acts on; otherwise one epoch per
+call, with every callback and the validation score between epochs. Either way the kernel keeps
 each example's output, which the training metrics score as the plain loop scores them
 (:mod:`deltarule._chunk_metrics`).
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,7 +25,8 @@ from . import _chunk_metrics, _compiled
 from ._epochs import BestStart, OptimizerSnapshot
 from ._reports import Interrupt, diverged
 from ._sampling import Data
-from .callbacks import Callback, ProgressBar, TargetError, TimeLimit, TrainingState
+from .callbacks import Callback, TargetError, TrainingState
+from .exceptions import InputError
 from .history import EpochRecord
 from .metrics import class_threshold
 from .optimizers import Optimizer
@@ -45,14 +48,28 @@ def compiled_ok(trainer: Any, data: Data, val: Data | None, cbs: Sequence[Callba
     )
 
 
-def _chunkable(val: Data | None, cbs: Sequence[Callback]) -> bool:
-    """True when the callbacks need to see only the end of a chunk of epochs."""
-    return val is None and all(
-        (isinstance(cb, ProgressBar) and cb.verbose == 0)
-        or (isinstance(cb, TargetError) and cb.monitor == "loss")
-        or isinstance(cb, TimeLimit)
-        for cb in cbs
-    )
+def _chunkable(val: Data | None, cbs: Sequence[Callback], state: TrainingState) -> bool:
+    """True when every callback can be told of a chunk's epochs after the chunk ran: its
+    :meth:`~deltarule.callbacks.Callback.chunk_quiet` answers a number."""
+    nothing = np.empty(0)
+    return val is None and all(cb.chunk_quiet(nothing, state) is not None for cb in cbs)
+
+
+def _quiet(cbs: Sequence[Callback], losses: np.ndarray, state: TrainingState) -> int:
+    """How many leading epochs of ``losses`` every callback lets pass quietly (a callback
+    that now answers None lets none pass: its next epoch gets ``on_epoch_end``)."""
+    quiet = len(losses)
+    for cb in cbs:
+        answer = cb.chunk_quiet(losses, state)
+        if answer is None:
+            return 0
+        if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
+            raise InputError(
+                f"{type(cb).__name__}.chunk_quiet must return an int (how many of the given "
+                f"epochs pass quietly) or None; received {answer!r}."
+            )
+        quiet = min(quiet, max(0, int(answer)))
+    return quiet
 
 
 def _terms(trainer: Any) -> tuple[float, float]:
@@ -87,16 +104,22 @@ def run_compiled(
     cbs: Sequence[Callback],
     epochs: int,
 ) -> str:
-    """Online SGD in compiled code, in chunks of epochs; callbacks see each chunk's end.
+    """Online SGD in compiled code, in chunks of epochs; callbacks hear of them afterwards.
 
     The outcome is the plain loop's (:meth:`Trainer._run_epochs`): it stops at the first
     epoch whose loss reaches any target, and a diverged epoch is undone and reported (the
     kernel checks the loss and the weights after every epoch; an output that is not finite
     makes its example's error not finite, so the plain loop's check of the outputs finds
     nothing more). Each epoch's metrics are scored on its outputs as the plain loop scores
-    them. Ctrl-C stops the run after the current chunk, with every epoch of it recorded.
+    them. After a chunk, the callbacks say how many of its epochs pass quietly
+    (:meth:`~deltarule.callbacks.Callback.chunk_quiet`); the first epoch on which one would
+    act (stop, change the rate) ends the chunk: the weights are computed again up to its end
+    (the kernel computes the same again), the epochs before it are told to the callbacks
+    together (:meth:`~deltarule.callbacks.Callback.on_quiet_epochs`) and it goes through
+    ``on_epoch_end`` as in the plain loop. Ctrl-C stops the run after the current chunk,
+    with every epoch of it recorded.
     """
-    if not _chunkable(val, cbs):  # the plain loop, with compiled epochs
+    if not _chunkable(val, cbs, state):  # the plain loop, with compiled epochs
         return trainer._run_epochs(data, val, state, cbs, epochs, _compiled_epoch(trainer))
     net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
     target = _target(cbs)
@@ -105,42 +128,47 @@ def run_compiled(
     if trainer.metrics:  # bounded memory for the chunk's outputs
         longest = min(longest, max(1, CHUNK_OUTPUTS // (n * net.n_outputs)))
     chunk = max(1, min(16, CHUNK_WORK // max(1, n * net.n_parameters), longest))
-    lr = state.learning_rate
     # each chunk's starting weights, offered as its first epoch's start (see BestStart)
     best = BestStart(net, trainer.optimizer_state).resume(trainer)
     start, start_state = net.parameters.copy(), OptimizerSnapshot(trainer.optimizer_state)
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         while remaining:
-            t0 = time.perf_counter()
+            t0, lr = time.perf_counter(), state.learning_rate
             np.copyto(start, net.parameters)
             start_state.take(trainer.optimizer_state)
-            done, failed, losses, norms, scores = _run_chunk(
-                trainer, kernel, data, state, target, min(chunk, remaining)
+            ran = _run_chunk(
+                trainer, kernel, data, state, cbs, target, min(chunk, remaining), start
             )
             seconds = time.perf_counter() - t0
-            if done > 1 or not failed:
+            quiet, losses, norms, scores = ran.quiet, ran.losses, ran.norms, ran.scores
+            if ran.ending == "epoch" or (ran.ending == "failed" and quiet):
                 best.offer(trainer.epochs_done + 1, float(losses[0]), start, start_state.saved)
-            if done > 1:  # every epoch but the last (a finished one, or the failed one)
+            if quiet:
                 state.history.extend_columns(
-                    trainer.epochs_done + 1, losses[:-1], norms[:-1], lr, seconds / done,
-                    {name: values[: done - 1] for name, values in scores.items()},
+                    trainer.epochs_done + 1, losses[:quiet], norms[:quiet], lr,
+                    seconds / (quiet + 1), {name: v[:quiet] for name, v in scores.items()},
                 )  # fmt: skip
-            if failed:  # the kernel restored the failed epoch's starting weights
-                trainer.epochs_done += done - 1
+                trainer.epochs_done += quiet
+                state.epoch = trainer.epochs_done
+                for cb in cbs:
+                    cb.on_quiet_epochs(losses[:quiet], state)
+            if ran.error is not None:
+                raise ran.error
+            if ran.ending == "failed":  # its steps were undone: the weights of its start
                 restored = best.restore_if_better(trainer, data)
-                return diverged(float(losses[-1]), trainer.epochs_done + 1, lr, None, restored)
+                return diverged(float(losses[quiet]), trainer.epochs_done + 1, lr, None, restored)
             record = EpochRecord(
-                trainer.epochs_done + done,
-                float(losses[-1]),
+                trainer.epochs_done + 1,
+                float(losses[quiet]),
                 None,
-                {name: float(values[-1]) for name, values in scores.items()},
+                {name: float(values[quiet]) for name, values in scores.items()},
                 {},
                 lr,
-                float(norms[-1]),
-                seconds / done,
+                float(norms[quiet]),
+                seconds / (quiet + 1),
             )
-            trainer.epochs_done += done
-            remaining -= done
+            trainer.epochs_done += 1
+            remaining -= quiet + 1
             reason = trainer.end_epoch(record, state, cbs)
             if interrupt.requested:
                 return f"interrupted ({interrupt.signal}) after epoch {record.epoch}"
@@ -151,34 +179,49 @@ def run_compiled(
     return f"max epochs ({state.max_epochs}) reached"
 
 
+class _Chunk(NamedTuple):
+    """What :func:`_run_chunk` kept of a chunk: ``quiet`` epochs that passed quietly, then
+    one that ends it (``ending``): "epoch", a finished epoch for ``on_epoch_end``; "failed",
+    one that diverged, its steps undone; "error", one whose metric raised ``error`` (its
+    steps taken). Their losses, gradient norms and metric values (those of the quiet
+    epochs, and of the "epoch")."""
+
+    quiet: int
+    ending: str
+    error: Exception | None
+    losses: np.ndarray
+    norms: np.ndarray
+    scores: dict[str, np.ndarray]
+
+
 def _run_chunk(
     trainer: Any,
     kernel: _compiled.OnlineKernel,
     data: Data,
     state: TrainingState,
+    cbs: Sequence[Callback],
     target: float,
     size: int,
-) -> tuple[int, bool, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    start: np.ndarray,
+) -> _Chunk:
     """Run up to ``size`` epochs in one kernel call, as :meth:`OnlineKernel.run
-    <deltarule._compiled.OnlineKernel.run>` says, and score the finished ones' metrics.
+    <deltarule._compiled.OnlineKernel.run>` says, score the finished ones' metrics and keep
+    the epochs the plain loop would have run: up to the first on which a callback acts, a
+    metric raises, or the loss or weights stop being finite.
 
-    Returns (epochs run, the last failed, their losses and gradient norms, each metric's
-    values of the finished epochs). The random stream and the step count are left as the
-    plain loop leaves them. A metric that raises does so as in the plain loop: after its
-    epoch, the epochs before it recorded (the weights of the epoch's end are computed again
-    from the chunk's start: the kernel computes the same again).
+    Where that is short of the kernel's last epoch, the weights of its end are computed
+    again from the chunk's start, ``start`` (the kernel computes the same again). The
+    random stream and the step count are left as the plain loop leaves them. Nothing is
+    told to the callbacks (:func:`run_compiled` does).
     """
     net, n = trainer.network, data.X.shape[0]
     scale, decay, lr = *_terms(trainer), state.learning_rate
     rng_state = trainer._shuffle_rng.bit_generator.state
     orders = epoch_orders(trainer, n, size)
     outputs = np.empty((size, n, net.n_outputs), net.dtype) if trainer.metrics else None
-    start = net.parameters.copy() if trainer.metrics else None
     done, _, failed, losses, norms = kernel.run(
         data.X, data.y, orders, lr, target, size, scale, decay, outputs=outputs
     )
-    if done < size:  # consume exactly the permutations the plain path would have
-        _draw_again(trainer, rng_state, n, done)
     finished = done - 1 if failed else done  # (the plain loop undoes a failed epoch's steps)
     scores, error = {}, None
     if outputs is not None:
@@ -187,21 +230,26 @@ def _run_chunk(
         scores, error = _chunk_metrics.columns(
             trainer.metrics, data.y, visits, outputs[:finished], threshold=cut
         )
-    if error is not None:
-        finished = len(next(iter(scores.values())))  # the epochs before the metric's
+    scored = finished if error is None else len(next(iter(scores.values())))
+    quiet = _quiet(cbs, losses[:scored], state)
+    if quiet < scored:  # a callback acts on the next epoch: the run goes to its end
+        ending, error = "epoch", None
+    elif error is not None:
+        ending = "error"
+    elif failed:
+        ending = "failed"
+    else:
+        quiet, ending = done - 1, "epoch"
+    if quiet + 1 < size:  # consume exactly the permutations the plain path would have
+        _draw_again(trainer, rng_state, n, quiet + 1)
+    steps = quiet if ending == "failed" else quiet + 1  # the epochs whose steps stand
+    if steps != finished:  # (where the kernel's weights are)
         np.copyto(net.parameters, start)
-        _draw_again(trainer, rng_state, n, finished + 1)
-        replay = None if orders is None else orders[: finished + 1]
-        kernel.run(data.X, data.y, replay, lr, -math.inf, finished + 1, scale, decay)
-        trainer.optimizer_state["step"] += (finished + 1) * n
-        if finished:
-            state.history.extend_columns(
-                trainer.epochs_done + 1, losses[:finished], norms[:finished], lr, 0.0, scores
-            )
-        trainer.epochs_done += finished
-        raise error
-    trainer.optimizer_state["step"] += finished * n
-    return done, failed, losses, norms, scores
+        replay = None if orders is None else orders[:steps]
+        kernel.run(data.X, data.y, replay, lr, -math.inf, steps, scale, decay)
+    trainer.optimizer_state["step"] += steps * n
+    scores = {name: values[: quiet + 1] for name, values in scores.items()}
+    return _Chunk(quiet, ending, error, losses[: quiet + 1], norms[: quiet + 1], scores)
 
 
 def _draw_again(trainer: Any, rng_state: dict, n: int, n_epochs: int) -> None:

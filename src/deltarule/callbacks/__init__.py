@@ -9,6 +9,11 @@ all callbacks; the loop never changes to add one.
 A callback reads and may change the :class:`TrainingState` (e.g. its
 ``learning_rate``); it may also restore weights in place at the end.
 
+Online plain SGD (batch size 1) runs many epochs per compiled call when every callback
+can hear of them afterwards: :meth:`Callback.chunk_quiet` says how many of a run of
+epochs (their losses) it lets pass without acting, :meth:`Callback.on_quiet_epochs` does
+its bookkeeping for them, and the epoch it acts on gets ``on_epoch_end`` as usual.
+
 A callback whose state changes what later epochs do (early stopping's best value and
 counter, a plateau's counters) returns it from :meth:`Callback.state_dict` as plain
 JSON-able data and named arrays, and takes it back in :meth:`Callback.load_state_dict`:

@@ -152,6 +152,36 @@ class Callback:
     def on_train_end(self, history: History, state: TrainingState) -> None:
         """Called once after the last epoch (also after a stop or an interruption)."""
 
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """How many of these epochs this callback lets pass quietly; None: it must see each.
+
+        Online training by plain SGD (batch size 1) runs in compiled code, many epochs a
+        call, when every callback answers a number here (and there is no validation data);
+        the callbacks hear of the epochs after they ran. ``losses`` holds the training loss
+        of consecutive epochs, in order (``losses[i]`` is epoch ``state.epoch + i + 1``'s).
+        Return how many of them, from the first, pass *quietly*: with nothing done on them
+        but what :meth:`on_quiet_epochs` does (no stop, no change of the learning rate or
+        the weights, nothing read but their losses). The run is cut at the first epoch a
+        callback does not let pass: the weights are computed again up to its end, and it
+        goes through :meth:`on_epoch_end` as in the plain loop.
+
+        Must not change anything (it may be asked again about fewer epochs). The default,
+        None, runs the training loop one epoch at a time with every hook called.
+
+        Returns
+        -------
+        int or None
+            From 0 to ``len(losses)``; None when :meth:`on_epoch_begin` and
+            :meth:`on_epoch_end` must be called for every epoch.
+        """
+        return None
+
+    def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
+        """Called, in place of :meth:`on_epoch_begin` and :meth:`on_epoch_end`, for
+        consecutive epochs that every callback's :meth:`chunk_quiet` let pass, with their
+        training losses in order. ``state.history`` holds them and ``state.epoch`` is the
+        last; the weights are those of a later epoch. Does nothing by default."""
+
 
 _BATCH_HOOKS = (
     "on_batch_begin",

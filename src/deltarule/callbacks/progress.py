@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .._typing import Array
 from .._validation import check_int
 from ..exceptions import InputError
 from ..history import EpochRecord, History
@@ -91,6 +92,10 @@ class ProgressBar(Callback):
             except ImportError:
                 return
             self._bar = tqdm(total=state.max_epochs, file=stream, unit="epoch", leave=True)
+
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """Silent (``verbose=0``): every epoch passes quietly; else each is shown."""
+        return len(losses) if self.verbose == 0 else None
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.verbose == 0:

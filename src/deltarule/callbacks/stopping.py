@@ -152,6 +152,14 @@ class TargetError(Callback):
             )
         self.target, self.monitor = float(target), _canonical(monitor)
 
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """The epochs before the first whose loss reaches the target (the loss monitored;
+        None for another quantity)."""
+        if self.monitor != "loss":
+            return None
+        reached = np.flatnonzero(losses <= self.target)
+        return int(reached[0]) if reached.size else len(losses)
+
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         value = _monitored(record, self.monitor)
         if value <= self.target:
@@ -345,6 +353,11 @@ class TimeLimit(Callback):
     def on_train_begin(self, state: TrainingState) -> None:
         self._start = time.perf_counter()
 
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """Every one: in compiled online training the clock is read at the end of each run
+        of epochs (at most ~0.2 s long), not after each of them."""
+        return len(losses)
+
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if time.perf_counter() - self._start >= self.seconds:
             return f"time limit of {self.seconds:g} s reached"
@@ -353,6 +366,11 @@ class TimeLimit(Callback):
 
 class TerminateOnNaN(Callback):
     """Stop when the epoch's loss is NaN or infinite."""
+
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """The epochs before the first whose loss is not finite."""
+        bad = np.flatnonzero(~np.isfinite(losses))
+        return int(bad[0]) if bad.size else len(losses)
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if not math.isfinite(record.loss):

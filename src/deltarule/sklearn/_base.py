@@ -313,7 +313,7 @@ class BaseMLP(BaseEstimator):
             shuffler.catch_up(self.n_iter_)
         if diverged(history):  # scikit-learn's figures: inf, or nan from scipy's L-BFGS
             self.loss_ = np.float64(np.nan if self.solver in FULL_BATCH else np.inf)
-        elif not history.records:  # (a solver that stopped where it started, say)
+        elif not len(history):  # (a solver that stopped where it started, say)
             self.loss_ = np.float64(self._objective(X, Y, sw))
         return history
 

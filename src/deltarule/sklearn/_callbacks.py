@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import _sparse
+from .._typing import Array
 from ..callbacks import Callback, TrainingState
 from ..history import EpochRecord, History
 from ..network import INFER_CHUNK
@@ -45,6 +46,18 @@ class EpochBookkeeping(Callback):
 
     def __init__(self, estimator: Any, samples_per_epoch: int, curves: bool = True) -> None:
         self.estimator, self.samples_per_epoch, self.curves = estimator, samples_per_epoch, curves
+
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """Every epoch: its bookkeeping needs only the losses (:meth:`on_quiet_epochs`)."""
+        return len(losses)
+
+    def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
+        est, count = self.estimator, len(losses)
+        est.n_iter_ += count
+        est.t_ += self.samples_per_epoch * count
+        est.loss_ = np.float64(losses[-1])
+        if self.curves:
+            est.loss_curve_.extend(np.asarray(losses, np.float64))  # (np.float64 each)
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         est = self.estimator
@@ -112,6 +125,31 @@ class LossPlateau(_Plateau):
     """Without early stopping: the training loss must fall below ``best_loss_ - tol``."""
 
     subject = "Training loss"
+
+    def _run(self, losses: Array) -> tuple[Array, Array]:
+        """For each epoch of ``losses`` (in order), the no-improvement count after it and
+        ``best_loss_`` after it, as :meth:`on_epoch_end` would leave them epoch by epoch."""
+        est = self.estimator
+        losses = np.asarray(losses, np.float64)
+        best = np.minimum.accumulate(np.concatenate(([est.best_loss_], losses)))
+        improved = ~(losses > best[:-1] - est.tol)
+        index = np.arange(len(losses))
+        last = np.maximum.accumulate(np.where(improved, index, -1))
+        counts = np.where(last >= 0, index - last, est._no_improvement_count + index + 1)
+        return counts, best[1:]
+
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """The epochs before the first that passes the limit (it stops the run, or cuts
+        the learning rate)."""
+        counts, _ = self._run(losses)
+        over = np.flatnonzero(counts > self.estimator.n_iter_no_change)
+        return int(over[0]) if over.size else len(losses)
+
+    def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
+        counts, best = self._run(losses)
+        est = self.estimator
+        est._no_improvement_count = int(counts[-1])
+        est.best_loss_ = np.float64(best[-1])
 
     def _improved(self, record: EpochRecord, state: TrainingState) -> bool:
         est = self.estimator

@@ -1,0 +1,237 @@
+"""The compiled online path with callbacks that hear of a chunk's epochs afterwards
+(``Callback.chunk_quiet`` / ``on_quiet_epochs``): the plain NumPy loop's epochs, stop,
+learning rates, weights, random stream and step count, with every epoch told to the
+callback exactly once, in order."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from conftest import count_calls
+from test_online_metrics import XOR_X, XOR_Y, assert_same, xor_net
+
+import deltarule as dr
+from deltarule import _compiled, _online
+from deltarule.callbacks import (
+    Callback,
+    EarlyStopping,
+    ProgressBar,
+    TargetError,
+    TerminateOnNaN,
+    TimeLimit,
+    TrainingState,
+)
+from deltarule.exceptions import InputError
+from deltarule.metrics import Metric
+from deltarule.training import Trainer
+
+pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+
+
+class Recorder(Callback):
+    """Halves the rate at the end of each epoch in ``cuts``, stops at ``stop_at`` or at the
+    first loss below ``stop_below``; keeps every epoch it hears of and how."""
+
+    def __init__(self, cuts=(), stop_at=math.inf, stop_below=-math.inf) -> None:
+        self.cuts, self.stop_at, self.stop_below = set(cuts), stop_at, stop_below
+        self.seen: list[tuple[int, float]] = []
+        self.quiet_calls = 0
+
+    def _acts(self, epoch: int, loss: float) -> bool:
+        return epoch in self.cuts or epoch >= self.stop_at or loss < self.stop_below
+
+    def chunk_quiet(self, losses, state):
+        for i, loss in enumerate(losses):
+            if self._acts(state.epoch + i + 1, loss):
+                return i
+        return len(losses)
+
+    def on_quiet_epochs(self, losses, state):
+        assert len(state.history) == state.epoch  # the history holds them
+        first = state.epoch - len(losses) + 1
+        self.seen += [(first + i, float(loss)) for i, loss in enumerate(losses)]
+        self.quiet_calls += 1
+
+    def on_epoch_end(self, record, state):
+        self.seen.append((record.epoch, record.loss))
+        if record.epoch in self.cuts:
+            state.learning_rate *= 0.5
+        if record.epoch >= self.stop_at or record.loss < self.stop_below:
+            return "recorder stopped"
+        return None
+
+
+def fit_pair(
+    monkeypatch, make_callbacks, *, epochs=3000, lr=0.5, make_metrics=None, raises=None,
+    make=None,
+):  # fmt: skip
+    """Fit the XOR network through the compiled chunks and through NumPy with callbacks from
+    ``make_callbacks()`` (and metrics from ``make_metrics()``); returns [(trainer, network,
+    history, callbacks, kernel calls)]."""
+    calls = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
+    make, runs = make or xor_net(), []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        net, cbs, before = make(), make_callbacks(), len(calls)
+        metrics = None if make_metrics is None else make_metrics()
+        trainer = Trainer(net, "sgd", lr, 1, seed=0, metrics=metrics)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if raises is None:
+                history = trainer.fit(XOR_X, XOR_Y, epochs=epochs, verbose=0, callbacks=cbs)
+            else:
+                with pytest.raises(raises[0], match=raises[1]):
+                    trainer.fit(XOR_X, XOR_Y, epochs=epochs, verbose=0, callbacks=cbs)
+                history = cbs[0].history
+        runs.append((trainer, net, history, cbs, len(calls) - before))
+    return runs
+
+
+def assert_same_run(runs) -> None:
+    (tf, nf, hf, cf, _), (ts, ns, hs, cs, _) = runs
+    assert_same((tf, nf, hf), (ts, ns, hs))
+    for fast, slow in zip(cf, cs):
+        if isinstance(fast, Recorder):
+            assert [e for e, _ in fast.seen] == list(range(1, tf.epochs_done + 1))
+            assert [e for e, _ in fast.seen] == [e for e, _ in slow.seen]
+            np.testing.assert_allclose([v for _, v in fast.seen], [v for _, v in slow.seen])
+    assert [r.learning_rate for r in hf] == [r.learning_rate for r in hs]
+
+
+class Keep(Recorder):
+    def on_train_begin(self, state):
+        self.history = state.history
+
+
+def test_a_callback_that_cuts_the_rate_and_stops_sees_the_plain_loops_epochs(monkeypatch):
+    # The rate changes at the end of epochs 37, 500 and 1201, each inside a chunk: the run
+    # is cut there, the weights computed again to that epoch's end, and the next chunk
+    # trains at the new rate; the stop comes inside a later chunk.
+    runs = fit_pair(monkeypatch, lambda: [Recorder(cuts=(37, 500, 1201), stop_at=2345)])
+    assert_same_run(runs)
+    (tf, _, hf, cf, kernel_calls), slow = runs[0], runs[1]
+    assert hf.stop_reason == "recorder stopped" and tf.epochs_done == 2345
+    assert {r.learning_rate for r in hf} == {0.5, 0.25, 0.125, 0.0625}
+    assert slow[4] == 0  # (NumPy ran the reference)
+    assert kernel_calls < 60 and cf[0].quiet_calls >= 4  # in chunks, not epoch by epoch
+
+
+def test_a_stop_on_the_loss_inside_a_chunk(monkeypatch):
+    runs = fit_pair(monkeypatch, lambda: [Recorder(stop_below=0.05)])
+    assert_same_run(runs)
+    assert runs[0][2].stop_reason == "recorder stopped" and 1 < len(runs[0][2]) < 3000
+
+
+def test_quiet_epochs_before_a_divergence_are_told(monkeypatch):
+    # a linear unit whose steps overshoot more and more: the weights overflow after some
+    # chunks; the finished epochs reach the callback (on_quiet_epochs, or on_epoch_end in
+    # the plain loop), the failed one not
+    def make():
+        return dr.Network([2, 1], output_activation="linear", seed=1, dtype="float64")
+
+    runs = fit_pair(monkeypatch, lambda: [Recorder()], lr=1.5, epochs=2000, make=make)
+    (tf, nf, hf, cf, _), (ts, ns, hs, cs, _) = runs
+    assert hf.stop_reason == hs.stop_reason and "diverged" in hf.stop_reason
+    assert 50 < tf.epochs_done == ts.epochs_done < 2000
+    assert [e for e, _ in cf[0].seen] == [e for e, _ in cs[0].seen]
+    np.testing.assert_array_equal(nf.parameters, ns.parameters)
+    assert tf.optimizer_state["step"] == ts.optimizer_state["step"]
+    assert tf._shuffle_rng.bit_generator.state == ts._shuffle_rng.bit_generator.state
+
+
+def fragile_metric():
+    """A metric that raises on its 37th call: epoch 37's outputs."""
+    count = [0]
+
+    def fragile(output, target, sample_weight=None):
+        count[0] += 1
+        if count[0] == 37:
+            raise ValueError("metric failed")
+        return float(output.sum())
+
+    return [Metric("fragile", fragile, True, "classification")]
+
+
+@pytest.mark.parametrize("stop_at", [20, 50])
+def test_a_stop_before_a_metric_raises_wins_and_one_after_does_not(monkeypatch, stop_at):
+    # The metric raises on epoch 37; a callback that stops at epoch 20 ends the run first
+    # (no error), one that would stop at 50 is too late (the error, epochs 1-36 recorded).
+    raises = None if stop_at < 37 else (ValueError, "metric failed")
+    runs = fit_pair(
+        monkeypatch, lambda: [Keep(stop_at=stop_at)], epochs=100, raises=raises,
+        make_metrics=fragile_metric,
+    )  # fmt: skip
+    assert_same_run(runs)
+    assert runs[0][0].epochs_done == (20 if stop_at == 20 else 36)
+    assert runs[0][0].optimizer_state["step"] == 4 * (20 if stop_at == 20 else 37)
+
+
+def test_chunk_quiet_must_answer_an_int(monkeypatch):
+    class Wrong(Callback):
+        def chunk_quiet(self, losses, state):
+            return len(losses) if not len(losses) else 2.5
+
+    net = xor_net()()
+    with pytest.raises(InputError, match=r"Wrong.chunk_quiet must return an int .*received 2.5"):
+        net.fit(XOR_X, XOR_Y, epochs=50, batch_size=1, optimizer="sgd", learning_rate=0.5,
+                seed=0, verbose=0, callbacks=[Wrong()])  # fmt: skip
+
+
+def _state() -> TrainingState:
+    net = xor_net()()
+    return TrainingState(net, None, {}, 0.5, 0.5, 10, XOR_X, XOR_Y)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "callback, chunkable",
+    [
+        (ProgressBar(0), True),
+        (ProgressBar(2), False),
+        (TargetError(0.1), True),
+        (TargetError(0.9, monitor="accuracy"), False),
+        (TimeLimit(10), True),
+        (TerminateOnNaN(), True),
+        (EarlyStopping(monitor="loss"), False),
+        (Callback(), False),
+    ],
+    ids=repr,
+)
+def test_which_built_in_callbacks_let_the_run_go_in_chunks(callback, chunkable):
+    assert _online._chunkable(None, [callback], _state()) is chunkable
+    assert _online._chunkable((XOR_X, XOR_Y), [callback], _state()) is False  # validation
+
+
+def test_built_in_answers_about_the_losses():
+    state, losses = _state(), np.array([0.5, 0.3, 0.2, 0.05, 0.01])
+    assert TargetError(0.1).chunk_quiet(losses, state) == 3  # epoch 4 reaches it
+    assert TargetError(0.001).chunk_quiet(losses, state) == 5
+    assert TerminateOnNaN().chunk_quiet(np.array([1.0, 2.0, np.inf]), state) == 2
+    assert TerminateOnNaN().chunk_quiet(losses, state) == 5
+    assert TimeLimit(1).chunk_quiet(losses, state) == 5
+    assert ProgressBar(0).chunk_quiet(losses, state) == 5
+
+
+def test_a_target_error_with_a_quiet_callback_stops_where_the_plain_loop_does(monkeypatch):
+    runs = fit_pair(monkeypatch, lambda: [Recorder(cuts=(100,)), TargetError(0.02)])
+    assert_same_run(runs)
+    assert runs[0][2].stop_reason.startswith("target error reached")
+
+
+def test_the_fit_api_goes_in_chunks_with_its_quiet_defaults(monkeypatch):
+    # fit(verbose=0) with a target error, a time limit and a user's quiet callback
+    calls = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
+    net, recorder = xor_net()(), Recorder()
+    history = net.fit(XOR_X, XOR_Y, epochs=5000, batch_size=1, optimizer="sgd",
+                      learning_rate=0.5, seed=0, verbose=0, target_error=1e-9,
+                      time_limit=60, callbacks=[recorder], warn_convergence=False)  # fmt: skip
+    assert len(history) == 5000 and len(calls) < 40
+    assert [e for e, _ in recorder.seen] == list(range(1, 5001))
+    np.testing.assert_array_equal([v for _, v in recorder.seen], history.loss)
+
+
+def test_dr_callbacks_exports_the_hooks():
+    assert callable(dr.callbacks.Callback.chunk_quiet)
+    assert callable(dr.callbacks.Callback.on_quiet_epochs)
