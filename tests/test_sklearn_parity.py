@@ -287,3 +287,20 @@ def test_online_sgd_stops_and_cuts_the_rate_at_scikit_learns_epochs(
         assert ours.n_iter_ == 150
     else:
         assert ours.n_iter_ < 150
+
+
+@pytest.mark.parametrize("n", [1, 2, 37, 1000])
+def test_the_epoch_shuffle_is_scikit_learns_shuffle(n) -> None:
+    # the estimators draw each epoch's order without calling sklearn.utils.shuffle (its
+    # per-call validation cost as much as an epoch on small data): the same orders, and
+    # the RandomState left in the same place, over cumulative draws
+    from sklearn.utils import shuffle
+
+    from deltarule.sklearn._shuffle import shuffled
+
+    ours, theirs = np.random.RandomState(7), np.random.RandomState(7)
+    a = b = np.arange(n)
+    for _ in range(5):
+        a, b = shuffled(a, ours), shuffle(b, random_state=theirs)
+        np.testing.assert_array_equal(a, b)
+    assert ours.randint(1 << 30) == theirs.randint(1 << 30)
