@@ -32,11 +32,12 @@ pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not 
 
 
 class Recorder(Callback):
-    """Halves the rate at the end of each epoch in ``cuts``, stops at ``stop_at`` or at the
-    first loss below ``stop_below``; keeps every epoch it hears of and how."""
+    """Multiplies the rate by ``factor`` at the end of each epoch in ``cuts``, stops at
+    ``stop_at`` or at the first loss below ``stop_below``; keeps every epoch it hears of."""
 
-    def __init__(self, cuts=(), stop_at=math.inf, stop_below=-math.inf) -> None:
+    def __init__(self, cuts=(), stop_at=math.inf, stop_below=-math.inf, factor=0.5) -> None:
         self.cuts, self.stop_at, self.stop_below = set(cuts), stop_at, stop_below
+        self.factor = factor
         self.seen: list[tuple[int, float]] = []
         self.quiet_calls = 0
 
@@ -58,7 +59,7 @@ class Recorder(Callback):
     def on_epoch_end(self, record, state):
         self.seen.append((record.epoch, record.loss))
         if record.epoch in self.cuts:
-            state.learning_rate *= 0.5
+            state.learning_rate *= self.factor
         if record.epoch >= self.stop_at or record.loss < self.stop_below:
             return "recorder stopped"
         return None
@@ -235,3 +236,25 @@ def test_the_fit_api_goes_in_chunks_with_its_quiet_defaults(monkeypatch):
 def test_dr_callbacks_exports_the_hooks():
     assert callable(dr.callbacks.Callback.chunk_quiet)
     assert callable(dr.callbacks.Callback.on_quiet_epochs)
+
+
+@pytest.mark.parametrize("k", [1, 7, 300])
+def test_a_callback_acting_often_does_not_make_the_chunks_waste_epochs(monkeypatch, k):
+    # every cut throws away the chunk's epochs after it: a chunk that kept growing (to
+    # 65,536 epochs) would run thousands of epochs for each one kept. After a cut the next
+    # chunk is twice the epochs kept: the kernel runs at most ~4 epochs for each one kept.
+    sizes = []
+    real = _compiled.OnlineKernel.run
+
+    def spy(self, X, y, orders, lr, target, n_epochs, *args, **kwargs):
+        sizes.append(n_epochs)
+        return real(self, X, y, orders, lr, target, n_epochs, *args, **kwargs)
+
+    monkeypatch.setattr(_compiled.OnlineKernel, "run", spy)
+    runs = fit_pair(
+        monkeypatch, lambda: [Recorder(cuts=range(k, 3001, k), factor=0.999)], epochs=3000
+    )
+    assert_same_run(runs)
+    kernel_epochs = sum(sizes[: runs[0][4]])  # (the compiled run's calls come first)
+    assert runs[0][0].epochs_done == 3000
+    assert kernel_epochs <= 4 * 3000 + 64

@@ -174,7 +174,9 @@ def run_compiled(
                 return f"interrupted ({interrupt.signal}) after epoch {record.epoch}"
             if reason:
                 return reason
-            if seconds < CHUNK_SECONDS:
+            if quiet + 1 < ran.size:  # cut by a callback: the epochs after it ran for nothing
+                chunk = min(2 * (quiet + 1), longest)  # (acts every k epochs: chunks of ~2k)
+            elif seconds < CHUNK_SECONDS:
                 chunk = min(chunk * 4, longest)
     return f"max epochs ({state.max_epochs}) reached"
 
@@ -183,12 +185,13 @@ class _Chunk(NamedTuple):
     """What :func:`_run_chunk` kept of a chunk: ``quiet`` epochs that passed quietly, then
     one that ends it (``ending``): "epoch", a finished epoch for ``on_epoch_end``; "failed",
     one that diverged, its steps undone; "error", one whose metric raised ``error`` (its
-    steps taken). Their losses, gradient norms and metric values (those of the quiet
-    epochs, and of the "epoch")."""
+    steps taken). ``size``: the epochs asked of the kernel. Their losses, gradient norms and
+    metric values (those of the quiet epochs, and of the "epoch")."""
 
     quiet: int
     ending: str
     error: Exception | None
+    size: int
     losses: np.ndarray
     norms: np.ndarray
     scores: dict[str, np.ndarray]
@@ -249,7 +252,8 @@ def _run_chunk(
         kernel.run(data.X, data.y, replay, lr, -math.inf, steps, scale, decay)
     trainer.optimizer_state["step"] += steps * n
     scores = {name: values[: quiet + 1] for name, values in scores.items()}
-    return _Chunk(quiet, ending, error, losses[: quiet + 1], norms[: quiet + 1], scores)
+    losses, norms = losses[: quiet + 1], norms[: quiet + 1]
+    return _Chunk(quiet, ending, error, size, losses, norms, scores)
 
 
 def _draw_again(trainer: Any, rng_state: dict, n: int, n_epochs: int) -> None:
