@@ -6,6 +6,7 @@ callback exactly once, in order."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -258,3 +259,95 @@ def test_a_callback_acting_often_does_not_make_the_chunks_waste_epochs(monkeypat
     kernel_epochs = sum(sizes[: runs[0][4]])  # (the compiled run's calls come first)
     assert runs[0][0].epochs_done == 3000
     assert kernel_epochs <= 4 * 3000 + 64
+
+
+def test_a_callback_with_on_epoch_begin_keeps_the_loop_epoch_by_epoch(monkeypatch):
+    # on_epoch_begin runs before its epoch: a chunk has run its epochs already, so such a
+    # callback (here one that sets epoch 50's rate) makes the loop go one epoch at a time
+    class Begin(Recorder):
+        def on_epoch_begin(self, state):
+            if state.epoch + 1 == 50:
+                state.learning_rate = 0.05
+
+    assert not _online._chunkable(None, [Begin()], _state())
+    runs = fit_pair(monkeypatch, lambda: [Begin()], epochs=200)
+    assert_same_run(runs)
+    assert runs[0][2][49].learning_rate == 0.05 and runs[0][4] == 200  # (a call an epoch)
+
+
+class RaiseRate(Callback):
+    """Multiplies the rate by ``factor`` at the end of epoch ``at`` (a number of epochs
+    later the run diverges)."""
+
+    def __init__(self, at: int, factor: float) -> None:
+        self.at, self.factor = at, factor
+
+    def chunk_quiet(self, losses, state):
+        return next((i for i in range(len(losses)) if state.epoch + i + 1 == self.at), len(losses))
+
+    def on_epoch_end(self, record, state):
+        if record.epoch == self.at:
+            state.learning_rate *= self.factor
+
+
+def linear_xor():
+    return dr.Network(
+        [2, 4, 1], activation="tanh", output_activation="linear", seed=1, dtype="float64"
+    )
+
+
+@pytest.mark.parametrize(
+    "lr, make_callbacks", [(0.1, lambda: [RaiseRate(77, 15.0)]), (0.75, list)], ids=["cut", "none"]
+)
+def test_a_divergence_falls_back_to_the_plain_loops_lowest_epoch(monkeypatch, lr, make_callbacks):
+    # A run that diverges goes back to the start of its lowest-loss epoch. The chunks
+    # offered only their first epoch's start (the kernel had no other), so the chunked run
+    # fell back to another epoch (17 instead of 77; the initial weights instead of epoch
+    # 5's); the kernel now keeps the start of each chunk's lowest epoch.
+    runs = fit_pair(monkeypatch, make_callbacks, lr=lr, make=linear_xor)
+    (tf, nf, hf, _, _), (ts, ns, hs, _, _) = runs
+    assert "diverged" in hs.stop_reason and "were restored" in hs.stop_reason
+    assert hf.stop_reason == hs.stop_reason
+    np.testing.assert_allclose(nf.parameters, ns.parameters, rtol=1e-9, atol=1e-12)
+    assert tf.optimizer_state["step"] == ts.optimizer_state["step"]
+    assert re.search(r"the weights epoch (\d+) started from were restored", hs.stop_reason)
+
+
+def test_metrics_are_scored_only_on_the_epochs_kept(monkeypatch):
+    # epochs run after a cut are thrown away: their metrics are not computed (a metric is
+    # called once an epoch, as in the plain loop)
+    counts = []
+
+    def make_metrics():
+        counts.append(0)
+
+        def counting(output, target, sample_weight=None):
+            counts[-1] += 1
+            return float(output.sum())
+
+        return [Metric("counting", counting, True, "classification")]
+
+    runs = fit_pair(
+        monkeypatch, lambda: [Recorder(cuts=range(10, 2001, 10), factor=0.999)], epochs=2000,
+        make_metrics=make_metrics,
+    )  # fmt: skip
+    assert_same_run(runs)
+    assert counts == [2000, 2000]
+
+
+def test_a_callback_that_raises_in_chunk_quiet_leaves_the_run_where_it_stood(monkeypatch):
+    class Breaks(Recorder):
+        def chunk_quiet(self, losses, state):
+            if state.epoch >= 16:
+                raise RuntimeError("broken callback")
+            return super().chunk_quiet(losses, state)
+
+    net = xor_net()()
+    trainer = Trainer(net, "sgd", 0.5, 1, seed=0)
+    with pytest.raises(RuntimeError, match="broken callback"):
+        trainer.fit(XOR_X, XOR_Y, epochs=500, verbose=0, callbacks=[Breaks()])
+    reference = Trainer(xor_net()(), "sgd", 0.5, 1, seed=0)
+    reference.fit(XOR_X, XOR_Y, epochs=trainer.epochs_done, verbose=0)
+    assert trainer.epochs_done == 16 and trainer.optimizer_state["step"] == 16 * 4
+    np.testing.assert_array_equal(net.parameters, reference.network.parameters)
+    assert trainer._shuffle_rng.bit_generator.state == reference._shuffle_rng.bit_generator.state

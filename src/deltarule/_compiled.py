@@ -22,6 +22,7 @@ kernels' compiled code, and how a fork waits for them: :mod:`deltarule._numba_en
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from functools import lru_cache
@@ -150,7 +151,9 @@ class OnlineKernel:
         decay: float = 0.0,
         restore: bool = True,
         outputs: np.ndarray | None = None,
-    ) -> tuple[int, int, bool, np.ndarray, np.ndarray]:
+        best: np.ndarray | None = None,
+        best_loss: float = math.inf,
+    ) -> tuple[int, int, bool, np.ndarray, np.ndarray, int]:
         r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target,
         or whose error or weights are not finite (as the NumPy loop: an example whose error
         is not finite ends its epoch without an update).
@@ -172,6 +175,12 @@ class OnlineKernel:
             the NumPy loop scores the training metrics on), in the network's dtype; rows
             of epochs not run, and of examples after a non-finite error, are left as they
             were.
+        best : ndarray of the parameters' shape, or None
+            With ``restore``: receives the starting weights of the last finished epoch
+            whose loss is a new lowest (below ``best_loss`` and every earlier epoch's):
+            the start the training loop keeps for a divergence (``BestStart``).
+        best_loss : float
+            The lowest loss before these epochs.
 
         Returns
         -------
@@ -182,6 +191,8 @@ class OnlineKernel:
         diverged : bool
             The last epoch failed.
         losses, gradient_norms : ndarray of shape (epochs_run,)
+        best_epoch : int
+            The index (from 0) of the epoch whose start ``best`` holds; -1 for none.
         """
         net = self.network
         losses = np.empty(n_epochs, np.float64)
@@ -189,7 +200,9 @@ class OnlineKernel:
         orders = np.empty((0, 0), np.int64) if orders is None else orders.astype(np.int64)
         trainable = net.trainable.astype(np.uint8)
         rate = net.dtype.type(learning_rate)
-        done, updates, failed = _kernel()(
+        if best is not None and not restore:
+            raise ValueError("OnlineKernel.run: best needs restore=True (the epochs' starts)")
+        done, updates, failed, best_epoch = _kernel()(
             net.parameters,
             self.spec,
             self.loss,
@@ -205,8 +218,10 @@ class OnlineKernel:
             float(decay),
             bool(restore),
             np.empty((0, 0, 0), net.dtype) if outputs is None else outputs,
+            np.empty(0, net.dtype) if best is None else best,
+            float(best_loss),
         )
-        return int(done), int(updates), bool(failed), losses[:done], norms[:done]
+        return int(done), int(updates), bool(failed), losses[:done], norms[:done], int(best_epoch)
 
 
 @lru_cache(maxsize=1)

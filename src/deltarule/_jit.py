@@ -263,14 +263,17 @@ def online_all_finite(a):
 @njit(cache=True, nogil=True)
 def online_epochs(
     params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore,
-    outputs,
+    outputs, best, best_loss,
 ):  # fmt: skip
     # As the NumPy loop: an example whose loss is not finite ends its epoch without an
     # update; an epoch whose mean loss or weights are not finite ends the run, its weights
     # restored to those of its start when ``restore`` (else left for the caller to see).
     # ``outputs`` of shape (epochs, n, k), or (0, 0, 0) for none, receives each example's
     # output before its update, in visiting order (what the NumPy loop scores metrics on).
-    # Returns (epochs run, updates made, diverged).
+    # ``best`` (the parameters' size, or 0 for none; needs ``restore``) receives the
+    # starting weights of the last finished epoch whose loss is below ``best_loss`` and
+    # every earlier one's (what the loop's BestStart keeps).
+    # Returns (epochs run, updates made, diverged, that epoch's index or -1).
     dt = params.dtype.type
     z_off = spec[5]
     n_layers = spec[0].shape[0]
@@ -287,6 +290,8 @@ def online_epochs(
     out_code = spec[4][n_layers - 1]
     updates = 0
     keep = outputs.shape[0] > 0
+    keep_best = best.shape[0] > 0 and restore
+    best_epoch = -1
     for epoch in range(losses.shape[0]):
         if restore:
             last[:] = params
@@ -321,10 +326,14 @@ def online_epochs(
         if not (np.isfinite(losses[epoch]) and online_all_finite(params)):
             if restore:
                 params[:] = last
-            return epoch + 1, updates, True
+            return epoch + 1, updates, True, best_epoch
+        if keep_best and losses[epoch] < best_loss:
+            best_loss = losses[epoch]
+            best[:] = last
+            best_epoch = epoch
         if losses[epoch] <= target:
-            return epoch + 1, updates, False
-    return losses.shape[0], updates, False
+            return epoch + 1, updates, False, best_epoch
+    return losses.shape[0], updates, False, best_epoch
 
 
 # ----------------------------------------------------------------------- Adam

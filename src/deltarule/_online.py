@@ -5,7 +5,8 @@ batch size 1, plain SGD (the delta rule), no sample weights, L1 or max-norm, and
 whose objective the kernel computes (the plain one, scaled, plus an L2 term). With callbacks
 that can hear of a chunk's epochs after it ran (:meth:`Callback.chunk_quiet
 <deltarule.callbacks.Callback.chunk_quiet>`: quiet progress, target error, time limit, the
-scikit-learn estimators' bookkeeping and tol rule) and no validation data, whole chunks of
+scikit-learn estimators' bookkeeping and tol rule, stopping on a loss that is not finite)
+and no validation data, whole chunks of
 epochs run in one call, cut at the first epoch a callback acts on; otherwise one epoch per
 call, with every callback and the validation score between epochs. Either way the kernel keeps
 each example's output, which the training metrics score as the plain loop scores them
@@ -50,9 +51,14 @@ def compiled_ok(trainer: Any, data: Data, val: Data | None, cbs: Sequence[Callba
 
 def _chunkable(val: Data | None, cbs: Sequence[Callback], state: TrainingState) -> bool:
     """True when every callback can be told of a chunk's epochs after the chunk ran: its
-    :meth:`~deltarule.callbacks.Callback.chunk_quiet` answers a number."""
-    nothing = np.empty(0)
-    return val is None and all(cb.chunk_quiet(nothing, state) is not None for cb in cbs)
+    :meth:`~deltarule.callbacks.Callback.chunk_quiet` answers a number, and it does not
+    override ``on_epoch_begin`` (which would have to run before epochs already run)."""
+    nothing, begin = np.empty(0), Callback.on_epoch_begin
+    return val is None and all(
+        cb.chunk_quiet(nothing, state) is not None
+        and getattr(type(cb), "on_epoch_begin", begin) is begin
+        for cb in cbs
+    )
 
 
 def _quiet(cbs: Sequence[Callback], losses: np.ndarray, state: TrainingState) -> int:
@@ -128,21 +134,26 @@ def run_compiled(
     if trainer.metrics:  # bounded memory for the chunk's outputs
         longest = min(longest, max(1, CHUNK_OUTPUTS // (n * net.n_outputs)))
     chunk = max(1, min(16, CHUNK_WORK // max(1, n * net.n_parameters), longest))
-    # each chunk's starting weights, offered as its first epoch's start (see BestStart)
+    # the kernel keeps the start of each chunk's lowest-loss epoch, offered as the plain
+    # loop offers every epoch's (see BestStart)
     best = BestStart(net, trainer.optimizer_state).resume(trainer)
     start, start_state = net.parameters.copy(), OptimizerSnapshot(trainer.optimizer_state)
+    lowest_start = np.empty_like(start)
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         while remaining:
             t0, lr = time.perf_counter(), state.learning_rate
             np.copyto(start, net.parameters)
             start_state.take(trainer.optimizer_state)
             ran = _run_chunk(
-                trainer, kernel, data, state, cbs, target, min(chunk, remaining), start
-            )
+                trainer, kernel, data, state, cbs, target, min(chunk, remaining), start,
+                (lowest_start, best.loss),
+            )  # fmt: skip
             seconds = time.perf_counter() - t0
             quiet, losses, norms, scores = ran.quiet, ran.losses, ran.norms, ran.scores
-            if ran.ending == "epoch" or (ran.ending == "failed" and quiet):
-                best.offer(trainer.epochs_done + 1, float(losses[0]), start, start_state.saved)
+            if ran.lowest >= 0:  # its optimizer state: the chunk's start, ``lowest`` epochs on
+                at = {**start_state.saved, "step": start_state.saved["step"] + ran.lowest * n}
+                epoch = trainer.epochs_done + 1 + ran.lowest
+                best.offer(epoch, float(losses[ran.lowest]), lowest_start, at)
             if quiet:
                 state.history.extend_columns(
                     trainer.epochs_done + 1, losses[:quiet], norms[:quiet], lr,
@@ -186,12 +197,15 @@ class _Chunk(NamedTuple):
     one that ends it (``ending``): "epoch", a finished epoch for ``on_epoch_end``; "failed",
     one that diverged, its steps undone; "error", one whose metric raised ``error`` (its
     steps taken). ``size``: the epochs asked of the kernel. Their losses, gradient norms and
-    metric values (those of the quiet epochs, and of the "epoch")."""
+    metric values (those of the quiet epochs, and of the "epoch"). ``lowest``: the index of
+    the last kept finished epoch whose loss was a new lowest (-1: none, and for "error"),
+    whose starting weights the kernel wrote into the buffer it was given."""
 
     quiet: int
     ending: str
     error: Exception | None
     size: int
+    lowest: int
     losses: np.ndarray
     norms: np.ndarray
     scores: dict[str, np.ndarray]
@@ -206,6 +220,7 @@ def _run_chunk(
     target: float,
     size: int,
     start: np.ndarray,
+    lowest: tuple[np.ndarray, float],
 ) -> _Chunk:
     """Run up to ``size`` epochs in one kernel call, as :meth:`OnlineKernel.run
     <deltarule._compiled.OnlineKernel.run>` says, score the finished ones' metrics and keep
@@ -214,31 +229,38 @@ def _run_chunk(
 
     Where that is short of the kernel's last epoch, the weights of its end are computed
     again from the chunk's start, ``start`` (the kernel computes the same again). The
-    random stream and the step count are left as the plain loop leaves them. Nothing is
-    told to the callbacks (:func:`run_compiled` does).
+    random stream and the step count are left as the plain loop leaves them. ``lowest``:
+    (a buffer, the lowest loss so far): the kernel writes the start of the kept epoch with
+    a new lowest loss there. Nothing is told to the callbacks (:func:`run_compiled` does).
     """
     net, n = trainer.network, data.X.shape[0]
     scale, decay, lr = *_terms(trainer), state.learning_rate
     rng_state = trainer._shuffle_rng.bit_generator.state
     orders = epoch_orders(trainer, n, size)
     outputs = np.empty((size, n, net.n_outputs), net.dtype) if trainer.metrics else None
-    done, _, failed, losses, norms = kernel.run(
-        data.X, data.y, orders, lr, target, size, scale, decay, outputs=outputs
-    )
+    buffer, below = lowest
+    done, _, failed, losses, norms, best = kernel.run(
+        data.X, data.y, orders, lr, target, size, scale, decay, outputs=outputs,
+        best=buffer, best_loss=below,
+    )  # fmt: skip
     finished = done - 1 if failed else done  # (the plain loop undoes a failed epoch's steps)
-    scores, error = {}, None
+    try:
+        quiet = _quiet(cbs, losses[:finished], state)
+    except BaseException:  # a callback's own error: the run as it stood before the chunk
+        np.copyto(net.parameters, start)
+        trainer._shuffle_rng.bit_generator.state = rng_state
+        raise
+    scored, scores, error = min(quiet + 1, finished), {}, None  # (none after an act)
     if outputs is not None:
-        visits = None if orders is None else orders[:finished]
+        visits = None if orders is None else orders[:scored]
         cut = class_threshold(net.layers[-1].activation, data.y)  # the plain loop's
         scores, error = _chunk_metrics.columns(
-            trainer.metrics, data.y, visits, outputs[:finished], threshold=cut
+            trainer.metrics, data.y, visits, outputs[:scored], threshold=cut
         )
-    scored = finished if error is None else len(next(iter(scores.values())))
-    quiet = _quiet(cbs, losses[:scored], state)
-    if quiet < scored:  # a callback acts on the next epoch: the run goes to its end
-        ending, error = "epoch", None
-    elif error is not None:
-        ending = "error"
+    if error is not None:  # on an epoch up to the one a callback acts on: the error first
+        quiet, ending = len(next(iter(scores.values()))), "error"
+    elif quiet < finished:  # a callback acts on the next epoch: the run goes to its end
+        ending = "epoch"
     elif failed:
         ending = "failed"
     else:
@@ -249,11 +271,15 @@ def _run_chunk(
     if steps != finished:  # (where the kernel's weights are)
         np.copyto(net.parameters, start)
         replay = None if orders is None else orders[:steps]
-        kernel.run(data.X, data.y, replay, lr, -math.inf, steps, scale, decay)
+        best = kernel.run(
+            data.X, data.y, replay, lr, -math.inf, steps, scale, decay, best=buffer,
+            best_loss=below,
+        )[5]  # fmt: skip
     trainer.optimizer_state["step"] += steps * n
     scores = {name: values[: quiet + 1] for name, values in scores.items()}
     losses, norms = losses[: quiet + 1], norms[: quiet + 1]
-    return _Chunk(quiet, ending, error, size, losses, norms, scores)
+    best = -1 if ending == "error" else best
+    return _Chunk(quiet, ending, error, size, best, losses, norms, scores)
 
 
 def _draw_again(trainer: Any, rng_state: dict, n: int, n_epochs: int) -> None:
@@ -276,7 +302,7 @@ def _compiled_epoch(trainer: Any) -> Callable[[Data, float, Any], tuple]:
         n = data.X.shape[0]
         orders = epoch_orders(trainer, n, 1)
         outputs = np.empty((1, n, net.n_outputs), net.dtype) if trainer.metrics else None
-        _, updates, _, losses, norms = kernel.run(
+        _, updates, _, losses, norms, _ = kernel.run(
             data.X, data.y, orders, lr, -math.inf, 1, scale, decay, restore=False, outputs=outputs
         )
         trainer.optimizer_state["step"] += updates  # (the loop undoes a failed epoch's)

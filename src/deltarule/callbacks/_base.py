@@ -165,22 +165,25 @@ class Callback:
         callback does not let pass: the weights are computed again up to its end, and it
         goes through :meth:`on_epoch_end` as in the plain loop.
 
-        Must not change anything (it may be asked again about fewer epochs). The default,
-        None, runs the training loop one epoch at a time with every hook called.
+        Must not change anything: it is asked before the run knows which epochs it keeps
+        (and once with no epochs, before training, to learn whether the callback takes
+        part). The default, None, runs the training loop one epoch at a time with every
+        hook called, as does a callback that overrides :meth:`on_epoch_begin` (it would
+        run after the epoch it precedes).
 
         Returns
         -------
         int or None
-            From 0 to ``len(losses)``; None when :meth:`on_epoch_begin` and
-            :meth:`on_epoch_end` must be called for every epoch.
+            From 0 to ``len(losses)``; None when :meth:`on_epoch_end` must be called for
+            every epoch.
         """
         return None
 
     def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
-        """Called, in place of :meth:`on_epoch_begin` and :meth:`on_epoch_end`, for
-        consecutive epochs that every callback's :meth:`chunk_quiet` let pass, with their
-        training losses in order. ``state.history`` holds them and ``state.epoch`` is the
-        last; the weights are those of a later epoch. Does nothing by default."""
+        """Called, in place of :meth:`on_epoch_end`, for consecutive epochs that every
+        callback's :meth:`chunk_quiet` let pass, with their training losses in order.
+        ``state.history`` holds them and ``state.epoch`` is the last; the weights are
+        those of a later epoch. Does nothing by default."""
 
 
 _BATCH_HOOKS = (
