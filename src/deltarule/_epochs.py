@@ -219,12 +219,16 @@ def metrics(trainer: Any, output: Array | None, target: Array, sw: Array | None)
 
 def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, float]]:
     """The validation loss and metrics of the epoch just run; (None, {}) without ``val``.
+    The outputs they were computed from go to the run's ``TrainingState.val_output``.
 
     Raises
     ------
     ValidationDiverged
         When the validation loss or outputs are not finite (the loop undoes the epoch).
     """
+    running = getattr(trainer, "_running", None)
+    if running is not None:
+        running.val_output = None
     if val is None:
         return None, {}
     net = trainer.network
@@ -240,6 +244,8 @@ def validate(trainer: Any, val: Data | None) -> tuple[float | None, dict[str, fl
     if not np.isfinite(output).all():  # (a clipped loss: finite, of non-finite outputs)
         cause = f"the validation outputs overflowed to infinity or NaN (val_loss {loss:.4g})"
         raise ValidationDiverged(loss, cause)
+    if running is not None:  # (for the callbacks: TrainingState.val_output)
+        running.val_output = output
     return loss, metrics(trainer, output, val.y, val.sample_weight)
 
 

@@ -60,6 +60,10 @@ class TrainingState:
     callbacks : list of Callback
         Every callback of the run, in the order they are called (for checkpoints of
         their states).
+    val_output : ndarray of shape (n_val, n_outputs) or None
+        The network's outputs on ``X_val`` at the end of the epoch being recorded (what
+        its ``val_loss`` was computed from), set before ``on_epoch_end``; None without
+        validation data. Read-only: score on it instead of running the network again.
     """
 
     network: Network
@@ -77,6 +81,7 @@ class TrainingState:
     history: History = field(default_factory=History)
     trainer: Trainer | None = None
     callbacks: list[Callback] = field(default_factory=list)
+    val_output: Array | None = None
 
 
 class Callback:

@@ -182,10 +182,11 @@ class ValidationScorePlateau(_Plateau):
     def _improved(self, record: EpochRecord, state: TrainingState) -> bool:
         est = self.estimator
         X_val, y_val, sw_val = self.validation
-        network = state.network
-        if _sparse.is_sparse(X_val):  # a chunk of rows at a time
+        # the outputs the loop scored its val_loss on: the estimator gives it these rows
+        network, output = state.network, state.val_output
+        if output is None and _sparse.is_sparse(X_val):  # a chunk of rows at a time
             output = _sparse.output_cache(network, X_val, most=INFER_CHUNK).out
-        else:
+        elif output is None:
             output = network.forward(X_val)[0]
         score = est._score_output(output, y_val, sw_val)
         est.validation_scores_.append(score)

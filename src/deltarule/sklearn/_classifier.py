@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._typing import DTypeLike
 from ..exceptions import InputError
+from . import _scores
 from ._base import SPARSE_FORMATS, BaseMLP
 from ._docs import CLASSIFIER_DOC
 from ._solvers import FIRST_ORDER
@@ -226,6 +227,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _score_output(self, output: np.ndarray, y: Any, sample_weight: Any) -> float:
         if not np.isfinite(output).all():
             return np.nan
+        lb = self._label_binarizer
+        if lb.y_type_ in ("binary", "multiclass") and _scores.fast_case(y, sample_weight):
+            classes = lb.classes_  # (LabelBinarizer.inverse_transform's labels, directly)
+            if self.n_outputs_ > 1:
+                predicted = classes.take(output.argmax(axis=1), mode="clip")
+            elif len(classes) > 1:
+                predicted = classes[(output.ravel() > 0.5).astype(int)]
+            else:
+                predicted = np.repeat(classes[0], len(output))
+            if y.ndim == 1:
+                return _scores.accuracy(y, predicted, sample_weight)
         return float(accuracy_score(y, self._decode(output), sample_weight=sample_weight))
 
     def predict(self, X: Any) -> np.ndarray:

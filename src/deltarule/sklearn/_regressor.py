@@ -14,6 +14,7 @@ from sklearn.utils.validation import validate_data
 from .._typing import DTypeLike
 from ..exceptions import InputError
 from ..losses import get_loss
+from . import _scores
 from ._base import SPARSE_FORMATS, BaseMLP
 from ._classifier import _first_order
 from ._docs import REGRESSOR_DOC
@@ -160,6 +161,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if not np.isfinite(output).all():
             return np.nan
         prediction = output.ravel() if output.shape[1] == 1 else output
+        if _scores.fast_case(y, sample_weight) and y.dtype.kind in "biuf":
+            return _scores.r2(y, prediction, sample_weight)
         return float(r2_score(y, prediction, sample_weight=sample_weight))
 
     def predict(self, X: Any) -> np.ndarray:
