@@ -168,6 +168,23 @@ def test_a_missing_target_lists_a_wide_file_s_columns_shortly(capsys, in_tmp):
     assert "needs --target COLUMN" in err and "'c0', 'c1'" in err and "... and 490 more" in err
 
 
+@pytest.mark.parametrize(
+    "columns, hint",
+    [
+        (["a", "b", "Species Label"], None),
+        (["a", "b", "--weird"], None),
+        (["a", "b", "target"], "Is it --target target?"),
+        (["a", " Class ", "b"], "Is it --target Class?"),  # (names are read stripped)
+        (["label", "y", "a"], None),  # (two: no guess)
+    ],
+)
+def test_a_missing_target_names_a_column_called_like_one(capsys, in_tmp, columns, hint):
+    pd.DataFrame(np.zeros((3, 3)), columns=columns).to_csv("t.csv", index=False)
+    code, _, err = cli(capsys, "train", "t.csv")
+    assert code == 2 and len(err.splitlines()) == 1 and "needs --target COLUMN" in err
+    assert (hint in err) if hint else ("Is it" not in err)
+
+
 def test_utf16_data_says_what_it_is(capsys, flower_model, in_tmp):
     text = (in_tmp / "new.csv").read_text()
     (in_tmp / "u16.csv").write_bytes(text.encode("utf-16"))

@@ -49,7 +49,7 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
         raise InputError(
             f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
             f"{'standard input' if is_stdin(args.data) else 'the file'} has columns "
-            f"{listed(frame.columns)}."
+            f"{listed(frame.columns)}.{_likely_target(frame.columns)}"
         )
     frame = _drop_columns(frame, args, target, is_npz)
     if not is_npz and target in frame.columns and args.task != "regression":
@@ -60,6 +60,16 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
         pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
     args.data_warnings += category_warnings(pre, len(frame), args.data_warnings)
     return pre, pre.transform(frame), pre.transform_target(frame[target])
+
+
+TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
+"""Column names (in any case) that usually hold what a table is for predicting."""
+
+
+def _likely_target(columns: Any) -> str:
+    """A hint naming the one column called like a target (" Is it --target target?"), or ""."""
+    named = [c for c in columns if isinstance(c, str) and c.strip().lower() in TARGET_NAMES]
+    return f" Is it --target {shlex.quote(named[0])}?" if len(named) == 1 else ""
 
 
 _MANY_CATEGORIES = r"column .* has [\d,]+ categories \(more than"
