@@ -111,3 +111,46 @@ def test_a_small_diagram_names_its_weights_with_the_walks_digits(tmp_path):
     assert all(edge.place <= 0.45 for edge in biases)  # near their bias node
     big = layout(Diagram.from_network(dr.Network([10, 8, 3], seed=0)))
     assert not any(edge.name for edge in big.edges)  # (names only where they fit)
+
+
+def _label_boxes(plan):
+    """Each value label's box (x0, y0, x1, y1) as the SVG writer places it: centred at its
+    place along the edge, 3 px above it, ~7 px a character, ~12 px tall."""
+    boxes = []
+    for edge in plan.edges:
+        (x1, y1), (x2, y2) = edge.start, edge.end
+        x, y = x1 + (x2 - x1) * edge.place, y1 + (y2 - y1) * edge.place - 3
+        half = 3.5 * len(edge.label())
+        boxes.append((x - half, y - 10, x + half, y + 2))
+    return boxes
+
+
+def test_the_tutorial_diagram_after_an_update_has_no_label_on_another_or_on_a_neuron():
+    # (QA, a teacher: after one update the nine-decimal labels ran into each other and
+    # under the neurons' circles; the layers of a small diagram now stand further apart)
+    from deltarule.explain.diagram import RADIUS, Diagram, layout
+
+    net, X, y = tutorial_network()
+    net.fit(X, y, epochs=1, batch_size=1, optimizer="sgd", learning_rate=0.5, verbose=0)
+    plan = layout(Diagram.from_network(net))
+    assert plan.labelled
+    boxes = _label_boxes(plan)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+        for x, y, _ in plan.neurons:  # the box keeps clear of every circle
+            nx, ny = min(max(x, a[0]), a[2]), min(max(y, a[1]), a[3])
+            assert (nx - x) ** 2 + (ny - y) ** 2 > RADIUS**2, (a, x, y)
+
+
+def test_values_are_written_on_the_edges_only_where_they_fit():
+    # (QA, a teacher: a 3-4-3-2 network's 30 values piled up between the layers)
+    from deltarule.explain.diagram import Diagram, layout
+
+    def labelled(sizes):
+        return layout(Diagram.from_network(dr.Network(sizes, seed=0))).labelled
+
+    assert labelled([2, 2, 2]) and labelled([3, 3, 1])
+    assert not labelled([3, 4, 3, 2]) and not labelled([10, 8, 3])
+    forced = layout(Diagram.from_network(dr.Network([3, 4, 3, 2], seed=0)), show_values=True)
+    assert forced.labelled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -111,3 +112,22 @@ def test_plot(tmp_path, walk, suffix):
 def test_plot_rejects_other_formats(tmp_path, walk):
     with pytest.raises(dr.InputError, match=".png or .svg"):
         plot_linear(walk, tmp_path / "error.gif")
+
+
+@pytest.mark.parametrize("format", ["text", "markdown", "html", "json"])
+def test_every_format_works_out_the_first_step(format):
+    # (QA, a teacher: the slope was a bare number, 1.666666667; the HTML page also left
+    # out how E comes from the square errors and the update rule.) By hand, on the data
+    # x = 0, 1, 2 and t = 0, 2, 4 at W = 3: dE/dW = ((3-0)*0 + (3-2)*1 + (6-4)*2) / 3 = 5/3
+    # and W+ = 3 - 0.5 * 5/3 = 13/6.
+    out = explain_linear(format)
+    if format == "json":
+        out = " ".join(json.loads(out)["first_step"])
+    if format == "html":
+        out = html.unescape(out)
+    slope, after = 5 / 3, 3 - 0.5 * 5 / 3
+    assert "(3·0 − 0)·0 + (3·1 − 2)·1 + (3·2 − 4)·2) / 3 = 5 / 3" in out
+    assert f"= {slope:.9f}" in out and f"= {after:.9f}" in out
+    if format in ("text", "html"):
+        assert "sum of square errors = 5; the network's E = ½·mean = 0.833333333" in out
+        assert "W⁺ = W − η·dE/dW" in out

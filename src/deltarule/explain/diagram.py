@@ -22,8 +22,15 @@ from .expr import fmt
 __all__ = ["Diagram", "Edge", "Layout", "layout", "colour", "short"]
 
 COLUMN_GAP, ROW_GAP, RADIUS, MARGIN = 200, 70, 20, 60
+NAMED_COLUMN_GAP = 300
+"""Layers further apart in a small diagram, whose edges carry long labels (``w2 =
+0.199561432``: a weight after an update, with the walk's nine decimals)."""
 POSITIVE, NEGATIVE, NEUTRAL = "#1f5fa8", "#c0392b", "#888888"
 MAX_LABELLED_EDGES = 40
+MAX_LABELLED_BETWEEN = 9
+"""Values are written on the edges (``show_values="auto"``) when the diagram has at most
+``MAX_LABELLED_EDGES`` edges and at most ``MAX_LABELLED_BETWEEN`` weights between any two
+layers (a 3x3 block; with 4x3 the labels of crossing edges ran into each other)."""
 MAX_NAMED_EDGES = 16
 """Diagrams of at most this many weights write each weight's name with its value on its
 edge (``w5 = 0.4``, the tutorial's figure) and the value with all its digits."""
@@ -162,17 +169,17 @@ def _cut(name: str) -> str:
 
 
 def _positions(
-    sizes: list[int], max_neurons: int, left: float = 0.0, right: float = 0.0
+    sizes: list[int], max_neurons: int, left: float = 0.0, right: float = 0.0, gap: float = 200
 ) -> tuple[list[dict], list, float, float]:
     """Neuron positions per layer, "⋮" positions, width and height (``left`` and ``right``:
-    room for names beside the inputs and outputs)."""
+    room for names beside the inputs and outputs; ``gap``: between layers)."""
     slots = [_shown(n, max_neurons) for n in sizes]
     tallest = max(len(s) for s in slots)
     height = 2 * MARGIN + 40 + (tallest - 1) * ROW_GAP
-    width = 2 * MARGIN + (len(sizes) - 1) * COLUMN_GAP + left + right
+    width = 2 * MARGIN + (len(sizes) - 1) * gap + left + right
     positions, ellipses = [], []
     for layer, slot in enumerate(slots):
-        x = left + MARGIN + layer * COLUMN_GAP
+        x = left + MARGIN + layer * gap
         top = MARGIN + 40 + (tallest - len(slot)) * ROW_GAP / 2
         layer_pos = {}
         for k, index in enumerate(slot):
@@ -200,16 +207,21 @@ def _tooltip(diagram: Diagram, layer: int, j: int, i: int | None) -> str:
     return text
 
 
+def _named(diagram: Diagram) -> bool:
+    """True for a diagram small enough to name each weight on its edge."""
+    return sum(w.size for w in diagram.weights) <= MAX_NAMED_EDGES
+
+
 def _edges(diagram: Diagram, positions: list[dict], bias_nodes: list) -> list[Edge]:
     edges = []
-    named = sum(w.size for w in diagram.weights) <= MAX_NAMED_EDGES
+    named = _named(diagram)
     for layer, weight in enumerate(diagram.weights, start=1):
         source, target = positions[layer - 1], positions[layer]
         for k, (j, end) in enumerate(target.items()):
             # Stagger the value labels so those of edges meeting at a neuron do not collide
             # (further apart for the longer named labels, "w2 = 0.2", of a small diagram).
-            if named:
-                place = 0.25 + 0.5 * k / max(len(target) - 1, 1) if len(target) > 1 else 0.5
+            if named:  # (not mirrored: a crossing edge's label would meet its partner's)
+                place = 0.28 + 0.4 * k / max(len(target) - 1, 1) if len(target) > 1 else 0.5
             else:
                 place = 0.2 + 0.6 * (k + 0.5) / len(target)
             for i, start in source.items():
@@ -230,11 +242,10 @@ def layout(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "a
     """Place neurons, bias nodes and edges (layers as columns, inputs on the left)."""
     sizes = diagram.layer_sizes
     left, right = _name_room(diagram.input_names), _name_room(diagram.output_names)
-    positions, ellipses, width, height = _positions(sizes, max_neurons, left, right)
+    gap = NAMED_COLUMN_GAP if _named(diagram) else COLUMN_GAP
+    positions, ellipses, width, height = _positions(sizes, max_neurons, left, right, gap)
     bias_nodes = [
-        None
-        if diagram.biases[k - 1] is None
-        else (left + MARGIN + (k - 0.5) * COLUMN_GAP, MARGIN - 20.0)
+        None if diagram.biases[k - 1] is None else (left + MARGIN + (k - 0.5) * gap, MARGIN - 20.0)
         for k in range(1, len(sizes))
     ]
     edges = _edges(diagram, positions, bias_nodes)
@@ -243,7 +254,7 @@ def layout(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "a
         (x, y, labels[layer][j]) for layer, pos in enumerate(positions) for j, (x, y) in pos.items()
     )
     captions = tuple(
-        (left + MARGIN + layer * COLUMN_GAP, height - 12, "inputs" if layer == 0 else act)
+        (left + MARGIN + layer * gap, height - 12, "inputs" if layer == 0 else act)
         for layer, act in enumerate(("", *diagram.activations))
     )
     names = []
@@ -262,9 +273,15 @@ def layout(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "a
         captions=captions,
         edges=tuple(edges),
         scale=max((abs(e.value) for e in edges), default=1.0) or 1.0,
-        labelled=len(edges) <= MAX_LABELLED_EDGES if show_values == "auto" else bool(show_values),
+        labelled=_fits_labels(edges, positions) if show_values == "auto" else bool(show_values),
         names=tuple(names),
     )
+
+
+def _fits_labels(edges: list[Edge], positions: list[dict]) -> bool:
+    """True when every edge's value can be written on it without crowding."""
+    between = max((len(a) * len(b) for a, b in zip(positions, positions[1:])), default=0)
+    return len(edges) <= MAX_LABELLED_EDGES and between <= MAX_LABELLED_BETWEEN
 
 
 def colour(value: float) -> str:

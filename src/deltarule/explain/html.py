@@ -17,6 +17,8 @@ from .linear import (
     FOOTNOTE,
     TABLE_WEIGHTS,
     LinearWalk,
+    error_sentence,
+    first_step,
     plot_title,
     plotted_steps,
     stop_sentence,
@@ -153,13 +155,16 @@ def to_html(trace: Trace, *, max_neurons: int = MAX_NEURONS) -> str:
 def linear_html(walk_data: LinearWalk) -> str:
     """Render the one-weight example as one self-contained HTML page."""
     title = "The one-weight model: output = W·x"
-    body = [f"<h1>{escape(title)}</h1>", "<p>Error tables computed by the network.</p>"]
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        "<p>Error tables computed by the network, E = ½·(1/3)·Σ (W·x − t)².</p>",
+    ]
     header = ["input", "desired output", "model output", "absolute error", "square error"]
     for w in TABLE_WEIGHTS:
         mark = "<sup>*</sup>" if w == 2 else ""
         body.append(f"<h2>W = {escape(fmt(w))}{mark}</h2>")
         body.append(_table(header, table_rows(walk_data, w)))
-        body.append(f"<p>E = {escape(fmt(walk_data.errors[w]))}</p>")
+        body.append(f"<p>{escape(error_sentence(walk_data, w))}</p>")
     chart = line_chart(
         list(walk_data.curve),
         xlabel="W",
@@ -170,6 +175,9 @@ def linear_html(walk_data: LinearWalk) -> str:
     rows = [[str(s), fmt_short(w), fmt_short(e), fmt_short(g)] for s, w, e, g in walk_data.descent]
     body += [
         f"<h2>Gradient descent from W = 3 (η = {walk_data.learning_rate:g})</h2>",
+        "<p>Raising W from 3 to 4 made the error worse; lowering it to 2 removed it. "
+        "Gradient descent finds the direction from the slope alone: W⁺ = W − η·dE/dW.</p>",
+        *(f"<p>{escape(line)}</p>" for line in first_step(walk_data)),
         f"<figure>{chart}</figure>",
         _table(["step", "W", "E", "dE/dW"], rows),
         f"<p>{escape(stop_sentence(walk_data))}</p>",

@@ -38,6 +38,8 @@ __all__ = [
     "plotted_steps",
     "TABLE_WEIGHTS",
     "FOOTNOTE",
+    "error_sentence",
+    "first_step",
 ]
 
 TABLE_WEIGHTS = (3.0, 4.0, 2.0)
@@ -172,6 +174,30 @@ def stop_sentence(walk: LinearWalk) -> str:
     return f"W = {shown} after {step} steps, error {error:.2g}: {where}."
 
 
+def error_sentence(walk: LinearWalk, w: float) -> str:
+    """How a table's E comes from its square errors."""
+    total = sum(r["square_error"] for r in walk.tables[w])
+    return f"sum of square errors = {fmt(total)}; the network's E = ½·mean = {fmt(walk.errors[w])}"
+
+
+def first_step(walk: LinearWalk) -> list[str]:
+    """The descent's first step worked out: the slope's formula, its value at the starting
+    W with the data substituted, and the update it makes."""
+    X, y = linear_data()
+    step, w, _, slope = walk.descent[0]
+    terms = [f"({fmt(w)}·{fmt(x)} − {fmt(t)})·{fmt(x)}" for x, t in zip(X[:, 0], y[:, 0])]
+    total = float(sum((w * x - t) * x for x, t in zip(X[:, 0], y[:, 0])))
+    n = len(X)
+    lines = [
+        f"dE/dW = (1/{n})·Σ (W·x − t)·x, the slope of E = ½·(1/{n})·Σ (W·x − t)²; at W = "
+        f"{fmt(w)}: dE/dW = ({' + '.join(terms)}) / {n} = {fmt(total)} / {n} = {fmt(slope)}"
+    ]
+    if len(walk.descent) > 1:
+        after = walk.descent[1][1]
+        lines.append(f"W⁺ = {fmt(w)} − {walk.learning_rate:g}·{fmt(slope)} = {fmt(after)}")
+    return lines
+
+
 def _descent_rows(walk: LinearWalk) -> list[tuple[int, float, float, float] | None]:
     """The descent's rows; a long one keeps its first 10 and last 5, None marking the gap."""
     rows: list[tuple[int, float, float, float] | None] = list(walk.descent)
@@ -194,16 +220,13 @@ def _text(walk: LinearWalk) -> str:
         widths = [max(len(r[k]) for r in rows) for k in range(len(_HEADERS))]
         lines.append(f"W = {fmt(w)}" + (" *" if w == 2 else ""))
         lines += ["  " + "  ".join(c.ljust(n) for c, n in zip(r, widths)).rstrip() for r in rows]
-        total = sum(r["square_error"] for r in walk.tables[w])
-        lines += [
-            f"  sum of square errors = {fmt(total)}; the network's E = ½·mean = "
-            f"{fmt(walk.errors[w])}",
-            "",
-        ]
+        lines += ["  " + error_sentence(walk, w), ""]
     lines += [
         "Raising W from 3 to 4 made the error worse; lowering it to 2 removed it. Gradient",
         "descent finds the direction from the slope alone: W⁺ = W − η·dE/dW, "
         f"η = {walk.learning_rate:g}.",
+        "",
+        *(_fill(line, "  ") for line in first_step(walk)),
         "",
     ]
     lines += _descent_table(walk)
@@ -243,6 +266,8 @@ def _markdown(walk: LinearWalk) -> str:
         "",
         f"$W^{{+}} = W - \\eta \\frac{{dE}}{{dW}}$, $\\eta = {walk.learning_rate:g}$",
         "",
+        *(f"{line}  " for line in first_step(walk)),
+        "",
         "| step | W | E | dE/dW |",
         "|---|---|---|---|",
     ]
@@ -266,6 +291,7 @@ def linear_json(walk: LinearWalk) -> dict[str, Any]:
         "errors": {fmt(w): walk.errors[w] for w in TABLE_WEIGHTS},
         "learning_rate": walk.learning_rate,
         "descent": [{"step": s, "W": x, "error": e, "gradient": g} for s, x, e, g in walk.descent],
+        "first_step": first_step(walk),
         "steps": step,
         "final_W": w,
         "final_error": error,

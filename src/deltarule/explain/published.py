@@ -16,7 +16,7 @@ computed and the reason:
   before its update (what ``fit``'s history records as the last epoch's loss); after
   10,000 updates it is 3.510188e-05.
 * the outputs after 10,000 rounds, 0.015912196 and 0.984065734: the variant's outputs
-  after 10,000 of its updates; backpropagation gives 0.01591362 and 0.984064273.
+  after 10,000 of its updates; backpropagation gives 0.01591362 and 0.984064274.
 
 Only the variant is computed here, from the network's own forward pass; everything else
 the footnotes quote is the trace's.
