@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
+from ._validation import check_flag
 from .activations import ACTIVATIONS, Activation, get_activation
 from .exceptions import InputError
 from .layers import Dense
@@ -115,7 +116,8 @@ def make_layers(
     n_layers = len(sizes) - 1
     hidden = _hidden_activations(activation, sizes)
     activations = [get_activation(a) for a in hidden] + [get_activation(output_activation)]
-    biases = _per_layer(use_bias, n_layers, "use_bias")
+    biases = [check_flag(b, "use_bias", " (or one of them per layer)")
+              for b in _per_layer(use_bias, n_layers, "use_bias")]  # fmt: skip
     drops = _dropout_rates(dropout, sizes) + [0.0]
     return tuple(
         Dense(int(sizes[i]), int(sizes[i + 1]), activations[i], bool(biases[i]), drops[i])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._trainer_checks import refuse_rate
-from ._validation import check_positive
+from ._validation import check_flag, check_positive
 from .callbacks import (
     AllCorrect,
     Callback,
@@ -123,6 +123,14 @@ def option_callbacks(
     """The callbacks :func:`~deltarule.training.fit`'s options ask for, for ``trainer``
     (``has_val``: whether the fit has validation data), in the order fit gives them."""
     stops: list[Callback] = []
+    early_stopping = check_flag(early_stopping, "early_stopping")
+    stop_when_all_correct = check_flag(stop_when_all_correct, "stop_when_all_correct")
+    restore_best_weights = check_flag(restore_best_weights, "restore_best_weights")
+    if monitor is not None and not isinstance(monitor, str):
+        raise InputError(
+            f"monitor must be the name of a recorded value ('loss', 'val_loss', "
+            f"'val_accuracy', ...) or None; received {type(monitor).__name__} {monitor!r:.60}."
+        )
     if schedule is not None and isinstance(trainer.optimizer, FullBatchSolver):
         raise InputError(
             f"optimizer {trainer.optimizer.name!r} has no learning rate for schedule="

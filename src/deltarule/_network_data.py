@@ -173,11 +173,10 @@ def scores(
 ) -> dict[str, Any]:
     """``{"loss": E, name: value, ...}`` on checked data: :meth:`Network.evaluate
     <deltarule.network.Network.evaluate>` with ``metrics``."""
-    from .metrics import Metric, class_threshold, get_metric
     from .metrics import check_targets as check_scorable
+    from .metrics import class_threshold, get_metric, metric_list
 
-    one = isinstance(metrics, (str, Metric))  # (a name, not its letters; or one metric)
-    chosen = [get_metric(m) for m in ([metrics] if one else metrics)]
+    chosen = [get_metric(m) for m in metric_list(metrics) or []]
     check_scorable(chosen, y, network.loss.name in CLASSIFICATION_LOSSES)
     loss = network.evaluate_params(network.parameters, X, y, sample_weight)
     with overflow_quietly():

@@ -77,12 +77,13 @@ def check_epoch_loss(epoch_loss: Any) -> None:
 
 def check_verbose(verbose: Any) -> int:
     """``verbose`` as 0, 1 or 2 ("auto", Keras's default, is 1: a bar), else an InputError."""
-    if verbose == "auto":  # Keras's default: a bar
+    if isinstance(verbose, str) and verbose == "auto":  # Keras's default: a bar
         verbose = 1
-    if isinstance(verbose, str) or verbose not in (0, 1, 2):  # (True and False are 1, 0)
+    scalar = isinstance(verbose, (int, np.integer))  # (True and False are 1, 0)
+    if not scalar or verbose not in (0, 1, 2):
         raise InputError(
             f"verbose must be 0 (silent), 1 (a progress bar on a terminal) or 2 (a line "
-            f"per epoch); received {verbose!r}."
+            f"per epoch); received {verbose!r:.60}."
         )
     return verbose
 

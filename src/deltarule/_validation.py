@@ -7,6 +7,7 @@ message says what was received, what was expected and how to fix it.
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 import sys
 from collections.abc import Mapping
@@ -532,10 +533,33 @@ def check_sample_weight(
     return weights
 
 
+def finite_real(value: Any) -> bool:
+    """True for a real number (not a bool) that is finite as a float: a Python int beyond
+    float's range is not (NumPy's isfinite refuses such ints with a TypeError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def check_flag(value: Any, name: str, meaning: str = "") -> bool:
+    """Return ``value`` as a bool: True, False (NumPy's too) or the ints 1 and 0; anything
+    else (a string, None, an array, 2) is an InputError rather than read by its truth."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, (int, np.integer)) and value in (0, 1)
+    ):
+        return bool(value)
+    raise InputError(
+        f"{name} must be True or False{meaning}; received {type(value).__name__} {value!r:.60}."
+    )
+
+
 def check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float > 0 (or >= 0), or raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise InputError(f"{name} must be a finite number; received {value!r}.")
+    if not finite_real(value):
+        raise InputError(f"{name} must be a finite number; received {value!r:.60}.")
     if value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise InputError(f"{name} must be {bound}; received {value!r}.")
@@ -553,8 +577,8 @@ def check_int(value: Any, name: str, *, minimum: int = 1) -> int:
 
 def check_fraction(value: Any, name: str) -> float:
     """Return ``value`` as a float in [0, 1), or raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise InputError(f"{name} must be a number in [0, 1); received {value!r}.")
+    if not finite_real(value) or not 0 <= value < 1:
+        raise InputError(f"{name} must be a number in [0, 1); received {value!r:.60}.")
     return float(value)
 
 

@@ -76,7 +76,8 @@ from .exceptions import InputError
 from .history import COLUMNS
 
 __all__ = [
-    "Metric", "METRICS", "get_metric", "register_metric", "check_targets", "is_multilabel",
+    "Metric", "METRICS", "get_metric", "metric_list", "register_metric", "check_targets",
+    "is_multilabel",
     "predicted_labels", "target_labels", "all_correct", "class_threshold", "confusion_matrix",
     "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1", "f1_binary",
     "mean_squared_error", "mean_absolute_error", "r2", "bit_fail",
@@ -900,6 +901,22 @@ def get_metric(metric: str | Metric) -> Metric:
             "network's outputs first, the reverse of scikit-learn's (y_true, y_pred))."
         )
     return lookup(METRICS, metric, "metric")
+
+
+def metric_list(metrics: Any) -> list[Any] | None:
+    """``metrics`` as a list of names and metrics: one name (not its letters) or one
+    :class:`Metric` becomes a list of it; a list or tuple is copied; None stays None; anything
+    else (a number, a dict, an array) is an InputError."""
+    if metrics is None:
+        return None
+    if isinstance(metrics, (str, Metric)):
+        return [metrics]
+    if isinstance(metrics, (list, tuple)):
+        return list(metrics)
+    raise InputError(
+        f"metrics must be a name ('accuracy', 'mse', ...), a deltarule.metrics.Metric or a "
+        f"list of them; received {type(metrics).__name__} {metrics!r:.60}."
+    )
 
 
 def check_targets(metrics: list[Metric], y: Array, classification: bool) -> None:

@@ -62,7 +62,7 @@ from ._trainer_checks import (
 )
 from ._trainer_checks import callback_list as _callback_list  # (io.checkpoint imports it)
 from ._typing import Array, ArrayLike, SeedLike, ValidationData
-from ._validation import check_int, check_positive
+from ._validation import check_flag, check_fraction, check_int, check_positive
 from .callbacks import (
     AllCorrect,
     Callback,
@@ -80,7 +80,7 @@ from .history import EpochRecord, History
 from .initializers import make_rng
 from .layers import DenseBuffers
 from .losses import CLASSIFICATION_LOSSES
-from .metrics import Metric, check_targets, get_metric
+from .metrics import Metric, check_targets, get_metric, metric_list
 from .network import Network
 from .optimizers import Optimizer  # (loaded already, by the modules above: for the hints)
 from .restarts import Restarts, fit_restarts  # noqa: F401  (re-exported)
@@ -205,8 +205,7 @@ class Trainer:
         # fit continues the schedule rather than scaling the last fit's scaled rate).
         self.base_learning_rate = self.learning_rate
         classification = network.loss.name in CLASSIFICATION_LOSSES
-        if isinstance(metrics, (str, Metric)):  # one name (not its letters), or one metric
-            metrics = [metrics]
+        metrics = metric_list(metrics)
         names = list(metrics) if metrics is not None else (["accuracy"] if classification else [])
         self.metrics = [get_metric(m) for m in names]
         self.classification = classification
@@ -323,6 +322,10 @@ class Trainer:
         """
         epochs = check_int(epochs, "epochs")
         verbose = check_verbose(verbose)
+        validation_split = check_fraction(validation_split, "validation_split")
+        warn_convergence = check_flag(warn_convergence, "warn_convergence")
+        warn_divergence = check_flag(warn_divergence, "warn_divergence")
+        warn_interrupted = check_flag(warn_interrupted, "warn_interrupted")
         stops = option_callbacks(
             self,
             bool(validation_split) or validation_data is not None,

@@ -389,3 +389,44 @@ def test_overflowing_prediction_is_reported_not_returned():
 def test_numpy_float32_dropout_is_a_number():
     net = dr.Network([2, 3, 1], dropout=np.float32(0.25), seed=0)
     assert net.layers[0].dropout == 0.25
+
+
+_FLAG = np.array([1, 2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [  # (found by a fuzzing QA pass: NumPy's TypeError/ValueError, or read by their truth)
+        ({"l2": 10**400}, "l2 must be a finite number"),
+        ({"learning_rate": 10**400}, "learning_rate must be a finite number"),
+        ({"time_limit": 10**400}, "time_limit must be a finite number"),
+        ({"early_stopping": True, "min_delta": 10**400}, "min_delta must be a finite number"),
+        ({"metrics": 2.0}, "metrics must be a name .* received float 2.0"),
+        ({"validation_split": _FLAG}, "validation_split must be a number in"),
+        ({"stop_when_all_correct": _FLAG}, "stop_when_all_correct must be True or False"),
+        ({"early_stopping": True, "monitor": _FLAG}, "monitor must be the name"),
+        ({"early_stopping": -1}, "early_stopping must be True or False; received int -1"),
+        ({"early_stopping": True, "restore_best_weights": np.nan}, "restore_best_weights must"),
+        ({"warn_convergence": "1"}, "warn_convergence must be True or False"),
+        ({"verbose": _FLAG}, "verbose must be 0"),
+    ],
+)
+def test_fit_settings_of_the_wrong_kind_are_named(kwargs, fragment):
+    net = dr.Network([2, 3, 2], output_activation="softmax", seed=0)
+    X, y = np.ones((6, 2)), np.eye(2)[[0, 1] * 3]
+    with pytest.raises(dr.InputError, match=fragment):
+        net.fit(X, y, epochs=1, **{"verbose": 0, **kwargs})
+
+
+@pytest.mark.parametrize("use_bias", [_FLAG, "yes", 1.5, None, [True, 2]])
+def test_use_bias_is_true_or_false(use_bias):
+    with pytest.raises(dr.InputError, match="use_bias must be True or False"):
+        dr.Network([2, 3, 1], use_bias=use_bias)
+
+
+def test_a_huge_integer_setting_is_a_number():
+    net = dr.Network([2, 3, 1], seed=0)
+    history = net.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=1, verbose=0, l2=10**20)
+    assert len(history) == 1  # (an int beyond int64 made NumPy's isfinite raise)
+    with pytest.raises(dr.InputError, match="metrics must be a name"):
+        net.evaluate(np.ones((2, 2)), np.ones((2, 1)), metrics=3)
