@@ -25,6 +25,7 @@ FILES = {
     "data.xlsx": "not really excel",
     "other_labels.csv": "length,width,colour,species\n1.0,2.0,red,tulip\n",
     "huge_target.csv": "a,y\n" + "".join(f"{i},{i}e299\n" for i in range(1, 21)),
+    "tiny_target.csv": "a,y\n" + "".join(f"{i},{i}e-300\n" for i in range(1, 21)),
 }
 
 
@@ -110,6 +111,10 @@ CASES = {
     "targets beyond float32": (  # (printed three overflow warnings, then a NaN error)
         ["train", "huge_target.csv", "--target", "y"],
         "the target y holds values up to 2e+300, too large for the network's float32 outputs",
+    ),
+    "targets below float32's precision": (  # (QA: every prediction 0, and R² 1)
+        ["train", "tiny_target.csv", "--target", "y"],
+        "the target y varies by only 5.77e-300 (its values up to 2e-299), too little",
     ),
     "zero epochs": ([*TRAIN[:-1], "0"], "--epochs 0"),
     "validation split too big": ([*TRAIN, "--validation-split", "1.5"], "--validation-split"),
@@ -197,3 +202,18 @@ def test_irprop_trains_on_every_row_and_refuses_a_learning_rate(capsys, workdir,
 def test_debug_shows_the_traceback(capsys, workdir):
     with pytest.raises(Exception, match="single class"):
         cli(capsys, "train", "single.csv", "--target", "y", "--debug")
+
+
+def test_small_but_representable_targets_train_and_predict_in_their_units(capsys, workdir):
+    # targets of 1e-20: standardised for training and folded back, the predictions keep
+    # their scale (the refusal above starts below float32's ~1e-31)
+    (workdir / "small.csv").write_text(
+        "a,y\n" + "".join(f"{i},{i}e-20\n" for i in range(1, 41)), encoding="utf-8"
+    )
+    train = ["train", "small.csv", "--target", "y", "--epochs", "200", "--validation-split", "0"]
+    code, _, err = cli(capsys, *train, "--out", "small.safetensors", "--quiet")
+    assert code == 0, err
+    code, out, _ = cli(capsys, "predict", "small.safetensors", "small.csv")
+    predictions = np.array([float(v) for v in out.split()[1:]])
+    assert len(predictions) == 40 and np.all(np.abs(predictions) < 1e-18)
+    assert np.corrcoef(predictions, np.arange(1, 41))[0, 1] > 0.99

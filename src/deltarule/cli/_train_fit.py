@@ -7,6 +7,7 @@ float32 cannot hold them precisely: :data:`FOLD_RATIO`)."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from math import inf
 from typing import Any
@@ -101,15 +102,29 @@ def standardised(net: Any, classification: bool) -> bool:
 
 def check_target_fits(Y: np.ndarray, dtype: np.dtype, name: str | None) -> None:
     """Refuse regression targets the network's outputs cannot hold (its predictions are in
-    the target's own units): e.g. 1e300 for float32 outputs (largest 3.4e38)."""
+    the target's own units): e.g. 1e300 for float32 outputs (largest 3.4e38), or targets
+    spread over less than the dtype keeps to full precision (its smallest normal number over
+    its epsilon: ~1e-31 in float32): 1e-300 to 1e-299 made every prediction 0."""
     top = float(np.abs(Y).max())
-    largest = float(np.finfo(dtype).max)
+    info = np.finfo(dtype)
+    largest = float(info.max)
     if top > largest / 4:  # (room for the outputs to go past the largest target a little)
         raise InputError(
             f"the target {name or 'y'} holds values up to {top:.3g}, too large for the "
             f"network's {np.dtype(dtype).name} outputs (largest {largest:.3g}); predictions "
             "are made in the target's units. Express the target in larger units in the data "
             "(e.g. thousands or millions), and scale the predictions back."
+        )
+    spread = _mean_std(Y)[1] if np.ptp(Y) > 0 else top  # (a constant target: its size)
+    least = float(info.tiny / info.eps)
+    if 0 < spread < least:
+        raise InputError(
+            f"the target {name or 'y'} varies by only {spread:.3g} (its values up to "
+            f"{top:.3g}), too little for the network's {np.dtype(dtype).name} outputs, "
+            f"which keep full precision only above ~{least:.1g}; predictions are made in "
+            "the target's units. Express the target in smaller units in the data (e.g. "
+            f"multiply it by {10.0 ** math.ceil(-math.log10(spread)):.0e}), and scale the "
+            "predictions back."
         )
 
 
