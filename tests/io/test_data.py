@@ -310,3 +310,45 @@ def test_badly_named_columns_the_caller_does_not_need_are_dropped(write):
     assert list(frame.columns) == ["a", "b"] and frame.iloc[0].tolist() == [3, 4]
     with pytest.raises(InputError, match="'id' appears 2 times \\(columns 2, 3\\)"):
         read_table(path, needed=["a", "id"])
+
+
+@pytest.mark.parametrize(
+    "text, blank",
+    [
+        ("a\n1\n\n3\n", [3]),  # (a missing value written as an empty line: left out)
+        ("a\n1\n\n\n3\n \n4\n", [3, 4, 6]),
+        ("a\n1\n3\n\n\n", []),  # blank lines at the end are nothing
+        ("a\n\n1\n3\n", [2]),
+        ('a\n"x\n\ny"\n3\n', []),  # (an empty line inside a quoted cell is part of it)
+    ],
+)
+def test_a_one_column_file_says_which_blank_lines_it_left_out(tmp_path, text, blank):
+    # (QA: a blank line among a one-column file's rows was dropped silently, so predict
+    # returned fewer rows than the file's lines; a blank line is no row, but say so)
+    import warnings
+
+    from deltarule.exceptions import DataWarning
+
+    path = tmp_path / "one.csv"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_table(path, text_columns=["a"])
+    said = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    if blank:
+        assert len(said) == 1 and f"{len(blank)} blank line" in said[0]
+        assert f"(line {', '.join(map(str, blank))})" in said[0]
+    else:
+        assert not said
+    lines = [line for line in text.split("\n")[1:] if line.strip()]
+    assert len(frame) == (len(lines) if '"' not in text else 2)
+
+
+def test_blank_lines_between_rows_of_several_columns_are_not_warned_about(tmp_path):
+    import warnings
+
+    path = tmp_path / "two.csv"
+    path.write_text("a,b\n1,2\n\n3,4\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_table(path).shape == (2, 2)

@@ -24,6 +24,7 @@ __all__ = [
     "GZIP_ERRORS",
     "WHITESPACE",
     "RowLines",
+    "blank_lines",
     "is_empty",
     "is_gzip",
     "open_binary",
@@ -85,6 +86,22 @@ def records(file: Path, sep: str) -> Iterator[tuple[int, list[str]]]:
             if not fields or (len(fields) == 1 and not fields[0].strip(blank)):
                 continue
             yield line, fields
+
+
+def blank_lines(file: Path, sep: str) -> list[int]:
+    """The blank lines (counted from 1) among a file's records: after the first record and
+    before the last (those at the end are nothing), which the reader leaves out."""
+    blank, found, last = " \t".replace(sep, ""), [], 0
+    with open_text(file) as handle:
+        reader = _split(handle, sep)
+        start = 1
+        for fields in reader:
+            line, start = start, reader.line_num + 1
+            if not fields or (len(fields) == 1 and not fields[0].strip(blank)):
+                found.append(line)
+            else:
+                last = line
+    return [line for line in found if 1 < line < last]
 
 
 class RowLines:

@@ -16,8 +16,10 @@ guessed for ``.csv`` and ``.txt`` among comma, semicolon and tab from the first 
 separator are skipped, in the header and in cells (pandas' ``skipinitialspace``: ``a, b``
 names the columns ``a`` and ``b``), and column names lose the spaces around them. A line
 with fewer fields than the header is refused, naming it, as one with more is; lines of
-nothing but separators at the end (Excel's ``,,`` rows) are left out, as blank lines are,
-and so is a nameless column that is empty in every row (a separator ending every line).
+nothing but separators at the end (Excel's ``,,`` rows) are left out, as blank lines are
+(a file of one column warns about those among its rows: there an empty line may have meant
+a missing value), and so is a nameless column that is empty in every row (a separator
+ending every line).
 A cell of nothing but spaces is missing like an empty one; missing-value marks such as
 ``NA`` are missing in a column of numbers, and text like any other in a column of text;
 numbers written with a decimal comma (``1,5``) are numbers (:mod:`._cells`); preprocessing
@@ -66,7 +68,16 @@ from ..exceptions import DataWarning, InputError
 from ._cells import settle_cells
 from ._foreign import check_table_bytes
 from ._separators import check_separator, separator_name, sniff_separator
-from ._text import GZIP_ERRORS, WHITESPACE, RowLines, is_empty, open_binary, open_text, records
+from ._text import (
+    GZIP_ERRORS,
+    WHITESPACE,
+    RowLines,
+    blank_lines,
+    is_empty,
+    open_binary,
+    open_text,
+    records,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -445,9 +456,30 @@ def _read_delimited(
             "uncompressed."
         ) from exc
     _refuse_short_lines(file, frame, sep, header, guessed, len(positions))
+    if len(positions) == 1:  # (only there can a blank line mean an empty cell)
+        _warn_blank_lines(file, sep)
     rows = RowLines(file, sep, len(frame), header)
     frame = settle_cells(frame, names, sep, text_columns, needed, rows)
     return frame, names, rows
+
+
+def _warn_blank_lines(file: Path, sep: str) -> None:
+    """Warn that a one-column file's blank lines among its rows were left out: there a blank
+    line may have meant a missing value, and the rows no longer match the file's lines."""
+    try:
+        blank = blank_lines(file, sep)
+    except (csv.Error, *GZIP_ERRORS):  # (reported by the reader already, or harmless)
+        return
+    if blank:
+        where = ", ".join(str(line) for line in blank[:5]) + (", ..." if len(blank) > 5 else "")
+        warnings.warn(
+            f"{file.name!r} has {len(blank)} blank line{'s' if len(blank) > 1 else ''} among "
+            f"its rows (line {where}), left out: a blank line is no row. In a file of one "
+            "column, write a missing value as NA (or another missing-value mark), not as an "
+            "empty line.",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
