@@ -268,3 +268,21 @@ def test_a_resumed_runs_still_falling_warning_reads_the_whole_run(tmp_path, caps
     assert numbers in uninterrupted
     assert resumed.split(numbers)[0] == uninterrupted.split(numbers)[0]  # the same drop
     assert resumed.split(numbers)[1].split(")")[0] == uninterrupted.split(numbers)[1].split(")")[0]
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [  # (QA: a KeyError's "'settings'" and a TypeError's "list indices must be integers")
+        ("{}", "no 'format': 'deltarule.train-settings'"),
+        ("[]", "a JSON list, not an object"),
+        ('{"format": "deltarule.train-settings"}', "no 'settings' object"),
+        ('{"format": "deltarule.train-settings", "settings": [1]}', "no 'settings' object"),
+        ("nope", "not JSON: Expecting value"),
+    ],
+)
+def test_a_damaged_settings_file_says_what_is_wrong_in_words(capsys, in_tmp, text, reason):
+    (in_tmp / "ck").mkdir()
+    (in_tmp / "ck" / "settings.json").write_text(text)
+    code, _, err = cli(capsys, "train", "--resume", "ck")
+    assert code == 2 and len(err.splitlines()) == 1
+    assert f"is unreadable or corrupt ({reason}" in err

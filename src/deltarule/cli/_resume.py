@@ -248,9 +248,13 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         )
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
-        values = payload["settings"]
-        if payload.get("format") != "deltarule.train-settings" or not isinstance(values, dict):
-            raise ValueError("not a settings file")
+        if not isinstance(payload, dict):
+            raise ValueError(f"a JSON {type(payload).__name__}, not an object")
+        if payload.get("format") != "deltarule.train-settings":
+            raise ValueError("no 'format': 'deltarule.train-settings'")
+        values = payload.get("settings")
+        if not isinstance(values, dict):
+            raise ValueError("no 'settings' object")
     except FileNotFoundError:
         if (Path(folder) / LOCK_FILE).is_file():  # (a run's folder, stopped before its settings)
             raise InputError(
@@ -264,6 +268,8 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
         ) from None
     except (ValueError, KeyError, TypeError, RecursionError) as exc:  # (nested too deep)
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        if isinstance(exc, json.JSONDecodeError):
+            reason = f"not JSON: {reason}"
         raise InputError(
             f"--resume {folder}: {path} is unreadable or corrupt ({reason}). Start the run "
             "again (delete the folder, or give --checkpoint a new one)."
