@@ -117,3 +117,56 @@ def test_a_falling_loss_still_gets_the_still_falling_warning():
                              learning_rate=0.01)  # fmt: skip
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert len(messages) == 1 and "still falling" in messages[0]
+
+
+def test_a_loss_blown_far_above_the_mean_predictions_is_called_overshooting():
+    # (QA: at lr 1e10 a classifier's loss sat near 1e21, falling over its last epoch, and
+    # was told to raise the learning rate, or nothing.) The loss of always predicting the
+    # class frequencies is their entropy; a loss 1000 times that is no progress.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(90, 4))
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    Y = np.eye(3)[labels]
+    net = dr.Network([4, 8, 3], activation="tanh", output_activation="softmax", seed=0)
+    history, messages = _fit(net, X, Y, epochs=5, batch_size=16, optimizer="sgd",
+                             learning_rate=1e10)  # fmt: skip
+    p = np.bincount(labels, minlength=3) / len(labels)
+    entropy = float(-(p * np.log(p)).sum())
+    assert history.history["loss"][-1] > 1000 * entropy
+    assert len(messages) == 1 and "still falling" not in messages[0]
+    assert f"that of always predicting the targets' mean ({entropy:.4g})" in messages[0]
+    assert "Lower the learning rate (now 1e+10)" in messages[0]
+
+
+def test_the_baseline_of_a_regression_is_the_worse_of_the_mean_and_zero():
+    from deltarule._reports import baseline_loss
+
+    net = dr.Network([1, 1], seed=0, dtype="float64")  # (half squared error)
+    y = np.array([[1.0], [3.0]])  # mean 2: 1/2 * var = 0.5; zeros: 1/2 * mean(y^2) = 2.5
+    assert baseline_loss(net, y, None) == pytest.approx(2.5)
+    centred = y - 2.0
+    assert baseline_loss(net, centred, None) == pytest.approx(0.5)  # (zeros = the mean)
+    assert baseline_loss(net, np.ones((3, 1)) * 0.0, None) is None  # (nothing to compare)
+
+
+@pytest.mark.parametrize(
+    "losses, jump",
+    [
+        ([1.0, 0.5, 3.0, 0.9, 0.8], (3, 6.0)),  # back above the start: overshooting
+        ([1.0, 0.1, 0.01, 0.03, 0.02], None),  # tripled near zero: noise, not a jump
+        ([1.0, 0.8, 0.6, 0.5, 0.45], None),
+    ],
+)
+def test_a_loss_that_jumps_above_its_start_is_unstable(losses, jump):
+    from deltarule._reports import rose
+    from deltarule.history import History
+
+    history = History()
+    history.extend_columns(1, np.array(losses), np.ones(len(losses)), 0.1, 0.0)
+    message = rose(history, 0.1)
+    if jump is None:
+        assert message is None
+    else:
+        epoch, factor = jump
+        assert f"epoch {epoch}'s {factor:.3g} times epoch {epoch - 1}'s" in message
+        assert "the steps overshoot" in message and "Lower the learning rate" in message

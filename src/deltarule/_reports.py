@@ -160,7 +160,8 @@ def still_improving(
 
 def rose(history: History, lr: float) -> str | None:
     """The warning for a run that hit its epoch limit with its training loss above its
-    first epoch's (steps that overshoot: a learning rate far too large), or None.
+    first epoch's, or that rose :data:`JUMP` times or more from one epoch to the next
+    (steps that overshoot: a learning rate far too large), or None.
 
     Such a run's loss jumps up and down; a fall over its last epochs is no sign that more
     epochs would help, so :func:`warn_if_improving` gives this warning instead of
@@ -169,25 +170,102 @@ def rose(history: History, lr: float) -> str | None:
     if len(losses) < 2:
         return None
     first, last = float(losses[0]), float(losses[-1])
-    if not (math.isfinite(first) and math.isfinite(last)) or last <= first:
+    if not (math.isfinite(first) and math.isfinite(last)):
         return None
     low = float(np.nanmin(np.asarray(losses, dtype=float)))
+    if last > first:
+        how = f"at {last:.4g}, above its first epoch's {first:.4g} (its lowest: {low:.4g})"
+    else:
+        jump = _largest_jump(losses)
+        if jump is None:
+            return None
+        epoch, factor = jump
+        how = (
+            f"jumping up and down (epoch {epoch}'s {factor:.3g} times epoch {epoch - 1}'s, "
+            f"above the first epoch's {first:.4g}; now {last:.4g})"
+        )
     return (
         f"training stopped at the maximum number of epochs ({history.last_epoch}) with the "
-        f"training loss at {last:.4g}, above its first epoch's {first:.4g} (its lowest: "
-        f"{low:.4g}): the steps overshoot, so the run does not converge. "
+        f"training loss {how}: the steps overshoot, so the run does not converge. "
         + (f"Lower the learning rate (now {lr:g}); " if lr else "")
         + "standardise the inputs if they are large; early stopping on the loss keeps the "
         "best epoch's weights."
     )
 
 
-def warn_if_improving(history: History, lr: float, early_stopping: bool = False) -> bool:
+JUMP = 2.0
+"""An epoch whose training loss is this many times the epoch before's, and above the first
+epoch's, is a jump: steps that overshoot (a learning rate far too large), not noise (a
+converging run's losses may double from one epoch to the next near zero, far below where
+they started)."""
+
+
+def _largest_jump(losses: Any) -> tuple[int, float] | None:
+    """The epoch (counted from 1) whose loss rose most over the epoch before's to above the
+    first epoch's, and by what factor, when that is at least :data:`JUMP`; else None."""
+    values = np.asarray(losses, dtype=float)
+    before, after = values[:-1], values[1:]
+    ok = (before > 0) & np.isfinite(before) & np.isfinite(after) & (after > values[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factors = np.where(ok, after / before, 0.0)
+    if not len(factors) or factors.max() < JUMP:
+        return None
+    i = int(factors.argmax())
+    return i + 2, float(factors[i])
+
+
+BLOWN_UP = 1000.0
+"""A run whose last training loss is this many times that of always predicting the targets'
+mean (:func:`baseline_loss`) has blown up: its steps overshoot."""
+
+
+def baseline_loss(network: Any, y: Any, sample_weight: Any) -> float | None:
+    """The network's loss when it predicts every row as the targets' (weighted) mean, the
+    larger of that and predicting 0 for a regression loss (an untrained network's outputs
+    are near 0: targets far from 0 start it above the mean's loss); None when it is not a
+    positive finite number (constant targets) or cannot be computed."""
+    from .losses import CLASSIFICATION_LOSSES
+
+    try:
+        y = np.asarray(y, dtype=network.dtype).reshape(len(y), -1)
+        mean = np.average(y, axis=0, weights=sample_weight)
+        guesses = [np.broadcast_to(mean, y.shape)]
+        if network.loss.name not in CLASSIFICATION_LOSSES and network.loss.name != "poisson":
+            guesses.append(np.zeros_like(y))
+        with np.errstate(all="ignore"):
+            value = max(float(network.loss(g.astype(y.dtype), y, sample_weight)) for g in guesses)
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def blown_up(history: History, lr: float, baseline: float | None) -> str | None:
+    """The warning for a run that hit its epoch limit with its training loss over
+    :data:`BLOWN_UP` times ``baseline`` (:func:`baseline_loss`), or None."""
+    losses = history.loss
+    if baseline is None or not len(losses):
+        return None
+    last = float(losses[-1])
+    if not (math.isfinite(last) and last > BLOWN_UP * baseline):
+        return None
+    return (
+        f"training stopped at the maximum number of epochs ({history.last_epoch}) with the "
+        f"training loss at {last:.4g}, over {BLOWN_UP:g} times that of always predicting the "
+        f"targets' mean ({baseline:.4g}): the steps overshoot, so the run does not converge. "
+        + (f"Lower the learning rate (now {lr:g}); " if lr else "")
+        + "standardise the inputs if they are large."
+    )
+
+
+def warn_if_improving(
+    history: History, lr: float, early_stopping: bool = False, baseline: float | None = None
+) -> bool:
     """Warn when a run that hit its epoch limit was still improving, and by how much (the
     advice to add a stopping rule left out when ``early_stopping`` already watches), or
-    when its loss ended above its first epoch's (:func:`rose`); returns whether it warned
-    (:func:`still_improving`)."""
-    unstable = rose(history, lr)
+    when its loss ended above its first epoch's or jumped (:func:`rose`), or far above
+    ``baseline``, the loss of predicting the targets' mean (:func:`blown_up`); returns
+    whether it warned (:func:`still_improving`)."""
+    unstable = rose(history, lr) or blown_up(history, lr, baseline)
     if unstable is not None:
         warnings.warn(unstable, ConvergenceWarning, stacklevel=user_stacklevel())
         return True
