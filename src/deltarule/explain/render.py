@@ -449,6 +449,8 @@ def to_json_data(trace: Trace) -> dict[str, Any]:
         "tensors": _json_tensors(trace),
     }
     data.update(json_data(trace))
+    if trace.footnotes:  # (where the walk's numbers differ from a published one, and why)
+        data["footnotes"] = [{"line": line, "text": text} for line, text in trace.footnotes]
     if trace.loss.per_output is not None:
         names = trace.labels[-1]
         data["errors"] = {f"E_{n}": float(v) for n, v in zip(names, trace.loss.per_output)}
@@ -462,6 +464,8 @@ def to_json_data(trace: Trace) -> dict[str, Any]:
         data["steps"] = trace.steps
         data["curve"] = [[n, e] for n, e in trace.curve]
         data["final_error"] = trace.final_error
+        if trace.final_output is not None:  # (the outputs after the training)
+            data["final_output"] = trace.final_output.tolist()
         if trace.diverged is not None:
             data["diverged_after"] = trace.diverged
             data["divergence"] = divergence_sentence(trace)

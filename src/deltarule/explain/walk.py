@@ -25,7 +25,7 @@ from ..exceptions import InputError
 from .activation_formulas import constants
 from .errors import error_items, gradient_parts, loss_value, softmax_parts
 from .events import Trace
-from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl, fmt, to_text
+from .expr import D, Expr, Num, Prod, Sum, Sym, Tpl, fmt, fmt_short, to_text
 from .steps import (
     ACTIVATION_FORMULAS,
     ACTIVATION_NOTES,
@@ -430,11 +430,27 @@ def _training(trace: Trace) -> Section:
         )  # fmt: skip
     if trace.diverged is not None:
         items += (Note(divergence_sentence(trace)),)
+    elif len(trace.curve) > 1 and trace.curve[-1][1] > trace.curve[0][1]:
+        first, last = trace.curve[0][1], trace.curve[-1][1]
+        items += (
+            Note(
+                f"The error grew, from {fmt_short(first, trace.dtype)} to "
+                f"{fmt_short(last, trace.dtype)}, instead of falling: the steps overshoot, "
+                f"so the learning rate ({keep(f'η = {trace.learning_rate:g}')}) is too large "
+                "for this example; try a smaller one."
+            ),
+        )
+    shown = len(trace.curve)
+    some = (
+        f" (the error after {shown} of them, spaced more widely as training goes on)"
+        if shown < trace.steps + 1
+        else ""
+    )
     intro = (
         f"Repeating forward pass, backward pass and update, {updates(trace.steps)} in all "
         f"(plain gradient descent, {keep(f'η = {trace.learning_rate:g}')}). The error after "
         "n updates is that of the (n + 1)th forward pass, the one fit's history records for "
-        "epoch n + 1:"
+        f"epoch n + 1{some}:"
     )
     return Section("Training on", intro, items)
 
