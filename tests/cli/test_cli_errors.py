@@ -116,6 +116,10 @@ CASES = {
         ["train", "tiny_target.csv", "--target", "y"],
         "the target y varies by only 5.77e-300 (its values up to 2e-299), too little",
     ),
+    "model --out named as data": (  # (QA: a safetensors model written into model.csv)
+        [*TRAIN, "--out", "model.csv"],
+        "--out model.csv: a model is written as safetensors, but the name ends in .csv",
+    ),
     "zero epochs": ([*TRAIN[:-1], "0"], "--epochs 0"),
     "validation split too big": ([*TRAIN, "--validation-split", "1.5"], "--validation-split"),
     "negative learning rate": ([*TRAIN, "--learning-rate", "-1"], "--learning-rate"),

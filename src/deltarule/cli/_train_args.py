@@ -52,6 +52,10 @@ EPILOG = """examples:
 """
 
 
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".parquet", ".npz", ".gz", ".data")
+"""Extensions of data files: a model written under one would be taken for data."""
+
+
 def _names(*registries: dict[str, Any]) -> str:
     """The names of registries' entries for ``--help``, each entry once (an alias, a second
     name for the same object, is left out: ``linear`` for ``identity``)."""
@@ -452,4 +456,11 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
     _refuse_device(out)
     given = args.out if args.out else out  # (as typed: 'models/' names a folder)
     check_distinct({"DATA": args.data}, {"--out": given, "--plot": args.plot})  # and writable
+    if args.out and out is not None and out.suffix.lower() in DATA_SUFFIXES:
+        raise InputError(
+            f"--out {args.out}: a model is written as safetensors, but the name ends in "
+            f"{out.suffix} (a data file's); expected a name such as "
+            f"{out.with_suffix('.safetensors').name}. Predictions are written by deltarule "
+            "predict MODEL DATA --out FILE."
+        )
     return hidden, out
