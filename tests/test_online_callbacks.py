@@ -182,6 +182,11 @@ def test_chunk_quiet_must_answer_an_int(monkeypatch):
                 seed=0, verbose=0, callbacks=[Wrong()])  # fmt: skip
 
 
+class EveryEpoch(Callback):
+    def on_epoch_end(self, record, state):
+        return None
+
+
 def _state() -> TrainingState:
     net = xor_net()()
     return TrainingState(net, None, {}, 0.5, 0.5, 10, XOR_X, XOR_Y)  # type: ignore[arg-type]
@@ -197,7 +202,8 @@ def _state() -> TrainingState:
         (TimeLimit(10), True),
         (TerminateOnNaN(), True),
         (EarlyStopping(monitor="loss"), False),
-        (Callback(), False),
+        (Callback(), True),  # (nothing to do per epoch)
+        (EveryEpoch(), False),
     ],
     ids=repr,
 )
@@ -351,3 +357,70 @@ def test_a_callback_that_raises_in_chunk_quiet_leaves_the_run_where_it_stood(mon
     assert trainer.epochs_done == 16 and trainer.optimizer_state["step"] == 16 * 4
     np.testing.assert_array_equal(net.parameters, reference.network.parameters)
     assert trainer._shuffle_rng.bit_generator.state == reference._shuffle_rng.bit_generator.state
+
+
+def _fit_xor(callbacks, epochs=200):
+    net = xor_net()()
+    return net.fit(XOR_X, XOR_Y, epochs=epochs, batch_size=1, optimizer="sgd",
+                   learning_rate=0.5, seed=0, verbose=0, callbacks=callbacks)  # fmt: skip
+
+
+class _Answers(Callback):
+    """Answers ``answer(losses)`` once there are epochs; keeps books with ``books``."""
+
+    def __init__(self, answer, books=None, rate=None, where="chunk_quiet"):
+        self.answer, self.books, self.rate, self.where = answer, books, rate, where
+
+    def chunk_quiet(self, losses, state):
+        if len(losses) and self.rate is not None and self.where == "chunk_quiet":
+            state.learning_rate = self.rate
+        return self.answer(losses) if len(losses) else 0
+
+    def on_quiet_epochs(self, losses, state):
+        if self.rate is not None and self.where == "on_quiet_epochs":
+            state.learning_rate = self.rate
+        return self.books
+
+    def on_epoch_end(self, record, state):
+        return None
+
+
+@pytest.mark.parametrize(
+    "callback, message",
+    [  # (found by a QA pass as a user: each was silently clamped, applied or ignored)
+        (_Answers(lambda losses: len(losses) + 1), r"returned 17 for 16 epochs; expected 0"),
+        (_Answers(lambda losses: -1), r"returned -1 for 16 epochs"),
+        (_Answers(len, books="stop!"), r"on_quiet_epochs returned 'stop!'; it keeps books only"),
+        (_Answers(len, rate=0.1), r"chunk_quiet changed the learning rate \(0.5 -> 0.1\)"),
+        (_Answers(len, rate=0.1, where="on_quiet_epochs"), r"on_quiet_epochs changed the learn"),
+    ],
+    ids=["too many", "negative", "a stop", "rate in chunk_quiet", "rate in on_quiet_epochs"],
+)
+def test_a_misused_chunk_protocol_is_named(callback, message):
+    with pytest.raises(InputError, match=message):
+        _fit_xor([callback])
+
+
+def test_chunk_quiet_failing_on_no_epochs_says_when_it_was_asked():
+    class First(Callback):
+        def chunk_quiet(self, losses, state):
+            return 0 if losses[0] > 1 else len(losses)
+
+    with pytest.raises(InputError, match=r"First.chunk_quiet raised IndexError .* no epochs"):
+        _fit_xor([First()])
+
+
+def test_a_callback_with_nothing_to_do_per_epoch_keeps_the_chunks(monkeypatch):
+    # (QA: a callback with only on_train_begin/on_train_end made online training go epoch by
+    # epoch, 17x slower)
+    class Timer(Callback):
+        def on_train_begin(self, state):
+            self.began = True
+
+        def on_train_end(self, history, state):
+            self.ended = True
+
+    calls = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
+    timer = Timer()
+    history = _fit_xor([timer], epochs=5000)
+    assert len(history) == 5000 and len(calls) < 40 and timer.began and timer.ended

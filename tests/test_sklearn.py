@@ -383,6 +383,13 @@ def test_pipeline_grid_search_cross_val_score_and_clone() -> None:
     assert copy.get_params() == fitted.get_params() and not hasattr(copy, "coefs_")
 
 
+class EveryEpoch(Callback):
+    """A callback with an on_epoch_end: it sees every epoch (the loop goes epoch by epoch)."""
+
+    def on_epoch_end(self, record, state):
+        return None
+
+
 def _online_state(est) -> tuple:
     return (est.n_iter_, est.t_, list(est.loss_curve_), est._no_improvement_count,
             est.best_loss_, est.loss_, est._trainer.learning_rate,
@@ -401,12 +408,12 @@ def _assert_same_online_state(a, b) -> None:
 def test_online_chunks_keep_the_estimators_state_as_epoch_by_epoch(learning_rate) -> None:
     # With batch_size=1 and plain SGD the epochs run in compiled chunks and the estimator's
     # bookkeeping and tol rule hear of them afterwards; a callback that must see every epoch
-    # (a bare Callback) makes the loop go epoch by epoch: the same numbers, to the bit,
+    # (EveryEpoch) makes the loop go epoch by epoch: the same numbers, to the bit,
     # across fit, warm-started fits and partial_fit calls.
     kwargs = dict(hidden_layer_sizes=(3,), solver="sgd", momentum=0.0, batch_size=1,
                   learning_rate_init=0.02, max_iter=60, tol=1e-3, n_iter_no_change=3,
                   learning_rate=learning_rate, random_state=0, warm_start=True)  # fmt: skip
-    chunked, stepwise = MLPRegressor(**kwargs), MLPRegressor(**kwargs, callbacks=[Callback()])
+    chunked, stepwise = MLPRegressor(**kwargs), MLPRegressor(**kwargs, callbacks=[EveryEpoch()])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for est in (chunked, stepwise):
@@ -432,7 +439,7 @@ def test_online_estimator_on_one_example_runs_max_iter_epochs() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est = MLPRegressor(**kwargs).fit(TUTORIAL_INPUTS, TUTORIAL_TARGETS)
-        short = MLPRegressor(**{**kwargs, "max_iter": 500}, callbacks=[Callback()])
+        short = MLPRegressor(**{**kwargs, "max_iter": 500}, callbacks=[EveryEpoch()])
         short.fit(TUTORIAL_INPUTS, TUTORIAL_TARGETS)
     assert est.n_iter_ == est.t_ == len(est.loss_curve_) == 200_000
     assert est.loss_curve_[:500] == short.loss_curve_

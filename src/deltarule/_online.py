@@ -53,12 +53,23 @@ def _chunkable(val: Data | None, cbs: Sequence[Callback], state: TrainingState) 
     """True when every callback can be told of a chunk's epochs after the chunk ran: its
     :meth:`~deltarule.callbacks.Callback.chunk_quiet` answers a number, and it does not
     override ``on_epoch_begin`` (which would have to run before epochs already run)."""
-    nothing, begin = np.empty(0), Callback.on_epoch_begin
+    begin = Callback.on_epoch_begin
     return val is None and all(
-        cb.chunk_quiet(nothing, state) is not None
-        and getattr(type(cb), "on_epoch_begin", begin) is begin
+        _probe(cb, state) is not None and getattr(type(cb), "on_epoch_begin", begin) is begin
         for cb in cbs
     )
+
+
+def _probe(cb: Callback, state: TrainingState) -> int | None:
+    """``cb``'s answer about no epochs (whether it takes part), its error said as such."""
+    try:
+        return cb.chunk_quiet(np.empty(0), state)
+    except Exception as exc:
+        raise InputError(
+            f"{type(cb).__name__}.chunk_quiet raised {type(exc).__name__} ({exc}) when asked "
+            "about no epochs, as it is before training (to learn whether it takes part): "
+            "with len(losses) == 0 answer 0 (or None to see every epoch)."
+        ) from exc
 
 
 def _quiet(cbs: Sequence[Callback], losses: np.ndarray, state: TrainingState) -> int:
@@ -66,16 +77,49 @@ def _quiet(cbs: Sequence[Callback], losses: np.ndarray, state: TrainingState) ->
     that now answers None lets none pass: its next epoch gets ``on_epoch_end``)."""
     quiet = len(losses)
     for cb in cbs:
+        rate = state.learning_rate
         answer = cb.chunk_quiet(losses, state)
+        name = f"{type(cb).__name__}.chunk_quiet"
+        if state.learning_rate is not rate:
+            raise InputError(
+                f"{name} changed the learning rate ({rate!r} -> {state.learning_rate!r:.40}); "
+                "it must change nothing. Point at the epoch instead (return its index) and "
+                "set the rate in on_epoch_end, which that epoch gets."
+            )
         if answer is None:
             return 0
         if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
             raise InputError(
-                f"{type(cb).__name__}.chunk_quiet must return an int (how many of the given "
-                f"epochs pass quietly) or None; received {answer!r}."
+                f"{name} must return an int (how many of the given epochs pass quietly) or "
+                f"None; received {answer!r:.60}."
             )
-        quiet = min(quiet, max(0, int(answer)))
+        if not 0 <= answer <= len(losses):
+            raise InputError(
+                f"{name} returned {int(answer)} for {len(losses)} epochs; expected 0 to "
+                f"{len(losses)}: the index of the first epoch it acts on, or len(losses)."
+            )
+        quiet = min(quiet, int(answer))
     return quiet
+
+
+def _tell_quiet(cbs: Sequence[Callback], losses: np.ndarray, state: TrainingState) -> None:
+    """Give the quiet epochs' losses to every callback, checking it only kept books."""
+    for cb in cbs:
+        rate = state.learning_rate
+        answer = cb.on_quiet_epochs(losses, state)
+        name = f"{type(cb).__name__}.on_quiet_epochs"
+        if answer is not None:
+            raise InputError(
+                f"{name} returned {answer!r:.60}; it keeps books only and returns None. To "
+                "stop, have chunk_quiet point at the epoch (return its index) and return "
+                "the reason from on_epoch_end, which that epoch gets."
+            )
+        if state.learning_rate is not rate:
+            raise InputError(
+                f"{name} changed the learning rate ({rate!r} -> {state.learning_rate!r:.40}); "
+                "it keeps books only. Have chunk_quiet point at the epoch (return its index) "
+                "and set the rate in on_epoch_end, which that epoch gets."
+            )
 
 
 def _terms(trainer: Any) -> tuple[float, float]:
@@ -161,8 +205,7 @@ def run_compiled(
                 )  # fmt: skip
                 trainer.epochs_done += quiet
                 state.epoch = trainer.epochs_done
-                for cb in cbs:
-                    cb.on_quiet_epochs(losses[:quiet], state)
+                _tell_quiet(cbs, losses[:quiet], state)
             if ran.error is not None:
                 raise ran.error
             if ran.ending == "failed":  # its steps were undone: the weights of its start

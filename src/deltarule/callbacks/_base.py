@@ -161,20 +161,29 @@ class Callback:
         """How many of these epochs this callback lets pass quietly; None: it must see each.
 
         Online training by plain SGD (batch size 1) runs in compiled code, many epochs a
-        call, when every callback answers a number here (and there is no validation data);
-        the callbacks hear of the epochs after they ran. ``losses`` holds the training loss
-        of consecutive epochs, in order (``losses[i]`` is epoch ``state.epoch + i + 1``'s).
-        Return how many of them, from the first, pass *quietly*: with nothing done on them
-        but what :meth:`on_quiet_epochs` does (no stop, no change of the learning rate or
-        the weights, nothing read but their losses). The run is cut at the first epoch a
-        callback does not let pass: the weights are computed again up to its end, and it
-        goes through :meth:`on_epoch_end` as in the plain loop.
+        call (a *chunk*), when every callback answers a number here (and there is no
+        validation data); the callbacks hear of the epochs after they ran. ``losses`` holds
+        the training loss of consecutive epochs, in order (``losses[i]`` is epoch
+        ``state.epoch + i + 1``'s; the first call, before training, has none). Return the
+        index of the first epoch this callback would act on — stop, change the learning
+        rate or the weights, or read anything but its loss (the weights, say) — or
+        ``len(losses)`` when it acts on none of them. The epochs before that one pass
+        *quietly*: they get :meth:`on_quiet_epochs` instead of :meth:`on_epoch_end`. The
+        run is cut at the first epoch any callback acts on: the weights are computed again
+        up to its end, and it goes through :meth:`on_epoch_end` as in the plain loop (as
+        does the last epoch of every chunk, and every epoch when the run is not chunked:
+        write both hooks). For example, a rule that stops below a loss::
 
-        Must not change anything: it is asked before the run knows which epochs it keeps
-        (and once with no epochs, before training, to learn whether the callback takes
-        part). The default, None, runs the training loop one epoch at a time with every
-        hook called, as does a callback that overrides :meth:`on_epoch_begin` (it would
-        run after the epoch it precedes).
+            def chunk_quiet(self, losses, state):
+                below = np.flatnonzero(losses < self.limit)
+                return int(below[0]) if below.size else len(losses)
+
+        Must change nothing (the learning rate included): it is asked before the run knows
+        which epochs it keeps. The default answers ``len(losses)`` for a callback that
+        overrides none of :meth:`on_epoch_begin`, :meth:`on_epoch_end` and
+        :meth:`on_epoch_progress` (nothing to do per epoch), else None: the training loop
+        then runs one epoch at a time with every hook called, as it does for a callback
+        that overrides :meth:`on_epoch_begin` (it would run after the epoch it precedes).
 
         Returns
         -------
@@ -182,14 +191,24 @@ class Callback:
             From 0 to ``len(losses)``; None when :meth:`on_epoch_end` must be called for
             every epoch.
         """
-        return None
+        base = Callback
+        per_epoch = any(
+            getattr(type(self), hook) is not getattr(base, hook) for hook in _PER_EPOCH_HOOKS
+        )
+        return None if per_epoch else len(losses)
 
     def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
         """Called, in place of :meth:`on_epoch_end`, for consecutive epochs that every
-        callback's :meth:`chunk_quiet` let pass, with their training losses in order.
-        ``state.history`` holds them and ``state.epoch`` is the last; the weights are
-        those of a later epoch. Does nothing by default."""
+        callback's :meth:`chunk_quiet` let pass, with their training losses in order:
+        bookkeeping only (returns None; a stop or a new rate belongs to the epoch
+        :meth:`chunk_quiet` points at). ``state.history`` holds them and ``state.epoch`` is
+        the last. Do not read ``state.network`` here: its weights are those of a later
+        epoch (a callback that needs each epoch's weights answers None to
+        :meth:`chunk_quiet`). Does nothing by default."""
 
+
+_PER_EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end", "on_epoch_progress")
+"""The hooks of a callback that does something every epoch (see Callback.chunk_quiet)."""
 
 _BATCH_HOOKS = (
     "on_batch_begin",
