@@ -11,7 +11,13 @@ from conftest import torch_plateau_rates
 
 import deltarule as dr
 from deltarule import callbacks as cb
-from deltarule.callbacks import AllCorrect, EarlyStopping, ReduceLROnPlateau, TrainingState
+from deltarule.callbacks import (
+    AllCorrect,
+    Callback,
+    EarlyStopping,
+    ReduceLROnPlateau,
+    TrainingState,
+)
 from deltarule.history import EpochRecord
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -321,3 +327,93 @@ def test_a_progress_line_shows_a_fast_epoch_in_milliseconds() -> None:
 
     assert line(0.0034).endswith(" - 3.4ms") and line(0.25).endswith(" - 0.25s")
     assert line(12.5).endswith(" - 12.50s")
+
+
+class _Short(Callback):
+    def on_epoch_end(self, record):
+        return None
+
+
+class _KerasEpoch(Callback):
+    def on_epoch_end(self, epoch, metrics=None):
+        return None
+
+
+class _ShortQuiet(Callback):
+    def chunk_quiet(self, losses):
+        return len(losses)
+
+
+class _Generous(Callback):
+    def on_epoch_end(self, *args):
+        return None
+
+    def on_train_end(self, history, state, extra=None):
+        self.ended = True
+
+
+@pytest.mark.parametrize(
+    "callback, message",
+    [  # (found by a QA pass as a user: each failed after the first epoch had trained)
+        (_Short(), r"defines on_epoch_end\(self, record\), which cannot take"),
+        (_KerasEpoch(), r"on_epoch_end\(self, epoch, metrics\), Keras's signature"),
+        (_ShortQuiet(), r"chunk_quiet\(self, losses\), which cannot take .* chunk_quiet\(self, l"),
+    ],
+)
+def test_a_hook_that_cannot_take_its_arguments_is_refused_before_training(callback, message):
+    net = dr.Network([2, 1], seed=0)
+    start = net.parameters.copy()
+    with pytest.raises(dr.InputError, match=message):
+        net.fit(XOR_X, XOR_Y[:, :1], epochs=2, verbose=0, callbacks=[callback])
+    np.testing.assert_array_equal(net.parameters, start)  # (nothing trained)
+
+
+def test_hooks_taking_more_than_they_need_are_fine():
+    cb = _Generous()
+    dr.Network([2, 1], seed=0).fit(XOR_X, XOR_Y[:, :1], epochs=2, verbose=0, callbacks=[cb])
+    assert cb.ended
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "lm"])
+def test_the_full_batch_solvers_call_on_epoch_begin_before_each_iteration(optimizer):
+    # (QA: lbfgs and lm never called it; the loop's epochs all do)
+    class Count(Callback):
+        def __init__(self):
+            self.calls = []
+
+        def on_epoch_begin(self, state):
+            self.calls.append(("begin", state.epoch))
+
+        def on_epoch_end(self, record, state):
+            self.calls.append(("end", record.epoch))
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    count = Count()
+    history = dr.Network([3, 4, 1], seed=0).fit(
+        X, X @ [[1.0], [2.0], [0.5]], epochs=6, batch_size=None, optimizer=optimizer,
+        verbose=0, callbacks=[count], warn_convergence=False,
+    )  # fmt: skip
+    n = len(history)
+    assert n >= 2
+    expected = [c for e in range(n) for c in (("begin", e), ("end", e + 1))]
+    assert count.calls == expected
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "irprop_plus"])
+def test_a_callback_setting_a_rate_the_optimizer_has_none_of_is_told_so(optimizer):
+    # (QA: "set the learning rate to 0.0", or a positive rate silently ignored)
+    class Cut(Callback):
+        def on_epoch_end(self, record, state):
+            state.learning_rate = 0.1
+
+    with pytest.raises(dr.InputError, match=f"optimizer '{optimizer}' has no learning rate"):
+        dr.Network([2, 3, 1], seed=0).fit(
+            XOR_X,
+            XOR_Y[:, :1],
+            epochs=3,
+            batch_size=None,
+            optimizer=optimizer,
+            verbose=0,
+            callbacks=[Cut()],
+        )

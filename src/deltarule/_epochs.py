@@ -25,6 +25,7 @@ from . import _minibatch, _sparse
 from ._reports import Interrupt, diverged
 from ._sampling import Data
 from ._steps import run_epoch
+from ._trainer_checks import refuse_rate
 from ._typing import Array
 from .callbacks import Callback, ProgressBar, TrainingState, check_rate
 from .exceptions import InputError
@@ -283,6 +284,7 @@ def checked_rate(state: TrainingState, callback: Callback, hook: str, before: An
     from ``before`` (:func:`~deltarule.callbacks.check_rate`: a finite number > 0)."""
     if state.learning_rate is not before:
         who = f"{type(callback).__name__}.{hook}"
+        refuse_rate(state.optimizer, f"the learning rate {who} sets")  # (iRprop, solvers)
         state.learning_rate = check_rate(state.learning_rate, who, state.epoch + 1)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import _sparse
-from ._epochs import ValidationDiverged
+from ._epochs import ValidationDiverged, begin_epoch
 from ._reports import Interrupt, diverged
 from ._sampling import Data
 from ._typing import Array
@@ -91,8 +91,13 @@ def run_solver(
         data = _densified(data, trainer.optimizer.name)
     t0 = [time.perf_counter()]
 
+    begin = [True]  # an iteration starts: its first evaluation tells the callbacks
+
     def objective(params: Array) -> tuple[float, Array]:
         """E and dE/dθ (penalties included, frozen entries zero) at ``params``."""
+        if begin[0]:  # (as the loop calls on_epoch_begin before each epoch)
+            begin[0] = False
+            begin_epoch(state, cbs)
         _, caches = net.forward(data.X, params)
         loss, grad = net.backward(caches, data.y, data.sample_weight, params, out=trainer._grad)
         if trainer.l1 or trainer.l2:
@@ -121,6 +126,7 @@ def run_solver(
         if out is not None:
             record = replace(record, metrics=trainer._metrics(out, data.y, data.sample_weight))
         t0[0] = time.perf_counter()
+        begin[0] = True
         return trainer.end_epoch(record, state, cbs)
 
     loss, cause = math.nan, None

@@ -138,7 +138,8 @@ class Callback:
         """Called before each epoch (``state.epoch`` epochs are done)."""
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | bool | None:
-        """Called after each epoch; return a reason (str) to stop, None to go on.
+        """Called after each epoch; return a reason (a non-empty str) to stop, None (or
+        ``""``) to go on.
 
         ``True`` also stops (the reason then names the callback: the Keras habit of
         ``model.stop_training = True``) and ``False`` goes on; any other value is an
@@ -233,6 +234,29 @@ _SIGNATURES = {
     "on_epoch_progress": "on_epoch_progress(self, seen, total, seconds, state)",
     "on_train_end": "on_train_end(self, history, state)",
 }
+_MORE_SIGNATURES = {
+    "chunk_quiet": "chunk_quiet(self, losses, state)",
+    "on_quiet_epochs": "on_quiet_epochs(self, losses, state)",
+}
+
+
+def _unfit_hook(callback: Callback) -> str | None:
+    """The first hook of ``callback`` that cannot take the arguments deltarule passes it
+    (``on_epoch_end(self, record)``, say), as ``"name(params)"``, or None."""
+    for hook, written in {**_SIGNATURES, **_MORE_SIGNATURES}.items():
+        method = getattr(type(callback), hook, None)
+        if method is None or method is getattr(Callback, hook, None):
+            continue
+        try:
+            signature = inspect.signature(getattr(callback, hook))
+        except (TypeError, ValueError):  # (no signature to read)
+            continue
+        count = written.count(",")  # (the arguments after self)
+        try:
+            signature.bind(*([None] * count))
+        except TypeError:
+            return f"{hook}(self, {str(signature)[1:]}"
+    return None
 
 
 def _keras_hook(callback: Callback) -> str | None:
@@ -245,7 +269,8 @@ def _keras_hook(callback: Callback) -> str | None:
             names = list(inspect.signature(method).parameters)
         except (TypeError, ValueError):  # (no signature to read)
             continue
-        if "logs" in names:
+        keras_epoch = hook in ("on_epoch_begin", "on_epoch_end") and names[1:2] == ["epoch"]
+        if "logs" in names or keras_epoch:  # (Keras's on_epoch_end(self, epoch, logs=None))
             return f"{hook}({', '.join(names)})"
     return None
 
@@ -265,6 +290,15 @@ def check_hooks(callbacks: Sequence[Callback]) -> None:
                 "the run from state (state.network is Keras's self.model). To stop training, "
                 "return True or a reason (a string) from on_epoch_end, where Keras sets "
                 "model.stop_training = True."
+            )
+        unfit = _unfit_hook(callback)
+        if unfit is not None:
+            hook = unfit.split("(")[0]
+            expected = {**_SIGNATURES, **_MORE_SIGNATURES}[hook]
+            raise InputError(
+                f"callback {type(callback).__name__} defines {unfit}, which cannot take the "
+                f"arguments deltarule passes: it calls {expected}. Write the hook with those "
+                "parameters (see deltarule.callbacks.Callback)."
             )
         unknown = [name for name in _BATCH_HOOKS if callable(getattr(callback, name, None))]
         if unknown:

@@ -96,7 +96,10 @@ class ModelCheckpoint(Callback):
     :func:`deltarule.io.save_model`; besides the weights they hold the optimizer
     state (as ``extra.optimizer.*`` tensors) and the trainer's state (epochs,
     learning rate, random streams) in the header's ``training.trainer``, so
-    :meth:`deltarule.training.Trainer.restore_state` can resume from them.
+    :meth:`deltarule.training.Trainer.restore_state` can resume from them. For a
+    checkpoint of the whole run, the callbacks' states included, that
+    :func:`deltarule.io.checkpoint.resume_trainer` continues, see
+    :class:`deltarule.io.checkpoint.Checkpoint`.
     """
 
     def __init__(
