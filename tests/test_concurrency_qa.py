@@ -165,7 +165,7 @@ data, out = sys.argv[1], sys.argv[2]
 before = type(sys.stdout), type(sys.stderr), warnings.showwarning
 def train(i):
     return main(["train", data, "--target", "y", "--hidden", "16", "--epochs", "3",
-                 "--quiet", "--seed", "0", "--out", f"{out}/m{i}.npz"])
+                 "--quiet", "--seed", "0", "--out", f"{out}/m{i}.safetensors"])
 for _ in range(4):
     with ThreadPoolExecutor(3) as pool:
         print(list(pool.map(train, range(3))), file=sys.__stderr__)

@@ -257,3 +257,28 @@ def test_a_model_whose_preprocessing_would_mislead_is_refused(
     assert (code, out) == (2, "") and len(err.splitlines()) == 1  # (InvalidIndexError, a bug)
     assert "preprocessing state is malformed" in err and fragment in err
     assert "this is a bug" not in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [  # (a QA pass: evaluate's text report went into e.csv, predictions' CSV into p.txt)
+        (["evaluate", "model.safetensors", "new.csv", "--out", "e.csv"],
+         "--out e.csv: its extension .csv means CSV, which this command does not write; it "
+         "writes text (.txt) or json (.json). Name the file e.txt or e.json."),
+        (["predict", "model.safetensors", "new.csv", "--out", "p.txt"],
+         "--out p.txt: its extension .txt means text"),
+        (["inspect", "model.safetensors", "--out", "i.html"], "--out i.html: its extension"),
+    ],
+)  # fmt: skip
+def test_an_out_named_for_a_format_the_command_does_not_write_is_refused(
+    capsys, flower_model, in_tmp, argv, message
+):
+    code, _, err = cli(capsys, *argv)
+    assert code == 2 and len(err.splitlines()) == 1 and message in err
+    assert not any(in_tmp.glob(argv[-1]))
+
+
+def test_an_out_without_a_format_extension_takes_the_default(capsys, flower_model, in_tmp):
+    code, _, err = cli(capsys, "predict", "model.safetensors", "new.csv", "--out", "p.out")
+    assert code == 0, err
+    assert (in_tmp / "p.out").read_text().splitlines()[0] == "species"

@@ -647,6 +647,19 @@ def write_text(text: str, out: str | None, quiet: bool = False) -> None:
         print(f"wrote {os.fspath(out)}", file=sys.stderr)
 
 
+_FORMAT_SUFFIXES = {
+    ".csv": "CSV",
+    ".tsv": "TSV",
+    ".json": "JSON",
+    ".txt": "text",
+    ".md": "Markdown",
+    ".html": "HTML",
+    ".parquet": "Parquet",
+}
+"""Extensions that name a format, whichever command writes it: an ``--out`` with one that
+the command does not write is refused (evaluate's text report in ``e.csv``)."""
+
+
 def output_format(
     given: str | None, out: str | None, by_suffix: dict[str, str], default: str
 ) -> str:
@@ -674,6 +687,24 @@ def output_format(
             f"{named}){rename}."
         )
     return given
+
+
+def refuse_foreign_extension(out: str | None, by_suffix: dict[str, str]) -> None:
+    """Refuse an ``--out`` whose extension names a format the command does not write
+    (:data:`_FORMAT_SUFFIXES`: evaluate's text report in ``e.csv``); checked after the
+    checks that keep inputs safe, which say more."""
+    if out is None:
+        return
+    path = Path(os.fspath(out))
+    suffix = path.suffix.lower()
+    if suffix in by_suffix or suffix not in _FORMAT_SUFFIXES:
+        return
+    offered = " or ".join(f"{form} ({ext})" for ext, form in by_suffix.items())
+    names = " or ".join(f"{path.stem}{ext}" for ext in by_suffix)
+    raise InputError(
+        f"--out {os.fspath(out)}: its extension {suffix} means {_FORMAT_SUFFIXES[suffix]}, "
+        f"which this command does not write; it writes {offered}. Name the file {names}."
+    )
 
 
 def split_names(text: str, option: str) -> list[str]:

@@ -29,6 +29,7 @@ from ._common import (
     load_model_file,
     output_format,
     read_data,
+    refuse_foreign_extension,
     score,
     write_text,
 )
@@ -197,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
     form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
     outputs = {"--out": out, "--plot": args.plot}
     check_distinct({"MODEL": args.model, "DATA": args.data}, outputs)
+    refuse_foreign_extension(out, {".txt": "text", ".json": "json"})
     if args.plot:
         from ..plots import check_plot_path
 

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     output is written; the text goes to stdout or --out before the plot is written.
     """
     from ..explain.walk import updates
-    from ._common import check_distinct, output_format
+    from ._common import check_distinct, output_format, refuse_foreign_extension
     from ._stdin import output_file, refuse_stdin_model, refuse_stdout
 
     refuse_stdin_model(args.model, "--model")
@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     check_output("--out", args.out, out_example.get(args.format, "walk.txt"))
     check_output("--plot", args.plot, "curve.png")
     check_distinct({"--model": args.model}, {"--out": args.out, "--plot": args.plot})
+    refuse_foreign_extension(args.out, _FORMAT_BY_SUFFIX)
     text, plot, trace = _explain(args, loaded, rate_note)
     if trace is not None and trace.diverged is not None:
         print(

@@ -26,6 +26,7 @@ from ._common import (
     check_distinct,
     load_model_file,
     output_format,
+    refuse_foreign_extension,
     write_text,
 )
 from ._model_kinds import CHECKPOINT, model_kind
@@ -235,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
     check_distinct({"MODEL": args.model}, {"--out": out})
+    refuse_foreign_extension(out, {".txt": "text", ".json": "json"})
     with stand_ins(_architecture(args.model)) as custom:  # (custom parts: shown by name)
         info = describe(load(args.model))
     info["custom_parts"] = [{"kind": kind, "name": name} for kind, name in custom]

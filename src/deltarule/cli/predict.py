@@ -32,6 +32,7 @@ from ._common import (
     output_format,
     pick_columns,
     read_data,
+    refuse_foreign_extension,
     split_names,
     write_text,
 )
@@ -184,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     form = output_format(args.format, out, {".csv": "csv", ".json": "json"}, "csv")
     check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": out})
+    refuse_foreign_extension(out, {".csv": "csv", ".json": "json"})
     keep = split_names(args.keep, "--keep") if args.keep is not None else []
     model = load_model_file(args.model)
     refuse_checkpoint(model.header, args.model, "predict")
