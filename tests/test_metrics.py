@@ -516,3 +516,35 @@ def test_training_until_no_bit_fails_as_fanns_bit_stop_function():
     fails = h.history["bit_fail"]
     assert fails[-1] == 0 and all(value > 0 for value in fails[:-1])
     assert len(h) < 5000
+
+
+def test_the_validation_metrics_split_one_column_where_the_training_targets_do():
+    # (QA, metrics vs scikit-learn: validation rows of one class were cut at the output's
+    # range midpoint, 0 for tanh, not at the training targets' 0.5: val_accuracy 0 for an
+    # output of 0.05 on a 0 target)
+    import deltarule as dr
+
+    X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([[0.0], [0.0], [1.0], [1.0]])
+    net = dr.Network([1, 1], output_activation="tanh", loss="mse", dtype="float64", seed=0)
+    net.weights[0][...], net.biases[0][...] = 0.1, 0.05  # outputs 0.05 .. 0.34
+    history = net.fit(X, y, validation_data=(X[:2], y[:2]), metrics=["accuracy"], epochs=1,
+                      batch_size=None, optimizer="sgd", learning_rate=1e-9, verbose=0)  # fmt: skip
+    assert history.history["accuracy"] == [0.5] and history.history["val_accuracy"] == [1.0]
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), float("inf")])
+def test_a_threshold_that_is_not_finite_is_refused(threshold):
+    with pytest.raises(InputError, match="threshold must be a finite number"):
+        accuracy([[0.9], [0.1]], [[0.0], [1.0]], threshold=threshold)
+
+
+def test_log_loss_refuses_targets_outside_0_1():
+    # (-1/+1 targets, the tanh convention, gave a negative "loss")
+    with pytest.raises(InputError, match="log_loss needs targets that are class probabilities"):
+        log_loss([[0.9], [0.1]], [[-1.0], [1.0]])
+
+
+def test_log_loss_clips_float16_at_its_own_epsilon():
+    # as sklearn.metrics.log_loss: -log(eps of float16)
+    got = log_loss(np.array([[1.0]], np.float16), [[0.0]])
+    assert got == pytest.approx(-np.log(np.finfo(np.float16).eps))

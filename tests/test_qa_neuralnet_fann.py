@@ -99,7 +99,7 @@ def test_tanh_xor_with_minus_one_plus_one_targets_stops_when_the_signs_are_right
 
 
 def test_threshold_must_be_a_number() -> None:
-    with pytest.raises(InputError, match="threshold must be a number"):
+    with pytest.raises(InputError, match="threshold must be a finite number"):
         accuracy([[0.2]], [[0.0]], threshold="0")
     assert f1_binary([[0.2], [-0.2]], [[1.0], [-1.0]], threshold=0.0) == 1.0
 

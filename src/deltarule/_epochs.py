@@ -211,9 +211,12 @@ def metrics(trainer: Any, output: Array | None, target: Array, sw: Array | None)
     """The trainer's metrics of ``output`` against ``target`` (none for no output)."""
     if output is None or output.shape[0] == 0:
         return {}
-    # one output column is split into classes at the midpoint of its two target values,
-    # else of the output's range (tanh with -1/+1 targets: 0), as AllCorrect splits it
-    cut = class_threshold(trainer.network.layers[-1].activation, target)
+    # one output column is split into classes at the midpoint of the training targets' two
+    # values, else of the output's range (tanh with -1/+1 targets: 0), as AllCorrect splits
+    # it: for the validation rows too (the fit's cut, Trainer._class_cut)
+    cut = getattr(trainer, "_class_cut", None)
+    if cut is None:
+        cut = class_threshold(trainer.network.layers[-1].activation, target)
     with shared_inputs():  # (the target checked and labelled once for all the metrics)
         return {m.name: m(output, target, sw, threshold=cut) for m in trainer.metrics}
 

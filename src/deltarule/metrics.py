@@ -332,9 +332,10 @@ def _labels(array: Array, multilabel: bool, threshold: float = THRESHOLD) -> np.
 
 
 def _threshold(threshold: Any) -> float:
-    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real):
+    number = not isinstance(threshold, (bool, np.bool_)) and isinstance(threshold, numbers.Real)
+    if not number or not np.isfinite(float(threshold)):  # (NaN: every row "right")
         raise InputError(
-            f"threshold must be a number (a single output above it is class 1); received "
+            f"threshold must be a finite number (a single output above it is class 1); received "
             f"{threshold!r:.60}. Pass e.g. threshold=0.5 for a sigmoid output, 0 for tanh."
         )
     return float(threshold)
@@ -637,8 +638,15 @@ def log_loss(
     the row as one label's probabilities and scores its 1s only.
     """
     dtype = np.asarray(output).dtype
-    eps = np.finfo(dtype if dtype in FLOAT_DTYPES else np.float64).eps
+    eps = np.finfo(dtype if dtype.kind == "f" else np.float64).eps  # (float16's too)
     o, t, w = _check_pair(output, target, sample_weight, None)
+    low, high = float(t.min()), float(t.max())
+    if low < 0 or high > 1:  # (-1/+1 targets gave a negative "loss")
+        raise InputError(
+            f"log_loss needs targets that are class probabilities in [0, 1] (0/1 labels, "
+            f"one-hot rows); received values from {low:g} to {high:g}. Score -1/+1 targets "
+            "with accuracy (or map them to 0/1: (t + 1) / 2)."
+        )
     ml = is_multilabel(t) if multilabel is None else bool(multilabel)
     if ml or o.shape[1] == 1:
         o, t = o.astype(F64, copy=False), t.astype(F64, copy=False)

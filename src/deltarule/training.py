@@ -80,7 +80,7 @@ from .history import EpochRecord, History
 from .initializers import make_rng
 from .layers import DenseBuffers
 from .losses import CLASSIFICATION_LOSSES
-from .metrics import Metric, check_targets, get_metric, metric_list
+from .metrics import Metric, check_targets, class_threshold, get_metric, metric_list
 from .network import Network
 from .optimizers import Optimizer  # (loaded already, by the modules above: for the hints)
 from .restarts import Restarts, fit_restarts  # noqa: F401  (re-exported)
@@ -214,6 +214,7 @@ class Trainer:
         self.epochs_done = 0
         self.planned_epochs = 0  # epochs_done + the epochs the current fit asks for
         self._running: TrainingState | None = None  # the current fit's state, during a fit
+        self._class_cut: float | None = None  # the fit's class threshold (_epochs.metrics)
         self._progress: Any = None  # the current fit's EpochProgress, if a callback wants it
         self._best_start: Any = None  # the current fit's _epochs.BestStart (for a checkpoint)
         self._resumed_best: tuple | None = None  # a restored checkpoint's, for the next fit
@@ -351,6 +352,9 @@ class Trainer:
         if isinstance(self.optimizer, FullBatchSolver):  # every row at once (lm: X dense)
             data = dense_data(data, self.optimizer.name)
         check_targets(self.metrics, data.y, self.classification)  # metrics that can score y
+        # one output column splits into classes where the training targets say, for the
+        # validation rows too (their own targets may hold one class: another cut)
+        self._class_cut = class_threshold(self.network.layers[-1].activation, data.y)
         warn_if_weights_cancel(self.batch_size, data.sample_weight)
         warn_if_steps_mix_batches(self, data.X.shape[0])
         state = TrainingState(
