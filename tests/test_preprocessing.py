@@ -443,7 +443,8 @@ def test_integer_column_names_from_a_numpy_array():
     df = pd.DataFrame(np.c_[np.arange(8.0), np.arange(8) % 2])
     prep = TabularPreprocessor().fit(df, 1)
     state = json.loads(json.dumps(prep.to_dict()))
-    assert state["target"] == 1 and state["columns"][0]["name"] == 0
+    # names are kept as text (a CSV's header reads them so): the frame's 0 and 1 are '0', '1'
+    assert state["target"] == "1" and state["columns"][0]["name"] == "0"
     assert TabularPreprocessor.from_dict(state).transform(df).shape == (8, 1)
 
 
@@ -590,3 +591,29 @@ def test_a_true_false_column_matches_how_other_programs_write_booleans() -> None
     np.testing.assert_array_equal(X[:, :2], [[0, 1], [1, 0], [0, 1], [0, 1], [1, 0]])
     with pytest.warns(DataWarning, match="not seen in training, the first 'maybe'"):
         pre.transform(pd.DataFrame({"alone": ["maybe"], "x": [0]}))
+
+
+def test_columns_named_by_numbers_are_read_by_their_names_as_text():
+    # (QA: a model fitted on a frame with columns 0, 1 could not read a CSV, whose header
+    # names them '0', '1'; and a frame of numbers named as text was refused the other way)
+    frame = pd.DataFrame({0: np.arange(6.0), 1: list("ababcc"), 2: [0, 1, 0, 1, 0, 1]})
+    pre = TabularPreprocessor().fit(frame, 2)
+    assert pre.feature_names == ["0", "1"] and pre.target == "2"
+    as_text = frame.drop(columns=2).rename(columns=str)
+    np.testing.assert_array_equal(pre.transform(frame), pre.transform(as_text))
+    again = TabularPreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+    np.testing.assert_array_equal(again.transform(as_text), pre.transform(frame))
+
+
+def test_names_equal_as_text_are_refused():
+    frame = pd.DataFrame([[1.0, 2.0, 0], [3.0, 4.0, 1]], columns=[1, "1", "y"])
+    with pytest.raises(InputError, match="the same as text"):
+        TabularPreprocessor().fit(frame, "y")
+
+
+def test_a_column_of_periods_is_refused_as_dates():
+    # (QA: accepted at fit, then refused when the model was saved)
+    frame = pd.DataFrame({"p": pd.period_range("2020", periods=6, freq="D"),
+                          "x": np.arange(6.0), "y": np.arange(6.0)})  # fmt: skip
+    with pytest.raises(InputError, match="column 'p' holds dates or times"):
+        TabularPreprocessor().fit(frame, "y")

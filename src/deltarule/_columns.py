@@ -69,10 +69,19 @@ def missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
     )
 
 
+def _time_dtype(types: Any, series: Any) -> bool:
+    """Whether ``series`` has a pandas type of dates or times: datetime, timedelta, period."""
+    return bool(
+        types.is_datetime64_any_dtype(series)
+        or types.is_timedelta64_dtype(series)
+        or isinstance(series.dtype, load_pandas().PeriodDtype)
+    )
+
+
 def is_numeric(series: Any) -> bool:
     """Whether ``series`` holds numbers (not True/False); dates or times are an error."""
     types = load_pandas().api.types
-    if types.is_datetime64_any_dtype(series) or types.is_timedelta64_dtype(series):
+    if _time_dtype(types, series):
         raise InputError(
             f"column {series.name!r} holds dates or times; expected numbers or "
             "text. Convert it to numbers first (e.g. year, day of week)."
@@ -277,7 +286,7 @@ def refuse_dates(series: Any) -> None:
     in training. The fix names the column to drop."""
     types = load_pandas().api.types
     example = ""
-    if not (types.is_datetime64_any_dtype(series) or types.is_timedelta64_dtype(series)):
+    if not _time_dtype(types, series):
         if types.is_numeric_dtype(series) or types.is_bool_dtype(series):
             return
         cells = [cell for cell in series.dropna().unique() if not _marked(cell)]

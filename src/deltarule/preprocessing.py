@@ -5,7 +5,8 @@ a network needs, and its outputs back into labels, with state that is plain
 JSON (so a model file stays data). What it learns in :meth:`~TabularPreprocessor.fit`:
 
 * the feature columns, by name and order (every column except the target);
-* numeric columns: mean and standard deviation, to standardise
+* numeric columns: mean and (population, ddof=0, as scikit-learn's StandardScaler)
+  standard deviation, to standardise
   :math:`x' = (x - \\mu) / \\sigma` (a constant column gets :math:`\\sigma = 1`);
 * text, categorical and boolean columns: their sorted categories, one-hot
   encoded; a category never seen in training becomes an all-zero row;
@@ -130,6 +131,8 @@ class TabularPreprocessor:
                 f"impute={impute!r} is not supported; expected None or one of "
                 f"{', '.join(IMPUTE_STRATEGIES)}."
             )
+        if target not in frame.columns and str(target) in frame.columns:
+            target = str(target)  # (the frame's names were made text)
         if target not in frame.columns:
             raise InputError(
                 f"there is no target column {target!r}; expected one of the data's columns. "
@@ -166,6 +169,17 @@ class TabularPreprocessor:
                 f"the data has duplicate column names "
                 f"{list(df.columns[df.columns.duplicated()])}; rename them."
             )
+        if not all(isinstance(name, str) for name in df.columns):
+            # names are text, as a data file's are: a model fitted on a frame with columns
+            # 0, 1, ... then reads a CSV whose header says '0', '1', ...
+            renamed = df.rename(columns=str)
+            if renamed.columns.duplicated().any():
+                twice = list(renamed.columns[renamed.columns.duplicated()])
+                raise InputError(
+                    f"the data has column names that are the same as text ({twice}: 1 and "
+                    "'1', say); rename them so that each is distinct as text."
+                )
+            df = renamed
         return df
 
     def _check_fitted(self) -> None:
@@ -180,7 +194,7 @@ class TabularPreprocessor:
         self._check_fitted()
         frame = self._frame(df)
         names = self.feature_names
-        lacking = [name for name in names if name not in frame.columns]
+        lacking = [name for name in names if str(name) not in frame.columns]
         if lacking:
             raise InputError(
                 f"the data lacks {len(lacking)} of the {len(names)} columns the model needs: "
@@ -193,7 +207,7 @@ class TabularPreprocessor:
         out = self._allocate(frame, np.dtype(dtype) if floats else np.dtype(np.float64))
         beyond, start = [], 0
         for state in self.columns:
-            series = frame[state["name"]]
+            series = frame[str(state["name"])]
             if state["kind"] == "numeric":
                 column = standardised_column(series, state)
                 row = _first_beyond(column, out.dtype) if floats else None

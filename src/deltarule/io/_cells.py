@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._columns import MISSING_MARKS
 from .._naming import shortened
 from ..exceptions import InputError
 
@@ -74,6 +75,11 @@ class _Column:
         self.comma = comma
         self.is_number = read & ~commas
         self.other = kept & ~self.comma & ~self.is_number
+        # the preprocessor's wider marks (R's and Weka's '?', a dash): missing in a column of
+        # decimal commas, which is made numbers here rather than by the preprocessor
+        self.wide_marks = self.other & text.str.lower().isin(MISSING_MARKS).to_numpy(
+            dtype=bool, na_value=False
+        )
         dots = text.str.contains(".", regex=False, na=False).to_numpy(dtype=bool)
         self.dot = self.is_number & dots
         self.unambiguous = self.comma.any() and _not_thousands(text[self.comma])
@@ -226,8 +232,11 @@ def settle_cells(
         if not _decimal_comma(sep, cells, points, unambiguous):
             read_marks.pop(names[i], None)
             continue  # (commas that may be thousands separators: left as written)
-        if not cells.other.any() and not cells.dot.any():
-            frame.isetitem(i, cells.numbers)
+        if not (cells.other & ~cells.wide_marks).any() and not cells.dot.any():
+            frame.isetitem(i, cells.numbers)  # (the wide marks' cells: missing)
+            if cells.wide_marks.any():
+                marks = set(cells.text[cells.wide_marks | cells.marks])
+                read_marks[names[i]] = sorted(marks)
         elif _mostly_decimal_commas(cells):
             raise _mixed_error(names[i], cells, rows)
         else:
