@@ -170,3 +170,17 @@ def test_a_loss_that_jumps_above_its_start_is_unstable(losses, jump):
         epoch, factor = jump
         assert f"epoch {epoch}'s {factor:.3g} times epoch {epoch - 1}'s" in message
         assert "the steps overshoot" in message and "Lower the learning rate" in message
+
+
+def test_a_loss_a_hair_above_its_start_is_not_called_overshooting():
+    # (a two-epoch run whose loss went from 0.680838 to 0.681009 was told its steps
+    # overshoot; found while checking a QA repro)
+    from deltarule._reports import rose
+    from deltarule.history import History
+
+    history = History()
+    history.extend_columns(1, np.array([0.680838, 0.681009]), np.ones(2), 0.001, 0.0)
+    assert rose(history, 0.001) is None
+    history = History()
+    history.extend_columns(1, np.array([0.68, 0.70]), np.ones(2), 0.001, 0.0)
+    assert "the steps overshoot" in rose(history, 0.001)

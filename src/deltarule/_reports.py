@@ -173,7 +173,7 @@ def rose(history: History, lr: float) -> str | None:
     if not (math.isfinite(first) and math.isfinite(last)):
         return None
     low = float(np.nanmin(np.asarray(losses, dtype=float)))
-    if last > first:
+    if last > first * ROSE:
         how = f"at {last:.4g}, above its first epoch's {first:.4g} (its lowest: {low:.4g})"
     else:
         jump = _largest_jump(losses)
@@ -193,6 +193,9 @@ def rose(history: History, lr: float) -> str | None:
     )
 
 
+ROSE = 1.01
+"""A run whose last training loss is above this many times its first epoch's rose: steps
+that overshoot (a loss 0.03% up after two epochs of noise is no sign of it)."""
 JUMP = 2.0
 """An epoch whose training loss is this many times the epoch before's, and above the first
 epoch's, is a jump: steps that overshoot (a learning rate far too large), not noise (a
