@@ -71,36 +71,39 @@ def is_empty(fields: list[str]) -> bool:
     return not any(field.strip() for field in fields)
 
 
-def records(file: Path, sep: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line, fields)`` for each record pandas reads, the header first.
-
-    ``line`` is the line (counted from 1) the record starts on. Raises ``csv.Error`` on
-    text the :mod:`csv` module cannot split (a field past its size limit).
-    """
+def _lines(file: Path, sep: str) -> Iterator[tuple[int, list[str], bool]]:
+    """Yield ``(line, fields, blank)`` for each record of ``file``, blank ones too: the line
+    (counted from 1) it starts on, its fields, and whether it is a blank line (which the
+    reader leaves out)."""
     blank = " \t".replace(sep, "")
     with open_text(file) as handle:
         reader = _split(handle, sep)
         start = 1
         for fields in reader:
             line, start = start, reader.line_num + 1
-            if not fields or (len(fields) == 1 and not fields[0].strip(blank)):
-                continue
+            yield line, fields, not fields or (len(fields) == 1 and not fields[0].strip(blank))
+
+
+def records(file: Path, sep: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line, fields)`` for each record pandas reads, the header first.
+
+    ``line`` is the line (counted from 1) the record starts on. Raises ``csv.Error`` on
+    text the :mod:`csv` module cannot split (a field past its size limit).
+    """
+    for line, fields, blank in _lines(file, sep):
+        if not blank:
             yield line, fields
 
 
 def blank_lines(file: Path, sep: str) -> list[int]:
     """The blank lines (counted from 1) among a file's records: after the first record and
     before the last (those at the end are nothing), which the reader leaves out."""
-    blank, found, last = " \t".replace(sep, ""), [], 0
-    with open_text(file) as handle:
-        reader = _split(handle, sep)
-        start = 1
-        for fields in reader:
-            line, start = start, reader.line_num + 1
-            if not fields or (len(fields) == 1 and not fields[0].strip(blank)):
-                found.append(line)
-            else:
-                last = line
+    found, last = [], 0
+    for line, _, blank in _lines(file, sep):
+        if blank:
+            found.append(line)
+        else:
+            last = line
     return [line for line in found if 1 < line < last]
 
 
