@@ -548,3 +548,17 @@ def test_log_loss_clips_float16_at_its_own_epsilon():
     # as sklearn.metrics.log_loss: -log(eps of float16)
     got = log_loss(np.array([[1.0]], np.float16), [[0.0]])
     assert got == pytest.approx(-np.log(np.finfo(np.float16).eps))
+
+
+def test_evaluate_takes_the_cut_for_rows_of_one_class():
+    # (QA: evaluate cut a subset of one class at the activation's midpoint; threshold= gives
+    # the training targets' cut)
+    import deltarule as dr
+
+    X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([[0.0], [0.0], [1.0], [1.0]])
+    net = dr.Network([1, 1], output_activation="tanh", loss="mse", dtype="float64", seed=0)
+    net.weights[0][...], net.biases[0][...] = 0.1, 0.05  # outputs 0.05 .. 0.34
+    assert net.evaluate(X, y, metrics=["accuracy"])["accuracy"] == 0.5  # (cut 0.5: both)
+    assert net.evaluate(X[:2], y[:2], metrics=["accuracy"])["accuracy"] == 0.0  # (cut at 0)
+    got = net.evaluate(X[:2], y[:2], metrics=["accuracy"], threshold=0.5)
+    assert got["accuracy"] == accuracy(net.predict(X[:2]), y[:2], threshold=0.5) == 1.0

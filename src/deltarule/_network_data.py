@@ -169,10 +169,16 @@ def refuse_overflowed(network: Any, X: Any, output: Array) -> None:
 
 
 def scores(
-    network: Any, X: Any, y: Array, sample_weight: Array | None, metrics: str | Sequence[Any]
+    network: Any,
+    X: Any,
+    y: Array,
+    sample_weight: Array | None,
+    metrics: str | Sequence[Any],
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """``{"loss": E, name: value, ...}`` on checked data: :meth:`Network.evaluate
-    <deltarule.network.Network.evaluate>` with ``metrics``."""
+    <deltarule.network.Network.evaluate>` with ``metrics`` (one output column split at
+    ``threshold``, by default :func:`~deltarule.metrics.class_threshold`'s cut)."""
     from .metrics import check_targets as check_scorable
     from .metrics import class_threshold, get_metric, metric_list
 
@@ -181,7 +187,7 @@ def scores(
     loss = network.evaluate_params(network.parameters, X, y, sample_weight)
     with overflow_quietly():
         output = network.infer(X)
-    cut = class_threshold(network.layers[-1].activation, y)  # (as training splits a column)
+    cut = class_threshold(network.layers[-1].activation, y) if threshold is None else threshold
     return {"loss": loss, **{m.name: m(output, y, sample_weight, threshold=cut) for m in chosen}}
 
 

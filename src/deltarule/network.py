@@ -539,6 +539,7 @@ class Network:
         return_dict: Literal[False] | None = None,
         batch_size: int | None = None,
         verbose: Any = 0,
+        threshold: float | None = None,
     ) -> float: ...
     @overload
     def evaluate(
@@ -551,6 +552,7 @@ class Network:
         return_dict: Literal[True],
         batch_size: int | None = None,
         verbose: Any = 0,
+        threshold: float | None = None,
     ) -> dict[str, float]: ...
     @overload
     def evaluate(
@@ -563,6 +565,7 @@ class Network:
         return_dict: Literal[True] | None = None,
         batch_size: int | None = None,
         verbose: Any = 0,
+        threshold: float | None = None,
     ) -> dict[str, float]: ...
     @overload
     def evaluate(
@@ -575,6 +578,7 @@ class Network:
         return_dict: Literal[False],
         batch_size: int | None = None,
         verbose: Any = 0,
+        threshold: float | None = None,
     ) -> list[float]: ...
     @overload
     def evaluate(
@@ -587,6 +591,7 @@ class Network:
         return_dict: bool | None = None,
         batch_size: int | None = None,
         verbose: Any = 0,
+        threshold: float | None = None,
     ) -> float | dict[str, float] | list[float]: ...
     @keyword_checked()
     def evaluate(
@@ -599,6 +604,7 @@ class Network:
         return_dict: bool | None = None,
         batch_size: int | None = None,
         verbose: Any = 0,
+        threshold: float | None = None,
     ) -> float | dict[str, float] | list[float]:
         """Return the error :math:`E` on ``(X, y)`` without computing a gradient; with
         ``metrics``, a dict of it and the metrics (Keras's ``evaluate(..., return_dict=True)``).
@@ -620,6 +626,12 @@ class Network:
         batch_size, verbose
             Keras's, taken so that Keras code runs: the rows are computed in chunks whatever
             ``batch_size`` says (the same values), and evaluate prints nothing.
+        threshold : float, optional
+            Where one output column splits into classes 0 and 1 for the class metrics. By
+            default the midpoint of the targets' two values, else of the output
+            activation's range (sigmoid 0.5, tanh 0): rows of one class (a subset) are cut
+            there, so pass the training targets' cut for them (0.5 for 0/1 targets, 0 for
+            -1/+1), as training's validation metrics use it.
 
         Returns
         -------
@@ -642,7 +654,7 @@ class Network:
         if metrics is None:
             loss = self.evaluate_params(self.parameters, X, y, sw)
             return {"loss": loss} if return_dict else loss
-        scores = _network_data.scores(self, X, y, sw, metrics)
+        scores = _network_data.scores(self, X, y, sw, metrics, threshold)
         return list(scores.values()) if return_dict is False else scores
 
     def evaluate_params(
