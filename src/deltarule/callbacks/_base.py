@@ -192,9 +192,8 @@ class Callback:
             From 0 to ``len(losses)``; None when :meth:`on_epoch_end` must be called for
             every epoch.
         """
-        base = Callback
         per_epoch = any(
-            getattr(type(self), hook) is not getattr(base, hook) for hook in _PER_EPOCH_HOOKS
+            getattr(type(self), hook) is not getattr(Callback, hook) for hook in _PER_EPOCH_HOOKS
         )
         return None if per_epoch else len(losses)
 
@@ -234,16 +233,17 @@ _SIGNATURES = {
     "on_epoch_progress": "on_epoch_progress(self, seen, total, seconds, state)",
     "on_train_end": "on_train_end(self, history, state)",
 }
-_MORE_SIGNATURES = {
+_ALL_SIGNATURES = {
+    **_SIGNATURES,
     "chunk_quiet": "chunk_quiet(self, losses, state)",
     "on_quiet_epochs": "on_quiet_epochs(self, losses, state)",
 }
 
 
-def _unfit_hook(callback: Callback) -> str | None:
-    """The first hook of ``callback`` that cannot take the arguments deltarule passes it
-    (``on_epoch_end(self, record)``, say), as ``"name(params)"``, or None."""
-    for hook, written in {**_SIGNATURES, **_MORE_SIGNATURES}.items():
+def _unfit_hook(callback: Callback) -> tuple[str, str] | None:
+    """The first hook of ``callback`` that cannot take the arguments deltarule passes it,
+    and how the callback wrote it (``on_epoch_end(self, record)``, say), or None."""
+    for hook, written in _ALL_SIGNATURES.items():
         method = getattr(type(callback), hook, None)
         if method is None or method is getattr(Callback, hook, None):
             continue
@@ -255,7 +255,7 @@ def _unfit_hook(callback: Callback) -> str | None:
         try:
             signature.bind(*([None] * count))
         except TypeError:
-            return f"{hook}(self, {str(signature)[1:]}"
+            return hook, f"{hook}(self, {str(signature)[1:]}"
     return None
 
 
@@ -293,12 +293,11 @@ def check_hooks(callbacks: Sequence[Callback]) -> None:
             )
         unfit = _unfit_hook(callback)
         if unfit is not None:
-            hook = unfit.split("(")[0]
-            expected = {**_SIGNATURES, **_MORE_SIGNATURES}[hook]
+            hook, written = unfit
             raise InputError(
-                f"callback {type(callback).__name__} defines {unfit}, which cannot take the "
-                f"arguments deltarule passes: it calls {expected}. Write the hook with those "
-                "parameters (see deltarule.callbacks.Callback)."
+                f"callback {type(callback).__name__} defines {written}, which cannot take the "
+                f"arguments deltarule passes: it calls {_ALL_SIGNATURES[hook]}. Write the hook "
+                "with those parameters (see deltarule.callbacks.Callback)."
             )
         unknown = [name for name in _BATCH_HOOKS if callable(getattr(callback, name, None))]
         if unknown:
