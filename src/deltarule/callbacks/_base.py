@@ -275,40 +275,70 @@ def _keras_hook(callback: Callback) -> str | None:
     return None
 
 
+_HOOK_NAMES = (*_ALL_SIGNATURES, *_BATCH_HOOKS)
+_CHECKED: dict[tuple, str | None] = {}  # (class, its hooks) -> what is wrong, or None
+
+
 def check_hooks(callbacks: Sequence[Callback]) -> None:
     """Refuse a callback that defines Keras hooks deltarule never calls (they would be
     silently skipped): its callbacks run per epoch. Refuse one whose hooks take Keras's
-    ``(epoch, logs)``: deltarule's take the epoch's record and the training state."""
+    ``(epoch, logs)``: deltarule's take the epoch's record and the training state.
+
+    Reading a hook's signature costs tens of microseconds, so what is found is kept per class
+    and the hooks it has (a class given another hook is checked again); a callback whose own
+    attributes hold hooks is checked each time."""
     for callback in callbacks:
-        keras = _keras_hook(callback)
-        if keras is not None:
-            raise InputError(
-                f"callback {type(callback).__name__} defines {keras}, Keras's signature; "
-                f"deltarule calls {', '.join(_SIGNATURES.values())}. In on_epoch_end, read "
-                "the epoch's values from record (record.epoch, record.loss, "
-                "record.get('val_loss'), record.get('accuracy')) where Keras reads logs, and "
-                "the run from state (state.network is Keras's self.model). To stop training, "
-                "return True or a reason (a string) from on_epoch_end, where Keras sets "
-                "model.stop_training = True."
-            )
-        unfit = _unfit_hook(callback)
-        if unfit is not None:
-            hook, written = unfit
-            raise InputError(
-                f"callback {type(callback).__name__} defines {written}, which cannot take the "
-                f"arguments deltarule passes: it calls {_ALL_SIGNATURES[hook]}. Write the hook "
-                "with those parameters (see deltarule.callbacks.Callback)."
-            )
-        unknown = [name for name in _BATCH_HOOKS if callable(getattr(callback, name, None))]
-        if unknown:
-            raise InputError(
-                f"callback {type(callback).__name__} defines {', '.join(unknown)}, which "
-                "deltarule never calls: its callbacks run per epoch (on_train_begin, "
-                "on_epoch_begin, on_epoch_end, on_train_end; on_epoch_progress about once a "
-                "second in a long epoch). Move the work to on_epoch_end "
-                "(return True or a reason there to stop training, where Keras sets "
-                "model.stop_training)."
-            )
+        cls = type(callback)
+        own = getattr(callback, "__dict__", {})
+        key = (cls, *(getattr(cls, name, None) for name in _HOOK_NAMES))
+        try:
+            hash(key)
+        except TypeError:  # (a hook name bound to something unhashable)
+            key = None
+        if key is None or any(name in own for name in _HOOK_NAMES):
+            problem = _hook_problem(callback)
+        else:
+            if key not in _CHECKED:
+                if len(_CHECKED) > 1024:  # (classes made in a loop: keep the table small)
+                    _CHECKED.clear()
+                _CHECKED[key] = _hook_problem(callback)
+            problem = _CHECKED[key]
+        if problem is not None:
+            raise InputError(problem)
+
+
+def _hook_problem(callback: Callback) -> str | None:
+    """What :func:`check_hooks` refuses ``callback`` for, or None."""
+    keras = _keras_hook(callback)
+    if keras is not None:
+        return (
+            f"callback {type(callback).__name__} defines {keras}, Keras's signature; "
+            f"deltarule calls {', '.join(_SIGNATURES.values())}. In on_epoch_end, read "
+            "the epoch's values from record (record.epoch, record.loss, "
+            "record.get('val_loss'), record.get('accuracy')) where Keras reads logs, and "
+            "the run from state (state.network is Keras's self.model). To stop training, "
+            "return True or a reason (a string) from on_epoch_end, where Keras sets "
+            "model.stop_training = True."
+        )
+    unfit = _unfit_hook(callback)
+    if unfit is not None:
+        hook, written = unfit
+        return (
+            f"callback {type(callback).__name__} defines {written}, which cannot take the "
+            f"arguments deltarule passes: it calls {_ALL_SIGNATURES[hook]}. Write the hook "
+            "with those parameters (see deltarule.callbacks.Callback)."
+        )
+    unknown = [name for name in _BATCH_HOOKS if callable(getattr(callback, name, None))]
+    if unknown:
+        return (
+            f"callback {type(callback).__name__} defines {', '.join(unknown)}, which "
+            "deltarule never calls: its callbacks run per epoch (on_train_begin, "
+            "on_epoch_begin, on_epoch_end, on_train_end; on_epoch_progress about once a "
+            "second in a long epoch). Move the work to on_epoch_end "
+            "(return True or a reason there to stop training, where Keras sets "
+            "model.stop_training)."
+        )
+    return None
 
 
 def check_rate(rate: Any, who: str, epoch: int) -> float:
