@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import re
 import signal
 import warnings
 
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 
 import deltarule as dr
+import deltarule.io as dr_io
+import deltarule.network as network_module
 from deltarule import metrics as M
 from deltarule.callbacks import Callback, LearningRateScheduler
 from deltarule.exceptions import (
@@ -191,6 +194,23 @@ def test_keras_hook_signatures_and_attributes_get_deltarule_advice():
     net = dr.Network([2, 1], seed=0)
     net.stop_training = False  # (Keras code resets it: harmless)
     assert net.stop_training is False and not hasattr(UsesModel(), "model")
+
+
+@pytest.mark.parametrize("name", sorted(network_module._KERAS_METHODS))
+def test_keras_model_methods_point_to_what_deltarule_has(name):
+    # (QA as a Keras user: net.compile, net.save, net.get_weights, ... were bare
+    # AttributeErrors with no hint)
+    net = dr.Network([3, 2, 1], seed=0)
+    with pytest.raises(KerasAttributeError, match=rf"^Network has no {name}\(\)") as info:
+        getattr(net, name)
+    assert isinstance(info.value, AttributeError) and not hasattr(net, name)
+    advice = str(info.value)
+    named = re.findall(r"\bnet\.(\w+)", advice) + re.findall(r"deltarule\.io\.(\w+)", advice)
+    assert named  # (each names what to use instead, and that exists)
+    for attribute in named:
+        assert hasattr(net, attribute) or hasattr(dr_io, attribute), attribute
+    with pytest.raises(AttributeError, match="'Network' object has no attribute 'nope'"):
+        net.nope  # noqa: B018  (other names: the usual message)
 
 
 # ------------------------------------------------------------ Keras keyword arguments

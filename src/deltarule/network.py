@@ -770,6 +770,15 @@ class Network:
 
         return fit(self, X, y, **options)
 
+    if not TYPE_CHECKING:  # (hidden from type checkers: a misspelt attribute stays an error)
+
+        def __getattr__(self, name: str) -> Any:
+            # (only for names not found: Keras's model methods get a pointer)
+            advice = _KERAS_METHODS.get(name)
+            if advice is not None:
+                raise KerasAttributeError(f"Network has no {name}() (a Keras model's); {advice}")
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     @property
     def stop_training(self) -> bool:
         """Always False: a network has no stop flag (Keras's ``model.stop_training``); a
@@ -891,3 +900,43 @@ def _keras_options(batch_size: Any, verbose: Any) -> None:
             f"verbose must be 0, 1, 2 or 'auto' (Keras's; predict and evaluate print "
             f"nothing whatever it says); received {verbose!r:.60}."
         )
+
+
+_SAVE = (
+    "save with deltarule.io.save_model(net, 'model.safetensors') and load with "
+    "deltarule.io.load_model(path).network (one safetensors file: weights and architecture)."
+)
+_KERAS_METHODS = {  # Keras's Model methods -> what to do in deltarule
+    "compile": (
+        "nothing needs compiling: pass the loss to Network(..., loss=...) and the optimizer, "
+        "learning_rate and metrics to net.fit(...)."
+    ),
+    "save": _SAVE,
+    "save_weights": _SAVE,
+    "load_weights": (
+        "load a saved model with deltarule.io.load_model(path).network, or copy tensors in "
+        "with net.set_parameters({'W1': ..., 'b1': ...})."
+    ),
+    "get_weights": (
+        "net.get_parameters() returns a copy of each tensor by name (W1, b1, ...; a weight "
+        "matrix is (outputs, inputs), Keras's kernel transposed); net.weights and net.biases "
+        "are the live per-layer views, net.parameters the flat vector."
+    ),
+    "set_weights": (
+        "net.set_parameters({'W1': ..., 'b1': ...}) copies tensors in by name (a weight "
+        "matrix is (outputs, inputs), Keras's kernel transposed), or assign "
+        "net.weights[i] = W, net.biases[i] = b."
+    ),
+    "predict_classes": (
+        "take net.predict(X).argmax(axis=1) for softmax outputs, or "
+        "(net.predict(X) > 0.5).astype(int) for one sigmoid output."
+    ),
+    "predict_on_batch": "net.predict(X) predicts any number of rows.",
+    "train_on_batch": (
+        "one gradient step on X, y is net.fit(X, y, epochs=1, batch_size=None, verbose=0)."
+    ),
+    "test_on_batch": "net.evaluate(X, y) scores any number of rows.",
+    "count_params": "net.n_parameters is the number of parameters.",
+    "to_json": "net.config() returns the architecture as JSON-able data (Network.from_config).",
+    "get_config": "net.config() returns the architecture as JSON-able data (Network.from_config).",
+}
