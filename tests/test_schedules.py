@@ -238,3 +238,36 @@ def test_bad_epoch_names_and_configs():
     with pytest.raises(InputError, match="mapping with a 'name'"):
         schedule_from_config({"gamma": 0.5})
     assert get_schedule(sched) is sched
+
+
+@pytest.mark.parametrize("batch_size", [1, 8])
+def test_a_cosine_run_past_its_total_epochs_trains_at_rate_zero(batch_size):
+    # (QA with PyTorch as the oracle: fit refused the rate 0.0 that cosine's default
+    # min_lr reaches at epoch T, so epochs > total_epochs crashed at epoch T + 1)
+    import deltarule as dr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 2))
+    y = X @ [[1.0], [-2.0]]
+    net = dr.Network([2, 3, 1], seed=0)
+    kept = {}
+
+    class Keep(dr.callbacks.Callback):
+        def on_epoch_end(self, record, state):
+            kept[record.epoch] = state.network.parameters.copy()
+
+    history = net.fit(
+        X, y, epochs=7, batch_size=batch_size, schedule=cosine(total_epochs=5),
+        optimizer="adam", learning_rate=0.05, verbose=0, callbacks=[Keep()],
+    )  # fmt: skip
+    assert [r.learning_rate for r in history.records][5:] == [0.0, 0.0]
+    assert not np.array_equal(kept[4], kept[5])  # (the last epoch at a rate > 0 trains)
+    np.testing.assert_array_equal(kept[5], kept[6])  # (at rate 0 nothing moves)
+    np.testing.assert_array_equal(kept[6], kept[7])
+
+    class Negative(dr.callbacks.Callback):
+        def on_epoch_begin(self, state):
+            state.learning_rate = -0.1
+
+    with pytest.raises(InputError, match=r"to -0.1 \(float\) for epoch 1; .* >= 0"):
+        net.fit(X, y, epochs=2, verbose=0, callbacks=[Negative()])

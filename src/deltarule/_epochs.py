@@ -284,7 +284,7 @@ def record(
 
 def checked_rate(state: TrainingState, callback: Callback, hook: str, before: Any) -> None:
     """Check the learning rate ``callback``'s ``hook`` left in ``state`` when it changed it
-    from ``before`` (:func:`~deltarule.callbacks.check_rate`: a finite number > 0)."""
+    from ``before`` (:func:`~deltarule.callbacks.check_rate`: a finite number >= 0)."""
     if state.learning_rate is not before:
         who = f"{type(callback).__name__}.{hook}"
         refuse_rate(state.optimizer, f"the learning rate {who} sets")  # (iRprop, solvers)

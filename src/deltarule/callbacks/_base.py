@@ -343,15 +343,18 @@ def _hook_problem(callback: Callback) -> str | None:
 
 def check_rate(rate: Any, who: str, epoch: int) -> float:
     """``rate``, a learning rate that ``who`` (a callback's hook, a schedule) set for epoch
-    ``epoch`` (1-based), as a float; an InputError unless it is a finite number > 0.
+    ``epoch`` (1-based), as a float; an InputError unless it is a finite number >= 0.
 
-    ``fit(learning_rate=...)`` is checked when given; a rate a schedule or a callback sets is
-    checked here, when it changes (a negative rate would train by gradient ascent)."""
+    ``fit(learning_rate=...)`` is checked when given (> 0); a rate a schedule or a callback
+    sets is checked here, when it changes (a negative rate would train by gradient ascent).
+    Zero is taken: it is where a cosine schedule ends (its ``min_lr`` defaults to 0, as
+    PyTorch's and Keras's) and where a long exponential decay underflows; such an epoch
+    leaves the weights as they are."""
     number = isinstance(rate, numbers.Real) and not isinstance(rate, bool)
-    if number and math.isfinite(rate) and rate > 0:
+    if number and math.isfinite(rate) and rate >= 0:
         return float(rate)
     raise InputError(
         f"{who} set the learning rate to {rate!r:.60} ({type(rate).__name__}) for epoch "
-        f"{epoch}; a learning rate must be a finite number > 0. Make it return (or set "
-        "state.learning_rate to) a positive float, e.g. base * 0.5 ** epoch."
+        f"{epoch}; a learning rate must be a finite number >= 0. Make it return (or set "
+        "state.learning_rate to) a float >= 0, e.g. base * 0.5 ** epoch."
     )

@@ -24,7 +24,7 @@ class LearningRateScheduler(Callback):
     ``schedule`` receives the run's base rate (as PyTorch's ``LambdaLR`` scales the initial
     one, and as :mod:`deltarule.schedules` are written): halving each epoch is
     ``lambda epoch, base: base * 0.5**epoch``, not ``lambda epoch, lr: lr * 0.5``.
-    A rate that is not a finite number > 0 is an :class:`~deltarule.exceptions.InputError`
+    A rate that is not a finite number >= 0 is an :class:`~deltarule.exceptions.InputError`
     naming the schedule and the epoch.
     """
 
