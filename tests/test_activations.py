@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -150,6 +152,37 @@ def test_values_and_gradients_match_pytorch(name: str, rng: np.random.Generator)
     rtol = 1e-7 if name == "hard_sigmoid" else 1e-10
     np.testing.assert_allclose(act(z), ta.detach().numpy(), rtol=rtol, atol=1e-12)
     np.testing.assert_allclose(act.backward(z, act(z), g), tz.grad.numpy(), rtol=rtol, atol=1e-12)
+
+
+def _ulps(got: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|got - exact| in units in the last place of ``exact`` (in got's dtype)."""
+    exact = exact.astype(got.dtype)
+    return np.abs(got.astype(np.float64) - exact) / np.spacing(np.abs(exact)).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_and_selu_slopes_keep_their_precision_far_below_zero(dtype) -> None:
+    # (QA against exact values: the slope was computed as a + 1 with a = e^z - 1, which
+    # cancels: ELU'(-40) came out 0 for 4.25e-18, and 4e-4 off at -10 in float32)
+    tiny_exp = np.log(np.finfo(dtype).tiny)
+    z = -np.geomspace(1e-6, -tiny_exp, 400).astype(dtype)
+    exp = np.array([math.exp(float(v)) for v in z])  # (math.exp: within an ulp in float64)
+    for name, scale in (("elu", 1.0), ("selu", 1.0507009873554805 * 1.6732632423543772)):
+        act = get_activation(name)
+        got = act.derivative(z, act(z))
+        assert got.dtype == dtype
+        assert _ulps(got, scale * exp).max() <= 3, name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hard_sigmoid_is_exact_near_its_lower_corner(dtype) -> None:
+    # (QA: z / 6 + 0.5 cancels near z = -3, 5e6 ulp off at -2.9999999 in float64;
+    # (z + 3) / 6 is what PyTorch and Keras 3 compute)
+    z = np.concatenate([-3 + np.geomspace(1e-7, 1.0, 200), np.linspace(-2.99, 2.99, 201)])
+    z = z.astype(dtype)
+    exact = np.array([float((Fraction(float(v)) + 3) / 6) for v in z])
+    got = get_activation("hard_sigmoid")(z)
+    assert _ulps(got, exact).max() <= 1
 
 
 def test_aliases_resolve_to_the_same_object() -> None:
