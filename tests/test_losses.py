@@ -286,3 +286,56 @@ def test_a_probed_users_loss_trains_as_its_pytorch_twin(rng) -> None:
     assert value == pytest.approx(expected.item(), rel=1e-12)
     np.testing.assert_allclose(net.layout.view(gradient, "W1"), W.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(net.layout.view(gradient, "b1"), b.grad.numpy(), rtol=1e-12)
+
+
+def _torch_log_domain(torch, out: str, loss: str, z, t):
+    """The loss of one row through the output activation, written in the log domain
+    (log-sigmoid, log-softmax), in float64: an oracle no clipping touches."""
+    F = torch.nn.functional
+    log_o = {"sigmoid": F.logsigmoid, "softmax": lambda v: torch.log_softmax(v, dim=1)}
+    if out == "softplus":
+        o = F.softplus(z)
+        log_o_z = torch.log(o)
+    else:
+        log_o_z = log_o[out](z)
+        o = torch.exp(log_o_z)
+    if loss == "poisson":
+        return (2 * (torch.xlogy(t, t) - t * log_o_z - t + o)).mean()
+    if loss == "categorical_crossentropy":
+        return -(t * log_o_z).sum()
+    log_1mo = torch.log1p(-o)  # (the rows below keep 1 - o away from 0)
+    return (-(t * log_o_z + (1 - t) * log_1mo)).mean()
+
+
+@pytest.mark.parametrize(
+    "out, loss, logits, target",
+    [
+        ("sigmoid", "poisson", [-20.0], [1.0]),
+        ("softplus", "poisson", [-30.0], [2.0]),
+        ("softmax", "poisson", [-25.0, 0.0, 0.0], [1.0, 0.0, 1.0]),
+        ("sigmoid", "categorical_crossentropy", [-20.0, 1.0], [1.0, 0.0]),
+        ("softmax", "binary_crossentropy", [-22.0, 0.0, 0.5], [1.0, 0.0, 0.0]),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unfused_pairs_keep_their_gradient_for_outputs_below_eps(out, loss, logits, target, dtype):
+    # (QA with PyTorch as the oracle: these losses clipped outputs at eps, so an output
+    # below it (a sigmoid's at z = -20 in float32) had its gradient cut o / eps times,
+    # -0.0346 for -2, and its loss stuck at -log(eps))
+    torch = pytest.importorskip("torch")
+    import deltarule as dr
+
+    scale = 3.0 if dtype == np.float64 else 1.0  # (float64 outputs go far below its eps)
+    k = len(logits)
+    net = dr.Network([1, k], output_activation=out, loss=loss, dtype=dtype, seed=0)
+    net.weights[0] = np.zeros((k, 1))
+    net.biases[0] = scale * np.array(logits)
+    X, T = np.ones((1, 1), dtype), np.array([target], dtype)
+    value, gradient = net.loss_and_gradient(X, T)
+    z = torch.tensor(scale * np.array([logits]), dtype=torch.float64, requires_grad=True)
+    exact = _torch_log_domain(torch, out, loss, z, torch.tensor([target], dtype=torch.float64))
+    exact.backward()
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(value, exact.item(), rtol=rtol)
+    want = z.grad.numpy().ravel()
+    np.testing.assert_allclose(gradient[-k:], want, rtol=rtol, atol=rtol * np.abs(want).max())
