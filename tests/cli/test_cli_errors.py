@@ -151,6 +151,14 @@ CASES = {
         "unrecognized arguments: --colour (see 'deltarule inspect --help')",
     ),
     "unknown option, no command": (["--colour"], "--colour (see 'deltarule --help')"),
+    "shortened option": (  # (argparse took --rep as --report-every: R's rep=3 ran silently)
+        ["train", "flowers.csv", "--target", "species", "--rep", "3"],
+        "unrecognized arguments: --rep 3; did you mean --report-every? Options are written in full",
+    ),
+    "two misspelt options": (
+        ["train", "flowers.csv", "--target", "species", "--val", "0.3", "--epoch", "2"],
+        "did you mean --validation-split (for --val), --epochs (for --epoch)?",
+    ),
 }
 
 

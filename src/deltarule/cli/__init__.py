@@ -213,7 +213,7 @@ def _main(argv: Sequence[str] | None) -> int:
             args, extra = parser.parse_known_args(argv)
             if extra:  # named by the subcommand's parser: its --help lists what it takes
                 command = parser if args.command is None else args._commands[args.command]
-                command.error(f"unrecognized arguments: {' '.join(extra)}")
+                command.error(command.unrecognized(extra))
             warnings.showwarning = _one_line_warning
             from ._streams import advice_not_errors
 
