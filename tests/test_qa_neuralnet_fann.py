@@ -179,7 +179,20 @@ def test_report_every_thins_the_progress_lines(capsys) -> None:
     net.fit(XOR_X, XOR_01, epochs=5, verbose=2, report_every=2, warn_convergence=False)
     err = capsys.readouterr().err
     assert [line.split(" - ")[0] for line in err.splitlines()[:-1]] == [
-        "epoch 2/5", "epoch 4/5", "epoch 5/5"]  # fmt: skip
+        "epoch 1/5", "epoch 2/5", "epoch 4/5", "epoch 5/5"]  # fmt: skip
+
+
+def test_a_run_shorter_than_report_every_shows_its_first_and_last_epochs(capsys) -> None:
+    # (QA as a FANN user: --report-every 1000 on a run that reached its target error at
+    # epoch 62 printed no epoch at all; FANN reports the first epoch and the last)
+    net = dr.Network([2, 3, 1], output_activation="sigmoid", seed=0)
+    history = net.fit(XOR_X, XOR_01, epochs=5000, verbose=2, report_every=1000,
+                      target_error=0.2, optimizer="adam", learning_rate=0.05)  # fmt: skip
+    last = history.records[-1].epoch
+    assert 1 < last < 1000
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" - ")[0] for line in lines[:-1]] == ["epoch 1/5000", f"epoch {last}/5000"]
+    assert lines[-1].startswith("stopped: target error reached")
 
 
 def test_a_progress_bar_in_callbacks_replaces_the_fits_own(capsys) -> None:
@@ -188,7 +201,7 @@ def test_a_progress_bar_in_callbacks_replaces_the_fits_own(capsys) -> None:
             warn_convergence=False)  # fmt: skip
     lines = capsys.readouterr().err.splitlines()  # (every line was printed twice)
     assert [line.split(" - ")[0] for line in lines] == [
-        "epoch 3/5", "epoch 5/5", "stopped: max epochs (5) reached"]  # fmt: skip
+        "epoch 1/5", "epoch 3/5", "epoch 5/5", "stopped: max epochs (5) reached"]  # fmt: skip
     with pytest.raises(InputError, match="report_every=2 .* would do nothing"):
         net.fit(XOR_X, XOR_01, epochs=1, report_every=2, callbacks=[ProgressBar(2)])
 

@@ -305,9 +305,10 @@ class Trainer:
         so); ``warn_interrupted``: warn when Ctrl-C stopped the run (unless a printing
         progress bar said so already). Turning one off installs no warning filter, so it
         is safe in threads.
-        ``report_every``: the progress lines print every that many epochs (and the last);
-        a :class:`~deltarule.callbacks.ProgressBar` among ``callbacks`` replaces the fit's
-        own (``verbose`` and ``report_every`` are then its settings, not the fit's).
+        ``report_every``: the progress lines print every that many epochs (and the first
+        and the last); a :class:`~deltarule.callbacks.ProgressBar` among ``callbacks``
+        replaces the fit's own (``verbose`` and ``report_every`` are then its settings, not
+        the fit's).
         Ctrl-C stops cleanly after the current batch (compiled steps: after the current run
         of steps, about :data:`~deltarule._steps.COMPILED_RUN_SECONDS`).
 
@@ -572,9 +573,9 @@ def fit(
     verbose : int, default 1
         0 silent, 1 progress bar (plain lines when not a terminal), 2 plain lines.
     report_every : int, optional
-        Print the plain progress lines every that many epochs (and the last); default every
-        epoch. A :class:`~deltarule.callbacks.ProgressBar` given in ``callbacks`` replaces
-        the fit's own (no line printed twice); it then sets how often.
+        Print the plain progress lines every that many epochs (and the first and the
+        last); default every epoch. A :class:`~deltarule.callbacks.ProgressBar` given in
+        ``callbacks`` replaces the fit's own (no line printed twice); it then sets how often.
     warn_convergence : bool, default True
         Warn (:class:`~deltarule.exceptions.ConvergenceWarning`) when the epoch limit ends
         a run whose loss was still falling, or else one whose stopping rule

@@ -68,7 +68,9 @@ class ProgressBar(Callback):
         always plain lines.
     stream : file, default sys.stderr
     every : int
-        Plain mode prints every ``every``-th epoch (and the last).
+        Plain mode prints the first epoch, every ``every``-th, and the last one trained
+        (FANN's ``epochs_between_reports``: a run that stops before ``every`` epochs still
+        shows where it began and ended).
     """
 
     def __init__(self, verbose: int = 1, stream: Any = None, every: int = 1) -> None:
@@ -79,12 +81,13 @@ class ProgressBar(Callback):
             )
         self.verbose, self.stream, self.every = int(verbose), stream, check_int(every, "every")
         self._bar: Any = None
+        self._first, self._shown = 1, 0  # (the run's first epoch; the last one printed)
 
     def _out(self) -> Any:
         return self.stream if self.stream is not None else sys.stderr
 
     def on_train_begin(self, state: TrainingState) -> None:
-        self._bar = None
+        self._bar, self._first, self._shown = None, state.epoch + 1, 0  # (resumed: > 1)
         stream = self._out()
         if self.verbose == 1 and wants_bar(stream, self.stream is not None):
             try:  # optional (the ``cli`` extra): without it, plain lines on a terminal too
@@ -108,9 +111,13 @@ class ProgressBar(Callback):
             self._bar.set_description_str("", refresh=False)  # (a long epoch's share)
             self._bar.set_postfix(post, refresh=False)
             self._bar.update(1)
-        elif record.epoch % self.every == 0 or record.epoch == state.max_epochs:
-            print(_format_record(record, state.max_epochs), file=self._out(), flush=True)
+        elif record.epoch % self.every == 0 or record.epoch in (self._first, state.max_epochs):
+            self._show(record, state)
         return None
+
+    def _show(self, record: EpochRecord, state: TrainingState) -> None:
+        print(_format_record(record, state.max_epochs), file=self._out(), flush=True)
+        self._shown = record.epoch
 
     LINE_EVERY = 10.0
     """Seconds between plain lines of a long epoch's progress (a bar is redrawn each
@@ -148,5 +155,7 @@ class ProgressBar(Callback):
     def on_train_end(self, history: History, state: TrainingState) -> None:
         if self._bar is not None:
             self._bar.close()
+        elif self.verbose and history.records and history.records[-1].epoch != self._shown:
+            self._show(history.records[-1], state)  # (the last epoch, between two reports)
         if self.verbose and history.stop_reason:
             print(f"stopped: {history.stop_reason}", file=self._out(), flush=True)

@@ -168,7 +168,8 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--plot", {"metavar": "PATH", "help": "write loss curves to PATH (.png or .svg)"}),
     ("--quiet", {"action": "store_true", "help": "no progress output"}),
     ("--report-every", {"type": whole_number, "metavar": "N",
-                        "help": "print progress every N epochs (default: 1)"}),
+                        "help": "print progress every N epochs, the first and the last "
+                                "(default: 1)"}),
     ("--checkpoint", {"metavar": "DIR", "help": "save a resumable checkpoint in DIR"}),
     ("--checkpoint-every", {"type": whole_number, "default": 1, "metavar": "N",
                             "help": "checkpoint every N epochs (default: 1)"}),
