@@ -66,6 +66,25 @@ def test_two_classes_use_sigmoid_and_binary_crossentropy(capsys, in_tmp):
     assert net.loss.name == "binary_crossentropy"
 
 
+@pytest.mark.parametrize("loss", ["ce", "binary_crossentropy"])
+def test_binary_crossentropy_with_several_classes_gives_a_sigmoid_per_class(
+    capsys, in_tmp, flowers_csv, loss
+):
+    # (QA as an R neuralnet user, err.fct = "ce": softmax outputs were kept under binary
+    # cross-entropy, which scores each column as an independent probability)
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--loss", loss,
+                       "--epochs", "100", "--learning-rate", "0.01", "--quiet",
+                       "--out", "ce.safetensors")  # fmt: skip
+    assert code == 0, err
+    model = load_model(in_tmp / "ce.safetensors")
+    net = model.network
+    assert (net.loss.name, net.layers[-1].activation.name) == ("binary_crossentropy", "sigmoid")
+    assert net.layer_sizes[-1] == 3 and model.classes == ["setosa", "versicolor", "virginica"]
+    code, out, err = cli(capsys, "evaluate", "ce.safetensors", flowers_csv)
+    assert code == 0, err
+    assert float(out.split("\naccuracy")[1].split()[0]) > 0.8
+
+
 @pytest.mark.parametrize("loss,output", [("poisson", "exp"), ("mae", "identity")])
 def test_a_regression_loss_on_positive_outputs_gets_an_output_it_is_defined_on(
     capsys, in_tmp, loss, output
@@ -334,6 +353,6 @@ def test_report_every_prints_every_nth_epoch(capsys, in_tmp):
                        "--patience", "0", "--report-every", "3")  # fmt: skip
     assert code == 0
     epochs = [line.split(" - ")[0] for line in err.splitlines() if line.startswith("epoch ")]
-    assert epochs == ["epoch 3/6", "epoch 6/6"]
+    assert epochs == ["epoch 1/6", "epoch 3/6", "epoch 6/6"]  # (the first, every 3rd)
     code, _, err = cli(capsys, "train", "f.csv", "--target", "species", "--report-every", "0")
     assert code == 2 and "--report-every 0 is out of range" in err

@@ -36,7 +36,8 @@ A .csv file's separator (comma, semicolon or tab) is guessed; --sep gives
 another, and --no-header reads a file without a header line (UCI's .data).
 Outputs and loss: softmax + categorical_crossentropy for several classes,
 sigmoid + binary_crossentropy for two, identity + mse for numbers (--loss
-overrides). DATA - reads standard input (CSV; Parquet and NPZ are recognised
+overrides: --loss binary_crossentropy with several classes gives a sigmoid per
+class, one-vs-rest). DATA - reads standard input (CSV; Parquet and NPZ are recognised
 by their first bytes) and needs --out. Without DATA, train on a built-in
 dataset and report test accuracy ('deltarule data NAME' writes one as CSV).
 """

@@ -45,6 +45,11 @@ def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Nam
         chosen = get_loss(loss)
         if not chosen.takes(get_activation(activation).output_range):
             activation = _OUTPUT_FOR_DOMAIN.get(tuple(chosen.output_domain), activation)
+        elif kind == "multiclass" and chosen.name == "binary_crossentropy":
+            # Each class its own yes/no, a sigmoid apiece (R neuralnet's err.fct = "ce"
+            # with logistic outputs): softmax outputs under binary cross-entropy would be
+            # scored as independent probabilities they are not.
+            activation = "sigmoid"
     _check_solver_loss(args, get_loss(loss).name)
     sizes = [X.shape[1], *hidden, pre.n_outputs]
     rows = len(X) if args.batch_size is None else min(args.batch_size, len(X))
