@@ -302,16 +302,20 @@ def _eps(x: Array) -> float:
     return float(np.finfo(x.dtype).eps)
 
 
-def _floor(x: Array) -> float:
-    """The least output the unfused cross-entropies and Poisson take as it is: the dtype's
-    smallest normal number over its epsilon (1e-31 in float32, 1e-292 in float64).
+def _positive(o: Array, upper: float | None = None) -> Array:
+    """``o`` as the unfused cross-entropies and Poisson take it, clipped to
+    ``[floor, upper]``, floor the dtype's smallest normal number over its epsilon (1e-31 in
+    float32, 1e-292 in float64).
 
     Clipped at eps instead, an output below it (a sigmoid's at z = -20 in float32) made the
-    gradient o / eps times too small and the loss stuck. Above this floor the gradient
+    gradient o / eps times too small and the loss stuck. Above the floor the gradient
     -t / o is the exact one and stays below 1 / floor, so that a sum of it over a million
-    rows of inputs up to 10 is still finite in float32."""
-    info = np.finfo(x.dtype)
-    return float(info.tiny / info.eps)
+    rows of inputs up to 10 is still finite in float32. An output at or below 0, outside
+    the losses' domain (only an activation of a user's that declares no output range gives
+    one), is taken as eps: a bounded push back into it."""
+    info = np.finfo(o.dtype)
+    p = np.clip(o, info.tiny / info.eps, upper)
+    return np.where(o > 0, p, info.eps) if (o <= 0).any() else p
 
 
 def _half_squared(o: Array, t: Array) -> Array:
@@ -356,33 +360,33 @@ def huber(delta: float = 1.0) -> Loss:
 
 
 def _bce(o: Array, t: Array) -> Array:
-    p = np.clip(o, _floor(o), 1 - _eps(o))
+    p = _positive(o, 1 - _eps(o))
     return _mean(-(t * np.log(p) + (1 - t) * np.log1p(-p)), axis=1)
 
 
 def _bce_gradient(o: Array, t: Array) -> Array:
-    p = np.clip(o, _floor(o), 1 - _eps(o))
+    p = _positive(o, 1 - _eps(o))
     return (p - t) / (p * (1 - p)) / o.shape[1]
 
 
 def _cce(o: Array, t: Array) -> Array:
-    p = np.clip(o, _floor(o), None)
+    p = _positive(o)
     return -(t * np.log(p)).sum(axis=1)
 
 
 def _cce_gradient(o: Array, t: Array) -> Array:
-    return -t / np.clip(o, _floor(o), None)
+    return -t / _positive(o)
 
 
 def _poisson(o: Array, t: Array) -> Array:
     # Mean Poisson deviance 2 (t log(t/o) - t + o), with t log t = 0 at t = 0.
-    mu = np.clip(o, _floor(o), None)
+    mu = _positive(o)
     xlogy = _scipy.special().xlogy
     return _mean(2 * (xlogy(t, t) - xlogy(t, mu) - t + mu), axis=1)
 
 
 def _poisson_gradient(o: Array, t: Array) -> Array:
-    mu = np.clip(o, _floor(o), None)
+    mu = _positive(o)
     return 2 * (1 - t / mu) / o.shape[1]
 
 
