@@ -339,3 +339,20 @@ def test_unfused_pairs_keep_their_gradient_for_outputs_below_eps(out, loss, logi
     np.testing.assert_allclose(value, exact.item(), rtol=rtol)
     want = z.grad.numpy().ravel()
     np.testing.assert_allclose(gradient[-k:], want, rtol=rtol, atol=rtol * np.abs(want).max())
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy", "poisson"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_unfused_losses_keep_nan_and_push_back_outputs_out_of_their_domain(name, dtype):
+    # (a NaN output must stay NaN, the loop's sign of divergence; an output <= 0, which only
+    # a user's activation with no declared range gives, is taken as eps: a bounded gradient)
+    loss = get_loss(name)
+    eps = np.finfo(dtype).eps
+    t = np.ones((1, 3), dtype)
+    nan = np.array([[0.5, np.nan, 0.2]], dtype)
+    assert np.isnan(loss.value(nan, t)).all() and np.isnan(loss.gradient(nan, t)[0, 1])
+    below = np.array([[-3.0, 0.0, eps]], dtype)
+    value, gradient = loss.value(below, t), loss.gradient(below, t)
+    assert value.dtype == dtype and np.isfinite(value).all()
+    assert gradient.dtype == dtype and np.isfinite(gradient).all()
+    np.testing.assert_array_equal(gradient[0, 0], gradient[0, 2])  # (as at eps itself)

@@ -315,7 +315,7 @@ def _positive(o: Array, upper: float | None = None) -> Array:
     one), is taken as eps: a bounded push back into it."""
     info = np.finfo(o.dtype)
     p = np.clip(o, info.tiny / info.eps, upper)
-    return np.where(o > 0, p, info.eps) if (o <= 0).any() else p
+    return np.where(o <= 0, info.eps, p) if (o <= 0).any() else p  # (NaN stays NaN)
 
 
 def _half_squared(o: Array, t: Array) -> Array:
