@@ -349,7 +349,7 @@ def test_unfused_losses_keep_nan_and_push_back_outputs_out_of_their_domain(name,
     loss = get_loss(name)
     eps = np.finfo(dtype).eps
     t = np.ones((1, 3), dtype)
-    nan = np.array([[0.5, np.nan, 0.2]], dtype)
+    nan = np.array([[-1.0, np.nan, 0.2]], dtype)  # (with an output <= 0 beside it)
     assert np.isnan(loss.value(nan, t)).all() and np.isnan(loss.gradient(nan, t)[0, 1])
     below = np.array([[-3.0, 0.0, eps]], dtype)
     value, gradient = loss.value(below, t), loss.gradient(below, t)
