@@ -114,12 +114,25 @@ def sk_classification(name, kind, output, target, w):
                 for k in columns
             ]
         )
+    if name == "roc_auc":  # (columns with one class in y_true have no area: left out)
+        if kind == "binary":
+            return sk_auc(y_true, output[:, 0], w)
+        truth = np.eye(target.shape[1])[y_true] if kind == "multiclass" else y_true
+        areas = [sk_auc(truth[:, k], output[:, k], w) for k in columns]
+        return np.nanmean(areas)
     assert name == "log_loss"
     if kind == "multiclass":
         return skm.log_loss(y_true, output, labels=list(columns), sample_weight=w)
     return np.mean(
         [skm.log_loss(target[:, k], output[:, k], labels=[0, 1], sample_weight=w) for k in columns]
     )
+
+
+def sk_auc(y_true, score, w):
+    present = y_true if w is None else y_true[w > 0]
+    if len(np.unique(present)) < 2:
+        return np.nan
+    return skm.roc_auc_score(y_true, score, sample_weight=w)
 
 
 def sk_regression(name, output, target, w):
@@ -392,7 +405,9 @@ def test_macro_average_over_present_classes(name):
     w = np.array([1.0, 2.0, 0.0, 1.0, 0.5])
     for weight in (None, w):
         expected = sk_classification(name, "multiclass", output, target, weight)
-        assert METRICS[name](output, target, weight) == pytest.approx(expected, rel=1e-12)
+        assert METRICS[name](output, target, weight) == pytest.approx(
+            expected, rel=1e-12, nan_ok=True
+        )
 
 
 # --- QA findings: names that say what they compute, edges, messages ------------------------
@@ -562,3 +577,40 @@ def test_evaluate_takes_the_cut_for_rows_of_one_class():
     assert net.evaluate(X[:2], y[:2], metrics=["accuracy"])["accuracy"] == 0.0  # (cut at 0)
     got = net.evaluate(X[:2], y[:2], metrics=["accuracy"], threshold=0.5)
     assert got["accuracy"] == accuracy(net.predict(X[:2]), y[:2], threshold=0.5) == 1.0
+
+
+def test_roc_auc_is_sklearns_one_vs_rest_macro_and_binary_area():
+    # (QA as a Keras user: metrics=["auc"] was an unknown metric)
+    rng = np.random.default_rng(7)
+    z = rng.normal(size=(60, 4))
+    proba = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    y = np.arange(60) % 4
+    target = np.eye(4)[y]
+    w = rng.uniform(0.2, 2.0, 60)
+    for weight in (None, w):
+        want = skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", sample_weight=weight)
+        assert METRICS["auc"](proba, target, weight) == pytest.approx(want, rel=1e-12)
+        two = proba[:, :2] / proba[:, :2].sum(axis=1, keepdims=True)
+        want = skm.roc_auc_score(y % 2, two[:, 1], sample_weight=weight)
+        assert METRICS["roc_auc"](two, np.eye(2)[y % 2], weight) == pytest.approx(want, rel=1e-12)
+    ties = np.array([[0.2], [0.2], [0.7], [0.2]])  # (ties count half, as scikit-learn's)
+    labels = np.array([[0.0], [1.0], [1.0], [0.0]])
+    assert METRICS["roc_auc"](ties, labels) == skm.roc_auc_score(labels[:, 0], ties[:, 0])
+    assert math.isnan(METRICS["roc_auc"](ties, np.ones((4, 1))))  # (one class: no area)
+
+
+def test_auc_is_recorded_while_training_with_a_tanh_output_cut_at_zero():
+    import deltarule as dr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = np.where(X[:, :1] + 0.5 * X[:, 1:] > 0, 1.0, -1.0)  # (FANN's -1/+1 targets)
+    net = dr.Network([2, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    fitted, held = slice(0, 60), slice(60, 80)
+    history = net.fit(X[fitted], y[fitted], epochs=5, metrics=["auc"], verbose=0,
+                      validation_data=(X[held], y[held]), learning_rate=0.05,
+                      warn_convergence=False)  # fmt: skip
+    record = history.records[-1]
+    want = skm.roc_auc_score(y[held, 0] > 0, net.predict(X[held])[:, 0])
+    assert record.val_metrics["roc_auc"] == pytest.approx(want, rel=1e-12)
+    assert 0.5 < record.metrics["roc_auc"] <= 1.0

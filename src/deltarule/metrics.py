@@ -80,7 +80,7 @@ __all__ = [
     "is_multilabel",
     "predicted_labels", "target_labels", "all_correct", "class_threshold", "confusion_matrix",
     "accuracy", "balanced_accuracy", "log_loss", "precision", "recall", "f1", "f1_binary",
-    "mean_squared_error", "mean_absolute_error", "r2", "bit_fail",
+    "roc_auc", "mean_squared_error", "mean_absolute_error", "r2", "bit_fail",
 ]  # fmt: skip
 
 THRESHOLD = 0.5
@@ -663,6 +663,65 @@ def log_loss(
     return _mean(per_sample, w)
 
 
+@_takes_sklearn_names(True)
+def roc_auc(
+    output: Any,
+    target: Any,
+    sample_weight: Any = None,
+    *,
+    multilabel: bool | None = None,
+    threshold: float = THRESHOLD,
+) -> float:
+    r"""Area under the ROC curve: the chance that a row of a class outscores a row not of
+    it (ties count half), rows weighted by ``sample_weight``.
+
+    Arguments: ``(output, target)``, the reverse of scikit-learn's ``(y_true, y_score)``
+    (or name them: ``y_true=``, ``y_pred=``).
+
+    One output column scores class 1 (the target's rows above ``threshold``); two one-hot
+    columns, the second column class 1: ``sklearn.metrics.roc_auc_score`` of those scores.
+    More classes, or multi-label targets: the mean over the columns of each one's
+    one-vs-rest area, ``roc_auc_score(..., average="macro", multi_class="ovr")``. A column
+    whose target rows hold one class only has no area and is left out of the mean; with
+    none left the result is NaN (where scikit-learn raises), so a validation split that
+    misses a class does not stop training. Exact (Keras's ``AUC`` interpolates a curve of
+    200 thresholds by default). Registered as ``"roc_auc"``, ``"auc"`` and
+    ``"roc_auc_score"``.
+    """
+    o, t, w = _check_pair(output, target, sample_weight, None)
+    ml = is_multilabel(t) if multilabel is None else bool(multilabel)
+    cut = _threshold(threshold)
+    if ml:
+        truth = t > np.float64(cut)
+        columns = range(o.shape[1])
+    else:
+        labels = _labels(t, False, cut)
+        if o.shape[1] == 1:
+            return _binary_auc(labels == 1, o[:, 0], w)
+        truth = labels[:, None] == np.arange(o.shape[1])
+        columns = [1] if o.shape[1] == 2 else range(o.shape[1])
+    areas = [_binary_auc(truth[:, k], o[:, k], w) for k in columns]
+    defined = [area for area in areas if not np.isnan(area)]
+    return float(np.mean(defined)) if defined else float("nan")
+
+
+def _binary_auc(positive: np.ndarray, scores: Array, w: Array | None) -> float:
+    """The weighted area under one column's ROC curve (Mann–Whitney: the weight of the
+    (positive, negative) pairs ordered right, ties half, over all such pairs), or NaN
+    without weight on both classes."""
+    weights = np.ones(positive.size) if w is None else w
+    pos = np.where(positive, weights, 0.0)
+    neg = weights - pos
+    total_pos, total_neg = pos.sum(), neg.sum()
+    if not (total_pos > 0 and total_neg > 0):
+        return float("nan")
+    values, group = np.unique(scores, return_inverse=True)
+    neg_at = np.bincount(group, weights=neg, minlength=values.size)
+    pos_at = np.bincount(group, weights=pos, minlength=values.size)
+    below = np.cumsum(neg_at) - neg_at  # (negative weight scored lower than each value)
+    return float(pos_at @ (below + 0.5 * neg_at) / (total_pos * total_neg))
+
+
 def _one_hot(t: Array) -> bool:
     """Whether every row of ``t`` is 0s and exactly one 1, a block of rows at a time."""
     return all(
@@ -850,6 +909,7 @@ precision            precision_macro                         macro average
 recall               recall_macro                            macro average
 f1                   f1_macro, f1_score                      macro average, two classes too
 f1_binary                                                    F1 of class 1, two classes only
+roc_auc              auc, roc_auc_score                      area under ROC; macro one-vs-rest
 mse                  mean_squared_error                      mean over outputs
 mae                  mean_absolute_error                     mean over outputs
 r2                   r2_score, r_squared                     mean over outputs; NaN < 2 rows
@@ -865,6 +925,7 @@ for _metric, _aliases in [
     (Metric("recall", recall, True, "classification"), ("recall_macro",)),
     (Metric("f1", f1, True, "classification"), ("f1_macro", "f1_score")),  # macro, not binary
     (Metric("f1_binary", f1_binary, True, "classification"), ()),
+    (Metric("roc_auc", roc_auc, True, "classification"), ("auc", "roc_auc_score")),
     (Metric("mse", mean_squared_error, False, "regression"), ("mean_squared_error",)),
     (Metric("mae", mean_absolute_error, False, "regression"), ("mean_absolute_error",)),
     (Metric("r2", r2, True, "regression"), ("r2_score", "r_squared")),

@@ -35,6 +35,9 @@ def test_classification_metrics_equal_scikit_learn(capsys, flower_model):
     assert got["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(truth, predicted))
     assert got["f1_macro"] == pytest.approx(skm.f1_score(truth, predicted, average="macro"))
     assert got["log_loss"] == pytest.approx(skm.log_loss(truth, proba, labels=classes), rel=1e-5)
+    want = skm.roc_auc_score(truth, proba / proba.sum(axis=1, keepdims=True), labels=classes,
+                             multi_class="ovr")  # fmt: skip
+    assert got["roc_auc"] == pytest.approx(want, rel=1e-5)
     assert report["confusion_matrix"]["labels"] == classes
     expected = skm.confusion_matrix(truth, predicted, labels=classes).tolist()
     assert report["confusion_matrix"]["matrix"] == expected

@@ -465,8 +465,8 @@ def load_model_file(path: str) -> Model:
 def score(task: str, outputs: np.ndarray, targets: np.ndarray, n_classes: int) -> dict[str, Any]:
     """Return the metrics of network ``outputs`` against encoded ``targets``.
 
-    Classification: accuracy, balanced accuracy, macro F1, log loss and the
-    confusion matrix (rows true, columns predicted, as class indices).
+    Classification: accuracy, balanced accuracy, macro F1, log loss, ROC AUC (macro
+    one-vs-rest) and the confusion matrix (rows true, columns predicted, as class indices).
     Regression: MSE, MAE and R².
     """
     from .. import metrics
@@ -485,6 +485,7 @@ def score(task: str, outputs: np.ndarray, targets: np.ndarray, n_classes: int) -
         "balanced_accuracy": metrics.balanced_accuracy(outputs, targets),
         "f1_macro": metrics.f1(outputs, targets),
         "log_loss": metrics.log_loss(outputs, targets),
+        "roc_auc": metrics.roc_auc(outputs, targets),
         "confusion_matrix": matrix.tolist(),
     }
 

@@ -1,12 +1,13 @@
 """``deltarule evaluate``: score a saved model on labelled data.
 
 Classification: accuracy, balanced accuracy, macro F1 (scikit-learn's ``average="macro"``,
-two classes included), log loss and the confusion matrix (rows are true classes, columns
-predicted ones), as scikit-learn computes them. Regression: MSE, MAE and R², in the
-target's units (``train``'s losses are on the standardised target); R² is undefined
-(NaN: ``null`` in JSON, "undefined" and why in text) for fewer than two rows. DATA needs
-the model's feature columns and its target column; ``--plot`` draws the confusion matrix
-(or, for regression, predicted against true values).
+two classes included), log loss, ROC AUC (one-vs-rest, macro) and the confusion matrix
+(rows are true classes, columns predicted ones), as scikit-learn computes them.
+Regression: MSE, MAE and R², in the target's units (``train``'s losses are on the
+standardised target); R² is undefined (NaN: ``null`` in JSON, "undefined" and why in text)
+for fewer than two rows, ROC AUC without rows of two classes. DATA needs the model's
+feature columns and its target column; ``--plot`` draws the confusion matrix (or, for
+regression, predicted against true values).
 
 Nothing is half-written: the plot is drawn in memory before the report is written, so
 that a plot that cannot be drawn leaves neither file; then the report, then the image.
@@ -46,11 +47,12 @@ _NAMES = {
     "balanced_accuracy": "balanced accuracy",
     "f1_macro": "macro F1",
     "log_loss": "log loss",
+    "roc_auc": "ROC AUC",
     "mse": "MSE",
     "mae": "MAE",
     "r2": "R²",
 }
-_UNDEFINED = {"r2": "R² needs at least 2 rows"}
+_UNDEFINED = {"r2": "R² needs at least 2 rows", "roc_auc": "ROC AUC needs rows of 2 classes"}
 """Why a metric is NaN, by name."""
 
 
