@@ -151,6 +151,10 @@ CASES = {
         "unrecognized arguments: --colour (see 'deltarule inspect --help')",
     ),
     "unknown option, no command": (["--colour"], "--colour (see 'deltarule --help')"),
+    "softmax hidden layers": (  # (trained to chance level without a word)
+        ["train", "flowers.csv", "--target", "species", "--activation", "softmax"],
+        "--activation softmax would put softmax on the hidden layers",
+    ),
     "shortened option": (  # (argparse took --rep as --report-every: R's rep=3 ran silently)
         ["train", "flowers.csv", "--target", "species", "--rep", "3"],
         "unrecognized arguments: --rep 3; did you mean --report-every? Options are written in full",

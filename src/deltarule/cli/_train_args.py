@@ -93,10 +93,11 @@ def _registry_help() -> dict[str, str]:
     from ..optimizers import OPTIMIZERS
     from ..solvers import SOLVERS
 
+    hidden = {name: act for name, act in ACTIVATIONS.items() if act.name != "softmax"}
     return {
         "--batch-size": f"batch size (default: {DEFAULT_BATCH_SIZE}; "
         f"{_names(every_row(SOLVERS, OPTIMIZERS))} use every row)",
-        "--activation": f"hidden activation: {_names(ACTIVATIONS)} (default: relu)",
+        "--activation": f"hidden activation: {_names(hidden)} (default: relu)",
         "--loss": f"loss: auto (see above), {_names(LOSSES)} (default: auto)",
         "--optimizer": f"optimizer: {_names(OPTIMIZERS, SOLVERS)} (default: adam)",
     }

@@ -51,6 +51,13 @@ def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Nam
             # scored as independent probabilities they are not.
             activation = "sigmoid"
     _check_solver_loss(args, get_loss(loss).name)
+    if get_activation(args.activation).name == "softmax":  # (it trained to chance level)
+        raise InputError(
+            f"--activation {args.activation} would put softmax on the hidden layers; it "
+            "normalises a whole layer, an output activation (deltarule train puts it on the "
+            "output for several classes). Use --activation relu (the default), tanh or "
+            "sigmoid."
+        )
     sizes = [X.shape[1], *hidden, pre.n_outputs]
     rows = len(X) if args.batch_size is None else min(args.batch_size, len(X))
     _check_memory(sizes, rows)  # (a batch holds at most every row; a solver's holds them all)

@@ -52,6 +52,12 @@ class InvalidParameterError(InputError, _SklearnInvalid):
     """
 
 
+def _hidden_names() -> list[str]:
+    """The activation names a hidden layer takes (softmax normalises a layer: outputs only),
+    a user's registered ones too."""
+    return sorted(name for name, act in ACTIVATIONS.items() if act.name != "softmax")
+
+
 def _fail(estimator: Any, name: str, expected: str) -> None:
     value = getattr(estimator, name)
     raise InvalidParameterError(
@@ -152,12 +158,20 @@ def _check_architecture(est: Any) -> None:
             est,
             "activation",
             "an activation name ('identity', 'logistic', 'tanh', 'relu', "
-            f"or any of deltarule's: {', '.join(sorted(ACTIVATIONS))}) or a list of them, "
+            f"or any of deltarule's: {', '.join(_hidden_names())}) or a list of them, "
             "one per hidden layer (your own Activation: register it with "
             "deltarule.register_activation, then pass its name)",
         )
     if not isinstance(acts, str) and len(names) != len(sizes):
         _fail(est, "activation", f"one name per hidden layer ({len(sizes)} names)")
+    if any(ACTIVATIONS[a.lower()].name == "softmax" for a in names):
+        _fail(  # (accepted, it trained iris to chance level, 0.33, without a word)
+            est,
+            "activation",
+            "an activation of single units for the hidden layers, not softmax (it normalises "
+            "a whole layer: an output activation, which MLPClassifier puts on its output "
+            "for several classes)",
+        )
     drops = est.dropout if isinstance(est.dropout, (list, tuple)) else [est.dropout]
     if not all(_is_real(d) and 0 <= d < 1 for d in drops) or (
         isinstance(est.dropout, (list, tuple)) and len(drops) != len(sizes)
