@@ -455,3 +455,22 @@ def test_softmax_on_a_hidden_layer_is_refused_as_an_output_activation(activation
     clf = MLPClassifier(hidden_layer_sizes=(5, 5), activation=activation, max_iter=2)
     with pytest.raises(InvalidParameterError, match="not softmax .* an output activation"):
         clf.fit(IRIS_X, IRIS_Y)
+
+
+@pytest.mark.parametrize(
+    "attribute, index, shape, message",
+    [
+        ("coefs_", 1, (3, 3), r"coefs_\[1\] has shape \(3, 3\); expected \(6, 3\)"),
+        ("intercepts_", 0, (3,), r"intercepts_\[0\] has shape \(3,\); expected \(6,\)"),
+    ],
+)
+def test_a_wrong_shaped_coefs_entry_is_named_in_its_own_terms(attribute, index, shape, message):
+    # (QA as a scikit-learn user: the error named the network's W2 in its transposed
+    # (outputs, inputs) layout, which coefs_ users never see)
+    from deltarule.exceptions import InputError
+
+    clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
+    clf.fit(IRIS_X, IRIS_Y)
+    getattr(clf, attribute)[index] = np.zeros(shape)
+    with pytest.raises(InputError, match=message):
+        clf.predict(IRIS_X)

@@ -367,9 +367,20 @@ class BaseMLP(BaseEstimator):
             )
         for index in range(n):
             coef, intercept = self.coefs_[index], self.intercepts_[index]
-            if not same_memory(coef, network.weights[index].T):
+            weight, bias = network.weights[index], network.biases[index]
+            for name, given, expected in (
+                (f"coefs_[{index}]", coef, weight.T.shape),
+                (f"intercepts_[{index}]", intercept, bias.shape),
+            ):  # (in these arrays' own terms: the network's W2 is coefs_[1] transposed)
+                if np.shape(given) != expected:
+                    raise InputError(
+                        f"{name} has shape {np.shape(given)}; expected {expected} (layer "
+                        f"{index + 1}: {weight.shape[1]} inputs, {weight.shape[0]} units). "
+                        "Assign an array of that shape, or refit to change the layer sizes."
+                    )
+            if not same_memory(coef, weight.T):
                 network.set_parameters({f"W{index + 1}": np.asarray(coef).T})
-            if not same_memory(intercept, network.biases[index]):
+            if not same_memory(intercept, bias):
                 network.set_parameters({f"b{index + 1}": intercept})
 
     def _sync_out(self) -> None:
