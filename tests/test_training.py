@@ -879,8 +879,39 @@ def test_friendly_forms_of_callbacks_and_metrics(rng, tmp_path) -> None:
         assert stopper.best_epoch is not None
         history = net().fit(X, y, epochs=1, metrics="balanced_accuracy", **quiet())
     assert set(history[0].metrics) == {"balanced_accuracy"}  # one name, not its letters
-    with pytest.raises(dr.InputError, match=r"placeholder other than \{epoch\}"):
-        ModelCheckpoint(tmp_path / "m{ep}.safetensors", monitor="loss")
+    with pytest.raises(dr.InputError, match=r"the placeholder \{0\}, not a name"):
+        ModelCheckpoint(tmp_path / "m{0}.safetensors", monitor="loss")
+    with pytest.raises(dr.InputError, match=r"placeholder it cannot fill"):
+        ModelCheckpoint(tmp_path / "m{epoch:s}.safetensors", monitor="loss")
+    misspelt = ModelCheckpoint(tmp_path / "m{ep}.safetensors", monitor="loss")
+    start = net()
+    before = start.parameters.copy()
+    with pytest.raises(dr.InputError, match=r"cannot monitor 'ep': .* records loss"):
+        start.fit(X, y, epochs=2, callbacks=[misspelt], **quiet())  # (before any epoch)
+    np.testing.assert_array_equal(start.parameters, before)
+
+
+def test_model_checkpoint_names_files_with_the_epochs_values_as_keras(tmp_path, rng) -> None:
+    # (QA as a Keras user: 'w.{epoch:02d}-{val_loss:.2f}.safetensors' was refused)
+    from pathlib import Path
+
+    from deltarule.callbacks import ModelCheckpoint
+
+    X = rng.normal(size=(40, 2))
+    y = np.eye(2)[(X[:, 0] > 0).astype(int)]
+    net = dr.Network([2, 4, 2], output_activation="softmax", seed=0)
+    pattern = str(tmp_path / "w.{epoch:02d}-{val_loss:.3f}-{val_acc:.2f}.safetensors")
+    checkpoint = ModelCheckpoint(pattern, monitor="loss")
+    history = net.fit(X[:30], y[:30], epochs=3, metrics=["accuracy"], callbacks=[checkpoint],
+                      validation_data=(X[30:], y[30:]), **quiet())  # fmt: skip
+    want = [
+        f"w.{r.epoch:02d}-{r.val_loss:.3f}-{r.val_metrics['accuracy']:.2f}.safetensors"
+        for r in history.records
+    ]
+    assert [Path(p).name for p in checkpoint.saved] == want
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(want)
+    with pytest.raises(dr.InputError, match=r"cannot monitor 'val_loss': .* no validation"):
+        net.fit(X, y, epochs=1, callbacks=[ModelCheckpoint(pattern)], **quiet())
 
 
 def test_l1_penalty_step_equals_hand_computation(rng) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import string
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +90,37 @@ class CSVLogger(Callback):
         self._file = self._writer = None
 
 
+def _placeholders(path: str) -> list[str]:
+    """The names of ``path``'s ``{placeholders}``; an InputError for one that is not a
+    plain name (``{}``, ``{0}``, ``{a.b}``) or cannot be formatted as a number."""
+    hint = (
+        "use {epoch} or a recorded value's name with a format, e.g. "
+        "'model-{epoch:03d}-{val_loss:.3f}.safetensors', and double braces for literal ones"
+    )
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(path) if f is not None]
+        bad = [f for f in fields if not f.isidentifier()]
+        if not bad:
+            path.format(**dict.fromkeys(fields, 1))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InputError(
+            f"ModelCheckpoint path {path!r} has a placeholder it cannot fill "
+            f"({type(exc).__name__}: {exc}); {hint}."
+        ) from None
+    if bad:
+        raise InputError(
+            f"ModelCheckpoint path {path!r} has the placeholder {{{bad[0]}}}, not a name; {hint}."
+        )
+    return fields
+
+
 class ModelCheckpoint(Callback):
     """Save the model during training: the best only, or every ``every`` epochs.
 
-    ``path`` may contain ``{epoch}``. Files are written atomically by
+    ``path`` may contain ``{epoch}`` and, as Keras's ``filepath``, the epoch's recorded
+    values by name with a format: ``"model-{epoch:03d}-{val_loss:.3f}.safetensors"``
+    (``loss``, ``val_loss``, the metrics and their ``val_`` forms, ``learning_rate``; a
+    name the run does not record is refused before training). Files are written atomically by
     :func:`deltarule.io.save_model`; besides the weights they hold the optimizer
     state (as ``extra.optimizer.*`` tensors) and the trainer's state (epochs,
     learning rate, random streams) in the header's ``training.trainer``, so
@@ -114,19 +142,15 @@ class ModelCheckpoint(Callback):
         self.monitor = _canonical(monitor)
         self.save_best_only = save_best_only
         self.every, self.mode = check_int(every, "every"), _better(mode, monitor)
-        try:  # a bad placeholder is an error now, not after the first epoch has trained
-            self.path.format(epoch=1)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise InputError(
-                f"ModelCheckpoint path {self.path!r} has a placeholder other than {{epoch}} "
-                f"({type(exc).__name__}: {exc}); use {{epoch}} (e.g. 'model-{{epoch}}"
-                ".safetensors') or none, and double braces for literal ones."
-            ) from None
+        self._fields = _placeholders(self.path)  # (refused now, not after an epoch trained)
         self.best: float | None = None
         self.saved: list[str] = []
 
     def on_train_begin(self, state: TrainingState) -> None:
-        _check_folder(self.path.format(epoch=1), "ModelCheckpoint")
+        _check_folder(self.path.format(**dict.fromkeys(self._fields, 1)), "ModelCheckpoint")
+        for field in self._fields:
+            if field != "epoch":
+                check_monitor(_canonical(field), state, f"ModelCheckpoint path {self.path!r}")
         if self.save_best_only:
             check_monitor(self.monitor, state, "ModelCheckpoint(save_best_only=True)")
 
@@ -161,7 +185,8 @@ class ModelCheckpoint(Callback):
             return None
         from ..io import save_model  # an edge: imported only when a checkpoint is written
 
-        target = self.path.format(epoch=record.epoch)
+        values = {f: _monitored(record, _canonical(f)) for f in self._fields if f != "epoch"}
+        target = self.path.format(epoch=record.epoch, **values)
         training: dict[str, Any] = {"epoch": record.epoch, "record": record.as_dict()}
         extra = None
         if state.trainer is not None and hasattr(state.trainer, "checkpoint_state"):
