@@ -151,6 +151,41 @@ CASES = {
         "unrecognized arguments: --colour (see 'deltarule inspect --help')",
     ),
     "unknown option, no command": (["--colour"], "--colour (see 'deltarule --help')"),
+    "dropout of 1": (
+        ["train", "flowers.csv", "--target", "species", "--dropout", "1"],
+        "--dropout 1.0 is out of range; expected a fraction in [0, 1)",
+    ),
+    "negative l2": (
+        ["train", "flowers.csv", "--target", "species", "--l2", "-1"],
+        "--l2 -1.0 is out of range",
+    ),
+    "dropout without hidden layers": (
+        ["train", "flowers.csv", "--target", "species", "--hidden", "0", "--dropout", "0.1"],
+        "--hidden 0 has none",
+    ),
+    "dropout with lbfgs": (
+        ["train", "flowers.csv", "--target", "species", "--optimizer", "lbfgs", "--dropout", "0.1"],
+        "--optimizer lbfgs cannot train with --dropout 0.1",
+    ),
+    "l2 with lm": (
+        [
+            "train",
+            "flowers.csv",
+            "--target",
+            "species",
+            "--optimizer",
+            "lm",
+            "--loss",
+            "mse",
+            "--l2",
+            "0.1",
+        ],
+        "(lbfgs takes --l2)",
+    ),
+    "class weight on a regression": (
+        ["train", "flowers.csv", "--target", "length", "--class-weight", "balanced"],
+        "--class-weight balanced weighs the classes, but the target length is a regression",
+    ),
     "softmax hidden layers": (  # (trained to chance level without a word)
         ["train", "flowers.csv", "--target", "species", "--activation", "softmax"],
         "--activation softmax would put softmax on the hidden layers",

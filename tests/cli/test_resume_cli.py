@@ -215,3 +215,24 @@ def test_a_resumed_run_reads_its_data_with_the_original_sep_and_header(blobs, tm
     assert load_model(out).network.parameters.tobytes() == finished
     assert main(["train", "--resume", str(folder), "--sep", ","]) == 2
     assert "but --sep was given too" in capsys.readouterr().err
+
+
+def test_a_run_with_l2_dropout_and_class_weights_resumes_bitwise_identical(blobs, tmp_path):
+    # (--l2, --dropout and --class-weight are settings: saved, and kept by --resume)
+    options = ["--l2", "0.001", "--dropout", "0.2", "--class-weight", "balanced"]
+    whole, out = tmp_path / "whole.safetensors", tmp_path / "model.safetensors"
+    assert main([*train_args(blobs, whole), *options, "--quiet"]) == 0
+    reference = load_model(whole)
+    settings = reference.training["summary"]["settings"]
+    assert (settings["l2"], settings["dropout"], settings["class_weight"]) == (
+        0.001, 0.2, "balanced")  # fmt: skip
+    assert reference.network.config()["dropout"] == [0.2, 0.2]
+    plain = tmp_path / "plain.safetensors"
+    assert main([*train_args(blobs, plain), "--quiet"]) == 0
+    assert load_model(plain).network.parameters.tobytes() != reference.network.parameters.tobytes()
+    folder = tmp_path / "run"
+    command = [*train_args(blobs, out), *options, "--checkpoint", str(folder)]
+    assert run_until_epoch(command, 3, signal.SIGKILL) != 0
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
+    resumed = load_model(out).network.parameters
+    assert resumed.tobytes() == reference.network.parameters.tobytes()

@@ -356,3 +356,26 @@ def test_report_every_prints_every_nth_epoch(capsys, in_tmp):
     assert epochs == ["epoch 1/6", "epoch 3/6", "epoch 6/6"]  # (the first, every 3rd)
     code, _, err = cli(capsys, "train", "f.csv", "--target", "species", "--report-every", "0")
     assert code == 2 and "--report-every 0 is out of range" in err
+
+
+def test_l2_dropout_and_class_weight_reach_the_trainer(capsys, in_tmp, flowers_csv, monkeypatch):
+    # (QA as a Keras user: the Python API's class_weight, dropout and L2 were not options)
+    from deltarule.training import Trainer
+
+    seen = {}
+    original = Trainer.fit
+
+    def spy(self, X, y, **kwargs):
+        seen.update(l2=self.l2, class_weight=kwargs.get("class_weight"))
+        seen["dropout"] = self.network.config()["dropout"]
+        return original(self, X, y, **kwargs)
+
+    monkeypatch.setattr(Trainer, "fit", spy)
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--hidden", "8,4",
+                       "--l2", "0.01", "--dropout", "0.25", "--class-weight", "balanced",
+                       "--epochs", "2", "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert seen == {"l2": 0.01, "class_weight": "balanced", "dropout": [0.25, 0.25]}
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "2",
+                       "--quiet")  # fmt: skip
+    assert code == 0 and seen == {"l2": 0.0, "class_weight": None, "dropout": [0.0]}

@@ -39,13 +39,15 @@ LOCK_FILE = ".lock"
 _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "activation",
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
          "patience", "seed", "out", "plot", "checkpoint_every", "drop", "target_error",
-         "until_all_correct", "sep", "no_header", "test_split")  # fmt: skip
+         "until_all_correct", "sep", "no_header", "test_split", "l2", "dropout",
+         "class_weight")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
 _KINDS = {"epochs": (int,), "batch_size": (int, type(None)), "patience": (int,), "seed": (int,),
           "validation_split": (int, float), "test_split": (int, float, type(None)),
           "learning_rate": (int, float, type(None)),
           "checkpoint_every": (int, type(None)),
-          "target_error": (int, float, type(None))}  # fmt: skip
+          "target_error": (int, float, type(None)), "l2": (int, float, type(None)),
+          "dropout": (int, float, type(None))}  # fmt: skip
 
 
 def data_fingerprint(path: str | Path) -> dict[str, Any]:
@@ -299,6 +301,12 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
                 f"{' or null' if type(None) in kinds else ''}; the file is damaged. "
                 "Start the run again (delete the folder, or give --checkpoint a new one)."
             )
+    if values.get("class_weight") not in (None, "balanced"):
+        raise InputError(
+            f"--resume {folder}: {path} has class_weight = {values.get('class_weight')!r}, "
+            "not null or 'balanced'; the file is damaged. Start the run again (delete the "
+            "folder, or give --checkpoint a new one)."
+        )
     drop = values.get("drop") or []  # (settings written before --drop: none)
     if not (isinstance(drop, list) and all(isinstance(name, str) for name in drop)):
         raise InputError(
@@ -429,8 +437,9 @@ def fit_resumable(
     from ..io.checkpoint import CHECKPOINT_FILE, Checkpoint, load_checkpoint, resume_trainer
     from ..training import Trainer
 
+    l2 = getattr(args, "l2", None) or 0.0  # (settings saved before --l2: none)
     trainer = Trainer(net, args.optimizer, args.learning_rate, args.batch_size,
-                      seed=args.seed, metrics=metrics)  # fmt: skip
+                      seed=args.seed, metrics=metrics, l2=l2)  # fmt: skip
     stopper = None
     if args.patience > 0:
         stopper = EarlyStopping("val_loss" if validation else "loss", args.patience)
@@ -461,6 +470,7 @@ def fit_resumable(
     catching = warnings.catch_warnings(record=True) if resume else contextlib.nullcontext([])
     with catching as caught:  # (Ctrl-C: the CLI's own line says so, not fit's warning)
         history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
+                              class_weight=getattr(args, "class_weight", None),
                               validation_data=validation, callbacks=callbacks,
                               verbose=0 if args.quiet else 1,
                               report_every=getattr(args, "report_every", None),

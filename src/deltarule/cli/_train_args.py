@@ -146,6 +146,16 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--epochs", {"type": whole_number, "default": 100, "help": "maximum epochs (default: 100)"}),
     ("--batch-size", {"type": whole_number}),  # (help: _registry_help, naming every_row)
     ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
+    ("--l2", {"type": float, "default": 0.0, "metavar": "ALPHA",
+              "help": "L2 penalty on the weights, ALPHA/2 times their sum of squares added to "
+              "the loss (weight decay; scikit-learn's alpha) (default: 0)"}),
+    ("--dropout", {"type": float, "default": 0.0, "metavar": "P",
+                   "help": "fraction of each hidden layer's units dropped at random in "
+                   "training (default: 0)"}),
+    ("--class-weight", {"choices": ("balanced",),
+                        "help": "balanced: weigh each class by the inverse of its frequency, "
+                        "so that rare classes count as much as common ones (classification; "
+                        "default: every row alike)"}),
     ("--validation-split", {"type": float, "default": 0.1, "metavar": "F",
                             "help": "fraction of rows held out (default: 0.1; 0 for none)"}),
     ("--test-split", {"type": float, "default": 0.0, "metavar": "F",
@@ -188,6 +198,8 @@ _RANGES = {
     "--batch-size": "a positive integer such as 32",
     "--patience": "0 (never stop early) or more",
     "--learning-rate": "a positive number such as 0.001",
+    "--l2": "a number >= 0 such as 0.0001",
+    "--dropout": "a fraction in [0, 1) such as 0.2",
     "--target-error": "a positive number such as 0.01",
     "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
     "--test-split": "a fraction in [0, 1) such as 0.2, or 0 for no test rows",
@@ -269,6 +281,8 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),
         ("--report-every", args.report_every is not None and args.report_every < 1),
         ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),
+        ("--l2", not 0 <= (args.l2 or 0.0) < inf),
+        ("--dropout", not 0 <= (args.dropout or 0.0) < 1),
         ("--target-error", args.target_error is not None and not 0 < args.target_error < inf),
         ("--seed", args.seed < 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
@@ -293,6 +307,17 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         if args.batch_size is None and not uses_every_row(rule):
             args.batch_size = DEFAULT_BATCH_SIZE  # (iRprop: every row, as it is meant to)
         return _check_paths(args, hidden)
+    random = "a random objective, which its steps cannot follow" if args.dropout else None
+    cannot = [(f"--dropout {args.dropout:g}", random)]
+    if solver.name == "lm" and args.l2:
+        cannot.append((f"--l2 {args.l2:g}", "its steps solve for the squared error alone"))
+    for option, why in cannot:
+        if why is not None:
+            keeps = " (lbfgs takes --l2)" if option.startswith("--l2") else ""
+            raise InputError(
+                f"--optimizer {args.optimizer} cannot train with {option}: {why}. Leave it "
+                f"out, or choose a first-order optimizer such as --optimizer adam{keeps}."
+            )
     ignored = [f"{flag} {value:g}" for flag, value in
                (("--batch-size", args.batch_size), ("--learning-rate", args.learning_rate))
                if value is not None]  # fmt: skip

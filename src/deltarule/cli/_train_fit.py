@@ -61,8 +61,20 @@ def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Nam
     sizes = [X.shape[1], *hidden, pre.n_outputs]
     rows = len(X) if args.batch_size is None else min(args.batch_size, len(X))
     _check_memory(sizes, rows)  # (a batch holds at most every row; a solver's holds them all)
+    dropout = getattr(args, "dropout", None) or 0.0
+    if dropout and not hidden:
+        raise InputError(
+            f"--dropout {dropout} drops units of the hidden layers, but --hidden "
+            f"{args.hidden} has none; give hidden layers (e.g. --hidden 64) or leave "
+            "--dropout out."
+        )
     return Network(
-        sizes, activation=args.activation, output_activation=activation, loss=loss, seed=args.seed
+        sizes,
+        activation=args.activation,
+        output_activation=activation,
+        loss=loss,
+        seed=args.seed,
+        dropout=dropout,
     )
 
 

@@ -77,6 +77,9 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
     settings["until_all_correct"] = bool(getattr(args, "until_all_correct", False))
     settings["hidden"] = extra.pop("hidden")
     settings["drop"] = list(getattr(args, "drop", None) or [])
+    settings["l2"] = getattr(args, "l2", None) or 0.0
+    settings["dropout"] = getattr(args, "dropout", None) or 0.0
+    settings["class_weight"] = getattr(args, "class_weight", None)
     summary = {
         "epochs": len(history.records),
         "stop_reason": history.stop_reason,

@@ -92,6 +92,12 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     net = build_network(pre, X, hidden, args)
     if not classification:
         check_target_fits(Y, net.dtype, args.target)
+        if getattr(args, "class_weight", None):
+            raise InputError(
+                f"--class-weight {args.class_weight} weighs the classes, but the target "
+                f"{args.target or 'y'} is a regression target; leave --class-weight out, or "
+                "give --task classification if its values are classes."
+            )
         if getattr(args, "until_all_correct", False):
             raise InputError(
                 f"--until-all-correct stops when every example is classified correctly, but "
