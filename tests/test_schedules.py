@@ -271,3 +271,38 @@ def test_a_cosine_run_past_its_total_epochs_trains_at_rate_zero(batch_size):
 
     with pytest.raises(InputError, match=r"to -0.1 \(float\) for epoch 1; .* >= 0"):
         net.fit(X, y, epochs=2, verbose=0, callbacks=[Negative()])
+
+
+def test_cosine_by_name_resumed_from_a_checkpoint_follows_the_uninterrupted_rates(tmp_path):
+    # (QA: "cosine" by name decayed over each fit's own epochs, so a run resumed for its
+    # 7 remaining epochs decayed over 7 from epoch 4 on: rates 0.0 for its last three)
+    import deltarule as dr
+    from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+    from deltarule.training import Trainer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(32, 3))
+    y = X @ [[1.0], [-1.0], [0.5]]
+
+    def trainer():
+        return Trainer(dr.Network([3, 4, 1], seed=0), "adam", 0.01, 8, seed=1)
+
+    class StopAt(dr.callbacks.Callback):
+        def on_epoch_end(self, record, state):
+            return "stopped by hand" if record.epoch == 3 else None
+
+    whole = trainer().fit(X, y, epochs=10, schedule="cosine", verbose=0, warn_convergence=False,
+                          callbacks=[Checkpoint(tmp_path / "a")])  # fmt: skip
+    first = trainer()
+    first.fit(X, y, epochs=10, schedule="cosine", verbose=0, warn_convergence=False,
+              callbacks=[Checkpoint(tmp_path / "b"), StopAt()])  # fmt: skip
+    saved = load_checkpoint(tmp_path / "b")
+    assert saved.epochs_done == 3
+    resumed = resume_trainer(trainer(), saved)
+    rest = resumed.fit(X, y, epochs=7, schedule="cosine", verbose=0, warn_convergence=False,
+                       callbacks=[Checkpoint(tmp_path / "b", history=saved.history)])  # fmt: skip
+    rates = [r.learning_rate for r in saved.history] + [r.learning_rate for r in rest]
+    assert rates == [r.learning_rate for r in whole]
+    assert rates[-1] > 0
+    np.testing.assert_array_equal(resumed.network.parameters, load_checkpoint(tmp_path / "a")
+                                  .network.parameters)  # fmt: skip

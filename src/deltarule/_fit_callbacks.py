@@ -59,7 +59,10 @@ def _plateau_callback(
 
 def _by_name(schedule: Any, epochs: int) -> dict[str, Any]:
     """What fit fills in for a schedule given by name: a cosine's ``total_epochs``, the
-    fit's ``epochs`` (its rate decays over the fit's epochs, as CosineDecay(epochs) would)."""
+    epoch this fit ends at, ``epochs`` for a fresh run (its rate decays over the fit's
+    epochs, as CosineDecay(epochs) would). A schedule reads the run's epoch numbers, so a
+    resumed or continued run (epochs done before) decays over the whole run: resumed from
+    a checkpoint with the epochs left, it follows the uninterrupted run's rates."""
     if isinstance(schedule, str) and schedule in SCHEDULES:
         if "total_epochs" in SCHEDULES[schedule].hyperparameters:
             return {"total_epochs": epochs}
@@ -139,7 +142,8 @@ def option_callbacks(
             "optimizer (sgd, momentum, adam, ...)."
         )
     refuse_rate(trainer.optimizer, f"schedule={schedule!r:.60}", schedule)
-    rule = None if schedule is None else get_schedule(schedule, **_by_name(schedule, epochs))
+    end = trainer.epochs_done + epochs
+    rule = None if schedule is None else get_schedule(schedule, **_by_name(schedule, end))
     plateau = isinstance(rule, ReduceOnPlateau)
     _refuse_idle_stopping_settings(
         early_stopping, plateau, patience, monitor, min_delta, restore_best_weights

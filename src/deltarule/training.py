@@ -515,7 +515,9 @@ def fit(
     schedule : str or Schedule, optional
         Learning-rate schedule (:mod:`deltarule.schedules`), applied per epoch
         (optimizers with a learning rate only: the full-batch solvers and iRprop have none).
-        ``"cosine"`` by name decays over ``epochs`` (``total_epochs=epochs``); other
+        ``"cosine"`` by name decays over the run to this fit's last epoch
+        (``total_epochs=epochs`` for a fresh run; a continued or resumed run's epochs
+        done before count too, so a resumed one follows the uninterrupted rates); other
         settings need the object (``CosineDecay(total_epochs=50, warmup_epochs=5)``). A
         function of the epoch goes in ``callbacks=[LearningRateScheduler(fn)]``.
         A plateau schedule restarts its counters at each fit, from the rate the fit starts
