@@ -273,6 +273,8 @@ def _check_entry(name: str, entry: Any, data_length: int, fail: Fail) -> TensorI
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))):
         fail(f"tensor {name!r} has data_offsets {offsets!r}; expected [begin, end]")
     begin, end = offsets
+    if end < begin:
+        fail(f"tensor {name!r} has data_offsets [{begin:,}, {end:,}], which end before they begin")
     if not begin <= end <= data_length:
         fail(
             f"tensor {name!r} claims bytes [{begin:,}, {end:,}) but the data section has "
@@ -296,7 +298,12 @@ def _check_layout(infos: list[TensorInfo], data_length: int, fail: Fail) -> list
     cursor = 0
     for name, _, _, begin, end in ordered:
         if begin != cursor:
-            problem = "overlaps the previous tensor" if begin < cursor else "leaves a gap"
+            problem = (
+                "overlaps the previous tensor"
+                if begin < cursor
+                else f"leaves {begin - cursor:,} bytes before it that no tensor in the header "
+                "describes (a tensor's entry may be missing)"
+            )
             fail(f"tensor {name!r} starts at byte {begin:,} and {problem} (expected {cursor:,})")
         cursor = end
     if cursor != data_length:
