@@ -193,3 +193,25 @@ def test_ctrl_c_in_an_import_lock_callback_is_put_off(monkeypatch):
     with pytest.raises(KeyboardInterrupt):  # anywhere else: at once
         relay._ctrl_c(signal.SIGINT, sys._getframe())
     assert pending == [signal.SIGINT]
+
+
+def test_ctrl_c_as_the_program_shuts_down_ends_it_without_a_traceback(command):
+    # (seen under load: Ctrl-C just after the command returned raised KeyboardInterrupt
+    # inside Python's shutdown (concurrent.futures joining its threads), which printed
+    # "Exception ignored in: <module 'threading'>" and a traceback)
+    argv, folder = command
+    script = (
+        "import os, signal, sys, time\n"
+        "from deltarule.cli import main\n"
+        "status = main()\n"  # (the program: argv from sys.argv)
+        "os.kill(os.getpid(), signal.SIGINT)\n"  # (as Python shuts down)
+        "time.sleep(5)\n"
+        "print('not reached', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], cwd=folder, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "" and "not reached" not in done.stdout
+    assert done.stdout.splitlines()[0] == "species"  # (the predictions, flushed)

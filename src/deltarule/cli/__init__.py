@@ -194,7 +194,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._streams import Streams
 
     with _ONE_AT_A_TIME, Streams(), warnings.catch_warnings():  # (warnings: this command's)
-        return _main(argv)
+        status = _main(argv)
+    if argv is None:  # (the program, reading sys.argv; a call with arguments is left alone)
+        _quiet_shutdown()
+    return status
+
+
+def _quiet_shutdown() -> None:
+    """Once the program's command is done, a Ctrl-C while Python shuts down (joining the
+    thread pools predict used) ends it at once: Python's own handler raised
+    KeyboardInterrupt inside that shutdown, printing "Exception ignored in ... threading"
+    with a traceback (rarely: the moment is short)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupted_at_exit)
+
+
+def _interrupted_at_exit(signum: int, frame: FrameType | None) -> None:
+    import os  # (loaded at Python's start: costs nothing)
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # (a closed pipe, a closed stream: nothing to keep)
+            pass
+    os._exit(128 + signum)
 
 
 def _main(argv: Sequence[str] | None) -> int:
