@@ -393,6 +393,65 @@ def test_the_hook_check_kept_per_class_sees_a_hook_changed_later():
         net.fit(XOR_X, XOR_Y[:, :1], callbacks=[Mutable()], **fit)
 
 
+def test_the_hook_check_reads_instances_that_find_hooks_elsewhere():
+    # (a review of the per-class table: a wrapper passing lookups on by __getattr__ took
+    # the verdict of the first instance checked; so did a hook held in a slot)
+    class Inner(Callback):
+        pass
+
+    class Bad(Callback):
+        def on_batch_end(self, batch, logs=None):
+            pass
+
+    class Wrapper(Callback):
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            if name == "inner":
+                raise AttributeError(name)
+            return getattr(self.inner, name)
+
+    class Slotted(Callback):
+        __slots__ = ("on_batch_end",)
+
+    fit = dict(epochs=1, verbose=0)
+    net = dr.Network([2, 1], seed=0)
+    for first, second in ((Bad, Inner), (Inner, Bad)):
+        for inner, refused in ((first, first is Bad), (second, second is Bad)):
+            if refused:
+                with pytest.raises(dr.InputError, match="defines on_batch_end"):
+                    net.fit(XOR_X, XOR_Y[:, :1], callbacks=[Wrapper(inner())], **fit)
+            else:
+                net.fit(XOR_X, XOR_Y[:, :1], callbacks=[Wrapper(inner())], **fit)
+    net.fit(XOR_X, XOR_Y[:, :1], callbacks=[Slotted()], **fit)
+    slotted = Slotted()
+    slotted.on_batch_end = lambda batch, logs=None: None
+    with pytest.raises(dr.InputError, match="defines on_batch_end"):
+        net.fit(XOR_X, XOR_Y[:, :1], callbacks=[slotted], **fit)
+
+
+def test_the_hook_check_keeps_no_callback_class_alive():
+    import gc
+    import weakref
+
+    def make():
+        big = np.zeros(10)
+
+        class Local(Callback):
+            def on_epoch_end(self, record, state):
+                return big.sum() > 1
+
+        return Local
+
+    cls = make()
+    dr.Network([2, 1], seed=0).fit(XOR_X, XOR_Y[:, :1], epochs=1, verbose=0, callbacks=[cls()])
+    ref = weakref.ref(cls)
+    del cls
+    gc.collect()
+    assert ref() is None
+
+
 def test_hooks_taking_more_than_they_need_are_fine():
     cb = _Generous()
     dr.Network([2, 1], seed=0).fit(XOR_X, XOR_Y[:, :1], epochs=2, verbose=0, callbacks=[cb])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -276,7 +277,11 @@ def _keras_hook(callback: Callback) -> str | None:
 
 
 _HOOK_NAMES = (*_ALL_SIGNATURES, *_BATCH_HOOKS)
-_CHECKED: dict[tuple, str | None] = {}  # (class, its hooks) -> what is wrong, or None
+_CHECKED: weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+"""class -> (weak references to its hooks, what is wrong or None): weak, so that a class made
+in a function, its hooks' closures with it, is freed as it would be without the table."""
 
 
 def check_hooks(callbacks: Sequence[Callback]) -> None:
@@ -285,26 +290,57 @@ def check_hooks(callbacks: Sequence[Callback]) -> None:
     ``(epoch, logs)``: deltarule's take the epoch's record and the training state.
 
     Reading a hook's signature costs tens of microseconds, so what is found is kept per class
-    and the hooks it has (a class given another hook is checked again); a callback whose own
-    attributes hold hooks is checked each time."""
+    and the hooks it has (a class given another hook is checked again). A callback whose
+    instances may hold hooks of their own (in ``__dict__``, in slots, or found by a
+    ``__getattr__`` or ``__getattribute__`` of its class) is checked each time."""
     for callback in callbacks:
         cls = type(callback)
         own = getattr(callback, "__dict__", {})
-        key = (cls, *(getattr(cls, name, None) for name in _HOOK_NAMES))
-        try:
-            hash(key)
-        except TypeError:  # (a hook name bound to something unhashable)
-            key = None
-        if key is None or any(name in own for name in _HOOK_NAMES):
+        if not _class_decides(cls) or any(name in own for name in _HOOK_NAMES):
             problem = _hook_problem(callback)
         else:
-            if key not in _CHECKED:
-                if len(_CHECKED) > 1024:  # (classes made in a loop: keep the table small)
-                    _CHECKED.clear()
-                _CHECKED[key] = _hook_problem(callback)
-            problem = _CHECKED[key]
+            kept = _CHECKED.get(cls)
+            if kept is None or not _same_hooks(kept[0], cls):
+                kept = _CHECKED[cls] = (_hook_refs(cls), _hook_problem(callback))
+            problem = kept[1]
         if problem is not None:
             raise InputError(problem)
+
+
+def _hook_refs(cls: type) -> tuple[Any, ...]:
+    """Weak references to ``cls``'s hooks (None, or what takes no weak reference, as is)."""
+    refs: list[Any] = []
+    for name in _HOOK_NAMES:
+        hook = getattr(cls, name, None)
+        try:
+            refs.append(weakref.ref(hook))
+        except TypeError:
+            refs.append(hook)
+    return tuple(refs)
+
+
+def _same_hooks(refs: tuple[Any, ...], cls: type) -> bool:
+    """Whether ``cls``'s hooks are still those :func:`_hook_refs` found."""
+    for ref, name in zip(refs, _HOOK_NAMES):
+        hook = getattr(cls, name, None)
+        if (ref() if isinstance(ref, weakref.ref) else ref) is not hook:
+            return False
+    return True
+
+
+def _class_decides(cls: type) -> bool:
+    """Whether ``cls`` alone says which hooks its instances have: no ``__getattr__`` but
+    :class:`Callback`'s (which finds no hook), no ``__getattribute__`` of its own, no slot
+    named as a hook."""
+    if getattr(cls, "__getattr__", None) not in (None, getattr(Callback, "__getattr__", None)):
+        return False
+    if cls.__getattribute__ is not object.__getattribute__:
+        return False
+    for klass in cls.__mro__:
+        slots = vars(klass).get("__slots__", ())
+        if any(name in _HOOK_NAMES for name in ([slots] if isinstance(slots, str) else slots)):
+            return False
+    return True
 
 
 def _hook_problem(callback: Callback) -> str | None:
