@@ -883,6 +883,8 @@ def test_friendly_forms_of_callbacks_and_metrics(rng, tmp_path) -> None:
         ModelCheckpoint(tmp_path / "m{0}.safetensors", monitor="loss")
     with pytest.raises(dr.InputError, match=r"placeholder it cannot fill"):
         ModelCheckpoint(tmp_path / "m{epoch:s}.safetensors", monitor="loss")
+    with pytest.raises(dr.InputError, match=r"placeholder it cannot fill"):  # (a float's)
+        ModelCheckpoint(tmp_path / "m{loss:03d}.safetensors", monitor="loss")
     misspelt = ModelCheckpoint(tmp_path / "m{ep}.safetensors", monitor="loss")
     start = net()
     before = start.parameters.copy()
@@ -900,12 +902,13 @@ def test_model_checkpoint_names_files_with_the_epochs_values_as_keras(tmp_path, 
     X = rng.normal(size=(40, 2))
     y = np.eye(2)[(X[:, 0] > 0).astype(int)]
     net = dr.Network([2, 4, 2], output_activation="softmax", seed=0)
-    pattern = str(tmp_path / "w.{epoch:02d}-{val_loss:.3f}-{val_acc:.2f}.safetensors")
+    pattern = str(tmp_path / "w.{epoch:02d}-{val_loss:.3f}-{val_acc:.2f}-{lr:g}.safetensors")
     checkpoint = ModelCheckpoint(pattern, monitor="loss")
     history = net.fit(X[:30], y[:30], epochs=3, metrics=["accuracy"], callbacks=[checkpoint],
                       validation_data=(X[30:], y[30:]), **quiet())  # fmt: skip
     want = [
-        f"w.{r.epoch:02d}-{r.val_loss:.3f}-{r.val_metrics['accuracy']:.2f}.safetensors"
+        f"w.{r.epoch:02d}-{r.val_loss:.3f}-{r.val_metrics['accuracy']:.2f}-"
+        f"{r.learning_rate:g}.safetensors"
         for r in history.records
     ]
     assert [Path(p).name for p in checkpoint.saved] == want

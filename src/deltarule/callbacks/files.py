@@ -90,6 +90,12 @@ class CSVLogger(Callback):
         self._file = self._writer = None
 
 
+def _recorded(field: str) -> str:
+    """The record's name for a path placeholder: a metric's alias's canonical name, and
+    Keras's ``lr`` as ``learning_rate``."""
+    return "learning_rate" if field == "lr" else _canonical(field)
+
+
 def _placeholders(path: str) -> list[str]:
     """The names of ``path``'s ``{placeholders}``; an InputError for one that is not a
     plain name (``{}``, ``{0}``, ``{a.b}``) or cannot be formatted as a number."""
@@ -100,8 +106,8 @@ def _placeholders(path: str) -> list[str]:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(path) if f is not None]
         bad = [f for f in fields if not f.isidentifier()]
-        if not bad:
-            path.format(**dict.fromkeys(fields, 1))
+        if not bad:  # (the epoch is an int, the recorded values floats)
+            path.format(**{f: 1 if f == "epoch" else 1.5 for f in fields})
     except (KeyError, IndexError, ValueError) as exc:
         raise InputError(
             f"ModelCheckpoint path {path!r} has a placeholder it cannot fill "
@@ -119,8 +125,9 @@ class ModelCheckpoint(Callback):
 
     ``path`` may contain ``{epoch}`` and, as Keras's ``filepath``, the epoch's recorded
     values by name with a format: ``"model-{epoch:03d}-{val_loss:.3f}.safetensors"``
-    (``loss``, ``val_loss``, the metrics and their ``val_`` forms, ``learning_rate``; a
-    name the run does not record is refused before training). Files are written atomically by
+    (``loss``, ``val_loss``, the metrics and their ``val_`` forms, ``learning_rate`` or
+    Keras's ``lr``; a name the run does not record, or a format a number cannot take, is
+    refused before training). Files are written atomically by
     :func:`deltarule.io.save_model`; besides the weights they hold the optimizer
     state (as ``extra.optimizer.*`` tensors) and the trainer's state (epochs,
     learning rate, random streams) in the header's ``training.trainer``, so
@@ -150,7 +157,7 @@ class ModelCheckpoint(Callback):
         _check_folder(self.path.format(**dict.fromkeys(self._fields, 1)), "ModelCheckpoint")
         for field in self._fields:
             if field != "epoch":
-                check_monitor(_canonical(field), state, f"ModelCheckpoint path {self.path!r}")
+                check_monitor(_recorded(field), state, f"ModelCheckpoint path {self.path!r}")
         if self.save_best_only:
             check_monitor(self.monitor, state, "ModelCheckpoint(save_best_only=True)")
 
@@ -185,7 +192,7 @@ class ModelCheckpoint(Callback):
             return None
         from ..io import save_model  # an edge: imported only when a checkpoint is written
 
-        values = {f: _monitored(record, _canonical(f)) for f in self._fields if f != "epoch"}
+        values = {f: _monitored(record, _recorded(f)) for f in self._fields if f != "epoch"}
         target = self.path.format(epoch=record.epoch, **values)
         training: dict[str, Any] = {"epoch": record.epoch, "record": record.as_dict()}
         extra = None
