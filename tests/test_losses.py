@@ -356,3 +356,14 @@ def test_unfused_losses_keep_nan_and_push_back_outputs_out_of_their_domain(name,
     assert value.dtype == dtype and np.isfinite(value).all()
     assert gradient.dtype == dtype and np.isfinite(gradient).all()
     np.testing.assert_array_equal(gradient[0, 0], gradient[0, 2])  # (as at eps itself)
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy", "poisson"])
+def test_float16_outputs_are_clipped_at_eps_not_above_it(name):
+    # (a review: tiny / eps is 0.0625 in float16, which clipped every probability below it)
+    loss = get_loss(name)
+    o = np.array([[0.01, 0.03, 0.96]])
+    t = np.array([[1.0, 0.0, 0.0]])
+    wide = loss.value(o, t)
+    narrow = loss.value(o.astype(np.float16), t.astype(np.float16))
+    np.testing.assert_allclose(narrow.astype(np.float64), wide, rtol=5e-3)

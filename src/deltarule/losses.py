@@ -305,7 +305,7 @@ def _eps(x: Array) -> float:
 def _positive(o: Array, upper: float | None = None) -> Array:
     """``o`` as the unfused cross-entropies and Poisson take it, clipped to
     ``[floor, upper]``, floor the dtype's smallest normal number over its epsilon (1e-31 in
-    float32, 1e-292 in float64).
+    float32, 1e-292 in float64; float16's epsilon, where that ratio is larger).
 
     Clipped at eps instead, an output below it (a sigmoid's at z = -20 in float32) made the
     gradient o / eps times too small and the loss stuck. Above the floor the gradient
@@ -314,7 +314,8 @@ def _positive(o: Array, upper: float | None = None) -> Array:
     the losses' domain (only an activation of a user's that declares no output range gives
     one), is taken as eps: a bounded push back into it."""
     info = np.finfo(o.dtype)
-    p = np.clip(o, info.tiny / info.eps, upper)
+    floor = min(info.tiny / info.eps, info.eps)  # (float16's tiny / eps is 0.0625: eps)
+    p = np.clip(o, floor, upper)
     return np.where(o <= 0, info.eps, p) if (o <= 0).any() else p  # (NaN stays NaN)
 
 
