@@ -306,3 +306,25 @@ def test_cosine_by_name_resumed_from_a_checkpoint_follows_the_uninterrupted_rate
     assert rates[-1] > 0
     np.testing.assert_array_equal(resumed.network.parameters, load_checkpoint(tmp_path / "a")
                                   .network.parameters)  # fmt: skip
+
+
+def test_a_plateau_run_started_at_rate_zero_resumes_from_its_checkpoint(tmp_path):
+    # (a review: ReduceLROnPlateau's saved start rate of 0 was refused as damaged)
+    import deltarule as dr
+    from deltarule.callbacks import LearningRateScheduler, ReduceLROnPlateau
+    from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+    from deltarule.training import Trainer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = X @ [[1.0], [2.0]]
+    trainer = Trainer(dr.Network([2, 3, 1], seed=0), "adam", 0.01, 8)
+    quiet = dict(verbose=0, warn_convergence=False)
+    trainer.fit(X, y, epochs=2, callbacks=[LearningRateScheduler(lambda e, b: 0.0)], **quiet)
+    trainer.fit(X, y, epochs=2, callbacks=[ReduceLROnPlateau("loss"), Checkpoint(tmp_path)],
+                **quiet)  # fmt: skip
+    saved = load_checkpoint(tmp_path)
+    plateau = [ReduceLROnPlateau("loss")]
+    again = resume_trainer(Trainer(dr.Network([2, 3, 1], seed=0), "adam", 0.01, 8), saved,
+                           plateau)  # fmt: skip
+    assert again.learning_rate == 0.0 and again.epochs_done == 4

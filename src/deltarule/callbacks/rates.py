@@ -8,6 +8,7 @@ and the base rate; :class:`ReduceLROnPlateau` feeds a monitored value to
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._typing import Array
@@ -155,8 +156,9 @@ class ReduceLROnPlateau(Callback):
         if missing:
             raise KeyError(f"no {', '.join(sorted(missing))}")
         start = data.get("start_learning_rate")
-        if start is not None and not (isinstance(start, (int, float)) and start > 0):
-            raise ValueError(f"start_learning_rate is {start!r}, not a positive rate")
+        ok = isinstance(start, (int, float)) and not isinstance(start, bool)
+        if start is not None and not (ok and math.isfinite(start) and start >= 0):
+            raise ValueError(f"start_learning_rate is {start!r}, not a rate >= 0")
         self.plateau.load_state_dict(data)
         self._start_rate = None if start is None else float(start)
         self._resumed = True
