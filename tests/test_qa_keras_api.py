@@ -381,3 +381,11 @@ def test_trainer_fit_takes_fits_stopping_rules_for_a_continued_run() -> None:
     d = trainer()
     g = d.fit(X, y, epochs=500, verbose=0, callbacks=[TargetError(0.2)])
     assert h.stop_reason == g.stop_reason and len(h) == len(g) < 500
+
+
+def test_a_property_failing_inside_names_what_it_missed():
+    # (a review: Network.__getattr__, added for Keras's names, answered a property's
+    # internal AttributeError with "no attribute 'parameters'")
+    net = dr.Network.__new__(dr.Network)  # (nothing set)
+    with pytest.raises(AttributeError, match="'_parameters'"):
+        net.parameters  # noqa: B018

@@ -774,6 +774,9 @@ class Network:
 
         def __getattr__(self, name: str) -> Any:
             # (only for names not found: Keras's model methods get a pointer)
+            attribute = getattr(type(self), name, None)
+            if isinstance(attribute, property) and attribute.fget is not None:
+                return attribute.fget(self)  # (its own AttributeError, naming what is missing)
             advice = _KERAS_METHODS.get(name)
             if advice is not None:
                 raise KerasAttributeError(f"Network has no {name}() (a Keras model's); {advice}")
