@@ -379,3 +379,37 @@ def test_l2_dropout_and_class_weight_reach_the_trainer(capsys, in_tmp, flowers_c
     code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "2",
                        "--quiet")  # fmt: skip
     assert code == 0 and seen == {"l2": 0.0, "class_weight": None, "dropout": [0.0]}
+
+
+def test_training_reads_the_table_in_float32_with_the_same_numbers(
+    capsys, in_tmp, flowers_csv, monkeypatch
+):
+    # (QA at Fashion-MNIST size: the table was transformed in float64, twice the data's
+    # size, and held beside its training/validation copies: train peaked at 6-8x the data)
+    from deltarule.preprocessing import TabularPreprocessor
+    from deltarule.training import Trainer
+
+    seen = []
+    original_fit = Trainer.fit
+
+    def spy(self, X, y, **kwargs):
+        seen.append(np.asarray(X).dtype)
+        return original_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(Trainer, "fit", spy)
+    args = ["train", flowers_csv, "--target", "species", "--epochs", "3", "--quiet"]
+    code, _, err = cli(capsys, *args, "--out", "f32.safetensors")
+    assert code == 0, err
+    assert seen == [np.float32]
+    original_transform = TabularPreprocessor.transform
+
+    def in_float64(self, df, dtype=np.float64):  # (the old way: a float64 table)
+        return original_transform(self, df, np.float64)
+
+    monkeypatch.setattr(TabularPreprocessor, "transform", in_float64)
+    code, _, err = cli(capsys, *args, "--out", "f64.safetensors")
+    assert code == 0, err
+    assert seen[-1] == np.float64
+    one = load_model(in_tmp / "f32.safetensors").network.parameters
+    two = load_model(in_tmp / "f64.safetensors").network.parameters
+    assert one.tobytes() == two.tobytes()

@@ -90,6 +90,7 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
         test = (X_test, Y_test)
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
     net = build_network(pre, X, hidden, args)
+    del X  # (its rows are in parts: not held twice while training)
     if not classification:
         check_target_fits(Y, net.dtype, args.target)
         if getattr(args, "class_weight", None):
