@@ -4,6 +4,7 @@ progress bar shows it: a log otherwise shows nothing until the epoch ends."""
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -89,3 +90,27 @@ def test_a_keras_style_progress_hook_is_refused():
 
     with pytest.raises(dr.InputError, match="on_epoch_progress"):
         _net().fit(X, Y, epochs=1, verbose=0, callbacks=[KerasLike()])
+
+
+def test_a_terminal_that_reports_no_width_gets_plain_lines(monkeypatch):
+    # (QA at scale: under `script`, a terminal of 0 columns, the bar drew nothing at all,
+    # not even the epochs' losses)
+    import fcntl
+    import struct
+    import termios
+
+    from deltarule.callbacks.progress import wants_bar
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    main, secondary = os.openpty()  # (a new terminal reports 0 rows and 0 columns)
+    try:
+        with os.fdopen(secondary, "w", closefd=False) as terminal:
+            assert terminal.isatty() and not wants_bar(terminal, True)
+            monkeypatch.setenv("COLUMNS", "100")
+            assert wants_bar(terminal, True)
+            monkeypatch.delenv("COLUMNS")
+            fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            assert wants_bar(terminal, True)
+    finally:
+        os.close(main)
+        os.close(secondary)

@@ -8,6 +8,7 @@ stopped.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -48,10 +49,27 @@ def in_notebook() -> bool:
 def wants_bar(stream: Any, given: bool) -> bool:
     """Whether ``verbose=1`` shows a bar on ``stream``: a terminal, or the notebook's own
     output (standard error or output, not a ``stream`` the caller ``given``) in a Jupyter
-    kernel (:func:`in_notebook`). A CI log (not a terminal, no kernel) gets plain lines."""
+    kernel (:func:`in_notebook`). A CI log (not a terminal, no kernel) gets plain lines,
+    and so does a terminal that reports no width (``script``, some ``docker -t``): the bar
+    drew nothing there, not even the epochs' losses."""
     if getattr(stream, "isatty", lambda: False)():
-        return True
+        return _has_width(stream)
     return not given and stream in (sys.stderr, sys.stdout) and in_notebook()
+
+
+def _has_width(terminal: Any) -> bool:
+    """Whether the terminal ``terminal`` reports a width (or ``COLUMNS`` gives one); one
+    whose width cannot be asked is taken to have one."""
+    try:
+        columns = os.get_terminal_size(terminal.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return True
+    if columns > 0:
+        return True
+    try:
+        return int(os.environ.get("COLUMNS", "0")) > 0
+    except ValueError:
+        return False
 
 
 class ProgressBar(Callback):
