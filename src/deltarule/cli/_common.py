@@ -337,6 +337,15 @@ def data_suffix(path: str) -> str:
     return _stdin.dash_file_suffix(path) or Path(path).suffix.lower()
 
 
+def class_scores(network: Any, pre: Any, outputs: np.ndarray) -> np.ndarray:
+    """A classifier's ``outputs`` as class probabilities: a sigmoid per class (``--loss
+    binary_crossentropy`` with more than two classes) made rows summing to 1
+    (:func:`deltarule.io.model_file.one_vs_rest`); a regression's as they are."""
+    from ..io.model_file import one_vs_rest
+
+    return one_vs_rest(network, outputs) if pre.task == CLASSIFICATION else outputs
+
+
 @dataclass
 class Model:
     """A model file ready to use on raw data.
@@ -397,7 +406,15 @@ class Model:
         outputs = np.asarray(outputs)
         if not np.issubdtype(outputs.dtype, np.floating):
             outputs = outputs.astype(np.float64)
-        return class_probabilities(outputs)
+        return class_probabilities(self.scores(outputs))
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        """Network ``outputs`` as class probabilities where the file's preprocessing says
+        each row is one class (:func:`class_scores`); else as they are (an estimator's
+        multi-label outputs)."""
+        if self.header.get("preprocessing") is None:
+            return outputs
+        return class_scores(self.network, self.pre, outputs)
 
 
 def _made_up_preprocessing(

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._naming import escape_surrogates
 from ..exceptions import InputError
-from ._common import CLASSIFICATION, score
+from ._common import CLASSIFICATION, class_scores, score
 from ._train_fit import standardised
 
 __all__ = [
@@ -40,7 +40,8 @@ def report_score(net: Any, pre: Any, parts: tuple, test: Any) -> tuple[str, dict
     if X is None:
         which, X, Y = "training", parts[0], parts[1]
     classification = pre.task == CLASSIFICATION
-    metrics = score(pre.task, net.predict(X), Y, len(pre.classes) if classification else 0)
+    outputs = class_scores(net, pre, net.predict(X))  # (one-vs-rest: rows summing to 1)
+    metrics = score(pre.task, outputs, Y, len(pre.classes) if classification else 0)
     if classification:
         return which, metrics, f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows)"
     r2 = metrics["r2"]

@@ -122,6 +122,7 @@ def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
     outputs = model.network.predict(model.features(frame))
     targets = model.targets(frame[target])
     classes = model.pre.classes if model.task == CLASSIFICATION else None
+    outputs = model.scores(outputs)  # (a sigmoid per class: rows made probabilities)
     metrics = score(model.task, outputs, targets, len(classes or ()))
     matrix = metrics.pop("confusion_matrix", None)
     report = {"model": model.path, "task": model.task, "target": target, "rows": len(frame)}

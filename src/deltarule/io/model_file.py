@@ -213,6 +213,8 @@ class LoadedModel:
             )
         outputs = self._outputs(data)
         multilabel = (self.training or {}).get("target_type") == "multilabel-indicator"
+        if self.preprocessing is not None:  # (a table's one target: one class per row)
+            outputs = one_vs_rest(self.network, outputs)
         return outputs if multilabel else class_probabilities(outputs)
 
     def _outputs(self, data: Any) -> np.ndarray:
@@ -256,6 +258,18 @@ class LoadedModel:
         if epochs is not None:
             parts.append(f"{epochs} epochs trained")
         return f"LoadedModel({', '.join(parts)})"
+
+
+def one_vs_rest(network: Any, outputs: np.ndarray) -> np.ndarray:
+    """A single-label classifier's ``outputs`` from a sigmoid per class (more than two:
+    ``deltarule train --loss binary_crossentropy``), rows divided by their sums, as
+    scikit-learn's ``OneVsRestClassifier.predict_proba`` divides them (each sigmoid scores
+    its class alone: a row need not sum to 1); any other network's as they are."""
+    if network.layers[-1].activation.name != "sigmoid" or outputs.shape[1] <= 2:
+        return outputs
+    sums = outputs.sum(axis=1, keepdims=True)
+    even = np.full_like(outputs, 1 / outputs.shape[1])  # (a row of zeros: no preference)
+    return np.divide(outputs, sums, out=even, where=sums > 0)
 
 
 def class_probabilities(outputs: np.ndarray) -> np.ndarray:
