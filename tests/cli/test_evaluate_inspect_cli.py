@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
 from deltarule.cli._common import load_model_file
+from deltarule.io import load_model
 
 from .cli_helpers import cli, flowers, houses
 
@@ -205,3 +207,26 @@ def test_inspect_writes_a_negative_mean_as_an_addition(capsys, in_tmp):
     assert "- -" not in out
     length = next(x for x in out.splitlines() if x.strip().startswith("length"))
     assert f"(x - {columns['length']['mean']:.6g})" in length
+
+
+def test_inspect_writes_the_training_history_as_csv(capsys, in_tmp, flowers_csv):
+    # (QA as a Keras user: no CSV of the epochs, Keras's CSVLogger file, from the CLI)
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "4",
+                       "--patience", "0", "--quiet", "--out", "m.safetensors",
+                       "--checkpoint", "run")  # fmt: skip
+    assert code == 0, err
+    history = load_model(in_tmp / "m.safetensors").training["history"]
+    for model in ("m.safetensors", "run/checkpoint.safetensors"):
+        code, _, err = cli(capsys, "inspect", model, "--out", "history.csv")
+        assert code == 0, err
+        table = pd.read_csv(in_tmp / "history.csv")
+        assert list(table.columns) == list(history)
+        assert table["epoch"].tolist() == [1, 2, 3, 4]
+        for column in ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"):
+            np.testing.assert_array_equal(table[column].to_numpy(), history[column])
+    from deltarule import Network
+    from deltarule.io import save_model
+
+    save_model(Network([4, 3]), in_tmp / "plain.safetensors")
+    code, out, err = cli(capsys, "inspect", "plain.safetensors", "--format", "csv")
+    assert code == 2 and "keeps no training history (a network saved from Python)" in err

@@ -29,7 +29,7 @@ from ._common import (
     refuse_foreign_extension,
     write_text,
 )
-from ._model_kinds import CHECKPOINT, model_kind
+from ._model_kinds import CHECKPOINT, ESTIMATOR, NETWORK, model_kind
 from ._records import describe_record, printable, record_lines, short
 from ._stand_ins import custom_note, stand_ins
 
@@ -37,6 +37,7 @@ EPILOG = """examples:
   deltarule inspect model.safetensors
   deltarule inspect model.safetensors --format json
   deltarule inspect model.safetensors --out model.json    # JSON, from the extension
+  deltarule inspect model.safetensors --out history.csv   # the history, an epoch a row
 """
 MAX_COLUMNS = 20
 """Text output lists at most this many preprocessing columns (JSON lists all)."""
@@ -64,9 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("model", metavar="MODEL", help="model file (.safetensors)")
     parser.add_argument(
         "--format",
-        choices=("text", "json"),
-        help="text: a Keras-like summary; json: everything, as data (default: --out's "
-        "extension, .json or .txt; else text)",
+        choices=("text", "json", "csv"),
+        help="text: a Keras-like summary; json: everything, as data; csv: the training "
+        "history, one row per epoch (Keras's CSVLogger file) (default: --out's extension, "
+        ".json, .csv or .txt; else text)",
     )
     parser.add_argument(
         "--out",
@@ -195,6 +197,44 @@ def text_report(info: dict[str, Any]) -> str:
     return "\n".join(map(printable, lines)) + "\n"
 
 
+def history_csv(info: dict[str, Any], path: str) -> str:
+    """The training history as CSV: a header of its columns (epoch, loss, val_loss,
+    learning_rate, ..., the metrics), then one row per epoch; a value not recorded is an
+    empty cell. An InputError for a file that keeps no history."""
+    import csv
+    import io
+
+    history = info.get("history")
+    if isinstance(history, list):  # (a checkpoint's: its epochs' records)
+        history = _columns_of(history)
+    columns = list(history) if isinstance(history, dict) else []
+    if "epoch" not in columns or not all(isinstance(history[c], list) for c in columns):
+        what = {ESTIMATOR: "a scikit-learn estimator's file", NETWORK: "a network saved from "
+                "Python"}.get(info["kind"], f"a {info['kind']} file")  # fmt: skip
+        raise InputError(
+            f"{path} keeps no training history ({what}); --format csv writes the epochs of "
+            "a model from deltarule train or of a checkpoint. Use --format json or text to "
+            "see what it holds."
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in zip(*(history[c] for c in columns)):
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue()
+
+
+def _columns_of(records: list[Any]) -> dict[str, list[Any]] | None:
+    """A checkpoint's epoch records as the columns a model file's history keeps (metrics
+    as ``name`` and ``val_name``); None when they are not records."""
+    from ..history import EpochRecord, History
+
+    try:
+        return History([EpochRecord(**record) for record in records]).as_dict()
+    except (TypeError, ValueError):
+        return None
+
+
 def load(path: str) -> Model:
     """Load any model file: one with preprocessing checked as ``predict`` checks it (so a
     file that ``predict`` refuses is refused here with the same message), one without (a
@@ -234,9 +274,10 @@ def run(args: argparse.Namespace) -> int:
 
     refuse_stdin_model(args.model)
     out = output_file(args.out)  # (--out -: stdout, as without --out)
-    form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
+    suffixes = {".txt": "text", ".json": "json", ".csv": "csv"}
+    form = output_format(args.format, out, suffixes, "text")
     check_distinct({"MODEL": args.model}, {"--out": out})
-    refuse_foreign_extension(out, {".txt": "text", ".json": "json"})
+    refuse_foreign_extension(out, suffixes)
     with stand_ins(_architecture(args.model)) as custom:  # (custom parts: shown by name)
         info = describe(load(args.model))
     info["custom_parts"] = [{"kind": kind, "name": name} for kind, name in custom]
@@ -245,6 +286,8 @@ def run(args: argparse.Namespace) -> int:
     if form == "json":
         text = dumps(info, ensure_ascii=False, indent=2).translate(_JSON_ESCAPES)
         write_text(text + "\n", out, quiet=args.quiet)
+    elif form == "csv":
+        write_text(history_csv(info, args.model), out, quiet=args.quiet)
     else:
         write_text(text_report(info), out, quiet=args.quiet)
     return 0
