@@ -287,6 +287,19 @@ def test_target_with_missing_values(holes):
         prep.transform_target(["x", None])
 
 
+@pytest.mark.parametrize("mark", ["?", "-", "NA", " missing "])
+@pytest.mark.parametrize("task", ["auto", "classification", "regression"])
+def test_a_missing_value_mark_in_a_target_of_numbers_is_missing_not_a_class(mark, task):
+    # (QA with extreme data: a '?' among 0s and 1s became a third class, '?', and a
+    # regression target with one '-' was refused as "287 distinct labels")
+    values = [0, 1, 1, 0, mark, 1] if task != "regression" else [0.5, 1.25, 3.0, 2.5, mark, 1.0]
+    frame = pd.DataFrame({"x": np.arange(6.0), "y": pd.Series(values, dtype=object)})
+    with pytest.raises(InputError, match=r"target column 'y' is missing a value \(marked "):
+        TabularPreprocessor().fit(frame, "y", task=task)
+    labels = pd.DataFrame({"x": np.arange(4.0), "y": ["a", "?", "b", "a"]})
+    assert TabularPreprocessor().fit(labels, "y").classes == ["?", "a", "b"]  # (text: a label)
+
+
 def test_entirely_missing_column(holes):
     with pytest.raises(InputError, match="column 'e' has no values at all"):
         TabularPreprocessor().fit(holes.assign(e=np.nan), "t", impute="mean")

@@ -19,6 +19,7 @@ from ._naming import shortened, where
 from .exceptions import InputError
 
 __all__ = [
+    "MARKS_ATTR",
     "MISSING_MARKS",
     "SignedNumbers",
     "as_numbers",
@@ -60,7 +61,7 @@ def missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
         if fitted
         else f"fill them in, drop those rows, or impute them with {python}"
     )
-    marks = series.attrs.get(_MARKS_ATTR)
+    marks = series.attrs.get(MARKS_ATTR)
     written = f" (empty, or marked {', '.join(map(repr, marks))})" if marks else ""
     return InputError(
         f"column {series.name!r} has {int(mask.sum())} missing value(s){written}, the first at "
@@ -134,7 +135,7 @@ MISSING_MARKS = frozenset(
 )
 """Cells that mark a missing value in a column of numbers (compared without case or
 surrounding spaces): R's and Weka's ``?`` and ``NA``, a spreadsheet's ``#N/A``, a dash."""
-_MARKS_ATTR = "deltarule.marks"  # (a column's attrs: the marks read as missing, for messages)
+MARKS_ATTR = "deltarule.marks"  # (a column's attrs: the marks read as missing, for messages)
 
 
 def marks_as_missing(series: Any) -> Any:
@@ -154,7 +155,7 @@ def marks_as_missing(series: Any) -> Any:
     if numbers.isna().any():  # other text too: not a column of numbers
         return series
     out = load_pandas().to_numeric(cells.where(~marks), errors="coerce")
-    out.attrs = {**series.attrs, _MARKS_ATTR: sorted(set(cells[marks]))}
+    out.attrs = {**series.attrs, MARKS_ATTR: sorted(set(cells[marks]))}
     return out
 
 

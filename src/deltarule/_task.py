@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from ._columns import as_numbers, is_numeric, load_pandas, signed_numbers
+from ._columns import (
+    MARKS_ATTR,
+    as_numbers,
+    is_numeric,
+    load_pandas,
+    marks_as_missing,
+    signed_numbers,
+)
 from ._encoders import sorted_values
 from ._naming import where
 from .exceptions import InputError
@@ -28,12 +35,19 @@ _TASK_OPTIONS = {_REGRESSION: "--task regression", _CLASSIFICATION: "--task clas
 
 
 def fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
-    """Return the task and (for classification) the sorted class labels."""
-    missing = series.isna()
+    """Return the task and (for classification) the sorted class labels.
+
+    A column of numbers with missing-value marks among them (``?``, ``-``, ``NA``: as in a
+    feature column) is missing those targets: they are not classes of their own (a ``?``
+    among 0s and 1s became a third class)."""
+    read = marks_as_missing(series)
+    missing = read.isna()
     if missing.any():
+        marks = read.attrs.get(MARKS_ATTR)
+        written = f" (marked {', '.join(map(repr, marks))})" if marks else ""
         raise InputError(
-            f"the target column {series.name!r} is missing a value at "
-            f"{where(missing, series)}; every row needs a target. Drop those "
+            f"the target column {series.name!r} is missing a value{written} at "
+            f"{where(missing, read)}; every row needs a target. Drop those "
             "rows or fill them in."
         )
     detected = task == "auto"
