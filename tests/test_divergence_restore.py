@@ -184,3 +184,17 @@ def test_a_loss_a_hair_above_its_start_is_not_called_overshooting():
     history = History()
     history.extend_columns(1, np.array([0.68, 0.70]), np.ones(2), 0.001, 0.0)
     assert "the steps overshoot" in rose(history, 0.001)
+
+
+def test_a_target_of_one_class_is_not_called_overshooting():
+    # (QA with extreme data: targets all 0 under binary cross-entropy made the baseline
+    # the clipped eps, so a steadily falling loss read "over 1000 times ... overshoot")
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    net = dr.Network([3, 4, 1], output_activation="sigmoid", loss="binary_crossentropy", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = net.fit(X, np.zeros((50, 1)), epochs=20, verbose=0)
+    assert all(np.diff(history.loss) < 0)
+    assert not [w for w in caught if "overshoot" in str(w.message)]

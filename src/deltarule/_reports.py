@@ -235,6 +235,8 @@ def baseline_loss(network: Any, y: Any, sample_weight: Any) -> float | None:
         guesses = [np.broadcast_to(mean, y.shape)]
         if network.loss.name not in CLASSIFICATION_LOSSES and network.loss.name != "poisson":
             guesses.append(np.zeros_like(y))
+        elif len(y) and not np.ptp(y, axis=0).any():  # (constant: the mean is exact, and
+            return None  # a clipped log gives its loss as eps, not 0: no scale to judge by)
         with np.errstate(all="ignore"):
             value = max(float(network.loss(g.astype(y.dtype), y, sample_weight)) for g in guesses)
     except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
