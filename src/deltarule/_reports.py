@@ -244,6 +244,65 @@ def baseline_loss(network: Any, y: Any, sample_weight: Any) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
+def mean_fit(network: Any, y: Any, sample_weight: Any) -> tuple[float, float] | None:
+    """For a regression loss: (the loss of predicting every row as the targets' weighted
+    mean, the targets' scale: the largest |mean| or standard deviation of a column); None
+    for a classification loss, or when it cannot be computed."""
+    from .losses import CLASSIFICATION_LOSSES
+
+    if network.loss.name in CLASSIFICATION_LOSSES:
+        return None
+    try:
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        mean = np.average(y, axis=0, weights=sample_weight)
+        spread = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=sample_weight))
+        guess = np.broadcast_to(mean, y.shape).astype(network.dtype)
+        with np.errstate(all="ignore"):
+            value = float(network.loss(guess, y.astype(network.dtype), sample_weight))
+        scale = float(max(np.abs(mean).max(), spread.max()))
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+        return None
+    return (value, scale) if math.isfinite(value) and value > 0 and math.isfinite(scale) else None
+
+
+WORSE = 2.0
+"""A training loss over this many times the mean's is a fit worse than the mean (with room
+for a penalty or dropout, which add to the training loss)."""
+SCALE = 100.0
+"""Targets of this order or more are far from an untrained network's outputs (near 0)."""
+
+
+def worse_than_mean(history: History, lr: float, fit: tuple[float, float] | None) -> str | None:
+    """The warning for a regression run that hit its epoch limit fitting its targets worse
+    than their mean does (``fit``: :func:`mean_fit`), with why when the targets are large
+    (outputs start near 0: 3e5 house prices took 200 epochs to move 0.2%), or None."""
+    losses = history.loss
+    if fit is None or not len(losses):
+        return None
+    mean_loss, scale = fit
+    last = float(losses[-1])
+    if not (math.isfinite(last) and last > WORSE * mean_loss):
+        return None
+    start = (
+        f"training stopped at the maximum number of epochs ({history.last_epoch}) with the "
+        f"training loss at {last:.4g}, over {WORSE:g} times that of always predicting the "
+        f"targets' mean ({mean_loss:.4g}): the network fits the targets worse than their "
+        "mean. "
+    )
+    if scale >= SCALE:
+        return start + (
+            f"The targets are of order {scale:.2g}, an untrained network's outputs near 0: "
+            "standardise them, (y - y.mean(0)) / y.std(0), and scale the predictions back "
+            "(deltarule train does so)"
+            + (f", or raise the learning rate (now {lr:g})." if lr else ".")
+        )
+    return start + (
+        f"Train for more epochs or raise the learning rate (now {lr:g})."
+        if lr
+        else "Train for more epochs."
+    )
+
+
 def blown_up(history: History, lr: float, baseline: float | None) -> str | None:
     """The warning for a run that hit its epoch limit with its training loss over
     :data:`BLOWN_UP` times ``baseline`` (:func:`baseline_loss`), or None."""
@@ -263,14 +322,19 @@ def blown_up(history: History, lr: float, baseline: float | None) -> str | None:
 
 
 def warn_if_improving(
-    history: History, lr: float, early_stopping: bool = False, baseline: float | None = None
+    history: History,
+    lr: float,
+    early_stopping: bool = False,
+    baseline: float | None = None,
+    fit: tuple[float, float] | None = None,
 ) -> bool:
     """Warn when a run that hit its epoch limit was still improving, and by how much (the
     advice to add a stopping rule left out when ``early_stopping`` already watches), or
     when its loss ended above its first epoch's or jumped (:func:`rose`), or far above
-    ``baseline``, the loss of predicting the targets' mean (:func:`blown_up`); returns
-    whether it warned (:func:`still_improving`)."""
+    ``baseline``, the loss of predicting the targets' mean (:func:`blown_up`), or above the
+    mean's (``fit``: :func:`worse_than_mean`); returns whether it warned."""
     unstable = rose(history, lr) or blown_up(history, lr, baseline)
+    unstable = unstable or worse_than_mean(history, lr, fit)
     if unstable is not None:
         warnings.warn(unstable, ConvergenceWarning, stacklevel=user_stacklevel())
         return True

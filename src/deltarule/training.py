@@ -43,7 +43,13 @@ from ._fit_data import prepare
 from ._fullbatch import dense_data, run_solver
 from ._network_data import keyword_checked
 from ._online import compiled_ok, run_compiled
-from ._reports import baseline_loss, warn_diverged, warn_if_improving, warn_unmet_rules
+from ._reports import (
+    baseline_loss,
+    mean_fit,
+    warn_diverged,
+    warn_if_improving,
+    warn_unmet_rules,
+)
 from ._reports import warn_interrupted as _warn_interrupted
 from ._trainer_checks import (
     AUTO,
@@ -413,8 +419,11 @@ class Trainer:
             rules = (EarlyStopping, TargetError, AllCorrect, GradientNormBelow)
             watched = any(isinstance(cb, rules) for cb in cbs)
             baseline = baseline_loss(self.network, state.y, state.sample_weight)
+            fit = mean_fit(self.network, state.y, state.sample_weight)
             lr = state.learning_rate
-            if not warn_if_improving(state.history, lr, early_stopping=watched, baseline=baseline):
+            if not warn_if_improving(
+                state.history, lr, early_stopping=watched, baseline=baseline, fit=fit
+            ):
                 warn_unmet_rules(state.history, state, cbs)  # (not a second warning)
         if warn_divergence:
             warn_diverged(reason)
