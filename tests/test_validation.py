@@ -170,3 +170,18 @@ def test_an_object_array_holding_a_sparse_matrix_is_told_to_use_toarray() -> Non
             r"matrix.*matrix\.toarray\(\)",
         ):
             Network([3, 1]).predict(wrapped)
+
+
+@pytest.mark.parametrize("value", [1e-46, 1e-33])
+def test_targets_below_float32_precision_are_refused_as_too_large_ones_are(value):
+    # (QA with extreme data: targets of 1e-46 became 0 in float32 and trained silently,
+    # where 1.78e39 was refused naming dtype='float64')
+    import deltarule as dr
+
+    X = np.ones((5, 2))
+    with pytest.raises(dr.InputError, match=r"y's values are at most .* use dtype='float64'"):
+        dr.Network([2, 1]).fit(X, np.full((5, 1), value), epochs=1, verbose=0)
+    wide = dr.Network([2, 1], dtype="float64")
+    wide.fit(X, np.full((5, 1), value), epochs=1, verbose=0, warn_convergence=False)
+    zeros = dr.Network([2, 1])  # (all zeros: nothing lost)
+    zeros.fit(X, np.zeros((5, 1)), epochs=1, verbose=0, warn_convergence=False)

@@ -504,7 +504,30 @@ def check_targets(
             f"received {name}.shape={array.shape}. Build the network with "
             f"n_outputs={array.shape[1]} or pass matching targets."
         )
+    _refuse_underflow(y, array, name)
     return array
+
+
+def _refuse_underflow(given: Any, array: np.ndarray, name: str) -> None:
+    """Refuse targets whose every value is below what ``array``'s dtype holds to full
+    precision (its smallest normal number over its epsilon: ~1e-31 in float32), as values
+    too large are refused: targets of 1e-46 became 0 in float32 and trained silently."""
+    info = np.finfo(array.dtype)
+    least = float(info.tiny / info.eps)
+    if array.dtype == np.float64 or array.size == 0 or float(np.abs(array).max()) >= least:
+        return
+    try:
+        top = float(np.abs(np.asarray(given, dtype=np.float64)).max())
+    except (TypeError, ValueError):
+        return
+    if 0 < top < least:
+        scale = 10.0 ** math.ceil(-math.log10(top))
+        raise InputError(
+            f"{name}'s values are at most {top:.3g}, below what {array.dtype} holds to full "
+            f"precision (~{least:.1g}): they become 0 or lose their digits. Scale {name} "
+            f"up (e.g. multiply it by {scale:.0e}, and the predictions back) or use "
+            "dtype='float64'."
+        )
 
 
 def check_sample_weight(
