@@ -474,3 +474,14 @@ def test_a_wrong_shaped_coefs_entry_is_named_in_its_own_terms(attribute, index, 
     getattr(clf, attribute)[index] = np.zeros(shape)
     with pytest.raises(InputError, match=message):
         clf.predict(IRIS_X)
+
+
+@pytest.mark.parametrize("weight", [-3, np.inf, np.nan, "a"])
+def test_a_bad_class_weight_is_named_as_class_weight(weight):
+    # (QA: the error said "sample_weight has negative values", an argument never passed)
+    from deltarule.exceptions import InputError
+
+    clf = MLPClassifier(class_weight={0: 1, 1: weight, 2: 1}, max_iter=2)
+    with pytest.raises(InputError, match=r"^class_weight\[1\] is .*expected a finite weight"):
+        clf.fit(IRIS_X, IRIS_Y)
+    MLPClassifier(class_weight={0: 1, 1: np.float32(2.5), 2: 0}, max_iter=2).fit(IRIS_X, IRIS_Y)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
@@ -216,6 +218,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 "class_weight='balanced' cannot be used with partial_fit: the class frequencies "
                 "of the whole data set are unknown. Pass a dict {class label: weight}."
             )
+        if isinstance(self.class_weight, dict):
+            for label, weight in self.class_weight.items():
+                number = isinstance(weight, numbers.Real) and not isinstance(weight, bool)
+                if not (number and math.isfinite(weight) and weight >= 0):
+                    raise InputError(  # (not "sample_weight has negative values")
+                        f"class_weight[{label!r}] is {weight!r}; expected a finite weight "
+                        ">= 0 for each class (e.g. {0: 1.0, 1: 3.0}), or 'balanced'."
+                    )
         return compute_sample_weight(self.class_weight, y)
 
     # -------------------------------------------------------------- predicting
