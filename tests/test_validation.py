@@ -185,3 +185,21 @@ def test_targets_below_float32_precision_are_refused_as_too_large_ones_are(value
     wide.fit(X, np.full((5, 1), value), epochs=1, verbose=0, warn_convergence=False)
     zeros = dr.Network([2, 1])  # (all zeros: nothing lost)
     zeros.fit(X, np.zeros((5, 1)), epochs=1, verbose=0, warn_convergence=False)
+
+
+def test_iterators_and_numbers_written_as_text_get_their_own_advice():
+    # (QA with extreme data: a generator as X was "dtype object (non-numeric) ... encode
+    # text or categories"; so were numbers written as text)
+    import deltarule as dr
+
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    y = X[:, :1]
+    net = dr.Network([2, 1])
+    for iterator in ((row for row in X.tolist()), iter(X.tolist()), zip(X[:, 0], X[:, 1])):
+        with pytest.raises(dr.InputError, match=r"an iterator, read once; .* np.array\(list"):
+            net.fit(iterator, y, epochs=1, verbose=0)
+    text = X.astype(str).astype(object)
+    with pytest.raises(dr.InputError, match=r"numbers written as text .* dtype=float\)"):
+        net.fit(text, y, epochs=1, verbose=0)
+    with pytest.raises(dr.InputError, match="Encode text or categories"):
+        net.fit(np.array([["a", "2"]] * 10), y, epochs=1, verbose=0)

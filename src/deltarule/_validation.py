@@ -10,7 +10,7 @@ import difflib
 import math
 import numbers
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -180,18 +180,39 @@ def _nullable_numbers(data: Any, array: np.ndarray) -> np.ndarray:
     return data.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _check_kind(kind_dtype: np.dtype, name: str) -> None:
-    """Refuse a dtype that is not one of numbers (complex numbers included: no real value)."""
+def _check_kind(kind_dtype: np.dtype, name: str, array: np.ndarray | None = None) -> None:
+    """Refuse a dtype that is not one of numbers (complex numbers included: no real value);
+    ``array`` of text that is all numbers (``"1.5"``) is told how to convert it."""
     if kind_dtype.kind == "c":
         raise InputError(
             f"{name} has dtype {kind_dtype}: complex numbers are not supported; expected real "
             f"numbers. Pass {name}.real if the real part is what is meant."
         )
     if kind_dtype.kind not in "biuf":
+        if array is not None and _numbers_as_text(array):
+            raise InputError(
+                f"{name} has dtype {kind_dtype} and holds numbers written as text (such as "
+                f"{str(array.flat[0])!r}); expected numbers. Convert them: "
+                f"np.asarray({name}, dtype=float)."
+            )
         raise InputError(
             f"{name} has dtype {kind_dtype} (non-numeric); expected numbers. "
             "Encode text or categories as numbers first (e.g. one-hot encoding)."
         )
+
+
+def _numbers_as_text(array: np.ndarray) -> bool:
+    """Whether every cell of ``array`` (text or objects) is text that reads as a number."""
+    if array.size == 0 or array.dtype.kind not in "OUS":
+        return False
+    for cell in array.flat:
+        if not isinstance(cell, (str, bytes, np.str_, np.bytes_)):
+            return False
+        try:
+            float(cell)
+        except ValueError:
+            return False
+    return True
 
 
 def _check_not_empty(shape: tuple[int, ...], name: str) -> None:
@@ -228,6 +249,11 @@ def as_float_array(
             f"{name}.toarray()."
         )
     data = unmasked(data, name)
+    if isinstance(data, Iterator):  # (np.asarray makes a 0-d object array of it)
+        raise InputError(
+            f"{name} is {type(data).__name__}, an iterator, read once; expected an array of "
+            f"numbers (rows of equal length). Pass np.array(list({name})) or the list itself."
+        )
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as exc:  # ragged lists and the like
@@ -246,7 +272,7 @@ def as_float_array(
             "features X of fit, predict and evaluate may be sparse) or its dense values, "
             "matrix.toarray()."
         )
-    _check_kind(array.dtype, name)
+    _check_kind(array.dtype, name, array)
     if array.ndim not in ndim:
         fix = (
             f"Pass one value per sample, e.g. np.ravel({name}) for a column"
