@@ -159,6 +159,41 @@ def test_an_unmet_stopping_rule_at_the_epoch_limit_warns_naming_it() -> None:
     assert not any(issubclass(w.category, StillImprovingWarning) for w in caught)
 
 
+def test_all_correct_on_rows_that_contradict_says_no_network_can_meet_it(capsys, tmp_path):
+    # (QA with extreme data: identical inputs with other labels were told "train for more
+    # epochs", and at the command line "warn_convergence=False silences this")
+    from deltarule.cli import main
+
+    X = np.array([[0, 0], [0, 0], [1, 1], [1, 0]], float)
+    y = np.array([[0], [1], [1], [0]], float)
+    net = dr.Network([2, 3, 1], output_activation="sigmoid", seed=0)
+    with pytest.warns(ConvergenceWarning, match="2 training rows share their inputs with a row "
+                      "of another class, so no network can classify every row"):  # fmt: skip
+        net.fit(X, y, epochs=200, learning_rate=0.05, stop_when_all_correct=True, verbose=0)
+    data = tmp_path / "contra.csv"
+    data.write_text("a,b,y\n0,0,0\n0,0,1\n1,1,1\n1,0,0\n")
+    code = main(
+        [
+            "train",
+            str(data),
+            "--target",
+            "y",
+            "--until-all-correct",
+            "--epochs",
+            "50",
+            "--validation-split",
+            "0",
+            "--quiet",
+            "--out",
+            str(tmp_path / "m.safetensors"),
+        ]
+    )
+    err = capsys.readouterr().err  # fmt: skip
+    assert code == 0
+    assert "warning: --until-all-correct was not met in 50 epochs" in err
+    assert "(--target-error)" in err and "warn_convergence" not in err
+
+
 def test_warn_convergence_false_silences_it_and_no_rule_no_warning() -> None:
     assert _plateaued(stop_when_all_correct=True, warn_convergence=False) == []  # (TypeError)
     assert _plateaued() == []

@@ -376,6 +376,37 @@ def _unmet(rule: Any, state: Any, history: History) -> str | None:
     return None
 
 
+SILENCE = "warn_convergence=False silences this"
+"""The end of an unmet rule's warning (the command line leaves it out: it has no such
+option)."""
+
+
+def _contradictions(state: Any) -> int:
+    """How many training rows have the same inputs as a row of another class (no network
+    can classify both: all-correct can never be met), 0 when unknown (sparse inputs)."""
+    from .metrics import target_labels
+
+    X, y = state.X, state.y
+    if not isinstance(X, np.ndarray) or y is None or not len(X):
+        return 0
+    _, group = np.unique(X, axis=0, return_inverse=True)
+    labels = np.asarray(target_labels(y))
+    if labels.ndim > 1:  # (multi-label: a row's labels as one code)
+        labels = np.unique(labels, axis=0, return_inverse=True)[1]
+    group = group.ravel()
+    pairs = np.unique(np.stack([group, labels.ravel()], axis=1), axis=0)
+    mixed = np.flatnonzero(np.bincount(pairs[:, 0], minlength=group.max() + 1) > 1)
+    return int(np.isin(group, mixed).sum())
+
+
+def impossible_rule(state: Any, callbacks: Sequence[Any]) -> bool:
+    """Whether the run asked for every example classified correctly where rows of the same
+    inputs have different classes: its warning (:func:`warn_unmet_rules`) then says so,
+    rather than "the loss was still falling: train longer"."""
+    asked = any(type(cb).__name__ == "AllCorrect" for cb in callbacks)
+    return asked and _contradictions(state) > 0
+
+
 def warn_unmet_rules(history: History, state: Any, callbacks: Sequence[Any]) -> None:
     """Warn (:class:`ConvergenceWarning`) for each stopping rule the run asked for (a target
     error, all examples correct, a gradient norm) that the epoch limit ended unmet, naming
@@ -389,10 +420,15 @@ def warn_unmet_rules(history: History, state: Any, callbacks: Sequence[Any]) -> 
         if what is None:
             continue
         head, _, value = what.partition(": ")
-        message = (
-            f"{head} in {epochs} epoch{'s' * (epochs != 1)}: {value}. The epoch limit "
-            "ended the run first: train for more epochs, loosen the rule, or make the "
-            "network able to meet it (another learning rate, a wider hidden layer); "
-            "warn_convergence=False silences this."
+        twins = _contradictions(state) if type(rule).__name__ == "AllCorrect" else 0
+        advice = (
+            f"{twins} training rows share their inputs with a row of another class, so no "
+            "network can classify every row: stop on the error (target_error) or with early "
+            "stopping instead"
+            if twins
+            else "The epoch limit ended the run first: train for more epochs, loosen the "
+            "rule, or make the network able to meet it (another learning rate, a wider "
+            "hidden layer)"
         )
+        message = f"{head} in {epochs} epoch{'s' * (epochs != 1)}: {value}. {advice}; {SILENCE}."
         warnings.warn(message, ConvergenceWarning, stacklevel=user_stacklevel())

@@ -45,6 +45,7 @@ from ._network_data import keyword_checked
 from ._online import compiled_ok, run_compiled
 from ._reports import (
     baseline_loss,
+    impossible_rule,
     mean_fit,
     warn_diverged,
     warn_if_improving,
@@ -421,7 +422,7 @@ class Trainer:
             baseline = baseline_loss(self.network, state.y, state.sample_weight)
             fit = mean_fit(self.network, state.y, state.sample_weight)
             lr = state.learning_rate
-            if not warn_if_improving(
+            if impossible_rule(state, cbs) or not warn_if_improving(
                 state.history, lr, early_stopping=watched, baseline=baseline, fit=fit
             ):
                 warn_unmet_rules(state.history, state, cbs)  # (not a second warning)

@@ -156,12 +156,20 @@ EPOCH_OPTIONS = {"epochs": "--epochs", "learning_rate": "--learning-rate", "stop
 (:class:`~deltarule.exceptions.StillImprovingWarning`) in the command line's spelling."""
 
 
+RULE_OPTIONS = {"stop_when_all_correct": "--until-all-correct", "target_error": "--target-error"}
+"""The stopping rules' fit arguments, as warnings name them, in the command line's spelling."""
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     """Show a warning as one line ``warning: ...`` (no source location) at the command line,
     the epoch-limit warning's advice in the command line's spelling (:data:`EPOCH_OPTIONS`)."""
+    from .._reports import SILENCE
     from ..exceptions import StillImprovingWarning
 
     text = message.advice(EPOCH_OPTIONS) if isinstance(message, StillImprovingWarning) else message
+    text = str(text).replace(f"; {SILENCE}.", ".")  # (a Python option: none here)
+    for python, option in RULE_OPTIONS.items():  # (a stopping rule: by its option's name)
+        text = text.replace(python, option)
     sys.stderr.write(f"warning: {text}\n")
 
 
