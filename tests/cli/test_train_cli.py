@@ -432,3 +432,16 @@ def test_training_reads_the_table_in_float32_with_the_same_numbers(
     one = load_model(in_tmp / "f32.safetensors").network.parameters
     two = load_model(in_tmp / "f64.safetensors").network.parameters
     assert one.tobytes() == two.tobytes()
+
+
+def test_a_negative_poisson_target_is_named_by_its_data_row(capsys, in_tmp):
+    # (QA with extreme data: after the validation split, the network's check counted the
+    # rows of the training part: y[2, 0] for the file's fourth row)
+    rows = [f"{a:.3f},{abs(a) + 0.5:.4f}" for a in np.random.default_rng(0).normal(size=40)]
+    rows[3] = rows[3].split(",")[0] + ",-1.25"
+    Path("counts.csv").write_text("a,n\n" + "\n".join(rows) + "\n")
+    code, _, err = cli(capsys, "train", "counts.csv", "--target", "n", "--task", "regression",
+                       "--loss", "poisson", "--quiet")  # fmt: skip
+    assert code == 2
+    assert "--loss poisson needs targets that are counts or rates >= 0, but the target n is " \
+        "-1.25 at data row 4" in err  # fmt: skip

@@ -30,10 +30,9 @@ _SCALED_LOSSES = {"mse", "mean_squared_error", "half_squared_error", "squared_er
                   "tutorial", "mae", "mean_absolute_error", "huber"}  # fmt: skip
 
 
-def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Namespace) -> Any:
-    """The network for ``pre``'s task: its output activation and loss (:data:`_AUTO_LOSS`,
-    or --loss with an output that fits it), refused when it cannot fit in memory."""
-    from .. import Network
+def output_and_loss(pre: Any, args: argparse.Namespace) -> tuple[str, str]:
+    """The output activation and loss for ``pre``'s task (:data:`_AUTO_LOSS`), or --loss
+    with an output that fits it."""
     from ..activations import get_activation
     from ..losses import get_loss
 
@@ -50,6 +49,42 @@ def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Nam
             # with logistic outputs): softmax outputs under binary cross-entropy would be
             # scored as independent probabilities they are not.
             activation = "sigmoid"
+    return activation, loss
+
+
+def check_targets_for_loss(pre: Any, Y: np.ndarray, args: argparse.Namespace) -> None:
+    """Refuse, before the data is split, regression targets outside the range the loss
+    takes (--loss poisson: counts >= 0), naming the data row (the network's own check,
+    after the split, counted the rows of the training part)."""
+    from .._validation import _TARGET_RANGES
+    from ..losses import get_loss
+
+    if pre.task == CLASSIFICATION:
+        return
+    loss = get_loss(output_and_loss(pre, args)[1]).name
+    bounds = _TARGET_RANGES.get(loss)
+    if bounds is None:
+        return
+    low, high, expected = bounds
+    bad = np.flatnonzero(((Y < low) | (Y > high)).any(axis=1))
+    if bad.size:
+        row = int(bad[0])
+        raise InputError(
+            f"--loss {loss} needs targets that are {expected}, but the target "
+            f"{args.target or 'y'} is {float(Y[row].min()):g} at data row {row + 1} "
+            f"({bad.size} row(s) out of range). Fix those rows, or choose another --loss "
+            "(mse, the default for numbers, takes any)."
+        )
+
+
+def build_network(pre: Any, X: np.ndarray, hidden: list[int], args: argparse.Namespace) -> Any:
+    """The network for ``pre``'s task: its output activation and loss (:data:`_AUTO_LOSS`,
+    or --loss with an output that fits it), refused when it cannot fit in memory."""
+    from .. import Network
+    from ..activations import get_activation
+    from ..losses import get_loss
+
+    activation, loss = output_and_loss(pre, args)
     _check_solver_loss(args, get_loss(loss).name)
     if get_activation(args.activation).name == "softmax":  # (it trained to chance level)
         raise InputError(

@@ -34,7 +34,13 @@ from ._resume import check_new_run, load_settings, run_lock, save_settings
 from ._stdin import data_name, is_stdin, refuse_stdin
 from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options
 from ._train_data import encode_targets, from_dataset, from_file
-from ._train_fit import build_network, check_target_fits, fit, standardised
+from ._train_fit import (
+    build_network,
+    check_target_fits,
+    check_targets_for_loss,
+    fit,
+    standardised,
+)
 from ._train_outcome import kept_message, outcome
 from ._train_record import plot_curves, report_score, save_trained, say
 
@@ -84,6 +90,7 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     """The body of :func:`run`, in the locked checkpoint folder."""
     pre, X, Y, test, where = _prepare(args)
     classification = pre.task == CLASSIFICATION
+    check_targets_for_loss(pre, Y, args)  # (before any split: rows as the file numbers them)
     if test is None and args.test_split:  # (DATA's own test rows: trained on by nothing)
         X, Y, X_test, Y_test = holdout_split(X, Y, args.test_split, [args.seed, TEST_STREAM],
                                              classification, option="--test-split")  # fmt: skip
