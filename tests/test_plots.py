@@ -101,7 +101,7 @@ def test_few_points_get_markers_and_a_validation_only_metric_is_plotted():
         loss_label="loss (standardised target)",
     )
     loss, metric = fig.axes[:2]
-    assert all(line.get_marker() == "o" for line in fig.axes[0].get_lines())
+    assert [line.get_marker() for line in fig.axes[0].get_lines()] == ["o", "s"]
     assert loss.get_ylabel() == "loss (standardised target)" and metric.get_ylabel() == "accuracy"
     assert [line.get_label() for line in metric.get_lines()] == ["validation accuracy"]
     many = training_curves_figure({"loss": list(range(FEW_POINTS + 1))})
@@ -147,3 +147,29 @@ def test_bad_plot_input_is_refused_and_writes_nothing(tmp_path, save, message):
 def test_render_figure_writes_nothing(tmp_path):
     data = render_figure(regression_figure([1.0, 2.0], [1.5, 2.5]), tmp_path / "r.svg")
     assert data.startswith(b"<?xml") and list(tmp_path.iterdir()) == []
+
+
+def test_curves_read_in_grayscale_mark_the_kept_epoch_and_scale_a_blown_up_loss():
+    # (a visual QA pass: training and validation were the same gray line in grayscale, the
+    # epoch early stopping kept was not shown, and a diverged run's 3e20 flattened the rest)
+    from deltarule.history import EpochRecord, History
+
+    def record(epoch, loss, val):
+        return EpochRecord(epoch, loss, val, {}, {}, 0.1, 1.0, 0.01)
+
+    history = History([record(e, 1.0 / e, 1.0 + abs(e - 3) / 10) for e in range(1, 8)])
+    history.best_epoch = 3
+    fig = training_curves_figure(history)
+    training, validation, best = fig.axes[0].get_lines()
+    assert training.get_linestyle() == "-" and validation.get_linestyle() == "--"
+    assert list(best.get_xdata()) == [3, 3] and "best epoch 3" in best.get_label()
+    assert fig.axes[0].get_yscale() == "linear"
+    history.best_epoch = 7  # (the last epoch: nothing to mark)
+    assert len(training_curves_figure(history).axes[0].get_lines()) == 2
+    blown = {"epoch": [1, 2, 3], "loss": [1.0, 3e20, float("nan")]}
+    ax = training_curves_figure(blown).axes[0]
+    assert ax.get_yscale() == "log"
+    assert any("loss not finite at epoch 3" in text.get_text() for text in ax.texts)
+    noted = training_curves_figure(HISTORY, note="training diverged at epoch 4: the loss ...")
+    assert any(text.get_text().startswith("training diverged at epoch 4") for text in
+               noted.axes[0].texts)  # fmt: skip

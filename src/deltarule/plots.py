@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import numbers
 import os
 import re
@@ -240,17 +241,60 @@ def _check_history(history: Any) -> dict[str, Any]:
     return {**history, "epoch": list(epochs)}
 
 
-def _curve(ax: Any, xs: Sequence[Any], ys: Sequence[Any], colour: str, label: str) -> None:
-    """Plot the points whose value is there (not None), with markers when there are few."""
-    pairs = [(x, y) for x, y in zip(xs, ys) if y is not None]
+def _curve(
+    ax: Any, xs: Sequence[Any], ys: Sequence[Any], colour: str, label: str, dashed: bool = False
+) -> None:
+    """Plot the finite points (not None, NaN or infinite), with markers when there are few;
+    ``dashed`` (validation) tells the curves apart in grayscale too."""
+    pairs = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
     if pairs:
-        marker = "o" if len(pairs) <= FEW_POINTS else None
+        marker = ("s" if dashed else "o") if len(pairs) <= FEW_POINTS else None
         x, y = zip(*pairs)
-        ax.plot(x, y, color=colour, label=plain_text(label), marker=marker, markersize=3)
+        ax.plot(x, y, color=colour, label=plain_text(label), marker=marker, markersize=3,
+                linestyle="--" if dashed else "-")  # fmt: skip
+
+
+def _shortened(text: str, limit: int = 110) -> str:
+    """``text`` cut to its first sentence, and to ``limit`` characters."""
+    first = text.split(". ")[0].split("; ")[0]
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+LOG_SPAN = 1e3
+"""A loss panel whose positive values span more than this factor gets a log scale (a
+diverged run's 3e20 flattened every other epoch onto 0)."""
+
+
+def _loss_axis(ax: Any, epochs: Sequence[Any], columns: Sequence[Sequence[Any]]) -> None:
+    """Log-scale the loss panel when its values span many decades; note the epochs whose
+    loss was not finite (a diverged run's, left out of the curves)."""
+    values = [v for column in columns for v in column if v is not None and math.isfinite(v)]
+    positive = [v for v in values if v > 0]
+    if positive and len(positive) == len(values) and max(positive) > LOG_SPAN * min(positive):
+        ax.set_yscale("log")
+    lost = sorted({e for column in columns for e, v in zip(epochs, column)
+                   if v is not None and not math.isfinite(v)})  # fmt: skip
+    if lost:
+        more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+        ax.text(0.98, 0.95, f"loss not finite at epoch {lost[0]:g}{more}: diverged",
+                transform=ax.transAxes, ha="right", va="top", fontsize=8, color=_RED)  # fmt: skip
+
+
+def _best_epoch(ax: Any, best: Any, epochs: Sequence[Any], label: bool) -> None:
+    """Mark the epoch whose weights were kept (early stopping's best), when not the last."""
+    if best is None or not epochs or best == epochs[-1] or not min(epochs) <= best <= max(epochs):
+        return
+    ax.axvline(best, color="0.35", linestyle=":", linewidth=1,
+               label=f"best epoch {best:g} (its weights kept)" if label else None)  # fmt: skip
 
 
 def training_curves_figure(
-    history: Mapping[str, Sequence[Any]] | Any, *, title: str = "", loss_label: str = "loss"
+    history: Mapping[str, Sequence[Any]] | Any,
+    *,
+    title: str = "",
+    loss_label: str = "loss",
+    best_epoch: int | None = None,
+    note: str = "",
 ) -> Any:
     """Return the figure of :func:`save_training_curves` (drawn, not written).
 
@@ -263,6 +307,10 @@ def training_curves_figure(
     _figure_class()
     from matplotlib.ticker import MaxNLocator
 
+    if not isinstance(history, Mapping):  # (a History knows its best epoch and its end)
+        best_epoch = getattr(history, "best_epoch", None) if best_epoch is None else best_epoch
+        reason = str(getattr(history, "stop_reason", "") or "")
+        note = note or (reason if reason.startswith("training diverged") else "")
     history = _check_history(history)
     epochs, loss = _column(history, "epoch"), _column(history, "loss")
     if all(value is None for value in loss):
@@ -275,11 +323,16 @@ def training_curves_figure(
     fig = _new_figure((6.4, 6.4 if metric else 4.0))
     panels = fig.subplots(2 if metric else 1, 1, sharex=True, squeeze=False)[:, 0]
     for ax, name, ylabel in zip(panels, ["loss", metric], [loss_label, metric]):
+        columns = []
         if name in history:
-            _curve(ax, epochs, loss if name == "loss" else _column(history, name), _BLUE,
-                   f"training {name}")  # fmt: skip
+            columns.append(loss if name == "loss" else _column(history, name))
+            _curve(ax, epochs, columns[-1], _BLUE, f"training {name}")
         if f"val_{name}" in history:
-            _curve(ax, epochs, _column(history, f"val_{name}"), _RED, f"validation {name}")
+            columns.append(_column(history, f"val_{name}"))
+            _curve(ax, epochs, columns[-1], _RED, f"validation {name}", dashed=True)
+        if name == "loss":
+            _loss_axis(ax, epochs, columns)
+        _best_epoch(ax, best_epoch, epochs, label=name == "loss")
         ax.set_ylabel(plain_text(ylabel), **_PLAIN)
         ax.grid(alpha=0.3)
         if ax.get_lines():
@@ -290,6 +343,10 @@ def training_curves_figure(
     if max(epochs) - min(epochs) < 2:  # (else too few whole numbers to tick)
         panels[-1].set_xlim(min(epochs) - 1, max(epochs) + 1)
     panels[0].set_title(plain_text(title or "training curves"), **_PLAIN)
+    if note:  # (below the title: a diverged run's reason, its last epoch not drawn)
+        panels[0].text(0.5, 1.0, plain_text(_shortened(note)), transform=panels[0].transAxes,
+                       ha="center", va="bottom", fontsize=7, color=_RED, **_PLAIN)  # fmt: skip
+        panels[0].set_title(plain_text(title or "training curves"), pad=14, **_PLAIN)
     fig.tight_layout()
     return fig
 
@@ -300,8 +357,15 @@ def save_training_curves(
     *,
     title: str = "",
     loss_label: str = "loss",
+    best_epoch: int | None = None,
+    note: str = "",
 ) -> Path:
     """Plot training and validation loss (and the first metric) per epoch to ``path``.
+
+    Validation curves are dashed (told apart in grayscale too); the epoch whose weights were
+    kept (``best_epoch``, a History's own by default) is marked when it is not the last; a
+    loss spanning more than :data:`LOG_SPAN` is drawn on a log scale, and epochs whose loss
+    was not finite are named.
 
     Parameters
     ----------
@@ -316,13 +380,20 @@ def save_training_curves(
     loss_label : str
         The loss panel's y-axis label, e.g. ``"loss (standardised target)"`` when the
         loss was computed on a transformed target.
+    best_epoch : int, optional
+        The epoch to mark as the one whose weights were kept (``history.best_epoch``).
+    note : str, optional
+        A line under the title (a History that diverged: its stop reason, by default).
 
     Raises
     ------
     InputError
         For no epochs, columns of different lengths, or values that are not numbers.
     """
-    return save_figure(training_curves_figure(history, title=title, loss_label=loss_label), path)
+    figure = training_curves_figure(
+        history, title=title, loss_label=loss_label, best_epoch=best_epoch, note=note
+    )
+    return save_figure(figure, path)
 
 
 def _count_matrix(matrix: Any, n: int) -> Any:
