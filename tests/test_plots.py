@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -173,3 +174,22 @@ def test_curves_read_in_grayscale_mark_the_kept_epoch_and_scale_a_blown_up_loss(
     noted = training_curves_figure(HISTORY, note="training diverged at epoch 4: the loss ...")
     assert any(text.get_text().startswith("training diverged at epoch 4") for text in
                noted.axes[0].texts)  # fmt: skip
+
+
+def test_confusion_matrix_labels_fit_and_counts_start_at_zero():
+    # (a visual QA pass: long class names were cut off by the figure's edge with the axis
+    # titles, 40 slanted labels ran into each other, and a matrix of zeros had a colour
+    # bar from -0.1)
+    long = "a very long class name that goes on and on"
+    fig = confusion_matrix_figure([[3, 1], [0, 4]], [long, "b"])
+    ax = fig.axes[0]
+    shown = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert shown[0] == long[:23] + "…" and shown[1] == "b"
+    assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true"
+    assert fig.axes[0].images[0].get_clim() == (0.0, 4.0)
+    zeros = confusion_matrix_figure([[0, 0], [0, 0]], ["a", "b"]).axes[0].images[0]
+    assert zeros.get_clim() == (0.0, 1.0)
+    digits = confusion_matrix_figure(np.eye(10), [str(i) for i in range(10)]).axes[0]
+    assert all(tick.get_rotation() == 0 for tick in digits.get_xticklabels())
+    many = confusion_matrix_figure(np.eye(40), [f"category_{i:02d}" for i in range(40)]).axes[0]
+    assert all(tick.get_rotation() == 90 for tick in many.get_xticklabels())

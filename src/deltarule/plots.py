@@ -429,6 +429,14 @@ def _count_matrix(matrix: Any, n: int) -> Any:
     return counts
 
 
+LABEL_CHARS = 24
+"""A class label on a confusion matrix's axes is cut to this many characters (with "…")."""
+
+
+def _label(name: str) -> str:
+    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…"
+
+
 def confusion_matrix_figure(
     matrix: Sequence[Sequence[float]], labels: Sequence[Any], *, ax: Any = None
 ) -> Any:
@@ -459,15 +467,23 @@ def confusion_matrix_figure(
             f"{type(labels).__name__} {str(labels)[:40]!r}."
         )
     counts = _count_matrix(matrix, len(labels))
-    names = [plain_text(label) for label in labels]
-    size = min(12.0, 3.0 + 0.5 * len(labels))
+    names = [_label(plain_text(label)) for label in labels]
+    longest = max((len(name) for name in names), default=1)
+    size = min(12.0, 3.0 + 0.5 * len(labels)) + 0.07 * longest  # (room for the labels)
     own = ax is None
     fig, ax = _figure_and_axes(ax, (size, size))
-    image = ax.imshow(counts, cmap="Blues")
+    image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(float(counts.max()), 1.0))
     fig.colorbar(image, ax=ax, fraction=0.046)
     ticks = range(len(labels))
-    ax.set_xticks(ticks, names, rotation=45, ha="right", **_PLAIN)
-    ax.set_yticks(ticks, names, **_PLAIN)
+    many = len(labels) > 20  # (upright, smaller: slanted, they ran into each other)
+    small = {"fontsize": 7} if many else {}
+    if longest <= 3 and not many:  # (digits, short codes: upright)
+        ax.set_xticks(ticks, names, **_PLAIN)
+    elif many:
+        ax.set_xticks(ticks, names, rotation=90, **small, **_PLAIN)
+    else:
+        ax.set_xticks(ticks, names, rotation=45, ha="right", rotation_mode="anchor", **_PLAIN)
+    ax.set_yticks(ticks, names, **small, **_PLAIN)
     threshold = counts.max() / 2
     for (row, col), value in np.ndenumerate(counts):
         colour = "white" if value > threshold else "black"
