@@ -67,3 +67,23 @@ def test_a_broken_script_would_be_caught(page, tmp_path) -> None:
     broken.write_text(html)
     result = run_chromium(broken, tmp_path, "--dump-dom")
     assert any("undefinedFunction" in line for line in console_errors(result.stderr))
+
+
+def test_numbers_in_a_table_stay_on_one_line(tmp_path) -> None:
+    # (a visual QA pass: at 1,400 px, "5.377481e-07" broke into "5.377481e-" and "07")
+    from deltarule.explain.html import page as html_page
+
+    cells = "".join(f"<td><span>{v:.6e}</span></td>" for v in [5.377481e-07, 8.1e-06] * 12)
+    probe = (  # (the lines each number's text takes)
+        "<script>window.onload = () => { const n = [...document.querySelectorAll('td span')]"
+        ".map(s => s.getClientRects().length); document.body.setAttribute("
+        "'data-lines', JSON.stringify(n)); };</script>"
+    )
+    path = tmp_path / "table.html"
+    path.write_text(html_page("table", [f"<table><tr>{cells}</tr></table>", probe]))
+    result = run_chromium(path, tmp_path, "--window-size=800,600", "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'data-lines="\[([^\]]*)\]"', result.stdout)
+    assert found is not None, result.stdout[-500:]
+    lines = [int(n) for n in found.group(1).split(",")]
+    assert len(lines) == 24 and set(lines) == {1}

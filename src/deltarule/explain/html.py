@@ -53,7 +53,8 @@ ul.steps li { font-family: ui-monospace, monospace; font-size: .9rem; padding: .
   white-space: pre-wrap; }
 ul.steps li:hover { background: #eef3fb; }
 table { border-collapse: collapse; background: #fff; }
-th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
+th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; white-space: nowrap; }
+table { max-width: 100%; overflow-x: auto; display: block; }
 .note { color: #555; font-size: .9rem; }
 """
 
