@@ -259,3 +259,14 @@ def test_dataset_table_matches_load_dataset_for_every_scikit_learn_dataset():
         np.testing.assert_allclose((raw - data.feature_mean) / data.feature_scale,
                                    data.X_train, atol=1e-5)  # fmt: skip
         assert columns[:-1] == list(data.feature_names)
+
+
+def test_draw_values_on_a_crowded_network_warns_how_to_read_them(capsys, flower_model):
+    # (a visual QA pass: --values on a 4-64-3 network piled its labels on each other)
+    code, _, err = cli(capsys, "draw", "m.safetensors", "--values", "--out", "v.svg")
+    assert code == 0
+    assert "warning: --values writes 48 weights between two layers" in err
+    assert "--max-neurons 3" in err
+    code, _, err = cli(capsys, "draw", "m.safetensors", "--values", "--max-neurons", "3",
+                       "--out", "v3.svg")  # fmt: skip
+    assert code == 0 and "warning" not in err

@@ -110,6 +110,27 @@ def _names(subject: Any, network: Any) -> tuple[list[str] | None, list[str] | No
     return (inputs, outputs) if fits else (None, None)
 
 
+def _warn_crowded(network: Any, max_neurons: int, values: Any) -> None:
+    """Warn when ``--values`` writes more weights between two layers than fit side by side
+    (their labels overlap: a 4-64-3 network's ran into each other)."""
+    import warnings
+
+    from ..explain.diagram import MAX_LABELLED_BETWEEN
+
+    if values is not True:
+        return
+    shown = [min(n, max_neurons) for n in network.layer_sizes]
+    between = max((a * b for a, b in zip(shown, shown[1:])), default=0)
+    if between > MAX_LABELLED_BETWEEN:
+        warnings.warn(
+            f"--values writes {between} weights between two layers, and their labels overlap "
+            f"beyond {MAX_LABELLED_BETWEEN}; draw fewer neurons (--max-neurons 3) to read them, "
+            "or hover over the SVG's edges for each value.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Draw the network; returns the exit status."""
     from .._validation import check_int
@@ -126,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     subject, title = _network(args)
     network = getattr(subject, "network", subject)  # (a model file, or a textbook network)
     inputs, outputs = _names(subject, network)
+    _warn_crowded(network, max_neurons, args.values)
     svg = draw_network(network, args.out, max_neurons=max_neurons, show_values=args.values,
                        title=title, input_names=inputs, output_names=outputs)  # fmt: skip
     if args.out:
