@@ -67,3 +67,19 @@ def test_the_descent_table_keeps_its_columns_aligned(capsys):
     assert len(rows) == 16 and all(len(s) == 4 for s in starts), rows
     assert all(s[1:] == starts[0][1:] for s in starts), rows  # W, E and dE/dW line up
     assert all(row.split()[0] == "step" or row.split()[0].isdigit() for row in rows)
+
+
+def test_edge_values_are_written_above_every_edge_on_a_box_of_their_own():
+    # (a visual QA pass: in "After one update", later edges were drawn over the labels
+    # written before them, and an edge crossing a label's spaces showed through its halo)
+    from deltarule.explain import diagram_svg
+    from deltarule.explain.diagram import Diagram
+    from deltarule.textbook import tutorial_network
+
+    net = tutorial_network()[0]
+    svg = diagram_svg(Diagram.from_network(net), show_values=True)
+    last_line = svg.rfind("<line ")
+    values = svg.index('<g class="values">')
+    assert last_line < values  # (every label after every edge)
+    labels = re.findall(r"<rect [^>]*/><text [^>]*>(w\d = [^<]*|[\d.]+)</text>", svg[values:])
+    assert len(labels) == 12  # (8 weights, 4 biases: each with its box)

@@ -54,13 +54,27 @@ def _edge_svg(edge: Edge, plan: Layout) -> str:
         f"<line {coords} {paint}{dash}/>",
         f'<line {coords} stroke="transparent" stroke-width="10" pointer-events="stroke"/>',
     ]
-    if plan.labelled:
-        x, y = x1 + (x2 - x1) * edge.place, y1 + (y2 - y1) * edge.place
-        parts.append(
-            f'<text x="{x:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{colour(edge.value)}" '
-            f'stroke="white" stroke-width="3" paint-order="stroke">{escape(edge.label())}</text>'
-        )
     return "".join(parts) + "</g>"
+
+
+def _label_svg(edge: Edge) -> str:
+    """An edge's value, drawn once every edge is (a later edge crossed the labels written
+    before it: the "After one update" diagram's long values were struck through)."""
+    (x1, y1), (x2, y2) = edge.start, edge.end
+    x, y = x1 + (x2 - x1) * edge.place, y1 + (y2 - y1) * edge.place
+    text = edge.label()
+    width = LABEL_CHAR_WIDTH * len(text) + 4  # (a halo hid no edge crossing its spaces)
+    return (
+        f'<rect x="{x - width / 2:.1f}" y="{y - 13:.1f}" width="{width:.1f}" height="12" '
+        'fill="white" fill-opacity="0.85" pointer-events="none"/>'
+        f'<text x="{x:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="{colour(edge.value)}" '
+        f'stroke="white" stroke-width="3" paint-order="stroke" pointer-events="none">'
+        f"{escape(text)}</text>"
+    )
+
+
+LABEL_CHAR_WIDTH = 6.0
+"""About the width of a character of an edge's label (11 px sans-serif), for the box behind it."""
 
 
 def _nodes_svg(plan: Layout) -> list[str]:
@@ -130,6 +144,8 @@ def diagram_svg(
     parts = [svg_root(plan.width, plan.height, "network", standalone=standalone)]
     parts.append(f"<title>{escape(diagram.title or 'network diagram')}</title>")
     parts += [_edge_svg(edge, plan) for edge in plan.edges]
+    if plan.labelled:  # (above every edge)
+        parts += ['<g class="values">', *(_label_svg(edge) for edge in plan.edges), "</g>"]
     parts += _nodes_svg(plan)
     parts.append("</svg>")
     return "\n".join(parts)
