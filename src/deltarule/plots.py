@@ -438,7 +438,7 @@ def _label(name: str) -> str:
 
 
 def confusion_matrix_figure(
-    matrix: Sequence[Sequence[float]], labels: Sequence[Any], *, ax: Any = None
+    matrix: Sequence[Sequence[float]], labels: Sequence[Any], *, ax: Any = None, title: str = ""
 ) -> Any:
     """Return the figure of :func:`save_confusion_matrix` (drawn, not written).
 
@@ -451,6 +451,8 @@ def confusion_matrix_figure(
     ax : matplotlib Axes, optional
         Draw into this axes (and a colour bar beside it) of your own figure, which is
         returned, as it is: not resized or laid out again.
+    title : str, optional
+        Instead of "confusion matrix".
 
     Returns
     -------
@@ -490,7 +492,7 @@ def confusion_matrix_figure(
         ax.text(col, row, f"{value:g}", ha="center", va="center", color=colour, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title("confusion matrix")
+    ax.set_title(plain_text(title or "confusion matrix"), **_PLAIN)
     if own:
         fig.tight_layout()
     return fig
@@ -537,12 +539,23 @@ def _values(data: Any, name: str) -> Any:
     return values
 
 
-def regression_figure(true: Sequence[float], predicted: Sequence[float], *, ax: Any = None) -> Any:
+def regression_figure(
+    true: Sequence[float],
+    predicted: Sequence[float],
+    *,
+    ax: Any = None,
+    title: str = "",
+    name: str = "",
+) -> Any:
     """Return the figure of :func:`save_regression_plot` (drawn, not written).
 
     Parameters
     ----------
     true, predicted : array-like of shape (n_samples,)
+    title : str, optional
+        Instead of "predicted vs true".
+    name : str, optional
+        The target's name, on both axes ("true progression").
     ax : matplotlib Axes, optional
         Draw into this axes of your own figure, which is returned as it is (not resized
         or laid out again).
@@ -565,9 +578,10 @@ def regression_figure(true: Sequence[float], predicted: Sequence[float], *, ax: 
     ax.scatter(truth, guess, s=10, color=_BLUE, alpha=0.6)
     low, high = min(truth.min(), guess.min()), max(truth.max(), guess.max())
     ax.plot([low, high], [low, high], color=_RED, linewidth=1, label="perfect")
-    ax.set_xlabel("true")
-    ax.set_ylabel("predicted")
-    ax.set_title("predicted vs true")
+    named = f" {plain_text(name)}" if name else ""
+    ax.set_xlabel(f"true{named}", **_PLAIN)
+    ax.set_ylabel(f"predicted{named}", **_PLAIN)
+    ax.set_title(plain_text(title or "predicted vs true"), **_PLAIN)
     ax.legend()
     ax.grid(alpha=0.3)
     if own:

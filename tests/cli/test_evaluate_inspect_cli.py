@@ -230,3 +230,25 @@ def test_inspect_writes_the_training_history_as_csv(capsys, in_tmp, flowers_csv)
     save_model(Network([4, 3]), in_tmp / "plain.safetensors")
     code, out, err = cli(capsys, "inspect", "plain.safetensors", "--format", "csv")
     assert code == 2 and "keeps no training history (a network saved from Python)" in err
+
+
+def test_evaluate_plots_name_the_target_and_its_score(capsys, flower_model, monkeypatch):
+    # (a visual QA pass: the axes said only "true" and "predicted", with no R² or accuracy)
+    import deltarule.plots as plots
+
+    drawn = []
+    original = plots.render_figure
+
+    def keep(figure, path):
+        drawn.append(figure)
+        return original(figure, path)
+
+    monkeypatch.setattr(plots, "render_figure", keep)
+    code, out, err = cli(capsys, "evaluate", "model.safetensors", "test.csv", "--plot", "c.png")
+    assert code == 0, err
+    title = drawn[-1].axes[0].get_title()
+    assert title.startswith("species: 60 rows, accuracy ") and float(title.split()[-1]) <= 1
+    figure = plots.regression_figure([1.0, 2.0, 3.0], [1.1, 1.9, 3.2], title="t", name="price")
+    ax = figure.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "t", "true price", "predicted price")  # fmt: skip

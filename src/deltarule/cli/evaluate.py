@@ -171,11 +171,16 @@ def _image(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> byt
     """The ``--plot`` file's bytes, drawn in memory (nothing is written)."""
     from ..plots import confusion_matrix_figure, regression_figure, render_figure
 
+    target, rows, metrics = report["target"], report["rows"], report["metrics"]
     if "confusion_matrix" in report:
         cm = report["confusion_matrix"]
-        figure = confusion_matrix_figure(cm["matrix"], cm["labels"])
+        title = f"{target}: {rows:,} rows, accuracy {metrics['accuracy']:.3f}"
+        figure = confusion_matrix_figure(cm["matrix"], cm["labels"], title=title)
     else:
-        figure = regression_figure(targets[:, 0], outputs[:, 0])
+        r2 = metrics.get("r2")
+        scored = f", R² {r2:.3f}" if isinstance(r2, float) and r2 == r2 else ""
+        title = f"{target}: {rows:,} rows{scored}"
+        figure = regression_figure(targets[:, 0], outputs[:, 0], title=title, name=str(target))
     return render_figure(figure, path)
 
 
