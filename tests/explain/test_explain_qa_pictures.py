@@ -83,3 +83,20 @@ def test_edge_values_are_written_above_every_edge_on_a_box_of_their_own():
     assert last_line < values  # (every label after every edge)
     labels = re.findall(r"<rect [^>]*/><text [^>]*>(w\d = [^<]*|[\d.]+)</text>", svg[values:])
     assert len(labels) == 12  # (8 weights, 4 biases: each with its box)
+
+
+def test_the_png_error_curve_says_its_log_scales_and_writes_plain_numbers():
+    # (a visual QA pass: the PNG's ticks mixed "0" with 10^0 and 10^1 and minor labels of
+    # 4x10^-1, and its axes did not say log scale, where the HTML chart does)
+    pytest.importorskip("matplotlib")
+    from deltarule.explain._plots import error_figure
+
+    fig = error_figure([0, 1, 10, 100, 1000], [0.3, 0.29, 0.2, 0.02, 0.001], xlabel="updates",
+                       ylabel="error E", title="t", logx=True, logy=True)  # fmt: skip
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "updates (log scale)" and ax.get_ylabel() == "error E (log scale)"
+    fig.canvas.draw()  # (tick labels are made when drawn)
+    xs = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    ys = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "1,000" in xs and "10" in xs and not any("10^" in t or "$" in t for t in xs + ys)
+    assert "0.01" in ys

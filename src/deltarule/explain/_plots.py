@@ -39,10 +39,21 @@ def error_figure(
     if markers is not None:
         ax.plot(*markers, "o-", color="#c0392b", markersize=4, linewidth=1, label="steps")
         ax.legend()
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     ax.set_xscale("symlog" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    if logx:  # (as the HTML chart: 0, 1, 10, 1,000, not 0, 10^0, 10^1)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    if logy:  # (plain numbers, 0.1 and 0.001, not 10^-1 beside minor labels 4x10^-1)
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        low, high = min(ys), max(ys)
+        few = high < 30 * low  # (within a decade or so: the minor ticks are the labels)
+        ax.yaxis.set_minor_formatter(plain if few else NullFormatter())
+    ax.set_xlabel(f"{xlabel} (log scale)" if logx else xlabel)
+    ax.set_ylabel(f"{ylabel} (log scale)" if logy else ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
