@@ -143,7 +143,7 @@ class StillImprovingWarning(ConvergenceWarning):
         what = (
             f"training stopped at the maximum number of epochs ({self.epochs}) while the "
             f"training loss was still falling: {self.drop:.1%} lower over the last "
-            f"{self.window} epoch{'s' if self.window > 1 else ''} ({self.old:.4g} -> "
+            f"{f'{self.window} epochs' if self.window > 1 else 'epoch'} ({self.old:.4g} -> "
             f"{self.new:.4g})."
         )
         if resumed is not None:

@@ -79,7 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output format (default: from --out's extension, .html, .md, .json or .txt; "
         "else text)",
     )
-    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
+    )
     parser.add_argument(
         "--learning-rate",
         type=float,

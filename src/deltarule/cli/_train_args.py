@@ -29,7 +29,8 @@ __all__ = [
 
 DESCRIPTION = """Train a multi-layer perceptron by backpropagation.
 
-With DATA (CSV, TSV, Parquet, or NPZ with arrays X and y) and --target, train on
+With DATA (CSV, TSV, Parquet, NPZ with arrays X and y, or FANN's .data; text may
+be .gz) and --target, train on
 that table: numbers are standardised, text is one-hot encoded, the task is
 detected (--task overrides) and the model is saved with its preprocessing.
 A .csv file's separator (comma, semicolon or tab) is guessed; --sep gives
@@ -147,8 +148,9 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--batch-size", {"type": whole_number}),  # (help: _registry_help, naming every_row)
     ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
     ("--l2", {"type": float, "default": 0.0, "metavar": "ALPHA",
-              "help": "L2 penalty on the weights, ALPHA/2 times their sum of squares added to "
-              "the loss (weight decay; scikit-learn's alpha) (default: 0)"}),
+              "help": "L2 penalty on the weights: ALPHA/2 times their sum of squares added to "
+              "each batch's mean loss (scikit-learn's alpha is ALPHA times the batch size) "
+              "(default: 0)"}),
     ("--dropout", {"type": float, "default": 0.0, "metavar": "P",
                    "help": "fraction of each hidden layer's units dropped at random in "
                    "training (default: 0)"}),

@@ -156,8 +156,9 @@ def text_report(report: dict[str, Any]) -> str:
     """The report as text: one metric a line, then the confusion matrix."""
     from ._records import printable, short
 
+    rows = report["rows"]
     lines = [f"{report['task']} of {printable(short(repr(report['target'])))} on "
-             f"{report['rows']} rows"]  # fmt: skip
+             f"{rows} row{'s' * (rows != 1)}"]  # fmt: skip
     for key, value in report["metrics"].items():
         shown = f"{value:.6g}" if value == value else f"undefined ({_UNDEFINED.get(key, 'NaN')})"
         lines.append(f"{_NAMES[key]:<18}{shown}")
