@@ -14,13 +14,13 @@ def _interrupted() -> int:
 
 
 try:
-    from .cli import main
+    from .cli import program
 except KeyboardInterrupt:  # Ctrl-C while the command line loads: one line, no traceback
     sys.exit(_interrupted())
 
 if __name__ == "__main__":
     try:
-        status = main()
+        status = program()
     except KeyboardInterrupt:  # (between the import and main's own handling)
         status = _interrupted()
     sys.exit(status)

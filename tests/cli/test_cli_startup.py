@@ -27,10 +27,11 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 READY = "ready"
 ENTRY_POINTS = {
-    # What pip's `deltarule` program runs ([project.scripts] deltarule = "deltarule.cli:main"),
-    # and what `python -m deltarule` runs; each says READY when our code is about to start.
+    # What pip's `deltarule` program runs ([project.scripts] deltarule =
+    # "deltarule.cli:program"), and what `python -m deltarule` runs; each says READY when
+    # our code is about to start.
     "deltarule": f"import sys\nprint({READY!r}, flush=True)\n"
-    "from deltarule.cli import main\nsys.exit(main())",
+    "from deltarule.cli import program\nsys.exit(program())",
     "python -m deltarule": f"import runpy, sys\nprint({READY!r}, flush=True)\n"
     "runpy.run_module('deltarule', run_name='__main__', alter_sys=True)",
 }
@@ -202,8 +203,8 @@ def test_ctrl_c_as_the_program_shuts_down_ends_it_without_a_traceback(command):
     argv, folder = command
     script = (
         "import os, signal, sys, time\n"
-        "from deltarule.cli import main\n"
-        "status = main()\n"  # (the program: argv from sys.argv)
+        "from deltarule.cli import program\n"
+        "status = program()\n"  # (the console script's: argv from sys.argv)
         "os.kill(os.getpid(), signal.SIGINT)\n"  # (as Python shuts down)
         "time.sleep(5)\n"
         "print('not reached', flush=True)\n"
@@ -215,3 +216,27 @@ def test_ctrl_c_as_the_program_shuts_down_ends_it_without_a_traceback(command):
     assert done.returncode == 130, done.stderr
     assert done.stderr == "" and "not reached" not in done.stdout
     assert done.stdout.splitlines()[0] == "species"  # (the predictions, flushed)
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+def test_a_host_calling_main_keeps_its_own_ctrl_c(command, ignored):
+    # (a review: main() on sys.argv installed the exit-at-once handler in any host, IPython
+    # or a test, and replaced a SIGINT the parent had ignored)
+    argv, folder = command
+    script = (
+        "import signal, sys\n"
+        + ("signal.signal(signal.SIGINT, signal.SIG_IGN)\n" if ignored else "")
+        + "before = signal.getsignal(signal.SIGINT)\n"
+        "from deltarule.cli import main, program\n"
+        "main()\n"
+        "assert signal.getsignal(signal.SIGINT) is before, 'main changed it'\n"
+        "program()\n"
+        "after = signal.getsignal(signal.SIGINT)\n"
+        "assert (after is signal.SIG_IGN) if before is signal.SIG_IGN else (after is not before)\n"
+        "print('checked', file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], cwd=folder, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr.endswith("checked\n"), done.stderr

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from types import FrameType
     from typing import Any
 
-__all__ = ["main", "build_parser", "add_common", "stop_signal", "SUBCOMMANDS", "EXIT_USAGE"]
+__all__ = [
+    "main", "program", "build_parser", "add_common", "stop_signal", "SUBCOMMANDS", "EXIT_USAGE",
+]  # fmt: skip
 
 EXIT_USAGE = 2
 SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw", "data")
@@ -202,22 +204,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._streams import Streams
 
     with _ONE_AT_A_TIME, Streams(), warnings.catch_warnings():  # (warnings: this command's)
-        status = _main(argv)
-    if argv is None:  # (the program, reading sys.argv; a call with arguments is left alone)
-        _quiet_shutdown()
-    return status
+        return _main(argv)
 
 
-def _quiet_shutdown() -> None:
-    """Once the program's command is done, a Ctrl-C while Python shuts down (joining the
-    thread pools predict used) ends it at once: Python's own handler raised
-    KeyboardInterrupt inside that shutdown, printing "Exception ignored in ... threading"
-    with a traceback (rarely: the moment is short)."""
+def program() -> int:
+    """The ``deltarule`` program (its console script, and ``python -m deltarule``):
+    :func:`main` on ``sys.argv``, then a quiet end.
+
+    Once the command is done, a Ctrl-C while Python shuts down (joining the thread pools
+    predict used) ends the process at once: Python's own handler raised KeyboardInterrupt
+    inside that shutdown, printing "Exception ignored in ... threading" with a traceback.
+    Only the program does this (a host that calls :func:`main` keeps its own Ctrl-C), and
+    only where Ctrl-C is Python's default (a SIGINT ignored stays ignored)."""
+    status = main()
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread():
+    default = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if default and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupted_at_exit)
+    return status
 
 
 def _interrupted_at_exit(signum: int, frame: FrameType | None) -> None:
