@@ -170,7 +170,11 @@ def test_curves_read_in_grayscale_mark_the_kept_epoch_and_scale_a_blown_up_loss(
     blown = {"epoch": [1, 2, 3], "loss": [1.0, 3e20, float("nan")]}
     ax = training_curves_figure(blown).axes[0]
     assert ax.get_yscale() == "log"
-    assert any("loss not finite at epoch 3" in text.get_text() for text in ax.texts)
+    assert any("training loss not finite at epoch 3" in text.get_text() for text in ax.texts)
+    val_only = {"epoch": [1, 2], "loss": [1.0, 0.5], "val_loss": [float("nan")] * 2}
+    assert not training_curves_figure(val_only).axes[0].texts  # (no divergence)
+    with pytest.raises(InputError, match="best_epoch must be an epoch number"):
+        training_curves_figure(HISTORY, best_epoch="2")
     noted = training_curves_figure(HISTORY, note="training diverged at epoch 4: the loss ...")
     assert any(text.get_text().startswith("training diverged at epoch 4") for text in
                noted.axes[0].texts)  # fmt: skip

@@ -902,12 +902,12 @@ def test_model_checkpoint_names_files_with_the_epochs_values_as_keras(tmp_path, 
     X = rng.normal(size=(40, 2))
     y = np.eye(2)[(X[:, 0] > 0).astype(int)]
     net = dr.Network([2, 4, 2], output_activation="softmax", seed=0)
-    pattern = str(tmp_path / "w.{epoch:02d}-{val_loss:.3f}-{val_acc:.2f}-{lr:g}.safetensors")
+    pattern = str(tmp_path / "w.{epoch:02d}-{val_loss:.3f}-{val_acc:.2}-{lr:g}.safetensors")
     checkpoint = ModelCheckpoint(pattern, monitor="loss")
     history = net.fit(X[:30], y[:30], epochs=3, metrics=["accuracy"], callbacks=[checkpoint],
                       validation_data=(X[30:], y[30:]), **quiet())  # fmt: skip
     want = [
-        f"w.{r.epoch:02d}-{r.val_loss:.3f}-{r.val_metrics['accuracy']:.2f}-"
+        f"w.{r.epoch:02d}-{r.val_loss:.3f}-{r.val_metrics['accuracy']:.2}-"
         f"{r.learning_rate:g}.safetensors"
         for r in history.records
     ]

@@ -266,17 +266,20 @@ diverged run's 3e20 flattened every other epoch onto 0)."""
 
 
 def _loss_axis(ax: Any, epochs: Sequence[Any], columns: Sequence[Sequence[Any]]) -> None:
-    """Log-scale the loss panel when its values span many decades; note the epochs whose
-    loss was not finite (a diverged run's, left out of the curves)."""
+    """Log-scale the loss panel when its values span many decades (all of them positive)."""
     values = [v for column in columns for v in column if v is not None and math.isfinite(v)]
     positive = [v for v in values if v > 0]
     if positive and len(positive) == len(values) and max(positive) > LOG_SPAN * min(positive):
         ax.set_yscale("log")
-    lost = sorted({e for column in columns for e, v in zip(epochs, column)
-                   if v is not None and not math.isfinite(v)})  # fmt: skip
+
+
+def _diverged_epochs(ax: Any, epochs: Sequence[Any], loss: Sequence[Any]) -> None:
+    """Name the epochs whose training loss was not finite (a diverged run's; a validation
+    loss left empty is no divergence)."""
+    lost = [e for e, v in zip(epochs, loss) if v is not None and not math.isfinite(v)]
     if lost:
         more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
-        ax.text(0.98, 0.95, f"loss not finite at epoch {lost[0]:g}{more}: diverged",
+        ax.text(0.98, 0.95, f"training loss not finite at epoch {lost[0]:g}{more}: diverged",
                 transform=ax.transAxes, ha="right", va="top", fontsize=8, color=_RED)  # fmt: skip
 
 
@@ -307,6 +310,10 @@ def training_curves_figure(
     _figure_class()
     from matplotlib.ticker import MaxNLocator
 
+    if best_epoch is not None and (
+        isinstance(best_epoch, bool) or not isinstance(best_epoch, numbers.Real)
+    ):
+        raise InputError(f"best_epoch must be an epoch number or None; received {best_epoch!r}.")
     if not isinstance(history, Mapping):  # (a History knows its best epoch and its end)
         best_epoch = getattr(history, "best_epoch", None) if best_epoch is None else best_epoch
         reason = str(getattr(history, "stop_reason", "") or "")
@@ -332,6 +339,7 @@ def training_curves_figure(
             _curve(ax, epochs, columns[-1], _RED, f"validation {name}", dashed=True)
         if name == "loss":
             _loss_axis(ax, epochs, columns)
+            _diverged_epochs(ax, epochs, loss)
         _best_epoch(ax, best_epoch, epochs, label=name == "loss")
         ax.set_ylabel(plain_text(ylabel), **_PLAIN)
         ax.grid(alpha=0.3)

@@ -90,6 +90,11 @@ class CSVLogger(Callback):
         self._file = self._writer = None
 
 
+def _dummies(fields: list[str]) -> dict[str, Any]:
+    """Values for ``fields`` as the epochs give them: the epoch an int, the rest floats."""
+    return {f: 1 if f == "epoch" else 1.5 for f in fields}
+
+
 def _recorded(field: str) -> str:
     """The record's name for a path placeholder: a metric's alias's canonical name, and
     Keras's ``lr`` as ``learning_rate``."""
@@ -106,8 +111,8 @@ def _placeholders(path: str) -> list[str]:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(path) if f is not None]
         bad = [f for f in fields if not f.isidentifier()]
-        if not bad:  # (the epoch is an int, the recorded values floats)
-            path.format(**{f: 1 if f == "epoch" else 1.5 for f in fields})
+        if not bad:
+            path.format(**_dummies(fields))
     except (KeyError, IndexError, ValueError) as exc:
         raise InputError(
             f"ModelCheckpoint path {path!r} has a placeholder it cannot fill "
@@ -154,7 +159,7 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
 
     def on_train_begin(self, state: TrainingState) -> None:
-        _check_folder(self.path.format(**dict.fromkeys(self._fields, 1)), "ModelCheckpoint")
+        _check_folder(self.path.format(**_dummies(self._fields)), "ModelCheckpoint")
         for field in self._fields:
             if field != "epoch":
                 check_monitor(_recorded(field), state, f"ModelCheckpoint path {self.path!r}")

@@ -158,7 +158,11 @@ EPOCH_OPTIONS = {"epochs": "--epochs", "learning_rate": "--learning-rate", "stop
 (:class:`~deltarule.exceptions.StillImprovingWarning`) in the command line's spelling."""
 
 
-RULE_OPTIONS = {"stop_when_all_correct": "--until-all-correct", "target_error": "--target-error"}
+RULE_OPTIONS = {
+    "stop_when_all_correct": "--until-all-correct",
+    "target_error": "--target-error",
+    "the learning rate (now": "--learning-rate (now",
+}
 """The stopping rules' fit arguments, as warnings name them, in the command line's spelling."""
 
 
@@ -166,12 +170,14 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     """Show a warning as one line ``warning: ...`` (no source location) at the command line,
     the epoch-limit warning's advice in the command line's spelling (:data:`EPOCH_OPTIONS`)."""
     from .._reports import SILENCE
-    from ..exceptions import StillImprovingWarning
+    from ..exceptions import ConvergenceWarning, StillImprovingWarning
 
     text = message.advice(EPOCH_OPTIONS) if isinstance(message, StillImprovingWarning) else message
-    text = str(text).replace(f"; {SILENCE}.", ".")  # (a Python option: none here)
-    for python, option in RULE_OPTIONS.items():  # (a stopping rule: by its option's name)
-        text = text.replace(python, option)
+    text = str(text)
+    if issubclass(category, ConvergenceWarning):  # (the run's advice: not a column's name)
+        text = text.replace(f"; {SILENCE}.", ".")  # (a Python option: none here)
+        for python, option in RULE_OPTIONS.items():  # (stopping rules, the rate: options)
+            text = text.replace(python, option)
     sys.stderr.write(f"warning: {text}\n")
 
 
