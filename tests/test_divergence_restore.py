@@ -223,3 +223,30 @@ def test_a_regression_that_ends_worse_than_the_targets_mean_is_warned(offset, sp
         warnings.simplefilter("always")
         dr.Network([3, 8, 1], seed=0).fit(X, scaled, epochs=100, learning_rate=0.01, verbose=0)
     assert not [w for w in caught if "worse than their mean" in str(w.message)]
+
+
+def test_the_worse_than_the_mean_warning_leaves_other_advice_its_place():
+    # (a review: it fired under a large L2 penalty, whose loss holds the penalty; told a
+    # Poisson run to standardise counts; and took the place of "still falling" on short
+    # runs of small targets)
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+
+    def caught(y, **options):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            dr.Network([3, 8, 1], seed=0, **options.pop("net", {})).fit(X, y, verbose=0, **options)
+        return [w for w in seen if issubclass(w.category, dr.ConvergenceWarning)]
+
+    small = 5.0 + X[:, :1]
+    penalised = caught(small, epochs=50, l2=100.0)
+    assert not [w for w in penalised if "worse than their mean" in str(w.message)]
+    short = caught(small, epochs=10, learning_rate=0.01)
+    assert [w.category for w in short] == [dr.StillImprovingWarning]
+    counts = np.floor(1000 + 100 * np.abs(X[:, :1]))
+    poisson = caught(counts, epochs=5, learning_rate=1e-4,
+                     net={"output_activation": "exp", "loss": "poisson"})  # fmt: skip
+    texts = [str(w.message) for w in poisson if "worse than their mean" in str(w.message)]
+    assert texts and "standardise" not in texts[0]

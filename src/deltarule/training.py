@@ -420,12 +420,14 @@ class Trainer:
             rules = (EarlyStopping, TargetError, AllCorrect, GradientNormBelow)
             watched = any(isinstance(cb, rules) for cb in cbs)
             baseline = baseline_loss(self.network, state.y, state.sample_weight)
-            fit = mean_fit(self.network, state.y, state.sample_weight)
+            penalised = self.l1 or self.l2  # (the loss then holds the penalty: no mean's)
+            fit = None if penalised else mean_fit(self.network, state.y, state.sample_weight)
             lr = state.learning_rate
-            if impossible_rule(state, cbs) or not warn_if_improving(
+            twins = impossible_rule(state, cbs)
+            if twins or not warn_if_improving(
                 state.history, lr, early_stopping=watched, baseline=baseline, fit=fit
             ):
-                warn_unmet_rules(state.history, state, cbs)  # (not a second warning)
+                warn_unmet_rules(state.history, state, cbs, twins)  # (not a second warning)
         if warn_divergence:
             warn_diverged(reason)
         if warn_interrupted and not any(isinstance(cb, ProgressBar) and cb.verbose for cb in cbs):
