@@ -252,3 +252,19 @@ def test_evaluate_plots_name_the_target_and_its_score(capsys, flower_model, monk
     ax = figure.axes[0]
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
         "t", "true price", "predicted price")  # fmt: skip
+
+
+def test_inspect_csv_of_an_empty_or_growing_history():
+    # (a review: a run that diverged in its first epoch was said to be "a train file" with
+    # no history, and checkpoint records that gained a column were refused)
+    from deltarule.cli.inspect import history_csv
+    from deltarule.exceptions import InputError
+
+    with pytest.raises(InputError, match="a training history of no epochs"):
+        history_csv({"history": {}, "kind": "train"}, "m.safetensors")
+    base = {"loss": 0.5, "val_loss": None, "metrics": {}, "val_metrics": {},
+            "learning_rate": 0.1, "gradient_norm": 1.0, "seconds": 0.1}  # fmt: skip
+    records = [{**base, "epoch": 1}, {**base, "epoch": 2, "metrics": {"accuracy": 0.5}}]
+    text = history_csv({"history": records, "kind": "checkpoint"}, "c.safetensors")
+    lines = text.splitlines()
+    assert lines[0].endswith(",accuracy") and lines[1].endswith(",") and lines[2].endswith(",0.5")

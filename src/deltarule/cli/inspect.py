@@ -29,7 +29,7 @@ from ._common import (
     refuse_foreign_extension,
     write_text,
 )
-from ._model_kinds import CHECKPOINT, ESTIMATOR, NETWORK, model_kind
+from ._model_kinds import CHECKPOINT, ESTIMATOR, NETWORK, TRAIN, model_kind
 from ._records import describe_record, printable, record_lines, short
 from ._stand_ins import custom_note, stand_ins
 
@@ -208,7 +208,17 @@ def history_csv(info: dict[str, Any], path: str) -> str:
     if isinstance(history, list):  # (a checkpoint's: its epochs' records)
         history = _columns_of(history)
     columns = list(history) if isinstance(history, dict) else []
-    if "epoch" not in columns or not all(isinstance(history[c], list) for c in columns):
+    if isinstance(history, (dict, list)) and not columns and info["kind"] in (TRAIN, CHECKPOINT):
+        raise InputError(
+            f"{path} keeps a training history of no epochs (its run ended before its first "
+            "epoch finished: it diverged, or was stopped); there is nothing to write as CSV."
+        )
+    lengths = {len(history[c]) for c in columns if isinstance(history[c], list)}
+    if (
+        "epoch" not in columns
+        or len(lengths) != 1
+        or not all(isinstance(history[c], list) for c in columns)
+    ):
         what = {ESTIMATOR: "a scikit-learn estimator's file", NETWORK: "a network saved from "
                 "Python"}.get(info["kind"], f"a {info['kind']} file")  # fmt: skip
         raise InputError(
@@ -227,12 +237,14 @@ def history_csv(info: dict[str, Any], path: str) -> str:
 def _columns_of(records: list[Any]) -> dict[str, list[Any]] | None:
     """A checkpoint's epoch records as the columns a model file's history keeps (metrics
     as ``name`` and ``val_name``); None when they are not records."""
-    from ..history import EpochRecord, History
+    from ..history import EpochRecord
 
     try:
-        return History([EpochRecord(**record) for record in records]).as_dict()
+        rows = [EpochRecord(**record).as_dict() for record in records]
     except (TypeError, ValueError):
         return None
+    columns = list(dict.fromkeys(key for row in rows for key in row))  # (a metric added later)
+    return {key: [row.get(key) for row in rows] for key in columns}
 
 
 def load(path: str) -> Model:
