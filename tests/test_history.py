@@ -161,3 +161,24 @@ def test_a_long_compiled_online_fit_with_a_stopping_rule_keeps_its_epochs_as_col
                     target_error=1e-30, verbose=0, shuffle=False)  # fmt: skip
     assert len(h) == 20_000 and h._pending  # (not built)
     assert h.last.epoch == 20_000
+
+
+def test_loss_array_equals_loss_and_follows_new_epochs():
+    # (the end-of-run checks read the losses four times: as lists, 18 ms each for a
+    # compiled online run of a million epochs)
+    import numpy as np
+
+    from deltarule.history import EpochRecord, History
+
+    def record(epoch, loss):
+        return EpochRecord(epoch, loss, None, {}, {}, 0.1, 1.0, 0.0)
+
+    history = History([record(1, 0.9)])
+    history.extend_columns(2, np.array([0.8, 0.7], np.float32), np.ones(2), 0.1, 0.0)
+    history.append(record(4, 0.6))
+    array = history.loss_array()
+    assert array.dtype == np.float64 and array.tolist() == history.loss
+    assert history.loss_array() is array and not array.flags.writeable  # (kept, read-only)
+    history.append(record(5, 0.5))
+    assert history.loss_array().tolist() == history.loss and len(history.loss_array()) == 5
+    assert len(History().loss_array()) == 0

@@ -138,12 +138,19 @@ def warn_interrupted(reason: str, history: History, max_epochs: int) -> None:
     )
 
 
+def _losses(history: Any) -> np.ndarray:
+    """The history's training losses as an array (a History keeps one: no list of a
+    million floats rebuilt by each check)."""
+    array = getattr(history, "loss_array", None)
+    return array() if callable(array) else np.asarray(history.loss, dtype=float)
+
+
 def still_improving(
     history: History, lr: float, early_stopping: bool = False
 ) -> StillImprovingWarning | None:
     """The warning for a run whose loss was still falling when it ended (over the last
     tenth of ``history``'s epochs, at least one), or None."""
-    losses = history.loss
+    losses = _losses(history)
     if len(losses) < 4:
         return None
     k = max(1, len(losses) // 10)
@@ -166,7 +173,7 @@ def rose(history: History, lr: float) -> str | None:
     Such a run's loss jumps up and down; a fall over its last epochs is no sign that more
     epochs would help, so :func:`warn_if_improving` gives this warning instead of
     :func:`still_improving`'s."""
-    losses = history.loss
+    losses = _losses(history)
     if len(losses) < 2:
         return None
     first, last = float(losses[0]), float(losses[-1])
@@ -286,7 +293,7 @@ def worse_than_mean(
     """The warning for a regression run that hit its epoch limit fitting its targets worse
     than their mean does (``fit``: :func:`mean_fit`), with why when the targets are large
     (outputs start near 0: 3e5 house prices took 200 epochs to move 0.2%), or None."""
-    losses = history.loss
+    losses = _losses(history)
     if fit is None or not len(losses):
         return None
     mean_loss, scale, standardisable = fit
@@ -320,7 +327,7 @@ def blown_up(history: History, lr: float, baseline: float | None) -> str | None:
     A run whose loss fell at every epoch is slow, not overshooting (counts of 1,000 under
     a Poisson loss, falling from 11,450 to 11,410 in 5 epochs, were told to lower the
     rate): :func:`worse_than_mean` or the still-falling warning speak for it."""
-    losses = history.loss
+    losses = _losses(history)
     if baseline is None or not len(losses):
         return None
     last = float(losses[-1])
