@@ -186,6 +186,18 @@ CASES = {
         ["train", "flowers.csv", "--target", "length", "--class-weight", "balanced"],
         "--class-weight balanced weighs the classes, but the target length is a regression",
     ),
+    "features and drop": (
+        ["train", "flowers.csv", "--target", "species", "--features", "length", "--drop", "width"],
+        "give --features (the columns to keep) or --drop",
+    ),
+    "features naming the target": (
+        ["train", "flowers.csv", "--target", "species", "--features", "length,species"],
+        "--features names the target column 'species'",
+    ),
+    "features unknown": (
+        ["train", "flowers.csv", "--target", "species", "--features", "lenght"],
+        "--features names 1 column(s) the data does not have: 'lenght'",
+    ),
     "softmax hidden layers": (  # (trained to chance level without a word)
         ["train", "flowers.csv", "--target", "species", "--activation", "softmax"],
         "--activation softmax would put softmax on the hidden layers",

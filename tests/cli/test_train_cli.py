@@ -445,3 +445,21 @@ def test_a_negative_poisson_target_is_named_by_its_data_row(capsys, in_tmp):
     assert code == 2
     assert "--loss poisson needs targets that are counts or rates >= 0, but the target n is " \
         "-1.25 at data row 4" in err  # fmt: skip
+
+
+def test_features_keeps_only_the_columns_named(capsys, in_tmp, flowers_csv):
+    # (QA as an R user: neuralnet's y ~ a + b had no counterpart but --drop of the others)
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--features",
+                       "width,length", "--epochs", "3", "--quiet", "--out", "f.safetensors",
+                       "--checkpoint", "run")  # fmt: skip
+    assert code == 0, err
+    model = load_model(in_tmp / "f.safetensors")
+    pre = TabularPreprocessor.from_dict(model.preprocessing)
+    assert sorted(pre.feature_names) == ["length", "width"]
+    assert model.training["summary"]["settings"]["drop"] == ["colour"]  # (the rest)
+    code, _, err = cli(capsys, "train", "--resume", "run", "--quiet", "--out", "f2.safetensors")
+    assert code == 0, err  # (a finished run, resumed: kept its columns)
+    again = TabularPreprocessor.from_dict(load_model(in_tmp / "f2.safetensors").preprocessing)
+    assert sorted(again.feature_names) == ["length", "width"]
+    code, out, err = cli(capsys, "predict", "f.safetensors", flowers_csv)
+    assert code == 0 and len(out.splitlines()) == 61

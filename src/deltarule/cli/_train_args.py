@@ -133,6 +133,9 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
                 "the target: text, true/false or a few whole numbers are classes)"}),
     ("--drop", {"metavar": "COLUMNS", "help": "columns of DATA that are not features, "
                 "separated by commas (an id, a name), e.g. --drop PassengerId,Name"}),
+    ("--features", {"metavar": "COLUMNS", "help": "the only columns of DATA to use as "
+                    "features, separated by commas (R's y ~ a + b): the others, but the "
+                    "target, are dropped; e.g. --features age,fare"}),
     ("--impute", {"choices": ("mean", "median", "most_frequent"),
                   "help": "fill missing feature values (default: they are an error)"}),
     *TABLE_OPTIONS,
@@ -276,6 +279,13 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     hidden = parse_hidden(args.hidden)
     if isinstance(args.drop, str):  # (a resumed run's is the list it saved)
         args.drop = split_names(args.drop, "--drop")
+    if isinstance(getattr(args, "features", None), str):
+        args.features = split_names(args.features, "--features")
+        if args.drop:
+            raise InputError(
+                "give --features (the columns to keep) or --drop (the columns to leave "
+                "out), not both."
+            )
     for flag, bad in [
         ("--epochs", args.epochs < 1),
         ("--batch-size", args.batch_size is not None and args.batch_size < 1),
@@ -413,6 +423,12 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
     if args.data and (args.dataset or args.data_dir):
         raise InputError("give DATA or --dataset/--data-dir, not both; DATA is a file to train on.")
     _refuse_model_as_data(args.data)  # (before --out, which defaults to the same name)
+    if not args.data and getattr(args, "features", None):
+        raise InputError(
+            f"--features {','.join(args.features)} names columns of DATA, but no DATA file "
+            "was given; a built-in --dataset has its own features. Drop --features, or give "
+            "the data file."
+        )
     if not args.data and args.drop:
         raise InputError(
             f"--drop {','.join(args.drop)} names columns of DATA, but no DATA file was given; "

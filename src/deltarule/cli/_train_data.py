@@ -102,8 +102,25 @@ def category_warnings(pre: Any, n_rows: int, said: list[str]) -> list[str]:
 
 
 def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: bool) -> Any:
-    """``frame`` without the ``--drop`` columns; ``args.drop`` becomes their names as the
-    file writes them (saved with the model, and for ``--resume``)."""
+    """``frame`` without the ``--drop`` columns (or all but the ``--features`` ones and the
+    target); ``args.drop`` becomes their names as the file writes them (saved with the
+    model, and for ``--resume``, which keeps them as its ``--drop``)."""
+    features = getattr(args, "features", None)
+    if features:
+        if is_npz:
+            raise InputError(
+                f"--features {','.join(features)}: an NPZ (or FANN) file's columns have no "
+                "names (a model trained on it takes X's columns in order, all of them); "
+                "select those columns of X instead, or use a CSV file with a header."
+            )
+        kept = pick_columns(features, "--features", frame.columns)
+        if target in kept:
+            raise InputError(
+                f"--features names the target column {target!r}, the column to predict; it "
+                "is never a feature. Remove it from --features."
+            )
+        args.drop = [name for name in frame.columns if name not in kept and name != target]
+        args.features = None  # (said once, as the columns it drops: what --resume keeps)
     if not args.drop:
         args.drop = []
         return frame
