@@ -97,3 +97,28 @@ def test_a_count_that_is_not_a_whole_number_is_a_usage_error(capsys, data, text)
         f"error: argument --epochs: {text!r} is not a whole number; expected e.g. 100, "
         "1_000 or 1e5 (see 'deltarule train --help')\n"
     )
+
+
+def test_gradient_threshold_stops_as_r_neuralnets_threshold(capsys, tmp_path):
+    # (QA as an R neuralnet user: its threshold, the default stopping rule there, had no
+    # option; Python's GradientNormBelow(rule="neuralnet") is it)
+    import json
+
+    from deltarule.cli import main
+
+    data = tmp_path / "xor.csv"
+    data.write_text("a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
+    out = tmp_path / "x.safetensors"
+    code = main(["train", str(data), "--target", "y", "--validation-split", "0", "--hidden",
+                 "3", "--activation", "tanh", "--optimizer", "rprop_plus", "--loss",
+                 "half_squared_error", "--gradient-threshold", "0.01", "--epochs", "2000",
+                 "--quiet", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    assert main(["inspect", str(out), "--format", "json"]) == 0
+    training = json.loads(capsys.readouterr().out)["training"]
+    assert training["stop_reason"].startswith("largest gradient component ")
+    assert "below 0.01 (R neuralnet's rule" in training["stop_reason"]
+    assert training["epochs"] < 2000
+    assert training["settings"]["gradient_threshold"] == 0.01
+    assert training["settings"]["patience"] == 0  # (the rule decides, as --target-error)

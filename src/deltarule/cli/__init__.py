@@ -161,6 +161,7 @@ EPOCH_OPTIONS = {"epochs": "--epochs", "learning_rate": "--learning-rate", "stop
 RULE_OPTIONS = {
     "stop_when_all_correct": "--until-all-correct",
     "target_error": "--target-error",
+    "GradientNormBelow": "--gradient-threshold",
     "the learning rate (now": "--learning-rate (now",
 }
 """The stopping rules' fit arguments, as warnings name them, in the command line's spelling."""

@@ -40,14 +40,15 @@ _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "a
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
          "patience", "seed", "out", "plot", "checkpoint_every", "drop", "target_error",
          "until_all_correct", "sep", "no_header", "test_split", "l2", "dropout",
-         "class_weight", "features")  # fmt: skip
+         "class_weight", "features", "gradient_threshold")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
 _KINDS = {"epochs": (int,), "batch_size": (int, type(None)), "patience": (int,), "seed": (int,),
           "validation_split": (int, float), "test_split": (int, float, type(None)),
           "learning_rate": (int, float, type(None)),
           "checkpoint_every": (int, type(None)),
           "target_error": (int, float, type(None)), "l2": (int, float, type(None)),
-          "dropout": (int, float, type(None))}  # fmt: skip
+          "dropout": (int, float, type(None)),
+          "gradient_threshold": (int, float, type(None))}  # fmt: skip
 
 
 def data_fingerprint(path: str | Path) -> dict[str, Any]:
@@ -431,7 +432,7 @@ def fit_resumable(
 ) -> Any:
     """Train as ``deltarule.fit`` would, with checkpoints and resumption; return the history."""
     from .._reports import still_improving
-    from ..callbacks import AllCorrect, EarlyStopping, TargetError
+    from ..callbacks import AllCorrect, EarlyStopping, GradientNormBelow, TargetError
     from ..exceptions import StillImprovingWarning
     from ..history import History
     from ..io.checkpoint import CHECKPOINT_FILE, Checkpoint, load_checkpoint, resume_trainer
@@ -448,6 +449,8 @@ def fit_resumable(
         callbacks.append(TargetError(args.target_error))
     if getattr(args, "until_all_correct", False):
         callbacks.append(AllCorrect())
+    if getattr(args, "gradient_threshold", None) is not None:  # (R neuralnet's threshold)
+        callbacks.append(GradientNormBelow(args.gradient_threshold, rule="neuralnet"))
     prior = History()
     resume = getattr(args, "resume", None)
     if resume and (Path(resume) / CHECKPOINT_FILE).exists():  # (none yet: killed during the

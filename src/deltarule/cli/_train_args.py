@@ -175,6 +175,11 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
                         "rule; a regression's loss is on the standardised target); this rule "
                         "then decides, up to --epochs: early stopping is off unless "
                         "--patience is given too (then the first rule met stops)"}),
+    ("--gradient-threshold", {"type": float, "metavar": "E",
+                              "help": "stop when every partial derivative of the summed "
+                              "error is below E (R neuralnet's threshold, 0.01 there); as "
+                              "--target-error, it turns early stopping off unless --patience "
+                              "is given"}),
     ("--until-all-correct", {"action": "store_true",
                              "help": "stop when every training example is classified "
                              "correctly (the tutorial's other rule; classification only); "
@@ -206,6 +211,7 @@ _RANGES = {
     "--l2": "a number >= 0 such as 0.0001",
     "--dropout": "a fraction in [0, 1) such as 0.2",
     "--target-error": "a positive number such as 0.01",
+    "--gradient-threshold": "a positive number such as 0.01",
     "--validation-split": "a fraction in [0, 1) such as 0.1, or 0 for no validation",
     "--test-split": "a fraction in [0, 1) such as 0.2, or 0 for no test rows",
     "--checkpoint-every": "a positive integer such as 1",
@@ -272,6 +278,11 @@ def parse_hidden(text: str) -> list[int]:
     return [int(part) for part in parts]
 
 
+def _out_of_range(value: float | None) -> bool:
+    """Whether an optional positive setting was given out of (0, inf)."""
+    return value is not None and not 0 < value < inf
+
+
 def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     """Check what can be checked before any work; return (hidden sizes, model path or None)."""
     from ..solvers import get_first_order, get_solver
@@ -296,6 +307,7 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--l2", not 0 <= (args.l2 or 0.0) < inf),
         ("--dropout", not 0 <= (args.dropout or 0.0) < 1),
         ("--target-error", args.target_error is not None and not 0 < args.target_error < inf),
+        ("--gradient-threshold", _out_of_range(getattr(args, "gradient_threshold", None))),
         ("--seed", args.seed < 0),
         ("--validation-split", not 0 <= args.validation_split < 1),
         ("--test-split", not 0 <= (args.test_split or 0) < 1),
@@ -303,7 +315,11 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         if bad:
             value = getattr(args, flag[2:].replace("-", "_"))
             raise InputError(f"{flag} {value} is out of range; expected {_RANGES[flag]}.")
-    rules = args.target_error is not None or getattr(args, "until_all_correct", False)
+    rules = (
+        args.target_error is not None
+        or getattr(args, "until_all_correct", False)
+        or getattr(args, "gradient_threshold", None) is not None
+    )
     if rules and not args.resume and "patience" not in getattr(args, "given_options", []):
         args.patience = 0  # (the rule asked for decides; recorded so, for --resume too)
     solver = get_solver(args.optimizer)

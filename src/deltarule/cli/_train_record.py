@@ -76,6 +76,7 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
         settings["learning_rate"] = rate if rate > 0 else None  # (0: a solver sizes its steps)
     settings["target_error"] = getattr(args, "target_error", None)  # (every stopping rule)
     settings["until_all_correct"] = bool(getattr(args, "until_all_correct", False))
+    settings["gradient_threshold"] = getattr(args, "gradient_threshold", None)
     settings["hidden"] = extra.pop("hidden")
     settings["drop"] = list(getattr(args, "drop", None) or [])
     settings["l2"] = getattr(args, "l2", None) or 0.0
