@@ -179,7 +179,7 @@ CASES = {
             "mse",
             "--l2",
             "0.1",
-        ],
+        ],  # fmt: skip
         "(lbfgs takes --l2)",
     ),
     "class weight on a regression": (

@@ -196,6 +196,14 @@ def test_ctrl_c_in_an_import_lock_callback_is_put_off(monkeypatch):
     assert pending == [signal.SIGINT]
 
 
+def _run_script(script: str, argv: list[str], folder: Path) -> subprocess.CompletedProcess:
+    """Run ``python -c script ARGV`` in ``folder`` to its end."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *argv], cwd=folder, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+
+
 def test_ctrl_c_as_the_program_shuts_down_ends_it_without_a_traceback(command):
     # (seen under load: Ctrl-C just after the command returned raised KeyboardInterrupt
     # inside Python's shutdown (concurrent.futures joining its threads), which printed
@@ -209,10 +217,7 @@ def test_ctrl_c_as_the_program_shuts_down_ends_it_without_a_traceback(command):
         "time.sleep(5)\n"
         "print('not reached', flush=True)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, *argv], cwd=folder, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+    done = _run_script(script, argv, folder)
     assert done.returncode == 130, done.stderr
     assert done.stderr == "" and "not reached" not in done.stdout
     assert done.stdout.splitlines()[0] == "species"  # (the predictions, flushed)
@@ -235,8 +240,5 @@ def test_a_host_calling_main_keeps_its_own_ctrl_c(command, ignored):
         "assert (after is signal.SIG_IGN) if before is signal.SIG_IGN else (after is not before)\n"
         "print('checked', file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, *argv], cwd=folder, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+    done = _run_script(script, argv, folder)
     assert done.returncode == 0 and done.stderr.endswith("checked\n"), done.stderr
