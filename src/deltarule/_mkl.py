@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib.metadata
 import os
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -85,6 +84,8 @@ _NAMES = ("libmkl_rt.so", "libmkl_rt.", "mkl_rt.")  # Linux, macOS, Windows file
 
 def library_path() -> str | None:
     """The path of ``mkl_rt`` in the installed ``mkl`` wheel, or None."""
+    import importlib.metadata  # (here: ~11 ms a process that never asks paid at import)
+
     try:
         files = importlib.metadata.distribution(DISTRIBUTION).files or []
     except importlib.metadata.PackageNotFoundError:

@@ -242,3 +242,17 @@ def test_a_host_calling_main_keeps_its_own_ctrl_c(command, ignored):
     )
     done = _run_script(script, argv, folder)
     assert done.returncode == 0 and done.stderr.endswith("checked\n"), done.stderr
+
+
+def test_version_answers_without_loading_numpy(tmp_path):
+    # (a latency QA pass: --version built every subcommand's parser, importing numpy: 200 ms)
+    script = (
+        "import sys\n"
+        "from deltarule.cli import program\n"
+        "sys.argv = ['deltarule', '--version']\n"
+        "status = program()\n"
+        "print('numpy' in sys.modules, status)\n"
+    )
+    done = _run_script(script, [], tmp_path)
+    version, loaded = done.stdout.splitlines()
+    assert version.startswith("deltarule ") and loaded == "False 0", done.stderr

@@ -210,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ._streams import Streams
 
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:  # (no parser: ~170 ms)
+        sys.stdout.write(_version() + "\n")
+        return 0
     with _ONE_AT_A_TIME, Streams(), warnings.catch_warnings():  # (warnings: this command's)
         return _main(argv)
 
