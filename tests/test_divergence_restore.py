@@ -250,3 +250,23 @@ def test_the_worse_than_the_mean_warning_leaves_other_advice_its_place():
                      net={"output_activation": "exp", "loss": "poisson"})  # fmt: skip
     texts = [str(w.message) for w in poisson if "worse than their mean" in str(w.message)]
     assert texts and "standardise" not in texts[0]
+
+
+def test_a_loss_that_is_already_negligible_is_not_told_to_train_on():
+    # (a QA pass on default accuracy: digits at 4.7e-5 -> 2.8e-5, a perfect fit of its
+    # training rows, was told to raise the epochs and the learning rate)
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    Y = np.eye(3)[labels]
+    net = dr.Network([4, 32, 3], output_activation="softmax", seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = net.fit(X, Y, epochs=300, learning_rate=0.02, verbose=0)
+    assert history.loss[-1] < 0.01 * 1.0 and history.loss[-1] < history.loss[-30]
+    assert not [w for w in caught if issubclass(w.category, dr.StillImprovingWarning)]
+    short = dr.Network([4, 32, 3], output_activation="softmax", seed=0)
+    with pytest.warns(dr.StillImprovingWarning):  # (far from fitted: still told)
+        short.fit(X, Y, epochs=5, verbose=0)

@@ -345,20 +345,31 @@ def blown_up(history: History, lr: float, baseline: float | None) -> str | None:
     )
 
 
+NEGLIGIBLE = 0.01
+"""A training loss under this fraction of the loss of predicting the targets' mean
+(:func:`baseline_loss`) fits the training data all but exactly: still falling, it is no
+sign that more epochs would help."""
+
+
 def warn_if_improving(
     history: History,
     lr: float,
     early_stopping: bool = False,
     baseline: float | None = None,
     fit: tuple[float, float, bool] | None = None,
+    negligible: float | None = None,
 ) -> bool:
     """Warn when a run that hit its epoch limit was still improving, and by how much (the
     advice to add a stopping rule left out when ``early_stopping`` already watches), or
     when its loss ended above its first epoch's or jumped (:func:`rose`), or far above
     ``baseline``, the loss of predicting the targets' mean (:func:`blown_up`), or above the
-    mean's (``fit``: :func:`worse_than_mean`); returns whether it warned."""
+    mean's (``fit``: :func:`worse_than_mean`); returns whether it warned. A loss still
+    falling but under :data:`NEGLIGIBLE` times ``negligible`` (the loss of predicting the
+    mean of targets that vary) is not warned about."""
     unstable = rose(history, lr) or blown_up(history, lr, baseline)
     warning = still_improving(history, lr, early_stopping)
+    if warning is not None and negligible is not None and warning.new < NEGLIGIBLE * negligible:
+        warning = None  # (digits' 4.7e-5 -> 2.8e-5 was told to train on and raise the rate)
     if unstable is None and (warning is None or (fit is not None and fit[1] >= SCALE)):
         unstable = worse_than_mean(history, lr, fit)  # (a run still falling: "train longer"
         # says enough, unless the targets' scale is why it is slow)

@@ -424,9 +424,12 @@ class Trainer:
             fit = None if penalised else mean_fit(self.network, state.y, state.sample_weight)
             lr = state.learning_rate
             twins = impossible_rule(state, cbs)
+            classes = self.network.loss.name in CLASSIFICATION_LOSSES
+            reference = baseline if classes else (fit[0] if fit else None)
             if twins or not warn_if_improving(
-                state.history, lr, early_stopping=watched, baseline=baseline, fit=fit
-            ):
+                state.history, lr, early_stopping=watched, baseline=baseline, fit=fit,
+                negligible=reference,
+            ):  # fmt: skip
                 warn_unmet_rules(state.history, state, cbs, twins)  # (not a second warning)
         if warn_divergence:
             warn_diverged(reason)
