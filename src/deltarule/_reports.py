@@ -322,7 +322,8 @@ def worse_than_mean(
 
 def blown_up(history: History, lr: float, baseline: float | None) -> str | None:
     """The warning for a run that hit its epoch limit with its training loss over
-    :data:`BLOWN_UP` times ``baseline`` (:func:`baseline_loss`), above its lowest, or None.
+    :data:`BLOWN_UP` times ``baseline`` (:func:`baseline_loss`), not falling at every
+    epoch, or None.
 
     A run whose loss fell at every epoch is slow, not overshooting (counts of 1,000 under
     a Poisson loss, falling from 11,450 to 11,410 in 5 epochs, were told to lower the
@@ -333,7 +334,7 @@ def blown_up(history: History, lr: float, baseline: float | None) -> str | None:
     last = float(losses[-1])
     if not (math.isfinite(last) and last > BLOWN_UP * baseline):
         return None
-    steps = np.diff(np.asarray(losses, dtype=float))
+    steps = np.diff(losses)
     if len(steps) and (steps < 0).all():
         return None
     return (
