@@ -651,16 +651,27 @@ def continuous_column(y: Any) -> int | None:
     return None
 
 
-def check_target_range(y: np.ndarray, loss_name: str, name: str = "y") -> None:
-    """Refuse targets outside the range a loss is defined on (e.g. negative Poisson counts)."""
+def out_of_range(y: np.ndarray, loss_name: str) -> tuple[tuple[int, int], int, str] | None:
+    """The first target (row, column) outside the range the loss ``loss_name`` is defined
+    on (negative Poisson counts), how many rows hold one, and what the loss expects; None
+    when all are in range."""
     bounds = _TARGET_RANGES.get(loss_name)
     if bounds is None:
-        return
+        return None
     low, high, expected = bounds
     bad = (y < low) | (y > high)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+    if not bad.any():
+        return None
+    first = np.argwhere(bad)[0]
+    return (int(first[0]), int(first[1])), int(bad.any(axis=1).sum()), expected
+
+
+def check_target_range(y: np.ndarray, loss_name: str, name: str = "y") -> None:
+    """Refuse targets outside the range a loss is defined on (e.g. negative Poisson counts)."""
+    found = out_of_range(y, loss_name)
+    if found is not None:
+        (row, column), _, expected = found
         raise InputError(
-            f"the {loss_name} loss needs {expected}, but {name}[{where[0]}, {where[1]}] = "
-            f"{y[where]:g}. Pass targets in that range or choose another loss."
+            f"the {loss_name} loss needs {expected}, but {name}[{row}, {column}] = "
+            f"{y[row, column]:g}. Pass targets in that range or choose another loss."
         )

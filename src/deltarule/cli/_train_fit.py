@@ -56,23 +56,19 @@ def check_targets_for_loss(pre: Any, Y: np.ndarray, args: argparse.Namespace) ->
     """Refuse, before the data is split, regression targets outside the range the loss
     takes (--loss poisson: counts >= 0), naming the data row (the network's own check,
     after the split, counted the rows of the training part)."""
-    from .._validation import _TARGET_RANGES
+    from .._validation import out_of_range
     from ..losses import get_loss
 
     if pre.task == CLASSIFICATION:
         return
     loss = get_loss(output_and_loss(pre, args)[1]).name
-    bounds = _TARGET_RANGES.get(loss)
-    if bounds is None:
-        return
-    low, high, expected = bounds
-    bad = np.flatnonzero(((Y < low) | (Y > high)).any(axis=1))
-    if bad.size:
-        row = int(bad[0])
+    found = out_of_range(Y, loss)
+    if found is not None:
+        (row, column), rows, expected = found
         raise InputError(
             f"--loss {loss} needs targets that are {expected}, but the target "
-            f"{args.target or 'y'} is {float(Y[row].min()):g} at data row {row + 1} "
-            f"({bad.size} row(s) out of range). Fix those rows, or choose another --loss "
+            f"{args.target or 'y'} is {float(Y[row, column]):g} at data row {row + 1} "
+            f"({rows} row(s) out of range). Fix those rows, or choose another --loss "
             "(mse, the default for numbers, takes any)."
         )
 
