@@ -178,7 +178,8 @@ def test_loss_array_equals_loss_and_follows_new_epochs():
     history.append(record(4, 0.6))
     array = history.loss_array()
     assert array.dtype == np.float64 and array.tolist() == history.loss
-    assert history.loss_array() is array and not array.flags.writeable  # (kept, read-only)
+    history.records[-1] = record(4, 9.0)  # (a record edited in place: read afresh)
+    assert history.loss_array().tolist() == history.loss and history.loss[-1] == 9.0
     history.append(record(5, 0.5))
     assert history.loss_array().tolist() == history.loss and len(history.loss_array()) == 5
     assert len(History().loss_array()) == 0

@@ -260,3 +260,14 @@ def test_a_single_column_splits_at_the_midpoint_of_its_two_target_values():
     expected = float(np.mean((out[:, 0] > 0.5) == (y[:, 0] > 0.5)))
     assert net.evaluate(X, y, metrics=["accuracy"])["accuracy"] == expected
     assert h.records[-1].metrics["accuracy"] is not None
+
+
+def test_contradicting_rows_are_found_whatever_the_sign_of_their_zeros():
+    # (a review: compared by their bytes, 0.0 and -0.0 were different inputs)
+    from types import SimpleNamespace
+
+    from deltarule._reports import _contradictions
+
+    state = SimpleNamespace(X=np.array([[0.0, 1.0], [-0.0, 1.0], [1.0, 1.0]]),
+                            y=np.array([[0.0], [1.0], [1.0]]))  # fmt: skip
+    assert _contradictions(state) == 2

@@ -434,12 +434,12 @@ def _contradictions(state: Any) -> int:
     seen: dict[bytes, bytes] = {}
     mixed: set[bytes] = set()
     for row, label in zip(X, labels):
-        key, value = row.tobytes(), label.tobytes()
+        key, value = (row + 0.0).tobytes(), label.tobytes()  # (+ 0.0: -0.0 is 0.0)
         if seen.setdefault(key, value) != value:
             mixed.add(key)
     if not mixed:
         return 0
-    return sum(1 for row in X if row.tobytes() in mixed)
+    return sum(1 for row in X if (row + 0.0).tobytes() in mixed)
 
 
 def impossible_rule(state: Any, callbacks: Sequence[Any]) -> int:

@@ -182,6 +182,19 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     sys.stderr.write(f"warning: {text}\n")
 
 
+def _print_version() -> int:
+    """Write the version line, as argparse's version action does: an output that cannot
+    take it (closed, full, a closed pipe) is not an error of the program's."""
+    import os
+
+    try:
+        sys.stdout.write(_version() + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - (no flush error at exit)
+    return 0
+
+
 def _version() -> str:
     from .. import __version__
 
@@ -212,8 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with _ONE_AT_A_TIME, Streams(), warnings.catch_warnings():  # (warnings: this command's)
         if list(sys.argv[1:] if argv is None else argv) == ["--version"]:  # (no parser:
-            sys.stdout.write(_version() + "\n")  # ~170 ms of imports, numpy's among them)
-            return 0
+            return _print_version()  # ~170 ms of imports, numpy's among them)
         return _main(argv)
 
 

@@ -177,9 +177,10 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
                         "--patience is given too (then the first rule met stops)"}),
     ("--gradient-threshold", {"type": float, "metavar": "E",
                               "help": "stop when every partial derivative of the summed "
-                              "error is below E (R neuralnet's threshold, 0.01 there); as "
-                              "--target-error, it turns early stopping off unless --patience "
-                              "is given"}),
+                              "training error is below E (R neuralnet's threshold, 0.01 there, "
+                              "on its err.fct sse: --loss half_squared_error; a regression's "
+                              "target is standardised); as --target-error, it turns early "
+                              "stopping off unless --patience is given"}),
     ("--until-all-correct", {"action": "store_true",
                              "help": "stop when every training example is classified "
                              "correctly (the tutorial's other rule; classification only); "
