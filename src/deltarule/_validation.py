@@ -534,12 +534,19 @@ def check_targets(
     return array
 
 
+def full_precision(dtype: Any) -> float:
+    """The least magnitude ``dtype`` holds to full precision: its smallest normal number
+    over its epsilon (~1e-31 in float32, ~1e-292 in float64); below it a value loses its
+    digits, and a spread of values rounds together."""
+    info = np.finfo(dtype)
+    return float(info.tiny / info.eps)
+
+
 def _refuse_underflow(given: Any, array: np.ndarray, name: str) -> None:
     """Refuse targets whose every value is below what ``array``'s dtype holds to full
     precision (its smallest normal number over its epsilon: ~1e-31 in float32), as values
     too large are refused: targets of 1e-46 became 0 in float32 and trained silently."""
-    info = np.finfo(array.dtype)
-    least = float(info.tiny / info.eps)
+    least = full_precision(array.dtype)
     if array.dtype == np.float64 or array.size == 0 or float(np.abs(array).max()) >= least:
         return
     try:

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import _rowops, _scipy
 from ._typing import Array
-from ._validation import check_positive, lookup, register
+from ._validation import check_positive, full_precision, lookup, register
 from .activations import Activation
 from .activations import is_builtin as builtin_activation
 from .exceptions import InputError
@@ -314,7 +314,7 @@ def _positive(o: Array, upper: float | None = None) -> Array:
     the losses' domain (only an activation of a user's that declares no output range gives
     one), is taken as eps: a bounded push back into it."""
     info = np.finfo(o.dtype)
-    floor = min(info.tiny / info.eps, info.eps)  # (float16's tiny / eps is 0.0625: eps)
+    floor = min(full_precision(o.dtype), info.eps)  # (float16's would be 0.0625: eps)
     p = np.clip(o, floor, upper)
     return np.where(o <= 0, info.eps, p) if (o <= 0).any() else p  # (NaN stays NaN)
 

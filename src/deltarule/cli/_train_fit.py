@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import full_precision
 from ..exceptions import InputError
 from ._common import CLASSIFICATION
 from ._resume import fit_resumable
@@ -171,7 +172,7 @@ def check_target_fits(Y: np.ndarray, dtype: np.dtype, name: str | None) -> None:
             "(e.g. thousands or millions), and scale the predictions back."
         )
     spread = _mean_std(Y)[1] if np.ptp(Y) > 0 else top  # (a constant target: its size)
-    least = float(info.tiny / info.eps)
+    least = full_precision(dtype)
     if 0 < spread < least:
         raise InputError(
             f"the target {name or 'y'} varies by only {spread:.3g} (its values up to "
