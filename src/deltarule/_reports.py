@@ -239,16 +239,23 @@ def baseline_loss(network: Any, y: Any, sample_weight: Any) -> float | None:
     try:
         y = np.asarray(y, dtype=network.dtype).reshape(len(y), -1)
         mean = np.average(y, axis=0, weights=sample_weight)
-        guesses = [np.broadcast_to(mean, y.shape)]
-        if network.loss.name not in CLASSIFICATION_LOSSES and network.loss.name != "poisson":
-            guesses.append(np.zeros_like(y))
-        elif len(y) and not np.ptp(y, axis=0).any():  # (constant: the mean is exact, and
-            return None  # a clipped log gives its loss as eps, not 0: no scale to judge by)
-        with np.errstate(all="ignore"):
-            value = max(float(network.loss(g.astype(y.dtype), y, sample_weight)) for g in guesses)
+        if network.loss.name in CLASSIFICATION_LOSSES or network.loss.name == "poisson":
+            if len(y) and not np.ptp(y, axis=0).any():  # (constant: the mean is exact, and
+                return None  # a clipped log gives its loss as eps, not 0: no scale to judge)
+            value = _loss_of(network, mean, y, sample_weight)
+        else:
+            value = max(_loss_of(network, guess, y, sample_weight) for guess in (mean, 0.0))
     except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
         return None
     return value if math.isfinite(value) and value > 0 else None
+
+
+def _loss_of(network: Any, guess: Any, y: np.ndarray, sample_weight: Any) -> float:
+    """The network's loss when it predicts ``guess`` (a row, or a number) for every row of
+    ``y`` (the network's dtype)."""
+    with np.errstate(all="ignore"):
+        outputs = np.broadcast_to(np.asarray(guess, dtype=y.dtype), y.shape)
+        return float(network.loss(outputs, y, sample_weight))
 
 
 STANDARDISABLE = ("mse", "half_squared_error", "mae", "huber")
@@ -269,9 +276,7 @@ def mean_fit(network: Any, y: Any, sample_weight: Any) -> tuple[float, float, bo
         y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         mean = np.average(y, axis=0, weights=sample_weight)
         spread = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=sample_weight))
-        guess = np.broadcast_to(mean, y.shape).astype(network.dtype)
-        with np.errstate(all="ignore"):
-            value = float(network.loss(guess, y.astype(network.dtype), sample_weight))
+        value = _loss_of(network, mean, y.astype(network.dtype), sample_weight)
         scale = float(max(np.abs(mean).max(), spread.max()))
     except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
         return None
