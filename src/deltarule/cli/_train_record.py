@@ -177,12 +177,6 @@ def _escaped(value: Any) -> Any:
     return value
 
 
-def _diverged(history: Any) -> str:
-    """A diverged run's stop reason (its plot says so), else ""."""
-    reason = str(history.stop_reason or "")
-    return reason if reason.startswith("training diverged") else ""
-
-
 def plot_curves(
     history: Any, path: str, where: str, standardised: bool, model: Path | None
 ) -> None:
@@ -193,9 +187,8 @@ def plot_curves(
     label = "loss (standardised target)" if standardised else "loss"
     try:
         save_training_curves(
-            history.as_dict(), path, title=f"training on {where}", loss_label=label,
-            best_epoch=history.best_epoch, note=_diverged(history),
-        )  # fmt: skip
+            history, path, title=f"training on {where}", loss_label=label
+        )  # (the History: its kept epoch and a divergence are drawn from it)
     except Exception as exc:  # (any: the model is saved, say so with the reason)
         reason = str(exc).strip().replace("\n", " ").rstrip(".") or type(exc).__name__
         kept = (
