@@ -236,3 +236,30 @@ def test_a_run_with_l2_dropout_and_class_weights_resumes_bitwise_identical(blobs
     assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
     resumed = load_model(out).network.parameters
     assert resumed.tobytes() == reference.network.parameters.tobytes()
+
+
+def test_checkpoint_of_softmax_one_vs_rest_run_is_refused_by_name(
+    blobs, tmp_path, monkeypatch, capsys
+):
+    """A checkpoint of --loss binary_crossentropy with several classes written when such runs
+    had softmax outputs (before they got a sigmoid per class) is refused with a message that
+    says so and what to do, not one asking for a softmax setting no option gives."""
+    from deltarule.cli import _train_fit
+
+    real = _train_fit.output_and_loss
+    monkeypatch.setattr(
+        _train_fit, "output_and_loss", lambda pre, args: ("softmax", real(pre, args)[1])
+    )  # (the old rule)
+    folder = tmp_path / "ck"
+    command = ["train", str(blobs), "--target", "label", "--loss", "binary_crossentropy",
+               "--epochs", "3", "--checkpoint", str(folder), "--quiet"]  # fmt: skip
+    assert main([*command, "--out", str(tmp_path / "old.safetensors")]) == 0
+    assert load_checkpoint(folder).network.config()["activations"][-1] == "softmax"
+    monkeypatch.setattr(_train_fit, "output_and_loss", real)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(folder), "--out", str(tmp_path / "new.safetensors")]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]  # (after the run's "training ..." line)
+    assert err.startswith("error: --resume")
+    assert "softmax outputs" in err and "sigmoid per class" in err
+    assert "Start a new run without --resume" in err
+    assert not (tmp_path / "new.safetensors").exists()

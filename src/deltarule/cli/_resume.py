@@ -455,6 +455,7 @@ def fit_resumable(
     resume = getattr(args, "resume", None)
     if resume and (Path(resume) / CHECKPOINT_FILE).exists():  # (none yet: killed during the
         saved = load_checkpoint(resume)  # first epoch, and the run starts over, identically)
+        _refuse_softmax_one_vs_rest(net, saved, args)
         resume_trainer(trainer, saved, callbacks)
         prior = saved.history
         # The checkpoint of a run's last epoch: it ended there (killed before its model was
@@ -488,6 +489,28 @@ def fit_resumable(
             text = text.advice(resumed=resumed_advice(args.epochs))
         warnings.showwarning(text, warning.category, warning.filename, warning.lineno)
     return whole
+
+
+def _refuse_softmax_one_vs_rest(net: Any, saved: Any, args: argparse.Namespace) -> None:
+    """Refuse a checkpoint of ``--loss binary_crossentropy`` with several classes written
+    before such runs had a sigmoid per class (their outputs were a softmax then): the run
+    cannot be continued as it ran, and the general message would ask for a setting no option
+    gives."""
+    from ..losses import get_loss
+
+    now = net.config().get("activations") or []
+    was = saved.network.config().get("activations") or []
+    if not (now and len(was) == len(now) and was[:-1] == now[:-1]
+            and (was[-1], now[-1]) == ("softmax", "sigmoid") and args.loss != "auto"
+            and get_loss(args.loss).name == "binary_crossentropy"):  # fmt: skip
+        return
+    raise InputError(
+        f"--resume {args.resume}: the checkpoint is of a run with --loss {args.loss} and "
+        f"{net.layer_sizes[-1]} classes that an earlier deltarule trained through softmax "
+        "outputs; this version gives such runs a sigmoid per class (one-vs-rest), so that run "
+        "cannot be continued. Start a new run without --resume (the model files the old run "
+        "saved still load and predict)."
+    )
 
 
 def resumed_advice(epochs: int) -> str:
