@@ -166,4 +166,6 @@ def option_callbacks(
         )
     if time_limit is not None:
         stops.append(TimeLimit(check_positive(time_limit, "time_limit")))
+    for stop in stops:  # (a checkpoint marks their states: a resumed fit makes them again)
+        stop._fit_option = True
     return stops

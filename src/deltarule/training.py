@@ -30,7 +30,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -225,6 +225,9 @@ class Trainer:
         self._progress: Any = None  # the current fit's EpochProgress, if a callback wants it
         self._best_start: Any = None  # the current fit's _epochs.BestStart (for a checkpoint)
         self._resumed_best: tuple | None = None  # a restored checkpoint's, for the next fit
+        # a restored checkpoint's states of the callbacks its fit made of its options, which
+        # the next fit restores into those it makes (raising when they are not the run's)
+        self._resumed_options: Callable[[list[Callback]], None] | None = None
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -350,6 +353,9 @@ class Trainer:
             restore_best_weights=restore_best_weights,
             time_limit=time_limit,
         )
+        if self._resumed_options is not None:  # (kept until a fit takes them)
+            self._resumed_options(stops)
+            self._resumed_options = None
         user_cbs = [*stops, *_callback_list(callbacks)]
         progress = progress_callback(user_cbs, verbose, report_every)
         check_solver_settings(self)

@@ -580,3 +580,68 @@ def test_a_checkpoint_whose_running_squares_overflowed_resumes(tmp_path) -> None
     again = _run_diverging(resumed, 12 - epochs, [], X, y)
     assert again.stop_reason == history.stop_reason
     assert resumed.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+# ------------------------------------------------- the callbacks fit makes of its options
+def run_with_options(trainer, epochs, callbacks, X, y, **options):
+    plateau = dr.schedules.ReduceOnPlateau(factor=0.5, patience=1, min_delta=0.05)
+    options = {"early_stopping": True, "patience": 3, "schedule": plateau, **options}
+    return trainer.fit(X, y, epochs=epochs, validation_split=0.25, callbacks=callbacks,
+                       verbose=0, warn_convergence=False, **options)  # fmt: skip
+
+
+def test_a_run_with_fits_own_stopping_and_plateau_resumes_bitwise(tmp_path) -> None:
+    """fit(early_stopping=True, schedule="plateau") makes its own EarlyStopping and
+    ReduceLROnPlateau, which resume_trainer could not be given: their states wait for the
+    resumed fit, which makes them again (found by a reproducibility QA pass); a callback of
+    the user's own of the same class counts its place after them."""
+    X, y = data()
+    straight = make_trainer()
+    whole = run_with_options(straight, 10, [EarlyStopping("loss", patience=50)], X, y)
+    assert len({r.learning_rate for r in whole}) > 1  # the plateau lowered the rate
+
+    first = make_trainer()
+    head = run_with_options(first, 6, [EarlyStopping("loss", patience=50),
+                                       Checkpoint(tmp_path)], X, y)  # fmt: skip
+    saved = load_checkpoint(tmp_path)
+    assert {k: s.option for k, s in saved.callbacks.items()} == {
+        "ReduceLROnPlateau.0": True,
+        "EarlyStopping.0": True,
+        "EarlyStopping.1": False,
+    }
+
+    second, mine = make_trainer(), EarlyStopping("loss", patience=50)
+    resume_trainer(second, saved, [mine])  # the user's own callbacks alone
+    assert mine.state_dict()[0] == saved.callbacks["EarlyStopping.1"].data
+    tail = run_with_options(second, 4, [mine, Checkpoint(tmp_path, history=saved.history)],
+                            X, y)  # fmt: skip
+    assert plain_records([*head, *tail]) == plain_records(whole)
+    assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        ({"early_stopping": False, "patience": 10}, "EarlyStopping.0 is missing"),
+        ({"schedule": None}, "ReduceLROnPlateau.0 is missing"),
+        ({"patience": 4}, "EarlyStopping.0 patience 3 (now 4)"),
+    ],
+)
+def test_a_resumed_fit_without_the_runs_options_is_refused(tmp_path, options, message) -> None:
+    X, y = data()
+    run_with_options(make_trainer(), 3, [Checkpoint(tmp_path)], X, y)
+    trainer = resume_trainer(make_trainer(), load_checkpoint(tmp_path))
+    with pytest.raises(InputError) as info:
+        run_with_options(trainer, 2, [], X, y, **options)
+    assert message in str(info.value)
+    assert trainer.epochs_done == 3  # nothing trained
+    run_with_options(trainer, 2, [], X, y)  # the run's options: it resumes
+    assert trainer.epochs_done == 5
+
+
+def test_a_fit_option_not_in_the_resumed_run_is_refused(tmp_path) -> None:
+    X, y = data()
+    run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
+    trainer = resume_trainer(make_trainer(), load_checkpoint(tmp_path))
+    with pytest.raises(InputError, match="EarlyStopping.0 was not in the run that wrote it"):
+        run_with_options(trainer, 2, [], X, y, schedule=None)

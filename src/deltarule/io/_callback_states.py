@@ -10,11 +10,18 @@ again. A checkpoint's ``training.callbacks`` entry maps each key to the callback
 tensors ``extra.callback.<key>.<name>``. Checkpoints written before every callback's state
 was saved hold early stopping's alone: ``training.early_stopping`` and
 ``extra.early_stopping.<name>``, read here as the state of ``"EarlyStopping.0"``.
+
+The callbacks that ``fit`` makes of its options (``early_stopping=True``,
+``schedule="plateau"``: :func:`deltarule._fit_callbacks.option_callbacks`, first in its list)
+are marked ``"option": true``: a resumed run's ``fit`` makes them again and takes their
+states back (:func:`match_options`), while :func:`match` pairs the others with the callbacks
+given to ``resume_trainer``, counting each class's place after the options' of that class.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +31,8 @@ import numpy as np
 from ..callbacks import Callback
 from ..exceptions import IncompatibleFormatError, InputError
 
-__all__ = ["CallbackState", "callback_key", "match", "read", "restore", "states_problem",
-           "write"]  # fmt: skip
+__all__ = ["CallbackState", "callback_key", "match", "match_options", "read", "restore",
+           "states_problem", "write"]  # fmt: skip
 
 _CALLBACK, _EARLY = "callback.", "early_stopping."
 EARLY_KEY = "EarlyStopping.0"  # what the early_stopping entry of older checkpoints was
@@ -44,11 +51,15 @@ class CallbackState:
         The plain data of its :meth:`Callback.state_dict`.
     tensors : dict of str to ndarray
         Its arrays.
+    option : bool
+        Whether ``fit`` made the callback of one of its options (``early_stopping=True``,
+        ``schedule="plateau"``).
     """
 
     config: dict[str, Any] | None
     data: dict[str, Any]
     tensors: dict[str, np.ndarray]
+    option: bool = False
 
 
 def callback_key(name: str, index: int) -> str:
@@ -57,9 +68,12 @@ def callback_key(name: str, index: int) -> str:
     return f"{name}.{index}"
 
 
-def _stateful(callbacks: Sequence[Callback]) -> dict[str, tuple[Callback, tuple]]:
-    """The callbacks with a state, each with its :meth:`Callback.state_dict`, by key."""
-    counts: dict[str, int] = {}
+def _stateful(
+    callbacks: Sequence[Callback], before: dict[str, int] | None = None
+) -> dict[str, tuple[Callback, tuple]]:
+    """The callbacks with a state, each with its :meth:`Callback.state_dict`, by key
+    (``before``: how many callbacks of each class came before them in the run)."""
+    counts = {name: count - 1 for name, count in (before or {}).items()}
     keyed = {}
     for callback in callbacks:
         name = type(callback).__name__
@@ -128,7 +142,8 @@ def write(callbacks: Sequence[Callback]) -> tuple[dict[str, Any], dict[str, np.n
     entry, tensors = {}, {}
     for key, (callback, state) in _stateful(callbacks).items():
         data, arrays = _checked(callback, state)
-        entry[key] = {"config": _encoded(callback.config()), "state": _encoded(data)}
+        entry[key] = {"config": _encoded(callback.config()), "state": _encoded(data),
+                      "option": bool(getattr(callback, "_fit_option", False))}  # fmt: skip
         tensors.update({f"{_CALLBACK}{key}.{name}": value for name, value in arrays.items()})
     return entry, tensors
 
@@ -147,7 +162,12 @@ def read(
         states = training["callbacks"]
         tensors = {key: _prefixed(extra, f"{_CALLBACK}{key}.") for key in states}
         saved = {
-            key: CallbackState(decoded(item["config"]), decoded(item["state"]), tensors[key])
+            key: CallbackState(
+                decoded(item["config"]),
+                decoded(item["state"]),
+                tensors[key],
+                item.get("option", False),
+            )  # fmt: skip
             for key, item in states.items()
         }
         return saved, True
@@ -169,6 +189,7 @@ def states_problem(training: dict[str, Any]) -> str | None:
         isinstance(item, dict)
         and isinstance(item.get("config"), dict)
         and isinstance(item.get("state"), dict)
+        and isinstance(item.get("option", False), bool)
         for item in states.values()
     ):
         return f"the callbacks' states are malformed ({states!r:.60})"
@@ -178,7 +199,9 @@ def states_problem(training: dict[str, Any]) -> str | None:
 def match(
     saved: dict[str, CallbackState], complete: bool, callbacks: Sequence[Callback]
 ) -> dict[str, Callback]:
-    """Pair each saved state's key with the callback of ``callbacks`` that takes it.
+    """Pair each saved state's key with the callback of ``callbacks`` (those given to
+    ``resume_trainer``) that takes it; the states of the callbacks ``fit`` made of its options
+    are left to :func:`match_options`.
 
     Raises
     ------
@@ -186,18 +209,48 @@ def match(
         When a saved state has no callback, a callback with a state was not in the run
         that saved them (checked when ``complete``), or their settings differ.
     """
-    given = {key: callback for key, (callback, _) in _stateful(callbacks).items()}
+    own = {key: state for key, state in saved.items() if not state.option}
+    before = Counter(key.rpartition(".")[0] for key, state in saved.items() if state.option)
+    given = {key: callback for key, (callback, _) in _stateful(callbacks, before).items()}
+    _check(own, complete, given, "the callbacks given",
+           "Pass resume_trainer, and then fit, the run's original callbacks in their original "
+           "order")  # fmt: skip
+    return {key: given[key] for key in own}
+
+
+def match_options(
+    saved: dict[str, CallbackState], complete: bool, options: Sequence[Callback]
+) -> dict[str, Callback]:
+    """Pair the saved states of the callbacks ``fit`` made of its options with those a
+    resumed run's ``fit`` made (``options``, first in its list), as :func:`match` does."""
+    mine = {key: state for key, state in saved.items() if state.option}
+    given = {key: callback for key, (callback, _) in _stateful(options).items()}
+    _check(mine, complete, given, "this fit's options make",
+           "Give fit the run's original options (early_stopping=True and its patience, "
+           "monitor, min_delta; schedule='plateau')")  # fmt: skip
+    return {key: given[key] for key in mine}
+
+
+def _check(
+    saved: dict[str, CallbackState],
+    complete: bool,
+    given: dict[str, Callback],
+    what: str,
+    advice: str,
+) -> None:
+    """Refuse ``given`` (callbacks by key, as ``what`` names them) unless they are the
+    callbacks whose states are ``saved``, with their settings (``advice``: what to do)."""
     missing = [key for key in saved if key not in given]
     unknown = [key for key in given if key not in saved] if complete else []
     if missing or unknown:
         problems = [f"{key} is missing" for key in missing]
         problems += [f"{key} was not in the run that wrote it" for key in unknown]
         raise InputError(
-            f"the checkpoint holds the states of the callbacks [{', '.join(saved)}], but the "
-            f"callbacks given have states [{', '.join(given)}]: {'; '.join(problems)} (a key "
-            "is the class and the place among the callbacks of that class, from 0). Pass "
-            "resume_trainer, and then fit, the run's original callbacks in their original "
-            "order: a resumed run equals the uninterrupted one only with them."
+            f"the checkpoint holds the states of the callbacks [{', '.join(saved)}], but "
+            f"{what} have states [{', '.join(given)}]: {'; '.join(problems)} (a key is the "
+            "class and the place among the run's callbacks of that class, from 0; those fit "
+            f"makes of its options come first). {advice}: a resumed run equals the "
+            "uninterrupted one only with them."
         )
     differ = [
         f"{key} {name} {then!r} (now {value!r})"
@@ -212,7 +265,6 @@ def match(
             "A resumed run equals the uninterrupted one only with the original settings; "
             "resume with those."
         )
-    return {key: given[key] for key in saved}
 
 
 def restore(saved: dict[str, CallbackState], matched: dict[str, Callback]) -> None:

@@ -54,6 +54,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -263,7 +264,11 @@ def resume_trainer(
     The trainer's network gets the checkpoint's weights (in place), its optimizer, learning
     rate and random streams their saved states; each of ``callbacks`` with a state (early
     stopping, a plateau) the state its counterpart saved — matched by :func:`callback_key`,
-    so give the run's callbacks in their original order, and the same list to ``fit``.
+    so give the run's callbacks in their original order, and the same list to ``fit``. The
+    callbacks the run's ``fit`` made of its options (``early_stopping=True``,
+    ``schedule="plateau"``) are not given: the next ``fit``, given the run's options, makes
+    them again and they take their states back (an ``InputError`` from that ``fit`` when its
+    options make other ones).
 
     Raises
     ------
@@ -302,7 +307,16 @@ def resume_trainer(
     except BaseException:
         np.copyto(net.parameters, kept)
         raise
+    # (a checkpoint that saved early stopping's state alone marks none of fit's options')
+    trainer._resumed_options = partial(_restore_options, saved) if saved.complete else None
     return trainer
+
+
+def _restore_options(saved: SavedCheckpoint, options: list[Callback]) -> None:
+    """Restore into a resumed run's ``fit``'s callbacks made of its options the states their
+    counterparts saved (raising when they are not the run's)."""
+    matched = _callback_states.match_options(saved.callbacks, saved.complete, options)
+    _callback_states.restore(saved.callbacks, matched)
 
 
 def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
