@@ -228,6 +228,8 @@ class Trainer:
         # a restored checkpoint's states of the callbacks its fit made of its options, which
         # the next fit restores into those it makes (raising when they are not the run's)
         self._resumed_options: Callable[[list[Callback]], None] | None = None
+        # a restored checkpoint's history: the next fit's end-of-run checks read the whole run
+        self._resumed_history: History | None = None
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -356,6 +358,7 @@ class Trainer:
         if self._resumed_options is not None:  # (kept until a fit takes them)
             self._resumed_options(stops)
             self._resumed_options = None
+        prior, self._resumed_history = self._resumed_history, None
         user_cbs = [*stops, *_callback_list(callbacks)]
         progress = progress_callback(user_cbs, verbose, report_every)
         check_solver_settings(self)
@@ -421,6 +424,9 @@ class Trainer:
         state.history.stop_reason = reason
         for cb in cbs:
             cb.on_train_end(state.history, state)
+        # (a resumed run's checks read its whole history, as the uninterrupted run's would)
+        whole = state.history if prior is None else History(
+            [*prior, *state.history], reason, state.history.best_epoch)  # fmt: skip
         if warn_convergence and reason.startswith("max epochs"):
             # a stopping rule of the run's own: "add a stopping rule" is no advice then
             rules = (EarlyStopping, TargetError, AllCorrect, GradientNormBelow)
@@ -433,10 +439,10 @@ class Trainer:
             classes = self.network.loss.name in CLASSIFICATION_LOSSES
             reference = baseline if classes else (fit[0] if fit else None)
             if twins or not warn_if_improving(
-                state.history, lr, early_stopping=watched, baseline=baseline, fit=fit,
+                whole, lr, early_stopping=watched, baseline=baseline, fit=fit,
                 negligible=reference,
             ):  # fmt: skip
-                warn_unmet_rules(state.history, state, cbs, twins)  # (not a second warning)
+                warn_unmet_rules(whole, state, cbs, twins)  # (not a second warning)
         if warn_divergence:
             warn_diverged(reason)
         if warn_interrupted and not any(isinstance(cb, ProgressBar) and cb.verbose for cb in cbs):

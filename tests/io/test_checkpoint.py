@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -645,3 +646,30 @@ def test_a_fit_option_not_in_the_resumed_run_is_refused(tmp_path) -> None:
     trainer = resume_trainer(make_trainer(), load_checkpoint(tmp_path))
     with pytest.raises(InputError, match="EarlyStopping.0 was not in the run that wrote it"):
         run_with_options(trainer, 2, [], X, y, schedule=None)
+
+
+def test_a_resumed_fits_end_of_run_advice_reads_the_whole_run(tmp_path) -> None:
+    """The checks at the end of a resumed fit (loss above its first epoch's? still falling?)
+    read the whole run's history, as the uninterrupted run's do: on its last 8 epochs
+    alone, a noisy converged loss ended above where they began and the run was told its
+    steps overshoot (found by a reproducibility QA pass, through deltarule train --resume)."""
+    X, y = data()
+
+    def trainer():
+        net = dr.Network([4, 16, 3], output_activation="softmax", dropout=0.3, seed=1)
+        return dr.Trainer(net, "sgd", 0.3, 8, seed=5)
+
+    def fit(trainer, epochs, callbacks=()):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = trainer.fit(X, y, epochs=epochs, callbacks=callbacks, verbose=0)
+        return history, [str(w.message) for w in caught]
+
+    straight = trainer()
+    assert fit(straight, 80)[1] == []
+    fit(trainer(), 72, [Checkpoint(tmp_path)])
+    resumed = resume_trainer(trainer(), load_checkpoint(tmp_path))
+    tail, said = fit(resumed, 8)
+    assert said == []
+    assert tail.records[-1].loss > tail.records[0].loss * 1.01  # (what the tail alone shows)
+    assert resumed.network.parameters.tobytes() == straight.network.parameters.tobytes()

@@ -309,6 +309,7 @@ def resume_trainer(
         raise
     # (a checkpoint that saved early stopping's state alone marks none of fit's options')
     trainer._resumed_options = partial(_restore_options, saved) if saved.complete else None
+    trainer._resumed_history = saved.history  # (the resumed fit's end-of-run checks)
     return trainer
 
 
