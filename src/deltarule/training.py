@@ -553,7 +553,8 @@ def fit(
         Non-negative weights: each batch's error is the weighted mean of its examples'
         errors (as scikit-learn's MLP weighs them; Keras divides the weighted sum by the
         batch's size instead). So weights act within a batch: with ``batch_size=1`` they
-        change nothing (warned), and scaling every weight by one factor changes nothing.
+        change nothing but rounding (warned), nor does scaling every weight by one factor
+        (a power of two not even that).
         A batch whose examples all have weight 0 makes no update.
     class_weight : dict or "balanced", optional
         Weights by class index (column of the one-hot target), of the training examples
