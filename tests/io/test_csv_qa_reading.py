@@ -74,6 +74,24 @@ def test_a_semicolon_file_keeps_decimal_commas_beside_a_column_of_points(write):
     assert frame["a"].tolist() == [1.5, -2.25, 3.0] and frame["code"].tolist() == [0.25, 1.5, 2]
 
 
+def test_points_that_may_group_thousands_beside_decimal_commas_are_refused(write):
+    """A German file: decimal commas in one column, points between thousands in another
+    (3.012 for 3012) were read as decimals, the column on two scales (987 beside 3.012;
+    found by a QA pass with messy tables)."""
+    text = "x;preis;y\n0,189;3.012;a\n-0,523;2.462;b\n1,25;987;a\n"
+    with pytest.raises(InputError) as info:
+        read_table(write("eu.csv", text))
+    message = str(info.value)
+    assert "column 'x' holds numbers written with a decimal comma ('0,189' at line 2" in message
+    assert "column 'preis' numbers written with a decimal point ('3.012' at line 2" in message
+    assert "as 3.012 for 3012" in message
+    # points that cannot group thousands (0.189, 12.5) are decimals beside decimal commas
+    frame = read_table(write("ok.csv", "x;v;y\n0,189;0.125;a\n-0,5;12.5;b\n1,25;3;a\n"))
+    assert frame["x"].tolist() == [0.189, -0.5, 1.25] and frame["v"].tolist() == [0.125, 12.5, 3]
+    # without decimal commas in the file, points are decimals
+    assert read_table(write("pts.csv", "v;y\n3.012;a\n987;b\n"))["v"].tolist() == [3.012, 987]
+
+
 def test_decimal_commas_with_marks_and_blanks(write):
     frame = read_table(write("d.tsv", "a\tb\n1,5\tx\nNA\ty\n \tz\n-0,25\tw\n"))
     assert frame["a"].iloc[[0, 3]].tolist() == [1.5, -0.25] and frame["a"].isna().sum() == 2

@@ -13,7 +13,10 @@ as text (:func:`settle_cells`):
   locales, in a ``;``- or tab-separated file or quoted in a comma-separated one) is numbers,
   judged on the whole column (:func:`_decimal_comma`). A column mostly of such numbers with
   text (or numbers written with a decimal point) among them is refused, naming the first
-  such cell, rather than left to become one category per number.
+  such cell, rather than left to become one category per number. So is a file of decimal
+  commas with another column whose decimal points may group thousands (``3.012``, every
+  such number 1 to 999 before its point and three digits or fewer after it): a German
+  ``3.012`` is 3012.
 
 Columns the caller reads as text (``text_columns``) keep every cell as written (only empty
 and blank cells are missing).
@@ -49,6 +52,9 @@ _TRUTH = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": Fal
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
 _THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
 """A decimal comma that could be a thousands separator (``1,050``)."""
+_POINT_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
+"""A decimal point that could be a thousands separator (``3.012``), as decimal commas' files
+write them."""
 
 
 class _Column:
@@ -123,13 +129,46 @@ def _text_only(column: Any) -> bool:
     )
 
 
-def _has_fractions(column: Any) -> bool:
-    """Whether a column of numbers holds a number with a fractional part (a decimal point)."""
+def _fractions(column: Any) -> Any:
+    """Whether each number of a column of numbers has a fractional part (a decimal point);
+    None for a column of whole numbers."""
     if column.dtype.kind != "f":
-        return False
+        return None
     values = column.to_numpy()
-    values = values[np.isfinite(values)]
-    return bool((values != np.round(values)).any())
+    return np.isfinite(values) & (values != np.round(values))
+
+
+def _grouped(column: Any, fractions: Any) -> tuple[int, str] | None:
+    """The place and value of the first number with a fraction in a column of numbers when
+    each such number could be one written with a point between groups of digits (``3.012``,
+    ``12.5``: one to three digits before the point, none after its third, 1 or more) and one
+    has a third decimal (``3.012``, not ``1.5``, which may be ``1.500``); else None."""
+    values = np.abs(column.to_numpy()[fractions])
+    thousandths = values * 1000
+    whole = np.abs(thousandths - np.round(thousandths)) <= 1e-9 * thousandths
+    third = np.abs(values * 100 - np.round(values * 100)) > 1e-9 * values * 100
+    if not ((values >= 1) & (values < 1000) & whole).all() or not third.any():
+        return None
+    first = int(np.flatnonzero(fractions)[0])
+    return first, repr(float(column.iloc[first]))
+
+
+def _marks_error(
+    comma: tuple[Any, str], point: tuple[Any, int, str], rows: Callable[[int], str]
+) -> InputError:
+    """The error for a file with decimal commas in one column and decimal points in another
+    (``comma``: the first's name and its first such cell, placed; ``point``: the other's
+    name, row and cell)."""
+    name, cell = point[0], point[2]
+    grouped = _POINT_GROUPS.fullmatch(cell)
+    meant = f", as {cell} for {cell.replace('.', '')}" if grouped else ""
+    return InputError(
+        f"column {comma[0]!r} holds numbers written with a decimal comma ({comma[1]}) but "
+        f"column {name!r} numbers written with a decimal point ({shortened(cell)} at "
+        f"{rows(point[1])}); expected one decimal mark in a file. A point among decimal "
+        f"commas usually separates thousands{meant}: write the numbers without thousands "
+        "separators, or all with a decimal point (1.5), and read the file again."
+    )
 
 
 def _decimal_comma(sep: str, cells: _Column, points: bool, unambiguous: bool) -> bool:
@@ -203,19 +242,30 @@ def settle_cells(
 
     sorted_cells: dict[int, _Column] = {}
     points = False
+    pointed = None  # the first needed column whose points may group thousands: name, row, cell
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
+        name = names[i]
         if not _text_only(column):
-            points = points or _has_fractions(column)
+            fractions = _fractions(column)
+            if fractions is None or not fractions.any():
+                continue
+            points = True
+            if pointed is None and (needed is None or name in needed):
+                grouped = _grouped(column, fractions)
+                pointed = None if grouped is None else (name, *grouped)
             continue
         cells = _Column(pd, column)
         if cells.blank.any():
             frame.isetitem(i, column.mask(cells.blank))
-        name = names[i]
         if name in text_columns or (needed is not None and name not in needed):
             continue
         sorted_cells[i] = cells
         points = points or bool(cells.dot.any())
+        if cells.dot.any() and not cells.comma.any() and not cells.other.any() and not pointed:
+            dotted = cells.text[cells.dot]
+            if dotted.str.fullmatch(_POINT_GROUPS).all():
+                pointed = (name, _position(cells, dotted.index[0]), str(dotted.iloc[0]))
     unambiguous = any(cells.unambiguous for cells in sorted_cells.values())
     read_marks: dict[Any, list[str]] = {}
     for i, cells in sorted_cells.items():
@@ -233,6 +283,11 @@ def settle_cells(
             read_marks.pop(names[i], None)
             continue  # (commas that may be thousands separators: left as written)
         if not (cells.other & ~cells.wide_marks).any() and not cells.dot.any():
+            if pointed is not None:  # (a point beside decimal commas: thousands, likely)
+                comma = cells.text[cells.comma]
+                place = rows(_position(cells, comma.index[0]))
+                raise _marks_error((names[i], f"{shortened(comma.iloc[0])} at {place}"),
+                                   pointed, rows)  # fmt: skip
             frame.isetitem(i, cells.numbers)  # (the wide marks' cells: missing)
             if cells.wide_marks.any():
                 marks = set(cells.text[cells.wide_marks | cells.marks])
