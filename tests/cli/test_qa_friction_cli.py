@@ -45,6 +45,44 @@ def test_identifier_columns_are_warned_about_once_each(capsys, people):
 
 
 @pytest.mark.filterwarnings("default")
+@pytest.mark.parametrize(
+    ("name", "ids", "said"),
+    [
+        ("RowNo", np.random.default_rng(1).permutation(60) + 1,
+         "column 'RowNo' holds each whole number from 1 to 60 once, in another order"),
+        ("CustomerID", 1000 + 7 * np.arange(60),
+         "column 'CustomerID' is named like an id and has a different whole number in 60 of "
+         "60 rows"),
+        ("customer_id", np.random.default_rng(2).permutation(3 * np.arange(60)),
+         "column 'customer_id' is named like an id"),
+    ],
+)  # fmt: skip
+def test_ids_out_of_order_or_with_gaps_are_warned_about(capsys, in_tmp, name, ids, said):
+    """Ids that do not count up by 1 in file order (shuffled, or with gaps) were used as
+    features without a word, and, numbered in the order of the classes, seemed to predict
+    them (found by a QA pass with messy tables)."""
+    table = flowers().reset_index(drop=True)
+    table.insert(0, name, ids)
+    table.to_csv("ids.csv", index=False)
+    code, _, err = cli(capsys, "train", "ids.csv", "--target", "species", *FAST)
+    assert code == 0, err
+    (line,) = _warnings(err)
+    assert said in line and line.endswith(f"drop it with --drop {name}")
+
+
+@pytest.mark.filterwarnings("default")
+def test_whole_number_features_that_are_not_ids_are_not_warned_about(capsys, in_tmp):
+    table = flowers().reset_index(drop=True)
+    rng = np.random.default_rng(3)
+    table.insert(0, "paid", rng.permutation(60) * 3)  # distinct, with gaps, not named an id
+    table.insert(1, "visits", rng.integers(0, 10, 60))  # repeated
+    table.insert(2, "kid", rng.permutation(60) * 2)  # (a name that ends in 'id' alone)
+    table.to_csv("counts.csv", index=False)
+    code, _, err = cli(capsys, "train", "counts.csv", "--target", "species", *FAST)
+    assert code == 0 and not _warnings(err), err
+
+
+@pytest.mark.filterwarnings("default")
 def test_drop_removes_features_is_recorded_and_predict_ignores_them(capsys, people):
     code, _, err = cli(capsys, "train", people, "--target", "species", "--drop", "Id,Name",
                        *FAST, "--out", "m.safetensors")  # fmt: skip

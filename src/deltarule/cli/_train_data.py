@@ -182,15 +182,53 @@ def identifier_warnings(frame: Any, target: Any) -> list[str]:
                 "tell the network where a row is in the file (and new rows' values lie beyond "
                 f"the training ones); {fix}"
             )
+        elif (how := _numbers_rows(column, name)) is not None:
+            found.append(
+                f"column {name!r} {how}: as a feature it can only tell the network which row "
+                "is which (rows numbered in the order of their classes, it can seem to predict "
+                f"them), and new rows' values are unseen; {fix}"
+            )
     return found
+
+
+def _whole(column: Any) -> Any:
+    """The numbers of ``column`` when they are all whole (none missing), else None."""
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(values).all() or (values != np.round(values)).any():
+        return None
+    return values
 
 
 def _counts_up(column: Any) -> bool:
     """Whether the numbers of ``column`` are whole and go up by exactly 1 from row to row."""
-    values = column.to_numpy(dtype=float, na_value=np.nan)
-    if not np.isfinite(values).all():
-        return False
-    return bool((values == np.round(values)).all() and (np.diff(values) == 1).all())
+    values = _whole(column)
+    return values is not None and bool((np.diff(values) == 1).all())
+
+
+_ID_NAME = re.compile(
+    r"(?i:id|index|key|uuid|guid|row|rowid|row_?num(?:ber)?|record)"
+    r"|.*(?:[_\s.-](?i:id)|[a-z0-9]I[dD])"
+)
+"""A column name that says it identifies rows: ``id``, ``CustomerID``, ``PassengerId``,
+``user_id`` (not ``paid``, ``valid`` or ``GRID``)."""
+
+
+def _numbers_rows(column: Any, name: Any) -> str | None:
+    """How whole numbers in ``column`` identify its rows, when they do: each of a range of
+    whole numbers once, in any order (a row number or id, shuffled), or a different whole
+    number in nearly every row under a name like an id (``CustomerID`` with gaps); else
+    None."""
+    values = _whole(column)
+    if values is None:
+        return None
+    distinct = np.unique(values)
+    if distinct.size == values.size and (np.diff(distinct) == 1).all():
+        return (f"holds each whole number from {int(distinct[0])} to {int(distinct[-1])} once, "
+                "in another order, like a row number or an id")  # fmt: skip
+    if distinct.size >= NEARLY_EVERY_ROW * values.size and _ID_NAME.fullmatch(str(name)):
+        return (f"is named like an id and has a different whole number in {distinct.size} of "
+                f"{values.size} rows")  # fmt: skip
+    return None
 
 
 _CODE = re.compile(r"\s*[+-]?0\d")
