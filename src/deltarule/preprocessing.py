@@ -82,6 +82,15 @@ def _first_beyond(column: np.ndarray, dtype: np.dtype) -> int | None:
     return int(np.argmax(beyond)) if beyond.any() else None
 
 
+def _rows_of(frame: Any, rows: Any) -> Any:
+    """The ``rows`` of ``frame`` (positions), its messages naming each row as ``frame``'s
+    own do (its place in its file)."""
+    part = frame.iloc[np.asarray(rows, dtype=np.intp)]
+    positions = np.asarray(rows, dtype=np.intp)
+    part.attrs = {**frame.attrs, ROWS_ATTR: lambda i: row_name(int(positions[i]), frame)}
+    return part
+
+
 class TabularPreprocessor:
     """Standardise numeric columns, one-hot encode the others, encode the target.
 
@@ -109,7 +118,13 @@ class TabularPreprocessor:
 
     # ----------------------------------------------------------------- fitting
     def fit(
-        self, df: Any, target: Any, *, task: str = "auto", impute: str | None = None
+        self,
+        df: Any,
+        target: Any,
+        *,
+        task: str = "auto",
+        impute: str | None = None,
+        rows: Any = None,
     ) -> TabularPreprocessor:
         """Learn columns, statistics, task and classes from ``df``; returns self.
 
@@ -122,6 +137,11 @@ class TabularPreprocessor:
         task : {"auto", "classification", "regression"}
         impute : {None, "mean", "median", "most_frequent"}
             None makes any missing feature value an error.
+        rows : array of int, optional
+            The rows the feature columns' statistics, categories and fill values are
+            learned from (the others held out for testing, as a scikit-learn pipeline is
+            fitted on its training rows alone); the task and classes are learned from every
+            row's target. Default: every row.
         """
         frame = self._frame(df)
         if task not in TASKS:
@@ -145,7 +165,8 @@ class TabularPreprocessor:
                 "least one feature column besides it."
             )
         task, classes = fit_target(frame[target], task)
-        columns = [fit_column(frame[name], impute) for name in features]
+        learned = frame if rows is None else _rows_of(frame, rows)
+        columns = [fit_column(learned[name], impute) for name in features]
         self.target, self.task, self.impute = plain(target), task, impute
         self.columns, self.classes = columns, classes
         return self

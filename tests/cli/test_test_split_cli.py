@@ -33,7 +33,7 @@ def test_the_score_is_the_models_on_the_held_out_rows(capsys, in_tmp):
     from sklearn.metrics import accuracy_score
 
     from deltarule.cli._common import holdout_split
-    from deltarule.cli.train import TEST_STREAM
+    from deltarule.cli._train_data import TEST_STREAM
 
     frame = flowers(n_per_class=30)
     frame.to_csv("flowers.csv", index=False)
@@ -51,6 +51,35 @@ def test_the_score_is_the_models_on_the_held_out_rows(capsys, in_tmp):
     predicted = model.labels(model.network.predict(X[held]))
     expected = accuracy_score(frame["species"].to_numpy()[held], predicted)
     assert record["test_metrics"]["accuracy"] == pytest.approx(expected)
+
+
+def test_the_preprocessing_learns_from_the_training_rows_alone(capsys, in_tmp):
+    """The test rows' values taught the model nothing but their means, deviations and
+    categories were learned from every row, a category only in a test row an input of the
+    model (found by a QA pass with messy tables; scikit-learn's pipelines fit on the
+    training rows): now the statistics are the kept rows' (scikit-learn's StandardScaler on
+    them, the oracle), and the test rows are still scored, their unseen category an all-zero
+    input."""
+    from sklearn.preprocessing import StandardScaler
+
+    from deltarule.cli._common import holdout_split
+    from deltarule.cli._train_data import TEST_STREAM
+
+    frame = flowers(n_per_class=30).reset_index(drop=True)
+    species = frame["species"].to_numpy()
+    Y = (species[:, None] == np.array(["setosa", "versicolor", "virginica"])).astype(float)
+    _, _, held, _ = holdout_split(np.arange(len(frame)), Y, 0.2, [0, TEST_STREAM], True)
+    frame.loc[held[0], "colour"] = "green"  # in a test row alone
+    kept = np.setdiff1d(np.arange(len(frame)), held)
+    frame.to_csv("flowers.csv", index=False)
+    code, out, err = cli(capsys, "train", "flowers.csv", *TRAIN, "--test-split", "0.2",
+                         "--out", "m.safetensors")  # fmt: skip
+    assert code == 0 and out.startswith("test accuracy: "), err
+    columns = {c["name"]: c for c in load_model_file("m.safetensors").pre.columns}
+    scaler = StandardScaler().fit(frame.loc[kept, ["length", "width"]])
+    assert [columns["length"]["mean"], columns["width"]["mean"]] == pytest.approx(scaler.mean_)
+    assert [columns["length"]["std"], columns["width"]["std"]] == pytest.approx(scaler.scale_)
+    assert columns["colour"]["categories"] == ["blue", "red"]
 
 
 def test_the_split_is_stratified_and_seeded(capsys, in_tmp):

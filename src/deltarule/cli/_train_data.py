@@ -14,8 +14,17 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import DataWarning, InputError
-from ._common import check_fann_data, data_suffix, is_array_file, pick_columns, read_data
+from ._common import (
+    CLASSIFICATION,
+    check_fann_data,
+    data_suffix,
+    holdout_split,
+    is_array_file,
+    pick_columns,
+    read_data,
+)
 from ._stdin import is_stdin
+from ._train_fit import check_targets_for_loss
 
 __all__ = [
     "MIN_ROWS_FOR_IDENTIFIERS",
@@ -28,8 +37,9 @@ __all__ = [
 ]
 
 
-def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
-    """Read DATA and return (fitted preprocessor, X, Y)."""
+def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, Any]:
+    """Read DATA and return (fitted preprocessor, X, Y, (X_test, Y_test) or None): with
+    ``--test-split``, the preprocessor learns its statistics from the other rows alone."""
     from .._naming import listed
     from ..preprocessing import TabularPreprocessor
 
@@ -58,10 +68,35 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray]:
     with warnings.catch_warnings():  # (said below in the command line's spelling)
         warnings.filterwarnings("ignore", _MANY_CATEGORIES, DataWarning)
         pre = TabularPreprocessor().fit(frame, target, task=args.task, impute=args.impute)
+        Y = pre.transform_target(frame[target])
+        check_targets_for_loss(pre, Y, args)  # (before the split: rows as the file has them)
+        kept = held = None
+        if getattr(args, "test_split", None):  # (its rows' values teach the model nothing)
+            kept, held = test_rows(Y, args, pre.task == CLASSIFICATION)
+            pre = TabularPreprocessor().fit(
+                frame, target, task=args.task, impute=args.impute, rows=kept
+            )
     args.data_warnings += category_warnings(pre, len(frame), args.data_warnings)
     # (in the network's float32, column by column: the same numbers as a float64 table
     # cast when training starts, without that table, twice the data's size)
-    return pre, pre.transform(frame, dtype=np.float32), pre.transform_target(frame[target])
+    X = pre.transform(frame, dtype=np.float32)
+    if kept is None:
+        return pre, X, Y, None
+    return pre, X[kept], Y[kept], (X[held], Y[held])
+
+
+TEST_STREAM = 7
+"""The second word of ``--test-split``'s seed, ``[--seed, TEST_STREAM]``: its rows are drawn
+from a stream of their own, apart from the validation split's."""
+
+
+def test_rows(Y: np.ndarray, args: argparse.Namespace, classification: bool) -> tuple:
+    """The positions of the rows kept for training and validation, and of those held out
+    by ``--test-split`` (per class for a classification), in the file's order."""
+    kept, _, held, _ = holdout_split(np.arange(len(Y)), Y, args.test_split,
+                                     [args.seed, TEST_STREAM], classification,
+                                     option="--test-split")  # fmt: skip
+    return kept, held
 
 
 TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")

@@ -44,10 +44,6 @@ from ._train_fit import (
 from ._train_outcome import kept_message, outcome
 from ._train_record import plot_curves, report_score, save_trained, say
 
-TEST_STREAM = 7
-"""The second word of ``--test-split``'s seed, ``[--seed, TEST_STREAM]``: its rows are drawn
-from a stream of their own, not the validation split's (``--seed`` alone)."""
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train`` subcommand."""
@@ -90,11 +86,6 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     """The body of :func:`run`, in the locked checkpoint folder."""
     pre, X, Y, test, where = _prepare(args)
     classification = pre.task == CLASSIFICATION
-    check_targets_for_loss(pre, Y, args)  # (before any split: rows as the file numbers them)
-    if test is None and args.test_split:  # (DATA's own test rows: trained on by nothing)
-        X, Y, X_test, Y_test = holdout_split(X, Y, args.test_split, [args.seed, TEST_STREAM],
-                                             classification, option="--test-split")  # fmt: skip
-        test = (X_test, Y_test)
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
     net = build_network(pre, X, hidden, args)
     del X  # (its rows are in parts: not held twice while training)
@@ -179,9 +170,11 @@ def _detected_classes(pre: Any, args: argparse.Namespace) -> str:
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, Any, str]:
     """Return (preprocessor, X, Y, (X_test, Y_test) or None, data name)."""
-    if args.data:
-        pre, X, Y = from_file(args)
-        return pre, X, Y, None, data_name(args.data)
+    if args.data:  # (with --test-split, DATA's own test rows: trained on by nothing)
+        pre, X, Y, test = from_file(args)
+        return pre, X, Y, test, data_name(args.data)
     pre, data = from_dataset(args)
     test = (data.X_test, encode_targets(pre, data, data.y_test))
-    return pre, data.X_train, encode_targets(pre, data, data.y_train), test, f"built-in {data.name}"
+    Y = encode_targets(pre, data, data.y_train)
+    check_targets_for_loss(pre, Y, args)
+    return pre, data.X_train, Y, test, f"built-in {data.name}"
