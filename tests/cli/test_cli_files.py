@@ -161,7 +161,7 @@ def test_python_m_deltarule_exit_status_2_on_errors(tmp_path):
         assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
         assert "Traceback" not in result.stderr
     debug = cli_subprocess("--debug", "train", "missing.csv", "--target", "y", cwd=tmp_path)
-    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    assert debug.returncode == 2 and "Traceback" in debug.stderr  # (was Python's 1)
 
 
 @pytest.fixture

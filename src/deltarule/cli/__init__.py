@@ -237,8 +237,17 @@ def program() -> int:
     predict used) ends the process at once: Python's own handler raised KeyboardInterrupt
     inside that shutdown, printing "Exception ignored in ... threading" with a traceback.
     Only the program does this (a host that calls :func:`main` keeps its own Ctrl-C), and
-    only where Ctrl-C is Python's default (a SIGINT ignored stays ignored)."""
-    status = main()
+    only where Ctrl-C is Python's default (a SIGINT ignored stays ignored).
+
+    With ``--debug``, :func:`main` raises the error (for a host that calls it); the program
+    prints its traceback and exits with status 2, as without ``--debug``."""
+    try:
+        status = main()
+    except Exception:  # (--debug: raised for its traceback)
+        import traceback
+
+        traceback.print_exc()
+        status = EXIT_USAGE
     import signal
     import threading
 
