@@ -268,6 +268,15 @@ def test_a_model_whose_preprocessing_would_mislead_is_refused(
         (["predict", "model.safetensors", "new.csv", "--out", "p.txt"],
          "--out p.txt: its extension .txt means text"),
         (["inspect", "model.safetensors", "--out", "i.html"], "--out i.html: its extension"),
+        # (a QA pass with messy tables: plain CSV was written under a name saying gzip)
+        (["predict", "model.safetensors", "new.csv", "--out", "p.csv.gz"],
+         "--out p.csv.gz: its extension .gz means gzip-compressed data, which this command "
+         "does not write; it writes csv (.csv) or json (.json). Name the file p.csv or p.json."),
+        (["evaluate", "model.safetensors", "new.csv", "--out", "e.txt.zip"],
+         "its extension .zip means a ZIP archive"),
+        (["data", "iris", "--out", "d.csv.gz"],
+         "has extension '.gz'; data writes a table as CSV (.csv) or TSV (.tsv). Name the file "
+         "e.g. d.csv."),
     ],
 )  # fmt: skip
 def test_an_out_named_for_a_format_the_command_does_not_write_is_refused(

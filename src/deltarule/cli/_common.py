@@ -673,9 +673,15 @@ _FORMAT_SUFFIXES = {
     ".md": "Markdown",
     ".html": "HTML",
     ".parquet": "Parquet",
+    ".gz": "gzip-compressed data",
+    ".bz2": "bzip2-compressed data",
+    ".xz": "xz-compressed data",
+    ".zst": "Zstandard-compressed data",
+    ".zip": "a ZIP archive",
 }
 """Extensions that name a format, whichever command writes it: an ``--out`` with one that
-the command does not write is refused (evaluate's text report in ``e.csv``)."""
+the command does not write is refused (evaluate's text report in ``e.csv``; predictions in
+``p.csv.gz``, which no command compresses)."""
 
 
 def output_format(
@@ -707,6 +713,14 @@ def output_format(
     return given
 
 
+def plain_stem(path: Path) -> str:
+    """``path``'s name without its extensions of formats (``p.csv.gz``: ``p``)."""
+    stem = path.stem
+    while Path(stem).suffix.lower() in _FORMAT_SUFFIXES:
+        stem = Path(stem).stem
+    return stem
+
+
 def refuse_foreign_extension(out: str | None, by_suffix: dict[str, str]) -> None:
     """Refuse an ``--out`` whose extension names a format the command does not write
     (:data:`_FORMAT_SUFFIXES`: evaluate's text report in ``e.csv``); checked after the
@@ -718,7 +732,7 @@ def refuse_foreign_extension(out: str | None, by_suffix: dict[str, str]) -> None
     if suffix in by_suffix or suffix not in _FORMAT_SUFFIXES:
         return
     offered = " or ".join(f"{form} ({ext})" for ext, form in by_suffix.items())
-    names = " or ".join(f"{path.stem}{ext}" for ext in by_suffix)
+    names = " or ".join(f"{plain_stem(path)}{ext}" for ext in by_suffix)
     raise InputError(
         f"--out {os.fspath(out)}: its extension {suffix} means {_FORMAT_SUFFIXES[suffix]}, "
         f"which this command does not write; it writes {offered}. Name the file {names}."

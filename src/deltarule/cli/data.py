@@ -16,7 +16,7 @@ from pathlib import Path
 from ..datasets import DATASETS, PARTS, TARGET_NAMES
 from ..exceptions import InputError
 from . import add_common
-from ._common import check_distinct, write_text
+from ._common import check_distinct, plain_stem, write_text
 from ._stdin import output_file, refuse_stdin
 from ._train_args import whole_number
 
@@ -80,7 +80,7 @@ def _separator(out: str | None) -> str:
         shown = f"extension {suffix!r}" if suffix else "no extension"
         raise InputError(
             f"--out {out} has {shown}; data writes a table as CSV (.csv) or TSV (.tsv). "
-            f"Name the file e.g. {Path(out).stem or 'data'}.csv."
+            f"Name the file e.g. {plain_stem(Path(out)) or 'data'}.csv."
         )
     return _SEPARATORS[suffix]
 
