@@ -132,6 +132,10 @@ def test_signed_numbers_ignores_missing_value_marks():
         ([f"2020-01-{d:02d}T10:30:00Z" for d in range(1, 31)] * 2, "'2020-01-01T10:30:00Z'"),
         ([f"{d}/1/2020" for d in range(1, 31)] * 2, "'1/1/2020'"),
         ([f"{d:02d}.03.2021 08:00" for d in range(1, 31)] * 2, "'01.03.2021 08:00'"),
+        # (a QA pass with messy tables: these became one category per date)
+        ([f"{d:02d}-Jan-2021" for d in range(1, 31)] * 2, "'01-Jan-2021'"),
+        ([f"{d} March 2021" for d in range(1, 31)] * 2, "'1 March 2021'"),
+        ([f"Mar {d}, 2021" for d in range(1, 31)] * 2, "'Mar 1, 2021'"),
         ([datetime.date(2020, 1, d) for d in range(1, 31)] * 2, "'2020-01-01'"),  # Parquet date32
         (pd.date_range("2020-01-01", periods=60), ""),
         (pd.to_timedelta(np.arange(60), unit="h"), ""),

@@ -267,12 +267,16 @@ def signed_numbers(series: Any, present: Any) -> SignedNumbers | None:
 
 
 _TIME = r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm]|Z|[+-]\d{2}:?\d{2})?)?"
+_MONTH = (r"(?i:jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?"
+          r"|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\.?")  # fmt: skip
 _DATE = re.compile(
     r"(\d{4}-\d{1,2}-\d{1,2}|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}/\d{1,2}/(\d{2}|\d{4})"
-    r"|\d{1,2}\.\d{1,2}\.\d{4})" + _TIME
+    rf"|\d{{1,2}}\.\d{{1,2}}\.\d{{4}}|\d{{1,2}}[-/ ]{_MONTH}[-/ ](\d{{2}}|\d{{4}})"
+    rf"|{_MONTH} \d{{1,2}},? \d{{4}})" + _TIME
 )
 """A date as text: 2020-03-05 (with a time: 2020-03-05T14:30:00Z), 2020/03/05, 3/5/2020,
-05.03.2020."""
+05.03.2020, 05-Mar-2020 (Excel's and Oracle's), 5 March 2020, Mar 5, 2020. (A time of day
+alone, 14:30, is a slot: a category.)"""
 
 
 def _dated(cell: Any) -> bool:
