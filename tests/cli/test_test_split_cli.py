@@ -121,3 +121,41 @@ def test_a_resumed_run_keeps_its_test_rows(capsys, in_tmp):
     settings = json.loads(open("ck/settings.json", encoding="utf-8").read())["settings"]
     assert settings["test_split"] == 0.2
     assert again.splitlines()[0] == first.splitlines()[0]  # (the same test rows)
+
+
+def test_the_score_of_mostly_one_class_says_what_guessing_it_scores(capsys, in_tmp):
+    """On rows 95% of one class an accuracy of 0.95 is what always guessing it scores: the
+    line says so, with the balanced accuracy (found by a QA pass with messy tables: train
+    printed the majority baseline as its score, the balanced accuracy only in evaluate);
+    both checked against scikit-learn on the held-out rows."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from deltarule.cli._common import holdout_split
+    from deltarule.cli._train_data import TEST_STREAM
+
+    rng = np.random.default_rng(0)
+    frame = flowers(n_per_class=20).reset_index(drop=True)
+    rare = frame["species"].map({"setosa": "rare"}).fillna("common").to_numpy()
+    keep = (rare == "common") | (rng.random(len(rare)) < 0.12)
+    frame = frame.assign(species=rare)[keep].reset_index(drop=True)
+    frame.to_csv("mostly.csv", index=False)
+    code, out, err = cli(capsys, "train", "mostly.csv", *TRAIN, "--test-split", "0.5",
+                         "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    model = load_model_file("m.safetensors")
+    Y = model.pre.transform_target(frame["species"])
+    _, _, held, _ = holdout_split(np.arange(len(frame)), Y, 0.5, [0, TEST_STREAM], True)
+    truth = frame["species"].to_numpy()[held]
+    predicted = model.labels(model.network.predict(model.features(frame)[held]))
+    balanced = balanced_accuracy_score(truth, predicted)
+    share = np.mean(truth == "common")
+    assert share > 0.9
+    assert out.splitlines()[0].endswith(
+        f"rows; balanced accuracy {balanced:.4f}; always predicting 'common', the most common "
+        f"class, scores {share:.4f})"
+    )
+    # (rows of classes alike: the line as it was)
+    flowers(n_per_class=30).to_csv("even.csv", index=False)
+    code, out, err = cli(capsys, "train", "even.csv", *TRAIN, "--epochs", "100",
+                         "--test-split", "0.2")  # fmt: skip
+    assert code == 0 and out.splitlines()[0].endswith("(18 rows)"), out

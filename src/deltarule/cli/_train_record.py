@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._naming import escape_surrogates
 from ..exceptions import InputError
 from ._common import CLASSIFICATION, class_scores, score
@@ -43,10 +45,30 @@ def report_score(net: Any, pre: Any, parts: tuple, test: Any) -> tuple[str, dict
     outputs = class_scores(net, pre, net.predict(X))  # (one-vs-rest: rows summing to 1)
     metrics = score(pre.task, outputs, Y, len(pre.classes) if classification else 0)
     if classification:
-        return which, metrics, f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows)"
+        line = f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows"
+        return which, metrics, line + _common_class(metrics, Y, pre.classes) + ")"
     r2 = metrics["r2"]
     r2_text = f"{r2:.4f}" if r2 == r2 else "undefined (R² needs at least 2 rows)"
     return which, metrics, f"{which} r2: {r2_text}, mse: {metrics['mse']:.6g} ({len(Y)} rows)"
+
+
+IMBALANCED = 2 / 3
+"""A share of the scored rows in their most common class from which the accuracy line
+says what always predicting that class scores, beside the balanced accuracy."""
+
+
+def _common_class(metrics: dict, Y: np.ndarray, classes: list) -> str:
+    """What the accuracy line adds when the rows are mostly of one class (an accuracy of
+    95.9% on rows 95.9% of one class is a model that learned nothing): the balanced accuracy
+    and what always predicting that class scores."""
+    labels = Y[:, 0] > 0.5 if Y.shape[1] == 1 else Y.argmax(axis=1)
+    counts = np.bincount(labels.astype(np.intp), minlength=len(classes))
+    share = counts.max() / max(len(Y), 1)
+    if share < IMBALANCED:
+        return ""
+    common = classes[int(counts.argmax())]
+    return (f"; balanced accuracy {metrics['balanced_accuracy']:.4f}; always predicting "
+            f"{common!r}, the most common class, scores {share:.4f}")  # fmt: skip
 
 
 def say(lines: list[str], model: Path | None) -> None:
