@@ -485,3 +485,39 @@ def test_a_bad_class_weight_is_named_as_class_weight(weight):
     with pytest.raises(InputError, match=r"^class_weight\[1\] is .*expected a finite weight"):
         clf.fit(IRIS_X, IRIS_Y)
     MLPClassifier(class_weight={0: 1, 1: np.float32(2.5), 2: 0}, max_iter=2).fit(IRIS_X, IRIS_Y)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0, 1, 2]),  # multiclass, integers
+        np.array([3, 7]),  # binary
+        np.array([-1.0, 0.0, 2.0]),  # whole float labels
+    ],
+)
+def test_partial_fit_on_known_labels_trains_as_scikit_learns_encoding_does(labels) -> None:
+    """A streamed chunk of known numeric labels is checked and encoded in NumPy (scikit-
+    learn's type_of_target, unique_labels and LabelBinarizer took 2/3 of a 10-row
+    partial_fit, 1.4x scikit-learn's own; found by a speed QA pass): the same weights as
+    through scikit-learn's encoding, bit for bit, and its errors for what it refuses."""
+    from deltarule.sklearn import _classifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = labels[rng.integers(0, len(labels), 200)]
+    fast = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    slow = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    for model, encode in ((fast, _classifier.MLPClassifier._known_labels),
+                          (slow, lambda self, y: None)):  # fmt: skip
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_classifier.MLPClassifier, "_known_labels", encode)
+            model.partial_fit(X[:10], y[:10], classes=labels)
+            for start in range(10, 200, 10):
+                model.partial_fit(X[start : start + 10], y[start : start + 10])
+    assert fast.network_.parameters.tobytes() == slow.network_.parameters.tobytes()
+    Y = fast._known_labels(y)
+    np.testing.assert_array_equal(Y, fast._label_binarizer.transform(y))
+    with pytest.raises(ValueError, match="classes not in"):
+        fast.partial_fit(X[:3], np.array([labels[0], labels[1], 99]))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        fast.partial_fit(X[:2], np.array([0.25, 1.5]))

@@ -182,6 +182,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if incremental and hasattr(self, "classes_") and not self.warm_start:  # (a chunk)
+            Y = self._known_labels(y)
+            if Y is not None:
+                return X, Y.astype(X.dtype), y
         check_classification_targets(y)
         if not hasattr(self, "classes_") or not (self.warm_start or incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
@@ -190,6 +194,35 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self._check_classes(unique_labels(y))
         Y = self._label_binarizer.transform(y).astype(X.dtype)
         return X, Y, y
+
+    def _known_labels(self, y: np.ndarray) -> np.ndarray | None:
+        """The label binarizer's encoding of a 1-d ``y`` of integer (or whole float) labels
+        all among ``classes_`` of a binary or multiclass fit, computed in NumPy: the checks
+        and the encoding of scikit-learn's ``type_of_target``, ``unique_labels`` and
+        ``LabelBinarizer.transform`` (most of a small ``partial_fit``'s time); None for
+        anything else (text labels, new or non-integral ones, multi-label targets), which
+        goes through them."""
+        binarizer, classes = self._label_binarizer, self.classes_
+        kinds = "iu" if classes.dtype.kind in "iu" else ""
+        if not (
+            y.ndim == 1
+            and binarizer.y_type_ in ("binary", "multiclass")
+            and len(classes) >= 2
+            and classes.dtype.kind in "iuf"
+            and y.dtype.kind in kinds + "f"
+            and y.size
+        ):
+            return None
+        if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.round(y)).all()):
+            return None  # (scikit-learn's own message)
+        codes = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+        if not (classes[codes] == y).all():
+            return None  # (a label not in classes_: its own message)
+        if len(classes) == 2:
+            return (codes == 1).astype(np.int64)[:, None]
+        encoded = np.zeros((y.size, len(classes)), np.int64)
+        encoded[np.arange(y.size), codes] = 1
+        return encoded
 
     def _check_classes(self, classes: np.ndarray) -> None:
         if self.warm_start and set(classes) != set(self.classes_):

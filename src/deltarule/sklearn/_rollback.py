@@ -23,6 +23,7 @@ not taken back, as in scikit-learn).
 from __future__ import annotations
 
 import copy
+import weakref
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ class _TrainerState:
         tensors, meta = trainer.checkpoint_state()
         self.trainer = trainer
         self.tensors = {name: array.copy() for name, array in tensors.items()}
-        self.meta = copy.deepcopy(meta)
+        self.meta = _copied(meta)
         self.settings = {
             name: getattr(trainer, name) for name in ("batch_size", "epoch_loss", "planned_epochs")
         }
@@ -48,6 +49,34 @@ class _TrainerState:
         self.trainer.restore_state(self.tensors, self.meta)
         for name, value in self.settings.items():
             setattr(self.trainer, name, value)
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of plain data (dicts, lists and tuples of numbers, text, None), made
+    without :func:`copy.deepcopy`'s memo (a trainer's state: a third of a small
+    ``partial_fit``'s snapshot); anything else through it."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    if type(value) is tuple:
+        return tuple(_copied(item) for item in value)
+    return copy.deepcopy(value)
+
+
+_PARAMETERS: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+"""Each estimator class's constructor parameters (``_get_param_names`` reads its
+signature, most of a small ``partial_fit``'s snapshot)."""
+
+
+def _parameters(estimator: Any) -> frozenset[str]:
+    kind = type(estimator)
+    names = _PARAMETERS.get(kind)
+    if names is None:
+        names = _PARAMETERS[kind] = frozenset(kind._get_param_names())
+    return names
 
 
 class Snapshot:
@@ -60,7 +89,7 @@ class Snapshot:
 
     def __init__(self, estimator: Any) -> None:
         self.estimator = estimator
-        self.parameters = set(estimator._get_param_names())
+        self.parameters = _parameters(estimator)
         self.attributes = {
             name: value for name, value in vars(estimator).items() if name not in self.parameters
         }
