@@ -34,7 +34,7 @@ from ._numba_env import _cache_folder, fork_waits, private_folder
 
 __all__ = [
     "available", "fork_waits", "private_folder", "supported", "builtin_math", "worth_it",
-    "OnlineKernel", "fused_adam",
+    "OnlineKernel", "ONLINE_RULES", "fused_adam",
 ]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -112,6 +112,13 @@ def _kernel():  # noqa: ANN202 - compiled lazily, on first use
     return _jit.online_epochs
 
 
+ONLINE_RULES = {"sgd": 0, "momentum": 1, "nesterov": 2, "sklearn_momentum": 3,
+                "sklearn_nesterov": 4}  # fmt: skip
+"""The update rules the online kernel runs (:meth:`deltarule.optimizers.Optimizer.online_rule`
+names them), by its codes: the delta rule, PyTorch's momentum and Nesterov momentum
+(:mod:`deltarule.optimizers.sgd`), scikit-learn's (the estimators' ``solver="sgd"``)."""
+
+
 class OnlineKernel:
     """Runs epochs of online gradient descent for one network in compiled code.
 
@@ -153,6 +160,9 @@ class OnlineKernel:
         outputs: np.ndarray | None = None,
         best: np.ndarray | None = None,
         best_loss: float = math.inf,
+        rule: tuple[str, float] = ("sgd", 0.0),
+        velocity: np.ndarray | None = None,
+        best_velocity: np.ndarray | None = None,
     ) -> tuple[int, int, bool, np.ndarray, np.ndarray, int]:
         r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target,
         or whose error or weights are not finite (as the NumPy loop: an example whose error
@@ -181,6 +191,14 @@ class OnlineKernel:
             the start the training loop keeps for a divergence (``BestStart``).
         best_loss : float
             The lowest loss before these epochs.
+        rule : (str, float)
+            The optimizer's :meth:`~deltarule.optimizers.Optimizer.online_rule`: a name of
+            :data:`ONLINE_RULES` and its momentum.
+        velocity : ndarray of the parameters' shape, or None
+            The momentum rules' velocity (the optimizer state's), updated in place; with
+            ``restore``, a failed epoch's is restored too.
+        best_velocity : ndarray of the parameters' shape, or None
+            With ``best``: receives the velocity at that epoch's start.
 
         Returns
         -------
@@ -202,6 +220,11 @@ class OnlineKernel:
         rate = net.dtype.type(learning_rate)
         if best is not None and not restore:
             raise ValueError("OnlineKernel.run: best needs restore=True (the epochs' starts)")
+        name, momentum = rule
+        code = ONLINE_RULES[name]
+        if (velocity is None) != (code == 0):
+            raise ValueError(f"OnlineKernel.run: rule {name!r} and velocity disagree")
+        empty = np.empty(0, net.dtype)
         done, updates, failed, best_epoch = _kernel()(
             net.parameters,
             self.spec,
@@ -218,8 +241,12 @@ class OnlineKernel:
             float(decay),
             bool(restore),
             np.empty((0, 0, 0), net.dtype) if outputs is None else outputs,
-            np.empty(0, net.dtype) if best is None else best,
+            empty if best is None else best,
             float(best_loss),
+            empty if velocity is None else velocity,
+            float(momentum),
+            code,
+            empty if best_velocity is None else best_velocity,
         )
         return int(done), int(updates), bool(failed), losses[:done], norms[:done], int(best_epoch)
 

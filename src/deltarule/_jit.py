@@ -221,7 +221,38 @@ def online_squared_weights(params, spec):
 
 
 @njit(cache=True, nogil=True)
-def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay):
+def online_step(params, vel, at, g, lr, mu, rule):
+    # One parameter's step, the optimizer's NumPy operations in their order (each rounded
+    # to the dtype): 0 SGD; PyTorch's 1 momentum, 2 Nesterov; scikit-learn's 3 momentum,
+    # 4 Nesterov (deltarule.optimizers.sgd, deltarule.sklearn._solvers.SklearnSGD).
+    if rule == 0:
+        params[at] -= lr * g
+    elif rule == 1:
+        v = vel[at] * mu
+        v = v + g
+        vel[at] = v
+        params[at] -= v * lr
+    elif rule == 2:
+        v = vel[at] * mu
+        v = v + g
+        vel[at] = v
+        s = v * mu
+        s = s + g
+        params[at] -= s * lr
+    else:
+        s = g * lr
+        v = vel[at] * mu
+        v = v - s
+        vel[at] = v
+        if rule == 3:
+            params[at] += v
+        else:
+            p = params[at] - s
+            params[at] = p + v * mu
+
+
+@njit(cache=True, nogil=True)
+def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay, vel, mu, rule):
     # ``decay`` in the network's dtype; 0 adds no term (0 * an infinite weight is NaN)
     w_off, b_off, n_in, n_out, codes, z_off = spec
     n_layers = w_off.shape[0]
@@ -246,10 +277,10 @@ def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay):
                     g += decay * params[base + i]
                 if trainable[base + i]:
                     gsum[base + i] += g
-                    params[base + i] -= lr * g
+                    online_step(params, vel, base + i, g, lr, mu, rule)
             if b_off[lay] >= 0 and trainable[b_off[lay] + j]:
                 gsum[b_off[lay] + j] += d
-                params[b_off[lay] + j] -= lr * d
+                online_step(params, vel, b_off[lay] + j, d, lr, mu, rule)
 
 
 @njit(cache=True, nogil=True)
@@ -263,7 +294,7 @@ def online_all_finite(a):
 @njit(cache=True, nogil=True)
 def online_epochs(
     params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore,
-    outputs, best, best_loss,
+    outputs, best, best_loss, vel, mu, rule, best_vel,
 ):  # fmt: skip
     # As the NumPy loop: an example whose loss is not finite ends its epoch without an
     # update; an epoch whose mean loss or weights are not finite ends the run, its weights
@@ -273,6 +304,9 @@ def online_epochs(
     # ``best`` (the parameters' size, or 0 for none; needs ``restore``) receives the
     # starting weights of the last finished epoch whose loss is below ``best_loss`` and
     # every earlier one's (what the loop's BestStart keeps).
+    # ``vel``, ``mu``, ``rule``: the optimizer's velocity (size 0 for plain SGD), momentum
+    # and rule (online_step); with ``restore`` a failed epoch's velocity is restored too,
+    # and ``best_vel`` (size 0 for none) receives the velocity at that best epoch's start.
     # Returns (epochs run, updates made, diverged, that epoch's index or -1).
     dt = params.dtype.type
     z_off = spec[5]
@@ -283,6 +317,8 @@ def online_epochs(
     dbuf = np.empty(total, params.dtype)
     gsum = np.zeros(params.shape[0], params.dtype)
     last = np.empty(params.shape[0] if restore else 0, params.dtype)
+    last_v = np.empty(vel.shape[0] if restore else 0, params.dtype)
+    m = dt(mu)
     c, lam = dt(scale), dt(decay)
     n, k = X.shape[0], Y.shape[1]
     inv_n = dt(1.0 / n)
@@ -295,6 +331,7 @@ def online_epochs(
     for epoch in range(losses.shape[0]):
         if restore:
             last[:] = params
+            last_v[:] = vel
         esum = 0.0
         seen = n
         gsum[:] = 0
@@ -315,7 +352,7 @@ def online_epochs(
             if not np.isfinite(e):
                 seen = step + 1
                 break
-            online_update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam)
+            online_update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam, vel, m, rule)
             updates += 1
         losses[epoch] = esum / seen
         sq = dt(0)
@@ -326,10 +363,13 @@ def online_epochs(
         if not (np.isfinite(losses[epoch]) and online_all_finite(params)):
             if restore:
                 params[:] = last
+                vel[:] = last_v
             return epoch + 1, updates, True, best_epoch
         if keep_best and losses[epoch] < best_loss:
             best_loss = losses[epoch]
             best[:] = last
+            if best_vel.shape[0] > 0:
+                best_vel[:] = last_v
             best_epoch = epoch
         if losses[epoch] <= target:
             return epoch + 1, updates, False, best_epoch

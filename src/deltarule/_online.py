@@ -1,7 +1,9 @@
 """The compiled path of the training loop: online SGD epochs run by :mod:`deltarule._compiled`.
 
 The loop takes it only when the result is the same as its own (see :func:`compiled_ok`):
-batch size 1, plain SGD (the delta rule), no sample weights, L1 or max-norm, and a network
+batch size 1, plain SGD (the delta rule) or momentum or Nesterov momentum (PyTorch's or
+scikit-learn's: :meth:`Optimizer.online_rule <deltarule.optimizers.Optimizer.online_rule>`,
+the velocity the optimizer state's), no sample weights, L1 or max-norm, and a network
 whose objective the kernel computes (the plain one, scaled, plus an L2 term). With callbacks
 that can hear of a chunk's epochs after it ran (:meth:`Callback.chunk_quiet
 <deltarule.callbacks.Callback.chunk_quiet>`: quiet progress, target error, time limit, the
@@ -41,12 +43,28 @@ def compiled_ok(trainer: Any, data: Data, val: Data | None, cbs: Sequence[Callba
         trainer.batch_size == 1
         and trainer.network.objective_terms() is not None
         and isinstance(trainer.optimizer, Optimizer)
-        and trainer.optimizer.is_plain_sgd()
+        and _rule(trainer) is not None
         and data.sample_weight is None
         and not (trainer.l1 or trainer.max_norm)
         and _compiled.available()
         and _compiled.supported(trainer.network)
     )
+
+
+def _rule(trainer: Any) -> tuple[tuple[str, float], np.ndarray | None] | None:
+    """The optimizer's rule for the kernel (:meth:`~deltarule.optimizers.Optimizer.online_rule`)
+    and the velocity it updates (None for the delta rule), or None for a rule it cannot run."""
+    rule = trainer.optimizer.online_rule()
+    if rule is None or rule[0] not in _compiled.ONLINE_RULES:
+        return None
+    if rule[0] == "sgd":
+        return rule, None
+    velocity = trainer.optimizer_state.get("velocity")
+    net = trainer.network
+    if not (isinstance(velocity, np.ndarray) and velocity.shape == net.parameters.shape
+            and velocity.dtype == net.dtype and velocity.flags.c_contiguous):  # fmt: skip
+        return None
+    return rule, velocity
 
 
 def _chunkable(val: Data | None, cbs: Sequence[Callback], state: TrainingState) -> bool:
@@ -183,19 +201,23 @@ def run_compiled(
     best = BestStart(net, trainer.optimizer_state).resume(trainer)
     start, start_state = net.parameters.copy(), OptimizerSnapshot(trainer.optimizer_state)
     lowest_start = np.empty_like(start)
+    moving = _rule(trainer)[1] is not None  # (a velocity: the lowest start's too)
+    lowest_velocity = np.empty_like(start) if moving else None
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         while remaining:
             t0, lr = time.perf_counter(), state.learning_rate
             np.copyto(start, net.parameters)
             start_state.take(trainer.optimizer_state)
             ran = _run_chunk(
-                trainer, kernel, data, state, cbs, target, min(chunk, remaining), start,
-                (lowest_start, best.loss),
+                trainer, kernel, data, state, cbs, target, min(chunk, remaining),
+                (start, start_state), (lowest_start, lowest_velocity, best.loss),
             )  # fmt: skip
             seconds = time.perf_counter() - t0
             quiet, losses, norms, scores = ran.quiet, ran.losses, ran.norms, ran.scores
             if ran.lowest >= 0:  # its optimizer state: the chunk's start, ``lowest`` epochs on
                 at = {**start_state.saved, "step": start_state.saved["step"] + ran.lowest * n}
+                if lowest_velocity is not None:
+                    at["velocity"] = lowest_velocity
                 epoch = trainer.epochs_done + 1 + ran.lowest
                 best.offer(epoch, float(losses[ran.lowest]), lowest_start, at)
             if quiet:
@@ -262,35 +284,40 @@ def _run_chunk(
     cbs: Sequence[Callback],
     target: float,
     size: int,
-    start: np.ndarray,
-    lowest: tuple[np.ndarray, float],
+    starts: tuple[np.ndarray, OptimizerSnapshot],
+    lowest: tuple[np.ndarray, np.ndarray | None, float],
 ) -> _Chunk:
     """Run up to ``size`` epochs in one kernel call, as :meth:`OnlineKernel.run
     <deltarule._compiled.OnlineKernel.run>` says, score the finished ones' metrics and keep
     the epochs the plain loop would have run: up to the first on which a callback acts, a
     metric raises, or the loss or weights stop being finite.
 
-    Where that is short of the kernel's last epoch, the weights of its end are computed
-    again from the chunk's start, ``start`` (the kernel computes the same again). The
-    random stream and the step count are left as the plain loop leaves them. ``lowest``:
-    (a buffer, the lowest loss so far): the kernel writes the start of the kept epoch with
-    a new lowest loss there. Nothing is told to the callbacks (:func:`run_compiled` does).
+    Where that is short of the kernel's last epoch, the weights (and a velocity) of its end
+    are computed again from the chunk's start, ``starts`` (its weights and optimizer state;
+    the kernel computes the same again). The random stream and the step count are left as
+    the plain loop leaves them. ``lowest``: (buffers for weights and a velocity, the lowest
+    loss so far): the kernel writes the start of the kept epoch with a new lowest loss
+    there. Nothing is told to the callbacks (:func:`run_compiled` does).
     """
     net, n = trainer.network, data.X.shape[0]
     scale, decay, lr = *_terms(trainer), state.learning_rate
     rng_state = trainer._shuffle_rng.bit_generator.state
     orders = epoch_orders(trainer, n, size)
     outputs = np.empty((size, n, net.n_outputs), net.dtype) if trainer.metrics else None
-    buffer, below = lowest
+    buffer, velocity_buffer, below = lowest
+    start, start_state = starts
+    rule, velocity = _rule(trainer)  # (checked by compiled_ok)
+    moves = {"rule": rule, "velocity": velocity, "best_velocity": velocity_buffer}
     done, _, failed, losses, norms, best = kernel.run(
         data.X, data.y, orders, lr, target, size, scale, decay, outputs=outputs,
-        best=buffer, best_loss=below,
+        best=buffer, best_loss=below, **moves,
     )  # fmt: skip
     finished = done - 1 if failed else done  # (the plain loop undoes a failed epoch's steps)
     try:
         quiet = _quiet(cbs, losses[:finished], state)
     except BaseException:  # a callback's own error: the run as it stood before the chunk
         np.copyto(net.parameters, start)
+        start_state.put(trainer.optimizer_state)
         trainer._shuffle_rng.bit_generator.state = rng_state
         raise
     scored, scores, error = min(quiet + 1, finished), {}, None  # (none after an act)
@@ -313,10 +340,11 @@ def _run_chunk(
     steps = quiet if ending == "failed" else quiet + 1  # the epochs whose steps stand
     if steps != finished:  # (where the kernel's weights are)
         np.copyto(net.parameters, start)
+        start_state.put(trainer.optimizer_state)  # (a velocity, in place: the kernel's)
         replay = None if orders is None else orders[:steps]
         best = kernel.run(
             data.X, data.y, replay, lr, -math.inf, steps, scale, decay, best=buffer,
-            best_loss=below,
+            best_loss=below, **moves,
         )[5]  # fmt: skip
     trainer.optimizer_state["step"] += steps * n
     scores = {name: values[: quiet + 1] for name, values in scores.items()}
@@ -340,14 +368,16 @@ def _compiled_epoch(trainer: Any) -> Callable[[Data, float, Any], tuple]:
     """
     net = trainer.network
     kernel, (scale, decay) = _compiled.OnlineKernel(net), _terms(trainer)
+    rule, velocity = _rule(trainer)  # (checked by compiled_ok)
 
     def epoch(data: Data, lr: float, interrupt: Any) -> tuple[float, Any, np.ndarray, float]:
         n = data.X.shape[0]
         orders = epoch_orders(trainer, n, 1)
         outputs = np.empty((1, n, net.n_outputs), net.dtype) if trainer.metrics else None
         _, updates, _, losses, norms, _ = kernel.run(
-            data.X, data.y, orders, lr, -math.inf, 1, scale, decay, restore=False, outputs=outputs
-        )
+            data.X, data.y, orders, lr, -math.inf, 1, scale, decay, restore=False,
+            outputs=outputs, rule=rule, velocity=velocity,
+        )  # fmt: skip
         trainer.optimizer_state["step"] += updates  # (the loop undoes a failed epoch's)
         order = np.arange(n) if orders is None else orders[0]
         output = None if outputs is None else outputs[0]

@@ -88,6 +88,15 @@ class Optimizer:
         rule), so that code may apply it without calling :meth:`update`."""
         return False
 
+    def online_rule(self) -> tuple[str, float] | None:
+        r"""The rule the compiled online path (batches of one example) applies for this
+        optimizer — ``("sgd", 0)``, ``("momentum", mu)``, ``("nesterov", mu)`` and
+        scikit-learn's ``("sklearn_momentum", mu)``, ``("sklearn_nesterov", mu)``, each
+        the optimizer's own NumPy operations in their order — or None when only
+        :meth:`update` may apply it. A subclass that changes a step method must not
+        vouch for its base's rule (:meth:`keeps_rule_of`). Checked once per fit."""
+        return ("sgd", 0.0) if self.is_plain_sgd() else None
+
     def keeps_rule_of(self, base: type[Optimizer]) -> bool:
         """True when this object's class overrides none of ``base``'s step methods.
 

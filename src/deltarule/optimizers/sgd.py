@@ -79,6 +79,9 @@ class Momentum(Optimizer):
         np.subtract(params, step, out=params)
         state["step"] += 1
 
+    def online_rule(self) -> tuple[str, float] | None:
+        return ("momentum", self.momentum) if self.keeps_rule_of(Momentum) else None
+
 
 class Nesterov(Momentum):
     r"""Gradient descent with Nesterov momentum, in PyTorch's formulation.
@@ -114,3 +117,6 @@ class Nesterov(Momentum):
         np.multiply(step, self._rate(learning_rate), out=step)
         np.subtract(params, step, out=params)
         state["step"] += 1
+
+    def online_rule(self) -> tuple[str, float] | None:
+        return ("nesterov", self.momentum) if self.keeps_rule_of(Nesterov) else None

@@ -124,6 +124,11 @@ class SklearnSGD(Optimizer):
         # Without momentum the velocity is -eta g each step: theta - eta g, the delta rule.
         return self.momentum == 0 and self.keeps_rule_of(SklearnSGD)  # (a subclass's: its own)
 
+    def online_rule(self) -> tuple[str, float] | None:
+        if self.is_plain_sgd() or not self.keeps_rule_of(SklearnSGD):
+            return super().online_rule()
+        return ("sklearn_nesterov" if self.nesterov else "sklearn_momentum", self.momentum)
+
 
 def make_optimizer(estimator: Any) -> Any:
     """Return the deltarule optimizer or full-batch solver for ``estimator.solver``."""
