@@ -38,6 +38,7 @@ __all__ = [
     "most_frequent",
     "sorted_values",
     "standardised_column",
+    "trimmed",
 ]
 
 _WAS_NUMERIC = "The column held numbers when the model was trained; fix the value."
@@ -80,12 +81,30 @@ def _as_truth(value: Any) -> Any:
     return value
 
 
+def trimmed(values: Any) -> Any:
+    """``values`` (a Series) with the whitespace around each text value removed: ``"setosa "``
+    and ``" setosa"`` are the class ``"setosa"`` and the category ``"setosa"``, however
+    the table was read (CSV, Parquet, a DataFrame). Other values are kept; each distinct
+    value is looked at once."""
+    pd = load_pandas()
+    codes, uniques = pd.factorize(values.astype(object))
+    if not any(isinstance(u, str) and u != u.strip() for u in uniques):
+        return values
+    stripped = np.array([u.strip() if isinstance(u, str) else u for u in uniques] + [None],
+                        dtype=object)  # fmt: skip
+    out = pd.Series(stripped[codes], index=values.index, name=values.name, dtype=object)
+    out = out.where(codes >= 0, values.astype(object))  # (missing cells as they were)
+    out.attrs.update(values.attrs)
+    return out
+
+
 def label_codes(values: Any, labels: list[Any]) -> np.ndarray:
     """Positions of ``values`` (an object Series) among ``labels``, -1 where absent.
 
     Text labels are matched as text, so that values read as numbers still match: ``1``
     matches ``'1'``, and so does ``1.0`` (a whole number stored as a float, as pandas does
-    for a column of integers with a gap, or an array).
+    for a column of integers with a gap, or an array); a value that matches none as written
+    matches one without the spaces around either (:func:`trimmed`).
     """
     index = load_pandas().Index(labels, dtype=object)
     if labels and all(isinstance(label, (bool, np.bool_)) for label in labels):
@@ -96,6 +115,12 @@ def label_codes(values: Any, labels: list[Any]) -> np.ndarray:
     whole = np.asarray((codes < 0) & values.map(_whole_float), dtype=bool)
     if whole.any():
         codes[whole] = index.get_indexer(values[whole].map(lambda value: str(int(value))))
+    unmatched = codes < 0
+    if unmatched.any():  # without the spaces around it (" blue" is "blue"; a model fitted
+        first: dict[str, int] = {}  # before text was trimmed may hold "blue ": as written
+        for position, label in enumerate(labels):  # first, then trimmed)
+            first.setdefault(label.strip(), position)
+        codes[unmatched] = [first.get(str(value).strip(), -1) for value in values[unmatched]]
     return codes
 
 
@@ -121,7 +146,7 @@ def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
     if missing.any() and impute is None:
         raise missing_error(series, missing)
     if not is_numeric(series):
-        present = series[~missing].astype(object)
+        present = trimmed(series[~missing].astype(object))
         refuse_stray_text(series, present)
         _refuse_signed_numbers(series, present)
         fill = most_frequent(present) if impute else None

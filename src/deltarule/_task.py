@@ -20,7 +20,7 @@ from ._columns import (
     marks_as_missing,
     signed_numbers,
 )
-from ._encoders import sorted_values
+from ._encoders import sorted_values, trimmed
 from ._naming import where
 from .exceptions import InputError
 
@@ -61,7 +61,7 @@ def fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
             options={python: "--task classification"},
         )
         return task, None
-    classes = sorted_values(series.astype(object).unique())
+    classes = sorted_values(trimmed(series.astype(object)).unique())
     if detected and len(classes) > MAX_CLASSES and len(classes) > len(series) / 2:
         raise InputError(_too_many_classes(series, classes), options=_TASK_OPTIONS)
     if len(classes) < 2:

@@ -4,7 +4,6 @@ pandas reads a column whose every cell is a number as numbers; here, the columns
 as text (:func:`settle_cells`):
 
 * a cell of nothing but spaces or tabs is missing, as an empty one is (in every column);
-  spaces and tabs around a value are not part of it;
 * a column of numbers with missing-value marks among them (pandas' own: ``NA``, ``N/A``,
   ``null``, ``None``, ``nan``, ``#N/A``...) is numbers, those cells missing; so is a column
   of True/False (R's ``TRUE``/``FALSE``) with such marks, its cells True and False as pandas
@@ -19,9 +18,9 @@ as text (:func:`settle_cells`):
   such number 1 to 999 before its point and three digits or fewer after it): a German
   ``3.012`` is 3012.
 
-Every text cell loses the spaces and tabs around it (``"setosa "`` is ``"setosa"``: one
-class, one category). Columns the caller reads as text (``text_columns``) keep every cell
-as written otherwise (only empty and blank cells are missing).
+Columns the caller reads as text (``text_columns``) keep every cell as written (only empty
+and blank cells are missing). Text is kept with the spaces around it (``--keep`` copies it
+as written); the preprocessor matches categories and classes without them.
 """
 
 from __future__ import annotations
@@ -258,7 +257,8 @@ def settle_cells(
                 pointed = None if grouped is None else (name, *grouped)
             continue
         cells = _Column(pd, column)
-        frame.isetitem(i, cells.text.mask(cells.blank))  # (spaces around a value: not its own)
+        if cells.blank.any():
+            frame.isetitem(i, column.mask(cells.blank))
         if name in text_columns or (needed is not None and name not in needed):
             continue
         sorted_cells[i] = cells
