@@ -221,6 +221,14 @@ class History:
         columns = {name: np.asarray(values, np.float64) for name, values in (metrics or {}).items()}
         self._pending.append((first_epoch, losses, gradient_norms, learning_rate, seconds, columns))
 
+    def following(self, prior: History) -> History:
+        """A new history of ``prior``'s epochs then this one's (a resumed run's whole run),
+        sharing this one's column chunks rather than building their records."""
+        whole = History(list(prior.records), self.stop_reason, self.best_epoch,
+                        columns=self.columns)  # fmt: skip
+        whole._pending = [*self._records, *self._pending]
+        return whole
+
     def __len__(self) -> int:
         pending = sum(1 if isinstance(i, EpochRecord) else len(i[1]) for i in self._pending)
         return len(self._records) + pending

@@ -355,10 +355,9 @@ class Trainer:
             restore_best_weights=restore_best_weights,
             time_limit=time_limit,
         )
-        if self._resumed_options is not None:  # (kept until a fit takes them)
+        if self._resumed_options is not None:  # (kept until a run starts: see below)
             self._resumed_options(stops)
-            self._resumed_options = None
-        prior, self._resumed_history = self._resumed_history, None
+        prior = self._resumed_history
         user_cbs = [*stops, *_callback_list(callbacks)]
         progress = progress_callback(user_cbs, verbose, report_every)
         check_solver_settings(self)
@@ -398,6 +397,7 @@ class Trainer:
         if changer is not None:
             refuse_rate(self.optimizer, f"the learning rate {type(changer).__name__} sets")
         state.callbacks = cbs
+        self._resumed_options = self._resumed_history = None  # (taken: the run starts)
         for cb in cbs:
             before = state.learning_rate
             cb.on_train_begin(state)
@@ -424,10 +424,9 @@ class Trainer:
         state.history.stop_reason = reason
         for cb in cbs:
             cb.on_train_end(state.history, state)
-        # (a resumed run's checks read its whole history, as the uninterrupted run's would)
-        whole = state.history if prior is None else History(
-            [*prior, *state.history], reason, state.history.best_epoch)  # fmt: skip
         if warn_convergence and reason.startswith("max epochs"):
+            # (a resumed run's checks read its whole history, as the uninterrupted run's do)
+            whole = state.history if prior is None else state.history.following(prior)
             # a stopping rule of the run's own: "add a stopping rule" is no advice then
             rules = (EarlyStopping, TargetError, AllCorrect, GradientNormBelow)
             watched = any(isinstance(cb, rules) for cb in cbs)

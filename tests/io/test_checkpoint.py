@@ -673,3 +673,41 @@ def test_a_resumed_fits_end_of_run_advice_reads_the_whole_run(tmp_path) -> None:
     assert said == []
     assert tail.records[-1].loss > tail.records[0].loss * 1.01  # (what the tail alone shows)
     assert resumed.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+def test_a_resumed_fit_refused_for_its_data_keeps_the_checkpoints_states(tmp_path) -> None:
+    """The states of fit's own callbacks and the history wait for the run that starts: a
+    resumed fit refused for its data took them, and the retry started its plateau and early
+    stopping afresh (found by a review)."""
+    X, y = data()
+    straight = make_trainer()
+    whole = run_with_options(straight, 12, [], X, y, restore_best_weights=False)
+    run_with_options(make_trainer(), 5, [Checkpoint(tmp_path)], X, y, restore_best_weights=False)
+    trainer = resume_trainer(make_trainer(), load_checkpoint(tmp_path))
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        run_with_options(trainer, 7, [], bad, y, restore_best_weights=False)
+    tail = run_with_options(trainer, 7, [], X, y, restore_best_weights=False)
+    assert [r.learning_rate for r in tail] == [r.learning_rate for r in whole][5:]
+    assert trainer.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+def test_a_resumed_online_run_keeps_its_epochs_as_columns(tmp_path) -> None:
+    """The end-of-run checks of a resumed run read the whole history without building a
+    record for every epoch a compiled online run keeps as columns (a million epochs took
+    +460 MB; found by a review)."""
+    from deltarule.textbook import tutorial_network
+
+    net, X, y = tutorial_network()
+    trainer = dr.Trainer(net, "sgd", 0.5, 1, seed=0, metrics=[])
+    trainer.fit(X, y, epochs=3, verbose=0, callbacks=[Checkpoint(tmp_path)])
+    resumed = resume_trainer(
+        dr.Trainer(tutorial_network()[0], "sgd", 0.5, 1, seed=0, metrics=[]),
+        load_checkpoint(tmp_path),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = resumed.fit(X, y, epochs=5000, verbose=0)
+    assert len(history) == 5000
+    assert not history._records or len(history._records) < 5000  # (columns, not records)
