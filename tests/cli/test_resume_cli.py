@@ -263,3 +263,34 @@ def test_checkpoint_of_softmax_one_vs_rest_run_is_refused_by_name(
     assert "softmax outputs" in err and "sigmoid per class" in err
     assert "Start a new run without --resume" in err
     assert not (tmp_path / "new.safetensors").exists()
+
+
+def test_a_run_whose_preprocessing_is_fitted_otherwise_now_is_not_resumed(blobs, tmp_path, capsys):
+    """A checkpoint's settings keep the SHA-256 of its run's preprocessing; a resumed run
+    refits it and refuses to continue on other inputs (an earlier deltarule fitted it on
+    --test-split's rows too, so an old checkpoint continued on shifted inputs; found by a
+    review). Settings written before the digest resume as before, but with --test-split."""
+    import json
+
+    folder = tmp_path / "ck"
+    command = ["train", str(blobs), "--target", "label", "--epochs", "3", "--quiet",
+               "--test-split", "0.2", "--checkpoint", str(folder)]  # fmt: skip
+    assert main([*command, "--out", str(tmp_path / "m.safetensors")]) == 0
+    settings = folder / "settings.json"
+    payload = json.loads(settings.read_text())
+    assert len(payload["preprocessing_sha256"]) == 64
+    resume = ["train", "--resume", str(folder)]
+    assert main([*resume, "--quiet", "--out", str(tmp_path / "r.safetensors")]) == 0
+    for digest in ("0" * 64, None):  # another fit's; none (written before), with --test-split
+        if digest is None:
+            del payload["preprocessing_sha256"]
+        else:
+            payload["preprocessing_sha256"] = digest
+        settings.write_text(json.dumps(payload))
+        capsys.readouterr()
+        assert main([*resume, "--quiet", "--out", str(tmp_path / "r.safetensors")]) == 2
+        err = capsys.readouterr().err
+        assert "the run's preprocessing" in err and "Start a new run without --resume" in err
+    payload["settings"]["test_split"] = None  # (written before, without --test-split: as before)
+    settings.write_text(json.dumps(payload))
+    assert main([*resume, "--quiet", "--out", str(tmp_path / "r.safetensors")]) == 0

@@ -75,6 +75,8 @@ def save_settings(folder: str | Path, args: argparse.Namespace) -> None:
             values[key] = str(Path(values[key]).resolve())
     payload: dict[str, Any] = {"format": "deltarule.train-settings", "version": 1,
                                "settings": values}  # fmt: skip
+    if getattr(args, "preprocessing_digest", None):
+        payload["preprocessing_sha256"] = args.preprocessing_digest
     if stdin:
         payload["data_fingerprint"] = _stdin.fingerprint()
     elif values["data"] is not None:
@@ -341,7 +343,35 @@ def load_settings(folder: str | Path, given: argparse.Namespace) -> argparse.Nam
     merged.quiet, merged.debug = given.quiet, getattr(given, "debug", False)
     merged.report_every = getattr(given, "report_every", None)  # (display, not a setting)
     merged.checkpoint, merged.resume = str(folder), str(folder)
+    merged.saved_preprocessing = payload.get("preprocessing_sha256")  # (None: written before)
     return merged
+
+
+def preprocessing_digest(pre: Any) -> str:
+    """The SHA-256 of the fitted preprocessor's state (its JSON, keys sorted): a resumed run
+    refits it from the data and checks it is the run's (:func:`check_preprocessing`)."""
+    import hashlib
+
+    text = json.dumps(pre.to_dict(), sort_keys=True, allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_preprocessing(args: argparse.Namespace, digest: str) -> None:
+    """Refuse to resume a run whose preprocessing, fitted again from its data, is not the
+    one it trained with: a deltarule that fits it otherwise (since --test-split's rows were
+    left out of it; text trimmed) would continue the weights on other inputs."""
+    if not getattr(args, "resume", None):
+        return
+    saved = getattr(args, "saved_preprocessing", None)
+    changed = saved != digest if saved is not None else bool(getattr(args, "test_split", None))
+    if changed:
+        raise InputError(
+            f"--resume {args.resume}: the run's preprocessing (the means, deviations and "
+            "categories its network reads its inputs by) is not what this deltarule fits "
+            "from its data now (a run checkpointed by an earlier version, which fitted it "
+            "otherwise: with --test-split, from the test rows too), so its weights cannot be "
+            "continued on the same inputs. Start a new run without --resume."
+        )
 
 
 def _check_saved_output(

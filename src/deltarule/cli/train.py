@@ -30,7 +30,14 @@ from ..exceptions import DataWarning, InputError
 from . import add_common
 from ._common import CLASSIFICATION, holdout_split
 from ._example_values import TARGET_RECORD
-from ._resume import check_new_run, load_settings, run_lock, save_settings
+from ._resume import (
+    check_new_run,
+    check_preprocessing,
+    load_settings,
+    preprocessing_digest,
+    run_lock,
+    save_settings,
+)
 from ._stdin import data_name, is_stdin, refuse_stdin
 from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options
 from ._train_data import encode_targets, from_dataset, from_file
@@ -85,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existed: bool) -> int:
     """The body of :func:`run`, in the locked checkpoint folder."""
     pre, X, Y, test, where = _prepare(args)
+    args.preprocessing_digest = preprocessing_digest(pre)  # (saved with the settings)
+    check_preprocessing(args, args.preprocessing_digest)
     classification = pre.task == CLASSIFICATION
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
     net = build_network(pre, X, hidden, args)
