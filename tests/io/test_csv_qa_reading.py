@@ -85,7 +85,10 @@ def test_points_that_may_group_thousands_beside_decimal_commas_are_refused(write
     assert "column 'x' holds numbers written with a decimal comma ('0,189' at line 2" in message
     assert "column 'preis' numbers written with a decimal point ('3.012' at line 2" in message
     assert "as 3.012 for 3012" in message
-    # points that cannot group thousands (0.189, 12.5) are decimals beside decimal commas
+    # round thousands, which pandas reads as 1.5 and 2.0 (found by a review), are refused too
+    with pytest.raises(InputError, match=r"column 'b' numbers written with a decimal point"):
+        read_table(write("eu0.csv", "a;b;y\n1,5;1.500;0\n2,25;2.000;1\n3,5;4.250;0\n"))
+    # points that cannot group thousands (0.125) are decimals beside decimal commas
     frame = read_table(write("ok.csv", "x;v;y\n0,189;0.125;a\n-0,5;12.5;b\n1,25;3;a\n"))
     assert frame["x"].tolist() == [0.189, -0.5, 1.25] and frame["v"].tolist() == [0.125, 12.5, 3]
     # without decimal commas in the file, points are decimals

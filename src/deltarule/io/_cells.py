@@ -14,8 +14,8 @@ as text (:func:`settle_cells`):
   judged on the whole column (:func:`_decimal_comma`). A column mostly of such numbers with
   text (or numbers written with a decimal point) among them is refused, naming the first
   such cell, rather than left to become one category per number. So is a file of decimal
-  commas with another column whose decimal points may group thousands (``3.012``, every
-  such number 1 to 999 before its point and three digits or fewer after it): a German
+  commas with another column whose decimal points may group thousands (``3.012``, ``1.500``:
+  every such number 1 to 999 before its point and three digits or fewer after it): a German
   ``3.012`` is 3012.
 
 Columns the caller reads as text (``text_columns``) keep every cell as written (only empty
@@ -140,17 +140,19 @@ def _fractions(column: Any) -> Any:
 
 
 def _grouped(column: Any, fractions: Any) -> tuple[int, str] | None:
-    """The place and value of the first number with a fraction in a column of numbers when
-    each such number could be one written with a point between groups of digits (``3.012``,
-    ``12.5``: one to three digits before the point, none after its third, 1 or more) and one
-    has a third decimal (``3.012``, not ``1.5``, which may be ``1.500``); else None."""
+    """The place and value of a number with a fraction in a column of numbers when each
+    such number could be one written with a point between groups of digits: one to three
+    digits before the point, none after its third (``3.012``; ``1.5``, which pandas read
+    from ``1.500`` as well; not ``0.25``); else None. The number shown is the first with a
+    third decimal (``3.012``) if any, else the first with a fraction."""
     values = np.abs(column.to_numpy()[fractions])
     thousandths = values * 1000
     whole = np.abs(thousandths - np.round(thousandths)) <= 1e-9 * thousandths
-    third = np.abs(values * 100 - np.round(values * 100)) > 1e-9 * values * 100
-    if not ((values >= 1) & (values < 1000) & whole).all() or not third.any():
+    if not ((values >= 1) & (values < 1000) & whole).all():
         return None
-    first = int(np.flatnonzero(fractions)[0])
+    third = np.abs(values * 100 - np.round(values * 100)) > 1e-9 * values * 100
+    places = np.flatnonzero(fractions)
+    first = int(places[int(np.argmax(third))] if third.any() else places[0])
     return first, repr(float(column.iloc[first]))
 
 
