@@ -77,6 +77,7 @@ def test_whole_number_features_that_are_not_ids_are_not_warned_about(capsys, in_
     table.insert(0, "paid", rng.permutation(60) * 3)  # distinct, with gaps, not named an id
     table.insert(1, "visits", rng.integers(0, 10, 60))  # repeated
     table.insert(2, "kid", rng.permutation(60) * 2)  # (a name that ends in 'id' alone)
+    table.insert(3, "year", rng.permutation(60) + 1960)  # (one row a year: found by a review)
     table.to_csv("counts.csv", index=False)
     code, _, err = cli(capsys, "train", "counts.csv", "--target", "species", *FAST)
     assert code == 0 and not _warnings(err), err

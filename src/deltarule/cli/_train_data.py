@@ -249,15 +249,15 @@ _ID_NAME = re.compile(
 
 
 def _numbers_rows(column: Any, name: Any) -> str | None:
-    """How whole numbers in ``column`` identify its rows, when they do: each of a range of
-    whole numbers once, in any order (a row number or id, shuffled), or a different whole
-    number in nearly every row under a name like an id (``CustomerID`` with gaps); else
-    None."""
+    """How whole numbers in ``column`` identify its rows, when they do: each whole number
+    from 0 or 1 up once, in any order (a row number or id, shuffled; not years, 1980 to
+    2019 once each), or a different whole number in nearly every row under a name like an
+    id (``CustomerID`` with gaps); else None."""
     values = _whole(column)
     if values is None:
         return None
     distinct = np.unique(values)
-    if distinct.size == values.size and (np.diff(distinct) == 1).all():
+    if distinct.size == values.size and distinct[0] in (0, 1) and (np.diff(distinct) == 1).all():
         return (f"holds each whole number from {int(distinct[0])} to {int(distinct[-1])} once, "
                 "in another order, like a row number or an id")  # fmt: skip
     if distinct.size >= NEARLY_EVERY_ROW * values.size and _ID_NAME.fullmatch(str(name)):
