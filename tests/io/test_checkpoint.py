@@ -711,3 +711,18 @@ def test_a_resumed_online_run_keeps_its_epochs_as_columns(tmp_path) -> None:
         history = resumed.fit(X, y, epochs=5000, verbose=0)
     assert len(history) == 5000
     assert not history._records or len(history._records) < 5000  # (columns, not records)
+
+
+def test_a_checkpoint_from_before_the_option_marks_says_it_cannot_give_them_back() -> None:
+    """A checkpoint written before fit's own callbacks were marked holds their states as
+    the user's: resuming it without them says the run must start again (found by a review:
+    it asked for callbacks no one could pass)."""
+    from deltarule.io import _callback_states
+
+    old = {"EarlyStopping.0": _callback_states.CallbackState(None, {}, {}, None)}
+    with pytest.raises(InputError, match="EarlyStopping.0 is missing.*start that run again"):
+        _callback_states.match(old, True, [])
+    new = {"EarlyStopping.0": _callback_states.CallbackState(None, {}, {}, False)}
+    with pytest.raises(InputError) as info:
+        _callback_states.match(new, True, [])
+    assert "start that run again" not in str(info.value)

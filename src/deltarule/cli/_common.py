@@ -702,7 +702,7 @@ def output_format(
     if given is None:
         return named or default
     if named is not None and named != given:
-        stem = Path(os.fspath(out)).stem
+        stem = plain_stem(Path(os.fspath(out)))
         other = next((ext for ext, form in by_suffix.items() if form == given), None)
         rename = f", or name the file {stem}{other} for {given}" if other else ""
         raise InputError(

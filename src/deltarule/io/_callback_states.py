@@ -51,15 +51,15 @@ class CallbackState:
         The plain data of its :meth:`Callback.state_dict`.
     tensors : dict of str to ndarray
         Its arrays.
-    option : bool
+    option : bool or None
         Whether ``fit`` made the callback of one of its options (``early_stopping=True``,
-        ``schedule="plateau"``).
+        ``schedule="plateau"``); None in checkpoints written before this was marked.
     """
 
     config: dict[str, Any] | None
     data: dict[str, Any]
     tensors: dict[str, np.ndarray]
-    option: bool = False
+    option: bool | None = None
 
 
 def callback_key(name: str, index: int) -> str:
@@ -166,7 +166,7 @@ def read(
                 decoded(item["config"]),
                 decoded(item["state"]),
                 tensors[key],
-                item.get("option", False),
+                item.get("option"),
             )  # fmt: skip
             for key, item in states.items()
         }
@@ -212,9 +212,12 @@ def match(
     own = {key: state for key, state in saved.items() if not state.option}
     before = Counter(key.rpartition(".")[0] for key, state in saved.items() if state.option)
     given = {key: callback for key, (callback, _) in _stateful(callbacks, before).items()}
+    marked = all(state.option is not None for state in saved.values())
     _check(own, complete, given, "the callbacks given",
            "Pass resume_trainer, and then fit, the run's original callbacks in their original "
-           "order")  # fmt: skip
+           "order" + ("" if marked else " (a checkpoint written before fit's own callbacks "
+           "were marked, of fit(early_stopping=True) or schedule='plateau', cannot give them "
+           "back: start that run again)"))  # fmt: skip
     return {key: given[key] for key in own}
 
 
