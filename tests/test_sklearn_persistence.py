@@ -341,3 +341,25 @@ def test_a_file_without_the_new_fields_loads_as_before(tmp_path) -> None:
     assert loaded.hidden_layer_sizes == (4,)  # the old rule: a tuple
     np.testing.assert_array_equal(loaded.classes_, [0, 1, 2])
     np.testing.assert_array_equal(loaded.predict_proba(IRIS_X), clf.predict_proba(IRIS_X))
+
+
+def test_an_estimator_fitted_on_one_class_loads_and_predicts_it(tmp_path) -> None:
+    """A one-class MLPClassifier's file (allowed: one output, one class) failed in
+    LoadedModel.predict (index 1 of one class) and in deltarule predict --proba (two
+    probability columns for one class name; found by a QA pass writing a file reader)."""
+    import warnings
+
+    from deltarule.cli import main
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(max_iter=5, random_state=0).fit(X, np.full(20, 7))
+    model.save(tmp_path / "one.safetensors")
+    loaded = load_model(tmp_path / "one.safetensors")
+    assert loaded.predict(X).tolist() == [7] * 20 == model.predict(X).tolist()
+    np.testing.assert_allclose(loaded.predict_proba(X)[:, 0], model.predict_proba(X)[:, 0])
+    assert loaded.predict_proba(X).shape == (20, 1)
+    (tmp_path / "x.csv").write_text("x0,x1,x2\n1,2,3\n0,0,0\n")
+    argv = ["predict", str(tmp_path / "one.safetensors"), str(tmp_path / "x.csv"), "--proba"]
+    assert main(argv) == 0

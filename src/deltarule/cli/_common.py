@@ -406,7 +406,7 @@ class Model:
         outputs = np.asarray(outputs)
         if not np.issubdtype(outputs.dtype, np.floating):
             outputs = outputs.astype(np.float64)
-        return class_probabilities(self.scores(outputs))
+        return class_probabilities(self.scores(outputs), len(self.pre.classes or "ab"))
 
     def scores(self, outputs: np.ndarray) -> np.ndarray:
         """Network ``outputs`` as class probabilities where the file's preprocessing says

@@ -167,6 +167,8 @@ class LoadedModel:
                 return outputs
             if (self.training or {}).get("target_type") == "multilabel-indicator":
                 return (outputs > 0.5).astype(int)
+            if len(self.classes) == 1:  # (an estimator fitted on one class predicts it)
+                return np.repeat(np.asarray(self.classes), len(outputs))
             index = (
                 (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(1)
             )
@@ -215,7 +217,7 @@ class LoadedModel:
         multilabel = (self.training or {}).get("target_type") == "multilabel-indicator"
         if self.preprocessing is not None:  # (a table's one target: one class per row)
             outputs = one_vs_rest(self.network, outputs)
-        return outputs if multilabel else class_probabilities(outputs)
+        return outputs if multilabel else class_probabilities(outputs, len(self.classes or "ab"))
 
     def _outputs(self, data: Any) -> np.ndarray:
         """The network's outputs for raw ``data`` (through the preprocessing, or the stored
@@ -272,10 +274,14 @@ def one_vs_rest(network: Any, outputs: np.ndarray) -> np.ndarray:
     return np.divide(outputs, sums, out=even, where=sums > 0)
 
 
-def class_probabilities(outputs: np.ndarray) -> np.ndarray:
+def class_probabilities(outputs: np.ndarray, n_classes: int = 2) -> np.ndarray:
     """A classifier's outputs as one probability column per class: a single sigmoid
-    output ``p`` becomes the two columns ``1 - p``, ``p``; several outputs are as they are."""
-    return np.hstack([1 - outputs, outputs]) if outputs.shape[1] == 1 else outputs
+    output ``p`` becomes the two columns ``1 - p``, ``p`` (``1 - p`` alone for a model of
+    ``n_classes`` 1, an estimator fitted on one class: its targets were all 0); several
+    outputs are as they are."""
+    if outputs.shape[1] != 1:
+        return outputs
+    return 1 - outputs if n_classes == 1 else np.hstack([1 - outputs, outputs])
 
 
 def stored_feature_names(training: Any, n_inputs: int) -> list[str] | None:
