@@ -16,8 +16,10 @@ buffer before every fit, prediction and save.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -395,7 +397,8 @@ class BaseMLP(BaseEstimator):
         """
         check_is_fitted(self)
         X = unmasked(X, "X")  # (scikit-learn's validation drops a mask silently)
-        X = validate_data(self, X, reset=False, dtype=_FLOATS, accept_sparse=SPARSE_FORMATS)
+        with naming_text_columns(X, type(self).__name__):
+            X = validate_data(self, X, reset=False, dtype=_FLOATS, accept_sparse=SPARSE_FORMATS)
         self._sync_in()
         network = self.network_
         output = network.infer(_in_dtype(X, "X", network.dtype))
@@ -461,3 +464,44 @@ class BaseMLP(BaseEstimator):
         from ._persist import load_estimator
 
         return load_estimator(cls, path)
+
+
+@contextlib.contextmanager
+def naming_text_columns(X: Any, estimator: str) -> Iterator[None]:
+    """Around ``validate_data`` of the table ``X``: its "could not convert string to float"
+    as :func:`text_column_error`'s error, when a column of text caused it."""
+    try:
+        yield
+    except ValueError as exc:
+        error = text_column_error(X, exc, estimator)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def text_column_error(X: Any, exc: ValueError, estimator: str) -> InputError | None:
+    """For ``validate_data``'s "could not convert string to float" on a table ``X`` with a
+    column of text: the error naming that column, its first text cell and how to encode it
+    (scikit-learn's own names neither); else None."""
+    if "could not convert string to float" not in str(exc) or not hasattr(X, "columns"):
+        return None
+    import pandas as pd
+
+    for name in X.columns:
+        column = X[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        numbers = pd.to_numeric(column.astype(object), errors="coerce")
+        text = column.notna().to_numpy() & numbers.isna().to_numpy()
+        if text.any():
+            row = int(np.flatnonzero(text)[0])
+            return InputError(
+                f"X's column {name!r} holds text ({column.iloc[row]!r:.60} in the row indexed "
+                f"{X.index[row]!r}); "
+                f"{estimator} takes numbers. Encode it first: one-hot, e.g. make_pipeline("
+                f"make_column_transformer((OneHotEncoder(handle_unknown='ignore'), [{name!r}]), "
+                f"remainder='passthrough'), {estimator}()), or train on the table with "
+                "deltarule train (or deltarule.preprocessing.TabularPreprocessor), which "
+                "one-hot encodes text columns."
+            )
+    return None

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._typing import DTypeLike
 from ..exceptions import InputError
 from . import _scores
-from ._base import SPARSE_FORMATS, BaseMLP
+from ._base import SPARSE_FORMATS, BaseMLP, naming_text_columns
 from ._docs import CLASSIFIER_DOC
 from ._solvers import FIRST_ORDER
 
@@ -171,15 +171,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=SPARSE_FORMATS,
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
+        with naming_text_columns(X, type(self).__name__):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=SPARSE_FORMATS,
+                multi_output=True,
+                dtype=(np.float64, np.float32),
+                reset=reset,
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if incremental and hasattr(self, "classes_") and not self.warm_start:  # (a chunk)

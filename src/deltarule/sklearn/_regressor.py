@@ -15,7 +15,7 @@ from .._typing import DTypeLike
 from ..exceptions import InputError
 from ..losses import get_loss
 from . import _scores
-from ._base import SPARSE_FORMATS, BaseMLP
+from ._base import SPARSE_FORMATS, BaseMLP, naming_text_columns
 from ._classifier import _first_order
 from ._docs import REGRESSOR_DOC
 
@@ -130,16 +130,17 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple:
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=SPARSE_FORMATS,
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
+        with naming_text_columns(X, type(self).__name__):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=SPARSE_FORMATS,
+                multi_output=True,
+                y_numeric=True,
+                dtype=(np.float64, np.float32),
+                reset=reset,
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and (y < 0).any():
