@@ -268,3 +268,27 @@ def test_inspect_csv_of_an_empty_or_growing_history():
     text = history_csv({"history": records, "kind": "checkpoint"}, "c.safetensors")
     lines = text.splitlines()
     assert lines[0].endswith(",accuracy") and lines[1].endswith(",") and lines[2].endswith(",0.5")
+
+
+def test_inspect_lines_up_long_names_quotes_categories_with_commas_and_rounds_fills(capsys, in_tmp):
+    """A name longer than the column ran into its kind ('...diluted_winesnumeric'), cities
+    written 'Köln, DE' read as two categories each, and a mean fill showed float noise
+    (1.8650000000000002; found by a QA pass with messy tables)."""
+    rng = np.random.default_rng(1)
+    frame = flowers()
+    long = "od280/od315_of_diluted_wines"
+    frame[long] = rng.normal(1.0, 0.1, len(frame))
+    frame["city"] = rng.choice(["Köln, DE", "Malmö, SE"], len(frame))
+    frame["sized"] = [1.865 + i * 0.3 for i in range(len(frame))]
+    frame.loc[3, "sized"] = np.nan
+    frame.to_csv("long.csv", index=False)
+    code, _, err = cli(capsys, "train", "long.csv", "--target", "species", "--epochs", "1",
+                       "--impute", "mean", "--quiet", "--out", "long.safetensors")  # fmt: skip
+    assert code == 0, err
+    fill = load_model_file("long.safetensors").pre.columns[-1]["fill"]
+    code, out, _ = cli(capsys, "inspect", "long.safetensors")
+    lines = {x.split()[0]: x for x in out.splitlines() if x.startswith("  ")}
+    assert f"  {long}  numeric" in lines[long]
+    assert lines["length"].index("numeric") == lines[long].index("numeric")
+    assert "one-hot of 'Köln, DE', 'Malmö, SE'" in lines["city"]
+    assert lines["sized"].endswith(f", missing -> {fill:.6g}") and repr(fill) != f"{fill:.6g}"

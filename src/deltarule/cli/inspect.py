@@ -129,16 +129,23 @@ def _stored_names(model: Model) -> list[str] | None:
     return stored_feature_names(model.header.get("training"), model.network.n_inputs)
 
 
-def _column_line(column: dict[str, Any]) -> str:
-    name = short(column["name"])
-    fill = "" if column["fill"] is None else f", missing -> {short(repr(column['fill']))}"
+def _column_line(column: dict[str, Any], width: int = 24) -> str:
+    """One column's line: its name padded to ``width`` (a space at least after it), its
+    kind and encoding; numbers to 6 digits (a mean fill of 1.8650000000000002 is 1.865),
+    categories quoted when one holds a comma or spaces at its ends (``'Köln, DE'``)."""
+    name = short(column["name"]).ljust(width - 1) + " "
+    value = column["fill"]
+    written = f"{value:.6g}" if isinstance(value, float) else repr(value)
+    fill = "" if value is None else f", missing -> {short(written)}"
     if column["kind"] == "numeric":
         mean = float(column["mean"])
         shift = f"x + {-mean:.6g}" if mean < 0 else f"x - {abs(mean):.6g}"  # (not x - -0.01)
-        return f"  {name:<24}numeric      ({shift}) / {column['std']:.6g}{fill}"
-    shown = ", ".join(map(short, column["categories"][:8]))
-    more = f", ... ({len(column['categories'])} in all)" if len(column["categories"]) > 8 else ""
-    return f"  {name:<24}categorical  one-hot of {shown}{more}{fill}"
+        return f"  {name}numeric      ({shift}) / {column['std']:.6g}{fill}"
+    categories = column["categories"]
+    quoted = any(isinstance(c, str) and ("," in c or c != c.strip()) for c in categories)
+    shown = ", ".join(short(repr(c) if quoted else c) for c in categories[:8])
+    more = f", ... ({len(categories)} in all)" if len(categories) > 8 else ""
+    return f"  {name}categorical  one-hot of {shown}{more}{fill}"
 
 
 def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
@@ -154,7 +161,8 @@ def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
         return ["preprocessing: none stored (inputs are used as given, as columns x0, x1, ...)"]
     columns = pre["columns"]
     lines = [f"preprocessing: {len(columns)} input column(s), target {short(repr(pre['target']))}"]
-    lines += [_column_line(column) for column in columns[:MAX_COLUMNS]]
+    width = max([24, *(len(short(column["name"])) + 2 for column in columns[:MAX_COLUMNS])])
+    lines += [_column_line(column, width) for column in columns[:MAX_COLUMNS]]
     if len(columns) > MAX_COLUMNS:
         lines.append(f"  ... and {len(columns) - MAX_COLUMNS} more (--format json lists all)")
     if pre["impute"]:
