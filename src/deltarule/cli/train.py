@@ -134,7 +134,7 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
             f"training{',' if n_test else ' and'} {n_val} validation{n_test} rows{scale}",
             file=sys.stderr,
         )
-        note = _detected_classes(pre, args)
+        note = _detected_classes(pre, args, Y)
         if note:
             print(note, file=sys.stderr)
     start = time.perf_counter()
@@ -162,13 +162,30 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     return 0
 
 
-def _detected_classes(pre: Any, args: argparse.Namespace) -> str:
+FEW_VALUES = 50
+"""A regression target with at most this many distinct values (and at most one for every
+two rows) is noted: ratings of 1 to 30, or 0, 0.5 and 1, may be meant as classes."""
+
+
+def _detected_classes(pre: Any, args: argparse.Namespace, Y: np.ndarray) -> str:
     """A note when the task was detected as classification from a target of whole numbers
-    with more than two values (a count such as 0..16 may be meant as numbers); else ""."""
+    with more than two values (a count such as 0..16 may be meant as numbers), or as a
+    regression from a target of few distinct values (:data:`FEW_VALUES`); else ""."""
+    detected = bool(args.data) and getattr(args, "task", "auto") == "auto"  # (not built-in)
+    if not detected:
+        return ""
+    if pre.task != CLASSIFICATION:
+        distinct = len(np.unique(Y[:, 0])) if Y.shape[1] == 1 else FEW_VALUES + 1
+        if distinct > FEW_VALUES or distinct > len(Y) / 2:
+            return ""
+        return (
+            f"note: the task was detected as regression from the target {pre.target!r}, "
+            f"which has {distinct} distinct values; to make each one a class, pass --task "
+            "classification."
+        )
     classes = pre.classes or []
     numbers = all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes)
-    detected = bool(args.data) and getattr(args, "task", "auto") == "auto"  # (not built-in)
-    if not detected or not numbers or len(classes) <= 2:
+    if not numbers or len(classes) <= 2:
         return ""
     return (
         f"note: the task was detected as classification from the {len(classes)} "
