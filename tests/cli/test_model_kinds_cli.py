@@ -243,3 +243,29 @@ def test_a_data_file_given_as_the_model_is_named(capsys, in_tmp, argv):
     assert err.startswith(f"error: flowers.csv is not a valid deltarule model file: {text}")
     assert MODEL_HINTS[argv[0]] in err and "declares" not in err  # (the command run's)
     assert ("deltarule predict" in err) == (argv[0] == "predict")
+
+
+def test_predict_writes_a_multilabel_estimators_label_columns(capsys, in_tmp):
+    """A multi-label estimator's file was predicted as one class per row, the largest
+    output's (found while writing the file format's specification); now one 0/1 column per
+    label, as the estimator's predict, and evaluate, which scores one column, says so."""
+    import warnings
+
+    from sklearn.datasets import make_multilabel_classification
+
+    from deltarule.sklearn import MLPClassifier
+
+    X, Y = make_multilabel_classification(n_samples=60, n_features=4, n_classes=3,
+                                          random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(max_iter=50, random_state=0).fit(X, Y)
+    model.save("ml.safetensors")
+    pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]).to_csv("ml.csv", index=False)
+    code, out, err = cli(capsys, "predict", "ml.safetensors", "ml.csv")
+    assert code == 0, err
+    written = pd.read_csv(pd.io.common.StringIO(out))
+    assert list(written.columns) == ["0", "1", "2"]
+    np.testing.assert_array_equal(written.to_numpy(), model.predict(X))
+    code, _, err = cli(capsys, "evaluate", "ml.safetensors", "ml.csv", "--target", "x0")
+    assert code == 2 and "multi-label estimator's file" in err

@@ -382,12 +382,25 @@ class Model:
             )
         return self.pre.transform(frame, dtype=self.network.dtype)
 
+    @property
+    def multilabel(self) -> bool:
+        """A multi-label estimator's file: one 0/1 output per label, several per row."""
+        training = self.header.get("training")
+        return (
+            self.header.get("preprocessing") is None
+            and isinstance(training, dict)
+            and training.get("target_type") == "multilabel-indicator"
+        )
+
     def _two_columns(self) -> bool:
         """A two-class softmax saved from Python: two outputs where preprocessing has one."""
         return (self.pre.n_outputs, self.network.n_outputs) == (1, 2)
 
     def labels(self, outputs: np.ndarray) -> np.ndarray:
-        """Class labels (classification) or values (regression) of network outputs."""
+        """Class labels (classification) or values (regression) of network outputs; for a
+        multi-label file, one 0/1 column per label (an output above 0.5: 1)."""
+        if self.multilabel:
+            return (np.asarray(outputs) > 0.5).astype(np.int64)
         if self._two_columns():
             return np.asarray(self.pre.classes)[np.asarray(outputs).argmax(axis=1)]
         return self.pre.inverse_target(outputs)

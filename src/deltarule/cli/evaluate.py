@@ -214,6 +214,13 @@ def run(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)
     model = load_model_file(args.model)
     refuse_checkpoint(model.header, args.model, "evaluate")
+    if model.multilabel:
+        raise InputError(
+            f"evaluate scores one target column, but {args.model} is a multi-label "
+            f"estimator's file ({model.network.n_outputs} labels, a 0/1 output each); score "
+            "it in Python: MLPClassifier.load(path).score(X, Y) (subset accuracy, as "
+            "scikit-learn's), or deltarule predict it and compare the label columns."
+        )
     _target_column(model, args.target)
     features = model.pre.feature_names
     frame = read_data(

@@ -101,6 +101,9 @@ def predictions(model: Any, frame: Any, proba: bool) -> Any:
 
     outputs = model.network.predict(model.features(frame))
     target = str(model.pre.target)
+    if not proba and model.multilabel:  # (a 0/1 column per label, as the estimator's)
+        columns = [str(label) for label in model.pre.classes]
+        return pd.DataFrame(model.labels(outputs), columns=columns)
     if not proba:
         labels = model.labels(outputs)
         if model.task != CLASSIFICATION and np.issubdtype(np.asarray(outputs).dtype, np.floating):
