@@ -111,7 +111,8 @@ def label_codes(values: Any, labels: list[Any]) -> np.ndarray:
         return index.get_indexer(values.map(_as_truth))
     if not all_text(labels):
         return index.get_indexer(values)
-    codes = index.get_indexer(values.map(str))
+    text = values.map(str)
+    codes = index.get_indexer(text)
     whole = np.asarray((codes < 0) & values.map(_whole_float), dtype=bool)
     if whole.any():
         codes[whole] = index.get_indexer(values[whole].map(lambda value: str(int(value))))
@@ -120,7 +121,9 @@ def label_codes(values: Any, labels: list[Any]) -> np.ndarray:
         first: dict[str, int] = {}  # before text was trimmed may hold "blue ": as written
         for position, label in enumerate(labels):  # first, then trimmed)
             first.setdefault(label.strip(), position)
-        codes[unmatched] = [first.get(str(value).strip(), -1) for value in values[unmatched]]
+        found, distinct = load_pandas().factorize(text[unmatched])  # (each distinct once)
+        trimmed_codes = np.array([first.get(text.strip(), -1) for text in distinct], np.intp)
+        codes[unmatched] = trimmed_codes[found]
     return codes
 
 
