@@ -235,23 +235,30 @@ def test_a_small_network_trains_without_importing_numba() -> None:
     assert done.returncode == 0, done.stderr.decode()
 
 
-@pytest.mark.parametrize("kind", ["regressor", "classifier", "classifier-early-stopping"])
+@pytest.mark.parametrize(
+    "kind",
+    ["regressor", "classifier", "classifier-early-stopping", "regressor-momentum",
+     "regressor-nesterov"],
+)  # fmt: skip
 def test_sklearn_estimators_online_match_the_plain_path(kind, monkeypatch) -> None:
-    # batch_size=1, solver="sgd" without momentum: scikit-learn's objective (loss scale and
-    # alpha) in the kernel, its stopping rules (tol, early stopping) between epochs.
+    # batch_size=1, solver="sgd" without momentum, or with scikit-learn's momentum or
+    # Nesterov momentum: scikit-learn's objective (loss scale and alpha) and rule in the
+    # kernel, its stopping rules (tol, early stopping) between epochs.
     from deltarule.sklearn import MLPClassifier, MLPRegressor
 
     rng = np.random.default_rng(7)
     X = rng.normal(size=(30, 4))
-    if kind == "regressor":
+    if kind.startswith("regressor"):
         y = X @ rng.normal(size=(4, 2)) + 0.1 * rng.normal(size=(30, 2))
         make = MLPRegressor
     else:
         y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
         make = MLPClassifier
-    params = dict(hidden_layer_sizes=(5,), solver="sgd", batch_size=1, momentum=0.0,
-                  learning_rate_init=0.05, alpha=0.01, max_iter=150, random_state=0,
-                  early_stopping=kind.endswith("early-stopping"))  # fmt: skip
+    momentum = 0.9 if kind.endswith(("momentum", "nesterov")) else 0.0
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", batch_size=1, momentum=momentum,
+                  nesterovs_momentum=kind.endswith("nesterov"),
+                  learning_rate_init=0.01 if momentum else 0.05, alpha=0.01, max_iter=150,
+                  random_state=0, early_stopping=kind.endswith("early-stopping"))  # fmt: skip
     calls = kernel_calls(monkeypatch)
     fitted = []
     for compiled in (True, False):
@@ -590,28 +597,3 @@ def test_a_diverged_online_momentum_epoch_undoes_its_velocity_too(rule, monkeypa
     np.testing.assert_allclose(tf.optimizer_state["velocity"], ts.optimizer_state["velocity"],
                                rtol=1e-12)  # fmt: skip
     assert np.isfinite(tf.optimizer_state["velocity"]).all()
-
-
-@pytest.mark.parametrize("nesterov", [True, False])
-def test_sklearn_sgd_with_momentum_online_matches_the_plain_path(nesterov, monkeypatch) -> None:
-    from deltarule.sklearn import MLPRegressor
-
-    rng = np.random.default_rng(7)
-    X = rng.normal(size=(30, 4))
-    y = X @ rng.normal(size=(4, 2)) + 0.1 * rng.normal(size=(30, 2))
-    params = dict(hidden_layer_sizes=(5,), solver="sgd", batch_size=1, momentum=0.9,
-                  nesterovs_momentum=nesterov, learning_rate_init=0.01, alpha=0.01,
-                  max_iter=60, random_state=0)  # fmt: skip
-    calls = kernel_calls(monkeypatch)
-    fitted = []
-    for compiled in (True, False):
-        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fitted.append(MLPRegressor(**params).fit(X, y))
-    fast, slow = fitted
-    assert calls, "the estimator's online momentum run should take the compiled path"
-    assert fast.n_iter_ == slow.n_iter_
-    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-9)
-    for a, b in zip(fast.coefs_ + fast.intercepts_, slow.coefs_ + slow.intercepts_):
-        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
