@@ -389,3 +389,27 @@ def test_a_property_failing_inside_names_what_it_missed():
     net = dr.Network.__new__(dr.Network)  # (nothing set)
     with pytest.raises(AttributeError, match="'_parameters'"):
         net.parameters  # noqa: B018
+
+
+def test_train_on_batchs_advice_carries_the_optimizer_state_from_batch_to_batch():
+    """The advice for Keras's train_on_batch was net.fit(X, y, epochs=1, batch_size=None)
+    per batch, which starts Adam's state afresh every call (found by a QA pass as a Keras
+    user): following the advice now trains as one pass of the same batches in order."""
+    net = dr.Network([4, 8, 3], output_activation="softmax", seed=0)
+    with pytest.raises(KerasAttributeError) as info:
+        _ = net.train_on_batch
+    advice = str(info.value)
+    assert "Trainer(net, 'adam', learning_rate, batch_size=None)" in advice
+    assert "trainer.partial_fit(X, y)" in advice
+    rng = np.random.default_rng(1)
+    X, labels = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    Y = np.eye(3)[labels]
+    loop = dr.Network([4, 8, 3], output_activation="softmax", seed=0)
+    trainer = dr.Trainer(loop, "adam", 0.01, batch_size=None, metrics=[])
+    for start in range(0, 40, 8):
+        trainer.partial_fit(X[start : start + 8], Y[start : start + 8])
+    one_pass = dr.Network([4, 8, 3], output_activation="softmax", seed=0)
+    dr.Trainer(one_pass, "adam", 0.01, batch_size=8, shuffle=False, metrics=[]).fit(
+        X, Y, epochs=1, verbose=0, warn_convergence=False
+    )
+    assert loop.parameters.tobytes() == one_pass.parameters.tobytes()

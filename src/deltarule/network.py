@@ -936,7 +936,14 @@ _KERAS_METHODS = {  # Keras's Model methods -> what to do in deltarule
     ),
     "predict_on_batch": "net.predict(X) predicts any number of rows.",
     "train_on_batch": (
-        "one gradient step on X, y is net.fit(X, y, epochs=1, batch_size=None, verbose=0)."
+        "make a trainer once, trainer = deltarule.Trainer(net, 'adam', learning_rate, "
+        "batch_size=None), then trainer.partial_fit(X, y) makes one step on each batch, the "
+        "optimizer's state (Adam's moments) carried from batch to batch (net.fit(...) on each "
+        "batch would start that state afresh every call)."
+    ),
+    "predict_proba": (
+        "net.predict(X) returns the output layer's values: the class probabilities of a "
+        "softmax (or a sigmoid's, one column) output."
     ),
     "test_on_batch": "net.evaluate(X, y) scores any number of rows.",
     "count_params": "net.n_parameters is the number of parameters.",
