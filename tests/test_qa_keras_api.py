@@ -413,3 +413,28 @@ def test_train_on_batchs_advice_carries_the_optimizer_state_from_batch_to_batch(
         X, Y, epochs=1, verbose=0, warn_convergence=False
     )
     assert loop.parameters.tobytes() == one_pass.parameters.tobytes()
+
+
+def test_batches_from_a_generator_are_refused_saying_how_to_train_on_them():
+    """fit(generator) was Python's "missing 1 required positional argument: 'y'" and
+    fit(loader, None) "y is None" (found by a QA pass as a Keras user): both say that fit
+    takes whole arrays, and how to train batch by batch."""
+    net = dr.Network([2, 3, 1], seed=0)
+
+    def batches():
+        for _ in range(3):
+            yield np.zeros((4, 2)), np.zeros((4, 1))
+
+    class Loader:  # (a data loader: iterable, sized, no shape)
+        def __iter__(self):
+            return batches()
+
+        def __len__(self):
+            return 3
+
+    for call in (lambda: net.fit(batches(), verbose=0), lambda: dr.fit(net, Loader(), None)):
+        with pytest.raises(InputError, match=r"y is None and X is a (generator|Loader) .*"
+                           r"trainer\.partial_fit\(xb, yb\)"):  # fmt: skip
+            call()
+    with pytest.raises(InputError, match=r"^y is None; training needs targets"):
+        net.fit(np.zeros((3, 2)))

@@ -47,6 +47,22 @@ def _require_weight(
         )
 
 
+def missing_targets(X: Any) -> str:
+    """The error for a fit given no targets: for an ``X`` of batches (a generator, a data
+    loader: Keras's and PyTorch's ways), how to give the whole data or train batch by
+    batch."""
+    if hasattr(X, "__iter__") and not isinstance(X, (list, tuple, str)) and not hasattr(X, "shape"):
+        return (
+            f"y is None and X is a {type(X).__name__} (batches from a generator or a data "
+            "loader?); fit takes the whole data as arrays: X of shape (n_samples, n_inputs), "
+            "y of shape (n_samples, n_outputs). Collect the batches (X = np.concatenate([xb "
+            "for xb, yb in batches]), y likewise), or train batch by batch: trainer = "
+            "deltarule.Trainer(net, 'adam', learning_rate, batch_size=None), then "
+            "trainer.partial_fit(xb, yb) for each batch (its optimizer's state carried)."
+        )
+    return "y is None; training needs targets of shape (n_samples, n_outputs)."
+
+
 def prepare(
     trainer: Any,
     X: ArrayLike,
@@ -62,7 +78,7 @@ def prepare(
     that every call (warm starts, resumed runs) holds out the same rows.
     """
     if y is None:
-        raise InputError("y is None; training needs targets of shape (n_samples, n_outputs).")
+        raise InputError(missing_targets(X))
     network = trainer.network
     X, y, sw = network.validate(X, y, sample_weight, accept_sparse=True)
     # class_weight weighs the training examples only (as in Keras); the validation

@@ -723,7 +723,7 @@ class Network:
     def fit(
         self,
         X: ArrayLike,
-        y: ArrayLike,
+        y: ArrayLike | None = None,  # (None: an error saying why)
         *,
         epochs: int = 200,
         batch_size: int | None | str = "auto",

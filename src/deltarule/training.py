@@ -277,7 +277,7 @@ class Trainer:
     def fit(
         self,
         X: ArrayLike,
-        y: ArrayLike,
+        y: ArrayLike | None = None,  # (None: an error saying why)
         *,
         epochs: int = 200,
         sample_weight: ArrayLike | None = None,
@@ -469,7 +469,7 @@ class Trainer:
 def fit(
     network: Network,
     X: ArrayLike,
-    y: ArrayLike,
+    y: ArrayLike | None = None,  # (None: an error saying why)
     *,
     epochs: int = 200,
     batch_size: int | None | str = AUTO,
