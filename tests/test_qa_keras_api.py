@@ -438,3 +438,26 @@ def test_batches_from_a_generator_are_refused_saying_how_to_train_on_them():
             call()
     with pytest.raises(InputError, match=r"^y is None; training needs targets"):
         net.fit(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (lambda: dr.callbacks.EarlyStopping(verbose=1), "print nothing themselves"),
+        (lambda: dr.callbacks.EarlyStopping(baseline=0.2), "has no baseline"),
+        (lambda: dr.callbacks.EarlyStopping(start_from_epoch=5), "larger patience"),
+        (lambda: dr.callbacks.ModelCheckpoint(filepath="m.safetensors"), "first argument is path"),
+        (lambda: dr.callbacks.ModelCheckpoint("m.safetensors", save_weights_only=True),
+         "load_model(path).network"),
+        (lambda: dr.callbacks.ModelCheckpoint("m.safetensors", save_freq=10), "every=N"),
+        (lambda: dr.callbacks.ReduceLROnPlateau(verbose=1), "history.learning_rate"),
+        (lambda: LearningRateScheduler(lambda e, r: r, verbose=1), "print nothing"),
+        (lambda: dr.callbacks.CSVLogger("log.csv", separator=";"), "writes commas"),
+        (lambda: dr.callbacks.EarlyStopping(patiense=3), "Did you mean 'patience'?"),
+    ],
+)  # fmt: skip
+def test_keras_keywords_of_the_callbacks_say_what_to_do_instead(make, said):
+    """A bare TypeError for Keras's verbose, baseline, filepath, save_weights_only, ...
+    (found by a QA pass as a Keras user)."""
+    with pytest.raises(KeywordError, match=re.escape(said)):
+        make()

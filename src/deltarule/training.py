@@ -521,7 +521,9 @@ def fit(
         whole, refusing (:class:`~deltarule.exceptions.InputError`) when it would take
         more than half the memory available. Callbacks see ``TrainingState.X`` as the
         fit trains on it (CSR, or the dense one with "lm").
-    y : array-like of shape (n_samples, n_outputs)
+    y : array-like of shape (n_samples, n_outputs), default None
+        Required: None (Keras's default, for a ``X`` of batches) is refused, saying how
+        to train on batches.
     epochs : int, default 200
         Maximum number of passes over the data.
     batch_size : int, None or "auto", default "auto"

@@ -394,3 +394,12 @@ def check_rate(rate: Any, who: str, epoch: int) -> float:
         f"{epoch}; a learning rate must be a finite number >= 0. Make it return (or set "
         "state.learning_rate to) a float >= 0, e.g. base * 0.5 ** epoch."
     )
+
+
+KERAS_QUIET = (
+    "deltarule's callbacks print nothing themselves (Keras's verbose): the run's history "
+    "records every epoch (history.learning_rate, history.stop_reason, history.best_epoch), "
+    "and fit(verbose=1) prints each epoch's line."
+)
+"""What a callback given Keras's ``verbose=`` says (:func:`deltarule._network_data.
+keyword_checked`'s advice)."""

@@ -15,11 +15,12 @@ import string
 from pathlib import Path
 from typing import Any
 
+from .._network_data import keyword_checked
 from .._typing import Array
 from .._validation import check_int
 from ..exceptions import InputError
 from ..history import EpochRecord, History
-from ._base import Callback, TrainingState
+from ._base import KERAS_QUIET, Callback, TrainingState
 from ._monitor import _better, _canonical, _monitored, check_monitor
 
 
@@ -53,6 +54,8 @@ def _check_folder(path: str | Path, who: str) -> None:
 class CSVLogger(Callback):
     """Append one CSV row per epoch to ``path`` (flushed each epoch)."""
 
+    @keyword_checked({"separator": "CSVLogger writes commas (Keras's separator): any CSV "
+                      "reader takes them, e.g. pandas.read_csv(path)."})  # fmt: skip
     def __init__(self, path: str | Path, append: bool = False) -> None:
         self.path, self.append = Path(_file_path(path, "CSVLogger", "log.csv")), append
         self._file: Any = None
@@ -142,6 +145,14 @@ class ModelCheckpoint(Callback):
     :class:`deltarule.io.checkpoint.Checkpoint`.
     """
 
+    @keyword_checked({"verbose": KERAS_QUIET,
+                      "filepath": "ModelCheckpoint's first argument is path (Keras's "
+                      "filepath): ModelCheckpoint('model-{epoch:03d}.safetensors', ...).",
+                      "save_weights_only": "A checkpoint file holds the weights with the "
+                      "architecture and the optimizer's state (safetensors: data only); "
+                      "deltarule.io.load_model(path).network has the weights.",
+                      "save_freq": "ModelCheckpoint saves after every N-th epoch: every=N "
+                      "(no saving between batches)."})  # fmt: skip
     def __init__(
         self,
         path: str | Path,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .._network_data import keyword_checked
 from .._typing import Array
 from ..exceptions import InputError
 from ..history import EpochRecord
-from ._base import Callback, TrainingState, check_rate
+from ._base import KERAS_QUIET, Callback, TrainingState, check_rate
 from ._monitor import _better, _canonical, _known_mode, _monitored, check_monitor
 
 
@@ -29,6 +30,7 @@ class LearningRateScheduler(Callback):
     naming the schedule and the epoch.
     """
 
+    @keyword_checked({"verbose": KERAS_QUIET})
     def __init__(self, schedule: Any) -> None:
         from ..schedules import ReduceOnPlateau, Schedule
 
@@ -72,6 +74,7 @@ class ReduceLROnPlateau(Callback):
     :meth:`load_state_dict` (a resumed checkpoint) is kept through the next run's start.
     """
 
+    @keyword_checked({"verbose": KERAS_QUIET})
     def __init__(
         self,
         monitor: str = "val_loss",

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from .._network_data import keyword_checked
 from .._typing import Array
 from .._validation import check_int, check_positive, continuous_column
 from ..exceptions import InputError
 from ..history import EpochRecord, History
-from ._base import Callback, TrainingState
+from ._base import KERAS_QUIET, Callback, TrainingState
 from ._monitor import _better, _canonical, _monitored, check_monitor
 
 
@@ -34,6 +35,13 @@ class EarlyStopping(Callback):
     data, a metric not computed) is refused before the first epoch.
     """
 
+    @keyword_checked({"verbose": KERAS_QUIET,
+                      "baseline": "EarlyStopping has no baseline (Keras's); to stop a run "
+                      "whose value has not reached one by some epoch, write a Callback whose "
+                      "on_epoch_end returns a reason (docs/recipes.md).",
+                      "start_from_epoch": "EarlyStopping counts from the first epoch (Keras's "
+                      "start_from_epoch); give it a larger patience, or write a Callback that "
+                      "waits (docs/recipes.md)."})  # fmt: skip
     def __init__(
         self,
         monitor: str = "val_loss",
