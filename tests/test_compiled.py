@@ -10,6 +10,7 @@ from conftest import count_calls
 
 import deltarule as dr
 from deltarule import _compiled
+from deltarule.exceptions import InputError
 from deltarule.textbook import tutorial_network
 from deltarule.training import Trainer
 
@@ -597,3 +598,61 @@ def test_a_diverged_online_momentum_epoch_undoes_its_velocity_too(rule, monkeypa
     np.testing.assert_allclose(tf.optimizer_state["velocity"], ts.optimizer_state["velocity"],
                                rtol=1e-12)  # fmt: skip
     assert np.isfinite(tf.optimizer_state["velocity"]).all()
+
+
+@pytest.mark.parametrize("rule", sorted(MOMENTA))
+def test_a_frozen_parameters_velocity_decays_as_on_the_plain_path(rule, monkeypatch) -> None:
+    """The NumPy step runs a frozen entry's rule on a gradient of 0 and puts the weight back,
+    so its velocity decays; the kernel skipped it, and after unfreeze() the stale velocity
+    moved it (found by a review)."""
+    rng = np.random.default_rng(3)
+    X, runs = rng.normal(size=(25, 3)), []
+    y = np.tanh(X[:, :1] - X[:, 1:2])
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        net = dr.Network([3, 6, 1], activation="tanh", seed=4, dtype="float64")
+        trainer = Trainer(net, MOMENTA[rule](), None, 1, seed=1, metrics=[])
+        trainer.fit(X, y, epochs=5, verbose=0, warn_convergence=False)
+        net.freeze("b1")
+        trainer.fit(X, y, epochs=5, verbose=0, warn_convergence=False)
+        frozen = trainer.optimizer_state["velocity"][net.layout["b1"].slice].copy()
+        net.unfreeze()
+        trainer.fit(X, y, epochs=1, verbose=0, warn_convergence=False)
+        runs.append((frozen, net.parameters.copy()))
+    (vf, pf), (vs, ps) = runs
+    np.testing.assert_allclose(vf, vs, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(pf, ps, rtol=1e-12, atol=1e-15)
+
+
+def test_a_velocity_replaced_during_the_run_is_the_one_updated(monkeypatch) -> None:
+    """A callback that puts a new velocity in the optimizer state (momentum reset after a
+    warm-up): the kernel kept moving the array of the fit's start, and a float32 one on a
+    float64 network crashed the chunked path (found by a review)."""
+
+    class Reset(dr.callbacks.Callback):
+        def __init__(self, dtype):
+            self.dtype = dtype
+
+        def on_epoch_end(self, record, state):
+            if record.epoch == 3:
+                kept = state.trainer.optimizer_state
+                kept["velocity"] = np.zeros_like(kept["velocity"], dtype=self.dtype)
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(25, 3))
+    y = np.tanh(X[:, :1] - X[:, 1:2])
+    runs = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        net = dr.Network([3, 6, 1], activation="tanh", seed=4, dtype="float64")
+        trainer = Trainer(net, MOMENTA["momentum"](), None, 1, seed=1, metrics=[])
+        trainer.fit(X, y, epochs=8, verbose=0, callbacks=[Reset(np.float64)],
+                    warn_convergence=False)  # fmt: skip
+        runs.append((net.parameters.copy(), trainer.optimizer_state["velocity"].copy()))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-9, atol=1e-15)
+    monkeypatch.setattr(_compiled, "available", lambda: True)
+    net = dr.Network([3, 6, 1], activation="tanh", seed=4, dtype="float64")
+    trainer = Trainer(net, MOMENTA["momentum"](), None, 1, seed=1, metrics=[])
+    with pytest.raises(InputError, match=r"velocity was replaced .* float32 .*in place"):
+        trainer.fit(X, y, epochs=8, verbose=0, callbacks=[Reset(np.float32)])

@@ -252,6 +252,15 @@ def online_step(params, vel, at, g, lr, mu, rule):
 
 
 @njit(cache=True, nogil=True)
+def online_frozen(params, vel, at, lr, mu, rule):
+    # A frozen parameter's step as the NumPy path takes it: the optimizer's rule on a
+    # gradient of 0 (its velocity decays), then the weight put back as it was.
+    kept = params[at]
+    online_step(params, vel, at, params.dtype.type(0), lr, mu, rule)
+    params[at] = kept
+
+
+@njit(cache=True, nogil=True)
 def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay, vel, mu, rule):
     # ``decay`` in the network's dtype; 0 adds no term (0 * an infinite weight is NaN)
     w_off, b_off, n_in, n_out, codes, z_off = spec
@@ -278,9 +287,14 @@ def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay, vel, 
                 if trainable[base + i]:
                     gsum[base + i] += g
                     online_step(params, vel, base + i, g, lr, mu, rule)
-            if b_off[lay] >= 0 and trainable[b_off[lay] + j]:
-                gsum[b_off[lay] + j] += d
-                online_step(params, vel, b_off[lay] + j, d, lr, mu, rule)
+                elif rule != 0:
+                    online_frozen(params, vel, base + i, lr, mu, rule)
+            if b_off[lay] >= 0:
+                if trainable[b_off[lay] + j]:
+                    gsum[b_off[lay] + j] += d
+                    online_step(params, vel, b_off[lay] + j, d, lr, mu, rule)
+                elif rule != 0:
+                    online_frozen(params, vel, b_off[lay] + j, lr, mu, rule)
 
 
 @njit(cache=True, nogil=True)

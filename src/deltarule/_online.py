@@ -51,6 +51,23 @@ def compiled_ok(trainer: Any, data: Data, val: Data | None, cbs: Sequence[Callba
     )
 
 
+def _moves(trainer: Any) -> tuple[tuple[str, float], np.ndarray | None]:
+    """:func:`_rule` for a run under way (checked by :func:`compiled_ok` when it began):
+    the velocity read anew, as a callback may have put another array in the state."""
+    found = _rule(trainer)
+    if found is None:
+        velocity = trainer.optimizer_state.get("velocity")
+        raise InputError(
+            f"the optimizer state's velocity was replaced during the run by "
+            f"{type(velocity).__name__} {getattr(velocity, 'dtype', '')} "
+            f"{getattr(velocity, 'shape', '')}; the compiled online step updates it in place "
+            f"and needs a C-ordered {trainer.network.dtype} array of the parameters' shape "
+            f"{trainer.network.parameters.shape}. Change its values in place "
+            "(state['velocity'][:] = ...) instead."
+        )
+    return found
+
+
 def _rule(trainer: Any) -> tuple[tuple[str, float], np.ndarray | None] | None:
     """The optimizer's rule for the kernel (:meth:`~deltarule.optimizers.Optimizer.online_rule`)
     and the velocity it updates (None for the delta rule), or None for a rule it cannot run."""
@@ -306,7 +323,7 @@ def _run_chunk(
     outputs = np.empty((size, n, net.n_outputs), net.dtype) if trainer.metrics else None
     buffer, velocity_buffer, below = lowest
     start, start_state = starts
-    rule, velocity = _rule(trainer)  # (checked by compiled_ok)
+    rule, velocity = _moves(trainer)
     moves = {"rule": rule, "velocity": velocity, "best_velocity": velocity_buffer}
     done, _, failed, losses, norms, best = kernel.run(
         data.X, data.y, orders, lr, target, size, scale, decay, outputs=outputs,
@@ -368,9 +385,9 @@ def _compiled_epoch(trainer: Any) -> Callable[[Data, float, Any], tuple]:
     """
     net = trainer.network
     kernel, (scale, decay) = _compiled.OnlineKernel(net), _terms(trainer)
-    rule, velocity = _rule(trainer)  # (checked by compiled_ok)
 
     def epoch(data: Data, lr: float, interrupt: Any) -> tuple[float, Any, np.ndarray, float]:
+        rule, velocity = _moves(trainer)  # (the state's, read every epoch)
         n = data.X.shape[0]
         orders = epoch_orders(trainer, n, 1)
         outputs = np.empty((1, n, net.n_outputs), net.dtype) if trainer.metrics else None
