@@ -363,3 +363,6 @@ def test_an_estimator_fitted_on_one_class_loads_and_predicts_it(tmp_path) -> Non
     (tmp_path / "x.csv").write_text("x0,x1,x2\n1,2,3\n0,0,0\n")
     argv = ["predict", str(tmp_path / "one.safetensors"), str(tmp_path / "x.csv"), "--proba"]
     assert main(argv) == 0
+    (tmp_path / "y.csv").write_text("x0,x1,x2,t\n1,2,3,7\n0,0,0,7\n")  # (nothing to score)
+    argv = ["evaluate", str(tmp_path / "one.safetensors"), str(tmp_path / "y.csv"), "--target", "t"]
+    assert main(argv) == 2

@@ -162,8 +162,8 @@ class Callback:
     def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
         """How many of these epochs this callback lets pass quietly; None: it must see each.
 
-        Online training by plain SGD (batch size 1) runs in compiled code, many epochs a
-        call (a *chunk*), when every callback answers a number here (and there is no
+        Online training (batch size 1) by plain SGD or momentum runs in compiled code, many
+        epochs a call (a *chunk*), when every callback answers a number here (and there is no
         validation data); the callbacks hear of the epochs after they ran. ``losses`` holds
         the training loss of consecutive epochs, in order (``losses[i]`` is epoch
         ``state.epoch + i + 1``'s; the first call, before training, has none). Return the

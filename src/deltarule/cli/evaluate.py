@@ -221,6 +221,12 @@ def run(args: argparse.Namespace) -> int:
             "it in Python: MLPClassifier.load(path).score(X, Y) (subset accuracy, as "
             "scikit-learn's), or deltarule predict it and compare the label columns."
         )
+    if model.task == CLASSIFICATION and len(model.pre.classes or ()) == 1:
+        raise InputError(
+            f"{args.model} is a model of one class ({model.pre.classes[0]!r}: an estimator "
+            "fitted on one class), which predicts it for every row, so there is nothing to "
+            "score; evaluate needs a model of two classes or more."
+        )
     _target_column(model, args.target)
     features = model.pre.feature_names
     frame = read_data(
