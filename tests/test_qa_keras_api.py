@@ -461,3 +461,24 @@ def test_keras_keywords_of_the_callbacks_say_what_to_do_instead(make, said):
     (found by a QA pass as a Keras user)."""
     with pytest.raises(KeywordError, match=re.escape(said)):
         make()
+
+
+def test_a_keras_style_schedule_that_never_decays_is_warned_about():
+    """Keras's lambda epoch, lr: lr * 0.5 is called here with the base rate, so it halves
+    the base rate once and the rate never decays, silently (found by a QA pass as a Keras
+    user); a warm-up or a decay in the epoch says nothing."""
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    net = dr.Network([2, 3, 1], seed=0)
+
+    def said(schedule) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            net.fit(X, X[:, :1], epochs=5, verbose=0, learning_rate=0.01,
+                    callbacks=[LearningRateScheduler(schedule)])  # fmt: skip
+        return [str(w.message) for w in caught if "LearningRateScheduler" in str(w.message)]
+
+    (warning,) = said(lambda epoch, lr: lr * 0.5)
+    assert "same rate, 0.005, not the base rate 0.01" in warning
+    assert "base * 0.5 ** (epoch + 1)" in warning
+    assert said(lambda epoch, base: base * 0.1 if epoch < 2 else base) == []
+    assert said(lambda epoch, base: base * 0.5**epoch) == []

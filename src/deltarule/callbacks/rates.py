@@ -9,9 +9,11 @@ and the base rate; :class:`ReduceLROnPlateau` feeds a monitored value to
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from .._network_data import keyword_checked
+from .._reports import user_stacklevel
 from .._typing import Array
 from ..exceptions import InputError
 from ..history import EpochRecord
@@ -51,6 +53,36 @@ class LearningRateScheduler(Callback):
                 "subclass."
             )
         self.schedule = schedule
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self._first_epoch = state.epoch
+
+    def on_train_end(self, history: Any, state: TrainingState) -> None:
+        """Warn when a function gave one rate, not the base rate, to every epoch of a run of
+        three or more: Keras's ``lambda epoch, lr: lr * 0.5``, which halves the base rate
+        once here (the schedule is asked again for the run's first epochs and its last)."""
+        from ..schedules import Schedule
+
+        first, base = getattr(self, "_first_epoch", state.epoch), state.base_learning_rate
+        if isinstance(self.schedule, Schedule) or state.epoch - first < 3:
+            return
+        try:
+            rates = {self.schedule(epoch, base) for epoch in (first, first + 1, first + 2,
+                                                              state.epoch - 1)}  # fmt: skip
+        except Exception:  # (asked again after the run: its errors were said during it)
+            return
+        rate = rates.pop() if len(rates) == 1 else base
+        if rate == base or not isinstance(rate, (int, float)):
+            return
+        warnings.warn(
+            f"LearningRateScheduler's schedule gave every epoch the same rate, {rate:g}, not "
+            f"the base rate {base:g}: it is called with the run's base rate, not the current "
+            "one as Keras's is, so lambda epoch, lr: lr * 0.5 halves the base rate once. "
+            "Write the decay in the epoch, e.g. lambda epoch, base: base * 0.5 ** (epoch + 1) "
+            "(or pass that rate as the learning rate, if one rate was meant).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
     def on_epoch_begin(self, state: TrainingState) -> None:
         rate = self.schedule(state.epoch, state.base_learning_rate)
