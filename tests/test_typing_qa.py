@@ -356,3 +356,17 @@ def test_sklearn_save_and_load_return_path_and_instance(tmp_path: Path) -> None:
     path = fitted.save(tmp_path / "mine.safetensors")
     assert isinstance(path, Path)
     assert type(Mine.load(path)) is Mine
+
+
+def test_the_fit_and_predict_annotations_resolve_at_run_time() -> None:
+    """typing.get_type_hints(Network.fit) raised NameError (Optimizer was imported for type
+    checkers only), breaking runtime type checkers and config tools (found by a QA pass as a
+    Keras user)."""
+    import typing
+
+    import deltarule as dr
+
+    for function in (dr.Network.fit, dr.Network.predict, dr.Network.evaluate, dr.Trainer.fit,
+                     dr.Trainer.__init__, dr.fit):  # fmt: skip
+        assert typing.get_type_hints(function)
+    assert "Optimizer" in str(typing.get_type_hints(dr.Network.fit)["optimizer"])

@@ -39,13 +39,6 @@ from .layers import Dense, DenseBuffers, DenseCache, plain_dense
 from .losses import Loss, batch_scale, fused_pair, reduce_weighted
 from .metrics import Metric  # (for the hints of evaluate, which get_type_hints reads)
 
-if TYPE_CHECKING:
-    from .callbacks import Callback
-    from .history import History
-    from .optimizers import Optimizer
-    from .schedules import Schedule
-    from .solvers import FullBatchSolver
-
 _FIT_ADVICE = {
     "initial_epoch": (
         "Keras's initial_epoch continues a run; Network.fit starts a new one each call (a new "
@@ -950,3 +943,11 @@ _KERAS_METHODS = {  # Keras's Model methods -> what to do in deltarule
     "to_json": "net.config() returns the architecture as JSON-able data (Network.from_config).",
     "get_config": "net.config() returns the architecture as JSON-able data (Network.from_config).",
 }
+
+# The names of fit's annotations, for typing.get_type_hints (runtime type checkers, config
+# tools): imported last, as those modules import this one.
+from .callbacks import Callback  # noqa: E402
+from .history import History  # noqa: E402
+from .optimizers import Optimizer  # noqa: E402
+from .schedules import Schedule  # noqa: E402
+from .solvers import FullBatchSolver  # noqa: E402
