@@ -482,3 +482,12 @@ def test_a_keras_style_schedule_that_never_decays_is_warned_about():
     assert "base * 0.5 ** (epoch + 1)" in warning
     assert said(lambda epoch, base: base * 0.1 if epoch < 2 else base) == []
     assert said(lambda epoch, base: base * 0.5**epoch) == []
+
+
+def test_the_registry_messages_read_right():
+    """'as a activation object', and an initializer's message that left out the function it
+    takes (found by a QA pass as a Keras user)."""
+    with pytest.raises(InputError, match="or as an activation object; received int 3"):
+        dr.Network([2, 1], activation=3)
+    with pytest.raises(InputError, match=r"or as a function init\(shape, fan_in, fan_out, rng"):
+        dr.Network([2, 1], initializer=3)

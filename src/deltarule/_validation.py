@@ -39,11 +39,15 @@ def check_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def lookup(registry: Mapping[str, Any], name: str, kind: str) -> Any:
     """Look ``name`` up in ``registry``; an unknown name lists the known ones."""
     if not isinstance(name, str):
         raise InputError(
-            f"{kind} must be given by name (a string) or as a {kind} object; "
+            f"{kind} must be given by name (a string) or as {_article(kind)} {kind} object; "
             f"received {type(name).__name__} {name!r}."
         )
     key = name.lower()

@@ -172,4 +172,10 @@ def get_initializer(name: str | Initializer) -> Initializer:
         return name
     if isinstance(name, str) and name.strip().lower() in _PLAIN:
         raise UnknownNameError(_plain_distribution(name))
+    if not isinstance(name, str):
+        raise InputError(
+            f"initializer must be given by name (a string, e.g. 'he_normal') or as a function "
+            f"init(shape, fan_in, fan_out, rng, dtype) returning the weights; received "
+            f"{type(name).__name__} {name!r:.60}."
+        )
     return lookup(INITIALIZERS, name, "initializer")
