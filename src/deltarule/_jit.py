@@ -220,7 +220,7 @@ def online_squared_weights(params, spec):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")  # (a call per parameter: inlined)
 def online_step(params, vel, at, g, lr, mu, rule):
     # One parameter's step, the optimizer's NumPy operations in their order (each rounded
     # to the dtype): 0 SGD; PyTorch's 1 momentum, 2 Nesterov; scikit-learn's 3 momentum,
@@ -251,7 +251,7 @@ def online_step(params, vel, at, g, lr, mu, rule):
             params[at] = p + v * mu
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")  # (a call per parameter: inlined)
 def online_frozen(params, vel, at, lr, mu, rule):
     # A frozen parameter's step as the NumPy path takes it: the optimizer's rule on a
     # gradient of 0 (its velocity decays), then the weight put back as it was.
@@ -260,13 +260,12 @@ def online_frozen(params, vel, at, lr, mu, rule):
     params[at] = kept
 
 
-@njit(cache=True, nogil=True)
-def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay, vel, mu, rule):
-    # ``decay`` in the network's dtype; 0 adds no term (0 * an infinite weight is NaN)
+@njit(cache=True, nogil=True, inline="always")  # (a call per example: half the speed)
+def online_deltas(params, spec, abuf, dbuf):
+    # The hidden layers' deltas, before any weight moves (the output's are in dbuf).
     w_off, b_off, n_in, n_out, codes, z_off = spec
-    n_layers = w_off.shape[0]
     zero = params.dtype.type(0)
-    for lay in range(n_layers - 1, 0, -1):  # hidden deltas, before any weight moves
+    for lay in range(w_off.shape[0] - 1, 0, -1):
         zo, zp = z_off[lay], z_off[lay - 1]
         for i in range(n_in[lay]):
             acc = zero
@@ -274,7 +273,16 @@ def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay, vel, 
                 acc += dbuf[zo + j] * params[w_off[lay] + j * n_in[lay] + i]
             a = abuf[zp + i]  # for every kernel activation, f'(z) is a function of a
             dbuf[zp + i] = acc * online_slope(codes[lay - 1], a, a, params)
-    for lay in range(n_layers):
+
+
+@njit(cache=True, nogil=True)
+def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay):
+    # The delta rule's step. ``decay`` in the network's dtype; 0 adds no term (0 * an
+    # infinite weight is NaN).
+    w_off, b_off, n_in, n_out, codes, z_off = spec
+    zero = params.dtype.type(0)
+    online_deltas(params, spec, abuf, dbuf)
+    for lay in range(w_off.shape[0]):
         zo = z_off[lay]
         for j in range(n_out[lay]):
             d = dbuf[zo + j]
@@ -286,14 +294,40 @@ def online_update(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay, vel, 
                     g += decay * params[base + i]
                 if trainable[base + i]:
                     gsum[base + i] += g
+                    params[base + i] -= lr * g
+            if b_off[lay] >= 0 and trainable[b_off[lay] + j]:
+                gsum[b_off[lay] + j] += d
+                params[b_off[lay] + j] -= lr * d
+
+
+@njit(cache=True, nogil=True)
+def online_update_moving(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay, vel, mu, rule):
+    # online_update for a rule with a velocity (online_step's 1 to 4); a frozen
+    # parameter's velocity decays (online_frozen). (The delta rule keeps its own loop:
+    # through online_step's branches its updates ran at half the speed.)
+    w_off, b_off, n_in, n_out, codes, z_off = spec
+    zero = params.dtype.type(0)
+    online_deltas(params, spec, abuf, dbuf)
+    for lay in range(w_off.shape[0]):
+        zo = z_off[lay]
+        for j in range(n_out[lay]):
+            d = dbuf[zo + j]
+            base = w_off[lay] + j * n_in[lay]
+            for i in range(n_in[lay]):
+                xi = x[i] if lay == 0 else abuf[z_off[lay - 1] + i]
+                g = d * xi
+                if decay != zero:
+                    g += decay * params[base + i]
+                if trainable[base + i]:
+                    gsum[base + i] += g
                     online_step(params, vel, base + i, g, lr, mu, rule)
-                elif rule != 0:
+                else:
                     online_frozen(params, vel, base + i, lr, mu, rule)
             if b_off[lay] >= 0:
                 if trainable[b_off[lay] + j]:
                     gsum[b_off[lay] + j] += d
                     online_step(params, vel, b_off[lay] + j, d, lr, mu, rule)
-                elif rule != 0:
+                else:
                     online_frozen(params, vel, b_off[lay] + j, lr, mu, rule)
 
 
@@ -333,6 +367,7 @@ def online_epochs(
     last = np.empty(params.shape[0] if restore else 0, params.dtype)
     last_v = np.empty(vel.shape[0] if restore else 0, params.dtype)
     m = dt(mu)
+    moving = vel.shape[0] > 0
     c, lam = dt(scale), dt(decay)
     n, k = X.shape[0], Y.shape[1]
     inv_n = dt(1.0 / n)
@@ -345,7 +380,8 @@ def online_epochs(
     for epoch in range(losses.shape[0]):
         if restore:
             last[:] = params
-            last_v[:] = vel
+            if moving:  # (a copy of nothing costs as much as a small one: an epoch's share)
+                last_v[:] = vel
         esum = 0.0
         seen = n
         gsum[:] = 0
@@ -366,7 +402,12 @@ def online_epochs(
             if not np.isfinite(e):
                 seen = step + 1
                 break
-            online_update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam, vel, m, rule)
+            if rule == 0:
+                online_update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam)
+            else:
+                online_update_moving(
+                    params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam, vel, m, rule
+                )
             updates += 1
         losses[epoch] = esum / seen
         sq = dt(0)
