@@ -450,7 +450,7 @@ def test_batches_from_a_generator_are_refused_saying_how_to_train_on_them():
         (lambda: dr.callbacks.ModelCheckpoint("m.safetensors", save_weights_only=True),
          "load_model(path).network"),
         (lambda: dr.callbacks.ModelCheckpoint("m.safetensors", save_freq=10), "every=N"),
-        (lambda: dr.callbacks.ReduceLROnPlateau(verbose=1), "history.learning_rate"),
+        (lambda: dr.callbacks.ReduceLROnPlateau(verbose=1), "history['learning_rate']"),
         (lambda: LearningRateScheduler(lambda e, r: r, verbose=1), "print nothing"),
         (lambda: dr.callbacks.CSVLogger("log.csv", separator=";"), "writes commas"),
         (lambda: dr.callbacks.EarlyStopping(patiense=3), "Did you mean 'patience'?"),
@@ -491,3 +491,45 @@ def test_the_registry_messages_read_right():
         dr.Network([2, 1], activation=3)
     with pytest.raises(InputError, match=r"or as a function init\(shape, fan_in, fan_out, rng"):
         dr.Network([2, 1], initializer=3)
+
+
+def test_the_schedule_warning_reads_the_rates_the_run_gave():
+    """The warning called the schedule again after the run (a counting schedule counted 4
+    more calls) and warned on a step decay continued in a second fit (found by a review):
+    it now reads the rates the run set, for a run from epoch 0 only."""
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    net = dr.Network([2, 3, 1], seed=0)
+    trainer = dr.Trainer(net, "sgd", 0.1, metrics=[])
+    calls = []
+
+    def step(epoch, base):
+        calls.append(epoch)
+        return base * 0.5 if epoch >= 5 else base
+
+    scheduler = LearningRateScheduler(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.fit(X, X[:, :1], epochs=5, verbose=0, callbacks=[scheduler])
+        trainer.fit(X, X[:, :1], epochs=5, verbose=0, callbacks=[scheduler])  # (0.05 each)
+    assert calls == list(range(10))
+    assert not [w for w in caught if "LearningRateScheduler" in str(w.message)]
+    with pytest.warns(UserWarning, match="same rate, 0.05, not the base rate 0.1"):
+        dr.Trainer(dr.Network([2, 3, 1], seed=0), "sgd", 0.1, metrics=[]).fit(
+            X, X[:, :1], epochs=4, verbose=0,
+            callbacks=[LearningRateScheduler(lambda e, lr: np.float32(lr * 0.5))],
+        )  # fmt: skip
+
+
+def test_a_callback_subclass_s_unknown_keyword_names_the_class_that_refused_it():
+    """A subclass's keyword passed on by super().__init__(**kw) was reported as the
+    subclass's, listing the base class's arguments (found by a review)."""
+
+    class Mine(dr.callbacks.EarlyStopping):
+        def __init__(self, extra=1, **options):
+            super().__init__(**options)
+            self.extra = extra
+
+    with pytest.raises(KeywordError, match=r"^EarlyStopping\.__init__\(\) got an unexpected "
+                       r"keyword argument 'extar'"):  # fmt: skip
+        Mine(extar=3)
+    assert Mine(extra=2, patience=3).patience == 3

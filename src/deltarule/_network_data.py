@@ -226,7 +226,7 @@ def _keras_keywords(
     advice: Mapping[str, str],
 ) -> tuple[tuple, dict]:
     """``kwargs`` with Keras's ``x`` as ``X``, or a KeywordError for one not taken."""
-    where = f"{type(owner).__name__}.{method.__name__}"
+    where = method.__qualname__  # (the class that takes them: a subclass's super() call)
     if "x" in kwargs and "X" in params and "x" not in params:
         if args or "X" in kwargs:
             raise KeywordError(

@@ -56,14 +56,21 @@ def _moves(trainer: Any) -> tuple[tuple[str, float], np.ndarray | None]:
     the velocity read anew, as a callback may have put another array in the state."""
     found = _rule(trainer)
     if found is None:
-        velocity = trainer.optimizer_state.get("velocity")
+        velocity, net = trainer.optimizer_state.get("velocity"), trainer.network
+        if not isinstance(velocity, np.ndarray):
+            wrong = f"a {type(velocity).__name__}, not an array"
+        elif velocity.dtype != net.dtype:
+            wrong = f"an array of dtype {velocity.dtype}, not the network's {net.dtype}"
+        elif velocity.shape != net.parameters.shape:
+            wrong = (
+                f"an array of shape {velocity.shape}, not the parameters' {net.parameters.shape}"
+            )
+        else:
+            wrong = "an array that is not C-contiguous (a strided view)"
         raise InputError(
-            f"the optimizer state's velocity was replaced during the run by "
-            f"{type(velocity).__name__} {getattr(velocity, 'dtype', '')} "
-            f"{getattr(velocity, 'shape', '')}; the compiled online step updates it in place "
-            f"and needs a C-ordered {trainer.network.dtype} array of the parameters' shape "
-            f"{trainer.network.parameters.shape}. Change its values in place "
-            "(state['velocity'][:] = ...) instead."
+            f"the optimizer state's velocity was replaced during the run by {wrong}; "
+            "the compiled online step updates the velocity in place. Change its values in "
+            "place instead (state.trainer.optimizer_state['velocity'][:] = ... in a callback)."
         )
     return found
 

@@ -133,7 +133,8 @@ class History:
     best_epoch : int or None
         Epoch whose weights were restored by early stopping, if any: its number counted
         from 1, as ``record.epoch`` and the progress line count (Keras's :attr:`epoch` list
-        counts from 0: its values are ``history["val_loss"][best_epoch - 1]``).
+        counts from 0: its values are at ``history.epoch.index(best_epoch - 1)``, the
+        position ``best_epoch - 1`` in a fit's first run).
     columns : tuple of str
         The values a fit records each epoch ("loss", "accuracy", "val_loss", ...), set by
         the trainer: a run that recorded no epoch (diverged in its first) still has them,

@@ -772,7 +772,10 @@ class Network:
                 return attribute.fget(self)  # (its own AttributeError, naming what is missing)
             advice = _KERAS_METHODS.get(name)
             if advice is not None:
-                raise KerasAttributeError(f"Network has no {name}() (a Keras model's); {advice}")
+                whose = (
+                    "a scikit-learn estimator's" if name == "predict_proba" else "a Keras model's"
+                )
+                raise KerasAttributeError(f"Network has no {name}() ({whose}); {advice}")
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property

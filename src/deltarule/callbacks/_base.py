@@ -398,7 +398,7 @@ def check_rate(rate: Any, who: str, epoch: int) -> float:
 
 KERAS_QUIET = (
     "deltarule's callbacks print nothing themselves (Keras's verbose): the run's history "
-    "records every epoch (history.learning_rate, history.stop_reason, history.best_epoch), "
+    "records every epoch (history['learning_rate'], history.stop_reason, history.best_epoch), "
     "and fit(verbose=1) prints each epoch's line."
 )
 """What a callback given Keras's ``verbose=`` says (:func:`deltarule._network_data.

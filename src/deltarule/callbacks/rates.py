@@ -9,6 +9,7 @@ and the base rate; :class:`ReduceLROnPlateau` feeds a monitored value to
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from typing import Any
 
@@ -55,28 +56,30 @@ class LearningRateScheduler(Callback):
         self.schedule = schedule
 
     def on_train_begin(self, state: TrainingState) -> None:
-        self._first_epoch = state.epoch
+        # (the rates this run gave, for on_train_end's warning: the first, and whether all
+        # were it; counted only for a run from epoch 0)
+        self._from_start, self._rate, self._same, self._epochs = state.epoch == 0, None, True, 0
 
     def on_train_end(self, history: Any, state: TrainingState) -> None:
-        """Warn when a function gave one rate, not the base rate, to every epoch of a run of
-        three or more: Keras's ``lambda epoch, lr: lr * 0.5``, which halves the base rate
-        once here (the schedule is asked again for the run's first epochs and its last)."""
+        """Warn when a function gave every epoch of a run from epoch 0 (three or more) one
+        rate, not the base rate: Keras's ``lambda epoch, lr: lr * 0.5``, which halves the
+        base rate once here (a schedule of this library's kind gives the base rate at
+        epoch 0, or decays)."""
         from ..schedules import Schedule
 
-        first, base = getattr(self, "_first_epoch", state.epoch), state.base_learning_rate
-        if isinstance(self.schedule, Schedule) or state.epoch - first < 3:
-            return
-        try:
-            rates = {self.schedule(epoch, base) for epoch in (first, first + 1, first + 2,
-                                                              state.epoch - 1)}  # fmt: skip
-        except Exception:  # (asked again after the run: its errors were said during it)
-            return
-        rate = rates.pop() if len(rates) == 1 else base
-        if rate == base or not isinstance(rate, (int, float)):
+        rate, base = getattr(self, "_rate", None), state.base_learning_rate
+        if (
+            isinstance(self.schedule, Schedule)
+            or not getattr(self, "_from_start", False)
+            or self._epochs < 3
+            or not self._same
+            or not isinstance(rate, numbers.Real)
+            or rate == base
+        ):
             return
         warnings.warn(
-            f"LearningRateScheduler's schedule gave every epoch the same rate, {rate:g}, not "
-            f"the base rate {base:g}: it is called with the run's base rate, not the current "
+            f"LearningRateScheduler's schedule gave every epoch the same rate, {float(rate):g}, "
+            f"not the base rate {base:g}: it is called with the run's base rate, not the current "
             "one as Keras's is, so lambda epoch, lr: lr * 0.5 halves the base rate once. "
             "Write the decay in the epoch, e.g. lambda epoch, base: base * 0.5 ** (epoch + 1) "
             "(or pass that rate as the learning rate, if one rate was meant).",
@@ -89,6 +92,12 @@ class LearningRateScheduler(Callback):
         name = getattr(self.schedule, "__name__", None) or type(self.schedule).__name__
         who = f"LearningRateScheduler's schedule {name}(epoch={state.epoch}, ...)"
         state.learning_rate = check_rate(rate, who, state.epoch + 1)
+        if getattr(self, "_from_start", False):  # (the warning's bookkeeping)
+            if self._epochs == 0:
+                self._rate = state.learning_rate
+            elif state.learning_rate != self._rate:
+                self._same = False
+            self._epochs += 1
 
 
 class ReduceLROnPlateau(Callback):
