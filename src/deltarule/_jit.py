@@ -109,8 +109,10 @@ def matmul(gemm, a, trans_a, b, trans_b, out):
 # ------------------------------------------------------------ online SGD (batch size 1)
 # Every value is computed in the network's dtype, as the NumPy path computes it: a literal
 # such as 0.0 or 1.0 would make numba promote float32 to float64, so the constants are
-# made with ``like.dtype.type`` from an array of that dtype.
-@njit(cache=True, nogil=True)
+# made with ``like.dtype.type`` from an array of that dtype. The small functions called for
+# every example or neuron are inlined (inline="always"): numba does not inline calls between
+# cached functions, and their calls were a third of a 2-2-2 network's update (measured).
+@njit(cache=True, nogil=True, inline="always")
 def online_act(code, z, like):
     one, zero = like.dtype.type(1), like.dtype.type(0)
     if code == 1:
@@ -127,7 +129,7 @@ def online_act(code, z, like):
     return z
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def online_slope(code, z, a, like):
     one, zero = like.dtype.type(1), like.dtype.type(0)
     if code == 1:
@@ -141,7 +143,7 @@ def online_slope(code, z, a, like):
     return one
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def online_forward(params, spec, x, zbuf, abuf):
     # z = x W^T + b as the NumPy path orders it: the products' sum, then the bias
     w_off, b_off, n_in, n_out, codes, z_off = spec
@@ -331,7 +333,7 @@ def online_update_moving(params, spec, trainable, x, lr, abuf, dbuf, gsum, decay
                     online_frozen(params, vel, b_off[lay] + j, lr, mu, rule)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def online_all_finite(a):
     for i in range(a.shape[0]):
         if not np.isfinite(a[i]):
@@ -363,6 +365,7 @@ def online_epochs(
     zbuf = np.empty(total, params.dtype)
     abuf = np.empty(total, params.dtype)
     dbuf = np.empty(total, params.dtype)
+    xrow, yrow = np.empty(X.shape[1], X.dtype), np.empty(Y.shape[1], Y.dtype)
     gsum = np.zeros(params.shape[0], params.dtype)
     last = np.empty(params.shape[0] if restore else 0, params.dtype)
     last_v = np.empty(vel.shape[0] if restore else 0, params.dtype)
@@ -387,8 +390,12 @@ def online_epochs(
         gsum[:] = 0
         for step in range(n):
             s = orders[epoch, step] if orders.shape[0] > 0 else step
-            online_forward(params, spec, X[s], zbuf, abuf)
-            e = float(online_output_delta(loss, out_code, Y[s], zo, k, zbuf, abuf, dbuf))
+            for i in range(xrow.shape[0]):  # (the row copied: a view X[s] costs more)
+                xrow[i] = X[s, i]
+            for j in range(k):
+                yrow[j] = Y[s, j]
+            online_forward(params, spec, xrow, zbuf, abuf)
+            e = float(online_output_delta(loss, out_code, yrow, zo, k, zbuf, abuf, dbuf))
             if keep:
                 for j in range(k):
                     outputs[epoch, step, j] = abuf[zo + j]
@@ -403,10 +410,10 @@ def online_epochs(
                 seen = step + 1
                 break
             if rule == 0:
-                online_update(params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam)
+                online_update(params, spec, trainable, xrow, lr, abuf, dbuf, gsum, lam)
             else:
                 online_update_moving(
-                    params, spec, trainable, X[s], lr, abuf, dbuf, gsum, lam, vel, m, rule
+                    params, spec, trainable, xrow, lr, abuf, dbuf, gsum, lam, vel, m, rule
                 )
             updates += 1
         losses[epoch] = esum / seen
