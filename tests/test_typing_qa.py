@@ -365,8 +365,10 @@ def test_the_fit_and_predict_annotations_resolve_at_run_time() -> None:
     import typing
 
     import deltarule as dr
+    from deltarule.sklearn import MLPClassifier, MLPRegressor
 
     for function in (dr.Network.fit, dr.Network.predict, dr.Network.evaluate, dr.Trainer.fit,
-                     dr.Trainer.__init__, dr.fit):  # fmt: skip
+                     dr.Trainer.__init__, dr.fit, MLPClassifier.__init__,
+                     MLPRegressor.__init__):  # fmt: skip
         assert typing.get_type_hints(function)
     assert "Optimizer" in str(typing.get_type_hints(dr.Network.fit)["optimizer"])

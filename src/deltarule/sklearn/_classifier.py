@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._typing import DTypeLike
+from ..callbacks import Callback
 from ..exceptions import InputError
 from . import _scores
 from ._base import SPARSE_FORMATS, BaseMLP, naming_text_columns
@@ -24,10 +26,6 @@ from ._docs import CLASSIFIER_DOC
 from ._solvers import FIRST_ORDER
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
-    from ..callbacks import Callback
-
     _F = TypeVar("_F")
 
     def available_if(check: Callable[[Any], bool]) -> Callable[[_F], _F]:

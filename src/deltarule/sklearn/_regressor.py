@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.validation import validate_data
 
 from .._typing import DTypeLike
+from ..callbacks import Callback
 from ..exceptions import InputError
 from ..losses import get_loss
 from . import _scores
@@ -20,10 +22,6 @@ from ._classifier import _first_order
 from ._docs import REGRESSOR_DOC
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
-    from ..callbacks import Callback
-
     _F = TypeVar("_F")
 
     def available_if(check: Callable[[Any], bool]) -> Callable[[_F], _F]:
