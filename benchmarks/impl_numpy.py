@@ -3,9 +3,10 @@
 * ``peak`` — the machine's float32 matrix-multiply rate: a large square ``np.matmul``, or
   MKL's ``sgemm`` on the same threads when deltarule's threaded steps use MKL (the ``mkl``
   wheel installed, on a processor MKL has code for), whichever is faster.
-* ``gemm_step`` — the GEMM bound: only the matrix products of a training step (forward,
-  weight gradients, input gradients) or of a forward pass, same shapes, into
-  preallocated outputs. No framework can train faster than this with the same BLAS.
+* ``gemm_step`` — the "NumPy GEMM time": only the matrix products of a training step
+  (forward, weight gradients, input gradients) or of a forward pass, same shapes, into
+  preallocated outputs, through NumPy's BLAS thread pool. A reference, not a bound: a
+  library that runs the products on its own threads (deltarule's threaded steps) can beat it.
 * ``tutorial_numpy`` / ``tutorial_python`` — (b) written by hand, per example, with
   NumPy arrays and with Python floats.
 """

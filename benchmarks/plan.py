@@ -19,6 +19,8 @@ from harness import QUIET, Cell, Worker, measure
 DELTARULE, NUMPY, TORCH, SKLEARN = "deltarule", "numpy", "pytorch eager", "scikit-learn"
 DELTARULE_PLAIN = "deltarule (NumPy step)"
 JAX_DEFAULT, JAX_ONE = "jax jit (all threads)", "jax jit (1 thread)"
+JAX = (JAX_DEFAULT, JAX_ONE)
+GEMM_LABEL = "NumPy GEMM time"  # the step's products alone, through NumPy's BLAS threads
 PEAK_SIZE, QUICK_PEAK_SIZE = 2048, 512
 
 
@@ -52,11 +54,19 @@ def _ratios(cells: dict[str, dict]) -> dict[str, float]:
     return {k: ours / c["rate_median"] for k, c in cells.items() if c.get("rate_median")}
 
 
+def warmup_a(label: str, batch: int, n: int) -> dict:
+    """The warm-up arguments of an (a) cell: deltarule and PyTorch warm up on a few batches
+    (the last, short one included); JAX on the whole epoch, because its jitted epoch is
+    compiled for the data set's shape and a smaller warm-up would leave the compilation to
+    the first timed round."""
+    return {} if label in JAX else {"n_samples": min(n, 2 * batch + n % batch)}
+
+
 def workload_a(
     workers: dict[str, Worker], sizes: wl.Sizes, repeats: int, peak_size: int = PEAK_SIZE
 ) -> dict:
-    """(a) at each batch size, with the GEMM bound and the GEMM peak measured in every
-    round beside the epochs (see :func:`_percent_of_round_peak`)."""
+    """(a) at each batch size, with the NumPy GEMM time (the step's products alone) and the
+    GEMM peak measured in every round beside the epochs (see :func:`_percent_of_round_peak`)."""
     n = sizes.mnist_samples
     impls = (DELTARULE, TORCH, JAX_DEFAULT, JAX_ONE, SKLEARN)
     flops = wl.train_flops_per_sample(wl.MNIST_SIZES)
@@ -64,12 +74,12 @@ def workload_a(
     out.update(flops_per_sample=flops, batches={})
     for batch in sizes.mnist_batches:
         args = {"batch_size": batch, "n_samples": n, "data": sizes.data}
-        warm = {"n_samples": min(n, 2 * batch + n % batch)}  # compiles the last, short batch too
         cells = [
-            Cell(label, workers[label], "mlp_epoch", dict(args), warmup=warm) for label in impls
+            Cell(label, workers[label], "mlp_epoch", dict(args), warmup=warmup_a(label, batch, n))
+            for label in impls
         ]
         bound = Cell("gemm", workers[NUMPY], "gemm_step", {"batch_size": batch, "mode": "train"})
-        bound.rate_seconds, bound.label = max(sizes.rate_seconds, 0.05), "GEMM bound (numpy)"
+        bound.rate_seconds, bound.label = max(sizes.rate_seconds, 0.05), GEMM_LABEL
         peak = Cell("peak", workers[NUMPY], "peak", {"size": peak_size}, units=None)
         results = measure([*cells, bound, peak], repeats)
         gemm = results.pop("gemm")
@@ -128,6 +138,8 @@ def workload_b(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dic
         ("numpy per-example", NUMPY, "tutorial_numpy"),
         ("python floats", NUMPY, "tutorial_python"),
         ("pytorch per-example", TORCH, "tutorial_online"),
+        ("jax jit lax.fori_loop (all threads)", JAX_DEFAULT, "tutorial_online"),
+        ("jax jit lax.fori_loop (1 thread)", JAX_ONE, "tutorial_online"),
     ]
     cells = [
         Cell(
@@ -155,8 +167,8 @@ def workload_c(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dic
         args = {"optimizer": optimizer, "epochs": epochs, "batch_size": sizes.tabular_batch}
         cells = [
             Cell(label, workers[label], "tabular", dict(args), units=None, warmup={"epochs": 2})
-            for label in (DELTARULE, TORCH, SKLEARN)
-        ]
+            for label in (DELTARULE, TORCH, *(JAX if optimizer == "adam" else JAX[:1]), SKLEARN)
+        ]  # (JAX has no L-BFGS with the same rules: its row says so)
         if key == "adam_long":  # the long run's own warm-up loads the compiled steps
             cells[0].warmup = {}
             plain = Cell(DELTARULE_PLAIN, workers[DELTARULE], "tabular_plain", dict(args),
@@ -177,7 +189,7 @@ def workload_d(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dic
             for label in (DELTARULE, TORCH, JAX_DEFAULT, JAX_ONE, SKLEARN)
         ]
         bound = Cell("gemm", workers[NUMPY], "gemm_step", {"batch_size": batch, "mode": "predict"})
-        bound.rate_seconds, bound.label = sizes.rate_seconds, "GEMM bound (numpy)"
+        bound.rate_seconds, bound.label = sizes.rate_seconds, GEMM_LABEL
         results = measure([*cells, bound], repeats)
         gemm = results.pop("gemm")
         out["batches"][str(batch)] = _derive(results, gemm)

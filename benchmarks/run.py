@@ -3,8 +3,9 @@
     python benchmarks/run.py [--quick] [--workloads a,b,c,d] [--repeats N] [--json PATH]
 
 It compares deltarule with PyTorch (eager), JAX (jit), scikit-learn and plain
-NumPy/Python on the workloads of ``workloads.py``, against the GEMM bound and the
-machine's float32 GEMM peak, and checks the project's speed and memory targets.
+NumPy/Python on the workloads of ``workloads.py``, beside NumPy's time for the steps'
+matrix products alone and the machine's float32 GEMM peak, and checks the project's
+speed and memory targets.
 
 The figures are measured twice: in the environment as set, and with
 ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` removed for the measuring processes only

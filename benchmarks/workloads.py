@@ -11,7 +11,7 @@ of them train the same data from the same float32 weights with the same settings
        half squared error, biases frozen — updates per second
 (c)    breast_cancer (569 x 30, standardised, fixed 80/20 split), 30-64-32-1 ReLU with a
        sigmoid output, binary cross-entropy; Adam (batch 32, 200 epochs) and L-BFGS
-       (200 iterations) — seconds to fit and test accuracy; and a long Adam run (1,000
+       (up to 200 iterations) — seconds to fit and test accuracy; and a long Adam run (1,000
        epochs, 15,000 steps, where a small network takes deltarule's compiled steps),
        also through deltarule's NumPy step
 (d)    predict with the (a) network at batch 1 and 10,000 — samples per second

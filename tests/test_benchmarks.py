@@ -55,7 +55,7 @@ def test_the_table_prints_every_section(quick: tuple[str, dict]) -> None:
     stdout, _ = quick
     for heading in ("=== as set", "(a) 784-256-128-10", "(b) tutorial", "(c) breast_cancer"):
         assert heading in stdout
-    for heading in ("(d) predict", "memory:", "targets", "GEMM bound (numpy)"):
+    for heading in ("(d) predict", "memory:", "targets", "NumPy GEMM time"):
         assert heading in stdout
     assert "% of the GEMM peak measured in the same round" in stdout
 
@@ -97,12 +97,20 @@ def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, d
     for label in ("deltarule fit (batch 1, epochs=n)", "numpy per-example", "python floats"):
         assert _positive(b[label]["rate_median"])
     assert all(_timed_or_noted(cell) for cell in b.values())
+    for label in ("jax jit lax.fori_loop (all threads)", "jax jit lax.fori_loop (1 thread)"):
+        assert _timed_or_noted(b[label])
 
     for optimizer in ("adam", "lbfgs"):
         cells = workloads["c"][optimizer]["cells"]
         assert _positive(cells["deltarule"]["seconds_median"])
         assert 0 <= cells["deltarule"]["accuracy"] <= 1
         assert all(_timed_or_noted(cell, "seconds_median") for cell in cells.values())
+    for key in ("adam", "adam_long"):  # JAX runs Adam (both thread settings) ...
+        for label in ("jax jit (all threads)", "jax jit (1 thread)"):
+            cell = workloads["c"][key]["cells"][label]
+            assert _timed_or_noted(cell, "seconds_median")
+            assert "accuracy" not in cell or 0 <= cell["accuracy"] <= 1
+    assert "L-BFGS" in workloads["c"]["lbfgs"]["cells"]["jax jit (all threads)"]["note"]  # ... not
 
     memory = variant["memory"]
     assert _positive(memory["deltarule"]["traced_peak"])
