@@ -110,7 +110,8 @@ def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, d
             cell = workloads["c"][key]["cells"][label]
             assert _timed_or_noted(cell, "seconds_median")
             assert "accuracy" not in cell or 0 <= cell["accuracy"] <= 1
-    assert "L-BFGS" in workloads["c"]["lbfgs"]["cells"]["jax jit (all threads)"]["note"]  # ... not
+    note = workloads["c"]["lbfgs"]["cells"]["jax jit (all threads)"]["note"]  # ... not L-BFGS
+    assert "L-BFGS" in note or "JAX is not installed" in note  # (make test installs no JAX)
 
     memory = variant["memory"]
     assert _positive(memory["deltarule"]["traced_peak"])
