@@ -25,11 +25,13 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from . import _shaped
 from ._numba_env import _cache_folder, fork_waits, private_folder
 
 __all__ = [
@@ -145,6 +147,9 @@ class OnlineKernel:
         )  # fmt: skip
         self.loss = OUTPUT_CODES[(layers[-1].activation.name, network.loss.name)]
         self.network = network
+        self._shape = None  # (the static part of its written-out kernel's key: _shaped)
+        if network.n_parameters <= _shaped.MAX_PARAMETERS and _shaped.enabled():
+            self._shape = (tuple(tuple(int(v) for v in part) for part in self.spec[:5]), self.loss)
 
     def run(
         self,
@@ -225,7 +230,7 @@ class OnlineKernel:
         if (velocity is None) != (code == 0):
             raise ValueError(f"OnlineKernel.run: rule {name!r} and velocity disagree")
         empty = np.empty(0, net.dtype)
-        done, updates, failed, best_epoch = _kernel()(
+        args = (
             net.parameters,
             self.spec,
             self.loss,
@@ -248,7 +253,40 @@ class OnlineKernel:
             code,
             empty if best_velocity is None else best_velocity,
         )
+        done, updates, failed, best_epoch = self._call(args, code, trainable, decay)
         return int(done), int(updates), bool(failed), losses[:done], norms[:done], int(best_epoch)
+
+    def _call(self, args: tuple, rule: int, trainable: np.ndarray, decay: float) -> tuple:
+        """Run the kernel written out for this network when it is ready (:mod:`deltarule._shaped`:
+        the same results, bit for bit), else the generic one, whose time it is told."""
+        key = None
+        if self._shape is not None:
+            import numba
+
+            X, y = args[4], args[5]
+            lam = self.network.dtype.type(decay)
+            key = (self._shape, rule, trainable.tobytes(), decay != 0.0, bool(lam != 0),
+                   numba.typeof(X), numba.typeof(y), self.network.dtype.str)  # fmt: skip
+            fast = _shaped.ready(key)
+            if fast is not None:
+                try:
+                    return fast(*args)
+                except TypeError:  # (not compiled for these arguments' types)
+                    _shaped.refused(key)
+        t0 = time.perf_counter()
+        result = _kernel()(*args)
+
+        def make() -> tuple[str, tuple]:
+            import numba
+
+            types = tuple(numba.typeof(a) for a in args)
+            spec, loss = self._shape
+            text = _shaped.source(spec, loss, rule, [bool(t) for t in trainable],
+                                  (key[3], key[4]), header=repr(types))  # fmt: skip
+            return text, types
+
+        _shaped.spent(key, time.perf_counter() - t0, make)
+        return result
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,443 @@
+r"""Online kernels written out for one network's shape, compiled in the background once hot.
+
+:func:`deltarule._jit.online_epochs` trains any network of the kernel's layers one example
+at a time: it loops over layers, neurons and weights whose counts it reads from arrays. For
+the tutorial's 2-2-2 network those loops cost more than the arithmetic (about 160 ns an
+update; the same operations written out take about 45). This module writes that kernel out
+for one network (:func:`source`): every neuron's sum and activation, every delta and every
+weight's step as straight-line code, with the layer sizes, activations, loss, update rule,
+frozen parameters and weight-decay terms fixed. It performs the generic kernel's floating-
+point operations in the generic kernel's order, so its results are the generic kernel's bit
+for bit (the test suite checks every activation, loss and rule), and it keeps the same
+arguments and returns the same values, so a run may switch from one to the other between
+calls.
+
+Compiling takes seconds (1-5 s for up to :data:`MAX_PARAMETERS` parameters; the code grows
+with the parameters and the compile time faster), so it is tiered as a JIT compiler tiers
+its code: :meth:`deltarule._compiled.OnlineKernel.run` runs the generic kernel and reports
+the time it took (:func:`spent`); once a shape has taken :data:`HOT_SECONDS` of it in this
+process, a thread compiles the written-out kernel while training goes on (the generic
+kernel releases the GIL), and later calls take it (:func:`ready`). numba keeps the compiled
+code in its on-disk cache; a shape compiled before on this machine is loaded again, in the
+background too, after :data:`WARM_SECONDS`. The thread is not a daemon: a process that ends
+while it compiles waits for it (seconds, once per shape and machine).
+
+The written-out kernels live in a folder of this user's under the system's temporary folder
+(:func:`deltarule._numba_env.private_folder`); a file is imported only when its text is the
+text this module writes for the shape. ``DELTARULE_SHAPED=0`` turns the tier off (the
+generic kernel runs every call), as ``DELTARULE_NUMBA=0`` turns off every kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["MAX_PARAMETERS", "HOT_SECONDS", "WARM_SECONDS", "enabled", "source", "ready",
+           "spent", "wait"]  # fmt: skip
+
+MAX_PARAMETERS = 128
+"""The largest network written out: 67 parameters (4-8-3) compile in ~3 s, 244 in ~10 s,
+450 in ~75 s (measured), while the generic kernel's loop overhead matters less the larger
+the network is."""
+HOT_SECONDS = 1.0
+"""Seconds of the generic kernel on one shape in this process before it is compiled."""
+WARM_SECONDS = 0.05
+"""The same, for a shape compiled before on this machine (numba loads it in ~0.1 s)."""
+SWITCH = "DELTARULE_SHAPED"
+"""The environment variable that turns the tier off (values of :data:`deltarule._compiled.OFF`)."""
+
+
+def enabled() -> bool:
+    """False when :data:`SWITCH` turns the tier off."""
+    from ._compiled import OFF
+
+    return os.environ.get(SWITCH, "").strip().lower() not in OFF
+
+
+# ------------------------------------------------------------------------ the source
+_SLOPES = {  # f'(z) of the kernel's activation codes, as online_slope computes it
+    0: "one",
+    1: "{a} * (one - {a})",
+    2: "one - {a} * {a}",
+    3: "one if {z} > zero else zero",
+    4: "one if {z} > zero else c001",
+}
+
+
+def _activation(code: int, z: str, a: str, pad: str) -> list[str]:
+    """``a = f(z)`` as online_act computes it (softmax, code 5, is the layer's)."""
+    if code == 1:
+        return [f"{pad}if {z} >= zero:", f"{pad}    {a} = one / (one + np.exp(-{z}))",
+                f"{pad}else:", f"{pad}    ex = np.exp({z})",
+                f"{pad}    {a} = ex / (one + ex)"]  # fmt: skip
+    if code == 2:
+        return [f"{pad}{a} = np.tanh({z})"]
+    if code == 3:
+        return [f"{pad}{a} = {z} if ({z} > zero or {z} != {z}) else zero"]
+    if code == 4:
+        return [f"{pad}{a} = {z} if {z} > zero else {z} * c001"]
+    return [f"{pad}{a} = {z}"]
+
+
+def _step(at: int, g: str, rule: int, pad: str) -> list[str]:
+    """One parameter's step by ``rule``, as online_step takes it."""
+    if rule == 0:
+        return [f"{pad}params[{at}] -= lr * {g}"]
+    if rule in (1, 2):
+        moved = [f"{pad}v = vel[{at}] * m", f"{pad}v = v + {g}", f"{pad}vel[{at}] = v"]
+        if rule == 1:
+            return [*moved, f"{pad}params[{at}] -= v * lr"]
+        return [*moved, f"{pad}st = v * m", f"{pad}st = st + {g}", f"{pad}params[{at}] -= st * lr"]
+    moved = [f"{pad}st = {g} * lr", f"{pad}v = vel[{at}] * m", f"{pad}v = v - st",
+             f"{pad}vel[{at}] = v"]  # fmt: skip
+    if rule == 3:
+        return [*moved, f"{pad}params[{at}] += v"]
+    return [*moved, f"{pad}pp = params[{at}] - st", f"{pad}params[{at}] = pp + v * m"]
+
+
+def _forward(spec: Sequence[Sequence[int]], pad: str) -> list[str]:
+    """Every neuron's ``z`` and ``a`` (as online_forward: the products' sum, then the bias)."""
+    w_off, b_off, n_in, n_out, codes = spec
+    lines = [f"{pad}x{i} = X[s, {i}]" for i in range(n_in[0])]
+    inputs = [f"x{i}" for i in range(n_in[0])]
+    for lay in range(len(n_in)):
+        for j in range(n_out[lay]):
+            z, base = f"z{lay}_{j}", w_off[lay] + j * n_in[lay]
+            lines.append(f"{pad}{z} = zero")
+            lines += [f"{pad}{z} += params[{base + i}] * {inputs[i]}" for i in range(n_in[lay])]
+            if b_off[lay] >= 0:
+                lines.append(f"{pad}{z} += params[{b_off[lay] + j}]")
+            if codes[lay] != 5:
+                lines += _activation(codes[lay], z, f"a{lay}_{j}", pad)
+        if codes[lay] == 5:  # softmax over the layer
+            zs = [f"z{lay}_{j}" for j in range(n_out[lay])]
+            lines += _row_max(zs, pad)
+            lines.append(f"{pad}sm = zero")
+            for j, z in enumerate(zs):
+                lines += [f"{pad}a{lay}_{j} = np.exp({z} - mx)", f"{pad}sm += a{lay}_{j}"]
+            lines += [f"{pad}a{lay}_{j} /= sm" for j in range(n_out[lay])]
+        inputs = [f"a{lay}_{j}" for j in range(n_out[lay])]
+    return lines
+
+
+def _row_max(zs: list[str], pad: str) -> list[str]:
+    """``mx`` = the largest of ``zs``, NaN winning (np.max), as the generic kernel finds it."""
+    return [f"{pad}mx = {zs[0]}"] + [
+        f"{pad}mx = {z} if ({z} > mx or {z} != {z}) else mx" for z in zs
+    ]
+
+
+def _output(spec: Sequence[Sequence[int]], loss: int, pad: str) -> list[str]:
+    """The example's error ``e`` and the output deltas, as online_output_delta computes them."""
+    codes, last = spec[4], len(spec[2]) - 1
+    k = spec[3][last]
+    zs, outs = [f"z{last}_{j}" for j in range(k)], [f"a{last}_{j}" for j in range(k)]
+    lines = [f"{pad}e = zero"]
+    if loss == 3:  # softmax + cross-entropy from the logits (log-sum-exp)
+        lines += _row_max(zs, pad) + [f"{pad}sm = zero", f"{pad}t_sum = zero"]
+        for j in range(k):
+            lines += [f"{pad}sm += np.exp({zs[j]} - mx)", f"{pad}t_sum += y{j}"]
+        lines.append(f"{pad}lse = mx + np.log(sm)")
+        for j in range(k):
+            lines += [f"{pad}e -= y{j} * ({zs[j]} - lse)",
+                      f"{pad}d{last}_{j} = {outs[j]} * t_sum - y{j}"]  # fmt: skip
+        return lines
+    for j in range(k):
+        z, a, t = zs[j], outs[j], f"y{j}"
+        slope = _SLOPES[codes[last]].format(a=a, z=z)
+        if loss == 2:  # sigmoid + binary cross-entropy from the logits
+            lines += [f"{pad}pos = {z} if ({z} > zero or {z} != {z}) else zero",
+                      f"{pad}e += pos - {z} * {t} + np.log1p(np.exp(-abs({z})))",
+                      f"{pad}d{last}_{j} = ({a} - {t}) / kf"]  # fmt: skip
+        elif loss == 1:
+            lines += [f"{pad}e += ({a} - {t}) * ({a} - {t})",
+                      f"{pad}d{last}_{j} = two * ({a} - {t}) / kf * ({slope})"]  # fmt: skip
+        else:
+            lines += [f"{pad}e += ({a} - {t}) * ({a} - {t})",
+                      f"{pad}d{last}_{j} = ({a} - {t}) * ({slope})"]  # fmt: skip
+    lines.append(f"{pad}e = half * e" if loss == 0 else f"{pad}e = e / kf")
+    return lines
+
+
+def _update(
+    spec: Sequence[Sequence[int]], rule: int, trainable: Sequence[bool], decay: bool, pad: str
+) -> list[str]:
+    """The hidden deltas (before any weight moves), then every parameter's step, as
+    online_update / online_update_moving take them (a frozen parameter: no step for the
+    delta rule; a velocity that decays, the weight kept, for the others)."""
+    w_off, b_off, n_in, n_out, codes = spec
+    lines = []
+    for lay in range(len(n_in) - 1, 0, -1):
+        for i in range(n_in[lay]):
+            lines.append(f"{pad}acc = zero")
+            lines += [f"{pad}acc += d{lay}_{j} * params[{w_off[lay] + j * n_in[lay] + i}]"
+                      for j in range(n_out[lay])]  # fmt: skip
+            a = f"a{lay - 1}_{i}"  # f'(z) from a, as online_deltas
+            lines.append(
+                f"{pad}d{lay - 1}_{i} = acc * ({_SLOPES[codes[lay - 1]].format(a=a, z=a)})"
+            )
+
+    def parameter(at: int, gradient: list[str], g: str) -> list[str]:
+        if trainable[at]:
+            return [*gradient, f"{pad}gs{at} += {g}", *_step(at, g, rule, pad)]
+        if rule:
+            return [f"{pad}kept = params[{at}]", *_step(at, "zero", rule, pad),
+                    f"{pad}params[{at}] = kept"]  # fmt: skip
+        return []
+
+    inputs = [f"x{i}" for i in range(n_in[0])]
+    for lay in range(len(n_in)):
+        for j in range(n_out[lay]):
+            base = w_off[lay] + j * n_in[lay]
+            for i in range(n_in[lay]):
+                gradient = [f"{pad}g = d{lay}_{j} * {inputs[i]}"]
+                if decay:  # the L2 term: the weight before the step
+                    gradient.append(f"{pad}g += lam * params[{base + i}]")
+                lines += parameter(base + i, gradient, "g")
+            if b_off[lay] >= 0:
+                lines += parameter(b_off[lay] + j, [], f"d{lay}_{j}")
+        inputs = [f"a{lay}_{j}" for j in range(n_out[lay])]
+    return lines
+
+
+def source(
+    spec: Sequence[Sequence[int]],
+    loss: int,
+    rule: int,
+    trainable: Sequence[bool],
+    decay: tuple[bool, bool],
+    header: str = "",
+) -> str:
+    """The Python source of a module whose ``online_epochs`` is the generic kernel's for one
+    network.
+
+    Parameters
+    ----------
+    spec : sequence of 5 sequences of int
+        The first five arrays of :attr:`deltarule._compiled.OnlineKernel.spec`: each layer's
+        weights' and biases' offsets (-1: no bias), inputs, outputs and activation code.
+    loss, rule : int
+        The kernel's loss code (:data:`deltarule._compiled.OUTPUT_CODES`) and rule code
+        (:data:`deltarule._compiled.ONLINE_RULES`).
+    trainable : sequence of bool
+        Each parameter's: a frozen parameter's step is not written.
+    decay : (bool, bool)
+        Whether the run's L2 coefficient is not 0 as a float (its loss term is written) and
+        in the network's dtype (its gradient term is written), as the generic kernel tests
+        them.
+    header : str
+        A comment line of the module (what the code is compiled for).
+    """
+    w_off, b_off, n_in, n_out, codes = spec
+    last, k, pad = len(n_in) - 1, n_out[-1], " " * 12
+    step = [f"{pad}y{j} = Y[s, {j}]" for j in range(k)]
+    step += _forward(spec, pad) + _output(spec, loss, pad)
+    step += [f"{pad}ef = float(e)", f"{pad}if keep:"]
+    step += [f"{pad}    outputs[epoch, step, {j}] = a{last}_{j}" for j in range(k)]
+    step += [f"{pad}if scale != 1.0:", f"{pad}    ef *= scale"]
+    step += [f"{pad}    d{last}_{j} *= c" for j in range(k)]
+    if decay[0]:  # E + decay/2 |W|^2, before the weights move
+        step.append(f"{pad}sw = zero")
+        for lay in range(len(n_in)):
+            for q in range(w_off[lay], w_off[lay] + n_in[lay] * n_out[lay]):
+                step.append(f"{pad}sw += params[{q}] * params[{q}]")
+        step.append(f"{pad}ef += 0.5 * decay * float(sw)")
+    step += [f"{pad}esum += ef", f"{pad}if not np.isfinite(ef):", f"{pad}    seen = step + 1",
+             f"{pad}    break"]  # fmt: skip
+    step += _update(spec, rule, trainable, decay[1], pad)
+    step.append(f"{pad}updates += 1")
+    # each trainable parameter's gradient summed over the epoch in a local (a frozen one's
+    # is 0: adding its 0 to the norm's sum of squares, as the generic kernel does, changes
+    # nothing)
+    sums = [at for at in range(len(trainable)) if trainable[at]]
+    reset = "\n".join(f"{pad[4:]}gs{at} = zero" for at in sums) or f"{pad[4:]}pass"
+    norm = "\n".join(f"{pad[4:]}g = gs{at} * inv_n\n{pad[4:]}sq += g * g" for at in sums)
+    return _TEMPLATE.format(
+        header=header, k=k, p=len(trainable), step="\n".join(step), reset=reset, norm=norm
+    )
+
+
+_TEMPLATE = """# Written by deltarule._shaped for one network: {header}
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def online_epochs(
+    params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore,
+    outputs, best, best_loss, vel, mu, rule, best_vel,
+):
+    dt = params.dtype.type
+    one, zero, half, two, c001 = dt(1), dt(0), dt(0.5), dt(2), dt(0.01)
+    kf = dt({k})
+    last = np.empty(params.shape[0] if restore else 0, params.dtype)
+    last_v = np.empty(vel.shape[0] if restore else 0, params.dtype)
+    m = dt(mu)
+    moving = vel.shape[0] > 0
+    c, lam = dt(scale), dt(decay)
+    n = X.shape[0]
+    inv_n = dt(1.0 / n)
+    updates = 0
+    keep = outputs.shape[0] > 0
+    keep_best = best.shape[0] > 0 and restore
+    best_epoch = -1
+    for epoch in range(losses.shape[0]):
+        if restore:
+            for i in range({p}):
+                last[i] = params[i]
+            if moving:
+                for i in range({p}):
+                    last_v[i] = vel[i]
+        esum = 0.0
+        seen = n
+{reset}
+        for step in range(n):
+            s = orders[epoch, step] if orders.shape[0] > 0 else step
+{step}
+        losses[epoch] = esum / seen
+        sq = dt(0)
+{norm}
+        norms[epoch] = np.sqrt(sq)
+        finite = True
+        for i in range({p}):
+            if not np.isfinite(params[i]):
+                finite = False
+                break
+        if not (np.isfinite(losses[epoch]) and finite):
+            if restore:
+                params[:] = last
+                vel[:] = last_v
+            return epoch + 1, updates, True, best_epoch
+        if keep_best and losses[epoch] < best_loss:
+            best_loss = losses[epoch]
+            best[:] = last
+            if best_vel.shape[0] > 0:
+                best_vel[:] = last_v
+            best_epoch = epoch
+        if losses[epoch] <= target:
+            return epoch + 1, updates, False, best_epoch
+    return losses.shape[0], updates, False, best_epoch
+"""
+
+
+# ------------------------------------------------------------------------ the tier
+class _Shape:
+    """One shape's tier in this process: the generic kernel's time on it, then the build."""
+
+    __slots__ = ("spent", "state", "function", "path")
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+        self.state = "generic"  # then "building", "ready" or "failed"
+        self.function: Callable[..., Any] | None = None
+        self.path: str | None = None
+
+
+_SHAPES: dict[tuple, _Shape] = {}
+_THREADS: list[threading.Thread] = []
+
+
+def ready(key: tuple | None) -> Callable[..., Any] | None:
+    """The compiled kernel of shape ``key`` (see :meth:`OnlineKernel.run
+    <deltarule._compiled.OnlineKernel.run>`), or None while it is not ready."""
+    shape = _SHAPES.get(key) if key is not None else None
+    return None if shape is None else shape.function
+
+
+def refused(key: tuple) -> None:
+    """The kernel of ``key`` did not take the call's arguments: the generic one runs from now."""
+    shape = _SHAPES[key]
+    shape.function, shape.state = None, "failed"
+
+
+def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple]]) -> None:
+    """Add ``seconds`` of the generic kernel to shape ``key``; once hot, build it in a thread.
+
+    ``make`` returns the shape's source (:func:`source`) and the numba types of the call's
+    arguments, which it is compiled for; it is called only when the shape may be hot.
+    """
+    if key is None:
+        return
+    shape = _SHAPES.setdefault(key, _Shape())
+    shape.spent += seconds
+    if shape.state != "generic" or shape.spent < WARM_SECONDS:
+        return
+    text, types = make()
+    folder = _folder()
+    if folder is None:
+        shape.state = "failed"
+        return
+    name = "k" + hashlib.sha256(text.encode()).hexdigest()[:24]
+    shape.path = os.path.join(folder, name + ".py")
+    if shape.spent < HOT_SECONDS and not os.path.exists(shape.path + ".built"):
+        return
+    shape.state = "building"
+    thread = threading.Thread(
+        target=_build, args=(shape, text, types, name), name="deltarule-shaped-kernel"
+    )
+    _THREADS.append(thread)
+    thread.start()
+
+
+def wait() -> None:
+    """Wait for every build started in this process (for tests and benchmarks)."""
+    while _THREADS:
+        _THREADS.pop().join()
+
+
+def _folder() -> str | None:
+    from ._numba_env import private_folder
+
+    return private_folder("deltarule-shaped")
+
+
+def _build(shape: _Shape, text: str, types: tuple, name: str) -> None:
+    """Write the module (if its file does not hold this text), import it, compile its kernel
+    for ``types`` (numba loads it from its cache when it has it) and offer it."""
+    from ._numba_env import fork_waits
+
+    try:
+        path = shape.path
+        assert path is not None
+        if not _holds(path, text):
+            temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+            with open(temporary, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temporary, path)
+        # (numba's cache finds the module by its name; a module of that name already
+        # imported, in this process's earlier build of the same text, is used again)
+        where = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:12]
+        module_name = f"_deltarule_shaped_{name}_{where}"
+        with fork_waits():
+            module = sys.modules.get(module_name)
+            if module is None:
+                found = importlib.util.spec_from_file_location(module_name, path)
+                assert found is not None and found.loader is not None
+                module = importlib.util.module_from_spec(found)
+                sys.modules[module_name] = module
+                found.loader.exec_module(module)
+        if not _holds(path, text):  # (changed while it was imported: not ours)
+            raise RuntimeError(f"{path} changed while it was imported")
+        kernel = module.online_epochs
+        if tuple(types) not in kernel.overloads:
+            kernel.compile(types)
+            kernel.disable_compile()  # (a call of other types: TypeError, the generic runs)
+        with open(path + ".built", "w", encoding="utf-8"):
+            pass
+        shape.function, shape.state = kernel, "ready"
+    except Exception:  # the generic kernel runs on: the tier is only faster, never needed
+        shape.state = "failed"
+
+
+def _holds(path: str, text: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read() == text
+    except OSError:
+        return False

@@ -1,0 +1,326 @@
+"""The online kernel written out for one network's shape (deltarule._shaped) computes the
+generic kernel's results bit for bit, and the tier that compiles it in the background only
+ever makes a run faster: same results, the generic kernel whenever it is not ready."""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule import _compiled, _jit, _shaped
+from deltarule.textbook import tutorial_network
+
+pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+
+
+@pytest.fixture
+def tier(monkeypatch, tmp_path_factory):
+    """A fresh tier that builds a shape on its first generic call, in a test's own folder."""
+    folder = str(tmp_path_factory.mktemp("shaped"))
+    monkeypatch.setattr(_shaped, "_SHAPES", {})
+    monkeypatch.setattr(_shaped, "HOT_SECONDS", 0.0)
+    monkeypatch.setattr(_shaped, "WARM_SECONDS", 0.0)
+    monkeypatch.setattr(_shaped, "_folder", lambda: folder)
+    monkeypatch.delenv(_shaped.SWITCH, raising=False)
+    yield folder
+    _shaped.wait()
+
+
+def _boom(*args, **kwargs):
+    raise AssertionError("the generic kernel ran")
+
+
+def run_both(monkeypatch, make, X, y, rule=("sgd", 0.0), lr=0.1, epochs=20, **kw):
+    """The same kernel call, on fresh copies of ``make()``'s network, through the generic
+    kernel and through the written-out one (built first, then checked to be the one run).
+    Returns both calls' (parameters, velocity, outputs, best, best velocity, returns)."""
+    keep_outputs, keep_best = kw.pop("outputs", False), kw.pop("best", False)
+    moving = rule[0] != "sgd"
+
+    def go(path: str):
+        net = make()
+        kernel = _compiled.OnlineKernel(net)
+        if path == "generic":
+            kernel._shape = None
+        n, k = X.shape[0], net.n_outputs
+        extra = dict(kw)
+        extra["velocity"] = (
+            np.random.default_rng(5).normal(size=net.parameters.shape).astype(net.dtype)
+            if moving
+            else None
+        )
+        extra["outputs"] = np.full((epochs, n, k), -7.0, net.dtype) if keep_outputs else None
+        if keep_best:
+            extra["best"] = np.zeros_like(net.parameters)
+            extra["best_velocity"] = np.zeros_like(net.parameters) if moving else None
+        with np.errstate(all="ignore"):
+            extra = {key: v for key, v in extra.items() if key not in ("orders", "target")}
+            got = kernel.run(X, y, kw.get("orders"), lr, kw.get("target", -math.inf), epochs,
+                             rule=rule, **extra)  # fmt: skip
+        return (net.parameters.copy(), extra["velocity"], extra["outputs"], extra.get("best"),
+                extra.get("best_velocity"), got)  # fmt: skip
+
+    go("build")  # (the generic kernel, which starts the build)
+    _shaped.wait()
+    assert [s.state for s in _shaped._SHAPES.values()] == ["ready"]
+    with monkeypatch.context() as m:
+        m.setattr(_compiled, "_kernel", lambda: _boom)
+        shaped = go("shaped")
+    generic = go("generic")
+    return generic, shaped
+
+
+def assert_same_bits(generic, shaped) -> None:
+    for a, b in zip(generic[:5], shaped[:5]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    (done, updates, failed, losses, norms, best), got = generic[5], shaped[5]
+    assert (done, updates, failed, best) == got[:3] + (got[5],)
+    assert losses.tobytes() == got[3].tobytes() and norms.tobytes() == got[4].tobytes()
+
+
+def data(rng, n, d, k, loss):
+    X = rng.normal(size=(n, d))
+    if loss == "categorical_crossentropy":
+        y = np.eye(k)[rng.integers(0, k, n)]
+    elif loss == "binary_crossentropy":
+        y = rng.integers(0, 2, size=(n, k)).astype(float)
+    else:
+        y = rng.uniform(-0.5, 0.9, size=(n, k))
+    return X, y
+
+
+# Each case: (hidden activations, output activation, loss, sizes, rule, dtype, run options).
+# Together they cover every activation code, every (output, loss) code, every rule, the L2
+# terms (a coefficient that is 0 in float32 but not as a float included), a scaled
+# objective, layers without biases, frozen parameters, shuffled orders, kept outputs, the
+# lowest epoch's start, a target and a divergence.
+CASES = {
+    "tutorial": (["sigmoid"], "sigmoid", "half_squared_error", [2, 2, 2], ("sgd", 0.0),
+                 "float64", {"epochs": 200}),
+    "momentum-mse-l2": (["tanh"], "identity", "mse", [3, 2, 2], ("momentum", 0.9), "float32",
+                        {"decay": 1e-3, "scale": 0.5, "outputs": True}),
+    "nesterov-bce": (["relu", "leaky_relu"], "sigmoid", "binary_crossentropy", [2, 3, 2, 1],
+                     ("nesterov", 0.8), "float64", {"best": True, "shuffle": True}),
+    "sklearn-softmax": (["leaky_relu"], "softmax", "categorical_crossentropy", [3, 3, 3],
+                        ("sklearn_momentum", 0.9), "float32",
+                        {"decay": 1e-50, "outputs": True, "shuffle": True}),
+    "sklearn-nesterov": (["identity", "tanh"], "tanh", "half_squared_error", [2, 2, 3, 2],
+                         ("sklearn_nesterov", 0.5), "float64",
+                         {"frozen": True, "no_bias": True, "best": True}),
+    "relu-output": (["sigmoid"], "relu", "half_squared_error", [2, 3, 1], ("sgd", 0.0),
+                    "float32", {"frozen": True, "decay": 0.01, "target": 0.1556}),
+    "diverges": (["relu"], "identity", "mse", [2, 3, 1], ("momentum", 0.9), "float64",
+                 {"lr": 30.0, "scale_x": 1e3, "best": True}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_written_out_kernel_gives_the_generic_kernels_bits(case, tier, monkeypatch) -> None:
+    hidden, out, loss, sizes, rule, dtype, options = CASES[case]
+    options = dict(options)
+    rng = np.random.default_rng(len(case))
+    X, y = data(rng, 7, sizes[0], sizes[-1], loss)
+    X = X * options.pop("scale_x", 1.0)
+    X, y = X.astype(dtype), y.astype(dtype)
+    frozen, no_bias = options.pop("frozen", False), options.pop("no_bias", False)
+    epochs, lr = options.pop("epochs", 20), options.pop("lr", 0.1)
+    if options.pop("shuffle", False):
+        options["orders"] = np.stack([rng.permutation(len(X)) for _ in range(epochs)])
+
+    def make():
+        net = dr.Network(
+            sizes,
+            activation=hidden if len(hidden) > 1 else hidden[0],
+            output_activation=out,
+            loss=loss,
+            seed=3,
+            dtype=dtype,
+            use_bias=[not (no_bias and i == 0) for i in range(len(sizes) - 1)],
+        )
+        if frozen:
+            net.freeze("W1")
+        return net
+
+    generic, shaped = run_both(monkeypatch, make, X, y, rule=rule, lr=lr, epochs=epochs, **options)
+    assert_same_bits(generic, shaped)
+    if case == "diverges":
+        assert generic[5][2], "the case was meant to diverge"
+    if case == "relu-output":
+        assert generic[5][0] < epochs, "the case was meant to reach its target"
+
+
+def test_a_fit_switches_kernels_midway_with_the_same_results(tier, monkeypatch) -> None:
+    """A fit whose shape becomes hot during the run goes on in the written-out kernel; its
+    history and weights are those of a fit with the tier turned off."""
+
+    def fit():
+        net, X, y = tutorial_network(dtype="float32")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = net.fit(X, y, epochs=300_000, batch_size=1, optimizer="sgd",
+                              learning_rate=0.5, metrics=[], verbose=0, shuffle=False)  # fmt: skip
+        return net, history
+
+    monkeypatch.setattr(_shaped, "HOT_SECONDS", 0.01)
+    calls = []
+    real = _shaped.spent
+    monkeypatch.setattr(_shaped, "spent", lambda *a: calls.append(1) or real(*a))
+    fast, fast_history = fit()
+    _shaped.wait()
+    assert calls, "the generic kernel ran first"
+    ready = [s for s in _shaped._SHAPES.values() if s.state == "ready"]
+    assert len(ready) == 1
+    used = []
+    monkeypatch.setattr(ready[0], "function", _spy(ready[0].function, used))
+    fast, fast_history = fit()
+    assert used, "the second fit ran the written-out kernel"
+    monkeypatch.setenv(_shaped.SWITCH, "0")
+    slow, slow_history = fit()
+    assert fast.parameters.tobytes() == slow.parameters.tobytes()
+    assert fast_history.loss == slow_history.loss
+    assert [r.gradient_norm for r in fast_history][-5:] == [r.gradient_norm for r in slow_history][
+        -5:
+    ]
+
+
+def _spy(function, used):
+    def spy(*args):
+        used.append(1)
+        return function(*args)
+
+    return spy
+
+
+def test_the_switch_and_the_size_limit_leave_the_generic_kernel(monkeypatch) -> None:
+    net = dr.Network([2, 2, 1], seed=0)
+    monkeypatch.setenv(_shaped.SWITCH, "off")
+    assert _compiled.OnlineKernel(net)._shape is None
+    monkeypatch.delenv(_shaped.SWITCH)
+    assert _compiled.OnlineKernel(net)._shape is not None
+    big = dr.Network([10, 12, 1], seed=0)
+    assert big.n_parameters > _shaped.MAX_PARAMETERS
+    assert _compiled.OnlineKernel(big)._shape is None
+
+
+def test_a_kernel_that_refuses_the_arguments_hands_back_to_the_generic(tier) -> None:
+    net, X, y = tutorial_network()
+    kernel = _compiled.OnlineKernel(net)
+    kernel.run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    (shape,) = _shaped._SHAPES.values()
+    assert shape.state == "ready"
+
+    def refuses(*args):
+        raise TypeError("No matching definition for argument type(s)")
+
+    shape.function = refuses
+    done, updates, *_ = kernel.run(X, y, None, 0.5, -math.inf, 4)
+    assert (done, updates) == (4, 4) and shape.state == "failed" and shape.function is None
+
+
+def test_a_failed_build_leaves_the_generic_kernel(tier, monkeypatch) -> None:
+    monkeypatch.setattr(_shaped, "source", lambda *a, **k: "this is not python\n")
+    net, X, y = tutorial_network()
+    kernel = _compiled.OnlineKernel(net)
+    before = net.parameters.copy()
+    kernel.run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    assert [s.state for s in _shaped._SHAPES.values()] == ["failed"]
+    assert kernel.run(X, y, None, 0.5, -math.inf, 3)[0] == 3
+    assert not np.array_equal(before, net.parameters)
+
+
+def test_no_folder_leaves_the_generic_kernel(tier, monkeypatch) -> None:
+    monkeypatch.setattr(_shaped, "_folder", lambda: None)
+    net, X, y = tutorial_network()
+    _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
+    assert [s.state for s in _shaped._SHAPES.values()] == ["failed"]
+
+
+def test_a_file_with_other_text_is_written_again_before_it_is_imported(tier) -> None:
+    net, X, y = tutorial_network()
+    kernel = _compiled.OnlineKernel(net)
+    kernel.run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    (shape,) = _shaped._SHAPES.values()
+    with open(shape.path, encoding="utf-8") as f:
+        text = f.read()
+    with open(shape.path, "w", encoding="utf-8") as f:
+        f.write("raise SystemExit('not deltarule code')\n")
+    _shaped._SHAPES.clear()
+    for name in [n for n in sys.modules if n.startswith("_deltarule_shaped_")]:
+        del sys.modules[name]
+    kernel.run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    assert [s.state for s in _shaped._SHAPES.values()] == ["ready"]
+    with open(shape.path, encoding="utf-8") as f:
+        assert f.read() == text
+
+
+def test_a_shape_built_before_is_loaded_after_the_warm_time(tier, monkeypatch) -> None:
+    net, X, y = tutorial_network()
+    _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    monkeypatch.setattr(_shaped, "_SHAPES", {})
+    monkeypatch.setattr(_shaped, "HOT_SECONDS", 1e9)  # (never hot: only "built before")
+    _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    assert [s.state for s in _shaped._SHAPES.values()] == ["ready"]
+    monkeypatch.setattr(_shaped, "_SHAPES", {})
+    monkeypatch.setattr(_shaped, "WARM_SECONDS", 1e9)
+    _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
+    assert [s.state for s in _shaped._SHAPES.values()] == ["generic"]
+
+
+@pytest.mark.parametrize("rule", list(_compiled.ONLINE_RULES.values()))
+@pytest.mark.parametrize("pair", list(_compiled.OUTPUT_CODES))
+@pytest.mark.parametrize("hidden", list(_compiled.ACTIVATION_CODES))
+def test_every_activation_loss_and_rule_writes_python(hidden, pair, rule) -> None:
+    """The source for every combination the kernel takes is valid Python that names only
+    what it defines (compiled here by Python; numba compiles the cases above)."""
+    out, loss = pair
+    net = dr.Network([2, 2, 3], activation=hidden, output_activation=out, loss=loss, seed=0)
+    kernel = _compiled.OnlineKernel(net)
+    spec, code = kernel._shape
+    for decay in [(False, False), (True, True), (True, False)]:
+        half = net.n_parameters // 2
+        trainable = [True] * half + [False] * (net.n_parameters - half)
+        text = _shaped.source(spec, code, rule, trainable, decay)
+        tree = compile(text, "<shaped>", "exec")
+        assert "online_epochs" in tree.co_names
+        function = _function_code(tree)
+        assigned = set(function.co_varnames) | {"np", "njit", "abs", "float", "range"}
+        assert set(function.co_names) <= assigned | {
+            "dtype",
+            "type",
+            "shape",
+            "exp",
+            "tanh",
+            "log",
+            "log1p",
+            "sqrt",
+            "isfinite",
+            "empty",
+        }
+
+
+def _function_code(module_code):
+    return next(c for c in module_code.co_consts if hasattr(c, "co_varnames"))
+
+
+def test_the_written_out_kernel_takes_the_generic_kernels_arguments() -> None:
+    # (the tier switches between the two from one call to the next)
+    import ast
+    import inspect
+
+    text = _shaped.source(((0,), (2,), (2,), (1,), (1,)), 0, 0, [True] * 3, (False, False))
+    (function,) = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)]
+    generic = inspect.signature(_jit.online_epochs.py_func)
+    assert [a.arg for a in function.args.args] == list(generic.parameters)
