@@ -270,3 +270,22 @@ def test_a_loss_that_is_already_negligible_is_not_told_to_train_on():
     short = dr.Network([4, 32, 3], output_activation="softmax", seed=0)
     with pytest.warns(dr.StillImprovingWarning):  # (far from fitted: still told)
         short.fit(X, Y, epochs=5, verbose=0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_largest_jump_is_a_plain_loops(seed):
+    # (it looks only at the epochs above the first's; a plain loop over every pair of
+    # epochs is the reference)
+    from deltarule._reports import JUMP, _largest_jump
+
+    rng = np.random.default_rng(seed)
+    losses = np.exp(rng.normal(0, 1.2, size=int(rng.integers(2, 60))))
+    losses[rng.random(losses.size) < 0.1] = rng.choice([np.nan, np.inf, 0.0, -1.0])
+    best = None
+    for i in range(1, len(losses)):
+        before, after = losses[i - 1], losses[i]
+        if before > 0 and np.isfinite(before) and np.isfinite(after) and after > losses[0]:
+            factor = after / before
+            if factor >= JUMP and (best is None or factor > best[1]):
+                best = (i + 1, factor)
+    assert _largest_jump(losses) == best

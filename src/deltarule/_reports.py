@@ -214,14 +214,17 @@ def _largest_jump(losses: Any) -> tuple[int, float] | None:
     """The epoch (counted from 1) whose loss rose most over the epoch before's to above the
     first epoch's, and by what factor, when that is at least :data:`JUMP`; else None."""
     values = np.asarray(losses, dtype=float)
-    before, after = values[:-1], values[1:]
-    ok = (before > 0) & np.isfinite(before) & np.isfinite(after) & (after > values[0])
+    # only the epochs above the first's can count (a converging run has few or none: one
+    # pass over a million losses instead of six)
+    above = np.flatnonzero(values[1:] > values[0])
+    before, after = values[above], values[above + 1]
+    ok = (before > 0) & np.isfinite(before) & np.isfinite(after)
     with np.errstate(divide="ignore", invalid="ignore"):
         factors = np.where(ok, after / before, 0.0)
     if not len(factors) or factors.max() < JUMP:
         return None
     i = int(factors.argmax())
-    return i + 2, float(factors[i])
+    return int(above[i]) + 2, float(factors[i])
 
 
 BLOWN_UP = 1000.0
