@@ -324,3 +324,33 @@ def test_the_written_out_kernel_takes_the_generic_kernels_arguments() -> None:
     (function,) = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)]
     generic = inspect.signature(_jit.online_epochs.py_func)
     assert [a.arg for a in function.args.args] == list(generic.parameters)
+
+
+def test_another_process_loads_the_built_kernel_from_numbas_cache(tmp_path) -> None:
+    """A shape built in one process is loaded in the next from numba's on-disk cache (its
+    module imported under the name it was compiled with), not compiled again."""
+    import subprocess
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import math, time
+        from deltarule import _compiled, _shaped
+        from deltarule.textbook import tutorial_network
+        _shaped._folder = lambda: {str(tmp_path)!r}
+        _shaped.HOT_SECONDS = _shaped.WARM_SECONDS = 0.0
+        net, X, y = tutorial_network()
+        _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
+        t = time.perf_counter()
+        _shaped.wait()
+        (shape,) = _shaped._SHAPES.values()
+        print(shape.state, shape.function.stats.cache_hits.most_common(1)[0][1]
+              if shape.function is not None and shape.function.stats.cache_hits else 0)
+    """)
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    assert runs[0].stdout.split() == ["ready", "0"]  # compiled
+    assert runs[1].stdout.split() == ["ready", "1"]  # loaded from the cache

@@ -263,7 +263,10 @@ def source(
     )
 
 
-_TEMPLATE = """# Written by deltarule._shaped for one network: {header}
+# "naming 1": how _build names the module. numba's cache of a file holds the name its module
+# had; a file of the same text imported under another name fails to load from it. A change
+# of the naming changes this line, hence the text and the file.
+_TEMPLATE = """# Written by deltarule._shaped (naming 1) for one network: {header}
 import numpy as np
 from numba import njit
 
@@ -374,7 +377,7 @@ def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple
         shape.state = "failed"
         return
     name = "k" + hashlib.sha256(text.encode()).hexdigest()[:24]
-    shape.path = os.path.join(folder, name + ".py")
+    shape.path = os.path.abspath(os.path.join(folder, name + ".py"))
     if shape.spent < HOT_SECONDS and not os.path.exists(shape.path + ".built"):
         return
     shape.state = "building"
@@ -410,10 +413,10 @@ def _build(shape: _Shape, text: str, types: tuple, name: str) -> None:
             with open(temporary, "w", encoding="utf-8") as out:
                 out.write(text)
             os.replace(temporary, path)
-        # (numba's cache finds the module by its name; a module of that name already
-        # imported, in this process's earlier build of the same text, is used again)
-        where = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:12]
-        module_name = f"_deltarule_shaped_{name}_{where}"
+        # numba's cache finds the module by the name it had when it was compiled: the name
+        # is the file's (see _TEMPLATE); one already imported, in this process's earlier
+        # build of the same text, is used again
+        module_name = "_deltarule_shaped_" + hashlib.sha256(path.encode()).hexdigest()[:24]
         with fork_waits():
             module = sys.modules.get(module_name)
             if module is None:
