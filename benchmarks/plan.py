@@ -134,6 +134,11 @@ def _percent_of_peak(workload: dict, peak_gflops: float) -> None:
 def workload_b(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dict:
     rows = [
         ("deltarule fit (batch 1, epochs=n)", DELTARULE, "tutorial_online"),
+        (
+            "deltarule fit, generic kernel (DELTARULE_SHAPED=0)",
+            DELTARULE,
+            "tutorial_online_generic",
+        ),
         ("deltarule estimator (batch_size=1)", DELTARULE, "tutorial_online_estimator"),
         ("numpy per-example", NUMPY, "tutorial_numpy"),
         ("python floats", NUMPY, "tutorial_python"),
