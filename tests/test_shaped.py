@@ -354,3 +354,18 @@ def test_another_process_loads_the_built_kernel_from_numbas_cache(tmp_path) -> N
         assert run.returncode == 0, run.stderr
     assert runs[0].stdout.split() == ["ready", "0"]  # compiled
     assert runs[1].stdout.split() == ["ready", "1"]  # loaded from the cache
+
+
+def test_a_shape_not_yet_hot_writes_its_source_once(tier, monkeypatch) -> None:
+    # (a run of one epoch a call, with validation data, calls the kernel every epoch: the
+    # source, its digest and the file's check are done once, not at every call)
+    monkeypatch.setattr(_shaped, "HOT_SECONDS", 1e9)
+    written = []
+    real = _shaped.source
+    monkeypatch.setattr(_shaped, "source", lambda *a, **k: written.append(1) or real(*a, **k))
+    net, X, y = tutorial_network()
+    kernel = _compiled.OnlineKernel(net)
+    for _ in range(5):
+        kernel.run(X, y, None, 0.5, -math.inf, 2)
+    assert len(written) == 1
+    assert [s.state for s in _shaped._SHAPES.values()] == ["cold"]

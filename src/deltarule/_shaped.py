@@ -333,13 +333,15 @@ def online_epochs(
 class _Shape:
     """One shape's tier in this process: the generic kernel's time on it, then the build."""
 
-    __slots__ = ("spent", "state", "function", "path")
+    __slots__ = ("spent", "state", "function", "path", "source")
 
     def __init__(self) -> None:
         self.spent = 0.0
-        self.state = "generic"  # then "building", "ready" or "failed"
+        self.state = "generic"  # "cold" (its source written, not hot yet), "building",
+        # then "ready" or "failed"
         self.function: Callable[..., Any] | None = None
         self.path: str | None = None
+        self.source: tuple[str, tuple, str] | None = None  # (text, numba types, file stem)
 
 
 _SHAPES: dict[tuple, _Shape] = {}
@@ -369,21 +371,25 @@ def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple
         return
     shape = _SHAPES.setdefault(key, _Shape())
     shape.spent += seconds
-    if shape.state != "generic" or shape.spent < WARM_SECONDS:
-        return
-    text, types = make()
-    folder = _folder()
-    if folder is None:
-        shape.state = "failed"
-        return
-    name = "k" + hashlib.sha256(text.encode()).hexdigest()[:24]
-    shape.path = os.path.abspath(os.path.join(folder, name + ".py"))
-    if shape.spent < HOT_SECONDS and not os.path.exists(shape.path + ".built"):
-        return
+    if shape.state == "generic" and shape.spent >= WARM_SECONDS:  # (once: its source, file)
+        text, types = make()
+        folder = _folder()
+        if folder is None:
+            shape.state = "failed"
+            return
+        name = "k" + hashlib.sha256(text.encode()).hexdigest()[:24]
+        shape.path = os.path.abspath(os.path.join(folder, name + ".py"))
+        shape.source, shape.state = (text, types, name), "cold"
+        if os.path.exists(shape.path + ".built"):  # (built before on this machine)
+            _start(shape)
+    if shape.state == "cold" and shape.spent >= HOT_SECONDS:
+        _start(shape)
+
+
+def _start(shape: _Shape) -> None:
     shape.state = "building"
-    thread = threading.Thread(
-        target=_build, args=(shape, text, types, name), name="deltarule-shaped-kernel"
-    )
+    thread = threading.Thread(target=_build, args=(shape, *shape.source),
+                              name="deltarule-shaped-kernel")  # fmt: skip
     _THREADS.append(thread)
     thread.start()
 
