@@ -369,7 +369,9 @@ def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple
     """
     if key is None:
         return
-    shape = _SHAPES.setdefault(key, _Shape())
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = _SHAPES[key] = _Shape()
     shape.spent += seconds
     if shape.state == "generic" and shape.spent >= WARM_SECONDS:  # (once: its source, file)
         text, types = make()
