@@ -369,3 +369,88 @@ def test_a_shape_not_yet_hot_writes_its_source_once(tier, monkeypatch) -> None:
         kernel.run(X, y, None, 0.5, -math.inf, 2)
     assert len(written) == 1
     assert [s.state for s in _shaped._SHAPES.values()] == ["cold"]
+
+
+def _process(script: str, timeout: int = 300):
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout
+    )
+
+
+_SETUP = """
+import math
+from deltarule import _compiled, _shaped
+import deltarule as dr
+_shaped._folder = lambda: {folder!r}
+_shaped.HOT_SECONDS = _shaped.WARM_SECONDS = 0.0
+"""
+
+
+def test_a_process_that_ends_waits_for_one_build_at_most(tmp_path) -> None:
+    # (three shapes queued, then the program ends: the build under way finishes, the two
+    # queued after it are dropped; a sweep over hidden sizes had waited for every one)
+    import textwrap
+
+    script = _SETUP.format(folder=str(tmp_path)) + textwrap.dedent("""
+        import numpy as np
+        X, y = np.ones((3, 2)), np.ones((3, 1))
+        for hidden in (2, 3, 4):
+            net = dr.Network([2, hidden, 1], activation="tanh", seed=0, dtype="float64")
+            _compiled.OnlineKernel(net).run(X, y, None, 0.1, -math.inf, 2)
+        print(sorted(s.state for s in _shaped._SHAPES.values()))
+    """)
+    run = _process(script)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "['building', 'building', 'building']"
+    assert len(list(tmp_path.glob("*.py"))) == 1  # (the other two never written)
+
+
+def test_an_unreadable_numba_cache_is_cleared_and_compiled_anew(tmp_path) -> None:
+    import textwrap
+
+    script = _SETUP.format(folder=str(tmp_path)) + textwrap.dedent("""
+        from deltarule.textbook import tutorial_network
+        net, X, y = tutorial_network()
+        _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
+        _shaped.wait()
+        (shape,) = _shaped._SHAPES.values()
+        hits = shape.function.stats.cache_hits if shape.function is not None else {}
+        print(shape.state, sum(hits.values()))
+    """)
+    assert _process(script).stdout.split() == ["ready", "0"]
+    (index,) = tmp_path.glob("__pycache__/*.nbi")
+    index.write_bytes(b"garbage")
+    second = _process(script)
+    assert second.stdout.split() == ["ready", "0"], second.stderr  # (compiled anew)
+    assert _process(script).stdout.split() == ["ready", "1"]  # (and cached again)
+
+
+def test_a_folder_of_another_user_turns_the_tier_off(monkeypatch, tmp_path) -> None:
+    # (private_folder then makes a fresh folder: each process would compile anew in one
+    # and leave it behind)
+    from deltarule import _numba_env
+
+    fresh = tmp_path / "deltarule-shaped-abc123"
+    fresh.mkdir()
+    monkeypatch.setattr(_numba_env, "private_folder", lambda name: str(fresh))
+    assert _shaped._folder() is None
+    assert not fresh.exists()
+
+
+def test_data_of_another_dtype_runs_the_generic_kernel(tier) -> None:
+    # (the generic kernel rounds its sums to the network's dtype in its buffers)
+    net, X, y = tutorial_network(dtype="float32")
+    _compiled.OnlineKernel(net).run(X.astype(np.float64), y, None, 0.5, -math.inf, 3)
+    assert _shaped._SHAPES == {}
+    _compiled.OnlineKernel(net).run(X.astype(np.float32), y.astype(np.float32), None, 0.5,
+                                    -math.inf, 3)  # fmt: skip
+    assert len(_shaped._SHAPES) == 1
+
+
+def test_numba_with_svml_turns_the_tier_off(monkeypatch) -> None:
+    from numba.core import config
+
+    monkeypatch.setattr(config, "USING_SVML", True, raising=False)
+    assert _compiled.OnlineKernel(tutorial_network()[0])._shape is None

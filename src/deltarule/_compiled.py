@@ -261,8 +261,10 @@ class OnlineKernel:
         """Run the kernel written out for this network when it is ready (:mod:`deltarule._shaped`:
         the same results, bit for bit), else the generic one, whose time it is told."""
         key = None
-        if self._shape is not None:
-            X, y = args[4], args[5]
+        X, y = args[4], args[5]
+        if self._shape is not None and X.dtype == y.dtype == self.network.dtype:
+            # (data of another dtype: the generic kernel rounds its sums to the network's
+            # dtype in its buffers, which the written-out one keeps in locals)
             if X is not self._data[0] or y is not self._data[1]:  # (a run's calls: the same)
                 self._data = (X, y, _array_type(X), _array_type(y))
             lam = decay != 0.0 and bool(self.network.dtype.type(decay) != 0)

@@ -30,6 +30,8 @@ generic kernel runs every call), as ``DELTARULE_NUMBA=0`` turns off every kernel
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -54,10 +56,16 @@ SWITCH = "DELTARULE_SHAPED"
 
 
 def enabled() -> bool:
-    """False when :data:`SWITCH` turns the tier off."""
+    """False when :data:`SWITCH` turns the tier off, or numba uses Intel's SVML (its vector
+    ``exp`` may round otherwise than the scalar one the generic kernel calls, and LLVM may
+    vectorise the written-out kernel's independent calls)."""
     from ._compiled import OFF
 
-    return os.environ.get(SWITCH, "").strip().lower() not in OFF
+    if os.environ.get(SWITCH, "").strip().lower() in OFF:
+        return False
+    from numba.core import config
+
+    return not getattr(config, "USING_SVML", False)
 
 
 # ------------------------------------------------------------------------ the source
@@ -345,7 +353,10 @@ class _Shape:
 
 
 _SHAPES: dict[tuple, _Shape] = {}
-_THREADS: list[threading.Thread] = []
+_QUEUE: collections.deque[_Shape] = collections.deque()
+"""Shapes waiting for the build thread (one at a time: numba compiles one at a time)."""
+_WORKER: list[threading.Thread] = []  # (the build thread while it runs)
+_WORKER_LOCK = threading.Lock()
 
 
 def ready(key: tuple | None) -> Callable[..., Any] | None:
@@ -389,23 +400,60 @@ def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple
 
 
 def _start(shape: _Shape) -> None:
+    """Queue ``shape`` for the build thread, started if it is not running."""
     shape.state = "building"
-    thread = threading.Thread(target=_build, args=(shape, *shape.source),
-                              name="deltarule-shaped-kernel")  # fmt: skip
-    _THREADS.append(thread)
-    thread.start()
+    with _WORKER_LOCK:
+        _QUEUE.append(shape)
+        if not _WORKER:
+            thread = threading.Thread(target=_work, name="deltarule-shaped-kernels")
+            _WORKER.append(thread)
+            thread.start()
+
+
+def _work() -> None:
+    """Build the queued shapes one after another. Once the main thread has finished (the
+    interpreter waits for this thread before it exits), the shapes still queued are dropped:
+    a process that ends waits for the build under way at most."""
+    while True:
+        with _WORKER_LOCK:
+            if not _QUEUE:
+                _WORKER.clear()
+                return
+            shape = _QUEUE.popleft()
+            if not threading.main_thread().is_alive():
+                shape.state = "failed"
+                continue
+        _build(shape, *shape.source)  # type: ignore[misc]
 
 
 def wait() -> None:
-    """Wait for every build started in this process (for tests and benchmarks)."""
-    while _THREADS:
-        _THREADS.pop().join()
+    """Wait for every build queued in this process (for tests and benchmarks)."""
+    while True:
+        with _WORKER_LOCK:
+            thread = _WORKER[0] if _WORKER else None
+        if thread is None:
+            return
+        thread.join()
 
 
 def _folder() -> str | None:
+    """This user's folder for the written-out kernels, or None (the tier off) when there is
+    none to keep them in from one process to the next (:func:`private_folder` falls back to a
+    fresh folder when the usual one is another user's: each process would compile anew and
+    leave a folder behind)."""
+    import tempfile
+
     from ._numba_env import private_folder
 
-    return private_folder("deltarule-shaped")
+    folder = private_folder("deltarule-shaped")
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    if folder is not None and folder != os.path.join(
+        tempfile.gettempdir(), f"deltarule-shaped-{uid}"
+    ):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)  # (the fresh, empty one)
+        return None
+    return folder
 
 
 def _build(shape: _Shape, text: str, types: tuple, name: str) -> None:
@@ -437,13 +485,35 @@ def _build(shape: _Shape, text: str, types: tuple, name: str) -> None:
             raise RuntimeError(f"{path} changed while it was imported")
         kernel = module.online_epochs
         if tuple(types) not in kernel.overloads:
-            kernel.compile(types)
+            try:
+                kernel.compile(types)
+            except Exception:  # (numba's cache of the file unreadable: cleared, compiled anew)
+                _clear_cache(kernel, path)
+                kernel.compile(types)
             kernel.disable_compile()  # (a call of other types: TypeError, the generic runs)
         with open(path + ".built", "w", encoding="utf-8"):
             pass
         shape.function, shape.state = kernel, "ready"
     except Exception:  # the generic kernel runs on: the tier is only faster, never needed
         shape.state = "failed"
+
+
+def _clear_cache(kernel: Any, path: str) -> None:
+    """Remove numba's cache files of ``path``'s module (an index or data file it cannot
+    read would fail every later process too) and the file's "built" mark."""
+    import glob
+
+    stem = os.path.splitext(os.path.basename(path))[0]
+    folders = {os.path.join(os.path.dirname(path), "__pycache__")}
+    cache_path = getattr(getattr(kernel, "_cache", None), "_cache_path", None)
+    if isinstance(cache_path, str):
+        folders.add(cache_path)
+    for folder in folders:
+        for found in glob.glob(os.path.join(glob.escape(folder), glob.escape(stem) + ".*.nb[ic]")):
+            with contextlib.suppress(OSError):
+                os.remove(found)
+    with contextlib.suppress(OSError):
+        os.remove(path + ".built")
 
 
 def _holds(path: str, text: str) -> bool:
