@@ -289,3 +289,22 @@ def test_the_largest_jump_is_a_plain_loops(seed):
             if factor >= JUMP and (best is None or factor > best[1]):
                 best = (i + 1, factor)
     assert _largest_jump(losses) == best
+
+
+def test_the_end_of_run_checks_read_the_losses_once(monkeypatch):
+    # (each check read them: four arrays of eight million losses, ~22 ms of a 0.45 s fit)
+    import warnings
+
+    from deltarule._reports import warn_if_improving
+    from deltarule.history import History
+
+    history = History()
+    history.extend_columns(1, np.linspace(2.0, 1.0, 1000), np.ones(1000), 0.1, 0.0)
+    calls = []
+    real = History.loss_array
+    monkeypatch.setattr(History, "loss_array", lambda self: calls.append(1) or real(self))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert warn_if_improving(history, 0.1, baseline=5.0, fit=(0.5, 1.0, False))
+    assert len(calls) == 1
+    assert "still falling" in str(caught[0].message)

@@ -145,6 +145,22 @@ def _losses(history: Any) -> np.ndarray:
     return array() if callable(array) else np.asarray(history.loss, dtype=float)
 
 
+class _LossesOnce:
+    """A history whose losses are read into an array once for all the checks (each check
+    asks for them; one array of a million epochs is ~3 ms to build). Read-only."""
+
+    def __init__(self, history: Any) -> None:
+        self._history, self._losses = history, None
+
+    def loss_array(self) -> np.ndarray:
+        if self._losses is None:
+            self._losses = _losses(self._history)
+        return self._losses
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._history, name)
+
+
 def still_improving(
     history: History, lr: float, early_stopping: bool = False
 ) -> StillImprovingWarning | None:
@@ -375,6 +391,7 @@ def warn_if_improving(
     mean's (``fit``: :func:`worse_than_mean`); returns whether it warned. A loss still
     falling but under :data:`NEGLIGIBLE` times ``negligible`` (the loss of predicting the
     mean of targets that vary) is not warned about."""
+    history = _LossesOnce(history)  # (the checks read the losses of millions of epochs)
     unstable = rose(history, lr) or blown_up(history, lr, baseline)
     warning = still_improving(history, lr, early_stopping)
     if warning is not None and negligible is not None and warning.new < NEGLIGIBLE * negligible:
