@@ -454,3 +454,52 @@ def test_numba_with_svml_turns_the_tier_off(monkeypatch) -> None:
 
     monkeypatch.setattr(config, "USING_SVML", True, raising=False)
     assert _compiled.OnlineKernel(tutorial_network()[0])._shape is None
+
+
+def test_a_forked_child_builds_its_own_hot_shapes(tmp_path) -> None:
+    # (a child forked while the parent's build thread ran kept that thread in its books: its
+    # hot shapes stayed "building" for ever and wait() spun)
+    import textwrap
+
+    script = _SETUP.format(folder=str(tmp_path)) + textwrap.dedent("""
+        import os, numpy as np
+        X, y = np.ones((3, 2)), np.ones((3, 1))
+        def train(hidden):
+            net = dr.Network([2, hidden, 1], activation="tanh", seed=0, dtype="float64")
+            _compiled.OnlineKernel(net).run(X, y, None, 0.1, -math.inf, 2)
+        train(2)
+        train(4)  # (queued behind the first)
+        pid = os.fork()
+        if pid == 0:
+            train(3)
+            _shaped.wait()
+            print(sorted(s.state for s in _shaped._SHAPES.values()), flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        _shaped.wait()
+    """)
+    run = _process(script)
+    assert run.returncode == 0, run.stderr
+    # (the child's own shape built; the parent's two cold again in the child, not stuck)
+    assert run.stdout.strip() in ("['cold', 'cold', 'ready']", "['cold', 'ready', 'ready']")
+
+
+def test_a_build_thread_that_cannot_start_raises_nothing(tier, monkeypatch) -> None:
+    import threading
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    net, X, y = tutorial_network()
+    assert _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)[0] == 3
+    assert [s.state for s in _shaped._SHAPES.values()] == ["failed"]
+    _shaped.wait()  # (returns: no thread)
+
+
+def test_shapes_queued_when_the_program_ends_are_dropped(tier, monkeypatch) -> None:
+    monkeypatch.setattr(_shaped, "_ENDING", [True])
+    net, X, y = tutorial_network()
+    _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    assert [s.state for s in _shaped._SHAPES.values()] == ["failed"]

@@ -147,7 +147,9 @@ def _losses(history: Any) -> np.ndarray:
 
 class _LossesOnce:
     """A history whose losses are read into an array once for all the checks (each check
-    asks for them; one array of a million epochs is ~3 ms to build). Read-only."""
+    asks for them; one array of a million epochs is ~3 ms to build): the checks share the
+    array and must not change it. Other attributes are the history's (not its ``len``,
+    indexing or iteration: the checks use none)."""
 
     def __init__(self, history: Any) -> None:
         self._history, self._losses = history, None

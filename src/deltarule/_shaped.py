@@ -16,11 +16,13 @@ Compiling takes seconds (1-5 s for up to :data:`MAX_PARAMETERS` parameters; the 
 with the parameters and the compile time faster), so it is tiered as a JIT compiler tiers
 its code: :meth:`deltarule._compiled.OnlineKernel.run` runs the generic kernel and reports
 the time it took (:func:`spent`); once a shape has taken :data:`HOT_SECONDS` of it in this
-process, a thread compiles the written-out kernel while training goes on (the generic
-kernel releases the GIL), and later calls take it (:func:`ready`). numba keeps the compiled
-code in its on-disk cache; a shape compiled before on this machine is loaded again, in the
-background too, after :data:`WARM_SECONDS`. The thread is not a daemon: a process that ends
-while it compiles waits for it (seconds, once per shape and machine).
+process, a build thread compiles the written-out kernel while training goes on (the
+generic kernel releases the GIL), and later calls take it (:func:`ready`); shapes hot at
+once wait in a queue for it. numba keeps the compiled code in its on-disk cache; a shape
+compiled before on this machine is loaded again, in the background too, after
+:data:`WARM_SECONDS`. The thread is not a daemon: a program that ends while it compiles
+waits for that build (seconds, once per shape and machine), and the shapes still queued are
+dropped. A forked child starts with no build thread and queues its hot shapes anew.
 
 The written-out kernels live in a folder of this user's under the system's temporary folder
 (:func:`deltarule._numba_env.private_folder`); a file is imported only when its text is the
@@ -400,30 +402,75 @@ def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple
 
 
 def _start(shape: _Shape) -> None:
-    """Queue ``shape`` for the build thread, started if it is not running."""
+    """Queue ``shape`` for the build thread, started if it is not running (a thread that
+    cannot be started leaves the queued shapes to the generic kernel, and raises nothing)."""
     shape.state = "building"
     with _WORKER_LOCK:
         _QUEUE.append(shape)
-        if not _WORKER:
-            thread = threading.Thread(target=_work, name="deltarule-shaped-kernels")
-            _WORKER.append(thread)
+        if _WORKER:
+            return
+        thread = threading.Thread(target=_work, name="deltarule-shaped-kernels")
+        try:
             thread.start()
+        except Exception:  # (no thread at interpreter shutdown, or the system has none left)
+            while _QUEUE:
+                _QUEUE.popleft().state = "failed"
+            return
+        _WORKER.append(thread)
 
 
 def _work() -> None:
-    """Build the queued shapes one after another. Once the main thread has finished (the
+    """Build the queued shapes one after another. Once the program is ending (the
     interpreter waits for this thread before it exits), the shapes still queued are dropped:
-    a process that ends waits for the build under way at most."""
+    a program that ends waits for the build under way at most."""
     while True:
         with _WORKER_LOCK:
             if not _QUEUE:
                 _WORKER.clear()
                 return
             shape = _QUEUE.popleft()
-            if not threading.main_thread().is_alive():
+            if _ENDING or (not _HOOKED and not threading.main_thread().is_alive()):
                 shape.state = "failed"
                 continue
         _build(shape, *shape.source)  # type: ignore[misc]
+
+
+_ENDING: list[bool] = []
+"""Not empty once the interpreter is ending: told by threading's exit hook, which runs
+before it waits for the non-daemon threads (as concurrent.futures is told); where Python has
+none, by the main thread having returned."""
+
+
+def _ending() -> None:
+    _ENDING.append(True)
+
+
+def _watch_the_end() -> bool:
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:
+        return False
+    try:
+        register(_ending)
+    except RuntimeError:  # (already ending)
+        _ENDING.append(True)
+    return True
+
+
+def _after_fork() -> None:
+    """In a forked child: no build thread runs (it stayed in the parent), so the shapes it
+    was building or had queued become cold again (queued anew on their next call)."""
+    global _WORKER_LOCK
+    _WORKER_LOCK = threading.Lock()  # (the parent's may have been held by its thread)
+    _WORKER.clear()
+    _QUEUE.clear()
+    for shape in _SHAPES.values():
+        if shape.state == "building":
+            shape.state = "cold"
+
+
+_HOOKED = _watch_the_end()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def wait() -> None:
@@ -434,6 +481,9 @@ def wait() -> None:
         if thread is None:
             return
         thread.join()
+        with _WORKER_LOCK:  # (a thread that ended without clearing itself: not waited for)
+            if _WORKER and _WORKER[0] is thread:
+                _WORKER.clear()
 
 
 def _folder() -> str | None:
