@@ -13,7 +13,8 @@ imports numba and the kernels' module in a :func:`fork_waits` block (as
 :mod:`deltarule._mkl` loads MKL and compiles its products), and from its first call
 ``os.fork`` (and a ``multiprocessing`` pool's "fork") waits for those blocks and numba's
 compiler lock, taken in the parent around the fork and released in both processes
-(:func:`_hold_locks`), so a fork made while a kernel loads or compiles waits for it. Imports
+(:func:`_hold_locks`), so a fork made while a kernel loads or compiles waits for it (the
+child has no build thread of :mod:`deltarule._shaped`: it queues its hot shapes anew). Imports
 of other modules that a thread is in the middle of when the process forks (Python's
 per-module import locks) are not covered: fork once training has started, or use the
 "spawn" or "forkserver" start method.
