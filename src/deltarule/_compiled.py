@@ -124,6 +124,11 @@ names them), by its codes: the delta rule, PyTorch's momentum and Nesterov momen
 class OnlineKernel:
     """Runs epochs of online gradient descent for one network in compiled code.
 
+    The generic kernel (:func:`deltarule._jit.online_epochs`) runs any network; a network
+    of up to :data:`deltarule._shaped.MAX_PARAMETERS` parameters whose shape has trained
+    for a second in the process switches to a kernel written out for it
+    (:mod:`deltarule._shaped`), which gives the same results bit for bit.
+
     Parameters
     ----------
     network : Network
