@@ -503,3 +503,25 @@ def test_shapes_queued_when_the_program_ends_are_dropped(tier, monkeypatch) -> N
     _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
     _shaped.wait()
     assert [s.state for s in _shaped._SHAPES.values()] == ["failed"]
+
+
+def test_the_folder_keeps_the_kernels_used_last(tier, monkeypatch) -> None:
+    # (a sweep over hundreds of shapes would leave ~0.3 MB of each in the temporary folder)
+    import pathlib
+
+    monkeypatch.setattr(_shaped, "KEPT", 2)
+    X, y = np.ones((3, 2)), np.ones((3, 1))
+    stems = []
+    for hidden in (2, 3, 4):
+        net = dr.Network([2, hidden, 1], activation="tanh", seed=0, dtype="float64")
+        _compiled.OnlineKernel(net).run(X, y, None, 0.1, -math.inf, 2)
+        _shaped.wait()
+        (shape,) = [s for s in _shaped._SHAPES.values() if s.path and s.path not in stems]
+        assert shape.state == "ready"
+        stems.append(shape.path)
+    folder = pathlib.Path(tier)
+    kept = sorted(p.name for p in folder.glob("*.py"))
+    assert kept == sorted(pathlib.Path(p).name for p in stems[1:])
+    first = pathlib.Path(stems[0]).stem
+    assert not list(folder.glob(first + "*")) and not list(folder.glob(f"__pycache__/{first}*"))
+    assert list(folder.glob(f"__pycache__/{pathlib.Path(stems[2]).stem}*.nbc"))

@@ -541,9 +541,10 @@ def _build(shape: _Shape, text: str, types: tuple, name: str) -> None:
                 _clear_cache(kernel, path)
                 kernel.compile(types)
             kernel.disable_compile()  # (a call of other types: TypeError, the generic runs)
-        with open(path + ".built", "w", encoding="utf-8"):
+        with open(path + ".built", "w", encoding="utf-8"):  # (its mtime: when last used)
             pass
         shape.function, shape.state = kernel, "ready"
+        _evict(os.path.dirname(path))
     except Exception:  # the generic kernel runs on: the tier is only faster, never needed
         shape.state = "failed"
 
@@ -551,19 +552,51 @@ def _build(shape: _Shape, text: str, types: tuple, name: str) -> None:
 def _clear_cache(kernel: Any, path: str) -> None:
     """Remove numba's cache files of ``path``'s module (an index or data file it cannot
     read would fail every later process too) and the file's "built" mark."""
+    cache_path = getattr(getattr(kernel, "_cache", None), "_cache_path", None)
+    _remove(path, ".*.nb[ic]", cache_path if isinstance(cache_path, str) else None)
+    with contextlib.suppress(OSError):
+        os.remove(path + ".built")
+
+
+def _remove(path: str, pattern: str, cache_path: str | None = None) -> None:
+    """Remove the files ``<stem><pattern>`` of ``path``'s module from its ``__pycache__``
+    (and numba's ``cache_path``, when numba keeps its cache elsewhere)."""
     import glob
 
     stem = os.path.splitext(os.path.basename(path))[0]
     folders = {os.path.join(os.path.dirname(path), "__pycache__")}
-    cache_path = getattr(getattr(kernel, "_cache", None), "_cache_path", None)
-    if isinstance(cache_path, str):
+    if cache_path is not None:
         folders.add(cache_path)
     for folder in folders:
-        for found in glob.glob(os.path.join(glob.escape(folder), glob.escape(stem) + ".*.nb[ic]")):
+        for found in glob.glob(os.path.join(glob.escape(folder), glob.escape(stem) + pattern)):
             with contextlib.suppress(OSError):
                 os.remove(found)
-    with contextlib.suppress(OSError):
-        os.remove(path + ".built")
+
+
+KEPT = 64
+"""The most written-out kernels kept in the folder (~0.3 MB each with numba's cache): after a
+build, those used longest ago go (a sweep over hundreds of shapes would fill the temporary
+folder)."""
+
+
+def _evict(folder: str) -> None:
+    """Remove the files of all but the :data:`KEPT` kernels used last (by their "built"
+    mark, written at every build or load)."""
+    import glob
+
+    def used(mark: str) -> float:
+        try:
+            return os.path.getmtime(mark)
+        except OSError:
+            return 0.0
+
+    marks = sorted(glob.glob(os.path.join(glob.escape(folder), "k*.py.built")), key=used)
+    for mark in marks[: max(0, len(marks) - KEPT)]:
+        path = mark[: -len(".built")]
+        for gone in (mark, path):
+            with contextlib.suppress(OSError):
+                os.remove(gone)
+        _remove(path, ".*")  # (numba's index and data, Python's compiled module)
 
 
 def _holds(path: str, text: str) -> bool:
