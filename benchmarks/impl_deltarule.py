@@ -60,13 +60,13 @@ def _shape_built(work: Callable[[], object]) -> None:
     a shape runs until then) it does nothing."""
     from deltarule import _shaped
 
-    hot, warm = _shaped.HOT_SECONDS, _shaped.WARM_SECONDS
-    _shaped.HOT_SECONDS = _shaped.WARM_SECONDS = 0.0
+    saved = _shaped.HOT_SECONDS, _shaped.WARM_SECONDS, _shaped.BUILD_SECONDS
+    _shaped.HOT_SECONDS = _shaped.WARM_SECONDS = _shaped.BUILD_SECONDS = 0.0
     try:
         work()
         _shaped.wait()
     finally:
-        _shaped.HOT_SECONDS, _shaped.WARM_SECONDS = hot, warm
+        _shaped.HOT_SECONDS, _shaped.WARM_SECONDS, _shaped.BUILD_SECONDS = saved
 
 
 def tutorial_online_generic(n: int) -> dict:

@@ -25,6 +25,7 @@ def tier(monkeypatch, tmp_path_factory):
     monkeypatch.setattr(_shaped, "_SHAPES", {})
     monkeypatch.setattr(_shaped, "HOT_SECONDS", 0.0)
     monkeypatch.setattr(_shaped, "WARM_SECONDS", 0.0)
+    monkeypatch.setattr(_shaped, "BUILD_SECONDS", 0.0)
     monkeypatch.setattr(_shaped, "_folder", lambda: folder)
     monkeypatch.delenv(_shaped.SWITCH, raising=False)
     yield folder
@@ -337,7 +338,7 @@ def test_another_process_loads_the_built_kernel_from_numbas_cache(tmp_path) -> N
         from deltarule import _compiled, _shaped
         from deltarule.textbook import tutorial_network
         _shaped._folder = lambda: {str(tmp_path)!r}
-        _shaped.HOT_SECONDS = _shaped.WARM_SECONDS = 0.0
+        _shaped.HOT_SECONDS = _shaped.WARM_SECONDS = _shaped.BUILD_SECONDS = 0.0
         net, X, y = tutorial_network()
         _compiled.OnlineKernel(net).run(X, y, None, 0.5, -math.inf, 3)
         t = time.perf_counter()
@@ -384,7 +385,7 @@ import math
 from deltarule import _compiled, _shaped
 import deltarule as dr
 _shaped._folder = lambda: {folder!r}
-_shaped.HOT_SECONDS = _shaped.WARM_SECONDS = 0.0
+_shaped.HOT_SECONDS = _shaped.WARM_SECONDS = _shaped.BUILD_SECONDS = 0.0
 """
 
 
@@ -525,3 +526,45 @@ def test_the_folder_keeps_the_kernels_used_last(tier, monkeypatch) -> None:
     first = pathlib.Path(stems[0]).stem
     assert not list(folder.glob(first + "*")) and not list(folder.glob(f"__pycache__/{first}*"))
     assert list(folder.glob(f"__pycache__/{pathlib.Path(stems[2]).stem}*.nbc"))
+
+
+def test_a_shape_hot_near_the_end_of_a_run_is_not_built(tier, monkeypatch) -> None:
+    # (a run that ended just after its shape got hot waited ~2 s at exit for a build it
+    # never used; a build starts for a run with BUILD_SECONDS left, or after SWEEP_SECONDS)
+    monkeypatch.setattr(_shaped, "BUILD_SECONDS", 1e9)
+    monkeypatch.setattr(_shaped, "SWEEP_SECONDS", 1e9)
+    net, X, y = tutorial_network()
+    kernel = _compiled.OnlineKernel(net)
+    kernel.left = 0.5
+    kernel.run(X, y, None, 0.5, -math.inf, 3)
+    assert [s.state for s in _shaped._SHAPES.values()] == ["cold"]
+    kernel.left = 2e9  # (a long run)
+    kernel.run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    assert [s.state for s in _shaped._SHAPES.values()] == ["ready"]
+
+
+def test_short_runs_that_add_up_build_the_shape(tier, monkeypatch) -> None:
+    monkeypatch.setattr(_shaped, "BUILD_SECONDS", 1e9)
+    monkeypatch.setattr(_shaped, "SWEEP_SECONDS", 0.0)
+    net, X, y = tutorial_network()
+    kernel = _compiled.OnlineKernel(net)
+    kernel.left = 0.0
+    kernel.run(X, y, None, 0.5, -math.inf, 3)
+    _shaped.wait()
+    assert [s.state for s in _shaped._SHAPES.values()] == ["ready"]
+
+
+def test_a_fit_tells_the_kernel_how_long_it_has_left(monkeypatch) -> None:
+    seen = []
+    real = _shaped.spent
+    monkeypatch.setattr(_shaped, "spent", lambda *a: seen.append(a[3]) or real(*a))
+    monkeypatch.setattr(_shaped, "HOT_SECONDS", 1e9)
+    net, X, y = tutorial_network()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net.fit(X, y, epochs=200_000, batch_size=1, optimizer="sgd", learning_rate=0.5,
+                metrics=[], verbose=0, shuffle=False)  # fmt: skip
+    assert seen[0] == 0.0  # (unknown before the first chunk: no build for it)
+    assert len(seen) > 3 and all(x > 0 for x in seen[1:])
+    assert seen[-1] < seen[1]  # (less left as the run goes on)

@@ -154,6 +154,9 @@ class OnlineKernel:
         self.network = network
         self._shape = None  # (the static part of its written-out kernel's key: _shaped)
         self._data: tuple = (None, None)  # (the last call's X and y, and their types)
+        self.left: float | None = None
+        """The seconds the run expects to spend in these calls still (None: unknown), set by
+        the caller: a shape is compiled only for a run long enough (:mod:`deltarule._shaped`)."""
         if network.n_parameters <= _shaped.MAX_PARAMETERS and _shaped.enabled():
             self._shape = (tuple(tuple(int(v) for v in part) for part in self.spec[:5]), self.loss)
 
@@ -293,7 +296,7 @@ class OnlineKernel:
                                   (key[3], key[4]), header=repr(types))  # fmt: skip
             return text, types
 
-        _shaped.spent(key, time.perf_counter() - t0, make)
+        _shaped.spent(key, time.perf_counter() - t0, make, self.left)
         return result
 
 

@@ -214,6 +214,7 @@ def run_compiled(
     if not _chunkable(val, cbs, state):  # the plain loop, with compiled epochs
         return trainer._run_epochs(data, val, state, cbs, epochs, _compiled_epoch(trainer))
     net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
+    kernel.left = 0.0  # (known after the first chunk: until then, no build for this run)
     target = _target(cbs)
     n, remaining = data.X.shape[0], epochs
     longest = 1 << 16
@@ -238,6 +239,7 @@ def run_compiled(
             )  # fmt: skip
             seconds = time.perf_counter() - t0
             quiet, losses, norms, scores = ran.quiet, ran.losses, ran.norms, ran.scores
+            kernel.left = (remaining - ran.size) * seconds / ran.size  # (for _shaped)
             if ran.lowest >= 0:  # its optimizer state: the chunk's start, ``lowest`` epochs on
                 at = {**start_state.saved, "step": start_state.saved["step"] + ran.lowest * n}
                 if lowest_velocity is not None:

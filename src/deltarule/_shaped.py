@@ -16,7 +16,8 @@ Compiling takes seconds (1-5 s for up to :data:`MAX_PARAMETERS` parameters; the 
 with the parameters and the compile time faster), so it is tiered as a JIT compiler tiers
 its code: :meth:`deltarule._compiled.OnlineKernel.run` runs the generic kernel and reports
 the time it took (:func:`spent`); once a shape has taken :data:`HOT_SECONDS` of it in this
-process, a build thread compiles the written-out kernel while training goes on (the
+process (and the run has seconds left, or short runs have made it hot several times over), a
+build thread compiles the written-out kernel while training goes on (the
 generic kernel releases the GIL), and later calls take it (:func:`ready`); shapes hot at
 once wait in a queue for it. numba keeps the compiled code in its on-disk cache; a shape
 compiled before on this machine is loaded again, in the background too, after
@@ -42,15 +43,22 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["MAX_PARAMETERS", "HOT_SECONDS", "WARM_SECONDS", "enabled", "source", "ready",
-           "spent", "wait"]  # fmt: skip
+__all__ = ["MAX_PARAMETERS", "HOT_SECONDS", "BUILD_SECONDS", "SWEEP_SECONDS", "WARM_SECONDS",
+           "enabled", "source", "ready", "spent", "wait"]  # fmt: skip
 
 MAX_PARAMETERS = 128
 """The largest network written out: 67 parameters (4-8-3) compile in ~3 s, 244 in ~10 s,
 450 in ~75 s (measured), while the generic kernel's loop overhead matters less the larger
 the network is."""
 HOT_SECONDS = 1.0
-"""Seconds of the generic kernel on one shape in this process before it is compiled."""
+"""Seconds of the generic kernel on one shape in this process before it is compiled, when
+the run under way has :data:`BUILD_SECONDS` or more left (or does not say)."""
+BUILD_SECONDS = 3.0
+"""A hot shape is compiled only for a run with at least this long left in the generic
+kernel (a build takes 1-5 s, on the other core, and a program that ends waits for it), or
+once :data:`SWEEP_SECONDS` of short runs have made it hot (a notebook's or a search's many
+fits: the next ones, and the next process, load it)."""
+SWEEP_SECONDS = 3.0
 WARM_SECONDS = 0.05
 """The same, for a shape compiled before on this machine (numba loads it in ~0.1 s)."""
 SWITCH = "DELTARULE_SHAPED"
@@ -374,11 +382,18 @@ def refused(key: tuple) -> None:
     shape.function, shape.state = None, "failed"
 
 
-def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple]]) -> None:
+def spent(
+    key: tuple | None,
+    seconds: float,
+    make: Callable[[], tuple[str, tuple]],
+    left: float | None = None,
+) -> None:
     """Add ``seconds`` of the generic kernel to shape ``key``; once hot, build it in a thread.
 
     ``make`` returns the shape's source (:func:`source`) and the numba types of the call's
     arguments, which it is compiled for; it is called only when the shape may be hot.
+    ``left``: the seconds the run under way expects to spend in the generic kernel still
+    (None: it does not know).
     """
     if key is None:
         return
@@ -397,7 +412,8 @@ def spent(key: tuple | None, seconds: float, make: Callable[[], tuple[str, tuple
         shape.source, shape.state = (text, types, name), "cold"
         if os.path.exists(shape.path + ".built"):  # (built before on this machine)
             _start(shape)
-    if shape.state == "cold" and shape.spent >= HOT_SECONDS:
+    long_enough = left is None or left >= BUILD_SECONDS or shape.spent >= SWEEP_SECONDS
+    if shape.state == "cold" and shape.spent >= HOT_SECONDS and long_enough:
         _start(shape)
 
 
