@@ -183,3 +183,29 @@ def test_loss_array_equals_loss_and_follows_new_epochs():
     history.append(record(5, 0.5))
     assert history.loss_array().tolist() == history.loss and len(history.loss_array()) == 5
     assert len(History().loss_array()) == 0
+
+
+def test_as_dict_of_column_chunks_is_that_of_their_records():
+    # (as_dict built a record per epoch of a compiled run: 1.4 s for 400k epochs)
+    from deltarule.history import EpochRecord, History
+
+    def make():
+        history = History()
+        history.append(EpochRecord(1, 0.9, 0.8, {"mae": 0.5}, {"mae": 0.6}, 0.1, 1.0, 0.01))
+        history.extend_columns(2, np.array([0.7, 0.6], np.float32), np.array([2.0, 3.0]), 0.1,
+                               0.002, {"mae": [0.4, 0.3], "r2": [0.1, 0.2]})  # fmt: skip
+        history.append(EpochRecord(4, 0.5, None, {"acc": 1.0}, {}, 0.05, 4.0, 0.02))
+        history.extend_columns(5, np.array([0.4]), np.array([5.0]), 0.05, 0.003)
+        return history
+
+    fast = make().as_dict()
+    slow_history = make()
+    rows = [r.as_dict() for r in slow_history.records]
+    keys = []
+    for row in rows:
+        keys.extend(k for k in row if k not in keys)
+    slow = {k: [row.get(k) for row in rows] for k in keys}
+    assert list(fast) == list(slow)
+    assert fast == slow
+    assert [type(v) for v in fast["loss"]] == [type(v) for v in slow["loss"]]
+    assert make().history == {k: v for k, v in slow.items() if k != "epoch"}

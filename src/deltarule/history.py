@@ -122,6 +122,31 @@ class EpochRecord:
         return row
 
 
+def _row_block(rows: list[dict[str, Any]]) -> tuple[int, dict[str, list[Any]]]:
+    """Rows (:meth:`EpochRecord.as_dict`) as columns: their keys in order of appearance."""
+    keys: list[str] = []
+    for row in rows:
+        keys.extend(k for k in row if k not in keys)
+    return len(rows), {k: [row.get(k) for row in rows] for k in keys}
+
+
+def _chunk_block(item: tuple) -> tuple[int, dict[str, list[Any]]]:
+    """A column chunk (:meth:`History.extend_columns`) as the columns its records' rows
+    would give (:attr:`History.records` builds them so)."""
+    first, losses, norms, rate, seconds, metrics = item
+    n = len(losses)
+    block = {
+        "epoch": list(range(first, first + n)),
+        "loss": [float(v) for v in np.asarray(losses).tolist()],
+        "val_loss": [None] * n,
+        "learning_rate": [rate] * n,
+        "gradient_norm": [float(v) for v in np.asarray(norms).tolist()],
+        "seconds": [seconds] * n,
+    }
+    block.update({name: column.tolist() for name, column in metrics.items()})
+    return n, block
+
+
 class History:
     """The records of a training run and why it stopped.
 
@@ -297,13 +322,24 @@ class History:
         even without validation, and values are as recorded (NaN included; see
         :meth:`to_json`). A metric some epochs lack is None there.
         """
-        rows = [r.as_dict() for r in self.records]
-        if not rows and self.columns:  # (a fit that recorded no epoch: its columns, empty)
+        if not len(self) and self.columns:  # (a fit that recorded no epoch: its columns, empty)
             return {key: [] for key in ("epoch", *self.columns)}
+        # blocks of columns, in order: records' rows, and column chunks read as columns (the
+        # records of a compiled run's millions of epochs are not built one by one)
+        blocks: list[tuple[int, dict[str, list[Any]]]] = []
+        rows: list[dict[str, Any]] = []
+        for item in [*self._records, *self._pending]:
+            if isinstance(item, EpochRecord):
+                rows.append(item.as_dict())
+                continue
+            blocks.append(_row_block(rows))
+            rows = []
+            blocks.append(_chunk_block(item))
+        blocks.append(_row_block(rows))
         keys: list[str] = []
-        for row in rows:
-            keys.extend(k for k in row if k not in keys)
-        return {k: [row.get(k) for row in rows] for k in keys}
+        for _, block in blocks:
+            keys.extend(k for k in block if k not in keys)
+        return {k: [v for n, block in blocks for v in block.get(k, [None] * n)] for k in keys}
 
     @property
     def history(self) -> dict[str, list[Any]]:
