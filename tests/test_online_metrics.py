@@ -348,3 +348,36 @@ def test_accuracy_of_epochs_is_accuracy_of_each(kind) -> None:
             for e in range(epochs)
         ]
         assert got.tolist() == want
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_vectorised_errors_are_each_epochs_metric_to_the_bit(seed) -> None:
+    # (mae and mse were called epoch by epoch: 5.2 s against 0.08 s for a tiny network's
+    # 400k online epochs; scored for the chunk at once they must give the same floats)
+    from deltarule.metrics import mean_absolute_error, mean_squared_error
+
+    rng = np.random.default_rng(seed)
+    epochs, n, k = rng.integers(1, 5), int(rng.integers(1, 600)), int(rng.integers(1, 5))
+    dtype = [np.float32, np.float64][seed % 2]
+    outputs = rng.normal(size=(epochs, n, k)).astype(dtype)
+    y = rng.normal(size=(n, k)).astype(dtype)
+    orders = None if seed % 3 == 0 else np.stack([rng.permutation(n) for _ in range(epochs)])
+    for function, vectorised in [(mean_absolute_error, _chunk_metrics.mae_of_epochs),
+                                 (mean_squared_error, _chunk_metrics.mse_of_epochs)]:  # fmt: skip
+        got = vectorised(outputs, y, orders, 0.5)
+        for e in range(epochs):
+            target = y if orders is None else y[orders[e]]
+            want = function(outputs[e], target)
+            assert got[e] == want or (np.isnan(got[e]) and np.isnan(want))
+
+
+def test_errors_of_outputs_that_are_not_finite_raise_as_each_epochs_metric(monkeypatch) -> None:
+    # (scored at once only when every output is finite: otherwise epoch by epoch, where the
+    # metric raises at the plain loop's epoch)
+    from deltarule.metrics import get_metric
+
+    outputs = np.ones((3, 4, 1))
+    outputs[1, 2, 0] = np.inf
+    y = np.zeros((4, 1))
+    scores, error = _chunk_metrics.columns([get_metric("mae")], y, None, outputs)
+    assert list(scores["mae"]) == [1.0] and "NaN or infinity" in str(error)

@@ -7,8 +7,9 @@ per call and keeps those outputs, of shape (epochs, n_samples, n_outputs); :func
 gives each metric's value for every epoch of them, the plain loop's numbers. Accuracy, the
 default metric of classification, is scored for all the epochs at once (the count of examples
 classified correctly over ``n_samples``: the same float as :func:`deltarule.metrics.accuracy`
-of each epoch); any other metric, a user's too, is called on each epoch's outputs as the
-plain loop calls it.
+of each epoch), and so are the mean absolute and squared errors (the same floats: the test
+suite compares them); any other metric, a user's too, is called on each epoch's outputs as
+the plain loop calls it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._typing import Array
-from .metrics import THRESHOLD, Metric, accuracy, is_multilabel, target_labels
+from .metrics import (
+    THRESHOLD,
+    Metric,
+    accuracy,
+    is_multilabel,
+    mean_absolute_error,
+    mean_squared_error,
+    target_labels,
+)
 
-__all__ = ["accuracy_of_epochs", "columns"]
+__all__ = ["accuracy_of_epochs", "mae_of_epochs", "mse_of_epochs", "columns"]
 
 
 def accuracy_of_epochs(
@@ -50,7 +59,31 @@ def accuracy_of_epochs(
     return np.count_nonzero(right, axis=1) / outputs.shape[1]
 
 
-VECTORISED = {accuracy: accuracy_of_epochs}
+def _errors(outputs: Array, y: Array, orders: Array | None) -> Array:
+    """Each epoch's ``target - output`` (epochs, n, k) in float64, the targets in its order."""
+    t = (y if orders is None else y[orders]).astype(np.float64)
+    return t - outputs.astype(np.float64)
+
+
+def mae_of_epochs(outputs: Array, y: Array, orders: Array | None, threshold: float) -> Array:
+    """:func:`~deltarule.metrics.mean_absolute_error` of each epoch (the same floats: the
+    mean over the examples, then over the outputs, in float64)."""
+    return np.abs(_errors(outputs, y, orders)).mean(axis=1).mean(axis=1)
+
+
+def mse_of_epochs(outputs: Array, y: Array, orders: Array | None, threshold: float) -> Array:
+    """:func:`~deltarule.metrics.mean_squared_error` of each epoch (the same floats)."""
+    return (_errors(outputs, y, orders) ** 2).mean(axis=1).mean(axis=1)
+
+
+VECTORISED = {
+    accuracy: accuracy_of_epochs,
+    mean_absolute_error: mae_of_epochs,
+    mean_squared_error: mse_of_epochs,
+}
+FINITE_ONLY = (mean_absolute_error, mean_squared_error)
+"""Scored at once only when every output of the chunk is finite: called on an output that is
+not, they raise, which stops the scoring at that epoch as in the plain loop."""
 """Metric functions scored for a whole chunk at once (keyed by the function itself: a
 user's function under a built-in name is called epoch by epoch)."""
 
@@ -70,10 +103,16 @@ def columns(
     with the error instead of None. ``threshold`` is the plain loop's: where one output
     column splits into classes (:func:`~deltarule.metrics.class_threshold`).
     """
-    scores = [
-        VECTORISED.get(m.function, _per_epoch)(outputs, y, orders, threshold) for m in metrics
+    finite = any(m.function in FINITE_ONLY for m in metrics) and bool(np.isfinite(outputs).all())
+    vectorised = [
+        m.function in VECTORISED and (finite or m.function not in FINITE_ONLY) for m in metrics
     ]
-    called = [(m, v) for m, v in zip(metrics, scores) if m.function not in VECTORISED]
+    scores = [
+        VECTORISED[m.function](outputs, y, orders, threshold) if at_once
+        else _per_epoch(outputs, y, orders, threshold)
+        for m, at_once in zip(metrics, vectorised)
+    ]  # fmt: skip
+    called = [(m, v) for m, v, at_once in zip(metrics, scores, vectorised) if not at_once]
     for i in range(outputs.shape[0] if called else 0):
         # the targets in this epoch's order, a copy shared by its metrics, as the plain loop's
         target = y.copy() if orders is None else y[orders[i]]
