@@ -266,3 +266,29 @@ def test_version_to_an_output_that_cannot_take_it_is_quiet(redirect):
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_ctrl_c_handled_again_inside_an_import_lock_callback_is_put_off_again(monkeypatch):
+    # (a clean clone's run: the Ctrl-C put off from importlib's lock callback was handled
+    # anew at once, in the handler's own frame inside that callback, and raised there:
+    # "Exception ignored in ... cb", a traceback on stderr)
+    import _thread
+    from types import SimpleNamespace
+
+    from deltarule.cli import _SignalRelay
+
+    def frame(name, filename, back=None):
+        return SimpleNamespace(f_code=SimpleNamespace(co_name=name, co_filename=filename),
+                               f_back=back)  # fmt: skip
+
+    interrupts = []
+    monkeypatch.setattr(_thread, "interrupt_main", lambda *a: interrupts.append(a))
+    relay = _SignalRelay()
+    callback = frame("cb", "<frozen importlib._bootstrap>", frame("main", "x.py"))
+    try:
+        relay._ctrl_c(signal.SIGINT, frame("_ctrl_c", "deltarule/cli/__init__.py", callback))
+    except KeyboardInterrupt:
+        pytest.fail("raised inside the import lock's callback")
+    assert interrupts == [(signal.SIGINT,)] and relay.stopped
+    with pytest.raises(KeyboardInterrupt):
+        relay._ctrl_c(signal.SIGINT, frame("fit", "training.py", frame("main", "x.py")))

@@ -80,13 +80,16 @@ class _SignalRelay:
         once, as ``signal.raise_signal`` would), and handled when Python next checks for
         signals, once that frame has returned."""
         self.stopped = True
-        code = getattr(frame, "f_code", None)
-        if code is not None and code.co_name == "cb" and "importlib" in code.co_filename:
-            import _thread
-            import signal
+        while frame is not None:  # (put off again when called anew inside that frame: the
+            # pending signal can be handled again before the callback has returned)
+            code = frame.f_code
+            if code.co_name == "cb" and "importlib" in code.co_filename:
+                import _thread
+                import signal
 
-            _thread.interrupt_main(signal.SIGINT)
-            return
+                _thread.interrupt_main(signal.SIGINT)
+                return
+            frame = frame.f_back
         raise KeyboardInterrupt
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
