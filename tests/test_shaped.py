@@ -555,7 +555,8 @@ def test_short_runs_that_add_up_build_the_shape(tier, monkeypatch) -> None:
     assert [s.state for s in _shaped._SHAPES.values()] == ["ready"]
 
 
-def test_a_fit_tells_the_kernel_how_long_it_has_left(monkeypatch) -> None:
+def test_a_fit_tells_the_kernel_how_long_it_has_left(tier, monkeypatch) -> None:
+    # (in a fresh tier: a shape built earlier in the process would run without telling)
     seen = []
     real = _shaped.spent
     monkeypatch.setattr(_shaped, "spent", lambda *a: seen.append(a[3]) or real(*a))
