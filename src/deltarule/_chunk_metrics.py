@@ -81,11 +81,11 @@ VECTORISED = {
     mean_absolute_error: mae_of_epochs,
     mean_squared_error: mse_of_epochs,
 }
+"""Metric functions scored for a whole chunk at once (keyed by the function itself: a
+user's function under a built-in name is called epoch by epoch)."""
 FINITE_ONLY = (mean_absolute_error, mean_squared_error)
 """Scored at once only when every output of the chunk is finite: called on an output that is
 not, they raise, which stops the scoring at that epoch as in the plain loop."""
-"""Metric functions scored for a whole chunk at once (keyed by the function itself: a
-user's function under a built-in name is called epoch by epoch)."""
 
 
 def columns(

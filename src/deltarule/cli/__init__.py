@@ -76,20 +76,21 @@ class _SignalRelay:
 
         Raised in a frame whose exceptions Python ignores (the callback that drops an
         import's module lock: "Exception ignored in ... cb", a traceback on stderr and the
-        Ctrl-C lost), it is put off: the signal is marked as pending again (not handled at
-        once, as ``signal.raise_signal`` would), and handled when Python next checks for
-        signals, once that frame has returned."""
+        Ctrl-C lost), it is put off: delivered again :data:`PUT_OFF` seconds later, once that
+        frame has returned."""
         self.stopped = True
-        while frame is not None:  # (put off again when called anew inside that frame: the
-            # pending signal can be handled again before the callback has returned)
-            code = frame.f_code
-            if code.co_name == "cb" and "importlib" in code.co_filename:
-                import _thread
-                import signal
+        code = getattr(frame, "f_code", None)
+        if code is not None and code.co_name == "cb" and "importlib" in code.co_filename:
+            import _thread
+            import signal
+            import threading
 
-                _thread.interrupt_main(signal.SIGINT)
-                return
-            frame = frame.f_back
+            # delivered again a moment later, from another thread: marked pending here, it
+            # was handled again at once, inside that callback still
+            again = threading.Timer(PUT_OFF, _thread.interrupt_main, (signal.SIGINT,))
+            again.daemon = True
+            again.start()
+            return
         raise KeyboardInterrupt
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -111,6 +112,8 @@ class _SignalRelay:
         return "Ctrl-C", 128 + int(signal.SIGINT)
 
 
+PUT_OFF = 0.002
+"""Seconds after which a Ctrl-C put off from importlib's lock callback is delivered again."""
 _RELAY = _SignalRelay()
 """The relay of the command running now (a fresh one for each :func:`main`)."""
 
