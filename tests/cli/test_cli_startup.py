@@ -285,10 +285,10 @@ def test_every_ctrl_c_during_import_lock_callbacks_reaches_the_program(tmp_path)
         raised = lost = 0
         with _SignalRelay():
             for trial in range(100):
-                threading.Timer(0.0005 + trial * 2.5e-5, os.kill,
-                                (os.getpid(), signal.SIGINT)).start()
-                start = time.perf_counter()
-                try:
+                try:  # (the timer's start inside: a Ctrl-C may come before it returns)
+                    start = time.perf_counter()
+                    threading.Timer(0.0005 + trial * 2.5e-5, os.kill,
+                                    (os.getpid(), signal.SIGINT)).start()
                     while time.perf_counter() - start < 0.5:
                         for i in range(50):  # (module locks made and dropped: their callbacks)
                             lock = _bootstrap._get_module_lock(f"qa_lock_{i}")
