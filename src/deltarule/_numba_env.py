@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["fork_waits", "private_folder"]
+__all__ = ["fork_waits", "private_folder", "usual_folder"]
 
 
 _LOADING = threading.RLock()
@@ -116,12 +116,19 @@ def _numba_finds_folder() -> bool:
         return _writable(os.path.join(os.path.dirname(source), "__pycache__"))
 
 
+def usual_folder(name: str) -> str:
+    """The folder :func:`private_folder` uses when it can: ``<name>-<user>`` under the
+    temporary folder."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    return os.path.join(tempfile.gettempdir(), f"{name}-{uid if uid is not None else 'user'}")
+
+
 def private_folder(name: str) -> str | None:
     """``<name>-<user>`` under the temporary folder, made for this user alone (a folder of
     that name that another user owns, or others can write to, is not used: a cache in it
     could hold anyone's code); else a fresh folder; None when none can be made."""
     uid = os.getuid() if hasattr(os, "getuid") else None
-    folder = os.path.join(tempfile.gettempdir(), f"{name}-{uid if uid is not None else 'user'}")
+    folder = usual_folder(name)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         info = os.lstat(folder)

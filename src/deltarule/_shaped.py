@@ -507,15 +507,10 @@ def _folder() -> str | None:
     none to keep them in from one process to the next (:func:`private_folder` falls back to a
     fresh folder when the usual one is another user's: each process would compile anew and
     leave a folder behind)."""
-    import tempfile
-
-    from ._numba_env import private_folder
+    from ._numba_env import private_folder, usual_folder
 
     folder = private_folder("deltarule-shaped")
-    uid = os.getuid() if hasattr(os, "getuid") else "user"
-    if folder is not None and folder != os.path.join(
-        tempfile.gettempdir(), f"deltarule-shaped-{uid}"
-    ):
+    if folder is not None and folder != usual_folder("deltarule-shaped"):
         with contextlib.suppress(OSError):
             os.rmdir(folder)  # (the fresh, empty one)
         return None
