@@ -22,9 +22,13 @@ from deltarule.textbook import tutorial_network
 
 
 def describe() -> dict:
-    from deltarule import _mkl
+    from deltarule import _mkl, _onednn
 
-    products = "MKL (threaded steps)" if _mkl.available() else "NumPy's BLAS"
+    products = "NumPy's BLAS"
+    if _mkl.available():
+        products = "MKL (threaded steps)"
+    elif _onednn.available():
+        products = "oneDNN (threaded steps and predict, large products)"
     return {"version": dr.__version__, "numpy": np.__version__, "products": products}
 
 

@@ -1,8 +1,9 @@
 """Plain NumPy and plain Python references: the GEMM peak and bound, and hand-written loops.
 
 * ``peak`` — the machine's float32 matrix-multiply rate: a large square ``np.matmul``, or
-  MKL's ``sgemm`` on the same threads when deltarule's threaded steps use MKL (the ``mkl``
-  wheel installed, on a processor MKL has code for), whichever is faster.
+  the same product on the same threads through the single-threaded products deltarule's
+  threads have (MKL's ``sgemm``: the ``mkl`` wheel installed, on a processor MKL has code
+  for; oneDNN's: the ``onednn-cpu-gomp`` wheel), whichever is fastest.
 * ``gemm_step`` — the "NumPy GEMM time": only the matrix products of a training step
   (forward, weight gradients, input gradients) or of a forward pass, same shapes, into
   preallocated outputs, through NumPy's BLAS thread pool. A reference, not a bound: a
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import threading
 import time
@@ -38,12 +40,16 @@ def _blas_threads() -> int:
                       if i.get("user_api") == "blas"])  # fmt: skip
 
 
-def _mkl_matmul(threads: int):  # noqa: ANN202
-    """``matmul(a, b, out)`` through MKL's sequential ``cblas_sgemm_64``, the rows of ``out``
-    shared by ``threads`` threads (as NumPy's pool shares them); None without MKL."""
-    from deltarule import _mkl
+def _library_matmul(name: str, threads: int):  # noqa: ANN202
+    """``matmul(a, b, out)`` through the single-threaded ``cblas_sgemm``-like function
+    deltarule's threads call from library ``name`` (``"mkl"``: MKL's sequential
+    ``cblas_sgemm_64``; ``"onednn"``: oneDNN's ``dnnl_sgemm``, see ``deltarule._onednn``),
+    the rows of ``out`` shared by ``threads`` threads (as NumPy's pool shares them); None
+    where deltarule does not have it."""
+    from deltarule import _mkl, _onednn
 
-    address = _mkl.gemm_address(np.float32)
+    library = {"mkl": _mkl, "onednn": _onednn}[name]
+    address = library.gemm_address(np.float32)
     if not address:
         return None
     i32, i64, pointer, single = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p, ctypes.c_float
@@ -52,8 +58,9 @@ def _mkl_matmul(threads: int):  # noqa: ANN202
 
     def rows(a: np.ndarray, b: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
         n, k = b.shape[1], a.shape[1]
-        sgemm(101, 111, 111, hi - lo, n, k, 1.0, a[lo:].ctypes.data, k, b.ctypes.data, n, 0.0,
-              out[lo:].ctypes.data, n)  # fmt: skip
+        with library.single_threaded():
+            sgemm(101, 111, 111, hi - lo, n, k, 1.0, a[lo:].ctypes.data, k, b.ctypes.data, n,
+                  0.0, out[lo:].ctypes.data, n)  # fmt: skip
 
     def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         bounds = [a.shape[0] * i // threads for i in range(threads + 1)]
@@ -70,26 +77,28 @@ def _mkl_matmul(threads: int):  # noqa: ANN202
 
 def peak(size: int, repeats: int = 5) -> dict:
     """Best-of-``repeats`` float32 GFLOP/s of a ``size``-cubed matrix product: NumPy's
-    ``np.matmul`` and, when installed, MKL's (``by_library``); ``gflops`` the faster."""
+    ``np.matmul`` and, where deltarule has them, MKL's and oneDNN's (``by_library``);
+    ``gflops`` the fastest."""
     rng = np.random.default_rng(wl.SEED)
     a = rng.random((size, size), dtype=np.float32)
     b = rng.random((size, size), dtype=np.float32)
     out = np.empty_like(a)
     products = {"numpy": lambda: np.matmul(a, b, out=out)}
-    mkl = _mkl_matmul(_blas_threads())
-    if mkl is not None:
-        products["mkl"] = lambda: mkl(a, b, out)
+    for name in ("mkl", "onednn"):
+        matmul = _library_matmul(name, _blas_threads())
+        if matmul is not None:
+            products[name] = functools.partial(matmul, a, b, out)
     by_library = {}
     for name, product in products.items():
         product()
+        if not np.allclose(out, a @ b, rtol=1e-3):
+            raise RuntimeError(f"{name}'s product differs from NumPy's")
         best = math.inf
         for _ in range(repeats):
             start = time.perf_counter()
             product()
             best = min(best, time.perf_counter() - start)
         by_library[name] = 2 * size**3 / best / 1e9
-    if mkl is not None and not np.allclose(out, a @ b, rtol=1e-3):
-        raise RuntimeError("MKL's product differs from NumPy's")
     gflops = max(by_library.values())
     return {"seconds": 2 * size**3 / gflops / 1e9, "gflops": gflops, "by_library": by_library}
 

@@ -50,6 +50,31 @@ def forget_mkl() -> None:
         getattr(cached, "cache_clear", lambda: None)()  # (unless a test replaced it)
 
 
+def forget_onednn() -> None:
+    """Make the next use of oneDNN look at the environment and its threshold again."""
+    from deltarule import _onednn
+
+    getattr(_onednn._library, "cache_clear", lambda: None)()  # (unless a test replaced it)
+
+
+@pytest.fixture
+def onednn_on(monkeypatch):
+    """oneDNN's products for every product of the threads (its threshold 0: the tests' small
+    products too), MKL off; skipped without the ``onednn-cpu-gomp`` wheel."""
+    from deltarule import _mkl, _onednn
+
+    if _onednn.library_path() is None:
+        pytest.skip("the onednn-cpu-gomp wheel is not installed (deltarule[onednn])")
+    monkeypatch.delenv(_onednn.SWITCH, raising=False)
+    monkeypatch.setattr(_onednn, "MIN_PRODUCT", 0)
+    monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+    forget_onednn()
+    if not _onednn.available():
+        pytest.skip("oneDNN's library did not load (no libgomp.so.1?)")
+    yield
+    forget_onednn()
+
+
 @pytest.fixture
 def mkl_on(monkeypatch):
     """MKL's products wherever the ``mkl`` wheel is installed: ``DELTARULE_MKL=1`` (also on

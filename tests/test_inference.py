@@ -10,19 +10,21 @@ import pytest
 from conftest import count_calls
 
 import deltarule as dr
-from deltarule import _blas, _compiled, _inference, _minibatch, _mkl
+from deltarule import _blas, _compiled, _inference, _minibatch, _mkl, _onednn
 
 pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
 HIDDEN = sorted(_minibatch.HIDDEN_CODES)
 OUTPUTS = ["softmax", *HIDDEN]
 
 
-@pytest.fixture(autouse=True, params=["mkl", "numpy"])
+@pytest.fixture(autouse=True, params=["mkl", "onednn", "numpy"])
 def products(request, monkeypatch) -> str:
-    """Every test with MKL's products (where the wheel is installed) and with NumPy's."""
-    if request.param == "mkl":
-        request.getfixturevalue("mkl_on")
+    """Every test with MKL's products, oneDNN's (each where its wheel is installed) and
+    NumPy's."""
+    if request.param in ("mkl", "onednn"):
+        request.getfixturevalue(f"{request.param}_on")
     else:
+        monkeypatch.setattr(_onednn, "gemm_address", lambda dtype: 0)
         if not (_blas.gemm_address(np.float64) and _blas.controls_threads()):
             pytest.skip("NumPy's OpenBLAS is not one deltarule can call and hold at one thread")
         monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)

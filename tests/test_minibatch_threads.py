@@ -87,6 +87,24 @@ def test_threads_without_mkl_call_numpys_gemm(threads, dtype, monkeypatch) -> No
         assert_same_training(many, one, rtol=rtol, atol=atol)
 
 
+@pytest.mark.parametrize("optimizer", RULES)
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(p))
+def test_threads_with_onednns_products_give_the_one_thread_results(
+    pair, optimizer, monkeypatch, onednn_on
+) -> None:
+    # every product of the threads oneDNN's (its threshold 0 here), float32
+    X, y = (part.astype("float32") for part in data(pair))
+    hidden = HIDDEN[RULES.index(optimizer) % len(HIDDEN)]
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 9, 3], activation=hidden, output_activation=pair[0],
+                          loss=pair[1], seed=1, dtype="float32")  # fmt: skip
+
+    one = train(1, monkeypatch, make, X, y, optimizer)
+    many = train(2, monkeypatch, make, X, y, optimizer)
+    assert_same_training(many, one, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "options",
     [

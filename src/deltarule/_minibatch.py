@@ -68,6 +68,13 @@ batch go through kernels MKL compiles for their shapes when the kernel is made
 (:func:`compiled_products`, :func:`deltarule._mkl.jit_product`); a smaller last batch
 calls MKL's ``gemm``. Where MKL runs only its generic code (AMD's processors: see
 :mod:`deltarule._mkl`) it is left unused and the threads call NumPy's products.
+
+**oneDNN.** Where MKL is not used and the optional ``onednn-cpu-gomp`` wheel is installed
+(``deltarule[onednn]``), a float32 network's threads call oneDNN's products for their large
+products (:mod:`deltarule._onednn`, which says which), NumPy's for the rest: on the 2-core
+Zen 5 EPYC the batch-128 epoch took 0.176 s instead of 0.209 (medians of 3, two runs), and
+0.183 s instead of 0.312 with NumPy's OpenBLAS held to its AVX2 kernels
+(``OPENBLAS_CORETYPE=Haswell``), which oneDNN's are not. float64 networks keep NumPy's.
 """
 
 from __future__ import annotations
@@ -81,7 +88,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas, _compiled, _memory, _mkl, _numba_env, optimizers
+from . import _blas, _compiled, _memory, _mkl, _numba_env, _onednn, optimizers
 
 SYNC_STRIDE = 16
 """int64 slots from one thread's counter to the next in the kernel's ``sync`` array (128
@@ -327,7 +334,9 @@ class MinibatchKernel:
         self.y = _memory.empty(rows * int(self.sizes[-1]), dtype)
         self.per_sample = _memory.empty(bs, dtype)
         self.gemm = _blas.gemm_address(dtype)  # NumPy's: one thread (the plain step's bits)
-        self.thread_gemm = (_mkl.gemm_address(dtype) or self.gemm) if threads > 1 else self.gemm
+        self.thread_gemm = self.gemm
+        if threads > 1:  # MKL's, else oneDNN's where installed, else NumPy's
+            self.thread_gemm = _mkl.gemm_address(dtype) or _onednn.gemm_address(dtype) or self.gemm
         self.scale, self.alpha = (float(term) for term in network.objective_terms())
         self.parts = self._parts(threads)
         self.sync = np.zeros((threads + 1) * SYNC_STRIDE, np.int64)
@@ -418,7 +427,7 @@ class MinibatchKernel:
 
         def work(tid: int) -> None:
             try:
-                with _mkl.single_threaded():  # (where another part set MKL's threads)
+                with _mkl.single_threaded(), _onednn.single_threaded():  # (see their modules)
                     results[tid] = kernel(tid, n, self.parts, sync, self.shared, *args)
             except BaseException as error:  # noqa: BLE001 - reraised by the first thread
                 sync[0] = 1

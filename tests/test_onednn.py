@@ -1,0 +1,329 @@
+"""oneDNN's products for the threads: found, compiled into a ``cblas_sgemm``-like function
+that splits the products by size, correct, held at one thread; or left alone."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from conftest import forget_onednn
+
+import deltarule as dr
+from deltarule import _blas, _compiled, _inference, _minibatch, _mkl, _onednn
+from deltarule.training import Trainer
+
+installed = pytest.mark.skipif(
+    _onednn.library_path() is None,
+    reason="the onednn-cpu-gomp wheel is not installed (deltarule[onednn])",
+)
+pytestmark = installed
+SIZE = ctypes.c_int64
+SIGNATURE = ctypes.CFUNCTYPE(
+    None, ctypes.c_int, ctypes.c_int, ctypes.c_int, SIZE, SIZE, SIZE, ctypes.c_float,
+    ctypes.c_void_p, SIZE, ctypes.c_void_p, SIZE, ctypes.c_float, ctypes.c_void_p, SIZE,
+)  # fmt: skip
+NO, YES = 111, 112  # CblasNoTrans, CblasTrans
+
+
+@pytest.fixture(autouse=True)
+def afresh(monkeypatch):
+    """Each test loads oneDNN as the environment says (none of the suite's switches set)."""
+    monkeypatch.delenv(_onednn.SWITCH, raising=False)
+    forget_onednn()
+    if not _onednn.available():
+        pytest.skip("oneDNN's library did not load (no libgomp.so.1?)")
+    yield
+    forget_onednn()
+
+
+def operands(trans_a, trans_b, m, n, k, pad, seed=0):
+    """``a`` and ``b`` stored as the product reads them, each row ``pad`` wider than used."""
+    rng = np.random.default_rng(seed)
+    a_shape = (k, m) if trans_a else (m, k)
+    b_shape = (n, k) if trans_b else (k, n)
+    a = rng.standard_normal((a_shape[0], a_shape[1] + pad)).astype(np.float32)
+    b = rng.standard_normal((b_shape[0], b_shape[1] + pad)).astype(np.float32)
+    return a, b
+
+
+def call(address, trans_a, trans_b, m, n, k, a, b, ldc=None):
+    """``op(a) op(b)`` through the ``cblas_sgemm``-like function at ``address``, into an
+    output filled with NaN (the product must overwrite it, never read it)."""
+    ldc = n if ldc is None else ldc
+    c = np.full((m, ldc), np.nan, np.float32)
+    SIGNATURE(address)(
+        101, YES if trans_a else NO, YES if trans_b else NO, m, n, k, 1.0, a.ctypes.data,
+        a.shape[1], b.ctypes.data, b.shape[1], 0.0, c.ctypes.data, ldc,
+    )  # fmt: skip
+    return c
+
+
+def onednn_directly(trans_a, trans_b, m, n, k, a, b):
+    """The same product through ``dnnl_sgemm`` itself."""
+    function = ctypes.CDLL(_onednn.library_path()).dnnl_sgemm
+    function.restype = ctypes.c_int
+    function.argtypes = [ctypes.c_char, ctypes.c_char, SIZE, SIZE, SIZE, ctypes.c_float,
+                         ctypes.c_void_p, SIZE, ctypes.c_void_p, SIZE, ctypes.c_float,
+                         ctypes.c_void_p, SIZE]  # fmt: skip
+    c = np.full((m, n), np.nan, np.float32)
+    with _onednn.single_threaded():
+        status = function(b"T" if trans_a else b"N", b"T" if trans_b else b"N", m, n, k, 1.0,
+                          a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], 0.0,
+                          c.ctypes.data, n)  # fmt: skip
+    assert status == 0
+    return c
+
+
+def expected(trans_a, trans_b, m, n, k, a, b):
+    left = (a[:, :m].T if trans_a else a[:, :k]).astype(np.float64)
+    right = (b[:, :k].T if trans_b else b[:, :n]).astype(np.float64)
+    return left @ right
+
+
+SHAPES = [(128, 128, 784), (64, 128, 128), (128, 784, 128), (7, 3, 5), (33, 17, 65), (1, 4, 3)]
+
+
+@pytest.mark.parametrize("pad", [0, 3])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("trans_a", [False, True])
+def test_its_products_are_the_matrix_products(trans_a, trans_b, shape, pad) -> None:
+    m, n, k = shape
+    a, b = operands(trans_a, trans_b, m, n, k, pad)
+    address = _onednn.gemm_address(np.float32)
+    with _onednn.single_threaded(), _blas.single_threaded():
+        c = call(address, trans_a, trans_b, m, n, k, a, b, ldc=n + pad)
+    want = expected(trans_a, trans_b, m, n, k, a, b)
+    # float32 sums of k products: within k roundings of the sum of magnitudes
+    bound = 4 * k * np.finfo(np.float32).eps * (np.abs(want).max() + np.sqrt(k))
+    np.testing.assert_allclose(c[:, :n], want, rtol=0, atol=bound)
+    assert np.isnan(c[:, n:]).all()  # the row's padding is left alone
+
+
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("trans_a", [False, True])
+def test_large_products_are_onednns_and_small_ones_numpys_bit_for_bit(trans_a, trans_b) -> None:
+    address = _onednn.gemm_address(np.float32)
+    numpy = _blas.gemm_address(np.float32)
+    at, below = (64, 128, 128), (64, 128, 127)  # MIN_PRODUCT multiply-adds, and fewer
+    assert np.prod(at) == _onednn.MIN_PRODUCT > np.prod(below)
+    for shape, library in ((at, "onednn"), (below, "numpy")):
+        a, b = operands(trans_a, trans_b, *shape, pad=0, seed=1)
+        with _onednn.single_threaded(), _blas.single_threaded():
+            ours = call(address, trans_a, trans_b, *shape, a, b)
+            if library == "numpy":
+                theirs = call(numpy, trans_a, trans_b, *shape, a, b)
+            else:
+                theirs = onednn_directly(trans_a, trans_b, *shape, a, b)
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_split_is_the_products_size_not_its_sides() -> None:
+    # the same shapes' products, any of their sides swapped, are on the same side of it
+    for shape in [(1024, 1024, 1), (1, 1024, 1024), (1024, 1, 1024)]:
+        m, n, k = shape
+        a, b = operands(False, False, m, n, k, pad=0, seed=2)
+        with _onednn.single_threaded(), _blas.single_threaded():
+            ours = call(_onednn.gemm_address(np.float32), False, False, m, n, k, a, b)
+            theirs = onednn_directly(False, False, m, n, k, a, b)
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_float64_has_no_address() -> None:
+    assert _onednn.gemm_address(np.float64) == 0
+    assert _onednn.gemm_address(np.float32) != 0
+
+
+def test_single_threaded_holds_this_thread_at_one_and_restores_it() -> None:
+    library = _onednn._library()
+    before = library.get_threads()
+    seen = {}
+
+    def other() -> None:
+        seen["other"] = library.get_threads()
+
+    with _onednn.single_threaded():
+        assert library.get_threads() == 1
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        with _onednn.single_threaded():
+            assert library.get_threads() == 1
+        assert library.get_threads() == 1
+    assert library.get_threads() == before
+    assert seen["other"] == before  # OpenMP's setting is each thread's own
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", " OFF "])
+def test_the_switch_turns_it_off(value, monkeypatch) -> None:
+    monkeypatch.setenv(_onednn.SWITCH, value)
+    forget_onednn()
+    assert not _onednn.available()
+    assert _onednn.gemm_address(np.float32) == 0
+    with _onednn.single_threaded():  # nothing to hold
+        pass
+
+
+def test_without_the_wheel_it_is_not_used(monkeypatch) -> None:
+    monkeypatch.setattr(_onednn, "library_path", lambda: None)
+    forget_onednn()
+    assert not _onednn.available()
+
+
+def test_a_library_without_onednns_function_gives_none() -> None:
+    assert _onednn._load(ctypes.util.find_library("m") or "libm.so.6") is None
+
+
+def test_without_numpys_openblas_it_is_not_used(monkeypatch) -> None:
+    monkeypatch.setattr(_blas, "gemm_address", lambda dtype: 0)
+    assert _onednn._load(_onednn.library_path()) is None
+
+
+def test_a_function_llvmlite_cannot_compile_leaves_it_unused(monkeypatch) -> None:
+    def refuse(*args):
+        raise RuntimeError("no target")
+
+    monkeypatch.setattr(_onednn, "_compile", refuse)
+    assert _onednn._load(_onednn.library_path()) is None
+
+
+def test_wrong_first_products_leave_it_unused(monkeypatch) -> None:
+    # a function that computes something else (NumPy's products of the transposes swapped)
+    # fails the check of the first products
+    real = _onednn._compile
+
+    def swapped(onednn, numpy):
+        address, engine = real(onednn, numpy)
+        wrong = SIGNATURE(address)
+
+        def call_swapped(layout, ta, tb, *rest):
+            wrong(layout, tb, ta, *rest)
+
+        kept = SIGNATURE(call_swapped)
+        return ctypes.cast(kept, ctypes.c_void_p).value, (engine, kept)
+
+    monkeypatch.setattr(_onednn, "_compile", swapped)
+    assert _onednn._load(_onednn.library_path()) is None
+
+
+def train(threads, onednn, monkeypatch, X, y, sizes=(256, 256, 128, 10), optimizer="adam"):
+    """A fresh float32 network trained 2 epochs at batch 64 through the kernel in
+    ``threads`` threads, with oneDNN's products or without; the threads' products used."""
+    products = []
+    real = _minibatch.MinibatchKernel.run
+
+    def run(self, *args, **kwargs):
+        products.append(self.thread_gemm if self.threads > 1 else None)
+        return real(self, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_minibatch, "THREADS", threads)
+        patch.setattr(_minibatch.MinibatchKernel, "run", run)
+        patch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+        if not onednn:
+            patch.setattr(_onednn, "gemm_address", lambda dtype: 0)
+        net = dr.Network(list(sizes), activation="relu", output_activation="softmax", seed=1,
+                         dtype="float32")  # fmt: skip
+        trainer = Trainer(net, optimizer, 0.01, 64, seed=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = trainer.fit(X, y, epochs=2, verbose=0)
+    return net, set(products), history
+
+
+@pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+@pytest.mark.skipif(
+    not (_blas.gemm_address(np.float64) and _blas.controls_threads()),
+    reason="NumPy's OpenBLAS was not found: the steps run in one thread",
+)
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_threaded_steps_use_it_and_train_as_one_thread_does(optimizer, monkeypatch) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 256)).astype(np.float32)  # the last batch of 44 rows
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 300)]
+    one = train(1, True, monkeypatch, X, y, optimizer=optimizer)
+    ours = train(2, True, monkeypatch, X, y, optimizer=optimizer)
+    numpys = train(2, False, monkeypatch, X, y, optimizer=optimizer)
+    assert one[1] == {None}
+    assert ours[1] == {_onednn.gemm_address(np.float32)}
+    assert numpys[1] == {_blas.gemm_address(np.float32)}
+    # each thread's first-layer forward product at a full batch: 64 x 128 x 256 = 2 ** 21
+    # multiply-adds, oneDNN's
+    assert 64 * 128 * 256 >= _onednn.MIN_PRODUCT
+    # Adam's step is about the learning rate wherever a gradient's sign is in doubt: a
+    # rounding difference in a near-zero gradient moves its weight by up to 2 x 0.01
+    atol = 2e-5 if optimizer == "sgd" else 2e-3
+    for other in (one, numpys):
+        np.testing.assert_allclose(ours[0].parameters, other[0].parameters, rtol=1e-3,
+                                   atol=atol)  # fmt: skip
+        np.testing.assert_allclose(ours[2].loss, other[2].loss, rtol=1e-4)
+    assert not np.array_equal(ours[0].parameters, numpys[0].parameters)  # its own products
+
+
+@pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+def test_predict_in_threads_uses_it_and_gives_the_forward_pass(monkeypatch) -> None:
+    if not (_blas.gemm_address(np.float32) and _blas.controls_threads()):
+        pytest.skip("NumPy's OpenBLAS is not one deltarule can call and hold at one thread")
+    monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
+    monkeypatch.setattr(_blas, "cpus", lambda: 2)
+    net = dr.Network([256, 256, 10], activation="tanh", output_activation="softmax", seed=0,
+                     dtype="float32")  # fmt: skip
+    X = np.random.default_rng(1).standard_normal((5000, 256)).astype(np.float32)
+    used = []
+    real = _onednn.gemm_address
+    monkeypatch.setattr(_onednn, "gemm_address", lambda dtype: used.append(dtype) or real(dtype))
+    out = _inference.infer(net, X)  # blocks of 512 rows: 512 x 256 x 256 products
+    assert used and out is not None
+    np.testing.assert_allclose(out, net.forward(X)[0], rtol=1e-4, atol=1e-6)
+
+
+SCRIPT = """
+import os, sys, threading
+import numpy as np
+from deltarule import _blas, _onednn
+import ctypes
+import ctypes.util
+SIZE = ctypes.c_int64
+f = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_int, SIZE, SIZE, SIZE,
+                     ctypes.c_float, ctypes.c_void_p, SIZE, ctypes.c_void_p, SIZE,
+                     ctypes.c_float, ctypes.c_void_p, SIZE)(_onednn.gemm_address(np.float32))
+a = np.random.default_rng(0).standard_normal((200, 300)).astype(np.float32)
+
+def product(out):
+    with _onednn.single_threaded():
+        c = np.empty((200, 200), np.float32)
+        f(101, 111, 112, 200, 200, 300, 1.0, a.ctypes.data, 300, a.ctypes.data, 300, 0.0,
+          c.ctypes.data, 200)
+        out.append(np.allclose(c, a @ a.T, rtol=1e-4, atol=1e-3))
+
+with _blas.single_threaded():
+    results = []
+    threads = [threading.Thread(target=product, args=(results,)) for _ in range(2)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    pid = os.fork()
+    if pid == 0:
+        child = []
+        product(child)
+        os._exit(0 if child == [True] else 3)
+    _, status = os.waitpid(pid, 0)
+print(results, os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork")
+def test_a_forked_child_makes_products_too() -> None:
+    # oneDNN's first products are made while a fork waits; OpenMP starts no threads (each
+    # product on its calling thread), so a child forked after threads' products makes its own
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["[True,", "True]", "0"]
