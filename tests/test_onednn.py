@@ -126,14 +126,65 @@ def test_large_products_are_onednns_and_small_ones_numpys_bit_for_bit(trans_a, t
 
 
 def test_the_split_is_the_products_size_not_its_sides() -> None:
-    # the same shapes' products, any of their sides swapped, are on the same side of it
-    for shape in [(1024, 1024, 1), (1, 1024, 1024), (1024, 1, 1024)]:
+    # products of MIN_PRODUCT multiply-adds, whichever side is long, are oneDNN's
+    differs = []
+    for shape in [(256, 64, 64), (64, 256, 64), (64, 64, 256)]:
         m, n, k = shape
         a, b = operands(False, False, m, n, k, pad=0, seed=2)
         with _onednn.single_threaded(), _blas.single_threaded():
             ours = call(_onednn.gemm_address(np.float32), False, False, m, n, k, a, b)
             theirs = onednn_directly(False, False, m, n, k, a, b)
+            numpys = call(_blas.gemm_address(np.float32), False, False, m, n, k, a, b)
         np.testing.assert_array_equal(ours, theirs)
+        differs.append(not np.array_equal(ours, numpys))
+    assert any(differs)  # (else the test could not tell the two apart)
+
+
+def test_a_transposition_it_does_not_know_is_numpys() -> None:
+    # CblasConjTrans (113): NumPy's (a transposition, for real numbers)
+    m, n, k = 128, 128, 128
+    a, b = operands(True, False, m, n, k, pad=0, seed=4)
+    address, numpy = _onednn.gemm_address(np.float32), _blas.gemm_address(np.float32)
+    results = []
+    for function in (address, numpy):
+        c = np.full((m, n), np.nan, np.float32)
+        with _onednn.single_threaded(), _blas.single_threaded():
+            SIGNATURE(function)(101, 113, NO, m, n, k, 1.0, a.ctypes.data, m, b.ctypes.data, n,
+                                0.0, c.ctypes.data, n)  # fmt: skip
+        results.append(c)
+    np.testing.assert_array_equal(*results)
+    np.testing.assert_allclose(results[0], a.T.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+
+
+def test_threads_asking_at_once_load_it_once() -> None:
+    # (each thread that missed a cache loaded its own, and all but one were freed at once:
+    # their addresses pointed at unmapped code, and a product through them crashed)
+    forget_onednn()
+    barrier, addresses = threading.Barrier(4), []
+
+    def ask() -> None:
+        barrier.wait()
+        addresses.append(_onednn.gemm_address(np.float32))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(addresses)) == 1 and addresses[0] != 0
+    a, b = operands(False, False, 128, 128, 128, pad=0)
+    with _onednn.single_threaded(), _blas.single_threaded():
+        c = call(addresses[0], False, False, 128, 128, 128, a, b)
+    np.testing.assert_allclose(c, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+
+
+def test_float64_and_holding_threads_do_not_load_it() -> None:
+    forget_onednn()
+    assert _onednn.gemm_address(np.float64) == 0
+    with _onednn.single_threaded():
+        pass
+    assert not _onednn._LOADED  # (MKL's threads and float64 networks never load oneDNN)
+    assert _onednn.available() and _onednn._LOADED
 
 
 def test_float64_has_no_address() -> None:
@@ -277,12 +328,13 @@ def test_predict_in_threads_uses_it_and_gives_the_forward_pass(monkeypatch) -> N
     net = dr.Network([256, 256, 10], activation="tanh", output_activation="softmax", seed=0,
                      dtype="float32")  # fmt: skip
     X = np.random.default_rng(1).standard_normal((5000, 256)).astype(np.float32)
-    used = []
-    real = _onednn.gemm_address
-    monkeypatch.setattr(_onednn, "gemm_address", lambda dtype: used.append(dtype) or real(dtype))
-    out = _inference.infer(net, X)  # blocks of 512 rows: 512 x 256 x 256 products
-    assert used and out is not None
+    out = _inference.infer(net, X)  # blocks of 512 rows: 512 x 256 x 256 products, oneDNN's
+    assert out is not None
     np.testing.assert_allclose(out, net.forward(X)[0], rtol=1e-4, atol=1e-6)
+    monkeypatch.setattr(_onednn, "gemm_address", lambda dtype: 0)
+    numpys = _inference.infer(net, X)
+    np.testing.assert_allclose(out, numpys, rtol=1e-4, atol=1e-6)
+    assert not np.array_equal(out, numpys)  # oneDNN's products, not NumPy's
 
 
 SCRIPT = """

@@ -30,10 +30,16 @@ on a machine. float64 products stay with NumPy's (oneDNN has no ``dgemm``).
 
 It is used when the wheel is installed (x86-64 Linux; its library needs the GNU OpenMP
 runtime ``libgomp.so.1``) and MKL is not used, unless ``DELTARULE_ONEDNN=0`` (or
-``false``, ``no``, ``off``, any case) is set. oneDNN compiles its kernels on its first
-products, under locks of its own: :func:`gemm_address` makes one product of each
-transposition while a fork waits (:func:`deltarule._numba_env.fork_waits`), as MKL's
-loading does.
+``false``, ``no``, ``off``, any case) is set. The first thread that asks for the address
+loads oneDNN, once a process (another that asks meanwhile waits for it: each loading its
+own, all but one were freed at once, and a product through them crashed). oneDNN compiles
+its kernels on its first products, under locks of its own: the load makes one product of
+each transposition while a fork waits (:func:`deltarule._numba_env.fork_waits`), as MKL's
+loading does. Only a float32 product loads it; :func:`single_threaded` never does.
+
+Which library computes a product depends on its shape only, except where oneDNN reports an
+error (out of memory): that product is NumPy's. oneDNN's own ``ONEDNN_MAX_CPU_ISA`` (or
+``DNNL_MAX_CPU_ISA``) limits the code it compiles, and so changes its bits.
 """
 
 from __future__ import annotations
@@ -42,7 +48,6 @@ import contextlib
 import ctypes
 import os
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,7 +67,7 @@ MIN_PRODUCT = 1 << 20
 """Products of this many multiply-adds (``m * n * k``) or more are oneDNN's. Below, its
 ~3 µs more a call lose: one thread, Zen 5, µs OpenBLAS / oneDNN: 32 x 128 x 128 4.9 / 7.7,
 128 x 32 x 64 4.0 / 6.3; 32 x 128 x 784 59.9 / 35.0 (NT), 512 x 128 x 128 69.8 / 67.1."""
-_ROW_MAJOR, _TRANS = 101, 112  # CBLAS_LAYOUT, CBLAS_TRANSPOSE
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS_LAYOUT, CBLAS_TRANSPOSE
 _NAME = "libdnnl.so"
 
 
@@ -96,16 +101,19 @@ def available() -> bool:
 
 def gemm_address(dtype: np.dtype) -> int:
     """The address of the ``cblas_sgemm``-like function for float32 (see the module's
-    docstring), or 0 (another dtype, or no oneDNN)."""
+    docstring), or 0 (another dtype, or no oneDNN; oneDNN is loaded for float32 only)."""
+    if np.dtype(dtype) != np.float32:
+        return 0
     library = _library()
-    return library.address if library is not None and np.dtype(dtype) == np.float32 else 0
+    return 0 if library is None else library.address
 
 
 @contextlib.contextmanager
 def single_threaded() -> Iterator[None]:
     """Within the block oneDNN runs each product on the calling thread (OpenMP's setting for
-    the calling thread, restored after; nothing to do without oneDNN)."""
-    library = _library()
+    the calling thread, restored after). Nothing to do, and nothing loaded, where oneDNN has
+    not been loaded: only a caller that has its address calls its products."""
+    library = _LOADED[0] if _LOADED else None
     if library is None:
         yield
         return
@@ -117,18 +125,38 @@ def single_threaded() -> Iterator[None]:
         library.set_threads(previous)
 
 
-@lru_cache(maxsize=1)
+_LOADED: list[_OneDnn | None] = []
+"""The process's one load of oneDNN (:func:`_library`), once made: its result, None included."""
+_KEPT: list[Any] = []
+"""Every engine :func:`_compile` made, never freed: a kernel may hold its function's address
+(a test that loads again, :func:`_forget`, leaves the earlier function in place)."""
+
+
 def _library() -> _OneDnn | None:
-    """oneDNN loaded and its function compiled, or None (see the module's docstring)."""
+    """oneDNN loaded and its function compiled, or None (see the module's docstring): once a
+    process, by the first thread that asks; another that asks meanwhile waits for it."""
+    if _LOADED:
+        return _LOADED[0]
+    from . import _numba_env
+
+    with _numba_env.fork_waits():  # (a lock: the process's one load; a fork waits for it)
+        if not _LOADED:
+            _LOADED.append(_made())
+    return _LOADED[0]
+
+
+def _made() -> _OneDnn | None:
+    """The load :func:`_library` keeps: None where the switch is off or the wheel absent."""
     if os.environ.get(SWITCH, "").strip().lower() in _compiled.OFF:
         return None
     path = library_path()
-    if path is None:
-        return None
-    from . import _numba_env
+    return None if path is None else _load(path)
 
-    with _numba_env.fork_waits():
-        return _load(path)
+
+def _forget() -> None:
+    """Make the next use load oneDNN again, as the environment then says (for tests)."""
+    with contextlib.suppress(IndexError):
+        _LOADED.pop()
 
 
 def _load(path: str) -> _OneDnn | None:
@@ -177,7 +205,13 @@ entry:
   %mnk = mul i64 %mn, %k
   %large = icmp sge i64 %mnk, MIN_PRODUCT
   %rows = icmp eq i32 %layout, ROW_MAJOR
-  %ours = and i1 %large, %rows
+  %ta_off = sub i32 %ta, NO_TRANS
+  %tb_off = sub i32 %tb, NO_TRANS
+  %ta_known = icmp ult i32 %ta_off, 2
+  %tb_known = icmp ult i32 %tb_off, 2
+  %shape = and i1 %large, %rows
+  %known = and i1 %ta_known, %tb_known
+  %ours = and i1 %shape, %known
   br i1 %ours, label %onednn, label %blas
 onednn:
   %ta_t = icmp eq i32 %ta, TRANS
@@ -185,8 +219,9 @@ onednn:
   %ta_c = select i1 %ta_t, i8 84, i8 78
   %tb_c = select i1 %tb_t, i8 84, i8 78
   %dnnl = inttoptr i64 ONEDNN to ptr
-  %status = call i32 %dnnl(i8 %ta_c, i8 %tb_c, i64 %m, i64 %n, i64 %k, float %alpha, ptr %a,
-                           i64 %lda, ptr %b, i64 %ldb, float %beta, ptr %c, i64 %ldc)
+  %status = call i32 %dnnl(i8 signext %ta_c, i8 signext %tb_c, i64 %m, i64 %n, i64 %k,
+                           float %alpha, ptr %a, i64 %lda, ptr %b, i64 %ldb, float %beta,
+                           ptr %c, i64 %ldc)
   %done = icmp eq i32 %status, 0
   br i1 %done, label %end, label %blas
 blas:
@@ -198,8 +233,9 @@ end:
 """
 """The function :func:`gemm_address` gives: ``dnnl_sgemm`` (``char transa, char transb``
 'N' or 'T', row-major, 64-bit sizes; it returns a status, 0 for success) for row-major
-products of :data:`MIN_PRODUCT` multiply-adds or more, else (and on an error) NumPy's
-``cblas_sgemm``, whose arguments it has."""
+products of :data:`MIN_PRODUCT` multiply-adds or more, each operand transposed or not
+(``CblasNoTrans``, ``CblasTrans``), else (and on an error) NumPy's ``cblas_sgemm``, whose
+arguments it has."""
 
 _BLAS_CALL = """%numpy = inttoptr i64 NUMPY to ptr
   call void %numpy(i32 %layout, i32 %ta, i32 %tb, i64 %m, i64 %n, i64 %k, float %alpha,
@@ -214,6 +250,7 @@ def _compile(onednn: int, numpy: int) -> tuple[int, Any]:
     source = (
         _SOURCE.replace("MIN_PRODUCT", str(MIN_PRODUCT))
         .replace("ROW_MAJOR", str(_ROW_MAJOR))
+        .replace("NO_TRANS", str(_NO_TRANS))
         .replace("TRANS", str(_TRANS))
         .replace("ONEDNN", str(onednn))
         .replace("BLAS_CALL", _BLAS_CALL.replace("NUMPY", str(numpy)))
@@ -225,6 +262,7 @@ def _compile(onednn: int, numpy: int) -> tuple[int, Any]:
     machine = llvm.Target.from_default_triple().create_target_machine()
     engine = llvm.create_mcjit_compiler(module, machine)
     engine.finalize_object()
+    _KEPT.append(engine)
     return engine.get_function_address("sgemm"), engine
 
 
@@ -242,10 +280,9 @@ def _first_products(address: int) -> bool:
     for trans_a in (False, True):
         for trans_b in (False, True):
             c = np.full((side, side), np.nan, np.float32)
-            function(
-                _ROW_MAJOR, _TRANS if trans_a else 111, _TRANS if trans_b else 111, side, side,
-                side, 1.0, a.ctypes.data, side, b.ctypes.data, side, 0.0, c.ctypes.data, side,
-            )  # fmt: skip
+            ta, tb = (_TRANS if trans else _NO_TRANS for trans in (trans_a, trans_b))
+            function(_ROW_MAJOR, ta, tb, side, side, side, 1.0, a.ctypes.data, side,
+                     b.ctypes.data, side, 0.0, c.ctypes.data, side)  # fmt: skip
             expected = (a.T if trans_a else a) @ (b.T if trans_b else b)
             if not np.array_equal(c, expected):  # (small integers: exact in any order)
                 return False
