@@ -232,6 +232,13 @@ def test_a_library_without_onednns_function_gives_none() -> None:
     assert _onednn._load(ctypes.util.find_library("m") or "libm.so.6") is None
 
 
+def test_a_library_that_does_not_load_gives_none(tmp_path) -> None:
+    # (as without libgomp.so.1, which oneDNN's library needs: the loader refuses it)
+    broken = tmp_path / "libdnnl.so.3"
+    broken.write_bytes(b"not a shared library")
+    assert _onednn._load(str(broken)) is None
+
+
 def test_without_numpys_openblas_it_is_not_used(monkeypatch) -> None:
     monkeypatch.setattr(_blas, "gemm_address", lambda dtype: 0)
     assert _onednn._load(_onednn.library_path()) is None
