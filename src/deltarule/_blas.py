@@ -15,7 +15,8 @@ once, each on one core: :func:`pool_threads` tells how many threads NumPy's Open
 :func:`single_threaded` lowers it to one while they run.
 
 (With the optional MKL installed, the threads call MKL's products instead:
-:mod:`deltarule._mkl`.)
+:mod:`deltarule._mkl`; with oneDNN, oneDNN's for their large products: :mod:`deltarule._onednn`.
+:func:`wheel_library` finds either's library.)
 
 Only NumPy's own OpenBLAS builds are recognised (the ``scipy_openblas64_`` library of
 NumPy's wheels and the older ``openblas64_`` one, both with 64-bit integers, found among
@@ -36,7 +37,7 @@ import numpy as np
 
 __all__ = [
     "gemm_addresses", "gemm_address", "controls_threads", "pool_threads", "single_threaded", "cpus",
-    "usable_threads",
+    "usable_threads", "wheel_library",
     "ROW_MAJOR", "NO_TRANS", "TRANS",
 ]  # fmt: skip
 
@@ -115,6 +116,24 @@ def _thread_functions() -> tuple | None:
         get.restype, get.argtypes = ctypes.c_int, []
         put.restype, put.argtypes = None, [ctypes.c_int]
         return get, put
+    return None
+
+
+def wheel_library(distribution: str, names: tuple[str, ...]) -> str | None:
+    """The real path of the shared library whose file name starts with one of ``names`` in
+    the installed wheel ``distribution`` (static libraries, ``.a`` and ``.lib``, left out), or
+    None where the wheel or the file is not there."""
+    import importlib.metadata  # (here: ~11 ms a process that never asks paid at import)
+
+    try:
+        files = importlib.metadata.distribution(distribution).files or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        if file.name.startswith(names) and not file.name.endswith((".a", ".lib")):
+            path = os.path.realpath(file.locate())
+            if os.path.isfile(path):
+                return path
     return None
 
 

@@ -62,7 +62,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _compiled
+from . import _blas, _compiled
 
 __all__ = [
     "gemm_addresses", "gemm_address", "available", "library_path", "single_threaded",
@@ -84,18 +84,7 @@ _NAMES = ("libmkl_rt.so", "libmkl_rt.", "mkl_rt.")  # Linux, macOS, Windows file
 
 def library_path() -> str | None:
     """The path of ``mkl_rt`` in the installed ``mkl`` wheel, or None."""
-    import importlib.metadata  # (here: ~11 ms a process that never asks paid at import)
-
-    try:
-        files = importlib.metadata.distribution(DISTRIBUTION).files or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in files:
-        if file.name.startswith(_NAMES) and not file.name.endswith((".a", ".lib")):
-            path = os.path.realpath(file.locate())
-            if os.path.isfile(path):
-                return path
-    return None
+    return _blas.wheel_library(DISTRIBUTION, _NAMES)
 
 
 class _Mkl(NamedTuple):

@@ -67,24 +67,13 @@ MIN_PRODUCT = 1 << 20
 """Products of this many multiply-adds (``m * n * k``) or more are oneDNN's. Below, its
 ~3 µs more a call lose: one thread, Zen 5, µs OpenBLAS / oneDNN: 32 x 128 x 128 4.9 / 7.7,
 128 x 32 x 64 4.0 / 6.3; 32 x 128 x 784 59.9 / 35.0 (NT), 512 x 128 x 128 69.8 / 67.1."""
-_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # CBLAS_LAYOUT, CBLAS_TRANSPOSE
+_ROW_MAJOR, _NO_TRANS, _TRANS = _blas.ROW_MAJOR, _blas.NO_TRANS, _blas.TRANS
 _NAME = "libdnnl.so"
 
 
 def library_path() -> str | None:
     """The path of ``libdnnl`` in the installed wheel, or None."""
-    import importlib.metadata
-
-    try:
-        files = importlib.metadata.distribution(DISTRIBUTION).files or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in files:
-        if file.name.startswith(_NAME):
-            path = os.path.realpath(file.locate())
-            if os.path.isfile(path):
-                return path
-    return None
+    return _blas.wheel_library(DISTRIBUTION, (_NAME,))
 
 
 class _OneDnn(NamedTuple):
