@@ -49,7 +49,11 @@ def _library_matmul(name: str, threads: int):  # noqa: ANN202
     from deltarule import _mkl, _onednn
 
     library = {"mkl": _mkl, "onednn": _onednn}[name]
-    address = library.gemm_address(np.float32)
+    address = (
+        _mkl.gemm_address(np.float32)
+        if name == "mkl"
+        else _onednn.gemm_address(np.float32, _onednn.MIN_PRODUCT)
+    )
     if not address:
         return None
     i32, i64, pointer, single = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p, ctypes.c_float

@@ -24,7 +24,7 @@ def products(request, monkeypatch) -> str:
     if request.param in ("mkl", "onednn"):
         request.getfixturevalue(f"{request.param}_on")
     else:
-        monkeypatch.setattr(_onednn, "gemm_address", lambda dtype: 0)
+        monkeypatch.setattr(_onednn, "gemm_address", lambda dtype, largest: 0)
         if not (_blas.gemm_address(np.float64) and _blas.controls_threads()):
             pytest.skip("NumPy's OpenBLAS is not one deltarule can call and hold at one thread")
         monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)

@@ -73,7 +73,7 @@ def test_threads_without_mkl_call_numpys_gemm(threads, dtype, monkeypatch) -> No
     # (DELTARULE_MKL=0, or numba without the mkl wheel: the threads read a table of MKL's
     # kernels made for one thread, past its end, and jumped to garbage: a segfault)
     monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)
-    monkeypatch.setattr(_onednn, "gemm_address", lambda dtype: 0)
+    monkeypatch.setattr(_onednn, "gemm_address", lambda dtype, largest: 0)
     pair = ("softmax", "categorical_crossentropy")
     X, y = (part.astype(dtype) for part in data(pair))
 

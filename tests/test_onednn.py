@@ -30,6 +30,7 @@ SIGNATURE = ctypes.CFUNCTYPE(
     ctypes.c_void_p, SIZE, ctypes.c_void_p, SIZE, ctypes.c_float, ctypes.c_void_p, SIZE,
 )  # fmt: skip
 NO, YES = 111, 112  # CblasNoTrans, CblasTrans
+LARGE = _onednn.MIN_PRODUCT  # (a caller's largest product, large enough for oneDNN)
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +98,7 @@ SHAPES = [(128, 128, 784), (64, 128, 128), (128, 784, 128), (7, 3, 5), (33, 17, 
 def test_its_products_are_the_matrix_products(trans_a, trans_b, shape, pad) -> None:
     m, n, k = shape
     a, b = operands(trans_a, trans_b, m, n, k, pad)
-    address = _onednn.gemm_address(np.float32)
+    address = _onednn.gemm_address(np.float32, LARGE)
     with _onednn.single_threaded(), _blas.single_threaded():
         c = call(address, trans_a, trans_b, m, n, k, a, b, ldc=n + pad)
     want = expected(trans_a, trans_b, m, n, k, a, b)
@@ -110,7 +111,7 @@ def test_its_products_are_the_matrix_products(trans_a, trans_b, shape, pad) -> N
 @pytest.mark.parametrize("trans_b", [False, True])
 @pytest.mark.parametrize("trans_a", [False, True])
 def test_large_products_are_onednns_and_small_ones_numpys_bit_for_bit(trans_a, trans_b) -> None:
-    address = _onednn.gemm_address(np.float32)
+    address = _onednn.gemm_address(np.float32, LARGE)
     numpy = _blas.gemm_address(np.float32)
     at, below = (64, 128, 128), (64, 128, 127)  # MIN_PRODUCT multiply-adds, and fewer
     assert np.prod(at) == _onednn.MIN_PRODUCT > np.prod(below)
@@ -132,7 +133,7 @@ def test_the_split_is_the_products_size_not_its_sides() -> None:
         m, n, k = shape
         a, b = operands(False, False, m, n, k, pad=0, seed=2)
         with _onednn.single_threaded(), _blas.single_threaded():
-            ours = call(_onednn.gemm_address(np.float32), False, False, m, n, k, a, b)
+            ours = call(_onednn.gemm_address(np.float32, LARGE), False, False, m, n, k, a, b)
             theirs = onednn_directly(False, False, m, n, k, a, b)
             numpys = call(_blas.gemm_address(np.float32), False, False, m, n, k, a, b)
         np.testing.assert_array_equal(ours, theirs)
@@ -144,7 +145,7 @@ def test_a_transposition_it_does_not_know_is_numpys() -> None:
     # CblasConjTrans (113): NumPy's (a transposition, for real numbers)
     m, n, k = 128, 128, 128
     a, b = operands(True, False, m, n, k, pad=0, seed=4)
-    address, numpy = _onednn.gemm_address(np.float32), _blas.gemm_address(np.float32)
+    address, numpy = _onednn.gemm_address(np.float32, LARGE), _blas.gemm_address(np.float32)
     results = []
     for function in (address, numpy):
         c = np.full((m, n), np.nan, np.float32)
@@ -164,7 +165,7 @@ def test_threads_asking_at_once_load_it_once() -> None:
 
     def ask() -> None:
         barrier.wait()
-        addresses.append(_onednn.gemm_address(np.float32))
+        addresses.append(_onednn.gemm_address(np.float32, 1 << 30))
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
     for thread in threads:
@@ -180,7 +181,7 @@ def test_threads_asking_at_once_load_it_once() -> None:
 
 def test_float64_and_holding_threads_do_not_load_it() -> None:
     forget_onednn()
-    assert _onednn.gemm_address(np.float64) == 0
+    assert _onednn.gemm_address(np.float64, LARGE) == 0
     with _onednn.single_threaded():
         pass
     assert not _onednn._LOADED  # (MKL's threads and float64 networks never load oneDNN)
@@ -188,8 +189,8 @@ def test_float64_and_holding_threads_do_not_load_it() -> None:
 
 
 def test_float64_has_no_address() -> None:
-    assert _onednn.gemm_address(np.float64) == 0
-    assert _onednn.gemm_address(np.float32) != 0
+    assert _onednn.gemm_address(np.float64, LARGE) == 0
+    assert _onednn.gemm_address(np.float32, LARGE) != 0
 
 
 def test_single_threaded_holds_this_thread_at_one_and_restores_it() -> None:
@@ -212,12 +213,59 @@ def test_single_threaded_holds_this_thread_at_one_and_restores_it() -> None:
     assert seen["other"] == before  # OpenMP's setting is each thread's own
 
 
+def test_callers_whose_products_are_all_small_do_not_load_it(monkeypatch) -> None:
+    forget_onednn()
+    assert _onednn.gemm_address(np.float32, _onednn.MIN_PRODUCT - 1) == 0
+    assert not _onednn._LOADED
+    if not _compiled.available():
+        return
+    monkeypatch.setattr(_mkl, "gemm_address", lambda dtype: 0)
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 2)
+    monkeypatch.setattr(_blas, "cpus", lambda: 2)
+    X = np.random.default_rng(0).standard_normal((5000, 4)).astype(np.float32)
+    small = dr.Network([4, 8, 2], seed=0, dtype="float32")  # blocks of 512 x 8 x 4: NumPy's
+    assert _inference.infer(small, X) is not None or not _blas.controls_threads()
+    assert not _onednn._LOADED
+    large = dr.Network([256, 256, 10], seed=0, dtype="float32")
+    wide = np.random.default_rng(0).standard_normal((5000, 256)).astype(np.float32)
+    monkeypatch.setattr(_blas, "pool_threads", lambda: 1)  # one thread: no threaded predict
+    assert _inference.infer(large, wide) is None
+    assert not _onednn._LOADED
+
+
+@pytest.mark.parametrize("value", ["1", "yes", " On "])
+def test_the_switch_on_leaves_it_used(value, monkeypatch, recwarn) -> None:
+    monkeypatch.setenv(_onednn.SWITCH, value)
+    forget_onednn()
+    assert _onednn.available()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_another_value_of_the_switch_is_named_in_a_warning(monkeypatch) -> None:
+    monkeypatch.setenv(_onednn.SWITCH, "disabled")
+    forget_onednn()
+    with pytest.warns(RuntimeWarning, match="DELTARULE_ONEDNN='disabled' is not one of 0, f"):
+        assert _onednn.available()  # chosen as without it: used
+
+
+@pytest.mark.parametrize("name", ["ONEDNN_VERBOSE", "DNNL_VERBOSE"])
+def test_onednns_log_on_standard_output_is_warned_of(name, monkeypatch, recwarn) -> None:
+    monkeypatch.setenv(name, "0")
+    forget_onednn()
+    assert _onednn.available()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    monkeypatch.setenv(name, "1")
+    forget_onednn()
+    with pytest.warns(RuntimeWarning, match="standard output"):
+        assert _onednn.available()
+
+
 @pytest.mark.parametrize("value", ["0", "false", "No", " OFF "])
 def test_the_switch_turns_it_off(value, monkeypatch) -> None:
     monkeypatch.setenv(_onednn.SWITCH, value)
     forget_onednn()
     assert not _onednn.available()
-    assert _onednn.gemm_address(np.float32) == 0
+    assert _onednn.gemm_address(np.float32, LARGE) == 0
     with _onednn.single_threaded():  # nothing to hold
         pass
 
@@ -286,7 +334,7 @@ def train(threads, onednn, monkeypatch, X, y, sizes=(256, 256, 128, 10), optimiz
         patch.setattr(_minibatch.MinibatchKernel, "run", run)
         patch.setattr(_mkl, "gemm_address", lambda dtype: 0)
         if not onednn:
-            patch.setattr(_onednn, "gemm_address", lambda dtype: 0)
+            patch.setattr(_onednn, "gemm_address", lambda dtype, largest: 0)
         net = dr.Network(list(sizes), activation="relu", output_activation="softmax", seed=1,
                          dtype="float32")  # fmt: skip
         trainer = Trainer(net, optimizer, 0.01, 64, seed=3)
@@ -310,7 +358,7 @@ def test_threaded_steps_use_it_and_train_as_one_thread_does(optimizer, monkeypat
     ours = train(2, True, monkeypatch, X, y, optimizer=optimizer)
     numpys = train(2, False, monkeypatch, X, y, optimizer=optimizer)
     assert one[1] == {None}
-    assert ours[1] == {_onednn.gemm_address(np.float32)}
+    assert ours[1] == {_onednn.gemm_address(np.float32, LARGE)}
     assert numpys[1] == {_blas.gemm_address(np.float32)}
     # each thread's first-layer forward product at a full batch: 64 x 128 x 256 = 2 ** 21
     # multiply-adds, oneDNN's
@@ -338,7 +386,7 @@ def test_predict_in_threads_uses_it_and_gives_the_forward_pass(monkeypatch) -> N
     out = _inference.infer(net, X)  # blocks of 512 rows: 512 x 256 x 256 products, oneDNN's
     assert out is not None
     np.testing.assert_allclose(out, net.forward(X)[0], rtol=1e-4, atol=1e-6)
-    monkeypatch.setattr(_onednn, "gemm_address", lambda dtype: 0)
+    monkeypatch.setattr(_onednn, "gemm_address", lambda dtype, largest: 0)
     numpys = _inference.infer(net, X)
     np.testing.assert_allclose(out, numpys, rtol=1e-4, atol=1e-6)
     assert not np.array_equal(out, numpys)  # oneDNN's products, not NumPy's
@@ -353,7 +401,8 @@ import ctypes.util
 SIZE = ctypes.c_int64
 f = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_int, SIZE, SIZE, SIZE,
                      ctypes.c_float, ctypes.c_void_p, SIZE, ctypes.c_void_p, SIZE,
-                     ctypes.c_float, ctypes.c_void_p, SIZE)(_onednn.gemm_address(np.float32))
+                     ctypes.c_float, ctypes.c_void_p, SIZE)
+f = f(_onednn.gemm_address(np.float32, 1 << 30))
 a = np.random.default_rng(0).standard_normal((200, 300)).astype(np.float32)
 
 def product(out):

@@ -54,7 +54,33 @@ SWITCH = "DELTARULE_NUMBA"
 """The environment variable that turns the kernels off (:data:`OFF`)."""
 OFF = ("0", "false", "no", "off")
 """The values (any case, spaces around) of deltarule's switches that turn a path off
-(:data:`SWITCH`; ``DELTARULE_MKL``, :mod:`deltarule._mkl`)."""
+(:data:`SWITCH`; ``DELTARULE_MKL``, :mod:`deltarule._mkl`; ``DELTARULE_ONEDNN``,
+:mod:`deltarule._onednn`)."""
+ON = ("1", "true", "yes", "on")
+"""The values that turn a library on wherever it is installed (:func:`switch`)."""
+
+
+def switch(name: str, library: str, unset: str) -> str:
+    """The library switch ``name``'s setting: ``"off"`` (one of :data:`OFF`), ``"on"`` (one
+    of :data:`ON`) or ``""`` (unset, or another value: named in a RuntimeWarning, which says
+    that ``library`` is then chosen as without it: ``unset``)."""
+    raw = os.environ.get(name, "")
+    wanted = raw.strip().lower()
+    if wanted in OFF:
+        return "off"
+    if wanted in ON:
+        return "on"
+    if wanted:
+        import warnings
+
+        warnings.warn(
+            f"{name}={raw!r} is not one of {', '.join(OFF)} ({library} off) or "
+            f"{', '.join(ON)} ({library} on wherever it is installed); {library} is chosen as "
+            f"without it ({unset}). Set it to one of those.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return ""
 
 
 @lru_cache(maxsize=1)

@@ -79,12 +79,15 @@ def infer(network: Any, X: Array) -> Array | None:
         return None
     from ._minibatch import MAX_THREADS
 
+    threads = min(_blas.usable_threads(), MAX_THREADS, -(-n // BLOCK))
+    plan = _plan(network) if threads > 1 else None
+    if plan is None:
+        return None
     gemm = _mkl.gemm_address(network.dtype)
     if not gemm and _blas.controls_threads():  # oneDNN's or NumPy's, each held at one thread
-        gemm = _onednn.gemm_address(network.dtype) or _blas.gemm_address(network.dtype)
-    threads = min(_blas.usable_threads(), MAX_THREADS, -(-n // BLOCK))
-    plan = _plan(network) if gemm and threads > 1 else None
-    if plan is None:
+        largest = BLOCK * int((plan[0][:-1] * plan[0][1:]).max())  # a block through a layer
+        gemm = _onednn.gemm_address(network.dtype, largest) or _blas.gemm_address(network.dtype)
+    if not gemm:
         return None
     from . import _jit
 

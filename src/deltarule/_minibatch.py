@@ -336,7 +336,10 @@ class MinibatchKernel:
         self.gemm = _blas.gemm_address(dtype)  # NumPy's: one thread (the plain step's bits)
         self.thread_gemm = self.gemm
         if threads > 1:  # MKL's, else oneDNN's where installed, else NumPy's
-            self.thread_gemm = _mkl.gemm_address(dtype) or _onednn.gemm_address(dtype) or self.gemm
+            largest = bs * int((self.sizes[:-1] * self.sizes[1:]).max())  # (a layer's whole)
+            self.thread_gemm = (
+                _mkl.gemm_address(dtype) or _onednn.gemm_address(dtype, largest) or self.gemm
+            )
         self.scale, self.alpha = (float(term) for term in network.objective_terms())
         self.parts = self._parts(threads)
         self.sync = np.zeros((threads + 1) * SYNC_STRIDE, np.int64)

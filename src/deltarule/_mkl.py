@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -74,7 +73,6 @@ DISTRIBUTION = "mkl"
 SWITCH = "DELTARULE_MKL"
 """The environment variable that turns MKL off (``0``, ``false``, ``no``, ``off``) or on
 wherever it is installed (``1``, ``true``, ``yes``, ``on``; any case)."""
-_OFF, _ON = _compiled.OFF, ("1", "true", "yes", "on")
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _JIT_SUCCESS = 0  # mkl_jit_status_t: MKL_JIT_SUCCESS (1: MKL_NO_JIT, 2: MKL_JIT_ERROR)
 _CBWR_COMPATIBLE = 2  # MKL_CBWR_COMPATIBLE: the code MKL runs on any x86-64 processor
@@ -98,24 +96,14 @@ class _Mkl(NamedTuple):
 def _library() -> _Mkl | None:
     """MKL set up as the module's docstring says, or None without it (loaded where a fork
     waits for it: :func:`deltarule._numba_env.fork_waits`)."""
-    wanted = os.environ.get(SWITCH, "").strip().lower()
-    if wanted in _OFF:
+    wanted = _compiled.switch(SWITCH, "MKL", "used where the processor is one MKL has code for")
+    if wanted == "off":
         return None
-    if wanted and wanted not in _ON:
-        import warnings
-
-        warnings.warn(
-            f"{SWITCH}={os.environ[SWITCH]!r} is not one of {', '.join(_OFF)} (MKL off) or "
-            f"{', '.join(_ON)} (MKL on wherever it is installed); MKL is chosen as without "
-            "it (used where the processor is one MKL has code for). Set it to one of those.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
     from . import _numba_env
 
     with _numba_env.fork_waits():
         library = _load()
-    if library is not None and wanted not in _ON and generic_code(library.library):
+    if library is not None and wanted != "on" and generic_code(library.library):
         return None
     return library
 

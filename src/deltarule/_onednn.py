@@ -62,7 +62,9 @@ __all__ = [
 DISTRIBUTION = "onednn-cpu-gomp"
 """The wheel that ships oneDNN's library (built with GNU OpenMP)."""
 SWITCH = "DELTARULE_ONEDNN"
-"""The environment variable that turns oneDNN off (``0``, ``false``, ``no``, ``off``)."""
+"""The environment variable that turns oneDNN off (``0``, ``false``, ``no``, ``off``; read
+once a process, when oneDNN is first asked for). ``1``, ``true``, ``yes`` or ``on`` leave it
+used where installed, as unset; another value is named in a RuntimeWarning."""
 MIN_PRODUCT = 1 << 20
 """Products of this many multiply-adds (``m * n * k``) or more are oneDNN's. Below, its
 ~3 µs more a call lose: one thread, Zen 5, µs OpenBLAS / oneDNN: 32 x 128 x 128 4.9 / 7.7,
@@ -88,10 +90,12 @@ def available() -> bool:
     return _library() is not None
 
 
-def gemm_address(dtype: np.dtype) -> int:
+def gemm_address(dtype: np.dtype, largest: int) -> int:
     """The address of the ``cblas_sgemm``-like function for float32 (see the module's
-    docstring), or 0 (another dtype, or no oneDNN; oneDNN is loaded for float32 only)."""
-    if np.dtype(dtype) != np.float32:
+    docstring) for a caller whose largest product is ``largest`` multiply-adds, or 0:
+    another dtype, a largest product under :data:`MIN_PRODUCT` (none would be oneDNN's), or
+    no oneDNN. oneDNN is loaded only where it could be used."""
+    if np.dtype(dtype) != np.float32 or largest < MIN_PRODUCT:
         return 0
     library = _library()
     return 0 if library is None else library.address
@@ -136,10 +140,31 @@ def _library() -> _OneDnn | None:
 
 def _made() -> _OneDnn | None:
     """The load :func:`_library` keeps: None where the switch is off or the wheel absent."""
-    if os.environ.get(SWITCH, "").strip().lower() in _compiled.OFF:
+    if _compiled.switch(SWITCH, "oneDNN", "used where installed") == "off":
         return None
     path = library_path()
-    return None if path is None else _load(path)
+    if path is None:
+        return None
+    made = _load(path)
+    if made is not None and any(_verbose(name) for name in _VERBOSE):
+        import warnings
+
+        warnings.warn(
+            f"{'/'.join(_VERBOSE)} is set: oneDNN prints a line for each of its products on "
+            "standard output, among what deltarule writes there (predictions, JSON). Unset "
+            "it, or write results to a file (the command line's --out).",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    return made
+
+
+_VERBOSE = ("ONEDNN_VERBOSE", "DNNL_VERBOSE")
+
+
+def _verbose(name: str) -> bool:
+    """True when oneDNN's variable ``name`` asks for its log (set, and not 0 or "none")."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "none")
 
 
 def _forget() -> None:
