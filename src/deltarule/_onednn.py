@@ -11,8 +11,12 @@ the processor it finds, AVX-512 included, and on a 2-core AMD EPYC (Zen 5) it ra
 products faster, one thread each (GFLOP/s, best of 5, OpenBLAS / oneDNN): 184 / 226 for the
 first layer's forward product at batch 128 per thread (128 x 128 x 784), 228 / 251 for its
 weight gradient; with ``OPENBLAS_CORETYPE=Haswell`` (OpenBLAS held to its AVX2 kernels) 125
-/ 230 and 124 / 256. Its call costs ~3 µs more, so small products stay with OpenBLAS: a
-product of fewer than :data:`MIN_PRODUCT` multiply-adds (``m * n * k``) is OpenBLAS's.
+/ 230 and 124 / 256. On a processor without AVX-512 (emulated there: oneDNN limited to AVX2
+by ``ONEDNN_MAX_CPU_ISA=AVX2``, OpenBLAS by ``OPENBLAS_CORETYPE=Haswell``) the two were even
+(114-125 against 110-120 GFLOP/s) and the batch-128 epoch 7% faster through oneDNN (0.299 s
+against 0.322, medians of 3, twice). Its call costs ~3 µs more, so small products stay with
+OpenBLAS: a product of fewer than :data:`MIN_PRODUCT` multiply-adds (``m * n * k``) is
+OpenBLAS's.
 
 :func:`gemm_address` returns the address of a function with the signature of the
 row-major ILP64 ``cblas_sgemm`` the kernels call (:func:`deltarule._jit.product`), which
