@@ -2,8 +2,8 @@
 
 * ``peak`` — the machine's float32 matrix-multiply rate: a large square ``np.matmul``, or
   the same product on the same threads through the single-threaded products deltarule's
-  threads have (MKL's ``sgemm``: the ``mkl`` wheel installed, on a processor MKL has code
-  for; oneDNN's: the ``onednn-cpu-gomp`` wheel), whichever is fastest.
+  threads call (MKL's ``sgemm``: the ``mkl`` wheel installed, on a processor MKL has code
+  for; else oneDNN's: the ``onednn-cpu-gomp`` wheel), whichever is faster.
 * ``gemm_step`` — the "NumPy GEMM time": only the matrix products of a training step
   (forward, weight gradients, input gradients) or of a forward pass, same shapes, into
   preallocated outputs, through NumPy's BLAS thread pool. A reference, not a bound: a
@@ -88,7 +88,9 @@ def peak(size: int, repeats: int = 5) -> dict:
     b = rng.random((size, size), dtype=np.float32)
     out = np.empty_like(a)
     products = {"numpy": lambda: np.matmul(a, b, out=out)}
-    for name in ("mkl", "onednn"):
+    from deltarule import _mkl
+
+    for name in ("mkl",) if _mkl.available() else ("onednn",):  # (the one deltarule's threads use)
         matmul = _library_matmul(name, _blas_threads())
         if matmul is not None:
             products[name] = functools.partial(matmul, a, b, out)

@@ -315,5 +315,6 @@ def test_another_value_is_named_in_a_warning_and_chooses_as_without_it(monkeypat
     monkeypatch.setenv("DELTARULE_MKL", "maybe")
     monkeypatch.setattr(_mkl, "generic_code", lambda library: True)
     forget_mkl()
-    with pytest.warns(RuntimeWarning, match="DELTARULE_MKL='maybe' is not one of 0, false"):
+    with pytest.warns(RuntimeWarning, match="DELTARULE_MKL='maybe' is not one of 0, false") as w:
         assert _mkl.gemm_addresses() == (0, 0)  # as unset on a processor MKL runs generically
+    assert w[0].filename.endswith("_mkl.py")  # (the function that asked)

@@ -238,26 +238,55 @@ def test_the_switch_on_leaves_it_used(value, monkeypatch, recwarn) -> None:
     monkeypatch.setenv(_onednn.SWITCH, value)
     forget_onednn()
     assert _onednn.available()
-    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert not runtime_warnings(recwarn)
 
 
 def test_another_value_of_the_switch_is_named_in_a_warning(monkeypatch) -> None:
     monkeypatch.setenv(_onednn.SWITCH, "disabled")
     forget_onednn()
-    with pytest.warns(RuntimeWarning, match="DELTARULE_ONEDNN='disabled' is not one of 0, f"):
+    with pytest.warns(RuntimeWarning, match="DELTARULE_ONEDNN='disabled' is not one of 0, f") as w:
         assert _onednn.available()  # chosen as without it: used
+    assert w[0].filename.endswith("_onednn.py")  # (the function that asked, as MKL's)
 
 
+def runtime_warnings(recwarn) -> list:
+    return [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("value", ["1", "all", "2", "profile_exec"])
 @pytest.mark.parametrize("name", ["ONEDNN_VERBOSE", "DNNL_VERBOSE"])
-def test_onednns_log_on_standard_output_is_warned_of(name, monkeypatch, recwarn) -> None:
-    monkeypatch.setenv(name, "0")
-    forget_onednn()
-    assert _onednn.available()
-    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
-    monkeypatch.setenv(name, "1")
+def test_onednns_log_on_standard_output_is_warned_of(name, value, monkeypatch) -> None:
+    monkeypatch.setenv(name, value)
     forget_onednn()
     with pytest.warns(RuntimeWarning, match="standard output"):
         assert _onednn.available()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"ONEDNN_VERBOSE": "0"}, {"ONEDNN_VERBOSE": "error"}, {"ONEDNN_VERBOSE": "warn"},
+     {"ONEDNN_VERBOSE": "dispatch"}, {"DNNL_VERBOSE": "none"},
+     {"ONEDNN_VERBOSE": "0", "DNNL_VERBOSE": "1"}],  # (oneDNN's own name first)
+    ids=str,
+)  # fmt: skip
+def test_a_log_without_a_line_per_product_is_not_warned_of(settings, monkeypatch, recwarn):
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    forget_onednn()
+    assert _onednn.available()
+    assert not runtime_warnings(recwarn)
+
+
+def test_the_log_warning_turned_error_still_loads_once(monkeypatch) -> None:
+    monkeypatch.setenv("ONEDNN_VERBOSE", "1")
+    forget_onednn()
+    kept = len(_onednn._KEPT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="standard output"):
+            _onednn.available()
+        assert _onednn.available() and _onednn.available()  # loaded: no warning again
+    assert len(_onednn._KEPT) == kept + 1
 
 
 @pytest.mark.parametrize("value", ["0", "false", "No", " OFF "])
@@ -319,7 +348,8 @@ def test_wrong_first_products_leave_it_unused(monkeypatch) -> None:
     assert _onednn._load(_onednn.library_path()) is None
 
 
-def train(threads, onednn, monkeypatch, X, y, sizes=(256, 256, 128, 10), optimizer="adam"):
+def train(threads, onednn, monkeypatch, X, y, sizes=(256, 256, 128, 10), optimizer="adam",
+          batch_size=64):  # fmt: skip
     """A fresh float32 network trained 2 epochs at batch 64 through the kernel in
     ``threads`` threads, with oneDNN's products or without; the threads' products used."""
     products = []
@@ -337,7 +367,7 @@ def train(threads, onednn, monkeypatch, X, y, sizes=(256, 256, 128, 10), optimiz
             patch.setattr(_onednn, "gemm_address", lambda dtype, largest: 0)
         net = dr.Network(list(sizes), activation="relu", output_activation="softmax", seed=1,
                          dtype="float32")  # fmt: skip
-        trainer = Trainer(net, optimizer, 0.01, 64, seed=3)
+        trainer = Trainer(net, optimizer, 0.01, batch_size, seed=3)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             history = trainer.fit(X, y, epochs=2, verbose=0)
@@ -371,6 +401,24 @@ def test_threaded_steps_use_it_and_train_as_one_thread_does(optimizer, monkeypat
                                    atol=atol)  # fmt: skip
         np.testing.assert_allclose(ours[2].loss, other[2].loss, rtol=1e-4)
     assert not np.array_equal(ours[0].parameters, numpys[0].parameters)  # its own products
+
+
+@pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
+@pytest.mark.skipif(
+    not (_blas.gemm_address(np.float64) and _blas.controls_threads()),
+    reason="NumPy's OpenBLAS was not found: the steps run in one thread",
+)
+def test_threaded_steps_whose_products_are_all_small_do_not_load_it(monkeypatch) -> None:
+    # a 784-128-10 network at batch 16 in two threads: each thread's largest product is
+    # 16 x 64 x 784 = 802,816 multiply-adds (a whole layer's, 1,605,632, is not a thread's)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 784)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 100)]
+    forget_onednn()
+    small = train(2, True, monkeypatch, X, y, sizes=(784, 128, 10), batch_size=16)
+    assert small[1] == {_blas.gemm_address(np.float32)} and not _onednn._LOADED
+    large = train(2, True, monkeypatch, X, y, sizes=(784, 128, 10), batch_size=32)
+    assert large[1] == {_onednn.gemm_address(np.float32, LARGE)}  # 32 x 64 x 784: oneDNN's
 
 
 @pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")

@@ -60,10 +60,11 @@ ON = ("1", "true", "yes", "on")
 """The values that turn a library on wherever it is installed (:func:`switch`)."""
 
 
-def switch(name: str, library: str, unset: str) -> str:
+def switch(name: str, library: str, unset: str, stacklevel: int = 3) -> str:
     """The library switch ``name``'s setting: ``"off"`` (one of :data:`OFF`), ``"on"`` (one
     of :data:`ON`) or ``""`` (unset, or another value: named in a RuntimeWarning, which says
-    that ``library`` is then chosen as without it: ``unset``)."""
+    that ``library`` is then chosen as without it: ``unset``; ``stacklevel`` as
+    :func:`warnings.warn`'s, counted from this function)."""
     raw = os.environ.get(name, "")
     wanted = raw.strip().lower()
     if wanted in OFF:
@@ -78,7 +79,7 @@ def switch(name: str, library: str, unset: str) -> str:
             f"{', '.join(ON)} ({library} on wherever it is installed); {library} is chosen as "
             f"without it ({unset}). Set it to one of those.",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return ""
 

@@ -83,6 +83,7 @@ import contextlib
 import ctypes
 import threading
 import weakref
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -275,6 +276,22 @@ def compiled_products(
     n_layers, threads = len(sizes) - 1, parts.shape[1] - 1
     table = np.zeros((n_layers, 3, threads, 3), np.int64)
     made: dict[tuple, tuple[int, int, int] | None] = {}
+    for layer, kind, tid, *shape in thread_products(sizes, parts, bs):
+        key = tuple(shape)
+        if key not in made:
+            made[key] = _compiled_product(dtype, *shape)
+        if made[key] is not None:
+            table[layer, kind, tid] = made[key]
+    return table, [entry[1] for entry in made.values() if entry is not None]
+
+
+def thread_products(sizes: np.ndarray, parts: np.ndarray, bs: int) -> Iterator[tuple]:
+    """Each thread's products in a step of a full batch of ``bs`` rows, the threads'
+    neurons ``parts`` (see :func:`deltarule._jit.minibatch_steps`), as the kernel makes them:
+    ``(layer, kind, thread, trans_a, trans_b, m, n, k, lda, ldb, ldc)``, ``kind`` 0 for the
+    forward product (the output layer's by rows), 1 the weight gradient, 2 the input gradient
+    (the layers above the first); none where a thread has no neurons or rows."""
+    n_layers, threads = len(sizes) - 1, parts.shape[1] - 1
     for layer in range(n_layers):
         fan_in, width = int(sizes[layer]), int(sizes[layer + 1])
         for tid in range(threads):
@@ -290,14 +307,8 @@ def compiled_products(
                 plo, phi = int(parts[layer - 1, tid]), int(parts[layer - 1, tid + 1])
                 shapes.append((2, False, False, bs, phi - plo, width, width, fan_in, fan_in))
             for kind, *shape in shapes:
-                if shape[2] < 1 or shape[3] < 1:  # no neurons or no rows: no product
-                    continue
-                key = tuple(shape)
-                if key not in made:
-                    made[key] = _compiled_product(dtype, *shape)
-                if made[key] is not None:
-                    table[layer, kind, tid] = made[key]
-    return table, [entry[1] for entry in made.values() if entry is not None]
+                if shape[2] >= 1 and shape[3] >= 1:  # (no neurons or no rows: no product)
+                    yield (layer, kind, tid, *shape)
 
 
 def _compiled_product(
@@ -334,14 +345,15 @@ class MinibatchKernel:
         self.y = _memory.empty(rows * int(self.sizes[-1]), dtype)
         self.per_sample = _memory.empty(bs, dtype)
         self.gemm = _blas.gemm_address(dtype)  # NumPy's: one thread (the plain step's bits)
+        self.scale, self.alpha = (float(term) for term in network.objective_terms())
+        self.parts = self._parts(threads)
         self.thread_gemm = self.gemm
         if threads > 1:  # MKL's, else oneDNN's where installed, else NumPy's
-            largest = bs * int((self.sizes[:-1] * self.sizes[1:]).max())  # (a layer's whole)
+            largest = max((m * n * k for *_, m, n, k, _, _, _ in
+                           thread_products(self.sizes, self.parts, bs)), default=0)  # fmt: skip
             self.thread_gemm = (
                 _mkl.gemm_address(dtype) or _onednn.gemm_address(dtype, largest) or self.gemm
             )
-        self.scale, self.alpha = (float(term) for term in network.objective_terms())
-        self.parts = self._parts(threads)
         self.sync = np.zeros((threads + 1) * SYNC_STRIDE, np.int64)
         self.shared = np.zeros(1 + len(layers) * threads)
         self.one_thread_products = np.zeros((len(layers), 3, 1, 3), np.int64)  # none

@@ -137,38 +137,32 @@ def _library() -> _OneDnn | None:
     from . import _numba_env
 
     with _numba_env.fork_waits():  # (a lock: the process's one load; a fork waits for it)
-        if not _LOADED:
-            _LOADED.append(_made())
-    return _LOADED[0]
-
-
-def _made() -> _OneDnn | None:
-    """The load :func:`_library` keeps: None where the switch is off or the wheel absent."""
-    if _compiled.switch(SWITCH, "oneDNN", "used where installed") == "off":
-        return None
-    path = library_path()
-    if path is None:
-        return None
-    made = _load(path)
-    if made is not None and any(_verbose(name) for name in _VERBOSE):
+        if _LOADED:
+            return _LOADED[0]
+        wanted = _compiled.switch(SWITCH, "oneDNN", "used where installed")
+        path = None if wanted == "off" else library_path()
+        _LOADED.append(None if path is None else _load(path))
+    if _LOADED[0] is not None and _verbose():  # (kept first: a warning turned error loads once)
         import warnings
 
         warnings.warn(
-            f"{'/'.join(_VERBOSE)} is set: oneDNN prints a line for each of its products on "
-            "standard output, among what deltarule writes there (predictions, JSON). Unset "
-            "it, or write results to a file (the command line's --out).",
+            "ONEDNN_VERBOSE (or DNNL_VERBOSE) is set: oneDNN prints a line for each of its "
+            "products on standard output, among what deltarule writes there (predictions, "
+            "JSON). Unset it, or write results to a file (the command line's --out).",
             RuntimeWarning,
-            stacklevel=4,
+            stacklevel=2,
         )
-    return made
+    return _LOADED[0]
 
 
-_VERBOSE = ("ONEDNN_VERBOSE", "DNNL_VERBOSE")
-
-
-def _verbose(name: str) -> bool:
-    """True when oneDNN's variable ``name`` asks for its log (set, and not 0 or "none")."""
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "none")
+def _verbose() -> bool:
+    """True when oneDNN's log asks for a line per product: ``ONEDNN_VERBOSE`` (or, unset,
+    ``DNNL_VERBOSE``) 1, 2, all or a profile (its other values, such as error, warn,
+    check, dispatch, log none of them)."""
+    value = os.environ.get("ONEDNN_VERBOSE", "").strip().lower()
+    if not value:
+        value = os.environ.get("DNNL_VERBOSE", "").strip().lower()
+    return value in ("1", "2", "all") or "profile_exec" in value or value == "profile"
 
 
 def _forget() -> None:
