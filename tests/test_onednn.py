@@ -332,17 +332,16 @@ def test_a_function_llvmlite_cannot_compile_leaves_it_unused(monkeypatch) -> Non
 def test_wrong_first_products_leave_it_unused(monkeypatch) -> None:
     # a function that computes something else (NumPy's products of the transposes swapped)
     # fails the check of the first products
-    real = _onednn._compile
+    real, alive = _onednn._compile, []
 
     def swapped(onednn, numpy):
-        address, engine = real(onednn, numpy)
-        wrong = SIGNATURE(address)
+        wrong = SIGNATURE(real(onednn, numpy))
 
         def call_swapped(layout, ta, tb, *rest):
             wrong(layout, tb, ta, *rest)
 
-        kept = SIGNATURE(call_swapped)
-        return ctypes.cast(kept, ctypes.c_void_p).value, (engine, kept)
+        alive.append(SIGNATURE(call_swapped))  # (kept alive while the test calls it)
+        return ctypes.cast(alive[-1], ctypes.c_void_p).value
 
     monkeypatch.setattr(_onednn, "_compile", swapped)
     assert _onednn._load(_onednn.library_path()) is None

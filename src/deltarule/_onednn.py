@@ -86,7 +86,7 @@ class _OneDnn(NamedTuple):
     address: int  # the cblas_sgemm-like function's (see the module's docstring)
     get_threads: Any  # OpenMP's omp_get_max_threads
     set_threads: Any  # omp_set_num_threads (the calling thread's setting)
-    keep: Any  # what must live as long as the function: the library and the compiled code
+    library: Any  # the loaded library (the compiled function is kept in _KEPT)
 
 
 def available() -> bool:
@@ -187,10 +187,10 @@ def _load(path: str) -> _OneDnn | None:
     if not (onednn and numpy):  # (without NumPy's OpenBLAS the steps call numba's products)
         return None
     try:
-        address, engine = _compile(onednn, numpy)
+        address = _compile(onednn, numpy)
     except Exception:  # noqa: BLE001 - llvmlite refused: NumPy's products, as without oneDNN
         return None
-    made = _OneDnn(address, get_threads, set_threads, (library, engine))
+    made = _OneDnn(address, get_threads, set_threads, library)
     with _held(made):
         if not _first_products(address):
             return None
@@ -254,9 +254,9 @@ _BLAS_CALL = """%numpy = inttoptr i64 NUMPY to ptr
                    ptr %a, i64 %lda, ptr %b, i64 %ldb, float %beta, ptr %c, i64 %ldc)"""
 
 
-def _compile(onednn: int, numpy: int) -> tuple[int, Any]:
+def _compile(onednn: int, numpy: int) -> int:
     """Compile :data:`_SOURCE` for ``dnnl_sgemm`` at ``onednn`` and NumPy's ``cblas_sgemm``
-    at ``numpy``. Returns the function's address and the engine that holds its code."""
+    at ``numpy``. Returns the function's address (its engine is kept in :data:`_KEPT`)."""
     import llvmlite.binding as llvm
 
     source = (
@@ -275,7 +275,7 @@ def _compile(onednn: int, numpy: int) -> tuple[int, Any]:
     engine = llvm.create_mcjit_compiler(module, machine)
     engine.finalize_object()
     _KEPT.append(engine)
-    return engine.get_function_address("sgemm"), engine
+    return engine.get_function_address("sgemm")
 
 
 def _first_products(address: int) -> bool:
