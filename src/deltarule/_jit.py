@@ -835,12 +835,15 @@ def product_at(table, layer, kind, tid, full, gemm, trans_a, trans_b, m, n, k, a
         _jit_gemm(entry[0], entry[1], a, b[j * ldb if trans_b else j :], c[j:])
 
 
-@jit
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def squares(params, lo, hi):
-    """Sum of ``params[lo:hi]`` squared, in order, in the arrays' dtype."""
+    """Sum of ``params[lo:hi]`` squared, in the arrays' dtype, in vector lanes' partial sums
+    (``reassoc``: 20 times faster than a sum in order, whose every addition waits for the
+    last; the plain step's ``w @ w`` is BLAS's grouping, neither of these)."""
+    a = params[lo:hi]
     acc = params.dtype.type(0)
-    for j in range(lo, hi):
-        acc += params[j] * params[j]
+    for j in range(a.shape[0]):
+        acc += a[j] * a[j]
     return acc
 
 
@@ -851,17 +854,23 @@ def objective_gradient(params, grad, w_lo, w_hi, b_lo, b_hi, scale, coef, l2):
     scale ``scale`` (unless 1), plus ``coef * w`` (the network's own L2 term, unless 0),
     plus ``l2 * w`` (the trainer's, unless 0; on the biases ``l2 * (b * 0)``, as the
     trainer's weight mask gives, signed zeros and all)."""
+    objective_terms(params[w_lo:w_hi], grad[w_lo:w_hi], scale, coef, l2, False)
+    objective_terms(params[b_lo:b_hi], grad[b_lo:b_hi], scale, coef, l2, True)
+
+
+@jit
+def objective_terms(p, g, scale, coef, l2, bias):
+    # (on slices, the terms chosen outside the loop's body: vectorised, 5 times faster)
     zero, one = coef - coef, coef - coef + 1
-    for lo, hi, bias in ((w_lo, w_hi, False), (b_lo, b_hi, True)):
-        for j in range(lo, hi):
-            g = grad[j]
-            if scale != one:
-                g = g * scale
-            if coef != zero and not bias:
-                g += coef * params[j]
-            if l2 != zero:
-                g += l2 * (params[j] * zero if bias else params[j])
-            grad[j] = g
+    for j in range(p.shape[0]):
+        gj = g[j]
+        if scale != one:
+            gj = gj * scale
+        if coef != zero and not bias:
+            gj += coef * p[j]
+        if l2 != zero:
+            gj += l2 * (p[j] * zero if bias else p[j])
+        g[j] = gj
 
 
 @jit
