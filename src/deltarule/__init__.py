@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from . import solvers as solvers
     from . import textbook as textbook
     from . import training as training
+    from . import versions as versions
     from .activations import ACTIVATIONS, Activation, get_activation, register_activation
     from .exceptions import (
         ConvergenceWarning,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from .parameters import ParameterLayout
     from .restarts import Restarts, fit_restarts
     from .training import Trainer, fit
+    from .versions import show_versions
 
 _EXPORTS = {
     "activations": ("ACTIVATIONS", "Activation", "get_activation", "register_activation"),
@@ -68,6 +70,7 @@ _EXPORTS = {
     "parameters": ("ParameterLayout",),
     "restarts": ("Restarts", "fit_restarts"),
     "training": ("Trainer", "fit"),
+    "versions": ("show_versions",),
 }  # fmt: skip
 """Public name -> the module that defines it, by module."""
 
@@ -131,4 +134,5 @@ __all__ = [
     "get_loss",
     "register_activation",
     "register_loss",
+    "show_versions",
 ]

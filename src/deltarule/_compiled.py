@@ -35,8 +35,8 @@ from . import _shaped
 from ._numba_env import _cache_folder, fork_waits, private_folder
 
 __all__ = [
-    "available", "fork_waits", "private_folder", "supported", "builtin_math", "worth_it",
-    "OnlineKernel", "ONLINE_RULES", "fused_adam",
+    "available", "unavailable", "fork_waits", "private_folder", "supported", "builtin_math",
+    "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam",
 ]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -84,23 +84,30 @@ def switch(name: str, library: str, unset: str, stacklevel: int = 3) -> str:
     return ""
 
 
-@lru_cache(maxsize=1)
 def available() -> bool:
     """True when the kernels can run: numba can be imported, is not turned off (numba's
     ``NUMBA_DISABLE_JIT``, or :data:`SWITCH`), and has a folder to cache them in."""
-    if os.environ.get(SWITCH, "").strip().lower() in OFF:
-        return False
+    return unavailable() is None
+
+
+@lru_cache(maxsize=1)
+def unavailable() -> str | None:
+    """Why the kernels cannot run (see :func:`available`), or None when they can; found
+    once a process."""
+    value = os.environ.get(SWITCH, "")
+    if value.strip().lower() in OFF:
+        return f"{SWITCH}={value} turns them off"
     with fork_waits():  # (see the module's docstring)
         try:
             import numba
         except ImportError:
-            return False
+            return "numba is not installed (pip install 'deltarule[fast]')"
         if getattr(numba.config, "DISABLE_JIT", False):  # (pure Python: cannot run them)
-            return False
+            return "NUMBA_DISABLE_JIT is set (numba's pure-Python mode cannot run them)"
         if not _cache_folder():
-            return False
+            return "numba has no folder to cache them in (set NUMBA_CACHE_DIR)"
         from . import _jit  # noqa: F401 - imported whole here, where a fork waits for it
-    return True
+    return None
 
 
 def builtin_math(network: Any, loss: bool = True) -> bool:

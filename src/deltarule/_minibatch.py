@@ -101,7 +101,7 @@ __all__ = [
     "MIN_PARAMETERS", "MIN_STEPS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for",
     "planned_steps", "plain_arrays", "THREADS", "THREAD_MIN_PARAMETERS",
     "MAX_THREADS", "SYNC_STRIDE",
-    "threads_for", "shares", "keep_blas_asleep", "layout_arrays",
+    "threads_for", "threads_for_size", "shares", "keep_blas_asleep", "layout_arrays",
 ]  # fmt: skip
 
 HIDDEN_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -179,13 +179,18 @@ def _sched_yield() -> int:
 
 def threads_for(network: Any) -> int:
     """How many threads run the steps of ``network`` (see the module's docstring)."""
+    return threads_for_size(network.n_parameters, network.dtype)
+
+
+def threads_for_size(n_parameters: int, dtype: Any) -> int:
+    """How many threads run the steps of a network of ``n_parameters`` of ``dtype``."""
     if THREADS is not None:
         wanted = THREADS
-    elif network.n_parameters < THREAD_MIN_PARAMETERS:
+    elif n_parameters < THREAD_MIN_PARAMETERS:
         return 1
     else:
         wanted = min(_blas.usable_threads(), MAX_THREADS)
-    if wanted > 1 and _blas.gemm_address(network.dtype) and _blas.controls_threads():
+    if wanted > 1 and _blas.gemm_address(dtype) and _blas.controls_threads():
         return wanted
     return 1
 

@@ -31,7 +31,7 @@ __all__ = [
 ]  # fmt: skip
 
 EXIT_USAGE = 2
-SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw", "data")
+SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw", "data", "versions")
 """Subcommand modules under ``deltarule.cli``, in the order ``--help`` lists them."""
 
 
