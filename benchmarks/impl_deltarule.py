@@ -22,14 +22,18 @@ from deltarule.textbook import tutorial_network
 
 
 def describe() -> dict:
-    from deltarule import _mkl, _onednn
+    """deltarule's version, and its report of what computes its products
+    (:func:`deltarule.versions.versions`, whole under ``report``)."""
+    from deltarule.versions import versions
 
+    report = versions()
     products = "NumPy's BLAS"
-    if _mkl.available():
-        products = "MKL (threaded steps)"
-    elif _onednn.available():
+    if report["products"]["mkl"]["status"] == "used":
+        products = "MKL (threaded steps and predict)"
+    elif report["products"]["onednn"]["status"] == "used":
         products = "oneDNN (threaded steps and predict, large products)"
-    return {"version": dr.__version__, "numpy": np.__version__, "products": products}
+    return {"version": dr.__version__, "numpy": np.__version__, "products": products,
+            "report": report}  # fmt: skip
 
 
 def _network(sizes: tuple[int, ...], output_activation: str) -> dr.Network:

@@ -241,6 +241,9 @@ def variant_report(name: str, variant: dict) -> str:
         f" waited {variant.get('waited_for_quiet_seconds', 0):.0f} s for other processes"
     )
     parts = [head]
+    products = variant["implementations"].get("deltarule", {}).get("products")
+    if products:
+        parts.append(f"    deltarule's products: {products}")
     missing = [f"{k}: {v['note']}" for k, v in variant["implementations"].items() if "note" in v]
     if missing:
         parts.append("    skipped: " + "; ".join(missing))

@@ -78,6 +78,14 @@ def test_the_json_has_the_expected_keys_and_positive_numbers(quick: tuple[str, d
     assert len(variant["peak_by_library"]) == len(readings)
     assert set(variant["env"]) == {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
     assert "deltarule" in variant["implementations"]
+    # deltarule's worker reports what computes its products, in the variant's environment
+    described = variant["implementations"]["deltarule"]
+    report = described["report"]
+    assert set(report["products"]) == {"numpy_blas", "mkl", "onednn"}
+    for name, value in variant["env"].items():
+        assert report["environment"].get(name) == value
+    assert ("oneDNN" in described["products"]) == (report["products"]["onednn"]["status"] == "used")
+    assert f"deltarule's products: {described['products']}" in quick[0]
     workloads = variant["workloads"]
     assert set(workloads) == {"a", "b", "c", "d"}
 
