@@ -226,3 +226,16 @@ def test_the_cpu_model_comes_from_cpuinfo(tmp_path) -> None:
     assert versions._cpu_model(str(cpuinfo)) == "Test CPU @ 3.0GHz"
     fallback = versions._cpu_model(str(tmp_path / "missing"))
     assert fallback is None or (isinstance(fallback, str) and fallback)
+
+
+def test_steps_in_one_thread_use_neither_mkl_nor_onednn(clean_environment) -> None:
+    # the compiled steps and predict call MKL's or oneDNN's products from several threads only
+    clean_environment.setattr(_minibatch, "THREADS", 1)
+    info = versions.versions()
+    assert info["threads"]["compiled_steps"] in (1, None)
+    for name in ("mkl", "onednn"):
+        assert info["products"][name]["status"] != versions.USED
+        if info["products"][name]["library"] and info["compiled_kernels"]["available"]:
+            assert info["products"][name]["note"] == versions.ONE_THREAD
+    if info["compiled_kernels"]["available"]:
+        assert "the steps run in one thread" in versions.text_report(info)

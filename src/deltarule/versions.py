@@ -49,6 +49,8 @@ NOT_INSTALLED, SWITCHED_OFF, NOT_USED, USED = (
     "not installed", "switched off", "installed but not used", "used",
 )  # fmt: skip
 NOT_LOADED = "installed but could not be loaded"
+ONE_THREAD = ("the compiled training steps and predict, which call it from several threads, run "
+              "in one thread here, on NumPy's products")  # fmt: skip
 
 
 def versions() -> dict[str, Any]:
@@ -79,6 +81,8 @@ def versions() -> dict[str, Any]:
     from . import __version__, _blas
 
     kernels = _compiled_kernels()
+    threads = _threads(kernels["available"])
+    threaded = (threads["compiled_steps"] or 0) > 1
     return {
         "deltarule": __version__,
         "python": {
@@ -89,9 +93,9 @@ def versions() -> dict[str, Any]:
         "platform": {"platform": platform.platform(), "machine": platform.machine()},
         "cpu": {"model": _cpu_model(), "cores": _blas.cpus()},
         "packages": {name: _version(name) for name in PACKAGES},
-        "products": _products(kernels["available"]),
+        "products": _products(kernels["available"], threaded),
         "compiled_kernels": kernels,
-        "threads": _threads(kernels["available"]),
+        "threads": threads,
         "environment": _environment(),
     }
 
@@ -180,6 +184,8 @@ def _pool(steps: int | None, controls: bool) -> str:
     """What deltarule does with NumPy's pool of threads."""
     if steps is None:
         return "the NumPy step's products run in it"
+    if steps == 1:
+        return "the steps run in one thread, on its products"
     if controls:
         return "deltarule holds it at one thread while the steps' threads run"
     return "deltarule cannot hold it at one thread (so the compiled steps run in one thread)"
@@ -220,8 +226,9 @@ def _cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str | None:
     return platform.processor() or None
 
 
-def _products(compiled: bool) -> dict[str, Any]:
-    """Who computes the matrix products (``compiled``: the compiled kernels can run)."""
+def _products(compiled: bool, threaded: bool) -> dict[str, Any]:
+    """Who computes the matrix products (``compiled``: the compiled kernels can run;
+    ``threaded``: in several threads, the only ones that call MKL or oneDNN)."""
     from . import _blas
 
     path = _blas._numpy_openblas()
@@ -231,8 +238,9 @@ def _products(compiled: bool) -> dict[str, Any]:
         "corename": None if path is None else _corename(path),
         "kernels_call_it": _blas.gemm_addresses() != (0, 0),
     }
-    mkl = _mkl_status(compiled)
-    return {"numpy_blas": numpy_blas, "mkl": mkl, "onednn": _onednn_status(compiled, mkl)}
+    mkl = _mkl_status(compiled, threaded)
+    onednn = _onednn_status(compiled, threaded, mkl)
+    return {"numpy_blas": numpy_blas, "mkl": mkl, "onednn": onednn}
 
 
 def _corename(path: str) -> str | None:
@@ -265,7 +273,7 @@ def _switched_off(switch: str, library: str | None) -> dict[str, Any] | None:
     return _entry(SWITCHED_OFF, library, f"{switch}={value}")
 
 
-def _mkl_status(compiled: bool) -> dict[str, Any]:
+def _mkl_status(compiled: bool, threaded: bool) -> dict[str, Any]:
     """MKL's status: not installed, switched off, installed but not used, used, or
     installed but could not be loaded (``compiled``: the compiled kernels can run)."""
     from . import _mkl
@@ -277,6 +285,8 @@ def _mkl_status(compiled: bool) -> dict[str, Any]:
     if not compiled:
         return _switched_off(_mkl.SWITCH, library) or _entry(
             NOT_USED, library, "the compiled kernels, which call it, cannot run")  # fmt: skip
+    if not threaded:
+        return _switched_off(_mkl.SWITCH, library) or _entry(NOT_USED, library, ONE_THREAD)
     if _mkl.available():  # (read once a process: a switch set since changes nothing)
         return _entry(USED, library, "the threaded training steps' products and the compiled "
                       "predict's, one thread each")  # fmt: skip
@@ -293,7 +303,7 @@ def _mkl_status(compiled: bool) -> dict[str, Any]:
     return _entry(NOT_LOADED, library, "its library or its functions could not be loaded")
 
 
-def _onednn_status(compiled: bool, mkl: dict[str, Any]) -> dict[str, Any]:
+def _onednn_status(compiled: bool, threaded: bool, mkl: dict[str, Any]) -> dict[str, Any]:
     """oneDNN's status: not installed, switched off, installed but not used, used, or
     installed but could not be loaded (``mkl``: MKL's entry; where MKL is used, oneDNN
     is not)."""
@@ -306,6 +316,8 @@ def _onednn_status(compiled: bool, mkl: dict[str, Any]) -> dict[str, Any]:
     if not compiled:
         return _switched_off(_onednn.SWITCH, library) or _entry(
             NOT_USED, library, "the compiled kernels, which call it, cannot run")  # fmt: skip
+    if not threaded:
+        return _switched_off(_onednn.SWITCH, library) or _entry(NOT_USED, library, ONE_THREAD)
     if mkl["status"] == USED:
         return _switched_off(_onednn.SWITCH, library) or _entry(
             NOT_USED, library, "MKL computes the products instead")  # fmt: skip
@@ -349,4 +361,10 @@ def _environment() -> dict[str, str]:
     from . import _compiled
 
     names = dict.fromkeys([*ENVIRONMENT, _compiled.SWITCH])
-    return {name: os.environ[name] for name in names if name in os.environ}
+    return {name: _decoded(os.environ[name]) for name in names if name in os.environ}
+
+
+def _decoded(value: str) -> str:
+    """An environment variable's value with the bytes that are not UTF-8 (which Python keeps
+    as lone surrogates, which JSON's UTF-8 cannot hold) written as ``\\xNN``."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -72,7 +72,9 @@ def test_out_dash_is_standard_output(capsys) -> None:
         (["--format", "xml"], "invalid choice: 'xml'"),
         (["--out", "v.csv"], "which this command does not write"),
         (["--format", "text", "--out", "v.json"], "--format text does not match --out v.json"),
-        (["--out", "missing-folder/v.json"], "--out"),
+        (["--out", "missing-folder/v.json"], "the folder"),
+        (["--out", "."], "is a folder; expected a file path such as versions.txt"),
+        (["--out", ""], "--out is empty; expected a file path such as versions.txt"),
     ],
 )
 def test_errors_are_one_line_with_status_2(capsys, in_tmp, argv, fragment) -> None:
@@ -86,3 +88,14 @@ def test_a_control_character_in_the_environment_is_not_written_raw(capsys, monke
     code, out, _ = cli(capsys, "versions")
     assert code == 0 and "\x1b" not in out and "\x07" not in out
     assert "OPENBLAS_CORETYPE: 'Haswell\\x1b]0;title\\x07'" in out
+
+
+def test_bytes_that_are_not_utf8_in_the_environment_give_valid_json(capsys, monkeypatch) -> None:
+    import os
+
+    value = os.fsdecode(b"4\xff\xfe")  # (what Python makes of such bytes: lone surrogates)
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    code, out, _ = cli(capsys, "versions", "--format", "json")
+    assert code == 0
+    info = json.loads(out.encode("utf-8").decode("utf-8"))  # (encodable: no surrogates)
+    assert info["environment"]["OMP_NUM_THREADS"] == "4\\xff\\xfe"

@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 
 from .._json import dumps
+from ..exceptions import InputError
 from ..versions import text_report, versions
 from . import add_common
 from ._common import check_distinct, output_format, refuse_foreign_extension, write_text
+from ._outputs import check_output
 from ._records import printable
 
 EPILOG = """examples:
@@ -62,8 +64,11 @@ def run(args: argparse.Namespace) -> int:
     """Gather the report and write it."""
     from ._stdin import output_file
 
+    if args.out == "":
+        raise InputError("--out is empty; expected a file path such as versions.txt.")
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     form = output_format(args.format, out, SUFFIXES, "text")
+    check_output("--out", out, "versions.txt")
     check_distinct({}, {"--out": out})
     refuse_foreign_extension(out, SUFFIXES)
     info = versions()
