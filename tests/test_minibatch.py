@@ -398,18 +398,38 @@ def test_relu_networks_with_squared_error_train_bit_for_bit(hidden, loss, monkey
         return dr.Network([7, 12, 9, 3], activation=hidden, output_activation="identity",
                           loss=loss, seed=1, dtype="float32")  # fmt: skip
 
-    for optimizer in RULES:
+    from deltarule.sklearn._solvers import SklearnSGD
+
+    sklearn_rules = [lambda: SklearnSGD(0.01, 0.9, True), lambda: SklearnSGD(0.01, 0.9, False)]
+    for optimizer in [*RULES, *sklearn_rules]:
         for l2 in (0.0, 1e-2):
-            fast = train(True, monkeypatch, make, X, y, optimizer, l2=l2)
-            plain = train(False, monkeypatch, make, X, y, optimizer, l2=l2)
+            if callable(optimizer):  # (a fresh object for each training)
+                runs = kernel_runs(monkeypatch)
+                fast = train(True, monkeypatch, make, X, y, optimizer(), l2=l2)
+                assert runs, "scikit-learn's rule did not take the kernel"
+                plain = train(False, monkeypatch, make, X, y, optimizer(), l2=l2)
+            else:
+                fast = train(True, monkeypatch, make, X, y, optimizer, l2=l2)
+                plain = train(False, monkeypatch, make, X, y, optimizer, l2=l2)
             np.testing.assert_array_equal(fast[0].parameters, plain[0].parameters)
             for key, value in fast[1].optimizer_state.items():
                 if isinstance(value, np.ndarray) and key != "scratch":
                     np.testing.assert_array_equal(value, plain[1].optimizer_state[key])
 
 
+SOLVERS = [
+    {"solver": "adam"},
+    {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": True},
+    {"solver": "sgd", "momentum": 0.5, "nesterovs_momentum": False, "learning_rate": "invscaling"},
+    {"solver": "sgd", "momentum": 0.0},
+]
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=lambda s: "-".join(map(str, s.values())))
 @pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regressor"])
-def test_scikit_learn_estimators_take_the_kernel_with_their_l2_term(kind, monkeypatch) -> None:
+def test_scikit_learn_estimators_take_the_kernel_with_their_l2_term(
+    kind, solver, monkeypatch
+) -> None:
     from deltarule.sklearn import MLPClassifier, MLPRegressor
 
     rng = np.random.default_rng(7)
@@ -421,7 +441,7 @@ def test_scikit_learn_estimators_take_the_kernel_with_their_l2_term(kind, monkey
     else:
         y, make = (np.arange(203) % (3 if kind == "multiclass" else 2)), MLPClassifier
     settings = dict(hidden_layer_sizes=(9, 7), alpha=1e-2, batch_size=16, max_iter=4, tol=0.0,
-                    n_iter_no_change=10, random_state=0)  # fmt: skip
+                    n_iter_no_change=10, random_state=0, **solver)  # fmt: skip
     runs = kernel_runs(monkeypatch)
     fitted = []
     for compiled in (True, False):

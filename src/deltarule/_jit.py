@@ -860,7 +860,8 @@ def objective_gradient(params, grad, w_lo, w_hi, b_lo, b_hi, scale, coef, l2):
 
 @jit
 def objective_terms(p, g, scale, coef, l2, bias):
-    # (on slices, the terms chosen outside the loop's body: vectorised, 5 times faster)
+    """:func:`objective_gradient` on the slices ``p`` (parameters) and ``g`` (their loss
+    gradient), weights or (``bias``) biases. (On slices: vectorised, 5 times faster.)"""
     zero, one = coef - coef, coef - coef + 1
     for j in range(p.shape[0]):
         gj = g[j]
@@ -875,8 +876,12 @@ def objective_terms(p, g, scale, coef, l2, bias):
 
 @jit
 def sgd(params, grad, total, rate, accumulate):
-    # (one loop per rule on slices, as in adam: LLVM vectorises these; the rules' loops
-    # on the whole buffers with the rule chosen per element it did not, at 4x the time)
+    """The delta rule on the slices ``params`` and ``grad``: ``params -= grad * rate``, and
+    ``total += grad`` when ``accumulate``, one element at a time.
+
+    (One loop per rule, on slices, as :func:`adam`: LLVM vectorises these; the rules' loops
+    on the whole buffers with the rule chosen per element it did not, at 4-10x the time.)
+    """
     for i in range(params.shape[0]):
         g = grad[i]
         params[i] -= g * rate
@@ -886,7 +891,9 @@ def sgd(params, grad, total, rate, accumulate):
 
 @jit
 def velocity_rule(params, grad, vel, total, rate, mu, nesterov, accumulate):
-    # momentum (velocity ``vel``, decay ``mu``), or Nesterov's: NumPy's passes' order
+    """PyTorch's momentum on the slices: ``v = mu v + g``, ``params -= rate v`` (Nesterov's:
+    ``params -= rate (mu v + g)``), in the NumPy passes' order; ``total += g`` when
+    ``accumulate``."""
     for i in range(params.shape[0]):
         g = grad[i]
         vi = vel[i] * mu + g
@@ -901,12 +908,32 @@ def velocity_rule(params, grad, vel, total, rate, mu, nesterov, accumulate):
 
 @jit
 def square_rule(params, grad, sq, total, rate, rho, c_rho, eps, rms, accumulate):
-    # RMSprop (mean square ``sq``, decay ``rho``) or Adagrad (sum of squares): NumPy's order
+    """RMSprop (``rms``: mean square ``sq = rho sq + c_rho g^2``) or Adagrad (sum of squares
+    ``sq += g^2``) on the slices, then ``params -= g / (sqrt(sq) + eps) rate``, in the NumPy
+    passes' order; ``total += g`` when ``accumulate``."""
     for i in range(params.shape[0]):
         g = grad[i]
         si = sq[i] * rho + (g * g) * c_rho if rms else sq[i] + g * g
         sq[i] = si
         params[i] -= g / (np.sqrt(si) + eps) * rate
+        if accumulate:
+            total[i] += g
+
+
+@jit
+def sklearn_rule(params, grad, vel, total, rate, mu, nesterov, accumulate):
+    """scikit-learn's momentum on the slices: ``v = mu v - rate g``, ``params += v``
+    (Nesterov's: ``params = (params - rate g) + mu v``), in the NumPy passes' order of
+    :class:`deltarule.sklearn._solvers.SklearnSGD`; ``total += g`` when ``accumulate``."""
+    for i in range(params.shape[0]):
+        g = grad[i]
+        step = g * rate
+        vi = vel[i] * mu - step
+        vel[i] = vi
+        if nesterov:
+            params[i] = (params[i] - step) + vi * mu
+        else:
+            params[i] += vi
         if accumulate:
             total[i] += g
 
@@ -920,6 +947,8 @@ def update(opt, params, grad, total, m, v, lo, hi, rate, b1, c1, b2, c2, eps, kk
     p, g, s = params[lo:hi], grad[lo:hi], total[lo:hi]
     if opt == 1 or opt == 4:
         adam(p, g, m[lo:hi], v[lo:hi], b1, c1, b2, c2, eps, kk, tiny, s, whole, decay)
+    elif opt >= 7:  # scikit-learn's momentum (7) or Nesterov (8), velocity in m, decay b1
+        sklearn_rule(p, g, m[lo:hi], s, rate, b1, opt == 8, whole)
     elif opt >= 5:
         square_rule(p, g, v[lo:hi], s, rate, b2, c2, eps, opt == 5, whole)
     elif opt == 0:
@@ -1033,7 +1062,8 @@ def minibatch_steps(
     4: Adam and AdamW with the per-step constants ``eps_c``, ``k``, ``flush``, AdamW's
     weights first times ``decay``; 2 and 3: momentum and Nesterov, velocity ``m``, decay
     ``b1``; 5: RMSprop, mean square ``v``, decay ``b2``; 6: Adagrad, sum of squares ``v``;
-    5 and 6 with ``eps_c`` as epsilon), gradient sum into ``total``. The objective is
+    5 and 6 with ``eps_c`` as epsilon; 7 and 8: scikit-learn's momentum and Nesterov,
+    velocity ``m``, decay ``b1``), gradient sum into ``total``. The objective is
     ``loss_scale`` times the loss plus ``alpha / (2 nb)`` times the squared weights of a
     batch of ``nb`` rows (:meth:`Network.objective_terms`), plus the trainer's
     ``l2 / 2`` times the squared weights. See :mod:`deltarule._minibatch`.

@@ -24,8 +24,9 @@ whose objective :meth:`~deltarule.network.Network.objective_terms` describes (th
 and the scikit-learn adapter's scaled loss plus L2 term), without dropout; hidden
 activations identity, ReLU, leaky ReLU, logistic or tanh; an output pair softmax +
 categorical cross-entropy, logistic + binary cross-entropy, or identity + half squared or
-mean squared error; SGD, momentum, Nesterov, Adam, AdamW, RMSprop or Adagrad; the trainer's
-L2 term; no sample weights, frozen parameters, or the trainer's L1 or max-norm; and a
+mean squared error; SGD, momentum, Nesterov, Adam, AdamW, RMSprop, Adagrad or scikit-learn's
+momentum or Nesterov (the estimators' ``solver="sgd"``: :func:`rule_of`); the trainer's L2
+term; no sample weights, frozen parameters, or the trainer's L1 or max-norm; and a
 network of :data:`MIN_PARAMETERS` or a run of :data:`MIN_STEPS`. Anything else takes the
 plain step.
 
@@ -99,6 +100,7 @@ the address of the C library's ``sched_yield`` (or 0), thread ``i``'s counter
 
 __all__ = [
     "MIN_PARAMETERS", "MIN_STEPS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for",
+    "rule_of",
     "planned_steps", "plain_arrays", "THREADS", "THREAD_MIN_PARAMETERS",
     "MAX_THREADS", "SYNC_STRIDE",
     "threads_for", "threads_for_size", "shares", "keep_blas_asleep", "layout_arrays",
@@ -142,6 +144,25 @@ _RULES = {
     optimizers.AdamW: 4, optimizers.RMSprop: 5, optimizers.Adagrad: 6,
 }  # fmt: skip
 """The update rules the kernel runs (these exact classes: a subclass may change the rule)."""
+_NAMED_RULES = {"sgd": 0, "momentum": 2, "nesterov": 3, "sklearn_momentum": 7,
+                "sklearn_nesterov": 8}  # fmt: skip
+"""The rules of :meth:`deltarule.optimizers.Optimizer.online_rule`'s names that the kernel
+runs too: an optimizer of another class that vouches for one of them (scikit-learn's
+``SklearnSGD``, the estimators' ``solver="sgd"``, which the core cannot name; a subclass
+that keeps its base's step methods). scikit-learn's rule with a momentum of 0 is the delta
+rule (its velocity, which a momentum of 0 never reads again, is left as it was)."""
+
+
+def rule_of(optimizer: Any) -> tuple[int, float] | None:
+    """The kernel's code of ``optimizer``'s update rule and its momentum (0 for a rule
+    without one), or None when the kernel runs none of its rules."""
+    code = _RULES.get(type(optimizer))
+    if code is not None:
+        return code, float(getattr(optimizer, "momentum", 0.0))
+    named = optimizer.online_rule()
+    if named is None or named[0] not in _NAMED_RULES:
+        return None
+    return _NAMED_RULES[named[0]], float(named[1])
 
 
 @lru_cache(maxsize=1)
@@ -247,7 +268,7 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
         and pair in PAIR_CODES
         and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])
         and not any(layer.dropout for layer in layers)
-        and type(opt) in _RULES
+        and rule_of(opt) is not None
         and not (trainer.l1 or trainer.max_norm is not None)
         and (net.n_parameters >= MIN_PARAMETERS or planned_steps(trainer, n_rows, bs) >= MIN_STEPS)
         and _compiled.available()
@@ -391,7 +412,7 @@ class MinibatchKernel:
         losses = np.empty(n_steps)
         if order is None:
             order = np.empty(0, np.int64)
-        code = _RULES[type(opt)]
+        code, momentum = rule_of(opt)
         none = np.empty(0, net.dtype)
         eps_c = k = flush = m = v = none
         b1 = b2 = 0.0
@@ -415,7 +436,7 @@ class MinibatchKernel:
                 v = state["sum_of_squares"]
         else:  # SGD, momentum, Nesterov
             m = state.get("velocity", none)
-            b1 = getattr(opt, "momentum", 0.0)
+            b1 = momentum
         steps = (  # the data, the steps and the network's layout; then the gemm
             X, Y, order, first, n_steps, self.batch_size,
             self.sizes, self.w_off, self.b_off, self.codes, self.pair,
