@@ -22,15 +22,26 @@ from deltarule.textbook import tutorial_network
 
 
 def describe() -> dict:
-    """deltarule's version, and its report of what computes its products
-    (:func:`deltarule.versions.versions`, whole under ``report``)."""
-    from deltarule.versions import versions
+    """deltarule's version, what computes its products, and its whole report of them
+    (``deltarule versions``, under ``report``: run in a process of its own, as this worker's
+    environment, since it imports numba, which this worker's memory figures would otherwise
+    leave out; MKL and oneDNN are loaded here, as they always were before those figures)."""
+    import json
+    import subprocess
+    import sys
 
-    report = versions()
+    from deltarule import _mkl, _onednn
+
+    _mkl.available(), _onednn.available()
+    command = [sys.executable, "-m", "deltarule", "versions", "--format", "json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    report = json.loads(done.stdout) if done.returncode == 0 else {"error": done.stderr.strip()}
+    used = {name: entry["status"] == "used" for name, entry in report.get("products", {}).items()
+            if name in ("mkl", "onednn")}  # fmt: skip
     products = "NumPy's BLAS"
-    if report["products"]["mkl"]["status"] == "used":
+    if used.get("mkl"):
         products = "MKL (threaded steps and predict)"
-    elif report["products"]["onednn"]["status"] == "used":
+    elif used.get("onednn"):
         products = "oneDNN (threaded steps and predict, large products)"
     return {"version": dr.__version__, "numpy": np.__version__, "products": products,
             "report": report}  # fmt: skip

@@ -7,6 +7,7 @@ import ctypes.util
 import importlib.metadata
 import io
 import json
+import platform
 import sys
 
 import pytest
@@ -31,6 +32,8 @@ def plain(value) -> bool:
 @pytest.fixture
 def clean_environment(monkeypatch):
     """None of the reported variables set (the switches read afresh after the test)."""
+    _compiled.available()  # (numba reads NUMBA_CACHE_DIR and its other variables once, at
+    # its import: imported here, before they are unset, as the user's session set them)
     for name in (*versions.ENVIRONMENT, _compiled.SWITCH):
         monkeypatch.delenv(name, raising=False)
     yield monkeypatch
@@ -44,7 +47,7 @@ def test_the_data_has_its_keys_and_plain_types() -> None:
                          "compiled_kernels", "threads", "environment"}  # fmt: skip
     assert plain(info)
     assert info["deltarule"] == dr.__version__
-    assert info["python"]["version"] == "{}.{}.{}".format(*sys.version_info[:3])
+    assert info["python"]["version"] == platform.python_version()
     assert info["cpu"]["cores"] == _blas.cpus() >= 1
     assert list(info["packages"]) == list(versions.PACKAGES)
     assert info["packages"]["numpy"] == importlib.metadata.version("numpy")
@@ -205,11 +208,29 @@ def test_numbas_pure_python_mode_is_named(found_afresh) -> None:
 
 def test_numba_not_installed_is_named(found_afresh) -> None:
     found_afresh.setitem(sys.modules, "numba", None)  # (its import raises ImportError)
+    real = importlib.metadata.version
+
+    def version(name: str) -> str:
+        if name == "numba":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    found_afresh.setattr(importlib.metadata, "version", version)
     assert versions._compiled_kernels()["reason"].startswith("numba is not installed")
 
 
-def test_kernels_that_can_run_give_no_reason(found_afresh) -> None:
+def test_numba_installed_that_cannot_be_imported_says_so(found_afresh) -> None:
+    # (numba refuses a NumPy newer than it supports with an ImportError)
     pytest.importorskip("numba")
+    found_afresh.setitem(sys.modules, "numba", None)
+    reason = versions._compiled_kernels()["reason"]
+    assert reason.startswith("numba is installed but cannot be imported: "), reason
+
+
+def test_kernels_that_can_run_give_no_reason(found_afresh) -> None:
+    numba = pytest.importorskip("numba")
+    if numba.config.DISABLE_JIT:
+        pytest.skip("NUMBA_DISABLE_JIT is set in this session")
     assert versions._compiled_kernels() == {"available": True, "reason": None}
 
 
@@ -239,3 +260,24 @@ def test_steps_in_one_thread_use_neither_mkl_nor_onednn(clean_environment) -> No
             assert info["products"][name]["note"] == versions.ONE_THREAD
     if info["compiled_kernels"]["available"]:
         assert "the steps run in one thread" in versions.text_report(info)
+
+
+@pytest.mark.skipif(_mkl.library_path() is None, reason="the mkl wheel is not installed")
+def test_mkl_asked_for_but_not_loaded_says_so(clean_environment) -> None:
+    clean_environment.setenv(_mkl.SWITCH, "1")
+    clean_environment.setattr(_mkl, "_library", lambda: None)  # (as a library that fails)
+    info = versions.versions()
+    if not (info["threads"]["compiled_steps"] or 0) > 1:
+        pytest.skip("the compiled steps run in one thread here: MKL is not asked for")
+    entry = info["products"]["mkl"]
+    assert entry["status"] == versions.NOT_LOADED
+    assert entry["note"].startswith("DELTARULE_MKL asks for it")
+
+
+def test_a_switch_value_that_is_not_printable_is_shown_escaped(clean_environment) -> None:
+    clean_environment.setenv(_onednn.SWITCH, "off\n")
+    entry = versions.versions()["products"]["onednn"]
+    if entry["library"] is None:
+        pytest.skip("oneDNN is not installed")
+    assert entry == {"status": versions.SWITCHED_OFF, "library": entry["library"],
+                     "note": "DELTARULE_ONEDNN='off\\n'"}  # fmt: skip

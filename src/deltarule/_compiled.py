@@ -96,12 +96,18 @@ def unavailable() -> str | None:
     once a process."""
     value = os.environ.get(SWITCH, "")
     if value.strip().lower() in OFF:
-        return f"{SWITCH}={value} turns them off"
+        return f"{SWITCH}={value if value.isprintable() else repr(value)} turns them off"
     with fork_waits():  # (see the module's docstring)
         try:
             import numba
-        except ImportError:
-            return "numba is not installed (pip install 'deltarule[fast]')"
+        except ImportError as error:
+            import importlib.metadata
+
+            try:
+                importlib.metadata.version("numba")
+            except importlib.metadata.PackageNotFoundError:
+                return "numba is not installed (pip install 'deltarule[fast]')"
+            return f"numba is installed but cannot be imported: {error}"
         if getattr(numba.config, "DISABLE_JIT", False):  # (pure Python: cannot run them)
             return "NUMBA_DISABLE_JIT is set (numba's pure-Python mode cannot run them)"
         if not _cache_folder():

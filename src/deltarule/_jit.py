@@ -839,7 +839,9 @@ def product_at(table, layer, kind, tid, full, gemm, trans_a, trans_b, m, n, k, a
 def squares(params, lo, hi):
     """Sum of ``params[lo:hi]`` squared, in the arrays' dtype, in vector lanes' partial sums
     (``reassoc``: 20 times faster than a sum in order, whose every addition waits for the
-    last; the plain step's ``w @ w`` is BLAS's grouping, neither of these)."""
+    last; the plain step's ``w @ w`` is BLAS's grouping, neither of these). The grouping
+    follows the processor's vector width, as BLAS's does: the loss value (not the gradient)
+    may differ in its last bits between machines, never between runs on one."""
     a = params[lo:hi]
     acc = params.dtype.type(0)
     for j in range(a.shape[0]):

@@ -54,7 +54,9 @@ run, NumPy's OpenBLAS is held at one thread (:func:`deltarule._blas.single_threa
 limiting it (``OPENBLAS_NUM_THREADS=1``, threadpoolctl) runs the steps in one thread.
 A threaded run agrees with a one-threaded one within float rounding, not bit for bit: the
 threads' single-threaded products of their columns are not blocked as the pool's products of
-the whole are, and the sums of squared weights of the L2 terms are added in other groupings.
+the whole are, and the sums of squared weights of the L2 terms are added in other groupings
+(in vector lanes: :func:`deltarule._jit.squares`, whose grouping also follows the processor's
+vector width, so an L2 term's loss value may differ in its last bits between machines).
 Those rounding differences grow over a run as any two rounding paths' do (measured after 80
 Adam steps of a 52,000-weight softmax network: the final loss alike to 7 digits, the largest
 weight difference 4e-4).

@@ -39,7 +39,8 @@ ENVIRONMENT = (
     "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
     "OPENBLAS_L2_SIZE", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ONEDNN_VERBOSE",
     "DNNL_VERBOSE", "DELTARULE_MKL", "DELTARULE_ONEDNN", "DELTARULE_SHAPED", "DELTARULE_NUMBA",
-    "NUMBA_DISABLE_JIT", "NUMBA_CACHE_DIR",
+    "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "NUMBA_DISABLE_JIT", "NUMBA_CACHE_DIR",
+    "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "NUMBA_OPT", "NUMBA_BOUNDSCHECK",
 )  # fmt: skip
 """The environment variables that change deltarule's speed or results (reported when set;
 the compiled kernels' switch, :data:`deltarule._compiled.SWITCH`, is added if renamed)."""
@@ -50,7 +51,7 @@ NOT_INSTALLED, SWITCHED_OFF, NOT_USED, USED = (
 )  # fmt: skip
 NOT_LOADED = "installed but could not be loaded"
 ONE_THREAD = ("the compiled training steps and predict, which call it from several threads, run "
-              "in one thread here, on NumPy's products")  # fmt: skip
+              "in one thread here")  # fmt: skip
 
 
 def versions() -> dict[str, Any]:
@@ -59,7 +60,9 @@ def versions() -> dict[str, Any]:
     Asking whether MKL and oneDNN are used loads them, as a fit or predict that needs them
     would (oneDNN: ~40-70 ms and ~55 MB, once a process); so does asking whether the
     compiled kernels can run (numba's import). A misspelt ``DELTARULE_MKL`` or
-    ``DELTARULE_ONEDNN`` is named in a RuntimeWarning then, as in training.
+    ``DELTARULE_ONEDNN`` is named in a RuntimeWarning then, as in training. Those switches
+    and ``DELTARULE_NUMBA`` are read once a process, by whichever asks first (this report, a
+    fit or a predict): set them before.
 
     Returns
     -------
@@ -162,9 +165,10 @@ def _system_rows(info: dict[str, Any]) -> dict[str, str]:
 
 def _numpy_blas(blas: dict[str, Any]) -> str:
     if blas["library"] is None:
-        return "not NumPy's own OpenBLAS (the compiled kernels use numba's np.dot)"
+        return "not NumPy's own OpenBLAS (the compiled kernels would use numba's np.dot)"
     core = f", core {blas['corename']}" if blas["corename"] else ""
-    return f"{blas['library']}, {_count(blas['threads'], 'thread')}{core}"
+    threads = "threads unknown" if blas["threads"] is None else _count(blas["threads"], "thread")
+    return f"{blas['library']}, {threads}{core}"
 
 
 def _compiled_rows(kernels: dict[str, Any], threads: dict[str, Any]) -> dict[str, str]:
@@ -185,7 +189,7 @@ def _pool(steps: int | None, controls: bool) -> str:
     if steps is None:
         return "the NumPy step's products run in it"
     if steps == 1:
-        return "the steps run in one thread, on its products"
+        return "the steps run in one thread"
     if controls:
         return "deltarule holds it at one thread while the steps' threads run"
     return "deltarule cannot hold it at one thread (so the compiled steps run in one thread)"
@@ -234,9 +238,9 @@ def _products(compiled: bool, threaded: bool) -> dict[str, Any]:
     path = _blas._numpy_openblas()
     numpy_blas = {
         "library": None if path is None else os.path.basename(path),
-        "threads": _blas.pool_threads(),
+        "threads": _blas.pool_threads() if _blas.controls_threads() else None,
         "corename": None if path is None else _corename(path),
-        "kernels_call_it": _blas.gemm_addresses() != (0, 0),
+        "kernels_call_it": compiled and _blas.gemm_addresses() != (0, 0),
     }
     mkl = _mkl_status(compiled, threaded)
     onednn = _onednn_status(compiled, threaded, mkl)
@@ -270,7 +274,7 @@ def _switched_off(switch: str, library: str | None) -> dict[str, Any] | None:
     value = os.environ.get(switch, "")
     if value.strip().lower() not in _compiled.OFF:
         return None
-    return _entry(SWITCHED_OFF, library, f"{switch}={value}")
+    return _entry(SWITCHED_OFF, library, f"{switch}={_shown(value)}")
 
 
 def _mkl_status(compiled: bool, threaded: bool) -> dict[str, Any]:
@@ -293,6 +297,11 @@ def _mkl_status(compiled: bool, threaded: bool) -> dict[str, Any]:
     off = _switched_off(_mkl.SWITCH, library)
     if off is not None:
         return off
+    from . import _compiled
+
+    if os.environ.get(_mkl.SWITCH, "").strip().lower() in _compiled.ON:  # asked for, not there
+        return _entry(NOT_LOADED, library, f"{_mkl.SWITCH} asks for it, but its library or its "
+                      "functions could not be loaded")  # fmt: skip
     try:
         generic = _mkl.generic_code(ctypes.CDLL(path))  # (loaded already: cheap)
     except OSError:
