@@ -400,7 +400,8 @@ def test_relu_networks_with_squared_error_train_bit_for_bit(hidden, loss, monkey
 
     from deltarule.sklearn._solvers import SklearnSGD
 
-    sklearn_rules = [lambda: SklearnSGD(0.01, 0.9, True), lambda: SklearnSGD(0.01, 0.9, False)]
+    sklearn_rules = [lambda: SklearnSGD(0.01, 0.9, True), lambda: SklearnSGD(0.01, 0.9, False),
+                     lambda: SklearnSGD(0.01, 0.0, True)]  # fmt: skip
     for optimizer in [*RULES, *sklearn_rules]:
         for l2 in (0.0, 1e-2):
             if callable(optimizer):  # (a fresh object for each training)
@@ -491,3 +492,91 @@ def test_a_users_object_under_a_builtin_name_takes_the_plain_step(kind, monkeypa
     fast = train(True, monkeypatch, make, X, y, optimizer="sgd")
     assert not runs
     assert_same_training(fast, train(False, monkeypatch, make, X, y, optimizer="sgd"), 0, 0)
+
+
+def test_scikit_learns_rule_at_momentum_0_keeps_the_velocity_a_later_momentum_reads(
+    monkeypatch,
+) -> None:
+    from deltarule.sklearn._solvers import SklearnSGD
+
+    X, y = data(("identity", "half_squared_error"))
+    results = []
+    for compiled in (True, False):
+        with monkeypatch.context() as patch:
+            if not compiled:
+                patch.setattr(_minibatch, "kernel_for", lambda *args: None)
+            runs = kernel_runs(patch)
+            net = dr.Network([7, 12, 3], output_activation="identity", seed=1,
+                             loss="half_squared_error", dtype="float64")  # fmt: skip
+            optimizer = SklearnSGD(0.01, 0.0, True)
+            trainer = Trainer(net, optimizer, 0.01, 16, seed=3, metrics=[])
+            trainer.fit(X, y, epochs=2, verbose=0)
+            optimizer.momentum = 0.9  # (a warm-up's schedule): reads the velocity written
+            trainer.fit(X, y, epochs=2, verbose=0)
+            assert bool(runs) == compiled
+            results.append((net.parameters.copy(), trainer.optimizer_state["velocity"].copy()))
+    for fast, plain in zip(*results):
+        np.testing.assert_array_equal(fast, plain)
+
+
+class _NamesMomentum(dr.optimizers.Optimizer):
+    """A user's rule that names PyTorch's momentum but keeps no velocity in its state."""
+
+    name = "names_momentum"
+    hyperparameters = ("learning_rate",)
+    state_arrays = ("moving",)
+
+    def __init__(self, learning_rate: float = 0.01) -> None:
+        self.learning_rate = learning_rate
+
+    def update(self, params, grad, state, learning_rate=None, loss=None) -> None:  # noqa: ANN001
+        moving = state["moving"]
+        np.multiply(moving, 0.9, out=moving)
+        np.add(moving, grad, out=moving)
+        params -= moving * self._rate(learning_rate)
+        state["step"] += 1
+
+    def online_rule(self):  # noqa: ANN201
+        return ("momentum", 0.9)
+
+
+def test_a_named_rule_without_a_velocity_takes_the_plain_step(monkeypatch) -> None:
+    # the kernel would update a velocity of the parameters' size in place: without one it
+    # must not run (it read past an empty array and crashed the process)
+    X, y = data(("identity", "half_squared_error"))
+    for batch_size in (16, 1):
+        runs = kernel_runs(monkeypatch)
+        net = dr.Network([7, 12, 3], output_activation="identity", seed=1,
+                         loss="half_squared_error")  # fmt: skip
+        trainer = Trainer(net, _NamesMomentum(), 0.01, batch_size, seed=3, metrics=[])
+        trainer.fit(X, y, epochs=2, verbose=0)
+        assert not runs and np.isfinite(net.parameters).all()
+
+
+@pytest.mark.parametrize("returned", [("momentum",), ("momentum", None), (["sgd"], 0),
+                                      {"a": 1}, "sgd", ("sgd", True)])  # fmt: skip
+@pytest.mark.parametrize("batch_size", [16, 1])
+def test_a_malformed_online_rule_is_an_input_error(returned, batch_size, monkeypatch) -> None:
+    class Odd(dr.optimizers.SGD):
+        def online_rule(self):  # noqa: ANN202
+            return returned
+
+    X, y = data(("identity", "half_squared_error"))
+    net = dr.Network([7, 12, 3], output_activation="identity", seed=1, loss="half_squared_error")
+    trainer = Trainer(net, Odd(0.01), 0.01, batch_size, seed=3, metrics=[])
+    with pytest.raises(dr.InputError, match=r"Odd\.online_rule\(\) returned .*\(name, momentum\)"):
+        trainer.fit(X, y, epochs=1, verbose=0)
+
+
+def test_an_online_rule_that_raises_is_an_input_error() -> None:
+    class Raising(dr.optimizers.SGD):
+        def online_rule(self):  # noqa: ANN202
+            raise ValueError("no rule today")
+
+    X, y = data(("identity", "half_squared_error"))
+    net = dr.Network([7, 12, 3], output_activation="identity", seed=1, loss="half_squared_error")
+    trainer = Trainer(net, Raising(0.01), 0.01, 16, seed=3, metrics=[])
+    with pytest.raises(
+        dr.InputError, match=r"Raising\.online_rule\(\) raised ValueError \(no rule"
+    ):
+        trainer.fit(X, y, epochs=1, verbose=0)

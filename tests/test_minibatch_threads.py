@@ -67,6 +67,24 @@ def test_threads_give_the_one_thread_results(pair, optimizer, threads, monkeypat
     np.testing.assert_allclose(*values, rtol=1e-12)
 
 
+@pytest.mark.parametrize("momentum, nesterov", [(0.9, True), (0.9, False), (0.0, True)])
+def test_threads_give_the_one_thread_results_for_scikit_learns_rule(
+    momentum, nesterov, monkeypatch
+) -> None:
+    from deltarule.sklearn._solvers import SklearnSGD
+
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair)
+
+    def make() -> dr.Network:
+        return dr.Network([7, 12, 9, 3], activation="tanh", output_activation=pair[0],
+                          loss=pair[1], seed=1, dtype="float64")  # fmt: skip
+
+    one = train(1, monkeypatch, make, X, y, SklearnSGD(0.01, momentum, nesterov))
+    many = train(2, monkeypatch, make, X, y, SklearnSGD(0.01, momentum, nesterov))
+    assert_same_training(many, one, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("threads", [2, 3])
 def test_threads_without_mkl_call_numpys_gemm(threads, dtype, monkeypatch) -> None:

@@ -36,7 +36,7 @@ from ._numba_env import _cache_folder, fork_waits, private_folder
 
 __all__ = [
     "available", "unavailable", "fork_waits", "private_folder", "supported", "builtin_math",
-    "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam",
+    "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam", "vouched_rule",
 ]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -152,6 +152,50 @@ def _kernel():  # noqa: ANN202 - compiled lazily, on first use
     from . import _jit
 
     return _jit.online_epochs
+
+
+def vouched_rule(trainer: Any, names: Any) -> tuple[tuple[str, float], Any] | None:
+    """The update rule ``trainer``'s optimizer vouches for
+    (:meth:`~deltarule.optimizers.Optimizer.online_rule`) when ``names`` has its name, and the
+    velocity it updates (None for the delta rule, ``"sgd"``); None when a kernel cannot run
+    it: no rule, one of other names, or a velocity that is not an array of the parameters'
+    shape and dtype, C-contiguous (a kernel indexes it unchecked). Read afresh at each call:
+    a callback may change the momentum or put another array in the state.
+
+    Raises
+    ------
+    InputError
+        When ``online_rule`` raises, or returns something other than None or a
+        ``(name, momentum)`` pair (a user's optimizer).
+    """
+    from .exceptions import InputError
+
+    optimizer = trainer.optimizer
+    who = f"{type(optimizer).__name__}.online_rule()"
+    fix = ("return None (the optimizer's own update runs) or a (name, momentum) pair such as "
+           "('momentum', 0.9), whose rule the optimizer's update computes")  # fmt: skip
+    try:
+        rule = optimizer.online_rule()
+    except Exception as exc:
+        raise InputError(f"{who} raised {type(exc).__name__} ({exc}); {fix}.") from exc
+    if rule is None:
+        return None
+    if not (
+        isinstance(rule, tuple) and len(rule) == 2 and isinstance(rule[0], str)
+        and isinstance(rule[1], (int, float, np.integer, np.floating))
+        and not isinstance(rule[1], bool)
+    ):  # fmt: skip
+        raise InputError(f"{who} returned {rule!r}; {fix}.")
+    if rule[0] not in names:
+        return None
+    if rule[0] == "sgd":
+        return (rule[0], float(rule[1])), None
+    velocity = trainer.optimizer_state.get("velocity")
+    net = trainer.network
+    if not (isinstance(velocity, np.ndarray) and velocity.shape == net.parameters.shape
+            and velocity.dtype == net.dtype and velocity.flags.c_contiguous):  # fmt: skip
+        return None
+    return (rule[0], float(rule[1])), velocity
 
 
 ONLINE_RULES = {"sgd": 0, "momentum": 1, "nesterov": 2, "sklearn_momentum": 3,

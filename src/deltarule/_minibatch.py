@@ -93,6 +93,7 @@ from typing import Any
 import numpy as np
 
 from . import _blas, _compiled, _memory, _mkl, _numba_env, _onednn, optimizers
+from .exceptions import InputError
 
 SYNC_STRIDE = 16
 """int64 slots from one thread's counter to the next in the kernel's ``sync`` array (128
@@ -151,20 +152,19 @@ _NAMED_RULES = {"sgd": 0, "momentum": 2, "nesterov": 3, "sklearn_momentum": 7,
 """The rules of :meth:`deltarule.optimizers.Optimizer.online_rule`'s names that the kernel
 runs too: an optimizer of another class that vouches for one of them (scikit-learn's
 ``SklearnSGD``, the estimators' ``solver="sgd"``, which the core cannot name; a subclass
-that keeps its base's step methods). scikit-learn's rule with a momentum of 0 is the delta
-rule (its velocity, which a momentum of 0 never reads again, is left as it was)."""
+that keeps its base's step methods), with a velocity the kernel can update in place."""
 
 
-def rule_of(optimizer: Any) -> tuple[int, float] | None:
-    """The kernel's code of ``optimizer``'s update rule and its momentum (0 for a rule
-    without one), or None when the kernel runs none of its rules."""
+def rule_of(trainer: Any) -> tuple[int, float] | None:
+    """The kernel's code of ``trainer``'s optimizer's update rule and its momentum (0 for a
+    rule without one), or None when the kernel runs none of its rules (read at each call:
+    :func:`deltarule._compiled.vouched_rule`)."""
+    optimizer = trainer.optimizer
     code = _RULES.get(type(optimizer))
     if code is not None:
         return code, float(getattr(optimizer, "momentum", 0.0))
-    named = optimizer.online_rule()
-    if named is None or named[0] not in _NAMED_RULES:
-        return None
-    return _NAMED_RULES[named[0]], float(named[1])
+    vouched = _compiled.vouched_rule(trainer, _NAMED_RULES)
+    return None if vouched is None else (_NAMED_RULES[vouched[0][0]], vouched[0][1])
 
 
 @lru_cache(maxsize=1)
@@ -261,7 +261,7 @@ def layout_arrays(network: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchKernel | None:
     """A kernel for ``trainer``'s batches of ``bs`` of the ``n_rows`` rows (gathered when
     ``shuffled``), or None for the plain step."""
-    net, opt = trainer.network, trainer.optimizer
+    net = trainer.network
     layers = net.layers
     pair = (layers[-1].activation.name, net.loss.name)
     if not (
@@ -270,7 +270,7 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
         and pair in PAIR_CODES
         and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])
         and not any(layer.dropout for layer in layers)
-        and rule_of(opt) is not None
+        and rule_of(trainer) is not None
         and not (trainer.l1 or trainer.max_norm is not None)
         and (net.n_parameters >= MIN_PARAMETERS or planned_steps(trainer, n_rows, bs) >= MIN_STEPS)
         and _compiled.available()
@@ -414,7 +414,14 @@ class MinibatchKernel:
         losses = np.empty(n_steps)
         if order is None:
             order = np.empty(0, np.int64)
-        code, momentum = rule_of(opt)
+        rule = rule_of(trainer)
+        if rule is None:  # (kernel_for found one at the epoch's start; nothing runs between)
+            raise InputError(
+                f"the update rule of {type(opt).__name__} changed during an epoch (its "
+                "online_rule, or the velocity in its state, replaced): change them in place "
+                "between epochs, in a callback's on_epoch_end."
+            )
+        code, momentum = rule
         none = np.empty(0, net.dtype)
         eps_c = k = flush = m = v = none
         b1 = b2 = 0.0

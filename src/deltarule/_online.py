@@ -77,18 +77,9 @@ def _moves(trainer: Any) -> tuple[tuple[str, float], np.ndarray | None]:
 
 def _rule(trainer: Any) -> tuple[tuple[str, float], np.ndarray | None] | None:
     """The optimizer's rule for the kernel (:meth:`~deltarule.optimizers.Optimizer.online_rule`)
-    and the velocity it updates (None for the delta rule), or None for a rule it cannot run."""
-    rule = trainer.optimizer.online_rule()
-    if rule is None or rule[0] not in _compiled.ONLINE_RULES:
-        return None
-    if rule[0] == "sgd":
-        return rule, None
-    velocity = trainer.optimizer_state.get("velocity")
-    net = trainer.network
-    if not (isinstance(velocity, np.ndarray) and velocity.shape == net.parameters.shape
-            and velocity.dtype == net.dtype and velocity.flags.c_contiguous):  # fmt: skip
-        return None
-    return rule, velocity
+    and the velocity it updates (None for the delta rule), or None for a rule it cannot run
+    (:func:`deltarule._compiled.vouched_rule`)."""
+    return _compiled.vouched_rule(trainer, _compiled.ONLINE_RULES)
 
 
 def _chunkable(val: Data | None, cbs: Sequence[Callback], state: TrainingState) -> bool:

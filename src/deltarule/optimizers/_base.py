@@ -89,12 +89,15 @@ class Optimizer:
         return False
 
     def online_rule(self) -> tuple[str, float] | None:
-        r"""The rule the compiled online path (batches of one example) applies for this
-        optimizer — ``("sgd", 0)``, ``("momentum", mu)``, ``("nesterov", mu)`` and
-        scikit-learn's ``("sklearn_momentum", mu)``, ``("sklearn_nesterov", mu)``, each
-        the optimizer's own NumPy operations in their order — or None when only
+        r"""The rule the compiled paths (online, batches of one example, and the mini-batch
+        steps) apply for this optimizer — ``("sgd", 0)``, ``("momentum", mu)``,
+        ``("nesterov", mu)`` and scikit-learn's ``("sklearn_momentum", mu)``,
+        ``("sklearn_nesterov", mu)``, each the optimizer's own NumPy operations in their
+        order, the velocity rules on the state's ``"velocity"`` array — or None when only
         :meth:`update` may apply it. A subclass that changes a step method must not
-        vouch for its base's rule (:meth:`keeps_rule_of`). Checked once per fit."""
+        vouch for its base's rule (:meth:`keeps_rule_of`). Read at each epoch (and each
+        compiled run of steps); anything but None or a ``(name, momentum)`` pair is an
+        :class:`~deltarule.exceptions.InputError`."""
         return ("sgd", 0.0) if self.is_plain_sgd() else None
 
     def keeps_rule_of(self, base: type[Optimizer]) -> bool:

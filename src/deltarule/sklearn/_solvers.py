@@ -125,7 +125,9 @@ class SklearnSGD(Optimizer):
         return self.momentum == 0 and self.keeps_rule_of(SklearnSGD)  # (a subclass's: its own)
 
     def online_rule(self) -> tuple[str, float] | None:
-        if self.is_plain_sgd() or not self.keeps_rule_of(SklearnSGD):
+        # the velocity rule even at a momentum of 0 (not the delta rule's "sgd", which
+        # would leave the velocity unwritten: a momentum raised later reads it)
+        if not self.keeps_rule_of(SklearnSGD):
             return super().online_rule()
         return ("sklearn_nesterov" if self.nesterov else "sklearn_momentum", self.momentum)
 
