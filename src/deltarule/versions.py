@@ -277,20 +277,29 @@ def _switched_off(switch: str, library: str | None) -> dict[str, Any] | None:
     return _entry(SWITCHED_OFF, library, f"{switch}={_shown(value)}")
 
 
+def _unused(module: Any, compiled: bool, threaded: bool, install: str) -> tuple[Any, Any]:
+    """The entry of the library of ``module`` (:mod:`deltarule._mkl`, :mod:`deltarule._onednn`)
+    where nothing would call it — not installed (``install`` says how), or switched off or
+    unused where the compiled kernels cannot run or run in one thread — else None; and the
+    library's file name (None when not installed)."""
+    path = module.library_path()
+    if path is None:
+        return _entry(NOT_INSTALLED, None, install), None
+    library = os.path.basename(path)
+    if compiled and threaded:
+        return None, library
+    reason = ONE_THREAD if compiled else "the compiled kernels, which call it, cannot run"
+    return _switched_off(module.SWITCH, library) or _entry(NOT_USED, library, reason), library
+
+
 def _mkl_status(compiled: bool, threaded: bool) -> dict[str, Any]:
     """MKL's status: not installed, switched off, installed but not used, used, or
     installed but could not be loaded (``compiled``: the compiled kernels can run)."""
     from . import _mkl
 
-    path = _mkl.library_path()
-    if path is None:
-        return _entry(NOT_INSTALLED, None, "pip install 'deltarule[mkl]' (x86-64)")
-    library = os.path.basename(path)
-    if not compiled:
-        return _switched_off(_mkl.SWITCH, library) or _entry(
-            NOT_USED, library, "the compiled kernels, which call it, cannot run")  # fmt: skip
-    if not threaded:
-        return _switched_off(_mkl.SWITCH, library) or _entry(NOT_USED, library, ONE_THREAD)
+    settled, library = _unused(_mkl, compiled, threaded, "pip install 'deltarule[mkl]' (x86-64)")
+    if settled is not None:
+        return settled
     if _mkl.available():  # (read once a process: a switch set since changes nothing)
         return _entry(USED, library, "the threaded training steps' products and the compiled "
                       "predict's, one thread each")  # fmt: skip
@@ -303,7 +312,7 @@ def _mkl_status(compiled: bool, threaded: bool) -> dict[str, Any]:
         return _entry(NOT_LOADED, library, f"{_mkl.SWITCH} asks for it, but its library or its "
                       "functions could not be loaded")  # fmt: skip
     try:
-        generic = _mkl.generic_code(ctypes.CDLL(path))  # (loaded already: cheap)
+        generic = _mkl.generic_code(ctypes.CDLL(_mkl.library_path()))  # (loaded: cheap)
     except OSError:
         generic = False
     if generic:
@@ -318,15 +327,10 @@ def _onednn_status(compiled: bool, threaded: bool, mkl: dict[str, Any]) -> dict[
     is not)."""
     from . import _onednn
 
-    path = _onednn.library_path()
-    if path is None:
-        return _entry(NOT_INSTALLED, None, "pip install 'deltarule[onednn]' (x86-64 Linux)")
-    library = os.path.basename(path)
-    if not compiled:
-        return _switched_off(_onednn.SWITCH, library) or _entry(
-            NOT_USED, library, "the compiled kernels, which call it, cannot run")  # fmt: skip
-    if not threaded:
-        return _switched_off(_onednn.SWITCH, library) or _entry(NOT_USED, library, ONE_THREAD)
+    install = "pip install 'deltarule[onednn]' (x86-64 Linux)"
+    settled, library = _unused(_onednn, compiled, threaded, install)
+    if settled is not None:
+        return settled
     if mkl["status"] == USED:
         return _switched_off(_onednn.SWITCH, library) or _entry(
             NOT_USED, library, "MKL computes the products instead")  # fmt: skip

@@ -697,6 +697,21 @@ the command does not write is refused (evaluate's text report in ``e.csv``; pred
 ``p.csv.gz``, which no command compresses)."""
 
 
+def add_out_and_quiet(parser: argparse.ArgumentParser) -> None:
+    """Add ``--out FILE`` (stdout without it, or with ``-``) and ``--quiet`` (no note of the
+    file written), as the commands that write a report spell them."""
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no note of the file written (warnings and errors are still shown)",
+    )
+
+
 def output_format(
     given: str | None, out: str | None, by_suffix: dict[str, str], default: str
 ) -> str:

@@ -23,6 +23,7 @@ from . import add_common
 from ._common import (
     Model,
     _made_up_preprocessing,
+    add_out_and_quiet,
     check_distinct,
     load_model_file,
     output_format,
@@ -70,16 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "history, one row per epoch (Keras's CSVLogger file) (default: --out's extension, "
         ".json, .csv or .txt; else text)",
     )
-    parser.add_argument(
-        "--out",
-        metavar="FILE",
-        help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
-    )
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        help="no note of the file written (warnings and errors are still shown)",
-    )
+    add_out_and_quiet(parser)
     add_common(parser)
     parser.set_defaults(func=run)
 

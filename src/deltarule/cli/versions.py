@@ -15,7 +15,13 @@ from .._json import dumps
 from ..exceptions import InputError
 from ..versions import text_report, versions
 from . import add_common
-from ._common import check_distinct, output_format, refuse_foreign_extension, write_text
+from ._common import (
+    add_out_and_quiet,
+    check_distinct,
+    output_format,
+    refuse_foreign_extension,
+    write_text,
+)
 from ._outputs import check_output
 from ._records import printable
 
@@ -46,16 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="text: aligned sections; json: the same, as data (default: --out's extension, "
         ".json or .txt; else text)",
     )
-    parser.add_argument(
-        "--out",
-        metavar="FILE",
-        help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
-    )
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        help="no note of the file written (warnings and errors are still shown)",
-    )
+    add_out_and_quiet(parser)
     add_common(parser)
     parser.set_defaults(func=run)
 
