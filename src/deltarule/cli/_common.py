@@ -697,9 +697,10 @@ the command does not write is refused (evaluate's text report in ``e.csv``; pred
 ``p.csv.gz``, which no command compresses)."""
 
 
-def add_out_and_quiet(parser: argparse.ArgumentParser) -> None:
+def add_out_and_quiet(parser: argparse.ArgumentParser, quiet: str = "") -> None:
     """Add ``--out FILE`` (stdout without it, or with ``-``) and ``--quiet`` (no note of the
-    file written), as the commands that write a report spell them."""
+    file written; ``quiet`` put before that in its help), as the commands that write a report
+    spell them."""
     parser.add_argument(
         "--out",
         metavar="FILE",
@@ -708,7 +709,7 @@ def add_out_and_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet",
         action="store_true",
-        help="no note of the file written (warnings and errors are still shown)",
+        help=f"{quiet}no note of the file written (warnings and errors are still shown)",
     )
 
 

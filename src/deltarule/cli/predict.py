@@ -26,6 +26,7 @@ from ..exceptions import InputError
 from . import add_common
 from ._common import (
     CLASSIFICATION,
+    add_out_and_quiet,
     add_table_options,
     check_distinct,
     load_model_file,
@@ -79,17 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="csv: a header and a row per input row; json: a list of objects (default: "
         "--out's extension, .json or .csv; else csv)",
     )
-    parser.add_argument(
-        "--out",
-        metavar="FILE",
-        help="write to FILE instead of stdout (- is stdout; a file named - is ./-)",
-    )
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        help="print only the predictions: no note of the file written (warnings and errors "
-        "are still shown)",
-    )
+    add_out_and_quiet(parser, quiet="print only the predictions: ")
     add_common(parser)
     parser.set_defaults(func=run)
     add_table_options(parser)  # --sep, --no-header: how DATA is read
