@@ -36,7 +36,7 @@ from ._numba_env import _cache_folder, fork_waits, private_folder
 
 __all__ = [
     "available", "unavailable", "fork_waits", "private_folder", "supported", "builtin_math",
-    "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam", "vouched_rule",
+    "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam", "vouched_rule", "state_velocity",
 ]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -190,12 +190,19 @@ def vouched_rule(trainer: Any, names: Any) -> tuple[tuple[str, float], Any] | No
         return None
     if rule[0] == "sgd":
         return (rule[0], float(rule[1])), None
+    velocity = state_velocity(trainer)
+    return None if velocity is None else ((rule[0], float(rule[1])), velocity)
+
+
+def state_velocity(trainer: Any) -> np.ndarray | None:
+    """The optimizer state's ``"velocity"`` when it is an array a kernel may update in place
+    (the parameters' shape and dtype, C-contiguous: kernels index it unchecked), else None."""
     velocity = trainer.optimizer_state.get("velocity")
     net = trainer.network
     if not (isinstance(velocity, np.ndarray) and velocity.shape == net.parameters.shape
             and velocity.dtype == net.dtype and velocity.flags.c_contiguous):  # fmt: skip
         return None
-    return (rule[0], float(rule[1])), velocity
+    return velocity
 
 
 ONLINE_RULES = {"sgd": 0, "momentum": 1, "nesterov": 2, "sklearn_momentum": 3,

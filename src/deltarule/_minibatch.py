@@ -161,6 +161,8 @@ def rule_of(trainer: Any) -> tuple[int, float] | None:
     :func:`deltarule._compiled.vouched_rule`)."""
     optimizer = trainer.optimizer
     code = _RULES.get(type(optimizer))
+    if code in (2, 3) and _compiled.state_velocity(trainer) is None:
+        return None  # (a callback put another array in the state: the kernel indexes it)
     if code is not None:
         return code, float(getattr(optimizer, "momentum", 0.0))
     vouched = _compiled.vouched_rule(trainer, _NAMED_RULES)
@@ -426,7 +428,7 @@ class MinibatchKernel:
         eps_c = k = flush = m = v = none
         b1 = b2 = 0.0
         decay = 1.0
-        if isinstance(opt, (optimizers.Adam, optimizers.AdamW)):
+        if code in (1, 4):  # Adam, AdamW (these classes only: _RULES)
             steps = state["step"] + 1 + np.arange(n_steps)
             constants = [optimizers._adam_constants(opt, int(s), float(lr)) for s in steps]
             eps_c = np.array([c[0] for c in constants], net.dtype)
@@ -435,17 +437,16 @@ class MinibatchKernel:
             flush = np.array([bound if c[2] else 0.0 for c in constants], net.dtype)
             m, v = state["first_moment"], state["second_moment"]
             b1, b2 = opt.beta_1, opt.beta_2
-            if isinstance(opt, optimizers.AdamW):
+            if code == 4:
                 decay = 1.0 - float(lr) * opt.weight_decay
-        elif isinstance(opt, (optimizers.RMSprop, optimizers.Adagrad)):
+        elif code in (5, 6):  # RMSprop, Adagrad (these classes only)
             eps_c = np.full(n_steps, opt.epsilon, net.dtype)
-            if isinstance(opt, optimizers.RMSprop):
+            if code == 5:
                 v, b2 = state["mean_square"], opt.rho
             else:
                 v = state["sum_of_squares"]
-        else:  # SGD, momentum, Nesterov
-            m = state.get("velocity", none)
-            b1 = momentum
+        elif code != 0:  # the velocity rules (rule_of checked the velocity)
+            m, b1 = state["velocity"], momentum
         steps = (  # the data, the steps and the network's layout; then the gemm
             X, Y, order, first, n_steps, self.batch_size,
             self.sizes, self.w_off, self.b_off, self.codes, self.pair,
