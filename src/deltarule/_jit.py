@@ -641,7 +641,8 @@ def _forward_rows(code, zf, af, b, width, i0, i1, lo, hi):
             x = z[j]
             if bias:
                 x += b[j]
-                z[j] = x
+                if code == -1:  # (the output layer's z, the loss's input; a hidden layer's
+                    z[j] = x  # z + b is not read again: its derivative reads a)
             if code == 0:
                 a[j] = x
             elif code == 1:
@@ -656,10 +657,12 @@ def _forward_rows(code, zf, af, b, width, i0, i1, lo, hi):
 
 @jit
 def forward_block(code, zf, af, params, b_lo, width, i0, i1, lo, hi):
-    """``z += b`` (the biases at ``params[b_lo:]``; none when ``b_lo`` < 0), then ``a =
-    f(z)`` for the hidden activation ``code`` (none when -1: the output layer), in NumPy's
-    arithmetic: logistic 1 / (1 + exp(-z)), tanh, ReLU np.maximum(z, 0) (-0.0 gives +0.0,
-    NaN stays), leaky ReLU np.where(z > 0, z, z * 0.01), identity a copy."""
+    """``a = f(z + b)`` (the biases at ``params[b_lo:]``; none when ``b_lo`` < 0) for the
+    hidden activation ``code``, in NumPy's arithmetic: logistic 1 / (1 + exp(-z)), tanh,
+    ReLU np.maximum(z, 0) (-0.0 gives +0.0, NaN stays), leaky ReLU np.where(z > 0, z,
+    z * 0.01), identity a copy; ``z`` itself is left as the product wrote it (the backward
+    pass reads ``a``). For ``code`` -1 (the output layer: the loss reads its ``z``) only
+    ``z += b``."""
     b = params[b_lo + lo : b_lo + hi] if b_lo >= 0 else params[:0]
     if code == 3:
         _forward_rows(3, zf, af, b, width, i0, i1, lo, hi)
@@ -676,14 +679,13 @@ def forward_block(code, zf, af, params, b_lo, width, i0, i1, lo, hi):
 
 
 @jit_inline
-def _delta_rows(code, zf, af, df, gb, nb, width, lo, hi):
+def _delta_rows(code, af, df, gb, nb, width, lo, hi):
     """:func:`deltas` for one activation ``code`` (a constant where inlined)."""
     zero, one = df.dtype.type(0), df.dtype.type(1)
     slope = df.dtype.type(0.01)
     n, bias = hi - lo, gb.shape[0] > 0
     for i in range(nb):
         d = df[i * width + lo : i * width + hi]
-        z = zf[i * width + lo : i * width + hi]
         a = af[i * width + lo : i * width + hi]
         for j in range(n):
             if code == 0:
@@ -692,10 +694,10 @@ def _delta_rows(code, zf, af, df, gb, nb, width, lo, hi):
                 x = d[j] * (a[j] * (one - a[j]))
             elif code == 2:
                 x = d[j] * (one - a[j] * a[j])
-            elif code == 3:
-                x = d[j] * (one if z[j] > zero else zero)
-            elif code == 4:
-                x = d[j] * (one if z[j] > zero else slope)
+            elif code == 3:  # (a > 0 exactly where z > 0: a = z there, 0 or NaN elsewhere)
+                x = d[j] * (one if a[j] > zero else zero)
+            elif code == 4:  # (a > 0 exactly where z > 0: a = 0.01 z <= 0 elsewhere)
+                x = d[j] * (one if a[j] > zero else slope)
             else:
                 x = d[j]
             d[j] = x
@@ -704,25 +706,26 @@ def _delta_rows(code, zf, af, df, gb, nb, width, lo, hi):
 
 
 @jit
-def deltas(code, zf, af, df, grad, b_lo, nb, width, lo, hi):
+def deltas(code, af, df, grad, b_lo, nb, width, lo, hi):
     """Columns ``lo:hi`` of the deltas ``df``: dE/da times f'(z) of the hidden activation
-    ``code`` as the plain path computes it (none when -1: the output layer), and their
+    ``code`` as the plain path computes it, from the activations ``af`` (ReLU's and leaky
+    ReLU's z > 0 read as a > 0, the same test; none when -1: the output layer), and their
     column sums, in row order, into the bias gradient at ``grad[b_lo:]`` (none when
     ``b_lo`` < 0), row by row while each row is in the cache."""
     gb = grad[b_lo + lo : b_lo + hi] if b_lo >= 0 else grad[:0]
     gb[:] = gb.dtype.type(0)
     if code == 3:
-        _delta_rows(3, zf, af, df, gb, nb, width, lo, hi)
+        _delta_rows(3, af, df, gb, nb, width, lo, hi)
     elif code == 1:
-        _delta_rows(1, zf, af, df, gb, nb, width, lo, hi)
+        _delta_rows(1, af, df, gb, nb, width, lo, hi)
     elif code == 2:
-        _delta_rows(2, zf, af, df, gb, nb, width, lo, hi)
+        _delta_rows(2, af, df, gb, nb, width, lo, hi)
     elif code == 4:
-        _delta_rows(4, zf, af, df, gb, nb, width, lo, hi)
+        _delta_rows(4, af, df, gb, nb, width, lo, hi)
     elif code == 0:
-        _delta_rows(0, zf, af, df, gb, nb, width, lo, hi)
+        _delta_rows(0, af, df, gb, nb, width, lo, hi)
     else:
-        _delta_rows(-1, zf, af, df, gb, nb, width, lo, hi)
+        _delta_rows(-1, af, df, gb, nb, width, lo, hi)
 
 
 # --------------------------------------------------- threads' meeting points
@@ -1179,9 +1182,8 @@ def minibatch_steps(
             if hi > lo:
                 # d = dE/da (in d already) times f'(z) below the output; the bias gradient
                 code = codes[layer] if layer < last else -1
-                zf = zbuf[act_off[layer] : act_off[layer] + nb * width]
                 af = abuf[act_off[layer] : act_off[layer] + nb * width]
-                deltas(code, zf, af, df, grad, b_off[layer], nb, width, lo, hi)
+                deltas(code, af, df, grad, b_off[layer], nb, width, lo, hi)
                 if layer == 0:
                     prev = xf
                 else:
