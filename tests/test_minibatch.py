@@ -582,8 +582,14 @@ def test_an_online_rule_that_raises_is_an_input_error() -> None:
         trainer.fit(X, y, epochs=1, verbose=0)
 
 
-def test_a_velocity_replaced_by_a_callback_never_reaches_the_kernel(monkeypatch) -> None:
-    # the kernel updates the state's velocity in place, indexed unchecked, in the network's
+@pytest.mark.parametrize("optimizer, key", [
+    ("momentum", "velocity"), ("nesterov", "velocity"), ("adam", "first_moment"),
+    ("adamw", "second_moment"), ("rmsprop", "mean_square"), ("adagrad", "sum_of_squares"),
+])  # fmt: skip
+def test_a_state_array_replaced_by_a_callback_never_reaches_the_kernel(
+    optimizer, key, monkeypatch
+) -> None:
+    # the kernel updates the state's arrays in place, indexed unchecked, in the network's
     # dtype: another array put there between epochs (here float64, for a float32 network)
     # takes the plain step
     runs = kernel_runs(monkeypatch)
@@ -592,11 +598,11 @@ def test_a_velocity_replaced_by_a_callback_never_reaches_the_kernel(monkeypatch)
     class Replace(dr.callbacks.Callback):
         def on_epoch_end(self, record, state) -> None:  # noqa: ANN001
             seen.append(len(runs))
-            velocity = state.trainer.optimizer_state["velocity"]
-            state.trainer.optimizer_state["velocity"] = velocity.astype(np.float64)
+            array = state.trainer.optimizer_state[key]
+            state.trainer.optimizer_state[key] = array.astype(np.float64)
 
     X, y = data(("identity", "half_squared_error"))
     net = dr.Network([7, 12, 3], output_activation="identity", seed=1, loss="half_squared_error")
-    trainer = Trainer(net, "momentum", 0.01, 16, seed=3, metrics=[])
+    trainer = Trainer(net, optimizer, 0.01, 16, seed=3, metrics=[])
     trainer.fit(X, y, epochs=3, verbose=0, callbacks=[Replace()])
     assert seen[0] > 0 and seen == [seen[0]] * 3 == [len(runs)] * 3  # none after the first

@@ -194,15 +194,16 @@ def vouched_rule(trainer: Any, names: Any) -> tuple[tuple[str, float], Any] | No
     return None if velocity is None else ((rule[0], float(rule[1])), velocity)
 
 
-def state_velocity(trainer: Any) -> np.ndarray | None:
-    """The optimizer state's ``"velocity"`` when it is an array a kernel may update in place
-    (the parameters' shape and dtype, C-contiguous: kernels index it unchecked), else None."""
-    velocity = trainer.optimizer_state.get("velocity")
+def state_velocity(trainer: Any, key: str = "velocity") -> np.ndarray | None:
+    """The optimizer state's array ``key`` (its velocity, or a moment) when it is one a kernel
+    may update in place (the parameters' shape and dtype, C-contiguous: kernels index it
+    unchecked, in the network's dtype), else None."""
+    array = trainer.optimizer_state.get(key)
     net = trainer.network
-    if not (isinstance(velocity, np.ndarray) and velocity.shape == net.parameters.shape
-            and velocity.dtype == net.dtype and velocity.flags.c_contiguous):  # fmt: skip
+    if not (isinstance(array, np.ndarray) and array.shape == net.parameters.shape
+            and array.dtype == net.dtype and array.flags.c_contiguous):  # fmt: skip
         return None
-    return velocity
+    return array
 
 
 ONLINE_RULES = {"sgd": 0, "momentum": 1, "nesterov": 2, "sklearn_momentum": 3,

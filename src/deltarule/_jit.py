@@ -696,7 +696,7 @@ def _delta_rows(code, af, df, gb, nb, width, lo, hi):
                 x = d[j] * (one - a[j] * a[j])
             elif code == 3:  # (a > 0 exactly where z > 0: a = z there, 0 or NaN elsewhere)
                 x = d[j] * (one if a[j] > zero else zero)
-            elif code == 4:  # (a > 0 exactly where z > 0: a = 0.01 z <= 0 elsewhere)
+            elif code == 4:  # (a > 0 exactly where z > 0: a = 0.01 z, never > 0, elsewhere)
                 x = d[j] * (one if a[j] > zero else slope)
             else:
                 x = d[j]

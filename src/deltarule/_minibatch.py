@@ -147,6 +147,11 @@ _RULES = {
     optimizers.AdamW: 4, optimizers.RMSprop: 5, optimizers.Adagrad: 6,
 }  # fmt: skip
 """The update rules the kernel runs (these exact classes: a subclass may change the rule)."""
+_STATE_ARRAYS = {
+    0: (), 1: ("first_moment", "second_moment"), 2: ("velocity",), 3: ("velocity",),
+    4: ("first_moment", "second_moment"), 5: ("mean_square",), 6: ("sum_of_squares",),
+}  # fmt: skip
+"""The state arrays each rule of :data:`_RULES` updates in place."""
 _NAMED_RULES = {"sgd": 0, "momentum": 2, "nesterov": 3, "sklearn_momentum": 7,
                 "sklearn_nesterov": 8}  # fmt: skip
 """The rules of :meth:`deltarule.optimizers.Optimizer.online_rule`'s names that the kernel
@@ -161,8 +166,10 @@ def rule_of(trainer: Any) -> tuple[int, float] | None:
     :func:`deltarule._compiled.vouched_rule`)."""
     optimizer = trainer.optimizer
     code = _RULES.get(type(optimizer))
-    if code in (2, 3) and _compiled.state_velocity(trainer) is None:
-        return None  # (a callback put another array in the state: the kernel indexes it)
+    if code is not None and not all(
+        _compiled.state_velocity(trainer, key) is not None for key in _STATE_ARRAYS[code]
+    ):  # (a callback put another array in the state: the kernel would index it unchecked)
+        return None
     if code is not None:
         return code, float(getattr(optimizer, "momentum", 0.0))
     vouched = _compiled.vouched_rule(trainer, _NAMED_RULES)
