@@ -36,7 +36,7 @@ from ._numba_env import _cache_folder, fork_waits, private_folder
 
 __all__ = [
     "available", "unavailable", "fork_waits", "private_folder", "supported", "builtin_math",
-    "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam", "vouched_rule", "state_velocity",
+    "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam", "vouched_rule", "state_array",
 ]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -190,11 +190,11 @@ def vouched_rule(trainer: Any, names: Any) -> tuple[tuple[str, float], Any] | No
         return None
     if rule[0] == "sgd":
         return (rule[0], float(rule[1])), None
-    velocity = state_velocity(trainer)
+    velocity = state_array(trainer)
     return None if velocity is None else ((rule[0], float(rule[1])), velocity)
 
 
-def state_velocity(trainer: Any, key: str = "velocity") -> np.ndarray | None:
+def state_array(trainer: Any, key: str = "velocity") -> np.ndarray | None:
     """The optimizer state's array ``key`` (its velocity, or a moment) when it is one a kernel
     may update in place (the parameters' shape and dtype, C-contiguous: kernels index it
     unchecked, in the network's dtype), else None."""

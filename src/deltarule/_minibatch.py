@@ -167,7 +167,7 @@ def rule_of(trainer: Any) -> tuple[int, float] | None:
     optimizer = trainer.optimizer
     code = _RULES.get(type(optimizer))
     if code is not None and not all(
-        _compiled.state_velocity(trainer, key) is not None for key in _STATE_ARRAYS[code]
+        _compiled.state_array(trainer, key) is not None for key in _STATE_ARRAYS[code]
     ):  # (a callback put another array in the state: the kernel would index it unchecked)
         return None
     if code is not None:
