@@ -89,15 +89,21 @@ def test_show_versions_writes_to_stdout_by_default(capsys) -> None:
     assert capsys.readouterr().out.startswith("System:\n")
 
 
-def test_a_package_not_installed_is_none(monkeypatch) -> None:
+def not_installed(monkeypatch, missing: str) -> None:
+    """Make importlib.metadata say that the distribution ``missing`` is not installed."""
     real = importlib.metadata.version
 
     def version(name: str) -> str:
-        if name == "pandas":
+        if name == missing:
             raise importlib.metadata.PackageNotFoundError(name)
         return real(name)
 
     monkeypatch.setattr(importlib.metadata, "version", version)
+
+
+def test_a_package_not_installed_is_none(monkeypatch) -> None:
+    real = importlib.metadata.version
+    not_installed(monkeypatch, "pandas")
     info = versions.versions()
     assert info["packages"]["pandas"] is None
     assert info["packages"]["numpy"] == real("numpy")
@@ -208,14 +214,7 @@ def test_numbas_pure_python_mode_is_named(found_afresh) -> None:
 
 def test_numba_not_installed_is_named(found_afresh) -> None:
     found_afresh.setitem(sys.modules, "numba", None)  # (its import raises ImportError)
-    real = importlib.metadata.version
-
-    def version(name: str) -> str:
-        if name == "numba":
-            raise importlib.metadata.PackageNotFoundError(name)
-        return real(name)
-
-    found_afresh.setattr(importlib.metadata, "version", version)
+    not_installed(found_afresh, "numba")
     assert versions._compiled_kernels()["reason"].startswith("numba is not installed")
 
 

@@ -166,11 +166,10 @@ def rule_of(trainer: Any) -> tuple[int, float] | None:
     :func:`deltarule._compiled.vouched_rule`)."""
     optimizer = trainer.optimizer
     code = _RULES.get(type(optimizer))
-    if code is not None and not all(
-        _compiled.state_array(trainer, key) is not None for key in _STATE_ARRAYS[code]
-    ):  # (a callback put another array in the state: the kernel would index it unchecked)
-        return None
     if code is not None:
+        if not all(_compiled.state_array(trainer, key) is not None
+                   for key in _STATE_ARRAYS[code]):  # fmt: skip
+            return None  # (a callback put another array there: the kernel indexes it unchecked)
         return code, float(getattr(optimizer, "momentum", 0.0))
     vouched = _compiled.vouched_rule(trainer, _NAMED_RULES)
     return None if vouched is None else (_NAMED_RULES[vouched[0][0]], vouched[0][1])
@@ -427,7 +426,7 @@ class MinibatchKernel:
         if rule is None:  # (kernel_for found one at the epoch's start; nothing runs between)
             raise InputError(
                 f"the update rule of {type(opt).__name__} changed during an epoch (its "
-                "online_rule, or the velocity in its state, replaced): change them in place "
+                "online_rule, or an array in its state, replaced): change them in place "
                 "between epochs, in a callback's on_epoch_end."
             )
         code, momentum = rule
