@@ -259,6 +259,30 @@ def test_a_thread_that_cannot_start_leaves_the_work_to_one(monkeypatch) -> None:
     assert_same_training(many, one, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("stride", [2, 8, _minibatch.SYNC_STRIDE])  # (slots 0, 1: flags)
+def test_the_meeting_point_reads_the_counters_stride_from_the_array(stride) -> None:
+    # (an imported stride would be baked into numba's cache of the kernels' module)
+    from deltarule import _jit
+
+    threads, meetings = 3, 50
+    sync = np.zeros((threads + 1) * stride, np.int64)
+    met = np.zeros((threads, meetings), bool)
+
+    def work(tid: int) -> None:
+        for count in range(1, meetings + 1):
+            met[tid, count - 1] = _jit.barrier(sync, tid, threads, count)
+
+    helpers = [threading.Thread(target=work, args=(tid,)) for tid in range(threads)]
+    for helper in helpers:
+        helper.start()
+    for helper in helpers:
+        helper.join(timeout=60)
+    assert not any(helper.is_alive() for helper in helpers), "a thread never left a meeting"
+    assert met.all()
+    assert list(sync[stride::stride]) == [meetings] * threads  # each its own counter
+    assert sync[0] == 0
+
+
 def test_threads_for(monkeypatch) -> None:
     big = dr.Network([784, 256, 128, 10], output_activation="softmax", dtype="float32")
     small = dr.Network([7, 12, 3], output_activation="softmax")

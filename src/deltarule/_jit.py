@@ -18,8 +18,6 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._minibatch import SYNC_STRIDE
-
 jit = njit(cache=True, nogil=True, error_model="numpy")
 
 
@@ -787,14 +785,18 @@ def barrier(sync, tid, nthreads, count):
     microseconds away), then yielding its core after every look, in case the late thread
     is waiting for one (another process, or a BLAS pool still spinning, holds them).
     Returns False at once when the stop flag ``sync[0]`` is set (a thread could not start).
+    Thread ``i``'s counter is ``sync[(i + 1) * stride]``, the stride the array's length over
+    ``nthreads + 1`` (:data:`deltarule._minibatch.SYNC_STRIDE`, read from the array, not
+    imported: numba's cache of this module would keep an imported constant's old value).
     """
     if nthreads == 1:
         return True
-    _atomic_store(sync, (tid + 1) * SYNC_STRIDE, count)
+    stride = sync.shape[0] // (nthreads + 1)
+    _atomic_store(sync, (tid + 1) * stride, count)
     for other in range(nthreads):
         if other != tid:
             looks = 0
-            while _atomic_load(sync, (other + 1) * SYNC_STRIDE) < count:
+            while _atomic_load(sync, (other + 1) * stride) < count:
                 if _atomic_load(sync, 0) != 0:
                     return False
                 looks += 1

@@ -99,7 +99,8 @@ SYNC_STRIDE = 16
 """int64 slots from one thread's counter to the next in the kernel's ``sync`` array (128
 bytes: each counter on a cache line of its own). ``sync[0]`` is the stop flag, ``sync[1]``
 the address of the C library's ``sched_yield`` (or 0), thread ``i``'s counter
-``sync[(i + 1) * SYNC_STRIDE]`` (see :func:`deltarule._jit.barrier`)."""
+``sync[(i + 1) * SYNC_STRIDE]`` (see :func:`deltarule._jit.barrier`, which finds the stride from
+the array's length)."""
 
 __all__ = [
     "MIN_PARAMETERS", "MIN_STEPS", "HIDDEN_CODES", "PAIR_CODES", "MinibatchKernel", "kernel_for",
