@@ -29,7 +29,7 @@ from ._trainer_checks import refuse_rate
 from ._typing import Array
 from .callbacks import Callback, ProgressBar, TrainingState, check_rate
 from .exceptions import InputError
-from .history import EpochRecord
+from .history import EpochRecord, History
 from .metrics import class_threshold, shared_inputs
 from .network import INFER_CHUNK
 
@@ -191,17 +191,18 @@ class ValidationDiverged(Exception):
         self.cause = cause
 
 
-def stop_reason(callback: Callback, reason: Any) -> str | None:
-    """A callback's ``on_epoch_end`` answer as a stop reason: a string stops (the reason),
-    None or "" goes on; True stops with a reason naming the callback (Keras callbacks set
-    ``model.stop_training = True``), False goes on. Anything else is an InputError."""
+def stop_reason(callback: Callback, reason: Any, hook: str = "on_epoch_end") -> str | None:
+    """A callback's ``on_epoch_end`` (or other ``hook``'s) answer as a stop reason: a string
+    stops (the reason), None or "" goes on; True stops with a reason naming the callback
+    (Keras callbacks set ``model.stop_training = True``), False goes on. Anything else is an
+    InputError."""
     if reason is None or isinstance(reason, str):
         return reason or None
     if isinstance(reason, (bool, np.bool_)):
         name = type(callback).__name__
-        return f"stopped by {name} (its on_epoch_end returned True)" if reason else None
+        return f"stopped by {name} (its {hook} returned True)" if reason else None
     raise InputError(
-        f"{type(callback).__name__}.on_epoch_end returned {type(reason).__name__} "
+        f"{type(callback).__name__}.{hook} returned {type(reason).__name__} "
         f"{reason!r:.60}; expected None to go on, or a string, the reason to stop (True "
         "also stops). Return e.g. 'target reached' to stop."
     )
@@ -311,6 +312,22 @@ def end_epoch(record: EpochRecord, state: TrainingState, cbs: Sequence[Callback]
         checked_rate(state, cb, "on_epoch_end", before)
         first = first or reason
     return first
+
+
+def resumed_stop(
+    prior: History | None, state: TrainingState, cbs: Sequence[Callback]
+) -> str | None:
+    """Why a run resumed from a checkpoint whose history is ``prior`` had stopped at its last
+    epoch (the first callback's :meth:`~deltarule.callbacks.Callback.resumed_stop` reason,
+    in the order :func:`end_epoch` asks them), or None: none, or no resumed run."""
+    last = prior.last if prior is not None else None
+    if last is None:
+        return None
+    for cb in cbs:
+        reason = stop_reason(cb, cb.resumed_stop(last, state), "resumed_stop")
+        if reason:
+            return reason
+    return None
 
 
 def refuse_idle_update(optimizer: Any, before: Array, after: Array) -> None:

@@ -410,7 +410,8 @@ class Trainer:
             run = self._run_epochs
         self._running = state
         try:
-            reason = run(data, val, state, cbs, epochs)
+            # a resumed run that had ended at its checkpoint's last epoch ends there again
+            reason = _epochs.resumed_stop(prior, state, cbs) or run(data, val, state, cbs, epochs)
         except BaseException:
             state.history.stop_reason = "stopped by an error"
             for cb in cbs:

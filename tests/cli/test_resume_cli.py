@@ -148,6 +148,43 @@ def test_a_run_killed_after_its_last_checkpoint_resumes_to_the_same_model(
     assert (folder / "checkpoint.safetensors").read_bytes() == checkpoint  # nothing trained
 
 
+@pytest.fixture(scope="module")
+def separable(tmp_path_factory) -> Path:
+    """Three classes far apart: each stopping rule ends a run within a few epochs."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 300)
+    X = rng.normal(size=(300, 4)) + labels[:, None] * 4.0
+    path = tmp_path_factory.mktemp("data") / "separable.csv"
+    rows = [",".join([*(f"{v:.6f}" for v in x), f"c{c}"]) for x, c in zip(X, labels)]
+    path.write_text("x0,x1,x2,x3,label\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [["--target-error", "0.2"], ["--until-all-correct"], ["--gradient-threshold", "5"]],
+    ids=["target error", "all correct", "gradient threshold"],
+)
+@pytest.mark.parametrize("patience", ["0", "10"])
+def test_a_run_a_stopping_rule_ended_resumes_to_the_same_model(
+    rule, patience, separable, tmp_path
+) -> None:
+    # Killed after the stopping epoch's checkpoint, before the model was saved: resuming
+    # trained one more epoch (the rules read an epoch's end, and were not asked about the
+    # checkpoint's last one), and saved another model than the uninterrupted run's.
+    folder, out = tmp_path / "run", tmp_path / "m.safetensors"
+    argv = ["train", str(separable), "--target", "label", "--hidden", "8", "--epochs", "60",
+            "--batch-size", "16", "--learning-rate", "0.02", "--seed", "3", "--patience",
+            patience, *rule, "--quiet", "--out", str(out), "--checkpoint", str(folder)]  # fmt: skip
+    assert main(argv) == 0
+    finished = _model_bytes(out)
+    assert not finished[2][0].startswith("max epochs")  # the rule ended the run
+    assert len(finished[1]["loss"]) < 60
+    out.unlink()  # as if killed before the save
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
+    assert _model_bytes(out) == finished
+
+
 @pytest.mark.parametrize("optimizer", ["rprop_plus", "irprop_minus"])
 def test_a_full_batch_rprop_run_resumes(optimizer, blobs, tmp_path) -> None:
     # (their batch size, every row, is saved as null: --resume called the settings damaged)

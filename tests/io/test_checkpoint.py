@@ -726,3 +726,83 @@ def test_a_checkpoint_from_before_the_option_marks_says_it_cannot_give_them_back
     with pytest.raises(InputError) as info:
         _callback_states.match(new, True, [])
     assert "start that run again" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"target_error": 0.45},
+        {"stop_when_all_correct": True},
+        {"min_gradient_norm": 0.25},
+        {"early_stopping": True, "patience": 1},
+    ],
+    ids=["target error", "all correct", "gradient norm", "early stopping"],
+)
+def test_a_run_resumed_from_the_epoch_a_rule_stopped_it_at_ends_there(tmp_path, options):
+    # (its checkpoint is also that of a run killed after the stop, before its end: the
+    # resumed fit trained one more epoch, to other weights, before its rules were asked)
+    X, y = data()
+    if "stop_when_all_correct" in options:  # (classes far apart)
+        X = X + 3 * y.argmax(axis=1)[:, None]
+    straight = make_trainer()
+    whole = straight.fit(X, y, epochs=200, callbacks=[Checkpoint(tmp_path)], verbose=0,
+                         warn_convergence=False, **options)  # fmt: skip
+    assert len(whole) < 200 and not whole.stop_reason.startswith("max epochs")
+    saved = load_checkpoint(tmp_path)
+    assert saved.epochs_done == len(whole)
+
+    again = make_trainer()
+    resume_trainer(again, saved)
+    resumed = Checkpoint(tmp_path, history=saved.history)
+    rest = again.fit(X, y, epochs=200 - saved.epochs_done, callbacks=[resumed], verbose=0,
+                     warn_convergence=False, **options)  # fmt: skip
+    assert len(rest) == 0 and rest.stop_reason == whole.stop_reason
+    assert rest.best_epoch == whole.best_epoch
+    assert again.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    assert again.epochs_done == straight.epochs_done
+
+
+class _StopsOnResume(dr.callbacks.Callback):
+    def __init__(self, answer) -> None:
+        self.answer = answer
+
+    def resumed_stop(self, record, state):
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    "answer,outcome",
+    [
+        (None, 3),
+        ("", 3),
+        (False, 3),
+        (True, "stopped by _StopsOnResume (its resumed_stop returned True)"),
+        ("done before", "done before"),
+    ],
+)
+def test_a_users_callback_may_end_a_resumed_run_at_once(tmp_path, answer, outcome) -> None:
+    X, y = data()
+    first = make_trainer()
+    run(first, 2, [Checkpoint(tmp_path)], X, y)
+    second = make_trainer()
+    resume_trainer(second, load_checkpoint(tmp_path))
+    history = run(second, 3, [_StopsOnResume(answer)], X, y)
+    if isinstance(outcome, int):
+        assert len(history) == outcome
+    else:
+        assert len(history) == 0 and history.stop_reason == outcome
+
+
+def test_a_resumed_stop_answer_of_another_kind_is_named(tmp_path) -> None:
+    X, y = data()
+    run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
+    second = make_trainer()
+    resume_trainer(second, load_checkpoint(tmp_path))
+    with pytest.raises(InputError, match=r"_StopsOnResume\.resumed_stop returned int 1"):
+        run(second, 3, [_StopsOnResume(1)], X, y)
+
+
+def test_a_fresh_run_does_not_ask_resumed_stop(tmp_path) -> None:
+    X, y = data()
+    history = run(make_trainer(), 2, [_StopsOnResume("never asked")], X, y)
+    assert len(history) == 2 and history.stop_reason.startswith("max epochs")

@@ -159,6 +159,21 @@ class Callback:
     def on_train_end(self, history: History, state: TrainingState) -> None:
         """Called once after the last epoch (also after a stop or an interruption)."""
 
+    def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | bool | None:
+        """Whether the run had stopped at ``record``, the last epoch of the checkpoint it is
+        resumed from; answered as :meth:`on_epoch_end` answers (a reason, or True, stops).
+
+        A checkpoint of a run's last epoch is also that of a run killed after it, before its
+        end: a run resumed from it (:func:`deltarule.io.checkpoint.resume_trainer`) asks each
+        callback, once every :meth:`on_train_begin` has run, and ends at once, as the
+        uninterrupted run did, where one says so. The network holds that epoch's weights and
+        ``state`` the run's data. A rule whose decision reads nothing but the epoch's record,
+        the weights and the training data answers its own :meth:`on_epoch_end`
+        (:class:`TargetError`, :class:`AllCorrect`, :class:`GradientNormBelow`);
+        :class:`EarlyStopping` its restored count. The default, None: the run goes on.
+        """
+        return None
+
     def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
         """How many of these epochs this callback lets pass quietly; None: it must see each.
 

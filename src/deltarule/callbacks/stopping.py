@@ -129,6 +129,11 @@ class EarlyStopping(Callback):
             f"{self.best:.6g} at epoch {self.best_epoch})"
         )
 
+    def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | None:
+        """:meth:`stop_reason`: its count, restored from the checkpoint, says whether the run
+        stopped at ``record``'s epoch."""
+        return self.stop_reason()
+
     def restore(self, network: Any, history: History) -> None:
         """Put the best epoch's weights back into ``network`` and record that epoch in
         ``history`` (with ``restore_best_weights``), as at the end of training."""
@@ -174,6 +179,10 @@ class TargetError(Callback):
             return f"target error reached ({self.monitor} {value:.6g} <= {self.target:g})"
         return None
 
+    def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | None:
+        """:meth:`on_epoch_end` (the record decides)."""
+        return self.on_epoch_end(record, state)
+
 
 class AllCorrect(Callback):
     """Stop when every training example is classified correctly (the tutorial's pseudocode).
@@ -215,6 +224,10 @@ class AllCorrect(Callback):
         ):
             return "every training example classified correctly"
         return None
+
+    def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | None:
+        """:meth:`on_epoch_end` (the weights and the training data decide)."""
+        return self.on_epoch_end(record, state)
 
     @staticmethod
     def _outputs_and_targets(state: TrainingState) -> tuple[Any, Any]:
@@ -315,6 +328,10 @@ class GradientNormBelow(Callback):
                 "(R neuralnet's rule: max |dE/dw| of the error summed over the training rows)"
             )
         return None
+
+    def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | None:
+        """:meth:`on_epoch_end` (the record, or the weights and the training data, decide)."""
+        return self.on_epoch_end(record, state)
 
 
 def _summed_error_gradient(state: TrainingState, chunk_rows: int = 8192) -> Array:
