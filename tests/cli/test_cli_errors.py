@@ -88,6 +88,15 @@ CASES = {
         "--checkpoint-every 0 is out of range; expected a positive integer",
     ),
     "empty out": ([*TRAIN, "--out", ""], "--out is empty; expected a file path"),
+    # (an unset shell variable's: taken as not given, the run kept no checkpoint and left a
+    # lock in the working folder, and --resume '' trained a new run on the built-in digits)
+    "empty checkpoint": ([*TRAIN, "--checkpoint", ""], "--checkpoint is empty; expected a folder"),
+    "blank checkpoint": ([*TRAIN, "--checkpoint", " "], "--checkpoint is empty; expected a folder"),
+    "empty resume": (["train", "--resume", "", "--epochs", "2"], "--resume is empty; expected"),
+    "checkpoint-every without checkpoint": (  # (was ignored)
+        [*TRAIN, "--checkpoint-every", "5"],
+        "--checkpoint-every 5 says how often to write the run's checkpoint, but no --checkpoint",
+    ),
     "negative seed": ([*TRAIN, "--seed", "-1"], "--seed -1 is out of range; expected an integer"),
     "infinite learning rate": ([*TRAIN, "--learning-rate", "inf"], "--learning-rate inf is out"),
     "checkpoint with a full-batch solver": (

@@ -194,7 +194,7 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
                         "help": "print progress every N epochs, the first and the last "
                                 "(default: 1)"}),
     ("--checkpoint", {"metavar": "DIR", "help": "save a resumable checkpoint in DIR"}),
-    ("--checkpoint-every", {"type": whole_number, "default": 1, "metavar": "N",
+    ("--checkpoint-every", {"type": whole_number, "metavar": "N",
                             "help": "checkpoint every N epochs (default: 1)"}),
     ("--resume", {"metavar": "DIR", "help": "continue the run checkpointed in DIR"}),
 ]  # fmt: skip
@@ -219,6 +219,17 @@ _RANGES = {
     "--report-every": "a positive integer such as 10",
     "--seed": "an integer >= 0 such as 0",
 }
+
+
+def refuse_empty_folders(args: argparse.Namespace) -> None:
+    """Refuse an empty ``--checkpoint`` or ``--resume`` (an unset shell variable's: taken as
+    not given, the run would keep no checkpoint, or start anew instead of resuming)."""
+    for flag, value, expected in (
+        ("--resume", args.resume, "the folder a run was checkpointed in (its --checkpoint)"),
+        ("--checkpoint", args.checkpoint, "a folder to keep the run's checkpoints in"),
+    ):
+        if value is not None and not value.strip():
+            raise InputError(f"{flag} is empty; expected {expected}, such as runs/big.")
 
 
 class _Given(argparse.Action):
@@ -490,6 +501,12 @@ def _check_paths(args: argparse.Namespace, hidden: list[int]) -> tuple[list[int]
         )
     if args.out is not None and not args.out.strip():
         raise InputError("--out is empty; expected a file path such as model.safetensors.")
+    if args.checkpoint_every is not None and not args.checkpoint:
+        raise InputError(
+            f"--checkpoint-every {args.checkpoint_every} says how often to write the run's "
+            "checkpoint, but no --checkpoint DIR was given to write it in. Add --checkpoint "
+            "DIR (e.g. --checkpoint runs/big), or drop --checkpoint-every."
+        )
     refuse_stdout(args.out, "--out", "a model file", "model.safetensors")
     refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "curves.png")
     refuse_stdout(args.checkpoint, "--checkpoint", "a checkpoint", "runs/big", "folder")

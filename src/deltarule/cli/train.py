@@ -39,7 +39,7 @@ from ._resume import (
     save_settings,
 )
 from ._stdin import data_name, is_stdin, refuse_stdin
-from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options
+from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options, refuse_empty_folders
 from ._train_data import encode_targets, from_dataset, from_file
 from ._train_fit import (
     build_network,
@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     settings are written once the inputs are found valid (data read, target checked,
     network built): a run refused for its input leaves the folder free for the next.
     """
+    refuse_empty_folders(args)
     refuse_stdin(
         args.resume, "--resume", "a checkpointed run", "the folder given to --checkpoint", "folder"
     )
