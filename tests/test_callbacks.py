@@ -501,3 +501,24 @@ def test_a_callback_setting_a_rate_the_optimizer_has_none_of_is_told_so(optimize
             verbose=0,
             callbacks=[Cut()],
         )
+
+
+@pytest.mark.parametrize(
+    "mode,values", [("min", [0.5, 0.2, 0.3, 0.1]), ("max", [0.5, 0.7, 0.6, 0.9])]
+)
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_best_only_checkpoint_never_takes_a_non_finite_value_for_the_best(
+    tmp_path, mode, values, bad
+) -> None:
+    # (a first NaN became the best, and no later, better epoch was ever saved; Keras starts
+    # from +-inf, and EarlyStopping counts a non-finite value as no improvement)
+    net = dr.Network([2, 3, 1], seed=0)
+    state = cb.TrainingState(net, None, {}, 0.1, 0.1, 10, None, None, None, None, None, 0)
+    path = tmp_path / "best-{epoch}.safetensors"
+    saver = cb.ModelCheckpoint(path, monitor="val_loss", save_best_only=True, mode=mode)
+    for epoch, value in enumerate([bad, *values[:2], bad, *values[2:]], start=1):
+        saver.on_epoch_end(EpochRecord(epoch, 0.1, value, {}, {}, 0.1, 1.0, 0.0), state)
+    better = {"min": min, "max": max}[mode]
+    assert saver.best == better(values)
+    kept = [2, 3, 6]  # (the non-finite epochs 1 and 4 never saved)
+    assert saver.saved == [str(path).format(epoch=epoch) for epoch in kept]

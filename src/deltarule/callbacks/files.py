@@ -131,6 +131,9 @@ def _placeholders(path: str) -> list[str]:
 class ModelCheckpoint(Callback):
     """Save the model during training: the best only, or every ``every`` epochs.
 
+    With ``save_best_only`` an epoch is saved when ``monitor`` is better than at every epoch
+    saved before; a NaN or infinite value is never the best (as for :class:`EarlyStopping`).
+
     ``path`` may contain ``{epoch}`` and, as Keras's ``filepath``, the epoch's recorded
     values by name with a format: ``"model-{epoch:03d}-{val_loss:.3f}.safetensors"``
     (``loss``, ``val_loss``, the metrics and their ``val_`` forms, ``learning_rate`` or
@@ -201,6 +204,8 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             value = _monitored(record, self.monitor)
             sign = 1 if self.mode == "min" else -1
+            if not math.isfinite(value):  # never the best (a first NaN blocked every save)
+                return None
             if self.best is not None and not sign * value < sign * self.best:
                 return None
             self.best = value
