@@ -445,7 +445,7 @@ def test_a_full_disk_says_the_previous_checkpoint_can_be_resumed(tmp_path, monke
 
     import deltarule.io.checkpoint as checkpoint
 
-    real, calls = checkpoint.save_model, []
+    real, calls = checkpoint.write_model, []
 
     def fill_up(*args, **kwargs):  # the second checkpoint finds the disk full
         calls.append(1)
@@ -453,7 +453,7 @@ def test_a_full_disk_says_the_previous_checkpoint_can_be_resumed(tmp_path, monke
             raise OSError(errno.ENOSPC, "cannot save to 'x': No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(checkpoint, "save_model", fill_up)
+    monkeypatch.setattr(checkpoint, "write_model", fill_up)
     X, y = data()
     with pytest.raises(OSError, match="No space left") as failed:
         run(make_trainer(), 4, [Checkpoint(tmp_path)], X, y)
@@ -806,3 +806,34 @@ def test_a_fresh_run_does_not_ask_resumed_stop(tmp_path) -> None:
     X, y = data()
     history = run(make_trainer(), 2, [_StopsOnResume("never asked")], X, y)
     assert len(history) == 2 and history.stop_reason.startswith("max epochs")
+
+
+def test_each_epochs_record_is_encoded_once_across_the_runs_checkpoints(tmp_path, monkeypatch):
+    # (every save encoded the whole history: a run's saves cost the square of its epochs)
+    import deltarule.io.checkpoint as checkpoint
+
+    encoded = []
+    real = checkpoint.encoded_json
+
+    def counted(value, where):
+        encoded.append(value["epoch"])
+        return real(value, where)
+
+    monkeypatch.setattr(checkpoint, "encoded_json", counted)
+    X, y = data()
+    trainer = make_trainer()
+    history = run(trainer, 6, [Checkpoint(tmp_path)], X, y)
+    assert encoded == [1, 2, 3, 4, 5, 6]
+    saved = load_checkpoint(tmp_path)
+    assert [asdict(r) for r in saved.history] == [asdict(r) for r in history]
+
+
+def test_a_checkpoint_given_to_another_run_saves_that_runs_history(tmp_path) -> None:
+    X, y = data()
+    saver = Checkpoint(tmp_path)
+    run(make_trainer(), 5, [saver], X, y)
+    other = dr.Trainer(dr.Network([4, 5, 3], output_activation="softmax", seed=2), "sgd", 0.1, 8)
+    history = run(other, 3, [saver], X, y)
+    saved = load_checkpoint(tmp_path)
+    assert [asdict(r) for r in saved.history] == [asdict(r) for r in history]
+    assert saved.network.layer_sizes == [4, 5, 3]

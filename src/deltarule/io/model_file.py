@@ -58,6 +58,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -478,6 +479,22 @@ def save_model(
     Path
         ``path``.
     """
+    return write_model(network, path, preprocessing, classes, training, extra_tensors)
+
+
+def write_model(
+    network: Network,
+    path: str | os.PathLike[str],
+    preprocessing: dict[str, Any] | None,
+    classes: list[Any] | None,
+    training: dict[str, Any] | None,
+    extra_tensors: Mapping[str, np.ndarray] | None,
+    encoded: Mapping[str, str] | None = None,
+) -> Path:
+    """:func:`save_model`, with ``encoded`` entries of ``training`` given as their JSON text
+    already (``json.dumps`` of :func:`_jsonable` data; a checkpoint's history, whose records
+    it encodes once each instead of at every save: the epochs' saves cost the square of the
+    epochs otherwise). The text is written in the entry's place as it is."""
     if not isinstance(network, Network):
         raise InputError(
             f"save_model expects a deltarule Network; received {type(network).__name__}."
@@ -508,9 +525,22 @@ def save_model(
         for name, (layout_name, _) in table.items()
     }
     tensors.update(_extra(extra_tensors))
+    tokens = {}
+    for key, json_text in (encoded or {}).items():  # (a string in its place, then the text)
+        token = f"\x00deltarule-encoded-{key}-{secrets.token_hex(16)}\x00"
+        header["training"][key] = token
+        tokens[json.dumps(token, ensure_ascii=False)] = json_text
     text = json.dumps(header, ensure_ascii=False, allow_nan=False)
+    for token, json_text in tokens.items():
+        text = text.replace(token, json_text, 1)
     write_safetensors(path, tensors, {METADATA_KEY: text}, checksum=True)
     return Path(path)
+
+
+def encoded_json(value: Any, where: str) -> str:
+    """``value`` as the JSON text :func:`save_model` writes for it (for :func:`write_model`'s
+    ``encoded``)."""
+    return json.dumps(_jsonable(value, where), ensure_ascii=False, allow_nan=False)
 
 
 def _refuse_saving(reason: str, options: dict[str, str] | None = None) -> NoReturn:
