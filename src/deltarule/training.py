@@ -412,8 +412,12 @@ class Trainer:
         try:
             # a resumed run that had ended at its checkpoint's last epoch ends there again
             reason = _epochs.resumed_stop(prior, state, cbs) or run(data, val, state, cbs, epochs)
-        except BaseException:
-            state.history.stop_reason = "stopped by an error"
+        except BaseException as error:
+            state.history.stop_reason = (  # (a second Ctrl-C stops at once, mid-epoch)
+                f"interrupted (Ctrl-C) during epoch {state.epoch + 1}"
+                if isinstance(error, KeyboardInterrupt)
+                else "stopped by an error"
+            )
             for cb in cbs:
                 cb.on_train_end(state.history, state)
             raise
