@@ -12,7 +12,7 @@ example :math:`E = \ell`). The tutorial's error is ``half_squared_error``:
 
 Fused output pairs
 ------------------
-For three (output activation, loss) pairs the chain rule collapses to a short,
+For four (output activation, loss) pairs the chain rule collapses to a short,
 stable expression for :math:`\partial \ell/\partial z` at the output net input
 :math:`z`; :data:`FUSED_PAIRS` names them, and the test suite checks each equals
 the general chain rule:

@@ -230,8 +230,10 @@ class ReduceOnPlateau(Schedule):
               \quad\text{after } k \ge 1 \text{ reductions } (\eta_e = \eta_0 \text{ for } k = 0)
 
     These are ``torch.optim.lr_scheduler.ReduceLROnPlateau``'s rules with
-    ``threshold_mode="abs"`` (Keras's ``min_delta``); note ``patience`` counts as
-    in PyTorch: Keras reduces one epoch earlier.
+    ``threshold_mode="abs"`` (Keras's ``min_delta``) and ``eps=0`` (PyTorch's default
+    ``eps=1e-8`` skips a reduction that would change the rate by less than that, so its
+    rates stop falling near 1e-8 where these go on); note ``patience`` counts as in
+    PyTorch: Keras reduces one epoch earlier.
 
     Parameters
     ----------

@@ -180,9 +180,11 @@ class AdamW(Optimizer):
         \theta &\leftarrow \theta - \eta\,
             \frac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}
 
-    The decay shrinks the weights directly, outside the adaptive scaling (an L2
-    term in the loss would be divided by :math:`\sqrt{v}` too). As in
-    ``torch.optim.AdamW`` it is scaled by the current learning rate :math:`\eta`.
+    The decay shrinks the parameters directly, outside the adaptive scaling (an L2
+    term in the loss would be divided by :math:`\sqrt{v}` too): every parameter, the
+    biases too, as ``torch.optim.AdamW`` does by default (the trainer's ``l2`` penalises
+    the weights alone). As in ``torch.optim.AdamW`` it is scaled by the current learning
+    rate :math:`\eta`.
 
     Loshchilov & Hutter (2019), "Decoupled weight decay regularization", ICLR.
 
