@@ -20,17 +20,22 @@ from deltarule.io.checkpoint import load_checkpoint
 EPOCHS = 12
 
 
+def three_classes(folder: Path, rows: int, features: int, apart: float) -> Path:
+    """A CSV of three classes ``c0``-``c2`` whose centres are ``apart`` from each other."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, rows)
+    X = rng.normal(size=(rows, features)) + labels[:, None] * apart
+    header = ",".join([f"x{i}" for i in range(features)] + ["label"])
+    lines = [",".join([*(f"{v:.6f}" for v in x), f"c{c}"]) for x, c in zip(X, labels)]
+    path = folder / "classes.csv"
+    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    return path
+
+
 @pytest.fixture(scope="module")
 def blobs(tmp_path_factory) -> Path:
     """A 3-class table big enough that an epoch takes a noticeable moment."""
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 3, 3000)
-    X = rng.normal(size=(3000, 12)) + labels[:, None] * 0.4
-    path = tmp_path_factory.mktemp("data") / "blobs.csv"
-    header = ",".join([f"x{i}" for i in range(12)] + ["label"])
-    rows = [",".join([*(f"{v:.6f}" for v in x), f"c{c}"]) for x, c in zip(X, labels)]
-    path.write_text(header + "\n" + "\n".join(rows) + "\n")
-    return path
+    return three_classes(tmp_path_factory.mktemp("data"), 3000, 12, 0.4)
 
 
 def train_args(data: Path, out: Path) -> list[str]:
@@ -151,13 +156,7 @@ def test_a_run_killed_after_its_last_checkpoint_resumes_to_the_same_model(
 @pytest.fixture(scope="module")
 def separable(tmp_path_factory) -> Path:
     """Three classes far apart: each stopping rule ends a run within a few epochs."""
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 3, 300)
-    X = rng.normal(size=(300, 4)) + labels[:, None] * 4.0
-    path = tmp_path_factory.mktemp("data") / "separable.csv"
-    rows = [",".join([*(f"{v:.6f}" for v in x), f"c{c}"]) for x, c in zip(X, labels)]
-    path.write_text("x0,x1,x2,x3,label\n" + "\n".join(rows) + "\n")
-    return path
+    return three_classes(tmp_path_factory.mktemp("data"), 300, 4, 4.0)
 
 
 @pytest.mark.parametrize(
