@@ -304,3 +304,49 @@ def test_the_epoch_shuffle_is_scikit_learns_shuffle(n) -> None:
         a, b = shuffled(a, ours), shuffle(b, random_state=theirs)
         np.testing.assert_array_equal(a, b)
     assert ours.randint(1 << 30) == theirs.randint(1 << 30)
+
+
+@pytest.mark.parametrize("target", ["multiclass", "regression"])
+@pytest.mark.parametrize("incremental", [False, True], ids=["warm_start", "partial_fit"])
+def test_an_activation_set_between_warm_fits_trains_the_next_as_scikit_learns(
+    target, incremental
+) -> None:
+    # (the network kept the activation it was first fitted with while get_params said the
+    # new one: the next fit trained another model than scikit-learn's, and said nothing)
+    kind, y = TARGETS[target]
+    ours_cls, theirs_cls = pair(kind)
+    settings = dict(hidden_layer_sizes=(6, 4), activation="relu", solver="sgd", max_iter=5,
+                    learning_rate_init=0.05, shuffle=False, batch_size=10, warm_start=True,
+                    random_state=0)  # fmt: skip
+    more = {"classes": np.unique(y)} if kind == "classifier" and incremental else {}
+    ours, theirs = ours_cls(**settings).fit(X, y), theirs_cls(**settings).fit(X, y)
+    assert max_difference(ours, theirs) < 1e-9
+    for model in (ours, theirs):
+        model.set_params(activation="tanh")
+        (model.partial_fit if incremental else model.fit)(X, y, **more)
+    assert max_difference(ours, theirs) < 1e-9
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    names = [layer.activation.name for layer in ours.network_.layers[:-1]]
+    assert names == ["tanh", "tanh"]
+
+
+def test_activations_and_dropout_set_between_warm_fits_reach_the_network() -> None:
+    y = TARGETS["multiclass"][1]
+    model = MLPClassifier(hidden_layer_sizes=(6, 4), max_iter=3, warm_start=True, random_state=0)
+    model.fit(X, y)
+    model.set_params(activation=["tanh", "logistic"], dropout=[0.1, 0.0]).fit(X, y)
+    layers = model.network_.layers
+    assert [(layer.activation.name, layer.dropout) for layer in layers[:-1]] == [
+        ("tanh", 0.1), ("sigmoid", 0.0)]  # fmt: skip
+    rows = model.network_.forward(X)[0]  # predict computes the network it trained
+    assert np.allclose(model.predict_proba(X), rows)
+
+
+def test_a_dtype_set_between_warm_fits_is_refused_by_name() -> None:
+    y = TARGETS["multiclass"][1]
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, warm_start=True, random_state=0)
+    model.set_params(dtype="float64").fit(X, y)
+    with pytest.raises(
+        ValueError, match="was fitted in float64; this call asks for dtype='float32'"
+    ):
+        model.set_params(dtype="float32").fit(X, y)

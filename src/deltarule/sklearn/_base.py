@@ -17,6 +17,7 @@ buffer before every fit, prediction and save.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import warnings
 from collections.abc import Iterator
@@ -167,6 +168,7 @@ class BaseMLP(BaseEstimator):
             self._initialize(X, Y, rng)
         else:
             self._check_compatible(Y)
+            self._sync_layers()
             self._sync_in()
             self._reset_stopping(keep=True)
         dtype = self.network_.dtype
@@ -250,6 +252,33 @@ class BaseMLP(BaseEstimator):
                 "warm_start and partial_fit continue the same network: set warm_start=False "
                 "(or call fit) to start afresh."
             )
+        if self.dtype != "auto" and np.dtype(self.dtype) != self.network_.dtype:
+            raise InputError(
+                f"{type(self).__name__} was fitted in {self.network_.dtype}; this call asks "
+                f"for dtype={self.dtype!r}. warm_start and partial_fit continue the same "
+                "network: set warm_start=False (or call fit) to start afresh, or leave dtype "
+                f"as {self.network_.dtype.name!r}."
+            )
+
+    def _sync_layers(self) -> None:
+        """Give a warm start or ``partial_fit`` the hidden layers' ``activation`` and
+        ``dropout`` set since the last fit, the weights kept (scikit-learn's warm start
+        trains with the activation set then; they were ignored, while ``get_params`` said
+        otherwise)."""
+        network = self.network_
+        hidden = network.layers[:-1]
+        acts = [activation_for(a) for a in self._hidden_activations(len(hidden))]
+        drops = (
+            self.dropout
+            if isinstance(self.dropout, (list, tuple))
+            else [self.dropout] * len(hidden)
+        )
+        if len(acts) != len(hidden) or len(drops) != len(hidden):
+            return  # (check_parameters refused a length other than the layers')
+        wanted = tuple(dataclasses.replace(layer, activation=act, dropout=float(drop))
+                       for layer, act, drop in zip(hidden, acts, drops))  # fmt: skip
+        if wanted != hidden:
+            network.layers = (*wanted, network.layers[-1])
 
     def _trainer_for(self, n_samples: int, rng: Any, incremental: bool) -> Trainer:
         batch_size = resolve_batch_size(self, n_samples)

@@ -48,7 +48,10 @@ verbose : bool, default=False
     Print the loss of each epoch.
 warm_start : bool, default=False
     Continue from ``coefs_``/``intercepts_`` as they stand (arrays assigned to
-    them included) instead of initialising afresh.
+    them included) instead of initialising afresh, with the ``activation`` (and
+    ``dropout``) set now, as scikit-learn's does; other ``hidden_layer_sizes`` or
+    ``dtype`` are refused (scikit-learn keeps the old sizes silently). ``predict``
+    computes the network as last fitted.
 momentum : float, default=0.9
     Momentum of 'sgd', in [0, 1].
 nesterovs_momentum : bool, default=True
