@@ -119,6 +119,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a binary indicator matrix for multi-label targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Finite and >= 0 (scikit-learn's also takes negative weights).
 
         Returns
         -------
@@ -137,6 +138,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
         sample_weight : array-like of shape (n_samples,), default=None
+            Finite and >= 0 (scikit-learn's also takes negative weights).
         classes : array-like of shape (n_classes,), default=None
             Every class across all calls; required on the first call (not for
             multi-label indicator targets, whose columns are the classes).

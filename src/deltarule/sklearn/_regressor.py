@@ -104,6 +104,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
+            Finite and >= 0 (scikit-learn's also takes negative weights).
 
         Returns
         -------
@@ -120,6 +121,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
+            Finite and >= 0 (scikit-learn's also takes negative weights).
 
         Returns
         -------
