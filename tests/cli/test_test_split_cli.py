@@ -159,3 +159,55 @@ def test_the_score_of_mostly_one_class_says_what_guessing_it_scores(capsys, in_t
     code, out, err = cli(capsys, "train", "even.csv", *TRAIN, "--epochs", "100",
                          "--test-split", "0.2")  # fmt: skip
     assert code == 0 and out.splitlines()[0].endswith("(18 rows)"), out
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 64, 10_000])
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.5, 0.97])
+def test_split_rows_moves_the_kept_rows_within_the_table(chunk_rows, share, monkeypatch):
+    from deltarule.cli import _common
+
+    rng = np.random.default_rng(int(share * 100) + chunk_rows)
+    X = rng.normal(size=(500, 7)).astype(np.float32)
+    held = rng.random(500) < share
+    expected = (X[~held].copy(), X[held].copy())
+    monkeypatch.setattr(_common, "SPLIT_CHUNK_BYTES", chunk_rows * 7 * 4)
+    kept, taken = _common.split_rows(X, held)
+    assert np.array_equal(kept, expected[0]) and np.array_equal(taken, expected[1])
+    assert np.shares_memory(kept, X)  # (moved within it, not copied)
+
+
+def test_split_rows_copies_a_table_it_does_not_own():
+    from deltarule.cli._common import split_rows
+
+    base = np.arange(60.0).reshape(20, 3)
+    held = np.arange(20) % 4 == 0
+    for X in (base[2:], base.copy()):
+        if X.base is None:
+            X.flags.writeable = False
+        before = X.copy()
+        kept, taken = split_rows(X, held[: len(X)])
+        assert np.array_equal(kept, before[~held[: len(X)]])
+        assert np.array_equal(taken, before[held[: len(X)]])
+        assert np.array_equal(X, before)  # left as it was
+
+
+def test_holding_out_rows_does_not_copy_the_whole_table(monkeypatch):
+    # (a one-hot table of many categories, admitted at half the memory, was copied whole
+    # by the validation split: twice the memory the check had allowed)
+    import tracemalloc
+
+    from deltarule.cli import _common
+
+    monkeypatch.setattr(_common, "SPLIT_CHUNK_BYTES", 1 << 20)  # (a 20 MB table's chunks)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100_000, 50)).astype(np.float32)  # 20 MB
+    Y = np.eye(3)[rng.integers(0, 3, 100_000)]
+    tracemalloc.start()
+    try:
+        parts = _common.holdout_split(X, Y, 0.1, 0, True, consume=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(parts[0]) == 90_000 and len(parts[2]) == 10_000
+    assert peak < 0.4 * X.nbytes  # the held rows (10%), the row indices, a chunk

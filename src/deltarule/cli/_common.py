@@ -527,9 +527,12 @@ def holdout_split(
     seed: Any,
     stratify: bool,
     option: str = "--validation-split",
+    consume: bool = False,
 ) -> tuple:
     """Hold out ``fraction`` of the rows, per class when ``stratify``: for validation, or
     (``option="--test-split"``) as test rows. ``seed``: what ``np.random.default_rng`` takes.
+    With ``consume``, ``X`` is the caller's to give up: its kept rows are moved within it
+    (:func:`split_rows`), not copied.
 
     Returns
     -------
@@ -561,7 +564,34 @@ def holdout_split(
             f"{option} {fraction} of {len(Y)} rows leaves no row for training; "
             f"both parts need at least one row. Use a smaller {option}."
         )
-    return X[~val], Y[~val], X[val], Y[val]
+    X_kept, X_held = split_rows(X, val) if consume else (X[~val], X[val])
+    return X_kept, Y[~val], X_held, Y[val]
+
+
+SPLIT_CHUNK_BYTES = 1 << 24
+"""The rows :func:`split_rows` moves at a time (16 MiB of them)."""
+
+
+def split_rows(X: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(X[~held], X[held])``, ``X`` given up for it: the held rows are copied out, then the
+    kept rows moved, in order, to the front of ``X``, whose first rows are returned (a view).
+    The peak is ``X`` and its held rows, not twice ``X`` (a one-hot table of many categories
+    filled half the memory, and the copies the rest). An ``X`` that is not its own writable
+    buffer (a view, read-only) is copied as usual.
+
+    Each chunk of kept rows lies at or after the rows it is written to (the ``j``-th kept
+    row's index is at least ``j``), and later chunks read rows after them, so no row is
+    overwritten before it is moved.
+    """
+    if not (X.flags.writeable and X.flags.c_contiguous and X.base is None and X.ndim == 2):
+        return X[~held], X[held]
+    taken = X[held]
+    kept = np.flatnonzero(~held)
+    step = max(1, SPLIT_CHUNK_BYTES // max(1, X.shape[1] * X.itemsize))
+    for start in range(0, kept.size, step):
+        rows = kept[start : start + step]
+        X[start : start + rows.size] = X[rows]
+    return X[: kept.size], taken
 
 
 def _regular_or_missing(path: str) -> bool:

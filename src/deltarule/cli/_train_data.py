@@ -22,6 +22,7 @@ from ._common import (
     is_array_file,
     pick_columns,
     read_data,
+    split_rows,
 )
 from ._stdin import is_stdin
 from ._train_fit import check_targets_for_loss
@@ -82,7 +83,10 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, An
     X = pre.transform(frame, dtype=np.float32)
     if kept is None:
         return pre, X, Y, None
-    return pre, X[kept], Y[kept], (X[held], Y[held])
+    mask = np.zeros(len(Y), dtype=bool)
+    mask[held] = True
+    X_kept, X_held = split_rows(X, mask)  # (X is this function's: moved, not copied)
+    return pre, X_kept, Y[kept], (X_held, Y[held])
 
 
 TEST_STREAM = 7

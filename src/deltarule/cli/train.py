@@ -96,9 +96,10 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     args.preprocessing_digest = preprocessing_digest(pre)  # (saved with the settings)
     check_preprocessing(args, args.preprocessing_digest)
     classification = pre.task == CLASSIFICATION
-    parts = holdout_split(X, Y, args.validation_split, args.seed, classification)
     net = build_network(pre, X, hidden, args)
-    del X  # (its rows are in parts: not held twice while training)
+    # (X given up: its rows are moved into the parts, not copied beside it)
+    parts = holdout_split(X, Y, args.validation_split, args.seed, classification, consume=True)
+    del X
     if not classification:
         check_target_fits(Y, net.dtype, args.target)
         if getattr(args, "class_weight", None):
