@@ -274,13 +274,16 @@ class Trace:
     def weights(self) -> list[WeightRef]:
         """Every weight, numbered w1, w2, ... layer by layer, row-major (the tutorial's order)."""
         refs = []
+        before = 0  # (the weights of the layers before: weight_label's count, once a layer)
         for layer in range(1, len(self.layer_sizes)):
             spec = self.layout[f"W{layer}"]
             n_out, n_in = spec.shape
             for row in range(n_out):
                 for col in range(n_in):
-                    label = weight_label(self.layer_sizes, layer, row, col)
-                    refs.append(WeightRef(label, layer, row, col, spec.offset + row * n_in + col))
+                    number = before + row * n_in + col + 1
+                    refs.append(WeightRef(f"w{number}", layer, row, col,
+                                          spec.offset + row * n_in + col))  # fmt: skip
+            before += n_out * n_in
         return refs
 
     def biases(self) -> list[BiasRef]:

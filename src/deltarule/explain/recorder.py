@@ -148,6 +148,8 @@ def _first_non_finite(trace: Trace) -> tuple[str, str, float] | None:
                 return "forward", f"{symbol}_{names[j]}", float(array[row, j])
     if not math.isfinite(trace.loss.total):
         return "error", "E_total", trace.loss.total
+    if np.isfinite(trace.gradient).all() and np.isfinite(trace.updated).all():
+        return None  # (the usual case: no label made for each of millions of weights)
     refs = [(w.label, w.flat) for w in trace.weights()] + [
         (b.label, b.flat) for b in trace.biases()
     ]
