@@ -344,6 +344,11 @@ class _ShortQuiet(Callback):
         return len(losses)
 
 
+class _ShortResumed(Callback):
+    def resumed_stop(self, record):  # (asked only of a resumed run: it failed there, raw)
+        return None
+
+
 class _Generous(Callback):
     def on_epoch_end(self, *args):
         return None
@@ -358,6 +363,10 @@ class _Generous(Callback):
         (_Short(), r"defines on_epoch_end\(self, record\), which cannot take"),
         (_KerasEpoch(), r"on_epoch_end\(self, epoch, metrics\), Keras's signature"),
         (_ShortQuiet(), r"chunk_quiet\(self, losses\), which cannot take .* chunk_quiet\(self, l"),
+        (
+            _ShortResumed(),
+            r"resumed_stop\(self, record\), which cannot take .* resumed_stop\(self, r",
+        ),
     ],
 )
 def test_a_hook_that_cannot_take_its_arguments_is_refused_before_training(callback, message):
@@ -522,3 +531,16 @@ def test_a_best_only_checkpoint_never_takes_a_non_finite_value_for_the_best(
     assert saver.best == better(values)
     kept = [2, 3, 6]  # (the non-finite epochs 1 and 4 never saved)
     assert saver.saved == [str(path).format(epoch=epoch) for epoch in kept]
+
+
+def test_the_rules_asked_about_a_record_whose_value_was_stored_as_null_go_on():
+    # (a checkpoint stores NaN as null: the record read back holds None, and the rules'
+    # on_epoch_end, comparing it, raised where the uninterrupted run had compared NaN)
+    net = dr.Network([2, 1], seed=0)
+    state = cb.TrainingState(net, None, {}, 0.1, 0.1, 10, None, None, None, None, None, 3)
+    record = EpochRecord(3, 0.5, None, {"roc_auc": None}, {}, 0.1, None, 0.0)
+    assert cb.TargetError(0.9, monitor="roc_auc").resumed_stop(record, state) is None
+    assert cb.GradientNormBelow(1.0).resumed_stop(record, state) is None
+    finite = EpochRecord(3, 0.5, None, {"roc_auc": 0.95}, {}, 0.1, 0.5, 0.0)
+    assert cb.TargetError(0.96, monitor="roc_auc").resumed_stop(finite, state)
+    assert cb.GradientNormBelow(1.0).resumed_stop(finite, state)

@@ -350,3 +350,23 @@ def test_a_dtype_set_between_warm_fits_is_refused_by_name() -> None:
         ValueError, match="was fitted in float64; this call asks for dtype='float32'"
     ):
         model.set_params(dtype="float32").fit(X, y)
+
+
+def test_a_warm_fit_that_raises_leaves_the_activation_and_dropout_as_they_were() -> None:
+    # (the rollback put the weights back under the new activation: predict changed)
+    from deltarule.callbacks import Callback
+
+    class Boom(Callback):
+        def on_train_begin(self, state):
+            raise RuntimeError("boom")
+
+    y = TARGETS["multiclass"][1]
+    model = MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, warm_start=True, random_state=0)
+    model.fit(X, y)
+    before = model.predict_proba(X)
+    model.set_params(activation="tanh", dropout=0.3, callbacks=[Boom()])
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(X, y)
+    layer = model.network_.layers[0]
+    assert (layer.activation.name, layer.dropout) == ("relu", 0.0)
+    np.testing.assert_array_equal(model.predict_proba(X), before)

@@ -731,26 +731,32 @@ def test_sigint_stops_cleanly_after_the_current_batch(tmp_path) -> None:
     assert int(epochs) >= 2 and finite == "True" and sane == "True"
 
 
-def test_a_second_ctrl_c_stops_at_once_and_is_called_an_interruption() -> None:
+@pytest.mark.parametrize(
+    "hook, reason",
+    [("on_epoch_begin", "interrupted at once (Ctrl-C twice) after 1 complete epoch"),
+     ("on_epoch_end", "interrupted at once (Ctrl-C twice) after 2 complete epochs")],
+)  # fmt: skip
+def test_a_second_ctrl_c_stops_at_once_and_is_called_an_interruption(hook, reason) -> None:
     # (the callbacks' last word on the run called it "stopped by an error")
     from deltarule.callbacks import Callback
 
-    class Twice(Callback):
-        def on_epoch_begin(self, state):
-            if state.epoch == 1:  # epoch 2 begins
-                os.kill(os.getpid(), signal.SIGINT)  # the first asks the run to stop...
-                os.kill(os.getpid(), signal.SIGINT)  # ...the second stops it at once
+    def twice(self, *args) -> None:
+        state = args[-1]
+        if state.epoch == (1 if hook == "on_epoch_begin" else 2):
+            os.kill(os.getpid(), signal.SIGINT)  # the first asks the run to stop...
+            os.kill(os.getpid(), signal.SIGINT)  # ...the second stops it at once
 
     class Last(Callback):
         def on_train_end(self, history, state):
             self.reason = history.stop_reason
 
+    Twice = type("Twice", (Callback,), {hook: twice})
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
     last = Last()
     with pytest.raises(KeyboardInterrupt):
         dr.Network([3, 4, 1], seed=0).fit(X, y, epochs=5, callbacks=[Twice(), last], verbose=0)
-    assert last.reason == "interrupted (Ctrl-C) during epoch 2"
+    assert last.reason == reason
 
 
 # ---------------------------------------------------------------- solvers

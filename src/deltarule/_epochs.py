@@ -407,4 +407,16 @@ def run_epochs(
                 return f"interrupted ({interrupt.signal}) after epoch {done.epoch}"
             if reason:
                 return reason
+    return max_epochs(state)
+
+
+def cut_short(done: int) -> str:
+    """The stop reason of a run a second Ctrl-C stopped at once, ``done`` epochs complete
+    (it may have come during the next epoch or in the last one's callbacks, a checkpoint's
+    save say: the count holds for both)."""
+    return f"interrupted at once (Ctrl-C twice) after {done} complete epoch{'s' * (done != 1)}"
+
+
+def max_epochs(state: TrainingState) -> str:
+    """The stop reason of a run that trained every epoch it was given."""
     return f"max epochs ({state.max_epochs}) reached"

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _chunk_metrics, _compiled
-from ._epochs import BestStart, OptimizerSnapshot
+from ._epochs import BestStart, OptimizerSnapshot, max_epochs
 from ._reports import Interrupt, diverged
 from ._sampling import Data
 from .callbacks import Callback, TargetError, TrainingState
@@ -271,7 +271,7 @@ def run_compiled(
                 chunk = min(2 * (quiet + 1), longest)  # (acts every k epochs: chunks of ~2k)
             elif seconds < CHUNK_SECONDS:
                 chunk = min(chunk * 4, longest)
-    return f"max epochs ({state.max_epochs}) reached"
+    return max_epochs(state)
 
 
 class _Chunk(NamedTuple):

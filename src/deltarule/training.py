@@ -323,6 +323,10 @@ class Trainer:
         the fit's).
         Ctrl-C stops cleanly after the current batch (compiled steps: after the current run
         of steps, about :data:`~deltarule._steps.COMPILED_RUN_SECONDS`).
+        A trainer resumed from a checkpoint (:func:`deltarule.io.checkpoint.resume_trainer`)
+        first asks each callback whether the run had stopped at the checkpoint's last epoch
+        (:meth:`~deltarule.callbacks.Callback.resumed_stop`), and ends there if one says so;
+        it takes ``epochs=0`` to end a run whose epochs were all done, as the run ended.
 
         An epoch whose loss, weights or outputs become non-finite (divergence) is undone:
         the weights and the optimizer state (momentum, Adam's moments, the step count) go
@@ -334,7 +338,8 @@ class Trainer:
         solvers keep no state between fits; their weights go back to the last finite
         iteration's.)
         """
-        epochs = check_int(epochs, "epochs")
+        # (a resumed run whose epochs are all done: 0 ends it as it ended, see below)
+        epochs = check_int(epochs, "epochs", minimum=0 if self._resumed_history else 1)
         verbose = check_verbose(verbose)
         validation_split = check_fraction(validation_split, "validation_split")
         warn_convergence = check_flag(warn_convergence, "warn_convergence")
@@ -411,10 +416,12 @@ class Trainer:
         self._running = state
         try:
             # a resumed run that had ended at its checkpoint's last epoch ends there again
-            reason = _epochs.resumed_stop(prior, state, cbs) or run(data, val, state, cbs, epochs)
+            reason = _epochs.resumed_stop(prior, state, cbs)
+            if reason is None:
+                reason = run(data, val, state, cbs, epochs) if epochs else _epochs.max_epochs(state)
         except BaseException as error:
-            state.history.stop_reason = (  # (a second Ctrl-C stops at once, mid-epoch)
-                f"interrupted (Ctrl-C) during epoch {state.epoch + 1}"
+            state.history.stop_reason = (  # (a second Ctrl-C stops at once)
+                _epochs.cut_short(self.epochs_done)
                 if isinstance(error, KeyboardInterrupt)
                 else "stopped by an error"
             )

@@ -165,20 +165,30 @@ def separable(tmp_path_factory) -> Path:
     ids=["target error", "all correct", "gradient threshold"],
 )
 @pytest.mark.parametrize("patience", ["0", "10"])
+@pytest.mark.parametrize("at_the_last_epoch", [False, True])
 def test_a_run_a_stopping_rule_ended_resumes_to_the_same_model(
-    rule, patience, separable, tmp_path
+    rule, patience, at_the_last_epoch, separable, tmp_path
 ) -> None:
     # Killed after the stopping epoch's checkpoint, before the model was saved: resuming
     # trained one more epoch (the rules read an epoch's end, and were not asked about the
-    # checkpoint's last one), and saved another model than the uninterrupted run's.
-    folder, out = tmp_path / "run", tmp_path / "m.safetensors"
-    argv = ["train", str(separable), "--target", "label", "--hidden", "8", "--epochs", "60",
-            "--batch-size", "16", "--learning-rate", "0.02", "--seed", "3", "--patience",
-            patience, *rule, "--quiet", "--out", str(out), "--checkpoint", str(folder)]  # fmt: skip
-    assert main(argv) == 0
+    # checkpoint's last one), and saved another model than the uninterrupted run's; a rule
+    # that stopped the run at its last planned epoch was then called "max epochs".
+    def argv(epochs: int, folder: Path, out: Path) -> list[str]:
+        return ["train", str(separable), "--target", "label", "--hidden", "8", "--epochs",
+                str(epochs), "--batch-size", "16", "--learning-rate", "0.02", "--seed", "3",
+                "--patience", patience, *rule, "--quiet", "--out", str(out), "--checkpoint",
+                str(folder)]  # fmt: skip
+
+    epochs, out = 60, tmp_path / "m.safetensors"
+    if at_the_last_epoch:  # (as many epochs as the rule lets a run of 60 train)
+        assert main(argv(60, tmp_path / "first", out)) == 0
+        epochs = len(_model_bytes(out)[1]["loss"])
+    folder = tmp_path / "run"
+    assert main(argv(epochs, folder, out)) == 0
     finished = _model_bytes(out)
     assert not finished[2][0].startswith("max epochs")  # the rule ended the run
     assert len(finished[1]["loss"]) < 60
+    assert (len(finished[1]["loss"]) == epochs) == at_the_last_epoch
     out.unlink()  # as if killed before the save
     assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
     assert _model_bytes(out) == finished

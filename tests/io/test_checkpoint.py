@@ -837,3 +837,18 @@ def test_a_checkpoint_given_to_another_run_saves_that_runs_history(tmp_path) -> 
     saved = load_checkpoint(tmp_path)
     assert [asdict(r) for r in saved.history] == [asdict(r) for r in history]
     assert saved.network.layer_sizes == [4, 5, 3]
+
+
+def test_a_resumed_run_whose_epochs_are_all_done_ends_with_a_fit_of_0_epochs(tmp_path):
+    # (killed after the last epoch's checkpoint: fit refused epochs=0, and 1 trained on)
+    X, y = data()
+    straight = make_trainer()
+    whole = run(straight, 5, [EarlyStopping("val_loss", patience=50), Checkpoint(tmp_path)], X, y)
+    again, stopper = make_trainer(), EarlyStopping("val_loss", patience=50)
+    resume_trainer(again, load_checkpoint(tmp_path), [stopper])
+    rest = run(again, 0, [stopper], X, y)
+    assert len(rest) == 0 and rest.stop_reason == whole.stop_reason == "max epochs (5) reached"
+    assert rest.best_epoch == whole.best_epoch  # the best epoch's weights restored, as then
+    assert again.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    with pytest.raises(InputError, match="epochs must be >= 1; received 0"):
+        run(make_trainer(), 0, [], X, y)  # (a run not resumed: nothing to end)

@@ -253,6 +253,7 @@ _ALL_SIGNATURES = {
     **_SIGNATURES,
     "chunk_quiet": "chunk_quiet(self, losses, state)",
     "on_quiet_epochs": "on_quiet_epochs(self, losses, state)",
+    "resumed_stop": "resumed_stop(self, record, state)",
 }
 
 

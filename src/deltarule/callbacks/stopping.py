@@ -180,7 +180,10 @@ class TargetError(Callback):
         return None
 
     def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | None:
-        """:meth:`on_epoch_end` (the record decides)."""
+        """:meth:`on_epoch_end` (the record decides; a value the checkpoint stored as null, a
+        NaN, did not reach the target)."""
+        if record.get(self.monitor) is None:
+            return None
         return self.on_epoch_end(record, state)
 
 
@@ -330,7 +333,10 @@ class GradientNormBelow(Callback):
         return None
 
     def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | None:
-        """:meth:`on_epoch_end` (the record, or the weights and the training data, decide)."""
+        """:meth:`on_epoch_end` (the record, or the weights and the training data, decide; a
+        norm the checkpoint stored as null, a NaN, is not below the threshold)."""
+        if self.rule == "l2_mean" and record.gradient_norm is None:
+            return None
         return self.on_epoch_end(record, state)
 
 

@@ -488,16 +488,9 @@ def fit_resumable(
         _refuse_softmax_one_vs_rest(net, saved, args)
         resume_trainer(trainer, saved, callbacks)
         prior = saved.history
-        # The checkpoint of a run's last epoch: it ended there (killed before its model was
-        # saved). End it as it ended: the stop, and the best epoch's weights.
-        reason = stopper.stop_reason() if stopper else None
-        if reason is None and trainer.epochs_done >= args.epochs:
-            reason = f"max epochs ({args.epochs}) reached"
-        if reason is not None:
-            history = History(list(prior), reason)
-            if stopper:
-                stopper.restore(net, history)
-            return history
+        # The checkpoint of a run's last epoch (killed before its model was saved) ends as
+        # the run ended, the stop and the best epoch's weights: fit asks each callback
+        # (Callback.resumed_stop), and takes 0 epochs where every epoch was done.
     if getattr(args, "checkpoint", None):  # (runs last: saves the stopper's updated state)
         callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, history=prior))
     # A resumed run's warnings are caught, and shown below with advice it can follow.

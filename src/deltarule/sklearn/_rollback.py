@@ -99,7 +99,13 @@ class Snapshot:
         network = self.attributes.get("network_")
         self.network = None
         if network is not None:
-            self.network = (network, network.parameters.copy(), network.alpha, network.loss_scale)
+            self.network = (
+                network,
+                network.parameters.copy(),
+                network.alpha,
+                network.loss_scale,
+                network.layers,
+            )  # (a tuple of frozen layers: kept as it is)
         best = self.attributes.get("_best_parameters")
         self.best = None if best is None else (best, best.copy())
         trainer = self.attributes.get("_trainer")
@@ -116,9 +122,10 @@ class Snapshot:
         for name, items in self.lists.items():
             self.attributes[name][:] = items
         if self.network is not None:
-            network, parameters, alpha, loss_scale = self.network
+            network, parameters, alpha, loss_scale, layers = self.network
             np.copyto(network.parameters, parameters)
             network.alpha, network.loss_scale = alpha, loss_scale
+            network.layers = layers  # (a warm start's new activation or dropout undone)
         if self.best is not None:
             np.copyto(*self.best)
         if self.trainer is not None:
