@@ -339,7 +339,7 @@ class Trainer:
         iteration's.)
         """
         # (a resumed run whose epochs are all done: 0 ends it as it ended, see below)
-        epochs = check_int(epochs, "epochs", minimum=0 if self._resumed_history else 1)
+        epochs = check_int(epochs, "epochs", minimum=0 if self._resumed_history is not None else 1)
         verbose = check_verbose(verbose)
         validation_split = check_fraction(validation_split, "validation_split")
         warn_convergence = check_flag(warn_convergence, "warn_convergence")
