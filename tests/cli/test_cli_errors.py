@@ -302,3 +302,10 @@ def test_the_command_lines_spelling_of_rules_leaves_column_names_alone(capsys, t
                  "--out", str(tmp_path / "m.safetensors")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 0 and "column 'target_error'" in err and "'--target-error'" not in err
+
+
+def test_no_command_lists_the_commands_and_says_what_is_missing_in_one_error_line(capsys):
+    code, out, err = cli(capsys)
+    assert code == 2
+    assert "train" in out and "predict" in out  # the commands, on standard output
+    assert err.count("\n") == 1 and err.startswith("error: no COMMAND given; expected one of train")

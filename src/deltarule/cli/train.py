@@ -80,11 +80,11 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         args = load_settings(args.resume, args)
     hidden, out = check_options(args)
-    if getattr(args, "resume_note", None):  # (where a resumed run saves, once all is checked)
-        print(args.resume_note, file=sys.stderr)
     existed = out is not None and out.is_file()  # (an interrupted run leaves it as it is)
     args.plot_existed = bool(args.plot) and Path(args.plot).is_file()  # (and this one too)
     with run_lock(args.checkpoint, "--resume" if args.resume else "--checkpoint"):
+        if getattr(args, "resume_note", None):  # (where a resumed run saves, once all is
+            print(args.resume_note, file=sys.stderr)  # checked and the folder is its own)
         if args.checkpoint and not args.resume:
             check_new_run(args.checkpoint)
         return _train(args, hidden, out, existed)
