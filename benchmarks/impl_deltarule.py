@@ -229,7 +229,8 @@ def step_allocation(batch_size: int, steps: int, data: str) -> dict:
     steps. Otherwise the window between two optimizer updates is one step (an Adam probe
     that reads tracemalloc after each update; a subclass, so it takes the plain step),
     and the first ``WARM`` windows (epoch start, first-call caches) are not counted.
-    Allocations inside numba kernels (none at this batch size) are not seen by tracemalloc.
+    Allocations inside numba kernels are not seen by tracemalloc (a call allocates numba's
+    wrappers of its array arguments and two small work arrays, none per step).
     """
     from deltarule import _minibatch
 

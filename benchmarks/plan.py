@@ -48,10 +48,26 @@ def _best_jax(cells: dict[str, dict]) -> str | None:
 
 
 def _ratios(cells: dict[str, dict]) -> dict[str, float]:
-    ours = cells.get(DELTARULE, {}).get("rate_median")
-    if not ours:
+    """deltarule's rate over each cell's, measured side by side: the median over the rounds
+    of the two rates in the same round (the rounds alternate the libraries, so a round's
+    runs are close in time: on a machine whose speed drifts, the ratio of the medians, whose
+    medians may come from other rounds, moved a target's ratio ~10%); the ratio of the
+    medians where the rounds do not pair (a failed run)."""
+    ours = cells.get(DELTARULE, {})
+    if not ours.get("rate_median"):
         return {}
-    return {k: ours / c["rate_median"] for k, c in cells.items() if c.get("rate_median")}
+    out = {}
+    for label, cell in cells.items():
+        if not cell.get("rate_median"):
+            continue
+        mine, theirs = ours.get("seconds", []), cell.get("seconds", [])
+        if mine and len(mine) == len(theirs) and "work" in ours and "work" in cell:
+            out[label] = statistics.median(
+                (ours["work"] / s) / (cell["work"] / t) for s, t in zip(mine, theirs)
+            )
+        else:
+            out[label] = ours["rate_median"] / cell["rate_median"]
+    return out
 
 
 def warmup_a(label: str, batch: int, n: int) -> dict:
@@ -162,7 +178,8 @@ def workload_b(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dic
 
 
 def workload_c(workers: dict[str, Worker], sizes: wl.Sizes, repeats: int) -> dict:
-    out: dict = {"data": "breast_cancer (455 train / 114 test, standardised)"}
+    d = wl.breast_cancer()
+    out: dict = {"data": f"breast_cancer ({len(d.X)} train / {len(d.X_test)} test, standardised)"}
     runs = (
         ("adam", "adam", sizes.tabular_epochs),
         ("adam_long", "adam", sizes.tabular_long_epochs),

@@ -149,6 +149,8 @@ def _workload_c(res: dict) -> str:
         if key not in res:  # results written before the long run was added
             continue
         optimizer = "lbfgs" if key == "lbfgs" else f"adam ×{res[key]['epochs']}"
+        if key == "adam_long" and res.get("adam", {}).get("epochs") == res[key]["epochs"]:
+            optimizer += " (long)"  # (--quick: both runs of the same few epochs)
         cells = res[key]["cells"]
         ours = cells.get(DELTARULE, {}).get("seconds_median")
         for label, cell in cells.items():
@@ -188,18 +190,28 @@ def _workload_c(res: dict) -> str:
     return title + "\n" + table(headers, rows)
 
 
+def _peak_total(ours: dict) -> int:
+    """The peak-memory target's figure: the larger of data + network + tracemalloc's peak of
+    a second fit (Python-side allocations only) and data + the first fit's resident-set
+    growth (everything: numba's, OpenBLAS's and oneDNN's buffers, imports and kernels)."""
+    traced = ours["data_bytes"] + ours["network_bytes"] + ours["traced_peak"]
+    return max(traced, ours["data_bytes"] + ours.get("rss_growth", 0))
+
+
 def _memory(res: dict) -> str:
     lines = [f"memory: (a) at batch {res['batch_size']}, one epoch, each in a fresh process"]
     ours = res.get("deltarule", {})
     if "traced_peak" in ours:
         b = ours["bound"]
-        total = ours["data_bytes"] + ours["network_bytes"] + ours["traced_peak"]
+        total = _peak_total(ours)
         lines.append(
-            f"  deltarule tracemalloc peak during fit: {ours['traced_peak'] / MB:,.1f} MB "
-            f"on top of data {ours['data_bytes'] / MB:,.1f} MB"
+            f"  deltarule tracemalloc peak during a second fit (Python-side): "
+            f"{ours['traced_peak'] / MB:,.1f} MB on top of data {ours['data_bytes'] / MB:,.1f} "
+            f"MB; resident-set growth of the first: {ours.get('rss_growth', 0) / MB:,.1f} MB"
         )
         lines.append(
-            f"  data + network + peak = {total / MB:,.1f} MB; bound 1.5 x (data "
+            f"  the larger of data + network + tracemalloc peak and data + growth = "
+            f"{total / MB:,.1f} MB; bound 1.5 x (data "
             f"{b['data'] / MB:.1f} + parameters {b['parameters'] / MB:.2f} + Adam state "
             f"{b['optimizer_state'] / MB:.2f} + activations {b['activations'] / MB:.2f} MB)"
             f" = {b['bound'] / MB:,.1f} MB"
@@ -370,7 +382,7 @@ def targets(variant: dict) -> list[dict]:
     )
     ours = mem.get("deltarule", {})
     if "traced_peak" in ours:
-        total = ours["data_bytes"] + ours["network_bytes"] + ours["traced_peak"]
+        total = _peak_total(ours)
         bound = ours["bound"]["bound"]
         text, ok = f"{total / MB:,.0f} MB vs {bound / MB:,.0f} MB", total <= bound
     else:
