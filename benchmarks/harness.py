@@ -146,12 +146,13 @@ class Cell:
         if not self.runs:
             return {"implementation": self.name, "note": self.note or "not run"}
         seconds = [r["seconds"] for r in self.runs]
-        skip = ("seconds", "others_cpu", self.units)
+        skip = ("seconds", "others_cpu", "round", self.units)
         extras = {k: v for k, v in self.runs[-1].items() if k not in skip}
         others = [r["others_cpu"] for r in self.runs if "others_cpu" in r]
         summary = {
             "implementation": self.name,
             "seconds": seconds,
+            "rounds": [r.get("round") for r in self.runs],  # (each run's round: pairs them)
             "others_cpu_max": max(others) if others else None,
             "seconds_median": statistics.median(seconds),
             "seconds_min": min(seconds),
@@ -198,7 +199,7 @@ def measure(cells: list[Cell], repeats: int, progress=None) -> dict[str, dict]: 
             wait_for_quiet()
             reply = cell.run(cell.args)
             if reply.ok:
-                cell.runs.append(reply.result)
+                cell.runs.append({**reply.result, "round": round_})
             if progress:
                 progress(cell, round_)
     return {cell.key: cell.summary() for cell in cells}

@@ -60,14 +60,27 @@ def _ratios(cells: dict[str, dict]) -> dict[str, float]:
     for label, cell in cells.items():
         if not cell.get("rate_median"):
             continue
-        mine, theirs = ours.get("seconds", []), cell.get("seconds", [])
-        if mine and len(mine) == len(theirs) and "work" in ours and "work" in cell:
+        pairs = _same_rounds(ours, cell)
+        if pairs and "work" in ours and "work" in cell:
             out[label] = statistics.median(
-                (ours["work"] / s) / (cell["work"] / t) for s, t in zip(mine, theirs)
+                (ours["work"] / s) / (cell["work"] / t) for s, t in pairs
             )
         else:
             out[label] = ours["rate_median"] / cell["rate_median"]
     return out
+
+
+def _same_rounds(a: dict, b: dict) -> list[tuple[float, float]]:
+    """The two cells' run times paired by round (``rounds``: each run's; results written
+    before it was recorded pair by position when neither lost a run); empty when fewer than
+    half the rounds pair."""
+    sa, sb = a.get("seconds", []), b.get("seconds", [])
+    ra, rb = a.get("rounds"), b.get("rounds")
+    if ra is None or rb is None or None in ra or None in rb:
+        return list(zip(sa, sb)) if sa and len(sa) == len(sb) else []
+    by_round = dict(zip(rb, sb))
+    pairs = [(s, by_round[r]) for r, s in zip(ra, sa) if r in by_round]
+    return pairs if 2 * len(pairs) >= max(len(sa), len(sb)) else []
 
 
 def warmup_a(label: str, batch: int, n: int) -> dict:

@@ -191,6 +191,12 @@ def test_the_ratios_pair_the_rounds() -> None:
     assert ratios["peer"] == pytest.approx(2.0)  # rounds 2, 2, 0.8: not 2.0 / 1.25 = 1.6
     assert ratios["unpaired"] == pytest.approx(1.0)  # the medians' ratio
     assert ratios["deltarule"] == pytest.approx(1.0)
+    # runs lost in different rounds: the lists are as long, the rounds tell them apart
+    ours = {"work": 4, "seconds": [1.0, 4.0], "rounds": [0, 2], "rate_median": 1.6}
+    theirs = {"work": 4, "seconds": [2.0, 8.0], "rounds": [1, 2], "rate_median": 0.8}
+    assert plan._ratios({"deltarule": ours, "peer": theirs})["peer"] == pytest.approx(2.0)
+    theirs["seconds"] = [4.0, 8.0]  # round 2 alone pairs: 2.0, not the positions' 1.0 / 2.0
+    assert plan._ratios({"deltarule": ours, "peer": theirs})["peer"] == pytest.approx(2.0)
 
 
 def test_the_peak_memory_target_reads_the_resident_set_too() -> None:

@@ -1434,3 +1434,26 @@ def test_the_epoch_limit_warning_does_not_advise_a_stopping_rule_the_run_has():
     text = str(caught[0].message)
     assert "Raise epochs or raise the learning rate (now 0.5)." in text
     assert "add a stopping rule" not in text
+
+
+def test_a_second_sigterm_the_command_line_relays_is_named_so() -> None:
+    # (the command line relays SIGTERM to the loop's Ctrl-C handler: twice, it said Ctrl-C)
+    from deltarule.callbacks import Callback
+
+    class Twice(Callback):
+        def on_epoch_begin(self, state):
+            if state.epoch == 1:
+                handler = signal.getsignal(signal.SIGINT)  # the loop's, as the relay calls it
+                handler(signal.SIGTERM, None)
+                handler(signal.SIGTERM, None)
+
+    class Last(Callback):
+        def on_train_end(self, history, state):
+            self.reason = history.stop_reason
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    last = Last()
+    with pytest.raises(KeyboardInterrupt):
+        dr.Network([3, 4, 1], seed=0).fit(X, y, epochs=5, callbacks=[Twice(), last], verbose=0)
+    assert last.reason == "interrupted at once (SIGTERM twice) after 1 complete epoch"

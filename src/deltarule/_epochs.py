@@ -410,11 +410,11 @@ def run_epochs(
     return max_epochs(state)
 
 
-def cut_short(done: int) -> str:
-    """The stop reason of a run a second Ctrl-C stopped at once, ``done`` epochs complete
-    (it may have come during the next epoch or in the last one's callbacks, a checkpoint's
-    save say: the count holds for both)."""
-    return f"interrupted at once (Ctrl-C twice) after {done} complete epoch{'s' * (done != 1)}"
+def cut_short(done: int, signal: str = "Ctrl-C") -> str:
+    """The stop reason of a run a second ``signal`` (Ctrl-C, or SIGTERM the command line
+    relays) stopped at once, ``done`` epochs complete (it may have come during the next
+    epoch or in the last one's callbacks, a checkpoint's save say: the count holds for both)."""
+    return f"interrupted at once ({signal} twice) after {done} complete epoch{'s' * (done != 1)}"
 
 
 def max_epochs(state: TrainingState) -> str:

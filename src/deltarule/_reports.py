@@ -56,8 +56,10 @@ class Interrupt:
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:  # a second Ctrl-C: the user really wants out
-            raise KeyboardInterrupt
+        if self.requested:  # a second Ctrl-C: the user really wants out (named: SIGTERM too)
+            raise KeyboardInterrupt(
+                "SIGTERM" if signum == getattr(signal, "SIGTERM", None) else "Ctrl-C"
+            )
         self.requested = True
         if signum == getattr(signal, "SIGTERM", None):
             self.signal = "SIGTERM"

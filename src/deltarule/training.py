@@ -339,6 +339,11 @@ class Trainer:
         iteration's.)
         """
         # (a resumed run whose epochs are all done: 0 ends it as it ended, see below)
+        if epochs == 0 and self._resumed_history is None and not isinstance(epochs, bool):
+            raise InputError(
+                "epochs must be >= 1; received 0 (0 only ends a run resumed by resume_trainer "
+                "whose epochs were all done, and this trainer holds none). Pass epochs=1 or more."
+            )
         epochs = check_int(epochs, "epochs", minimum=0 if self._resumed_history is not None else 1)
         verbose = check_verbose(verbose)
         validation_split = check_fraction(validation_split, "validation_split")
@@ -421,7 +426,9 @@ class Trainer:
                 reason = run(data, val, state, cbs, epochs) if epochs else _epochs.max_epochs(state)
         except BaseException as error:
             state.history.stop_reason = (  # (a second Ctrl-C stops at once)
-                _epochs.cut_short(self.epochs_done)
+                _epochs.cut_short(
+                    self.epochs_done, "SIGTERM" if str(error) == "SIGTERM" else "Ctrl-C"
+                )
                 if isinstance(error, KeyboardInterrupt)
                 else "stopped by an error"
             )

@@ -245,6 +245,27 @@ def test_a_damaged_settings_file_is_named(blobs, tmp_path, capsys) -> None:
     assert err.count("\n") == 1 and "has epochs = 'ten', not an integer; the file is damaged" in err
 
 
+@pytest.mark.parametrize("damage", ["data gone", "checkpoint flipped"])
+def test_a_refused_resume_says_one_error_line(damage, separable, tmp_path, capsys) -> None:
+    # (the resumed run's note, and its "training ..." line, came before the error)
+    import shutil
+
+    data, folder = tmp_path / "data.csv", tmp_path / "run"
+    shutil.copy(separable, data)
+    argv = ["train", str(data), "--target", "label", "--epochs", "3", "--quiet"]
+    assert main([*argv, "--checkpoint", str(folder), "--out", str(tmp_path / "m.st")]) == 0
+    if damage == "data gone":
+        data.unlink()
+    else:
+        raw = bytearray((folder / "checkpoint.safetensors").read_bytes())
+        raw[-5] ^= 0xFF
+        (folder / "checkpoint.safetensors").write_bytes(bytes(raw))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(folder)]) == 2  # (not --quiet: the note is said)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+
+
 def test_a_resumed_run_reads_its_data_with_the_original_sep_and_header(blobs, tmp_path, capsys):
     # (before: --resume re-read a pipe-separated, header-less file as a comma CSV)
     lines = blobs.read_text().splitlines()[1:]  # no header; '|' separated

@@ -298,8 +298,8 @@ def _main(argv: Sequence[str] | None) -> int:
             if getattr(args, "func", None) is None:  # the commands on standard output,
                 parser.print_help()  # and on standard error the one line of any bad input
                 names = ", ".join(args._commands) if hasattr(args, "_commands") else "train"
-                print(f"error: no COMMAND given; expected one of {names} (listed above), e.g. "
-                      "deltarule train data.csv --target label", file=sys.stderr)  # fmt: skip
+                print(f"error: no COMMAND given; expected one of {names} (see deltarule --help), "
+                      "e.g. deltarule train data.csv --target label", file=sys.stderr)  # fmt: skip
                 return EXIT_USAGE
             # (DATA -: standard input, kept while the command runs; a failed write to
             # standard output is named as such)

@@ -452,6 +452,14 @@ def _check_data(folder: str | Path, data: Any, saved: Any) -> None:
     )
 
 
+def saved_checkpoint(folder: str) -> Any:
+    """The checkpoint in ``folder``, or None where there is none yet (a run killed during its
+    first epoch: it starts over, identically)."""
+    from ..io.checkpoint import CHECKPOINT_FILE, load_checkpoint
+
+    return load_checkpoint(folder) if (Path(folder) / CHECKPOINT_FILE).exists() else None
+
+
 def fit_resumable(
     net: Any,
     X: np.ndarray,
@@ -465,7 +473,7 @@ def fit_resumable(
     from ..callbacks import AllCorrect, EarlyStopping, GradientNormBelow, TargetError
     from ..exceptions import StillImprovingWarning
     from ..history import History
-    from ..io.checkpoint import CHECKPOINT_FILE, Checkpoint, load_checkpoint, resume_trainer
+    from ..io.checkpoint import Checkpoint, resume_trainer
     from ..training import Trainer
 
     l2 = getattr(args, "l2", None) or 0.0  # (settings saved before --l2: none)
@@ -483,8 +491,10 @@ def fit_resumable(
         callbacks.append(GradientNormBelow(args.gradient_threshold, rule="neuralnet"))
     prior = History()
     resume = getattr(args, "resume", None)
-    if resume and (Path(resume) / CHECKPOINT_FILE).exists():  # (none yet: killed during the
-        saved = load_checkpoint(resume)  # first epoch, and the run starts over, identically)
+    saved = getattr(args, "saved_checkpoint", None) if resume else None
+    if resume and saved is None:
+        saved = saved_checkpoint(resume)
+    if saved is not None:
         _refuse_softmax_one_vs_rest(net, saved, args)
         resume_trainer(trainer, saved, callbacks)
         prior = saved.history

@@ -37,6 +37,7 @@ from ._resume import (
     preprocessing_digest,
     run_lock,
     save_settings,
+    saved_checkpoint,
 )
 from ._stdin import data_name, is_stdin, refuse_stdin
 from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options, refuse_empty_folders
@@ -83,8 +84,6 @@ def run(args: argparse.Namespace) -> int:
     existed = out is not None and out.is_file()  # (an interrupted run leaves it as it is)
     args.plot_existed = bool(args.plot) and Path(args.plot).is_file()  # (and this one too)
     with run_lock(args.checkpoint, "--resume" if args.resume else "--checkpoint"):
-        if getattr(args, "resume_note", None):  # (where a resumed run saves, once all is
-            print(args.resume_note, file=sys.stderr)  # checked and the folder is its own)
         if args.checkpoint and not args.resume:
             check_new_run(args.checkpoint)
         return _train(args, hidden, out, existed)
@@ -127,6 +126,10 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
                 UserWarning,
                 stacklevel=2,
             )
+    if args.resume:  # its checkpoint read (and checked) before anything is said of the run
+        args.saved_checkpoint = saved_checkpoint(args.resume)
+    if getattr(args, "resume_note", None):  # (where a resumed run saves: once all is checked,
+        print(args.resume_note, file=sys.stderr)  # a refused run says one error line)
     if not args.quiet:
         n_val = 0 if parts[3] is None else len(parts[3])
         scale = "; losses on the standardised target" if standardised(net, classification) else ""

@@ -296,7 +296,10 @@ def resume_trainer(
     callbacks the run's ``fit`` made of its options (``early_stopping=True``,
     ``schedule="plateau"``) are not given: the next ``fit``, given the run's options, makes
     them again and they take their states back (an ``InputError`` from that ``fit`` when its
-    options make other ones).
+    options make other ones). That ``fit`` first asks each callback whether the run had
+    stopped at the checkpoint's last epoch (:meth:`Callback.resumed_stop`) and ends there if
+    one says so; give it the epochs left (``epochs=0`` where every epoch was done: the run
+    then ends as it ended, its best weights restored).
 
     Raises
     ------
