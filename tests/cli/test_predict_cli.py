@@ -140,3 +140,19 @@ def test_a_regression_cli_model_predicts_values_from_python(capsys, in_tmp):
     values = load_model("h.safetensors").predict(houses())
     assert code == 0
     np.testing.assert_allclose(values, [float(v) for v in out.splitlines()[1:]], rtol=1e-6)
+
+
+def test_a_kept_feature_of_a_decimal_comma_file_is_read_as_the_model_reads_it(capsys, in_tmp):
+    # (kept columns are read as text, 007 stays 007: a kept feature reached the model as the
+    # text "1,4", refused, where predict without --keep read it as 1.4)
+    frame = flowers(n_per_class=10)
+    frame.to_csv("semi.csv", sep=";", decimal=",", index=False)
+    assert cli(capsys, "train", "semi.csv", "--target", "species", "--epochs", "2", "--quiet",
+               "--out", "m.safetensors")[0] == 0  # fmt: skip
+    code, plain, err = cli(capsys, "predict", "m.safetensors", "semi.csv")
+    assert code == 0, err
+    code, kept, err = cli(capsys, "predict", "m.safetensors", "semi.csv", "--keep", "length")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(kept))
+    assert list(table["length"]) == pytest.approx(list(frame["length"]))
+    assert list(table.iloc[:, -1]) == list(pd.read_csv(io.StringIO(plain)).iloc[:, -1])

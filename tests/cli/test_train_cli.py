@@ -304,6 +304,19 @@ def test_a_batch_size_beyond_the_rows_is_one_batch_of_every_row(capsys, in_tmp, 
 # --- QA findings: plot labels, text from the data, a plot that fails, R² of one row --------
 
 
+def test_a_run_with_no_finished_epoch_skips_its_plot_with_a_warning(capsys, in_tmp, flowers_csv):
+    # (a divergence in the first epoch: exit 2 and save_training_curves' own words about
+    # history.as_dict(), though the model was saved)
+    code, out, err = cli(
+        capsys, "train", flowers_csv, "--target", "species", "--activation", "exp",
+        "--optimizer", "sgd", "--learning-rate", "1e30", "--epochs", "5", "--quiet", "--plot",
+        "c.png", "--out", "d.safetensors",
+    )  # fmt: skip
+    assert code == 0 and "model saved to d.safetensors" in out
+    assert "no epoch finished, so there are no curves to plot; c.png was not written" in err
+    assert not (in_tmp / "c.png").exists() and (in_tmp / "d.safetensors").exists()
+
+
 def test_a_regression_plot_says_its_loss_is_on_the_standardised_target(capsys, in_tmp):
     houses().to_csv("houses.csv", index=False)
     code, _, err = cli(capsys, "train", "houses.csv", "--target", "price", "--epochs", "2",

@@ -266,6 +266,9 @@ def test_raw_rows_go_through_the_models_preprocessing(tmp_path, capsys, monkeypa
                           "kind": ["yes", "no", "no", "yes"] * 10})  # fmt: skip
     row = pd.DataFrame({"size": [0.25], "color": ["blue"]})
     _explained_as_predicted(capsys, table, "kind", row, "yes")
+    # (a raw row beginning with a negative number and holding a category was an option)
+    _explained_as_predicted(capsys, table, "kind", pd.DataFrame({"size": [-1.5], "color": ["red"]}),
+                            "yes")  # fmt: skip
     code, _, err = run(capsys, "explain", "--model", "m.safetensors", "--raw", "--input", "0.25")
     assert code == 2 and "the model's data has 2 column(s): size, color" in err
 

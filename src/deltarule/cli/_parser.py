@@ -12,9 +12,10 @@ from . import EXIT_USAGE
 
 __all__ = ["Parser"]
 
-_NEGATIVE_NUMBERS = re.compile(r"^-(\d|\.\d)[\d.eE+\-,\s]*$")
-"""What argparse must take as a value, not an option: ``-1.2``, and lists such as
-``--input -1.2,0.3`` (standardised inputs are often negative)."""
+_NEGATIVE_NUMBERS = re.compile(r"^-(\d|\.\d)")
+"""What argparse must take as a value, not an option: what begins as a negative number,
+``-1.2``, lists such as ``--input -1.2,0.3`` (standardised inputs are often negative) and
+raw rows such as ``--raw --input -1.5,red`` (no option begins with a digit)."""
 
 
 class Parser(argparse.ArgumentParser):

@@ -204,8 +204,17 @@ def plot_curves(
 ) -> None:
     """Write the loss curves to ``path``; when that fails, raise an error that says where the
     model was saved (the command then exits with status 2, the model kept)."""
+    import warnings
+
     from ..plots import save_training_curves
 
+    if len(history) == 0:  # (no epoch finished: a divergence in the first, or Ctrl-C in it)
+        warnings.warn(
+            f"no epoch finished, so there are no curves to plot; {path} was not written.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
     label = "loss (standardised target)" if standardised else "loss"
     try:
         save_training_curves(

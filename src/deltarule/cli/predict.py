@@ -188,7 +188,9 @@ def run(args: argparse.Namespace) -> int:
         args.data,
         names=features,
         require_target=False,
-        text_columns=[*model.pre.text_columns, *keep],  # (kept as written: 007 stays 007)
+        # (kept as written: 007 stays 007; a kept feature is read as the model reads it, a
+        # decimal comma's "1,4" as 1.4: as text it reached the model as text, refused)
+        text_columns=[*model.pre.text_columns, *(name for name in keep if name not in features)],
         needed=[*features, *keep],
         columns=[*features, *keep, *(name.strip() for name in keep)],  # (no others: cheap)
     )
