@@ -491,10 +491,8 @@ def fit_resumable(
         callbacks.append(GradientNormBelow(args.gradient_threshold, rule="neuralnet"))
     prior = History()
     resume = getattr(args, "resume", None)
-    saved = getattr(args, "saved_checkpoint", None) if resume else None
-    if resume and saved is None:
-        saved = saved_checkpoint(resume)
-    if saved is not None:
+    saved = getattr(args, "saved_checkpoint", None)  # (read by train before the run is said)
+    if resume and saved is not None:
         _refuse_softmax_one_vs_rest(net, saved, args)
         resume_trainer(trainer, saved, callbacks)
         prior = saved.history
