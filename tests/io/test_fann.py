@@ -57,6 +57,10 @@ def test_writing_is_atomic_an_existing_file_survives_a_failed_write(tmp_path, mo
         ("2 2 1\n0 0\n0\n0 1 1\n1\n", r"line 4: example 2's inputs have 3 numbers.*says 2"),
         ("2 2 1\n0 0\n0\n0 x\n1\n", r"line 4: 'x' is not a number \(example 2's inputs\)"),
         ("\n\n", r"only blank lines"),
+        ("\u00b2 1 1\n0\n0\n", r"line 1: '\u00b2 1 1' is not FANN's header"),  # int() refuses '²'
+        ("0 2 1\n", r"announces 0 examples; expected at least one"),
+        # a line's count is checked before the arrays the header sizes (745 GiB here) are made
+        ("1 99999999999 1\n0 0\n0\n", r"line 2: example 1.s inputs have 2 numbers.*99999999999"),
     ],
 )
 def test_malformed_files_are_refused_naming_the_line(tmp_path, text, match) -> None:
@@ -71,3 +75,9 @@ def test_write_refuses_mismatched_rows(tmp_path) -> None:
         InputError, match=r"same number of rows.*X.shape=\(3, 2\), Y.shape=\(2, 1\)"
     ):
         write_fann(tmp_path / "x.data", np.zeros((3, 2)), np.zeros((2, 1)))
+
+
+def test_a_header_of_unicode_digits_is_not_fanns(tmp_path) -> None:
+    path = tmp_path / "sup.data"
+    path.write_text("\u00b2 1 1\n0\n0\n")
+    assert not looks_like_fann(path)

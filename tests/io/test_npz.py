@@ -173,3 +173,31 @@ def test_a_sparse_matrix_saved_by_np_savez_is_told_to_use_toarray(tmp_path):
     np.savez(tmp_path / "d.npz", X=sparse.csr_matrix(np.eye(3)), y=np.zeros(3))
     with pytest.raises(InputError, match=r"Python objects.*scipy sparse matrix.*\.toarray\(\)"):
         read_npz(tmp_path / "d.npz")
+
+
+def _zip_npz(path, method: int, **arrays):
+    """An .npz whose members are compressed by ``method`` (np.savez writes stored or deflate;
+    zipfile can write bzip2 and lzma, which np.load reads)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        for key, value in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, value)
+            archive.writestr(f"{key}.npy", buffer.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("method", ["ZIP_BZIP2", "ZIP_LZMA"])
+def test_members_compressed_by_bzip2_or_lzma_read(tmp_path, method):
+    import zipfile
+
+    # 1.6 MB of zeros compress past deflate's 1032-fold bound; np.load reads such files
+    X, y = np.zeros((20_000, 10)), np.arange(20_000) % 2
+    path = _zip_npz(tmp_path / "d.npz", getattr(zipfile, method), X=X, y=y)
+    with np.load(path) as oracle:
+        np.testing.assert_array_equal(oracle["X"], X)
+    got_X, got_y = read_npz(path)
+    np.testing.assert_array_equal(got_X, X)
+    np.testing.assert_array_equal(got_y, y)

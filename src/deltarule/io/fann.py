@@ -11,6 +11,7 @@ another ``.data`` file (UCI's comma-separated tables) by its first line.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -31,10 +32,14 @@ _EXPECTED = (
 )
 
 
+_COUNT = re.compile(r"[0-9]+")
+"""A header's count: ASCII digits (``str.isdigit`` also takes '²', which ``int`` refuses)."""
+
+
 def _header(line: str) -> tuple[int, int, int] | None:
     """The three counts of a FANN header line, or None if ``line`` is not one."""
     words = line.split()
-    if len(words) != 3 or not all(word.isdigit() for word in words):
+    if len(words) != 3 or not all(_COUNT.fullmatch(word) for word in words):
         return None
     counts = tuple(int(word) for word in words)
     return counts if min(counts[1:]) >= 1 else None  # type: ignore[return-value]
@@ -97,6 +102,12 @@ def read_fann(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
             f"{_EXPECTED} (e.g. '4 2 1' for XOR)."
         )
     n_examples, n_inputs, n_outputs = counts
+    if n_examples == 0:
+        raise InputError(
+            f"{name!r}: the header (line {header_line}: {first.strip()[:80]!r}) announces 0 "
+            "examples; expected at least one example to train on or predict. Add the examples "
+            "and set the header's first number to their count."
+        )
     body = lines[1:]
     if len(body) != 2 * n_examples:
         if len(body) > 2 * n_examples:
@@ -109,8 +120,7 @@ def read_fann(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
             f"for each), but the file has {found}. Correct the header's first number or the "
             "examples."
         )
-    X = np.empty((n_examples, n_inputs))
-    Y = np.empty((n_examples, n_outputs))
+    rows = []  # (every line's count checked before the arrays the header sizes are taken)
     for index, (number, line) in enumerate(body):
         row, outputs = divmod(index, 2)
         width, kind = (n_outputs, "outputs") if outputs else (n_inputs, "inputs")
@@ -121,6 +131,12 @@ def read_fann(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
                 f"but the header (line {header_line}: {first.strip()[:80]!r}) says {width}; "
                 f"expected {_EXPECTED}."
             )
+        rows.append(words)
+    X = np.empty((n_examples, n_inputs))
+    Y = np.empty((n_examples, n_outputs))
+    for index, ((number, _), words) in enumerate(zip(body, rows)):
+        row, outputs = divmod(index, 2)
+        width, kind = (n_outputs, "outputs") if outputs else (n_inputs, "inputs")
         target = Y if outputs else X
         try:
             target[row] = [float(word) for word in words]

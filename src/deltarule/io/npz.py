@@ -24,7 +24,11 @@ from .data import _CORRUPT, _check_file
 
 __all__ = ["read_npz"]
 
-_MAX_INFLATION = 1100  # deflate expands at most 1032-fold; np.savez writes no other method
+_MAX_INFLATION = 1100  # deflate expands at most 1032-fold
+_INFLATION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: _MAX_INFLATION}
+"""How far a member of each compression method can expand (np.savez writes only these two;
+a zip made otherwise may use bzip2 or lzma, which can expand millions of times: bounded by
+the member's declared size and :func:`_check_total`)."""
 _MEMORY_SHARE = 0.5
 """The largest share of the available memory that X and y together may take by default."""
 _SCIPY_SPARSE_KEYS = {"data", "indices", "indptr", "format", "shape"}
@@ -60,12 +64,12 @@ def _check_declared_size(npz: Any, key: str, file: Path) -> tuple[Any, Any, int]
     numpy allocates the whole declared array before reading a zipped member, so a
     tiny file claiming shape (10**12,) would otherwise exhaust memory. The zip's own
     size fields can lie too, so the room is also bounded by the file's size on disk
-    (times deflate's largest possible ratio for a compressed member).
+    (times deflate's largest possible ratio for a deflated member).
     """
     member = key if key in npz.zip.namelist() else f"{key}.npy"
     info = npz.zip.getinfo(member)
-    ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_INFLATION
-    room = min(info.file_size, ratio * file.stat().st_size)
+    ratio = _INFLATION.get(info.compress_type)  # (bzip2, lzma: no bound short of the total's)
+    room = info.file_size if ratio is None else min(info.file_size, ratio * file.stat().st_size)
     with npz.zip.open(member) as handle:
         version = np.lib.format.read_magic(handle)
         read_header = (
