@@ -74,3 +74,23 @@ def test_saving_a_model_to_an_empty_path_names_it_empty():
     # (before: "cannot save to '': it is a directory", the current folder)
     with pytest.raises(InputError, match="cannot save to an empty path ''"):
         save_model(dr.Network([2, 1]), "")
+
+
+def test_a_folder_that_cannot_be_opened_for_its_sync_fails_no_save(tmp_path, monkeypatch):
+    # The file is in place before the folder is synced (best effort): a folder of mode 0o333
+    # opens for no user but root, which is what os.open refusing it stands in for here.
+    import deltarule.io.atomic as atomic
+    from deltarule.io import atomic_write_text
+
+    real_open = os.open
+
+    def refuse_folders(path, flags, *args, **kwargs):
+        if os.path.isdir(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(atomic.os, "open", refuse_folders)
+    target = tmp_path / "notes.txt"
+    atomic_write_text(target, "kept\n")
+    assert target.read_text() == "kept\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -254,10 +254,15 @@ def remove_stale_temps(folder: str | os.PathLike[str], names: list[str]) -> list
 
 
 def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable where the platform allows it (POSIX only)."""
+    """Make the rename durable where the platform allows it (POSIX only). Best effort: the
+    file is in place by now, so a folder that cannot be opened (mode 0o333 for a user who
+    is not root) or synced fails nothing."""
     if os.name != "posix":  # pragma: no cover
         return
-    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
     except OSError:  # pragma: no cover - some file systems refuse fsync on directories
