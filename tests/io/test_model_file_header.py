@@ -83,6 +83,7 @@ def test_a_header_field_without_meaning_is_refused_by_name(tmp_path, edit, fragm
         ((3, 4, 1), [0.0]),  # one class only (scikit-learn fits that)
         ((3, 4, 1), [False, True]),
         ((3, 4, 2), []),  # as save_model takes it: no labels
+        ((3, 4, 2), [10**400, 1]),  # a whole number past float's range (float() overflowed)
         ((3, 4, 2), None),
     ],
 )
@@ -107,3 +108,13 @@ def test_a_file_without_dropout_in_its_architecture_loads(tmp_path):
 def test_the_version_1_fixture_passes_the_header_checks():
     header = model_header(FIXTURES / "model_v1.safetensors")
     assert header["classes"] == ["no", "yes"] and isinstance(header["created"], str)
+
+
+@pytest.mark.parametrize("number", ["1e400", "-2.5E+308", "1" * 320 + ".0"])
+def test_a_json_number_that_overflows_a_float_is_refused(tmp_path, number):
+    # json.loads reads 1e400 as inf, which no JSON holds: a label inf, a mean inf
+    path = _saved(tmp_path, classes=[7.5, 1])
+    tensors, metadata = read_safetensors(path)
+    text = metadata[METADATA_KEY].replace("7.5", number, 1)
+    write_safetensors(path, tensors, {METADATA_KEY: text}, checksum=True)
+    _refused(path, f"holds the number {number[:40]}, which overflows a float to infinity")

@@ -715,7 +715,7 @@ def _check_classes(header: dict[str, Any], fail: Fail) -> None:
     if bad:
         fail(f"its classes hold {bad[0]!r:.80}; expected class labels (text, numbers or booleans)")
     # (1, 1.0 and True are one label to a table's cells: numbers compare by value)
-    keys = {("text", c) if isinstance(c, str) else ("number", float(c)) for c in classes}
+    keys = {("text", c) if isinstance(c, str) else ("number", c) for c in classes}
     if len(keys) != len(classes):
         fail(f"its classes {classes!r:.120} repeat a label; expected distinct labels")
     n_outputs = header["architecture"]["layer_sizes"][-1]

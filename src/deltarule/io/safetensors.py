@@ -52,7 +52,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from math import prod
+from math import isfinite, prod
 from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
@@ -211,8 +211,23 @@ def loads_strict(
     def no_constants(name: str) -> NoReturn:
         fail(f"{what} contains {name}, which is not JSON (JSON has no NaN or infinity)")
 
+    def finite(number: str) -> float:
+        value = float(number)
+        if not isfinite(value):
+            fail(
+                f"{what} holds the number {number[:40]}, which overflows a float to infinity "
+                "(JSON has no infinity); deltarule never writes one, so the file was made or "
+                "edited by another program"
+            )
+        return value
+
+    # (floats checked one by one only where one could overflow: an exponent of 3 digits, or
+    # 309 digits in a row; json's C parser is otherwise left to read them)
+    floats = finite if _MAY_OVERFLOW.search(text) else None
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
+        return json.loads(
+            text, object_pairs_hook=no_duplicates, parse_constant=no_constants, parse_float=floats
+        )
     except IncompatibleFormatError:
         raise
     except (ValueError, RecursionError) as exc:
@@ -221,6 +236,9 @@ def loads_strict(
             reason = "it holds a whole number of more than 4,300 digits"
         fail(f"{what} is not valid JSON ({reason[:200]})")
 
+
+_MAY_OVERFLOW = re.compile(r"[eE]\+?0*[0-9]{3}|[0-9]{309}")
+"""Where a JSON number may overflow a float: an exponent of 100 or more, or 309 digits."""
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
