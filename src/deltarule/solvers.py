@@ -196,16 +196,57 @@ class LevenbergMarquardt(FullBatchSolver):
     ) -> None:
         self.mu, self.mu_dec, self.mu_inc, self.mu_max = mu, mu_dec, mu_inc, mu_max
 
-    def _residuals(self, network: Any, data: Any, params: Array) -> tuple[Array, Array, float]:
-        """Return (r, J, E) at params, with E = ½‖r‖² equal to the network's error."""
+    @staticmethod
+    def _penalty(network: Any, data: Any) -> tuple[float, Array]:
+        r"""The coefficient :math:`\sqrt{\lambda / s}` of the objective's L2 term,
+        :math:`\tfrac{\lambda}{2s}\lVert W\rVert^2` (:meth:`Network.objective_terms`;
+        :math:`s` the rows' total weight), and the positions of the weights (not the
+        biases) in the flat parameters."""
+        terms = network.objective_terms()
+        lam = 0.0 if terms is None else terms[1]
+        if not lam:
+            return 0.0, np.zeros(0, np.int64)
+        total = data.X.shape[0] if data.sample_weight is None else float(data.sample_weight.sum())
+        layout = network.layout
+        where = [np.arange(layout[f"W{i}"].offset, layout[f"W{i}"].slice.stop)
+                 for i in range(1, len(network.layers) + 1)]  # fmt: skip
+        return float(np.sqrt(lam / total)), np.concatenate(where)
+
+    def _residuals(
+        self, network: Any, data: Any, params: Array, penalty: tuple[float, Array]
+    ) -> tuple[Array, Array, float]:
+        r"""Return (r, J, E) at params, with E = ½‖r‖² equal to the network's objective: its
+        error, and the L2 term of :meth:`Network.objective_terms` (scikit-learn's
+        ``alpha``) as rows :math:`\sqrt{\lambda/s}\,W` of ``r`` (Tikhonov's)."""
         output, caches = network.forward(data.X, params)
         n, k = output.shape
-        c = _SQUARED_LOSSES[network.loss.name] / (k if network.loss.name == "mse" else 1)
+        terms = network.objective_terms()
+        scale = 1.0 if terms is None else terms[0]
+        c = scale * _SQUARED_LOSSES[network.loss.name] / (k if network.loss.name == "mse" else 1)
         w = np.ones(n) if data.sample_weight is None else data.sample_weight.astype(np.float64)
         row = np.sqrt(c * w / w.sum())
         r = ((output - data.y) * row[:, None]).ravel().astype(np.float64)
         jac = network.jacobian(caches, params).astype(np.float64) * np.repeat(row, k)[:, None]
-        return r, jac[:, network.trainable], 0.5 * float(r @ r)
+        jac = jac[:, network.trainable]
+        coef, where = penalty
+        if coef:
+            r = np.concatenate([r, coef * params[where].astype(np.float64)])
+            rows = np.zeros((where.size, jac.shape[1]))
+            column = np.cumsum(network.trainable) - 1  # (a parameter's column in jac)
+            kept = network.trainable[where]
+            rows[np.flatnonzero(kept), column[where[kept]]] = coef
+            jac = np.vstack([jac, rows])
+        return r, jac, 0.5 * float(r @ r)
+
+    @staticmethod
+    def _objective(network: Any, data: Any, params: Array, penalty: tuple[float, Array]) -> float:
+        """½‖r‖² at ``params`` without the Jacobian (a trial step's)."""
+        error = network.evaluate_params(params, data.X, data.y, data.sample_weight)
+        coef, where = penalty
+        if coef:
+            weights = coef * params[where].astype(np.float64)
+            error += 0.5 * float(weights @ weights)
+        return error
 
     def run(self, network, data, objective, on_iteration, max_iter, interrupt) -> str:  # noqa: ANN001
         from .losses import is_builtin
@@ -218,14 +259,15 @@ class LevenbergMarquardt(FullBatchSolver):
             )
         params = network.parameters
         mu = self.mu
+        penalty = self._penalty(network, data)
         for _ in range(max_iter):
-            r, jac, error = self._residuals(network, data, params)
+            r, jac, error = self._residuals(network, data, params, penalty)
             damped_step = damped_steps(jac, r)
             while True:
                 step = damped_step(mu)
                 candidate = params.copy()
                 candidate[network.trainable] += step.astype(params.dtype)
-                new_error = network.evaluate_params(candidate, data.X, data.y, data.sample_weight)
+                new_error = self._objective(network, data, candidate, penalty)
                 if new_error < error:
                     np.copyto(params, candidate)
                     mu *= self.mu_dec
