@@ -852,3 +852,19 @@ def test_a_resumed_run_whose_epochs_are_all_done_ends_with_a_fit_of_0_epochs(tmp
     assert again.network.parameters.tobytes() == straight.network.parameters.tobytes()
     with pytest.raises(InputError, match=r"received 0 \(0 only ends a run resumed"):
         run(make_trainer(), 0, [], X, y)  # (a run not resumed: nothing to end)
+
+
+def test_a_nan_in_the_history_reads_back_as_nan_not_none(tmp_path) -> None:
+    # JSON stores NaN as null: R² of one validation row is NaN in the live run, and must be
+    # NaN in the checkpoint's history too (it read None), so the resumed history is the same
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(9, 2))
+    y = X[:, :1]
+    trainer = dr.Trainer(dr.Network([2, 3, 1], seed=0), "adam", seed=0, metrics=["r2"])
+    live = trainer.fit(X, y, epochs=3, verbose=0, validation_data=(X[:1], y[:1]),
+                       warn_convergence=False, callbacks=[Checkpoint(tmp_path)])  # fmt: skip
+    assert np.isnan(live[-1].val_metrics["r2"])
+    saved = load_checkpoint(tmp_path).history
+    for got, want in zip(saved, live):
+        assert np.isnan(got.val_metrics["r2"]) and got.metrics == want.metrics
+        assert got.val_loss == want.val_loss and got.loss == want.loss

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import errno
 import inspect
+import math
 import os
 import re
 import warnings
@@ -177,6 +178,26 @@ class _HistoryText:
         return "[" + ", ".join(self._texts) + "]"
 
 
+_NUMBERS = ("loss", "learning_rate", "gradient_norm", "seconds")
+"""A history record's fields that always hold a number (``val_loss`` is None without
+validation)."""
+
+
+def _with_nan(row: Any) -> Any:
+    """A history record as read, its numbers that JSON stored as null (NaN: R² of one
+    validation row, a gradient norm that overflowed) NaN again, as the run had them."""
+    if not isinstance(row, dict):
+        return row  # (EpochRecord(**row) refuses it by name)
+    row = dict(row)
+    for key in _NUMBERS:
+        if key in row and row[key] is None:
+            row[key] = math.nan
+    for key in ("metrics", "val_metrics"):
+        if isinstance(row.get(key), dict):
+            row[key] = {k: math.nan if v is None else v for k, v in row[key].items()}
+    return row
+
+
 def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
     """Read the checkpoint in ``folder`` (validated like any model file)."""
     path = Path(checked_path(folder, "load_checkpoint's folder", "'runs/first'")) / CHECKPOINT_FILE
@@ -197,7 +218,7 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
     problem = _trainer_problem(training)
     if problem is None:
         try:
-            records = [EpochRecord(**row) for row in training["history"]]
+            records = [EpochRecord(**_with_nan(row)) for row in training["history"]]
         except TypeError as exc:  # a record with fields EpochRecord does not have
             problem = f"a history record does not fit ({exc})"
     if problem is not None:
