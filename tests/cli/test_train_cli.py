@@ -476,3 +476,56 @@ def test_features_keeps_only_the_columns_named(capsys, in_tmp, flowers_csv):
     assert sorted(again.feature_names) == ["length", "width"]
     code, out, err = cli(capsys, "predict", "f.safetensors", flowers_csv)
     assert code == 0 and len(out.splitlines()) == 61
+
+
+def test_a_long_runs_model_file_keeps_every_kth_epoch_with_the_best_and_last(
+    capsys, in_tmp, flowers_csv, monkeypatch
+):
+    # A tiny network's million online epochs made a 95 MB header that predict took 5 s to
+    # read, and past ~650,000 epochs one load_model refuses: the file keeps HISTORY_ROWS
+    # epochs (here 10 of 25), says so, and inspect shows it.
+    import json
+
+    from deltarule.cli import _train_record
+    from deltarule.io import model_header
+
+    monkeypatch.setattr(_train_record, "HISTORY_ROWS", 10)
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "25",
+                       "--patience", "50", "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    training = model_header("m.safetensors")["training"]
+    epochs, best = training["history"]["epoch"], training["summary"]["best_epoch"]
+    assert len(epochs) <= 10 and epochs[0] == 1 and epochs[-1] == 25
+    assert best is None or best in epochs
+    assert epochs == sorted(set(epochs))
+    assert all(len(column) == len(epochs) for column in training["history"].values())
+    assert training["summary"]["epochs"] == 25
+    kept = training["summary"]["history_kept"]
+    step = epochs[1] - epochs[0]
+    assert kept == f"{len(epochs)} of 25 epochs kept (one in {step}, the best, the last)"
+    code, out, _ = cli(capsys, "inspect", "m.safetensors")
+    assert code == 0 and f"history: {kept}" in out
+    code, out, _ = cli(capsys, "inspect", "m.safetensors", "--format", "json")
+    assert json.loads(out)["history"]["epoch"] == epochs
+
+
+def test_a_runs_model_file_keeps_its_whole_history_up_to_the_limit(capsys, in_tmp, flowers_csv):
+    from deltarule.io import model_header
+
+    code, _, err = cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "12",
+                       "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    training = model_header("m.safetensors")["training"]
+    assert training["history"]["epoch"] == list(range(1, 13))
+    assert "history_kept" not in training["summary"]
+
+
+def test_the_epochs_a_long_runs_model_file_keeps(monkeypatch):
+    from deltarule.cli import _train_record
+
+    monkeypatch.setattr(_train_record, "HISTORY_ROWS", 10)
+    numbers = list(range(101, 126))  # (a resumed run's numbers need not start at 1)
+    kept = _train_record.kept_epochs(numbers, 114)
+    assert len(kept) <= 10 and kept[0] == 0 and kept[-1] == 24 and 13 in kept
+    assert _train_record.kept_epochs(numbers, None) == [0, 4, 8, 12, 16, 20, 24]
+    assert _train_record.kept_epochs(numbers[:10], 103) is None  # (all of them)

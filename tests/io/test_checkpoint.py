@@ -868,3 +868,24 @@ def test_a_nan_in_the_history_reads_back_as_nan_not_none(tmp_path) -> None:
     for got, want in zip(saved, live):
         assert np.isnan(got.val_metrics["r2"]) and got.metrics == want.metrics
         assert got.val_loss == want.val_loss and got.loss == want.loss
+
+
+def test_a_checkpoint_whose_header_passes_a_model_files_limit_still_resumes(tmp_path) -> None:
+    # ~380,000 epochs of history pass a model file's 100 MB header limit: such a checkpoint
+    # was written and then refused at --resume, with no way to raise the limit. Here 101
+    # records of a 1 MB metric name stand in for them (4 s, 1 GB at most).
+    from deltarule.history import EpochRecord, History
+    from deltarule.io.checkpoint import save_checkpoint
+    from deltarule.io.safetensors import DEFAULT_MAX_HEADER_BYTES
+
+    trainer = dr.Trainer(dr.Network([2, 1], seed=0), "sgd", seed=0)
+    trainer.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=1, verbose=0, warn_convergence=False)
+    name = "m" * 1_000_000
+    records = [EpochRecord(i + 1, 0.5, None, {name: 0.1}, {}, 0.01, 0.1, 0.001)
+               for i in range(101)]  # fmt: skip
+    path = save_checkpoint(tmp_path, trainer, History(records))
+    assert path.stat().st_size > DEFAULT_MAX_HEADER_BYTES
+    with pytest.raises(IncompatibleFormatError, match="max_header_bytes"):
+        dr.io.load_model(path)  # (a model file's limit)
+    saved = load_checkpoint(tmp_path)
+    assert len(saved.history) == 101 and saved.history[-1].metrics[name] == 0.1

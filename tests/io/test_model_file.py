@@ -604,3 +604,28 @@ def test_a_loaded_model_without_preprocessing_predicts_labels_or_outputs(tmp_pat
     np.testing.assert_array_equal(with_labels.predict(X), expected)
     plain = load_model(save_model(net, tmp_path / "p.safetensors"))
     np.testing.assert_array_equal(plain.predict(X), net.predict(X))
+
+
+def test_save_refuses_a_file_of_more_tensors_than_load_reads(tmp_path):
+    # 5,001 layers: 10,002 tensors, past the reader's 10,000 (save_model wrote it, and
+    # load_model and every command refused it)
+    net = dr.Network([1] * 5002, activation="identity", seed=0)
+    path = tmp_path / "many.safetensors"
+    with pytest.raises(InputError, match=r"10,002 tensors cannot be saved.*more than 10,000"):
+        save_model(net, path)
+    assert not path.exists()
+    save_model(dr.Network([1] * 5001, activation="identity", seed=0), path)  # 10,000: reads
+    assert len(load_model(path).network.layers) == 5000
+
+
+def test_save_refuses_a_header_larger_than_its_reader_reads(tmp_path):
+    from deltarule.io.model_file import write_model
+
+    net = dr.Network([2, 3, 1], seed=0)
+    path = tmp_path / "m.safetensors"
+    training = {"notes": "x" * 5_000}
+    with pytest.raises(InputError, match=r"header is [\d,]+ bytes cannot be saved.*4,000"):
+        write_model(net, path, None, None, training, None, max_header_bytes=4_000)
+    assert not path.exists()
+    write_model(net, path, None, None, training, None, max_header_bytes=8_000)
+    assert load_model(path, max_header_bytes=8_000).training == training

@@ -147,6 +147,8 @@ def _train_lines(summary: Any) -> list[str]:
             lines.append(f"  {key}: {scores}")
     if summary.get("note"):
         lines.append(f"  note: {_fmt(summary['note'])}")
+    if summary.get("history_kept"):
+        lines.append(f"  history: {_fmt(summary['history_kept'])}")
     settings = summary.get("settings")
     if isinstance(settings, dict):
         lines.append(f"  settings: {_pairs(settings, '=')}")

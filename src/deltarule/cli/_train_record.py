@@ -112,7 +112,35 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
         **extra,
         "settings": settings,
     }
-    return {"summary": summary, "history": history.as_dict()}
+    columns = history.as_dict()
+    kept = kept_epochs(columns.get("epoch", []), history.best_epoch)
+    if kept is not None:
+        columns = {key: [values[i] for i in kept] for key, values in columns.items()}
+        summary["history_kept"] = (
+            f"{len(kept):,} of {len(history.records):,} epochs kept (one in "
+            f"{kept[1] - kept[0]:,}, the best, the last)"
+        )
+    return {"summary": summary, "history": columns}
+
+
+HISTORY_ROWS = 100_000
+"""The most epochs whose record a model file from ``deltarule train`` keeps (~15 MB of its
+header): a longer run's (a tiny network's million online epochs) would make a header that
+load_model takes seconds to read, and past ~650,000 epochs one it refuses
+(:data:`~deltarule.io.safetensors.DEFAULT_MAX_HEADER_BYTES`)."""
+
+
+def kept_epochs(epochs: list[int], best_epoch: int | None) -> list[int] | None:
+    """The indices of the ``epochs`` (their numbers) a model file keeps: None for all (at
+    most :data:`HISTORY_ROWS`), else every k-th from the first, the best one and the last."""
+    n_epochs = len(epochs)
+    if n_epochs <= HISTORY_ROWS:
+        return None
+    step = -(-n_epochs // (HISTORY_ROWS - 2))
+    kept = set(range(0, n_epochs, step)) | {n_epochs - 1}
+    if best_epoch in epochs:
+        kept.add(epochs.index(best_epoch))
+    return sorted(kept)
 
 
 def save_trained(

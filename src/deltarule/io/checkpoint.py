@@ -154,7 +154,8 @@ def _save(
     extra.update(arrays)
     training = {"trainer": meta, "history": None, "callbacks": states}
     return write_model(trainer.network, folder / CHECKPOINT_FILE, None, None, training, extra,
-                       encoded={"history": history})  # fmt: skip
+                       encoded={"history": history},
+                       max_header_bytes=CHECKPOINT_MAX_HEADER_BYTES)  # fmt: skip
 
 
 class _HistoryText:
@@ -177,6 +178,12 @@ class _HistoryText:
             self._records.append(record)
         return "[" + ", ".join(self._texts) + "]"
 
+
+CHECKPOINT_MAX_HEADER_BYTES = 1_000_000_000
+"""The largest checkpoint header written and read: ten times a model file's
+(:data:`~deltarule.io.safetensors.DEFAULT_MAX_HEADER_BYTES`), since a checkpoint keeps every
+epoch's record (~260 bytes: some 3.8 million epochs), and a run is resumed from a folder its
+own run wrote. A model file of ``deltarule train`` keeps at most 100,000 epochs."""
 
 _NUMBERS = ("loss", "learning_rate", "gradient_norm", "seconds")
 """A history record's fields that always hold a number (``val_loss`` is None without
@@ -207,7 +214,7 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
             "given to --checkpoint of a run that finished at least one epoch."
         )
     try:
-        loaded = load_model(path)
+        loaded = load_model(path, max_header_bytes=CHECKPOINT_MAX_HEADER_BYTES)
     except IncompatibleFormatError as exc:
         raise _damaged(exc) from exc
     training = loaded.training or {}

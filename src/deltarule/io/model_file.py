@@ -490,11 +490,13 @@ def write_model(
     training: dict[str, Any] | None,
     extra_tensors: Mapping[str, np.ndarray] | None,
     encoded: Mapping[str, str] | None = None,
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
 ) -> Path:
     """:func:`save_model`, with ``encoded`` entries of ``training`` given as their JSON text
     already (``json.dumps`` of :func:`_jsonable` data; a checkpoint's history, whose records
     it encodes once each instead of at every save: the epochs' saves cost the square of the
-    epochs otherwise). The text is written in the entry's place as it is."""
+    epochs otherwise). The text is written in the entry's place as it is. A header larger
+    than ``max_header_bytes``, the limit of the reader the file is for, is refused."""
     if not isinstance(network, Network):
         raise InputError(
             f"save_model expects a deltarule Network; received {type(network).__name__}."
@@ -533,7 +535,9 @@ def write_model(
     text = json.dumps(header, ensure_ascii=False, allow_nan=False)
     for token, json_text in tokens.items():
         text = text.replace(token, json_text, 1)
-    write_safetensors(path, tensors, {METADATA_KEY: text}, checksum=True)
+    write_safetensors(
+        path, tensors, {METADATA_KEY: text}, checksum=True, max_header_bytes=max_header_bytes
+    )
     return Path(path)
 
 

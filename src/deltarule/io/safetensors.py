@@ -102,10 +102,12 @@ _CODE = {(dt.kind, dt.itemsize): code for code, dt in DTYPES.items()}
 DEFAULT_MAX_HEADER_BYTES = 100_000_000
 """Largest header read by default: 100 MB, the ``safetensors`` package's own limit.
 deltarule's largest headers hold a training history (about 260 bytes an epoch in a
-checkpoint, 150 in ``deltarule train``'s record): this reads some 380,000 checkpointed
-epochs (tiny networks trained as FANN's users train them, for hundreds of thousands of
-epochs, among them). What makes a hostile header slow is mostly the number of tensors it
-lists, capped by :data:`DEFAULT_MAX_TENSORS`."""
+checkpoint, 150 in ``deltarule train``'s record, which keeps at most 100,000 epochs):
+checkpoints are written and read with a limit of their own
+(:data:`deltarule.io.checkpoint.CHECKPOINT_MAX_HEADER_BYTES`, 1 GB), since tiny networks
+trained as FANN's users train them run for hundreds of thousands of epochs. What makes a
+hostile header slow is mostly the number of tensors it lists, capped by
+:data:`DEFAULT_MAX_TENSORS`."""
 
 DEFAULT_MAX_TENSORS = 10_000
 """Most tensors a header may list by default. A deltarule file holds two per layer plus a
@@ -598,6 +600,8 @@ def write_safetensors(
     metadata: Mapping[str, str] | None = None,
     *,
     checksum: bool = False,
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    max_tensors: int = DEFAULT_MAX_TENSORS,
 ) -> None:
     """Write named tensors and string metadata to ``path`` as a safetensors file, atomically.
 
@@ -614,11 +618,15 @@ def write_safetensors(
         the metadata entry :data:`CHECKSUM_KEY`, which :func:`read_safetensors` verifies.
         Without it (and without that entry in ``metadata``) the file is byte-for-byte what
         the ``safetensors`` package writes.
+    max_header_bytes, max_tensors : int
+        The limits of the reader the file is for (:func:`read_safetensors`' defaults): a
+        file it would refuse is not written.
 
     Raises
     ------
     InputError
-        For an unsupported dtype, a bad name or non-string metadata.
+        For an unsupported dtype, a bad name or non-string metadata, more tensors than
+        ``max_tensors`` or a header larger than ``max_header_bytes``.
     """
     if not isinstance(metadata, (Mapping, type(None))) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in (metadata or {}).items()
@@ -633,7 +641,19 @@ def write_safetensors(
     entries = _tensor_entries(arrays)
     if checksum or CHECKSUM_KEY in metadata:
         metadata[CHECKSUM_KEY] = _file_digest(arrays, entries, metadata)
+    if len(arrays) > max_tensors:
+        raise InputError(
+            f"a file of {len(arrays):,} tensors cannot be saved: the reader refuses more than "
+            f"{max_tensors:,} (read_safetensors' max_tensors; deltarule's files hold two a "
+            "layer). Save a network of fewer layers."
+        )
     header = _header_bytes(entries, dict(sorted(metadata.items())))
+    if len(header) > max_header_bytes:
+        raise InputError(
+            f"a file whose header is {len(header):,} bytes cannot be saved: the reader refuses "
+            f"more than {max_header_bytes:,} (read_safetensors' max_header_bytes). Store less "
+            "metadata (a long training record: keep fewer epochs of history)."
+        )
     with atomic_open(path, "wb") as handle:
         handle.write(len(header).to_bytes(8, "little"))
         handle.write(header)
