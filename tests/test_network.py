@@ -620,3 +620,24 @@ def test_evaluate_refuses_a_class_metric_on_regression_targets():
     from sklearn.metrics import r2_score
 
     assert r2 == pytest.approx(r2_score(y, net.predict(X)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_single_rows_weight_gradients_are_its_outer_products(dtype) -> None:
+    # batch 1 (online training of a large network) forms dE/dW as delta x^T by a broadcast
+    # multiply (numpy's matmul with an inner size of 1 took 5 times as long): each entry is
+    # the one product, as a batch of one row's matmul gives it
+    rng = np.random.default_rng(7)
+    net = dr.Network([5, 4, 3], activation="tanh", output_activation="softmax", seed=2,
+                     dtype=dtype)  # fmt: skip
+    x = rng.normal(size=(1, 5)).astype(dtype)
+    y = np.eye(3, dtype=dtype)[[1]]
+    _, caches = net.forward(x)
+    _, grad = net.backward(caches, y)
+    w2 = net.layout.view(net.parameters, "W2")
+    h = caches[1].inputs
+    delta_out = caches[1].activated - y  # softmax + cross-entropy
+    delta_hidden = (delta_out @ w2) * (1 - caches[0].activated ** 2)
+    np.testing.assert_array_equal(net.layout.view(grad, "W2"), np.outer(delta_out, h))
+    np.testing.assert_allclose(net.layout.view(grad, "W1"), np.outer(delta_hidden, x),
+                               rtol=1e-5 if dtype == "float32" else 1e-12)  # fmt: skip
