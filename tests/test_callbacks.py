@@ -544,3 +544,38 @@ def test_the_rules_asked_about_a_record_whose_value_was_stored_as_null_go_on():
     finite = EpochRecord(3, 0.5, None, {"roc_auc": 0.95}, {}, 0.1, 0.5, 0.0)
     assert cb.TargetError(0.96, monitor="roc_auc").resumed_stop(finite, state)
     assert cb.GradientNormBelow(1.0).resumed_stop(finite, state)
+
+
+def test_early_stoppings_scan_of_a_chunk_in_arrays_is_the_epoch_by_epoch_rule():
+    # EarlyStopping tells the compiled online path where it acts in a chunk of losses; the
+    # array form (no min_delta) must count as on_epoch_end does, NaN and infinities included
+    import math
+
+    from deltarule.callbacks import EarlyStopping
+
+    def by_epoch(stopper, losses):
+        best, last, wait = stopper.best, None, stopper.wait
+        for i, value in enumerate(losses):
+            better = best is None or (value < best if stopper.mode == "min" else value > best)
+            if math.isfinite(value) and better:
+                best, last, wait = value, i, 0
+                continue
+            wait += 1
+            if best is not None and wait >= max(stopper.patience, 1):
+                return best, last, wait, i
+        return best, last, wait, None
+
+    rng = np.random.default_rng(0)
+    for trial in range(3000):
+        n = int(rng.integers(0, 30))
+        values = [1.0, 2.0, 3.0, 0.5, np.nan, np.inf, -np.inf, 1.5]
+        losses = rng.choice(values, size=n) if trial % 2 else rng.normal(size=n)
+        stopper = EarlyStopping("loss", patience=int(rng.integers(0, 6)),
+                                mode=str(rng.choice(["min", "max", "auto"])))  # fmt: skip
+        if rng.random() < 0.6:  # (a rule part-way through a run)
+            stopper.best, stopper.wait = (
+                float(rng.choice([1.0, 0.7, 2.5, -1.0])),
+                int(rng.integers(0, 4)),
+            )
+        want = by_epoch(stopper, losses.tolist())
+        assert stopper._scan(losses) == want, (losses, stopper.best, stopper.wait)

@@ -657,3 +657,17 @@ def test_a_velocity_replaced_during_the_run_is_the_one_updated(monkeypatch) -> N
     said = r"replaced during the run by an array of dtype float32, not the network's float64"
     with pytest.raises(InputError, match=said):
         trainer.fit(X, y, epochs=8, verbose=0, callbacks=[Reset(np.float32)])
+
+
+@pytest.mark.parametrize("n", [2, 4, 7, 150])
+def test_a_chunks_visiting_orders_are_the_plain_loops_permutations(n) -> None:
+    # the compiled online path draws a chunk's orders in one call; the plain loop draws
+    # rng.permutation(n) an epoch: the same orders, and the stream left in the same state
+    from types import SimpleNamespace
+
+    from deltarule._online import epoch_orders
+
+    drawn, plain = np.random.default_rng(11), np.random.default_rng(11)
+    orders = epoch_orders(SimpleNamespace(shuffle=True, _shuffle_rng=drawn), n, 300)
+    np.testing.assert_array_equal(orders, np.stack([plain.permutation(n) for _ in range(300)]))
+    assert drawn.bit_generator.state == plain.bit_generator.state

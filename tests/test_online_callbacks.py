@@ -201,7 +201,8 @@ def _state() -> TrainingState:
         (TargetError(0.9, monitor="accuracy"), False),
         (TimeLimit(10), True),
         (TerminateOnNaN(), True),
-        (EarlyStopping(monitor="loss"), False),
+        (EarlyStopping(monitor="loss"), True),  # (its last improvement in a chunk is kept)
+        (EarlyStopping(monitor="accuracy"), False),
         (Callback(), True),  # (nothing to do per epoch)
         (EveryEpoch(), False),
     ],
@@ -424,3 +425,87 @@ def test_a_callback_with_nothing_to_do_per_epoch_keeps_the_chunks(monkeypatch):
     timer = Timer()
     history = _fit_xor([timer], epochs=5000)
     assert len(history) == 5000 and len(calls) < 40 and timer.began and timer.ended
+
+
+@pytest.mark.parametrize("restore", [True, False])
+@pytest.mark.parametrize("lr, min_delta", [(0.5, 1e-3), (4.0, 0.0)])
+def test_early_stopping_on_the_training_loss_goes_in_chunks_as_the_plain_loop(
+    monkeypatch, restore, lr, min_delta
+):
+    # The CLI's default rule (patience 10 on the loss, without validation) made every
+    # online run go epoch by epoch: a million XOR epochs took 52 s, now 4. In a chunk the
+    # rule points at its last improvement (whose weights it keeps) or at its stop; lr 4
+    # makes the loss jump about, improving on and off.
+    runs = fit_pair(monkeypatch, lambda: [EarlyStopping("loss", patience=25, min_delta=min_delta,
+                    restore_best_weights=restore)], lr=lr, epochs=4000)  # fmt: skip
+    assert_same_run(runs)
+    (tf, nf, hf, cf, kernel_calls), (ts, ns, hs, cs, _) = runs
+    assert "no improvement of loss" in hf.stop_reason and tf.epochs_done < 4000
+    assert hf.best_epoch == hs.best_epoch and cf[0].best_epoch == cs[0].best_epoch
+    assert (cf[0].best, cf[0].wait) == pytest.approx((cs[0].best, cs[0].wait), rel=1e-9)
+    assert kernel_calls < tf.epochs_done / 4  # in chunks, not epoch by epoch
+
+
+def test_early_stopping_keeps_its_best_weights_where_another_callback_cuts_the_chunk(monkeypatch):
+    # Another callback acts inside a chunk, before the rule's last improvement in it: the
+    # rule is asked again about the epochs up to that cut (its improvements before the cut
+    # would otherwise pass quietly, their weights lost)
+    def make():
+        return [Recorder(cuts=range(7, 4000, 13), factor=1.0),
+                EarlyStopping("loss", patience=25)]  # fmt: skip
+
+    runs = fit_pair(monkeypatch, make, lr=4.0, epochs=4000)
+    assert_same_run(runs)
+    (tf, nf, hf, cf, _), (ts, ns, hs, cs, _) = runs
+    assert "no improvement of loss" in hf.stop_reason
+    assert hf.best_epoch == hs.best_epoch
+    np.testing.assert_allclose(cf[1]._best_params, cs[1]._best_params, rtol=1e-9, atol=1e-12)
+
+
+def test_a_cut_before_early_stoppings_last_improvement_asks_it_again():
+    # losses improve at epochs 0-2 and 5; another callback acts at epoch 3. Taken alone the
+    # answers are 5 and 3: epochs 0-2 would pass quietly and epoch 3 (no improvement) end
+    # the chunk, the weights of epoch 2's improvement never seen. Asked again about
+    # epochs 0-3, the rule points at 2.
+    class ActsAt3(Callback):
+        def chunk_quiet(self, losses, state):
+            return min(3, len(losses))
+
+    stopper = EarlyStopping("loss", patience=10)
+    losses = np.array([5.0, 4.0, 3.0, 3.5, 3.6, 2.0, 2.5])
+    assert stopper.chunk_quiet(losses, _state()) == 5
+    assert _online._quiet([ActsAt3(), stopper], losses, _state()) == 2
+    assert _online._quiet([stopper, ActsAt3()], losses[:3], _state()) == 2
+
+
+class _Terminal:
+    """A stream that says it is a terminal (of unknown width: taken to have one)."""
+
+    def __init__(self) -> None:
+        self.text = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_progress_bar_lets_the_run_go_in_chunks_and_counts_every_epoch(monkeypatch):
+    pytest.importorskip("tqdm")
+    bars = []
+
+    def make():
+        bars.append(ProgressBar(1, stream=_Terminal()))
+        return [bars[-1]]
+
+    runs = fit_pair(monkeypatch, make, epochs=3000)
+    assert_same_run(runs)
+    kernel_calls = runs[0][4]
+    assert kernel_calls < 100  # in chunks (a line per epoch would ask for each)
+    shown = "".join(bars[0].stream.text)
+    assert "3000/3000" in shown and "loss=" in shown

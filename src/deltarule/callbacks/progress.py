@@ -115,8 +115,14 @@ class ProgressBar(Callback):
             self._bar = tqdm(total=state.max_epochs, file=stream, unit="epoch", leave=True)
 
     def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
-        """Silent (``verbose=0``): every epoch passes quietly; else each is shown."""
-        return len(losses) if self.verbose == 0 else None
+        """Silent (``verbose=0``) or a bar: every epoch passes quietly (the bar counts them
+        when told, :meth:`on_quiet_epochs`); lines: each is asked for."""
+        return len(losses) if self.verbose == 0 or self._bar is not None else None
+
+    def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
+        """The bar counts the epochs (the next shown one gives its loss)."""
+        if self._bar is not None and len(losses):
+            self._bar.update(len(losses))
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.verbose == 0:

@@ -61,12 +61,14 @@ class EarlyStopping(Callback):
         self._best_params: Array | None = None
         self._resumed = False
 
-    def _improved(self, value: float) -> bool:
-        if self.best is None:
+    def _improved(self, value: float, best: float | None = None, books: bool = True) -> bool:
+        """Whether ``value`` improves on the best (``best`` instead, when not ``books``)."""
+        best = self.best if books else best
+        if best is None:
             return True
         if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+            return value < best - self.min_delta
+        return value > best + self.min_delta
 
     def on_train_begin(self, state: TrainingState) -> None:
         check_monitor(self.monitor, state, "EarlyStopping")
@@ -115,6 +117,62 @@ class EarlyStopping(Callback):
             return None
         self.wait += 1
         return self.stop_reason()
+
+    def _scan(self, losses: Array) -> tuple[float | None, int | None, int, int | None]:
+        """The rule's books after ``losses`` (the training loss, monitored), from its own:
+        ``(best, index of the last improvement or None, wait, index of the stop or None)``,
+        the scan ending at the stop."""
+        if not self.min_delta:  # (a chunk of 65,536 epochs: 1 ms instead of 20)
+            return self._scan_arrays(np.asarray(losses, np.float64))
+        best, last, wait = self.best, None, self.wait
+        for index, value in enumerate(losses.tolist()):
+            if math.isfinite(value) and self._improved(value, best, books=False):
+                best, last, wait = value, index, 0
+                continue
+            wait += 1
+            if best is not None and wait >= max(self.patience, 1):
+                return best, last, wait, index
+        return best, last, wait, None
+
+    def _scan_arrays(self, losses: Array) -> tuple[float | None, int | None, int, int | None]:
+        """:meth:`_scan` without ``min_delta``, in array operations: an epoch improves when
+        its finite value is better than every finite one before it (and the best so far)."""
+        sign = 1.0 if self.mode == "min" else -1.0
+        finite = np.isfinite(losses)
+        values = np.where(finite, sign * losses, np.inf)
+        start = np.inf if self.best is None else sign * self.best
+        before = np.minimum.accumulate(np.concatenate([[start], values]))[:-1]
+        improved = finite & (values < before)
+        index = np.arange(len(losses))
+        latest = np.maximum.accumulate(np.where(improved, index, -1))
+        wait = np.where(latest >= 0, index - latest, self.wait + index + 1)
+        has_best = latest >= 0 if self.best is None else np.ones(len(losses), bool)
+        stops = np.flatnonzero(has_best & (wait >= max(self.patience, 1)))
+        end = int(stops[0]) if stops.size else len(losses) - 1
+        if end < 0:
+            return self.best, None, self.wait, None
+        last = int(latest[end]) if latest[end] >= 0 else None
+        best = self.best if last is None else float(losses[last])
+        return best, last, int(wait[end]), (end if stops.size else None)
+
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """Monitoring the training loss: the epoch it stops at, or, restoring the best
+        weights, the last improvement before it (the weights of that epoch are kept; an
+        earlier improvement's are replaced by them); None for another quantity."""
+        if self.monitor != "loss":
+            return None
+        _, last, _, stop = self._scan(losses)
+        if self.restore_best_weights and last is not None:
+            return last
+        return len(losses) if stop is None else stop
+
+    def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
+        """Count the quiet epochs as :meth:`on_epoch_end` counts them (restoring the best
+        weights, none of them improved: :meth:`chunk_quiet` pointed at the last one that
+        did)."""
+        best, last, self.wait, _ = self._scan(losses)
+        if last is not None:
+            self.best, self.best_epoch = best, state.epoch - len(losses) + 1 + last
 
     def stop_reason(self) -> str | None:
         """Why the run stops now (no improvement for ``patience`` epochs), or None.
