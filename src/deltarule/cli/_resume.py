@@ -510,7 +510,7 @@ def fit_resumable(
                               verbose=0 if args.quiet else 1,
                               report_every=getattr(args, "report_every", None),
                               warn_interrupted=False)  # fmt: skip
-    whole = History(list(prior) + list(history), history.stop_reason, history.best_epoch)
+    whole = history.following(prior)  # (a compiled run's column chunks stay columns)
     for warning in caught:
         text = warning.message
         if isinstance(text, StillImprovingWarning):  # over the whole run, as uninterrupted

@@ -88,13 +88,16 @@ def say(lines: list[str], model: Path | None) -> None:
 
 def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict:
     """The ``training`` entry of the model file: summary (with settings) and history."""
-    keep = [r for r in history.records if r.epoch == history.best_epoch] or history.records[-1:]
+    # (read as columns: a compiled online run keeps a million epochs as chunks of them)
+    columns = history.as_dict()
+    epochs = columns.get("epoch", [])
+    at = epochs.index(history.best_epoch) if history.best_epoch in epochs else len(epochs) - 1
     settings = {key: getattr(args, key) for key in (
         "task", "impute", "activation", "loss", "optimizer", "epochs", "batch_size",
         "learning_rate", "validation_split", "patience", "seed")}  # fmt: skip
     settings["test_split"] = getattr(args, "test_split", None) or 0.0
-    if settings["learning_rate"] is None and history.records:  # (the optimizer's default)
-        rate = float(history.records[0].learning_rate)
+    if settings["learning_rate"] is None and epochs:  # (the optimizer's default)
+        rate = float(columns["learning_rate"][0])
         settings["learning_rate"] = rate if rate > 0 else None  # (0: a solver sizes its steps)
     settings["target_error"] = getattr(args, "target_error", None)  # (every stopping rule)
     settings["until_all_correct"] = bool(getattr(args, "until_all_correct", False))
@@ -105,22 +108,28 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
     settings["dropout"] = getattr(args, "dropout", None) or 0.0
     settings["class_weight"] = getattr(args, "class_weight", None)
     summary = {
-        "epochs": len(history.records),
+        "epochs": len(epochs),
         "stop_reason": history.stop_reason,
         "best_epoch": history.best_epoch,
-        "final": keep[0].as_dict() if keep else None,
+        "final": _row(columns, at) if epochs else None,
         **extra,
         "settings": settings,
     }
-    columns = history.as_dict()
-    kept = kept_epochs(columns.get("epoch", []), history.best_epoch)
+    kept = kept_epochs(epochs, history.best_epoch)
     if kept is not None:
         columns = {key: [values[i] for i in kept] for key, values in columns.items()}
         summary["history_kept"] = (
-            f"{len(kept):,} of {len(history.records):,} epochs kept (one in "
+            f"{len(kept):,} of {len(epochs):,} epochs kept (one in "
             f"{kept[1] - kept[0]:,}, the best, the last)"
         )
     return {"summary": summary, "history": columns}
+
+
+def _row(columns: dict[str, list[Any]], at: int) -> dict[str, Any]:
+    """Epoch ``at``'s values (:meth:`EpochRecord.as_dict`: a metric it lacks left out)."""
+    fixed = ("epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds")
+    return {key: values[at] for key, values in columns.items()
+            if key in fixed or values[at] is not None}  # fmt: skip
 
 
 HISTORY_ROWS = 100_000
