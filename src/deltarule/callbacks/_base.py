@@ -196,7 +196,9 @@ class Callback:
                 return int(below[0]) if below.size else len(losses)
 
         Must change nothing (the learning rate included): it is asked before the run knows
-        which epochs it keeps. The default answers ``len(losses)`` for a callback that
+        which epochs it keeps, and asked again about the epochs up to the first one another
+        callback acts on (an answer may depend on where the chunk ends: early stopping
+        points at its last improvement before it, whose weights it keeps). The default answers ``len(losses)`` for a callback that
         overrides none of :meth:`on_epoch_begin`, :meth:`on_epoch_end` and
         :meth:`on_epoch_progress` (nothing to do per epoch), else None: the training loop
         then runs one epoch at a time with every hook called, as it does for a callback
