@@ -274,7 +274,7 @@ def kernel_for(trainer: Any, n_rows: int, bs: int, shuffled: bool) -> MinibatchK
     layers = net.layers
     pair = (layers[-1].activation.name, net.loss.name)
     if not (
-        bs > 1
+        bs >= 1
         and net.objective_terms() is not None
         and pair in PAIR_CODES
         and all(layer.activation.name in HIDDEN_CODES for layer in layers[:-1])

@@ -198,9 +198,10 @@ class Callback:
         Must change nothing (the learning rate included): it is asked before the run knows
         which epochs it keeps, and asked again about the epochs up to the first one another
         callback acts on (an answer may depend on where the chunk ends: early stopping
-        points at its last improvement before it, whose weights it keeps). The default answers ``len(losses)`` for a callback that
-        overrides none of :meth:`on_epoch_begin`, :meth:`on_epoch_end` and
-        :meth:`on_epoch_progress` (nothing to do per epoch), else None: the training loop
+        points at its last improvement before it, whose weights it keeps). The default
+        answers ``len(losses)`` for a callback that overrides none of
+        :meth:`on_epoch_begin`, :meth:`on_epoch_end` and :meth:`on_epoch_progress`
+        (nothing to do per epoch), else None: the training loop
         then runs one epoch at a time with every hook called, as it does for a callback
         that overrides :meth:`on_epoch_begin` (it would run after the epoch it precedes).
 
