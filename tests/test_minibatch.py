@@ -630,3 +630,45 @@ def test_a_state_array_replaced_by_a_callback_never_reaches_the_kernel(
     trainer = Trainer(net, optimizer, 0.01, 16, seed=3, metrics=[])
     trainer.fit(X, y, epochs=3, verbose=0, callbacks=[Replace()])
     assert seen[0] > 0 and seen == [seen[0]] * 3 == [len(runs)] * 3  # none after the first
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+def test_batch_1_sgd_above_the_online_kernels_preferred_size_takes_the_steps(
+    optimizer, monkeypatch
+) -> None:
+    # The online kernel loops over every weight: above 2,048 parameters the steps' BLAS
+    # products are faster at batch 1 (64-100-10: 45,600 -> 163,000 examples/s)
+    from deltarule import _online
+
+    online = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair, n=80)
+
+    def make() -> dr.Network:  # 2,083 parameters
+        return dr.Network([7, 40, 40, 3], activation="tanh", output_activation=pair[0],
+                          loss=pair[1], seed=1, dtype="float64")  # fmt: skip
+
+    assert make().n_parameters > _online.ONLINE_PREFERRED_PARAMETERS
+    runs = kernel_runs(monkeypatch)
+    fast = train(True, monkeypatch, make, X, y, optimizer, batch_size=1)
+    assert runs and not online
+    monkeypatch.setattr(_compiled, "available", lambda: False)
+    plain = train(False, monkeypatch, make, X, y, optimizer, batch_size=1)
+    assert_same_training(fast, plain, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("change", ["few rows", "frozen", "small"])
+def test_batch_1_sgd_keeps_the_online_kernel_where_it_is_faster_or_alone(change, monkeypatch):
+    online = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
+    runs = kernel_runs(monkeypatch)
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair, n=40 if change == "few rows" else 80)
+    net = dr.Network([7, 6, 3] if change == "small" else [7, 40, 40, 3], activation="tanh",
+                     output_activation="softmax", seed=1)  # fmt: skip
+    if change == "frozen":
+        net.freeze("b1")
+    trainer = Trainer(net, "sgd", 0.01, 1, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(X, y, epochs=2, verbose=0)
+    assert online and not runs
