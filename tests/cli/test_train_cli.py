@@ -501,8 +501,7 @@ def test_a_long_runs_model_file_keeps_every_kth_epoch_with_the_best_and_last(
     assert all(len(column) == len(epochs) for column in training["history"].values())
     assert training["summary"]["epochs"] == 25
     kept = training["summary"]["history_kept"]
-    step = epochs[1] - epochs[0]
-    assert kept == f"{len(epochs)} of 25 epochs kept (one in {step}, the best, the last)"
+    assert kept == f"{len(epochs)} of 25 epochs kept (evenly spaced; first, best, last)"
     code, out, _ = cli(capsys, "inspect", "m.safetensors")
     assert code == 0 and f"history: {kept}" in out
     code, out, _ = cli(capsys, "inspect", "m.safetensors", "--format", "json")
@@ -526,6 +525,11 @@ def test_the_epochs_a_long_runs_model_file_keeps(monkeypatch):
     monkeypatch.setattr(_train_record, "HISTORY_ROWS", 10)
     numbers = list(range(101, 126))  # (a resumed run's numbers need not start at 1)
     kept = _train_record.kept_epochs(numbers, 114)
-    assert len(kept) <= 10 and kept[0] == 0 and kept[-1] == 24 and 13 in kept
-    assert _train_record.kept_epochs(numbers, None) == [0, 4, 8, 12, 16, 20, 24]
+    assert len(kept) == 10 and kept[0] == 0 and kept[-1] == 24 and 13 in kept
+    spaced = _train_record.kept_epochs(numbers, None)
+    assert len(spaced) == 9 and spaced[0] == 0 and spaced[-1] == 24
+    assert max(np.diff(spaced)) - min(np.diff(spaced)) <= 1  # (evenly: 3 apart, or 2)
     assert _train_record.kept_epochs(numbers[:10], 103) is None  # (all of them)
+    # as many as it may keep: 100,001 epochs kept 50,001 when every k-th was kept
+    monkeypatch.setattr(_train_record, "HISTORY_ROWS", 100_000)
+    assert len(_train_record.kept_epochs(list(range(1, 100_002)), None)) == 99_999

@@ -119,8 +119,7 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
     if kept is not None:
         columns = {key: [values[i] for i in kept] for key, values in columns.items()}
         summary["history_kept"] = (
-            f"{len(kept):,} of {len(epochs):,} epochs kept (one in "
-            f"{kept[1] - kept[0]:,}, the best, the last)"
+            f"{len(kept):,} of {len(epochs):,} epochs kept (evenly spaced; first, best, last)"
         )
     return {"summary": summary, "history": columns}
 
@@ -141,12 +140,13 @@ load_model takes seconds to read, and past ~650,000 epochs one it refuses
 
 def kept_epochs(epochs: list[int], best_epoch: int | None) -> list[int] | None:
     """The indices of the ``epochs`` (their numbers) a model file keeps: None for all (at
-    most :data:`HISTORY_ROWS`), else every k-th from the first, the best one and the last."""
+    most :data:`HISTORY_ROWS`), else :data:`HISTORY_ROWS` evenly spaced from the first to
+    the last, the best one among them."""
     n_epochs = len(epochs)
     if n_epochs <= HISTORY_ROWS:
         return None
-    step = -(-n_epochs // (HISTORY_ROWS - 2))
-    kept = set(range(0, n_epochs, step)) | {n_epochs - 1}
+    spaced = np.linspace(0, n_epochs - 1, HISTORY_ROWS - 1).round().astype(np.int64)
+    kept = set(spaced.tolist())
     if best_epoch in epochs:
         kept.add(epochs.index(best_epoch))
     return sorted(kept)
