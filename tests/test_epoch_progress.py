@@ -114,3 +114,43 @@ def test_a_terminal_that_reports_no_width_gets_plain_lines(monkeypatch):
     finally:
         os.close(main)
         os.close(secondary)
+
+
+def test_a_terminal_of_no_width_with_columns_set_draws_the_bar_that_wide(monkeypatch):
+    # (QA: COLUMNS=100 on a 0x0 terminal chose the bar, which tqdm then drew 0 wide: nothing,
+    # not even the losses)
+    pytest.importorskip("tqdm")
+    main, secondary = os.openpty()  # (a new terminal reports 0 rows and 0 columns)
+    monkeypatch.setenv("COLUMNS", "100")
+    try:
+        with os.fdopen(secondary, "w", closefd=False) as terminal:
+            net = dr.Network([2, 3, 1], seed=0)
+            X = np.random.default_rng(0).normal(size=(8, 2))
+            net.fit(X, X[:, :1], epochs=3, verbose=0, warn_convergence=False,
+                    callbacks=[ProgressBar(1, stream=terminal)])  # fmt: skip
+            terminal.flush()
+            drawn = os.read(main, 100_000).decode()
+    finally:
+        os.close(main)
+        os.close(secondary)
+    assert "3/3" in drawn and "loss=" in drawn
+
+
+def test_a_resumed_runs_bar_starts_at_the_epochs_done(tmp_path):
+    pytest.importorskip("tqdm")
+    from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    first = dr.Trainer(dr.Network([2, 3, 1], seed=0), "adam", seed=0)
+    first.fit(X, X[:, :1], epochs=4, verbose=0, warn_convergence=False,
+              callbacks=[Checkpoint(tmp_path)])  # fmt: skip
+    again = dr.Trainer(dr.Network([2, 3, 1], seed=0), "adam", seed=0)
+    resume_trainer(again, load_checkpoint(tmp_path), [])
+    terminal = Terminal()
+    again.fit(X, X[:, :1], epochs=6, verbose=0, warn_convergence=False,
+              callbacks=[ProgressBar(1, stream=terminal)])  # fmt: skip
+    assert "10/10" in terminal.getvalue() and "6/10" not in terminal.getvalue()

@@ -509,3 +509,19 @@ def test_a_progress_bar_lets_the_run_go_in_chunks_and_counts_every_epoch(monkeyp
     assert kernel_calls < 100  # in chunks (a line per epoch would ask for each)
     shown = "".join(bars[0].stream.text)
     assert "3000/3000" in shown and "loss=" in shown
+
+
+def test_lines_every_n_epochs_let_the_run_go_in_chunks_showing_the_same_lines(monkeypatch):
+    import io
+
+    streams = []
+
+    def make():
+        streams.append(io.StringIO())
+        return [ProgressBar(2, stream=streams[-1], every=500)]
+
+    runs = fit_pair(monkeypatch, make, epochs=3000)
+    assert_same_run(runs)
+    assert runs[0][4] < 200  # in chunks (every=500: it acts on 7 epochs)
+    shown = [re.findall(r"^epoch (\d+)/", s.getvalue(), re.M) for s in streams]
+    assert shown[0] == shown[1] == ["1", "500", "1000", "1500", "2000", "2500", "3000"]

@@ -64,12 +64,27 @@ def _has_width(terminal: Any) -> bool:
         columns = os.get_terminal_size(terminal.fileno()).columns
     except (AttributeError, OSError, ValueError):
         return True
-    if columns > 0:
-        return True
+    return columns > 0 or _columns_variable() is not None
+
+
+def _columns_variable() -> int | None:
+    """The width ``COLUMNS`` gives (None: unset, not a whole number, or not positive)."""
     try:
-        return int(os.environ.get("COLUMNS", "0")) > 0
+        columns = int(os.environ.get("COLUMNS", "0"))
     except ValueError:
-        return False
+        return None
+    return columns if columns > 0 else None
+
+
+def _bar_width(terminal: Any) -> int | None:
+    """The width to draw the bar at: None (tqdm asks the terminal) unless the terminal
+    reports 0 columns, where ``COLUMNS`` gives it (tqdm drew nothing there)."""
+    try:
+        if os.get_terminal_size(terminal.fileno()).columns > 0:
+            return None
+    except (AttributeError, OSError, ValueError):
+        return None
+    return _columns_variable()
 
 
 class ProgressBar(Callback):
@@ -112,12 +127,23 @@ class ProgressBar(Callback):
                 from tqdm.auto import tqdm
             except ImportError:
                 return
-            self._bar = tqdm(total=state.max_epochs, file=stream, unit="epoch", leave=True)
+            self._bar = tqdm(  # (a resumed run's bar starts at the epochs done)
+                total=state.max_epochs, initial=state.epoch, file=stream, unit="epoch",
+                leave=True, ncols=_bar_width(stream),
+            )  # fmt: skip
 
     def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
         """Silent (``verbose=0``) or a bar: every epoch passes quietly (the bar counts them
-        when told, :meth:`on_quiet_epochs`); lines: each is asked for."""
-        return len(losses) if self.verbose == 0 or self._bar is not None else None
+        when told, :meth:`on_quiet_epochs`); lines: the next epoch shown (every epoch's
+        line asks for each: a chunk cut at every epoch would cost more than it saves)."""
+        if self.verbose == 0 or self._bar is not None:
+            return len(losses)
+        if self.every < 2:
+            return None
+        first = state.epoch + 1
+        shown = [self._first, state.max_epochs, first + (-first) % self.every]
+        ahead = [epoch - first for epoch in shown if epoch >= first]
+        return min([len(losses), *ahead])
 
     def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
         """The bar counts the epochs (the next shown one gives its loss)."""
@@ -179,7 +205,7 @@ class ProgressBar(Callback):
     def on_train_end(self, history: History, state: TrainingState) -> None:
         if self._bar is not None:
             self._bar.close()
-        elif self.verbose and history.records and history.records[-1].epoch != self._shown:
-            self._show(history.records[-1], state)  # (the last epoch, between two reports)
+        elif self.verbose and history.last is not None and history.last.epoch != self._shown:
+            self._show(history.last, state)  # (the last epoch, between two reports)
         if self.verbose and history.stop_reason:
             print(f"stopped: {history.stop_reason}", file=self._out(), flush=True)
