@@ -564,3 +564,25 @@ def test_predicted_labels_are_the_label_binarizers(labels) -> None:
     raw = model._forward(X)
     through = model._label_binarizer.inverse_transform(raw.ravel() if raw.shape[1] == 1 else raw)
     np.testing.assert_array_equal(model.predict(X), through)
+
+
+def test_predictions_use_a_coefficient_array_put_in_the_fitted_list() -> None:
+    # predict skips the copy into the network while coefs_ holds the views fit gave out;
+    # an array put in their place (an item of the list, not the list) is still read
+    import pickle
+
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(IRIS_X, IRIS_Y)
+    before = clf.predict_proba(IRIS_X)
+    clf.coefs_[1] = np.zeros_like(clf.coefs_[1])
+    clf.intercepts_[1] = np.zeros_like(clf.intercepts_[1])
+    np.testing.assert_allclose(clf.predict_proba(IRIS_X), 1 / 3)
+    assert not np.allclose(before, 1 / 3)
+    state = clf.__getstate__()
+    assert "_handed_out" not in state  # (no second copy of the weights in a pickle)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(again.predict_proba(IRIS_X), 1 / 3)
+    again.coefs_[0][...] = 0  # the views of its own network again
+    assert not again.network_.layout.view(again.network_.parameters, "W1").any()
