@@ -525,3 +525,33 @@ def test_lines_every_n_epochs_let_the_run_go_in_chunks_showing_the_same_lines(mo
     assert runs[0][4] < 200  # in chunks (every=500: it acts on 7 epochs)
     shown = [re.findall(r"^epoch (\d+)/", s.getvalue(), re.M) for s in streams]
     assert shown[0] == shown[1] == ["1", "500", "1000", "1500", "2000", "2500", "3000"]
+
+
+def test_a_checkpoint_every_n_epochs_lets_the_run_go_in_chunks_and_resumes_bitwise(
+    tmp_path, monkeypatch
+):
+    # (QA: --checkpoint made a 300,000-epoch XOR run go epoch by epoch: 45 s, not 2.6)
+    from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+
+    def trainer():
+        return Trainer(xor_net()(), "momentum", 0.5, 1, seed=0)
+
+    def fit(t, epochs, callbacks):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return t.fit(XOR_X, XOR_Y, epochs=epochs, verbose=0, callbacks=callbacks)
+
+    straight = trainer()
+    fit(straight, 3000, [])
+    cut = trainer()
+    calls = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
+    fit(cut, 1700, [Checkpoint(tmp_path, every=500)])
+    assert len(calls) < 100  # in chunks, cut at epochs 500, 1000, 1500
+    saved = load_checkpoint(tmp_path)
+    assert saved.epochs_done == 1500 and len(saved.history) == 1500
+    again = trainer()
+    resume_trainer(again, saved, [])
+    history = fit(again, 1500, [Checkpoint(tmp_path, every=500, history=saved.history)])
+    assert history[0].epoch == 1501 and again.epochs_done == 3000
+    assert again.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    assert load_checkpoint(tmp_path).epochs_done == 3000

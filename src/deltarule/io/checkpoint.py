@@ -472,6 +472,11 @@ class Checkpoint(Callback):
         self.saved_epoch: int | None = self.prior[-1].epoch if self.prior else None
         self._history = _HistoryText()
 
+    def chunk_quiet(self, losses: Any, state: TrainingState) -> int | None:
+        """The next epoch it saves (a compiled online run goes in chunks up to it)."""
+        ahead = (-(state.epoch + 1)) % self.every  # (epoch state.epoch + 1 is losses[0]'s)
+        return min(ahead, len(losses))
+
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if record.epoch % self.every == 0 and state.trainer is not None:
             text = self._history.of(self.prior + list(state.history.records))
