@@ -555,3 +555,24 @@ def test_a_checkpoint_every_n_epochs_lets_the_run_go_in_chunks_and_resumes_bitwi
     assert history[0].epoch == 1501 and again.epochs_done == 3000
     assert again.network.parameters.tobytes() == straight.network.parameters.tobytes()
     assert load_checkpoint(tmp_path).epochs_done == 3000
+
+
+@pytest.mark.parametrize("parent", [EarlyStopping, TargetError, TerminateOnNaN, ProgressBar])
+def test_a_subclass_that_overrides_a_built_ins_epoch_hook_sees_every_epoch(parent, monkeypatch):
+    # (review: a user's EarlyStopping that logged each on_epoch_end heard of 6 of 2,000
+    # epochs: the parent's chunk_quiet answered for hooks the subclass had replaced)
+    args = {EarlyStopping: ("loss",), TargetError: (1e-12,), TerminateOnNaN: (),
+            ProgressBar: (0,)}[parent]  # fmt: skip
+
+    class Logging(parent):
+        def on_epoch_end(self, record, state):
+            self.seen = getattr(self, "seen", 0) + 1
+            return super().on_epoch_end(record, state)
+
+    logger = Logging(*args)
+    net = xor_net()()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = net.fit(XOR_X, XOR_Y, epochs=500, batch_size=1, optimizer="sgd",
+                          learning_rate=0.5, seed=0, verbose=0, callbacks=[logger])  # fmt: skip
+    assert logger.seen == len(history)

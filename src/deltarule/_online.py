@@ -115,9 +115,22 @@ def _chunkable(val: Data | None, cbs: Sequence[Callback], state: TrainingState) 
     override ``on_epoch_begin`` (which would have to run before epochs already run)."""
     begin = Callback.on_epoch_begin
     return val is None and all(
-        _probe(cb, state) is not None and getattr(type(cb), "on_epoch_begin", begin) is begin
+        not _hooks_past_answer(type(cb))
+        and _probe(cb, state) is not None
+        and getattr(type(cb), "on_epoch_begin", begin) is begin
         for cb in cbs
     )
+
+
+_PER_EPOCH = ("on_epoch_begin", "on_epoch_end", "on_epoch_progress")
+
+
+def _hooks_past_answer(kind: type) -> bool:
+    """True when a subclass overrides a per-epoch hook of the class whose ``chunk_quiet`` it
+    inherits (a user's ``EarlyStopping`` that logs each ``on_epoch_end``): that answer was
+    given for the parent's hooks, so the run goes epoch by epoch."""
+    owner = next(c for c in kind.__mro__ if "chunk_quiet" in c.__dict__)
+    return any(getattr(kind, hook) is not getattr(owner, hook) for hook in _PER_EPOCH)
 
 
 def _probe(cb: Callback, state: TrainingState) -> int | None:
