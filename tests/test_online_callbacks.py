@@ -576,3 +576,33 @@ def test_a_subclass_that_overrides_a_built_ins_epoch_hook_sees_every_epoch(paren
         history = net.fit(XOR_X, XOR_Y, epochs=500, batch_size=1, optimizer="sgd",
                           learning_rate=0.5, seed=0, verbose=0, callbacks=[logger])  # fmt: skip
     assert logger.seen == len(history)
+
+
+def test_early_stopping_without_restoring_saves_no_best_weights_in_a_checkpoint(tmp_path):
+    # (review: its improvements in quiet epochs kept no weights, so a checkpoint saved the
+    # uninitialised buffer as best_parameters; not restoring, it keeps none at all now)
+    from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+
+    def trainer():
+        return Trainer(xor_net("float32")(), "sgd", 4.0, 1, seed=0)
+
+    def stopper():
+        return EarlyStopping("loss", patience=25, restore_best_weights=False)
+
+    def fit(t, epochs, callbacks):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return t.fit(XOR_X, XOR_Y, epochs=epochs, verbose=0, callbacks=callbacks)
+
+    straight, rule = trainer(), stopper()
+    fit(straight, 400, [rule])
+    first = trainer()
+    fit(first, 14, [stopper(), Checkpoint(tmp_path, every=7)])
+    saved = load_checkpoint(tmp_path)
+    (state,) = saved.callbacks.values()
+    assert "best_parameters" not in state.tensors and state.data["best_epoch"] is not None
+    again, rule_again = trainer(), stopper()
+    resume_trainer(again, saved, [rule_again])
+    fit(again, 400 - 14, [rule_again])
+    assert again.network.parameters.tobytes() == straight.network.parameters.tobytes()
+    assert (rule_again.best_epoch, rule_again.wait) == (rule.best_epoch, rule.wait)

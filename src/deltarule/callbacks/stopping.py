@@ -82,9 +82,13 @@ class EarlyStopping(Callback):
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
         """Return the best value, its epoch and the wait counter, and the best weights as the
-        tensor ``best_parameters`` (once there is a best epoch)."""
+        tensor ``best_parameters`` (once there is a best epoch, to be restored)."""
         data = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
-        has_best = self._best_params is not None and self.best_epoch is not None
+        has_best = (
+            self.restore_best_weights
+            and self._best_params is not None
+            and self.best_epoch is not None
+        )
         return data, ({"best_parameters": self._best_params.copy()} if has_best else {})
 
     def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
@@ -113,7 +117,8 @@ class EarlyStopping(Callback):
         value = _monitored(record, self.monitor)
         if math.isfinite(value) and self._improved(value):
             self.best, self.best_epoch, self.wait = value, record.epoch, 0
-            np.copyto(self._best_params, state.network.parameters)
+            if self.restore_best_weights:  # (kept only to be put back)
+                np.copyto(self._best_params, state.network.parameters)
             return None
         self.wait += 1
         return self.stop_reason()
