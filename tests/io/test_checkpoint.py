@@ -870,6 +870,28 @@ def test_a_nan_in_the_history_reads_back_as_nan_not_none(tmp_path) -> None:
         assert got.val_loss == want.val_loss and got.loss == want.loss
 
 
+def test_an_infinity_in_the_history_reads_back_as_itself(tmp_path) -> None:
+    # (review: stored as JSON null, an infinite metric came back as NaN)
+    import math
+
+    from deltarule.cli import main
+    from deltarule.metrics import Metric
+
+    signs = iter([math.inf, -math.inf] * 10)
+    odd = Metric("odd", lambda o, t, w=None: next(signs), False, "regression")
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    trainer = dr.Trainer(dr.Network([2, 3, 1], seed=0), "sgd", 0.1, seed=0, metrics=[odd])
+    live = trainer.fit(X, X[:, :1], epochs=4, verbose=0, warn_convergence=False,
+                       callbacks=[Checkpoint(tmp_path)])  # fmt: skip
+    saved = load_checkpoint(tmp_path).history
+    assert [r.metrics["odd"] for r in saved] == [r.metrics["odd"] for r in live]
+    assert {r.metrics["odd"] for r in saved} == {math.inf, -math.inf}
+    csv = tmp_path / "h.csv"
+    main(["inspect", str(tmp_path / "checkpoint.safetensors"), "--format", "csv", "--out",
+          str(csv)])  # fmt: skip
+    assert [line.split(",")[-1] for line in csv.read_text().splitlines()[1:3]] == ["inf", "-inf"]
+
+
 def test_a_checkpoint_whose_header_passes_a_model_files_limit_still_resumes(tmp_path) -> None:
     # ~380,000 epochs of history pass a model file's 100 MB header limit: such a checkpoint
     # was written and then refused at --resume, with no way to raise the limit. Here 101

@@ -16,6 +16,7 @@ import math
 import re
 from typing import Any
 
+from ..io._callback_states import decoded
 from ._model_kinds import CHECKPOINT, ESTIMATOR, TRAIN, checkpoint_advice, run_settings
 
 __all__ = ["describe_record", "printable", "record_lines", "short"]
@@ -102,7 +103,7 @@ def describe_record(kind: str, header: dict[str, Any], path: str) -> dict[str, A
             "run_settings": run_settings(path),
             "instead": checkpoint_advice(path),
         }
-        info["history"] = record.get("history")
+        info["history"] = decoded(record.get("history"))  # ({"$float": "inf"}: inf)
     elif kind == ESTIMATOR:
         info["estimator"] = {
             "class": record.get("estimator"),

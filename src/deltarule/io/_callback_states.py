@@ -31,8 +31,8 @@ import numpy as np
 from ..callbacks import Callback
 from ..exceptions import IncompatibleFormatError, InputError
 
-__all__ = ["CallbackState", "callback_key", "match", "match_options", "read", "restore",
-           "states_problem", "write"]  # fmt: skip
+__all__ = ["CallbackState", "callback_key", "decoded", "encoded", "match", "match_options",
+           "read", "restore", "states_problem", "write"]  # fmt: skip
 
 _CALLBACK, _EARLY = "callback.", "early_stopping."
 EARLY_KEY = "EarlyStopping.0"  # what the early_stopping entry of older checkpoints was
@@ -89,21 +89,21 @@ _NON_FINITE = "$float"
 neither; a checkpoint written before stored them as null, which is read as None)."""
 
 
-def _encoded(value: Any) -> Any:
+def encoded(value: Any) -> Any:
     """``value`` with each infinite or NaN float as ``{"$float": "inf" | "-inf" | "nan"}``."""
     if isinstance(value, (float, np.floating)) and not math.isfinite(value):
         return {_NON_FINITE: repr(float(value))}
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return _encoded(value.tolist())
+        return encoded(value.tolist())
     if isinstance(value, dict):
-        return {key: _encoded(item) for key, item in value.items()}
+        return {key: encoded(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_encoded(item) for item in value]
+        return [encoded(item) for item in value]
     return value
 
 
 def decoded(value: Any) -> Any:
-    """:func:`_encoded`'s ``value`` as it was (tuples as lists)."""
+    """:func:`encoded`'s ``value`` as it was (tuples as lists)."""
     if isinstance(value, dict):
         if set(value) == {_NON_FINITE} and value[_NON_FINITE] in ("inf", "-inf", "nan"):
             return float(value[_NON_FINITE])
@@ -142,7 +142,7 @@ def write(callbacks: Sequence[Callback]) -> tuple[dict[str, Any], dict[str, np.n
     entry, tensors = {}, {}
     for key, (callback, state) in _stateful(callbacks).items():
         data, arrays = _checked(callback, state)
-        entry[key] = {"config": _encoded(callback.config()), "state": _encoded(data),
+        entry[key] = {"config": encoded(callback.config()), "state": encoded(data),
                       "option": bool(getattr(callback, "_fit_option", False))}  # fmt: skip
         tensors.update({f"{_CALLBACK}{key}.{name}": value for name, value in arrays.items()})
     return entry, tensors
@@ -260,7 +260,7 @@ def _check(
         for key, state in saved.items()
         if state.config is not None  # (None: an older checkpoint, which saved no settings)
         for name, value, then in _pairs(given[key].config(), state.config)
-        if _encoded(value) != _encoded(then)  # (tuples as lists; NaN equals NaN)
+        if encoded(value) != encoded(then)  # (tuples as lists; NaN equals NaN)
     ]
     if differ:
         raise InputError(

@@ -69,7 +69,7 @@ from ..history import EpochRecord, History
 from ..network import Network
 from ..training import _callback_list
 from . import _callback_states
-from ._callback_states import CallbackState, callback_key, plain
+from ._callback_states import CallbackState, callback_key, decoded, encoded, plain
 from ._paths import checked_path
 from .model_file import encoded_json, load_model, write_model
 
@@ -174,7 +174,8 @@ class _HistoryText:
             kept = 0  # (another history: records are frozen, and a history only grows)
             self._records, self._texts = [], []
         for record in records[kept:]:
-            self._texts.append(encoded_json(asdict(record), "the history"))
+            # (an infinite or NaN value as {"$float": "inf"}: JSON's null read back as NaN)
+            self._texts.append(encoded_json(encoded(asdict(record)), "the history"))
             self._records.append(record)
         return "[" + ", ".join(self._texts) + "]"
 
@@ -191,8 +192,8 @@ validation)."""
 
 
 def _with_nan(row: Any) -> Any:
-    """A history record as read, its numbers that JSON stored as null (NaN: R² of one
-    validation row, a gradient norm that overflowed) NaN again, as the run had them."""
+    """A history record as read, its numbers that a checkpoint written before infinities
+    were kept stored as null (NaN: R² of one validation row; or an infinity) NaN."""
     if not isinstance(row, dict):
         return row  # (EpochRecord(**row) refuses it by name)
     row = dict(row)
@@ -225,7 +226,7 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
     problem = _trainer_problem(training)
     if problem is None:
         try:
-            records = [EpochRecord(**_with_nan(row)) for row in training["history"]]
+            records = [EpochRecord(**_with_nan(decoded(row))) for row in training["history"]]
         except TypeError as exc:  # a record with fields EpochRecord does not have
             problem = f"a history record does not fit ({exc})"
     if problem is not None:
