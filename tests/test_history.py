@@ -238,3 +238,11 @@ def test_indexing_a_history_of_column_chunks_reads_one_record_as_the_records_do(
     for wrong in (7, -8):
         with pytest.raises(IndexError, match=f"history index {wrong} out of range \\(7 epochs\\)"):
             made()[wrong]
+
+
+def test_a_history_of_no_epochs_says_loss_is_not_recorded_as_for_any_name():
+    from deltarule.history import History
+
+    for name in ("loss", "val_loss"):
+        with pytest.raises(KeyError, match=f"'{name}' is not recorded in this history"):
+            History()[name]

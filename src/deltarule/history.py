@@ -275,7 +275,7 @@ class History:
         """A record (``history[0]``, slices too), or one value per epoch by name
         (``history["loss"]``, ``history["val_accuracy"]``: Keras's ``history.history[name]``)."""
         if isinstance(index, str):
-            if index == "loss":  # (a compiled run's million losses: one array, not 9 columns)
+            if index == "loss" and len(self):  # (a compiled run's million losses, alone)
                 return self.loss
             columns = self.as_dict()
             if index not in columns:

@@ -110,7 +110,9 @@ def test_the_version_1_fixture_passes_the_header_checks():
     assert header["classes"] == ["no", "yes"] and isinstance(header["created"], str)
 
 
-@pytest.mark.parametrize("number", ["1e400", "-2.5E+308", "1" * 320 + ".0"])
+@pytest.mark.parametrize(
+    "number", ["1e400", "-2.5E+308", "1" * 320 + ".0", "1" + "0" * 300 + ".0e10"]
+)
 def test_a_json_number_that_overflows_a_float_is_refused(tmp_path, number):
     # json.loads reads 1e400 as inf, which no JSON holds: a label inf, a mean inf
     path = _saved(tmp_path, classes=[7.5, 1])

@@ -223,8 +223,8 @@ def loads_strict(
             )
         return value
 
-    # (floats checked one by one only where one could overflow: an exponent of 3 digits, or
-    # 309 digits in a row; json's C parser is otherwise left to read them)
+    # (floats checked one by one only where one could overflow: a positive exponent, or 309
+    # digits in a row; json's C parser is otherwise left to read them)
     floats = finite if _MAY_OVERFLOW.search(text) else None
     try:
         return json.loads(
@@ -239,8 +239,9 @@ def loads_strict(
         fail(f"{what} is not valid JSON ({reason[:200]})")
 
 
-_MAY_OVERFLOW = re.compile(r"[eE]\+?0*[0-9]{3}|[0-9]{309}")
-"""Where a JSON number may overflow a float: an exponent of 100 or more, or 309 digits."""
+_MAY_OVERFLOW = re.compile(r"[eE]\+?[0-9]|[0-9]{309}")
+"""Where a JSON number may overflow a float: a positive exponent (``1`` and 300 zeros, then
+``e10``), or 309 digits in a row."""
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
