@@ -911,3 +911,7 @@ def test_a_checkpoint_whose_header_passes_a_model_files_limit_still_resumes(tmp_
         dr.io.load_model(path)  # (a model file's limit)
     saved = load_checkpoint(tmp_path)
     assert len(saved.history) == 101 and saved.history[-1].metrics[name] == 0.1
+    from deltarule.cli import main  # (the command its folder's message points to reads it)
+
+    assert main(["inspect", str(path), "--out", str(tmp_path / "seen.txt"), "--quiet"]) == 0
+    assert "deltarule.model format version" in (tmp_path / "seen.txt").read_text()

@@ -261,9 +261,10 @@ def load(path: str) -> Model:
             f"file, 'deltarule inspect {checkpoint}', or continue the run with 'deltarule "
             f"train --resume {path}'."
         )
-    if model_header(path)["preprocessing"] is not None:
+    limits = _limits(path)
+    if model_header(path, **limits)["preprocessing"] is not None:
         return load_model_file(path)
-    loaded = load_model(path)
+    loaded = load_model(path, **limits)
     names = stored_feature_names(loaded.training, loaded.network.n_inputs)
     pre = _made_up_preprocessing(loaded.network, loaded.classes, names)
     return Model(loaded.network, pre, loaded.header, path)
@@ -275,9 +276,20 @@ def _architecture(path: str) -> Any:
     from ..io.model_file import model_header
 
     try:
-        return model_header(path).get("architecture")
+        return model_header(path, **_limits(path)).get("architecture")
     except Exception:  # noqa: BLE001 - (the load reports it, in its own words)
         return None
+
+
+def _limits(path: str) -> dict[str, int]:
+    """The header limit of the file ``path`` names: a checkpoint's (1 GB, as it is written
+    and resumed: :data:`~deltarule.io.checkpoint.CHECKPOINT_MAX_HEADER_BYTES`) for a file
+    named as checkpoints are, a model file's otherwise."""
+    from ..io.checkpoint import CHECKPOINT_FILE, CHECKPOINT_MAX_HEADER_BYTES
+
+    if Path(path).name == CHECKPOINT_FILE:
+        return {"max_header_bytes": CHECKPOINT_MAX_HEADER_BYTES}
+    return {}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -223,12 +223,9 @@ def loads_strict(
             )
         return value
 
-    # (floats checked one by one only where one could overflow: a positive exponent, or 309
-    # digits in a row; json's C parser is otherwise left to read them)
-    floats = finite if _MAY_OVERFLOW.search(text) else None
-    try:
+    try:  # (every float through finite: ~0.1 µs each; a regex over the text took longer)
         return json.loads(
-            text, object_pairs_hook=no_duplicates, parse_constant=no_constants, parse_float=floats
+            text, object_pairs_hook=no_duplicates, parse_constant=no_constants, parse_float=finite
         )
     except IncompatibleFormatError:
         raise
@@ -238,10 +235,6 @@ def loads_strict(
             reason = "it holds a whole number of more than 4,300 digits"
         fail(f"{what} is not valid JSON ({reason[:200]})")
 
-
-_MAY_OVERFLOW = re.compile(r"[eE]\+?[0-9]|[0-9]{309}")
-"""Where a JSON number may overflow a float: a positive exponent (``1`` and 300 zeros, then
-``e10``), or 309 digits in a row."""
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
