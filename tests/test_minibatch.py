@@ -636,19 +636,16 @@ def test_a_state_array_replaced_by_a_callback_never_reaches_the_kernel(
 def test_batch_1_sgd_above_the_online_kernels_preferred_size_takes_the_steps(
     optimizer, monkeypatch
 ) -> None:
-    # The online kernel loops over every weight: above 2,048 parameters the steps' BLAS
+    # The online kernel loops over every weight: on a larger network the steps' BLAS
     # products are faster at batch 1 (64-100-10: 45,600 -> 163,000 examples/s)
-    from deltarule import _online
-
     online = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
     pair = ("softmax", "categorical_crossentropy")
     X, y = data(pair, n=80)
 
-    def make() -> dr.Network:  # 2,083 parameters
-        return dr.Network([7, 40, 40, 3], activation="tanh", output_activation=pair[0],
+    def make() -> dr.Network:  # 4,867 parameters
+        return dr.Network([7, 64, 64, 3], activation="tanh", output_activation=pair[0],
                           loss=pair[1], seed=1, dtype="float64")  # fmt: skip
 
-    assert make().n_parameters > _online.ONLINE_PREFERRED_PARAMETERS
     runs = kernel_runs(monkeypatch)
     fast = train(True, monkeypatch, make, X, y, optimizer, batch_size=1)
     assert runs and not online
@@ -662,8 +659,8 @@ def test_batch_1_sgd_keeps_the_online_kernel_where_it_is_faster_or_alone(change,
     online = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
     runs = kernel_runs(monkeypatch)
     pair = ("softmax", "categorical_crossentropy")
-    X, y = data(pair, n=40 if change == "few rows" else 80)
-    net = dr.Network([7, 6, 3] if change == "small" else [7, 40, 40, 3], activation="tanh",
+    X, y = data(pair, n=8 if change == "few rows" else 80)
+    net = dr.Network([7, 6, 3] if change == "small" else [7, 64, 64, 3], activation="tanh",
                      output_activation="softmax", seed=1)  # fmt: skip
     if change == "frozen":
         net.freeze("b1")
@@ -672,3 +669,27 @@ def test_batch_1_sgd_keeps_the_online_kernel_where_it_is_faster_or_alone(change,
         warnings.simplefilter("ignore")
         trainer.fit(X, y, epochs=2, verbose=0)
     assert online and not runs
+
+
+@pytest.mark.parametrize(
+    ("sizes", "rows", "optimizer", "steps"),
+    [
+        ([30, 40, 3], 1000, "momentum", True),  # 1,363 parameters: a velocity's rule
+        ([30, 40, 3], 1000, "sgd", False),  # the delta rule's loop is faster there
+        ([62, 32, 3], 1000, "sgd", True),  # 2,115
+        ([62, 32, 3], 64, "sgd", False),  # too few rows to repay an epoch's Python
+        ([62, 32, 3], 64, "nesterov", True),
+    ],
+)
+def test_which_batch_1_runs_the_steps_take_by_their_cost(sizes, rows, optimizer, steps) -> None:
+    from deltarule import _online
+    from deltarule._sampling import Data
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, sizes[0]))
+    y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], rows)]
+    net = dr.Network(sizes, activation="tanh", output_activation="softmax", seed=0)
+    trainer = Trainer(net, optimizer, 0.01, 1, seed=0)
+    trainer.planned_epochs = 10
+    data = Data(X.astype(net.dtype), y.astype(net.dtype), None)
+    assert _online._steps_faster(trainer, data) is steps

@@ -52,25 +52,31 @@ def compiled_ok(trainer: Any, data: Data, val: Data | None, cbs: Sequence[Callba
     )
 
 
-ONLINE_PREFERRED_PARAMETERS = 2_048
-"""Above this many parameters a run at batch size 1 takes the compiled mini-batch steps
-(:mod:`deltarule._minibatch`, whose products are BLAS's) where they run it, on
-:data:`STEPS_MIN_ROWS` rows or more: the online kernel's loops over every weight are
-slower there (an epoch of a 64-100-10 network at batch 1, float32: 45,600 against 163,000
-examples/s; 30-64-32-2: 96,000 against 184,000), its chunks of epochs faster on a few rows
-(the steps pay ~0.1 ms an epoch)."""
+ONLINE_NS_PER_PARAMETER = {"sgd": 2.2, "moving": 3.5}
+"""The online kernel's time an example, per parameter, in ns (float32 and float64 alike;
+this project's machine): the delta rule's, and a rule with a velocity's."""
 
-STEPS_MIN_ROWS = 64
-"""The fewest rows on which a network of more than :data:`ONLINE_PREFERRED_PARAMETERS`
-parameters trains at batch size 1 by the compiled mini-batch steps."""
+STEPS_NS = (2_460.0, 0.83)
+"""The compiled mini-batch steps' time an example at batch size 1, in ns: a fixed part and
+a part per parameter (their products are BLAS's: a 64-100-10 network at batch 1, float32,
+45,600 examples/s in the online kernel, 163,000 in the steps)."""
+
+STEPS_EPOCH_NS = 100_000.0
+"""What the steps pay an epoch that the online kernel's chunks of epochs do not (~0.1 ms of
+Python): the steps take a run whose rows save more than this an epoch."""
 
 
 def _steps_faster(trainer: Any, data: Data) -> bool:
-    """True when the compiled mini-batch steps run this batch-size-1 run, and faster."""
+    """True when the compiled mini-batch steps run this batch-size-1 run, and faster: by
+    the times above, an epoch of its rows saves more than :data:`STEPS_EPOCH_NS` (the
+    delta rule from ~1,900 parameters on 1,000 rows, ~2,900 on 64; momentum from ~1,000
+    and ~1,500). The choice reads the network, the rule and the number of rows only."""
     net, n = trainer.network, data.X.shape[0]
+    rule = "sgd" if _rule(trainer)[1] is None else "moving"
+    fixed, per_parameter = STEPS_NS
+    saved = net.n_parameters * (ONLINE_NS_PER_PARAMETER[rule] - per_parameter) - fixed
     return (
-        net.n_parameters > ONLINE_PREFERRED_PARAMETERS
-        and n >= STEPS_MIN_ROWS
+        n * saved > STEPS_EPOCH_NS
         and data.sample_weight is None
         and bool(net.trainable.all())
         and _minibatch.plain_arrays(data)
