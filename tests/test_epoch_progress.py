@@ -154,3 +154,28 @@ def test_a_resumed_runs_bar_starts_at_the_epochs_done(tmp_path):
     again.fit(X, X[:, :1], epochs=6, verbose=0, warn_convergence=False,
               callbacks=[ProgressBar(1, stream=terminal)])  # fmt: skip
     assert "10/10" in terminal.getvalue() and "6/10" not in terminal.getvalue()
+
+
+def test_a_long_runs_lines_come_about_a_thousand_by_default():
+    # a million epochs in a log printed a million lines (and went epoch by epoch)
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    stream = io.StringIO()
+    bar = ProgressBar(2, stream=stream, every=None)
+    net = dr.Network([2, 2, 1], seed=0)
+    net.fit(X, X[:, :1], epochs=2500, batch_size=None, verbose=0, warn_convergence=False,
+            callbacks=[bar])  # fmt: skip
+    shown = [int(line.split()[1].split("/")[0]) for line in stream.getvalue().splitlines()
+             if line.startswith("epoch ")]  # fmt: skip
+    assert shown == [1, *range(3, 2500, 3), 2500]  # every ceil(2500 / 1000) = 3rd
+    short = io.StringIO()
+    net.fit(X, X[:, :1], epochs=20, batch_size=None, verbose=0, warn_convergence=False,
+            callbacks=[ProgressBar(2, stream=short, every=None)])  # fmt: skip
+    assert short.getvalue().count("epoch ") == 20
+
+
+def test_fits_own_lines_follow_the_default(capsys):
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    net = dr.Network([2, 2, 1], seed=0)
+    net.fit(X, X[:, :1], epochs=2500, batch_size=None, verbose=2, warn_convergence=False)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("epoch ")]
+    assert len(lines) == 1 + len(range(3, 2500, 3)) + 1

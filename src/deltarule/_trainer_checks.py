@@ -221,7 +221,7 @@ def progress_callback(callbacks: list[Callback], verbose: int, report_every: Any
     """The fit's own :class:`ProgressBar` (printing every ``report_every`` epochs), or none
     when ``callbacks`` has one: the user's replaces it, so no line is printed twice.
     ``report_every`` given with such a callback is refused (it would do nothing)."""
-    every = 1 if report_every is None else check_int(report_every, "report_every")
+    every = None if report_every is None else check_int(report_every, "report_every")
     given = next((cb for cb in callbacks if isinstance(cb, ProgressBar)), None)
     if given is None:
         return [ProgressBar(verbose, every=every)]

@@ -239,7 +239,8 @@ def test_sigterm_during_training_stops_like_ctrl_c(tmp_path):
                             for x, y in rng.normal(size=(3000, 2))]  # fmt: skip
     (tmp_path / "big.csv").write_text("\n".join(rows) + "\n")
     argv = ["train", "big.csv", "--target", "label", "--epochs", "5000", "--patience", "0",
-            "--batch-size", "8", "--out", "m.safetensors", "--checkpoint", "ck"]  # fmt: skip
+            "--batch-size", "8", "--out", "m.safetensors", "--checkpoint", "ck",
+            "--report-every", "1"]  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "deltarule", *argv],
         cwd=tmp_path,

@@ -100,19 +100,26 @@ class ProgressBar(Callback):
         0 prints nothing; 1 a bar (or lines when neither a terminal nor a notebook); 2
         always plain lines.
     stream : file, default sys.stderr
-    every : int
+    every : int or None
         Plain mode prints the first epoch, every ``every``-th, and the last one trained
         (FANN's ``epochs_between_reports``: a run that stops before ``every`` epochs still
-        shows where it began and ended).
+        shows where it began and ended). None: every epoch of a run of up to
+        :data:`LINES` epochs, about :data:`LINES` lines of a longer one (every
+        ``ceil(epochs / LINES)``-th: a million epochs in a log printed a million lines).
     """
 
-    def __init__(self, verbose: int = 1, stream: Any = None, every: int = 1) -> None:
+    LINES = 1_000
+    """About how many lines plain mode prints of a long run by default (``every=None``)."""
+
+    def __init__(self, verbose: int = 1, stream: Any = None, every: int | None = 1) -> None:
         if isinstance(verbose, str) or verbose not in (0, 1, 2):  # (True and False are 1, 0)
             raise InputError(
                 f"ProgressBar's verbose must be 0 (silent), 1 (a bar on a terminal) or 2 (a "
                 f"line per epoch); received {verbose!r}."
             )
-        self.verbose, self.stream, self.every = int(verbose), stream, check_int(every, "every")
+        self.verbose, self.stream = int(verbose), stream
+        self.every = None if every is None else check_int(every, "every")
+        self._every = self.every or 1  # (the run's: set when it begins)
         self._bar: Any = None
         self._first, self._shown = 1, 0  # (the run's first epoch; the last one printed)
 
@@ -121,6 +128,7 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, state: TrainingState) -> None:
         self._bar, self._first, self._shown = None, state.epoch + 1, 0  # (resumed: > 1)
+        self._every = self.every or max(1, -(-state.max_epochs // self.LINES))
         stream = self._out()
         if self.verbose == 1 and wants_bar(stream, self.stream is not None):
             try:  # optional (the ``cli`` extra): without it, plain lines on a terminal too
@@ -138,10 +146,10 @@ class ProgressBar(Callback):
         line asks for each: a chunk cut at every epoch would cost more than it saves)."""
         if self.verbose == 0 or self._bar is not None:
             return len(losses)
-        if self.every < 2:
+        if self._every < 2:
             return None
         first = state.epoch + 1
-        shown = [self._first, state.max_epochs, first + (-first) % self.every]
+        shown = [self._first, state.max_epochs, first + (-first) % self._every]
         ahead = [epoch - first for epoch in shown if epoch >= first]
         return min([len(losses), *ahead])
 
@@ -161,7 +169,7 @@ class ProgressBar(Callback):
             self._bar.set_description_str("", refresh=False)  # (a long epoch's share)
             self._bar.set_postfix(post, refresh=False)
             self._bar.update(1)
-        elif record.epoch % self.every == 0 or record.epoch in (self._first, state.max_epochs):
+        elif record.epoch % self._every == 0 or record.epoch in (self._first, state.max_epochs):
             self._show(record, state)
         return None
 
