@@ -179,3 +179,15 @@ def test_fits_own_lines_follow_the_default(capsys):
     net.fit(X, X[:, :1], epochs=2500, batch_size=None, verbose=2, warn_convergence=False)
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("epoch ")]
     assert len(lines) == 1 + len(range(3, 2500, 3)) + 1
+
+
+def test_a_continued_fits_lines_are_counted_over_its_own_epochs():
+    # (review: 3,000 epochs done before, a fit of 200 printed 51 lines: the default counted
+    # the whole run's epochs)
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    trainer = dr.Trainer(dr.Network([2, 2, 1], seed=0), "sgd", 0.01, None, seed=0)
+    trainer.fit(X, X[:, :1], epochs=3000, verbose=0, warn_convergence=False)
+    stream = io.StringIO()
+    trainer.fit(X, X[:, :1], epochs=200, verbose=0, warn_convergence=False,
+                callbacks=[ProgressBar(2, stream=stream, every=None)])  # fmt: skip
+    assert stream.getvalue().count("epoch ") == 200

@@ -915,3 +915,40 @@ def test_a_checkpoint_whose_header_passes_a_model_files_limit_still_resumes(tmp_
 
     assert main(["inspect", str(path), "--out", str(tmp_path / "seen.txt"), "--quiet"]) == 0
     assert "deltarule.model format version" in (tmp_path / "seen.txt").read_text()
+
+
+def test_an_older_checkpoints_unused_best_weights_do_not_block_its_resume(tmp_path, monkeypatch):
+    # Before, EarlyStopping(restore_best_weights=False) saved its unfilled buffer as
+    # best_parameters; one that held a NaN made the checkpoint "damaged" at resume
+    rule = EarlyStopping("loss", patience=50, restore_best_weights=False)
+    real = EarlyStopping.state_dict
+
+    def as_before(self):
+        data, tensors = real(self)
+        return data, {"best_parameters": np.full(self._best_params.shape, np.nan)}
+
+    monkeypatch.setattr(EarlyStopping, "state_dict", as_before)
+    X, y = data()
+    run(make_trainer(), 3, [rule, Checkpoint(tmp_path)], X, y)
+    monkeypatch.setattr(EarlyStopping, "state_dict", real)
+    saved = load_checkpoint(tmp_path)
+    (state,) = saved.callbacks.values()
+    assert "best_parameters" not in state.tensors
+    again = EarlyStopping("loss", patience=50, restore_best_weights=False)
+    trainer = make_trainer()
+    resume_trainer(trainer, saved, [again])
+    assert np.isfinite(trainer.network.parameters).all()
+
+
+def test_early_stopping_puts_back_no_weights_it_did_not_keep() -> None:
+    # (review: restore_best_weights switched on after a run that kept none wrote the unfilled
+    # buffer into the network)
+    X, y = data()
+    rule = EarlyStopping("loss", patience=50, restore_best_weights=False)
+    trainer = make_trainer()
+    history = run(trainer, 3, [rule], X, y)
+    before = trainer.network.parameters.copy()
+    rule.restore_best_weights = True
+    rule.restore(trainer.network, history)
+    np.testing.assert_array_equal(trainer.network.parameters, before)
+    assert history.best_epoch is None

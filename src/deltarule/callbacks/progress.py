@@ -128,7 +128,8 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, state: TrainingState) -> None:
         self._bar, self._first, self._shown = None, state.epoch + 1, 0  # (resumed: > 1)
-        self._every = self.every or max(1, -(-state.max_epochs // self.LINES))
+        epochs = state.max_epochs - state.epoch  # (this fit's: a continued run's too)
+        self._every = self.every or max(1, -(-epochs // self.LINES))
         stream = self._out()
         if self.verbose == 1 and wants_bar(stream, self.stream is not None):
             try:  # optional (the ``cli`` extra): without it, plain lines on a terminal too

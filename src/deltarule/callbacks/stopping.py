@@ -59,6 +59,7 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
         self.wait = 0
         self._best_params: Array | None = None
+        self._held: int | None = None  # (the epoch whose weights _best_params holds)
         self._resumed = False
 
     def _improved(self, value: float, best: float | None = None, books: bool = True) -> bool:
@@ -78,17 +79,13 @@ class EarlyStopping(Callback):
                 self._best_params = np.empty_like(state.network.parameters)
             return
         self.best, self.best_epoch, self.wait = None, None, 0
-        self._best_params = np.empty_like(state.network.parameters)
+        self._best_params, self._held = np.empty_like(state.network.parameters), None
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
         """Return the best value, its epoch and the wait counter, and the best weights as the
         tensor ``best_parameters`` (once there is a best epoch, to be restored)."""
         data = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
-        has_best = (
-            self.restore_best_weights
-            and self._best_params is not None
-            and self.best_epoch is not None
-        )
+        has_best = self._best_params is not None and self._held == self.best_epoch is not None
         return data, ({"best_parameters": self._best_params.copy()} if has_best else {})
 
     def load_state_dict(self, data: dict[str, Any], tensors: dict[str, Array]) -> None:
@@ -101,6 +98,7 @@ class EarlyStopping(Callback):
         self.wait = wait
         params = tensors.get("best_parameters")
         self._best_params = None if params is None else params.copy()
+        self._held = None if params is None else self.best_epoch
         self._resumed = True
 
     def config(self) -> dict[str, Any]:
@@ -119,6 +117,7 @@ class EarlyStopping(Callback):
             self.best, self.best_epoch, self.wait = value, record.epoch, 0
             if self.restore_best_weights:  # (kept only to be put back)
                 np.copyto(self._best_params, state.network.parameters)
+                self._held = record.epoch
             return None
         self.wait += 1
         return self.stop_reason()
@@ -200,7 +199,8 @@ class EarlyStopping(Callback):
     def restore(self, network: Any, history: History) -> None:
         """Put the best epoch's weights back into ``network`` and record that epoch in
         ``history`` (with ``restore_best_weights``), as at the end of training."""
-        if self.restore_best_weights and self.best_epoch is not None:
+        held = self.best_epoch is not None and self._held == self.best_epoch
+        if self.restore_best_weights and held:  # (not the weights of another epoch)
             np.copyto(network.parameters, self._best_params)
             history.best_epoch = self.best_epoch
 

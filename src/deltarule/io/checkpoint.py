@@ -253,6 +253,9 @@ def _best_parameters_problem(callbacks: dict[str, CallbackState], network: Netwo
     later)."""
     want = network.parameters
     for key, state in callbacks.items():
+        if (state.config or {}).get("restore_best_weights") is False:
+            state.tensors.pop("best_parameters", None)  # (never put back: an unfilled buffer
+            continue  # an early stopping that did not restore once saved)
         best = state.tensors.get("best_parameters")
         if best is None:
             continue
