@@ -913,8 +913,11 @@ def test_a_checkpoint_whose_header_passes_a_model_files_limit_still_resumes(tmp_
     assert len(saved.history) == 101 and saved.history[-1].metrics[name] == 0.1
     from deltarule.cli import main  # (the command its folder's message points to reads it)
 
-    assert main(["inspect", str(path), "--out", str(tmp_path / "seen.txt"), "--quiet"]) == 0
-    assert "deltarule.model format version" in (tmp_path / "seen.txt").read_text()
+    copy = tmp_path / "backup-epoch101.safetensors"  # (a copy under another name too)
+    copy.write_bytes(path.read_bytes())
+    for name in (path, copy):
+        assert main(["inspect", str(name), "--out", str(tmp_path / "seen.txt"), "--quiet"]) == 0
+        assert "deltarule.model format version" in (tmp_path / "seen.txt").read_text()
 
 
 def test_an_older_checkpoints_unused_best_weights_do_not_block_its_resume(tmp_path, monkeypatch):

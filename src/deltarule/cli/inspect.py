@@ -282,14 +282,13 @@ def _architecture(path: str) -> Any:
 
 
 def _limits(path: str) -> dict[str, int]:
-    """The header limit of the file ``path`` names: a checkpoint's (1 GB, as it is written
-    and resumed: :data:`~deltarule.io.checkpoint.CHECKPOINT_MAX_HEADER_BYTES`) for a file
-    named as checkpoints are, a model file's otherwise."""
-    from ..io.checkpoint import CHECKPOINT_FILE, CHECKPOINT_MAX_HEADER_BYTES
+    """The header limit inspect reads ``path`` with: a checkpoint's (1 GB, as checkpoints
+    are written and resumed: :data:`~deltarule.io.checkpoint.CHECKPOINT_MAX_HEADER_BYTES`),
+    for any file, as a checkpoint may have been copied under another name (a header is
+    only read: its size costs memory, never runs anything)."""
+    from ..io.checkpoint import CHECKPOINT_MAX_HEADER_BYTES
 
-    if Path(path).name == CHECKPOINT_FILE:
-        return {"max_header_bytes": CHECKPOINT_MAX_HEADER_BYTES}
-    return {}
+    return {"max_header_bytes": CHECKPOINT_MAX_HEADER_BYTES}
 
 
 def run(args: argparse.Namespace) -> int:
