@@ -606,3 +606,38 @@ def test_early_stopping_without_restoring_saves_no_best_weights_in_a_checkpoint(
     fit(again, 400 - 14, [rule_again])
     assert again.network.parameters.tobytes() == straight.network.parameters.tobytes()
     assert (rule_again.best_epoch, rule_again.wait) == (rule.best_epoch, rule.wait)
+
+
+def test_a_callback_acting_every_k_epochs_gets_chunks_that_end_on_its_acts(monkeypatch):
+    # (review: chunks of twice the cut computed ~3 epochs for each one kept)
+    import io
+
+    sizes = []
+    original = _compiled.OnlineKernel.run
+
+    def counted(self, X, y, orders, lr, target, size, *args, **kwargs):
+        sizes.append(size)
+        return original(self, X, y, orders, lr, target, size, *args, **kwargs)
+
+    monkeypatch.setattr(_compiled.OnlineKernel, "run", counted)
+    net = xor_net()()
+    net.fit(XOR_X, XOR_Y, epochs=100_000, batch_size=1, optimizer="sgd", learning_rate=0.01,
+            seed=0, verbose=0, warn_convergence=False, metrics=[],
+            callbacks=[ProgressBar(2, stream=io.StringIO(), every=1000)])  # fmt: skip
+    assert sum(sizes) < 110_000  # (the first acts measure the period)
+
+
+def test_early_stopping_in_a_run_that_diverges_keeps_the_plain_loops_best_weights(
+    monkeypatch,
+):
+    # a chunk whose next epoch fails tells no epoch on_epoch_end: the rule points at its
+    # last improvement even when it is the chunk's last epoch
+    def make():
+        return dr.Network([2, 1], output_activation="linear", seed=1, dtype="float64")
+
+    runs = fit_pair(monkeypatch, lambda: [EarlyStopping("loss", patience=5000)], lr=1.5,
+                    epochs=2000, make=make)  # fmt: skip
+    (tf, nf, hf, cf, _), (ts, ns, hs, cs, _) = runs
+    assert "diverged" in hf.stop_reason and hf.stop_reason == hs.stop_reason
+    assert hf.best_epoch == hs.best_epoch and cf[0].best_epoch == cs[0].best_epoch
+    np.testing.assert_array_equal(nf.parameters, ns.parameters)

@@ -282,6 +282,7 @@ def run_compiled(
     lowest_start = np.empty_like(start)
     moving = _rule(trainer)[1] is not None  # (a velocity: the lowest start's too)
     lowest_velocity = np.empty_like(start) if moving else None
+    gap, since = None, 0  # (the epochs between the last two acts; since the last one)
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         while remaining:
             t0, lr = time.perf_counter(), state.learning_rate
@@ -330,8 +331,22 @@ def run_compiled(
                 return f"interrupted ({interrupt.signal}) after epoch {record.epoch}"
             if reason:
                 return reason
-            if quiet + 1 < ran.size:  # cut by a callback: the epochs after it ran for nothing
-                chunk = min(2 * (quiet + 1), longest)  # (acts every k epochs: chunks of ~2k)
+            # The chunks' sizes. A cut (a callback acting before the chunk's end) wasted the
+            # epochs after it: the next chunk is twice the cut. A callback acting every k
+            # epochs (lines, checkpoints) shows as the same gap between acts twice running:
+            # chunks of k then end on its acts, and nothing runs for nothing (chunks of 2k
+            # computed 3 epochs for each one kept). Otherwise chunks grow while they are
+            # short.
+            kept, cut = quiet + 1, quiet + 1 < ran.size
+            periodic = False
+            if cut or ran.acted:
+                periodic, gap, since = since + kept == gap, since + kept, 0
+            else:
+                since += kept
+            if periodic:
+                chunk = min(gap, longest)
+            elif cut:
+                chunk = min(2 * kept, longest)
             elif seconds < CHUNK_SECONDS:
                 chunk = min(chunk * 4, longest)
     return max_epochs(state)
@@ -344,7 +359,9 @@ class _Chunk(NamedTuple):
     steps taken). ``size``: the epochs asked of the kernel. Their losses, gradient norms and
     metric values (those of the quiet epochs, and of the "epoch"). ``lowest``: the index of
     the last kept finished epoch whose loss was a new lowest (-1: none, and for "error"),
-    whose starting weights the kernel wrote into the buffer it was given."""
+    whose starting weights the kernel wrote into the buffer it was given. ``acted``: a
+    callback pointed at the epoch that ends it (what tells a callback acting every k epochs
+    from none at all, where the chunk ends on its act)."""
 
     quiet: int
     ending: str
@@ -354,6 +371,7 @@ class _Chunk(NamedTuple):
     losses: np.ndarray
     norms: np.ndarray
     scores: dict[str, np.ndarray]
+    acted: bool
 
 
 def _run_chunk(
@@ -407,6 +425,7 @@ def _run_chunk(
         scores, error = _chunk_metrics.columns(
             trainer.metrics, data.y, visits, outputs[:scored], threshold=cut
         )
+    acted = quiet < finished
     if error is not None:  # on an epoch up to the one a callback acts on: the error first
         quiet, ending = len(next(iter(scores.values()))), "error"
     elif quiet < finished:  # a callback acts on the next epoch: the run goes to its end
@@ -430,7 +449,7 @@ def _run_chunk(
     scores = {name: values[: quiet + 1] for name, values in scores.items()}
     losses, norms = losses[: quiet + 1], norms[: quiet + 1]
     best = -1 if ending == "error" else best
-    return _Chunk(quiet, ending, error, size, best, losses, norms, scores)
+    return _Chunk(quiet, ending, error, size, best, losses, norms, scores, acted)
 
 
 def _draw_again(trainer: Any, rng_state: dict, n: int, n_epochs: int) -> None:

@@ -167,7 +167,7 @@ class EarlyStopping(Callback):
             return None
         _, last, _, stop = self._scan(losses)
         if self.restore_best_weights and last is not None:
-            return last
+            return last  # (even the chunk's last: a chunk whose next epoch fails tells none)
         return len(losses) if stop is None else stop
 
     def on_quiet_epochs(self, losses: Array, state: TrainingState) -> None:
