@@ -18,7 +18,8 @@ to the last bit, signed zeros and NaN included (the test suite checks each again
 
 Each function falls back to NumPy when numba is missing, the arrays are not C-contiguous
 2-D arrays of one dtype, or the work is too small to repay numba's import
-(:data:`ROW_KERNEL_MIN_SIZE` elements) in a process that has not loaded it anyway.
+(:data:`ROW_KERNEL_MIN_SIZE` elements, or a training run too short:
+:data:`deltarule._compiled.SHORT_RUN`) in a process that has not loaded it anyway.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _ok(*arrays: np.ndarray) -> bool:
     for a in arrays:
         if a.ndim != 2 or not a.flags.c_contiguous or a.dtype != first.dtype:
             return False
-    return _compiled.worth_it(first.size, ROW_KERNEL_MIN_SIZE)
+    return _compiled.worth_loading(first.size, ROW_KERNEL_MIN_SIZE)
 
 
 def add_bias(z: np.ndarray, b: np.ndarray) -> None:

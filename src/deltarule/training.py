@@ -30,13 +30,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
 import numpy as np
 
-from . import _epochs, _minibatch, _sparse, _steps
+from . import _compiled, _epochs, _minibatch, _sparse, _steps
 from ._checkpoint_state import checkpoint_state, restore_state
 from ._fit_callbacks import option_callbacks
 from ._fit_data import prepare
@@ -424,7 +425,10 @@ class Trainer:
             # a resumed run that had ended at its checkpoint's last epoch ends there again
             reason = _epochs.resumed_stop(prior, state, cbs)
             if reason is None:
-                reason = run(data, val, state, cbs, epochs) if epochs else _epochs.max_epochs(state)
+                with _short_run(self, data):
+                    reason = (
+                        run(data, val, state, cbs, epochs) if epochs else _epochs.max_epochs(state)
+                    )
         except BaseException as error:
             state.history.stop_reason = (  # (a second Ctrl-C stops at once)
                 _epochs.cut_short(
@@ -484,6 +488,23 @@ class Trainer:
         if not history.records:
             raise InputError(f"partial_fit made no update: {history.stop_reason}")
         return history.records[-1]
+
+
+@contextlib.contextmanager
+def _short_run(trainer: Trainer, data: Any) -> Iterator[None]:
+    """Within it, :data:`deltarule._compiled.SHORT_RUN` says whether ``trainer``'s run
+    plans fewer steps than :data:`deltarule._minibatch.MIN_STEPS` (a full-batch solver: its
+    iterations), too few to repay numba's import for kernels that only save time."""
+    n = data.X.shape[0]
+    if isinstance(trainer.optimizer, FullBatchSolver) or trainer.batch_size is None:
+        steps = trainer.planned_epochs
+    else:
+        steps = _minibatch.planned_steps(trainer, n, max(1, min(trainer.batch_size, n)))
+    token = _compiled.SHORT_RUN.set(steps < _minibatch.MIN_STEPS)
+    try:
+        yield
+    finally:
+        _compiled.SHORT_RUN.reset(token)
 
 
 def fit(
