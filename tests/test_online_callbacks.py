@@ -641,3 +641,50 @@ def test_early_stopping_in_a_run_that_diverges_keeps_the_plain_loops_best_weight
     assert "diverged" in hf.stop_reason and hf.stop_reason == hs.stop_reason
     assert hf.best_epoch == hs.best_epoch and cf[0].best_epoch == cs[0].best_epoch
     np.testing.assert_array_equal(nf.parameters, ns.parameters)
+
+
+def test_early_stopping_keeps_its_best_weights_when_a_metric_raises_inside_a_chunk(monkeypatch):
+    # (review: the epochs before the one whose metric raised passed quietly, early
+    # stopping's last improvement among them without its weights: the plain loop restored
+    # epoch 36's, the chunked run none)
+    from deltarule.metrics import mean_absolute_error
+
+    def fit(compiled, metrics, rule):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        trainer = Trainer(xor_net()(), "sgd", 0.5, 1, seed=0, metrics=metrics)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return trainer, trainer.fit(XOR_X, XOR_Y, epochs=100, verbose=0, callbacks=[rule])
+            except ValueError:
+                return trainer, None
+
+    _, probe = fit(False, ["mae"], EarlyStopping("loss", patience=1000))
+    cut = (probe[35].metrics["mae"] + probe[36].metrics["mae"]) / 2
+
+    def fragile(output, target, sample_weight=None):  # a pure metric: raises from epoch 37
+        value = mean_absolute_error(output, target)
+        if value < cut:
+            raise ValueError("metric failed")
+        return value
+
+    runs = []
+    for compiled in (True, False):
+        rule = EarlyStopping("loss", patience=1000)
+        trainer, _ = fit(compiled, [Metric("fragile", fragile, False, "regression")], rule)
+        runs.append((trainer, rule))
+    (fast, fast_rule), (slow, slow_rule) = runs
+    assert fast.epochs_done == slow.epochs_done == 36
+    assert fast_rule.best_epoch == slow_rule.best_epoch == fast_rule._held
+    np.testing.assert_allclose(fast.network.parameters, slow.network.parameters, rtol=1e-9)
+
+
+def test_improvements_on_each_chunks_last_epoch_do_not_hold_the_chunks_small(monkeypatch):
+    # (review: early stopping pointing at every chunk's last epoch looked like a callback
+    # acting every 16 epochs: 300,000 epochs took 18,750 kernel calls, not 12)
+    calls = count_calls(monkeypatch, _compiled.OnlineKernel, "run")
+    net = xor_net()()
+    net.fit(XOR_X, XOR_Y, epochs=100_000, batch_size=1, optimizer="sgd", learning_rate=0.01,
+            seed=0, verbose=0, warn_convergence=False, metrics=[],
+            callbacks=[EarlyStopping("loss", patience=10**6)])  # fmt: skip
+    assert len(calls) < 40

@@ -282,7 +282,7 @@ def run_compiled(
     lowest_start = np.empty_like(start)
     moving = _rule(trainer)[1] is not None  # (a velocity: the lowest start's too)
     lowest_velocity = np.empty_like(start) if moving else None
-    gap, since = None, 0  # (the epochs between the last two acts; since the last one)
+    gap, since, periodic = None, 0, False  # (between the last two cuts; since the last)
     with Interrupt() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         while remaining:
             t0, lr = time.perf_counter(), state.learning_rate
@@ -337,18 +337,18 @@ def run_compiled(
             # chunks of k then end on its acts, and nothing runs for nothing (chunks of 2k
             # computed 3 epochs for each one kept). Otherwise chunks grow while they are
             # short.
-            kept, cut = quiet + 1, quiet + 1 < ran.size
-            periodic = False
-            if cut or ran.acted:
+            # (Only cuts measure gaps: a callback may act on every chunk's last epoch, as
+            # early stopping does on its improvements, which says nothing of a period.)
+            kept = quiet + 1
+            if kept < ran.size:  # cut
                 periodic, gap, since = since + kept == gap, since + kept, 0
+                chunk = min(gap if periodic else 2 * kept, longest)
+            elif periodic and ran.acted and ran.size == gap:
+                since = 0  # (it ended on the periodic act: the same again)
             else:
-                since += kept
-            if periodic:
-                chunk = min(gap, longest)
-            elif cut:
-                chunk = min(2 * kept, longest)
-            elif seconds < CHUNK_SECONDS:
-                chunk = min(chunk * 4, longest)
+                periodic, since = False, 0 if ran.acted else since + kept
+                if seconds < CHUNK_SECONDS:
+                    chunk = min(chunk * 4, longest)
     return max_epochs(state)
 
 
@@ -425,9 +425,19 @@ def _run_chunk(
         scores, error = _chunk_metrics.columns(
             trainer.metrics, data.y, visits, outputs[:scored], threshold=cut
         )
-    acted = quiet < finished
     if error is not None:  # on an epoch up to the one a callback acts on: the error first
-        quiet, ending = len(next(iter(scores.values()))), "error"
+        scored = len(next(iter(scores.values())))  # (the epochs before the one that raised)
+        # the callbacks asked again about those epochs alone: one acting among them (early
+        # stopping's last improvement, whose weights it keeps) ends the chunk there, and
+        # the error comes in the next, as in the plain loop
+        quiet = _quiet(cbs, losses[:scored], state) if scored else 0
+        if quiet >= scored:
+            quiet = scored
+        else:
+            error = None
+    acted = quiet < finished
+    if error is not None:
+        ending = "error"
     elif quiet < finished:  # a callback acts on the next epoch: the run goes to its end
         ending = "epoch"
     elif failed:

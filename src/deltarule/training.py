@@ -319,7 +319,7 @@ class Trainer:
         progress bar said so already). Turning one off installs no warning filter, so it
         is safe in threads.
         ``report_every``: the progress lines print every that many epochs (and the first
-        and the last; by default every epoch up to 1,000, about 1,000 lines beyond); a
+        and the last; by default every epoch up to 1,000, at most ~1,000 lines beyond); a
         :class:`~deltarule.callbacks.ProgressBar` among ``callbacks``
         replaces the fit's own (``verbose`` and ``report_every`` are then its settings, not
         the fit's).
@@ -651,8 +651,8 @@ def fit(
         0 silent, 1 progress bar (plain lines when not a terminal), 2 plain lines.
     report_every : int, optional
         Print the plain progress lines every that many epochs (and the first and the
-        last); default every epoch of a run of up to 1,000 epochs, about 1,000 lines of a
-        longer one (:attr:`ProgressBar.LINES <deltarule.callbacks.ProgressBar.LINES>`). A
+        last); default every epoch of a run of up to 1,000 epochs, at most ~1,000 lines of
+        a longer one (:attr:`ProgressBar.LINES <deltarule.callbacks.ProgressBar.LINES>`). A
         :class:`~deltarule.callbacks.ProgressBar` given in
         ``callbacks`` replaces the fit's own (no line printed twice); it then sets how often.
     warn_convergence : bool, default True

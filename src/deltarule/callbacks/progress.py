@@ -103,15 +103,16 @@ class ProgressBar(Callback):
     every : int or None
         Plain mode prints the first epoch, every ``every``-th, and the last one trained
         (FANN's ``epochs_between_reports``: a run that stops before ``every`` epochs still
-        shows where it began and ended). None: every epoch of a run of up to
-        :data:`LINES` epochs, about :data:`LINES` lines of a longer one (every
-        ``ceil(epochs / LINES)``-th: a million epochs in a log printed a million lines).
+        shows where it began and ended). None (the default): every epoch of a run of up
+        to :data:`LINES` epochs, at most about :data:`LINES` lines of a longer one (every
+        ``ceil(epochs / LINES)``-th: 500 to 1,000 lines; a million epochs in a log printed
+        a million lines).
     """
 
     LINES = 1_000
     """About how many lines plain mode prints of a long run by default (``every=None``)."""
 
-    def __init__(self, verbose: int = 1, stream: Any = None, every: int | None = 1) -> None:
+    def __init__(self, verbose: int = 1, stream: Any = None, every: int | None = None) -> None:
         if isinstance(verbose, str) or verbose not in (0, 1, 2):  # (True and False are 1, 0)
             raise InputError(
                 f"ProgressBar's verbose must be 0 (silent), 1 (a bar on a terminal) or 2 (a "

@@ -192,8 +192,8 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--quiet", {"action": "store_true", "help": "no progress output"}),
     ("--report-every", {"type": whole_number, "metavar": "N",
                         "help": "print progress every N epochs, the first and the last "
-                                "(default: every epoch up to 1,000, about 1,000 lines of a "
-                                "longer run)"}),
+                                "(default: every epoch up to 1,000, at most ~1,000 lines "
+                                "of a longer run)"}),
     ("--checkpoint", {"metavar": "DIR", "help": "save a resumable checkpoint in DIR"}),
     ("--checkpoint-every", {"type": whole_number, "metavar": "N",
                             "help": "checkpoint every N epochs (default: 1)"}),
