@@ -333,12 +333,11 @@ def run_compiled(
                 return reason
             # The chunks' sizes. A cut (a callback acting before the chunk's end) wasted the
             # epochs after it: the next chunk is twice the cut. A callback acting every k
-            # epochs (lines, checkpoints) shows as the same gap between acts twice running:
-            # chunks of k then end on its acts, and nothing runs for nothing (chunks of 2k
-            # computed 3 epochs for each one kept). Otherwise chunks grow while they are
-            # short.
-            # (Only cuts measure gaps: a callback may act on every chunk's last epoch, as
-            # early stopping does on its improvements, which says nothing of a period.)
+            # epochs (lines, checkpoints) shows as the same gap between two cuts twice
+            # running: chunks of k then end on its acts, and nothing runs for nothing
+            # (chunks of 2k computed 3 epochs for each one kept). Only cuts measure gaps:
+            # early stopping acts on every chunk's last epoch while the loss improves, which
+            # says nothing of a period. Otherwise chunks grow while they are short.
             kept = quiet + 1
             if kept < ran.size:  # cut
                 periodic, gap, since = since + kept == gap, since + kept, 0
