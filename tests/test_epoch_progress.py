@@ -191,3 +191,17 @@ def test_a_continued_fits_lines_are_counted_over_its_own_epochs():
     trainer.fit(X, X[:, :1], epochs=200, verbose=0, warn_convergence=False,
                 callbacks=[ProgressBar(2, stream=stream, every=None)])  # fmt: skip
     assert stream.getvalue().count("epoch ") == 200
+
+
+def test_a_long_epochs_time_left_reads_the_rate_after_its_first_steps(capsys):
+    # (QA: a fresh clone's first epoch said "about 113s left" of a 14 s run: the kernels'
+    # compile, in its first steps, counted as the rate of every step)
+    from deltarule.callbacks import TrainingState
+
+    bar = ProgressBar(2)
+    state = TrainingState(dr.Network([2, 1], seed=0), None, {}, 0.1, 0.1, 5, None, None)
+    bar.on_train_begin(state)
+    bar.on_epoch_progress(100, 1000, 9.0, state)  # the first steps: 9 s of compiling
+    bar.on_epoch_progress(200, 1000, 10.5, state)  # then 100 examples in 1.5 s
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.endswith("200 of 1,000 examples (20%) in 10s, about 12s left"), line

@@ -195,11 +195,17 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.set_description_str(f"epoch {epoch}: {share:.0%}", refresh=True)
             return
+        first = getattr(self, "_first_report", None)
+        if first is None or first[0] != epoch:  # (the epoch's first report: after its first
+            self._first_report = first = (epoch, seen, seconds)  # steps, a compile included)
         if seconds < self._next_line(epoch):
             return
         self._line_at = (epoch, seconds + self.LINE_EVERY)
-        left = seconds * (total - seen) / seen if seen else float("nan")
-        eta = f", about {left:.0f}s left" if seen else ""
+        # the time left at the rate since the epoch's first report: a compile of the first
+        # steps' kernels (seconds, once) made a fresh clone's first epoch say "113 s left"
+        _, seen_then, then = first
+        rate = (seconds - then) / (seen - seen_then) if seen > seen_then else seconds / max(seen, 1)
+        eta = f", about {rate * (total - seen):.0f}s left" if seen else ""
         print(
             f"epoch {epoch}/{state.max_epochs}: {seen:,} of {total:,} examples ({share:.0%}) "
             f"in {seconds:.0f}s{eta}",
