@@ -148,6 +148,14 @@ def _chunk_block(item: tuple) -> tuple[int, dict[str, list[Any]]]:
     return n, block
 
 
+def _chunk_record(chunk: tuple, i: int) -> EpochRecord:
+    """The record of epoch ``i`` of a chunk :meth:`History.extend_columns` keeps."""
+    first, losses, norms, rate, seconds, metrics = chunk
+    values = {name: float(column[i]) for name, column in metrics.items()}
+    loss, norm = float(losses[i]), float(norms[i])
+    return EpochRecord(first + i, loss, None, values, {}, rate, norm, seconds)
+
+
 class History:
     """The records of a training run and why it stopped.
 
@@ -223,14 +231,7 @@ class History:
         if not self._pending:
             return self._records[-1] if self._records else None
         item = self._pending[-1]
-        if isinstance(item, EpochRecord):
-            return item
-        first, losses, norms, rate, seconds, metrics = item
-        i = len(losses) - 1
-        values = {name: float(column[i]) for name, column in metrics.items()}
-        return EpochRecord(
-            first + i, float(losses[i]), None, values, {}, rate, float(norms[i]), seconds
-        )
+        return item if isinstance(item, EpochRecord) else _chunk_record(item, len(item[1]) - 1)
 
     def append(self, record: EpochRecord) -> None:
         """Add one epoch's record."""
@@ -302,12 +303,9 @@ class History:
                     return item
                 index -= 1
                 continue
-            first, losses, norms, rate, seconds, metrics = item
-            if index < len(losses):
-                values = {name: float(column[index]) for name, column in metrics.items()}
-                return EpochRecord(first + index, float(losses[index]), None, values, {}, rate,
-                                   float(norms[index]), seconds)  # fmt: skip
-            index -= len(losses)
+            if index < len(item[1]):
+                return _chunk_record(item, index)
+            index -= len(item[1])
         raise AssertionError("unreachable: the index was checked against the length")
 
     @property

@@ -62,9 +62,8 @@ class EarlyStopping(Callback):
         self._held: int | None = None  # (the epoch whose weights _best_params holds)
         self._resumed = False
 
-    def _improved(self, value: float, best: float | None = None, books: bool = True) -> bool:
-        """Whether ``value`` improves on the best (``best`` instead, when not ``books``)."""
-        best = self.best if books else best
+    def _improved(self, value: float, best: float | None) -> bool:
+        """Whether ``value`` improves on ``best`` (None: any value does)."""
         if best is None:
             return True
         if self.mode == "min":
@@ -113,7 +112,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         value = _monitored(record, self.monitor)
-        if math.isfinite(value) and self._improved(value):
+        if math.isfinite(value) and self._improved(value, self.best):
             self.best, self.best_epoch, self.wait = value, record.epoch, 0
             if self.restore_best_weights:  # (kept only to be put back)
                 np.copyto(self._best_params, state.network.parameters)
@@ -130,7 +129,7 @@ class EarlyStopping(Callback):
             return self._scan_arrays(np.asarray(losses, np.float64))
         best, last, wait = self.best, None, self.wait
         for index, value in enumerate(losses.tolist()):
-            if math.isfinite(value) and self._improved(value, best, books=False):
+            if math.isfinite(value) and self._improved(value, best):
                 best, last, wait = value, index, 0
                 continue
             wait += 1

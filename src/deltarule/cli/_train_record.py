@@ -111,7 +111,7 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
         "epochs": len(epochs),
         "stop_reason": history.stop_reason,
         "best_epoch": history.best_epoch,
-        "final": _row(columns, at) if epochs else None,
+        "final": history[at].as_dict() if epochs else None,
         **extra,
         "settings": settings,
     }
@@ -122,13 +122,6 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
             f"{len(kept):,} of {len(epochs):,} epochs kept (evenly spaced; first, best, last)"
         )
     return {"summary": summary, "history": columns}
-
-
-def _row(columns: dict[str, list[Any]], at: int) -> dict[str, Any]:
-    """Epoch ``at``'s values (:meth:`EpochRecord.as_dict`: a metric it lacks left out)."""
-    fixed = ("epoch", "loss", "val_loss", "learning_rate", "gradient_norm", "seconds")
-    return {key: values[at] for key, values in columns.items()
-            if key in fixed or values[at] is not None}  # fmt: skip
 
 
 HISTORY_ROWS = 100_000
