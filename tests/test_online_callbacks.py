@@ -15,8 +15,9 @@ from conftest import count_calls
 from test_online_metrics import XOR_X, XOR_Y, assert_same, xor_net
 
 import deltarule as dr
-from deltarule import _compiled, _online
+from deltarule import _compiled, _jit, _online
 from deltarule.callbacks import (
+    AllCorrect,
     Callback,
     EarlyStopping,
     ProgressBar,
@@ -26,7 +27,7 @@ from deltarule.callbacks import (
     TrainingState,
 )
 from deltarule.exceptions import InputError
-from deltarule.metrics import Metric
+from deltarule.metrics import Metric, all_correct, class_threshold
 from deltarule.training import Trainer
 
 pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
@@ -557,12 +558,14 @@ def test_a_checkpoint_every_n_epochs_lets_the_run_go_in_chunks_and_resumes_bitwi
     assert load_checkpoint(tmp_path).epochs_done == 3000
 
 
-@pytest.mark.parametrize("parent", [EarlyStopping, TargetError, TerminateOnNaN, ProgressBar])
+@pytest.mark.parametrize(
+    "parent", [EarlyStopping, TargetError, TerminateOnNaN, ProgressBar, AllCorrect]
+)
 def test_a_subclass_that_overrides_a_built_ins_epoch_hook_sees_every_epoch(parent, monkeypatch):
     # (review: a user's EarlyStopping that logged each on_epoch_end heard of 6 of 2,000
     # epochs: the parent's chunk_quiet answered for hooks the subclass had replaced)
     args = {EarlyStopping: ("loss",), TargetError: (1e-12,), TerminateOnNaN: (),
-            ProgressBar: (0,)}[parent]  # fmt: skip
+            ProgressBar: (0,), AllCorrect: ()}[parent]  # fmt: skip
 
     class Logging(parent):
         def on_epoch_end(self, record, state):
@@ -688,3 +691,99 @@ def test_improvements_on_each_chunks_last_epoch_do_not_hold_the_chunks_small(mon
             seed=0, verbose=0, warn_convergence=False, metrics=[],
             callbacks=[EarlyStopping("loss", patience=10**6)])  # fmt: skip
     assert len(calls) < 40
+
+
+# ------------------------------------------------ AllCorrect: checked by the kernel itself
+def _xor_tanh():
+    return dr.Network([2, 4, 1], activation="tanh", output_activation="tanh", seed=1,
+                      loss="half_squared_error", dtype="float64")  # fmt: skip
+
+
+def _labels_data(kind):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(24, 3))
+    if kind == "multilabel":  # (rows with both labels and with none)
+        return X, np.stack([X[:, 0] * X[:, 1] > 0, X[:, 0] + X[:, 2] > 0.3], axis=1) * 1.0
+    return X, np.eye(3)[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+
+
+def _net(sizes, out, loss="auto"):
+    return lambda: dr.Network(sizes, activation="tanh", output_activation=out, loss=loss,
+                              seed=2, dtype="float64")  # fmt: skip
+
+
+ALL_CORRECT_CASES = {  # (network, X, y, learning rate): each kind of class target
+    "one sigmoid column": (xor_net(), XOR_X, XOR_Y, 0.5),
+    "tanh, -1/+1 targets": (_xor_tanh, XOR_X, 2 * XOR_Y - 1, 0.1),
+    "softmax": (_net([3, 6, 3], "softmax"), *_labels_data("softmax"), 0.02),
+    "multi-label": (
+        _net([3, 6, 2], "sigmoid", "binary_crossentropy"),
+        *_labels_data("multilabel"),
+        0.2,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ALL_CORRECT_CASES))
+@pytest.mark.parametrize("extra", ["alone", "with early stopping and a bar"])
+def test_all_correct_goes_in_chunks_and_stops_where_the_plain_loop_does(case, extra, monkeypatch):
+    # The tutorial's stop ran epoch by epoch (~50-200 us an epoch for XOR): the kernel now
+    # classifies the examples with each epoch's weights and stops at the first epoch that
+    # gets them all right, which the plain loop's AllCorrect then confirms.
+    make, X, y, lr = ALL_CORRECT_CASES[case]
+    calls, runs = count_calls(monkeypatch, _compiled.OnlineKernel, "run"), []
+    for compiled in (True, False):
+        monkeypatch.setattr(_compiled, "available", lambda c=compiled: c)
+        net, before = make(), len(calls)
+        cbs = [AllCorrect()]
+        if extra != "alone":
+            cbs += [EarlyStopping("loss", patience=50), ProgressBar(0)]
+        trainer = Trainer(net, "sgd", lr, 1, seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = trainer.fit(X, y, epochs=20_000, verbose=0, callbacks=cbs)
+        runs.append((trainer, net, history, len(calls) - before))
+    (tf, nf, hf, fast_calls), (ts, ns, hs, _) = runs
+    assert_same((tf, nf, hf), (ts, ns, hs), rtol=1e-6 if nf.dtype == np.float32 else 1e-9)
+    assert hf.stop_reason == "every training example classified correctly"
+    assert 20 < len(hf) < 20_000  # (it took a while, and it stopped)
+    assert fast_calls < len(hf) / 4  # in chunks, not epoch by epoch
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_kernels_check_is_all_correct_on_numpys_outputs(dtype) -> None:
+    # online_all_right against deltarule.metrics.all_correct on network.forward's outputs,
+    # for random weights, each kind of class target
+    for case, (make, X, y, _) in ALL_CORRECT_CASES.items():
+        net, rng = make().astype(dtype), np.random.default_rng(len(case))
+        X, y = X.astype(dtype), y.astype(dtype)
+        cut = class_threshold(net.layers[-1].activation, y)
+        classes = _compiled.all_correct_labels(y, cut)
+        spec, verdicts = _compiled.OnlineKernel(net).spec, []
+        zbuf, abuf = (np.empty(spec[5][-1], net.dtype) for _ in range(2))
+        for _ in range(300):
+            net.parameters = rng.normal(scale=3.0, size=net.n_parameters)
+            row = np.empty(X.shape[1], X.dtype)
+            got = _jit.online_all_right(net.parameters, spec, X, *classes, row, zbuf, abuf)
+            assert got == all_correct(net.forward(X)[0], y, threshold=cut), case
+            verdicts.append(got)
+        assert not all(verdicts), case  # (random weights: some example wrong)
+        with warnings.catch_warnings():  # and weights that get them all right
+            warnings.simplefilter("ignore")
+            net.fit(X, y, epochs=20_000, batch_size=None, optimizer="adam", verbose=0,
+                    learning_rate=0.05, seed=0, stop_when_all_correct=True)  # fmt: skip
+        assert all_correct(net.forward(X)[0], y, threshold=cut), case
+        row = np.empty(X.shape[1], X.dtype)
+        assert _jit.online_all_right(net.parameters, spec, X, *classes, row, zbuf, abuf)
+
+
+def test_an_all_correct_rule_is_armed_for_the_compiled_run_only(monkeypatch):
+    rule, net = AllCorrect(), xor_net()()
+    assert rule.chunk_quiet(np.empty(0), _state()) is None  # (outside: every epoch)
+    history = net.fit(XOR_X, XOR_Y, epochs=5000, batch_size=1, optimizer="sgd", verbose=0,
+                      learning_rate=0.5, seed=0, callbacks=[rule])  # fmt: skip
+    assert history.stop_reason == "every training example classified correctly"
+    assert rule.chunk_quiet(np.empty(0), _state()) is None and rule._found is None
+    again = xor_net()().fit(XOR_X, XOR_Y, epochs=5000, batch_size=2, optimizer="sgd",
+                            verbose=0, learning_rate=0.5, seed=0, callbacks=[rule])  # fmt: skip
+    assert again.stop_reason == "every training example classified correctly"

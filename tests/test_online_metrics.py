@@ -231,7 +231,7 @@ def test_network_fit_stop_when_all_correct(monkeypatch) -> None:
         )
         runs.append((net, history))
     (nf, hf), (ns, hs) = runs
-    assert len(calls) == len(hf), "one compiled epoch per call, the callback between them"
+    assert len(calls) < len(hf) / 4, "in chunks: the kernel checks every epoch's weights"
     assert hf.stop_reason == hs.stop_reason == "every training example classified correctly"
     assert len(hf) == len(hs) and hf["accuracy"] == hs["accuracy"]
     np.testing.assert_allclose(nf.parameters, ns.parameters, rtol=1e-9)

@@ -13,6 +13,7 @@ import pytest
 
 import deltarule as dr
 from deltarule import _compiled, _jit, _shaped
+from deltarule.metrics import class_threshold
 from deltarule.textbook import tutorial_network
 
 pytestmark = pytest.mark.skipif(not _compiled.available(), reason="numba is not installed")
@@ -64,7 +65,7 @@ def run_both(monkeypatch, make, X, y, rule=("sgd", 0.0), lr=0.1, epochs=20, **kw
             got = kernel.run(X, y, kw.get("orders"), lr, kw.get("target", -math.inf), epochs,
                              rule=rule, **extra)  # fmt: skip
         return (net.parameters.copy(), extra["velocity"], extra["outputs"], extra.get("best"),
-                extra.get("best_velocity"), got)  # fmt: skip
+                extra.get("best_velocity"), got, kernel.all_correct)  # fmt: skip
 
     go("build")  # (the generic kernel, which starts the build)
     _shaped.wait()
@@ -83,6 +84,7 @@ def assert_same_bits(generic, shaped) -> None:
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
     (done, updates, failed, losses, norms, best), got = generic[5], shaped[5]
     assert (done, updates, failed, best) == got[:3] + (got[5],)
+    assert generic[6] == shaped[6]  # (stopped where every example is classified correctly)
     assert losses.tobytes() == got[3].tobytes() and norms.tobytes() == got[4].tobytes()
 
 
@@ -101,7 +103,8 @@ def data(rng, n, d, k, loss):
 # Together they cover every activation code, every (output, loss) code, every rule, the L2
 # terms (a coefficient that is 0 in float32 but not as a float included), a scaled
 # objective, layers without biases, frozen parameters, shuffled orders, kept outputs, the
-# lowest epoch's start, a target and a divergence.
+# lowest epoch's start, a target, a divergence, and a stop where every example is classified
+# correctly (each way of reading the outputs).
 CASES = {
     "tutorial": (["sigmoid"], "sigmoid", "half_squared_error", [2, 2, 2], ("sgd", 0.0),
                  "float64", {"epochs": 200}),
@@ -119,6 +122,12 @@ CASES = {
                     "float32", {"frozen": True, "decay": 0.01, "target": 0.1556}),
     "diverges": (["relu"], "identity", "mse", [2, 3, 1], ("momentum", 0.9), "float64",
                  {"lr": 30.0, "scale_x": 1e3, "best": True}),
+    "all-correct-argmax": (["tanh"], "softmax", "categorical_crossentropy", [2, 4, 3],
+                           ("momentum", 0.5), "float32", {"classes": True, "epochs": 300}),
+    "all-correct-column": (["tanh"], "sigmoid", "binary_crossentropy", [2, 4, 1],
+                           ("sgd", 0.0), "float64", {"classes": True, "epochs": 300, "lr": 0.5}),
+    "all-correct-labels": (["sigmoid"], "sigmoid", "half_squared_error", [2, 5, 2],
+                           ("sgd", 0.0), "float64", {"classes": True, "epochs": 300, "lr": 2.0}),
 }  # fmt: skip
 
 
@@ -132,6 +141,12 @@ def test_written_out_kernel_gives_the_generic_kernels_bits(case, tier, monkeypat
     X, y = X.astype(dtype), y.astype(dtype)
     frozen, no_bias = options.pop("frozen", False), options.pop("no_bias", False)
     epochs, lr = options.pop("epochs", 20), options.pop("lr", 0.1)
+    stops = options.pop("classes", False)
+    if stops:
+        if sizes[-1] == 2:  # multi-label: rows with both labels and with none
+            y = np.stack([X[:, 0] > 0, X[:, 0] * X[:, 1] > 0], axis=1).astype(dtype)
+        cut = class_threshold(dr.get_activation(out), y)
+        options["classes"] = _compiled.all_correct_labels(y, cut)
     if options.pop("shuffle", False):
         options["orders"] = np.stack([rng.permutation(len(X)) for _ in range(epochs)])
 
@@ -155,6 +170,8 @@ def test_written_out_kernel_gives_the_generic_kernels_bits(case, tier, monkeypat
         assert generic[5][2], "the case was meant to diverge"
     if case == "relu-output":
         assert generic[5][0] < epochs, "the case was meant to reach its target"
+    if stops:
+        assert generic[6] and generic[5][0] < epochs, "meant to stop: all correct"
 
 
 def test_a_fit_switches_kernels_midway_with_the_same_results(tier, monkeypatch) -> None:

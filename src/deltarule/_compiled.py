@@ -38,6 +38,7 @@ from ._numba_env import _cache_folder, fork_waits, private_folder
 __all__ = [
     "available", "unavailable", "fork_waits", "private_folder", "supported", "builtin_math",
     "worth_it", "OnlineKernel", "ONLINE_RULES", "fused_adam", "vouched_rule", "state_array",
+    "all_correct_labels",
 ]  # fmt: skip
 
 ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
@@ -247,6 +248,9 @@ class OnlineKernel:
         self.network = network
         self._shape = None  # (the static part of its written-out kernel's key: _shaped)
         self._data: tuple = (None, None)  # (the last call's X and y, and their types)
+        self.all_correct = False
+        """Whether the last :meth:`run` stopped at an epoch that classifies every example
+        correctly (asked with ``classes``)."""
         self.left: float | None = None
         """The seconds the run expects to spend in these calls still (None: unknown), set by
         the caller: a shape is compiled only for a run long enough (:mod:`deltarule._shaped`)."""
@@ -270,6 +274,7 @@ class OnlineKernel:
         rule: tuple[str, float] = ("sgd", 0.0),
         velocity: np.ndarray | None = None,
         best_velocity: np.ndarray | None = None,
+        classes: tuple[np.ndarray, int, float] | None = None,
     ) -> tuple[int, int, bool, np.ndarray, np.ndarray, int]:
         r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target,
         or whose error or weights are not finite (as the NumPy loop: an example whose error
@@ -306,6 +311,10 @@ class OnlineKernel:
             ``restore``, a failed epoch's is restored too.
         best_velocity : ndarray of the parameters' shape, or None
             With ``best``: receives the velocity at that epoch's start.
+        classes : (ndarray, int, float) or None
+            ``(labels, mode, cut)``: stop after the first finished epoch whose weights
+            classify every example correctly (:class:`~deltarule.callbacks.AllCorrect`'s
+            rule, :func:`all_correct_labels`), which sets :attr:`all_correct`.
 
         Returns
         -------
@@ -319,6 +328,7 @@ class OnlineKernel:
         best_epoch : int
             The index (from 0) of the epoch whose start ``best`` holds; -1 for none.
         """
+        labels, mode, cut = (_NO_LABELS, 0, 0.5) if classes is None else classes
         net = self.network
         losses = np.empty(n_epochs, np.float64)
         norms = np.empty(n_epochs, np.float64)
@@ -354,8 +364,12 @@ class OnlineKernel:
             float(momentum),
             code,
             empty if best_velocity is None else best_velocity,
+            labels,
+            int(mode),
+            float(cut),
         )
-        done, updates, failed, best_epoch = self._call(args, code, trainable, decay)
+        done, updates, failed, best_epoch, right = self._call(args, code, trainable, decay)
+        self.all_correct = bool(right)
         return int(done), int(updates), bool(failed), losses[:done], norms[:done], int(best_epoch)
 
     def _call(self, args: tuple, rule: int, trainable: np.ndarray, decay: float) -> tuple:
@@ -391,6 +405,23 @@ class OnlineKernel:
 
         _shaped.spent(key, time.perf_counter() - t0, make, self.left)
         return result
+
+
+_NO_LABELS = np.empty((0, 0), np.int64)
+
+
+def all_correct_labels(y: np.ndarray, threshold: float) -> tuple[np.ndarray, int, float]:
+    """The ``classes`` argument of :meth:`OnlineKernel.run` for targets ``y`` (n_samples,
+    n_outputs) and the cut of a single output column: each example's class labels as
+    :func:`deltarule.metrics.all_correct` reads them, and how the outputs are read (1:
+    argmax, for several columns; 0: each column above ``threshold``, for one column or
+    multi-label targets)."""
+    from .metrics import is_multilabel, target_labels
+
+    multilabel = is_multilabel(y)
+    labels = target_labels(y, multilabel, threshold=threshold).astype(np.int64)
+    mode = 0 if multilabel or y.shape[1] == 1 else 1
+    return np.ascontiguousarray(labels.reshape(len(y), -1)), mode, float(threshold)
 
 
 def _array_type(a: np.ndarray) -> tuple:

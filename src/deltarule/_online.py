@@ -7,7 +7,8 @@ the velocity the optimizer state's), no sample weights, L1 or max-norm, and a ne
 whose objective the kernel computes (the plain one, scaled, plus an L2 term). With callbacks
 that can hear of a chunk's epochs after it ran (:meth:`Callback.chunk_quiet
 <deltarule.callbacks.Callback.chunk_quiet>`: quiet progress, target error, time limit, the
-scikit-learn estimators' bookkeeping and tol rule, stopping on a loss that is not finite)
+scikit-learn estimators' bookkeeping and tol rule, stopping on a loss that is not finite,
+stopping when every example is classified correctly, which the kernel checks itself)
 and no validation data, whole chunks of
 epochs run in one call, cut at the first epoch a callback acts on; otherwise one epoch per
 call, with every callback and the validation score between epochs. Either way the kernel keeps
@@ -28,7 +29,7 @@ from . import _chunk_metrics, _compiled, _minibatch
 from ._epochs import BestStart, OptimizerSnapshot, max_epochs
 from ._reports import Interrupt, diverged
 from ._sampling import Data
-from .callbacks import Callback, TargetError, TrainingState
+from .callbacks import AllCorrect, Callback, TargetError, TrainingState
 from .exceptions import InputError
 from .history import EpochRecord
 from .metrics import class_threshold
@@ -252,6 +253,31 @@ def run_compiled(
 ) -> str:
     """Online SGD in compiled code, in chunks of epochs; callbacks hear of them afterwards.
 
+    The kernel checks every epoch's weights by the run's :class:`AllCorrect` rule (the
+    tutorial's stop), which points at the epoch it found (:meth:`AllCorrect.chunk_quiet
+    <deltarule.callbacks.AllCorrect.chunk_quiet>`). The rest is :func:`_run_chunks`'.
+    """
+    rules = [cb for cb in cbs if isinstance(cb, AllCorrect) and not _hooks_past_answer(type(cb))]
+    for rule in rules:
+        rule._checked, rule._found = True, None
+    try:
+        return _run_chunks(trainer, data, val, state, cbs, epochs, rules)
+    finally:
+        for rule in rules:
+            rule._checked, rule._found = False, None
+
+
+def _run_chunks(
+    trainer: Any,
+    data: Data,
+    val: Data | None,
+    state: TrainingState,
+    cbs: Sequence[Callback],
+    epochs: int,
+    rules: Sequence[AllCorrect],
+) -> str:
+    """Online SGD in compiled code, in chunks of epochs; callbacks hear of them afterwards.
+
     The outcome is the plain loop's (:meth:`Trainer._run_epochs`): it stops at the first
     epoch whose loss reaches any target, and a diverged epoch is undone and reported (the
     kernel checks the loss and the weights after every epoch; an output that is not finite
@@ -269,7 +295,11 @@ def run_compiled(
         return trainer._run_epochs(data, val, state, cbs, epochs, _compiled_epoch(trainer))
     net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
     kernel.left = 0.0  # (known after the first chunk: until then, no build for this run)
-    target = _target(cbs)
+    stops = _Stops(_target(cbs), rules, None)
+    if rules:  # (their cut: on_train_begin's, from the network and the fit's targets)
+        cut = getattr(rules[0], "_threshold", None)
+        cut = class_threshold(net.layers[-1].activation, data.y) if cut is None else cut
+        stops = stops._replace(classes=_compiled.all_correct_labels(data.y, cut))
     n, remaining = data.X.shape[0], epochs
     longest = 1 << 16
     if trainer.metrics:  # bounded memory for the chunk's outputs
@@ -289,7 +319,7 @@ def run_compiled(
             np.copyto(start, net.parameters)
             start_state.take(trainer.optimizer_state)
             ran = _run_chunk(
-                trainer, kernel, data, state, cbs, target, min(chunk, remaining),
+                trainer, kernel, data, state, cbs, stops, min(chunk, remaining),
                 (start, start_state), (lowest_start, lowest_velocity, best.loss),
             )  # fmt: skip
             seconds = time.perf_counter() - t0
@@ -351,6 +381,16 @@ def run_compiled(
     return max_epochs(state)
 
 
+class _Stops(NamedTuple):
+    """What the kernel stops at: a loss (``target``, :func:`_target`), and an epoch whose
+    weights classify every example correctly when ``classes`` (the kernel's argument, for
+    the run's :class:`AllCorrect` ``rules``) is given."""
+
+    target: float
+    rules: Sequence[AllCorrect]
+    classes: tuple[np.ndarray, int, float] | None
+
+
 class _Chunk(NamedTuple):
     """What :func:`_run_chunk` kept of a chunk: ``quiet`` epochs that passed quietly, then
     one that ends it (``ending``): "epoch", a finished epoch for ``on_epoch_end``; "failed",
@@ -379,7 +419,7 @@ def _run_chunk(
     data: Data,
     state: TrainingState,
     cbs: Sequence[Callback],
-    target: float,
+    stops: _Stops,
     size: int,
     starts: tuple[np.ndarray, OptimizerSnapshot],
     lowest: tuple[np.ndarray, np.ndarray | None, float],
@@ -406,9 +446,11 @@ def _run_chunk(
     rule, velocity = _moves(trainer)
     moves = {"rule": rule, "velocity": velocity, "best_velocity": velocity_buffer}
     done, _, failed, losses, norms, best = kernel.run(
-        data.X, data.y, orders, lr, target, size, scale, decay, outputs=outputs,
-        best=buffer, best_loss=below, **moves,
+        data.X, data.y, orders, lr, stops.target, size, scale, decay, outputs=outputs,
+        best=buffer, best_loss=below, classes=stops.classes, **moves,
     )  # fmt: skip
+    for rule in stops.rules:  # (the epoch they point at, from 1)
+        rule._found = trainer.epochs_done + done if kernel.all_correct else None
     finished = done - 1 if failed else done  # (the plain loop undoes a failed epoch's steps)
     try:
         quiet = _quiet(cbs, losses[:finished], state)

@@ -276,9 +276,31 @@ def source(
     sums = [at for at in range(len(trainable)) if trainable[at]]
     reset = "\n".join(f"{pad[4:]}gs{at} = zero" for at in sums) or f"{pad[4:]}pass"
     norm = "\n".join(f"{pad[4:]}g = gs{at} * inv_n\n{pad[4:]}sq += g * g" for at in sums)
+    check = "\n".join(_forward(spec, pad + "    ") + _classified(k, last, pad + "    "))
     return _TEMPLATE.format(
-        header=header, k=k, p=len(trainable), step="\n".join(step), reset=reset, norm=norm
-    )
+        header=header, k=k, p=len(trainable), step="\n".join(step), reset=reset, norm=norm,
+        check=check,
+    )  # fmt: skip
+
+
+def _classified(k: int, last: int, pad: str) -> list[str]:
+    """Row ``s`` classified as ``labels`` says, else ``right = False`` and the loop left (as
+    online_all_right decides: mode 1, the argmax, NaN winning; else each column's cut)."""
+    outs = [f"a{last}_{j}" for j in range(k)]
+    lines = [f"{pad}if mode == 1:", f"{pad}    top, high = 0, {outs[0]}"]
+    if k > 1:  # (the generic kernel's loop, written out: a NaN ends the search)
+        lines.append(f"{pad}    searching = high == high")
+        for j in range(1, k):
+            lines += [f"{pad}    if searching:",
+                      f"{pad}        if {outs[j]} != {outs[j]}:",
+                      f"{pad}            top, searching = {j}, False",
+                      f"{pad}        elif {outs[j]} > high:",
+                      f"{pad}            top, high = {j}, {outs[j]}"]  # fmt: skip
+    lines += [f"{pad}    wrong = top != labels[s, 0]", f"{pad}else:"]
+    tests = [f"((float({a}) > cut) != (labels[s, {j}] == 1))" for j, a in enumerate(outs)]
+    lines += [f"{pad}    wrong = {' or '.join(tests)}",
+              f"{pad}if wrong:", f"{pad}    right = False", f"{pad}    break"]  # fmt: skip
+    return lines
 
 
 # "naming 1": how _build names the module. numba's cache of a file holds the name its module
@@ -292,7 +314,7 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def online_epochs(
     params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore,
-    outputs, best, best_loss, vel, mu, rule, best_vel,
+    outputs, best, best_loss, vel, mu, rule, best_vel, labels, mode, cut,
 ):
     dt = params.dtype.type
     one, zero, half, two, c001 = dt(1), dt(0), dt(0.5), dt(2), dt(0.01)
@@ -334,7 +356,7 @@ def online_epochs(
             if restore:
                 params[:] = last
                 vel[:] = last_v
-            return epoch + 1, updates, True, best_epoch
+            return epoch + 1, updates, True, best_epoch, False
         if keep_best and losses[epoch] < best_loss:
             best_loss = losses[epoch]
             best[:] = last
@@ -342,8 +364,14 @@ def online_epochs(
                 best_vel[:] = last_v
             best_epoch = epoch
         if losses[epoch] <= target:
-            return epoch + 1, updates, False, best_epoch
-    return losses.shape[0], updates, False, best_epoch
+            return epoch + 1, updates, False, best_epoch, False
+        if labels.shape[0] > 0:
+            right = True
+            for s in range(n):
+{check}
+            if right:
+                return epoch + 1, updates, False, best_epoch, True
+    return losses.shape[0], updates, False, best_epoch, False
 """
 
 

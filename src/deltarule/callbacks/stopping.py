@@ -260,6 +260,12 @@ class AllCorrect(Callback):
     :class:`EarlyStopping`, instead).
     """
 
+    _checked = False
+    """Set by the compiled online path for its run (:mod:`deltarule._online`): its kernel
+    checks every epoch's weights by this rule, and ``_found`` is the epoch (from 1) it found
+    every example classified correctly at in its last chunk, or None."""
+    _found: int | None = None
+
     def on_train_begin(self, state: TrainingState) -> None:
         self._threshold = _cut(state.network, state.y)  # (the targets are the fit's own)
         if state.trainer is not None and getattr(state.trainer, "classification", False):
@@ -293,6 +299,16 @@ class AllCorrect(Callback):
     def resumed_stop(self, record: EpochRecord, state: TrainingState) -> str | None:
         """:meth:`on_epoch_end` (the weights and the training data decide)."""
         return self.on_epoch_end(record, state)
+
+    def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
+        """The epoch whose weights the compiled online kernel found classify every example
+        correctly (it checks each epoch's, as :meth:`on_epoch_end` would), else
+        ``len(losses)``; None (every epoch's :meth:`on_epoch_end`) where no kernel checks.
+        That epoch's :meth:`on_epoch_end` decides, as in the plain loop."""
+        if not self._checked:
+            return None
+        at = -1 if self._found is None else self._found - state.epoch - 1
+        return at if 0 <= at < len(losses) else len(losses)
 
     @staticmethod
     def _outputs_and_targets(state: TrainingState) -> tuple[Any, Any]:
