@@ -164,6 +164,20 @@ def test_a_reused_plateau_starts_afresh_in_each_fit(reuse) -> None:
         assert min(expected) < start  # each fit reduced, from its own start
 
 
+def test_a_plateau_callback_never_raises_the_rate_to_its_min_lr() -> None:
+    # (fit(learning_rate=0.1) with ReduceLROnPlateau(min_lr=0.3) ran at 0.3 from the first
+    # reduction on; torch's ReduceLROnPlateau keeps 0.1)
+    X, y = plateau_data()
+    net = dr.Network([4, 16, 3], output_activation="softmax", seed=0)
+    plateau = ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=10.0, min_lr=0.3)
+    history = net.fit(X, y, epochs=6, optimizer="sgd", learning_rate=0.1, seed=0,
+                      callbacks=[plateau], verbose=0)  # fmt: skip
+    expected = torch_plateau_rates(0.1, history["loss"], factor=0.5, patience=0,
+                                   threshold=10.0, min_lr=0.3)  # fmt: skip
+    assert history["learning_rate"] == pytest.approx(expected, rel=1e-12)
+    assert plateau.plateau.reductions > 0  # reductions fell due, and changed nothing
+
+
 def test_a_plateau_schedule_object_starts_afresh_in_each_fit() -> None:
     from deltarule.schedules import ReduceOnPlateau
 

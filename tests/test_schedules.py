@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import torch_plateau_rates
 
 from deltarule.exceptions import InputError, UnknownNameError
 from deltarule.schedules import (
@@ -144,6 +145,19 @@ def test_reduce_on_plateau_agrees_with_torch(kwargs):
         )  # fmt: skip
 
     np.testing.assert_allclose(lrs, torch_rates(make, len(values), values), rtol=1e-12)
+
+
+@pytest.mark.parametrize("min_lr", [0.3, BASE, 0.03])  # above, at and below the base rate
+def test_a_plateau_reduction_never_raises_the_rate(min_lr):
+    # (a min_lr above the base rate raised it: 0.1, 0.1, 0.3, 0.3, ...; torch applies a
+    # reduction only when it lowers the rate, Keras only reduces a rate above min_lr)
+    values = [1.0] * 12  # flat: a reduction falls due every other epoch
+    kwargs = dict(factor=0.5, patience=1, min_delta=1e-4, min_lr=min_lr)
+    lrs, _ = plateau_run(ReduceOnPlateau(**kwargs), values)
+    expected = torch_plateau_rates(BASE, values, factor=0.5, patience=1, threshold=1e-4,
+                                   min_lr=min_lr, eps=0.0)  # fmt: skip
+    np.testing.assert_allclose(lrs, expected, rtol=1e-12)
+    assert max(lrs) <= BASE
 
 
 def test_reduce_on_plateau_state_round_trip_resumes_identically():

@@ -65,7 +65,8 @@ class Schedule:
         raise NotImplementedError
 
     def observe(self, value: float) -> bool:
-        """Take the monitored value after an epoch; True if the rate just changed.
+        """Take the monitored value after an epoch; True if the rule just changed the rate
+        (:class:`ReduceOnPlateau`: a reduction fell due, see its :meth:`~ReduceOnPlateau.observe`).
 
         Pure schedules ignore it and return False.
         """
@@ -226,8 +227,12 @@ class ReduceOnPlateau(Schedule):
     When more than ``patience`` epochs in a row have not improved, the rate is
     reduced, and the next ``cooldown`` epochs are not counted:
 
-    .. math:: \eta_e = \max(\eta_0 \cdot \text{factor}^{k}, \eta_{\min})
+    .. math:: \eta_e = \min\bigl(\eta_0, \max(\eta_0 \cdot \text{factor}^{k}, \eta_{\min})\bigr)
               \quad\text{after } k \ge 1 \text{ reductions } (\eta_e = \eta_0 \text{ for } k = 0)
+
+    A reduction never raises the rate: a base rate at or below ``min_lr`` is kept, as
+    PyTorch applies a reduction only when it lowers the rate and Keras only reduces a rate
+    above ``min_lr``.
 
     These are ``torch.optim.lr_scheduler.ReduceLROnPlateau``'s rules with
     ``threshold_mode="abs"`` (Keras's ``min_delta``) and ``eps=0`` (PyTorch's default
@@ -244,7 +249,8 @@ class ReduceOnPlateau(Schedule):
     min_delta : float, default=1e-4
         Smallest change :math:`\delta \ge 0` that counts as an improvement.
     min_lr : float, default=0.0
-        Floor :math:`\eta_{\min} \ge 0` of the reduced rate.
+        Floor :math:`\eta_{\min} \ge 0` of the reduced rate (a base rate at or below it
+        is never reduced, nor raised to it).
     mode : {"min", "max"}, default="min"
         Whether the monitored value should fall (a loss) or rise (an accuracy).
     cooldown : int, default=0
@@ -278,7 +284,15 @@ class ReduceOnPlateau(Schedule):
         self.load_state_dict({})
 
     def observe(self, value: float) -> bool:
-        """Take the monitored value after an epoch; return True if the rate was just reduced."""
+        """Take the monitored value after an epoch; return True if a reduction just fell due.
+
+        A reduction falls due when more than ``patience`` epochs in a row (outside a
+        cooldown) have not improved; it is counted in ``reductions``, the bad epochs are
+        reset and the cooldown starts, as PyTorch resets its counters whether or not the
+        rate changes. The rate then falls, unless it is at ``min_lr`` already (or the base
+        rate is at or below it): this method does not see the rate, so compare
+        ``schedule(epoch, base_lr)`` before and after to know whether it changed.
+        """
         value = float(value)
         if self.mode == "min":
             best = math.inf if self.best is None else self.best
@@ -300,7 +314,7 @@ class ReduceOnPlateau(Schedule):
         return False
 
     def rate(self, epoch: int, base_lr: float) -> float:
-        if self.reductions == 0:
+        if self.reductions == 0 or base_lr <= self.min_lr:  # (a reduction never raises it)
             return base_lr
         return max(base_lr * self.factor**self.reductions, self.min_lr)
 
