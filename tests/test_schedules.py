@@ -254,6 +254,32 @@ def test_bad_epoch_names_and_configs():
     assert get_schedule(sched) is sched
 
 
+@pytest.mark.parametrize("base_lr", [float("nan"), math.inf, -0.1, 0, "a", None, True])
+def test_a_bad_base_rate_is_refused_with_what_was_received(base_lr):
+    # (nan and -0.1 were returned as rates, "a" raised float()'s bare ValueError)
+    with pytest.raises(InputError, match=r"base_lr must be a finite number > 0.*received "
+                       r".*Pass the run's base learning rate"):  # fmt: skip
+        step(2)(1, base_lr)
+
+
+def test_a_plateau_reducing_a_rate_of_zero_keeps_it():
+    # A trainer's later fit starts at the rate the last one left, 0 after a schedule that
+    # ended there; the plateau callback's reductions of it are no base rate to refuse.
+    import deltarule as dr
+    from deltarule.callbacks import LearningRateScheduler, ReduceLROnPlateau
+    from deltarule.training import Trainer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = X @ [[1.0], [2.0]]
+    trainer = Trainer(dr.Network([2, 3, 1], seed=0), "sgd", 0.01, 8)
+    quiet = dict(verbose=0, warn_convergence=False)
+    trainer.fit(X, y, epochs=2, callbacks=[LearningRateScheduler(lambda e, b: 0.0)], **quiet)
+    plateau = ReduceLROnPlateau("loss", patience=0, min_delta=10.0)
+    history = trainer.fit(X, y, epochs=3, callbacks=[plateau], **quiet)
+    assert history["learning_rate"] == [0.0] * 3 and plateau.plateau.reductions == 2
+
+
 @pytest.mark.parametrize("batch_size", [1, 8])
 def test_a_cosine_run_past_its_total_epochs_trains_at_rate_zero(batch_size):
     # (QA with PyTorch as the oracle: fit refused the rate 0.0 that cosine's default

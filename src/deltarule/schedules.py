@@ -23,7 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
-from ._validation import build, check_int, check_positive, register
+from ._validation import build, check_int, check_positive, finite_real, register
 from .exceptions import InputError
 
 __all__ = [
@@ -57,8 +57,21 @@ class Schedule:
     hyperparameters: ClassVar[tuple[str, ...]] = ()
 
     def __call__(self, epoch: int, base_lr: float) -> float:
-        """Return the learning rate for ``epoch`` (0-based) given the base rate."""
-        return float(self.rate(check_int(epoch, "epoch", minimum=0), float(base_lr)))
+        """Return the learning rate for ``epoch`` (0-based) given the base rate.
+
+        Raises
+        ------
+        InputError
+            If ``epoch`` is not an integer >= 0, or ``base_lr`` not a finite number > 0.
+        """
+        epoch = check_int(epoch, "epoch", minimum=0)
+        if not (finite_real(base_lr) and base_lr > 0):
+            raise InputError(
+                f"base_lr must be a finite number > 0 (the rate the schedule scales, as "
+                f"fit's learning_rate); received {type(base_lr).__name__} {base_lr!r:.60}. "
+                "Pass the run's base learning rate as a float, e.g. schedule(epoch, 0.1)."
+            )
+        return float(self.rate(epoch, float(base_lr)))
 
     def rate(self, epoch: int, base_lr: float) -> float:
         """The schedule's formula; ``epoch`` and ``base_lr`` are already checked."""

@@ -178,7 +178,9 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.plateau.observe(_monitored(record, self.monitor)):
             start = state.base_learning_rate if self._start_rate is None else self._start_rate
-            state.learning_rate = self.plateau(state.epoch, start)
+            # (its rate, not a call, which refuses a base rate of 0: the rate a trainer's
+            # later fit starts with is 0 after a schedule that ended there)
+            state.learning_rate = float(self.plateau.rate(state.epoch, start))
         return None
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]]:
