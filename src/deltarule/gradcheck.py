@@ -17,9 +17,12 @@ Some gradients cannot be verified this way, and are reported so, never as passed
 * a tensor whose every gradient entry is below about :math:`10 r` (round-off would hide an
   error of its full size);
 * entries whose finite differences straddle a kink of a built-in activation (``relu``,
-  ``leaky_relu``: :math:`z = 0`; ``hard_sigmoid``: :math:`z = \pm 3`) or loss (``mae``:
-  :math:`o = t`; ``huber``: :math:`|o - t| = \delta`): the function is not differentiable
-  there, and the one-sided derivative backprop uses is not wrong.
+  ``leaky_relu``, ``selu``: :math:`z = 0`; ``hard_sigmoid``: :math:`z = \pm 3`; ``exp``: its
+  clip point :math:`z = \ln(\text{max float}) - 1`) or loss (``mae``: :math:`o = t`): the
+  function is not differentiable there, and the one-sided derivative backprop uses is not
+  wrong. So are the points where a derivative is continuous but the second one jumps
+  (``elu``, ``softsign``: :math:`z = 0`; ``huber``: :math:`|o - t| = \delta`): a central
+  difference across one is off by :math:`O(h)`, which can exceed the tolerance.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ import numpy as np
 
 from ._typing import ArrayLike
 from ._validation import check_positive
+from .activations import Activation
 from .activations import is_builtin as builtin_activation
+from .losses import Loss, huber
 from .losses import is_builtin as builtin_loss
 from .network import Network, require_network
 
@@ -47,8 +52,20 @@ _ROUND_OFF = 8.0
 """Units of :math:`\\epsilon |E| / h` taken as the central difference's round-off."""
 _RESOLVABLE = 10.0
 """A tensor is verifiable when its largest gradient entry is this many round-offs."""
-_KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "hard_sigmoid": (-3.0, 3.0)}
-"""Built-in activations with kinks, and where (in the net input :math:`z`)."""
+_KINKS = {
+    "relu": (0.0,),
+    "leaky_relu": (0.0,),
+    "selu": (0.0,),  # derivative lambda * alpha on the left, lambda on the right
+    "elu": (0.0,),  # second derivative 1 on the left, 0 on the right
+    "softsign": (0.0,),  # second derivative 2 on the left, -2 on the right
+    "hard_sigmoid": (-3.0, 3.0),
+    "exp": (float(np.log(np.finfo(np.float64).max) - 1),),  # clipped there (in float64)
+}
+"""Built-in activations with kinks (a jump in the first or second derivative), and where
+(in the net input :math:`z`, in float64, where the check runs). A contract test scans each
+built-in for the points where central differences break down and checks this table."""
+_HUBER_CODE = huber(1.0).value.__code__
+"""The code of every :func:`~deltarule.losses.huber` loss's value, whatever its delta."""
 _MAX_KINK_PROBES = 200
 """Failing entries probed for a kink (two forward passes each)."""
 
@@ -170,21 +187,36 @@ def _sides(values: np.ndarray, kinks: tuple[float, ...]) -> np.ndarray:
     return np.stack([np.sign(values - k) for k in kinks], axis=-1)
 
 
+def activation_kinks(activation: Activation) -> tuple[float, ...]:
+    """Where (in :math:`z`) a built-in activation has a kink; none for a user's."""
+    return _KINKS.get(activation.name, ()) if builtin_activation(activation) else ()
+
+
+def loss_kinks(loss: Loss) -> tuple[float, ...]:
+    r"""Where (in :math:`o - t`) a built-in loss has a kink: ``mae`` at 0, ``huber`` (of any
+    delta: :func:`~deltarule.losses.huber` makes a new object for each) at :math:`\pm\delta`;
+    none for a user's."""
+    if loss.name == "mae" and builtin_loss(loss):
+        return (0.0,)
+    made_by_huber = loss.factory is huber and loss.value.__code__ is _HUBER_CODE
+    if loss.name == "huber" and (builtin_loss(loss) or made_by_huber):
+        delta = float(dict(loss.parameters)["delta"])
+        return (-delta, delta)
+    return ()
+
+
 def _kink_sides(net: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> list:
     """Per kink (a layer's activation or the loss): (what, sides at ``theta``)."""
     output, caches = net.forward(X, theta)
     sides = []
     for index, (layer, cache) in enumerate(zip(net.layers, caches)):
-        act = layer.activation
-        if act.name in _KINKS and builtin_activation(act):
-            kinks = _KINKS[act.name]
-            sides.append((f"layer {index + 1}'s activation {act.name!r}", kinks,
+        kinks = activation_kinks(layer.activation)
+        if kinks:
+            sides.append((f"layer {index + 1}'s activation {layer.activation.name!r}", kinks,
                           _sides(np.asarray(cache.net), kinks)))  # fmt: skip
-    loss = net.loss
-    if builtin_loss(loss) and loss.name in ("mae", "huber"):
-        delta = dict(loss.parameters).get("delta", 0.0)
-        kinks = (0.0,) if loss.name == "mae" else (-delta, delta)
-        sides.append((f"the loss {loss.label!r}", kinks, _sides(output - y, kinks)))
+    kinks = loss_kinks(net.loss)
+    if kinks:
+        sides.append((f"the loss {net.loss.label!r}", kinks, _sides(output - y, kinks)))
     return sides
 
 
