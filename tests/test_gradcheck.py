@@ -9,7 +9,7 @@ import deltarule as dr
 from deltarule import InputError, Network
 from deltarule.activations import ACTIVATIONS
 from deltarule.activations import is_builtin as builtin_activation
-from deltarule.gradcheck import AT_KINK, activation_kinks, loss_kinks
+from deltarule.gradcheck import AT_KINK, FAILED, activation_kinks, loss_kinks
 from deltarule.losses import LOSSES, huber
 from deltarule.losses import is_builtin as builtin_loss
 
@@ -177,6 +177,33 @@ def test_a_correct_built_in_loss_at_its_kink_never_fails(loss, offset) -> None:
     y[1:] += [[0.05], [-0.7]]
     result = dr.check_gradients(net, X, y)
     assert result.failed == [] and AT_KINK in result.statuses.values(), str(result)
+
+
+def test_more_failing_entries_than_the_old_probe_limit_are_all_probed() -> None:
+    # (above 200 failing entries none was probed: 239 b1 entries on relu's kink -> FAILED)
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    net = Network([2, 1000, 1], activation="relu", seed=3)
+    result = dr.check_gradients(net, X, y)
+    b1 = net.layout["b1"].slice
+    off = np.abs(result.analytic[b1] - result.numeric[b1]) > 1e-3 * np.abs(result.numeric[b1])
+    assert off.sum() > 200  # the case the limit cut off
+    assert result.failed == [] and result.statuses["b1"] == AT_KINK, str(result)
+    assert FAILED not in str(result)
+
+
+def test_a_wrong_gradient_at_many_entries_still_fails_beside_a_kink() -> None:
+    # The probes stop at a tensor's first failing entry that straddles no kink.
+    wrong = dr.Loss(
+        "mse_wrong", lambda o, t: ((o - t) ** 2).sum(axis=1), lambda o, t: 2.2 * (o - t)
+    )  # fmt: skip  (should be 2 (o - t))
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    net = Network([2, 300, 1], activation="relu", output_activation="identity", loss=wrong,
+                  seed=3)  # fmt: skip
+    result = dr.check_gradients(net, X, y)
+    assert {"W1", "W2", "b2"} <= set(result.failed)
+    assert not result.passed and "mse_wrong" in result.suspect
 
 
 def test_selu_on_xor_with_zero_biases_is_at_a_kink_not_failed() -> None:

@@ -23,6 +23,9 @@ Some gradients cannot be verified this way, and are reported so, never as passed
   wrong. So are the points where a derivative is continuous but the second one jumps
   (``elu``, ``softsign``: :math:`z = 0`; ``huber``: :math:`|o - t| = \delta`): a central
   difference across one is off by :math:`O(h)`, which can exceed the tolerance.
+
+Every failing entry of a tensor is probed for a kink (two forward passes each, at most
+as many as the differences themselves took) until one straddles none: that tensor fails.
 """
 
 from __future__ import annotations
@@ -66,8 +69,6 @@ _KINKS = {
 built-in for the points where central differences break down and checks this table."""
 _HUBER_CODE = huber(1.0).value.__code__
 """The code of every :func:`~deltarule.losses.huber` loss's value, whatever its delta."""
-_MAX_KINK_PROBES = 200
-"""Failing entries probed for a kink (two forward passes each)."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ def _straddled_kink(
     minus = _kink_sides(net, theta, X, y)
     theta[i] = original
     for (what, kinks, up), (_, _, down) in zip(plus, minus):
-        crossed = np.argwhere(up != down)
+        crossed = np.argwhere((up != down) & ~np.isnan(up) & ~np.isnan(down))  # (NaN: no side)
         if crossed.size:
             sample, unit, k = (int(v) for v in crossed[0])
             where = "its output" if what.startswith("the loss") else "its net input"
@@ -242,6 +243,27 @@ def _straddled_kink(
                 "is not evidence of a wrong gradient. Move the data or weights off the kink."
             )
     return None
+
+
+def _kink_notes(
+    net: Network,
+    theta: np.ndarray,
+    entries: np.ndarray,
+    rel: np.ndarray,
+    step: float,
+    X: np.ndarray,
+    y: np.ndarray,
+) -> dict[int, str] | None:
+    """The kink each of a tensor's failing ``entries`` straddles, or None when one straddles
+    none (or has a NaN error: a gradient that overflowed): the tensor fails, and the probes
+    (two forward passes each) stop there."""
+    notes = {}
+    for i in entries:
+        note = _straddled_kink(net, theta, int(i), step, X, y) if np.isfinite(rel[i]) else None
+        if note is None:
+            return None
+        notes[int(i)] = note
+    return notes
 
 
 def _numeric_gradient(
@@ -280,7 +302,10 @@ def check_gradients(
     is meaningful for float32 networks too. Each tensor is judged on its own scale; one
     whose gradient is below what the differences resolve, or whose failing entries
     straddle a kink, is reported as not verifiable (and :attr:`~GradientCheckResult.passed`
-    is False): a gradient is never called correct without evidence.
+    is False): a gradient is never called correct without evidence. Every failing entry
+    is probed for a kink, however many there are, with two forward passes each (at most
+    the cost of the differences again); a tensor's probes stop at its first failing entry
+    that straddles no kink, so a wrong gradient costs one probe per tensor.
 
     Parameters
     ----------
@@ -338,19 +363,17 @@ def check_gradients(
     # infinite one made every other error 0 through the floor, and max() skipped NaN.
     rel[~(np.isfinite(analytic) & np.isfinite(numeric))] = np.nan
     bad = np.flatnonzero(~(rel <= tolerance))
-    at_kink = {}
-    if bad.size <= _MAX_KINK_PROBES and np.isfinite(rel[bad]).all():
-        theta = net.parameters.copy()
-        for i in bad:
-            note = _straddled_kink(net, theta, int(i), step, X64, y64)
-            if note is not None:
-                at_kink[int(i)] = note
+    theta = net.parameters.copy()
+    kinked = bool(loss_kinks(net.loss)) or any(activation_kinks(x.activation) for x in net.layers)
+    at_kink: dict[int, str] = {}
     status, per_tensor, failing = {}, {}, set()
     for spec in net.layout.specs:
-        entries = rel[spec.slice]
-        per_tensor[spec.name] = float(np.max(entries))
-        wrong = [i for i in bad if spec.slice.start <= i < spec.slice.stop and i not in at_kink]
-        if wrong:
+        per_tensor[spec.name] = float(np.max(rel[spec.slice]))
+        entries = bad[(bad >= spec.slice.start) & (bad < spec.slice.stop)]
+        notes = _kink_notes(net, theta, entries, rel, step, X64, y64) if kinked else None
+        if notes is not None:
+            at_kink.update(notes)
+        if entries.size and notes is None:
             status[spec.name] = FAILED
             if _layer_of(spec.name) is not None:
                 failing.add(_layer_of(spec.name))
