@@ -1457,3 +1457,46 @@ def test_a_second_sigterm_the_command_line_relays_is_named_so() -> None:
     with pytest.raises(KeyboardInterrupt):
         dr.Network([3, 4, 1], seed=0).fit(X, y, epochs=5, callbacks=[Twice(), last], verbose=0)
     assert last.reason == "interrupted at once (SIGTERM twice) after 1 complete epoch"
+
+
+_TARGETS = {  # (output activation, loss, targets of 40 rows from X): each way of reading them
+    "one column": ("sigmoid", "binary_crossentropy", lambda X: (X[:, :1] > 0) * 1.0),
+    "tanh, -1/+1": ("tanh", "half_squared_error", lambda X: np.sign(X[:, :1] + 0.1)),
+    "one-hot": ("softmax", "categorical_crossentropy",
+                lambda X: np.eye(3)[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]),
+    "multi-label": ("sigmoid", "binary_crossentropy",
+                    lambda X: np.stack([X[:, 0] > 0, X[:, 0] * X[:, 1] > 0], axis=1) * 1.0),
+    "0.01/0.99": ("sigmoid", "half_squared_error",
+                  lambda X: np.where(np.eye(2)[(X[:, 2] > 0).astype(int)] > 0, 0.99, 0.01)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch_size", [None, 7])
+@pytest.mark.parametrize("case", list(_TARGETS))
+def test_the_epochs_accuracy_read_from_labels_once_is_the_metrics(case, batch_size, dtype, rng):
+    # The epoch loop scores accuracy (the default metric of classification) from the
+    # targets' labels read once a run: the same floats as deltarule.metrics.accuracy of each
+    # epoch's outputs, which it called every epoch (55 of iris's 130 us an epoch).
+    from deltarule import _epochs
+
+    out, loss, targets = _TARGETS[case]
+    X = rng.normal(size=(40, 3))
+    y = targets(X)
+    scorer, used, runs = _epochs.accuracy_scorer, [], []
+
+    def spied(*args):
+        used.append(1)
+        return scorer(*args)
+
+    for quick in (True, False):
+        net = dr.Network([3, 5, y.shape[1]], activation="tanh", output_activation=out,
+                         loss=loss, seed=1, dtype=dtype)  # fmt: skip
+        with pytest.MonkeyPatch.context() as m:  # (without: metrics.accuracy every epoch)
+            m.setattr(_epochs, "accuracy_scorer", spied if quick else lambda *a: None)
+            history = net.fit(X, y, epochs=30, batch_size=batch_size, optimizer="sgd",
+                              learning_rate=0.3, metrics=["accuracy"], verbose=0, seed=0,
+                              warn_convergence=False)  # fmt: skip
+        runs.append(history["accuracy"])
+    assert used
+    assert runs[0] == runs[1] and len(set(runs[0])) > 1  # (the accuracy changed)

@@ -29,11 +29,22 @@ from .metrics import (
     target_labels,
 )
 
-__all__ = ["accuracy_of_epochs", "mae_of_epochs", "mse_of_epochs", "columns"]
+__all__ = ["accuracy_of_epochs", "mae_of_epochs", "mse_of_epochs", "columns", "target_classes"]
+
+
+def target_classes(y: Array, threshold: float = THRESHOLD) -> tuple[bool, Array]:
+    """Whether the targets ``y`` are multi-label, and their class labels, as
+    :func:`~deltarule.metrics.accuracy` reads them (one column split at ``threshold``)."""
+    multilabel = is_multilabel(y)
+    return multilabel, target_labels(y, multilabel, threshold=np.float64(threshold))
 
 
 def accuracy_of_epochs(
-    outputs: Array, y: Array, orders: Array | None, threshold: float = THRESHOLD
+    outputs: Array,
+    y: Array,
+    orders: Array | None,
+    threshold: float = THRESHOLD,
+    classes: tuple[bool, Array] | None = None,
 ) -> Array:
     """:func:`~deltarule.metrics.accuracy` of each epoch's ``outputs`` (epochs, n, k) against
     the targets ``y`` visited in ``orders`` (epochs, n; None: in order), without weights,
@@ -43,11 +54,11 @@ def accuracy_of_epochs(
     the targets (every permutation of the rows reads the same), ``> 0.5`` for one column,
     ``argmax`` for several; float32 outputs are compared with the threshold in float64, as
     :func:`~deltarule.metrics.accuracy` compares them (in float32 a threshold such as 0.45,
-    rounded to float32, would split some outputs otherwise).
+    rounded to float32, would split some outputs otherwise). ``classes``: what
+    :func:`target_classes` gives for ``y`` and ``threshold``, read once for many calls.
     """
     threshold = np.float64(threshold)  # (a Python float is compared in the outputs' dtype)
-    multilabel = is_multilabel(y)
-    truth = target_labels(y, multilabel, threshold=threshold)
+    multilabel, truth = target_classes(y, threshold) if classes is None else classes
     if orders is not None:
         truth = truth[orders]
     if multilabel:
