@@ -206,7 +206,8 @@ def check_options(args: argparse.Namespace, loaded: Any = None) -> None:
     ]:  # fmt: skip
         if bad:
             raise InputError(f"{flag} {value} is out of range; expected {expected}.")
-    if loaded is not None and args.format != "json":  # (before the walk is computed)
+    if loaded is not None:  # (before the walk is computed)
         from ..explain.render import check_walk_size
 
-        check_walk_size(loaded.network.layer_sizes, args.max_neurons, "--max-neurons")
+        sizes = loaded.network.layer_sizes
+        check_walk_size(sizes, args.max_neurons, "--max-neurons", args.format)

@@ -255,6 +255,8 @@ def explain_example(
     learning_rate, steps
         As in :func:`trace`.
     format : {"text", "markdown", "html", "json"}
+        JSON holds every weight however wide the network, so a network of more than
+        :data:`~.render.MAX_JSON_WEIGHTS` weights (100,000) is refused in JSON.
     max_neurons : int, default 8
         Networks with a wider layer get a per-layer summary instead of every weight.
     title, note : str
@@ -276,8 +278,8 @@ def explain_example(
     """
     require_network(network, "explain_example")
     max_neurons = check_int(max_neurons, "max_neurons")
-    if format != "json":  # (before the trace: a huge walk is refused up front)
-        check_walk_size(network.layer_sizes, max_neurons)
+    # (before the trace: a huge walk is refused up front)
+    check_walk_size(network.layer_sizes, max_neurons, format=format)
     result = example_trace(network, x, y, learning_rate=learning_rate, steps=steps,
                            title=title, note=note, classes=classes,
                            raw_inputs=raw_inputs, raw_targets=raw_targets)  # fmt: skip

@@ -46,15 +46,33 @@ MAX_WALK_WEIGHTS = 5_000
 as a per-layer summary (a smaller ``max_neurons``)."""
 
 
+MAX_JSON_WEIGHTS = 100_000
+"""The most weights ``format="json"`` writes: every weight goes in with its gradient and its
+update, twice (by name and as tensors), some 200 bytes a weight (a 784-2000-2000-10 network's
+5.6 million made a 1 GB file in over a minute)."""
+
+
 def check_walk_size(layer_sizes: tuple[int, ...] | list[int], max_neurons: int,
-                    option: str = "max_neurons") -> None:  # fmt: skip
-    """Refuse a weight-by-weight walk of more than :data:`MAX_WALK_WEIGHTS` weights, before
-    it is computed (``option`` names the setting in the message: ``--max-neurons``)."""
+                    option: str = "max_neurons", format: str = "text") -> None:  # fmt: skip
+    """Refuse, before it is computed, a weight-by-weight walk of more than
+    :data:`MAX_WALK_WEIGHTS` weights, or a JSON walk (which holds every weight, however wide
+    the network) of more than :data:`MAX_JSON_WEIGHTS` (``option`` names the setting in the
+    message: ``--max-neurons``)."""
+    n_weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    sizes = "-".join(str(n) for n in layer_sizes)
+    if format == "json":
+        if n_weights > MAX_JSON_WEIGHTS:
+            other = "--format text" if option.startswith("--") else 'format="text"'
+            raise InputError(
+                f"the JSON walk would hold all {n_weights:,} weights of the {sizes} network, "
+                f"each with its gradient and update (some {n_weights * 200 // 10**6:,} MB); "
+                f"JSON holds at most {MAX_JSON_WEIGHTS:,}. Use {other} (or markdown or html) "
+                "for a per-layer summary, or explain a smaller network."
+            )
+        return
     if max(layer_sizes) > max_neurons:
         return  # (a per-layer summary)
-    n_weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
     if n_weights > MAX_WALK_WEIGHTS:
-        sizes = "-".join(str(n) for n in layer_sizes)
         raise InputError(
             f"{option} {max_neurons} would show all {n_weights:,} weights of the {sizes} "
             f"network one by one (some {4 * n_weights:,} lines); a walk shows at most "
@@ -71,13 +89,13 @@ def render(trace: Trace, format: str = "text", *, max_neurons: int = MAX_NEURONS
     Raises
     ------
     InputError
-        For an unknown format, or a weight-by-weight walk of more than
-        :data:`MAX_WALK_WEIGHTS` weights (:func:`check_walk_size`).
+        For an unknown format, a weight-by-weight walk of more than
+        :data:`MAX_WALK_WEIGHTS` weights, or a JSON one of more than :data:`MAX_JSON_WEIGHTS`
+        (:func:`check_walk_size`).
     """
     require_trace(trace, "render")
     max_neurons = check_int(max_neurons, "max_neurons")
-    if format != "json":
-        check_walk_size(trace.layer_sizes, max_neurons)
+    check_walk_size(trace.layer_sizes, max_neurons, format=format)
     if format == "text":
         return to_text_report(trace, max_neurons=max_neurons)
     if format == "markdown":
