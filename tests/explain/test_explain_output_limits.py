@@ -82,3 +82,56 @@ def test_the_python_api_refuses_a_json_walk_past_the_limit(monkeypatch):
     with pytest.raises(dr.InputError, match="at most 63"):
         render(trace(net, [x], [y]), "json")
     assert "∂E_total/∂w64" in explain_example(net, x, y, format="text")
+
+
+# ------------------------------------------------------------------------- drawings
+DIAGRAM = importlib.import_module("deltarule.explain.diagram")
+
+
+def test_draw_refuses_more_edges_than_the_limit_and_names_the_max_neurons_that_fits(
+    model, tmp_path, capsys, monkeypatch
+):
+    # 4-6-5-2 drawn in full: 64 edges; with --max-neurons 5: 4·4 + 4·5 + 5·2 = 46, with 4: 33
+    monkeypatch.setattr(DIAGRAM, "MAX_DRAWN_EDGES", 50)
+    picture = tmp_path / "net.svg"
+    code, out, err = _cli(capsys, "draw", model, "--max-neurons", "6", "--out", picture)
+    _one_error_line(code, out, err)
+    assert "--max-neurons 6 would draw 64 weights of the 4-6-5-2 network" in err
+    assert "at most 50" in err and "Use --max-neurons 5 or less" in err
+    assert not picture.exists()
+    code, _, err = _cli(capsys, "draw", model, "--max-neurons", "5", "--out", picture)
+    assert code == 0, err
+    assert picture.read_text().count('<g class="edge">') == 46 + 4 + 5 + 2  # (+ the biases)
+
+
+def test_draw_refuses_a_network_just_past_the_real_limit(tmp_path, capsys):
+    # (a 784-300-10 model with --max-neurons 1000 took 45 s and wrote 67 MB)
+    path = tmp_path / "w.safetensors"
+    save_model(dr.Network([72, 70, 2], seed=0), str(path))  # 72·70 + 70·2 = 5,180 weights
+    code, out, err = _cli(capsys, "draw", path, "--max-neurons", "80", "--out", tmp_path / "w.svg")
+    _one_error_line(code, out, err)
+    assert "would draw 5,180 weights of the 72-70-2 network" in err and "at most 5,000" in err
+    assert "Use --max-neurons 70 or less" in err  # (69·70 + 70·2 = 4,970 edges)
+
+
+def test_draw_network_refuses_a_drawing_past_the_limit(monkeypatch):
+    from deltarule.explain import Diagram, diagram_svg, draw_network, save_diagram
+
+    monkeypatch.setattr(DIAGRAM, "MAX_DRAWN_EDGES", 50)
+    net = dr.Network(SIZES, seed=0)
+    with pytest.raises(dr.InputError, match="max_neurons 12 would draw 64 weights"):
+        draw_network(net)
+    diagram = Diagram.from_network(net)
+    for draw in (diagram_svg, lambda d, **k: save_diagram(d, "never.svg", **k)):
+        with pytest.raises(dr.InputError, match="Use max_neurons 5 or less"):
+            draw(diagram, max_neurons=6)
+    monkeypatch.setattr(DIAGRAM, "MAX_DRAWN_EDGES", 11)  # 3 a layer: 2·2 + 2·2 + 2·2 = 12
+    with pytest.raises(dr.InputError, match=r"draw 12 weights .* Not even max_neurons 3"):
+        draw_network(net, max_neurons=3)
+
+
+def test_explains_html_page_still_draws_its_diagrams_of_a_network_past_the_limit(monkeypatch):
+    monkeypatch.setattr(DIAGRAM, "MAX_DRAWN_EDGES", 5)
+    net = dr.Network(SIZES, activation="tanh", seed=0, dtype="float64")
+    page = explain_example(net, [0.1, 0.2, 0.3, 0.4], [0.0, 1.0], format="html")
+    assert page.count("<svg") >= 2 and "The network" in page

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=12,
         metavar="N",
-        help="draw at most N neurons a layer (default: 12)",
+        help="draw at most N neurons a layer (default: 12; at most 5,000 weights in all)",
     )
     values = parser.add_mutually_exclusive_group()
     values.add_argument(
@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     """Draw the network; returns the exit status."""
     from .._validation import check_int
     from ..explain import draw_network
+    from ..explain.diagram import check_drawing_size
     from ._common import check_distinct
     from ._outputs import check_output
     from ._stdin import output_file, refuse_stdin_model
@@ -146,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     check_distinct({"MODEL": args.model}, {"--out": args.out})
     subject, title = _network(args)
     network = getattr(subject, "network", subject)  # (a model file, or a textbook network)
+    check_drawing_size(network.layer_sizes, max_neurons, "--max-neurons")
     inputs, outputs = _names(subject, network)
     _warn_crowded(network, max_neurons, args.values)
     svg = draw_network(network, args.out, max_neurons=max_neurons, show_values=args.values,

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._typing import Array
+from ..exceptions import InputError
 from ..network import Network
 from .events import Trace, neuron_labels, weight_label
 from .expr import fmt
 
-__all__ = ["Diagram", "Edge", "Layout", "layout", "colour", "short"]
+__all__ = ["Diagram", "Edge", "Layout", "check_drawing_size", "layout", "colour", "short"]
 
 COLUMN_GAP, ROW_GAP, RADIUS, MARGIN = 200, 70, 20, 60
 NAMED_COLUMN_GAP = 300
@@ -31,6 +32,9 @@ MAX_LABELLED_BETWEEN = 9
 """Values are written on the edges (``show_values="auto"``) when the diagram has at most
 ``MAX_LABELLED_EDGES`` edges and at most ``MAX_LABELLED_BETWEEN`` weights between any two
 layers (a 3x3 block; with 4x3 the labels of crossing edges ran into each other)."""
+MAX_DRAWN_EDGES = 5_000
+"""The most weights a diagram draws as edges (the limit of explain's weight-by-weight walk):
+a 784-300-10 network drawn in full, 237,000 edges, took 45 s and made a 67 MB SVG."""
 MAX_NAMED_EDGES = 16
 """Diagrams of at most this many weights write each weight's name with its value on its
 edge (``w5 = 0.4``, the tutorial's figure) and the value with all its digits."""
@@ -112,6 +116,35 @@ def _shown(n: int, max_neurons: int) -> list[int | None]:
     if n <= max_neurons:
         return list(range(n))
     return [*range(max_neurons - 2), None, n - 1]
+
+
+def drawn_edges(layer_sizes: list[int] | tuple[int, ...], max_neurons: int) -> int:
+    """The weights drawn as edges with at most ``max_neurons`` neurons a layer (a wider
+    layer draws ``max_neurons - 1`` and a "⋮": :func:`_shown`)."""
+    shown = [n if n <= max_neurons else max_neurons - 1 for n in layer_sizes]
+    return sum(a * b for a, b in zip(shown, shown[1:]))
+
+
+def check_drawing_size(layer_sizes: list[int] | tuple[int, ...], max_neurons: int,
+                       option: str = "max_neurons") -> None:  # fmt: skip
+    """Refuse a drawing of more than :data:`MAX_DRAWN_EDGES` edges before it is laid out
+    (``option`` names the setting in the message: ``--max-neurons``)."""
+    edges = drawn_edges(layer_sizes, max_neurons)
+    if edges <= MAX_DRAWN_EDGES:
+        return
+    sizes = "-".join(str(n) for n in layer_sizes)
+    most = 3  # (the edges grow with max_neurons: the widest drawing that fits)
+    while drawn_edges(layer_sizes, most + 1) <= MAX_DRAWN_EDGES:
+        most += 1
+    fix = (
+        f"Use {option} {most} or less (the default, 12, draws {drawn_edges(layer_sizes, 12):,})"
+        if drawn_edges(layer_sizes, 3) <= MAX_DRAWN_EDGES
+        else f"Not even {option} 3 (the fewest) fits: draw a network with fewer layers"
+    )
+    raise InputError(
+        f"{option} {max_neurons} would draw {edges:,} weights of the {sizes} network as edges; "
+        f"a diagram draws at most {MAX_DRAWN_EDGES:,}. {fix}."
+    )
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from .diagram import (
     Diagram,
     Edge,
     Layout,
+    check_drawing_size,
     colour,
     layout,
 )
@@ -106,14 +107,16 @@ def _nodes_svg(plan: Layout) -> list[str]:
     return parts
 
 
-def _check_options(max_neurons: object, show_values: object) -> int:
-    """Check the drawing options; return ``max_neurons`` as an int."""
+def _check_options(max_neurons: object, show_values: object, layer_sizes: list[int]) -> int:
+    """Check the drawing options (not too many edges for ``layer_sizes``: at most
+    :data:`~.diagram.MAX_DRAWN_EDGES`); return ``max_neurons`` as an int."""
     max_neurons = check_int(max_neurons, "max_neurons", minimum=3)  # (first, ⋮, last)
     if not (show_values is True or show_values is False or show_values == "auto"):
         raise InputError(
             f"show_values must be True, False or 'auto' (values on the edges when there are "
             f"at most {MAX_LABELLED_EDGES}); received {show_values!r}."
         )
+    check_drawing_size(layer_sizes, max_neurons)
     return max_neurons
 
 
@@ -139,7 +142,14 @@ def diagram_svg(
     ``max_neurons`` (at least 3) is the widest layer drawn in full.
     """
     _check_diagram(diagram, "diagram_svg")
-    max_neurons = _check_options(max_neurons, show_values)
+    max_neurons = _check_options(max_neurons, show_values, diagram.layer_sizes)
+    return svg_text(diagram, max_neurons, show_values, standalone)
+
+
+def svg_text(diagram: Diagram, max_neurons: int = 12, show_values: bool | str = "auto",
+             standalone: bool = False) -> str:  # fmt: skip
+    """:func:`diagram_svg` without its checks, for explain's HTML page: its diagrams draw
+    at most 12 neurons a layer, however many edges a deep network then has."""
     plan = layout(diagram, max_neurons, show_values)
     parts = [svg_root(plan.width, plan.height, "network", standalone=standalone)]
     parts.append(f"<title>{escape(diagram.title or 'network diagram')}</title>")
@@ -160,7 +170,7 @@ def save_diagram(
 ) -> Path:
     """Write the diagram to ``path``: ``.svg`` (hand-written) or ``.png`` (matplotlib)."""
     _check_diagram(diagram, "save_diagram")
-    max_neurons = _check_options(max_neurons, show_values)
+    max_neurons = _check_options(max_neurons, show_values, diagram.layer_sizes)
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".svg":
@@ -216,7 +226,7 @@ def draw_network(
         Where to write the picture; the extension picks the format.
     max_neurons : int, default 12
         Widest layer drawn in full (at least 3: a wider layer shows its first neurons,
-        a "⋮" and the last one).
+        a "⋮" and the last one); at most 5,000 weights are drawn.
     show_values : bool or "auto"
         Write each weight on its edge ("auto": when there are at most 40 edges).
     title : str
@@ -234,10 +244,11 @@ def draw_network(
     Raises
     ------
     InputError
-        If an argument is not usable (not a Network, ``max_neurons`` < 3, ...).
+        If an argument is not usable (not a Network, ``max_neurons`` < 3, ...), or the
+        drawing would have more than :data:`~.diagram.MAX_DRAWN_EDGES` edges (5,000).
     """
     require_network(network, "draw_network")
-    max_neurons = _check_options(max_neurons, show_values)
+    max_neurons = _check_options(max_neurons, show_values, network.layer_sizes)
     if not isinstance(title, str):
         raise InputError(f"title must be a string; received {type(title).__name__} {title!r}.")
     names = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .draw import Diagram, diagram_svg
+from .draw import Diagram, svg_text
 from .events import Trace
 from .expr import fmt, fmt_short
 from .linear import (
@@ -112,8 +112,8 @@ def _diagrams(trace: Trace) -> str:
     return (
         '<section><h2>The network</h2><div class="figures">'
         "<figure><figcaption>Before the update: hover an edge for its weight and gradient"
-        f"</figcaption>{diagram_svg(before)}</figure>"
-        f"<figure><figcaption>{escape(caption)}</figcaption>{diagram_svg(after)}</figure>"
+        f"</figcaption>{svg_text(before)}</figure>"
+        f"<figure><figcaption>{escape(caption)}</figcaption>{svg_text(after)}</figure>"
         '</div><p class="note">Edge width grows with |w|; blue edges are positive, red '
         "negative; dashed edges come from the bias nodes.</p></section>"
     )
