@@ -135,3 +135,28 @@ def test_explains_html_page_still_draws_its_diagrams_of_a_network_past_the_limit
     net = dr.Network(SIZES, activation="tanh", seed=0, dtype="float64")
     page = explain_example(net, [0.1, 0.2, 0.3, 0.4], [0.0, 1.0], format="html")
     assert page.count("<svg") >= 2 and "The network" in page
+
+
+# ------------------------------------------------------------- --out named as a picture
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf", ".PNG"])
+def test_explain_refuses_an_out_named_as_a_picture_and_points_to_plot(
+    tmp_path, capsys, monkeypatch, suffix
+):
+    monkeypatch.chdir(tmp_path)  # (the text walk was written into walk.png, exit 0)
+    code, out, err = _cli(capsys, "explain", "--out", f"walk{suffix}")
+    _one_error_line(code, out, err)
+    assert f"not a{'n' if suffix == '.svg' else ''} {suffix[1:].upper()} picture" in err
+    assert "--plot walk.png or walk.svg" in err and "--out walk.html" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explain_and_inspect_refuse_an_out_named_as_a_model_file_or_image(model, tmp_path, capsys):
+    walk = tmp_path / "walk.safetensors"
+    code, out, err = _cli(capsys, "explain", "--out", walk)
+    _one_error_line(code, out, err)
+    assert ".safetensors means a model file" in err and "walk.html" in err
+    report = tmp_path / "report.png"
+    code, out, err = _cli(capsys, "inspect", model, "--out", report)
+    _one_error_line(code, out, err)
+    assert ".png means a PNG image" in err
+    assert not walk.exists() and not report.exists()

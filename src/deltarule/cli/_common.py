@@ -721,6 +721,10 @@ _FORMAT_SUFFIXES = {
     ".xz": "xz-compressed data",
     ".zst": "Zstandard-compressed data",
     ".zip": "a ZIP archive",
+    ".png": "a PNG image",
+    ".svg": "an SVG image",
+    ".pdf": "a PDF document",
+    ".safetensors": "a model file",
 }
 """Extensions that name a format, whichever command writes it: an ``--out`` with one that
 the command does not write is refused (evaluate's text report in ``e.csv``; predictions in

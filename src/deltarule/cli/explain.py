@@ -83,6 +83,27 @@ def _explain(
     return text, figure_bytes(curve_figure(trace), suffix), trace
 
 
+_PICTURES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+
+
+def _refuse_picture(out: str | None) -> None:
+    """Refuse an --out named as a picture (``walk.png``: the walk is text), pointing to
+    --plot and to the HTML page, whose diagrams and curve are SVG."""
+    from ..exceptions import InputError
+
+    suffix = os.path.splitext(out or "")[1].lower()
+    if suffix not in _PICTURES:
+        return
+    stem = os.path.splitext(out or "")[0]
+    raise InputError(
+        f"--out {out}: explain writes the walk as text, Markdown, HTML or JSON, not "
+        f"{'an' if suffix == '.svg' else 'a'} {suffix[1:].upper()} picture. For a picture use "
+        f"--plot {stem}.png or {stem}.svg (the error curve, with --steps N; E(W) with --example "
+        f"linear); --out {stem}.html writes the walk as a page with SVG diagrams of the "
+        "network; 'deltarule draw' draws the network alone."
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Explain, then print or write the result; returns the exit status.
 
@@ -106,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     check_output("--out", args.out, out_example.get(args.format, "walk.txt"))
     check_output("--plot", args.plot, "curve.png")
     check_distinct({"--model": args.model}, {"--out": args.out, "--plot": args.plot})
+    _refuse_picture(args.out)
     refuse_foreign_extension(args.out, _FORMAT_BY_SUFFIX)
     text, plot, trace = _explain(args, loaded, rate_note)
     if trace is not None and trace.diverged is not None:
