@@ -100,3 +100,32 @@ def test_the_png_error_curve_says_its_log_scales_and_writes_plain_numbers():
     ys = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert "1,000" in xs and "10" in xs and not any("10^" in t or "$" in t for t in xs + ys)
     assert "0.01" in ys
+
+
+def _x_labels(svg: str) -> list[str]:
+    return re.findall(r'text-anchor="middle">([^<]*)</text>', svg)
+
+
+@pytest.mark.parametrize("steps", [1, 5, 9])
+def test_a_short_runs_curve_labels_each_update(steps):
+    # (--steps 5: a symlog axis running to 5 labelled 0 and 1 only, in --plot and the page)
+    from deltarule.explain import tutorial_trace
+    from deltarule.explain._plots import curve_figure
+
+    walked = tutorial_trace(steps=steps)
+    ax = curve_figure(walked).axes[0]
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= steps]
+    assert ticks == list(range(steps + 1)), ticks
+    assert ax.get_xlabel() == "updates"  # (a linear axis now)
+    page = explain_tutorial("html", steps=steps)
+    start = page.index("<title>error during training</title>")
+    svg = page[page.rfind("<svg", 0, start) : page.index("</svg>", start)]
+    assert [x for x in _x_labels(svg) if x.isdigit()] == [str(k) for k in range(steps + 1)]
+
+
+def test_a_long_runs_curve_keeps_its_log_axis():
+    from deltarule.explain import tutorial_trace
+    from deltarule.explain._plots import curve_figure
+
+    ax = curve_figure(tutorial_trace(steps=100)).axes[0]
+    assert ax.get_xscale() == "symlog" and ax.get_xlabel() == "updates (log scale)"

@@ -25,8 +25,10 @@ def error_figure(
     markers: tuple[Sequence[float], Sequence[float]] | None = None,
     logx: bool = False,
     logy: bool = False,
+    integer_x: bool = False,
 ) -> Any:
-    """Return a matplotlib Figure with the curve (xs, ys) and optional marker points."""
+    """Return a matplotlib Figure with the curve (xs, ys) and optional marker points
+    (``integer_x``: x ticks at whole numbers only, the updates of a short run)."""
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
@@ -39,9 +41,11 @@ def error_figure(
     if markers is not None:
         ax.plot(*markers, "o-", color="#c0392b", markersize=4, linewidth=1, label="steps")
         ax.legend()
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     ax.set_xscale("symlog" if logx else "linear")
+    if integer_x:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yscale("log" if logy else "linear")
     if logx:  # (as the HTML chart: 0, 1, 10, 1,000, not 0, 10^0, 10^1)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
@@ -61,12 +65,14 @@ def error_figure(
 
 
 def curve_figure(trace: Trace) -> Any:
-    """Return the figure of a trace's error curve (error against updates, log-log).
+    """Return the figure of a trace's error curve (error against updates, log-log; fewer
+    than 10 updates on a linear axis, each labelled).
 
     The error axis is linear when an error is 0 (a log axis has no place for it), and
     the title says when the training diverged (the curve then ends where it did).
     """
     xs, ys = zip(*trace.curve)
+    few = max(xs) < 10  # (a log axis would label 0 and 1 only: each update instead)
     title = "error during training"
     if trace.diverged is not None:
         title += f"\ndiverged: the error overflowed after {trace.diverged:,} updates"
@@ -76,8 +82,9 @@ def curve_figure(trace: Trace) -> Any:
         xlabel="updates",
         ylabel="error E",
         title=title,
-        logx=True,
+        logx=not few,
         logy=min(ys) > 0,
+        integer_x=few,
     )
 
 

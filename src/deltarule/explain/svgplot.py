@@ -59,7 +59,10 @@ def _scale(values: Sequence[float], kind: str) -> tuple[np.ndarray, float, float
 def _ticks(low: float, high: float, kind: str) -> list[tuple[float, str]]:
     """Tick positions (in axis units) and labels."""
     if kind == "symlog":  # (0, 1, 10, 100, ...: the updates)
-        top = math.floor(math.log10(max(10**high - 1, 1)) + 1e-9)
+        last = 10**high - 1
+        if last < 10 - 1e-6:  # (a short run: 0 and 1 alone left its updates unlabelled)
+            return [(math.log10(1 + k), f"{k}") for k in range(math.floor(last + 1e-6) + 1)]
+        top = math.floor(math.log10(max(last, 1)) + 1e-9)
         return [(0.0, "0")] + [(math.log10(1 + 10**e), f"{10**e:,}") for e in range(top + 1)]
     if kind == "log":
         first, last = math.ceil(low - 1e-9), math.floor(high + 1e-9)
