@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,23 @@ def test_confusion_matrix_labels_fit_and_counts_start_at_zero():
     assert all(tick.get_rotation() == 0 for tick in digits.get_xticklabels())
     many = confusion_matrix_figure(np.eye(40), [f"category_{i:02d}" for i in range(40)]).axes[0]
     assert all(tick.get_rotation() == 90 for tick in many.get_xticklabels())
+
+
+def test_a_loss_near_the_float_maximum_leaks_no_overflow_warning(tmp_path):
+    # (matplotlib's ticker printed "RuntimeWarning: overflow encountered in multiply")
+    history = {"epoch": [1, 2, 3], "loss": [1e308, 1e-308, 0.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for suffix in ("png", "svg"):
+            path = save_training_curves(history, tmp_path / f"huge.{suffix}")
+            assert path.stat().st_size > 1000
+
+
+def test_the_epoch_axis_spans_every_epoch_when_only_the_first_loss_is_finite():
+    # (a loss that went inf after epoch 1 drew one point on an axis from 0.945 to 1.050)
+    inf = float("inf")
+    fig = training_curves_figure({"epoch": [1, 2, 3], "loss": [1.0, inf, inf]})
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    assert low < 1 and high > 3
+    assert [t for t in ax.get_xticks() if low <= t <= high] == [1, 2, 3]

@@ -186,9 +186,12 @@ def write_figure(fig: Any, handle: Any, fmt: str) -> None:
     """``fig.savefig`` into ``handle`` so that the same figure gives the same bytes: SVG
     without its creation date and with fixed element ids (matplotlib's are random)."""
     import matplotlib
+    import numpy as np
 
     metadata = {"Date": None} if fmt == "svg" else None
-    with matplotlib.rc_context({"svg.hashsalt": "deltarule"}):
+    # (matplotlib's ticker overflows on a value near 1e308, a diverging loss: a warning
+    # about its own arithmetic, the picture unharmed)
+    with matplotlib.rc_context({"svg.hashsalt": "deltarule"}), np.errstate(over="ignore"):
         fig.savefig(handle, format=fmt, metadata=metadata)
 
 
@@ -348,14 +351,20 @@ def training_curves_figure(
                 text.set_parse_math(False)
     panels[-1].set_xlabel("epoch")
     panels[-1].xaxis.set_major_locator(MaxNLocator(integer=True))  # (no epoch 1.5)
-    if max(epochs) - min(epochs) < 2:  # (else too few whole numbers to tick)
-        panels[-1].set_xlim(min(epochs) - 1, max(epochs) + 1)
+    # every epoch, also those whose values are not drawn (a loss that went inf after epoch
+    # 1 left the axis at 0.95 to 1.05); a span of less than 2: too few whole numbers to tick
+    span = max(epochs) - min(epochs)
+    pad = 1 if span < 2 else 0.05 * span
+    panels[-1].set_xlim(min(epochs) - pad, max(epochs) + pad)
     panels[0].set_title(plain_text(title or "training curves"), **_PLAIN)
     if note:  # (below the title: a diverged run's reason, its last epoch not drawn)
         panels[0].text(0.5, 1.0, plain_text(_shortened(note)), transform=panels[0].transAxes,
                        ha="center", va="bottom", fontsize=7, color=_RED, **_PLAIN)  # fmt: skip
         panels[0].set_title(plain_text(title or "training curves"), pad=14, **_PLAIN)
-    fig.tight_layout()
+    import numpy as np
+
+    with np.errstate(over="ignore"):  # (the ticker's overflow near 1e308: write_figure)
+        fig.tight_layout()
     return fig
 
 
