@@ -154,3 +154,23 @@ def test_values_are_written_on_the_edges_only_where_they_fit():
     assert not labelled([3, 4, 3, 2]) and not labelled([10, 8, 3])
     forced = layout(Diagram.from_network(dr.Network([3, 4, 3, 2], seed=0)), show_values=True)
     assert forced.labelled
+
+
+def test_a_long_neuron_name_is_written_small_enough_for_its_circle():
+    # (QA: "h1.2000" and "i784" ran out of their circles in a 784-2000-2000-10 drawing)
+    import re
+
+    from deltarule.explain import draw_network
+
+    svg = draw_network(dr.Network([1000, 1200, 3, 2], seed=0))
+    sizes = {
+        name: float(size or 11)
+        for size, name in re.findall(
+            r'font-weight="bold"(?: font-size="([\d.]+)")?>([^<]+)</text></g>', svg
+        )
+    }
+    assert {"i1", "i1000", "h1.1", "h1.1200", "o2"} <= set(sizes)
+    assert sizes["i1"] == sizes["i1000"] == sizes["h1.1"] == 11  # (the full size: they fit)
+    assert sizes["h1.1200"] < 11
+    # about 0.6 em a bold character: each name within the circle's 40 px
+    assert all(0.6 * size * len(name) <= 2 * 20 for name, size in sizes.items()), sizes

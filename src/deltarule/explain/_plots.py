@@ -103,7 +103,7 @@ def diagram_figure(plan: Any) -> Any:
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle
 
-    from .diagram import POSITIVE, RADIUS, colour
+    from .diagram import POSITIVE, RADIUS, colour, node_font_scale
 
     fig = Figure(figsize=(plan.width / 100, plan.height / 100), dpi=150)
     ax = fig.add_axes((0, 0, 1, 1))
@@ -132,7 +132,8 @@ def diagram_figure(plan: Any) -> Any:
             )
     for x, y, name in plan.neurons:
         ax.add_patch(Circle((x, y), RADIUS, facecolor="#fdfdfd", edgecolor="#333", zorder=2))
-        ax.text(x, y, name, ha="center", va="center", fontsize=7, weight="bold", zorder=4)
+        size = 7 * node_font_scale(name)  # (h1.2000 ran out of its circle)
+        ax.text(x, y, name, ha="center", va="center", fontsize=size, weight="bold", zorder=4)
     for x, y, text, side in plan.names:
         ha = "right" if side == "left" else "left"
         ax.text(x, y, text, ha=ha, va="center", fontsize=7, zorder=4, parse_math=False)

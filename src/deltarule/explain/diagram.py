@@ -20,7 +20,16 @@ from ..network import Network
 from .events import Trace, neuron_labels, weight_label
 from .expr import fmt
 
-__all__ = ["Diagram", "Edge", "Layout", "check_drawing_size", "layout", "colour", "short"]
+__all__ = [
+    "Diagram",
+    "Edge",
+    "Layout",
+    "check_drawing_size",
+    "layout",
+    "colour",
+    "node_font_scale",
+    "short",
+]
 
 COLUMN_GAP, ROW_GAP, RADIUS, MARGIN = 200, 70, 20, 60
 NAMED_COLUMN_GAP = 300
@@ -315,6 +324,17 @@ def _fits_labels(edges: list[Edge], positions: list[dict]) -> bool:
     """True when every edge's value can be written on it without crowding."""
     between = max((len(a) * len(b) for a, b in zip(positions, positions[1:])), default=0)
     return len(edges) <= MAX_LABELLED_EDGES and between <= MAX_LABELLED_BETWEEN
+
+
+NODE_CHARS = 5
+"""The characters of a neuron's name that fit in its circle at the full font size (``h1.12``);
+a longer name (``h1.2000``, a wide layer's last neuron) is written smaller."""
+
+
+def node_font_scale(name: str) -> float:
+    """The font size of a neuron's name, as a fraction of the full one, that fits it in its
+    circle."""
+    return min(1.0, NODE_CHARS / max(len(name), 1))
 
 
 def colour(value: float) -> str:

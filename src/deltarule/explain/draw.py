@@ -39,6 +39,7 @@ from .diagram import (
     check_drawing_size,
     colour,
     layout,
+    node_font_scale,
 )
 from .svgplot import svg_root
 
@@ -78,6 +79,12 @@ LABEL_CHAR_WIDTH = 6.0
 """About the width of a character of an edge's label (11 px sans-serif), for the box behind it."""
 
 
+def _node_font(name: str) -> str:
+    """A smaller font-size for a name too long for its circle ("" for one that fits)."""
+    scale = node_font_scale(name)
+    return "" if scale == 1 else f' font-size="{11 * scale:.1f}"'
+
+
 def _nodes_svg(plan: Layout) -> list[str]:
     parts = [
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{RADIUS * 0.7:.1f}" fill="#eef3fb" '
@@ -88,7 +95,7 @@ def _nodes_svg(plan: Layout) -> list[str]:
         f'<g class="neuron"><title>{escape(name)}</title>'
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{RADIUS}" fill="#fdfdfd" stroke="#333" '
         f'stroke-width="1.5"/><text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
-        f'font-weight="bold">{escape(name)}</text></g>'
+        f'font-weight="bold"{_node_font(name)}>{escape(name)}</text></g>'
         for x, y, name in plan.neurons
     ]
     parts += [
