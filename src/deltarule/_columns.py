@@ -140,8 +140,10 @@ MARKS_ATTR = "deltarule.marks"  # (a column's attrs: the marks read as missing, 
 
 def marks_as_missing(series: Any) -> Any:
     """A column of numbers whose other cells are all missing-value marks
-    (:data:`MISSING_MARKS`): as numbers, those cells missing. Any other column as it is
-    (a '?' among text stays a category)."""
+    (:data:`MISSING_MARKS`): as numbers, those cells missing; so is a column of nothing but
+    marks (and empty cells), as one of nothing but ``NA`` is read (every row of a column of
+    numbers missing, say, in a file to predict). Any other column as it is (a '?' among
+    text stays a category)."""
     if is_numeric(series):
         return series
     cells = series.astype(object)
@@ -149,7 +151,7 @@ def marks_as_missing(series: Any) -> Any:
     if not marks.any():
         return series
     rest = cells[~marks & cells.notna()]
-    if rest.empty or rest.map(lambda v: isinstance(v, (bool, np.bool_))).any():
+    if rest.map(lambda v: isinstance(v, (bool, np.bool_))).any():
         return series
     numbers = load_pandas().to_numeric(rest, errors="coerce")
     if numbers.isna().any():  # other text too: not a column of numbers

@@ -106,6 +106,31 @@ def test_na_in_a_column_of_numbers_is_missing(tmp_path, capsys):
     assert "line 3 of 'nanum.csv'" in err
 
 
+@pytest.mark.parametrize("marks", ["?", "?\n-", "NA"])
+def test_a_file_to_predict_whose_numbers_are_all_marked_missing(tmp_path, capsys, marks):
+    # (QA: '?' in every row of a column of numbers was "text"; NA in every row was imputed)
+    data = tmp_path / "imp.csv"
+    data.write_text("num,y\n" + "".join(f"{'?' if i % 10 == 0 else i},{'ab'[i % 2]}\n"
+                                          for i in range(40)))  # fmt: skip
+    model = tmp_path / "m.safetensors"
+    code, _, err = cli(capsys, "train", data, "--target", "y", "--impute", "mean", "--out", model,
+                       "--epochs", "1", "--quiet")  # fmt: skip
+    assert code == 0, err
+    new = tmp_path / "new.csv"
+    new.write_text("num\n" + marks + "\n")
+    code, out, err = cli(capsys, "predict", model, new)
+    assert code == 0, err
+    assert len(out.splitlines()) == 1 + len(marks.splitlines())
+    strict = tmp_path / "strict.safetensors"  # (trained without imputation: the fix says so)
+    data.write_text("num,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(40)))
+    code, _, err = cli(capsys, "train", data, "--target", "y", "--out", strict, "--epochs", "1",
+                       "--quiet")  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(capsys, "predict", strict, new)
+    assert code == 2 and "column 'num' has" in err and "missing value(s)" in err
+    assert "trained without imputation" in err and "holds text" not in err
+
+
 # ---------------------------------------------------------------- 5, 6: separators
 def test_a_semicolon_file_with_a_comma_in_a_header_name(tmp_path, capsys):
     data = tmp_path / "semihdr.csv"
