@@ -131,6 +131,24 @@ def test_a_file_to_predict_whose_numbers_are_all_marked_missing(tmp_path, capsys
     assert "trained without imputation" in err and "holds text" not in err
 
 
+def test_a_number_past_64_bits_keeps_its_column_numeric(tmp_path, capsys):
+    data = tmp_path / "hi.csv"
+    rng = random.Random(9)
+    values = [99999999999999999999] + [rng.randint(0, 40) for _ in range(59)]
+    data.write_text("n,y\n" + "".join(f"{v},{'xy'[v > 20]}\n" for v in values))
+    model = tmp_path / "hi.safetensors"
+    code, _, err = cli(capsys, "train", data, "--target", "y", "--out", model, "--epochs", "1",
+                       "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert _column_kinds(capsys, model) == {"n": "numeric"}
+    code, out, err = cli(capsys, "predict", model, data)
+    assert code == 0 and "not seen in training" not in err, err
+    assert len(out.splitlines()) == 61
+    data.write_text(f"n,y\n{'9' * 400},x\n3,y\n4,x\n")  # (past float's range: no traceback)
+    code, _, err = cli(capsys, "train", data, "--target", "y", "--out", model)
+    assert code == 2 and "column 'n' holds infinity at line 2" in err
+
+
 # ---------------------------------------------------------------- 5, 6: separators
 def test_a_semicolon_file_with_a_comma_in_a_header_name(tmp_path, capsys):
     data = tmp_path / "semihdr.csv"

@@ -165,6 +165,20 @@ def test_missing_value_marks_are_missing_in_a_column_of_numbers(write, mark):
     assert frame["v"].dtype.kind == "f" and frame["v"].isna().tolist() == [False, True, False]
 
 
+@pytest.mark.parametrize("big", [2**64, -(2**63) - 1, 99999999999999999999, 10**25])
+def test_a_column_of_whole_numbers_past_64_bits_is_numbers(write, big):
+    # (QA: one 20-digit number left pandas' column Python integers, and the column became
+    # one category per number, silently; 19-digit ones are read as numbers)
+    frame = read_table(write("n.csv", f"n,y\n{big},x\n3,y\n,x\n-4,y\n"))
+    assert frame["n"].dtype.kind == "f"
+    assert frame["n"].tolist()[:2] == [float(big), 3.0] and frame["n"].tolist()[3] == -4.0
+    assert pd.isna(frame["n"].iloc[2])
+    frame = read_table(write("n.csv", f"n,y\n{'9' * 400},x\n3,y\n"))  # (past float's range)
+    assert frame["n"].tolist() == [np.inf, 3.0]
+    ids = read_table(write("k.csv", f"id,y\n{big},x\n3,y\n"), needed=["y"])
+    assert ids["id"].tolist() == [big, 3]  # (a column not used is left as pandas reads it)
+
+
 def test_text_columns_read_as_written_keep_marks_and_lose_empty_cells(write):
     frame = read_table(write("c.csv", "code,y\nNA,1\n,2\n 007,3\n"), text_columns=["code"])
     assert frame["code"].iloc[[0, 2]].tolist() == ["NA", "007"] and pd.isna(frame["code"][1])

@@ -9,6 +9,9 @@ as text (:func:`settle_cells`):
   of True/False (R's ``TRUE``/``FALSE``) with such marks, its cells True and False as pandas
   reads them. In a column of text the marks are text like any other value (the country
   code ``NA``, Kaggle's ``NA`` for "no alley"): there, only empty cells are missing;
+* a column of whole numbers one of which is past 64 bits (``99999999999999999999``), which
+  pandas leaves as Python integers, is numbers as floats, as one of 19-digit numbers is used
+  (one past float's range: infinity, refused as such later);
 * a column of numbers written with a decimal comma (``1,5``, ``-0,38``: spreadsheets in many
   locales, in a ``;``- or tab-separated file or quoted in a comma-separated one) is numbers,
   judged on the whole column (:func:`_decimal_comma`). A column mostly of such numbers with
@@ -127,6 +130,33 @@ def _text_only(column: Any) -> bool:
         return True
     return column.dtype == object and bool(
         column.dropna().map(lambda value: isinstance(value, str)).all()
+    )
+
+
+def _big_integers(pd: Any, column: Any) -> Any:
+    """A column pandas read as Python integers (an object column: some past 64 bits) as
+    floats (one past float's range: infinity, as ``pd.to_numeric`` reads such text); None
+    for any other column."""
+    if column.dtype != object:
+        return None
+    present = column.dropna()
+    if present.empty or not all(
+        isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        for value in present
+    ):
+        return None
+
+    def as_float(value: Any) -> float:
+        try:
+            return float(value)
+        except OverflowError:
+            return float("inf") if value > 0 else float("-inf")
+
+    return pd.Series(
+        [np.nan if pd.isna(v) else as_float(v) for v in column],
+        index=column.index,
+        name=column.name,
+        dtype=float,
     )
 
 
@@ -250,6 +280,11 @@ def settle_cells(
         column = frame.iloc[:, i]
         name = names[i]
         if not _text_only(column):
+            if needed is None or name in needed:
+                big = _big_integers(pd, column)
+                if big is not None:  # (not a column of categories, one per number)
+                    frame.isetitem(i, big)
+                    continue
             fractions = _fractions(column)
             if fractions is None or not fractions.any():
                 continue
