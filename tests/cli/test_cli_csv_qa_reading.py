@@ -161,6 +161,23 @@ def test_a_semicolon_file_with_a_comma_in_a_header_name(tmp_path, capsys):
     assert _column_kinds(capsys, model)["Menge"] == "numeric"
 
 
+def test_a_two_column_semicolon_file_with_a_comma_in_a_name(tmp_path, capsys):
+    data = tmp_path / "preis.csv"  # (a comma split it in two as well, and won the tie)
+    data.write_text("Preis (EUR, netto);Menge\n"
+                    + "".join(f"{i},{i % 10}5;{'ab'[i % 2]}\n" for i in range(1, 40)))  # fmt: skip
+    model = tmp_path / "p.safetensors"
+    code, _, err = cli(capsys, "train", data, "--target", "Menge", "--out", model, "--epochs",
+                       "1", "--quiet")  # fmt: skip
+    assert code == 0, err
+    code, out, _ = cli(capsys, "inspect", model)
+    assert "preprocessing: 1 input column(s), target 'Menge'" in out
+    assert any(line.split()[:4] == ["Preis", "(EUR,", "netto)", "numeric"]
+               for line in out.splitlines())  # fmt: skip
+    code, out, err = cli(capsys, "predict", model, data)  # (read as train read it)
+    assert code == 0, err
+    assert out.splitlines()[0] == "Menge" and len(out.splitlines()) == 40
+
+
 PIPE = "a|b|y\n1|2|x\n2|3|y\n3|1|x\n4|0|y\n1|2|x\n2|3|y\n"
 SPACES = "x1 x2 y\n1 2 a\n2  3 b\n3 1 a\n4 0 b\n1 2 a\n2 3 b\n"
 

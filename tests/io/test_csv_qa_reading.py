@@ -208,6 +208,22 @@ def test_the_separator_is_guessed_from_the_body_too(write, content, columns):
     assert list(read_table(path).columns) == columns
 
 
+@pytest.mark.parametrize(
+    ("content", "columns"),
+    [
+        ("Preis (EUR, netto);Menge\n1,15;a\n2,25;b\n3,35;a\n", ["Preis (EUR, netto)", "Menge"]),
+        ("Preis (EUR, netto)\tMenge\n1,15\ta\n2,25\tb\n", ["Preis (EUR, netto)", "Menge"]),
+        ("a;b\tc\n1;2\tx\n3;4\ty\n", ["a;b", "c"]),
+        ("a,b\n1,2\n3,4\n", ["a", "b"]),  # (no tie: still a comma)
+    ],
+)
+def test_separators_splitting_lines_alike_are_told_apart(write, content, columns):
+    # (QA: with two columns, comma and semicolon both split every line of
+    # 'Preis (EUR, netto);Menge' in two, and the tie went to the comma)
+    frame = read_table(write("s.csv", content))
+    assert list(frame.columns) == columns
+
+
 def test_a_semicolon_file_with_a_comma_in_a_header_name_reads_its_numbers(write):
     frame = read_table(write("s.csv", "Preis (EUR, netto);Menge;y\n1,5;2;x\n2,5;3;y\n"))
     assert frame["Preis (EUR, netto)"].tolist() == [1.5, 2.5] and frame["Menge"].tolist() == [2, 3]
