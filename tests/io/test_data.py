@@ -216,6 +216,27 @@ def test_damaged_or_unnamed_gzip(tmp_path):
         read_table(tmp_path / "data.gz")
 
 
+def test_a_cut_gzip_file_is_damaged_not_too_big_for_memory(tmp_path, monkeypatch):
+    # (QA: a cut file's last 4 bytes, read as gzip's size of the text, made it "decompresses
+    # to 2,947,729,862 bytes, more than half the memory"; deflate expands 1032:1 at most)
+    import gzip
+    import random
+
+    monkeypatch.setattr("deltarule.io.data.available_memory", lambda: 2 * 1024**3)
+    rng = random.Random(0)
+    text = "a,b,label\n" + "".join(f"{rng.random():.6f},{rng.random():.6f},x\n" for _ in range(500))
+    cut = gzip.compress(text.encode(), mtime=0)[:200]
+    assert int.from_bytes(cut[-4:], "little") > 1024**3  # (what the size check would read)
+    (tmp_path / "cut.csv.gz").write_bytes(cut)
+    with pytest.raises(InputError, match="is gzip-compressed but damaged .*gzip -k"):
+        read_table(tmp_path / "cut.csv.gz")
+    # a whole file that expands as far as deflate goes is still measured by its size
+    (tmp_path / "zeros.csv.gz").write_bytes(gzip.compress(b"a\n" + b"0" * 10_000_000))
+    monkeypatch.setattr("deltarule.io.data.available_memory", lambda: 4_000_000)
+    with pytest.raises(InputError, match="decompresses to 10,000,002 bytes, more than half"):
+        read_table(tmp_path / "zeros.csv.gz")
+
+
 def _zip(path, members: dict[str, bytes]):
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in members.items():

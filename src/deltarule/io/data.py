@@ -334,11 +334,17 @@ _MEMORY_SHARE = 0.5
 take once decompressed (parsed, it takes about as much again: the NPZ reader's share)."""
 
 
+_MOST_INFLATED = 1032
+"""The most a gzip (deflate) stream expands: about 1032 bytes for each compressed one."""
+
+
 def _check_inflated(file: Path) -> None:
     """Refuse a gzip-compressed table whose text, decompressed, would take more than
     :data:`_MEMORY_SHARE` of the memory available now (a 150 KB file can hold gigabytes of
     text). The size is the one gzip records at the end of the file (modulo 4 GiB, of its
-    last part), read without decompressing anything."""
+    last part), read without decompressing anything; one more than :data:`_MOST_INFLATED`
+    times the file's is no size at all but the bytes where a cut file ends, left to the
+    reader, which says the file is damaged."""
     available = available_memory()
     if available is None:
         return
@@ -349,7 +355,7 @@ def _check_inflated(file: Path) -> None:
     except OSError:  # (shorter than a gzip trailer: the reader says it is damaged)
         return
     limit = int(available * _MEMORY_SHARE)
-    if size > limit:
+    if size > limit and size <= _MOST_INFLATED * file.stat().st_size:
         raise InputError(
             f"{str(file)!r} is {file.stat().st_size:,} bytes of gzip-compressed text that "
             f"decompresses to {size:,} bytes, more than half the {available:,} bytes of memory "
