@@ -334,6 +334,14 @@ def test_a_short_line_names_its_fields(tmp_path, capsys):
     assert "short.csv': line 3 has 2 fields but the header has 3" in err
 
 
+def test_a_comma_ending_the_header_alone_is_named_with_its_fix(tmp_path, capsys):
+    data = tmp_path / "hdr.csv"
+    data.write_text("a,b,color,label,\n0.5,0.5,red,yes\n0.1,0.2,blue,no\n")
+    code, _, err = cli(capsys, "train", data, "--target", "label", "--out", tmp_path / "m.st")
+    assert code == 2 and err.startswith("error: ") and "hdr.csv': the header's last column" in err
+    assert "Remove the ',' at the end of the header line" in err and len(err.splitlines()) == 1
+
+
 def test_excel_rows_of_commas_at_the_end_are_ignored(tmp_path, capsys):
     data = tmp_path / "commas.csv"
     data.write_text("a,b,y\n1,2,x\n2,3,y\n3,1,x\n4,0,y\n1,2,x\n2,3,y\n,,\n,,\n")

@@ -349,6 +349,27 @@ def test_a_line_with_fewer_fields_than_the_header_is_refused(write, content, mes
     assert "expected every line to have 3" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "sep"),
+    [
+        ("h.csv", "a,b,color,label,\n0.5,0.5,red,yes\n0.1,0.2,blue,no\n", "','"),
+        ("h.tsv", "a\tb\tlabel\t\n1\t2\tyes\n", "'\\t'"),
+        ("m.csv", "a,b,label,\n1,2,yes,\n3,4,no\n", "','"),  # (some rows end with one too)
+    ],
+)
+def test_a_separator_ending_the_header_alone_says_so(write, name, content, sep):
+    # (QA: "line 2 has 4 fields but the header has 5 ... Check that line for a value or a
+    # ',' left out", where the line was right and the header wrong)
+    with pytest.raises(InputError) as info:
+        read_table(write(name, content))
+    message = str(info.value)
+    assert "the header's last column name is empty" in message
+    assert f"Remove the {sep} at the end of the header line" in message
+    assert "left out" not in message
+    with pytest.raises(InputError, match="line 3 has 2 fields but the header has 3"):
+        read_table(write("s.csv", "a,b,c\n1,2,3\n4,5\n"))  # (a named header: as before)
+
+
 def test_a_short_line_that_holds_another_separator_says_the_guess(write):
     with pytest.raises(InputError) as info:
         read_table(write("s.csv", 'a,city\n"1,5";Paris\n2;Rome\n'))

@@ -257,15 +257,24 @@ def _first_short(file: Path, sep: str, header: bool, width: int, short: Any) -> 
 
 
 def _short_line(
-    file: Path, sep: str, header: bool, width: int, short: Any, guessed: bool
+    file: Path, sep: str, header: bool, width: int, short: Any, guessed: bool, nameless: bool
 ) -> InputError | None:
     """The error for the first data record with fewer than ``width`` fields (a row pandas
     padded with missing values), or None when the file has none (``guessed``: whether the
-    separator was guessed, to be said when the line holds another one)."""
+    separator was guessed, to be said when the line holds another one; ``nameless``: whether
+    the header's last name is empty, a separator ending the header line alone)."""
     found = _first_short(file, sep, header, width, short)
     if found is None:
         return None
     line, fields = found
+    if nameless and len(fields) == width - 1:
+        return InputError(
+            f"{str(file)!r}: the header's last column name is empty (the header line ends with "
+            f"a {_sep_text(sep)}), and line {line} has {_fields(len(fields))}, one fewer than "
+            f"the header's {width}; expected a name for every column and every line to have "
+            f"as many fields as the header. Remove the {_sep_text(sep)} at the end of the "
+            "header line (or, if that column is meant, name it and give each line its value)."
+        )
     others = [c for c in ",;\t|" if c != sep and c in "".join(fields)]
     guess = (
         f" The separator was guessed to be {separator_name(sep)} from the first lines; if "
@@ -304,15 +313,16 @@ def _blank(cell: Any) -> bool:
 
 
 def _refuse_short_lines(
-    file: Path, frame: pd.DataFrame, sep: str, header: bool, guessed: bool, width: int
+    file: Path, frame: pd.DataFrame, sep: str, header: bool, guessed: bool, last: Any, width: int
 ) -> None:
-    """Refuse a line with fewer fields than the header (``width``), which pandas pads with
-    missing values (only looked for when the last column, always read, has a missing
-    value)."""
+    """Refuse a line with fewer fields than the header (``width``; ``last``: the name of the
+    last column), which pandas pads with missing values (only looked for when the last
+    column, always read, has a missing value)."""
     if width > 1 and len(frame):
         short = frame.iloc[:, -1].isna().to_numpy()
         if short.any():
-            error = _short_line(file, sep, header, width, short, guessed)
+            nameless = header and not _named(last)
+            error = _short_line(file, sep, header, width, short, guessed, nameless)
             if error is not None:
                 raise error
 
@@ -461,7 +471,7 @@ def _read_delimited(
             "file of CSV text. Compress the file again (gzip -k data.csv), or pass it "
             "uncompressed."
         ) from exc
-    _refuse_short_lines(file, frame, sep, header, guessed, len(positions))
+    _refuse_short_lines(file, frame, sep, header, guessed, names[-1], len(positions))
     if len(positions) == 1:  # (only there can a blank line mean an empty cell)
         _warn_blank_lines(file, sep)
     rows = RowLines(file, sep, len(frame), header)
