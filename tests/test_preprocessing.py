@@ -305,6 +305,14 @@ def test_entirely_missing_column(holes):
         TabularPreprocessor().fit(holes.assign(e=np.nan), "t", impute="mean")
 
 
+def test_an_entirely_missing_column_says_how_to_drop_it_in_python_and_at_the_cli(holes):
+    with pytest.raises(InputError) as info:
+        TabularPreprocessor().fit(holes.assign(**{"my notes": np.nan}), "t", impute="mean")
+    assert "df.drop(columns='my notes')" in str(info.value)
+    assert "--drop" not in str(info.value)
+    assert info.value.for_command_line().endswith("or drop it with --drop 'my notes'.")
+
+
 # ------------------------------------------------------------------- errors
 def test_unknown_target_lists_columns(frame):
     with pytest.raises(

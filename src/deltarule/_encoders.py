@@ -145,7 +145,12 @@ def fit_column(series: Any, impute: str | None) -> dict[str, Any]:
     series = marks_as_missing(series)
     missing = series.isna()
     if missing.all():
-        raise InputError(f"column {series.name!r} has no values at all; drop it from the data.")
+        python = f"drop it from the table (df.drop(columns={series.name!r}))"
+        raise InputError(
+            f"column {series.name!r} has no values at all (every cell is empty or marks a "
+            f"missing value); expected some values to learn from. Fill it in, or {python}.",
+            options={python: f"drop it with --drop {shlex.quote(str(series.name))}"},
+        )
     if missing.any() and impute is None:
         raise missing_error(series, missing)
     if not is_numeric(series):

@@ -149,6 +149,17 @@ def test_a_number_past_64_bits_keeps_its_column_numeric(tmp_path, capsys):
     assert code == 2 and "column 'n' holds infinity at line 2" in err
 
 
+def test_an_empty_column_names_the_drop_option(tmp_path, capsys):
+    data = tmp_path / "notes.csv"
+    data.write_text("a,notes,y\n" + "".join(f"{i},,{'xy'[i % 2]}\n" for i in range(20)))
+    code, _, err = cli(capsys, "train", data, "--target", "y", "--out", tmp_path / "m.st")
+    assert code == 2 and "column 'notes' has no values at all" in err
+    assert err.rstrip().endswith("drop it with --drop notes.") and "df.drop" not in err
+    code, _, err = cli(capsys, "train", data, "--target", "y", "--out", tmp_path / "m.st",
+                       "--drop", "notes", "--epochs", "1", "--quiet")  # fmt: skip
+    assert code == 0, err  # (the advice works)
+
+
 # ---------------------------------------------------------------- 5, 6: separators
 def test_a_semicolon_file_with_a_comma_in_a_header_name(tmp_path, capsys):
     data = tmp_path / "semihdr.csv"
