@@ -161,6 +161,11 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
                 "flowers.csv/x.safetensors": "flowers.csv' is a file, not a folder"}  # fmt: skip
     assert expected[out] in line
     assert not (data / "nodir").exists()
+    # (the file suggested is the command's: predict's was 'model.safetensors' too)
+    example = {"train": "model.safetensors", "predict": "predictions.csv",
+               "evaluate": "report.txt"}[command]  # fmt: skip
+    assert f"such as {example!r}" in line or f"{example}')." in line
+    assert command == "train" or "safetensors" not in line.replace(out, "")
 
 
 # ---------------------------------------------------------------- 5. the data changed

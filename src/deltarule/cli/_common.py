@@ -645,12 +645,15 @@ def _same_as(path: str, status: os.stat_result) -> bool:
     return (here.st_dev, here.st_ino) == (status.st_dev, status.st_ino)
 
 
-def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+def check_distinct(
+    inputs: dict[str, Any], outputs: dict[str, Any], examples: dict[str, str] | None = None
+) -> None:
     """Refuse outputs that would overwrite an input, or each other (by option name), and
     outputs that could not be written (:func:`deltarule.io.atomic.check_writable`: a
     folder, a path ending in a separator, a missing folder, an existing file that is not
     writable) — before the command's work, so that nothing is computed only to be lost, and
-    no output is written when another fails.
+    no output is written when another fails. ``examples``: by option, the file name its
+    messages suggest (a model file's when not given).
 
     Pipes and devices (``/dev/stdout``) are left out: writing one destroys nothing; DATA
     ``-``, standard input, is compared by the file it is redirected from, if any (``-
@@ -690,7 +693,7 @@ def check_distinct(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     for name, value in outputs.items():  # (folders too: refused now, not after the work)
         if value is not None and not _special(os.fspath(value)):
             try:
-                check_writable(value)
+                check_writable(value, (examples or {}).get(name, "model.safetensors"))
             except InputError as exc:
                 raise InputError(f"{name}: {exc}") from None
 

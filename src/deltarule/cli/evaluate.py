@@ -206,7 +206,8 @@ def run(args: argparse.Namespace) -> int:
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
     outputs = {"--out": out, "--plot": args.plot}
-    check_distinct({"MODEL": args.model, "DATA": args.data}, outputs)
+    examples = {"--out": "report.txt", "--plot": "confusion.png"}
+    check_distinct({"MODEL": args.model, "DATA": args.data}, outputs, examples)
     refuse_foreign_extension(out, {".txt": "text", ".json": "json"})
     if args.plot:
         from ..plots import check_plot_path

@@ -299,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     suffixes = {".txt": "text", ".json": "json", ".csv": "csv"}
     form = output_format(args.format, out, suffixes, "text")
-    check_distinct({"MODEL": args.model}, {"--out": out})
+    check_distinct({"MODEL": args.model}, {"--out": out}, {"--out": "model.txt"})
     refuse_foreign_extension(out, suffixes)
     with stand_ins(_architecture(args.model)) as custom:  # (custom parts: shown by name)
         info = describe(load(args.model))

@@ -178,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
     refuse_stdin_model(args.model)
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     form = output_format(args.format, out, {".csv": "csv", ".json": "json"}, "csv")
-    check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": out})
+    check_distinct({"MODEL": args.model, "DATA": args.data}, {"--out": out},
+                   {"--out": "predictions.csv"})  # fmt: skip
     refuse_foreign_extension(out, {".csv": "csv", ".json": "json"})
     keep = split_names(args.keep, "--keep") if args.keep is not None else []
     model = load_model_file(args.model)

@@ -56,10 +56,11 @@ _NAME_MAX = 255
 """The longest file name, in bytes, where the file system does not say (most say 255)."""
 
 
-def resolve_target(path: str | os.PathLike[str]) -> Path:
+def resolve_target(path: str | os.PathLike[str], example: str = "model.safetensors") -> Path:
     """Return the real path a save to ``path`` writes, checking it can be written.
 
     Symbolic links are followed, so saving over a link updates the file it points to.
+    ``example`` is the file name the messages suggest (a model file's by default).
 
     Raises
     ------
@@ -68,32 +69,33 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
         folder does not exist or is a file.
     """
     text = os.fspath(path)
-    example = "expected a file path such as 'model.safetensors'"
+    expected = f"expected a file path such as {example!r}"
     if not text:
-        raise InputError(f"cannot save to an empty path ''; {example}.")
+        raise InputError(f"cannot save to an empty path ''; {expected}.")
     if text.endswith(tuple(sep for sep in (os.sep, os.altsep) if sep)):
         raise InputError(
             f"cannot save to {text!r}: a path ending in {text[-1]!r} names a folder; "
-            f"{example} (e.g. {text + 'model.safetensors'!r})."
+            f"{expected} (e.g. {text + example!r})."
         )
     _links.refuse_planted_links(text)
     target = Path(os.path.realpath(text))
     if target.is_dir():
-        raise InputError(f"cannot save to {text!r}: it is a directory; {example}.")
+        raise InputError(f"cannot save to {text!r}: it is a directory; {expected}.")
     if not target.parent.is_dir():
-        raise InputError(f"cannot save to {text!r}: {_missing_folder(target.parent)}")
+        raise InputError(f"cannot save to {text!r}: {_missing_folder(target.parent, example)}")
     return target
 
 
-def _missing_folder(folder: Path) -> str:
-    """Why ``folder`` (not a directory) cannot take a file, and what to do."""
+def _missing_folder(folder: Path, example: str) -> str:
+    """Why ``folder`` (not a directory) cannot take a file (named like ``example``), and what
+    to do."""
     existing = folder
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
         return (
             f"{str(existing)!r} is a file, not a folder. Choose a path inside a folder (e.g. "
-            f"{str(existing.parent / 'model.safetensors')!r})."
+            f"{str(existing.parent / example)!r})."
         )
     return (
         f"the directory {str(folder)!r} does not exist. Create it first (e.g. mkdir -p) or "
@@ -101,8 +103,9 @@ def _missing_folder(folder: Path) -> str:
     )
 
 
-def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Return the real path a save to ``path`` writes (:func:`resolve_target`), having
+def check_writable(path: str | os.PathLike[str], example: str = "model.safetensors") -> Path:
+    """Return the real path a save to ``path`` writes (:func:`resolve_target`, whose
+    messages suggest a file named like ``example``), having
     checked that a save there would succeed as far as can be told now: its folder takes a
     new file (one is created there and removed) and an existing file there is writable.
 
@@ -117,7 +120,7 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
         ``PermissionError`` when the folder or the existing file is not writable (or another
         operating-system failure), with a message naming ``path``.
     """
-    target = resolve_target(path)
+    target = resolve_target(path, example)
     if _is_special(target):  # a pipe or device: written in place, nothing to create
         return target
     _check_replaceable(path, target)
