@@ -146,7 +146,7 @@ def test_written_out_kernel_gives_the_generic_kernels_bits(case, tier, monkeypat
         if sizes[-1] == 2:  # multi-label: rows with both labels and with none
             y = np.stack([X[:, 0] > 0, X[:, 0] * X[:, 1] > 0], axis=1).astype(dtype)
         cut = class_threshold(dr.get_activation(out), y)
-        options["classes"] = _compiled.all_correct_labels(y, cut)
+        options["classes"] = _compiled.all_correct_labels(y, cut, dtype)
     if options.pop("shuffle", False):
         options["orders"] = np.stack([rng.permutation(len(X)) for _ in range(epochs)])
 

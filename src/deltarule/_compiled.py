@@ -249,8 +249,8 @@ class OnlineKernel:
         self._shape = None  # (the static part of its written-out kernel's key: _shaped)
         self._data: tuple = (None, None)  # (the last call's X and y, and their types)
         self.all_correct = False
-        """Whether the last :meth:`run` stopped at an epoch that classifies every example
-        correctly (asked with ``classes``)."""
+        """Whether the last :meth:`run` stopped at an epoch that may classify every example
+        correctly (asked with ``classes``: none surely wrong, NumPy to decide)."""
         self.left: float | None = None
         """The seconds the run expects to spend in these calls still (None: unknown), set by
         the caller: a shape is compiled only for a run long enough (:mod:`deltarule._shaped`)."""
@@ -311,10 +311,11 @@ class OnlineKernel:
             ``restore``, a failed epoch's is restored too.
         best_velocity : ndarray of the parameters' shape, or None
             With ``best``: receives the velocity at that epoch's start.
-        classes : (ndarray, int, float) or None
-            ``(labels, mode, cut)``: stop after the first finished epoch whose weights
-            classify every example correctly (:class:`~deltarule.callbacks.AllCorrect`'s
-            rule, :func:`all_correct_labels`), which sets :attr:`all_correct`.
+        classes : (ndarray, int, float, float) or None
+            ``(labels, mode, cut, slack)`` (:func:`all_correct_labels`): stop after the
+            first finished epoch whose weights classify no example surely wrongly
+            (:class:`~deltarule.callbacks.AllCorrect`'s rule, which NumPy then decides),
+            which sets :attr:`all_correct`.
 
         Returns
         -------
@@ -328,7 +329,7 @@ class OnlineKernel:
         best_epoch : int
             The index (from 0) of the epoch whose start ``best`` holds; -1 for none.
         """
-        labels, mode, cut = (_NO_LABELS, 0, 0.5) if classes is None else classes
+        labels, mode, cut, slack = (_NO_LABELS, 0, 0.5, 0.0) if classes is None else classes
         net = self.network
         losses = np.empty(n_epochs, np.float64)
         norms = np.empty(n_epochs, np.float64)
@@ -367,6 +368,7 @@ class OnlineKernel:
             labels,
             int(mode),
             float(cut),
+            float(slack),
         )
         done, updates, failed, best_epoch, right = self._call(args, code, trainable, decay)
         self.all_correct = bool(right)
@@ -410,18 +412,24 @@ class OnlineKernel:
 _NO_LABELS = np.empty((0, 0), np.int64)
 
 
-def all_correct_labels(y: np.ndarray, threshold: float) -> tuple[np.ndarray, int, float]:
+def all_correct_labels(
+    y: np.ndarray, threshold: float, dtype: Any = np.float64
+) -> tuple[np.ndarray, int, float, float]:
     """The ``classes`` argument of :meth:`OnlineKernel.run` for targets ``y`` (n_samples,
-    n_outputs) and the cut of a single output column: each example's class labels as
-    :func:`deltarule.metrics.all_correct` reads them, and how the outputs are read (1:
-    argmax, for several columns; 0: each column above ``threshold``, for one column or
-    multi-label targets)."""
+    n_outputs), the cut of a single output column and the network's ``dtype``: each
+    example's class labels as :func:`deltarule.metrics.all_correct` reads them, how the
+    outputs are read (1: argmax, for several columns; 0: each column above ``threshold``,
+    for one column or multi-label targets), and the slack within which an output is too
+    close to where its class changes to be read without NumPy: the square root of the
+    dtype's epsilon (1.5e-8 in float64; two sums of the same products in other orders
+    differ by far less)."""
     from .metrics import is_multilabel, target_labels
 
     multilabel = is_multilabel(y)
     labels = target_labels(y, multilabel, threshold=threshold).astype(np.int64)
     mode = 0 if multilabel or y.shape[1] == 1 else 1
-    return np.ascontiguousarray(labels.reshape(len(y), -1)), mode, float(threshold)
+    slack = math.sqrt(float(np.finfo(dtype).eps))
+    return np.ascontiguousarray(labels.reshape(len(y), -1)), mode, float(threshold), slack
 
 
 def _array_type(a: np.ndarray) -> tuple:

@@ -364,11 +364,14 @@ def online_all_finite(a):
 
 
 @njit(cache=True, nogil=True)
-def online_all_right(params, spec, X, labels, mode, cut, xrow, zbuf, abuf):
-    # True when the network classifies every row of X as ``labels`` says, by AllCorrect's
-    # rule (deltarule.metrics.all_correct): ``mode`` 1, the output's argmax (NaN winning, as
-    # np.argmax) is labels[r, 0]; mode 0, each output column above ``cut`` (compared in
-    # float64) where labels[r, j] is 1. Stops at the first row classified wrongly.
+def online_none_wrong(params, spec, X, labels, mode, cut, slack, xrow, zbuf, abuf):
+    # False when the network surely classifies a row of X otherwise than ``labels`` says, by
+    # AllCorrect's rule (deltarule.metrics.all_correct): ``mode`` 1, the largest output is
+    # in column labels[r, 0]; mode 0, each output column is above ``cut`` where labels[r, j]
+    # is 1. "Surely": NumPy's forward pass, which decides, sums in another order, so an
+    # output within ``slack`` (relative, at least absolute) of the cut, or of the labelled
+    # column's output, may be read either way, and a NaN one raises there: both decide
+    # nothing here (True: NumPy is asked). Stops at the first row surely wrong.
     z_off, n_out = spec[5], spec[3]
     n_layers = n_out.shape[0]
     zo, k = z_off[n_layers - 1], n_out[n_layers - 1]
@@ -377,20 +380,16 @@ def online_all_right(params, spec, X, labels, mode, cut, xrow, zbuf, abuf):
             xrow[i] = X[r, i]
         online_forward(params, spec, xrow, zbuf, abuf)
         if mode == 1:
-            top, high = 0, abuf[zo]
-            if high == high:
-                for j in range(1, k):
-                    v = abuf[zo + j]
-                    if v != v:
-                        top = j
-                        break
-                    if v > high:
-                        top, high = j, v
-            if top != labels[r, 0]:
-                return False
+            mine = float(abuf[zo + labels[r, 0]])
+            for j in range(k):
+                v = float(abuf[zo + j])
+                if v > mine + slack * max(1.0, abs(v)):
+                    return False
         else:
             for j in range(k):
-                if (float(abuf[zo + j]) > cut) != (labels[r, j] == 1):
+                v = float(abuf[zo + j])
+                far = abs(v - cut) > slack * max(1.0, abs(cut), abs(v))
+                if far and (v > cut) != (labels[r, j] == 1):
                     return False
     return True
 
@@ -398,7 +397,7 @@ def online_all_right(params, spec, X, labels, mode, cut, xrow, zbuf, abuf):
 @njit(cache=True, nogil=True)
 def online_epochs(
     params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore,
-    outputs, best, best_loss, vel, mu, rule, best_vel, labels, mode, cut,
+    outputs, best, best_loss, vel, mu, rule, best_vel, labels, mode, cut, slack,
 ):  # fmt: skip
     # As the NumPy loop: an example whose loss is not finite ends its epoch without an
     # update; an epoch whose mean loss or weights are not finite ends the run, its weights
@@ -411,11 +410,11 @@ def online_epochs(
     # ``vel``, ``mu``, ``rule``: the optimizer's velocity (size 0 for plain SGD), momentum
     # and rule (online_step); with ``restore`` a failed epoch's velocity is restored too,
     # and ``best_vel`` (size 0 for none) receives the velocity at that best epoch's start.
-    # ``labels`` (n, columns) of int64, or (0, 0) for none, with ``mode`` and ``cut``: stop
-    # after the first finished epoch whose weights classify every example as it says
-    # (online_all_right; AllCorrect's rule).
+    # ``labels`` (n, columns) of int64, or (0, 0) for none, with ``mode``, ``cut`` and
+    # ``slack``: stop after the first finished epoch whose weights classify no example
+    # surely wrongly (online_none_wrong; AllCorrect's rule, which NumPy then decides).
     # Returns (epochs run, updates made, diverged, that epoch's index or -1, whether the
-    # last epoch classifies every example correctly).
+    # last epoch may classify every example correctly).
     dt = params.dtype.type
     z_off = spec[5]
     n_layers = spec[0].shape[0]
@@ -493,8 +492,8 @@ def online_epochs(
             best_epoch = epoch
         if losses[epoch] <= target:
             return epoch + 1, updates, False, best_epoch, False
-        if labels.shape[0] > 0 and online_all_right(
-            params, spec, X, labels, mode, cut, xrow, zbuf, abuf
+        if labels.shape[0] > 0 and online_none_wrong(
+            params, spec, X, labels, mode, cut, slack, xrow, zbuf, abuf
         ):
             return epoch + 1, updates, False, best_epoch, True
     return losses.shape[0], updates, False, best_epoch, False

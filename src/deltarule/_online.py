@@ -299,7 +299,8 @@ def _run_chunks(
     if rules:  # (their cut: on_train_begin's, from the network and the fit's targets)
         cut = getattr(rules[0], "_threshold", None)
         cut = class_threshold(net.layers[-1].activation, data.y) if cut is None else cut
-        stops = stops._replace(classes=_compiled.all_correct_labels(data.y, cut))
+        classes = _compiled.all_correct_labels(data.y, cut, net.dtype)
+        stops = stops._replace(classes=classes)
     n, remaining = data.X.shape[0], epochs
     longest = 1 << 16
     if trainer.metrics:  # bounded memory for the chunk's outputs
@@ -383,12 +384,13 @@ def _run_chunks(
 
 class _Stops(NamedTuple):
     """What the kernel stops at: a loss (``target``, :func:`_target`), and an epoch whose
-    weights classify every example correctly when ``classes`` (the kernel's argument, for
-    the run's :class:`AllCorrect` ``rules``) is given."""
+    weights may classify every example correctly (none surely wrong: NumPy decides) when
+    ``classes`` (the kernel's argument, for the run's :class:`AllCorrect` ``rules``) is
+    given."""
 
     target: float
     rules: Sequence[AllCorrect]
-    classes: tuple[np.ndarray, int, float] | None
+    classes: tuple[np.ndarray, int, float, float] | None
 
 
 class _Chunk(NamedTuple):

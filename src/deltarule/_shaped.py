@@ -284,22 +284,24 @@ def source(
 
 
 def _classified(k: int, last: int, pad: str) -> list[str]:
-    """Row ``s`` classified as ``labels`` says, else ``right = False`` and the loop left (as
-    online_all_right decides: mode 1, the argmax, NaN winning; else each column's cut)."""
-    outs = [f"a{last}_{j}" for j in range(k)]
-    lines = [f"{pad}if mode == 1:", f"{pad}    top, high = 0, {outs[0]}"]
-    if k > 1:  # (the generic kernel's loop, written out: a NaN ends the search)
-        lines.append(f"{pad}    searching = high == high")
-        for j in range(1, k):
-            lines += [f"{pad}    if searching:",
-                      f"{pad}        if {outs[j]} != {outs[j]}:",
-                      f"{pad}            top, searching = {j}, False",
-                      f"{pad}        elif {outs[j]} > high:",
-                      f"{pad}            top, high = {j}, {outs[j]}"]  # fmt: skip
-    lines += [f"{pad}    wrong = top != labels[s, 0]", f"{pad}else:"]
-    tests = [f"((float({a}) > cut) != (labels[s, {j}] == 1))" for j, a in enumerate(outs)]
-    lines += [f"{pad}    wrong = {' or '.join(tests)}",
-              f"{pad}if wrong:", f"{pad}    right = False", f"{pad}    break"]  # fmt: skip
+    """Row ``s`` surely classified otherwise than ``labels`` says: ``right = False`` and the
+    loop left (as online_none_wrong decides: mode 1, an output surely above the labelled
+    column's; else a column surely on the wrong side of the cut)."""
+    outs = [f"float(a{last}_{j})" for j in range(k)]
+    lines = [f"{pad}wrong = False", f"{pad}if mode == 1:", f"{pad}    mine = {outs[0]}"]
+    for j in range(1, k):
+        lines += [f"{pad}    if labels[s, 0] == {j}:", f"{pad}        mine = {outs[j]}"]
+    for j in range(k):
+        lines += [f"{pad}    v = {outs[j]}",
+                  f"{pad}    if v > mine + slack * max(1.0, abs(v)):",
+                  f"{pad}        wrong = True"]  # fmt: skip
+    lines.append(f"{pad}else:")
+    for j in range(k):
+        lines += [f"{pad}    v = {outs[j]}",
+                  f"{pad}    far = abs(v - cut) > slack * max(1.0, abs(cut), abs(v))",
+                  f"{pad}    if far and (v > cut) != (labels[s, {j}] == 1):",
+                  f"{pad}        wrong = True"]  # fmt: skip
+    lines += [f"{pad}if wrong:", f"{pad}    right = False", f"{pad}    break"]
     return lines
 
 
@@ -314,7 +316,7 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def online_epochs(
     params, spec, loss, trainable, X, Y, orders, lr, target, losses, norms, scale, decay, restore,
-    outputs, best, best_loss, vel, mu, rule, best_vel, labels, mode, cut,
+    outputs, best, best_loss, vel, mu, rule, best_vel, labels, mode, cut, slack,
 ):
     dt = params.dtype.type
     one, zero, half, two, c001 = dt(1), dt(0), dt(0.5), dt(2), dt(0.01)

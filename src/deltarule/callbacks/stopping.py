@@ -262,8 +262,8 @@ class AllCorrect(Callback):
 
     _checked = False
     """Set by the compiled online path for its run (:mod:`deltarule._online`): its kernel
-    checks every epoch's weights by this rule, and ``_found`` is the epoch (from 1) it found
-    every example classified correctly at in its last chunk, or None."""
+    checks every epoch's weights by this rule, and ``_found`` is the epoch (from 1) of its
+    last chunk at which it found no example surely classified wrongly, or None."""
     _found: int | None = None
 
     def on_train_begin(self, state: TrainingState) -> None:
@@ -301,10 +301,12 @@ class AllCorrect(Callback):
         return self.on_epoch_end(record, state)
 
     def chunk_quiet(self, losses: Array, state: TrainingState) -> int | None:
-        """The epoch whose weights the compiled online kernel found classify every example
-        correctly (it checks each epoch's, as :meth:`on_epoch_end` would), else
+        """The first epoch whose weights the compiled online kernel found may classify every
+        example correctly (it checks each epoch's: none surely wrong, an output too close
+        to its cut for its own forward pass to tell counting as right), else
         ``len(losses)``; None (every epoch's :meth:`on_epoch_end`) where no kernel checks.
-        That epoch's :meth:`on_epoch_end` decides, as in the plain loop."""
+        That epoch's :meth:`on_epoch_end` decides with NumPy's outputs, as in the plain
+        loop; if it says no, the run goes on from there."""
         if not self._checked:
             return None
         at = -1 if self._found is None else self._found - state.epoch - 1
