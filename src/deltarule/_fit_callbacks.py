@@ -34,16 +34,18 @@ __all__ = ["option_callbacks"]
 
 
 def _plateau_callback(
-    rule: Any, schedule: Any, monitor: str | None, has_val: bool, metrics: list[str]
+    rule: Any, schedule: Any, monitor: str | None, has_val: bool, metrics: list[Any]
 ) -> ReduceLROnPlateau:
     """The callback that tells the plateau schedule ``rule`` the value it watches each epoch:
     ``monitor`` when given (a plateau given by name takes its mode from it), else the loss
-    (mode "min") or the accuracy (mode "max"), of the validation data when there are some."""
+    (mode "min") or the accuracy (mode "max"), of the validation data when there are some.
+    ``metrics``: the run's :class:`~deltarule.metrics.Metric` objects (a custom one's
+    ``greater_is_better`` gives the mode of a plateau given by name)."""
     prefix = "val_" if has_val else ""
     if monitor is None:
         if rule.mode == "min":
             monitor = prefix + "loss"
-        elif "accuracy" in metrics:
+        elif "accuracy" in [metric.name for metric in metrics]:
             monitor = prefix + "accuracy"
         else:
             raise InputError(
@@ -53,7 +55,7 @@ def _plateau_callback(
                 "watch the loss."
             )
     elif isinstance(schedule, str):  # built by name: its mode is the monitored value's
-        rule = get_schedule(schedule, mode=monitor_mode(monitor))
+        rule = get_schedule(schedule, mode=monitor_mode(monitor, metrics))
     return ReduceLROnPlateau.from_schedule(rule, monitor)
 
 
@@ -149,8 +151,7 @@ def option_callbacks(
         early_stopping, plateau, patience, monitor, min_delta, restore_best_weights
     )
     if plateau:  # told the monitored value after each epoch
-        names = [metric.name for metric in trainer.metrics]
-        stops.append(_plateau_callback(rule, schedule, monitor, has_val, names))
+        stops.append(_plateau_callback(rule, schedule, monitor, has_val, trainer.metrics))
     elif rule is not None:
         stops.append(LearningRateScheduler(rule))
     if target_error is not None:

@@ -2,13 +2,17 @@
 
 The callbacks that watch one recorded value (early stopping, the plateau of the learning
 rate, the best-only checkpoint) name it as the records do (a metric's alias such as
-``'val_acc'`` becomes ``'val_accuracy'``), tell from the name whether it improves by falling
-(a loss) or by rising (accuracy, R², ...), refuse before the first epoch a value the run will
-not record, and read it from each epoch's record with a message that says what was recorded.
+``'val_acc'`` becomes ``'val_accuracy'``), tell whether it improves by falling (a loss) or
+by rising (accuracy, R², ...) — from the name, or when training begins from the run's own
+metrics (a custom :class:`~deltarule.metrics.Metric`'s ``greater_is_better``), refusing a
+name whose direction cannot be known as Keras 3 does — refuse before the first epoch a value
+the run will not record, and read it from each epoch's record with a message that says what
+was recorded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..exceptions import InputError
@@ -16,34 +20,90 @@ from ..history import COLUMNS, EpochRecord
 from ..metrics import METRICS
 from ._base import TrainingState
 
+_FALLING = ("loss", "gradient_norm", "seconds")
+"""The recorded columns that improve by falling (whose mode ``"auto"`` reads as "min")."""
+
+
+def _mode_of(monitor: str, metrics: Sequence[Any] = ()) -> str | None:
+    """ "min" or "max" for ``monitor`` when its direction is known — a loss (or the gradient
+    norm, the seconds), one of ``metrics`` (the run's :class:`~deltarule.metrics.Metric`
+    objects: their ``greater_is_better``), a metric of the registry — else None."""
+    name = _canonical(monitor).removeprefix("val_")
+    if name in _FALLING:
+        return "min"
+    for metric in metrics:
+        if getattr(metric, "name", None) == name:
+            return "max" if metric.greater_is_better else "min"
+    if name in METRICS:
+        return "max" if METRICS[name].greater_is_better else "min"
+    return None
+
 
 def _better(mode: str, monitor: str) -> str:
+    """``mode`` checked; "auto" resolved where the name tells the direction (a loss, a
+    registered metric), else left "auto": :func:`resolve_mode` decides when training begins,
+    from the run's metrics (a custom metric's ``greater_is_better``)."""
     if not isinstance(monitor, str) or not monitor:
         raise InputError(
             f"monitor must be the name of a recorded value, such as 'loss', 'val_loss' or "
             f"'val_accuracy'; received {monitor!r}."
         )
     if mode == "auto":
-        name = _canonical(monitor).removeprefix("val_")
-        if name in METRICS:
-            return "max" if METRICS[name].greater_is_better else "min"
-        return "min"  # the losses, and a custom metric's name (give its mode)
+        return _mode_of(monitor) or "auto"
     if mode not in ("min", "max"):
         raise InputError(f"mode must be 'min', 'max' or 'auto'; received {mode!r}.")
     return mode
 
 
-def monitor_mode(monitor: str) -> str:
+def resolve_mode(mode: str, monitor: str, state: TrainingState | None, who: str) -> str:
+    """``mode`` ("min" or "max") as it is; "auto" (left open by :func:`_better`) read from
+    the run's metrics (``state.trainer.metrics``: a custom metric's ``greater_is_better``).
+
+    Raises
+    ------
+    InputError
+        When the direction of ``monitor`` cannot be known (as Keras 3 raises): neither a
+        loss, nor a metric of the registry or of the run. Pass mode="max" or "min"."""
+    if mode != "auto":
+        return mode
+    trainer = getattr(state, "trainer", None)
+    metrics = list(getattr(trainer, "metrics", None) or [])
+    found = _mode_of(monitor, metrics)
+    if found is None:
+        raise _unknown_direction(monitor, metrics, who)
+    return found
+
+
+def _unknown_direction(monitor: str, metrics: Sequence[Any], who: str) -> InputError:
+    """The error for a ``monitor`` whose direction mode "auto" cannot know."""
+    names = ", ".join(m.name for m in metrics) or "none"
+    return InputError(
+        f"{who} cannot tell whether {monitor!r} improves by rising or by falling (mode="
+        f"'auto'): it is not a loss, a metric of deltarule.metrics, nor one of this run's "
+        f"metrics ({names}). Pass mode='max' if a higher {monitor!r} is better, or "
+        "mode='min' if a lower one is."
+    )
+
+
+def monitor_mode(monitor: str, metrics: Sequence[Any] = ()) -> str:
     """Return whether the recorded value ``monitor`` improves by falling ("min": a loss) or
-    by rising ("max": accuracy, R², ...), as ``mode="auto"`` reads it ("min" for a name it
-    does not know, such as a custom metric's)."""
-    return _better("auto", monitor)
+    by rising ("max": accuracy, R², ...), as ``mode="auto"`` reads it: a metric of
+    ``metrics`` (the run's :class:`~deltarule.metrics.Metric` objects, custom ones
+    included) by its ``greater_is_better``, else the registry's.
+
+    Raises
+    ------
+    InputError
+        For a name whose direction cannot be known (give the mode yourself)."""
+    found = _mode_of(monitor, metrics)
+    if found is None:
+        raise _unknown_direction(monitor, metrics, "mode='auto'")
+    return found
 
 
 def _known_mode(monitor: str) -> str | None:
-    """:func:`monitor_mode` for a loss or a registered metric; None for another name."""
-    name = _canonical(monitor).removeprefix("val_")
-    return monitor_mode(monitor) if name == "loss" or name in METRICS else None
+    """The direction of a loss or a registered metric; None for another name."""
+    return _mode_of(monitor)
 
 
 def _canonical(monitor: Any) -> Any:

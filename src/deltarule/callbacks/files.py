@@ -21,7 +21,7 @@ from .._validation import check_int
 from ..exceptions import InputError
 from ..history import EpochRecord, History
 from ._base import KERAS_QUIET, Callback, TrainingState
-from ._monitor import _better, _canonical, _monitored, check_monitor
+from ._monitor import _better, _canonical, _monitored, check_monitor, resolve_mode
 
 
 def _file_path(path: Any, who: str, example: str) -> str:
@@ -133,6 +133,8 @@ class ModelCheckpoint(Callback):
 
     With ``save_best_only`` an epoch is saved when ``monitor`` is better than at every epoch
     saved before; a NaN or infinite value is never the best (as for :class:`EarlyStopping`).
+    ``mode="auto"`` reads which way is better as :class:`EarlyStopping` does (a custom
+    metric's ``greater_is_better`` included).
 
     ``path`` may contain ``{epoch}`` and, as Keras's ``filepath``, the epoch's recorded
     values by name with a format: ``"model-{epoch:03d}-{val_loss:.3f}.safetensors"``
@@ -168,6 +170,7 @@ class ModelCheckpoint(Callback):
         self.monitor = _canonical(monitor)
         self.save_best_only = save_best_only
         self.every, self.mode = check_int(every, "every"), _better(mode, monitor)
+        self._mode_setting = self.mode  # (the checkpoint's: "auto" while the run decides)
         self._fields = _placeholders(self.path)  # (refused now, not after an epoch trained)
         self.best: float | None = None
         self.saved: list[str] = []
@@ -178,7 +181,9 @@ class ModelCheckpoint(Callback):
             if field != "epoch":
                 check_monitor(_recorded(field), state, f"ModelCheckpoint path {self.path!r}")
         if self.save_best_only:
-            check_monitor(self.monitor, state, "ModelCheckpoint(save_best_only=True)")
+            who = "ModelCheckpoint(save_best_only=True)"
+            check_monitor(self.monitor, state, who)
+            self.mode = resolve_mode(self._mode_setting, self.monitor, state, who)
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
         """With ``save_best_only``, the best value so far (a resumed run saves only a better
@@ -198,11 +203,15 @@ class ModelCheckpoint(Callback):
     def config(self) -> dict[str, Any]:
         """With ``save_best_only``, the monitored value and its mode (empty otherwise: no
         state to match)."""
-        return {"monitor": self.monitor, "mode": self.mode} if self.save_best_only else {}
+        if not self.save_best_only:
+            return {}
+        return {"monitor": self.monitor, "mode": self._mode_setting}
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         if self.save_best_only:
             value = _monitored(record, self.monitor)
+            if self.mode == "auto":  # (driven by hand, without on_train_begin)
+                self.mode = resolve_mode(self.mode, self.monitor, state, "ModelCheckpoint")
             sign = 1 if self.mode == "min" else -1
             if not math.isfinite(value):  # never the best (a first NaN blocked every save)
                 return None

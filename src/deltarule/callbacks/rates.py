@@ -19,7 +19,14 @@ from .._typing import Array
 from ..exceptions import InputError
 from ..history import EpochRecord
 from ._base import KERAS_QUIET, Callback, TrainingState, check_rate
-from ._monitor import _better, _canonical, _known_mode, _monitored, check_monitor
+from ._monitor import (
+    _better,
+    _canonical,
+    _known_mode,
+    _monitored,
+    check_monitor,
+    resolve_mode,
+)
 
 
 class LearningRateScheduler(Callback):
@@ -110,6 +117,10 @@ class ReduceLROnPlateau(Callback):
     improvement (Keras's drops one epoch sooner: Keras's ``patience=3`` is ``patience=2``
     here).
 
+    ``mode="auto"`` reads which way ``monitor`` improves as
+    :class:`~deltarule.callbacks.EarlyStopping` does (a custom metric's
+    ``greater_is_better`` included, when training begins).
+
     Each training run starts it afresh (best value, counters, reductions), as Keras does,
     its reductions scaling the rate the run starts with; a state loaded with
     :meth:`load_state_dict` (a resumed checkpoint) is kept through the next run's start.
@@ -129,14 +140,17 @@ class ReduceLROnPlateau(Callback):
         from ..schedules import ReduceOnPlateau
 
         self.monitor = _canonical(monitor)
+        # ("auto" for a custom metric: the plateau's mode is set when training begins)
+        self._mode_setting = _better(mode, monitor)
         self.plateau = ReduceOnPlateau(
             factor=factor,
             patience=patience,
             min_delta=min_delta,
             min_lr=min_lr,
-            mode=_better(mode, monitor),
+            mode="min" if self._mode_setting == "auto" else self._mode_setting,
             cooldown=cooldown,
         )
+        self._mode_open = self._mode_setting == "auto"  # (until the run's metrics decide it)
         self._start_rate: float | None = None  # the rate the reductions scale (None: base)
         self._base_rate: float | None = None
         self._resumed = False
@@ -160,14 +174,22 @@ class ReduceLROnPlateau(Callback):
                 f"so it would lower the learning rate whenever {monitor!r} improves. Pass "
                 f"ReduceOnPlateau(..., mode={known!r}), or monitor another value."
             )
-        callback = cls(monitor)
+        callback = cls(monitor, mode=plateau.mode)
         callback.plateau = plateau
         return callback
+
+    def _resolve_mode(self, state: TrainingState) -> None:
+        """Set the plateau's mode from the run's metrics where ``mode="auto"`` left it open
+        (a custom metric's ``greater_is_better``)."""
+        if self._mode_setting == "auto":
+            self.plateau.mode = resolve_mode("auto", self.monitor, state, "ReduceLROnPlateau")
+        self._mode_open = False
 
     def on_train_begin(self, state: TrainingState) -> None:
         """Start the plateau afresh (as Keras does), its reductions scaling the rate this run
         starts with — unless a checkpoint's state was just loaded, which is kept."""
         check_monitor(self.monitor, state, "ReduceLROnPlateau")
+        self._resolve_mode(state)
         self._base_rate = state.base_learning_rate
         if self._resumed:  # continuing a checkpointed run: keep the restored state
             self._resumed = False
@@ -176,7 +198,10 @@ class ReduceLROnPlateau(Callback):
         self._start_rate = state.learning_rate
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
-        if self.plateau.observe(_monitored(record, self.monitor)):
+        value = _monitored(record, self.monitor)
+        if self._mode_open:  # (driven by hand, without on_train_begin)
+            self._resolve_mode(state)
+        if self.plateau.observe(value):
             start = state.base_learning_rate if self._start_rate is None else self._start_rate
             # (its rate, not a call, which refuses a base rate of 0: the rate a trainer's
             # later fit starts with is 0 after a schedule that ended there)
@@ -211,4 +236,7 @@ class ReduceLROnPlateau(Callback):
 
     def config(self) -> dict[str, Any]:
         """The monitored value and the plateau rule's settings."""
-        return {"monitor": self.monitor, **self.plateau.config()}
+        config = {"monitor": self.monitor, **self.plateau.config()}
+        if self._mode_setting == "auto":  # (the run's metric decides it: "auto" as given)
+            config["mode"] = "auto"
+        return config

@@ -22,7 +22,7 @@ from .._validation import check_int, check_positive, continuous_column
 from ..exceptions import InputError
 from ..history import EpochRecord, History
 from ._base import KERAS_QUIET, Callback, TrainingState
-from ._monitor import _better, _canonical, _monitored, check_monitor
+from ._monitor import _better, _canonical, _monitored, check_monitor, resolve_mode
 
 
 class EarlyStopping(Callback):
@@ -33,6 +33,12 @@ class EarlyStopping(Callback):
     (cf. keras-team/keras#12511). A NaN or infinite value counts as no improvement, as in
     Keras. A ``monitor`` the run does not record (a validation value without validation
     data, a metric not computed) is refused before the first epoch.
+
+    ``mode="auto"`` reads the direction from the name (a loss falls, a registered metric
+    goes its way) or, when training begins, from the run's metrics: a custom
+    :class:`~deltarule.metrics.Metric` with ``greater_is_better=True`` rises. A value whose
+    direction cannot be known is refused then, as Keras 3 refuses it: pass ``mode="max"``
+    or ``mode="min"``.
     """
 
     @keyword_checked({"verbose": KERAS_QUIET,
@@ -50,7 +56,8 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = True,
     ) -> None:
-        self.mode = _better(mode, monitor)
+        self.mode = _better(mode, monitor)  # ("auto" for a custom metric: set at train begin)
+        self._mode_setting = self.mode  # (the checkpoint's: "auto" while the run decides)
         self.monitor = _canonical(monitor)
         self.patience = check_int(patience, "patience", minimum=0)
         self.min_delta = check_positive(min_delta, "min_delta", allow_zero=True)
@@ -72,6 +79,7 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, state: TrainingState) -> None:
         check_monitor(self.monitor, state, "EarlyStopping")
+        self.mode = resolve_mode(self._mode_setting, self.monitor, state, "EarlyStopping")
         if self._resumed:  # continuing a checkpointed run: keep the restored state
             self._resumed = False
             if self._best_params is None:
@@ -106,12 +114,14 @@ class EarlyStopping(Callback):
             "monitor": self.monitor,
             "patience": self.patience,
             "min_delta": self.min_delta,
-            "mode": self.mode,
+            "mode": self._mode_setting,
             "restore_best_weights": bool(self.restore_best_weights),
         }
 
     def on_epoch_end(self, record: EpochRecord, state: TrainingState) -> str | None:
         value = _monitored(record, self.monitor)
+        if self.mode == "auto":  # (driven by hand, without on_train_begin)
+            self.mode = resolve_mode(self.mode, self.monitor, state, "EarlyStopping")
         if math.isfinite(value) and self._improved(value, self.best):
             self.best, self.best_epoch, self.wait = value, record.epoch, 0
             if self.restore_best_weights:  # (kept only to be put back)

@@ -1,0 +1,152 @@
+"""Callbacks as a Keras user writes them (second QA pass, Keras persona).
+
+Mode "auto" for a custom metric that should rise, read from the run's own metrics.
+"""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import deltarule as dr
+from deltarule.callbacks import (
+    EarlyStopping,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+    TrainingState,
+)
+from deltarule.exceptions import InputError
+from deltarule.history import EpochRecord
+from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
+from deltarule.metrics import Metric
+
+
+def _blobs(n: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    X = rng.normal(size=(n, 4)) + labels[:, None]
+    return (X - X.mean(0)) / X.std(0), np.eye(3)[labels]
+
+
+def _quiet(**kwargs):
+    return {"verbose": 0, "seed": 0, "warn_convergence": False, **kwargs}
+
+
+# ------------------------------------------------------- mode "auto" of a custom metric
+def _rising_metric() -> Metric:
+    """A custom metric that should rise and does, every call: 1, 2, 3, ... (a scripted
+    sequence: each epoch's validation value is higher than the last)."""
+    counter = itertools.count(1)
+    return Metric("my_score", lambda output, target, sw=None: float(next(counter)), True,
+                  "classification")  # fmt: skip
+
+
+def _record(epoch: int, value: float) -> EpochRecord:
+    return EpochRecord(epoch, 1.0, 1.0, {"my_score": value}, {"my_score": value}, 0.1, 0.0, 0.0)
+
+
+def _state(metrics) -> TrainingState:
+    net = dr.Network([1, 1], use_bias=False)
+    trainer = SimpleNamespace(metrics=metrics)
+    return TrainingState(net, None, {}, 1.0, 1.0, 50, np.zeros((1, 1)), np.zeros((1, 1)),
+                         X_val=np.zeros((1, 1)), trainer=trainer)  # fmt: skip
+
+
+@pytest.mark.parametrize("greater, mode", [(True, "max"), (False, "min")])
+def test_early_stopping_auto_reads_a_custom_metrics_direction(greater, mode):
+    """EarlyStopping(monitor='val_my_score') of a Metric with greater_is_better=True stopped
+    'no improvement ... best at epoch 1' while the value rose every epoch (found by a QA
+    pass as a Keras user): 'auto' looked the name up only in the registry."""
+    metric = Metric("my_score", lambda o, t, sw=None: 0.0, greater, "classification")
+    stop = EarlyStopping("val_my_score", patience=2)
+    state = _state([metric])
+    stop.on_train_begin(state)
+    assert stop.mode == mode
+    values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] if greater else [0.6, 0.5, 0.4, 0.3, 0.2, 0.1]
+    for epoch, value in enumerate(values, start=1):
+        assert stop.on_epoch_end(_record(epoch, value), state) is None
+    assert stop.best_epoch == 6 and stop.best == values[-1]
+
+
+def test_fit_with_a_rising_custom_metric_keeps_improving_in_every_callback(tmp_path):
+    X, y = _blobs()
+    metric = _rising_metric()
+    stop = EarlyStopping(monitor="val_my_score", patience=2)
+    best = ModelCheckpoint(tmp_path / "best-{epoch}.safetensors", monitor="val_my_score",
+                           save_best_only=True)  # fmt: skip
+    plateau = ReduceLROnPlateau(monitor="val_my_score", patience=0, factor=0.5)
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    history = net.fit(X, y, epochs=6, validation_split=0.3, metrics=[metric], learning_rate=0.1,
+                      callbacks=[stop, best, plateau], **_quiet())  # fmt: skip
+    assert len(history) == 6 and history.stop_reason == "max epochs (6) reached"
+    assert history.best_epoch == 6
+    assert len(best.saved) == 6  # every epoch is better than the last
+    assert history["learning_rate"] == [0.1] * 6  # never a plateau
+    assert (stop.mode, best.mode, plateau.plateau.mode) == ("max", "max", "max")
+
+
+@pytest.mark.parametrize("schedule", [None, "plateau"])
+def test_fits_options_read_a_custom_metrics_direction(schedule):
+    X, y = _blobs()
+    options = {"early_stopping": True, "patience": 2} if schedule is None else {}
+    epochs = 13  # (the plateau by name has patience 10: taken as a loss, it fell at epoch 13)
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    history = net.fit(X, y, epochs=epochs, validation_split=0.3, metrics=[_rising_metric()],
+                      monitor="val_my_score", schedule=schedule, learning_rate=0.1,
+                      **options, **_quiet())  # fmt: skip
+    assert len(history) == epochs
+    assert history["learning_rate"] == [0.1] * epochs
+    if schedule is None:
+        assert history.best_epoch == epochs
+
+
+def test_a_value_whose_direction_cannot_be_known_asks_for_the_mode():
+    """As Keras 3: 'auto' refuses a name it cannot read a direction from, before training
+    (it was taken as a loss)."""
+    X, y = _blobs()
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    with pytest.raises(InputError, match=r"'learning_rate' improves by rising or by falling.*"
+                                         r"Pass mode='max'.*or mode='min'"):  # fmt: skip
+        net.fit(X, y, epochs=3, callbacks=[EarlyStopping("learning_rate")], **_quiet())
+    given = net.fit(X, y, epochs=2, callbacks=[EarlyStopping("learning_rate", mode="max")],
+                    **_quiet())  # fmt: skip
+    assert len(given) == 2
+    # driven by hand, with no run to read the metrics of: refused at its first epoch
+    stop = EarlyStopping("val_my_score")
+    with pytest.raises(InputError, match="this run's metrics \\(none\\)"):
+        stop.on_epoch_end(_record(1, 0.5), SimpleNamespace(trainer=None))
+    # the registry's names and the losses still resolve when the callback is made
+    assert EarlyStopping("val_acc").mode == "max" and EarlyStopping("val_loss").mode == "min"
+    assert ModelCheckpoint("m.safetensors", monitor="val_r2").mode == "max"
+    assert ReduceLROnPlateau("val_mse").plateau.mode == "min"
+
+
+def test_a_run_monitoring_a_custom_metric_resumes_from_its_checkpoint(tmp_path):
+    X, y = _blobs()
+
+    def neg_mse(output, target, sw=None):  # (a pure function: the runs must agree)
+        return -float(np.mean((output - target) ** 2))
+
+    def trainer():
+        metric = Metric("neg_mse", neg_mse, True, "classification")
+        net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+        return dr.Trainer(net, "sgd", 0.1, 16, metrics=[metric], seed=3)
+
+    def run(t, epochs, callbacks):
+        return t.fit(X, y, epochs=epochs, validation_split=0.3, callbacks=callbacks, verbose=0,
+                     warn_convergence=False)  # fmt: skip
+
+    straight = trainer()
+    run(straight, 6, [EarlyStopping("val_neg_mse", patience=50)])
+    first, stop = trainer(), EarlyStopping("val_neg_mse", patience=50)
+    run(first, 3, [stop, Checkpoint(tmp_path)])
+    assert stop.mode == "max"
+    saved = load_checkpoint(tmp_path)
+    second, again = trainer(), EarlyStopping("val_neg_mse", patience=50)
+    resume_trainer(second, saved, [again])  # (its settings match: mode 'auto' both times)
+    run(second, 3, [again])
+    assert again.mode == "max"
+    assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
