@@ -452,7 +452,7 @@ def test_batches_from_a_generator_are_refused_saying_how_to_train_on_them():
         (lambda: dr.callbacks.ModelCheckpoint("m.safetensors", save_freq=10), "every=N"),
         (lambda: dr.callbacks.ReduceLROnPlateau(verbose=1), "history['learning_rate']"),
         (lambda: LearningRateScheduler(lambda e, r: r, verbose=1), "print nothing"),
-        (lambda: dr.callbacks.CSVLogger("log.csv", separator=";"), "writes commas"),
+        (lambda: dr.callbacks.CSVLogger(path="log.csv"), "first argument is filename"),
         (lambda: dr.callbacks.EarlyStopping(patiense=3), "Did you mean 'patience'?"),
     ],
 )  # fmt: skip

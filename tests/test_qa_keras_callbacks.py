@@ -1,6 +1,7 @@
 """Callbacks as a Keras user writes them (second QA pass, Keras persona).
 
-Mode "auto" for a custom metric that should rise, read from the run's own metrics.
+Mode "auto" for a custom metric that should rise, read from the run's own metrics;
+CSVLogger's Keras signature (filename, separator, append).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 
 import deltarule as dr
 from deltarule.callbacks import (
+    CSVLogger,
     EarlyStopping,
     ModelCheckpoint,
     ReduceLROnPlateau,
@@ -150,3 +152,37 @@ def test_a_run_monitoring_a_custom_metric_resumes_from_its_checkpoint(tmp_path):
     run(second, 3, [again])
     assert again.mode == "max"
     assert second.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+# ------------------------------------------------------------------ CSVLogger's signature
+def test_csv_logger_takes_kerass_filename_separator_and_append(tmp_path):
+    """CSVLogger('log.csv', ';') took ';' as append=True, silently, and filename= was
+    refused (found by a QA pass as a Keras user): Keras's is (filename, separator=',',
+    append=False)."""
+    X, y = _blobs()
+    path = tmp_path / "log.csv"
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    logger = CSVLogger(str(path), ";")
+    assert (logger.separator, logger.append) == (";", False)
+    history = net.fit(X, y, epochs=2, callbacks=[logger], **_quiet())
+    net.fit(X, y, epochs=2, callbacks=[CSVLogger(filename=path, separator=";", append=True)],
+            **_quiet())  # fmt: skip
+    lines = path.read_text(encoding="utf-8").splitlines()
+    columns = list(history.last.as_dict())
+    assert lines[0].split(";") == columns and "accuracy" in columns  # the header, at ';'
+    assert len(lines) == 5 and all(line.count(";") == len(columns) - 1 for line in lines)
+    assert "," not in "".join(lines)
+
+
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (lambda p: CSVLogger(p, True), r"received bool True\. CSVLogger's second argument is "
+                                       r"the separator.*pass append=True"),
+        (lambda p: CSVLogger(p, ";;"), r"one character .* received str ';;'"),
+        (lambda p: CSVLogger(p, append="yes"), r"append must be True or False.*received str"),
+    ],
+)  # fmt: skip
+def test_csv_logger_refuses_a_bad_separator_or_append(tmp_path, make, said):
+    with pytest.raises(InputError, match=said):
+        make(tmp_path / "log.csv")

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._network_data import keyword_checked
 from .._typing import Array
-from .._validation import check_int
+from .._validation import check_flag, check_int
 from ..exceptions import InputError
 from ..history import EpochRecord, History
 from ._base import KERAS_QUIET, Callback, TrainingState
@@ -52,12 +52,38 @@ def _check_folder(path: str | Path, who: str) -> None:
 
 
 class CSVLogger(Callback):
-    """Append one CSV row per epoch to ``path`` (flushed each epoch)."""
+    """Write one CSV row per epoch to ``filename`` (flushed each epoch).
 
-    @keyword_checked({"separator": "CSVLogger writes commas (Keras's separator): any CSV "
-                      "reader takes them, e.g. pandas.read_csv(path)."})  # fmt: skip
-    def __init__(self, path: str | Path, append: bool = False) -> None:
-        self.path, self.append = Path(_file_path(path, "CSVLogger", "log.csv")), append
+    Keras's signature: ``CSVLogger(filename, separator=",", append=False)``.
+
+    Parameters
+    ----------
+    filename : str or pathlib.Path
+        The CSV file (kept as ``self.path``).
+    separator : str, default=","
+        One character between the values of a row (``";"``, ``"\\t"``, ...).
+    append : bool, default=False
+        Add the rows to the file's (its columns must be this run's), else start it afresh.
+    """
+
+    @keyword_checked({"path": "CSVLogger's first argument is filename (as Keras's): "
+                      "CSVLogger('log.csv', separator=',', append=False)."})  # fmt: skip
+    def __init__(self, filename: str | Path, separator: str = ",", append: bool = False) -> None:
+        self.path = Path(_file_path(filename, "CSVLogger", "log.csv"))
+        if not isinstance(separator, str) or len(separator) != 1 or separator in '\r\n"':
+            why = (
+                " CSVLogger's second argument is the separator, as Keras's; to append to the "
+                "file pass append=True."
+                if isinstance(separator, bool)
+                else ""
+            )
+            raise InputError(
+                "CSVLogger's separator must be one character other than a quote or a line "
+                f"break, such as ',' or ';'; received {type(separator).__name__} "
+                f"{separator!r:.60}.{why}"
+            )
+        self.separator = separator
+        self.append = check_flag(append, "CSVLogger's append", " (add to the file's rows)")
         self._file: Any = None
         self._writer: Any = None
 
@@ -70,7 +96,7 @@ class CSVLogger(Callback):
             exists = self.append and self.path.exists() and self.path.stat().st_size > 0
             if exists:
                 with self.path.open(newline="", encoding="utf-8") as handle:
-                    header = next(csv.reader(handle), [])
+                    header = next(csv.reader(handle, delimiter=self.separator), [])
                 if header != list(row):  # (rows longer than the header made the file unreadable)
                     raise InputError(
                         f"CSVLogger cannot append to {str(self.path)!r}: its columns are "
@@ -80,7 +106,9 @@ class CSVLogger(Callback):
             self._file = self.path.open(
                 "a" if self.append else "w", newline="", encoding="utf-8"
             )  # (UTF-8 everywhere: the locale's encoding is cp1252 on Windows)
-            self._writer = csv.DictWriter(self._file, fieldnames=list(row))
+            self._writer = csv.DictWriter(
+                self._file, fieldnames=list(row), delimiter=self.separator
+            )
             if not exists:
                 self._writer.writeheader()
         self._writer.writerow(row)
