@@ -463,25 +463,25 @@ def test_keras_keywords_of_the_callbacks_say_what_to_do_instead(make, said):
         make()
 
 
-def test_a_keras_style_schedule_that_never_decays_is_warned_about():
-    """Keras's lambda epoch, lr: lr * 0.5 is called here with the base rate, so it halves
-    the base rate once and the rate never decays, silently (found by a QA pass as a Keras
-    user); a warm-up or a decay in the epoch says nothing."""
+def test_a_keras_style_schedule_decays_from_the_current_rate():
+    """Keras's lambda epoch, lr: lr * 0.5 was called with the base rate, so it halved the
+    base rate once and the rate never decayed (found by a QA pass as a Keras user; then
+    warned about): it is now given the current rate, as in Keras, and halves every epoch."""
     X = np.random.default_rng(0).normal(size=(30, 2))
     net = dr.Network([2, 3, 1], seed=0)
-
-    def said(schedule) -> list[str]:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            net.fit(X, X[:, :1], epochs=5, verbose=0, learning_rate=0.01,
-                    callbacks=[LearningRateScheduler(schedule)])  # fmt: skip
-        return [str(w.message) for w in caught if "LearningRateScheduler" in str(w.message)]
-
-    (warning,) = said(lambda epoch, lr: lr * 0.5)
-    assert "same rate, 0.005, not the base rate 0.01" in warning
-    assert "base * 0.5 ** (epoch + 1)" in warning
-    assert said(lambda epoch, base: base * 0.1 if epoch < 2 else base) == []
-    assert said(lambda epoch, base: base * 0.5**epoch) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # (no warning about the rates left)
+        halve = LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+        history = net.fit(
+            X,
+            X[:, :1],
+            epochs=5,
+            verbose=0,
+            learning_rate=0.01,
+            callbacks=[halve],
+            warn_convergence=False,
+        )
+    assert history["learning_rate"] == [0.01 * 0.5**k for k in range(1, 6)]
 
 
 def test_the_registry_messages_read_right():
@@ -493,31 +493,23 @@ def test_the_registry_messages_read_right():
         dr.Network([2, 1], initializer=3)
 
 
-def test_the_schedule_warning_reads_the_rates_the_run_gave():
-    """The warning called the schedule again after the run (a counting schedule counted 4
-    more calls) and warned on a step decay continued in a second fit (found by a review):
-    it now reads the rates the run set, for a run from epoch 0 only."""
+def test_a_schedule_continued_in_a_later_fit_counts_the_epochs_on():
+    """A trainer's second fit calls the schedule with the epochs after the first fit's,
+    and the rate the first left (as Keras's model.fit continues the optimizer's rate)."""
     X = np.random.default_rng(0).normal(size=(30, 2))
     net = dr.Network([2, 3, 1], seed=0)
     trainer = dr.Trainer(net, "sgd", 0.1, metrics=[])
     calls = []
 
-    def step(epoch, base):
-        calls.append(epoch)
-        return base * 0.5 if epoch >= 5 else base
+    def step(epoch, lr):
+        calls.append((epoch, lr))
+        return lr * 0.5 if epoch == 5 else lr
 
     scheduler = LearningRateScheduler(step)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        trainer.fit(X, X[:, :1], epochs=5, verbose=0, callbacks=[scheduler])
-        trainer.fit(X, X[:, :1], epochs=5, verbose=0, callbacks=[scheduler])  # (0.05 each)
-    assert calls == list(range(10))
-    assert not [w for w in caught if "LearningRateScheduler" in str(w.message)]
-    with pytest.warns(UserWarning, match="same rate, 0.05, not the base rate 0.1"):
-        dr.Trainer(dr.Network([2, 3, 1], seed=0), "sgd", 0.1, metrics=[]).fit(
-            X, X[:, :1], epochs=4, verbose=0,
-            callbacks=[LearningRateScheduler(lambda e, lr: np.float32(lr * 0.5))],
-        )  # fmt: skip
+    trainer.fit(X, X[:, :1], epochs=5, verbose=0, callbacks=[scheduler])
+    history = trainer.fit(X, X[:, :1], epochs=5, verbose=0, callbacks=[scheduler])
+    assert calls == [(epoch, 0.1) for epoch in range(6)] + [(e, 0.05) for e in range(6, 10)]
+    assert history["learning_rate"] == [0.05] * 5
 
 
 def test_a_callback_subclass_s_unknown_keyword_names_the_class_that_refused_it():

@@ -1247,7 +1247,7 @@ def test_a_callback_returning_true_stops_with_a_reason_naming_it(rng) -> None:
 
 # ---------------------------------------------- the optimizer state after divergence
 def blow_up_at_epoch_3() -> dr.callbacks.LearningRateScheduler:
-    return dr.callbacks.LearningRateScheduler(lambda epoch, base: base if epoch < 2 else 1e200)
+    return dr.callbacks.LearningRateScheduler(lambda epoch, lr: lr if epoch < 2 else 1e200)
 
 
 @pytest.mark.parametrize("optimizer", ["momentum", "adam"])

@@ -422,9 +422,9 @@ def get_schedule(schedule: str | Schedule, **kwargs: Any) -> Schedule:
         raise InputError(
             f"a schedule must be given by name (a string) or as a Schedule object; received "
             f"the function {getattr(schedule, '__name__', type(schedule).__name__)}. A "
-            "function of (epoch, base_rate) goes in a callback: callbacks=["
+            "function of (epoch, lr) goes in a callback: callbacks=["
             "LearningRateScheduler(fn)] (from deltarule.callbacks), which sets each epoch's "
-            "rate to fn(epoch, base_rate)."
+            "rate to fn(epoch, lr), lr the current rate (as Keras's)."
         )
     if isinstance(schedule, str) and schedule in SCHEDULES:
         _require_hyperparameters(schedule, SCHEDULES[schedule], kwargs)

@@ -464,10 +464,11 @@ def test_a_full_disk_says_the_previous_checkpoint_can_be_resumed(tmp_path, monke
     assert load_checkpoint(tmp_path).epochs_done == 1
 
 
-def _diverging(epoch: int, base: float) -> float:
-    """Four quiet epochs, then a rate ten times larger each epoch: the run diverges at its
-    ninth, its lowest loss long before (the fifth's start, in the fourth checkpoint)."""
-    return base if epoch < 4 else base * 10 ** (epoch - 3)
+def _diverging(epoch: int, lr: float) -> float:
+    """Four quiet epochs, then a rate ten times larger each epoch (``lr`` is the current
+    rate): the run diverges at its ninth, its lowest loss long before (the fifth's start,
+    in the fourth checkpoint)."""
+    return lr if epoch < 4 else lr * 10
 
 
 def _momentum_trainer() -> dr.Trainer:

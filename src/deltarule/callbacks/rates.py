@@ -1,20 +1,19 @@
 """Learning-rate callbacks: the rate each epoch uses, set from a schedule or a plateau.
 
 :class:`LearningRateScheduler` sets the rate before each epoch from a function of the epoch
-and the base rate; :class:`ReduceLROnPlateau` feeds a monitored value to
+and the current rate (as Keras's; a :class:`deltarule.schedules.Schedule` is given the base
+rate); :class:`ReduceLROnPlateau` feeds a monitored value to
 :class:`deltarule.schedules.ReduceOnPlateau` and lowers the rate when it stops improving
 (its counters are a state that a checkpoint saves).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-import numbers
-import warnings
 from typing import Any
 
 from .._network_data import keyword_checked
-from .._reports import user_stacklevel
 from .._typing import Array
 from ..exceptions import InputError
 from ..history import EpochRecord
@@ -30,14 +29,36 @@ from ._monitor import (
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate before each epoch from ``schedule(epoch, base_lr)`` (0-based epoch).
+    """Set the learning rate before each epoch from ``schedule(epoch, lr)``, as Keras's.
 
-    Unlike Keras's ``LearningRateScheduler``, whose schedule receives the current rate,
-    ``schedule`` receives the run's base rate (as PyTorch's ``LambdaLR`` scales the initial
-    one, and as :mod:`deltarule.schedules` are written): halving each epoch is
-    ``lambda epoch, base: base * 0.5**epoch``, not ``lambda epoch, lr: lr * 0.5``.
-    A rate that is not a finite number >= 0 is an :class:`~deltarule.exceptions.InputError`
-    naming the schedule and the epoch.
+    ``epoch`` is the 0-based index of the epoch about to run (counting the epochs of the
+    run before it: a trainer's later fit, a resumed checkpoint) and ``lr`` the *current*
+    learning rate, the one the last epoch used (the run's starting rate at its first):
+    keras.io's ``lambda epoch, lr: lr if epoch < 10 else lr * math.exp(-0.1)`` from 0.01
+    ends at 0.00607 after 15 epochs, as in Keras. A resumed run continues identically (the
+    checkpoint holds the rate). A one-argument ``schedule(epoch)`` (Keras's older form) is
+    called with the epoch alone.
+
+    A :class:`deltarule.schedules.Schedule` (``StepDecay``, ``CosineDecay``, ...; what
+    ``fit(schedule=...)`` passes) is a pure function of the epoch and the run's *base*
+    rate, ``rate(epoch, base_lr)``, and is called with the base rate: to scale the base
+    rate in a function of your own, write a ``Schedule`` subclass whose ``rate(epoch,
+    base_lr)`` does it. A rate that is not a finite number >= 0 is an
+    :class:`~deltarule.exceptions.InputError` naming the schedule and the epoch.
+
+    Parameters
+    ----------
+    schedule : callable or Schedule
+        ``schedule(epoch, lr) -> float`` or ``schedule(epoch) -> float``; a callable that
+        can be called neither way is refused here, not when training has started.
+
+    Examples
+    --------
+    >>> import math
+    >>> from deltarule.callbacks import LearningRateScheduler
+    >>> def scheduler(epoch, lr):
+    ...     return lr if epoch < 10 else lr * math.exp(-0.1)
+    >>> callback = LearningRateScheduler(scheduler)
     """
 
     @keyword_checked({"verbose": KERAS_QUIET})
@@ -61,50 +82,48 @@ class LearningRateScheduler(Callback):
                 "subclass."
             )
         self.schedule = schedule
-
-    def on_train_begin(self, state: TrainingState) -> None:
-        # (the rates this run gave, for on_train_end's warning: the first, and whether all
-        # were it; counted only for a run from epoch 0)
-        self._from_start, self._rate, self._same, self._epochs = state.epoch == 0, None, True, 0
-
-    def on_train_end(self, history: Any, state: TrainingState) -> None:
-        """Warn when a function gave every epoch of a run from epoch 0 (three or more) one
-        rate, not the base rate: Keras's ``lambda epoch, lr: lr * 0.5``, which halves the
-        base rate once here (a schedule of this library's kind gives the base rate at
-        epoch 0, or decays)."""
-        from ..schedules import Schedule
-
-        rate, base = getattr(self, "_rate", None), state.base_learning_rate
-        if (
-            isinstance(self.schedule, Schedule)
-            or not getattr(self, "_from_start", False)
-            or self._epochs < 3
-            or not self._same
-            or not isinstance(rate, numbers.Real)
-            or rate == base
-        ):
-            return
-        warnings.warn(
-            f"LearningRateScheduler's schedule gave every epoch the same rate, {float(rate):g}, "
-            f"not the base rate {base:g}: it is called with the run's base rate, not the current "
-            "one as Keras's is, so lambda epoch, lr: lr * 0.5 halves the base rate once. "
-            "Write the decay in the epoch, e.g. lambda epoch, base: base * 0.5 ** (epoch + 1) "
-            "(or pass that rate as the learning rate, if one rate was meant).",
-            UserWarning,
-            stacklevel=user_stacklevel(),
-        )
+        self._given = "base" if isinstance(schedule, Schedule) else _arguments(schedule)
 
     def on_epoch_begin(self, state: TrainingState) -> None:
-        rate = self.schedule(state.epoch, state.base_learning_rate)
+        epoch = state.epoch
+        if self._given == "epoch":
+            rate = self.schedule(epoch)
+        else:
+            now = state.base_learning_rate if self._given == "base" else state.learning_rate
+            rate = self.schedule(epoch, now)
         name = getattr(self.schedule, "__name__", None) or type(self.schedule).__name__
-        who = f"LearningRateScheduler's schedule {name}(epoch={state.epoch}, ...)"
-        state.learning_rate = check_rate(rate, who, state.epoch + 1)
-        if getattr(self, "_from_start", False):  # (the warning's bookkeeping)
-            if self._epochs == 0:
-                self._rate = state.learning_rate
-            elif state.learning_rate != self._rate:
-                self._same = False
-            self._epochs += 1
+        who = f"LearningRateScheduler's schedule {name}(epoch={epoch}, ...)"
+        state.learning_rate = check_rate(rate, who, epoch + 1)
+
+
+def _arguments(schedule: Any) -> str:
+    """How ``schedule`` is called: "rate" as ``schedule(epoch, lr)``, "epoch" as
+    ``schedule(epoch)`` (Keras's older form), read from its signature (a callable without
+    one, a builtin's, is taken as the first); an InputError for a callable taking
+    neither."""
+    if not callable(schedule):
+        raise InputError(
+            "LearningRateScheduler needs a function schedule(epoch, lr) returning the "
+            f"epoch's learning rate; received {type(schedule).__name__} {schedule!r:.60}. "
+            "E.g. LearningRateScheduler(lambda epoch, lr: lr if epoch < 10 else lr * 0.9)."
+        )
+    try:
+        signature = inspect.signature(schedule)
+    except (TypeError, ValueError):  # (no signature to read: called as Keras calls it)
+        return "rate"
+    for arguments, form in (((0, 0.1), "rate"), ((0,), "epoch")):
+        try:
+            signature.bind(*arguments)
+        except TypeError:
+            continue
+        return form
+    name = getattr(schedule, "__name__", None) or type(schedule).__name__
+    raise InputError(
+        f"LearningRateScheduler calls its schedule as schedule(epoch, lr) (the 0-based epoch "
+        f"and the current learning rate), or schedule(epoch) as Keras does; {name}"
+        f"{signature} can be called neither way. Write it as def {name}(epoch, lr): ... "
+        "returning the epoch's rate."
+    )
 
 
 class ReduceLROnPlateau(Callback):
