@@ -2,13 +2,15 @@
 
 Mode "auto" for a custom metric that should rise, read from the run's own metrics;
 CSVLogger's Keras signature (filename, separator, append); LearningRateScheduler given the
-current rate, and a one-argument schedule.
+current rate, and a one-argument schedule; Keras's older keyword names (period, epsilon,
+count_mode) and ModelCheckpoint's initial_value_threshold.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,10 +22,11 @@ from deltarule.callbacks import (
     EarlyStopping,
     LearningRateScheduler,
     ModelCheckpoint,
+    ProgressBar,
     ReduceLROnPlateau,
     TrainingState,
 )
-from deltarule.exceptions import InputError
+from deltarule.exceptions import InputError, KeywordError
 from deltarule.history import EpochRecord
 from deltarule.io.checkpoint import Checkpoint, load_checkpoint, resume_trainer
 from deltarule.metrics import Metric
@@ -265,3 +268,59 @@ def test_a_one_argument_schedule_is_called_with_the_epoch_alone():
 def test_a_schedule_that_cannot_be_called_is_refused_when_made(schedule, said):
     with pytest.raises(InputError, match=said):
         LearningRateScheduler(schedule)
+
+
+# ------------------------------------------------------- Keras's older keyword names
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (lambda: ModelCheckpoint("m.safetensors", period=2), "ModelCheckpoint(path, every=2)"),
+        (lambda: ReduceLROnPlateau(epsilon=1e-3), "min_delta is Keras's old epsilon"),
+        (lambda: ProgressBar(count_mode="steps"), "ProgressBar counts epochs"),
+        (lambda: ProgressBar(stateful_metrics=["acc"]), "ProgressBar shows each epoch's values"),
+        (lambda: ProgressBar(verbos=2), "Did you mean 'verbose'?"),
+    ],
+)  # fmt: skip
+def test_kerass_older_keywords_say_deltarules_name(make, said):
+    """ModelCheckpoint(period=2) and ReduceLROnPlateau(epsilon=...) were told 'Leave it
+    out.', and ProgressBar's unknown keywords were a bare TypeError (found by a QA pass as
+    a Keras user)."""
+    with pytest.raises(KeywordError, match=re.escape(said)):
+        make()
+
+
+def test_initial_value_threshold_is_the_value_the_first_saved_epoch_must_beat(tmp_path):
+    """Keras's initial_value_threshold (save_best_only) was refused with 'Leave it out.'."""
+    X, y = _blobs()
+
+    def fit(threshold):
+        best = ModelCheckpoint(
+            tmp_path / "m-{epoch}.safetensors",
+            monitor="loss",
+            save_best_only=True,
+            initial_value_threshold=threshold,
+        )
+        net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+        return net.fit(X, y, epochs=6, callbacks=[best], **_quiet()), best  # fmt: skip
+
+    history, best = fit(None)
+    losses = history["loss"]
+    assert len(best.saved) == 6 and losses == sorted(losses, reverse=True)  # (each saved)
+    threshold = losses[2]  # (the third epoch's: only the later ones beat it)
+    _, best = fit(threshold)
+    assert best.saved == [str(tmp_path / f"m-{epoch}.safetensors") for epoch in (4, 5, 6)]
+    _, best = fit(0.0)  # (no cross-entropy is below 0: nothing saved)
+    assert best.saved == []
+
+
+@pytest.mark.parametrize(
+    "options, said",
+    [
+        ({"initial_value_threshold": 0.5}, "applies only with save_best_only=True"),
+        ({"initial_value_threshold": "0.5", "save_best_only": True}, "received str '0.5'"),
+        ({"initial_value_threshold": float("nan"), "save_best_only": True}, "finite number"),
+    ],
+)  # fmt: skip
+def test_a_bad_initial_value_threshold_is_refused(options, said):
+    with pytest.raises(InputError, match=re.escape(said)):
+        ModelCheckpoint("m.safetensors", monitor="loss", **options)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import os
 import string
 from pathlib import Path
@@ -156,6 +157,26 @@ def _placeholders(path: str) -> list[str]:
     return fields
 
 
+def _threshold(value: Any, save_best_only: Any) -> float | None:
+    """``initial_value_threshold`` checked: None, or a finite number with ``save_best_only``
+    (the best value an epoch must beat to be saved)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise InputError(
+            "ModelCheckpoint's initial_value_threshold must be a finite number (the value "
+            "an epoch must beat to be saved) or None; received "
+            f"{type(value).__name__} {value!r:.60}."
+        )
+    if not save_best_only:
+        raise InputError(
+            f"ModelCheckpoint's initial_value_threshold={value!r} applies only with "
+            "save_best_only=True (it is the value the first saved epoch must beat); pass "
+            "save_best_only=True, or leave it out."
+        )
+    return float(value)
+
+
 class ModelCheckpoint(Callback):
     """Save the model during training: the best only, or every ``every`` epochs.
 
@@ -176,6 +197,9 @@ class ModelCheckpoint(Callback):
     checkpoint of the whole run, the callbacks' states included, that
     :func:`deltarule.io.checkpoint.resume_trainer` continues, see
     :class:`deltarule.io.checkpoint.Checkpoint`.
+
+    ``initial_value_threshold`` (with ``save_best_only``, as Keras's) is the value an epoch
+    must beat to be saved: the best so far before the first epoch.
     """
 
     @keyword_checked({"verbose": KERAS_QUIET,
@@ -185,7 +209,9 @@ class ModelCheckpoint(Callback):
                       "architecture and the optimizer's state (safetensors: data only); "
                       "deltarule.io.load_model(path).network has the weights.",
                       "save_freq": "ModelCheckpoint saves after every N-th epoch: every=N "
-                      "(no saving between batches)."})  # fmt: skip
+                      "(no saving between batches).",
+                      "period": "ModelCheckpoint's every=N is Keras's old period=N (save "
+                      "after every N-th epoch): ModelCheckpoint(path, every=2)."})  # fmt: skip
     def __init__(
         self,
         path: str | Path,
@@ -193,6 +219,7 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
         every: int = 1,
         mode: str = "auto",
+        initial_value_threshold: float | None = None,
     ) -> None:
         self.path = _file_path(path, "ModelCheckpoint", "best.safetensors")
         self.monitor = _canonical(monitor)
@@ -200,7 +227,7 @@ class ModelCheckpoint(Callback):
         self.every, self.mode = check_int(every, "every"), _better(mode, monitor)
         self._mode_setting = self.mode  # (the checkpoint's: "auto" while the run decides)
         self._fields = _placeholders(self.path)  # (refused now, not after an epoch trained)
-        self.best: float | None = None
+        self.best: float | None = _threshold(initial_value_threshold, save_best_only)
         self.saved: list[str] = []
 
     def on_train_begin(self, state: TrainingState) -> None:

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any
 
+from .._network_data import keyword_checked
 from .._typing import Array
 from .._validation import check_int
 from ..exceptions import InputError
@@ -112,6 +113,12 @@ class ProgressBar(Callback):
     LINES = 1_000
     """About how many lines plain mode prints of a long run by default (``every=None``)."""
 
+    @keyword_checked({"count_mode": "ProgressBar counts epochs (Keras's count_mode counts "
+                      "the steps or samples of one): leave it out; an epoch that runs for "
+                      "more than a second shows the share of its examples done.",
+                      "stateful_metrics": "ProgressBar shows each epoch's values as the "
+                      "history records them (no averaging over batches to turn off): "
+                      "leave it out."})  # fmt: skip
     def __init__(self, verbose: int = 1, stream: Any = None, every: int | None = None) -> None:
         if isinstance(verbose, str) or verbose not in (0, 1, 2):  # (True and False are 1, 0)
             raise InputError(

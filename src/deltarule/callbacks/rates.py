@@ -145,7 +145,10 @@ class ReduceLROnPlateau(Callback):
     :meth:`load_state_dict` (a resumed checkpoint) is kept through the next run's start.
     """
 
-    @keyword_checked({"verbose": KERAS_QUIET})
+    @keyword_checked({"verbose": KERAS_QUIET,
+                      "epsilon": "ReduceLROnPlateau's min_delta is Keras's old epsilon (the "
+                      "smallest change that counts as an improvement): "
+                      "ReduceLROnPlateau(min_delta=1e-4)."})  # fmt: skip
     def __init__(
         self,
         monitor: str = "val_loss",
