@@ -324,3 +324,22 @@ def test_initial_value_threshold_is_the_value_the_first_saved_epoch_must_beat(tm
 def test_a_bad_initial_value_threshold_is_refused(options, said):
     with pytest.raises(InputError, match=re.escape(said)):
         ModelCheckpoint("m.safetensors", monitor="loss", **options)
+
+
+# ------------------------------------------------------------------ History.params
+def test_history_params_holds_kerass_verbose_epochs_and_steps(capsys):
+    """h.params was a plain AttributeError (found by a QA pass as a Keras user); Keras's
+    History.params holds the fit's verbose, epochs and steps per epoch."""
+    X, y = _blobs(100)
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    history = net.fit(X, y, epochs=2, batch_size=32, validation_split=0.2, **_quiet())
+    assert history.params == {"verbose": 0, "epochs": 2, "steps": math.ceil(80 / 32)}
+    trainer = dr.Trainer(dr.Network([4, 5, 3], output_activation="softmax", seed=0), "sgd",
+                         0.1, batch_size=None)  # fmt: skip
+    trainer.fit(X, y, epochs=2, verbose=0, warn_convergence=False)
+    later = trainer.fit(X, y, epochs=3, verbose=2, warn_convergence=False)
+    assert later.params == {"verbose": 2, "epochs": 5, "steps": 1}  # (epochs 3 to 5 of 5)
+    assert "epoch 5/5" in capsys.readouterr().err
+    solved = dr.Trainer(dr.Network([4, 5, 3], output_activation="softmax", seed=0), "lbfgs")
+    assert solved.fit(X, y, epochs=2, verbose=0, warn_convergence=False).params["steps"] == 1
+    assert dr.history.History().params == {}

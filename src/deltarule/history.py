@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NoReturn, SupportsIndex, overload
 
 import numpy as np
@@ -173,6 +174,12 @@ class History:
         The values a fit records each epoch ("loss", "accuracy", "val_loss", ...), set by
         the trainer: a run that recorded no epoch (diverged in its first) still has them,
         as empty lists, in :attr:`history` and ``history[name]``.
+    params : dict
+        Keras's ``History.params``, set by the trainer: ``{"verbose": 0, "epochs": 200,
+        "steps": 4}`` — the fit's ``verbose``, the number of its last epoch (a continued
+        or resumed run's counts the epochs before it, as Keras's ``epochs`` with
+        ``initial_epoch``) and ``steps``, the updates per epoch (its batches; 1 for a full
+        batch or a full-batch solver). Empty for a history not made by a fit.
 
     Notes
     -----
@@ -181,6 +188,7 @@ class History:
     """
 
     columns: tuple[str, ...] = ()  # (histories pickled before it was added have none)
+    params: Mapping[str, Any] = MappingProxyType({})  # (as columns; a fit's is a dict)
 
     def __init__(
         self,
@@ -195,6 +203,7 @@ class History:
         self._pending: list[Any] = []  # EpochRecords and column chunks, in order
         self.stop_reason = stop_reason
         self.best_epoch = best_epoch
+        self.params = {}  # (Keras's: set by the trainer's fit)
 
     def __repr__(self) -> str:
         return f"History({len(self)} epochs, stop_reason={self.stop_reason!r})"

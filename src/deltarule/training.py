@@ -401,6 +401,7 @@ class Trainer:
             History(columns=_columns(self.metrics, val is not None)),
             trainer=self,
         )
+        state.history.params = _keras_params(self, verbose, state.max_epochs, data.X.shape[0])
         cbs = [*user_cbs, *progress]
         check_hooks(cbs)
         changer = next(
@@ -488,6 +489,16 @@ class Trainer:
         if not history.records:
             raise InputError(f"partial_fit made no update: {history.stop_reason}")
         return history.records[-1]
+
+
+def _keras_params(trainer: Trainer, verbose: int, epochs: int, n_rows: int) -> dict[str, int]:
+    """Keras's ``History.params`` of a fit: its ``verbose``, ``epochs`` (the last epoch's
+    number: a continued run's counts the epochs before it, as Keras's with initial_epoch)
+    and ``steps``, the updates an epoch makes (its batches; 1 with every row at once)."""
+    size = trainer.batch_size
+    full = isinstance(trainer.optimizer, FullBatchSolver) or size is None
+    steps = 1 if full else -(-n_rows // max(1, min(size, n_rows)))
+    return {"verbose": int(verbose), "epochs": int(epochs), "steps": max(steps, 1)}
 
 
 @contextlib.contextmanager
