@@ -343,3 +343,32 @@ def test_history_params_holds_kerass_verbose_epochs_and_steps(capsys):
     solved = dr.Trainer(dr.Network([4, 5, 3], output_activation="softmax", seed=0), "lbfgs")
     assert solved.fit(X, y, epochs=2, verbose=0, warn_convergence=False).params["steps"] == 1
     assert dr.history.History().params == {}
+
+
+# ------------------------------------------------------------------- messages
+def test_a_callback_class_passed_uncalled_says_to_call_it():
+    """callbacks=[EarlyStopping] (the class) was told to subclass Callback (found by a QA
+    pass as a Keras user)."""
+    X, y = _blobs()
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    for callbacks in ([EarlyStopping], EarlyStopping):
+        with pytest.raises(InputError, match=re.escape(
+                "you passed the class EarlyStopping, not one of them. Call it: "
+                "callbacks=[EarlyStopping()]")):  # fmt: skip
+            net.fit(X, y, epochs=2, callbacks=callbacks, **_quiet())
+
+
+def test_a_checkpoint_path_with_kerass_batch_field_is_refused_when_made():
+    """ModelCheckpoint('b-{batch}.safetensors') was told to add 'batch' to metrics=[...]
+    (found by a QA pass as a Keras user)."""
+    said = r"template field \{batch\} is not available.*the fields are \{epoch\} and the epoch"
+    with pytest.raises(InputError, match=said):
+        ModelCheckpoint("b-{batch}.safetensors")
+
+
+def test_a_monitored_name_that_is_no_metric_is_not_told_to_add_it_to_metrics():
+    X, y = _blobs()
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    said = r"\(it records loss, .*\)\. Use one of those \(or add a Metric named 'score'"
+    with pytest.raises(InputError, match=said):
+        net.fit(X, y, epochs=2, callbacks=[ModelCheckpoint("m-{score}.safetensors")], **_quiet())

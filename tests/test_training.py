@@ -316,7 +316,7 @@ def test_an_unrecorded_metric_lists_what_is_recorded(rng) -> None:
     with pytest.raises(
         dr.InputError,
         match=r"cannot monitor 'val_f1': this run does not compute "
-        r"it \(it records loss, val_loss, .*val_accuracy\)\. Add it to metrics",
+        r"it \(it records loss, val_loss, .*val_accuracy\)\. Add 'f1' to metrics",
     ):
         net.fit(X, y, epochs=2, validation_split=0.25, callbacks=[cb.EarlyStopping("val_f1")],
                 **quiet())  # fmt: skip

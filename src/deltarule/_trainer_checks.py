@@ -59,6 +59,12 @@ def callback_list(callbacks: Any) -> list[Callback]:
     items = list(callbacks) if isinstance(callbacks, (list, tuple)) else None
     if items is None or not all(isinstance(cb, Callback) for cb in items):
         bad = callbacks if items is None else next(c for c in items if not isinstance(c, Callback))
+        if isinstance(bad, type) and issubclass(bad, Callback):
+            raise InputError(
+                f"callbacks must hold Callback objects; you passed the class {bad.__name__}, "
+                f"not one of them. Call it: callbacks=[{bad.__name__}()], with its arguments "
+                "if it needs some."
+            )
         raise InputError(
             f"callbacks must be a list of deltarule.callbacks.Callback objects; received "
             f"{type(bad).__name__} {bad!r:.60}. Subclass Callback for your own hooks."

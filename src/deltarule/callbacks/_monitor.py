@@ -153,7 +153,12 @@ def check_monitor(monitor: str, state: TrainingState, who: str) -> None:
     if base not in _ALWAYS_RECORDED and base not in metrics:
         recorded = ["loss", *(["val_loss"] if val else []), *_ALWAYS_RECORDED[1:], *metrics]
         recorded += [f"val_{m}" for m in metrics] if val else []
+        fix = (
+            f"Add {base!r} to metrics=[...]."
+            if base in METRICS
+            else f"Use one of those (or add a Metric named {base!r} to metrics=[...])."
+        )
         raise InputError(
             f"{who} cannot monitor {monitor!r}: this run does not compute it (it records "
-            f"{', '.join(recorded)}). Add it to metrics=[...]."
+            f"{', '.join(recorded)}). {fix}"
         )

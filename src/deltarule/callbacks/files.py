@@ -154,6 +154,12 @@ def _placeholders(path: str) -> list[str]:
         raise InputError(
             f"ModelCheckpoint path {path!r} has the placeholder {{{bad[0]}}}, not a name; {hint}."
         )
+    if "batch" in fields:  # (Keras's, with save_freq in batches)
+        raise InputError(
+            f"ModelCheckpoint path {path!r}: the template field {{batch}} is not available, "
+            "as ModelCheckpoint saves after epochs, not batches; the fields are {epoch} and "
+            f"the epoch's recorded values. Remove it, or {hint}."
+        )
     return fields
 
 
@@ -189,7 +195,8 @@ class ModelCheckpoint(Callback):
     values by name with a format: ``"model-{epoch:03d}-{val_loss:.3f}.safetensors"``
     (``loss``, ``val_loss``, the metrics and their ``val_`` forms, ``learning_rate`` or
     Keras's ``lr``; a name the run does not record, or a format a number cannot take, is
-    refused before training). Files are written atomically by
+    refused before training; so is Keras's ``{batch}``, as saves follow epochs). Files are
+    written atomically by
     :func:`deltarule.io.save_model`; besides the weights they hold the optimizer
     state (as ``extra.optimizer.*`` tensors) and the trainer's state (epochs,
     learning rate, random streams) in the header's ``training.trainer``, so
