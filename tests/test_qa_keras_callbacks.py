@@ -372,3 +372,22 @@ def test_a_monitored_name_that_is_no_metric_is_not_told_to_add_it_to_metrics():
     said = r"\(it records loss, .*\)\. Use one of those \(or add a Metric named 'score'"
     with pytest.raises(InputError, match=said):
         net.fit(X, y, epochs=2, callbacks=[ModelCheckpoint("m-{score}.safetensors")], **_quiet())
+
+
+@pytest.mark.parametrize(
+    "name, suggested",
+    [("m.keras", "m.safetensors"), ("m.weights.h5", "m.safetensors"),
+     ("run/best-{epoch}.H5", "run/best-{epoch}.safetensors"), ("m.hdf5", "m.safetensors")],
+)  # fmt: skip
+def test_kerass_file_formats_are_refused_not_written_as_safetensors(tmp_path, name, suggested):
+    """ModelCheckpoint('m.keras') and 'm.weights.h5' wrote safetensors files under those
+    names, silently (found by a QA pass as a Keras user); save_model did too."""
+    said = re.escape("Keras's own format; deltarule writes safetensors")
+    with pytest.raises(InputError, match=said + ".*" + re.escape(f"Name it {suggested!r}")):
+        ModelCheckpoint(name)
+    net = dr.Network([4, 5, 3], output_activation="softmax", seed=0)
+    path = tmp_path / "m.h5"
+    with pytest.raises(InputError, match=re.escape(f"save_model's path {str(path)!r}")):
+        dr.io.save_model(net, path)
+    assert not path.exists()
+    dr.io.save_model(net, tmp_path / "m.safetensors")  # (still written)

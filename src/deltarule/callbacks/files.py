@@ -195,8 +195,9 @@ class ModelCheckpoint(Callback):
     values by name with a format: ``"model-{epoch:03d}-{val_loss:.3f}.safetensors"``
     (``loss``, ``val_loss``, the metrics and their ``val_`` forms, ``learning_rate`` or
     Keras's ``lr``; a name the run does not record, or a format a number cannot take, is
-    refused before training; so is Keras's ``{batch}``, as saves follow epochs). Files are
-    written atomically by
+    refused before training; so is Keras's ``{batch}``, as saves follow epochs, and a name
+    ending in Keras's ``.keras``, ``.h5`` or ``.hdf5``: the files are safetensors). Files
+    are written atomically by
     :func:`deltarule.io.save_model`; besides the weights they hold the optimizer
     state (as ``extra.optimizer.*`` tensors) and the trainer's state (epochs,
     learning rate, random streams) in the header's ``training.trainer``, so
@@ -229,6 +230,9 @@ class ModelCheckpoint(Callback):
         initial_value_threshold: float | None = None,
     ) -> None:
         self.path = _file_path(path, "ModelCheckpoint", "best.safetensors")
+        from ..io._paths import refuse_keras_format  # (an edge's: imported when needed)
+
+        refuse_keras_format(self.path, "ModelCheckpoint's path")  # (not after an epoch)
         self.monitor = _canonical(monitor)
         self.save_best_only = save_best_only
         self.every, self.mode = check_int(every, "every"), _better(mode, monitor)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..exceptions import InputError
 
-__all__ = ["checked_path"]
+__all__ = ["checked_path", "refuse_keras_format"]
 
 
 def checked_path(path: Any, what: str, example: str = "'model.safetensors'") -> str:
@@ -54,3 +54,32 @@ def checked_path(path: Any, what: str, example: str = "'model.safetensors'") -> 
             f"expected a path such as {example}."
         )
     return text
+
+
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+"""The endings of Keras's own model files, which deltarule does not write."""
+
+
+def refuse_keras_format(path: str, what: str) -> None:
+    """Refuse a ``path`` named for Keras's own formats (``.keras``, ``.h5``, ``.weights.h5``,
+    ``.hdf5``): deltarule writes safetensors model files, which would carry that name
+    without being such a file (Keras cannot read them).
+
+    Examples
+    --------
+    >>> refuse_keras_format("model.safetensors", "the path")
+    """
+    lower = path.lower()
+    suffix = next((s for s in KERAS_SUFFIXES if lower.endswith(s)), None)
+    if suffix is None:
+        return
+    for ending in (".weights.h5", suffix):  # (Keras 3's weights-only name first)
+        if lower.endswith(ending):
+            stem = path[: len(path) - len(ending)]
+            break
+    raise InputError(
+        f"{what} {path!r:.80} ends in {path[len(stem) :]!r}, Keras's own format; deltarule "
+        "writes safetensors model files (the weights as named tensors with a JSON header: "
+        "deltarule.io.load_model reads them, PyTorch's safetensors too, Keras does not). Name "
+        f"it {stem + '.safetensors'!r}."
+    )

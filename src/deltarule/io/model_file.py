@@ -73,7 +73,7 @@ from ..activations import ACTIVATIONS
 from ..exceptions import DeltaruleError, IncompatibleFormatError, InputError
 from ..losses import LOSSES
 from ..network import Network
-from ._paths import checked_path
+from ._paths import checked_path, refuse_keras_format
 from .safetensors import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TENSORS,
@@ -463,8 +463,9 @@ def save_model(
     ----------
     network : Network
     path : str or path-like
-        Conventionally ending in ``.safetensors``. An existing file is replaced
-        only once the new one is complete.
+        Conventionally ending in ``.safetensors``; a name of Keras's own formats
+        (``.keras``, ``.h5``, ``.weights.h5``, ``.hdf5``) is refused, as the file would not
+        be one. An existing file is replaced only once the new one is complete.
     preprocessing : dict, optional
         JSON-able preprocessing state (e.g. ``TabularPreprocessor.to_dict()``).
     classes : list, optional
@@ -501,7 +502,7 @@ def write_model(
         raise InputError(
             f"save_model expects a deltarule Network; received {type(network).__name__}."
         )
-    checked_path(path, "save_model's path")
+    refuse_keras_format(checked_path(path, "save_model's path"), "save_model's path")
     if not np.isfinite(network.parameters).all():
         raise InputError(
             "the network's parameters contain NaN or infinity, which a model file cannot hold "
