@@ -391,3 +391,18 @@ def test_other_text_among_decimal_commas_is_still_refused(tmp_path):
     path.write_text("x;y\nabc;a\n1,5;b\n2,5;a\n3,25;b\n", encoding="utf-8")
     with pytest.raises(InputError, match="decimal comma"):
         read_table(path)
+
+
+def test_a_table_whose_lines_were_checked_is_read_in_part_however_narrow(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("1,2,3,4\n5,6,7,8\n9,10,11,12\n")  # (a header of numbers: warned once)
+    with pytest.warns(Warning, match="number"):
+        whole = read_table(path, columns=["2"])
+    assert list(whole.columns) == ["1", "2", "3", "4"]  # (few columns left out: all read)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (not warned again of the columns read)
+        part = read_table(path, columns=["2"], lines_checked=True)
+    assert list(part.columns) == ["2", "4"]  # the column, and the last (a short line's)
+    assert part["2"].tolist() == whole["2"].tolist()

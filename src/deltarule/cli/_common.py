@@ -159,7 +159,7 @@ def read_data(
     path: str, *, target: str | None = None, names: list[Any] | None = None,
     require_target: bool = True, text_columns: Collection[Any] = (),
     needed: Collection[Any] | None = None, sep: str | None = None, header: bool | None = None,
-    columns: Collection[Any] | None = None,
+    columns: Collection[Any] | None = None, lines_checked: bool = False,
 ) -> Any:  # fmt: skip
     """Read a data file into a pandas DataFrame of named columns.
 
@@ -188,7 +188,8 @@ def read_data(
         file is read as a comma-separated table (UCI's), not as FANN's format.
     columns : collection, optional
         For text tables: read only these columns when the header has them all (the
-        others' cells are skipped: :func:`deltarule.io.read_table`'s ``columns``).
+        others' cells are skipped: :func:`deltarule.io.read_table`'s ``columns``; with
+        ``lines_checked``, its ``lines_checked``: the file was read whole before).
 
     Returns
     -------
@@ -221,7 +222,8 @@ def read_data(
             return _npz_frame(X, y, names, target or NPZ_TARGET, file)
         fmt = dash_suffix and dash_suffix.lstrip(".")
         frame = read_table(file, format=fmt, text_columns=text_columns, needed=needed,
-                           sep=sep, header=header, columns=columns)  # fmt: skip
+                           sep=sep, header=header, columns=columns,
+                           lines_checked=lines_checked)  # fmt: skip
         _one_column(frame, file, sep, needed)
         return frame
 

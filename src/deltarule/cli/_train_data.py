@@ -279,9 +279,10 @@ def _labels_as_written(
 ) -> Any:
     """The target ``column`` as the file writes it when whole numbers there are codes (``01``,
     ``02``: read as numbers they would be the classes 1 and 2, and predictions would say
-    ``2`` for ``02``); else ``column`` as read. The file is read again (with ``sep`` and
-    ``header``), the target as text, only for a column of whole numbers; a cell missing in
-    ``column`` (``NA`` among numbers) stays missing."""
+    ``2`` for ``02``); else ``column`` as read. The file's target column is read again
+    alone (with ``sep`` and ``header``; its lines were checked by the first reading), as
+    text, only for a column of whole numbers; a cell missing in ``column`` (``NA`` among
+    numbers) stays missing."""
     import pandas as pd
 
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
@@ -290,7 +291,7 @@ def _labels_as_written(
     if not np.isfinite(values).all() or (values != np.round(values)).any():
         return column
     written = read_data(path, target="y", text_columns=[target], needed=[target], sep=sep,
-                        header=header)[target]  # fmt: skip
+                        header=header, columns=[target], lines_checked=True)[target]  # fmt: skip
     written = written.where(column.notna().to_numpy())
     if written.dropna().map(lambda value: bool(_CODE.match(str(value)))).any():
         return written

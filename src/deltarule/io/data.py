@@ -378,7 +378,9 @@ _MANY_UNUSED = 1000
 """Columns left unread before a table is read in part (:func:`_read_only`)."""
 
 
-def _read_only(names: list[Any], columns: Collection[Any] | None) -> list[int] | None:
+def _read_only(
+    names: list[Any], columns: Collection[Any] | None, lines_checked: bool = False
+) -> list[int] | None:
     """The positions of the columns to read when the caller reads only ``columns``: those
     the header names so, and the last one (a line short of it is refused by name).
 
@@ -386,15 +388,17 @@ def _read_only(names: list[Any], columns: Collection[Any] | None) -> list[int] |
     it can name the columns there are, and when fewer than :data:`_MANY_UNUSED` columns
     would be left unread: pandas does not refuse a line with more fields than the header
     when it reads only some columns, so only a table with thousands of unused columns,
-    whose reading they would make slow, is read in part."""
-    if columns is None or len(names) < _MANY_UNUSED:
+    whose reading they would make slow, is read in part — or any table whose lines were
+    checked by a whole reading before (``lines_checked``)."""
+    if columns is None or (len(names) < _MANY_UNUSED and not lines_checked):
         return None
     wanted = set(columns)
     if not wanted <= set(names):
         return None
     last = len(names) - 1
     read = [i for i, name in enumerate(names) if name in wanted or i == last]
-    return read if len(names) - len(read) >= _MANY_UNUSED else None
+    enough = lines_checked or len(names) - len(read) >= _MANY_UNUSED
+    return read if enough and len(read) < len(names) else None
 
 
 def _read_delimited(
@@ -406,11 +410,12 @@ def _read_delimited(
     header: bool,
     needed: Collection[Any] | None,
     columns: Collection[Any] | None = None,
+    lines_checked: bool = False,
 ) -> tuple[pd.DataFrame, list[Any], RowLines]:
     """Return the frame (columns in the file's order, named by position), the column names
     (the header's, stripped, before pandas renames duplicates; or ``'0'``, ``'1'``, ...
     without a header) and the rows' namer. With ``columns``, only those (and the last) are
-    read (:func:`_read_only`)."""
+    read (:func:`_read_only`, ``lines_checked`` its)."""
     pd = _require("pandas")
     guessed = sep is None and fmt == "csv"
     if sep is None:
@@ -429,7 +434,7 @@ def _read_delimited(
         names = first if header else [str(i) for i in range(len(first))]
         positions = [str(i) for i in range(len(first))]
         text = {positions[i]: str for i, name in enumerate(names) if name in text_columns}
-        read = _read_only(names, columns)
+        read = _read_only(names, columns, lines_checked)
         if read is not None:  # (the others' cells are skipped, not converted: cheap)
             subset = {**options, "usecols": [positions[i] for i in read]}
             frame = pd.read_csv(file, header=0 if header else None, names=positions,
@@ -653,6 +658,7 @@ def read_table(
     sep: str | None = None,
     header: bool = True,
     columns: Collection[Any] | None = None,
+    lines_checked: bool = False,
 ) -> pd.DataFrame:
     """Read a table of named columns from CSV, TSV or Parquet.
 
@@ -685,6 +691,10 @@ def read_table(
         short line) are read, the other cells skipped: a table of many columns the caller
         does not use costs less (a line with more fields than the header is then not
         refused). Otherwise, and without it, every column is read.
+    lines_checked : bool
+        Text only: the file was read whole before, its lines checked, so that ``columns``
+        are read alone however few others there are (``deltarule train`` reads its target
+        again as written: 1.2 s of a 60,000 x 785 file read whole, 0.6 s alone).
 
     Returns
     -------
@@ -722,9 +732,9 @@ def read_table(
         (frame, names), rows = _read_parquet(file), FileRows(file.name)
     else:
         frame, names, rows = _read_delimited(
-            file, fmt, compressed, text_columns, sep, header, needed, columns
+            file, fmt, compressed, text_columns, sep, header, needed, columns, lines_checked
         )
-        if header:
+        if header and not lines_checked:  # (read before: warned then, of every column)
             _warn_if_data(file, names, frame, needed)
     frame = _usable_columns(file, frame, names, needed)
     if len(frame) == 0:
