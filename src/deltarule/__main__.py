@@ -14,13 +14,12 @@ def _interrupted() -> int:
 
 
 try:
-    from .cli import program
+    from .cli import console
 except KeyboardInterrupt:  # Ctrl-C while the command line loads: one line, no traceback
     sys.exit(_interrupted())
 
 if __name__ == "__main__":
     try:
-        status = program()
+        console()  # (ends the process)
     except KeyboardInterrupt:  # (between the import and main's own handling)
-        status = _interrupted()
-    sys.exit(status)
+        sys.exit(_interrupted())

@@ -29,10 +29,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 READY = "ready"
 ENTRY_POINTS = {
     # What pip's `deltarule` program runs ([project.scripts] deltarule =
-    # "deltarule.cli:program"), and what `python -m deltarule` runs; each says READY when
+    # "deltarule.cli:console"), and what `python -m deltarule` runs; each says READY when
     # our code is about to start.
     "deltarule": f"import sys\nprint({READY!r}, flush=True)\n"
-    "from deltarule.cli import program\nsys.exit(program())",
+    "from deltarule.cli import console\nsys.exit(console())",
     "python -m deltarule": f"import runpy, sys\nprint({READY!r}, flush=True)\n"
     "runpy.run_module('deltarule', run_name='__main__', alter_sys=True)",
 }
@@ -303,3 +303,29 @@ def test_every_ctrl_c_during_import_lock_callbacks_reaches_the_program(tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["100", "0"]
     assert "Exception ignored" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("ok", [True, False], ids=["predicts", "refuses"])
+def test_the_program_ends_as_pythons_exit_would_less_the_teardown(command, ok):
+    # (console() skips freeing every module, 0.15-0.35 s a command: what the exit does
+    # that matters still happens, in Python's order: the non-daemon threads joined (a
+    # kernel build), then the atexit functions, the output flushed, the command's status)
+    argv, folder = command
+    script = (
+        "import atexit, sys, threading, time\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        "    print('thread done')\n"
+        "threading.Thread(target=late).start()\n"
+        "from deltarule.cli import console\n"
+        "console()\n"
+        "print('not reached')\n"
+    )
+    done = _run_script(script, argv if ok else ["predict", "m.safetensors", "absent.csv"], folder)
+    lines = done.stdout.splitlines()
+    assert lines[-2:] == ["thread done", "atexit ran"] and "not reached" not in lines
+    if ok:
+        assert done.returncode == 0 and lines[0] == "species" and len(lines) > 10, done.stderr
+    else:
+        assert done.returncode == 2 and done.stderr.startswith("error: "), done.stderr

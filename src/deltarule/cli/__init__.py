@@ -24,10 +24,11 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from types import FrameType
-    from typing import Any
+    from typing import Any, NoReturn
 
 __all__ = [
-    "main", "program", "build_parser", "add_common", "stop_signal", "SUBCOMMANDS", "EXIT_USAGE",
+    "main", "program", "console", "build_parser", "add_common", "stop_signal", "SUBCOMMANDS",
+    "EXIT_USAGE",
 ]  # fmt: skip
 
 EXIT_USAGE = 2
@@ -261,6 +262,36 @@ def program() -> int:
     if default and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupted_at_exit)
     return status
+
+
+def console() -> NoReturn:
+    """The ``deltarule`` program's entry (its console script, and ``python -m deltarule``):
+    :func:`program`, then the end of the process.
+
+    The process ends as Python's exit would end it, less the freeing of every module and
+    object (0.15-0.35 s of a command that took 0.5-1.6 s): threading's exit hooks run and
+    the non-daemon threads are joined (a build of :mod:`deltarule._shaped` kernels is
+    waited for), then the ``atexit`` functions, the standard streams are flushed, and
+    :func:`os._exit` ends it with the command's status. Where Python has no
+    ``threading._shutdown``, it exits as usual."""
+    status = program()
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is None or threading.current_thread() is not threading.main_thread():
+        sys.exit(status)
+    shutdown()
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # (None: started with the descriptor closed)
+                stream.flush()
+        except (OSError, ValueError):  # (a closed pipe, a full disk: as Python's exit)
+            pass
+    os._exit(status)
 
 
 def _interrupted_at_exit(signum: int, frame: FrameType | None) -> None:
