@@ -314,8 +314,11 @@ def test_the_program_ends_as_pythons_exit_would_less_the_teardown(command, ok):
     script = (
         "import atexit, sys, threading, time\n"
         "atexit.register(lambda: print('atexit ran'))\n"
+        "ending = threading.Event()\n"
+        "threading._register_atexit(ending.set)  # (as the kernel builds are told)\n"
         "def late():\n"
-        "    time.sleep(0.3)\n"
+        "    ending.wait()\n"
+        "    time.sleep(0.2)\n"
         "    print('thread done')\n"
         "threading.Thread(target=late).start()\n"
         "from deltarule.cli import console\n"
