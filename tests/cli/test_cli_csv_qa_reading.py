@@ -179,12 +179,15 @@ def test_a_two_column_semicolon_file_with_a_comma_in_a_name(tmp_path, capsys):
     model = tmp_path / "p.safetensors"
     code, _, err = cli(capsys, "train", data, "--target", "Menge", "--out", model, "--epochs",
                        "1", "--quiet")  # fmt: skip
+    assert code == 2 and "by comma and by semicolon alike" in err and "--sep ';'" in err, err
+    code, _, err = cli(capsys, "train", data, "--target", "Menge", "--out", model, "--epochs",
+                       "1", "--quiet", "--sep", ";")  # fmt: skip
     assert code == 0, err
     code, out, _ = cli(capsys, "inspect", model)
     assert "preprocessing: 1 input column(s), target 'Menge'" in out
     assert any(line.split()[:4] == ["Preis", "(EUR,", "netto)", "numeric"]
                for line in out.splitlines())  # fmt: skip
-    code, out, err = cli(capsys, "predict", model, data)  # (read as train read it)
+    code, out, err = cli(capsys, "predict", model, data, "--sep", ";")
     assert code == 0, err
     assert out.splitlines()[0] == "Menge" and len(out.splitlines()) == 40
 

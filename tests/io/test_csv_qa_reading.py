@@ -209,19 +209,31 @@ def test_the_separator_is_guessed_from_the_body_too(write, content, columns):
 
 
 @pytest.mark.parametrize(
-    ("content", "columns"),
+    ("content", "tied", "given"),
     [
-        ("Preis (EUR, netto);Menge\n1,15;a\n2,25;b\n3,35;a\n", ["Preis (EUR, netto)", "Menge"]),
-        ("Preis (EUR, netto)\tMenge\n1,15\ta\n2,25\tb\n", ["Preis (EUR, netto)", "Menge"]),
-        ("a;b\tc\n1;2\tx\n3;4\ty\n", ["a;b", "c"]),
-        ("a,b\n1,2\n3,4\n", ["a", "b"]),  # (no tie: still a comma)
+        ("Preis (EUR, netto);Menge\n1,15;a\n2,25;b\n3,35;a\n", ("comma", "semicolon"), ";"),
+        ("Preis (EUR, netto)\tMenge\n1,15\ta\n2,25\tb\n", ("comma", "tab"), "\t"),
+        ("a;b\tc\n1;2\tx\n3;4\ty\n", ("semicolon", "tab"), "\t"),
+        ("blue;green,y\nred;blue,x\ngreen;red,y\n", ("comma", "semicolon"), ","),
     ],
 )
-def test_separators_splitting_lines_alike_are_told_apart(write, content, columns):
-    # (QA: with two columns, comma and semicolon both split every line of
-    # 'Preis (EUR, netto);Menge' in two, and the tie went to the comma)
-    frame = read_table(write("s.csv", content))
-    assert list(frame.columns) == columns
+def test_separators_splitting_lines_alike_are_refused_naming_both_readings(
+    write, content, tied, given
+):
+    # (QA: comma and semicolon both split every line of 'Preis (EUR, netto);Menge' in two,
+    # and the tie went to the comma; a fix that gave it to the semicolon misread a comma
+    # file of 'blue;green,y' lines. Either reading may be meant: the separator is asked for)
+    path = write("s.csv", content)
+    with pytest.raises(InputError, match=rf"by {tied[0]} and by {tied[1]} alike.*sep="):
+        read_table(path, header=not content.startswith("blue"))
+    frame = read_table(path, sep=given, header=not content.startswith("blue"))
+    assert frame.shape[1] == 2
+
+
+def test_a_separator_that_splits_more_columns_is_no_tie(write):
+    assert list(read_table(write("s.csv", "a,b\n1,2\n3,4\n")).columns) == ["a", "b"]
+    frame = read_table(write("t.csv", "a;b;c,d\n1;2;3,5\n"))  # (3 columns against 2)
+    assert list(frame.columns) == ["a", "b", "c,d"]
 
 
 def test_a_semicolon_file_with_a_comma_in_a_header_name_reads_its_numbers(write):

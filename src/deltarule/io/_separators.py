@@ -6,11 +6,12 @@ A spreadsheet in many locales saves ``a;b`` with decimal commas (``1,5``), Excel
 netto);Menge``). So each candidate (comma, semicolon, tab) splits the header and the lines
 after it as :mod:`csv` does (a quoted value keeps its separators), and the one that splits
 them into the same number of fields (at least two), line after line, wins; among several,
-the one that makes the most columns, then tab, semicolon, comma in that order: when two
-split every line into as many fields, every line holds both, and the one more often part of
-a value is the comma (decimal commas, ``EUR, netto``), rarely a semicolon, hardly ever a
-tab (a ``;`` file has commas in its values: that is why spreadsheets write it). Other
-separators (``|``, runs of spaces) are never guessed: they are given (``--sep``).
+the one that makes the most columns. When two split the lines into as many columns (the
+header too: ``Preis (EUR, netto);Menge`` with ``1,05;a``, or a file without a header of
+``blue;green,y``), either reading may be meant, and guessing wrong reads other columns
+without a word: the file is refused, naming both readings, and the separator is given
+(``sep``, ``--sep``). Other separators (``|``, runs of spaces) are never guessed: they are
+given too.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from ._text import GZIP_ERRORS, WHITESPACE, is_empty, open_text
 
 __all__ = ["CANDIDATES", "check_separator", "separator_name", "sniff_separator"]
 
-CANDIDATES = ("\t", ";", ",")
-"""The separators guessed, in the order a tie is broken (the one least often inside a value
-first)."""
+CANDIDATES = (",", ";", "\t")
+"""The separators guessed."""
 _LINES = 200
 """How many lines the guess reads."""
 _CONSISTENT = 0.9
@@ -76,18 +76,46 @@ def _fields(lines: list[str], sep: str, whole: bool) -> list[list[str]]:
 
 def sniff_separator(file: Path) -> str:
     """The separator of a ``.csv``/``.txt`` file: see the module's docstring (comma when no
-    candidate splits the header into two or more columns)."""
+    candidate splits the header into two or more columns).
+
+    Raises
+    ------
+    InputError
+        When two candidates split the lines alike (as many columns, as consistently): the
+        file's two readings, and the separator to give."""
     try:
         lines, whole = _head(file)
     except GZIP_ERRORS:  # a damaged gzip file: reported when pandas reads it
         return ","
-    scored = []
-    for order, sep in enumerate(CANDIDATES):
+    scored, first = [], {}
+    for sep in CANDIDATES:
         rows = _fields(lines, sep, whole)
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
         body = [row for row in rows[1:] if not is_empty(row)]
         share = sum(len(row) == width for row in body) / len(body) if body else 1.0
-        scored.append((share >= _CONSISTENT, width if share >= _CONSISTENT else share, -order))
-    return CANDIDATES[-max(scored)[2]] if scored else ","
+        scored.append(((share >= _CONSISTENT, width if share >= _CONSISTENT else share), sep))
+        first[sep] = rows[0]
+    if not scored:
+        return ","
+    best = max(score for score, _ in scored)
+    tied = [sep for score, sep in scored if score == best]
+    if len(tied) > 1 and best[0]:
+        raise _ambiguous(file, tied, first)
+    return tied[0]
+
+
+def _ambiguous(file: Path, tied: list[str], first: dict[str, list[str]]) -> InputError:
+    """The error for a file that two separators split alike."""
+    readings = "; ".join(
+        f"by {separator_name(sep)} its first line is {', '.join(repr(f) for f in first[sep])}"
+        for sep in tied
+    )
+    return InputError(
+        f"{str(file)!r} splits into {len(first[tied[0]])} columns by "
+        f"{' and by '.join(separator_name(sep) for sep in tied)} alike, on every line: "
+        f"{readings}; expected one way to read it. Give the separator: sep={tied[1]!r} "
+        f"(or sep={tied[0]!r}).",
+        options={"sep=": "--sep "},
+    )
