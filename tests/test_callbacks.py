@@ -593,3 +593,20 @@ def test_early_stoppings_scan_of_a_chunk_in_arrays_is_the_epoch_by_epoch_rule():
             )
         want = by_epoch(stopper, losses.tolist())
         assert stopper._scan(losses) == want, (losses, stopper.best, stopper.wait)
+
+
+@pytest.mark.parametrize("name", ["base", "base_lr"])
+def test_a_schedule_written_for_the_base_rate_is_warned_of(name):
+    # (review: LearningRateScheduler now gives the current rate, as Keras; the documented
+    # lambda epoch, base: base * 0.5 ** epoch of older versions would compound silently)
+    import warnings
+
+    from deltarule.callbacks import LearningRateScheduler
+
+    written = eval(f"lambda epoch, {name}: {name} * 0.5 ** epoch")  # noqa: S307
+    with pytest.warns(UserWarning, match=rf"names its rate '{name}'.*now compounds"):
+        LearningRateScheduler(written)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LearningRateScheduler(lambda epoch, lr: lr * 0.5)  # (Keras's: no warning)
+        LearningRateScheduler(lambda epoch: 0.1 * 0.5**epoch)

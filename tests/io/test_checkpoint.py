@@ -956,3 +956,39 @@ def test_early_stopping_puts_back_no_weights_it_did_not_keep() -> None:
     rule.restore(trainer.network, history)
     np.testing.assert_array_equal(trainer.network.parameters, before)
     assert history.best_epoch is None
+
+
+@pytest.mark.parametrize("rising", [False, True], ids=["a loss-like metric", "a score"])
+def test_a_checkpoint_that_recorded_a_resolved_mode_resumes_with_mode_auto(tmp_path, rising):
+    # (review: checkpoints written before mode='auto' read a custom metric's direction
+    # recorded the mode it resolved, 'min' for every custom metric; resumed with the same
+    # callbacks, now 'auto', they were refused: "mode 'min' (now 'auto')")
+    from deltarule.metrics import Metric
+
+    def spread(output, target, sample_weight=None):
+        return float(np.max(np.abs(output - target)))
+
+    metric = Metric("spread", spread, rising, "regression")
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X[:, :1] * 2
+    fit_args = dict(verbose=0, validation_data=(X[:10], y[:10]), warn_convergence=False)
+
+    def callbacks(mode):
+        return [EarlyStopping("val_spread", patience=3, mode=mode),
+                ReduceLROnPlateau("val_spread", patience=1, mode=mode)]  # fmt: skip
+
+    def trainer():
+        return dr.Trainer(dr.Network([3, 4, 1], seed=0), "adam", seed=0, metrics=[metric])
+
+    trainer().fit(
+        X, y, epochs=3, callbacks=[*callbacks("min"), Checkpoint(tmp_path)], **fit_args
+    )  # fmt: skip  (what such a checkpoint recorded: 'min')
+    for mode in ("auto", "min"):
+        again, cbs = trainer(), callbacks(mode)
+        resume_trainer(again, load_checkpoint(tmp_path), cbs)
+        if rising and mode == "auto":  # its run read a score as a loss: said, with the fix
+            with pytest.raises(InputError, match=r"as 'min' .*Pass mode='min' to resume"):
+                again.fit(X, y, epochs=2, callbacks=cbs, **fit_args)
+            continue
+        history = again.fit(X, y, epochs=2, callbacks=cbs, **fit_args)
+        assert len(history) >= 1 and cbs[0].mode == "min"

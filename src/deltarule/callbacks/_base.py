@@ -411,7 +411,7 @@ def check_rate(rate: Any, who: str, epoch: int) -> float:
     raise InputError(
         f"{who} set the learning rate to {rate!r:.60} ({type(rate).__name__}) for epoch "
         f"{epoch}; a learning rate must be a finite number >= 0. Make it return (or set "
-        "state.learning_rate to) a float >= 0, e.g. base * 0.5 ** epoch."
+        "state.learning_rate to) a float >= 0, e.g. lr * 0.5."
     )
 
 

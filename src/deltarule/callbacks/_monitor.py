@@ -55,15 +55,27 @@ def _better(mode: str, monitor: str) -> str:
     return mode
 
 
-def resolve_mode(mode: str, monitor: str, state: TrainingState | None, who: str) -> str:
+SAVED_MODE = "_checkpoint_mode"
+"""The attribute a resumed callback of ``mode="auto"`` is given by the checkpoint's match
+(:mod:`deltarule.io._callback_states`): the mode its run recorded, "min" or "max" (a
+checkpoint older than the reading of a custom metric's direction recorded the mode it
+resolved), which the run's own must then be."""
+
+
+def resolve_mode(
+    mode: str, monitor: str, state: TrainingState | None, who: str, owner: Any = None
+) -> str:
     """``mode`` ("min" or "max") as it is; "auto" (left open by :func:`_better`) read from
     the run's metrics (``state.trainer.metrics``: a custom metric's ``greater_is_better``).
+    ``owner``: the callback, whose :data:`SAVED_MODE` (from a checkpoint) it must equal.
 
     Raises
     ------
     InputError
         When the direction of ``monitor`` cannot be known (as Keras 3 raises): neither a
-        loss, nor a metric of the registry or of the run. Pass mode="max" or "min"."""
+        loss, nor a metric of the registry or of the run. Pass mode="max" or "min". Or
+        when a checkpoint's run read it the other way."""
+    saved = getattr(owner, "__dict__", {}).pop(SAVED_MODE, None)
     if mode != "auto":
         return mode
     trainer = getattr(state, "trainer", None)
@@ -71,6 +83,14 @@ def resolve_mode(mode: str, monitor: str, state: TrainingState | None, who: str)
     found = _mode_of(monitor, metrics)
     if found is None:
         raise _unknown_direction(monitor, metrics, who)
+    if saved is not None and saved != found:
+        raise InputError(
+            f"{who} with mode='auto' reads {monitor!r} as {found!r} (improving by "
+            f"{'rising' if found == 'max' else 'falling'}), but the checkpoint's run read it "
+            f"as {saved!r} (older versions read every custom metric as a loss); expected the "
+            f"run's own reading. Pass mode={saved!r} to resume that run as it was, or start "
+            "it again."
+        )
     return found
 
 

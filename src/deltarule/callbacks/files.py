@@ -249,7 +249,7 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             who = "ModelCheckpoint(save_best_only=True)"
             check_monitor(self.monitor, state, who)
-            self.mode = resolve_mode(self._mode_setting, self.monitor, state, who)
+            self.mode = resolve_mode(self._mode_setting, self.monitor, state, who, self)
 
     def state_dict(self) -> tuple[dict[str, Any], dict[str, Array]] | None:
         """With ``save_best_only``, the best value so far (a resumed run saves only a better

@@ -116,6 +116,8 @@ def _arguments(schedule: Any) -> str:
             signature.bind(*arguments)
         except TypeError:
             continue
+        if form == "rate":
+            _warn_if_written_for_the_base_rate(schedule, signature)
         return form
     name = getattr(schedule, "__name__", None) or type(schedule).__name__
     raise InputError(
@@ -123,6 +125,34 @@ def _arguments(schedule: Any) -> str:
         f"and the current learning rate), or schedule(epoch) as Keras does; {name}"
         f"{signature} can be called neither way. Write it as def {name}(epoch, lr): ... "
         "returning the epoch's rate."
+    )
+
+
+BASE_NAMES = ("base", "base_lr", "base_rate", "base_learning_rate", "initial_lr", "lr0")
+"""Names of a schedule's second parameter that say it expects the run's base rate, as
+deltarule's ``LearningRateScheduler`` gave it before it followed Keras."""
+
+
+def _warn_if_written_for_the_base_rate(schedule: Any, signature: inspect.Signature) -> None:
+    """Warn when ``schedule``'s second parameter is named for the base rate (the documented
+    ``lambda epoch, base: base * 0.5**epoch`` of older versions): it is now given the
+    current rate, as Keras gives it, and such a decay would compound."""
+    from .._reports import user_stacklevel
+
+    names = list(signature.parameters)
+    if len(names) < 2 or names[1] not in BASE_NAMES:
+        return
+    import warnings
+
+    warnings.warn(
+        f"LearningRateScheduler calls schedule(epoch, lr) with the current learning rate, as "
+        f"Keras does (older deltarule versions gave the base rate), but this schedule names "
+        f"its rate {names[1]!r}: a decay of the base rate, such as {names[1]} * 0.5 ** epoch, "
+        "now compounds. Write it on the current rate (lambda epoch, lr: lr * 0.5), or as a "
+        "deltarule.schedules.Schedule subclass, whose rate(epoch, base_lr) is given the base "
+        "rate; rename the parameter to lr to silence this.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -203,8 +233,10 @@ class ReduceLROnPlateau(Callback):
     def _resolve_mode(self, state: TrainingState) -> None:
         """Set the plateau's mode from the run's metrics where ``mode="auto"`` left it open
         (a custom metric's ``greater_is_better``)."""
+        who = "ReduceLROnPlateau"
+        mode = resolve_mode(self._mode_setting, self.monitor, state, who, self)
         if self._mode_setting == "auto":
-            self.plateau.mode = resolve_mode("auto", self.monitor, state, "ReduceLROnPlateau")
+            self.plateau.mode = mode
         self._mode_open = False
 
     def on_train_begin(self, state: TrainingState) -> None:

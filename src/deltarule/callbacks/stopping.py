@@ -79,7 +79,7 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, state: TrainingState) -> None:
         check_monitor(self.monitor, state, "EarlyStopping")
-        self.mode = resolve_mode(self._mode_setting, self.monitor, state, "EarlyStopping")
+        self.mode = resolve_mode(self._mode_setting, self.monitor, state, "EarlyStopping", self)
         if self._resumed:  # continuing a checkpointed run: keep the restored state
             self._resumed = False
             if self._best_params is None:

@@ -261,6 +261,7 @@ def _check(
         if state.config is not None  # (None: an older checkpoint, which saved no settings)
         for name, value, then in _pairs(given[key].config(), state.config)
         if encoded(value) != encoded(then)  # (tuples as lists; NaN equals NaN)
+        and not _auto_as_saved(given[key], name, value, then)
     ]
     if differ:
         raise InputError(
@@ -268,6 +269,19 @@ def _check(
             "A resumed run equals the uninterrupted one only with the original settings; "
             "resume with those."
         )
+
+
+def _auto_as_saved(callback: Callback, name: str, value: Any, then: Any) -> bool:
+    """Whether a ``mode`` of "auto" now matches the "min" or "max" a checkpoint recorded (an
+    older one recorded the mode it resolved, a custom metric's as "min"): the callback is
+    told, and checks the run's own reading against it when training begins
+    (:func:`deltarule.callbacks._monitor.resolve_mode`)."""
+    from ..callbacks._monitor import SAVED_MODE
+
+    if name != "mode" or value != "auto" or then not in ("min", "max"):
+        return False
+    setattr(callback, SAVED_MODE, then)
+    return True
 
 
 def restore(saved: dict[str, CallbackState], matched: dict[str, Callback]) -> None:
