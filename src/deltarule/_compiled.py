@@ -274,7 +274,7 @@ class OnlineKernel:
         rule: tuple[str, float] = ("sgd", 0.0),
         velocity: np.ndarray | None = None,
         best_velocity: np.ndarray | None = None,
-        classes: tuple[np.ndarray, int, float] | None = None,
+        classes: tuple[np.ndarray, int, float, float] | None = None,
     ) -> tuple[int, int, bool, np.ndarray, np.ndarray, int]:
         r"""Run up to ``n_epochs`` epochs; stop after the first whose mean error is <= target,
         or whose error or weights are not finite (as the NumPy loop: an example whose error
@@ -423,13 +423,13 @@ def all_correct_labels(
     close to where its class changes to be read without NumPy: the square root of the
     dtype's epsilon (1.5e-8 in float64; two sums of the same products in other orders
     differ by far less)."""
-    from .metrics import is_multilabel, target_labels
+    from ._chunk_metrics import target_classes
 
-    multilabel = is_multilabel(y)
-    labels = target_labels(y, multilabel, threshold=threshold).astype(np.int64)
+    multilabel, labels = target_classes(y, threshold)
     mode = 0 if multilabel or y.shape[1] == 1 else 1
     slack = math.sqrt(float(np.finfo(dtype).eps))
-    return np.ascontiguousarray(labels.reshape(len(y), -1)), mode, float(threshold), slack
+    labels = np.ascontiguousarray(labels.reshape(len(y), -1), dtype=np.int64)
+    return labels, mode, float(threshold), slack
 
 
 def _array_type(a: np.ndarray) -> tuple:

@@ -296,11 +296,9 @@ def _run_chunks(
     net, kernel = trainer.network, _compiled.OnlineKernel(trainer.network)
     kernel.left = 0.0  # (known after the first chunk: until then, no build for this run)
     stops = _Stops(_target(cbs), rules, None)
-    if rules:  # (their cut: on_train_begin's, from the network and the fit's targets)
-        cut = getattr(rules[0], "_threshold", None)
-        cut = class_threshold(net.layers[-1].activation, data.y) if cut is None else cut
-        classes = _compiled.all_correct_labels(data.y, cut, net.dtype)
-        stops = stops._replace(classes=classes)
+    if rules:  # (their cut, as AllCorrect's: from the output activation and the targets)
+        cut = class_threshold(net.layers[-1].activation, data.y)
+        stops = stops._replace(classes=_compiled.all_correct_labels(data.y, cut, net.dtype))
     n, remaining = data.X.shape[0], epochs
     longest = 1 << 16
     if trainer.metrics:  # bounded memory for the chunk's outputs
