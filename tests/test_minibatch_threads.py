@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -386,3 +388,35 @@ def test_a_fit_beside_another_threads_steps_gives_its_lone_results(monkeypatch) 
         worker.start()
         worker.join()
     np.testing.assert_array_equal(beside[0], alone)
+
+
+def test_a_second_ctrl_c_while_the_threads_run_waits_for_them(monkeypatch) -> None:
+    # the training loop's first Ctrl-C sets a flag; the second raises KeyboardInterrupt.
+    # Raised while the first thread waited in join for the others, it left them updating
+    # the network (and calling BLAS) while fit unwound and the caller saved the model
+    # (heap corruption was seen after Ctrl-C at the command line)
+    pair = ("softmax", "categorical_crossentropy")
+    X, y = data(pair)
+    real = _minibatch._kernel()
+    ended: list[float] = []
+
+    def kernel(tid, *args):
+        result = real(tid, *args)
+        if tid == 1 and not ended:
+            time.sleep(0.05)  # the first thread waits in join by now
+            for _ in range(2):  # (a signal, which wakes the wait: interrupt_main does not)
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                time.sleep(0.02)
+            time.sleep(0.2)
+            ended.append(time.perf_counter())
+        return result
+
+    monkeypatch.setattr(_minibatch, "_kernel", lambda: kernel)
+    monkeypatch.setattr(_minibatch, "THREADS", 2)
+    net = dr.Network([7, 12, 3], output_activation="softmax", seed=4, dtype="float64")
+    trainer = Trainer(net, "adam", 0.01, 16, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(KeyboardInterrupt):
+            trainer.fit(X, y, epochs=3, verbose=0)
+    assert ended, "fit returned while a thread of its steps was still running"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import _thread
+import signal
 import threading
+import time
 
 import pytest
 
-from deltarule._threads import run_shares
+from deltarule._threads import run_shares, signals_deferred
 
 
 @pytest.mark.parametrize("count", [1, 2, 5])
@@ -138,3 +141,77 @@ def test_lbfgs_fits_in_threads_leave_scipys_pool_as_it_was() -> None:
     for thread in threads:
         thread.join(60)
     assert not errors and _scipy_pool_threads() == before
+
+
+@pytest.fixture
+def ctrl_c_recorded():
+    """SIGINT's handler records each call (whether share 1 had ended then) and raises
+    KeyboardInterrupt, as Python's own does; restored after the test."""
+    calls: list[bool] = []
+    ended = threading.Event()
+
+    def handler(signum, frame) -> None:
+        calls.append(ended.is_set())
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield calls, ended, handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_waiting_for_the_shares_is_raised_once_they_are_done(
+    ctrl_c_recorded,
+) -> None:
+    # a KeyboardInterrupt raised in Thread.join left share 1 running on the caller's arrays
+    calls, ended, handler = ctrl_c_recorded
+
+    def work(i: int) -> None:
+        if i == 1:
+            time.sleep(0.05)  # share 0 is done: the caller waits in join
+            # (a signal, which wakes the wait: interrupt_main does not)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            time.sleep(0.2)
+            ended.set()
+
+    with pytest.raises(KeyboardInterrupt):
+        run_shares(work, 2)
+    assert calls == [True]  # the handler ran once, after share 1 had ended
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_handler_that_only_records_runs_after_the_shares() -> None:
+    # (the training loop's first Ctrl-C sets a flag): called once, after the work, not lost
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+
+        def work(i: int) -> None:
+            if i == 1:
+                _thread.interrupt_main()
+                time.sleep(0.05)
+                assert not seen  # held back while the shares run
+
+        run_shares(work, 2)
+        assert seen == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_signals_are_not_deferred_in_other_threads() -> None:
+    # (signal handlers can only be set in the main thread: the block leaves them alone)
+    errors: list[BaseException] = []
+    handler = signal.getsignal(signal.SIGINT)
+
+    def other() -> None:
+        try:
+            with signals_deferred():
+                assert signal.getsignal(signal.SIGINT) is handler
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert not errors

@@ -92,7 +92,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas, _compiled, _memory, _mkl, _numba_env, _onednn, optimizers
+from . import _blas, _compiled, _memory, _mkl, _numba_env, _onednn, _threads, optimizers
 from .exceptions import InputError
 
 SYNC_STRIDE = 16
@@ -469,12 +469,16 @@ class MinibatchKernel:
             np.empty((0, Y.shape[1]), net.dtype) if outputs is None else outputs, losses,
         )  # fmt: skip
         ran = -1
-        if self.threads > 1:
-            ran, updates = self._in_threads((*steps, self.thread_gemm, *rest, self.compiled))
-        if ran < 0:  # one thread (or the others could not start: nothing was done)
-            args = (*steps, self.gemm, *rest, self.one_thread_products)
-            ran, updates = _kernel()(0, 1, self._parts(1), self.sync, self.shared, *args)
-        state["step"] += updates
+        # a Ctrl-C waits for the run's end: raised while this thread waited for the others,
+        # it left them updating the network (and calling BLAS) as the caller went on to save
+        # it; and raised between the run and the count, Adam's step count lagged the weights
+        with _threads.signals_deferred():
+            if self.threads > 1:
+                ran, updates = self._in_threads((*steps, self.thread_gemm, *rest, self.compiled))
+            if ran < 0:  # one thread (or the others could not start: nothing was done)
+                args = (*steps, self.gemm, *rest, self.one_thread_products)
+                ran, updates = _kernel()(0, 1, self._parts(1), self.sync, self.shared, *args)
+            state["step"] += updates
         return losses[:ran], updates
 
     def _in_threads(self, args: tuple) -> tuple[int, int]:

@@ -9,6 +9,12 @@ products). It needs threadpoolctl to find scipy's library; without it, it does n
 
 :func:`run_shares` runs the shares of a piece of work on threads of their own, the caller's
 among them (the finiteness check's row sums, the compiled inference's blocks of rows).
+
+:func:`signals_deferred` holds Ctrl-C back while threads of ours work on the caller's arrays:
+a :class:`KeyboardInterrupt` raised in the caller while it waits for them (Ctrl-C in
+``Thread.join`` or ``Thread.start``) left them running, still writing the network's arrays
+and calling BLAS, while the caller went on to save the model, set BLAS's thread count back
+and reuse or free their buffers.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ import contextlib
 import ctypes
 import itertools
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["scipy_blas_single_threaded", "run_shares"]
+__all__ = ["scipy_blas_single_threaded", "run_shares", "signals_deferred"]
 
 
 @lru_cache(maxsize=1)
@@ -112,10 +119,66 @@ def scipy_blas_single_threaded() -> Iterator[None]:
                     put(size)
 
 
+_DEFERRED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)
+)
+"""The signals :func:`signals_deferred` holds back: Ctrl-C, and SIGTERM, which the command
+line hands to the Ctrl-C handler."""
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Within the block, Python's handlers of SIGINT and SIGTERM are not run: each signal
+    that arrives is remembered, and handed to the handler it was meant for when the block
+    ends, in the order they came (the first :class:`KeyboardInterrupt` one raises ends
+    the others).
+
+    For the code that waits for threads working on the caller's arrays (the mini-batch
+    steps' threads, :func:`run_shares`): Python raises a Ctrl-C's KeyboardInterrupt in
+    the main thread wherever it is, ``Thread.join`` and ``Thread.start`` included, and
+    the caller then left with the threads still running (see the module's docstring).
+    The block lasts as long as that work (a run of steps: :data:`deltarule._steps.
+    COMPILED_RUN_SECONDS`), so a Ctrl-C is acted on that much later.
+
+    Only the main thread's handlers can be set, and only there is a KeyboardInterrupt
+    raised: in another thread the block does nothing. A handler that is not Python's
+    (``SIG_DFL``, ``SIG_IGN``) is left as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[tuple[int, Any]] = []
+
+    def remember(signum: int, frame: Any) -> None:
+        received.append((signum, frame))
+
+    previous: dict[int, Any] = {}
+    try:
+        for signum in _DEFERRED_SIGNALS:
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                previous[signum] = handler
+                signal.signal(signum, remember)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum, frame in received:
+            handler = previous.get(signum)
+            if callable(handler):
+                handler(signum, frame)
+
+
 def run_shares(work: Callable[[int], None], count: int) -> None:
     """Run ``work(i)`` for every ``i`` in ``range(count)`` at once: share 0 on this thread,
     the others on new threads (or on this one, after share 0, where a thread cannot be
-    started); when all are done, raise the first error any of them raised."""
+    started); when all are done, raise the first error any of them raised. A Ctrl-C that
+    comes meanwhile is acted on once all are done (:func:`signals_deferred`)."""
+    with signals_deferred():
+        _run_shares(work, count)
+
+
+def _run_shares(work: Callable[[int], None], count: int) -> None:
     errors: list[BaseException] = []
 
     def guarded(i: int) -> None:
