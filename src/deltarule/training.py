@@ -44,6 +44,7 @@ from ._fit_data import prepare
 from ._fullbatch import dense_data, run_solver
 from ._network_data import keyword_checked
 from ._online import compiled_ok, run_compiled
+from ._provenance import FitData, seed_record
 from ._reports import (
     baseline_loss,
     impossible_rule,
@@ -218,6 +219,7 @@ class Trainer:
         self.metrics = [get_metric(m) for m in names]
         self.classification = classification
         rng = make_rng(seed)
+        self._seed = seed_record(seed)  # (what a checkpoint records: a resumed run's is checked)
         self._shuffle_rng, self._dropout_rng, self._split_rng = rng.spawn(3)
         self.epochs_done = 0
         self.planned_epochs = 0  # epochs_done + the epochs the current fit asks for
@@ -231,6 +233,10 @@ class Trainer:
         self._resumed_options: Callable[[list[Callback]], None] | None = None
         # a restored checkpoint's history: the next fit's end-of-run checks read the whole run
         self._resumed_history: History | None = None
+        # a restored checkpoint's check of the next fit's data (raising when it is not the
+        # run's), and the current fit's data, fingerprinted when a checkpoint records it
+        self._resumed_data: Callable[[FitData], None] | None = None
+        self._fit_data: FitData | None = None
         self._grad = network.layout.allocate(network.dtype)
         self._grad_sum = network.layout.allocate(network.dtype)
         self._grad_tmp = network.layout.allocate(network.dtype)
@@ -377,6 +383,9 @@ class Trainer:
         data, val = prepare(
             self, X, y, sample_weight, class_weight, validation_split, validation_data
         )
+        fit_data = FitData(data, val, validation_split, self._seed)
+        if self._resumed_data is not None:  # (a resumed run: refused on other data)
+            self._resumed_data(fit_data)
         if isinstance(self.optimizer, FullBatchSolver):  # every row at once (lm: X dense)
             data = dense_data(data, self.optimizer.name)
         check_targets(self.metrics, data.y, self.classification)  # metrics that can score y
@@ -410,7 +419,8 @@ class Trainer:
         if changer is not None:
             refuse_rate(self.optimizer, f"the learning rate {type(changer).__name__} sets")
         state.callbacks = cbs
-        self._resumed_options = self._resumed_history = None  # (taken: the run starts)
+        # (taken: the run starts)
+        self._resumed_options = self._resumed_history = self._resumed_data = None
         for cb in cbs:
             before = state.learning_rate
             cb.on_train_begin(state)
@@ -421,7 +431,7 @@ class Trainer:
             run = partial(run_compiled, self)
         else:
             run = self._run_epochs
-        self._running = state
+        self._running, self._fit_data = state, fit_data
         try:
             # a resumed run that had ended at its checkpoint's last epoch ends there again
             reason = _epochs.resumed_stop(prior, state, cbs)
@@ -445,6 +455,7 @@ class Trainer:
             # batch-sized: not kept between fits
             self._layer_buffers = self._buffers = self._minibatch = None
             self._running = self._progress = self._best_start = self._resumed_best = None
+            self._fit_data = None  # (the rows are not kept past the fit)
         self.learning_rate = state.learning_rate
         state.history.stop_reason = reason
         for cb in cbs:

@@ -992,3 +992,127 @@ def test_a_checkpoint_that_recorded_a_resolved_mode_resumes_with_mode_auto(tmp_p
             continue
         history = again.fit(X, y, epochs=2, callbacks=cbs, **fit_args)
         assert len(history) >= 1 and cbs[0].mode == "min"
+
+
+# ------------------------------------------------------- the data a checkpoint was made on
+def _changed_value(X, y):
+    X = X.copy()
+    X[7, 2] += 1.0
+    return (X, y), {}
+
+
+@pytest.mark.parametrize(
+    "change,named",
+    [
+        (lambda X, y: ((X[:100], y[:100]), {}),
+         "training data: 90 rows, hash "),
+        (_changed_value, "the same number of rows, 30, but other values (hash "),
+        (lambda X, y: ((X, y), {"validation_split": 0.2}), "validation_split 0.25 (now 0.2)"),
+        (lambda X, y: ((X, y), {"validation_split": 0.0, "validation_data": (X[:30], y[:30])}),
+         "validation_split 0.25 (now 0.0)"),
+        (lambda X, y: ((X, y), {"sample_weight": np.ones(len(X))}),
+         "training sample weights: none (now given)"),
+        (lambda X, y: ((X, y), {"class_weight": "balanced"}),
+         "training sample weights: none (now given)"),
+    ],
+    ids=["other rows", "a changed value", "another split", "validation data", "weights",
+         "class weights"],
+)  # fmt: skip
+def test_a_resumed_fit_on_other_data_is_refused_naming_what_differs(tmp_path, change, named):
+    """A checkpoint records the data its fit trained on; a resumed fit on other rows, other
+    values, another validation split or other weights trained on silently, a run that was
+    neither (found by QA)."""
+    X, y = data()
+    straight = make_trainer()
+    run(straight, 6, [], X, y)
+    run(make_trainer(), 3, [Checkpoint(tmp_path)], X, y)
+    trainer = resume_trainer(make_trainer(), load_checkpoint(tmp_path))
+    (X2, y2), options = change(X, y)
+    with pytest.raises(InputError) as info:
+        trainer.fit(X2, y2, epochs=3, verbose=0, warn_convergence=False,
+                    **{"validation_split": 0.25, **options})  # fmt: skip
+    message = str(info.value)
+    assert message.startswith(f"the checkpoint in {tmp_path} was made on other data than this "
+                              "fit's: ")  # fmt: skip
+    assert named in message and "fit on the run's data" in message
+    assert f"a new Checkpoint folder (or {tmp_path} deleted)" in message
+    assert trainer.epochs_done == 3  # nothing trained
+    run(trainer, 3, [], X, y)  # the run's own data: it resumes, as the uninterrupted run
+    assert trainer.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+def test_a_checkpoint_records_the_data_its_fit_trained_on(tmp_path) -> None:
+    X, y = data()
+    run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
+    saved = load_checkpoint(tmp_path)
+    assert saved.folder == tmp_path
+    provenance = saved.provenance
+    assert provenance is not None
+    assert (provenance["validation_split"], provenance["seed"]) == (0.25, 5)
+    training, validation = provenance["training"], provenance["validation"]
+    assert (training["rows"], training["columns"], training["dtype"]) == (90, [4, 3], "float32")
+    assert (validation["rows"], training["weighted"]) == (30, False)
+    assert len(training["blake2b"]) == 32 and training["blake2b"] != validation["blake2b"]
+
+
+@pytest.mark.parametrize("seed,shown", [(6, "seed 5 (now 6)"), (None, "seed 5 (now None)")])
+def test_a_trainer_of_another_seed_is_refused(tmp_path, seed, shown) -> None:
+    X, y = data()
+    run(make_trainer(), 2, [Checkpoint(tmp_path)], X, y)
+    other = dr.Trainer(dr.Network([4, 16, 3], output_activation="softmax", dropout=0.2,
+                                  seed=1), "adam", 0.01, 16, seed=seed)  # fmt: skip
+    with pytest.raises(InputError, match="the checkpoint was written with other settings: ") as e:
+        resume_trainer(other, load_checkpoint(tmp_path))
+    assert shown in str(e.value) and str(e.value).endswith("resume with those.")
+    assert "--resume" in e.value.for_command_line()  # (the command line's own advice)
+
+
+def test_checkpoints_that_recorded_no_data_resume_on_any_data_unchecked(tmp_path) -> None:
+    # (written before the data was recorded: the fixture; or by save_checkpoint between fits)
+    from deltarule.io.checkpoint import save_checkpoint
+
+    X, y = data()
+    old = load_checkpoint(FIXTURES / "checkpoint_early_stopping_only")
+    assert old.provenance is None
+    stop = EarlyStopping("val_loss", patience=50)
+    other = make_trainer()  # (another seed too: the checkpoint does not say the run's)
+    other._seed = 6
+    trainer = resume_trainer(other, old, [stop])
+    assert [r.epoch for r in run(trainer, 1, [stop], X[:100], y[:100])] == [5]
+    trainer = make_trainer()
+    history = run(trainer, 2, [], X, y)
+    save_checkpoint(tmp_path, trainer, history)
+    assert load_checkpoint(tmp_path).provenance is None
+    resumed = resume_trainer(make_trainer(), load_checkpoint(tmp_path))
+    assert [r.epoch for r in run(resumed, 1, [], X[:100], y[:100])] == [3]
+
+
+def test_a_run_fingerprints_its_data_once_not_at_every_save(tmp_path, monkeypatch) -> None:
+    """Hashing 60,000 x 784 float32 rows takes ~0.15 s: once per fit, at its first save, and
+    once when a resumed fit starts (its saves reuse it)."""
+    from deltarule import _provenance
+
+    calls = []
+    real = _provenance.fingerprint
+    monkeypatch.setattr(_provenance, "fingerprint",
+                        lambda *a: calls.append(a[0].shape[0]) or real(*a))  # fmt: skip
+    X, y = data()
+    run(make_trainer(), 4, [Checkpoint(tmp_path)], X, y)
+    assert calls == [90, 30]  # the training rows and the validation rows, once
+    saved = load_checkpoint(tmp_path)
+    trainer = resume_trainer(make_trainer(), saved)
+    run(trainer, 3, [Checkpoint(tmp_path, history=saved.history)], X, y)
+    assert calls == [90, 30, 90, 30]
+    assert load_checkpoint(tmp_path).provenance == saved.provenance
+    assert trainer._fit_data is None  # (the rows are not kept past the fit)
+
+
+def test_a_damaged_record_of_the_data_is_named(tmp_path, monkeypatch) -> None:
+    from deltarule import _provenance
+
+    X, y = data()
+    damaged = {"training": {"rows": -1}, "validation_split": 0.25}
+    monkeypatch.setattr(_provenance.FitData, "record", lambda self: damaged)
+    run(make_trainer(), 1, [Checkpoint(tmp_path)], X, y)
+    with pytest.raises(IncompatibleFormatError, match="damaged checkpoint: the record of the data"):
+        load_checkpoint(tmp_path)

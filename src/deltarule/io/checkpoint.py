@@ -11,15 +11,22 @@ A checkpoint is one model file (:mod:`deltarule.io.model_file`) named
 * the history so far;
 * the state of every callback of the run that has one (early stopping, a plateau's
   counters), keyed by :func:`callback_key` — ``"EarlyStopping.0"``, the first
-  EarlyStopping among the callbacks (:mod:`deltarule.io._callback_states`).
+  EarlyStopping among the callbacks (:mod:`deltarule.io._callback_states`);
+* the data the fit trained on (``training.provenance``: the number of training and
+  validation rows, their columns and dtype and a hash of their bytes, the validation split
+  and the trainer's seed; :mod:`deltarule._provenance`).
 
 A run restarted from it with the same settings, callbacks and data — :func:`resume_trainer`,
 then ``trainer.fit`` for the remaining epochs — computes exactly what the uninterrupted run
 would have: same batches, same dropout masks, same learning rates, same updates. (Not the
 full-batch solvers ``lbfgs`` and ``lm``: their curvature memory and damping live inside the
-solver's run and are not saved, so a resumed solver starts them afresh.) Checkpoints
+solver's run and are not saved, so a resumed solver starts them afresh.) A trainer of
+another seed is refused, and so is the resumed ``fit`` when its data is not the run's (other
+rows, other values, another validation split), naming what differs. Checkpoints
 written before callbacks' states were saved hold early stopping's alone (``early_stopping``
 data, ``extra.early_stopping.*`` tensors); they still resume, other callbacks afresh.
+Checkpoints written before the data was recorded (or by :func:`save_checkpoint` between
+fits) resume on any data, unchecked.
 
 Examples
 --------
@@ -62,6 +69,7 @@ from typing import Any
 import numpy as np
 
 from .._checkpoint_state import BEST, scalar_problem
+from .._provenance import FitData, differences, provenance_problem
 from .._validation import check_int
 from ..callbacks import Callback, TrainingState
 from ..exceptions import IncompatibleFormatError, InputError
@@ -101,6 +109,12 @@ class SavedCheckpoint:
         True when ``callbacks`` holds every callback of the run that had a state; False
         for checkpoints written before callbacks' states were saved (early stopping's
         alone).
+    provenance : dict or None
+        The data the run's fit trained on (:mod:`deltarule._provenance`), which a resumed
+        fit must train on; None for checkpoints written before it was recorded, or by
+        :func:`save_checkpoint` between fits.
+    folder : Path or None
+        The folder it was read from (named in the errors of a refused resume).
     """
 
     network: Network
@@ -109,6 +123,8 @@ class SavedCheckpoint:
     history: History
     callbacks: dict[str, CallbackState]
     complete: bool = True
+    provenance: dict[str, Any] | None = None
+    folder: Path | None = None
 
     @property
     def epochs_done(self) -> int:
@@ -131,7 +147,9 @@ def save_checkpoint(
     """Write ``folder/checkpoint.safetensors`` atomically; returns its path.
 
     ``callbacks``: the run's callbacks, in their order; the state of each that has one is
-    saved (:meth:`Callback.state_dict`), with its :meth:`Callback.config`.
+    saved (:meth:`Callback.state_dict`), with its :meth:`Callback.config`. Called during a
+    fit (by a callback), it records the fit's data; between fits it records none, and the
+    checkpoint then resumes on any data, unchecked.
     """
     return _save(folder, trainer, _HistoryText().of(list(history)), callbacks)
 
@@ -153,6 +171,9 @@ def _save(
     states, arrays = _callback_states.write(_callback_list(callbacks))
     extra.update(arrays)
     training = {"trainer": meta, "history": None, "callbacks": states}
+    fit_data: FitData | None = getattr(trainer, "_fit_data", None)
+    if fit_data is not None:  # (during a fit: hashed at its first save, then kept)
+        training["provenance"] = fit_data.record()
     return write_model(trainer.network, folder / CHECKPOINT_FILE, None, None, training, extra,
                        encoded={"history": history},
                        max_header_bytes=CHECKPOINT_MAX_HEADER_BYTES)  # fmt: skip
@@ -236,6 +257,8 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
         )
     callbacks, complete = _callback_states.read(training, loaded.extra_tensors)
     problem = _best_parameters_problem(callbacks, loaded.network)
+    if problem is None:
+        problem = provenance_problem(training.get("provenance"))
     if problem is not None:
         raise IncompatibleFormatError(
             f"{path} is a damaged checkpoint: {problem}. It cannot be resumed; start the run "
@@ -243,7 +266,8 @@ def load_checkpoint(folder: str | Path) -> SavedCheckpoint:
         )
     tensors = {k: v for k, v in loaded.extra_tensors.items() if k.startswith((_OPTIMIZER, BEST))}
     return SavedCheckpoint(loaded.network, training["trainer"], tensors, History(records),
-                           callbacks, complete)  # fmt: skip
+                           callbacks, complete, training.get("provenance"),
+                           path.parent)  # fmt: skip
 
 
 def _best_parameters_problem(callbacks: dict[str, CallbackState], network: Network) -> str | None:
@@ -331,15 +355,18 @@ def resume_trainer(
     options make other ones). That ``fit`` first asks each callback whether the run had
     stopped at the checkpoint's last epoch (:meth:`Callback.resumed_stop`) and ends there if
     one says so; give it the epochs left (``epochs=0`` where every epoch was done: the run
-    then ends as it ended, its best weights restored).
+    then ends as it ended, its best weights restored). Give that ``fit`` the run's data:
+    the same ``X``, ``y``, ``sample_weight``, ``class_weight`` and ``validation_split`` or
+    ``validation_data`` (a checkpoint that recorded them refuses others).
 
     Raises
     ------
     InputError
-        When the trainer's network, optimizer or settings differ from the run that wrote
-        the checkpoint, or ``callbacks`` lack one whose state it saved, have one more, or
-        one with other settings (naming each difference): the resumed run would not be
-        that run.
+        When the trainer's network, optimizer, settings or seed differ from the run that
+        wrote the checkpoint, or ``callbacks`` lack one whose state it saved, have one more,
+        or one with other settings (naming each difference): the resumed run would not be
+        that run. The next ``fit`` raises it when its data is not the run's (other rows,
+        other values, another validation split), naming what differs.
     """
     net = trainer.network
     if net.layout != saved.network.layout or net.dtype != saved.network.dtype:
@@ -350,10 +377,11 @@ def resume_trainer(
         )
     differ = _changed_settings(trainer, saved)
     if differ:
+        python = "resume with those."
         raise InputError(
             f"the checkpoint was written with other settings: {'; '.join(differ)}. A resumed "
-            "run equals the uninterrupted one only with the original settings; resume with "
-            "those."
+            f"run equals the uninterrupted one only with the original settings; {python}",
+            options={python: _not_the_runs_settings(saved)},
         )
     matched = _callback_states.match(saved.callbacks, saved.complete, _callback_list(callbacks))
     kept = net.parameters.copy()  # (the network is left as it was when a state is damaged)
@@ -373,7 +401,40 @@ def resume_trainer(
     # (a checkpoint that saved early stopping's state alone marks none of fit's options')
     trainer._resumed_options = partial(_restore_options, saved) if saved.complete else None
     trainer._resumed_history = saved.history  # (the resumed fit's end-of-run checks)
+    # (the resumed fit's data must be the run's; a checkpoint that recorded none: unchecked)
+    trainer._resumed_data = None if saved.provenance is None else partial(_check_data, saved)
     return trainer
+
+
+def _check_data(saved: SavedCheckpoint, fit_data: FitData) -> None:
+    """Refuse a resumed fit whose data (``fit_data``) is not what the run that wrote
+    ``saved`` trained on, naming each difference."""
+    differ = [] if saved.provenance is None else differences(saved.provenance, fit_data.record())
+    if not differ:
+        return
+    folder = "its folder" if saved.folder is None else str(saved.folder)
+    python = (
+        "fit on the run's data (the same X, y, sample_weight, class_weight and "
+        "validation_split or validation_data), or start a new run: a Trainer not given to "
+        f"resume_trainer, with a new Checkpoint folder (or {folder} deleted)."
+    )
+    where = "" if saved.folder is None else f" in {saved.folder}"
+    raise InputError(
+        f"the checkpoint{where} was made on other data than this fit's: {'; '.join(differ)}. "
+        f"A resumed run equals the uninterrupted one only on the same data; {python}",
+        options={python: _not_the_runs_settings(saved)},
+    )
+
+
+def _not_the_runs_settings(saved: SavedCheckpoint) -> str:
+    """The advice of a refused ``deltarule train --resume DIR``: its data file was found
+    unchanged, so ``DIR/settings.json`` is not the checkpoint's run's (one copied there)."""
+    folder = "DIR" if saved.folder is None else str(saved.folder)
+    return (
+        f"{folder}/settings.json is not the settings of the run that wrote the checkpoint "
+        "there (another run's?): put back that run's own, or start afresh without --resume "
+        f"(give --checkpoint a new folder, or delete {folder})."
+    )
 
 
 def _restore_options(saved: SavedCheckpoint, options: list[Callback]) -> None:
@@ -386,7 +447,8 @@ def _restore_options(saved: SavedCheckpoint, options: list[Callback]) -> None:
 def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
     """What differs between the run that wrote ``saved`` and ``trainer``: the network's
     architecture, the optimizer and its hyper-parameters (the learning rate is restored
-    from the checkpoint), the trainer's settings."""
+    from the checkpoint), the trainer's settings and, where the checkpoint recorded it, its
+    seed."""
     _, now = trainer.checkpoint_state()
     was = saved.trainer_state
     pairs = [(f"network {key}", value, saved.network.config().get(key))
@@ -400,6 +462,8 @@ def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
     settings, saved_settings = now["settings"], was.get("settings") or {}
     pairs += [(key, settings.get(key), saved_settings.get(key))
               for key in sorted(set(settings) | set(saved_settings))]  # fmt: skip
+    if saved.provenance is not None:  # (the seed is recorded with the data since then)
+        pairs.append(("seed", getattr(trainer, "_seed", None), saved.provenance.get("seed")))
     return [f"{name} {then!r} (now {value!r})" for name, value, then in pairs
             if plain(value) != plain(then)]  # fmt: skip
 
