@@ -336,7 +336,8 @@ def test_a_run_whose_preprocessing_is_fitted_otherwise_now_is_not_resumed(blobs,
     """A checkpoint's settings keep the SHA-256 of its run's preprocessing; a resumed run
     refits it and refuses to continue on other inputs (an earlier deltarule fitted it on
     --test-split's rows too, so an old checkpoint continued on shifted inputs; found by a
-    review). Settings written before the digest resume as before, but with --test-split."""
+    review). Settings written before the digest resume as before, but with --test-split (and
+    beside a checkpoint that recorded its rows: those rows are not the settings' now)."""
     import json
 
     folder = tmp_path / "ck"
@@ -360,4 +361,20 @@ def test_a_run_whose_preprocessing_is_fitted_otherwise_now_is_not_resumed(blobs,
         assert "the run's preprocessing" in err and "Start a new run without --resume" in err
     payload["settings"]["test_split"] = None  # (written before, without --test-split: as before)
     settings.write_text(json.dumps(payload))
+    capsys.readouterr()  # (the checkpoint's record of its rows says they are not these)
+    assert main([*resume, "--quiet", "--out", str(tmp_path / "r.safetensors")]) == 2
+    assert "training data: 2160 rows, hash " in capsys.readouterr().err
+    _without_provenance(folder)  # (a checkpoint written before the rows were recorded)
     assert main([*resume, "--quiet", "--out", str(tmp_path / "r.safetensors")]) == 0
+
+
+def _without_provenance(folder: Path) -> None:
+    """Rewrite ``folder``'s checkpoint as one written before it recorded its fit's data."""
+    from deltarule.io.checkpoint import CHECKPOINT_MAX_HEADER_BYTES
+    from deltarule.io.model_file import write_model
+
+    path = folder / "checkpoint.safetensors"
+    loaded = load_model(path, max_header_bytes=CHECKPOINT_MAX_HEADER_BYTES)
+    training = {k: v for k, v in loaded.training.items() if k != "provenance"}
+    write_model(loaded.network, path, None, None, training, loaded.extra_tensors)
+    assert load_checkpoint(folder).provenance is None

@@ -196,6 +196,40 @@ def test_settings_without_a_fingerprint_resume_as_before(capsys, data):
     assert cli(capsys, "train", "--resume", "ck", "--quiet")[0] == 0
 
 
+@pytest.mark.parametrize(
+    "other,named",
+    [
+        (["--seed", "2"], "seed 2 (now 0)"),
+        (["--validation-split", "0.3"], "training data: 42 rows, hash "),
+        (["--data", "reversed.csv"], "training data: the same number of rows, 54, but other "
+                                     "values"),
+    ],
+    ids=["seed", "validation split", "data file"],
+)  # fmt: skip
+def test_resume_refuses_another_runs_settings_beside_the_checkpoint(capsys, data, other, named):
+    """settings.json alone was checked against the data: another run's settings copied
+    beside a checkpoint (another seed, split or file of the same columns) resumed silently
+    into a run that was neither (found by QA)."""
+    flowers().iloc[::-1].to_csv("reversed.csv", index=False)
+    first = [*TRAIN, "--seed", "0", "--out", "m.safetensors"]
+    assert cli(capsys, *first, "--checkpoint", "mine")[0] == 0
+    if other[0] == "--data":
+        second = ["train", other[1], *TRAIN[2:], "--seed", "0", "--out", "o.safetensors"]
+    else:
+        second = [*TRAIN, "--seed", "0", *other, "--out", "o.safetensors"]
+    assert cli(capsys, *second, "--checkpoint", "theirs")[0] == 0
+    (data / "theirs" / "settings.json").write_bytes((data / "mine" / "settings.json").read_bytes())
+    code, _, err = cli(capsys, "train", "--resume", "theirs", "--out", "r.safetensors")
+    line = _one_error(err)  # (not --quiet: the run's "training ..." line waits for the checks)
+    assert code == 2 and named in line, line
+    assert "theirs/settings.json is not the settings of the run that wrote the checkpoint" in line
+    assert "without --resume (give --checkpoint a new folder, or delete theirs)" in line
+    assert "resume_trainer" not in line and "fit's" not in line
+    assert not (data / "r.safetensors").exists()
+    code, _, err = cli(capsys, "train", "--resume", "mine", "--out", "r.safetensors")
+    assert code == 0 and err.startswith("training [")  # (its own settings: it resumes, as ever)
+
+
 # ---------------------------------------------------------------- 6. SIGTERM, stray files
 def test_sigterm_outside_training_is_one_line_with_status_143(capsys, data, monkeypatch):
     assert cli(capsys, *TRAIN, "--checkpoint", "ck", "--out", "m.safetensors")[0] == 0

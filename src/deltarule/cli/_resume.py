@@ -7,7 +7,10 @@ before training, and ``DIR/checkpoint.safetensors`` at the end of every
 ``deltarule train --resume DIR`` rebuilds the same run from the settings, loads the
 checkpoint and trains the remaining epochs: the result is bitwise-identical to a run
 that was never interrupted. A run holds an exclusive lock on ``DIR/.lock`` while it runs
-(:func:`run_lock`), so that two runs never write one checkpoint.
+(:func:`run_lock`), so that two runs never write one checkpoint. The data file is checked
+against the settings' fingerprint, and the rows the run trains on (after its validation
+split) against the checkpoint's record of its own (:mod:`deltarule._provenance`): another
+run's ``settings.json`` beside a checkpoint (another seed, split or file) is refused too.
 
 A run on standard input (DATA ``-``) is recorded as such (``data: "-"``, and the size and
 SHA-256 of what it read, ``source: "standard input"``); ``--resume`` refuses it, since
@@ -501,12 +504,14 @@ def fit_resumable(
         # (Callback.resumed_stop), and takes 0 epochs where every epoch was done.
     if getattr(args, "checkpoint", None):  # (runs last: saves the stopper's updated state)
         callbacks.append(Checkpoint(args.checkpoint, args.checkpoint_every or 1, history=prior))
+    say = getattr(args, "say_start", None)  # (a resumed run: once its fit took the run's data)
+    said = [] if say is None else [_said_on_start(say)]
     # A resumed run's warnings are caught, and shown below with advice it can follow.
     catching = warnings.catch_warnings(record=True) if resume else contextlib.nullcontext([])
     with catching as caught:  # (Ctrl-C: the CLI's own line says so, not fit's warning)
         history = trainer.fit(X, Y, epochs=args.epochs - trainer.epochs_done,
                               class_weight=getattr(args, "class_weight", None),
-                              validation_data=validation, callbacks=callbacks,
+                              validation_data=validation, callbacks=[*said, *callbacks],
                               verbose=0 if args.quiet else 1,
                               report_every=getattr(args, "report_every", None),
                               warn_interrupted=False)  # fmt: skip
@@ -520,6 +525,18 @@ def fit_resumable(
             text = text.advice(resumed=resumed_advice(args.epochs))
         warnings.showwarning(text, warning.category, warning.filename, warning.lineno)
     return whole
+
+
+def _said_on_start(say: Any) -> Any:
+    """A callback that calls ``say()`` when the fit begins: after the fit's checks (a
+    resumed run's data is the run's), before its first epoch (and its progress lines)."""
+    from ..callbacks import Callback
+
+    class SaidOnStart(Callback):
+        def on_train_begin(self, state: Any) -> None:
+            say()
+
+    return SaidOnStart()
 
 
 def _refuse_softmax_one_vs_rest(net: Any, saved: Any, args: argparse.Namespace) -> None:

@@ -21,6 +21,7 @@ import argparse
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,20 +129,11 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
             )
     if args.resume:  # its checkpoint read (and checked) before anything is said of the run
         args.saved_checkpoint = saved_checkpoint(args.resume)
-    if getattr(args, "resume_note", None):  # (where a resumed run saves: once all is checked,
-        print(args.resume_note, file=sys.stderr)  # a refused run says one error line)
-    if not args.quiet:
-        n_val = 0 if parts[3] is None else len(parts[3])
-        scale = "; losses on the standardised target" if standardised(net, classification) else ""
-        n_test = f" and {len(test[1])} test" if test is not None and args.data else ""
-        print(
-            f"training {net.layer_sizes} ({net.loss.name}) on {where}: {len(parts[1])} "
-            f"training{',' if n_test else ' and'} {n_val} validation{n_test} rows{scale}",
-            file=sys.stderr,
-        )
-        note = _detected_classes(pre, args, Y)
-        if note:
-            print(note, file=sys.stderr)
+    announce = partial(_say_start, args, pre, net, parts, test, where, Y, classification)
+    if args.resume and args.saved_checkpoint is not None:
+        args.say_start = announce  # (said once the resumed fit took the run's seed and data)
+    else:
+        announce()
     start = time.perf_counter()
     net, history, scaling = fit(net, parts, args, classification)
     seconds = time.perf_counter() - start
@@ -165,6 +157,35 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
         print(f"{history.stop_reason}{kept_message(out, target, args)}", file=sys.stderr)
         return status
     return 0
+
+
+def _say_start(
+    args: argparse.Namespace,
+    pre: Any,
+    net: Any,
+    parts: tuple,
+    test: Any,
+    where: str,
+    Y: np.ndarray,
+    classification: bool,
+) -> None:
+    """Say, on stderr, where a resumed run saves its model and what the run trains on (once
+    everything is checked: a refused run says one error line)."""
+    if getattr(args, "resume_note", None):
+        print(args.resume_note, file=sys.stderr)
+    if args.quiet:
+        return
+    n_val = 0 if parts[3] is None else len(parts[3])
+    scale = "; losses on the standardised target" if standardised(net, classification) else ""
+    n_test = f" and {len(test[1])} test" if test is not None and args.data else ""
+    print(
+        f"training {net.layer_sizes} ({net.loss.name}) on {where}: {len(parts[1])} "
+        f"training{',' if n_test else ' and'} {n_val} validation{n_test} rows{scale}",
+        file=sys.stderr,
+    )
+    note = _detected_classes(pre, args, Y)
+    if note:
+        print(note, file=sys.stderr)
 
 
 FEW_VALUES = 50

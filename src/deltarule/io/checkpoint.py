@@ -422,7 +422,7 @@ def _check_data(saved: SavedCheckpoint, fit_data: FitData) -> None:
     raise InputError(
         f"the checkpoint{where} was made on other data than this fit's: {'; '.join(differ)}. "
         f"A resumed run equals the uninterrupted one only on the same data; {python}",
-        options={python: _not_the_runs_settings(saved)},
+        options={python: _not_the_runs_settings(saved), "this fit's": "this run's"},
     )
 
 
