@@ -205,7 +205,8 @@ def _part_differences(name: str, was: Any, now: Any) -> list[str]:
 def differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """What differs between the checkpoint's provenance ``saved`` and a fit's ``now``
     (:meth:`FitData.record`): the validation split, then the training and validation rows.
-    The seed is the trainer's, compared when it is resumed; not here."""
+    Not the seed: it is kept for the record (a resumed run restores the random generators'
+    states, so its trainer's seed changes nothing)."""
     found = []
     if float(saved["validation_split"]) != float(now["validation_split"]):
         found.append(f"validation_split {saved['validation_split']!r} "

@@ -10,7 +10,8 @@ that was never interrupted. A run holds an exclusive lock on ``DIR/.lock`` while
 (:func:`run_lock`), so that two runs never write one checkpoint. The data file is checked
 against the settings' fingerprint, and the rows the run trains on (after its validation
 split) against the checkpoint's record of its own (:mod:`deltarule._provenance`): another
-run's ``settings.json`` beside a checkpoint (another seed, split or file) is refused too.
+run's ``settings.json`` beside a checkpoint (another split or file, or a seed that drew
+other validation rows) is refused too.
 
 A run on standard input (DATA ``-``) is recorded as such (``data: "-"``, and the size and
 SHA-256 of what it read, ``source: "standard input"``); ``--resume`` refuses it, since

@@ -20,9 +20,10 @@ A run restarted from it with the same settings, callbacks and data — :func:`re
 then ``trainer.fit`` for the remaining epochs — computes exactly what the uninterrupted run
 would have: same batches, same dropout masks, same learning rates, same updates. (Not the
 full-batch solvers ``lbfgs`` and ``lm``: their curvature memory and damping live inside the
-solver's run and are not saved, so a resumed solver starts them afresh.) A trainer of
-another seed is refused, and so is the resumed ``fit`` when its data is not the run's (other
-rows, other values, another validation split), naming what differs. Checkpoints
+solver's run and are not saved, so a resumed solver starts them afresh.) The resumed
+``fit`` is refused when its data is not the run's (other rows, other values, another
+validation split), naming what differs; the trainer's seed may differ (the random
+generators' states are the checkpoint's). Checkpoints
 written before callbacks' states were saved hold early stopping's alone (``early_stopping``
 data, ``extra.early_stopping.*`` tensors); they still resume, other callbacks afresh.
 Checkpoints written before the data was recorded (or by :func:`save_checkpoint` between
@@ -362,7 +363,7 @@ def resume_trainer(
     Raises
     ------
     InputError
-        When the trainer's network, optimizer, settings or seed differ from the run that
+        When the trainer's network, optimizer or settings differ from the run that
         wrote the checkpoint, or ``callbacks`` lack one whose state it saved, have one more,
         or one with other settings (naming each difference): the resumed run would not be
         that run. The next ``fit`` raises it when its data is not the run's (other rows,
@@ -447,8 +448,8 @@ def _restore_options(saved: SavedCheckpoint, options: list[Callback]) -> None:
 def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
     """What differs between the run that wrote ``saved`` and ``trainer``: the network's
     architecture, the optimizer and its hyper-parameters (the learning rate is restored
-    from the checkpoint), the trainer's settings and, where the checkpoint recorded it, its
-    seed."""
+    from the checkpoint), the trainer's settings. Not the seed: the random generators' states
+    are restored from the checkpoint, so a resumed run is the same whatever seed it is given."""
     _, now = trainer.checkpoint_state()
     was = saved.trainer_state
     pairs = [(f"network {key}", value, saved.network.config().get(key))
@@ -462,8 +463,6 @@ def _changed_settings(trainer: Any, saved: SavedCheckpoint) -> list[str]:
     settings, saved_settings = now["settings"], was.get("settings") or {}
     pairs += [(key, settings.get(key), saved_settings.get(key))
               for key in sorted(set(settings) | set(saved_settings))]  # fmt: skip
-    if saved.provenance is not None:  # (the seed is recorded with the data since then)
-        pairs.append(("seed", getattr(trainer, "_seed", None), saved.provenance.get("seed")))
     return [f"{name} {then!r} (now {value!r})" for name, value, then in pairs
             if plain(value) != plain(then)]  # fmt: skip
 
