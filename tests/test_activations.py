@@ -209,6 +209,21 @@ def test_user_defined_activation_registers_and_rejects_duplicates() -> None:
         ACTIVATIONS.pop("cube_test")
 
 
+def test_registration_with_a_taken_alias_registers_nothing() -> None:
+    # A clash found on an alias used to leave the name registered, so the retry failed.
+    act = Activation("clash_test", np.tanh, lambda z, a: 1 - a * a)
+    with pytest.raises(InputError, match="'sigmoid' is already registered.*Nothing was"):
+        register_activation(act, aliases=("sigmoid",))
+    assert "clash_test" not in ACTIVATIONS
+    assert get_activation("sigmoid").name == "sigmoid"
+    try:
+        register_activation(act, aliases=("clash_test_alias",))  # the retry works
+        assert get_activation("clash_test_alias") is act
+    finally:
+        ACTIVATIONS.pop("clash_test", None)
+        ACTIVATIONS.pop("clash_test_alias", None)
+
+
 def test_activation_needs_exactly_one_derivative_form() -> None:
     with pytest.raises(InputError, match="exactly one"):
         Activation("bad", np.tanh)

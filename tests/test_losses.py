@@ -9,7 +9,8 @@ import pytest
 from conftest import unique_entries
 
 from deltarule.activations import get_activation
-from deltarule.losses import FUSED_PAIRS, LOSSES, Loss, get_loss, huber
+from deltarule.exceptions import InputError
+from deltarule.losses import FUSED_PAIRS, LOSSES, Loss, get_loss, huber, register_loss
 
 ALL = unique_entries(LOSSES)
 IDS = [loss.name for loss in ALL]
@@ -367,3 +368,16 @@ def test_float16_outputs_are_clipped_at_eps_not_above_it(name):
     wide = loss.value(o, t)
     narrow = loss.value(o.astype(np.float16), t.astype(np.float16))
     np.testing.assert_allclose(narrow.astype(np.float64), wide, rtol=5e-3)
+
+
+def test_registration_with_a_taken_alias_registers_nothing() -> None:
+    loss = Loss("clash_loss_test", lambda o, t: ((o - t) ** 2).sum(1), lambda o, t: 2 * (o - t))
+    with pytest.raises(InputError, match="'huber' is already registered.*Nothing was"):
+        register_loss(loss, aliases=("huber",))
+    assert "clash_loss_test" not in LOSSES
+    try:
+        register_loss(loss, aliases=("clash_loss_alias",))
+        assert get_loss("clash_loss_alias") is loss
+    finally:
+        LOSSES.pop("clash_loss_test", None)
+        LOSSES.pop("clash_loss_alias", None)

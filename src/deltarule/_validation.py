@@ -76,17 +76,19 @@ def register(registry: dict[str, Any], entry: Any, name: str, aliases: tuple[str
     ------
     InputError
         If a name is taken and ``overwrite`` is False, or is not a valid name
-        (:func:`check_name`).
+        (:func:`check_name`); then nothing is registered, so a retry with other names
+        works.
     """
     if isinstance(aliases, str):
         aliases = (aliases,)
-    for key in (name, *aliases):
-        key = check_name(key, kind).lower()
+    keys = [check_name(key, kind).lower() for key in (name, *aliases)]
+    for key in keys:  # (every name checked before any is added)
         if key in registry and not overwrite:
             raise InputError(
                 f"{_a(kind)} named {key!r} is already registered; pick another name or pass "
-                "overwrite=True."
+                "overwrite=True. Nothing was registered."
             )
+    for key in keys:
         registry[key] = entry
 
 
