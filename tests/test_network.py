@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import deltarule as dr
-from deltarule import InputError, Network, UnknownNameError
+from deltarule import InputError, KeywordError, Network, UnknownNameError
 from deltarule.activations import ACTIVATIONS
 from deltarule.losses import LOSSES, get_loss
 
@@ -641,3 +641,31 @@ def test_a_single_rows_weight_gradients_are_its_outer_products(dtype) -> None:
     np.testing.assert_array_equal(net.layout.view(grad, "W2"), np.outer(delta_out, h))
     np.testing.assert_allclose(net.layout.view(grad, "W1"), np.outer(delta_hidden, x),
                                rtol=1e-5 if dtype == "float32" else 1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("keyword", "advice"),
+    [
+        ("lr", "Use learning_rate= (Keras's and PyTorch's lr)"),
+        ("random_state", "Use seed= (scikit-learn's random_state)"),
+        ("max_iter", "Use epochs= (scikit-learn's max_iter"),
+        ("n_iter", "Use epochs="),
+        ("nb_epoch", "Use epochs= (Keras 1's nb_epoch)"),
+        ("n_iter_no_change", "Use patience="),
+        ("weight_decay", "Use l2="),
+        ("momentum", "optimizer='momentum'"),
+        ("nesterov", "optimizer='nesterov'"),
+        ("clipnorm", "does not clip gradients"),
+        ("decay", "schedule="),
+        ("tol", "target_error="),
+        ("alpha", "l2="),
+    ],
+)
+def test_fit_tells_other_libraries_spellings(keyword: str, advice: str) -> None:
+    # lr= and random_state= were told "Leave it out.", max_iter= "Did you mean 'max_norm'?".
+    X, y = np.zeros((4, 2)), np.zeros((4, 1))
+    with pytest.raises(KeywordError) as info:
+        Network([2, 1]).fit(X, y, verbose=0, **{keyword: 1})
+    message = str(info.value)
+    assert f"unexpected keyword argument {keyword!r}" in message and advice in message
+    assert "Leave it out." not in message and "max_norm'?" not in message

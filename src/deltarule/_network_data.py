@@ -6,24 +6,23 @@ error is computed (:func:`require_targets`), and a flat ``params`` or ``out`` ve
 the network's buffer (:func:`check_flat`). The inner computation runs with NumPy's overflow
 warnings silenced (:func:`overflow_quietly`): an overflow shows in its result instead, which
 ``predict`` refuses to return (:func:`refuse_overflowed`). :func:`scores` is ``evaluate``'s
-dict of the error and the metrics. :func:`keyword_checked` gives the entry points' keyword
-arguments Keras's spelling ``x=`` and a "did you mean" for one they do not take.
+dict of the error and the metrics. :func:`keyword_checked` (from :mod:`deltarule._keywords`)
+gives the entry points' keyword arguments Keras's spelling ``x=`` and a "did you mean" for
+one they do not take.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-import inspect
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from ._keywords import keyword_checked
 from ._typing import Array, ArrayLike
 from ._validation import check_features, check_sample_weight, check_target_range, check_targets
-from .exceptions import InputError, KeywordError
+from .exceptions import InputError
 from .losses import CLASSIFICATION_LOSSES
 
 __all__ = [
@@ -189,58 +188,3 @@ def scores(
         output = network.infer(X)
     cut = class_threshold(network.layers[-1].activation, y) if threshold is None else threshold
     return {"loss": loss, **{m.name: m(output, y, sample_weight, threshold=cut) for m in chosen}}
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def keyword_checked(advice: Mapping[str, str] | None = None) -> Callable[[F], F]:
-    """Decorate a method so that a keyword argument it does not take is a
-    :class:`~deltarule.exceptions.KeywordError` saying what to do instead: ``advice[name]``
-    (Keras's ``initial_epoch``, say), else the closest argument it takes ("did you mean
-    'epochs'?"). Keras's ``x=`` is taken as ``X``. ``help()`` shows the method's own
-    signature (the wrapper's ``__wrapped__``); the check costs nothing on a plain call."""
-    notes = dict(advice or {})
-
-    def decorate(method: F) -> F:
-        params = inspect.signature(method).parameters
-        known = set(params)
-
-        @functools.wraps(method)
-        def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if not known.issuperset(kwargs):
-                args, kwargs = _keras_keywords(self, method, params, args, kwargs, notes)
-            return method(self, *args, **kwargs)
-
-        return checked  # type: ignore[return-value]
-
-    return decorate
-
-
-def _keras_keywords(
-    owner: Any,
-    method: Callable[..., Any],
-    params: Mapping[str, inspect.Parameter],
-    args: tuple,
-    kwargs: dict,
-    advice: Mapping[str, str],
-) -> tuple[tuple, dict]:
-    """``kwargs`` with Keras's ``x`` as ``X``, or a KeywordError for one not taken."""
-    where = method.__qualname__  # (the class that takes them: a subclass's super() call)
-    if "x" in kwargs and "X" in params and "x" not in params:
-        if args or "X" in kwargs:
-            raise KeywordError(
-                f"{where} received X twice: as x= (Keras's spelling) and as X; pass it once."
-            )
-        kwargs = {"X": kwargs.pop("x"), **kwargs}
-    names = [name for name in params if name != "self"]
-    for name in kwargs:
-        if name in params:
-            continue
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        fix = advice.get(name) or (f"Did you mean {close[0]!r}?" if close else "Leave it out.")
-        raise KeywordError(
-            f"{where}() got an unexpected keyword argument {name!r}. {fix} It takes: "
-            f"{', '.join(names)}."
-        )
-    return args, kwargs

@@ -48,7 +48,30 @@ _FIT_ADVICE = {
     ),
     "steps_per_epoch": "Each epoch is one pass over every row; set batch_size= instead.",
     "validation_freq": "The validation data are scored after every epoch; leave it out.",
+    "momentum": (
+        "Momentum is an optimizer: optimizer='momentum' (or 'nesterov'), or one with your "
+        "momentum, optimizer=deltarule.optimizers.Momentum(learning_rate=0.01, momentum=0.5)."
+    ),
+    "nesterov": (
+        "Nesterov momentum is an optimizer: optimizer='nesterov', or "
+        "optimizer=deltarule.optimizers.Nesterov(learning_rate=0.01, momentum=0.9)."
+    ),
+    "decay": (
+        "A decaying learning rate is a schedule: schedule='inverse_scaling' (or 'exponential', "
+        "'step', 'cosine'; see deltarule.schedules)."
+    ),
+    "tol": (
+        "Stopping rules here are target_error= (stop at that loss), early_stopping=True with "
+        "min_delta= and patience=, and min_gradient_norm=."
+    ),
+    "alpha": "The L2 penalty is l2= (scikit-learn's alpha; see fit's docstring for its scale).",
 }
+for _name in ("clipnorm", "clipvalue"):
+    _FIT_ADVICE[_name] = (
+        "deltarule does not clip gradients; leave it out. (max_norm= is a different rule: it "
+        "bounds each neuron's incoming weight vector after each update, Keras's max_norm "
+        "constraint.)"
+    )
 _PREDICT_ADVICE = {
     "steps": "predict computes every row of X; pass the rows to predict (X[:n]).",
 }
