@@ -669,3 +669,39 @@ def test_fit_tells_other_libraries_spellings(keyword: str, advice: str) -> None:
     message = str(info.value)
     assert f"unexpected keyword argument {keyword!r}" in message and advice in message
     assert "Leave it out." not in message and "max_norm'?" not in message
+
+
+@pytest.mark.parametrize(
+    ("keywords", "advice"),
+    [
+        ({"random_state": 0}, "Use seed= (scikit-learn's random_state)"),
+        ({"activations": ["tanh", "identity"]}, "Use activation= (one activation for every"),
+        ({"hidden_layer_sizes": [4]}, "Use layer_sizes="),
+        ({"epochs": 10}, "epochs is fit's: Network(...).fit(X, y, epochs=...)"),
+        ({"lr": 0.1}, "fit(X, y, learning_rate=...)"),
+    ],
+)
+def test_constructor_keywords_say_what_to_pass(keywords: dict, advice: str) -> None:
+    # A bare TypeError before ("Network.__init__() got an unexpected keyword argument").
+    with pytest.raises(KeywordError) as info:
+        Network([3, 4, 1], **keywords)
+    message = str(info.value)
+    assert f"unexpected keyword argument {next(iter(keywords))!r}" in message
+    assert advice in message and "It takes: layer_sizes, activation," in message
+
+
+def test_repr_is_code_the_constructor_takes() -> None:
+    # It read "activations=[tanh,identity]": a keyword the constructor does not take.
+    for net in (
+        Network([3, 4, 1], activation="tanh"),
+        Network(
+            [3, 4, 5, 2], activation=["tanh", "relu"], output_activation="sigmoid", dtype="float64"
+        ),  # fmt: skip
+        Network([3, 1]),
+    ):
+        rebuilt = eval(repr(net), {"Network": Network})
+        assert rebuilt.config() == net.config() and repr(rebuilt) == repr(net)
+    assert repr(Network([3, 4, 1], activation="tanh")) == (
+        "Network([3, 4, 1], activation='tanh', output_activation='identity', "
+        "loss='half_squared_error', dtype='float32')"
+    )

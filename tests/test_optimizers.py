@@ -9,12 +9,15 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from deltarule.exceptions import InputError, UnknownNameError
+from deltarule.exceptions import InputError, KeywordError, UnknownNameError
 from deltarule.optimizers import (
     OPTIMIZERS,
+    SGD,
     Adam,
     AdamW,
+    IRpropPlus,
     Optimizer,
+    RMSprop,
     get_optimizer,
     optimizer_from_config,
     register_optimizer,
@@ -559,3 +562,23 @@ def test_adam_flushes_subnormal_moments(dtype) -> None:
         opt.update(params, grad, state)
     assert not state["first_moment"].any() and not state["second_moment"].any()
     assert np.isfinite(params).all()
+
+
+@pytest.mark.parametrize(
+    ("make", "where", "advice"),
+    [
+        (lambda: SGD(lr=0.1), "SGD", "Use learning_rate= (Keras's and PyTorch's lr)"),
+        (lambda: SGD(0.1, momentum=0.9), "SGD", "Momentum(learning_rate=0.01, momentum=0.9)"),
+        (lambda: Adam(weight_decay=0.01), "Adam", "AdamW(learning_rate, weight_decay=0.01)"),
+        (lambda: Adam(eps=1e-3), "Adam", "Use epsilon= (PyTorch's eps)"),
+        (lambda: RMSprop(alpha=0.9), "RMSprop", "Use rho="),
+        (lambda: IRpropPlus(lr=1.0), "IRpropPlus", "Use learning_rate="),  # (an inherited one)
+    ],
+)
+def test_constructor_keywords_say_what_to_pass(make, where: str, advice: str) -> None:
+    # A bare TypeError before ("SGD.__init__() got an unexpected keyword argument 'lr'").
+    with pytest.raises(KeywordError) as info:
+        make()
+    message = str(info.value)
+    assert message.startswith(f"{where}.__init__() got an unexpected keyword argument")
+    assert advice in message and "It takes: learning_rate" in message

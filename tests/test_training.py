@@ -1500,3 +1500,22 @@ def test_the_epochs_accuracy_read_from_labels_once_is_the_metrics(case, batch_si
         runs.append(history["accuracy"])
     assert used
     assert runs[0] == runs[1] and len(set(runs[0])) > 1  # (the accuracy changed)
+
+
+@pytest.mark.parametrize(
+    ("keywords", "advice"),
+    [
+        ({"epochs": 10}, "epochs is fit's: Trainer(network, ...).fit(X, y, epochs=...)"),
+        ({"lr": 0.1}, "Use learning_rate= (Keras's and PyTorch's lr)"),
+        ({"random_state": 0}, "Use seed="),
+    ],
+)
+def test_trainer_constructor_keywords_say_what_to_pass(keywords: dict, advice: str) -> None:
+    # A bare TypeError before.
+    with pytest.raises(dr.KeywordError) as info:
+        Trainer(dr.Network([2, 1]), **keywords)
+    message = str(info.value)
+    assert f"Trainer.__init__() got an unexpected keyword argument {next(iter(keywords))!r}" in (
+        message
+    )
+    assert advice in message and "It takes: network, optimizer," in message

@@ -42,6 +42,8 @@ SPELLINGS: dict[str, tuple[str, str]] = {
         "output layer's is output_activation=",
     ),
     "kernel_initializer": ("initializer", "Keras's kernel_initializer"),
+    "eps": ("epsilon", "PyTorch's eps"),
+    "alpha": ("rho", "PyTorch's RMSprop alpha, the decay of the running mean"),
 }
 """Other libraries' names of a keyword argument: name -> (deltarule's name, a note)."""
 
@@ -82,6 +84,8 @@ def _keras_keywords(
 ) -> tuple[tuple, dict]:
     """``kwargs`` with Keras's ``x`` as ``X``, or a KeywordError for one not taken."""
     where = method.__qualname__  # (the class that takes them: a subclass's super() call)
+    if getattr(type(owner).__init__, "__wrapped__", None) is method:  # an inherited one
+        where = f"{type(owner).__name__}.__init__"
     if "x" in kwargs and "X" in params and "x" not in params:
         if args or "X" in kwargs:
             raise KeywordError(

@@ -72,6 +72,13 @@ for _name in ("clipnorm", "clipvalue"):
         "bounds each neuron's incoming weight vector after each update, Keras's max_norm "
         "constraint.)"
     )
+_INIT_ADVICE = {
+    name: f"{name} is fit's: Network(...).fit(X, y, {name}=...)."
+    for name in ("epochs", "batch_size", "optimizer", "learning_rate", "lr", "schedule",
+                 "shuffle", "validation_split", "validation_data", "l2", "l1", "max_norm",
+                 "metrics", "callbacks", "verbose", "early_stopping", "patience")
+}  # fmt: skip
+_INIT_ADVICE["lr"] = "The learning rate is fit's: Network(...).fit(X, y, learning_rate=...)."
 _PREDICT_ADVICE = {
     "steps": "predict computes every row of X; pass the rows to predict (X[:n]).",
 }
@@ -169,6 +176,7 @@ class Network:
         False where a parameter is frozen (see :meth:`freeze`).
     """
 
+    @keyword_checked(_INIT_ADVICE)
     def __init__(
         self,
         layer_sizes: Sequence[int],
@@ -901,10 +909,14 @@ class Network:
         return SummaryText("\n".join(lines))
 
     def __repr__(self) -> str:
-        acts = ",".join(layer.activation.name for layer in self.layers)
+        # In the constructor's own keywords, so that the repr can be pasted back as code.
+        hidden = [layer.activation.name for layer in self.layers[:-1]]
+        spelt = hidden[0] if len(set(hidden)) == 1 else hidden
+        activation = f"activation={spelt!r}, " if hidden else ""
         return (
-            f"Network({self.layer_sizes}, activations=[{acts}], loss={self.loss.name!r}, "
-            f"dtype={self.dtype.name})"
+            f"Network({self.layer_sizes}, {activation}"
+            f"output_activation={self.layers[-1].activation.name!r}, loss={self.loss.name!r}, "
+            f"dtype={self.dtype.name!r})"
         )
 
 

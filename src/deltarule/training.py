@@ -109,6 +109,14 @@ for _name in ("batch_size", "optimizer", "learning_rate", "shuffle", "seed", "l2
     _TRAINER_FIT_ADVICE[_name] = f"{_name} is a Trainer's setting: Trainer(network, {_name}=...)."
 
 
+_TRAINER_ADVICE = {
+    name: f"{name} is fit's: Trainer(network, ...).fit(X, y, {name}=...)."
+    for name in ("epochs", "schedule", "sample_weight", "class_weight", "validation_split",
+                 "validation_data", "target_error", "early_stopping", "patience", "monitor",
+                 "callbacks", "verbose", "time_limit")
+}  # fmt: skip
+
+
 def _columns(metrics: Sequence[Any], validation: bool) -> tuple[str, ...]:
     """The values a fit records each epoch: the loss and metrics, and the validation ones."""
     names = ("loss", *(metric.name for metric in metrics))
@@ -170,6 +178,7 @@ class Trainer:
     epoch_loss: str = "weighted"  # (what trainers pickled before the option was added use)
     _batch_given = True  # (likewise: batch_size was always given then)
 
+    @keyword_checked(_TRAINER_ADVICE)
     def __init__(
         self,
         network: Network,

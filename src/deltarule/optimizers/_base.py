@@ -15,6 +15,21 @@ import numpy as np
 from .. import _memory
 from .._typing import Array
 
+ADVICE: dict[str, str] = {
+    "momentum": (
+        "Momentum is its own optimizer: Momentum(learning_rate=0.01, momentum=0.9), or "
+        "Nesterov(...) (optimizer='momentum' or 'nesterov' in fit)."
+    ),
+    "nesterov": "Nesterov momentum is its own optimizer: Nesterov(learning_rate, momentum=0.9).",
+    "weight_decay": (
+        "Decoupled weight decay is its own optimizer: AdamW(learning_rate, weight_decay=0.01); "
+        "for an L2 penalty with any optimizer pass fit(..., l2=...)."
+    ),
+    "amsgrad": "deltarule has no AMSGrad variant; leave it out (Adam, AdamW).",
+    "betas": "Adam and AdamW take them apart: beta_1=0.9, beta_2=0.999 (PyTorch's betas=).",
+}
+"""What the optimizers' constructors say of a keyword one does not take (``keyword_checked``)."""
+
 STEP_METHODS: tuple[str, ...] = ("update", "update_and_accumulate", "_rate")
 """The methods that make a step; a subclass overriding one of them has its own rule."""
 

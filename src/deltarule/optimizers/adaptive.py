@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 
 from .. import _compiled
+from .._keywords import keyword_checked
 from .._typing import Array
 from .._validation import check_fraction, check_positive
 from ..exceptions import InputError
-from ._base import Optimizer
+from ._base import ADVICE, Optimizer
 
 
 class Adam(Optimizer):
@@ -65,6 +66,7 @@ class Adam(Optimizer):
     hyperparameters = ("learning_rate", "beta_1", "beta_2", "epsilon", "epsilon_hat")
     state_arrays = ("first_moment", "second_moment", "scratch")
 
+    @keyword_checked(ADVICE)
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -204,6 +206,7 @@ class AdamW(Optimizer):
     hyperparameters = ("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay")
     state_arrays = ("first_moment", "second_moment", "scratch")
 
+    @keyword_checked(ADVICE)
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -255,6 +258,7 @@ class RMSprop(Optimizer):
     hyperparameters = ("learning_rate", "rho", "epsilon")
     state_arrays = ("mean_square", "scratch")
 
+    @keyword_checked(ADVICE)
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7):
         self.learning_rate = check_positive(learning_rate, "learning_rate")
         self.rho = check_fraction(rho, "rho")
@@ -299,6 +303,7 @@ class Adagrad(Optimizer):
     hyperparameters = ("learning_rate", "epsilon", "initial_accumulator_value")
     state_arrays = ("sum_of_squares", "scratch")
 
+    @keyword_checked(ADVICE)
     def __init__(
         self,
         learning_rate: float = 0.01,

@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from .._keywords import keyword_checked
 from .._typing import Array
 from .._validation import check_positive
 from ..exceptions import InputError
-from ._base import Optimizer
+from ._base import ADVICE, Optimizer
 
 
 class _Rprop(Optimizer):
@@ -51,6 +52,7 @@ class _Rprop(Optimizer):
     )
     state_arrays = ("step_size", "previous_gradient", "scratch")
 
+    @keyword_checked(ADVICE)
     def __init__(
         self,
         learning_rate: float = 0.1,

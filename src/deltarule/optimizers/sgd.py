@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._keywords import keyword_checked
 from .._validation import check_fraction, check_positive
-from ._base import Optimizer
+from ._base import ADVICE, Optimizer
 
 
 class SGD(Optimizer):
@@ -29,6 +30,7 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    @keyword_checked(ADVICE)
     def __init__(self, learning_rate: float = 0.01) -> None:
         self.learning_rate = check_positive(learning_rate, "learning_rate")
 
@@ -67,6 +69,7 @@ class Momentum(Optimizer):
     hyperparameters = ("learning_rate", "momentum")
     state_arrays = ("velocity", "scratch")
 
+    @keyword_checked(ADVICE)
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9) -> None:
         self.learning_rate = check_positive(learning_rate, "learning_rate")
         self.momentum = check_fraction(momentum, "momentum")
