@@ -705,3 +705,36 @@ def test_repr_is_code_the_constructor_takes() -> None:
         "Network([3, 4, 1], activation='tanh', output_activation='identity', "
         "loss='half_squared_error', dtype='float32')"
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "said"),
+    [
+        ({"layer_sizes": [3, 1]}, "without 'activations', 'use_bias', 'loss', 'dtype'"),
+        (
+            {"layer_sizes": [3, 1], "activations": ["identity"]},
+            "without 'use_bias', 'loss', 'dtype' (it has 'layer_sizes', 'activations')",
+        ),
+        (None, "received NoneType None"),
+        ([3, 1], "received list [3, 1]"),
+        (
+            {"layer_sizes": [3, 1], "activations": "identity", "use_bias": [True],
+             "loss": "mse", "dtype": "float32"},
+            "config['activations'] must be a non-empty list of activation names",
+        ),
+    ],
+)  # fmt: skip
+def test_from_config_names_what_is_missing(config: object, said: str) -> None:
+    # A raw KeyError ('activations') or TypeError ('NoneType' object is not subscriptable).
+    with pytest.raises(InputError) as info:
+        Network.from_config(config)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert said in message
+    assert "keys layer_sizes, activations, use_bias, loss, dtype" in message or (
+        "['tanh', 'identity']" in message
+    )
+
+
+def test_from_config_takes_a_single_use_bias_value() -> None:
+    config = {**Network([3, 2, 1]).config(), "use_bias": False}
+    assert Network.from_config(config).config()["use_bias"] == [False, False]

@@ -844,15 +844,23 @@ class Network:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Network:
-        """Build a network (zero weights) from :meth:`config` output."""
+        """Build a network (zero weights) from :meth:`config` output.
+
+        Raises
+        ------
+        InputError
+            If ``config`` is not a mapping with :meth:`config`'s keys (``dropout`` may be
+            left out), or its ``activations`` is not a list of names.
+        """
+        _check_config(config)
         acts = list(config["activations"])
         return cls(
             config["layer_sizes"],
             activation=acts[:-1] if len(acts) > 1 else "identity",
             output_activation=acts[-1],
             loss=config["loss"],
-            use_bias=list(config["use_bias"]),
-            dropout=list(config.get("dropout", [])) or 0.0,
+            use_bias=_listed(config["use_bias"]),  # (the constructor checks the values)
+            dropout=_listed(config.get("dropout", [])) or 0.0,
             initializer="zeros",
             dtype=config["dtype"],
         )
@@ -918,6 +926,41 @@ class Network:
             f"output_activation={self.layers[-1].activation.name!r}, loss={self.loss.name!r}, "
             f"dtype={self.dtype.name!r})"
         )
+
+
+_CONFIG_KEYS = ("layer_sizes", "activations", "use_bias", "loss", "dtype")
+
+
+def _check_config(config: Any) -> None:
+    """An InputError unless ``config`` has :meth:`Network.config`'s keys and list of names."""
+    expected = (
+        f"expected a mapping as Network.config() returns, with the keys "
+        f"{', '.join(_CONFIG_KEYS)} (and optionally dropout). Pass net.config() of a network, "
+        "or build one with Network(layer_sizes, activation=..., loss=...)."
+    )
+    if not isinstance(config, Mapping):
+        raise InputError(
+            f"Network.from_config received {type(config).__name__} {config!r:.60}; {expected}"
+        )
+    missing = [key for key in _CONFIG_KEYS if key not in config]
+    if missing:
+        raise InputError(
+            f"Network.from_config received a config without {', '.join(map(repr, missing))} "
+            f"(it has {', '.join(map(repr, config)) or 'no keys'}); {expected}"
+        )
+    acts = config["activations"]
+    if isinstance(acts, str) or not isinstance(acts, Sequence) or not acts:
+        raise InputError(
+            f"Network.from_config: config['activations'] must be a non-empty list of "
+            f"activation names, one per layer (the output layer's last); received "
+            f"{type(acts).__name__} {acts!r:.60}. E.g. ['tanh', 'identity'] for layer_sizes "
+            "[n_inputs, n_hidden, n_outputs]."
+        )
+
+
+def _listed(value: Any) -> Any:
+    """``value`` as a list if it is a sequence (not a string), else as it is."""
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
 
 
 def _keras_options(batch_size: Any, verbose: Any) -> None:
