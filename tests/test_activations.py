@@ -262,3 +262,39 @@ def test_an_output_range_must_be_an_interval() -> None:
 def test_a_wrong_user_activation_is_refused_when_made(args, message) -> None:
     with pytest.raises(InputError, match=message):
         Activation(*args)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        # a (3,) derivative broadcast over the probe's (2, 3), then failed in fit
+        (("wrong_shape", np.tanh, lambda z, a: np.ones(3, z.dtype)),
+         r"derivative\(z, a\) returned shape \(3,\) for z of shape \(2, 3\); expected z's "
+         r"shape or a single number"),
+        # a TypeError "Field elements must be 2- or 3-tuples" when made
+        (("listed_derivative", np.tanh, lambda z, a: (1 - a * a).tolist()),
+         r"derivative\(z, a\) returned list \[\[.*; expected a NumPy array of z's shape "
+         r"\(or a single number\)\. .*np\.asarray"),
+        # an AttributeError ('list' object has no attribute 'shape') in fit
+        (("listed_function", lambda z: np.tanh(z).tolist(), lambda z, a: np.ones_like(z)),
+         r"function\(z\) returned list \[\[.*; expected a NumPy array of z's shape\. "),
+    ],
+)  # fmt: skip
+def test_a_user_activation_returning_a_wrong_value_is_refused_when_made(args, message) -> None:
+    with pytest.raises(InputError, match=f"Activation '{args[0]}': {message}"):
+        Activation(*args)
+
+
+def test_a_user_activation_may_give_its_derivative_as_one_number() -> None:
+    act = Activation("scaled_identity", lambda z: 2 * z, lambda z, a: 2.0)
+    assert float(act.backward(np.zeros((4, 2)), np.zeros((4, 2)), np.ones((4, 2)))[0, 0]) == 2.0
+
+
+@pytest.mark.parametrize("name", [3, "", None])
+def test_an_activation_name_must_be_a_string(name) -> None:
+    # An int name was accepted, then io.save_model failed ('int' object has no attribute 'lower').
+    expected = f"received {type(name).__name__} {name!r}. .*Activation\\('my_tanh'"
+    with pytest.raises(
+        InputError, match="Activation's name must be a non-empty string; " + expected
+    ):
+        Activation(name, np.tanh, lambda z, a: 1 - a * a)

@@ -381,3 +381,33 @@ def test_registration_with_a_taken_alias_registers_nothing() -> None:
     finally:
         LOSSES.pop("clash_loss_test", None)
         LOSSES.pop("clash_loss_alias", None)
+
+
+@pytest.mark.parametrize(
+    ("value", "gradient", "what"),
+    [  # (an AttributeError, 'list' object has no attribute 'size', when computed)
+        (lambda o, t: ((o - t) ** 2).sum(1).tolist(), lambda o, t: 2 * (o - t), "value"),
+        (lambda o, t: ((o - t) ** 2).sum(1), lambda o, t: (2 * (o - t)).tolist(), "gradient"),
+    ],
+)
+def test_a_users_loss_returning_a_list_is_refused_when_made(value, gradient, what) -> None:
+    with pytest.raises(
+        InputError,
+        match=rf"Loss 'listed': {what}\(output, target\) returned list \[.*; expected a NumPy "
+        r"array\. .*np\.asarray",
+    ):
+        Loss("listed", value, gradient)
+
+
+@pytest.mark.parametrize("domain", [(1, 0), (0,), "01", (0, "1")])
+def test_an_output_domain_must_be_an_interval(domain) -> None:
+    # (1, 0) was accepted; a network then suggested activations "whose values it takes ()".
+    with pytest.raises(InputError, match=r"Loss 'bad_domain': output_domain must be \(lo, hi\) "
+                       r"with lo <= hi .*received .*E\.g\. \(0\.0, 1\.0\)"):  # fmt: skip
+        Loss("bad_domain", lambda o, t: ((o - t) ** 2).sum(1), lambda o, t: 2 * (o - t),
+             output_domain=domain)  # fmt: skip
+
+
+def test_a_loss_name_must_be_a_string() -> None:
+    with pytest.raises(InputError, match="Loss's name must be a non-empty string; received int 3"):
+        Loss(3, lambda o, t: ((o - t) ** 2).sum(1), lambda o, t: 2 * (o - t))  # type: ignore[arg-type]

@@ -92,6 +92,17 @@ def register(registry: dict[str, Any], entry: Any, name: str, aliases: tuple[str
         registry[key] = entry
 
 
+def check_object_name(name: Any, kind: str) -> str:
+    """Return ``name`` if it is a non-empty string (an Activation's or a Loss's: ``kind``),
+    else an InputError (an int name broke model files and the command line)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(
+            f"{kind}'s name must be a non-empty string; received {type(name).__name__} "
+            f"{name!r:.60}. Name it as you will ask for it, e.g. {kind}('my_tanh', ...)."
+        )
+    return name
+
+
 def check_name(name: Any, kind: str) -> str:
     """Return ``name`` if it can name a registry entry: a non-empty string with no spaces
     or commas (the command line's lists are comma-separated); else an InputError."""

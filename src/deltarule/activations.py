@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _rowops, _scipy
 from ._typing import Array
-from ._validation import lookup, register
+from ._validation import check_object_name, lookup, register
 from .exceptions import InputError
 
 __all__ = [
@@ -91,6 +91,7 @@ class Activation:
     output_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        check_object_name(self.name, "Activation")
         if not callable(self.function):
             raise InputError(f"Activation {self.name!r}: function must be callable.")
         if self.output_range is not None and not (
@@ -116,14 +117,19 @@ class Activation:
         what = "function(z)"
         try:
             with np.errstate(all="ignore"):
-                a = np.asarray(self.function(z))
+                returned = self.function(z)
+                a = np.asarray(returned)
                 if a.shape == z.shape:
+                    self._probe_type("function(z)", returned, number=False)
                     if self.derivative is not None:
                         what = "derivative(z, a)"
-                        out = np.asarray(self.derivative(z, a))
+                        returned = self.derivative(z, a)
                     else:
                         what = "jacobian_product(z, a, grad_a)"
-                        out = np.asarray(self.jacobian_product(z, a, np.ones_like(z)))
+                        returned = self.jacobian_product(z, a, np.ones_like(z))
+                    out = np.asarray(returned)
+        except InputError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure of a user's function is reported
             raise InputError(
                 f"Activation {self.name!r}: {what} failed on an array of shape (2, 3) "
@@ -136,16 +142,33 @@ class Activation:
                 f"Activation {self.name!r}: function(z) returned shape {a.shape} for z of shape "
                 "(2, 3); expected z's shape (element-wise, or row by row like softmax)."
             )
-        try:
-            fits = np.broadcast_shapes(out.shape, z.shape) == z.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        # One number multiplies every entry; any other shape than z's would broadcast
+        # differently, or not at all, for another batch (a (3,) derivative fits (2, 3) only).
+        scalar = self.derivative is not None and out.size == 1 and out.ndim <= z.ndim
+        if out.shape != z.shape and not scalar:
+            single = " or a single number" if self.derivative is not None else ""
             raise InputError(
                 f"Activation {self.name!r}: {what} returned shape {out.shape} for z of shape "
-                "(2, 3); expected z's shape."
+                f"(2, 3); expected z's shape{single} (it multiplies the gradient entry by "
+                "entry, for batches of any size)."
             )
+        self._probe_type(what, returned, number=self.derivative is not None)
         self._probe_dtype(z.astype(np.float32))
+
+    def _probe_type(self, what: str, returned: Any, number: bool) -> None:
+        """Refuse a result that is not an ndarray (a list, say), or for ``number`` a number."""
+        if isinstance(returned, np.ndarray) or (
+            number
+            and isinstance(returned, (int, float, np.number))
+            and not isinstance(returned, bool)
+        ):
+            return
+        raise InputError(
+            f"Activation {self.name!r}: {what} returned {type(returned).__name__} "
+            f"{returned!r:.60}; expected a NumPy array of z's shape"
+            f"{' (or a single number)' if number else ''}. Compute with NumPy on z "
+            "(np.tanh(z), 1 - a * a), or wrap the result in np.asarray(..., dtype=z.dtype)."
+        )
 
     def _probe_dtype(self, z: Array) -> None:
         """Refuse functions that turn a float32 ``z`` into float64 (a network keeps its dtype

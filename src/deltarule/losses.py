@@ -40,7 +40,7 @@ import numpy as np
 
 from . import _rowops, _scipy
 from ._typing import Array
-from ._validation import check_positive, full_precision, lookup, register
+from ._validation import check_object_name, check_positive, full_precision, lookup, register
 from .activations import Activation
 from .activations import is_builtin as builtin_activation
 from .exceptions import InputError
@@ -181,8 +181,21 @@ class Loss:
         ) -> None: ...
 
     def __post_init__(self) -> None:
+        check_object_name(self.name, "Loss")
         if not (callable(self.value) and callable(self.gradient)):
             raise InputError(f"Loss {self.name!r}: value and gradient must be callable.")
+        domain = self.output_domain
+        if domain is not None and not (
+            isinstance(domain, (tuple, list))
+            and len(domain) == 2
+            and all(isinstance(b, (int, float, np.number)) for b in domain)
+            and domain[0] <= domain[1]
+        ):
+            raise InputError(
+                f"Loss {self.name!r}: output_domain must be (lo, hi) with lo <= hi (infinite "
+                f"for no bound); received {domain!r:.60}. E.g. (0.0, 1.0) for probabilities, "
+                "(0.0, np.inf) for rates, or None for any output."
+            )
         if isinstance(self.parameters, Mapping):  # frozen: set through object
             object.__setattr__(self, "parameters", tuple(self.parameters.items()))
         if _PROBE:
@@ -196,9 +209,10 @@ class Loss:
         what = "value(output, target)"
         try:
             with np.errstate(all="ignore"):
-                value = np.asarray(self.value(output, target))
+                returned = {"value(output, target)": self.value(output, target)}
                 what = "gradient(output, target)"
-                gradient = np.asarray(self.gradient(output, target))
+                returned[what] = self.gradient(output, target)
+                value, gradient = map(np.asarray, returned.values())
         except Exception as exc:  # noqa: BLE001 - any failure of a user's function is reported
             raise InputError(
                 f"Loss {self.name!r}: {what} failed on outputs and targets of shape (3, 2) "
@@ -219,6 +233,14 @@ class Loss:
                 f"{gradient.shape} for outputs of shape (3, 2); expected (3, 2), each "
                 "sample's loss differentiated by each of its outputs (e.g. 2 * (o - t))."
             )
+        for what, result in returned.items():
+            if not isinstance(result, np.ndarray):
+                raise InputError(
+                    f"Loss {self.name!r}: {what} returned {type(result).__name__} "
+                    f"{result!r:.60}; expected a NumPy array. Compute with NumPy on the "
+                    "arrays it is given (((o - t) ** 2).sum(axis=1), not a .tolist() or a list "
+                    "comprehension), or wrap the result in np.asarray(..., dtype=o.dtype)."
+                )
 
     @property
     def label(self) -> str:
