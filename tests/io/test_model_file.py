@@ -629,3 +629,21 @@ def test_save_refuses_a_header_larger_than_its_reader_reads(tmp_path):
     assert not path.exists()
     write_model(net, path, None, None, training, None, max_header_bytes=8_000)
     assert load_model(path, max_header_bytes=8_000).training == training
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("preprocessing", {"mean": [0.5, float("nan")]}, "preprocessing['mean'][1] holds nan"),
+        ("preprocessing", {"scale": np.float32("inf")}, "preprocessing['scale'] holds inf"),
+        ("classes", [0.0, float("nan")], "classes[1] holds nan"),
+    ],
+)
+def test_non_finite_preprocessing_or_classes_are_refused(tmp_path, field, value, where) -> None:
+    # They were saved as None: load_model gave back {'mean': [0.5, None], ...}, silently.
+    with pytest.raises(InputError) as info:
+        save_model(dr.Network([2, 1], seed=0), tmp_path / "m.safetensors", **{field: value})
+    message = str(info.value)
+    assert where in message and "standard JSON, which has no NaN or infinity" in message
+    assert "expected finite numbers" in message and "store it as text ('nan')" in message
+    assert not (tmp_path / "m.safetensors").exists()

@@ -375,8 +375,10 @@ _MAX_DIGITS = 4000
 4,300 digits by default)."""
 
 
-def _jsonable(value: Any, where: str, within: tuple[int, ...] = ()) -> Any:
-    """Return ``value`` as plain JSON data; non-finite floats become None (JSON has no NaN).
+def _jsonable(value: Any, where: str, within: tuple[int, ...] = (), finite: bool = False) -> Any:
+    """Return ``value`` as plain JSON data; non-finite floats become None (JSON has no NaN),
+    or with ``finite`` are refused (the preprocessing and classes, which a None in their
+    place would change: a record's NaN loss is a None that says "not a number").
 
     ``within``: the ids of the lists and dicts ``value`` is inside, so that one that holds
     itself, or nesting deeper than :data:`_MAX_DEPTH`, is refused rather than recursed into.
@@ -392,9 +394,17 @@ def _jsonable(value: Any, where: str, within: tuple[int, ...] = ()) -> Any:
             )
         return value
     if isinstance(value, float):
+        if not math.isfinite(value) and finite:
+            raise InputError(
+                f"{where} holds {value}, which a model file cannot store: its header is "
+                "standard JSON, which has no NaN or infinity (it would be saved as None, "
+                "and the state load_model gives back would not be the one given); expected "
+                "finite numbers. Fix the value (a NaN mean comes from a column without "
+                "numbers, say), or store it as text ('nan') if it is meant."
+            )
         return value if math.isfinite(value) else None
     if isinstance(value, (np.generic, np.ndarray)) and value.dtype.kind in "biufUS":
-        return _jsonable(value.tolist(), where, within)
+        return _jsonable(value.tolist(), where, within, finite)
     if isinstance(value, (Mapping, list, tuple)):
         if id(value) in within:
             raise InputError(
@@ -410,9 +420,11 @@ def _jsonable(value: Any, where: str, within: tuple[int, ...] = ()) -> Any:
             )
         inside = (*within, id(value))
     if isinstance(value, Mapping) and all(isinstance(key, str) for key in value):
-        return {key: _jsonable(item, f"{where}[{key!r}]", inside) for key, item in value.items()}
+        return {
+            key: _jsonable(item, f"{where}[{key!r}]", inside, finite) for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
-        return [_jsonable(item, f"{where}[{i}]", inside) for i, item in enumerate(value)]
+        return [_jsonable(item, f"{where}[{i}]", inside, finite) for i, item in enumerate(value)]
     raise InputError(
         f"{where} holds {type(value).__name__} {value!r:.80}, which a model file cannot store; "
         "expected JSON data (dicts with string keys, lists, strings, numbers, booleans, None)."
@@ -569,7 +581,7 @@ def _checked_field(value: Any, kind: type, name: str) -> Any:
         raise InputError(
             f"{name} must be a {kind.__name__} or None; received {type(value).__name__}."
         )
-    return _jsonable(value, name)
+    return _jsonable(value, name, finite=name != "training")
 
 
 def _library_version() -> str:
