@@ -17,6 +17,7 @@ from deltarule.plots import (  # noqa: E402
     regression_figure,
     render_figure,
     save_confusion_matrix,
+    save_figure,
     save_regression_plot,
     save_training_curves,
     training_curves_figure,
@@ -219,3 +220,18 @@ def test_the_epoch_axis_spans_every_epoch_when_only_the_first_loss_is_finite():
     low, high = ax.get_xlim()
     assert low < 1 and high > 3
     assert [t for t in ax.get_xticks() if low <= t <= high] == [1, 2, 3]
+
+
+def test_a_plot_path_of_none_is_an_input_error() -> None:
+    # A pathlib TypeError before ("expected str, bytes or os.PathLike object, not NoneType").
+    with pytest.raises(InputError, match="the plot's path is NoneType None; expected text or "
+                       "a pathlib.Path such as 'curves.png'"):  # fmt: skip
+        save_training_curves(HISTORY, None)  # type: ignore[arg-type]
+
+
+def test_save_figure_of_something_else_than_a_figure_is_an_input_error(tmp_path) -> None:
+    # A matplotlib AttributeError before ('str' object has no attribute 'set_canvas').
+    with pytest.raises(InputError, match="expected a matplotlib Figure to draw; received str "
+                       "'fig'. Make one with deltarule.plots"):  # fmt: skip
+        save_figure("fig", tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()

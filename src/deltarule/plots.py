@@ -85,9 +85,10 @@ def check_plot_path(path: str | os.PathLike[str]) -> Path:
     OSError
         When the folder (or an existing file there) is not writable.
     """
+    from .io._paths import checked_path
     from .io.atomic import check_writable
 
-    target = Path(path)
+    target = Path(checked_path(path, "the plot's path", "'curves.png'"))
     if target.suffix.lower() not in PLOT_FORMATS:
         raise InputError(
             f"cannot tell the image format of {os.fspath(path)!r} from its extension "
@@ -164,6 +165,13 @@ def render_figure(fig: Any, path: str | os.PathLike[str]) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.backends.backend_svg import FigureCanvasSVG
 
+    if not isinstance(fig, _figure_class()):
+        raise InputError(
+            f"expected a matplotlib Figure to draw; received {type(fig).__name__} "
+            f"{fig!r:.60}. Make one with deltarule.plots (training_curves_figure(history), "
+            "confusion_matrix_figure(...)) or matplotlib (plt.figure()), or save a history "
+            "with save_training_curves(history, path)."
+        )
     fmt = PLOT_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         check_plot_path(path)  # (raises: the extension)
