@@ -202,3 +202,10 @@ def test_invalid_arguments_raise_input_errors():
         trace(net, X, y, steps=-3)
     with pytest.raises(dr.InputError):
         trace(net, [[1.0, 2.0, 3.0]], y)
+
+
+def test_a_recorder_of_something_else_than_a_network_is_an_input_error() -> None:
+    # An AttributeError before ('str' object has no attribute 'parameters').
+    with pytest.raises(dr.InputError, match="Recorder needs a deltarule Network; received str "
+                       "'net'. Build one"):  # fmt: skip
+        Recorder("net")  # type: ignore[arg-type]

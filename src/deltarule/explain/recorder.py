@@ -53,7 +53,7 @@ class Recorder:
 
     def __init__(self, network: Network, params: Array | None = None) -> None:
         """Start with nothing recorded."""
-        self.network = network
+        self.network = require_network(network, "Recorder")
         self.params = network.parameters if params is None else params
         self.forward: list[LayerForward] = []
         self.backward: dict[int, LayerBackward] = {}
