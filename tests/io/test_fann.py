@@ -81,3 +81,17 @@ def test_a_header_of_unicode_digits_is_not_fanns(tmp_path) -> None:
     path = tmp_path / "sup.data"
     path.write_text("\u00b2 1 1\n0\n0\n")
     assert not looks_like_fann(path)
+
+
+@pytest.mark.parametrize(
+    ("X", "said"),
+    [
+        ([[1, 2], [1]], "X's rows have different lengths (1, 2 values); expected a table"),
+        ([["a", "b"]], "X is not a table of numbers (could not convert string to float"),
+    ],
+)
+def test_write_fann_refuses_ragged_or_text_rows(tmp_path, X, said) -> None:
+    # numpy's "setting an array element with a sequence ... inhomogeneous shape" before.
+    with pytest.raises(InputError) as info:
+        write_fann(tmp_path / "f.data", X, [[0]] * len(X))
+    assert said in str(info.value) and not (tmp_path / "f.data").exists()

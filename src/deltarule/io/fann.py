@@ -167,8 +167,7 @@ def write_fann(path: str | os.PathLike[str], X: Any, Y: Any) -> None:
     Y : array-like of shape (n_examples, n_outputs) or (n_examples,)
         Numbers are written with ``repr`` precision, so :func:`read_fann` gives them back exactly.
     """
-    X = np.asarray(X, dtype=float)
-    Y = np.asarray(Y, dtype=float)
+    X, Y = _numbers(X, "X"), _numbers(Y, "Y")
     Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y) or 0 in X.shape[1:] + Y.shape[1:]:
         raise InputError(
@@ -186,3 +185,22 @@ def write_fann(path: str | os.PathLike[str], X: Any, Y: Any) -> None:
         lines.append(" ".join(repr(float(v)) for v in inputs))
         lines.append(" ".join(repr(float(v)) for v in outputs))
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _numbers(values: Any, name: str) -> np.ndarray:
+    """``values`` as a float array, or an InputError naming ragged rows or what is not a number."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        rows = values if isinstance(values, (list, tuple)) else []
+        lengths = sorted({len(row) for row in rows if isinstance(row, (list, tuple, np.ndarray))})
+        if len(lengths) > 1:
+            raise InputError(
+                f"write_fann: {name}'s rows have different lengths ({', '.join(map(str, lengths))} "
+                f"values); expected a table, every row the same length. Pad or drop the short "
+                "rows."
+            ) from None
+        raise InputError(
+            f"write_fann: {name} is not a table of numbers ({exc}); expected numbers of shape "
+            "(n_examples, n_columns). Encode text or categories as numbers first."
+        ) from None
