@@ -203,3 +203,19 @@ def test_iterators_and_numbers_written_as_text_get_their_own_advice():
         net.fit(text, y, epochs=1, verbose=0)
     with pytest.raises(dr.InputError, match="Encode text or categories"):
         net.fit(np.array([["a", "2"]] * 10), y, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize(
+    ("X", "said"),
+    [
+        (None, "X is NoneType None; expected an array of numbers (rows of equal length). Pass "
+               "the data: a NumPy array"),
+        ({"a": 1}, "X is dict {'a': 1}; expected an array of numbers (rows of equal length). "
+                   "Make it a table first: pd.DataFrame(X)"),
+    ],
+)  # fmt: skip
+def test_fit_on_none_or_a_dict_says_so(X, said) -> None:
+    # Both were "X has dtype object (non-numeric) ... Encode text or categories": wrong advice.
+    with pytest.raises(InputError) as info:
+        Network([3, 1]).fit(X, np.zeros((4, 1)), verbose=0)
+    assert said in str(info.value) and "Encode text" not in str(info.value)

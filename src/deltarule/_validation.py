@@ -266,6 +266,17 @@ def as_float_array(
             f"{name}.toarray()."
         )
     data = unmasked(data, name)
+    if data is None or isinstance(data, Mapping):  # (np.asarray: a 0-d object array)
+        fix = (
+            "Pass the data: a NumPy array, a list of rows or a pandas DataFrame"
+            if data is None
+            else f"Make it a table first: pd.DataFrame({name}), or "
+            f"np.column_stack(list({name}.values())) for columns of equal length"
+        )
+        raise InputError(
+            f"{name} is {type(data).__name__} {str(data)[:60]}; expected an array of numbers "
+            f"(rows of equal length). {fix}."
+        )
     if isinstance(data, Iterator):  # (np.asarray makes a 0-d object array of it)
         raise InputError(
             f"{name} is {type(data).__name__}, an iterator, read once; expected an array of "
