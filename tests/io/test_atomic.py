@@ -94,3 +94,15 @@ def test_a_folder_that_cannot_be_opened_for_its_sync_fails_no_save(tmp_path, mon
     atomic_write_text(target, "kept\n")
     assert target.read_text() == "kept\n"
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_folder_that_takes_no_new_files_is_named(tmp_path) -> None:
+    # "No such file or directory; check the disk (space, permissions)" before: the folder
+    # is there, so neither said what is wrong.
+    with pytest.raises(FileNotFoundError) as info:
+        atomic_write_bytes("/proc/m.safetensors", b"x")
+    message = str(info.value)
+    assert "cannot save to '/proc/m.safetensors'" in message
+    assert "the folder '/proc' exists but takes no new files" in message
+    assert "choose a path in an ordinary folder" in message

@@ -184,6 +184,12 @@ def _cannot_save(path: str | os.PathLike[str], exc: OSError, where: Path) -> OSE
     reason = exc.strerror or str(exc) or type(exc).__name__
     if isinstance(exc, PermissionError):
         hint = f"the folder {str(where)!r} or the file is not writable; choose another path"
+    elif isinstance(exc, FileNotFoundError) and where.is_dir():
+        # (the folder is there, but makes no new file: /proc, /sys, a virtual file system)
+        hint = (
+            f"the folder {str(where)!r} exists but takes no new files (a virtual file system "
+            "such as /proc or /sys); choose a path in an ordinary folder"
+        )
     else:
         hint = "check the disk (space, permissions) or choose another path"
     error = type(exc)(f"cannot save to {os.fspath(path)!r}: {reason}; {hint}.")
