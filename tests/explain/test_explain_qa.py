@@ -446,3 +446,29 @@ def test_the_weights_are_numbered_as_weight_label_numbers_them():
         weight_label([3, 4, 2, 2], w.layer, w.row, w.col) for w in walk.weights()
     ]
     assert [w.label for w in walk.weights()] == [f"w{k}" for k in range(1, 12 + 8 + 4 + 1)]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "output", "classes", "said"),
+    [
+        ([2, 1], "sigmoid", ["a", "b", "c"],
+         "classes has 3 labels ('a', 'b', 'c'), but the network has 1 output; expected 2 "
+         "labels, those of 0 and 1"),
+        ([2, 3], "softmax", ["a", "b"],
+         "classes has 2 labels ('a', 'b'), but the network has 3 outputs; expected 3 labels, "
+         "one per output"),
+        ([2, 3], "softmax", "abc", "classes must be a list of labels; received str 'abc'"),
+    ],
+)  # fmt: skip
+def test_classes_that_name_no_output_are_refused(sizes, output, classes, said) -> None:
+    # They were ignored: the note named no class, silently.
+    net = dr.Network(sizes, output_activation=output, seed=0)
+    with pytest.raises(dr.InputError) as info:
+        explain_example(net, [0.1, 0.2], classes=classes)
+    assert (
+        said in str(info.value)
+        and "or leave classes out" in str(info.value)
+        or ("E.g. classes=" in str(info.value))
+    )
+    good = ["a", "b"] if sizes[-1] == 1 else ["a", "b", "c"]  # (then named in the note)
+    assert "class '" in explain_example(net, [0.1, 0.2], classes=good)

@@ -158,6 +158,32 @@ def default_target(
     )
 
 
+def _check_classes(network: Network, classes: Sequence[Any] | None) -> None:
+    """An InputError unless ``classes`` (when given) has one label per output, or two (for
+    0 and 1) for a single output: another count names no class (it was ignored)."""
+    if classes is None:
+        return
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+        raise InputError(
+            f"classes must be a list of labels; received {type(classes).__name__} "
+            f"{classes!r:.60}. E.g. classes=['cat', 'dog']."
+        )
+    n = network.n_outputs
+    counts = (n, 2) if n == 1 else (n,)
+    if len(classes) not in counts:
+        expected = (
+            "2 labels, those of 0 and 1 (or 1, a one-class model's)"
+            if n == 1
+            else f"{n} labels, one per output"
+        )
+        raise InputError(
+            f"classes has {len(classes)} labels ({', '.join(map(repr, classes[:5]))}"
+            f"{', ...' if len(classes) > 5 else ''}), but the network has {n} output"
+            f"{'s' if n != 1 else ''}; expected {expected}. Pass the labels the network was "
+            "trained with, or leave classes out."
+        )
+
+
 def example_trace(
     network: Network,
     x: ArrayLike,
@@ -215,6 +241,7 @@ def example_trace(
         )
     if not isinstance(note, str):
         raise InputError(f"note must be a string; received {type(note).__name__} {note!r}.")
+    _check_classes(network, classes)
     if y is None:
         with np.errstate(all="ignore"):  # (an overflow is refused by trace, naming the value)
             y, chosen = default_target(network, network.forward(X)[0], classes)
