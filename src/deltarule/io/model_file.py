@@ -377,8 +377,8 @@ _MAX_DIGITS = 4000
 
 def _jsonable(value: Any, where: str, within: tuple[int, ...] = (), finite: bool = False) -> Any:
     """Return ``value`` as plain JSON data; non-finite floats become None (JSON has no NaN),
-    or with ``finite`` are refused (the preprocessing and classes, which a None in their
-    place would change: a record's NaN loss is a None that says "not a number").
+    or with ``finite`` are refused (the preprocessing, which a None in their place would
+    change: a record's NaN loss is a None that says "not a number").
 
     ``within``: the ids of the lists and dicts ``value`` is inside, so that one that holds
     itself, or nesting deeper than :data:`_MAX_DEPTH`, is refused rather than recursed into.
@@ -581,7 +581,9 @@ def _checked_field(value: Any, kind: type, name: str) -> Any:
         raise InputError(
             f"{name} must be a {kind.__name__} or None; received {type(value).__name__}."
         )
-    return _jsonable(value, name, finite=name != "training")
+    # (the preprocessing's numbers are refused when not finite; the classes' None, NaN's
+    # reading, is refused by the class check, which names every label a file cannot hold)
+    return _jsonable(value, name, finite=name == "preprocessing")
 
 
 def _library_version() -> str:
