@@ -692,3 +692,112 @@ def test_a_model_fitted_before_text_was_trimmed_matches_as_written_first():
     X = old.transform(pd.DataFrame({"c": ["blue", "blue ", " red ", "blue  "]}))
     np.testing.assert_array_equal(X.argmax(axis=1), [0, 1, 2, 0])
     assert (X.sum(axis=1) == 1).all()
+
+
+# ------------------------------------- plain numeric columns a block at a time
+def wide_mixed(n_rows: int, seed: int) -> pd.DataFrame:
+    """Plain numbers of several types (many of them: several blocks) among integers that
+    count, True/False, text, categories, pandas' nullable numbers and a constant column."""
+    rng = np.random.default_rng(seed)
+    columns = {f"pixel{i}": rng.integers(0, 256, n_rows) for i in range(30)}
+    columns.update(
+        {
+            "id": np.arange(1, n_rows + 1),
+            "member": rng.integers(0, 2, n_rows).astype(bool),
+            "city": rng.choice(["Paris", "Rome", "Oslo"], n_rows),
+            "ratio": rng.normal(size=n_rows).astype(np.float32),
+            "grade": pd.Categorical(rng.choice(["a", "b", "c"], n_rows)),
+            "count": pd.array(rng.integers(0, 9, n_rows), dtype="Int64"),
+            "constant": np.full(n_rows, 0.1),
+            "zero": np.zeros(n_rows, dtype=np.int8),
+            "huge": rng.normal(size=n_rows) * 1e200,  # (its squares past float64)
+            "income": rng.lognormal(10, 2, n_rows),
+            "label": rng.choice(["no", "yes", "maybe"], n_rows),
+        }
+    )
+    columns.update({f"x{i}": rng.normal(size=n_rows) * 10.0**i for i in range(-3, 12)})
+    return pd.DataFrame(columns)
+
+
+def per_column(monkeypatch):
+    """Make the preprocessor take every column one at a time, as before blocks."""
+    import deltarule.preprocessing as preprocessing
+
+    def every_column_left(out, frame, names, states, starts):
+        return list(range(len(names)))
+
+    monkeypatch.setattr(preprocessing, "fit_numeric", lambda frame, names: {})
+    monkeypatch.setattr(preprocessing, "standardise_into", every_column_left)
+
+
+def fit_and_transform(fitted, frame, **options):
+    """The state, the output's bytes in float32 and float64, and the warnings said (their
+    type and text, in order), or the error raised."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            pre = TabularPreprocessor().fit(fitted, "label", **options)
+            state = json.dumps(pre.to_dict())
+            result = (
+                state,
+                pre.transform(frame, np.float32).tobytes(),
+                pre.transform(frame).tobytes(),
+            )
+        except InputError as error:
+            result = ("error", str(error))
+    return result, [(w.category, str(w.message)) for w in said]
+
+
+def with_holes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with missing values among numbers and categories."""
+    frame = frame.copy()
+    frame.loc[3, "x0"] = np.nan
+    frame.loc[5, "pixel7"] = np.nan
+    frame.loc[4, "grade"] = np.nan
+    return frame
+
+
+def with_news(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with categories never seen in training."""
+    frame = frame.copy()
+    frame.loc[[2, 9], "city"] = ["Lima", "Kyiv"]
+    frame["grade"] = frame["grade"].cat.add_categories(["z"])
+    frame.loc[6, "grade"] = "z"
+    return frame
+
+
+@pytest.mark.parametrize("impute", [None, "mean", "median", "most_frequent"])
+@pytest.mark.parametrize("block_bytes", [None, 1 << 10])
+def test_plain_numeric_columns_taken_together_give_the_per_column_results(
+    impute, block_bytes, monkeypatch
+):
+    """Statistics, saved state, transformed values (bit for bit) and warnings (text and
+    order) are those of the column-by-column path, on a table mixing every kind of column,
+    in several blocks or one; so are the errors."""
+    from deltarule import _numeric_block
+
+    if block_bytes is not None:
+        monkeypatch.setattr(_numeric_block, "BLOCK_BYTES", block_bytes)
+    fitted = wide_mixed(300, seed=1)
+    if impute is not None:
+        fitted = with_holes(fitted)
+    cases = [
+        (fitted, wide_mixed(200, seed=2)),  # (other rows)
+        (fitted, with_news(wide_mixed(200, seed=3))),  # (unseen)
+        (fitted, with_news(with_holes(wide_mixed(200, seed=3)))),  # (missing, unseen)
+        (fitted, wide_mixed(200, seed=4).assign(x11=1e300)),  # (past float32)
+        (fitted, wide_mixed(200, seed=5).assign(ratio=np.inf)),  # (infinity)
+        (fitted.assign(income=np.inf), fitted),  # (infinity when fitted)
+    ]
+    fast = [fit_and_transform(a, b, impute=impute) for a, b in cases]
+    fast.append(fit_and_transform(fitted, fitted, impute=impute, rows=np.arange(0, 300, 3)))
+    per_column(monkeypatch)
+    slow = [fit_and_transform(a, b, impute=impute) for a, b in cases]
+    slow.append(fit_and_transform(fitted, fitted, impute=impute, rows=np.arange(0, 300, 3)))
+    assert fast == slow
+    said = [[text[:30] for _, text in warned] for _, warned in slow]
+    unseen = ["column 'city' has 2 value(s) n", "column 'grade' has 1 value(s) "] * 2
+    assert said == [[], unseen, unseen if impute else [], [], [], [], []]
+    assert [result[0] == "error" for result, _ in slow] == [
+        False, False, impute is None, True, True, True, False
+    ]  # fmt: skip

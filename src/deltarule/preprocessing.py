@@ -59,6 +59,7 @@ from ._encoders import (
     standardised_column,
 )
 from ._naming import ROWS_ATTR, listed, missing_columns, plain, row_name, shortened, where
+from ._numeric_block import fit_numeric, standardise_into
 from ._preprocessing_state import (
     IMPUTE_STRATEGIES,
     STATE_TYPE,
@@ -166,7 +167,9 @@ class TabularPreprocessor:
             )
         task, classes = fit_target(frame[target], task)
         learned = frame if rows is None else _rows_of(frame, rows)
-        columns = [fit_column(learned[name], impute) for name in features]
+        # (plain numeric columns without missing values a block at a time; the same states)
+        fast = fit_numeric(learned, features) if impute is None else {}
+        columns = [fast.get(name) or fit_column(learned[name], impute) for name in features]
         self.target, self.task, self.impute = plain(target), task, impute
         self.columns, self.classes = columns, classes
         return self
@@ -223,11 +226,14 @@ class TabularPreprocessor:
                 "ones (columns are taken by name, in any order; extra ones are ignored)."
             )
         # each column written into the output in its dtype (a float64 column cast as astype
-        # casts it), checked column by column: no float64 copy of the whole table
+        # casts it), checked column by column or a block of plain numeric columns at a time:
+        # no float64 copy of the whole table
         floats = np.dtype(dtype).kind == "f"
         out = self._allocate(frame, np.dtype(dtype) if floats else np.dtype(np.float64))
-        beyond, start = [], 0
-        for state in self.columns:
+        slow, starts = self._standardise_plain(frame, out)
+        beyond = []
+        for i in slow:  # (in the table's order: its warnings and first error as ever)
+            state, start = self.columns[i], starts[i]
             series = frame[str(state["name"])]
             if state["kind"] == "numeric":
                 column = standardised_column(series, state)
@@ -236,15 +242,31 @@ class TabularPreprocessor:
                     out[:, start] = column
                 else:  # (not cast: refused below)
                     beyond.append((row, start, state, column[row]))
-                start += 1
                 continue
             codes = category_codes(series, state)
             rows = np.flatnonzero(codes >= 0)
             out[rows, start + codes[rows]] = 1
-            start += len(state["categories"])
         if beyond:  # (the first in the table's order, row by row)
             raise self._out_of_range(frame, *min(beyond, key=lambda b: b[:2]), out.dtype)
         return out.astype(dtype, copy=False)
+
+    def _standardise_plain(self, frame: Any, out: np.ndarray) -> tuple[list[int], list[int]]:
+        """Write the plain numeric columns of ``frame`` (:mod:`deltarule._numeric_block`) into
+        ``out``, a block of columns at a time; return the indices of the columns left to
+        :meth:`transform` to encode one by one (any other), in order, and where each
+        column's outputs start in ``out``."""
+        widths = [1 if c["kind"] == "numeric" else len(c["categories"]) for c in self.columns]
+        starts = np.cumsum([0, *widths[:-1]]).tolist()
+        numeric = [i for i, state in enumerate(self.columns) if state["kind"] == "numeric"]
+        left = standardise_into(
+            out,
+            frame,
+            [str(self.columns[i]["name"]) for i in numeric],
+            [self.columns[i] for i in numeric],
+            [starts[i] for i in numeric],
+        )
+        done = set(numeric) - {numeric[j] for j in left}
+        return [i for i in range(len(self.columns)) if i not in done], starts
 
     def _allocate(self, frame: Any, dtype: np.dtype) -> np.ndarray:
         """The zeroed output of :meth:`transform`; one that would not fit in memory because
