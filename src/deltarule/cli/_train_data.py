@@ -198,11 +198,15 @@ def identifier_warnings(frame: Any, target: Any) -> list[str]:
     numbers counting up by 1 (a row number, an id such as ``PassengerId`` 1..n)."""
     import pandas as pd
 
+    from .._numeric_block import plain_numeric
+
     n_rows, found = len(frame), []
     if n_rows < MIN_ROWS_FOR_IDENTIFIERS:
         return found
-    for name in frame.columns:
-        if name == target:
+    plain = plain_numeric(frame)  # (those _may_identify rules out are not looked at again)
+    maybe = _may_identify(frame, plain)
+    for position, name in enumerate(frame.columns):
+        if name == target or (plain[position] and position not in maybe):
             continue
         column = frame[name]
         fix = f"drop it with --drop {shlex.quote(str(name))}"
@@ -228,6 +232,26 @@ def identifier_warnings(frame: Any, target: Any) -> list[str]:
                 f"them), and new rows' values are unseen; {fix}"
             )
     return found
+
+
+def _may_identify(frame: Any, plain: np.ndarray) -> set[int]:
+    """The positions of the ``plain`` numeric columns of ``frame`` (a bool per column) that
+    :func:`_counts_up` or :func:`_numbers_rows` may warn about, and those named like an id,
+    found a block of columns at a time; for any other column of numbers, both say no. (Cast
+    to float64 as :func:`_whole` casts them, numbers counting up by 1 make the last minus the
+    first n - 1, and each whole number from 0 or 1 up once makes the largest minus the
+    smallest n - 1: both exact in float64, for numbers whose steps of 1 it can tell.)"""
+    from .._numeric_block import float_blocks
+
+    span, maybe = len(frame) - 1, set()
+    for part, block in float_blocks(frame, np.flatnonzero(plain)):
+        low, high = block.min(axis=0), block.max(axis=0)  # (NaN: no, as _whole says)
+        with np.errstate(invalid="ignore"):  # (inf - inf)
+            counts = block[-1] - block[0] == span
+            numbers = ((low == 0) | (low == 1)) & (high - low == span)
+        maybe.update(part[counts | numbers].tolist())
+    named = (i for i, name in enumerate(frame.columns) if _ID_NAME.fullmatch(str(name)))
+    return maybe | set(named)
 
 
 def _whole(column: Any) -> Any:
