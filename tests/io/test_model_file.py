@@ -563,6 +563,50 @@ def test_model_with_tabular_preprocessing_round_trip(tmp_path):
     assert loaded.classes == ["u", "v"]
 
 
+def test_a_preprocessed_model_predicts_raw_rows_and_dicts_as_its_table(tmp_path):
+    # (a 2-D array was refused, and the hint's network.predict(raw) skipped the stored
+    # standardisation silently: another class)
+    pd = pytest.importorskip("pandas")
+    from deltarule.preprocessing import TabularPreprocessor
+
+    df = pd.DataFrame(
+        {"x": [10.0, 20.0, 30.0, 40.0], "c": list("abab"), "z": [1.0, 5.0, 2.0, 7.0]}
+    ).assign(y=list("uvvw"))
+    prep = TabularPreprocessor().fit(df, "y")
+    net = dr.Network([prep.n_features_out, 4, 3], output_activation="softmax", seed=0)
+    path = tmp_path / "m.safetensors"
+    save_model(net, path, preprocessing=prep.to_dict(), classes=prep.classes)
+    loaded = load_model(path)
+    table = df[["x", "c", "z"]]
+    expected = loaded.predict(table)
+    rows = table.to_numpy().tolist()  # [[10.0, 'a', 1.0], ...]: numbers and text
+    np.testing.assert_array_equal(loaded.predict(rows), expected)
+    np.testing.assert_array_equal(loaded.predict(table.to_numpy()), expected)
+    np.testing.assert_array_equal(loaded.predict(table.to_dict("list")), expected)
+    np.testing.assert_array_equal(loaded.predict_proba(rows), loaded.predict_proba(table))
+    order = r"3 raw input columns, in the order it was trained on: \['x', 'c', 'z'\]"
+    with pytest.raises(InputError, match=r"rows of 2 value.*" + order):
+        loaded.predict([[10.0, "a"]])
+    with pytest.raises(InputError, match=r"one row of 3 value.*\(one row: \[row\]\)"):
+        loaded.predict_proba([10.0, "a", 1.0])
+    with pytest.raises(InputError, match=r"different lengths \(2, 3 values\)"):
+        loaded.predict([[10.0, "a"], [10.0, "a", 1.0]])
+    own = r"network.predict takes the network's own inputs, standardised and encoded.*not raw"
+    with pytest.raises(InputError, match=r"received int.*" + own):
+        loaded.predict(5)
+
+
+def test_an_estimator_models_dict_of_columns_is_read_by_name(tmp_path):
+    pytest.importorskip("pandas")
+    net = dr.Network([2, 3], output_activation="softmax", seed=0)
+    training = {"attributes": {"feature_names_in_": ["a", "b"]}}
+    path = tmp_path / "e.safetensors"
+    loaded = load_model(save_model(net, path, training=training, classes=["p", "q", "r"]))
+    X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    by_name = loaded.predict({"b": [1.0, 0.0], "a": [0.0, 1.0]})
+    np.testing.assert_array_equal(by_name, loaded.predict(X))
+
+
 # ------------------------------------------------------- losses with parameters
 def test_a_losss_parameters_survive_save_and_load(tmp_path):
     # (the file kept the loss's name alone: a huber(0.1) network scored 2.78 before saving

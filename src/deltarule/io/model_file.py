@@ -74,6 +74,7 @@ from ..exceptions import DeltaruleError, IncompatibleFormatError, InputError
 from ..losses import LOSSES
 from ..network import Network
 from ._paths import checked_path, refuse_keras_format
+from ._raw_rows import as_named_table
 from .safetensors import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_TENSORS,
@@ -148,8 +149,11 @@ class LoadedModel:
         ----------
         data : pandas.DataFrame or array-like
             With the file's preprocessing (a model from ``deltarule train``): a table of
-            the training data's columns, by name (any order, extra columns ignored), which
-            the preprocessing turns into the network's inputs. Without it: the network's
+            the training data's columns, by name (any order, extra columns ignored), a dict
+            of column lists, or rows (a 2-D array or a list of rows) of exactly those raw
+            columns in the training order (:attr:`feature_names`); the preprocessing turns
+            them into the network's inputs (``network.predict`` takes those standardised,
+            encoded inputs, not raw rows). Without it: the network's
             inputs, shape (n_samples, n_inputs); a table of an estimator fitted on named
             columns (:attr:`feature_names`) gives them by name (any order, extra columns
             ignored), as the estimator does. A polars DataFrame or a pyarrow Table (any
@@ -226,20 +230,26 @@ class LoadedModel:
         data = _as_pandas(data)
         if self.preprocessing is None:
             names = stored_feature_names(self.training, self.network.n_inputs)
+            if names is not None and isinstance(data, Mapping):  # (as pandas reads a dict)
+                data = as_named_table(data, names)
             if names is not None and hasattr(data, "columns"):
                 data = data[_named_columns(data, names)]
             return self.network.predict(data)
         from ..preprocessing import TabularPreprocessor
 
         pre = TabularPreprocessor.from_dict(self.preprocessing)
-        if not hasattr(data, "columns"):
+        table = as_named_table(data, pre.feature_names)
+        if table is None:
             raise InputError(
-                f"this model takes a table of its data's columns ({len(pre.feature_names)} by "
-                f"name, e.g. {pre.feature_names[:3]}), through its preprocessing; received "
-                f"{_type_name(data)}. Pass a pandas DataFrame (deltarule.io.read_table(path)"
-                " reads a file as training did), or network.predict(inputs) for the "
-                "network's own inputs."
+                f"this model takes its data's raw columns ({len(pre.feature_names)}, in "
+                f"order {pre.feature_names[:3]}{'...' if len(pre.feature_names) > 3 else ''})"
+                f", through its preprocessing; received {_type_name(data)}. Pass a pandas "
+                "DataFrame (deltarule.io.read_table(path) reads a file as training did), a "
+                "list of rows of these values in this order, or a dict of column lists. "
+                "(model.network.predict takes the network's own inputs, standardised and "
+                "encoded by the preprocessing, not raw rows.)"
             )
+        data = table
         _named_columns(data, pre.feature_names)
         return self.network.predict(pre.transform(data, dtype=self.network.dtype))
 
