@@ -150,6 +150,22 @@ def test_draw_out_dash_writes_svg_to_stdout(capsys, model):
     _no_dash_file(model.parent)
 
 
+def test_draw_without_out_refuses_a_terminal_before_loading(capsys, model, monkeypatch):
+    # (69 KB of SVG markup scrolled through the terminal; gzip refuses likewise)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = cli(capsys, "draw", "missing.safetensors")
+    assert (code, out) == (2, "")
+    assert _error_line(err) == (
+        "error: draw writes an SVG drawing, and standard output is a terminal; give --out "
+        "FILE.svg (or .png) or redirect standard output to a file (> net.svg); --out - "
+        "writes it here anyway."
+    )
+    code, out, err = cli(capsys, "draw", model, "--out", "-")  # (asked for: written)
+    assert code == 0 and out.startswith("<svg"), err
+    code, _, err = cli(capsys, "draw", model, "--out", "net.svg")
+    assert code == 0 and "<svg" in (model.parent / "net.svg").read_text()[:200], err
+
+
 # ---------------------------------------------------------------- --out -: refused
 @pytest.fixture
 def no_training(monkeypatch):

@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         metavar="FILE",
-        help="write to FILE (.svg or .png); default (and -): SVG on stdout; a file named - is ./-",
+        help="write to FILE (.svg or .png); default: SVG on stdout, refused when stdout is a "
+        "terminal; -: SVG on stdout even then; a file named - is ./-",
     )
     parser.add_argument(
         "--max-neurons",
@@ -131,6 +132,24 @@ def _warn_crowded(network: Any, max_neurons: int, values: Any) -> None:
         )
 
 
+def _refuse_terminal() -> None:
+    """Refuse to write the SVG, tens of kilobytes of markup, to a terminal when no ``--out``
+    was given (as gzip refuses to write compressed data there); a pipe or a redirect, and an
+    explicit ``--out -``, still get it."""
+    from ..exceptions import InputError
+
+    try:
+        terminal = sys.stdout is not None and sys.stdout.isatty()
+    except (OSError, ValueError):  # (closed, or not a real stream)
+        terminal = False
+    if terminal:
+        raise InputError(
+            "draw writes an SVG drawing, and standard output is a terminal; give --out "
+            "FILE.svg (or .png) or redirect standard output to a file (> net.svg); "
+            "--out - writes it here anyway."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Draw the network; returns the exit status."""
     from .._validation import check_int
@@ -141,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
     from ._stdin import output_file, refuse_stdin_model
 
     refuse_stdin_model(args.model)
+    if args.out is None:
+        _refuse_terminal()
     args.out = output_file(args.out)  # (--out -: SVG on stdout, as without --out)
     max_neurons = check_int(args.max_neurons, "--max-neurons", minimum=3)
     check_output("--out", args.out, "net.svg")
