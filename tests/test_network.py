@@ -201,6 +201,16 @@ def test_bad_features_get_clear_errors(X, fragment) -> None:
         net.predict(X)
 
 
+def test_a_width_mismatch_says_how_to_build_the_network_for_it() -> None:
+    # (it said "build the network with n_inputs=5", a keyword Network does not take)
+    with pytest.raises(InputError, match=r"received X.shape=\(2, 5\)") as caught:
+        Network([4, 8, 3]).predict(np.ones((2, 5)))
+    assert "Network([5, ...]) (layer_sizes' first entry is the number of inputs)" in str(
+        caught.value
+    )
+    assert "n_inputs=" not in str(caught.value)
+
+
 def test_bad_targets_get_clear_errors() -> None:
     net = Network([3, 2])
     X = np.zeros((4, 3))

@@ -526,7 +526,8 @@ def check_features(
         raise InputError(
             f"{name} has {array.shape[1]} features but the network expects {n_features}; "
             f"received {name}.shape={array.shape}. Pass data with {n_features} columns or "
-            f"build the network with n_inputs={array.shape[1]}."
+            f"build the network for {array.shape[1]} inputs: Network([{array.shape[1]}, ...])"
+            " (layer_sizes' first entry is the number of inputs)."
         )
     return array
 
