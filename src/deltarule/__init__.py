@@ -74,6 +74,34 @@ _EXPORTS = {
 }  # fmt: skip
 """Public name -> the module that defines it, by module."""
 
+_ELSEWHERE = {
+    "io": ("load_model", "save_model", "read_table", "LoadedModel", "read_fann", "write_fann"),
+    "callbacks": ("Callback", "EarlyStopping", "ModelCheckpoint", "CSVLogger", "ProgressBar",
+                  "ReduceLROnPlateau", "LearningRateScheduler", "TerminateOnNaN",
+                  "TargetError", "TimeLimit"),
+    "sklearn": ("MLPClassifier", "MLPRegressor"),
+    "optimizers": ("SGD", "Momentum", "Nesterov", "Adam", "AdamW", "RMSprop", "Adagrad",
+                   "get_optimizer"),
+    "explain": ("explain_example", "explain_tutorial", "draw_network"),
+}  # fmt: skip
+"""Names a newcomer looks for on the package (Keras' and scikit-learn's places) that live in
+a submodule, by submodule: ``dr.load_model`` says where it is instead of a bare
+AttributeError. Edge modules (io, sklearn, explain) are not re-exported: the core imports
+none of them."""
+
+_ALIASES = {"load": "load_model", "save": "save_model"}
+"""Other first guesses, and the name they mean (``dr.load`` is ``deltarule.io.load_model``)."""
+
+
+def _where(name: str) -> str:
+    """``; it is deltarule.io.load_model (from deltarule.io import load_model)`` for a name
+    :data:`_ELSEWHERE` holds (or an alias of one), else nothing."""
+    meant = _ALIASES.get(name, name)
+    for module, names in _ELSEWHERE.items():
+        if meant in names:
+            return f"; it is {__name__}.{module}.{meant} (from {__name__}.{module} import {meant})"
+    return ""
+
 
 if not TYPE_CHECKING:  # (hidden from type checkers: a misspelt name stays an error)
 
@@ -93,7 +121,7 @@ if not TYPE_CHECKING:  # (hidden from type checkers: a misspelt name stays an er
 
             if importlib.util.find_spec(f"{__name__}.{name}") is not None:
                 return importlib.import_module(f".{name}", __name__)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}{_where(name)}")
 
 
 def __dir__() -> list[str]:
