@@ -234,6 +234,18 @@ def test_a_missing_raw_input_shows_a_row_of_the_data(table, capsys):
                "4")[0] == 0  # fmt: skip
 
 
+def test_a_missing_input_of_a_preprocessed_model_mentions_raw_too(table, capsys):
+    # (it suggested --input 0,0,0 alone: standardised network inputs, not the CSV's values)
+    path = _train(capsys, table, "adam")
+    err = one_error(*run(capsys, "explain", "--model", path, "--target", "4"))
+    assert "input values, after the model's preprocessing (standardised numbers" in err
+    assert "e.g. --input 0,0,0; or, for a row of the data's 2 column(s) as in a CSV " in err
+    match = re.search(r"\(age, color\), --raw --input (\S+)\.$", err.strip())
+    assert match is not None, err
+    assert run(capsys, "explain", "--model", path, "--raw", "--input", match.group(1),
+               "--target", "4")[0] == 0  # fmt: skip
+
+
 def test_a_missing_raw_cell_asks_for_its_value(table, capsys):
     path = _train(capsys, table, "adam")  # (trained without --impute)
     err = one_error(*run(capsys, "explain", "--model", path, "--raw", "--input", ",red",

@@ -144,16 +144,47 @@ def input_example(loaded: Any) -> str:
     count of values: zeros for the network's inputs (``0,0,0``; ``0,0,0,... (784 values)``
     for a wide one), or for --raw a row of its data's columns as a CSV row (each number's
     training mean, each category's first: ``41.29,blue``)."""
-    import csv
-    import io
-
     if loaded.model is None:
         cells = ["0"] * loaded.network.n_inputs
     else:
-        cells = [
-            f"{column['mean']:.4g}" if column["kind"] == "numeric" else str(column["categories"][0])
-            for column in loaded.model.pre.columns
-        ]
+        cells = _raw_cells(loaded.model.pre.columns)
+    return _row(cells)
+
+
+def _raw_cells(columns: list[dict[str, Any]]) -> list[str]:
+    """A raw row's cells: each numeric column's training mean, each category's first."""
+    return [
+        f"{column['mean']:.4g}" if column["kind"] == "numeric" else str(column["categories"][0])
+        for column in columns
+    ]
+
+
+def _raw_alternative(loaded: Any) -> str:
+    """For a file with preprocessing explained without --raw: ``; or, for a row of the
+    data's 4 column(s) as in a CSV (a, b, ...), --raw --input 5.848,3.048,...``; nothing
+    for a file without, or whose preprocessing cannot be read (the walk says why)."""
+    from ..preprocessing import TabularPreprocessor
+
+    if not loaded.transforms:
+        return ""
+    try:
+        pre = TabularPreprocessor.from_dict(loaded.header["preprocessing"])
+        names = [str(name) for name in pre.feature_names]
+        cells = _raw_cells(pre.columns)
+    except Exception:  # noqa: BLE001 - (a damaged state: no raw example to give)
+        return ""
+    shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    return (
+        f"; or, for a row of the data's {len(names)} column(s) as in a CSV ({shown}), "
+        f"--raw --input {_row(cells)}"
+    )
+
+
+def _row(cells: list[str]) -> str:
+    """``cells`` as a CSV row (``0,0,0,... (784 values)`` past 12)."""
+    import csv
+    import io
+
     if len(cells) > 12:
         return f"{','.join(cells[:3])},... ({len(cells):,} values)"
     row = io.StringIO()
@@ -171,11 +202,17 @@ def check_options(args: argparse.Namespace, loaded: Any = None) -> None:
             names = [str(name) for name in loaded.model.pre.feature_names]
             shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
             what = f"a row of the model's {len(names)} data column(s) in order ({shown})"
+        elif loaded is not None and loaded.transforms:
+            what = (
+                f"the network's {loaded.network.n_inputs} input values, after the model's "
+                "preprocessing (standardised numbers, one-hot categories)"
+            )
         elif loaded is not None:
             what = f"the network's {loaded.network.n_inputs} input values"
         else:
             what = "the example to explain"
         example = f"; e.g. --input {input_example(loaded)}" if loaded is not None else ""
+        example += _raw_alternative(loaded) if loaded is not None else ""
         raise InputError(f"--model needs --input ROW: {what}{example}.")
     from ..explain.recorder import MAX_STEPS
     from ..explain.render import MAX_NEURONS
