@@ -35,6 +35,20 @@ def test_gradient_check_fails_on_a_gradient_that_overflows() -> None:
     assert not np.isfinite(result.analytic).all()
 
 
+def test_the_printed_result_says_its_verdict_first_and_what_its_figures_are() -> None:
+    # (it printed indented "W1: 5.8e-09" lines with no heading, the verdict last)
+    result = dr.GradientCheckResult(
+        {"W1": 5.8e-09, "b1": 2.0e-03}, np.zeros(3), np.zeros(3), tolerance=1e-6
+    )
+    assert str(result).splitlines() == [
+        "gradient check FAILED (tolerance 1e-06)",
+        "largest relative error per parameter block (backpropagation against central finite "
+        "differences):",
+        "    W1: 5.800e-09",
+        "    b1: 2.000e-03  FAILED",
+    ]
+
+
 def test_a_float32_network_is_checked_in_float64_and_left_untouched(rng) -> None:
     net = Network([3, 5, 2], activation="tanh", seed=2, dtype="float32")
     before = net.parameters.copy()

@@ -134,18 +134,23 @@ class GradientCheckResult:
         return [name for name, s in self.statuses.items() if s not in (PASSED, FAILED)]
 
     def __str__(self) -> str:
+        """The verdict first, then what the figures under it are and each tensor's figure,
+        then the notes."""
         statuses = self.statuses
-        rows = []
-        for name, err in self.max_relative_error.items():
-            note = statuses.get(name, PASSED)
-            rows.append(f"{name:>6}: {err:.3e}" + ("" if note == PASSED else f"  {note}"))
         if self.failed:
             verdict = "FAILED"
         elif self.unverified:
             verdict = f"INCONCLUSIVE: {', '.join(self.unverified)} not verifiable at this precision"
         else:
             verdict = "passed"
-        rows.append(f"gradient check {verdict} (tolerance {self.tolerance:g})")
+        rows = [
+            f"gradient check {verdict} (tolerance {self.tolerance:g})",
+            "largest relative error per parameter block (backpropagation against central "
+            "finite differences):",
+        ]
+        for name, err in self.max_relative_error.items():
+            note = statuses.get(name, PASSED)
+            rows.append(f"{name:>6}: {err:.3e}" + ("" if note == PASSED else f"  {note}"))
         if self.failed and self.suspect:
             rows.append(f"likely culprit: {self.suspect}")
         elif self.suspect:
