@@ -10,6 +10,7 @@ import inspect
 import json
 import re
 import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -45,7 +46,13 @@ def test_the_readmes_fann_command_trains_on_the_xor_file(tmp_path, monkeypatch, 
         r"`(deltarule train xor\.data[^`]*)`", " ".join(README.read_text().split())
     )
     assert len(commands) == 1, commands
-    (tmp_path / "xor.data").write_text(XOR_FANN)
+    # (the README named xor.data without a step that writes it)
+    writes = re.findall(r"`(printf '[^']*' > xor\.data)`", README.read_text())
+    assert len(writes) == 1, "the README shows no command that writes xor.data"
+    if shutil.which("sh") is None:  # pragma: no cover - (POSIX printf, as the README's)
+        pytest.skip("no sh to run the README's printf")
+    subprocess.run(["sh", "-c", writes[0]], cwd=tmp_path, check=True, timeout=30)
+    assert (tmp_path / "xor.data").read_text() == XOR_FANN
     monkeypatch.chdir(tmp_path)
     argv = shlex.split(commands[0])[1:]
     code = main(argv)
@@ -58,6 +65,25 @@ def test_the_readmes_fann_command_trains_on_the_xor_file(tmp_path, monkeypatch, 
     pd = pytest.importorskip("pandas")
     table = pd.DataFrame({"x0": [0.0, 0.0, 1.0, 1.0], "x1": [0.0, 1.0, 0.0, 1.0]})
     assert np.asarray(loaded.predict(table)).ravel().tolist() == [0, 1, 1, 0]  # (it learnt XOR)
+
+
+def test_impute_mean_fills_a_text_column_with_its_most_frequent_value_as_the_readme_says():
+    # (neither the README nor train --help said what --impute mean does to a text column)
+    pd = pytest.importorskip("pandas")
+    from deltarule.preprocessing import TabularPreprocessor
+
+    text = " ".join(README.read_text().split())
+    assert (
+        "a text column is always filled with its most frequent value, `--impute mean` and "
+        "`median` too" in text
+    )
+    frame = pd.DataFrame(
+        {"x": [1.0, None, 4.0, 5.0], "c": ["red", "red", None, "blue"], "y": [1, 2, 3, 4]}
+    )
+    for impute in ("mean", "median"):
+        pre = TabularPreprocessor().fit(frame, "y", task="regression", impute=impute)
+        fills = {column["name"]: column["fill"] for column in pre.columns}
+        assert fills == {"x": getattr(frame["x"], impute)(), "c": "red"}
 
 
 def test_the_readme_numbers_historys_epochs_as_they_are(capsys) -> None:
