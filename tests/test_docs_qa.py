@@ -86,6 +86,35 @@ def test_impute_mean_fills_a_text_column_with_its_most_frequent_value_as_the_rea
         assert fills == {"x": getattr(frame["x"], impute)(), "c": "red"}
 
 
+def test_notation_says_the_target_is_standardised_on_the_training_rows_alone(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    # (the features' statistics are every row's, the target's the training rows' alone:
+    # undocumented until a QA pass asked)
+    pd = pytest.importorskip("pandas")
+    text = " ".join((DOCS / "notation.md").read_text().split())
+    assert "computed from the training rows only" in text
+    assert "the validation rows included" in text
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40)}).assign(y=lambda f: 100 + 30 * f["a"] ** 2)
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code = main(["train", "r.csv", "--target", "y", "--epochs", "2", "--quiet",
+                 "--validation-split", "0.25", "--out", "r.safetensors"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    loaded = dr.io.load_model("r.safetensors")
+    assert loaded.preprocessing["columns"][0]["mean"] == pytest.approx(frame["a"].mean())
+    from deltarule.cli._common import holdout_split
+
+    seed = loaded.training["summary"]["settings"]["seed"]
+    _, kept, _, held = holdout_split(np.arange(40.0)[:, None], frame[["y"]].to_numpy(), 0.25,
+                                     seed, False)  # fmt: skip
+    assert (len(kept), len(held)) == (30, 10)
+    target_mean = loaded.training["summary"]["target_standardisation"]["mean"]
+    assert target_mean == pytest.approx(kept.mean())  # (the training rows')
+    assert target_mean != pytest.approx(frame["y"].mean())  # (not every row's)
+
+
 def test_the_readme_numbers_historys_epochs_as_they_are(capsys) -> None:
     text = " ".join(README.read_text().split())
     net = dr.Network([2, 1], seed=0)
