@@ -132,7 +132,7 @@ CASES = {
     "zero epochs": ([*TRAIN[:-1], "0"], "--epochs 0"),
     "validation split too big": ([*TRAIN, "--validation-split", "1.5"], "--validation-split"),
     "negative learning rate": ([*TRAIN, "--learning-rate", "-1"], "--learning-rate"),
-    "non-numeric --epochs": ([*TRAIN[:-1], "ten"], "is not a whole number"),
+    "non-numeric --epochs": ([*TRAIN[:-1], "ten"], "is neither a whole number nor auto"),
     "DATA and --dataset": ([*TRAIN, "--dataset", "iris"], "not both"),
     "unknown dataset": (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
     "fashion-mnist missing": (

@@ -94,8 +94,8 @@ def test_a_count_that_is_not_a_whole_number_is_a_usage_error(capsys, data, text)
                          "--epochs", text)  # fmt: skip
     assert (code, out) == (2, "")
     assert err == (
-        f"error: argument --epochs: {text!r} is not a whole number; expected e.g. 100, "
-        "1_000 or 1e5 (see 'deltarule train --help')\n"
+        f"error: argument --epochs: {text!r} is neither a whole number nor auto; expected "
+        "e.g. 100, 1_000, 1e5 or auto (see 'deltarule train --help')\n"
     )
 
 

@@ -44,7 +44,7 @@ _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "a
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
          "patience", "seed", "out", "plot", "checkpoint_every", "drop", "target_error",
          "until_all_correct", "sep", "no_header", "test_split", "l2", "dropout",
-         "class_weight", "features", "gradient_threshold")  # fmt: skip
+         "class_weight", "features", "gradient_threshold", "epochs_auto")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
 _KINDS = {"epochs": (int,), "batch_size": (int, type(None)), "patience": (int,), "seed": (int,),
           "validation_split": (int, float), "test_split": (int, float, type(None)),

@@ -46,7 +46,7 @@ EPILOG = """examples:
   deltarule train                                    # built-in digits, prints test accuracy
   deltarule train houses.csv --target price --hidden 64,32 --plot curves.png
   cat houses.csv | deltarule train - --target price --out houses.safetensors
-  deltarule train iris.csv --target species --out iris.safetensors --epochs 200
+  deltarule train iris.csv --target species --out iris.safetensors   # until it stops improving
   deltarule train iris.csv --target species --test-split 0.2   # prints test accuracy
   deltarule train --dataset fashion-mnist --hidden 128 --epochs 20 --out fashion.safetensors
   deltarule train big.csv --target y --checkpoint runs/big   # then, after a crash:
@@ -86,6 +86,32 @@ def every_row(*registries: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _default_rates() -> str:
+    """The optimizers' default learning rates for ``--help``, each rate once with the
+    optimizers that take it: ``0.001 for adam, adamw, rmsprop; 0.01 for sgd, ...`` (those
+    that size their own steps, :func:`uses_every_row`, have none)."""
+    import inspect
+
+    from ..optimizers import OPTIMIZERS
+
+    rates: dict[float, list[str]] = {}
+    for name, entry in _unaliased(OPTIMIZERS).items():
+        if uses_every_row(entry):
+            continue
+        parameter = inspect.signature(entry).parameters.get("learning_rate")
+        if parameter is not None and isinstance(parameter.default, float):
+            rates.setdefault(parameter.default, []).append(name)
+    return "; ".join(f"{rate:g} for {', '.join(names)}" for rate, names in rates.items())
+
+
+def _unaliased(registry: dict[str, Any]) -> dict[str, Any]:
+    """``registry`` without its aliases (second names of an entry), as :func:`_names`."""
+    first: dict[int, str] = {}
+    for name, entry in registry.items():
+        first.setdefault(id(entry), name)
+    return {name: registry[name] for name in first.values()}
+
+
 def _registry_help() -> dict[str, str]:
     """The ``--help`` texts of --activation, --loss and --optimizer, naming their choices
     (the registries are plain dicts: importing them loads neither scipy nor pandas)."""
@@ -96,6 +122,7 @@ def _registry_help() -> dict[str, str]:
 
     hidden = {name: act for name, act in ACTIVATIONS.items() if act.name != "softmax"}
     return {
+        "--learning-rate": f"the step size (default: the optimizer's: {_default_rates()})",
         "--batch-size": f"batch size (default: {DEFAULT_BATCH_SIZE}; "
         f"{_names(every_row(SOLVERS, OPTIMIZERS))} use every row)",
         "--activation": f"hidden activation: {_names(hidden)} (default: relu)",
@@ -125,6 +152,44 @@ def whole_number(text: str) -> int:
     return int(value)
 
 
+AUTO_EPOCHS = "auto"
+"""``--epochs``'s default: train until early stopping on the validation loss ends the run
+(:func:`resolve_epochs`), up to :data:`MAX_AUTO_EPOCHS`."""
+MAX_AUTO_EPOCHS = 1000
+"""The most epochs ``--epochs auto`` trains: a run whose validation loss still falls by a
+little every few epochs (a tiny validation set that is all correct) ends there."""
+FIXED_EPOCHS = 100
+"""The epochs ``--epochs auto`` trains when nothing would stop the run early: no
+validation rows (``--validation-split 0``), ``--patience 0``, or a stopping rule that
+decides alone (the count every run trained before ``auto``, when it was the default)."""
+
+
+def epochs_value(text: str) -> int | str:
+    """``--epochs``: a whole number (:func:`whole_number`) or ``auto``."""
+    if text.strip().lower() == AUTO_EPOCHS:
+        return AUTO_EPOCHS
+    try:
+        return whole_number(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a whole number nor auto; expected e.g. 100, 1_000, 1e5 or auto"
+        ) from None
+
+
+def resolve_epochs(args: argparse.Namespace, has_validation: bool) -> None:
+    """Replace ``--epochs auto`` by its count, now that the validation rows are known:
+    :data:`MAX_AUTO_EPOCHS` when early stopping watches the validation loss (the run then
+    ends when it stops improving), else :data:`FIXED_EPOCHS`. ``args.epochs_auto`` records
+    that the count was chosen so (the model file's settings and a checkpoint's keep it; a
+    resumed run keeps the count)."""
+    if args.epochs != AUTO_EPOCHS:
+        args.epochs_auto = bool(getattr(args, "epochs_auto", False))  # (a resumed run's)
+        return
+    stops_early = has_validation and args.patience > 0
+    args.epochs = MAX_AUTO_EPOCHS if stops_early else FIXED_EPOCHS
+    args.epochs_auto = True
+
+
 _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y; "
                   "with --no-header, a column's number such as 4)"}),
@@ -147,9 +212,13 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--activation", {"default": "relu"}),
     ("--loss", {"default": "auto"}),
     ("--optimizer", {"default": "adam"}),
-    ("--epochs", {"type": whole_number, "default": 100, "help": "maximum epochs (default: 100)"}),
+    ("--epochs", {"type": epochs_value, "default": AUTO_EPOCHS, "metavar": "N",
+                  "help": "epochs to train at most, or auto (default: auto: until the "
+                  "validation loss stops improving for --patience epochs, at most "
+                  f"{MAX_AUTO_EPOCHS:,}; {FIXED_EPOCHS} when nothing stops the run early: "
+                  "--validation-split 0, --patience 0, or a stopping rule below)"}),
     ("--batch-size", {"type": whole_number}),  # (help: _registry_help, naming every_row)
-    ("--learning-rate", {"type": float, "metavar": "LR", "help": "(default: the optimizer's)"}),
+    ("--learning-rate", {"type": float, "metavar": "LR"}),  # (help: _registry_help)
     ("--l2", {"type": float, "default": 0.0, "metavar": "ALPHA",
               "help": "L2 penalty on the weights: ALPHA/2 times their sum of squares added to "
               "each batch's mean loss (scikit-learn's alpha is ALPHA times the batch size) "
@@ -206,7 +275,7 @@ others, :func:`uses_every_row`: lbfgs, lm, iRprop and Rprop, which size their ow
 whole-batch gradients, use every row)."""
 
 _RANGES = {
-    "--epochs": "a positive integer such as 100",
+    "--epochs": "a positive integer such as 100, or auto",
     "--batch-size": "a positive integer such as 32",
     "--patience": "0 (never stop early) or more",
     "--learning-rate": "a positive number such as 0.001",
@@ -311,7 +380,7 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
                 "out), not both."
             )
     for flag, bad in [
-        ("--epochs", args.epochs < 1),
+        ("--epochs", args.epochs != AUTO_EPOCHS and args.epochs < 1),
         ("--batch-size", args.batch_size is not None and args.batch_size < 1),
         ("--patience", args.patience < 0),
         ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),

@@ -96,6 +96,7 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
         "task", "impute", "activation", "loss", "optimizer", "epochs", "batch_size",
         "learning_rate", "validation_split", "patience", "seed")}  # fmt: skip
     settings["test_split"] = getattr(args, "test_split", None) or 0.0
+    settings["epochs_auto"] = bool(getattr(args, "epochs_auto", False))  # (--epochs auto)
     if settings["learning_rate"] is None and epochs:  # (the optimizer's default)
         rate = float(columns["learning_rate"][0])
         settings["learning_rate"] = rate if rate > 0 else None  # (0: a solver sizes its steps)

@@ -41,7 +41,14 @@ from ._resume import (
     saved_checkpoint,
 )
 from ._stdin import data_name, is_stdin, refuse_stdin
-from ._train_args import DESCRIPTION, EPILOG, add_arguments, check_options, refuse_empty_folders
+from ._train_args import (
+    DESCRIPTION,
+    EPILOG,
+    add_arguments,
+    check_options,
+    refuse_empty_folders,
+    resolve_epochs,
+)
 from ._train_data import encode_targets, from_dataset, from_file
 from ._train_fit import (
     build_network,
@@ -100,6 +107,7 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     # (X given up: its rows are moved into the parts, not copied beside it)
     parts = holdout_split(X, Y, args.validation_split, args.seed, classification, consume=True)
     del X
+    resolve_epochs(args, has_validation=parts[2] is not None)  # (before the settings' save)
     if not classification:
         check_target_fits(Y, net.dtype, args.target)
         if getattr(args, "class_weight", None):

@@ -1,0 +1,133 @@
+"""``deltarule train``'s default length of training, ``--epochs auto``: until early
+stopping ends the run on the validation loss (at most 1,000 epochs), instead of 100 epochs,
+which left most small tables undertrained and warned of a loss still falling."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deltarule.cli import _train_args, main
+from deltarule.io import load_model
+
+from .cli_helpers import cli
+from .test_resume_cli import run_until_epoch, three_classes
+
+
+def _summary(path: Path | str) -> dict:
+    return load_model(path).training["summary"]
+
+
+@pytest.fixture(scope="module")
+def iris_csv(tmp_path_factory) -> Path:
+    """The README's iris.csv: the built-in iris's training rows (120), as ``deltarule data``
+    writes them."""
+    path = tmp_path_factory.mktemp("iris") / "iris.csv"
+    assert main(["data", "iris", "--split", "train", "--out", str(path)]) == 0
+    return path
+
+
+def test_the_default_run_stops_when_the_validation_loss_stops_improving(capsys, in_tmp):
+    code, out, err = cli(capsys, "train", "--dataset", "iris", "--out", "m.safetensors")
+    assert code == 0, err
+    assert "stopped: no improvement of val_loss for 10 epochs" in err  # says why it stopped
+    assert "warning" not in err  # (was: stopped at 100 epochs with the loss still falling)
+    summary = _summary("m.safetensors")
+    assert summary["stop_reason"].startswith("no improvement of val_loss for 10 epochs")
+    assert 100 < summary["epochs"] < _train_args.MAX_AUTO_EPOCHS  # (seed 0: 200)
+    settings = summary["settings"]  # what was used
+    assert settings["epochs"] == _train_args.MAX_AUTO_EPOCHS and settings["epochs_auto"] is True
+    assert settings["patience"] == 10 and settings["learning_rate"] == pytest.approx(0.001)
+
+
+@pytest.mark.parametrize("hidden", ["64", "0"])
+def test_the_default_scores_at_least_what_100_epochs_did_on_iris(hidden, iris_csv, capsys, in_tmp):
+    # A newcomer's `train iris.csv --target species --hidden 0` scored 0.50 at 100 epochs.
+    def accuracy(*epochs: str) -> float:
+        code, out, err = cli(capsys, "train", iris_csv, "--target", "species", "--hidden",
+                             hidden, "--quiet", "--out", "m.safetensors", *epochs)  # fmt: skip
+        assert code == 0, err
+        return float(out.split("validation accuracy: ")[1].split()[0])
+
+    before, now = accuracy("--epochs", "100"), accuracy()
+    assert now >= before and now >= 0.9
+
+
+def test_an_explicit_epochs_count_trains_as_before(capsys, in_tmp, monkeypatch):
+    # --epochs N is what it was; auto changes the count alone: forced back to 100 epochs,
+    # the default run is bitwise the --epochs 100 run (the default before auto).
+    argv = ["train", "--dataset", "wine", "--quiet"]
+    assert cli(capsys, *argv, "--epochs", "100", "--out", "given.safetensors")[0] == 0
+    monkeypatch.setattr(_train_args, "MAX_AUTO_EPOCHS", 100)
+    assert cli(capsys, *argv, "--out", "auto.safetensors")[0] == 0
+    given, auto = load_model("given.safetensors"), load_model("auto.safetensors")
+    assert given.network.parameters.tobytes() == auto.network.parameters.tobytes()
+    timeless = [{k: v for k, v in run.training["history"].items() if k != "seconds"}
+                for run in (given, auto)]  # fmt: skip
+    assert timeless[0] == timeless[1]
+    settings = given.training["summary"]["settings"]
+    assert settings["epochs"] == 100 and settings["epochs_auto"] is False
+    assert auto.training["summary"]["settings"]["epochs_auto"] is True
+
+
+@pytest.mark.parametrize(
+    "options", [["--validation-split", "0"], ["--patience", "0"], ["--target-error", "1e-9"]]
+)
+def test_without_early_stopping_the_default_is_100_epochs(options, capsys, in_tmp):
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--hidden", "4", "--quiet",
+                       "--out", "m.safetensors", *options)  # fmt: skip
+    assert code == 0, err
+    summary = _summary("m.safetensors")
+    assert summary["epochs"] == _train_args.FIXED_EPOCHS == 100
+    assert summary["settings"]["epochs"] == 100 and summary["settings"]["epochs_auto"] is True
+
+
+def test_epochs_auto_can_be_given_and_a_bad_count_names_it(capsys, in_tmp):
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--epochs", "auto", "--quiet",
+                       "--out", "m.safetensors")  # fmt: skip
+    assert code == 0, err
+    assert _summary("m.safetensors")["settings"]["epochs_auto"] is True
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--epochs", "often")
+    assert code == 2 and "'often' is neither a whole number nor auto" in err
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--epochs", "0")
+    assert code != 0 and "--epochs 0 is out of range" in err and "or auto" in err
+
+
+def test_help_shows_the_defaults_with_their_numbers(capsys):
+    code, out, _ = cli(capsys, "train", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert (
+        "--epochs N epochs to train at most, or auto (default: auto: until the validation "
+        "loss stops improving for --patience epochs, at most 1,000; 100 when nothing stops "
+        "the run early" in text
+    )
+    assert "--learning-rate LR the step size (default: the optimizer's: " in text
+    assert "0.001 for adam, adamw, rmsprop" in text and "0.01 for sgd" in text
+
+
+def test_a_resumed_default_run_stops_where_the_uninterrupted_one_did(tmp_path):
+    # The early stopping's state (best loss, its epoch and weights, the wait) is in the
+    # checkpoint and the resolved count (1,000) in the settings: the resumed run stops at
+    # the same epoch, with the same model.
+    data = three_classes(tmp_path, 3000, 12, 0.4)
+
+    def argv(out: Path) -> list[str]:
+        return ["train", str(data), "--target", "label", "--seed", "3", "--out", str(out)]
+
+    whole = tmp_path / "whole.safetensors"
+    assert main([*argv(whole), "--quiet"]) == 0
+    reference = load_model(whole).training["summary"]
+    assert reference["stop_reason"].startswith("no improvement of val_loss")
+    assert 20 < reference["epochs"] < 1000
+    folder, out = tmp_path / "run", tmp_path / "m.safetensors"
+    assert run_until_epoch([*argv(out), "--checkpoint", str(folder)], 3, signal.SIGKILL) != 0
+    assert main(["train", "--resume", str(folder), "--quiet", "--out", str(out)]) == 0
+    resumed = load_model(out)
+    assert resumed.training["summary"]["epochs"] == reference["epochs"]
+    assert resumed.training["summary"]["stop_reason"] == reference["stop_reason"]
+    assert resumed.training["summary"]["settings"]["epochs_auto"] is True
+    assert np.array_equal(resumed.network.parameters, load_model(whole).network.parameters)
