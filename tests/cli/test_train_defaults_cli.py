@@ -131,3 +131,18 @@ def test_a_resumed_default_run_stops_where_the_uninterrupted_one_did(tmp_path):
     assert resumed.training["summary"]["stop_reason"] == reference["stop_reason"]
     assert resumed.training["summary"]["settings"]["epochs_auto"] is True
     assert np.array_equal(resumed.network.parameters, load_model(whole).network.parameters)
+
+
+def test_a_run_that_saves_no_model_says_so(capsys, in_tmp):
+    # (a built-in dataset's run saves only with --out; the next step, predict, needs one)
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--hidden", "4", "--epochs", "2")
+    assert code == 0
+    assert err.splitlines()[-1] == (
+        "note: the model was not saved; add --out iris.safetensors to keep it."
+    )
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--hidden", "4", "--epochs", "2",
+                       "--quiet")  # fmt: skip
+    assert code == 0 and "note" not in err  # (--quiet: no lines but warnings and errors)
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--hidden", "4", "--epochs", "2",
+                       "--out", "m.safetensors")  # fmt: skip
+    assert code == 0 and "not saved" not in err

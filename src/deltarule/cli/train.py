@@ -155,6 +155,12 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
             extra[TARGET_RECORD] = scaling
         lines.append(save_trained(net, pre, target, history, args, {**extra, "hidden": hidden}))
     say(lines, target)
+    if target is None and not interrupted and not args.quiet:  # (quiet: asked for no lines)
+        name = args.dataset or "digits"  # (DATA's model is saved by default: <stem>)
+        print(
+            f"note: the model was not saved; add --out {name}.safetensors to keep it.",
+            file=sys.stderr,
+        )
     if args.plot:  # after the model: a plot that fails must not lose the training
         plot = Path(args.plot)
         if interrupted and args.plot_existed:  # beside the earlier run's, as the model
