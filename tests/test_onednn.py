@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import signal
 import subprocess
 import sys
 import textwrap
@@ -211,6 +212,51 @@ def test_single_threaded_holds_this_thread_at_one_and_restores_it() -> None:
         assert library.get_threads() == 1
     assert library.get_threads() == before
     assert seen["other"] == before  # OpenMP's setting is each thread's own
+
+
+def test_single_threaded_keeps_signal_handlers_off_the_threads_stacks() -> None:
+    # a signal's handler, run on the stack of a thread inside oneDNN's kernels, corrupted
+    # the heap: other threads block the signals within the block (the main thread takes
+    # them), and the main thread has an alternate signal stack (test_sigstack: pytest's
+    # faulthandler gives it one here)
+    _onednn._library()
+    seen = {}
+
+    def other() -> None:
+        seen["before"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        with _onednn.single_threaded():
+            seen["inside"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        seen["after"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1} <= seen["inside"]
+    assert signal.SIGINT not in seen["before"] and seen["after"] == seen["before"]
+
+
+def test_its_products_give_the_main_thread_an_alternate_signal_stack() -> None:
+    # (a fresh interpreter without faulthandler, whose stack pytest's would stand for)
+    script = textwrap.dedent(
+        """
+        import ctypes
+        from deltarule import _onednn, _sigstack
+
+        def has_stack():
+            now = _sigstack._Stack()
+            assert ctypes.CDLL(None).sigaltstack(None, ctypes.byref(now)) == 0
+            return not now.ss_flags & 2
+
+        before = has_stack()
+        assert _onednn._library() is not None
+        with _onednn.single_threaded():
+            inside = has_stack()
+        print(before, inside)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split()  # fmt: skip
+    assert out == ["False", "True"]
 
 
 def test_callers_whose_products_are_all_small_do_not_load_it(monkeypatch) -> None:

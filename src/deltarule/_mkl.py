@@ -61,7 +61,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _blas, _compiled
+from . import _blas, _compiled, _sigstack
 
 __all__ = [
     "gemm_addresses", "gemm_address", "available", "library_path", "single_threaded",
@@ -175,7 +175,11 @@ def single_threaded() -> Iterator[None]:
         return
     previous = library.set_local(1)
     try:
-        yield
+        # (its products run JIT-compiled kernels, as oneDNN's do, whose stack data a signal
+        # handler overwrote there: see deltarule._sigstack; not measured with MKL, which
+        # this AMD machine does not use)
+        with _sigstack.protected():
+            yield
     finally:
         library.set_local(previous)
 

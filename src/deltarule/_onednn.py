@@ -56,7 +56,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _blas, _compiled
+from . import _blas, _compiled, _sigstack
 
 __all__ = [
     "gemm_address", "available", "library_path", "single_threaded", "DISTRIBUTION", "SWITCH",
@@ -117,7 +117,8 @@ def single_threaded() -> Iterator[None]:
     previous = library.get_threads()
     library.set_threads(1)
     try:
-        yield
+        with _sigstack.protected():  # (a signal's handler ran over its kernels' stack data)
+            yield
     finally:
         library.set_threads(previous)
 
@@ -203,7 +204,7 @@ def _held(library: _OneDnn) -> Iterator[None]:
     previous = library.get_threads()
     library.set_threads(1)
     try:
-        with _blas.single_threaded():
+        with _blas.single_threaded(), _sigstack.protected():
             yield
     finally:
         library.set_threads(previous)
