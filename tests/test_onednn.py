@@ -259,6 +259,22 @@ def test_its_products_give_the_main_thread_an_alternate_signal_stack() -> None:
     assert out == ["False", "True"]
 
 
+def test_its_function_is_compiled_under_numbas_compiler_lock(monkeypatch) -> None:
+    # LLVM's global context is numba's too, and not safe to use from two threads at once
+    import llvmlite.binding as llvm
+    from numba.core.compiler_lock import global_compiler_lock
+
+    parse, held = llvm.parse_assembly, []
+
+    def parse_assembly(*args, **kwargs):
+        held.append(global_compiler_lock.is_locked())
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(llvm, "parse_assembly", parse_assembly)
+    assert _onednn._compile(1, 2)  # (addresses it would call: compiled, never called)
+    assert held == [True]
+
+
 def test_callers_whose_products_are_all_small_do_not_load_it(monkeypatch) -> None:
     forget_onednn()
     assert _onednn.gemm_address(np.float32, _onednn.MIN_PRODUCT - 1) == 0

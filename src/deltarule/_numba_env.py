@@ -41,8 +41,16 @@ _LOADING = threading.RLock()
 def fork_waits() -> Iterator[None]:
     """A block that ``os.fork`` waits for: numba's import and the kernels' here, MKL's
     loading and compiling (:mod:`deltarule._mkl`), work that takes a library's internal
-    lock, which a fork made in the middle of it would leave held in the child for ever."""
-    with _LOADING:
+    lock, which a fork made in the middle of it would leave held in the child for ever.
+
+    A Ctrl-C waits for the block's end too (:func:`deltarule._threads.signals_deferred`):
+    raised in the middle of numba's import it left numba half imported (the next fit of
+    the same session, in a notebook, failed: "module 'numba' has no attribute 'core'"),
+    and oneDNN's or MKL's load half done.
+    """
+    from ._threads import signals_deferred
+
+    with signals_deferred(), _LOADING:
         _fork_safe()
         yield
 

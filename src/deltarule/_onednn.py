@@ -268,15 +268,29 @@ def _compile(onednn: int, numpy: int) -> int:
         .replace("ONEDNN", str(onednn))
         .replace("BLAS_CALL", _BLAS_CALL.replace("NUMPY", str(numpy)))
     )
-    llvm.initialize_native_target()
-    llvm.initialize_native_asmprinter()
-    module = llvm.parse_assembly(source)
-    module.verify()
-    machine = llvm.Target.from_default_triple().create_target_machine()
-    engine = llvm.create_mcjit_compiler(module, machine)
-    engine.finalize_object()
-    _KEPT.append(engine)
-    return engine.get_function_address("sgemm")
+    # LLVM's global context, which numba's compiles use too, is not safe to use from two
+    # threads at once (a compile of deltarule._shaped's build thread may run meanwhile):
+    # numba's compiler lock, which its own compiles take, keeps them apart
+    with _compiler_lock():
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        module = llvm.parse_assembly(source)
+        module.verify()
+        machine = llvm.Target.from_default_triple().create_target_machine()
+        engine = llvm.create_mcjit_compiler(module, machine)
+        engine.finalize_object()
+        _KEPT.append(engine)
+        return engine.get_function_address("sgemm")
+
+
+def _compiler_lock() -> Any:
+    """numba's lock around every compile of its (and its cache's loads), or a block that
+    does nothing where numba is not there."""
+    try:
+        from numba.core.compiler_lock import global_compiler_lock
+    except ImportError:
+        return contextlib.nullcontext()
+    return global_compiler_lock
 
 
 def _first_products(address: int) -> bool:
