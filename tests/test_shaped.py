@@ -5,7 +5,10 @@ ever makes a run faster: same results, the generic kernel whenever it is not rea
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -586,3 +589,33 @@ def test_a_fit_tells_the_kernel_how_long_it_has_left(tier, monkeypatch) -> None:
     assert seen[0] == 0.0  # (unknown before the first chunk: no build for it)
     assert len(seen) > 3 and all(x > 0 for x in seen[1:])
     assert seen[-1] < seen[1]  # (less left as the run goes on)
+
+
+def test_a_ctrl_c_while_the_build_thread_starts_leaves_it_known(monkeypatch) -> None:
+    # a KeyboardInterrupt raised in Thread.start (once the thread ran) left it out of
+    # _WORKER: the next hot shape started a second build thread beside it
+    release = threading.Event()
+    real_start = threading.Thread.start
+
+    def start(self) -> None:
+        real_start(self)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        time.sleep(0.05)  # (Python's handler runs by now, unless it waits)
+
+    def work() -> None:  # (the build thread: waits, then ends as _work does)
+        release.wait(10)
+        with _shaped._WORKER_LOCK:
+            _shaped._QUEUE.clear()
+            _shaped._WORKER.clear()
+
+    monkeypatch.setattr(_shaped, "_work", work)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    assert not _shaped._WORKER
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _shaped._start(_shaped._Shape())
+        assert len(_shaped._WORKER) == 1 and _shaped._WORKER[0].is_alive()
+    finally:
+        release.set()
+        for thread in list(_shaped._WORKER):
+            thread.join(10)

@@ -215,3 +215,27 @@ def test_signals_are_not_deferred_in_other_threads() -> None:
     thread.start()
     thread.join()
     assert not errors
+
+
+def test_sigint_is_given_back_its_handler_last(monkeypatch) -> None:
+    # a Ctrl-C handled between two restores must still find a handler that records it, so
+    # that it raises only once every handler is back (SIGTERM's left as 'remember' else)
+    interrupt = signal.getsignal(signal.SIGINT)
+    term = signal.signal(signal.SIGTERM, ours := lambda signum, frame: None)
+    calls: list[int] = []
+    real = signal.signal
+
+    def recording(signum, handler):
+        calls.append(signum)
+        return real(signum, handler)
+
+    try:
+        monkeypatch.setattr(signal, "signal", recording)
+        with signals_deferred():
+            pass
+        monkeypatch.undo()
+        assert calls[-2:] == [signal.SIGTERM, signal.SIGINT]
+        assert signal.getsignal(signal.SIGINT) is interrupt
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, term)

@@ -450,8 +450,12 @@ def spent(
 def _start(shape: _Shape) -> None:
     """Queue ``shape`` for the build thread, started if it is not running (a thread that
     cannot be started leaves the queued shapes to the generic kernel, and raises nothing)."""
+    from ._threads import signals_deferred
+
     shape.state = "building"
-    with _WORKER_LOCK:
+    # (a Ctrl-C raised in Thread.start left the thread running but not in _WORKER: the next
+    # shape started a second one; it waits for the start)
+    with signals_deferred(), _WORKER_LOCK:
         _QUEUE.append(shape)
         if _WORKER:
             return

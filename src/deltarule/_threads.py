@@ -161,8 +161,10 @@ def signals_deferred() -> Iterator[None]:
                 signal.signal(signum, remember)
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        # SIGINT's handler last: a Ctrl-C handled between two of these lines reaches
+        # ``remember`` until then, and raises only once every handler is back
+        for signum in sorted(previous, key=lambda number: number == signal.SIGINT):
+            signal.signal(signum, previous[signum])
         for signum, frame in received:
             handler = previous.get(signum)
             if callable(handler):
