@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import deltarule as dr
 from deltarule.preprocessing import TabularPreprocessor
 
 from .cli_helpers import cli, flowers, houses
@@ -124,8 +125,14 @@ def test_a_cli_model_predicts_from_python_as_the_command_does(capsys, flower_mod
     loaded = load_model("model.safetensors")
     predicted = loaded.predict(read_table("new.csv"))
     assert code == 0 and out.splitlines() == ["species", *predicted]
-    with pytest.raises(ValueError, match=r"takes a table of its data's columns \(3 by name"):
-        loaded.predict(new.to_numpy())
+    # rows without names are read in the training order, with a warning saying so: in
+    # another order, a column of numbers that receives text is refused
+    with pytest.warns(dr.DataWarning, match="in the order it was trained on"):
+        ordered = loaded.predict(new[["length", "width", "colour"]].to_numpy())
+    assert list(ordered) == list(predicted)
+    with pytest.raises(ValueError, match=r"column 'length' holds text \('red'"):
+        with pytest.warns(dr.DataWarning):
+            loaded.predict(new.to_numpy())
     with pytest.raises(ValueError, match=r"lacks 1 column\(s\) the model needs: \['colour'\]"):
         loaded.predict(new.drop(columns="colour"))
 

@@ -35,6 +35,12 @@ def as_named_table(data: Any, names: list[Any]) -> Any:
     DataFrame or None
         None when ``data`` is neither a mapping nor array-like (a number, a string, None).
 
+    Warns
+    -----
+    DataWarning
+        For rows without column names (an array, a list of rows): read in the training
+        order, which the model cannot check.
+
     Raises
     ------
     InputError
@@ -66,6 +72,19 @@ def as_named_table(data: Any, names: list[Any]) -> Any:
             f"shape (n_samples, {len(names)}), or a pandas DataFrame with these columns "
             "by name."
         )
+    import warnings
+
+    from ..exceptions import DataWarning
+
+    warnings.warn(  # (as scikit-learn warns of X without the feature names it was fitted with)
+        f"rows without column names are read as the model's {len(names)} raw input columns "
+        f"in the order it was trained on: {_shown(names)}; rows in another order give "
+        "wrong predictions without an error. Pass a pandas DataFrame with these columns by "
+        "name (deltarule.io.read_table reads a file as training did) to have them matched "
+        "by name.",
+        DataWarning,
+        stacklevel=4,  # (the caller of LoadedModel.predict)
+    )
     table = pd.DataFrame(rows, columns=pd.Index(names, dtype=object))
     return table.infer_objects() if rows.dtype == object else table
 
