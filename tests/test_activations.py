@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import unique_entries
 
+import deltarule as dr
 from deltarule import InputError, UnknownNameError
 from deltarule.activations import ACTIVATIONS, Activation, get_activation, register_activation
 
@@ -270,7 +271,7 @@ def test_a_wrong_user_activation_is_refused_when_made(args, message) -> None:
         # a (3,) derivative broadcast over the probe's (2, 3), then failed in fit
         (("wrong_shape", np.tanh, lambda z, a: np.ones(3, z.dtype)),
          r"derivative\(z, a\) returned shape \(3,\) for z of shape \(2, 3\); expected z's "
-         r"shape or a single number"),
+         r"shape, or one that broadcasts to z's for every batch"),
         # a TypeError "Field elements must be 2- or 3-tuples" when made
         (("listed_derivative", np.tanh, lambda z, a: (1 - a * a).tolist()),
          r"derivative\(z, a\) returned list \[\[.*; expected a NumPy array of z's shape "
@@ -298,3 +299,26 @@ def test_an_activation_name_must_be_a_string(name) -> None:
         InputError, match="Activation's name must be a non-empty string; " + expected
     ):
         Activation(name, np.tanh, lambda z, a: 1 - a * a)
+
+
+@pytest.mark.parametrize(
+    "derivative",
+    [
+        lambda z, a: np.ones((1, z.shape[1]), z.dtype),  # a row
+        lambda z, a: np.ones((z.shape[0], 1), z.dtype),  # a column
+        lambda z, a: z.dtype.type(1.0),  # one number
+    ],
+    ids=["row", "column", "number"],
+)
+def test_a_derivative_that_broadcasts_for_every_batch_is_taken(derivative) -> None:
+    # (refused for a day: only z's shape or one number passed, though these trained as
+    # the full derivative does; a fixed (3,) fits the probe's (2, 3) alone and is refused)
+    X = np.random.default_rng(0).normal(size=(9, 3))
+    y = X.sum(axis=1, keepdims=True)
+    outputs = []
+    for d in (derivative, lambda z, a: np.ones_like(z)):
+        act = Activation("ramp", lambda z: z * 1.0, d)
+        net = dr.Network([3, 4, 1], activation=act, seed=0)
+        net.fit(X, y, epochs=3, batch_size=4, verbose=0, warn_convergence=False, seed=0)
+        outputs.append(net.predict(X))
+    np.testing.assert_array_equal(outputs[0], outputs[1])

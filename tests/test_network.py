@@ -748,3 +748,11 @@ def test_from_config_names_what_is_missing(config: object, said: str) -> None:
 def test_from_config_takes_a_single_use_bias_value() -> None:
     config = {**Network([3, 2, 1]).config(), "use_bias": False}
     assert Network.from_config(config).config()["use_bias"] == [False, False]
+
+
+def test_from_config_takes_arrays_for_its_lists() -> None:
+    # (use_bias, dropout and activations as NumPy arrays: refused for a day, taken before)
+    net = Network([3, 4, 2], activation="tanh", output_activation="softmax", dropout=0.1)
+    config = net.config()
+    arrays = {key: np.array(config[key]) for key in ("use_bias", "dropout", "activations")}
+    assert Network.from_config({**config, **arrays}).config() == config

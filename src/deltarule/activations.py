@@ -43,6 +43,14 @@ __all__ = [
 ]
 
 
+def _broadcasts(out: Array, z: Array) -> bool:
+    """Whether an array of ``out``'s shape broadcasts to ``z``'s shape."""
+    try:
+        return np.broadcast_shapes(out.shape, z.shape) == z.shape
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class Activation:
     r"""An activation function together with its derivative.
@@ -142,18 +150,32 @@ class Activation:
                 f"Activation {self.name!r}: function(z) returned shape {a.shape} for z of shape "
                 "(2, 3); expected z's shape (element-wise, or row by row like softmax)."
             )
-        # One number multiplies every entry; any other shape than z's would broadcast
-        # differently, or not at all, for another batch (a (3,) derivative fits (2, 3) only).
-        scalar = self.derivative is not None and out.size == 1 and out.ndim <= z.ndim
-        if out.shape != z.shape and not scalar:
-            single = " or a single number" if self.derivative is not None else ""
+        # A shape other than z's must broadcast to z's for any batch and width (one number,
+        # a row, a column): looked at on a second z, as a fixed (3,) fits (2, 3) alone.
+        if out.shape != z.shape and not (_broadcasts(out, z) and self._broadcasts_again(what)):
             raise InputError(
                 f"Activation {self.name!r}: {what} returned shape {out.shape} for z of shape "
-                f"(2, 3); expected z's shape{single} (it multiplies the gradient entry by "
-                "entry, for batches of any size)."
+                "(2, 3); expected z's shape, or one that broadcasts to z's for every batch "
+                "(a single number, a row (1, n), a column (n_rows, 1)): it multiplies the "
+                "gradient entry by entry."
             )
         self._probe_type(what, returned, number=self.derivative is not None)
         self._probe_dtype(z.astype(np.float32))
+
+    def _broadcasts_again(self, what: str) -> bool:
+        """Whether ``what`` (the derivative or the Jacobian product) broadcasts to z's shape
+        for a z of another batch and width, (5, 4), too."""
+        z = np.linspace(-1.0, 1.0, 20).reshape(5, 4)
+        try:
+            with np.errstate(all="ignore"):
+                a = np.asarray(self.function(z))
+                if self.derivative is not None:
+                    out = self.derivative(z, a)
+                else:
+                    out = self.jacobian_product(z, a, np.ones_like(z))
+        except Exception:  # noqa: BLE001 - failing there: not the shape of every batch
+            return False
+        return _broadcasts(np.asarray(out), z)
 
     def _probe_type(self, what: str, returned: Any, number: bool) -> None:
         """Refuse a result that is not an ndarray (a list, say), or for ``number`` a number."""

@@ -853,7 +853,7 @@ class Network:
             left out), or its ``activations`` is not a list of names.
         """
         _check_config(config)
-        acts = list(config["activations"])
+        acts = list(_listed(config["activations"]))
         return cls(
             config["layer_sizes"],
             activation=acts[:-1] if len(acts) > 1 else "identity",
@@ -948,7 +948,7 @@ def _check_config(config: Any) -> None:
             f"Network.from_config received a config without {', '.join(map(repr, missing))} "
             f"(it has {', '.join(map(repr, config)) or 'no keys'}); {expected}"
         )
-    acts = config["activations"]
+    acts = _listed(config["activations"])
     if isinstance(acts, str) or not isinstance(acts, Sequence) or not acts:
         raise InputError(
             f"Network.from_config: config['activations'] must be a non-empty list of "
@@ -959,7 +959,10 @@ def _check_config(config: Any) -> None:
 
 
 def _listed(value: Any) -> Any:
-    """``value`` as a list if it is a sequence (not a string), else as it is."""
+    """``value`` as a list if it is a sequence (not a string) or a 1-D array, else as it
+    is (a config's lists may come as NumPy arrays)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value.tolist()
     return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
 
 

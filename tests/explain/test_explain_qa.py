@@ -457,7 +457,8 @@ def test_the_weights_are_numbered_as_weight_label_numbers_them():
         ([2, 3], "softmax", ["a", "b"],
          "classes has 2 labels ('a', 'b'), but the network has 3 outputs; expected 3 labels, "
          "one per output"),
-        ([2, 3], "softmax", "abc", "classes must be a list of labels; received str 'abc'"),
+        ([2, 3], "softmax", "abc", "classes must be a list (or 1-D array) of labels; received "
+         "str 'abc'"),
     ],
 )  # fmt: skip
 def test_classes_that_name_no_output_are_refused(sizes, output, classes, said) -> None:
@@ -472,3 +473,10 @@ def test_classes_that_name_no_output_are_refused(sizes, output, classes, said) -
     )
     good = ["a", "b"] if sizes[-1] == 1 else ["a", "b", "c"]  # (then named in the note)
     assert "class '" in explain_example(net, [0.1, 0.2], classes=good)
+
+
+def test_classes_as_an_array_are_labels_too() -> None:
+    # (a scikit-learn estimator's classes_ is an array: refused for a day)
+    net = dr.Network([2, 3], output_activation="softmax", seed=0)
+    listed = explain_example(net, [0.1, 0.2], classes=["a", "b", "c"])
+    assert explain_example(net, [0.1, 0.2], classes=np.array(["a", "b", "c"])) == listed

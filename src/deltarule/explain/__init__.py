@@ -158,16 +158,22 @@ def default_target(
     )
 
 
-def _check_classes(network: Network, classes: Sequence[Any] | None) -> None:
-    """An InputError unless ``classes`` (when given) has one label per output, or two (for
-    0 and 1) for a single output: another count names no class (it was ignored)."""
+def _check_classes(network: Network, classes: Sequence[Any] | None) -> list[Any] | None:
+    """``classes`` as a list of plain labels (an array's as Python values), or an
+    InputError unless (when given) it has one label per output, or two (for 0 and 1) for a
+    single output: another count names no class (it was ignored)."""
     if classes is None:
-        return
-    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+        return None
+    if isinstance(classes, (str, bytes)) or not (
+        isinstance(classes, Sequence) or (isinstance(classes, np.ndarray) and classes.ndim == 1)
+    ):
         raise InputError(
-            f"classes must be a list of labels; received {type(classes).__name__} "
-            f"{classes!r:.60}. E.g. classes=['cat', 'dog']."
+            f"classes must be a list (or 1-D array) of labels; received "
+            f"{type(classes).__name__} {classes!r:.60}. E.g. classes=['cat', 'dog'], or an "
+            "estimator's classes_."
         )
+    # (an array's labels, a scikit-learn estimator's classes_, as Python's: 'c', not np.str_)
+    classes = classes.tolist() if isinstance(classes, np.ndarray) else list(classes)
     n = network.n_outputs
     counts = (n, 2) if n == 1 else (n,)
     if len(classes) not in counts:
@@ -182,6 +188,7 @@ def _check_classes(network: Network, classes: Sequence[Any] | None) -> None:
             f"{'s' if n != 1 else ''}; expected {expected}. Pass the labels the network was "
             "trained with, or leave classes out."
         )
+    return classes
 
 
 def example_trace(
@@ -241,7 +248,7 @@ def example_trace(
         )
     if not isinstance(note, str):
         raise InputError(f"note must be a string; received {type(note).__name__} {note!r}.")
-    _check_classes(network, classes)
+    classes = _check_classes(network, classes)
     if y is None:
         with np.errstate(all="ignore"):  # (an overflow is refused by trace, naming the value)
             y, chosen = default_target(network, network.forward(X)[0], classes)
