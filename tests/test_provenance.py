@@ -21,8 +21,9 @@ def test_the_hash_covers_every_byte_whatever_the_arrays_layout(monkeypatch) -> N
     changed = X.copy()
     changed[9, 3] = 0.5  # (in the last block)
     assert fingerprint(changed, y, None)["blake2b"] != whole
-    weighted = fingerprint(X, y, np.ones(10, np.float32))
+    weighted = fingerprint(X, y, np.full(10, 2.0, np.float32))
     assert weighted["weighted"] and weighted["blake2b"] != whole
+    assert fingerprint(X, y, np.ones(10, np.float32)) == fingerprint(X, y, None)  # (alike)
 
 
 def test_sparse_inputs_are_fingerprinted_by_their_values_and_places() -> None:

@@ -75,3 +75,40 @@ def test_the_main_thread_keeps_its_signals() -> None:
     before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     with _sigstack.protected():
         assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+
+
+FORKED = textwrap.dedent(
+    """
+    import ctypes, os, threading
+    from deltarule import _sigstack
+
+    def has_stack():
+        now = _sigstack._Stack()
+        assert ctypes.CDLL(None).sigaltstack(None, ctypes.byref(now)) == 0
+        return not now.ss_flags & 2
+
+    assert _sigstack.main_thread_stack() and has_stack()
+    read, write = os.pipe()
+
+    def fork():  # (the child's one thread, its main thread, is this one: without the stack)
+        pid = os.fork()
+        if pid == 0:
+            before = has_stack()
+            given = _sigstack.main_thread_stack()
+            os.write(write, f"{before} {given} {has_stack()}".encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+    thread = threading.Thread(target=fork)
+    thread.start()
+    thread.join()
+    print(os.read(read, 100).decode())
+    """
+)
+
+
+def test_a_child_forked_from_another_thread_gets_a_stack_too() -> None:
+    # (the parent's record of its stack made the child's main thread go without one)
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", FORKED], capture_output=True,
+                         text=True, check=True).stdout.split()  # fmt: skip
+    assert out == ["False", "True", "True"]

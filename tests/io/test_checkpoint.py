@@ -1010,7 +1010,7 @@ def _changed_value(X, y):
         (lambda X, y: ((X, y), {"validation_split": 0.2}), "validation_split 0.25 (now 0.2)"),
         (lambda X, y: ((X, y), {"validation_split": 0.0, "validation_data": (X[:30], y[:30])}),
          "validation_split 0.25 (now 0.0)"),
-        (lambda X, y: ((X, y), {"sample_weight": np.ones(len(X))}),
+        (lambda X, y: ((X, y), {"sample_weight": np.linspace(0.5, 1.5, len(X))}),
          "training sample weights: none (now given)"),
         (lambda X, y: ((X, y), {"class_weight": "balanced"}),
          "training sample weights: none (now given)"),
@@ -1038,6 +1038,23 @@ def test_a_resumed_fit_on_other_data_is_refused_naming_what_differs(tmp_path, ch
     assert f"a new Checkpoint folder (or {tmp_path} deleted)" in message
     assert trainer.epochs_done == 3  # nothing trained
     run(trainer, 3, [], X, y)  # the run's own data: it resumes, as the uninterrupted run
+    assert trainer.network.parameters.tobytes() == straight.network.parameters.tobytes()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"sample_weight": np.ones(120)}, {"class_weight": {0: 1.0, 1: 1.0, 2: 1.0}}],
+    ids=["weights of 1", "class weights of 1"],
+)
+def test_weights_of_one_resume_as_none(tmp_path, options) -> None:
+    # (they train as no weights do: refused for a day as "sample weights: none (now given)")
+    X, y = data()
+    straight = make_trainer()
+    run(straight, 6, [], X, y)
+    run(make_trainer(), 3, [Checkpoint(tmp_path)], X, y)
+    trainer = resume_trainer(make_trainer(), load_checkpoint(tmp_path))
+    trainer.fit(X, y, epochs=3, validation_split=0.25, verbose=0, warn_convergence=False,
+                **options)  # fmt: skip
     assert trainer.network.parameters.tobytes() == straight.network.parameters.tobytes()
 
 
