@@ -48,6 +48,7 @@ __all__ = [
     "refuse_stdout",
     "renamed",
     "session",
+    "stdin_file",
     "suffix",
 ]
 
@@ -245,6 +246,11 @@ def _current() -> _Stdin:
 def suffix() -> str:
     """The extension standard input's format gives it: ``.csv``, ``.parquet`` or ``.npz``."""
     return _current().path().suffix
+
+
+def stdin_file() -> Path:
+    """The temporary file holding standard input (read now if it was not yet)."""
+    return _current().path()
 
 
 def fingerprint() -> dict[str, Any]:
