@@ -1,7 +1,7 @@
 """``deltarule train``'s class labels as the file writes them (``_labels_as_written``): the
-byte scan that skips reading the target again (``_may_hold_codes``) gives the labels that
-reading it again gives, for codes (``01``), signs, spaces, quotes, missing values, CRLF, a
-byte-order mark, gzip and standard input."""
+byte scan that skips reading the target again (``deltarule.io._text.may_hold_codes``)
+gives the labels that reading it again gives, for codes (``01``), signs, spaces, quotes,
+missing values, CRLF, a byte-order mark, gzip and standard input."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from deltarule.cli import _stdin, _train_data
 from deltarule.cli._common import read_data
+from deltarule.io import _text
 
 pd = pytest.importorskip("pandas")
 
@@ -56,7 +57,7 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, path: str, **options) -> tuple[pd
     """The labels with the scan, and with the target always read again (no scan)."""
     fast = labels(path, **options)
     with monkeypatch.context() as patch:
-        patch.setattr(_train_data, "_may_hold_codes", lambda file: True)
+        patch.setattr(_text, "may_hold_codes", lambda file: True)
         slow = labels(path, **options)
     return fast, slow
 
@@ -91,7 +92,7 @@ def test_labels_from_standard_input(monkeypatch, name):
 
     fast = from_stdin()
     with monkeypatch.context() as patch:
-        patch.setattr(_train_data, "_may_hold_codes", lambda file: True)
+        patch.setattr(_text, "may_hold_codes", lambda file: True)
         slow = from_stdin()
     pd.testing.assert_series_equal(fast, slow)
 
@@ -109,8 +110,8 @@ SCANNED = {
 
 @pytest.mark.parametrize("block", [1, 2, 3, 5, 8, 13])
 def test_a_code_across_blocks_is_found(tmp_path, monkeypatch, block):
-    monkeypatch.setattr(_train_data, "_SCAN_BYTES", block)
+    monkeypatch.setattr(_text, "SCAN_BYTES", block)
     for text, found in SCANNED.items():
         path = tmp_path / "table.csv"
         path.write_text(text)
-        assert _train_data._may_hold_codes(path) is found, (text, block)
+        assert _text.may_hold_codes(path) is found, (text, block)

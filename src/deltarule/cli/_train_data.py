@@ -8,16 +8,14 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-import string
 import warnings
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import DataWarning, InputError
-from ..io._text import open_binary
+from ..io import _text
 from ._common import (
     CLASSIFICATION,
     check_fann_data,
@@ -301,46 +299,6 @@ def _numbers_rows(column: Any, name: Any) -> str | None:
 _CODE = re.compile(r"\s*[+-]?0\d")
 """A value written like a code, not a number: a leading zero (01, 007)."""
 
-_IN_VALUE = np.zeros(256, dtype=bool)
-_IN_VALUE[np.frombuffer((string.digits + string.ascii_letters + ".").encode(), np.uint8)] = True
-"""Bytes after which a value does not start: no separator is a letter, digit or point
-(:func:`deltarule.io._separators.check_separator`)."""
-
-_SCAN_BYTES = 1 << 22
-"""Bytes of a file looked at at once by :func:`_may_hold_codes` (4 MiB: fastest measured)."""
-
-
-def _may_hold_codes(file: Path) -> bool:
-    """Whether some value of the text table ``file`` (gzip-compressed or not) may be written
-    like a code (:data:`_CODE`); False proves that none is, so that its target need not be
-    read again as written. A value ``[space][sign]0D`` (D a digit, maybe not ASCII) is, in
-    the file's bytes, a ``0`` after a byte that is no ASCII letter, digit or point (a
-    separator, sign, space, quote, line break or byte-order mark), followed by D's first
-    byte (an ASCII digit or a byte of 0x80 and over) or by a quote (``"0"1`` reads as
-    ``01``). Such a pair anywhere (in any column: ``1.05`` is no match, ``1e-05`` is)
-    answers True, as does a Parquet file or one that cannot be read: the target is then
-    read again. About 0.07 s for 160 MB, where pandas reads the column alone in 0.9 s."""
-    try:
-        with open_binary(file) as handle:
-            block = handle.read(_SCAN_BYTES)
-            if block.startswith(b"PAR1"):
-                return True
-            tail = b"\n"  # (the byte before the first: a line break)
-            while block:
-                data = tail + block
-                octets = np.frombuffer(data, dtype=np.uint8)
-                digit = (octets - np.uint8(48)) < 10
-                zeros = np.flatnonzero((octets[1:-1] == 48) & ~digit[:-2]) + 1
-                zeros = zeros[~_IN_VALUE[octets[zeros - 1]]]
-                after = octets[zeros + 1]
-                if (digit[zeros + 1] | (after == 34) | (after >= 0x80)).any():
-                    return True
-                tail = data[-2:]  # (its last byte, a 0, is looked at with the next block)
-                block = handle.read(_SCAN_BYTES)
-    except (OSError, EOFError, zlib.error):
-        return True
-    return False
-
 
 def _labels_as_written(
     column: Any, path: str, target: str, sep: str | None = None, header: bool = True
@@ -350,8 +308,8 @@ def _labels_as_written(
     ``2`` for ``02``); else ``column`` as read. The file's target column is read again
     alone (with ``sep`` and ``header``; its lines were checked by the first reading), as
     text, only for a column of whole numbers in a file where a value may be written so
-    (:func:`_may_hold_codes`, a scan of its bytes); a cell missing in ``column`` (``NA`` among
-    numbers) stays missing."""
+    (:func:`deltarule.io._text.may_hold_codes`, a scan of its bytes); a cell missing in
+    ``column`` (``NA`` among numbers) stays missing."""
     import pandas as pd
 
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
@@ -359,7 +317,7 @@ def _labels_as_written(
     values = column.dropna().to_numpy(dtype=float)
     if not np.isfinite(values).all() or (values != np.round(values)).any():
         return column
-    if not _may_hold_codes(stdin_file() if is_stdin(path) else Path(path)):
+    if not _text.may_hold_codes(stdin_file() if is_stdin(path) else Path(path)):
         return column  # (no code anywhere in the file: reading the column again finds none)
     written = read_data(path, target="y", text_columns=[target], needed=[target], sep=sep,
                         header=header, columns=[target], lines_checked=True)[target]  # fmt: skip

@@ -15,18 +15,22 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import string
 import zlib
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
     "GZIP_ERRORS",
+    "SCAN_BYTES",
     "WHITESPACE",
     "RowLines",
     "blank_lines",
     "is_empty",
     "is_gzip",
+    "may_hold_codes",
     "open_binary",
     "open_text",
     "records",
@@ -49,6 +53,57 @@ def is_gzip(file: Path) -> bool:
 def open_binary(file: Path) -> IO[bytes]:
     """Open ``file`` for reading bytes, decompressing it when it is gzip."""
     return gzip.open(file, "rb") if is_gzip(file) else open(file, "rb")
+
+
+@lru_cache(maxsize=1)
+def _in_value() -> Any:
+    """Bytes after which a value does not start, as a bool array by byte: no separator is a
+    letter, digit or point (:func:`deltarule.io._separators.check_separator`)."""
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer((string.digits + string.ascii_letters + ".").encode(), np.uint8)] = True
+    return table
+
+
+SCAN_BYTES = 1 << 22
+"""Bytes of a file looked at at once by :func:`may_hold_codes` (4 MiB: fastest measured)."""
+
+
+def may_hold_codes(file: Path) -> bool:
+    """Whether some value of the text table ``file`` (gzip-compressed or not) may be written
+    like a code, a whole number with a leading zero (``01``; the command line's
+    ``_train_data._CODE``). False proves that none is, so that the target need not be read
+    again as written. A value ``[space][sign]0D`` (D a digit, maybe not ASCII) is, in the
+    file's bytes, a ``0`` after a byte that is no ASCII letter, digit or point (a separator,
+    sign, space, quote, line break or byte-order mark), followed by D's first byte (an ASCII
+    digit or a byte of 0x80 and over) or by a quote (``"0"1`` reads as ``01``). Such a pair
+    anywhere (in any column: ``1.05`` is no match, ``1e-05`` is) answers True, as does a
+    Parquet file or one that cannot be read. About 0.07 s for 160 MB, where pandas reads
+    the column alone in 0.9 s."""
+    import numpy as np
+
+    in_value = _in_value()
+    try:
+        with open_binary(file) as handle:
+            block = handle.read(SCAN_BYTES)
+            if block.startswith(b"PAR1"):
+                return True
+            tail = b"\n"  # (the byte before the first: a line break)
+            while block:
+                data = tail + block
+                octets = np.frombuffer(data, dtype=np.uint8)
+                digit = (octets - np.uint8(48)) < 10
+                zeros = np.flatnonzero((octets[1:-1] == 48) & ~digit[:-2]) + 1
+                zeros = zeros[~in_value[octets[zeros - 1]]]
+                after = octets[zeros + 1]
+                if (digit[zeros + 1] | (after == 34) | (after >= 0x80)).any():
+                    return True
+                tail = data[-2:]  # (its last byte, a 0, is looked at with the next block)
+                block = handle.read(SCAN_BYTES)
+    except GZIP_ERRORS:
+        return True
+    return False
 
 
 def open_text(file: Path) -> IO[str]:
