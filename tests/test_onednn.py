@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pytest
 from conftest import forget_onednn
+from test_sigstack import masks_in_another_thread
 
 import deltarule as dr
 from deltarule import _blas, _compiled, _inference, _minibatch, _mkl, _onednn
@@ -220,17 +221,7 @@ def test_single_threaded_keeps_signal_handlers_off_the_threads_stacks() -> None:
     # them), and the main thread has an alternate signal stack (test_sigstack: pytest's
     # faulthandler gives it one here)
     _onednn._library()
-    seen = {}
-
-    def other() -> None:
-        seen["before"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-        with _onednn.single_threaded():
-            seen["inside"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-        seen["after"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-
-    thread = threading.Thread(target=other)
-    thread.start()
-    thread.join()
+    seen = masks_in_another_thread(_onednn.single_threaded)
     assert {signal.SIGINT, signal.SIGTERM, signal.SIGUSR1} <= seen["inside"]
     assert signal.SIGINT not in seen["before"] and seen["after"] == seen["before"]
 

@@ -51,18 +51,24 @@ def test_an_alternate_stack_already_there_is_kept() -> None:
     assert out[3] != str(_sigstack.STACK_BYTES) and out[5] == "0"  # (faulthandler's own)
 
 
-def test_another_thread_has_the_asynchronous_signals_blocked_within_the_block() -> None:
+def masks_in_another_thread(block) -> dict[str, set]:
+    """The signals blocked in a new thread before, inside and after ``block()``'s block."""
     seen: dict[str, set] = {}
 
     def work() -> None:
         seen["before"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-        with _sigstack.protected():
+        with block():
             seen["inside"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
         seen["after"] = signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
     thread = threading.Thread(target=work)
     thread.start()
     thread.join()
+    return seen
+
+
+def test_another_thread_has_the_asynchronous_signals_blocked_within_the_block() -> None:
+    seen = masks_in_another_thread(_sigstack.protected)
     for name in ("SIGINT", "SIGTERM", "SIGUSR1", "SIGALRM", "SIGCHLD"):
         assert getattr(signal, name) in seen["inside"]
         assert getattr(signal, name) not in seen["before"]

@@ -40,6 +40,7 @@ __all__ = [
     "dash_file_suffix",
     "data_name",
     "fingerprint",
+    "is_terminal",
     "is_stdin",
     "output_file",
     "read",
@@ -190,16 +191,20 @@ class _Stdin:
         self.folder = self.file = None
 
 
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` (a standard stream, maybe None or closed) is a terminal."""
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):  # (closed, or not a real stream)
+        return False
+
+
 def _read_stdin() -> bytes:
     """Every byte of standard input; refused when it is a terminal, closed or empty."""
     stream = sys.stdin
     if stream is None:
         raise InputError(f"DATA is - but this process has no {STANDARD_INPUT}; {_EXPECTED}.")
-    try:
-        terminal = stream.isatty()
-    except (OSError, ValueError):  # (closed, or not a real stream)
-        terminal = False
-    if terminal:
+    if is_terminal(stream):
         raise InputError(
             f"DATA is - ({STANDARD_INPUT}), but {STANDARD_INPUT} is a terminal; expected the "
             "data piped or redirected in. Pipe it (cat data.csv | deltarule ... -), redirect "

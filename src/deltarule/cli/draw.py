@@ -137,12 +137,9 @@ def _refuse_terminal() -> None:
     was given (as gzip refuses to write compressed data there); a pipe or a redirect, and an
     explicit ``--out -``, still get it."""
     from ..exceptions import InputError
+    from ._stdin import is_terminal
 
-    try:
-        terminal = sys.stdout is not None and sys.stdout.isatty()
-    except (OSError, ValueError):  # (closed, or not a real stream)
-        terminal = False
-    if terminal:
+    if is_terminal(sys.stdout):
         raise InputError(
             "draw writes an SVG drawing, and standard output is a terminal; give --out "
             "FILE.svg (or .png) or redirect standard output to a file (> net.svg); "
