@@ -1,6 +1,7 @@
 """``deltarule train``'s default length of training, ``--epochs auto``: until early
 stopping ends the run on the validation loss (at most 1,000 epochs), instead of 100 epochs,
-which left most small tables undertrained and warned of a loss still falling."""
+which left most small tables undertrained and warned of a loss still falling; and its
+``--min-delta`` (scikit-learn's ``tol``), the least fall that counts as an improvement."""
 
 from __future__ import annotations
 
@@ -33,14 +34,44 @@ def iris_csv(tmp_path_factory) -> Path:
 def test_the_default_run_stops_when_the_validation_loss_stops_improving(capsys, in_tmp):
     code, out, err = cli(capsys, "train", "--dataset", "iris", "--out", "m.safetensors")
     assert code == 0, err
-    assert "stopped: no improvement of val_loss for 10 epochs" in err  # says why it stopped
+    reason = "no improvement of val_loss by more than 0.0001 for 10 epochs"
+    assert f"stopped: {reason}" in err  # says why it stopped
     assert "warning" not in err  # (was: stopped at 100 epochs with the loss still falling)
     summary = _summary("m.safetensors")
-    assert summary["stop_reason"].startswith("no improvement of val_loss for 10 epochs")
+    assert summary["stop_reason"].startswith(reason)
     assert 100 < summary["epochs"] < _train_args.MAX_AUTO_EPOCHS  # (seed 0: 200)
     settings = summary["settings"]  # what was used
     assert settings["epochs"] == _train_args.MAX_AUTO_EPOCHS and settings["epochs_auto"] is True
     assert settings["patience"] == 10 and settings["learning_rate"] == pytest.approx(0.001)
+    assert settings["min_delta"] == _train_args.MIN_DELTA == 1e-4
+
+
+def test_a_fall_below_min_delta_is_no_improvement(capsys, in_tmp):
+    # The built-in wine at seed 2: its 14 validation rows are all correct from early on, and
+    # their loss kept falling by ~1e-5 an epoch, so that --min-delta 0 (Keras's default)
+    # trains to the 1,000-epoch cap; scikit-learn's tol (the default) stops it far earlier,
+    # at the same test accuracy.
+    def run(*options: str) -> tuple[dict, float]:
+        code, out, err = cli(capsys, "train", "--dataset", "wine", "--seed", "2", "--quiet",
+                             "--out", "m.safetensors", *options)  # fmt: skip
+        assert code == 0, err
+        return _summary("m.safetensors"), float(out.split("test accuracy: ")[1].split()[0])
+
+    (every_fall, every_score), (default, score) = run("--min-delta", "0"), run()
+    assert every_fall["epochs"] == _train_args.MAX_AUTO_EPOCHS
+    assert every_fall["settings"]["min_delta"] == 0.0
+    assert default["epochs"] < _train_args.MAX_AUTO_EPOCHS / 2
+    assert default["stop_reason"].startswith("no improvement of val_loss by more than 0.0001")
+    assert score >= every_score
+    larger, _ = run("--min-delta", "0.001")  # a larger one stops sooner still
+    assert larger["epochs"] < default["epochs"] and larger["settings"]["min_delta"] == 0.001
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_a_bad_min_delta_is_refused_naming_it(value, capsys, in_tmp):
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--min-delta", value)
+    assert code == 2 and err.startswith("error: --min-delta ") and "out of range" in err
+    assert "expected a number >= 0 such as 0.0001" in err
 
 
 @pytest.mark.parametrize("hidden", ["64", "0"])
@@ -107,6 +138,11 @@ def test_help_shows_the_defaults_with_their_numbers(capsys):
     )
     assert "--learning-rate LR the step size (default: the optimizer's: " in text
     assert "0.001 for adam, adamw, rmsprop" in text and "0.01 for sgd" in text
+    assert (
+        "--min-delta D the least fall of the watched loss that counts as an improvement for "
+        "--patience (default: 0.0001, scikit-learn's tol; 0: any fall)"
+        in text.replace("scikit- learn", "scikit-learn")  # (argparse wraps at the hyphen)
+    )
 
 
 def test_a_resumed_default_run_stops_where_the_uninterrupted_one_did(tmp_path):
@@ -146,3 +182,28 @@ def test_a_run_that_saves_no_model_says_so(capsys, in_tmp):
     code, _, err = cli(capsys, "train", "--dataset", "iris", "--hidden", "4", "--epochs", "2",
                        "--out", "m.safetensors")  # fmt: skip
     assert code == 0 and "not saved" not in err
+
+
+def test_a_resumed_run_keeps_its_min_delta_and_older_settings_resume_with_none(tmp_path):
+    # --resume takes the saved run's --min-delta; a settings.json written before the
+    # option (no min_delta) resumes with 0, the rule that run's early stopping followed
+    # (its checkpointed state says min_delta 0: another value would be refused).
+    import json
+
+    folder, out = tmp_path / "ck", tmp_path / "m.safetensors"
+    command = ["train", "--dataset", "iris", "--hidden", "4", "--epochs", "4", "--quiet",
+               "--checkpoint", str(folder), "--out", str(out)]  # fmt: skip
+    assert main([*command, "--min-delta", "0.001"]) == 0
+    resume = ["train", "--resume", str(folder), "--quiet", "--out", str(out)]
+    assert main(resume) == 0
+    assert _summary(out)["settings"]["min_delta"] == 0.001
+    older = tmp_path / "older"
+    assert main([*command, "--min-delta", "0"]) == 2  # (the folder holds a run already)
+    command[command.index(str(folder))] = str(older)
+    assert main([*command, "--min-delta", "0"]) == 0
+    payload = json.loads((older / "settings.json").read_text())
+    del payload["settings"]["min_delta"]
+    (older / "settings.json").write_text(json.dumps(payload))
+    resume[resume.index(str(folder))] = str(older)
+    assert main(resume) == 0
+    assert _summary(out)["settings"]["min_delta"] == 0.0

@@ -44,7 +44,8 @@ _KEYS = ("data", "target", "task", "impute", "dataset", "data_dir", "hidden", "a
          "loss", "optimizer", "epochs", "batch_size", "learning_rate", "validation_split",
          "patience", "seed", "out", "plot", "checkpoint_every", "drop", "target_error",
          "until_all_correct", "sep", "no_header", "test_split", "l2", "dropout",
-         "class_weight", "features", "gradient_threshold", "epochs_auto")  # fmt: skip
+         "class_weight", "features", "gradient_threshold", "epochs_auto",
+         "min_delta")  # fmt: skip
 _PATHS = ("data", "data_dir", "out", "plot")
 _KINDS = {"epochs": (int,), "batch_size": (int, type(None)), "patience": (int,), "seed": (int,),
           "validation_split": (int, float), "test_split": (int, float, type(None)),
@@ -52,7 +53,8 @@ _KINDS = {"epochs": (int,), "batch_size": (int, type(None)), "patience": (int,),
           "checkpoint_every": (int, type(None)),
           "target_error": (int, float, type(None)), "l2": (int, float, type(None)),
           "dropout": (int, float, type(None)),
-          "gradient_threshold": (int, float, type(None))}  # fmt: skip
+          "gradient_threshold": (int, float, type(None)),
+          "min_delta": (int, float, type(None))}  # fmt: skip
 
 
 def data_fingerprint(path: str | Path) -> dict[str, Any]:
@@ -485,7 +487,10 @@ def fit_resumable(
                       seed=args.seed, metrics=metrics, l2=l2)  # fmt: skip
     stopper = None
     if args.patience > 0:
-        stopper = EarlyStopping("val_loss" if validation else "loss", args.patience)
+        # (settings saved before --min-delta: none, as those runs stopped)
+        min_delta = getattr(args, "min_delta", None) or 0.0
+        stopper = EarlyStopping("val_loss" if validation else "loss", args.patience,
+                                min_delta=min_delta)  # fmt: skip
     callbacks: list[Any] = [stopper] if stopper else []
     if getattr(args, "target_error", None) is not None:  # the tutorial's two rules
         callbacks.append(TargetError(args.target_error))

@@ -164,6 +164,15 @@ validation rows (``--validation-split 0``), ``--patience 0``, or a stopping rule
 decides alone (the count every run trained before ``auto``, when it was the default)."""
 
 
+MIN_DELTA = 1e-4
+"""``--min-delta``'s default, scikit-learn's ``tol``: early stopping counts a fall of the
+watched loss (the validation loss, else the training loss) as an improvement only when it is
+larger than this. Without it, a tiny validation set that is all correct kept improving by
+~1e-5 an epoch (its probabilities still sharpening) and ``--epochs auto`` ran to
+:data:`MAX_AUTO_EPOCHS` (7 of 10 seeds of the built-in wine; with it 2 of 10, at the same
+test accuracy)."""
+
+
 def epochs_value(text: str) -> int | str:
     """``--epochs``: a whole number (:func:`whole_number`) or ``auto``."""
     if text.strip().lower() == AUTO_EPOCHS:
@@ -239,6 +248,10 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--patience", {"type": whole_number, "default": 10,
                     "help": "stop after this many epochs without improvement (default: 10; "
                     "0: never, the default with --target-error or --until-all-correct)"}),
+    ("--min-delta", {"type": float, "default": MIN_DELTA, "metavar": "D",
+                     "help": "the least fall of the watched loss that counts as an "
+                     f"improvement for --patience (default: {MIN_DELTA:g}, scikit-learn's "
+                     "tol; 0: any fall)"}),
     ("--target-error", {"type": float, "metavar": "E",
                         "help": "stop when the training loss is at most E (the tutorial's "
                         "rule; a regression's loss is on the standardised target); this rule "
@@ -278,6 +291,7 @@ _RANGES = {
     "--epochs": "a positive integer such as 100, or auto",
     "--batch-size": "a positive integer such as 32",
     "--patience": "0 (never stop early) or more",
+    "--min-delta": "a number >= 0 such as 0.0001 (0: any fall of the loss counts)",
     "--learning-rate": "a positive number such as 0.001",
     "--l2": "a number >= 0 such as 0.0001",
     "--dropout": "a fraction in [0, 1) such as 0.2",
@@ -383,6 +397,7 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
         ("--epochs", args.epochs != AUTO_EPOCHS and args.epochs < 1),
         ("--batch-size", args.batch_size is not None and args.batch_size < 1),
         ("--patience", args.patience < 0),
+        ("--min-delta", not 0 <= (getattr(args, "min_delta", None) or 0.0) < inf),
         ("--checkpoint-every", args.checkpoint_every is not None and args.checkpoint_every < 1),
         ("--report-every", args.report_every is not None and args.report_every < 1),
         ("--learning-rate", args.learning_rate is not None and not 0 < args.learning_rate < inf),

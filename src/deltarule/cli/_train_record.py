@@ -100,6 +100,7 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
     if settings["learning_rate"] is None and epochs:  # (the optimizer's default)
         rate = float(columns["learning_rate"][0])
         settings["learning_rate"] = rate if rate > 0 else None  # (0: a solver sizes its steps)
+    settings["min_delta"] = getattr(args, "min_delta", None) or 0.0
     settings["target_error"] = getattr(args, "target_error", None)  # (every stopping rule)
     settings["until_all_correct"] = bool(getattr(args, "until_all_correct", False))
     settings["gradient_threshold"] = getattr(args, "gradient_threshold", None)
