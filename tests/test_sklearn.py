@@ -239,6 +239,54 @@ def test_deltarule_extras_activation_list_dropout_callbacks_verbose(capsys) -> N
     assert weighted.fit(IRIS_X[:120], IRIS_Y[:120]).n_iter_ == 5
 
 
+def test_an_estimator_is_fitted_by_one_fit_at_a_time() -> None:
+    # (QA: two threads fitting one estimator both ran, unnoticed: n_iter_ 10 for max_iter 5,
+    # t_ twice a run's, or attributes deleted by one thread's rollback of a failed fit)
+    import threading
+
+    import deltarule as dr
+
+    refused: list[str] = []
+
+    class Refit(Callback):
+        def on_epoch_end(self, record, state):
+            if record.epoch != 2:
+                return None
+            for call in (lambda: clf.fit(IRIS_X, IRIS_Y), lambda: clf.partial_fit(IRIS_X, IRIS_Y)):
+                try:  # (in this thread: the fit whose callback asks)
+                    call()
+                except dr.InputError as error:
+                    refused.append(str(error))
+            other = threading.Thread(target=lambda: refused.append(_refusal(clf)))
+            other.start()
+            other.join()
+            return None
+
+    kwargs = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    clf = MLPClassifier(**kwargs, callbacks=[Refit()])
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(IRIS_X, IRIS_Y)
+    assert len(refused) == 3 and all("MLPClassifier is being fitted already" in r for r in refused)
+    assert "sklearn.base.clone(estimator)" in refused[0]
+    with pytest.warns(ConvergenceWarning):
+        alone = MLPClassifier(**kwargs).fit(IRIS_X, IRIS_Y)  # the run, as if never asked
+    assert clf.n_iter_ == alone.n_iter_ == 5 and clf.t_ == alone.t_
+    assert all(np.array_equal(a, b) for a, b in zip(clf.coefs_, alone.coefs_))
+    clf.set_params(callbacks=None)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(IRIS_X, IRIS_Y)  # free again after the fit
+
+
+def _refusal(clf: MLPClassifier) -> str:
+    import deltarule as dr
+
+    try:
+        clf.fit(IRIS_X, IRIS_Y)
+    except dr.InputError as error:
+        return str(error)
+    return "fitted"
+
+
 @pytest.mark.parametrize(
     ("estimator", "message"),
     [

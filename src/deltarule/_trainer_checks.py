@@ -15,7 +15,8 @@ from __future__ import annotations
 import inspect
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -256,7 +257,7 @@ def warn_if_weights_cancel(batch_size: int | None, weights: Array | None) -> Non
     )
 
 
-_TRAINING: set[int] = set()  # id() of each network a fit is training now
+_TRAINING: set[int] = set()  # id() of each network (and estimator) a fit is training now
 _TRAINING_LOCK = threading.Lock()
 
 
@@ -279,20 +280,31 @@ def one_fit_per_network(
 
     @wraps(fit)
     def guarded(self: _TrainerT, *args: _P.args, **kwargs: _P.kwargs) -> History:
-        key = id(self.network)
-        with _TRAINING_LOCK:
-            if key in _TRAINING:
-                raise InputError(
-                    "this network is being trained already, by a fit running in another "
-                    "thread or by the fit whose callback made this call; expected one fit at "
-                    "a time per network. Wait for that fit to end, or train a copy "
-                    "(copy.deepcopy(network)) to train two at once."
-                )
-            _TRAINING.add(key)
-        try:
+        with one_at_a_time(self.network, _NETWORK_BUSY):
             return fit(self, *args, **kwargs)
-        finally:
-            with _TRAINING_LOCK:
-                _TRAINING.discard(key)
 
     return guarded  # type: ignore[return-value]  (mypy's _Wrapped names the self argument)
+
+
+_NETWORK_BUSY = (
+    "this network is being trained already, by a fit running in another thread or by the "
+    "fit whose callback made this call; expected one fit at a time per network. Wait for "
+    "that fit to end, or train a copy (copy.deepcopy(network)) to train two at once."
+)
+
+
+@contextmanager
+def one_at_a_time(trained: object, busy: str) -> Iterator[None]:
+    """Run the block as the one fit of ``trained`` (a network, an estimator) now; raise
+    :class:`InputError` with the message ``busy`` where another fit of it runs (in another
+    thread, or the fit whose callback entered the block)."""
+    key = id(trained)
+    with _TRAINING_LOCK:
+        if key in _TRAINING:
+            raise InputError(busy)
+        _TRAINING.add(key)
+    try:
+        yield
+    finally:
+        with _TRAINING_LOCK:
+            _TRAINING.discard(key)

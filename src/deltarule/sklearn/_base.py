@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _sparse
 from .._reports import WEIGHTS_OVERFLOWED, user_stacklevel
+from .._trainer_checks import one_at_a_time
 from .._validation import as_float_array, as_float_csr, unmasked
 from ..exceptions import InputError
 from ..history import History
@@ -137,12 +138,19 @@ class BaseMLP(BaseEstimator):
         that Ctrl-C stopped keeps what it trained, with scikit-learn's
         ``UserWarning('Training interrupted by user.')``.
         """
-        snapshot = Snapshot(self)
-        try:
-            message, interrupted = self._fit_all(X, y, sample_weight, incremental, classes)
-        except BaseException:
-            snapshot.restore()
-            raise
+        busy = (
+            f"this {type(self).__name__} is being fitted already, by a fit or partial_fit "
+            "running in another thread or by the fit whose callback made this call; "
+            "expected one fit at a time per estimator. Wait for that fit to end, or fit a "
+            "clone (sklearn.base.clone(estimator)) to fit two at once."
+        )
+        with one_at_a_time(self, busy):  # (before the snapshot: a refused call changes nothing)
+            snapshot = Snapshot(self)
+            try:
+                message, interrupted = self._fit_all(X, y, sample_weight, incremental, classes)
+            except BaseException:
+                snapshot.restore()
+                raise
         if interrupted:
             warnings.warn(INTERRUPTED, UserWarning, stacklevel=user_stacklevel())
         warn_convergence(message)
