@@ -12,7 +12,9 @@
 ``deltarule data`` writes as a CSV file), its ``train`` and ``test`` parts the rows of
 :func:`load_dataset`'s split for the same seed.
 
-scikit-learn is an optional dependency, imported only when one of its datasets is asked for.
+scikit-learn is an optional dependency; its datasets are read from the files it ships
+(:mod:`deltarule._sklearn_data`), and scikit-learn is imported only where that cannot be
+done (``diabetes``, whose loader scales its columns).
 """
 
 from __future__ import annotations
@@ -71,6 +73,14 @@ class Dataset:
 
 
 def _sklearn(name: str):  # noqa: ANN202
+    """scikit-learn's dataset ``name``: read from its files where that can be done without
+    importing scikit-learn (:mod:`deltarule._sklearn_data`: 0.8-1.5 s less), else its
+    ``load_<name>()``."""
+    from . import _sklearn_data
+
+    bunch = _sklearn_data.read(name)
+    if bunch is not None:
+        return bunch
     try:
         from sklearn import datasets
     except ImportError as exc:  # pragma: no cover - depends on the environment
