@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -36,6 +37,17 @@ def test_png(tmp_path):
     draw_network(net, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["net.png"]  # no temporary file left
+
+
+def test_png_without_matplotlib_names_the_extra_and_svg_still_works(tmp_path, monkeypatch):
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.patches"):
+        monkeypatch.setitem(sys.modules, name, None)  # (its import raises ImportError)
+    net, _, _ = tutorial_network()
+    with pytest.raises(dr.InputError, match=r"pip install 'deltarule\[cli\]'.*\.svg"):
+        draw_network(net, tmp_path / "net.png")
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    draw_network(net, tmp_path / "net.svg")
+    assert (tmp_path / "net.svg").is_file()
 
 
 def test_wide_layers_are_elided():

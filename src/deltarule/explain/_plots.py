@@ -99,9 +99,22 @@ def figure_bytes(fig: Any, suffix: str) -> bytes:
 
 
 def diagram_figure(plan: Any) -> Any:
-    """Return a matplotlib Figure drawing a :class:`~deltarule.explain.diagram.Layout`."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Circle
+    """Return a matplotlib Figure drawing a :class:`~deltarule.explain.diagram.Layout`.
+
+    Raises
+    ------
+    InputError
+        When matplotlib is not installed (a .svg diagram needs none).
+    """
+    try:
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Circle
+    except ImportError as exc:
+        raise InputError(
+            "a .png diagram needs the optional dependency 'matplotlib', which is not "
+            "installed; install it with pip install 'deltarule[cli]', or draw to a .svg file "
+            "(written without matplotlib)."
+        ) from exc
 
     from .diagram import POSITIVE, RADIUS, colour, node_font_scale
 
