@@ -90,3 +90,14 @@ def test_read_idx_refuses_what_is_not_a_whole_idx_file(tmp_path, content, messag
         read_idx(path)
     with pytest.raises(InputError, match="is a directory"):  # (an IsADirectoryError)
         read_idx(tmp_path)
+
+
+def test_without_scikit_learn_its_datasets_name_the_extra(monkeypatch) -> None:
+    import sys
+
+    from deltarule import _sklearn_data
+
+    monkeypatch.setattr(_sklearn_data, "read", lambda name: None)
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # (its import raises)
+    with pytest.raises(InputError, match=r"pip install 'deltarule\[sklearn\]' \(or 'deltarule"):
+        load_dataset("iris")

@@ -235,3 +235,13 @@ def test_save_figure_of_something_else_than_a_figure_is_an_input_error(tmp_path)
                        "'fig'. Make one with deltarule.plots"):  # fmt: skip
         save_figure("fig", tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_without_matplotlib_a_plot_names_the_extra(tmp_path, monkeypatch) -> None:
+    import sys
+
+    from deltarule import plots
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # (its import raises)
+    with pytest.raises(InputError, match=r"pip install 'deltarule\[cli\]' \(or, at the command"):
+        plots.check_plot_path(tmp_path / "curves.png")

@@ -86,7 +86,8 @@ def _sklearn(name: str):  # noqa: ANN202
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise InputError(
             f"the built-in dataset {name!r} comes from scikit-learn, which is not installed; "
-            "install it with: pip install 'deltarule[cli]'"
+            "install it with: pip install 'deltarule[sklearn]' (or 'deltarule[cli]', which "
+            "has it, for the command line)"
         ) from exc
     return getattr(datasets, f"load_{name}")()
 

@@ -106,7 +106,7 @@ def _figure_class() -> Any:
     except ImportError as exc:  # pragma: no cover - matplotlib comes with deltarule[cli]
         raise InputError(
             "plots need matplotlib, which is not installed; install it with "
-            "pip install 'deltarule[cli]', or leave out --plot."
+            "pip install 'deltarule[cli]' (or, at the command line, leave out --plot)."
         ) from exc
     return Figure
 

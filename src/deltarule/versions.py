@@ -31,8 +31,8 @@ from typing import Any, TextIO
 
 __all__ = ["versions", "show_versions", "text_report", "PACKAGES", "ENVIRONMENT"]
 
-PACKAGES = ("numpy", "scipy", "numba", "llvmlite", "scikit-learn", "pandas", "matplotlib",
-            "safetensors", "threadpoolctl", "mkl", "onednn-cpu-gomp")  # fmt: skip
+PACKAGES = ("numpy", "scipy", "numba", "llvmlite", "scikit-learn", "pandas", "pyarrow",
+            "matplotlib", "tqdm", "threadpoolctl", "mkl", "onednn-cpu-gomp")  # fmt: skip
 """The distributions whose versions are reported (None when not installed)."""
 
 ENVIRONMENT = (
