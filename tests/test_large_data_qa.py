@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from deltarule import metrics
+from deltarule import _metrics_inputs, metrics
 from deltarule._chunk_metrics import accuracy_of_epochs
 from deltarule._encoders import MANY_CATEGORIES, encode_column
 from deltarule.cli import main
@@ -105,9 +105,9 @@ def test_many_class_accuracy_takes_no_float64_copy():
 def test_check_targets_reads_the_targets_once(monkeypatch):
     _, target = _softmax_outputs(2000, 30)
     read = []
-    real = metrics.as_float_array
+    real = _metrics_inputs.as_float_array
     monkeypatch.setattr(
-        metrics,
+        _metrics_inputs,
         "as_float_array",
         lambda data, *a, **k: read.append(id(data)) or real(data, *a, **k),
     )
