@@ -43,10 +43,13 @@ def state_problem(state: Any) -> str | None:
     twice = sorted({repr(n) for n, count in _counts(names).items() if count > 1})
     if twice:
         return f"two columns are named {', '.join(twice)}"
-    if not _column_name(state["target"]):
-        return f"the target {state['target']!r} is not a column name (text or an integer)"
-    if state["target"] in names:
-        return f"the target {state['target']!r} is also a feature column"
+    target = state["target"]
+    if isinstance(target, list):
+        return _targets_problem(target, names, state)
+    if not _column_name(target):
+        return f"the target {target!r} is not a column name (text or an integer)"
+    if target in names:
+        return f"the target {target!r} is also a feature column"
     classes = state["classes"]
     if state["task"] == "regression":
         return None if classes is None else "a regression model with classes"
@@ -55,6 +58,30 @@ def state_problem(state: Any) -> str | None:
     if len(classes) < 2 or not _distinct(classes):
         return f"classes {classes!r:.80} are not two or more distinct labels"
     return None
+
+
+def _targets_problem(targets: list[Any], names: list[Any], state: dict[str, Any]) -> str | None:
+    """What is wrong with a multi-output regression's list of ``targets`` (two or more
+    distinct column names, none a feature, task regression, no classes), or None."""
+    shown = f"{targets!r:.80}"
+    if len(targets) < 2:
+        return (
+            f"the target list {shown} has {len(targets)} name(s); expected two or more "
+            "column names (a single target is written as its name, not a list)"
+        )
+    for target in targets:
+        if not _column_name(target):
+            return f"the target list holds {target!r:.80}, not a column name (text or an integer)"
+    twice = _first_repeat(targets)
+    if twice is not None:
+        return f"the target list names {twice!r} twice"
+    features = set(names)
+    for target in targets:
+        if target in features:
+            return f"the target {target!r} is also a feature column"
+    if state["task"] != "regression":
+        return f"several targets {shown} with task {state['task']!r}; expected 'regression'"
+    return None if state["classes"] is None else "a regression model with classes"
 
 
 def _categories_problem(column: Any) -> str:

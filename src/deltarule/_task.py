@@ -24,7 +24,7 @@ from ._encoders import sorted_values, trimmed
 from ._naming import where
 from .exceptions import InputError
 
-__all__ = ["MAX_CLASSES", "detect_task", "fit_target"]
+__all__ = ["MAX_CLASSES", "detect_task", "fit_target", "fit_targets"]
 
 MAX_CLASSES = 20
 
@@ -40,16 +40,7 @@ def fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
     A column of numbers with missing-value marks among them (``?``, ``-``, ``NA``: as in a
     feature column) is missing those targets: they are not classes of their own (a ``?``
     among 0s and 1s became a third class)."""
-    read = marks_as_missing(series)
-    missing = read.isna()
-    if missing.any():
-        marks = read.attrs.get(MARKS_ATTR)
-        written = f" (marked {', '.join(map(repr, marks))})" if marks else ""
-        raise InputError(
-            f"the target column {series.name!r} is missing a value{written} at "
-            f"{where(missing, read)}; every row needs a target. Drop those "
-            "rows or fill them in."
-        )
+    _refuse_missing(series)
     detected = task == "auto"
     task = detect_task(series) if detected else task
     if task == "regression":
@@ -76,6 +67,56 @@ def fit_target(series: Any, task: str) -> tuple[str, list[Any] | None]:
             options=_TASK_OPTIONS,
         )
     return task, classes
+
+
+def _refuse_missing(series: Any) -> None:
+    """Refuse a target column with a missing value (an empty cell, or a mark such as ``?``
+    among numbers), naming its row: every row needs a target."""
+    read = marks_as_missing(series)
+    missing = read.isna()
+    if missing.any():
+        marks = read.attrs.get(MARKS_ATTR)
+        written = f" (marked {', '.join(map(repr, marks))})" if marks else ""
+        raise InputError(
+            f"the target column {series.name!r} is missing a value{written} at "
+            f"{where(missing, read)}; every row needs a target. Drop those "
+            "rows or fill them in."
+        )
+
+
+_SEVERAL = "task='classification' (--task classification on the command line)"
+
+
+def fit_targets(frame: Any, names: list[Any], task: str) -> None:
+    """Check the several target columns ``names`` of ``frame`` for a multi-output regression:
+    ``task`` "auto" or "regression", and each column numbers, none missing (as a single
+    target's, :func:`fit_target`).
+
+    Raises
+    ------
+    InputError
+        For ``task="classification"``, a missing target value, or a target that is not
+        numbers (text, True/False), naming the column and the first such row.
+    """
+    shown = ", ".join(map(repr, names))
+    if task == "classification":
+        raise InputError(
+            f"several targets ({shown}) are a multi-output regression (one output per "
+            f"target, mean squared error); received {_SEVERAL}, which classifies one "
+            "target column. Give a single target to classify it, or leave the task out "
+            "(or task='regression') to predict the targets as numbers.",
+            options={_SEVERAL: "--task classification",
+                     "task='regression'": "--task regression"},
+        )  # fmt: skip
+    for name in names:
+        series = frame[name]
+        _refuse_missing(series)
+        as_numbers(
+            series,
+            f"the target {name!r} (one of the targets {shown})",
+            "Several targets are a multi-output regression, which needs numbers in each; "
+            "a column of labels is a classification's target: train a model on it alone.",
+        )
 
 
 def _too_many_classes(series: Any, classes: list[Any]) -> str:

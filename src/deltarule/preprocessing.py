@@ -10,6 +10,8 @@ JSON (so a model file stays data). What it learns in :meth:`~TabularPreprocessor
   :math:`x' = (x - \\mu) / \\sigma` (a constant column gets :math:`\\sigma = 1`);
 * text, categorical and boolean columns: their sorted categories, one-hot
   encoded; a category never seen in training becomes an all-zero row;
+* several target columns (``target=["y1", "y2"]``) make a multi-output regression: each
+  must hold numbers, and the network gets one output per target;
 * the task: "classification" for text or boolean targets and whole-number targets
   (integers, or floats such as 1.0) with few distinct values (at most 20, and at most
   half the rows), "regression" otherwise; and, for classification, the sorted class
@@ -69,7 +71,7 @@ from ._preprocessing_state import (
 )
 from ._sparse import CHUNK_BYTES, fits
 from ._task import MAX_CLASSES as MAX_CLASSES  # (importable from here, as before)
-from ._task import fit_target
+from ._task import fit_target, fit_targets
 from .exceptions import IncompatibleFormatError, InputError, NotFittedError
 
 __all__ = ["ROWS_ATTR", "TabularPreprocessor"]
@@ -100,8 +102,9 @@ class TabularPreprocessor:
 
     Attributes
     ----------
-    target : str
-        Name of the target column.
+    target : str or list of str
+        Name of the target column; for a multi-output regression, the list of the target
+        columns' names (two or more), in output order.
     task : {"classification", "regression"}
     impute : {None, "mean", "median", "most_frequent"}
     columns : list of dict
@@ -133,8 +136,10 @@ class TabularPreprocessor:
         ----------
         df : pandas.DataFrame
             Training table, including the target column.
-        target : str
-            Name of the target column; every other column is a feature.
+        target : str or list of str
+            Name of the target column; every other column is a feature. A list of two or
+            more names makes a multi-output regression (each target numbers, none missing;
+            ``task`` "auto" or "regression"); a list of one name is that name.
         task : {"auto", "classification", "regression"}
         impute : {None, "mean", "median", "most_frequent"}
             None makes any missing feature value an error.
@@ -152,32 +157,53 @@ class TabularPreprocessor:
                 f"impute={impute!r} is not supported; expected None or one of "
                 f"{', '.join(IMPUTE_STRATEGIES)}."
             )
+        several = isinstance(target, (list, tuple))
+        names = [self._target_in(frame, name) for name in (target if several else [target])]
+        if several and len(set(names)) < len(names):
+            raise InputError(
+                f"the targets {listed(names)} name a column twice; expected distinct "
+                "target columns. Name each once."
+            )
+        several = several and len(names) > 1  # (a list of one name: that target)
+        target = names if several else names[0]
+        features = [name for name in frame.columns if name not in names]
+        if not features:
+            raise InputError(
+                f"the data has only the target column(s) {listed(names)}; expected at "
+                "least one feature column besides them."
+            )
+        if several:
+            fit_targets(frame, names, task)
+            task, classes = "regression", None
+        else:
+            task, classes = fit_target(frame[target], task)
+        learned = frame if rows is None else _rows_of(frame, rows)
+        # (plain numeric columns without missing values a block at a time; the same states)
+        fast = fit_numeric(learned, features) if impute is None else {}
+        columns = [fast.get(name) or fit_column(learned[name], impute) for name in features]
+        self.target = [plain(name) for name in names] if several else plain(target)
+        self.task, self.impute = task, impute
+        self.columns, self.classes = columns, classes
+        return self
+
+    @staticmethod
+    def _target_in(frame: Any, target: Any) -> Any:
+        """``target`` as ``frame`` names the column (its text when the frame's names were
+        made text); a name that is not a column is refused."""
         if target not in frame.columns and str(target) in frame.columns:
-            target = str(target)  # (the frame's names were made text)
+            return str(target)  # (the frame's names were made text)
         if target not in frame.columns:
             raise InputError(
                 f"there is no target column {target!r}; expected one of the data's columns. "
                 f"{missing_columns([target], frame.columns)}"
             )
-        features = [name for name in frame.columns if name != target]
-        if not features:
-            raise InputError(
-                f"the data has only the target column {target!r}; expected at "
-                "least one feature column besides it."
-            )
-        task, classes = fit_target(frame[target], task)
-        learned = frame if rows is None else _rows_of(frame, rows)
-        # (plain numeric columns without missing values a block at a time; the same states)
-        fast = fit_numeric(learned, features) if impute is None else {}
-        columns = [fast.get(name) or fit_column(learned[name], impute) for name in features]
-        self.target, self.task, self.impute = plain(target), task, impute
-        self.columns, self.classes = columns, classes
-        return self
+        return target
 
     def fit_transform(self, df: Any, target: Any, **options: Any) -> tuple[np.ndarray, np.ndarray]:
         """Fit on ``df`` and return ``(transform(df), transform_target(df[target]))``."""
         self.fit(df, target, **options)
-        return self.transform(df), self.transform_target(df[target])
+        names = list(target) if isinstance(target, (list, tuple)) else target
+        return self.transform(df), self.transform_target(df[names])
 
     # ------------------------------------------------------------- transforms
     @staticmethod
@@ -311,8 +337,23 @@ class TabularPreprocessor:
         )
 
     def transform_target(self, y: Any) -> np.ndarray:
-        """Encode targets: one-hot (one 0/1 column for two classes) or a float column."""
+        """Encode targets: one-hot (one 0/1 column for two classes) or a float column.
+
+        Parameters
+        ----------
+        y : pandas.Series or array-like of shape (n_samples,)
+            The target column; for several targets (:attr:`target` a list), a DataFrame
+            holding the target columns by name, or an array of shape
+            (n_samples, n_targets) in :attr:`target`'s order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs)
+            For a regression, the targets as floats, one column per target.
+        """
         self._check_fitted()
+        if self.several_targets:
+            return self._transform_targets(y)
         series = load_pandas().Series(y).reset_index(drop=True).rename(self.target)
         series.attrs.update(getattr(y, "attrs", {}))  # the rows' places in their file
         if series.isna().any():
@@ -342,7 +383,16 @@ class TabularPreprocessor:
         return np.eye(len(self.classes))[codes]
 
     def inverse_target(self, outputs: Any) -> np.ndarray:
-        """Turn network outputs back into labels (argmax, or > 0.5 for two classes) or values."""
+        """Turn network outputs back into labels (argmax, or > 0.5 for two classes) or values.
+
+        Parameters
+        ----------
+        outputs : array-like of shape (n_samples, n_outputs)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or (n_samples, n_targets) for several targets
+        """
         self._check_fitted()
         out = np.asarray(outputs, dtype=np.float64)
         out = out[:, None] if out.ndim == 1 else out
@@ -351,11 +401,56 @@ class TabularPreprocessor:
                 f"outputs have shape {out.shape}; expected (n_samples, {self.n_outputs})."
             )
         if self.task == "regression":
-            return out[:, 0]
+            return out if self.several_targets else out[:, 0]
         index = (out[:, 0] > 0.5).astype(int) if len(self.classes) == 2 else out.argmax(axis=1)
         return np.asarray(self.classes)[index]
 
+    def _transform_targets(self, y: Any) -> np.ndarray:
+        """The several targets of a multi-output regression as floats, shape (n_samples,
+        n_targets): each column checked as a single target's (none missing, numbers)."""
+        pd = load_pandas()
+        names = self.target_names
+        if not isinstance(y, pd.DataFrame):
+            values = np.asarray(y, dtype=object)
+            if values.ndim != 2 or values.shape[1] != len(names):
+                raise InputError(
+                    f"the targets have shape {values.shape}; expected a table of the "
+                    f"{len(names)} target columns {listed(names)} (shape (n_samples, "
+                    f"{len(names)})). Pass df[{names!r}]."
+                )
+            y = pd.DataFrame(values, columns=[str(name) for name in names])
+            names = [str(name) for name in names]
+        frame = self._frame(y)
+        lacking = [name for name in names if str(name) not in frame.columns]
+        if lacking:
+            raise InputError(
+                f"the data lacks the target column(s) {listed(lacking)} of the "
+                f"{len(names)} targets {listed(names)}. "
+                f"{missing_columns(lacking, frame.columns)}"
+            )
+        columns = []
+        for name in names:
+            series = frame[str(name)].reset_index(drop=True)
+            series.attrs.update(frame.attrs)  # the rows' places in their file
+            if series.isna().any():
+                raise InputError(
+                    f"the target {name!r} is missing a value at "
+                    f"{where(series.isna(), series)}; every row needs a target."
+                )
+            columns.append(as_numbers(series, f"the target {name!r}", "").to_numpy())
+        return np.column_stack(columns).astype(np.float64, copy=False)
+
     # ------------------------------------------------------------- properties
+    @property
+    def several_targets(self) -> bool:
+        """Whether the model has several targets (a multi-output regression)."""
+        return isinstance(self.target, list)
+
+    @property
+    def target_names(self) -> list[Any]:
+        """The target columns' names, in output order: one for a single target."""
+        return list(self.target) if self.several_targets else [self.target]
+
     @property
     def feature_names(self) -> list[Any]:
         """The input columns the model needs, in order."""
@@ -396,7 +491,7 @@ class TabularPreprocessor:
         """Width of :meth:`transform_target`'s output (the network's n_outputs)."""
         self._check_fitted()
         if self.task == "regression":
-            return 1
+            return len(self.target) if self.several_targets else 1
         return 1 if len(self.classes) == 2 else len(self.classes)
 
     # ------------------------------------------------------------------- state
@@ -432,7 +527,9 @@ class TabularPreprocessor:
                 "deltarule; retrain the model (deltarule train)."
             )
         new = cls()
-        new.target, new.task, new.impute = state["target"], state["task"], state["impute"]
+        target = state["target"]
+        new.target = list(target) if isinstance(target, list) else target
+        new.task, new.impute = state["task"], state["impute"]
         new.classes = None if state["classes"] is None else list(state["classes"])
         new.columns = [dict(c) for c in state["columns"]]
         return new
