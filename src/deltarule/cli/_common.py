@@ -494,21 +494,36 @@ def load_model_file(path: str) -> Model:
     return Model(network, pre, loaded.header, path)
 
 
-def score(task: str, outputs: np.ndarray, targets: np.ndarray, n_classes: int) -> dict[str, Any]:
+def score(
+    task: str,
+    outputs: np.ndarray,
+    targets: np.ndarray,
+    n_classes: int,
+    names: list[Any] | None = None,
+) -> dict[str, Any]:
     """Return the metrics of network ``outputs`` against encoded ``targets``.
 
     Classification: accuracy, balanced accuracy, macro F1, log loss, ROC AUC (macro
     one-vs-rest) and the confusion matrix (rows true, columns predicted, as class indices).
-    Regression: MSE, MAE and R².
+    Regression: MSE, MAE and R²; for several targets (``targets`` of shape (n_samples,
+    n_targets), ``names`` their names), each the mean of the targets' own
+    (scikit-learn's ``multioutput="uniform_average"``), and ``per_target``: by name, each
+    target's MSE, MAE and R².
     """
     from .. import metrics
 
     if task != CLASSIFICATION:
-        return {
+        scores: dict[str, Any] = {
             "mse": metrics.mean_squared_error(outputs, targets),
             "mae": metrics.mean_absolute_error(outputs, targets),
             "r2": metrics.r2(outputs, targets),
         }
+        if names is not None and len(names) > 1:
+            scores["per_target"] = {
+                str(name): score(task, outputs[:, j : j + 1], targets[:, j : j + 1], 0)
+                for j, name in enumerate(names)
+            }
+        return scores
     matrix = metrics.confusion_matrix(
         metrics.target_labels(targets), metrics.predicted_labels(outputs), n_classes
     )

@@ -24,6 +24,7 @@ from ._common import (
     is_array_file,
     pick_columns,
     read_data,
+    split_names,
     split_rows,
 )
 from ._stdin import is_stdin, stdin_file
@@ -57,7 +58,7 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, An
             "file in its output lines, read as y); leave out --target (or pass --target y)."
         )
     frame = read_data(args.data, target="y", sep=sep, header=header)
-    target = "y" if is_npz else args.target
+    target = "y" if is_npz else target_columns(args.target, frame.columns)
     if target is None:
         raise InputError(
             f"deltarule train {args.data} needs --target COLUMN, the column to predict; "
@@ -65,7 +66,8 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, An
             f"{listed(frame.columns)}.{_likely_target(frame.columns)}"
         )
     frame = _drop_columns(frame, args, target, is_npz)
-    if not is_npz and target in frame.columns and args.task != "regression":
+    several = isinstance(target, list)  # (a multi-output regression: numbers, as read)
+    if not is_npz and not several and target in frame.columns and args.task != "regression":
         frame[target] = _labels_as_written(frame[target], args.data, target, sep, header)
     args.data_warnings = identifier_warnings(frame, target)  # (shown once all is checked)
     with warnings.catch_warnings():  # (said below in the command line's spelling)
@@ -89,6 +91,24 @@ def from_file(args: argparse.Namespace) -> tuple[Any, np.ndarray, np.ndarray, An
     mask[held] = True
     X_kept, X_held = split_rows(X, mask)  # (X is this function's: moved, not copied)
     return pre, X_kept, Y[kept], (X_held, Y[held])
+
+
+def target_columns(given: str | None, columns: Any) -> Any:
+    """The target column(s) ``--target`` names among the table's ``columns``: a column named
+    exactly as given (a name holding a comma, ``'a,b'``, included), else, for a value with
+    commas, the columns it lists (:func:`split_names`, :func:`pick_columns`: a multi-output
+    regression when they are two or more), else the value as given (None without
+    ``--target``; a name that is not a column is refused by the preprocessor, naming it).
+
+    Returns
+    -------
+    str, list or None
+        One column's name, or a list of two or more names in the order given.
+    """
+    if given is None or "," not in given or given in {str(c) for c in columns}:
+        return given
+    names = pick_columns(split_names(given, "--target"), "--target", columns)
+    return names if len(names) > 1 else names[0]
 
 
 TEST_STREAM = 7
@@ -146,6 +166,8 @@ def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: boo
     """``frame`` without the ``--drop`` columns (or all but the ``--features`` ones and the
     target); ``args.drop`` becomes their names as the file writes them (saved with the
     model, and for ``--resume``, which keeps them as its ``--drop``)."""
+    targets = target if isinstance(target, list) else [target]
+    named = ", ".join(map(repr, targets))
     features = getattr(args, "features", None)
     if features:
         if is_npz:
@@ -155,12 +177,13 @@ def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: boo
                 "select those columns of X instead, or use a CSV file with a header."
             )
         kept = pick_columns(features, "--features", frame.columns)
-        if target in kept:
+        named_target = [name for name in kept if name in targets]
+        if named_target:
             raise InputError(
-                f"--features names the target column {target!r}, the column to predict; it "
-                "is never a feature. Remove it from --features."
+                f"--features names the target column {named_target[0]!r}, a column to "
+                "predict; it is never a feature. Remove it from --features."
             )
-        args.drop = [name for name in frame.columns if name not in kept and name != target]
+        args.drop = [name for name in frame.columns if name not in kept and name not in targets]
         args.features = None  # (said once, as the columns it drops: what --resume keeps)
     if not args.drop:
         args.drop = []
@@ -172,15 +195,16 @@ def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: boo
             "from X instead, or use a CSV file with a header."
         )
     picked = pick_columns(args.drop, "--drop", frame.columns)
-    if target in picked:
+    dropped_target = [name for name in picked if name in targets]
+    if dropped_target:
         raise InputError(
-            f"--drop names the target column {target!r}, the column to predict; it cannot "
-            "be dropped. Remove it from --drop (the target is never a feature anyway)."
+            f"--drop names the target column {dropped_target[0]!r}, a column to predict; it "
+            "cannot be dropped. Remove it from --drop (the target is never a feature anyway)."
         )
-    if len(picked) == len(frame.columns) - (target in frame.columns):
+    if len(picked) == len(frame.columns) - sum(name in frame.columns for name in targets):
         raise InputError(
             f"--drop {','.join(map(str, picked))} drops every feature column, leaving only the "
-            f"target {target!r}; expected at least one feature. Drop fewer columns."
+            f"target {named}; expected at least one feature. Drop fewer columns."
         )
     args.drop = [str(name) for name in picked]
     return frame.drop(columns=picked)
@@ -203,12 +227,13 @@ def identifier_warnings(frame: Any, target: Any) -> list[str]:
     from .._numeric_block import plain_numeric
 
     n_rows, found = len(frame), []
+    targets = set(target) if isinstance(target, list) else {target}
     if n_rows < MIN_ROWS_FOR_IDENTIFIERS:
         return found
     plain = plain_numeric(frame)  # (those _may_identify rules out are not looked at again)
     maybe = _may_identify(frame, plain)
     for position, name in enumerate(frame.columns):
-        if name == target or (plain[position] and position not in maybe):
+        if name in targets or (plain[position] and position not in maybe):
             continue
         column = frame[name]
         fix = f"drop it with --drop {shlex.quote(str(name))}"

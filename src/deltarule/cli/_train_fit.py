@@ -19,7 +19,14 @@ from ..exceptions import InputError
 from ._common import CLASSIFICATION
 from ._resume import fit_resumable
 
-__all__ = ["FOLD_RATIO", "build_network", "check_target_fits", "fit", "standardised"]
+__all__ = [
+    "FOLD_RATIO",
+    "build_network",
+    "check_target_fits",
+    "check_targets_fit",
+    "fit",
+    "standardised",
+]
 
 _AUTO_LOSS = {"multiclass": ("softmax", "categorical_crossentropy"),
               "binary": ("sigmoid", "binary_crossentropy"),
@@ -66,9 +73,11 @@ def check_targets_for_loss(pre: Any, Y: np.ndarray, args: argparse.Namespace) ->
     found = out_of_range(Y, loss)
     if found is not None:
         (row, column), rows, expected = found
+        names = pre.target_names
+        name = names[column] if len(names) > 1 else args.target or "y"
         raise InputError(
             f"--loss {loss} needs targets that are {expected}, but the target "
-            f"{args.target or 'y'} is {float(Y[row, column]):g} at data row {row + 1} "
+            f"{name} is {float(Y[row, column]):g} at data row {row + 1} "
             f"({rows} row(s) out of range). Fix those rows, or choose another --loss "
             "(mse, the default for numbers, takes any)."
         )
@@ -184,12 +193,30 @@ def check_target_fits(Y: np.ndarray, dtype: np.dtype, name: str | None) -> None:
         )
 
 
+def check_targets_fit(Y: np.ndarray, dtype: np.dtype, pre: Any, given: str | None) -> None:
+    """:func:`check_target_fits` for each of the regression targets ``Y`` (n_samples,
+    n_targets), named as ``pre`` names them (``given``, ``--target``, for a single one)."""
+    names = pre.target_names
+    if len(names) == 1:
+        check_target_fits(Y, dtype, given)
+        return
+    for j, name in enumerate(names):
+        check_target_fits(np.ascontiguousarray(Y[:, j : j + 1]), dtype, str(name))
+
+
 def _mean_std(Y: np.ndarray) -> tuple[float, float]:
     """The targets' mean and standard deviation (1 when constant), computed on ``Y``
     divided by its largest magnitude so that no square overflows (targets near 1e300)."""
     unit = float(np.abs(Y).max()) or 1.0
     scaled = Y / unit
     return unit * float(scaled.mean()), unit * float(scaled.std()) or 1.0
+
+
+def _means_stds(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each target column's mean and standard deviation (:func:`_mean_std`, column by column:
+    each as a single target's), shape (n_targets,) each."""
+    pairs = [_mean_std(np.ascontiguousarray(Y[:, j : j + 1])) for j in range(Y.shape[1])]
+    return np.array([m for m, _ in pairs]), np.array([s for _, s in pairs])
 
 
 FOLD_RATIO = 2.0**10
@@ -209,6 +236,8 @@ def fit(
     that ``deltarule explain`` can walk a step in the units training used."""
     X, Y, Xv, Yv = parts
     scaled = standardised(net, classification)
+    if scaled and Y.shape[1] > 1:  # (several targets: each standardised on its own)
+        return _fit_several(net, parts, args)
     mean, std = _mean_std(Y) if scaled else (0.0, 1.0)
     validation = None if Xv is None else (Xv, (Yv - mean) / std)
     metrics = None if classification else ["r2"]
@@ -219,3 +248,20 @@ def fit(
         net.weights[-1][...] *= net.dtype.type(std)
         net.biases[-1][...] = net.biases[-1] * net.dtype.type(std) + net.dtype.type(mean)
     return net, history, ({"mean": mean, "std": std} if scaled else None)
+
+
+def _fit_several(net: Any, parts: tuple, args: argparse.Namespace) -> tuple[Any, Any, dict]:
+    """:func:`fit` for several regression targets (``Y`` of shape (n_samples, n_targets)):
+    each target column standardised with its own mean and std on the training rows, then
+    each output folded back (``out_j = std_j * (W_j h + b_j) + mean_j``); the record is
+    ``{"mean": [...], "std": [...]}``, one number per target, in output order."""
+    X, Y, Xv, Yv = parts
+    mean, std = _means_stds(Y)
+    validation = None if Xv is None else (Xv, (Yv - mean) / std)
+    history = fit_resumable(net, X, (Y - mean) / std, validation, args, ["r2"])
+    if net.dtype != np.float64 and bool((np.abs(mean) > FOLD_RATIO * std).any()):
+        net = net.astype(np.float64)
+    scale, shift = std.astype(net.dtype), mean.astype(net.dtype)
+    net.weights[-1][...] *= scale[:, None]
+    net.biases[-1][...] = net.biases[-1] * scale + shift
+    return net, history, {"mean": mean.tolist(), "std": std.tolist()}

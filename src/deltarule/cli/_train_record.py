@@ -43,13 +43,21 @@ def report_score(net: Any, pre: Any, parts: tuple, test: Any) -> tuple[str, dict
         which, X, Y = "training", parts[0], parts[1]
     classification = pre.task == CLASSIFICATION
     outputs = class_scores(net, pre, net.predict(X))  # (one-vs-rest: rows summing to 1)
-    metrics = score(pre.task, outputs, Y, len(pre.classes) if classification else 0)
+    names = None if classification else pre.target_names
+    metrics = score(pre.task, outputs, Y, len(pre.classes) if classification else 0, names)
     if classification:
         line = f"{which} accuracy: {metrics['accuracy']:.4f} ({len(Y)} rows"
         return which, metrics, line + _common_class(metrics, Y, pre.classes) + ")"
     r2 = metrics["r2"]
     r2_text = f"{r2:.4f}" if r2 == r2 else "undefined (R² needs at least 2 rows)"
-    return which, metrics, f"{which} r2: {r2_text}, mse: {metrics['mse']:.6g} ({len(Y)} rows)"
+    rows = f"{len(Y)} rows"
+    if "per_target" in metrics:  # (several targets: the means, then each one's)
+        each = [
+            f"{name} (r2 {m['r2']:.4f}, mse {m['mse']:.6g})"
+            for name, m in metrics["per_target"].items()
+        ]
+        rows += f"; each the mean over the targets {', '.join(each[:-1])} and {each[-1]}"
+    return which, metrics, f"{which} r2: {r2_text}, mse: {metrics['mse']:.6g} ({rows})"
 
 
 IMBALANCED = 2 / 3

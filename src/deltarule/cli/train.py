@@ -52,7 +52,7 @@ from ._train_args import (
 from ._train_data import encode_targets, from_dataset, from_file
 from ._train_fit import (
     build_network,
-    check_target_fits,
+    check_targets_fit,
     check_targets_for_loss,
     fit,
     standardised,
@@ -109,7 +109,7 @@ def _train(args: argparse.Namespace, hidden: list[int], out: Path | None, existe
     del X
     resolve_epochs(args, has_validation=parts[2] is not None)  # (before the settings' save)
     if not classification:
-        check_target_fits(Y, net.dtype, args.target)
+        check_targets_fit(Y, net.dtype, pre, args.target)
         if getattr(args, "class_weight", None):
             raise InputError(
                 f"--class-weight {args.class_weight} weighs the classes, but the target "
