@@ -62,6 +62,7 @@ def load(args: argparse.Namespace) -> Loaded:
     loaded = load_file(args.model)
     header = getattr(loaded, "header", None) or {}
     pre = getattr(loaded, "preprocessing", None)
+    _refuse_several_targets(pre, args.model)
     if not args.raw:
         target = str(pre.get("target", "target")) if isinstance(pre, dict) else "target"
         transforms = isinstance(pre, dict)
@@ -84,6 +85,25 @@ def load(args: argparse.Namespace) -> Loaded:
     model = load_model_file(args.model)  # (its preprocessing, checked against the network)
     classes = list(model.pre.classes or []) or None
     return Loaded(model.network, model, classes, model.header, str(model.pre.target))
+
+
+def _refuse_several_targets(pre: Any, path: str) -> None:
+    """Refuse a model file of several targets (a multi-output regression from ``deltarule
+    train --target y1,y2``): the walk is in the units training used, one standardisation
+    of one target, which such a file does not have."""
+    from ..exceptions import InputError
+
+    targets = pre.get("target") if isinstance(pre, dict) else None
+    if not isinstance(targets, list):
+        return
+    names = ", ".join(map(repr, targets))
+    raise InputError(
+        f"explain --model walks a model of one target, in the units it was trained in; "
+        f"{path} predicts {len(targets)} targets ({names}), each standardised on its own, "
+        "which the walk cannot show yet. Train a model on one of them (deltarule train DATA "
+        "--target NAME) to explain it, or explain the network from Python "
+        "(deltarule.explain.explain_example(network, x, y): in the units of its outputs)."
+    )
 
 
 def _warn_scaled_inputs(path: str) -> None:

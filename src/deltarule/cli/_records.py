@@ -140,12 +140,20 @@ def _train_lines(summary: Any) -> list[str]:
         lines.append(f"  final epoch: malformed ({_fmt(final)}), expected an object")
     for key, value in summary.items():
         if key.endswith("_metrics"):
+            hidden = ("confusion_matrix", "per_target")
             scores = (
-                _pairs({k: v for k, v in value.items() if k != "confusion_matrix"})
+                _pairs({k: v for k, v in value.items() if k not in hidden})
                 if isinstance(value, dict)
                 else f"malformed ({_fmt(value)}), expected an object"
             )
+            each = value.get("per_target") if isinstance(value, dict) else None
+            if isinstance(each, dict):  # (several targets: the means, then each one's)
+                scores += f" (means over the {len(each)} targets)"
             lines.append(f"  {key}: {scores}")
+            for name, target_scores in each.items() if isinstance(each, dict) else ():
+                shown = _pairs(target_scores) if isinstance(target_scores, dict) else _fmt(
+                    target_scores)  # fmt: skip
+                lines.append(f"    {_fmt(name)}: {shown}")
     if summary.get("note"):
         lines.append(f"  note: {_fmt(summary['note'])}")
     if summary.get("history_kept"):

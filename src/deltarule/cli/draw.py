@@ -102,7 +102,7 @@ def _names(subject: Any, network: Any) -> tuple[list[str] | None, list[str] | No
         return None, None
     inputs = [str(n) for n in pre.output_names]
     if pre.task == "regression":
-        outputs = [str(pre.target)]
+        outputs = [str(name) for name in pre.target_names]  # (one per target)
     elif len(pre.classes) == 2 and network.n_outputs == 1:
         outputs = [f"{pre.target}={pre.classes[1]}"]
     else:

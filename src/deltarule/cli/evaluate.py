@@ -4,10 +4,12 @@ Classification: accuracy, balanced accuracy, macro F1 (scikit-learn's ``average=
 two classes included), log loss, ROC AUC (one-vs-rest, macro) and the confusion matrix
 (rows are true classes, columns predicted ones), as scikit-learn computes them.
 Regression: MSE, MAE and R², in the target's units (``train``'s losses are on the
-standardised target); R² is undefined (NaN: ``null`` in JSON, "undefined" and why in text)
-for fewer than two rows, ROC AUC without rows of two classes. DATA needs the model's
-feature columns and its target column; ``--plot`` draws the confusion matrix (or, for
-regression, predicted against true values).
+standardised target); for a model of several targets, each target's, and as the metrics
+their mean over the targets (scikit-learn's ``multioutput="uniform_average"``: R² is the
+mean of the targets' R², not one R² of all cells). R² is undefined (NaN: ``null`` in JSON,
+"undefined" and why in text) for fewer than two rows, ROC AUC without rows of two classes.
+DATA needs the model's feature columns and its target column(s); ``--plot`` draws the
+confusion matrix (or, for regression, predicted against true values, a panel per target).
 
 Nothing is half-written: the plot is drawn in memory before the report is written, so
 that a plot that cannot be drawn leaves neither file; then the report, then the image.
@@ -52,6 +54,9 @@ _NAMES = {
     "mae": "MAE",
     "r2": "R²",
 }
+AVERAGE = "uniform_average"
+"""How a model of several targets' metrics are averaged over them: each the mean of the
+targets' own (scikit-learn's ``multioutput="uniform_average"``), recorded in the report."""
 _UNDEFINED = {"r2": "R² needs at least 2 rows", "roc_auc": "ROC AUC needs rows of 2 classes"}
 """Why a metric is NaN, by name."""
 
@@ -109,12 +114,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
     """Return (report, network outputs) for a raw, labelled table."""
-    target = model.pre.target
-    if target not in frame.columns:
+    target, names = model.pre.target, model.pre.target_names
+    lacking = [name for name in names if name not in frame.columns]
+    if lacking:
         unnamed = model.header.get("preprocessing") is None  # (its stand-in's "y")
+        shown = repr(lacking[0]) if len(lacking) == 1 else ", ".join(map(repr, lacking))
+        of = f" (of the model's targets {', '.join(map(repr, names))})" if len(names) > 1 else ""
         raise InputError(
-            f"the data has no target column {target!r}, which evaluate compares the "
-            f"predictions with. {missing_columns([target], frame.columns)} "
+            f"the data has no target column {shown}{of}, which evaluate compares the "
+            f"predictions with. {missing_columns(lacking, frame.columns)} "
             + ("The model file names no target column: pass --target COLUMN, "
                if unnamed else "Add the target column, ")
             + "or use 'deltarule predict' for unlabelled data."
@@ -123,10 +131,14 @@ def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
     targets = model.targets(frame[target])
     classes = model.pre.classes if model.task == CLASSIFICATION else None
     outputs = model.scores(outputs)  # (a sigmoid per class: rows made probabilities)
-    metrics = score(model.task, outputs, targets, len(classes or ()))
+    metrics = score(model.task, outputs, targets, len(classes or ()), names)
     matrix = metrics.pop("confusion_matrix", None)
+    per_target = metrics.pop("per_target", None)
     report = {"model": model.path, "task": model.task, "target": target, "rows": len(frame)}
     report["metrics"] = metrics
+    if per_target is not None:  # (the metrics above: the means of these)
+        report["average"] = AVERAGE
+        report["per_target"] = per_target
     undefined = {k: _UNDEFINED.get(k, "undefined") for k, v in metrics.items() if v != v}
     if undefined:
         report["undefined"] = undefined
@@ -152,16 +164,45 @@ def confusion_table(labels: list[Any], matrix: list[list[int]]) -> str:
     return "\n".join(lines)
 
 
+def _per_target_table(per_target: dict[str, dict[str, float]]) -> str:
+    """Each target's metrics as an aligned text table, a row per target (names escaped and
+    cut at 40 characters)."""
+    from ._records import printable, short
+
+    keys = list(next(iter(per_target.values())))
+    head = ["target", *(_NAMES[key] for key in keys)]
+    rows = [
+        [printable(short(name, 40)), *(f"{m[key]:.6g}" if m[key] == m[key] else "undefined"
+                                        for key in keys)]
+        for name, m in per_target.items()
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
+                  enumerate(zip(row, widths)))
+        for row in [head, *rows]
+    )  # fmt: skip
+
+
 def text_report(report: dict[str, Any]) -> str:
     """The report as text: one metric a line, then the confusion matrix."""
     from ._records import printable, short
 
-    rows = report["rows"]
-    lines = [f"{report['task']} of {printable(short(repr(report['target'])))} on "
+    rows, target = report["rows"], report["target"]
+    per_target = report.get("per_target")
+    named = ", ".join(map(repr, target)) if isinstance(target, list) else repr(target)
+    lines = [f"{report['task']} of {printable(short(named))} on "
              f"{rows} row{'s' * (rows != 1)}"]  # fmt: skip
+    if per_target is not None:
+        lines[0] += (
+            f"; each metric the mean of the {len(per_target)} targets' own (scikit-learn's "
+            f"multioutput='{report.get('average', AVERAGE)}')"
+        )
     for key, value in report["metrics"].items():
         shown = f"{value:.6g}" if value == value else f"undefined ({_UNDEFINED.get(key, 'NaN')})"
         lines.append(f"{_NAMES[key]:<18}{shown}")
+    if per_target is not None:
+        lines += ["", "per target:", _per_target_table(per_target)]
     if "confusion_matrix" in report:
         cm = report["confusion_matrix"]
         lines += ["", "confusion matrix:", confusion_table(cm["labels"], cm["matrix"])]
@@ -177,6 +218,8 @@ def _image(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> byt
         cm = report["confusion_matrix"]
         title = f"{target}: {rows:,} rows, accuracy {metrics['accuracy']:.3f}"
         figure = confusion_matrix_figure(cm["matrix"], cm["labels"], title=title)
+    elif "per_target" in report:
+        figure = _targets_figure(report, outputs, targets)
     else:
         r2 = metrics.get("r2")
         scored = f", R² {r2:.3f}" if isinstance(r2, float) and r2 == r2 else ""
@@ -185,12 +228,38 @@ def _image(path: str, report: dict[str, Any], outputs: Any, targets: Any) -> byt
     return render_figure(figure, path)
 
 
+def _targets_figure(report: dict[str, Any], outputs: Any, targets: Any) -> Any:
+    """Predicted against true values, a panel per target (three a row), for a model of
+    several targets: ``outputs`` and ``targets`` of shape (n_samples, n_targets)."""
+    from ..plots import _new_figure, regression_figure
+
+    per_target, rows = report["per_target"], report["rows"]
+    columns = min(3, len(per_target))
+    lines = -(-len(per_target) // columns)
+    figure = _new_figure((5.0 * columns, 5.0 * lines))
+    for j, (name, metrics) in enumerate(per_target.items()):
+        r2 = metrics.get("r2")
+        scored = f", R² {r2:.3f}" if isinstance(r2, float) and r2 == r2 else ""
+        ax = figure.add_subplot(lines, columns, j + 1)
+        regression_figure(targets[:, j], outputs[:, j], ax=ax, title=f"{name}: {rows:,} rows"
+                          f"{scored}", name=str(name))  # fmt: skip
+    figure.tight_layout()
+    return figure
+
+
 def _target_column(model: Any, given: str | None) -> None:
     """Take ``--target`` as the target column of a model file that names none (its
     stand-in preprocessing's ``y``); refuse one that contradicts the file's own."""
-    if given is None or given == model.pre.target:
+    names = model.pre.target_names
+    if given is None or given == model.pre.target or given == ",".join(map(str, names)):
         return
     if model.header.get("preprocessing") is not None:
+        if model.pre.several_targets:
+            raise InputError(
+                f"--target {given!r}: {model.path} was trained on the target columns "
+                f"{', '.join(map(repr, names))}, which evaluate scores; drop --target (or "
+                "rename the columns in the data to those names)."
+            )
         raise InputError(
             f"--target {given!r}: {model.path} was trained on the target column "
             f"{model.pre.target!r}, which evaluate scores; drop --target (or rename the "
@@ -230,13 +299,14 @@ def run(args: argparse.Namespace) -> int:
         )
     _target_column(model, args.target)
     features = model.pre.feature_names
+    names = model.pre.target_names
     frame = read_data(
         args.data,
-        target=model.pre.target,
+        target=None if model.pre.several_targets else model.pre.target,
         names=features,
         text_columns=model.pre.text_columns,
-        needed=[*features, model.pre.target],
-        columns=[*features, model.pre.target],  # (no others: a wide table costs little)
+        needed=[*features, *names],
+        columns=[*features, *names],  # (no others: a wide table costs little)
     )
     report, (outputs, targets) = evaluate(model, frame)
     if form == "json":

@@ -152,7 +152,13 @@ def _preprocessing_lines(info: dict[str, Any]) -> list[str]:
     if pre is None:
         return ["preprocessing: none stored (inputs are used as given, as columns x0, x1, ...)"]
     columns = pre["columns"]
-    lines = [f"preprocessing: {len(columns)} input column(s), target {short(repr(pre['target']))}"]
+    target = pre["target"]
+    named = (
+        f"targets {short(', '.join(map(repr, target)))} (a multi-output regression)"
+        if isinstance(target, list)
+        else f"target {short(repr(target))}"
+    )
+    lines = [f"preprocessing: {len(columns)} input column(s), {named}"]
     width = max([24, *(len(short(column["name"])) + 2 for column in columns[:MAX_COLUMNS])])
     lines += [_column_line(column, width) for column in columns[:MAX_COLUMNS]]
     if len(columns) > MAX_COLUMNS:

@@ -6,7 +6,8 @@ ignored and a missing one is an error that names it. Columns the model knows as 
 (categories, class labels) are read as written: codes such as ``01`` stay ``"01"`` even
 in a file where every one of them looks like a number. DATA may be gzip-compressed.
 Classification prints class labels as they were in the training file (``--proba``: one
-probability column per class); regression prints values; float32 numbers in float32's shortest
+probability column per class); regression prints values (a column per target, named as
+the target, for a model of several targets); float32 numbers in float32's shortest
 repr (0.7340002, not 0.7340002059936523). ``--keep`` copies data columns (an id) before the
 predictions, as the file writes them (text: in JSON, strings; dates, times and durations: in
 JSON, ISO 8601 text), so that each output row can be matched with its input row.
@@ -101,6 +102,8 @@ def predictions(model: Any, frame: Any, proba: bool) -> Any:
             # in the network's dtype, as the probabilities: float32 values are written in
             # float32's shortest repr (236865.42, not float64's 236865.421875); exact
             labels = labels.astype(np.asarray(outputs).dtype)
+        if model.pre.several_targets:  # (a column per target, named as the target)
+            return pd.DataFrame(labels, columns=[str(name) for name in model.pre.target])
         return pd.DataFrame({target: labels})
     if model.task != CLASSIFICATION:
         raise InputError(
