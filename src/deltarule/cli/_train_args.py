@@ -201,7 +201,9 @@ def resolve_epochs(args: argparse.Namespace, has_validation: bool) -> None:
 
 _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--target", {"metavar": "COLUMN", "help": "the column to predict (an NPZ file's is y; "
-                  "with --no-header, a column's number such as 4)"}),
+                  "with --no-header, a column's number such as 4); several separated by "
+                  "commas, e.g. --target y1,y2, train a multi-output regression (numbers "
+                  "each, one output per target; a column named exactly so is one target)"}),
     ("--task", {"choices": ("auto", "classification", "regression"), "default": "auto",
                 "help": "what to predict: classes or numbers (default: auto, detected from "
                 "the target: text, true/false or a few whole numbers are classes)"}),
