@@ -147,7 +147,8 @@ def _npz_frame(X: np.ndarray, y: Any, names: list[Any] | None, target: str, path
             if not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
                 raise InputError(
                     f"y has shape {y.shape}; expected one target per row (shape (n,)) or "
-                    "one-hot rows. Multi-output targets are not supported on the command line."
+                    "one-hot rows. For several targets, write a table (CSV, Parquet) with a "
+                    "column per target and train with --target y1,y2."
                 )
             y = y.argmax(axis=1)
         frame[target] = y

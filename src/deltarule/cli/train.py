@@ -190,7 +190,9 @@ def _say_start(
     if args.quiet:
         return
     n_val = 0 if parts[3] is None else len(parts[3])
-    scale = "; losses on the standardised target" if standardised(net, classification) else ""
+    several = "s, each on its own" if Y.shape[1] > 1 else ""
+    scaled = standardised(net, classification)
+    scale = f"; losses on the standardised target{several}" if scaled else ""
     n_test = f" and {len(test[1])} test" if test is not None and args.data else ""
     print(
         f"training {net.layer_sizes} ({net.loss.name}) on {where}: {len(parts[1])} "
