@@ -537,7 +537,7 @@ def test_missing_columns_name_look_alikes_and_stay_short():
         (lambda s: s["columns"][1].update(fill="w"), "fill value 'w' is not one of its categ"),
         (lambda s: s.update(classes=[1, True]), "are not two or more distinct labels"),
         (lambda s: s.update(target=None), "the target None is not a column name"),
-        (lambda s: s.update(target=["y"]), "the target ['y'] is not a column name"),
+        (lambda s: s.update(target=["y"]), "the target list ['y'] has 1 name(s); expected two"),
         (lambda s: s.update(target="x"), "the target 'x' is also a feature column"),
     ],
 )  # fmt: skip
