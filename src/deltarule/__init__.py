@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from . import preprocessing as preprocessing
     from . import restarts as restarts
     from . import schedules as schedules
+    from . import sensitivity as sensitivity
     from . import sklearn as sklearn
     from . import solvers as solvers
     from . import textbook as textbook
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from .network import Network
     from .parameters import ParameterLayout
     from .restarts import Restarts, fit_restarts
+    from .sensitivity import generalized_weights, input_gradients
     from .training import Trainer, fit
     from .versions import show_versions
 
@@ -69,6 +71,7 @@ _EXPORTS = {
     "network": ("Network",),
     "parameters": ("ParameterLayout",),
     "restarts": ("Restarts", "fit_restarts"),
+    "sensitivity": ("generalized_weights", "input_gradients"),
     "training": ("Trainer", "fit"),
     "versions": ("show_versions",),
 }  # fmt: skip
@@ -158,8 +161,10 @@ __all__ = [
     "check_gradients",
     "fit",
     "fit_restarts",
+    "generalized_weights",
     "get_activation",
     "get_loss",
+    "input_gradients",
     "register_activation",
     "register_loss",
     "show_versions",
