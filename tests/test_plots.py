@@ -245,3 +245,79 @@ def test_without_matplotlib_a_plot_names_the_extra(tmp_path, monkeypatch) -> Non
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # (its import raises)
     with pytest.raises(InputError, match=r"pip install 'deltarule\[cli\]' \(or, at the command"):
         plots.check_plot_path(tmp_path / "curves.png")
+
+
+# --- generalized weights (R neuralnet's gwplot) --------------------------------------------
+
+
+def _gw_network():
+    from deltarule import Network
+
+    return Network([3, 4, 2], activation="tanh", output_activation="sigmoid", seed=0,
+                   dtype="float64")  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix,magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
+def test_generalized_weights_are_drawn_one_point_per_example_against_the_input(
+    tmp_path, suffix, magic
+) -> None:
+    from deltarule import generalized_weights
+    from deltarule.plots import generalized_weights_figure, save_generalized_weights
+
+    net = _gw_network()
+    X = np.random.default_rng(0).normal(size=(25, 3))
+    fig = generalized_weights_figure(net, X, feature=2, output=1, feature_name="age")
+    ax = fig.axes[0]
+    points = ax.collections[0].get_offsets()
+    np.testing.assert_array_equal(points[:, 0], X[:, 2])
+    np.testing.assert_array_equal(points[:, 1], generalized_weights(net, X)[:, 1, 2])
+    assert ax.get_xlabel() == "age"
+    assert ax.get_ylabel() == "generalized weight of age for output 1"
+    path = tmp_path / f"gw{suffix}"
+    assert save_generalized_weights(net, X, path, feature=1) == path
+    assert path.read_bytes().startswith(magic)
+
+
+def test_generalized_weights_draw_into_your_own_axes() -> None:
+    from matplotlib.figure import Figure
+
+    from deltarule.plots import generalized_weights_figure
+
+    mine = Figure()
+    axes = mine.subplots(1, 3)
+    X = np.random.default_rng(1).normal(size=(10, 3))
+    for j, ax in enumerate(axes):
+        assert generalized_weights_figure(_gw_network(), X, feature=j, ax=ax) is mine
+    assert [ax.get_xlabel() for ax in axes] == ["x[0]", "x[1]", "x[2]"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"feature": 3}, "feature=3 is out of range: the network has 3 inputs, numbered 0 to 2"),
+        ({"feature": -1}, "feature=-1 is out of range"),
+        ({"output": 2}, "output=2 is out of range: the network has 2 outputs"),
+        ({"feature": 1.0}, "feature must be an integer index; received float 1.0"),
+        ({"output": True}, "output must be an integer index"),
+    ],
+)  # fmt: skip
+def test_generalized_weights_of_an_input_or_output_not_there_are_refused(
+    tmp_path, kwargs, message
+) -> None:
+    from deltarule.plots import save_generalized_weights
+
+    with pytest.raises(InputError, match=message):
+        save_generalized_weights(_gw_network(), np.zeros((2, 3)), tmp_path / "gw.png", **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generalized_weights_of_a_tanh_output_or_bad_X_are_refused(tmp_path) -> None:
+    from deltarule import Network
+    from deltarule.plots import save_generalized_weights
+
+    tanh = Network([3, 2], output_activation="tanh", seed=0)
+    with pytest.raises(InputError, match="output activation is 'tanh'"):
+        save_generalized_weights(tanh, np.zeros((2, 3)), tmp_path / "gw.png")
+    with pytest.raises(InputError, match="X has 2 features but the network expects 3"):
+        save_generalized_weights(_gw_network(), np.zeros((2, 2)), tmp_path / "gw.png")
+    assert list(tmp_path.iterdir()) == []

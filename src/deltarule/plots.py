@@ -1,4 +1,5 @@
-"""Plots for the command line: training curves, confusion matrices, predicted vs true values.
+"""Plots for the command line: training curves, confusion matrices, predicted vs true values,
+and a network's generalized weights (R neuralnet's ``gwplot``).
 
 matplotlib is an optional dependency, imported only when a plot is drawn. Figures are
 built with :class:`matplotlib.figure.Figure` and the Agg (PNG) or SVG canvas, never
@@ -15,8 +16,9 @@ without writing, for a caller that writes several files only once all are ready.
 In a notebook: the ``*_figure`` functions return an ``InlineFigure``, a
 :class:`matplotlib.figure.Figure` (``savefig`` and the rest work as ever) that a Jupyter
 cell shows as its picture (``_repr_png_``) even when pyplot was never imported, where a
-plain Figure shows as ``<Figure size 768x768 with 2 Axes>``. :func:`confusion_matrix_figure`
-and :func:`regression_figure` also draw into an ``ax=`` of your own figure.
+plain Figure shows as ``<Figure size 768x768 with 2 Axes>``. :func:`confusion_matrix_figure`,
+:func:`regression_figure` and :func:`generalized_weights_figure` also draw into an ``ax=`` of
+your own figure.
 
 Examples
 --------
@@ -46,11 +48,13 @@ __all__ = [
     "PLOT_FORMATS",
     "check_plot_path",
     "confusion_matrix_figure",
+    "generalized_weights_figure",
     "plain_text",
     "regression_figure",
     "render_figure",
     "save_confusion_matrix",
     "save_figure",
+    "save_generalized_weights",
     "save_regression_plot",
     "save_training_curves",
     "training_curves_figure",
@@ -625,3 +629,91 @@ def save_regression_plot(
         For values that are not finite numbers, or not as many predicted as true.
     """
     return save_figure(regression_figure(true, predicted), path)
+
+
+def generalized_weights_figure(
+    network: Any,
+    X: Any,
+    *,
+    feature: int = 0,
+    output: int = 0,
+    ax: Any = None,
+    title: str = "",
+    feature_name: str = "",
+) -> Any:
+    """Return the figure of :func:`save_generalized_weights` (drawn, not written).
+
+    Parameters
+    ----------
+    network : Network
+        With an identity, sigmoid or softmax output (see
+        :func:`deltarule.sensitivity.generalized_weights`).
+    X : array-like or scipy sparse matrix of shape (n_samples, n_inputs)
+        The examples, one point each.
+    feature : int, default 0
+        The input (R's ``selected.covariate``), 0 to n_inputs - 1.
+    output : int, default 0
+        The output (R's ``selected.response``), 0 to n_outputs - 1.
+    ax : matplotlib Axes, optional
+        Draw into this axes of your own figure, which is returned as it is (not resized
+        or laid out again).
+    title : str, optional
+        Instead of "generalized weights".
+    feature_name : str, optional
+        The input's name on the axes, instead of ``x[feature]``.
+
+    Returns
+    -------
+    InlineFigure or Figure
+        A new :class:`matplotlib.figure.Figure` that a notebook cell shows as a picture;
+        ``ax``'s figure when ``ax`` is given.
+    """
+    _figure_class()
+    from .sensitivity import check_index, dense_inputs, generalized_weights
+
+    X = dense_inputs(network, X, "generalized_weights_figure")
+    feature = check_index(feature, network.n_inputs, "feature", "inputs")
+    output = check_index(output, network.n_outputs, "output", "outputs")
+    weights = generalized_weights(network, X)[:, output, feature]
+    own = ax is None
+    fig, ax = _figure_and_axes(ax, (5.0, 4.0))
+    ax.scatter(X[:, feature], weights, s=10, color=_BLUE, alpha=0.6)
+    ax.axhline(0.0, color="0.35", linewidth=0.8, linestyle=":")  # (no effect)
+    name = plain_text(feature_name) if feature_name else f"x[{feature}]"
+    ax.set_xlabel(name, **_PLAIN)
+    ax.set_ylabel(f"generalized weight of {name} for output {output}", **_PLAIN)
+    ax.set_title(plain_text(title or "generalized weights"), **_PLAIN)
+    ax.grid(alpha=0.3)
+    if own:
+        fig.tight_layout()
+    return fig
+
+
+def save_generalized_weights(
+    network: Any,
+    X: Any,
+    path: str | os.PathLike[str],
+    *,
+    feature: int = 0,
+    output: int = 0,
+    feature_name: str = "",
+) -> Path:
+    r"""Plot one input's generalized weights against its values, one point per example
+    (R neuralnet's ``gwplot(nn, selected.covariate=, selected.response=)``).
+
+    The generalized weight of input :math:`j` for output :math:`k` is
+    :math:`\partial\log(o_k/(1-o_k))/\partial x_j` for a sigmoid or softmax output and
+    :math:`\partial o_k/\partial x_j` for a linear one
+    (:func:`deltarule.sensitivity.generalized_weights`). Points all near 0 (the dotted
+    line): the input hardly affects the output; spread out: its effect is non-linear.
+
+    Raises
+    ------
+    InputError
+        For an output activation without generalized weights, ``X`` the network does not
+        take, or ``feature`` or ``output`` out of range.
+    """
+    figure = generalized_weights_figure(
+        network, X, feature=feature, output=output, feature_name=feature_name
+    )
+    return save_figure(figure, path)
