@@ -660,6 +660,21 @@ def check_int(value: Any, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_index(value: Any, size: int, name: str, what: str) -> int:
+    """``value`` as an index in ``[0, size)`` (``what``: "inputs", "outputs"), or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(
+            f"{name} must be an integer index; received {type(value).__name__} {value!r:.40}. "
+            f"Pass 0 to {size - 1}: the network has {size} {what}."
+        )
+    if not 0 <= value < size:
+        raise InputError(
+            f"{name}={int(value)} is out of range: the network has {size} {what}, numbered 0 "
+            f"to {size - 1}. Pass an index in that range."
+        )
+    return int(value)
+
+
 def check_fraction(value: Any, name: str) -> float:
     """Return ``value`` as a float in [0, 1), or raise."""
     if not finite_real(value) or not 0 <= value < 1:

@@ -669,7 +669,8 @@ def generalized_weights_figure(
         ``ax``'s figure when ``ax`` is given.
     """
     _figure_class()
-    from .sensitivity import check_index, dense_inputs, generalized_weights
+    from ._validation import check_index
+    from .sensitivity import dense_inputs, generalized_weights
 
     X = dense_inputs(network, X, "generalized_weights_figure")
     feature = check_index(feature, network.n_inputs, "feature", "inputs")

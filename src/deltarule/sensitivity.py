@@ -30,8 +30,6 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from . import _sparse
@@ -43,25 +41,10 @@ from .layers import DenseCache
 from .losses import fused_pair
 from .network import Network, require_network
 
-__all__ = ["GENERALIZED_WEIGHT_OUTPUTS", "check_index", "generalized_weights", "input_gradients"]
+__all__ = ["GENERALIZED_WEIGHT_OUTPUTS", "generalized_weights", "input_gradients"]
 
 GENERALIZED_WEIGHT_OUTPUTS = ("identity", "sigmoid", "softmax")
 """The (built-in) output activations :func:`generalized_weights` is defined for."""
-
-
-def check_index(value: Any, size: int, name: str, what: str) -> int:
-    """``value`` as an index in ``[0, size)`` (``what``: "inputs", "outputs"), or raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InputError(
-            f"{name} must be an integer index; received {type(value).__name__} {value!r:.40}. "
-            f"Pass 0 to {size - 1}: the network has {size} {what}."
-        )
-    if not 0 <= value < size:
-        raise InputError(
-            f"{name}={int(value)} is out of range: the network has {size} {what}, numbered 0 "
-            f"to {size - 1}. Pass an index in that range."
-        )
-    return int(value)
 
 
 def dense_inputs(network: Network, X: ArrayLike, what: str) -> Array:
