@@ -137,6 +137,10 @@ def test_evaluate_scores_each_target_and_their_mean(trained, capsys, tmp_path) -
         expected = r2(table[name].to_numpy(), predicted[name].to_numpy())
         assert report["per_target"][name]["r2"] == pytest.approx(expected, abs=1e-6)
         assert report["per_target"][name]["r2"] > 0.9
+    spaced = cli(capsys, "evaluate", model, data, "--format", "json", "--target", "y1, y2")
+    assert spaced[0] == 0 and json.loads(spaced[1]) == report  # (as train reads --target)
+    code, _, err = cli(capsys, "evaluate", model, data, "--target", "y2,y1")
+    assert code == 2 and "was trained on the target columns 'y1', 'y2'" in err
     code, out, err = cli(capsys, "evaluate", model, data, "--plot", tmp_path / "p.png")
     assert code == 0, err
     assert "uniform_average" in out and "per target:" in out
@@ -148,6 +152,7 @@ def test_inspect_draw_and_explain(trained, capsys, tmp_path) -> None:
     code, out, err = cli(capsys, "inspect", model)
     assert code == 0, err
     assert "targets 'y1', 'y2'" in out
+    assert "training losses are on the standardised targets, each on its own" in out
     code, out, err = cli(capsys, "draw", model, "--out", tmp_path / "n.svg")
     assert code == 0, err
     drawing = (tmp_path / "n.svg").read_text()
@@ -198,8 +203,10 @@ def test_a_column_named_with_a_comma_is_one_target(tmp_path) -> None:
         ("y1,gap", [], "the target column 'gap' is missing a value at line 4"),
         ("y1,nope", [], "--target names 1 column(s) the data does not have: 'nope'"),
         ("y1,,y2", [], "--target 'y1,,y2' has an empty column name"),
+        ("y1,y1", [], "--target 'y1,y1' names a column twice"),  # (was: y1 alone, y2 a feature)
+        ("y1,y2, y1", [], "--target 'y1,y2, y1' names a column twice"),
     ],
-    ids=["classification", "text", "missing", "unknown", "empty name"],
+    ids=["classification", "text", "missing", "unknown", "empty name", "twice", "twice spaced"],
 )
 def test_refused_targets_say_one_error_line(target, extra, said, tmp_path, capsys) -> None:
     table = two_targets(60)

@@ -67,6 +67,20 @@ def test_a_fall_below_min_delta_is_no_improvement(capsys, in_tmp):
     assert larger["epochs"] < default["epochs"] and larger["settings"]["min_delta"] == 0.001
 
 
+@pytest.mark.parametrize(
+    ("options", "why"),
+    [(["--patience", "0"], "(--patience 0)"), (["--target-error", "0.5"], "(a stopping rule")],
+)
+def test_a_min_delta_without_early_stopping_is_refused(options, why, capsys, in_tmp):
+    # (review: accepted and recorded, it changed nothing)
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--min-delta", "0.01", *options)
+    assert code == 2 and err.startswith("error: --min-delta 0.01 would be ignored: early ")
+    assert why in err and "Give --patience N too" in err
+    code, _, err = cli(capsys, "train", "--dataset", "iris", "--min-delta", "0.01", "--epochs",
+                       "2", "--target-error", "0.5", "--patience", "5", "--quiet")  # fmt: skip
+    assert code == 0, err  # (both rules asked for: the first met stops)
+
+
 @pytest.mark.parametrize("value", ["-1", "nan", "inf"])
 def test_a_bad_min_delta_is_refused_naming_it(value, capsys, in_tmp):
     code, _, err = cli(capsys, "train", "--dataset", "iris", "--min-delta", value)
@@ -114,6 +128,8 @@ def test_without_early_stopping_the_default_is_100_epochs(options, capsys, in_tm
     summary = _summary("m.safetensors")
     assert summary["epochs"] == _train_args.FIXED_EPOCHS == 100
     assert summary["settings"]["epochs"] == 100 and summary["settings"]["epochs_auto"] is True
+    if "--validation-split" not in options:  # (no early stopping: no least fall recorded)
+        assert summary["settings"]["min_delta"] is None
 
 
 def test_epochs_auto_can_be_given_and_a_bad_count_names_it(capsys, in_tmp):

@@ -421,6 +421,13 @@ def check_options(args: argparse.Namespace) -> tuple[list[int], Path | None]:
     )
     if rules and not args.resume and "patience" not in getattr(args, "given_options", []):
         args.patience = 0  # (the rule asked for decides; recorded so, for --resume too)
+    if args.patience == 0 and "min_delta" in getattr(args, "given_options", []):
+        why = "--patience 0" if "patience" in args.given_options else "a stopping rule decides"
+        raise InputError(
+            f"--min-delta {args.min_delta:g} would be ignored: early stopping is off ({why}), "
+            "and --min-delta is the least fall of the loss it counts. Give --patience N "
+            "too (e.g. --patience 10), or leave --min-delta out."
+        )
     solver = get_solver(args.optimizer)
     if solver is None:
         rule = get_first_order(args.optimizer)  # unknown names fail here

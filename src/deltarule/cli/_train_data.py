@@ -108,6 +108,11 @@ def target_columns(given: str | None, columns: Any) -> Any:
     if given is None or "," not in given or given in {str(c) for c in columns}:
         return given
     names = pick_columns(split_names(given, "--target"), "--target", columns)
+    if len(names) < given.count(",") + 1:  # (a column named twice, as written or spaced)
+        raise InputError(
+            f"--target {given!r} names a column twice; expected distinct target columns, "
+            "each once (--target y1,y2 trains one output per column)."
+        )
     return names if len(names) > 1 else names[0]
 
 

@@ -108,7 +108,8 @@ def training_record(history: Any, args: argparse.Namespace, extra: dict) -> dict
     if settings["learning_rate"] is None and epochs:  # (the optimizer's default)
         rate = float(columns["learning_rate"][0])
         settings["learning_rate"] = rate if rate > 0 else None  # (0: a solver sizes its steps)
-    settings["min_delta"] = getattr(args, "min_delta", None) or 0.0
+    stops_early = args.patience > 0  # (min_delta: early stopping's; none without it)
+    settings["min_delta"] = (getattr(args, "min_delta", None) or 0.0) if stops_early else None
     settings["target_error"] = getattr(args, "target_error", None)  # (every stopping rule)
     settings["until_all_correct"] = bool(getattr(args, "until_all_correct", False))
     settings["gradient_threshold"] = getattr(args, "gradient_threshold", None)
@@ -167,7 +168,11 @@ def save_trained(
     a finished run is not lost to its last write.
     """
     if standardised(net, pre.task == CLASSIFICATION):
-        extra["note"] = "training losses are on the standardised target"
+        extra["note"] = (
+            "training losses are on the standardised targets, each on its own"
+            if pre.several_targets
+            else "training losses are on the standardised target"
+        )
     _without_large_confusion(extra)
     training = _escaped(training_record(history, args, extra))
     replacing = out.is_file()  # (overwritten, as a compiler's output is, but said so)

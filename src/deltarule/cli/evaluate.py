@@ -253,6 +253,10 @@ def _target_column(model: Any, given: str | None) -> None:
     names = model.pre.target_names
     if given is None or given == model.pre.target or given == ",".join(map(str, names)):
         return
+    if model.pre.several_targets and "," in given:  # (as train reads it: 'y1, y2')
+        listed = [name.strip() for name in given.split(",")]
+        if listed == [str(name).strip() for name in names]:
+            return
     if model.header.get("preprocessing") is not None:
         if model.pre.several_targets:
             raise InputError(
