@@ -277,6 +277,30 @@ def test_an_estimator_is_fitted_by_one_fit_at_a_time() -> None:
         clf.fit(IRIS_X, IRIS_Y)  # free again after the fit
 
 
+def test_a_copy_made_during_the_first_fit_fits_on_its_own() -> None:
+    # (review: deepcopy or pickle (the same __setstate__), or clone, from a callback of the
+    # first fit raised AttributeError: no coefs_ yet, while the copy's network was there)
+    import copy
+
+    copies: list = []
+
+    class Copy(Callback):
+        def on_epoch_end(self, record, state):
+            if record.epoch == 1:
+                copies.extend([copy.deepcopy(clf), clone(clf)])
+
+    kwargs = dict(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    clf = MLPClassifier(**kwargs, callbacks=[Copy()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(IRIS_X, IRIS_Y)
+        alone = MLPClassifier(**kwargs).fit(IRIS_X, IRIS_Y)
+        for made in copies:
+            made.set_params(callbacks=None).fit(IRIS_X, IRIS_Y)
+            assert made.n_iter_ == 3
+            assert all(np.array_equal(a, b) for a, b in zip(made.coefs_, alone.coefs_))
+
+
 def _refusal(clf: MLPClassifier) -> str:
     import deltarule as dr
 

@@ -459,7 +459,8 @@ class BaseMLP(BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        if "network_" in self.__dict__:
+        # (a copy made during the first fit, by a callback, has a network but no coefs_ yet)
+        if "network_" in self.__dict__ and "coefs_" in self.__dict__:
             self._sync_in()  # unpickled coefs_ are copies: point them at the network again
             self._sync_out()
 
