@@ -347,11 +347,20 @@ def test_generalized_weights_refuse_a_user_defined_sigmoid() -> None:
 
 def test_r_neuralnets_layout_is_a_reshape() -> None:
     # nn$generalized.weights: one column per (response, covariate), responses side by side
-    net = Network([3, 4, 2], activation="tanh", output_activation="sigmoid", seed=0)
+    net = Network([3, 4, 2], activation="tanh", output_activation="sigmoid", seed=0,
+                  dtype="float64")  # fmt: skip
     X = np.random.default_rng(16).normal(size=(5, 3))
-    gw = generalized_weights(net, X)
-    r_layout = np.hstack([gw[:, k, :] for k in range(2)])
-    np.testing.assert_array_equal(gw.reshape(5, -1), r_layout)
+    r_layout = generalized_weights(net, X).reshape(5, -1)
+    # column c of R's matrix: response c // 3's log-odds by covariate c % 3 (review: checked
+    # against central differences, not against the array's own slices)
+    h = 1e-6
+    for column in range(6):
+        k, j = divmod(column, 3)
+        step = np.zeros(3)
+        step[j] = h
+        up, down = net.predict(X + step)[:, k], net.predict(X - step)[:, k]
+        slope = (np.log(up / (1 - up)) - np.log(down / (1 - down))) / (2 * h)
+        np.testing.assert_allclose(r_layout[:, column], slope, rtol=1e-6, atol=1e-9)
 
 
 # --- dtype, sparse X ---
@@ -388,8 +397,14 @@ def test_the_network_is_left_untouched() -> None:
     before = net.parameters.copy()
     X = np.random.default_rng(20).normal(size=(4, 3))
     first = input_gradients(net, X, np.zeros((4, 2)))
-    # no dropout (inference), so the same values every call, and no weight changed
-    np.testing.assert_array_equal(first, input_gradients(net, X, np.zeros((4, 2))))
+    # no dropout (inference): the values of the same network without dropout (review: two
+    # calls agreeing held with a seeded dropout too), and no weight changed
+    twin = Network([3, 4, 2], activation="tanh", seed=0, dtype="float64")
+    twin.parameters = net.parameters
+    np.testing.assert_array_equal(first, input_gradients(twin, X, np.zeros((4, 2))))
+    jacobian, gw = input_gradients(net, X), generalized_weights(net, X)
+    np.testing.assert_array_equal(jacobian, input_gradients(twin, X))
+    np.testing.assert_array_equal(gw, generalized_weights(twin, X))
     assert net.parameters.tobytes() == before.tobytes()
 
 
@@ -436,3 +451,30 @@ def test_outputs_or_derivatives_that_overflow_are_refused() -> None:
     with pytest.raises(InputError, match="derivatives are not"):
         generalized_weights(net, [[1e-35]])
     assert np.isfinite(input_gradients(net.astype("float64"), [[1e-35]])).all()
+
+
+def test_one_outputs_log_odds_alone_are_its_generalized_weights() -> None:
+    # (the plot of one output backpropagates that output alone)
+    from deltarule.sensitivity import log_odds_derivatives
+
+    net = Network([4, 6, 3], activation="tanh", seed=2, dtype="float64")  # (softmax output)
+    X = np.random.default_rng(21).normal(size=(7, 4))
+    every = generalized_weights(net, X)
+    for k in (2, 0):
+        alone = log_odds_derivatives(net, X, [k], "test")
+        assert alone.shape == (7, 1, 4)
+        np.testing.assert_array_equal(alone[:, 0], every[:, k])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_overflow_says_float64_only_to_a_narrower_network(dtype) -> None:
+    # (at x = 0 the outputs are 0, their derivatives W2 W1 overflow)
+    net = Network([2, 3, 1], activation="identity", output_activation="identity", seed=0,
+                  dtype=dtype)  # fmt: skip
+    big = 1e200 if dtype == "float64" else 1e38
+    net.parameters = np.zeros_like(net.parameters)
+    net.weights[0][...], net.weights[1][...] = big, big
+    with pytest.raises(InputError, match="overflowed") as caught:
+        input_gradients(net, np.zeros((1, 2)))
+    said = "network.astype('float64')" in str(caught.value)
+    assert said == (dtype == "float32"), str(caught.value)

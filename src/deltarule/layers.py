@@ -213,7 +213,7 @@ class Dense:
         weight: Array,
         cache: DenseCache,
         grad_out: Array | None,
-        grad_weight: Array,
+        grad_weight: Array | None,
         grad_bias: Array | None,
         *,
         delta: Array | None = None,
@@ -229,8 +229,9 @@ class Dense:
             From :meth:`forward`.
         grad_out : ndarray of shape (n_samples, n_outputs) or None
             :math:`\partial E/\partial a`; None when ``delta`` is given.
-        grad_weight, grad_bias : ndarray
-            Views into the flat gradient buffer, overwritten.
+        grad_weight, grad_bias : ndarray or None
+            Views into the flat gradient buffer, overwritten; None: not computed (the
+            input gradient alone, :mod:`deltarule.sensitivity`).
         delta : ndarray of shape (n_samples, n_outputs), optional
             :math:`\partial E/\partial z` when already known (fused output pairs).
         need_input_grad : bool
@@ -251,7 +252,9 @@ class Dense:
                 grad_out = grad_out * cache.dropout_mask
             out = _rows(buffers and buffers.delta, n)
             delta = self.activation.backward(cache.net, cache.activated, grad_out, out)
-        if n == 1 and _dense(cache.inputs):  # (an outer product: matmul's loop for an inner
+        if grad_weight is None:
+            pass
+        elif n == 1 and _dense(cache.inputs):  # (an outer product: matmul's loop for an inner
             np.multiply(delta.T, cache.inputs, out=grad_weight)  # size of 1 is 5 times slower)
         elif _dense(cache.inputs):
             np.matmul(delta.T, cache.inputs, out=grad_weight)

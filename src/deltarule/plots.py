@@ -670,12 +670,13 @@ def generalized_weights_figure(
     """
     _figure_class()
     from ._validation import check_index
-    from .sensitivity import dense_inputs, generalized_weights
+    from .sensitivity import dense_inputs, log_odds_derivatives
 
     X = dense_inputs(network, X, "generalized_weights_figure")
     feature = check_index(feature, network.n_inputs, "feature", "inputs")
     output = check_index(output, network.n_outputs, "output", "outputs")
-    weights = generalized_weights(network, X)[:, output, feature]
+    weights = log_odds_derivatives(network, X, [output], "generalized_weights_figure")
+    weights = weights[:, 0, feature]
     own = ax is None
     fig, ax = _figure_and_axes(ax, (5.0, 4.0))
     ax.scatter(X[:, feature], weights, s=10, color=_BLUE, alpha=0.6)

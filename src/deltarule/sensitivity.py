@@ -30,6 +30,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import _sparse
@@ -41,7 +43,12 @@ from .layers import DenseCache
 from .losses import fused_pair
 from .network import Network, require_network
 
-__all__ = ["GENERALIZED_WEIGHT_OUTPUTS", "generalized_weights", "input_gradients"]
+__all__ = [
+    "GENERALIZED_WEIGHT_OUTPUTS",
+    "generalized_weights",
+    "input_gradients",
+    "log_odds_derivatives",
+]
 
 GENERALIZED_WEIGHT_OUTPUTS = ("identity", "sigmoid", "softmax")
 """The (built-in) output activations :func:`generalized_weights` is defined for."""
@@ -68,28 +75,27 @@ def _backpropagate(
 ) -> Array:
     r""":math:`\partial(\cdot)/\partial x` of the network's input, by each layer's backward
     pass from ``grad_out`` (:math:`\partial/\partial o`) or ``delta`` (:math:`\partial/\partial
-    z`) at the output layer. The weight gradients the layers also compute go to scratch."""
+    z`) at the output layer (the weights' and biases' gradients are not computed)."""
     for index in range(len(network.layers) - 1, -1, -1):
-        weight, bias = network.weights[index], network.biases[index]
         grad_out, delta = network.layers[index].backward(
-            weight,
-            caches[index],
-            grad_out,
-            np.empty_like(weight),
-            None if bias is None else np.empty_like(bias),
-            delta=delta,
-            need_input_grad=True,
+            network.weights[index], caches[index], grad_out, None, None, delta=delta
         )
         delta = None
     return grad_out  # type: ignore[return-value]
 
 
 def _finite(network: Network, result: Array, what: str) -> Array:
+    """``result``, refused where it overflowed the network's dtype."""
     if not np.isfinite(result).all():
+        wider = (
+            ", or use a float64 network: network.astype('float64')"
+            if network.dtype != np.float64
+            else " (the weights may be too large: check them, or retrain)"
+        )
         raise InputError(
             f"{what} overflowed to infinity or NaN in {network.dtype} (the outputs are "
-            "finite, their derivatives are not). Scale X as the training data were scaled, "
-            "or use a float64 network: network.astype('float64')."
+            f"finite, their derivatives are not). Scale X as the training data were "
+            f"scaled{wider}."
         )
     return result
 
@@ -124,7 +130,9 @@ def input_gradients(
     batch of that one example), :math:`s_i` its ``sample_weight`` (1 when not given) and
     :math:`c` the factor of the network's objective (:meth:`Network.objective_terms
     <deltarule.network.Network.objective_terms>`: 1 for a :class:`~deltarule.network.Network`;
-    a scikit-learn estimator's, 0.5 for its squared error). A batch's error is the weighted
+    a scikit-learn estimator's network's, as its loss is defined: :math:`K` for its
+    :math:`K` logistic outputs, :math:`K/2` for Poisson, 1 for softmax and for squared
+    error, whose ½ is in its ``half_squared_error``). A batch's error is the weighted
     mean :math:`E = \sum_i s_i \ell_i / \sum_i s_i`, so its gradient by :math:`x_i`, what
     ``torch.autograd.grad(loss, X)`` gives for a mean loss, is :math:`g_i / \sum_j s_j`
     (:math:`g_i / n` unweighted). Examples do not interact: :math:`\ell_i` depends on
@@ -293,13 +301,21 @@ def generalized_weights(network: Network, X: ArrayLike) -> Array:
     (2, 1, 2)
     """
     require_network(network, "generalized_weights")
+    return log_odds_derivatives(network, X, range(network.n_outputs), "generalized_weights")
+
+
+def log_odds_derivatives(
+    network: Network, X: ArrayLike, outputs: Sequence[int], what: str
+) -> Array:
+    """:func:`generalized_weights` of the ``outputs`` (indices) alone, shape (n_samples,
+    len(outputs), n_inputs): one backward pass each (a plot of one output makes one)."""
     softmax = _output_kind(network) == "softmax"
-    X = dense_inputs(network, X, "generalized_weights")
+    X = dense_inputs(network, X, what)
     caches = _forward(network, X)
     z = caches[-1].net
-    weights = np.empty((X.shape[0], network.n_outputs, network.n_inputs), network.dtype)
+    weights = np.empty((X.shape[0], len(outputs), network.n_inputs), network.dtype)
     with overflow_quietly():
-        for k in range(network.n_outputs):
+        for place, k in enumerate(outputs):
             seed = _log_odds_seed(z, k, softmax)
-            weights[:, k, :] = _backpropagate(network, caches, None, seed)
+            weights[:, place, :] = _backpropagate(network, caches, None, seed)
     return _finite(network, weights, "the generalized weights")
