@@ -535,23 +535,42 @@ def _warn_if_data(
 
 def _read_parquet(file: Path) -> tuple[pd.DataFrame, list[Any]]:
     pd = _require("pandas")
-    _require("pyarrow")
+    pa = _require("pyarrow")
+    local = importlib.import_module("pyarrow.fs").LocalFileSystem()
     try:
-        frame = pd.read_parquet(file, engine="pyarrow")
+        # pyarrow opens the file itself: given pandas' Python file object (pandas before 3),
+        # pyarrow's reading threads called into it, and a corrupt file could crash the
+        # process (a segfault in the fuzz test, with every pyarrow from 16 to 26)
+        frame = pd.read_parquet(file, engine="pyarrow", filesystem=local)
         for name in frame.columns:
             frame[name] = _plain_cells(file, name, frame[name])
         # (pyarrow checks a text column's UTF-8 only when it is used: here)
         blanks = _blank_cells(frame)
     except InputError:  # (a ValueError too: what _plain_cells says stands)
         raise
-    except _PARQUET_ERRORS as exc:
+    except (*_PARQUET_ERRORS, pa.ArrowException) as exc:
+        problem = _parquet_problem(pa, file, local, exc)
         raise InputError(
-            f"{str(file)!r} could not be read as Parquet ({str(exc)[:200]}); expected a Parquet "
+            f"{str(file)!r} could not be read as Parquet ({problem[:200]}); expected a Parquet "
             "file. If it is text, rename it to .csv (from Python: format='csv')."
         ) from exc
     if blanks:  # missing, as in a CSV file
         frame = frame.replace(sorted(blanks), np.nan)
     return frame, list(frame.columns)
+
+
+def _parquet_problem(pa: ModuleType, file: Path, local: Any, exc: BaseException) -> str:
+    """What is wrong with a Parquet file pandas could not read. pandas before 3 makes Python
+    strings of a text column, and pyarrow says only "Wrapping b'...' failed" (a bare
+    ArrowException) of a cell that is not UTF-8: its full validation of the table names it."""
+    if type(exc) is pa.ArrowException:
+        try:
+            importlib.import_module("pyarrow.parquet").read_table(file, filesystem=local).validate(
+                full=True
+            )
+        except (*_PARQUET_ERRORS, pa.ArrowException) as invalid:
+            return str(invalid)
+    return str(exc)
 
 
 def _plain_cells(file: Path, name: Any, column: Any) -> Any:
