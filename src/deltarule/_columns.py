@@ -30,6 +30,7 @@ __all__ = [
     "refuse_dates",
     "refuse_stray_text",
     "signed_numbers",
+    "to_numbers",
 ]
 
 
@@ -42,6 +43,36 @@ def load_pandas() -> Any:
             "tabular preprocessing needs pandas; install it with pip install 'deltarule[cli]'"
         ) from exc
     return pandas
+
+
+_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+
+
+def to_numbers(cells: Any) -> Any:
+    """``pd.to_numeric(cells, errors="coerce")``, exact under pandas 2 as under pandas 3.
+
+    pandas before 3 parses text with its own parser, which can miss by a unit in the last
+    place (``7295259650294015.0`` read as ...014.0, ``99999999999999999999`` as
+    1.0000000000000002e20) and makes a number past float's range (``1e400``, 400 nines)
+    missing, not infinity: there the text cells it read as numbers, and those written as
+    decimal numbers, are read again by Python's float.
+    """
+    pd = load_pandas()
+    numbers = pd.to_numeric(cells, errors="coerce")
+    if int(pd.__version__.split(".")[0]) >= 3 or numbers.dtype.kind != "f":
+        return numbers
+    values = numbers.to_numpy(dtype=float, copy=True)
+    redo = False
+    for k, cell in enumerate(cells):
+        if isinstance(cell, str) and (values[k] == values[k] or _DECIMAL.fullmatch(cell)):
+            try:
+                values[k] = float(cell)
+                redo = True
+            except ValueError:  # (pandas' reading stands)
+                pass
+    if not redo:
+        return numbers
+    return pd.Series(values, index=numbers.index, name=numbers.name)
 
 
 def missing_error(series: Any, mask: Any, fitted: bool = False) -> InputError:
@@ -104,7 +135,7 @@ def as_numbers(series: Any, what: str, fix: str, options: dict[str, str] | None 
                 f"numbers, not True/False. {fix}",
                 options=options,
             )
-        numbers = load_pandas().to_numeric(cells, errors="coerce")
+        numbers = to_numbers(cells)
         bad = numbers.isna() & series.notna()
         if bad.any():
             cell = series[bad].iloc[0]
@@ -156,7 +187,7 @@ def marks_as_missing(series: Any) -> Any:
     numbers = load_pandas().to_numeric(rest, errors="coerce")
     if numbers.isna().any():  # other text too: not a column of numbers
         return series
-    out = load_pandas().to_numeric(cells.where(~marks), errors="coerce")
+    out = to_numbers(cells.where(~marks))
     out.attrs = {**series.attrs, MARKS_ATTR: sorted(set(cells[marks]))}
     return out
 

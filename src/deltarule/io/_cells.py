@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._columns import MISSING_MARKS
+from .._columns import MISSING_MARKS, to_numbers
 from .._naming import shortened
 from ..exceptions import InputError
 
@@ -110,7 +110,7 @@ def _to_numbers(pd: Any, written: Any) -> Any:
     of a few labels over many rows (a target's classes) costs a hash pass, not a parse per
     row; the same values and dtype (missing cells make it float)."""
     codes, uniques = pd.factorize(written)
-    values = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy()
+    values = to_numbers(pd.Series(uniques, dtype=object)).to_numpy()
     taken = pd.api.extensions.take(values, codes, allow_fill=True)
     return pd.Series(taken, index=written.index, name=written.name)
 

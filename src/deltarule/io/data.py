@@ -426,6 +426,10 @@ def _read_delimited(
         "compression": "gzip" if compressed else None,
         "skipinitialspace": True,
     }
+    if int(pd.__version__.split(".")[0]) < 3:  # (pandas 3 reads the shortest repr exactly)
+        # pandas 2's default float parser can miss by one unit in the last place
+        # (7276572264431873.0 read as ...874.0); pandas 3 deprecates the option
+        options["float_precision"] = "round_trip"
     try:
         # Reading the header with the first row, headerless, makes a first row with more
         # fields than the header a ParserError; pandas would silently make it an index.
