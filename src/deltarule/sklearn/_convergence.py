@@ -14,6 +14,7 @@ deltarule), as the loop's own warnings do.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
@@ -77,8 +78,18 @@ def diverged(history: History) -> bool:
     return history.stop_reason.startswith(DIVERGED)
 
 
-_ITERATIONS_LIMIT = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
-"""scipy's L-BFGS-B message when ``maxiter`` stops it (status 1)."""
+@functools.cache
+def _iterations_limit() -> str:
+    """scipy's L-BFGS-B message when ``maxiter`` stops it (status 1), in this scipy's
+    words: "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT" from newer scipy (its C L-BFGS-B;
+    1.17 here), "... NO. of ..." from older (1.13). One iteration of Rosenbrock's asks it."""
+    import numpy as np
+    from scipy.optimize import minimize, rosen, rosen_der
+
+    start = np.array([-1.2, 1.0])
+    result = minimize(rosen, start, jac=rosen_der, method="L-BFGS-B", options={"maxiter": 1})
+    return str(result.message)
+
 
 _LBFGS_PREFIX = "L-BFGS stopped: "
 """How :class:`deltarule.solvers.LBFGS` reports scipy's message."""
@@ -123,7 +134,7 @@ def convergence_message(
         return None
     if reason.startswith("max epochs"):
         if solver == "lbfgs":
-            return lbfgs_message(_ITERATIONS_LIMIT, min(n_iter, max_iter), max_iter)
+            return lbfgs_message(_iterations_limit(), min(n_iter, max_iter), max_iter)
         if solver in FULL_BATCH:
             return f"{solver} failed to converge after {max_iter} iteration(s)."
         return (
