@@ -219,7 +219,9 @@ def test_inspect_writes_the_training_history_as_csv(capsys, in_tmp, flowers_csv)
     for model in ("m.safetensors", "run/checkpoint.safetensors"):
         code, _, err = cli(capsys, "inspect", model, "--out", "history.csv")
         assert code == 0, err
-        table = pd.read_csv(in_tmp / "history.csv")
+        # (pandas 2's default float parser can miss by a unit in the last place)
+        exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+        table = pd.read_csv(in_tmp / "history.csv", **exact)
         assert list(table.columns) == list(history)
         assert table["epoch"].tolist() == [1, 2, 3, 4]
         for column in ("loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"):
