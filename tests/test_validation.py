@@ -172,7 +172,7 @@ def test_an_object_array_holding_a_sparse_matrix_is_told_to_use_toarray() -> Non
             Network([3, 1]).predict(wrapped)
 
 
-@pytest.mark.parametrize("value", [1e-46, 1e-33])
+@pytest.mark.parametrize("value", [1e-46, 1e-33, 5e-324])  # (5e-324: the least subnormal)
 def test_targets_below_float32_precision_are_refused_as_too_large_ones_are(value):
     # (QA with extreme data: targets of 1e-46 became 0 in float32 and trained silently,
     # where 1.78e39 was refused naming dtype='float64')

@@ -583,7 +583,9 @@ def _refuse_underflow(given: Any, array: np.ndarray, name: str) -> None:
     except (TypeError, ValueError):
         return
     if 0 < top < least:
-        scale = 10.0 ** math.ceil(-math.log10(top))
+        # (at most 1e308, a float's largest power of ten: 5e-324, the least subnormal,
+        # asked for 1e324, an OverflowError)
+        scale = 10.0 ** min(math.ceil(-math.log10(top)), 308)
         raise InputError(
             f"{name}'s values are at most {top:.3g}, below what {array.dtype} holds to full "
             f"precision (~{least:.1g}): they become 0 or lose their digits. Scale {name} "
