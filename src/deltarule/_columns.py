@@ -49,21 +49,32 @@ _DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 
 
 def to_numbers(cells: Any) -> Any:
-    """``pd.to_numeric(cells, errors="coerce")``, exact under pandas 2 as under pandas 3.
+    """``pd.to_numeric(cells, errors="coerce")``, each number exactly what Python's float
+    reads of its text, under pandas 2 and 3.
 
     pandas before 3 parses text with its own parser, which can miss by a unit in the last
     place (``7295259650294015.0`` read as ...014.0, ``99999999999999999999`` as
     1.0000000000000002e20) and makes a number past float's range (``1e400``, 400 nines)
     missing, not infinity: there the text cells it read as numbers, and those written as
-    decimal numbers, are read again by Python's float.
+    decimal numbers, are read again by Python's float. pandas 3 misses so on a number
+    written with a leading ``+`` (``+788722024223.237217``; a quarter of them): those
+    cells are read again.
     """
     pd = load_pandas()
     numbers = pd.to_numeric(cells, errors="coerce")
-    if int(pd.__version__.split(".")[0]) >= 3 or numbers.dtype.kind != "f":
+    if numbers.dtype.kind != "f":
         return numbers
+    if int(pd.__version__.split(".")[0]) >= 3:
+        plus = [isinstance(c, str) and c.lstrip().startswith("+") for c in cells]
+        if not any(plus):
+            return numbers
+    else:
+        plus = [True] * len(numbers)
     values = numbers.to_numpy(dtype=float, copy=True)
     redo = False
     for k, cell in enumerate(cells):
+        if not plus[k]:
+            continue
         if isinstance(cell, str) and (values[k] == values[k] or _DECIMAL.fullmatch(cell)):
             try:
                 values[k] = float(cell)
@@ -184,7 +195,7 @@ def marks_as_missing(series: Any) -> Any:
     rest = cells[~marks & cells.notna()]
     if rest.map(lambda v: isinstance(v, (bool, np.bool_))).any():
         return series
-    numbers = load_pandas().to_numeric(rest, errors="coerce")
+    numbers = to_numbers(rest)  # ('1e400': infinity, refused as such, not text)
     if numbers.isna().any():  # other text too: not a column of numbers
         return series
     out = to_numbers(cells.where(~marks))
@@ -196,7 +207,7 @@ def refuse_stray_text(series: Any, present: Any) -> None:
     """Refuse a column mostly of numbers with some text cells (a typo, a missing-value mark
     other than :data:`MISSING_MARKS`, or numbers written with thousands separators: the ones
     from 1,000 up): it would silently become one category per distinct number."""
-    numbers = load_pandas().to_numeric(present, errors="coerce")
+    numbers = to_numbers(present)
     text = numbers.isna()
     n_text, n_numbers = int(text.sum()), int((~text).sum())
     if not 0 < n_text <= n_numbers or numbers.nunique() < 10:

@@ -19,6 +19,7 @@ from ._columns import (
     load_pandas,
     marks_as_missing,
     signed_numbers,
+    to_numbers,
 )
 from ._encoders import sorted_values, trimmed
 from ._naming import where
@@ -149,7 +150,7 @@ def _numbers(series: Any) -> bool:
     cells = series.astype(object)
     if cells.map(lambda value: isinstance(value, (bool, np.bool_))).any():
         return False
-    return not load_pandas().to_numeric(cells, errors="coerce").isna().any()
+    return not to_numbers(cells).isna().any()
 
 
 def _whole_numbers(series: Any) -> bool:

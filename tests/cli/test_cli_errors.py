@@ -26,6 +26,7 @@ FILES = {
     "other_labels.csv": "length,width,colour,species\n1.0,2.0,red,tulip\n",
     "huge_target.csv": "a,y\n" + "".join(f"{i},{i}e299\n" for i in range(1, 21)),
     "tiny_target.csv": "a,y\n" + "".join(f"{i},{i}e-300\n" for i in range(1, 21)),
+    "subnormal_target.csv": "a,y\n" + "".join(f"{i},{i}e-310\n" for i in range(1, 21)),
 }
 
 
@@ -124,6 +125,10 @@ CASES = {
     "targets below float32's precision": (  # (QA: every prediction 0, and R² 1)
         ["train", "tiny_target.csv", "--target", "y"],
         "the target y varies by only 5.77e-300 (its values up to 2e-299), too little",
+    ),
+    "targets of subnormal size": (  # (review: an OverflowError, asking for 1e310)
+        ["train", "subnormal_target.csv", "--target", "y", "--task", "regression"],
+        "the target y varies by only 5.77e-310",
     ),
     "model --out named as data": (  # (QA: a safetensors model written into model.csv)
         [*TRAIN, "--out", "model.csv"],

@@ -188,8 +188,8 @@ def check_target_fits(Y: np.ndarray, dtype: np.dtype, name: str | None) -> None:
             f"{top:.3g}), too little for the network's {np.dtype(dtype).name} outputs, "
             f"which keep full precision only above ~{least:.1g}; predictions are made in "
             "the target's units. Express the target in smaller units in the data (e.g. "
-            f"multiply it by {10.0 ** math.ceil(-math.log10(spread)):.0e}), and scale the "
-            "predictions back."
+            f"multiply it by {10.0 ** min(math.ceil(-math.log10(spread)), 308):.0e}), and "
+            "scale the predictions back."
         )
 
 
