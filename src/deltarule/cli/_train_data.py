@@ -167,10 +167,11 @@ def category_warnings(pre: Any, n_rows: int, said: list[str]) -> list[str]:
     return found
 
 
-def _drop_columns(frame: Any, args: argparse.Namespace, target: str, is_npz: bool) -> Any:
+def _drop_columns(frame: Any, args: argparse.Namespace, target: Any, is_npz: bool) -> Any:
     """``frame`` without the ``--drop`` columns (or all but the ``--features`` ones and the
-    target); ``args.drop`` becomes their names as the file writes them (saved with the
-    model, and for ``--resume``, which keeps them as its ``--drop``)."""
+    target, a column's name or a list of them); ``args.drop`` becomes their names as the
+    file writes them (saved with the model, and for ``--resume``, which keeps them as its
+    ``--drop``)."""
     targets = target if isinstance(target, list) else [target]
     named = ", ".join(map(repr, targets))
     features = getattr(args, "features", None)
