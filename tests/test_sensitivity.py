@@ -461,7 +461,7 @@ def test_one_outputs_log_odds_alone_are_its_generalized_weights() -> None:
     X = np.random.default_rng(21).normal(size=(7, 4))
     every = generalized_weights(net, X)
     for k in (2, 0):
-        alone = log_odds_derivatives(net, X, [k], "test")
+        alone = log_odds_derivatives(net, X, [k])
         assert alone.shape == (7, 1, 4)
         np.testing.assert_array_equal(alone[:, 0], every[:, k])
 

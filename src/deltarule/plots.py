@@ -675,8 +675,7 @@ def generalized_weights_figure(
     X = dense_inputs(network, X, "generalized_weights_figure")
     feature = check_index(feature, network.n_inputs, "feature", "inputs")
     output = check_index(output, network.n_outputs, "output", "outputs")
-    weights = log_odds_derivatives(network, X, [output], "generalized_weights_figure")
-    weights = weights[:, 0, feature]
+    weights = log_odds_derivatives(network, X, [output])[:, 0, feature]  # (X checked above)
     own = ax is None
     fig, ax = _figure_and_axes(ax, (5.0, 4.0))
     ax.scatter(X[:, feature], weights, s=10, color=_BLUE, alpha=0.6)

@@ -301,16 +301,16 @@ def generalized_weights(network: Network, X: ArrayLike) -> Array:
     (2, 1, 2)
     """
     require_network(network, "generalized_weights")
-    return log_odds_derivatives(network, X, range(network.n_outputs), "generalized_weights")
+    _output_kind(network)  # (refused before X is read)
+    X = dense_inputs(network, X, "generalized_weights")
+    return log_odds_derivatives(network, X, range(network.n_outputs))
 
 
-def log_odds_derivatives(
-    network: Network, X: ArrayLike, outputs: Sequence[int], what: str
-) -> Array:
+def log_odds_derivatives(network: Network, X: Array, outputs: Sequence[int]) -> Array:
     """:func:`generalized_weights` of the ``outputs`` (indices) alone, shape (n_samples,
-    len(outputs), n_inputs): one backward pass each (a plot of one output makes one)."""
+    len(outputs), n_inputs), of ``X`` checked already (:func:`dense_inputs`): one backward
+    pass each (a plot of one output makes one)."""
     softmax = _output_kind(network) == "softmax"
-    X = dense_inputs(network, X, what)
     caches = _forward(network, X)
     z = caches[-1].net
     weights = np.empty((X.shape[0], len(outputs), network.n_inputs), network.dtype)

@@ -235,33 +235,18 @@ def fit(
     None when the targets were not standardised). The model file records the last, so
     that ``deltarule explain`` can walk a step in the units training used."""
     X, Y, Xv, Yv = parts
-    scaled = standardised(net, classification)
-    if scaled and Y.shape[1] > 1:  # (several targets: each standardised on its own)
-        return _fit_several(net, parts, args)
-    mean, std = _mean_std(Y) if scaled else (0.0, 1.0)
-    validation = None if Xv is None else (Xv, (Yv - mean) / std)
-    metrics = None if classification else ["r2"]
-    history = fit_resumable(net, X, (Y - mean) / std, validation, args, metrics)
-    if scaled:  # out = std * (W h + b) + mean, exactly, as the output is the identity
-        if net.dtype != np.float64 and abs(mean) > FOLD_RATIO * std:
-            net = net.astype(np.float64)
-        net.weights[-1][...] *= net.dtype.type(std)
-        net.biases[-1][...] = net.biases[-1] * net.dtype.type(std) + net.dtype.type(mean)
-    return net, history, ({"mean": mean, "std": std} if scaled else None)
-
-
-def _fit_several(net: Any, parts: tuple, args: argparse.Namespace) -> tuple[Any, Any, dict]:
-    """:func:`fit` for several regression targets (``Y`` of shape (n_samples, n_targets)):
-    each target column standardised with its own mean and std on the training rows, then
-    each output folded back (``out_j = std_j * (W_j h + b_j) + mean_j``); the record is
-    ``{"mean": [...], "std": [...]}``, one number per target, in output order."""
-    X, Y, Xv, Yv = parts
-    mean, std = _means_stds(Y)
+    if not standardised(net, classification):
+        metrics = None if classification else ["r2"]
+        return net, fit_resumable(net, X, Y, None if Xv is None else (Xv, Yv), args, metrics), None
+    mean, std = _means_stds(Y)  # (several targets: each standardised on its own)
     validation = None if Xv is None else (Xv, (Yv - mean) / std)
     history = fit_resumable(net, X, (Y - mean) / std, validation, args, ["r2"])
     if net.dtype != np.float64 and bool((np.abs(mean) > FOLD_RATIO * std).any()):
         net = net.astype(np.float64)
+    # out_j = std_j * (W_j h + b_j) + mean_j, exactly, as the output is the identity
     scale, shift = std.astype(net.dtype), mean.astype(net.dtype)
     net.weights[-1][...] *= scale[:, None]
     net.biases[-1][...] = net.biases[-1] * scale + shift
+    if len(mean) == 1:  # (one target: its two numbers, as the record always had them)
+        return net, history, {"mean": float(mean[0]), "std": float(std[0])}
     return net, history, {"mean": mean.tolist(), "std": std.tolist()}

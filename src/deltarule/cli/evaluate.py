@@ -251,12 +251,13 @@ def _target_column(model: Any, given: str | None) -> None:
     """Take ``--target`` as the target column of a model file that names none (its
     stand-in preprocessing's ``y``); refuse one that contradicts the file's own."""
     names = model.pre.target_names
-    if given is None or given == model.pre.target or given == ",".join(map(str, names)):
+    if given is None or (not model.pre.several_targets and given == str(model.pre.target)):
         return
-    if model.pre.several_targets and "," in given:  # (as train reads it: 'y1, y2')
-        listed = [name.strip() for name in given.split(",")]
-        if listed == [str(name).strip() for name in names]:
-            return
+    # (a --no-header target's name is a number, 4: given as text; several targets' list
+    # read as train reads it, 'y1, y2')
+    listed = [name.strip() for name in given.split(",")]
+    if model.pre.several_targets and listed == [str(name).strip() for name in names]:
+        return
     if model.header.get("preprocessing") is not None:
         if model.pre.several_targets:
             raise InputError(
