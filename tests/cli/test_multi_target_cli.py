@@ -158,10 +158,12 @@ def test_inspect_draw_and_explain(trained, capsys, tmp_path) -> None:
     drawing = (tmp_path / "n.svg").read_text()
     for name in ("y1", "y2"):  # (an output labelled by each target)
         assert f">{name}</text>" in drawing, name
+    # (explain walks it: tests/cli/test_multi_target_explain_cli.py; without --target it
+    # asks for one value per target)
     code, out, err = cli(capsys, "explain", "--model", model, "--input", "0,0,1,0")
     lines = err.strip().splitlines()
-    assert code == 2 and lines[-1].startswith("error: explain --model walks a model of one")
-    assert "'y1', 'y2'" in lines[-1]
+    assert code == 2 and lines[-1].startswith("error: --model ") and out == ""
+    assert "(2 numbers, one per target: y1, y2, e.g. --target 1.5,1.5)" in lines[-1]
 
 
 def test_a_single_target_file_keeps_its_format(houses_csv, tmp_path) -> None:

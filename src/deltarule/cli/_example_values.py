@@ -30,6 +30,7 @@ __all__ = [
     "check_values",
     "in_training_units",
     "parse_row",
+    "parse_targets",
     "raw_example",
     "target_hint",
     "target_scaling",
@@ -120,6 +121,46 @@ def target_hint(network: Any, classes: list[Any] | None) -> str:
     if n == 1:
         return "(the desired output; a regression model's in the target's units)"
     return "(the desired value of each output)"
+
+
+def parse_targets(text: str, names: list[str]) -> np.ndarray:
+    """Parse --target for a model of several regression targets (``names``, in output
+    order): one finite number per target, comma-separated, in the data's units.
+
+    Raises
+    ------
+    InputError
+        For the wrong count, an empty value or one that is not a number, NaN or infinity;
+        each naming the targets and giving an example.
+    """
+    from ..exceptions import InputError
+
+    fix = (
+        f"give one number per target ({', '.join(names)}), in that order, in the data's "
+        f"units, e.g. --target {','.join(['1.5'] * len(names))}"
+    )
+    cells = text.split(",")
+    if len(cells) != len(names):
+        raise InputError(
+            f"--target {text!r} has {len(cells)} value(s) but the model has {len(names)} "
+            f"targets; {fix}."
+        )
+    values = []
+    for position, (name, cell) in enumerate(zip(names, cells), start=1):
+        try:
+            value = float(cell)
+        except ValueError:
+            shown = "empty" if not cell.strip() else f"{cell.strip()!r}, not a number"
+            raise InputError(
+                f"--target {text!r}: value {position} (target {name}) is {shown}; {fix}."
+            ) from None
+        if not math.isfinite(value):
+            raise InputError(
+                f"--target {text!r}: value {position} (target {name}) is {value}, not a "
+                f"finite number; {fix}."
+            )
+        values.append(value)
+    return np.array(values)
 
 
 def check_values(values: np.ndarray, option: str, network: Any, raw: bool = False) -> None:
@@ -218,6 +259,9 @@ def raw_example(model: Any, row: str, target: str | None) -> RawExample:
         note = f"The row's empty cells take the values the model's imputation learned: {filled}."
     if target is None:
         return RawExample(x, None, inputs, note)
+    if model.pre.several_targets:  # (a row of numbers, one per target: to a table's row)
+        values = parse_targets(target, [str(n) for n in model.pre.target_names])
+        return RawExample(x, model.targets(values[None, :])[0], inputs, note)
     as_text = ["target"] if str(model.pre.target) in text_columns else []
     label = one_row(["target"], [target], as_text)["target"]
     try:
@@ -314,13 +358,15 @@ def _summary(header: Any) -> dict[str, Any]:
     return summary if isinstance(summary, dict) else {}
 
 
-def target_scaling(header: Any, path: str) -> TargetScaling | None:
-    """The target's standardisation recorded in a model file's header (None without one).
+def target_scaling(header: Any, path: str) -> tuple[TargetScaling, ...] | None:
+    """The targets' standardisation recorded in a model file's header, one per target in
+    output order (one target's record holds two numbers, several targets' two lists); None
+    without one.
 
     Raises
     ------
     InputError
-        For a record that is not a finite mean and a positive, finite std.
+        For a record that is not a finite mean and a positive, finite std (per target).
     """
     from ..exceptions import InputError
 
@@ -328,17 +374,19 @@ def target_scaling(header: Any, path: str) -> TargetScaling | None:
     if record is None:
         return None
     mean, std = (record.get(key) if isinstance(record, dict) else None for key in ("mean", "std"))
+    several = isinstance(mean, list) and isinstance(std, list) and len(mean) == len(std) > 1
+    means, stds = (mean, std) if several else ([mean], [std])
     numbers = all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        for v in (mean, std)
+        for v in (*means, *stds)
     )
-    if not numbers or not std > 0:
+    if not numbers or not all(s > 0 for s in stds):
         raise InputError(
             f"{path}'s training record holds {TARGET_RECORD} = {record!r}, not a mean and a "
             "positive standard deviation; the file was edited or is damaged. Retrain the "
             "model (deltarule train)."
         )
-    return TargetScaling(float(mean), float(std))
+    return tuple(TargetScaling(float(m), float(s)) for m, s in zip(means, stds))
 
 
 def standardised_without_record(header: Any) -> bool:
@@ -348,14 +396,15 @@ def standardised_without_record(header: Any) -> bool:
     return TARGET_RECORD not in summary and STANDARDISED_NOTE in str(summary.get("note", ""))
 
 
-def as_trained(network: Any, scaling: TargetScaling) -> Any:
+def as_trained(network: Any, scalings: tuple[TargetScaling, ...]) -> Any:
     """A copy of ``network`` with the output layer as training had it: the saved one
-    predicts std·(Wh + b) + mean, the copy Wh + b, the standardised
-    target (its weights divided by std, its bias less mean divided by std, in the network's
-    dtype)."""
+    predicts std_j·(W_j h + b_j) + mean_j for output j (``scalings[j]``), the copy
+    W_j h + b_j, the standardised target (each output's weights divided by its std, its
+    bias less its mean divided by its std, in the network's dtype)."""
     trained = network.copy()
-    mean, std = (trained.dtype.type(v) for v in scaling)
-    trained.weights[-1][...] = trained.weights[-1] / std
+    mean = np.array([s.mean for s in scalings]).astype(trained.dtype)
+    std = np.array([s.std for s in scalings]).astype(trained.dtype)
+    trained.weights[-1][...] = trained.weights[-1] / std[:, None]
     trained.biases[-1][...] = (trained.biases[-1] - mean) / std
     return trained
 
@@ -445,24 +494,47 @@ class TrainingUnits(NamedTuple):
 
 
 def in_training_units(
-    network: Any, y: Any, header: Any, path: str, target: str
+    network: Any, y: Any, header: Any, path: str, targets: list[str]
 ) -> TrainingUnits | None:
-    """For a network trained on a standardised target whose file (``path``, ``header``)
-    records it: the network as trained, the target ``y`` (in its own units, the column
-    ``target``) standardised, its records, the note that says so. None for any other
-    model (or no ``y``); one whose file says it was trained so without recording how gets
-    the saved network, ``y`` as given and a note that the walk is in the target's units."""
+    """For a network trained on standardised targets whose file (``path``, ``header``)
+    records them: the network as trained, the target ``y`` (in its own units, the columns
+    ``targets``, one per output) standardised, each with its own mean and std, its
+    records, the note that says so. None for any other model (or no ``y``); one whose
+    file says it was trained so without recording how gets the saved network, ``y`` as
+    given and a note that the walk is in the target's units."""
     from ..explain import DataValue
-    from ..explain.expr import fmt
-    from ..explain.units import DATA_DTYPE
 
     if y is None or network.layers[-1].activation.name != "identity" or network.biases[-1] is None:
         return None
-    scaling = target_scaling(header, path)
-    if scaling is None:
+    scalings = target_scaling(header, path)
+    if scalings is None:
         if not standardised_without_record(header):
             return None
-        note = (
+        return TrainingUnits(network, y, None, _unrecorded_note(len(targets)))
+    if len(scalings) != network.n_outputs:
+        from ..exceptions import InputError
+
+        raise InputError(
+            f"{path}'s training record holds {TARGET_RECORD} for {len(scalings)} target(s), "
+            f"but its network has {network.n_outputs} outputs; the file was edited or is "
+            "damaged. Retrain the model (deltarule train)."
+        )
+    raw = np.asarray(y, dtype=np.float64).reshape(-1)
+    check_values(raw, "--target", network)
+    mean = np.array([s.mean for s in scalings])
+    std = np.array([s.std for s in scalings])
+    standardised = (raw - mean) / std
+    records = [
+        DataValue(name, float(v), s.mean, s.std) for name, v, s in zip(targets, raw, scalings)
+    ]
+    note = _standardised_note(network, raw, standardised, scalings, targets)
+    return TrainingUnits(as_trained(network, scalings), standardised, records, note)
+
+
+def _unrecorded_note(n_targets: int) -> str:
+    """The note of a file trained on standardised targets that does not record how."""
+    if n_targets == 1:
+        return (
             "This model was trained on its standardised target, but its file does not "
             "record the target's mean and standard deviation, so the walk is in the "
             "target's units, as the saved network computes: its error and gradients are on "
@@ -470,26 +542,52 @@ def in_training_units(
             "being the target's standard deviation), so a step here is not training's; "
             "keep --learning-rate small."
         )
-        return TrainingUnits(network, y, None, note)
-    raw = np.asarray(y, dtype=np.float64).reshape(-1)
-    check_values(raw, "--target", network)
-    standardised = (raw - scaling.mean) / scaling.std
-    records = [DataValue(target, float(v), scaling.mean, scaling.std) for v in raw]
+    return (
+        "This model was trained on its standardised targets, but its file does not record "
+        "their means and standard deviations, so the walk is in the targets' units, as the "
+        "saved network computes: its error and gradients are on the targets' scales, not "
+        "training's (for a squared error each output's std² times larger, std being its "
+        "target's standard deviation), so a step here is not training's; keep "
+        "--learning-rate small."
+    )
+
+
+def _standardised_note(
+    network: Any,
+    raw: np.ndarray,
+    standardised: np.ndarray,
+    scalings: tuple[TargetScaling, ...],
+    targets: list[str],
+) -> str:
+    """The note of a walk in training's units: each target as given and standardised
+    (named by its column when there are several), and why."""
+    from ..explain.expr import fmt
+    from ..explain.units import DATA_DTYPE
 
     def show(value: float) -> str:  # (the target's values: float64, as standardised)
         return fmt(value, DATA_DTYPE)
 
-    mean = show(scaling.mean) if scaling.mean >= 0 else f"({show(scaling.mean)})"
-    shown = "; ".join(
-        f"target {show(v)} (standardised: ({show(v)} − {mean})/"
-        f"{show(scaling.std)} = {fmt(network.dtype.type(t), network.dtype)})"
-        for v, t in zip(raw, standardised)
+    shown = []
+    for name, v, t, scaling in zip(targets, raw, standardised, scalings):
+        mean = show(scaling.mean) if scaling.mean >= 0 else f"({show(scaling.mean)})"
+        named = f"target {name} = " if len(targets) > 1 else "target "
+        shown.append(
+            f"{named}{show(v)} (standardised: ({show(v)} − {mean})/"
+            f"{show(scaling.std)} = {fmt(network.dtype.type(t), network.dtype)})"
+        )
+    if len(targets) == 1:
+        return (
+            f"{shown[0]}. The network was trained on the standardised target, so the walk "
+            "takes training's step in those units, with the output converted back to the "
+            "target's units beside it. (The file's output layer predicts in the target's "
+            "units: training multiplied its weights and bias by std and added mean to the "
+            "bias; the walk divides that back out, W/std and (b − mean)/std.)"
+        )
+    return (
+        f"{'; '.join(shown)}. The network was trained on the standardised targets, each "
+        "with its own training mean and standard deviation, so the walk takes training's "
+        "step in those units, with each output converted back to its target's units beside "
+        "it. (The file's output layer predicts in the targets' units: training multiplied "
+        "each output's weights and bias by its target's std and added its mean to the bias; "
+        "the walk divides that back out, W/std and (b − mean)/std, output by output.)"
     )
-    note = (
-        f"{shown}. The network was trained on the standardised target, so the walk takes "
-        "training's step in those units, with the output converted back to the target's "
-        "units beside it. (The file's output layer predicts in the target's units: training "
-        "multiplied its weights and bias by std and added mean to the bias; the walk divides "
-        "that back out, W/std and (b − mean)/std.)"
-    )
-    return TrainingUnits(as_trained(network, scaling), standardised, records, note)

@@ -18,6 +18,7 @@ from ._example_values import (
     check_values,
     in_training_units,
     parse_row,
+    parse_targets,
     raw_example,
     target_hint,
 )
@@ -47,10 +48,11 @@ class Loaded(NamedTuple):
     classes: list[Any] | None
     """The class labels, to name a predicted class."""
     header: dict[str, Any]
-    """The file's header (its training record: the target's standardisation, the learning
+    """The file's header (its training record: the targets' standardisation, the learning
     rate)."""
-    target: str
-    """The target column's name ("target" when the file does not say)."""
+    targets: list[str]
+    """The target columns' names, one per output of a model of several targets (a
+    multi-output regression); else one, "target" when the file does not say."""
     transforms: bool = False
     """Whether the file has preprocessing that --raw would apply (without --raw, --input is
     the network's own input: :func:`_warn_scaled_inputs`)."""
@@ -62,12 +64,12 @@ def load(args: argparse.Namespace) -> Loaded:
     loaded = load_file(args.model)
     header = getattr(loaded, "header", None) or {}
     pre = getattr(loaded, "preprocessing", None)
-    _refuse_several_targets(pre, args.model)
     if not args.raw:
-        target = str(pre.get("target", "target")) if isinstance(pre, dict) else "target"
+        target = pre.get("target", "target") if isinstance(pre, dict) else "target"
+        targets = [str(t) for t in target] if isinstance(target, list) else [str(target)]
         transforms = isinstance(pre, dict)
         return Loaded(
-            loaded.network, None, getattr(loaded, "classes", None), header, target, transforms
+            loaded.network, None, getattr(loaded, "classes", None), header, targets, transforms
         )
     from ..exceptions import InputError
     from ._common import load_model_file
@@ -84,26 +86,8 @@ def load(args: argparse.Namespace) -> Loaded:
         )
     model = load_model_file(args.model)  # (its preprocessing, checked against the network)
     classes = list(model.pre.classes or []) or None
-    return Loaded(model.network, model, classes, model.header, str(model.pre.target))
-
-
-def _refuse_several_targets(pre: Any, path: str) -> None:
-    """Refuse a model file of several targets (a multi-output regression from ``deltarule
-    train --target y1,y2``): the walk is in the units training used, one standardisation
-    of one target, which such a file does not have."""
-    from ..exceptions import InputError
-
-    targets = pre.get("target") if isinstance(pre, dict) else None
-    if not isinstance(targets, list):
-        return
-    names = ", ".join(map(repr, targets))
-    raise InputError(
-        f"explain --model walks a model of one target, in the units it was trained in; "
-        f"{path} predicts {len(targets)} targets ({names}), each standardised on its own, "
-        "which the walk cannot show yet. Train a model on one of them (deltarule train DATA "
-        "--target NAME) to explain it, or explain the network from Python "
-        "(deltarule.explain.explain_example(network, x, y): in the units of its outputs)."
-    )
+    targets = [str(target) for target in model.pre.target_names]
+    return Loaded(model.network, model, classes, model.header, targets)
 
 
 def _warn_scaled_inputs(path: str) -> None:
@@ -181,7 +165,10 @@ def trace_example(args: argparse.Namespace, loaded: Loaded, rate_note: str = "")
         x = parse_row(args.input, "--input", network.n_inputs, "inputs")
         check_values(x, "--input", network)
         y = None
-        if args.target is not None:
+        if args.target is not None and len(loaded.targets) > 1:  # (a row of numbers each)
+            y = parse_targets(args.target, loaded.targets)
+            check_values(y, "--target", network)
+        elif args.target is not None:
             hint = target_hint(network, classes)
             y = parse_row(args.target, "--target", network.n_outputs, "outputs", hint)
             check_values(y, "--target", network)
@@ -189,14 +176,15 @@ def trace_example(args: argparse.Namespace, loaded: Loaded, rate_note: str = "")
             _warn_scaled_inputs(args.model)
     activation = network.layers[-1].activation.name
     if y is None and activation not in ("softmax", "sigmoid"):
-        n = network.n_outputs
+        n, names = network.n_outputs, loaded.targets
+        each = f", one per target: {', '.join(names)}" if len(names) > 1 else ""
         raise InputError(
             f"--model {args.model} has an output activation ({activation}) with no predicted "
             f"class to explain; give --target with the desired output ({n} number"
-            f"{'s' if n != 1 else ''}, e.g. --target {','.join(['1.5'] * n)})."
+            f"{'s' if n != 1 else ''}{each}, e.g. --target {','.join(['1.5'] * n)})."
         )
     raw_targets = None
-    trained = in_training_units(network, y, loaded.header, args.model, loaded.target)
+    trained = in_training_units(network, y, loaded.header, args.model, loaded.targets)
     if trained is not None:
         network, y, raw_targets, note = trained
         notes.append(note)

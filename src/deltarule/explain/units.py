@@ -129,7 +129,15 @@ def data_section(trace: Trace) -> Section | None:
             "its own and 0 for the others."
         )
         items += [*_input_items(trace), None]
-    if trace.raw_targets:
+    if len({record.column for record in trace.raw_targets}) > 1:  # (several targets)
+        intro.append(
+            "The network was trained on the standardised targets, each on its own, so the "
+            "walk works with them, as training did: each target is standardised with its "
+            "training mean and standard deviation, and each output converts back to its "
+            "target's units as mean + std·out."
+        )
+        items += _target_items(trace)
+    elif trace.raw_targets:
         intro.append(
             "The network was trained on the standardised target, so the walk works with it, "
             "as training did: the target is standardised with the training targets' mean and "
