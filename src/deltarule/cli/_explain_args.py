@@ -22,7 +22,9 @@ DESCRIPTION = (
     "A regression model trained on its standardised target (as 'deltarule train'\n"
     "trains one) whose file records the target's mean and std is explained in those\n"
     "units: the target shown as given and standardised, the output converted back to\n"
-    "the target's units beside the network's."
+    "the target's units beside the network's. A model of several targets ('deltarule\n"
+    "train --target y1,y2') takes one --target value per target, each standardised\n"
+    "with its own mean and std."
 )
 EPILOG = """examples:
   deltarule explain
@@ -31,6 +33,7 @@ EPILOG = """examples:
   deltarule explain --example linear --plot error.png
   deltarule explain --model model.safetensors --input 0.1,0.7,0.3 --target 0,1
   deltarule explain --model houses.safetensors --raw --input 3,120,garden --target 250000
+  deltarule explain --model flats.safetensors --raw --input 3,120,garden --target 250000,900
 """
 
 
@@ -61,14 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="ROW",
         help="with --model: the desired output values of the network (a regression "
-        "model's in the target's units; the walk standardises them when the model was "
-        "trained on its standardised target)",
+        "model's in the target's units, one per target for several targets, e.g. 250000,900; "
+        "the walk standardises them when the model was trained on its standardised target)",
     )
     parser.add_argument(
         "--raw",
         action="store_true",
         help="with --model: --input is one row of the data's columns as in a CSV (e.g. "
-        "5.1,3.5,red; see 'deltarule inspect' for their order) and --target a label or value; "
+        "5.1,3.5,red; see 'deltarule inspect' for their order) and --target a label or value "
+        "(values, one per target, for a model of several targets); "
         "the model's preprocessing turns them into the network's values (a file written by "
         "deltarule train: one saved without preprocessing has no columns to read)",
     )

@@ -11,11 +11,12 @@ standardised (and one-hot encoded) by the model's preprocessing, shown once; a r
 model trained on its standardised target (``deltarule train``), whose file records the
 target's mean and std, is walked on that target, shown in its own units and standardised,
 with the output converted back beside the network's
-(:func:`~._example_values.in_training_units`). The learning rate defaults to the one the
-model was trained with, when its file records it (deltarule train's, a checkpoint's, or a
-scikit-learn estimator's ``learning_rate_init``); else 0.5, the tutorial's, and the header says
-why (an optimizer such as lbfgs has none). ``--raw`` needs the file's preprocessing: a network
-saved without it is refused.
+(:func:`~._example_values.in_training_units`); a model of several targets likewise, each
+output with its own target's mean and std, ``--target`` one value per target. The learning
+rate defaults to the one the model was trained with, when its file records it (deltarule
+train's, a checkpoint's, or a scikit-learn estimator's ``learning_rate_init``); else 0.5, the
+tutorial's, and the header says why (an optimizer such as lbfgs has none). ``--raw`` needs
+the file's preprocessing: a network saved without it is refused.
 
 This module renders the walk and writes it; the options and their checks are in
 :mod:`._explain_args`, the --model example (the file read, the learning rate, the trace) in
