@@ -519,6 +519,8 @@ def in_training_units(
             f"but its network has {network.n_outputs} outputs; the file was edited or is "
             "damaged. Retrain the model (deltarule train)."
         )
+    if len(targets) != len(scalings):  # (a file that names no targets: "target" alone)
+        targets = [f"target{j}" for j in range(1, len(scalings) + 1)]
     raw = np.asarray(y, dtype=np.float64).reshape(-1)
     check_values(raw, "--target", network)
     mean = np.array([s.mean for s in scalings])
