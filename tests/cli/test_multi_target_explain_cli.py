@@ -258,3 +258,13 @@ def test_a_file_without_the_record_is_walked_in_the_targets_units(trained, capsy
     data = json.loads(out)
     assert data["target"][0] == pytest.approx(y) and "raw_targets" not in data
     assert "does not record their means and standard deviations" in data["note"]
+
+
+def test_a_file_that_names_no_targets_numbers_them(trained, capsys, tmp_path) -> None:
+    # (the network and training record saved from Python without the preprocessing)
+    model, table = trained
+    loaded = load_model(model)
+    bare = tmp_path / "bare.safetensors"
+    save_model(loaded.network, bare, training=loaded.header["training"])
+    out = _explain(capsys, bare, "--input", "0,0,1,0", "--target", "1,2", "--format", "json")
+    assert [r["column"] for r in json.loads(out)["raw_targets"]] == ["target1", "target2"]
