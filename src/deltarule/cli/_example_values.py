@@ -249,6 +249,7 @@ def raw_example(model: Any, row: str, target: str | None) -> RawExample:
         kinds = {name: str for name in text_columns}  # ('01' stays '01', as predict reads it)
         return pd.read_csv(io.StringIO(text.getvalue()), dtype=kinds)  # as a data file's cells
 
+    _refuse_cells(model.pre.columns, cells)
     text_columns = [str(name) for name in model.pre.text_columns]
     frame = one_row(names, cells, text_columns)
     _refuse_empty(model.pre.columns, frame, cells)
@@ -262,6 +263,9 @@ def raw_example(model: Any, row: str, target: str | None) -> RawExample:
     if model.pre.several_targets:  # (a row of numbers, one per target: to a table's row)
         values = parse_targets(target, [str(n) for n in model.pre.target_names])
         return RawExample(x, model.targets(values[None, :])[0], inputs, note)
+    said = _blank_or_not_finite(model, target)  # (a blank cell: no row for pandas to read)
+    if said is not None:
+        raise InputError(said)
     as_text = ["target"] if str(model.pre.target) in text_columns else []
     label = one_row(["target"], [target], as_text)["target"]
     try:
@@ -274,16 +278,50 @@ def raw_example(model: Any, row: str, target: str | None) -> RawExample:
     return RawExample(x, encoded, inputs, note)
 
 
+def _refuse_cells(columns: list[dict[str, Any]], cells: list[str]) -> None:
+    """Refuse, in the command line's terms, a --raw cell the model's preprocessing would
+    refuse as a data file's (or could not read): one of only spaces, and in a column of
+    numbers one that is not a number or is infinite (``nan`` and the other marks of a
+    missing value are left to the imputation, or to :func:`_refuse_empty`)."""
+    from .._columns import MISSING_MARKS
+    from ..exceptions import InputError
+
+    for position, (state, cell) in enumerate(zip(columns, cells), start=1):
+        name, text = str(state["name"]), cell.strip()
+        said = f"--input's value {position} (column {name!r}) is {cell!r}"
+        fill = ""
+        if state.get("fill") is not None:
+            fill = " (or leave it empty, nothing between the commas, for the model's imputation)"
+        if cell and not text:
+            raise InputError(f"{said}, only spaces; with --raw, give a value for {name}{fill}.")
+        if state["kind"] != "numeric" or not text or text.lower() in MISSING_MARKS:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or math.isinf(value):
+            shown = "not a number" if value is None else "not a finite number"
+            raise InputError(
+                f"{said}, {shown}; with --raw, give {name} as a finite number in the data's "
+                f"units{fill}."
+            )
+
+
 def _refuse_empty(columns: list[dict[str, Any]], frame: Any, cells: list[str]) -> None:
-    """Refuse an empty cell of the --raw row where the model has no fill for it (trained
-    without imputation), naming the column: the row is the user's to complete."""
+    """Refuse an empty cell of the --raw row (or, in a column of numbers, one marked
+    missing, such as ``?``) where the model has no fill for it (trained without
+    imputation), naming the column: the row is the user's to complete."""
     import pandas as pd
 
+    from .._columns import MISSING_MARKS
     from ..exceptions import InputError
 
     for state in columns:
-        name = str(state["name"])
-        if state.get("fill") is None and pd.isna(frame[state["name"]].iloc[0]):
+        name, cell = str(state["name"]), frame[state["name"]].iloc[0]
+        marked = isinstance(cell, str) and cell.strip().lower() in MISSING_MARKS
+        missing = pd.isna(cell) or (state["kind"] == "numeric" and marked)
+        if state.get("fill") is None and missing:
             position = [str(n) for n in frame.columns].index(name) + 1
             raise InputError(
                 f"--input's value {position} (column {name!r}) is missing "
@@ -292,27 +330,50 @@ def _refuse_empty(columns: list[dict[str, Any]], frame: Any, cells: list[str]) -
             )
 
 
-def _target_error(model: Any, target: str) -> str | None:
-    """--raw's --target that the model's preprocessing refused, in the command line's terms:
-    not a class label, or not a number (None when it is one: the refusal says why)."""
+def _blank_or_not_finite(model: Any, target: str) -> str | None:
+    """--raw's --target refused before the model's preprocessing reads it, in the command
+    line's terms: blank, or for a regression not a finite number (None when neither)."""
     column = str(model.pre.target)
     if model.task == "classification":
-        classes = list(model.pre.classes or [])
-        if target.strip() in (str(c) for c in classes):
+        if target.strip():
             return None
-        shown = ", ".join(repr(c) for c in classes[:12]) + (", ..." if len(classes) > 12 else "")
         return (
-            f"--target {target!r} is not one of the model's classes ({shown}); with --raw, "
-            f"give the desired class as its label (a value of the data's column {column!r})."
+            f"--target {target!r} is empty; with --raw, give the desired class as its label "
+            f"(a value of the data's column {column!r}: {_shown_classes(model)}), or leave "
+            "--target out to explain the predicted class."
         )
+    fix = (
+        f"with --raw, give the desired value of the target column {column!r}: one finite "
+        "number, in the data's units, e.g. --target 1.5"
+    )
+    if not target.strip():
+        return f"--target {target!r} is empty; {fix}."
     try:
-        float(target)
+        value = float(target)
     except ValueError:
-        return (
-            f"--target {target!r} is not a number; with --raw, give the desired value of the "
-            f"target column {column!r}: one number, in its units."
-        )
+        return f"--target {target!r} is not a number; {fix}."
+    if not math.isfinite(value):
+        return f"--target {target!r} is {value}, not a finite number; {fix}."
     return None
+
+
+def _target_error(model: Any, target: str) -> str | None:
+    """--raw's --target that the model's preprocessing refused, in the command line's terms:
+    not a class label (None for a regression's, or a label: the refusal says why)."""
+    if model.task != "classification":
+        return None
+    if target.strip() in (str(c) for c in model.pre.classes or []):
+        return None
+    return (
+        f"--target {target!r} is not one of the model's classes ({_shown_classes(model)}); "
+        f"with --raw, give the desired class as its label (a value of the data's column "
+        f"{str(model.pre.target)!r})."
+    )
+
+
+def _shown_classes(model: Any) -> str:
+    classes = list(model.pre.classes or [])
+    return ", ".join(repr(c) for c in classes[:12]) + (", ..." if len(classes) > 12 else "")
 
 
 def _input_records(columns: list[dict[str, Any]], frame: Any, x: np.ndarray) -> tuple[list, str]:
