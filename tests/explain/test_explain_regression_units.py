@@ -18,7 +18,7 @@ import pytest
 from equation_check import false_equations
 
 from deltarule.cli import main
-from deltarule.cli._example_values import TARGET_RECORD
+from deltarule.cli._target_units import TARGET_RECORD
 from deltarule.explain import DataValue, example_trace, render
 from deltarule.io import load_model, save_model
 

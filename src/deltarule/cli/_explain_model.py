@@ -16,12 +16,12 @@ import numpy as np
 from ._example_values import (
     INPUT_SCALE,
     check_values,
-    in_training_units,
     parse_row,
     parse_targets,
     raw_example,
     target_hint,
 )
+from ._target_units import in_training_units
 
 __all__ = ["Loaded", "choose_learning_rate", "load", "load_file", "trace_example"]
 
@@ -111,7 +111,7 @@ def choose_learning_rate(args: argparse.Namespace, loaded: Loaded | None) -> str
     file records one, else the tutorial's 0.5. Returns the sentence that says which, and for
     0.5 why ("" for the tutorial network, or when --learning-rate is given)."""
     from ..textbook import TUTORIAL_LEARNING_RATE
-    from ._example_values import training_rate
+    from ._training_rate import training_rate
 
     if args.learning_rate is not None:
         return ""
@@ -150,7 +150,7 @@ def _refuse_checkpoint(header: dict[str, Any], path: str, network: Any) -> None:
 def trace_example(args: argparse.Namespace, loaded: Loaded, rate_note: str = "") -> Any:
     """Trace --input (and --target) through --model's network, once: in the units the
     network was trained in (a standardised target:
-    :func:`~._example_values.in_training_units`)."""
+    :func:`~._target_units.in_training_units`)."""
     from .. import explain
     from ..exceptions import InputError
     from ..explain.expr import fmt

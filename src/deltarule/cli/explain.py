@@ -11,7 +11,7 @@ standardised (and one-hot encoded) by the model's preprocessing, shown once; a r
 model trained on its standardised target (``deltarule train``), whose file records the
 target's mean and std, is walked on that target, shown in its own units and standardised,
 with the output converted back beside the network's
-(:func:`~._example_values.in_training_units`); a model of several targets likewise, each
+(:func:`~._target_units.in_training_units`); a model of several targets likewise, each
 output with its own target's mean and std, ``--target`` one value per target. The learning
 rate defaults to the one the model was trained with, when its file records it (deltarule
 train's, a checkpoint's, or a scikit-learn estimator's ``learning_rate_init``); else 0.5, the

@@ -30,7 +30,6 @@ import numpy as np
 from ..exceptions import DataWarning, InputError
 from . import add_common
 from ._common import CLASSIFICATION, holdout_split
-from ._example_values import TARGET_RECORD
 from ._resume import (
     check_new_run,
     check_preprocessing,
@@ -41,6 +40,7 @@ from ._resume import (
     saved_checkpoint,
 )
 from ._stdin import data_name, is_stdin, refuse_stdin
+from ._target_units import TARGET_RECORD
 from ._train_args import (
     DESCRIPTION,
     EPILOG,
