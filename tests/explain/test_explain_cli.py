@@ -343,6 +343,23 @@ def test_negative_numbers_are_values_not_options(tmp_path, capsys):
     assert json.loads(out)["total_error"] == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize("value", ["-inf,0.7,0.3", "-nan,0.7,0.3", "-Infinity,0.7,0.3"])
+def test_a_minus_infinity_or_nan_is_refused_by_its_own_check_not_as_an_option(
+    tmp_path, capsys, value
+):
+    # (argparse took "-inf,0.7,0.3" for an option: "expected one argument", which says
+    # nothing of the value)
+    from deltarule.io import save_model
+
+    path = tmp_path / "model.safetensors"
+    save_model(model_network(), path)
+    code, out, err = run(capsys, "explain", "--model", str(path), "--input", value,
+                         "--target", "0,1")  # fmt: skip
+    assert code == 2 and out == ""
+    assert err.startswith("error: --input") and "expected one argument" not in err, err
+    assert "finite" in err and len(err.strip().splitlines()) == 1
+
+
 def test_the_walk_refuses_more_updates_than_it_can_run() -> None:
     from deltarule import explain
     from deltarule.exceptions import InputError

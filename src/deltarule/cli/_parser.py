@@ -12,10 +12,12 @@ from . import EXIT_USAGE
 
 __all__ = ["Parser"]
 
-_NEGATIVE_NUMBERS = re.compile(r"^-(\d|\.\d)")
+_NEGATIVE_NUMBERS = re.compile(r"^-(\d|\.\d|(inf|nan)(,|$|inity))", re.IGNORECASE)
 """What argparse must take as a value, not an option: what begins as a negative number,
 ``-1.2``, lists such as ``--input -1.2,0.3`` (standardised inputs are often negative) and
-raw rows such as ``--raw --input -1.5,red`` (no option begins with a digit)."""
+raw rows such as ``--raw --input -1.5,red`` (no option begins with a digit), and ``-inf``
+or ``-nan`` (so that the value's own check names it, not argparse's "expected one
+argument"; no option is spelt so)."""
 
 
 class Parser(argparse.ArgumentParser):
