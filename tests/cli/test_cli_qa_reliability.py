@@ -171,8 +171,13 @@ def test_a_gzip_table_bigger_than_memory_is_refused_by_its_size(capsys, model, i
     with gzip.open(in_tmp / "bomb.csv.gz", "wb") as handle:
         handle.write(b"length,width,colour\n" + b"1,2,red\n" * 100_000)
     monkeypatch.setattr("deltarule.io.data.available_memory", lambda: 1_000_000)
-    code, _, err = cli(capsys, "predict", model, "bomb.csv.gz")
+    code, _, err = cli(
+        capsys, "train", "bomb.csv.gz", "--target", "colour", "--out", "b.safetensors"
+    )
     assert code == 2 and "decompresses to 800,020 bytes, more than half" in err
+    # (predict reads it a chunk of rows at a time: only a chunk is held)
+    code, out, err = cli(capsys, "predict", model, "bomb.csv.gz", "--chunk-rows", "10000")
+    assert code == 0 and len(out.splitlines()) == 100_001, err
 
 
 def test_a_wide_table_is_read_in_part_with_the_same_predictions(capsys, model, in_tmp):
@@ -191,7 +196,7 @@ def test_out_of_memory_names_the_input_not_a_bug(capsys, model, in_tmp, monkeypa
     def no_memory(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr("deltarule.cli.predict.predictions", no_memory)
+    monkeypatch.setattr("deltarule.cli.predict.prediction_table", no_memory)
     code, _, err = cli(capsys, "predict", model, "flowers.csv")
     assert code == 2 and "out of memory" in err and "flowers.csv (" in err
     assert "this is a bug" not in err

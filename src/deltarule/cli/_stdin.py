@@ -44,6 +44,7 @@ __all__ = [
     "is_stdin",
     "output_file",
     "read",
+    "read_chunks",
     "refuse_stdin",
     "refuse_stdin_model",
     "refuse_stdout",
@@ -302,3 +303,24 @@ def read(reader: Callable[[Path], Any]) -> Any:
     if rows is not None:
         frame.attrs[ROWS_ATTR] = _Renamed(rows, file)
     return frame
+
+
+def read_chunks(reader: Callable[[Path], Iterator[Any]]) -> Iterator[Any]:
+    """Yield the tables of ``reader(file)`` for the temporary file holding standard input
+    (a chunk of rows each), as :func:`read` returns one: messages and rows' names naming
+    ``standard input``."""
+    from .._naming import ROWS_ATTR
+
+    file = _current().path()
+    chunks = reader(file)
+    while True:
+        try:
+            frame = next(chunks, None)
+        except InputError as exc:
+            raise InputError(renamed(str(exc), file), options=exc.options) from exc
+        if frame is None:
+            return
+        rows = frame.attrs.get(ROWS_ATTR)
+        if rows is not None:
+            frame.attrs[ROWS_ATTR] = _Renamed(rows, file)
+        yield frame

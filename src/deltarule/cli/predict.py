@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,20 +28,21 @@ import numpy as np
 from .._json import dumps
 from ..exceptions import InputError
 from . import add_common
+from ._chunked_data import DEFAULT_CHUNK_ROWS, check_chunk_rows, iter_data
 from ._common import (
     CLASSIFICATION,
     add_out_and_quiet,
     add_table_options,
     check_distinct,
+    data_suffix,
     load_model_file,
     output_format,
     pick_columns,
-    read_data,
     refuse_foreign_extension,
     split_names,
-    write_text,
 )
 from ._model_kinds import refuse_checkpoint
+from ._predict_stream import TableWriter, batch_rows, batches, float_columns, gathered_warnings
 from ._stdin import output_file, refuse_stdin_model
 
 EPILOG = """examples:
@@ -81,6 +85,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="csv: a header and a row per input row; json: a list of objects (default: "
         "--out's extension, .json or .csv; else csv)",
     )
+    parser.add_argument(
+        "--chunk-rows",
+        type=check_chunk_rows,
+        default=DEFAULT_CHUNK_ROWS,
+        metavar="N",
+        help="read and predict N rows at a time, so that memory holds N rows, not the "
+        "whole file (CSV and TSV, also gzip-compressed or from standard input, and "
+        "Parquet by record batches; NPZ and FANN files are read whole); the output is the "
+        f"same for any N (default: {DEFAULT_CHUNK_ROWS:,})",
+    )
     add_out_and_quiet(parser, quiet="print only the predictions: ")
     add_common(parser)
     parser.set_defaults(func=run)
@@ -89,9 +103,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def predictions(model: Any, frame: Any, proba: bool) -> Any:
     """Return a DataFrame of predictions for the raw table ``frame``."""
+    return prediction_table(model, model.network.predict(model.features(frame)), proba)
+
+
+def prediction_table(model: Any, outputs: Any, proba: bool) -> Any:
+    """Return a DataFrame of predictions for the network's ``outputs``."""
     import pandas as pd
 
-    outputs = model.network.predict(model.features(frame))
     target = str(model.pre.target)
     if not proba and model.multilabel:  # (a 0/1 column per label, as the estimator's)
         columns = [str(label) for label in model.pre.classes]
@@ -177,7 +195,7 @@ def _kept(frame: Any, keep: list[Any], table: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the model, read DATA, write predictions."""
+    """Load the model, read DATA a chunk of rows at a time, write predictions."""
     refuse_stdin_model(args.model)
     out = output_file(args.out)  # (--out -: stdout, as without --out)
     form = output_format(args.format, out, {".csv": "csv", ".json": "json"}, "csv")
@@ -188,22 +206,72 @@ def run(args: argparse.Namespace) -> int:
     model = load_model_file(args.model)
     refuse_checkpoint(model.header, args.model, "predict")
     features = model.pre.feature_names
-    frame = read_data(
-        args.data,
-        names=features,
-        require_target=False,
-        # (kept as written: 007 stays 007; a kept feature is read as the model reads it, a
-        # decimal comma's "1,4" as 1.4: as text it reached the model as text, refused)
-        text_columns=[*model.pre.text_columns, *(name for name in keep if name not in features)],
-        needed=[*features, *keep],
-        columns=[*features, *keep, *(name.strip() for name in keep)],  # (no others: cheap)
-    )
-    keep = pick_columns(keep, "--keep", frame.columns)
-    table = predictions(model, frame, args.proba)
-    if keep:
-        table = _kept(frame, keep, table)
-    # ("\n" lines, as `deltarule data` writes them: pandas' default is os.linesep, which a
-    # Windows console's text stdout turns into "\r\r\n")
-    text = table.to_csv(index=False, lineterminator="\n") if form == "csv" else _json(table)
-    write_text(text, out, quiet=args.quiet)
+    # (kept as written: 007 stays 007; a kept feature is read as the model reads it, a
+    # decimal comma's "1,4" as 1.4: as text it reached the model as text, refused)
+    text_columns = [*model.pre.text_columns, *(name for name in keep if name not in features)]
+
+    def chunks() -> Iterator[Any]:  # (no other columns than these: cheap)
+        return iter_data(
+            args.data,
+            chunk_rows=args.chunk_rows,
+            names=features,
+            text_columns=text_columns,
+            needed=[*features, *keep],
+            columns=[*features, *keep, *(name.strip() for name in keep)],
+        )
+
+    with gathered_warnings():
+        floats: list[Any] = []
+        numbers = [name for name in keep if name not in text_columns]
+        if numbers and data_suffix(args.data) not in (".parquet", ".pq", ".npz"):
+            # (a first pass: whole numbers in one chunk and floats in another are floats)
+            floats = float_columns(chunks(), [*numbers, *(name.strip() for name in numbers)])
+        tables = _tables(model, chunks(), keep, args.proba, args.chunk_rows, floats)
+        _write(tables, out, form, args.quiet)
     return 0
+
+
+def _tables(
+    model: Any, chunks: Iterator[Any], keep: list[str], proba: bool, chunk_rows: int,
+    floats: list[Any],
+) -> Iterator[Any]:  # fmt: skip
+    """The tables of predictions (after the ``keep`` columns) for DATA's ``chunks``, in
+    batches of rows whose outputs are a whole file's (:func:`._predict_stream.batches`);
+    ``floats``: kept columns written as floats in every chunk."""
+    picked: list[Any] | None = None
+
+    def pieces() -> Iterator[tuple[np.ndarray, Any]]:
+        nonlocal picked
+        for frame in chunks:
+            if picked is None:
+                picked = pick_columns(keep, "--keep", frame.columns)
+            kept = frame[picked].reset_index(drop=True) if picked else None
+            for name in floats if kept is not None else ():
+                if name in kept.columns and kept[name].dtype.kind in "iu":
+                    kept[name] = kept[name].astype(np.float64)
+            yield model.features(frame), kept
+
+    for X, kept in batches(pieces(), batch_rows(chunk_rows)):
+        table = prediction_table(model, model.network.predict(X), proba)
+        yield table if kept is None else _kept(kept, list(kept.columns), table)
+
+
+def _write(tables: Iterator[Any], out: str | None, form: str, quiet: bool) -> None:
+    """Write the ``tables`` as one table: to a temporary file that replaces ``out`` once all
+    is written (nothing, and the previous file as it was, on a failure midway); to
+    standard output (None) as they come."""
+    if out is None:
+        writer = TableWriter(sys.stdout.write, form, _json)
+        for table in tables:
+            writer.add(table)
+        writer.close()
+        return
+    from ..io.atomic import atomic_open
+
+    with atomic_open(out, "w") as handle:
+        writer = TableWriter(handle.write, form, _json)
+        for table in tables:
+            writer.add(table)
+        writer.close()
+    if not quiet:
+        print(f"wrote {os.fspath(out)}", file=sys.stderr)

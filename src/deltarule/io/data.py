@@ -44,6 +44,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import decimal
 import importlib
@@ -54,7 +55,7 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -266,7 +267,15 @@ def _short_line(
     found = _first_short(file, sep, header, width, short)
     if found is None:
         return None
-    line, fields = found
+    return short_line_error(file, sep, header, width, guessed, nameless, *found)
+
+
+def short_line_error(
+    file: Path, sep: str, header: bool, width: int, guessed: bool, nameless: bool,
+    line: int, fields: list[str],
+) -> InputError:  # fmt: skip
+    """The error for the data record on ``line`` whose ``fields`` are fewer than the
+    header's ``width`` (see :func:`_short_line`)."""
     if nameless and len(fields) == width - 1:
         return InputError(
             f"{str(file)!r}: the header's last column name is empty (the header line ends with "
@@ -401,63 +410,14 @@ def _read_only(
     return read if enough and len(read) < len(names) else None
 
 
-def _read_delimited(
-    file: Path,
-    fmt: str,
-    compressed: bool,
-    text_columns: Collection[Any],
-    sep: str | None,
-    header: bool,
-    needed: Collection[Any] | None,
-    columns: Collection[Any] | None = None,
-    lines_checked: bool = False,
-) -> tuple[pd.DataFrame, list[Any], RowLines]:
-    """Return the frame (columns in the file's order, named by position), the column names
-    (the header's, stripped, before pandas renames duplicates; or ``'0'``, ``'1'``, ...
-    without a header) and the rows' namer. With ``columns``, only those (and the last) are
-    read (:func:`_read_only`, ``lines_checked`` its)."""
+@contextlib.contextmanager
+def _reading_errors(file: Path, sep: str, header: bool, compressed: bool) -> Iterator[None]:
+    """Turn what pandas raises while reading the delimited ``file`` (bytes that are not
+    UTF-8, no header, a ragged line, a damaged gzip stream) into an InputError that says
+    what is wrong and how to fix it; for a whole reading and for one a chunk at a time."""
     pd = _require("pandas")
-    guessed = sep is None and fmt == "csv"
-    if sep is None:
-        sep = sniff_separator(file) if fmt == "csv" else _SEPARATORS[fmt]
-    options: dict[str, Any] = {
-        "sep": r"\s+" if sep == WHITESPACE else sep,
-        "encoding": "utf-8-sig",
-        "compression": "gzip" if compressed else None,
-        "skipinitialspace": True,
-    }
-    if int(pd.__version__.split(".")[0]) < 3:  # (pandas 3 reads the shortest repr exactly)
-        # pandas 2's default float parser can miss by one unit in the last place
-        # (7276572264431873.0 read as ...874.0); pandas 3 deprecates the option
-        options["float_precision"] = "round_trip"
     try:
-        # Reading the header with the first row, headerless, makes a first row with more
-        # fields than the header a ParserError; pandas would silently make it an index.
-        raw = pd.read_csv(file, header=None, nrows=2, dtype=str, keep_default_na=False, **options)
-        first = [cell.strip() if isinstance(cell, str) else "" for cell in raw.iloc[0]]
-        names = first if header else [str(i) for i in range(len(first))]
-        positions = [str(i) for i in range(len(first))]
-        text = {positions[i]: str for i, name in enumerate(names) if name in text_columns}
-        read = _read_only(names, columns, lines_checked)
-        if read is not None:  # (the others' cells are skipped, not converted: cheap)
-            subset = {**options, "usecols": [positions[i] for i in read]}
-            frame = pd.read_csv(file, header=0 if header else None, names=positions,
-                                index_col=False, low_memory=False, dtype=text,
-                                keep_default_na=False, na_values=[""], **subset)  # fmt: skip
-            if _trailing_empty_rows(frame):  # (empty in these columns: maybe not in all)
-                read = None
-            else:
-                names = [names[i] for i in read]
-        if read is None:
-            frame = pd.read_csv(file, header=0 if header else None, names=positions,
-                                index_col=False, low_memory=False, dtype=text,
-                                keep_default_na=False, na_values=[""], **options)  # fmt: skip
-        empty = _trailing_empty_rows(frame)
-        if empty:  # read again without them: a column of whole numbers stays one
-            frame = pd.read_csv(file, header=0 if header else None, names=positions,
-                                index_col=False, low_memory=False, dtype=text,
-                                keep_default_na=False, na_values=[""],
-                                nrows=len(frame) - empty, **options)  # fmt: skip
+        yield
     except UnicodeDecodeError as exc:
         line, byte = _first_bad_line(file)
         raise InputError(
@@ -480,6 +440,82 @@ def _read_delimited(
             "file of CSV text. Compress the file again (gzip -k data.csv), or pass it "
             "uncompressed."
         ) from exc
+
+
+def delimited_options(
+    file: Path, fmt: str, compressed: bool, sep: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The separator (given, the format's, or guessed) and ``pandas.read_csv``'s options
+    for the delimited ``file``."""
+    pd = _require("pandas")
+    if sep is None:
+        sep = sniff_separator(file) if fmt == "csv" else _SEPARATORS[fmt]
+    options: dict[str, Any] = {
+        "sep": r"\s+" if sep == WHITESPACE else sep,
+        "encoding": "utf-8-sig",
+        "compression": "gzip" if compressed else None,
+        "skipinitialspace": True,
+    }
+    if int(pd.__version__.split(".")[0]) < 3:  # (pandas 3 reads the shortest repr exactly)
+        # pandas 2's default float parser can miss by one unit in the last place
+        # (7276572264431873.0 read as ...874.0); pandas 3 deprecates the option
+        options["float_precision"] = "round_trip"
+    return sep, options
+
+
+def header_names(file: Path, header: bool, options: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The column names (the header's, stripped; ``'0'``, ``'1'``, ... without one) and the
+    positions pandas is to name the columns by. Inside :func:`_reading_errors`."""
+    pd = _require("pandas")
+    # Reading the header with the first row, headerless, makes a first row with more
+    # fields than the header a ParserError; pandas would silently make it an index.
+    raw = pd.read_csv(file, header=None, nrows=2, dtype=str, keep_default_na=False, **options)
+    first = [cell.strip() if isinstance(cell, str) else "" for cell in raw.iloc[0]]
+    names = first if header else [str(i) for i in range(len(first))]
+    return names, [str(i) for i in range(len(first))]
+
+
+def _read_delimited(
+    file: Path,
+    fmt: str,
+    compressed: bool,
+    text_columns: Collection[Any],
+    sep: str | None,
+    header: bool,
+    needed: Collection[Any] | None,
+    columns: Collection[Any] | None = None,
+    lines_checked: bool = False,
+) -> tuple[pd.DataFrame, list[Any], RowLines]:
+    """Return the frame (columns in the file's order, named by position), the column names
+    (the header's, stripped, before pandas renames duplicates; or ``'0'``, ``'1'``, ...
+    without a header) and the rows' namer. With ``columns``, only those (and the last) are
+    read (:func:`_read_only`, ``lines_checked`` its)."""
+    pd = _require("pandas")
+    guessed = sep is None and fmt == "csv"
+    sep, options = delimited_options(file, fmt, compressed, sep)
+    with _reading_errors(file, sep, header, compressed):
+        names, positions = header_names(file, header, options)
+        text = {positions[i]: str for i, name in enumerate(names) if name in text_columns}
+        read = _read_only(names, columns, lines_checked)
+        if read is not None:  # (the others' cells are skipped, not converted: cheap)
+            subset = {**options, "usecols": [positions[i] for i in read]}
+            frame = pd.read_csv(file, header=0 if header else None, names=positions,
+                                index_col=False, low_memory=False, dtype=text,
+                                keep_default_na=False, na_values=[""], **subset)  # fmt: skip
+            if _trailing_empty_rows(frame):  # (empty in these columns: maybe not in all)
+                read = None
+            else:
+                names = [names[i] for i in read]
+        if read is None:
+            frame = pd.read_csv(file, header=0 if header else None, names=positions,
+                                index_col=False, low_memory=False, dtype=text,
+                                keep_default_na=False, na_values=[""], **options)  # fmt: skip
+        empty = _trailing_empty_rows(frame)
+        if empty:  # read again without them: a column of whole numbers stays one
+            frame = pd.read_csv(file, header=0 if header else None, names=positions,
+                                index_col=False, low_memory=False, dtype=text,
+                                keep_default_na=False, na_values=[""],
+                                nrows=len(frame) - empty, **options)  # fmt: skip
     _refuse_short_lines(file, frame, sep, header, guessed, names[-1], len(positions))
     if len(positions) == 1:  # (only there can a blank line mean an empty cell)
         _warn_blank_lines(file, sep)
@@ -577,12 +613,13 @@ def _parquet_problem(pa: ModuleType, file: Path, local: Any, exc: BaseException)
     return str(exc)
 
 
-def _plain_cells(file: Path, name: Any, column: Any) -> Any:
+def _plain_cells(file: Path, name: Any, column: Any, start: int = 0) -> Any:
     """A Parquet column as cells a table can hold: decimals become floats, UTF-8 bytes
-    text; nested values (lists, structs, arrays) are refused."""
+    text; nested values (lists, structs, arrays) are refused (``start``: the file's row
+    of the column's first cell, counted from 0, for the message)."""
     if column.dtype != object:
         return column
-    for row, value in enumerate(column, start=1):
+    for row, value in enumerate(column, start=start + 1):
         if isinstance(value, (list, tuple, dict, set, np.ndarray)):
             raise InputError(
                 f"{str(file)!r}: column {name!r} holds a {type(value).__name__} in row {row} "

@@ -1,0 +1,149 @@
+"""``predict`` a chunk of rows at a time: predictions written as the data is read, so that
+memory holds a chunk of rows, not the file (``--chunk-rows``).
+
+The output is the one a whole reading writes, byte for byte:
+
+* rows go through the network in batches whose boundaries fall where a whole file's
+  would (:func:`batches`): a row's output may differ in its last bits with the rows
+  computed with it (:meth:`deltarule.network.Network.infer`), so the batches are multiples of
+  :data:`deltarule.network.INFER_CHUNK` rows from the file's first, and the last holds at least
+  :data:`deltarule._inference.MIN_ROWS` (the threaded kernel's threshold) when the file does;
+* a ``--keep`` column of numbers that a chunk reads as whole numbers is written as floats
+  when another chunk makes it floats (a fraction, a missing value), as the whole column
+  would be (:func:`float_columns`, a first pass over the data);
+* a warning about values not seen in training is given once per column, counting the
+  whole file's, its first one named (:func:`gathered_warnings`);
+* CSV has one header line; JSON is one list (:class:`TableWriter`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TableWriter", "batch_rows", "batches", "float_columns", "gathered_warnings"]
+
+_UNSEEN = re.compile(r"column (.+?) has (\d+) value\(s\) not seen in training, (.*)", re.S)
+
+
+@contextlib.contextmanager
+def gathered_warnings() -> Iterator[None]:
+    """Hold back the warnings given in the ``with`` block, and give each once at its end:
+    those about values not seen in training (one per chunk and column) as one per column,
+    their counts summed and the first value named; any other once per message."""
+    held: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                held = list(caught)
+    finally:
+        _give(held)
+
+
+def _give(held: list[Any]) -> None:
+    """Give the warnings ``held`` (:func:`gathered_warnings`)."""
+    merged: dict[tuple[Any, str], list[Any]] = {}
+    for item in held:
+        match = _UNSEEN.fullmatch(str(item.message))
+        key = (item.category, match.group(1) if match else str(item.message))
+        if key in merged and match:
+            merged[key][1] += int(match.group(2))
+        elif key not in merged:
+            merged[key] = [item, int(match.group(2)) if match else 0, match]
+    for item, count, match in merged.values():
+        message = str(item.message)
+        if match:
+            message = f"column {match.group(1)} has {count} value(s) not seen in training, "
+            message += match.group(3)
+        warnings.warn_explicit(message, item.category, item.filename, item.lineno)
+
+
+def batch_rows(chunk_rows: int) -> int:
+    """The rows of a batch through the network for ``chunk_rows`` read at a time: a multiple
+    of :data:`~deltarule.network.INFER_CHUNK`, at least the threaded kernel's threshold."""
+    from .._inference import MIN_ROWS
+    from ..network import INFER_CHUNK
+
+    return max(MIN_ROWS, chunk_rows // INFER_CHUNK * INFER_CHUNK)
+
+
+def batches(
+    pieces: Iterable[tuple[np.ndarray, Any]], size: int
+) -> Iterator[tuple[np.ndarray, Any]]:
+    """Regroup ``(features, kept)`` pieces (a chunk's network inputs and its ``--keep``
+    columns, or None) into batches of ``size`` rows from the first, the last with between
+    ``MIN_ROWS`` and ``size + MIN_ROWS`` rows (or all there are): each batch's outputs are
+    those of the same rows in a whole file's prediction."""
+    import pandas as pd
+
+    from .._inference import MIN_ROWS
+
+    held_X: list[np.ndarray] = []
+    held_kept: list[Any] = []
+    count = 0
+
+    def joined() -> tuple[np.ndarray, Any]:
+        X = held_X[0] if len(held_X) == 1 else np.concatenate(held_X)
+        kept = None
+        if held_kept[0] is not None:
+            kept = held_kept[0] if len(held_kept) == 1 else pd.concat(held_kept)
+            kept = kept.reset_index(drop=True)
+        return X, kept
+
+    for X, kept in pieces:
+        held_X.append(X)
+        held_kept.append(kept)
+        count += len(X)
+        if count < size + MIN_ROWS:
+            continue
+        X, kept = joined()
+        while len(X) >= size + MIN_ROWS:
+            yield X[:size], (None if kept is None else kept.iloc[:size])
+            X, kept = X[size:], (None if kept is None else kept.iloc[size:])
+        held_X, held_kept, count = [X], [kept], len(X)
+    if count:
+        yield joined()
+
+
+def float_columns(chunks: Iterable[Any], columns: list[Any]) -> list[Any]:
+    """The ``columns`` that some chunk holds as floats and another as integers: a whole
+    reading makes them floats (a gap or a fraction anywhere)."""
+    kinds: dict[Any, set[str]] = {name: set() for name in columns}
+    for frame in chunks:
+        for name in columns:
+            if name in frame.columns:
+                kinds[name].add(frame[name].dtype.kind)
+    return [name for name in columns if "f" in kinds[name] and kinds[name] & {"i", "u"}]
+
+
+class TableWriter:
+    """Writes tables of predictions one after another as one CSV table (one header line)
+    or one JSON list, through ``write`` (a file's, or standard output's)."""
+
+    def __init__(self, write: Callable[[str], Any], form: str, to_json: Callable[[Any], str]):
+        self._write, self._form, self._to_json = write, form, to_json
+        self._first = True
+
+    def add(self, table: Any) -> None:
+        """Write ``table``'s rows after those written before."""
+        if self._form == "csv":
+            # ("\n" lines, as `deltarule data` writes them: pandas' default is os.linesep,
+            # which a Windows console's text stdout turns into "\r\r\n")
+            self._write(table.to_csv(index=False, lineterminator="\n", header=self._first))
+        elif len(table):
+            rows = self._to_json(table)[1:-2]  # (the list's items: no brackets, no newline)
+            self._write(("[" if self._first else ", ") + rows)
+        self._first = False
+
+    def close(self) -> None:
+        """End the output (JSON: the list's closing bracket)."""
+        if self._form == "json":
+            self._write(("[" if self._first else "") + "]\n")

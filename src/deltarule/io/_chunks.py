@@ -1,0 +1,311 @@
+"""Tables read a chunk of rows at a time: :func:`iter_table`, for ``deltarule predict
+--chunk-rows``, whose memory is then that of a chunk, not of the file.
+
+Each chunk is what :func:`deltarule.io.read_table` makes of those rows, with the same checks
+and messages: delimited text (plain or gzip-compressed) through ``pandas.read_csv``'s
+chunked reader, settled cell by cell as a whole reading settles them
+(:func:`~deltarule.io._cells.settle_cells`), Parquet by record batches (a row group at most
+at a time in memory). Messages name the file's rows, not the chunk's: a chunk's row namer
+(``attrs[ROWS_ATTR]``) counts from the file's first data row, the lines found by one pass of
+the :mod:`csv` module that goes along with the chunks (:class:`_Records`).
+
+What a whole reading decides over the whole column is decided here over the chunk: a column
+of whole numbers in one chunk is integers there and floats in a chunk with a missing value
+or a fraction (the values are the same: the caller settles the types it writes, as
+``predict --keep`` does); numbers written with a decimal comma in a file where another
+column's decimal points appear only in other chunks are judged on the chunk's columns; and
+lines of nothing but separators at the very end of the file are left out, as ever, but the
+chunk before them may have read its whole numbers as floats. A gzip-compressed file is not
+refused for decompressing to more than the memory available (only a chunk is held).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+from collections.abc import Callable, Collection, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._naming import ROWS_ATTR
+from ..exceptions import InputError
+from . import data as _data
+from ._cells import settle_cells
+from ._foreign import check_table_bytes
+from ._separators import check_separator
+from ._text import GZIP_ERRORS, is_empty, records
+
+__all__ = ["OffsetRows", "iter_table"]
+
+
+class _Records:
+    """The data records of a delimited file, ``(line, fields)`` by data row, found by one
+    pass of the :mod:`csv` module that moves forward as rows further on are asked for (and
+    starts again for an earlier one)."""
+
+    def __init__(self, file: Path, sep: str, header: bool) -> None:
+        self.file, self.sep, self.header = file, sep, header
+        self._found: Iterator[tuple[int, list[str]]] | None = None
+        self._next = 0  # the data row the pass gives next
+        self._last: tuple[int, tuple[int, list[str]]] | None = None
+
+    def get(self, row: int) -> tuple[int, list[str]] | None:
+        """``(line, fields)`` of data row ``row`` (counted from 0), or None when the pass
+        cannot find it (the :mod:`csv` module and pandas disagree, or fail)."""
+        if self._last is not None and self._last[0] == row:
+            return self._last[1]
+        try:
+            if self._found is None or row < self._next:
+                self._found, self._next = records(self.file, self.sep), 0
+                if self.header:
+                    next(self._found, None)
+            while self._next < row:
+                next(self._found)
+                self._next += 1
+            found = next(self._found)
+        except (StopIteration, csv.Error, *GZIP_ERRORS):
+            self._found = None
+            return None
+        self._next += 1
+        self._last = (row, found)
+        return found
+
+
+class _StreamLines:
+    """Names data row ``i`` of a delimited file by its line (as
+    :class:`~deltarule.io._text.RowLines` does, for a file read a chunk at a time)."""
+
+    def __init__(self, found: _Records) -> None:
+        self.found = found
+
+    def __call__(self, row: int) -> str:
+        """Describe row ``row`` (counted from 0) of the file."""
+        name = self.found.file.name
+        place = self.found.get(row)
+        if place is None:
+            return f"row {row + 1} of {name!r} (data rows counted from 1)"
+        return f"line {place[0]} of {name!r} (data row {row + 1})"
+
+
+class OffsetRows:
+    """A chunk's row namer: row ``i`` of the chunk is row ``offset + i`` of ``rows``'s."""
+
+    def __init__(self, rows: Callable[[int], str], offset: int) -> None:
+        self.rows, self.offset = rows, offset
+
+    def __call__(self, row: int) -> str:
+        """Describe the chunk's row ``row`` (counted from 0) by its place in the file."""
+        return self.rows(self.offset + int(row))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OffsetRows:
+        return self  # pandas deep-copies a frame's attrs with every new column or mask
+
+
+def iter_table(
+    path: Any,
+    *,
+    chunk_rows: int,
+    format: str | None = None,
+    text_columns: Collection[Any] = (),
+    needed: Collection[Any] | None = None,
+    sep: str | None = None,
+    header: bool = True,
+    columns: Collection[Any] | None = None,
+) -> Iterator[Any]:
+    """Yield the table at ``path`` as DataFrames of up to ``chunk_rows`` rows, in order.
+
+    The parameters are :func:`deltarule.io.read_table`'s, and so are each chunk's columns,
+    checks and messages (see the module's docstring for what a chunk decides alone). Each
+    chunk's index counts from 0; its ``attrs[ROWS_ATTR]`` names its rows by their place in
+    the file.
+
+    Raises
+    ------
+    InputError
+        For any unusable file, when the reading gets to it (a bad line in a later chunk:
+        after the chunks before it were yielded).
+    """
+    expected = "a CSV, TSV or Parquet file with a header line and rows"
+    file = _data._check_file(path, expected)
+    parquet = format == "parquet" or (
+        format is None and _data._extension(file) in (".parquet", ".pq")
+    )
+    compressed = check_table_bytes(file, expected, parquet)
+    fmt = _data._table_format(file, format)
+    if sep is not None:
+        sep = check_separator(sep)
+    if fmt == "parquet":
+        if sep is not None or not header:
+            given = "sep" if sep is not None else "header=False"
+            raise InputError(
+                f"{given} applies to text (CSV, TSV); {str(file)!r} is a Parquet file, whose "
+                f"columns are named in the file. Leave {given} out."
+            )
+        chunks: Iterator[tuple[Any, list[Any]]] = _parquet_chunks(file, chunk_rows)
+    else:
+        chunks = _delimited_chunks(
+            file, fmt, compressed, text_columns, sep, header, needed, columns, chunk_rows
+        )
+    total, names = 0, None
+    for frame, names in chunks:
+        frame = _data._usable_columns(file, frame, names, needed)
+        total += len(frame)
+        yield frame
+    if total == 0:
+        raise InputError(
+            f"{str(file)!r} has a header (columns {', '.join(map(str, names or []))}) but no "
+            "data rows; expected at least one row below the header."
+        )
+
+
+def _delimited_chunks(
+    file: Path, fmt: str, compressed: bool, text_columns: Collection[Any], sep: str | None,
+    header: bool, needed: Collection[Any] | None, columns: Collection[Any] | None,
+    chunk_rows: int,
+) -> Iterator[tuple[Any, list[Any]]]:  # fmt: skip
+    """Yield ``(frame, names)`` chunk by chunk, as :func:`deltarule.io.data._read_delimited`
+    reads the whole file; lines of nothing but separators at a chunk's end are held back
+    until the next chunk shows whether the file ends with them (left out) or not (rows)."""
+    pd = _data._require("pandas")
+    guessed = sep is None and fmt == "csv"
+    sep, options = _data.delimited_options(file, fmt, compressed, sep)
+    with _data._reading_errors(file, sep, header, compressed):
+        all_names, positions = _data.header_names(file, header, options)
+    text = {positions[i]: str for i, name in enumerate(all_names) if name in text_columns}
+    read = _data._read_only(all_names, columns)
+    names = all_names if read is None else [all_names[i] for i in read]
+    subset = {} if read is None else {"usecols": [positions[i] for i in read]}
+    if len(positions) == 1:  # (only there can a blank line mean an empty cell)
+        _data._warn_blank_lines(file, sep)
+    with _data._reading_errors(file, sep, header, compressed):
+        reader = pd.read_csv(file, header=0 if header else None, names=positions,
+                             index_col=False, low_memory=False, dtype=text,
+                             keep_default_na=False, na_values=[""], chunksize=chunk_rows,
+                             **options, **subset)  # fmt: skip
+    found = _Records(file, sep, header)
+    lines = _StreamLines(found)
+    offset, held, first = 0, None, True
+    while True:
+        with _data._reading_errors(file, sep, header, compressed):
+            chunk = next(reader, None)
+        if chunk is None:
+            break
+        frame = chunk if held is None else pd.concat([held, chunk])
+        frame = frame.reset_index(drop=True)
+        empty = _data._trailing_empty_rows(frame)
+        held, frame = (frame.iloc[len(frame) - empty :], frame.iloc[: len(frame) - empty])
+        held = held if empty else None
+        if len(frame) == 0:
+            continue
+        _refuse_short(found, file, frame, sep, header, guessed, all_names[-1],
+                      len(positions), offset)  # fmt: skip
+        rows = OffsetRows(lines, offset)
+        frame = settle_cells(frame, names, sep, text_columns, needed, rows)
+        if first and header:
+            _data._warn_if_data(file, names, frame, needed)
+        frame.attrs[ROWS_ATTR] = rows
+        yield frame, names
+        offset, first = offset + len(frame), False
+    if held is not None and read is not None:  # (empty in these columns: maybe not in all)
+        last = _filled_rows(found, offset, len(held))
+        if last:
+            frame = settle_cells(held.iloc[:last].reset_index(drop=True), names, sep,
+                                 text_columns, needed, OffsetRows(lines, offset))  # fmt: skip
+            frame.attrs[ROWS_ATTR] = OffsetRows(lines, offset)
+            yield frame, names
+
+
+def _filled_rows(found: _Records, offset: int, count: int) -> int:
+    """Of the ``count`` data rows from ``offset`` at the end of the file, empty in the
+    columns read, how many come before the lines of nothing but separators that end it."""
+    filled = 0
+    for i in range(count):
+        place = found.get(offset + i)
+        if place is not None and not is_empty(place[1]):
+            filled = i + 1
+    return filled
+
+
+def _refuse_short(
+    found: _Records, file: Path, frame: Any, sep: str, header: bool, guessed: bool,
+    last: Any, width: int, offset: int,
+) -> None:  # fmt: skip
+    """Refuse the chunk's first line with fewer fields than the header (``width``), which
+    pandas pads with missing values (looked for where the last column has one), as
+    :func:`deltarule.io.data._refuse_short_lines` does for a whole file."""
+    if width <= 1:
+        return
+    for row in np.flatnonzero(frame.iloc[:, -1].isna().to_numpy()):
+        place = found.get(offset + int(row))
+        if place is None:
+            return
+        line, fields = place
+        if len(fields) < width and not is_empty(fields):
+            nameless = header and not _data._named(last)
+            raise _data.short_line_error(file, sep, header, width, guessed, nameless, line,
+                                         fields)  # fmt: skip
+
+
+def _null_integers(pq_file: Any) -> set[str]:
+    """The integer columns of a Parquet file with a missing value in some row group, which
+    pandas reads as floats when it reads the file whole (a row group's statistics say; a
+    column without them is read alone, a row group at a time)."""
+    pa = _data._require("pyarrow")
+    schema = pq_file.schema_arrow
+    names = {f.name for f in schema if pa.types.is_integer(f.type)}
+    nulls: set[str] = set()
+    meta = pq_file.metadata
+    for group in range(meta.num_row_groups):
+        for i in range(meta.num_columns):
+            column = meta.row_group(group).column(i)
+            name = column.path_in_schema
+            if name not in names or name in nulls:
+                continue
+            stats = column.statistics
+            if stats is not None and stats.has_null_count:
+                if stats.null_count:
+                    nulls.add(name)
+            elif pq_file.read_row_group(group, columns=[name]).column(0).null_count:
+                nulls.add(name)
+    return nulls
+
+
+def _parquet_chunks(file: Path, chunk_rows: int) -> Iterator[tuple[Any, list[Any]]]:
+    """Yield ``(frame, names)`` batch by batch, each as pandas reads the whole file
+    (:func:`deltarule.io.data._read_parquet`: integers with a missing value anywhere in
+    the file as floats in every batch)."""
+    pa = _data._require("pyarrow")
+    pq = importlib.import_module("pyarrow.parquet")
+    local = importlib.import_module("pyarrow.fs").LocalFileSystem()
+    try:
+        from pandas.io._util import arrow_table_to_pandas as to_pandas
+    except ImportError:  # pragma: no cover - (pandas before 2.2)
+        to_pandas = pa.Table.to_pandas
+    offset = 0
+    try:
+        source = pq.ParquetFile(local.open_input_file(str(file)))
+        floats = _null_integers(source)
+        for batch in source.iter_batches(batch_size=chunk_rows):
+            table = pa.Table.from_batches([batch])
+            for name in floats & set(table.column_names):
+                i = table.column_names.index(name)
+                table = table.set_column(i, name, table.column(i).cast(pa.float64()))
+            frame = to_pandas(table).reset_index(drop=True)
+            for name in frame.columns:
+                frame[name] = _data._plain_cells(file, name, frame[name], offset)
+            blanks = _data._blank_cells(frame)
+            if blanks:  # missing, as in a CSV file
+                frame = frame.replace(sorted(blanks), np.nan)
+            frame.attrs[ROWS_ATTR] = OffsetRows(_data.FileRows(file.name), offset)
+            offset += len(frame)
+            yield frame, list(frame.columns)
+    except InputError:
+        raise
+    except (*_data._PARQUET_ERRORS, pa.ArrowException) as exc:
+        problem = _data._parquet_problem(pa, file, local, exc)
+        raise InputError(
+            f"{str(file)!r} could not be read as Parquet ({problem[:200]}); expected a Parquet "
+            "file. If it is text, rename it to .csv (from Python: format='csv')."
+        ) from exc

@@ -1,0 +1,200 @@
+"""``deltarule predict --chunk-rows``: a file read a few rows at a time gives the whole file's
+output byte for byte, its errors name the file's rows, and a failure midway writes nothing."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .cli_helpers import cli, flowers, houses
+
+WHOLE = "1000000"  # (one chunk for these files: the whole file's output, as before)
+
+
+def _train(capsys, data, target, *extra):
+    code, _, err = cli(capsys, "train", data, "--target", target, "--epochs", "3", "--quiet",
+                       "--out", "model.safetensors", *extra)  # fmt: skip
+    assert code == 0, err
+
+
+def _same(capsys, *argv, sizes=("2", "3")):
+    """The output for every chunk size in ``sizes`` equals the whole file's; returns it."""
+    code, whole, err = cli(capsys, "predict", *argv, "--chunk-rows", WHOLE)
+    assert code == 0, err
+    for size in sizes:
+        code, out, err = cli(capsys, "predict", *argv, "--chunk-rows", size)
+        assert code == 0, err
+        assert out == whole, size
+    return whole
+
+
+@pytest.fixture
+def flower_model(capsys, in_tmp, flowers_csv):
+    _train(capsys, flowers_csv, "species")
+
+
+@pytest.mark.parametrize("options", [(), ("--proba",), ("--format", "json"),
+                                     ("--proba", "--format", "json")])  # fmt: skip
+def test_classification_in_chunks_is_the_whole_files_output(capsys, flower_model, options):
+    flowers(seed=7).assign(id=[f"00{i}" for i in range(60)]).to_csv("new.csv", index=False)
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "id", *options)
+    assert "007" in out  # (a kept code as written)
+
+
+def test_regression_kept_numbers_and_text(capsys, in_tmp, houses_csv):
+    """A kept feature read as integers in the first chunks and as floats in a later one
+    (a fraction, a gap) is written as floats throughout, as the whole column is."""
+    _train(capsys, houses_csv, "price", "--impute", "mean")
+    new = houses(n=9, seed=3)
+    new["size"] = [20, 30, 40, 50, 60, 70.5, None, 80, 90]
+    new["note"] = ["007", "NA", "", "x", "1,5", "-", "a b", "2", "3"]
+    new.to_csv("new.csv", index=False)
+    for form in ("csv", "json"):
+        out = _same(capsys, "model.safetensors", "new.csv", "--keep", "size,note,city",
+                    "--format", form)  # fmt: skip
+        assert ("20.0" in out) and ("007" in out)
+
+
+def test_decimal_commas_and_a_category_missing_in_a_whole_chunk(capsys, in_tmp, houses_csv):
+    _train(capsys, houses_csv, "price", "--impute", "most_frequent")
+    text = "city;size;id\n" + "".join(
+        f"{city};{size};{i:03d}\n"
+        for i, (city, size) in enumerate([("rome", "20"), ("oslo", "31,5"), ("", "40"),
+                                          ("", "55,25"), ("paris", ""), ("rome", "61")])
+    )  # fmt: skip
+    with open("new.csv", "w") as handle:
+        handle.write(text)
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "id,size")
+    assert "31.5" in out and "000" in out
+
+
+def test_multi_target_regression(capsys, in_tmp):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    frame = frame.assign(y1=frame.a * 2, y2=frame.b - frame.a)
+    frame.to_csv("train.csv", index=False)
+    _train(capsys, "train.csv", "y1,y2")
+    frame.head(11).to_csv("new.csv", index=False)
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "a")
+    assert out.splitlines()[0] == "a,y1,y2"
+
+
+def test_multilabel_estimators_columns(capsys, in_tmp):
+    from sklearn.datasets import make_multilabel_classification
+
+    from deltarule.sklearn import MLPClassifier
+
+    X, Y = make_multilabel_classification(n_samples=30, n_features=4, n_classes=3,
+                                          random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPClassifier(max_iter=20, random_state=0).fit(X, Y).save("ml.safetensors")
+    pd.DataFrame(X, columns=[f"x{i}" for i in range(4)]).to_csv("ml.csv", index=False)
+    _same(capsys, "ml.safetensors", "ml.csv", "--format", "json")
+
+
+def test_gzip_parquet_and_standard_input(capsys, flower_model, monkeypatch):
+    new = flowers(seed=4).assign(id=range(60))
+    new.loc[5, "id"] = None  # (integers with a gap: floats, in every record batch)
+    new["day"] = pd.date_range("2020-01-01", periods=60, freq="h")
+    new.to_csv("new.csv", index=False)
+    with gzip.open("new.csv.gz", "wt") as handle:
+        handle.write(new.to_csv(index=False))
+    new.to_parquet("new.parquet", row_group_size=7)
+    plain = _same(capsys, "model.safetensors", "new.csv", "--keep", "id")
+    assert _same(capsys, "model.safetensors", "new.csv.gz", "--keep", "id") == plain
+    for form in ("csv", "json"):
+        out = _same(capsys, "model.safetensors", "new.parquet", "--keep", "id,day",
+                    "--format", form)  # fmt: skip
+        assert "2020-01-01" in out
+    for size in ("2", WHOLE):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(new.to_csv(index=False)
+                                                                     .encode())))  # fmt: skip
+        code, out, err = cli(capsys, "predict", "model.safetensors", "-", "--keep", "id",
+                             "--chunk-rows", size)  # fmt: skip
+        assert (code, out) == (0, plain), err
+
+
+def test_a_bad_row_in_a_later_chunk_is_named_by_its_line(capsys, flower_model):
+    new = flowers(seed=7)
+    new["length"] = new["length"].astype(object)
+    new.iloc[40, new.columns.get_loc("length")] = "oops"
+    new.to_csv("new.csv", index=False)
+    code, _, whole = cli(capsys, "predict", "model.safetensors", "new.csv")
+    assert code == 2 and "line 42" in whole
+    code, _, err = cli(capsys, "predict", "model.safetensors", "new.csv", "--chunk-rows", "3")
+    assert (code, err) == (2, whole)
+
+
+def test_a_short_line_in_a_later_chunk_is_named(capsys, flower_model):
+    lines = flowers(seed=7).to_csv(index=False).splitlines()
+    lines[30] = lines[30].rsplit(",", 1)[0]
+    with open("new.csv", "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    code, _, whole = cli(capsys, "predict", "model.safetensors", "new.csv")
+    assert code == 2 and "line 31" in whole
+    code, _, err = cli(capsys, "predict", "model.safetensors", "new.csv", "--chunk-rows", "4")
+    assert (code, err) == (2, whole)
+
+
+def test_a_failure_midway_leaves_the_previous_file(capsys, flower_model, in_tmp):
+    new = flowers(seed=7)
+    new.to_csv("new.csv", index=False)
+    (in_tmp / "p.csv").write_text("previous\n")
+    new["width"] = new["width"].astype(object)
+    new.iloc[50, new.columns.get_loc("width")] = "bad"
+    new.to_csv("bad.csv", index=False)
+    code, _, err = cli(capsys, "predict", "model.safetensors", "bad.csv", "--chunk-rows", "2",
+                       "--out", "p.csv")  # fmt: skip
+    assert code == 2 and "line 52" in err
+    assert (in_tmp / "p.csv").read_text() == "previous\n"
+    assert sorted(p.name for p in in_tmp.iterdir()) == sorted(
+        ["bad.csv", "model.safetensors", "new.csv", "p.csv", "flowers.csv"]
+    ) or not [p for p in in_tmp.iterdir() if p.name.startswith(".") or "tmp" in p.name]
+    code, _, err = cli(capsys, "predict", "model.safetensors", "new.csv", "--chunk-rows", "2",
+                       "--out", "p.csv")  # fmt: skip
+    code_whole, whole, _ = cli(capsys, "predict", "model.safetensors", "new.csv")
+    assert code == code_whole == 0 and (in_tmp / "p.csv").read_text() == whole
+
+
+def test_unseen_categories_are_warned_about_once(capsys, flower_model):
+    new = flowers(seed=7)
+    new.iloc[[4, 20, 50], new.columns.get_loc("colour")] = "green"
+    new.to_csv("new.csv", index=False)
+    code, whole, whole_err = cli(capsys, "predict", "model.safetensors", "new.csv")
+    code, out, err = cli(capsys, "predict", "model.safetensors", "new.csv", "--chunk-rows", "3")
+    assert (code, out) == (0, whole)
+    assert err.count("not seen in training") == 1 and "has 3 value(s)" in err
+    assert err.split("UserWarning")[-1] == whole_err.split("UserWarning")[-1] or (
+        "line 6" in err and "line 6" in whole_err
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "x", "1.5", ""])
+def test_chunk_rows_must_be_a_positive_whole_number(capsys, flower_model, value):
+    code, _, err = cli(capsys, "predict", "model.safetensors", "flowers.csv",
+                       "--chunk-rows", value)  # fmt: skip
+    assert code == 2 and "--chunk-rows" in err and "a whole number of 1 or more" in err
+
+
+def test_batches_of_many_rows_are_the_whole_files(capsys, in_tmp, houses_csv):
+    """9,000 rows in chunks of 4,096: the network sees batches whose rows are a whole
+    file's (outputs to the last bit), and a kept column of whole numbers until row 8,500
+    is written as floats from the first row, as the whole column is."""
+    _train(capsys, houses_csv, "price")
+    new = houses(n=9000, seed=5)
+    new["size"] = new["size"].round().astype(int)
+    new = new[["city", "price", "size"]]  # (size last: a ".5" ends its line)
+    new.to_csv("new.csv", index=False)
+    lines = (in_tmp / "new.csv").read_text().splitlines()
+    lines[8500] = lines[8500] + ".5"
+    (in_tmp / "new.csv").write_text("\n".join(lines) + "\n")
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "size", sizes=("4096", "5"))
+    assert out.splitlines()[1].split(",")[0].endswith(".0")
+    _same(capsys, "model.safetensors", "new.csv", "--format", "json", sizes=("4096",))
