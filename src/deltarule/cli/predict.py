@@ -11,7 +11,9 @@ the target, for a model of several targets); float32 numbers in float32's shorte
 repr (0.7340002, not 0.7340002059936523). ``--keep`` copies data columns (an id) before the
 predictions, as the file writes them (text: in JSON, strings; dates, times and durations: in
 JSON, ISO 8601 text), so that each output row can be matched with its input row.
-Output is CSV or JSON, to stdout (``--out -`` too) or (atomically) a file.
+Output is CSV or JSON, to stdout (``--out -`` too) or (atomically) a file. DATA is read and
+predicted ``--chunk-rows`` rows at a time, written as it goes (:mod:`._predict_stream`:
+the same bytes as the whole file's).
 """
 
 from __future__ import annotations
@@ -91,9 +93,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_CHUNK_ROWS,
         metavar="N",
         help="read and predict N rows at a time, so that memory holds N rows, not the "
-        "whole file (CSV and TSV, also gzip-compressed or from standard input, and "
-        "Parquet by record batches; NPZ and FANN files are read whole); the output is the "
-        f"same for any N (default: {DEFAULT_CHUNK_ROWS:,})",
+        "whole file (CSV and TSV, also gzip-compressed, and Parquet by record batches; "
+        "NPZ and FANN files are read whole, standard input is kept whole first); the "
+        f"output is the same for any N (default: {DEFAULT_CHUNK_ROWS:,})",
     )
     add_out_and_quiet(parser, quiet="print only the predictions: ")
     add_common(parser)
