@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ from .._columns import MISSING_MARKS, to_numbers
 from .._naming import shortened
 from ..exceptions import InputError
 
-__all__ = ["NA_MARKS", "READ_MARKS_ATTR", "settle_cells"]
+__all__ = ["NA_MARKS", "READ_MARKS_ATTR", "CommaFacts", "FileEvidence", "settle_cells"]
 
 NA_MARKS = frozenset(
     {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
@@ -103,6 +104,74 @@ class _Column:
         if not words[self.other].isin(list(_TRUTH)).all():
             return None
         return words.map(_TRUTH.get, na_action="ignore").astype(object).where(self.other)
+
+
+@dataclass
+class CommaFacts:
+    """What the decision on a column's decimal commas looks at, over a chunk of rows or
+    (:meth:`merged`) a whole file: counts of decimal-comma cells (``comma``), other numbers
+    (``numbers``; ``dot`` of them with a decimal point) and other cells (``other``; ``text``
+    when some are not the wide missing-value marks), whether a comma cannot be a thousands
+    separator (``unambiguous``) and whether every number with a point may group thousands
+    (``groups``); the first cell of each sort with its row, counted as ``rows`` counts."""
+
+    comma: int = 0
+    numbers: int = 0
+    dot: int = 0
+    other: int = 0
+    text: bool = False
+    unambiguous: bool = False
+    groups: bool = True
+    first_comma: tuple[int, str] | None = None
+    first_dot: tuple[int, str] | None = None
+    first_other: tuple[int, str] | None = None
+
+    @classmethod
+    def of(cls, cells: _Column, offset: int = 0) -> CommaFacts:
+        """The facts of ``cells``, rows counted from ``offset``."""
+
+        def first(mask: Any) -> tuple[int, str] | None:
+            if not mask.any():
+                return None
+            found = cells.text[mask]
+            return offset + _position(cells, found.index[0]), str(found.iloc[0])
+
+        dotted = cells.text[cells.dot]
+        return cls(comma=int(cells.comma.sum()), numbers=int(cells.is_number.sum()),
+                   dot=int(cells.dot.sum()), other=int(cells.other.sum()),
+                   text=bool((cells.other & ~cells.wide_marks).any()),
+                   unambiguous=bool(cells.unambiguous),
+                   groups=bool(dotted.str.fullmatch(_POINT_GROUPS).all()),
+                   first_comma=first(cells.comma), first_dot=first(cells.dot),
+                   first_other=first(cells.other))  # fmt: skip
+
+    def merged(self, later: CommaFacts) -> CommaFacts:
+        """These facts and those of the rows after them (``later``)."""
+        return CommaFacts(
+            comma=self.comma + later.comma, numbers=self.numbers + later.numbers,
+            dot=self.dot + later.dot, other=self.other + later.other,
+            text=self.text or later.text, unambiguous=self.unambiguous or later.unambiguous,
+            groups=self.groups and later.groups,
+            first_comma=self.first_comma or later.first_comma,
+            first_dot=self.first_dot or later.first_dot,
+            first_other=self.first_other or later.first_other,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileEvidence:
+    """A whole file's say on decimal commas, for :func:`settle_cells` to settle a chunk of
+    its rows as it settles the whole file: whether a column has decimal points (``points``)
+    or a decimal comma that cannot separate thousands (``unambiguous``), the first column
+    whose points may group thousands (``pointed``: name, row, cell), and the
+    :class:`CommaFacts` of each column with decimal commas (``columns``); rows counted from
+    the file's first, named by ``rows``."""
+
+    rows: Callable[[int], str]
+    points: bool = False
+    unambiguous: bool = False
+    pointed: tuple[Any, int, str] | None = None
+    columns: dict[Any, CommaFacts] = field(default_factory=dict)
 
 
 def _to_numbers(pd: Any, written: Any) -> Any:
@@ -175,6 +244,17 @@ def _grouped(column: Any, fractions: Any) -> tuple[int, str] | None:
     digits before the point, none after its third (``3.012``; ``1.5``, which pandas read
     from ``1.500`` as well; not ``0.25``); else None. The number shown is the first with a
     third decimal (``3.012``) if any, else the first with a fraction."""
+    places = group_places(column, fractions)
+    if places is None:
+        return None
+    first = places[0] if places[0] is not None else places[1]
+    return first, repr(float(column.iloc[first]))
+
+
+def group_places(column: Any, fractions: Any) -> tuple[int | None, int] | None:
+    """For :func:`_grouped`: None where a number with a fraction cannot have its point
+    group thousands; else the place of the first with a third decimal (or None) and of the
+    first with a fraction."""
     values = np.abs(column.to_numpy()[fractions])
     thousandths = values * 1000
     whole = np.abs(thousandths - np.round(thousandths)) <= 1e-9 * thousandths
@@ -182,8 +262,7 @@ def _grouped(column: Any, fractions: Any) -> tuple[int, str] | None:
         return None
     third = np.abs(values * 100 - np.round(values * 100)) > 1e-9 * values * 100
     places = np.flatnonzero(fractions)
-    first = int(places[int(np.argmax(third))] if third.any() else places[0])
-    return first, repr(float(column.iloc[first]))
+    return (int(places[int(np.argmax(third))]) if third.any() else None), int(places[0])
 
 
 def _marks_error(
@@ -204,7 +283,7 @@ def _marks_error(
     )
 
 
-def _decimal_comma(sep: str, cells: _Column, points: bool, unambiguous: bool) -> bool:
+def _decimal_comma(sep: str, facts: CommaFacts, points: bool, unambiguous: bool) -> bool:
     """Whether a column's commas between digits are decimal marks: where one cannot be a
     thousands separator (``1,5``, ``0,125``, ``1234,5``), or, in a file whose numbers are
     never written with a decimal point, where another column says so or the separator is a
@@ -213,38 +292,39 @@ def _decimal_comma(sep: str, cells: _Column, points: bool, unambiguous: bool) ->
     ``2.5`` is a pair, not a number)."""
     if sep == ",":
         return unambiguous and not points
-    return cells.unambiguous or ((sep == ";" or unambiguous) and not points)
+    return facts.unambiguous or ((sep == ";" or unambiguous) and not points)
 
 
-def _mixed_error(name: Any, cells: _Column, rows: Callable[[int], str]) -> InputError:
+def _placed(first: tuple[int, str] | None, rows: Callable[[int], str]) -> str:
+    """A first cell and its place, as messages show them (``'1,5' at line 3 of ...``)."""
+    row, cell = first if first is not None else (0, "")  # (a count above 0 has a first)
+    return f"{shortened(cell)} at {rows(row)}"
+
+
+def _mixed_error(name: Any, facts: CommaFacts, rows: Callable[[int], str]) -> InputError:
     """The error for a column of decimal-comma numbers with other cells among them."""
-    comma = cells.text[cells.comma]
-    first_comma = f"{shortened(comma.iloc[0])} at {rows(_position(cells, comma.index[0]))}"
-    if cells.dot.any():
-        dot = cells.text[cells.dot]
+    first_comma = _placed(facts.first_comma, rows)
+    if facts.dot:
         return InputError(
             f"column {name!r} holds numbers written with a decimal comma ({first_comma}) and "
-            f"with a decimal point ({shortened(dot.iloc[0])} at "
-            f"{rows(_position(cells, dot.index[0]))});"
+            f"with a decimal point ({_placed(facts.first_dot, rows)});"
             " expected one decimal mark throughout. Write them all one way (with a decimal "
             "point, 1.5, they are read in any file)."
         )
-    other = cells.text[cells.other]
-    n_numbers = int(cells.comma.sum() + cells.is_number.sum())
+    n_numbers = facts.comma + facts.numbers
     return InputError(
         f"column {name!r} holds numbers written with a decimal comma (such as {first_comma}) "
-        f"in {n_numbers} rows but text in {len(other)}, the first {shortened(other.iloc[0])} at "
-        f"{rows(_position(cells, other.index[0]))}; expected numbers throughout (it would "
-        "otherwise become one category per distinct value). Fix those cells; if they mark "
-        "missing values, leave them empty or write NA."
+        f"in {n_numbers} rows but text in {facts.other}, the first "
+        f"{_placed(facts.first_other, rows)}; expected numbers throughout (it would otherwise "
+        "become one category per distinct value). Fix those cells; if they mark missing "
+        "values, leave them empty or write NA."
     )
 
 
-def _mostly_decimal_commas(cells: _Column) -> bool:
+def _mostly_decimal_commas(facts: CommaFacts) -> bool:
     """Whether decimal-comma numbers (and whole numbers) outnumber the column's other cells
     (text, and numbers with a decimal point)."""
-    odd = int(cells.other.sum() + cells.dot.sum())
-    return odd <= int(cells.comma.sum() + cells.is_number.sum()) - int(cells.dot.sum())
+    return facts.other + facts.dot <= facts.comma + facts.numbers - facts.dot
 
 
 def _position(cells: _Column, label: Any) -> int:
@@ -258,13 +338,16 @@ def settle_cells(
     text_columns: Collection[Any],
     needed: Collection[Any] | None,
     rows: Callable[[int], str],
+    evidence: FileEvidence | None = None,
 ) -> Any:
     """Settle the text columns of ``frame`` (columns in the file's order, named ``names``)
     into numbers or text as the module's docstring says; returns the frame, whose
     ``attrs[READ_MARKS_ATTR]`` names the marks read as missing, by column.
 
     Columns outside ``needed`` (when given) only have their blank cells made missing.
-    ``rows(i)`` names row ``i``'s place in the file, for messages.
+    ``rows(i)`` names row ``i``'s place in the file, for messages. ``evidence``, for a
+    chunk of a file's rows: decimal commas are judged on the whole file's evidence (its
+    points, its columns' decimal commas), not on the chunk's.
 
     Raises
     ------
@@ -305,11 +388,20 @@ def settle_cells(
             if dotted.str.fullmatch(_POINT_GROUPS).all():
                 pointed = (name, _position(cells, dotted.index[0]), str(dotted.iloc[0]))
     unambiguous = any(cells.unambiguous for cells in sorted_cells.values())
+    file_rows = rows
+    if evidence is not None:
+        points, unambiguous, pointed = evidence.points, evidence.unambiguous, evidence.pointed
+        file_rows = evidence.rows
     read_marks: dict[Any, list[str]] = {}
     for i, cells in sorted_cells.items():
         if cells.marks.any():
             read_marks[names[i]] = sorted(set(cells.text[cells.marks]))
-        if not cells.comma.any():
+        facts, where = None, file_rows
+        if evidence is not None:
+            facts = evidence.columns.get(names[i])
+        if facts is None:
+            facts, where = CommaFacts.of(cells), rows
+        if not facts.comma:
             if not cells.other.any():  # numbers (and marks, blanks): numbers
                 frame.isetitem(i, cells.numbers)
             elif cells.marks.any() and (truth := cells.truth()) is not None:
@@ -317,21 +409,19 @@ def settle_cells(
             else:
                 read_marks.pop(names[i], None)  # (text: its marks are values)
             continue
-        if not _decimal_comma(sep, cells, points, unambiguous):
+        if not _decimal_comma(sep, facts, points, unambiguous):
             read_marks.pop(names[i], None)
             continue  # (commas that may be thousands separators: left as written)
-        if not (cells.other & ~cells.wide_marks).any() and not cells.dot.any():
+        if not facts.text and not facts.dot:
             if pointed is not None:  # (a point beside decimal commas: thousands, likely)
-                comma = cells.text[cells.comma]
-                place = rows(_position(cells, comma.index[0]))
-                raise _marks_error((names[i], f"{shortened(comma.iloc[0])} at {place}"),
-                                   pointed, rows)  # fmt: skip
+                first = _placed(facts.first_comma, where)
+                raise _marks_error((names[i], first), pointed, file_rows)
             frame.isetitem(i, cells.numbers)  # (the wide marks' cells: missing)
             if cells.wide_marks.any():
                 marks = set(cells.text[cells.wide_marks | cells.marks])
                 read_marks[names[i]] = sorted(marks)
-        elif _mostly_decimal_commas(cells):
-            raise _mixed_error(names[i], cells, rows)
+        elif _mostly_decimal_commas(facts):
+            raise _mixed_error(names[i], facts, where)
         else:
             read_marks.pop(names[i], None)
     if read_marks:
