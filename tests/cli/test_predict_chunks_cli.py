@@ -198,3 +198,93 @@ def test_batches_of_many_rows_are_the_whole_files(capsys, in_tmp, houses_csv):
     out = _same(capsys, "model.safetensors", "new.csv", "--keep", "size", sizes=("4096", "5"))
     assert out.splitlines()[1].split(",")[0].endswith(".0")
     _same(capsys, "model.safetensors", "new.csv", "--format", "json", sizes=("4096",))
+
+
+@pytest.fixture
+def rooms_model(capsys, in_tmp):
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"size": rng.uniform(0.5, 2, 40), "rooms": rng.integers(1, 6, 40)})
+    frame["price"] = frame["size"] * 3 + frame["rooms"]
+    frame.to_csv("train.csv", index=False)
+    _train(capsys, "train.csv", "price")
+
+
+def _write_rows(rows, sep=";", name="new.csv"):
+    with open(name, "w") as handle:
+        handle.write(f"size{sep}rooms{sep}id\n")
+        handle.write("".join(f"{size}{sep}{rooms}{sep}{i}\n" for i, (size, rooms)
+                             in enumerate(rows)))  # fmt: skip
+
+
+def _same_error(capsys, *argv, sizes=("2", "3")):
+    """Every chunk size in ``sizes`` fails as the whole file does: the same status, error
+    line and (no) output; returns the error."""
+    code, whole, err = cli(capsys, "predict", *argv, "--chunk-rows", WHOLE)
+    assert code == 2 and not whole, err
+    for size in sizes:
+        assert cli(capsys, "predict", *argv, "--chunk-rows", size) == (code, whole, err), size
+    return err
+
+
+def test_decimal_commas_judged_by_a_decimal_point_in_a_later_chunk(capsys, rooms_model):
+    """1,050 everywhere and a decimal point (2.5) in another column only in the last chunk:
+    the commas may separate thousands, so the column is text, refused in every chunk size
+    (none reads the first chunks as 1.05)."""
+    _write_rows([("1,050", 3)] * 6 + [("1,050", "2.5")])
+    err = _same_error(capsys, "model.safetensors", "new.csv", "--keep", "id")
+    assert "size" in err
+
+
+def test_a_decimal_comma_in_a_later_chunk_settles_the_column(capsys, rooms_model):
+    """1,050 with a decimal point (0.25) in the first chunk, an unambiguous 1,5 in a later
+    one: the column is decimal commas, as the whole file's."""
+    _write_rows([("1,050", "0.25")] + [("1,050", 3)] * 5 + [("1,5", 2)])
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "size")
+    assert out.splitlines()[1].startswith("1.05,")
+
+
+def test_quoted_decimal_commas_in_a_comma_separated_file(capsys, rooms_model, monkeypatch):
+    """Quoted "1,050" in the first chunks and "1,5" only in the last: decimal commas
+    throughout, in a plain, a gzip-compressed file and standard input."""
+    _write_rows([('"1,050"', 3)] * 6 + [('"1,5"', 2)], sep=",")
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "size")
+    assert out.splitlines()[1].startswith("1.05,")
+    text = open("new.csv").read()
+    with gzip.open("new.csv.gz", "wt") as handle:
+        handle.write(text)
+    assert _same(capsys, "model.safetensors", "new.csv.gz", "--keep", "size") == out
+    for size in ("2", WHOLE):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+        code, got, err = cli(capsys, "predict", "model.safetensors", "-", "--keep", "size",
+                             "--chunk-rows", size)  # fmt: skip
+        assert (code, got) == (0, out), err
+
+
+def test_a_thousands_point_in_a_later_chunk_is_refused_by_its_line(capsys, rooms_model):
+    """Decimal commas with 3.012 in another column only in the last chunk: the whole file's
+    error, naming that cell's line, before anything is written."""
+    _write_rows([("1,5", 3)] * 6 + [("1,5", "3.012")])
+    err = _same_error(capsys, "model.safetensors", "new.csv")
+    assert "'3.012' at line 8" in err
+
+
+def test_points_that_cannot_group_thousands_in_a_later_chunk(capsys, rooms_model):
+    """3.012 in the first chunk could be 3012, but 0.25 in a later one cannot: the file's
+    points are decimal points, and its decimal commas numbers, in every chunk size."""
+    _write_rows([("1,5", "3.012")] + [("1,5", 3)] * 5 + [("1,25", "0.25")])
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "size,rooms")
+    assert out.splitlines()[1].startswith("1.5,3.012,")
+
+
+def test_lines_of_separators_at_the_end_keep_whole_numbers_whole(capsys, in_tmp, houses_csv):
+    """A file ending with lines of nothing but separators gives the output of the file
+    without them: a kept column of whole numbers is written as whole numbers."""
+    _train(capsys, houses_csv, "price")
+    new = houses(n=5, seed=3)[["city", "size"]].assign(size=[20, 30, 40, 50, 60])
+    new.to_csv("clean.csv", index=False)
+    with open("new.csv", "w") as handle:
+        handle.write(new.to_csv(index=False) + ",\n,\n")
+    clean = _same(capsys, "model.safetensors", "clean.csv", "--keep", "size")
+    assert clean.splitlines()[1].startswith("20,")
+    assert _same(capsys, "model.safetensors", "new.csv", "--keep", "size",
+                 sizes=("2", "3", "4", "5")) == clean  # fmt: skip

@@ -164,8 +164,8 @@ class FileEvidence:
     its rows as it settles the whole file: whether a column has decimal points (``points``)
     or a decimal comma that cannot separate thousands (``unambiguous``), the first column
     whose points may group thousands (``pointed``: name, row, cell), and the
-    :class:`CommaFacts` of each column with decimal commas (``columns``); rows counted from
-    the file's first, named by ``rows``."""
+    :class:`CommaFacts` of each column with decimal commas (``columns``, by the column's
+    place in the frame); rows counted from the file's first, named by ``rows``."""
 
     rows: Callable[[int], str]
     points: bool = False
@@ -398,7 +398,7 @@ def settle_cells(
             read_marks[names[i]] = sorted(set(cells.text[cells.marks]))
         facts, where = None, file_rows
         if evidence is not None:
-            facts = evidence.columns.get(names[i])
+            facts = evidence.columns.get(i)
         if facts is None:
             facts, where = CommaFacts.of(cells), rows
         if not facts.comma:

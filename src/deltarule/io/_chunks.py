@@ -9,20 +9,27 @@ at a time in memory). Messages name the file's rows, not the chunk's: a chunk's 
 (``attrs[ROWS_ATTR]``) counts from the file's first data row, the lines found by one pass of
 the :mod:`csv` module that goes along with the chunks (:class:`_Records`).
 
-What a whole reading decides over the whole column is decided here over the chunk: a column
-of whole numbers in one chunk is integers there and floats in a chunk with a missing value
-or a fraction (the values are the same: the caller settles the types it writes, as
-``predict --keep`` does); numbers written with a decimal comma in a file where another
-column's decimal points appear only in other chunks are judged on the chunk's columns; and
-lines of nothing but separators at the very end of the file are left out, as ever, but the
-chunk before them may have read its whole numbers as floats. A gzip-compressed file is not
-refused for decompressing to more than the memory available (only a chunk is held).
+Numbers written with a decimal comma are judged on the whole file's evidence, as a whole
+reading judges them (its columns' decimal points, a comma that cannot separate thousands,
+points that may group thousands, each column's cells: :mod:`._comma_evidence`), gathered
+by a first pass over the file when a scan of its bytes finds it may hold such a number;
+its messages name the cells a whole reading's name. Lines of nothing but separators at a
+chunk's end are held back until the next chunk shows whether the file ends with them (left
+out, and the chunk's whole numbers read as the rows without them are: integers) or not.
+
+Two things a whole reading decides over the whole column are still decided here over the
+chunk: a column of whole numbers in one chunk is integers there and floats in a chunk with
+a missing value or a fraction (the values are the same: the caller settles the types it
+writes, as ``predict --keep`` does), and the missing-value marks a column's messages list
+(``attrs[READ_MARKS_ATTR]``) are the chunk's. A gzip-compressed file is not refused for
+decompressing to more than the memory available (only a chunk is held).
 """
 
 from __future__ import annotations
 
 import csv
 import importlib
+import re
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,12 +39,16 @@ import numpy as np
 from .._naming import ROWS_ATTR
 from ..exceptions import InputError
 from . import data as _data
-from ._cells import settle_cells
+from ._cells import FileEvidence, settle_cells
+from ._comma_evidence import file_evidence, may_hold_comma_numbers
 from ._foreign import check_table_bytes
 from ._separators import check_separator
 from ._text import GZIP_ERRORS, is_empty, records
 
 __all__ = ["OffsetRows", "iter_table"]
+
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+"""A cell pandas reads as an integer."""
 
 
 class _Records:
@@ -179,17 +190,26 @@ def _delimited_chunks(
     subset = {} if read is None else {"usecols": [positions[i] for i in read]}
     if len(positions) == 1:  # (only there can a blank line mean an empty cell)
         _data._warn_blank_lines(file, sep)
-    with _data._reading_errors(file, sep, header, compressed):
-        reader = pd.read_csv(file, header=0 if header else None, names=positions,
-                             index_col=False, low_memory=False, dtype=text,
-                             keep_default_na=False, na_values=[""], chunksize=chunk_rows,
-                             **options, **subset)  # fmt: skip
+
+    def reader(dtype: Any) -> Any:
+        with _data._reading_errors(file, sep, header, compressed):
+            return pd.read_csv(file, header=0 if header else None, names=positions,
+                               index_col=False, low_memory=False, dtype=dtype,
+                               keep_default_na=False, na_values=[""], chunksize=chunk_rows,
+                               **options, **subset)  # fmt: skip
+
     found = _Records(file, sep, header)
     lines = _StreamLines(found)
+    fields = [int(position) for position in subset.get("usecols", positions)]
+    evidence = None
+    if may_hold_comma_numbers(file, sep, compressed):  # (a first pass: the file's evidence)
+        evidence = _evidence(reader(text), reader(str), file, sep, header, compressed,
+                             names, text_columns, needed, lines)  # fmt: skip
+    chunks = reader(text)
     offset, held, first = 0, None, True
     while True:
         with _data._reading_errors(file, sep, header, compressed):
-            chunk = next(reader, None)
+            chunk = next(chunks, None)
         if chunk is None:
             break
         frame = chunk if held is None else pd.concat([held, chunk])
@@ -199,10 +219,12 @@ def _delimited_chunks(
         held = held if empty else None
         if len(frame) == 0:
             continue
+        if empty:  # (read as these rows alone are: whole numbers stay integers)
+            frame = _whole_numbers(found, frame, offset, fields)
         _refuse_short(found, file, frame, sep, header, guessed, all_names[-1],
                       len(positions), offset)  # fmt: skip
         rows = OffsetRows(lines, offset)
-        frame = settle_cells(frame, names, sep, text_columns, needed, rows)
+        frame = settle_cells(frame, names, sep, text_columns, needed, rows, evidence)
         if first and header:
             _data._warn_if_data(file, names, frame, needed)
         frame.attrs[ROWS_ATTR] = rows
@@ -212,9 +234,60 @@ def _delimited_chunks(
         last = _filled_rows(found, offset, len(held))
         if last:
             frame = settle_cells(held.iloc[:last].reset_index(drop=True), names, sep,
-                                 text_columns, needed, OffsetRows(lines, offset))  # fmt: skip
+                                 text_columns, needed, OffsetRows(lines, offset),
+                                 evidence)  # fmt: skip
             frame.attrs[ROWS_ATTR] = OffsetRows(lines, offset)
             yield frame, names
+
+
+def _evidence(
+    read: Iterator[Any], as_text: Iterator[Any], file: Path, sep: str, header: bool,
+    compressed: bool, names: list[Any], text_columns: Collection[Any],
+    needed: Collection[Any] | None, lines: _StreamLines,
+) -> FileEvidence:  # fmt: skip
+    """The file's evidence on decimal commas (:func:`~._comma_evidence.file_evidence`),
+    from a pass over its chunks as read (``read``) and as text (``as_text``)."""
+
+    def pairs() -> Iterator[tuple[Any, Any]]:
+        while True:
+            with _data._reading_errors(file, sep, header, compressed):
+                frame, text = next(read, None), next(as_text, None)
+            if frame is None or text is None:
+                return
+            yield frame.reset_index(drop=True), text.reset_index(drop=True)
+
+    return file_evidence(pairs(), names, text_columns, needed, lines)
+
+
+def _whole_numbers(found: _Records, frame: Any, offset: int, fields: list[int]) -> Any:
+    """``frame`` (data rows from ``offset``, read with lines of nothing but separators
+    after them) with each column of whole numbers that pandas made floats for those lines'
+    empty cells as integers, as pandas reads the rows alone: where every cell, as the
+    :mod:`csv` module splits the lines (``fields``: each column's field), is an integer."""
+    values = frame.to_numpy(dtype=object)
+    floats = [
+        i
+        for i in range(frame.shape[1])
+        if frame.dtypes.iloc[i].kind == "f"
+        and frame.iloc[:, i].notna().all()
+        and all(float(v).is_integer() for v in values[:, i])
+    ]
+    if not floats:
+        return frame
+    cells: dict[int, list[str]] = {i: [] for i in floats}
+    for row in range(len(frame)):
+        place = found.get(offset + row)
+        if place is None:
+            return frame
+        for i in floats:
+            cells[i].append(place[1][fields[i]] if fields[i] < len(place[1]) else "")
+    frame = frame.copy()
+    for i, column in cells.items():
+        if all(_INTEGER.fullmatch(cell) for cell in column):
+            numbers = [int(cell) for cell in column]
+            if all(-(2**63) <= number < 2**63 for number in numbers):
+                frame.isetitem(i, np.array(numbers, dtype=np.int64))
+    return frame
 
 
 def _filled_rows(found: _Records, offset: int, count: int) -> int:
