@@ -142,7 +142,7 @@ def test_an_infinite_raw_cell_of_an_imputing_model_may_be_left_empty(models, cap
                "--target", "1")[0] == 0  # fmt: skip
 
 
-@pytest.mark.parametrize("cell", ["abc"])
+@pytest.mark.parametrize("cell", ["abc", "1_000", "\uff11"])  # (Python reads the last two)
 def test_a_raw_cell_that_is_not_a_number_names_its_column(models, capsys, cell):
     # (it said "column 'a' holds text ('abc' at row 1 (rows counted from 1))")
     err = one_error(capsys, "--input", "--model", models["regression"], "--raw", "--input",

@@ -273,8 +273,8 @@ def _refuse_cells(columns: list[dict[str, Any]], cells: list[str]) -> None:
             raise InputError(f"{said}, only spaces; with --raw, give a value for {name}{fill}.")
         if state["kind"] != "numeric" or not text or text.lower() in MISSING_MARKS:
             continue
-        try:
-            value = float(text)
+        try:  # (Python reads 1_000 and non-ASCII digits; the model's reading does not)
+            value = float(text) if text.isascii() and "_" not in text else None
         except ValueError:
             value = None
         if value is None or math.isinf(value):
