@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from . import explain as explain
     from . import gradcheck as gradcheck
     from . import history as history
+    from . import importance as importance
     from . import initializers as initializers
     from . import io as io
     from . import layers as layers
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     )
     from .gradcheck import GradientCheckResult, check_gradients
     from .history import EpochRecord, History
+    from .importance import PermutationImportance, permutation_importance
     from .losses import FUSED_PAIRS, LOSSES, Loss, get_loss, register_loss
     from .network import Network
     from .parameters import ParameterLayout
@@ -67,6 +69,7 @@ _EXPORTS = {
                    "UnknownNameError"),
     "gradcheck": ("GradientCheckResult", "check_gradients"),
     "history": ("EpochRecord", "History"),
+    "importance": ("PermutationImportance", "permutation_importance"),
     "losses": ("FUSED_PAIRS", "LOSSES", "Loss", "get_loss", "register_loss"),
     "network": ("Network",),
     "parameters": ("ParameterLayout",),
@@ -153,6 +156,7 @@ __all__ = [
     "Network",
     "NotFittedError",
     "ParameterLayout",
+    "PermutationImportance",
     "Restarts",
     "StillImprovingWarning",
     "Trainer",
@@ -165,6 +169,7 @@ __all__ = [
     "get_activation",
     "get_loss",
     "input_gradients",
+    "permutation_importance",
     "register_activation",
     "register_loss",
     "show_versions",
