@@ -22,8 +22,6 @@ import sys
 from typing import Any
 
 from .._json import dumps
-from .._naming import missing_columns
-from ..exceptions import InputError
 from . import add_common
 from ._common import (
     CLASSIFICATION,
@@ -31,12 +29,11 @@ from ._common import (
     check_distinct,
     load_model_file,
     output_format,
-    read_data,
     refuse_foreign_extension,
     score,
     write_text,
 )
-from ._model_kinds import refuse_checkpoint
+from ._labelled import check_scorable, read_labelled, require_targets, target_column
 from ._stdin import output_file, refuse_stdin_model, refuse_stdout
 
 EPILOG = """examples:
@@ -114,19 +111,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
     """Return (report, network outputs) for a raw, labelled table."""
+    require_targets(model, frame, "evaluate")
     target, names = model.pre.target, model.pre.target_names
-    lacking = [name for name in names if name not in frame.columns]
-    if lacking:
-        unnamed = model.header.get("preprocessing") is None  # (its stand-in's "y")
-        shown = repr(lacking[0]) if len(lacking) == 1 else ", ".join(map(repr, lacking))
-        of = f" (of the model's targets {', '.join(map(repr, names))})" if len(names) > 1 else ""
-        raise InputError(
-            f"the data has no target column {shown}{of}, which evaluate compares the "
-            f"predictions with. {missing_columns(lacking, frame.columns)} "
-            + ("The model file names no target column: pass --target COLUMN, "
-               if unnamed else "Add the target column, ")
-            + "or use 'deltarule predict' for unlabelled data."
-        )  # fmt: skip
     outputs = model.network.predict(model.features(frame))
     targets = model.targets(frame[target])
     classes = model.pre.classes if model.task == CLASSIFICATION else None
@@ -247,32 +233,6 @@ def _targets_figure(report: dict[str, Any], outputs: Any, targets: Any) -> Any:
     return figure
 
 
-def _target_column(model: Any, given: str | None) -> None:
-    """Take ``--target`` as the target column of a model file that names none (its
-    stand-in preprocessing's ``y``); refuse one that contradicts the file's own."""
-    names = model.pre.target_names
-    if given is None or (not model.pre.several_targets and given == str(model.pre.target)):
-        return
-    # (a --no-header target's name is a number, 4: given as text; several targets' list
-    # read as train reads it, 'y1, y2')
-    listed = [name.strip() for name in given.split(",")]
-    if model.pre.several_targets and listed == [str(name).strip() for name in names]:
-        return
-    if model.header.get("preprocessing") is not None:
-        if model.pre.several_targets:
-            raise InputError(
-                f"--target {given!r}: {model.path} was trained on the target columns "
-                f"{', '.join(map(repr, names))}, which evaluate scores; drop --target (or "
-                "rename the columns in the data to those names)."
-            )
-        raise InputError(
-            f"--target {given!r}: {model.path} was trained on the target column "
-            f"{model.pre.target!r}, which evaluate scores; drop --target (or rename the "
-            f"column in the data to {model.pre.target!r})."
-        )
-    model.pre.target = given
-
-
 def run(args: argparse.Namespace) -> int:
     """Load the model, score it on DATA, print (and plot) the report."""
     refuse_stdin_model(args.model)
@@ -288,31 +248,9 @@ def run(args: argparse.Namespace) -> int:
 
         check_plot_path(args.plot)
     model = load_model_file(args.model)
-    refuse_checkpoint(model.header, args.model, "evaluate")
-    if model.multilabel:
-        raise InputError(
-            f"evaluate scores one target column, but {args.model} is a multi-label "
-            f"estimator's file ({model.network.n_outputs} labels, a 0/1 output each); score "
-            "it in Python: MLPClassifier.load(path).score(X, Y) (subset accuracy, as "
-            "scikit-learn's), or deltarule predict it and compare the label columns."
-        )
-    if model.task == CLASSIFICATION and len(model.pre.classes or ()) == 1:
-        raise InputError(
-            f"{args.model} is a model of one class ({model.pre.classes[0]!r}: an estimator "
-            "fitted on one class), which predicts it for every row, so there is nothing to "
-            "score; evaluate needs a model of two classes or more."
-        )
-    _target_column(model, args.target)
-    features = model.pre.feature_names
-    names = model.pre.target_names
-    frame = read_data(
-        args.data,
-        target=None if model.pre.several_targets else model.pre.target,
-        names=features,
-        text_columns=model.pre.text_columns,
-        needed=[*features, *names],
-        columns=[*features, *names],  # (no others: a wide table costs little)
-    )
+    check_scorable(model, args.model, "evaluate")
+    target_column(model, args.target, "evaluate")
+    frame = read_labelled(model, args)
     report, (outputs, targets) = evaluate(model, frame)
     if form == "json":
         text = dumps(report, ensure_ascii=False, indent=2) + "\n"
