@@ -1,5 +1,6 @@
 """Plots for the command line: training curves, confusion matrices, predicted vs true values,
-and a network's generalized weights (R neuralnet's ``gwplot``).
+a network's generalized weights (R neuralnet's ``gwplot``) and permutation importances
+(:func:`importance_figure`, from :mod:`deltarule._plots_importance`).
 
 matplotlib is an optional dependency, imported only when a plot is drawn. Figures are
 built with :class:`matplotlib.figure.Figure` and the Agg (PNG) or SVG canvas, never
@@ -49,12 +50,14 @@ __all__ = [
     "check_plot_path",
     "confusion_matrix_figure",
     "generalized_weights_figure",
+    "importance_figure",
     "plain_text",
     "regression_figure",
     "render_figure",
     "save_confusion_matrix",
     "save_figure",
     "save_generalized_weights",
+    "save_importance_plot",
     "save_regression_plot",
     "save_training_curves",
     "training_curves_figure",
@@ -718,3 +721,7 @@ def save_generalized_weights(
         network, X, feature=feature, output=output, feature_name=feature_name
     )
     return save_figure(figure, path)
+
+
+# (its own module, for this one's length; it uses the helpers above, defined by now)
+from ._plots_importance import importance_figure, save_importance_plot  # noqa: E402
