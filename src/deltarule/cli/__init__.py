@@ -32,7 +32,9 @@ __all__ = [
 ]  # fmt: skip
 
 EXIT_USAGE = 2
-SUBCOMMANDS = ("train", "predict", "evaluate", "inspect", "explain", "draw", "data", "versions")
+SUBCOMMANDS = (
+    "train", "predict", "evaluate", "importance", "inspect", "explain", "draw", "data", "versions",
+)  # fmt: skip
 """Subcommand modules under ``deltarule.cli``, in the order ``--help`` lists them."""
 
 
@@ -420,6 +422,7 @@ class _CtrlCIgnored:
 MODEL_HINTS = {
     "predict": "MODEL comes first: deltarule predict MODEL DATA",
     "evaluate": "MODEL comes first: deltarule evaluate MODEL DATA",
+    "importance": "MODEL comes first: deltarule importance MODEL DATA",
     "inspect": "inspect reads a model file written by 'deltarule train', not data: "
     "deltarule inspect MODEL",
     "draw": "draw reads a model file written by 'deltarule train', not data: deltarule draw MODEL",
