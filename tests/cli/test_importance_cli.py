@@ -1,0 +1,176 @@
+"""``deltarule importance``: permutation importance of DATA's raw columns, equal to
+permutations re-drawn here and scored by scikit-learn; formats, plot, seeds, refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, r2_score
+
+from deltarule.cli._common import load_model_file
+
+from .cli_helpers import cli
+
+IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+
+
+@pytest.fixture
+def iris_model(capsys, in_tmp):
+    assert cli(capsys, "data", "iris", "--out", "iris.csv")[0] == 0
+    argv = ["--epochs", "20", "--learning-rate", "0.01", "--quiet", "--out", "model.safetensors"]
+    code, _, err = cli(capsys, "train", "iris.csv", "--target", "species", *argv)
+    assert code == 0, err
+    return in_tmp
+
+
+def _oracle(path: str, data: str, target: str, seed: int, repeats: int, score) -> dict:
+    """Each column's importances, from permutations of the raw rows drawn here and the
+    model's labels (or values) scored by ``score(truth, predicted)``."""
+    model = load_model_file(path)
+    frame = pd.read_csv(data)
+    truth = frame[target].to_numpy()
+
+    def predicted(table: pd.DataFrame) -> np.ndarray:
+        return model.labels(model.network.predict(model.features(table)))
+
+    baseline = score(truth, predicted(frame))
+    rng = np.random.default_rng(seed)
+    found = {}
+    for name in model.pre.feature_names:
+        values = []
+        for _ in range(repeats):
+            shuffled = frame.copy()
+            shuffled[name] = frame[name].to_numpy()[rng.permutation(len(frame))]
+            values.append(baseline - score(truth, predicted(shuffled)))
+        found[name] = values
+    return {"baseline": baseline, "importances": found}
+
+
+def test_csv_equals_permutations_scored_by_scikit_learn(capsys, iris_model):
+    code, out, err = cli(capsys, "importance", "model.safetensors", "iris.csv", "--format",
+                         "csv", "--repeats", "3", "--seed", "4")  # fmt: skip
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out))
+    assert list(table.columns) == ["column", "importance_mean", "importance_std",
+                                   "repeat_1", "repeat_2", "repeat_3"]  # fmt: skip
+    assert sorted(table["column"]) == sorted(IRIS_FEATURES)
+    assert list(table["importance_mean"]) == sorted(table["importance_mean"], reverse=True)
+    want = _oracle("model.safetensors", "iris.csv", "species", 4, 3, accuracy_score)
+    for _, row in table.iterrows():
+        repeats = want["importances"][row["column"]]
+        np.testing.assert_allclose(row[["repeat_1", "repeat_2", "repeat_3"]].to_numpy(float),
+                                   repeats, atol=1e-12)  # fmt: skip
+        assert row["importance_mean"] == pytest.approx(np.mean(repeats), abs=1e-12)
+        assert row["importance_std"] == pytest.approx(np.std(repeats), abs=1e-12)
+
+
+def test_text_names_the_scoring_baseline_repeats_and_seed(capsys, iris_model):
+    code, out, _ = cli(capsys, "importance", "model.safetensors", "iris.csv", "--seed", "2")
+    lines = out.splitlines()
+    want = _oracle("model.safetensors", "iris.csv", "species", 2, 5, accuracy_score)
+    assert code == 0 and lines[0] == "classification of 'species' on 150 rows"
+    assert "accuracy" in lines[1] and "5 repeats, seed 2" in lines[1]
+    assert f"baseline accuracy {want['baseline']:.4g}" in lines[1]
+    assert lines[2].split() == ["column", "importance", "std"]
+    means = {name: np.mean(values) for name, values in want["importances"].items()}
+    best = max(means, key=means.get)
+    assert lines[3].startswith(best) and "±" in lines[3] and len(lines) == 7
+
+
+def test_json_holds_everything_and_the_seed_decides(capsys, iris_model):
+    argv = ["importance", "model.safetensors", "iris.csv", "--repeats", "2"]
+    code, out, _ = cli(capsys, *argv, "--format", "json", "--seed", "1")
+    report = json.loads(out)
+    assert code == 0 and report["scoring"] == "accuracy" and report["seed"] == 1
+    assert report["n_repeats"] == 2 and report["rows"] == 150 and report["target"] == "species"
+    assert [len(c["importances"]) for c in report["columns"]] == [2, 2, 2, 2]
+    assert cli(capsys, *argv, "--format", "json", "--seed", "1")[1] == out
+    assert cli(capsys, *argv, "--format", "json", "--seed", "7")[1] != out
+    assert cli(capsys, *argv, "--out", "imp.json", "--seed", "1", "--quiet")[0] == 0
+    assert (iris_model / "imp.json").read_text() == out
+
+
+def test_an_error_scoring_counts_its_increase(capsys, iris_model):
+    code, out, _ = cli(capsys, "importance", "model.safetensors", "iris.csv", "--scoring",
+                       "log_loss", "--format", "json")  # fmt: skip
+    report = json.loads(out)
+    assert code == 0 and report["scoring"] == "log_loss"
+    assert report["greater_is_better"] is False and report["importance"] == "score - baseline"
+    assert report["columns"][0]["mean"] > 0
+
+
+def test_plot_is_a_png_image(capsys, iris_model):
+    code, _, err = cli(capsys, "importance", "model.safetensors", "iris.csv", "--plot",
+                       "imp.png", "--out", "imp.txt")  # fmt: skip
+    assert code == 0 and "wrote imp.png" in err and "wrote imp.txt" in err
+    data = (iris_model / "imp.png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 2000
+    from matplotlib.image import imread
+
+    assert imread(iris_model / "imp.png").ndim == 3
+
+
+def test_a_text_column_is_shuffled_as_one_column(capsys, in_tmp, flowers_csv):
+    cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "3", "--quiet",
+        "--out", "model.safetensors")  # fmt: skip
+    code, out, _ = cli(capsys, "importance", "model.safetensors", flowers_csv, "--format", "csv")
+    assert code == 0
+    assert sorted(pd.read_csv(io.StringIO(out))["column"]) == ["colour", "length", "width"]
+
+
+def test_regression_is_scored_by_r2(capsys, in_tmp, houses_csv):
+    cli(capsys, "train", houses_csv, "--target", "price", "--epochs", "30", "--quiet",
+        "--out", "model.safetensors")  # fmt: skip
+    code, out, _ = cli(capsys, "importance", "model.safetensors", houses_csv, "--format",
+                       "csv", "--repeats", "2", "--seed", "3")  # fmt: skip
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out)).set_index("column")
+    want = _oracle("model.safetensors", houses_csv, "price", 3, 2, r2_score)
+    for name, repeats in want["importances"].items():
+        np.testing.assert_allclose(table.loc[name, ["repeat_1", "repeat_2"]].to_numpy(float),
+                                   repeats, rtol=1e-6, atol=1e-9)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--repeats", "0"], "error: --repeats 0 is out of range; expected an integer >= 1"),
+        (["--seed", "-3"], "error: --seed -3 is out of range"),
+        (["--scoring", "accuracy_typo"], "error: --scoring 'accuracy_typo' is not a metric"),
+        (["--plot", "imp.pdf"], "error: cannot tell the image format of 'imp.pdf'"),
+        (["--out", "imp.md"], "error: --out imp.md: its extension .md means Markdown"),
+    ],
+)
+def test_bad_options_are_one_line_errors(capsys, iris_model, extra, message):
+    code, out, err = cli(capsys, "importance", "model.safetensors", "iris.csv", *extra)
+    assert (code, out) == (2, "") and err.startswith(message) and err.count("\n") == 1
+    assert not (iris_model / "imp.pdf").exists()
+
+
+def test_missing_target_and_plain_model_are_refused(capsys, iris_model):
+    pd.read_csv("iris.csv").drop(columns="species").to_csv("unlabelled.csv", index=False)
+    code, _, err = cli(capsys, "importance", "model.safetensors", "unlabelled.csv")
+    assert code == 2 and "no target column 'species', which importance scores" in err
+    import deltarule as dr
+    from deltarule.io import save_model
+
+    net = dr.Network([4, 3, 3], output_activation="softmax", loss="categorical_crossentropy")
+    save_model(net, "plain.safetensors")
+    code, _, err = cli(capsys, "importance", "plain.safetensors", "iris.csv")
+    assert code == 2 and "no target column 'y'" in err and "--target COLUMN" in err
+    code, _, err = cli(capsys, "importance", "plain.safetensors", "iris.csv", "--target",
+                       "species")  # fmt: skip
+    assert code == 2 and "lacks 4 column(s)" in err and "'x0'" in err
+    with pytest.raises(dr.InputError, match="no target column 'y'"):  # (--debug: raised)
+        cli(capsys, "--debug", "importance", "plain.safetensors", "iris.csv")
+
+
+def test_listed_in_help(capsys):
+    code, out, _ = cli(capsys, "--help")
+    assert code == 0 and "importance" in out
+    code, out, _ = cli(capsys, "importance", "--help")
+    assert code == 0 and "--repeats" in out and "--scoring" in out and "--plot" in out
