@@ -138,7 +138,7 @@ def test_a_resumed_run_does_not_advise_options_it_cannot_take(capsys, data):
 
 
 # ---------------------------------------------------------------- 4. and 10. outputs
-@pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "importance"])
 @pytest.mark.parametrize("out", ["adir", "nodir/", "flowers.csv/x.safetensors"])
 def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
     capsys, data, monkeypatch, command, out
@@ -151,9 +151,10 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
         raise AssertionError("the work began before --out was checked")
 
     monkeypatch.setattr(common, "read_data", no_work)
-    # (train reads in _train_data; predict a chunk at a time)
+    # (train reads in _train_data; predict a chunk at a time; evaluate and importance
+    # through _labelled)
     for module, reader in (("_train_data", "read_data"), ("predict", "iter_data"),
-                           ("evaluate", "read_data")):  # fmt: skip
+                           ("_labelled", "read_data")):  # fmt: skip
         monkeypatch.setattr(f"deltarule.cli.{module}.{reader}", no_work)
     argv = TRAIN if command == "train" else [command, "m.safetensors", "flowers.csv"]
     code, _, err = cli(capsys, *argv, "--out", out)
@@ -165,7 +166,7 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
     assert not (data / "nodir").exists()
     # (the file suggested is the command's: predict's was 'model.safetensors' too)
     example = {"train": "model.safetensors", "predict": "predictions.csv",
-               "evaluate": "report.txt"}[command]  # fmt: skip
+               "evaluate": "report.txt", "importance": "importance.txt"}[command]  # fmt: skip
     assert f"such as {example!r}" in line or f"{example}')." in line
     assert command == "train" or "safetensors" not in line.replace(out, "")
 
