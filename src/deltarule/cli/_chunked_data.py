@@ -41,6 +41,7 @@ def check_chunk_rows(text: str) -> int:
 def iter_data(
     path: str, *, chunk_rows: int, names: list[Any], text_columns: Collection[Any] = (),
     needed: Collection[Any] | None = None, columns: Collection[Any] | None = None,
+    target: str | None = None, require_target: bool = False,
 ) -> Iterator[Any]:  # fmt: skip
     """Yield DATA as DataFrames of up to ``chunk_rows`` rows, in order: the tables
     :func:`._common.read_data` (whose parameters these are) would make of those rows, their
@@ -61,8 +62,8 @@ def iter_data(
     suffix = dash_suffix or (_stdin.suffix() if _stdin.is_stdin(path) else None)
     suffix = suffix or Path(path).suffix.lower()
     if is_array_file(path) and not (suffix in FANN_SUFFIXES and table):
-        yield read_data(path, names=names, require_target=False, text_columns=text_columns,
-                        needed=needed, columns=columns)  # fmt: skip
+        yield read_data(path, target=target, names=names, require_target=require_target,
+                        text_columns=text_columns, needed=needed, columns=columns)  # fmt: skip
         return
 
     def chunks(file: Any) -> Iterator[Any]:

@@ -10,6 +10,8 @@ mean of the targets' R², not one R² of all cells). R² is undefined (NaN: ``nu
 "undefined" and why in text) for fewer than two rows, ROC AUC without rows of two classes.
 DATA needs the model's feature columns and its target column(s); ``--plot`` draws the
 confusion matrix (or, for regression, predicted against true values, a panel per target).
+DATA is read and predicted ``--chunk-rows`` rows at a time, only the predictions and the
+targets kept (:mod:`._evaluate_stream`: the same report as the whole file's).
 
 Nothing is half-written: the plot is drawn in memory before the report is written, so
 that a plot that cannot be drawn leaves neither file; then the report, then the image.
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from .._json import dumps
 from . import add_common
+from ._chunked_data import DEFAULT_CHUNK_ROWS, check_chunk_rows, iter_data
 from ._common import (
     CLASSIFICATION,
     add_table_options,
@@ -33,7 +37,9 @@ from ._common import (
     score,
     write_text,
 )
-from ._labelled import check_scorable, read_labelled, require_targets, target_column
+from ._evaluate_stream import scored_rows
+from ._labelled import check_scorable, require_targets, target_column
+from ._predict_stream import gathered_warnings
 from ._stdin import output_file, refuse_stdin_model, refuse_stdout
 
 EPILOG = """examples:
@@ -99,6 +105,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the report to FILE, not stdout (- is stdout; a file named - is ./-)",
     )
     parser.add_argument(
+        "--chunk-rows",
+        type=check_chunk_rows,
+        default=DEFAULT_CHUNK_ROWS,
+        metavar="N",
+        help="read and predict N rows at a time, keeping only the predictions and the "
+        "target columns, so that memory holds N rows of the data, not the whole file (CSV "
+        "and TSV, also gzip-compressed or on standard input, and Parquet by record batches; "
+        "NPZ and FANN files are read whole); the report is the same for any N (default: "
+        f"{DEFAULT_CHUNK_ROWS:,})",
+    )
+    parser.add_argument(
         "--quiet",
         action="store_true",
         help="print only the report: no note of the files written (warnings and errors "
@@ -109,18 +126,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_table_options(parser)  # --sep, --no-header: how DATA is read
 
 
-def evaluate(model: Any, frame: Any) -> tuple[dict[str, Any], Any]:
-    """Return (report, network outputs) for a raw, labelled table."""
-    require_targets(model, frame, "evaluate")
-    target, names = model.pre.target, model.pre.target_names
-    outputs = model.network.predict(model.features(frame))
-    targets = model.targets(frame[target])
+def evaluate(model: Any, outputs: Any, values: Any) -> tuple[dict[str, Any], Any]:
+    """Return (report, (scores, encoded targets)) for the network's ``outputs`` on DATA's
+    rows and their target ``values`` (DATA's target column, or columns: a DataFrame)."""
+    names = model.pre.target_names
+    targets = model.targets(values)
     classes = model.pre.classes if model.task == CLASSIFICATION else None
     outputs = model.scores(outputs)  # (a sigmoid per class: rows made probabilities)
     metrics = score(model.task, outputs, targets, len(classes or ()), names)
     matrix = metrics.pop("confusion_matrix", None)
     per_target = metrics.pop("per_target", None)
-    report = {"model": model.path, "task": model.task, "target": target, "rows": len(frame)}
+    report = {"model": model.path, "task": model.task, "target": model.pre.target,
+              "rows": len(values)}  # fmt: skip
     report["metrics"] = metrics
     if per_target is not None:  # (the metrics above: the means of these)
         report["average"] = AVERAGE
@@ -250,8 +267,30 @@ def run(args: argparse.Namespace) -> int:
     model = load_model_file(args.model)
     check_scorable(model, args.model, "evaluate")
     target_column(model, args.target, "evaluate")
-    frame = read_labelled(model, args)
-    report, (outputs, targets) = evaluate(model, frame)
+    features = model.pre.feature_names
+    names = model.pre.target_names
+
+    def chunks(text: list[Any], columns: list[Any]) -> Iterator[Any]:
+        return iter_data(
+            args.data,
+            chunk_rows=args.chunk_rows,
+            target=None if model.pre.several_targets else model.pre.target,
+            require_target=True,
+            names=features,
+            text_columns=[*model.pre.text_columns, *text],
+            needed=columns,
+            columns=columns,  # (no others: a wide table costs little)
+        )
+
+    with gathered_warnings():
+        outputs, values = scored_rows(
+            model,
+            chunks([], [*features, *names]),
+            args.chunk_rows,
+            lambda frame: require_targets(model, frame, "evaluate"),
+            lambda mixed: chunks(mixed, mixed),
+        )
+        report, (outputs, targets) = evaluate(model, outputs, values)
     if form == "json":
         text = dumps(report, ensure_ascii=False, indent=2) + "\n"
     else:
