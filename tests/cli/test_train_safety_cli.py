@@ -151,10 +151,10 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_any_work(
         raise AssertionError("the work began before --out was checked")
 
     monkeypatch.setattr(common, "read_data", no_work)
-    # (train reads in _train_data; predict a chunk at a time; evaluate and importance
+    # (train reads in _train_data; predict and evaluate a chunk at a time; importance
     # through _labelled)
     for module, reader in (("_train_data", "read_data"), ("predict", "iter_data"),
-                           ("_labelled", "read_data")):  # fmt: skip
+                           ("evaluate", "iter_data"), ("_labelled", "read_data")):  # fmt: skip
         monkeypatch.setattr(f"deltarule.cli.{module}.{reader}", no_work)
     argv = TRAIN if command == "train" else [command, "m.safetensors", "flowers.csv"]
     code, _, err = cli(capsys, *argv, "--out", out)
