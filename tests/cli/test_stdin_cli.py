@@ -133,6 +133,48 @@ def test_gzip_csv_and_npz_bytes_on_stdin_are_recognised(capsys, in_tmp, piped):
     assert (code, err, out) == (0, "", expected)
 
 
+class _Trickle(io.BytesIO):
+    """A pipe's bytes, given at most ``most`` at a time (fewer than asked, as a pipe may),
+    each read's size recorded."""
+
+    def __init__(self, data: bytes, most: int) -> None:
+        super().__init__(data)
+        self.most, self.asked = most, []
+
+    def read(self, size: int = -1) -> bytes:
+        self.asked.append(size)
+        return super().read(min(self.most, size) if size >= 0 else self.most)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_stdin_is_copied_a_block_at_a_time(capsys, model, monkeypatch, command):
+    """Standard input goes to its temporary file in blocks (here of 5 bytes, given 3 at a
+    time: a Parquet file's first 4 bytes still tell its format), never read whole; the
+    output is the file's, and its size and SHA-256 are the bytes'."""
+    import hashlib
+
+    import deltarule.cli._stdin as stdin_module
+
+    frame = flowers(seed=5)
+    frame.to_csv("new.csv", index=False)
+    frame.to_parquet("new.parquet")
+    monkeypatch.setattr(stdin_module, "_BLOCK", 5)
+    for name in ("new.csv", "new.parquet"):
+        data = Path(name).read_bytes()
+        code, expected, _ = cli(capsys, command, model, name)
+        pipe = _Trickle(data, 3)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(pipe, encoding="utf-8"))
+        assert cli(capsys, command, model, "-") == (code, expected, "")
+        assert pipe.asked and set(pipe.asked) == {5}, name
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(_Trickle(data, 3), encoding="utf-8"))
+        with stdin_module.session():
+            assert stdin_module.fingerprint() == {
+                "source": "standard input",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+
+
 # ---------------------------------------------------------------- what is refused
 @pytest.mark.parametrize("command", ["train", "predict", "evaluate"])
 def test_empty_stdin_is_an_error(capsys, model, piped, command):

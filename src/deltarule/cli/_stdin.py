@@ -2,13 +2,14 @@
 
 The readers (:mod:`deltarule.io.data`, :mod:`deltarule.io.npz`) take a file's path: its
 name gives the format, and they may read it more than once (a second pass finds the line
-a row is on, for messages). So standard input is read once, into memory, and written to
-a private temporary folder (``tempfile.mkdtemp``: this user's only) as ``stdin.csv``, or
-``stdin.parquet`` / ``stdin.npz`` when its first bytes are a Parquet file's or a zip
-archive's (NPZ); CSV may be gzip-compressed, and its separator is guessed among comma,
-semicolon and tab (or given: ``--sep``), as a ``.csv`` file's is. The file lasts as long as the
-command (:func:`session`, entered by :func:`deltarule.cli.main`); messages that would
-name it name ``standard input`` instead (:func:`read`).
+a row is on, for messages). So standard input is copied once, a block of 1 MiB at a time
+(never held whole in memory; its size and SHA-256 computed on the way, for a checkpoint's
+record), to a private temporary folder (``tempfile.mkdtemp``: this user's only) as
+``stdin.csv``, or ``stdin.parquet`` / ``stdin.npz`` when its first bytes are a Parquet
+file's or a zip archive's (NPZ); CSV may be gzip-compressed, and its separator is guessed
+among comma, semicolon and tab (or given: ``--sep``), as a ``.csv`` file's is. The file
+lasts as long as the command (:func:`session`, entered by :func:`deltarule.cli.main`);
+messages that would name it name ``standard input`` instead (:func:`read`).
 
 A terminal on standard input is refused rather than waited on: ``-`` there is a mistake
 (the data was not piped in), and the command would seem to hang.
@@ -25,6 +26,7 @@ input's is (:func:`dash_file_suffix`), since its name has no extension.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import sys
@@ -64,6 +66,10 @@ _EXPECTED = (
 )
 _FORMATS = ((b"PAR1", ".parquet"), (b"PK\x03\x04", ".npz"), (b"PK\x05\x06", ".npz"))
 """First bytes -> the extension the readers need (anything else: .csv)."""
+_MAGIC = max(len(magic) for magic, _ in _FORMATS)
+"""The first bytes that tell standard input's format."""
+_BLOCK = 1 << 20
+"""Bytes of standard input read (and held) at a time: 1 MiB."""
 
 
 def is_stdin(path: Any) -> bool:
@@ -158,31 +164,35 @@ class _Stdin:
     def path(self) -> Path:
         """The temporary file holding standard input: read and written on the first call."""
         if self.file is None:
-            self.file = self._keep(_read_stdin())
+            self.file = self._keep(_stdin_blocks())
         return self.file
 
-    def _keep(self, data: bytes) -> Path:
+    def _keep(self, blocks: Iterator[bytes]) -> Path:
+        """Write standard input's ``blocks`` to a new temporary file, a block at a time
+        (never all of it in memory), its size and SHA-256 computed on the way."""
         import hashlib
         import tempfile
 
-        suffix = _suffix_of(data)
-        self.fingerprint = {
-            "source": STANDARD_INPUT,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
+        first = next(blocks)
+        digest, size = hashlib.sha256(), 0
         try:
             self.folder = tempfile.mkdtemp(prefix="deltarule-stdin-")  # (mode 0700)
             partial = Path(self.folder) / "stdin.part"
-            partial.write_bytes(data)
-            file = partial.with_name(f"stdin{suffix}")
+            with open(partial, "wb") as handle:
+                for block in itertools.chain([first], blocks):
+                    handle.write(block)
+                    digest.update(block)
+                    size += len(block)
+            file = partial.with_name(f"stdin{_suffix_of(first)}")
             os.replace(partial, file)  # (complete, or not there)
         except OSError as exc:
             raise InputError(
-                f"cannot keep {STANDARD_INPUT} ({len(data):,} bytes) in a temporary file "
-                f"({exc.strerror or exc}); expected a writable temporary folder. Set TMPDIR "
-                "to a folder with room, or save the data to a file and pass its path."
+                f"cannot keep {STANDARD_INPUT} ({max(size, len(first)):,} bytes) in a "
+                f"temporary file ({exc.strerror or exc}); expected a writable temporary "
+                "folder. Set TMPDIR to a folder with room, or save the data to a file and "
+                "pass its path."
             ) from None
+        self.fingerprint = {"source": STANDARD_INPUT, "size": size, "sha256": digest.hexdigest()}
         return file
 
     def close(self) -> None:
@@ -200,8 +210,10 @@ def is_terminal(stream: Any) -> bool:
         return False
 
 
-def _read_stdin() -> bytes:
-    """Every byte of standard input; refused when it is a terminal, closed or empty."""
+def _stdin_blocks() -> Iterator[bytes]:
+    """Every byte of standard input, in blocks of :data:`_BLOCK` bytes (the first holding at
+    least the bytes that tell its format, when there are that many); refused when it is a
+    terminal, closed or empty (when the first block is asked for)."""
     stream = sys.stdin
     if stream is None:
         raise InputError(f"DATA is - but this process has no {STANDARD_INPUT}; {_EXPECTED}.")
@@ -211,14 +223,30 @@ def _read_stdin() -> bytes:
             "data piped or redirected in. Pipe it (cat data.csv | deltarule ... -), redirect "
             "it (< data.csv), or give the file's path instead of -."
         )
-    try:
-        buffer = getattr(stream, "buffer", None)
-        data = buffer.read() if buffer is not None else stream.read().encode("utf-8")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {STANDARD_INPUT} ({exc}); {_EXPECTED}.") from None
-    if not data:
+    buffer = getattr(stream, "buffer", None)
+
+    def read() -> bytes:
+        try:
+            if buffer is not None:
+                return bytes(buffer.read(_BLOCK))
+            return str(stream.read(_BLOCK)).encode("utf-8")
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {STANDARD_INPUT} ({exc}); {_EXPECTED}.") from None
+
+    def blocks(first: bytes) -> Iterator[bytes]:
+        yield first
+        while block := read():
+            yield block
+
+    first = read()
+    while first and len(first) < _MAGIC:  # (a pipe may give fewer bytes than asked)
+        more = read()
+        if not more:
+            break
+        first += more
+    if not first:
         raise InputError(f"{STANDARD_INPUT} is empty; {_EXPECTED}.")
-    return data
+    return blocks(first)
 
 
 _CURRENT: _Stdin | None = None
