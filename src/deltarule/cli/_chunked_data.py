@@ -1,5 +1,6 @@
-"""DATA a chunk of rows at a time (``predict --chunk-rows``): :func:`iter_data`, the chunked
-counterpart of :func:`._common.read_data`, and :func:`check_chunk_rows`, the option's check.
+"""DATA a chunk of rows at a time (``predict`` and ``evaluate`` ``--chunk-rows``):
+:func:`iter_data`, the chunked counterpart of :func:`._common.read_data`, and
+:func:`check_chunk_rows`, the option's check.
 
 CSV and TSV (plain, gzip-compressed, standard input) and Parquet are read a chunk at a time
 (:func:`deltarule.io._chunks.iter_table`); NPZ arrays and FANN files are read whole, as

@@ -93,9 +93,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_CHUNK_ROWS,
         metavar="N",
         help="read and predict N rows at a time, so that memory holds N rows, not the "
-        "whole file (CSV and TSV, also gzip-compressed, and Parquet by record batches; "
-        "NPZ and FANN files are read whole, standard input is kept whole first); the "
-        f"output is the same for any N (default: {DEFAULT_CHUNK_ROWS:,})",
+        "whole file (CSV and TSV, also gzip-compressed or on standard input, and Parquet by "
+        "record batches; NPZ and FANN files are read whole); the output is the same for "
+        f"any N (default: {DEFAULT_CHUNK_ROWS:,})",
     )
     add_out_and_quiet(parser, quiet="print only the predictions: ")
     add_common(parser)

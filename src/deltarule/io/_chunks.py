@@ -1,5 +1,5 @@
-"""Tables read a chunk of rows at a time: :func:`iter_table`, for ``deltarule predict
---chunk-rows``, whose memory is then that of a chunk, not of the file.
+"""Tables read a chunk of rows at a time: :func:`iter_table`, for ``deltarule predict`` and
+``evaluate`` ``--chunk-rows``, whose memory is then that of a chunk, not of the file.
 
 Each chunk is what :func:`deltarule.io.read_table` makes of those rows, with the same checks
 and messages: delimited text (plain or gzip-compressed) through ``pandas.read_csv``'s
