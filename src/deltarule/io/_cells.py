@@ -28,241 +28,29 @@ as written); the preprocessor matches categories and classes without them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from .._columns import MISSING_MARKS, to_numbers
 from .._naming import shortened
 from ..exceptions import InputError
+from ._cell_kinds import (
+    POINT_GROUPS,
+    Column,
+    big_integers,
+    fraction_mask,
+    grouped_point,
+    position,
+    text_only,
+)
+from ._cell_kinds import parsed_numbers as _to_numbers  # noqa: F401 - (its former name here)
+from ._comma_evidence import CommaFacts, FileEvidence
 
-__all__ = ["NA_MARKS", "READ_MARKS_ATTR", "CommaFacts", "FileEvidence", "settle_cells"]
+__all__ = ["READ_MARKS_ATTR", "settle_cells"]
 
-NA_MARKS = frozenset(
-    {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
-)  # fmt: skip
-"""pandas' default missing-value strings (``pandas.read_csv``'s ``na_values``): missing in a
-column of numbers."""
 READ_MARKS_ATTR = "deltarule.read_marks"
 """A table's ``attrs`` entry (which its columns carry too): for each column read as numbers
 (or True/False) whose missing cells include marks, the marks (``{"v": ["NA", "null"]}``),
 so that a message about its missing values can say how they were written."""
-_TRUTH = {"True": True, "TRUE": True, "true": True, "False": False, "FALSE": False,
-          "false": False}  # fmt: skip
-"""pandas' default ``true_values``/``false_values``: a column of them is True/False."""
-_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
-"""A decimal comma that could be a thousands separator (``1,050``)."""
-_POINT_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
-"""A decimal point that could be a thousands separator (``3.012``), as decimal commas' files
-write them."""
-
-
-class _Column:
-    """One text column's cells sorted: blank, marks, numbers (``is_number``, with a point:
-    ``dot``), decimal commas (``comma``; ``unambiguous`` when one cannot be a thousands
-    separator), other text; ``numbers`` holds their values, the commas read as points."""
-
-    def __init__(self, pd: Any, column: Any) -> None:
-        text = column.str.strip()
-        self.blank = text.eq("").to_numpy(dtype=bool, na_value=False)
-        present = text.notna().to_numpy(dtype=bool) & ~self.blank
-        self.text = text
-        self.marks = text.isin(NA_MARKS).to_numpy(dtype=bool) & present
-        commas = text.str.contains(",", regex=False, na=False).to_numpy(dtype=bool)
-        kept = ~self.marks & present
-        written = text.where(kept)
-        if commas.any():
-            written = written.str.replace(",", ".", regex=False)
-        self.numbers = _to_numbers(pd, written)
-        read = self.numbers.notna().to_numpy(dtype=bool)
-        comma = read & commas
-        if comma.any():  # (the forms a decimal comma takes: 1,5 -1,25 1,5e3; not ,5 or 1,)
-            comma &= text.str.fullmatch(_DECIMAL_COMMA, na=False).to_numpy(dtype=bool)
-        self.comma = comma
-        self.is_number = read & ~commas
-        self.other = kept & ~self.comma & ~self.is_number
-        # the preprocessor's wider marks (R's and Weka's '?', a dash): missing in a column of
-        # decimal commas, which is made numbers here rather than by the preprocessor
-        self.wide_marks = self.other & text.str.lower().isin(MISSING_MARKS).to_numpy(
-            dtype=bool, na_value=False
-        )
-        dots = text.str.contains(".", regex=False, na=False).to_numpy(dtype=bool)
-        self.dot = self.is_number & dots
-        self.unambiguous = self.comma.any() and _not_thousands(text[self.comma])
-
-    def truth(self) -> Any:
-        """The column as True/False (marks missing) when its other cells are all pandas'
-        true and false values, else None."""
-        if not self.other.any() or self.is_number.any() or self.comma.any():
-            return None
-        words = self.text.where(self.other)
-        if not words[self.other].isin(list(_TRUTH)).all():
-            return None
-        return words.map(_TRUTH.get, na_action="ignore").astype(object).where(self.other)
-
-
-@dataclass
-class CommaFacts:
-    """What the decision on a column's decimal commas looks at, over a chunk of rows or
-    (:meth:`merged`) a whole file: counts of decimal-comma cells (``comma``), other numbers
-    (``numbers``; ``dot`` of them with a decimal point) and other cells (``other``; ``text``
-    when some are not the wide missing-value marks), whether a comma cannot be a thousands
-    separator (``unambiguous``) and whether every number with a point may group thousands
-    (``groups``); the first cell of each sort with its row, counted as ``rows`` counts."""
-
-    comma: int = 0
-    numbers: int = 0
-    dot: int = 0
-    other: int = 0
-    text: bool = False
-    unambiguous: bool = False
-    groups: bool = True
-    first_comma: tuple[int, str] | None = None
-    first_dot: tuple[int, str] | None = None
-    first_other: tuple[int, str] | None = None
-
-    @classmethod
-    def of(cls, cells: _Column, offset: int = 0) -> CommaFacts:
-        """The facts of ``cells``, rows counted from ``offset``."""
-
-        def first(mask: Any) -> tuple[int, str] | None:
-            if not mask.any():
-                return None
-            found = cells.text[mask]
-            return offset + _position(cells, found.index[0]), str(found.iloc[0])
-
-        dotted = cells.text[cells.dot]
-        return cls(comma=int(cells.comma.sum()), numbers=int(cells.is_number.sum()),
-                   dot=int(cells.dot.sum()), other=int(cells.other.sum()),
-                   text=bool((cells.other & ~cells.wide_marks).any()),
-                   unambiguous=bool(cells.unambiguous),
-                   groups=bool(dotted.str.fullmatch(_POINT_GROUPS).all()),
-                   first_comma=first(cells.comma), first_dot=first(cells.dot),
-                   first_other=first(cells.other))  # fmt: skip
-
-    def merged(self, later: CommaFacts) -> CommaFacts:
-        """These facts and those of the rows after them (``later``)."""
-        return CommaFacts(
-            comma=self.comma + later.comma, numbers=self.numbers + later.numbers,
-            dot=self.dot + later.dot, other=self.other + later.other,
-            text=self.text or later.text, unambiguous=self.unambiguous or later.unambiguous,
-            groups=self.groups and later.groups,
-            first_comma=self.first_comma or later.first_comma,
-            first_dot=self.first_dot or later.first_dot,
-            first_other=self.first_other or later.first_other,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class FileEvidence:
-    """A whole file's say on decimal commas, for :func:`settle_cells` to settle a chunk of
-    its rows as it settles the whole file: whether a column has decimal points (``points``)
-    or a decimal comma that cannot separate thousands (``unambiguous``), the first column
-    whose points may group thousands (``pointed``: name, row, cell), and the
-    :class:`CommaFacts` of each column with decimal commas (``columns``, by the column's
-    place in the frame); rows counted from the file's first, named by ``rows``."""
-
-    rows: Callable[[int], str]
-    points: bool = False
-    unambiguous: bool = False
-    pointed: tuple[Any, int, str] | None = None
-    columns: dict[Any, CommaFacts] = field(default_factory=dict)
-
-
-def _to_numbers(pd: Any, written: Any) -> Any:
-    """``pd.to_numeric(written, errors="coerce")``, parsing each distinct cell once: a column
-    of a few labels over many rows (a target's classes) costs a hash pass, not a parse per
-    row; the same values and dtype (missing cells make it float)."""
-    codes, uniques = pd.factorize(written)
-    values = to_numbers(pd.Series(uniques, dtype=object)).to_numpy()
-    taken = pd.api.extensions.take(values, codes, allow_fill=True)
-    return pd.Series(taken, index=written.index, name=written.name)
-
-
-def _not_thousands(cells: Any) -> bool:
-    """Whether any of these decimal-comma cells cannot be a number with thousands separators
-    (three digits after its comma, one to three before it, not 0: ``1,050``)."""
-    digits_after = cells.str.len() - cells.str.rfind(",") - 1
-    if (digits_after != 3).any():
-        return True
-    return not bool(cells.str.fullmatch(_THOUSANDS, na=False).all())
-
-
-def _text_only(column: Any) -> bool:
-    """Whether every cell is text or missing (not a number, True/False...) as pandas read it."""
-    if str(column.dtype) in ("str", "string"):
-        return True
-    return column.dtype == object and bool(
-        column.dropna().map(lambda value: isinstance(value, str)).all()
-    )
-
-
-def _big_integers(pd: Any, column: Any) -> Any:
-    """A column pandas read as Python integers (an object column: some past 64 bits) as
-    floats (one past float's range: infinity, as ``pd.to_numeric`` reads such text); None
-    for any other column."""
-    if column.dtype != object:
-        return None
-    present = column.dropna()
-    if present.empty or not all(
-        isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-        for value in present
-    ):
-        return None
-
-    def as_float(value: Any) -> float:
-        try:
-            return float(value)
-        except OverflowError:
-            return float("inf") if value > 0 else float("-inf")
-
-    return pd.Series(
-        [np.nan if pd.isna(v) else as_float(v) for v in column],
-        index=column.index,
-        name=column.name,
-        dtype=float,
-    )
-
-
-def _fractions(column: Any) -> Any:
-    """Whether each number of a column of numbers has a fractional part (a decimal point);
-    None for a column of whole numbers."""
-    if column.dtype.kind != "f":
-        return None
-    values = column.to_numpy()
-    return np.isfinite(values) & (values != np.round(values))
-
-
-def _grouped(column: Any, fractions: Any) -> tuple[int, str] | None:
-    """The place and value of a number with a fraction in a column of numbers when each
-    such number could be one written with a point between groups of digits: one to three
-    digits before the point, none after its third (``3.012``; ``1.5``, which pandas read
-    from ``1.500`` as well; not ``0.25``); else None. The number shown is the first with a
-    third decimal (``3.012``) if any, else the first with a fraction."""
-    places = group_places(column, fractions)
-    if places is None:
-        return None
-    first = places[0] if places[0] is not None else places[1]
-    return first, repr(float(column.iloc[first]))
-
-
-def group_places(column: Any, fractions: Any) -> tuple[int | None, int] | None:
-    """For :func:`_grouped`: None where a number with a fraction cannot have its point
-    group thousands; else the place of the first with a third decimal (or None) and of the
-    first with a fraction."""
-    values = np.abs(column.to_numpy()[fractions])
-    thousandths = values * 1000
-    whole = np.abs(thousandths - np.round(thousandths)) <= 1e-9 * thousandths
-    if not ((values >= 1) & (values < 1000) & whole).all():
-        return None
-    third = np.abs(values * 100 - np.round(values * 100)) > 1e-9 * values * 100
-    places = np.flatnonzero(fractions)
-    return (int(places[int(np.argmax(third))]) if third.any() else None), int(places[0])
 
 
 def _marks_error(
@@ -272,7 +60,7 @@ def _marks_error(
     (``comma``: the first's name and its first such cell, placed; ``point``: the other's
     name, row and cell)."""
     name, cell = point[0], point[2]
-    grouped = _POINT_GROUPS.fullmatch(cell)
+    grouped = POINT_GROUPS.fullmatch(cell)
     meant = f", as {cell} for {cell.replace('.', '')}" if grouped else ""
     return InputError(
         f"column {comma[0]!r} holds numbers written with a decimal comma ({comma[1]}) but "
@@ -327,10 +115,6 @@ def _mostly_decimal_commas(facts: CommaFacts) -> bool:
     return facts.other + facts.dot <= facts.comma + facts.numbers - facts.dot
 
 
-def _position(cells: _Column, label: Any) -> int:
-    return int(cells.text.index.get_loc(label))
-
-
 def settle_cells(
     frame: Any,
     names: list[Any],
@@ -356,27 +140,27 @@ def settle_cells(
     """
     import pandas as pd
 
-    sorted_cells: dict[int, _Column] = {}
+    sorted_cells: dict[int, Column] = {}
     points = False
     pointed = None  # the first needed column whose points may group thousands: name, row, cell
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
         name = names[i]
-        if not _text_only(column):
+        if not text_only(column):
             if needed is None or name in needed:
-                big = _big_integers(pd, column)
+                big = big_integers(pd, column)
                 if big is not None:  # (not a column of categories, one per number)
                     frame.isetitem(i, big)
                     continue
-            fractions = _fractions(column)
+            fractions = fraction_mask(column)
             if fractions is None or not fractions.any():
                 continue
             points = True
             if pointed is None and (needed is None or name in needed):
-                grouped = _grouped(column, fractions)
+                grouped = grouped_point(column, fractions)
                 pointed = None if grouped is None else (name, *grouped)
             continue
-        cells = _Column(pd, column)
+        cells = Column(pd, column)
         if cells.blank.any():
             frame.isetitem(i, column.mask(cells.blank))
         if name in text_columns or (needed is not None and name not in needed):
@@ -385,8 +169,8 @@ def settle_cells(
         points = points or bool(cells.dot.any())
         if cells.dot.any() and not cells.comma.any() and not cells.other.any() and not pointed:
             dotted = cells.text[cells.dot]
-            if dotted.str.fullmatch(_POINT_GROUPS).all():
-                pointed = (name, _position(cells, dotted.index[0]), str(dotted.iloc[0]))
+            if dotted.str.fullmatch(POINT_GROUPS).all():
+                pointed = (name, position(cells, dotted.index[0]), str(dotted.iloc[0]))
     unambiguous = any(cells.unambiguous for cells in sorted_cells.values())
     file_rows = rows
     if evidence is not None:
