@@ -4,10 +4,11 @@
 Each chunk is what :func:`deltarule.io.read_table` makes of those rows, with the same checks
 and messages: delimited text (plain or gzip-compressed) through ``pandas.read_csv``'s
 chunked reader, settled cell by cell as a whole reading settles them
-(:func:`~deltarule.io._cells.settle_cells`), Parquet by record batches (a row group at most
-at a time in memory). Messages name the file's rows, not the chunk's: a chunk's row namer
-(``attrs[ROWS_ATTR]``) counts from the file's first data row, the lines found by one pass of
-the :mod:`csv` module that goes along with the chunks (:class:`_Records`).
+(:func:`~deltarule.io._cells.settle_cells`), Parquet by record batches
+(:mod:`._parquet_chunks`: a row group at most at a time in memory). Messages name the
+file's rows, not the chunk's: a chunk's row namer (``attrs[ROWS_ATTR]``) counts from the
+file's first data row, the lines found by one pass of the :mod:`csv` module that goes along
+with the chunks (:class:`_Records`).
 
 Numbers written with a decimal comma are judged on the whole file's evidence, as a whole
 reading judges them (its columns' decimal points, a comma that cannot separate thousands,
@@ -28,7 +29,6 @@ decompressing to more than the memory available (only a chunk is held).
 from __future__ import annotations
 
 import csv
-import importlib
 import re
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
@@ -154,7 +154,9 @@ def iter_table(
                 f"{given} applies to text (CSV, TSV); {str(file)!r} is a Parquet file, whose "
                 f"columns are named in the file. Leave {given} out."
             )
-        chunks: Iterator[tuple[Any, list[Any]]] = _parquet_chunks(file, chunk_rows)
+        from ._parquet_chunks import parquet_chunks  # (it names rows with OffsetRows)
+
+        chunks: Iterator[tuple[Any, list[Any]]] = parquet_chunks(file, chunk_rows)
     else:
         chunks = _delimited_chunks(
             file, fmt, compressed, text_columns, sep, header, needed, columns, chunk_rows
@@ -319,66 +321,3 @@ def _refuse_short(
             nameless = header and not _data._named(last)
             raise _data.short_line_error(file, sep, header, width, guessed, nameless, line,
                                          fields)  # fmt: skip
-
-
-def _null_integers(pq_file: Any) -> set[str]:
-    """The integer columns of a Parquet file with a missing value in some row group, which
-    pandas reads as floats when it reads the file whole (a row group's statistics say; a
-    column without them is read alone, a row group at a time)."""
-    pa = _data._require("pyarrow")
-    schema = pq_file.schema_arrow
-    names = {f.name for f in schema if pa.types.is_integer(f.type)}
-    nulls: set[str] = set()
-    meta = pq_file.metadata
-    for group in range(meta.num_row_groups):
-        for i in range(meta.num_columns):
-            column = meta.row_group(group).column(i)
-            name = column.path_in_schema
-            if name not in names or name in nulls:
-                continue
-            stats = column.statistics
-            if stats is not None and stats.has_null_count:
-                if stats.null_count:
-                    nulls.add(name)
-            elif pq_file.read_row_group(group, columns=[name]).column(0).null_count:
-                nulls.add(name)
-    return nulls
-
-
-def _parquet_chunks(file: Path, chunk_rows: int) -> Iterator[tuple[Any, list[Any]]]:
-    """Yield ``(frame, names)`` batch by batch, each as pandas reads the whole file
-    (:func:`deltarule.io.data._read_parquet`: integers with a missing value anywhere in
-    the file as floats in every batch)."""
-    pa = _data._require("pyarrow")
-    pq = importlib.import_module("pyarrow.parquet")
-    local = importlib.import_module("pyarrow.fs").LocalFileSystem()
-    try:
-        from pandas.io._util import arrow_table_to_pandas as to_pandas
-    except ImportError:  # pragma: no cover - (pandas before 2.2)
-        to_pandas = pa.Table.to_pandas
-    offset = 0
-    try:
-        source = pq.ParquetFile(local.open_input_file(str(file)))
-        floats = _null_integers(source)
-        for batch in source.iter_batches(batch_size=chunk_rows):
-            table = pa.Table.from_batches([batch])
-            for name in floats & set(table.column_names):
-                i = table.column_names.index(name)
-                table = table.set_column(i, name, table.column(i).cast(pa.float64()))
-            frame = to_pandas(table).reset_index(drop=True)
-            for name in frame.columns:
-                frame[name] = _data._plain_cells(file, name, frame[name], offset)
-            blanks = _data._blank_cells(frame)
-            if blanks:  # missing, as in a CSV file
-                frame = frame.replace(sorted(blanks), np.nan)
-            frame.attrs[ROWS_ATTR] = OffsetRows(_data.FileRows(file.name), offset)
-            offset += len(frame)
-            yield frame, list(frame.columns)
-    except InputError:
-        raise
-    except (*_data._PARQUET_ERRORS, pa.ArrowException) as exc:
-        problem = _data._parquet_problem(pa, file, local, exc)
-        raise InputError(
-            f"{str(file)!r} could not be read as Parquet ({problem[:200]}); expected a Parquet "
-            "file. If it is text, rename it to .csv (from Python: format='csv')."
-        ) from exc
