@@ -153,3 +153,15 @@ def test_chunk_rows_must_be_a_positive_whole_number(capsys, flower_model, value)
     code, _, err = cli(capsys, "evaluate", "model.safetensors", "flowers.csv",
                        "--chunk-rows", value)  # fmt: skip
     assert code == 2 and "--chunk-rows" in err and "a whole number of 1 or more" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_of_no_rows_names_its_header_columns(capsys, flower_model, suffix):
+    empty = flowers().iloc[:0]
+    if suffix == ".csv":
+        empty.to_csv("empty.csv", index=False)
+    else:
+        empty.to_parquet("empty.parquet")
+    code, out, err = _same(capsys, "model.safetensors", f"empty{suffix}")
+    assert (code, out) == (2, "")
+    assert "has a header (columns length, width, colour, species) but no data rows" in err

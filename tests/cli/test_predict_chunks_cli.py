@@ -288,3 +288,19 @@ def test_lines_of_separators_at_the_end_keep_whole_numbers_whole(capsys, in_tmp,
     assert clean.splitlines()[1].startswith("20,")
     assert _same(capsys, "model.safetensors", "new.csv", "--keep", "size",
                  sizes=("2", "3", "4", "5")) == clean  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["length,width,colour\n", "length,width,colour\n,,\n,,\n"])
+def test_a_file_of_no_rows_names_its_header_columns(capsys, flower_model, monkeypatch, text):
+    """A header and no data rows (or only lines of separators), in a file, on standard
+    input and in an empty Parquet file: the error lists the header's columns."""
+    with open("empty.csv", "w") as handle:
+        handle.write(text)
+    listed = "has a header (columns length, width, colour) but no data rows"
+    err = _same_error(capsys, "model.safetensors", "empty.csv")
+    assert listed in err and err.count("\n") == 1
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code, out, err = cli(capsys, "predict", "model.safetensors", "-", "--chunk-rows", "2")
+    assert (code, out) == (2, "") and listed in err
+    flowers().iloc[:0, :3].to_parquet("empty.parquet")
+    assert listed in _same_error(capsys, "model.safetensors", "empty.parquet")

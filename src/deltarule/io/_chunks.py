@@ -161,16 +161,18 @@ def iter_table(
         chunks = _delimited_chunks(
             file, fmt, compressed, text_columns, sep, header, needed, columns, chunk_rows
         )
-    total, names = 0, None
-    for frame, names in chunks:
+    total = 0
+    for frame, names in chunks:  # (the last, for a file of no rows: of none, named)
         frame = _data._usable_columns(file, frame, names, needed)
+        if len(frame) == 0:
+            if total == 0:
+                raise InputError(
+                    f"{str(file)!r} has a header (columns {', '.join(map(str, names))}) but "
+                    "no data rows; expected at least one row below the header."
+                )
+            continue
         total += len(frame)
         yield frame
-    if total == 0:
-        raise InputError(
-            f"{str(file)!r} has a header (columns {', '.join(map(str, names or []))}) but no "
-            "data rows; expected at least one row below the header."
-        )
 
 
 def _delimited_chunks(
@@ -180,7 +182,8 @@ def _delimited_chunks(
 ) -> Iterator[tuple[Any, list[Any]]]:  # fmt: skip
     """Yield ``(frame, names)`` chunk by chunk, as :func:`deltarule.io.data._read_delimited`
     reads the whole file; lines of nothing but separators at a chunk's end are held back
-    until the next chunk shows whether the file ends with them (left out) or not (rows)."""
+    until the next chunk shows whether the file ends with them (left out) or not (rows).
+    A file of no rows (but such lines) gives one frame of no rows, its columns named."""
     pd = _data._require("pandas")
     guessed = sep is None and fmt == "csv"
     sep, options = _data.delimited_options(file, fmt, compressed, sep)
@@ -240,6 +243,9 @@ def _delimited_chunks(
                                  evidence)  # fmt: skip
             frame.attrs[ROWS_ATTR] = OffsetRows(lines, offset)
             yield frame, names
+            offset += len(frame)
+    if offset == 0:  # (no rows: the header's names, for the error)
+        yield pd.DataFrame(columns=range(len(names))), names
 
 
 def _evidence(

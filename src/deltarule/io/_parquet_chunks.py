@@ -45,10 +45,21 @@ def _null_integers(pq_file: Any) -> set[str]:
     return nulls
 
 
+def _or_empty(tables: Iterator[Any], schema: Any) -> Iterator[Any]:
+    """The ``tables``, or, when there are none (a file of no rows), one table of no rows
+    with the file's columns: so that an empty file's error names them."""
+    empty = True
+    for table in tables:
+        empty = False
+        yield table
+    if empty:
+        yield schema.empty_table()
+
+
 def parquet_chunks(file: Path, chunk_rows: int) -> Iterator[tuple[Any, list[Any]]]:
     """Yield ``(frame, names)`` batch by batch, each as pandas reads the whole file
     (:func:`deltarule.io.data._read_parquet`: integers with a missing value anywhere in
-    the file as floats in every batch)."""
+    the file as floats in every batch); a file of no rows as one frame of no rows."""
     pa = _data._require("pyarrow")
     pq = importlib.import_module("pyarrow.parquet")
     local = importlib.import_module("pyarrow.fs").LocalFileSystem()
@@ -60,8 +71,8 @@ def parquet_chunks(file: Path, chunk_rows: int) -> Iterator[tuple[Any, list[Any]
     try:
         source = pq.ParquetFile(local.open_input_file(str(file)))
         floats = _null_integers(source)
-        for batch in source.iter_batches(batch_size=chunk_rows):
-            table = pa.Table.from_batches([batch])
+        tables = (pa.Table.from_batches([b]) for b in source.iter_batches(batch_size=chunk_rows))
+        for table in _or_empty(tables, source.schema_arrow):
             for name in floats & set(table.column_names):
                 i = table.column_names.index(name)
                 table = table.set_column(i, name, table.column(i).cast(pa.float64()))
