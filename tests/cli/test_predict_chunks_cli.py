@@ -304,3 +304,28 @@ def test_a_file_of_no_rows_names_its_header_columns(capsys, flower_model, monkey
     assert (code, out) == (2, "") and listed in err
     flowers().iloc[:0, :3].to_parquet("empty.parquet")
     assert listed in _same_error(capsys, "model.safetensors", "empty.parquet")
+
+
+@pytest.mark.parametrize("form", ["csv", "json"])
+def test_a_bad_value_in_a_later_chunk_prints_no_predictions(capsys, flower_model, form):
+    """Standard output gets the predictions only once every row is predicted: a bad value
+    in the last chunk (after batches of 4,096 rows were predicted) prints the error alone,
+    as a whole reading does."""
+    new = flowers(n_per_class=3000, seed=7)
+    new["length"] = new["length"].astype(object)
+    new.iloc[8900, new.columns.get_loc("length")] = "oops"
+    new.to_csv("new.csv", index=False)
+    err = _same_error(capsys, "model.safetensors", "new.csv", "--format", form,
+                      sizes=("4096",))  # fmt: skip
+    assert err.count("\n") == 1 and "line 8902" in err
+
+
+def test_standard_output_spills_to_a_temporary_file(capsys, flower_model, monkeypatch):
+    """Predictions over the spool's size in memory (here 1 byte) go through a temporary
+    file, and come out the same."""
+    from deltarule.cli import predict
+
+    flowers(seed=7).to_csv("new.csv", index=False)
+    whole = _same(capsys, "model.safetensors", "new.csv", "--format", "json")
+    monkeypatch.setattr(predict, "SPOOL_BYTES", 1)
+    assert _same(capsys, "model.safetensors", "new.csv", "--format", "json") == whole

@@ -1,5 +1,6 @@
-"""``predict`` a chunk of rows at a time: predictions written as the data is read, so that
-memory holds a chunk of rows, not the file (``--chunk-rows``).
+"""``predict`` a chunk of rows at a time: predictions written as the data is read (to a
+temporary file, stdout's too: ``predict._write``), so that memory holds a chunk of rows,
+not the file (``--chunk-rows``).
 
 The output is the one a whole reading writes, byte for byte:
 

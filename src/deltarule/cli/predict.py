@@ -12,8 +12,10 @@ repr (0.7340002, not 0.7340002059936523). ``--keep`` copies data columns (an id)
 predictions, as the file writes them (text: in JSON, strings; dates, times and durations: in
 JSON, ISO 8601 text), so that each output row can be matched with its input row.
 Output is CSV or JSON, to stdout (``--out -`` too) or (atomically) a file. DATA is read and
-predicted ``--chunk-rows`` rows at a time, written as it goes (:mod:`._predict_stream`:
-the same bytes as the whole file's).
+predicted ``--chunk-rows`` rows at a time (:mod:`._predict_stream`: the same bytes as the
+whole file's), the predictions written as they come to a temporary file, which replaces the
+``--out`` file at the end, or, for stdout, is printed once every row is predicted (in
+memory up to 16 MiB): a failure midway prints and writes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,7 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="read and predict N rows at a time, so that memory holds N rows, not the "
         "whole file (CSV and TSV, also gzip-compressed or on standard input, and Parquet by "
         "record batches; NPZ and FANN files are read whole); the output is the same for "
-        f"any N (default: {DEFAULT_CHUNK_ROWS:,})",
+        "any N, and is written as it comes to a temporary file: renamed to --out's file "
+        "at the end, or, for stdout, printed once every row is predicted (an error prints "
+        f"nothing) (default: {DEFAULT_CHUNK_ROWS:,})",
     )
     add_out_and_quiet(parser, quiet="print only the predictions: ")
     add_common(parser)
@@ -258,15 +264,27 @@ def _tables(
         yield table if kept is None else _kept(kept, list(kept.columns), table)
 
 
+SPOOL_BYTES = 16 * 2**20
+"""Predictions for standard output held in memory up to this size, then in a temporary
+file (:func:`_write`)."""
+
+
 def _write(tables: Iterator[Any], out: str | None, form: str, quiet: bool) -> None:
     """Write the ``tables`` as one table: to a temporary file that replaces ``out`` once all
     is written (nothing, and the previous file as it was, on a failure midway); to
-    standard output (None) as they come."""
+    standard output (None) once all is written, held until then in memory (up to
+    :data:`SPOOL_BYTES`) or a temporary file, so that a failure midway prints nothing."""
     if out is None:
-        writer = TableWriter(sys.stdout.write, form, _json)
-        for table in tables:
-            writer.add(table)
-        writer.close()
+        # (surrogatepass: any text comes back as it went in, for stdout to judge)
+        spooled = tempfile.SpooledTemporaryFile
+        with spooled(SPOOL_BYTES, mode="w+", encoding="utf-8", errors="surrogatepass",
+                     newline="") as spool:  # fmt: skip
+            writer = TableWriter(spool.write, form, _json)
+            for table in tables:
+                writer.add(table)
+            writer.close()
+            spool.seek(0)
+            shutil.copyfileobj(spool, sys.stdout)
         return
     from ..io.atomic import atomic_open
 
