@@ -329,3 +329,17 @@ def test_standard_output_spills_to_a_temporary_file(capsys, flower_model, monkey
     whole = _same(capsys, "model.safetensors", "new.csv", "--format", "json")
     monkeypatch.setattr(predict, "SPOOL_BYTES", 1)
     assert _same(capsys, "model.safetensors", "new.csv", "--format", "json") == whole
+
+
+def test_kept_integers_of_2_to_the_63_or_more_stay_integers(capsys, rooms_model):
+    """A kept column of whole numbers with 2**63 in a later chunk is unsigned integers
+    throughout, as the whole column is (not floats, which would print 1.0 and lose the
+    big one's last digits); with a negative number too, floats throughout, as whole."""
+    _write_rows([(1.5, rooms) for rooms in [*range(1, 12), 2**63]], sep=",")
+    for form in ("csv", "json"):
+        out = _same(capsys, "model.safetensors", "new.csv", "--keep", "rooms",
+                    "--format", form, sizes=("7", "1"))  # fmt: skip
+        assert "9223372036854775808," in out and "e+18," not in out and "1.0," not in out
+    _write_rows([(1.5, rooms) for rooms in [*range(1, 12), 2**63, -3]], sep=",")
+    out = _same(capsys, "model.safetensors", "new.csv", "--keep", "rooms", sizes=("7", "1"))
+    assert out.splitlines()[1].startswith("1.0,")

@@ -10,8 +10,9 @@ The output is the one a whole reading writes, byte for byte:
   :data:`deltarule.network.INFER_CHUNK` rows from the file's first, and the last holds at least
   :data:`deltarule._inference.MIN_ROWS` (the threaded kernel's threshold) when the file does;
 * a ``--keep`` column of numbers that a chunk reads as whole numbers is written as floats
-  when another chunk makes it floats (a fraction, a missing value), as the whole column
-  would be (:func:`float_columns`, a first pass over the data);
+  when another chunk makes it floats (a fraction, a missing value), and as unsigned
+  integers when another holds one of 2**63 or more (none negative), as the whole column
+  would be (:func:`kept_dtypes`, a first pass over the data);
 * a warning about values not seen in training is given once per column, counting the
   whole file's, its first one named (:func:`gathered_warnings`);
 * CSV has one header line; JSON is one list (:class:`TableWriter`).
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TableWriter", "batch_rows", "batches", "float_columns", "gathered_warnings"]
+__all__ = ["TableWriter", "batch_rows", "batches", "kept_dtypes", "gathered_warnings"]
 
 _UNSEEN = re.compile(r"column (.+?) has (\d+) value\(s\) not seen in training, (.*)", re.S)
 
@@ -114,15 +115,30 @@ def batches(
         yield joined()
 
 
-def float_columns(chunks: Iterable[Any], columns: list[Any]) -> list[Any]:
-    """The ``columns`` that some chunk holds as floats and another as integers: a whole
-    reading makes them floats (a gap or a fraction anywhere)."""
+def kept_dtypes(chunks: Iterable[Any], columns: list[Any]) -> dict[Any, np.dtype]:
+    """The dtype a whole reading gives each of the ``columns`` that the chunks hold as
+    integers in some chunk and otherwise in another: floats for floats anywhere (a gap or
+    a fraction), or for signed integers with a negative one and integers of 2**63 or more
+    (which pandas reads as text, settled to floats); unsigned integers for integers of
+    2**63 or more and none negative. Columns not listed stay as each chunk has them."""
     kinds: dict[Any, set[str]] = {name: set() for name in columns}
+    negative: set[Any] = set()
     for frame in chunks:
         for name in columns:
             if name in frame.columns:
-                kinds[name].add(frame[name].dtype.kind)
-    return [name for name in columns if "f" in kinds[name] and kinds[name] & {"i", "u"}]
+                column = frame[name]
+                kinds[name].add(column.dtype.kind)
+                if column.dtype.kind == "i" and len(column) and column.min() < 0:
+                    negative.add(name)
+    dtypes: dict[Any, np.dtype] = {}
+    for name in columns:
+        if not kinds[name] & {"i", "u"} or len(kinds[name]) < 2:
+            continue
+        if "f" in kinds[name] or (kinds[name] == {"i", "u"} and name in negative):
+            dtypes[name] = np.dtype(np.float64)
+        elif kinds[name] == {"i", "u"}:
+            dtypes[name] = np.dtype(np.uint64)
+    return dtypes
 
 
 class TableWriter:

@@ -48,7 +48,7 @@ from ._common import (
     split_names,
 )
 from ._model_kinds import refuse_checkpoint
-from ._predict_stream import TableWriter, batch_rows, batches, float_columns, gathered_warnings
+from ._predict_stream import TableWriter, batch_rows, batches, gathered_warnings, kept_dtypes
 from ._stdin import output_file, refuse_stdin_model
 
 EPILOG = """examples:
@@ -229,23 +229,23 @@ def run(args: argparse.Namespace) -> int:
         )
 
     with gathered_warnings():
-        floats: list[Any] = []
+        dtypes: dict[Any, Any] = {}
         numbers = [name for name in keep if name not in text_columns]
         if numbers and data_suffix(args.data) not in (".parquet", ".pq", ".npz"):
             # (a first pass: whole numbers in one chunk and floats in another are floats)
-            floats = float_columns(chunks(), [*numbers, *(name.strip() for name in numbers)])
-        tables = _tables(model, chunks(), keep, args.proba, args.chunk_rows, floats)
+            dtypes = kept_dtypes(chunks(), [*numbers, *(name.strip() for name in numbers)])
+        tables = _tables(model, chunks(), keep, args.proba, args.chunk_rows, dtypes)
         _write(tables, out, form, args.quiet)
     return 0
 
 
 def _tables(
     model: Any, chunks: Iterator[Any], keep: list[str], proba: bool, chunk_rows: int,
-    floats: list[Any],
+    dtypes: dict[Any, Any],
 ) -> Iterator[Any]:  # fmt: skip
     """The tables of predictions (after the ``keep`` columns) for DATA's ``chunks``, in
     batches of rows whose outputs are a whole file's (:func:`._predict_stream.batches`);
-    ``floats``: kept columns written as floats in every chunk."""
+    ``dtypes``: kept columns' dtypes in every chunk, the whole column's."""
     picked: list[Any] | None = None
 
     def pieces() -> Iterator[tuple[np.ndarray, Any]]:
@@ -254,9 +254,9 @@ def _tables(
             if picked is None:
                 picked = pick_columns(keep, "--keep", frame.columns)
             kept = frame[picked].reset_index(drop=True) if picked else None
-            for name in floats if kept is not None else ():
+            for name, dtype in dtypes.items() if kept is not None else ():
                 if name in kept.columns and kept[name].dtype.kind in "iu":
-                    kept[name] = kept[name].astype(np.float64)
+                    kept[name] = kept[name].astype(dtype)
             yield model.features(frame), kept
 
     for X, kept in batches(pieces(), batch_rows(chunk_rows)):
