@@ -155,6 +155,12 @@ def test_chunk_rows_must_be_a_positive_whole_number(capsys, flower_model, value)
     assert code == 2 and "--chunk-rows" in err and "a whole number of 1 or more" in err
 
 
+def test_chunk_rows_beyond_any_file_read_the_whole_file(capsys, flower_model):
+    code, out, _ = _same(capsys, "model.safetensors", "flowers.csv",
+                         sizes=("99999999999999999999",))  # fmt: skip
+    assert code == 0 and "accuracy" in out
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_a_file_of_no_rows_names_its_header_columns(capsys, flower_model, suffix):
     empty = flowers().iloc[:0]

@@ -176,11 +176,20 @@ def test_unseen_categories_are_warned_about_once(capsys, flower_model):
     )
 
 
-@pytest.mark.parametrize("value", ["0", "-5", "x", "1.5", ""])
+@pytest.mark.parametrize("value", ["0", "-5", "x", "1.5", "", "1e5"])
 def test_chunk_rows_must_be_a_positive_whole_number(capsys, flower_model, value):
     code, _, err = cli(capsys, "predict", "model.safetensors", "flowers.csv",
                        "--chunk-rows", value)  # fmt: skip
     assert code == 2 and "--chunk-rows" in err and "a whole number of 1 or more" in err
+    assert "without an exponent or a point, such as 100000" in err
+
+
+def test_chunk_rows_beyond_any_file_read_the_whole_file(capsys, flower_model):
+    """A count of rows too large for the readers (more than sys.maxsize) reads the whole
+    file at once, as any count larger than the file does (no OverflowError)."""
+    flowers(seed=7).to_parquet("new.parquet")
+    for data in ("flowers.csv", "new.parquet"):
+        _same(capsys, "model.safetensors", data, sizes=("99999999999999999999",))
 
 
 def test_batches_of_many_rows_are_the_whole_files(capsys, in_tmp, houses_csv):

@@ -10,6 +10,7 @@ CSV and TSV (plain, gzip-compressed, standard input) and Parquet are read a chun
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,18 +26,21 @@ some hundreds)."""
 
 
 def check_chunk_rows(text: str) -> int:
-    """``--chunk-rows``'s value: a positive whole number (``100000``, ``100_000``);
-    anything else is a usage error saying what is expected."""
+    """``--chunk-rows``'s value: a positive whole number (``100000``, ``100_000``), one
+    larger than ``sys.maxsize`` taken as ``sys.maxsize`` (more rows than any file holds:
+    the whole file at once either way, and the readers take no larger a count); anything
+    else is a usage error saying what is expected."""
     try:
         rows = int(text)
     except ValueError:
         rows = 0
     if rows < 1:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of rows; expected a whole number of 1 or more, such "
-            f"as {DEFAULT_CHUNK_ROWS} (the default)"
+            f"{text!r} is not a number of rows; expected a whole number of 1 or more, "
+            f"written in digits without an exponent or a point, such as {DEFAULT_CHUNK_ROWS} "
+            "(the default)"
         )
-    return rows
+    return min(rows, sys.maxsize)
 
 
 def iter_data(
