@@ -352,3 +352,12 @@ def test_kept_integers_of_2_to_the_63_or_more_stay_integers(capsys, rooms_model)
     _write_rows([(1.5, rooms) for rooms in [*range(1, 12), 2**63, -3]], sep=",")
     out = _same(capsys, "model.safetensors", "new.csv", "--keep", "rooms", sizes=("7", "1"))
     assert out.splitlines()[1].startswith("1.0,")
+
+
+def test_a_header_that_looks_like_data_is_judged_on_the_whole_file(capsys, flower_model):
+    """A first line of numbers and a word found in its own column only in the last row:
+    warned about in every chunk size, as by a whole reading."""
+    with open("new.csv", "w") as handle:
+        handle.write("0.5,1.5,red\n1,2,blue\n3,4,blue\n5,6,blue\n7,8,red\n")
+    err = _same_error(capsys, "model.safetensors", "new.csv", sizes=("1", "2"))
+    assert err.startswith("warning: the first line of 'new.csv' looks like data")

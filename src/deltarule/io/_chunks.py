@@ -28,8 +28,10 @@ decompressing to more than the memory available (only a chunk is held).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
+import warnings
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -181,71 +183,127 @@ def _delimited_chunks(
     chunk_rows: int,
 ) -> Iterator[tuple[Any, list[Any]]]:  # fmt: skip
     """Yield ``(frame, names)`` chunk by chunk, as :func:`deltarule.io.data._read_delimited`
-    reads the whole file; lines of nothing but separators at a chunk's end are held back
-    until the next chunk shows whether the file ends with them (left out) or not (rows).
-    A file of no rows (but such lines) gives one frame of no rows, its columns named."""
-    pd = _data._require("pandas")
-    guessed = sep is None and fmt == "csv"
-    sep, options = _data.delimited_options(file, fmt, compressed, sep)
-    with _data._reading_errors(file, sep, header, compressed):
-        all_names, positions = _data.header_names(file, header, options)
-    text = {positions[i]: str for i, name in enumerate(all_names) if name in text_columns}
-    read = _data._read_only(all_names, columns)
-    names = all_names if read is None else [all_names[i] for i in read]
-    subset = {} if read is None else {"usecols": [positions[i] for i in read]}
-    if len(positions) == 1:  # (only there can a blank line mean an empty cell)
-        _data._warn_blank_lines(file, sep)
+    reads the whole file (:class:`_Delimited`), having warned first, as it does, when the
+    header looks like a line of data (judged on the whole file: :func:`_judge_header`)."""
+    reading = _Delimited(file, fmt, compressed, text_columns, sep, header, needed, columns,
+                         chunk_rows)  # fmt: skip
+    if header:
+        _judge_header(reading)
+    yield from reading.chunks()
 
-    def reader(dtype: Any) -> Any:
-        with _data._reading_errors(file, sep, header, compressed):
-            return pd.read_csv(file, header=0 if header else None, names=positions,
-                               index_col=False, low_memory=False, dtype=dtype,
-                               keep_default_na=False, na_values=[""], chunksize=chunk_rows,
-                               **options, **subset)  # fmt: skip
 
-    found = _Records(file, sep, header)
-    lines = _StreamLines(found)
-    fields = [int(position) for position in subset.get("usecols", positions)]
-    evidence = None
-    if may_hold_comma_numbers(file, sep, compressed):  # (a first pass: the file's evidence)
-        evidence = _evidence(reader(text), reader(str), file, sep, header, compressed,
-                             names, text_columns, needed, lines)  # fmt: skip
-    chunks = reader(text)
-    offset, held, first = 0, None, True
-    while True:
-        with _data._reading_errors(file, sep, header, compressed):
-            chunk = next(chunks, None)
-        if chunk is None:
-            break
-        frame = chunk if held is None else pd.concat([held, chunk])
-        frame = frame.reset_index(drop=True)
-        empty = _data._trailing_empty_rows(frame)
-        held, frame = (frame.iloc[len(frame) - empty :], frame.iloc[: len(frame) - empty])
-        held = held if empty else None
-        if len(frame) == 0:
-            continue
-        if empty:  # (read as these rows alone are: whole numbers stay integers)
-            frame = _whole_numbers(found, frame, offset, fields)
-        _refuse_short(found, file, frame, sep, header, guessed, all_names[-1],
-                      len(positions), offset)  # fmt: skip
-        rows = OffsetRows(lines, offset)
-        frame = settle_cells(frame, names, sep, text_columns, needed, rows, evidence)
-        if first and header:
-            _data._warn_if_data(file, names, frame, needed)
+def _judge_header(reading: _Delimited) -> None:
+    """Warn, as :func:`deltarule.io.data._warn_if_data` does, when the header of the file
+    ``reading`` reads looks like a line of data: its names all numbers, or numbers and
+    names found in their own columns, in any chunk. Judged by a first pass over the file
+    (only for a header that may be data, and lacks a needed name: a failing reading),
+    warning when it reads without an error, as a whole reading does."""
+    names = reading.names
+    words = _data.header_words(names, reading.needed)
+    if words is None:
+        return
+    left = set(words)
+    with warnings.catch_warnings(), contextlib.closing(reading.chunks()) as chunks:
+        warnings.simplefilter("ignore")  # (the reading warns of the rest itself)
+        try:
+            for frame, _ in chunks:
+                left = {i for i in left if not _data.in_own_column(frame, names, i)}
+        except InputError:
+            return
+    if not left:
+        _data.warn_header_is_data(reading.file, names, words, stacklevel=5)
+
+
+class _Delimited:
+    """A delimited file read a chunk at a time as :func:`deltarule.io.data._read_delimited`
+    reads it whole: its header, separator and decimal-comma evidence found when made, its
+    chunks by :meth:`chunks` (as often as asked)."""
+
+    def __init__(
+        self, file: Path, fmt: str, compressed: bool, text_columns: Collection[Any],
+        sep: str | None, header: bool, needed: Collection[Any] | None,
+        columns: Collection[Any] | None, chunk_rows: int,
+    ) -> None:  # fmt: skip
+        self.file, self.compressed, self.header, self.needed = file, compressed, header, needed
+        self.text_columns, self.chunk_rows = text_columns, chunk_rows
+        self.guessed = sep is None and fmt == "csv"
+        self.sep, self.options = _data.delimited_options(file, fmt, compressed, sep)
+        with self._errors():
+            self.all_names, self.positions = _data.header_names(file, header, self.options)
+        self.text = {self.positions[i]: str for i, name in enumerate(self.all_names)
+                     if name in text_columns}  # fmt: skip
+        self.read = _data._read_only(self.all_names, columns)
+        self.names = self.all_names if self.read is None else [self.all_names[i]
+                                                               for i in self.read]  # fmt: skip
+        self.subset = {} if self.read is None else {"usecols": [self.positions[i]
+                                                                for i in self.read]}  # fmt: skip
+        if len(self.positions) == 1:  # (only there can a blank line mean an empty cell)
+            _data._warn_blank_lines(file, self.sep)
+        self.found = _Records(file, self.sep, header)
+        self.lines = _StreamLines(self.found)
+        self.fields = [int(position) for position in self.subset.get("usecols", self.positions)]
+        self.evidence = None
+        if may_hold_comma_numbers(file, self.sep, compressed):  # (a first pass: evidence)
+            self.evidence = _evidence(self.reader(self.text), self.reader(str), file,
+                                      self.sep, header, compressed, self.names, text_columns,
+                                      needed, self.lines)  # fmt: skip
+
+    def _errors(self) -> Any:
+        return _data._reading_errors(self.file, self.sep, self.header, self.compressed)
+
+    def reader(self, dtype: Any) -> Any:
+        """pandas' chunked reader of the file, its columns typed ``dtype``."""
+        pd = _data._require("pandas")
+        with self._errors():
+            return pd.read_csv(self.file, header=0 if self.header else None,
+                               names=self.positions, index_col=False, low_memory=False,
+                               dtype=dtype, keep_default_na=False, na_values=[""],
+                               chunksize=self.chunk_rows, **self.options,
+                               **self.subset)  # fmt: skip
+
+    def _settled(self, frame: Any, offset: int) -> Any:
+        """The rows ``frame`` (data rows from ``offset``), settled as a whole reading's."""
+        rows = OffsetRows(self.lines, offset)
+        frame = settle_cells(frame, self.names, self.sep, self.text_columns, self.needed,
+                             rows, self.evidence)  # fmt: skip
         frame.attrs[ROWS_ATTR] = rows
-        yield frame, names
-        offset, first = offset + len(frame), False
-    if held is not None and read is not None:  # (empty in these columns: maybe not in all)
-        last = _filled_rows(found, offset, len(held))
-        if last:
-            frame = settle_cells(held.iloc[:last].reset_index(drop=True), names, sep,
-                                 text_columns, needed, OffsetRows(lines, offset),
-                                 evidence)  # fmt: skip
-            frame.attrs[ROWS_ATTR] = OffsetRows(lines, offset)
+        return frame
+
+    def chunks(self) -> Iterator[tuple[Any, list[Any]]]:
+        """Yield ``(frame, names)`` chunk by chunk; lines of nothing but separators at a
+        chunk's end are held back until the next chunk shows whether the file ends with
+        them (left out) or not (rows). A file of no rows (but such lines) gives one frame
+        of no rows, its columns named."""
+        pd = _data._require("pandas")
+        chunks = self.reader(self.text)
+        offset, held, names = 0, None, self.names
+        while True:
+            with self._errors():
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
+            frame = chunk if held is None else pd.concat([held, chunk])
+            frame = frame.reset_index(drop=True)
+            empty = _data._trailing_empty_rows(frame)
+            held, frame = (frame.iloc[len(frame) - empty :], frame.iloc[: len(frame) - empty])
+            held = held if empty else None
+            if len(frame) == 0:
+                continue
+            if empty:  # (read as these rows alone are: whole numbers stay integers)
+                frame = _whole_numbers(self.found, frame, offset, self.fields)
+            _refuse_short(self.found, self.file, frame, self.sep, self.header, self.guessed,
+                          self.all_names[-1], len(self.positions), offset)  # fmt: skip
+            frame = self._settled(frame, offset)
             yield frame, names
             offset += len(frame)
-    if offset == 0:  # (no rows: the header's names, for the error)
-        yield pd.DataFrame(columns=range(len(names))), names
+        if held is not None and self.read is not None:  # (empty in these: maybe not in all)
+            last = _filled_rows(self.found, offset, len(held))
+            if last:
+                frame = self._settled(held.iloc[:last].reset_index(drop=True), offset)
+                yield frame, names
+                offset += len(frame)
+        if offset == 0:  # (no rows: the header's names, for the error)
+            yield pd.DataFrame(columns=range(len(names))), names
 
 
 def _evidence(

@@ -553,15 +553,33 @@ def _warn_if_data(
     UCI's, whose first line was read as the column names and is lost from the rows): its
     names are numbers, all of them or all but values found in their own columns (a class
     label: ``5.1,3.5,1.4,0.2,Iris-setosa``)."""
+    words = header_words(names, needed)
+    if words is not None and all(in_own_column(frame, names, i) for i in words):
+        warn_header_is_data(file, names, words, stacklevel=4)
+
+
+def header_words(names: list[Any], needed: Collection[Any] | None) -> list[int] | None:
+    """The positions of the header's names that are not numbers, when the header may be a
+    line of data (:func:`_warn_if_data`): it is when each of them is found in its own
+    column (:func:`in_own_column`). None when it cannot be: every ``needed`` name is
+    there, no name is a number, or a name that is not one is empty."""
     if needed is not None and all(name in names for name in needed):
-        return
+        return None
     numbers = [isinstance(n, str) and bool(_NUMBER.fullmatch(n)) for n in names]
     if not any(numbers):
-        return
+        return None
     words = [i for i, number in enumerate(numbers) if not number]
-    for i in words:
-        if not _named(names[i]) or not frame.iloc[:, i].astype(str).eq(names[i]).any():
-            return
+    return words if all(_named(names[i]) for i in words) else None
+
+
+def in_own_column(frame: pd.DataFrame, names: list[Any], i: int) -> bool:
+    """Whether the name of column ``i`` (of ``names``) is a value of that column."""
+    return bool(frame.iloc[:, i].astype(str).eq(names[i]).any())
+
+
+def warn_header_is_data(file: Path, names: list[Any], words: list[int], stacklevel: int) -> None:
+    """Warn that the header of ``file`` looks like a line of data (:func:`_warn_if_data`;
+    ``words``: :func:`header_words`)."""
     what = "all numbers" if not words else "numbers, or values found in their own columns"
     warnings.warn(
         f"the first line of {file.name!r} looks like data, not a header: its column names "
@@ -569,7 +587,7 @@ def _warn_if_data(
         "a row of the data. If the file has no header line, pass --no-header, which names the "
         "columns 0, 1, 2, ... (from Python: read_table(path, header=False)).",
         DataWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 
