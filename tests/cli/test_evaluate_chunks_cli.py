@@ -171,3 +171,20 @@ def test_a_file_of_no_rows_names_its_header_columns(capsys, flower_model, suffix
     code, out, err = _same(capsys, "model.safetensors", f"empty{suffix}")
     assert (code, out) == (2, "")
     assert "has a header (columns length, width, colour, species) but no data rows" in err
+
+
+def test_unseen_values_warned_in_column_order_and_not_before_a_later_error(capsys, in_tmp):
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"c1": rng.choice(["a", "b"], 40), "c2": rng.choice(["x", "y"], 40),
+                          "n": rng.normal(size=40)})  # fmt: skip
+    frame["t"] = frame["n"] + (frame["c1"] == "a")
+    frame.to_csv("train.csv", index=False)
+    _train(capsys, "train.csv", "t")
+    with open("new.csv", "w") as handle:
+        handle.write("c1,c2,n,t\na,zz,0.1,1\n" + "a,x,0.2,1\n" * 5 + "qq,x,0.3,1\n")
+    code, _, err = _same(capsys, "model.safetensors", "new.csv")
+    assert code == 0 and err.index("'c1'") < err.index("'c2'")
+    with open("new.csv", "a") as handle:
+        handle.write("a,x\n")
+    code, _, err = _same(capsys, "model.safetensors", "new.csv")
+    assert code == 2 and "line 9 has 2 fields" in err and "warning" not in err

@@ -361,3 +361,35 @@ def test_a_header_that_looks_like_data_is_judged_on_the_whole_file(capsys, flowe
         handle.write("0.5,1.5,red\n1,2,blue\n3,4,blue\n5,6,blue\n7,8,red\n")
     err = _same_error(capsys, "model.safetensors", "new.csv", sizes=("1", "2"))
     assert err.startswith("warning: the first line of 'new.csv' looks like data")
+
+
+@pytest.fixture
+def two_texts_model(capsys, in_tmp):
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"c1": rng.choice(["a", "b"], 40), "c2": rng.choice(["x", "y"], 40),
+                          "n": rng.normal(size=40)})  # fmt: skip
+    frame["t"] = frame["n"] + (frame["c1"] == "a")
+    frame.to_csv("train.csv", index=False)
+    _train(capsys, "train.csv", "t")
+
+
+def test_unseen_values_are_warned_about_in_the_models_column_order(capsys, two_texts_model):
+    """Values not seen in training in c2 in the first chunk and in c1 in a later one: the
+    warnings come in the whole reading's order, c1's first."""
+    with open("new.csv", "w") as handle:
+        handle.write("c1,c2,n\na,zz,0.1\n" + "a,x,0.2\n" * 5 + "qq,x,0.3\n")
+    whole = cli(capsys, "predict", "model.safetensors", "new.csv", "--chunk-rows", WHOLE)
+    assert whole[0] == 0 and whole[2].index("'c1'") < whole[2].index("'c2'")
+    for size in ("2", "3"):
+        assert cli(capsys, "predict", "model.safetensors", "new.csv",
+                   "--chunk-rows", size) == whole  # fmt: skip
+
+
+def test_an_error_in_a_later_chunk_drops_the_warnings_gathered_before(capsys, two_texts_model):
+    """Values not seen in training in the first chunks and a short line in the last: the
+    whole reading's error alone (it never gets to the values), in CSV and JSON."""
+    with open("new.csv", "w") as handle:
+        handle.write("c1,c2,n\nqq,zz,0.1\n" + "a,x,0.2\n" * 5 + "a,x\n")
+    for form in ("csv", "json"):
+        err = _same_error(capsys, "model.safetensors", "new.csv", "--format", form)
+        assert "line 8 has 2 fields" in err and "warning" not in err

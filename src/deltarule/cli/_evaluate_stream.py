@@ -29,7 +29,7 @@ import numpy as np
 
 from .._naming import ROWS_ATTR
 from ..exceptions import InputError
-from ._predict_stream import batch_rows, batches
+from ._predict_stream import Gathered, batch_rows, batches
 
 __all__ = ["scored_rows"]
 
@@ -40,12 +40,14 @@ def scored_rows(
     chunk_rows: int,
     check: Callable[[Any], None],
     as_text: Callable[[list[Any]], Iterator[Any]],
+    gathered: Gathered,
 ) -> tuple[np.ndarray, Any]:
     """The network's outputs for DATA's ``chunks`` and DATA's target column(s) (a Series for
     one target, a DataFrame for several), its rows named by their place in the file.
 
     ``check(frame)`` refuses a first chunk without the target columns; ``as_text(names)``
-    reads those columns of DATA again, a chunk at a time, as text (:func:`_as_text`).
+    reads those columns of DATA again, a chunk at a time, as text (:func:`_as_text`);
+    ``gathered``: the warnings held back, told where each chunk's features begin.
     """
     import pandas as pd
 
@@ -61,10 +63,15 @@ def scored_rows(
                 if rows is None:
                     check(frame)
                     rows = frame.attrs.get(ROWS_ATTR)
-                X = model.features(frame)
+                with gathered.features():
+                    X = model.features(frame)
             except InputError:
-                for _ in chunks:  # (a problem with the file further on comes first)
+                # (a problem with the file further on comes first: the reading's, before
+                # any column is encoded, for the warnings gathered)
+                encoding, gathered.encoding = gathered.encoding, False
+                for _ in chunks:
                     pass
+                gathered.encoding = encoding
                 raise
             targets = frame[names].reset_index(drop=True)
             for name in names:

@@ -14,7 +14,8 @@ The output is the one a whole reading writes, byte for byte:
   integers when another holds one of 2**63 or more (none negative), as the whole column
   would be (:func:`kept_dtypes`, a first pass over the data);
 * a warning about values not seen in training is given once per column, counting the
-  whole file's, its first one named (:func:`gathered_warnings`);
+  whole file's, its first one named, in the model's column order, and not for a column
+  a whole reading does not get to before an error (:func:`gathered_warnings`);
 * CSV has one header line; JSON is one list (:class:`TableWriter`).
 """
 
@@ -28,29 +29,76 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TableWriter", "batch_rows", "batches", "kept_dtypes", "gathered_warnings"]
+__all__ = [
+    "Gathered",
+    "TableWriter",
+    "batch_rows",
+    "batches",
+    "gathered_warnings",
+    "kept_dtypes",
+]
 
 _UNSEEN = re.compile(r"column (.+?) has (\d+) value\(s\) not seen in training, (.*)", re.S)
 
 
+class Gathered:
+    """Whether a chunk's features are being computed (:meth:`features`), for
+    :func:`gathered_warnings` to tell an error there from one in the reading."""
+
+    def __init__(self) -> None:
+        self.encoding = False
+
+    @contextlib.contextmanager
+    def features(self) -> Iterator[None]:
+        """Mark the ``with`` block as a chunk's features; an error leaves the mark."""
+        self.encoding = True
+        yield
+        self.encoding = False
+
+
 @contextlib.contextmanager
-def gathered_warnings() -> Iterator[None]:
-    """Hold back the warnings given in the ``with`` block, and give each once at its end:
-    those about values not seen in training (one per chunk and column) as one per column,
-    their counts summed and the first value named; any other once per message."""
-    held: list[Any] = []
+def gathered_warnings(order: list[Any]) -> Iterator[Gathered]:
+    """Hold back the warnings given in the ``with`` block, and give each once at its end,
+    as a whole reading gives them: those about values not seen in training (one per chunk
+    and column) as one per column, their counts summed and the first value named, in the
+    model's column ``order`` where the first came; any other once per message, in order.
+
+    On an error in the reading, those about values not seen in training are not given
+    (:func:`_kept_on_error`)."""
+    gathered = Gathered()
+    failed = True
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                yield
+                yield gathered
+                failed = False
             finally:
                 held = list(caught)
     finally:
-        _give(held)
+        if failed:
+            held = _kept_on_error(held, gathered.encoding)
+        _give(held, order)
 
 
-def _give(held: list[Any]) -> None:
+def _kept_on_error(held: list[Any], encoding: bool) -> list[Any]:
+    """The warnings ``held`` that a whole reading gives before the error that ended the
+    chunked one: for an error in the reading (not ``encoding``), all but those about values
+    not seen in training (a whole reading fails before it encodes a column); for one in a
+    chunk's features, all (a whole reading encodes the columns in turn: those before the
+    failing one warn, as far as the chunks read before tell)."""
+    if encoding:
+        return held
+    return [item for item in held if _column(item) is None]
+
+
+def _column(item: Any) -> str | None:
+    """The column a warning about values not seen in training names (None: another)."""
+    match = _UNSEEN.fullmatch(str(item.message))
+    return match.group(1) if match else None
+
+
+def _give(held: list[Any], order: list[Any]) -> None:
     """Give the warnings ``held`` (:func:`gathered_warnings`)."""
     merged: dict[tuple[Any, str], list[Any]] = {}
     for item in held:
@@ -60,7 +108,15 @@ def _give(held: list[Any]) -> None:
             merged[key][1] += int(match.group(2))
         elif key not in merged:
             merged[key] = [item, int(match.group(2)) if match else 0, match]
-    for item, count, match in merged.values():
+    entries = list(merged.values())
+    unseen = [entry for entry in entries if entry[2] is not None]
+    if unseen:  # (together where the first came, in the column order: a whole reading's)
+        place = {repr(str(name)): i for i, name in enumerate(order)}
+        unseen.sort(key=lambda entry: place.get(entry[2].group(1), len(place)))
+        first = entries.index(next(entry for entry in entries if entry[2] is not None))
+        others = [entry for entry in entries if entry[2] is None]
+        entries = others[:first] + unseen + others[first:]
+    for item, count, match in entries:
         message = str(item.message)
         if match:
             message = f"column {match.group(1)} has {count} value(s) not seen in training, "

@@ -282,13 +282,14 @@ def run(args: argparse.Namespace) -> int:
             columns=columns,  # (no others: a wide table costs little)
         )
 
-    with gathered_warnings():
+    with gathered_warnings(features) as gathered:
         outputs, values = scored_rows(
             model,
             chunks([], [*features, *names]),
             args.chunk_rows,
             lambda frame: require_targets(model, frame, "evaluate"),
             lambda mixed: chunks(mixed, mixed),
+            gathered,
         )
         report, (outputs, targets) = evaluate(model, outputs, values)
     if form == "json":

@@ -48,7 +48,14 @@ from ._common import (
     split_names,
 )
 from ._model_kinds import refuse_checkpoint
-from ._predict_stream import TableWriter, batch_rows, batches, gathered_warnings, kept_dtypes
+from ._predict_stream import (
+    Gathered,
+    TableWriter,
+    batch_rows,
+    batches,
+    gathered_warnings,
+    kept_dtypes,
+)
 from ._stdin import output_file, refuse_stdin_model
 
 EPILOG = """examples:
@@ -228,24 +235,25 @@ def run(args: argparse.Namespace) -> int:
             columns=[*features, *keep, *(name.strip() for name in keep)],
         )
 
-    with gathered_warnings():
+    with gathered_warnings(features) as gathered:
         dtypes: dict[Any, Any] = {}
         numbers = [name for name in keep if name not in text_columns]
         if numbers and data_suffix(args.data) not in (".parquet", ".pq", ".npz"):
             # (a first pass: whole numbers in one chunk and floats in another are floats)
             dtypes = kept_dtypes(chunks(), [*numbers, *(name.strip() for name in numbers)])
-        tables = _tables(model, chunks(), keep, args.proba, args.chunk_rows, dtypes)
+        tables = _tables(model, chunks(), keep, args.proba, args.chunk_rows, dtypes, gathered)
         _write(tables, out, form, args.quiet)
     return 0
 
 
 def _tables(
     model: Any, chunks: Iterator[Any], keep: list[str], proba: bool, chunk_rows: int,
-    dtypes: dict[Any, Any],
+    dtypes: dict[Any, Any], gathered: Gathered,
 ) -> Iterator[Any]:  # fmt: skip
     """The tables of predictions (after the ``keep`` columns) for DATA's ``chunks``, in
     batches of rows whose outputs are a whole file's (:func:`._predict_stream.batches`);
-    ``dtypes``: kept columns' dtypes in every chunk, the whole column's."""
+    ``dtypes``: kept columns' dtypes in every chunk, the whole column's; ``gathered``:
+    the warnings held back, told where each chunk's features begin."""
     picked: list[Any] | None = None
 
     def pieces() -> Iterator[tuple[np.ndarray, Any]]:
@@ -257,7 +265,9 @@ def _tables(
             for name, dtype in dtypes.items() if kept is not None else ():
                 if name in kept.columns and kept[name].dtype.kind in "iu":
                     kept[name] = kept[name].astype(dtype)
-            yield model.features(frame), kept
+            with gathered.features():
+                X = model.features(frame)
+            yield X, kept
 
     for X, kept in batches(pieces(), batch_rows(chunk_rows)):
         table = prediction_table(model, model.network.predict(X), proba)
