@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import sys
 import warnings
 
@@ -393,3 +394,29 @@ def test_an_error_in_a_later_chunk_drops_the_warnings_gathered_before(capsys, tw
     for form in ("csv", "json"):
         err = _same_error(capsys, "model.safetensors", "new.csv", "--format", form)
         assert "line 8 has 2 fields" in err and "warning" not in err
+
+
+@pytest.mark.parametrize("bad", ["short", "text"])
+def test_a_failing_chunked_reading_closes_its_files(in_tmp, flowers_csv, bad):
+    """A bad line (or a bad value) in a later chunk: the error, and no file left open (a
+    ResourceWarning made an error, in a process of its own)."""
+    from .cli_helpers import REPO, cli_subprocess
+
+    done = cli_subprocess("train", flowers_csv, "--target", "species", "--epochs", "2",
+                          "--quiet", "--out", "model.safetensors", cwd=in_tmp)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    new = flowers(seed=7)
+    lines = new.to_csv(index=False).splitlines()
+    if bad == "short":
+        lines[40] = lines[40].rsplit(",", 1)[0]
+    else:
+        lines[40] = "oops," + lines[40].split(",", 1)[1]
+    (in_tmp / "new.csv").write_text("\n".join(lines) + "\n")
+    strict = {**os.environ, "PYTHONWARNINGS": "error::ResourceWarning", "PYTHONDEVMODE": "1",
+              "PYTHONPATH": str(REPO / "src")}  # fmt: skip
+    for data in ("new.csv", "-"):
+        done = cli_subprocess("predict", "model.safetensors", data, "--chunk-rows", "3",
+                              cwd=in_tmp, input=(in_tmp / "new.csv").read_text(),
+                              env=strict)  # fmt: skip
+        assert done.returncode == 2 and "line 41" in done.stderr, done.stderr
+        assert "ResourceWarning" not in done.stderr and "unclosed" not in done.stderr

@@ -79,11 +79,17 @@ class _Records:
                 self._next += 1
             found = next(self._found)
         except (StopIteration, csv.Error, *GZIP_ERRORS):
-            self._found = None
+            self.close()
             return None
         self._next += 1
         self._last = (row, found)
         return found
+
+    def close(self) -> None:
+        """Close the file the pass reads (it starts again if asked for a row after)."""
+        if self._found is not None:
+            self._found.close()  # (a generator: its `with` closes the file)
+            self._found = None
 
 
 class _StreamLines:
@@ -164,17 +170,18 @@ def iter_table(
             file, fmt, compressed, text_columns, sep, header, needed, columns, chunk_rows
         )
     total = 0
-    for frame, names in chunks:  # (the last, for a file of no rows: of none, named)
-        frame = _data._usable_columns(file, frame, names, needed)
-        if len(frame) == 0:
-            if total == 0:
-                raise InputError(
-                    f"{str(file)!r} has a header (columns {', '.join(map(str, names))}) but "
-                    "no data rows; expected at least one row below the header."
-                )
-            continue
-        total += len(frame)
-        yield frame
+    with contextlib.closing(chunks):  # (its files closed on an error, or when left early)
+        for frame, names in chunks:  # (the last, for a file of no rows: of none, named)
+            frame = _data._usable_columns(file, frame, names, needed)
+            if len(frame) == 0:
+                if total == 0:
+                    raise InputError(
+                        f"{str(file)!r} has a header (columns {', '.join(map(str, names))}) "
+                        "but no data rows; expected at least one row below the header."
+                    )
+                continue
+            total += len(frame)
+            yield frame
 
 
 def _delimited_chunks(
@@ -187,9 +194,12 @@ def _delimited_chunks(
     header looks like a line of data (judged on the whole file: :func:`_judge_header`)."""
     reading = _Delimited(file, fmt, compressed, text_columns, sep, header, needed, columns,
                          chunk_rows)  # fmt: skip
-    if header:
-        _judge_header(reading)
-    yield from reading.chunks()
+    try:
+        if header:
+            _judge_header(reading)
+        yield from reading.chunks()
+    finally:
+        reading.found.close()
 
 
 def _judge_header(reading: _Delimited) -> None:
@@ -275,7 +285,11 @@ class _Delimited:
         them (left out) or not (rows). A file of no rows (but such lines) gives one frame
         of no rows, its columns named."""
         pd = _data._require("pandas")
-        chunks = self.reader(self.text)
+        with self.reader(self.text) as chunks:  # (closed on an error, or when left early)
+            yield from self._chunks(pd, chunks)
+
+    def _chunks(self, pd: Any, chunks: Iterator[Any]) -> Iterator[tuple[Any, list[Any]]]:
+        """:meth:`chunks`, from pandas' chunked reader ``chunks``."""
         offset, held, names = 0, None, self.names
         while True:
             with self._errors():
@@ -322,7 +336,8 @@ def _evidence(
                 return
             yield frame.reset_index(drop=True), text.reset_index(drop=True)
 
-    return file_evidence(pairs(), names, text_columns, needed, lines)
+    with read, as_text:  # (pandas' readers: closed on an error too)
+        return file_evidence(pairs(), names, text_columns, needed, lines)
 
 
 def _whole_numbers(found: _Records, frame: Any, offset: int, fields: list[int]) -> Any:

@@ -69,22 +69,25 @@ def parquet_chunks(file: Path, chunk_rows: int) -> Iterator[tuple[Any, list[Any]
         to_pandas = pa.Table.to_pandas
     offset = 0
     try:
-        source = pq.ParquetFile(local.open_input_file(str(file)))
-        floats = _null_integers(source)
-        tables = (pa.Table.from_batches([b]) for b in source.iter_batches(batch_size=chunk_rows))
-        for table in _or_empty(tables, source.schema_arrow):
-            for name in floats & set(table.column_names):
-                i = table.column_names.index(name)
-                table = table.set_column(i, name, table.column(i).cast(pa.float64()))
-            frame = to_pandas(table).reset_index(drop=True)
-            for name in frame.columns:
-                frame[name] = _data._plain_cells(file, name, frame[name], offset)
-            blanks = _data._blank_cells(frame)
-            if blanks:  # missing, as in a CSV file
-                frame = frame.replace(sorted(blanks), np.nan)
-            frame.attrs[ROWS_ATTR] = OffsetRows(_data.FileRows(file.name), offset)
-            offset += len(frame)
-            yield frame, list(frame.columns)
+        with local.open_input_file(str(file)) as handle:  # (closed on an error too)
+            source = pq.ParquetFile(handle)
+            floats = _null_integers(source)
+            tables = (
+                pa.Table.from_batches([b]) for b in source.iter_batches(batch_size=chunk_rows)
+            )
+            for table in _or_empty(tables, source.schema_arrow):
+                for name in floats & set(table.column_names):
+                    i = table.column_names.index(name)
+                    table = table.set_column(i, name, table.column(i).cast(pa.float64()))
+                frame = to_pandas(table).reset_index(drop=True)
+                for name in frame.columns:
+                    frame[name] = _data._plain_cells(file, name, frame[name], offset)
+                blanks = _data._blank_cells(frame)
+                if blanks:  # missing, as in a CSV file
+                    frame = frame.replace(sorted(blanks), np.nan)
+                frame.attrs[ROWS_ATTR] = OffsetRows(_data.FileRows(file.name), offset)
+                offset += len(frame)
+                yield frame, list(frame.columns)
     except InputError:
         raise
     except (*_data._PARQUET_ERRORS, pa.ArrowException) as exc:
