@@ -226,6 +226,24 @@ def _write_rows(rows, sep=";", name="new.csv"):
                              in enumerate(rows)))  # fmt: skip
 
 
+@pytest.mark.parametrize("problem", ["text", "lacking"])
+def test_a_short_line_further_on_comes_before_a_first_chunks_problem(capsys, flower_model, problem):
+    # (a value the model refuses in the first chunk, or a column it lacks, was raised at
+    # once; a whole reading first finds the short line further on)
+    new = flowers(seed=7)
+    if problem == "text":
+        new["length"] = new["length"].astype(object)
+        new.iloc[0, new.columns.get_loc("length")] = "oops"
+    else:
+        new = new.drop(columns="width")
+    lines = new.to_csv(index=False).splitlines()
+    lines[30] = lines[30].rsplit(",", 1)[0]
+    with open("new.csv", "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    err = _same_error(capsys, "model.safetensors", "new.csv", sizes=("1", "4"))
+    assert "line 31" in err
+
+
 def _same_error(capsys, *argv, sizes=("2", "3")):
     """Every chunk size in ``sizes`` fails as the whole file does: the same status, error
     line and (no) output; returns the error."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._naming import ROWS_ATTR
 from ..exceptions import InputError
-from ._predict_stream import Gathered, batch_rows, batches
+from ._predict_stream import Gathered, batch_rows, batches, read_rest
 
 __all__ = ["scored_rows"]
 
@@ -66,12 +66,7 @@ def scored_rows(
                 with gathered.features():
                     X = model.features(frame)
             except InputError:
-                # (a problem with the file further on comes first: the reading's, before
-                # any column is encoded, for the warnings gathered)
-                encoding, gathered.encoding = gathered.encoding, False
-                for _ in chunks:
-                    pass
-                gathered.encoding = encoding
+                read_rest(chunks, gathered)  # (a problem further on in the file first)
                 raise
             targets = frame[names].reset_index(drop=True)
             for name in names:

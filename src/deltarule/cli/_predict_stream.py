@@ -36,6 +36,7 @@ __all__ = [
     "batches",
     "gathered_warnings",
     "kept_dtypes",
+    "read_rest",
 ]
 
 _UNSEEN = re.compile(r"column (.+?) has (\d+) value\(s\) not seen in training, (.*)", re.S)
@@ -54,6 +55,17 @@ class Gathered:
         self.encoding = True
         yield
         self.encoding = False
+
+
+def read_rest(chunks: Iterator[Any], gathered: Gathered) -> None:
+    """Read the ``chunks`` left after a chunk's problem (a missing column, a value the
+    model refuses), so that a problem in the reading further on is raised first, as a
+    whole reading raises it, before any column is encoded; the warnings of that reading
+    are gathered as the reading's, not the encoding's."""
+    encoding, gathered.encoding = gathered.encoding, False
+    for _ in chunks:
+        pass
+    gathered.encoding = encoding
 
 
 @contextlib.contextmanager

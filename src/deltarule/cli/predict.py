@@ -55,6 +55,7 @@ from ._predict_stream import (
     batches,
     gathered_warnings,
     kept_dtypes,
+    read_rest,
 )
 from ._stdin import output_file, refuse_stdin_model
 
@@ -259,14 +260,18 @@ def _tables(
     def pieces() -> Iterator[tuple[np.ndarray, Any]]:
         nonlocal picked
         for frame in chunks:
-            if picked is None:
-                picked = pick_columns(keep, "--keep", frame.columns)
+            try:
+                if picked is None:
+                    picked = pick_columns(keep, "--keep", frame.columns)
+                with gathered.features():
+                    X = model.features(frame)
+            except InputError:
+                read_rest(chunks, gathered)  # (a problem further on in the file first)
+                raise
             kept = frame[picked].reset_index(drop=True) if picked else None
             for name, dtype in dtypes.items() if kept is not None else ():
                 if name in kept.columns and kept[name].dtype.kind in "iu":
                     kept[name] = kept[name].astype(dtype)
-            with gathered.features():
-                X = model.features(frame)
             yield X, kept
 
     for X, kept in batches(pieces(), batch_rows(chunk_rows)):
