@@ -301,3 +301,39 @@ def test_a_predict_function_is_checked(regressor):
 def test_exported_from_the_package():
     assert dr.permutation_importance is permutation_importance
     assert dr.PermutationImportance is PermutationImportance
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "f1", "balanced_accuracy", "roc_auc"])
+def test_a_class_metric_of_values_is_refused_for_a_predict_function_too(regressor, scoring):
+    """A regression's targets (numbers) would be split at 0.5: refused, with the Network
+    path's message, whether the predict function's task is unsaid or said."""
+    net, X, Y = regressor
+    with pytest.raises(InputError) as network:
+        permutation_importance(net, X, Y, scoring=scoring, seed=0)
+    for task in (None, "regression"):
+        with pytest.raises(InputError) as predicted:
+            permutation_importance(net.predict, X, Y, scoring=scoring, seed=0, task=task)
+        assert str(predicted.value) == str(network.value)
+        assert "score class predictions, but the targets are numbers" in str(network.value)
+    with pytest.raises(InputError, match="task='classification', but the targets are numbers"):
+        permutation_importance(net.predict, X, Y, scoring=scoring, seed=0, task="classification")
+
+
+def test_the_task_of_a_predict_function_sets_its_scoring(classifier, regressor):
+    net, X, Y = classifier
+    as_network = permutation_importance(net, X, Y, n_repeats=2, seed=3)
+    told = permutation_importance(net.predict, X, Y, n_repeats=2, seed=3, task="classification")
+    assert told.scoring == "accuracy"
+    np.testing.assert_array_equal(told.importances, as_network.importances)
+    rnet, RX, RY = regressor
+    values = permutation_importance(rnet.predict, RX, RY, n_repeats=2, seed=3, task="regression")
+    assert values.scoring == "r2"
+    np.testing.assert_array_equal(
+        values.importances, permutation_importance(rnet, RX, RY, n_repeats=2, seed=3).importances
+    )
+    soft = np.clip(Y * 0.8 + 0.1, 0, 1)  # (probabilities as targets: classes still)
+    permutation_importance(net.predict, X, soft, n_repeats=1, seed=0, task="classification")
+    with pytest.raises(InputError, match="task must be 'classification', 'regression' or None"):
+        permutation_importance(net.predict, X, Y, seed=0, task="classifier")
+    with pytest.raises(InputError, match="makes it a classification.*drop task="):
+        permutation_importance(net, X, Y, seed=0, task="regression")

@@ -101,14 +101,33 @@ def _metric(scoring: Any, y: Array, classification: bool) -> Any:
     return metric
 
 
+def _task(task: Any) -> str | None:
+    """``task`` checked: "classification", "regression" or None."""
+    from .metrics import TASKS
+
+    if task is None or (isinstance(task, str) and task in TASKS):
+        return task
+    raise InputError(
+        f"task must be 'classification', 'regression' or None; received {task!r:.60}. Pass "
+        "task='classification' for a predict function of class scores (one-hot columns, or "
+        "one 0/1 column), task='regression' for one of values."
+    )
+
+
 def _network_scorer(
-    network: Network, y: Array, weights: Array | None, scoring: Any
+    network: Network, y: Array, weights: Array | None, scoring: Any, task: str | None
 ) -> tuple[str, bool, Scorer]:
     """(name, greater_is_better, scorer) of ``network`` on validated, dense data."""
     from .losses import CLASSIFICATION_LOSSES
     from .metrics import class_threshold
 
     classification = network.loss.name in CLASSIFICATION_LOSSES
+    own = "classification" if classification else "regression"
+    if task is not None and task != own:
+        raise InputError(
+            f"task={task!r}, but the network's loss {network.loss.name!r} makes it a {own}; "
+            "a Network's task is its loss's: drop task= (it is for a predict function)."
+        )
     if isinstance(scoring, str) and scoring.lower() == LOSS_SCORING:
 
         def error(X: Array) -> float:
@@ -128,19 +147,50 @@ def _network_scorer(
     return metric.name, metric.greater_is_better, scorer
 
 
+def _class_targets(y: Array) -> None:
+    """Refuse targets, said to be a classifier's, that are numbers: a column of more than
+    two values, some outside [0, 1] (not one-hot rows, a 0/1 column or probabilities)."""
+    from ._validation import continuous_column
+
+    column = continuous_column(y)
+    if column is None:
+        return
+    values = y[:, column]
+    if values.min() >= 0 and values.max() <= 1:  # (probabilities: soft labels)
+        return
+    raise InputError(
+        f"task='classification', but the targets are numbers: column {column} of y holds "
+        f"{np.unique(values).size} different values, from {values.min():g} to "
+        f"{values.max():g}; a classifier's targets as the network sees them are one-hot rows "
+        "or a 0/1 column. Encode the classes so, or pass task='regression' for values."
+    )
+
+
 def _predict_scorer(
-    predict: Callable[[Any], Any], y: Array, weights: Array | None, scoring: Any
+    predict: Callable[[Any], Any],
+    y: Array,
+    weights: Array | None,
+    scoring: Any,
+    task: str | None,
 ) -> tuple[str, bool, Scorer]:
-    """(name, greater_is_better, scorer) of a ``predict(X) -> outputs`` callable."""
+    """(name, greater_is_better, scorer) of a ``predict(X) -> outputs`` callable. Class
+    metrics are refused on targets that are numbers (more than two values a column) unless
+    ``task`` is "classification", as a Network's are unless its loss is a classification
+    loss."""
     from .metrics import class_threshold
 
+    if scoring is None and task is not None:
+        scoring = "accuracy" if task == "classification" else "r2"
     if scoring is None or (isinstance(scoring, str) and scoring.lower() == LOSS_SCORING):
         raise InputError(
             f"permutation_importance of a predict function needs a metric to score its "
             f"outputs; received scoring={scoring!r} ({LOSS_SCORING!r} needs a Network). Pass "
-            "scoring='accuracy' (class outputs) or scoring='r2' (values), or pass the Network."
+            "scoring='accuracy' (class outputs) or scoring='r2' (values), or task="
+            "'classification' or 'regression' for those, or pass the Network."
         )
-    metric = _metric(scoring, y, classification=True)
+    if task == "classification":
+        _class_targets(y)
+    metric = _metric(scoring, y, classification=task == "classification")
     cut = class_threshold(None, y)
 
     def scorer(X: Any) -> float:
@@ -173,13 +223,13 @@ def _table(X: Any) -> Any:
 
 
 def _prepare(
-    predictor: Any, X: Any, y: Any, sample_weight: Any, scoring: Any
+    predictor: Any, X: Any, y: Any, sample_weight: Any, scoring: Any, task: str | None
 ) -> tuple[Any, list[str], tuple[str, bool, Scorer]]:
     """The table to permute, its columns' names and the scoring of ``predictor`` on it."""
     if isinstance(predictor, Network):
         table, target, weights = predictor.validate(X, y, sample_weight, accept_sparse=True)
         table = table.toarray() if _sparse.is_sparse(table) else np.array(table)
-        scored = _network_scorer(predictor, target, weights, scoring)
+        scored = _network_scorer(predictor, target, weights, scoring, task)
         return table, column_names(X, table.shape[1]), scored
     if not callable(predictor):
         raise InputError(
@@ -197,7 +247,7 @@ def _prepare(
             f"X.shape={table.shape}, y.shape={target.shape}. Pass one target row per row of X."
         )
     weights = check_sample_weight(sample_weight, table.shape[0], np.dtype(np.float64))
-    scored = _predict_scorer(predictor, target, weights, scoring)
+    scored = _predict_scorer(predictor, target, weights, scoring, task)
     return table, column_names(X, table.shape[1]), scored
 
 
@@ -221,6 +271,7 @@ def permutation_importance(
     seed: SeedLike = None,
     sample_weight: ArrayLike | None = None,
     columns: Any = None,
+    task: str | None = None,
 ) -> PermutationImportance:
     r"""Return how much shuffling each input column worsens the model's score.
 
@@ -246,7 +297,11 @@ def permutation_importance(
         (importance: the increase in loss). Default for a Network: accuracy for a
         classification loss, with the network's own class decision (as
         ``net.evaluate(X, y, metrics=["accuracy"])``), else R² (the mean of the outputs'
-        R², scikit-learn's ``multioutput="uniform_average"``). Required with a callable.
+        R², scikit-learn's ``multioutput="uniform_average"``). With a callable: accuracy
+        for ``task="classification"``, R² for ``task="regression"``; required without a
+        ``task``. A classification metric (accuracy, F1, ROC AUC, ...) is refused on
+        targets that are numbers (a column of more than two values), which it would score
+        by splitting them at 0.5, unless the network's loss, or ``task``, says classification.
     n_repeats : int, default 5
         Shuffles of each column.
     seed : int, numpy.random.Generator or None
@@ -260,6 +315,15 @@ def permutation_importance(
         them: a group shuffled together (one permutation of the rows for all its columns,
         e.g. a one-hot block). A dict names the groups: ``{"colour": [2, 3, 4]}``.
         Default: every column alone.
+    task : {"classification", "regression"} or None, optional
+        What a predict function's outputs are: ``"classification"``, class scores of
+        targets as the network sees them (one-hot rows, or one 0/1 column; probabilities
+        as targets are taken too); ``"regression"``, values. It sets the default scoring
+        and which metrics the targets can be scored by. None (the default) with a predict
+        function: a scoring is required, and classification metrics are refused on
+        targets of more than two values a column. A Network's task is its loss's (a
+        classification loss: "classification"), and a ``task`` that contradicts it is
+        refused.
 
     Returns
     -------
@@ -272,14 +336,17 @@ def permutation_importance(
     Raises
     ------
     InputError
-        For ``n_repeats`` < 1, an unknown scoring, a metric that cannot score ``y``, ``X``
-        and ``y`` of different lengths, non-finite values, unknown or repeated columns, a
-        bad seed, or a score that is not finite.
+        For ``n_repeats`` < 1, an unknown scoring or task, a metric that cannot score ``y``
+        (a classification metric of targets that are numbers), ``X`` and ``y`` of
+        different lengths, non-finite values, unknown or repeated columns, a bad seed, or
+        a score that is not finite (a metric undefined on the data, such as ROC AUC on
+        targets of one class).
     """
     n_repeats = _repeats(n_repeats)
+    task = _task(task)
     rng, recorded = _generator(seed)
     table, names, (name, greater_is_better, scorer) = _prepare(
-        predictor, X, y, sample_weight, scoring
+        predictor, X, y, sample_weight, scoring, task
     )
     n_samples = table.shape[0]
     if n_samples < 2:

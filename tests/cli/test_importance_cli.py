@@ -174,3 +174,14 @@ def test_listed_in_help(capsys):
     assert code == 0 and "importance" in out
     code, out, _ = cli(capsys, "importance", "--help")
     assert code == 0 and "--repeats" in out and "--scoring" in out and "--plot" in out
+
+
+@pytest.mark.parametrize("scoring", ["accuracy", "f1", "balanced_accuracy", "roc_auc"])
+def test_a_class_metric_of_a_regression_is_refused(capsys, in_tmp, houses_csv, scoring):
+    cli(capsys, "train", houses_csv, "--target", "price", "--epochs", "5", "--quiet",
+        "--out", "model.safetensors")  # fmt: skip
+    code, out, err = cli(capsys, "importance", "model.safetensors", houses_csv, "--scoring",
+                         scoring)  # fmt: skip
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert err.startswith(f"error: metrics [{scoring!r}] score class predictions, but the "
+                          "targets are numbers")  # fmt: skip

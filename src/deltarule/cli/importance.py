@@ -23,7 +23,6 @@ from typing import Any
 from ..exceptions import InputError
 from . import add_common
 from ._common import (
-    CLASSIFICATION,
     add_table_options,
     check_distinct,
     load_model_file,
@@ -134,11 +133,9 @@ def importances(model: Any, frame: Any, scoring: str | None, repeats: int, seed:
         # (preprocessing after the shuffle: a category column is shuffled as one column)
         return model.scores(model.network.predict(model.features(table)))
 
-    if scoring is None:
-        scoring = "accuracy" if model.task == CLASSIFICATION else "r2"
     table = frame[features].reset_index(drop=True)
     return permutation_importance(
-        predict, table, targets, scoring=scoring, n_repeats=repeats, seed=seed
+        predict, table, targets, scoring=scoring, n_repeats=repeats, seed=seed, task=model.task
     )
 
 
