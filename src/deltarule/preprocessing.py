@@ -466,6 +466,20 @@ class TabularPreprocessor:
         ]
 
     @property
+    def output_positions(self) -> dict[str, list[int]]:
+        """Which columns of :meth:`transform`'s output each feature column makes, by its
+        name (as text): a numeric column's one (filled and standardised, no missing-value
+        indicator), a categorical column's one-hot block. Each output depends on its
+        column's value in the same row alone, so shuffling a column's rows and encoding
+        equals encoding and shuffling the rows of its outputs."""
+        positions, start = {}, 0
+        for column in self.columns:
+            width = 1 if column["kind"] == "numeric" else len(column["categories"])
+            positions[str(column["name"])] = list(range(start, start + width))
+            start += width
+        return positions
+
+    @property
     def text_columns(self) -> list[Any]:
         """The columns whose values are text labels: categorical columns whose categories
         are all text and, for classification with text class labels, the target.

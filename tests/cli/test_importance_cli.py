@@ -185,3 +185,60 @@ def test_a_class_metric_of_a_regression_is_refused(capsys, in_tmp, houses_csv, s
     assert (code, out) == (2, "") and err.count("\n") == 1
     assert err.startswith(f"error: metrics [{scoring!r}] score class predictions, but the "
                           "targets are numbers")  # fmt: skip
+
+
+def _mixed(path: str) -> pd.DataFrame:
+    """Three classes from numbers (one with missing cells), a text column of four
+    categories (one cell missing) and a noise column: numeric, one-hot and imputed inputs."""
+    rng = np.random.default_rng(3)
+    n = 90
+    frame = pd.DataFrame({
+        "size": rng.normal(size=n),
+        "colour": rng.choice(["red", "green", "blue", "grey"], n),
+        "weight": rng.normal(size=n),
+        "noise": rng.normal(size=n),
+    })  # fmt: skip
+    score = frame["size"] + (frame["colour"] == "red") * 1.5 - frame["weight"]
+    frame["kind"] = np.where(score > 0.8, "high", np.where(score < -0.5, "low", "mid"))
+    frame.loc[[3, 17, 40], "weight"] = np.nan
+    frame.loc[5, "colour"] = np.nan
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_encoding_once_equals_encoding_each_shuffle(capsys, in_tmp, monkeypatch):
+    """The shuffled blocks of inputs give the very numbers of shuffling the raw column and
+    encoding the whole table again (the implementation before), and DATA is encoded once."""
+    from deltarule import permutation_importance
+    from deltarule.preprocessing import TabularPreprocessor
+
+    _mixed("mixed.csv")
+    code, _, err = cli(capsys, "train", "mixed.csv", "--target", "kind", "--impute", "mean",
+                       "--epochs", "30", "--quiet", "--out", "model.safetensors")  # fmt: skip
+    assert code == 0, err
+    model = load_model_file("model.safetensors")
+    assert model.pre.output_positions == {"size": [0], "colour": [1, 2, 3, 4],
+                                          "weight": [5], "noise": [6]}  # fmt: skip
+    calls = []
+    real = TabularPreprocessor.transform
+    monkeypatch.setattr(TabularPreprocessor, "transform",
+                        lambda self, *a, **k: calls.append(1) or real(self, *a, **k))  # fmt: skip
+    argv = ["--scoring", "log_loss", "--repeats", "4", "--seed", "9", "--format", "json"]
+    code, out, err = cli(capsys, "importance", "model.safetensors", "mixed.csv", *argv)
+    assert code == 0, err
+    assert len(calls) == 1  # (not 1 + 4 columns x 4 repeats)
+    monkeypatch.setattr(TabularPreprocessor, "transform", real)
+    frame = pd.read_csv("mixed.csv", keep_default_na=True)
+    features = model.pre.feature_names
+
+    def encoded_again(table: pd.DataFrame) -> np.ndarray:
+        return model.scores(model.network.predict(model.features(table)))
+
+    before = permutation_importance(
+        encoded_again, frame[features], model.targets(frame["kind"]), scoring="log_loss",
+        n_repeats=4, seed=9, task="classification",
+    )  # fmt: skip
+    report = {c["column"]: c["importances"] for c in json.loads(out)["columns"]}
+    assert json.loads(out)["baseline"] == before.baseline
+    for j, name in enumerate(before.columns):
+        assert report[name] == before.importances[j].tolist(), name

@@ -1,7 +1,7 @@
 """``deltarule importance``: permutation feature importance of a saved model on labelled data.
 
 Each of DATA's feature columns, as the file holds it (a text column of categories is one
-column, shuffled whole before the model's preprocessing encodes it), has its rows shuffled
+column, its one-hot block of network inputs shuffled whole), has its rows shuffled
 ``--repeats`` times, and the model is scored again each time
 (:func:`deltarule.permutation_importance`): its importance is how much worse the score
 gets. The default scoring is accuracy (the model's own class decision) for a classifier,
@@ -121,21 +121,31 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def importances(model: Any, frame: Any, scoring: str | None, repeats: int, seed: int) -> Any:
-    """The permutation importances of ``model``'s feature columns in the raw ``frame``."""
+    """The permutation importances of ``model``'s feature columns in the raw ``frame``.
+
+    DATA is encoded once; each raw column's rows are then shuffled as the block of network
+    inputs it makes (a numeric column's one, a text column's one-hot block: one
+    permutation for all of it). Each input depends on its raw column's value in the same
+    row alone, so this equals shuffling the raw column and encoding the table again, at
+    the cost of a prediction a shuffle."""
     from ..importance import permutation_importance
 
     require_targets(model, frame, "importance")
-    features = list(model.pre.feature_names)
-    model.features(frame)  # (a missing feature column is named before the targets are read)
+    inputs = model.features(frame)  # (a missing feature column is named before the targets)
     targets = model.targets(frame[model.pre.target])
 
-    def predict(table: Any) -> Any:
-        # (preprocessing after the shuffle: a category column is shuffled as one column)
-        return model.scores(model.network.predict(model.features(table)))
+    def predict(encoded: Any) -> Any:
+        return model.scores(model.network.predict(encoded))
 
-    table = frame[features].reset_index(drop=True)
     return permutation_importance(
-        predict, table, targets, scoring=scoring, n_repeats=repeats, seed=seed, task=model.task
+        predict,
+        inputs,
+        targets,
+        scoring=scoring,
+        n_repeats=repeats,
+        seed=seed,
+        columns=model.pre.output_positions,
+        task=model.task,
     )
 
 
