@@ -248,6 +248,10 @@ def test_summary_sorts_by_mean_and_std_is_population():
         ({"columns": []}, "columns is empty"),
         ({"columns": [[]]}, "empty group"),
         ({"columns": [[0, 0]]}, "names a column twice"),
+        ({"columns": [0, 0]}, r"column 'x0' \(position 0\) in two entries: 0 and 0"),
+        ({"columns": ["x1", "x1"]}, "column 'x1' .* in two entries: 'x1' and 'x1'"),
+        ({"columns": [[0, 1], [1, 2]]}, r"'x1' .* in two entries: \[0, 1\] and \[1, 2\]"),
+        ({"columns": {"a": [0, 1], "b": 1}}, "in two entries"),
         ({"columns": [5]}, "X has 3 columns"),
         ({"columns": ["x9"]}, "no column of"),
         ({"columns": [1.5]}, "expected a column's position"),
@@ -337,3 +341,17 @@ def test_the_task_of_a_predict_function_sets_its_scoring(classifier, regressor):
         permutation_importance(net.predict, X, Y, seed=0, task="classifier")
     with pytest.raises(InputError, match="makes it a classification.*drop task="):
         permutation_importance(net, X, Y, seed=0, task="regression")
+
+
+def test_a_dataframe_with_two_columns_of_one_name_is_refused(regressor):
+    net, X, Y = regressor
+    frame = pd.DataFrame(X, columns=["a", "a", "c"])
+    with pytest.raises(InputError, match=r"X has 2 columns of that name \(at positions 0, 1\)"):
+        permutation_importance(net, frame, Y, seed=0, columns=["a"])
+    for columns in (None, [0, 1]):
+        with pytest.raises(InputError, match="two of the columns measured are named 'a'"):
+            permutation_importance(net, frame, Y, seed=0, columns=columns)
+    named = permutation_importance(net, frame, Y, n_repeats=2, seed=0,
+                                   columns={"first": [0], "second": [1], "c": ["c"]})  # fmt: skip
+    plain = permutation_importance(net, X, Y, n_repeats=2, seed=0)
+    np.testing.assert_array_equal(named.importances, plain.importances)

@@ -39,6 +39,13 @@ def _position(member: Any, names: list[str]) -> int:
             "Give positions from 0, or names of a DataFrame's columns."
         )
     if isinstance(member, str):
+        if names.count(member) > 1:
+            at = [j for j, name in enumerate(names) if name == member]
+            raise InputError(
+                f"columns names {member!r}, but X has {len(at)} columns of that name (at "
+                f"positions {', '.join(map(str, at))}), so which one is meant is unclear. "
+                "Rename X's columns so that each name is one column's, or give positions."
+            )
         if member in names:
             return names.index(member)
         close = get_close_matches(member, names, n=3, cutoff=0.6)
@@ -75,6 +82,7 @@ def column_groups(columns: Any, names: list[str]) -> tuple[list[list[int]], list
     """The groups of column positions to shuffle and their labels: by default each column
     alone; a group's label its columns' names joined by ``+`` (or a dict's key)."""
     if columns is None:
+        _distinct(names)
         return [[j] for j in range(len(names))], list(names)
     if isinstance(columns, Mapping):
         keys, entries = [str(key) for key in columns], list(columns.values())
@@ -91,8 +99,41 @@ def column_groups(columns: Any, names: list[str]) -> tuple[list[list[int]], list
             "columns is empty; name at least one column, or leave columns out for all."
         )
     groups = [_group(entry, names) for entry in entries]
+    _once(groups, entries, names)
     labels = keys or ["+".join(names[j] for j in group) for group in groups]
+    _distinct(labels)
     return groups, labels
+
+
+def _once(groups: list[list[int]], entries: list[Any], names: list[str]) -> None:
+    """Refuse a column in two entries of ``columns`` (repeated, or in overlapping groups):
+    its importance would be measured twice, and a group's would include another's."""
+    first: dict[int, int] = {}
+    for g, group in enumerate(groups):
+        for j in group:
+            if j in first:
+                raise InputError(
+                    f"columns names column {names[j]!r} (position {j}) in two entries: "
+                    f"{entries[first[j]]!r:.40} and {entries[g]!r:.40}; each column may be "
+                    "shuffled in one entry only (a group's importance is the importance of "
+                    "its columns together). Name each column once, e.g. columns=[[0, 1], 2]."
+                )
+            first[j] = g
+
+
+def _distinct(labels: list[str]) -> None:
+    """Refuse two columns (groups) of the same name: their importances could not be told
+    apart (a DataFrame with two columns of one name)."""
+    seen: set[str] = set()
+    for label in labels:
+        if label in seen:
+            raise InputError(
+                f"two of the columns measured are named {label!r} (a DataFrame's columns "
+                "of the same name?), so their importances could not be told apart. Rename "
+                "X's columns so that each name is one column's, or name the groups with a "
+                "dict: columns={'first': [0], 'second': [1]}."
+            )
+        seen.add(label)
 
 
 def permuted(work: Any, table: Any, group: list[int], order: np.ndarray) -> None:

@@ -314,7 +314,9 @@ def permutation_importance(
         The columns to measure, each a position or a DataFrame column's name, or a list of
         them: a group shuffled together (one permutation of the rows for all its columns,
         e.g. a one-hot block). A dict names the groups: ``{"colour": [2, 3, 4]}``.
-        Default: every column alone.
+        Default: every column alone. A column may be named once (not twice, nor in two
+        groups), and the columns measured need distinct names (a DataFrame with two
+        columns of one name: rename them, or name the groups with a dict).
     task : {"classification", "regression"} or None, optional
         What a predict function's outputs are: ``"classification"``, class scores of
         targets as the network sees them (one-hot rows, or one 0/1 column; probabilities
@@ -338,9 +340,9 @@ def permutation_importance(
     InputError
         For ``n_repeats`` < 1, an unknown scoring or task, a metric that cannot score ``y``
         (a classification metric of targets that are numbers), ``X`` and ``y`` of
-        different lengths, non-finite values, unknown or repeated columns, a bad seed, or
-        a score that is not finite (a metric undefined on the data, such as ROC AUC on
-        targets of one class).
+        different lengths, non-finite values, unknown, repeated or overlapping columns (or
+        two of one name), a bad seed, or a score that is not finite (a metric undefined
+        on the data, such as ROC AUC on targets of one class).
     """
     n_repeats = _repeats(n_repeats)
     task = _task(task)
