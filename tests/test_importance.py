@@ -355,3 +355,17 @@ def test_a_dataframe_with_two_columns_of_one_name_is_refused(regressor):
                                    columns={"first": [0], "second": [1], "c": ["c"]})  # fmt: skip
     plain = permutation_importance(net, X, Y, n_repeats=2, seed=0)
     np.testing.assert_array_equal(named.importances, plain.importances)
+
+
+def test_a_metric_undefined_on_the_data_is_named():
+    """ROC AUC of targets of one class has no value: the message says what ROC AUC needs."""
+    X = np.random.default_rng(2).normal(size=(30, 2))
+    net = Network([2, 3, 1], output_activation="sigmoid", loss="binary_crossentropy", seed=0)
+    ones = np.ones((30, 1))
+    for predictor in (net, net.predict):
+        with pytest.raises(InputError) as info:
+            permutation_importance(predictor, X, ones, scoring="roc_auc", seed=0)
+        message = str(info.value)
+        assert "the roc_auc of the model on X as given is nan" in message
+        assert "ROC AUC needs both classes among the targets" in message
+        assert "R²" not in message

@@ -251,12 +251,23 @@ def _prepare(
     return table, column_names(X, table.shape[1]), scored
 
 
+_NEEDS = {
+    "r2": "R² needs at least 2 rows",
+    "roc_auc": "ROC AUC needs both classes among the targets: in each column it scores, "
+    "rows of class 1 and of another class, with weight",
+    LOSS_SCORING: "the network's error needs finite outputs (inputs or weights too large for "
+    "its dtype overflow)",
+}
+"""What a metric that can be undefined (not finite) needs of the data, by name."""
+
+
 def _finite(value: float, name: str, what: str) -> float:
     if not np.isfinite(value):
+        need = _NEEDS.get(name, f"{name} is not defined on these targets")
         raise InputError(
             f"the {name} of the model {what} is {value} (not a finite number), so no "
-            "importance can be measured. Check the data (at least 2 rows; R² needs targets "
-            "that vary) or choose another scoring."
+            f"importance can be measured; {need}. Check the data (the targets, the sample "
+            f"weights) or choose another scoring."
         )
     return value
 
