@@ -1,13 +1,17 @@
 """The permutation-importance figure: a horizontal bar a column, the most important on
-top, with the spread over the repeats as error bars (re-exported by :mod:`deltarule.plots`,
-whose conventions it follows: no pyplot, data text drawn as written). Its helpers are
-imported when a figure is drawn: plots imports this module as it loads."""
+top, with the spread over the repeats as error bars; the ``top`` most important columns
+only (20 by default: 784 bars would be unreadable), the title saying so. Re-exported by
+:mod:`deltarule.plots`, whose conventions it follows: no pyplot, data text drawn as
+written. Its helpers are imported when a figure is drawn: plots imports this module as it
+loads."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .exceptions import InputError
 
@@ -21,7 +25,26 @@ def _label(name: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def importance_figure(result: Any, *, ax: Any = None, title: str = "") -> Any:
+TOP = 20
+"""How many columns the figure shows by default: the most important ones."""
+
+
+def _top(top: Any) -> int | None:
+    """``top`` checked: an int >= 1, or None for every column."""
+    if top is None:
+        return None
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise InputError(
+            f"top must be an integer >= 1 (how many of the most important columns to draw) "
+            f"or None (all of them); received {type(top).__name__} {top!r:.40}. Pass e.g. "
+            f"top={TOP}."
+        )
+    return int(top)
+
+
+def importance_figure(
+    result: Any, *, ax: Any = None, title: str = "", top: int | None = TOP
+) -> Any:
     """Return the figure of :func:`save_importance_plot` (drawn, not written).
 
     Parameters
@@ -32,6 +55,9 @@ def importance_figure(result: Any, *, ax: Any = None, title: str = "") -> Any:
         Draw into this axes of your own figure, which is returned as it is.
     title : str, optional
         Instead of "permutation importance".
+    top : int or None, default 20
+        Draw the ``top`` most important columns only (by mean importance), the title
+        ending "(top 20 of 784 columns)" when some are left out; None draws them all.
 
     Returns
     -------
@@ -49,7 +75,10 @@ def importance_figure(result: Any, *, ax: Any = None, title: str = "") -> Any:
             f"{type(result).__name__}. Make one with deltarule.permutation_importance("
             "network, X, y, seed=0)."
         )
-    order = result.order()[::-1]  # (barh draws from the bottom: the most important on top)
+    top = _top(top)
+    ranked = result.order()
+    shown = ranked[:top]
+    order = shown[::-1]  # (barh draws from the bottom: the most important on top)
     names = [_label(result.columns[j]) for j in order]
     longest = max(len(name) for name in names)
     own = ax is None
@@ -66,6 +95,8 @@ def importance_figure(result: Any, *, ax: Any = None, title: str = "") -> Any:
     heading = title or (
         f"permutation importance (baseline {result.scoring} {result.baseline:.4g}{seed})"
     )
+    if len(shown) < len(ranked):
+        heading += f" (top {len(shown)} of {len(ranked)} columns)"
     ax.set_title(plain_text(heading), **_PLAIN)
     ax.grid(axis="x", alpha=0.3)
     if own:
@@ -73,17 +104,20 @@ def importance_figure(result: Any, *, ax: Any = None, title: str = "") -> Any:
     return fig
 
 
-def save_importance_plot(result: Any, path: str | os.PathLike[str], *, title: str = "") -> Path:
+def save_importance_plot(
+    result: Any, path: str | os.PathLike[str], *, title: str = "", top: int | None = TOP
+) -> Path:
     """Draw permutation importances as horizontal bars with error bars (the standard
     deviation over the repeats), the most important column on top, and write the image
-    (.png or .svg) atomically.
+    (.png or .svg) atomically. Only the ``top`` most important columns are drawn (20 by
+    default, the title saying "top 20 of 784 columns"; None: all).
 
     Raises
     ------
     InputError
-        For a ``result`` that is not a PermutationImportance, or a path that is not .png
-        or .svg.
+        For a ``result`` that is not a PermutationImportance, a ``top`` that is not an
+        integer >= 1 or None, or a path that is not .png or .svg.
     """
     from .plots import save_figure
 
-    return save_figure(importance_figure(result, title=title), path)
+    return save_figure(importance_figure(result, title=title, top=top), path)

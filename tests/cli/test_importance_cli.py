@@ -114,6 +114,22 @@ def test_plot_is_a_png_image(capsys, iris_model):
     assert imread(iris_model / "imp.png").ndim == 3
 
 
+def test_plot_is_an_svg_image_of_the_top_columns(capsys, iris_model):
+    """--plot-top 2 draws two bars fewer than --plot-top 0 (all four columns)."""
+    from xml.etree import ElementTree
+
+    bars = {}
+    for top in ("0", "2"):
+        code, _, err = cli(capsys, "importance", "model.safetensors", "iris.csv", "--plot",
+                           f"imp{top}.svg", "--plot-top", top, "--quiet")  # fmt: skip
+        assert code == 0 and err == "", err
+        root = ElementTree.parse(iris_model / f"imp{top}.svg").getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        groups = root.iter("{http://www.w3.org/2000/svg}g")
+        bars[top] = sum(group.get("id", "").startswith("patch_") for group in groups)
+    assert bars["0"] - bars["2"] == 2
+
+
 def test_a_text_column_is_shuffled_as_one_column(capsys, in_tmp, flowers_csv):
     cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "3", "--quiet",
         "--out", "model.safetensors")  # fmt: skip
@@ -140,6 +156,7 @@ def test_regression_is_scored_by_r2(capsys, in_tmp, houses_csv):
     [
         (["--repeats", "0"], "error: --repeats 0 is out of range; expected an integer >= 1"),
         (["--seed", "-3"], "error: --seed -3 is out of range"),
+        (["--plot-top", "-1"], "error: --plot-top -1 is out of range; expected an integer >= 1"),
         (["--scoring", "accuracy_typo"], "error: --scoring 'accuracy_typo' is not a metric"),
         (["--plot", "imp.pdf"], "error: cannot tell the image format of 'imp.pdf'"),
         (["--out", "imp.md"], "error: --out imp.md: its extension .md means Markdown"),

@@ -10,6 +10,7 @@ evaluate's); ``--scoring`` takes any metric of :data:`deltarule.metrics.METRICS`
 error, such as mse or log_loss, importance is its increase). ``--seed`` alone decides the
 shuffles.
 
+``--plot`` draws the ``--plot-top`` most important columns (20 by default, 0 for all).
 Nothing is half-written: the plot is drawn in memory before the report is written, so
 that a plot that cannot be drawn leaves neither file; then the report, then the image.
 """
@@ -20,6 +21,7 @@ import argparse
 import sys
 from typing import Any
 
+from .._plots_importance import TOP
 from ..exceptions import InputError
 from . import add_common
 from ._common import (
@@ -36,6 +38,7 @@ from ._stdin import output_file, refuse_stdin_model, refuse_stdout
 EPILOG = """examples:
   deltarule importance model.safetensors test.csv
   deltarule importance model.safetensors test.csv --repeats 20 --seed 1 --plot importance.png
+  deltarule importance model.safetensors test.csv --plot importance.svg --plot-top 0
   deltarule importance model.safetensors test.csv --scoring log_loss --format json
 """
 _FORMATS = {".txt": "text", ".csv": "csv", ".json": "json"}
@@ -84,6 +87,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--plot", metavar="PATH", help="bar chart of the importances, .png or .svg")
     parser.add_argument(
+        "--plot-top",
+        type=int,
+        default=TOP,
+        metavar="N",
+        help=f"draw the N most important columns (default: {TOP}; 0: all of them)",
+    )
+    parser.add_argument(
         "--out",
         metavar="FILE",
         help="write the report to FILE, not stdout (- is stdout; a file named - is ./-)",
@@ -104,6 +114,11 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError(
             f"--repeats {args.repeats} is out of range; expected an integer >= 1 (how many "
             "times each column is shuffled), e.g. --repeats 5."
+        )
+    if args.plot_top < 0:
+        raise InputError(
+            f"--plot-top {args.plot_top} is out of range; expected an integer >= 1 (the most "
+            f"important columns drawn), or 0 for all of them, e.g. --plot-top {TOP}."
         )
     if args.seed < 0:
         raise InputError(f"--seed {args.seed} is out of range; expected an integer >= 0 such as 0.")
@@ -220,7 +235,8 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from ..plots import importance_figure, render_figure
 
-        image = render_figure(importance_figure(result), args.plot)
+        top = args.plot_top or None
+        image = render_figure(importance_figure(result, top=top), args.plot)
     write_text(text, out, quiet=args.quiet)
     if image is not None:
         from ..io.atomic import atomic_write_bytes
