@@ -151,6 +151,10 @@ def test_only_the_column_the_target_depends_on_matters():
         net, pd.DataFrame(X, columns=["a", "noise"]), y, n_repeats=10, seed=0
     )
     mean, std = result.importances_mean, result.importances_std
+    base = accuracy_score(y, net.predict(X) > 0.5)  # (one sigmoid output: split at 0.5)
+    want = [[base - accuracy_score(y, net.predict(_shuffled(X, [j], p)) > 0.5) for p in draws]
+            for j, draws in enumerate(_permutations(0, 2, 10, len(X)))]  # fmt: skip
+    np.testing.assert_allclose(result.importances, want, atol=1e-12)
     assert mean[0] > 0.35 and abs(mean[1]) < 0.02 and abs(mean[1]) <= 3 * std[1] + 0.01
     lines = result.summary().splitlines()
     assert lines[2].split()[0] == "a" and lines[3].split()[0] == "noise"
@@ -369,3 +373,31 @@ def test_a_metric_undefined_on_the_data_is_named():
         assert "the roc_auc of the model on X as given is nan" in message
         assert "ROC AUC needs both classes among the targets" in message
         assert "R²" not in message
+
+
+def test_multi_label_equals_scikit_learn():
+    """Several sigmoid outputs, several labels a row: subset accuracy (the default), macro F1
+    and macro ROC AUC as scikit-learn scores label indicator matrices."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(160, 4))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] + X[:, 0] > 0, X[:, 2] > 0.3]).astype(float)
+    net = Network([4, 8, 3], activation="tanh", output_activation="sigmoid",
+                  loss="binary_crossentropy", seed=0, dtype="float64")  # fmt: skip
+    net.fit(X, Y, epochs=150, batch_size=None, learning_rate=0.1, seed=0, verbose=0,
+            warn_convergence=False)  # fmt: skip
+    scores = {
+        None: lambda P: accuracy_score(Y, P > 0.5),  # (subset accuracy)
+        "f1": lambda P: f1_score(Y, P > 0.5, average="macro", zero_division=0),
+        "roc_auc": lambda P: roc_auc_score(Y, P, average="macro"),
+    }
+    for scoring, score in scores.items():
+        result = permutation_importance(net, X, Y, scoring=scoring, n_repeats=3, seed=6)
+        base = score(net.predict(X))
+        want = [[base - score(net.predict(_shuffled(X, [j], p))) for p in repeats]
+                for j, repeats in enumerate(_permutations(6, 4, 3, len(X)))]  # fmt: skip
+        assert result.baseline == pytest.approx(base, abs=1e-12)
+        np.testing.assert_allclose(result.importances, want, rtol=1e-9, atol=1e-12)
+        assert result.importances_mean[3] == pytest.approx(0.0, abs=0.03)  # (x3: noise)
+        assert result.importances_mean[0] > 0.05

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,27 +28,76 @@ def iris_model(capsys, in_tmp):
     return in_tmp
 
 
-def _oracle(path: str, data: str, target: str, seed: int, repeats: int, score) -> dict:
-    """Each column's importances, from permutations of the raw rows drawn here and the
-    model's labels (or values) scored by ``score(truth, predicted)``."""
+def _oracle(
+    path: str, data: str, target: str, seed: int, repeats: int, score, *, proba: bool = False
+) -> dict:
+    """Each column's importances, from permutations of the raw rows drawn here (a raw
+    column shuffled whole, then the table encoded again) and the model's labels (or values;
+    with ``proba``, its class probabilities) scored by ``score(truth, predicted)``, a
+    scikit-learn metric: a score (baseline - score) unless its name says an error (``loss``
+    or ``error``: score - baseline)."""
     model = load_model_file(path)
     frame = pd.read_csv(data)
     truth = frame[target].to_numpy()
 
     def predicted(table: pd.DataFrame) -> np.ndarray:
-        return model.labels(model.network.predict(model.features(table)))
+        outputs = model.network.predict(model.features(table))
+        return model.proba(outputs) if proba else model.labels(outputs)
 
+    name = getattr(score, "__name__", "")
+    sign = -1.0 if "loss" in name or "error" in name else 1.0
     baseline = score(truth, predicted(frame))
     rng = np.random.default_rng(seed)
     found = {}
-    for name in model.pre.feature_names:
+    for column in model.pre.feature_names:
         values = []
         for _ in range(repeats):
             shuffled = frame.copy()
-            shuffled[name] = frame[name].to_numpy()[rng.permutation(len(frame))]
-            values.append(baseline - score(truth, predicted(shuffled)))
-        found[name] = values
+            shuffled[column] = frame[column].to_numpy()[rng.permutation(len(frame))]
+            values.append(sign * (baseline - score(truth, predicted(shuffled))))
+        found[column] = values
     return {"baseline": baseline, "importances": found}
+
+
+def _log_loss(classes: list) -> Any:
+    """scikit-learn's log loss of class probabilities, its columns ``classes``."""
+    from sklearn.metrics import log_loss
+
+    def log_loss_of(truth: np.ndarray, probabilities: np.ndarray) -> float:
+        rows = probabilities.astype(np.float64)  # (float32 rows sum to 1 within 1e-7)
+        return log_loss(truth, rows / rows.sum(axis=1, keepdims=True), labels=classes)
+
+    return log_loss_of
+
+
+def _check(report: dict, want: dict, rtol: float = 0.0, atol: float = 1e-12) -> None:
+    """A JSON report's baseline and each column's importances, against the oracle's."""
+    assert report["baseline"] == pytest.approx(want["baseline"], rel=rtol, abs=atol)
+    assert sorted(c["column"] for c in report["columns"]) == sorted(want["importances"])
+    for column in report["columns"]:
+        repeats = want["importances"][column["column"]]
+        np.testing.assert_allclose(column["importances"], repeats, rtol=rtol, atol=atol)
+        assert column["mean"] == pytest.approx(np.mean(column["importances"]), abs=1e-15)
+        assert column["std"] == pytest.approx(np.std(column["importances"]), abs=1e-15)
+
+
+def _mixed(path: str) -> pd.DataFrame:
+    """Three classes from numbers (one with missing cells), a text column of four
+    categories (one cell missing) and a noise column: numeric, one-hot and imputed inputs."""
+    rng = np.random.default_rng(3)
+    n = 90
+    frame = pd.DataFrame({
+        "size": rng.normal(size=n),
+        "colour": rng.choice(["red", "green", "blue", "grey"], n),
+        "weight": rng.normal(size=n),
+        "noise": rng.normal(size=n),
+    })  # fmt: skip
+    score = frame["size"] + (frame["colour"] == "red") * 1.5 - frame["weight"]
+    frame["kind"] = np.where(score > 0.8, "high", np.where(score < -0.5, "low", "mid"))
+    frame.loc[[3, 17, 40], "weight"] = np.nan
+    frame.loc[5, "colour"] = np.nan
+    frame.to_csv(path, index=False)
+    return frame
 
 
 def test_csv_equals_permutations_scored_by_scikit_learn(capsys, iris_model):
@@ -87,7 +137,15 @@ def test_json_holds_everything_and_the_seed_decides(capsys, iris_model):
     report = json.loads(out)
     assert code == 0 and report["scoring"] == "accuracy" and report["seed"] == 1
     assert report["n_repeats"] == 2 and report["rows"] == 150 and report["target"] == "species"
-    assert [len(c["importances"]) for c in report["columns"]] == [2, 2, 2, 2]
+    assert report["greater_is_better"] is True and report["importance"] == "baseline - score"
+    _check(report, _oracle("model.safetensors", "iris.csv", "species", 1, 2, accuracy_score))
+    code, csv_out, _ = cli(capsys, *argv, "--format", "csv", "--seed", "1")
+    table = pd.read_csv(io.StringIO(csv_out), engine="python")  # (floats as repr wrote them)
+    assert list(table["column"]) == [c["column"] for c in report["columns"]]
+    assert table[["repeat_1", "repeat_2"]].to_numpy().tolist() == [
+        c["importances"] for c in report["columns"]
+    ]  # (the same numbers, to the last bit)
+    assert table["importance_mean"].tolist() == [c["mean"] for c in report["columns"]]
     assert cli(capsys, *argv, "--format", "json", "--seed", "1")[1] == out
     assert cli(capsys, *argv, "--format", "json", "--seed", "7")[1] != out
     assert cli(capsys, *argv, "--out", "imp.json", "--seed", "1", "--quiet")[0] == 0
@@ -96,11 +154,44 @@ def test_json_holds_everything_and_the_seed_decides(capsys, iris_model):
 
 def test_an_error_scoring_counts_its_increase(capsys, iris_model):
     code, out, _ = cli(capsys, "importance", "model.safetensors", "iris.csv", "--scoring",
-                       "log_loss", "--format", "json")  # fmt: skip
+                       "log_loss", "--format", "json", "--seed", "3")  # fmt: skip
     report = json.loads(out)
     assert code == 0 and report["scoring"] == "log_loss"
     assert report["greater_is_better"] is False and report["importance"] == "score - baseline"
-    assert report["columns"][0]["mean"] > 0
+    classes = load_model_file("model.safetensors").pre.classes
+    want = _oracle("model.safetensors", "iris.csv", "species", 3, 5, _log_loss(classes),
+                   proba=True)  # fmt: skip
+    _check(report, want, rtol=1e-6, atol=1e-6)  # (float32 probabilities, renormalised)
+    assert report["columns"][0]["mean"] > 0.01
+
+
+def test_a_sigmoid_binary_model_equals_the_oracle(capsys, in_tmp):
+    """Two classes: one sigmoid output (a 0/1 target column), scored by accuracy, log loss
+    and ROC AUC as scikit-learn scores its labels and probabilities."""
+    from sklearn.metrics import roc_auc_score
+
+    frame = _mixed("mixed.csv")
+    frame["kind"] = np.where(frame["kind"] == "high", "high", "other")
+    frame.to_csv("binary.csv", index=False)
+    code, _, err = cli(capsys, "train", "binary.csv", "--target", "kind", "--impute", "mean",
+                       "--epochs", "40", "--quiet", "--out", "model.safetensors")  # fmt: skip
+    assert code == 0, err
+    model = load_model_file("model.safetensors")
+    assert model.network.n_outputs == 1 and model.network.layers[-1].activation.name == "sigmoid"
+
+    def auc(truth: np.ndarray, probabilities: np.ndarray) -> float:
+        return roc_auc_score(truth == model.pre.classes[1], probabilities[:, 1])
+
+    oracles = [("accuracy", accuracy_score, False), ("roc_auc", auc, True),
+               ("log_loss", _log_loss(model.pre.classes), True)]  # fmt: skip
+    for scoring, score, proba in oracles:
+        code, out, err = cli(capsys, "importance", "model.safetensors", "binary.csv",
+                             "--scoring", scoring, "--repeats", "3", "--seed", "5",
+                             "--format", "json")  # fmt: skip
+        assert code == 0, err
+        want = _oracle("model.safetensors", "binary.csv", "kind", 5, 3, score, proba=proba)
+        exact = scoring == "accuracy"
+        _check(json.loads(out), want, rtol=0 if exact else 1e-6, atol=1e-12 if exact else 1e-6)
 
 
 def test_plot_is_a_png_image(capsys, iris_model):
@@ -130,12 +221,21 @@ def test_plot_is_an_svg_image_of_the_top_columns(capsys, iris_model):
     assert bars["0"] - bars["2"] == 2
 
 
-def test_a_text_column_is_shuffled_as_one_column(capsys, in_tmp, flowers_csv):
-    cli(capsys, "train", flowers_csv, "--target", "species", "--epochs", "3", "--quiet",
-        "--out", "model.safetensors")  # fmt: skip
-    code, out, _ = cli(capsys, "importance", "model.safetensors", flowers_csv, "--format", "csv")
-    assert code == 0
-    assert sorted(pd.read_csv(io.StringIO(out))["column"]) == ["colour", "length", "width"]
+def test_a_text_column_is_shuffled_as_one_column(capsys, in_tmp):
+    """The text column 'colour' (one-hot, four inputs) is shuffled whole: its raw rows
+    permuted, then encoded (the oracle), not each input on its own."""
+    _mixed("mixed.csv")
+    cli(capsys, "train", "mixed.csv", "--target", "kind", "--impute", "mean", "--epochs", "40",
+        "--quiet", "--out", "model.safetensors")  # fmt: skip
+    code, out, err = cli(capsys, "importance", "model.safetensors", "mixed.csv", "--format",
+                         "json", "--repeats", "3", "--seed", "2")  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert sorted(c["column"] for c in report["columns"]) == ["colour", "noise", "size", "weight"]
+    want = _oracle("model.safetensors", "mixed.csv", "kind", 2, 3, accuracy_score)
+    _check(report, want)
+    colour = next(c for c in report["columns"] if c["column"] == "colour")
+    assert colour["mean"] > 0  # (red moves a row up a class: shuffling it costs accuracy)
 
 
 def test_regression_is_scored_by_r2(capsys, in_tmp, houses_csv):
@@ -202,25 +302,6 @@ def test_a_class_metric_of_a_regression_is_refused(capsys, in_tmp, houses_csv, s
     assert (code, out) == (2, "") and err.count("\n") == 1
     assert err.startswith(f"error: metrics [{scoring!r}] score class predictions, but the "
                           "targets are numbers")  # fmt: skip
-
-
-def _mixed(path: str) -> pd.DataFrame:
-    """Three classes from numbers (one with missing cells), a text column of four
-    categories (one cell missing) and a noise column: numeric, one-hot and imputed inputs."""
-    rng = np.random.default_rng(3)
-    n = 90
-    frame = pd.DataFrame({
-        "size": rng.normal(size=n),
-        "colour": rng.choice(["red", "green", "blue", "grey"], n),
-        "weight": rng.normal(size=n),
-        "noise": rng.normal(size=n),
-    })  # fmt: skip
-    score = frame["size"] + (frame["colour"] == "red") * 1.5 - frame["weight"]
-    frame["kind"] = np.where(score > 0.8, "high", np.where(score < -0.5, "low", "mid"))
-    frame.loc[[3, 17, 40], "weight"] = np.nan
-    frame.loc[5, "colour"] = np.nan
-    frame.to_csv(path, index=False)
-    return frame
 
 
 def test_encoding_once_equals_encoding_each_shuffle(capsys, in_tmp, monkeypatch):
