@@ -36,7 +36,7 @@ def test_the_twenty_most_important_columns_are_drawn_by_default():
     ranked = result.order()
     assert labels == [result.columns[j] for j in ranked[:20]]
     np.testing.assert_allclose(lengths, result.importances_mean[ranked[:20]])
-    assert title.endswith("(top 20 of 784 columns)") and "baseline accuracy 0.9" in title
+    assert title == "permutation importance, top 20 of 784 columns\n(baseline accuracy 0.9, seed 0)"
     assert importance_figure(result).get_size_inches()[1] < 10  # (not 40 in of bars)
 
 
@@ -46,7 +46,11 @@ def test_top_chooses_how_many(top, drawn):
     labels, lengths, title = _bars(importance_figure(result, top=top, title="mine"))
     assert labels == [result.columns[j] for j in result.order()[:drawn]]
     assert len(lengths) == drawn
-    assert title == ("mine" if drawn == 30 else f"mine (top {drawn} of 30 columns)")
+    assert title == ("mine" if drawn == 30 else f"mine\n(top {drawn} of 30 columns)")
+    if drawn == 30:
+        assert _bars(importance_figure(result, top=top))[2] == (
+            "permutation importance\n(baseline accuracy 0.9, seed 0)"
+        )
 
 
 @pytest.mark.parametrize("top", [0, -1, 2.5, True, "5"])

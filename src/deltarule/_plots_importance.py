@@ -57,7 +57,7 @@ def importance_figure(
         Instead of "permutation importance".
     top : int or None, default 20
         Draw the ``top`` most important columns only (by mean importance), the title
-        ending "(top 20 of 784 columns)" when some are left out; None draws them all.
+        saying "top 20 of 784 columns" when some are left out; None draws them all.
 
     Returns
     -------
@@ -92,11 +92,14 @@ def importance_figure(
         f"{meaning} {result.scoring} when shuffled (mean ± std of {result.n_repeats})", **_PLAIN
     )
     seed = "" if result.seed is None else f", seed {result.seed}"
-    heading = title or (
-        f"permutation importance (baseline {result.scoring} {result.baseline:.4g}{seed})"
-    )
-    if len(shown) < len(ranked):
-        heading += f" (top {len(shown)} of {len(ranked)} columns)"
+    cut = f"top {len(shown)} of {len(ranked)} columns" if len(shown) < len(ranked) else ""
+    if title:
+        heading = f"{title}\n({cut})" if cut else title
+    else:  # (two lines: a figure as narrow as short names keeps the title whole)
+        heading = (
+            f"permutation importance{', ' + cut if cut else ''}\n(baseline {result.scoring} "
+            f"{result.baseline:.4g}{seed})"
+        )
     ax.set_title(plain_text(heading), **_PLAIN)
     ax.grid(axis="x", alpha=0.3)
     if own:
