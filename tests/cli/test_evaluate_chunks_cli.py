@@ -188,3 +188,18 @@ def test_unseen_values_warned_in_column_order_and_not_before_a_later_error(capsy
         handle.write("a,x\n")
     code, _, err = _same(capsys, "model.safetensors", "new.csv")
     assert code == 2 and "line 9 has 2 fields" in err and "warning" not in err
+
+
+@pytest.mark.parametrize("label", ["maybe", ""])
+def test_a_warning_about_features_comes_before_an_error_in_the_targets(capsys, flower_model, label):
+    # (a whole reading encodes the features, warning about an unseen colour, and then fails
+    # on the targets; the chunked one dropped the warning, at every chunk size)
+    new = flowers(seed=7)
+    new.iloc[0, new.columns.get_loc("colour")] = "purple"
+    new.iloc[-1, new.columns.get_loc("species")] = label
+    new.to_csv("new.csv", index=False)
+    code, out, err = _same(capsys, "model.safetensors", "new.csv", sizes=("1", "2", "7"))
+    lines = err.splitlines()
+    assert code == 2 and out == "" and len(lines) == 2, err
+    assert lines[0].startswith("warning: column 'colour' has 1 value(s) not seen in training")
+    assert lines[1].startswith("error:") and "line 61" in lines[1]

@@ -7,6 +7,7 @@ import gzip
 import io
 import os
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -356,7 +357,16 @@ def test_standard_output_spills_to_a_temporary_file(capsys, flower_model, monkey
     flowers(seed=7).to_csv("new.csv", index=False)
     whole = _same(capsys, "model.safetensors", "new.csv", "--format", "json")
     monkeypatch.setattr(predict, "SPOOL_BYTES", 1)
+    spools = []
+
+    class Spool(tempfile.SpooledTemporaryFile):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            spools.append(self)
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", Spool)
     assert _same(capsys, "model.safetensors", "new.csv", "--format", "json") == whole
+    assert spools and all(spool._rolled for spool in spools)  # (on disk, not in memory)
 
 
 def test_kept_integers_of_2_to_the_63_or_more_stay_integers(capsys, rooms_model):

@@ -78,6 +78,7 @@ def scored_rows(
     for X, kept in batches(pieces(), batch_rows(chunk_rows)):
         outputs.append(model.network.predict(X))
         labels.append(kept)
+    gathered.finish()  # (an error in the targets now follows a whole reading's warnings)
     joined = labels[0] if len(labels) == 1 else pd.concat(labels, ignore_index=True)
     mixed = [name for name in names if len(kinds[name] - {"empty"}) > 1]
     if mixed:

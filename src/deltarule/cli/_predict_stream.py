@@ -14,8 +14,10 @@ The output is the one a whole reading writes, byte for byte:
   integers when another holds one of 2**63 or more (none negative), as the whole column
   would be (:func:`kept_dtypes`, a first pass over the data);
 * a warning about values not seen in training is given once per column, counting the
-  whole file's, its first one named, in the model's column order, and not for a column
-  a whole reading does not get to before an error (:func:`gathered_warnings`);
+  whole file's, its first one named, in the model's column order, and not at all when the
+  reading fails (:func:`gathered_warnings`); except that when a value the model refuses
+  ends the run, the error names the first such value chunk by chunk (a whole reading: the
+  first column with one) and the warnings before it count the chunks read until then;
 * CSV has one header line; JSON is one list (:class:`TableWriter`).
 """
 
@@ -48,6 +50,14 @@ class Gathered:
 
     def __init__(self) -> None:
         self.encoding = False
+        self.finished = False
+        """Set once every chunk is read and its features computed (:meth:`finish`): an
+        error after that (evaluate's, in the targets) comes where a whole reading's does,
+        after its warnings."""
+
+    def finish(self) -> None:
+        """Mark the reading and encoding of every chunk done."""
+        self.finished = True
 
     @contextlib.contextmanager
     def features(self) -> Iterator[None]:
@@ -89,7 +99,7 @@ def gathered_warnings(order: list[Any]) -> Iterator[Gathered]:
                 held = list(caught)
     finally:
         if failed:
-            held = _kept_on_error(held, gathered.encoding)
+            held = _kept_on_error(held, gathered.encoding or gathered.finished)
         _give(held, order)
 
 
@@ -97,8 +107,11 @@ def _kept_on_error(held: list[Any], encoding: bool) -> list[Any]:
     """The warnings ``held`` that a whole reading gives before the error that ended the
     chunked one: for an error in the reading (not ``encoding``), all but those about values
     not seen in training (a whole reading fails before it encodes a column); for one in a
-    chunk's features, all (a whole reading encodes the columns in turn: those before the
-    failing one warn, as far as the chunks read before tell)."""
+    chunk's features or after every chunk's (evaluate's targets), all. (For an error in a
+    chunk's features, a whole reading warns about the columns before the failing one
+    only, counting the whole file, and names the first column in the model's order with a
+    problem; the chunked one gives those of the chunks read before, counting their rows,
+    and names the first problem chunk by chunk.)"""
     if encoding:
         return held
     return [item for item in held if _column(item) is None]
