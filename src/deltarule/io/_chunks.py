@@ -43,8 +43,6 @@ from ..exceptions import InputError
 from . import data as _data
 from ._cells import FileEvidence, settle_cells
 from ._comma_evidence import file_evidence, may_hold_comma_numbers
-from ._foreign import check_table_bytes
-from ._separators import check_separator
 from ._text import GZIP_ERRORS, is_empty, records
 
 __all__ = ["OffsetRows", "iter_table"]
@@ -146,22 +144,8 @@ def iter_table(
         For any unusable file, when the reading gets to it (a bad line in a later chunk:
         after the chunks before it were yielded).
     """
-    expected = "a CSV, TSV or Parquet file with a header line and rows"
-    file = _data._check_file(path, expected)
-    parquet = format == "parquet" or (
-        format is None and _data._extension(file) in (".parquet", ".pq")
-    )
-    compressed = check_table_bytes(file, expected, parquet)
-    fmt = _data._table_format(file, format)
-    if sep is not None:
-        sep = check_separator(sep)
+    file, fmt, compressed, sep = _data.table_source(path, format, sep, header, whole=False)
     if fmt == "parquet":
-        if sep is not None or not header:
-            given = "sep" if sep is not None else "header=False"
-            raise InputError(
-                f"{given} applies to text (CSV, TSV); {str(file)!r} is a Parquet file, whose "
-                f"columns are named in the file. Leave {given} out."
-            )
         from ._parquet_chunks import parquet_chunks  # (it names rows with OffsetRows)
 
         chunks: Iterator[tuple[Any, list[Any]]] = parquet_chunks(file, chunk_rows)

@@ -727,6 +727,35 @@ class FileRows:
         return self  # pandas deep-copies a frame's attrs with every new column or mask
 
 
+TABLE = "a CSV, TSV or Parquet file with a header line and rows"
+"""What :func:`read_table` (and a chunked reading) expects, for its messages."""
+
+
+def table_source(
+    path: Any, format: str | None, sep: str | None, header: bool, whole: bool
+) -> tuple[Path, str, bool, str | None]:
+    """The table file at ``path`` checked for reading (by :func:`read_table`, or a chunk at
+    a time when not ``whole``): the file, its format (``csv``, ``tsv`` or ``parquet``),
+    whether it is gzip-compressed, and the separator given, checked. A compressed file read
+    whole must decompress within the memory available; ``sep`` and ``header=False`` are
+    refused for Parquet."""
+    file = _check_file(path, TABLE)
+    parquet = format == "parquet" or (format is None and _extension(file) in (".parquet", ".pq"))
+    compressed = check_table_bytes(file, TABLE, parquet)
+    if compressed and whole:
+        _check_inflated(file)
+    fmt = _table_format(file, format)
+    if sep is not None:
+        sep = check_separator(sep)
+    if fmt == "parquet" and (sep is not None or not header):
+        given = "sep" if sep is not None else "header=False"
+        raise InputError(
+            f"{given} applies to text (CSV, TSV); {str(file)!r} is a Parquet file, whose "
+            f"columns are named in the file. Leave {given} out."
+        )
+    return file, fmt, compressed, sep
+
+
 def read_table(
     path: str | os.PathLike[str],
     *,
@@ -791,22 +820,8 @@ def read_table(
     DataWarning
         When every name in the header is a number (the first line looks like data).
     """
-    expected = "a CSV, TSV or Parquet file with a header line and rows"
-    file = _check_file(path, expected)
-    parquet = format == "parquet" or (format is None and _extension(file) in (".parquet", ".pq"))
-    compressed = check_table_bytes(file, expected, parquet)
-    if compressed:
-        _check_inflated(file)
-    fmt = _table_format(file, format)
-    if sep is not None:
-        sep = check_separator(sep)
+    file, fmt, compressed, sep = table_source(path, format, sep, header, whole=True)
     if fmt == "parquet":
-        if sep is not None or not header:
-            given = "sep" if sep is not None else "header=False"
-            raise InputError(
-                f"{given} applies to text (CSV, TSV); {str(file)!r} is a Parquet file, whose "
-                f"columns are named in the file. Leave {given} out."
-            )
         (frame, names), rows = _read_parquet(file), FileRows(file.name)
     else:
         frame, names, rows = _read_delimited(
