@@ -20,7 +20,6 @@ that a plot that cannot be drawn leaves neither file; then the report, then the 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,17 +29,13 @@ from ._chunked_data import DEFAULT_CHUNK_ROWS, check_chunk_rows, iter_data
 from ._common import (
     CLASSIFICATION,
     add_table_options,
-    check_distinct,
     load_model_file,
-    output_format,
-    refuse_foreign_extension,
     score,
-    write_text,
 )
 from ._evaluate_stream import scored_rows
 from ._labelled import check_scorable, require_targets, target_column
 from ._predict_stream import gathered_warnings
-from ._stdin import output_file, refuse_stdin_model, refuse_stdout
+from ._report_outputs import check_report_outputs, write_report
 
 EPILOG = """examples:
   deltarule evaluate model.safetensors test.csv
@@ -252,18 +247,8 @@ def _targets_figure(report: dict[str, Any], outputs: Any, targets: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, score it on DATA, print (and plot) the report."""
-    refuse_stdin_model(args.model)
-    refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "confusion.png")
-    out = output_file(args.out)  # (--out -: stdout, as without --out)
-    form = output_format(args.format, out, {".txt": "text", ".json": "json"}, "text")
-    outputs = {"--out": out, "--plot": args.plot}
-    examples = {"--out": "report.txt", "--plot": "confusion.png"}
-    check_distinct({"MODEL": args.model, "DATA": args.data}, outputs, examples)
-    refuse_foreign_extension(out, {".txt": "text", ".json": "json"})
-    if args.plot:
-        from ..plots import check_plot_path
-
-        check_plot_path(args.plot)
+    formats = {".txt": "text", ".json": "json"}
+    out, form = check_report_outputs(args, formats, "report.txt", "confusion.png")
     model = load_model_file(args.model)
     check_scorable(model, args.model, "evaluate")
     target_column(model, args.target, "evaluate")
@@ -297,11 +282,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = text_report(report)
     image = _image(args.plot, report, outputs, targets) if args.plot else None
-    write_text(text, out, quiet=args.quiet)
-    if image is not None:
-        from ..io.atomic import atomic_write_bytes
-
-        atomic_write_bytes(args.plot, image)
-        if not args.quiet:
-            print(f"wrote {args.plot}", file=sys.stderr)
+    write_report(text, out, args.plot, image, args.quiet)
     return 0

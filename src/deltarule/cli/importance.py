@@ -18,7 +18,6 @@ that a plot that cannot be drawn leaves neither file; then the report, then the 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from .._plots_importance import TOP
@@ -26,14 +25,10 @@ from ..exceptions import InputError
 from . import add_common
 from ._common import (
     add_table_options,
-    check_distinct,
     load_model_file,
-    output_format,
-    refuse_foreign_extension,
-    write_text,
 )
 from ._labelled import check_scorable, read_labelled, require_targets, target_column
-from ._stdin import output_file, refuse_stdin_model, refuse_stdout
+from ._report_outputs import check_report_outputs, write_report
 
 EPILOG = """examples:
   deltarule importance model.safetensors test.csv
@@ -205,19 +200,8 @@ def text_report(result: Any, model: Any, rows: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, measure each column's importance on DATA, write (and plot) it."""
-    refuse_stdin_model(args.model)
-    refuse_stdout(args.plot, "--plot", "a PNG or SVG image", "importance.png")
-    out = output_file(args.out)  # (--out -: stdout, as without --out)
-    form = output_format(args.format, out, _FORMATS, "text")
-    outputs = {"--out": out, "--plot": args.plot}
-    examples = {"--out": "importance.txt", "--plot": "importance.png"}
-    check_distinct({"MODEL": args.model, "DATA": args.data}, outputs, examples)
-    refuse_foreign_extension(out, _FORMATS)
+    out, form = check_report_outputs(args, _FORMATS, "importance.txt", "importance.png")
     _check_options(args)
-    if args.plot:
-        from ..plots import check_plot_path
-
-        check_plot_path(args.plot)
     model = load_model_file(args.model)
     check_scorable(model, args.model, "importance")
     target_column(model, args.target, "importance")
@@ -237,11 +221,5 @@ def run(args: argparse.Namespace) -> int:
 
         top = args.plot_top or None
         image = render_figure(importance_figure(result, top=top), args.plot)
-    write_text(text, out, quiet=args.quiet)
-    if image is not None:
-        from ..io.atomic import atomic_write_bytes
-
-        atomic_write_bytes(args.plot, image)
-        if not args.quiet:
-            print(f"wrote {args.plot}", file=sys.stderr)
+    write_report(text, out, args.plot, image, args.quiet)
     return 0
