@@ -24,7 +24,7 @@ from ._columns import (
 )
 from ._naming import plain, shortened, where
 from ._reports import user_stacklevel
-from .exceptions import DataWarning, InputError
+from .exceptions import DataWarning, InputError, UnseenValuesWarning
 
 __all__ = [
     "FEW_VALUES",
@@ -291,12 +291,14 @@ def category_codes(series: Any, state: dict[str, Any]) -> np.ndarray:
     unseen = codes < 0
     if unseen.any():
         warnings.warn(
-            f"column {series.name!r} has {int(unseen.sum())} value(s) not seen in training, "
-            f"the first {shortened(plain(values[unseen].iloc[0]))} at {where(unseen, series)}; "
-            "they are "
-            f"encoded as none of its {len(state['categories'])} categories, so their "
-            "predictions are guesses. Check the spelling, or retrain with such rows.",
-            DataWarning,
+            UnseenValuesWarning(
+                series.name,
+                int(unseen.sum()),
+                f"the first {shortened(plain(values[unseen].iloc[0]))} at "
+                f"{where(unseen, series)}; they are encoded as none of its "
+                f"{len(state['categories'])} categories, so their predictions are guesses. "
+                "Check the spelling, or retrain with such rows.",
+            ),
             stacklevel=user_stacklevel(),
         )
     return codes

@@ -8,6 +8,7 @@ was expected and how to fix it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 
 class DeltaruleError(Exception):
@@ -164,3 +165,17 @@ class DataWarning(UserWarning):
     """The data were usable, but not as the caller may expect: unlike the data the model
     saw in training (e.g. a category it never saw), or weights that cannot act (sample
     weights in batches of one row)."""
+
+
+class UnseenValuesWarning(DataWarning):
+    """A categorical column holds values not seen in training: ``count`` of them in
+    ``column``; ``detail`` says which came first, where, and what follows (the message's
+    rest). Readers that warn a chunk at a time merge these by column (``deltarule predict
+    --chunk-rows``) from the attributes, not the text."""
+
+    def __init__(self, column: Any, count: int, detail: str) -> None:
+        self.column, self.count, self.detail = column, count, detail
+        super().__init__(f"column {column!r} has {count} value(s) not seen in training, {detail}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.column, self.count, self.detail)

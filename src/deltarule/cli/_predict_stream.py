@@ -24,7 +24,6 @@ The output is the one a whole reading writes, byte for byte:
 from __future__ import annotations
 
 import contextlib
-import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -40,8 +39,6 @@ __all__ = [
     "kept_dtypes",
     "read_rest",
 ]
-
-_UNSEEN = re.compile(r"column (.+?) has (\d+) value\(s\) not seen in training, (.*)", re.S)
 
 
 class Gathered:
@@ -114,38 +111,43 @@ def _kept_on_error(held: list[Any], encoding: bool) -> list[Any]:
     and names the first problem chunk by chunk.)"""
     if encoding:
         return held
-    return [item for item in held if _column(item) is None]
+    return [item for item in held if _unseen(item) is None]
 
 
-def _column(item: Any) -> str | None:
-    """The column a warning about values not seen in training names (None: another)."""
-    match = _UNSEEN.fullmatch(str(item.message))
-    return match.group(1) if match else None
+def _unseen(item: Any) -> Any:
+    """The :class:`~deltarule.exceptions.UnseenValuesWarning` a held warning is, or None."""
+    from ..exceptions import UnseenValuesWarning
+
+    return item.message if isinstance(item.message, UnseenValuesWarning) else None
 
 
 def _give(held: list[Any], order: list[Any]) -> None:
-    """Give the warnings ``held`` (:func:`gathered_warnings`)."""
-    merged: dict[tuple[Any, str], list[Any]] = {}
+    """Give the warnings ``held`` (:func:`gathered_warnings`): those about values not seen
+    in training one per column (counts summed, the first's detail), together where the
+    first came, in the model's column ``order``; the others once per message, in order."""
+    from ..exceptions import UnseenValuesWarning
+
+    merged: dict[Any, list[Any]] = {}  # key: [first warning, count]
     for item in held:
-        match = _UNSEEN.fullmatch(str(item.message))
-        key = (item.category, match.group(1) if match else str(item.message))
-        if key in merged and match:
-            merged[key][1] += int(match.group(2))
-        elif key not in merged:
-            merged[key] = [item, int(match.group(2)) if match else 0, match]
+        unseen = _unseen(item)
+        key = ("unseen", str(unseen.column)) if unseen else (item.category, str(item.message))
+        if key not in merged:
+            merged[key] = [item, unseen.count if unseen else 0]
+        elif unseen:
+            merged[key][1] += unseen.count
     entries = list(merged.values())
-    unseen = [entry for entry in entries if entry[2] is not None]
-    if unseen:  # (together where the first came, in the column order: a whole reading's)
-        place = {repr(str(name)): i for i, name in enumerate(order)}
-        unseen.sort(key=lambda entry: place.get(entry[2].group(1), len(place)))
-        first = entries.index(next(entry for entry in entries if entry[2] is not None))
-        others = [entry for entry in entries if entry[2] is None]
-        entries = others[:first] + unseen + others[first:]
-    for item, count, match in entries:
-        message = str(item.message)
-        if match:
-            message = f"column {match.group(1)} has {count} value(s) not seen in training, "
-            message += match.group(3)
+    columns = [entry for entry in entries if _unseen(entry[0])]
+    if columns:  # (together where the first came, in the column order: a whole reading's)
+        place = {str(name): i for i, name in enumerate(order)}
+        columns.sort(key=lambda entry: place.get(str(entry[0].message.column), len(place)))
+        first = next(i for i, entry in enumerate(entries) if _unseen(entry[0]))
+        others = [entry for entry in entries if not _unseen(entry[0])]
+        entries = others[:first] + columns + others[first:]
+    for item, count in entries:
+        unseen = _unseen(item)
+        message = (
+            UnseenValuesWarning(unseen.column, count, unseen.detail) if unseen else item.message
+        )
         warnings.warn_explicit(message, item.category, item.filename, item.lineno)
 
 
